@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Install everything lianxi needs on a fresh Debian machine (idempotent).
+# Debian packages: CJK fonts and HarfBuzz subsetting for the PDFs, poppler for
+# reading PDFs back, PostgreSQL for the second test database, Chromium for the
+# browser test. Python packages go into .venv beside this repository.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+want_test="${1:-}"
+
+debs=(fonts-noto-cjk fonts-arphic-gbsn00lp fonts-arphic-gkai00mp libharfbuzz-subset0
+      libpango-1.0-0 libpangoft2-1.0-0 python3-venv)
+if [ "$want_test" = "--test" ]; then
+  debs+=(poppler-utils postgresql chromium)
+fi
+missing=()
+for p in "${debs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  echo "安装系统软件包: ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+PY="${PYTHON:-python3}"
+if [ ! -x .venv/bin/python ]; then
+  "$PY" -m venv .venv
+fi
+stamp=.venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)$want_test
+if [ ! -f "$stamp" ]; then
+  .venv/bin/pip install -q --upgrade pip >/dev/null 2>&1 || true
+  if [ "$want_test" = "--test" ]; then
+    .venv/bin/pip install -q -e '.[test]'
+  else
+    .venv/bin/pip install -q -e .
+  fi
+  rm -f .venv/.installed-*
+  touch "$stamp"
+fi
