@@ -1,0 +1,597 @@
+"""Every table of lianxi. States and kinds are short ASCII strings; their Chinese
+labels live with the edges that show them."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Column, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from models.base import JSONType, UTCDateTime, utcnow
+
+
+def _when(**kw: Any) -> Any:
+    """An aware UTC timestamp column defaulting to now."""
+    return Field(default_factory=utcnow, sa_type=UTCDateTime, **kw)
+
+
+def _json(default: Any) -> Any:
+    return Field(default_factory=lambda: type(default)(default), sa_type=JSONType)
+
+
+# --- Roles, kinds, states -------------------------------------------------
+
+class Role:
+    CONTACT = "contact"
+    OFFICE = "office"
+    CONVENER = "convener"
+    ZONE_LEADER = "zone_leader"
+    SUPERVISOR = "supervisor"
+    ADMIN = "admin"
+    ALL = (CONTACT, OFFICE, CONVENER, ZONE_LEADER, SUPERVISOR, ADMIN)
+
+
+class RightKind:
+    MINING = "mining"
+    EXPLORATION = "exploration"
+    DEEP = "deep"
+    PROPOSED = "proposed"
+    ALL = (MINING, EXPLORATION, DEEP, PROPOSED)
+
+
+class SizeClass:
+    LARGE = "large"
+    MEDIUM = "medium"
+    SMALL = "small"
+    ALL = (LARGE, MEDIUM, SMALL)
+
+
+class ProblemState:
+    ASSIGNED = "assigned"  # waiting for the owner unit to accept
+    ACCEPTED = "accepted"
+    DISPUTED = "disputed"  # declined: waiting for the office to rule
+    RESOLVED = "resolved"  # owner says done; waiting for the raiser
+    CLOSED = "closed"  # raiser confirmed
+    OPEN_STATES = (ASSIGNED, ACCEPTED, DISPUTED, RESOLVED)
+
+
+class ProblemEventKind:
+    RAISED = "raised"
+    ASSIGNED = "assigned"
+    ACCEPTED = "accepted"
+    HANDED_OVER = "handed_over"
+    DECLINED = "declined"
+    RULED = "ruled"
+    RESOLVED = "resolved"
+    CONFIRMED = "confirmed"
+    REOPENED = "reopened"
+    COMMENTED = "commented"
+
+
+class RunState:
+    PENDING = "pending"
+    WORKING = "working"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class OutboxState:
+    PENDING = "pending"
+    SENT = "sent"
+    DEAD = "dead"
+
+
+# --- Plans, units, people ------------------------------------------------
+
+class Plan(SQLModel, table=True):
+    """A loaded plan file: its identity and the validated spec as JSON."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(index=True, unique=True, max_length=80)
+    name: str
+    short_name: str = ""
+    level: str = "banner"
+    doc_no: str = ""
+    issued_on: date | None = None
+    spec: dict = _json({})
+    content_hash: str = Field(max_length=64)
+    loaded_at: datetime = _when()
+
+
+class Unit(SQLModel, table=True):
+    """A member unit: department, league/city, township, office or government."""
+
+    __table_args__ = (UniqueConstraint("plan_id", "key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="plan.id", index=True)
+    key: str = Field(max_length=80)
+    name: str
+    short: str = ""
+    kind: str = "department"
+    duties: list = _json([])
+
+
+class ProblemCategory(SQLModel, table=True):
+    """A blocker category and the unit the duty map makes its owner."""
+
+    __table_args__ = (UniqueConstraint("plan_id", "key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="plan.id", index=True)
+    key: str = Field(max_length=80)
+    name: str
+    owner_unit_id: int | None = Field(default=None, foreign_key="unit.id")
+    limit_days: int = 10
+    group: str = "paperwork"
+
+
+class Member(SQLModel, table=True):
+    """A Telegram user bound to a unit with a role."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="plan.id", index=True)
+    telegram_user_id: int | None = Field(default=None, index=True)
+    name: str = ""
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    role: str = Field(max_length=20)
+    active: bool = True
+    joined_at: datetime = _when()
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    default_task_id: int | None = Field(default=None, foreign_key="task.id")
+
+
+class InviteCode(SQLModel, table=True):
+    """A single-use, expiring code that binds a Telegram user to a unit and role."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="plan.id", index=True)
+    code: str = Field(index=True, unique=True, max_length=40)
+    unit_id: int = Field(foreign_key="unit.id")
+    role: str = Field(max_length=20)
+    created_by: str = ""
+    created_at: datetime = _when()
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    used_by_member_id: int | None = Field(default=None, foreign_key="member.id")
+
+
+class LoginAttempt(SQLModel, table=True):
+    """A /start with a code, kept to lock out guessing."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    telegram_user_id: int = Field(index=True)
+    at: datetime = _when()
+    ok: bool = False
+
+
+# --- Plan structure --------------------------------------------------------
+
+class Phase(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("plan_id", "key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="plan.id", index=True)
+    key: str
+    name: str
+    start: date | None = None
+    end: date
+
+
+class Task(SQLModel, table=True):
+    """A batch (一批) or task of a plan, with its target and units."""
+
+    __table_args__ = (UniqueConstraint("plan_id", "key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="plan.id", index=True)
+    key: str = Field(max_length=80)
+    seq: int
+    name: str
+    target: int
+    measure: str = "宗"
+    done_status: str = "done"
+    phase: str | None = None
+    deadline: date | None = None
+    breakdown: list = _json([])
+    schedule: list = _json([])
+
+
+class TaskUnit(SQLModel, table=True):
+    """A unit's part in a task: lead (牵头), cooperating (配合) or responsible (责任)."""
+
+    task_id: int = Field(foreign_key="task.id", primary_key=True)
+    unit_id: int = Field(foreign_key="unit.id", primary_key=True)
+    part: str = Field(primary_key=True, max_length=20)
+
+
+class Zone(SQLModel, table=True):
+    """An integration zone (整合区) and its planned composition."""
+
+    __table_args__ = (UniqueConstraint("plan_id", "seq"),)
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="plan.id", index=True)
+    seq: int
+    name: str
+    minerals: list = _json([])
+    planned_mining: int = 0
+    planned_exploration: int = 0
+    planned_deep: int = 0
+    planned_proposed: int = 0
+
+
+class ZoneLeader(SQLModel, table=True):
+    """A leader in charge of a zone (包片包干)."""
+
+    zone_id: int = Field(foreign_key="zone.id", primary_key=True)
+    member_id: int = Field(foreign_key="member.id", primary_key=True)
+
+
+class Right(SQLModel, table=True):
+    """A mining, exploration, deep-exploration or proposed right."""
+
+    __table_args__ = (UniqueConstraint("plan_id", "code"),)
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="plan.id", index=True)
+    code: str = Field(max_length=80)
+    name: str
+    kind: str = Field(max_length=20)
+    mineral: str = ""
+    zone_id: int | None = Field(default=None, foreign_key="zone.id", index=True)
+    parent_right_id: int | None = Field(default=None, foreign_key="right.id")
+    size_class: str = SizeClass.SMALL
+    production_status: str = ""
+    status: str = "baseline"
+    unit_id: int | None = Field(default=None, foreign_key="unit.id", index=True)
+    holder: str = ""
+    contact_person: str = ""
+    due_on: date | None = None
+    note: str = ""
+    updated_at: datetime = _when()
+
+
+class RightBatch(SQLModel, table=True):
+    """A right's membership in a batch (one right may be in several)."""
+
+    right_id: int = Field(foreign_key="right.id", primary_key=True)
+    task_id: int = Field(foreign_key="task.id", primary_key=True)
+
+
+class RightStatusEvent(SQLModel, table=True):
+    """One change of a right's status, with who, when and what caused it."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    right_id: int = Field(foreign_key="right.id", index=True)
+    task_id: int | None = Field(default=None, foreign_key="task.id", index=True)
+    from_status: str
+    to_status: str
+    actor_member_id: int | None = Field(default=None, foreign_key="member.id")
+    report_id: int | None = Field(default=None, foreign_key="report.id")
+    reason: str = ""
+    at: datetime = _when(index=True)
+
+
+class Measure(SQLModel, table=True):
+    """One measure per mine (一矿一策)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    right_id: int = Field(foreign_key="right.id", unique=True)
+    text: str
+    updated_by_member_id: int | None = Field(default=None, foreign_key="member.id")
+    updated_at: datetime = _when()
+
+
+class Milestone(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    measure_id: int = Field(foreign_key="measure.id", index=True)
+    title: str
+    due_on: date | None = None
+    done_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+# --- Reports and problems -----------------------------------------------
+
+class Report(SQLModel, table=True):
+    """A progress report (进展) or a periodic ledger submission."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="plan.id", index=True)
+    kind: str = "progress"  # progress | ledger
+    member_id: int | None = Field(default=None, foreign_key="member.id")
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    task_id: int | None = Field(default=None, foreign_key="task.id", index=True)
+    zone_id: int | None = Field(default=None, foreign_key="zone.id")
+    right_id: int | None = Field(default=None, foreign_key="right.id")
+    text: str = ""
+    quantity: int = 0
+    created_at: datetime = _when(index=True)
+
+
+class Attachment(SQLModel, table=True):
+    """A stored file: kept under DATA_DIR by its sha256."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    report_id: int | None = Field(default=None, foreign_key="report.id", index=True)
+    problem_event_id: int | None = Field(default=None, foreign_key="problemevent.id", index=True)
+    rectification_followup_id: int | None = Field(default=None, foreign_key="rectificationfollowup.id")
+    explanation_id: int | None = Field(default=None, foreign_key="explanation.id")
+    filename: str
+    mime_type: str
+    size: int
+    sha256: str = Field(index=True, max_length=64)
+    path: str
+    created_at: datetime = _when()
+
+
+class Problem(SQLModel, table=True):
+    """A blocker raised in chat; its history is in ProblemEvent."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="plan.id", index=True)
+    text: str
+    category_id: int | None = Field(default=None, foreign_key="problemcategory.id")
+    right_id: int | None = Field(default=None, foreign_key="right.id")
+    zone_id: int | None = Field(default=None, foreign_key="zone.id")
+    raised_by_member_id: int | None = Field(default=None, foreign_key="member.id")
+    raised_by_unit_id: int = Field(foreign_key="unit.id")
+    owner_unit_id: int = Field(foreign_key="unit.id", index=True)
+    state: str = Field(default=ProblemState.ASSIGNED, index=True)
+    due_on: date | None = None
+    created_at: datetime = _when(index=True)
+    accepted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_action_at: datetime = _when()
+
+
+class ProblemEvent(SQLModel, table=True):
+    """One step in a problem's life: actor, time, reason, units."""
+
+    __table_args__ = (Index("ix_problemevent_problem_at", "problem_id", "at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    problem_id: int = Field(foreign_key="problem.id")
+    kind: str = Field(max_length=20, index=True)
+    actor_member_id: int | None = Field(default=None, foreign_key="member.id")
+    actor_unit_id: int | None = Field(default=None, foreign_key="unit.id")
+    from_unit_id: int | None = Field(default=None, foreign_key="unit.id")
+    to_unit_id: int | None = Field(default=None, foreign_key="unit.id")
+    reason: str = ""
+    reason_accepted: bool | None = None
+    at: datetime = _when(index=True)
+
+
+# --- Meetings, decisions, documents -----------------------------------------
+
+class Meeting(SQLModel, table=True):
+    """A joint meeting: quarterly or ad hoc (临时加开)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="plan.id", index=True)
+    kind: str = "quarterly"
+    period: str = ""
+    held_on: date
+    title: str = ""
+    called_by_member_id: int | None = Field(default=None, foreign_key="member.id")
+    created_at: datetime = _when()
+
+
+class Decision(SQLModel, table=True):
+    """An agreed matter (议定事项) of a meeting, owned by a unit."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="plan.id", index=True)
+    meeting_id: int | None = Field(default=None, foreign_key="meeting.id")
+    text: str
+    owner_unit_id: int | None = Field(default=None, foreign_key="unit.id", index=True)
+    major: bool = False
+    due_on: date | None = None
+    state: str = "open"  # open | done
+    done_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = _when()
+
+
+class Brief(SQLModel, table=True):
+    """A compiled brief (简报): its data snapshot and files."""
+
+    __table_args__ = (UniqueConstraint("plan_id", "period"),)
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="plan.id", index=True)
+    period: str = Field(max_length=20)
+    kind: str = "quarterly"  # quarterly | adhoc
+    issue_no: int
+    data: dict = _json({})
+    pdf_path: str = ""
+    xlsx_path: str = ""
+    created_at: datetime = _when()
+
+
+class Notice(SQLModel, table=True):
+    """A notice (通报): drafted, approved by the convener, published."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="plan.id", index=True)
+    period: str = Field(max_length=20, index=True)
+    doc_no: str = ""
+    title: str = ""
+    body: str = ""
+    state: str = "draft"  # draft | approved | published | dropped
+    approved_by_member_id: int | None = Field(default=None, foreign_key="member.id")
+    approved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    published_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    pdf_path: str = ""
+    created_at: datetime = _when()
+
+
+class NoticeFinding(SQLModel, table=True):
+    """One finding of a notice with the events it rests on."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    notice_id: int = Field(foreign_key="notice.id", index=True)
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    rule: str = Field(max_length=40)  # slow | not_solving | shifting
+    summary: str
+    evidence: list = _json([])
+    dropped: bool = False
+
+
+class Explanation(SQLModel, table=True):
+    """A named unit's explanation (情况说明) of a notice finding."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    notice_id: int = Field(foreign_key="notice.id", index=True)
+    unit_id: int = Field(foreign_key="unit.id")
+    member_id: int | None = Field(default=None, foreign_key="member.id")
+    text: str
+    created_at: datetime = _when()
+
+
+class RectificationItem(SQLModel, table=True):
+    """An item of the rectification ledger (整改台账)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="plan.id", index=True)
+    period: str = Field(max_length=20)
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    source: str = ""  # the finding or indicator that produced it
+    item: str
+    responsible_person: str = ""
+    standard: str = ""
+    deadline: date
+    deduction: float = 1.0
+    misses: int = 0
+    state: str = "open"  # open | closed | rechecked | reopened
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    recheck_on: date | None = None
+    created_at: datetime = _when()
+
+
+class RectificationFollowUp(SQLModel, table=True):
+    """A half-yearly follow-up, a closure with evidence, or a re-check (回头看)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    item_id: int = Field(foreign_key="rectificationitem.id", index=True)
+    kind: str  # progress | closed | missed | recheck_ok | recheck_failed
+    text: str = ""
+    evidence_hash: str = Field(default="", index=True, max_length=64)
+    actor: str = ""
+    new_deadline: date | None = None
+    at: datetime = _when()
+
+
+# --- Worker, delivery, chat state, audit -------------------------------------
+
+class JobSchedule(SQLModel, table=True):
+    """A job's schedule as admins set it."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    job: str = Field(unique=True, max_length=40)
+    cron: str
+    paused: bool = False
+    updated_at: datetime = _when()
+    updated_by: str = ""
+    version: int = 1
+
+
+class ScheduledRun(SQLModel, table=True):
+    """One run of a job for one period; (job, period) is unique."""
+
+    __table_args__ = (UniqueConstraint("job", "period"),)
+    id: int | None = Field(default=None, primary_key=True)
+    job: str = Field(max_length=40)
+    period: str = Field(max_length=40)
+    state: str = RunState.PENDING
+    attempts: int = 0
+    worker_id: str = ""
+    started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    error: str = ""
+    result: dict = _json({})
+    created_at: datetime = _when()
+
+
+class RunTransition(SQLModel, table=True):
+    """A row per state change of a scheduled run."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: int = Field(foreign_key="scheduledrun.id", index=True)
+    from_state: str
+    to_state: str
+    worker_id: str = ""
+    note: str = ""
+    at: datetime = _when()
+
+
+class WorkerLease(SQLModel, table=True):
+    """The lease that makes one worker the active one."""
+
+    name: str = Field(primary_key=True, max_length=40)
+    holder: str
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    acquired_at: datetime = _when()
+
+
+class OutboxMessage(SQLModel, table=True):
+    """A message to send, written with the change that caused it."""
+
+    __table_args__ = (Index("ix_outbox_due", "state", "next_attempt_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    chat_id: int
+    kind: str = "text"  # text | document
+    text: str = ""
+    payload: dict = _json({})
+    dedupe_key: str | None = Field(default=None, unique=True, max_length=120)
+    state: str = OutboxState.PENDING
+    attempts: int = 0
+    next_attempt_at: datetime = _when()
+    last_error: str = ""
+    created_at: datetime = _when()
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class ProcessedUpdate(SQLModel, table=True):
+    """An update already handled: a redelivered one is skipped."""
+
+    update_id: int = Field(primary_key=True)
+    at: datetime = _when()
+
+
+class ChatState(SQLModel, table=True):
+    """A half-filled conversation, kept so a restart resumes it."""
+
+    __table_args__ = (UniqueConstraint("chat_id", "user_id", "flow"),)
+    id: int | None = Field(default=None, primary_key=True)
+    chat_id: int
+    user_id: int
+    flow: str = Field(max_length=40)
+    step: str = ""
+    data: dict = _json({})
+    updated_at: datetime = _when()
+
+
+class CallbackToken(SQLModel, table=True):
+    """An opaque button id; the action and its arguments stay on the server."""
+
+    token: str = Field(primary_key=True, max_length=24)
+    action: str = Field(max_length=40)
+    args: dict = _json({})
+    user_id: int | None = None
+    created_at: datetime = _when()
+
+
+class GroupBinding(SQLModel, table=True):
+    """The joint meeting group chat of a plan."""
+
+    plan_id: int = Field(foreign_key="plan.id", primary_key=True)
+    chat_id: int
+    title: str = ""
+    bound_at: datetime = _when()
+
+
+class AuditLog(SQLModel, table=True):
+    """Who did what, when: one row per state change and per refusal."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _when(index=True)
+    actor: str = ""  # member:<id>, tg:<user id>, cli, worker
+    action: str = Field(max_length=60)
+    object_type: str = ""
+    object_id: str = ""
+    detail: dict = _json({})
