@@ -1,0 +1,97 @@
+"""SVG charts for reports, drawn with matplotlib's SVG backend (no pyplot, no global state).
+
+Text is kept as SVG <text> (svg.fonttype='none') in a CJK family installed on the worker, so
+WeasyPrint sets it with the same fonts as the document and the labels stay extractable from
+the PDF. Labels are data (unit and batch names): matplotlib XML-escapes them, and mathtext is
+switched off so a "$" in a name is printed, not parsed.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
+from markupsafe import Markup  # noqa: E402
+
+CJK_SANS = ["Noto Sans CJK SC", "Noto Sans CJK JP", "DejaVu Sans"]
+
+_RC = {
+    "svg.fonttype": "none",
+    "svg.hashsalt": "lianxi-charts",  # stable ids → byte-identical output for identical data
+    "font.family": "sans-serif",
+    "font.sans-serif": CJK_SANS,
+    "font.size": 9,
+    "axes.unicode_minus": False,
+    "text.usetex": False,
+}
+
+DONE_COLOR = "#1f4e9b"
+TARGET_COLOR = "#d9d9d9"
+EXPECTED_COLOR = "#e60012"
+
+# Matplotlib writes an XML declaration, a DOCTYPE and an RDF <metadata> block; none of them
+# belong inside HTML, and the DOCTYPE would point at an external DTD.
+_PROLOGUE = re.compile(r"\A.*?(?=<svg\b)", re.S)
+_METADATA = re.compile(r"<metadata>.*?</metadata>\s*", re.S)
+
+
+def _svg_markup(fig: Figure) -> Markup:
+    buf = io.StringIO()
+    fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
+    svg = _METADATA.sub("", _PROLOGUE.sub("", buf.getvalue(), count=1))
+    # Marked safe only because matplotlib built it and escaped every label (see tests).
+    return Markup(svg)
+
+
+def progress_chart_svg(rows: list[dict]) -> Markup:
+    """Horizontal bars of done vs target per unit, with a marker for what the timeline expects now.
+
+    Each row is {name: str, done: number, target: number, expected: number}. Bars are drawn as a
+    share of each row's target so units with different targets compare; the figure at the bar
+    end reads "done/target". Returns inline SVG markup (a ``str`` subclass) for the templates.
+    """
+    with matplotlib.rc_context(_RC):
+        height_in = 0.9 + 0.36 * max(len(rows), 1)
+        fig = Figure(figsize=(156 / 25.4, height_in))
+        ax = fig.add_subplot()
+        names = [str(r["name"]) for r in rows]
+        ys = list(range(len(rows)))[::-1]  # first row on top
+        for y, r in zip(ys, rows):
+            target = float(r["target"]) or 1.0
+            done_pct = 100.0 * float(r["done"]) / target
+            exp_pct = 100.0 * float(r["expected"]) / target
+            ax.barh(y, 100, height=0.6, color=TARGET_COLOR, zorder=1)
+            ax.barh(y, min(done_pct, 100), height=0.6, color=DONE_COLOR, zorder=2)
+            ax.plot([exp_pct, exp_pct], [y - 0.42, y + 0.42], color=EXPECTED_COLOR,
+                    linewidth=1.6, zorder=3)
+            ax.text(101.5, y, f"{_fmt(r['done'])}/{_fmt(r['target'])}", va="center",
+                    ha="left", parse_math=False)
+        ax.set_yticks(ys, labels=names, parse_math=False)
+        ax.set_xlim(0, 112)
+        ax.set_xticks([0, 25, 50, 75, 100], labels=["0", "25%", "50%", "75%", "100%"])
+        ax.set_ylim(-0.7, len(rows) - 0.3)
+        for side in ("top", "right"):
+            ax.spines[side].set_visible(False)
+        ax.tick_params(axis="y", length=0)
+        ax.legend(
+            handles=[
+                Patch(color=DONE_COLOR, label="已完成"),
+                Patch(color=TARGET_COLOR, label="目标"),
+                Line2D([], [], color=EXPECTED_COLOR, linewidth=1.6, label="按进度应完成"),
+            ],
+            loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=3, frameon=False,
+        )
+        fig.tight_layout(pad=0.3)
+        return _svg_markup(fig)
+
+
+def _fmt(value) -> str:
+    number = float(value)
+    return str(int(number)) if number.is_integer() else f"{number:g}"
