@@ -146,7 +146,7 @@ class InviteCode(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     plan_id: int = Field(foreign_key="plan.id", index=True)
-    code: str = Field(index=True, unique=True, max_length=40)
+    code_hash: str = Field(index=True, unique=True, max_length=64)  # sha256: the code itself is a secret
     unit_id: int = Field(foreign_key="unit.id")
     role: str = Field(max_length=20)
     created_by: str = ""
@@ -154,15 +154,6 @@ class InviteCode(SQLModel, table=True):
     expires_at: datetime = Field(sa_type=UTCDateTime)
     used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     used_by_member_id: int | None = Field(default=None, foreign_key="member.id")
-
-
-class LoginAttempt(SQLModel, table=True):
-    """A /start with a code, kept to lock out guessing."""
-
-    id: int | None = Field(default=None, primary_key=True)
-    telegram_user_id: int = Field(index=True)
-    at: datetime = _when()
-    ok: bool = False
 
 
 # --- Plan structure --------------------------------------------------------

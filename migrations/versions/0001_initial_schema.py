@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 13:19:36.207686
+Create Date: 2026-11-25 13:21:42.042099
 """
 from typing import Sequence, Union
 
@@ -63,16 +63,6 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('job')
     )
-    op.create_table('loginattempt',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('telegram_user_id', sa.Integer(), nullable=False),
-    sa.Column('at', models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('ok', sa.Boolean(), nullable=False),
-    sa.PrimaryKeyConstraint('id')
-    )
-    with op.batch_alter_table('loginattempt', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_loginattempt_telegram_user_id'), ['telegram_user_id'], unique=False)
-
     op.create_table('outboxmessage',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('chat_id', sa.Integer(), nullable=False),
@@ -342,7 +332,7 @@ def upgrade() -> None:
     op.create_table('invitecode',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('plan_id', sa.Integer(), nullable=False),
-    sa.Column('code', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('code_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('unit_id', sa.Integer(), nullable=False),
     sa.Column('role', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
     sa.Column('created_by', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
@@ -356,7 +346,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('invitecode', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_invitecode_code'), ['code'], unique=True)
+        batch_op.create_index(batch_op.f('ix_invitecode_code_hash'), ['code_hash'], unique=True)
         batch_op.create_index(batch_op.f('ix_invitecode_plan_id'), ['plan_id'], unique=False)
 
     op.create_table('measure',
@@ -699,7 +689,7 @@ def downgrade() -> None:
     op.drop_table('measure')
     with op.batch_alter_table('invitecode', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_invitecode_plan_id'))
-        batch_op.drop_index(batch_op.f('ix_invitecode_code'))
+        batch_op.drop_index(batch_op.f('ix_invitecode_code_hash'))
 
     op.drop_table('invitecode')
     op.drop_table('taskunit')
@@ -760,10 +750,6 @@ def downgrade() -> None:
         batch_op.drop_index('ix_outbox_due')
 
     op.drop_table('outboxmessage')
-    with op.batch_alter_table('loginattempt', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_loginattempt_telegram_user_id'))
-
-    op.drop_table('loginattempt')
     op.drop_table('jobschedule')
     op.drop_table('chatstate')
     op.drop_table('callbacktoken')

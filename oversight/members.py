@@ -1,0 +1,261 @@
+"""Members, their units and roles, and single-use invite codes."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from models import AuditLog, InviteCode, Member, Plan, Role, Unit, ZoneLeader, utcnow
+from oversight.audit import actor_of, audit
+from oversight.errors import (
+    AlreadyMemberError,
+    InvalidInputError,
+    InviteInvalidError,
+    InviteLockedError,
+    NotFoundError,
+)
+
+ROLE_LABELS: dict[str, str] = {
+    Role.CONTACT: "部门联络员",
+    Role.OFFICE: "联席会议办公室",
+    Role.CONVENER: "召集人",
+    Role.ZONE_LEADER: "包联领导",
+    Role.SUPERVISOR: "联合督导组",
+    Role.ADMIN: "管理员",
+}
+# Chinese names an admin may type for a role.
+ROLE_ALIASES: dict[str, str] = {
+    **{label: key for key, label in ROLE_LABELS.items()},
+    "联络员": Role.CONTACT,
+    "办公室": Role.OFFICE,
+    "督导组": Role.SUPERVISOR,
+    "督导": Role.SUPERVISOR,
+    **{key: key for key in Role.ALL},
+}
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
+CODE_LENGTH = 10
+MAX_FAILURES = 5
+LOCK_WINDOW = timedelta(hours=1)
+MAX_INVITE_DAYS = 90
+
+
+def parse_role(text: str) -> str:
+    """The role key for a role name typed in English or Chinese."""
+    key = ROLE_ALIASES.get(text.strip().lower()) or ROLE_ALIASES.get(text.strip())
+    if key is None:
+        choices = "、".join(f"{k}（{v}）" for k, v in ROLE_LABELS.items())
+        raise InvalidInputError(f"未知角色“{text}”。可选角色：{choices}")
+    return key
+
+
+def hash_code(code: str) -> str:
+    """The stored form of an invite code (normalised: case and spaces ignored)."""
+    normal = "".join(code.split()).upper()
+    return hashlib.sha256(normal.encode()).hexdigest()
+
+
+def find_unit(*, session: Session, plan_id: int, text: str) -> Unit | None:
+    """The unit named by its key, full name, short name or a unique part of its name."""
+    text = text.strip()
+    if not text:
+        return None
+    units = session.exec(select(Unit).where(Unit.plan_id == plan_id)).all()
+    for unit in units:
+        if text in (unit.key, unit.name, unit.short) or text.lower() == unit.key.lower():
+            return unit
+    partial = [u for u in units if text in u.name or (u.short and text in u.short)]
+    return partial[0] if len(partial) == 1 else None
+
+
+def require_unit(*, session: Session, plan_id: int, text: str) -> Unit:
+    """Like find_unit, but a clear error when nothing or several match."""
+    unit = find_unit(session=session, plan_id=plan_id, text=text)
+    if unit is None:
+        raise NotFoundError(f"找不到单位“{text}”。可用 lianxi unit list 或 /members 查看单位名称。")
+    return unit
+
+
+def create_invite(
+    *, session: Session, plan_id: int, unit_id: int, role: str, days: int = 7, created_by: str, now: datetime | None = None
+) -> tuple[InviteCode, str]:
+    """Create a single-use invite; returns the row and the plain code (shown once)."""
+    if role not in Role.ALL:
+        raise InvalidInputError(f"未知角色“{role}”。")
+    if not 1 <= days <= MAX_INVITE_DAYS:
+        raise InvalidInputError(f"有效天数须在 1 到 {MAX_INVITE_DAYS} 之间。")
+    now = now or utcnow()
+    code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    invite = InviteCode(
+        plan_id=plan_id,
+        code_hash=hash_code(code),
+        unit_id=unit_id,
+        role=role,
+        created_by=created_by,
+        created_at=now,
+        expires_at=now + timedelta(days=days),
+    )
+    session.add(invite)
+    session.flush()
+    audit(
+        session=session,
+        actor=created_by,
+        action="invite.created",
+        object_type="invite",
+        object_id=invite.id,
+        detail={"unit_id": unit_id, "role": role, "days": days},
+    )
+    return invite, code
+
+
+def locked_until(*, session: Session, telegram_user_id: int, now: datetime | None = None) -> datetime | None:
+    """When a user locked out for guessing codes may try again, or None if not locked."""
+    now = now or utcnow()
+    failures = session.exec(
+        select(AuditLog.at)
+        .where(AuditLog.actor == actor_of(telegram_user_id=telegram_user_id))
+        .where(AuditLog.action == "invite.failed")
+        .where(AuditLog.at > now - 2 * LOCK_WINDOW)
+        .order_by(col(AuditLog.at).desc())
+        .limit(MAX_FAILURES)
+    ).all()
+    if len(failures) < MAX_FAILURES:
+        return None
+    newest, fifth = failures[0], failures[-1]
+    if newest - fifth > LOCK_WINDOW:
+        return None
+    until = newest + LOCK_WINDOW
+    return until if until > now else None
+
+
+def redeem_invite(
+    *, session: Session, telegram_user_id: int, name: str, code: str, now: datetime | None = None
+) -> Member:
+    """Bind a Telegram user to the invite's unit and role; the code is used up."""
+    now = now or utcnow()
+    actor = actor_of(telegram_user_id=telegram_user_id)
+    until = locked_until(session=session, telegram_user_id=telegram_user_id, now=now)
+    if until is not None:
+        audit(session=session, actor=actor, action="invite.locked", detail={}, at=now)
+        session.commit()  # the refusal is kept even though the caller's transaction fails
+        raise InviteLockedError()
+    existing = member_for_user(session=session, telegram_user_id=telegram_user_id)
+    invite = session.exec(select(InviteCode).where(InviteCode.code_hash == hash_code(code))).first()
+    if invite is None or invite.used_at is not None or invite.expires_at <= now:
+        reason = "unknown" if invite is None else ("used" if invite.used_at else "expired")
+        # Only an audit row is stored for a failed attempt (it also drives the lockout).
+        audit(session=session, actor=actor, action="invite.failed", detail={"reason": reason}, at=now)
+        session.commit()  # the failed attempt must survive: it drives the lockout
+        raise InviteInvalidError()
+    if existing is not None and existing.plan_id == invite.plan_id:
+        raise AlreadyMemberError(
+            f"您已注册为{unit_name(session, existing.unit_id)}的{ROLE_LABELS[existing.role]}。如需变更请联系管理员。"
+        )
+    member = Member(
+        plan_id=invite.plan_id,
+        telegram_user_id=telegram_user_id,
+        name=name[:64],
+        unit_id=invite.unit_id,
+        role=invite.role,
+        joined_at=now,
+    )
+    session.add(member)
+    session.flush()
+    invite.used_at = now
+    invite.used_by_member_id = member.id
+    session.add(invite)
+    audit(
+        session=session,
+        actor=actor_of(member.id),
+        action="member.joined",
+        object_type="member",
+        object_id=member.id,
+        detail={"telegram_user_id": telegram_user_id, "unit_id": invite.unit_id, "role": invite.role, "invite_id": invite.id},
+    )
+    return member
+
+
+def unit_name(session: Session, unit_id: int | None) -> str:
+    """A unit's display name ("" when none)."""
+    if unit_id is None:
+        return ""
+    unit = session.get(Unit, unit_id)
+    return unit.name if unit else ""
+
+
+def member_for_user(*, session: Session, telegram_user_id: int) -> Member | None:
+    """The active member bound to a Telegram user, newest first."""
+    return session.exec(
+        select(Member)
+        .where(Member.telegram_user_id == telegram_user_id)
+        .where(Member.active == True)  # noqa: E712
+        .order_by(col(Member.id).desc())
+    ).first()
+
+
+def revoke_member(*, session: Session, member_id: int, actor: str, now: datetime | None = None) -> Member:
+    """Deactivate a member; their buttons and commands stop working at once."""
+    member = session.get(Member, member_id)
+    if member is None or not member.active:
+        raise NotFoundError(f"找不到有效成员 {member_id}。")
+    member.active = False
+    member.revoked_at = now or utcnow()
+    session.add(member)
+    audit(session=session, actor=actor, action="member.revoked", object_type="member", object_id=member_id)
+    return member
+
+
+def list_members(*, session: Session, plan_id: int, include_inactive: bool = False) -> list[tuple[Member, Unit]]:
+    """Members of a plan with their units, by unit then role."""
+    query = select(Member, Unit).join(Unit, Unit.id == Member.unit_id).where(Member.plan_id == plan_id)
+    if not include_inactive:
+        query = query.where(Member.active == True)  # noqa: E712
+    return list(session.exec(query.order_by(Unit.id, Member.role, Member.id)).all())
+
+
+def members_of_unit(*, session: Session, unit_id: int, roles: tuple[str, ...] = (Role.CONTACT,)) -> list[Member]:
+    """Active members of a unit with one of `roles`."""
+    return list(
+        session.exec(
+            select(Member)
+            .where(Member.unit_id == unit_id)
+            .where(Member.active == True)  # noqa: E712
+            .where(col(Member.role).in_(roles))
+        ).all()
+    )
+
+
+def members_with_role(*, session: Session, plan_id: int, roles: tuple[str, ...]) -> list[Member]:
+    """Active members of a plan having one of `roles`."""
+    return list(
+        session.exec(
+            select(Member)
+            .where(Member.plan_id == plan_id)
+            .where(Member.active == True)  # noqa: E712
+            .where(col(Member.role).in_(roles))
+            .order_by(Member.id)
+        ).all()
+    )
+
+
+def assign_zone_leader(*, session: Session, member_id: int, zone_id: int, actor: str) -> None:
+    """Put a member in charge of a zone (包片包干)."""
+    if session.get(ZoneLeader, (zone_id, member_id)) is None:
+        session.add(ZoneLeader(zone_id=zone_id, member_id=member_id))
+        audit(session=session, actor=actor, action="zone.leader_assigned", object_type="zone", object_id=zone_id,
+              detail={"member_id": member_id})
+
+
+def count_units(*, session: Session, plan_id: int) -> int:
+    """How many units a plan has."""
+    return session.exec(select(func.count()).select_from(Unit).where(Unit.plan_id == plan_id)).one()
+
+
+def current_plan(*, session: Session, key: str | None = None) -> Plan | None:
+    """The plan with `key`, or the one loaded last."""
+    if key:
+        return session.exec(select(Plan).where(Plan.key == key)).first()
+    return session.exec(select(Plan).order_by(col(Plan.loaded_at).desc(), col(Plan.id).desc())).first()

@@ -1,0 +1,123 @@
+"""Shared fixtures: a real database per test (SQLite file always; PostgreSQL too when
+TEST_DATABASE_URL is set), settings pointed at it, and the bundled plans loaded."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, SQLModel
+
+import models
+from models import make_engine, session_scope
+from models.migrate import upgrade
+
+ROOT = Path(__file__).resolve().parent.parent
+PLANS = ROOT / "plans"
+BANNER_PLAN = PLANS / "urad-middle-banner.yaml"
+REGION_PLAN = PLANS / "inner-mongolia-2022.yaml"
+PG_URL = os.environ.get("TEST_DATABASE_URL", "")
+BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
+
+_sqlite_template: Path | None = None
+_pg_migrated = False
+
+
+def _sqlite_db(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A fresh migrated SQLite file, copied from one migrated once per session."""
+    global _sqlite_template
+    if _sqlite_template is None:
+        _sqlite_template = tmp_path_factory.mktemp("template") / "template.db"
+        upgrade(f"sqlite:///{_sqlite_template}")
+    target = tmp_path / "lianxi.db"
+    shutil.copy(_sqlite_template, target)
+    return f"sqlite:///{target}"
+
+
+def _pg_db() -> str:
+    """The PostgreSQL test database, migrated once and emptied before each test."""
+    global _pg_migrated
+    if not _pg_migrated:
+        engine = make_engine(PG_URL)
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+        upgrade(PG_URL)
+        _pg_migrated = True
+    engine = make_engine(PG_URL)
+    names = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+    return PG_URL
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request: pytest.FixtureRequest, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A migrated, empty database URL for this test."""
+    if request.param == "sqlite":
+        return _sqlite_db(tmp_path, tmp_path_factory)
+    return _pg_db()
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    eng = make_engine(db_url)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    """A plain session; tests commit what they mean to keep."""
+    with Session(engine, expire_on_commit=False) as s:
+        yield s
+
+
+@pytest.fixture
+def settings_env(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """Settings that point at this test's database and data directory."""
+    from lianxi.settings import get_settings
+
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "")
+    monkeypatch.chdir(tmp_path)  # no stray .env is read
+    get_settings.cache_clear()
+    yield get_settings()
+    get_settings.cache_clear()
+
+
+def load_bundled_plan(engine: Engine, path: Path = BANNER_PLAN) -> int:
+    """Load a bundled plan; returns its id."""
+    from oversight.planfile import parse_plan_file
+    from oversight.plans import load_plan
+
+    spec = parse_plan_file(path)
+    with session_scope(engine) as s:
+        result = load_plan(session=s, spec=spec, actor="test")
+        return result.plan.id
+
+
+@pytest.fixture
+def banner_plan_id(engine: Engine) -> int:
+    """The 乌拉特中旗 plan, loaded."""
+    return load_bundled_plan(engine, BANNER_PLAN)
+
+
+def table_counts(engine: Engine) -> dict[str, int]:
+    """Rows per table: for asserting that a refused command changed nothing."""
+    counts = {}
+    with engine.connect() as conn:
+        for table in SQLModel.metadata.sorted_tables:
+            counts[table.name] = conn.execute(text(f'SELECT COUNT(*) FROM "{table.name}"')).scalar_one()
+    return counts
+
+
+__all__ = ["models", "load_bundled_plan", "table_counts", "BANNER_PLAN", "REGION_PLAN"]
