@@ -1,0 +1,787 @@
+"""Plan files: the schema of a bundled plan (方案), its parser and its reconciliation.
+
+Pure: imports only pydantic, yaml and the standard library. The database loader reads a
+`PlanSpec` produced here; nothing in this module touches the database.
+
+A plan file is refused unless every total the source document implies adds up
+(`reconcile`). Errors are `PlanFileError` with the path of the offending field and a
+Chinese message, so an administrator can fix the file without reading Python.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal, NoReturn
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+__all__ = [
+    "DEFAULT_REVIEW_WEIGHTS",
+    "DEFAULT_THRESHOLDS",
+    "BreakdownItem",
+    "CategorySpec",
+    "ConvenerSpec",
+    "MeetingSpec",
+    "OfficeSpec",
+    "PhaseSpec",
+    "PlanFileError",
+    "PlanSpec",
+    "RectificationSpec",
+    "ScheduleItem",
+    "SupervisionSpec",
+    "TargetSpec",
+    "TaskSpec",
+    "UnitSpec",
+    "ZoneSpec",
+    "content_hash",
+    "parse_plan_file",
+    "parse_plan_text",
+    "plan_show_json",
+    "plan_show_text",
+    "reconcile",
+]
+
+UNIT_KEY_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+PLAN_KEY_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+
+# Accountability defaults; a plan file may override any of them.
+DEFAULT_THRESHOLDS: dict[str, float] = {
+    "behind_points": 20,  # percentage points behind the expected schedule share
+    "missed_weekly_reports": 2,
+    "overdue_items": 2,
+    "resolved_share": 0.5,
+    "median_accept_days": 5,
+    "idle_days": 10,
+    "pass_on_count": 3,  # a problem passed on this many times with nobody accepting it
+    "explanation_days": 5,
+    "recheck_days": 90,  # 回头看 after a rectification is done
+    "reopen_window_days": 90,
+}
+
+# 工作问效 indicator weights (seed 000 五(四): 多维度问效指标体系); they must sum to 100.
+DEFAULT_REVIEW_WEIGHTS: dict[str, float] = {
+    "reporting": 15,
+    "progress": 35,
+    "response": 20,
+    "resolution": 20,
+    "shifting": 10,
+}
+
+DoneStatus = Literal[
+    "consolidated", "closed", "upgraded", "granted", "converted", "restarted", "activated", "explored"
+]
+
+
+class PlanFileError(Exception):
+    """A plan file that cannot be used; `field` is the path, `message` the Chinese reason."""
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        self.message = message
+        super().__init__(f"字段 {field}：{message}")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=False, str_strip_whitespace=True)
+
+
+class OfficeSpec(_Model):
+    unit: str
+    name: str
+    # The brief's masthead; lines separated by "\n" (a YAML list of lines is accepted too).
+    brief_title: str
+    notice_prefix: str
+
+    @field_validator("brief_title", mode="before")
+    @classmethod
+    def _join_lines(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return "\n".join(str(v).strip() for v in value)
+        return value
+
+    @property
+    def brief_title_lines(self) -> list[str]:
+        return [line.strip() for line in self.brief_title.split("\n") if line.strip()]
+
+
+class TargetSpec(_Model):
+    key: str
+    name: str
+    value: int | float
+    unit: str
+    kind: Literal["reduce", "max", "min", "min_ratio", "count"]
+    deadline: date | None = None
+
+
+class UnitSpec(_Model):
+    key: str
+    name: str
+    short: str
+    kind: Literal["government", "office", "department", "league", "township", "other"]
+    duties: list[str] = Field(default_factory=list)
+
+
+class CategorySpec(_Model):
+    key: str
+    name: str
+    owner: str
+    limit_days: int = Field(ge=1, le=250)
+    group: Literal["paperwork", "enterprise", "market", "construction", "other"]
+    # When true, the unit responsible for the right's locality (league/city, township) owns
+    # the problem; `owner` is who coordinates it when the locality is not known.
+    local: bool = False
+    # A different owner for one sector, e.g. coal safety licences go to 能源局 (seed 003 (一)).
+    owner_by_sector: dict[str, str] = Field(default_factory=dict)
+
+
+class PhaseSpec(_Model):
+    key: str
+    name: str
+    start: date | None = None
+    end: date
+
+
+class BreakdownItem(_Model):
+    key: str
+    name: str
+    count: int = Field(ge=0)
+
+
+class ScheduleItem(_Model):
+    by: date
+    share: float = Field(ge=0, le=1)
+
+
+class TaskSpec(_Model):
+    key: str
+    seq: int = Field(ge=1)
+    name: str
+    target: int = Field(ge=0)
+    measure: str
+    subject: Literal["mining", "exploration", "rights", "zones", "mines"]
+    right_kinds: list[Literal["mining", "exploration"]] = Field(default_factory=list)
+    done_status: DoneStatus
+    sector: Literal["coal", "noncoal"] | None = None
+    lead: list[str] = Field(default_factory=list)
+    cooperating: list[str] = Field(default_factory=list)
+    responsible: list[str] = Field(default_factory=list)
+    implementer: str | None = None
+    breakdown: list[BreakdownItem] = Field(default_factory=list)
+    zones_count: int | None = Field(default=None, ge=0)
+    mining: int | None = Field(default=None, ge=0)
+    exploration: int | None = Field(default=None, ge=0)
+    minerals_count: int | None = Field(default=None, ge=0)
+    phase: str | None = None
+    deadline: date | None = None
+    schedule: list[ScheduleItem] = Field(default_factory=list)
+
+    @property
+    def all_units(self) -> list[str]:
+        """Lead, cooperating and responsible unit keys, in that order, without repeats."""
+        return list(dict.fromkeys([*self.lead, *self.cooperating, *self.responsible]))
+
+
+class ZoneSpec(_Model):
+    seq: int = Field(ge=1)
+    name: str
+    minerals: list[str] = Field(default_factory=list)
+    mining: int = Field(ge=0)
+    exploration: int = Field(default=0, ge=0)
+    deep: int = Field(default=0, ge=0)  # 采矿权深部探矿权: counted among exploration rights
+    proposed: int = Field(default=0, ge=0)  # 拟设探矿权: not yet a right, not counted
+
+    @property
+    def rights(self) -> int:
+        return self.mining + self.exploration + self.deep
+
+
+class SupervisionSpec(_Model):
+    lead_unit: str | None = None
+    leader: str | None = None
+    deputies: list[str] = Field(default_factory=list)
+    deputy_units: list[str] = Field(default_factory=list)
+    member_units: list[str] = Field(default_factory=list)
+    staff_per_unit: list[int] = Field(default_factory=list)
+    duty: str = ""
+    reports_to: str | None = None
+
+
+class ConvenerSpec(_Model):
+    role: str
+    title: str
+    name: str | None = None
+
+
+class MeetingSpec(_Model):
+    frequency: Literal["quarterly", "monthly", "regular"]
+    ad_hoc: bool = True
+    members: list[str] = Field(default_factory=list)
+    conveners: list[ConvenerSpec] = Field(default_factory=list)
+    supervision: SupervisionSpec | None = None
+
+
+class RectificationSpec(_Model):
+    """工作问效 rectification ledger rules (seed 000 五(四))."""
+
+    deduction_points: float = Field(default=5, ge=0)
+    overdue_multiplier: float = Field(default=2, ge=1)  # 延长整改期限并加倍扣分
+    follow_up_months: int = Field(default=6, ge=1)  # 每半年跟踪整改进度
+    extension_days: int = Field(default=30, ge=1)
+
+
+class PlanSpec(_Model):
+    key: str
+    name: str
+    short_name: str
+    level: Literal["banner", "region"]
+    issuer: str
+    doc_no: str = ""
+    issued_on: date | None = None
+    office: OfficeSpec
+    convener: str
+    baseline: dict[str, int]
+    targets: list[TargetSpec] = Field(default_factory=list)
+    units: list[UnitSpec]
+    categories: list[CategorySpec] = Field(default_factory=list)
+    phases: list[PhaseSpec] = Field(default_factory=list)
+    tasks: list[TaskSpec]
+    zones: list[ZoneSpec] = Field(default_factory=list)
+    leagues: list[str] = Field(default_factory=list)
+    meeting: MeetingSpec
+    thresholds: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_THRESHOLDS))
+    review_weights: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_REVIEW_WEIGHTS))
+    rectification: RectificationSpec = Field(default_factory=RectificationSpec)
+
+    @field_validator("thresholds", mode="before")
+    @classmethod
+    def _fill_thresholds(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {**DEFAULT_THRESHOLDS, **value}
+        return value
+
+    def unit(self, key: str) -> UnitSpec | None:
+        return next((u for u in self.units if u.key == key), None)
+
+    def task(self, key: str) -> TaskSpec | None:
+        return next((t for t in self.tasks if t.key == key), None)
+
+    def target(self, key: str) -> TargetSpec | None:
+        return next((t for t in self.targets if t.key == key), None)
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+def parse_plan_file(path: Path) -> PlanSpec:
+    """Read, validate and reconcile one plan file; the key defaults to the file's stem."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise PlanFileError("<file>", f"找不到方案文件 {path}") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PlanFileError("<file>", f"无法读取方案文件 {path}（{exc}）") from exc
+    return parse_plan_text(text, key=path.stem)
+
+
+def parse_plan_text(text: str, key: str) -> PlanSpec:
+    """Validate and reconcile plan-file YAML text; `key` is used when the text has none."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"第 {mark.line + 1} 行第 {mark.column + 1} 列" if mark else "位置不明"
+        problem = exc.problem or exc.context or "格式错误"
+        raise PlanFileError("<yaml>", f"YAML 格式错误，{where}：{problem}") from exc
+    except yaml.YAMLError as exc:
+        raise PlanFileError("<yaml>", f"YAML 格式错误：{exc}") from exc
+    if not isinstance(data, dict):
+        raise PlanFileError("<root>", "方案文件的顶层应为键值映射（mapping）")
+    data.setdefault("key", key)
+    try:
+        spec = PlanSpec.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise PlanFileError(_loc_path(first["loc"]), _zh_error(first)) from exc
+    reconcile(spec)
+    return spec
+
+
+def _loc_path(loc: Sequence[str | int]) -> str:
+    """('zones', 3, 'mining') -> 'zones[3].mining'."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out or "<root>"
+
+
+def _zh_error(err: dict[str, Any]) -> str:
+    kind = err.get("type", "")
+    ctx = err.get("ctx") or {}
+    value = err.get("input")
+    if kind == "missing":
+        return "缺少必填项"
+    if kind == "extra_forbidden":
+        return "不认识的字段（拼写错误？）"
+    if kind.startswith("int_"):
+        return f"应为整数，实际为 {value!r}"
+    if kind.startswith("float_"):
+        return f"应为数字，实际为 {value!r}"
+    if kind.startswith("date_"):
+        return f"应为日期（YYYY-MM-DD），实际为 {value!r}"
+    if kind.startswith("bool_"):
+        return f"应为 true 或 false，实际为 {value!r}"
+    if kind == "literal_error":
+        return f"取值 {value!r} 不在允许范围内（{ctx.get('expected', '')}）"
+    if kind == "greater_than_equal":
+        return f"不能小于 {ctx.get('ge')}，实际为 {value!r}"
+    if kind == "less_than_equal":
+        return f"不能大于 {ctx.get('le')}，实际为 {value!r}"
+    if kind in ("list_type", "dict_type", "model_type"):
+        expected = {"list_type": "列表", "dict_type": "键值映射", "model_type": "键值映射"}[kind]
+        return f"应为{expected}，实际为 {value!r}"
+    if kind.startswith("string_"):
+        return f"应为文字，实际为 {value!r}"
+    return f"取值无效：{err.get('msg', '')}"
+
+
+# --------------------------------------------------------------------------- reconciliation
+
+
+def reconcile(spec: PlanSpec) -> None:
+    """Raise PlanFileError on the first reference, key, date or total that does not hold."""
+    _check_keys(spec)
+    _check_references(spec)
+    _check_phases(spec)
+    _check_tasks(spec)
+    _check_weights(spec)
+    if spec.level == "banner":
+        _reconcile_banner(spec)
+    else:
+        _reconcile_region(spec)
+
+
+def _fail(field: str, message: str) -> NoReturn:
+    raise PlanFileError(field, message)
+
+
+def _unique(items: Iterable[str], field: str, what: str) -> None:
+    seen: set[str] = set()
+    for i, key in enumerate(items):
+        if key in seen:
+            _fail(f"{field}[{i}].key", f"{what}键 {key!r} 重复")
+        seen.add(key)
+
+
+def _check_keys(spec: PlanSpec) -> None:
+    if not PLAN_KEY_RE.match(spec.key):
+        _fail("key", f"方案键 {spec.key!r} 只能用小写字母、数字、- 和 _")
+    for i, unit in enumerate(spec.units):
+        if not UNIT_KEY_RE.match(unit.key):
+            _fail(f"units[{i}].key", f"单位键 {unit.key!r} 只能用小写字母、数字和 _，且以字母开头")
+    _unique((u.key for u in spec.units), "units", "单位")
+    _unique((c.key for c in spec.categories), "categories", "问题类别")
+    _unique((t.key for t in spec.targets), "targets", "目标")
+    _unique((p.key for p in spec.phases), "phases", "阶段")
+    _unique((t.key for t in spec.tasks), "tasks", "任务")
+    seqs = [t.seq for t in spec.tasks]
+    if len(set(seqs)) != len(seqs):
+        _fail("tasks", f"任务序号重复：{seqs}")
+    for i, zone in enumerate(spec.zones):
+        if zone.seq != i + 1:
+            _fail(f"zones[{i}].seq", f"整合区序号应为 {i + 1}，实际为 {zone.seq}")
+
+
+def _check_references(spec: PlanSpec) -> None:
+    known = {u.key for u in spec.units}
+
+    def ref(field: str, key: str | None) -> None:
+        if key is not None and key not in known:
+            _fail(field, f"单位键 {key!r} 未在 units 中定义")
+
+    ref("office.unit", spec.office.unit)
+    ref("convener", spec.convener)
+    for i, task in enumerate(spec.tasks):
+        for role in ("lead", "cooperating", "responsible"):
+            for j, key in enumerate(getattr(task, role)):
+                ref(f"tasks[{task.key}].{role}[{j}]", key)
+    for i, cat in enumerate(spec.categories):
+        ref(f"categories[{cat.key}].owner", cat.owner)
+        for sector, key in cat.owner_by_sector.items():
+            ref(f"categories[{cat.key}].owner_by_sector.{sector}", key)
+    for i, key in enumerate(spec.leagues):
+        ref(f"leagues[{i}]", key)
+        unit = spec.unit(key)
+        if unit is not None and unit.kind != "league":
+            _fail(f"leagues[{i}]", f"{unit.name} 的类型是 {unit.kind}，不是盟市（league）")
+    for i, key in enumerate(spec.meeting.members):
+        ref(f"meeting.members[{i}]", key)
+    sup = spec.meeting.supervision
+    if sup is not None:
+        ref("meeting.supervision.lead_unit", sup.lead_unit)
+        for i, key in enumerate(sup.deputy_units):
+            ref(f"meeting.supervision.deputy_units[{i}]", key)
+        for i, key in enumerate(sup.member_units):
+            ref(f"meeting.supervision.member_units[{i}]", key)
+        ref("meeting.supervision.reports_to", sup.reports_to)
+
+
+def _check_phases(spec: PlanSpec) -> None:
+    previous_end: date | None = None
+    for i, phase in enumerate(spec.phases):
+        if phase.start is not None and phase.start > phase.end:
+            _fail(f"phases[{phase.key}].start", f"阶段 {phase.name} 的开始日期 {phase.start} 晚于结束日期 {phase.end}")
+        if previous_end is not None:
+            if phase.end <= previous_end:
+                _fail(f"phases[{phase.key}].end", f"阶段 {phase.name} 的结束日期 {phase.end} 不晚于上一阶段的 {previous_end}")
+            if phase.start is not None and phase.start <= previous_end:
+                _fail(f"phases[{phase.key}].start", f"阶段 {phase.name} 的开始日期 {phase.start} 与上一阶段重叠（上一阶段止于 {previous_end}）")
+        previous_end = phase.end
+
+
+def _check_tasks(spec: PlanSpec) -> None:
+    phase_keys = {p.key for p in spec.phases}
+    for task in spec.tasks:
+        field = f"tasks[{task.key}]"
+        if task.phase is not None and task.phase not in phase_keys:
+            _fail(f"{field}.phase", f"阶段键 {task.phase!r} 未在 phases 中定义")
+        if not task.responsible and not task.lead:
+            _fail(f"{field}.responsible", f"任务 {task.name} 没有牵头单位，也没有责任单位")
+        if task.breakdown:
+            total = sum(b.count for b in task.breakdown)
+            if total != task.target:
+                parts = "+".join(str(b.count) for b in task.breakdown)
+                _fail(f"{field}.breakdown", f"{task.name} 的分项合计 {parts}={total}，与任务数 {task.target} 不符")
+            _unique((b.key for b in task.breakdown), f"{field}.breakdown", "分项")
+        previous: ScheduleItem | None = None
+        for j, item in enumerate(task.schedule):
+            if previous is not None:
+                if item.by <= previous.by:
+                    _fail(f"{field}.schedule[{j}].by", f"进度节点日期 {item.by} 应晚于上一节点 {previous.by}")
+                if item.share < previous.share:
+                    _fail(f"{field}.schedule[{j}].share", f"进度比例 {item.share} 小于上一节点的 {previous.share}，应逐步递增")
+            previous = item
+        if task.schedule:
+            last = task.schedule[-1]
+            if abs(last.share - 1.0) > 1e-9:
+                _fail(f"{field}.schedule[{len(task.schedule) - 1}].share", f"最后一个进度节点应为 1.0（全部完成），实际为 {last.share}")
+            if task.deadline is not None and last.by != task.deadline:
+                _fail(f"{field}.schedule[{len(task.schedule) - 1}].by", f"最后一个进度节点 {last.by} 应与任务期限 {task.deadline} 一致")
+
+
+def _check_weights(spec: PlanSpec) -> None:
+    total = sum(spec.review_weights.values())
+    if abs(total - 100) > 1e-9:
+        _fail("review_weights", f"工作问效各项权重合计 {total:g}，应为 100")
+    for name, value in spec.thresholds.items():
+        if value < 0:
+            _fail(f"thresholds.{name}", f"阈值不能为负数，实际为 {value:g}")
+
+
+def _need_task(spec: PlanSpec, key: str) -> TaskSpec:
+    task = spec.task(key)
+    if task is None:
+        _fail("tasks", f"缺少任务 {key!r}（核对合计数需要它）")
+    return task
+
+
+def _need_target(spec: PlanSpec, key: str) -> TargetSpec:
+    target = spec.target(key)
+    if target is None:
+        _fail("targets", f"缺少目标 {key!r}（核对合计数需要它）")
+    return target
+
+
+def _need_baseline(spec: PlanSpec, key: str) -> int:
+    if key not in spec.baseline:
+        _fail(f"baseline.{key}", "缺少基数（核对合计数需要它）")
+    return spec.baseline[key]
+
+
+def _reconcile_banner(spec: PlanSpec) -> None:
+    """Totals implied by seed 000 (乌中政办发〔2026〕4号)."""
+    mining0 = _need_baseline(spec, "mining")
+    exploration0 = _need_baseline(spec, "exploration")
+    cons = _need_task(spec, "consolidate")
+    field = "tasks[consolidate]"
+    n = len(spec.zones)
+    zone_mining = sum(z.mining for z in spec.zones)
+    zone_exploration = sum(z.exploration + z.deep for z in spec.zones)
+    if cons.zones_count is not None and n != cons.zones_count:
+        _fail("zones", f"列出 {n} 个整合区，与 {cons.name} 的 {cons.zones_count} 个不符")
+    if cons.mining is None or cons.exploration is None:
+        _fail(f"{field}.mining", f"{cons.name} 须写明采矿权（mining）和探矿权（exploration）宗数")
+    if zone_mining != cons.mining:
+        _fail("zones[*].mining", f"{n} 个整合区的采矿权合计 {zone_mining} 宗，与 {cons.name} 的 {cons.mining} 宗不符（{_per_zone(spec, 'mining')}）")
+    if zone_exploration != cons.exploration:
+        _fail("zones[*].exploration", f"{n} 个整合区的探矿权（含深部探矿权）合计 {zone_exploration} 宗，与 {cons.name} 的 {cons.exploration} 宗不符（{_per_zone(spec, 'exploration')}）")
+    if cons.mining + cons.exploration != cons.target:
+        _fail(f"{field}.target", f"{cons.name} 采矿权 {cons.mining} 宗 + 探矿权 {cons.exploration} 宗 = {cons.mining + cons.exploration} 宗，与整合矿业权 {cons.target} 宗不符")
+    if cons.minerals_count is not None:
+        minerals = {m for z in spec.zones for m in z.minerals}
+        if len(minerals) != cons.minerals_count:
+            _fail("zones[*].minerals", f"整合区涉及矿种 {len(minerals)} 个（{'、'.join(sorted(minerals))}），与 {cons.name} 的 {cons.minerals_count} 个不符")
+
+    reduce_mining = _need_target(spec, "reduce_mining")
+    reduce_exploration = _need_target(spec, "reduce_exploration")
+    reduce_total = _need_target(spec, "reduce_total")
+    if reduce_mining.value + reduce_exploration.value != reduce_total.value:
+        _fail("targets[reduce_total].value", f"减少采矿权 {reduce_mining.value:g} + 探矿权 {reduce_exploration.value:g} = {reduce_mining.value + reduce_exploration.value:g}，与消减矿业权 {reduce_total.value:g} 个不符")
+    if reduce_mining.value > mining0:
+        _fail("targets[reduce_mining].value", f"减少采矿权 {reduce_mining.value:g} 宗，超过现有 {mining0} 宗")
+    if reduce_exploration.value > exploration0:
+        _fail("targets[reduce_exploration].value", f"减少探矿权 {reduce_exploration.value:g} 宗，超过现有 {exploration0} 宗")
+    max_mines = _need_target(spec, "max_mines")
+    if mining0 - reduce_mining.value > max_mines.value:
+        _fail("targets[max_mines].value", f"现有采矿权 {mining0} − 减少 {reduce_mining.value:g} = {mining0 - reduce_mining.value:g}，超过矿山总数上限 {max_mines.value:g}")
+    close = spec.task("close")
+    if close is not None and close.target > reduce_mining.value:
+        _fail("tasks[close].target", f"淘汰关闭 {close.target} 宗，超过减少采矿权目标 {reduce_mining.value:g} 宗")
+    ratio = spec.target("min_large_medium_ratio")
+    if ratio is not None and not 0 < ratio.value <= 1:
+        _fail("targets[min_large_medium_ratio].value", f"大中型矿山占比应在 0 到 1 之间，实际为 {ratio.value:g}")
+    restart_target = spec.target("restart")
+    restart_task = spec.task("restart")
+    if restart_target is not None and restart_task is not None and restart_target.value != restart_task.target:
+        _fail("tasks[restart].target", f"{restart_task.name} {restart_task.target} 个，与复工达产目标 {restart_target.value:g} 个不符")
+
+
+def _per_zone(spec: PlanSpec, what: str) -> str:
+    if what == "mining":
+        return "，".join(f"{z.seq}.{z.name} {z.mining}" for z in spec.zones)
+    return "，".join(f"{z.seq}.{z.name} {z.exploration}+{z.deep}" for z in spec.zones)
+
+
+def _reconcile_region(spec: PlanSpec) -> None:
+    """Totals implied by seed 003 (全区盘活矿业权, 2022)."""
+    idle = _need_baseline(spec, "idle_mines")
+    idle_coal = _need_baseline(spec, "idle_coal")
+    idle_noncoal = _need_baseline(spec, "idle_noncoal")
+    unconverted = _need_baseline(spec, "unconverted_exploration")
+    unconverted_coal = _need_baseline(spec, "unconverted_coal")
+    unconverted_noncoal = _need_baseline(spec, "unconverted_noncoal")
+    if idle_coal + idle_noncoal != idle:
+        _fail("baseline.idle_mines", f"停产煤矿 {idle_coal} + 停产非煤矿山 {idle_noncoal} = {idle_coal + idle_noncoal}，与停产矿山 {idle} 个不符")
+    if unconverted_coal + unconverted_noncoal != unconverted:
+        _fail("baseline.unconverted_exploration", f"煤炭探矿权 {unconverted_coal} + 非煤探矿权 {unconverted_noncoal} = {unconverted_coal + unconverted_noncoal}，与未转采探矿权 {unconverted} 个不符")
+
+    coal_mines = _need_task(spec, "coal_mines")
+    coal_convert = _need_task(spec, "coal_convert")
+    coal_explore = _need_task(spec, "coal_explore")
+    noncoal_mines = _need_task(spec, "noncoal_mines")
+    noncoal_convert = _need_task(spec, "noncoal_convert")
+    noncoal_explore = _need_task(spec, "noncoal_explore")
+    if coal_mines.target != idle_coal:
+        _fail("tasks[coal_mines].target", f"{coal_mines.name} {coal_mines.target} 个，与停产煤矿基数 {idle_coal} 个不符")
+    if noncoal_mines.target != idle_noncoal:
+        _fail("tasks[noncoal_mines].target", f"{noncoal_mines.name} {noncoal_mines.target} 个，与停产非煤矿山基数 {idle_noncoal} 个不符")
+    if coal_mines.target + noncoal_mines.target != idle:
+        _fail("tasks[noncoal_mines].target", f"任务一 {coal_mines.target} + 任务四 {noncoal_mines.target} = {coal_mines.target + noncoal_mines.target}，与停产矿山 {idle} 个不符")
+    if coal_convert.target + coal_explore.target != unconverted_coal:
+        _fail("tasks[coal_explore].target", f"任务二 {coal_convert.target} + 任务三 {coal_explore.target} = {coal_convert.target + coal_explore.target}，与煤炭探矿权 {unconverted_coal} 个不符")
+    if noncoal_convert.target + noncoal_explore.target != unconverted_noncoal:
+        _fail("tasks[noncoal_explore].target", f"任务五 {noncoal_convert.target} + 任务六 {noncoal_explore.target} = {noncoal_convert.target + noncoal_explore.target}，与非煤探矿权 {unconverted_noncoal} 个不符")
+    for target in spec.targets:
+        if target.key == "restart_idle" and target.value != idle:
+            _fail("targets[restart_idle].value", f"复工复产目标 {target.value:g} 个，与停产矿山 {idle} 个不符")
+        if target.key == "convert_exploration" and target.value != unconverted:
+            _fail("targets[convert_exploration].value", f"探转采目标 {target.value:g} 个，与未转采探矿权 {unconverted} 个不符")
+    league_set = set(spec.leagues)
+    for task in spec.tasks:
+        missing = [k for k in spec.leagues if k not in task.responsible]
+        if missing:
+            _fail(f"tasks[{task.key}].responsible", f"{task.name} 的责任单位缺少盟市：{'、'.join(_names(spec, missing))}")
+        extra = [k for k in task.responsible if k not in league_set]
+        if extra:
+            _fail(f"tasks[{task.key}].responsible", f"{task.name} 的责任单位应为各盟行政公署、市人民政府，不应包括：{'、'.join(_names(spec, extra))}")
+
+
+def _names(spec: PlanSpec, keys: Iterable[str]) -> list[str]:
+    return [(spec.unit(k).name if spec.unit(k) else k) for k in keys]  # type: ignore[union-attr]
+
+
+# --------------------------------------------------------------------------- rendering
+
+
+def _totals(spec: PlanSpec) -> dict[str, Any]:
+    by_subject: Counter[str] = Counter()
+    for task in spec.tasks:
+        by_subject[task.subject] += task.target
+    reduce = [t.value for t in spec.targets if t.kind == "reduce" and t.key != "reduce_total"]
+    return {
+        "zones": len(spec.zones),
+        "zone_mining": sum(z.mining for z in spec.zones),
+        "zone_exploration": sum(z.exploration for z in spec.zones),
+        "zone_deep": sum(z.deep for z in spec.zones),
+        "zone_exploration_with_deep": sum(z.exploration + z.deep for z in spec.zones),
+        "zone_proposed": sum(z.proposed for z in spec.zones),
+        "rights_in_zones": sum(z.rights for z in spec.zones),
+        "zone_minerals": sorted({m for z in spec.zones for m in z.minerals}),
+        "reduction": sum(reduce),
+        "task_targets": {t.key: t.target for t in spec.tasks},
+        "by_subject": dict(by_subject),
+    }
+
+
+def plan_show_json(spec: PlanSpec) -> dict[str, Any]:
+    """A plain-data view of the plan with the computed totals, for /plan show and the API."""
+
+    def name(key: str) -> str:
+        unit = spec.unit(key)
+        return unit.name if unit else key
+
+    return {
+        "key": spec.key,
+        "name": spec.name,
+        "short_name": spec.short_name,
+        "level": spec.level,
+        "issuer": spec.issuer,
+        "doc_no": spec.doc_no,
+        "issued_on": spec.issued_on.isoformat() if spec.issued_on else None,
+        "office": {**spec.office.model_dump(), "unit_name": name(spec.office.unit), "brief_title_lines": spec.office.brief_title_lines},
+        "convener": {"key": spec.convener, "name": name(spec.convener)},
+        "baseline": dict(spec.baseline),
+        "targets": [
+            {"key": t.key, "name": t.name, "value": t.value, "unit": t.unit, "kind": t.kind,
+             "deadline": t.deadline.isoformat() if t.deadline else None}
+            for t in spec.targets
+        ],
+        "batches": [
+            {
+                "key": t.key,
+                "seq": t.seq,
+                "name": t.name,
+                "target": t.target,
+                "measure": t.measure,
+                "subject": t.subject,
+                "done_status": t.done_status,
+                "sector": t.sector,
+                "zones_count": t.zones_count,
+                "mining": t.mining,
+                "exploration": t.exploration,
+                "implementer": t.implementer,
+                "lead": [name(k) for k in t.lead],
+                "cooperating": [name(k) for k in t.cooperating],
+                "responsible": [name(k) for k in t.responsible],
+                "units": [name(k) for k in t.all_units],
+                "breakdown": [b.model_dump() for b in t.breakdown],
+                "phase": t.phase,
+                "deadline": t.deadline.isoformat() if t.deadline else None,
+                "schedule": [{"by": s.by.isoformat(), "share": s.share} for s in t.schedule],
+            }
+            for t in spec.tasks
+        ],
+        "zones": [
+            {"seq": z.seq, "name": z.name, "minerals": list(z.minerals), "mining": z.mining,
+             "exploration": z.exploration, "deep": z.deep, "proposed": z.proposed}
+            for z in spec.zones
+        ],
+        "totals": _totals(spec),
+        "phases": [
+            {"key": p.key, "name": p.name, "start": p.start.isoformat() if p.start else None, "end": p.end.isoformat()}
+            for p in spec.phases
+        ],
+        "units": [u.model_dump() for u in spec.units],
+        "leagues": [name(k) for k in spec.leagues],
+        "categories": [{**c.model_dump(), "owner_name": name(c.owner)} for c in spec.categories],
+        "meeting": {
+            "frequency": spec.meeting.frequency,
+            "ad_hoc": spec.meeting.ad_hoc,
+            "members": [name(k) for k in spec.meeting.members],
+            "conveners": [c.model_dump() for c in spec.meeting.conveners],
+            "supervision": spec.meeting.supervision.model_dump() if spec.meeting.supervision else None,
+        },
+        "thresholds": dict(spec.thresholds),
+        "review_weights": dict(spec.review_weights),
+        "rectification": spec.rectification.model_dump(),
+    }
+
+
+_FREQUENCY_ZH = {"quarterly": "每季度", "monthly": "每月", "regular": "定期"}
+
+
+def _fmt(value: int | float) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def plan_show_text(spec: PlanSpec) -> str:
+    """A readable Chinese rendering of the plan, one fact per line."""
+    data = plan_show_json(spec)
+    lines: list[str] = [f"【{spec.name}】"]
+    issued = f"{spec.issued_on.year}年{spec.issued_on.month}月{spec.issued_on.day}日" if spec.issued_on else "日期未载明"
+    lines.append(f"发文：{spec.issuer} {spec.doc_no or '（文号未载明）'}，{issued}")
+    lines.append(f"召集单位：{data['convener']['name']}；办公室：{spec.office.name}（设在{data['office']['unit_name']}）")
+    lines.append("一、基数")
+    baseline_zh = {
+        "mining": "采矿权", "exploration": "探矿权", "idle_mines": "停产矿山", "idle_coal": "停产煤矿",
+        "idle_noncoal": "停产非煤矿山", "excluded_cannot_resume": "不能恢复生产（已剔除）",
+        "unconverted_exploration": "未转采探矿权", "unconverted_coal": "煤炭探矿权未转采",
+        "unconverted_noncoal": "非煤探矿权未转采",
+    }
+    for key, value in spec.baseline.items():
+        lines.append(f"  {baseline_zh.get(key, key)}：{value}")
+    if spec.targets:
+        lines.append("二、目标")
+        for t in spec.targets:
+            value = f"{t.value * 100:g}%" if t.kind == "min_ratio" else f"{_fmt(t.value)} {t.unit}"
+            due = f"（{t.deadline.isoformat()} 前）" if t.deadline else ""
+            lines.append(f"  {t.name}：{value}{due}")
+    lines.append("三、任务")
+    for b in data["batches"]:
+        extra = ""
+        if b["zones_count"] is not None:
+            extra = f"（{b['zones_count']} 个整合区，采矿权 {b['mining']} 宗、探矿权 {b['exploration']} 宗）"
+        lines.append(f"  {b['seq']}. {b['name']}：{b['target']} {b['measure']}{extra}")
+        if b["breakdown"]:
+            parts = "；".join(f"{x['name']} {x['count']}" for x in b["breakdown"])
+            lines.append(f"     其中：{parts}")
+        if b["implementer"]:
+            lines.append(f"     实施主体：{b['implementer']}")
+        if b["lead"]:
+            lines.append(f"     牵头部门：{'、'.join(b['lead'])}")
+        if b["cooperating"]:
+            lines.append(f"     配合部门：{'、'.join(b['cooperating'])}")
+        if b["responsible"]:
+            lines.append(f"     责任单位：{'、'.join(b['responsible'])}")
+        if b["deadline"]:
+            lines.append(f"     期限：{b['deadline']}")
+    if spec.zones:
+        tot = data["totals"]
+        lines.append(f"四、整合区（{tot['zones']} 个，采矿权 {tot['zone_mining']} 宗，探矿权 {tot['zone_exploration_with_deep']} 宗（含深部探矿权 {tot['zone_deep']} 宗），拟设探矿权 {tot['zone_proposed']} 宗不计）")
+        for z in spec.zones:
+            parts = [f"采矿权 {z.mining}"]
+            if z.exploration:
+                parts.append(f"探矿权 {z.exploration}")
+            if z.deep:
+                parts.append(f"深部探矿权 {z.deep}")
+            if z.proposed:
+                parts.append(f"拟设探矿权 {z.proposed}")
+            lines.append(f"  {z.seq}. {z.name}（{'、'.join(z.minerals)}）：{'，'.join(parts)}")
+    if spec.phases:
+        lines.append("五、阶段")
+        for p in spec.phases:
+            span = f"{p.start.isoformat()} 至 {p.end.isoformat()}" if p.start else f"{p.end.isoformat()} 前"
+            lines.append(f"  {p.name}：{span}")
+    lines.append("六、成员单位")
+    for u in spec.units:
+        lines.append(f"  {u.name}（{u.key}）")
+    lines.append(f"七、联席会议：{_FREQUENCY_ZH[spec.meeting.frequency]}调度" + ("，遇紧急问题可临时加开" if spec.meeting.ad_hoc else ""))
+    if data["meeting"]["members"]:
+        lines.append(f"  参会单位：{'、'.join(data['meeting']['members'])}")
+    return "\n".join(lines)
+
+
+def content_hash(spec: PlanSpec) -> str:
+    """sha256 of a canonical JSON dump of the spec, for idempotent loading."""
+    canonical = json.dumps(spec.model_dump(mode="json"), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
