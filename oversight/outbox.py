@@ -1,0 +1,89 @@
+"""The outbox: messages to send, written in the transaction of the change that causes them.
+One delivery loop in the bot process sends them (bot/delivery.py)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, select
+
+from models import Member, OutboxMessage, utcnow
+
+TELEGRAM_TEXT_LIMIT = 4096
+
+
+def enqueue_text(
+    *,
+    session: Session,
+    chat_id: int,
+    text: str,
+    buttons: list[list[dict[str, str]]] | None = None,
+    dedupe_key: str | None = None,
+    now: datetime | None = None,
+) -> OutboxMessage | None:
+    """Queue a plain-text message (never parsed as markup). `buttons` rows hold
+    {"text": label, "token": callback token}. Returns None if `dedupe_key` was queued before."""
+    if dedupe_key and session.exec(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)).first():
+        return None
+    payload: dict[str, Any] = {}
+    if buttons:
+        payload["buttons"] = buttons
+    msg = OutboxMessage(chat_id=chat_id, kind="text", text=text, payload=payload, dedupe_key=dedupe_key,
+                        next_attempt_at=now or utcnow(), created_at=now or utcnow())
+    session.add(msg)
+    return msg
+
+
+def enqueue_document(
+    *,
+    session: Session,
+    chat_id: int,
+    path: str,
+    filename: str,
+    caption: str = "",
+    dedupe_key: str | None = None,
+    now: datetime | None = None,
+) -> OutboxMessage | None:
+    """Queue a file (a PDF or xlsx stored under DATA_DIR) with an optional caption."""
+    if dedupe_key and session.exec(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)).first():
+        return None
+    msg = OutboxMessage(chat_id=chat_id, kind="document", text=caption[:1024],
+                        payload={"path": path, "filename": filename}, dedupe_key=dedupe_key,
+                        next_attempt_at=now or utcnow(), created_at=now or utcnow())
+    session.add(msg)
+    return msg
+
+
+def notify_members(
+    *, session: Session, members: list[Member], text: str, dedupe_prefix: str | None = None,
+    buttons: list[list[dict[str, str]]] | None = None,
+) -> int:
+    """Queue `text` to each member's private chat; returns how many were queued."""
+    sent = 0
+    seen: set[int] = set()
+    for m in members:
+        if m.telegram_user_id is None or m.telegram_user_id in seen or not m.active:
+            continue
+        seen.add(m.telegram_user_id)
+        key = f"{dedupe_prefix}:{m.telegram_user_id}" if dedupe_prefix else None
+        if enqueue_text(session=session, chat_id=m.telegram_user_id, text=text, buttons=buttons, dedupe_key=key):
+            sent += 1
+    return sent
+
+
+def split_text(text: str, limit: int = TELEGRAM_TEXT_LIMIT) -> list[str]:
+    """Split a long text into Telegram-sized parts, at line breaks where possible."""
+    if len(text) <= limit:
+        return [text]
+    parts: list[str] = []
+    rest = text
+    while len(rest) > limit:
+        cut = rest.rfind("\n", 0, limit)
+        if cut < limit // 2:
+            cut = limit
+        parts.append(rest[:cut])
+        rest = rest[cut:].lstrip("\n")
+    if rest:
+        parts.append(rest)
+    return parts
