@@ -776,6 +776,8 @@ def plan_show_text(spec: PlanSpec) -> str:
     for u in spec.units:
         lines.append(f"  {u.name}（{u.key}）")
     lines.append(f"七、联席会议：{_FREQUENCY_ZH[spec.meeting.frequency]}调度" + ("，遇紧急问题可临时加开" if spec.meeting.ad_hoc else ""))
+    for c in spec.meeting.conveners:
+        lines.append(f"  {c.role}：{c.title}{' ' + c.name if c.name else ''}")
     if data["meeting"]["members"]:
         lines.append(f"  参会单位：{'、'.join(data['meeting']['members'])}")
     return "\n".join(lines)
