@@ -1,0 +1,398 @@
+"""The bundled plan files parse, show the seeds' figures, and bad plan files are refused."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from oversight.planfile import (
+    PlanFileError,
+    PlanSpec,
+    content_hash,
+    parse_plan_file,
+    parse_plan_text,
+    plan_show_json,
+    plan_show_text,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+BANNER = ROOT / "plans" / "urad-middle-banner.yaml"
+REGION = ROOT / "plans" / "inner-mongolia-2022.yaml"
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "plans"
+
+# Seed 000 二(一), zone by zone: (name, mining, exploration, deep, proposed).
+SEED_ZONES = [
+    ("常兴扎嘎乌苏铁矿整合区", 2, 1, 0, 0),
+    ("新乌苏铁铜整合区", 1, 1, 0, 0),
+    ("284地区金矿整合区", 1, 2, 0, 0),
+    ("图古日格地区金矿整合一区", 1, 1, 0, 0),
+    ("图古日格地区金矿整合二区", 2, 2, 0, 0),
+    ("查干此老地区金矿整合区", 1, 0, 0, 1),
+    ("张佳花岗岩整合区", 2, 0, 0, 0),
+    ("索伦山菱镁矿整合区", 1, 1, 0, 0),
+    ("乌兰西萤石整合区", 1, 1, 0, 0),
+    ("乌兰矿区金矿整合区", 1, 1, 0, 0),
+    ("乌兰赤老铁矿整合区", 2, 0, 1, 0),
+    ("浩尧尔忽洞金矿整合区", 1, 1, 0, 0),
+    ("此老图－翁根山地区铁矿整合区", 2, 3, 0, 0),
+    ("铎宝花岗岩整合区", 2, 0, 0, 0),
+    ("西河村矿区铁矿整合区", 1, 0, 0, 1),
+    ("后石兰哈达铁矿整合区", 1, 1, 1, 0),
+    ("双胜美地区金矿整合区", 1, 1, 0, 0),
+    ("铸合石哈河矿区银金铅锌整合区", 2, 1, 0, 0),
+    ("郜北矿区铁矿整合区", 2, 0, 0, 1),
+]
+
+# Seed 000 二, batch by batch: (key, name, target, responsible unit names).
+SEED_BATCHES = [
+    ("consolidate", "强化整合重组一批", 46, ["旗自然资源局", "旗应急管理局（矿山安全监管局）", "旗林草局", "市生态环境局中旗分局", "旗文体局", "旗水利局", "旗发改委", "旗交通运输局", "旗财政局", "旗人武部", "旗市场监管局"]),
+    ("close", "强化淘汰关闭一批", 7, ["旗自然资源局", "旗财政局", "旗市场监管局", "旗公安局"]),
+    ("upgrade", "加强升级改造一批", 11, ["旗应急管理局（矿山安全监管局）", "旗工信局", "旗自然资源局", "旗林草局", "市生态环境局中旗分局", "旗文体局", "旗水利局", "旗发改委", "旗交通运输局", "旗市场监管局"]),
+    ("grant", "优选出让一批", 39, ["旗发改委", "旗自然资源局", "旗林草局", "市生态环境局中旗分局", "旗文体局", "旗水利局", "旗交通运输局"]),
+    ("convert", "推进转采一批", 23, ["旗自然资源局", "旗应急管理局（矿山安全监管局）", "旗工信局", "旗林草局", "市生态环境局中旗分局", "旗文体局", "旗水利局", "旗交通运输局"]),
+    ("restart", "复工达产一批", 28, ["旗应急管理局（矿山安全监管局）", "旗自然资源局", "旗林草局", "市生态环境局中旗分局", "旗文体局", "旗水利局", "旗发改委", "旗交通运输局", "旗财政局", "旗工信局", "旗市场监管局"]),
+]
+
+LEAGUES = ["呼和浩特市", "包头市", "乌海市", "赤峰市", "通辽市", "鄂尔多斯市", "呼伦贝尔市", "巴彦淖尔市", "乌兰察布市", "兴安盟", "锡林郭勒盟", "阿拉善盟"]
+
+# Seed 003 一, task by task: (key, target, breakdown counts, lead, cooperating) by short name.
+SEED_TASKS = [
+    ("coal_mines", 107, [22, 11, 20, 54], ["能源局"], ["自然资源厅", "林草局"]),
+    ("coal_convert", 41, [20, 21], ["自然资源厅"], ["生态环境厅", "能源局", "林草局"]),
+    ("coal_explore", 119, [], ["自然资源厅"], []),
+    ("noncoal_mines", 1276, [186, 161, 464, 465], ["发改委", "工信厅"], ["自然资源厅", "生态环境厅", "应急管理厅", "林草局"]),
+    ("noncoal_convert", 82, [82], ["自然资源厅"], ["发改委", "生态环境厅", "应急管理厅", "林草局"]),
+    ("noncoal_explore", 1060, [], ["自然资源厅"], []),
+]
+
+
+@pytest.fixture(scope="module")
+def banner() -> PlanSpec:
+    return parse_plan_file(BANNER)
+
+
+@pytest.fixture(scope="module")
+def region() -> PlanSpec:
+    return parse_plan_file(REGION)
+
+
+def _mutated(path: Path, old: str, new: str) -> str:
+    text = path.read_text(encoding="utf-8")
+    assert text.count(old) == 1, old
+    return text.replace(old, new)
+
+
+# ------------------------------------------------------------------ the banner plan (seed 000)
+
+
+def test_banner_header_and_baseline(banner: PlanSpec) -> None:
+    shown = plan_show_json(banner)
+    assert shown["key"] == "urad-middle-banner"
+    assert shown["doc_no"] == "乌中政办发〔2026〕4号"
+    assert shown["issued_on"] == "2026-02-04"
+    assert shown["baseline"] == {"mining": 69, "exploration": 49}
+    assert shown["convener"]["name"] == "旗人民政府"
+    assert shown["office"]["unit_name"] == "旗政府办公室"
+    assert shown["office"]["notice_prefix"] == "乌中联办通"
+    assert shown["office"]["brief_title_lines"] == ["乌拉特中旗非煤矿山资源整合增储上产", "工作简报"]
+
+
+def test_banner_targets(banner: PlanSpec) -> None:
+    targets = {t["key"]: t["value"] for t in plan_show_json(banner)["targets"]}
+    assert targets == {
+        "reduce_mining": 15,
+        "reduce_exploration": 19,
+        "reduce_total": 34,
+        "max_mines": 65,
+        "min_large_medium_ratio": 0.75,
+        "restart": 28,
+        "green_mines": 3,
+    }
+    assert plan_show_json(banner)["totals"]["reduction"] == 34
+
+
+def test_banner_batches_carry_the_seed_counts_and_responsible_units(banner: PlanSpec) -> None:
+    batches = plan_show_json(banner)["batches"]
+    assert [(b["key"], b["name"], b["target"]) for b in batches] == [(k, n, t) for k, n, t, _ in SEED_BATCHES]
+    for batch, (_, _, _, units) in zip(batches, SEED_BATCHES, strict=True):
+        assert batch["responsible"] == units, batch["name"]
+        assert batch["units"] == units
+        assert batch["implementer"] == "乌拉特中旗人民政府"
+    consolidate = batches[0]
+    assert (consolidate["zones_count"], consolidate["mining"], consolidate["exploration"]) == (19, 27, 19)
+
+
+def test_banner_zones_exactly_as_the_seed_lists_them(banner: PlanSpec) -> None:
+    zones = plan_show_json(banner)["zones"]
+    got = [(z["name"], z["mining"], z["exploration"], z["deep"], z["proposed"]) for z in zones]
+    assert got == SEED_ZONES
+    assert [z["seq"] for z in zones] == list(range(1, 20))
+
+
+def test_banner_zone_totals_reconcile_with_the_batch(banner: PlanSpec) -> None:
+    totals = plan_show_json(banner)["totals"]
+    assert totals["zones"] == 19
+    assert totals["zone_mining"] == 27
+    assert (totals["zone_exploration"], totals["zone_deep"]) == (17, 2)
+    assert totals["zone_exploration_with_deep"] == 19
+    assert totals["zone_proposed"] == 3  # 拟设探矿权: not counted among the 46
+    assert totals["rights_in_zones"] == 46
+    assert len(totals["zone_minerals"]) == 9  # 涉及铁、铜、银、铅、金等9个矿种
+
+
+def test_banner_phases_and_linear_schedule(banner: PlanSpec) -> None:
+    phases = plan_show_json(banner)["phases"]
+    assert [(p["name"], p["start"], p["end"]) for p in phases] == [
+        ("动员部署阶段", None, "2025-12-31"),
+        ("组织实施阶段", "2026-01-01", "2028-12-31"),
+        ("巩固提升阶段", "2029-01-01", "2030-12-31"),
+    ]
+    for task in banner.tasks:
+        assert [(s.by.year, s.share) for s in task.schedule] == [(2026, 0.2), (2027, 0.4), (2028, 0.6), (2029, 0.8), (2030, 1.0)]
+
+
+def test_banner_units_duties_and_meeting(banner: PlanSpec) -> None:
+    names = {u.name for u in banner.units}
+    assert {"旗自然资源局", "旗应急管理局（矿山安全监管局）", "旗林草局", "市生态环境局中旗分局", "旗文体局", "旗水利局",
+            "旗发改委", "旗工信局", "旗交通运输局", "旗财政局", "旗人武部", "旗市场监管局", "旗公安局", "旗信访局",
+            "属地各苏木镇政府", "旗政府办公室", "旗人民政府"} == names
+    assert all(u.duties for u in banner.units)
+    shown = plan_show_json(banner)
+    assert shown["meeting"]["frequency"] == "quarterly"
+    assert len(shown["meeting"]["members"]) == 10
+    assert "旗公安局" not in shown["meeting"]["members"]
+    owners = {c["name"]: c["owner_name"] for c in shown["categories"]}
+    assert owners["林草征占用"] == "旗林草局"
+    assert owners["环评"] == "市生态环境局中旗分局"
+    assert owners["安全生产许可证"] == "旗应急管理局（矿山安全监管局）"
+    assert owners["取水许可/水土保持"] == "旗水利局"
+    assert owners["营业执照/股权变更"] == "旗市场监管局"
+    assert owners["火工用品/社会稳定"] == "旗公安局"
+    assert owners["信访"] == "旗信访局"
+    assert owners["征地矛盾"] == "属地各苏木镇政府"
+    for name in ("立项", "用地", "复工复产批复", "矿业权整合手续", "采矿权", "涉法涉诉", "股东意见不统一",
+                 "未按承诺评估缴纳价款", "破产", "资金紧张", "违法", "治理整改不到位", "市场原因", "基建技改"):
+        assert name in owners, name
+    assert sum(banner.review_weights.values()) == 100
+
+
+def test_banner_text_rendering_states_the_figures(banner: PlanSpec) -> None:
+    text = plan_show_text(banner)
+    assert "乌中政办发〔2026〕4号" in text
+    assert "强化整合重组一批：46 宗（19 个整合区，采矿权 27 宗、探矿权 19 宗）" in text
+    assert "消减矿业权：34 个" in text
+    assert "75%" in text
+    assert "16. 后石兰哈达铁矿整合区（铁）：采矿权 1，探矿权 1，深部探矿权 1" in text
+
+
+# ------------------------------------------------------------------ the region plan (seed 003)
+
+
+def test_region_baseline(region: PlanSpec) -> None:
+    assert plan_show_json(region)["baseline"] == {
+        "idle_mines": 1383, "idle_coal": 107, "idle_noncoal": 1276, "excluded_cannot_resume": 166,
+        "unconverted_exploration": 1302, "unconverted_coal": 160, "unconverted_noncoal": 1142,
+    }
+
+
+def test_region_tasks_counts_breakdowns_lead_and_cooperating(region: PlanSpec) -> None:
+    short = {u.key: u.short for u in region.units}
+    assert len(region.tasks) == 6
+    for task, (key, target, counts, lead, cooperating) in zip(region.tasks, SEED_TASKS, strict=True):
+        assert task.key == key
+        assert task.target == target
+        assert [b.count for b in task.breakdown] == counts
+        assert [short[k] for k in task.lead] == lead, key
+        assert [short[k] for k in task.cooperating] == cooperating, key
+        assert [short[k] for k in task.responsible] == LEAGUES, key
+
+
+def test_region_totals_and_leagues(region: PlanSpec) -> None:
+    shown = plan_show_json(region)
+    assert shown["totals"]["by_subject"] == {"mines": 1383, "exploration": 1302}
+    assert [region.unit(k).short for k in region.leagues] == LEAGUES  # type: ignore[union-attr]
+    assert shown["convener"]["name"] == "自治区自然资源厅"
+    assert shown["office"]["unit_name"] == "自治区自然资源厅"
+    assert [c["name"] for c in shown["meeting"]["conveners"]] == ["赵大勇", "田野"]
+    members = {region.unit(k).short for k in region.meeting.members}  # type: ignore[union-attr]
+    assert members == {"发改委", "工信厅", "生态环境厅", "自然资源厅", "应急管理厅", "能源局", "林草局"}
+    assert [p.end.isoformat() for p in region.phases] == ["2022-09-20", "2022-12-31"]
+    safety = next(c for c in region.categories if c.key == "safety_licence")
+    assert (safety.owner, safety.owner_by_sector) == ("emergency", {"coal": "energy"})
+
+
+def test_region_text_rendering(region: PlanSpec) -> None:
+    text = plan_show_text(region)
+    assert "加快推进已取得采矿许可证非煤矿山相关手续办理：1276 个" in text
+    assert "牵头部门：自治区发展和改革委、自治区工业和信息化厅" in text
+    assert "阿拉善盟行政公署" in text
+
+
+# ------------------------------------------------------------------ bad plan files
+
+
+def test_zone_count_changed_is_refused_naming_the_zone_field() -> None:
+    with pytest.raises(PlanFileError) as caught:
+        parse_plan_file(FIXTURES / "bad-zone-mining.yaml")
+    err = caught.value
+    assert re.fullmatch(r"zones\[.+\]\.mining", err.field)
+    assert "28" in err.message and "27" in err.message
+    assert "强化整合重组一批" in err.message
+    assert str(err).startswith(f"字段 {err.field}：")
+
+
+def test_deep_right_dropped_is_refused_on_exploration() -> None:
+    text = _mutated(BANNER, "mining: 2, exploration: 0, deep: 1}", "mining: 2, exploration: 0, deep: 0}")
+    with pytest.raises(PlanFileError) as caught:
+        parse_plan_text(text, key="x")
+    assert caught.value.field == "zones[*].exploration"
+    assert "18" in caught.value.message
+
+
+@settings(max_examples=30, deadline=None)
+@given(index=st.integers(min_value=0, max_value=18), delta=st.sampled_from([-1, 1, 2]))
+def test_any_single_zone_change_is_refused(index: int, delta: int) -> None:
+    data = yaml.safe_load(BANNER.read_text(encoding="utf-8"))
+    zone = data["zones"][index]
+    if zone["mining"] + delta < 0:
+        delta = 1
+    zone["mining"] += delta
+    with pytest.raises(PlanFileError) as caught:
+        parse_plan_text(yaml.safe_dump(data, allow_unicode=True), key="x")
+    assert caught.value.field == "zones[*].mining"
+    assert f"{27 + delta} 宗" in caught.value.message
+
+
+def test_bad_type_in_a_zone_names_that_zone() -> None:
+    text = _mutated(BANNER, "{seq: 4, name: 图古日格地区金矿整合一区, minerals: [金], mining: 1,",
+                    "{seq: 4, name: 图古日格地区金矿整合一区, minerals: [金], mining: 一,")
+    with pytest.raises(PlanFileError) as caught:
+        parse_plan_text(text, key="x")
+    assert caught.value.field == "zones[3].mining"
+    assert "整数" in caught.value.message
+
+
+def test_malformed_yaml_reports_line_and_column() -> None:
+    with pytest.raises(PlanFileError) as caught:
+        parse_plan_file(FIXTURES / "malformed.yaml")
+    assert caught.value.field == "<yaml>"
+    assert re.search(r"第 \d+ 行第 \d+ 列", caught.value.message)
+
+
+def test_missing_file_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(PlanFileError) as caught:
+        parse_plan_file(tmp_path / "nope.yaml")
+    assert caught.value.field == "<file>"
+    assert "找不到" in caught.value.message
+
+
+def test_unknown_unit_key_is_refused() -> None:
+    with pytest.raises(PlanFileError) as caught:
+        parse_plan_file(FIXTURES / "unknown-unit.yaml")
+    assert caught.value.field == "tasks[close].responsible[3]"
+    assert "public_security" in caught.value.message
+
+
+def test_breakdown_not_adding_up_is_refused() -> None:
+    with pytest.raises(PlanFileError) as caught:
+        parse_plan_file(FIXTURES / "bad-breakdown.yaml")
+    assert caught.value.field == "tasks[coal_mines].breakdown"
+    assert "108" in caught.value.message and "107" in caught.value.message
+
+
+def test_region_task_totals_must_match_the_baseline() -> None:
+    text = _mutated(REGION, "target: 119", "target: 120")
+    with pytest.raises(PlanFileError) as caught:
+        parse_plan_text(text, key="x")
+    assert caught.value.field == "tasks[coal_explore].target"
+    assert "160" in caught.value.message
+
+
+def test_region_baseline_must_add_up() -> None:
+    text = _mutated(REGION, "  unconverted_exploration: 1302", "  unconverted_exploration: 1300")
+    with pytest.raises(PlanFileError) as caught:
+        parse_plan_text(text, key="x")
+    assert caught.value.field == "baseline.unconverted_exploration"
+
+
+def test_reduction_targets_must_add_up() -> None:
+    text = _mutated(BANNER, "value: 34, unit: 个, kind: reduce", "value: 35, unit: 个, kind: reduce")
+    with pytest.raises(PlanFileError) as caught:
+        parse_plan_text(text, key="x")
+    assert caught.value.field == "targets[reduce_total].value"
+
+
+def test_max_mines_must_be_reachable() -> None:
+    text = _mutated(BANNER, "value: 65, unit: 个, kind: max", "value: 50, unit: 个, kind: max")
+    with pytest.raises(PlanFileError) as caught:
+        parse_plan_text(text, key="x")
+    assert caught.value.field == "targets[max_mines].value"
+    assert "54" in caught.value.message
+
+
+def test_schedule_must_not_go_backwards() -> None:
+    text = _mutated(BANNER, "{by: 2027-12-31, share: 0.4}", "{by: 2027-12-31, share: 0.1}")
+    with pytest.raises(PlanFileError) as caught:
+        parse_plan_text(text, key="x")
+    assert caught.value.field == "tasks[consolidate].schedule[1].share"
+
+
+def test_overlapping_phases_are_refused() -> None:
+    text = _mutated(BANNER, "start: 2029-01-01", "start: 2028-06-01")
+    with pytest.raises(PlanFileError) as caught:
+        parse_plan_text(text, key="x")
+    assert caught.value.field == "phases[consolidate_gains].start"
+
+
+def test_duplicate_unit_key_is_refused() -> None:
+    text = _mutated(BANNER, "  - key: police\n", "  - key: petition\n")
+    with pytest.raises(PlanFileError) as caught:
+        parse_plan_text(text, key="x")
+    assert caught.value.field.startswith("units[")
+    assert "petition" in caught.value.message
+
+
+def test_category_owner_must_exist() -> None:
+    text = _mutated(BANNER, "owner: township,", "owner: gacha,")
+    with pytest.raises(PlanFileError) as caught:
+        parse_plan_text(text, key="x")
+    assert caught.value.field == "categories[land_dispute].owner"
+
+
+def test_unknown_field_is_refused() -> None:
+    text = _mutated(BANNER, "short_name: 乌拉特中旗非煤矿山资源整合增储上产\n",
+                    "short_name: 乌拉特中旗非煤矿山资源整合增储上产\nshortname: 错字\n")
+    with pytest.raises(PlanFileError) as caught:
+        parse_plan_text(text, key="x")
+    assert caught.value.field == "shortname"
+
+
+# ------------------------------------------------------------------ key, hash, round trip
+
+
+def test_key_defaults_to_the_file_stem(tmp_path: Path) -> None:
+    text = BANNER.read_text(encoding="utf-8").replace("key: urad-middle-banner\n", "", 1)
+    path = tmp_path / "my-banner.yaml"
+    path.write_text(text, encoding="utf-8")
+    assert parse_plan_file(path).key == "my-banner"
+    assert parse_plan_text(text, key="other").key == "other"
+
+
+def test_content_hash_is_stable_and_sensitive(banner: PlanSpec) -> None:
+    again = parse_plan_file(BANNER)
+    assert content_hash(again) == content_hash(banner)
+    assert re.fullmatch(r"[0-9a-f]{64}", content_hash(banner))
+    changed = parse_plan_text(_mutated(BANNER, "limit_days: 10, group: other}\n  - {key: land_dispute",
+                                       "limit_days: 11, group: other}\n  - {key: land_dispute"), key="urad-middle-banner")
+    assert content_hash(changed) != content_hash(banner)
+
+
+def test_spec_round_trips_through_json(banner: PlanSpec, region: PlanSpec) -> None:
+    for spec in (banner, region):
+        again = PlanSpec.model_validate(spec.model_dump(mode="json"))
+        assert content_hash(again) == content_hash(spec)
