@@ -299,7 +299,7 @@ def parse_plan_text(text: str, key: str) -> PlanSpec:
         mark = exc.problem_mark or exc.context_mark
         where = f"第 {mark.line + 1} 行第 {mark.column + 1} 列" if mark else "位置不明"
         problem = exc.problem or exc.context or "格式错误"
-        raise PlanFileError("<yaml>", f"YAML 格式错误，{where}：{problem}") from exc
+        raise PlanFileError("<yaml>", f"YAML 格式错误，{where}：{problem}（请检查缩进、冒号、引号和括号是否成对）") from exc
     except yaml.YAMLError as exc:
         raise PlanFileError("<yaml>", f"YAML 格式错误：{exc}") from exc
     if not isinstance(data, dict):
@@ -411,11 +411,11 @@ def _check_references(spec: PlanSpec) -> None:
 
     ref("office.unit", spec.office.unit)
     ref("convener", spec.convener)
-    for i, task in enumerate(spec.tasks):
+    for task in spec.tasks:
         for role in ("lead", "cooperating", "responsible"):
             for j, key in enumerate(getattr(task, role)):
                 ref(f"tasks[{task.key}].{role}[{j}]", key)
-    for i, cat in enumerate(spec.categories):
+    for cat in spec.categories:
         ref(f"categories[{cat.key}].owner", cat.owner)
         for sector, key in cat.owner_by_sector.items():
             ref(f"categories[{cat.key}].owner_by_sector.{sector}", key)
@@ -438,7 +438,7 @@ def _check_references(spec: PlanSpec) -> None:
 
 def _check_phases(spec: PlanSpec) -> None:
     previous_end: date | None = None
-    for i, phase in enumerate(spec.phases):
+    for phase in spec.phases:
         if phase.start is not None and phase.start > phase.end:
             _fail(f"phases[{phase.key}].start", f"阶段 {phase.name} 的开始日期 {phase.start} 晚于结束日期 {phase.end}")
         if previous_end is not None:
