@@ -7,14 +7,22 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 want_test="${1:-}"
 
+# run.sh and test.sh may start together in a shared checkout; two pips writing one venv
+# at once can leave it half-installed.
+mkdir -p var
+exec 9>var/install.lock
+flock 9
+
 debs=(fonts-noto-cjk fonts-arphic-gbsn00lp fonts-arphic-gkai00mp libharfbuzz-subset0
       libpango-1.0-0 libpangoft2-1.0-0 python3-venv)
 if [ "$want_test" = "--test" ]; then
   debs+=(poppler-utils postgresql chromium)
 fi
+# One dpkg-query for all packages keeps a warm run well under a second.
+installed=$(dpkg-query -W -f='${Package} ${Status}\n' "${debs[@]}" 2>/dev/null || true)
 missing=()
 for p in "${debs[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  grep -qx "$p install ok installed" <<<"$installed" || missing+=("$p")
 done
 if [ "${#missing[@]}" -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
@@ -27,8 +35,11 @@ PY="${PYTHON:-python3}"
 if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
-stamp=.venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)$want_test
-if [ ! -f "$stamp" ]; then
+hash=$(sha256sum pyproject.toml | cut -c1-16)
+stamp=.venv/.installed-$hash$want_test
+# A test install is a superset of the plain one, so run.sh after test.sh does not reinstall.
+if [ ! -f "$stamp" ] && [ ! -f ".venv/.installed-$hash--test" ]; then
+  echo "安装 Python 依赖…"
   .venv/bin/pip install -q --upgrade pip >/dev/null 2>&1 || true
   if [ "$want_test" = "--test" ]; then
     .venv/bin/pip install -q -e '.[test]'
