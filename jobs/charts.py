@@ -9,7 +9,7 @@ switched off so a "$" in a name is printed, not parsed.
 from __future__ import annotations
 
 import io
-import re
+import xml.etree.ElementTree as ET
 
 import matplotlib
 
@@ -36,18 +36,35 @@ DONE_COLOR = "#1f4e9b"
 TARGET_COLOR = "#d9d9d9"
 EXPECTED_COLOR = "#e60012"
 
-# Matplotlib writes an XML declaration, a DOCTYPE and an RDF <metadata> block; none of them
-# belong inside HTML, and the DOCTYPE would point at an external DTD.
-_PROLOGUE = re.compile(r"\A.*?(?=<svg\b)", re.S)
-_METADATA = re.compile(r"<metadata>.*?</metadata>\s*", re.S)
+SVG_NS = "http://www.w3.org/2000/svg"
+ET.register_namespace("", SVG_NS)
+ET.register_namespace("xlink", "http://www.w3.org/1999/xlink")
 
 
 def _svg_markup(fig: Figure) -> Markup:
-    buf = io.StringIO()
+    """Matplotlib's SVG, re-serialised for inlining in HTML.
+
+    Parsing and re-serialising drops the XML declaration, the DOCTYPE (which names an external
+    DTD) and the RDF <metadata>, and guarantees well-formed, escaped output. ``style``
+    attributes become presentation attributes: WeasyPrint reads inline <svg> styles with its
+    HTML CSS parser too, which warns on every SVG property.
+    """
+    buf = io.BytesIO()
     fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
-    svg = _METADATA.sub("", _PROLOGUE.sub("", buf.getvalue(), count=1))
-    # Marked safe only because matplotlib built it and escaped every label (see tests).
-    return Markup(svg)
+    root = ET.fromstring(buf.getvalue())
+    for parent in root.iter():
+        for child in list(parent):
+            if child.tag == f"{{{SVG_NS}}}metadata":
+                parent.remove(child)
+    for element in root.iter():
+        style = element.attrib.pop("style", None)
+        if style:
+            for declaration in style.split(";"):
+                name, sep, value = declaration.partition(":")
+                if sep and name.strip():
+                    element.set(name.strip(), value.strip())
+    # Marked safe only because matplotlib built it and ElementTree escaped every label.
+    return Markup(ET.tostring(root, encoding="unicode"))
 
 
 def progress_chart_svg(rows: list[dict]) -> Markup:

@@ -23,7 +23,6 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import jinja2
-from markupsafe import Markup
 from weasyprint import CSS, HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
@@ -223,7 +222,6 @@ __all__ = [
     "AssetOnlyFetcher",
     "AssetRefusedError",
     "FetchRecord",
-    "Markup",
     "RenderError",
     "html_to_pdf",
     "render_html",
