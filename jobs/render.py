@@ -107,7 +107,10 @@ class AssetOnlyFetcher(URLFetcher):
         if parts.netloc not in ("", "localhost"):
             raise self._refuse(url, "remote file host")
         # resolve() follows symlinks and "..", so neither can step outside the assets dir.
-        path = Path(unquote(parts.path)).resolve()
+        try:
+            path = Path(unquote(parts.path)).resolve()
+        except (OSError, ValueError) as exc:  # e.g. an embedded NUL byte
+            raise self._refuse(url, f"unusable path ({exc})") from exc
         if not path.is_relative_to(self.assets_dir):
             raise self._refuse(url, "outside the report assets")
         if not path.is_file():
