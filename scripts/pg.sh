@@ -13,7 +13,8 @@
 #
 # PostgreSQL refuses to run as root, so as root the cluster is owned by the `postgres`
 # system user (created by Debian's postgresql package) and driven through runuser.
-# initdb runs once into a template that each start copies (~0.05 s instead of ~0.7 s).
+# initdb runs once into a template (1 MB WAL segments, to keep it small) that each start
+# copies: about 0.5 s here against 1.3 s for initdb.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
@@ -75,7 +76,7 @@ make_template() {
     local tmp="$tdir.tmp.$$"
     rm -rf "$tmp"
     prepare_dir "$tmp" || die "系统用户 postgres 无法写入 $tmp"
-    as_owner "$bin/initdb" -D "$tmp" -U "$user" -A trust -E UTF8 --locale=C.UTF-8 -N \
+    as_owner "$bin/initdb" -D "$tmp" -U "$user" -A trust -E UTF8 --locale=C.UTF-8 -N --wal-segsize=1 \
       >"$tmp.log" 2>&1 || { cat "$tmp.log" >&2; die "initdb 失败"; }
     rm -f "$tmp.log"
     mv -T "$tmp" "$tdir" 2>/dev/null || rm -rf "$tmp"
