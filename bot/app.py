@@ -1,0 +1,224 @@
+"""Builds the python-telegram-bot Application: handlers, the dedupe guard, the
+callback dispatcher, the error handler and the outbox delivery loop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from telegram import Update
+from telegram.constants import ChatType
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    ApplicationHandlerStop,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+
+from bot import texts
+from bot.common import db, member_of
+from models import ProcessedUpdate, session_scope
+from oversight.audit import actor_of, audit
+from oversight.chatstate import get_flow, resolve_token
+from oversight.errors import OversightError
+
+logger = logging.getLogger(__name__)
+
+# Extension points: feature modules register their buttons and conversation steps here.
+CallbackAction = Callable[[Update, ContextTypes.DEFAULT_TYPE, dict[str, Any]], Awaitable[str | None]]
+FlowStep = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]
+CALLBACK_ACTIONS: dict[str, CallbackAction] = {}
+FLOW_INPUT: dict[str, FlowStep] = {}
+CommandSpec = tuple[str, Callable[..., Awaitable[Any]]]
+EXTRA_COMMANDS: list[CommandSpec] = []
+
+
+def on_callback(action: str) -> Callable[[CallbackAction], CallbackAction]:
+    """Register the function that handles buttons minted with `action`."""
+
+    def wrap(func: CallbackAction) -> CallbackAction:
+        CALLBACK_ACTIONS[action] = func
+        return func
+
+    return wrap
+
+
+def on_flow_input(flow: str) -> Callable[[FlowStep], FlowStep]:
+    """Register the function that takes a user's typed text or file while `flow` is open."""
+
+    def wrap(func: FlowStep) -> FlowStep:
+        FLOW_INPUT[flow] = func
+        return func
+
+    return wrap
+
+
+def _load_features() -> None:
+    """Import the feature modules so their handlers register themselves."""
+    import importlib
+
+    for name in ("bot.onboarding", "bot.reports", "bot.problems", "bot.lookups", "bot.admin", "bot.notices"):
+        try:
+            importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+
+
+async def dedupe_guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Skip an update already processed (a redelivery)."""
+    with session_scope(context.application.bot_data["engine"]) as session:
+        if session.get(ProcessedUpdate, update.update_id) is not None:
+            logger.info("update %s: already processed, skipped", update.update_id)
+            raise ApplicationHandlerStop
+    context.chat_data  # noqa: B018 - touch so PTB creates per-chat storage lazily
+
+
+async def mark_processed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Record that an update was handled, after its handlers ran."""
+    try:
+        with session_scope(context.application.bot_data["engine"]) as session:
+            session.add(ProcessedUpdate(update_id=update.update_id))
+    except IntegrityError:
+        logger.info("update %s: processed concurrently", update.update_id)
+
+
+async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Resolve an opaque button id and run its action; forged or stale ids change nothing."""
+    query = update.callback_query
+    if query is None:
+        return
+    with db(context) as session:
+        token = resolve_token(session=session, token=query.data or "")
+        action = token.action if token else None
+        args = dict(token.args) if token else {}
+        owner = token.user_id if token else None
+        if token is None:
+            audit(session=session, actor=actor_of(telegram_user_id=query.from_user.id), action="button.stale",
+                  detail={"data": (query.data or "")[:64]})
+    if action is None or action not in CALLBACK_ACTIONS:
+        await query.answer(texts.BUTTON_STALE, show_alert=True)
+        return
+    if owner is not None and owner != query.from_user.id:
+        await query.answer(texts.BUTTON_NOT_YOURS, show_alert=True)
+        return
+    try:
+        note = await CALLBACK_ACTIONS[action](update, context, args)
+    except OversightError as exc:
+        await query.answer(exc.message[:200], show_alert=True)
+        return
+    try:
+        await query.answer(note[:200] if note else None)
+    except Exception:  # noqa: BLE001 - an unanswered spinner is cosmetic
+        logger.debug("update %s: answerCallbackQuery failed", update.update_id)
+
+
+async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Typed text or an uploaded file: goes to the user's open conversation, if any."""
+    chat, user = update.effective_chat, update.effective_user
+    if chat is None or user is None:
+        return
+    with db(context) as session:
+        state = get_flow(session=session, chat_id=chat.id, user_id=user.id)
+        flow = state.flow if state else None
+        registered = member_of(session, update) is not None
+    if flow and flow in FLOW_INPUT:
+        try:
+            await FLOW_INPUT[flow](update, context)
+        except OversightError as exc:
+            await context.bot.send_message(chat.id, exc.message)
+        return
+    if chat.type == ChatType.PRIVATE:
+        await context.bot.send_message(chat.id, texts.NOT_IN_FLOW if registered else texts.WELCOME_UNREGISTERED)
+
+
+async def on_unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    if update.effective_chat and update.effective_chat.type == ChatType.PRIVATE:
+        await context.bot.send_message(update.effective_chat.id, texts.UNKNOWN_COMMAND)
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The one error handler: log with the update id, tell the user something useful."""
+    ref = secrets.token_hex(3)
+    update_id = update.update_id if isinstance(update, Update) else None
+    logger.error("update %s: unhandled error (ref %s)", update_id, ref, exc_info=context.error)
+    if isinstance(update, Update) and update.effective_chat is not None:
+        try:
+            await context.bot.send_message(update.effective_chat.id, texts.ERROR_GENERIC.format(ref=ref))
+        except Exception:  # noqa: BLE001 - reporting the error must not raise another
+            logger.warning("update %s: could not tell the user about error %s", update_id, ref)
+
+
+def build_application(
+    *,
+    engine: Engine,
+    token: str,
+    base_url: str | None = None,
+    base_file_url: str | None = None,
+    rate_limiter: bool = True,
+    deliver_outbox: bool = True,
+    outbox_poll_seconds: float = 0.5,
+) -> Application:
+    """The bot's Application, wired to `engine`; the outbox loop starts with it."""
+    from bot import onboarding
+    from bot.delivery import OutboxDelivery
+
+    _load_features()
+    builder = ApplicationBuilder().token(token).concurrent_updates(False)
+    if base_url:
+        builder = builder.base_url(base_url)
+    if base_file_url:
+        builder = builder.base_file_url(base_file_url)
+    if rate_limiter:
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
+    delivery_holder: dict[str, Any] = {}
+
+    async def post_init(app: Application) -> None:
+        await onboarding.set_default_menu(app)
+        if deliver_outbox:
+            delivery = OutboxDelivery(engine=engine, bot=app.bot, poll_seconds=outbox_poll_seconds)
+            delivery_holder["d"] = delivery
+            app.bot_data["delivery"] = delivery
+            delivery_holder["task"] = asyncio.get_running_loop().create_task(delivery.run_forever())
+
+    async def post_stop(app: Application) -> None:
+        delivery = delivery_holder.get("d")
+        if delivery is not None:
+            await delivery.stop()
+            task = delivery_holder.get("task")
+            if task is not None:
+                await asyncio.gather(task, return_exceptions=True)
+
+    builder = builder.post_init(post_init).post_stop(post_stop)
+    app = builder.build()
+    app.bot_data["engine"] = engine
+    app.add_handler(TypeHandler(Update, dedupe_guard), group=-1)
+    app.add_handler(CommandHandler("start", onboarding.start))
+    app.add_handler(CommandHandler("cancel", onboarding.cancel))
+    for name, func in [
+        ("whoami", onboarding.whoami),
+        ("help", onboarding.help_command),
+        ("invite", onboarding.invite),
+        ("members", onboarding.members),
+        ("revoke", onboarding.revoke),
+        ("bindgroup", onboarding.bindgroup),
+        *EXTRA_COMMANDS,
+    ]:
+        app.add_handler(CommandHandler(name, func))
+    app.add_handler(CallbackQueryHandler(on_button))
+    app.add_handler(MessageHandler(filters.COMMAND, on_unknown_command))
+    app.add_handler(MessageHandler((filters.TEXT | filters.Document.ALL | filters.PHOTO) & ~filters.COMMAND, on_text))
+    app.add_handler(TypeHandler(Update, mark_processed), group=99)
+    app.add_error_handler(on_error)
+    return app

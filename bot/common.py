@@ -1,0 +1,120 @@
+"""Small pieces every handler uses: the database, the member behind an update,
+refusals, keyboards from opaque tokens."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from functools import wraps
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ChatType
+from telegram.ext import ContextTypes
+
+from bot import texts
+from models import Member, Plan, session_scope
+from oversight.access import PRIVATE_COMMANDS, allowed
+from oversight.chatstate import mint_token
+from oversight.members import ROLE_LABELS, current_plan, member_for_user
+
+logger = logging.getLogger(__name__)
+
+Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[Any]]
+
+
+def engine_of(context: ContextTypes.DEFAULT_TYPE) -> Engine:
+    """The database engine the application was built with."""
+    return context.application.bot_data["engine"]
+
+
+@contextmanager
+def db(context: ContextTypes.DEFAULT_TYPE) -> Iterator[Session]:
+    """A session committed when the block ends without error."""
+    with session_scope(engine_of(context)) as session:
+        yield session
+
+
+def member_of(session: Session, update: Update) -> Member | None:
+    """The active member behind an update, or None for an unregistered user."""
+    user = update.effective_user
+    if user is None:
+        return None
+    return member_for_user(session=session, telegram_user_id=user.id)
+
+
+def plan_of(session: Session, member: Member | None) -> Plan | None:
+    """The member's plan, or the plan loaded last for an unregistered user."""
+    if member is not None:
+        return session.get(Plan, member.plan_id)
+    return current_plan(session=session)
+
+
+def role_label(role: str | None) -> str:
+    return ROLE_LABELS.get(role or "", "未注册用户")
+
+
+def keyboard(session: Session, rows: list[list[tuple[str, str, dict[str, Any]]]], user_id: int | None = None) -> InlineKeyboardMarkup:
+    """Inline keyboard whose buttons carry only opaque tokens: rows of (label, action, args)."""
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(label, callback_data=mint_token(session=session, action=action, args=args, user_id=user_id))
+             for label, action, args in row]
+            for row in rows
+        ]
+    )
+
+
+async def reply(update: Update, text: str, **kwargs: Any) -> None:
+    """Answer in the chat of the update, as plain text (never parsed as markup)."""
+    if update.effective_chat is None:
+        return
+    await update.get_bot().send_message(update.effective_chat.id, text, **kwargs)
+
+
+def command(name: str) -> Callable[[Handler], Handler]:
+    """Check the role table before a command handler runs; group commands about a
+    unit's business are answered in private."""
+
+    def wrap(func: Handler) -> Handler:
+        @wraps(func)
+        async def inner(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Any:
+            with db(context) as session:
+                member = member_of(session, update)
+                role = member.role if member else None
+            chat = update.effective_chat
+            if not allowed(name, role):
+                if role is None:
+                    await _private_or_here(update, context, texts.NOT_REGISTERED)
+                else:
+                    await _private_or_here(update, context, texts.NOT_ALLOWED.format(role=role_label(role), command=name))
+                return None
+            if chat is not None and chat.type != ChatType.PRIVATE and name in PRIVATE_COMMANDS:
+                try:
+                    await update.get_bot().send_message(chat.id, texts.PRIVATE_ONLY)
+                except Exception:  # noqa: BLE001 - the group reply is a courtesy; the work goes on
+                    logger.warning("update %s: could not answer in group %s", update.update_id, chat.id)
+            return await func(update, context)
+
+        return inner
+
+    return wrap
+
+
+async def _private_or_here(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> None:
+    chat, user = update.effective_chat, update.effective_user
+    if chat is not None and chat.type != ChatType.PRIVATE and user is not None:
+        await update.get_bot().send_message(user.id, text)
+    else:
+        await reply(update, text)
+
+
+async def answer_private(update: Update, text: str, **kwargs: Any) -> None:
+    """Reply to the user privately (in a group, unit business never goes to the group)."""
+    user, chat = update.effective_user, update.effective_chat
+    target = user.id if (chat is not None and chat.type != ChatType.PRIVATE and user is not None) else (chat.id if chat else None)
+    if target is not None:
+        await update.get_bot().send_message(target, text, **kwargs)
