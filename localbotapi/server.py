@@ -609,6 +609,7 @@ class BotApiServer:
             bot.queue = bot.queue[offset:]
         bot.poll_generation += 1
         generation = bot.poll_generation
+        bot.notifier.notify()  # an older long poll of this bot ends with 409 Conflict
         deadline = asyncio.get_running_loop().time() + timeout
         while True:
             bot.queue = [q for q in bot.queue if q.kind in bot.allowed_updates]
@@ -1070,8 +1071,10 @@ class BotApiServer:
                        bot_id: int | None = None) -> dict:
         """The first bot message in the chat sent or edited after a point that matches.
 
-        The point defaults to the user's latest action in the chat (send, press, upload).
-        A string predicate matches text or caption containing it.
+        The point defaults to the later of the user's latest action in the chat (send,
+        press, upload) and the message the previous wait_for on this chat returned, so
+        consecutive calls walk through the bot's replies. A string predicate matches text
+        or caption containing it.
         """
         chat_id = int(chat_id)
         if isinstance(predicate, str):
@@ -1081,10 +1084,11 @@ class BotApiServer:
         deadline = loop.time() + timeout
         while True:
             chat = self._chat_or_empty(chat_id, bot_id)
-            since = after if after is not None else chat.last_user_seq
+            since = after if after is not None else max(chat.last_user_seq, chat.wait_cursor)
             for entry in sorted(chat.transcript, key=lambda e: e.seq):
                 if entry.from_bot and not entry.deleted and entry.seq > since and (
                         predicate is None or predicate(entry.message)):
+                    chat.wait_cursor = entry.seq
                     return copy.deepcopy(entry.message)
             remaining = deadline - loop.time()
             if remaining <= 0:
@@ -1192,8 +1196,10 @@ class BotApiServer:
             try:
                 result = await handler(request)
             except (SimError, KeyError, ValueError, TypeError) as exc:
+                logger.info("%s %s -> 400 (%s)", request.method, request.path, exc)
                 return web.json_response({"ok": False, "error": str(exc)}, status=400,
                                          headers=cors)
+            logger.info("%s %s -> 200", request.method, request.path)
             if isinstance(result, web.StreamResponse):
                 result.headers.update(cors)
                 return result

@@ -119,6 +119,7 @@ class SimChat:
     transcript: list[Entry] = field(default_factory=list)
     by_id: dict[int, Entry] = field(default_factory=dict)
     last_user_seq: int = 0
+    wait_cursor: int = 0  # seq of the message the last wait_for returned
     reply_keyboard: dict | None = None
     chat_actions: list[str] = field(default_factory=list)
 

@@ -16,6 +16,8 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, CallbackQueryHandler, \
     CommandHandler, ContextTypes, MessageHandler, filters
 
+from aiohttp import web
+
 from localbotapi import BotApiServer, Faults, SimError
 
 TOKEN = "123456:TEST-token"
@@ -132,16 +134,16 @@ async def test_uploaded_document_is_downloaded_byte_identical(server, app):
 async def test_redelivered_update_arrives_twice_with_same_id(server, app):
     user = server.user(USER_ID)
     await user.send("一次")
-    await server.wait_for(USER_ID)
+    first = await server.wait_for(USER_ID)
     first_id = app.bot_data["seen"][0]
 
     server.redeliver(first_id)
-    await server.wait_for(USER_ID)
+    duplicate = await server.wait_for(USER_ID)
     await user.send("两次")
     await server.wait_for(USER_ID, "两次")
 
-    assert app.bot_data["seen"][:2] == [first_id, first_id]
-    assert app.bot_data["seen"][2] == first_id + 1
+    assert duplicate["message_id"] > first["message_id"]
+    assert app.bot_data["seen"] == [first_id, first_id, first_id + 1]
     assert [m["text"] for m in server.messages(USER_ID)] == ["一次", "一次", "两次"]
 
 
@@ -304,6 +306,42 @@ async def test_groups_blocking_and_separate_bots(server, bot):
     assert updates[1].message.entities[0].type == "bot_command"
     assert other_updates == ()
     assert (await bot.get_chat_member(group.id, USER_ID)).status == "member"
+
+
+async def test_webhook_receives_updates_instead_of_queue(server, bot):
+    received: list[dict] = []
+    arrived = asyncio.Event()
+
+    async def hook(request: web.Request) -> web.Response:
+        assert request.headers["X-Telegram-Bot-Api-Secret-Token"] == "s3cret"
+        received.append(await request.json())
+        arrived.set()
+        return web.Response()
+
+    receiver = web.Application()
+    receiver.router.add_post("/hook", hook)
+    runner = web.AppRunner(receiver)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]
+    try:
+        user = server.user(USER_ID)
+        await bot.set_webhook(f"http://127.0.0.1:{port}/hook", secret_token="s3cret")
+        await user.send("走网络钩子")
+        await asyncio.wait_for(arrived.wait(), 3)
+        with pytest.raises(Exception, match="(?i)webhook is active"):
+            await bot.get_updates()
+        info = await bot.get_webhook_info()
+        await bot.delete_webhook()
+        await user.send("回到轮询")
+        polled = await bot.get_updates()
+    finally:
+        await runner.cleanup()
+
+    assert received[0]["message"]["text"] == "走网络钩子"
+    assert info.url.endswith("/hook") and info.pending_update_count == 0
+    assert [u.message.text for u in polled] == ["回到轮询"]
 
 
 # ----------------------------------------------------------------------------- faults
