@@ -1,0 +1,447 @@
+"""Mining rights: the status vocabulary, status moves with history, batch progress
+computed from the events, search, and one measure per mine (一矿一策)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, case, func, or_
+from sqlmodel import Session, col, select
+
+from models import (
+    Measure,
+    Milestone,
+    Phase,
+    Plan,
+    Right,
+    RightBatch,
+    RightKind,
+    RightStatusEvent,
+    SizeClass,
+    Task,
+    utcnow,
+)
+from oversight.audit import audit
+from oversight.errors import InvalidInputError, InvalidStateError, NotFoundError
+
+# --- Vocabulary -----------------------------------------------------------------
+
+class RightStatus:
+    BASELINE = "baseline"
+    IN_PROGRESS = "in_progress"
+    CONSOLIDATED = "consolidated"
+    CLOSED = "closed"
+    UPGRADED = "upgraded"
+    GRANTED = "granted"
+    CONVERTED = "converted"
+    RESTARTED = "restarted"
+    ACTIVATED = "activated"
+    EXPLORED = "explored"
+    # A right moved back to one of these is no longer counted as done for any batch.
+    OPEN = (BASELINE, IN_PROGRESS)
+
+
+# Every `done_status` a plan file may name (oversight/planfile.py DoneStatus) has a label.
+STATUS_LABELS: dict[str, str] = {
+    RightStatus.BASELINE: "未处置",
+    RightStatus.IN_PROGRESS: "推进中",
+    RightStatus.CONSOLIDATED: "已整合",
+    RightStatus.CLOSED: "已关闭注销",
+    RightStatus.UPGRADED: "已升级改造",
+    RightStatus.GRANTED: "已出让",
+    RightStatus.CONVERTED: "已转采",
+    RightStatus.RESTARTED: "已复工达产",
+    RightStatus.ACTIVATED: "已盘活",
+    RightStatus.EXPLORED: "已达转采勘查程度",  # seed 003 tasks 3 and 6
+}
+STATUS_ALIASES: dict[str, str] = {"现状": RightStatus.BASELINE, "现状/未处置": RightStatus.BASELINE,
+                                  "已关闭": RightStatus.CLOSED, "已注销": RightStatus.CLOSED,
+                                  "已复工": RightStatus.RESTARTED, "已达产": RightStatus.RESTARTED}
+
+KIND_LABELS: dict[str, str] = {
+    RightKind.MINING: "采矿权",
+    RightKind.EXPLORATION: "探矿权",
+    RightKind.DEEP: "采矿权深部探矿权",
+    RightKind.PROPOSED: "拟设探矿权",
+}
+KIND_ALIASES: dict[str, str] = {"深部探矿权": RightKind.DEEP}
+
+SIZE_LABELS: dict[str, str] = {SizeClass.LARGE: "大型", SizeClass.MEDIUM: "中型", SizeClass.SMALL: "小型"}
+SIZE_ALIASES: dict[str, str] = {"大": SizeClass.LARGE, "中": SizeClass.MEDIUM, "小": SizeClass.SMALL}
+
+PRODUCTION_LABELS: dict[str, str] = {
+    "producing": "生产",
+    "stopped": "停产",
+    "building": "基建/技改",
+    "closed": "关闭",
+    "exploring": "勘查中",
+    "not_started": "未开工",
+}
+PRODUCTION_ALIASES: dict[str, str] = {"正常生产": "producing", "在产": "producing", "基建": "building",
+                                      "技改": "building", "已关闭": "closed", "勘查": "exploring"}
+
+# Which plan-file right_kinds a right's kind counts as: a deep right is an exploration
+# right (seed 000 totals: 19 exploration = 17 ordinary + 2 deep); a proposed one is none.
+KIND_COUNTS_AS: dict[str, str | None] = {
+    RightKind.MINING: "mining",
+    RightKind.EXPLORATION: "exploration",
+    RightKind.DEEP: "exploration",
+    RightKind.PROPOSED: None,
+}
+
+REASON_MAX = 500
+_SHOW_TZ = ZoneInfo("Asia/Shanghai")  # schedule dates are calendar days in China
+
+
+def _parse(text: str, labels: dict[str, str], aliases: dict[str, str]) -> str | None:
+    value = text.strip()
+    if value in labels:
+        return value
+    for key, label in labels.items():
+        if value == label:
+            return key
+    return aliases.get(value)
+
+
+def parse_status(text: str) -> str | None:
+    """The status key for a key, Chinese label or alias; None if unknown."""
+    return _parse(text, STATUS_LABELS, STATUS_ALIASES)
+
+
+def parse_kind(text: str) -> str | None:
+    """The right kind for a key, Chinese label or alias; None if unknown."""
+    return _parse(text, KIND_LABELS, KIND_ALIASES)
+
+
+def parse_size(text: str) -> str | None:
+    """The size class for a key, Chinese label or alias; None if unknown."""
+    return _parse(text, SIZE_LABELS, SIZE_ALIASES)
+
+
+def parse_production(text: str) -> str | None:
+    """The production status for a key, Chinese label or alias; None if unknown."""
+    return _parse(text, PRODUCTION_LABELS, PRODUCTION_ALIASES)
+
+
+def status_label(status: str) -> str:
+    return STATUS_LABELS.get(status, status)
+
+
+def kind_label(kind: str) -> str:
+    return KIND_LABELS.get(kind, kind)
+
+
+# --- Lookups ----------------------------------------------------------------------
+
+def get_right(*, session: Session, right_id: int) -> Right | None:
+    """The right with this id, or None."""
+    return session.get(Right, right_id)
+
+
+def find_rights(*, session: Session, plan_id: int, text: str, limit: int = 10) -> list[Right]:
+    """Rights whose name or code contains `text` (case-insensitive); exact code or name first."""
+    needle = text.strip()
+    if not needle:
+        return []
+    low = needle.lower()
+    name_lc, code_lc = func.lower(col(Right.name)), func.lower(col(Right.code))
+    rank = case(
+        (or_(code_lc == low, name_lc == low), 0),
+        (or_(code_lc.startswith(low, autoescape=True), name_lc.startswith(low, autoescape=True)), 1),
+        else_=2,
+    )
+    stmt = (
+        select(Right)
+        .where(Right.plan_id == plan_id, or_(name_lc.contains(low, autoescape=True), code_lc.contains(low, autoescape=True)))
+        .order_by(rank, col(Right.code), col(Right.id))
+        .limit(limit)
+    )
+    return list(session.exec(stmt).all())
+
+
+# --- Status moves ---------------------------------------------------------------
+
+def move_right_status(
+    *,
+    session: Session,
+    right_id: int,
+    to_status: str,
+    actor_member_id: int | None,
+    actor: str,
+    task_id: int | None = None,
+    report_id: int | None = None,
+    reason: str = "",
+    now: datetime | None = None,
+) -> RightStatusEvent:
+    """Change a right's status, recording the event and an audit row."""
+    if to_status not in STATUS_LABELS:
+        choices = "、".join(STATUS_LABELS.values())
+        raise InvalidInputError(f"“{to_status}”不是有效的处置状态，可选：{choices}")
+    right = session.get(Right, right_id)
+    if right is None:
+        raise NotFoundError(f"找不到编号为 {right_id} 的矿业权。")
+    if right.status == to_status:
+        raise InvalidStateError(f"矿业权“{right.name}”（{right.code}）已是“{status_label(to_status)}”状态，无需变更。")
+    if task_id is not None:
+        task = session.get(Task, task_id)
+        if task is None or task.plan_id != right.plan_id:
+            raise InvalidInputError(f"批次（任务）{task_id} 不属于该矿业权所在的计划。")
+    if len(reason) > REASON_MAX:
+        raise InvalidInputError(f"变更原因不能超过 {REASON_MAX} 字。")
+    at = now or utcnow()
+    event = RightStatusEvent(
+        right_id=right_id,
+        task_id=task_id,
+        from_status=right.status,
+        to_status=to_status,
+        actor_member_id=actor_member_id,
+        report_id=report_id,
+        reason=reason,
+        at=at,
+    )
+    session.add(event)
+    from_status = right.status
+    right.status = to_status
+    right.updated_at = at
+    session.add(right)
+    session.flush()
+    audit(
+        session=session,
+        actor=actor,
+        action="right.status_changed",
+        object_type="right",
+        object_id=right_id,
+        detail={"code": right.code, "from": from_status, "to": to_status, "task_id": task_id,
+                "report_id": report_id, "event_id": event.id, "reason": reason},
+        at=at,
+    )
+    return event
+
+
+# --- Progress of the batches ------------------------------------------------------
+
+def expected_share(schedule: list[dict[str, Any]], on: date, start: date | None = None) -> float | None:
+    """The share of a target expected by `on`: linear between the schedule's points.
+
+    Before the first point the share rises linearly from 0 at `start` (the task's phase
+    start or the plan's issue date); without a start it is a step (0 until the first
+    point). After the last point it is the last share. None when there is no schedule.
+    """
+    if not schedule:
+        return None
+    points = sorted(
+        ((p["by"] if isinstance(p["by"], date) else date.fromisoformat(str(p["by"])), float(p["share"]))
+         for p in schedule),
+    )
+    prev_day, prev_share = (start, 0.0) if start is not None else (None, 0.0)
+    for day, share in points:
+        if on >= day:
+            prev_day, prev_share = day, share
+            continue
+        if prev_day is None or on < prev_day:
+            return prev_share  # step before the first point, or before the start
+        span = (day - prev_day).days
+        if span <= 0:
+            return share
+        return prev_share + (share - prev_share) * (on - prev_day).days / span
+    return prev_share
+
+
+def done_right_ids(*, session: Session, task: Task, as_of: datetime) -> list[int]:
+    """Ids of rights in the task's batch whose history up to `as_of` reaches its done status.
+
+    A right counts when an event moved it to the task's done_status and no later event (up
+    to as_of) moved it back to an open status (未处置/推进中). A right that went on from
+    已整合 to 已复工达产 still counts for the consolidation batch.
+    """
+    e = RightStatusEvent
+    rn = func.row_number().over(partition_by=col(e.right_id), order_by=(col(e.at).desc(), col(e.id).desc()))
+    ranked = (
+        select(col(e.right_id).label("right_id"), col(e.to_status).label("to_status"), rn.label("rn"))
+        .join(RightBatch, and_(col(RightBatch.right_id) == col(e.right_id), col(RightBatch.task_id) == task.id))
+        .where(col(e.at) <= as_of)
+        .subquery()
+    )
+    per_right = (
+        select(
+            ranked.c.right_id,
+            func.min(case((ranked.c.to_status.in_(RightStatus.OPEN), ranked.c.rn))).label("open_rn"),
+            func.min(case((ranked.c.to_status == task.done_status, ranked.c.rn))).label("done_rn"),
+        )
+        .group_by(ranked.c.right_id)
+        .subquery()
+    )
+    stmt = (
+        select(per_right.c.right_id)
+        .where(per_right.c.done_rn.is_not(None),
+               or_(per_right.c.open_rn.is_(None), per_right.c.done_rn < per_right.c.open_rn))
+        .order_by(per_right.c.right_id)
+    )
+    return [int(r) for r in session.exec(stmt).all()]  # type: ignore[call-overload]
+
+
+def batch_progress(*, session: Session, plan_id: int, as_of: datetime | None = None) -> list[dict[str, Any]]:
+    """Per task of the plan: target, done (from status events up to as_of), expected, cited right ids.
+
+    `expected` is target × expected_share (linear interpolation between schedule points,
+    see expected_share), None when the task has no schedule. For a task that names its
+    zones (the consolidation batch), a zone is done when every right of it in the batch is.
+    """
+    when = as_of or utcnow()
+    on = when.astimezone(_SHOW_TZ).date()
+    plan = session.get(Plan, plan_id)
+    if plan is None:
+        raise NotFoundError(f"找不到编号为 {plan_id} 的计划。")
+    phases = {p.key: p for p in session.exec(select(Phase).where(Phase.plan_id == plan_id)).all()}
+    spec_tasks = {t.get("key"): t for t in (plan.spec or {}).get("tasks", [])}
+    tasks = session.exec(select(Task).where(Task.plan_id == plan_id).order_by(col(Task.seq))).all()
+    result: list[dict[str, Any]] = []
+    for task in tasks:
+        done_ids = done_right_ids(session=session, task=task, as_of=when)
+        member_rows = session.exec(
+            select(Right.id, Right.zone_id).join(RightBatch, col(RightBatch.right_id) == col(Right.id))
+            .where(RightBatch.task_id == task.id).order_by(col(Right.id))
+        ).all()
+        phase = phases.get(task.phase) if task.phase else None
+        start = phase.start if phase is not None and phase.start is not None else plan.issued_on
+        share = expected_share(task.schedule, on, start)
+        row: dict[str, Any] = {
+            "task_id": task.id,
+            "key": task.key,
+            "seq": task.seq,
+            "name": task.name,
+            "measure": task.measure,
+            "done_status": task.done_status,
+            "target": task.target,
+            "in_batch": len(member_rows),
+            "done": len(done_ids),
+            "expected_share": None if share is None else round(share, 4),
+            "expected": None if share is None else round(task.target * share, 1),
+            "right_ids": done_ids,
+        }
+        spec = spec_tasks.get(task.key) or {}
+        if spec.get("subject") == "zones" or spec.get("zones_count") is not None:
+            done_set = set(done_ids)
+            zones: dict[int, list[int]] = {}
+            for right_id, zone_id in member_rows:
+                if zone_id is not None:
+                    zones.setdefault(zone_id, []).append(right_id)
+            zone_done = sorted(z for z, ids in zones.items() if all(i in done_set for i in ids))
+            row["zones_target"] = spec.get("zones_count")
+            row["zones_in_batch"] = len(zones)
+            row["zones_done"] = len(zone_done)
+            row["zone_ids_done"] = zone_done
+        result.append(row)
+    return result
+
+
+# --- One measure per mine (一矿一策) -------------------------------------------------
+
+MEASURE_MAX = 2000
+MILESTONE_TITLE_MAX = 200
+
+
+def save_measure(
+    *,
+    session: Session,
+    right_id: int,
+    text: str,
+    actor_member_id: int | None,
+    actor: str,
+    milestones: list[tuple[str, date | None]] | None = None,
+    now: datetime | None = None,
+) -> Measure:
+    """Create or replace the right's measure; `milestones`, when given, replace the list
+    (a milestone kept by title keeps its completion)."""
+    right = session.get(Right, right_id)
+    if right is None:
+        raise NotFoundError(f"找不到编号为 {right_id} 的矿业权。")
+    body = text.strip()
+    if not body:
+        raise InvalidInputError("一矿一策的内容不能为空。")
+    if len(body) > MEASURE_MAX:
+        raise InvalidInputError(f"一矿一策的内容不能超过 {MEASURE_MAX} 字（现为 {len(body)} 字）。")
+    wanted: list[tuple[str, date | None]] = []
+    if milestones is not None:
+        seen: set[str] = set()
+        for title, due in milestones:
+            title = title.strip()
+            if not title:
+                raise InvalidInputError("节点名称不能为空。")
+            if len(title) > MILESTONE_TITLE_MAX:
+                raise InvalidInputError(f"节点名称不能超过 {MILESTONE_TITLE_MAX} 字：“{title[:20]}…”")
+            if title in seen:
+                raise InvalidInputError(f"节点“{title}”重复。")
+            seen.add(title)
+            wanted.append((title, due))
+    at = now or utcnow()
+    measure = session.exec(select(Measure).where(Measure.right_id == right_id)).first()
+    created = measure is None
+    if measure is None:
+        measure = Measure(right_id=right_id, text=body)
+    measure.text = body
+    measure.updated_by_member_id = actor_member_id
+    measure.updated_at = at
+    session.add(measure)
+    session.flush()
+    if milestones is not None:
+        have = {m.title: m for m in session.exec(
+            select(Milestone).where(Milestone.measure_id == measure.id).order_by(col(Milestone.id))).all()}
+        for title, m in have.items():
+            if title not in seen:
+                session.delete(m)
+        for title, due in wanted:
+            m = have.get(title) or Milestone(measure_id=measure.id, title=title)
+            m.due_on = due
+            session.add(m)
+        session.flush()
+    audit(
+        session=session,
+        actor=actor,
+        action="measure.created" if created else "measure.updated",
+        object_type="right",
+        object_id=right_id,
+        detail={"measure_id": measure.id, "code": right.code,
+                "milestones": None if milestones is None else [[t, d.isoformat() if d else None] for t, d in wanted]},
+        at=at,
+    )
+    return measure
+
+
+def list_milestones(*, session: Session, measure_id: int) -> list[Milestone]:
+    """The measure's milestones, by due date (undated last), then by id."""
+    rows = session.exec(select(Milestone).where(Milestone.measure_id == measure_id).order_by(col(Milestone.id))).all()
+    return sorted(rows, key=lambda m: (m.due_on is None, m.due_on or date.max, m.id or 0))
+
+
+def complete_milestone(
+    *,
+    session: Session,
+    milestone_id: int,
+    actor_member_id: int | None,
+    actor: str,
+    now: datetime | None = None,
+) -> Milestone:
+    """Mark a milestone of a measure done."""
+    milestone = session.get(Milestone, milestone_id)
+    if milestone is None:
+        raise NotFoundError(f"找不到编号为 {milestone_id} 的节点。")
+    if milestone.done_at is not None:
+        raise InvalidStateError(f"节点“{milestone.title}”已完成，无需重复确认。")
+    at = now or utcnow()
+    milestone.done_at = at
+    session.add(milestone)
+    measure = session.get(Measure, milestone.measure_id)
+    audit(
+        session=session,
+        actor=actor,
+        action="milestone.completed",
+        object_type="milestone",
+        object_id=milestone_id,
+        detail={"measure_id": milestone.measure_id, "right_id": measure.right_id if measure else None,
+                "title": milestone.title, "member_id": actor_member_id},
+        at=at,
+    )
+    return milestone
