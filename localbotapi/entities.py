@@ -22,7 +22,12 @@ def utf16_len(text: str) -> int:
 _COMMAND_RE = re.compile(r"(?<!\S)/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]{3,32})?(?![A-Za-z0-9_@/])")
 _MENTION_RE = re.compile(r"(?<![\w@])@[A-Za-z][A-Za-z0-9_]{3,31}\b")
 _HASHTAG_RE = re.compile(r"(?<![\w#])#\w*[^\W\d]\w*")
-_URL_RE = re.compile(r"(?<![\w@/])(?:https?://)?(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,}(?::\d+)?(?:/[^\s]*)?")
+# Bare domains only count with a common top-level domain, so "plan.xlsx" is not a link.
+_URL_RE = re.compile(
+    r"(?<![\w@/])(?:https?://(?:[A-Za-z0-9-]+\.)*[A-Za-z0-9-]+"
+    r"|(?:[A-Za-z0-9-]+\.)+(?:com|cn|net|org|gov|edu|io|info|me|app|dev|top|xyz|ru|jp|de|uk)\b)"
+    r"(?::\d+)?(?:/[^\s]*)?"
+)
 _EMAIL_RE = re.compile(r"(?<![\w.])[\w.+-]+@(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,}")
 
 

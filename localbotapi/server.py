@@ -6,11 +6,13 @@ import asyncio
 import copy
 import json
 import logging
+import math
 import mimetypes
 import random
 import re
 import struct
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -100,6 +102,9 @@ class BotApiServer:
         self.faults = Faults()
         self.max_upload_bytes = MAX_UPLOAD
         self.privacy_mode = False
+        # Opt-in Telegram flood control: 30 messages/s per bot, 20 messages/min per group.
+        self.flood_control = False
+        self._sent_times: dict[tuple, deque[float]] = {}
         self.requests: list[RequestRecord] = []
         self.updates_delivered = 0
         self._clock = clock
@@ -486,6 +491,7 @@ class BotApiServer:
 
     def _send(self, bot: BotState, chat: SimChat, params: dict, content: dict) -> dict:
         """Record a bot message in the chat and return it as the API result."""
+        self._check_flood(bot, chat)
         inline, reply_keyboard = self._markup(params)
         replied = self._reply_to(chat, params)
         if inline:
@@ -499,6 +505,24 @@ class BotApiServer:
             entry.reply_keyboard = reply_keyboard
             chat.reply_keyboard = None if reply_keyboard.get("remove_keyboard") else reply_keyboard
         return copy.deepcopy(entry.message)
+
+    def _check_flood(self, bot: BotState, chat: SimChat) -> None:
+        if not self.flood_control:
+            return
+        now = time.monotonic()
+        windows = [((bot.id, None), 30, 1.0)]
+        if chat.type != "private":
+            windows.append(((bot.id, chat.id), 20, 60.0))
+        for key, limit, span in windows:
+            times = self._sent_times.setdefault(key, deque())
+            while times and now - times[0] >= span:
+                times.popleft()
+            if len(times) >= limit:
+                retry = max(1, math.ceil(span - (now - times[0])))
+                raise ApiError(429, f"Too Many Requests: retry after {retry}",
+                               {"retry_after": retry})
+        for key, _, _ in windows:
+            self._sent_times[key].append(now)
 
     def _caption(self, params: dict) -> dict:
         caption, entities = self._text(params, "caption", "parse_mode", "caption_entities",
@@ -824,6 +848,21 @@ class BotApiServer:
             "seq": self._next_seq(),
         })
         self._changed.notify()
+        return True
+
+    async def _m_pinChatMessage(self, bot: BotState, params: dict, files: dict) -> bool:
+        chat = self._target_chat(bot, params)
+        entry = self._entry(chat, params, "pin")
+        chat.pinned.append(entry.message["message_id"])
+        return True
+
+    async def _m_unpinChatMessage(self, bot: BotState, params: dict, files: dict) -> bool:
+        chat = self._target_chat(bot, params)
+        message_id = self._int(params, "message_id")
+        if message_id is None:
+            chat.pinned[-1:] = []
+        elif message_id in chat.pinned:
+            chat.pinned.remove(message_id)
         return True
 
     async def _m_getFile(self, bot: BotState, params: dict, files: dict) -> dict:

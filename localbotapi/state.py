@@ -122,6 +122,7 @@ class SimChat:
     wait_cursor: int = 0  # seq of the message the last wait_for returned
     reply_keyboard: dict | None = None
     chat_actions: list[str] = field(default_factory=list)
+    pinned: list[int] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         data: dict[str, Any] = {"id": self.id, "type": self.type}

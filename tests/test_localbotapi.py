@@ -5,20 +5,25 @@ from __future__ import annotations
 import asyncio
 import datetime as dtm
 import hashlib
+import html
 import os
 import warnings
 
 import httpx
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from telegram import Bot, BotCommand, BotCommandScopeChat, InlineKeyboardButton, \
     InlineKeyboardMarkup, Update
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, CallbackQueryHandler, \
     CommandHandler, ContextTypes, MessageHandler, filters
+from telegram.helpers import escape_markdown
 
 from aiohttp import web
 
 from localbotapi import BotApiServer, Faults, SimError
+from localbotapi.entities import EntityParseError, parse_text
 
 TOKEN = "123456:TEST-token"
 USER_ID = 4201
@@ -431,3 +436,43 @@ async def test_sim_http_api_drives_a_conversation(server, app):
                                      (True, receipt["text"])]
     assert [c["id"] for c in chats] == [88]
     assert server.faults.rate_429 == 1.0 and faults["retry_after"] == 2
+
+
+async def test_flood_control_limits_group_messages(server, bot):
+    group = server.group(-2001, "专班群")
+    server.flood_control = True
+
+    for n in range(20):
+        await bot.send_message(group.id, f"通知 {n}")
+    with pytest.raises(RetryAfter) as caught:
+        await bot.send_message(group.id, "第21条")
+    private = server.user(USER_ID)
+    await bot.send_message(private.id, "私聊不受群限制")
+
+    assert 1 <= _retry_after_seconds(caught.value) <= 60
+    assert len(server.messages(group.id)) == 20
+
+
+# ----------------------------------------------------------------------------- text parsing
+
+@given(st.text(max_size=200))
+def test_escaped_html_round_trips_to_the_same_text(text):
+    plain, entities = parse_text(html.escape(text, quote=False), "HTML")
+
+    assert plain == text
+    assert all(e["type"] not in ("bold", "italic", "code", "pre") for e in entities)
+
+
+@given(st.text(max_size=200))
+def test_escaped_markdown_v2_round_trips_to_the_same_text(text):
+    plain, _ = parse_text(escape_markdown(text, version=2), "MarkdownV2")
+
+    assert plain == text
+
+
+def test_markdown_v2_rejects_unescaped_reserved_character():
+    with pytest.raises(EntityParseError, match="reserved"):
+        parse_text("完成率 95.5%", "MarkdownV2")
+
+    assert parse_text("*加粗* 和 _斜体_", "MarkdownV2") == ("加粗 和 斜体", [
+        {"type": "bold", "offset": 0, "length": 2}, {"type": "italic", "offset": 5, "length": 2}])
