@@ -1,0 +1,134 @@
+"""The command line as a new user meets it: plan load/show, units, invites, members."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from lianxi.cli import app
+from tests.conftest import BANNER_PLAN, REGION_PLAN, table_counts
+
+runner = CliRunner()
+FIXTURES = Path(__file__).parent / "fixtures" / "plans"
+
+
+def run(*args: str):  # type: ignore[no-untyped-def]
+    return runner.invoke(app, list(args))
+
+
+@pytest.fixture
+def cli(settings_env, engine):  # type: ignore[no-untyped-def]
+    return engine
+
+
+def test_banner_plan_load_then_show_json_has_every_seed_figure(cli):
+    result = run("plan", "load", str(BANNER_PLAN))
+    assert result.exit_code == 0, result.output
+    assert "已加载计划" in result.output
+    shown = run("plan", "show", "--json")
+    assert shown.exit_code == 0, shown.output
+    data = json.loads(shown.stdout)
+    assert data["baseline"] == {"mining": 69, "exploration": 49}
+    batches = {b["key"]: b for b in data["batches"]}
+    assert [b["target"] for b in data["batches"]] == [46, 7, 11, 39, 23, 28]
+    assert batches["consolidate"]["zones_count"] == 19
+    assert "旗林草局" in batches["consolidate"]["units"] and "旗公安局" in batches["close"]["units"]
+    targets = {t["key"]: t["value"] for t in data["targets"]}
+    assert targets["reduce_mining"] + targets["reduce_exploration"] == targets["reduce_total"] == 34
+    assert targets["max_mines"] == 65 and targets["min_large_medium_ratio"] == 0.75 and targets["green_mines"] == 3
+    assert len(data["zones"]) == 19
+    zones = {z["seq"]: z for z in data["zones"]}
+    assert (zones[11]["mining"], zones[11]["deep"]) == (2, 1)
+    assert (zones[13]["mining"], zones[13]["exploration"]) == (2, 3)
+    assert (zones[16]["mining"], zones[16]["deep"], zones[16]["exploration"]) == (1, 1, 1)
+    assert [zones[s]["proposed"] for s in (6, 15, 19)] == [1, 1, 1]
+    assert data["totals"]["zone_mining"] == 27 and data["totals"]["zone_exploration_with_deep"] == 19
+
+
+def test_region_plan_show_by_key(cli):
+    assert run("plan", "load", str(BANNER_PLAN)).exit_code == 0
+    assert run("plan", "load", str(REGION_PLAN)).exit_code == 0
+    data = json.loads(run("plan", "show", "--plan", "inner-mongolia-2022", "--json").stdout)
+    tasks = {b["key"]: b for b in data["batches"]}
+    assert tasks["coal_mines"]["target"] == 107
+    assert [b["count"] for b in tasks["coal_mines"]["breakdown"]] == [22, 11, 20, 54]
+    assert [b["count"] for b in tasks["noncoal_mines"]["breakdown"]] == [186, 161, 464, 465]
+    assert len(data["leagues"]) == 12
+    text = run("plan", "show", "--plan", "inner-mongolia-2022").stdout
+    assert "1276" in text or "1,276" in text
+    # Without --plan, the plan loaded last is shown.
+    assert json.loads(run("plan", "show", "--json").stdout)["key"] == "inner-mongolia-2022"
+
+
+def test_loading_a_plan_twice_changes_nothing(cli):
+    assert run("plan", "load", str(BANNER_PLAN)).exit_code == 0
+    before = table_counts(cli)
+    again = run("plan", "load", str(BANNER_PLAN))
+    assert again.exit_code == 0 and "未做更改" in again.output
+    assert table_counts(cli) == before
+
+
+@pytest.mark.parametrize(
+    ("fixture", "field"),
+    [("bad-zone-mining.yaml", "zones"), ("malformed.yaml", "<yaml>"), ("unknown-unit.yaml", "units"),
+     ("bad-breakdown.yaml", "breakdown")],
+)
+def test_bad_plan_files_are_refused_with_exit_2_and_nothing_changed(cli, tmp_path, fixture, field):
+    assert run("plan", "load", str(BANNER_PLAN)).exit_code == 0
+    before = table_counts(cli)
+    path = tmp_path / fixture
+    shutil.copy(FIXTURES / fixture, path)
+    result = run("plan", "load", str(path))
+    assert result.exit_code == 2
+    assert "未通过校验" in result.output and "字段" in result.output
+    assert table_counts(cli) == before
+
+
+def test_one_zone_count_changed_names_the_field(cli, tmp_path):
+    text = BANNER_PLAN.read_text(encoding="utf-8")
+    assert "name: 张佳花岗岩整合区" in text
+    head, tail = text.split("name: 张佳花岗岩整合区", 1)
+    tail = tail.replace("mining: 2", "mining: 3", 1)
+    bad = tmp_path / "urad-middle-banner.yaml"
+    bad.write_text(head + "name: 张佳花岗岩整合区" + tail, encoding="utf-8")
+    result = run("plan", "load", str(bad))
+    assert result.exit_code == 2
+    assert "zones" in result.output and "27" in result.output
+    assert run("plan", "show").exit_code != 0  # nothing was loaded
+
+
+def test_missing_file_and_no_plan(cli, tmp_path):
+    result = run("plan", "load", str(tmp_path / "nope.yaml"))
+    assert result.exit_code == 2
+    shown = run("plan", "show")
+    assert shown.exit_code == 2 and "尚未加载" in shown.output
+
+
+def test_units_invites_and_members(cli):
+    assert run("plan", "load", str(BANNER_PLAN)).exit_code == 0
+    units = run("unit", "list")
+    assert units.exit_code == 0 and "旗林草局" in units.output and "苏木镇" in units.output
+    created = run("invite", "create", "--unit", "林草局", "--role", "contact", "--days", "3")
+    assert created.exit_code == 0, created.output
+    code = created.stdout.strip().splitlines()[0]
+    assert len(code) == 10 and code.isalnum()
+    bad_role = run("invite", "create", "--unit", "林草局", "--role", "boss")
+    assert bad_role.exit_code == 2 and "未知角色" in bad_role.output
+    bad_unit = run("invite", "create", "--unit", "不存在", "--role", "contact")
+    assert bad_unit.exit_code == 2 and "找不到单位" in bad_unit.output
+    bad_days = run("invite", "create", "--unit", "林草局", "--role", "contact", "--days", "0")
+    assert bad_days.exit_code == 2 and "天数" in bad_days.output
+    members = run("member", "list")
+    assert members.exit_code == 0 and "还没有成员" in members.output
+
+    from models import session_scope
+    from oversight.members import redeem_invite
+
+    with session_scope(cli) as s:
+        redeem_invite(session=s, telegram_user_id=555, name="王五", code=code)
+    listed = run("member", "list")
+    assert "王五" in listed.output and "旗林草局" in listed.output
