@@ -1,0 +1,171 @@
+"""What /todo and /progress show: a unit's open problems and decisions with their
+deadline lights, everyone's overdue items for those who oversee, and batch progress."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from models import Decision, Member, Problem, ProblemState, Role, Unit
+from oversight.errors import PermissionDeniedError
+from oversight.members import unit_name
+from oversight.problems import STATE_LABELS, office_unit
+from oversight.workdays import due_light, workdays_between
+
+LIGHTS: dict[str | None, str] = {"red": "🔴", "yellow": "🟡", "green": "🟢", None: "⚪"}
+_LIGHT_ORDER = {"red": 0, "yellow": 1, "green": 2, None: 3}
+OVERSEEING_ROLES = (Role.OFFICE, Role.CONVENER, Role.ADMIN)
+
+# What the unit has to do, by the problem's state.
+TODO_LABELS: dict[str, str] = {
+    ProblemState.ASSIGNED: "待接收",
+    ProblemState.ACCEPTED: "办理中",
+    ProblemState.DISPUTED: "待裁定",
+    ProblemState.RESOLVED: "待确认办结",
+}
+DECISION_LABEL = "议定事项"
+
+
+def _light(due: date | None, today: date) -> str | None:
+    return due_light(due=due, today=today) if due is not None else None
+
+
+def _problem_item(session: Session, problem: Problem, today: date, *, todo: str, light: bool = True) -> dict[str, Any]:
+    due = problem.due_on if light else None
+    return {
+        "kind": "problem",
+        "id": problem.id,
+        "text": problem.text,
+        "state": problem.state,
+        "state_label": STATE_LABELS.get(problem.state, problem.state),
+        "todo": todo,
+        "unit_id": problem.owner_unit_id,
+        "unit": unit_name(session, problem.owner_unit_id),
+        "due_on": problem.due_on,
+        "light": _light(due, today),
+        "overdue_days": workdays_between(problem.due_on, today) if due and today > due else 0,
+    }
+
+
+def _decision_item(session: Session, decision: Decision, today: date) -> dict[str, Any]:
+    return {
+        "kind": "decision",
+        "id": decision.id,
+        "text": decision.text,
+        "state": decision.state,
+        "state_label": "办理中",
+        "todo": DECISION_LABEL + ("（重大）" if decision.major else ""),
+        "unit_id": decision.owner_unit_id,
+        "unit": unit_name(session, decision.owner_unit_id),
+        "due_on": decision.due_on,
+        "light": _light(decision.due_on, today),
+        "overdue_days": workdays_between(decision.due_on, today) if decision.due_on and today > decision.due_on else 0,
+    }
+
+
+def _sorted(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return sorted(items, key=lambda i: (_LIGHT_ORDER[i["light"]], i["due_on"] or date.max, i["kind"], i["id"]))
+
+
+def todo_for_unit(*, session: Session, unit_id: int, today: date) -> list[dict[str, Any]]:
+    """A unit's open work, red first: problems it owns (to accept or to solve), problems it
+    raised that wait for its confirmation, disputes for the office unit, and open decisions."""
+    unit = session.get(Unit, unit_id)
+    if unit is None:
+        return []
+    items: list[dict[str, Any]] = []
+    owned = session.exec(
+        select(Problem)
+        .where(Problem.owner_unit_id == unit_id)
+        .where(col(Problem.state).in_((ProblemState.ASSIGNED, ProblemState.ACCEPTED)))
+    ).all()
+    items += [_problem_item(session, p, today, todo=TODO_LABELS[p.state]) for p in owned]
+    # The raiser's part has no deadline of its own: shown without a light.
+    to_confirm = session.exec(
+        select(Problem).where(Problem.raised_by_unit_id == unit_id).where(Problem.state == ProblemState.RESOLVED)
+    ).all()
+    items += [_problem_item(session, p, today, todo=TODO_LABELS[p.state], light=False) for p in to_confirm]
+    office = office_unit(session=session, plan_id=unit.plan_id)
+    if office is not None and office.id == unit_id:
+        disputed = session.exec(
+            select(Problem).where(Problem.plan_id == unit.plan_id).where(Problem.state == ProblemState.DISPUTED)
+        ).all()
+        items += [_problem_item(session, p, today, todo=TODO_LABELS[p.state]) for p in disputed]
+    decisions = session.exec(
+        select(Decision).where(Decision.owner_unit_id == unit_id).where(Decision.state == "open")
+    ).all()
+    items += [_decision_item(session, d, today) for d in decisions]
+    return _sorted(items)
+
+
+def todo_overdue_all(*, session: Session, actor: Member, today: date) -> list[dict[str, Any]]:
+    """Every unit's overdue problems and decisions (office, convener and admin only)."""
+    if not actor.active or actor.role not in OVERSEEING_ROLES:
+        raise PermissionDeniedError("只有联席会议办公室、召集人和管理员可以查看全部单位的逾期事项。")
+    problems = session.exec(
+        select(Problem)
+        .where(Problem.plan_id == actor.plan_id)
+        .where(col(Problem.state).in_((ProblemState.ASSIGNED, ProblemState.ACCEPTED, ProblemState.DISPUTED)))
+        .where(col(Problem.due_on).is_not(None))
+        .where(col(Problem.due_on) < today)
+    ).all()
+    decisions = session.exec(
+        select(Decision)
+        .where(Decision.plan_id == actor.plan_id)
+        .where(Decision.state == "open")
+        .where(col(Decision.due_on).is_not(None))
+        .where(col(Decision.due_on) < today)
+    ).all()
+    items = [_problem_item(session, p, today, todo=TODO_LABELS[p.state]) for p in problems]
+    items += [_decision_item(session, d, today) for d in decisions]
+    return sorted(items, key=lambda i: (-i["overdue_days"], i["unit"], i["kind"], i["id"]))
+
+
+def _short(text: str, limit: int = 40) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def format_todo(items: list[dict[str, Any]], *, show_unit: bool = False) -> str:
+    """The /todo list as plain Chinese text with 🔴🟡🟢 lights."""
+    if not items:
+        return "暂无待办事项。"
+    lines = []
+    for item in items:
+        what = f"问题#{item['id']}" if item["kind"] == "problem" else f"议定事项#{item['id']}"
+        head = f"{LIGHTS[item['light']]} {what}【{item['todo']}】"
+        if show_unit and item["unit"]:
+            head += f"{item['unit']}："
+        line = head + _short(item["text"])
+        if item["due_on"] is not None and item["light"] is not None:
+            line += f"（期限 {item['due_on'].isoformat()}"
+            if item["light"] == "red":
+                line += f"，已逾期 {item['overdue_days']} 个工作日" if item["overdue_days"] else "，已逾期"
+            line += "）"
+        lines.append(line)
+    counts = {k: sum(1 for i in items if i["light"] == k) for k in ("red", "yellow", "green")}
+    summary = f"共 {len(items)} 项：逾期 {counts['red']} 项，临期 {counts['yellow']} 项，正常 {counts['green']} 项。"
+    return "\n".join([summary, *lines])
+
+
+def _num(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def format_progress(rows: list[dict[str, Any]]) -> str:
+    """Batch progress as plain Chinese text, e.g. 强化整合重组一批：完成 3/46 宗（应完成 10）."""
+    if not rows:
+        return "暂无进展数据。"
+    lines = []
+    for row in rows:
+        measure = row.get("measure") or ""
+        line = f"{row['name']}：完成 {_num(row.get('done', 0))}/{_num(row['target'])} {measure}".rstrip()
+        expected = row.get("expected")
+        if expected is not None:
+            line += f"（应完成 {_num(expected)}）"
+        lines.append(line)
+    return "\n".join(lines)

@@ -1,0 +1,861 @@
+"""Problems (问题/堵点) and their hand-offs: raise, accept, hand over, decline, rule,
+resolve, confirm, reopen. Every step writes a ProblemEvent and an audit row and queues the
+notifications to everyone involved, all in the caller's transaction (the caller commits).
+
+State machine (ProblemState):
+
+    raise ─► assigned ──accept──► accepted ──resolve──► resolved ──confirm──► closed
+               │  ▲                 │  ▲                   │                    │
+               │  └───hand over─────┘  └──────reopen───────┴────────────────────┘
+               │     (reason; new owner, still assigned)      (reason; closed: within
+               └─decline (reason)─► disputed                   reopen_window_days)
+    office rule (reason) from assigned / accepted / disputed ─► accepted by the ruled unit
+
+Decisions:
+- A ruling is binding: the ruled unit is recorded as having accepted at once (a `ruled`
+  event followed by an `accepted` event whose actor is the office member). The ruled unit
+  cannot decline or hand the problem over afterwards; only a new ruling moves it.
+- A hand-over or a ruling does not move the deadline (due_on): passing a problem around
+  must not buy time.
+- When a problem has been handed over `pass_on_count` times (plan threshold, default 3)
+  since anyone last accepted it, the office is told on every further hand-over.
+- Comments do not count as action (last_action_at is unchanged): a unit cannot look busy
+  by commenting.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, col, select
+
+from models import (
+    Attachment,
+    Member,
+    Plan,
+    Problem,
+    ProblemCategory,
+    ProblemEvent,
+    ProblemEventKind,
+    ProblemState,
+    Right,
+    Role,
+    Unit,
+    Zone,
+    utcnow,
+)
+from oversight.audit import actor_of, audit
+from oversight.errors import InvalidInputError, InvalidStateError, NotFoundError, PermissionDeniedError
+from oversight.members import members_of_unit, members_with_role, unit_name
+from oversight.outbox import enqueue_text
+from oversight.workdays import add_workdays
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+TEXT_MAX = 2000
+REASON_MIN = 2
+REASON_MAX = 500
+DEFAULT_PASS_ON_COUNT = 3
+DEFAULT_REOPEN_WINDOW_DAYS = 90
+
+# Roles that act for a unit that owns or raised a problem. An office member acts for the
+# office unit, which owns the categories no department is named for.
+UNIT_ROLES = (Role.CONTACT, Role.OFFICE)
+RULING_ROLES = (Role.OFFICE, Role.ADMIN)
+RAISING_ROLES = (Role.CONTACT, Role.OFFICE, Role.ZONE_LEADER, Role.CONVENER, Role.ADMIN)
+
+STATE_LABELS: dict[str, str] = {
+    ProblemState.ASSIGNED: "待接收",
+    ProblemState.ACCEPTED: "办理中",
+    ProblemState.DISPUTED: "有争议，待办公室裁定",
+    ProblemState.RESOLVED: "已办结，待提出方确认",
+    ProblemState.CLOSED: "已关闭",
+}
+
+EVENT_LABELS: dict[str, str] = {
+    ProblemEventKind.RAISED: "提出",
+    ProblemEventKind.ASSIGNED: "交办",
+    ProblemEventKind.ACCEPTED: "接收",
+    ProblemEventKind.HANDED_OVER: "转交",
+    ProblemEventKind.DECLINED: "退回",
+    ProblemEventKind.RULED: "裁定",
+    ProblemEventKind.RESOLVED: "办结",
+    ProblemEventKind.CONFIRMED: "确认关闭",
+    ProblemEventKind.REOPENED: "重新办理",
+    ProblemEventKind.COMMENTED: "备注",
+}
+
+ACTION_LABELS: dict[str, str] = {
+    "accept": "接收",
+    "hand_over": "转交",
+    "decline": "退回",
+    "rule": "裁定",
+    "resolve": "办结",
+    "confirm": "确认关闭",
+    "reopen": "重新办理",
+    "comment": "备注",
+    "judge_reason": "认定转交理由",
+}
+
+# Every text a user reads from this module. Plain text: never parsed as markup.
+TEXTS: dict[str, str] = {
+    "card": "问题#{id}【{category}】{state}\n{text}\n提出：{raiser}（{raiser_unit}）{raised_at}\n"
+            "责任单位：{owner}\n办理期限：{due}{extra}",
+    "raised": "【新问题待接收】\n{card}\n\n请接收、转交（须说明理由）或退回（须说明理由），操作按钮随后发送。",
+    "raised_no_buttons": "【新问题待接收】\n{card}",
+    "accepted": "问题#{id}已由{owner}接收办理（{actor}）。",
+    "handed_over": "问题#{id}已由{from_unit}转交给{to_unit}（{actor}）。\n转交理由：{reason}",
+    "handed_over_to_you": "【转交给贵单位的问题待接收】\n{card}\n\n转交理由：{reason}\n请接收、转交或退回，操作按钮随后发送。",
+    "passed_on": "【提请办公室关注】问题#{id}已连续转交 {count} 次仍无单位接收，当前在{owner}。请及时裁定责任单位。\n{card}",
+    "declined": "问题#{id}被{owner}退回（{actor}），待联席会议办公室裁定。\n退回理由：{reason}",
+    "declined_office": "【待裁定】问题#{id}被{owner}退回，请裁定责任单位。\n退回理由：{reason}\n{card}",
+    "ruled": "联席会议办公室裁定：问题#{id}由{to_unit}负责办理，视为已接收（{actor}）。\n裁定理由：{reason}",
+    "ruled_to_you": "【办公室裁定由贵单位办理】\n{card}\n\n裁定理由：{reason}\n裁定为最终决定，已视为贵单位接收，请按期办结。",
+    "reason_judged": "联席会议办公室认定：{unit}对问题#{id}的转交理由{verdict}。",
+    "resolved": "问题#{id}已由{owner}办结（{actor}），请提出方确认。\n办结说明：{evidence}{files}",
+    "confirmed": "问题#{id}已由提出方确认关闭（{actor}）。",
+    "reopened": "问题#{id}被提出方退回重新办理（{actor}），仍由{owner}负责。\n理由：{reason}",
+    "commented": "问题#{id}有新备注（{actor}，{unit}）：\n{text}",
+}
+
+# Sent to the unit that must act next; the bot adds the buttons through `buttons`.
+ButtonMaker = Callable[[Problem, Member], list[list[dict[str, str]]] | None]
+
+
+# --------------------------------------------------------------------------- small helpers
+
+
+def _now(now: datetime | None) -> datetime:
+    now = now or utcnow()
+    if now.tzinfo is None:
+        raise ValueError("naive datetime given; use aware UTC datetimes")
+    return now
+
+
+def local_date(moment: datetime) -> date:
+    """The calendar date of an aware moment in Asia/Shanghai."""
+    return moment.astimezone(SHANGHAI).date()
+
+
+def _local_text(moment: datetime | None) -> str:
+    return moment.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") if moment else ""
+
+
+def _clean_text(text: str | None, *, what: str, minimum: int = 1, maximum: int = TEXT_MAX) -> str:
+    value = (text or "").strip()
+    if len(value) < minimum:
+        if minimum <= 1:
+            raise InvalidInputError(f"{what}不能为空。")
+        raise InvalidInputError(f"{what}不能为空，且至少 {minimum} 个字。")
+    if len(value) > maximum:
+        raise InvalidInputError(f"{what}最多 {maximum} 个字，当前 {len(value)} 个字。")
+    return value
+
+
+def _reason(reason: str | None, *, what: str = "理由") -> str:
+    return _clean_text(reason, what=what, minimum=REASON_MIN, maximum=REASON_MAX)
+
+
+def _threshold(session: Session, plan_id: int, name: str, default: float) -> float:
+    plan = session.get(Plan, plan_id)
+    value = ((plan.spec or {}).get("thresholds") or {}).get(name) if plan else None
+    return float(value) if value is not None else float(default)
+
+
+def office_unit(*, session: Session, plan_id: int) -> Unit | None:
+    """The unit of the joint meeting office of a plan."""
+    plan = session.get(Plan, plan_id)
+    key = ((plan.spec or {}).get("office") or {}).get("unit") if plan else None
+    units = session.exec(select(Unit).where(Unit.plan_id == plan_id).order_by(Unit.id)).all()
+    return next((u for u in units if key and u.key == key), None) or next((u for u in units if u.kind == "office"), None)
+
+
+def _unit_of_plan(session: Session, unit_id: int | None, plan_id: int) -> Unit:
+    unit = session.get(Unit, unit_id) if unit_id is not None else None
+    if unit is None:
+        raise InvalidInputError(f"找不到单位（编号 {unit_id}）。")
+    if unit.plan_id != plan_id:
+        raise InvalidInputError(f"{unit.name}不属于本计划的成员单位。")
+    return unit
+
+
+def _load(session: Session, problem_id: int) -> Problem:
+    # Lock the row on PostgreSQL: two contacts pressing buttons at once are serialised
+    # (SQLite already serialises writers with BEGIN IMMEDIATE).
+    problem = session.get(Problem, problem_id, with_for_update=True, populate_existing=True)
+    if problem is None:
+        raise NotFoundError(f"找不到问题#{problem_id}。")
+    return problem
+
+
+def _events(session: Session, problem_id: int) -> list[ProblemEvent]:
+    return list(
+        session.exec(
+            select(ProblemEvent).where(ProblemEvent.problem_id == problem_id).order_by(ProblemEvent.at, ProblemEvent.id)
+        ).all()
+    )
+
+
+def passes_since_accept(*, session: Session, problem_id: int) -> int:
+    """How many times a problem was handed over since anyone last accepted it."""
+    count = 0
+    for event in _events(session, problem_id):
+        if event.kind == ProblemEventKind.HANDED_OVER:
+            count += 1
+        elif event.kind in (ProblemEventKind.ACCEPTED, ProblemEventKind.RULED):
+            count = 0
+    return count
+
+
+def _bound_by_ruling(session: Session, problem: Problem) -> bool:
+    """Whether the current owner holds the problem by the office's ruling."""
+    moves = [e for e in _events(session, problem.id) if e.kind in (ProblemEventKind.HANDED_OVER, ProblemEventKind.RULED)]
+    return bool(moves) and moves[-1].kind == ProblemEventKind.RULED and moves[-1].to_unit_id == problem.owner_unit_id
+
+
+# --------------------------------------------------------------------------- permissions
+
+
+def _is_owner_side(member: Member, problem: Problem) -> bool:
+    return member.unit_id == problem.owner_unit_id and member.role in UNIT_ROLES
+
+
+def _is_raiser_side(member: Member, problem: Problem) -> bool:
+    if problem.raised_by_member_id is not None and member.id == problem.raised_by_member_id:
+        return True
+    return member.unit_id == problem.raised_by_unit_id and member.role in UNIT_ROLES
+
+
+def _is_office(member: Member) -> bool:
+    return member.role in RULING_ROLES
+
+
+def _check(action: str, *, session: Session, member: Member, problem: Problem, now: datetime | None = None) -> None:
+    """Raise PermissionDeniedError or InvalidStateError if `member` may not do `action` now."""
+    label = ACTION_LABELS.get(action, action)
+    if action not in ACTION_LABELS:
+        raise InvalidInputError(f"未知操作“{action}”。")
+    if not member.active or member.plan_id != problem.plan_id:
+        raise PermissionDeniedError("您不是本计划的有效成员，不能操作该问题。")
+    state = problem.state
+    owner = unit_name(session, problem.owner_unit_id)
+
+    if action in ("accept", "hand_over", "decline", "resolve"):
+        if not _is_owner_side(member, problem):
+            raise PermissionDeniedError(f"只有当前责任单位（{owner}）的联络员可以{label}该问题。")
+        if state == ProblemState.CLOSED:
+            raise InvalidStateError("该问题已关闭。")
+        if state == ProblemState.DISPUTED:
+            raise InvalidStateError("该问题已退回，正等待联席会议办公室裁定。")
+        if state == ProblemState.RESOLVED:
+            raise InvalidStateError("该问题已办结，正等待提出方确认。")
+        if action == "accept" and state != ProblemState.ASSIGNED:
+            raise InvalidStateError("该问题已被接收，不能重复接收。")
+        if action == "decline" and state != ProblemState.ASSIGNED:
+            raise InvalidStateError("该问题已被接收，不能再退回。")
+        if action == "resolve" and state != ProblemState.ACCEPTED:
+            raise InvalidStateError("请先接收该问题，再标记办结。")
+        if action in ("hand_over", "decline") and _bound_by_ruling(session, problem):
+            raise InvalidStateError(
+                f"该问题已由联席会议办公室裁定由{owner}办理，不能{label}；如确需调整，请联系办公室重新裁定。"
+            )
+        return
+
+    if action in ("confirm", "reopen"):
+        if not _is_raiser_side(member, problem):
+            raise PermissionDeniedError(f"只有问题提出方（{unit_name(session, problem.raised_by_unit_id)}）可以{label}。")
+        if action == "confirm" and state != ProblemState.RESOLVED:
+            if state == ProblemState.CLOSED:
+                raise InvalidStateError("该问题已关闭。")
+            raise InvalidStateError("该问题尚未办结，不能确认关闭。")
+        if action == "reopen":
+            if state == ProblemState.CLOSED:
+                window = _threshold(session, problem.plan_id, "reopen_window_days", DEFAULT_REOPEN_WINDOW_DAYS)
+                closed_at = problem.closed_at or problem.last_action_at
+                if _now(now) - closed_at > timedelta(days=window):
+                    raise InvalidStateError(f"该问题关闭已超过 {window:g} 天，不能重新办理，请提出新问题。")
+            elif state != ProblemState.RESOLVED:
+                raise InvalidStateError("该问题尚未办结，无需重新办理。")
+        return
+
+    if action in ("rule", "judge_reason"):
+        if not _is_office(member):
+            raise PermissionDeniedError(f"只有联席会议办公室可以{label}。")
+        if action == "rule" and state not in (ProblemState.ASSIGNED, ProblemState.ACCEPTED, ProblemState.DISPUTED):
+            if state == ProblemState.CLOSED:
+                raise InvalidStateError("该问题已关闭，不能裁定。")
+            raise InvalidStateError("该问题已办结待提出方确认，不能裁定。")
+        return
+
+    # comment: anyone involved, or anyone who oversees.
+    if not (_is_owner_side(member, problem) or _is_raiser_side(member, problem)
+            or member.role in (Role.OFFICE, Role.ADMIN, Role.CONVENER, Role.SUPERVISOR)):
+        raise PermissionDeniedError("只有问题的提出方、责任单位和联席会议办公室可以备注。")
+
+
+def can(action: str, *, session: Session, member: Member, problem: Problem, now: datetime | None = None) -> bool:
+    """Whether `member` may do `action` on `problem` now (used to show and to re-check buttons).
+
+    Actions: accept, hand_over, decline, rule, resolve, confirm, reopen, comment, judge_reason.
+    """
+    try:
+        _check(action, session=session, member=member, problem=problem, now=now)
+    except (PermissionDeniedError, InvalidStateError, InvalidInputError):
+        return False
+    return True
+
+
+def _require(action: str, *, session: Session, member: Member, problem: Problem, now: datetime) -> None:
+    """Like _check, but a refusal leaves an audit row (kept if the caller commits)."""
+    try:
+        _check(action, session=session, member=member, problem=problem, now=now)
+    except (PermissionDeniedError, InvalidStateError) as exc:
+        audit(session=session, actor=actor_of(member.id), action="problem.refused", object_type="problem",
+              object_id=problem.id, detail={"action": action, "state": problem.state, "message": exc.message}, at=now)
+        raise
+
+
+# --------------------------------------------------------------------------- notifications
+
+
+def _unit_members(session: Session, unit_id: int | None) -> list[Member]:
+    return members_of_unit(session=session, unit_id=unit_id, roles=UNIT_ROLES) if unit_id is not None else []
+
+
+def _raiser_side(session: Session, problem: Problem) -> list[Member]:
+    people = []
+    if problem.raised_by_member_id is not None:
+        raiser = session.get(Member, problem.raised_by_member_id)
+        if raiser is not None:
+            people.append(raiser)
+    return people + _unit_members(session, problem.raised_by_unit_id)
+
+
+def _office_members(session: Session, plan_id: int) -> list[Member]:
+    return members_with_role(session=session, plan_id=plan_id, roles=(Role.OFFICE,)) or members_with_role(
+        session=session, plan_id=plan_id, roles=(Role.ADMIN,)
+    )
+
+
+def _notify(
+    session: Session,
+    *,
+    problem: Problem,
+    event: ProblemEvent,
+    members: Sequence[Member],
+    text: str,
+    actor: Member | None,
+    sent: set[int],
+    now: datetime,
+    buttons: ButtonMaker | None = None,
+    tag: str = "",
+) -> None:
+    """Queue `text` to each member once per event, skipping the actor (the bot answers them)."""
+    for m in members:
+        uid = m.telegram_user_id
+        if uid is None or not m.active or uid in sent or (actor is not None and uid == actor.telegram_user_id):
+            continue
+        sent.add(uid)
+        rows = buttons(problem, m) if buttons is not None else None
+        enqueue_text(session=session, chat_id=uid, text=text, buttons=rows or None,
+                     dedupe_key=f"problem:{problem.id}:ev:{event.id}{tag}:{uid}", now=now)
+
+
+# --------------------------------------------------------------------------- texts
+
+
+def problem_card(*, session: Session, problem: Problem) -> str:
+    """A problem in a few lines of plain Chinese text: what, who raised it, who owns it, by when."""
+    category = session.get(ProblemCategory, problem.category_id) if problem.category_id else None
+    raiser = session.get(Member, problem.raised_by_member_id) if problem.raised_by_member_id else None
+    extra = []
+    if problem.right_id:
+        right = session.get(Right, problem.right_id)
+        if right:
+            extra.append(f"涉及矿业权：{right.name}（{right.code}）")
+    if problem.zone_id:
+        zone = session.get(Zone, problem.zone_id)
+        if zone:
+            extra.append(f"整合区：{zone.seq}号 {zone.name}")
+    return TEXTS["card"].format(
+        id=problem.id,
+        category=category.name if category else "未分类",
+        state=STATE_LABELS.get(problem.state, problem.state),
+        text=problem.text,
+        raiser=(raiser.name or f"成员{raiser.id}") if raiser else "—",
+        raiser_unit=unit_name(session, problem.raised_by_unit_id),
+        raised_at=_local_text(problem.created_at),
+        owner=unit_name(session, problem.owner_unit_id),
+        due=problem.due_on.isoformat() if problem.due_on else "未设定",
+        extra="".join(f"\n{line}" for line in extra),
+    )
+
+
+def _who(member: Member | None) -> str:
+    if member is None:
+        return "系统"
+    return member.name or f"成员{member.id}"
+
+
+# --------------------------------------------------------------------------- steps
+
+
+def _record(
+    session: Session,
+    *,
+    problem: Problem,
+    kind: str,
+    actor: Member | None,
+    now: datetime,
+    from_unit_id: int | None = None,
+    to_unit_id: int | None = None,
+    reason: str = "",
+    detail: dict[str, Any] | None = None,
+) -> ProblemEvent:
+    """Write one event and its audit row."""
+    event = ProblemEvent(
+        problem_id=problem.id,
+        kind=kind,
+        actor_member_id=actor.id if actor else None,
+        actor_unit_id=actor.unit_id if actor else None,
+        from_unit_id=from_unit_id,
+        to_unit_id=to_unit_id,
+        reason=reason,
+        at=now,
+    )
+    session.add(event)
+    session.flush()
+    audit(session=session, actor=actor_of(actor.id if actor else None, system="system"), action=f"problem.{kind}",
+          object_type="problem", object_id=problem.id,
+          detail={"event_id": event.id, "state": problem.state, "from_unit_id": from_unit_id,
+                  "to_unit_id": to_unit_id, "reason": reason, **(detail or {})}, at=now)
+    return event
+
+
+def _touch(session: Session, problem: Problem, now: datetime, state: str | None = None) -> None:
+    if state is not None:
+        problem.state = state
+    problem.last_action_at = now
+    session.add(problem)
+
+
+def suggest_owner(*, session: Session, plan_id: int, category_id: int) -> Unit | None:
+    """The unit the duty map makes owner of a category, if any."""
+    category = session.get(ProblemCategory, category_id)
+    if category is None or category.plan_id != plan_id or category.owner_unit_id is None:
+        return None
+    return session.get(Unit, category.owner_unit_id)
+
+
+def raise_problem(
+    *,
+    session: Session,
+    plan_id: int,
+    actor: Member,
+    text: str,
+    category_id: int,
+    owner_unit_id: int | None = None,
+    right_id: int | None = None,
+    zone_id: int | None = None,
+    now: datetime | None = None,
+    buttons: ButtonMaker | None = None,
+) -> Problem:
+    """Raise a problem and assign it to its owner (the category's duty-map owner unless given)."""
+    now = _now(now)
+    if not actor.active or actor.plan_id != plan_id:
+        raise PermissionDeniedError("您不是本计划的有效成员，不能提出问题。")
+    if actor.role not in RAISING_ROLES:
+        raise PermissionDeniedError("联合督导组成员不能提出问题，请由相关单位联络员提出。")
+    body = _clean_text(text, what="问题描述")
+    category = session.get(ProblemCategory, category_id)
+    if category is None or category.plan_id != plan_id:
+        raise InvalidInputError("请选择本计划中的问题类别。")
+    if owner_unit_id is None:
+        suggested = suggest_owner(session=session, plan_id=plan_id, category_id=category_id)
+        # No unit is named for some categories: the office owns and assigns them.
+        owner = suggested or office_unit(session=session, plan_id=plan_id)
+        if owner is None:
+            raise InvalidInputError(f"类别“{category.name}”没有对应的责任单位，请指定责任单位。")
+        by_duty_map = suggested is not None
+    else:
+        owner = _unit_of_plan(session, owner_unit_id, plan_id)
+        by_duty_map = owner.id == category.owner_unit_id
+    if right_id is not None:
+        right = session.get(Right, right_id)
+        if right is None or right.plan_id != plan_id:
+            raise InvalidInputError("找不到该矿业权。")
+    if zone_id is not None:
+        zone = session.get(Zone, zone_id)
+        if zone is None or zone.plan_id != plan_id:
+            raise InvalidInputError("找不到该整合区。")
+    problem = Problem(
+        plan_id=plan_id,
+        text=body,
+        category_id=category.id,
+        right_id=right_id,
+        zone_id=zone_id,
+        raised_by_member_id=actor.id,
+        raised_by_unit_id=actor.unit_id,
+        owner_unit_id=owner.id,
+        state=ProblemState.ASSIGNED,
+        due_on=add_workdays(local_date(now), category.limit_days),
+        created_at=now,
+        last_action_at=now,
+    )
+    session.add(problem)
+    session.flush()
+    _record(session, problem=problem, kind=ProblemEventKind.RAISED, actor=actor, now=now,
+            detail={"category": category.key, "due_on": problem.due_on.isoformat()})
+    assigned = _record(session, problem=problem, kind=ProblemEventKind.ASSIGNED, actor=actor, now=now,
+                       to_unit_id=owner.id,
+                       reason=f"按职责分工：{category.name}由{owner.name}负责" if by_duty_map else "提出方指定")
+    card = problem_card(session=session, problem=problem)
+    _notify(session, problem=problem, event=assigned, members=_unit_members(session, owner.id),
+            text=TEXTS["raised" if buttons else "raised_no_buttons"].format(card=card),
+            actor=actor, sent=set(), now=now, buttons=buttons)
+    return problem
+
+
+def accept_problem(*, session: Session, problem_id: int, actor: Member, now: datetime | None = None) -> Problem:
+    """The owner unit accepts the problem assigned to it."""
+    now = _now(now)
+    problem = _load(session, problem_id)
+    _require("accept", session=session, member=actor, problem=problem, now=now)
+    _touch(session, problem, now, ProblemState.ACCEPTED)
+    problem.accepted_at = now
+    event = _record(session, problem=problem, kind=ProblemEventKind.ACCEPTED, actor=actor, now=now,
+                    to_unit_id=problem.owner_unit_id)
+    text = TEXTS["accepted"].format(id=problem.id, owner=unit_name(session, problem.owner_unit_id), actor=_who(actor))
+    sent: set[int] = set()
+    for group in (_raiser_side(session, problem), _unit_members(session, problem.owner_unit_id)):
+        _notify(session, problem=problem, event=event, members=group, text=text, actor=actor, sent=sent, now=now)
+    return problem
+
+
+def hand_over_problem(
+    *,
+    session: Session,
+    problem_id: int,
+    actor: Member,
+    to_unit_id: int,
+    reason: str,
+    now: datetime | None = None,
+    buttons: ButtonMaker | None = None,
+) -> Problem:
+    """The owner unit hands the problem to another unit (转交) with a reason; the new unit must accept."""
+    now = _now(now)
+    problem = _load(session, problem_id)
+    _require("hand_over", session=session, member=actor, problem=problem, now=now)
+    why = _reason(reason, what="转交理由")
+    target = _unit_of_plan(session, to_unit_id, problem.plan_id)
+    if target.id == problem.owner_unit_id:
+        raise InvalidInputError("不能转交给本单位。")
+    old_owner = problem.owner_unit_id
+    problem.owner_unit_id = target.id
+    problem.accepted_at = None
+    _touch(session, problem, now, ProblemState.ASSIGNED)
+    event = _record(session, problem=problem, kind=ProblemEventKind.HANDED_OVER, actor=actor, now=now,
+                    from_unit_id=old_owner, to_unit_id=target.id, reason=why)
+    session.flush()
+    card = problem_card(session=session, problem=problem)
+    sent: set[int] = set()
+    _notify(session, problem=problem, event=event, members=_unit_members(session, target.id),
+            text=TEXTS["handed_over_to_you"].format(card=card, reason=why), actor=actor, sent=sent, now=now,
+            buttons=buttons)
+    text = TEXTS["handed_over"].format(id=problem.id, from_unit=unit_name(session, old_owner), to_unit=target.name,
+                                       actor=_who(actor), reason=why)
+    for group in (_raiser_side(session, problem), _unit_members(session, old_owner)):
+        _notify(session, problem=problem, event=event, members=group, text=text, actor=actor, sent=sent, now=now)
+
+    passes = passes_since_accept(session=session, problem_id=problem.id)
+    limit = int(_threshold(session, problem.plan_id, "pass_on_count", DEFAULT_PASS_ON_COUNT))
+    if passes >= limit:
+        audit(session=session, actor=actor_of(system="system"), action="problem.flagged_passed_on",
+              object_type="problem", object_id=problem.id, detail={"event_id": event.id, "passes": passes}, at=now)
+        _notify(session, problem=problem, event=event, members=_office_members(session, problem.plan_id),
+                text=TEXTS["passed_on"].format(id=problem.id, count=passes, owner=target.name, card=card),
+                actor=actor, sent=set(), now=now, tag=":flag")
+    return problem
+
+
+def decline_problem(
+    *,
+    session: Session,
+    problem_id: int,
+    actor: Member,
+    reason: str,
+    now: datetime | None = None,
+    buttons: ButtonMaker | None = None,
+) -> Problem:
+    """The owner unit declines the problem (退回) with a reason; the office must rule."""
+    now = _now(now)
+    problem = _load(session, problem_id)
+    _require("decline", session=session, member=actor, problem=problem, now=now)
+    why = _reason(reason, what="退回理由")
+    _touch(session, problem, now, ProblemState.DISPUTED)
+    event = _record(session, problem=problem, kind=ProblemEventKind.DECLINED, actor=actor, now=now,
+                    from_unit_id=problem.owner_unit_id, reason=why)
+    owner = unit_name(session, problem.owner_unit_id)
+    sent: set[int] = set()
+    _notify(session, problem=problem, event=event, members=_office_members(session, problem.plan_id),
+            text=TEXTS["declined_office"].format(id=problem.id, owner=owner, reason=why,
+                                                 card=problem_card(session=session, problem=problem)),
+            actor=actor, sent=sent, now=now, buttons=buttons)
+    text = TEXTS["declined"].format(id=problem.id, owner=owner, actor=_who(actor), reason=why)
+    for group in (_raiser_side(session, problem), _unit_members(session, problem.owner_unit_id)):
+        _notify(session, problem=problem, event=event, members=group, text=text, actor=actor, sent=sent, now=now)
+    return problem
+
+
+def _judge(session: Session, *, problem: Problem, event_ids: Sequence[int]) -> list[ProblemEvent]:
+    events = []
+    for event_id in event_ids:
+        event = session.get(ProblemEvent, event_id)
+        if event is None or event.problem_id != problem.id or event.kind != ProblemEventKind.HANDED_OVER:
+            raise InvalidInputError(f"记录 {event_id} 不是问题#{problem.id}的转交记录。")
+        events.append(event)
+    return events
+
+
+def rule_problem(
+    *,
+    session: Session,
+    problem_id: int,
+    actor: Member,
+    to_unit_id: int,
+    reason: str,
+    accepted_handover_event_ids: Sequence[int] = (),
+    now: datetime | None = None,
+) -> Problem:
+    """The office rules which unit owns the problem (裁定); binding: the unit is taken to accept.
+
+    `accepted_handover_event_ids` are hand-overs whose reasons the office finds valid (not
+    shifting responsibility); the other hand-overs are left unjudged.
+    """
+    now = _now(now)
+    problem = _load(session, problem_id)
+    _require("rule", session=session, member=actor, problem=problem, now=now)
+    why = _reason(reason, what="裁定理由")
+    target = _unit_of_plan(session, to_unit_id, problem.plan_id)
+    judged = _judge(session, problem=problem, event_ids=accepted_handover_event_ids)
+    old_owner = problem.owner_unit_id
+    for handover in judged:
+        handover.reason_accepted = True
+        session.add(handover)
+    problem.owner_unit_id = target.id
+    problem.accepted_at = now
+    _touch(session, problem, now, ProblemState.ACCEPTED)
+    ruled = _record(session, problem=problem, kind=ProblemEventKind.RULED, actor=actor, now=now,
+                    from_unit_id=old_owner, to_unit_id=target.id, reason=why,
+                    detail={"accepted_handover_event_ids": [e.id for e in judged]})
+    _record(session, problem=problem, kind=ProblemEventKind.ACCEPTED, actor=actor, now=now,
+            to_unit_id=target.id, reason="依联席会议办公室裁定视为接收", detail={"by_ruling": ruled.id})
+    sent: set[int] = set()
+    _notify(session, problem=problem, event=ruled, members=_unit_members(session, target.id),
+            text=TEXTS["ruled_to_you"].format(card=problem_card(session=session, problem=problem), reason=why),
+            actor=actor, sent=sent, now=now)
+    text = TEXTS["ruled"].format(id=problem.id, to_unit=target.name, actor=_who(actor), reason=why)
+    for group in (_raiser_side(session, problem), _unit_members(session, old_owner),
+                  _office_members(session, problem.plan_id)):
+        _notify(session, problem=problem, event=ruled, members=group, text=text, actor=actor, sent=sent, now=now)
+    return problem
+
+
+def judge_handover_reason(
+    *, session: Session, event_id: int, actor: Member, accepted: bool = True, now: datetime | None = None
+) -> ProblemEvent:
+    """The office records whether a hand-over's reason was valid (a valid one is not shifting)."""
+    now = _now(now)
+    event = session.get(ProblemEvent, event_id)
+    if event is None or event.kind != ProblemEventKind.HANDED_OVER:
+        raise NotFoundError(f"找不到转交记录 {event_id}。")
+    problem = _load(session, event.problem_id)
+    _require("judge_reason", session=session, member=actor, problem=problem, now=now)
+    event.reason_accepted = accepted
+    session.add(event)
+    audit(session=session, actor=actor_of(actor.id), action="problem.handover_reason_judged", object_type="problem",
+          object_id=problem.id, detail={"event_id": event.id, "accepted": accepted}, at=now)
+    text = TEXTS["reason_judged"].format(unit=unit_name(session, event.from_unit_id), id=problem.id,
+                                         verdict="成立" if accepted else "不成立")
+    _notify(session, problem=problem, event=event, members=_unit_members(session, event.from_unit_id), text=text,
+            actor=actor, sent=set(), now=now, tag=f":judged:{int(accepted)}:{int(now.timestamp())}")
+    return event
+
+
+def resolve_problem(
+    *,
+    session: Session,
+    problem_id: int,
+    actor: Member,
+    evidence_text: str = "",
+    attachment_ids: Sequence[int] = (),
+    now: datetime | None = None,
+    buttons: ButtonMaker | None = None,
+) -> Problem:
+    """The owner unit marks the problem resolved, with evidence text and/or files."""
+    now = _now(now)
+    problem = _load(session, problem_id)
+    _require("resolve", session=session, member=actor, problem=problem, now=now)
+    evidence = (evidence_text or "").strip()
+    if not evidence and not attachment_ids:
+        raise InvalidInputError("办结须提供办理结果说明或上传佐证材料。")
+    if len(evidence) > TEXT_MAX:
+        raise InvalidInputError(f"办结说明最多 {TEXT_MAX} 个字，当前 {len(evidence)} 个字。")
+    files = []
+    for attachment_id in attachment_ids:
+        attachment = session.get(Attachment, attachment_id)
+        if attachment is None:
+            raise InvalidInputError(f"找不到附件 {attachment_id}。")
+        if attachment.problem_event_id is not None or attachment.report_id is not None:
+            raise InvalidInputError(f"附件 {attachment.filename} 已用于其他记录。")
+        files.append(attachment)
+    _touch(session, problem, now, ProblemState.RESOLVED)
+    problem.resolved_at = now
+    event = _record(session, problem=problem, kind=ProblemEventKind.RESOLVED, actor=actor, now=now,
+                    to_unit_id=problem.owner_unit_id, reason=evidence,
+                    detail={"attachment_ids": [a.id for a in files]})
+    for attachment in files:
+        attachment.problem_event_id = event.id
+        session.add(attachment)
+    names = "、".join(a.filename for a in files)
+    text = TEXTS["resolved"].format(id=problem.id, owner=unit_name(session, problem.owner_unit_id), actor=_who(actor),
+                                    evidence=evidence or "（见附件）", files=f"\n附件：{names}" if names else "")
+    sent: set[int] = set()
+    _notify(session, problem=problem, event=event, members=_raiser_side(session, problem), text=text, actor=actor,
+            sent=sent, now=now, buttons=buttons)
+    _notify(session, problem=problem, event=event, members=_unit_members(session, problem.owner_unit_id), text=text,
+            actor=actor, sent=sent, now=now)
+    return problem
+
+
+def confirm_problem(*, session: Session, problem_id: int, actor: Member, now: datetime | None = None) -> Problem:
+    """The raiser confirms the resolution; the problem is closed."""
+    now = _now(now)
+    problem = _load(session, problem_id)
+    _require("confirm", session=session, member=actor, problem=problem, now=now)
+    _touch(session, problem, now, ProblemState.CLOSED)
+    problem.closed_at = now
+    event = _record(session, problem=problem, kind=ProblemEventKind.CONFIRMED, actor=actor, now=now)
+    text = TEXTS["confirmed"].format(id=problem.id, actor=_who(actor))
+    sent: set[int] = set()
+    for group in (_unit_members(session, problem.owner_unit_id), _raiser_side(session, problem)):
+        _notify(session, problem=problem, event=event, members=group, text=text, actor=actor, sent=sent, now=now)
+    return problem
+
+
+def reopen_problem(
+    *, session: Session, problem_id: int, actor: Member, reason: str, now: datetime | None = None
+) -> Problem:
+    """The raiser sends a resolved (or recently closed) problem back to its owner, with a reason."""
+    now = _now(now)
+    problem = _load(session, problem_id)
+    _require("reopen", session=session, member=actor, problem=problem, now=now)
+    why = _reason(reason, what="重新办理理由")
+    was = problem.state
+    _touch(session, problem, now, ProblemState.ACCEPTED)
+    problem.resolved_at = None
+    problem.closed_at = None
+    event = _record(session, problem=problem, kind=ProblemEventKind.REOPENED, actor=actor, now=now,
+                    to_unit_id=problem.owner_unit_id, reason=why, detail={"was": was})
+    text = TEXTS["reopened"].format(id=problem.id, actor=_who(actor), owner=unit_name(session, problem.owner_unit_id),
+                                    reason=why)
+    sent: set[int] = set()
+    for group in (_unit_members(session, problem.owner_unit_id), _raiser_side(session, problem)):
+        _notify(session, problem=problem, event=event, members=group, text=text, actor=actor, sent=sent, now=now)
+    return problem
+
+
+def comment_problem(
+    *, session: Session, problem_id: int, actor: Member, text: str, now: datetime | None = None
+) -> ProblemEvent:
+    """Add a comment to a problem's history; the raiser and the owner are told."""
+    now = _now(now)
+    problem = _load(session, problem_id)
+    _require("comment", session=session, member=actor, problem=problem, now=now)
+    body = _clean_text(text, what="备注")
+    event = _record(session, problem=problem, kind=ProblemEventKind.COMMENTED, actor=actor, now=now, reason=body)
+    message = TEXTS["commented"].format(id=problem.id, actor=_who(actor), unit=unit_name(session, actor.unit_id),
+                                        text=body)
+    sent: set[int] = set()
+    for group in (_unit_members(session, problem.owner_unit_id), _raiser_side(session, problem)):
+        _notify(session, problem=problem, event=event, members=group, text=message, actor=actor, sent=sent, now=now)
+    return event
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def get_problem(*, session: Session, problem_id: int) -> Problem | None:
+    """The problem with this id, if any."""
+    return session.get(Problem, problem_id)
+
+
+def problem_history(*, session: Session, problem_id: int) -> list[dict[str, Any]]:
+    """A problem's events, oldest first, with Chinese labels and Asia/Shanghai times."""
+    rows = []
+    for event in _events(session, problem_id):
+        actor = session.get(Member, event.actor_member_id) if event.actor_member_id else None
+        local = event.at.astimezone(SHANGHAI)
+        rows.append({
+            "id": event.id,
+            "kind": event.kind,
+            "label": EVENT_LABELS.get(event.kind, event.kind),
+            "actor_member_id": event.actor_member_id,
+            "actor": _who(actor) if actor else "",
+            "actor_unit": unit_name(session, event.actor_unit_id),
+            "from_unit": unit_name(session, event.from_unit_id),
+            "to_unit": unit_name(session, event.to_unit_id),
+            "reason": event.reason,
+            "reason_accepted": event.reason_accepted,
+            "at": local,
+            "at_text": local.strftime("%Y-%m-%d %H:%M"),
+        })
+    return rows
+
+
+def _history_line(row: dict[str, Any]) -> str:
+    who = f"{row['actor']}（{row['actor_unit']}）" if row["actor"] else "系统"
+    kind = row["kind"]
+    line = f"{row['at_text']} {who} {row['label']}"
+    if kind == ProblemEventKind.HANDED_OVER:
+        line += f"：{row['from_unit']} → {row['to_unit']}"
+    elif kind == ProblemEventKind.RULED:
+        line += f"：由{row['to_unit']}办理（原为{row['from_unit']}）"
+    elif kind in (ProblemEventKind.ASSIGNED, ProblemEventKind.ACCEPTED) and row["to_unit"]:
+        line += f"：{row['to_unit']}"
+    elif kind == ProblemEventKind.DECLINED:
+        line += f"：{row['from_unit']}退回"
+    if row["reason"]:
+        label = {"resolved": "办结说明", "commented": "内容"}.get(kind, "理由")
+        line += f"\n    {label}：{row['reason']}"
+    if row["reason_accepted"] is True:
+        line += "\n    （办公室认定转交理由成立）"
+    elif row["reason_accepted"] is False:
+        line += "\n    （办公室认定转交理由不成立）"
+    return line
+
+
+def format_problem(*, session: Session, problem_id: int) -> str:
+    """The problem and its whole history as plain Chinese text (for /problem ID)."""
+    problem = session.get(Problem, problem_id)
+    if problem is None:
+        raise NotFoundError(f"找不到问题#{problem_id}。")
+    history = problem_history(session=session, problem_id=problem_id)
+    lines = [problem_card(session=session, problem=problem), "", "办理经过："]
+    lines += [f"{n}. {_history_line(row)}" for n, row in enumerate(history, 1)]
+    return "\n".join(lines)
+
+
+def open_problems(*, session: Session, plan_id: int) -> list[Problem]:
+    """Problems of a plan that are not closed, oldest first."""
+    return list(
+        session.exec(
+            select(Problem)
+            .where(Problem.plan_id == plan_id)
+            .where(col(Problem.state).in_(ProblemState.OPEN_STATES))
+            .order_by(Problem.created_at, Problem.id)
+        ).all()
+    )
