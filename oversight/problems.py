@@ -102,20 +102,22 @@ ACTION_LABELS: dict[str, str] = {
 
 # Every text a user reads from this module. Plain text: never parsed as markup.
 TEXTS: dict[str, str] = {
-    "card": "问题#{id}【{category}】{state}\n{text}\n提出：{raiser}（{raiser_unit}）{raised_at}\n"
+    "card": "问题#{id}【{category}】{state}\n{text}\n提出：{raiser}（{raiser_unit}），{raised_at}\n"
             "责任单位：{owner}\n办理期限：{due}{extra}",
-    "raised": "【新问题待接收】\n{card}\n\n请接收、转交（须说明理由）或退回（须说明理由），操作按钮随后发送。",
-    "raised_no_buttons": "【新问题待接收】\n{card}",
+    "raised": "【新问题待接收】\n{card}\n\n{hint}",
+    # The hint depends on whether the bot attached the buttons to this message.
+    "hint_buttons": "请用下方按钮接收、转交（须说明理由）或退回（须说明理由）。",
+    "hint_later": "请接收、转交（须说明理由）或退回（须说明理由），操作按钮随后发送。",
     "accepted": "问题#{id}已由{owner}接收办理（{actor}）。",
     "handed_over": "问题#{id}已由{from_unit}转交给{to_unit}（{actor}）。\n转交理由：{reason}",
-    "handed_over_to_you": "【转交给贵单位的问题待接收】\n{card}\n\n转交理由：{reason}\n请接收、转交或退回，操作按钮随后发送。",
+    "handed_over_to_you": "【转交给贵单位的问题待接收】\n{card}\n\n转交理由：{reason}\n{hint}",
     "passed_on": "【提请办公室关注】问题#{id}已连续转交 {count} 次仍无单位接收，当前在{owner}。请及时裁定责任单位。\n{card}",
     "declined": "问题#{id}被{owner}退回（{actor}），待联席会议办公室裁定。\n退回理由：{reason}",
     "declined_office": "【待裁定】问题#{id}被{owner}退回，请裁定责任单位。\n退回理由：{reason}\n{card}",
     "ruled": "联席会议办公室裁定：问题#{id}由{to_unit}负责办理，视为已接收（{actor}）。\n裁定理由：{reason}",
     "ruled_to_you": "【办公室裁定由贵单位办理】\n{card}\n\n裁定理由：{reason}\n裁定为最终决定，已视为贵单位接收，请按期办结。",
     "reason_judged": "联席会议办公室认定：{unit}对问题#{id}的转交理由{verdict}。",
-    "resolved": "问题#{id}已由{owner}办结（{actor}），请提出方确认。\n办结说明：{evidence}{files}",
+    "resolved": "问题#{id}已由{owner}办结（{actor}）。\n办结说明：{evidence}{files}\n请提出方确认关闭；如未解决，可说明理由要求重新办理。",
     "confirmed": "问题#{id}已由提出方确认关闭（{actor}）。",
     "reopened": "问题#{id}被提出方退回重新办理（{actor}），仍由{owner}负责。\n理由：{reason}",
     "commented": "问题#{id}有新备注（{actor}，{unit}）：\n{text}",
@@ -394,6 +396,10 @@ def problem_card(*, session: Session, problem: Problem) -> str:
     )
 
 
+def _hint(buttons: ButtonMaker | None) -> str:
+    return TEXTS["hint_buttons" if buttons is not None else "hint_later"]
+
+
 def _who(member: Member | None) -> str:
     if member is None:
         return "系统"
@@ -514,7 +520,7 @@ def raise_problem(
                        reason=f"按职责分工：{category.name}由{owner.name}负责" if by_duty_map else "提出方指定")
     card = problem_card(session=session, problem=problem)
     _notify(session, problem=problem, event=assigned, members=_unit_members(session, owner.id),
-            text=TEXTS["raised" if buttons else "raised_no_buttons"].format(card=card),
+            text=TEXTS["raised"].format(card=card, hint=_hint(buttons)),
             actor=actor, sent=set(), now=now, buttons=buttons)
     return problem
 
@@ -563,7 +569,7 @@ def hand_over_problem(
     card = problem_card(session=session, problem=problem)
     sent: set[int] = set()
     _notify(session, problem=problem, event=event, members=_unit_members(session, target.id),
-            text=TEXTS["handed_over_to_you"].format(card=card, reason=why), actor=actor, sent=sent, now=now,
+            text=TEXTS["handed_over_to_you"].format(card=card, reason=why, hint=_hint(buttons)), actor=actor, sent=sent, now=now,
             buttons=buttons)
     text = TEXTS["handed_over"].format(id=problem.id, from_unit=unit_name(session, old_owner), to_unit=target.name,
                                        actor=_who(actor), reason=why)
@@ -664,7 +670,7 @@ def rule_problem(
     return problem
 
 
-def judge_handover_reason(
+def accept_handover_reason(
     *, session: Session, event_id: int, actor: Member, accepted: bool = True, now: datetime | None = None
 ) -> ProblemEvent:
     """The office records whether a hand-over's reason was valid (a valid one is not shifting)."""
@@ -827,7 +833,7 @@ def _history_line(row: dict[str, Any]) -> str:
     elif kind in (ProblemEventKind.ASSIGNED, ProblemEventKind.ACCEPTED) and row["to_unit"]:
         line += f"：{row['to_unit']}"
     elif kind == ProblemEventKind.DECLINED:
-        line += f"：{row['from_unit']}退回"
+        line += f"（{row['from_unit']}）"
     if row["reason"]:
         label = {"resolved": "办结说明", "commented": "内容"}.get(kind, "理由")
         line += f"\n    {label}：{row['reason']}"

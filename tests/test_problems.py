@@ -30,7 +30,7 @@ from oversight.problems import (
     decline_problem,
     format_problem,
     hand_over_problem,
-    judge_handover_reason,
+    accept_handover_reason,
     problem_history,
     raise_problem,
     reopen_problem,
@@ -126,7 +126,9 @@ def test_blocker_passed_around_ruled_back_to_forestry_resolved_and_confirmed(cas
     assert problem.owner_unit_id == cast.unit("forestry").id
     chats = outbox_chats(s, mark)
     assert set(chats) == tg(cast.forestry, cast.forestry_other)  # the raiser is answered by the bot, not queued
-    assert "问题#" in chats[cast.forestry.telegram_user_id][0] and "林草征占用" in chats[cast.forestry.telegram_user_id][0]
+    card = chats[cast.forestry.telegram_user_id][0]
+    assert f"问题#{problem.id}【林草征占用】" in card and "操作按钮随后发送" in card
+    assert "办理期限：2026-06-08" in card  # 20 working days from Monday 2026-05-11
 
     # 林草局 hands it to 自然资源局: "it is a land-use question".
     mark = last_outbox_id(s)
@@ -466,9 +468,9 @@ def test_office_judges_a_hand_over_reason_and_the_unit_hears_of_it(cast: People)
                       reason="属用地问题", now=step(1))
     event = s.exec(select(ProblemEvent).where(ProblemEvent.kind == "handed_over")).one()
     with pytest.raises(PermissionDeniedError):
-        judge_handover_reason(session=s, event_id=event.id, actor=cast.natres, accepted=True, now=step(2))
+        accept_handover_reason(session=s, event_id=event.id, actor=cast.natres, accepted=True, now=step(2))
     mark = last_outbox_id(s)
-    judge_handover_reason(session=s, event_id=event.id, actor=cast.office, accepted=False, now=step(2))
+    accept_handover_reason(session=s, event_id=event.id, actor=cast.office, accepted=False, now=step(2))
     assert event.reason_accepted is False
     assert "转交理由不成立" in outbox_chats(s, mark)[cast.forestry.telegram_user_id][0]
 
@@ -496,7 +498,7 @@ def test_buttons_go_only_to_the_unit_that_must_act(cast: People) -> None:
         cast.forestry.telegram_user_id: f"accept-{problem.id}-{cast.forestry.id}",
         cast.forestry_other.telegram_user_id: f"accept-{problem.id}-{cast.forestry_other.id}",
     }
-    assert "操作按钮随后发送" in rows[0].text
+    assert "请用下方按钮接收" in rows[0].text
 
 
 # --------------------------------------------------------------------------- /todo and /progress
