@@ -1,0 +1,361 @@
+"""Progress reports (进展) and periodic ledger submissions: who may report on what,
+the status move a report causes, and measures (一矿一策) updated from chat."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import date, datetime
+from pathlib import Path
+
+from sqlmodel import Session, col, select
+
+from models import (
+    Attachment,
+    Member,
+    Plan,
+    Report,
+    Right,
+    RightBatch,
+    Role,
+    Task,
+    TaskUnit,
+    Zone,
+    ZoneLeader,
+    utcnow,
+)
+from oversight.attachments import XLSX, is_unlinked, read_attachment
+from oversight.audit import actor_of, audit
+from oversight.errors import InvalidInputError, NotFoundError, PermissionDeniedError
+from oversight.members import unit_name
+from oversight.outbox import notify_members
+from oversight.rights import move_right_status, save_measure, status_label
+
+TEXT_MAX = 4000
+MAX_ATTACHMENTS = 10
+REPORTING_ROLES = (Role.CONTACT, Role.ZONE_LEADER)
+
+
+class ReportKind:
+    PROGRESS = "progress"
+    LEDGER = "ledger"
+
+
+# --- What a member may report on -----------------------------------------------------
+
+def tasks_for(*, session: Session, member: Member) -> list[Task]:
+    """The tasks a member can report on: a contact's unit's tasks; a zone leader's plan tasks."""
+    if member.role == Role.ZONE_LEADER:
+        stmt = select(Task).where(Task.plan_id == member.plan_id)
+    else:
+        stmt = (select(Task).join(TaskUnit, col(TaskUnit.task_id) == col(Task.id))
+                .where(TaskUnit.unit_id == member.unit_id, Task.plan_id == member.plan_id).distinct())
+    return list(session.exec(stmt.order_by(col(Task.seq))).all())
+
+
+def led_zone_ids(*, session: Session, member: Member) -> list[int]:
+    """Ids of the zones a member leads (包片包干)."""
+    return sorted(session.exec(select(ZoneLeader.zone_id).where(ZoneLeader.member_id == member.id)).all())
+
+
+def zones_for(*, session: Session, member: Member) -> list[Zone]:
+    """The zones a member may name in a report: a zone leader's own; every zone of the plan for a contact."""
+    stmt = select(Zone).where(Zone.plan_id == member.plan_id)
+    if member.role == Role.ZONE_LEADER:
+        stmt = stmt.where(col(Zone.id).in_(led_zone_ids(session=session, member=member)))
+    return list(session.exec(stmt.order_by(col(Zone.seq))).all())
+
+
+def default_task_for(*, session: Session, member: Member) -> Task | None:
+    """The member's default task, else the first task their unit takes part in."""
+    if member.default_task_id is not None:
+        task = session.get(Task, member.default_task_id)
+        if task is not None and task.plan_id == member.plan_id:
+            return task
+    tasks = tasks_for(session=session, member=member)
+    return tasks[0] if tasks else None
+
+
+def in_batch(*, session: Session, right_id: int, task_id: int) -> bool:
+    """Is the right a member of the task's batch?"""
+    return session.get(RightBatch, (right_id, task_id)) is not None
+
+
+def _require_reporter(member: Member) -> None:
+    if not member.active or member.role not in REPORTING_ROLES:
+        raise PermissionDeniedError("只有部门联络员和包联领导可以报送工作进展。")
+
+
+def check_may_report(
+    *, session: Session, actor: Member, task_id: int | None, zone_id: int | None = None, right_id: int | None = None,
+) -> tuple[Task | None, Zone | None, Right | None]:
+    """The task, zone and right of a report the actor may file; raises with a Chinese reason otherwise."""
+    _require_reporter(actor)
+    task = zone = right = None
+    if task_id is not None:
+        task = session.get(Task, task_id)
+        if task is None or task.plan_id != actor.plan_id:
+            raise NotFoundError(f"找不到编号为 {task_id} 的批次（任务）。")
+    if right_id is not None:
+        right = session.get(Right, right_id)
+        if right is None or right.plan_id != actor.plan_id:
+            raise NotFoundError(f"找不到编号为 {right_id} 的矿业权。")
+        if zone_id is None:
+            zone_id = right.zone_id
+        elif right.zone_id is not None and right.zone_id != zone_id:
+            raise InvalidInputError(f"矿业权“{right.name}”不在所选整合区内。")
+    if zone_id is not None:
+        zone = session.get(Zone, zone_id)
+        if zone is None or zone.plan_id != actor.plan_id:
+            raise NotFoundError(f"找不到编号为 {zone_id} 的整合区。")
+    if actor.role == Role.CONTACT and task is not None:
+        part = session.exec(select(TaskUnit).where(TaskUnit.task_id == task.id, TaskUnit.unit_id == actor.unit_id)).first()
+        if part is None:
+            raise PermissionDeniedError(
+                f"{unit_name(session, actor.unit_id)}不是“{task.name}”的责任单位，不能报送该批次的进展。")
+    if actor.role == Role.ZONE_LEADER:
+        mine = led_zone_ids(session=session, member=actor)
+        if zone is None:
+            raise PermissionDeniedError("包联领导报送进展时须选择所包联的整合区或其中的矿业权。")
+        if zone.id not in mine:
+            raise PermissionDeniedError(f"您不是“{zone.name}”的包联领导，不能报送该整合区的进展。")
+    return task, zone, right
+
+
+def move_choice(*, session: Session, task_id: int | None, right_id: int | None) -> str | None:
+    """The status a report may move the right to (the task's done status), or None when no move fits."""
+    if task_id is None or right_id is None:
+        return None
+    task, right = session.get(Task, task_id), session.get(Right, right_id)
+    if task is None or right is None or not in_batch(session=session, right_id=right_id, task_id=task_id):
+        return None
+    return None if right.status == task.done_status else task.done_status
+
+
+# --- Filing ------------------------------------------------------------------------
+
+def _check_text(text: str) -> str:
+    body = (text or "").strip()
+    if not body:
+        raise InvalidInputError("进展内容不能为空。")
+    if len(body) > TEXT_MAX:
+        raise InvalidInputError(f"进展内容过长（{len(body)} 字），请控制在 {TEXT_MAX} 字以内。")
+    return body
+
+
+def _claim_attachments(session: Session, ids: Iterable[int], report_id: int) -> list[Attachment]:
+    rows = []
+    for attachment_id in dict.fromkeys(ids):
+        row = session.get(Attachment, attachment_id)
+        if row is None:
+            raise NotFoundError(f"找不到附件 {attachment_id}，请重新上传。")
+        if not is_unlinked(row):
+            raise InvalidInputError(f"附件“{row.filename}”已属于其他记录，请重新上传。")
+        row.report_id = report_id
+        session.add(row)
+        rows.append(row)
+    if len(rows) > MAX_ATTACHMENTS:
+        raise InvalidInputError(f"每次报送最多 {MAX_ATTACHMENTS} 个附件。")
+    return rows
+
+
+def file_report(
+    *,
+    session: Session,
+    actor: Member,
+    task_id: int | None,
+    text: str,
+    zone_id: int | None = None,
+    right_id: int | None = None,
+    quantity: int = 0,
+    move_to_status: str | None = None,
+    attachment_ids: Iterable[int] = (),
+    now: datetime | None = None,
+) -> Report:
+    """File a progress report; a report that completes a right (quantity 1 or a status
+    move) moves the right's status, so the batch's progress follows from its history."""
+    body = _check_text(text)
+    if quantity < 0 or quantity > 1:
+        raise InvalidInputError("一次报送只能完成一宗矿业权（数量为 0 或 1）；请逐宗报送并指明矿业权。")
+    if (quantity or move_to_status) and right_id is None:
+        raise InvalidInputError("报送完成数量或变更状态时必须指明是哪一宗矿业权。")
+    if actor.role == Role.ZONE_LEADER and zone_id is None and right_id is None:
+        zones = led_zone_ids(session=session, member=actor)
+        if len(zones) == 1:
+            zone_id = zones[0]
+    task, zone, right = check_may_report(session=session, actor=actor, task_id=task_id, zone_id=zone_id, right_id=right_id)
+    if quantity and move_to_status is None:
+        if task is None:
+            raise InvalidInputError("报送完成数量时须选择批次（任务）。")
+        move_to_status = task.done_status
+    if move_to_status is not None and task is not None and right is not None \
+            and not in_batch(session=session, right_id=right.id, task_id=task.id):
+        raise InvalidInputError(f"矿业权“{right.name}”不在“{task.name}”中，不能计入该批次的完成数。")
+    at = now or utcnow()
+    counts = move_to_status is not None and task is not None and move_to_status == task.done_status
+    report = Report(plan_id=actor.plan_id, kind=ReportKind.PROGRESS, member_id=actor.id, unit_id=actor.unit_id,
+                    task_id=task.id if task else None, zone_id=zone.id if zone else None,
+                    right_id=right.id if right else None, text=body, quantity=1 if counts else 0, created_at=at)
+    session.add(report)
+    session.flush()
+    assert report.id is not None
+    files = _claim_attachments(session, attachment_ids, report.id)
+    who = actor_of(actor.id)
+    if move_to_status is not None and right is not None:
+        move_right_status(session=session, right_id=right.id, to_status=move_to_status, actor_member_id=actor.id,
+                          actor=who, task_id=task.id if task else None, report_id=report.id,
+                          reason=f"进展 #{report.id}", now=at)
+    audit(session=session, actor=who, action="report.filed", object_type="report", object_id=report.id,
+          detail={"task_id": report.task_id, "zone_id": report.zone_id, "right_id": report.right_id,
+                  "quantity": report.quantity, "to_status": move_to_status, "attachments": [f.id for f in files]},
+          at=at)
+    if zone is not None:
+        _notify_zone_leaders(session, zone, report, actor, right, move_to_status)
+    return report
+
+
+def _notify_zone_leaders(session: Session, zone: Zone, report: Report, actor: Member, right: Right | None,
+                         to_status: str | None) -> None:
+    leader_ids = session.exec(select(ZoneLeader.member_id).where(ZoneLeader.zone_id == zone.id)).all()
+    leaders = [m for m in (session.get(Member, i) for i in leader_ids) if m is not None and m.id != actor.id]
+    if not leaders:
+        return
+    lines = [f"【{zone.name}】新进展 #{report.id}（{unit_name(session, actor.unit_id)}）"]
+    if right is not None:
+        lines.append(f"矿业权：{right.name}（{right.code}）")
+    if to_status:
+        lines.append(f"状态变更为：{status_label(to_status)}")
+    lines.append(report.text[:500])
+    notify_members(session=session, members=leaders, text="\n".join(lines), dedupe_prefix=f"report:{report.id}")
+
+
+def reports_between(
+    *, session: Session, plan_id: int, start: datetime, end: datetime, unit_id: int | None = None,
+    kind: str | None = None,
+) -> list[Report]:
+    """Reports of a plan filed in [start, end), optionally of one unit or kind, oldest first."""
+    stmt = select(Report).where(Report.plan_id == plan_id, col(Report.created_at) >= start, col(Report.created_at) < end)
+    if unit_id is not None:
+        stmt = stmt.where(Report.unit_id == unit_id)
+    if kind is not None:
+        stmt = stmt.where(Report.kind == kind)
+    return list(session.exec(stmt.order_by(col(Report.created_at), col(Report.id))).all())
+
+
+def units_silent_between(*, session: Session, plan_id: int, start: datetime, end: datetime) -> list[int]:
+    """Ids of units taking part in some task that filed no report in [start, end) (for reminders)."""
+    active = set(session.exec(select(TaskUnit.unit_id).join(Task, col(Task.id) == col(TaskUnit.task_id))
+                              .where(Task.plan_id == plan_id)).all())
+    reported = {r.unit_id for r in reports_between(session=session, plan_id=plan_id, start=start, end=end)}
+    return sorted(active - reported)
+
+
+# --- One measure per mine, from chat ---------------------------------------------------
+
+_DATE_LINE = re.compile(r"^\s*(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?\s*(.*)$")
+_DATEISH = re.compile(r"^\s*\d{2,4}\s*[-/.年]\s*\d")
+
+
+def parse_measure_text(text: str) -> tuple[str, list[tuple[str, date | None]]]:
+    """Split typed text into the measure and its milestones: lines like
+    "2026-06-30 完成储量核实" are milestones, the other lines the measure."""
+    body: list[str] = []
+    milestones: list[tuple[str, date | None]] = []
+    for n, line in enumerate((text or "").splitlines(), start=1):
+        m = _DATE_LINE.match(line)
+        if m is None:
+            if _DATEISH.match(line):
+                raise InvalidInputError(f"第 {n} 行的日期无法识别：“{line.strip()[:40]}”。请写成 2026-06-30 节点名称。")
+            body.append(line)
+            continue
+        year, month, day, title = m.groups()
+        try:
+            due = date(int(year), int(month), int(day))
+        except ValueError as exc:
+            raise InvalidInputError(f"第 {n} 行的日期 {year}-{month}-{day} 不存在，请检查。") from exc
+        if not title.strip():
+            raise InvalidInputError(f"第 {n} 行只有日期，缺少节点名称（例如：2026-06-30 完成储量核实）。")
+        milestones.append((title.strip(), due))
+    measure = "\n".join(body).strip()
+    if not measure:
+        raise InvalidInputError("请写出一矿一策的措施内容（节点行之外至少一行文字）。")
+    return measure, milestones
+
+
+def update_measure(
+    *, session: Session, actor: Member, right_id: int, text: str, task_id: int | None = None, now: datetime | None = None,
+) -> tuple[int, int]:
+    """Save a right's measure and milestones typed in chat; returns (measure id, milestone count)."""
+    check_may_report(session=session, actor=actor, task_id=task_id, right_id=right_id)
+    if actor.role == Role.CONTACT and task_id is None:
+        tasks = session.exec(select(RightBatch.task_id).join(TaskUnit, col(TaskUnit.task_id) == col(RightBatch.task_id))
+                             .where(RightBatch.right_id == right_id, TaskUnit.unit_id == actor.unit_id)).first()
+        if tasks is None:
+            raise PermissionDeniedError(f"{unit_name(session, actor.unit_id)}不负责该矿业权所在的任何批次，不能修改其一矿一策。")
+    measure_text, milestones = parse_measure_text(text)
+    measure = save_measure(session=session, right_id=right_id, text=measure_text, actor_member_id=actor.id,
+                           actor=actor_of(actor.id), milestones=milestones or None, now=now)
+    assert measure.id is not None
+    return measure.id, len(milestones)
+
+
+# --- Periodic ledger submission (台账电子版 + 加盖公章扫描版) -------------------------
+
+def check_ledger_submitter(member: Member) -> None:
+    """Only a unit's contact submits its ledger."""
+    if not member.active or member.role != Role.CONTACT:
+        raise PermissionDeniedError("只有部门（盟市）联络员可以上报台账。")
+
+
+def submit_ledger(
+    *,
+    session: Session,
+    actor: Member,
+    xlsx_attachment_id: int,
+    scan_attachment_id: int,
+    data_dir: Path,
+    now: datetime | None = None,
+) -> tuple[Report, object]:
+    """Merge the unit's ledger spreadsheet (its own rights only) and keep both files with a
+    ledger Report; returns the report and the import result. Raises LedgerImportError with
+    cell errors, changing nothing."""
+    from oversight.ledger import import_ledger  # written alongside; imported late to keep this module importable
+
+    check_ledger_submitter(actor)
+    xlsx, scan = session.get(Attachment, xlsx_attachment_id), session.get(Attachment, scan_attachment_id)
+    if xlsx is None or scan is None:
+        raise NotFoundError("找不到已上传的台账文件，请重新上传。")
+    if xlsx.mime_type != XLSX:
+        raise InvalidInputError("台账电子版须为 Excel 表格（.xlsx）。")
+    if scan.mime_type == XLSX:
+        raise InvalidInputError("盖章扫描件须为 PDF 或图片。")
+    data = read_attachment(attachment=xlsx, data_dir=data_dir)
+    at = now or utcnow()
+    who = actor_of(actor.id)
+    result = import_ledger(session=session, plan_id=actor.plan_id, data=data, actor=who,
+                           restrict_unit_id=actor.unit_id, actor_member_id=actor.id)
+    plan = session.get(Plan, actor.plan_id)
+    report = Report(plan_id=actor.plan_id, kind=ReportKind.LEDGER, member_id=actor.id, unit_id=actor.unit_id,
+                    text=f"{unit_name(session, actor.unit_id)}上报台账（{plan.short_name if plan else ''}）".strip(),
+                    created_at=at)
+    session.add(report)
+    session.flush()
+    assert report.id is not None
+    _claim_attachments(session, (xlsx.id, scan.id), report.id)  # type: ignore[arg-type]
+    audit(session=session, actor=who, action="ledger.submitted", object_type="report", object_id=report.id,
+          detail={"xlsx": xlsx.sha256, "scan": scan.sha256}, at=at)
+    return report, result
+
+
+def validate_ledger(*, session: Session, actor: Member, data: bytes) -> object:
+    """Dry-run the unit's ledger merge in a savepoint that is always rolled back; raises
+    LedgerImportError with cell errors. Lets the bot answer errors before the scan arrives."""
+    from oversight.ledger import import_ledger
+
+    check_ledger_submitter(actor)
+    nested = session.begin_nested()
+    try:
+        return import_ledger(session=session, plan_id=actor.plan_id, data=data, actor=actor_of(actor.id),
+                             restrict_unit_id=actor.unit_id, actor_member_id=actor.id)
+    finally:
+        nested.rollback()
