@@ -1,0 +1,174 @@
+"""Reminders: the weekly "you have not reported" note to unit contacts and the daily
+digest of overdue items to the office. Both queue through the outbox with dedupe keys,
+so a retried or caught-up run never sends a message twice."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, col, select
+
+from models import Decision, Member, Plan, Problem, ProblemState, Report, Role, Task, TaskUnit, Unit
+from oversight.outbox import enqueue_text
+from oversight.schedules import SHANGHAI, is_adhoc, period_for
+from oversight.workdays import is_workday, workdays_between
+
+logger = logging.getLogger(__name__)
+
+DIGEST_MAX_ITEMS = 30
+
+# --- Texts (Chinese; reviewed here, not in the logic below) ----------------------
+
+WEEKLY_TEXT = (
+    "【进展报送提醒】\n"
+    "{unit}：{week_label}（{start}至{end}）尚未报送工作进展。\n"
+    "请在本机器人中报送本单位承担任务的进展；如遇困难或问题，也可在此反映，办公室将协调解决。"
+)
+DIGEST_HEAD = "【每日督办】{day} 逾期事项"
+DIGEST_PROBLEMS = "一、逾期未办结的问题（{n} 件）"
+DIGEST_PROBLEM_LINE = "{i}. {unit}：{text}（应于 {due} 前办结，已逾期 {late} 个工作日）"
+DIGEST_DECISIONS = "{num}、逾期未落实的议定事项（{n} 项）"
+DIGEST_DECISION_LINE = "{i}. {unit}：{text}（应于 {due} 前落实，已逾期 {late} 个工作日）"
+DIGEST_MORE = "……另有 {n} 项未列出，请在机器人中查看待办。"
+NO_UNIT = "未指定单位"
+
+
+def _cn_date(day: date) -> str:
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def _short(text: str, limit: int = 60) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# --- Weekly reminder ----------------------------------------------------------------
+
+def week_bounds(period: str) -> tuple[date, date]:
+    """Monday and Sunday of an ISO week key like 2026-W15."""
+    year, _, week = period.partition("-W")
+    monday = date.fromisocalendar(int(year), int(week), 1)
+    return monday, monday + timedelta(days=6)
+
+
+def units_without_report(*, session: Session, plan_id: int, start: datetime, end: datetime) -> list[Unit]:
+    """Units with a part in the plan's tasks that filed no report in [start, end)."""
+    tasked = select(TaskUnit.unit_id).join(Task, col(Task.id) == TaskUnit.task_id).where(Task.plan_id == plan_id)
+    reported = select(Report.unit_id).where(Report.plan_id == plan_id, col(Report.created_at) >= start,
+                                            col(Report.created_at) < end)
+    return list(session.exec(select(Unit).where(col(Unit.id).in_(tasked), col(Unit.id).not_in(reported))
+                             .order_by(col(Unit.id))).all())
+
+
+def contacts_of(*, session: Session, unit_ids: list[int]) -> list[Member]:
+    """Active contacts (联络员) of the given units."""
+    if not unit_ids:
+        return []
+    return list(session.exec(select(Member).where(col(Member.unit_id).in_(unit_ids), Member.role == Role.CONTACT,
+                                                  Member.active == True)  # noqa: E712
+                             .order_by(col(Member.id))).all())
+
+
+def send_weekly_reminders(*, session: Session, period: str, now: datetime, tz: ZoneInfo = SHANGHAI) -> dict:
+    """Queue a reminder to each contact of each unit that filed no report in the ISO week `period`."""
+    week = period_for("weekly_reminder", now, tz) if is_adhoc(period) else period
+    monday, sunday = week_bounds(week)
+    start = datetime.combine(monday, time(0), tzinfo=tz)
+    end = start + timedelta(days=7)
+    week_label = f"{monday.isocalendar().year}年第{monday.isocalendar().week}周"
+    queued = 0
+    missing: list[str] = []
+    for plan in session.exec(select(Plan).order_by(col(Plan.id))).all():
+        units = units_without_report(session=session, plan_id=plan.id, start=start, end=end)  # type: ignore[arg-type]
+        names = {u.id: u.name for u in units}
+        missing.extend(u.name for u in units)
+        for member in contacts_of(session=session, unit_ids=list(names)):
+            if member.telegram_user_id is None:
+                continue
+            text = WEEKLY_TEXT.format(unit=names[member.unit_id], week_label=week_label,
+                                      start=f"{monday.month}月{monday.day}日", end=f"{sunday.month}月{sunday.day}日")
+            if enqueue_text(session=session, chat_id=member.telegram_user_id, text=text,
+                            dedupe_key=f"weekly:{week}:{member.id}", now=now):
+                queued += 1
+    logger.info("weekly reminder %s: %d units without report, %d reminders queued", week, len(missing), queued)
+    return {"week": week, "units_without_report": missing, "queued": queued}
+
+
+# --- Daily digest ---------------------------------------------------------------------
+
+def overdue_problems(*, session: Session, plan_id: int, day: date) -> list[tuple[Problem, str]]:
+    """Open problems past their due date on `day`, oldest due first, with the owner unit's name."""
+    rows = session.exec(select(Problem, Unit.name).join(Unit, col(Unit.id) == Problem.owner_unit_id).where(
+        Problem.plan_id == plan_id, col(Problem.state).in_(ProblemState.OPEN_STATES),
+        col(Problem.due_on).is_not(None), col(Problem.due_on) < day).order_by(col(Problem.due_on), col(Problem.id)))
+    return [(p, name) for p, name in rows.all()]
+
+
+def overdue_decisions(*, session: Session, plan_id: int, day: date) -> list[tuple[Decision, str]]:
+    """Open agreed matters past their due date on `day`, with the owner unit's name."""
+    rows = session.exec(select(Decision, Unit.name).outerjoin(Unit, col(Unit.id) == Decision.owner_unit_id).where(
+        Decision.plan_id == plan_id, Decision.state == "open", col(Decision.due_on).is_not(None),
+        col(Decision.due_on) < day).order_by(col(Decision.due_on), col(Decision.id)))
+    return [(d, name or NO_UNIT) for d, name in rows.all()]
+
+
+def office_members(*, session: Session, plan_id: int) -> list[Member]:
+    return list(session.exec(select(Member).where(Member.plan_id == plan_id, Member.role == Role.OFFICE,
+                                                  Member.active == True)  # noqa: E712
+                             .order_by(col(Member.id))).all())
+
+
+def digest_text(*, day: date, problems: list[tuple[Problem, str]], decisions: list[tuple[Decision, str]]) -> str:
+    """The digest message: overdue problems, then overdue decisions, capped in length."""
+    lines = [DIGEST_HEAD.format(day=_cn_date(day))]
+    shown = 0
+    hidden = 0
+    num = "一"
+    if problems:
+        lines.append(DIGEST_PROBLEMS.format(n=len(problems)))
+        for i, (p, unit) in enumerate(problems, 1):
+            if shown >= DIGEST_MAX_ITEMS:
+                hidden += 1
+                continue
+            lines.append(DIGEST_PROBLEM_LINE.format(i=i, unit=unit, text=_short(p.text), due=_cn_date(p.due_on),  # type: ignore[arg-type]
+                                                    late=workdays_between(p.due_on, day)))  # type: ignore[arg-type]
+            shown += 1
+        num = "二"
+    if decisions:
+        lines.append(DIGEST_DECISIONS.format(num=num, n=len(decisions)))
+        for i, (d, unit) in enumerate(decisions, 1):
+            if shown >= DIGEST_MAX_ITEMS:
+                hidden += 1
+                continue
+            lines.append(DIGEST_DECISION_LINE.format(i=i, unit=unit, text=_short(d.text), due=_cn_date(d.due_on),  # type: ignore[arg-type]
+                                                     late=workdays_between(d.due_on, day)))  # type: ignore[arg-type]
+            shown += 1
+    if hidden:
+        lines.append(DIGEST_MORE.format(n=hidden))
+    return "\n".join(lines)
+
+
+def send_daily_digest(*, session: Session, period: str, now: datetime, tz: ZoneInfo = SHANGHAI) -> dict:
+    """Queue one digest of overdue items per office member per plan; nothing on non-working days."""
+    day = now.astimezone(tz).date() if is_adhoc(period) else date.fromisoformat(period)
+    if not is_workday(day):
+        return {"day": day.isoformat(), "skipped": "non-working day"}
+    totals = {"problems": 0, "decisions": 0, "queued": 0}
+    for plan in session.exec(select(Plan).order_by(col(Plan.id))).all():
+        problems = overdue_problems(session=session, plan_id=plan.id, day=day)  # type: ignore[arg-type]
+        decisions = overdue_decisions(session=session, plan_id=plan.id, day=day)  # type: ignore[arg-type]
+        totals["problems"] += len(problems)
+        totals["decisions"] += len(decisions)
+        if not problems and not decisions:
+            continue
+        text = digest_text(day=day, problems=problems, decisions=decisions)
+        for member in office_members(session=session, plan_id=plan.id):  # type: ignore[arg-type]
+            if member.telegram_user_id is None:
+                continue
+            if enqueue_text(session=session, chat_id=member.telegram_user_id, text=text,
+                            dedupe_key=f"digest:{day.isoformat()}:{plan.id}:{member.id}", now=now):
+                totals["queued"] += 1
+    logger.info("daily digest %s: %s", day, totals)
+    return {"day": day.isoformat(), **totals}

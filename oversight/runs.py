@@ -1,0 +1,238 @@
+"""Scheduled runs are records: (job, period) is unique, state moves
+pending → working → done / failed with a RunTransition row per change, and every move is
+a conditional UPDATE so two workers (or a restart) cannot run the same period twice.
+
+Also the worker lease: the row that makes one worker process the active one."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, or_, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from models import RunState, RunTransition, ScheduledRun, WorkerLease, utcnow
+from oversight.errors import ScheduleError
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 3
+RETRY_AFTER = timedelta(minutes=5)
+ERROR_LIMIT = 2000
+
+_runs = ScheduledRun.__table__  # type: ignore[attr-defined]
+_leases = WorkerLease.__table__  # type: ignore[attr-defined]
+
+
+class RunLostError(ScheduleError):
+    message = "该次运行已不归本工作进程所有（可能已超时被回收）。"
+
+
+def get_run(*, session: Session, job: str, period: str) -> ScheduledRun | None:
+    """The run of (job, period) as the database has it now (not a stale copy from the session)."""
+    return session.exec(select(ScheduledRun).where(ScheduledRun.job == job, ScheduledRun.period == period)
+                        .execution_options(populate_existing=True)).first()
+
+
+def is_final(run: ScheduledRun, *, max_attempts: int = MAX_ATTEMPTS) -> bool:
+    """True when the run will not be tried again: done, or failed `max_attempts` times."""
+    return run.state == RunState.DONE or (run.state == RunState.FAILED and run.attempts >= max_attempts)
+
+
+def _transition(session: Session, *, run_id: int, from_state: str, to_state: str, worker_id: str,
+                note: str, at: datetime) -> None:
+    session.add(RunTransition(run_id=run_id, from_state=from_state, to_state=to_state, worker_id=worker_id,
+                              note=note[:ERROR_LIMIT], at=at))
+
+
+def _refresh(session: Session, run_id: int) -> ScheduledRun:
+    run = session.get(ScheduledRun, run_id, populate_existing=True)
+    assert run is not None
+    return run
+
+
+def _insert_pending(session: Session, *, job: str, period: str, worker_id: str, note: str,
+                    now: datetime) -> ScheduledRun:
+    """Insert the (job, period) row as pending, or get the one another process just inserted."""
+    try:
+        # A savepoint: on PostgreSQL a unique violation would otherwise abort the whole transaction.
+        with session.begin_nested():
+            run = ScheduledRun(job=job, period=period, state=RunState.PENDING, created_at=now)
+            session.add(run)
+            session.flush()
+            assert run.id is not None
+            _transition(session, run_id=run.id, from_state="", to_state=RunState.PENDING, worker_id=worker_id,
+                        note=note, at=now)
+            session.flush()
+        return run
+    except IntegrityError:
+        existing = get_run(session=session, job=job, period=period)
+        if existing is None:  # pragma: no cover - the constraint fired, so the row exists
+            raise
+        return existing
+
+
+def request_run(*, session: Session, job: str, period: str, actor: str, now: datetime | None = None) -> ScheduledRun:
+    """Record a request to run (job, period): a pending row, or a failed one put back to pending."""
+    now = now or utcnow()
+    run = get_run(session=session, job=job, period=period)
+    if run is None:
+        return _insert_pending(session, job=job, period=period, worker_id="", note=f"run-now by {actor}", now=now)
+    if run.state == RunState.FAILED:
+        res = session.connection().execute(
+            update(_runs).where(_runs.c.id == run.id, _runs.c.state == RunState.FAILED)
+            .values(state=RunState.PENDING, attempts=0, error=""))
+        if res.rowcount == 1:
+            _transition(session, run_id=run.id, from_state=RunState.FAILED, to_state=RunState.PENDING, worker_id="",
+                        note=f"run-now by {actor}: attempts reset", at=now)
+        return _refresh(session, run.id)
+    return run
+
+
+def claim_run(*, session: Session, job: str, period: str, worker_id: str, now: datetime | None = None,
+              max_attempts: int = MAX_ATTEMPTS, retry_after: timedelta = RETRY_AFTER) -> ScheduledRun | None:
+    """Take (job, period) for `worker_id`: create it if new, move pending or retryable-failed to working.
+
+    Returns None when it is done, being worked on, finally failed, or failed too recently
+    to retry. Exactly one of several concurrent callers gets the run.
+    """
+    now = now or utcnow()
+    run = get_run(session=session, job=job, period=period)
+    if run is None:
+        run = _insert_pending(session, job=job, period=period, worker_id=worker_id, note="scheduled", now=now)
+    if run.state not in (RunState.PENDING, RunState.FAILED):
+        return None
+    from_state = run.state
+    res = session.connection().execute(
+        update(_runs)
+        .where(_runs.c.id == run.id, _runs.c.state == from_state, or_(
+            _runs.c.state == RunState.PENDING,
+            and_(_runs.c.state == RunState.FAILED, _runs.c.attempts < max_attempts,
+                 or_(_runs.c.finished_at.is_(None), _runs.c.finished_at <= now - retry_after)),
+        ))
+        .values(state=RunState.WORKING, worker_id=worker_id, started_at=now, finished_at=None,
+                attempts=_runs.c.attempts + 1, error=""))
+    if res.rowcount != 1:
+        return None
+    claimed = _refresh(session, run.id)  # type: ignore[arg-type]
+    _transition(session, run_id=claimed.id, from_state=from_state, to_state=RunState.WORKING,  # type: ignore[arg-type]
+                worker_id=worker_id, note=f"attempt {claimed.attempts}", at=now)
+    session.flush()
+    return claimed
+
+
+def _finish(session: Session, *, run_id: int, worker_id: str, to_state: str, now: datetime,
+            note: str, **values: object) -> ScheduledRun:
+    res = session.connection().execute(
+        update(_runs).where(_runs.c.id == run_id, _runs.c.state == RunState.WORKING, _runs.c.worker_id == worker_id)
+        .values(state=to_state, finished_at=now, **values))
+    if res.rowcount != 1:
+        raise RunLostError()
+    _transition(session, run_id=run_id, from_state=RunState.WORKING, to_state=to_state, worker_id=worker_id,
+                note=note, at=now)
+    session.flush()
+    return _refresh(session, run_id)
+
+
+def finish_run(*, session: Session, run_id: int, worker_id: str, result: dict, now: datetime | None = None) -> ScheduledRun:
+    """Mark a working run done with its result; RunLostError if it is no longer ours."""
+    return _finish(session, run_id=run_id, worker_id=worker_id, to_state=RunState.DONE, now=now or utcnow(),
+                   note="done", result=result)
+
+
+def fail_run(*, session: Session, run_id: int, worker_id: str, error: str, now: datetime | None = None,
+             max_attempts: int = MAX_ATTEMPTS) -> ScheduledRun:
+    """Mark a working run failed with its error; it is retried until `max_attempts`."""
+    run = _finish(session, run_id=run_id, worker_id=worker_id, to_state=RunState.FAILED, now=now or utcnow(),
+                  note=error, error=error[:ERROR_LIMIT])
+    if run.attempts >= max_attempts:
+        logger.error("run %s %s/%s failed finally after %d attempts: %s", run.id, run.job, run.period,
+                     run.attempts, error)
+    return run
+
+
+def reap_stuck_runs(*, session: Session, timeout: timedelta, now: datetime | None = None,
+                    worker_id: str = "reaper") -> list[int]:
+    """Fail runs that have been working longer than `timeout` (their worker died); returns their ids."""
+    now = now or utcnow()
+    stuck = session.exec(select(ScheduledRun).where(
+        ScheduledRun.state == RunState.WORKING, col(ScheduledRun.started_at) < now - timeout)
+        .execution_options(populate_existing=True)).all()
+    reaped = []
+    for run in stuck:
+        res = session.connection().execute(
+            update(_runs).where(_runs.c.id == run.id, _runs.c.state == RunState.WORKING,
+                                _runs.c.started_at == run.started_at)
+            .values(state=RunState.FAILED, finished_at=now, error=f"stuck: no result within {timeout}"))
+        if res.rowcount == 1:
+            _transition(session, run_id=run.id, from_state=RunState.WORKING, to_state=RunState.FAILED,  # type: ignore[arg-type]
+                        worker_id=worker_id, note=f"stuck since {run.started_at:%Y-%m-%d %H:%M:%S} UTC "
+                        f"(worker {run.worker_id}); timeout {timeout}", at=now)
+            logger.warning("run %s %s/%s reaped: working since %s on %s", run.id, run.job, run.period,
+                           run.started_at, run.worker_id)
+            reaped.append(run.id)
+    session.flush()
+    return reaped  # type: ignore[return-value]
+
+
+def due_runs(*, session: Session, now: datetime | None = None, max_attempts: int = MAX_ATTEMPTS,
+             retry_after: timedelta = RETRY_AFTER) -> list[ScheduledRun]:
+    """Runs waiting for a worker: pending (run-now requests) or failed and due for a retry."""
+    now = now or utcnow()
+    return list(session.exec(select(ScheduledRun).where(or_(
+        ScheduledRun.state == RunState.PENDING,
+        and_(ScheduledRun.state == RunState.FAILED, col(ScheduledRun.attempts) < max_attempts,
+             col(ScheduledRun.finished_at) <= now - retry_after),
+    )).order_by(col(ScheduledRun.id)).execution_options(populate_existing=True)).all())
+
+
+def run_transitions(*, session: Session, run_id: int) -> list[RunTransition]:
+    return list(session.exec(select(RunTransition).where(RunTransition.run_id == run_id)
+                             .order_by(col(RunTransition.id))).all())
+
+
+# --- The worker lease ---------------------------------------------------------------
+
+def acquire_lease(*, session: Session, name: str, holder: str, ttl: timedelta, now: datetime | None = None) -> bool:
+    """Take the lease if it is free, expired or already ours; True if `holder` now holds it."""
+    now = now or utcnow()
+    res = session.connection().execute(
+        update(_leases).where(_leases.c.name == name, or_(_leases.c.holder == holder, _leases.c.expires_at < now))
+        .values(holder=holder, expires_at=now + ttl, acquired_at=now))
+    if res.rowcount == 1:
+        return True
+    try:
+        with session.begin_nested():
+            session.add(WorkerLease(name=name, holder=holder, expires_at=now + ttl, acquired_at=now))
+            session.flush()
+    except IntegrityError:
+        return False  # someone else holds a live lease
+    return True
+
+
+def renew_lease(*, session: Session, name: str, holder: str, ttl: timedelta, now: datetime | None = None) -> bool:
+    """Extend our lease; False if another worker has taken it."""
+    now = now or utcnow()
+    res = session.connection().execute(
+        update(_leases).where(_leases.c.name == name, _leases.c.holder == holder).values(expires_at=now + ttl))
+    return res.rowcount == 1
+
+
+def release_lease(*, session: Session, name: str, holder: str, now: datetime | None = None) -> bool:
+    """Give the lease up (expire it now) so a standby can take over at once."""
+    now = now or utcnow()
+    res = session.connection().execute(
+        update(_leases).where(_leases.c.name == name, _leases.c.holder == holder)
+        .values(expires_at=now - timedelta(microseconds=1)))
+    return res.rowcount == 1
+
+
+def lease_holder(*, session: Session, name: str, now: datetime | None = None) -> str | None:
+    """Who holds a live lease, or None."""
+    now = now or utcnow()
+    lease = session.get(WorkerLease, name, populate_existing=True)
+    if lease is None or lease.expires_at < now:
+        return None
+    return lease.holder
