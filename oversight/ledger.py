@@ -1,0 +1,924 @@
+"""The ledger (台账) as a spreadsheet: a template to fill, an all-or-nothing import that
+upserts rights by code, and an export of rights, problems and agreed matters.
+
+The rights sheet has a title row, then the header row, then one right per row. Import
+finds the header row by its first header, so a sheet without the title row is read too.
+Every value written by export is read back to the same value by import (round trip).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from openpyxl import Workbook, load_workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.utils.datetime import from_excel
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.worksheet import Worksheet
+from sqlmodel import Session, col, select
+
+from models import (
+    Decision,
+    Meeting,
+    Plan,
+    Problem,
+    ProblemCategory,
+    ProblemState,
+    Right,
+    RightBatch,
+    RightKind,
+    SizeClass,
+    Task,
+    Unit,
+    Zone,
+    utcnow,
+)
+from oversight.audit import audit
+from oversight.errors import LedgerError, NotFoundError
+from oversight.rights import (
+    KIND_COUNTS_AS,
+    KIND_LABELS,
+    PRODUCTION_LABELS,
+    SIZE_LABELS,
+    STATUS_LABELS,
+    move_right_status,
+    parse_kind,
+    parse_production,
+    parse_size,
+    parse_status,
+)
+
+SHOW_TZ = ZoneInfo("Asia/Shanghai")
+
+SHEET_RIGHTS = "矿业权台账"
+SHEET_PROBLEMS = "问题台账"
+SHEET_DECISIONS = "议定事项"
+SHEET_HELP = "说明"
+SHEET_OPTIONS = "选项"
+
+BATCH_SEPARATOR = "、"
+BATCH_SPLIT_RE = re.compile(r"[、，,；;/\n]+")
+MAX_ROWS = 20_000
+MAX_ERRORS_IN_MESSAGE = 30
+HEADER_SEARCH_ROWS = 5
+VALIDATION_SPARE_ROWS = 1000
+
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # the old binary .xls format
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    header: str
+    width: int
+    required: bool
+    max_len: int
+    help: str
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column("code", "矿业权编号", 24, True, 80, "许可证号或统一编号，每宗矿业权唯一；导入时按编号新增或更新。拟设探矿权可自拟编号（如 拟设-06）。"),
+    Column("name", "矿业权名称", 32, True, 200, "许可证上的矿山或勘查项目名称。"),
+    Column("kind", "类型", 16, True, 0, "下拉选择：采矿权、探矿权、采矿权深部探矿权、拟设探矿权。"),
+    Column("mineral", "矿种", 10, False, 40, "主要矿种，如 铁、金、萤石。"),
+    Column("zone", "所属整合区", 24, False, 0, "下拉选择方案确定的整合区；不在整合区内的留空。"),
+    Column("parent", "所属深部探矿权的采矿权编号", 24, False, 80, "仅“采矿权深部探矿权”填写：该深部探矿权所依附的采矿权编号，须是本表或系统中已有的采矿权。其他类型留空。"),
+    Column("size", "规模", 8, False, 0, "按生产规模下拉选择：大型、中型、小型；留空按小型。"),
+    Column("production", "生产状态", 12, False, 0, "下拉选择：" + "、".join(PRODUCTION_LABELS.values()) + "；探矿权可留空。"),
+    Column("status", "处置状态", 16, True, 0, "下拉选择：" + "、".join(STATUS_LABELS.values()) + "。状态变化会记入该矿业权的处置历史。"),
+    Column("batches", "所属批次", 36, False, 0, "方案中的“一批”名称，一宗矿业权可属于多个批次，用“、”分隔，如 强化整合重组一批、复工达产一批。"),
+    Column("unit", "责任单位", 22, False, 0, "下拉选择成员单位。通过机器人提交时只能填写本单位。"),
+    Column("holder", "矿业权人", 28, False, 200, "企业名称。"),
+    Column("contact", "责任人", 12, False, 100, "责任单位的具体负责人，可附电话。"),
+    Column("due", "完成时限", 12, False, 0, "日期，格式 2026-12-31（也可写 2026/12/31 或 2026年12月31日）。"),
+    Column("note", "备注", 36, False, 1000, "其他需要说明的情况。"),
+)
+COLUMN_BY_KEY = {c.key: c for c in COLUMNS}
+HEADERS = tuple(c.header for c in COLUMNS)
+
+PROBLEM_STATE_LABELS: dict[str, str] = {
+    ProblemState.ASSIGNED: "待接收",
+    ProblemState.ACCEPTED: "办理中",
+    ProblemState.DISPUTED: "有争议待裁定",
+    ProblemState.RESOLVED: "已办结待确认",
+    ProblemState.CLOSED: "已销号",
+}
+DECISION_STATE_LABELS: dict[str, str] = {"open": "未完成", "done": "已完成"}
+MEETING_KIND_LABELS: dict[str, str] = {"quarterly": "季度联席会议", "adhoc": "临时联席会议"}
+
+
+# --- Errors and results ---------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CellError:
+    """One refused cell (or a sheet-level problem when row is None)."""
+
+    sheet: str
+    row: int | None
+    column_letter: str
+    header: str
+    message: str
+
+    def __str__(self) -> str:
+        where = self.sheet
+        if self.row is not None:
+            where += f" 第{self.row}行"
+        if self.column_letter:
+            where += f" {self.column_letter}列"
+        if self.header:
+            where += f"（{self.header}）"
+        return f"{where}：{self.message}"
+
+
+class LedgerFileError(LedgerError):
+    message = "上传的文件不是 Excel 工作簿（.xlsx），请用 Excel 或 WPS 打开后“另存为 Excel 工作簿（*.xlsx）”再提交。"
+
+
+class LedgerImportError(LedgerError):
+    """The ledger was refused; `errors` lists every bad cell. Nothing was written."""
+
+    def __init__(self, errors: list[CellError]) -> None:
+        self.errors = list(errors)
+        shown = [str(e) for e in self.errors[:MAX_ERRORS_IN_MESSAGE]]
+        more = len(self.errors) - len(shown)
+        lines = [f"台账未导入（未做任何更改），共发现 {len(self.errors)} 处错误：", *shown]
+        if more > 0:
+            lines.append(f"……另有 {more} 处错误未列出，请先改正以上各处后重新提交。")
+        super().__init__("\n".join(lines))
+
+
+@dataclass
+class ImportResult:
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    status_changes: int = 0
+    created_codes: list[str] = field(default_factory=list)
+    updated_codes: list[str] = field(default_factory=list)
+
+
+# --- Reference data of a plan ----------------------------------------------------------
+
+@dataclass
+class _Refs:
+    plan: Plan
+    zones: list[Zone]
+    units: list[Unit]
+    tasks: list[Task]
+    right_kinds: dict[str, list[str]]  # task key -> plan-file right_kinds
+
+    @property
+    def zone_by_id(self) -> dict[int, Zone]:
+        return {z.id: z for z in self.zones if z.id is not None}
+
+    @property
+    def unit_by_id(self) -> dict[int, Unit]:
+        return {u.id: u for u in self.units if u.id is not None}
+
+
+def _refs(session: Session, plan_id: int) -> _Refs:
+    plan = session.get(Plan, plan_id)
+    if plan is None:
+        raise NotFoundError(f"找不到编号为 {plan_id} 的计划。")
+    zones = list(session.exec(select(Zone).where(Zone.plan_id == plan_id).order_by(col(Zone.seq))).all())
+    units = list(session.exec(select(Unit).where(Unit.plan_id == plan_id).order_by(col(Unit.id))).all())
+    tasks = list(session.exec(select(Task).where(Task.plan_id == plan_id).order_by(col(Task.seq))).all())
+    kinds = {t.get("key"): list(t.get("right_kinds") or []) for t in (plan.spec or {}).get("tasks", [])}
+    return _Refs(plan=plan, zones=zones, units=units, tasks=tasks, right_kinds=kinds)
+
+
+def _plan_title(plan: Plan) -> str:
+    return plan.short_name or plan.name
+
+
+def _local(moment: datetime | None) -> datetime | None:
+    """A naive Asia/Shanghai datetime for a cell (Excel has no time zones)."""
+    if moment is None:
+        return None
+    return moment.astimezone(SHOW_TZ).replace(tzinfo=None)
+
+
+def _shown(moment: datetime) -> str:
+    local = moment.astimezone(SHOW_TZ)
+    return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"
+
+
+# --- Writing ---------------------------------------------------------------------------
+
+_HEADER_FONT = Font(bold=True)
+_TITLE_FONT = Font(bold=True, size=14)
+_REQUIRED_FILL = PatternFill("solid", fgColor="FCE4D6")
+_HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
+_WRAP = Alignment(wrap_text=True, vertical="center")
+
+
+def _titled_sheet(ws: Worksheet, title: str, headers: Iterable[str], widths: Iterable[int],
+                  fills: Iterable[PatternFill] | None = None) -> None:
+    """Title in row 1, headers in row 2, frozen below the header, column widths set."""
+    headers = list(headers)
+    ws.cell(row=1, column=1, value=title).font = _TITLE_FONT
+    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(headers))
+    fill_list = list(fills) if fills is not None else [_HEADER_FILL] * len(headers)
+    for i, (header, width, fill) in enumerate(zip(headers, widths, fill_list, strict=True), start=1):
+        cell = ws.cell(row=2, column=i, value=header)
+        cell.font = _HEADER_FONT
+        cell.fill = fill
+        cell.alignment = _WRAP
+        ws.column_dimensions[get_column_letter(i)].width = width
+    ws.freeze_panes = "A3"
+    ws.auto_filter.ref = f"A2:{get_column_letter(len(headers))}2"
+
+
+def _options_sheet(wb: Workbook, refs: _Refs) -> dict[str, str]:
+    """The hidden list sheet; returns column key -> list formula for data validation.
+
+    Lists live on a sheet because an inline list formula is limited to 255 characters,
+    and 12 leagues or 19 zone names exceed it."""
+    ws = wb.create_sheet(SHEET_OPTIONS)
+    lists: list[tuple[str, str, list[str]]] = [
+        ("kind", "类型", list(KIND_LABELS.values())),
+        ("size", "规模", list(SIZE_LABELS.values())),
+        ("production", "生产状态", list(PRODUCTION_LABELS.values())),
+        ("status", "处置状态", list(STATUS_LABELS.values())),
+        ("zone", "所属整合区", [z.name for z in refs.zones]),
+        ("unit", "责任单位", [u.name for u in refs.units]),
+        ("batches", "所属批次", [t.name for t in refs.tasks]),
+    ]
+    formulas: dict[str, str] = {}
+    for i, (key, header, values) in enumerate(lists, start=1):
+        letter = get_column_letter(i)
+        ws.cell(row=1, column=i, value=header).font = _HEADER_FONT
+        for j, value in enumerate(values, start=2):
+            ws.cell(row=j, column=i, value=value)
+        ws.column_dimensions[letter].width = 30
+        if values and key != "batches":  # several batches per cell: no single-choice list
+            formulas[key] = f"'{SHEET_OPTIONS}'!${letter}$2:${letter}${len(values) + 1}"
+    ws.sheet_state = "hidden"
+    return formulas
+
+
+def _rights_sheet(wb: Workbook, refs: _Refs, title: str, rows: list[list[Any]]) -> Worksheet:
+    ws = wb.active
+    assert ws is not None
+    ws.title = SHEET_RIGHTS
+    _titled_sheet(ws, title, HEADERS, (c.width for c in COLUMNS),
+                  (_REQUIRED_FILL if c.required else _HEADER_FILL for c in COLUMNS))
+    for r, values in enumerate(rows, start=3):
+        for c, value in enumerate(values, start=1):
+            cell = ws.cell(row=r, column=c, value=value)
+            if isinstance(value, date):
+                cell.number_format = "yyyy-mm-dd"
+    last = 3 + len(rows) + VALIDATION_SPARE_ROWS
+    # Codes and dates typed into empty rows: codes stay text (no 1.5E+13), dates show as dates.
+    code_letter = get_column_letter(_index("code"))
+    due_letter = get_column_letter(_index("due"))
+    for r in range(3, last + 1):
+        ws[f"{code_letter}{r}"].number_format = "@"
+        ws[f"{due_letter}{r}"].number_format = "yyyy-mm-dd"
+    formulas = _options_sheet(wb, refs)
+    for key, formula in formulas.items():
+        letter = get_column_letter(_index(key))
+        header = COLUMN_BY_KEY[key].header
+        dv = DataValidation(type="list", formula1=formula, allow_blank=True, showErrorMessage=True,
+                            errorTitle="无效的取值", error=f"请从下拉列表中选择{header}。",
+                            promptTitle=header, prompt="请从下拉列表中选择。", showInputMessage=True)
+        dv.add(f"{letter}3:{letter}{last}")
+        ws.add_data_validation(dv)
+    return ws
+
+
+def _index(key: str) -> int:
+    """1-based column number of a rights-sheet column."""
+    return next(i for i, c in enumerate(COLUMNS, start=1) if c.key == key)
+
+
+def _help_sheet(wb: Workbook, refs: _Refs) -> None:
+    ws = wb.create_sheet(SHEET_HELP)
+    ws.column_dimensions["A"].width = 28
+    ws.column_dimensions["B"].width = 10
+    ws.column_dimensions["C"].width = 90
+    lines = [
+        f"{_plan_title(refs.plan)} 矿业权台账填写说明",
+        "",
+        f"1. 在“{SHEET_RIGHTS}”工作表填写，第 1 行为标题，第 2 行为列名，请勿修改、删除或调换列名；从第 3 行起每行一宗矿业权。",
+        "2. 同一矿业权编号在表中只能出现一次；系统中已有的编号会被更新（每一列都以本表为准，所属批次按本表整体替换），没有的会新增。",
+        "3. 导入时先逐格校验，全部通过才写入；只要有一处错误就全部不写入，并列出每处错误的工作表、行号、列号和原因，改正后重新提交即可。",
+        "4. 处置状态的变化会记入该矿业权的处置历史，工作简报和通报据此统计进度。",
+        "5. 通过机器人提交时，只能提交本单位负责的矿业权。",
+        "6. 台账电子版提交后，另按要求报送加盖公章的扫描版。",
+        "",
+    ]
+    for i, text in enumerate(lines, start=1):
+        ws.cell(row=i, column=1, value=text)
+    ws.cell(row=1, column=1).font = _TITLE_FONT
+    row = len(lines) + 1
+    for c, header in enumerate(("列名", "是否必填", "填写说明"), start=1):
+        cell = ws.cell(row=row, column=c, value=header)
+        cell.font = _HEADER_FONT
+        cell.fill = _HEADER_FILL
+    for column in COLUMNS:
+        row += 1
+        ws.cell(row=row, column=1, value=column.header)
+        ws.cell(row=row, column=2, value="必填" if column.required else "选填")
+        limit = f"（不超过 {column.max_len} 字）" if column.max_len else ""
+        ws.cell(row=row, column=3, value=column.help + limit).alignment = _WRAP
+    if refs.tasks:
+        row += 2
+        ws.cell(row=row, column=1, value="本方案的批次").font = _HEADER_FONT
+        for task in refs.tasks:
+            row += 1
+            ws.cell(row=row, column=1, value=task.name)
+            ws.cell(row=row, column=3, value=f"目标 {task.target} {task.measure}，完成状态为“{STATUS_LABELS.get(task.done_status, task.done_status)}”")
+    if refs.zones:
+        row += 2
+        ws.cell(row=row, column=1, value="本方案的整合区").font = _HEADER_FONT
+        for zone in refs.zones:
+            row += 1
+            ws.cell(row=row, column=1, value=zone.name)
+            ws.cell(row=row, column=2, value=f"第{zone.seq}区")
+            ws.cell(row=row, column=3, value=f"采矿权 {zone.planned_mining}，探矿权 {zone.planned_exploration}，深部探矿权 {zone.planned_deep}，拟设探矿权 {zone.planned_proposed}")
+
+
+def _right_rows(session: Session, refs: _Refs) -> list[list[Any]]:
+    rights = list(session.exec(select(Right).where(Right.plan_id == refs.plan.id)).all())
+    zones, units = refs.zone_by_id, refs.unit_by_id
+    codes = {r.id: r.code for r in rights}
+    task_by_id = {t.id: t for t in refs.tasks}
+    batches: dict[int, list[Task]] = {}
+    if rights:
+        for rb in session.exec(select(RightBatch).join(Task, col(Task.id) == col(RightBatch.task_id))
+                               .where(Task.plan_id == refs.plan.id)).all():
+            batches.setdefault(rb.right_id, []).append(task_by_id[rb.task_id])
+    kind_order = {k: i for i, k in enumerate(RightKind.ALL)}
+
+    def order(r: Right) -> tuple:
+        zone = zones.get(r.zone_id) if r.zone_id is not None else None
+        return (zone is None, zone.seq if zone else 0, kind_order.get(r.kind, 9), r.code)
+
+    rows = []
+    for r in sorted(rights, key=order):
+        values: dict[str, Any] = {
+            "code": r.code,
+            "name": r.name,
+            "kind": KIND_LABELS.get(r.kind, r.kind),
+            "mineral": r.mineral or None,
+            "zone": zones[r.zone_id].name if r.zone_id in zones else None,
+            "parent": codes.get(r.parent_right_id) if r.parent_right_id else None,
+            "size": SIZE_LABELS.get(r.size_class, r.size_class),
+            "production": PRODUCTION_LABELS.get(r.production_status, r.production_status) or None,
+            "status": STATUS_LABELS.get(r.status, r.status),
+            "batches": BATCH_SEPARATOR.join(t.name for t in sorted(batches.get(r.id, []), key=lambda t: t.seq)) or None,
+            "unit": units[r.unit_id].name if r.unit_id in units else None,
+            "holder": r.holder or None,
+            "contact": r.contact_person or None,
+            "due": r.due_on,
+            "note": r.note or None,
+        }
+        rows.append([values[c.key] for c in COLUMNS])
+    return rows
+
+
+def _save(wb: Workbook, path: Path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(path)
+    return path
+
+
+def _template_workbook(session: Session, plan_id: int) -> Workbook:
+    refs = _refs(session, plan_id)
+    wb = Workbook()
+    _rights_sheet(wb, refs, f"{_plan_title(refs.plan)} 矿业权台账", [])
+    _help_sheet(wb, refs)
+    _order(wb, [SHEET_RIGHTS, SHEET_HELP, SHEET_OPTIONS])
+    return wb
+
+
+def _order(wb: Workbook, names: list[str]) -> None:
+    """Put the sheets in this order (the hidden options sheet last) and open on the first."""
+    wb._sheets = [wb[n] for n in names]  # noqa: SLF001 - openpyxl has no public reorder
+    wb.active = 0
+
+
+def write_template(path: Path, *, session: Session, plan_id: int) -> Path:
+    """Write an empty ledger to fill: headers, drop-downs and a 说明 sheet."""
+    return _save(_template_workbook(session, plan_id), path)
+
+
+def template_bytes(*, session: Session, plan_id: int) -> bytes:
+    """The empty ledger as xlsx bytes (for sending through the bot)."""
+    buf = io.BytesIO()
+    _template_workbook(session, plan_id).save(buf)
+    return buf.getvalue()
+
+
+def _export_workbook(session: Session, plan_id: int, now: datetime) -> Workbook:
+    refs = _refs(session, plan_id)
+    stamp = f"（导出时间：{_shown(now)}）"
+    name = _plan_title(refs.plan)
+    wb = Workbook()
+    _rights_sheet(wb, refs, f"{name} 矿业权台账{stamp}", _right_rows(session, refs))
+    _problems_sheet(wb, session, refs, f"{name} 问题台账{stamp}")
+    _decisions_sheet(wb, session, refs, f"{name} 议定事项{stamp}")
+    _help_sheet(wb, refs)
+    _order(wb, [SHEET_RIGHTS, SHEET_PROBLEMS, SHEET_DECISIONS, SHEET_HELP, SHEET_OPTIONS])
+    wb.properties.creator = refs.plan.name
+    wb.properties.created = now.astimezone(SHOW_TZ).replace(tzinfo=None)
+    return wb
+
+
+def export_ledger(path: Path, *, session: Session, plan_id: int, now: datetime | None = None) -> Path:
+    """Write the rights, problems and agreed matters of a plan to one workbook."""
+    return _save(_export_workbook(session, plan_id, now or utcnow()), path)
+
+
+def export_bytes(*, session: Session, plan_id: int, now: datetime | None = None) -> bytes:
+    """The export as xlsx bytes (for sending through the bot)."""
+    buf = io.BytesIO()
+    _export_workbook(session, plan_id, now or utcnow()).save(buf)
+    return buf.getvalue()
+
+
+def _write_rows(ws: Worksheet, rows: list[list[Any]], formats: dict[int, str]) -> None:
+    for r, values in enumerate(rows, start=3):
+        for c, value in enumerate(values, start=1):
+            cell = ws.cell(row=r, column=c, value=value)
+            if c in formats and value is not None:
+                cell.number_format = formats[c]
+            if isinstance(value, str) and len(value) > 30:
+                cell.alignment = _WRAP
+
+
+def _problems_sheet(wb: Workbook, session: Session, refs: _Refs, title: str) -> None:
+    ws = wb.create_sheet(SHEET_PROBLEMS)
+    headers = ("编号", "问题", "类别", "矿业权/整合区", "提出单位", "责任单位", "状态", "提出时间", "期限", "解决时间")
+    _titled_sheet(ws, title, headers, (8, 48, 18, 28, 20, 20, 14, 18, 12, 18))
+    problems = session.exec(select(Problem).where(Problem.plan_id == refs.plan.id).order_by(col(Problem.id))).all()
+    categories = {c.id: c.name for c in session.exec(select(ProblemCategory).where(ProblemCategory.plan_id == refs.plan.id)).all()}
+    right_ids = {p.right_id for p in problems if p.right_id is not None}
+    rights = {r.id: r for r in session.exec(select(Right).where(col(Right.id).in_(right_ids))).all()} if right_ids else {}
+    zones, units = refs.zone_by_id, refs.unit_by_id
+    rows = []
+    for p in problems:
+        subject = ""
+        if p.right_id in rights:
+            subject = f"{rights[p.right_id].name}（{rights[p.right_id].code}）"
+        elif p.zone_id in zones:
+            subject = zones[p.zone_id].name
+        rows.append([
+            p.id, p.text, categories.get(p.category_id, "") if p.category_id else "", subject or None,
+            units[p.raised_by_unit_id].name if p.raised_by_unit_id in units else None,
+            units[p.owner_unit_id].name if p.owner_unit_id in units else None,
+            PROBLEM_STATE_LABELS.get(p.state, p.state), _local(p.created_at), p.due_on, _local(p.resolved_at),
+        ])
+    _write_rows(ws, rows, {8: "yyyy-mm-dd hh:mm", 9: "yyyy-mm-dd", 10: "yyyy-mm-dd hh:mm"})
+
+
+def _decisions_sheet(wb: Workbook, session: Session, refs: _Refs, title: str) -> None:
+    ws = wb.create_sheet(SHEET_DECISIONS)
+    headers = ("编号", "会议", "事项", "责任单位", "期限", "状态", "重大事项", "完成时间")
+    _titled_sheet(ws, title, headers, (8, 28, 56, 20, 12, 10, 10, 18))
+    decisions = session.exec(select(Decision).where(Decision.plan_id == refs.plan.id).order_by(col(Decision.id))).all()
+    meetings = {m.id: m for m in session.exec(select(Meeting).where(Meeting.plan_id == refs.plan.id)).all()}
+    units = refs.unit_by_id
+    rows = []
+    for d in decisions:
+        meeting = meetings.get(d.meeting_id) if d.meeting_id is not None else None
+        meeting_text = None
+        if meeting is not None:
+            held = f"{meeting.held_on.year}年{meeting.held_on.month}月{meeting.held_on.day}日"
+            meeting_text = meeting.title or f"{held}{MEETING_KIND_LABELS.get(meeting.kind, '联席会议')}"
+        rows.append([
+            d.id, meeting_text, d.text, units[d.owner_unit_id].name if d.owner_unit_id in units else None,
+            d.due_on, DECISION_STATE_LABELS.get(d.state, d.state), "是" if d.major else "否", _local(d.done_at),
+        ])
+    _write_rows(ws, rows, {5: "yyyy-mm-dd", 8: "yyyy-mm-dd hh:mm"})
+
+
+# --- Reading ---------------------------------------------------------------------------
+
+@dataclass
+class _Row:
+    number: int
+    code: str = ""
+    name: str = ""
+    kind: str = ""
+    mineral: str = ""
+    zone_id: int | None = None
+    parent_code: str = ""
+    size: str = SizeClass.SMALL
+    production: str = ""
+    status: str = ""
+    task_ids: list[int] = field(default_factory=list)
+    unit_id: int | None = None
+    holder: str = ""
+    contact: str = ""
+    due: date | None = None
+    note: str = ""
+
+
+def _open_workbook(data: bytes | Path) -> Any:
+    if isinstance(data, (str, Path)):
+        try:
+            raw = Path(data).read_bytes()
+        except OSError as exc:
+            raise LedgerFileError(f"无法读取文件 {data}（{exc.strerror or exc}）。") from exc
+    else:
+        raw = bytes(data)
+    if raw.startswith(_OLE_MAGIC):
+        raise LedgerFileError("这是旧版 Excel 97-2003 文件（.xls），请用 Excel 或 WPS 打开后“另存为 Excel 工作簿（*.xlsx）”再提交。")
+    if not raw.startswith(b"PK"):
+        raise LedgerFileError()
+    try:
+        return load_workbook(io.BytesIO(raw), data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds on a zip that is not a workbook; kept as the cause
+        raise LedgerFileError() from exc
+
+
+def _text(value: Any) -> str:
+    """A cell value as stripped text; integral floats lose their '.0' (codes typed as numbers)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat(sep=" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value).strip()
+
+
+_DATE_RES = (
+    re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$"),
+    re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日?$"),
+    re.compile(r"^(\d{4})(\d{2})(\d{2})$"),
+)
+
+
+def _date(value: Any) -> date | None:
+    """A date from a date cell, an Excel serial number or common Chinese/ISO text; raises ValueError."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if 20000 <= value <= 80000:  # an Excel serial day (1954–2119) in a cell not formatted as a date
+            result = from_excel(value)
+            return result.date() if isinstance(result, datetime) else result  # type: ignore[return-value]
+        text = _text(value)
+    else:
+        text = str(value).strip()
+    text = re.sub(r"\s+\d{1,2}:\d{2}(:\d{2})?$", "", text)  # a midnight time typed after the date
+    for pattern in _DATE_RES:
+        m = pattern.match(text)
+        if m:
+            return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))  # ValueError if not a real day
+    raise ValueError(text)
+
+
+def _find_header(ws: Worksheet) -> tuple[int, dict[str, int]] | None:
+    """The header row number and header -> column number, found by its first header."""
+    for row in ws.iter_rows(min_row=1, max_row=HEADER_SEARCH_ROWS):
+        texts = [_text(c.value) for c in row]
+        if COLUMNS[0].header in texts:
+            mapping: dict[str, int] = {}
+            for cell, text in zip(row, texts, strict=True):
+                if text and text not in mapping:
+                    mapping[text] = cell.column
+            return row[0].row, mapping
+    return None
+
+
+class _Lookup:
+    """Names a cell may use for a zone, unit or batch, mapped to ids."""
+
+    def __init__(self, refs: _Refs) -> None:
+        self.zones: dict[str, int] = {}
+        for z in refs.zones:
+            self.zones[z.name] = z.id  # type: ignore[assignment]
+            self.zones.setdefault(str(z.seq), z.id)  # type: ignore[arg-type]
+            if z.name.endswith("整合区") and len(z.name) > 3:  # 乌兰赤老铁矿 for 乌兰赤老铁矿整合区
+                self.zones.setdefault(z.name[:-3], z.id)  # type: ignore[arg-type]
+        self.units: dict[str, int] = {}
+        for u in refs.units:
+            for alias in (u.name, u.short, u.key):
+                if alias:
+                    self.units.setdefault(alias, u.id)  # type: ignore[arg-type]
+        self.tasks: dict[str, Task] = {}
+        for t in refs.tasks:
+            self.tasks.setdefault(t.name, t)
+            self.tasks.setdefault(t.key, t)
+        self.task_list = refs.tasks
+
+    def task(self, text: str) -> Task | None:
+        if text in self.tasks:
+            return self.tasks[text]
+        partial = [t for t in self.task_list if text in t.name]
+        return partial[0] if len(partial) == 1 else None
+
+
+def _choices(labels: dict[str, str]) -> str:
+    return "、".join(labels.values())
+
+
+def _parse_rows(session: Session, refs: _Refs, wb: Any, restrict_unit_id: int | None) -> tuple[list[_Row], list[CellError]]:
+    errors: list[CellError] = []
+    if SHEET_RIGHTS not in wb.sheetnames:
+        errors.append(CellError(SHEET_RIGHTS, None, "", "", f"找不到工作表“{SHEET_RIGHTS}”（文件中的工作表：{'、'.join(wb.sheetnames)}）。请使用 lianxi 下发的台账模板。"))
+        return [], errors
+    ws = wb[SHEET_RIGHTS]
+    found = _find_header(ws)
+    if found is None:
+        errors.append(CellError(SHEET_RIGHTS, None, "", "", f"前 {HEADER_SEARCH_ROWS} 行中找不到列名行（第一列应为“{COLUMNS[0].header}”）。请使用台账模板，勿删除列名。"))
+        return [], errors
+    header_row, mapping = found
+    missing = [c.header for c in COLUMNS if c.header not in mapping]
+    if missing:
+        for header in missing:
+            errors.append(CellError(SHEET_RIGHTS, header_row, "", header, "缺少此列，请使用台账模板，勿删除或改动列名。"))
+        return [], errors
+    col_of = {c.key: mapping[c.header] for c in COLUMNS}
+    if ws.max_row - header_row > MAX_ROWS:
+        errors.append(CellError(SHEET_RIGHTS, None, "", "", f"数据超过 {MAX_ROWS} 行，请分批提交。"))
+        return [], errors
+
+    lookup = _Lookup(refs)
+    unit_names = refs.unit_by_id
+    rows: list[_Row] = []
+    first_row_of: dict[str, int] = {}
+    for cells in ws.iter_rows(min_row=header_row + 1, max_row=ws.max_row):
+        raw = {c.key: (cells[col_of[c.key] - 1].value if col_of[c.key] - 1 < len(cells) else None) for c in COLUMNS}
+        if all(_text(v) == "" for v in raw.values()):
+            continue
+        number = cells[0].row
+        row = _Row(number=number)
+
+        def bad(key: str, message: str, *, _n: int = number) -> None:
+            column = COLUMN_BY_KEY[key]
+            errors.append(CellError(SHEET_RIGHTS, _n, get_column_letter(col_of[key]), column.header, message))
+
+        text = {c.key: _text(raw[c.key]) for c in COLUMNS}
+        for column in COLUMNS:
+            value = text[column.key]
+            if column.required and not value:
+                bad(column.key, "必填，不能为空。")
+            elif column.max_len and len(value) > column.max_len:
+                bad(column.key, f"不能超过 {column.max_len} 个字（现为 {len(value)} 个字）。")
+        row.code, row.name, row.mineral = text["code"], text["name"], text["mineral"]
+        row.holder, row.contact, row.note = text["holder"], text["contact"], text["note"]
+        if row.code:
+            if row.code in first_row_of:
+                bad("code", f"矿业权编号“{row.code}”与第{first_row_of[row.code]}行重复，同一编号只能出现一次。")
+            else:
+                first_row_of[row.code] = number
+        if text["kind"]:
+            kind = parse_kind(text["kind"])
+            if kind is None:
+                bad("kind", f"“{text['kind']}” 不是有效的类型，可选：{_choices(KIND_LABELS)}")
+            else:
+                row.kind = kind
+        if text["size"]:
+            size = parse_size(text["size"])
+            if size is None:
+                bad("size", f"“{text['size']}” 不是有效的规模，可选：{_choices(SIZE_LABELS)}")
+            else:
+                row.size = size
+        if text["production"]:
+            production = parse_production(text["production"])
+            if production is None:
+                bad("production", f"“{text['production']}” 不是有效的生产状态，可选：{_choices(PRODUCTION_LABELS)}")
+            else:
+                row.production = production
+        if text["status"]:
+            status = parse_status(text["status"])
+            if status is None:
+                bad("status", f"“{text['status']}” 不是有效的处置状态，可选：{_choices(STATUS_LABELS)}")
+            else:
+                row.status = status
+        if text["zone"]:
+            zone_id = lookup.zones.get(text["zone"])
+            if zone_id is None:
+                hint = "本计划没有整合区，请留空" if not refs.zones else "请从下拉列表中选择整合区名称"
+                bad("zone", f"“{text['zone']}” 不是本计划的整合区（{hint}）。")
+            row.zone_id = zone_id
+        if text["unit"]:
+            unit_id = lookup.units.get(text["unit"])
+            if unit_id is None:
+                bad("unit", f"“{text['unit']}” 不是本计划的成员单位，请从下拉列表中选择单位名称。")
+            elif restrict_unit_id is not None and unit_id != restrict_unit_id:
+                own = unit_names[restrict_unit_id].name if restrict_unit_id in unit_names else "本单位"
+                bad("unit", f"只能提交本单位的矿业权：此行责任单位为“{unit_names[unit_id].name}”，您的单位是“{own}”。")
+            row.unit_id = unit_id
+        elif restrict_unit_id is not None:
+            bad("unit", "通过机器人提交时须填写责任单位（本单位名称）。")
+        if text["batches"]:
+            seen: set[int] = set()
+            for part in (p.strip() for p in BATCH_SPLIT_RE.split(text["batches"])):
+                if not part:
+                    continue
+                task = lookup.task(part)
+                if task is None:
+                    names = "、".join(t.name for t in refs.tasks)
+                    bad("batches", f"“{part}” 不是本计划的批次，可选：{names}（多个批次用“、”分隔）")
+                    continue
+                if task.id in seen:
+                    continue
+                seen.add(task.id)  # type: ignore[arg-type]
+                row.task_ids.append(task.id)  # type: ignore[arg-type]
+                allowed = refs.right_kinds.get(task.key) or []
+                if row.kind and allowed and KIND_COUNTS_AS.get(row.kind) not in allowed:
+                    kinds = "、".join({"mining": "采矿权", "exploration": "探矿权"}[k] for k in allowed)
+                    bad("batches", f"类型为{KIND_LABELS[row.kind]}的矿业权不能列入“{task.name}”（该批次只含{kinds}）。")
+        row.parent_code = text["parent"]
+        if row.kind and row.kind != RightKind.DEEP and row.parent_code:
+            bad("parent", f"只有“{KIND_LABELS[RightKind.DEEP]}”才填写所属采矿权编号，类型为{KIND_LABELS[row.kind]}的请留空。")
+        elif row.kind == RightKind.DEEP and not row.parent_code:
+            bad("parent", f"类型为{KIND_LABELS[RightKind.DEEP]}的，须填写其所属采矿权的编号。")
+        elif row.parent_code and row.parent_code == row.code:
+            bad("parent", "所属采矿权编号不能是本矿业权自己的编号。")
+        try:
+            row.due = _date(raw["due"])
+        except ValueError:
+            bad("due", f"“{text['due']}” 不是有效的日期，请写成 2026-12-31 这样的格式。")
+        rows.append(row)
+
+    # Deep rights: the parent is a mining right in this file, or in the database.
+    file_kinds = {r.code: r.kind for r in rows if r.code}
+    parent_codes = {r.parent_code for r in rows if r.kind == RightKind.DEEP and r.parent_code and r.parent_code not in file_kinds}
+    db_parents = {r.code: r for r in session.exec(select(Right).where(
+        Right.plan_id == refs.plan.id, col(Right.code).in_(parent_codes))).all()} if parent_codes else {}
+    for row in rows:
+        if row.kind != RightKind.DEEP or not row.parent_code or row.parent_code == row.code:
+            continue
+        kind = file_kinds.get(row.parent_code)
+        if kind is None and row.parent_code in db_parents:
+            kind = db_parents[row.parent_code].kind
+        letter = get_column_letter(col_of["parent"])
+        header = COLUMN_BY_KEY["parent"].header
+        if kind is None:
+            errors.append(CellError(SHEET_RIGHTS, row.number, letter, header, f"找不到采矿权“{row.parent_code}”：须是本表或系统中已有的采矿权编号。"))
+        elif kind != RightKind.MINING:
+            errors.append(CellError(SHEET_RIGHTS, row.number, letter, header, f"“{row.parent_code}”的类型是{KIND_LABELS.get(kind, kind)}，深部探矿权只能依附于采矿权。"))
+
+    # A unit contact may touch only the rights of the unit.
+    if restrict_unit_id is not None:
+        codes = [r.code for r in rows if r.code]
+        existing = {r.code: r for r in session.exec(select(Right).where(
+            Right.plan_id == refs.plan.id, col(Right.code).in_(codes))).all()} if codes else {}
+        for row in rows:
+            current = existing.get(row.code)
+            if current is None or current.unit_id == restrict_unit_id or row.unit_id != restrict_unit_id:
+                continue  # new, own, or the row's 责任单位 cell is already refused
+            owner = unit_names[current.unit_id].name if current.unit_id in unit_names else None
+            why = f"该矿业权由“{owner}”负责" if owner else "该矿业权尚未指定责任单位，请联系联席会议办公室"
+            errors.append(CellError(SHEET_RIGHTS, row.number, get_column_letter(col_of["code"]), COLUMN_BY_KEY["code"].header,
+                                    f"只能提交本单位的矿业权：{why}。"))
+    if not rows and not errors:
+        errors.append(CellError(SHEET_RIGHTS, None, "", "", "表中没有任何矿业权（从列名下一行起填写）。"))
+    errors.sort(key=lambda e: (e.row or 0, _column_number(e.column_letter)))
+    return rows, errors
+
+
+def _column_number(letter: str) -> int:
+    from openpyxl.utils import column_index_from_string
+
+    return column_index_from_string(letter) if letter else 0
+
+
+# --- Import ----------------------------------------------------------------------------
+
+_FIELDS = ("name", "kind", "mineral", "zone_id", "size_class", "production_status", "unit_id", "holder",
+           "contact_person", "due_on", "note")
+
+
+def import_ledger(
+    *,
+    session: Session,
+    plan_id: int,
+    data: bytes | Path,
+    actor: str,
+    restrict_unit_id: int | None = None,
+    actor_member_id: int | None = None,
+    now: datetime | None = None,
+) -> ImportResult:
+    """Check every cell, then upsert the rights by code; any bad cell refuses the whole file.
+
+    Status changes go through move_right_status, so each leaves an event and an audit row.
+    """
+    refs = _refs(session, plan_id)
+    wb = _open_workbook(data)
+    rows, errors = _parse_rows(session, refs, wb, restrict_unit_id)
+    if errors:
+        raise LedgerImportError(errors)
+
+    at = now or utcnow()
+    existing = {r.code: r for r in session.exec(select(Right).where(Right.plan_id == plan_id)).all()}
+    result = ImportResult(rows=len(rows))
+    changed: dict[str, dict[str, list[Any]]] = {}
+    by_code: dict[str, Right] = {}
+    created: set[str] = set()
+    for row in rows:
+        right = existing.get(row.code)
+        wanted = {
+            "name": row.name, "kind": row.kind, "mineral": row.mineral, "zone_id": row.zone_id,
+            "size_class": row.size, "production_status": row.production, "unit_id": row.unit_id,
+            "holder": row.holder, "contact_person": row.contact, "due_on": row.due, "note": row.note,
+        }
+        if right is None:
+            right = Right(plan_id=plan_id, code=row.code, status="baseline", updated_at=at, **wanted)
+            created.add(row.code)
+        else:
+            diff = {k: [_jsonable(getattr(right, k)), _jsonable(v)] for k, v in wanted.items() if getattr(right, k) != v}
+            if diff:
+                for k, v in wanted.items():
+                    setattr(right, k, v)
+                right.updated_at = at
+                changed[row.code] = diff
+        session.add(right)
+        by_code[row.code] = right
+    session.flush()
+
+    all_codes = {**{r.code: r for r in existing.values()}, **by_code}
+    current_batches: dict[int, set[int]] = {}
+    ids = [r.id for r in by_code.values()]
+    for rb in session.exec(select(RightBatch).where(col(RightBatch.right_id).in_(ids))).all():
+        current_batches.setdefault(rb.right_id, set()).add(rb.task_id)
+    task_names = {t.id: t.name for t in refs.tasks}
+    for row in rows:
+        right = by_code[row.code]
+        parent_id = all_codes[row.parent_code].id if row.parent_code else None
+        if right.parent_right_id != parent_id:
+            if row.code not in created:
+                old = next((c for c, r in all_codes.items() if r.id == right.parent_right_id), None)
+                changed.setdefault(row.code, {})["parent"] = [old, row.parent_code or None]
+            right.parent_right_id = parent_id
+            right.updated_at = at
+            session.add(right)
+        have = current_batches.get(right.id, set())  # type: ignore[arg-type]
+        want = set(row.task_ids)
+        if have != want:
+            for task_id in have - want:
+                stale = session.get(RightBatch, (right.id, task_id))
+                if stale is not None:
+                    session.delete(stale)
+            for task_id in sorted(want - have):
+                session.add(RightBatch(right_id=right.id, task_id=task_id))  # type: ignore[arg-type]
+            if row.code not in created:
+                changed.setdefault(row.code, {})["batches"] = [
+                    sorted(task_names[t] for t in have), sorted(task_names[t] for t in want)]
+    session.flush()
+
+    for row in rows:
+        right = by_code[row.code]
+        if right.status != row.status:
+            old = right.status
+            move_right_status(session=session, right_id=right.id, to_status=row.status,  # type: ignore[arg-type]
+                              actor_member_id=actor_member_id, actor=actor, reason="台账导入", now=at)
+            result.status_changes += 1
+            if row.code not in created:
+                changed.setdefault(row.code, {})["status"] = [old, row.status]
+
+    for row in rows:
+        right = by_code[row.code]
+        if row.code in created:
+            result.created += 1
+            result.created_codes.append(row.code)
+            audit(session=session, actor=actor, action="right.created", object_type="right", object_id=right.id,
+                  detail={"code": row.code, "source": "ledger"}, at=at)
+        elif row.code in changed:
+            result.updated += 1
+            result.updated_codes.append(row.code)
+            audit(session=session, actor=actor, action="right.updated", object_type="right", object_id=right.id,
+                  detail={"code": row.code, "source": "ledger", "changes": changed[row.code]}, at=at)
+        else:
+            result.unchanged += 1
+    audit(
+        session=session,
+        actor=actor,
+        action="ledger.imported",
+        object_type="plan",
+        object_id=plan_id,
+        detail={"rows": result.rows, "created": result.created, "updated": result.updated,
+                "unchanged": result.unchanged, "status_changes": result.status_changes,
+                "restrict_unit_id": restrict_unit_id, "member_id": actor_member_id},
+        at=at,
+    )
+    session.flush()
+    return result
+
+
+def _jsonable(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, date) else value
