@@ -1,0 +1,252 @@
+"""The worker process: one active at a time (a lease row), the others on standby.
+
+While active it runs an APScheduler AsyncIOScheduler whose jobs live in the project
+database (table apscheduler_jobs), and a poll loop that follows schedule changes, picks
+up run-now requests and retries, reaps stuck runs, and catches up a run missed while no
+worker was up. Whatever fires a run, claim_run decides: a period is produced once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import time
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from apscheduler.jobstores.base import JobLookupError
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy.engine import Engine
+from sqlmodel import select
+
+from jobs.registry import JOBS, RUN_JOB_REF, RunContext, clear_context, execute_run, set_context
+from models import JobSchedule, session_scope, utcnow
+from oversight import runs
+from oversight.schedules import SHANGHAI, ensure_default_schedules, missed_period, trigger_for
+
+logger = logging.getLogger(__name__)
+
+LEASE_NAME = "worker"
+JOBSTORE_TABLE = "apscheduler_jobs"
+
+
+def default_worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+class Worker:
+    """The scheduling worker; `run_forever` until `stop`."""
+
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        worker_id: str | None = None,
+        clock: Callable[[], datetime] | None = None,
+        lease_seconds: float = 30,
+        poll_seconds: float = 5,
+        stuck_timeout: timedelta = timedelta(minutes=30),
+        tz: ZoneInfo = SHANGHAI,
+        max_attempts: int = runs.MAX_ATTEMPTS,
+        retry_after: timedelta = runs.RETRY_AFTER,
+    ) -> None:
+        self.engine = engine
+        self.worker_id = worker_id or default_worker_id()
+        self.clock = clock or utcnow
+        self.lease_ttl = timedelta(seconds=lease_seconds)
+        self.renew_every = lease_seconds / 3
+        self.poll_seconds = poll_seconds
+        self.stuck_timeout = stuck_timeout
+        self.tz = tz
+        self.ctx = RunContext(engine=engine, worker_id=self.worker_id, clock=self.clock, tz=tz,
+                              max_attempts=max_attempts, retry_after=retry_after)
+        self.scheduler: AsyncIOScheduler | None = None
+        self._applied: dict[str, tuple[int, str, bool]] = {}
+        self._poll_task: asyncio.Task | None = None
+        self._stopping = asyncio.Event()
+        self._active = False
+
+    @property
+    def active(self) -> bool:
+        """True while this worker holds the lease and runs the scheduler."""
+        return self._active
+
+    # --- lease (sync: run in a thread) ---------------------------------------------
+
+    def _acquire_lease(self) -> bool:
+        with session_scope(self.engine) as session:
+            return runs.acquire_lease(session=session, name=LEASE_NAME, holder=self.worker_id, ttl=self.lease_ttl,
+                                      now=self.clock())
+
+    def _renew_lease(self) -> bool:
+        with session_scope(self.engine) as session:
+            return runs.renew_lease(session=session, name=LEASE_NAME, holder=self.worker_id, ttl=self.lease_ttl,
+                                    now=self.clock())
+
+    def _release_lease(self) -> None:
+        with session_scope(self.engine) as session:
+            runs.release_lease(session=session, name=LEASE_NAME, holder=self.worker_id, now=self.clock())
+
+    # --- main loop --------------------------------------------------------------------
+
+    async def run_forever(self) -> None:
+        """Stand by until the lease is ours, then schedule; step down if the lease is lost."""
+        logger.info("worker %s starting (lease %ss, poll %ss)", self.worker_id, self.lease_ttl.total_seconds(),
+                    self.poll_seconds)
+        try:
+            while not self._stopping.is_set():
+                if not self._active:
+                    if await asyncio.to_thread(self._acquire_lease):
+                        await self._activate()
+                    wait = self.renew_every if self._active else min(self.poll_seconds, self.renew_every)
+                else:
+                    if not await asyncio.to_thread(self._renew_lease):
+                        logger.warning("worker %s lost the lease; back to standby", self.worker_id)
+                        await self._deactivate(wait_for_runs=False)
+                    wait = self.renew_every
+                await self._sleep(wait)
+        finally:
+            self._stopping.set()
+            was_active = self._active
+            await self._deactivate(wait_for_runs=True)
+            if was_active:
+                try:
+                    self._release_lease()
+                except Exception:  # the lease then simply expires
+                    logger.exception("worker %s could not release the lease", self.worker_id)
+            logger.info("worker %s stopped", self.worker_id)
+
+    async def stop(self) -> None:
+        """Ask `run_forever` to finish the run in progress, release the lease and return."""
+        self._stopping.set()
+
+    async def _sleep(self, seconds: float) -> None:
+        try:
+            await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
+        except TimeoutError:
+            pass
+
+    # --- becoming active and standing down -------------------------------------------------
+
+    def _load_schedules(self) -> list[JobSchedule]:
+        with session_scope(self.engine) as session:
+            ensure_default_schedules(session=session, now=self.clock())
+            return list(session.exec(select(JobSchedule)).all())
+
+    async def _activate(self) -> None:
+        logger.info("worker %s acquired the lease; starting the scheduler", self.worker_id)
+        schedules = await asyncio.to_thread(self._load_schedules)
+        store = SQLAlchemyJobStore(engine=self.engine, tablename=JOBSTORE_TABLE)
+        self.scheduler = AsyncIOScheduler(
+            timezone=self.tz, jobstores={"default": store},
+            job_defaults={"coalesce": True, "misfire_grace_time": None, "max_instances": 1})
+        self._applied = {}
+        self._sync_scheduler(schedules)  # queued as pending jobs, stored on start with replace_existing
+        self.scheduler.start()
+        for job in self.scheduler.get_jobs():
+            if job.id not in self._applied:
+                logger.info("removing stored job %s: no schedule for it", job.id)
+                job.remove()
+        set_context(self.ctx)
+        self._active = True
+        self._poll_task = asyncio.create_task(self._poll_loop(), name=f"worker-poll-{self.worker_id}")
+
+    async def _deactivate(self, *, wait_for_runs: bool) -> None:
+        self._active = False
+        clear_context(self.ctx)
+        task, self._poll_task = self._poll_task, None
+        if task is not None:
+            if not wait_for_runs:
+                task.cancel()
+            try:
+                await task
+            except asyncio.CancelledError:
+                pass
+            except Exception:
+                logger.exception("worker %s poll loop failed", self.worker_id)
+        if self.scheduler is not None and self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+            await asyncio.sleep(0)  # AsyncIOScheduler shuts down on the next loop turn
+        self.scheduler = None
+        self._applied = {}
+
+    # --- the poll loop ------------------------------------------------------------------------
+
+    async def _poll_loop(self) -> None:
+        while self._active and not self._stopping.is_set():
+            started = time.monotonic()
+            try:
+                await self.tick()
+            except Exception:  # logged; the next tick tries again
+                logger.exception("worker %s tick failed", self.worker_id)
+            await self._sleep(max(0.0, self.poll_seconds - (time.monotonic() - started)))
+
+    async def tick(self) -> None:
+        """One pass: follow schedule changes, reap stuck runs, catch up, run requests and retries."""
+        schedules = await asyncio.to_thread(self._read_schedules)
+        if self.scheduler is not None:
+            self._sync_scheduler(schedules)
+        await asyncio.to_thread(self._run_due, schedules)
+
+    def _read_schedules(self) -> list[JobSchedule]:
+        with session_scope(self.engine) as session:
+            return list(session.exec(select(JobSchedule)).all())
+
+    def _sync_scheduler(self, schedules: list[JobSchedule]) -> None:
+        """Make the scheduler's jobs match the schedule rows (added, rescheduled, paused, resumed)."""
+        assert self.scheduler is not None
+        for row in schedules:
+            if row.job not in JOBS:
+                continue
+            state = (row.version, row.cron, row.paused)
+            applied = self._applied.get(row.job)
+            if applied == state:
+                continue
+            trigger = trigger_for(row.cron, self.tz)
+            if applied is None:
+                extra = {"next_run_time": None} if row.paused else {}
+                self.scheduler.add_job(RUN_JOB_REF, trigger=trigger, args=[row.job], id=row.job, name=row.job,
+                                       replace_existing=True, **extra)
+            else:
+                try:
+                    if (applied[0], applied[1]) != (row.version, row.cron):
+                        self.scheduler.reschedule_job(row.job, trigger=trigger)
+                    if row.paused:
+                        self.scheduler.pause_job(row.job)
+                    elif applied[2]:
+                        self.scheduler.resume_job(row.job)
+                except JobLookupError:
+                    self.scheduler.add_job(RUN_JOB_REF, trigger=trigger, args=[row.job], id=row.job, name=row.job,
+                                           replace_existing=True)
+                logger.info("worker %s: schedule of %s now %r (version %d%s)", self.worker_id, row.job, row.cron,
+                            row.version, ", paused" if row.paused else "")
+            self._applied[row.job] = state
+
+    def _run_due(self, schedules: list[JobSchedule]) -> None:
+        now = self.clock()
+        with session_scope(self.engine) as session:
+            runs.reap_stuck_runs(session=session, timeout=self.stuck_timeout, now=now, worker_id=self.worker_id)
+            missed = []
+            for row in schedules:
+                if row.job in JOBS:
+                    found = missed_period(session=session, schedule=row, now=now, tz=self.tz,
+                                          max_attempts=self.ctx.max_attempts)
+                    if found is not None:
+                        missed.append((row.job, *found))
+        for job, fire, period in missed:
+            logger.info("worker %s: %s fired at %s and %s has no result yet; running it", self.worker_id, job,
+                        fire.isoformat(), period)
+            execute_run(ctx=self.ctx, job=job, period=period)
+        with session_scope(self.engine) as session:
+            due = [(r.job, r.period) for r in runs.due_runs(session=session, now=self.clock(),
+                                                             max_attempts=self.ctx.max_attempts,
+                                                             retry_after=self.ctx.retry_after)]
+        for job, period in due:
+            if not self._active or self._stopping.is_set():
+                break
+            execute_run(ctx=self.ctx, job=job, period=period)

@@ -1,0 +1,119 @@
+"""`lianxi schedule …` (schedules of the worker's jobs) and `lianxi worker` (the worker process)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from lianxi.cli import cli_session, engine_for_cli, out, setup_logging
+from lianxi.settings import get_settings
+
+schedule_app = typer.Typer(help="工作进程定时任务的查看与设置（简报、提醒、督办）。", no_args_is_help=True)
+
+logger = logging.getLogger(__name__)
+
+
+def _registry() -> None:
+    """Import the job registry so every job (and its default schedule) is defined."""
+    import jobs.registry  # noqa: F401
+
+
+@schedule_app.command("list")
+def schedule_list() -> None:
+    """列出全部定时任务：计划、说明、是否暂停、下次运行时间。"""
+    from oversight.schedules import ensure_default_schedules, list_schedules
+
+    _registry()
+    with cli_session() as session:
+        ensure_default_schedules(session=session)
+        rows = list_schedules(session=session, tz=get_settings().tz)
+    table = Table(title="定时任务")
+    for name in ("任务", "名称", "计划", "说明", "状态", "下次运行"):
+        table.add_column(name)
+    for row in rows:
+        table.add_row(row["job"], row["name"], row["cron"], row["description"],
+                      "已暂停" if row["paused"] else "运行中", row["next_run_text"])
+    out.print(table)
+
+
+@schedule_app.command("set")
+def schedule_set(
+    job: Annotated[str, typer.Argument(help="任务代号，如 brief、weekly_reminder")],
+    cron: Annotated[str, typer.Argument(help="cron 表达式（分 时 日 月 星期）或 @quarterly-wdN HH:MM，需加引号")],
+) -> None:
+    """修改任务的运行计划；工作进程无需重启即生效。"""
+    from oversight.schedules import describe, ensure_default_schedules, next_fire_time, set_schedule
+
+    _registry()
+    with cli_session() as session:
+        ensure_default_schedules(session=session)
+        row = set_schedule(session=session, job=job, cron=cron, actor="cli")
+        expr, version = row.cron, row.version
+    from models import utcnow
+
+    nxt = next_fire_time(expr, utcnow(), get_settings().tz)
+    when = f"，下次运行 {nxt:%Y-%m-%d %H:%M}" if nxt else ""
+    out.print(f"已设置 {job}：{expr}（{describe(expr)}）{when}。版本 {version}。", highlight=False)
+
+
+@schedule_app.command("pause")
+def schedule_pause(job: Annotated[str, typer.Argument(help="任务代号")]) -> None:
+    """暂停任务：暂停期间错过的运行在恢复后不补做。"""
+    from oversight.schedules import ensure_default_schedules, pause_schedule
+
+    _registry()
+    with cli_session() as session:
+        ensure_default_schedules(session=session)
+        pause_schedule(session=session, job=job, actor="cli")
+    out.print(f"已暂停 {job}。用 lianxi schedule resume {job} 恢复。", highlight=False)
+
+
+@schedule_app.command("resume")
+def schedule_resume(job: Annotated[str, typer.Argument(help="任务代号")]) -> None:
+    """恢复已暂停的任务。"""
+    from oversight.schedules import ensure_default_schedules, resume_schedule
+
+    _registry()
+    with cli_session() as session:
+        ensure_default_schedules(session=session)
+        resume_schedule(session=session, job=job, actor="cli")
+    out.print(f"已恢复 {job}。", highlight=False)
+
+
+@schedule_app.command("run")
+def schedule_run(
+    job: Annotated[str, typer.Argument(help="任务代号")],
+    period: Annotated[str | None, typer.Option("--period", help="期别，如 2026Q1、2026-W15、2026-04-08；不填则为临时一期")] = None,
+) -> None:
+    """请工作进程立即运行一次（工作进程下次轮询时执行）。"""
+    from oversight.schedules import ensure_default_schedules, request_run_now
+
+    _registry()
+    with cli_session() as session:
+        ensure_default_schedules(session=session)
+        run = request_run_now(session=session, job=job, actor="cli", period=period)
+        run_id, run_period = run.id, run.period
+    out.print(f"已提交：{job} 期别 {run_period}（运行编号 {run_id}），工作进程将在下次轮询时执行。", highlight=False)
+
+
+def worker_command(
+    poll: Annotated[float, typer.Option("--poll", help="轮询间隔（秒）")] = 5,
+    lease: Annotated[float, typer.Option("--lease", help="租约时长（秒）；同一时间只有持有租约的工作进程运行任务")] = 30,
+) -> None:
+    """运行工作进程：定时生成简报、发送提醒；多开时只有一个处于工作状态，其余待命。"""
+    from jobs.worker import Worker
+
+    setup_logging()
+    engine = engine_for_cli()
+    worker = Worker(engine=engine, poll_seconds=poll, lease_seconds=lease, tz=get_settings().tz)
+    try:
+        asyncio.run(worker.run_forever())
+    except KeyboardInterrupt:
+        logger.info("worker %s interrupted", worker.worker_id)
+    finally:
+        engine.dispose()
+    out.print("工作进程已停止。")
