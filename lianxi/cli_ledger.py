@@ -25,7 +25,7 @@ def ledger_template(
         p = require_plan(session, plan)
         write_template(out_file, session=session, plan_id=p.id)
         name = p.short_name or p.name
-    out.print(f"已生成“{name}”矿业权台账模板：{out_file}", highlight=False)
+    out.print(f"已生成“{name}”矿业权台账模板：{out_file}", highlight=False, soft_wrap=True)
 
 
 @ledger_app.command("import")
@@ -33,7 +33,7 @@ def ledger_import(
     in_file: Annotated[Path, typer.Argument(help="填好的 xlsx 台账", metavar="FILE.xlsx")],
     plan: PlanOption = None,
 ) -> None:
-    """导入矿业权台账：逐格校验，全部通过才写入；有错误时逐条列出，数据库不变（退出码 2）。"""
+    """导入矿业权台账：全部校验通过才写入；有错误时逐条列出，数据库不变。"""
     from lianxi.cli import EXIT_REFUSED, cli_session, err, fail, out, require_plan
     from oversight.ledger import LedgerImportError, import_ledger
 
@@ -49,7 +49,7 @@ def ledger_import(
             session.rollback()
     if refused is not None:
         err.print(f"[bold red]错误：[/bold red]台账 {in_file} 未导入（未做任何更改），共 {len(refused.errors)} 处错误：",
-                  markup=True, highlight=False)
+                  markup=True, highlight=False, soft_wrap=True)
         for e in refused.errors:
             err.print(f"  {e}", markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(EXIT_REFUSED)
@@ -57,6 +57,7 @@ def ledger_import(
         f"已导入台账 {in_file}：共 {result.rows} 宗，新增 {result.created} 宗，更新 {result.updated} 宗，"
         f"未变 {result.unchanged} 宗；处置状态变更 {result.status_changes} 宗。",
         highlight=False,
+        soft_wrap=True,
     )
 
 
@@ -73,4 +74,4 @@ def ledger_export(
         p = require_plan(session, plan)
         export_ledger(out_file, session=session, plan_id=p.id)
         name = p.short_name or p.name
-    out.print(f"已导出“{name}”台账：{out_file}", highlight=False)
+    out.print(f"已导出“{name}”台账：{out_file}", highlight=False, soft_wrap=True)
