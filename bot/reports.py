@@ -28,8 +28,11 @@ from oversight.reports import (
     TEXT_MAX,
     check_ledger_submitter,
     check_may_report,
+    check_report_text,
+    complete_right_milestone,
     default_task_for,
     file_report,
+    measure_of,
     move_choice,
     submit_ledger,
     tasks_for,
@@ -205,18 +208,36 @@ async def on_search(update: Update, context: ContextTypes.DEFAULT_TYPE, args: di
 
 
 def _right_menu(session: Session, user_id: int, data: dict[str, Any]) -> tuple[str, InlineKeyboardMarkup]:
-    from sqlmodel import select
-
-    from models import Measure
-
     right = session.get(Right, data["right_id"])
     assert right is not None
-    measure = session.exec(select(Measure).where(Measure.right_id == right.id)).first()
+    measure, milestones = measure_of(session=session, right_id=right.id)
     text = t.RIGHT_MENU.format(name=right.name, code=right.code, status=status_label(right.status),
-                               measure=measure.text[:200] if measure else t.NO_MEASURE)
-    buttons = [[(t.BTN_PROGRESS, "report.progress", {}), (t.BTN_MEASURE, "report.measure", {})],
-               [(t.BTN_FINISH, "report.finish", {})]]
+                               measure=measure.text[:300] if measure else t.NO_MEASURE)
+    if milestones:
+        text += "\n" + t.MILESTONES + "\n" + "\n".join(
+            t.MILESTONE_LINE.format(mark=t.DONE_MARK if m.done_at else t.OPEN_MARK,
+                                    due=m.due_on.isoformat() if m.due_on else t.NO_DUE, title=m.title)
+            for m in milestones)
+    buttons: list[list[tuple[str, str, dict[str, Any]]]] = [
+        [(t.BTN_PROGRESS, "report.progress", {}), (t.BTN_MEASURE, "report.measure", {})]]
+    buttons += [[(t.BTN_MILESTONE_DONE.format(title=m.title[:30]), "report.milestone", {"milestone_id": m.id})]
+                for m in milestones if m.done_at is None][:8]
+    buttons.append([(t.BTN_FINISH, "report.finish", {})])
     return text, keyboard(session, _rows(user_id, data["fid"], "right", buttons), user_id)
+
+
+@on_callback("report.milestone")
+async def on_milestone(update: Update, context: ContextTypes.DEFAULT_TYPE, args: dict[str, Any]) -> str | None:
+    user_id = update.effective_user.id  # type: ignore[union-attr]
+    with db(context) as session:
+        member, state = _flow_for_button(session, update, args)
+        milestone = complete_right_milestone(session=session, actor=member, milestone_id=args["milestone_id"],
+                                             task_id=state.data.get("task_id"))
+        title = milestone.title
+        _advance(session, user_id, "right", state.data)  # new tokens: the old menu's buttons go stale
+        menu, markup = _right_menu(session, user_id, state.data)
+    await _send(context, user_id, t.MILESTONE_DONE.format(title=title) + "\n" + menu, markup)
+    return None
 
 
 @on_callback("report.right")
@@ -408,12 +429,7 @@ async def _typed_measure(update: Update, context: ContextTypes.DEFAULT_TYPE, tex
 
 async def _typed_text(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> None:
     user_id = update.effective_user.id  # type: ignore[union-attr]
-    if not text:
-        await _send(context, user_id, t.TEXT_NOT_FILE)
-        return
-    if len(text) > TEXT_MAX:
-        await _send(context, user_id, f"进展内容过长（{len(text)} 字），请控制在 {TEXT_MAX} 字以内。")
-        return
+    text = check_report_text(text)
     with db(context) as session:
         _reporter(session, update)
         state = get_flow(session=session, chat_id=user_id, user_id=user_id)

@@ -12,7 +12,9 @@ from sqlmodel import Session, col, select
 
 from models import (
     Attachment,
+    Measure,
     Member,
+    Milestone,
     Plan,
     Report,
     Right,
@@ -29,7 +31,7 @@ from oversight.audit import actor_of, audit
 from oversight.errors import InvalidInputError, NotFoundError, PermissionDeniedError
 from oversight.members import unit_name
 from oversight.outbox import notify_members
-from oversight.rights import move_right_status, save_measure, status_label
+from oversight.rights import complete_milestone, list_milestones, move_right_status, save_measure, status_label
 
 TEXT_MAX = 4000
 MAX_ATTACHMENTS = 10
@@ -48,8 +50,9 @@ def tasks_for(*, session: Session, member: Member) -> list[Task]:
     if member.role == Role.ZONE_LEADER:
         stmt = select(Task).where(Task.plan_id == member.plan_id)
     else:
-        stmt = (select(Task).join(TaskUnit, col(TaskUnit.task_id) == col(Task.id))
-                .where(TaskUnit.unit_id == member.unit_id, Task.plan_id == member.plan_id).distinct())
+        # IN, not JOIN + DISTINCT: PostgreSQL cannot compare the task's JSON columns.
+        parts = select(TaskUnit.task_id).where(TaskUnit.unit_id == member.unit_id)
+        stmt = select(Task).where(Task.plan_id == member.plan_id, col(Task.id).in_(parts))
     return list(session.exec(stmt.order_by(col(Task.seq))).all())
 
 
@@ -134,7 +137,8 @@ def move_choice(*, session: Session, task_id: int | None, right_id: int | None) 
 
 # --- Filing ------------------------------------------------------------------------
 
-def _check_text(text: str) -> str:
+def check_report_text(text: str) -> str:
+    """The stripped report text, or a Chinese refusal (empty or over TEXT_MAX)."""
     body = (text or "").strip()
     if not body:
         raise InvalidInputError("进展内容不能为空。")
@@ -174,7 +178,7 @@ def file_report(
 ) -> Report:
     """File a progress report; a report that completes a right (quantity 1 or a status
     move) moves the right's status, so the batch's progress follows from its history."""
-    body = _check_text(text)
+    body = check_report_text(text)
     if quantity < 0 or quantity > 1:
         raise InvalidInputError("一次报送只能完成一宗矿业权（数量为 0 或 1）；请逐宗报送并指明矿业权。")
     if (quantity or move_to_status) and right_id is None:
@@ -297,6 +301,27 @@ def update_measure(
                            actor=actor_of(actor.id), milestones=milestones or None, now=now)
     assert measure.id is not None
     return measure.id, len(milestones)
+
+
+def measure_of(*, session: Session, right_id: int) -> tuple[Measure | None, list[Milestone]]:
+    """A right's measure and its milestones (by due date), if it has one."""
+    measure = session.exec(select(Measure).where(Measure.right_id == right_id)).first()
+    if measure is None or measure.id is None:
+        return None, []
+    return measure, list_milestones(session=session, measure_id=measure.id)
+
+
+def complete_right_milestone(
+    *, session: Session, actor: Member, milestone_id: int, task_id: int | None = None, now: datetime | None = None,
+) -> Milestone:
+    """Mark a milestone of a right's measure done, if the actor may report on that right."""
+    milestone = session.get(Milestone, milestone_id)
+    measure = session.get(Measure, milestone.measure_id) if milestone else None
+    if milestone is None or measure is None:
+        raise NotFoundError(f"找不到编号为 {milestone_id} 的节点。")
+    check_may_report(session=session, actor=actor, task_id=task_id, right_id=measure.right_id)
+    return complete_milestone(session=session, milestone_id=milestone_id, actor_member_id=actor.id,
+                              actor=actor_of(actor.id), now=now)
 
 
 # --- Periodic ledger submission (台账电子版 + 加盖公章扫描版) -------------------------

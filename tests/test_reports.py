@@ -40,6 +40,7 @@ from oversight.attachments import (
 from oversight.errors import InvalidInputError, PermissionDeniedError
 from oversight.members import require_unit
 from oversight.reports import (
+    complete_right_milestone,
     default_task_for,
     file_report,
     parse_measure_text,
@@ -243,3 +244,9 @@ def test_measure_text_with_milestones_and_bad_dates(session: Session, banner_pla
                        task_id=_task(session, banner_plan_id, "consolidate").id, text="越权")
     with pytest.raises(PermissionDeniedError, match="不负责"):
         update_measure(session=session, actor=police, right_id=right.id, text="越权")
+    milestone = session.exec(select(Milestone)).one()
+    with pytest.raises(PermissionDeniedError):
+        complete_right_milestone(session=session, actor=police, milestone_id=milestone.id,
+                                 task_id=_task(session, banner_plan_id, "consolidate").id)
+    done = complete_right_milestone(session=session, actor=natres, milestone_id=milestone.id)
+    assert done.done_at is not None
