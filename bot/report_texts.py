@@ -43,6 +43,7 @@ ASK_FILES = ("如需附件（{allowed}，单个不超过 20 MB），请直接发
              "全部发送后点“完成上传”。没有附件可直接点“完成上传”。")
 BTN_FILES_DONE = "完成上传"
 FILE_RECEIVED = "已收到附件：{name}（共 {n} 个）。可继续发送，或点“完成上传”。"
+TOO_MANY_FILES = "每次报送最多 {n} 个附件，请点“完成上传”。"
 FILE_DUPLICATE = "附件“{name}”已上传过，无需重复发送。"
 FILE_TOO_BIG = "文件“{name}”过大（{size:.1f} MB），单个文件不能超过 20 MB。"
 CONFIRM = "请确认报送内容：\n批次：{task}\n对象：{target}\n状态变更：{move}\n附件：{files}\n内容：\n{text}"

@@ -25,6 +25,7 @@ from oversight.attachments import ALLOWED_TEXT, MAX_BYTES, XLSX, check_file, sto
 from oversight.chatstate import clear_flow, get_flow, set_flow
 from oversight.errors import OversightError, PermissionDeniedError
 from oversight.reports import (
+    MAX_ATTACHMENTS,
     TEXT_MAX,
     check_ledger_submitter,
     check_may_report,
@@ -457,9 +458,11 @@ async def _report_file(update: Update, context: ContextTypes.DEFAULT_TYPE, messa
         state = get_flow(session=session, chat_id=user_id, user_id=user_id)
         if state is None or state.flow != FLOW or state.step != "files":
             raise OversightError(t.NO_FILE_HERE)
+        ids = list(state.data.get("attachments", []))
+        if len(ids) >= MAX_ATTACHMENTS:
+            raise OversightError(t.TOO_MANY_FILES.format(n=MAX_ATTACHMENTS))
         row = store_attachment(session=session, data=data, filename=name, mime_type=mime,
                                data_dir=get_settings().DATA_DIR)
-        ids = list(state.data.get("attachments", []))
         earlier = [session.get(Attachment, i) for i in ids]
         if any(a is not None and a.sha256 == row.sha256 for a in earlier):
             session.delete(row)  # the bytes are already kept; one row per file in a report

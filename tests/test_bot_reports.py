@@ -196,6 +196,9 @@ async def test_half_filled_report_survives_a_restart(engine, banner_plan_id, set
         assert "PDF" in refused["text"] and "PNG" in refused["text"]
         await user.upload("这不是PDF文件".encode(), filename="批复.pdf", mime_type="application/pdf")
         await h.server.wait_for(user.id, "类型不受支持")
+        await user.upload(b"%PDF-" + bytes(21 * 1024 * 1024), filename="全部材料.pdf")
+        too_big = await h.server.wait_for(user.id, "过大")
+        assert "20 MB" in too_big["text"] and "全部材料.pdf" in too_big["text"]
         await user.upload(png_bytes(), as_photo=True)
         msg = await h.server.wait_for(user.id, "已收到附件")
         msg = await h.press(user, msg, "完成上传", "请确认报送内容")
