@@ -160,6 +160,37 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
             logger.warning("update %s: could not tell the user about error %s", update_id, ref)
 
 
+class LianxiApplication(Application):
+    """PTB's Application that also runs the outbox delivery loop while it is started,
+    whether it is run by run_polling/run_webhook or started by hand (tests, sandbox)."""
+
+    def __init__(self, *, deliver_outbox: bool = True, outbox_poll_seconds: float = 0.5, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._deliver_outbox = deliver_outbox
+        self._outbox_poll_seconds = outbox_poll_seconds
+        self._delivery_task: asyncio.Task | None = None
+
+    async def start(self) -> None:
+        await super().start()
+        from bot import onboarding
+        from bot.delivery import OutboxDelivery
+
+        await onboarding.set_default_menu(self)
+        if self._deliver_outbox:
+            delivery = OutboxDelivery(engine=self.bot_data["engine"], bot=self.bot, poll_seconds=self._outbox_poll_seconds)
+            self.bot_data["delivery"] = delivery
+            self._delivery_task = asyncio.get_running_loop().create_task(delivery.run_forever())
+
+    async def stop(self) -> None:
+        delivery = self.bot_data.get("delivery")
+        if delivery is not None:
+            await delivery.stop()
+        if self._delivery_task is not None:
+            await asyncio.gather(self._delivery_task, return_exceptions=True)
+            self._delivery_task = None
+        await super().stop()
+
+
 def build_application(
     *,
     engine: Engine,
@@ -182,25 +213,10 @@ def build_application(
         builder = builder.base_file_url(base_file_url)
     if rate_limiter:
         builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
-    delivery_holder: dict[str, Any] = {}
-
-    async def post_init(app: Application) -> None:
-        await onboarding.set_default_menu(app)
-        if deliver_outbox:
-            delivery = OutboxDelivery(engine=engine, bot=app.bot, poll_seconds=outbox_poll_seconds)
-            delivery_holder["d"] = delivery
-            app.bot_data["delivery"] = delivery
-            delivery_holder["task"] = asyncio.get_running_loop().create_task(delivery.run_forever())
-
-    async def post_stop(app: Application) -> None:
-        delivery = delivery_holder.get("d")
-        if delivery is not None:
-            await delivery.stop()
-            task = delivery_holder.get("task")
-            if task is not None:
-                await asyncio.gather(task, return_exceptions=True)
-
-    builder = builder.post_init(post_init).post_stop(post_stop)
+    builder = builder.application_class(
+        LianxiApplication,
+        kwargs={"deliver_outbox": deliver_outbox, "outbox_poll_seconds": outbox_poll_seconds},
+    )
     app = builder.build()
     app.bot_data["engine"] = engine
     app.add_handler(TypeHandler(Update, dedupe_guard), group=-1)

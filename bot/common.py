@@ -118,3 +118,22 @@ async def answer_private(update: Update, text: str, **kwargs: Any) -> None:
     target = user.id if (chat is not None and chat.type != ChatType.PRIVATE and user is not None) else (chat.id if chat else None)
     if target is not None:
         await update.get_bot().send_message(target, text, **kwargs)
+
+
+async def download_file(message: Any) -> tuple[bytes, str, str]:
+    """The bytes, name and claimed type of a document or photo; a file over the bot
+    download limit is refused before it is fetched."""
+    from oversight.attachments import MAX_BYTES
+
+    if message.document is not None:
+        doc = message.document
+        name, mime, size, source = doc.file_name or "file", doc.mime_type or "", doc.file_size or 0, doc
+    else:
+        photo = message.photo[-1]
+        name, mime, size, source = "photo.jpg", "image/jpeg", photo.file_size or 0, photo
+    if size > MAX_BYTES:
+        from oversight.errors import InvalidInputError
+
+        raise InvalidInputError(f"文件“{name}”过大（{size / 1024 / 1024:.1f} MB），单个文件不能超过 20 MB。")
+    data = bytes(await (await source.get_file()).download_as_bytearray())
+    return data, name, mime

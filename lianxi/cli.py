@@ -250,5 +250,10 @@ def bot_command() -> None:
         application.run_polling()
 
 
+from lianxi.cli_ledger import ledger_app  # noqa: E402
+
+app.add_typer(ledger_app, name="ledger")
+
+
 def main() -> None:  # pragma: no cover - console entry
     app()

@@ -635,6 +635,7 @@ def rule_problem(
     reason: str,
     accepted_handover_event_ids: Sequence[int] = (),
     now: datetime | None = None,
+    buttons: ButtonMaker | None = None,
 ) -> Problem:
     """The office rules which unit owns the problem (裁定); binding: the unit is taken to accept.
 
@@ -662,7 +663,7 @@ def rule_problem(
     sent: set[int] = set()
     _notify(session, problem=problem, event=ruled, members=_unit_members(session, target.id),
             text=TEXTS["ruled_to_you"].format(card=problem_card(session=session, problem=problem), reason=why),
-            actor=actor, sent=sent, now=now)
+            actor=actor, sent=sent, now=now, buttons=buttons)
     text = TEXTS["ruled"].format(id=problem.id, to_unit=target.name, actor=_who(actor), reason=why)
     for group in (_raiser_side(session, problem), _unit_members(session, old_owner),
                   _office_members(session, problem.plan_id)):
@@ -753,7 +754,8 @@ def confirm_problem(*, session: Session, problem_id: int, actor: Member, now: da
 
 
 def reopen_problem(
-    *, session: Session, problem_id: int, actor: Member, reason: str, now: datetime | None = None
+    *, session: Session, problem_id: int, actor: Member, reason: str, now: datetime | None = None,
+    buttons: ButtonMaker | None = None,
 ) -> Problem:
     """The raiser sends a resolved (or recently closed) problem back to its owner, with a reason."""
     now = _now(now)
@@ -769,8 +771,10 @@ def reopen_problem(
     text = TEXTS["reopened"].format(id=problem.id, actor=_who(actor), owner=unit_name(session, problem.owner_unit_id),
                                     reason=why)
     sent: set[int] = set()
-    for group in (_unit_members(session, problem.owner_unit_id), _raiser_side(session, problem)):
-        _notify(session, problem=problem, event=event, members=group, text=text, actor=actor, sent=sent, now=now)
+    _notify(session, problem=problem, event=event, members=_unit_members(session, problem.owner_unit_id), text=text,
+            actor=actor, sent=sent, now=now, buttons=buttons)
+    _notify(session, problem=problem, event=event, members=_raiser_side(session, problem), text=text, actor=actor,
+            sent=sent, now=now)
     return problem
 
 
