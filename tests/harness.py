@@ -109,9 +109,13 @@ async def running_bot(engine: Engine, plan_id: int, **kwargs: Any) -> AsyncItera
         await app.start()
         assert app.updater is not None
         await app.updater.start_polling(poll_interval=0.0, timeout=1, drop_pending_updates=False)
+        h = Harness(server=server, app=app, engine=engine, plan_id=plan_id)
         try:
-            yield Harness(server=server, app=app, engine=engine, plan_id=plan_id)
+            yield h
         finally:
-            await app.updater.stop()
-            await app.stop()
-            await app.shutdown()
+            # Stop whichever Application is current: a test may restart the bot.
+            if h.app.updater is not None and h.app.updater.running:
+                await h.app.updater.stop()
+            if h.app.running:
+                await h.app.stop()
+            await h.app.shutdown()
