@@ -103,3 +103,33 @@ async def test_admin_invites_lists_and_revokes_in_chat(engine, banner_plan_id):
         c2 = await h.join(9003, "联络员乙", "自然资源局", Role.CONTACT)
         no = await h.say(c2, "/invite 林草局 联络员", "不能使用")
         assert "/invite" in no["text"]
+
+
+async def test_group_binding_and_unit_business_answered_in_private(engine, banner_plan_id):
+    from models import GroupBinding
+
+    async with running_bot(engine, banner_plan_id) as h:
+        admin = await h.join(9101, "管理员乙", "旗政府办公室", Role.ADMIN)
+        contact = await h.join(9102, "林草联络员丙", "林草局", Role.CONTACT)
+        group = h.server.group(-100777, "乌拉特中旗联席会议群", members=[admin, contact])
+        group.bot_member = True
+        # A contact cannot bind the group; the admin can.
+        mark = h.server.mark()
+        await contact.send("/bindgroup", chat_id=-100777)
+        refusal = await h.server.wait_for(contact.id, "不能使用", after=mark)
+        assert "/bindgroup" in refusal["text"]
+        mark = h.server.mark()
+        await admin.send("/bindgroup", chat_id=-100777)
+        bound = await h.server.wait_for(-100777, "已将本群绑定", after=mark)
+        assert "联席会议群" in bound["text"]
+        # /todo in the group is about one unit's business: the answer goes to the private chat.
+        mark = h.server.mark()
+        await contact.send("/todo", chat_id=-100777)
+        private = await h.server.wait_for(contact.id, "待办", after=mark)
+        assert "旗林草局" in private["text"]
+        in_group = [m["text"] for m in h.server.messages(-100777)]
+        assert not any("待办】" in t for t in in_group)
+        assert any("私聊" in t for t in in_group)
+    with session_scope(engine) as s:
+        binding = s.get(GroupBinding, banner_plan_id)
+        assert binding is not None and binding.chat_id == -100777
