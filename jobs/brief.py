@@ -1,0 +1,537 @@
+"""The quarterly brief (工作简报): data from oversight.briefdata, rendered with the brief
+template to a GB/T 9704 PDF, an xlsx annex with the full ledger, and delivery through
+the outbox to every convener and office member.
+
+`run` is the worker's job ("brief", keyed (job, period)); `build_brief` is the offline
+build behind `lianxi brief`. A period that already has a Brief row is neither rebuilt
+nor sent again (the outbox dedupe keys make the sending idempotent on their own too).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import tempfile
+import time as _time
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, col, func, select
+
+from jobs.render import AssetOnlyFetcher, html_to_pdf, render_html  # noqa: I001 - weasyprint before charts
+from jobs.charts import SVG_NS, progress_chart_svg
+from models import Brief, Plan, Role
+from oversight.briefdata import Period, brief_data, cn_date, jsonable, parse_period
+from oversight.errors import NotFoundError
+from oversight.members import members_with_role
+from oversight.outbox import enqueue_document, enqueue_text
+
+logger = logging.getLogger(__name__)
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+TEMPLATE = "brief.html.j2"
+RECIPIENT_ROLES = (Role.CONVENER, Role.OFFICE)
+MASTHEAD_LINE_CHARS = 28  # characters of 14 pt type the masthead's office + date line holds
+
+# Every sentence of the brief and of its chat summary. Plain text: the template escapes it.
+TEXTS: dict[str, str] = {
+    "editor_note": "现将{label}{plan}工作推进情况汇总刊发。文中数据均由系统根据各单位报送记录统计，"
+                   "括号内为所依据的记录编号（矿业权#、进展#、问题#、议定事项#），完整台账见附件。",
+    "h_progress": "总体进展",
+    "progress_lead": "截至{last_day}，{summary}。",
+    "progress_item": "{name}累计完成{done}{measure}（目标{target}{measure}，按进度应完成{expected}{measure}）",
+    "progress_item_noexp": "{name}累计完成{done}{measure}（目标{target}{measure}）",
+    "progress_zones": "整合重组一批已完成整合区{done}个（目标{target}个）。",
+    "progress_new": "本期新完成{n}宗。",
+    "progress_table": "表1  各批次完成情况",
+    "progress_chart": "图1  各批次完成进度（红线为按进度应完成）",
+    "progress_foot": "注：“按进度应完成”按实施方案时间节点在{last_day}应达到的比例计算；未设时间节点的批次不计。",
+    "h_zones": "整合区和包联领导工作动态",
+    "zones_table": "表2  各整合区本期动态",
+    "zones_none": "本计划未划分整合区。",
+    "zones_quiet": "本期没有进展报送的整合区：{names}。",
+    "zones_quiet_none": "各整合区本期均有进展报送。",
+    "h_zone_news": "整合区动态",
+    "zone_news": "{seq}号{name}（进展#{id}，{on}，{unit}）：{text}",
+    "h_leaders": "包联领导工作情况",
+    "leader_line": "{name}包联{zones}号整合区，本人报送进展{own}次，所包联整合区本期进展{reports}次、矿业权状态变更{moves}宗，期末未关闭问题{open}个。",
+    "leader_latest": "最近一次报送（进展#{id}，{on}）：{text}",
+    "leaders_none": "本期未设包联领导。",
+    "h_problems": "问题办理情况",
+    "problems_lead": "本期新增问题{new}个，办结{resolved}个；期末未关闭{open}个，其中逾期{overdue}个，有争议待裁定{disputed}个。",
+    "problems_oldest": "最久未关闭的问题是问题#{id}（{category}，责任单位{unit}，{raised}提出，已{days}个工作日）。",
+    "problems_oldest_more": "其次为{items}。",
+    "problems_oldest_item": "问题#{id}（{unit}，{days}个工作日）",
+    "problems_none_open": "期末没有未关闭的问题。",
+    "problems_by_category": "表{n}  问题按类别统计",
+    "problems_by_unit": "表{n}  问题按责任单位统计",
+    "problems_foot": "注：新增指本期提出的问题；办结指本期有办结记录的问题；期末未关闭指截至{last_day}提出方尚未确认关闭的问题"
+                     "（含已办结待确认的）；逾期指期末未关闭且办理期限早于{last_day}的问题；责任单位按期末归属统计。",
+    "h_units": "各单位履职情况",
+    "units_table": "表{n}  各单位履职情况",
+    "units_foot": "注：报送次数为本期报送进展的次数；按时报送率＝本期有进展报送的周数÷本期周数（共{weeks}周，每周一至周日，跨期的周只计本期内日期），"
+                  "不承担批次任务的单位不计（记“—”）；办结问题指本期由该单位办结的问题（个）；接收用时为问题交办（或转交）给该单位"
+                  "至该单位接收的工作日数的中位数（工作日），经办公室裁定视为接收的不计；转交次数为该单位本期将问题转交其他单位的次数。",
+    "units_behind": "本期按时报送率不足一半的单位：{names}。",
+    "h_decisions": "上次会议议定事项落实情况",
+    "decisions_lead": "{title}（{held}）议定事项{n}项，截至{last_day}已完成{done}项，未完成{undone}项，其中逾期{overdue}项。",
+    "decisions_none": "本期之前尚未召开联席会议，无议定事项。",
+    "decisions_table": "表{n}  议定事项落实情况",
+    "decision_done": "已完成（{on}）",
+    "decision_open": "未完成",
+    "decision_overdue": "逾期未完成",
+    "decision_major": "（重大）",
+    "h_notices": "通报及情况说明",
+    "notices_none": "本期未发布通报。",
+    "notice_line": "{doc_no}《{title}》通报了{units}。",
+    "notice_finding": "{unit}：{summary}",
+    "notice_explanation": "{unit}情况说明：{text}",
+    "notice_no_explanation": "被通报单位尚未提交情况说明。",
+    "h_agenda": "下次会议建议议题",
+    "agenda_progress": "听取各成员单位本期工作进展汇报。",
+    "agenda_behind": "研究{names}进度滞后问题。",
+    "agenda_overdue": "督办逾期未关闭的问题{n}个。",
+    "agenda_disputed": "裁定有争议的问题{n}个。",
+    "agenda_decisions": "督办上次会议未完成的议定事项{n}项。",
+    "agenda_next": "部署下一阶段工作。",
+    "cite_problems": "（问题{ids}）",
+    "cite_reports": "（进展{ids}）",
+    "cite_rights": "（矿业权{ids}）",
+    "cite_decisions": "（议定事项{ids}）",
+    "cite_more": "等",
+    "summary": "【{title}】第{issue_no}期（{label}）\n"
+               "进展：{progress}\n"
+               "问题：本期新增{new}个，办结{resolved}个；期末未关闭{open}个，其中逾期{overdue}个。{oldest}\n"
+               "全文见所附PDF；完整台账（xlsx附件）由联席会议办公室留存。",
+    "summary_oldest": "最久未关闭：问题#{id}（{unit}）。",
+    "caption": "{title}第{issue_no}期（{label}）",
+    "bao": "{conveners}",
+    "song": "联席会议各成员单位",
+    "office_short": "联席会议办公室",
+}
+
+
+@dataclass
+class BriefResult:
+    """A built brief: its files, data and the summary sent with it; timings for the benchmark."""
+
+    plan_id: int
+    period: str
+    issue_no: int
+    pdf_path: Path
+    xlsx_path: Path
+    data: dict[str, Any]
+    html: str
+    summary: str
+    title: str
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+# --- Text helpers -------------------------------------------------------------------------
+
+def _ids(cite: dict[str, Any], prefix: str = "#") -> str:
+    shown = "、".join(f"{prefix}{i}" for i in cite["ids"])
+    return shown + (TEXTS["cite_more"] if cite["n"] > len(cite["ids"]) else "")
+
+
+def _note(kind: str, cite: dict[str, Any]) -> str | None:
+    return TEXTS[f"cite_{kind}"].format(ids=_ids(cite)) if cite["ids"] else None
+
+
+def _para(text: str, note: str | None = None) -> dict[str, Any] | str:
+    return {"text": text, "note": note} if note else text
+
+
+def _num(value: float | int | None) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    return str(int(value)) if float(value).is_integer() else f"{value:.1f}"
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.1f}%"
+
+
+def _day(iso: str | None) -> str:
+    return cn_date(date.fromisoformat(iso)) if iso else "—"
+
+
+def _md(iso: str, data: dict[str, Any]) -> str:
+    """3月5日; with the year when it is not the period's (2027年3月5日)."""
+    d = date.fromisoformat(iso)
+    return f"{d.month}月{d.day}日" if str(d.year) == data["period"]["last_day"][:4] else cn_date(d)
+
+
+def _chart_svg(rows: list[dict[str, Any]]) -> Any:
+    """jobs.charts' progress chart, with its SVG namespace prefixes registered again first.
+
+    weasyprint.pdf.metadata registers the "" prefix for itself when WeasyPrint is imported,
+    which drops the default SVG namespace jobs.charts registered if charts was imported first:
+    the chart then serialises as <ns0:svg>, which WeasyPrint does not draw (it prints the
+    labels as plain text). Registration is global, so do it right before serialising.
+    """
+    ET.register_namespace("", SVG_NS)
+    ET.register_namespace("xlink", "http://www.w3.org/1999/xlink")
+    return progress_chart_svg(rows)
+
+
+# --- Sections -------------------------------------------------------------------------------
+
+def _progress_section(data: dict[str, Any], last_day: str) -> dict[str, Any]:
+    rows = data["progress"]
+    items = []
+    for r in rows:
+        fmt = TEXTS["progress_item" if r["expected"] is not None else "progress_item_noexp"]
+        items.append(fmt.format(name=r["name"], done=r["done"]["n"], target=r["target"], measure=r["measure"],
+                                expected=_num(r["expected"])))
+    paragraphs: list[Any] = [TEXTS["progress_lead"].format(last_day=last_day, summary="；".join(items))]
+    for r in rows:
+        if r.get("zones_target"):
+            paragraphs.append(TEXTS["progress_zones"].format(done=r["zones_done"], target=r["zones_target"]))
+    new_ids = {"n": sum(r["done_in_period"]["n"] for r in rows),
+               "ids": sorted(i for r in rows for i in r["done_in_period"]["ids"])[:10]}
+    paragraphs.append(_para(TEXTS["progress_new"].format(n=new_ids["n"]), _note("rights", new_ids)))
+    table = {
+        "caption": TEXTS["progress_table"],
+        "columns": ["批次", "目标", "累计完成", "本期完成", "按进度应完成", "完成率"],
+        "rows": [[r["name"], r["target"], r["done"]["n"], r["done_in_period"]["n"], _num(r["expected"]),
+                  _pct(r["done"]["n"] / r["target"] if r["target"] else None)] for r in rows],
+        "numeric": [1, 2, 3, 4, 5],
+    }
+    chart_rows = [{"name": r["name"], "done": r["done"]["n"], "target": r["target"],
+                   "expected": r["expected"] if r["expected"] is not None else float("nan")} for r in rows]
+    foot = TEXTS["progress_foot"].format(last_day=last_day)
+    return {"heading": TEXTS["h_progress"], "paragraphs": paragraphs, "tables": [table],
+            "charts": [{"caption": TEXTS["progress_chart"], "svg": _chart_svg(chart_rows)}],
+            "subsections": [], "_foot": foot}
+
+
+def _zones_section(data: dict[str, Any], unit: Any) -> dict[str, Any]:
+    zones, leaders = data["zones"]["zones"], data["zones"]["leaders"]
+    if not zones:
+        return {"heading": TEXTS["h_zones"], "paragraphs": [TEXTS["zones_none"]]}
+    quiet = [f"{z['seq']}号" for z in zones if z["rights"] and not z["reports"]["n"]]
+    paragraphs = [TEXTS["zones_quiet"].format(names="、".join(quiet)) if quiet else TEXTS["zones_quiet_none"]]
+    table = {
+        "caption": TEXTS["zones_table"],
+        "columns": ["整合区", "矿业权", "本期进展", "状态变更", "未关闭问题"],
+        "rows": [[f"{z['seq']}号{z['name']}", z["rights"], z["reports"]["n"], z["moves"]["n"], z["open"]["n"]]
+                 for z in zones],
+        "numeric": [1, 2, 3, 4],
+    }
+    news = [TEXTS["zone_news"].format(seq=z["seq"], name=z["name"], id=z["latest"]["id"], on=_md(z["latest"]["on"], data),
+                                      unit=unit(z["latest"]["unit_id"]), text=z["latest"]["text"])
+            for z in zones if z.get("latest")]
+    subsections = [{"heading": TEXTS["h_zone_news"], "paragraphs": news or [TEXTS["zones_quiet_none"]]}]
+    if leaders:
+        lines: list[Any] = []
+        for ld in leaders:
+            lines.append(_para(TEXTS["leader_line"].format(
+                name=ld["name"], zones="、".join(str(s) for s in ld["zone_seqs"]), own=ld["own_reports"]["n"],
+                reports=ld["reports"]["n"], moves=ld["moves"]["n"], open=ld["open"]["n"]),
+                _note("problems", ld["open"])))
+            if ld.get("latest"):
+                lines.append(TEXTS["leader_latest"].format(id=ld["latest"]["id"], on=_md(ld["latest"]["on"], data),
+                                                           text=ld["latest"]["text"]))
+        subsections.append({"heading": TEXTS["h_leaders"], "paragraphs": lines})
+    else:
+        subsections.append({"heading": TEXTS["h_leaders"], "paragraphs": [TEXTS["leaders_none"]]})
+    return {"heading": TEXTS["h_zones"], "paragraphs": paragraphs, "tables": [table], "subsections": subsections}
+
+
+def _problems_section(data: dict[str, Any], unit: Any, last_day: str, table_no: list[int]) -> dict[str, Any]:
+    pr = data["problems"]
+    t = pr["totals"]
+    paragraphs: list[Any] = [
+        _para(TEXTS["problems_lead"].format(new=t["new"]["n"], resolved=t["resolved"]["n"], open=t["open"]["n"],
+                                            overdue=t["overdue"]["n"], disputed=t["disputed"]["n"]),
+              _note("problems", t["overdue"])),
+    ]
+    oldest = pr["oldest_open"]
+    if oldest:
+        o = oldest[0]
+        paragraphs.append(TEXTS["problems_oldest"].format(id=o["id"], category=o["category"], unit=unit(o["owner_unit_id"]),
+                                                          raised=_day(o["raised_on"]), days=o["workdays_open"]))
+        if len(oldest) > 1:
+            items = "、".join(TEXTS["problems_oldest_item"].format(id=x["id"], unit=unit(x["owner_unit_id"]),
+                                                                  days=x["workdays_open"]) for x in oldest[1:])
+            paragraphs.append(TEXTS["problems_oldest_more"].format(items=items))
+    else:
+        paragraphs.append(TEXTS["problems_none_open"])
+    cols = ["新增", "办结", "期末未关闭", "其中逾期"]
+    table_no[0] += 1
+    by_cat = {"caption": TEXTS["problems_by_category"].format(n=table_no[0]), "columns": ["类别", *cols],
+              "rows": [[c["name"], c["new"]["n"], c["resolved"]["n"], c["open"]["n"], c["overdue"]["n"]]
+                       for c in pr["by_category"]],
+              "numeric": [1, 2, 3, 4]}
+    by_cat["rows"].append(["合计", t["new"]["n"], t["resolved"]["n"], t["open"]["n"], t["overdue"]["n"]])
+    table_no[0] += 1
+    by_unit = {"caption": TEXTS["problems_by_unit"].format(n=table_no[0]), "columns": ["责任单位", *cols],
+               "rows": [[unit(u["unit_id"]), u["new"]["n"], u["resolved"]["n"], u["open"]["n"], u["overdue"]["n"]]
+                        for u in pr["by_unit"]],
+               "numeric": [1, 2, 3, 4]}
+    paragraphs.append(TEXTS["problems_foot"].format(last_day=last_day))
+    return {"heading": TEXTS["h_problems"], "paragraphs": paragraphs, "tables": [by_cat, by_unit]}
+
+
+def _units_section(data: dict[str, Any], table_no: list[int]) -> dict[str, Any]:
+    rows = data["units"]
+    table_no[0] += 1
+    table = {
+        "caption": TEXTS["units_table"].format(n=table_no[0]),
+        "columns": ["单位", "报送次数", "按时报送率", "办结问题", "接收用时", "转交次数"],
+        "rows": [[u["short"], u["reports"]["n"], _pct(u["on_time_rate"]), u["handled"]["n"],
+                  _num(u["median_accept_workdays"]), u["handovers"]["n"]] for u in rows],
+        "numeric": [1, 2, 3, 4, 5],
+    }
+    paragraphs: list[Any] = []
+    behind = [u["short"] for u in rows if u["on_time_rate"] is not None and u["on_time_rate"] < 0.5]
+    if behind:
+        paragraphs.append(TEXTS["units_behind"].format(names="、".join(behind)))
+    handed = [u for u in rows if u["handovers"]["n"]]
+    if handed:
+        cite = {"n": sum(u["handovers"]["n"] for u in handed),
+                "ids": sorted({i for u in handed for i in u["handovers"]["ids"]})[:10]}
+        paragraphs.append(_para("本期问题转交共{n}次：{items}。".format(
+            n=cite["n"], items="、".join(f"{u['short']}{u['handovers']['n']}次" for u in handed)),
+            _note("problems", cite)))
+    paragraphs.append(TEXTS["units_foot"].format(weeks=data["period"]["weeks"]))
+    return {"heading": TEXTS["h_units"], "paragraphs": paragraphs, "tables": [table]}
+
+
+def _decisions_section(data: dict[str, Any], unit: Any, last_day: str, table_no: list[int]) -> dict[str, Any]:
+    dec = data["decisions"]
+    if dec["meeting"] is None:
+        return {"heading": TEXTS["h_decisions"], "paragraphs": [TEXTS["decisions_none"]]}
+    m, rows = dec["meeting"], dec["decisions"]
+    done = [d for d in rows if d["done"]]
+    overdue = [d for d in rows if d["overdue"]]
+    title = m["title"] or "联席会议"
+    lead = TEXTS["decisions_lead"].format(title=title, held=_day(m["held_on"]), n=len(rows), done=len(done),
+                                          undone=len(rows) - len(done), overdue=len(overdue), last_day=last_day)
+    table_no[0] += 1
+
+    def status(d: dict[str, Any]) -> str:
+        if d["done"]:
+            return TEXTS["decision_done"].format(on=_md(d["done_on"], data)) if d["done_on"] else "已完成"
+        return TEXTS["decision_overdue" if d["overdue"] else "decision_open"]
+
+    table = {"caption": TEXTS["decisions_table"].format(n=table_no[0]),
+             "columns": ["事项", "责任单位", "期限", "落实情况"],
+             "rows": [[f"#{d['id']} {d['text']}" + (TEXTS["decision_major"] if d["major"] else ""),
+                       unit(d["owner_unit_id"]) if d["owner_unit_id"] else "—",
+                       _md(d["due_on"], data) if d["due_on"] else "—", status(d)] for d in rows],
+             "numeric": []}
+    note = _note("decisions", {"n": len(overdue), "ids": [d["id"] for d in overdue][:10]})
+    return {"heading": TEXTS["h_decisions"], "paragraphs": [_para(lead, note)], "tables": [table] if rows else []}
+
+
+def _notices_section(data: dict[str, Any], unit: Any) -> dict[str, Any]:
+    notices = data["notices"]
+    if not notices:
+        return {"heading": TEXTS["h_notices"], "paragraphs": [TEXTS["notices_none"]]}
+    paragraphs: list[Any] = []
+    for n in notices:
+        names = "、".join(dict.fromkeys(unit(f["unit_id"]) for f in n["findings"])) or "—"
+        paragraphs.append(TEXTS["notice_line"].format(doc_no=n["doc_no"], title=n["title"], units=names))
+        paragraphs.extend(TEXTS["notice_finding"].format(unit=unit(f["unit_id"]), summary=f["summary"])
+                          for f in n["findings"])
+        if n["explanations"]:
+            paragraphs.extend(TEXTS["notice_explanation"].format(unit=unit(e["unit_id"]), text=e["text"])
+                              for e in n["explanations"])
+        elif n["findings"]:
+            paragraphs.append(TEXTS["notice_no_explanation"])
+    return {"heading": TEXTS["h_notices"], "paragraphs": paragraphs}
+
+
+def _agenda_section(data: dict[str, Any]) -> dict[str, Any]:
+    names = {r["task_id"]: r["name"] for r in data["progress"]}
+    lines: list[Any] = []
+    for n, item in enumerate(data["agenda"], start=1):
+        kind = item["kind"]
+        if kind == "behind":
+            text = TEXTS["agenda_behind"].format(names="、".join(names[t] for t in item["task_ids"]))
+        elif kind in ("overdue", "disputed", "decisions"):
+            text = TEXTS[f"agenda_{kind}"].format(n=item["cite"]["n"])
+        else:
+            text = TEXTS[f"agenda_{kind}"]
+        cite = item.get("cite")
+        note = _note("decisions" if kind == "decisions" else "problems", cite) if cite else None
+        lines.append(_para(f"{n}. {text}", note))
+    return {"heading": TEXTS["h_agenda"], "paragraphs": lines}
+
+
+def brief_context(data: dict[str, Any], *, issue_no: int, issued_on: str) -> dict[str, Any]:
+    """The brief template's context (see report_templates/brief.html.j2) from the brief's data."""
+    names = data["unit_names"]
+
+    def unit(unit_id: Any) -> str:
+        return names.get(str(unit_id), "—")
+
+    last_day = _day(data["period"]["last_day"])
+    table_no = [2 if data["zones"]["zones"] else 1]
+    progress = _progress_section(data, last_day)
+    foot = progress.pop("_foot")
+    progress["paragraphs"].append(foot)
+    sections = [
+        progress,
+        _zones_section(data, unit),
+        _problems_section(data, unit, last_day, table_no),
+        _units_section(data, table_no),
+        _decisions_section(data, unit, last_day, table_no),
+        _notices_section(data, unit),
+        _agenda_section(data),
+    ]
+    plan = data["plan"]
+    return {
+        "title_lines": plan["title_lines"],
+        "issue_no": issue_no,
+        "office": _office_line(plan["office_name"], _day(issued_on)),
+        "date_text": _day(issued_on),
+        "editor_note": TEXTS["editor_note"].format(label=data["period"]["label"], plan=plan["short_name"]),
+        "sections": sections,
+        "distribution": {"bao": TEXTS["bao"].format(conveners=plan.get("conveners") or "联席会议召集人"),
+                         "song": TEXTS["song"], "fa": None},
+        "copies": None,
+    }
+
+
+def _office_line(name: str, date_text: str) -> str:
+    """The compiling office as the masthead can hold it on one line beside the date."""
+    return name if len(name) + len(date_text) <= MASTHEAD_LINE_CHARS else TEXTS["office_short"]
+
+
+def brief_summary(data: dict[str, Any], *, issue_no: int) -> str:
+    """The short chat text sent with the PDF."""
+    t = data["problems"]["totals"]
+    progress = "；".join(f"{r['name']}{r['done']['n']}/{r['target']}" for r in data["progress"])
+    oldest = ""
+    if data["problems"]["oldest_open"]:
+        o = data["problems"]["oldest_open"][0]
+        oldest = TEXTS["summary_oldest"].format(id=o["id"], unit=data["unit_names"].get(str(o["owner_unit_id"]), "—"))
+    return TEXTS["summary"].format(title="".join(data["plan"]["title_lines"]), issue_no=issue_no,
+                                   label=data["period"]["label"], progress=progress, new=t["new"]["n"],
+                                   resolved=t["resolved"]["n"], open=t["open"]["n"], overdue=t["overdue"]["n"],
+                                   oldest=oldest)
+
+
+# --- Building --------------------------------------------------------------------------------
+
+def issue_number(*, session: Session, plan_id: int, period: Period) -> int:
+    """The brief's 第N期: its own number if it was issued, else the next one of the period's year."""
+    existing = session.exec(select(Brief).where(Brief.plan_id == plan_id, Brief.period == period.key)).first()
+    if existing is not None:
+        return existing.issue_no
+    latest = session.exec(select(func.max(Brief.issue_no)).where(
+        Brief.plan_id == plan_id, col(Brief.period).startswith(str(period.year)))).one()
+    return int(latest or 0) + 1
+
+
+def _conveners(plan: Plan) -> str:
+    meeting = (plan.spec or {}).get("meeting") or {}
+    titles = [c.get("title") or c.get("role") for c in meeting.get("conveners") or []]
+    return "、".join(t for t in titles if t)
+
+
+def _export_annex(*, session: Session, plan_id: int, out: Path, now: datetime) -> None:
+    """The full ledger as xlsx, written atomically."""
+    from oversight.ledger import export_ledger
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".xlsx", dir=out.parent)
+    os.close(fd)
+    try:
+        export_ledger(Path(tmp), session=session, plan_id=plan_id, now=now)
+        os.replace(tmp, out)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def build_brief(*, session: Session, plan_id: int, period: str | Period, now: datetime, out_dir: Path) -> BriefResult:
+    """Compile the brief's data and write its PDF and xlsx annex under `out_dir` (nothing is recorded or sent)."""
+    p = period if isinstance(period, Period) else parse_period(period)
+    plan = session.get(Plan, plan_id)
+    if plan is None:
+        raise NotFoundError(f"找不到编号为 {plan_id} 的计划。")
+    timings: dict[str, float] = {}
+    t0 = _time.perf_counter()
+    data = brief_data(session=session, plan_id=plan_id, period=p, now=now)
+    data["plan"]["conveners"] = _conveners(plan)
+    issue_no = issue_number(session=session, plan_id=plan_id, period=p)
+    data["issue_no"] = issue_no
+    t1 = _time.perf_counter()
+    issued_on = now.astimezone(SHANGHAI).date().isoformat()
+    html = render_html(TEMPLATE, brief_context(data, issue_no=issue_no, issued_on=issued_on))
+    t2 = _time.perf_counter()
+    out_dir = Path(out_dir)
+    pdf_path = out_dir / f"{p.key}.pdf"
+    xlsx_path = out_dir / f"{p.key}-台账.xlsx"
+    html_to_pdf(html, out=pdf_path, fetcher=AssetOnlyFetcher())
+    t3 = _time.perf_counter()
+    _export_annex(session=session, plan_id=plan_id, out=xlsx_path, now=now)
+    t4 = _time.perf_counter()
+    timings.update(data=t1 - t0, html=t2 - t1, pdf=t3 - t2, xlsx=t4 - t3)
+    title = "".join(data["plan"]["title_lines"])
+    logger.info("brief %s plan %s built: issue %d, %s (%.2fs data, %.2fs pdf, %.2fs xlsx)",
+                p.key, plan.key, issue_no, pdf_path, t1 - t0, t3 - t2, t4 - t3)
+    return BriefResult(plan_id=plan_id, period=p.key, issue_no=issue_no, pdf_path=pdf_path, xlsx_path=xlsx_path,
+                       data=jsonable(data), html=html, summary=brief_summary(data, issue_no=issue_no), title=title,
+                       timings=timings)
+
+
+def briefs_dir(plan: Plan) -> Path:
+    """Where a plan's briefs are kept: DATA_DIR/briefs/<plan key>/."""
+    from lianxi.settings import get_settings
+
+    return Path(get_settings().DATA_DIR) / "briefs" / plan.key
+
+
+def publish_brief(*, session: Session, plan_id: int, period: Period, now: datetime) -> dict[str, Any]:
+    """Build and record the period's brief once, and queue it to every convener and office member once."""
+    plan = session.get(Plan, plan_id)
+    if plan is None:
+        raise NotFoundError(f"找不到编号为 {plan_id} 的计划。")
+    brief = session.exec(select(Brief).where(Brief.plan_id == plan_id, Brief.period == period.key)).first()
+    created = brief is None
+    if brief is None:
+        result = build_brief(session=session, plan_id=plan_id, period=period, now=now, out_dir=briefs_dir(plan))
+        brief = Brief(plan_id=plan_id, period=period.key, kind=period.kind, issue_no=result.issue_no,
+                      data={**result.data, "summary": result.summary, "title": result.title},
+                      pdf_path=str(result.pdf_path), xlsx_path=str(result.xlsx_path), created_at=now)
+        session.add(brief)
+        session.flush()
+    title = brief.data.get("title") or plan.short_name or plan.name
+    summary = brief.data.get("summary") or ""
+    caption = TEXTS["caption"].format(title=title, issue_no=brief.issue_no, label=parse_period(period.key).label)
+    queued = 0
+    seen: set[int] = set()
+    for m in members_with_role(session=session, plan_id=plan_id, roles=RECIPIENT_ROLES):
+        chat = m.telegram_user_id
+        if chat is None or chat in seen:
+            continue
+        seen.add(chat)
+        key = f"brief:{plan_id}:{period.key}:{chat}"
+        doc = enqueue_document(session=session, chat_id=chat, path=brief.pdf_path,
+                               filename=f"{title}第{brief.issue_no}期.pdf", caption=caption, dedupe_key=key, now=now)
+        text = enqueue_text(session=session, chat_id=chat, text=summary, dedupe_key=f"{key}:summary", now=now)
+        queued += int(doc is not None) + int(text is not None)
+    logger.info("brief %s plan %s: %s, %d message(s) queued", period.key, plan.key,
+                "built" if created else "already built", queued)
+    return {"plan_id": plan_id, "brief_id": brief.id, "issue_no": brief.issue_no, "created": created,
+            "queued": queued, "pdf": brief.pdf_path}
+
+
+def run(*, session: Session, period: str, now: datetime) -> dict[str, Any]:
+    """The worker's "brief" job: one brief per loaded plan for `period` (idempotent per period)."""
+    p = parse_period(period)
+    plans = session.exec(select(Plan).order_by(col(Plan.id))).all()
+    if not plans:
+        logger.warning("brief %s: no plan loaded, nothing to compile", p.key)
+    briefs = [publish_brief(session=session, plan_id=plan.id, period=p, now=now) for plan in plans]
+    return {"period": p.key, "briefs": briefs}

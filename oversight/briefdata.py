@@ -1,0 +1,553 @@
+"""The brief's data (工作简报): every figure is a query over the recorded events, computed
+in the database (GROUP BY), and carries the ids of the records it came from.
+
+A figure with citations is a `cite` dict: {"n": count, "ids": [first CITE_CAP ids]}.
+States are taken *as of the period end* from the event history, not from the current
+columns, so a brief compiled weeks later shows the quarter as it stood:
+
+- a problem is closed at the end if its last confirmed event before the end is later
+  than its last reopened event before the end;
+- its owner at the end is the target of its last assigned / handed_over / ruled event;
+- it is disputed at the end if its last assigned / handed_over / declined / ruled event
+  before the end is a decline (waiting for the office to rule);
+- it is overdue if it is not closed at the end and its due date is before the period's
+  last day;
+- a decision is done at the end if its done_at is before the end.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, case, func, literal, or_
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, col, select
+
+from models import (
+    Decision,
+    Explanation,
+    Meeting,
+    Member,
+    Notice,
+    NoticeFinding,
+    Plan,
+    Problem,
+    ProblemCategory,
+    ProblemEvent,
+    ProblemEventKind,
+    Report,
+    Right,
+    RightStatusEvent,
+    Task,
+    TaskUnit,
+    Unit,
+    Zone,
+    ZoneLeader,
+)
+from oversight.errors import InvalidInputError, NotFoundError
+from oversight.rights import RightStatus, batch_progress
+from oversight.workdays import workdays_between
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+CITE_CAP = 10  # record ids kept per figure for citations (the xlsx annex has them all)
+OLDEST_SHOWN = 3
+EXCERPT_MAX = 200  # characters of a report quoted as a highlight
+MIN_YEAR, MAX_YEAR = 2000, 2099
+
+_QUARTER_RE = re.compile(r"^(\d{4})Q([1-4])$")
+_DAY_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+_ADHOC_RUN_RE = re.compile(r"^adhoc-(\d{4})(\d{2})(\d{2})T\d{6}$")
+_CN_QUARTER = {1: "一", 2: "二", 3: "三", 4: "四"}
+
+PE = ProblemEvent
+K = ProblemEventKind
+
+
+class BriefPeriodError(InvalidInputError):
+    message = "期别格式不正确：季度写作 2026Q1（四位年份，季度 1–4），临时会议写作日期 2026-04-15。"
+
+
+@dataclass(frozen=True)
+class Period:
+    """A brief's period: a quarter, or an ad-hoc meeting's quarter-to-date."""
+
+    key: str  # "2026Q1" or "2026-04-15" (the Brief row's period)
+    kind: str  # quarterly | adhoc
+    first_day: date
+    last_day: date  # inclusive
+
+    @property
+    def year(self) -> int:
+        return self.last_day.year
+
+    @property
+    def start(self) -> datetime:
+        """First instant of the period (UTC)."""
+        return datetime.combine(self.first_day, time(), SHANGHAI).astimezone(UTC)
+
+    @property
+    def end(self) -> datetime:
+        """First instant after the period (UTC): the period is [start, end)."""
+        return datetime.combine(self.last_day + timedelta(days=1), time(), SHANGHAI).astimezone(UTC)
+
+    @property
+    def label(self) -> str:
+        if self.kind == "quarterly":
+            return f"{self.year}年第{_CN_QUARTER[(self.first_day.month - 1) // 3 + 1]}季度"
+        return f"{self.first_day.year}年{self.first_day.month}月{self.first_day.day}日至{cn_date(self.last_day)}"
+
+
+def cn_date(day: date) -> str:
+    """2026年4月8日 (Arabic numerals, as the GB/T 9704 layout writes dates)."""
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def _quarter_start(day: date) -> date:
+    return date(day.year, (day.month - 1) // 3 * 3 + 1, 1)
+
+
+def parse_period(text: str) -> Period:
+    """The period named by "2026Q1", "2026-04-15" (ad hoc) or a worker's "adhoc-20260415T…" key."""
+    value = (text or "").strip()
+    bad = BriefPeriodError(f"期别“{value}”格式不正确：季度写作 2026Q1（四位年份，季度 1–4），"
+                           "临时会议写作会议日期 2026-04-15。")
+    m = _QUARTER_RE.match(value)
+    if m:
+        year, quarter = int(m.group(1)), int(m.group(2))
+        if not MIN_YEAR <= year <= MAX_YEAR:
+            raise bad
+        first = date(year, 3 * quarter - 2, 1)
+        last = (date(year + 1, 1, 1) if quarter == 4 else date(year, 3 * quarter + 1, 1)) - timedelta(days=1)
+        return Period(key=value, kind="quarterly", first_day=first, last_day=last)
+    m = _DAY_RE.match(value) or _ADHOC_RUN_RE.match(value)
+    if m:
+        try:
+            day = date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        except ValueError as exc:
+            raise bad from exc
+        if not MIN_YEAR <= day.year <= MAX_YEAR:
+            raise bad
+        return Period(key=day.isoformat(), kind="adhoc", first_day=_quarter_start(day), last_day=day)
+    raise bad
+
+
+def reporting_weeks(period: Period) -> list[tuple[date, date]]:
+    """The weeks (Monday–Sunday) overlapping the period, clipped to it: (first, last) days."""
+    weeks = []
+    day = period.first_day
+    while day <= period.last_day:
+        last = min(day + timedelta(days=6 - day.weekday()), period.last_day)
+        weeks.append((day, last))
+        day = last + timedelta(days=1)
+    return weeks
+
+
+def _utc(day: date) -> datetime:
+    return datetime.combine(day, time(), SHANGHAI).astimezone(UTC)
+
+
+def _local_day(moment: datetime) -> date:
+    if moment.tzinfo is None:  # defensive: SQLite aggregate results may come back naive
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(SHANGHAI).date()
+
+
+# --- Grouped counts with citations -----------------------------------------------------
+
+def _cites(session: Session, pairs: Any, cap: int = CITE_CAP) -> dict[Any, dict[str, Any]]:
+    """Per key k of a SELECT of labelled (k, i) rows: the count of distinct i and the first `cap` ids."""
+    sub = pairs.distinct().subquery()
+    counts = dict(session.exec(select(sub.c.k, func.count()).group_by(sub.c.k)).all())
+    rn = func.row_number().over(partition_by=sub.c.k, order_by=sub.c.i).label("rn")
+    ranked = select(sub.c.k, sub.c.i, rn).subquery()
+    ids: dict[Any, list[int]] = defaultdict(list)
+    for k, i in session.exec(select(ranked.c.k, ranked.c.i).where(ranked.c.rn <= cap)
+                             .order_by(ranked.c.k, ranked.c.i)).all():
+        ids[k].append(int(i))
+    return {k: {"n": int(n), "ids": ids[k]} for k, n in counts.items()}
+
+
+def _total(session: Session, pairs: Any) -> dict[str, Any]:
+    """A single cite for a SELECT of labelled (k, i) rows, ignoring k."""
+    sub = pairs.subquery()
+    return _cites(session, select(literal(0).label("k"), sub.c.i)).get(0, empty_cite())
+
+
+def empty_cite() -> dict[str, Any]:
+    return {"n": 0, "ids": []}
+
+
+def _cite_of(mapping: dict[Any, dict[str, Any]], key: Any) -> dict[str, Any]:
+    return mapping.get(key) or empty_cite()
+
+
+# --- Problems as they stood at the period end ------------------------------------------
+
+def _problem_state_at(plan_id: int, end: datetime) -> Any:
+    """A subquery: one row per problem raised before `end` with its owner, closed and disputed flags then."""
+    conf = (select(col(PE.problem_id).label("pid"), func.max(PE.at).label("c"))
+            .where(PE.kind == K.CONFIRMED, col(PE.at) < end).group_by(col(PE.problem_id)).subquery())
+    reo = (select(col(PE.problem_id).label("pid"), func.max(PE.at).label("r"))
+           .where(PE.kind == K.REOPENED, col(PE.at) < end).group_by(col(PE.problem_id)).subquery())
+    order = (col(PE.at).desc(), col(PE.id).desc())
+    moves = (select(col(PE.problem_id).label("pid"), col(PE.to_unit_id).label("unit"),
+                    func.row_number().over(partition_by=col(PE.problem_id), order_by=order).label("rn"))
+             .where(col(PE.kind).in_((K.ASSIGNED, K.HANDED_OVER, K.RULED)), col(PE.at) < end,
+                    col(PE.to_unit_id).is_not(None))
+             .subquery())
+    owner = select(moves.c.pid, moves.c.unit).where(moves.c.rn == 1).subquery()
+    steps = (select(col(PE.problem_id).label("pid"), col(PE.kind).label("kind"),
+                    func.row_number().over(partition_by=col(PE.problem_id), order_by=order).label("rn"))
+             .where(col(PE.kind).in_((K.ASSIGNED, K.HANDED_OVER, K.DECLINED, K.RULED)), col(PE.at) < end)
+             .subquery())
+    last_step = select(steps.c.pid, steps.c.kind).where(steps.c.rn == 1).subquery()
+    closed = case((and_(conf.c.c.is_not(None), or_(reo.c.r.is_(None), reo.c.r < conf.c.c)), 1), else_=0)
+    disputed = case((last_step.c.kind == K.DECLINED, 1), else_=0)
+    return (
+        select(
+            col(Problem.id).label("id"),
+            col(Problem.category_id).label("category_id"),
+            col(Problem.zone_id).label("zone_id"),
+            col(Problem.right_id).label("right_id"),
+            col(Problem.created_at).label("created_at"),
+            col(Problem.due_on).label("due_on"),
+            func.coalesce(owner.c.unit, col(Problem.owner_unit_id)).label("owner_id"),
+            closed.label("closed"),
+            disputed.label("disputed"),
+        )
+        .select_from(Problem)
+        .outerjoin(conf, conf.c.pid == col(Problem.id))
+        .outerjoin(reo, reo.c.pid == col(Problem.id))
+        .outerjoin(owner, owner.c.pid == col(Problem.id))
+        .outerjoin(last_step, last_step.c.pid == col(Problem.id))
+        .where(Problem.plan_id == plan_id, col(Problem.created_at) < end)
+        .subquery()
+    )
+
+
+def _problem_figures(session: Session, plan_id: int, period: Period) -> dict[str, Any]:
+    start, end, last_day = period.start, period.end, period.last_day
+    st = _problem_state_at(plan_id, end)
+    is_new = st.c.created_at >= start
+    is_open = st.c.closed == 0
+    is_overdue = and_(is_open, st.c.due_on < last_day)
+
+    def by(key: Any, *conds: Any) -> dict[Any, dict[str, Any]]:
+        return _cites(session, select(key.label("k"), st.c.id.label("i")).where(*conds))
+
+    resolved_ev = (select(col(PE.problem_id).label("pid"), col(PE.to_unit_id).label("unit"))
+                   .join(Problem, col(Problem.id) == col(PE.problem_id))
+                   .where(Problem.plan_id == plan_id, PE.kind == K.RESOLVED, col(PE.at) >= start, col(PE.at) < end)
+                   .subquery())
+    resolved_by_cat = _cites(session, select(col(Problem.category_id).label("k"), resolved_ev.c.pid.label("i"))
+                             .join(Problem, col(Problem.id) == resolved_ev.c.pid))
+    resolved_by_unit = _cites(session, select(resolved_ev.c.unit.label("k"), resolved_ev.c.pid.label("i")))
+
+    totals = {
+        "new": _total(session, select(st.c.id.label("i")).where(is_new)),
+        "resolved": _total(session, select(resolved_ev.c.pid.label("i"))),
+        "open": _total(session, select(st.c.id.label("i")).where(is_open)),
+        "overdue": _total(session, select(st.c.id.label("i")).where(is_overdue)),
+        "disputed": _total(session, select(st.c.id.label("i")).where(is_open, st.c.disputed == 1)),
+    }
+    cats = session.exec(select(ProblemCategory).where(ProblemCategory.plan_id == plan_id)
+                        .order_by(col(ProblemCategory.id))).all()
+    new_c, open_c, over_c = by(st.c.category_id, is_new), by(st.c.category_id, is_open), by(st.c.category_id, is_overdue)
+    by_category = []
+    for c in cats:
+        row = {"category_id": c.id, "name": c.name, "new": _cite_of(new_c, c.id),
+               "resolved": _cite_of(resolved_by_cat, c.id), "open": _cite_of(open_c, c.id),
+               "overdue": _cite_of(over_c, c.id)}
+        if any(row[k]["n"] for k in ("new", "resolved", "open", "overdue")):
+            by_category.append(row)
+    new_u, open_u, over_u = by(st.c.owner_id, is_new), by(st.c.owner_id, is_open), by(st.c.owner_id, is_overdue)
+    by_unit = [{"unit_id": unit_id, "new": _cite_of(new_u, unit_id), "resolved": _cite_of(resolved_by_unit, unit_id),
+                "open": _cite_of(open_u, unit_id), "overdue": _cite_of(over_u, unit_id)}
+               for unit_id in sorted(u for u in set(new_u) | set(open_u) | set(over_u) | set(resolved_by_unit)
+                                     if u is not None)]
+    oldest_rows = session.exec(
+        select(st.c.id, st.c.owner_id, st.c.category_id, st.c.created_at, st.c.due_on)
+        .where(is_open).order_by(st.c.created_at, st.c.id).limit(OLDEST_SHOWN)
+    ).all()
+    cat_names = {c.id: c.name for c in cats}
+    oldest = []
+    for pid, owner_id, category_id, created_at, due_on in oldest_rows:
+        raised = _local_day(created_at)
+        oldest.append({"id": int(pid), "owner_unit_id": owner_id, "category": cat_names.get(category_id, "未分类"),
+                       "raised_on": raised.isoformat(), "due_on": due_on.isoformat() if due_on else None,
+                       "workdays_open": workdays_between(raised, last_day)})
+    return {"totals": totals, "by_category": by_category, "by_unit": by_unit, "oldest_open": oldest, "_state": st}
+
+
+# --- Units ---------------------------------------------------------------------------
+
+def _median_accept(session: Session, plan_id: int, period: Period) -> dict[int, dict[str, Any]]:
+    """Per owning unit: median working days from assignment (or hand-over) to its own acceptance."""
+    e2 = aliased(ProblemEvent)
+    assigned_at = (
+        select(func.max(e2.at))
+        .where(e2.problem_id == PE.problem_id, col(e2.kind).in_((K.ASSIGNED, K.HANDED_OVER)),
+               e2.to_unit_id == PE.to_unit_id, e2.at <= PE.at)
+        .scalar_subquery()
+    )
+    rows = session.exec(
+        select(col(PE.to_unit_id), col(PE.problem_id), assigned_at, col(PE.at))
+        .join(Problem, col(Problem.id) == col(PE.problem_id))
+        .where(Problem.plan_id == plan_id, PE.kind == K.ACCEPTED, col(PE.at) >= period.start, col(PE.at) < period.end,
+               # A ruling's acceptance is recorded by the office for the unit: not the unit's own response.
+               col(PE.actor_unit_id) == col(PE.to_unit_id))
+        .order_by(col(PE.to_unit_id), col(PE.problem_id), col(PE.at))
+    ).all()
+    days: dict[int, list[int]] = defaultdict(list)
+    cited: dict[int, list[int]] = defaultdict(list)
+    for unit_id, pid, assigned, accepted in rows:
+        if assigned is None:
+            continue
+        if isinstance(assigned, str):  # SQLite returns max() of a timestamp as text
+            assigned = datetime.fromisoformat(assigned)
+        days[unit_id].append(workdays_between(_local_day(assigned), _local_day(accepted)))
+        if len(cited[unit_id]) < CITE_CAP and pid not in cited[unit_id]:
+            cited[unit_id].append(int(pid))
+    return {u: {"median": float(statistics.median(v)), "n": len(v), "ids": cited[u]} for u, v in days.items()}
+
+
+def _unit_figures(session: Session, plan_id: int, period: Period, units: list[Unit]) -> list[dict[str, Any]]:
+    start, end = period.start, period.end
+    in_period = (col(Report.created_at) >= start, col(Report.created_at) < end, Report.plan_id == plan_id)
+    reports = _cites(session, select(col(Report.unit_id).label("k"), col(Report.id).label("i")).where(*in_period))
+    weeks = reporting_weeks(period)
+    week_no = case(*[(col(Report.created_at) < _utc(last + timedelta(days=1)), n) for n, (_, last) in enumerate(weeks)],
+                   else_=len(weeks))
+    weeks_with = dict(session.exec(select(col(Report.unit_id), func.count(func.distinct(week_no)))
+                                   .where(*in_period).group_by(col(Report.unit_id))).all())
+    ev_in = (col(PE.at) >= start, col(PE.at) < end, Problem.plan_id == plan_id)
+    handovers_n = dict(session.exec(
+        select(col(PE.from_unit_id), func.count()).join(Problem, col(Problem.id) == col(PE.problem_id))
+        .where(PE.kind == K.HANDED_OVER, *ev_in).group_by(col(PE.from_unit_id))).all())
+    handovers = _cites(session, select(col(PE.from_unit_id).label("k"), col(PE.problem_id).label("i"))
+                       .join(Problem, col(Problem.id) == col(PE.problem_id)).where(PE.kind == K.HANDED_OVER, *ev_in))
+    handled = _cites(session, select(col(PE.to_unit_id).label("k"), col(PE.problem_id).label("i"))
+                     .join(Problem, col(Problem.id) == col(PE.problem_id)).where(PE.kind == K.RESOLVED, *ev_in))
+    accept = _median_accept(session, plan_id, period)
+    # Units with a part in some task are the ones expected to report every week.
+    expected = set(session.exec(select(TaskUnit.unit_id).join(Task, col(Task.id) == col(TaskUnit.task_id))
+                                .where(Task.plan_id == plan_id)).all())
+    rows = []
+    for u in units:
+        w = int(weeks_with.get(u.id, 0))
+        rows.append({
+            "unit_id": u.id, "name": u.name, "short": u.short or u.name, "kind": u.kind,
+            "reports": _cite_of(reports, u.id),
+            "weeks_with_report": w, "weeks": len(weeks),
+            "reports_expected": u.id in expected,
+            "on_time_rate": round(w / len(weeks), 4) if weeks and u.id in expected else None,
+            "handled": _cite_of(handled, u.id),
+            "median_accept_workdays": accept[u.id]["median"] if u.id in accept else None,
+            "accepts": {"n": accept[u.id]["n"], "ids": accept[u.id]["ids"]} if u.id in accept else empty_cite(),
+            "handovers": {"n": int(handovers_n.get(u.id, 0)), "ids": _cite_of(handovers, u.id)["ids"]},
+        })
+    return rows
+
+
+# --- Zones and zone leaders ---------------------------------------------------------------
+
+def _zone_figures(session: Session, plan_id: int, period: Period, state: Any) -> dict[str, Any]:
+    zones = session.exec(select(Zone).where(Zone.plan_id == plan_id).order_by(col(Zone.seq))).all()
+    if not zones:
+        return {"zones": [], "leaders": []}
+    start, end = period.start, period.end
+    zone_of_report = func.coalesce(col(Report.zone_id), col(Right.zone_id))
+    reports = _cites(session, select(zone_of_report.label("k"), col(Report.id).label("i"))
+                     .select_from(Report).outerjoin(Right, col(Right.id) == col(Report.right_id))
+                     .where(Report.plan_id == plan_id, col(Report.created_at) >= start, col(Report.created_at) < end))
+    moved = (select(col(Right.zone_id).label("k"), col(RightStatusEvent.right_id).label("i"))
+             .join(Right, col(Right.id) == col(RightStatusEvent.right_id))
+             .where(Right.plan_id == plan_id, col(RightStatusEvent.at) >= start, col(RightStatusEvent.at) < end,
+                    col(RightStatusEvent.to_status).not_in(RightStatus.OPEN)))
+    moves = _cites(session, moved)
+    zone_of_problem = func.coalesce(state.c.zone_id, col(Right.zone_id))
+    open_p = _cites(session, select(zone_of_problem.label("k"), state.c.id.label("i"))
+                    .select_from(state).outerjoin(Right, col(Right.id) == state.c.right_id)
+                    .where(state.c.closed == 0))
+    latest = _latest_reports(session, zone_of_report.label("k"), plan_id, period,
+                             joins=lambda q: q.select_from(Report).outerjoin(Right, col(Right.id) == col(Report.right_id)))
+    rights_n = dict(session.exec(select(col(Right.zone_id), func.count()).where(Right.plan_id == plan_id)
+                                 .group_by(col(Right.zone_id))).all())
+    zone_rows = [{"zone_id": z.id, "seq": z.seq, "name": z.name, "rights": int(rights_n.get(z.id, 0)),
+                  "reports": _cite_of(reports, z.id), "moves": _cite_of(moves, z.id), "open": _cite_of(open_p, z.id),
+                  "latest": latest.get(z.id)}
+                 for z in zones]
+    by_zone = {r["zone_id"]: r for r in zone_rows}
+    leader_rows = session.exec(select(Member, col(ZoneLeader.zone_id)).join(ZoneLeader, col(ZoneLeader.member_id) == col(Member.id))
+                               .where(Member.plan_id == plan_id).order_by(col(Member.id), col(ZoneLeader.zone_id))).all()
+    leaders: dict[int, dict[str, Any]] = {}
+    for member, zone_id in leader_rows:
+        row = leaders.setdefault(member.id, {"member_id": member.id, "name": member.name or f"成员{member.id}",
+                                             "zone_ids": [], "zone_seqs": []})
+        row["zone_ids"].append(zone_id)
+        row["zone_seqs"].append(by_zone[zone_id]["seq"])
+    own = _cites(session, select(col(Report.member_id).label("k"), col(Report.id).label("i"))
+                 .where(Report.plan_id == plan_id, col(Report.created_at) >= start, col(Report.created_at) < end,
+                        col(Report.member_id).in_(list(leaders) or [-1])))
+    own_latest = _latest_reports(session, col(Report.member_id).label("k"), plan_id, period,
+                                 where=(col(Report.member_id).in_(list(leaders) or [-1]),))
+    for row in leaders.values():
+        row["own_reports"] = _cite_of(own, row["member_id"])
+        row["latest"] = own_latest.get(row["member_id"])
+        for key in ("reports", "moves", "open"):
+            ids = [i for z in row["zone_ids"] for i in by_zone[z][key]["ids"]]
+            row[key] = {"n": sum(by_zone[z][key]["n"] for z in row["zone_ids"]), "ids": sorted(ids)[:CITE_CAP]}
+        row["zone_seqs"].sort()
+    return {"zones": zone_rows, "leaders": list(leaders.values())}
+
+
+def _latest_reports(session: Session, key: Any, plan_id: int, period: Period, *, joins: Any = None,
+                    where: tuple[Any, ...] = ()) -> dict[Any, dict[str, Any]]:
+    """Per key: the latest report of the period (id, time, an excerpt of its text) — the highlight quoted."""
+    order = (col(Report.created_at).desc(), col(Report.id).desc())
+    q = select(key, col(Report.id).label("i"), func.row_number().over(partition_by=key, order_by=order).label("rn"))
+    if joins is not None:
+        q = joins(q)
+    sub = q.where(Report.plan_id == plan_id, col(Report.created_at) >= period.start,
+                  col(Report.created_at) < period.end, *where).subquery()
+    rows = session.exec(select(sub.c.k, col(Report.id), col(Report.text), col(Report.unit_id), col(Report.created_at))
+                        .join(Report, col(Report.id) == sub.c.i).where(sub.c.rn == 1)).all()
+    return {k: {"id": int(i), "unit_id": unit_id, "on": _local_day(at).isoformat(),
+                "text": text if len(text) <= EXCERPT_MAX else text[:EXCERPT_MAX] + "…"}
+            for k, i, text, unit_id, at in rows if k is not None}
+
+
+# --- Meetings, decisions, notices ----------------------------------------------------------
+
+def _decision_figures(session: Session, plan_id: int, period: Period) -> dict[str, Any]:
+    meeting = session.exec(select(Meeting).where(Meeting.plan_id == plan_id, col(Meeting.held_on) <= period.last_day)
+                           .order_by(col(Meeting.held_on).desc(), col(Meeting.id).desc())).first()
+    if meeting is None:
+        return {"meeting": None, "decisions": []}
+    decisions = session.exec(select(Decision).where(Decision.meeting_id == meeting.id).order_by(col(Decision.id))).all()
+    rows = []
+    for d in decisions:
+        done = d.done_at is not None and d.done_at < period.end
+        rows.append({"id": d.id, "text": d.text, "owner_unit_id": d.owner_unit_id, "major": d.major,
+                     "due_on": d.due_on.isoformat() if d.due_on else None, "done": done,
+                     "done_on": _local_day(d.done_at).isoformat() if done and d.done_at else None,
+                     "overdue": not done and d.due_on is not None and d.due_on < period.last_day})
+    return {"meeting": {"id": meeting.id, "kind": meeting.kind, "held_on": meeting.held_on.isoformat(),
+                        "title": meeting.title}, "decisions": rows}
+
+
+def _notice_figures(session: Session, plan_id: int, period: Period) -> list[dict[str, Any]]:
+    notices = session.exec(select(Notice).where(Notice.plan_id == plan_id, Notice.period == period.key,
+                                                Notice.state == "published").order_by(col(Notice.id))).all()
+    result = []
+    for n in notices:
+        findings = session.exec(select(NoticeFinding).where(NoticeFinding.notice_id == n.id,
+                                                            NoticeFinding.dropped == False)  # noqa: E712
+                                .order_by(col(NoticeFinding.id))).all()
+        explanations = session.exec(select(Explanation).where(Explanation.notice_id == n.id)
+                                    .order_by(col(Explanation.id))).all()
+        result.append({
+            "id": n.id, "doc_no": n.doc_no, "title": n.title,
+            "findings": [{"id": f.id, "unit_id": f.unit_id, "rule": f.rule, "summary": f.summary} for f in findings],
+            "explanations": [{"id": e.id, "unit_id": e.unit_id, "text": e.text} for e in explanations],
+        })
+    return result
+
+
+# --- The whole brief ---------------------------------------------------------------------------
+
+def _progress(session: Session, plan_id: int, period: Period) -> list[dict[str, Any]]:
+    tick = timedelta(microseconds=1)
+    at_end = batch_progress(session=session, plan_id=plan_id, as_of=period.end - tick)
+    at_start = {r["task_id"]: r for r in batch_progress(session=session, plan_id=plan_id, as_of=period.start - tick)}
+    rows = []
+    for r in at_end:
+        before = set(at_start[r["task_id"]]["right_ids"]) if r["task_id"] in at_start else set()
+        new_ids = [i for i in r["right_ids"] if i not in before]
+        rows.append({
+            "task_id": r["task_id"], "seq": r["seq"], "name": r["name"], "measure": r["measure"],
+            "target": r["target"], "in_batch": r["in_batch"],
+            "done": {"n": r["done"], "ids": r["right_ids"][:CITE_CAP]},
+            "done_in_period": {"n": len(new_ids), "ids": new_ids[:CITE_CAP]},
+            "expected": r["expected"], "expected_share": r["expected_share"],
+            "zones_target": r.get("zones_target"), "zones_done": r.get("zones_done"),
+        })
+    return rows
+
+
+def _agenda(problems: dict[str, Any], decisions: dict[str, Any], progress: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Items for the next meeting, each with the records it rests on (the wording is the renderer's)."""
+    items: list[dict[str, Any]] = [{"kind": "progress"}]
+    behind = [r for r in progress if r["expected"] is not None and r["done"]["n"] < r["expected"]]
+    if behind:
+        items.append({"kind": "behind", "task_ids": [r["task_id"] for r in behind]})
+    if problems["totals"]["overdue"]["n"]:
+        items.append({"kind": "overdue", "cite": problems["totals"]["overdue"]})
+    if problems["totals"]["disputed"]["n"]:
+        items.append({"kind": "disputed", "cite": problems["totals"]["disputed"]})
+    undone = [d["id"] for d in decisions["decisions"] if not d["done"]]
+    if undone:
+        items.append({"kind": "decisions", "cite": {"n": len(undone), "ids": undone[:CITE_CAP]}})
+    items.append({"kind": "next"})
+    return items
+
+
+def brief_data(*, session: Session, plan_id: int, period: Period, now: datetime) -> dict[str, Any]:
+    """Every figure of a brief for one plan and period, as JSON-ready data with record ids."""
+    plan = session.get(Plan, plan_id)
+    if plan is None:
+        raise NotFoundError(f"找不到编号为 {plan_id} 的计划。")
+    session.flush()
+    spec = plan.spec or {}
+    office = spec.get("office") or {}
+    units = list(session.exec(select(Unit).where(Unit.plan_id == plan_id, Unit.kind != "government")
+                              .order_by(col(Unit.id))).all())
+    unit_names = {u.id: (u.short or u.name) for u in session.exec(select(Unit).where(Unit.plan_id == plan_id)).all()}
+    problems = _problem_figures(session, plan_id, period)
+    state = problems.pop("_state")
+    progress = _progress(session, plan_id, period)
+    decisions = _decision_figures(session, plan_id, period)
+    return {
+        "plan": {"id": plan.id, "key": plan.key, "name": plan.name, "short_name": plan.short_name or plan.name,
+                 "level": plan.level, "office_name": office.get("name") or "联席会议办公室",
+                 "title_lines": _title_lines(office.get("brief_title")) or [plan.short_name or plan.name, "工作简报"]},
+        "period": {"key": period.key, "kind": period.kind, "label": period.label,
+                   "first_day": period.first_day.isoformat(), "last_day": period.last_day.isoformat(),
+                   "weeks": len(reporting_weeks(period))},
+        "compiled_at": now.astimezone(UTC).isoformat(),
+        "unit_names": {str(k): v for k, v in unit_names.items()},
+        "progress": progress,
+        "zones": _zone_figures(session, plan_id, period, state),
+        "problems": problems,
+        "units": _unit_figures(session, plan_id, period, units),
+        "decisions": decisions,
+        "notices": _notice_figures(session, plan_id, period),
+        "agenda": _agenda(problems, decisions, progress),
+    }
+
+
+def _title_lines(value: Any) -> list[str]:
+    if isinstance(value, list):
+        return [str(v).strip() for v in value if str(v).strip()]
+    if isinstance(value, str):
+        return [line.strip() for line in value.split("\n") if line.strip()]
+    return []
+
+
+def jsonable(data: Any) -> Any:
+    """Dict keys as strings (JSON columns need them) throughout."""
+    if isinstance(data, dict):
+        return {str(k): jsonable(v) for k, v in data.items()}
+    if isinstance(data, list | tuple):
+        return [jsonable(v) for v in data]
+    return data
+
+
+__all__: Iterable[str] = ["BriefPeriodError", "Period", "brief_data", "cn_date", "parse_period", "reporting_weeks"]
