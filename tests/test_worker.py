@@ -218,3 +218,102 @@ async def test_real_scheduler_fires_a_job(engine: Engine, calls: list[tuple[str,
     assert calls == [("daily_digest", expected)]
     await worker.stop()
     await asyncio.wait_for(task, 5)
+
+
+# --- The job bodies and the command line ------------------------------------------------
+
+def _unit(session, plan_id: int, short: str):  # type: ignore[no-untyped-def]
+    from oversight.members import require_unit
+
+    return require_unit(session=session, plan_id=plan_id, text=short)
+
+
+def test_weekly_reminder_goes_to_contacts_of_units_that_did_not_report(engine: Engine, banner_plan_id: int) -> None:
+    from jobs.reminders import send_weekly_reminders
+    from models import Member, OutboxMessage, Report, Role
+
+    with session_scope(engine) as s:
+        forestry = _unit(s, banner_plan_id, "林草局")
+        natres = _unit(s, banner_plan_id, "自然资源局")
+        s.add(Member(plan_id=banner_plan_id, telegram_user_id=1001, name="林草联络员", unit_id=forestry.id,
+                     role=Role.CONTACT))
+        s.add(Member(plan_id=banner_plan_id, telegram_user_id=1002, name="自然资源联络员", unit_id=natres.id,
+                     role=Role.CONTACT))
+        s.add(Report(plan_id=banner_plan_id, unit_id=natres.id, text="整合区1 完成核查",
+                     created_at=sh(2026, 4, 8, 15, 0)))
+    now = sh(2026, 4, 13, 9, 0)
+    with session_scope(engine) as s:
+        result = send_weekly_reminders(session=s, period="2026-W15", now=now)
+    assert result["queued"] == 1
+    assert forestry.name in result["units_without_report"] and natres.name not in result["units_without_report"]
+    with session_scope(engine) as s:
+        again = send_weekly_reminders(session=s, period="2026-W15", now=now)  # a retried run
+        msgs = s.exec(select(OutboxMessage)).all()
+    assert again["queued"] == 0
+    assert [m.chat_id for m in msgs] == [1001]
+    assert "2026年第15周（4月6日至4月12日）尚未报送工作进展" in msgs[0].text
+
+
+def test_daily_digest_lists_overdue_items_for_the_office(engine: Engine, banner_plan_id: int) -> None:
+    from datetime import date
+
+    from jobs.reminders import send_daily_digest
+    from models import Decision, Member, OutboxMessage, Problem, Role
+
+    with session_scope(engine) as s:
+        forestry = _unit(s, banner_plan_id, "林草局")
+        office = _unit(s, banner_plan_id, "办公室")
+        s.add(Member(plan_id=banner_plan_id, telegram_user_id=2001, name="办公室", unit_id=office.id, role=Role.OFFICE))
+        s.add(Problem(plan_id=banner_plan_id, text="常兴扎嘎乌苏铁矿用林手续未批", raised_by_unit_id=office.id,
+                      owner_unit_id=forestry.id, due_on=date(2026, 4, 1)))
+        s.add(Problem(plan_id=banner_plan_id, text="尚未到期的问题", raised_by_unit_id=office.id,
+                      owner_unit_id=forestry.id, due_on=date(2026, 4, 30)))
+        s.add(Decision(plan_id=banner_plan_id, text="4月3日前报送整合区台账", owner_unit_id=forestry.id,
+                       due_on=date(2026, 4, 3)))
+    with session_scope(engine) as s:
+        result = send_daily_digest(session=s, period="2026-04-08", now=sh(2026, 4, 8, 8, 0))
+        assert send_daily_digest(session=s, period="2026-04-06", now=sh(2026, 4, 6, 8, 0))["skipped"]  # 清明
+        (msg,) = s.exec(select(OutboxMessage)).all()
+    assert (result["problems"], result["decisions"], result["queued"]) == (1, 1, 1)
+    assert msg.chat_id == 2001 and msg.text.startswith("【每日督办】2026年4月8日 逾期事项")
+    assert "常兴扎嘎乌苏铁矿用林手续未批（应于 2026年4月1日 前办结，已逾期 4 个工作日）" in msg.text  # 2, 3, 7, 8 April
+    assert "二、逾期未落实的议定事项（1 项）" in msg.text and "尚未到期" not in msg.text
+
+
+def test_brief_job_fails_clearly_while_its_module_is_missing(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from jobs.registry import RunContext, execute_run
+
+    monkeypatch.setitem(sys.modules, "jobs.brief", None)  # as if jobs/brief.py were not written yet
+    run = execute_run(ctx=RunContext(engine=engine, worker_id="w"), job="brief", period="2026Q1")
+    assert run is not None and run.state == RunState.FAILED
+    assert run.error == "简报模块（jobs.brief）尚未实现，本期未生成。"
+
+
+def test_schedule_cli(settings_env, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    import typer
+    from typer.testing import CliRunner
+
+    from lianxi.cli import out
+    from lianxi.cli_worker import schedule_app
+
+    monkeypatch.setattr(out, "_width", 240)  # one table row per line
+    app = typer.Typer()
+    app.add_typer(schedule_app, name="schedule")
+    runner = CliRunner()
+    listed = runner.invoke(app, ["schedule", "list"])
+    assert listed.exit_code == 0, listed.output
+    assert "季度简报" in listed.output and "每周一 09:00" in listed.output
+
+    refused = runner.invoke(app, ["schedule", "set", "daily_digest", "0 25 * * *"])
+    assert refused.exit_code == 2
+    assert "小时须在 0–23 之间" in refused.output
+
+    changed = runner.invoke(app, ["schedule", "set", "daily_digest", "30 7 * * *"])
+    assert changed.exit_code == 0 and "每天 07:30" in changed.output and "版本 2" in changed.output
+    assert runner.invoke(app, ["schedule", "pause", "weekly_reminder"]).exit_code == 0
+    assert "已暂停" in runner.invoke(app, ["schedule", "list"]).output
+    queued = runner.invoke(app, ["schedule", "run", "brief", "--period", "2026Q1"])
+    assert queued.exit_code == 0 and "期别 2026Q1" in queued.output
+    assert runner.invoke(app, ["schedule", "run", "nosuchjob"]).exit_code == 2
