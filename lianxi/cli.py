@@ -251,8 +251,11 @@ def bot_command() -> None:
 
 
 from lianxi.cli_ledger import ledger_app  # noqa: E402
+from lianxi.cli_worker import schedule_app, worker_command  # noqa: E402
 
 app.add_typer(ledger_app, name="ledger")
+app.add_typer(schedule_app, name="schedule")
+app.command("worker")(worker_command)
 
 
 def main() -> None:  # pragma: no cover - console entry
