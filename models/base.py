@@ -3,15 +3,29 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import JSON, DateTime
 from sqlalchemy.types import TypeDecorator
 
 
+_clock: Callable[[], datetime] | None = None
+
+
 def utcnow() -> datetime:
-    """The current time, aware, in UTC."""
+    """The current time, aware, in UTC (or the simulated time a demo replay has set)."""
+    if _clock is not None:
+        return _clock()
     return datetime.now(UTC)
+
+
+def set_clock(clock: Callable[[], datetime] | None) -> None:
+    """Make utcnow() follow `clock` (an aware-UTC callable), or real time again with None.
+
+    Only the demo's replay of a past quarter uses this; everything else passes `now` in."""
+    global _clock
+    _clock = clock
 
 
 class UTCDateTime(TypeDecorator):
