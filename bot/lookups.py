@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 
 from telegram import Update
 from telegram.ext import ContextTypes
@@ -10,7 +9,7 @@ from telegram.ext import ContextTypes
 from bot.app import EXTRA_COMMANDS
 from bot.common import answer_private, command, db, member_of, reply
 from lianxi.settings import get_settings
-from models import Plan, Role
+from models import Plan, Role, utcnow
 from oversight.lookups import OVERSEEING_ROLES, format_progress, format_todo, todo_for_unit, todo_overdue_all
 from oversight.members import unit_name
 from oversight.rights import batch_progress
@@ -19,7 +18,7 @@ from oversight.rights import batch_progress
 @command("todo")
 async def todo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A unit's open problems and decisions with lights; overseeing roles also see every overdue item."""
-    today = datetime.now(get_settings().tz).date()
+    today = utcnow().astimezone(get_settings().tz).date()
     with db(context) as session:
         member = member_of(session, update)
         assert member is not None
