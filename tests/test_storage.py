@@ -1,0 +1,73 @@
+"""Storage: WAL, busy timeout and BEGIN IMMEDIATE on SQLite (two processes write it), aware
+UTC times on every backend, and migrations that run from empty."""
+
+from __future__ import annotations
+
+import multiprocessing
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import text
+from sqlmodel import select
+
+from models import Plan, make_engine, session_scope, utcnow
+from models.migrate import current, upgrade
+
+
+def _increment(url: str, times: int) -> None:
+    engine = make_engine(url)
+    for _ in range(times):
+        with session_scope(engine) as s:
+            plan = s.exec(select(Plan).where(Plan.key == "counter")).one()
+            # Read, then write later in the same transaction: the classic lost update.
+            value = int(plan.short_name)
+            plan.short_name = str(value + 1)
+            s.add(plan)
+    engine.dispose()
+
+
+def test_two_processes_incrementing_lose_no_update(tmp_path):
+    url = f"sqlite:///{tmp_path / 'race.db'}"
+    upgrade(url)
+    engine = make_engine(url)
+    with session_scope(engine) as s:
+        s.add(Plan(key="counter", name="计数", short_name="0", content_hash="x"))
+    ctx = multiprocessing.get_context("spawn")
+    procs = [ctx.Process(target=_increment, args=(url, 60)) for _ in range(2)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(120)
+        assert p.exitcode == 0
+    with session_scope(engine) as s:
+        assert s.exec(select(Plan).where(Plan.key == "counter")).one().short_name == "120"
+
+
+def test_sqlite_runs_in_wal_with_a_busy_timeout(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    with engine.connect() as conn:
+        assert conn.execute(text("PRAGMA journal_mode")).scalar_one() == "wal"
+        assert conn.execute(text("PRAGMA busy_timeout")).scalar_one() >= 5000
+        assert conn.execute(text("PRAGMA foreign_keys")).scalar_one() == 1
+
+
+def test_times_are_aware_utc_and_naive_ones_are_refused(engine):
+    shanghai = timezone(timedelta(hours=8))
+    at = datetime(2026, 4, 8, 9, 0, tzinfo=shanghai)
+    with session_scope(engine) as s:
+        s.add(Plan(key="t", name="t", content_hash="x", loaded_at=at))
+    with session_scope(engine) as s:
+        loaded = s.exec(select(Plan).where(Plan.key == "t")).one().loaded_at
+    assert loaded.tzinfo is not None and loaded.utcoffset() == timedelta(0)
+    assert loaded == at
+    with pytest.raises(Exception, match="naive"):
+        with session_scope(engine) as s:
+            s.add(Plan(key="n", name="n", content_hash="x", loaded_at=datetime(2026, 1, 1)))
+            s.flush()
+    assert utcnow().tzinfo is not None
+
+
+def test_migrations_reach_head(db_url):
+    assert current(db_url) is not None
+    upgrade(db_url)  # idempotent
+    assert current(db_url) == "0001"
