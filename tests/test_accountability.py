@@ -86,7 +86,8 @@ class Cast:
         for i, (monday, _) in enumerate(weeks):
             if i in skip:
                 continue
-            self.s.add(Report(plan_id=self.plan_id, unit_id=self.uid(key), member_id=self.people[key].id, text="进展",
+            member = self.people.get(key)
+            self.s.add(Report(plan_id=self.plan_id, unit_id=self.uid(key), member_id=member.id if member else None, text="进展",
                               created_at=datetime(monday.year, monday.month, monday.day, 15, tzinfo=SH).astimezone(UTC)))
         self.s.flush()
 

@@ -1,0 +1,162 @@
+"""Notice jobs: the quarter-end draft sent to the conveners ("notice_draft") and the
+publication of an approved notice ("notice_publish": PDF to the group and to each
+named unit's contacts). Both queue through the outbox with dedupe keys in the run's
+transaction, so a retried run sends nothing twice."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from jobs.render import render_pdf
+from models import GroupBinding, Notice, Plan, Role, Unit
+from oversight.accountability import RULE_LABELS, evidence_line, quarter_of
+from oversight.members import members_with_role
+from oversight.notices import (
+    STATE_LABELS,
+    NoticeState,
+    draft_notice,
+    explanation_deadline,
+    mark_published,
+    notice_document,
+    notice_findings,
+    notice_id_of_period,
+    notice_recipients,
+)
+from oversight.outbox import enqueue_document, enqueue_text, split_text
+from oversight.schedules import is_adhoc
+
+logger = logging.getLogger(__name__)
+
+EVIDENCE_LINES_MAX = 6
+
+# --- Texts (Chinese) ---------------------------------------------------------------------
+
+DRAFT_HEAD = "【通报草稿待审定】{title}\n期别：{period}　状态：{state}　通报事项：{n} 项"
+DRAFT_NONE = "本期经核查无需通报的单位。如无异议，可放弃本期通报。"
+DRAFT_FINDING = "{i}.〔事项{id}〕{unit}（{rule}）{dropped}\n{summary}"
+DRAFT_EVIDENCE = "   · {line}"
+DRAFT_MORE = "   · ……另有 {n} 条记录"
+DRAFT_BODY = "——正文——\n{body}"
+DRAFT_FOOT = "请审定：可删除个别通报事项、修改文字，确认后印发。未经召集人审定，通报不会发出。"
+GROUP_CAPTION = "{doc_no} {title}"
+GROUP_TEXT = "【通报】{doc_no}《{title}》已印发，被通报单位：{units}。"
+UNIT_TEXT = ("【通报】贵单位（{unit}）被{doc_no}《{title}》通报：\n{items}\n\n"
+             "请认真整改，并于 {deadline} 前通过本机器人报送书面情况说明。")
+
+
+def _settings_data_dir() -> Path:
+    from lianxi.settings import get_settings
+
+    return get_settings().DATA_DIR
+
+
+def draft_message(*, session: Session, notice_id: int) -> str:
+    """The draft as the conveners read it in chat: every finding with its evidence, then the body."""
+    notice = session.get(Notice, notice_id)
+    if notice is None:
+        raise ValueError(f"no notice {notice_id}")
+    units = {u.id: u.name for u in session.exec(select(Unit).where(Unit.plan_id == notice.plan_id)).all()}
+    findings = notice_findings(session=session, notice_id=notice.id)
+    live = [f for f in findings if not f.dropped]
+    lines = [DRAFT_HEAD.format(title=notice.title, period=notice.period,
+                               state=STATE_LABELS.get(notice.state, notice.state), n=len(live))]
+    if not findings:
+        lines.append(DRAFT_NONE)
+    for i, f in enumerate(findings, 1):
+        lines.append(DRAFT_FINDING.format(i=i, id=f.id, unit=units.get(f.unit_id, ""), rule=RULE_LABELS.get(f.rule, f.rule),
+                                          dropped="（已删除）" if f.dropped else "", summary=f.summary))
+        shown = f.evidence[:EVIDENCE_LINES_MAX]
+        lines += [DRAFT_EVIDENCE.format(line=evidence_line(e)) for e in shown]
+        if len(f.evidence) > len(shown):
+            lines.append(DRAFT_MORE.format(n=len(f.evidence) - len(shown)))
+    lines.append(DRAFT_BODY.format(body=notice.body))
+    lines.append(DRAFT_FOOT)
+    return "\n\n".join(lines)
+
+
+def send_draft(*, session: Session, notice_id: int, now: datetime) -> int:
+    """Queue the draft message to every convener of the plan; returns how many chats."""
+    notice = session.get(Notice, notice_id)
+    assert notice is not None
+    parts = split_text(draft_message(session=session, notice_id=notice_id))
+    sent = 0
+    seen: set[int] = set()
+    for m in members_with_role(session=session, plan_id=notice.plan_id, roles=(Role.CONVENER,)):
+        if m.telegram_user_id is None or m.telegram_user_id in seen:
+            continue
+        seen.add(m.telegram_user_id)
+        for i, part in enumerate(parts):
+            if enqueue_text(session=session, chat_id=m.telegram_user_id, text=part, now=now,
+                            dedupe_key=f"notice:{notice.id}:draft:{i}:{m.telegram_user_id}"):
+                sent += i == 0
+    return sent
+
+
+def run(*, session: Session, period: str, now: datetime) -> dict[str, Any]:
+    """Job notice_draft: draft each plan's notice for the quarter and send it to the conveners.
+    An ad-hoc run drafts the current quarter so far."""
+    key = quarter_of(now) if is_adhoc(period) else period
+    out: dict[str, Any] = {"period": key, "notices": []}
+    for plan in session.exec(select(Plan).order_by(col(Plan.id))).all():
+        notice = draft_notice(session=session, plan_id=plan.id, period=key, now=now)  # type: ignore[arg-type]
+        sent = send_draft(session=session, notice_id=notice.id, now=now) if notice.state == NoticeState.DRAFT else 0  # type: ignore[arg-type]
+        live = [f for f in notice_findings(session=session, notice_id=notice.id, include_dropped=False)]  # type: ignore[arg-type]
+        out["notices"].append({"plan": plan.key, "notice_id": notice.id, "state": notice.state,
+                               "findings": len(live), "sent_to": sent})
+        logger.info("notice draft %s %s: notice %s, %d findings, %d conveners", plan.key, key, notice.id, len(live), sent)
+    return out
+
+
+def publish_notice(*, session: Session, notice_id: int, now: datetime, data_dir: Path | None = None) -> dict[str, Any]:
+    """Render an approved notice to PDF and queue it to the group and to each named unit's contacts."""
+    notice = session.get(Notice, notice_id)
+    if notice is None:
+        raise ValueError(f"no notice {notice_id}")
+    if notice.state == NoticeState.PUBLISHED:
+        return {"notice_id": notice_id, "already": True}
+    plan = session.get(Plan, notice.plan_id)
+    assert plan is not None
+    base = Path(data_dir or _settings_data_dir())
+    out = base / "notices" / f"{plan.key}-{notice.period}-{notice.id}.pdf"
+    render_pdf("notice.html.j2", notice_document(session=session, notice_id=notice.id, now=now), out=out)
+    filename = f"{notice.doc_no}{notice.title}.pdf".replace("/", "-")
+    mark_published(session=session, notice_id=notice.id, pdf_path=str(out), now=now)
+    deadline = explanation_deadline(session=session, notice=notice)
+    units = {u.id: u.name for u in session.exec(select(Unit).where(Unit.plan_id == plan.id)).all()}
+    recipients = notice_recipients(session=session, notice_id=notice.id)
+    queued = 0
+    group = session.get(GroupBinding, plan.id)
+    if group is not None:
+        queued += bool(enqueue_document(session=session, chat_id=group.chat_id, path=str(out), filename=filename,
+                                        caption=GROUP_CAPTION.format(doc_no=notice.doc_no, title=notice.title),
+                                        dedupe_key=f"notice:{notice.id}:group:doc", now=now))
+        enqueue_text(session=session, chat_id=group.chat_id, now=now, dedupe_key=f"notice:{notice.id}:group:text",
+                     text=GROUP_TEXT.format(doc_no=notice.doc_no, title=notice.title,
+                                            units="、".join(units.get(u, "") for u in recipients)))
+    findings = notice_findings(session=session, notice_id=notice.id, include_dropped=False)
+    for unit_id, members in recipients.items():
+        items = "\n".join(f"{RULE_LABELS.get(f.rule, f.rule)}：{f.summary}" for f in findings if f.unit_id == unit_id)
+        text = UNIT_TEXT.format(unit=units.get(unit_id, ""), doc_no=notice.doc_no, title=notice.title, items=items,
+                                deadline=deadline.strftime("%Y年%m月%d日") if deadline else "")
+        for m in members:
+            if m.telegram_user_id is None:
+                continue
+            queued += bool(enqueue_document(session=session, chat_id=m.telegram_user_id, path=str(out),
+                                            filename=filename, caption=f"{notice.doc_no} {notice.title}",
+                                            dedupe_key=f"notice:{notice.id}:doc:{m.telegram_user_id}", now=now))
+            for i, part in enumerate(split_text(text)):
+                enqueue_text(session=session, chat_id=m.telegram_user_id, text=part, now=now,
+                             dedupe_key=f"notice:{notice.id}:unit:{i}:{m.telegram_user_id}")
+    logger.info("notice %s published as %s: %s, %d documents queued", notice.id, notice.doc_no, out, queued)
+    return {"notice_id": notice.id, "doc_no": notice.doc_no, "pdf": str(out), "documents": queued,
+            "group": group is not None, "units": sorted(recipients)}
+
+
+def publish_run(*, session: Session, period: str, now: datetime) -> dict[str, Any]:
+    """Job notice_publish: the run period is notice-<id> (queued by oversight.notices.approve_notice)."""
+    return publish_notice(session=session, notice_id=notice_id_of_period(period), now=now)

@@ -1,0 +1,499 @@
+"""Notices (通报): the worker drafts the period's notice from the accountability findings;
+the convener (or the office) drops findings or edits the wording; only the convener
+approves; the approved notice is published by the worker (jobs.notices.publish_notice);
+a named unit may file an explanation (情况说明) within `explanation_days` working days.
+
+States: draft → approved → published; draft → dropped (a new draft may then be made).
+Every change writes an audit row in the caller's transaction; the caller commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, col, select
+
+from models import (
+    Attachment,
+    Explanation,
+    Member,
+    Notice,
+    NoticeFinding,
+    Plan,
+    Role,
+    Unit,
+)
+from oversight import runs
+from oversight.accountability import RULE_LABELS, Rule, evaluate, evidence_line, parse_period, thresholds_of
+from oversight.attachments import is_unlinked
+from oversight.audit import actor_of, audit
+from oversight.errors import InvalidInputError, InvalidStateError, NotFoundError, OversightError, PermissionDeniedError
+from oversight.members import members_of_unit, members_with_role
+from oversight.outbox import enqueue_text
+from oversight.workdays import add_workdays
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+PUBLISH_JOB = "notice_publish"
+
+
+class NoticeState:
+    DRAFT = "draft"
+    APPROVED = "approved"
+    PUBLISHED = "published"
+    DROPPED = "dropped"
+
+
+STATE_LABELS = {NoticeState.DRAFT: "草稿", NoticeState.APPROVED: "已审定待印发", NoticeState.PUBLISHED: "已印发",
+                NoticeState.DROPPED: "已放弃"}
+
+EDIT_ROLES = (Role.CONVENER, Role.OFFICE)
+TITLE_MAX = 100
+BODY_MAX = 8000
+EXPLANATION_MAX = 4000
+MAX_ATTACHMENTS = 10
+
+
+class NoticeError(OversightError):
+    message = "通报操作失败。"
+
+
+class NoticeExplanationClosedError(NoticeError):
+    message = "情况说明的报送期限已过。"
+
+
+# Every text a reader sees from this module (the notice wording itself is editable).
+TEXTS: dict[str, str] = {
+    "title": "关于{label}{subject}工作推进不力单位情况的通报",
+    "title_none": "关于{label}{subject}工作推进情况的通报",
+    "opening": "{label}，{subject}工作总体有序推进，但仍有部分单位存在{kinds}等问题。根据{basis}“对工作推进速度慢，"
+               "问题解决不积极、不明显，推诿扯皮的部门，予以严肃通报”的要求，依据联席会议工作记录，现将有关情况通报如下。",
+    "opening_none": "{label}，{subject}工作总体有序推进，经核查联席会议工作记录，本期无需通报的单位。",
+    "rule_line": "{num}、{rule}。{items}。",
+    "unit_item": "{unit}：{summary}",
+    "closing": "请被通报单位高度重视，认真查找原因，切实抓好整改，并于本通报印发之日起{days}个工作日内向联席会议办公室"
+               "报送书面情况说明。各成员单位要引以为戒，按照职责分工主动担当、密切配合，确保各项工作任务按期完成。",
+    "addressees": "各成员单位",
+    "explanation_filed": "【情况说明】{unit}已就{doc_no}《{title}》报送情况说明（{who}）：\n{text}",
+}
+_CN_NUM = "一二三四五六七八九十"
+
+
+# --- Lookups --------------------------------------------------------------------------
+
+def get_notice(*, session: Session, notice_id: int) -> Notice | None:
+    """The notice with this id, or None."""
+    return session.get(Notice, notice_id)
+
+
+def notice_for_period(*, session: Session, plan_id: int, period: str) -> Notice | None:
+    """The live (not dropped) notice of a period, if any."""
+    return session.exec(
+        select(Notice).where(Notice.plan_id == plan_id, Notice.period == period, Notice.state != NoticeState.DROPPED)
+        .order_by(col(Notice.id).desc())
+    ).first()
+
+
+def notice_findings(*, session: Session, notice_id: int, include_dropped: bool = True) -> list[NoticeFinding]:
+    """A notice's findings in rule order, then unit."""
+    stmt = select(NoticeFinding).where(NoticeFinding.notice_id == notice_id)
+    if not include_dropped:
+        stmt = stmt.where(NoticeFinding.dropped == False)  # noqa: E712
+    order = {r: i for i, r in enumerate(Rule.ALL)}
+    return sorted(session.exec(stmt).all(), key=lambda f: (order.get(f.rule, 9), f.unit_id, f.id or 0))
+
+
+def named_unit_ids(*, session: Session, notice_id: int) -> list[int]:
+    """Units a notice names (findings not dropped)."""
+    return sorted({f.unit_id for f in notice_findings(session=session, notice_id=notice_id, include_dropped=False)})
+
+
+# --- Wording -----------------------------------------------------------------------------
+
+def _subject(plan: Plan) -> str:
+    return plan.short_name or plan.name
+
+
+def _basis(plan: Plan) -> str:
+    return f"《{plan.name}》（{plan.doc_no}）" if plan.doc_no else f"《{plan.name}》"
+
+
+def compose_title(*, plan: Plan, period: str, has_findings: bool = True) -> str:
+    """The default title of a period's notice."""
+    label = parse_period(period).label
+    return TEXTS["title" if has_findings else "title_none"].format(label=label, subject=_subject(plan))
+
+
+def compose_body(*, session: Session, plan: Plan, period: str, findings: Sequence[NoticeFinding]) -> str:
+    """The default body: opening, one paragraph per rule naming the units, closing (lines)."""
+    label = parse_period(period).label
+    live = [f for f in findings if not f.dropped]
+    if not live:
+        return TEXTS["opening_none"].format(label=label, subject=_subject(plan))
+    units = {u.id: u for u in session.exec(select(Unit).where(Unit.plan_id == plan.id)).all()}
+    rules = [r for r in Rule.ALL if any(f.rule == r for f in live)]
+    lines = [TEXTS["opening"].format(label=label, subject=_subject(plan), basis=_basis(plan),
+                                     kinds="、".join(RULE_LABELS[r] for r in rules))]
+    for i, rule in enumerate(rules):
+        items = "；".join(TEXTS["unit_item"].format(unit=units[f.unit_id].name if f.unit_id in units else "",
+                                                   summary=f.summary)
+                         for f in live if f.rule == rule)
+        lines.append(TEXTS["rule_line"].format(num=_CN_NUM[i], rule=RULE_LABELS[rule], items=items))
+    lines.append(TEXTS["closing"].format(days=int(thresholds_of(plan)["explanation_days"])))
+    return "\n".join(lines)
+
+
+# --- Permissions ----------------------------------------------------------------------------
+
+def _require(session: Session, *, actor: Member, notice: Notice, roles: tuple[str, ...], what: str, now: datetime) -> None:
+    if actor.active and actor.plan_id == notice.plan_id and actor.role in roles:
+        return
+    who = "、".join({Role.CONVENER: "召集人", Role.OFFICE: "联席会议办公室"}.get(r, r) for r in roles)
+    message = f"只有{who}可以{what}。"
+    audit(session=session, actor=actor_of(actor.id), action="notice.refused", object_type="notice",
+          object_id=notice.id, detail={"what": what, "message": message}, at=now)
+    raise PermissionDeniedError(message)
+
+
+def _load(session: Session, notice_id: int) -> Notice:
+    notice = session.get(Notice, notice_id, with_for_update=True, populate_existing=True)
+    if notice is None:
+        raise NotFoundError(f"找不到通报（编号 {notice_id}）。")
+    return notice
+
+
+def _require_draft(notice: Notice, what: str) -> None:
+    if notice.state != NoticeState.DRAFT:
+        raise InvalidStateError(f"该通报{STATE_LABELS.get(notice.state, notice.state)}，不能再{what}。")
+
+
+# --- Workflow --------------------------------------------------------------------------------
+
+def draft_notice(*, session: Session, plan_id: int, period: str, now: datetime) -> Notice:
+    """The period's draft notice from the accountability rules; a second call returns the
+    existing notice (draft, approved or published) unless it was dropped."""
+    plan = session.get(Plan, plan_id, with_for_update=True)  # serialises two drafting workers
+    if plan is None:
+        raise NotFoundError(f"找不到编号为 {plan_id} 的计划。")
+    key = parse_period(period).key
+    existing = notice_for_period(session=session, plan_id=plan_id, period=key)
+    if existing is not None:
+        return existing
+    findings = evaluate(session=session, plan_id=plan_id, period=key, now=now)
+    notice = Notice(plan_id=plan_id, period=key, state=NoticeState.DRAFT, created_at=now,
+                    title=compose_title(plan=plan, period=key, has_findings=bool(findings)))
+    session.add(notice)
+    session.flush()
+    rows = [NoticeFinding(notice_id=notice.id, unit_id=f.unit_id, rule=f.rule, summary=f.summary,
+                          evidence=f.evidence) for f in findings]
+    session.add_all(rows)
+    session.flush()
+    notice.body = compose_body(session=session, plan=plan, period=key, findings=rows)
+    session.add(notice)
+    audit(session=session, actor=actor_of(system="worker"), action="notice.drafted", object_type="notice",
+          object_id=notice.id, at=now,
+          detail={"plan_id": plan_id, "period": key, "findings": [[f.unit_id, f.rule] for f in rows]})
+    return notice
+
+
+def _set_dropped(session: Session, *, finding_id: int, actor: Member, dropped: bool, now: datetime) -> NoticeFinding:
+    finding = session.get(NoticeFinding, finding_id)
+    if finding is None:
+        raise NotFoundError(f"找不到通报事项（编号 {finding_id}）。")
+    notice = _load(session, finding.notice_id)
+    what = "删除通报事项" if dropped else "恢复通报事项"
+    _require(session, actor=actor, notice=notice, roles=EDIT_ROLES, what=what, now=now)
+    _require_draft(notice, what)
+    if finding.dropped == dropped:
+        return finding
+    plan = session.get(Plan, notice.plan_id)
+    assert plan is not None
+    before = notice_findings(session=session, notice_id=notice.id)
+    was_default = notice.body == compose_body(session=session, plan=plan, period=notice.period, findings=before)
+    finding.dropped = dropped
+    session.add(finding)
+    session.flush()
+    if was_default:  # a body someone has edited is kept as they wrote it
+        after = notice_findings(session=session, notice_id=notice.id)
+        notice.body = compose_body(session=session, plan=plan, period=notice.period, findings=after)
+        session.add(notice)
+    audit(session=session, actor=actor_of(actor.id), action="notice.finding_dropped" if dropped else "notice.finding_restored",
+          object_type="notice", object_id=notice.id, at=now,
+          detail={"finding_id": finding.id, "unit_id": finding.unit_id, "rule": finding.rule,
+                  "body_regenerated": was_default})
+    return finding
+
+
+def drop_finding(*, session: Session, finding_id: int, actor: Member, now: datetime) -> NoticeFinding:
+    """Take a finding out of the draft (convener or office); the default wording follows."""
+    return _set_dropped(session, finding_id=finding_id, actor=actor, dropped=True, now=now)
+
+
+def restore_finding(*, session: Session, finding_id: int, actor: Member, now: datetime) -> NoticeFinding:
+    """Put a dropped finding back into the draft."""
+    return _set_dropped(session, finding_id=finding_id, actor=actor, dropped=False, now=now)
+
+
+def edit_notice_text(
+    *, session: Session, notice_id: int, actor: Member, title: str | None = None, body: str | None = None,
+    now: datetime,
+) -> Notice:
+    """Change the title and/or body of a draft (convener or office)."""
+    notice = _load(session, notice_id)
+    _require(session, actor=actor, notice=notice, roles=EDIT_ROLES, what="修改通报文字", now=now)
+    _require_draft(notice, "修改")
+    changes: dict[str, Any] = {}
+    if title is not None:
+        value = " ".join(title.split())
+        if not value or len(value) > TITLE_MAX:
+            raise InvalidInputError(f"通报标题不能为空，且不超过 {TITLE_MAX} 字。")
+        changes["title"] = [notice.title, value]
+        notice.title = value
+    if body is not None:
+        value = "\n".join(line.strip() for line in body.strip().splitlines() if line.strip())
+        if not value or len(value) > BODY_MAX:
+            raise InvalidInputError(f"通报正文不能为空，且不超过 {BODY_MAX} 字。")
+        changes["body"] = [len(notice.body), len(value)]
+        notice.body = value
+    if not changes:
+        raise InvalidInputError("请给出新的标题或正文。")
+    session.add(notice)
+    audit(session=session, actor=actor_of(actor.id), action="notice.edited", object_type="notice",
+          object_id=notice.id, detail=changes, at=now)
+    return notice
+
+
+def drop_notice(*, session: Session, notice_id: int, actor: Member, now: datetime, reason: str = "") -> Notice:
+    """The convener decides not to publish this draft; a new draft may be made later."""
+    notice = _load(session, notice_id)
+    _require(session, actor=actor, notice=notice, roles=(Role.CONVENER,), what="放弃通报", now=now)
+    _require_draft(notice, "放弃")
+    notice.state = NoticeState.DROPPED
+    session.add(notice)
+    audit(session=session, actor=actor_of(actor.id), action="notice.dropped", object_type="notice",
+          object_id=notice.id, detail={"reason": reason.strip()[:500]}, at=now)
+    return notice
+
+
+def next_doc_no(*, session: Session, plan: Plan, year: int) -> str:
+    """The next notice number of the year: 乌中联办通〔2026〕N号."""
+    prefix = ((plan.spec or {}).get("office") or {}).get("notice_prefix") or "通"
+    head = f"{prefix}〔{year}〕"
+    used = session.exec(select(Notice.doc_no).where(Notice.plan_id == plan.id, col(Notice.doc_no).startswith(head))).all()
+    numbers = [int(n[len(head):-1]) for n in used if n.endswith("号") and n[len(head):-1].isdigit()]
+    return f"{head}{max(numbers, default=0) + 1}号"
+
+
+def approve_notice(*, session: Session, notice_id: int, actor: Member, now: datetime) -> Notice:
+    """The convener approves the draft: it gets its number and the worker is asked to
+    publish it (job notice_publish, period notice-<id>). Nothing is sent before this."""
+    notice = _load(session, notice_id)
+    _require(session, actor=actor, notice=notice, roles=(Role.CONVENER,), what="审定印发通报", now=now)
+    _require_draft(notice, "审定")
+    if not named_unit_ids(session=session, notice_id=notice.id):
+        raise InvalidStateError("该通报没有保留任何通报事项，不能印发；如本期不需通报，请放弃该通报。")
+    plan = session.get(Plan, notice.plan_id, with_for_update=True)  # one number per notice
+    assert plan is not None
+    notice.doc_no = next_doc_no(session=session, plan=plan, year=now.astimezone(SHANGHAI).year)
+    notice.state = NoticeState.APPROVED
+    notice.approved_by_member_id = actor.id
+    notice.approved_at = now
+    session.add(notice)
+    session.flush()
+    runs.request_run(session=session, job=PUBLISH_JOB, period=publish_period(notice.id), actor=actor_of(actor.id), now=now)
+    audit(session=session, actor=actor_of(actor.id), action="notice.approved", object_type="notice",
+          object_id=notice.id, detail={"doc_no": notice.doc_no, "named_units": named_unit_ids(session=session, notice_id=notice.id)},
+          at=now)
+    return notice
+
+
+def publish_period(notice_id: int) -> str:
+    """The run period of the job that publishes a notice."""
+    return f"notice-{notice_id}"
+
+
+def notice_id_of_period(period: str) -> int:
+    """The notice id in a notice_publish run period."""
+    head, _, tail = period.partition("-")
+    if head != "notice" or not tail.isdigit():
+        raise InvalidInputError(f"“{period}”不是通报印发任务的期别（应为 notice-编号）。")
+    return int(tail)
+
+
+def mark_published(*, session: Session, notice_id: int, pdf_path: str, now: datetime) -> Notice:
+    """Record that the approved notice went out (called by the publishing job)."""
+    notice = _load(session, notice_id)
+    if notice.state == NoticeState.PUBLISHED:
+        return notice
+    if notice.state != NoticeState.APPROVED:
+        raise InvalidStateError("只有已审定的通报才能印发。")
+    notice.state = NoticeState.PUBLISHED
+    notice.published_at = now
+    notice.pdf_path = pdf_path
+    session.add(notice)
+    audit(session=session, actor=actor_of(system="worker"), action="notice.published", object_type="notice",
+          object_id=notice.id, detail={"doc_no": notice.doc_no, "pdf_path": pdf_path}, at=now)
+    return notice
+
+
+# --- Explanations (情况说明) -------------------------------------------------------------------
+
+def explanation_deadline(*, session: Session, notice: Notice) -> datetime | None:
+    """The last moment a named unit may explain: the end of the N-th working day after publication."""
+    if notice.published_at is None:
+        return None
+    plan = session.get(Plan, notice.plan_id)
+    assert plan is not None
+    days = int(thresholds_of(plan)["explanation_days"])
+    last = add_workdays(notice.published_at.astimezone(SHANGHAI).date(), days)
+    return datetime(last.year, last.month, last.day, 23, 59, 59, 999999, tzinfo=SHANGHAI)
+
+
+def file_explanation(
+    *, session: Session, notice_id: int, actor: Member, text: str, attachment_ids: Sequence[int] = (),
+    now: datetime,
+) -> Explanation:
+    """A contact of a named unit files the unit's explanation; the office and conveners are told."""
+    notice = _load(session, notice_id)
+    if notice.state != NoticeState.PUBLISHED:
+        raise InvalidStateError("该通报尚未印发，不能报送情况说明。")
+    named = named_unit_ids(session=session, notice_id=notice.id)
+    if not actor.active or actor.plan_id != notice.plan_id or actor.role != Role.CONTACT or actor.unit_id not in named:
+        message = "只有被通报单位的联络员可以报送情况说明。"
+        audit(session=session, actor=actor_of(actor.id), action="notice.refused", object_type="notice",
+              object_id=notice.id, detail={"what": "explanation", "message": message}, at=now)
+        raise PermissionDeniedError(message)
+    deadline = explanation_deadline(session=session, notice=notice)
+    assert deadline is not None
+    if now > deadline:
+        message = (f"情况说明应于 {deadline.strftime('%Y年%m月%d日')} 前报送（通报印发后"
+                   f"{int(thresholds_of(session.get(Plan, notice.plan_id))['explanation_days'])}个工作日内），"  # type: ignore[arg-type]
+                   "现已逾期，不能再报送。如有特殊情况请联系联席会议办公室。")
+        audit(session=session, actor=actor_of(actor.id), action="notice.refused", object_type="notice",
+              object_id=notice.id, detail={"what": "explanation", "message": message}, at=now)
+        raise NoticeExplanationClosedError(message)
+    body = (text or "").strip()
+    if not body and not attachment_ids:
+        raise InvalidInputError("情况说明不能为空，请填写说明或上传材料。")
+    if len(body) > EXPLANATION_MAX:
+        raise InvalidInputError(f"情况说明最多 {EXPLANATION_MAX} 字，当前 {len(body)} 字。")
+    if len(attachment_ids) > MAX_ATTACHMENTS:
+        raise InvalidInputError(f"附件最多 {MAX_ATTACHMENTS} 个。")
+    files: list[Attachment] = []
+    for attachment_id in attachment_ids:
+        attachment = session.get(Attachment, attachment_id)
+        if attachment is None:
+            raise InvalidInputError(f"找不到附件 {attachment_id}。")
+        if not is_unlinked(attachment):
+            raise InvalidInputError(f"附件 {attachment.filename} 已用于其他记录。")
+        files.append(attachment)
+    explanation = Explanation(notice_id=notice.id, unit_id=actor.unit_id, member_id=actor.id, text=body, created_at=now)
+    session.add(explanation)
+    session.flush()
+    for attachment in files:
+        attachment.explanation_id = explanation.id
+        session.add(attachment)
+    audit(session=session, actor=actor_of(actor.id), action="notice.explanation_filed", object_type="notice",
+          object_id=notice.id, detail={"explanation_id": explanation.id, "unit_id": actor.unit_id,
+                                       "attachment_ids": [a.id for a in files]}, at=now)
+    unit = session.get(Unit, actor.unit_id)
+    message = TEXTS["explanation_filed"].format(unit=unit.name if unit else "", doc_no=notice.doc_no, title=notice.title,
+                                                who=actor.name or f"成员{actor.id}", text=body or "（见附件）")
+    seen: set[int] = set()
+    for m in members_with_role(session=session, plan_id=notice.plan_id, roles=(Role.OFFICE, Role.CONVENER)):
+        if m.telegram_user_id is None or m.telegram_user_id in seen:
+            continue
+        seen.add(m.telegram_user_id)
+        enqueue_text(session=session, chat_id=m.telegram_user_id, text=message[:4000], now=now,
+                     dedupe_key=f"explanation:{explanation.id}:{m.telegram_user_id}")
+    return explanation
+
+
+def explanations_for_period(*, session: Session, plan_id: int, period: str) -> list[dict[str, Any]]:
+    """Explanations filed to the notice(s) of `period`, oldest first; the next period's brief
+    shows them (the 2026Q2 brief asks for period 2026Q1: see accountability.previous_period)."""
+    rows = session.exec(
+        select(Explanation, Notice, Unit)
+        .join(Notice, col(Notice.id) == Explanation.notice_id)
+        .join(Unit, col(Unit.id) == Explanation.unit_id)
+        .where(Notice.plan_id == plan_id, Notice.period == parse_period(period).key)
+        .order_by(col(Explanation.created_at), col(Explanation.id))
+    ).all()
+    out = []
+    for explanation, notice, unit in rows:
+        member = session.get(Member, explanation.member_id) if explanation.member_id else None
+        files = session.exec(select(Attachment).where(Attachment.explanation_id == explanation.id)
+                             .order_by(col(Attachment.id))).all()
+        out.append({
+            "id": explanation.id,
+            "notice_id": notice.id,
+            "doc_no": notice.doc_no,
+            "notice_title": notice.title,
+            "unit_id": unit.id,
+            "unit": unit.name,
+            "member": (member.name or f"成员{member.id}") if member else "",
+            "text": explanation.text,
+            "filed_at": explanation.created_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M"),
+            "attachments": [{"id": a.id, "filename": a.filename, "sha256": a.sha256} for a in files],
+        })
+    return out
+
+
+# --- What the publishing job renders and sends ---------------------------------------------------
+
+def _cn_date(moment: datetime) -> str:
+    local = moment.astimezone(SHANGHAI)
+    return f"{local.year}年{local.month}月{local.day}日"
+
+
+def office_mark_lines(name: str) -> list[str]:
+    """The red issuing-office mark: "…工作联席会议办公室" becomes two lines ending in 文件."""
+    tail = "工作联席会议办公室"
+    if name.endswith(tail) and len(name) > len(tail):
+        return [name[: -len(tail)], tail + "文件"]
+    return [name + "文件"]
+
+
+def notice_document(*, session: Session, notice_id: int, now: datetime) -> dict[str, Any]:
+    """The notice as plain data in the shape report_templates/notice.html.j2 documents."""
+    notice = session.get(Notice, notice_id)
+    if notice is None:
+        raise NotFoundError(f"找不到通报（编号 {notice_id}）。")
+    plan = session.get(Plan, notice.plan_id)
+    assert plan is not None
+    office = ((plan.spec or {}).get("office") or {}).get("name") or "联席会议办公室"
+    units = {u.id: u.name for u in session.exec(select(Unit).where(Unit.plan_id == plan.id)).all()}
+    tables = []
+    for f in notice_findings(session=session, notice_id=notice.id, include_dropped=False):
+        rows = []
+        for item in f.evidence:
+            if "event_id" in item:
+                who = "，".join(x for x in (item.get("actor_unit"), item.get("actor")) if x)
+                rows.append([item["at"], who or "系统", evidence_line(item).split(" ", 3)[-1]])
+            else:
+                rows.append(["", "", evidence_line(item)])
+        tables.append({"caption": f"{units.get(f.unit_id, '')}（{RULE_LABELS.get(f.rule, f.rule)}）",
+                       "columns": ["时间", "经办单位及人员", "记录"], "rows": rows})
+    when = notice.approved_at or now
+    return {
+        "office_mark_lines": office_mark_lines(office),
+        "doc_number": notice.doc_no,
+        "title": notice.title,
+        "addressees": TEXTS["addressees"],
+        "paragraphs": [line for line in notice.body.splitlines() if line.strip()],
+        "sections": [{"heading": "通报事项依据（联席会议工作记录）", "tables": tables}] if tables else [],
+        "attachments": [],
+        "office": office,
+        "date_text": _cn_date(when),
+        "cc": None,
+        "printed_by": office,
+        "printed_date": f"{_cn_date(when)}印发",
+    }
+
+
+def notice_recipients(*, session: Session, notice_id: int) -> dict[int, list[Member]]:
+    """Each named unit's active contacts (who get the PDF and may explain)."""
+    return {u: members_of_unit(session=session, unit_id=u, roles=(Role.CONTACT,))
+            for u in named_unit_ids(session=session, notice_id=notice_id)}

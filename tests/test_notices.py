@@ -1,0 +1,232 @@
+"""The notice workflow as a dialogue: the worker drafts, the convener drops and edits and
+approves, the worker publishes, a named unit explains within five working days."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session, col, select
+
+from jobs.notices import draft_message, publish_notice, publish_run, run
+from models import AuditLog, GroupBinding, Notice, OutboxMessage, ScheduledRun
+from oversight.errors import InvalidStateError, PermissionDeniedError
+from oversight.notices import (
+    NoticeExplanationClosedError,
+    approve_notice,
+    draft_notice,
+    drop_finding,
+    drop_notice,
+    edit_notice_text,
+    explanation_deadline,
+    explanations_for_period,
+    file_explanation,
+    notice_findings,
+)
+from oversight.problems import accept_problem, decline_problem, resolve_problem, rule_problem
+from tests.test_accountability import AFTER_Q1, Cast, at
+
+GROUP_CHAT = -100777
+
+
+@pytest.fixture
+def cast(session: Session, banner_plan_id: int) -> Cast:
+    c = Cast(session, banner_plan_id)
+    session.add(GroupBinding(plan_id=banner_plan_id, chat_id=GROUP_CHAT, title="联席会议群"))
+    # Everyone reports every week, so only the scenario's findings appear.
+    for unit in c.units.values():
+        c.report_weekly(unit.key)
+    # 林草局 declines and is ruled back; 水利局 hands a problem away and gets it back.
+    pid = c.raise_("forestry", at(3, 2))
+    decline_problem(session=session, problem_id=pid, actor=c["forestry"], reason="不是林草的事", now=at(3, 2, 15))
+    rule_problem(session=session, problem_id=pid, actor=c.office, to_unit_id=c.uid("forestry"),
+                 reason="征占用草原审批属林草局职责", now=at(3, 4))
+    resolve_problem(session=session, problem_id=pid, actor=c["forestry"], evidence_text="已审批", now=at(3, 6))
+    pid2 = c.raise_("water", at(3, 5), category="water_permit")
+    c.hand(pid2, "water", "eco", at(3, 5, 11))
+    c.hand(pid2, "eco", "water", at(3, 5, 12))
+    accept_problem(session=session, problem_id=pid2, actor=c["water"], now=at(3, 5, 13))
+    resolve_problem(session=session, problem_id=pid2, actor=c["water"], evidence_text="已批复", now=at(3, 6))
+    for message in session.exec(select(OutboxMessage)).all():  # the problems' own notifications: not ours
+        session.delete(message)
+    session.commit()
+    return c
+
+
+def outbox(session: Session, chat_id: int | None = None) -> list[OutboxMessage]:
+    stmt = select(OutboxMessage).order_by(col(OutboxMessage.id))
+    if chat_id is not None:
+        stmt = stmt.where(OutboxMessage.chat_id == chat_id)
+    return list(session.exec(stmt).all())
+
+
+def draft(cast: Cast) -> Notice:
+    notice = draft_notice(session=cast.s, plan_id=cast.plan_id, period="2026Q1", now=AFTER_Q1)
+    cast.s.commit()
+    return notice
+
+
+def test_draft_names_units_and_is_idempotent(cast: Cast) -> None:
+    notice = draft(cast)
+    assert notice.state == "draft" and notice.doc_no == ""
+    assert notice.title == "关于2026年第一季度乌拉特中旗非煤矿山资源整合增储上产工作推进不力单位情况的通报"
+    units = {(f.unit_id, f.rule) for f in notice_findings(session=cast.s, notice_id=notice.id)}
+    assert units == {(cast.uid("forestry"), "shifting"), (cast.uid("water"), "shifting")}
+    assert "旗林草局" in notice.body and "旗水利局" in notice.body and "5个工作日内" in notice.body
+    again = draft_notice(session=cast.s, plan_id=cast.plan_id, period="2026Q1", now=AFTER_Q1)
+    assert again.id == notice.id
+    assert cast.s.exec(select(AuditLog).where(AuditLog.action == "notice.drafted")).all().__len__() == 1
+
+
+def test_nothing_is_published_before_approval(cast: Cast) -> None:
+    result = run(session=cast.s, period="2026Q1", now=AFTER_Q1)
+    cast.s.commit()
+    assert result["notices"][0]["findings"] == 2
+    chats = {m.chat_id for m in outbox(cast.s)}
+    assert chats == {cast.convener.telegram_user_id}, "only the convener hears of a draft"
+    text = outbox(cast.s)[0].text
+    assert "【通报草稿待审定】" in text and "旗林草局" in text and "退回" in text and "不是林草的事" in text
+    # The job ran again (retry): nothing is queued twice.
+    run(session=cast.s, period="2026Q1", now=AFTER_Q1)
+    cast.s.commit()
+    assert len(outbox(cast.s)) == len({m.dedupe_key for m in outbox(cast.s)})
+    assert len(outbox(cast.s, cast.convener.telegram_user_id)) == len(outbox(cast.s))
+
+
+def test_convener_drops_a_finding_and_the_wording_follows(cast: Cast) -> None:
+    notice = draft(cast)
+    water = next(f for f in notice_findings(session=cast.s, notice_id=notice.id) if f.unit_id == cast.uid("water"))
+    drop_finding(session=cast.s, finding_id=water.id, actor=cast.convener, now=AFTER_Q1)
+    cast.s.commit()
+    assert "旗水利局" not in notice.body and "旗林草局" in notice.body
+    assert "（已删除）" in draft_message(session=cast.s, notice_id=notice.id)
+    audit = cast.s.exec(select(AuditLog).where(AuditLog.action == "notice.finding_dropped")).one()
+    assert audit.actor == f"member:{cast.convener.id}" and audit.detail["unit_id"] == cast.uid("water")
+
+
+def test_an_edited_body_is_kept_when_a_finding_is_dropped(cast: Cast) -> None:
+    notice = draft(cast)
+    edit_notice_text(session=cast.s, notice_id=notice.id, actor=cast.office, title="关于一季度有关单位推诿扯皮情况的通报",
+                     body="旗林草局、旗水利局推诿扯皮。\n请整改。", now=AFTER_Q1)
+    water = next(f for f in notice_findings(session=cast.s, notice_id=notice.id) if f.unit_id == cast.uid("water"))
+    drop_finding(session=cast.s, finding_id=water.id, actor=cast.convener, now=AFTER_Q1)
+    assert notice.body == "旗林草局、旗水利局推诿扯皮。\n请整改。"
+    assert notice.title == "关于一季度有关单位推诿扯皮情况的通报"
+
+
+def test_only_the_convener_approves(cast: Cast) -> None:
+    notice = draft(cast)
+    for who in (cast.office, cast["forestry"]):
+        with pytest.raises(PermissionDeniedError, match="只有召集人可以审定印发通报"):
+            approve_notice(session=cast.s, notice_id=notice.id, actor=who, now=AFTER_Q1)
+    with pytest.raises(PermissionDeniedError):
+        drop_finding(session=cast.s, finding_id=notice_findings(session=cast.s, notice_id=notice.id)[0].id,
+                     actor=cast["forestry"], now=AFTER_Q1)
+    cast.s.commit()
+    assert notice.state == "draft"
+    assert len(cast.s.exec(select(AuditLog).where(AuditLog.action == "notice.refused")).all()) == 3
+
+
+def test_approval_numbers_the_notice_and_asks_the_worker_to_publish(cast: Cast) -> None:
+    notice = draft(cast)
+    approve_notice(session=cast.s, notice_id=notice.id, actor=cast.convener, now=AFTER_Q1)
+    cast.s.commit()
+    assert notice.state == "approved" and notice.doc_no == "乌中联办通〔2026〕1号"
+    run_row = cast.s.exec(select(ScheduledRun).where(ScheduledRun.job == "notice_publish")).one()
+    assert run_row.period == f"notice-{notice.id}" and run_row.state == "pending"
+    with pytest.raises(InvalidStateError):
+        edit_notice_text(session=cast.s, notice_id=notice.id, actor=cast.convener, body="改", now=AFTER_Q1)
+    assert {m.chat_id for m in outbox(cast.s)} <= {cast.convener.telegram_user_id}
+
+
+def test_notice_numbers_count_through_the_year(cast: Cast) -> None:
+    first = draft(cast)
+    approve_notice(session=cast.s, notice_id=first.id, actor=cast.convener, now=AFTER_Q1)
+    pid = cast.raise_("eco", at(5, 6), category="eia")
+    decline_problem(session=cast.s, problem_id=pid, actor=cast["eco"], reason="不属环评", now=at(5, 6, 11))
+    rule_problem(session=cast.s, problem_id=pid, actor=cast.office, to_unit_id=cast.uid("eco"), reason="属环评",
+                 now=at(5, 7))
+    second = draft_notice(session=cast.s, plan_id=cast.plan_id, period="2026Q2", now=at(7, 3))
+    assert second.id != first.id
+    approve_notice(session=cast.s, notice_id=second.id, actor=cast.convener, now=at(7, 3))
+    assert (first.doc_no, second.doc_no) == ("乌中联办通〔2026〕1号", "乌中联办通〔2026〕2号")
+
+
+def test_a_draft_with_every_finding_dropped_cannot_be_approved_and_can_be_abandoned(cast: Cast) -> None:
+    notice = draft(cast)
+    for f in notice_findings(session=cast.s, notice_id=notice.id):
+        drop_finding(session=cast.s, finding_id=f.id, actor=cast.convener, now=AFTER_Q1)
+    with pytest.raises(InvalidStateError, match="没有保留任何通报事项"):
+        approve_notice(session=cast.s, notice_id=notice.id, actor=cast.convener, now=AFTER_Q1)
+    drop_notice(session=cast.s, notice_id=notice.id, actor=cast.convener, now=AFTER_Q1, reason="已当面约谈")
+    cast.s.commit()
+    fresh = draft_notice(session=cast.s, plan_id=cast.plan_id, period="2026Q1", now=AFTER_Q1)
+    assert fresh.id != notice.id and fresh.state == "draft"
+
+
+def published(cast: Cast, tmp_path: Path) -> Notice:
+    notice = draft(cast)
+    approve_notice(session=cast.s, notice_id=notice.id, actor=cast.convener, now=AFTER_Q1)
+    cast.s.commit()
+    result = publish_notice(session=cast.s, notice_id=notice.id, now=AFTER_Q1, data_dir=tmp_path)
+    cast.s.commit()
+    assert result["doc_no"] == "乌中联办通〔2026〕1号"
+    return notice
+
+
+def test_publication_posts_the_pdf_to_the_group_and_each_named_unit(cast: Cast, tmp_path: Path) -> None:
+    notice = published(cast, tmp_path)
+    assert notice.state == "published" and Path(notice.pdf_path).read_bytes().startswith(b"%PDF-")
+    group = outbox(cast.s, GROUP_CHAT)
+    assert [m.kind for m in group] == ["document", "text"]
+    assert "旗林草局" in group[1].text and "旗水利局" in group[1].text
+    for key in ("forestry", "water"):
+        mine = outbox(cast.s, cast[key].telegram_user_id)
+        assert [m.kind for m in mine if m.kind == "document"] == ["document"]
+        assert any("情况说明" in m.text for m in mine)
+    assert not any(m.kind == "document" for m in outbox(cast.s, cast["eco"].telegram_user_id))
+    # Publishing again (a retried run) sends nothing more.
+    before = len(outbox(cast.s))
+    assert publish_run(session=cast.s, period=f"notice-{notice.id}", now=AFTER_Q1)["already"] is True
+    assert len(outbox(cast.s)) == before
+
+
+def test_pdf_text_has_number_title_and_evidence(cast: Cast, tmp_path: Path) -> None:
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    notice = published(cast, tmp_path)
+    text = "".join(p.extract_text() for p in PdfReader(BytesIO(Path(notice.pdf_path).read_bytes())).pages)
+    flat = "".join(text.split())
+    assert "乌中联办通〔2026〕1号" in flat and "通报" in flat and "不是林草的事" in flat
+
+
+def test_named_unit_explains_within_five_working_days(cast: Cast, tmp_path: Path) -> None:
+    notice = published(cast, tmp_path)
+    deadline = explanation_deadline(session=cast.s, notice=notice)
+    assert deadline is not None and deadline.date().isoformat() == "2026-04-13"  # 4-4..4-6 清明 holiday
+    exp = file_explanation(session=cast.s, notice_id=notice.id, actor=cast["forestry"],
+                           text="已于4月1日完成草原征占用审批。", now=at(4, 10))
+    cast.s.commit()
+    assert exp.unit_id == cast.uid("forestry")
+    rows = explanations_for_period(session=cast.s, plan_id=cast.plan_id, period="2026Q1")
+    assert [(r["unit"], r["text"], r["doc_no"]) for r in rows] == [
+        ("旗林草局", "已于4月1日完成草原征占用审批。", "乌中联办通〔2026〕1号")]
+    assert any("情况说明" in m.text for m in outbox(cast.s, cast.office.telegram_user_id))
+
+
+def test_explanation_refused_from_an_unnamed_unit_and_after_the_deadline(cast: Cast, tmp_path: Path) -> None:
+    notice = published(cast, tmp_path)
+    with pytest.raises(PermissionDeniedError, match="只有被通报单位的联络员"):
+        file_explanation(session=cast.s, notice_id=notice.id, actor=cast["eco"], text="说明", now=at(4, 8))
+    with pytest.raises(NoticeExplanationClosedError, match="已逾期"):
+        file_explanation(session=cast.s, notice_id=notice.id, actor=cast["water"], text="说明",
+                         now=datetime(2026, 4, 13, 16, 1, tzinfo=UTC))  # 4-14 00:01 in Shanghai
+
+
+def test_explanation_refused_before_publication(cast: Cast) -> None:
+    notice = draft(cast)
+    with pytest.raises(InvalidStateError, match="尚未印发"):
+        file_explanation(session=cast.s, notice_id=notice.id, actor=cast["forestry"], text="说明", now=AFTER_Q1)
