@@ -1,0 +1,454 @@
+"""The quarterly brief, read back from its PDF: every figure equals an independent SQL count
+over the seeded quarter, the page is GB/T 9704, user text stays text and nothing is fetched,
+it is queued once to the conveners and office, and the CLI refuses a bad period.
+
+The brief is built once per module (rendering takes a second or two) on its own SQLite file;
+the tests that change data or call the CLI use the per-test database of conftest.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+from collections import defaultdict
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pypdf import PdfReader
+from sqlalchemy import text
+from sqlmodel import Session, select
+from typer.testing import CliRunner
+
+import jobs.brief as brief_job
+from jobs.render import AssetOnlyFetcher
+from lianxi.cli import app
+from models import Brief, OutboxMessage, make_engine, session_scope
+from models.migrate import upgrade
+from oversight.briefdata import BriefPeriodError, parse_period
+from oversight.reports import file_report
+from oversight.workdays import workdays_between
+from tests.conftest import load_bundled_plan
+from tests.seed_quarter import SHANGHAI, Seeded, at, seed_quarter
+from tests.test_render import MM, Listener, flat, pdf_text, text_runs
+
+NOW = at(2026, 4, 8, 9)  # the 5th working day after the quarter, 09:00
+Q_START = "2025-12-31 16:00:00"  # 2026-01-01 00:00 in Shanghai, as SQLite stores UTC
+Q_END = "2026-03-31 16:00:00"  # 2026-04-01 00:00 in Shanghai
+LAST_DAY = "2026-03-31"
+
+
+class Built:
+    """The module's brief: database, seed, PDF and what the renderer and listener saw."""
+
+    def __init__(self, **kw: Any) -> None:
+        self.__dict__.update(kw)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    root = tmp_path_factory.mktemp("brief")
+    url = f"sqlite:///{root / 'lianxi.db'}"
+    upgrade(url)
+    engine = make_engine(url)
+    plan_id = load_bundled_plan(engine)
+    listener = Listener()
+    hostile = ('<img src="file:///etc/passwd">'
+               f'<link rel="stylesheet" href="http://127.0.0.1:{listener.port}/x.css">'
+               "{{ 7*7 }}")
+    with session_scope(engine) as s:
+        seed = seed_quarter(session=s, plan_id=plan_id)
+        # The latest report of zone 1 in the quarter: quoted in the brief's zone highlights.
+        hostile_report = file_report(session=s, actor=seed.members["natres"], task_id=None,
+                                     zone_id=seed.zone_ids[1], text=hostile, now=at(2026, 3, 31, 20)).id
+    fetchers: list[AssetOnlyFetcher] = []
+
+    def recording_fetcher(*a: Any, **kw: Any) -> AssetOnlyFetcher:
+        fetcher = AssetOnlyFetcher(*a, **kw)
+        fetchers.append(fetcher)
+        return fetcher
+
+    with pytest.MonkeyPatch.context() as mp:
+        from lianxi.settings import get_settings
+
+        mp.setenv("DATA_DIR", str(root / "data"))
+        mp.setattr(brief_job, "AssetOnlyFetcher", recording_fetcher)
+        get_settings.cache_clear()
+        with session_scope(engine) as s:
+            result = brief_job.run(session=s, period="2026Q1", now=NOW)
+        get_settings.cache_clear()
+    pdf_path = Path(result["briefs"][0]["pdf"])
+    reader = PdfReader(pdf_path)
+    yield Built(engine=engine, plan_id=plan_id, seed=seed, result=result, pdf_path=pdf_path, reader=reader,
+                text=pdf_text(reader), listener=listener, fetchers=fetchers, hostile=hostile,
+                hostile_report=hostile_report, root=root)
+    listener.close()
+    engine.dispose()
+
+
+# --- helpers: independent counts straight from the tables ---------------------------------------
+
+def sql(b: Built, query: str, **params: Any) -> list[Any]:
+    with b.engine.connect() as conn:
+        return list(conn.execute(text(query), {"plan": b.plan_id, "s": Q_START, "e": Q_END, "last": LAST_DAY,
+                                               **params}).all())
+
+
+# A problem is open at the end unless its latest confirmed/reopened event before the end is a confirmation.
+OPEN_AT_END = """
+    p.plan_id = :plan AND p.created_at < :e AND COALESCE((
+        SELECT e.kind FROM problemevent e WHERE e.problem_id = p.id AND e.kind IN ('confirmed', 'reopened')
+        AND e.at < :e ORDER BY e.at DESC, e.id DESC LIMIT 1), '') <> 'confirmed'
+"""
+OWNER_AT_END = """(
+    SELECT e.to_unit_id FROM problemevent e WHERE e.problem_id = p.id
+    AND e.kind IN ('assigned', 'handed_over', 'ruled') AND e.at < :e ORDER BY e.at DESC, e.id DESC LIMIT 1)"""
+
+
+def section(body: str, start: str, end: str | None) -> str:
+    """The text between two captions/headings of the PDF."""
+    i = body.index(start)
+    j = body.index(end, i) if end else len(body)
+    return body[i:j]
+
+
+def table_rows(body: str) -> dict[str, list[str]]:
+    """Rows "label v1 v2 …" of an extracted table, keyed by label."""
+    rows = {}
+    for line in body.splitlines():
+        m = re.match(r"^(\S+)((?:\s+(?:\d+(?:\.\d+)?%?|—))+)\s*$", line.strip())
+        if m and m.group(1) != "—":  # not the page number "— 7 —"
+            rows[m.group(1)] = m.group(2).split()
+    return rows
+
+
+def unit_short(b: Built) -> dict[int, str]:
+    return {r[0]: r[1] or r[2] for r in sql(b, "SELECT id, short, name FROM unit WHERE plan_id = :plan")}
+
+
+# --- figures -------------------------------------------------------------------------------------
+
+def test_masthead_issue_and_date(built):
+    assert "工作简报" in built.text and "第1期" in built.text
+    assert "联席会议办公室 2026年4月8日" in built.text
+    assert "报：旗人民政府（分管副旗长）" in built.text
+
+
+def test_problem_totals_and_oldest_match_the_database(built):
+    b = built
+    new = sql(b, "SELECT COUNT(*) FROM problem WHERE plan_id = :plan AND created_at >= :s AND created_at < :e")[0][0]
+    resolved = sql(b, """SELECT COUNT(DISTINCT e.problem_id) FROM problemevent e JOIN problem p ON p.id = e.problem_id
+                         WHERE p.plan_id = :plan AND e.kind = 'resolved' AND e.at >= :s AND e.at < :e""")[0][0]
+    open_ids = [r[0] for r in sql(b, f"SELECT p.id FROM problem p WHERE {OPEN_AT_END} ORDER BY p.created_at, p.id")]
+    overdue = sql(b, f"SELECT COUNT(*) FROM problem p WHERE {OPEN_AT_END} AND p.due_on < :last")[0][0]
+    disputed = sql(b, f"""SELECT COUNT(*) FROM problem p WHERE {OPEN_AT_END} AND (
+        SELECT e.kind FROM problemevent e WHERE e.problem_id = p.id AND e.at < :e
+        AND e.kind IN ('assigned', 'handed_over', 'declined', 'ruled') ORDER BY e.at DESC, e.id DESC LIMIT 1) = 'declined'""")[0][0]
+    expected = (f"本期新增问题{new}个，办结{resolved}个；期末未关闭{len(open_ids)}个，其中逾期{overdue}个，"
+                f"有争议待裁定{disputed}个。")
+    assert expected in flat(b.text)
+    # The period boundaries and the state at the end matter in this seed.
+    s = b.seed.problems
+    assert s[15] not in open_ids, "raised on April 1 in Shanghai: not in the quarter"
+    assert s[9] in open_ids, "confirmed only in April: still open at the end of March"
+    assert s[19] not in open_ids and s[20] not in open_ids
+    oldest = open_ids[0]
+    owner = sql(b, f"SELECT {OWNER_AT_END} FROM problem p WHERE p.id = :id", id=oldest)[0][0]
+    assert f"最久未关闭的问题是问题#{oldest}（" in flat(b.text)
+    assert f"责任单位{unit_short(b)[owner]}" in flat(b.text)
+
+
+def test_problems_by_category_and_by_owning_unit_match_the_database(built):
+    b = built
+    per_cat: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    for name, n in sql(b, """SELECT c.name, COUNT(*) FROM problem p JOIN problemcategory c ON c.id = p.category_id
+                             WHERE p.plan_id = :plan AND p.created_at >= :s AND p.created_at < :e GROUP BY c.name"""):
+        per_cat[name][0] = n
+    for name, n in sql(b, """SELECT c.name, COUNT(DISTINCT p.id) FROM problemevent e JOIN problem p ON p.id = e.problem_id
+                             JOIN problemcategory c ON c.id = p.category_id WHERE p.plan_id = :plan
+                             AND e.kind = 'resolved' AND e.at >= :s AND e.at < :e GROUP BY c.name"""):
+        per_cat[name][1] = n
+    for name, n in sql(b, f"""SELECT c.name, COUNT(*) FROM problem p JOIN problemcategory c ON c.id = p.category_id
+                              WHERE {OPEN_AT_END} GROUP BY c.name"""):
+        per_cat[name][2] = n
+    for name, n in sql(b, f"""SELECT c.name, COUNT(*) FROM problem p JOIN problemcategory c ON c.id = p.category_id
+                              WHERE {OPEN_AT_END} AND p.due_on < :last GROUP BY c.name"""):
+        per_cat[name][3] = n
+    rows = table_rows(section(b.text, "表3", "表4"))
+    assert len(per_cat) >= 8
+    for name, figures in per_cat.items():
+        assert rows[name] == [str(v) for v in figures], name
+    totals = [sum(v[i] for v in per_cat.values()) for i in range(4)]
+    assert rows["合计"][:1] == [str(totals[0])] and rows["合计"][2:] == [str(totals[2]), str(totals[3])]
+
+    short = unit_short(b)
+    per_unit: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    owner_rows = sql(b, f"""SELECT {OWNER_AT_END} AS owner, p.created_at >= :s,
+                            CASE WHEN {OPEN_AT_END} THEN 1 ELSE 0 END, p.due_on < :last
+                            FROM problem p WHERE p.plan_id = :plan AND p.created_at < :e""")
+    for owner, is_new, is_open, past_due in owner_rows:
+        per_unit[short[owner]][0] += int(is_new)
+        per_unit[short[owner]][2] += int(is_open)
+        per_unit[short[owner]][3] += int(is_open and past_due)
+    for unit, n in sql(b, """SELECT e.to_unit_id, COUNT(DISTINCT e.problem_id) FROM problemevent e
+                             JOIN problem p ON p.id = e.problem_id WHERE p.plan_id = :plan AND e.kind = 'resolved'
+                             AND e.at >= :s AND e.at < :e GROUP BY e.to_unit_id"""):
+        per_unit[short[unit]][1] = n
+    rows = table_rows(section(b.text, "表4", "表5"))
+    for name, figures in per_unit.items():
+        if any(figures):
+            assert rows[name] == [str(v) for v in figures], name
+
+
+def test_each_unit_reports_on_time_rate_handled_median_accept_and_handovers(built):
+    b = built
+    weeks = 14  # 2026Q1: Thu 1 Jan … Tue 31 Mar spans 14 Monday–Sunday weeks
+    stamps: dict[int, list[datetime]] = defaultdict(list)
+    for unit, created in sql(b, "SELECT unit_id, created_at FROM report WHERE plan_id = :plan "
+                                "AND created_at >= :s AND created_at < :e"):
+        stamps[unit].append(datetime.fromisoformat(str(created)).replace(tzinfo=UTC))
+    tasked = {r[0] for r in sql(b, "SELECT DISTINCT tu.unit_id FROM taskunit tu JOIN task t ON t.id = tu.task_id "
+                                   "WHERE t.plan_id = :plan")}
+    handovers = dict(sql(b, """SELECT e.from_unit_id, COUNT(*) FROM problemevent e JOIN problem p ON p.id = e.problem_id
+                               WHERE p.plan_id = :plan AND e.kind = 'handed_over' AND e.at >= :s AND e.at < :e
+                               GROUP BY e.from_unit_id"""))
+    handled = dict(sql(b, """SELECT e.to_unit_id, COUNT(DISTINCT e.problem_id) FROM problemevent e
+                             JOIN problem p ON p.id = e.problem_id WHERE p.plan_id = :plan AND e.kind = 'resolved'
+                             AND e.at >= :s AND e.at < :e GROUP BY e.to_unit_id"""))
+    waits: dict[int, list[int]] = defaultdict(list)
+    for unit, accepted, assigned in sql(b, """
+            SELECT e.to_unit_id, e.at, (SELECT MAX(a.at) FROM problemevent a WHERE a.problem_id = e.problem_id
+                   AND a.kind IN ('assigned', 'handed_over') AND a.to_unit_id = e.to_unit_id AND a.at <= e.at)
+            FROM problemevent e JOIN problem p ON p.id = e.problem_id WHERE p.plan_id = :plan
+            AND e.kind = 'accepted' AND e.actor_unit_id = e.to_unit_id AND e.at >= :s AND e.at < :e"""):
+        day = lambda v: datetime.fromisoformat(str(v)).replace(tzinfo=UTC).astimezone(SHANGHAI).date()  # noqa: E731
+        waits[unit].append(workdays_between(day(assigned), day(accepted)))
+    rows = table_rows(section(b.text, "表5", "表6"))
+    units = sql(b, "SELECT id, short, name FROM unit WHERE plan_id = :plan AND kind <> 'government'")
+    assert len(rows) == len(units)
+    for unit_id, short, name in units:
+        got = rows[short or name]
+        week_count = len({t.astimezone(SHANGHAI).isocalendar()[:2] for t in stamps[unit_id]})
+        rate = f"{week_count / weeks * 100:.1f}%" if unit_id in tasked else "—"
+        median = statistics.median(waits[unit_id]) if waits[unit_id] else None
+        median_text = "—" if median is None else (str(int(median)) if float(median).is_integer() else f"{median:.1f}")
+        assert got == [str(len(stamps[unit_id])), rate, str(handled.get(unit_id, 0)), median_text,
+                       str(handovers.get(unit_id, 0))], short
+    # The report at 00:10 on April 1 in Shanghai is not in the quarter; the one at 23:30 on March 31 is.
+    natres = b.seed.units["natres"]
+    assert all(t < datetime(2026, 3, 31, 16, tzinfo=UTC) for t in stamps[natres])
+
+
+def test_progress_by_batch_matches_the_status_history(built):
+    b = built
+    rows = table_rows(section(b.text, "表1", "表2"))
+    for name, target, done_status, task_id in sql(b, "SELECT name, target, done_status, id FROM task WHERE plan_id = :plan"):
+        latest = sql(b, """SELECT ev.to_status FROM rightbatch rb JOIN rightstatusevent ev ON ev.right_id = rb.right_id
+                           WHERE rb.task_id = :t AND ev.at < :e AND ev.id = (
+                               SELECT e2.id FROM rightstatusevent e2 WHERE e2.right_id = rb.right_id AND e2.at < :e
+                               ORDER BY e2.at DESC, e2.id DESC LIMIT 1)""", t=task_id)
+        done = sum(1 for (status,) in latest if status == done_status)
+        before = sql(b, """SELECT COUNT(*) FROM rightbatch rb JOIN rightstatusevent ev ON ev.right_id = rb.right_id
+                           WHERE rb.task_id = :t AND ev.to_status = :st AND ev.at < :s""", t=task_id, st=done_status)[0][0]
+        got = rows[name]
+        assert got[0] == str(target) and got[1] == str(done), name
+        assert got[2] == str(done - before), name
+        # 组织实施 2026-01-01 … the first schedule point (20 % by 2026-12-31): linear in between.
+        share = 0.2 * (date(2026, 3, 31) - date(2026, 1, 1)).days / (date(2026, 12, 31) - date(2026, 1, 1)).days
+        assert got[3] == f"{target * share:.1f}".rstrip("0").rstrip(".") or got[3] == f"{round(target * share, 1):g}"
+    assert rows["强化整合重组一批"][1] == "5", "Z03-1 moved back to 推进中 and Z04-1 done in April are not counted"
+
+
+def test_zones_and_leaders_match_the_database(built):
+    b = built
+    rows = table_rows(section(b.text, "表2", "（一）整合区动态"))
+    for seq, name, zone_id in sql(b, "SELECT seq, name, id FROM zone WHERE plan_id = :plan"):
+        rights = sql(b, "SELECT COUNT(*) FROM \"right\" WHERE zone_id = :z", z=zone_id)[0][0]
+        reports = sql(b, """SELECT COUNT(*) FROM report r LEFT JOIN "right" g ON g.id = r.right_id
+                            WHERE r.plan_id = :plan AND COALESCE(r.zone_id, g.zone_id) = :z
+                            AND r.created_at >= :s AND r.created_at < :e""", z=zone_id)[0][0]
+        moves = sql(b, """SELECT COUNT(DISTINCT ev.right_id) FROM rightstatusevent ev JOIN "right" g ON g.id = ev.right_id
+                          WHERE g.zone_id = :z AND ev.at >= :s AND ev.at < :e
+                          AND ev.to_status NOT IN ('baseline', 'in_progress')""", z=zone_id)[0][0]
+        open_n = sql(b, f"""SELECT COUNT(*) FROM problem p LEFT JOIN "right" g ON g.id = p.right_id
+                            WHERE {OPEN_AT_END} AND COALESCE(p.zone_id, g.zone_id) = :z""", z=zone_id)[0][0]
+        assert rows[f"{seq}号{name}"] == [str(rights), str(reports), str(moves), str(open_n)], name
+    leader = b.seed.members["leader_a"]
+    own = sql(b, "SELECT COUNT(*) FROM report WHERE member_id = :m AND created_at >= :s AND created_at < :e",
+              m=leader.id)[0][0]
+    assert f"包联领导甲包联1、2、3号整合区，本人报送进展{own}次" in flat(b.text)
+
+
+def test_last_meetings_decisions_and_the_notice(built):
+    b = built
+    (meeting_id, title), = sql(b, """SELECT id, title FROM meeting WHERE plan_id = :plan AND held_on <= :last
+                                     ORDER BY held_on DESC, id DESC LIMIT 1""")
+    decisions = sql(b, "SELECT id, done_at, due_on FROM decision WHERE meeting_id = :m", m=meeting_id)
+    done = sum(1 for _, done_at, _ in decisions if done_at is not None and str(done_at) < Q_END)
+    overdue = sum(1 for _, done_at, due in decisions
+                  if not (done_at is not None and str(done_at) < Q_END) and due is not None and str(due) < LAST_DAY)
+    assert (f"{title}（2026年1月9日）议定事项{len(decisions)}项，截至2026年3月31日已完成{done}项，"
+            f"未完成{len(decisions) - done}项，其中逾期{overdue}项。") in flat(b.text)
+    assert "临时会议事项" not in b.text and "上季度事项" not in b.text
+    assert "乌中联办通〔2026〕1号" in b.text and "撤销的发现" not in b.text
+    assert "工信局情况说明：该项目属产能变化项目" in flat(b.text)
+
+
+def test_figures_cite_their_records(built):
+    body = flat(built.text)
+    overdue = [r[0] for r in sql(built, f"SELECT p.id FROM problem p WHERE {OPEN_AT_END} AND p.due_on < :last ORDER BY p.id")]
+    assert "（问题" + "、".join(f"#{i}" for i in overdue[:10]) + ("等" if len(overdue) > 10 else "") + "）" in body
+    assert f"（进展#{built.hostile_report}" in body, "the quoted highlight names its report"
+
+
+# --- layout --------------------------------------------------------------------------------------
+
+def test_pages_are_a4_with_gbt9704_margins(built):
+    pages = built.reader.pages
+    assert len(pages) >= 3
+    lefts = []
+    for number, page in enumerate(pages, start=1):
+        assert float(page.mediabox.width) == pytest.approx(595.28, abs=1)
+        assert float(page.mediabox.height) == pytest.approx(841.89, abs=1)
+        runs = text_runs(page)
+        # Body, table and caption sizes (16, 12, 14 pt): chart labels inside SVG carry their own transforms.
+        body = [r for r in runs if any(r[2] == pytest.approx(size, abs=0.1) for size in (12, 14, 16))
+                and not r[3].startswith("—")]
+        assert body, f"no text on page {number}"
+        lefts.append(min(r[0] for r in body))
+        assert lefts[-1] >= 28 - 0.3, "left margin 28 mm"
+        assert max(r[0] for r in body) < 28 + 156, "inside the 156 mm text block"
+        assert max(r[1] for r in body) <= 37 + 225 + 0.5, "bottom margin 35 mm"
+        assert min(r[1] for r in body) >= 37, "top margin 37 mm"
+        footer = [r for r in runs if r[3].replace(" ", "") == f"—{number}—"]
+        assert footer and 37 + 225 < footer[0][1] < 297 - 15
+    assert min(lefts) == pytest.approx(28, abs=0.3), "lines start at the 28 mm left margin"
+    assert sum(1 for x in lefts if x == pytest.approx(28, abs=0.3)) >= len(pages) // 2
+    first = text_runs(pages[0])[0]
+    assert first[1] - 0.88 * first[2] / MM == pytest.approx(37, abs=2), "masthead starts at the top margin"
+
+
+def test_chart_is_drawn_not_printed_as_text(built):
+    # The chart's labels come from SVG text; its <style> would show up only if the SVG fell back to text.
+    assert "按进度应完成" in built.text and "5/46" in built.text
+    assert "stroke-linejoin" not in built.text
+
+
+# --- security ------------------------------------------------------------------------------------
+
+def test_user_text_is_printed_literally_and_nothing_is_fetched(built):
+    body = flat(built.text)
+    assert flat(built.hostile) in body
+    assert '<imgsrc="file:///etc/passwd">' in body
+    assert f'<linkrel="stylesheet"href="http://127.0.0.1:{built.listener.port}/x.css">' in body
+    assert "{{7*7}}" in body
+    assert "root:x:0:0" not in built.text
+    assert built.fetchers and all(f.log == [] for f in built.fetchers), "the brief needs no external resource"
+    assert built.listener.connections == 0
+    assert not built.reader.attachments
+
+
+# --- delivery and idempotency --------------------------------------------------------------------
+
+def brief_messages(b: Built) -> list[OutboxMessage]:
+    with Session(b.engine) as s:
+        return list(s.exec(select(OutboxMessage).where(OutboxMessage.dedupe_key.like(f"brief:{b.plan_id}:2026Q1:%"))
+                           .order_by(OutboxMessage.id)).all())
+
+
+def test_brief_is_queued_once_to_each_convener_and_office_member(built, monkeypatch):
+    b = built
+    messages = brief_messages(b)
+    by_chat: dict[int, list[str]] = defaultdict(list)
+    for m in messages:
+        by_chat[m.chat_id].append(m.kind)
+    assert set(by_chat) == set(b.seed.recipients), "conveners and active office members only"
+    for chat, kinds in by_chat.items():
+        assert sorted(kinds) == ["document", "text"], chat
+    doc = next(m for m in messages if m.kind == "document")
+    assert Path(doc.payload["path"]) == b.pdf_path and doc.payload["filename"].endswith("第1期.pdf")
+    assert b.pdf_path.parent == b.root / "data" / "briefs" / "urad-middle-banner"
+    summary = next(m for m in messages if m.kind == "text").text
+    assert "第1期" in summary and "本期新增" in summary
+    first_bytes = b.pdf_path.read_bytes()
+
+    # The worker runs the period again (a retry, a second worker): nothing new is built or sent.
+    monkeypatch.setenv("DATA_DIR", str(b.root / "data"))
+    from lianxi.settings import get_settings
+
+    get_settings.cache_clear()
+    with session_scope(b.engine) as s:
+        again = brief_job.run(session=s, period="2026Q1", now=at(2026, 4, 9, 9))
+    get_settings.cache_clear()
+    assert again["briefs"][0]["created"] is False and again["briefs"][0]["queued"] == 0
+    assert len(brief_messages(b)) == len(messages)
+    with Session(b.engine) as s:
+        rows = s.exec(select(Brief).where(Brief.plan_id == b.plan_id)).all()
+    assert [(r.period, r.issue_no) for r in rows if r.period == "2026Q1"] == [("2026Q1", 1)]
+    assert rows[0].data["problems"]["totals"]["new"]["n"] > 0
+    assert b.pdf_path.read_bytes() == first_bytes
+
+
+def test_issue_numbers_run_through_the_year(settings_env, engine, banner_plan_id):
+    with session_scope(engine) as s:
+        seed_quarter(session=s, plan_id=banner_plan_id)
+    with session_scope(engine) as s:
+        first = brief_job.run(session=s, period="2026Q1", now=NOW)["briefs"][0]
+    with session_scope(engine) as s:  # an ad-hoc meeting's brief (a manual run's period key)
+        second = brief_job.run(session=s, period="adhoc-20260415T103000", now=at(2026, 4, 15, 10))["briefs"][0]
+    assert (first["issue_no"], second["issue_no"]) == (1, 2)
+    text = pdf_text(PdfReader(second["pdf"]))
+    assert "第2期" in text and "2026年4月1日至2026年4月15日" in flat(text)
+
+
+# --- periods and the CLI -----------------------------------------------------------------------
+
+def test_quarter_is_bounded_in_shanghai_time():
+    p = parse_period("2026Q1")
+    assert (p.first_day, p.last_day) == (date(2026, 1, 1), date(2026, 3, 31))
+    assert p.start == datetime(2025, 12, 31, 16, tzinfo=UTC) and p.end == datetime(2026, 3, 31, 16, tzinfo=UTC)
+    assert parse_period("2026Q4").last_day == date(2026, 12, 31)
+    adhoc = parse_period("2026-04-15")
+    assert (adhoc.kind, adhoc.first_day, adhoc.last_day) == ("adhoc", date(2026, 4, 1), date(2026, 4, 15))
+
+
+@pytest.mark.parametrize("bad", ["2026Q5", "26Q1", "abc", "2026Q0", "2026-02-30", "2026q1 x", ""])
+def test_malformed_period_is_refused(bad):
+    with pytest.raises(BriefPeriodError, match="期别"):
+        parse_period(bad)
+
+
+runner = CliRunner()
+
+
+@pytest.mark.parametrize("bad", ["2026Q5", "26Q1", "abc"])
+def test_cli_refuses_a_bad_period_with_exit_code_2(settings_env, engine, banner_plan_id, tmp_path, bad):
+    result = runner.invoke(app, ["brief", "--period", bad, "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2, result.output
+    assert "期别" in result.output and "2026Q1" in result.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_cli_refuses_a_period_that_has_not_started(settings_env, engine, banner_plan_id, tmp_path):
+    result = runner.invoke(app, ["brief", "--period", "2099Q1", "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2 and "尚未开始" in result.output
+
+
+def test_cli_builds_pdf_and_xlsx_offline_without_recording_or_sending(settings_env, engine, banner_plan_id, tmp_path):
+    with session_scope(engine) as s:
+        seed: Seeded = seed_quarter(session=s, plan_id=banner_plan_id)
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["brief", "--period", "2026Q1", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    pdf, xlsx = out / "2026Q1.pdf", out / "2026Q1-台账.xlsx"
+    assert pdf.read_bytes().startswith(b"%PDF-") and xlsx.stat().st_size > 0
+    assert sorted(p.name for p in out.iterdir()) == sorted([pdf.name, xlsx.name]), "no temp file left"
+    from openpyxl import load_workbook
+
+    sheets = load_workbook(xlsx, read_only=True).sheetnames
+    assert "问题台账" in sheets and "矿业权台账" in sheets
+    with Session(engine) as s:
+        assert s.exec(select(Brief)).all() == []
+        assert s.exec(select(OutboxMessage).where(OutboxMessage.dedupe_key.like("brief:%"))).all() == []
+    assert seed.plan_id == banner_plan_id
