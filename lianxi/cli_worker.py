@@ -9,12 +9,18 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from lianxi.cli import cli_session, engine_for_cli, out, setup_logging
 from lianxi.settings import get_settings
 
 schedule_app = typer.Typer(help="工作进程定时任务的查看与设置（简报、提醒、督办）。", no_args_is_help=True)
 
 logger = logging.getLogger(__name__)
+
+
+def _cli():  # type: ignore[no-untyped-def]
+    """lianxi.cli, imported late: it registers this module's commands at its end."""
+    import lianxi.cli as cli
+
+    return cli
 
 
 def _registry() -> None:
@@ -28,7 +34,7 @@ def schedule_list() -> None:
     from oversight.schedules import ensure_default_schedules, list_schedules
 
     _registry()
-    with cli_session() as session:
+    with _cli().cli_session() as session:
         ensure_default_schedules(session=session)
         rows = list_schedules(session=session, tz=get_settings().tz)
     table = Table(title="定时任务")
@@ -37,7 +43,7 @@ def schedule_list() -> None:
     for row in rows:
         table.add_row(row["job"], row["name"], row["cron"], row["description"],
                       "已暂停" if row["paused"] else "运行中", row["next_run_text"])
-    out.print(table)
+    _cli().out.print(table)
 
 
 @schedule_app.command("set")
@@ -49,7 +55,7 @@ def schedule_set(
     from oversight.schedules import describe, ensure_default_schedules, next_fire_time, set_schedule
 
     _registry()
-    with cli_session() as session:
+    with _cli().cli_session() as session:
         ensure_default_schedules(session=session)
         row = set_schedule(session=session, job=job, cron=cron, actor="cli")
         expr, version = row.cron, row.version
@@ -57,7 +63,7 @@ def schedule_set(
 
     nxt = next_fire_time(expr, utcnow(), get_settings().tz)
     when = f"，下次运行 {nxt:%Y-%m-%d %H:%M}" if nxt else ""
-    out.print(f"已设置 {job}：{expr}（{describe(expr)}）{when}。版本 {version}。", highlight=False)
+    _cli().out.print(f"已设置 {job}：{expr}（{describe(expr)}）{when}。版本 {version}。", highlight=False)
 
 
 @schedule_app.command("pause")
@@ -66,10 +72,10 @@ def schedule_pause(job: Annotated[str, typer.Argument(help="任务代号")]) -> 
     from oversight.schedules import ensure_default_schedules, pause_schedule
 
     _registry()
-    with cli_session() as session:
+    with _cli().cli_session() as session:
         ensure_default_schedules(session=session)
         pause_schedule(session=session, job=job, actor="cli")
-    out.print(f"已暂停 {job}。用 lianxi schedule resume {job} 恢复。", highlight=False)
+    _cli().out.print(f"已暂停 {job}。用 lianxi schedule resume {job} 恢复。", highlight=False)
 
 
 @schedule_app.command("resume")
@@ -78,10 +84,10 @@ def schedule_resume(job: Annotated[str, typer.Argument(help="任务代号")]) ->
     from oversight.schedules import ensure_default_schedules, resume_schedule
 
     _registry()
-    with cli_session() as session:
+    with _cli().cli_session() as session:
         ensure_default_schedules(session=session)
         resume_schedule(session=session, job=job, actor="cli")
-    out.print(f"已恢复 {job}。", highlight=False)
+    _cli().out.print(f"已恢复 {job}。", highlight=False)
 
 
 @schedule_app.command("run")
@@ -93,11 +99,11 @@ def schedule_run(
     from oversight.schedules import ensure_default_schedules, request_run_now
 
     _registry()
-    with cli_session() as session:
+    with _cli().cli_session() as session:
         ensure_default_schedules(session=session)
         run = request_run_now(session=session, job=job, actor="cli", period=period)
         run_id, run_period = run.id, run.period
-    out.print(f"已提交：{job} 期别 {run_period}（运行编号 {run_id}），工作进程将在下次轮询时执行。", highlight=False)
+    _cli().out.print(f"已提交：{job} 期别 {run_period}（运行编号 {run_id}），工作进程将在下次轮询时执行。", highlight=False)
 
 
 def worker_command(
@@ -107,8 +113,8 @@ def worker_command(
     """运行工作进程：定时生成简报、发送提醒；多开时只有一个处于工作状态，其余待命。"""
     from jobs.worker import Worker
 
-    setup_logging()
-    engine = engine_for_cli()
+    _cli().setup_logging()
+    engine = _cli().engine_for_cli()
     worker = Worker(engine=engine, poll_seconds=poll, lease_seconds=lease, tz=get_settings().tz)
     try:
         asyncio.run(worker.run_forever())
@@ -116,4 +122,4 @@ def worker_command(
         logger.info("worker %s interrupted", worker.worker_id)
     finally:
         engine.dispose()
-    out.print("工作进程已停止。")
+    _cli().out.print("工作进程已停止。")
