@@ -383,7 +383,7 @@ def _gaps(session: Session, plan_id: int, start: datetime, as_of: datetime) -> A
     cand = _candidate_problems(plan_id, start, as_of)
     w = dict(partition_by=_E.c.problem_id, order_by=(_E.c.at, _E.c.id))
     return (select(_E.c.id, _E.c.problem_id, _E.c.kind, _E.c.to_unit_id, _E.c.at,
-                   func.lead(_E.c.at).over(**w).label("next_at"),
+                   func.lead(_E.c.at, type_=UTCDateTime()).over(**w).label("next_at"),
                    func.lead(_E.c.id).over(**w).label("next_id"))
             .where(_E.c.problem_id.in_(cand), _E.c.kind != K.COMMENTED, _E.c.at <= _at(as_of))).subquery()
 

@@ -1,0 +1,606 @@
+"""工作问效 (seed 000 五(四)): half-yearly scores per unit and per zone leader on the
+indicator set with the plan's weights, and the rectification ledger (整改台账) with its
+loop 问效 → 整改 → 再问效: findings become items (responsible person, deadline,
+standard); every half year the ledger is followed up; an item not rectified by its
+deadline gets a new deadline and its deduction multiplied (doubled by default) at each
+miss; a closed item is re-checked (回头看) after `recheck_days`; closures whose evidence
+was reused, and problems that came back soon after closure, are flagged (纸面销号).
+
+Scores come from the same SQL aggregates as the accountability rules.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import case, func, select
+from sqlmodel import Session, col
+
+from models.base import UTCDateTime
+from models import (
+    Attachment,
+    Member,
+    Notice,
+    NoticeFinding,
+    Plan,
+    Problem,
+    ProblemEvent,
+    ProblemEventKind,
+    RectificationFollowUp,
+    RectificationItem,
+    Report,
+    Right,
+    RightBatch,
+    Role,
+    Task,
+    TaskUnit,
+    Unit,
+    Zone,
+    ZoneLeader,
+)
+from oversight.accountability import (
+    EXEMPT_UNIT_KINDS,
+    RULE_LABELS,
+    WorkdayIndex,
+    _at,
+    _local_midnight,
+    boomerangs,
+    declined_ruled_back,
+    half_of,
+    parse_period,
+    passed_on,
+    report_weeks,
+    resolution_counts,
+    response_waits,
+    tasks_behind,
+    thresholds_of,
+)
+from oversight.attachments import is_unlinked
+from oversight.audit import actor_of, audit
+from oversight.errors import InvalidInputError, InvalidStateError, NotFoundError, PermissionDeniedError
+from oversight.planfile import DEFAULT_REVIEW_WEIGHTS, RectificationSpec
+from oversight.rights import batch_progress
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+K = ProblemEventKind
+
+INDICATORS = ("reporting", "progress", "response", "resolution", "shifting")
+INDICATOR_LABELS = {"reporting": "进展报送", "progress": "任务进度", "response": "问题响应", "resolution": "问题办结",
+                    "shifting": "推诿扯皮", "rectification": "整改扣分"}
+# An indicator below this share of its weight puts an item in the rectification ledger.
+LEDGER_BELOW = 0.6
+SHIFTING_PER_INSTANCE = 1 / 3  # each shifting instance takes a third of the indicator
+
+STANDARDS = {
+    "reporting": "每周按时报送工作进展，半年内缺报不超过1周",
+    "progress": "承担任务进度达到方案进度安排",
+    "response": "交办问题在{days}个工作日内接收或说明理由转交",
+    "resolution": "负责问题在办理时限内办结，办结率不低于{share}",
+    "shifting": "杜绝推诿扯皮，对转交、退回的问题先行办理、主动协调",
+    "slow": "加快推进承担任务，按周报送进展，逾期事项全部办结",
+    "not_solving": "逾期问题全部办结，交办问题及时接收、持续办理",
+}
+
+
+
+class ItemState:
+    OPEN = "open"
+    CLOSED = "closed"  # 销号, waiting for the re-check
+    RECHECKED = "rechecked"
+    REOPENED = "reopened"
+
+
+ITEM_STATE_LABELS = {"open": "整改中", "closed": "已销号待回头看", "rechecked": "回头看通过", "reopened": "回头看未通过，重新整改"}
+CLOSING_ROLES = (Role.CONTACT, Role.OFFICE, Role.ADMIN)
+RECHECK_ROLES = (Role.OFFICE, Role.ADMIN, Role.SUPERVISOR)
+
+
+def _rect(plan: Plan) -> RectificationSpec:
+    return RectificationSpec.model_validate((plan.spec or {}).get("rectification") or {})
+
+
+def _weights(plan: Plan) -> dict[str, float]:
+    return {**DEFAULT_REVIEW_WEIGHTS, **((plan.spec or {}).get("review_weights") or {})}
+
+
+def _plan(session: Session, plan_id: int) -> Plan:
+    plan = session.get(Plan, plan_id)
+    if plan is None:
+        raise NotFoundError(f"找不到编号为 {plan_id} 的计划。")
+    return plan
+
+
+def _today(now: datetime) -> date:
+    return now.astimezone(SHANGHAI).date()
+
+
+def _combine(parts: dict[str, float | None], weights: dict[str, float]) -> float:
+    """Weighted score out of 100 over the indicators that apply (weights renormalised)."""
+    used = {k: v for k, v in parts.items() if v is not None and weights.get(k)}
+    total = sum(weights[k] for k in used)
+    return 100.0 if not total else 100 * sum(weights[k] * v for k, v in used.items()) / total
+
+
+# --- Scores -------------------------------------------------------------------------------
+
+def unit_scores(*, session: Session, plan_id: int, period: str, now: datetime) -> list[dict[str, Any]]:
+    """Each unit with a task part or a problem in the period: indicator shares (0–1, None
+    when it does not apply), the weighted score, rectification deductions and the total."""
+    plan = _plan(session, plan_id)
+    p = parse_period(period)
+    as_of = p.as_of(now)
+    t = thresholds_of(plan)
+    weights = _weights(plan)
+    units = {u.id: u for u in session.execute(select(Unit).where(Unit.plan_id == plan_id)).scalars()}
+    days = WorkdayIndex(p.first_day - timedelta(days=400), p.last_day + timedelta(days=1))
+
+    first, last = p.first_day, (as_of - timedelta(microseconds=1)).astimezone(SHANGHAI).date()
+    weeks = report_weeks(first, last)
+    reported = _reported_weeks(session, plan_id, weeks, column=Report.unit_id)
+    progress: dict[int, list[float]] = defaultdict(list)
+    tasked: set[int] = set()
+    for row in tasks_behind(session=session, plan_id=plan_id, as_of=as_of, behind_points=-1e9):
+        for unit_id, _ in row["units"]:
+            tasked.add(unit_id)
+            if row["expected_share"]:
+                progress[unit_id].append(min(1.0, row["done_share"] / row["expected_share"]))
+    # Units of tasks without a schedule still report.
+    tasked |= set(session.execute(select(TaskUnit.unit_id).join(Task, Task.id == TaskUnit.task_id)
+                                  .where(Task.plan_id == plan_id)).scalars())
+    resolution = resolution_counts(session=session, plan_id=plan_id, start=p.start, as_of=as_of)
+    waits = response_waits(session=session, plan_id=plan_id, start=p.start, as_of=as_of, days=days)
+    shifting: dict[int, int] = defaultdict(int)
+    for rows in (boomerangs(session=session, plan_id=plan_id, start=p.start, as_of=as_of),
+                 declined_ruled_back(session=session, plan_id=plan_id, start=p.start, as_of=as_of),
+                 passed_on(session=session, plan_id=plan_id, start=p.start, as_of=as_of, count=int(t["pass_on_count"]))):
+        for r in rows:
+            shifting[r["unit_id"]] += 1
+    deductions = rectification_deductions(session=session, plan_id=plan_id, now=now)
+
+    involved = tasked | set(resolution) | set(waits) | set(shifting) | set(deductions)
+    out = []
+    for unit_id in sorted(involved):
+        unit = units.get(unit_id)
+        if unit is None or unit.kind in EXEMPT_UNIT_KINDS:
+            continue
+        w = waits.get(unit_id, [])
+        n_waits = sum(n for _, n in w)
+        res = resolution.get(unit_id)
+        parts: dict[str, float | None] = {
+            "reporting": (len(reported.get(unit_id, set())) / len(weeks)) if unit_id in tasked and weeks else None,
+            "progress": (sum(progress[unit_id]) / len(progress[unit_id])) if progress.get(unit_id) else None,
+            "response": (sum(n for d, n in w if d <= t["median_accept_days"]) / n_waits) if n_waits else None,
+            "resolution": (res["resolved"] / res["owned"]) if res and res["owned"] else None,
+            "shifting": max(0.0, 1 - SHIFTING_PER_INSTANCE * shifting.get(unit_id, 0)),
+        }
+        score = _combine(parts, weights)
+        deduction = deductions.get(unit_id, 0.0)
+        out.append({"unit_id": unit_id, "unit": unit.name, "indicators": {k: (None if v is None else round(v, 3))
+                                                                          for k, v in parts.items()},
+                    "shifting_instances": shifting.get(unit_id, 0), "score": round(score, 1),
+                    "deduction": round(deduction, 1), "total": round(score - deduction, 1)})
+    return sorted(out, key=lambda r: (-r["total"], r["unit_id"]))
+
+
+def _reported_weeks(session: Session, plan_id: int, weeks: Sequence[tuple[date, date]], *, column: Any,
+                    where: Any = None) -> dict[int, set[int]]:
+    """Per value of `column` (unit or member): the indexes of `weeks` it filed a report in (one GROUP BY)."""
+    if not weeks:
+        return {}
+    r = Report.__table__
+    colx = r.c[column.key]
+    bucket = case(*[(r.c.created_at < _at(_local_midnight(sun + timedelta(days=1))), i)
+                    for i, (_, sun) in enumerate(weeks)], else_=None)
+    stmt = (select(colx, bucket).where(r.c.plan_id == plan_id, colx.is_not(None),
+                                       r.c.created_at >= _at(_local_midnight(weeks[0][0])),
+                                       r.c.created_at < _at(_local_midnight(weeks[-1][1] + timedelta(days=1))))
+            .group_by(colx, bucket))
+    if where is not None:
+        stmt = stmt.where(where)
+    out: dict[int, set[int]] = defaultdict(set)
+    for key, week in session.execute(stmt).all():
+        if week is not None:
+            out[key].add(int(week))
+    return dict(out)
+
+
+def zone_leader_scores(*, session: Session, plan_id: int, period: str, now: datetime) -> list[dict[str, Any]]:
+    """Each zone leader (包联领导): reporting (their own weekly reports) and the progress of
+    the rights of their zones against each batch's schedule."""
+    plan = _plan(session, plan_id)
+    p = parse_period(period)
+    as_of = p.as_of(now)
+    weights = _weights(plan)
+    leaders = session.execute(
+        select(Member, ZoneLeader.zone_id).join(ZoneLeader, ZoneLeader.member_id == Member.id)
+        .where(Member.plan_id == plan_id, Member.active == True)  # noqa: E712
+    ).all()
+    if not leaders:
+        return []
+    zones_of: dict[int, list[int]] = defaultdict(list)
+    people: dict[int, Member] = {}
+    for member, zone_id in leaders:
+        zones_of[member.id].append(zone_id)
+        people[member.id] = member
+    first, last = p.first_day, (as_of - timedelta(microseconds=1)).astimezone(SHANGHAI).date()
+    weeks = report_weeks(first, last)
+    reported = _reported_weeks(session, plan_id, weeks, column=Report.member_id)
+    rights_by_zone_task: dict[tuple[int, int], list[int]] = defaultdict(list)
+    for right_id, zone_id, task_id in session.execute(
+        select(Right.id, Right.zone_id, RightBatch.task_id).join(RightBatch, RightBatch.right_id == Right.id)
+        .where(Right.plan_id == plan_id, Right.zone_id.is_not(None))  # type: ignore[union-attr]
+    ).all():
+        rights_by_zone_task[(zone_id, task_id)].append(right_id)
+    tasks = batch_progress(session=session, plan_id=plan_id, as_of=as_of)
+    zone_names = {z.id: f"{z.seq}号{z.name}" for z in session.execute(select(Zone).where(Zone.plan_id == plan_id)).scalars()}
+    out = []
+    for member_id, zones in sorted(zones_of.items()):
+        shares = []
+        for task in tasks:
+            if not task["expected_share"]:
+                continue
+            done = set(task["right_ids"])
+            mine = [r for z in zones for r in rights_by_zone_task.get((z, task["task_id"]), [])]
+            if mine:
+                shares.append(min(1.0, (sum(r in done for r in mine) / len(mine)) / task["expected_share"]))
+        parts: dict[str, float | None] = {
+            "reporting": len(reported.get(member_id, set())) / len(weeks) if weeks else None,
+            "progress": sum(shares) / len(shares) if shares else None,
+        }
+        score = _combine(parts, weights)
+        member = people[member_id]
+        out.append({"member_id": member_id, "name": member.name or f"成员{member_id}",
+                    "zones": [zone_names.get(z, str(z)) for z in sorted(zones)],
+                    "indicators": {k: (None if v is None else round(v, 3)) for k, v in parts.items()},
+                    "score": round(score, 1)})
+    return sorted(out, key=lambda r: (-r["score"], r["member_id"]))
+
+
+# --- The rectification ledger ------------------------------------------------------------------
+
+def rectification_deductions(*, session: Session, plan_id: int, now: datetime) -> dict[int, float]:
+    """Per unit: the deductions of its items missed at least once and still not rectified,
+    plus those of items flagged as closed on paper (纸面销号)."""
+    out: dict[int, float] = defaultdict(float)
+    for unit_id, total in session.execute(
+        select(RectificationItem.unit_id, func.sum(RectificationItem.deduction))
+        .where(RectificationItem.plan_id == plan_id, RectificationItem.misses > 0,
+               col(RectificationItem.state).in_((ItemState.OPEN, ItemState.REOPENED)))
+        .group_by(RectificationItem.unit_id)
+    ).all():
+        out[unit_id] += float(total or 0)
+    flagged = {f["item_id"] for f in paper_closure_flags(session=session, plan_id=plan_id, now=now) if f.get("item_id")}
+    if flagged:
+        for item in session.execute(select(RectificationItem).where(col(RectificationItem.id).in_(flagged))).scalars():
+            if item.state in (ItemState.CLOSED, ItemState.RECHECKED):
+                out[item.unit_id] += item.deduction
+    return dict(out)
+
+
+def ledger_items(*, session: Session, plan_id: int) -> list[RectificationItem]:
+    """Every item of the ledger, oldest first."""
+    return list(session.execute(select(RectificationItem).where(RectificationItem.plan_id == plan_id)
+                                .order_by(col(RectificationItem.id))).scalars())
+
+
+def add_item(
+    *, session: Session, plan_id: int, period: str, unit_id: int, source: str, item: str, standard: str,
+    deadline: date, actor: str, now: datetime, responsible_person: str = "",
+) -> RectificationItem:
+    """Put one item in the ledger (idempotent per period, unit and source)."""
+    plan = _plan(session, plan_id)
+    existing = session.execute(select(RectificationItem).where(
+        RectificationItem.plan_id == plan_id, RectificationItem.period == period,
+        RectificationItem.unit_id == unit_id, RectificationItem.source == source)).scalars().first()
+    if existing is not None:
+        return existing
+    unit = session.get(Unit, unit_id)
+    if unit is None or unit.plan_id != plan_id:
+        raise InvalidInputError(f"单位（编号 {unit_id}）不属于本计划。")
+    row = RectificationItem(plan_id=plan_id, period=period, unit_id=unit_id, source=source, item=item,
+                            responsible_person=responsible_person or f"{unit.name}主要负责人", standard=standard,
+                            deadline=deadline, deduction=_rect(plan).deduction_points, created_at=now)
+    session.add(row)
+    session.flush()
+    audit(session=session, actor=actor, action="rectification.item_added", object_type="rectification",
+          object_id=row.id, at=now, detail={"unit_id": unit_id, "source": source, "deadline": deadline.isoformat()})
+    return row
+
+
+def items_from_review(*, session: Session, plan_id: int, period: str, now: datetime,
+                      scores: Sequence[dict[str, Any]] | None = None) -> list[RectificationItem]:
+    """The half's findings into the ledger: each finding of the half's published notices,
+    and each indicator a unit scored below 60 % on. Deadline: the end of the next half."""
+    plan = _plan(session, plan_id)
+    p = parse_period(period)
+    t = thresholds_of(plan)
+    deadline = parse_period(half_of(p.end + timedelta(days=1))).last_day
+    scores = scores if scores is not None else unit_scores(session=session, plan_id=plan_id, period=period, now=now)
+    quarters = [f"{p.year}Q{q}" for q in ((1, 2) if p.key.endswith("H1") else (3, 4))] if "H" in p.key else [p.key]
+    out = []
+    for finding, notice in session.execute(
+        select(NoticeFinding, Notice).join(Notice, Notice.id == NoticeFinding.notice_id)
+        .where(Notice.plan_id == plan_id, col(Notice.period).in_(quarters), Notice.state == "published",
+               NoticeFinding.dropped == False)  # noqa: E712
+        .order_by(col(NoticeFinding.id))
+    ).all():
+        out.append(add_item(session=session, plan_id=plan_id, period=p.key, unit_id=finding.unit_id,
+                            source=f"notice_finding:{finding.id}",
+                            item=f"{notice.doc_no}通报：{RULE_LABELS.get(finding.rule, finding.rule)}（{finding.summary}）",
+                            standard=STANDARDS.get(finding.rule, "按通报要求整改到位"), deadline=deadline,
+                            actor=actor_of(system="worker"), now=now))
+    for row in scores:
+        for key, value in row["indicators"].items():
+            if value is None or value >= LEDGER_BELOW:
+                continue
+            standard = STANDARDS[key].format(days=int(t["median_accept_days"]), share=f"{t['resolved_share'] * 100:.0f}%")
+            out.append(add_item(session=session, plan_id=plan_id, period=p.key, unit_id=row["unit_id"],
+                                source=f"indicator:{key}",
+                                item=f"{p.label}工作问效“{INDICATOR_LABELS[key]}”得分率{value * 100:.0f}%",
+                                standard=standard, deadline=deadline, actor=actor_of(system="worker"), now=now))
+    return out
+
+
+def follow_up_ledger(*, session: Session, plan_id: int, now: datetime, actor: str) -> dict[str, list[int]]:
+    """The half-yearly follow-up: each item past its deadline and not rectified is missed —
+    a new deadline (`extension_days` from today) and its deduction multiplied; closed items
+    whose re-check (回头看) is due are listed. Running it twice the same day changes nothing."""
+    plan = _plan(session, plan_id)
+    rect = _rect(plan)
+    today = _today(now)
+    missed = []
+    for item in session.execute(select(RectificationItem).where(
+        RectificationItem.plan_id == plan_id, col(RectificationItem.state).in_((ItemState.OPEN, ItemState.REOPENED)),
+        RectificationItem.deadline < today).order_by(col(RectificationItem.id)).with_for_update()).scalars():
+        _miss(session, item=item, rect=rect, today=today, actor=actor, now=now, kind="missed",
+              text=f"逾期未完成整改（原期限 {item.deadline.isoformat()}）")
+        missed.append(item.id)
+    due = list(session.execute(select(RectificationItem.id).where(
+        RectificationItem.plan_id == plan_id, RectificationItem.state == ItemState.CLOSED,
+        RectificationItem.recheck_on <= today).order_by(col(RectificationItem.id))).scalars())
+    audit(session=session, actor=actor, action="rectification.followed_up", object_type="plan", object_id=plan_id,
+          detail={"missed": missed, "recheck_due": due}, at=now)
+    return {"missed": missed, "recheck_due": due}
+
+
+def _miss(session: Session, *, item: RectificationItem, rect: RectificationSpec, today: date, actor: str,
+          now: datetime, kind: str, text: str) -> None:
+    """延长整改期限并加倍扣分: a new deadline and the deduction multiplied."""
+    before = item.deduction
+    item.misses += 1
+    item.deduction = round(item.deduction * rect.overdue_multiplier, 4)
+    item.deadline = today + timedelta(days=rect.extension_days)
+    session.add(item)
+    session.add(RectificationFollowUp(item_id=item.id, kind=kind, text=text, actor=actor,  # type: ignore[arg-type]
+                                      new_deadline=item.deadline, at=now))
+    audit(session=session, actor=actor, action=f"rectification.{kind}", object_type="rectification",
+          object_id=item.id, at=now, detail={"misses": item.misses, "deduction": [before, item.deduction],
+                                             "new_deadline": item.deadline.isoformat()})
+
+
+def evidence_hash(text: str) -> str:
+    """The hash of closing evidence given as text: spacing and punctuation ignored, so a
+    copied text with a full stop added still matches."""
+    normal = "".join(ch for ch in unicodedata.normalize("NFKC", text).lower()
+                     if unicodedata.category(ch)[0] in ("L", "N"))
+    return hashlib.sha256(normal.encode()).hexdigest()
+
+
+def close_item(
+    *, session: Session, item_id: int, actor: Member, evidence_text: str = "", attachment_ids: Sequence[int] = (),
+    now: datetime,
+) -> RectificationItem:
+    """销号: close an item with evidence (text and/or files); its re-check is scheduled."""
+    item = session.get(RectificationItem, item_id, with_for_update=True)
+    if item is None:
+        raise NotFoundError(f"找不到整改事项（编号 {item_id}）。")
+    if not actor.active or actor.plan_id != item.plan_id or actor.role not in CLOSING_ROLES or (
+            actor.role == Role.CONTACT and actor.unit_id != item.unit_id):
+        audit(session=session, actor=actor_of(actor.id), action="rectification.refused", object_type="rectification",
+              object_id=item_id, detail={"what": "close"}, at=now)
+        raise PermissionDeniedError("只有责任单位联络员或联席会议办公室可以为该整改事项销号。")
+    if item.state not in (ItemState.OPEN, ItemState.REOPENED):
+        raise InvalidStateError(f"该整改事项{ITEM_STATE_LABELS.get(item.state, item.state)}，不能再次销号。")
+    text = (evidence_text or "").strip()
+    if not text and not attachment_ids:
+        raise InvalidInputError("销号须提供整改佐证：书面说明或佐证材料。")
+    files = []
+    for attachment_id in attachment_ids:
+        attachment = session.get(Attachment, attachment_id)
+        if attachment is None or not is_unlinked(attachment):
+            raise InvalidInputError(f"附件 {attachment_id} 不存在或已用于其他记录。")
+        files.append(attachment)
+    plan = _plan(session, item.plan_id)
+    follow = RectificationFollowUp(item_id=item.id, kind="closed", text=text,  # type: ignore[arg-type]
+                                   evidence_hash=evidence_hash(text) if text else "", actor=actor_of(actor.id), at=now)
+    session.add(follow)
+    session.flush()
+    for attachment in files:
+        attachment.rectification_followup_id = follow.id
+        session.add(attachment)
+    item.state = ItemState.CLOSED
+    item.closed_at = now
+    item.recheck_on = _today(now) + timedelta(days=int(thresholds_of(plan)["recheck_days"]))
+    session.add(item)
+    audit(session=session, actor=actor_of(actor.id), action="rectification.closed", object_type="rectification",
+          object_id=item.id, at=now, detail={"followup_id": follow.id, "evidence_hash": follow.evidence_hash,
+                                             "attachments": [a.sha256 for a in files],
+                                             "recheck_on": item.recheck_on.isoformat()})
+    return item
+
+
+def recheck_item(*, session: Session, item_id: int, actor: Member, ok: bool, text: str = "", now: datetime) -> RectificationItem:
+    """回头看: the office confirms a closed item stayed rectified, or reopens it (a miss: new
+    deadline, deduction multiplied)."""
+    item = session.get(RectificationItem, item_id, with_for_update=True)
+    if item is None:
+        raise NotFoundError(f"找不到整改事项（编号 {item_id}）。")
+    if not actor.active or actor.plan_id != item.plan_id or actor.role not in RECHECK_ROLES:
+        raise PermissionDeniedError("只有联席会议办公室或联合督导组可以回头看。")
+    if item.state != ItemState.CLOSED:
+        raise InvalidStateError("只有已销号的整改事项才能回头看。")
+    if ok:
+        item.state = ItemState.RECHECKED
+        session.add(item)
+        session.add(RectificationFollowUp(item_id=item.id, kind="recheck_ok", text=text.strip(),  # type: ignore[arg-type]
+                                          actor=actor_of(actor.id), at=now))
+        audit(session=session, actor=actor_of(actor.id), action="rectification.recheck_ok",
+              object_type="rectification", object_id=item.id, at=now)
+        return item
+    if len(text.strip()) < 2:
+        raise InvalidInputError("回头看未通过，须说明原因。")
+    item.state = ItemState.REOPENED
+    item.closed_at = None
+    _miss(session, item=item, rect=_rect(_plan(session, item.plan_id)), today=_today(now), actor=actor_of(actor.id),
+          now=now, kind="recheck_failed", text=text.strip())
+    return item
+
+
+def paper_closure_flags(*, session: Session, plan_id: int, now: datetime) -> list[dict[str, Any]]:
+    """纸面销号: the same evidence (file hash or text) closing different items, and problems
+    reopened within `reopen_window_days` of being confirmed closed."""
+    plan = _plan(session, plan_id)
+    window = timedelta(days=float(thresholds_of(plan)["reopen_window_days"]))
+    f, i = RectificationFollowUp.__table__, RectificationItem.__table__
+    out: list[dict[str, Any]] = []
+    closed = select(f.c.id, f.c.item_id, f.c.evidence_hash).join(i, i.c.id == f.c.item_id).where(
+        i.c.plan_id == plan_id, f.c.kind == "closed").subquery()
+    a = Attachment.__table__
+    by_file = select(a.c.sha256.label("h"), closed.c.item_id).join(closed, closed.c.id == a.c.rectification_followup_id)
+    by_text = select(closed.c.evidence_hash.label("h"), closed.c.item_id).where(closed.c.evidence_hash != "")
+    for what, stmt in (("file", by_file), ("text", by_text)):
+        sub = stmt.subquery()
+        dup = (select(sub.c.h).group_by(sub.c.h).having(func.count(func.distinct(sub.c.item_id)) > 1)).subquery()
+        rows = session.execute(select(sub.c.h, sub.c.item_id).join(dup, dup.c.h == sub.c.h).distinct()
+                               .order_by(sub.c.h, sub.c.item_id)).all()
+        groups: dict[str, list[int]] = defaultdict(list)
+        for h, item_id in rows:
+            groups[h].append(item_id)
+        for h, ids in groups.items():
+            for item_id in ids:
+                out.append({"kind": f"same_evidence_{what}", "item_id": item_id, "evidence_hash": h,
+                            "other_item_ids": [x for x in ids if x != item_id]})
+    e = ProblemEvent.__table__
+    pt = Problem.__table__
+    nxt = (select(e.c.id, e.c.problem_id, e.c.kind, e.c.at,
+                  func.lead(e.c.kind).over(partition_by=e.c.problem_id, order_by=(e.c.at, e.c.id)).label("next_kind"),
+                  func.lead(e.c.at, type_=UTCDateTime()).over(partition_by=e.c.problem_id, order_by=(e.c.at, e.c.id)).label("next_at"),
+                  func.lead(e.c.id).over(partition_by=e.c.problem_id, order_by=(e.c.at, e.c.id)).label("next_id"))
+           .where(e.c.problem_id.in_(select(e.c.problem_id).join(pt, pt.c.id == e.c.problem_id)
+                                     .where(pt.c.plan_id == plan_id, e.c.kind == K.REOPENED)),
+                  e.c.kind.in_((K.CONFIRMED, K.REOPENED)))).subquery()
+    for event_id, pid, closed_at, next_at, next_id in session.execute(
+        select(nxt.c.id, nxt.c.problem_id, nxt.c.at, nxt.c.next_at, nxt.c.next_id)
+        .where(nxt.c.kind == K.CONFIRMED, nxt.c.next_kind == K.REOPENED).order_by(nxt.c.problem_id, nxt.c.at)
+    ).all():
+        if next_at - closed_at <= window:
+            owner = session.execute(select(pt.c.owner_unit_id).where(pt.c.id == pid)).scalar()
+            out.append({"kind": "reopened_soon", "problem_id": pid, "unit_id": owner, "confirmed_event_id": event_id,
+                        "reopened_event_id": next_id, "days": (next_at - closed_at).days})
+    return out
+
+
+# --- The review as a whole -------------------------------------------------------------------------
+
+def build_review(*, session: Session, plan_id: int, period: str, now: datetime) -> dict[str, Any]:
+    """The half's review as plain data: unit and zone-leader scores, the ledger, the flags."""
+    plan = _plan(session, plan_id)
+    p = parse_period(period)
+    if "H" not in p.key:
+        raise InvalidInputError("工作问效按半年进行，期别应为 2026H1 或 2026H2。")
+    units = {u.id: u.name for u in session.execute(select(Unit).where(Unit.plan_id == plan_id)).scalars()}
+    scores = unit_scores(session=session, plan_id=plan_id, period=p.key, now=now)
+    items = ledger_items(session=session, plan_id=plan_id)
+    return {
+        "plan": plan.key,
+        "period": p.key,
+        "label": p.label,
+        "from": p.first_day.isoformat(),
+        "to": p.last_day.isoformat(),
+        "weights": _weights(plan),
+        "units": scores,
+        "zone_leaders": zone_leader_scores(session=session, plan_id=plan_id, period=p.key, now=now),
+        "ledger": [{"id": it.id, "period": it.period, "unit_id": it.unit_id, "unit": units.get(it.unit_id, ""),
+                    "item": it.item, "responsible_person": it.responsible_person, "standard": it.standard,
+                    "deadline": it.deadline.isoformat(), "deduction": it.deduction, "misses": it.misses,
+                    "state": it.state, "state_label": ITEM_STATE_LABELS.get(it.state, it.state),
+                    "recheck_on": it.recheck_on.isoformat() if it.recheck_on else None} for it in items],
+        "flags": paper_closure_flags(session=session, plan_id=plan_id, now=now),
+    }
+
+
+def run_review(*, session: Session, plan_id: int, period: str, now: datetime) -> dict[str, Any]:
+    """The half-yearly review: follow up the ledger, add this half's items, then build the review."""
+    key = parse_period(period).key
+    follow = follow_up_ledger(session=session, plan_id=plan_id, now=now, actor=actor_of(system="worker"))
+    scores = unit_scores(session=session, plan_id=plan_id, period=key, now=now)
+    added = items_from_review(session=session, plan_id=plan_id, period=key, now=now, scores=scores)
+    review = build_review(session=session, plan_id=plan_id, period=key, now=now)
+    review["follow_up"] = follow
+    review["added_item_ids"] = [i.id for i in added]
+    return review
+
+
+def _pct(v: float | None) -> str:
+    return "—" if v is None else f"{v * 100:.0f}%"
+
+
+def _cn(d: date) -> str:
+    return f"{d.year}年{d.month}月{d.day}日"
+
+
+def review_document(*, session: Session, plan_id: int, review: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """The review as the context report_templates/review.html.j2 documents."""
+    plan = _plan(session, plan_id)
+    office = ((plan.spec or {}).get("office") or {}).get("name") or "联席会议办公室"
+    convener_key = (plan.spec or {}).get("convener")
+    convener = session.execute(select(Unit.name).where(Unit.plan_id == plan_id, Unit.key == convener_key)).scalar()
+    w = review["weights"]
+    cols = ["单位"] + [f"{INDICATOR_LABELS[k]}（{w.get(k, 0):g}）" for k in INDICATORS] + ["得分", "整改扣分", "总分"]
+    unit_rows = [[r["unit"], *[_pct(r["indicators"][k]) for k in INDICATORS], f"{r['score']:.1f}",
+                  f"{r['deduction']:.1f}", f"{r['total']:.1f}"] for r in review["units"]]
+    leader_rows = [[r["name"], "、".join(r["zones"]), _pct(r["indicators"]["reporting"]),
+                    _pct(r["indicators"]["progress"]), f"{r['score']:.1f}"] for r in review["zone_leaders"]]
+    ledger_rows = [[it["unit"], it["item"], it["responsible_person"], it["deadline"], it["standard"],
+                    f"{it['deduction']:g}", it["state_label"] + (f"（逾期{it['misses']}次）" if it["misses"] else "")]
+                   for it in review["ledger"]]
+    flag_lines = []
+    for f in review["flags"]:
+        if f["kind"] == "reopened_soon":
+            flag_lines.append(f"问题#{f['problem_id']}确认关闭后{f['days']}天内被重新提出办理，涉嫌纸面销号。")
+        else:
+            what = "同一佐证文件" if f["kind"] == "same_evidence_file" else "相同的佐证说明"
+            flag_lines.append(f"整改事项#{f['item_id']}与事项{'、'.join(f'#{x}' for x in f['other_item_ids'])}使用{what}销号，涉嫌纸面销号。")
+    low = [r["unit"] for r in review["units"] if r["total"] < 60]
+    summary = [f"根据{('《' + plan.name + '》') if plan.name else '实施方案'}工作问效机制，联席会议办公室依据{review['label']}"
+               f"工作记录，对{len(review['units'])}个成员单位和{len(review['zone_leaders'])}名包联领导进行了量化评价，"
+               f"并对整改台账进行了跟踪问效。现将有关情况报告如下。"]
+    if low:
+        summary.append(f"总分低于60分的单位：{'、'.join(low)}。")
+    sections = [
+        {"heading": "成员单位问效得分", "paragraphs": ["各项指标为得分率，括号内为权重；不适用的指标不计入，权重按比例折算。"],
+         "tables": [{"columns": cols, "rows": unit_rows or [["—"] * len(cols)], "numeric": list(range(1, len(cols)))}]},
+        {"heading": "包联领导问效得分",
+         "tables": [{"columns": ["包联领导", "包联整合区", "进展报送", "整合区进度", "得分"],
+                     "rows": leader_rows or [["—", "—", "—", "—", "—"]], "numeric": [2, 3, 4]}]},
+        {"heading": "整改台账",
+         "paragraphs": ["逾期未完成整改的事项已延长整改期限并加倍扣分；已销号事项将在规定时间后回头看。"],
+         "tables": [{"columns": ["单位", "整改事项", "责任人", "整改期限", "整改标准", "扣分", "状态"],
+                     "rows": ledger_rows or [["—"] * 7], "numeric": [5]}]},
+        {"heading": "纸面销号核查", "paragraphs": flag_lines or ["未发现重复使用佐证材料销号或销号后短期内问题反弹的情况。"]},
+    ]
+    return {
+        "title": f"关于{review['label']}{plan.short_name or plan.name}工作问效情况的报告",
+        "subtitle": f"（{_cn(date.fromisoformat(review['from']))}—{_cn(date.fromisoformat(review['to']))}）",
+        "addressees": convener,
+        "summary": summary,
+        "sections": sections,
+        "office": office,
+        "date_text": _cn(_today(now)),
+    }

@@ -1,0 +1,254 @@
+"""工作问效 as scenarios: scores from the half's records, the rectification ledger with its
+half-yearly follow-up (deadline extended, deduction doubled), re-checks, and closures on
+paper (纸面销号)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session, select
+
+from jobs.review import run as review_job
+from models import Report, Attachment, AuditLog, OutboxMessage, Plan, RectificationFollowUp, Role, ZoneLeader, Zone
+from oversight.accountability import report_weeks
+from oversight.errors import InvalidInputError, PermissionDeniedError
+from oversight.review import (
+    add_item,
+    build_review,
+    close_item,
+    follow_up_ledger,
+    items_from_review,
+    paper_closure_flags,
+    recheck_item,
+    unit_scores,
+    zone_leader_scores,
+)
+from oversight.problems import (
+    accept_problem,
+    confirm_problem,
+    decline_problem,
+    reopen_problem,
+    resolve_problem,
+    rule_problem,
+)
+from tests.test_accountability import Cast, at
+
+AFTER_H1 = datetime(2026, 7, 6, 1, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def cast(session: Session, banner_plan_id: int) -> Cast:
+    return Cast(session, banner_plan_id)
+
+
+def item(cast: Cast, unit: str = "water", source: str = "indicator:reporting", deadline: date = date(2026, 12, 31)):
+    return add_item(session=cast.s, plan_id=cast.plan_id, period="2026H1", unit_id=cast.uid(unit), source=source,
+                    item="半年缺报进展", standard="每周按时报送", deadline=deadline, actor="test", now=AFTER_H1)
+
+
+def local_noon(d: date) -> datetime:
+    return datetime(d.year, d.month, d.day, 4, tzinfo=UTC)
+
+
+# --- The doubling ------------------------------------------------------------------------------
+
+def test_an_item_missed_twice_carries_four_times_its_deduction(cast: Cast) -> None:
+    it = item(cast, deadline=date(2026, 12, 31))
+    assert it.deduction == 5  # rectification.deduction_points of the bundled plan
+    follow_up_ledger(session=cast.s, plan_id=cast.plan_id, now=local_noon(date(2027, 1, 6)), actor="worker")
+    assert (it.misses, it.deduction, it.deadline) == (1, 10, date(2027, 2, 5))  # 30 days from the follow-up
+    # The same follow-up again the same day changes nothing.
+    follow_up_ledger(session=cast.s, plan_id=cast.plan_id, now=local_noon(date(2027, 1, 6)), actor="worker")
+    assert (it.misses, it.deduction) == (1, 10)
+    follow_up_ledger(session=cast.s, plan_id=cast.plan_id, now=local_noon(date(2027, 7, 5)), actor="worker")
+    assert (it.misses, it.deduction, it.deadline) == (2, 20, date(2027, 8, 4))
+    kinds = [f.kind for f in cast.s.exec(select(RectificationFollowUp).where(RectificationFollowUp.item_id == it.id))]
+    assert kinds == ["missed", "missed"]
+    cast.s.commit()
+    assert len(cast.s.exec(select(AuditLog).where(AuditLog.action == "rectification.missed")).all()) == 2
+
+
+def test_an_item_rectified_in_time_is_not_doubled(cast: Cast) -> None:
+    it = item(cast, deadline=date(2026, 12, 31))
+    close_item(session=cast.s, item_id=it.id, actor=cast["water"], evidence_text="7月起每周按时报送", now=at(9, 1))
+    follow_up_ledger(session=cast.s, plan_id=cast.plan_id, now=local_noon(date(2027, 1, 6)), actor="worker")
+    assert (it.misses, it.deduction, it.state) == (0, 5, "closed")
+
+
+def test_multiplier_comes_from_the_plan(cast: Cast, session: Session) -> None:
+    plan = session.get(Plan, cast.plan_id)
+    plan.spec = {**plan.spec, "rectification": {**plan.spec["rectification"], "overdue_multiplier": 3}}
+    session.add(plan)
+    it = item(cast, deadline=date(2026, 12, 31))
+    follow_up_ledger(session=cast.s, plan_id=cast.plan_id, now=local_noon(date(2027, 1, 6)), actor="worker")
+    assert it.deduction == 15
+
+
+def test_missed_items_are_deducted_from_the_unit_score(cast: Cast) -> None:
+    cast.report_weekly("water")
+    it = item(cast, deadline=date(2026, 3, 31))
+    follow_up_ledger(session=cast.s, plan_id=cast.plan_id, now=at(4, 7), actor="worker")
+    row = next(r for r in unit_scores(session=cast.s, plan_id=cast.plan_id, period="2026H1", now=AFTER_H1)
+               if r["unit"] == "旗水利局")
+    assert row["deduction"] == it.deduction == 10
+    assert row["total"] == pytest.approx(row["score"] - 10)
+
+
+# --- Closing and re-checking ----------------------------------------------------------------------
+
+def test_closing_needs_evidence_and_the_right_person(cast: Cast) -> None:
+    it = item(cast)
+    with pytest.raises(InvalidInputError, match="销号须提供整改佐证"):
+        close_item(session=cast.s, item_id=it.id, actor=cast["water"], now=AFTER_H1)
+    with pytest.raises(PermissionDeniedError):
+        close_item(session=cast.s, item_id=it.id, actor=cast["eco"], evidence_text="已整改", now=AFTER_H1)
+    close_item(session=cast.s, item_id=it.id, actor=cast["water"], evidence_text="已整改", now=AFTER_H1)
+    assert it.state == "closed" and it.recheck_on == date(2026, 10, 4)  # recheck_days: 90
+
+
+def test_failed_recheck_reopens_with_doubled_deduction(cast: Cast) -> None:
+    it = item(cast)
+    close_item(session=cast.s, item_id=it.id, actor=cast["water"], evidence_text="已整改", now=AFTER_H1)
+    recheck_item(session=cast.s, item_id=it.id, actor=cast.office, ok=False, text="8月、9月仍有缺报", now=at(10, 9))
+    assert (it.state, it.misses, it.deduction) == ("reopened", 1, 10)
+    close_item(session=cast.s, item_id=it.id, actor=cast["water"], evidence_text="10月起全部按时报送", now=at(11, 2))
+    recheck_item(session=cast.s, item_id=it.id, actor=cast.office, ok=True, now=local_noon(date(2027, 2, 1)))
+    assert it.state == "rechecked"
+
+
+def test_recheck_due_is_listed_at_follow_up(cast: Cast) -> None:
+    it = item(cast)
+    close_item(session=cast.s, item_id=it.id, actor=cast["water"], evidence_text="已整改", now=AFTER_H1)
+    assert follow_up_ledger(session=cast.s, plan_id=cast.plan_id, now=at(9, 1), actor="w")["recheck_due"] == []
+    assert follow_up_ledger(session=cast.s, plan_id=cast.plan_id, now=at(10, 8), actor="w")["recheck_due"] == [it.id]
+
+
+# --- 纸面销号 ----------------------------------------------------------------------------------------
+
+def test_same_text_closing_two_items_is_flagged(cast: Cast) -> None:
+    a, b = item(cast, "water"), item(cast, "water", source="indicator:response")
+    c = item(cast, "eco")
+    close_item(session=cast.s, item_id=a.id, actor=cast.office, evidence_text="已按要求整改到位。", now=AFTER_H1)
+    close_item(session=cast.s, item_id=b.id, actor=cast.office, evidence_text="已按要求 整改到位", now=AFTER_H1)
+    close_item(session=cast.s, item_id=c.id, actor=cast.office, evidence_text="每周按时报送，见报送记录", now=AFTER_H1)
+    flags = paper_closure_flags(session=cast.s, plan_id=cast.plan_id, now=AFTER_H1)
+    assert {(f["kind"], f["item_id"]) for f in flags} == {("same_evidence_text", a.id), ("same_evidence_text", b.id)}
+
+
+def test_same_file_closing_two_items_is_flagged(cast: Cast) -> None:
+    a, b = item(cast, "water"), item(cast, "eco")
+    files = []
+    for name in ("水利整改.pdf", "生态整改.pdf"):
+        att = Attachment(filename=name, mime_type="application/pdf", size=10, sha256="ab" * 32, path="x")
+        cast.s.add(att)
+        cast.s.flush()
+        files.append(att.id)
+    close_item(session=cast.s, item_id=a.id, actor=cast.office, attachment_ids=[files[0]], now=AFTER_H1)
+    close_item(session=cast.s, item_id=b.id, actor=cast.office, attachment_ids=[files[1]], now=AFTER_H1)
+    flags = paper_closure_flags(session=cast.s, plan_id=cast.plan_id, now=AFTER_H1)
+    assert {(f["kind"], f["item_id"]) for f in flags} == {("same_evidence_file", a.id), ("same_evidence_file", b.id)}
+    # A flagged closure still costs the unit its deduction.
+    rows = {r["unit"]: r for r in unit_scores(session=cast.s, plan_id=cast.plan_id, period="2026H1", now=AFTER_H1)}
+    assert rows["旗水利局"]["deduction"] == 5
+
+
+def test_problem_back_within_ninety_days_of_closure_is_flagged(cast: Cast) -> None:
+    pid = cast.raise_("water", at(3, 2), category="water_permit")
+    accept_problem(session=cast.s, problem_id=pid, actor=cast["water"], now=at(3, 2, 11))
+    resolve_problem(session=cast.s, problem_id=pid, actor=cast["water"], evidence_text="已批复", now=at(3, 5))
+    confirm_problem(session=cast.s, problem_id=pid, actor=cast["emergency"], now=at(3, 6))
+    reopen_problem(session=cast.s, problem_id=pid, actor=cast["emergency"], reason="批复被撤回", now=at(5, 6))
+    other = cast.raise_("eco", at(3, 2), category="eia")
+    accept_problem(session=cast.s, problem_id=other, actor=cast["eco"], now=at(3, 2, 11))
+    resolve_problem(session=cast.s, problem_id=other, actor=cast["eco"], evidence_text="已批", now=at(3, 5))
+    confirm_problem(session=cast.s, problem_id=other, actor=cast["emergency"], now=at(3, 6))
+    flags = paper_closure_flags(session=cast.s, plan_id=cast.plan_id, now=AFTER_H1)
+    assert [(f["kind"], f["problem_id"], f["unit_id"], f["days"]) for f in flags] == [
+        ("reopened_soon", pid, cast.uid("water"), 61)]
+
+
+# --- Scores and the ledger --------------------------------------------------------------------------
+
+def test_scores_follow_the_records(cast: Cast) -> None:
+    """水利局 reports every week and solves at once; 林草局 reports half the weeks and is ruled
+    back a problem it declined."""
+    weeks = report_weeks(date(2026, 1, 1), date(2026, 6, 30))
+    for i, (monday, _) in enumerate(weeks):
+        units = ("water", "forestry") if i % 2 == 0 else ("water",)
+        for key in units:
+            cast.s.add(Report(plan_id=cast.plan_id, unit_id=cast.uid(key), text="进展",
+                              created_at=datetime(monday.year, monday.month, monday.day, 8, tzinfo=UTC)))
+    pid = cast.raise_("forestry", at(3, 2))
+    decline_problem(session=cast.s, problem_id=pid, actor=cast["forestry"], reason="不是林草的事", now=at(3, 2, 15))
+    rule_problem(session=cast.s, problem_id=pid, actor=cast.office, to_unit_id=cast.uid("forestry"), reason="属林草",
+                 now=at(3, 4))
+    resolve_problem(session=cast.s, problem_id=pid, actor=cast["forestry"], evidence_text="已审批", now=at(3, 5))
+    wp = cast.raise_("water", at(3, 2), category="water_permit")
+    accept_problem(session=cast.s, problem_id=wp, actor=cast["water"], now=at(3, 2, 11))
+    resolve_problem(session=cast.s, problem_id=wp, actor=cast["water"], evidence_text="已批复", now=at(3, 3))
+    cast.s.commit()
+    rows = {r["unit"]: r for r in unit_scores(session=cast.s, plan_id=cast.plan_id, period="2026H1", now=AFTER_H1)}
+    water, forestry = rows["旗水利局"], rows["旗林草局"]
+    assert water["indicators"]["reporting"] == 1.0 and water["indicators"]["shifting"] == 1.0
+    assert water["indicators"]["response"] == 1.0 and water["indicators"]["resolution"] == 1.0
+    assert forestry["indicators"]["reporting"] == pytest.approx(len(weeks[::2]) / len(weeks), abs=0.001)
+    assert forestry["shifting_instances"] == 1 and forestry["indicators"]["shifting"] == pytest.approx(0.667, abs=0.001)
+    assert water["total"] > forestry["total"]
+    assert "旗信访局" not in rows and "旗政府办公室" not in rows
+    # Indicators under 60 % go into the ledger with a standard and the end of the next half as deadline.
+    added = items_from_review(session=cast.s, plan_id=cast.plan_id, period="2026H1", now=AFTER_H1)
+    mine = [(i.unit_id, i.source) for i in added]
+    assert (cast.uid("forestry"), "indicator:reporting") in mine
+    # No right has moved yet, so every tasked unit is behind on progress; 水利局 on nothing else.
+    assert {src for u, src in mine if u == cast.uid("water")} == {"indicator:progress"}
+    assert all(i.deadline == date(2026, 12, 31) for i in added)
+    again = items_from_review(session=cast.s, plan_id=cast.plan_id, period="2026H1", now=AFTER_H1)
+    assert [i.id for i in again] == [i.id for i in added]
+
+
+def test_weights_come_from_the_plan(cast: Cast, session: Session) -> None:
+    cast.report_weekly("water")
+    base = {r["unit"]: r for r in unit_scores(session=cast.s, plan_id=cast.plan_id, period="2026H1", now=AFTER_H1)}
+    plan = session.get(Plan, cast.plan_id)
+    plan.spec = {**plan.spec, "review_weights": {"reporting": 90, "progress": 10, "response": 0, "resolution": 0,
+                                                 "shifting": 0}}
+    session.add(plan)
+    after = {r["unit"]: r for r in unit_scores(session=cast.s, plan_id=cast.plan_id, period="2026H1", now=AFTER_H1)}
+    # 水利局 reported in Q1 only and has no right moved: with the bundled weights, reporting
+    # (15), progress (35) and shifting (10) apply; with the plan's new ones, 90 % is reporting.
+    share = base["旗水利局"]["indicators"]["reporting"]
+    assert base["旗水利局"]["score"] == pytest.approx(100 * (15 * share + 10) / 60, abs=0.1)
+    assert after["旗水利局"]["score"] == pytest.approx(90 * share, abs=0.1)
+
+
+def test_zone_leader_score(cast: Cast) -> None:
+    zone = cast.s.exec(select(Zone).where(Zone.plan_id == cast.plan_id, Zone.seq == 1)).one()
+    leader = cast.member("banner_gov", Role.ZONE_LEADER)
+    cast.s.add(ZoneLeader(zone_id=zone.id, member_id=leader.id))
+    cast.s.commit()
+    rows = zone_leader_scores(session=cast.s, plan_id=cast.plan_id, period="2026H1", now=AFTER_H1)
+    assert [(r["member_id"], r["zones"], r["indicators"]["reporting"]) for r in rows] == [
+        (leader.id, ["1号常兴扎嘎乌苏铁矿整合区"], 0.0)]
+
+
+def test_review_job_sends_the_pdf_to_the_convener(cast: Cast, tmp_path: Path) -> None:
+    cast.report_weekly("water")
+    result = review_job(session=cast.s, period="2026H1", now=AFTER_H1, data_dir=tmp_path)
+    cast.s.commit()
+    plan = result["plans"][0]
+    assert Path(plan["pdf"]).read_bytes().startswith(b"%PDF-") and plan["sent_to"] == 1
+    docs = cast.s.exec(select(OutboxMessage).where(OutboxMessage.kind == "document")).all()
+    assert [d.chat_id for d in docs] == [cast.convener.telegram_user_id]
+    assert "工作问效情况的报告" in docs[0].text
+    review = build_review(session=cast.s, plan_id=cast.plan_id, period="2026H1", now=AFTER_H1)
+    assert review["ledger"] and all(r["deadline"] == "2026-12-31" for r in review["ledger"])
+    # A second run (retry) queues nothing twice and adds no items.
+    again = review_job(session=cast.s, period="2026H1", now=AFTER_H1, data_dir=tmp_path)
+    assert again["plans"][0]["added"] == plan["added"] and again["plans"][0]["sent_to"] == 0
+
+
+def test_review_needs_a_half_year(cast: Cast) -> None:
+    with pytest.raises(InvalidInputError, match="按半年"):
+        build_review(session=cast.s, plan_id=cast.plan_id, period="2026Q1", now=AFTER_H1)
