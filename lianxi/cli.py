@@ -250,12 +250,31 @@ def bot_command() -> None:
         application.run_polling()
 
 
+# --- sandbox and up --------------------------------------------------------------
+
+from lianxi.cli_sandbox import sandbox_command, up_command  # noqa: E402
+
+app.command("sandbox")(sandbox_command)
+app.command("up")(up_command)
+
+
 from lianxi.cli_ledger import ledger_app  # noqa: E402
 from lianxi.cli_worker import schedule_app, worker_command  # noqa: E402
 
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(schedule_app, name="schedule")
 app.command("worker")(worker_command)
+
+
+from lianxi.cli_brief import brief_command  # noqa: E402
+
+app.command("brief")(brief_command)
+
+
+from lianxi.cli_accountability import notices_app, review_command  # noqa: E402
+
+app.add_typer(notices_app, name="notices")
+app.command("review")(review_command)
 
 
 def main() -> None:  # pragma: no cover - console entry
