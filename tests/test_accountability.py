@@ -407,3 +407,39 @@ def test_report_weeks_skip_weeks_without_working_days() -> None:
     weeks = report_weeks(date(2025, 10, 1), date(2025, 12, 31))
     assert (date(2025, 9, 29), date(2025, 10, 5)) not in weeks  # starts before the quarter
     assert weeks[0][0] == date(2025, 10, 6)
+
+
+# --- The command line ----------------------------------------------------------------------------
+
+def test_cli_notices_draft_shows_the_findings_offline(settings_env, engine) -> None:  # type: ignore[no-untyped-def]
+    import json as _json
+
+    from typer.testing import CliRunner
+
+    from lianxi.cli import app
+    from models import OutboxMessage, Notice
+    from tests.conftest import load_bundled_plan
+
+    plan_id = load_bundled_plan(engine)
+    with Session(engine, expire_on_commit=False) as s:
+        cast = Cast(s, plan_id)
+        pid = cast.raise_("forestry", at(3, 2))
+        decline_problem(session=s, problem_id=pid, actor=cast["forestry"], reason="不是林草的事", now=at(3, 2, 15))
+        rule_problem(session=s, problem_id=pid, actor=cast.office, to_unit_id=cast.uid("forestry"),
+                     reason="属林草局职责", now=at(3, 4))
+        s.commit()
+        outbox_before = len(s.exec(select(OutboxMessage)).all())
+    runner = CliRunner()
+    result = runner.invoke(app, ["notices", "draft", "--period", "2026Q1", "--json"])
+    assert result.exit_code == 0, result.output
+    data = _json.loads(result.output)
+    shifting = [f for f in data["findings"] if f["rule"] == "shifting"]
+    assert [(f["unit"], f["bases"]) for f in shifting] == [("旗林草局", ["declined_ruled_back"])]
+    assert [e["reason"] for e in shifting[0]["evidence"]] == ["不是林草的事", "属林草局职责"]
+    text = runner.invoke(app, ["notices", "draft", "--period", "2026Q1"])
+    assert text.exit_code == 0 and "旗林草局（推诿扯皮）" in text.output and "理由：不是林草的事" in text.output
+    bad = runner.invoke(app, ["notices", "draft", "--period", "2026-1"])
+    assert bad.exit_code == 2 and "格式有误" in bad.output
+    with Session(engine) as s:
+        assert s.exec(select(Notice)).all() == [], "offline: no draft is written"
+        assert len(s.exec(select(OutboxMessage)).all()) == outbox_before, "and nothing is sent"

@@ -252,3 +252,27 @@ def test_review_job_sends_the_pdf_to_the_convener(cast: Cast, tmp_path: Path) ->
 def test_review_needs_a_half_year(cast: Cast) -> None:
     with pytest.raises(InvalidInputError, match="按半年"):
         build_review(session=cast.s, plan_id=cast.plan_id, period="2026Q1", now=AFTER_H1)
+
+
+def test_cli_review(settings_env, engine) -> None:  # type: ignore[no-untyped-def]
+    import json as _json
+
+    from typer.testing import CliRunner
+
+    from lianxi.cli import app
+    from tests.conftest import load_bundled_plan
+
+    plan_id = load_bundled_plan(engine)
+    with Session(engine, expire_on_commit=False) as s:
+        cast = Cast(s, plan_id)
+        cast.report_weekly("water")
+        s.commit()
+    runner = CliRunner()
+    result = runner.invoke(app, ["review", "--period", "2026H1", "--json"])
+    assert result.exit_code == 0, result.output
+    data = _json.loads(result.output)
+    water = next(r for r in data["units"] if r["unit"] == "旗水利局")
+    assert 0 < water["indicators"]["reporting"] < 1 and data["ledger"] == []
+    text = runner.invoke(app, ["review", "--period", "2026H1"])
+    assert text.exit_code == 0 and "2026年上半年工作问效" in text.output and "旗水利局：总分" in text.output
+    assert runner.invoke(app, ["review", "--period", "2026Q1"]).exit_code == 2
