@@ -191,9 +191,12 @@ def _start_worker(handle: SandboxHandle) -> None:
 
 # --- the page's web app ---------------------------------------------------------------
 
+HANDLE_KEY: web.AppKey[SandboxHandle] = web.AppKey("sandbox_handle", SandboxHandle)
+
+
 def _web_app(handle: SandboxHandle) -> web.Application:
     app = web.Application(client_max_size=handle.server.max_upload_bytes + 2 * 1024 * 1024)
-    app["handle"] = handle
+    app[HANDLE_KEY] = handle
     app.router.add_get("/", _index)
     app.router.add_static("/static/", STATIC_DIR, show_index=False, append_version=False)
     app.router.add_get("/api/state", _api_state)
@@ -214,7 +217,7 @@ async def _index(request: web.Request) -> web.FileResponse:
 
 
 def _handle(request: web.Request) -> SandboxHandle:
-    return request.app["handle"]
+    return request.app[HANDLE_KEY]
 
 
 def _state(handle: SandboxHandle) -> dict[str, Any]:
