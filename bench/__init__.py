@@ -1,0 +1,1 @@
+"""Benchmarks: print figures; not part of the test suite."""
