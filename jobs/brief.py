@@ -14,7 +14,6 @@ import math
 import os
 import tempfile
 import time as _time
-import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -23,8 +22,8 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, func, select
 
-from jobs.render import AssetOnlyFetcher, html_to_pdf, render_html  # noqa: I001 - weasyprint before charts
-from jobs.charts import SVG_NS, progress_chart_svg
+from jobs.charts import progress_chart_svg
+from jobs.render import AssetOnlyFetcher, html_to_pdf, render_html
 from models import Brief, Plan, Role
 from oversight.briefdata import Period, brief_data, cn_date, jsonable, parse_period
 from oversight.errors import NotFoundError
@@ -167,19 +166,6 @@ def _md(iso: str, data: dict[str, Any]) -> str:
     return f"{d.month}月{d.day}日" if str(d.year) == data["period"]["last_day"][:4] else cn_date(d)
 
 
-def _chart_svg(rows: list[dict[str, Any]]) -> Any:
-    """jobs.charts' progress chart, with its SVG namespace prefixes registered again first.
-
-    weasyprint.pdf.metadata registers the "" prefix for itself when WeasyPrint is imported,
-    which drops the default SVG namespace jobs.charts registered if charts was imported first:
-    the chart then serialises as <ns0:svg>, which WeasyPrint does not draw (it prints the
-    labels as plain text). Registration is global, so do it right before serialising.
-    """
-    ET.register_namespace("", SVG_NS)
-    ET.register_namespace("xlink", "http://www.w3.org/1999/xlink")
-    return progress_chart_svg(rows)
-
-
 # --- Sections -------------------------------------------------------------------------------
 
 def _progress_section(data: dict[str, Any], last_day: str) -> dict[str, Any]:
@@ -207,7 +193,7 @@ def _progress_section(data: dict[str, Any], last_day: str) -> dict[str, Any]:
                    "expected": r["expected"] if r["expected"] is not None else float("nan")} for r in rows]
     foot = TEXTS["progress_foot"].format(last_day=last_day)
     return {"heading": TEXTS["h_progress"], "paragraphs": paragraphs, "tables": [table],
-            "charts": [{"caption": TEXTS["progress_chart"], "svg": _chart_svg(chart_rows)}],
+            "charts": [{"caption": TEXTS["progress_chart"], "svg": progress_chart_svg(chart_rows)}],
             "subsections": [], "_foot": foot}
 
 

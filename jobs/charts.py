@@ -37,8 +37,7 @@ TARGET_COLOR = "#d9d9d9"
 EXPECTED_COLOR = "#e60012"
 
 SVG_NS = "http://www.w3.org/2000/svg"
-ET.register_namespace("", SVG_NS)
-ET.register_namespace("xlink", "http://www.w3.org/1999/xlink")
+XLINK_NS = "http://www.w3.org/1999/xlink"
 
 
 def _svg_markup(fig: Figure) -> Markup:
@@ -48,6 +47,13 @@ def _svg_markup(fig: Figure) -> Markup:
     DTD) and the RDF <metadata>, and guarantees well-formed, escaped output. ``style``
     attributes become presentation attributes: WeasyPrint reads inline <svg> styles with its
     HTML CSS parser too, which warns on every SVG property.
+
+    Namespaces are written out literally (``<svg xmlns="http://www.w3.org/2000/svg"
+    xmlns:xlink=...>`` and ``xlink:href``) instead of through ElementTree's global prefix map:
+    importing WeasyPrint maps "" to no namespace there, after which a chart came out as
+    ``<ns0:svg>``, which WeasyPrint does not draw (it printed the labels and style as text).
+    ``default_namespace=`` would avoid the map too, but Python 3.11 refuses it for SVG's
+    unprefixed attributes. The HTML parser knows xlink attributes only by the "xlink:" prefix.
     """
     buf = io.BytesIO()
     fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
@@ -56,13 +62,20 @@ def _svg_markup(fig: Figure) -> Markup:
         for child in list(parent):
             if child.tag == f"{{{SVG_NS}}}metadata":
                 parent.remove(child)
+    svg_prefix, xlink_prefix = f"{{{SVG_NS}}}", f"{{{XLINK_NS}}}"
     for element in root.iter():
+        if element.tag.startswith(svg_prefix):
+            element.tag = element.tag[len(svg_prefix):]
+        for name in [n for n in element.attrib if n.startswith(xlink_prefix)]:
+            element.set(f"xlink:{name[len(xlink_prefix):]}", element.attrib.pop(name))
         style = element.attrib.pop("style", None)
         if style:
             for declaration in style.split(";"):
                 name, sep, value = declaration.partition(":")
                 if sep and name.strip():
                     element.set(name.strip(), value.strip())
+    root.set("xmlns", SVG_NS)
+    root.set("xmlns:xlink", XLINK_NS)
     # Marked safe only because matplotlib built it and ElementTree escaped every label.
     return Markup(ET.tostring(root, encoding="unicode"))
 

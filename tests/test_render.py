@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import socket
+import subprocess
+import sys
 import threading
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -363,3 +365,28 @@ def test_chart_svg_keeps_cjk_labels_as_escaped_text():
     assert "<script>alert(1)</script>矿区$x$&" in texts, "label must survive verbatim, as text"
     assert "Noto Sans CJK SC" in svg
     assert progress_chart_svg(rows) == svg, "output must be deterministic"
+
+
+@pytest.mark.parametrize("first", ["jobs.charts", "weasyprint"])
+def test_chart_is_drawn_whichever_of_weasyprint_and_charts_is_imported_first(first, tmp_path):
+    # Importing WeasyPrint re-registers ElementTree's "" prefix; once that made the chart <ns0:svg>,
+    # which WeasyPrint printed as text (labels, then its style) instead of drawing it.
+    # A fresh interpreter, because the import order is what matters.
+    out = tmp_path / "chart.pdf"
+    script = f"""
+import sys
+import {first}
+import jobs.charts, jobs.render
+svg = jobs.charts.progress_chart_svg({PROGRESS!r})
+jobs.render.html_to_pdf("<p>图</p>" + svg, out=sys.argv[1])
+sys.stdout.write(svg)
+"""
+    proc = subprocess.run([sys.executable, "-c", script, str(out)], capture_output=True, text=True,
+                          cwd=Path(__file__).resolve().parent.parent, check=False)
+    assert proc.returncode == 0, proc.stderr
+    svg = proc.stdout
+    assert svg.startswith('<svg ') and 'xmlns="http://www.w3.org/2000/svg"' in svg[:300]
+    assert "ns0:" not in svg
+    text = pdf_text(PdfReader(out))
+    assert "stroke-linejoin" not in text, "the chart's style was printed instead of drawn"
+    assert text.count("海流图镇") == 1 and text.count("按进度应完成") == 1
