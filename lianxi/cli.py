@@ -277,5 +277,10 @@ app.add_typer(notices_app, name="notices")
 app.command("review")(review_command)
 
 
+from demo.cli import demo_command  # noqa: E402
+
+app.command("demo")(demo_command)
+
+
 def main() -> None:  # pragma: no cover - console entry
     app()
