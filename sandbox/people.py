@@ -25,8 +25,9 @@ logger = logging.getLogger(__name__)
 ACTOR = "sandbox"
 SAMPLE_MARK = "（示例）"
 # Fake Telegram user ids: sample people from here up, people who join on the page higher.
-SAMPLE_USER_BASE = 7_000_000_001
-JOINER_USER_BASE = 8_000_000_001
+# Kept below 2**31: the id columns are 32-bit INTEGER on PostgreSQL (real ids are not).
+SAMPLE_USER_BASE = 700_000_001
+JOINER_USER_BASE = 800_000_001
 ZONES_PER_LEADER = 3
 MEMBER_UNIT_KINDS = ("department", "league", "township", "other")
 

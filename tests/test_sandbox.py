@@ -162,7 +162,7 @@ async def test_page_cannot_reach_the_fault_controls(sandbox: SandboxHandle, http
 async def test_uploaded_file_opens_from_the_page(sandbox: SandboxHandle, http: aiohttp.ClientSession) -> None:
     pdf = b"%PDF-1.4\n% sandbox test\n%%EOF\n"
     form = aiohttp.FormData()
-    form.add_field("user_id", "7000000006")
+    form.add_field("user_id", "700000006")
     form.add_field("file", pdf, filename="说明.pdf", content_type="application/pdf")
     async with http.post(sandbox.url + "_sim/upload", data=form) as resp:
         assert resp.status == 200
