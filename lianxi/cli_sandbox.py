@@ -114,32 +114,33 @@ def _has_command(name: str) -> bool:
 
 
 def _run_processes(names: list[str]) -> int:
-    """Run `lianxi NAME` for each name; signals go to all; when one ends, stop the rest."""
-    procs = {name: subprocess.Popen([_lianxi_exe(), name]) for name in names}
+    """Run `lianxi NAME` for each name until Ctrl-C or SIGTERM; when one ends, stop the rest."""
+    # Own sessions: a terminal's Ctrl-C reaches only us, and each child gets exactly one SIGINT.
+    procs = {name: subprocess.Popen([_lianxi_exe(), name], start_new_session=True) for name in names}
 
-    def forward(signum: int, _frame: object) -> None:
+    def stop_all(*_args: object) -> None:
         for proc in procs.values():
             if proc.poll() is None:
-                proc.send_signal(signum)
+                proc.send_signal(signal.SIGINT)
 
-    signal.signal(signal.SIGINT, forward)
-    signal.signal(signal.SIGTERM, forward)
-    code = 0
+    signal.signal(signal.SIGINT, stop_all)
+    signal.signal(signal.SIGTERM, stop_all)
     while all(p.poll() is None for p in procs.values()):
-        time.sleep(0.5)
-    for name, proc in procs.items():
-        if proc.poll() is not None:
-            code = code or (proc.returncode or 0)
-            _echo(f"进程 {name} 已退出（退出码 {proc.returncode}），正在停止其他进程…")
-            break
-    forward(signal.SIGTERM, None)
+        time.sleep(0.2)
+    first = next(name for name, p in procs.items() if p.poll() is not None)
+    code = procs[first].returncode
+    stop_all()
     for proc in procs.values():
         try:
-            proc.wait(timeout=15)
+            proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
-    return code
+    if code:
+        _echo(f"进程 {first} 异常退出（退出码 {code}），已停止其他进程。")
+    else:
+        _echo("已停止。")
+    return code if code > 0 else (1 if code else 0)
 
 
 def sandbox_command(

@@ -266,3 +266,47 @@ def test_up_with_no_token_loads_the_plan_and_prints_the_sandbox_address(tmp_path
             proc.kill()
             proc.wait()
         errors.close()
+
+
+@pytest.mark.slow
+async def test_up_with_a_token_runs_the_bot_and_the_worker(tmp_path: Path) -> None:
+    """With a token, `lianxi up` runs `lianxi bot` and `lianxi worker`; Ctrl-C stops both.
+    The Bot API here is the local server, standing in for Telegram."""
+    from localbotapi.server import BotApiServer
+
+    db = tmp_path / "fresh.db"
+    async with BotApiServer() as server:
+        env = {**os.environ, "DATABASE_URL": f"sqlite:///{db}", "DATA_DIR": str(tmp_path / "data"),
+               "TELEGRAM_BOT_TOKEN": "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw",
+               "TELEGRAM_API_BASE_URL": server.api_base, "TELEGRAM_FILE_BASE_URL": server.file_base,
+               "LOG_LEVEL": "INFO", "PYTHONUNBUFFERED": "1"}
+        errors = (tmp_path / "stderr.txt").open("w")
+        proc = subprocess.Popen([str(Path(sys.executable).parent / "lianxi"), "up"], cwd=tmp_path, env=env,
+                                stdout=subprocess.PIPE, stderr=errors, text=True)
+        try:
+            lines = Lines(proc)
+            out = await asyncio.to_thread(lines.until, "启动：", 60)
+            assert "bot、worker" in out
+            user = server.user(555, "测试")
+            await user.send("/whoami")
+            reply = await server.wait_for(555, "您还未注册", timeout=30)
+            assert reply["text"]
+            await asyncio.to_thread(_wait_for_text, tmp_path / "stderr.txt", "acquired the lease", 30)
+            proc.send_signal(signal.SIGINT)
+            assert await asyncio.to_thread(proc.wait, 40) == 0, (tmp_path / "stderr.txt").read_text()
+            log = (tmp_path / "stderr.txt").read_text()
+            assert "Application.stop() complete" in log and "stopped" in log
+            assert "123456789:AAHdq" not in log
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            errors.close()
+
+
+def _wait_for_text(path: Path, needle: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while needle not in path.read_text():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{needle!r} not in {path}:\n{path.read_text()}")
+        time.sleep(0.1)
