@@ -46,9 +46,13 @@ TOKEN = "700000001:DEMO-local-sandbox-token"
 PLAN_FILE = Path(__file__).resolve().parent.parent / "plans" / "urad-middle-banner.yaml"
 REPLY_TIMEOUT = 15.0
 PDF_BYTES = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+# On every page: a faint diagonal mark, and a plain line under the text block that stays whole
+# in the PDF's text (示例数据 must be findable there).
 WATERMARK = ('<div style="position: fixed; top: 42%; left: 0; right: 0; text-align: center; '
              'font-size: 60pt; color: rgba(200, 0, 0, 0.12); transform: rotate(-30deg); z-index: 99;">'
-             '{text}</div>')
+             '{text}</div>'
+             '<div style="position: fixed; bottom: -12mm; left: 0; width: 100%; white-space: nowrap; font-size: 9pt; color: #c00000;">'
+             '{text}：演示生成，非真实工作数据</div>')
 _QUARTER_RE = re.compile(r"^(\d{4})Q([1-4])$")
 
 
@@ -145,6 +149,11 @@ class Quarter:
         """Day `day` of the quarter's `month`-th month, moved to a working day within the quarter."""
         d = workday_on_or_after(date(self.first.year, self.first.month + month - 1, day))
         return min(d, self.last)
+
+    def due(self, month: int, day: int) -> date:
+        """A deadline: day `day` of the `month`-th month counted from the quarter's first month."""
+        months = self.first.month - 1 + month - 1
+        return date(self.first.year + months // 12, months % 12 + 1, day)
 
     @property
     def label(self) -> str:
@@ -263,8 +272,7 @@ class Replay:
 
     def build(self) -> list[Step]:
         q = self.q
-        start = q.day(1, 5) if q.first.month == 1 else q.day(1, 1)
-        self.at(local(start, 9), "成员注册", self.join_everyone)
+        self.at(local(q.day(1, 1), 9), "成员注册", self.join_everyone)
         meeting_day = q.day(*S.MEETING_DAY)
         self.at(local(meeting_day, 15), "召开联席会议", self.hold_meeting)
         for i, (_, _, _, done, _) in enumerate(S.DECISIONS):
@@ -298,14 +306,11 @@ class Replay:
 
     def _weekly_reports(self) -> None:
         weeks = self._weeks()
-        full = [i for i, w in enumerate(weeks) if len(w) >= 3]
-        chosen = full if self.scale.report_weeks is None else full[:self.scale.report_weeks]
-        skipped: dict[str, set[int]] = {}
-        for unit, n in sorted(S.SKIPPERS.items()):
-            skipped[unit] = set(self.rng.sample(chosen[1:-1] if len(chosen) > 3 else chosen, min(n, len(chosen))))
-        # A few others miss a single week, which the rules tolerate.
-        for unit in self.rng.sample(sorted(set(S.REPORT_TEXTS) - set(S.SKIPPERS)), 3):
-            skipped[unit] = {self.rng.choice(chosen)}
+        every = list(range(len(weeks)))
+        chosen = every if self.scale.report_weeks is None else every[:self.scale.report_weeks]
+        # Most units report every week that has a working day; a few skip weeks (the rules find them slow).
+        skipped = {unit: set(self.rng.sample(chosen[1:-1] if len(chosen) > 3 else chosen, min(n, len(chosen))))
+                   for unit, n in sorted(S.SKIPPERS.items())}
         for w in chosen:
             for i, unit in enumerate(sorted(S.REPORT_TEXTS)):
                 if w in skipped.get(unit, set()) or unit not in self.units:
@@ -382,7 +387,7 @@ class Replay:
 
     async def hold_meeting(self) -> None:
         actor = f"member:{self._member_id('office_a')}"
-        matters = [AgreedMatter(text=text, owner_unit_id=self.units[unit].id, due_on=self.q.day(*due), major=major)
+        matters = [AgreedMatter(text=text, owner_unit_id=self.units[unit].id, due_on=self.q.due(*due), major=major)
                    for unit, text, due, _done, major in S.DECISIONS]
         with session_scope(self.engine) as s:
             _, rows = record_meeting(session=s, plan_id=self.plan_id, held_on=self.clock.now.astimezone(SHANGHAI).date(),
