@@ -24,6 +24,10 @@ NO_TOKEN = (
     "  TELEGRAM_BOT_TOKEN=123456789:AA…\n"
     "然后重新运行 bash scripts/run.sh。"
 )
+SHARED_DATABASE = (
+    "注意：已设置机器人令牌，但沙盒不连接真实 Telegram。沙盒与正式机器人使用同一数据库"
+    "（DATABASE_URL），待发消息可能被沙盒取走；试用时建议另设 DATABASE_URL。"
+)
 # Quiet loggers: one line per long poll of the page or the bot would drown the console.
 CHATTY_LOGGERS = ("localbotapi", "localbotapi.server", "aiohttp.access", "telegram.ext.Updater")
 
@@ -153,6 +157,8 @@ def sandbox_command(
     settings = get_settings()
     setup_logging()
     _quiet_logs()
+    if settings.has_real_token:
+        _echo(SHARED_DATABASE)
     _prepare()
     _run_sandbox(host or settings.SANDBOX_HOST, settings.SANDBOX_PORT if port is None else port)
 

@@ -267,8 +267,7 @@ async def _api_join(request: web.Request) -> web.Response:
         return _json({"ok": False, "error": "请填写姓名。"}, status=400)
     if not code:
         return _json({"ok": False, "error": "请填写邀请码。"}, status=400)
-    taken = set(handle._guests) | {u for u in handle.server._bot().users}  # noqa: SLF001
-    user_id = await asyncio.to_thread(next_joiner_id, handle.engine, taken)
+    user_id = await asyncio.to_thread(next_joiner_id, handle.engine, set(handle._guests))
     handle._guests[user_id] = name
     user: SimUser = handle.server.user(user_id, name)
     await user.send(f"/start {code}")

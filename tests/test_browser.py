@@ -138,3 +138,11 @@ async def test_group_view_shows_the_bound_joint_meeting_group(sandbox: SandboxHa
     await page.fill("#composer-input", "/help")
     await page.press("#composer-input", "Enter")
     await expect(page.locator(".msg.bot").last).to_contain_text("您（管理员）可以使用以下命令")
+    # A unit matter asked in the group is answered in private; the private tab shows it is new.
+    await page.fill("#composer-input", "/whoami")
+    await page.press("#composer-input", "Enter")
+    await expect(page.locator(".msg.bot").last).to_contain_text("已在私聊中回复您")
+    await expect(page.locator("#tab-private")).to_have_class(re.compile("has-new"))
+    await page.click("#tab-private")
+    await expect(page.locator(".msg.bot").last).to_contain_text("角色：管理员")
+    await expect(page.locator("#tab-private")).not_to_have_class(re.compile("has-new"))

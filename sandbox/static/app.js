@@ -12,7 +12,40 @@ const state = {
   after: 0,            // /_sim seq already shown
   poll: null,          // AbortController of the running long poll
   nodes: new Map(),    // message_id -> element
+  seen: null,          // chat id -> last seq looked at (null until the first /_sim/chats)
+  unread: new Set(),   // chat ids with something new since they were looked at
 };
+
+// --- unread marks -------------------------------------------------------------
+
+function markSeen(chatId, seq) {
+  if (state.seen) state.seen.set(chatId, Math.max(state.seen.get(chatId) || 0, seq));
+  if (state.unread.delete(chatId)) renderUnread();
+}
+
+async function checkUnread() {
+  let chats;
+  try { chats = (await api("/_sim/chats")).result; } catch (e) { return; }
+  const first = state.seen === null;
+  if (first) state.seen = new Map();
+  let changed = false;
+  for (const c of chats) {
+    const seen = state.seen.get(c.id);
+    if (first || seen === undefined) { state.seen.set(c.id, c.last_seq); continue; }
+    if (c.id !== state.chatId && c.last_seq > seen && !state.unread.has(c.id)) {
+      state.unread.add(c.id);
+      changed = true;
+    }
+  }
+  if (changed) renderUnread();
+}
+
+function renderUnread() {
+  const groupId = state.info ? state.info.group.chat_id : null;
+  $("tab-group").classList.toggle("has-new", state.unread.has(groupId));
+  $("tab-private").classList.toggle("has-new", Boolean(state.me) && state.unread.has(state.me.user_id));
+  if (state.info) renderPeople();
+}
 
 // --- helpers --------------------------------------------------------------------
 
@@ -95,6 +128,7 @@ function renderPeople() {
     if (state.me && state.me.user_id === p.user_id) li.classList.add("selected");
     const name = el("span", "name", p.name);
     name.append(el("span", "role", p.role_label));
+    if (state.unread.has(p.user_id)) name.append(el("span", "dot", "新消息"));
     li.append(name, el("span", "meta", p.unit || p.unit_short));
     li.addEventListener("click", () => selectPerson(p.user_id));
     list.append(li);
@@ -117,7 +151,6 @@ function selectPerson(userId) {
   state.me = p;
   localStorage.setItem("lianxi.sandbox.me", String(userId));
   renderMe();
-  renderPeople();
   $("composer-input").disabled = false;
   $("send").disabled = false;
   openChat(isGroupTab() ? state.info.group.chat_id : userId);
@@ -136,6 +169,8 @@ function setTab(group) {
 function openChat(chatId) {
   if (state.poll) state.poll.abort();
   state.chatId = chatId;
+  state.unread.delete(chatId);
+  renderUnread();
   state.after = 0;
   state.nodes.clear();
   const box = $("messages");
@@ -172,6 +207,7 @@ async function pollLoop(chatId) {
         if (m.from_bot) botSpoke = true;
       }
       state.after = Math.max(state.after, seq || 0);
+      markSeen(chatId, state.after);
       primed = true;
       if (botSpoke) afterBotSpoke();
       failures = 0;
@@ -453,6 +489,8 @@ async function main() {
     $("plan-name").textContent = `无法连接沙盒：${e.message}`;
     return;
   }
+  await checkUnread();
+  setInterval(checkUnread, 3000);
   const saved = Number(localStorage.getItem("lianxi.sandbox.me"));
   if (saved && findPerson(saved)) selectPerson(saved);
 }
