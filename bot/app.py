@@ -9,7 +9,7 @@ import secrets
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from telegram import Update
@@ -28,7 +28,7 @@ from telegram.ext import (
 )
 
 from bot import texts
-from bot.common import db, member_of
+from bot.common import CURRENT_UPDATE, UpdateState, db, member_of
 from models import ProcessedUpdate, utcnow
 from oversight.audit import actor_of, audit
 from oversight.chatstate import get_flow, resolve_token
@@ -77,20 +77,54 @@ def _load_features() -> None:
                 raise
 
 
+class Deduper:
+    """Remembers processed update ids. Update ids only grow, so an id above the highest one
+    recorded before this process started, and not seen since, is new without a query."""
+
+    RECENT = 10_000
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.start_max: int | None = None
+        self.recent: set[int] = set()
+
+    def _load(self) -> int:
+        if self.start_max is None:
+            with self.engine.connect() as conn:
+                self.start_max = conn.execute(select(func.max(ProcessedUpdate.update_id))).scalar() or 0
+        return self.start_max
+
+    def seen(self, update_id: int) -> bool:
+        if update_id in self.recent:
+            return True
+        if update_id > self._load():
+            return False
+        with self.engine.connect() as conn:
+            return conn.execute(select(ProcessedUpdate.update_id)
+                                .where(ProcessedUpdate.update_id == update_id)).first() is not None
+
+    def remember(self, update_id: int) -> None:
+        if len(self.recent) >= self.RECENT:
+            self.recent.clear()  # older ids are still in the table (and below start_max after a restart)
+            self.start_max = None
+        self.recent.add(update_id)
+
+
 async def dedupe_guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Skip an update already processed (a redelivery)."""
-    # Core statements, not an ORM session: this runs on every update (see bench/bot_throughput.py).
-    with context.application.bot_data["engine"].connect() as conn:
-        seen = conn.execute(select(ProcessedUpdate.update_id)
-                            .where(ProcessedUpdate.update_id == update.update_id)).first()
-    if seen is not None:
+    """Skip an update already processed (a redelivery); open the update's shared state."""
+    deduper: Deduper = context.application.bot_data["deduper"]
+    if deduper.seen(update.update_id):
         logger.info("update %s: already processed, skipped", update.update_id)
         raise ApplicationHandlerStop
-    context.chat_data  # noqa: B018 - touch so PTB creates per-chat storage lazily
+    CURRENT_UPDATE.set(UpdateState(update_id=update.update_id))
 
 
 async def mark_processed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Record that an update was handled, after its handlers ran."""
+    """Record an update whose handlers wrote nothing (a writing one was recorded with its change)."""
+    state = CURRENT_UPDATE.get()
+    context.application.bot_data["deduper"].remember(update.update_id)
+    if state is not None and state.update_id == update.update_id and state.recorded:
+        return
     try:
         with context.application.bot_data["engine"].begin() as conn:
             conn.execute(insert(ProcessedUpdate).values(update_id=update.update_id, at=utcnow()))
@@ -223,6 +257,7 @@ def build_application(
     )
     app = builder.build()
     app.bot_data["engine"] = engine
+    app.bot_data["deduper"] = Deduper(engine)
     app.add_handler(TypeHandler(Update, dedupe_guard), group=-1)
     app.add_handler(CommandHandler("start", onboarding.start))
     app.add_handler(CommandHandler("cancel", onboarding.cancel))

@@ -6,9 +6,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from functools import wraps
 from typing import Any
 
+from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -16,7 +19,7 @@ from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
 from bot import texts
-from models import Member, Plan, session_scope
+from models import Member, Plan, ProcessedUpdate, utcnow
 from oversight.access import PRIVATE_COMMANDS, allowed
 from oversight.chatstate import mint_token
 from oversight.members import ROLE_LABELS, current_plan, member_for_user
@@ -31,19 +34,58 @@ def engine_of(context: ContextTypes.DEFAULT_TYPE) -> Engine:
     return context.application.bot_data["engine"]
 
 
+@dataclass
+class UpdateState:
+    """What one update's handlers share: its id, whether it is recorded as processed, the member."""
+
+    update_id: int
+    recorded: bool = False
+    members: dict[int, Member] = field(default_factory=dict)
+
+
+# Set by the dedupe guard for the update being handled (PTB runs its handlers in one task).
+CURRENT_UPDATE: ContextVar[UpdateState | None] = ContextVar("lianxi_current_update", default=None)
+
+
+@event.listens_for(Session, "after_flush")
+def _note_write(session: Session, _flush_context: Any) -> None:
+    session.info["wrote"] = True
+
+
 @contextmanager
 def db(context: ContextTypes.DEFAULT_TYPE) -> Iterator[Session]:
-    """A session committed when the block ends without error."""
-    with session_scope(engine_of(context)) as session:
-        yield session
+    """A session committed when the block ends without error. The first transaction of an
+    update that writes anything also records the update as processed, so the change and
+    the record commit together: a redelivered update cannot apply its change twice."""
+    with Session(engine_of(context), expire_on_commit=False) as session:
+        try:
+            yield session
+            state = CURRENT_UPDATE.get()
+            mark = (state is not None and not state.recorded
+                    and bool(session.new or session.dirty or session.deleted or session.info.get("wrote")))
+            if mark:
+                session.add(ProcessedUpdate(update_id=state.update_id, at=utcnow()))
+            session.commit()
+            if mark:
+                state.recorded = True
+        except BaseException:
+            session.rollback()
+            raise
 
 
 def member_of(session: Session, update: Update) -> Member | None:
-    """The active member behind an update, or None for an unregistered user."""
+    """The active member behind an update, or None for an unregistered user (looked up
+    once per update: the handlers of one update share it)."""
     user = update.effective_user
     if user is None:
         return None
-    return member_for_user(session=session, telegram_user_id=user.id)
+    state = CURRENT_UPDATE.get()
+    if state is not None and user.id in state.members:
+        return state.members[user.id]
+    member = member_for_user(session=session, telegram_user_id=user.id)
+    if state is not None and member is not None:
+        state.members[user.id] = member
+    return member
 
 
 def plan_of(session: Session, member: Member | None) -> Plan | None:

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import os
 import shutil
+
+# PTB 22 warns on every RetryAfter that retry_after becomes a timedelta; opt in now.
+os.environ.setdefault("PTB_TIMEDELTA", "1")
 from collections.abc import Iterator
 from pathlib import Path
 
