@@ -1,0 +1,112 @@
+"""The demo: a sample ledger that matches every count of the 乌拉特中旗 plan, and a small
+replay of the quarter through the real bot that writes the brief, the notice draft and
+the ledger; the same seed writes the same files."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+from pypdf import PdfReader
+from sqlmodel import col, select
+from typer.testing import CliRunner
+
+from demo.ledger import BATCH_NAMES, BATCH_TARGETS, SAMPLE, load_sample_ledger
+from lianxi.cli import app
+from models import ProblemEvent, Right, RightBatch, Task, Zone, make_engine, session_scope
+
+BASELINE = datetime(2025, 12, 31, 9, tzinfo=UTC)
+
+
+def test_sample_ledger_matches_every_count_of_the_plan(engine, banner_plan_id):
+    with session_scope(engine) as s:
+        ledger = load_sample_ledger(session=s, plan_id=banner_plan_id, seed=7, now=BASELINE)
+    assert ledger.result is not None and ledger.result.created == 121
+    with session_scope(engine) as s:
+        rights = s.exec(select(Right).where(Right.plan_id == banner_plan_id)).all()
+        kinds = Counter(r.kind for r in rights)
+        # 一、工作目标: 69 采矿权, 49 探矿权 (2 of them deep); the 3 拟设 are rows, not rights.
+        assert kinds == {"mining": 69, "exploration": 47, "deep": 2, "proposed": 3}
+        for zone in s.exec(select(Zone).where(Zone.plan_id == banner_plan_id)).all():
+            in_zone = Counter(r.kind for r in rights if r.zone_id == zone.id)
+            assert (in_zone["mining"], in_zone["exploration"], in_zone["deep"], in_zone["proposed"]) == (
+                zone.planned_mining, zone.planned_exploration, zone.planned_deep, zone.planned_proposed), zone.name
+        tasks = {t.id: t.key for t in s.exec(select(Task).where(Task.plan_id == banner_plan_id)).all()}
+        sizes = Counter(tasks[rb.task_id] for rb in s.exec(select(RightBatch)).all())
+        assert sizes == BATCH_TARGETS
+        deep = [r for r in rights if r.kind == "deep"]
+        assert all(s.get(Right, r.parent_right_id).kind == "mining" for r in deep)
+        assert all(r.note == SAMPLE for r in rights)
+        assert all(r.holder.startswith("示例矿业有限公司") for r in rights if r.kind != "proposed")
+        assert len({r.code for r in rights}) == 121
+
+
+def _pdf_text(path: Path) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(path).pages)
+
+
+def _xlsx_values(path: Path) -> dict[str, list[tuple]]:
+    wb = load_workbook(path)
+    return {ws.title: [tuple(row) for row in ws.iter_rows(values_only=True)] for ws in wb.worksheets}
+
+
+def _run(out: Path) -> None:
+    result = CliRunner().invoke(app, ["demo", "--out", str(out), "--seed", "11", "--scale", "small"])
+    assert result.exit_code == 0, result.output
+    assert "已写入" in result.output and "简报-2026Q1.pdf" in result.output
+
+
+@pytest.mark.slow
+def test_small_demo_writes_brief_notice_and_ledger_and_the_same_seed_gives_the_same_files(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # no stray .env is read
+    a, b = tmp_path / "a", tmp_path / "b"
+    _run(a)
+    brief, notice, ledger = a / "简报-2026Q1.pdf", a / "通报草稿-2026Q1.pdf", a / "台账-2026Q1.xlsx"
+    assert brief.exists() and notice.exists() and ledger.exists()
+
+    text = _pdf_text(brief)
+    assert text.count(f"{SAMPLE}：演示生成") == len(PdfReader(brief).pages)  # marked on every page
+    assert all(name in text for name in BATCH_NAMES.values())
+    assert "工作简报" in text and "第1期" in text and "2026年4月8日" in text
+    assert "问题#2" in text and "议定事项#" in text
+    notice_text = _pdf_text(notice)
+    assert SAMPLE in notice_text and "推诿扯皮" in notice_text and "问题#2" in notice_text
+
+    sheets = _xlsx_values(ledger)
+    assert SAMPLE in sheets["矿业权台账"][0][0]
+    rights = [row for row in sheets["矿业权台账"][2:] if row[0] is not None]  # the template keeps spare rows
+    kinds = Counter(row[2] for row in rights)
+    assert kinds == {"采矿权": 69, "探矿权": 47, "采矿权深部探矿权": 2, "拟设探矿权": 3}
+    assert all(row[14] == SAMPLE for row in rights)
+    batches = Counter(name for row in rights if row[9] for name in row[9].split("、"))
+    assert batches == {BATCH_NAMES[k]: n for k, n in BATCH_TARGETS.items()}
+    assert sum(1 for row in rights if row[8] != "未处置") == 3  # the small replay's status moves
+    problems = [row for row in sheets["问题台账"][2:] if row[0] is not None]
+    decisions = [row for row in sheets["议定事项"][2:] if row[0] is not None]
+    assert len(problems) == 6 and len(decisions) == 5
+
+    # Responsibility shifting really happened in the chat: a problem went A → B → A.
+    engine = make_engine(f"sqlite:///{a / 'demo.db'}")
+    with session_scope(engine) as s:
+        moves = s.exec(select(ProblemEvent).where(ProblemEvent.kind == "handed_over")
+                       .order_by(col(ProblemEvent.problem_id), col(ProblemEvent.id))).all()
+    engine.dispose()
+    by_problem: dict[int, list[tuple[int, int]]] = {}
+    for e in moves:
+        by_problem.setdefault(e.problem_id, []).append((e.from_unit_id, e.to_unit_id))
+    assert any(any(x[0] == y[1] and x[1] == y[0] for x, y in zip(pairs, pairs[1:])) for pairs in by_problem.values())
+
+    _run(b)
+    assert _pdf_text(b / "简报-2026Q1.pdf") == text
+    assert _pdf_text(b / "通报草稿-2026Q1.pdf") == notice_text
+    assert _xlsx_values(b / "台账-2026Q1.xlsx") == sheets
+
+
+def test_a_quarter_outside_the_plan_is_refused_in_chinese(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(app, ["demo", "--out", str(tmp_path / "x"), "--quarter", "2025Q4"])
+    assert result.exit_code == 2
+    assert "不在实施方案" in result.output
