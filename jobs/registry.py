@@ -64,8 +64,20 @@ def brief_job(*, session: Session, period: str, now: datetime) -> dict:
 
 @register("notice_draft")
 def notice_draft_job(*, session: Session, period: str, now: datetime) -> dict:
-    """Draft the quarter's notice from the accountability findings (jobs.notice_draft, written separately)."""
-    return _lazy("jobs.notice_draft", "通报草稿").run(session=session, period=period, now=now)
+    """Draft the quarter's notice from the accountability findings and send it to the conveners."""
+    return _lazy("jobs.notices", "通报草稿").run(session=session, period=period, now=now)
+
+
+@register("notice_publish")
+def notice_publish_job(*, session: Session, period: str, now: datetime) -> dict:
+    """Publish a notice the convener approved (period notice-<id>; requested by the approval)."""
+    return _lazy("jobs.notices", "通报印发").publish_run(session=session, period=period, now=now)
+
+
+@register("review")
+def review_job(*, session: Session, period: str, now: datetime) -> dict:
+    """The half-yearly accountability review (工作问效) and its rectification ledger."""
+    return _lazy("jobs.review", "工作问效").run(session=session, period=period, now=now)
 
 
 @register("weekly_reminder")

@@ -30,6 +30,7 @@ PERIOD_PREV_QUARTER = "prev_quarter"  # firing in April covers 2026Q1
 PERIOD_WEEK_BEFORE = "week_before"  # the ISO week of the day before: Monday covers the week just ended
 PERIOD_DAY = "day"  # the local date
 PERIOD_MINUTE = "minute"  # the local minute (jobs without a natural period)
+PERIOD_PREV_HALF = "prev_half"  # firing in July covers 2026H1, in January the previous year's H2
 
 
 @dataclass(frozen=True)
@@ -272,6 +273,8 @@ def period_for(job: str, fire_time: datetime, tz: ZoneInfo = SHANGHAI) -> str:
         q = (local.month - 1) // 3  # the quarter before the current one, 0-based
         year = local.year if q else local.year - 1
         return f"{year}Q{q or 4}"
+    if rule == PERIOD_PREV_HALF:
+        return f"{local.year}H1" if local.month > 6 else f"{local.year - 1}H2"
     if rule == PERIOD_WEEK_BEFORE:
         iso = (local.date() - timedelta(days=1)).isocalendar()
         return f"{iso.year}-W{iso.week:02d}"
@@ -473,6 +476,8 @@ define_job("brief", label="季度简报", cron="@quarterly-wd5 09:00", period_ru
            summary="汇总上一季度进展，生成联席会议工作简报")
 define_job("notice_draft", label="季度通报草稿", cron="@quarterly-wd3 09:00", period_rule=PERIOD_PREV_QUARTER,
            summary="在简报前起草上一季度的通报，交办公室修改、召集人审定")
+define_job("review", label="半年工作问效", cron="0 9 10 1,7 *", period_rule=PERIOD_PREV_HALF,
+           summary="每半年对各单位和包联领导问效评分，跟踪整改台账，报召集人")
 define_job("weekly_reminder", label="每周报送提醒", cron="0 9 * * 1", period_rule=PERIOD_WEEK_BEFORE,
            summary="提醒上周未报送进展的单位联络员")
 define_job("daily_digest", label="每日逾期督办", cron="0 8 * * *", period_rule=PERIOD_DAY,

@@ -38,7 +38,7 @@ def test_defaults_are_created_once_and_listed_in_chinese(session: Session) -> No
     now = sh(2026, 4, 1, 10, 0)
     created = ensure_default_schedules(session=session, now=now)
     session.commit()
-    assert {r.job for r in created} == {"brief", "notice_draft", "weekly_reminder", "daily_digest"}
+    assert {r.job for r in created} == {"brief", "notice_draft", "review", "weekly_reminder", "daily_digest"}
     assert ensure_default_schedules(session=session, now=now) == []
 
     rows = {r["job"]: r for r in list_schedules(session=session, now=now)}
@@ -52,6 +52,9 @@ def test_defaults_are_created_once_and_listed_in_chinese(session: Session) -> No
     assert rows["daily_digest"]["description"] == "每天 08:00"
     assert rows["daily_digest"]["next_run_text"] == "2026-04-02 08:00"
     assert "outbox" not in rows
+    assert rows["review"]["name"] == "半年工作问效" and rows["review"]["next_run"] == sh(2026, 7, 10, 9, 0)
+    assert period_for("review", sh(2026, 7, 10, 9, 0)) == "2026H1"
+    assert period_for("review", sh(2027, 1, 10, 9, 0)) == "2026H2"
 
 
 @pytest.mark.parametrize(("expr", "text"), [
