@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Column, Index, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from models.base import JSONType, UTCDateTime, utcnow
@@ -131,7 +131,7 @@ class Member(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     plan_id: int = Field(foreign_key="plan.id", index=True)
-    telegram_user_id: int | None = Field(default=None, index=True)
+    telegram_user_id: int | None = Field(default=None, index=True, sa_type=BigInteger)
     name: str = ""
     unit_id: int = Field(foreign_key="unit.id", index=True)
     role: str = Field(max_length=20)
@@ -524,7 +524,7 @@ class OutboxMessage(SQLModel, table=True):
 
     __table_args__ = (Index("ix_outbox_due", "state", "next_attempt_at"),)
     id: int | None = Field(default=None, primary_key=True)
-    chat_id: int
+    chat_id: int = Field(sa_type=BigInteger)
     kind: str = "text"  # text | document
     text: str = ""
     payload: dict = _json({})
@@ -540,7 +540,7 @@ class OutboxMessage(SQLModel, table=True):
 class ProcessedUpdate(SQLModel, table=True):
     """An update already handled: a redelivered one is skipped."""
 
-    update_id: int = Field(primary_key=True)
+    update_id: int = Field(primary_key=True, sa_type=BigInteger)
     at: datetime = _when()
 
 
@@ -549,8 +549,8 @@ class ChatState(SQLModel, table=True):
 
     __table_args__ = (UniqueConstraint("chat_id", "user_id", "flow"),)
     id: int | None = Field(default=None, primary_key=True)
-    chat_id: int
-    user_id: int
+    chat_id: int = Field(sa_type=BigInteger)
+    user_id: int = Field(sa_type=BigInteger)
     flow: str = Field(max_length=40)
     step: str = ""
     data: dict = _json({})
@@ -563,7 +563,7 @@ class CallbackToken(SQLModel, table=True):
     token: str = Field(primary_key=True, max_length=24)
     action: str = Field(max_length=40)
     args: dict = _json({})
-    user_id: int | None = None
+    user_id: int | None = Field(default=None, sa_type=BigInteger)
     created_at: datetime = _when()
 
 
@@ -571,7 +571,7 @@ class GroupBinding(SQLModel, table=True):
     """The joint meeting group chat of a plan."""
 
     plan_id: int = Field(foreign_key="plan.id", primary_key=True)
-    chat_id: int
+    chat_id: int = Field(sa_type=BigInteger)
     title: str = ""
     bound_at: datetime = _when()
 

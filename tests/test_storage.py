@@ -70,4 +70,20 @@ def test_times_are_aware_utc_and_naive_ones_are_refused(engine):
 def test_migrations_reach_head(db_url):
     assert current(db_url) is not None
     upgrade(db_url)  # idempotent
-    assert current(db_url) == "0001"
+    assert current(db_url) == "0002"
+
+
+def test_telegram_ids_beyond_32_bits_are_stored(engine, banner_plan_id):
+    from models import ChatState, GroupBinding, Member, OutboxMessage, Unit
+
+    user_id, group_id = 7_123_456_789, -1_001_234_567_890
+    with session_scope(engine) as s:
+        unit = s.exec(select(Unit).where(Unit.plan_id == banner_plan_id)).first()
+        s.add(Member(plan_id=banner_plan_id, telegram_user_id=user_id, unit_id=unit.id, role="contact"))
+        s.add(OutboxMessage(chat_id=group_id, text="通报"))
+        s.add(GroupBinding(plan_id=banner_plan_id, chat_id=group_id))
+        s.add(ChatState(chat_id=user_id, user_id=user_id, flow="flag"))
+    with session_scope(engine) as s:
+        assert s.exec(select(Member.telegram_user_id)).one() == user_id
+        assert s.exec(select(OutboxMessage.chat_id)).one() == group_id
+        assert s.get(GroupBinding, banner_plan_id).chat_id == group_id
