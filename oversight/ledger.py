@@ -21,6 +21,7 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import from_excel
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 from sqlmodel import Session, col, select
@@ -221,30 +222,41 @@ _HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 _WRAP = Alignment(wrap_text=True, vertical="center")
 
 
-def _titled_sheet(ws: Worksheet, title: str, headers: Iterable[str], widths: Iterable[int],
-                  fills: Iterable[PatternFill] | None = None) -> None:
-    """Title in row 1, headers in row 2, frozen below the header, column widths set."""
-    headers = list(headers)
-    ws.cell(row=1, column=1, value=title).font = _TITLE_FONT
-    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(headers))
-    fill_list = list(fills) if fills is not None else [_HEADER_FILL] * len(headers)
-    for i, (header, width, fill) in enumerate(zip(headers, widths, fill_list, strict=True), start=1):
-        cell = ws.cell(row=2, column=i, value=header)
-        cell.font = _HEADER_FONT
+def _cell(ws: Any, value: Any, *, font: Font | None = None, fill: PatternFill | None = None,
+          alignment: Alignment | None = None, number_format: str | None = None) -> WriteOnlyCell:
+    cell = WriteOnlyCell(ws, value=value)
+    if font is not None:
+        cell.font = font
+    if fill is not None:
         cell.fill = fill
-        cell.alignment = _WRAP
+    if alignment is not None:
+        cell.alignment = alignment
+    if number_format is not None:
+        cell.number_format = number_format
+    return cell
+
+
+def _titled_sheet(ws: Any, title: str, headers: Iterable[str], widths: Iterable[int],
+                  fills: Iterable[PatternFill] | None = None) -> None:
+    """Title in row 1, headers in row 2, frozen below the header, column widths set.
+
+    The sheets are streamed (write-only workbooks: the region's ledger is tens of thousands of
+    cells), so widths and panes are set before the first row and rows are appended in order.
+    """
+    headers = list(headers)
+    fill_list = list(fills) if fills is not None else [_HEADER_FILL] * len(headers)
+    for i, width in enumerate(widths, start=1):
         ws.column_dimensions[get_column_letter(i)].width = width
     ws.freeze_panes = "A3"
     ws.auto_filter.ref = f"A2:{get_column_letter(len(headers))}2"
+    ws.merged_cells.add(f"A1:{get_column_letter(len(headers))}1")
+    ws.append([_cell(ws, title, font=_TITLE_FONT)])
+    ws.append([_cell(ws, header, font=_HEADER_FONT, fill=fill, alignment=_WRAP)
+               for header, fill in zip(headers, fill_list, strict=True)])
 
 
-def _options_sheet(wb: Workbook, refs: _Refs) -> dict[str, str]:
-    """The hidden list sheet; returns column key -> list formula for data validation.
-
-    Lists live on a sheet because an inline list formula is limited to 255 characters,
-    and 12 leagues or 19 zone names exceed it."""
-    ws = wb.create_sheet(SHEET_OPTIONS)
-    lists: list[tuple[str, str, list[str]]] = [
+def _option_lists(refs: _Refs) -> list[tuple[str, str, list[str]]]:
+    return [
         ("kind", "类型", list(KIND_LABELS.values())),
         ("size", "规模", list(SIZE_LABELS.values())),
         ("production", "生产状态", list(PRODUCTION_LABELS.values())),
@@ -253,47 +265,59 @@ def _options_sheet(wb: Workbook, refs: _Refs) -> dict[str, str]:
         ("unit", "责任单位", [u.name for u in refs.units]),
         ("batches", "所属批次", [t.name for t in refs.tasks]),
     ]
+
+
+def _option_formulas(refs: _Refs) -> dict[str, str]:
+    """Column key -> list formula on the options sheet, for data validation.
+
+    Lists live on a sheet because an inline list formula is limited to 255 characters,
+    and 12 leagues or 19 zone names exceed it."""
     formulas: dict[str, str] = {}
-    for i, (key, header, values) in enumerate(lists, start=1):
+    for i, (key, _header, values) in enumerate(_option_lists(refs), start=1):
         letter = get_column_letter(i)
-        ws.cell(row=1, column=i, value=header).font = _HEADER_FONT
-        for j, value in enumerate(values, start=2):
-            ws.cell(row=j, column=i, value=value)
-        ws.column_dimensions[letter].width = 30
         if values and key != "batches":  # several batches per cell: no single-choice list
             formulas[key] = f"'{SHEET_OPTIONS}'!${letter}$2:${letter}${len(values) + 1}"
-    ws.sheet_state = "hidden"
     return formulas
 
 
-def _rights_sheet(wb: Workbook, refs: _Refs, title: str, rows: list[list[Any]]) -> Worksheet:
-    ws = wb.active
-    assert ws is not None
-    ws.title = SHEET_RIGHTS
+def _options_sheet(wb: Workbook, refs: _Refs) -> None:
+    """The hidden list sheet the drop-downs point at (see _option_formulas)."""
+    ws = wb.create_sheet(SHEET_OPTIONS)
+    lists = _option_lists(refs)
+    for i in range(1, len(lists) + 1):
+        ws.column_dimensions[get_column_letter(i)].width = 30
+    ws.append([_cell(ws, header, font=_HEADER_FONT) for _key, header, _values in lists])
+    for j in range(max(len(values) for _k, _h, values in lists)):
+        ws.append([values[j] if j < len(values) else None for _k, _h, values in lists])
+    ws.sheet_state = "hidden"
+
+
+def _rights_sheet(wb: Workbook, refs: _Refs, title: str, rows: list[list[Any]]) -> None:
+    ws = wb.create_sheet(SHEET_RIGHTS)
     _titled_sheet(ws, title, HEADERS, (c.width for c in COLUMNS),
                   (_REQUIRED_FILL if c.required else _HEADER_FILL for c in COLUMNS))
-    for r, values in enumerate(rows, start=3):
-        for c, value in enumerate(values, start=1):
-            cell = ws.cell(row=r, column=c, value=value)
-            if isinstance(value, date):
-                cell.number_format = "yyyy-mm-dd"
+    # Codes and dates, also typed into the empty rows below: codes stay text (no 1.5E+13),
+    # dates show as dates.
+    code_at, due_at = _index("code") - 1, _index("due") - 1
+    for values in rows:
+        row = [_cell(ws, v, number_format="yyyy-mm-dd") if isinstance(v, date) else v for v in values]
+        row[code_at] = _cell(ws, values[code_at], number_format="@")
+        row[due_at] = _cell(ws, values[due_at], number_format="yyyy-mm-dd")
+        ws.append(row)
+    for _ in range(VALIDATION_SPARE_ROWS + 1):
+        spare: list[Any] = [None] * (due_at + 1)
+        spare[code_at] = _cell(ws, None, number_format="@")
+        spare[due_at] = _cell(ws, None, number_format="yyyy-mm-dd")
+        ws.append(spare)
     last = 3 + len(rows) + VALIDATION_SPARE_ROWS
-    # Codes and dates typed into empty rows: codes stay text (no 1.5E+13), dates show as dates.
-    code_letter = get_column_letter(_index("code"))
-    due_letter = get_column_letter(_index("due"))
-    for r in range(3, last + 1):
-        ws[f"{code_letter}{r}"].number_format = "@"
-        ws[f"{due_letter}{r}"].number_format = "yyyy-mm-dd"
-    formulas = _options_sheet(wb, refs)
-    for key, formula in formulas.items():
+    for key, formula in _option_formulas(refs).items():
         letter = get_column_letter(_index(key))
         header = COLUMN_BY_KEY[key].header
         dv = DataValidation(type="list", formula1=formula, allow_blank=True, showErrorMessage=True,
                             errorTitle="无效的取值", error=f"请从下拉列表中选择{header}。",
                             promptTitle=header, prompt="请从下拉列表中选择。", showInputMessage=True)
         dv.add(f"{letter}3:{letter}{last}")
-        ws.add_data_validation(dv)
-    return ws
+        ws.data_validations.append(dv)
 
 
 def _index(key: str) -> int:
@@ -317,35 +341,24 @@ def _help_sheet(wb: Workbook, refs: _Refs) -> None:
         "6. 台账电子版提交后，另按要求报送加盖公章的扫描版。",
         "",
     ]
-    for i, text in enumerate(lines, start=1):
-        ws.cell(row=i, column=1, value=text)
-    ws.cell(row=1, column=1).font = _TITLE_FONT
-    row = len(lines) + 1
-    for c, header in enumerate(("列名", "是否必填", "填写说明"), start=1):
-        cell = ws.cell(row=row, column=c, value=header)
-        cell.font = _HEADER_FONT
-        cell.fill = _HEADER_FILL
+    ws.append([_cell(ws, lines[0], font=_TITLE_FONT)])
+    for text in lines[1:]:
+        ws.append([text])
+    ws.append([_cell(ws, header, font=_HEADER_FONT, fill=_HEADER_FILL) for header in ("列名", "是否必填", "填写说明")])
     for column in COLUMNS:
-        row += 1
-        ws.cell(row=row, column=1, value=column.header)
-        ws.cell(row=row, column=2, value="必填" if column.required else "选填")
         limit = f"（不超过 {column.max_len} 字）" if column.max_len else ""
-        ws.cell(row=row, column=3, value=column.help + limit).alignment = _WRAP
+        ws.append([column.header, "必填" if column.required else "选填",
+                   _cell(ws, column.help + limit, alignment=_WRAP)])
     if refs.tasks:
-        row += 2
-        ws.cell(row=row, column=1, value="本方案的批次").font = _HEADER_FONT
+        ws.append([])
+        ws.append([_cell(ws, "本方案的批次", font=_HEADER_FONT)])
         for task in refs.tasks:
-            row += 1
-            ws.cell(row=row, column=1, value=task.name)
-            ws.cell(row=row, column=3, value=f"目标 {task.target} {task.measure}，完成状态为“{STATUS_LABELS.get(task.done_status, task.done_status)}”")
+            ws.append([task.name, None, f"目标 {task.target} {task.measure}，完成状态为“{STATUS_LABELS.get(task.done_status, task.done_status)}”"])
     if refs.zones:
-        row += 2
-        ws.cell(row=row, column=1, value="本方案的整合区").font = _HEADER_FONT
+        ws.append([])
+        ws.append([_cell(ws, "本方案的整合区", font=_HEADER_FONT)])
         for zone in refs.zones:
-            row += 1
-            ws.cell(row=row, column=1, value=zone.name)
-            ws.cell(row=row, column=2, value=f"第{zone.seq}区")
-            ws.cell(row=row, column=3, value=f"采矿权 {zone.planned_mining}，探矿权 {zone.planned_exploration}，深部探矿权 {zone.planned_deep}，拟设探矿权 {zone.planned_proposed}")
+            ws.append([zone.name, f"第{zone.seq}区", f"采矿权 {zone.planned_mining}，探矿权 {zone.planned_exploration}，深部探矿权 {zone.planned_deep}，拟设探矿权 {zone.planned_proposed}"])
 
 
 def _right_rows(session: Session, refs: _Refs) -> list[list[Any]]:
@@ -396,17 +409,11 @@ def _save(wb: Workbook, path: Path) -> Path:
 
 def _template_workbook(session: Session, plan_id: int) -> Workbook:
     refs = _refs(session, plan_id)
-    wb = Workbook()
+    wb = Workbook(write_only=True)
     _rights_sheet(wb, refs, f"{_plan_title(refs.plan)} 矿业权台账", [])
     _help_sheet(wb, refs)
-    _order(wb, [SHEET_RIGHTS, SHEET_HELP, SHEET_OPTIONS])
+    _options_sheet(wb, refs)
     return wb
-
-
-def _order(wb: Workbook, names: list[str]) -> None:
-    """Put the sheets in this order (the hidden options sheet last) and open on the first."""
-    wb._sheets = [wb[n] for n in names]  # noqa: SLF001 - openpyxl has no public reorder
-    wb.active = 0
 
 
 def write_template(path: Path, *, session: Session, plan_id: int) -> Path:
@@ -422,15 +429,16 @@ def template_bytes(*, session: Session, plan_id: int) -> bytes:
 
 
 def _export_workbook(session: Session, plan_id: int, now: datetime) -> Workbook:
+    """The export, streamed: sheets are created in their final order (the hidden options sheet last)."""
     refs = _refs(session, plan_id)
     stamp = f"（导出时间：{_shown(now)}）"
     name = _plan_title(refs.plan)
-    wb = Workbook()
+    wb = Workbook(write_only=True)
     _rights_sheet(wb, refs, f"{name} 矿业权台账{stamp}", _right_rows(session, refs))
     _problems_sheet(wb, session, refs, f"{name} 问题台账{stamp}")
     _decisions_sheet(wb, session, refs, f"{name} 议定事项{stamp}")
     _help_sheet(wb, refs)
-    _order(wb, [SHEET_RIGHTS, SHEET_PROBLEMS, SHEET_DECISIONS, SHEET_HELP, SHEET_OPTIONS])
+    _options_sheet(wb, refs)
     wb.properties.creator = refs.plan.name
     wb.properties.created = now.astimezone(SHOW_TZ).replace(tzinfo=None)
     return wb
@@ -448,14 +456,15 @@ def export_bytes(*, session: Session, plan_id: int, now: datetime | None = None)
     return buf.getvalue()
 
 
-def _write_rows(ws: Worksheet, rows: list[list[Any]], formats: dict[int, str]) -> None:
-    for r, values in enumerate(rows, start=3):
+def _write_rows(ws: Any, rows: list[list[Any]], formats: dict[int, str]) -> None:
+    for values in rows:
+        row = list(values)
         for c, value in enumerate(values, start=1):
-            cell = ws.cell(row=r, column=c, value=value)
-            if c in formats and value is not None:
-                cell.number_format = formats[c]
-            if isinstance(value, str) and len(value) > 30:
-                cell.alignment = _WRAP
+            number_format = formats.get(c) if value is not None else None
+            alignment = _WRAP if isinstance(value, str) and len(value) > 30 else None
+            if number_format or alignment:
+                row[c - 1] = _cell(ws, value, number_format=number_format, alignment=alignment)
+        ws.append(row)
 
 
 def _problems_sheet(wb: Workbook, session: Session, refs: _Refs, title: str) -> None:
