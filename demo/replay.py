@@ -248,6 +248,7 @@ class Replay:
         self.problems: dict[int, int] = {}
         self.owner: dict[int, str] = {}  # scenario -> current owner unit key
         self.decisions: list[int] = []
+        self._zone_cycle: list[int] = []
         with session_scope(engine) as s:
             self.units = {u.key: u for u in s.exec(select(Unit).where(Unit.plan_id == plan_id)).all()}
             self.zones = {z.seq: z for z in s.exec(select(Zone).where(Zone.plan_id == plan_id)).all()}
@@ -329,7 +330,10 @@ class Replay:
         if by_zone:
             templates = [t for t in templates if "{zone}" in t] or templates
         template = self.rng.choice(templates)
-        seq = self.rng.randint(1, len(self.zones))
+        if not self._zone_cycle:  # the zones in turn, so each is reported on during the quarter
+            self._zone_cycle = sorted(self.zones)
+            self.rng.shuffle(self._zone_cycle)
+        seq = self._zone_cycle.pop() if by_zone else self.rng.randint(1, len(self.zones))
         text = "本周" + template.format(zone=self.zones[seq].name.removesuffix("整合区"), n=self.rng.randint(1, 4),
                                       m=self.rng.randint(2, 9))
         return (seq if by_zone else None), text

@@ -176,9 +176,9 @@ MOVES: list[tuple[int, int, str, str, tuple, str]] = [
     (3, 5, "natres", "close", (None, "mining", 0),
      "{right}闭坑地质报告已评审通过，采矿许可证已注销，矿山地质环境恢复治理已验收。"),
     (3, 11, "natres", "consolidate", (7, "mining", 0),
-     "张佳花岗岩整合区{right}已完成整合，新采矿许可证已换发（整合后规模为中型）。"),
+     "{right}已完成整合，新采矿许可证已换发（整合后规模为中型）。"),
     (3, 11, "natres", "consolidate", (7, "mining", 1),
-     "张佳花岗岩整合区{right}已并入整合后矿山，原采矿许可证已注销。"),
+     "{right}已并入整合后矿山，原采矿许可证已注销。"),
     (3, 17, "emergency", "restart", (None, "mining", 0),
      "{right}复工前安全条件核查合格，隐患已整改销号，已恢复生产。"),
     (3, 19, "natres", "convert", (None, "exploration", 0),
@@ -188,7 +188,7 @@ MOVES: list[tuple[int, int, str, str, tuple, str]] = [
     (3, 26, "emergency", "restart", (None, "mining", 1),
      "{right}复工复产验收通过，已恢复生产，产能逐步释放。"),
     (3, 27, "natres", "consolidate", (10, "mining", 0),
-     "乌兰矿区金矿整合区{right}整合完成，新采矿许可证已换发。"),
+     "{right}（采矿权）整合完成，新采矿许可证已换发，整合区内探矿权同步办理转采。"),
 ]
 
 # --- Weekly reports: what each unit writes ------------------------------------------------
@@ -232,7 +232,7 @@ REPORT_TEXTS: dict[str, list[str]] = {
                "对关闭矿山周边开展治安巡查，社会面总体稳定。"],
 }
 # Units that report by buttons about a zone in some weeks (week index modulo, remainder).
-ZONE_REPORTERS: dict[str, tuple[int, int]] = {"natres": (2, 1), "forestry": (3, 0), "eco": (4, 1), "water": (4, 3)}
+ZONE_REPORTERS: dict[str, tuple[int, int]] = {"natres": (1, 0), "forestry": (2, 0), "eco": (3, 1), "water": (3, 2)}
 # Units that skip weeks on purpose (the rules find them slow): unit -> weeks skipped.
 SKIPPERS: dict[str, int] = {"culture": 4, "armed": 3, "transport": 2}
 
