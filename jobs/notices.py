@@ -20,29 +20,23 @@ from oversight.notices import (
     STATE_LABELS,
     NoticeState,
     draft_notice,
+    draft_text,
     explanation_deadline,
     mark_published,
     notice_document,
     notice_findings,
     notice_id_of_period,
     notice_recipients,
+    review_buttons,
 )
 from oversight.outbox import enqueue_document, enqueue_text, split_text
 from oversight.schedules import is_adhoc
 
 logger = logging.getLogger(__name__)
 
-EVIDENCE_LINES_MAX = 6
 
 # --- Texts (Chinese) ---------------------------------------------------------------------
 
-DRAFT_HEAD = "【通报草稿待审定】{title}\n期别：{period}　状态：{state}　通报事项：{n} 项"
-DRAFT_NONE = "本期经核查无需通报的单位。如无异议，可放弃本期通报。"
-DRAFT_FINDING = "{i}.〔事项{id}〕{unit}（{rule}）{dropped}\n{summary}"
-DRAFT_EVIDENCE = "   · {line}"
-DRAFT_MORE = "   · ……另有 {n} 条记录"
-DRAFT_BODY = "——正文——\n{body}"
-DRAFT_FOOT = "请审定：可删除个别通报事项、修改文字，确认后印发。未经召集人审定，通报不会发出。"
 GROUP_CAPTION = "{doc_no} {title}"
 GROUP_TEXT = "【通报】{doc_no}《{title}》已印发，被通报单位：{units}。"
 UNIT_TEXT = ("【通报】贵单位（{unit}）被{doc_no}《{title}》通报：\n{items}\n\n"
@@ -56,27 +50,8 @@ def _settings_data_dir() -> Path:
 
 
 def draft_message(*, session: Session, notice_id: int) -> str:
-    """The draft as the conveners read it in chat: every finding with its evidence, then the body."""
-    notice = session.get(Notice, notice_id)
-    if notice is None:
-        raise ValueError(f"no notice {notice_id}")
-    units = {u.id: u.name for u in session.exec(select(Unit).where(Unit.plan_id == notice.plan_id)).all()}
-    findings = notice_findings(session=session, notice_id=notice.id)
-    live = [f for f in findings if not f.dropped]
-    lines = [DRAFT_HEAD.format(title=notice.title, period=notice.period,
-                               state=STATE_LABELS.get(notice.state, notice.state), n=len(live))]
-    if not findings:
-        lines.append(DRAFT_NONE)
-    for i, f in enumerate(findings, 1):
-        lines.append(DRAFT_FINDING.format(i=i, id=f.id, unit=units.get(f.unit_id, ""), rule=RULE_LABELS.get(f.rule, f.rule),
-                                          dropped="（已删除）" if f.dropped else "", summary=f.summary))
-        shown = f.evidence[:EVIDENCE_LINES_MAX]
-        lines += [DRAFT_EVIDENCE.format(line=evidence_line(e)) for e in shown]
-        if len(f.evidence) > len(shown):
-            lines.append(DRAFT_MORE.format(n=len(f.evidence) - len(shown)))
-    lines.append(DRAFT_BODY.format(body=notice.body))
-    lines.append(DRAFT_FOOT)
-    return "\n\n".join(lines)
+    """The draft as the conveners read it in chat (the text lives with the domain)."""
+    return draft_text(session=session, notice_id=notice_id)
 
 
 def send_draft(*, session: Session, notice_id: int, now: datetime) -> int:
@@ -91,7 +66,9 @@ def send_draft(*, session: Session, notice_id: int, now: datetime) -> int:
             continue
         seen.add(m.telegram_user_id)
         for i, part in enumerate(parts):
-            if enqueue_text(session=session, chat_id=m.telegram_user_id, text=part, now=now,
+            last = i == len(parts) - 1
+            buttons = review_buttons(session=session, notice_id=notice.id, user_id=m.telegram_user_id) if last else None
+            if enqueue_text(session=session, chat_id=m.telegram_user_id, text=part, now=now, buttons=buttons,
                             dedupe_key=f"notice:{notice.id}:draft:{i}:{m.telegram_user_id}"):
                 sent += i == 0
     return sent

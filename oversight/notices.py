@@ -497,3 +497,50 @@ def notice_recipients(*, session: Session, notice_id: int) -> dict[int, list[Mem
     """Each named unit's active contacts (who get the PDF and may explain)."""
     return {u: members_of_unit(session=session, unit_id=u, roles=(Role.CONTACT,))
             for u in named_unit_ids(session=session, notice_id=notice_id)}
+
+
+# --- The draft as the conveners read it in chat -------------------------------------------
+
+EVIDENCE_LINES_MAX = 6
+DRAFT_HEAD = "【通报草稿待审定】{title}\n期别：{period}　状态：{state}　通报事项：{n} 项"
+DRAFT_NONE = "本期经核查无需通报的单位。如无异议，可放弃本期通报。"
+DRAFT_FINDING = "{i}.〔事项{id}〕{unit}（{rule}）{dropped}\n{summary}"
+DRAFT_EVIDENCE = "   · {line}"
+DRAFT_MORE = "   · ……另有 {n} 条记录"
+DRAFT_BODY = "——正文——\n{body}"
+DRAFT_FOOT = "请审定：可删除个别通报事项、修改文字，确认后印发。未经召集人审定，通报不会发出。"
+
+
+def draft_text(*, session: Session, notice_id: int) -> str:
+    """The draft in plain text: every finding with its evidence, then the body."""
+    notice = session.get(Notice, notice_id)
+    if notice is None:
+        raise InvalidInputError(f"找不到通报 {notice_id}。")
+    units = {u.id: u.name for u in session.exec(select(Unit).where(Unit.plan_id == notice.plan_id)).all()}
+    findings = notice_findings(session=session, notice_id=notice.id)
+    live = [f for f in findings if not f.dropped]
+    lines = [DRAFT_HEAD.format(title=notice.title, period=notice.period,
+                               state=STATE_LABELS.get(notice.state, notice.state), n=len(live))]
+    if not findings:
+        lines.append(DRAFT_NONE)
+    for i, f in enumerate(findings, 1):
+        lines.append(DRAFT_FINDING.format(i=i, id=f.id, unit=units.get(f.unit_id, ""), rule=RULE_LABELS.get(f.rule, f.rule),
+                                          dropped="（已删除）" if f.dropped else "", summary=f.summary))
+        shown = f.evidence[:EVIDENCE_LINES_MAX]
+        lines += [DRAFT_EVIDENCE.format(line=evidence_line(e)) for e in shown]
+        if len(f.evidence) > len(shown):
+            lines.append(DRAFT_MORE.format(n=len(f.evidence) - len(shown)))
+    lines.append(DRAFT_BODY.format(body=notice.body))
+    lines.append(DRAFT_FOOT)
+    return "\n\n".join(lines)
+
+
+def review_buttons(*, session: Session, notice_id: int, user_id: int) -> list[list[dict[str, str]]]:
+    """The convener's buttons under a draft: open it for review, approve, abandon (opaque tokens)."""
+    from oversight.chatstate import mint_token
+
+    def button(text: str, action: str) -> dict[str, str]:
+        return {"text": text, "token": mint_token(session=session, action=action, args={"nid": notice_id}, user_id=user_id)}
+
+    return [[button("逐条审阅/删改", "notice.open")],
+            [button("✅ 审定印发", "notice.approve"), button("放弃本期通报", "notice.abandon")]]

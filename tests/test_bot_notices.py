@@ -1,0 +1,90 @@
+"""The notice flow end to end in chat through the local Bot API server: the worker drafts,
+the convener drops one finding and approves, the worker publishes to the group and the
+named units, a named unit files an explanation, and the next brief shows it."""
+
+from __future__ import annotations
+
+import asyncio
+
+from sqlmodel import select
+
+from jobs.worker import Worker
+from models import Explanation, Notice, NoticeFinding, ScheduledRun, session_scope, utcnow
+from tests.harness import buttons, running_bot
+from tests.test_notices import GROUP_CHAT, cast  # noqa: F401 (fixture)
+from tests.test_accountability import AFTER_Q1
+from tests.test_worker import FAST, wait_for
+
+
+async def test_draft_drop_approve_publish_explain(settings_env, engine, cast):  # noqa: F811
+    import jobs.notices
+
+    convener_tg = cast.convener.telegram_user_id
+    async with running_bot(engine, cast.plan_id) as h:
+        convener = h.server.user(convener_tg, "召集人")
+        people = {key: h.server.user(m.telegram_user_id, m.name) for key, m in cast.people.items()}
+        h.server.group(GROUP_CHAT, "乌拉特中旗联席会议群").bot_member = True
+
+        # Quarter end: the worker's job drafts the notice and sends it to the convener.
+        with session_scope(engine) as s:
+            jobs.notices.run(session=s, period="2026Q1", now=AFTER_Q1)
+        draft = await h.server.wait_for(convener_tg, lambda m: "审定印发" in str(m.get("reply_markup")), timeout=10)
+        assert "通报草稿待审定" in h.server.messages(convener_tg)[0]["text"]
+        with session_scope(engine) as s:
+            notice = s.exec(select(Notice)).one()
+            findings = s.exec(select(NoticeFinding).where(NoticeFinding.notice_id == notice.id)
+                              .order_by(NoticeFinding.id)).all()
+            assert len(findings) >= 2, [f.summary for f in findings]
+            dropped_id, kept_units = findings[0].id, {f.unit_id for f in findings[1:]}
+            dropped_unit = findings[0].unit_id
+
+        # Nothing reached the group or the units before approval.
+        assert h.server.messages(GROUP_CHAT) == []
+        view = await h.press(convener, draft, "逐条审阅", "通报草稿待审定")
+        assert f"删除事项{dropped_id}" in buttons(view) and "✅ 审定印发" in buttons(view)
+        after = await h.press(convener, view, f"删除事项{dropped_id}", "（已删除）")
+        assert f"恢复事项{dropped_id}" in buttons(after)
+        done = await h.press(convener, after, "审定印发", "已审定")
+        assert "〔2026〕" in done["text"]
+
+        # The worker publishes: the group and each named unit get the PDF.
+        worker = Worker(engine=engine, worker_id="w-notice", **FAST)
+        task = asyncio.create_task(worker.run_forever())
+        try:
+            def published() -> bool:
+                with session_scope(engine) as s:
+                    return s.get(Notice, notice.id).state == "published"
+
+            await wait_for(published, timeout=20)
+        finally:
+            await worker.stop()
+            await asyncio.wait_for(task, 5)
+        await h.drain_outbox()
+        group_docs = h.server.documents(GROUP_CHAT)
+        assert len(group_docs) == 1 and group_docs[0]["mime_type"] == "application/pdf"
+        pdf = h.server.file_bytes(group_docs[0]["file_id"])
+        assert pdf.startswith(b"%PDF")
+        named = {key for key, m in cast.people.items() if m.unit_id in kept_units}
+        assert named
+        for key, user in people.items():
+            got = h.server.documents(user.id)
+            if key in named:
+                assert len(got) == 1, key
+            elif cast.people[key].unit_id == dropped_unit:
+                assert got == [], f"{key} was dropped from the notice but got it"
+
+        # A named unit files its explanation.
+        key = sorted(named)[0]
+        user = people[key]
+        pick = await h.say(user, "/explain", "请选择")
+        await h.press(user, pick, "〔2026〕", "情况说明")
+        await h.say(user, "该问题已于3月6日办结，转交系因用地预审未完成，已与相关单位沟通。", "已报送")
+        other = [k for k in people if k not in named][0]
+        await h.say(people[other], "/explain", "没有可以报送")
+
+    with session_scope(engine) as s:
+        (explanation,) = s.exec(select(Explanation)).all()
+        assert explanation.unit_id == cast.people[key].unit_id and "办结" in explanation.text
+        runs = s.exec(select(ScheduledRun).where(ScheduledRun.job == "notice_publish")).all()
+        assert [r.state for r in runs] == ["done"]
+    assert utcnow()  # the flow ran on real time; the brief check follows in test_brief_shows_explanations
