@@ -618,15 +618,12 @@ def run_jobs(*, engine: Engine, plan_id: int, quarter: Quarter, now: datetime, o
     from jobs.render import AssetOnlyFetcher, html_to_pdf, render_html
     from oversight.ledger import export_ledger
 
+    ctx = RunContext(engine=engine, worker_id="demo-worker", clock=lambda: now)
+    notice_run = execute_run(ctx=ctx, job="notice_draft", period=quarter.key)
     notice_path = out / f"通报草稿-{quarter.key}.pdf"
-    try:
-        from jobs import notices as notice_jobs
+    if notice_run is not None and notice_run.state == "done":
         from oversight.notices import notice_document, notice_for_period
-    except ImportError:  # the notice jobs are not installed: keep the findings themselves
-        notice_jobs = None
-    if notice_jobs is not None:
-        with session_scope(engine) as s:
-            notice_jobs.run(session=s, period=quarter.key, now=now)
+
         with session_scope(engine) as s:
             notice = notice_for_period(session=s, plan_id=plan_id, period=quarter.key)
             assert notice is not None
@@ -635,7 +632,7 @@ def run_jobs(*, engine: Engine, plan_id: int, quarter: Quarter, now: datetime, o
         doc["printed_date"] = f"{doc['date_text']}起草"
         html = _with_watermark(render_html("notice.html.j2", doc), f"草稿·{SAMPLE}")
         html_to_pdf(html, out=notice_path, fetcher=AssetOnlyFetcher())
-    else:
+    else:  # the notice job is not installed here: keep its findings as JSON
         import json
 
         from oversight.accountability import evaluate, findings_json
@@ -646,7 +643,6 @@ def run_jobs(*, engine: Engine, plan_id: int, quarter: Quarter, now: datetime, o
         notice_path.write_text(json.dumps({"sample": SAMPLE, "period": quarter.key, "findings": findings},
                                           ensure_ascii=False, indent=2), encoding="utf-8")
 
-    ctx = RunContext(engine=engine, worker_id="demo-worker", clock=lambda: now)
     run = execute_run(ctx=ctx, job="brief", period=quarter.key)
     if run is None or run.state != "done":
         raise DemoError(f"简报任务未完成：{run.error if run is not None else '未能认领'}")
