@@ -29,7 +29,7 @@ from telegram.ext import (
 
 from bot import texts
 from bot.common import CURRENT_UPDATE, UpdateState, db, member_of
-from models import ProcessedUpdate, utcnow
+from models import ProcessedUpdate, read_only, utcnow
 from oversight.audit import actor_of, audit
 from oversight.chatstate import get_flow, resolve_token
 from oversight.errors import OversightError
@@ -90,7 +90,7 @@ class Deduper:
 
     def _load(self) -> int:
         if self.start_max is None:
-            with self.engine.connect() as conn:
+            with read_only(self.engine).connect() as conn:
                 self.start_max = conn.execute(select(func.max(ProcessedUpdate.update_id))).scalar() or 0
         return self.start_max
 
@@ -99,7 +99,7 @@ class Deduper:
             return True
         if update_id > self._load():
             return False
-        with self.engine.connect() as conn:
+        with read_only(self.engine).connect() as conn:
             return conn.execute(select(ProcessedUpdate.update_id)
                                 .where(ProcessedUpdate.update_id == update_id)).first() is not None
 

@@ -19,7 +19,7 @@ from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
 from bot import texts
-from models import Member, Plan, ProcessedUpdate, utcnow
+from models import Member, Plan, ProcessedUpdate, read_only, utcnow
 from oversight.access import PRIVATE_COMMANDS, allowed
 from oversight.chatstate import mint_token
 from oversight.members import ROLE_LABELS, current_plan, member_for_user
@@ -53,11 +53,12 @@ def _note_write(session: Session, _flush_context: Any) -> None:
 
 
 @contextmanager
-def db(context: ContextTypes.DEFAULT_TYPE) -> Iterator[Session]:
+def db(context: ContextTypes.DEFAULT_TYPE, *, read: bool = False) -> Iterator[Session]:
     """A session committed when the block ends without error. The first transaction of an
     update that writes anything also records the update as processed, so the change and
     the record commit together: a redelivered update cannot apply its change twice."""
-    with Session(engine_of(context), expire_on_commit=False) as session:
+    engine = read_only(engine_of(context)) if read else engine_of(context)
+    with Session(engine, expire_on_commit=False) as session:
         try:
             yield session
             state = CURRENT_UPDATE.get()
@@ -124,7 +125,7 @@ def command(name: str) -> Callable[[Handler], Handler]:
     def wrap(func: Handler) -> Handler:
         @wraps(func)
         async def inner(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Any:
-            with db(context) as session:
+            with db(context, read=True) as session:
                 member = member_of(session, update)
                 role = member.role if member else None
             chat = update.effective_chat

@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 
-from models import OutboxMessage, OutboxState, session_scope, utcnow
+from models import OutboxMessage, OutboxState, read_only, session_scope, utcnow
 from oversight.outbox import split_text
 
 logger = logging.getLogger(__name__)
@@ -117,7 +117,7 @@ class OutboxDelivery:
         now = self.clock()
         if self.hold_until is not None and now < self.hold_until:
             return 0
-        with session_scope(self.engine) as session:
+        with session_scope(read_only(self.engine)) as session:
             due = self._due(session, now)
         blocked: set[int] = set()
         sent = transient_in_row = 0

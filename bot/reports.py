@@ -141,7 +141,7 @@ async def on_task(update: Update, context: ContextTypes.DEFAULT_TYPE, args: dict
     user_id = update.effective_user.id  # type: ignore[union-attr]
     with db(context) as session:
         member, state = _flow_for_button(session, update, args)
-        task, _, _ = check_may_report(session=session, actor=member, task_id=args["task_id"])
+        task, _, _ = check_may_report(session=session, actor=member, task_id=args["task_id"], zone_required=False)
         assert task is not None
         if task.id not in {x.id for x in tasks_for(session=session, member=member)}:
             raise PermissionDeniedError(f"您不能报送“{task.name}”的进展。")

@@ -42,9 +42,16 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     @event.listens_for(engine, "begin")
     def _on_begin(conn):  # type: ignore[no-untyped-def]
         # Take the write lock up front: a reader that later writes cannot lose updates.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # A connection marked read-only (see read_only) only reads, so it need not queue
+        # behind writers for the lock.
+        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get("lianxi_read_only") else "BEGIN IMMEDIATE")
 
     return engine
+
+
+def read_only(engine: Engine) -> Engine:
+    """The same engine for transactions that only read (SQLite: a deferred BEGIN)."""
+    return engine.execution_options(lianxi_read_only=True)
 
 
 @contextmanager

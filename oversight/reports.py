@@ -91,8 +91,10 @@ def _require_reporter(member: Member) -> None:
 
 def check_may_report(
     *, session: Session, actor: Member, task_id: int | None, zone_id: int | None = None, right_id: int | None = None,
+    zone_required: bool = True,
 ) -> tuple[Task | None, Zone | None, Right | None]:
-    """The task, zone and right of a report the actor may file; raises with a Chinese reason otherwise."""
+    """The task, zone and right of a report the actor may file; raises with a Chinese reason otherwise.
+    `zone_required=False` checks a step taken before the zone is chosen (the batch step)."""
     _require_reporter(actor)
     task = zone = right = None
     if task_id is not None:
@@ -119,8 +121,11 @@ def check_may_report(
     if actor.role == Role.ZONE_LEADER:
         mine = led_zone_ids(session=session, member=actor)
         if zone is None:
-            raise PermissionDeniedError("包联领导报送进展时须选择所包联的整合区或其中的矿业权。")
-        if zone.id not in mine:
+            if zone_required:
+                raise PermissionDeniedError("包联领导报送进展时须选择所包联的整合区或其中的矿业权。")
+            if not mine:
+                raise PermissionDeniedError("您尚未被指定包联任何整合区，请联系管理员。")
+        elif zone.id not in mine:
             raise PermissionDeniedError(f"您不是“{zone.name}”的包联领导，不能报送该整合区的进展。")
     return task, zone, right
 

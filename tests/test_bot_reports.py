@@ -294,3 +294,35 @@ async def test_ledger_bad_cell_then_good_file_and_scan(engine, banner_plan_id, s
         files = s.exec(select(Attachment).where(Attachment.report_id == report.id)).all()
         assert sorted(a.mime_type for a in files) == [PDF, XLSX]
         assert s.exec(select(ChatState)).all() == []
+
+
+async def test_zone_leader_reports_on_a_zone_it_leads(engine, banner_plan_id, settings_env):
+    from models import Report, Zone
+    from oversight.members import assign_zone_leader
+
+    async with running_bot(engine, banner_plan_id) as h:
+        leader = await h.join(8801, "包联领导甲", "旗人民政府", "zone_leader")
+        member_id = h.member(leader).id
+        with session_scope(engine) as s:
+            zones = s.exec(select(Zone).where(Zone.plan_id == banner_plan_id).order_by(Zone.seq)).all()
+            for z in zones[:2]:
+                assign_zone_leader(session=s, member_id=member_id, zone_id=z.id, actor="test")
+            zone_name = zones[1].name
+        tasks = await h.say(leader, "/report", "请选择要报送进展的批次")
+        target = await h.press(leader, tasks, "强化整合重组一批", "请选择报送对象")
+        picked = await h.press(leader, target, "整合区", "请选择整合区")
+        assert zone_name in str(picked.get("reply_markup"))
+        ask = await h.press(leader, picked, zone_name[:4], None)
+        assert ask["text"]
+        # Whatever menu follows, reach the text step and file it.
+        if "报送进展" in str(ask.get("reply_markup")):
+            ask = await h.press(leader, ask, "报送进展", "请输入本次进展内容")
+        files = await h.say(leader, "包联领导现场调度，整合区两宗采矿权已完成协议签订。", None)
+        while "确认提交" not in str(files.get("reply_markup")):
+            label = "否" if "是" in [b for b in buttons(files)] else "完成上传"
+            files = await h.press(leader, files, label, None)
+        done = await h.press(leader, files, "确认提交", "已报送")
+        assert "进展 #" in done["text"]
+    with session_scope(engine) as s:
+        report = s.exec(select(Report).where(Report.member_id == member_id)).one()
+        assert report.zone_id == zones[1].id
