@@ -17,6 +17,7 @@ columns, so a brief compiled weeks later shows the quarter as it stood:
 
 from __future__ import annotations
 
+import functools
 import re
 import statistics
 from collections import defaultdict
@@ -26,7 +27,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, func, literal, or_
+from sqlalchemy import and_, case, func, literal, or_, union_all
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
@@ -161,23 +162,30 @@ def _local_day(moment: datetime) -> date:
 
 # --- Grouped counts with citations -----------------------------------------------------
 
-def _cites(session: Session, pairs: Any, cap: int = CITE_CAP) -> dict[Any, dict[str, Any]]:
-    """Per key k of a SELECT of labelled (k, i) rows: the count of distinct i and the first `cap` ids."""
-    sub = pairs.distinct().subquery()
-    counts = dict(session.exec(select(sub.c.k, func.count()).group_by(sub.c.k)).all())
-    rn = func.row_number().over(partition_by=sub.c.k, order_by=sub.c.i).label("rn")
-    ranked = select(sub.c.k, sub.c.i, rn).subquery()
-    ids: dict[Any, list[int]] = defaultdict(list)
-    for k, i in session.exec(select(ranked.c.k, ranked.c.i).where(ranked.c.rn <= cap)
-                             .order_by(ranked.c.k, ranked.c.i)).all():
-        ids[k].append(int(i))
-    return {k: {"n": int(n), "ids": ids[k]} for k, n in counts.items()}
+def _cites_many(session: Session, named: dict[str, Any], cap: int = CITE_CAP) -> dict[str, dict[Any, dict[str, Any]]]:
+    """Per name, per key k of that name's SELECT of labelled (k, i) rows: the count of distinct i
+    and the first `cap` ids — every figure in one statement (UNION ALL, then one window pass),
+    so a shared CTE such as the problem state is evaluated once instead of twice per figure."""
+    parts = []
+    for name, pairs in named.items():
+        sub = pairs.distinct().subquery()
+        parts.append(select(literal(name).label("f"), sub.c.k.label("k"), sub.c.i.label("i")))
+    pooled = union_all(*parts).subquery()
+    group = (pooled.c.f, pooled.c.k)
+    ranked = select(pooled.c.f, pooled.c.k, pooled.c.i,
+                    func.count().over(partition_by=group).label("n"),
+                    func.row_number().over(partition_by=group, order_by=pooled.c.i).label("rn")).subquery()
+    out: dict[str, dict[Any, dict[str, Any]]] = {name: {} for name in named}
+    for f, k, i, n in session.exec(select(ranked.c.f, ranked.c.k, ranked.c.i, ranked.c.n).where(ranked.c.rn <= cap)
+                                   .order_by(ranked.c.f, ranked.c.k, ranked.c.i)).all():
+        out[f].setdefault(k, {"n": int(n), "ids": []})["ids"].append(int(i))
+    return out
 
 
-def _total(session: Session, pairs: Any) -> dict[str, Any]:
-    """A single cite for a SELECT of labelled (k, i) rows, ignoring k."""
+def _totals(pairs: Any) -> Any:
+    """A SELECT of labelled (k, i) rows with one key for all, for a single cite over `pairs` (labelled i)."""
     sub = pairs.subquery()
-    return _cites(session, select(literal(0).label("k"), sub.c.i)).get(0, empty_cite())
+    return select(literal(0).label("k"), sub.c.i)
 
 
 def empty_cite() -> dict[str, Any]:
@@ -191,7 +199,7 @@ def _cite_of(mapping: dict[Any, dict[str, Any]], key: Any) -> dict[str, Any]:
 # --- Problems as they stood at the period end ------------------------------------------
 
 def _problem_state_at(plan_id: int, end: datetime) -> Any:
-    """A subquery: one row per problem raised before `end` with its owner, closed and disputed flags then.
+    """A CTE: one row per problem raised before `end` with its owner, closed and disputed flags then.
 
     Each flag is the latest matching event of the problem before `end`: a correlated lookup
     that walks the (problem_id, at) index backwards, a few rows per problem. (Joining window-
@@ -218,7 +226,7 @@ def _problem_state_at(plan_id: int, end: datetime) -> Any:
             case((last_step == K.DECLINED, 1), else_=0).label("disputed"),
         )
         .where(Problem.plan_id == plan_id, col(Problem.created_at) < end)
-        .subquery()
+        .cte("problem_state").prefix_with("MATERIALIZED")
     )
 
 
@@ -229,27 +237,30 @@ def _problem_figures(session: Session, plan_id: int, period: Period) -> dict[str
     is_open = st.c.closed == 0
     is_overdue = and_(is_open, st.c.due_on < last_day)
 
-    def by(key: Any, *conds: Any) -> dict[Any, dict[str, Any]]:
-        return _cites(session, select(key.label("k"), st.c.id.label("i")).where(*conds))
+    def by(key: Any, *conds: Any) -> Any:
+        return select(key.label("k"), st.c.id.label("i")).where(*conds)
 
     resolved_ev = (select(col(PE.problem_id).label("pid"), col(PE.to_unit_id).label("unit"))
                    .join(Problem, col(Problem.id) == col(PE.problem_id))
                    .where(Problem.plan_id == plan_id, PE.kind == K.RESOLVED, col(PE.at) >= start, col(PE.at) < end)
-                   .subquery())
-    resolved_by_cat = _cites(session, select(col(Problem.category_id).label("k"), resolved_ev.c.pid.label("i"))
-                             .join(Problem, col(Problem.id) == resolved_ev.c.pid))
-    resolved_by_unit = _cites(session, select(resolved_ev.c.unit.label("k"), resolved_ev.c.pid.label("i")))
-
-    totals = {
-        "new": _total(session, select(st.c.id.label("i")).where(is_new)),
-        "resolved": _total(session, select(resolved_ev.c.pid.label("i"))),
-        "open": _total(session, select(st.c.id.label("i")).where(is_open)),
-        "overdue": _total(session, select(st.c.id.label("i")).where(is_overdue)),
-        "disputed": _total(session, select(st.c.id.label("i")).where(is_open, st.c.disputed == 1)),
-    }
+                   .cte("resolved_ev").prefix_with("MATERIALIZED"))
+    f = _cites_many(session, {
+        "new": _totals(select(st.c.id.label("i")).where(is_new)),
+        "resolved": _totals(select(resolved_ev.c.pid.label("i"))),
+        "open": _totals(select(st.c.id.label("i")).where(is_open)),
+        "overdue": _totals(select(st.c.id.label("i")).where(is_overdue)),
+        "disputed": _totals(select(st.c.id.label("i")).where(is_open, st.c.disputed == 1)),
+        "new_c": by(st.c.category_id, is_new), "open_c": by(st.c.category_id, is_open),
+        "over_c": by(st.c.category_id, is_overdue),
+        "resolved_c": select(col(Problem.category_id).label("k"), resolved_ev.c.pid.label("i"))
+                      .join(Problem, col(Problem.id) == resolved_ev.c.pid),
+        "new_u": by(st.c.owner_id, is_new), "open_u": by(st.c.owner_id, is_open), "over_u": by(st.c.owner_id, is_overdue),
+        "resolved_u": select(resolved_ev.c.unit.label("k"), resolved_ev.c.pid.label("i")),
+    })
+    totals = {name: _cite_of(f[name], 0) for name in ("new", "resolved", "open", "overdue", "disputed")}
     cats = session.exec(select(ProblemCategory).where(ProblemCategory.plan_id == plan_id)
                         .order_by(col(ProblemCategory.id))).all()
-    new_c, open_c, over_c = by(st.c.category_id, is_new), by(st.c.category_id, is_open), by(st.c.category_id, is_overdue)
+    new_c, open_c, over_c, resolved_by_cat = f["new_c"], f["open_c"], f["over_c"], f["resolved_c"]
     by_category = []
     for c in cats:
         row = {"category_id": c.id, "name": c.name, "new": _cite_of(new_c, c.id),
@@ -257,7 +268,7 @@ def _problem_figures(session: Session, plan_id: int, period: Period) -> dict[str
                "overdue": _cite_of(over_c, c.id)}
         if any(row[k]["n"] for k in ("new", "resolved", "open", "overdue")):
             by_category.append(row)
-    new_u, open_u, over_u = by(st.c.owner_id, is_new), by(st.c.owner_id, is_open), by(st.c.owner_id, is_overdue)
+    new_u, open_u, over_u, resolved_by_unit = f["new_u"], f["open_u"], f["over_u"], f["resolved_u"]
     by_unit = [{"unit_id": unit_id, "new": _cite_of(new_u, unit_id), "resolved": _cite_of(resolved_by_unit, unit_id),
                 "open": _cite_of(open_u, unit_id), "overdue": _cite_of(over_u, unit_id)}
                for unit_id in sorted(u for u in set(new_u) | set(open_u) | set(over_u) | set(resolved_by_unit)
@@ -297,12 +308,15 @@ def _median_accept(session: Session, plan_id: int, period: Period) -> dict[int, 
     ).all()
     days: dict[int, list[int]] = defaultdict(list)
     cited: dict[int, list[int]] = defaultdict(list)
+    # The calendar is walked day by day; a quarter's ~1,000 acceptances at region scale share
+    # a few hundred (assigned, accepted) day pairs, so each pair is counted once (this call only).
+    between = functools.cache(workdays_between)
     for unit_id, pid, assigned, accepted in rows:
         if assigned is None:
             continue
         if isinstance(assigned, str):  # SQLite returns max() of a timestamp as text
             assigned = datetime.fromisoformat(assigned)
-        days[unit_id].append(workdays_between(_local_day(assigned), _local_day(accepted)))
+        days[unit_id].append(between(_local_day(assigned), _local_day(accepted)))
         if len(cited[unit_id]) < CITE_CAP and pid not in cited[unit_id]:
             cited[unit_id].append(int(pid))
     return {u: {"median": float(statistics.median(v)), "n": len(v), "ids": cited[u]} for u, v in days.items()}
@@ -311,7 +325,6 @@ def _median_accept(session: Session, plan_id: int, period: Period) -> dict[int, 
 def _unit_figures(session: Session, plan_id: int, period: Period, units: list[Unit]) -> list[dict[str, Any]]:
     start, end = period.start, period.end
     in_period = (col(Report.created_at) >= start, col(Report.created_at) < end, Report.plan_id == plan_id)
-    reports = _cites(session, select(col(Report.unit_id).label("k"), col(Report.id).label("i")).where(*in_period))
     weeks = reporting_weeks(period)
     week_no = case(*[(col(Report.created_at) < _utc(last + timedelta(days=1)), n) for n, (_, last) in enumerate(weeks)],
                    else_=len(weeks))
@@ -321,10 +334,14 @@ def _unit_figures(session: Session, plan_id: int, period: Period, units: list[Un
     handovers_n = dict(session.exec(
         select(col(PE.from_unit_id), func.count()).join(Problem, col(Problem.id) == col(PE.problem_id))
         .where(PE.kind == K.HANDED_OVER, *ev_in).group_by(col(PE.from_unit_id))).all())
-    handovers = _cites(session, select(col(PE.from_unit_id).label("k"), col(PE.problem_id).label("i"))
-                       .join(Problem, col(Problem.id) == col(PE.problem_id)).where(PE.kind == K.HANDED_OVER, *ev_in))
-    handled = _cites(session, select(col(PE.to_unit_id).label("k"), col(PE.problem_id).label("i"))
-                     .join(Problem, col(Problem.id) == col(PE.problem_id)).where(PE.kind == K.RESOLVED, *ev_in))
+    f = _cites_many(session, {
+        "reports": select(col(Report.unit_id).label("k"), col(Report.id).label("i")).where(*in_period),
+        "handovers": select(col(PE.from_unit_id).label("k"), col(PE.problem_id).label("i"))
+                     .join(Problem, col(Problem.id) == col(PE.problem_id)).where(PE.kind == K.HANDED_OVER, *ev_in),
+        "handled": select(col(PE.to_unit_id).label("k"), col(PE.problem_id).label("i"))
+                   .join(Problem, col(Problem.id) == col(PE.problem_id)).where(PE.kind == K.RESOLVED, *ev_in),
+    })
+    reports, handovers, handled = f["reports"], f["handovers"], f["handled"]
     accept = _median_accept(session, plan_id, period)
     # Units with a part in some task are the ones expected to report every week.
     expected = set(session.exec(select(TaskUnit.unit_id).join(Task, col(Task.id) == col(TaskUnit.task_id))
@@ -354,18 +371,26 @@ def _zone_figures(session: Session, plan_id: int, period: Period, state: Any) ->
         return {"zones": [], "leaders": []}
     start, end = period.start, period.end
     zone_of_report = func.coalesce(col(Report.zone_id), col(Right.zone_id))
-    reports = _cites(session, select(zone_of_report.label("k"), col(Report.id).label("i"))
-                     .select_from(Report).outerjoin(Right, col(Right.id) == col(Report.right_id))
-                     .where(Report.plan_id == plan_id, col(Report.created_at) >= start, col(Report.created_at) < end))
-    moved = (select(col(Right.zone_id).label("k"), col(RightStatusEvent.right_id).label("i"))
-             .join(Right, col(Right.id) == col(RightStatusEvent.right_id))
-             .where(Right.plan_id == plan_id, col(RightStatusEvent.at) >= start, col(RightStatusEvent.at) < end,
-                    col(RightStatusEvent.to_status).not_in(RightStatus.OPEN)))
-    moves = _cites(session, moved)
+    leader_rows = session.exec(select(Member, col(ZoneLeader.zone_id)).join(ZoneLeader, col(ZoneLeader.member_id) == col(Member.id))
+                               .where(Member.plan_id == plan_id).order_by(col(Member.id), col(ZoneLeader.zone_id))).all()
+    leader_ids = sorted({member.id for member, _ in leader_rows}) or [-1]
     zone_of_problem = func.coalesce(state.c.zone_id, col(Right.zone_id))
-    open_p = _cites(session, select(zone_of_problem.label("k"), state.c.id.label("i"))
-                    .select_from(state).outerjoin(Right, col(Right.id) == state.c.right_id)
-                    .where(state.c.closed == 0))
+    f = _cites_many(session, {
+        "reports": select(zone_of_report.label("k"), col(Report.id).label("i"))
+                   .select_from(Report).outerjoin(Right, col(Right.id) == col(Report.right_id))
+                   .where(Report.plan_id == plan_id, col(Report.created_at) >= start, col(Report.created_at) < end),
+        "moves": select(col(Right.zone_id).label("k"), col(RightStatusEvent.right_id).label("i"))
+                 .join(Right, col(Right.id) == col(RightStatusEvent.right_id))
+                 .where(Right.plan_id == plan_id, col(RightStatusEvent.at) >= start, col(RightStatusEvent.at) < end,
+                        col(RightStatusEvent.to_status).not_in(RightStatus.OPEN)),
+        "open": select(zone_of_problem.label("k"), state.c.id.label("i"))
+                .select_from(state).outerjoin(Right, col(Right.id) == state.c.right_id)
+                .where(state.c.closed == 0),
+        "own": select(col(Report.member_id).label("k"), col(Report.id).label("i"))
+               .where(Report.plan_id == plan_id, col(Report.created_at) >= start, col(Report.created_at) < end,
+                      col(Report.member_id).in_(leader_ids)),
+    })
+    reports, moves, open_p, own = f["reports"], f["moves"], f["open"], f["own"]
     latest = _latest_reports(session, zone_of_report.label("k"), plan_id, period,
                              joins=lambda q: q.select_from(Report).outerjoin(Right, col(Right.id) == col(Report.right_id)))
     rights_n = dict(session.exec(select(col(Right.zone_id), func.count()).where(Right.plan_id == plan_id)
@@ -375,17 +400,12 @@ def _zone_figures(session: Session, plan_id: int, period: Period, state: Any) ->
                   "latest": latest.get(z.id)}
                  for z in zones]
     by_zone = {r["zone_id"]: r for r in zone_rows}
-    leader_rows = session.exec(select(Member, col(ZoneLeader.zone_id)).join(ZoneLeader, col(ZoneLeader.member_id) == col(Member.id))
-                               .where(Member.plan_id == plan_id).order_by(col(Member.id), col(ZoneLeader.zone_id))).all()
     leaders: dict[int, dict[str, Any]] = {}
     for member, zone_id in leader_rows:
         row = leaders.setdefault(member.id, {"member_id": member.id, "name": member.name or f"成员{member.id}",
                                              "zone_ids": [], "zone_seqs": []})
         row["zone_ids"].append(zone_id)
         row["zone_seqs"].append(by_zone[zone_id]["seq"])
-    own = _cites(session, select(col(Report.member_id).label("k"), col(Report.id).label("i"))
-                 .where(Report.plan_id == plan_id, col(Report.created_at) >= start, col(Report.created_at) < end,
-                        col(Report.member_id).in_(list(leaders) or [-1])))
     own_latest = _latest_reports(session, col(Report.member_id).label("k"), plan_id, period,
                                  where=(col(Report.member_id).in_(list(leaders) or [-1]),))
     for row in leaders.values():
