@@ -167,7 +167,7 @@ def test_random_text_in_any_state_is_answered_in_chinese(bot, flow, text, who):
 def test_malformed_callback_data_changes_nothing(bot, data, flow, who):
     user = getattr(bot, who)
     if flow:
-        bot.run(user.send(flow))
+        _answered(bot, user, lambda: user.send(flow))
     with session_scope(bot.engine) as s:
         before = (s.exec(select(func.count()).select_from(Problem)).one(), s.exec(select(func.count()).select_from(Report)).one())
 
@@ -194,7 +194,7 @@ def test_malformed_callback_data_changes_nothing(bot, data, flow, who):
 def test_files_of_any_type_are_refused_or_stored_safely(bot, content, name, mime, flow):
     user = bot.contact
     if flow:
-        bot.run(user.send(flow))
+        _answered(bot, user, lambda: user.send(flow))
     reply = _answered(bot, user, lambda: user.upload(content, filename=name or "file.bin", mime_type=mime))
     _check_reply(reply)
     _reset(bot, user)
@@ -204,7 +204,7 @@ def test_files_of_any_type_are_refused_or_stored_safely(bot, content, name, mime
 def test_a_file_over_the_download_limit_is_refused_before_fetching(bot):
     user = bot.contact
     _reset(bot, user)
-    bot.run(user.send("/ledger"))
+    assert "台账" in _answered(bot, user, lambda: user.send("/ledger"))["text"]
     big = b"%PDF-1.4\n" + b"0" * (21 * 1024 * 1024)
     reply = _answered(bot, user, lambda: user.upload(big, filename="扫描件.pdf", mime_type="application/pdf"))
     _check_reply(reply)
