@@ -54,7 +54,7 @@ from models import (
 )
 from oversight.errors import InvalidInputError, NotFoundError
 from oversight.rights import RightStatus, batch_progress
-from oversight.workdays import workdays_between
+from oversight.workdays import is_workday, workdays_between
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 CITE_CAP = 10  # record ids kept per figure for citations (the xlsx annex has them all)
@@ -308,9 +308,13 @@ def _median_accept(session: Session, plan_id: int, period: Period) -> dict[int, 
     ).all()
     days: dict[int, list[int]] = defaultdict(list)
     cited: dict[int, list[int]] = defaultdict(list)
-    # The calendar is walked day by day; a quarter's ~1,000 acceptances at region scale share
-    # a few hundred (assigned, accepted) day pairs, so each pair is counted once (this call only).
-    between = functools.cache(workdays_between)
+    # workdays_between asks the calendar about every day in between, and each answer costs a scan
+    # of its holiday table: ~1,000 acceptances at region scale asked ~6,000 times (0.15 s). The
+    # same count — working days in (assigned, accepted] — with one answer per distinct day.
+    workday = functools.cache(is_workday)
+
+    def between(start: date, end: date) -> int:
+        return sum(1 for n in range(1, (end - start).days + 1) if workday(start + timedelta(days=n)))
     for unit_id, pid, assigned, accepted in rows:
         if assigned is None:
             continue
