@@ -22,7 +22,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, exists, func, literal, or_, select
+from sqlalchemy import and_, case, func, literal, or_, select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
@@ -360,31 +360,36 @@ def _candidate_problems(plan_id: int, start: datetime, as_of: datetime) -> Any:
 
 
 def _state_at(session: Session, plan_id: int, start: datetime, as_of: datetime) -> Any:
-    """Per problem as of `as_of`: owner unit (and the event that made it owner), the kind
-    and time of the last state-changing event, and the deadline."""
+    """Per problem as of `as_of`: the owner unit and the event that made it owner, the kind
+    and time of the last state-changing event, the deadline.
+
+    One GROUP BY over the candidate problems' events (read in index order, no sort): a
+    problem's events are appended as they happen, so within a problem the latest event is
+    the one with the highest id (the domain writes them with `now`, in order)."""
     cand = _candidate_problems(plan_id, start, as_of)
-    order = (_E.c.at.desc(), _E.c.id.desc())
-    st = (select(_E.c.problem_id, _E.c.kind, _E.c.at,
-                 func.row_number().over(partition_by=_E.c.problem_id, order_by=order).label("rn"))
-          .where(_E.c.problem_id.in_(cand), _E.c.kind.in_(_STATE_KINDS), _E.c.at <= _at(as_of))).subquery()
-    own = (select(_E.c.problem_id, _E.c.to_unit_id, _E.c.id.label("event_id"),
-                  func.row_number().over(partition_by=_E.c.problem_id, order_by=order).label("rn"))
-           .where(_E.c.problem_id.in_(cand), _E.c.kind.in_(_OWNER_KINDS), _E.c.at <= _at(as_of))).subquery()
-    return (select(own.c.problem_id, own.c.to_unit_id.label("owner"), own.c.event_id.label("owner_event_id"),
-                   st.c.kind.label("state_kind"), st.c.at.label("state_at"), _P.c.due_on, _P.c.text)
-            .join(st, and_(st.c.problem_id == own.c.problem_id, st.c.rn == 1))
-            .join(_P, _P.c.id == own.c.problem_id)
-            .where(own.c.rn == 1)).subquery()
+    last = (select(_E.c.problem_id,
+                   func.max(_E.c.id).label("state_event_id"),
+                   func.max(case((_E.c.kind.in_(_OWNER_KINDS), _E.c.id))).label("owner_event_id"))
+            .where(_E.c.problem_id.in_(cand), _E.c.kind.in_(_STATE_KINDS), _E.c.at <= _at(as_of))
+            .group_by(_E.c.problem_id)).subquery()
+    se, oe = _E.alias("se"), _E.alias("oe")
+    return (select(last.c.problem_id, oe.c.to_unit_id.label("owner"), last.c.owner_event_id,
+                   se.c.kind.label("state_kind"), se.c.at.label("state_at"), _P.c.due_on, _P.c.text)
+            .join(se, se.c.id == last.c.state_event_id)
+            .join(oe, oe.c.id == last.c.owner_event_id)
+            .join(_P, _P.c.id == last.c.problem_id)).subquery()
 
 
 def _gaps(session: Session, plan_id: int, start: datetime, as_of: datetime) -> Any:
     """Each action event of a candidate problem with the next action after it (comments
     are not action): the time the holder (to_unit_id) had the ball."""
     cand = _candidate_problems(plan_id, start, as_of)
-    w = dict(partition_by=_E.c.problem_id, order_by=(_E.c.at, _E.c.id))
+    # Ordered by time only, so the (problem_id, at) index gives the order without a sort;
+    # events at the same instant (a ruling and its acceptance) leave a zero-length gap
+    # whichever comes first.
+    w = dict(partition_by=_E.c.problem_id, order_by=_E.c.at)
     return (select(_E.c.id, _E.c.problem_id, _E.c.kind, _E.c.to_unit_id, _E.c.at,
-                   func.lead(_E.c.at, type_=UTCDateTime()).over(**w).label("next_at"),
-                   func.lead(_E.c.id).over(**w).label("next_id"))
+                   func.lead(_E.c.at, type_=UTCDateTime()).over(**w).label("next_at"))
             .where(_E.c.problem_id.in_(cand), _E.c.kind != K.COMMENTED, _E.c.at <= _at(as_of))).subquery()
 
 
@@ -449,76 +454,136 @@ def missed_report_weeks(*, session: Session, plan_id: int, start: datetime, as_o
     return {u: [w for i, w in enumerate(weeks) if i not in reported.get(u, set())] for u in sorted(tasked)}
 
 
-def overdue_items(*, session: Session, plan_id: int, start: datetime, as_of: datetime) -> dict[int, list[dict[str, Any]]]:
-    """Per unit: problems it held open past their deadline as of `as_of` (from the events),
-    and its agreed matters (议定事项) not done by their deadline."""
-    # Due on day D means done by the end of D: as of a period's end (the next midnight),
-    # an item due on its last day is overdue.
+EXAMPLES = 5  # problems cited per unit and basis; the summary gives the full count
+
+
+def problem_counts(*, session: Session, plan_id: int, start: datetime, as_of: datetime,
+                   examples: int = EXAMPLES) -> dict[int, dict[str, Any]]:
+    """Per owner unit as of `as_of` (one query): problems it owned in the window, how
+    many it resolved, how many are overdue (unresolved past their deadline), and the
+    first `examples` overdue ones.
+
+    Counted as owned: problems it resolved in the window, and problems still unresolved
+    past their deadline. Not counted: problems still within their time limit, and
+    problems waiting for the office to rule on a decline (those are the office's move).
+    Due on day D means done by the end of D."""
     today = as_of.astimezone(SHANGHAI).date()
     s = _state_at(session, plan_id, start, as_of)
-    out: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for pid, owner, due, text in session.execute(
-        select(s.c.problem_id, s.c.owner, s.c.due_on, s.c.text)
-        .where(s.c.state_kind.not_in((*_DONE_KINDS, K.DECLINED)), s.c.due_on.is_not(None), s.c.due_on < today)
-        .order_by(s.c.due_on, s.c.problem_id)
+    done = and_(s.c.state_kind.in_(_DONE_KINDS), s.c.state_at >= _at(start))
+    late = and_(s.c.state_kind.not_in((*_DONE_KINDS, K.DECLINED)), s.c.due_on.is_not(None), s.c.due_on < today)
+    is_done, is_late = case((done, 1), else_=0), case((late, 1), else_=0)
+    # One pass: per owner the totals (window sums) on every row, and a rank among its late
+    # problems; keep each owner's first row (for the totals) and its first few late ones.
+    ranked = (select(s.c.owner, s.c.problem_id, s.c.owner_event_id, s.c.due_on, s.c.text, is_late.label("late"),
+                     func.sum(is_done).over(partition_by=s.c.owner).label("n_done"),
+                     func.sum(is_late).over(partition_by=s.c.owner).label("n_late"),
+                     func.row_number().over(partition_by=(s.c.owner, is_late),
+                                            order_by=(s.c.due_on, s.c.problem_id)).label("rn"))
+              .where(or_(done, late))).subquery()
+    out: dict[int, dict[str, Any]] = {}
+    for owner, pid, ev, due, text, is_l, n_done, n_late, rn in session.execute(
+        select(ranked).where(or_(ranked.c.rn == 1, and_(ranked.c.late == 1, ranked.c.rn <= examples)))
+        .order_by(ranked.c.owner, ranked.c.late.desc(), ranked.c.rn)
     ).all():
-        out[owner].append({"kind": "overdue_problem", "problem_id": pid, "text": text[:60],
-                           "due_on": _as_date(due).isoformat()})
+        entry = out.setdefault(owner, {"owned": int(n_done or 0) + int(n_late or 0), "resolved": int(n_done or 0),
+                                       "overdue": int(n_late or 0), "examples": []})
+        if is_l:
+            entry["examples"].append({"problem_id": pid, "event_id": ev, "due_on": _as_date(due).isoformat(),
+                                      "text": text[:60]})
+    return out
+
+
+def overdue_items(*, session: Session, plan_id: int, start: datetime, as_of: datetime,
+                  examples: int = EXAMPLES, counts: dict[int, dict[str, Any]] | None = None) -> dict[int, dict[str, Any]]:
+    """Per unit: how many problems it held open past their deadline as of `as_of` (from the
+    events) and agreed matters (议定事项) not done by theirs, with the first few of each.
+    `counts` is problem_counts for the same window, if already computed."""
+    today = as_of.astimezone(SHANGHAI).date()
+    out: dict[int, dict[str, Any]] = defaultdict(lambda: {"count": 0, "items": []})
+    if counts is None:
+        counts = problem_counts(session=session, plan_id=plan_id, start=start, as_of=as_of, examples=examples)
+    for owner, c in counts.items():
+        if c["overdue"]:
+            out[owner]["count"] += c["overdue"]
+            out[owner]["items"] += [{"kind": "overdue_problem", **e} for e in c["examples"]]
     d = Decision.__table__
-    for did, owner, due, text in session.execute(
-        select(d.c.id, d.c.owner_unit_id, d.c.due_on, d.c.text)
-        .where(d.c.plan_id == plan_id, d.c.owner_unit_id.is_not(None), d.c.due_on.is_not(None), d.c.due_on < today,
-               d.c.created_at <= _at(as_of), or_(d.c.done_at.is_(None), d.c.done_at > _at(as_of)))
-        .order_by(d.c.due_on, d.c.id)
+    late = and_(d.c.plan_id == plan_id, d.c.owner_unit_id.is_not(None), d.c.due_on.is_not(None), d.c.due_on < today,
+                d.c.created_at <= _at(as_of), or_(d.c.done_at.is_(None), d.c.done_at > _at(as_of)))
+    ranked = (select(d.c.id, d.c.owner_unit_id, d.c.due_on, d.c.text,
+                     func.row_number().over(partition_by=d.c.owner_unit_id, order_by=(d.c.due_on, d.c.id)).label("rn"),
+                     func.count().over(partition_by=d.c.owner_unit_id).label("n"))
+              .where(late)).subquery()
+    for did, owner, due, text, _, n in session.execute(
+        select(ranked).where(ranked.c.rn <= examples).order_by(ranked.c.owner_unit_id, ranked.c.rn)
     ).all():
-        out[owner].append({"kind": "overdue_decision", "decision_id": did, "text": text[:60],
-                           "due_on": _as_date(due).isoformat()})
+        if not any(i["kind"] == "overdue_decision" for i in out[owner]["items"]):
+            out[owner]["count"] += int(n)
+        out[owner]["items"].append({"kind": "overdue_decision", "decision_id": did, "text": text[:60],
+                                    "due_on": _as_date(due).isoformat()})
     return dict(out)
 
 
 # --- Rule: not solving (问题解决不积极、不明显) -----------------------------------------------
 
 def resolution_counts(*, session: Session, plan_id: int, start: datetime, as_of: datetime) -> dict[int, dict[str, Any]]:
-    """Per owner unit as of `as_of`: problems it owned in the window and how many it resolved.
-
-    Counted: problems it resolved in the window, and problems still unresolved past
-    their deadline. Not counted: problems still within their time limit, and problems
-    waiting for the office to rule on a decline (those are the office's move)."""
-    today = as_of.astimezone(SHANGHAI).date()
-    s = _state_at(session, plan_id, start, as_of)
-    done = and_(s.c.state_kind.in_(_DONE_KINDS), s.c.state_at >= _at(start))
-    open_late = and_(s.c.state_kind.not_in((*_DONE_KINDS, K.DECLINED)), s.c.due_on.is_not(None), s.c.due_on < today)
-    rows = session.execute(
-        select(s.c.owner, func.count().label("owned"), func.sum(case((done, 1), else_=0)).label("resolved"))
-        .where(or_(done, open_late)).group_by(s.c.owner)
-    ).all()
-    out = {owner: {"owned": int(n), "resolved": int(r or 0), "unresolved": []} for owner, n, r in rows}
-    if out:
-        for owner, pid, ev in session.execute(
-            select(s.c.owner, s.c.problem_id, s.c.owner_event_id).where(open_late).order_by(s.c.problem_id)
-        ).all():
-            out[owner]["unresolved"].append((pid, ev))
-    return out
+    """Per owner unit: problems owned in the window and resolved (see problem_counts)."""
+    return problem_counts(session=session, plan_id=plan_id, start=start, as_of=as_of)
 
 
-def response_waits(*, session: Session, plan_id: int, start: datetime, as_of: datetime,
-                   days: WorkdayIndex) -> dict[int, list[tuple[int, int]]]:
-    """Per unit: (working days, how many) from a problem being assigned or handed to it until
-    its first response (accept, hand on, decline) or a ruling; a wait still open at
-    `as_of` counts up to `as_of`. Only waits that overlap the window. Aggregated by
-    calendar day pairs in SQL."""
+@dataclass
+class SpellStats:
+    """Streamed aggregates of the spells a unit had the ball: waits for a first response by
+    working days, and spells of `idle_days` or more (count, the longest few)."""
+
+    waits: dict[int, dict[int, int]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(int)))
+    idle_count: dict[int, int] = field(default_factory=lambda: defaultdict(int))
+    idle_top: dict[int, list[tuple[int, int]]] = field(default_factory=lambda: defaultdict(list))
+
+
+def spell_stats(*, session: Session, plan_id: int, start: datetime, as_of: datetime, idle_days: float,
+                examples: int = EXAMPLES) -> SpellStats:
+    """The spells a unit had the ball (after an event it must act on) that end in the window
+    or are still running, grouped in SQL by (unit, waiting for a first response?, first
+    day, last day) and streamed: memory stays bounded by units × working-day lengths,
+    however many events there are."""
     g = _gaps(session, plan_id, start, as_of)
     end_at = func.coalesce(g.c.next_at, _at(as_of))
     d0, d1 = _local_day(session, g.c.at), _local_day(session, end_at)
-    rows = session.execute(
-        select(g.c.to_unit_id, d0.label("d0"), d1.label("d1"), func.count())
-        .where(g.c.kind.in_(_WAITING_FOR_RESPONSE), g.c.to_unit_id.is_not(None), end_at > _at(start))
-        .group_by(g.c.to_unit_id, d0, d1)
-    ).all()
-    out: dict[int, list[tuple[int, int]]] = defaultdict(list)
-    for unit_id, a, b, n in rows:
-        out[unit_id].append((days.between(_as_date(a), _as_date(b)), int(n)))
-    return dict(out)
+    waiting = case((g.c.kind.in_(_WAITING_FOR_RESPONSE), 1), else_=0)
+    oldest = session.execute(select(func.min(_P.c.created_at)).where(
+        _P.c.id.in_(_candidate_problems(plan_id, start, as_of)))).scalar()
+    first = start.astimezone(SHANGHAI).date()
+    if oldest is not None:
+        first = min(first, (oldest if isinstance(oldest, datetime) else datetime.fromisoformat(str(oldest))).date())
+    days = WorkdayIndex(first - timedelta(days=1), as_of.astimezone(SHANGHAI).date() + timedelta(days=1))
+    stats = SpellStats()
+    result = session.execute(
+        select(g.c.to_unit_id, waiting, d0, d1, func.count(), func.max(g.c.id))
+        .where(g.c.kind.in_(_HOLDER_MUST_ACT), g.c.to_unit_id.is_not(None), end_at > _at(start))
+        .group_by(g.c.to_unit_id, waiting, d0, d1)
+        .execution_options(stream_results=True, yield_per=2000))
+    for unit_id, is_waiting, a, b, n, example in result:
+        wd = days.between(_as_date(a), _as_date(b))
+        if is_waiting:
+            stats.waits[unit_id][wd] += int(n)
+        if wd >= idle_days:
+            stats.idle_count[unit_id] += int(n)
+            top = stats.idle_top[unit_id]
+            top.append((wd, int(example)))
+            if len(top) > examples:
+                top.sort(key=lambda x: (-x[0], x[1]))
+                del top[examples:]
+    return stats
+
+
+def response_waits(*, session: Session, plan_id: int, start: datetime, as_of: datetime,
+                   stats: SpellStats | None = None) -> dict[int, list[tuple[int, int]]]:
+    """Per unit: (working days, how many) from a problem being assigned or handed to it until
+    its first response (accept, hand on, decline) or a ruling; a wait still open at
+    `as_of` counts up to `as_of`. Only waits that overlap the window."""
+    if stats is None:
+        stats = spell_stats(session=session, plan_id=plan_id, start=start, as_of=as_of, idle_days=float("inf"))
+    return {u: sorted(d.items()) for u, d in stats.waits.items()}
 
 
 def weighted_median(pairs: Sequence[tuple[int, int]]) -> float | None:
@@ -543,106 +608,133 @@ def weighted_median(pairs: Sequence[tuple[int, int]]) -> float | None:
 
 
 def idle_spells(*, session: Session, plan_id: int, start: datetime, as_of: datetime, idle_days: float,
-                days: WorkdayIndex) -> list[dict[str, Any]]:
-    """Times a unit held a problem it had to act on for `idle_days` working days or more with
-    no action (comments do not count), ending in the window or still running at `as_of`."""
-    g = _gaps(session, plan_id, start, as_of)
-    end_at = func.coalesce(g.c.next_at, _at(as_of))
-    d0, d1 = _local_day(session, g.c.at), _local_day(session, end_at)
-    # Prefilter in SQL on calendar days (n working days always span at least n days).
-    span = (func.julianday(d1) - func.julianday(d0)) if session.get_bind().dialect.name == "sqlite" else \
-        (func.cast(d1, _date_type()) - func.cast(d0, _date_type()))
-    rows = session.execute(
-        select(g.c.id, g.c.problem_id, g.c.to_unit_id, g.c.next_id, d0.label("d0"), d1.label("d1"))
-        .where(g.c.kind.in_(_HOLDER_MUST_ACT), g.c.to_unit_id.is_not(None), end_at > _at(start), span >= idle_days)
-        .order_by(g.c.problem_id, g.c.at)
-    ).all()
-    out = []
-    for event_id, pid, unit_id, next_id, a, b in rows:
-        n = days.between(_as_date(a), _as_date(b))
-        if n >= idle_days:
-            out.append({"unit_id": unit_id, "problem_id": pid, "event_id": event_id, "next_event_id": next_id,
-                        "workdays": n, "still_idle": next_id is None})
+                examples: int = EXAMPLES, stats: SpellStats | None = None) -> dict[int, dict[str, Any]]:
+    """Per unit: how many times it held a problem it had to act on for `idle_days` working
+    days or more with no action (comments do not count), ending in the window or still
+    running at `as_of`; with the longest few (their event and the next action)."""
+    if stats is None:
+        stats = spell_stats(session=session, plan_id=plan_id, start=start, as_of=as_of, idle_days=idle_days,
+                            examples=examples)
+    chosen = {u: sorted(v, key=lambda x: (-x[0], x[1]))[:examples] for u, v in stats.idle_top.items()}
+    ids = [ex for v in chosen.values() for _, ex in v]
+    nxt: dict[int, tuple[int, int | None]] = {}
+    if ids:
+        e, n = _E.alias("e"), _E.alias("n")
+        next_id = (select(n.c.id).where(n.c.problem_id == e.c.problem_id, n.c.kind != K.COMMENTED,
+                                        n.c.at <= _at(as_of),
+                                        or_(n.c.at > e.c.at, and_(n.c.at == e.c.at, n.c.id > e.c.id)))
+                   .order_by(n.c.at, n.c.id).limit(1).correlate(e).scalar_subquery())
+        for event_id, pid, next_id in session.execute(
+            select(e.c.id, e.c.problem_id, next_id).where(e.c.id.in_(ids))
+        ).all():
+            nxt[event_id] = (pid, next_id)
+    out: dict[int, dict[str, Any]] = {}
+    for unit_id, v in chosen.items():
+        out[unit_id] = {"count": stats.idle_count[unit_id], "spells": [
+            {"problem_id": nxt[ex][0], "event_id": ex, "next_event_id": nxt[ex][1], "workdays": wd,
+             "still_idle": nxt[ex][1] is None} for wd, ex in v if ex in nxt]}
     return out
-
-
-def _date_type() -> Any:
-    from sqlalchemy import Date
-
-    return Date()
 
 
 # --- Rule: shifting (推诿扯皮) -------------------------------------------------------------
 
-def _moves(session: Session, problem_ids: Iterable[int], as_of: datetime) -> dict[int, list[ProblemEvent]]:
-    """Hand-overs, declines, rulings and acceptances of a few problems, oldest first."""
-    ids = sorted(set(problem_ids))
-    if not ids:
-        return {}
-    rows = session.execute(
-        select(ProblemEvent)
-        .where(ProblemEvent.problem_id.in_(ids),  # type: ignore[attr-defined]
-               ProblemEvent.kind.in_((K.ASSIGNED, K.HANDED_OVER, K.DECLINED, K.RULED, K.ACCEPTED)),  # type: ignore[attr-defined]
-               ProblemEvent.at <= as_of)
-        .order_by(ProblemEvent.at, ProblemEvent.id)
-    ).scalars().all()
-    out: dict[int, list[ProblemEvent]] = defaultdict(list)
-    for e in rows:
-        out[e.problem_id].append(e)
+def _top(session: Session, blamed: Any, examples: int, *extra: str) -> dict[int, dict[str, Any]]:
+    """Per blamed unit: how many, and the first `examples` problems (one windowed query).
+    `blamed` has columns unit_id, problem_id and `extra`."""
+    ranked = (select(blamed, func.row_number().over(partition_by=blamed.c.unit_id,
+                                                     order_by=blamed.c.problem_id).label("rn"),
+                     func.count().over(partition_by=blamed.c.unit_id).label("n"))).subquery()
+    out: dict[int, dict[str, Any]] = {}
+    for row in session.execute(select(ranked).where(ranked.c.rn <= examples)
+                               .order_by(ranked.c.unit_id, ranked.c.rn)).mappings():
+        entry = out.setdefault(row["unit_id"], {"count": int(row["n"]), "examples": []})
+        entry["examples"].append({"problem_id": row["problem_id"], **{k: row[k] for k in extra}})
     return out
 
 
-def boomerangs(*, session: Session, plan_id: int, start: datetime, as_of: datetime) -> list[dict[str, Any]]:
+def _cited_events(session: Session, out: dict[int, dict[str, Any]], as_of: datetime,
+                  kinds: Sequence[str]) -> dict[int, dict[str, Any]]:
+    """Fill each example with the ids of its problem's events of `kinds` up to `as_of` (one query)."""
+    pids = {e["problem_id"] for v in out.values() for e in v["examples"]}
+    if not pids:
+        return out
+    by_problem: dict[int, list[int]] = defaultdict(list)
+    for pid, event_id in session.execute(
+        select(_E.c.problem_id, _E.c.id).where(_E.c.problem_id.in_(sorted(pids)), _E.c.kind.in_(kinds),
+                                               _E.c.at <= _at(as_of)).order_by(_E.c.at, _E.c.id)
+    ).all():
+        by_problem[pid].append(event_id)
+    for v in out.values():
+        for e in v["examples"]:
+            e["event_ids"] = e.get("event_ids") or by_problem.get(e["problem_id"], [])
+    return out
+
+
+def _not_accepted(column: Any) -> Any:
+    return or_(column.is_(None), column == False)  # noqa: E712
+
+
+def boomerangs(*, session: Session, plan_id: int, start: datetime, as_of: datetime,
+               examples: int = EXAMPLES) -> dict[int, dict[str, Any]]:
     """Problems handed away by a unit that came back to it (A→B→A, by a hand-over or a
     ruling) within the window. Blamed on the unit the office finally ruled responsible,
     or, if the office never ruled, on the unit that first handed it away; never on a
     unit whose every hand-over of the problem had a reason the office accepted, and not
-    at all when the office ruled it to a unit that never passed it on."""
+    at all when the office ruled it to a unit that never passed it on.
+    Per blamed unit: the count and the first few problems with their events."""
     h, r = _E.alias("h"), _E.alias("r")
-    found = session.execute(
-        select(r.c.problem_id).distinct()
-        .join(_P, _P.c.id == r.c.problem_id)
-        .join(h, and_(h.c.problem_id == r.c.problem_id, h.c.kind == K.HANDED_OVER,
-                      h.c.from_unit_id == r.c.to_unit_id,
-                      or_(h.c.at < r.c.at, and_(h.c.at == r.c.at, h.c.id < r.c.id))))
-        .where(_P.c.plan_id == plan_id, r.c.kind.in_((K.HANDED_OVER, K.RULED)),
-               r.c.at >= _at(start), r.c.at <= _at(as_of))
-    ).scalars().all()
-    out = []
-    for pid, events in sorted(_moves(session, found, as_of).items()):
-        handovers = [e for e in events if e.kind == K.HANDED_OVER]
-        rulings = [e for e in events if e.kind == K.RULED]
-        blamed = rulings[-1].to_unit_id if rulings else handovers[0].from_unit_id
-        own = [e for e in handovers if e.from_unit_id == blamed]
-        if not own or all(e.reason_accepted is True for e in own):
-            continue
-        cited = [e.id for e in events if e.kind in (K.ASSIGNED, K.HANDED_OVER, K.RULED, K.DECLINED)]
-        out.append({"unit_id": blamed, "problem_id": pid, "ruled": bool(rulings), "event_ids": cited,
-                    "path": [e.to_unit_id for e in events if e.kind in (K.ASSIGNED, K.HANDED_OVER, K.RULED)]})
+    found = (select(r.c.problem_id).distinct()
+             .join(_P, _P.c.id == r.c.problem_id)
+             .join(h, and_(h.c.problem_id == r.c.problem_id, h.c.kind == K.HANDED_OVER,
+                           h.c.from_unit_id == r.c.to_unit_id,
+                           or_(h.c.at < r.c.at, and_(h.c.at == r.c.at, h.c.id < r.c.id))))
+             .where(_P.c.plan_id == plan_id, r.c.kind.in_((K.HANDED_OVER, K.RULED)),
+                    r.c.at >= _at(start), r.c.at <= _at(as_of))).subquery()
+    ends = (select(_E.c.problem_id,
+                   func.max(case((_E.c.kind == K.RULED, _E.c.id))).label("ruling_id"),
+                   func.min(case((_E.c.kind == K.HANDED_OVER, _E.c.id))).label("first_id"))
+            .where(_E.c.problem_id.in_(select(found.c.problem_id)), _E.c.kind.in_((K.RULED, K.HANDED_OVER)),
+                   _E.c.at <= _at(as_of))
+            .group_by(_E.c.problem_id)).subquery()
+    ruling, first, x = _E.alias("ruling"), _E.alias("first"), _E.alias("x")
+    unit = func.coalesce(ruling.c.to_unit_id, first.c.from_unit_id)
+    blamed = (select(unit.label("unit_id"), ends.c.problem_id, ruling.c.id.is_not(None).label("ruled"))
+              .select_from(ends)
+              .join(first, first.c.id == ends.c.first_id)
+              .outerjoin(ruling, ruling.c.id == ends.c.ruling_id)
+              .where(select(x.c.id).where(x.c.problem_id == ends.c.problem_id, x.c.kind == K.HANDED_OVER,
+                                          x.c.from_unit_id == unit, x.c.at <= _at(as_of),
+                                          _not_accepted(x.c.reason_accepted)).exists())).subquery()
+    out = _top(session, blamed, examples, "ruled")
+    return _cited_events(session, out, as_of, (K.ASSIGNED, K.HANDED_OVER, K.RULED, K.DECLINED))
+
+
+def declined_ruled_back(*, session: Session, plan_id: int, start: datetime, as_of: datetime,
+                        examples: int = EXAMPLES) -> dict[int, dict[str, Any]]:
+    """Problems a unit declined (退回) that the office then ruled back to it, ruled in the
+    window. Per unit: the count and the first few with the decline and the ruling."""
+    d, r = _E.alias("d"), _E.alias("r")
+    blamed = (select(r.c.to_unit_id.label("unit_id"), r.c.problem_id, func.max(d.c.id).label("decline_id"),
+                     r.c.id.label("ruling_id"))
+              .join(_P, _P.c.id == r.c.problem_id)
+              .join(d, and_(d.c.problem_id == r.c.problem_id, d.c.kind == K.DECLINED,
+                            d.c.from_unit_id == r.c.to_unit_id, d.c.at <= r.c.at, d.c.id < r.c.id))
+              .where(_P.c.plan_id == plan_id, r.c.kind == K.RULED, r.c.from_unit_id == r.c.to_unit_id,
+                     r.c.at >= _at(start), r.c.at <= _at(as_of))
+              .group_by(r.c.to_unit_id, r.c.problem_id, r.c.id)).subquery()
+    out = _top(session, blamed, examples, "decline_id", "ruling_id")
+    for v in out.values():
+        for e in v["examples"]:
+            e["event_ids"] = [e.pop("decline_id"), e.pop("ruling_id")]
     return out
 
 
-def declined_ruled_back(*, session: Session, plan_id: int, start: datetime, as_of: datetime) -> list[dict[str, Any]]:
-    """Problems a unit declined (退回) that the office then ruled back to it, ruled in the window."""
-    d, r = _E.alias("d"), _E.alias("r")
-    rows = session.execute(
-        select(r.c.to_unit_id, r.c.problem_id, func.max(d.c.id), r.c.id)
-        .join(_P, _P.c.id == r.c.problem_id)
-        .join(d, and_(d.c.problem_id == r.c.problem_id, d.c.kind == K.DECLINED, d.c.from_unit_id == r.c.to_unit_id,
-                      d.c.at <= r.c.at, d.c.id < r.c.id))
-        .where(_P.c.plan_id == plan_id, r.c.kind == K.RULED, r.c.from_unit_id == r.c.to_unit_id,
-               r.c.at >= _at(start), r.c.at <= _at(as_of))
-        .group_by(r.c.to_unit_id, r.c.problem_id, r.c.id)
-        .order_by(r.c.problem_id, r.c.id)
-    ).all()
-    return [{"unit_id": unit_id, "problem_id": pid, "event_ids": [decline_id, ruling_id]}
-            for unit_id, pid, decline_id, ruling_id in rows]
-
-
-def passed_on(*, session: Session, plan_id: int, start: datetime, as_of: datetime, count: int) -> list[dict[str, Any]]:
+def passed_on(*, session: Session, plan_id: int, start: datetime, as_of: datetime, count: int,
+              examples: int = EXAMPLES) -> dict[int, dict[str, Any]]:
     """Runs of `count` or more hand-overs of a problem with nobody accepting in between (an
     acceptance or a ruling ends a run), with a hand-over in the window. Each unit that
-    passed it on in the run without a reason the office accepted is named."""
+    passed it on in the run without a reason the office accepted is named.
+    Per unit: the count of such problems and the first few with their hand-overs."""
     active = (select(_E.c.problem_id).join(_P, _P.c.id == _E.c.problem_id)
               .where(_P.c.plan_id == plan_id, _E.c.kind == K.HANDED_OVER,
                      _E.c.at >= _at(start), _E.c.at <= _at(as_of)))
@@ -650,30 +742,23 @@ def passed_on(*, session: Session, plan_id: int, start: datetime, as_of: datetim
     ev = (select(_E.c.id, _E.c.problem_id, _E.c.kind, _E.c.from_unit_id, _E.c.reason_accepted, _E.c.at,
                  func.sum(ends_run).over(partition_by=_E.c.problem_id, order_by=(_E.c.at, _E.c.id)).label("seg"))
           .where(_E.c.problem_id.in_(active), _E.c.kind.in_((K.HANDED_OVER, K.ACCEPTED, K.RULED)),
-                 _E.c.at <= _at(as_of))).subquery()
-    runs = (select(ev.c.problem_id, ev.c.seg).where(ev.c.kind == K.HANDED_OVER)
+                 _E.c.at <= _at(as_of))).cte("handoffs")
+    runs = (select(ev.c.problem_id, ev.c.seg, func.count().label("passes")).where(ev.c.kind == K.HANDED_OVER)
             .group_by(ev.c.problem_id, ev.c.seg)
             .having(and_(func.count() >= count, func.max(ev.c.at) >= _at(start)))).subquery()
-    rows = session.execute(
-        select(ev.c.problem_id, ev.c.seg, ev.c.id, ev.c.from_unit_id, ev.c.reason_accepted)
-        .join(runs, and_(runs.c.problem_id == ev.c.problem_id, runs.c.seg == ev.c.seg))
-        .where(ev.c.kind == K.HANDED_OVER).order_by(ev.c.problem_id, ev.c.at, ev.c.id)
-    ).all()
-    by_run: dict[tuple[int, int], list[Any]] = defaultdict(list)
-    for row in rows:
-        by_run[(row[0], row[1])].append(row)
-    out = []
-    for (pid, _), hs in by_run.items():
-        ids = [row[2] for row in hs]
-        for unit_id in dict.fromkeys(row[3] for row in hs if row[4] is not True):
-            out.append({"unit_id": unit_id, "problem_id": pid, "passes": len(hs), "event_ids": ids})
-    return out
+    blamed = (select(ev.c.from_unit_id.label("unit_id"), ev.c.problem_id, func.max(runs.c.passes).label("passes"))
+              .join(runs, and_(runs.c.problem_id == ev.c.problem_id, runs.c.seg == ev.c.seg))
+              .where(ev.c.kind == K.HANDED_OVER, _not_accepted(ev.c.reason_accepted))
+              .group_by(ev.c.from_unit_id, ev.c.problem_id)).subquery()
+    out = _top(session, blamed, examples, "passes")
+    return _cited_events(session, out, as_of, (K.HANDED_OVER,))
 
 
 # --- All rules ----------------------------------------------------------------------------
 
 def evaluate(*, session: Session, plan_id: int, period: str, now: datetime) -> list[Finding]:
-    """Every finding of the period: slow, not solving, shifting; each with its evidence."""
+    """Every finding of the period: slow, not solving, shifting; each with its evidence
+    (at most EXAMPLES problems cited per unit and basis; the summaries give full counts)."""
     plan = session.get(Plan, plan_id)
     if plan is None:
         raise NotFoundError(f"找不到编号为 {plan_id} 的计划。")
@@ -683,9 +768,10 @@ def evaluate(*, session: Session, plan_id: int, period: str, now: datetime) -> l
     as_of = p.as_of(now)
     t = thresholds_of(plan)
     units = _units(session, plan_id)
-    days = WorkdayIndex(p.first_day - timedelta(days=400), p.last_day + timedelta(days=1))
     found = _Collector(units)
     as_of_text = as_of.astimezone(SHANGHAI).strftime("%Y-%m-%d")
+    # (unit, rule, basis, reason, [evidence items or event ids]) — event ids are resolved in one query at the end.
+    pending: list[tuple[int, str, str, str, list[Any]]] = []
 
     # 推进速度慢
     for task in tasks_behind(session=session, plan_id=plan_id, as_of=as_of, behind_points=t["behind_points"]):
@@ -693,58 +779,72 @@ def evaluate(*, session: Session, plan_id: int, period: str, now: datetime) -> l
                 "target": task["target"], "done": task["done"], "expected": task["expected"],
                 "behind_points": task["behind_points"], "as_of": as_of_text}
         for unit_id in dict.fromkeys(u for u, _part in task["units"]):
-            found.add(unit_id, Rule.SLOW, "behind_plan",
-                      f"承担的“{task['name']}”应完成{_pct(task['expected_share'])}，实际完成{_pct(task['done_share'])}，"
-                      f"落后{task['behind_points']:g}个百分点", [item])
+            pending.append((unit_id, Rule.SLOW, "behind_plan",
+                            f"承担的“{task['name']}”应完成{_pct(task['expected_share'])}，实际完成{_pct(task['done_share'])}，"
+                            f"落后{task['behind_points']:g}个百分点", [item]))
     for unit_id, missed in missed_report_weeks(session=session, plan_id=plan_id, start=p.start, as_of=as_of).items():
         if len(missed) >= t["missed_weekly_reports"]:
-            found.add(unit_id, Rule.SLOW, "missed_reports", f"{len(missed)}周未报送工作进展", [
+            pending.append((unit_id, Rule.SLOW, "missed_reports", f"{len(missed)}周未报送工作进展", [
                 {"kind": "missed_week", "week": f"{a.isocalendar().year}年第{a.isocalendar().week}周",
-                 "from": a.isoformat(), "to": b.isoformat()} for a, b in missed])
-    for unit_id, items in overdue_items(session=session, plan_id=plan_id, start=p.start, as_of=as_of).items():
-        if len(items) >= t["overdue_items"]:
-            probs = [i["problem_id"] for i in items if i["kind"] == "overdue_problem"]
-            decs = [i["decision_id"] for i in items if i["kind"] == "overdue_decision"]
+                 "from": a.isoformat(), "to": b.isoformat()} for a, b in missed]))
+    counts = problem_counts(session=session, plan_id=plan_id, start=p.start, as_of=as_of)
+    for unit_id, o in overdue_items(session=session, plan_id=plan_id, start=p.start, as_of=as_of, counts=counts).items():
+        if o["count"] >= t["overdue_items"]:
+            probs = [i["problem_id"] for i in o["items"] if i["kind"] == "overdue_problem"]
+            decs = [i["decision_id"] for i in o["items"] if i["kind"] == "overdue_decision"]
             what = "、".join(x for x in (f"问题{_ids(probs)}" if probs else "", f"议定事项{_ids(decs)}" if decs else "") if x)
-            found.add(unit_id, Rule.SLOW, "overdue_items", f"{len(items)}项事项逾期未办结（{what}）", items)
+            more = "等" if len(o["items"]) < o["count"] else ""
+            pending.append((unit_id, Rule.SLOW, "overdue_items", f"{o['count']}项事项逾期未办结（{what}{more}）",
+                            [{k: v for k, v in i.items() if k != "event_id"} for i in o["items"]]))
 
     # 问题解决不积极、不明显
-    for unit_id, c in resolution_counts(session=session, plan_id=plan_id, start=p.start, as_of=as_of).items():
+    for unit_id, c in counts.items():
         if c["owned"] and c["resolved"] / c["owned"] < t["resolved_share"]:
-            ids = [pid for pid, _ in c["unresolved"]]
-            found.add(unit_id, Rule.NOT_SOLVING, "low_resolution",
-                      f"本期负责的{c['owned']}个问题仅办结{c['resolved']}个（{_pct(c['resolved'] / c['owned'])}），"
-                      f"逾期未办结：问题{_ids(ids)}",
-                      event_evidence(session=session, event_ids=[ev for _, ev in c["unresolved"]]))
-    for unit_id, pairs in response_waits(session=session, plan_id=plan_id, start=p.start, as_of=as_of, days=days).items():
+            ids = [e["problem_id"] for e in c["examples"]]
+            more = "等" if c["overdue"] > len(ids) else ""
+            pending.append((unit_id, Rule.NOT_SOLVING, "low_resolution",
+                            f"本期负责的{c['owned']}个问题仅办结{c['resolved']}个（{_pct(c['resolved'] / c['owned'])}），"
+                            f"逾期未办结{c['overdue']}个（问题{_ids(ids)}{more}）", [e["event_id"] for e in c["examples"]]))
+    spells = spell_stats(session=session, plan_id=plan_id, start=p.start, as_of=as_of, idle_days=t["idle_days"])
+    for unit_id, pairs in response_waits(session=session, plan_id=plan_id, start=p.start, as_of=as_of,
+                                         stats=spells).items():
         median = weighted_median(pairs)
         if median is not None and median > t["median_accept_days"]:
             n = sum(k for _, k in pairs)
-            found.add(unit_id, Rule.NOT_SOLVING, "slow_accept",
-                      f"交办问题从收到到接收（或转交、退回）的时间中位数为{median:g}个工作日（共{n}次交办）",
-                      [{"kind": "response_waits", "waits": sorted(pairs), "median": median}])
-    spells = idle_spells(session=session, plan_id=plan_id, start=p.start, as_of=as_of, idle_days=t["idle_days"],
-                         days=days)
-    cited = event_evidence(session=session, event_ids=[i for s in spells for i in (s["event_id"], s["next_event_id"]) if i])
-    by_id = {e["event_id"]: e for e in cited}
-    for s in spells:
-        tail = "至今无办理动作" if s["still_idle"] else "无任何办理动作"
-        found.add(s["unit_id"], Rule.NOT_SOLVING, "idle", f"问题#{s['problem_id']}连续{s['workdays']}个工作日{tail}",
-                  [by_id[i] for i in (s["event_id"], s["next_event_id"]) if i in by_id])
+            pending.append((unit_id, Rule.NOT_SOLVING, "slow_accept",
+                            f"交办问题从收到到接收（或转交、退回）的时间中位数为{median:g}个工作日（共{n}次交办）",
+                            [{"kind": "response_waits", "waits": sorted(pairs), "median": median}]))
+    for unit_id, idle in idle_spells(session=session, plan_id=plan_id, start=p.start, as_of=as_of,
+                                     idle_days=t["idle_days"], stats=spells).items():
+        for sp in idle["spells"][:1]:
+            tail = "至今无办理动作" if sp["still_idle"] else "无任何办理动作"
+            others = f"，另有{idle['count'] - 1}次问题办理停滞{t['idle_days']:g}个工作日以上" if idle["count"] > 1 else ""
+            pending.append((unit_id, Rule.NOT_SOLVING, "idle",
+                            f"问题#{sp['problem_id']}连续{sp['workdays']}个工作日{tail}{others}",
+                            [i for x in idle["spells"] for i in (x["event_id"], x["next_event_id"]) if i]))
 
     # 推诿扯皮
-    for b in boomerangs(session=session, plan_id=plan_id, start=p.start, as_of=as_of):
-        how = "经联席会议办公室裁定由本单位负责" if b["ruled"] else "本单位最先转出"
-        found.add(b["unit_id"], Rule.SHIFTING, "boomerang", f"问题#{b['problem_id']}转出后又转回（{how}）",
-                  event_evidence(session=session, event_ids=b["event_ids"]))
-    for d in declined_ruled_back(session=session, plan_id=plan_id, start=p.start, as_of=as_of):
-        found.add(d["unit_id"], Rule.SHIFTING, "declined_ruled_back",
-                  f"退回问题#{d['problem_id']}，经联席会议办公室裁定仍由本单位负责",
-                  event_evidence(session=session, event_ids=d["event_ids"]))
-    for r in passed_on(session=session, plan_id=plan_id, start=p.start, as_of=as_of, count=int(t["pass_on_count"])):
-        found.add(r["unit_id"], Rule.SHIFTING, "passed_on",
-                  f"问题#{r['problem_id']}连续转交{r['passes']}次无单位接收，本单位转交理由未获办公室认可",
-                  event_evidence(session=session, event_ids=r["event_ids"]))
+    def shifting(found_: dict[int, dict[str, Any]], basis: str, text: Any) -> None:
+        for unit_id, v in found_.items():
+            pids = [e["problem_id"] for e in v["examples"]]
+            shown = _ids(pids) + (f"等{v['count']}个问题" if v["count"] > len(pids) else "")
+            pending.append((unit_id, Rule.SHIFTING, basis, text(shown, v["examples"]),
+                            [i for e in v["examples"] for i in e["event_ids"]]))
+
+    shifting(boomerangs(session=session, plan_id=plan_id, start=p.start, as_of=as_of), "boomerang",
+             lambda shown, ex: (f"问题{shown}转出后又转回"
+                                f"（{'经联席会议办公室裁定由本单位负责' if any(e['ruled'] for e in ex) else '本单位最先转出'}）"))
+    shifting(declined_ruled_back(session=session, plan_id=plan_id, start=p.start, as_of=as_of), "declined_ruled_back",
+             lambda shown, ex: f"退回问题{shown}，经联席会议办公室裁定仍由本单位负责")
+    shifting(passed_on(session=session, plan_id=plan_id, start=p.start, as_of=as_of, count=int(t["pass_on_count"])),
+             "passed_on", lambda shown, ex: (f"问题{shown}连续转交{max(e['passes'] for e in ex)}次无单位接收，"
+                                             "本单位转交理由未获办公室认可"))
+
+    ids = [i for *_, ev in pending for i in ev if isinstance(i, int)]
+    events = {e["event_id"]: e for e in event_evidence(session=session, event_ids=ids)}
+    for unit_id, rule, basis, reason, ev in pending:
+        items = [events[i] for i in ev if isinstance(i, int) and i in events] + [i for i in ev if isinstance(i, dict)]
+        found.add(unit_id, rule, basis, reason, items)
     return found.findings()
 
 

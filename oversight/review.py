@@ -47,7 +47,6 @@ from models import (
 from oversight.accountability import (
     EXEMPT_UNIT_KINDS,
     RULE_LABELS,
-    WorkdayIndex,
     _at,
     _local_midnight,
     boomerangs,
@@ -138,7 +137,6 @@ def unit_scores(*, session: Session, plan_id: int, period: str, now: datetime) -
     t = thresholds_of(plan)
     weights = _weights(plan)
     units = {u.id: u for u in session.execute(select(Unit).where(Unit.plan_id == plan_id)).scalars()}
-    days = WorkdayIndex(p.first_day - timedelta(days=400), p.last_day + timedelta(days=1))
 
     first, last = p.first_day, (as_of - timedelta(microseconds=1)).astimezone(SHANGHAI).date()
     weeks = report_weeks(first, last)
@@ -154,13 +152,13 @@ def unit_scores(*, session: Session, plan_id: int, period: str, now: datetime) -
     tasked |= set(session.execute(select(TaskUnit.unit_id).join(Task, Task.id == TaskUnit.task_id)
                                   .where(Task.plan_id == plan_id)).scalars())
     resolution = resolution_counts(session=session, plan_id=plan_id, start=p.start, as_of=as_of)
-    waits = response_waits(session=session, plan_id=plan_id, start=p.start, as_of=as_of, days=days)
+    waits = response_waits(session=session, plan_id=plan_id, start=p.start, as_of=as_of)
     shifting: dict[int, int] = defaultdict(int)
     for rows in (boomerangs(session=session, plan_id=plan_id, start=p.start, as_of=as_of),
                  declined_ruled_back(session=session, plan_id=plan_id, start=p.start, as_of=as_of),
                  passed_on(session=session, plan_id=plan_id, start=p.start, as_of=as_of, count=int(t["pass_on_count"]))):
-        for r in rows:
-            shifting[r["unit_id"]] += 1
+        for unit_id, v in rows.items():
+            shifting[unit_id] += v["count"]
     deductions = rectification_deductions(session=session, plan_id=plan_id, now=now)
 
     involved = tasked | set(resolution) | set(waits) | set(shifting) | set(deductions)

@@ -3,13 +3,13 @@ who reports, who lets things lie — and which units the quarter's findings name
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlmodel import Session, select
 
-from models import Decision, Member, Plan, ProblemCategory, Report, Role, Task, Unit
+from models import Decision, Member, Plan, ProblemCategory, ProblemEvent, Report, Role, Task, Unit
 from oversight.accountability import (
     Finding,
     WorkdayIndex,
@@ -173,8 +173,6 @@ def test_passed_on_three_times_names_every_passer_without_an_accepted_reason(cas
     自然资源局 and 水利局 are named; 林草局, whose reason was accepted, is not."""
     pid = cast.raise_("forestry", at(3, 2))
     cast.hand(pid, "forestry", "natres", at(3, 2, 11), "实为用地问题")
-    first = cast.s.exec(select(Task)).first()  # noqa: F841 - keep the session warm
-    from models import ProblemEvent
     handover = cast.s.exec(select(ProblemEvent).where(ProblemEvent.problem_id == pid,
                                                       ProblemEvent.kind == "handed_over")).one()
     accept_handover_reason(session=cast.s, event_id=handover.id, actor=cast.office, now=at(3, 2, 12))
@@ -191,7 +189,6 @@ def test_hand_over_with_a_reason_the_office_accepted_is_not_shifting(cast: Cast)
     pid = cast.raise_("forestry", at(3, 2))
     cast.hand(pid, "forestry", "natres", at(3, 2, 11), "实为用地问题")
     cast.hand(pid, "natres", "forestry", at(3, 2, 12), "草原占用未批")
-    from models import ProblemEvent
     for e in cast.s.exec(select(ProblemEvent).where(ProblemEvent.problem_id == pid,
                                                    ProblemEvent.kind == "handed_over")).all():
         accept_handover_reason(session=cast.s, event_id=e.id, actor=cast.office, now=at(3, 2, 13))

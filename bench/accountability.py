@@ -1,0 +1,245 @@
+"""Benchmark of the accountability rules (not part of the test suite).
+
+Builds a database with N problem events and N reports (default 1,000,000 each) spread
+over 2026–2027 for the bundled 乌拉特中旗 plan, then times, in the same run on the same
+database:
+  - the whole rule evaluation of one quarter (oversight.accountability.evaluate), and
+  - one GROUP BY scan of the events table,
+and the peak Python memory of the evaluation. Run at several sizes to see that the
+evaluation's memory stays flat as the data grows.
+
+    .venv/bin/python bench/accountability.py                      # SQLite, 250k and 1M
+    .venv/bin/python bench/accountability.py --sizes 1000000 --url postgresql+psycopg://...
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import tempfile
+import time
+import tracemalloc
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import insert, text  # noqa: E402
+from sqlmodel import Session, select  # noqa: E402
+
+from models import Member, Problem, ProblemCategory, ProblemEvent, Report, Role, Unit, make_engine  # noqa: E402
+from models.migrate import upgrade  # noqa: E402
+from oversight.accountability import evaluate  # noqa: E402
+from oversight.planfile import parse_plan_file  # noqa: E402
+from oversight.plans import load_plan  # noqa: E402
+
+START = datetime(2026, 1, 1, 1, tzinfo=UTC)
+SPAN_DAYS = 730
+PERIOD = "2027Q1"
+NOW = datetime(2027, 4, 3, 1, tzinfo=UTC)
+CHUNK = 50_000
+
+
+def _setup(url: str) -> tuple[object, int, list[int], dict[int, int], int]:
+    upgrade(url)
+    engine = make_engine(url)
+    with Session(engine) as s:
+        plan = load_plan(session=s, spec=parse_plan_file(ROOT / "plans" / "urad-middle-banner.yaml"), actor="bench").plan
+        s.flush()
+        units = [u for u in s.exec(select(Unit).where(Unit.plan_id == plan.id)).all()
+                 if u.kind not in ("office", "government")]
+        contacts = {}
+        for i, u in enumerate(units):
+            m = Member(plan_id=plan.id, telegram_user_id=10_000 + i, name=f"{u.short}联络员", unit_id=u.id, role=Role.CONTACT)
+            s.add(m)
+            s.flush()
+            contacts[u.id] = m.id
+        office = next(u for u in s.exec(select(Unit).where(Unit.plan_id == plan.id)).all() if u.kind == "office")
+        om = Member(plan_id=plan.id, telegram_user_id=9_999, name="办公室", unit_id=office.id, role=Role.OFFICE)
+        s.add(om)
+        s.flush()
+        contacts[office.id] = om.id
+        category = s.exec(select(ProblemCategory).where(ProblemCategory.plan_id == plan.id)).first()
+        s.commit()
+        return engine, plan.id, [u.id for u in units], contacts, category.id  # type: ignore[return-value]
+
+
+def _story(rng: random.Random, owner: int, units: list[int], t0: datetime) -> tuple[list[tuple], dict]:
+    """One problem's events: (kind, actor_unit, from_unit, to_unit, reason_accepted, at)."""
+    ev: list[tuple] = []
+    t = t0
+
+    def step(kind: str, actor: int | None, frm: int | None = None, to: int | None = None, ok: bool | None = None,
+             days: float = 0.0) -> None:
+        nonlocal t
+        t = t + timedelta(days=days, minutes=rng.randint(1, 600))
+        ev.append((kind, actor, frm, to, ok, t))
+
+    def other(*not_these: int) -> int:
+        while True:
+            u = rng.choice(units)
+            if u not in not_these:
+                return u
+
+    raiser = other(owner)
+    step("raised", raiser)
+    step("assigned", raiser, to=owner)
+    r = rng.random()
+    holder = owner
+    if r < 0.55:
+        step("accepted", owner, to=owner, days=rng.uniform(0, 8))
+    elif r < 0.70:
+        b = other(owner)
+        step("handed_over", owner, owner, b, ok=rng.random() < 0.4, days=rng.uniform(0, 3))
+        step("accepted", b, to=b, days=rng.uniform(0, 5))
+        holder = b
+    elif r < 0.78:
+        step("declined", owner, frm=owner, days=rng.uniform(0, 3))
+        ruled = owner if rng.random() < 0.5 else other(owner)
+        step("ruled", None, owner, ruled, days=rng.uniform(1, 6))
+        step("accepted", None, to=ruled)
+        holder = ruled
+    elif r < 0.85:
+        a = owner
+        for _ in range(rng.randint(3, 4)):
+            b = other(a)
+            step("handed_over", a, a, b, ok=rng.random() < 0.2, days=rng.uniform(0, 3))
+            a = b
+        step("accepted", a, to=a, days=rng.uniform(0, 4))
+        holder = a
+    elif r < 0.92:
+        b = other(owner)
+        step("handed_over", owner, owner, b, days=rng.uniform(0, 2))
+        step("handed_over", b, b, owner, days=rng.uniform(0, 2))
+        step("accepted", owner, to=owner, days=rng.uniform(0, 3))
+    else:
+        if rng.random() < 0.5:
+            step("accepted", owner, to=owner, days=rng.uniform(0, 10))
+        for _ in range(rng.randint(0, 2)):
+            step("commented", holder, days=rng.uniform(1, 20))
+        return ev, {"owner": holder, "state": "accepted", "closed_at": None}
+    for _ in range(rng.randint(0, 2)):
+        step("commented", holder, days=rng.uniform(0, 10))
+    step("resolved", holder, to=holder, days=rng.uniform(1, 30))
+    step("confirmed", raiser, days=rng.uniform(0, 3))
+    closed = t
+    if rng.random() < 0.05:
+        step("reopened", raiser, to=holder, days=rng.uniform(1, 60))
+        step("resolved", holder, to=holder, days=rng.uniform(1, 20))
+        step("confirmed", raiser, days=rng.uniform(0, 3))
+        closed = t
+    return ev, {"owner": holder, "state": "closed", "closed_at": closed}
+
+
+def build(url: str, n_events: int, n_reports: int, seed: int = 7) -> tuple[object, int]:
+    """A fresh database with about n_events problem events and n_reports reports."""
+    engine, plan_id, units, contacts, category = _setup(url)
+    rng = random.Random(seed)
+    pt, et, rt = Problem.__table__, ProblemEvent.__table__, Report.__table__
+    made = 0
+    next_pid = 1
+    with engine.begin() as conn:  # type: ignore[attr-defined]
+        problems: list[dict] = []
+        events: list[dict] = []
+
+        def flush() -> None:
+            if problems:
+                conn.execute(insert(pt), problems)
+                problems.clear()
+            if events:
+                conn.execute(insert(et), events)
+                events.clear()
+
+        while made < n_events:
+            owner = rng.choice(units)
+            t0 = START + timedelta(days=rng.uniform(0, SPAN_DAYS))
+            story, end = _story(rng, owner, units, t0)
+            pid = next_pid
+            next_pid += 1
+            problems.append({"id": pid, "plan_id": plan_id, "text": "问题", "category_id": category,
+                             "raised_by_unit_id": story[0][1], "owner_unit_id": end["owner"], "state": end["state"],
+                             "due_on": (t0 + timedelta(days=14)).date(), "created_at": t0, "closed_at": end["closed_at"],
+                             "last_action_at": story[-1][5]})
+            for kind, actor, frm, to, ok, at in story:
+                events.append({"problem_id": pid, "kind": kind, "actor_member_id": contacts.get(actor) if actor else None,
+                               "actor_unit_id": actor, "from_unit_id": frm, "to_unit_id": to, "reason": "理由",
+                               "reason_accepted": ok, "at": at})
+            made += len(story)
+            if len(events) >= CHUNK:
+                flush()
+        flush()
+        batch: list[dict] = []
+        for _ in range(n_reports):
+            u = rng.choice(units)
+            batch.append({"plan_id": plan_id, "kind": "progress", "unit_id": u, "member_id": contacts[u], "text": "进展",
+                          "quantity": 0, "created_at": START + timedelta(seconds=rng.uniform(0, SPAN_DAYS * 86400))})
+            if len(batch) >= CHUNK:
+                conn.execute(insert(rt), batch)
+                batch.clear()
+        if batch:
+            conn.execute(insert(rt), batch)
+    with engine.begin() as conn:  # type: ignore[attr-defined]
+        conn.execute(text("ANALYZE"))
+    return engine, plan_id
+
+
+def timed(fn, repeat: int = 3) -> float:  # type: ignore[no-untyped-def]
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def measure(engine, plan_id: int) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    def rules() -> int:
+        with Session(engine) as s:
+            return len(evaluate(session=s, plan_id=plan_id, period=PERIOD, now=NOW))
+
+    def scan() -> int:
+        with engine.connect() as conn:
+            return len(conn.execute(text(
+                "SELECT actor_unit_id, kind, COUNT(*), MAX(at) FROM problemevent GROUP BY actor_unit_id, kind")).all())
+
+    rules()  # warm the caches (both sides get the same warm start)
+    scan()
+    with engine.connect() as conn:
+        counts = {t: conn.execute(text(f"SELECT COUNT(*) FROM {t}")).scalar_one() for t in ("problemevent", "report", "problem")}
+    tracemalloc.start()
+    findings = rules()
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return {**counts, "findings": findings, "rules_s": timed(rules), "scan_s": timed(scan), "peak_mb": peak / 2**20}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sizes", default="250000,1000000", help="comma-separated event (= report) counts")
+    ap.add_argument("--url", default="", help="a PostgreSQL URL (emptied first!); default: a temporary SQLite file")
+    args = ap.parse_args()
+    print(f"{'events':>10} {'reports':>10} {'problems':>9} {'findings':>8} {'rules s':>8} {'scan s':>8} "
+          f"{'ratio':>6} {'peak MB':>8} {'build s':>8}")
+    for n in (int(x) for x in args.sizes.split(",")):
+        with tempfile.TemporaryDirectory() as tmp:
+            url = args.url or f"sqlite:///{Path(tmp) / 'bench.db'}"
+            if args.url:
+                engine = make_engine(url)
+                with engine.begin() as conn:
+                    conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+                    conn.execute(text("CREATE SCHEMA public"))
+                engine.dispose()
+            t = time.perf_counter()
+            engine, plan_id = build(url, n, n)
+            built = time.perf_counter() - t
+            m = measure(engine, plan_id)
+            engine.dispose()  # type: ignore[attr-defined]
+        print(f"{m['problemevent']:>10,} {m['report']:>10,} {m['problem']:>9,} {m['findings']:>8} {m['rules_s']:>8.3f} "
+              f"{m['scan_s']:>8.3f} {m['rules_s'] / m['scan_s']:>6.2f} {m['peak_mb']:>8.2f} {built:>8.1f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
