@@ -138,8 +138,13 @@ class Worker:
             ensure_default_schedules(session=session, now=self.clock())
             return list(session.exec(select(JobSchedule)).all())
 
+    def _requeue_orphans(self) -> None:
+        with session_scope(self.engine) as session:
+            runs.requeue_orphaned_runs(session=session, worker_id=self.worker_id, now=self.clock())
+
     async def _activate(self) -> None:
         logger.info("worker %s acquired the lease; starting the scheduler", self.worker_id)
+        await asyncio.to_thread(self._requeue_orphans)
         schedules = await asyncio.to_thread(self._load_schedules)
         store = SQLAlchemyJobStore(engine=self.engine, tablename=JOBSTORE_TABLE)
         self.scheduler = AsyncIOScheduler(

@@ -177,6 +177,35 @@ def reap_stuck_runs(*, session: Session, timeout: timedelta, now: datetime | Non
     return reaped  # type: ignore[return-value]
 
 
+def requeue_orphaned_runs(*, session: Session, worker_id: str, now: datetime | None = None) -> list[int]:
+    """Runs left working by another worker, taken over by `worker_id` on acquiring the lease.
+
+    Only the lease holder runs jobs, so a run still working under another worker id belongs
+    to a worker that lost the lease (killed, or frozen past its lease). Nothing of such a run
+    was committed: its job body commits with finish_run, which refuses a worker that lost the
+    run. So it goes working -> failed -> pending and runs again now, not after the stuck timeout."""
+    now = now or utcnow()
+    orphans = session.exec(select(ScheduledRun).where(
+        ScheduledRun.state == RunState.WORKING, ScheduledRun.worker_id != worker_id)
+        .execution_options(populate_existing=True)).all()
+    requeued = []
+    for run in orphans:
+        res = session.connection().execute(
+            update(_runs).where(_runs.c.id == run.id, _runs.c.state == RunState.WORKING,
+                                _runs.c.worker_id == run.worker_id)
+            .values(state=RunState.PENDING, finished_at=now, error=f"orphaned: worker {run.worker_id} lost the lease"))
+        if res.rowcount == 1:
+            _transition(session, run_id=run.id, from_state=RunState.WORKING, to_state=RunState.FAILED,  # type: ignore[arg-type]
+                        worker_id=worker_id, note=f"worker {run.worker_id} lost the lease mid-run", at=now)
+            _transition(session, run_id=run.id, from_state=RunState.FAILED, to_state=RunState.PENDING,  # type: ignore[arg-type]
+                        worker_id=worker_id, note="requeued at once by the new lease holder", at=now)
+            logger.warning("run %s %s/%s orphaned by %s; requeued by %s", run.id, run.job, run.period,
+                           run.worker_id, worker_id)
+            requeued.append(run.id)
+    session.flush()
+    return requeued  # type: ignore[return-value]
+
+
 def due_runs(*, session: Session, now: datetime | None = None, max_attempts: int = MAX_ATTEMPTS,
              retry_after: timedelta = RETRY_AFTER) -> list[ScheduledRun]:
     """Runs waiting for a worker: pending (run-now requests) or failed and due for a retry."""
