@@ -443,6 +443,7 @@ def _export_annex(*, session: Session, plan_id: int, out: Path, now: datetime) -
 
 # --- The PDF in a second process ---------------------------------------------------------------
 
+PDF_TIMEOUT_S = 600  # the region's brief takes about a second; a fork that hangs must not hang the worker
 WARMUP_HTML = "<p>预热 <b>预热</b></p>"
 WARMUP_CHART = [{"name": "预热", "done": 1, "target": 2, "expected": 1}]
 
@@ -508,7 +509,10 @@ class _PdfProcess:
         """Hand over the brief's data; the HTML and PDF are built from here on."""
         self._job = {"data": data, "issue_no": issue_no, "issued_on": issued_on}
         if self._conn is not None:
-            self._conn.send(self._job)
+            try:
+                self._conn.send(self._job)
+            except OSError:
+                pass  # it failed already (warming up) and hung up: result() reads why
 
     def result(self) -> tuple[str, dict[str, float]]:
         """Wait for the PDF; the HTML and the child's timings. Raises RenderError if it failed."""
@@ -520,6 +524,8 @@ class _PdfProcess:
             html_to_pdf(html, out=self.pdf_path, fetcher=self.fetcher)
             return html, {"html": t1 - t0, "pdf": _time.perf_counter() - t1}
         try:
+            if not self._conn.poll(PDF_TIMEOUT_S):
+                raise RenderError(f"brief PDF process gave no answer in {PDF_TIMEOUT_S} s")
             reply = self._conn.recv()
         except EOFError as exc:
             raise RenderError(f"brief PDF process ended without an answer (exit code {self._process.exitcode})") from exc

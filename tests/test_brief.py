@@ -22,7 +22,7 @@ from sqlmodel import Session, select
 from typer.testing import CliRunner
 
 import jobs.brief as brief_job
-from jobs.render import AssetOnlyFetcher
+from jobs.render import AssetOnlyFetcher, RenderError
 from lianxi.cli import app
 from models import Brief, OutboxMessage, make_engine, session_scope
 from models.migrate import upgrade
@@ -452,3 +452,15 @@ def test_cli_builds_pdf_and_xlsx_offline_without_recording_or_sending(settings_e
         assert s.exec(select(Brief)).all() == []
         assert s.exec(select(OutboxMessage).where(OutboxMessage.dedupe_key.like("brief:%"))).all() == []
     assert seed.plan_id == banner_plan_id
+
+
+def test_a_pdf_that_fails_in_its_process_fails_the_build_and_leaves_no_pdf(engine, banner_plan_id, tmp_path,
+                                                                          monkeypatch):
+    # The PDF is laid out in a forked process; its failure must reach the caller with the cause.
+    def broken(*args: Any, **kwargs: Any) -> bytes:
+        raise RuntimeError("排版失败：字体缺失")
+
+    monkeypatch.setattr(brief_job, "html_to_pdf", broken)
+    with session_scope(engine) as s, pytest.raises(RenderError, match="排版失败：字体缺失"):
+        brief_job.build_brief(session=s, plan_id=banner_plan_id, period="2026Q1", now=NOW, out_dir=tmp_path)
+    assert not (tmp_path / "2026Q1.pdf").exists()
