@@ -489,6 +489,10 @@ class _PdfProcess:
     the data through a pipe, sends back the HTML and what its URL fetcher saw, and writes the
     PDF atomically itself. It never touches the database. Where fork is not available the
     work is done in this process, one step after the other.
+
+    The worker calls this from a thread (asyncio.to_thread): the child runs only this thread's
+    code, takes no lock the other threads use but logging's (which Python re-creates after a
+    fork), and ends with the job; Python 3.12 warns about such forks, which is expected here.
     """
 
     def __init__(self, *, fetcher: AssetOnlyFetcher, pdf_path: Path) -> None:
