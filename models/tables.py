@@ -336,7 +336,8 @@ class Problem(SQLModel, table=True):
 class ProblemEvent(SQLModel, table=True):
     """One step in a problem's life: actor, time, reason, units."""
 
-    __table_args__ = (Index("ix_problemevent_problem_at", "problem_id", "at"),)
+    __table_args__ = (Index("ix_problemevent_problem_at", "problem_id", "at"),
+                      Index("ix_problemevent_kind_at", "kind", "at"))
     id: int | None = Field(default=None, primary_key=True)
     problem_id: int = Field(foreign_key="problem.id")
     kind: str = Field(max_length=20, index=True)

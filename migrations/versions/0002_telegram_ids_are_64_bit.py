@@ -58,8 +58,7 @@ def upgrade() -> None:
         batch_op.alter_column('update_id',
                existing_type=sa.INTEGER(),
                type_=sa.BigInteger(),
-               existing_nullable=False,
-               autoincrement=True)
+               existing_nullable=False)
 
     # ### end Alembic commands ###
 
@@ -70,8 +69,7 @@ def downgrade() -> None:
         batch_op.alter_column('update_id',
                existing_type=sa.BigInteger(),
                type_=sa.INTEGER(),
-               existing_nullable=False,
-               autoincrement=True)
+               existing_nullable=False)
 
     with op.batch_alter_table('outboxmessage', schema=None) as batch_op:
         batch_op.alter_column('chat_id',
