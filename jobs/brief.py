@@ -452,8 +452,11 @@ def _brief_html(data: dict[str, Any], *, issue_no: int, issued_on: str) -> str:
     return render_html(TEMPLATE, brief_context(data, issue_no=issue_no, issued_on=issued_on))
 
 
-def _pdf_child(conn: Any, fetcher: AssetOnlyFetcher, pdf_path: Path) -> None:
+def _pdf_child(conn: Any, parent_end: Any, fetcher: AssetOnlyFetcher, pdf_path: Path) -> None:
     """The forked side: warm up while the parent queries, then build the HTML and lay out the PDF."""
+    # Our copy of the parent's end would keep the pipe open if the parent died (killed worker):
+    # closed, a dead parent reads as end-of-file below and this process ends too.
+    parent_end.close()
     # Everything inherited stays as it is: never scanned by this process's collector (faster layout,
     # no copy-on-write of the parent's heap) and never finalised here (the parent's database
     # connections are not touched, not even closed). gc.freeze() is a list splice, not a walk.
@@ -467,7 +470,10 @@ def _pdf_child(conn: Any, fetcher: AssetOnlyFetcher, pdf_path: Path) -> None:
         progress_chart_svg(WARMUP_CHART)
         html_to_pdf(WARMUP_HTML, fetcher=AssetOnlyFetcher())
         t1 = _time.perf_counter()
-        job = conn.recv()
+        try:
+            job = conn.recv()
+        except EOFError:
+            return  # the parent has gone
         if job is None:
             return
         t2 = _time.perf_counter()
@@ -504,7 +510,7 @@ class _PdfProcess:
         if "fork" in multiprocessing.get_all_start_methods():
             ctx = multiprocessing.get_context("fork")
             self._conn, child_conn = ctx.Pipe()
-            self._process = ctx.Process(target=_pdf_child, args=(child_conn, fetcher, pdf_path),
+            self._process = ctx.Process(target=_pdf_child, args=(child_conn, self._conn, fetcher, pdf_path),
                                         name="brief-pdf", daemon=True)
             self._process.start()
             child_conn.close()
