@@ -95,6 +95,8 @@ TEXTS: dict[str, str] = {
     "notice_finding": "{unit}：{summary}",
     "notice_explanation": "{unit}情况说明：{text}",
     "notice_no_explanation": "被通报单位尚未提交情况说明。",
+    "previous_notice_line": "上期通报{doc_no}《{title}》的情况说明：",
+    "previous_no_explanation": "上期通报{doc_no}《{title}》的被通报单位未提交情况说明。",
     "h_agenda": "下次会议建议议题",
     "agenda_progress": "听取各成员单位本期工作进展汇报。",
     "agenda_behind": "研究{names}进度滞后问题。",
@@ -323,9 +325,15 @@ def _decisions_section(data: dict[str, Any], unit: Any, last_day: str, table_no:
 
 def _notices_section(data: dict[str, Any], unit: Any) -> dict[str, Any]:
     notices = data["notices"]
-    if not notices:
-        return {"heading": TEXTS["h_notices"], "paragraphs": [TEXTS["notices_none"]]}
-    paragraphs: list[Any] = []
+    previous = data.get("previous_notices") or []
+    paragraphs: list[Any] = [] if notices else [TEXTS["notices_none"]]
+    for n in previous:
+        if n["explanations"]:
+            paragraphs.append(TEXTS["previous_notice_line"].format(doc_no=n["doc_no"], title=n["title"]))
+            paragraphs.extend(TEXTS["notice_explanation"].format(unit=unit(e["unit_id"]), text=e["text"])
+                              for e in n["explanations"])
+        elif n["findings"]:
+            paragraphs.append(TEXTS["previous_no_explanation"].format(doc_no=n["doc_no"], title=n["title"]))
     for n in notices:
         names = "、".join(dict.fromkeys(unit(f["unit_id"]) for f in n["findings"])) or "—"
         paragraphs.append(TEXTS["notice_line"].format(doc_no=n["doc_no"], title=n["title"], units=names))

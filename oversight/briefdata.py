@@ -457,8 +457,15 @@ def _decision_figures(session: Session, plan_id: int, period: Period) -> dict[st
                         "title": meeting.title}, "decisions": rows}
 
 
-def _notice_figures(session: Session, plan_id: int, period: Period) -> list[dict[str, Any]]:
-    notices = session.exec(select(Notice).where(Notice.plan_id == plan_id, Notice.period == period.key,
+def _previous_quarter(period: Period) -> str:
+    """The key of the quarter before the one `period` falls in (2026Q2 -> 2026Q1)."""
+    day = period.first_day - timedelta(days=1)
+    return f"{day.year}Q{(day.month - 1) // 3 + 1}"
+
+
+def _notice_figures(session: Session, plan_id: int, period: Period | str) -> list[dict[str, Any]]:
+    key = period if isinstance(period, str) else period.key
+    notices = session.exec(select(Notice).where(Notice.plan_id == plan_id, Notice.period == key,
                                                 Notice.state == "published").order_by(col(Notice.id))).all()
     result = []
     for n in notices:
@@ -543,6 +550,9 @@ def brief_data(*, session: Session, plan_id: int, period: Period, now: datetime)
         "units": _unit_figures(session, plan_id, period, units),
         "decisions": decisions,
         "notices": _notice_figures(session, plan_id, period),
+        # A named unit explains within days of publication, usually after this period's brief
+        # went out: the next brief carries the explanations to the previous quarter's notices.
+        "previous_notices": _notice_figures(session, plan_id, _previous_quarter(period)),
         "agenda": _agenda(problems, decisions, progress),
     }
 

@@ -87,4 +87,14 @@ async def test_draft_drop_approve_publish_explain(settings_env, engine, cast):  
         assert explanation.unit_id == cast.people[key].unit_id and "办结" in explanation.text
         runs = s.exec(select(ScheduledRun).where(ScheduledRun.job == "notice_publish")).all()
         assert [r.state for r in runs] == ["done"]
-    assert utcnow()  # the flow ran on real time; the brief check follows in test_brief_shows_explanations
+
+    # The next brief (2026Q2) carries the explanation to the 2026Q1 notice.
+    from pypdf import PdfReader
+
+    from jobs.brief import build_brief
+
+    with session_scope(engine) as s:
+        result = build_brief(session=s, plan_id=cast.plan_id, period="2026Q2", now=utcnow(), out_dir=settings_env.DATA_DIR)
+    text = "".join(page.extract_text() for page in PdfReader(result.pdf_path).pages)
+    flat = "".join(text.split())
+    assert "上期通报" in flat and "用地预审未完成" in flat
