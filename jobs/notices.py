@@ -14,10 +14,9 @@ from sqlmodel import Session, col, select
 
 from jobs.render import render_pdf
 from models import GroupBinding, Notice, Plan, Role, Unit
-from oversight.accountability import RULE_LABELS, evidence_line, quarter_of
+from oversight.accountability import RULE_LABELS, quarter_of
 from oversight.members import members_with_role
 from oversight.notices import (
-    STATE_LABELS,
     NoticeState,
     draft_notice,
     draft_text,

@@ -15,8 +15,6 @@ Security model, in two layers:
 from __future__ import annotations
 
 import logging
-import os
-import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +23,8 @@ from urllib.parse import unquote, urlsplit
 import jinja2
 from weasyprint import CSS, HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+from oversight.files import write_atomic
 
 logger = logging.getLogger(__name__)
 
@@ -178,20 +178,6 @@ def render_html(template: str, context: dict) -> str:
     return _env().get_template(template).render(**context)
 
 
-def _write_atomic(out: Path, data: bytes) -> None:
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def html_to_pdf(
     html: str, *, out: Path | None = None, fetcher: AssetOnlyFetcher | None = None
 ) -> bytes:
@@ -205,7 +191,7 @@ def html_to_pdf(
     if fetcher.refused:
         logger.warning("PDF rendered with %d refused URL(s)", len(fetcher.refused))
     if out is not None:
-        _write_atomic(Path(out), pdf)
+        write_atomic(Path(out), pdf)
     return pdf
 
 

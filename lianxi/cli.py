@@ -4,7 +4,6 @@ the input was refused and nothing was changed."""
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path

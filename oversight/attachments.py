@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
 import re
-import tempfile
 import unicodedata
 import zipfile
 from pathlib import Path
@@ -16,6 +14,7 @@ from sqlmodel import Session
 
 from models import Attachment, utcnow
 from oversight.errors import InvalidInputError
+from oversight.files import write_atomic
 
 MAX_BYTES = 20 * 1024 * 1024  # Telegram's getFile limit for bots: a larger file cannot be fetched anyway
 FILENAME_MAX = 120
@@ -86,20 +85,10 @@ def blob_path(data_dir: Path, sha256: str) -> Path:
 
 
 def _write_once(path: Path, data: bytes) -> None:
-    """Write atomically (temp file + rename); content-addressed, so an existing file is already right."""
+    """Write atomically; content-addressed, so an existing file of that size is already right."""
     if path.exists() and path.stat().st_size == len(data):
         return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, data)
 
 
 def store_attachment(

@@ -27,7 +27,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, func, literal, or_, union_all
+from sqlalchemy import and_, case, func, literal, union_all
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 

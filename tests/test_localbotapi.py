@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from telegram import Bot, BotCommand, BotCommandScopeChat, InlineKeyboardButton, \
     InlineKeyboardMarkup, Update
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, CallbackQueryHandler, \
+from telegram.ext import AIORateLimiter, ApplicationBuilder, CallbackQueryHandler, \
     CommandHandler, ContextTypes, MessageHandler, filters
 from telegram.helpers import escape_markdown
 

@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 from weasyprint import HTML
-from weasyprint.urls import URLFetcher
 
 from jobs.charts import progress_chart_svg
 from jobs.render import (
