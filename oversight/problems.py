@@ -665,7 +665,14 @@ def rule_problem(
             text=TEXTS["ruled_to_you"].format(card=problem_card(session=session, problem=problem), reason=why),
             actor=actor, sent=sent, now=now, buttons=buttons)
     text = TEXTS["ruled"].format(id=problem.id, to_unit=target.name, actor=_who(actor), reason=why)
+    # Every unit the problem passed through is involved in the ruling, not only the last owner.
+    passed = session.exec(
+        select(ProblemEvent.from_unit_id, ProblemEvent.to_unit_id)
+        .where(ProblemEvent.problem_id == problem.id, ProblemEvent.kind == ProblemEventKind.HANDED_OVER)
+    ).all()
+    involved = sorted({u for pair in passed for u in pair if u is not None} - {target.id, old_owner})
     for group in (_raiser_side(session, problem), _unit_members(session, old_owner),
+                  *(_unit_members(session, u) for u in involved),
                   _office_members(session, problem.plan_id)):
         _notify(session, problem=problem, event=ruled, members=group, text=text, actor=actor, sent=sent, now=now)
     return problem

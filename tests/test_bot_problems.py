@@ -19,7 +19,60 @@ async def _flag_forest_blocker(h, raiser) -> int:  # type: ignore[no-untyped-def
     return int(done["text"].split("#")[1].split("，")[0])
 
 
-async def test_forest_blocker_handed_back_and_forth_ruled_resolved_confirmed(engine, banner_plan_id):
+async def test_issue_scenario_invites_join_hand_back_and_forth_office_rules_resolve_confirm(engine, banner_plan_id):
+    """The admin invites in chat; contacts of 自然资源局, 林草局 and 应急管理局 join; a 林草征占用
+    blocker goes 林草局 → 自然资源局 → 林草局, the office rules it to 林草局, 林草局 resolves it,
+    the raiser confirms — and the recorded chain is exactly that."""
+    async with running_bot(engine, banner_plan_id) as h:
+        admin = await h.join(5100, "管理员", "旗政府办公室", Role.ADMIN)
+        codes = {}
+        for unit, role in (("应急管理局", "联络员"), ("林草局", "联络员"), ("自然资源局", "联络员"),
+                           ("旗政府办公室", "办公室")):
+            reply = await h.say(admin, f"/invite {unit} {role}", "邀请码")
+            codes[unit] = reply["text"].splitlines()[1].strip()
+        people = {}
+        for uid, (unit, name) in enumerate((("应急管理局", "应急联络员"), ("林草局", "林草联络员"),
+                                            ("自然资源局", "自然资源联络员"), ("旗政府办公室", "办公室甲")), start=5101):
+            people[unit] = h.server.user(uid, name)
+            await h.say(people[unit], f"/start {codes[unit]}", "注册成功")
+        raiser, forest, natres, office = (people[u] for u in ("应急管理局", "林草局", "自然资源局", "旗政府办公室"))
+
+        pid = await _flag_forest_blocker(h, raiser)
+        card = await h.server.wait_for(forest.id, "新问题待接收")
+        pick = await h.press(forest, card, "转交", "转交给哪个单位")
+        await h.press(forest, pick, "自然资源局", "理由")
+        await h.say(forest, "用地手续未完成，应先由自然资源局办理用地预审。", "已转交")
+        card2 = await h.server.wait_for(natres.id, "转交给贵单位")
+        pick = await h.press(natres, card2, "转交", "转交给哪个单位")
+        await h.press(natres, pick, "林草局", "理由")
+        await h.say(natres, "用地预审已完成，征占用草原审批属林草局职责。", "已转交")
+        # The office opens the problem and rules on it without waiting for a decline.
+        view = await h.say(office, f"/problem {pid}", "转交")
+        pick = await h.press(office, view, "裁定", "由哪个单位负责")
+        await h.press(office, pick, "林草局", "理由")
+        await h.say(office, "征占用草原审批属林草局法定职责。", "已裁定")
+        ruled = await h.server.wait_for(forest.id, "办公室裁定由贵单位办理")
+        await h.press(forest, ruled, "办结", "办结说明")
+        await h.say(forest, "征占用草原审批已批复，批复文号 乌中林草〔2026〕12号。", "已办结")
+        to_confirm = await h.server.wait_for(raiser.id, "请提出方确认")
+        await h.press(raiser, to_confirm, "确认关闭", "已确认关闭")
+        # Everyone involved was told along the way.
+        await h.drain_outbox()
+        assert any("已由提出方确认关闭" in m["text"] for m in h.server.messages(forest.id))
+        assert any("裁定" in m["text"] for m in h.server.messages(natres.id))
+        assert any("已由旗林草局办结" in m["text"] for m in h.server.messages(raiser.id))
+    forest_id, natres_id = h.unit("林草局").id, h.unit("自然资源局").id
+    with session_scope(engine) as s:
+        events = s.exec(select(ProblemEvent).where(ProblemEvent.problem_id == pid).order_by(ProblemEvent.id)).all()
+        assert [e.kind for e in events] == ["raised", "assigned", "handed_over", "handed_over", "ruled", "accepted",
+                                            "resolved", "confirmed"]
+        assert [(e.from_unit_id, e.to_unit_id) for e in events if e.kind == "handed_over"] == [
+            (forest_id, natres_id), (natres_id, forest_id)]
+        assert all(e.reason for e in events if e.kind in ("handed_over", "ruled"))
+        assert s.get(Problem, pid).state == ProblemState.CLOSED
+
+
+async def test_forest_blocker_declined_then_ruled_resolved_confirmed(engine, banner_plan_id):
     async with running_bot(engine, banner_plan_id) as h:
         raiser = await h.join(5001, "应急联络员", "应急管理局", Role.CONTACT)
         forest = await h.join(5002, "林草联络员", "林草局", Role.CONTACT)

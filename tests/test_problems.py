@@ -162,7 +162,9 @@ def test_blocker_passed_around_ruled_back_to_forestry_resolved_and_confirmed(cas
     s.refresh(handovers[1])
     assert handovers[0].reason_accepted is None and handovers[1].reason_accepted is True
     chats = outbox_chats(s, mark)
-    assert set(chats) == tg(cast.forestry, cast.forestry_other, cast.emergency_contact, cast.emergency_other)
+    # The ruled unit, the raiser's side and every unit the problem passed through (自然资源局).
+    assert set(chats) == tg(cast.forestry, cast.forestry_other, cast.emergency_contact, cast.emergency_other,
+                            cast.natres)
     assert "裁定为最终决定" in chats[cast.forestry.telegram_user_id][0]
 
     # 林草局 resolves with evidence; the raiser's unit is asked to confirm.
