@@ -596,10 +596,15 @@ _DECISION_FORMATS = {5: "yyyy-mm-dd", 8: "yyyy-mm-dd hh:mm"}
 
 
 def _problem_rows(session: Session, refs: _Refs) -> list[list[Any]]:
-    problems = session.exec(select(Problem).where(Problem.plan_id == refs.plan.id).order_by(col(Problem.id))).all()
+    # Columns, not ORM objects: the region has thousands of problems and building an instance
+    # for each cost more than writing them.
+    problems = session.exec(select(  # type: ignore[call-overload]
+        Problem.id, Problem.text, Problem.category_id, Problem.right_id, Problem.zone_id, Problem.raised_by_unit_id,
+        Problem.owner_unit_id, Problem.state, Problem.created_at, Problem.due_on, Problem.resolved_at,
+    ).where(Problem.plan_id == refs.plan.id).order_by(col(Problem.id))).all()
     categories = {c.id: c.name for c in session.exec(select(ProblemCategory).where(ProblemCategory.plan_id == refs.plan.id)).all()}
     right_ids = {p.right_id for p in problems if p.right_id is not None}
-    rights = {r.id: r for r in session.exec(select(Right).where(col(Right.id).in_(right_ids))).all()} if right_ids else {}
+    rights = {r.id: r for r in session.exec(select(Right.id, Right.name, Right.code).where(col(Right.id).in_(right_ids))).all()} if right_ids else {}
     zones, units = refs.zone_by_id, refs.unit_by_id
     rows = []
     for p in problems:
