@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from functools import wraps
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, insert
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -41,6 +41,9 @@ class UpdateState:
     update_id: int
     recorded: bool = False
     members: dict[int, Member] = field(default_factory=dict)
+    # A write transaction the command check opened for the handler's first db() block
+    # (see command(..., shares_transaction=True)); taken by that block, so used once.
+    session: Session | None = None
 
 
 # Set by the dedupe guard for the update being handled (PTB runs its handlers in one task).
@@ -52,20 +55,28 @@ def _note_write(session: Session, _flush_context: Any) -> None:
     session.info["wrote"] = True
 
 
+_RECORD_UPDATE = insert(ProcessedUpdate.__table__)  # type: ignore[arg-type]
+
+
 @contextmanager
 def db(context: ContextTypes.DEFAULT_TYPE, *, read: bool = False) -> Iterator[Session]:
     """A session committed when the block ends without error. The first transaction of an
     update that writes anything also records the update as processed, so the change and
     the record commit together: a redelivered update cannot apply its change twice."""
-    engine = read_only(engine_of(context)) if read else engine_of(context)
-    with Session(engine, expire_on_commit=False) as session:
+    state = CURRENT_UPDATE.get()
+    session = state.session if state is not None else None
+    if session is not None:
+        state.session = None  # type: ignore[union-attr]  # the command check's transaction: this block ends it
+    else:
+        session = Session(read_only(engine_of(context)) if read else engine_of(context), expire_on_commit=False)
+    with session:
         try:
             yield session
-            state = CURRENT_UPDATE.get()
             mark = (state is not None and not state.recorded
                     and bool(session.new or session.dirty or session.deleted or session.info.get("wrote")))
             if mark:
-                session.add(ProcessedUpdate(update_id=state.update_id, at=utcnow()))
+                # Core, not session.add: no unit-of-work bookkeeping for a row nobody reads back.
+                session.connection().execute(_RECORD_UPDATE, {"update_id": state.update_id, "at": utcnow()})
             session.commit()
             if mark:
                 state.recorded = True
@@ -118,17 +129,27 @@ async def reply(update: Update, text: str, **kwargs: Any) -> None:
     await update.get_bot().send_message(update.effective_chat.id, text, **kwargs)
 
 
-def command(name: str) -> Callable[[Handler], Handler]:
+def command(name: str, *, shares_transaction: bool = False) -> Callable[[Handler], Handler]:
     """Check the role table before a command handler runs; group commands about a
-    unit's business are answered in private."""
+    unit's business are answered in private.
+
+    With `shares_transaction`, a command in a private chat is checked inside a write
+    transaction that the handler's first `db()` block continues, so the check and the
+    change cost one BEGIN and one COMMIT. Only for a handler that enters `db()` before its
+    first await: the transaction holds SQLite's write lock, and an await while holding it
+    would stall every other writer (the outbox loop shares this event loop)."""
 
     def wrap(func: Handler) -> Handler:
         @wraps(func)
         async def inner(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Any:
+            chat = update.effective_chat
+            state = CURRENT_UPDATE.get()
+            if (shares_transaction and state is not None and state.update_id == update.update_id
+                    and state.session is None and chat is not None and chat.type == ChatType.PRIVATE):
+                return await _checked_in_shared_transaction(name, func, update, context, state)
             with db(context, read=True) as session:
                 member = member_of(session, update)
                 role = member.role if member else None
-            chat = update.effective_chat
             if not allowed(name, role):
                 if role is None:
                     await _private_or_here(update, context, texts.NOT_REGISTERED)
@@ -145,6 +166,27 @@ def command(name: str) -> Callable[[Handler], Handler]:
         return inner
 
     return wrap
+
+
+async def _checked_in_shared_transaction(name: str, func: Handler, update: Update,
+                                         context: ContextTypes.DEFAULT_TYPE, state: UpdateState) -> Any:
+    """command()'s check in a write transaction handed to the handler's first db() block."""
+    session = Session(engine_of(context), expire_on_commit=False)
+    try:
+        member = member_of(session, update)
+        role = member.role if member else None
+        if allowed(name, role):
+            state.session = session
+            return await func(update, context)
+    finally:
+        if state.session is session:  # refused, or the handler never opened db(): nothing to keep
+            state.session = None
+        session.close()  # rolls back whatever the handler's db() block did not commit
+    if role is None:
+        await reply(update, texts.NOT_REGISTERED)
+    else:
+        await reply(update, texts.NOT_ALLOWED.format(role=role_label(role), command=name))
+    return None
 
 
 async def _private_or_here(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> None:

@@ -102,7 +102,7 @@ def _task_name(session: Session, task_id: int | None) -> str:
 
 # --- /report ----------------------------------------------------------------------
 
-@command("report")
+@command("report", shares_transaction=True)
 async def report_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/report starts the button flow; /report 文字 files to the default task at once."""
     user, message = update.effective_user, update.effective_message

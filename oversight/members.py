@@ -6,7 +6,8 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import func
+from sqlalchemy import bindparam, func
+from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, col, select
 
 from models import AuditLog, InviteCode, Member, Plan, Role, Unit, ZoneLeader, utcnow
@@ -186,14 +187,27 @@ def unit_name(session: Session, unit_id: int | None) -> str:
     return unit.name if unit else ""
 
 
+# Built once: a fixed statement keeps SQLAlchemy's compiled cache warm and costs no
+# select() construction per update (this runs on every bot update).
+_MEMBER_BY_USER = (
+    select(Member.__table__)  # type: ignore[call-overload]
+    .where(Member.__table__.c.telegram_user_id == bindparam("telegram_user_id"))
+    .where(Member.__table__.c.active == True)  # noqa: E712
+    .order_by(Member.__table__.c.id.desc())
+    .limit(1)
+)
+
+
 def member_for_user(*, session: Session, telegram_user_id: int) -> Member | None:
-    """The active member bound to a Telegram user, newest first."""
-    return session.exec(
-        select(Member)
-        .where(Member.telegram_user_id == telegram_user_id)
-        .where(Member.active == True)  # noqa: E712
-        .order_by(col(Member.id).desc())
-    ).first()
+    """The active member bound to a Telegram user, newest first (always read from the
+    database, in the session's transaction: a revoke takes effect on the next update).
+    Returned detached: a plain Core row made into a Member, without an ORM load."""
+    row = session.connection().execute(_MEMBER_BY_USER, {"telegram_user_id": telegram_user_id}).first()
+    if row is None:
+        return None
+    member = Member(**row._mapping)
+    make_transient_to_detached(member)
+    return member
 
 
 def revoke_member(*, session: Session, member_id: int, actor: str, now: datetime | None = None) -> Member:

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from pathlib import Path
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from models import (
@@ -45,15 +46,22 @@ class ReportKind:
 
 # --- What a member may report on -----------------------------------------------------
 
+# Built once, with bound parameters: building a select() per call costs more than running it.
+_PLAN_TASKS = select(Task).where(Task.plan_id == bindparam("plan_id")).order_by(col(Task.seq), col(Task.id))
+# IN, not JOIN + DISTINCT: PostgreSQL cannot compare the task's JSON columns.
+_UNIT_TASKS = (select(Task)
+               .where(Task.plan_id == bindparam("plan_id"),
+                      col(Task.id).in_(select(TaskUnit.task_id).where(TaskUnit.unit_id == bindparam("unit_id"))))
+               .order_by(col(Task.seq), col(Task.id)))
+_FIRST_PLAN_TASK = _PLAN_TASKS.limit(1)
+_FIRST_UNIT_TASK = _UNIT_TASKS.limit(1)
+
+
 def tasks_for(*, session: Session, member: Member) -> list[Task]:
     """The tasks a member can report on: a contact's unit's tasks; a zone leader's plan tasks."""
     if member.role == Role.ZONE_LEADER:
-        stmt = select(Task).where(Task.plan_id == member.plan_id)
-    else:
-        # IN, not JOIN + DISTINCT: PostgreSQL cannot compare the task's JSON columns.
-        parts = select(TaskUnit.task_id).where(TaskUnit.unit_id == member.unit_id)
-        stmt = select(Task).where(Task.plan_id == member.plan_id, col(Task.id).in_(parts))
-    return list(session.exec(stmt.order_by(col(Task.seq))).all())
+        return list(session.exec(_PLAN_TASKS, params={"plan_id": member.plan_id}).all())
+    return list(session.exec(_UNIT_TASKS, params={"plan_id": member.plan_id, "unit_id": member.unit_id}).all())
 
 
 def led_zone_ids(*, session: Session, member: Member) -> list[int]:
@@ -75,8 +83,10 @@ def default_task_for(*, session: Session, member: Member) -> Task | None:
         task = session.get(Task, member.default_task_id)
         if task is not None and task.plan_id == member.plan_id:
             return task
-    tasks = tasks_for(session=session, member=member)
-    return tasks[0] if tasks else None
+    # The first of tasks_for, as one row: not every task's JSON columns.
+    if member.role == Role.ZONE_LEADER:
+        return session.exec(_FIRST_PLAN_TASK, params={"plan_id": member.plan_id}).first()
+    return session.exec(_FIRST_UNIT_TASK, params={"plan_id": member.plan_id, "unit_id": member.unit_id}).first()
 
 
 def in_batch(*, session: Session, right_id: int, task_id: int) -> bool:
@@ -87,6 +97,10 @@ def in_batch(*, session: Session, right_id: int, task_id: int) -> bool:
 def _require_reporter(member: Member) -> None:
     if not member.active or member.role not in REPORTING_ROLES:
         raise PermissionDeniedError("只有部门联络员和包联领导可以报送工作进展。")
+
+
+_TASK_PART = (select(TaskUnit.task_id)  # built once: this check runs on every report
+              .where(TaskUnit.task_id == bindparam("task_id"), TaskUnit.unit_id == bindparam("unit_id")).limit(1))
 
 
 def check_may_report(
@@ -114,7 +128,7 @@ def check_may_report(
         if zone is None or zone.plan_id != actor.plan_id:
             raise NotFoundError(f"找不到编号为 {zone_id} 的整合区。")
     if actor.role == Role.CONTACT and task is not None:
-        part = session.exec(select(TaskUnit).where(TaskUnit.task_id == task.id, TaskUnit.unit_id == actor.unit_id)).first()
+        part = session.connection().execute(_TASK_PART, {"task_id": task.id, "unit_id": actor.unit_id}).first()
         if part is None:
             raise PermissionDeniedError(
                 f"{unit_name(session, actor.unit_id)}不是“{task.name}”的责任单位，不能报送该批次的进展。")
