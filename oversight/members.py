@@ -6,7 +6,7 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, func
+from sqlalchemy import bindparam, func, inspect
 from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, col, select
 
@@ -196,6 +196,7 @@ _MEMBER_BY_USER = (
     .order_by(Member.__table__.c.id.desc())
     .limit(1)
 )
+_new_member = inspect(Member).class_manager.new_instance
 
 
 def member_for_user(*, session: Session, telegram_user_id: int) -> Member | None:
@@ -205,7 +206,8 @@ def member_for_user(*, session: Session, telegram_user_id: int) -> Member | None
     row = session.connection().execute(_MEMBER_BY_USER, {"telegram_user_id": telegram_user_id}).first()
     if row is None:
         return None
-    member = Member(**row._mapping)
+    member = _new_member()  # as the ORM loader builds a row's object: no model __init__ per update
+    member.__dict__.update(row._mapping)
     make_transient_to_detached(member)
     return member
 
