@@ -135,9 +135,11 @@ def command(name: str, *, shares_transaction: bool = False) -> Callable[[Handler
 
     With `shares_transaction`, a command in a private chat is checked inside a write
     transaction that the handler's first `db()` block continues, so the check and the
-    change cost one BEGIN and one COMMIT. Only for a handler that enters `db()` before its
-    first await: the transaction holds SQLite's write lock, and an await while holding it
-    would stall every other writer (the outbox loop shares this event loop)."""
+    change cost one BEGIN and one COMMIT (and no revoke can fall between them). Meant for a
+    handler that enters `db()` before its first await: should it suspend first, the check's
+    transaction is ended at that suspension (see _EndsUntakenOnSuspend), because it holds
+    SQLite's write lock and every other writer, the outbox loop on this same event loop
+    included, would wait for it."""
 
     def wrap(func: Handler) -> Handler:
         @wraps(func)
@@ -177,7 +179,7 @@ async def _checked_in_shared_transaction(name: str, func: Handler, update: Updat
         role = member.role if member else None
         if allowed(name, role):
             state.session = session
-            return await func(update, context)
+            return await _EndsUntakenOnSuspend(func(update, context), state, session)
     finally:
         if state.session is session:  # refused, or the handler never opened db(): nothing to keep
             state.session = None
@@ -187,6 +189,35 @@ async def _checked_in_shared_transaction(name: str, func: Handler, update: Updat
     else:
         await reply(update, texts.NOT_ALLOWED.format(role=role_label(role), command=name))
     return None
+
+
+class _EndsUntakenOnSuspend:
+    """Awaits a handler; if it first suspends before its db() block took the command
+    check's transaction, that transaction is ended there (rolled back: it only read), so
+    SQLite's write lock is never held across an await. The handler's later db() blocks
+    open their own sessions."""
+
+    def __init__(self, coro: Awaitable[Any], state: UpdateState, session: Session) -> None:
+        self.coro, self.state, self.session = coro, state, session
+
+    def __await__(self) -> Any:
+        it = self.coro.__await__()
+        value: Any = None
+        error: BaseException | None = None
+        while True:
+            try:
+                yielded = it.throw(error) if error is not None else it.send(value)
+            except StopIteration as stop:
+                return stop.value
+            if self.state.session is self.session:
+                self.state.session = None
+                self.session.close()
+                logger.warning("update %s: handler awaited before db(); the check's transaction was ended",
+                               self.state.update_id)
+            try:
+                value, error = (yield yielded), None
+            except BaseException as exc:  # noqa: BLE001 - cancellation and the like go to the handler
+                value, error = None, exc
 
 
 async def _private_or_here(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> None:
