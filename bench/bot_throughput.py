@@ -196,6 +196,15 @@ async def main_async(args: argparse.Namespace) -> int:
     if len(echoes) > 1:
         print("all runs updates/s: echo " + ", ".join(f"{r.per_second:.0f}" for r in echoes)
               + "; real " + ", ".join(f"{r.per_second:.0f}" for r in reals))
+        print("all runs p95 ms:    echo " + ", ".join(f"{r.pct(0.95):.0f}" for r in echoes)
+              + "; real " + ", ".join(f"{r.pct(0.95):.0f}" for r in reals))
+        # The median is steadier than the best on a shared machine; both are worth reading.
+        med_tp = statistics.median(r.per_second for r in reals) / statistics.median(r.per_second for r in echoes)
+        med_p95 = statistics.median(r.pct(0.95) for r in reals) / statistics.median(r.pct(0.95) for r in echoes)
+        print(f"median of runs: updates/s echo {statistics.median(r.per_second for r in echoes):.1f} "
+              f"real {statistics.median(r.per_second for r in reals):.1f} (real/echo {med_tp:.2f}); "
+              f"p95 ms echo {statistics.median(r.pct(0.95) for r in echoes):.1f} "
+              f"real {statistics.median(r.pct(0.95) for r in reals):.1f} (real/echo {med_p95:.2f})")
     if profile is not None:
         out = io.StringIO()
         pstats.Stats(profile, stream=out).sort_stats(args.profile_sort).print_stats(args.profile_lines)
