@@ -63,7 +63,6 @@ def generate(scale: str, path: Path) -> dict[str, int]:
         Decision,
         Meeting,
         Member,
-        Plan,
         Problem,
         ProblemCategory,
         ProblemEvent,

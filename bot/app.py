@@ -241,7 +241,6 @@ def build_application(
 ) -> Application:
     """The bot's Application, wired to `engine`; the outbox loop starts with it."""
     from bot import onboarding
-    from bot.delivery import OutboxDelivery
 
     _load_features()
     builder = ApplicationBuilder().token(token).concurrent_updates(False)
@@ -261,7 +260,7 @@ def build_application(
     app.add_handler(TypeHandler(Update, dedupe_guard), group=-1)
     app.add_handler(CommandHandler("start", onboarding.start))
     app.add_handler(CommandHandler("cancel", onboarding.cancel))
-    for name, func in [
+    for name, handler in [
         ("whoami", onboarding.whoami),
         ("help", onboarding.help_command),
         ("invite", onboarding.invite),
@@ -270,7 +269,7 @@ def build_application(
         ("bindgroup", onboarding.bindgroup),
         *EXTRA_COMMANDS,
     ]:
-        app.add_handler(CommandHandler(name, func))
+        app.add_handler(CommandHandler(name, handler))
     app.add_handler(CallbackQueryHandler(on_button))
     app.add_handler(MessageHandler(filters.COMMAND, on_unknown_command))
     app.add_handler(MessageHandler((filters.TEXT | filters.Document.ALL | filters.PHOTO) & ~filters.COMMAND, on_text))

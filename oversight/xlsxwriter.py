@@ -133,7 +133,7 @@ class _Styles:
                      '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>')
         parts.append(f'<cellXfs count="{len(self._xfs)}">')
         for fmt, font, fill, wrap in self._xfs:
-            applied = (f' applyNumberFormat="1"' if fmt else "") + (' applyFont="1"' if font else "") + \
+            applied = (' applyNumberFormat="1"' if fmt else "") + (' applyFont="1"' if font else "") + \
                       (' applyFill="1"' if fill else "")
             if wrap:
                 parts.append(f'<xf numFmtId="{fmt}" fontId="{font}" fillId="{fill}" borderId="0" xfId="0"{applied}'
