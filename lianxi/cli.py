@@ -25,11 +25,13 @@ plan_app = typer.Typer(help="计划（实施方案）的加载与查看。", no_
 unit_app = typer.Typer(help="成员单位。", no_args_is_help=True)
 invite_app = typer.Typer(help="邀请码。", no_args_is_help=True)
 member_app = typer.Typer(help="成员。", no_args_is_help=True)
+zone_app = typer.Typer(help="整合区与包联领导（包片包干）。", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(plan_app, name="plan")
 app.add_typer(unit_app, name="unit")
 app.add_typer(invite_app, name="invite")
 app.add_typer(member_app, name="member")
+app.add_typer(zone_app, name="zone")
 
 out = Console()
 err = Console(stderr=True)
@@ -213,6 +215,59 @@ def member_revoke(member_id: Annotated[int, typer.Argument(help="成员编号")]
         m = revoke_member(session=session, member_id=member_id, actor="cli")
         name = m.name
     out.print(f"已撤销成员 {member_id}（{name}）。")
+
+
+# --- zones -------------------------------------------------------------------
+
+@zone_app.command("list")
+def zone_list(plan: Annotated[str | None, typer.Option("--plan")] = None) -> None:
+    """列出整合区、其构成和包联领导。"""
+    from sqlmodel import select
+
+    from models import Member, Zone, ZoneLeader
+
+    with cli_session() as session:
+        p = require_plan(session, plan)
+        zones = session.exec(select(Zone).where(Zone.plan_id == p.id).order_by(Zone.seq)).all()
+        table = Table(title=f"{p.short_name or p.name} 的整合区")
+        for col_name in ("序号", "名称", "采矿权", "探矿权", "深部", "拟设", "包联领导"):
+            table.add_column(col_name)
+        for z in zones:
+            leaders = session.exec(select(Member).join(ZoneLeader, ZoneLeader.member_id == Member.id)
+                                   .where(ZoneLeader.zone_id == z.id)).all()
+            table.add_row(str(z.seq), z.name, str(z.planned_mining), str(z.planned_exploration), str(z.planned_deep),
+                          str(z.planned_proposed), "、".join(f"{m.name}（#{m.id}）" for m in leaders) or "—")
+    if not zones:
+        out.print("本计划没有整合区。")
+    else:
+        out.print(table)
+
+
+@zone_app.command("assign")
+def zone_assign(
+    zone: Annotated[int, typer.Option("--zone", help="整合区序号")],
+    member: Annotated[int, typer.Option("--member", help="成员编号（lianxi member list 可查）")],
+    plan: Annotated[str | None, typer.Option("--plan")] = None,
+) -> None:
+    """指定包联领导负责一个整合区。"""
+    from sqlmodel import select
+
+    from models import Member, Role, Zone
+    from oversight.members import assign_zone_leader
+
+    with cli_session() as session:
+        p = require_plan(session, plan)
+        z = session.exec(select(Zone).where(Zone.plan_id == p.id, Zone.seq == zone)).first()
+        if z is None:
+            fail(f"没有序号为 {zone} 的整合区。可用 lianxi zone list 查看。")
+        m = session.get(Member, member)
+        if m is None or m.plan_id != p.id or not m.active:
+            fail(f"找不到有效成员 {member}。可用 lianxi member list 查看。")
+        if m.role != Role.ZONE_LEADER:
+            fail(f"成员 {member}（{m.name}）不是包联领导，不能包联整合区。请先用 --role zone_leader 的邀请码注册。")
+        assign_zone_leader(session=session, member_id=m.id, zone_id=z.id, actor="cli")
+        text = f"已指定 {m.name}（#{m.id}）包联 {z.seq}. {z.name}。"
+    out.print(text)
 
 
 # --- bot ---------------------------------------------------------------------

@@ -132,3 +132,24 @@ def test_units_invites_and_members(cli):
         redeem_invite(session=s, telegram_user_id=555, name="王五", code=code)
     listed = run("member", "list")
     assert "王五" in listed.output and "旗林草局" in listed.output
+
+
+def test_zone_leaders_are_assigned_from_the_command_line(cli):
+    from models import Member, Unit, session_scope
+    from sqlmodel import select
+
+    assert run("plan", "load", str(BANNER_PLAN)).exit_code == 0
+    with session_scope(cli) as s:
+        gov = s.exec(select(Unit).where(Unit.key == "banner_gov")).one()
+        leader = Member(plan_id=gov.plan_id, telegram_user_id=77, name="包联甲", unit_id=gov.id, role="zone_leader")
+        contact = Member(plan_id=gov.plan_id, telegram_user_id=78, name="联络乙", unit_id=gov.id, role="contact")
+        s.add_all([leader, contact])
+        s.flush()
+        leader_id, contact_id = leader.id, contact.id
+    ok = run("zone", "assign", "--zone", "6", "--member", str(leader_id))
+    assert ok.exit_code == 0 and "查干此老" in ok.output
+    listing = run("zone", "list")
+    assert "包联甲" in listing.output and "常兴扎嘎乌苏" in listing.output
+    not_leader = run("zone", "assign", "--zone", "6", "--member", str(contact_id))
+    assert not_leader.exit_code == 2 and "不是包联领导" in not_leader.output
+    assert run("zone", "assign", "--zone", "99", "--member", str(leader_id)).exit_code == 2
