@@ -69,7 +69,7 @@ def _load_features() -> None:
     """Import the feature modules so their handlers register themselves."""
     import importlib
 
-    for name in ("bot.onboarding", "bot.reports", "bot.problems", "bot.lookups", "bot.admin", "bot.notices"):
+    for name in ("bot.onboarding", "bot.reports", "bot.problems", "bot.lookups", "bot.admin", "bot.notices", "bot.decisions"):
         try:
             importlib.import_module(name)
         except ModuleNotFoundError as exc:

@@ -25,6 +25,7 @@ COMMAND_ROLES: dict[str, tuple[str, ...] | str] = {
     "bindgroup": (Role.ADMIN,),
     "schedule": (Role.ADMIN,),
     "meeting": (Role.CONVENER, Role.ADMIN),
+    "decision": (Role.OFFICE, Role.CONVENER, Role.ADMIN),
     "notices": (Role.CONVENER, Role.OFFICE, Role.ADMIN),
     "explain": (Role.CONTACT,),
 }
@@ -46,13 +47,14 @@ COMMAND_LABELS: dict[str, str] = {
     "bindgroup": "在群内发送，绑定联席会议群",
     "schedule": "定时任务设置",
     "meeting": "临时加开联席会议",
+    "decision": "记录会议议定事项",
     "notices": "通报草稿与审批",
     "explain": "对通报提交情况说明",
 }
 
 # Commands about one unit's business: in a group they are answered in private.
 PRIVATE_COMMANDS = {"report", "ledger", "flag", "todo", "problem", "whoami", "invite", "members", "revoke",
-                    "schedule", "meeting", "notices", "explain", "cancel"}
+                    "schedule", "meeting", "decision", "notices", "explain", "cancel"}
 
 
 def allowed(command: str, role: str | None) -> bool:

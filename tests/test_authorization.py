@@ -42,6 +42,11 @@ COMMANDS = {
     "members": {"admin", "office"},
     "revoke": {"admin"},
     "bindgroup": {"admin"},
+    "decision": {"office", "convener", "admin"},
+    "meeting": {"convener", "admin"},
+    "schedule": {"admin"},
+    "notices": {"convener", "office", "admin"},
+    "explain": CONTACTS,
 }
 REFUSALS = ("未注册", "不能使用")
 

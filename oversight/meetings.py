@@ -1,0 +1,123 @@
+"""Joint meetings and their agreed matters (议定事项): recorded by the office, owned by a
+unit with a due date, marked done by the owner. Each change writes its audit row and queues
+its notifications in the caller's transaction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlmodel import Session, col, select
+
+from models import Decision, Meeting, Member, Role, Unit, utcnow
+from oversight.audit import actor_of, audit
+from oversight.errors import InvalidInputError, InvalidStateError, NotFoundError, PermissionDeniedError
+from oversight.members import members_of_unit
+from oversight.outbox import notify_members
+
+RECORDING_ROLES = (Role.OFFICE, Role.CONVENER, Role.ADMIN)
+TEXT_MAX = 500
+DECISION_ASSIGNED = "【议定事项】{meeting}议定由贵单位（{unit}）办理：\n{text}\n完成时限：{due}\n完成后请点“标记完成”。"
+DECISION_DONE = "议定事项#{id}已由{unit}标记完成（{actor}）：{text}"
+
+
+@dataclass(frozen=True)
+class AgreedMatter:
+    text: str
+    owner_unit_id: int
+    due_on: date
+    major: bool = False
+
+
+def record_meeting(*, session: Session, plan_id: int, held_on: date, title: str, kind: str, period: str,
+                   decisions: list[AgreedMatter], actor: str, now: datetime) -> tuple[Meeting, list[Decision]]:
+    """Record a held joint meeting and its agreed matters, each with an owner unit and a due date."""
+    if not title.strip():
+        raise InvalidInputError("会议名称不能为空。")
+    meeting = Meeting(plan_id=plan_id, kind=kind, period=period, held_on=held_on, title=title, created_at=now)
+    session.add(meeting)
+    session.flush()
+    rows = [Decision(plan_id=plan_id, meeting_id=meeting.id, text=d.text, owner_unit_id=d.owner_unit_id, major=d.major,
+                     due_on=d.due_on, created_at=now) for d in decisions]
+    session.add_all(rows)
+    session.flush()
+    audit(session=session, actor=actor, action="meeting.recorded", object_type="meeting", object_id=meeting.id,
+          detail={"held_on": held_on.isoformat(), "decisions": [d.id for d in rows]}, at=now)
+    return meeting, rows
+
+
+def recent_meetings(*, session: Session, plan_id: int, limit: int = 5) -> list[Meeting]:
+    """The plan's latest meetings, newest first."""
+    return list(session.exec(select(Meeting).where(Meeting.plan_id == plan_id)
+                             .order_by(col(Meeting.held_on).desc(), col(Meeting.id).desc()).limit(limit)).all())
+
+
+def add_decision(*, session: Session, meeting_id: int, actor: Member, text: str, owner_unit_id: int, due_on: date,
+                 major: bool = False, now: datetime | None = None) -> Decision:
+    """The office records an agreed matter of a meeting; the owner unit's contacts are told."""
+    now = now or utcnow()
+    if actor.role not in RECORDING_ROLES or not actor.active:
+        raise PermissionDeniedError("只有联席会议办公室、召集人和管理员可以记录议定事项。")
+    meeting = session.get(Meeting, meeting_id)
+    if meeting is None or meeting.plan_id != actor.plan_id:
+        raise NotFoundError("找不到该会议。")
+    body = " ".join(text.split())
+    if not body or len(body) > TEXT_MAX:
+        raise InvalidInputError(f"议定事项内容不能为空，且不超过 {TEXT_MAX} 字。")
+    unit = session.get(Unit, owner_unit_id)
+    if unit is None or unit.plan_id != actor.plan_id:
+        raise InvalidInputError("请选择本计划中的责任单位。")
+    if due_on < meeting.held_on:
+        raise InvalidInputError(f"完成时限不能早于会议日期（{meeting.held_on.isoformat()}）。")
+    decision = Decision(plan_id=actor.plan_id, meeting_id=meeting.id, text=body, owner_unit_id=unit.id, major=major,
+                        due_on=due_on, created_at=now)
+    session.add(decision)
+    session.flush()
+    audit(session=session, actor=actor_of(actor.id), action="decision.recorded", object_type="decision",
+          object_id=decision.id, detail={"meeting_id": meeting.id, "owner_unit_id": unit.id, "due_on": due_on.isoformat()},
+          at=now)
+    return decision
+
+
+def decision_notice_text(*, session: Session, decision: Decision) -> str:
+    """What the owner unit is told about a new agreed matter (plain text)."""
+    meeting = session.get(Meeting, decision.meeting_id) if decision.meeting_id else None
+    unit = session.get(Unit, decision.owner_unit_id) if decision.owner_unit_id else None
+    title = f"{meeting.held_on.month}月{meeting.held_on.day}日{meeting.title}" if meeting else "联席会议"
+    return DECISION_ASSIGNED.format(meeting=title, unit=unit.name if unit else "", text=decision.text,
+                                    due=decision.due_on.isoformat() if decision.due_on else "未设定")
+
+
+def complete_decision(*, session: Session, decision_id: int, actor: str | Member, now: datetime) -> Decision:
+    """Mark an agreed matter done: by a contact of its owner unit or by the office (a Member),
+    or by a system actor string (the demo's replay)."""
+    decision = session.get(Decision, decision_id)
+    if decision is None:
+        raise NotFoundError(f"找不到议定事项 {decision_id}。")
+    if isinstance(actor, Member):
+        allowed = actor.active and actor.plan_id == decision.plan_id and (
+            actor.role in RECORDING_ROLES or (actor.role == Role.CONTACT and actor.unit_id == decision.owner_unit_id))
+        if not allowed:
+            raise PermissionDeniedError("只有责任单位联络员或联席会议办公室可以标记该议定事项完成。")
+    if decision.state == "done":
+        raise InvalidStateError(f"议定事项 {decision_id} 已完成。")
+    decision.state = "done"
+    decision.done_at = now
+    session.add(decision)
+    who = actor_of(actor.id) if isinstance(actor, Member) else actor
+    audit(session=session, actor=who, action="decision.done", object_type="decision", object_id=decision_id, at=now)
+    if isinstance(actor, Member):
+        from oversight.members import members_with_role
+
+        unit = session.get(Unit, decision.owner_unit_id) if decision.owner_unit_id else None
+        text = DECISION_DONE.format(id=decision.id, unit=unit.name if unit else "", actor=actor.name or f"成员{actor.id}",
+                                    text=decision.text)
+        office = [m for m in members_with_role(session=session, plan_id=decision.plan_id, roles=(Role.OFFICE,))
+                  if m.telegram_user_id != actor.telegram_user_id]
+        notify_members(session=session, members=office, text=text, dedupe_prefix=f"decision:{decision.id}:done")
+    return decision
+
+
+def owner_contacts(*, session: Session, decision: Decision) -> list[Member]:
+    """The contacts of an agreed matter's owner unit."""
+    return members_of_unit(session=session, unit_id=decision.owner_unit_id) if decision.owner_unit_id else []
