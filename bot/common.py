@@ -100,6 +100,29 @@ def member_of(session: Session, update: Update) -> Member | None:
     return member
 
 
+def require_member(session: Session, update: Update) -> Member:
+    """The active member behind an update; a clear refusal for anyone else (e.g. revoked mid-flow)."""
+    member = member_of(session, update)
+    if member is None:
+        from oversight.errors import OversightError
+
+        raise OversightError("您还未注册或已被撤销，无法操作。")
+    return member
+
+
+def user_id_of(update: Update) -> int:
+    """The Telegram id of the user behind an update (their private chat id too)."""
+    assert update.effective_user is not None
+    return update.effective_user.id
+
+
+def wake_delivery(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Have the outbox loop look now at what this update queued, not at its next poll."""
+    delivery = context.application.bot_data.get("delivery")
+    if delivery is not None:
+        delivery.wake()
+
+
 def plan_of(session: Session, member: Member | None) -> Plan | None:
     """The member's plan, or the plan loaded last for an unregistered user."""
     if member is not None:

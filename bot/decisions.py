@@ -11,12 +11,12 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.app import EXTRA_COMMANDS, on_callback, on_flow_input
-from bot.common import answer_private, command, db, keyboard, member_of
+from bot.common import answer_private, command, db, keyboard, require_member, user_id_of, wake_delivery
 from lianxi.settings import get_settings
 from models import Decision, Meeting, Unit, utcnow
 from oversight import meetings as M
 from oversight.chatstate import clear_flow, get_flow, mint_token, set_flow
-from oversight.errors import InvalidInputError, InvalidStateError, OversightError
+from oversight.errors import InvalidInputError, InvalidStateError
 from oversight.outbox import enqueue_text
 
 FLOW = "decision"
@@ -31,20 +31,12 @@ SAVED = "已记录议定事项#{id}：{text}\n责任单位：{unit}，完成时�
 DONE = "议定事项#{id}已标记完成。"
 
 
-def _user(update: Update) -> int:
-    assert update.effective_user is not None
-    return update.effective_user.id
 
 
-def _member(session, update: Update):  # type: ignore[no-untyped-def]
-    member = member_of(session, update)
-    if member is None:
-        raise OversightError("您还未注册或已被撤销，无法操作。")
-    return member
 
 
 def _flow(session, update: Update, step: str) -> dict[str, Any]:  # type: ignore[no-untyped-def]
-    state = get_flow(session=session, chat_id=_user(update), user_id=_user(update))
+    state = get_flow(session=session, chat_id=user_id_of(update), user_id=user_id_of(update))
     if state is None or state.flow != FLOW or state.step != step:
         raise InvalidStateError("该按钮已失效，请重新发送 /decision。")
     return dict(state.data)
@@ -52,9 +44,9 @@ def _flow(session, update: Update, step: str) -> dict[str, Any]:  # type: ignore
 
 @command("decision")
 async def decision(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    user_id = _user(update)
+    user_id = user_id_of(update)
     with db(context) as session:
-        member = _member(session, update)
+        member = require_member(session, update)
         meetings = M.recent_meetings(session=session, plan_id=member.plan_id)
         set_flow(session=session, chat_id=user_id, user_id=user_id, flow=FLOW, step="meeting", data={})
         rows = [[(f"{m.held_on.isoformat()} {m.title}"[:50], "decision.meeting", {"mid": m.id})] for m in meetings]
@@ -64,15 +56,15 @@ async def decision(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def _ask_text(update: Update, context: ContextTypes.DEFAULT_TYPE, meeting: Meeting) -> None:
-    user_id = _user(update)
+    user_id = user_id_of(update)
     await context.bot.send_message(user_id, ASK_TEXT.format(meeting=f"{meeting.held_on.isoformat()} {meeting.title}"))
 
 
 @on_callback("decision.meeting")
 async def pick_meeting(update: Update, context: ContextTypes.DEFAULT_TYPE, args: dict[str, Any]) -> str | None:
-    user_id = _user(update)
+    user_id = user_id_of(update)
     with db(context) as session:
-        member = _member(session, update)
+        member = require_member(session, update)
         _flow(session, update, "meeting")
         meeting = session.get(Meeting, int(args.get("mid", 0)))
         if meeting is None or meeting.plan_id != member.plan_id:
@@ -84,11 +76,11 @@ async def pick_meeting(update: Update, context: ContextTypes.DEFAULT_TYPE, args:
 
 @on_callback("decision.new_meeting")
 async def new_meeting(update: Update, context: ContextTypes.DEFAULT_TYPE, args: dict[str, Any]) -> str | None:
-    user_id = _user(update)
+    user_id = user_id_of(update)
     now = utcnow()
     today = now.astimezone(get_settings().tz).date()
     with db(context) as session:
-        member = _member(session, update)
+        member = require_member(session, update)
         _flow(session, update, "meeting")
         if member.role not in M.RECORDING_ROLES:
             raise InvalidStateError("只有联席会议办公室、召集人和管理员可以记录会议。")
@@ -103,12 +95,12 @@ async def new_meeting(update: Update, context: ContextTypes.DEFAULT_TYPE, args: 
 
 @on_flow_input(FLOW)
 async def decision_input(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    user_id, message = _user(update), update.effective_message
+    user_id, message = user_id_of(update), update.effective_message
     text = (message.text or "").strip() if message else ""
     if not text:
         raise InvalidInputError("请发送文字。")
     with db(context) as session:
-        member = _member(session, update)
+        member = require_member(session, update)
         state = get_flow(session=session, chat_id=user_id, user_id=user_id)
         data, step = (dict(state.data), state.step) if state else ({}, "")
         if step == "text":
@@ -140,17 +132,15 @@ async def decision_input(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
             reply, markup = SAVED.format(id=d.id, text=d.text, unit=unit.name if unit else "", due=due.isoformat()), None
         else:
             reply, markup = "请使用上方的按钮选择；发送 /cancel 可取消。", None
-    delivery = context.application.bot_data.get("delivery")
-    if delivery is not None:
-        delivery.wake()
+    wake_delivery(context)
     await context.bot.send_message(user_id, reply, reply_markup=markup)
 
 
 @on_callback("decision.unit")
 async def pick_unit(update: Update, context: ContextTypes.DEFAULT_TYPE, args: dict[str, Any]) -> str | None:
-    user_id = _user(update)
+    user_id = user_id_of(update)
     with db(context) as session:
-        member = _member(session, update)
+        member = require_member(session, update)
         data = _flow(session, update, "unit")
         unit = session.get(Unit, int(args.get("uid", 0)))
         if unit is None or unit.plan_id != member.plan_id:
@@ -163,9 +153,9 @@ async def pick_unit(update: Update, context: ContextTypes.DEFAULT_TYPE, args: di
 
 @on_callback("decision.done")
 async def mark_done(update: Update, context: ContextTypes.DEFAULT_TYPE, args: dict[str, Any]) -> str | None:
-    user_id = _user(update)
+    user_id = user_id_of(update)
     with db(context) as session:
-        member = _member(session, update)
+        member = require_member(session, update)
         d = M.complete_decision(session=session, decision_id=int(args.get("did", 0)), actor=member, now=utcnow())
         text = DONE.format(id=d.id)
     await context.bot.send_message(user_id, text)

@@ -10,13 +10,21 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.app import EXTRA_COMMANDS, on_callback, on_flow_input
-from bot.common import answer_private, command, db, download_file, keyboard, member_of
+from bot.common import (
+    answer_private,
+    command,
+    db,
+    download_file,
+    keyboard,
+    require_member,
+    user_id_of,
+)
 from lianxi.settings import get_settings
 from models import Member, Notice, Role, Unit, utcnow
 from oversight import notices as N
 from oversight.attachments import store_attachment
 from oversight.chatstate import clear_flow, get_flow, set_flow
-from oversight.errors import InvalidInputError, InvalidStateError, OversightError
+from oversight.errors import InvalidInputError, InvalidStateError
 from oversight.notices import NoticeState, notice_findings
 from oversight.outbox import split_text
 
@@ -35,16 +43,8 @@ EXPLAIN_FILE = "已收到材料“{name}”。可继续上传，或发送文字�
 EXPLAINED = "情况说明已报送，将附入通报记录，并在下一期简报中列出。"
 
 
-def _member(session: Session, update: Update) -> Member:
-    member = member_of(session, update)
-    if member is None:
-        raise OversightError("您还未注册或已被撤销，无法操作。")
-    return member
 
 
-def _user(update: Update) -> int:
-    assert update.effective_user is not None
-    return update.effective_user.id
 
 
 def draft_view(session: Session, notice: Notice, member: Member, user_id: int) -> tuple[str, Any]:
@@ -65,9 +65,9 @@ def draft_view(session: Session, notice: Notice, member: Member, user_id: int) -
 
 @command("notices")
 async def notices(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    user_id = _user(update)
+    user_id = user_id_of(update)
     with db(context) as session:
-        member = _member(session, update)
+        member = require_member(session, update)
         items = session.exec(
             select(Notice).where(Notice.plan_id == member.plan_id)
             .where(col(Notice.state) != NoticeState.DROPPED).order_by(col(Notice.id).desc()).limit(8)
@@ -83,9 +83,9 @@ async def notices(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def _show(update: Update, context: ContextTypes.DEFAULT_TYPE, notice_id: int) -> None:
-    user_id = _user(update)
+    user_id = user_id_of(update)
     with db(context) as session:
-        member = _member(session, update)
+        member = require_member(session, update)
         notice = N.get_notice(session=session, notice_id=notice_id)
         if notice is None or notice.plan_id != member.plan_id:
             raise InvalidInputError("该通报不存在。")
@@ -105,7 +105,7 @@ async def notice_open(update: Update, context: ContextTypes.DEFAULT_TYPE, args: 
 
 async def _toggle(update: Update, context: ContextTypes.DEFAULT_TYPE, args: dict[str, Any], drop: bool) -> str | None:
     with db(context) as session:
-        member = _member(session, update)
+        member = require_member(session, update)
         func = N.drop_finding if drop else N.restore_finding
         func(session=session, finding_id=int(args.get("fid", 0)), actor=member, now=utcnow())
     await _show(update, context, int(args.get("nid", 0)))
@@ -124,10 +124,10 @@ async def notice_restore(update: Update, context: ContextTypes.DEFAULT_TYPE, arg
 
 @on_callback("notice.edit")
 async def notice_edit(update: Update, context: ContextTypes.DEFAULT_TYPE, args: dict[str, Any]) -> str | None:
-    user_id = _user(update)
+    user_id = user_id_of(update)
     what = "body" if args.get("what") == "body" else "title"
     with db(context) as session:
-        member = _member(session, update)
+        member = require_member(session, update)
         notice = N.get_notice(session=session, notice_id=int(args.get("nid", 0)))
         if notice is None or notice.plan_id != member.plan_id or member.role not in N.EDIT_ROLES:
             raise InvalidStateError("只有召集人和办公室可以修改通报草稿。")
@@ -141,10 +141,10 @@ async def notice_edit(update: Update, context: ContextTypes.DEFAULT_TYPE, args: 
 
 @on_flow_input(EDIT_FLOW)
 async def notice_edit_input(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    user_id, message = _user(update), update.effective_message
+    user_id, message = user_id_of(update), update.effective_message
     text = (message.text or "") if message else ""
     with db(context) as session:
-        member = _member(session, update)
+        member = require_member(session, update)
         state = get_flow(session=session, chat_id=user_id, user_id=user_id)
         data = dict(state.data) if state else {}
         what = data.get("what")
@@ -159,9 +159,9 @@ async def notice_edit_input(update: Update, context: ContextTypes.DEFAULT_TYPE) 
 
 @on_callback("notice.approve")
 async def notice_approve(update: Update, context: ContextTypes.DEFAULT_TYPE, args: dict[str, Any]) -> str | None:
-    user_id = _user(update)
+    user_id = user_id_of(update)
     with db(context) as session:
-        member = _member(session, update)
+        member = require_member(session, update)
         notice = N.approve_notice(session=session, notice_id=int(args.get("nid", 0)), actor=member, now=utcnow())
         text = APPROVED.format(title=notice.title, doc_no=notice.doc_no)
     await context.bot.send_message(user_id, text)
@@ -170,9 +170,9 @@ async def notice_approve(update: Update, context: ContextTypes.DEFAULT_TYPE, arg
 
 @on_callback("notice.abandon")
 async def notice_abandon(update: Update, context: ContextTypes.DEFAULT_TYPE, args: dict[str, Any]) -> str | None:
-    user_id = _user(update)
+    user_id = user_id_of(update)
     with db(context) as session:
-        member = _member(session, update)
+        member = require_member(session, update)
         N.drop_notice(session=session, notice_id=int(args.get("nid", 0)), actor=member, now=utcnow())
     await context.bot.send_message(user_id, ABANDONED)
     return None
@@ -196,9 +196,9 @@ def _explainable(session: Session, member: Member) -> list[Notice]:
 
 @command("explain")
 async def explain(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    user_id = _user(update)
+    user_id = user_id_of(update)
     with db(context) as session:
-        member = _member(session, update)
+        member = require_member(session, update)
         items = _explainable(session, member)
         if not items:
             text, markup = EXPLAIN_NONE, None
@@ -211,9 +211,9 @@ async def explain(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 @on_callback("notice.explain")
 async def notice_explain(update: Update, context: ContextTypes.DEFAULT_TYPE, args: dict[str, Any]) -> str | None:
-    user_id = _user(update)
+    user_id = user_id_of(update)
     with db(context) as session:
-        member = _member(session, update)
+        member = require_member(session, update)
         notice = N.get_notice(session=session, notice_id=int(args.get("nid", 0)))
         if notice is None or notice not in _explainable(session, member):
             raise InvalidStateError(EXPLAIN_NONE)
@@ -228,7 +228,7 @@ async def notice_explain(update: Update, context: ContextTypes.DEFAULT_TYPE, arg
 
 @on_flow_input(EXPLAIN_FLOW)
 async def explain_input(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    user_id, message = _user(update), update.effective_message
+    user_id, message = user_id_of(update), update.effective_message
     if message is None:
         return
     if message.document is not None or message.photo:
@@ -247,7 +247,7 @@ async def explain_input(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     if not text:
         raise InvalidInputError("请发送文字说明。")
     with db(context) as session:
-        member = _member(session, update)
+        member = require_member(session, update)
         state = get_flow(session=session, chat_id=user_id, user_id=user_id)
         data = dict(state.data) if state else {}
         N.file_explanation(session=session, notice_id=int(data.get("nid", 0)), actor=member, text=text,

@@ -12,13 +12,22 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.app import EXTRA_COMMANDS, on_callback, on_flow_input
-from bot.common import answer_private, command, db, download_file, keyboard, member_of
+from bot.common import (
+    answer_private,
+    command,
+    db,
+    download_file,
+    keyboard,
+    require_member,
+    user_id_of,
+    wake_delivery,
+)
 from lianxi.settings import get_settings
 from models import Member, Problem, ProblemCategory, ProblemEvent, ProblemEventKind, Unit, Zone
 from oversight import problems as P
 from oversight.attachments import store_attachment
 from oversight.chatstate import clear_flow, get_flow, mint_token, set_flow
-from oversight.errors import InvalidInputError, InvalidStateError, OversightError
+from oversight.errors import InvalidInputError, InvalidStateError
 from oversight.rights import find_rights
 
 logger = logging.getLogger(__name__)
@@ -95,16 +104,8 @@ def _markup(rows: list[list[dict[str, str]]]):  # type: ignore[no-untyped-def]
     return InlineKeyboardMarkup([[InlineKeyboardButton(b["text"], callback_data=b["token"]) for b in row] for row in rows])
 
 
-def _actor(session: Session, update: Update) -> Member:
-    member = member_of(session, update)
-    if member is None:
-        raise OversightError("您还未注册或已被撤销，无法操作。")
-    return member
 
 
-def _chat(update: Update) -> int:
-    assert update.effective_user is not None
-    return update.effective_user.id
 
 
 # --- /flag ------------------------------------------------------------------------
@@ -112,7 +113,7 @@ def _chat(update: Update) -> int:
 @command("flag")
 async def flag(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Start raising a problem; `/flag 文字` skips the first question."""
-    user_id = _chat(update)
+    user_id = user_id_of(update)
     text = " ".join(context.args or []).strip()
     with db(context) as session:
         set_flow(session=session, chat_id=user_id, user_id=user_id, flow=FLOW, step="text", data={})
@@ -123,9 +124,9 @@ async def flag(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def _take_text(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> None:
-    user_id = _chat(update)
+    user_id = user_id_of(update)
     with db(context) as session:
-        member = _actor(session, update)
+        member = require_member(session, update)
         body = P._clean_text(text, what="问题描述")  # same limits the domain enforces
         set_flow(session=session, chat_id=user_id, user_id=user_id, flow=FLOW, step="category", data={"text": body})
         categories = session.exec(
@@ -138,7 +139,7 @@ async def _take_text(update: Update, context: ContextTypes.DEFAULT_TYPE, text: s
 
 def _flow_data(session: Session, update: Update, step: str | tuple[str, ...]) -> dict[str, Any]:
     """The open /flag flow's data, if the flow is at `step`; a stale button otherwise."""
-    user_id = _chat(update)
+    user_id = user_id_of(update)
     state = get_flow(session=session, chat_id=user_id, user_id=user_id)
     steps = (step,) if isinstance(step, str) else step
     if state is None or state.flow != FLOW or state.step not in steps:
@@ -148,9 +149,9 @@ def _flow_data(session: Session, update: Update, step: str | tuple[str, ...]) ->
 
 @on_callback("flag.category")
 async def flag_category(update: Update, context: ContextTypes.DEFAULT_TYPE, args: dict[str, Any]) -> str | None:
-    user_id = _chat(update)
+    user_id = user_id_of(update)
     with db(context) as session:
-        member = _actor(session, update)
+        member = require_member(session, update)
         data = _flow_data(session, update, "category")
         category = session.get(ProblemCategory, int(args.get("cid", 0)))
         if category is None or category.plan_id != member.plan_id:
@@ -165,7 +166,7 @@ async def flag_category(update: Update, context: ContextTypes.DEFAULT_TYPE, args
 
 @on_callback("flag.find_right")
 async def flag_find_right(update: Update, context: ContextTypes.DEFAULT_TYPE, args: dict[str, Any]) -> str | None:
-    user_id = _chat(update)
+    user_id = user_id_of(update)
     with db(context) as session:
         data = _flow_data(session, update, ("subject", "right_search"))
         set_flow(session=session, chat_id=user_id, user_id=user_id, flow=FLOW, step="right_search", data=data)
@@ -175,9 +176,9 @@ async def flag_find_right(update: Update, context: ContextTypes.DEFAULT_TYPE, ar
 
 @on_callback("flag.zones")
 async def flag_zones(update: Update, context: ContextTypes.DEFAULT_TYPE, args: dict[str, Any]) -> str | None:
-    user_id = _chat(update)
+    user_id = user_id_of(update)
     with db(context) as session:
-        member = _actor(session, update)
+        member = require_member(session, update)
         _flow_data(session, update, ("subject", "right_search"))
         zones = session.exec(select(Zone).where(Zone.plan_id == member.plan_id).order_by(Zone.seq)).all()
         if not zones:
@@ -191,7 +192,7 @@ async def flag_zones(update: Update, context: ContextTypes.DEFAULT_TYPE, args: d
 @on_callback("flag.zone")
 async def flag_zone(update: Update, context: ContextTypes.DEFAULT_TYPE, args: dict[str, Any]) -> str | None:
     with db(context) as session:
-        member = _actor(session, update)
+        member = require_member(session, update)
         data = _flow_data(session, update, ("subject", "right_search"))
         zone = session.get(Zone, int(args.get("zid", 0)))
         if zone is None or zone.plan_id != member.plan_id:
@@ -206,7 +207,7 @@ async def flag_right(update: Update, context: ContextTypes.DEFAULT_TYPE, args: d
     from models import Right
 
     with db(context) as session:
-        member = _actor(session, update)
+        member = require_member(session, update)
         data = _flow_data(session, update, "right_search")
         right = session.get(Right, int(args.get("rid", 0)))
         if right is None or right.plan_id != member.plan_id:
@@ -227,9 +228,9 @@ async def flag_no_subject(update: Update, context: ContextTypes.DEFAULT_TYPE, ar
 
 
 async def _ask_owner(update: Update, context: ContextTypes.DEFAULT_TYPE, data: dict[str, Any]) -> None:
-    user_id = _chat(update)
+    user_id = user_id_of(update)
     with db(context) as session:
-        member = _actor(session, update)
+        member = require_member(session, update)
         category = session.get(ProblemCategory, data["cid"])
         assert category is not None
         set_flow(session=session, chat_id=user_id, user_id=user_id, flow=FLOW, step="owner", data=data)
@@ -254,9 +255,9 @@ def _unit_keyboard(session: Session, plan_id: int, action: str, extra: dict[str,
 
 @on_callback("flag.other_owner")
 async def flag_other_owner(update: Update, context: ContextTypes.DEFAULT_TYPE, args: dict[str, Any]) -> str | None:
-    user_id = _chat(update)
+    user_id = user_id_of(update)
     with db(context) as session:
-        member = _actor(session, update)
+        member = require_member(session, update)
         _flow_data(session, update, "owner")
         markup = _unit_keyboard(session, member.plan_id, "flag.owner", {}, user_id)
     await context.bot.send_message(user_id, PICK_UNIT, reply_markup=markup)
@@ -265,9 +266,9 @@ async def flag_other_owner(update: Update, context: ContextTypes.DEFAULT_TYPE, a
 
 @on_callback("flag.owner")
 async def flag_owner(update: Update, context: ContextTypes.DEFAULT_TYPE, args: dict[str, Any]) -> str | None:
-    user_id = _chat(update)
+    user_id = user_id_of(update)
     with db(context) as session:
-        member = _actor(session, update)
+        member = require_member(session, update)
         data = _flow_data(session, update, "owner")
         problem = P.raise_problem(
             session=session, plan_id=member.plan_id, actor=member, text=data["text"], category_id=data["cid"],
@@ -277,7 +278,7 @@ async def flag_owner(update: Update, context: ContextTypes.DEFAULT_TYPE, args: d
         clear_flow(session=session, chat_id=user_id, user_id=user_id)
         owner = session.get(Unit, problem.owner_unit_id)
         text = RAISED.format(id=problem.id, owner=owner.name if owner else "", due=problem.due_on)
-    _wake(context)
+    wake_delivery(context)
     await context.bot.send_message(user_id, text)
     return "已提交"
 
@@ -286,12 +287,12 @@ async def flag_owner(update: Update, context: ContextTypes.DEFAULT_TYPE, args: d
 
 @on_flow_input(FLOW)
 async def flag_input(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    message, user_id = update.effective_message, _chat(update)
+    message, user_id = update.effective_message, user_id_of(update)
     if message is None:
         return
     text = (message.text or "").strip()
     with db(context) as session:
-        member = _actor(session, update)
+        member = require_member(session, update)
         state = get_flow(session=session, chat_id=user_id, user_id=user_id)
         step = state.step if state else ""
     if not text:
@@ -317,7 +318,7 @@ async def flag_input(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
 @on_flow_input(ACT_FLOW)
 async def act_input(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """The reason (or the evidence) for the problem action the user started with a button."""
-    message, user_id = update.effective_message, _chat(update)
+    message, user_id = update.effective_message, user_id_of(update)
     if message is None:
         return
     with db(context) as session:
@@ -342,10 +343,10 @@ async def act_input(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def _perform(update: Update, context: ContextTypes.DEFAULT_TYPE, data: dict[str, Any], text: str) -> None:
-    user_id = _chat(update)
+    user_id = user_id_of(update)
     action, pid = data.get("action"), int(data.get("pid", 0))
     with db(context) as session:
-        member = _actor(session, update)
+        member = require_member(session, update)
         buttons = button_maker(session)
         if action == "hand_over":
             problem = P.hand_over_problem(session=session, problem_id=pid, actor=member, to_unit_id=int(data["uid"]),
@@ -367,7 +368,7 @@ async def _perform(update: Update, context: ContextTypes.DEFAULT_TYPE, data: dic
         owner = session.get(Unit, problem.owner_unit_id)
         reply = DONE[action].format(id=problem.id, owner=owner.name if owner else "", due=problem.due_on)
         judge = _judge_rows(session, problem, member) if action == "rule" else []
-    _wake(context)
+    wake_delivery(context)
     await context.bot.send_message(user_id, reply)
     if judge:
         with db(context) as session:
@@ -392,19 +393,15 @@ def _judge_rows(session: Session, problem: Problem, member: Member) -> list[list
     return rows
 
 
-def _wake(context: ContextTypes.DEFAULT_TYPE) -> None:
-    delivery = context.application.bot_data.get("delivery")
-    if delivery is not None:
-        delivery.wake()
 
 
 # --- the action buttons -------------------------------------------------------------
 
 async def _start_action(update: Update, context: ContextTypes.DEFAULT_TYPE, action: str, pid: int) -> str | None:
     """Check the action is allowed now, then do it or ask for what it needs."""
-    user_id = _chat(update)
+    user_id = user_id_of(update)
     with db(context) as session:
-        member = _actor(session, update)
+        member = require_member(session, update)
         problem = P.get_problem(session=session, problem_id=pid)
         if problem is None or problem.plan_id != member.plan_id:
             raise InvalidInputError("该问题不存在。")
@@ -431,7 +428,7 @@ async def _start_action(update: Update, context: ContextTypes.DEFAULT_TYPE, acti
                      data={"action": action, "pid": pid})
             reply, markup, done = ASK_REASON[action].format(id=pid, unit=""), None, False
     if done:
-        _wake(context)
+        wake_delivery(context)
     await context.bot.send_message(user_id, reply, reply_markup=markup)
     return None
 
@@ -450,10 +447,10 @@ for _action in ACTIONS:
 
 @on_callback("problem.pick_unit")
 async def pick_unit(update: Update, context: ContextTypes.DEFAULT_TYPE, args: dict[str, Any]) -> str | None:
-    user_id = _chat(update)
+    user_id = user_id_of(update)
     action, pid, uid = args.get("action"), int(args.get("pid", 0)), int(args.get("uid", 0))
     with db(context) as session:
-        member = _actor(session, update)
+        member = require_member(session, update)
         problem = P.get_problem(session=session, problem_id=pid)
         unit = session.get(Unit, uid)
         if problem is None or unit is None or unit.plan_id != member.plan_id or action not in ("hand_over", "rule"):
@@ -468,14 +465,14 @@ async def pick_unit(update: Update, context: ContextTypes.DEFAULT_TYPE, args: di
 
 @on_callback("problem.judge")
 async def judge(update: Update, context: ContextTypes.DEFAULT_TYPE, args: dict[str, Any]) -> str | None:
-    user_id = _chat(update)
+    user_id = user_id_of(update)
     with db(context) as session:
-        member = _actor(session, update)
+        member = require_member(session, update)
         event = P.accept_handover_reason(session=session, event_id=int(args.get("eid", 0)), actor=member,
                                          accepted=bool(args.get("ok")))
         unit = session.get(Unit, event.from_unit_id) if event.from_unit_id else None
         text = JUDGED.format(unit=unit.name if unit else "该单位", verdict="成立" if args.get("ok") else "不成立")
-    _wake(context)
+    wake_delivery(context)
     await context.bot.send_message(user_id, text)
     return None
 
@@ -490,7 +487,7 @@ async def problem_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         return
     pid = int(args[0].lstrip("#"))
     with db(context) as session:
-        member = _actor(session, update)
+        member = require_member(session, update)
         problem = P.get_problem(session=session, problem_id=pid)
         if problem is None or problem.plan_id != member.plan_id:
             text, markup = f"找不到问题#{pid}。", None
