@@ -9,8 +9,8 @@ from telegram.ext import ContextTypes
 from bot.app import EXTRA_COMMANDS
 from bot.common import answer_private, command, db, member_of, reply
 from lianxi.settings import get_settings
-from models import Plan, Role, utcnow
-from oversight.lookups import OVERSEEING_ROLES, format_progress, format_todo, todo_for_unit, todo_overdue_all
+from models import Plan, utcnow
+from oversight.lookups import READ_ALL_ROLES, format_progress, format_todo, todo_for_unit, todo_overdue_all
 from oversight.members import unit_name
 from oversight.rights import batch_progress
 
@@ -24,22 +24,10 @@ async def todo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         assert member is not None
         own = todo_for_unit(session=session, unit_id=member.unit_id, today=today)
         parts = [f"【{unit_name(session, member.unit_id)} 待办】\n" + format_todo(own)]
-        if member.role in OVERSEEING_ROLES or member.role == Role.SUPERVISOR:
-            if member.role == Role.SUPERVISOR:
-                # The supervision group reads everything, as the office does.
-                overdue = todo_overdue_all(session=session, actor=_as_office(member), today=today)
-            else:
-                overdue = todo_overdue_all(session=session, actor=member, today=today)
+        if member.role in READ_ALL_ROLES:
+            overdue = todo_overdue_all(session=session, actor=member, today=today)
             parts.append("【全部逾期事项】\n" + format_todo(overdue, show_unit=True))
     await answer_private(update, "\n\n".join(parts))
-
-
-def _as_office(member):  # type: ignore[no-untyped-def]
-    """A read-only stand-in with the office's view, for the supervision group."""
-    from models import Member
-
-    return Member(id=member.id, plan_id=member.plan_id, unit_id=member.unit_id, role=Role.OFFICE,
-                  telegram_user_id=member.telegram_user_id, name=member.name)
 
 
 @command("progress")

@@ -17,6 +17,8 @@ from oversight.workdays import due_light, workdays_between
 LIGHTS: dict[str | None, str] = {"red": "🔴", "yellow": "🟡", "green": "🟢", None: "⚪"}
 _LIGHT_ORDER = {"red": 0, "yellow": 1, "green": 2, None: 3}
 OVERSEEING_ROLES = (Role.OFFICE, Role.CONVENER, Role.ADMIN)
+# The supervision group (联合督导组) reads everything the office reads.
+READ_ALL_ROLES = (*OVERSEEING_ROLES, Role.SUPERVISOR)
 
 # What the unit has to do, by the problem's state.
 TODO_LABELS: dict[str, str] = {
@@ -101,9 +103,9 @@ def todo_for_unit(*, session: Session, unit_id: int, today: date) -> list[dict[s
 
 
 def todo_overdue_all(*, session: Session, actor: Member, today: date) -> list[dict[str, Any]]:
-    """Every unit's overdue problems and decisions (office, convener and admin only)."""
-    if not actor.active or actor.role not in OVERSEEING_ROLES:
-        raise PermissionDeniedError("只有联席会议办公室、召集人和管理员可以查看全部单位的逾期事项。")
+    """Every unit's overdue problems and decisions (office, convener, admin and the supervision group)."""
+    if not actor.active or actor.role not in READ_ALL_ROLES:
+        raise PermissionDeniedError("只有联席会议办公室、召集人、管理员和联合督导组可以查看全部单位的逾期事项。")
     problems = session.exec(
         select(Problem)
         .where(Problem.plan_id == actor.plan_id)

@@ -551,6 +551,8 @@ def test_overdue_for_all_units_is_for_those_who_oversee(cast: People) -> None:
         todo_overdue_all(session=s, actor=cast.forestry, today=date(2026, 5, 11))
     items = todo_overdue_all(session=s, actor=cast.convener, today=date(2026, 5, 11))
     assert [(i["id"], i["unit"]) for i in items] == [(old.id, "旗林草局")]
+    supervisor = cast.member("natres", Role.SUPERVISOR, "督导组")
+    assert todo_overdue_all(session=s, actor=supervisor, today=date(2026, 5, 11)) == items
     assert "旗林草局：" in format_todo(items, show_unit=True)
 
 
