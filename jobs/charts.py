@@ -16,8 +16,10 @@ import matplotlib
 matplotlib.use("Agg")
 
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.font_manager import FontProperties  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
+from matplotlib.textpath import text_to_path  # noqa: E402
 from markupsafe import Markup  # noqa: E402
 
 CJK_SANS = ["Noto Sans CJK SC", "Noto Sans CJK JP", "DejaVu Sans"]
@@ -118,8 +120,31 @@ def progress_chart_svg(rows: list[dict]) -> Markup:
             ],
             loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=3, frameon=False,
         )
-        fig.tight_layout(pad=0.3)
+        _fit_margins(fig, names)
         return _svg_markup(fig)
+
+
+# The progress chart's margins around the axes, in points, for its 9 pt text: what
+# fig.tight_layout(pad=0.3) finds (tests/test_charts.py checks that it still does). Below: the
+# x tick labels; above: the legend; right: the padding. Left: the widest row name plus these.
+_PAD_PT = 0.3 * 9
+_BOTTOM_PT, _TOP_PT, _RIGHT_PT = 18.75, 23.55, _PAD_PT
+_LEFT_EXTRA_PT = 3.5 + _PAD_PT + 0.5  # y tick label pad, padding, rounding
+
+
+def _fit_margins(fig: Figure, names: list[str]) -> None:
+    """Place the axes as tight_layout would, from the row names' measured widths.
+
+    tight_layout lays the whole figure out to find its extents (~40 % of the chart's time);
+    only the row names vary, and measuring them is one font lookup.
+    """
+    prop = FontProperties(size=matplotlib.rcParams["font.size"])
+    # The outline measure runs ~3 % narrower than the renderer's tick label boxes.
+    widest = 1.035 * max((text_to_path.get_text_width_height_descent(n, prop, ismath=False)[0] for n in names),
+                         default=0.0)
+    width_pt, height_pt = (v * 72 for v in fig.get_size_inches())
+    fig.subplots_adjust(left=(widest + _LEFT_EXTRA_PT) / width_pt, right=1 - _RIGHT_PT / width_pt,
+                        bottom=_BOTTOM_PT / height_pt, top=1 - _TOP_PT / height_pt)
 
 
 def _fmt(value) -> str:

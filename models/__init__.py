@@ -1,10 +1,10 @@
 """Tables, engine and sessions. Imports nothing else of lianxi."""
 
 from models.base import UTCDateTime, utcnow
-from models.db import make_engine, read_only, session_scope
+from models.db import make_engine, read_only, session_scope, snapshot_twin
 from models.tables import *  # noqa: F403
 from models.tables import SQLModel
 
 metadata = SQLModel.metadata
 
-__all__ = ["UTCDateTime", "utcnow", "make_engine", "read_only", "session_scope", "metadata"]
+__all__ = ["UTCDateTime", "utcnow", "make_engine", "read_only", "session_scope", "snapshot_twin", "metadata"]

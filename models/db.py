@@ -44,7 +44,12 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         # Take the write lock up front: a reader that later writes cannot lose updates.
         # A connection marked read-only (see read_only) only reads, so it need not queue
         # behind writers for the lock.
-        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get("lianxi_read_only") else "BEGIN IMMEDIATE")
+        read_only_txn = bool(conn.get_execution_options().get("lianxi_read_only"))
+        conn.exec_driver_sql("BEGIN" if read_only_txn else "BEGIN IMMEDIATE")
+        # What snapshot_twin needs to know: whether this transaction holds the write lock, and
+        # whether it has written anything since it began.
+        conn.info["lianxi_write_locked"] = not read_only_txn
+        conn.info["lianxi_changes_at_begin"] = conn.connection.driver_connection.total_changes
 
     return engine
 
@@ -52,6 +57,34 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
 def read_only(engine: Engine) -> Engine:
     """The same engine for transactions that only read (SQLite: a deferred BEGIN)."""
     return engine.execution_options(lianxi_read_only=True)
+
+
+@contextmanager
+def snapshot_twin(session: Session) -> Iterator[Session | None]:
+    """A second session, on its own connection, that reads exactly what `session` reads; or None.
+
+    For reading in another thread at the same time (SQLite releases the GIL while it runs a
+    statement). It is only possible when nothing can differ between the two: on SQLite, when
+    `session` holds the write lock (BEGIN IMMEDIATE), so no one else can commit, and has not
+    written anything itself, which the twin could not see. Otherwise (a read-only or dirty
+    transaction, an in-memory database, PostgreSQL, whose transactions here read each statement's
+    own snapshot) it yields None and the caller reads sequentially in `session`.
+    """
+    session.flush()
+    conn = session.connection()
+    engine = conn.engine
+    raw = conn.connection.driver_connection
+    possible = (
+        conn.dialect.name == "sqlite"
+        and engine.url.database not in (None, "", ":memory:")
+        and conn.info.get("lianxi_write_locked", False)
+        and getattr(raw, "total_changes", None) == conn.info.get("lianxi_changes_at_begin")
+    )
+    if not possible:
+        yield None
+        return
+    with Session(read_only(engine)) as twin:
+        yield twin
 
 
 @contextmanager

@@ -249,8 +249,9 @@ def expected_share(schedule: list[dict[str, Any]], on: date, start: date | None 
     return prev_share
 
 
-def done_right_ids(*, session: Session, task: Task, as_of: datetime) -> list[int]:
-    """Ids of rights in the task's batch whose history up to `as_of` reaches its done status.
+def done_right_ids_by_task(*, session: Session, plan_id: int, as_of: datetime) -> dict[int, list[int]]:
+    """Per task of the plan: ids of the rights in its batch whose history up to `as_of` reaches
+    the task's done status (every task in one statement).
 
     A right counts when an event moved it to the task's done_status and no later event (up
     to as_of) moved it back to an open status (未处置/推进中). A right that went on from
@@ -260,26 +261,33 @@ def done_right_ids(*, session: Session, task: Task, as_of: datetime) -> list[int
     rn = func.row_number().over(partition_by=col(e.right_id), order_by=(col(e.at).desc(), col(e.id).desc()))
     ranked = (
         select(col(e.right_id).label("right_id"), col(e.to_status).label("to_status"), rn.label("rn"))
-        .join(RightBatch, and_(col(RightBatch.right_id) == col(e.right_id), col(RightBatch.task_id) == task.id))
-        .where(col(e.at) <= as_of)
+        .join(Right, col(Right.id) == col(e.right_id))
+        .where(Right.plan_id == plan_id, col(e.at) <= as_of)
         .subquery()
     )
     per_right = (
         select(
+            col(RightBatch.task_id).label("task_id"),
             ranked.c.right_id,
             func.min(case((ranked.c.to_status.in_(RightStatus.OPEN), ranked.c.rn))).label("open_rn"),
-            func.min(case((ranked.c.to_status == task.done_status, ranked.c.rn))).label("done_rn"),
+            func.min(case((ranked.c.to_status == col(Task.done_status), ranked.c.rn))).label("done_rn"),
         )
-        .group_by(ranked.c.right_id)
+        .select_from(ranked)
+        .join(RightBatch, col(RightBatch.right_id) == ranked.c.right_id)
+        .join(Task, col(Task.id) == col(RightBatch.task_id))
+        .group_by(col(RightBatch.task_id), ranked.c.right_id)
         .subquery()
     )
     stmt = (
-        select(per_right.c.right_id)
+        select(per_right.c.task_id, per_right.c.right_id)
         .where(per_right.c.done_rn.is_not(None),
                or_(per_right.c.open_rn.is_(None), per_right.c.done_rn < per_right.c.open_rn))
-        .order_by(per_right.c.right_id)
+        .order_by(per_right.c.task_id, per_right.c.right_id)
     )
-    return [int(r) for r in session.exec(stmt).all()]  # type: ignore[call-overload]
+    done: dict[int, list[int]] = {}
+    for task_id, right_id in session.exec(stmt).all():  # type: ignore[call-overload]
+        done.setdefault(int(task_id), []).append(int(right_id))
+    return done
 
 
 def batch_progress(*, session: Session, plan_id: int, as_of: datetime | None = None) -> list[dict[str, Any]]:
@@ -297,13 +305,18 @@ def batch_progress(*, session: Session, plan_id: int, as_of: datetime | None = N
     phases = {p.key: p for p in session.exec(select(Phase).where(Phase.plan_id == plan_id)).all()}
     spec_tasks = {t.get("key"): t for t in (plan.spec or {}).get("tasks", [])}
     tasks = session.exec(select(Task).where(Task.plan_id == plan_id).order_by(col(Task.seq))).all()
+    done_by_task = done_right_ids_by_task(session=session, plan_id=plan_id, as_of=when)
+    batch_rows: dict[int, list[tuple[int, int | None]]] = {}
+    for task_id, right_id, zone_id in session.exec(
+        select(col(RightBatch.task_id), col(Right.id), col(Right.zone_id))
+        .join(RightBatch, col(RightBatch.right_id) == col(Right.id))
+        .where(Right.plan_id == plan_id).order_by(col(RightBatch.task_id), col(Right.id))
+    ).all():
+        batch_rows.setdefault(task_id, []).append((right_id, zone_id))
     result: list[dict[str, Any]] = []
     for task in tasks:
-        done_ids = done_right_ids(session=session, task=task, as_of=when)
-        member_rows = session.exec(
-            select(Right.id, Right.zone_id).join(RightBatch, col(RightBatch.right_id) == col(Right.id))
-            .where(RightBatch.task_id == task.id).order_by(col(Right.id))
-        ).all()
+        done_ids = done_by_task.get(task.id, [])
+        member_rows = batch_rows.get(task.id, [])
         phase = phases.get(task.phase) if task.phase else None
         start = phase.start if phase is not None and phase.start is not None else plan.issued_on
         share = expected_share(task.schedule, on, start)

@@ -8,6 +8,7 @@ stale package shows up in the logs instead of silently shifting deadlines.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from datetime import date, timedelta
@@ -51,10 +52,17 @@ def _warn_uncovered(year: int) -> None:
     )
 
 
+@functools.lru_cache(maxsize=8192)
+def _calendar_workday(day: date) -> bool:
+    """The package's answer, remembered: each answer scans its holiday tables (~25 µs), and
+    counting the working days of a long-open problem asks about every day in between."""
+    return chinese_calendar.is_workday(day)
+
+
 def is_workday(day: date) -> bool:
     """Return whether people work on `day` in mainland China."""
     if _FIRST_YEAR <= day.year <= _LAST_YEAR:
-        return chinese_calendar.is_workday(day)
+        return _calendar_workday(day)
     _warn_uncovered(day.year)
     return day.weekday() < 5
 

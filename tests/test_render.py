@@ -366,6 +366,31 @@ def test_chart_svg_keeps_cjk_labels_as_escaped_text():
     assert progress_chart_svg(rows) == svg, "output must be deterministic"
 
 
+@pytest.mark.parametrize("names", [["1号区"], ["整合类矿业权整合关闭退出"], ["Batch A 关闭", "甲", "乙丙丁戊己"], []])
+def test_chart_margins_leave_the_room_tight_layout_finds(names, monkeypatch):
+    # The chart places its axes from the row names' measured widths instead of running
+    # tight_layout (which lays the whole figure out): the room must match what tight_layout finds.
+    import jobs.charts as charts
+
+    found: list[tuple[tuple[float, ...], tuple[float, ...]]] = []
+    fit = charts._fit_margins
+
+    def both(fig, labels):
+        def inches():
+            p, (w, h) = fig.subplotpars, fig.get_size_inches()
+            return (p.left * w * 72, (1 - p.right) * w * 72, p.bottom * h * 72, (1 - p.top) * h * 72)
+        fit(fig, labels)
+        ours = inches()
+        fig.tight_layout(pad=0.3)
+        found.append((ours, inches()))
+
+    monkeypatch.setattr(charts, "_fit_margins", both)
+    progress_chart_svg([{"name": n, "done": 1, "target": 3, "expected": 2} for n in names])
+    (ours, tight), = found
+    for side, mine, theirs in zip(("left", "right", "bottom", "top"), ours, tight, strict=True):
+        assert theirs - 0.5 <= mine <= theirs + 3, f"{side}: {mine:.1f} pt, tight_layout {theirs:.1f} pt"
+
+
 @pytest.mark.parametrize("first", ["jobs.charts", "weasyprint"])
 def test_chart_is_drawn_whichever_of_weasyprint_and_charts_is_imported_first(first, tmp_path):
     # Importing WeasyPrint re-registers ElementTree's "" prefix; once that made the chart <ns0:svg>,
