@@ -283,6 +283,9 @@ class Milestone(SQLModel, table=True):
 class Report(SQLModel, table=True):
     """A progress report (进展) or a periodic ledger submission."""
 
+    # A plan's reports of a period: the brief's, the rules' and the reminders' way in.
+    __table_args__ = (Index("ix_report_plan_created", "plan_id", "created_at"),)
+
     id: int | None = Field(default=None, primary_key=True)
     plan_id: int = Field(foreign_key="plan.id", index=True)
     kind: str = "progress"  # progress | ledger
