@@ -7,7 +7,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, func, or_
+from sqlalchemy import case, func, or_
 from sqlmodel import Session, col, select
 
 from models import (
