@@ -24,6 +24,7 @@ from models import (
     RightStatusEvent,
     Role,
     Task,
+    TaskUnit,
     Zone,
     ZoneLeader,
 )
@@ -151,6 +152,21 @@ def test_contact_of_a_unit_without_a_part_in_the_task_is_refused(session: Sessio
     report = file_report(session=session, actor=police, task_id=close.id, text="已收缴火工用品")
     assert report.unit_id == police.unit_id and report.quantity == 0
     assert default_task_for(session=session, member=police).key == "close"
+
+
+def test_a_units_part_in_a_task_is_read_again_in_each_transaction(session: Session, banner_plan_id: int) -> None:
+    # default_task_for proves the unit's part in its task for the rest of its transaction (the
+    # report check does not read it twice); a later transaction must read it afresh.
+    police = _member(session, banner_plan_id, "公安局")
+    close = default_task_for(session=session, member=police)
+    assert close is not None and close.key == "close"
+    file_report(session=session, actor=police, task_id=close.id, text="同一事务：已知其参与")
+    session.commit()
+    for part in session.exec(select(TaskUnit).where(TaskUnit.task_id == close.id, TaskUnit.unit_id == police.unit_id)):
+        session.delete(part)
+    session.commit()
+    with pytest.raises(PermissionDeniedError, match="不是“"):
+        file_report(session=session, actor=police, task_id=close.id, text="参与已撤销")
 
 
 def test_report_that_completes_a_right_moves_it_and_the_batch(session: Session, banner_plan_id: int,
