@@ -8,8 +8,12 @@ member, picks the default task, writes the report with its event and audit rows,
 replies. Measured per bot: updates/s over the whole load, and p50/p95 of send→reply
 latency (from the simulated send to the reply appearing in the server).
 
+Each run is a fresh Python process with its own local server, echo and real alternating: a
+bot measured after the other in one process would inherit its heap, caches and collector
+settings (the real bot freezes what it loaded at start, for one).
+
     .venv/bin/python -m bench.bot_throughput --contacts 20 --messages 25
-    .venv/bin/python -m bench.bot_throughput --profile      # cProfile of the real bot's phase
+    .venv/bin/python -m bench.bot_throughput --profile      # cProfile of the real bot's phase (one process)
 """
 
 from __future__ import annotations
@@ -18,9 +22,11 @@ import argparse
 import asyncio
 import cProfile
 import io
+import json
 import logging
 import pstats
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -168,19 +174,44 @@ def table(results: list[Result]) -> str:
     return "\n".join(lines)
 
 
+async def one_run(which: str, args: argparse.Namespace, profile: cProfile.Profile | None) -> Result:
+    """One bot's run on a fresh local server (its transcripts grow, and wait_for walks them)."""
+    with tempfile.TemporaryDirectory(prefix="lianxi-bench-") as tmp:
+        async with BotApiServer() as server:
+            if which == "echo":
+                return await bench_echo(server, args.contacts, args.messages, args.rate_limiter, args.warmup)
+            return await bench_real(server, args.contacts, args.messages, args.rate_limiter, args.warmup,
+                                    Path(tmp), profile)
+
+
+def run_child(which: str, args: argparse.Namespace) -> Result:
+    """One run in a fresh interpreter: neither bot inherits the other's heap, caches or collector settings."""
+    argv = [sys.executable, "-m", "bench.bot_throughput", "--child", which, "--contacts", str(args.contacts),
+            "--messages", str(args.messages), "--warmup", str(args.warmup)]
+    if args.rate_limiter:
+        argv.append("--rate-limiter")
+    proc = subprocess.run(argv, capture_output=True, text=True, cwd=ROOT, check=False)
+    if proc.returncode != 0:
+        raise SystemExit(f"{which} run failed:\n{proc.stderr[-3000:]}")
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    return Result(out["name"], out["updates"], out["seconds"], out["latencies"])
+
+
 async def main_async(args: argparse.Namespace) -> int:
+    if args.child:
+        r = await one_run(args.child, args, None)
+        print(json.dumps({"name": r.name, "updates": r.updates, "seconds": r.seconds, "latencies": r.latencies}))
+        return 0
     profile = cProfile.Profile() if args.profile else None
     echoes: list[Result] = []
     reals: list[Result] = []
-    with tempfile.TemporaryDirectory(prefix="lianxi-bench-") as tmp:
-        for run in range(args.runs):  # alternate, so drift in the machine hits both bots alike
-            # A fresh server per run: its transcripts grow, and wait_for walks them.
-            async with BotApiServer() as server:
-                echoes.append(await bench_echo(server, args.contacts, args.messages, args.rate_limiter, args.warmup))
-                real_dir = Path(tmp) / f"run{run}"
-                real_dir.mkdir()
-                reals.append(await bench_real(server, args.contacts, args.messages, args.rate_limiter, args.warmup,
-                                              real_dir, profile if run == args.runs - 1 else None))
+    for run in range(args.runs):  # alternate, so drift in the machine hits both bots alike
+        if args.profile:  # in this process, to profile the real bot's last run
+            echoes.append(await one_run("echo", args, None))
+            reals.append(await one_run("real", args, profile if run == args.runs - 1 else None))
+        else:
+            echoes.append(await asyncio.to_thread(run_child, "echo", args))
+            reals.append(await asyncio.to_thread(run_child, "real", args))
     # Of the runs, report each bot's best (least disturbed by the rest of the machine).
     echo = max(echoes, key=lambda r: r.per_second)
     real = max(reals, key=lambda r: r.per_second)
@@ -223,6 +254,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", action="store_true", help="cProfile the real bot's last measured phase")
     parser.add_argument("--profile-lines", type=int, default=40)
     parser.add_argument("--profile-sort", default="cumulative", help="pstats sort key (cumulative, tottime)")
+    parser.add_argument("--child", choices=("echo", "real"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     return asyncio.run(main_async(args))

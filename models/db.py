@@ -45,11 +45,14 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         # A connection marked read-only (see read_only) only reads, so it need not queue
         # behind writers for the lock.
         read_only_txn = bool(conn.get_execution_options().get("lianxi_read_only"))
-        conn.exec_driver_sql("BEGIN" if read_only_txn else "BEGIN IMMEDIATE")
+        raw = conn.connection.driver_connection
+        # Straight to the driver: SQLAlchemy's statement machinery for a bare BEGIN cost as much
+        # as the transaction's first query (this runs for every update the bot handles).
+        raw.execute("BEGIN" if read_only_txn else "BEGIN IMMEDIATE")
         # What snapshot_twin needs to know: whether this transaction holds the write lock, and
         # whether it has written anything since it began.
         conn.info["lianxi_write_locked"] = not read_only_txn
-        conn.info["lianxi_changes_at_begin"] = conn.connection.driver_connection.total_changes
+        conn.info["lianxi_changes_at_begin"] = raw.total_changes
 
     return engine
 

@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterable
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any, Protocol
 
 from sqlalchemy import bindparam, insert, inspect
 from sqlalchemy.orm import defer, make_transient_to_detached
@@ -59,8 +60,25 @@ _UNIT_TASKS = (select(Task)
                .where(Task.plan_id == bindparam("plan_id"),
                       col(Task.id).in_(select(TaskUnit.task_id).where(TaskUnit.unit_id == bindparam("unit_id"))))
                .order_by(col(Task.seq), col(Task.id)).options(*_LEAN))
-_FIRST_PLAN_TASK = _PLAN_TASKS.limit(1)
-_FIRST_UNIT_TASK = _UNIT_TASKS.limit(1)
+# What a report needs of its task (see TaskRef), as plain rows: no ORM load per report.
+_REF = (col(Task.id), col(Task.plan_id), col(Task.key), col(Task.seq), col(Task.name), col(Task.done_status))
+_TASK_REF = select(*_REF).where(Task.id == bindparam("task_id"))
+_FIRST_PLAN_TASK = select(*_REF).where(Task.plan_id == bindparam("plan_id")).order_by(col(Task.seq), col(Task.id)).limit(1)
+_FIRST_UNIT_TASK = (select(*_REF)
+                    .where(Task.plan_id == bindparam("plan_id"),
+                           col(Task.id).in_(select(TaskUnit.task_id).where(TaskUnit.unit_id == bindparam("unit_id"))))
+                    .order_by(col(Task.seq), col(Task.id)).limit(1))
+
+
+class TaskRef(Protocol):
+    """A task as a report sees it (a row of id, plan_id, key, seq, name and done_status)."""
+
+    id: int
+    plan_id: int
+    key: str
+    seq: int
+    name: str
+    done_status: str
 
 
 def tasks_for(*, session: Session, member: Member) -> list[Task]:
@@ -83,28 +101,41 @@ def zones_for(*, session: Session, member: Member) -> list[Zone]:
     return list(session.exec(stmt.order_by(col(Zone.seq))).all())
 
 
-def default_task_for(*, session: Session, member: Member) -> Task | None:
+def default_task_for(*, session: Session, member: Member) -> TaskRef | None:
     """The member's default task, else the first task their unit takes part in."""
     if member.default_task_id is not None:
-        task = session.get(Task, member.default_task_id)
+        task = task_ref(session=session, task_id=member.default_task_id)
         if task is not None and task.plan_id == member.plan_id:
             return task
-    # The first of tasks_for, as one row: not every task's JSON columns.
+    # The first of tasks_for, as one row.
+    conn = session.connection()
     if member.role == Role.ZONE_LEADER:
-        return session.exec(_FIRST_PLAN_TASK, params={"plan_id": member.plan_id}).first()
-    task = session.exec(_FIRST_UNIT_TASK, params={"plan_id": member.plan_id, "unit_id": member.unit_id}).first()
+        task = conn.execute(_FIRST_PLAN_TASK, {"plan_id": member.plan_id}).first()
+    else:
+        task = conn.execute(_FIRST_UNIT_TASK, {"plan_id": member.plan_id, "unit_id": member.unit_id}).first()
+        if task is not None:
+            _read_in_transaction(session, "task_parts").add((task.id, member.unit_id))  # among the unit's tasks
     if task is not None:
-        _known_parts(session).add((task.id, member.unit_id))  # found among the unit's tasks
-    return task
+        _read_in_transaction(session, "tasks")[task.id] = task
+    return task  # type: ignore[return-value]
 
 
-def _known_parts(session: Session) -> set[tuple[int | None, int]]:
-    """(task, unit) pairs this transaction has read from task_unit: asked again, not re-read."""
+def task_ref(*, session: Session, task_id: int) -> TaskRef | None:
+    """The task, as a report sees it; read once per transaction."""
+    tasks = _read_in_transaction(session, "tasks")
+    if task_id not in tasks:
+        tasks[task_id] = session.connection().execute(_TASK_REF, {"task_id": task_id}).first()
+    return tasks[task_id]
+
+
+def _read_in_transaction(session: Session, name: str) -> Any:
+    """What this transaction has read already, by name (a dict, or a set for "task_parts"):
+    asked again in the same transaction, it is not read again; the next transaction reads afresh."""
     txn = session.get_transaction()
-    parts = session.info.get("task_parts")
-    if parts is None or parts[0] is not txn:
-        parts = session.info["task_parts"] = (txn, set())
-    return parts[1]
+    held = session.info.get(name)
+    if held is None or held[0] is not txn:
+        held = session.info[name] = (txn, set() if name == "task_parts" else {})
+    return held[1]
 
 
 def in_batch(*, session: Session, right_id: int, task_id: int) -> bool:
@@ -124,13 +155,13 @@ _TASK_PART = (select(TaskUnit.task_id)  # built once: this check runs on every r
 def check_may_report(
     *, session: Session, actor: Member, task_id: int | None, zone_id: int | None = None, right_id: int | None = None,
     zone_required: bool = True,
-) -> tuple[Task | None, Zone | None, Right | None]:
+) -> tuple[TaskRef | None, Zone | None, Right | None]:
     """The task, zone and right of a report the actor may file; raises with a Chinese reason otherwise.
     `zone_required=False` checks a step taken before the zone is chosen (the batch step)."""
     _require_reporter(actor)
     task = zone = right = None
     if task_id is not None:
-        task = session.get(Task, task_id)
+        task = task_ref(session=session, task_id=task_id)
         if task is None or task.plan_id != actor.plan_id:
             raise NotFoundError(f"找不到编号为 {task_id} 的批次（任务）。")
     if right_id is not None:
@@ -145,7 +176,8 @@ def check_may_report(
         zone = session.get(Zone, zone_id)
         if zone is None or zone.plan_id != actor.plan_id:
             raise NotFoundError(f"找不到编号为 {zone_id} 的整合区。")
-    if actor.role == Role.CONTACT and task is not None and (task.id, actor.unit_id) not in _known_parts(session):
+    if actor.role == Role.CONTACT and task is not None \
+            and (task.id, actor.unit_id) not in _read_in_transaction(session, "task_parts"):
         part = session.connection().execute(_TASK_PART, {"task_id": task.id, "unit_id": actor.unit_id}).first()
         if part is None:
             raise PermissionDeniedError(
