@@ -23,6 +23,7 @@ from models import Member, Plan, ProcessedUpdate, read_only, utcnow
 from oversight.access import PRIVATE_COMMANDS, allowed
 from oversight.chatstate import mint_token
 from oversight.members import ROLE_LABELS, current_plan, member_for_user
+from oversight.outbox import split_text
 
 logger = logging.getLogger(__name__)
 
@@ -145,11 +146,20 @@ def keyboard(session: Session, rows: list[list[tuple[str, str, dict[str, Any]]]]
     )
 
 
+async def send_text(bot: Any, chat_id: int, text: str, **kwargs: Any) -> None:
+    """Send plain text (never parsed as markup); a text over Telegram's limit goes in parts,
+    the buttons (reply_markup and the like) with the last."""
+    parts = split_text(text)
+    for part in parts[:-1]:
+        await bot.send_message(chat_id, part)
+    await bot.send_message(chat_id, parts[-1], **kwargs)
+
+
 async def reply(update: Update, text: str, **kwargs: Any) -> None:
     """Answer in the chat of the update, as plain text (never parsed as markup)."""
     if update.effective_chat is None:
         return
-    await update.get_bot().send_message(update.effective_chat.id, text, **kwargs)
+    await send_text(update.get_bot(), update.effective_chat.id, text, **kwargs)
 
 
 def command(name: str, *, shares_transaction: bool = False) -> Callable[[Handler], Handler]:
@@ -256,7 +266,7 @@ async def answer_private(update: Update, text: str, **kwargs: Any) -> None:
     user, chat = update.effective_user, update.effective_chat
     target = user.id if (chat is not None and chat.type != ChatType.PRIVATE and user is not None) else (chat.id if chat else None)
     if target is not None:
-        await update.get_bot().send_message(target, text, **kwargs)
+        await send_text(update.get_bot(), target, text, **kwargs)
 
 
 async def download_file(message: Any) -> tuple[bytes, str, str]:

@@ -72,16 +72,33 @@ def notify_members(
     return sent
 
 
+def utf16_len(text: str) -> int:
+    """Length as Telegram counts it: UTF-16 code units (a character beyond U+FFFF, such as an emoji, is two)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _fitting(text: str, limit: int) -> int:
+    """How many leading characters of `text` fit in `limit` UTF-16 units."""
+    units = 0
+    for i, ch in enumerate(text):
+        units += 2 if ord(ch) > 0xFFFF else 1
+        if units > limit:
+            return i
+    return len(text)
+
+
 def split_text(text: str, limit: int = TELEGRAM_TEXT_LIMIT) -> list[str]:
-    """Split a long text into Telegram-sized parts, at line breaks where possible."""
-    if len(text) <= limit:
+    """Split a long text into Telegram-sized parts (counted in UTF-16 units, as Telegram
+    counts them), at line breaks where possible; the line break at a cut is dropped."""
+    if utf16_len(text) <= limit:
         return [text]
     parts: list[str] = []
     rest = text
-    while len(rest) > limit:
-        cut = rest.rfind("\n", 0, limit)
-        if cut < limit // 2:
-            cut = limit
+    while utf16_len(rest) > limit:
+        end = _fitting(rest, limit)
+        cut = rest.rfind("\n", 0, end)
+        if cut < end // 2:
+            cut = end
         parts.append(rest[:cut])
         rest = rest[cut:].lstrip("\n")
     if rest:

@@ -290,6 +290,19 @@ async def test_long_text_arrives_in_three_ordered_parts_and_a_failure_does_not_r
     assert rows(engine)[0].state == OutboxState.SENT
 
 
+async def test_text_of_emoji_is_split_by_telegrams_count_of_utf16_units(engine, server, bot, clock):
+    # Telegram's 4096 counts UTF-16 code units: an emoji is two. 3,000 emoji fit in 4096 Python
+    # characters but not in one message; split by characters, the server refused it (400).
+    server.user(6302, "联络员")
+    text = "问题描述：" + "🚧⛏" * 1500 + "\n" + "已处理。" * 10
+    queue(engine, clock, [(6302, text)])
+    await pump(engine, delivery_for(engine, bot, clock), clock)
+    parts = texts(server, 6302)
+    assert len(parts) >= 2 and all(len(p.encode("utf-16-le")) // 2 <= TELEGRAM_TEXT_LIMIT for p in parts)
+    assert "".join(parts).replace("\n", "") == text.replace("\n", "")
+    assert rows(engine)[0].state == OutboxState.SENT
+
+
 async def test_crash_between_parts_resumes_after_the_part_already_sent(engine, server, bot, clock):
     server.user(6301, "联络员")
     text = long_text(9_000)
@@ -443,3 +456,19 @@ async def test_redelivered_update_is_answered_once(engine, banner_plan_id):
         assert len([t for t in replies if "成员编号" in t]) == 1
         with session_scope(engine) as s:
             assert s.get(ProcessedUpdate, whoami_id) is not None
+
+
+async def test_a_long_direct_answer_goes_in_parts_with_its_buttons_on_the_last(server, bot):
+    # Answers sent straight from a handler (/todo, /problem ID) can outgrow one message too.
+    from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+    from bot.common import send_text
+
+    server.user(6303, "办公室")
+    markup = InlineKeyboardMarkup([[InlineKeyboardButton("接收", callback_data="t" * 12)]])
+    text = "\n".join(f"#{n} 林草征占用手续办理受阻，需协调 🌲" for n in range(400))
+    await send_text(bot, 6303, text, reply_markup=markup)
+    sent = server.messages(6303)
+    assert len(sent) >= 2 and "\n".join(m["text"] for m in sent) == text
+    assert all(len(m["text"].encode("utf-16-le")) // 2 <= TELEGRAM_TEXT_LIMIT for m in sent)
+    assert [bool(m.get("reply_markup")) for m in sent] == [False] * (len(sent) - 1) + [True]

@@ -142,27 +142,30 @@ async def test_standby_takes_over_when_the_active_one_stops_renewing(db_url: str
     a = Worker(engine=make_engine(db_url), worker_id="a", clock=clock, **FAST)
     b = Worker(engine=make_engine(db_url), worker_id="b", clock=clock, **FAST)
     task_a = asyncio.create_task(a.run_forever())
-    await wait_for(lambda: a.active)
-    task_b = asyncio.create_task(b.run_forever())
-    await asyncio.sleep(0.3)
-    assert a.active and not b.active
+    task_b: asyncio.Task | None = None
+    try:
+        await wait_for(lambda: a.active)
+        task_b = asyncio.create_task(b.run_forever())
+        await asyncio.sleep(0.3)
+        assert a.active and not b.active
 
-    a._renew_lease = lambda: True  # type: ignore[method-assign]  # a freezes: it thinks it renews, nothing reaches the db
-    await asyncio.sleep(0.3)
-    assert not b.active  # the lease has not expired yet: time has not moved
-    clock.now += timedelta(seconds=1)  # past the 0.6 s lease
-    await wait_for(lambda: b.active)
+        a._renew_lease = lambda: True  # type: ignore[method-assign]  # a freezes: it thinks it renews, nothing reaches the db
+        await asyncio.sleep(0.3)
+        assert not b.active  # the lease has not expired yet: time has not moved
+        clock.now += timedelta(seconds=1)  # past the 0.6 s lease
+        await wait_for(lambda: b.active)
 
-    del a._renew_lease  # a thaws: its next renewal fails and it stands down
-    await wait_for(lambda: not a.active)
-    assert a.scheduler is None and b.scheduler is not None and b.scheduler.running
-    with session_scope(b.engine) as s:
-        assert lease_holder(session=s, name="worker", now=clock()) == "b"
-    for w in (a, b):
-        await w.stop()
-    await asyncio.gather(task_a, task_b)
-    a.engine.dispose()
-    b.engine.dispose()
+        del a._renew_lease  # a thaws: its next renewal fails and it stands down
+        await wait_for(lambda: not a.active)
+        assert a.scheduler is None and b.scheduler is not None and b.scheduler.running
+        with session_scope(b.engine) as s:
+            assert lease_holder(session=s, name="worker", now=clock()) == "b"
+    finally:  # stopped even when an assertion failed: a worker left running would hang the loop's teardown
+        for w in (a, b):
+            await w.stop()
+        await asyncio.wait_for(asyncio.gather(*(t for t in (task_a, task_b) if t is not None)), 30)
+        a.engine.dispose()
+        b.engine.dispose()
 
 
 def stored_next_run(engine: Engine, job: str) -> float | None:
