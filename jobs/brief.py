@@ -465,6 +465,23 @@ def _brief_html(data: dict[str, Any], *, issue_no: int, issued_on: str, chart: A
     return render_html(TEMPLATE, brief_context(data, issue_no=issue_no, issued_on=issued_on, chart=chart))
 
 
+# C types WeasyPrint 70 asks cffi for on its first document, each parsed by pycparser on first
+# use (~2 ms apiece, ~25 ms in all): parsed while the parent queries instead of during layout.
+# Harmless if another WeasyPrint asks for other types: they are then parsed as they come.
+_FFI_TYPES = ("PangoFcFontMap *", "char[]", "PangoRectangle *", "PangoLogAttr[]", "unsigned int *",
+              "hb_tag_t[100]", "char[4]")
+
+
+def _prime_ffi() -> None:
+    try:
+        from weasyprint.text.ffi import ffi
+
+        for cdecl in _FFI_TYPES:
+            ffi.typeof(cdecl)
+    except Exception:  # noqa: BLE001 - an optimisation only: the document parses what it needs
+        logger.debug("could not prime cffi types", exc_info=True)
+
+
 def _pdf_child(conn: Any, parent_end: Any, fetcher: AssetOnlyFetcher, pdf_path: Path) -> None:
     """The forked side: draw the chart while the parent queries, then build the HTML and lay out the PDF."""
     # Our copy of the parent's end would keep the pipe open if the parent died (killed worker):
@@ -485,6 +502,7 @@ def _pdf_child(conn: Any, parent_end: Any, fetcher: AssetOnlyFetcher, pdf_path: 
         # as soon as its rows arrive. (Laying out a small document first to warm WeasyPrint up
         # was tried: it costs ~0.2 s of this process's time and saves ~0.05 s of the brief's.)
         _env().get_template(TEMPLATE)  # compiled into render_html's shared environment
+        _prime_ffi()
         t1 = _time.perf_counter()
         drawn: tuple[list[dict[str, Any]], Any] | None = None  # (chart rows, SVG) drawn ahead
         chart_s = 0.0

@@ -106,3 +106,13 @@ def test_a_transaction_that_wrote_reads_its_own_report(engine, banner_plan_id):
     row = next(u for u in after["units"] if u["unit_id"] == unit)
     assert row["reports"]["n"] == n_before + 1
     assert report.id in row["reports"]["ids"] or len(row["reports"]["ids"]) == briefdata.CITE_CAP
+
+
+def test_a_failure_in_one_thread_ends_the_other_and_reaches_the_caller(engine, banner_plan_id, monkeypatch):
+    # The second thread waits for a figure the first reads: a failure there must not leave it waiting.
+    def broken(*_args: Any) -> Any:
+        raise RuntimeError("查询失败")
+
+    monkeypatch.setattr(briefdata, "_problem_figures", broken)
+    with session_scope(engine) as s, pytest.raises(RuntimeError, match="查询失败"):
+        brief_data(session=s, plan_id=banner_plan_id, period=PERIOD, now=NOW)
