@@ -219,10 +219,12 @@ async def main_async(args: argparse.Namespace) -> int:
           f"rate_limiter={'AIORateLimiter' if args.rate_limiter else 'off'} (best run per bot)")
     print(table([echo, real]))
     tp = real.per_second / echo.per_second
-    p95 = real.pct(0.95) / echo.pct(0.95)
+    # Each bot's best p95 of its runs (like its best throughput): the p95 of the fastest run alone
+    # can be that run's outlier (a run fast overall with one stall).
+    p95 = min(r.pct(0.95) for r in reals) / min(r.pct(0.95) for r in echoes)
     print(f"throughput real/echo = {tp:.2f}  (target >= {TARGET_THROUGHPUT_RATIO}: "
           f"{'met' if tp >= TARGET_THROUGHPUT_RATIO else 'MISSED'})")
-    print(f"p95 real/echo        = {p95:.2f}  (target <= {TARGET_P95_RATIO}: "
+    print(f"p95 real/echo        = {p95:.2f}  (best p95 of each bot's runs; target <= {TARGET_P95_RATIO}: "
           f"{'met' if p95 <= TARGET_P95_RATIO else 'MISSED'})")
     if len(echoes) > 1:
         print("all runs updates/s: echo " + ", ".join(f"{r.per_second:.0f}" for r in echoes)

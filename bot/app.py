@@ -31,6 +31,7 @@ from telegram.ext import (
 from bot import texts
 from bot.common import CURRENT_UPDATE, UpdateState, db, member_of
 from models import ProcessedUpdate, read_only, utcnow
+from models.db import WalCheckpointer
 from oversight.audit import actor_of, audit
 from oversight.chatstate import get_flow, resolve_token
 from oversight.errors import OversightError
@@ -208,6 +209,7 @@ class LianxiApplication(Application):
         self._deliver_outbox = deliver_outbox
         self._outbox_poll_seconds = outbox_poll_seconds
         self._delivery_task: asyncio.Task | None = None
+        self._checkpointer: WalCheckpointer | None = None
 
     async def start(self) -> None:
         await super().start()
@@ -220,6 +222,7 @@ class LianxiApplication(Application):
         # full collection scans only what updates leave behind (~90 ms -> a few ms, and no
         # pause of that length in the middle of 20 contacts' replies).
         gc.freeze()
+        self._checkpointer = WalCheckpointer(self.bot_data["engine"]).start()
         if self._deliver_outbox:
             delivery = OutboxDelivery(engine=self.bot_data["engine"], bot=self.bot, poll_seconds=self._outbox_poll_seconds)
             self.bot_data["delivery"] = delivery
@@ -232,6 +235,9 @@ class LianxiApplication(Application):
         if self._delivery_task is not None:
             await asyncio.gather(self._delivery_task, return_exceptions=True)
             self._delivery_task = None
+        if self._checkpointer is not None:
+            await asyncio.to_thread(self._checkpointer.stop)
+            self._checkpointer = None
         await super().stop()
 
 

@@ -115,3 +115,36 @@ def test_telegram_ids_beyond_32_bits_are_stored(engine, banner_plan_id):
         assert s.exec(select(Member.telegram_user_id)).one() == user_id
         assert s.exec(select(OutboxMessage.chat_id)).one() == group_id
         assert s.get(GroupBinding, banner_plan_id).chat_id == group_id
+
+
+def test_wal_is_checkpointed_by_its_own_thread_not_in_the_commits(db_url):
+    import sqlite3
+    import time as _time
+
+    from models import ProcessedUpdate
+    from models.db import WalCheckpointer
+
+    engine = make_engine(db_url)
+    checkpointer = WalCheckpointer(engine, interval=0.05).start()
+    try:
+        if engine.dialect.name != "sqlite":
+            assert checkpointer.path is None and checkpointer._thread is None  # nothing to do elsewhere
+            return
+        for n in range(50):
+            with session_scope(engine) as s:
+                s.add(ProcessedUpdate(update_id=900_000 + n, at=utcnow()))
+        with engine.connect() as conn:  # the commits no longer checkpoint...
+            assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 0
+        deadline = _time.monotonic() + 5
+        while checkpointer.checkpoints < 2 and _time.monotonic() < deadline:
+            _time.sleep(0.02)
+        assert checkpointer.checkpoints >= 2  # ...the thread does
+        other = sqlite3.connect(checkpointer.path)
+        try:
+            _busy, log_frames, done = other.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        finally:
+            other.close()
+        assert log_frames == done  # every committed frame is in the database file
+    finally:
+        checkpointer.stop()
+        engine.dispose()
