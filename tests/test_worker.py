@@ -156,8 +156,9 @@ async def test_standby_takes_over_when_the_active_one_stops_renewing(db_url: str
         await wait_for(lambda: b.active)
 
         del a._renew_lease  # a thaws: its next renewal fails and it stands down
-        await wait_for(lambda: not a.active)
-        assert a.scheduler is None and b.scheduler is not None and b.scheduler.running
+        # (active turns false first; the scheduler is dropped once the poll loop in progress ends)
+        await wait_for(lambda: not a.active and a.scheduler is None)
+        assert b.scheduler is not None and b.scheduler.running
         with session_scope(b.engine) as s:
             assert lease_holder(session=s, name="worker", now=clock()) == "b"
     finally:  # stopped even when an assertion failed: a worker left running would hang the loop's teardown
