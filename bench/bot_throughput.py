@@ -250,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--contacts", "-n", type=int, default=20, help="simulated contacts (N)")
     parser.add_argument("--messages", "-m", type=int, default=25, help="messages per contact (M)")
     parser.add_argument("--warmup", type=int, default=2, help="unmeasured messages per contact first")
-    parser.add_argument("--runs", type=int, default=5, help="alternating echo/real runs; the best of each is shown")
+    parser.add_argument("--runs", type=int, default=7, help="alternating echo/real runs; the best of each is shown")
     parser.add_argument("--rate-limiter", action="store_true",
                         help="give both bots PTB's AIORateLimiter (30 messages/s, as production runs)")
     parser.add_argument("--profile", action="store_true", help="cProfile the real bot's last measured phase")
