@@ -29,7 +29,7 @@ from telegram.ext import (
 )
 
 from bot import texts
-from bot.common import CURRENT_UPDATE, UpdateState, db, member_of
+from bot.common import CURRENT_UPDATE, Handler, UpdateState, db, member_of
 from models import ProcessedUpdate, read_only, utcnow
 from models.db import WalCheckpointer
 from oversight.audit import actor_of, audit
@@ -241,6 +241,17 @@ class LianxiApplication(Application):
         await super().stop()
 
 
+def _dispatcher(commands: dict[str, Handler]) -> Handler:
+    """The callback of the one CommandHandler: the handler registered for the message's command."""
+    async def dispatch(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Any:
+        message = update.effective_message
+        assert message is not None and message.text and message.entities  # CommandHandler matched it
+        name = message.text[1:message.entities[0].length].split("@", 1)[0].lower()
+        return await commands[name](update, context)
+
+    return dispatch
+
+
 def build_application(
     *,
     engine: Engine,
@@ -270,9 +281,10 @@ def build_application(
     app.bot_data["engine"] = engine
     app.bot_data["deduper"] = Deduper(engine)
     app.add_handler(TypeHandler(Update, dedupe_guard), group=-1)
-    app.add_handler(CommandHandler("start", onboarding.start))
-    app.add_handler(CommandHandler("cancel", onboarding.cancel))
+    commands: dict[str, Handler] = {}
     for name, handler in [
+        ("start", onboarding.start),
+        ("cancel", onboarding.cancel),
         ("whoami", onboarding.whoami),
         ("help", onboarding.help_command),
         ("invite", onboarding.invite),
@@ -281,7 +293,10 @@ def build_application(
         ("bindgroup", onboarding.bindgroup),
         *EXTRA_COMMANDS,
     ]:
-        app.add_handler(CommandHandler(name, handler))
+        commands.setdefault(name, handler)  # the first registered for a name, as PTB would pick
+    # One CommandHandler for every command, dispatching on the name: PTB would otherwise parse
+    # the message once per registered command until one matched (/report is the ninth).
+    app.add_handler(CommandHandler(list(commands), _dispatcher(commands)))
     app.add_handler(CallbackQueryHandler(on_button))
     app.add_handler(MessageHandler(filters.COMMAND, on_unknown_command))
     app.add_handler(MessageHandler((filters.TEXT | filters.Document.ALL | filters.PHOTO) & ~filters.COMMAND, on_text))

@@ -5,7 +5,9 @@ pysqlite's deferred transactions lose updates between them."""
 from __future__ import annotations
 
 import logging
+import os
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -68,12 +70,14 @@ class WalCheckpointer:
     3–5 ms stall (copy and fsync) every ~100 reports, on the bot's event loop, where every
     contact waiting for a reply waits for it too. Started for an engine, its connections stop
     checkpointing in their commits and this thread runs a PASSIVE checkpoint (which never
-    blocks readers or writers) every `interval` seconds and when stopped; other processes
-    (the worker, the CLI) keep SQLite's default. For anything but an SQLite file it does nothing.
+    blocks readers or writers) once the WAL has been quiet for `quiet` seconds, at least every
+    `longest` seconds under constant load (its fsync then competes with the commits' writes
+    for the disk), and when stopped; other processes (the worker, the CLI) keep SQLite's
+    default. For anything but an SQLite file it does nothing.
     """
 
-    def __init__(self, engine: Engine, *, interval: float = 1.0) -> None:
-        self.engine, self.interval = engine, interval
+    def __init__(self, engine: Engine, *, interval: float = 0.25, quiet: float = 0.5, longest: float = 10.0) -> None:
+        self.engine, self.interval, self.quiet, self.longest = engine, interval, quiet, longest
         self.checkpoints = 0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -104,18 +108,29 @@ class WalCheckpointer:
         self._thread = None
         event.remove(self.engine, "checkout", self._listener)
 
+    def _due(self, last: float) -> bool:
+        """Quiet long enough (the WAL file untouched), or not checkpointed for too long."""
+        try:
+            idle = time.time() - os.path.getmtime(f"{self.path}-wal")
+        except OSError:
+            return False  # no WAL file: nothing to checkpoint
+        return idle >= self.quiet or time.monotonic() - last >= self.longest
+
     def _run(self) -> None:
         import sqlite3
 
         conn = sqlite3.connect(self.path, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+        last = time.monotonic()
         try:
             while True:
                 stopping = self._stop.wait(self.interval)
-                try:
-                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-                    self.checkpoints += 1
-                except sqlite3.Error:
-                    logger.warning("WAL checkpoint of %s failed; retried in %ss", self.path, self.interval, exc_info=True)
+                if stopping or self._due(last):
+                    try:
+                        conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                        self.checkpoints += 1
+                    except sqlite3.Error:
+                        logger.warning("WAL checkpoint of %s failed; retried", self.path, exc_info=True)
+                    last = time.monotonic()
                 if stopping:
                     return
         finally:

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from sqlmodel import select
 
+from localbotapi.state import BOT_USERNAME
 from models import AuditLog, InviteCode, Member, Role, session_scope
 from tests.harness import running_bot
 
@@ -25,6 +26,9 @@ async def test_contact_joins_with_invite_and_sees_role_menu(engine, banner_plan_
 
         who = await h.say(user, "/whoami", "单位")
         assert "旗林草局" in who["text"] and f"成员编号：{member.id}" in who["text"]
+        # Addressed to the bot by name (as a group menu sends it), in any case: the same command.
+        who = await h.say(user, f"/WhoAmI@{BOT_USERNAME}", "单位")
+        assert f"成员编号：{member.id}" in who["text"]
 
         # The code is single-use: another user cannot reuse it.
         other = h.server.user(1002, "李四")
