@@ -1,0 +1,30 @@
+"""reports indexed by (plan, time) only: drop the indexes of plan_id and created_at alone
+
+Revision ID: 0005
+Revises: 0004
+Create Date: 2026-11-25 17:12:00.000000
+"""
+from typing import Sequence, Union
+
+from alembic import op
+import sqlalchemy as sa
+import sqlmodel
+import models.base
+
+
+revision: str = '0005'
+down_revision: Union[str, Sequence[str], None] = '0004'
+branch_labels: Union[str, Sequence[str], None] = None
+depends_on: Union[str, Sequence[str], None] = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('report', schema=None) as batch_op:
+        batch_op.drop_index('ix_report_plan_id')
+        batch_op.drop_index('ix_report_created_at')
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('report', schema=None) as batch_op:
+        batch_op.create_index('ix_report_created_at', ['created_at'], unique=False)
+        batch_op.create_index('ix_report_plan_id', ['plan_id'], unique=False)
