@@ -27,7 +27,6 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, col, func, select
 
 from jobs.charts import progress_chart_svg
-
 from jobs.render import AssetOnlyFetcher, RenderError, _env, html_to_pdf, render_html
 from models import Brief, Plan, Role
 from oversight.briefdata import Period, brief_data, cn_date, jsonable, parse_period
@@ -205,7 +204,8 @@ def _progress_section(data: dict[str, Any], last_day: str, chart: Any = None) ->
     }
     foot = TEXTS["progress_foot"].format(last_day=last_day)
     return {"heading": TEXTS["h_progress"], "paragraphs": paragraphs, "tables": [table],
-            "charts": [{"caption": TEXTS["progress_chart"], "svg": chart if chart is not None else progress_chart_svg(chart_rows(rows))}],
+            "charts": [{"caption": TEXTS["progress_chart"],
+                        "svg": chart if chart is not None else progress_chart_svg(chart_rows(rows))}],
             "subsections": [], "_foot": foot}
 
 
@@ -460,6 +460,7 @@ def _export_annex(*, session: Session, plan_id: int, out: Path, now: datetime) -
 # --- The PDF in a second process ---------------------------------------------------------------
 
 PDF_TIMEOUT_S = 600  # the region's brief takes about a second; a fork that hangs must not hang the worker
+
 
 def _brief_html(data: dict[str, Any], *, issue_no: int, issued_on: str, chart: Any = None) -> str:
     return render_html(TEMPLATE, brief_context(data, issue_no=issue_no, issued_on=issued_on, chart=chart))
