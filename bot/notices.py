@@ -17,6 +17,7 @@ from bot.common import (
     download_file,
     keyboard,
     require_member,
+    send_text,
     user_id_of,
 )
 from lianxi.settings import get_settings
@@ -26,7 +27,6 @@ from oversight.attachments import store_attachment
 from oversight.chatstate import clear_flow, get_flow, set_flow
 from oversight.errors import InvalidInputError, InvalidStateError
 from oversight.notices import NoticeState, notice_findings
-from oversight.outbox import split_text
 
 EDIT_FLOW = "notice_edit"
 EXPLAIN_FLOW = "explain"
@@ -92,9 +92,7 @@ async def _show(update: Update, context: ContextTypes.DEFAULT_TYPE, notice_id: i
         if member.role not in (Role.CONVENER, Role.OFFICE, Role.ADMIN):
             raise InvalidStateError("只有召集人、办公室和管理员可以查看通报草稿。")
         text, markup = draft_view(session, notice, member, user_id)
-    parts = split_text(text)
-    for i, part in enumerate(parts):
-        await context.bot.send_message(user_id, part, reply_markup=markup if i == len(parts) - 1 else None)
+    await send_text(context.bot, user_id, text, reply_markup=markup)
 
 
 @on_callback("notice.open")
