@@ -4,19 +4,23 @@ pysqlite's deferred transactions lose updates between them."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, TypeVar
 
-from sqlalchemy import event
+from sqlalchemy import event, inspect
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, create_engine
 
 logger = logging.getLogger(__name__)
+_M = TypeVar("_M")
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
@@ -135,6 +139,20 @@ class WalCheckpointer:
                     return
         finally:
             conn.close()
+
+
+def detached(model: type[_M], values: Mapping[str, Any]) -> _M:
+    """A row's values as a detached `model` instance, built as SQLAlchemy's loader builds one
+    (no model __init__, no ORM load): for hot paths that read or write the row with Core."""
+    obj = _class_manager(model).new_instance()
+    obj.__dict__.update(values)
+    make_transient_to_detached(obj)
+    return obj
+
+
+@functools.cache
+def _class_manager(model: type) -> Any:
+    return inspect(model).class_manager
 
 
 def read_only(engine: Engine) -> Engine:

@@ -6,11 +6,11 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, func, inspect
-from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy import bindparam, func
 from sqlmodel import Session, col, select
 
 from models import AuditLog, InviteCode, Member, Plan, Role, Unit, ZoneLeader, utcnow
+from models.db import detached
 from oversight.audit import actor_of, audit
 from oversight.errors import (
     AlreadyMemberError,
@@ -196,7 +196,6 @@ _MEMBER_BY_USER = (
     .order_by(Member.__table__.c.id.desc())
     .limit(1)
 )
-_new_member = inspect(Member).class_manager.new_instance
 
 
 def member_for_user(*, session: Session, telegram_user_id: int) -> Member | None:
@@ -206,10 +205,7 @@ def member_for_user(*, session: Session, telegram_user_id: int) -> Member | None
     row = session.connection().execute(_MEMBER_BY_USER, {"telegram_user_id": telegram_user_id}).first()
     if row is None:
         return None
-    member = _new_member()  # as the ORM loader builds a row's object: no model __init__ per update
-    member.__dict__.update(row._mapping)
-    make_transient_to_detached(member)
-    return member
+    return detached(Member, row._mapping)
 
 
 def revoke_member(*, session: Session, member_id: int, actor: str, now: datetime | None = None) -> Member:

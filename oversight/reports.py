@@ -9,8 +9,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from sqlalchemy import bindparam, insert, inspect
-from sqlalchemy.orm import defer, make_transient_to_detached
+from sqlalchemy import bindparam, insert
+from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
 from models import (
@@ -30,6 +30,7 @@ from models import (
     ZoneLeader,
     utcnow,
 )
+from models.db import detached
 from oversight.attachments import XLSX, is_unlinked, read_attachment
 from oversight.audit import actor_of, audit
 from oversight.errors import InvalidInputError, NotFoundError, PermissionDeniedError
@@ -234,7 +235,6 @@ def _claim_attachments(session: Session, ids: Iterable[int], report_id: int) -> 
 
 _AUDIT_ROW = insert(AuditLog.__table__)  # type: ignore[arg-type]  # the row oversight.audit.audit() adds
 _REPORT_ROW = insert(Report.__table__)  # type: ignore[arg-type]
-_new_report = inspect(Report).class_manager.new_instance
 
 
 def file_report(
@@ -279,9 +279,7 @@ def file_report(
     session.flush()  # whatever the row refers to that is still pending (a no-op in the bot)
     report_id = session.connection().execute(_REPORT_ROW, values).inserted_primary_key[0]
     session.info["wrote"] = True  # bot.common.db() records the update as processed with this change
-    report = _new_report()  # the row as a detached Report, as the ORM loader would build it
-    report.__dict__.update(values, id=report_id)
-    make_transient_to_detached(report)
+    report = detached(Report, {**values, "id": report_id})
     files = _claim_attachments(session, attachment_ids, report.id)
     who = actor_of(actor.id)
     if move_to_status is not None and right is not None:
