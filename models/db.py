@@ -25,13 +25,22 @@ _M = TypeVar("_M")
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
+def sqlite_file(url: Any) -> str | None:
+    """The path of the SQLite file a URL names; None for another database or an in-memory one."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return parsed.database
+
+
 def make_engine(url: str, *, echo: bool = False) -> Engine:
     """An engine for `url`; SQLite files get their directory, WAL and immediate transactions."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return create_engine(url, echo=echo, pool_pre_ping=True)
-    if parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    path = sqlite_file(parsed)
+    if path is not None:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(
         url,
         echo=echo,
@@ -85,9 +94,7 @@ class WalCheckpointer:
         self.checkpoints = 0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        url = engine.url
-        self.path = url.database if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:") \
-            else None
+        self.path = sqlite_file(engine.url)
 
     def start(self) -> WalCheckpointer:
         if self.path is None or self._thread is not None:
@@ -176,8 +183,7 @@ def snapshot_twin(session: Session) -> Iterator[Session | None]:
     engine = conn.engine
     raw = conn.connection.driver_connection
     possible = (
-        conn.dialect.name == "sqlite"
-        and engine.url.database not in (None, "", ":memory:")
+        sqlite_file(engine.url) is not None
         and conn.info.get("lianxi_write_locked", False)
         and getattr(raw, "total_changes", None) == conn.info.get("lianxi_changes_at_begin")
     )
