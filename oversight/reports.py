@@ -115,7 +115,7 @@ def default_task_for(*, session: Session, member: Member) -> TaskRef | None:
     else:
         task = conn.execute(_FIRST_UNIT_TASK, {"plan_id": member.plan_id, "unit_id": member.unit_id}).first()
         if task is not None:
-            _read_in_transaction(session, "task_parts").add((task.id, member.unit_id))  # among the unit's tasks
+            _read_in_transaction(session, "task_parts")[task.id, member.unit_id] = True  # among the unit's tasks
     if task is not None:
         _read_in_transaction(session, "tasks")[task.id] = task
     return task  # type: ignore[return-value]
@@ -129,13 +129,13 @@ def task_ref(*, session: Session, task_id: int) -> TaskRef | None:
     return tasks[task_id]
 
 
-def _read_in_transaction(session: Session, name: str) -> Any:
-    """What this transaction has read already, by name (a dict, or a set for "task_parts"):
-    asked again in the same transaction, it is not read again; the next transaction reads afresh."""
+def _read_in_transaction(session: Session, name: str) -> dict[Any, Any]:
+    """What this transaction has read already, by name: asked again in the same transaction, it
+    is not read again; the next transaction reads afresh."""
     txn = session.get_transaction()
     held = session.info.get(name)
     if held is None or held[0] is not txn:
-        held = session.info[name] = (txn, set() if name == "task_parts" else {})
+        held = session.info[name] = (txn, {})
     return held[1]
 
 
