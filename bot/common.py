@@ -19,9 +19,11 @@ from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
 from bot import texts
+from lianxi.settings import get_settings
 from models import Member, Plan, ProcessedUpdate, read_only, utcnow
 from oversight.access import PRIVATE_COMMANDS, allowed
-from oversight.chatstate import mint_token
+from oversight.attachments import store_attachment
+from oversight.chatstate import mint_token, set_flow
 from oversight.members import ROLE_LABELS, current_plan, member_for_user
 from oversight.outbox import split_text
 
@@ -267,6 +269,16 @@ async def answer_private(update: Update, text: str, **kwargs: Any) -> None:
     target = user.id if (chat is not None and chat.type != ChatType.PRIVATE and user is not None) else (chat.id if chat else None)
     if target is not None:
         await send_text(update.get_bot(), target, text, **kwargs)
+
+
+def attach_to_flow(session: Session, *, user_id: int, flow: str, step: str, data: dict[str, Any],
+                   blob: bytes, name: str, mime: str) -> str:
+    """Keep an uploaded file and add it to the open conversation's attachments (its data saved
+    at `step` of `flow`); the name the file is kept under."""
+    att = store_attachment(session=session, data=blob, filename=name, mime_type=mime, data_dir=get_settings().DATA_DIR)
+    data["attachments"] = [*data.get("attachments", []), att.id]
+    set_flow(session=session, chat_id=user_id, user_id=user_id, flow=flow, step=step, data=data)
+    return att.filename
 
 
 async def download_file(message: Any) -> tuple[bytes, str, str]:

@@ -12,6 +12,7 @@ from telegram.ext import ContextTypes
 from bot.app import EXTRA_COMMANDS, on_callback, on_flow_input
 from bot.common import (
     answer_private,
+    attach_to_flow,
     command,
     db,
     download_file,
@@ -23,7 +24,6 @@ from bot.common import (
 from lianxi.settings import get_settings
 from models import Member, Notice, Role, Unit, utcnow
 from oversight import notices as N
-from oversight.attachments import store_attachment
 from oversight.chatstate import clear_flow, get_flow, set_flow
 from oversight.errors import InvalidInputError, InvalidStateError
 from oversight.notices import NoticeState, notice_findings
@@ -234,11 +234,8 @@ async def explain_input(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         with db(context) as session:
             state = get_flow(session=session, chat_id=user_id, user_id=user_id)
             data = dict(state.data) if state else {}
-            att = store_attachment(session=session, data=blob, filename=name, mime_type=mime,
-                                   data_dir=get_settings().DATA_DIR)
-            data["attachments"] = [*data.get("attachments", []), att.id]
-            set_flow(session=session, chat_id=user_id, user_id=user_id, flow=EXPLAIN_FLOW, step="text", data=data)
-            saved = att.filename
+            saved = attach_to_flow(session, user_id=user_id, flow=EXPLAIN_FLOW, step="text", data=data,
+                                   blob=blob, name=name, mime=mime)
         await context.bot.send_message(user_id, EXPLAIN_FILE.format(name=saved))
         return
     text = (message.text or "").strip()

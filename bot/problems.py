@@ -14,6 +14,7 @@ from telegram.ext import ContextTypes
 from bot.app import EXTRA_COMMANDS, on_callback, on_flow_input
 from bot.common import (
     answer_private,
+    attach_to_flow,
     command,
     db,
     download_file,
@@ -22,10 +23,8 @@ from bot.common import (
     user_id_of,
     wake_delivery,
 )
-from lianxi.settings import get_settings
 from models import Member, Problem, ProblemCategory, ProblemEvent, ProblemEventKind, Unit, Zone
 from oversight import problems as P
-from oversight.attachments import store_attachment
 from oversight.chatstate import clear_flow, get_flow, mint_token, set_flow
 from oversight.errors import InvalidInputError, InvalidStateError
 from oversight.rights import find_rights
@@ -331,11 +330,8 @@ async def act_input(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             return
         blob, name, mime = await download_file(message)
         with db(context) as session:
-            att = store_attachment(session=session, data=blob, filename=name, mime_type=mime,
-                                   data_dir=get_settings().DATA_DIR)
-            data["attachments"] = [*data.get("attachments", []), att.id]
-            set_flow(session=session, chat_id=user_id, user_id=user_id, flow=ACT_FLOW, step="reason", data=data)
-            saved = att.filename
+            saved = attach_to_flow(session, user_id=user_id, flow=ACT_FLOW, step="reason", data=data,
+                                   blob=blob, name=name, mime=mime)
         await context.bot.send_message(user_id, EVIDENCE_SAVED.format(name=saved))
         return
     text = (message.text or "").strip()
