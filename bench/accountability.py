@@ -47,13 +47,20 @@ def _setup(url: str) -> tuple[object, int, list[int], dict[int, int], int]:
     upgrade(url)
     engine = make_engine(url)
     with Session(engine) as s:
-        plan = load_plan(session=s, spec=parse_plan_file(ROOT / "plans" / "urad-middle-banner.yaml"), actor="bench").plan
+        plan = load_plan(
+            session=s, spec=parse_plan_file(ROOT / "plans" / "urad-middle-banner.yaml"), actor="bench"
+        ).plan
         s.flush()
-        units = [u for u in s.exec(select(Unit).where(Unit.plan_id == plan.id)).all()
-                 if u.kind not in ("office", "government")]
+        units = [
+            u
+            for u in s.exec(select(Unit).where(Unit.plan_id == plan.id)).all()
+            if u.kind not in ("office", "government")
+        ]
         contacts = {}
         for i, u in enumerate(units):
-            m = Member(plan_id=plan.id, telegram_user_id=10_000 + i, name=f"{u.short}联络员", unit_id=u.id, role=Role.CONTACT)
+            m = Member(
+                plan_id=plan.id, telegram_user_id=10_000 + i, name=f"{u.short}联络员", unit_id=u.id, role=Role.CONTACT
+            )
             s.add(m)
             s.flush()
             contacts[u.id] = m.id
@@ -72,8 +79,14 @@ def _story(rng: random.Random, owner: int, units: list[int], t0: datetime) -> tu
     ev: list[tuple] = []
     t = t0
 
-    def step(kind: str, actor: int | None, frm: int | None = None, to: int | None = None, ok: bool | None = None,
-             days: float = 0.0) -> None:
+    def step(
+        kind: str,
+        actor: int | None,
+        frm: int | None = None,
+        to: int | None = None,
+        ok: bool | None = None,
+        days: float = 0.0,
+    ) -> None:
         nonlocal t
         t = t + timedelta(days=days, minutes=rng.randint(1, 600))
         ev.append((kind, actor, frm, to, ok, t))
@@ -159,14 +172,35 @@ def build(url: str, n_events: int, n_reports: int, seed: int = 7) -> tuple[objec
             story, end = _story(rng, owner, units, t0)
             pid = next_pid
             next_pid += 1
-            problems.append({"id": pid, "plan_id": plan_id, "text": "问题", "category_id": category,
-                             "raised_by_unit_id": story[0][1], "owner_unit_id": end["owner"], "state": end["state"],
-                             "due_on": (t0 + timedelta(days=14)).date(), "created_at": t0, "closed_at": end["closed_at"],
-                             "last_action_at": story[-1][5]})
+            problems.append(
+                {
+                    "id": pid,
+                    "plan_id": plan_id,
+                    "text": "问题",
+                    "category_id": category,
+                    "raised_by_unit_id": story[0][1],
+                    "owner_unit_id": end["owner"],
+                    "state": end["state"],
+                    "due_on": (t0 + timedelta(days=14)).date(),
+                    "created_at": t0,
+                    "closed_at": end["closed_at"],
+                    "last_action_at": story[-1][5],
+                }
+            )
             for kind, actor, frm, to, ok, at in story:
-                events.append({"problem_id": pid, "kind": kind, "actor_member_id": contacts.get(actor) if actor else None,
-                               "actor_unit_id": actor, "from_unit_id": frm, "to_unit_id": to, "reason": "理由",
-                               "reason_accepted": ok, "at": at})
+                events.append(
+                    {
+                        "problem_id": pid,
+                        "kind": kind,
+                        "actor_member_id": contacts.get(actor) if actor else None,
+                        "actor_unit_id": actor,
+                        "from_unit_id": frm,
+                        "to_unit_id": to,
+                        "reason": "理由",
+                        "reason_accepted": ok,
+                        "at": at,
+                    }
+                )
             made += len(story)
             if len(events) >= CHUNK:
                 flush()
@@ -174,8 +208,17 @@ def build(url: str, n_events: int, n_reports: int, seed: int = 7) -> tuple[objec
         batch: list[dict] = []
         for _ in range(n_reports):
             u = rng.choice(units)
-            batch.append({"plan_id": plan_id, "kind": "progress", "unit_id": u, "member_id": contacts[u], "text": "进展",
-                          "quantity": 0, "created_at": START + timedelta(seconds=rng.uniform(0, SPAN_DAYS * 86400))})
+            batch.append(
+                {
+                    "plan_id": plan_id,
+                    "kind": "progress",
+                    "unit_id": u,
+                    "member_id": contacts[u],
+                    "text": "进展",
+                    "quantity": 0,
+                    "created_at": START + timedelta(seconds=rng.uniform(0, SPAN_DAYS * 86400)),
+                }
+            )
             if len(batch) >= CHUNK:
                 conn.execute(insert(rt), batch)
                 batch.clear()
@@ -202,13 +245,19 @@ def measure(engine, plan_id: int) -> dict[str, float]:  # type: ignore[no-untype
 
     def scan() -> int:
         with engine.connect() as conn:
-            return len(conn.execute(text(
-                "SELECT actor_unit_id, kind, COUNT(*), MAX(at) FROM problemevent GROUP BY actor_unit_id, kind")).all())
+            return len(
+                conn.execute(
+                    text("SELECT actor_unit_id, kind, COUNT(*), MAX(at) FROM problemevent GROUP BY actor_unit_id, kind")
+                ).all()
+            )
 
     rules()  # warm the caches (both sides get the same warm start)
     scan()
     with engine.connect() as conn:
-        counts = {t: conn.execute(text(f"SELECT COUNT(*) FROM {t}")).scalar_one() for t in ("problemevent", "report", "problem")}
+        counts = {
+            t: conn.execute(text(f"SELECT COUNT(*) FROM {t}")).scalar_one()
+            for t in ("problemevent", "report", "problem")
+        }
     tracemalloc.start()
     findings = rules()
     _, peak = tracemalloc.get_traced_memory()
@@ -221,8 +270,10 @@ def main() -> None:
     ap.add_argument("--sizes", default="250000,1000000", help="comma-separated event (= report) counts")
     ap.add_argument("--url", default="", help="a PostgreSQL URL (emptied first!); default: a temporary SQLite file")
     args = ap.parse_args()
-    print(f"{'events':>10} {'reports':>10} {'problems':>9} {'findings':>8} {'rules s':>8} {'scan s':>8} "
-          f"{'ratio':>6} {'peak MB':>8} {'build s':>8}")
+    print(
+        f"{'events':>10} {'reports':>10} {'problems':>9} {'findings':>8} {'rules s':>8} {'scan s':>8} "
+        f"{'ratio':>6} {'peak MB':>8} {'build s':>8}"
+    )
     for n in (int(x) for x in args.sizes.split(",")):
         with tempfile.TemporaryDirectory() as tmp:
             url = args.url or f"sqlite:///{Path(tmp) / 'bench.db'}"
@@ -237,8 +288,11 @@ def main() -> None:
             built = time.perf_counter() - t
             m = measure(engine, plan_id)
             engine.dispose()  # type: ignore[attr-defined]
-        print(f"{m['problemevent']:>10,} {m['report']:>10,} {m['problem']:>9,} {m['findings']:>8} {m['rules_s']:>8.3f} "
-              f"{m['scan_s']:>8.3f} {m['rules_s'] / m['scan_s']:>6.2f} {m['peak_mb']:>8.2f} {built:>8.1f}", flush=True)
+        print(
+            f"{m['problemevent']:>10,} {m['report']:>10,} {m['problem']:>9,} {m['findings']:>8} {m['rules_s']:>8.3f} "
+            f"{m['scan_s']:>8.3f} {m['rules_s'] / m['scan_s']:>6.2f} {m['peak_mb']:>8.2f} {built:>8.1f}",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

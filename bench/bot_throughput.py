@@ -70,11 +70,17 @@ class Result:
 
     def pct(self, q: float) -> float:
         ordered = sorted(self.latencies)
-        return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))] * 1000
+        return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] * 1000
 
 
-async def drive(server: BotApiServer, users: list[SimUser], messages: int, text: Callable[[int, int], str],
-                expect: str | None, bot_id: int) -> tuple[float, list[float]]:
+async def drive(
+    server: BotApiServer,
+    users: list[SimUser],
+    messages: int,
+    text: Callable[[int, int], str],
+    expect: str | None,
+    bot_id: int,
+) -> tuple[float, list[float]]:
     """Every user sends `messages` texts, each after the previous reply; (wall seconds, latencies)."""
     latencies: list[float] = []
 
@@ -110,8 +116,7 @@ async def _echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await update.message.reply_text(update.message.text or "")
 
 
-async def bench_echo(server: BotApiServer, contacts: int, messages: int, rate_limiter: bool,
-                     warmup: int) -> Result:
+async def bench_echo(server: BotApiServer, contacts: int, messages: int, rate_limiter: bool, warmup: int) -> Result:
     builder = ApplicationBuilder().token(ECHO_TOKEN).base_url(server.api_base).base_file_url(server.file_base)
     if rate_limiter:
         builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
@@ -128,15 +133,29 @@ async def bench_echo(server: BotApiServer, contacts: int, messages: int, rate_li
     return Result("echo (bare PTB)", contacts * messages, seconds, lat)
 
 
-async def bench_real(server: BotApiServer, contacts: int, messages: int, rate_limiter: bool, warmup: int,
-                     workdir: Path, profile: cProfile.Profile | None) -> Result:
+async def bench_real(
+    server: BotApiServer,
+    contacts: int,
+    messages: int,
+    rate_limiter: bool,
+    warmup: int,
+    workdir: Path,
+    profile: cProfile.Profile | None,
+) -> Result:
     url = f"sqlite:///{workdir / 'bench.db'}"
     upgrade(url)
     engine = make_engine(url)
     with session_scope(engine) as s:
         plan_id = load_plan(session=s, spec=parse_plan_file(PLAN), actor="bench").plan.id
-    app = await _started(build_application(engine=engine, token=REAL_TOKEN, base_url=server.api_base,
-                                           base_file_url=server.file_base, rate_limiter=rate_limiter))
+    app = await _started(
+        build_application(
+            engine=engine,
+            token=REAL_TOKEN,
+            base_url=server.api_base,
+            base_file_url=server.file_base,
+            rate_limiter=rate_limiter,
+        )
+    )
     bot_id = int(REAL_TOKEN.split(":")[0])
     try:
         users = []
@@ -144,8 +163,9 @@ async def bench_real(server: BotApiServer, contacts: int, messages: int, rate_li
             user = server.user(800_000 + k, f"联络员{k}", bot_id=bot_id)
             with session_scope(engine) as s:
                 unit = require_unit(session=s, plan_id=plan_id, text=REPORTING_UNITS[k % len(REPORTING_UNITS)])
-                _, code = create_invite(session=s, plan_id=plan_id, unit_id=unit.id, role=Role.CONTACT,
-                                        created_by="bench")
+                _, code = create_invite(
+                    session=s, plan_id=plan_id, unit_id=unit.id, role=Role.CONTACT, created_by="bench"
+                )
             await user.send(f"/start {code}")
             await server.wait_for(user.id, "注册成功", timeout=30, bot_id=bot_id)
             users.append(user)
@@ -170,7 +190,9 @@ async def bench_real(server: BotApiServer, contacts: int, messages: int, rate_li
 def table(results: list[Result]) -> str:
     lines = [f"{'bot':<24}{'updates':>9}{'seconds':>9}{'updates/s':>11}{'p50 ms':>9}{'p95 ms':>9}"]
     for r in results:
-        lines.append(f"{r.name:<24}{r.updates:>9}{r.seconds:>9.2f}{r.per_second:>11.1f}{r.pct(0.5):>9.1f}{r.pct(0.95):>9.1f}")
+        lines.append(
+            f"{r.name:<24}{r.updates:>9}{r.seconds:>9.2f}{r.per_second:>11.1f}{r.pct(0.5):>9.1f}{r.pct(0.95):>9.1f}"
+        )
     return "\n".join(lines)
 
 
@@ -180,14 +202,26 @@ async def one_run(which: str, args: argparse.Namespace, profile: cProfile.Profil
         async with BotApiServer() as server:
             if which == "echo":
                 return await bench_echo(server, args.contacts, args.messages, args.rate_limiter, args.warmup)
-            return await bench_real(server, args.contacts, args.messages, args.rate_limiter, args.warmup,
-                                    Path(tmp), profile)
+            return await bench_real(
+                server, args.contacts, args.messages, args.rate_limiter, args.warmup, Path(tmp), profile
+            )
 
 
 def run_child(which: str, args: argparse.Namespace) -> Result:
     """One run in a fresh interpreter: neither bot inherits the other's heap, caches or collector settings."""
-    argv = [sys.executable, "-m", "bench.bot_throughput", "--child", which, "--contacts", str(args.contacts),
-            "--messages", str(args.messages), "--warmup", str(args.warmup)]
+    argv = [
+        sys.executable,
+        "-m",
+        "bench.bot_throughput",
+        "--child",
+        which,
+        "--contacts",
+        str(args.contacts),
+        "--messages",
+        str(args.messages),
+        "--warmup",
+        str(args.warmup),
+    ]
     if args.rate_limiter:
         argv.append("--rate-limiter")
     proc = subprocess.run(argv, capture_output=True, text=True, cwd=ROOT, check=False)
@@ -215,29 +249,45 @@ async def main_async(args: argparse.Namespace) -> int:
     # Of the runs, report each bot's best (least disturbed by the rest of the machine).
     echo = max(echoes, key=lambda r: r.per_second)
     real = max(reals, key=lambda r: r.per_second)
-    print(f"contacts={args.contacts} messages each={args.messages} runs={args.runs} "
-          f"rate_limiter={'AIORateLimiter' if args.rate_limiter else 'off'} (best run per bot)")
+    print(
+        f"contacts={args.contacts} messages each={args.messages} runs={args.runs} "
+        f"rate_limiter={'AIORateLimiter' if args.rate_limiter else 'off'} (best run per bot)"
+    )
     print(table([echo, real]))
     tp = real.per_second / echo.per_second
     # Each bot's best p95 of its runs (like its best throughput): the p95 of the fastest run alone
     # can be that run's outlier (a run fast overall with one stall).
     p95 = min(r.pct(0.95) for r in reals) / min(r.pct(0.95) for r in echoes)
-    print(f"throughput real/echo = {tp:.2f}  (target >= {TARGET_THROUGHPUT_RATIO}: "
-          f"{'met' if tp >= TARGET_THROUGHPUT_RATIO else 'MISSED'})")
-    print(f"p95 real/echo        = {p95:.2f}  (best p95 of each bot's runs; target <= {TARGET_P95_RATIO}: "
-          f"{'met' if p95 <= TARGET_P95_RATIO else 'MISSED'})")
+    print(
+        f"throughput real/echo = {tp:.2f}  (target >= {TARGET_THROUGHPUT_RATIO}: "
+        f"{'met' if tp >= TARGET_THROUGHPUT_RATIO else 'MISSED'})"
+    )
+    print(
+        f"p95 real/echo        = {p95:.2f}  (best p95 of each bot's runs; target <= {TARGET_P95_RATIO}: "
+        f"{'met' if p95 <= TARGET_P95_RATIO else 'MISSED'})"
+    )
     if len(echoes) > 1:
-        print("all runs updates/s: echo " + ", ".join(f"{r.per_second:.0f}" for r in echoes)
-              + "; real " + ", ".join(f"{r.per_second:.0f}" for r in reals))
-        print("all runs p95 ms:    echo " + ", ".join(f"{r.pct(0.95):.0f}" for r in echoes)
-              + "; real " + ", ".join(f"{r.pct(0.95):.0f}" for r in reals))
+        print(
+            "all runs updates/s: echo "
+            + ", ".join(f"{r.per_second:.0f}" for r in echoes)
+            + "; real "
+            + ", ".join(f"{r.per_second:.0f}" for r in reals)
+        )
+        print(
+            "all runs p95 ms:    echo "
+            + ", ".join(f"{r.pct(0.95):.0f}" for r in echoes)
+            + "; real "
+            + ", ".join(f"{r.pct(0.95):.0f}" for r in reals)
+        )
         # The median is steadier than the best on a shared machine; both are worth reading.
         med_tp = statistics.median(r.per_second for r in reals) / statistics.median(r.per_second for r in echoes)
         med_p95 = statistics.median(r.pct(0.95) for r in reals) / statistics.median(r.pct(0.95) for r in echoes)
-        print(f"median of runs: updates/s echo {statistics.median(r.per_second for r in echoes):.1f} "
-              f"real {statistics.median(r.per_second for r in reals):.1f} (real/echo {med_tp:.2f}); "
-              f"p95 ms echo {statistics.median(r.pct(0.95) for r in echoes):.1f} "
-              f"real {statistics.median(r.pct(0.95) for r in reals):.1f} (real/echo {med_p95:.2f})")
+        print(
+            f"median of runs: updates/s echo {statistics.median(r.per_second for r in echoes):.1f} "
+            f"real {statistics.median(r.per_second for r in reals):.1f} (real/echo {med_tp:.2f}); "
+            f"p95 ms echo {statistics.median(r.pct(0.95) for r in echoes):.1f} "
+            f"real {statistics.median(r.pct(0.95) for r in reals):.1f} (real/echo {med_p95:.2f})"
+        )
     if profile is not None:
         out = io.StringIO()
         pstats.Stats(profile, stream=out).sort_stats(args.profile_sort).print_stats(args.profile_lines)
@@ -251,8 +301,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--messages", "-m", type=int, default=25, help="messages per contact (M)")
     parser.add_argument("--warmup", type=int, default=2, help="unmeasured messages per contact first")
     parser.add_argument("--runs", type=int, default=7, help="alternating echo/real runs; the best of each is shown")
-    parser.add_argument("--rate-limiter", action="store_true",
-                        help="give both bots PTB's AIORateLimiter (30 messages/s, as production runs)")
+    parser.add_argument(
+        "--rate-limiter",
+        action="store_true",
+        help="give both bots PTB's AIORateLimiter (30 messages/s, as production runs)",
+    )
     parser.add_argument("--profile", action="store_true", help="cProfile the real bot's last measured phase")
     parser.add_argument("--profile-lines", type=int, default=40)
     parser.add_argument("--profile-sort", default="cumulative", help="pstats sort key (cumulative, tottime)")

@@ -51,10 +51,13 @@ TARGET_PEAK_MB = 500
 
 # --- Generation (bulk inserts, deterministic) ----------------------------------------------------
 
+
 def _moment(rng: random.Random, year: int) -> datetime:
     """A working-hours moment of `year` in Shanghai, as aware UTC."""
     day = date(year, 1, 1) + timedelta(days=rng.randrange(365))
-    return datetime(day.year, day.month, day.day, rng.randrange(8, 19), rng.randrange(60), tzinfo=SHANGHAI).astimezone(UTC)
+    return datetime(day.year, day.month, day.day, rng.randrange(8, 19), rng.randrange(60), tzinfo=SHANGHAI).astimezone(
+        UTC
+    )
 
 
 def generate(scale: str, path: Path) -> dict[str, int]:
@@ -96,28 +99,73 @@ def generate(scale: str, path: Path) -> dict[str, int]:
         unit_ids = [u for u, kind in units if kind != "government"]
         gov = next(u for u, kind in units if kind == "government")
         office = next((u for u, kind in units if kind == "office"), unit_ids[0])
-        tasks = conn.execute(select(Task.id, Task.target, Task.done_status).where(Task.plan_id == plan_id)
-                             .order_by(Task.seq)).all()
-        task_units = {t: [u for (u,) in conn.execute(select(TaskUnit.unit_id).where(TaskUnit.task_id == t))] for t, _, _ in tasks}
-        zones = conn.execute(select(Zone.id, Zone.planned_mining, Zone.planned_exploration)
-                             .where(Zone.plan_id == plan_id).order_by(Zone.seq)).all()
-        categories = conn.execute(select(ProblemCategory.id, ProblemCategory.owner_unit_id, ProblemCategory.limit_days)
-                                  .where(ProblemCategory.plan_id == plan_id)).all()
+        tasks = conn.execute(
+            select(Task.id, Task.target, Task.done_status).where(Task.plan_id == plan_id).order_by(Task.seq)
+        ).all()
+        task_units = {
+            t: [u for (u,) in conn.execute(select(TaskUnit.unit_id).where(TaskUnit.task_id == t))] for t, _, _ in tasks
+        }
+        zones = conn.execute(
+            select(Zone.id, Zone.planned_mining, Zone.planned_exploration)
+            .where(Zone.plan_id == plan_id)
+            .order_by(Zone.seq)
+        ).all()
+        categories = conn.execute(
+            select(ProblemCategory.id, ProblemCategory.owner_unit_id, ProblemCategory.limit_days).where(
+                ProblemCategory.plan_id == plan_id
+            )
+        ).all()
         start = datetime(year - 1, 12, 1, tzinfo=UTC)
 
         # Members: a convener, two office members, three contacts per unit, zone leaders.
-        members = [dict(plan_id=plan_id, telegram_user_id=10_000, name="召集人", unit_id=gov, role="convener", joined_at=start),
-                   dict(plan_id=plan_id, telegram_user_id=10_001, name="办公室甲", unit_id=office, role="office", joined_at=start),
-                   dict(plan_id=plan_id, telegram_user_id=10_002, name="办公室乙", unit_id=office, role="office", joined_at=start)]
+        members = [
+            dict(
+                plan_id=plan_id, telegram_user_id=10_000, name="召集人", unit_id=gov, role="convener", joined_at=start
+            ),
+            dict(
+                plan_id=plan_id,
+                telegram_user_id=10_001,
+                name="办公室甲",
+                unit_id=office,
+                role="office",
+                joined_at=start,
+            ),
+            dict(
+                plan_id=plan_id,
+                telegram_user_id=10_002,
+                name="办公室乙",
+                unit_id=office,
+                role="office",
+                joined_at=start,
+            ),
+        ]
         for i, u in enumerate(unit_ids):
             for k in range(3):
-                members.append(dict(plan_id=plan_id, telegram_user_id=11_000 + 3 * i + k, name=f"联络员{u}-{k}", unit_id=u,
-                                    role="contact", joined_at=start))
+                members.append(
+                    dict(
+                        plan_id=plan_id,
+                        telegram_user_id=11_000 + 3 * i + k,
+                        name=f"联络员{u}-{k}",
+                        unit_id=u,
+                        role="contact",
+                        joined_at=start,
+                    )
+                )
         for k in range(max(1, len(zones) // 4)):
-            members.append(dict(plan_id=plan_id, telegram_user_id=12_000 + k, name=f"包联领导{k + 1}", unit_id=gov,
-                                role="zone_leader", joined_at=start))
+            members.append(
+                dict(
+                    plan_id=plan_id,
+                    telegram_user_id=12_000 + k,
+                    name=f"包联领导{k + 1}",
+                    unit_id=gov,
+                    role="zone_leader",
+                    joined_at=start,
+                )
+            )
         conn.execute(insert(Member), members)
-        member_rows = conn.execute(select(Member.id, Member.unit_id, Member.role).where(Member.plan_id == plan_id)).all()
+        member_rows = conn.execute(
+            select(Member.id, Member.unit_id, Member.role).where(Member.plan_id == plan_id)
+        ).all()
         contacts: dict[int, list[int]] = {}
         for mid, u, role in member_rows:
             if role == "contact":
@@ -125,7 +173,10 @@ def generate(scale: str, path: Path) -> dict[str, int]:
         leaders = [mid for mid, _, role in member_rows if role == "zone_leader"]
         office_member = next(mid for mid, _, role in member_rows if role == "office")
         if zones:
-            conn.execute(insert(ZoneLeader), [dict(zone_id=z[0], member_id=leaders[i % len(leaders)]) for i, z in enumerate(zones)])
+            conn.execute(
+                insert(ZoneLeader),
+                [dict(zone_id=z[0], member_id=leaders[i % len(leaders)]) for i, z in enumerate(zones)],
+            )
 
         # Rights: one per unit of each task's target; in zones for the first task of a zoned plan.
         rights, batches = [], []
@@ -136,12 +187,22 @@ def generate(scale: str, path: Path) -> dict[str, int]:
                 n += 1
                 zone_id = zone_slots[k] if seq == 0 and k < len(zone_slots) else None
                 units_of_task = task_units[task_id] or unit_ids
-                rights.append(dict(plan_id=plan_id, code=f"R{n:05d}", name=f"矿业权{n}号", kind="mining" if k % 2 else "exploration",
-                                   zone_id=zone_id, unit_id=units_of_task[k % len(units_of_task)], status="baseline",
-                                   updated_at=start))
+                rights.append(
+                    dict(
+                        plan_id=plan_id,
+                        code=f"R{n:05d}",
+                        name=f"矿业权{n}号",
+                        kind="mining" if k % 2 else "exploration",
+                        zone_id=zone_id,
+                        unit_id=units_of_task[k % len(units_of_task)],
+                        status="baseline",
+                        updated_at=start,
+                    )
+                )
         conn.execute(insert(Right), rights)
-        right_rows = conn.execute(select(Right.id, Right.zone_id, Right.unit_id).where(Right.plan_id == plan_id)
-                                  .order_by(Right.id)).all()
+        right_rows = conn.execute(
+            select(Right.id, Right.zone_id, Right.unit_id).where(Right.plan_id == plan_id).order_by(Right.id)
+        ).all()
         i = 0
         right_task: dict[int, tuple[int, str]] = {}
         for task_id, target, done in tasks:
@@ -158,19 +219,36 @@ def generate(scale: str, path: Path) -> dict[str, int]:
             u = rng.choice(unit_ids)
             who = rng.choice(contacts[u])
             right = rng.choice(right_rows) if rng.random() < 0.3 else None
-            reports.append(dict(plan_id=plan_id, kind="progress", member_id=who, unit_id=u,
-                                task_id=tasks[k % len(tasks)][0], zone_id=right[1] if right else None,
-                                right_id=right[0] if right else None,
-                                text=f"第{k + 1}条进展：按计划推进手续办理，已完成现场核查。", quantity=0,
-                                created_at=_moment(rng, year)))
+            reports.append(
+                dict(
+                    plan_id=plan_id,
+                    kind="progress",
+                    member_id=who,
+                    unit_id=u,
+                    task_id=tasks[k % len(tasks)][0],
+                    zone_id=right[1] if right else None,
+                    right_id=right[0] if right else None,
+                    text=f"第{k + 1}条进展：按计划推进手续办理，已完成现场核查。",
+                    quantity=0,
+                    created_at=_moment(rng, year),
+                )
+            )
         reports.sort(key=lambda r: r["created_at"])
         conn.execute(insert(Report), reports)
         events = []
         for rid, _zone, u in rng.sample(list(right_rows), len(right_rows) // 4):
             task_id, done = right_task[rid]
-            events.append(dict(right_id=rid, task_id=task_id, from_status="baseline", to_status=done,
-                               actor_member_id=rng.choice(contacts.get(u) or [office_member]), reason="办理完成",
-                               at=_moment(rng, year)))
+            events.append(
+                dict(
+                    right_id=rid,
+                    task_id=task_id,
+                    from_status="baseline",
+                    to_status=done,
+                    actor_member_id=rng.choice(contacts.get(u) or [office_member]),
+                    reason="办理完成",
+                    at=_moment(rng, year),
+                )
+            )
         conn.execute(insert(RightStatusEvent), events)
 
         # Problems with their events: raised, assigned, hand-overs (n_handovers in all), accept, resolve, confirm.
@@ -181,8 +259,10 @@ def generate(scale: str, path: Path) -> dict[str, int]:
             raiser = rng.choice(unit_ids)
             owner = cat_owner or rng.choice(unit_ids)
             t = _moment(rng, year)
-            steps: list[dict] = [dict(kind="raised", actor_unit_id=raiser, to_unit_id=None, at=t),
-                                 dict(kind="assigned", actor_unit_id=raiser, to_unit_id=owner, at=t)]
+            steps: list[dict] = [
+                dict(kind="raised", actor_unit_id=raiser, to_unit_id=None, at=t),
+                dict(kind="assigned", actor_unit_id=raiser, to_unit_id=owner, at=t),
+            ]
             passes = min(handovers_left, rng.choice((0, 1, 2, 3, 4, 5, 6)) if k < n_problems - 1 else handovers_left)
             handovers_left -= passes
             for _ in range(passes):
@@ -203,33 +283,72 @@ def generate(scale: str, path: Path) -> dict[str, int]:
                         t += timedelta(days=rng.randrange(1, 5))
                         steps.append(dict(kind="confirmed", actor_unit_id=raiser, to_unit_id=None, at=t))
                         state, closed_at = "closed", t
-            problems.append(dict(plan_id=plan_id, text=f"问题{k + 1}：手续办理受阻，需协调。", category_id=cat,
-                                 raised_by_unit_id=raiser, raised_by_member_id=rng.choice(contacts[raiser]),
-                                 owner_unit_id=owner, state=state, due_on=(steps[0]["at"] + timedelta(days=limit * 7 // 5)).date(),
-                                 created_at=steps[0]["at"], accepted_at=accepted_at, resolved_at=resolved_at,
-                                 closed_at=closed_at, last_action_at=t))
+            problems.append(
+                dict(
+                    plan_id=plan_id,
+                    text=f"问题{k + 1}：手续办理受阻，需协调。",
+                    category_id=cat,
+                    raised_by_unit_id=raiser,
+                    raised_by_member_id=rng.choice(contacts[raiser]),
+                    owner_unit_id=owner,
+                    state=state,
+                    due_on=(steps[0]["at"] + timedelta(days=limit * 7 // 5)).date(),
+                    created_at=steps[0]["at"],
+                    accepted_at=accepted_at,
+                    resolved_at=resolved_at,
+                    closed_at=closed_at,
+                    last_action_at=t,
+                )
+            )
             pevents.append(steps)
         conn.execute(insert(Problem), problems)
-        problem_ids = [pid for (pid,) in conn.execute(select(Problem.id).where(Problem.plan_id == plan_id).order_by(Problem.id))]
+        problem_ids = [
+            pid for (pid,) in conn.execute(select(Problem.id).where(Problem.plan_id == plan_id).order_by(Problem.id))
+        ]
         rows = []
         for pid, steps in zip(problem_ids, pevents, strict=True):
             for st in steps:
-                rows.append(dict(problem_id=pid, kind=st["kind"], actor_unit_id=st["actor_unit_id"],
-                                 from_unit_id=st.get("from_unit_id"), to_unit_id=st["to_unit_id"],
-                                 reason="不属于本单位职责" if st["kind"] == "handed_over" else "", at=st["at"]))
+                rows.append(
+                    dict(
+                        problem_id=pid,
+                        kind=st["kind"],
+                        actor_unit_id=st["actor_unit_id"],
+                        from_unit_id=st.get("from_unit_id"),
+                        to_unit_id=st["to_unit_id"],
+                        reason="不属于本单位职责" if st["kind"] == "handed_over" else "",
+                        at=st["at"],
+                    )
+                )
         conn.execute(insert(ProblemEvent), rows)
 
         # Quarterly meetings with decisions.
         for q, month in enumerate((1, 4, 7, 10), start=1):
-            meeting_id = conn.execute(insert(Meeting).values(plan_id=plan_id, kind="quarterly", period=f"{year}Q{q}",
-                                                             held_on=date(year, month, 12), title=f"{year}年第{q}次联席会议",
-                                                             created_at=start)).inserted_primary_key[0]
-            conn.execute(insert(Decision), [
-                dict(plan_id=plan_id, meeting_id=meeting_id, text=f"议定事项{q}-{k + 1}：限期完成相关手续。",
-                     owner_unit_id=rng.choice(unit_ids), due_on=date(year, month, 12) + timedelta(days=60),
-                     state="done" if k % 3 else "open",
-                     done_at=datetime(year, month, 28, tzinfo=UTC) if k % 3 else None, created_at=start)
-                for k in range(8)])
+            meeting_id = conn.execute(
+                insert(Meeting).values(
+                    plan_id=plan_id,
+                    kind="quarterly",
+                    period=f"{year}Q{q}",
+                    held_on=date(year, month, 12),
+                    title=f"{year}年第{q}次联席会议",
+                    created_at=start,
+                )
+            ).inserted_primary_key[0]
+            conn.execute(
+                insert(Decision),
+                [
+                    dict(
+                        plan_id=plan_id,
+                        meeting_id=meeting_id,
+                        text=f"议定事项{q}-{k + 1}：限期完成相关手续。",
+                        owner_unit_id=rng.choice(unit_ids),
+                        due_on=date(year, month, 12) + timedelta(days=60),
+                        state="done" if k % 3 else "open",
+                        done_at=datetime(year, month, 28, tzinfo=UTC) if k % 3 else None,
+                        created_at=start,
+                    )
+                    for k in range(8)
+                ],
+            )
         counts = {t: conn.execute(text(f'SELECT COUNT(*) FROM "{t}"')).scalar_one() for t in ACTIVITY_TABLES}
     engine.dispose()
     return counts
@@ -237,14 +356,16 @@ def generate(scale: str, path: Path) -> dict[str, int]:
 
 # --- Measurements (each in a fresh subprocess) ---------------------------------------------------
 
+
 def _child(kind: str, db: str, period: str, out: str) -> None:
     """Run one measurement and print its JSON line."""
     import resource
 
     if kind == "job":
+        from sqlmodel import select
+
         from jobs.brief import build_brief
         from models import Plan, make_engine, session_scope
-        from sqlmodel import select
 
         engine = make_engine(f"sqlite:///{db}")
         with session_scope(engine) as s:
@@ -280,8 +401,13 @@ def _pages(pdf: Path) -> int:
 
 
 def measure(kind: str, db: Path, period: str, out: Path) -> dict:
-    proc = subprocess.run([sys.executable, __file__, "--child", kind, str(db), period, str(out)],
-                          capture_output=True, text=True, cwd=ROOT, check=False)
+    proc = subprocess.run(
+        [sys.executable, __file__, "--child", kind, str(db), period, str(out)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
     if proc.returncode != 0:
         raise SystemExit(f"{kind} measurement failed:\n{proc.stderr[-3000:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -320,44 +446,67 @@ def main() -> None:
         job = min(jobs, key=lambda r: r["wall"])
         alone = min(weasy, key=lambda r: r["wall"])
         rows = sum(counts.values())
-        results[scale] = {"rows": rows, "counts": counts, "gen": gen, "job": job, "weasy": alone,
-                          "nogc": min(nogc, key=lambda r: r["wall"]),
-                          "job_peak": max(r["peak_mb"] for r in jobs), "weasy_peak": max(r["peak_mb"] for r in weasy)}
-        print(f"[{scale}] generated {rows:,} rows in {gen:.1f}s: "
-              + ", ".join(f"{k} {v:,}" for k, v in counts.items()), flush=True)
-        print(f"[{scale}] job phases (fastest run): "
-              + ", ".join(f"{k} {v:.2f}s" for k, v in job["timings"].items()) + f"; {job['pages']} pages; "
-              f"peak {job['self_mb']:.0f} MB + PDF process {job['child_mb']:.0f} MB", flush=True)
+        results[scale] = {
+            "rows": rows,
+            "counts": counts,
+            "gen": gen,
+            "job": job,
+            "weasy": alone,
+            "nogc": min(nogc, key=lambda r: r["wall"]),
+            "job_peak": max(r["peak_mb"] for r in jobs),
+            "weasy_peak": max(r["peak_mb"] for r in weasy),
+        }
+        print(
+            f"[{scale}] generated {rows:,} rows in {gen:.1f}s: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()),
+            flush=True,
+        )
+        print(
+            f"[{scale}] job phases (fastest run): "
+            + ", ".join(f"{k} {v:.2f}s" for k, v in job["timings"].items())
+            + f"; {job['pages']} pages; "
+            f"peak {job['self_mb']:.0f} MB + PDF process {job['child_mb']:.0f} MB",
+            flush=True,
+        )
 
     print()
     print(f"{'scale':<8}{'data rows':>11}{'job s':>9}{'weasy s':>9}{'job/weasy':>11}{'job MB':>9}{'weasy MB':>10}")
     for scale, r in results.items():
         ratio = r["job"]["wall"] / r["weasy"]["wall"]
-        print(f"{scale:<8}{r['rows']:>11,}{r['job']['wall']:>9.2f}{r['weasy']['wall']:>9.2f}{ratio:>11.2f}"
-              f"{r['job_peak']:>9.0f}{r['weasy_peak']:>10.0f}")
+        print(
+            f"{scale:<8}{r['rows']:>11,}{r['job']['wall']:>9.2f}{r['weasy']['wall']:>9.2f}{ratio:>11.2f}"
+            f"{r['job_peak']:>9.0f}{r['weasy_peak']:>10.0f}"
+        )
     print()
     print("targets:")
     for scale, r in results.items():
         ratio = r["job"]["wall"] / r["weasy"]["wall"]
-        print(f"  {scale}: whole job / WeasyPrint alone = {ratio:.2f} (target ≤ {TARGET_RATIO}) "
-              f"{'OK' if ratio <= TARGET_RATIO else 'MISSED'}")
+        print(
+            f"  {scale}: whole job / WeasyPrint alone = {ratio:.2f} (target ≤ {TARGET_RATIO}) "
+            f"{'OK' if ratio <= TARGET_RATIO else 'MISSED'}"
+        )
     if "region" in results:
         peak = results["region"]["job_peak"]
-        print(f"  region: peak memory of the whole job = {peak:.0f} MB (target ≤ {TARGET_PEAK_MB} MB) "
-              f"{'OK' if peak <= TARGET_PEAK_MB else 'MISSED'}")
+        print(
+            f"  region: peak memory of the whole job = {peak:.0f} MB (target ≤ {TARGET_PEAK_MB} MB) "
+            f"{'OK' if peak <= TARGET_PEAK_MB else 'MISSED'}"
+        )
     if {"banner", "region"} <= set(results):
         b, r = results["banner"], results["region"]
         size_ratio = r["rows"] / b["rows"]
         limit = size_ratio * b["job"]["wall"]
-        print(f"  region time {r['job']['wall']:.2f}s vs (data ratio {size_ratio:.1f} × banner time "
-              f"{b['job']['wall']:.2f}s) = {limit:.1f}s: ratio {r['job']['wall'] / limit:.3f} (target ≤ 1) "
-              f"{'OK' if r['job']['wall'] <= limit else 'MISSED'}")
+        print(
+            f"  region time {r['job']['wall']:.2f}s vs (data ratio {size_ratio:.1f} × banner time "
+            f"{b['job']['wall']:.2f}s) = {limit:.1f}s: ratio {r['job']['wall'] / limit:.3f} (target ≤ 1) "
+            f"{'OK' if r['job']['wall'] <= limit else 'MISSED'}"
+        )
     print()
     print("for reference, WeasyPrint alone with the cycle collector off, as the job's PDF process runs it")
     print("(the job's own cost around WeasyPrint, without that setting's gain):")
     for scale, r in results.items():
-        print(f"  {scale}: {r['nogc']['wall']:.2f}s (default {r['weasy']['wall']:.2f}s); "
-              f"whole job / that = {r['job']['wall'] / r['nogc']['wall']:.2f}")
+        print(
+            f"  {scale}: {r['nogc']['wall']:.2f}s (default {r['weasy']['wall']:.2f}s); "
+            f"whole job / that = {r['job']['wall'] / r['nogc']['wall']:.2f}"
+        )
     print(f"\n(work files in {work})")
 
 

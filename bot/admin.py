@@ -9,7 +9,7 @@ from telegram.ext import ContextTypes
 
 from bot.app import EXTRA_COMMANDS, on_callback, on_flow_input
 from bot.common import answer_private, command, db, keyboard, member_of
-from lianxi.settings import get_settings
+from config.settings import get_settings
 from models import Meeting, Role, utcnow
 from oversight.audit import actor_of, audit
 from oversight.chatstate import clear_flow, get_flow, set_flow
@@ -53,9 +53,13 @@ def _listing(session, user_id: int) -> tuple[str, Any]:  # type: ignore[no-untyp
         state = "（已暂停）" if r["paused"] else f"，下次 {r['next_run_text']}"
         lines.append(f"• {r['name']}：{r['description']}{state}\n  表达式 {r['cron']}")
         toggle = ("恢复", "schedule.resume") if r["paused"] else ("暂停", "schedule.pause")
-        buttons.append([(f"改时间·{r['name']}", "schedule.edit", {"job": r["job"]}),
-                        (f"{toggle[0]}", toggle[1], {"job": r["job"]}),
-                        ("立即运行", "schedule.run", {"job": r["job"]})])
+        buttons.append(
+            [
+                (f"改时间·{r['name']}", "schedule.edit", {"job": r["job"]}),
+                (f"{toggle[0]}", toggle[1], {"job": r["job"]}),
+                ("立即运行", "schedule.run", {"job": r["job"]}),
+            ]
+        )
     return "\n".join(lines), keyboard(session, buttons, user_id=user_id)
 
 
@@ -76,8 +80,9 @@ async def schedule_edit(update: Update, context: ContextTypes.DEFAULT_TYPE, args
         row = require_schedule(session=session, job=str(args.get("job", "")))
         name = next((r["name"] for r in list_schedules(session=session) if r["job"] == row.job), row.job)
         set_flow(session=session, chat_id=user_id, user_id=user_id, flow=FLOW, step="cron", data={"job": row.job})
-        text = ASK_CRON.format(name=name, cron_help=CRON_HELP, quarterly_help=QUARTERLY_HELP, cron=row.cron,
-                               desc=describe(row.cron))
+        text = ASK_CRON.format(
+            name=name, cron_help=CRON_HELP, quarterly_help=QUARTERLY_HELP, cron=row.cron, desc=describe(row.cron)
+        )
     await context.bot.send_message(user_id, text)
     return None
 
@@ -110,7 +115,9 @@ async def _toggle(update: Update, context: ContextTypes.DEFAULT_TYPE, args: dict
         func = pause_schedule if pause else resume_schedule
         func(session=session, job=job, actor=actor_of(admin.id))
         row = next(r for r in list_schedules(session=session) if r["job"] == job)
-        reply = PAUSED.format(name=row["name"]) if pause else RESUMED.format(name=row["name"], next=row["next_run_text"])
+        reply = (
+            PAUSED.format(name=row["name"]) if pause else RESUMED.format(name=row["name"], next=row["next_run_text"])
+        )
     await context.bot.send_message(user_id, reply)
     return None
 
@@ -149,15 +156,32 @@ async def meeting(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             member = member_of(session, update)
             assert member is not None
             ensure_default_schedules(session=session)
-            m = Meeting(plan_id=member.plan_id, kind="adhoc", period=day.isoformat(), held_on=day,
-                        title=topic or "临时加开联席会议", called_by_member_id=member.id, created_at=now)
+            m = Meeting(
+                plan_id=member.plan_id,
+                kind="adhoc",
+                period=day.isoformat(),
+                held_on=day,
+                title=topic or "临时加开联席会议",
+                called_by_member_id=member.id,
+                created_at=now,
+            )
             session.add(m)
             session.flush()
-            audit(session=session, actor=actor_of(member.id), action="meeting.called", object_type="meeting",
-                  object_id=m.id, detail={"topic": topic}, at=now)
-            run = request_run_now(session=session, job="brief", actor=actor_of(member.id), period=day.isoformat(), now=now)
-            text = MEETING_DONE.format(day=f"{day.year}年{day.month}月{day.day}日", topic=f"：{topic}" if topic else "",
-                                       period=run.period)
+            audit(
+                session=session,
+                actor=actor_of(member.id),
+                action="meeting.called",
+                object_type="meeting",
+                object_id=m.id,
+                detail={"topic": topic},
+                at=now,
+            )
+            run = request_run_now(
+                session=session, job="brief", actor=actor_of(member.id), period=day.isoformat(), now=now
+            )
+            text = MEETING_DONE.format(
+                day=f"{day.year}年{day.month}月{day.day}日", topic=f"：{topic}" if topic else "", period=run.period
+            )
     except OversightError as exc:
         await answer_private(update, exc.message)
         return

@@ -71,7 +71,15 @@ def _load_features() -> None:
     """Import the feature modules so their handlers register themselves."""
     import importlib
 
-    for name in ("bot.onboarding", "bot.reports", "bot.problems", "bot.lookups", "bot.admin", "bot.notices", "bot.decisions"):
+    for name in (
+        "bot.onboarding",
+        "bot.reports",
+        "bot.problems",
+        "bot.lookups",
+        "bot.admin",
+        "bot.notices",
+        "bot.decisions",
+    ):
         try:
             importlib.import_module(name)
         except ModuleNotFoundError as exc:
@@ -102,8 +110,10 @@ class Deduper:
         if update_id > self._load():
             return False
         with read_only(self.engine).connect() as conn:
-            return conn.execute(select(ProcessedUpdate.update_id)
-                                .where(ProcessedUpdate.update_id == update_id)).first() is not None
+            return (
+                conn.execute(select(ProcessedUpdate.update_id).where(ProcessedUpdate.update_id == update_id)).first()
+                is not None
+            )
 
     def remember(self, update_id: int) -> None:
         if len(self.recent) >= self.RECENT:
@@ -145,8 +155,12 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         args = dict(token.args) if token else {}
         owner = token.user_id if token else None
         if token is None:
-            audit(session=session, actor=actor_of(telegram_user_id=query.from_user.id), action="button.stale",
-                  detail={"data": (query.data or "")[:64]})
+            audit(
+                session=session,
+                actor=actor_of(telegram_user_id=query.from_user.id),
+                action="button.stale",
+                detail={"data": (query.data or "")[:64]},
+            )
     if action is None or action not in CALLBACK_ACTIONS:
         await query.answer(texts.BUTTON_STALE, show_alert=True)
         return
@@ -224,7 +238,9 @@ class LianxiApplication(Application):
         gc.freeze()
         self._checkpointer = WalCheckpointer(self.bot_data["engine"]).start()
         if self._deliver_outbox:
-            delivery = OutboxDelivery(engine=self.bot_data["engine"], bot=self.bot, poll_seconds=self._outbox_poll_seconds)
+            delivery = OutboxDelivery(
+                engine=self.bot_data["engine"], bot=self.bot, poll_seconds=self._outbox_poll_seconds
+            )
             self.bot_data["delivery"] = delivery
             self._delivery_task = asyncio.get_running_loop().create_task(delivery.run_forever())
 
@@ -243,10 +259,11 @@ class LianxiApplication(Application):
 
 def _dispatcher(commands: dict[str, Handler]) -> Handler:
     """The callback of the one CommandHandler: the handler registered for the message's command."""
+
     async def dispatch(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Any:
         message = update.effective_message
         assert message is not None and message.text and message.entities  # CommandHandler matched it
-        name = message.text[1:message.entities[0].length].split("@", 1)[0].lower()
+        name = message.text[1 : message.entities[0].length].split("@", 1)[0].lower()
         return await commands[name](update, context)
 
     return dispatch

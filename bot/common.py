@@ -19,7 +19,7 @@ from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
 from bot import texts
-from lianxi.settings import get_settings
+from config.settings import get_settings
 from models import Member, Plan, ProcessedUpdate, read_only, utcnow
 from oversight.access import PRIVATE_COMMANDS, allowed
 from oversight.attachments import store_attachment
@@ -75,8 +75,11 @@ def db(context: ContextTypes.DEFAULT_TYPE, *, read: bool = False) -> Iterator[Se
     with session:
         try:
             yield session
-            mark = (state is not None and not state.recorded
-                    and bool(session.new or session.dirty or session.deleted or session.info.get("wrote")))
+            mark = (
+                state is not None
+                and not state.recorded
+                and bool(session.new or session.dirty or session.deleted or session.info.get("wrote"))
+            )
             if mark:
                 # Core, not session.add: no unit-of-work bookkeeping for a row nobody reads back.
                 session.connection().execute(_RECORD_UPDATE, {"update_id": state.update_id, "at": utcnow()})
@@ -137,12 +140,18 @@ def role_label(role: str | None) -> str:
     return ROLE_LABELS.get(role or "", "未注册用户")
 
 
-def keyboard(session: Session, rows: list[list[tuple[str, str, dict[str, Any]]]], user_id: int | None = None) -> InlineKeyboardMarkup:
+def keyboard(
+    session: Session, rows: list[list[tuple[str, str, dict[str, Any]]]], user_id: int | None = None
+) -> InlineKeyboardMarkup:
     """Inline keyboard whose buttons carry only opaque tokens: rows of (label, action, args)."""
     return InlineKeyboardMarkup(
         [
-            [InlineKeyboardButton(label, callback_data=mint_token(session=session, action=action, args=args, user_id=user_id))
-             for label, action, args in row]
+            [
+                InlineKeyboardButton(
+                    label, callback_data=mint_token(session=session, action=action, args=args, user_id=user_id)
+                )
+                for label, action, args in row
+            ]
             for row in rows
         ]
     )
@@ -181,8 +190,14 @@ def command(name: str, *, shares_transaction: bool = False) -> Callable[[Handler
         async def inner(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Any:
             chat = update.effective_chat
             state = CURRENT_UPDATE.get()
-            if (shares_transaction and state is not None and state.update_id == update.update_id
-                    and state.session is None and chat is not None and chat.type == ChatType.PRIVATE):
+            if (
+                shares_transaction
+                and state is not None
+                and state.update_id == update.update_id
+                and state.session is None
+                and chat is not None
+                and chat.type == ChatType.PRIVATE
+            ):
                 return await _checked_in_shared_transaction(name, func, update, context, state)
             with db(context, read=True) as session:
                 member = member_of(session, update)
@@ -191,7 +206,9 @@ def command(name: str, *, shares_transaction: bool = False) -> Callable[[Handler
                 if role is None:
                     await _private_or_here(update, context, texts.NOT_REGISTERED)
                 else:
-                    await _private_or_here(update, context, texts.NOT_ALLOWED.format(role=role_label(role), command=name))
+                    await _private_or_here(
+                        update, context, texts.NOT_ALLOWED.format(role=role_label(role), command=name)
+                    )
                 return None
             if chat is not None and chat.type != ChatType.PRIVATE and name in PRIVATE_COMMANDS:
                 try:
@@ -205,8 +222,9 @@ def command(name: str, *, shares_transaction: bool = False) -> Callable[[Handler
     return wrap
 
 
-async def _checked_in_shared_transaction(name: str, func: Handler, update: Update,
-                                         context: ContextTypes.DEFAULT_TYPE, state: UpdateState) -> Any:
+async def _checked_in_shared_transaction(
+    name: str, func: Handler, update: Update, context: ContextTypes.DEFAULT_TYPE, state: UpdateState
+) -> Any:
     """command()'s check in a write transaction handed to the handler's first db() block."""
     session = Session(engine_of(context), expire_on_commit=False)
     try:
@@ -247,8 +265,9 @@ class _EndsUntakenOnSuspend:
             if self.state.session is self.session:
                 self.state.session = None
                 self.session.close()
-                logger.warning("update %s: handler awaited before db(); the check's transaction was ended",
-                               self.state.update_id)
+                logger.warning(
+                    "update %s: handler awaited before db(); the check's transaction was ended", self.state.update_id
+                )
             try:
                 value, error = (yield yielded), None
             except BaseException as exc:  # noqa: BLE001 - cancellation and the like go to the handler
@@ -266,13 +285,18 @@ async def _private_or_here(update: Update, context: ContextTypes.DEFAULT_TYPE, t
 async def answer_private(update: Update, text: str, **kwargs: Any) -> None:
     """Reply to the user privately (in a group, unit business never goes to the group)."""
     user, chat = update.effective_user, update.effective_chat
-    target = user.id if (chat is not None and chat.type != ChatType.PRIVATE and user is not None) else (chat.id if chat else None)
+    target = (
+        user.id
+        if (chat is not None and chat.type != ChatType.PRIVATE and user is not None)
+        else (chat.id if chat else None)
+    )
     if target is not None:
         await send_text(update.get_bot(), target, text, **kwargs)
 
 
-def attach_to_flow(session: Session, *, user_id: int, flow: str, step: str, data: dict[str, Any],
-                   blob: bytes, name: str, mime: str) -> str:
+def attach_to_flow(
+    session: Session, *, user_id: int, flow: str, step: str, data: dict[str, Any], blob: bytes, name: str, mime: str
+) -> str:
     """Keep an uploaded file and add it to the open conversation's attachments (its data saved
     at `step` of `flow`); the name the file is kept under."""
     att = store_attachment(session=session, data=blob, filename=name, mime_type=mime, data_dir=get_settings().DATA_DIR)

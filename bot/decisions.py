@@ -12,7 +12,7 @@ from telegram.ext import ContextTypes
 
 from bot.app import EXTRA_COMMANDS, on_callback, on_flow_input
 from bot.common import answer_private, command, db, keyboard, require_member, user_id_of, wake_delivery
-from lianxi.settings import get_settings
+from config.settings import get_settings
 from models import Decision, Meeting, Unit, utcnow
 from oversight import meetings as M
 from oversight.chatstate import clear_flow, get_flow, mint_token, set_flow
@@ -29,10 +29,6 @@ ASK_DUE = "责任单位：{unit}\n请发送完成时限，格式 2026-06-30："
 BAD_DATE = "“{text}”不是有效日期，请按 2026-06-30 的格式发送。"
 SAVED = "已记录议定事项#{id}：{text}\n责任单位：{unit}，完成时限 {due}。已通知该单位联络员。"
 DONE = "议定事项#{id}已标记完成。"
-
-
-
-
 
 
 def _flow(session, update: Update, step: str) -> dict[str, Any]:  # type: ignore[no-untyped-def]
@@ -85,9 +81,17 @@ async def new_meeting(update: Update, context: ContextTypes.DEFAULT_TYPE, args: 
         if member.role not in M.RECORDING_ROLES:
             raise InvalidStateError("只有联席会议办公室、召集人和管理员可以记录会议。")
         quarter = f"{today.year}Q{(today.month - 1) // 3 + 1}"
-        meeting, _ = M.record_meeting(session=session, plan_id=member.plan_id, held_on=today, title="联席会议",
-                                      kind="quarterly", period=quarter, decisions=[], actor=f"member:{member.id}",
-                                      now=now)
+        meeting, _ = M.record_meeting(
+            session=session,
+            plan_id=member.plan_id,
+            held_on=today,
+            title="联席会议",
+            kind="quarterly",
+            period=quarter,
+            decisions=[],
+            actor=f"member:{member.id}",
+            now=now,
+        )
         set_flow(session=session, chat_id=user_id, user_id=user_id, flow=FLOW, step="text", data={"mid": meeting.id})
     await _ask_text(update, context, meeting)
     return None
@@ -110,26 +114,43 @@ async def decision_input(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
             set_flow(session=session, chat_id=user_id, user_id=user_id, flow=FLOW, step="unit", data=data)
             units = session.exec(select(Unit).where(Unit.plan_id == member.plan_id).order_by(Unit.id)).all()
             rows = [(u.short or u.name, "decision.unit", {"uid": u.id}) for u in units if u.kind != "government"]
-            reply, markup = PICK_UNIT, keyboard(session, [rows[i:i + 3] for i in range(0, len(rows), 3)], user_id=user_id)
+            reply, markup = (
+                PICK_UNIT,
+                keyboard(session, [rows[i : i + 3] for i in range(0, len(rows), 3)], user_id=user_id),
+            )
         elif step == "due":
             try:
                 due = date.fromisoformat(text)
             except ValueError:
                 raise InvalidInputError(BAD_DATE.format(text=text[:30])) from None
-            d = M.add_decision(session=session, meeting_id=int(data["mid"]), actor=member, text=data["text"],
-                               owner_unit_id=int(data["uid"]), due_on=due)
+            d = M.add_decision(
+                session=session,
+                meeting_id=int(data["mid"]),
+                actor=member,
+                text=data["text"],
+                owner_unit_id=int(data["uid"]),
+                due_on=due,
+            )
             unit = session.get(Unit, d.owner_unit_id)
             notice = M.decision_notice_text(session=session, decision=d)
             for contact in M.owner_contacts(session=session, decision=d):
                 if contact.telegram_user_id is None:
                     continue
-                token = mint_token(session=session, action="decision.done", args={"did": d.id},
-                                   user_id=contact.telegram_user_id)
-                enqueue_text(session=session, chat_id=contact.telegram_user_id, text=notice,
-                             buttons=[[{"text": "标记完成", "token": token}]],
-                             dedupe_key=f"decision:{d.id}:assigned:{contact.telegram_user_id}")
+                token = mint_token(
+                    session=session, action="decision.done", args={"did": d.id}, user_id=contact.telegram_user_id
+                )
+                enqueue_text(
+                    session=session,
+                    chat_id=contact.telegram_user_id,
+                    text=notice,
+                    buttons=[[{"text": "标记完成", "token": token}]],
+                    dedupe_key=f"decision:{d.id}:assigned:{contact.telegram_user_id}",
+                )
             clear_flow(session=session, chat_id=user_id, user_id=user_id)
-            reply, markup = SAVED.format(id=d.id, text=d.text, unit=unit.name if unit else "", due=due.isoformat()), None
+            reply, markup = (
+                SAVED.format(id=d.id, text=d.text, unit=unit.name if unit else "", due=due.isoformat()),
+                None,
+            )
         else:
             reply, markup = "请使用上方的按钮选择；发送 /cancel 可取消。", None
     wake_delivery(context)

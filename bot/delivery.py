@@ -4,6 +4,7 @@ network errors, long texts split at 4096 characters, per-chat order kept."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import warnings
 from datetime import datetime, timedelta
@@ -39,7 +40,9 @@ def _markup(payload: dict) -> InlineKeyboardMarkup | None:
     rows = payload.get("buttons") or []
     if not rows:
         return None
-    return InlineKeyboardMarkup([[InlineKeyboardButton(b["text"], callback_data=b["token"]) for b in row] for row in rows])
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(b["text"], callback_data=b["token"]) for b in row] for row in rows]
+    )
 
 
 def _retry_after(exc: RetryAfter) -> timedelta:
@@ -52,9 +55,18 @@ def _retry_after(exc: RetryAfter) -> timedelta:
 class OutboxDelivery:
     """The loop that sends queued messages until stopped."""
 
-    def __init__(self, *, engine: Engine, bot: Bot, poll_seconds: float = 0.5, batch: int = 100,
-                 clock=utcnow, backoff_base: timedelta = BACKOFF_BASE,  # type: ignore[no-untyped-def]
-                 max_backoff: timedelta = MAX_BACKOFF, trip_after: int = TRIP_AFTER) -> None:
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        bot: Bot,
+        poll_seconds: float = 0.5,
+        batch: int = 100,
+        clock=utcnow,
+        backoff_base: timedelta = BACKOFF_BASE,  # type: ignore[no-untyped-def]
+        max_backoff: timedelta = MAX_BACKOFF,
+        trip_after: int = TRIP_AFTER,
+    ) -> None:
         self.engine, self.bot, self.poll_seconds, self.batch, self.clock = engine, bot, poll_seconds, batch, clock
         self.backoff_base, self.max_backoff, self.trip_after = backoff_base, max_backoff, trip_after
         # Nothing is sent before this: a 429's retry_after, or a pause while Telegram is unreachable.
@@ -77,16 +89,14 @@ class OutboxDelivery:
         while not self._stop.is_set():
             try:
                 busy = await self.deliver_due()
-            except Exception:  # noqa: BLE001 - the loop must survive a database hiccup
+            except Exception:
                 logger.exception("outbox delivery round failed")
                 busy = 0
             if busy:
                 continue
             self._wake.clear()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
-            except TimeoutError:
-                pass
         logger.info("outbox delivery stopped")
 
     def backoff(self, failures: int) -> timedelta:
@@ -99,8 +109,12 @@ class OutboxDelivery:
         earlier = aliased(OutboxMessage)
         waiting = (
             select(earlier.id)
-            .where(earlier.state == OutboxState.PENDING, earlier.chat_id == OutboxMessage.chat_id,
-                   earlier.id < OutboxMessage.id, earlier.next_attempt_at > now)
+            .where(
+                earlier.state == OutboxState.PENDING,
+                earlier.chat_id == OutboxMessage.chat_id,
+                earlier.id < OutboxMessage.id,
+                earlier.next_attempt_at > now,
+            )
             .exists()
         )
         return list(
@@ -140,8 +154,11 @@ class OutboxDelivery:
                     # Telegram looks unreachable: probe again later instead of failing every message now.
                     self._outages += 1
                     self.hold_until = self.clock() + self.backoff(self._outages)
-                    logger.warning("outbox: %s failures in a row, holding delivery until %s",
-                                   transient_in_row, self.hold_until.isoformat())
+                    logger.warning(
+                        "outbox: %s failures in a row, holding delivery until %s",
+                        transient_in_row,
+                        self.hold_until.isoformat(),
+                    )
                     break
             else:
                 transient_in_row = 0
@@ -153,9 +170,13 @@ class OutboxDelivery:
         try:
             if msg.kind == "document":
                 path = Path(msg.payload["path"])
-                with path.open("rb") as fh:
-                    await self.bot.send_document(msg.chat_id, document=fh, filename=msg.payload.get("filename") or path.name,
-                                                 caption=msg.text or None)
+                with path.open("rb") as fh:  # noqa: ASYNC230 - opening a local file; the client streams it
+                    await self.bot.send_document(
+                        msg.chat_id,
+                        document=fh,
+                        filename=msg.payload.get("filename") or path.name,
+                        caption=msg.text or None,
+                    )
             else:
                 parts = split_text(msg.text)
                 markup = _markup(msg.payload)
@@ -167,7 +188,9 @@ class OutboxDelivery:
                         self._save_parts(msg, parts_sent)  # a crash now must not resend this part
         except RetryAfter as exc:
             wait = _retry_after(exc)
-            self.hold_until = self._retry(msg, parts_sent, wait, f"429 retry_after {wait.total_seconds():.0f}s", count=False)
+            self.hold_until = self._retry(
+                msg, parts_sent, wait, f"429 retry_after {wait.total_seconds():.0f}s", count=False
+            )
             return Outcome.HELD
         except ChatMigrated as exc:
             self._migrate(msg, int(exc.new_chat_id))

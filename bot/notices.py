@@ -21,7 +21,7 @@ from bot.common import (
     send_text,
     user_id_of,
 )
-from lianxi.settings import get_settings
+from config.settings import get_settings
 from models import Member, Notice, Role, Unit, utcnow
 from oversight import notices as N
 from oversight.chatstate import clear_flow, get_flow, set_flow
@@ -38,13 +38,11 @@ APPROVED = "已审定通报《{title}》，文号 {doc_no}。工作进程将生�
 ABANDONED = "已放弃本期通报草稿。"
 EXPLAIN_NONE = "贵单位目前没有可以报送情况说明的通报（须在通报印发后规定的工作日内报送）。"
 EXPLAIN_PICK = "请选择要报送情况说明的通报："
-EXPLAIN_PROMPT = "请发送对《{title}》（{doc_no}）的情况说明（文字，可先上传佐证材料：PDF、Excel、图片），截止 {deadline}："
+EXPLAIN_PROMPT = (
+    "请发送对《{title}》（{doc_no}）的情况说明（文字，可先上传佐证材料：PDF、Excel、图片），截止 {deadline}："
+)
 EXPLAIN_FILE = "已收到材料“{name}”。可继续上传，或发送文字说明完成报送。"
 EXPLAINED = "情况说明已报送，将附入通报记录，并在下一期简报中列出。"
-
-
-
-
 
 
 def draft_view(session: Session, notice: Notice, member: Member, user_id: int) -> tuple[str, Any]:
@@ -55,11 +53,19 @@ def draft_view(session: Session, notice: Notice, member: Member, user_id: int) -
         for f in notice_findings(session=session, notice_id=notice.id):
             label = f"恢复事项{f.id}" if f.dropped else f"删除事项{f.id}"
             rows.append([(label, "notice.restore" if f.dropped else "notice.drop", {"fid": f.id, "nid": notice.id})])
-        rows.append([("改标题", "notice.edit", {"nid": notice.id, "what": "title"}),
-                     ("改正文", "notice.edit", {"nid": notice.id, "what": "body"})])
+        rows.append(
+            [
+                ("改标题", "notice.edit", {"nid": notice.id, "what": "title"}),
+                ("改正文", "notice.edit", {"nid": notice.id, "what": "body"}),
+            ]
+        )
         if member.role == Role.CONVENER:
-            rows.append([("✅ 审定印发", "notice.approve", {"nid": notice.id}),
-                         ("放弃本期通报", "notice.abandon", {"nid": notice.id})])
+            rows.append(
+                [
+                    ("✅ 审定印发", "notice.approve", {"nid": notice.id}),
+                    ("放弃本期通报", "notice.abandon", {"nid": notice.id}),
+                ]
+            )
     return text, keyboard(session, rows, user_id=user_id) if rows else None
 
 
@@ -69,15 +75,21 @@ async def notices(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     with db(context) as session:
         member = require_member(session, update)
         items = session.exec(
-            select(Notice).where(Notice.plan_id == member.plan_id)
-            .where(col(Notice.state) != NoticeState.DROPPED).order_by(col(Notice.id).desc()).limit(8)
+            select(Notice)
+            .where(Notice.plan_id == member.plan_id)
+            .where(col(Notice.state) != NoticeState.DROPPED)
+            .order_by(col(Notice.id).desc())
+            .limit(8)
         ).all()
         if not items:
             text, markup = LIST_EMPTY, None
         else:
-            lines = [LIST_HEAD] + [f"#{n.id} {n.period} {n.doc_no or ''}《{n.title}》{N.STATE_LABELS.get(n.state, n.state)}"
-                                   for n in items]
-            markup = keyboard(session, [[(f"查看 #{n.id}", "notice.open", {"nid": n.id})] for n in items], user_id=user_id)
+            lines = [LIST_HEAD] + [
+                f"#{n.id} {n.period} {n.doc_no or ''}《{n.title}》{N.STATE_LABELS.get(n.state, n.state)}" for n in items
+            ]
+            markup = keyboard(
+                session, [[(f"查看 #{n.id}", "notice.open", {"nid": n.id})] for n in items], user_id=user_id
+            )
             text = "\n".join(lines)
     await answer_private(update, text, reply_markup=markup)
 
@@ -131,8 +143,14 @@ async def notice_edit(update: Update, context: ContextTypes.DEFAULT_TYPE, args: 
             raise InvalidStateError("只有召集人和办公室可以修改通报草稿。")
         if notice.state != NoticeState.DRAFT:
             raise InvalidStateError("该通报已不是草稿，不能修改。")
-        set_flow(session=session, chat_id=user_id, user_id=user_id, flow=EDIT_FLOW, step=what,
-                 data={"nid": notice.id, "what": what})
+        set_flow(
+            session=session,
+            chat_id=user_id,
+            user_id=user_id,
+            flow=EDIT_FLOW,
+            step=what,
+            data={"nid": notice.id, "what": what},
+        )
     await context.bot.send_message(user_id, EDIT_PROMPT[what])
     return None
 
@@ -148,8 +166,14 @@ async def notice_edit_input(update: Update, context: ContextTypes.DEFAULT_TYPE) 
         what = data.get("what")
         if not text.strip():
             raise InvalidInputError("请发送文字。")
-        N.edit_notice_text(session=session, notice_id=int(data.get("nid", 0)), actor=member,
-                           title=text if what == "title" else None, body=text if what == "body" else None, now=utcnow())
+        N.edit_notice_text(
+            session=session,
+            notice_id=int(data.get("nid", 0)),
+            actor=member,
+            title=text if what == "title" else None,
+            body=text if what == "body" else None,
+            now=utcnow(),
+        )
         clear_flow(session=session, chat_id=user_id, user_id=user_id)
     await context.bot.send_message(user_id, EDITED.format(what="标题" if what == "title" else "正文"))
     await _show(update, context, int(data.get("nid", 0)))
@@ -178,10 +202,13 @@ async def notice_abandon(update: Update, context: ContextTypes.DEFAULT_TYPE, arg
 
 # --- /explain ----------------------------------------------------------------------
 
+
 def _explainable(session: Session, member: Member) -> list[Notice]:
     now = utcnow()
     published = session.exec(
-        select(Notice).where(Notice.plan_id == member.plan_id).where(Notice.state == NoticeState.PUBLISHED)
+        select(Notice)
+        .where(Notice.plan_id == member.plan_id)
+        .where(Notice.state == NoticeState.PUBLISHED)
         .order_by(col(Notice.id).desc())
     ).all()
     result = []
@@ -202,8 +229,11 @@ async def explain(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             text, markup = EXPLAIN_NONE, None
         else:
             text = EXPLAIN_PICK
-            markup = keyboard(session, [[(f"{n.doc_no}《{n.title}》"[:60], "notice.explain", {"nid": n.id})] for n in items],
-                              user_id=user_id)
+            markup = keyboard(
+                session,
+                [[(f"{n.doc_no}《{n.title}》"[:60], "notice.explain", {"nid": n.id})] for n in items],
+                user_id=user_id,
+            )
     await answer_private(update, text, reply_markup=markup)
 
 
@@ -216,10 +246,19 @@ async def notice_explain(update: Update, context: ContextTypes.DEFAULT_TYPE, arg
         if notice is None or notice not in _explainable(session, member):
             raise InvalidStateError(EXPLAIN_NONE)
         deadline = N.explanation_deadline(session=session, notice=notice)
-        set_flow(session=session, chat_id=user_id, user_id=user_id, flow=EXPLAIN_FLOW, step="text",
-                 data={"nid": notice.id, "attachments": []})
-        text = EXPLAIN_PROMPT.format(title=notice.title, doc_no=notice.doc_no,
-                                     deadline=deadline.astimezone(get_settings().tz).strftime("%Y年%m月%d日") if deadline else "")
+        set_flow(
+            session=session,
+            chat_id=user_id,
+            user_id=user_id,
+            flow=EXPLAIN_FLOW,
+            step="text",
+            data={"nid": notice.id, "attachments": []},
+        )
+        text = EXPLAIN_PROMPT.format(
+            title=notice.title,
+            doc_no=notice.doc_no,
+            deadline=deadline.astimezone(get_settings().tz).strftime("%Y年%m月%d日") if deadline else "",
+        )
     await context.bot.send_message(user_id, text)
     return None
 
@@ -234,8 +273,9 @@ async def explain_input(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         with db(context) as session:
             state = get_flow(session=session, chat_id=user_id, user_id=user_id)
             data = dict(state.data) if state else {}
-            saved = attach_to_flow(session, user_id=user_id, flow=EXPLAIN_FLOW, step="text", data=data,
-                                   blob=blob, name=name, mime=mime)
+            saved = attach_to_flow(
+                session, user_id=user_id, flow=EXPLAIN_FLOW, step="text", data=data, blob=blob, name=name, mime=mime
+            )
         await context.bot.send_message(user_id, EXPLAIN_FILE.format(name=saved))
         return
     text = (message.text or "").strip()
@@ -245,8 +285,14 @@ async def explain_input(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         member = require_member(session, update)
         state = get_flow(session=session, chat_id=user_id, user_id=user_id)
         data = dict(state.data) if state else {}
-        N.file_explanation(session=session, notice_id=int(data.get("nid", 0)), actor=member, text=text,
-                           attachment_ids=data.get("attachments", []), now=utcnow())
+        N.file_explanation(
+            session=session,
+            notice_id=int(data.get("nid", 0)),
+            actor=member,
+            text=text,
+            attachment_ids=data.get("attachments", []),
+            now=utcnow(),
+        )
         clear_flow(session=session, chat_id=user_id, user_id=user_id)
     await context.bot.send_message(user_id, EXPLAINED)
 

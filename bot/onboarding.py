@@ -11,7 +11,7 @@ from telegram.ext import Application, ContextTypes
 
 from bot import texts
 from bot.common import answer_private, command, db, member_of, plan_of, reply, role_label
-from lianxi.settings import get_settings
+from config.settings import get_settings
 from models import GroupBinding, Member, Unit, utcnow
 from oversight.access import COMMAND_LABELS, commands_for
 from oversight.audit import actor_of, audit
@@ -52,7 +52,10 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     with db(context) as session:
         member = member_of(session, update)
         if member is not None and not code:
-            await reply(update, texts.ALREADY_JOINED.format(unit=unit_name(session, member.unit_id), role=role_label(member.role)))
+            await reply(
+                update,
+                texts.ALREADY_JOINED.format(unit=unit_name(session, member.unit_id), role=role_label(member.role)),
+            )
             return
     if not code:
         with db(context) as session:
@@ -103,9 +106,13 @@ async def whoami(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             text = texts.WHOAMI_UNREGISTERED
         else:
             plan = plan_of(session, member)
-            text = texts.WHOAMI.format(name=member.name or "—", unit=unit_name(session, member.unit_id),
-                                       role=role_label(member.role), member_id=member.id,
-                                       plan=plan.short_name or plan.name if plan else "—")
+            text = texts.WHOAMI.format(
+                name=member.name or "—",
+                unit=unit_name(session, member.unit_id),
+                role=role_label(member.role),
+                member_id=member.id,
+                plan=plan.short_name or plan.name if plan else "—",
+            )
     await answer_private(update, text)
 
 
@@ -140,8 +147,14 @@ async def invite(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             assert admin is not None
             role = parse_role(role_text)
             unit = require_unit(session=session, plan_id=admin.plan_id, text=unit_text)
-            inv, code = create_invite(session=session, plan_id=admin.plan_id, unit_id=unit.id, role=role, days=days,
-                                      created_by=actor_of(admin.id))
+            inv, code = create_invite(
+                session=session,
+                plan_id=admin.plan_id,
+                unit_id=unit.id,
+                role=role,
+                days=days,
+                created_by=actor_of(admin.id),
+            )
             expires = inv.expires_at.astimezone(get_settings().tz).strftime("%Y年%m月%d日 %H:%M")
             text = texts.INVITE_CREATED.format(unit=unit.name, role=ROLE_LABELS[role], expires=expires, code=code)
     except OversightError as exc:
@@ -203,11 +216,17 @@ async def bindgroup(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         binding = session.get(GroupBinding, admin.plan_id) or GroupBinding(plan_id=admin.plan_id, chat_id=chat.id)
         binding.chat_id, binding.title, binding.bound_at = chat.id, (chat.title or "")[:200], utcnow()
         session.add(binding)
-        audit(session=session, actor=actor_of(admin.id), action="group.bound", object_type="plan",
-              object_id=admin.plan_id, detail={"chat_id": chat.id})
+        audit(
+            session=session,
+            actor=actor_of(admin.id),
+            action="group.bound",
+            object_type="plan",
+            object_id=admin.plan_id,
+            detail={"chat_id": chat.id},
+        )
         plan = plan_of(session, admin)
         text = texts.BINDGROUP_DONE.format(plan=plan.short_name or plan.name if plan else "")
     await reply(update, text)
 
 
-__all__ = ["start", "whoami", "help_command", "invite", "members", "revoke", "bindgroup", "set_menu", "Unit"]
+__all__ = ["Unit", "bindgroup", "help_command", "invite", "members", "revoke", "set_menu", "start", "whoami"]

@@ -81,13 +81,20 @@ NOT_YOURS = "您无权查看问题#{id}。"
 
 # --- buttons ---------------------------------------------------------------------
 
+
 def action_rows(session: Session, problem: Problem, member: Member) -> list[list[dict[str, str]]]:
     """The buttons a member may press on a problem now, as outbox rows of {text, token}."""
     allowed = [a for a in ACTIONS if P.can(a, session=session, member=member, problem=problem)]
-    buttons = [{"text": BUTTON_LABELS[a],
-                "token": mint_token(session=session, action=f"problem.{a}", args={"pid": problem.id},
-                                    user_id=member.telegram_user_id)} for a in allowed]
-    return [buttons[i:i + 2] for i in range(0, len(buttons), 2)]
+    buttons = [
+        {
+            "text": BUTTON_LABELS[a],
+            "token": mint_token(
+                session=session, action=f"problem.{a}", args={"pid": problem.id}, user_id=member.telegram_user_id
+            ),
+        }
+        for a in allowed
+    ]
+    return [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
 
 
 def button_maker(session: Session) -> P.ButtonMaker:
@@ -100,14 +107,13 @@ def _markup(rows: list[list[dict[str, str]]]):  # type: ignore[no-untyped-def]
 
     if not rows:
         return None
-    return InlineKeyboardMarkup([[InlineKeyboardButton(b["text"], callback_data=b["token"]) for b in row] for row in rows])
-
-
-
-
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(b["text"], callback_data=b["token"]) for b in row] for row in rows]
+    )
 
 
 # --- /flag ------------------------------------------------------------------------
+
 
 @command("flag")
 async def flag(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -132,7 +138,7 @@ async def _take_text(update: Update, context: ContextTypes.DEFAULT_TYPE, text: s
             select(ProblemCategory).where(ProblemCategory.plan_id == member.plan_id).order_by(ProblemCategory.id)
         ).all()
         rows = [(c.name, "flag.category", {"cid": c.id}) for c in categories]
-        markup = keyboard(session, [rows[i:i + 2] for i in range(0, len(rows), 2)], user_id=user_id)
+        markup = keyboard(session, [rows[i : i + 2] for i in range(0, len(rows), 2)], user_id=user_id)
     await context.bot.send_message(user_id, PICK_CATEGORY, reply_markup=markup)
 
 
@@ -157,8 +163,14 @@ async def flag_category(update: Update, context: ContextTypes.DEFAULT_TYPE, args
             raise InvalidInputError("该类别不存在。")
         data["cid"] = category.id
         set_flow(session=session, chat_id=user_id, user_id=user_id, flow=FLOW, step="subject", data=data)
-        markup = keyboard(session, [[("按名称查找矿业权", "flag.find_right", {}), ("选择整合区", "flag.zones", {})],
-                                    [("不指定", "flag.no_subject", {})]], user_id=user_id)
+        markup = keyboard(
+            session,
+            [
+                [("按名称查找矿业权", "flag.find_right", {}), ("选择整合区", "flag.zones", {})],
+                [("不指定", "flag.no_subject", {})],
+            ],
+            user_id=user_id,
+        )
     await context.bot.send_message(user_id, f"类别：{category.name}\n{PICK_SUBJECT}", reply_markup=markup)
     return None
 
@@ -183,7 +195,7 @@ async def flag_zones(update: Update, context: ContextTypes.DEFAULT_TYPE, args: d
         if not zones:
             raise InvalidInputError("本计划没有整合区，请点“不指定”或查找矿业权。")
         rows = [(f"{z.seq}. {z.name}", "flag.zone", {"zid": z.id}) for z in zones]
-        markup = keyboard(session, [rows[i:i + 2] for i in range(0, len(rows), 2)], user_id=user_id)
+        markup = keyboard(session, [rows[i : i + 2] for i in range(0, len(rows), 2)], user_id=user_id)
     await context.bot.send_message(user_id, PICK_ZONE, reply_markup=markup)
     return None
 
@@ -236,20 +248,30 @@ async def _ask_owner(update: Update, context: ContextTypes.DEFAULT_TYPE, data: d
         suggested = P.suggest_owner(session=session, plan_id=member.plan_id, category_id=category.id)
         if suggested is not None:
             text = OWNER_SUGGESTED.format(unit=suggested.name, category=category.name)
-            markup = keyboard(session, [[(f"确认由{suggested.short or suggested.name}办理", "flag.owner", {"uid": suggested.id})],
-                                        [("改为其他单位", "flag.other_owner", {})]], user_id=user_id)
+            markup = keyboard(
+                session,
+                [
+                    [(f"确认由{suggested.short or suggested.name}办理", "flag.owner", {"uid": suggested.id})],
+                    [("改为其他单位", "flag.other_owner", {})],
+                ],
+                user_id=user_id,
+            )
         else:
             text = OWNER_NONE.format(category=category.name)
             markup = _unit_keyboard(session, member.plan_id, "flag.owner", {}, user_id)
     await context.bot.send_message(user_id, text, reply_markup=markup)
 
 
-def _unit_keyboard(session: Session, plan_id: int, action: str, extra: dict[str, Any], user_id: int,
-                   exclude: int | None = None):  # type: ignore[no-untyped-def]
+def _unit_keyboard(
+    session: Session, plan_id: int, action: str, extra: dict[str, Any], user_id: int, exclude: int | None = None
+):  # type: ignore[no-untyped-def]
     units = session.exec(select(Unit).where(Unit.plan_id == plan_id).order_by(Unit.id)).all()
-    rows = [(u.short or u.name, action, {**extra, "uid": u.id}) for u in units
-            if u.id != exclude and u.kind not in ("government",)]
-    return keyboard(session, [rows[i:i + 3] for i in range(0, len(rows), 3)], user_id=user_id)
+    rows = [
+        (u.short or u.name, action, {**extra, "uid": u.id})
+        for u in units
+        if u.id != exclude and u.kind not in ("government",)
+    ]
+    return keyboard(session, [rows[i : i + 3] for i in range(0, len(rows), 3)], user_id=user_id)
 
 
 @on_callback("flag.other_owner")
@@ -270,8 +292,14 @@ async def flag_owner(update: Update, context: ContextTypes.DEFAULT_TYPE, args: d
         member = require_member(session, update)
         data = _flow_data(session, update, "owner")
         problem = P.raise_problem(
-            session=session, plan_id=member.plan_id, actor=member, text=data["text"], category_id=data["cid"],
-            owner_unit_id=int(args.get("uid", 0)) or None, right_id=data.get("rid"), zone_id=data.get("zid"),
+            session=session,
+            plan_id=member.plan_id,
+            actor=member,
+            text=data["text"],
+            category_id=data["cid"],
+            owner_unit_id=int(args.get("uid", 0)) or None,
+            right_id=data.get("rid"),
+            zone_id=data.get("zid"),
             buttons=button_maker(session),
         )
         clear_flow(session=session, chat_id=user_id, user_id=user_id)
@@ -283,6 +311,7 @@ async def flag_owner(update: Update, context: ContextTypes.DEFAULT_TYPE, args: d
 
 
 # --- typed input: the /flag flow and reasons for problem actions --------------------
+
 
 @on_flow_input(FLOW)
 async def flag_input(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -303,12 +332,21 @@ async def flag_input(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         with db(context) as session:
             rights = find_rights(session=session, plan_id=member.plan_id, text=text[:100])
             if not rights:
-                reply, markup = NO_RIGHT.format(text=text[:100]), keyboard(
-                    session, [[("不指定", "flag.no_subject", {}), ("选择整合区", "flag.zones", {})]], user_id=user_id)
+                reply, markup = (
+                    NO_RIGHT.format(text=text[:100]),
+                    keyboard(
+                        session,
+                        [[("不指定", "flag.no_subject", {}), ("选择整合区", "flag.zones", {})]],
+                        user_id=user_id,
+                    ),
+                )
             else:
                 reply = PICK_RIGHT
-                markup = keyboard(session, [[(f"{r.name}（{r.code}）"[:60], "flag.right", {"rid": r.id})] for r in rights],
-                                  user_id=user_id)
+                markup = keyboard(
+                    session,
+                    [[(f"{r.name}（{r.code}）"[:60], "flag.right", {"rid": r.id})] for r in rights],
+                    user_id=user_id,
+                )
         await context.bot.send_message(user_id, reply, reply_markup=markup)
     else:
         await context.bot.send_message(user_id, "请使用上方的按钮选择；发送 /cancel 可取消。")
@@ -330,8 +368,9 @@ async def act_input(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             return
         blob, name, mime = await download_file(message)
         with db(context) as session:
-            saved = attach_to_flow(session, user_id=user_id, flow=ACT_FLOW, step="reason", data=data,
-                                   blob=blob, name=name, mime=mime)
+            saved = attach_to_flow(
+                session, user_id=user_id, flow=ACT_FLOW, step="reason", data=data, blob=blob, name=name, mime=mime
+            )
         await context.bot.send_message(user_id, EVIDENCE_SAVED.format(name=saved))
         return
     text = (message.text or "").strip()
@@ -345,18 +384,26 @@ async def _perform(update: Update, context: ContextTypes.DEFAULT_TYPE, data: dic
         member = require_member(session, update)
         buttons = button_maker(session)
         if action == "hand_over":
-            problem = P.hand_over_problem(session=session, problem_id=pid, actor=member, to_unit_id=int(data["uid"]),
-                                          reason=text, buttons=buttons)
+            problem = P.hand_over_problem(
+                session=session, problem_id=pid, actor=member, to_unit_id=int(data["uid"]), reason=text, buttons=buttons
+            )
         elif action == "decline":
             problem = P.decline_problem(session=session, problem_id=pid, actor=member, reason=text, buttons=buttons)
         elif action == "rule":
-            problem = P.rule_problem(session=session, problem_id=pid, actor=member, to_unit_id=int(data["uid"]),
-                                     reason=text, buttons=buttons)
+            problem = P.rule_problem(
+                session=session, problem_id=pid, actor=member, to_unit_id=int(data["uid"]), reason=text, buttons=buttons
+            )
         elif action == "reopen":
             problem = P.reopen_problem(session=session, problem_id=pid, actor=member, reason=text, buttons=buttons)
         elif action == "resolve":
-            problem = P.resolve_problem(session=session, problem_id=pid, actor=member, evidence_text=text,
-                                        attachment_ids=data.get("attachments", []), buttons=buttons)
+            problem = P.resolve_problem(
+                session=session,
+                problem_id=pid,
+                actor=member,
+                evidence_text=text,
+                attachment_ids=data.get("attachments", []),
+                buttons=buttons,
+            )
         else:
             clear_flow(session=session, chat_id=user_id, user_id=user_id)
             raise InvalidStateError("该操作已失效，请重新打开问题：/problem 编号")
@@ -377,21 +424,26 @@ def _judge_rows(session: Session, problem: Problem, member: Member) -> list[list
     if not P.can("judge_reason", session=session, member=member, problem=problem):
         return []
     events = session.exec(
-        select(ProblemEvent).where(ProblemEvent.problem_id == problem.id)
-        .where(ProblemEvent.kind == ProblemEventKind.HANDED_OVER).order_by(ProblemEvent.id)
+        select(ProblemEvent)
+        .where(ProblemEvent.problem_id == problem.id)
+        .where(ProblemEvent.kind == ProblemEventKind.HANDED_OVER)
+        .order_by(ProblemEvent.id)
     ).all()
     rows = []
     for ev in events:
         unit = session.get(Unit, ev.from_unit_id) if ev.from_unit_id else None
         label = f"{unit.short or unit.name if unit else '某单位'}：{ev.reason}"[:40]
-        rows.append([(f"成立｜{label}", "problem.judge", {"eid": ev.id, "ok": True}),
-                     ("不成立", "problem.judge", {"eid": ev.id, "ok": False})])
+        rows.append(
+            [
+                (f"成立｜{label}", "problem.judge", {"eid": ev.id, "ok": True}),
+                ("不成立", "problem.judge", {"eid": ev.id, "ok": False}),
+            ]
+        )
     return rows
 
 
-
-
 # --- the action buttons -------------------------------------------------------------
+
 
 async def _start_action(update: Update, context: ContextTypes.DEFAULT_TYPE, action: str, pid: int) -> str | None:
     """Check the action is allowed now, then do it or ask for what it needs."""
@@ -416,12 +468,24 @@ async def _start_action(update: Update, context: ContextTypes.DEFAULT_TYPE, acti
         elif action in ("hand_over", "rule"):
             prompt = PICK_HANDOVER_UNIT if action == "hand_over" else PICK_RULE_UNIT
             reply = prompt.format(id=pid)
-            markup = _unit_keyboard(session, member.plan_id, "problem.pick_unit", {"pid": pid, "action": action},
-                                    user_id, exclude=problem.owner_unit_id if action == "hand_over" else None)
+            markup = _unit_keyboard(
+                session,
+                member.plan_id,
+                "problem.pick_unit",
+                {"pid": pid, "action": action},
+                user_id,
+                exclude=problem.owner_unit_id if action == "hand_over" else None,
+            )
             done = False
         else:
-            set_flow(session=session, chat_id=user_id, user_id=user_id, flow=ACT_FLOW, step="reason",
-                     data={"action": action, "pid": pid})
+            set_flow(
+                session=session,
+                chat_id=user_id,
+                user_id=user_id,
+                flow=ACT_FLOW,
+                step="reason",
+                data={"action": action, "pid": pid},
+            )
             reply, markup, done = ASK_REASON[action].format(id=pid, unit=""), None, False
     if done:
         wake_delivery(context)
@@ -453,8 +517,14 @@ async def pick_unit(update: Update, context: ContextTypes.DEFAULT_TYPE, args: di
             raise InvalidInputError("该按钮已失效。")
         if not P.can(action, session=session, member=member, problem=problem):
             P._check(action, session=session, member=member, problem=problem)
-        set_flow(session=session, chat_id=user_id, user_id=user_id, flow=ACT_FLOW, step="reason",
-                 data={"action": action, "pid": pid, "uid": uid})
+        set_flow(
+            session=session,
+            chat_id=user_id,
+            user_id=user_id,
+            flow=ACT_FLOW,
+            step="reason",
+            data={"action": action, "pid": pid, "uid": uid},
+        )
     await context.bot.send_message(user_id, ASK_REASON[action].format(id=pid, unit=unit.name))
     return None
 
@@ -464,8 +534,9 @@ async def judge(update: Update, context: ContextTypes.DEFAULT_TYPE, args: dict[s
     user_id = user_id_of(update)
     with db(context) as session:
         member = require_member(session, update)
-        event = P.accept_handover_reason(session=session, event_id=int(args.get("eid", 0)), actor=member,
-                                         accepted=bool(args.get("ok")))
+        event = P.accept_handover_reason(
+            session=session, event_id=int(args.get("eid", 0)), actor=member, accepted=bool(args.get("ok"))
+        )
         unit = session.get(Unit, event.from_unit_id) if event.from_unit_id else None
         text = JUDGED.format(unit=unit.name if unit else "该单位", verdict="成立" if args.get("ok") else "不成立")
     wake_delivery(context)
@@ -474,6 +545,7 @@ async def judge(update: Update, context: ContextTypes.DEFAULT_TYPE, args: dict[s
 
 
 # --- /problem ID ---------------------------------------------------------------------
+
 
 @command("problem")
 async def problem_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -508,7 +580,8 @@ def _may_view(session: Session, member: Member, problem: Problem) -> bool:
 
         return session.get(ZoneLeader, (problem.zone_id, member.id)) is not None
     touched = session.exec(
-        select(ProblemEvent.id).where(ProblemEvent.problem_id == problem.id)
+        select(ProblemEvent.id)
+        .where(ProblemEvent.problem_id == problem.id)
         .where((ProblemEvent.from_unit_id == member.unit_id) | (ProblemEvent.to_unit_id == member.unit_id))
     ).first()
     return touched is not None

@@ -39,8 +39,10 @@ ASK_TEXT = "报送对象：{target}\n请输入本次进展内容（不超过 {li
 ASK_MOVE = "本次报送是否使该矿业权“{right}”{status}？"
 BTN_YES = "是"
 BTN_NO = "否"
-ASK_FILES = ("如需附件（{allowed}，单个不超过 20 MB），请直接发送文件或照片；"
-             "全部发送后点“完成上传”。没有附件可直接点“完成上传”。")
+ASK_FILES = (
+    "如需附件（{allowed}，单个不超过 20 MB），请直接发送文件或照片；"
+    "全部发送后点“完成上传”。没有附件可直接点“完成上传”。"
+)
 BTN_FILES_DONE = "完成上传"
 FILE_RECEIVED = "已收到附件：{name}（共 {n} 个）。可继续发送，或点“完成上传”。"
 TOO_MANY_FILES = "每次报送最多 {n} 个附件，请点“完成上传”。"
@@ -62,8 +64,10 @@ NO_FILE_HERE = "当前步骤不接收文件。请按提示输入文字或点击�
 TEXT_NOT_FILE = "请输入文字内容，文件请在后面的附件步骤发送。"
 NOT_A_REPORTER = "您当前的角色不能报送进展。"
 
-LEDGER_START = ("请上传本单位台账：\n1. 台账电子版（.xlsx）\n2. 加盖公章的扫描件（PDF 或图片）\n"
-                "两个文件顺序不限。随时发送 /cancel 取消。")
+LEDGER_START = (
+    "请上传本单位台账：\n1. 台账电子版（.xlsx）\n2. 加盖公章的扫描件（PDF 或图片）\n"
+    "两个文件顺序不限。随时发送 /cancel 取消。"
+)
 LEDGER_MISSING = "还需要：{missing}。"
 LEDGER_XLSX = "台账电子版（.xlsx）"
 LEDGER_SCAN = "加盖公章的扫描件（PDF 或图片）"

@@ -18,7 +18,7 @@ from telegram.ext import ContextTypes
 from bot import report_texts as t
 from bot.app import EXTRA_COMMANDS, on_callback, on_flow_input
 from bot.common import answer_private, command, db, keyboard, member_of
-from lianxi.settings import get_settings
+from config.settings import get_settings
 from models import Attachment, Member, Right, Role, Task, Zone
 from oversight.access import allowed
 from oversight.attachments import ALLOWED_TEXT, MAX_BYTES, XLSX, check_file, store_attachment
@@ -53,8 +53,10 @@ Rows = list[list[tuple[str, str, dict[str, Any]]]]
 
 # --- small helpers ----------------------------------------------------------------
 
-async def _send(context: ContextTypes.DEFAULT_TYPE, chat_id: int, text: str,
-                markup: InlineKeyboardMarkup | None = None) -> None:
+
+async def _send(
+    context: ContextTypes.DEFAULT_TYPE, chat_id: int, text: str, markup: InlineKeyboardMarkup | None = None
+) -> None:
     await context.bot.send_message(chat_id, text, reply_markup=markup)
 
 
@@ -75,8 +77,12 @@ def _flow_for_button(session: Session, update: Update, args: dict[str, Any]) -> 
     member = _reporter(session, update)
     user_id = update.effective_user.id  # type: ignore[union-attr]
     state = get_flow(session=session, chat_id=user_id, user_id=user_id)
-    if (state is None or state.flow != FLOW or state.data.get("fid") != args.get("fid")
-            or state.step != args.get("step")):
+    if (
+        state is None
+        or state.flow != FLOW
+        or state.data.get("fid") != args.get("fid")
+        or state.step != args.get("step")
+    ):
         raise OversightError(t.STALE_STEP)
     return member, state
 
@@ -101,6 +107,7 @@ def _task_name(session: Session, task_id: int | None) -> str:
 
 
 # --- /report ----------------------------------------------------------------------
+
 
 @command("report", shares_transaction=True)
 async def report_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -128,7 +135,9 @@ async def report_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
                 raise OversightError(t.NO_TASKS)
             fid = secrets.token_hex(4)
             _advance(session, user.id, "task", {"fid": fid})
-            rows = _rows(user.id, fid, "task", [[(f"{x.seq}. {x.name}", "report.task", {"task_id": x.id})] for x in tasks])
+            rows = _rows(
+                user.id, fid, "task", [[(f"{x.seq}. {x.name}", "report.task", {"task_id": x.id})] for x in tasks]
+            )
             markup = keyboard(session, rows, user.id)
     except OversightError as exc:
         await answer_private(update, exc.message)
@@ -166,8 +175,11 @@ async def on_zones(update: Update, context: ContextTypes.DEFAULT_TYPE, args: dic
             return t.NO_ZONES
         _advance(session, user_id, "zone", state.data)
         pairs = [(f"{z.seq}. {z.name}", "report.zone", {"zone_id": z.id}) for z in zones]
-        markup = keyboard(session, _rows(user_id, state.data["fid"], "zone", [pairs[i:i + 2] for i in range(0, len(pairs), 2)]),
-                          user_id)
+        markup = keyboard(
+            session,
+            _rows(user_id, state.data["fid"], "zone", [pairs[i : i + 2] for i in range(0, len(pairs), 2)]),
+            user_id,
+        )
     await _send(context, user_id, t.PICK_ZONE, markup)
     return None
 
@@ -212,17 +224,34 @@ def _right_menu(session: Session, user_id: int, data: dict[str, Any]) -> tuple[s
     right = session.get(Right, data["right_id"])
     assert right is not None
     measure, milestones = measure_of(session=session, right_id=right.id)
-    text = t.RIGHT_MENU.format(name=right.name, code=right.code, status=status_label(right.status),
-                               measure=measure.text[:300] if measure else t.NO_MEASURE)
+    text = t.RIGHT_MENU.format(
+        name=right.name,
+        code=right.code,
+        status=status_label(right.status),
+        measure=measure.text[:300] if measure else t.NO_MEASURE,
+    )
     if milestones:
-        text += "\n" + t.MILESTONES + "\n" + "\n".join(
-            t.MILESTONE_LINE.format(mark=t.DONE_MARK if m.done_at else t.OPEN_MARK,
-                                    due=m.due_on.isoformat() if m.due_on else t.NO_DUE, title=m.title)
-            for m in milestones)
+        text += (
+            "\n"
+            + t.MILESTONES
+            + "\n"
+            + "\n".join(
+                t.MILESTONE_LINE.format(
+                    mark=t.DONE_MARK if m.done_at else t.OPEN_MARK,
+                    due=m.due_on.isoformat() if m.due_on else t.NO_DUE,
+                    title=m.title,
+                )
+                for m in milestones
+            )
+        )
     buttons: list[list[tuple[str, str, dict[str, Any]]]] = [
-        [(t.BTN_PROGRESS, "report.progress", {}), (t.BTN_MEASURE, "report.measure", {})]]
-    buttons += [[(t.BTN_MILESTONE_DONE.format(title=m.title[:30]), "report.milestone", {"milestone_id": m.id})]
-                for m in milestones if m.done_at is None][:8]
+        [(t.BTN_PROGRESS, "report.progress", {}), (t.BTN_MEASURE, "report.measure", {})]
+    ]
+    buttons += [
+        [(t.BTN_MILESTONE_DONE.format(title=m.title[:30]), "report.milestone", {"milestone_id": m.id})]
+        for m in milestones
+        if m.done_at is None
+    ][:8]
     buttons.append([(t.BTN_FINISH, "report.finish", {})])
     return text, keyboard(session, _rows(user_id, data["fid"], "right", buttons), user_id)
 
@@ -232,8 +261,9 @@ async def on_milestone(update: Update, context: ContextTypes.DEFAULT_TYPE, args:
     user_id = update.effective_user.id  # type: ignore[union-attr]
     with db(context) as session:
         member, state = _flow_for_button(session, update, args)
-        milestone = complete_right_milestone(session=session, actor=member, milestone_id=args["milestone_id"],
-                                             task_id=state.data.get("task_id"))
+        milestone = complete_right_milestone(
+            session=session, actor=member, milestone_id=args["milestone_id"], task_id=state.data.get("task_id")
+        )
         title = milestone.title
         _advance(session, user_id, "right", state.data)  # new tokens: the old menu's buttons go stale
         menu, markup = _right_menu(session, user_id, state.data)
@@ -246,8 +276,9 @@ async def on_right(update: Update, context: ContextTypes.DEFAULT_TYPE, args: dic
     user_id = update.effective_user.id  # type: ignore[union-attr]
     with db(context) as session:
         member, state = _flow_for_button(session, update, args)
-        _, zone, right = check_may_report(session=session, actor=member, task_id=state.data.get("task_id"),
-                                          right_id=args["right_id"])
+        _, zone, right = check_may_report(
+            session=session, actor=member, task_id=state.data.get("task_id"), right_id=args["right_id"]
+        )
         assert right is not None
         data = {**state.data, "right_id": right.id, "zone_id": zone.id if zone else None}
         _advance(session, user_id, "right", data)
@@ -288,7 +319,9 @@ async def on_finish(update: Update, context: ContextTypes.DEFAULT_TYPE, args: di
 
 
 def _files_prompt(session: Session, user_id: int, data: dict[str, Any]) -> InlineKeyboardMarkup:
-    return keyboard(session, _rows(user_id, data["fid"], "files", [[(t.BTN_FILES_DONE, "report.files_done", {})]]), user_id)
+    return keyboard(
+        session, _rows(user_id, data["fid"], "files", [[(t.BTN_FILES_DONE, "report.files_done", {})]]), user_id
+    )
 
 
 @on_callback("report.move")
@@ -306,10 +339,13 @@ async def on_move(update: Update, context: ContextTypes.DEFAULT_TYPE, args: dict
 
 def _confirm(session: Session, user_id: int, data: dict[str, Any]) -> tuple[str, InlineKeyboardMarkup]:
     names = [a.filename for a in (session.get(Attachment, i) for i in data.get("attachments", [])) if a is not None]
-    text = t.CONFIRM.format(task=_task_name(session, data.get("task_id")), target=_target_text(session, data),
-                            move=status_label(data["move_to"]) if data.get("move_to") else t.NO_MOVE,
-                            files=f"{len(names)} 个（{'、'.join(names)}）" if names else t.NO_FILES,
-                            text=data.get("text", ""))
+    text = t.CONFIRM.format(
+        task=_task_name(session, data.get("task_id")),
+        target=_target_text(session, data),
+        move=status_label(data["move_to"]) if data.get("move_to") else t.NO_MOVE,
+        files=f"{len(names)} 个（{'、'.join(names)}）" if names else t.NO_FILES,
+        text=data.get("text", ""),
+    )
     buttons = [[(t.BTN_SUBMIT, "report.submit", {}), (t.BTN_ABORT, "report.abort", {})]]
     return text, keyboard(session, _rows(user_id, data["fid"], "confirm", buttons), user_id)
 
@@ -331,14 +367,22 @@ async def on_submit(update: Update, context: ContextTypes.DEFAULT_TYPE, args: di
     with db(context) as session:
         member, state = _flow_for_button(session, update, args)
         data = state.data
-        report = file_report(session=session, actor=member, task_id=data.get("task_id"), text=data.get("text", ""),
-                             zone_id=data.get("zone_id"), right_id=data.get("right_id"),
-                             move_to_status=data.get("move_to"), attachment_ids=data.get("attachments", []))
+        report = file_report(
+            session=session,
+            actor=member,
+            task_id=data.get("task_id"),
+            text=data.get("text", ""),
+            zone_id=data.get("zone_id"),
+            right_id=data.get("right_id"),
+            move_to_status=data.get("move_to"),
+            attachment_ids=data.get("attachments", []),
+        )
         clear_flow(session=session, chat_id=user_id, user_id=user_id)
         if data.get("move_to") and report.right_id:
             right = session.get(Right, report.right_id)
-            text = t.REPORT_FILED_MOVED.format(report_id=report.id, right=right.name if right else "",
-                                               status=status_label(data["move_to"]))
+            text = t.REPORT_FILED_MOVED.format(
+                report_id=report.id, right=right.name if right else "", status=status_label(data["move_to"])
+            )
         else:
             text = t.REPORT_FILED.format(report_id=report.id)
     await _send(context, user_id, text)
@@ -356,6 +400,7 @@ async def on_abort(update: Update, context: ContextTypes.DEFAULT_TYPE, args: dic
 
 
 # --- typed text and files while /report is open ---------------------------------------
+
 
 async def _download(message: Message) -> tuple[bytes, str, str]:
     """The bytes, name and claimed type of a document or photo; too-big files are refused before fetching."""
@@ -410,8 +455,13 @@ async def _typed_search(update: Update, context: ContextTypes.DEFAULT_TYPE, text
         if not found:
             reply, markup = t.SEARCH_NONE.format(text=text[:40]), None
         else:
-            rows = [[(f"{r.name}（{r.code}）· {status_label(r.status)}", "report.right", {"right_id": r.id})] for r in found]
-            reply, markup = t.SEARCH_RESULTS, keyboard(session, _rows(user_id, state.data["fid"], "search", rows), user_id)
+            rows = [
+                [(f"{r.name}（{r.code}）· {status_label(r.status)}", "report.right", {"right_id": r.id})] for r in found
+            ]
+            reply, markup = (
+                t.SEARCH_RESULTS,
+                keyboard(session, _rows(user_id, state.data["fid"], "search", rows), user_id),
+            )
     await _send(context, user_id, reply, markup)
 
 
@@ -421,8 +471,9 @@ async def _typed_measure(update: Update, context: ContextTypes.DEFAULT_TYPE, tex
         member = _reporter(session, update)
         state = get_flow(session=session, chat_id=user_id, user_id=user_id)
         assert state is not None
-        _, count = update_measure(session=session, actor=member, right_id=state.data["right_id"], text=text,
-                                  task_id=state.data.get("task_id"))
+        _, count = update_measure(
+            session=session, actor=member, right_id=state.data["right_id"], text=text, task_id=state.data.get("task_id")
+        )
         _advance(session, user_id, "right", state.data)
         menu, markup = _right_menu(session, user_id, state.data)
     await _send(context, user_id, t.MEASURE_SAVED.format(n=count) + "\n" + menu, markup)
@@ -461,8 +512,9 @@ async def _report_file(update: Update, context: ContextTypes.DEFAULT_TYPE, messa
         ids = list(state.data.get("attachments", []))
         if len(ids) >= MAX_ATTACHMENTS:
             raise OversightError(t.TOO_MANY_FILES.format(n=MAX_ATTACHMENTS))
-        row = store_attachment(session=session, data=data, filename=name, mime_type=mime,
-                               data_dir=get_settings().DATA_DIR)
+        row = store_attachment(
+            session=session, data=data, filename=name, mime_type=mime, data_dir=get_settings().DATA_DIR
+        )
         earlier = [session.get(Attachment, i) for i in ids]
         if any(a is not None and a.sha256 == row.sha256 for a in earlier):
             session.delete(row)  # the bytes are already kept; one row per file in a report
@@ -477,6 +529,7 @@ async def _report_file(update: Update, context: ContextTypes.DEFAULT_TYPE, messa
 
 # --- /ledger ----------------------------------------------------------------------
 
+
 @command("ledger")
 async def ledger_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/ledger waits for the ledger xlsx and the stamped scan, in either order."""
@@ -488,8 +541,14 @@ async def ledger_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
             member = member_of(session, update)
             assert member is not None
             check_ledger_submitter(member)
-            set_flow(session=session, chat_id=user.id, user_id=user.id, flow=LEDGER_FLOW, step="wait",
-                     data={"xlsx": None, "scan": None})
+            set_flow(
+                session=session,
+                chat_id=user.id,
+                user_id=user.id,
+                flow=LEDGER_FLOW,
+                step="wait",
+                data={"xlsx": None, "scan": None},
+            )
     except OversightError as exc:
         await answer_private(update, exc.message)
         return
@@ -547,8 +606,13 @@ async def ledger_input(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
             row = store_attachment(session=session, data=blob, filename=name, mime_type=mime, data_dir=data_dir)
             data["xlsx" if mime == XLSX else "scan"] = row.id
             if data.get("xlsx") and data.get("scan"):
-                report, result = submit_ledger(session=session, actor=member, xlsx_attachment_id=data["xlsx"],
-                                               scan_attachment_id=data["scan"], data_dir=data_dir)
+                report, result = submit_ledger(
+                    session=session,
+                    actor=member,
+                    xlsx_attachment_id=data["xlsx"],
+                    scan_attachment_id=data["scan"],
+                    data_dir=data_dir,
+                )
                 clear_flow(session=session, chat_id=user.id, user_id=user.id)
                 reply = got + "\n" + t.LEDGER_DONE.format(report_id=report.id, summary=_summary(result))
             else:
@@ -561,8 +625,13 @@ async def ledger_input(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 
 def _summary(result: Any) -> str:
-    return t.LEDGER_SUMMARY.format(rows=result.rows, created=result.created, updated=result.updated,
-                                   unchanged=result.unchanged, moves=result.status_changes)
+    return t.LEDGER_SUMMARY.format(
+        rows=result.rows,
+        created=result.created,
+        updated=result.updated,
+        unchanged=result.unchanged,
+        moves=result.status_changes,
+    )
 
 
 EXTRA_COMMANDS.append(("report", report_command))

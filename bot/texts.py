@@ -1,9 +1,6 @@
 """Every text the bot itself says (domain messages come with their errors)."""
 
-WELCOME_UNREGISTERED = (
-    "您好！这里是联席会议工作机器人。\n"
-    "您还未注册。请向管理员索取邀请码，然后发送：/start 邀请码"
-)
+WELCOME_UNREGISTERED = "您好！这里是联席会议工作机器人。\n您还未注册。请向管理员索取邀请码，然后发送：/start 邀请码"
 NOT_REGISTERED = "您还未注册，无法使用此功能。请向管理员索取邀请码后发送：/start 邀请码"
 START_NEEDS_CODE = "请在 /start 后附上邀请码，例如：/start ABCD2345EF"
 JOINED = "注册成功！您是{unit}的{role}。\n发送 /help 查看可用命令。"
@@ -20,7 +17,9 @@ PRIVATE_ONLY = "此命令涉及单位事务，已在私聊中回复您。"
 PRIVATE_ONLY_FAILED = "此命令涉及单位事务，请在与机器人的私聊中使用。"
 NO_PLAN = "系统尚未加载计划，请联系管理员。"
 INVITE_USAGE = "用法：/invite 单位 角色 [天数]\n例如：/invite 林草局 联络员 7\n角色：{roles}"
-INVITE_CREATED = "{unit} · {role} 的邀请码（{expires} 前有效，仅可使用一次）：\n{code}\n请对方在与机器人的私聊中发送：/start {code}"
+INVITE_CREATED = (
+    "{unit} · {role} 的邀请码（{expires} 前有效，仅可使用一次）：\n{code}\n请对方在与机器人的私聊中发送：/start {code}"
+)
 MEMBERS_HEADER = "成员列表（共 {n} 人）："
 MEMBERS_EMPTY = "还没有成员。用 /invite 单位 角色 生成邀请码。"
 REVOKE_USAGE = "用法：/revoke 成员编号（可用 /members 查看编号）"

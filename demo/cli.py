@@ -22,7 +22,7 @@ EXIT_REFUSED = 2
 @contextmanager
 def _demo_settings(out: Path) -> Iterator[None]:
     """Point the settings (database, data directory) at DIR for the run, then restore them."""
-    from lianxi.settings import get_settings
+    from config.settings import get_settings
 
     names = ("DATABASE_URL", "DATA_DIR")
     saved = {n: os.environ.get(n) for n in names}
@@ -60,7 +60,9 @@ def _log_to(path: Path) -> Iterator[None]:
 
 
 def demo_command(
-    out: Annotated[Path, typer.Option("--out", help="输出目录：写入简报 PDF、通报草稿、台账 xlsx 和演示数据库 demo.db")],
+    out: Annotated[
+        Path, typer.Option("--out", help="输出目录：写入简报 PDF、通报草稿、台账 xlsx 和演示数据库 demo.db")
+    ],
     seed: Annotated[int, typer.Option("--seed", help="随机种子；种子相同，输出相同")] = 2026,
     quarter: Annotated[str, typer.Option("--quarter", help="重放的季度，如 2026Q1")] = "2026Q1",
     scale: Annotated[str, typer.Option("--scale", help="规模：full（完整季度）或 small（精简，用于测试）")] = "full",
@@ -79,8 +81,14 @@ def demo_command(
     out.mkdir(parents=True, exist_ok=True)
     console.print(f"演示使用独立的数据库 {out / 'demo.db'}（每次重建），不会改动已配置的数据库。", highlight=False)
 
-    progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                        console=console, transient=False)
+    progress = Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    )
     task_id = None
 
     def on_start(total: int) -> None:
@@ -95,21 +103,29 @@ def demo_command(
 
     try:
         with _demo_settings(out), _log_to(out / "demo.log"), progress:
-            result = asyncio.run(replay_quarter(out=out, seed=seed, quarter=quarter, scale=SCALES[scale],
-                                                on_start=on_start, on_step=on_step))
+            result = asyncio.run(
+                replay_quarter(
+                    out=out, seed=seed, quarter=quarter, scale=SCALES[scale], on_start=on_start, on_step=on_step
+                )
+            )
     except DemoError as exc:
         err.print(f"[bold red]错误：[/bold red]{exc.message}", highlight=False, soft_wrap=True)
         raise typer.Exit(EXIT_REFUSED) from exc
     c, t = result.counts, result.timings
-    console.print(f"\n已重放{result.quarter}（示例数据）：{c['members']} 名成员经邀请码注册，"
-                  f"{c['actions']} 次消息和按钮操作，{c['reports']} 条进展报送，{c['problems']} 个问题，"
-                  f"{c['status_moves']} 次矿业权状态变更；台账 {c['rights_mining']} 宗采矿权、"
-                  f"{c['rights_exploration']} 宗探矿权（另有 {c['proposed']} 宗拟设探矿权）。", highlight=False)
+    console.print(
+        f"\n已重放{result.quarter}（示例数据）：{c['members']} 名成员经邀请码注册，"
+        f"{c['actions']} 次消息和按钮操作，{c['reports']} 条进展报送，{c['problems']} 个问题，"
+        f"{c['status_moves']} 次矿业权状态变更；台账 {c['rights_mining']} 宗采矿权、"
+        f"{c['rights_exploration']} 宗探矿权（另有 {c['proposed']} 宗拟设探矿权）。",
+        highlight=False,
+    )
     console.print("已写入：", highlight=False)
     console.print(f"  工作简报（PDF）：{result.brief_pdf}", highlight=False, soft_wrap=True)
     kind = "PDF" if result.notice_path.suffix == ".pdf" else "JSON，通报模块未安装"
     console.print(f"  通报草稿（{kind}）：{result.notice_path}", highlight=False, soft_wrap=True)
     console.print(f"  台账（xlsx）：{result.ledger_xlsx}", highlight=False, soft_wrap=True)
     console.print(f"  演示数据库：{result.db_path}；运行日志：{out / 'demo.log'}", highlight=False, soft_wrap=True)
-    console.print(f"用时 {t['total']:.1f} 秒（准备 {t['setup']:.1f}，重放 {t['replay']:.1f}，生成文件 {t['jobs']:.1f}）。",
-                  highlight=False)
+    console.print(
+        f"用时 {t['total']:.1f} 秒（准备 {t['setup']:.1f}，重放 {t['replay']:.1f}，生成文件 {t['jobs']:.1f}）。",
+        highlight=False,
+    )

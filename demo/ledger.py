@@ -35,20 +35,86 @@ HOLDER = "示例矿业有限公司{n}"
 BASELINE_MINING = 69
 BASELINE_EXPLORATION = 49
 BATCH_TARGETS = {"consolidate": 46, "close": 7, "upgrade": 11, "grant": 39, "convert": 23, "restart": 28}
-BATCH_NAMES = {"consolidate": "强化整合重组一批", "close": "强化淘汰关闭一批", "upgrade": "加强升级改造一批",
-               "grant": "优选出让一批", "convert": "推进转采一批", "restart": "复工达产一批"}
-DUE = {"consolidate": date(2028, 12, 31), "close": date(2026, 12, 31), "upgrade": date(2030, 12, 31),
-       "grant": date(2028, 12, 31), "convert": date(2028, 12, 31), "restart": date(2027, 12, 31)}
-UNIT_OF = {"consolidate": "natres", "close": "natres", "upgrade": "emergency", "grant": "natres",
-           "convert": "natres", "restart": "emergency"}
+BATCH_NAMES = {
+    "consolidate": "强化整合重组一批",
+    "close": "强化淘汰关闭一批",
+    "upgrade": "加强升级改造一批",
+    "grant": "优选出让一批",
+    "convert": "推进转采一批",
+    "restart": "复工达产一批",
+}
+DUE = {
+    "consolidate": date(2028, 12, 31),
+    "close": date(2026, 12, 31),
+    "upgrade": date(2030, 12, 31),
+    "grant": date(2028, 12, 31),
+    "convert": date(2028, 12, 31),
+    "restart": date(2027, 12, 31),
+}
+UNIT_OF = {
+    "consolidate": "natres",
+    "close": "natres",
+    "upgrade": "emergency",
+    "grant": "natres",
+    "convert": "natres",
+    "restart": "emergency",
+}
 
 # Places of 乌拉特中旗 (苏木镇, gacha and landmarks) for rights outside the zones.
-PLACES = ["巴音杭盖", "乌兰敖包", "哈达图", "查干敖包", "那仁宝力格", "额很乌苏", "宝音图", "呼和温都尔",
-          "巴彦哈拉", "乌兰布拉格", "白音查干", "哈拉图", "沙布台", "敖包图", "新忽热", "川井", "巴音满都呼",
-          "朝鲁图", "温更", "石哈河", "德岭山", "乌加河", "呼勒斯太", "同和太", "牧羊海", "海流图", "桑根达来",
-          "甘其毛都", "巴音乌兰", "阿拉腾敖包", "额尔登敖包", "乌兰忽洞", "查干温都尔", "巴润宝力格", "乌力吉图"]
-OUTSIDE_MINERALS = ["铁", "金", "萤石", "铜", "花岗岩", "石灰岩", "白云岩", "铅锌", "石英岩", "大理岩", "硫铁", "钼",
-                    "铁", "金", "萤石"]
+PLACES = [
+    "巴音杭盖",
+    "乌兰敖包",
+    "哈达图",
+    "查干敖包",
+    "那仁宝力格",
+    "额很乌苏",
+    "宝音图",
+    "呼和温都尔",
+    "巴彦哈拉",
+    "乌兰布拉格",
+    "白音查干",
+    "哈拉图",
+    "沙布台",
+    "敖包图",
+    "新忽热",
+    "川井",
+    "巴音满都呼",
+    "朝鲁图",
+    "温更",
+    "石哈河",
+    "德岭山",
+    "乌加河",
+    "呼勒斯太",
+    "同和太",
+    "牧羊海",
+    "海流图",
+    "桑根达来",
+    "甘其毛都",
+    "巴音乌兰",
+    "阿拉腾敖包",
+    "额尔登敖包",
+    "乌兰忽洞",
+    "查干温都尔",
+    "巴润宝力格",
+    "乌力吉图",
+]
+OUTSIDE_MINERALS = [
+    "铁",
+    "金",
+    "萤石",
+    "铜",
+    "花岗岩",
+    "石灰岩",
+    "白云岩",
+    "铅锌",
+    "石英岩",
+    "大理岩",
+    "硫铁",
+    "钼",
+    "铁",
+    "金",
+    "萤石",
+]
 SIDES = ["东矿段", "西矿段", "北矿段", "南矿段"]
 SURVEYS = ["外围详查", "深部普查", "东段勘探", "西段详查", "北段普查"]
 
@@ -82,13 +148,21 @@ class _Codes:
 
     def mining(self) -> str:
         r = self.rng
-        return self._unique(lambda: f"C150824{r.randint(2004, 2019)}{r.randint(1, 12):02d}{r.choice(['11', '71', '21'])}"
-                                    f"{r.randint(1, 999999):06d}")
+        return self._unique(
+            lambda: (
+                f"C150824{r.randint(2004, 2019)}{r.randint(1, 12):02d}{r.choice(['11', '71', '21'])}"
+                f"{r.randint(1, 999999):06d}"
+            )
+        )
 
     def exploration(self) -> str:
         r = self.rng
-        return self._unique(lambda: f"T15{r.choice(['120', '420', '520'])}{r.randint(2006, 2020)}{r.randint(1, 12):02d}"
-                                    f"{r.choice(['02', '03'])}{r.randint(1, 99999):05d}")
+        return self._unique(
+            lambda: (
+                f"T15{r.choice(['120', '420', '520'])}{r.randint(2006, 2020)}{r.randint(1, 12):02d}"
+                f"{r.choice(['02', '03'])}{r.randint(1, 99999):05d}"
+            )
+        )
 
 
 def _zone_base(zone: Zone) -> str:
@@ -107,19 +181,39 @@ def generate_rows(*, zones: list[Zone], seed: int) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     holder_no = iter(range(1, 1000))
 
-    def row(*, code: str, name: str, kind: str, mineral: str, zone: Zone | None, batches: list[str],
-            size: str = "small", production: str = "", parent: str | None = None, unit: str | None = None,
-            holder: str | None = None) -> dict[str, Any]:
+    def row(
+        *,
+        code: str,
+        name: str,
+        kind: str,
+        mineral: str,
+        zone: Zone | None,
+        batches: list[str],
+        size: str = "small",
+        production: str = "",
+        parent: str | None = None,
+        unit: str | None = None,
+        holder: str | None = None,
+    ) -> dict[str, Any]:
         unit_key = unit or (UNIT_OF[batches[0]] if batches else "natres")
         dues = [DUE[b] for b in batches]
-        r = {"code": code, "name": name, "kind": KIND_LABELS[kind], "mineral": mineral,
-             "zone": zone.name if zone else None, "parent": parent, "size": SIZE_LABELS[size],
-             "production": PRODUCTION_LABELS[production] if production else None,
-             "status": STATUS_LABELS["baseline"],
-             "batches": "、".join(BATCH_NAMES[b] for b in batches) or None, "unit": unit_key,
-             "holder": holder if holder is not None else HOLDER.format(n=next(holder_no)),
-             "contact": contact_name(unit_key, rng.randrange(4)), "due": min(dues) if dues else None,
-             "note": SAMPLE}
+        r = {
+            "code": code,
+            "name": name,
+            "kind": KIND_LABELS[kind],
+            "mineral": mineral,
+            "zone": zone.name if zone else None,
+            "parent": parent,
+            "size": SIZE_LABELS[size],
+            "production": PRODUCTION_LABELS[production] if production else None,
+            "status": STATUS_LABELS["baseline"],
+            "batches": "、".join(BATCH_NAMES[b] for b in batches) or None,
+            "unit": unit_key,
+            "holder": holder if holder is not None else HOLDER.format(n=next(holder_no)),
+            "contact": contact_name(unit_key, rng.randrange(4)),
+            "due": min(dues) if dues else None,
+            "note": SAMPLE,
+        }
         rows.append(r)
         return r
 
@@ -133,24 +227,57 @@ def generate_rows(*, zones: list[Zone], seed: int) -> list[dict[str, Any]]:
         mines = []
         for i in range(zone.planned_mining):
             name = base if zone.planned_mining == 1 else f"{base}{SIDES[i]}"
-            mines.append(row(code=codes.mining(), name=name, kind="mining", mineral=minerals[i % len(minerals)],
-                             zone=zone, batches=["consolidate"], production=rng.choice(["producing", "stopped", "stopped"]),
-                             size="medium" if zone.seq in (1, 13) and i == 0 else "small",
-                             holder=holder if i == 0 else None))
+            mines.append(
+                row(
+                    code=codes.mining(),
+                    name=name,
+                    kind="mining",
+                    mineral=minerals[i % len(minerals)],
+                    zone=zone,
+                    batches=["consolidate"],
+                    production=rng.choice(["producing", "stopped", "stopped"]),
+                    size="medium" if zone.seq in (1, 13) and i == 0 else "small",
+                    holder=holder if i == 0 else None,
+                )
+            )
         zone_mining += mines
         for i in range(zone.planned_exploration):
             survey = SURVEYS[i % len(SURVEYS)]
-            zone_exploration.append(row(code=codes.exploration(), name=f"内蒙古自治区乌拉特中旗{base}{survey}",
-                                        kind="exploration", mineral=minerals[i % len(minerals)], zone=zone,
-                                        batches=["consolidate"], production="exploring"))
+            zone_exploration.append(
+                row(
+                    code=codes.exploration(),
+                    name=f"内蒙古自治区乌拉特中旗{base}{survey}",
+                    kind="exploration",
+                    mineral=minerals[i % len(minerals)],
+                    zone=zone,
+                    batches=["consolidate"],
+                    production="exploring",
+                )
+            )
         for i in range(zone.planned_deep):
             parent = mines[i % len(mines)]
-            row(code=codes.exploration(), name=f"{parent['name']}深部勘探", kind="deep", mineral=minerals[0],
-                zone=zone, batches=["consolidate"], production="exploring", parent=parent["code"],
-                holder=parent["holder"])
+            row(
+                code=codes.exploration(),
+                name=f"{parent['name']}深部勘探",
+                kind="deep",
+                mineral=minerals[0],
+                zone=zone,
+                batches=["consolidate"],
+                production="exploring",
+                parent=parent["code"],
+                holder=parent["holder"],
+            )
         for _ in range(zone.planned_proposed):
-            row(code=f"拟设-{zone.seq:02d}", name=f"{base}外围拟设探矿权", kind="proposed", mineral=minerals[0],
-                zone=zone, batches=[], holder="", unit="natres")
+            row(
+                code=f"拟设-{zone.seq:02d}",
+                name=f"{base}外围拟设探矿权",
+                kind="proposed",
+                mineral=minerals[0],
+                zone=zone,
+                batches=[],
+                holder="",
+                unit="natres",
+            )
     # 9 zone mines also need 协议出让 of the gaps between them; 8 stopped ones must restart.
     for r in zone_mining[:9]:
         r["batches"] += "、" + BATCH_NAMES["grant"]
@@ -177,8 +304,16 @@ def generate_rows(*, zones: list[Zone], seed: int) -> list[dict[str, Any]]:
 
     def mine(batches: list[str], *, size: str, production: str) -> None:
         mineral = rng.choice(OUTSIDE_MINERALS)
-        row(code=codes.mining(), name=outside_name(mineral), kind="mining", mineral=mineral, zone=None,
-            batches=batches, size=size, production=production)
+        row(
+            code=codes.mining(),
+            name=outside_name(mineral),
+            kind="mining",
+            mineral=mineral,
+            zone=None,
+            batches=batches,
+            size=size,
+            production=production,
+        )
 
     for _ in range(7):
         mine(["close"], size="small", production="stopped")
@@ -191,8 +326,15 @@ def generate_rows(*, zones: list[Zone], seed: int) -> list[dict[str, Any]]:
     for i in range(30):
         mineral = rng.choice(OUTSIDE_MINERALS)
         batches = ["convert"] if i < 11 else ["grant"]
-        row(code=codes.exploration(), name=f"内蒙古自治区{outside_name(mineral, rng.choice(['详查', '普查', '勘探']))}",
-            kind="exploration", mineral=mineral, zone=None, batches=batches, production="exploring")
+        row(
+            code=codes.exploration(),
+            name=f"内蒙古自治区{outside_name(mineral, rng.choice(['详查', '普查', '勘探']))}",
+            kind="exploration",
+            mineral=mineral,
+            zone=None,
+            batches=batches,
+            production="exploring",
+        )
     return rows
 
 

@@ -39,8 +39,11 @@ CONTACTS: dict[str, list[str]] = {
     "township": ["巴特尔", "乌云其其格", "其木格"],
 }
 
-OFFICE = [("office_a", "田文杰", "旗政府办公室副主任"), ("office_b", "潘晓琳", "联席会议办公室"),
-          ("office_c", "杜宇航", "联席会议办公室")]
+OFFICE = [
+    ("office_a", "田文杰", "旗政府办公室副主任"),
+    ("office_b", "潘晓琳", "联席会议办公室"),
+    ("office_c", "杜宇航", "联席会议办公室"),
+]
 CONVENER = ("convener", "白志刚", "分管副旗长")
 # (key, name, title, zone seqs led)
 LEADERS = [

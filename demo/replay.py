@@ -48,11 +48,13 @@ REPLY_TIMEOUT = 15.0
 PDF_BYTES = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
 # On every page: a faint diagonal mark, and a plain line under the text block that stays whole
 # in the PDF's text (示例数据 must be findable there).
-WATERMARK = ('<div style="position: fixed; top: 42%; left: 0; right: 0; text-align: center; '
-             'font-size: 60pt; color: rgba(200, 0, 0, 0.12); transform: rotate(-30deg); z-index: 99;">'
-             '{text}</div>'
-             '<div style="position: fixed; bottom: -12mm; left: 0; width: 100%; white-space: nowrap; font-size: 9pt; color: #c00000;">'
-             '{text}：演示生成，非真实工作数据</div>')
+WATERMARK = (
+    '<div style="position: fixed; top: 42%; left: 0; right: 0; text-align: center; '
+    'font-size: 60pt; color: rgba(200, 0, 0, 0.12); transform: rotate(-30deg); z-index: 99;">'
+    "{text}</div>"
+    '<div style="position: fixed; bottom: -12mm; left: 0; width: 100%; white-space: nowrap; font-size: 9pt; color: #c00000;">'
+    "{text}：演示生成，非真实工作数据</div>"
+)
 _QUARTER_RE = re.compile(r"^(\d{4})Q([1-4])$")
 
 
@@ -99,6 +101,7 @@ class DemoResult:
 
 
 # --- Time -------------------------------------------------------------------------------
+
 
 class SimClock:
     """The simulated now (aware UTC); it only moves forward."""
@@ -208,7 +211,8 @@ class Driver:
             button = buttons[label]
         else:
             button = next((b for b in buttons if b["text"] == label), None) or next(
-                (b for b in buttons if label in b["text"]), None)
+                (b for b in buttons if label in b["text"]), None
+            )
             if button is None:
                 raise DemoError(f"找不到按钮“{label}”（现有按钮：{[b['text'] for b in buttons]}）")
         self.clock.tick()
@@ -227,6 +231,7 @@ class Driver:
 
 # --- The replay ----------------------------------------------------------------------------
 
+
 @dataclass(order=True)
 class Step:
     when: datetime
@@ -238,8 +243,17 @@ class Step:
 class Replay:
     """Builds the quarter's timeline and plays it against the running bot."""
 
-    def __init__(self, *, engine: Engine, plan_id: int, quarter: Quarter, seed: int, scale: Scale,
-                 driver: Driver, clock: SimClock) -> None:
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        plan_id: int,
+        quarter: Quarter,
+        seed: int,
+        scale: Scale,
+        driver: Driver,
+        clock: SimClock,
+    ) -> None:
         self.engine, self.plan_id, self.q, self.scale = engine, plan_id, quarter, scale
         self.rng = random.Random(f"replay:{seed}")
         self.d, self.clock = driver, clock
@@ -281,16 +295,22 @@ class Replay:
                 self.at(local(q.day(*done), 17, 30), "议定事项办结", lambda i=i: self.finish_decision(i))
         self._weekly_reports()
         self._leader_reads()
-        for i, (m, d, unit, batch, pick, text) in enumerate(S.MOVES[:self.scale.moves]):
-            self.at(local(q.day(m, d), 11, 0), f"报送完成：{self.tasks[batch].name}",
-                    lambda i=i, unit=unit, batch=batch, pick=pick, text=text: self.report_move(i, unit, batch, pick, text))
+        for i, (m, d, unit, batch, pick, text) in enumerate(S.MOVES[: self.scale.moves]):
+            self.at(
+                local(q.day(m, d), 11, 0),
+                f"报送完成：{self.tasks[batch].name}",
+                lambda i=i, unit=unit, batch=batch, pick=pick, text=text: self.report_move(i, unit, batch, pick, text),
+            )
         for b in S.BLOCKERS:
             if self.scale.blockers is not None and b.no not in self.scale.blockers:
                 continue
             self.at(local(q.day(*b.day), 10, b.no % 50), f"反映问题（{b.no}）", lambda b=b: self.raise_blocker(b))
             for j, step in enumerate(b.steps):
-                self.at(local(q.day(step[0], step[1]), 14, (b.no + j) % 50), f"问题办理（{b.no}）",
-                        lambda b=b, step=step: self.act(b, step))
+                self.at(
+                    local(q.day(step[0], step[1]), 14, (b.no + j) % 50),
+                    f"问题办理（{b.no}）",
+                    lambda b=b, step=step: self.act(b, step),
+                )
         self.at(local(q.last if is_workday(q.last) else q.day(3, 31), 16, 30), "季末查看", self.quarter_end_reads)
         self.steps.sort()
         return self.steps
@@ -308,10 +328,12 @@ class Replay:
     def _weekly_reports(self) -> None:
         weeks = self._weeks()
         every = list(range(len(weeks)))
-        chosen = every if self.scale.report_weeks is None else every[:self.scale.report_weeks]
+        chosen = every if self.scale.report_weeks is None else every[: self.scale.report_weeks]
         # Most units report every week that has a working day; a few skip weeks (the rules find them slow).
-        skipped = {unit: set(self.rng.sample(chosen[1:-1] if len(chosen) > 3 else chosen, min(n, len(chosen))))
-                   for unit, n in sorted(S.SKIPPERS.items())}
+        skipped = {
+            unit: set(self.rng.sample(chosen[1:-1] if len(chosen) > 3 else chosen, min(n, len(chosen))))
+            for unit, n in sorted(S.SKIPPERS.items())
+        }
         for w in chosen:
             for i, unit in enumerate(sorted(S.REPORT_TEXTS)):
                 if w in skipped.get(unit, set()) or unit not in self.units:
@@ -322,8 +344,11 @@ class Replay:
                 by_zone = mod is not None and w % mod[0] == mod[1]
                 who = self.contact(unit, w)
                 seq, text = self._report_text(unit, by_zone)
-                self.at(when, f"周报：{self.units[unit].short}",
-                        lambda who=who, text=text, seq=seq: self.weekly_report(who, text, seq))
+                self.at(
+                    when,
+                    f"周报：{self.units[unit].short}",
+                    lambda who=who, text=text, seq=seq: self.weekly_report(who, text, seq),
+                )
 
     def _report_text(self, unit: str, by_zone: bool) -> tuple[int | None, str]:
         templates = S.REPORT_TEXTS[unit]
@@ -334,8 +359,9 @@ class Replay:
             self._zone_cycle = sorted(self.zones)
             self.rng.shuffle(self._zone_cycle)
         seq = self._zone_cycle.pop() if by_zone else self.rng.randint(1, len(self.zones))
-        text = "本周" + template.format(zone=self.zones[seq].name.removesuffix("整合区"), n=self.rng.randint(1, 4),
-                                      m=self.rng.randint(2, 9))
+        text = "本周" + template.format(
+            zone=self.zones[seq].name.removesuffix("整合区"), n=self.rng.randint(1, 4), m=self.rng.randint(2, 9)
+        )
         return (seq if by_zone else None), text
 
     def _leader_reads(self) -> None:
@@ -347,8 +373,7 @@ class Replay:
                 day = self.rng.choice(self.rng.choice(weeks))
                 self.at(local(day, 15, 10 + i + k), "包联领导查看待办", lambda key=key: self.leader_todo(key))
 
-    async def play(self, settle: Callable[[], Awaitable[None]], progress: Callable[[Step], None] | None = None
-                   ) -> None:
+    async def play(self, settle: Callable[[], Awaitable[None]], progress: Callable[[Step], None] | None = None) -> None:
         for step in self.steps:
             await settle()  # every message of the previous step delivered before the next one starts
             self.clock.go(step.when)
@@ -364,13 +389,21 @@ class Replay:
         admin = self.people[0]
         self.d.add(admin)
         with session_scope(self.engine) as s:  # the first invite comes from the CLI (lianxi invite create)
-            _, code = create_invite(session=s, plan_id=self.plan_id, unit_id=self.units["office"].id,
-                                    role=admin.role, created_by="cli")
+            _, code = create_invite(
+                session=s, plan_id=self.plan_id, unit_id=self.units["office"].id, role=admin.role, created_by="cli"
+            )
         await self.d.say(admin.key, f"/start {code}", "注册成功")
-        roles = {"office": "联席会议办公室", "convener": "召集人", "zone_leader": "包联领导",
-                 "supervisor": "联合督导组", "contact": "部门联络员"}
+        roles = {
+            "office": "联席会议办公室",
+            "convener": "召集人",
+            "zone_leader": "包联领导",
+            "supervisor": "联合督导组",
+            "contact": "部门联络员",
+        }
         for person in self.people[1:]:
-            reply = await self.d.say(admin.key, f"/invite {self.units[person.unit].name} {roles[person.role]} 7", "邀请码")
+            reply = await self.d.say(
+                admin.key, f"/invite {self.units[person.unit].name} {roles[person.role]} 7", "邀请码"
+            )
             code = _text(reply).split("\n")[1].strip()
             self.d.add(person)
             await self.d.say(person.key, f"/start {code}", "注册成功")
@@ -391,12 +424,22 @@ class Replay:
 
     async def hold_meeting(self) -> None:
         actor = f"member:{self._member_id('office_a')}"
-        matters = [AgreedMatter(text=text, owner_unit_id=self.units[unit].id, due_on=self.q.due(*due), major=major)
-                   for unit, text, due, _done, major in S.DECISIONS]
+        matters = [
+            AgreedMatter(text=text, owner_unit_id=self.units[unit].id, due_on=self.q.due(*due), major=major)
+            for unit, text, due, _done, major in S.DECISIONS
+        ]
         with session_scope(self.engine) as s:
-            _, rows = record_meeting(session=s, plan_id=self.plan_id, held_on=self.clock.now.astimezone(SHANGHAI).date(),
-                                     title=f"{self.q.label}联席会议（工作部署）", kind="quarterly", period=self.q.key,
-                                     decisions=matters, actor=actor, now=self.clock.now)
+            _, rows = record_meeting(
+                session=s,
+                plan_id=self.plan_id,
+                held_on=self.clock.now.astimezone(SHANGHAI).date(),
+                title=f"{self.q.label}联席会议（工作部署）",
+                kind="quarterly",
+                period=self.q.key,
+                decisions=matters,
+                actor=actor,
+                now=self.clock.now,
+            )
             self.decisions = [d.id for d in rows]
 
     async def finish_decision(self, i: int) -> None:
@@ -425,8 +468,11 @@ class Replay:
     def _pick_right(self, batch: str, pick: tuple) -> Right:
         zone_seq, kind, index = pick
         with session_scope(self.engine) as s:
-            stmt = (select(Right).join(RightBatch, col(RightBatch.right_id) == col(Right.id))
-                    .where(RightBatch.task_id == self.tasks[batch].id, Right.plan_id == self.plan_id))
+            stmt = (
+                select(Right)
+                .join(RightBatch, col(RightBatch.right_id) == col(Right.id))
+                .where(RightBatch.task_id == self.tasks[batch].id, Right.plan_id == self.plan_id)
+            )
             if zone_seq is None:
                 stmt = stmt.where(col(Right.zone_id).is_(None))
             else:
@@ -469,8 +515,11 @@ class Replay:
         with session_scope(self.engine) as s:
             from models import ProblemCategory
 
-            category = s.exec(select(ProblemCategory).where(ProblemCategory.plan_id == self.plan_id,
-                                                            ProblemCategory.key == b.category)).one()
+            category = s.exec(
+                select(ProblemCategory).where(
+                    ProblemCategory.plan_id == self.plan_id, ProblemCategory.key == b.category
+                )
+            ).one()
         msg = await self.d.press(who, cats, category.name, "问题涉及哪个矿业权或整合区")
         if b.subject is None:
             msg = await self.d.press(who, msg, "不指定", "负责办理")
@@ -524,8 +573,9 @@ class Replay:
             if verdicts:
                 mark = self.d.server.mark()
                 await self.d.say(who, reason, "已裁定")
-                judge = await self.d.server.wait_for(self.d.users[who].id, "如认为下列转交理由成立", after=mark,
-                                                     timeout=REPLY_TIMEOUT)
+                judge = await self.d.server.wait_for(
+                    self.d.users[who].id, "如认为下列转交理由成立", after=mark, timeout=REPLY_TIMEOUT
+                )
                 for row, ok in enumerate(verdicts):
                     judge = await self._judge(who, judge, row, ok)
             else:
@@ -561,6 +611,7 @@ class Replay:
 
 
 # --- Running it all ----------------------------------------------------------------------------
+
 
 def prepare_database(*, out: Path) -> tuple[str, Path]:
     """A fresh SQLite file DIR/demo.db (any earlier one is replaced), migrated."""
@@ -609,8 +660,9 @@ def _with_watermark(html: str, text: str) -> str:
     return html.replace("</body>", mark + "</body>", 1) if "</body>" in html else html + mark
 
 
-def run_jobs(*, engine: Engine, plan_id: int, quarter: Quarter, now: datetime, out: Path, data_dir: Path
-             ) -> tuple[Path, Path, Path]:
+def run_jobs(
+    *, engine: Engine, plan_id: int, quarter: Quarter, now: datetime, out: Path, data_dir: Path
+) -> tuple[Path, Path, Path]:
     """The quarter's jobs as the worker runs them on the 5th working day: the notice draft and the
     brief (recorded, queued to the conveners and the office); then the three files into `out`."""
     from jobs.brief import brief_context, issue_number
@@ -640,8 +692,10 @@ def run_jobs(*, engine: Engine, plan_id: int, quarter: Quarter, now: datetime, o
         notice_path = out / f"通报草稿-{quarter.key}.json"
         with session_scope(engine) as s:
             findings = findings_json(evaluate(session=s, plan_id=plan_id, period=quarter.key, now=now))
-        notice_path.write_text(json.dumps({"sample": SAMPLE, "period": quarter.key, "findings": findings},
-                                          ensure_ascii=False, indent=2), encoding="utf-8")
+        notice_path.write_text(
+            json.dumps({"sample": SAMPLE, "period": quarter.key, "findings": findings}, ensure_ascii=False, indent=2),
+            encoding="utf-8",
+        )
 
     run = execute_run(ctx=ctx, job="brief", period=quarter.key)
     if run is None or run.state != "done":
@@ -658,8 +712,9 @@ def run_jobs(*, engine: Engine, plan_id: int, quarter: Quarter, now: datetime, o
         data["plan"]["conveners"] = "、".join(c.get("title") or c.get("role") or "" for c in conveners)
         issue_no = issue_number(session=s, plan_id=plan_id, period=period)
     data["issue_no"] = issue_no
-    html = render_html("brief.html.j2", brief_context(data, issue_no=issue_no,
-                                                      issued_on=now.astimezone(SHANGHAI).date().isoformat()))
+    html = render_html(
+        "brief.html.j2", brief_context(data, issue_no=issue_no, issued_on=now.astimezone(SHANGHAI).date().isoformat())
+    )
     brief_path = out / f"简报-{quarter.key}.pdf"
     html_to_pdf(_with_watermark(html, SAMPLE), out=brief_path, fetcher=AssetOnlyFetcher())
 
@@ -670,10 +725,16 @@ def run_jobs(*, engine: Engine, plan_id: int, quarter: Quarter, now: datetime, o
     return brief_path, notice_path, ledger_path
 
 
-async def replay_quarter(*, out: Path, seed: int = 2026, quarter: str = "2026Q1", scale: Scale = FULL,
-                         data_dir: Path | None = None,
-                         on_start: Callable[[int], None] | None = None,
-                         on_step: Callable[[Step], None] | None = None) -> DemoResult:
+async def replay_quarter(
+    *,
+    out: Path,
+    seed: int = 2026,
+    quarter: str = "2026Q1",
+    scale: Scale = FULL,
+    data_dir: Path | None = None,
+    on_start: Callable[[int], None] | None = None,
+    on_step: Callable[[Step], None] | None = None,
+) -> DemoResult:
     """The whole demo: fresh database, plan and sample ledger, the quarter through the bot, the jobs, the files."""
     from bot.app import build_application
 
@@ -695,16 +756,23 @@ async def replay_quarter(*, out: Path, seed: int = 2026, quarter: str = "2026Q1"
         timings["setup"] = time.perf_counter() - t0
         t1 = time.perf_counter()
         async with BotApiServer(seed=seed) as server:
-            app = build_application(engine=engine, token=TOKEN, base_url=server.api_base,
-                                    base_file_url=server.file_base, rate_limiter=False, outbox_poll_seconds=1.0)
+            app = build_application(
+                engine=engine,
+                token=TOKEN,
+                base_url=server.api_base,
+                base_file_url=server.file_base,
+                rate_limiter=False,
+                outbox_poll_seconds=1.0,
+            )
             await app.initialize()
             await app.start()
             assert app.updater is not None
             await app.updater.start_polling(poll_interval=0.0, timeout=1, drop_pending_updates=False)
             try:
                 driver = Driver(server, clock)
-                replay = Replay(engine=engine, plan_id=plan_id, quarter=q, seed=seed, scale=scale, driver=driver,
-                                clock=clock)
+                replay = Replay(
+                    engine=engine, plan_id=plan_id, quarter=q, seed=seed, scale=scale, driver=driver, clock=clock
+                )
                 steps = replay.build()
                 if on_start is not None:
                     on_start(len(steps))
@@ -714,8 +782,9 @@ async def replay_quarter(*, out: Path, seed: int = 2026, quarter: str = "2026Q1"
                 t2 = time.perf_counter()
                 now = local(nth_workday_after(q.last, 5), 9)
                 clock.go(now)
-                brief_pdf, notice_path, ledger_xlsx = run_jobs(engine=engine, plan_id=plan_id, quarter=q, now=now,
-                                                               out=out, data_dir=data_dir)
+                brief_pdf, notice_path, ledger_xlsx = run_jobs(
+                    engine=engine, plan_id=plan_id, quarter=q, now=now, out=out, data_dir=data_dir
+                )
                 await _drain(engine, app)
                 timings["jobs"] = time.perf_counter() - t2
             finally:
@@ -724,9 +793,17 @@ async def replay_quarter(*, out: Path, seed: int = 2026, quarter: str = "2026Q1"
                 if app.running:
                     await app.stop()
                 await app.shutdown()
-        result = DemoResult(out=out, db_path=db_path, brief_pdf=brief_pdf, notice_path=notice_path,
-                            ledger_xlsx=ledger_xlsx, quarter=q.key, steps=len(steps), problems=dict(replay.problems),
-                            timings=timings)
+        result = DemoResult(
+            out=out,
+            db_path=db_path,
+            brief_pdf=brief_pdf,
+            notice_path=notice_path,
+            ledger_xlsx=ledger_xlsx,
+            quarter=q.key,
+            steps=len(steps),
+            problems=dict(replay.problems),
+            timings=timings,
+        )
         result.counts = _counts(engine, plan_id, ledger, driver)
         timings["total"] = time.perf_counter() - t0
         return result
@@ -741,6 +818,7 @@ def _counts(engine: Engine, plan_id: int, ledger: Any, driver: Driver) -> dict[s
     from models import Problem, Report, RightStatusEvent
 
     with session_scope(engine) as s:
+
         def n(model: Any, *where: Any) -> int:
             return int(s.exec(select(func.count()).select_from(model).where(*where)).one())
 

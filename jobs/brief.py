@@ -45,7 +45,7 @@ MASTHEAD_LINE_CHARS = 28  # characters of 14 pt type the masthead's office + dat
 # Every sentence of the brief and of its chat summary. Plain text: the template escapes it.
 TEXTS: dict[str, str] = {
     "editor_note": "现将{label}{plan}工作推进情况汇总刊发。文中数据均由系统根据各单位报送记录统计，"
-                   "括号内为所依据的记录编号（矿业权#、进展#、问题#、议定事项#），完整台账见附件。",
+    "括号内为所依据的记录编号（矿业权#、进展#、问题#、议定事项#），完整台账见附件。",
     "h_progress": "总体进展",
     "progress_lead": "截至{last_day}，{summary}。",
     "progress_item": "{name}累计完成{done}{measure}（目标{target}{measure}，按进度应完成{expected}{measure}）",
@@ -75,12 +75,12 @@ TEXTS: dict[str, str] = {
     "problems_by_category": "表{n}  问题按类别统计",
     "problems_by_unit": "表{n}  问题按责任单位统计",
     "problems_foot": "注：新增指本期提出的问题；办结指本期有办结记录的问题；期末未关闭指截至{last_day}提出方尚未确认关闭的问题"
-                     "（含已办结待确认的）；逾期指期末未关闭且办理期限早于{last_day}的问题；责任单位按期末归属统计。",
+    "（含已办结待确认的）；逾期指期末未关闭且办理期限早于{last_day}的问题；责任单位按期末归属统计。",
     "h_units": "各单位履职情况",
     "units_table": "表{n}  各单位履职情况",
     "units_foot": "注：报送次数为本期报送进展的次数；按时报送率＝本期有进展报送的周数÷本期周数（共{weeks}周，每周一至周日，跨期的周只计本期内日期），"
-                  "不承担批次任务的单位不计（记“—”）；办结问题指本期由该单位办结的问题（个）；接收用时为问题交办（或转交）给该单位"
-                  "至该单位接收的工作日数的中位数（工作日），经办公室裁定视为接收的不计；转交次数为该单位本期将问题转交其他单位的次数。",
+    "不承担批次任务的单位不计（记“—”）；办结问题指本期由该单位办结的问题（个）；接收用时为问题交办（或转交）给该单位"
+    "至该单位接收的工作日数的中位数（工作日），经办公室裁定视为接收的不计；转交次数为该单位本期将问题转交其他单位的次数。",
     "units_behind": "本期按时报送率不足一半的单位：{names}。",
     "h_decisions": "上次会议议定事项落实情况",
     "decisions_lead": "{title}（{held}）议定事项{n}项，截至{last_day}已完成{done}项，未完成{undone}项，其中逾期{overdue}项。",
@@ -111,9 +111,9 @@ TEXTS: dict[str, str] = {
     "cite_decisions": "（议定事项{ids}）",
     "cite_more": "等",
     "summary": "【{title}】第{issue_no}期（{label}）\n"
-               "进展：{progress}\n"
-               "问题：本期新增{new}个，办结{resolved}个；期末未关闭{open}个，其中逾期{overdue}个。{oldest}\n"
-               "全文见所附PDF；完整台账（xlsx附件）由联席会议办公室留存。",
+    "进展：{progress}\n"
+    "问题：本期新增{new}个，办结{resolved}个；期末未关闭{open}个，其中逾期{overdue}个。{oldest}\n"
+    "全文见所附PDF；完整台账（xlsx附件）由联席会议办公室留存。",
     "summary_oldest": "最久未关闭：问题#{id}（{unit}）。",
     "caption": "{title}第{issue_no}期（{label}）",
     "bao": "{conveners}",
@@ -139,6 +139,7 @@ class BriefResult:
 
 
 # --- Text helpers -------------------------------------------------------------------------
+
 
 def _ids(cite: dict[str, Any], prefix: str = "#") -> str:
     shown = "、".join(f"{prefix}{i}" for i in cite["ids"])
@@ -175,10 +176,18 @@ def _md(iso: str, data: dict[str, Any]) -> str:
 
 # --- Sections -------------------------------------------------------------------------------
 
+
 def chart_rows(progress: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The progress chart's input (see jobs.charts.progress_chart_svg) from the progress rows."""
-    return [{"name": r["name"], "done": r["done"]["n"], "target": r["target"],
-             "expected": r["expected"] if r["expected"] is not None else float("nan")} for r in progress]
+    return [
+        {
+            "name": r["name"],
+            "done": r["done"]["n"],
+            "target": r["target"],
+            "expected": r["expected"] if r["expected"] is not None else float("nan"),
+        }
+        for r in progress
+    ]
 
 
 def _progress_section(data: dict[str, Any], last_day: str, chart: Any = None) -> dict[str, Any]:
@@ -186,27 +195,54 @@ def _progress_section(data: dict[str, Any], last_day: str, chart: Any = None) ->
     items = []
     for r in rows:
         fmt = TEXTS["progress_item" if r["expected"] is not None else "progress_item_noexp"]
-        items.append(fmt.format(name=r["name"], done=r["done"]["n"], target=r["target"], measure=r["measure"],
-                                expected=_num(r["expected"])))
+        items.append(
+            fmt.format(
+                name=r["name"],
+                done=r["done"]["n"],
+                target=r["target"],
+                measure=r["measure"],
+                expected=_num(r["expected"]),
+            )
+        )
     paragraphs: list[Any] = [TEXTS["progress_lead"].format(last_day=last_day, summary="；".join(items))]
     for r in rows:
         if r.get("zones_target"):
             paragraphs.append(TEXTS["progress_zones"].format(done=r["zones_done"], target=r["zones_target"]))
-    new_ids = {"n": sum(r["done_in_period"]["n"] for r in rows),
-               "ids": sorted(i for r in rows for i in r["done_in_period"]["ids"])[:10]}
+    new_ids = {
+        "n": sum(r["done_in_period"]["n"] for r in rows),
+        "ids": sorted(i for r in rows for i in r["done_in_period"]["ids"])[:10],
+    }
     paragraphs.append(_para(TEXTS["progress_new"].format(n=new_ids["n"]), _note("rights", new_ids)))
     table = {
         "caption": TEXTS["progress_table"],
         "columns": ["批次", "目标", "累计完成", "本期完成", "按进度应完成", "完成率"],
-        "rows": [[r["name"], r["target"], r["done"]["n"], r["done_in_period"]["n"], _num(r["expected"]),
-                  _pct(r["done"]["n"] / r["target"] if r["target"] else None)] for r in rows],
+        "rows": [
+            [
+                r["name"],
+                r["target"],
+                r["done"]["n"],
+                r["done_in_period"]["n"],
+                _num(r["expected"]),
+                _pct(r["done"]["n"] / r["target"] if r["target"] else None),
+            ]
+            for r in rows
+        ],
         "numeric": [1, 2, 3, 4, 5],
     }
     foot = TEXTS["progress_foot"].format(last_day=last_day)
-    return {"heading": TEXTS["h_progress"], "paragraphs": paragraphs, "tables": [table],
-            "charts": [{"caption": TEXTS["progress_chart"],
-                        "svg": chart if chart is not None else progress_chart_svg(chart_rows(rows))}],
-            "subsections": [], "_foot": foot}
+    return {
+        "heading": TEXTS["h_progress"],
+        "paragraphs": paragraphs,
+        "tables": [table],
+        "charts": [
+            {
+                "caption": TEXTS["progress_chart"],
+                "svg": chart if chart is not None else progress_chart_svg(chart_rows(rows)),
+            }
+        ],
+        "subsections": [],
+        "_foot": foot,
+    }
 
 
 def _zones_section(data: dict[str, Any], unit: Any) -> dict[str, Any]:
@@ -218,24 +254,46 @@ def _zones_section(data: dict[str, Any], unit: Any) -> dict[str, Any]:
     table = {
         "caption": TEXTS["zones_table"],
         "columns": ["整合区", "矿业权", "本期进展", "状态变更", "未关闭问题"],
-        "rows": [[f"{z['seq']}号{z['name']}", z["rights"], z["reports"]["n"], z["moves"]["n"], z["open"]["n"]]
-                 for z in zones],
+        "rows": [
+            [f"{z['seq']}号{z['name']}", z["rights"], z["reports"]["n"], z["moves"]["n"], z["open"]["n"]] for z in zones
+        ],
         "numeric": [1, 2, 3, 4],
     }
-    news = [TEXTS["zone_news"].format(seq=z["seq"], name=z["name"], id=z["latest"]["id"], on=_md(z["latest"]["on"], data),
-                                      unit=unit(z["latest"]["unit_id"]), text=z["latest"]["text"])
-            for z in zones if z.get("latest")]
+    news = [
+        TEXTS["zone_news"].format(
+            seq=z["seq"],
+            name=z["name"],
+            id=z["latest"]["id"],
+            on=_md(z["latest"]["on"], data),
+            unit=unit(z["latest"]["unit_id"]),
+            text=z["latest"]["text"],
+        )
+        for z in zones
+        if z.get("latest")
+    ]
     subsections = [{"heading": TEXTS["h_zone_news"], "paragraphs": news or [TEXTS["zones_quiet_none"]]}]
     if leaders:
         lines: list[Any] = []
         for ld in leaders:
-            lines.append(_para(TEXTS["leader_line"].format(
-                name=ld["name"], zones="、".join(str(s) for s in ld["zone_seqs"]), own=ld["own_reports"]["n"],
-                reports=ld["reports"]["n"], moves=ld["moves"]["n"], open=ld["open"]["n"]),
-                _note("problems", ld["open"])))
+            lines.append(
+                _para(
+                    TEXTS["leader_line"].format(
+                        name=ld["name"],
+                        zones="、".join(str(s) for s in ld["zone_seqs"]),
+                        own=ld["own_reports"]["n"],
+                        reports=ld["reports"]["n"],
+                        moves=ld["moves"]["n"],
+                        open=ld["open"]["n"],
+                    ),
+                    _note("problems", ld["open"]),
+                )
+            )
             if ld.get("latest"):
-                lines.append(TEXTS["leader_latest"].format(id=ld["latest"]["id"], on=_md(ld["latest"]["on"], data),
-                                                           text=ld["latest"]["text"]))
+                lines.append(
+                    TEXTS["leader_latest"].format(
+                        id=ld["latest"]["id"], on=_md(ld["latest"]["on"], data), text=ld["latest"]["text"]
+                    )
+                )
         subsections.append({"heading": TEXTS["h_leaders"], "paragraphs": lines})
     else:
         subsections.append({"heading": TEXTS["h_leaders"], "paragraphs": [TEXTS["leaders_none"]]})
@@ -246,33 +304,58 @@ def _problems_section(data: dict[str, Any], unit: Any, last_day: str, table_no: 
     pr = data["problems"]
     t = pr["totals"]
     paragraphs: list[Any] = [
-        _para(TEXTS["problems_lead"].format(new=t["new"]["n"], resolved=t["resolved"]["n"], open=t["open"]["n"],
-                                            overdue=t["overdue"]["n"], disputed=t["disputed"]["n"]),
-              _note("problems", t["overdue"])),
+        _para(
+            TEXTS["problems_lead"].format(
+                new=t["new"]["n"],
+                resolved=t["resolved"]["n"],
+                open=t["open"]["n"],
+                overdue=t["overdue"]["n"],
+                disputed=t["disputed"]["n"],
+            ),
+            _note("problems", t["overdue"]),
+        ),
     ]
     oldest = pr["oldest_open"]
     if oldest:
         o = oldest[0]
-        paragraphs.append(TEXTS["problems_oldest"].format(id=o["id"], category=o["category"], unit=unit(o["owner_unit_id"]),
-                                                          raised=_day(o["raised_on"]), days=o["workdays_open"]))
+        paragraphs.append(
+            TEXTS["problems_oldest"].format(
+                id=o["id"],
+                category=o["category"],
+                unit=unit(o["owner_unit_id"]),
+                raised=_day(o["raised_on"]),
+                days=o["workdays_open"],
+            )
+        )
         if len(oldest) > 1:
-            items = "、".join(TEXTS["problems_oldest_item"].format(id=x["id"], unit=unit(x["owner_unit_id"]),
-                                                                  days=x["workdays_open"]) for x in oldest[1:])
+            items = "、".join(
+                TEXTS["problems_oldest_item"].format(id=x["id"], unit=unit(x["owner_unit_id"]), days=x["workdays_open"])
+                for x in oldest[1:]
+            )
             paragraphs.append(TEXTS["problems_oldest_more"].format(items=items))
     else:
         paragraphs.append(TEXTS["problems_none_open"])
     cols = ["新增", "办结", "期末未关闭", "其中逾期"]
     table_no[0] += 1
-    by_cat = {"caption": TEXTS["problems_by_category"].format(n=table_no[0]), "columns": ["类别", *cols],
-              "rows": [[c["name"], c["new"]["n"], c["resolved"]["n"], c["open"]["n"], c["overdue"]["n"]]
-                       for c in pr["by_category"]],
-              "numeric": [1, 2, 3, 4]}
+    by_cat = {
+        "caption": TEXTS["problems_by_category"].format(n=table_no[0]),
+        "columns": ["类别", *cols],
+        "rows": [
+            [c["name"], c["new"]["n"], c["resolved"]["n"], c["open"]["n"], c["overdue"]["n"]] for c in pr["by_category"]
+        ],
+        "numeric": [1, 2, 3, 4],
+    }
     by_cat["rows"].append(["合计", t["new"]["n"], t["resolved"]["n"], t["open"]["n"], t["overdue"]["n"]])
     table_no[0] += 1
-    by_unit = {"caption": TEXTS["problems_by_unit"].format(n=table_no[0]), "columns": ["责任单位", *cols],
-               "rows": [[unit(u["unit_id"]), u["new"]["n"], u["resolved"]["n"], u["open"]["n"], u["overdue"]["n"]]
-                        for u in pr["by_unit"]],
-               "numeric": [1, 2, 3, 4]}
+    by_unit = {
+        "caption": TEXTS["problems_by_unit"].format(n=table_no[0]),
+        "columns": ["责任单位", *cols],
+        "rows": [
+            [unit(u["unit_id"]), u["new"]["n"], u["resolved"]["n"], u["open"]["n"], u["overdue"]["n"]]
+            for u in pr["by_unit"]
+        ],
+        "numeric": [1, 2, 3, 4],
+    }
     paragraphs.append(TEXTS["problems_foot"].format(last_day=last_day))
     return {"heading": TEXTS["h_problems"], "paragraphs": paragraphs, "tables": [by_cat, by_unit]}
 
@@ -283,8 +366,17 @@ def _units_section(data: dict[str, Any], table_no: list[int]) -> dict[str, Any]:
     table = {
         "caption": TEXTS["units_table"].format(n=table_no[0]),
         "columns": ["单位", "报送次数", "按时报送率", "办结问题", "接收用时", "转交次数"],
-        "rows": [[u["short"], u["reports"]["n"], _pct(u["on_time_rate"]), u["handled"]["n"],
-                  _num(u["median_accept_workdays"]), u["handovers"]["n"]] for u in rows],
+        "rows": [
+            [
+                u["short"],
+                u["reports"]["n"],
+                _pct(u["on_time_rate"]),
+                u["handled"]["n"],
+                _num(u["median_accept_workdays"]),
+                u["handovers"]["n"],
+            ]
+            for u in rows
+        ],
         "numeric": [1, 2, 3, 4, 5],
     }
     paragraphs: list[Any] = []
@@ -293,11 +385,18 @@ def _units_section(data: dict[str, Any], table_no: list[int]) -> dict[str, Any]:
         paragraphs.append(TEXTS["units_behind"].format(names="、".join(behind)))
     handed = [u for u in rows if u["handovers"]["n"]]
     if handed:
-        cite = {"n": sum(u["handovers"]["n"] for u in handed),
-                "ids": sorted({i for u in handed for i in u["handovers"]["ids"]})[:10]}
-        paragraphs.append(_para("本期问题转交共{n}次：{items}。".format(
-            n=cite["n"], items="、".join(f"{u['short']}{u['handovers']['n']}次" for u in handed)),
-            _note("problems", cite)))
+        cite = {
+            "n": sum(u["handovers"]["n"] for u in handed),
+            "ids": sorted({i for u in handed for i in u["handovers"]["ids"]})[:10],
+        }
+        paragraphs.append(
+            _para(
+                "本期问题转交共{n}次：{items}。".format(
+                    n=cite["n"], items="、".join(f"{u['short']}{u['handovers']['n']}次" for u in handed)
+                ),
+                _note("problems", cite),
+            )
+        )
     paragraphs.append(TEXTS["units_foot"].format(weeks=data["period"]["weeks"]))
     return {"heading": TEXTS["h_units"], "paragraphs": paragraphs, "tables": [table]}
 
@@ -310,8 +409,15 @@ def _decisions_section(data: dict[str, Any], unit: Any, last_day: str, table_no:
     done = [d for d in rows if d["done"]]
     overdue = [d for d in rows if d["overdue"]]
     title = m["title"] or "联席会议"
-    lead = TEXTS["decisions_lead"].format(title=title, held=_day(m["held_on"]), n=len(rows), done=len(done),
-                                          undone=len(rows) - len(done), overdue=len(overdue), last_day=last_day)
+    lead = TEXTS["decisions_lead"].format(
+        title=title,
+        held=_day(m["held_on"]),
+        n=len(rows),
+        done=len(done),
+        undone=len(rows) - len(done),
+        overdue=len(overdue),
+        last_day=last_day,
+    )
     table_no[0] += 1
 
     def status(d: dict[str, Any]) -> str:
@@ -319,12 +425,20 @@ def _decisions_section(data: dict[str, Any], unit: Any, last_day: str, table_no:
             return TEXTS["decision_done"].format(on=_md(d["done_on"], data)) if d["done_on"] else "已完成"
         return TEXTS["decision_overdue" if d["overdue"] else "decision_open"]
 
-    table = {"caption": TEXTS["decisions_table"].format(n=table_no[0]),
-             "columns": ["事项", "责任单位", "期限", "落实情况"],
-             "rows": [[f"#{d['id']} {d['text']}" + (TEXTS["decision_major"] if d["major"] else ""),
-                       unit(d["owner_unit_id"]) if d["owner_unit_id"] else "—",
-                       _md(d["due_on"], data) if d["due_on"] else "—", status(d)] for d in rows],
-             "numeric": []}
+    table = {
+        "caption": TEXTS["decisions_table"].format(n=table_no[0]),
+        "columns": ["事项", "责任单位", "期限", "落实情况"],
+        "rows": [
+            [
+                f"#{d['id']} {d['text']}" + (TEXTS["decision_major"] if d["major"] else ""),
+                unit(d["owner_unit_id"]) if d["owner_unit_id"] else "—",
+                _md(d["due_on"], data) if d["due_on"] else "—",
+                status(d),
+            ]
+            for d in rows
+        ],
+        "numeric": [],
+    }
     note = _note("decisions", {"n": len(overdue), "ids": [d["id"] for d in overdue][:10]})
     return {"heading": TEXTS["h_decisions"], "paragraphs": [_para(lead, note)], "tables": [table] if rows else []}
 
@@ -336,18 +450,21 @@ def _notices_section(data: dict[str, Any], unit: Any) -> dict[str, Any]:
     for n in previous:
         if n["explanations"]:
             paragraphs.append(TEXTS["previous_notice_line"].format(doc_no=n["doc_no"], title=n["title"]))
-            paragraphs.extend(TEXTS["notice_explanation"].format(unit=unit(e["unit_id"]), text=e["text"])
-                              for e in n["explanations"])
+            paragraphs.extend(
+                TEXTS["notice_explanation"].format(unit=unit(e["unit_id"]), text=e["text"]) for e in n["explanations"]
+            )
         elif n["findings"]:
             paragraphs.append(TEXTS["previous_no_explanation"].format(doc_no=n["doc_no"], title=n["title"]))
     for n in notices:
         names = "、".join(dict.fromkeys(unit(f["unit_id"]) for f in n["findings"])) or "—"
         paragraphs.append(TEXTS["notice_line"].format(doc_no=n["doc_no"], title=n["title"], units=names))
-        paragraphs.extend(TEXTS["notice_finding"].format(unit=unit(f["unit_id"]), summary=f["summary"])
-                          for f in n["findings"])
+        paragraphs.extend(
+            TEXTS["notice_finding"].format(unit=unit(f["unit_id"]), summary=f["summary"]) for f in n["findings"]
+        )
         if n["explanations"]:
-            paragraphs.extend(TEXTS["notice_explanation"].format(unit=unit(e["unit_id"]), text=e["text"])
-                              for e in n["explanations"])
+            paragraphs.extend(
+                TEXTS["notice_explanation"].format(unit=unit(e["unit_id"]), text=e["text"]) for e in n["explanations"]
+            )
         elif n["findings"]:
             paragraphs.append(TEXTS["notice_no_explanation"])
     return {"heading": TEXTS["h_notices"], "paragraphs": paragraphs}
@@ -401,8 +518,11 @@ def brief_context(data: dict[str, Any], *, issue_no: int, issued_on: str, chart:
         "date_text": _day(issued_on),
         "editor_note": TEXTS["editor_note"].format(label=data["period"]["label"], plan=plan["short_name"]),
         "sections": sections,
-        "distribution": {"bao": TEXTS["bao"].format(conveners=plan.get("conveners") or "联席会议召集人"),
-                         "song": TEXTS["song"], "fa": None},
+        "distribution": {
+            "bao": TEXTS["bao"].format(conveners=plan.get("conveners") or "联席会议召集人"),
+            "song": TEXTS["song"],
+            "fa": None,
+        },
         "copies": None,
     }
 
@@ -420,21 +540,30 @@ def brief_summary(data: dict[str, Any], *, issue_no: int) -> str:
     if data["problems"]["oldest_open"]:
         o = data["problems"]["oldest_open"][0]
         oldest = TEXTS["summary_oldest"].format(id=o["id"], unit=data["unit_names"].get(str(o["owner_unit_id"]), "—"))
-    return TEXTS["summary"].format(title="".join(data["plan"]["title_lines"]), issue_no=issue_no,
-                                   label=data["period"]["label"], progress=progress, new=t["new"]["n"],
-                                   resolved=t["resolved"]["n"], open=t["open"]["n"], overdue=t["overdue"]["n"],
-                                   oldest=oldest)
+    return TEXTS["summary"].format(
+        title="".join(data["plan"]["title_lines"]),
+        issue_no=issue_no,
+        label=data["period"]["label"],
+        progress=progress,
+        new=t["new"]["n"],
+        resolved=t["resolved"]["n"],
+        open=t["open"]["n"],
+        overdue=t["overdue"]["n"],
+        oldest=oldest,
+    )
 
 
 # --- Building --------------------------------------------------------------------------------
+
 
 def issue_number(*, session: Session, plan_id: int, period: Period) -> int:
     """The brief's 第N期: its own number if it was issued, else the next one of the period's year."""
     existing = session.exec(select(Brief).where(Brief.plan_id == plan_id, Brief.period == period.key)).first()
     if existing is not None:
         return existing.issue_no
-    latest = session.exec(select(func.max(Brief.issue_no)).where(
-        Brief.plan_id == plan_id, col(Brief.period).startswith(str(period.year)))).one()
+    latest = session.exec(
+        select(func.max(Brief.issue_no)).where(Brief.plan_id == plan_id, col(Brief.period).startswith(str(period.year)))
+    ).one()
     return int(latest or 0) + 1
 
 
@@ -469,8 +598,15 @@ def _brief_html(data: dict[str, Any], *, issue_no: int, issued_on: str, chart: A
 # C types WeasyPrint 70 asks cffi for on its first document, each parsed by pycparser on first
 # use (~2 ms apiece, ~25 ms in all): parsed while the parent queries instead of during layout.
 # Harmless if another WeasyPrint asks for other types: they are then parsed as they come.
-_FFI_TYPES = ("PangoFcFontMap *", "char[]", "PangoRectangle *", "PangoLogAttr[]", "unsigned int *",
-              "hb_tag_t[100]", "char[4]")
+_FFI_TYPES = (
+    "PangoFcFontMap *",
+    "char[]",
+    "PangoRectangle *",
+    "PangoLogAttr[]",
+    "unsigned int *",
+    "hb_tag_t[100]",
+    "char[4]",
+)
 
 
 def _prime_ffi() -> None:
@@ -479,7 +615,7 @@ def _prime_ffi() -> None:
 
         for cdecl in _FFI_TYPES:
             ffi.typeof(cdecl)
-    except Exception:  # noqa: BLE001 - an optimisation only: the document parses what it needs
+    except Exception:
         logger.debug("could not prime cffi types", exc_info=True)
 
 
@@ -527,9 +663,14 @@ def _pdf_child(conn: Any, parent_end: Any, fetcher: AssetOnlyFetcher, pdf_path: 
         t3 = _time.perf_counter()
         html_to_pdf(html, out=pdf_path, fetcher=fetcher)
         t4 = _time.perf_counter()
-        conn.send({"html": html, "log": fetcher.log,
-                   "timings": {"template": t1 - t0, "chart": chart_s, "html": t3 - t2, "pdf": t4 - t3}})
-    except BaseException:  # reported to the parent, which raises it as a RenderError
+        conn.send(
+            {
+                "html": html,
+                "log": fetcher.log,
+                "timings": {"template": t1 - t0, "chart": chart_s, "html": t3 - t2, "pdf": t4 - t3},
+            }
+        )
+    except BaseException:  # noqa: BLE001 - reported to the parent, which raises it as a RenderError
         conn.send({"error": traceback.format_exc()})
     finally:
         conn.close()
@@ -537,8 +678,10 @@ def _pdf_child(conn: Any, parent_end: Any, fetcher: AssetOnlyFetcher, pdf_path: 
 
 def _same_rows(a: list[dict[str, Any]], b: list[dict[str, Any]]) -> bool:
     """Equal chart rows (NaN, for a batch with no schedule, equal to NaN)."""
+
     def key(rows: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
         return [(r["name"], r["done"], r["target"], None if math.isnan(r["expected"]) else r["expected"]) for r in rows]
+
     return key(a) == key(b)
 
 
@@ -565,8 +708,9 @@ class _PdfProcess:
         if "fork" in multiprocessing.get_all_start_methods():
             ctx = multiprocessing.get_context("fork")
             self._conn, child_conn = ctx.Pipe()
-            self._process = ctx.Process(target=_pdf_child, args=(child_conn, self._conn, fetcher, pdf_path),
-                                        name="brief-pdf", daemon=True)
+            self._process = ctx.Process(
+                target=_pdf_child, args=(child_conn, self._conn, fetcher, pdf_path), name="brief-pdf", daemon=True
+            )
             self._process.start()
             child_conn.close()
 
@@ -601,7 +745,9 @@ class _PdfProcess:
                 raise RenderError(f"brief PDF process gave no answer in {PDF_TIMEOUT_S} s")
             reply = self._conn.recv()
         except EOFError as exc:
-            raise RenderError(f"brief PDF process ended without an answer (exit code {self._process.exitcode})") from exc
+            raise RenderError(
+                f"brief PDF process ended without an answer (exit code {self._process.exitcode})"
+            ) from exc
         self._answered = True
         if "error" in reply:
             raise RenderError(f"brief PDF process failed:\n{reply['error']}")
@@ -653,6 +799,7 @@ def build_brief(*, session: Session, plan_id: int, period: str | Period, now: da
     t0 = _time.perf_counter()
     renderer = _PdfProcess(fetcher=AssetOnlyFetcher(), pdf_path=pdf_path)
     try:
+
         def progress_known(progress: list[dict[str, Any]]) -> None:
             timings["progress_at"] = _time.perf_counter() - t0
             renderer.submit_progress(progress)
@@ -672,17 +819,35 @@ def build_brief(*, session: Session, plan_id: int, period: str | Period, now: da
         renderer.close()
     timings.update(data=t1 - t0, xlsx=t2 - t1, wait=t3 - t2, **child)
     title = "".join(data["plan"]["title_lines"])
-    logger.info("brief %s plan %s built: issue %d, %s (%.2fs data, %.2fs html + %.2fs pdf beside %.2fs xlsx, %.2fs in all)",
-                p.key, plan.key, issue_no, pdf_path, t1 - t0, child.get("html", 0.0), child.get("pdf", 0.0),
-                t2 - t1, t3 - t0)
-    return BriefResult(plan_id=plan_id, period=p.key, issue_no=issue_no, pdf_path=pdf_path, xlsx_path=xlsx_path,
-                       data=jsonable(data), html=html, summary=brief_summary(data, issue_no=issue_no), title=title,
-                       timings=timings)
+    logger.info(
+        "brief %s plan %s built: issue %d, %s (%.2fs data, %.2fs html + %.2fs pdf beside %.2fs xlsx, %.2fs in all)",
+        p.key,
+        plan.key,
+        issue_no,
+        pdf_path,
+        t1 - t0,
+        child.get("html", 0.0),
+        child.get("pdf", 0.0),
+        t2 - t1,
+        t3 - t0,
+    )
+    return BriefResult(
+        plan_id=plan_id,
+        period=p.key,
+        issue_no=issue_no,
+        pdf_path=pdf_path,
+        xlsx_path=xlsx_path,
+        data=jsonable(data),
+        html=html,
+        summary=brief_summary(data, issue_no=issue_no),
+        title=title,
+        timings=timings,
+    )
 
 
 def briefs_dir(plan: Plan) -> Path:
     """Where a plan's briefs are kept: DATA_DIR/briefs/<plan key>/."""
-    from lianxi.settings import get_settings
+    from config.settings import get_settings
 
     return Path(get_settings().DATA_DIR) / "briefs" / plan.key
 
@@ -696,9 +861,16 @@ def publish_brief(*, session: Session, plan_id: int, period: Period, now: dateti
     created = brief is None
     if brief is None:
         result = build_brief(session=session, plan_id=plan_id, period=period, now=now, out_dir=briefs_dir(plan))
-        brief = Brief(plan_id=plan_id, period=period.key, kind=period.kind, issue_no=result.issue_no,
-                      data={**result.data, "summary": result.summary, "title": result.title},
-                      pdf_path=str(result.pdf_path), xlsx_path=str(result.xlsx_path), created_at=now)
+        brief = Brief(
+            plan_id=plan_id,
+            period=period.key,
+            kind=period.kind,
+            issue_no=result.issue_no,
+            data={**result.data, "summary": result.summary, "title": result.title},
+            pdf_path=str(result.pdf_path),
+            xlsx_path=str(result.xlsx_path),
+            created_at=now,
+        )
         session.add(brief)
         session.flush()
     title = brief.data.get("title") or plan.short_name or plan.name
@@ -712,14 +884,32 @@ def publish_brief(*, session: Session, plan_id: int, period: Period, now: dateti
             continue
         seen.add(chat)
         key = f"brief:{plan_id}:{period.key}:{chat}"
-        doc = enqueue_document(session=session, chat_id=chat, path=brief.pdf_path,
-                               filename=f"{title}第{brief.issue_no}期.pdf", caption=caption, dedupe_key=key, now=now)
+        doc = enqueue_document(
+            session=session,
+            chat_id=chat,
+            path=brief.pdf_path,
+            filename=f"{title}第{brief.issue_no}期.pdf",
+            caption=caption,
+            dedupe_key=key,
+            now=now,
+        )
         text = enqueue_text(session=session, chat_id=chat, text=summary, dedupe_key=f"{key}:summary", now=now)
         queued += int(doc is not None) + int(text is not None)
-    logger.info("brief %s plan %s: %s, %d message(s) queued", period.key, plan.key,
-                "built" if created else "already built", queued)
-    return {"plan_id": plan_id, "brief_id": brief.id, "issue_no": brief.issue_no, "created": created,
-            "queued": queued, "pdf": brief.pdf_path}
+    logger.info(
+        "brief %s plan %s: %s, %d message(s) queued",
+        period.key,
+        plan.key,
+        "built" if created else "already built",
+        queued,
+    )
+    return {
+        "plan_id": plan_id,
+        "brief_id": brief.id,
+        "issue_no": brief.issue_no,
+        "created": created,
+        "queued": queued,
+        "pdf": brief.pdf_path,
+    }
 
 
 def run(*, session: Session, period: str, now: datetime) -> dict[str, Any]:

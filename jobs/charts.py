@@ -15,12 +15,12 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.font_manager import FontProperties  # noqa: E402
-from matplotlib.lines import Line2D  # noqa: E402
-from matplotlib.patches import Patch  # noqa: E402
-from matplotlib.textpath import text_to_path  # noqa: E402
-from markupsafe import Markup  # noqa: E402
+from markupsafe import Markup
+from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+from matplotlib.textpath import text_to_path
 
 CJK_SANS = ["Noto Sans CJK SC", "Noto Sans CJK JP", "DejaVu Sans"]
 
@@ -67,9 +67,9 @@ def _svg_markup(fig: Figure) -> Markup:
     svg_prefix, xlink_prefix = f"{{{SVG_NS}}}", f"{{{XLINK_NS}}}"
     for element in root.iter():
         if element.tag.startswith(svg_prefix):
-            element.tag = element.tag[len(svg_prefix):]
+            element.tag = element.tag[len(svg_prefix) :]
         for name in [n for n in element.attrib if n.startswith(xlink_prefix)]:
-            element.set(f"xlink:{name[len(xlink_prefix):]}", element.attrib.pop(name))
+            element.set(f"xlink:{name[len(xlink_prefix) :]}", element.attrib.pop(name))
         style = element.attrib.pop("style", None)
         if style:
             for declaration in style.split(";"):
@@ -95,16 +95,14 @@ def progress_chart_svg(rows: list[dict]) -> Markup:
         ax = fig.add_subplot()
         names = [str(r["name"]) for r in rows]
         ys = list(range(len(rows)))[::-1]  # first row on top
-        for y, r in zip(ys, rows):
+        for y, r in zip(ys, rows, strict=False):
             target = float(r["target"]) or 1.0
             done_pct = 100.0 * float(r["done"]) / target
             exp_pct = 100.0 * float(r["expected"]) / target
             ax.barh(y, 100, height=0.6, color=TARGET_COLOR, zorder=1)
             ax.barh(y, min(done_pct, 100), height=0.6, color=DONE_COLOR, zorder=2)
-            ax.plot([exp_pct, exp_pct], [y - 0.42, y + 0.42], color=EXPECTED_COLOR,
-                    linewidth=1.6, zorder=3)
-            ax.text(101.5, y, f"{_fmt(r['done'])}/{_fmt(r['target'])}", va="center",
-                    ha="left", parse_math=False)
+            ax.plot([exp_pct, exp_pct], [y - 0.42, y + 0.42], color=EXPECTED_COLOR, linewidth=1.6, zorder=3)
+            ax.text(101.5, y, f"{_fmt(r['done'])}/{_fmt(r['target'])}", va="center", ha="left", parse_math=False)
         ax.set_yticks(ys, labels=names, parse_math=False)
         ax.set_xlim(0, 112)
         ax.set_xticks([0, 25, 50, 75, 100], labels=["0", "25%", "50%", "75%", "100%"])
@@ -118,7 +116,10 @@ def progress_chart_svg(rows: list[dict]) -> Markup:
                 Patch(color=TARGET_COLOR, label="目标"),
                 Line2D([], [], color=EXPECTED_COLOR, linewidth=1.6, label="按进度应完成"),
             ],
-            loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=3, frameon=False,
+            loc="lower center",
+            bbox_to_anchor=(0.5, 1.0),
+            ncol=3,
+            frameon=False,
         )
         _fit_margins(fig, names)
         return _svg_markup(fig)
@@ -140,11 +141,16 @@ def _fit_margins(fig: Figure, names: list[str]) -> None:
     """
     prop = FontProperties(size=matplotlib.rcParams["font.size"])
     # The outline measure runs ~3 % narrower than the renderer's tick label boxes.
-    widest = 1.035 * max((text_to_path.get_text_width_height_descent(n, prop, ismath=False)[0] for n in names),
-                         default=0.0)
+    widest = 1.035 * max(
+        (text_to_path.get_text_width_height_descent(n, prop, ismath=False)[0] for n in names), default=0.0
+    )
     width_pt, height_pt = (v * 72 for v in fig.get_size_inches())
-    fig.subplots_adjust(left=(widest + _LEFT_EXTRA_PT) / width_pt, right=1 - _RIGHT_PT / width_pt,
-                        bottom=_BOTTOM_PT / height_pt, top=1 - _TOP_PT / height_pt)
+    fig.subplots_adjust(
+        left=(widest + _LEFT_EXTRA_PT) / width_pt,
+        right=1 - _RIGHT_PT / width_pt,
+        bottom=_BOTTOM_PT / height_pt,
+        top=1 - _TOP_PT / height_pt,
+    )
 
 
 def _fmt(value) -> str:

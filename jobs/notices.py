@@ -38,12 +38,14 @@ logger = logging.getLogger(__name__)
 
 GROUP_CAPTION = "{doc_no} {title}"
 GROUP_TEXT = "【通报】{doc_no}《{title}》已印发，被通报单位：{units}。"
-UNIT_TEXT = ("【通报】贵单位（{unit}）被{doc_no}《{title}》通报：\n{items}\n\n"
-             "请认真整改，并于 {deadline} 前通过本机器人报送书面情况说明。")
+UNIT_TEXT = (
+    "【通报】贵单位（{unit}）被{doc_no}《{title}》通报：\n{items}\n\n"
+    "请认真整改，并于 {deadline} 前通过本机器人报送书面情况说明。"
+)
 
 
 def _settings_data_dir() -> Path:
-    from lianxi.settings import get_settings
+    from config.settings import get_settings
 
     return get_settings().DATA_DIR
 
@@ -67,8 +69,14 @@ def send_draft(*, session: Session, notice_id: int, now: datetime) -> int:
         for i, part in enumerate(parts):
             last = i == len(parts) - 1
             buttons = review_buttons(session=session, notice_id=notice.id, user_id=m.telegram_user_id) if last else None
-            if enqueue_text(session=session, chat_id=m.telegram_user_id, text=part, now=now, buttons=buttons,
-                            dedupe_key=f"notice:{notice.id}:draft:{i}:{m.telegram_user_id}"):
+            if enqueue_text(
+                session=session,
+                chat_id=m.telegram_user_id,
+                text=part,
+                now=now,
+                buttons=buttons,
+                dedupe_key=f"notice:{notice.id}:draft:{i}:{m.telegram_user_id}",
+            ):
                 sent += i == 0
     return sent
 
@@ -81,10 +89,13 @@ def run(*, session: Session, period: str, now: datetime) -> dict[str, Any]:
     for plan in session.exec(select(Plan).order_by(col(Plan.id))).all():
         notice = draft_notice(session=session, plan_id=plan.id, period=key, now=now)  # type: ignore[arg-type]
         sent = send_draft(session=session, notice_id=notice.id, now=now) if notice.state == NoticeState.DRAFT else 0  # type: ignore[arg-type]
-        live = [f for f in notice_findings(session=session, notice_id=notice.id, include_dropped=False)]  # type: ignore[arg-type]
-        out["notices"].append({"plan": plan.key, "notice_id": notice.id, "state": notice.state,
-                               "findings": len(live), "sent_to": sent})
-        logger.info("notice draft %s %s: notice %s, %d findings, %d conveners", plan.key, key, notice.id, len(live), sent)
+        live = list(notice_findings(session=session, notice_id=notice.id, include_dropped=False))  # type: ignore[arg-type]
+        out["notices"].append(
+            {"plan": plan.key, "notice_id": notice.id, "state": notice.state, "findings": len(live), "sent_to": sent}
+        )
+        logger.info(
+            "notice draft %s %s: notice %s, %d findings, %d conveners", plan.key, key, notice.id, len(live), sent
+        )
     return out
 
 
@@ -108,29 +119,67 @@ def publish_notice(*, session: Session, notice_id: int, now: datetime, data_dir:
     queued = 0
     group = session.get(GroupBinding, plan.id)
     if group is not None:
-        queued += bool(enqueue_document(session=session, chat_id=group.chat_id, path=str(out), filename=filename,
-                                        caption=GROUP_CAPTION.format(doc_no=notice.doc_no, title=notice.title),
-                                        dedupe_key=f"notice:{notice.id}:group:doc", now=now))
-        enqueue_text(session=session, chat_id=group.chat_id, now=now, dedupe_key=f"notice:{notice.id}:group:text",
-                     text=GROUP_TEXT.format(doc_no=notice.doc_no, title=notice.title,
-                                            units="、".join(units.get(u, "") for u in recipients)))
+        queued += bool(
+            enqueue_document(
+                session=session,
+                chat_id=group.chat_id,
+                path=str(out),
+                filename=filename,
+                caption=GROUP_CAPTION.format(doc_no=notice.doc_no, title=notice.title),
+                dedupe_key=f"notice:{notice.id}:group:doc",
+                now=now,
+            )
+        )
+        enqueue_text(
+            session=session,
+            chat_id=group.chat_id,
+            now=now,
+            dedupe_key=f"notice:{notice.id}:group:text",
+            text=GROUP_TEXT.format(
+                doc_no=notice.doc_no, title=notice.title, units="、".join(units.get(u, "") for u in recipients)
+            ),
+        )
     findings = notice_findings(session=session, notice_id=notice.id, include_dropped=False)
     for unit_id, members in recipients.items():
         items = "\n".join(f"{RULE_LABELS.get(f.rule, f.rule)}：{f.summary}" for f in findings if f.unit_id == unit_id)
-        text = UNIT_TEXT.format(unit=units.get(unit_id, ""), doc_no=notice.doc_no, title=notice.title, items=items,
-                                deadline=deadline.strftime("%Y年%m月%d日") if deadline else "")
+        text = UNIT_TEXT.format(
+            unit=units.get(unit_id, ""),
+            doc_no=notice.doc_no,
+            title=notice.title,
+            items=items,
+            deadline=deadline.strftime("%Y年%m月%d日") if deadline else "",
+        )
         for m in members:
             if m.telegram_user_id is None:
                 continue
-            queued += bool(enqueue_document(session=session, chat_id=m.telegram_user_id, path=str(out),
-                                            filename=filename, caption=f"{notice.doc_no} {notice.title}",
-                                            dedupe_key=f"notice:{notice.id}:doc:{m.telegram_user_id}", now=now))
+            queued += bool(
+                enqueue_document(
+                    session=session,
+                    chat_id=m.telegram_user_id,
+                    path=str(out),
+                    filename=filename,
+                    caption=f"{notice.doc_no} {notice.title}",
+                    dedupe_key=f"notice:{notice.id}:doc:{m.telegram_user_id}",
+                    now=now,
+                )
+            )
             for i, part in enumerate(split_text(text)):
-                enqueue_text(session=session, chat_id=m.telegram_user_id, text=part, now=now,
-                             dedupe_key=f"notice:{notice.id}:unit:{i}:{m.telegram_user_id}")
+                enqueue_text(
+                    session=session,
+                    chat_id=m.telegram_user_id,
+                    text=part,
+                    now=now,
+                    dedupe_key=f"notice:{notice.id}:unit:{i}:{m.telegram_user_id}",
+                )
     logger.info("notice %s published as %s: %s, %d documents queued", notice.id, notice.doc_no, out, queued)
-    return {"notice_id": notice.id, "doc_no": notice.doc_no, "pdf": str(out), "documents": queued,
-            "group": group is not None, "units": sorted(recipients)}
+    return {
+        "notice_id": notice.id,
+        "doc_no": notice.doc_no,
+        "pdf": str(out),
+        "documents": queued,
+        "group": group is not None,
+        "units": sorted(recipients),
+    }
 
 
 def publish_run(*, session: Session, period: str, now: datetime) -> dict[str, Any]:

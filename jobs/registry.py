@@ -33,8 +33,9 @@ class JobNotReadyError(ScheduleError):
     message = "该任务的实现模块尚未安装。"
 
 
-def register(name: str, *, label: str | None = None, cron: str | None = None,
-             period_rule: str | None = None) -> Callable[[JobFunc], JobFunc]:
+def register(
+    name: str, *, label: str | None = None, cron: str | None = None, period_rule: str | None = None
+) -> Callable[[JobFunc], JobFunc]:
     """Decorator: make `func` the body of job `name` (with a default schedule if `cron` is given)."""
 
     def decorate(func: JobFunc) -> JobFunc:
@@ -96,6 +97,7 @@ def daily_digest_job(*, session: Session, period: str, now: datetime) -> dict:
 
 # --- Running one (job, period) --------------------------------------------------------
 
+
 @dataclass
 class RunContext:
     """What `run_job` needs from the active worker: set when it becomes active."""
@@ -126,8 +128,15 @@ def clear_context(ctx: RunContext) -> None:
 def execute_run(*, ctx: RunContext, job: str, period: str) -> ScheduledRun | None:
     """Claim (job, period), run its body, and record done or failed; None if not ours to run."""
     with session_scope(ctx.engine) as session:
-        run = runs.claim_run(session=session, job=job, period=period, worker_id=ctx.worker_id, now=ctx.clock(),
-                             max_attempts=ctx.max_attempts, retry_after=ctx.retry_after)
+        run = runs.claim_run(
+            session=session,
+            job=job,
+            period=period,
+            worker_id=ctx.worker_id,
+            now=ctx.clock(),
+            max_attempts=ctx.max_attempts,
+            retry_after=ctx.retry_after,
+        )
     if run is None:
         logger.debug("run -- %s/%s not claimed (done, working or not due)", job, period)
         return None
@@ -138,8 +147,13 @@ def execute_run(*, ctx: RunContext, job: str, period: str) -> ScheduledRun | Non
             if func is None:
                 raise JobNotReadyError(f"任务“{job}”没有注册实现。")
             result = func(session=session, period=period, now=ctx.clock())
-            done = runs.finish_run(session=session, run_id=run.id, worker_id=ctx.worker_id,  # type: ignore[arg-type]
-                                   result=result or {}, now=ctx.clock())
+            done = runs.finish_run(
+                session=session,
+                run_id=run.id,
+                worker_id=ctx.worker_id,  # type: ignore[arg-type]
+                result=result or {},
+                now=ctx.clock(),
+            )
         logger.info("run %s %s/%s done: %s", run.id, job, period, result)
         return done
     except runs.RunLostError:
@@ -150,8 +164,14 @@ def execute_run(*, ctx: RunContext, job: str, period: str) -> ScheduledRun | Non
         logger.exception("run %s %s/%s failed: %s", run.id, job, period, error)
         try:
             with session_scope(ctx.engine) as session:
-                return runs.fail_run(session=session, run_id=run.id, worker_id=ctx.worker_id,  # type: ignore[arg-type]
-                                     error=error, now=ctx.clock(), max_attempts=ctx.max_attempts)
+                return runs.fail_run(
+                    session=session,
+                    run_id=run.id,
+                    worker_id=ctx.worker_id,  # type: ignore[arg-type]
+                    error=error,
+                    now=ctx.clock(),
+                    max_attempts=ctx.max_attempts,
+                )
         except runs.RunLostError:
             logger.warning("run %s %s/%s lost to another worker before its failure was recorded", run.id, job, period)
             return None

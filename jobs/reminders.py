@@ -46,6 +46,7 @@ def _short(text: str, limit: int = 60) -> str:
 
 # --- Weekly reminder ----------------------------------------------------------------
 
+
 def week_bounds(period: str) -> tuple[date, date]:
     """Monday and Sunday of an ISO week key like 2026-W15."""
     year, _, week = period.partition("-W")
@@ -56,19 +57,27 @@ def week_bounds(period: str) -> tuple[date, date]:
 def units_without_report(*, session: Session, plan_id: int, start: datetime, end: datetime) -> list[Unit]:
     """Units with a part in the plan's tasks that filed no report in [start, end)."""
     tasked = select(TaskUnit.unit_id).join(Task, col(Task.id) == TaskUnit.task_id).where(Task.plan_id == plan_id)
-    reported = select(Report.unit_id).where(Report.plan_id == plan_id, col(Report.created_at) >= start,
-                                            col(Report.created_at) < end)
-    return list(session.exec(select(Unit).where(col(Unit.id).in_(tasked), col(Unit.id).not_in(reported))
-                             .order_by(col(Unit.id))).all())
+    reported = select(Report.unit_id).where(
+        Report.plan_id == plan_id, col(Report.created_at) >= start, col(Report.created_at) < end
+    )
+    return list(
+        session.exec(
+            select(Unit).where(col(Unit.id).in_(tasked), col(Unit.id).not_in(reported)).order_by(col(Unit.id))
+        ).all()
+    )
 
 
 def contacts_of(*, session: Session, unit_ids: list[int]) -> list[Member]:
     """Active contacts (联络员) of the given units."""
     if not unit_ids:
         return []
-    return list(session.exec(select(Member).where(col(Member.unit_id).in_(unit_ids), Member.role == Role.CONTACT,
-                                                  Member.active == True)  # noqa: E712
-                             .order_by(col(Member.id))).all())
+    return list(
+        session.exec(
+            select(Member)
+            .where(col(Member.unit_id).in_(unit_ids), Member.role == Role.CONTACT, Member.active == True)  # noqa: E712
+            .order_by(col(Member.id))
+        ).all()
+    )
 
 
 def send_weekly_reminders(*, session: Session, period: str, now: datetime, tz: ZoneInfo = SHANGHAI) -> dict:
@@ -87,10 +96,19 @@ def send_weekly_reminders(*, session: Session, period: str, now: datetime, tz: Z
         for member in contacts_of(session=session, unit_ids=list(names)):
             if member.telegram_user_id is None:
                 continue
-            text = WEEKLY_TEXT.format(unit=names[member.unit_id], week_label=week_label,
-                                      start=f"{monday.month}月{monday.day}日", end=f"{sunday.month}月{sunday.day}日")
-            if enqueue_text(session=session, chat_id=member.telegram_user_id, text=text,
-                            dedupe_key=f"weekly:{week}:{member.id}", now=now):
+            text = WEEKLY_TEXT.format(
+                unit=names[member.unit_id],
+                week_label=week_label,
+                start=f"{monday.month}月{monday.day}日",
+                end=f"{sunday.month}月{sunday.day}日",
+            )
+            if enqueue_text(
+                session=session,
+                chat_id=member.telegram_user_id,
+                text=text,
+                dedupe_key=f"weekly:{week}:{member.id}",
+                now=now,
+            ):
                 queued += 1
     logger.info("weekly reminder %s: %d units without report, %d reminders queued", week, len(missing), queued)
     return {"week": week, "units_without_report": missing, "queued": queued}
@@ -98,26 +116,47 @@ def send_weekly_reminders(*, session: Session, period: str, now: datetime, tz: Z
 
 # --- Daily digest ---------------------------------------------------------------------
 
+
 def overdue_problems(*, session: Session, plan_id: int, day: date) -> list[tuple[Problem, str]]:
     """Open problems past their due date on `day`, oldest due first, with the owner unit's name."""
-    rows = session.exec(select(Problem, Unit.name).join(Unit, col(Unit.id) == Problem.owner_unit_id).where(
-        Problem.plan_id == plan_id, col(Problem.state).in_(ProblemState.OPEN_STATES),
-        col(Problem.due_on).is_not(None), col(Problem.due_on) < day).order_by(col(Problem.due_on), col(Problem.id)))
+    rows = session.exec(
+        select(Problem, Unit.name)
+        .join(Unit, col(Unit.id) == Problem.owner_unit_id)
+        .where(
+            Problem.plan_id == plan_id,
+            col(Problem.state).in_(ProblemState.OPEN_STATES),
+            col(Problem.due_on).is_not(None),
+            col(Problem.due_on) < day,
+        )
+        .order_by(col(Problem.due_on), col(Problem.id))
+    )
     return [(p, name) for p, name in rows.all()]
 
 
 def overdue_decisions(*, session: Session, plan_id: int, day: date) -> list[tuple[Decision, str]]:
     """Open agreed matters past their due date on `day`, with the owner unit's name."""
-    rows = session.exec(select(Decision, Unit.name).outerjoin(Unit, col(Unit.id) == Decision.owner_unit_id).where(
-        Decision.plan_id == plan_id, Decision.state == "open", col(Decision.due_on).is_not(None),
-        col(Decision.due_on) < day).order_by(col(Decision.due_on), col(Decision.id)))
+    rows = session.exec(
+        select(Decision, Unit.name)
+        .outerjoin(Unit, col(Unit.id) == Decision.owner_unit_id)
+        .where(
+            Decision.plan_id == plan_id,
+            Decision.state == "open",
+            col(Decision.due_on).is_not(None),
+            col(Decision.due_on) < day,
+        )
+        .order_by(col(Decision.due_on), col(Decision.id))
+    )
     return [(d, name or NO_UNIT) for d, name in rows.all()]
 
 
 def office_members(*, session: Session, plan_id: int) -> list[Member]:
-    return list(session.exec(select(Member).where(Member.plan_id == plan_id, Member.role == Role.OFFICE,
-                                                  Member.active == True)  # noqa: E712
-                             .order_by(col(Member.id))).all())
+    return list(
+        session.exec(
+            select(Member)
+            .where(Member.plan_id == plan_id, Member.role == Role.OFFICE, Member.active == True)  # noqa: E712
+            .order_by(col(Member.id))
+        ).all()
+    )
 
 
 def digest_text(*, day: date, problems: list[tuple[Problem, str]], decisions: list[tuple[Decision, str]]) -> str:
@@ -132,8 +171,15 @@ def digest_text(*, day: date, problems: list[tuple[Problem, str]], decisions: li
             if shown >= DIGEST_MAX_ITEMS:
                 hidden += 1
                 continue
-            lines.append(DIGEST_PROBLEM_LINE.format(i=i, unit=unit, text=_short(p.text), due=_cn_date(p.due_on),  # type: ignore[arg-type]
-                                                    late=workdays_between(p.due_on, day)))  # type: ignore[arg-type]
+            lines.append(
+                DIGEST_PROBLEM_LINE.format(
+                    i=i,
+                    unit=unit,
+                    text=_short(p.text),
+                    due=_cn_date(p.due_on),  # type: ignore[arg-type]
+                    late=workdays_between(p.due_on, day),
+                )
+            )  # type: ignore[arg-type]
             shown += 1
         num = "二"
     if decisions:
@@ -142,8 +188,15 @@ def digest_text(*, day: date, problems: list[tuple[Problem, str]], decisions: li
             if shown >= DIGEST_MAX_ITEMS:
                 hidden += 1
                 continue
-            lines.append(DIGEST_DECISION_LINE.format(i=i, unit=unit, text=_short(d.text), due=_cn_date(d.due_on),  # type: ignore[arg-type]
-                                                     late=workdays_between(d.due_on, day)))  # type: ignore[arg-type]
+            lines.append(
+                DIGEST_DECISION_LINE.format(
+                    i=i,
+                    unit=unit,
+                    text=_short(d.text),
+                    due=_cn_date(d.due_on),  # type: ignore[arg-type]
+                    late=workdays_between(d.due_on, day),
+                )
+            )  # type: ignore[arg-type]
             shown += 1
     if hidden:
         lines.append(DIGEST_MORE.format(n=hidden))
@@ -167,8 +220,13 @@ def send_daily_digest(*, session: Session, period: str, now: datetime, tz: ZoneI
         for member in office_members(session=session, plan_id=plan.id):  # type: ignore[arg-type]
             if member.telegram_user_id is None:
                 continue
-            if enqueue_text(session=session, chat_id=member.telegram_user_id, text=text,
-                            dedupe_key=f"digest:{day.isoformat()}:{plan.id}:{member.id}", now=now):
+            if enqueue_text(
+                session=session,
+                chat_id=member.telegram_user_id,
+                text=text,
+                dedupe_key=f"digest:{day.isoformat()}:{plan.id}:{member.id}",
+                now=now,
+            ):
                 totals["queued"] += 1
     logger.info("daily digest %s: %s", day, totals)
     return {"day": day.isoformat(), **totals}

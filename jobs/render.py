@@ -178,14 +178,11 @@ def render_html(template: str, context: dict) -> str:
     return _env().get_template(template).render(**context)
 
 
-def html_to_pdf(
-    html: str, *, out: Path | None = None, fetcher: AssetOnlyFetcher | None = None
-) -> bytes:
+def html_to_pdf(html: str, *, out: Path | None = None, fetcher: AssetOnlyFetcher | None = None) -> bytes:
     """Lay out HTML on GB/T 9704 pages and return the PDF; also write it atomically to ``out``."""
     fetcher = fetcher or AssetOnlyFetcher()
     base_url = ASSETS_DIR.as_uri() + "/"
-    stylesheet = CSS(string=LAYOUT_CSS.read_text(encoding="utf-8"), base_url=base_url,
-                     url_fetcher=fetcher)
+    stylesheet = CSS(string=LAYOUT_CSS.read_text(encoding="utf-8"), base_url=base_url, url_fetcher=fetcher)
     document = HTML(string=html, base_url=base_url, url_fetcher=fetcher, media_type="print")
     pdf = document.write_pdf(stylesheets=[stylesheet])
     if fetcher.refused:

@@ -24,7 +24,7 @@ CAPTION = "{title}（整改台账 {items} 项，本期新增 {added} 项，逾�
 
 
 def _settings_data_dir() -> Path:
-    from lianxi.settings import get_settings
+    from config.settings import get_settings
 
     return get_settings().DATA_DIR
 
@@ -39,18 +39,44 @@ def run(*, session: Session, period: str, now: datetime, data_dir: Path | None =
         doc = review_document(session=session, plan_id=plan.id, review=review, now=now)  # type: ignore[arg-type]
         pdf = base / "reviews" / f"{plan.key}-{key}.pdf"
         render_pdf("review.html.j2", doc, out=pdf)
-        caption = CAPTION.format(title=doc["title"], items=len(review["ledger"]), added=len(review["added_item_ids"]),
-                                 missed=len(review["follow_up"]["missed"]))
+        caption = CAPTION.format(
+            title=doc["title"],
+            items=len(review["ledger"]),
+            added=len(review["added_item_ids"]),
+            missed=len(review["follow_up"]["missed"]),
+        )
         sent = 0
         for m in members_with_role(session=session, plan_id=plan.id, roles=(Role.CONVENER,)):  # type: ignore[arg-type]
             if m.telegram_user_id is None:
                 continue
-            sent += bool(enqueue_document(session=session, chat_id=m.telegram_user_id, path=str(pdf),
-                                          filename=f"{doc['title']}.pdf", caption=caption, now=now,
-                                          dedupe_key=f"review:{plan.id}:{key}:{m.telegram_user_id}"))
-        out["plans"].append({"plan": plan.key, "pdf": str(pdf), "units": len(review["units"]),
-                             "ledger": len(review["ledger"]), "added": len(review["added_item_ids"]),
-                             "missed": review["follow_up"]["missed"], "sent_to": sent})
-        logger.info("review %s %s: %d units, %d ledger items, pdf %s", plan.key, key, len(review["units"]),
-                    len(review["ledger"]), pdf)
+            sent += bool(
+                enqueue_document(
+                    session=session,
+                    chat_id=m.telegram_user_id,
+                    path=str(pdf),
+                    filename=f"{doc['title']}.pdf",
+                    caption=caption,
+                    now=now,
+                    dedupe_key=f"review:{plan.id}:{key}:{m.telegram_user_id}",
+                )
+            )
+        out["plans"].append(
+            {
+                "plan": plan.key,
+                "pdf": str(pdf),
+                "units": len(review["units"]),
+                "ledger": len(review["ledger"]),
+                "added": len(review["added_item_ids"]),
+                "missed": review["follow_up"]["missed"],
+                "sent_to": sent,
+            }
+        )
+        logger.info(
+            "review %s %s: %d units, %d ledger items, pdf %s",
+            plan.key,
+            key,
+            len(review["units"]),
+            len(review["ledger"]),
+            pdf,
+        )
     return out

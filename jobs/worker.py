@@ -9,6 +9,7 @@ worker was up. Whatever fires a run, claim_run decides: a period is produced onc
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import socket
@@ -63,8 +64,14 @@ class Worker:
         self.poll_seconds = poll_seconds
         self.stuck_timeout = stuck_timeout
         self.tz = tz
-        self.ctx = RunContext(engine=engine, worker_id=self.worker_id, clock=self.clock, tz=tz,
-                              max_attempts=max_attempts, retry_after=retry_after)
+        self.ctx = RunContext(
+            engine=engine,
+            worker_id=self.worker_id,
+            clock=self.clock,
+            tz=tz,
+            max_attempts=max_attempts,
+            retry_after=retry_after,
+        )
         self.scheduler: AsyncIOScheduler | None = None
         self._applied: dict[str, tuple[int, str, bool]] = {}
         self._poll_task: asyncio.Task | None = None
@@ -80,13 +87,15 @@ class Worker:
 
     def _acquire_lease(self) -> bool:
         with session_scope(self.engine) as session:
-            return runs.acquire_lease(session=session, name=LEASE_NAME, holder=self.worker_id, ttl=self.lease_ttl,
-                                      now=self.clock())
+            return runs.acquire_lease(
+                session=session, name=LEASE_NAME, holder=self.worker_id, ttl=self.lease_ttl, now=self.clock()
+            )
 
     def _renew_lease(self) -> bool:
         with session_scope(self.engine) as session:
-            return runs.renew_lease(session=session, name=LEASE_NAME, holder=self.worker_id, ttl=self.lease_ttl,
-                                    now=self.clock())
+            return runs.renew_lease(
+                session=session, name=LEASE_NAME, holder=self.worker_id, ttl=self.lease_ttl, now=self.clock()
+            )
 
     def _release_lease(self) -> None:
         with session_scope(self.engine) as session:
@@ -96,8 +105,12 @@ class Worker:
 
     async def run_forever(self) -> None:
         """Stand by until the lease is ours, then schedule; step down if the lease is lost."""
-        logger.info("worker %s starting (lease %ss, poll %ss)", self.worker_id, self.lease_ttl.total_seconds(),
-                    self.poll_seconds)
+        logger.info(
+            "worker %s starting (lease %ss, poll %ss)",
+            self.worker_id,
+            self.lease_ttl.total_seconds(),
+            self.poll_seconds,
+        )
         try:
             while not self._stopping.is_set():
                 if not self._active:
@@ -126,10 +139,8 @@ class Worker:
         self._stopping.set()
 
     async def _sleep(self, seconds: float) -> None:
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
-        except TimeoutError:
-            pass
 
     # --- becoming active and standing down -------------------------------------------------
 
@@ -148,8 +159,10 @@ class Worker:
         schedules = await asyncio.to_thread(self._load_schedules)
         store = SQLAlchemyJobStore(engine=self.engine, tablename=JOBSTORE_TABLE)
         self.scheduler = AsyncIOScheduler(
-            timezone=self.tz, jobstores={"default": store},
-            job_defaults={"coalesce": True, "misfire_grace_time": None, "max_instances": 1})
+            timezone=self.tz,
+            jobstores={"default": store},
+            job_defaults={"coalesce": True, "misfire_grace_time": None, "max_instances": 1},
+        )
         self._applied = {}
         self._sync_scheduler(schedules)  # queued as pending jobs, stored on start with replace_existing
         self.scheduler.start()
@@ -215,8 +228,15 @@ class Worker:
             trigger = trigger_for(row.cron, self.tz)
             if applied is None:
                 extra = {"next_run_time": None} if row.paused else {}
-                self.scheduler.add_job(RUN_JOB_REF, trigger=trigger, args=[row.job], id=row.job, name=row.job,
-                                       replace_existing=True, **extra)
+                self.scheduler.add_job(
+                    RUN_JOB_REF,
+                    trigger=trigger,
+                    args=[row.job],
+                    id=row.job,
+                    name=row.job,
+                    replace_existing=True,
+                    **extra,
+                )
             else:
                 try:
                     if (applied[0], applied[1]) != (row.version, row.cron):
@@ -226,10 +246,17 @@ class Worker:
                     elif applied[2]:
                         self.scheduler.resume_job(row.job)
                 except JobLookupError:
-                    self.scheduler.add_job(RUN_JOB_REF, trigger=trigger, args=[row.job], id=row.job, name=row.job,
-                                           replace_existing=True)
-                logger.info("worker %s: schedule of %s now %r (version %d%s)", self.worker_id, row.job, row.cron,
-                            row.version, ", paused" if row.paused else "")
+                    self.scheduler.add_job(
+                        RUN_JOB_REF, trigger=trigger, args=[row.job], id=row.job, name=row.job, replace_existing=True
+                    )
+                logger.info(
+                    "worker %s: schedule of %s now %r (version %d%s)",
+                    self.worker_id,
+                    row.job,
+                    row.cron,
+                    row.version,
+                    ", paused" if row.paused else "",
+                )
             self._applied[row.job] = state
 
     def _run_due(self, schedules: list[JobSchedule]) -> None:
@@ -239,18 +266,30 @@ class Worker:
             missed = []
             for row in schedules:
                 if row.job in JOBS:
-                    found = missed_period(session=session, schedule=row, now=now, tz=self.tz,
-                                          max_attempts=self.ctx.max_attempts)
+                    found = missed_period(
+                        session=session, schedule=row, now=now, tz=self.tz, max_attempts=self.ctx.max_attempts
+                    )
                     if found is not None:
                         missed.append((row.job, *found))
         for job, fire, period in missed:
-            logger.info("worker %s: %s fired at %s and %s has no result yet; running it", self.worker_id, job,
-                        fire.isoformat(), period)
+            logger.info(
+                "worker %s: %s fired at %s and %s has no result yet; running it",
+                self.worker_id,
+                job,
+                fire.isoformat(),
+                period,
+            )
             execute_run(ctx=self.ctx, job=job, period=period)
         with session_scope(self.engine) as session:
-            due = [(r.job, r.period) for r in runs.due_runs(session=session, now=self.clock(),
-                                                             max_attempts=self.ctx.max_attempts,
-                                                             retry_after=self.ctx.retry_after)]
+            due = [
+                (r.job, r.period)
+                for r in runs.due_runs(
+                    session=session,
+                    now=self.clock(),
+                    max_attempts=self.ctx.max_attempts,
+                    retry_after=self.ctx.retry_after,
+                )
+            ]
         for job, period in due:
             if not self._active or self._stopping.is_set():
                 break

@@ -14,12 +14,15 @@ from rich.console import Console
 from rich.table import Table
 from sqlmodel import Session
 
-from lianxi.settings import get_settings
+from config.settings import get_settings
 from models import Plan, make_engine, session_scope
 from oversight.errors import OversightError, PlanNotLoadedError
 
-app = typer.Typer(help="lianxi 联席：矿业权整合联席会议的聊天机器人与报告工作进程。", no_args_is_help=True,
-                  pretty_exceptions_enable=False)
+app = typer.Typer(
+    help="lianxi 联席：矿业权整合联席会议的聊天机器人与报告工作进程。",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
 db_app = typer.Typer(help="数据库迁移。", no_args_is_help=True)
 plan_app = typer.Typer(help="计划（实施方案）的加载与查看。", no_args_is_help=True)
 unit_app = typer.Typer(help="成员单位。", no_args_is_help=True)
@@ -46,7 +49,7 @@ def fail(message: str, code: int = EXIT_REFUSED) -> NoReturn:
 
 def setup_logging() -> None:
     """Plain logging to stderr at the configured level, the token redacted."""
-    from lianxi.logsetup import setup_logging as _setup
+    from config.logsetup import setup_logging as _setup
 
     settings = get_settings()
     _setup(settings.LOG_LEVEL, secrets=[settings.TELEGRAM_BOT_TOKEN])
@@ -89,6 +92,7 @@ def require_plan(session: Session, key: str | None) -> Plan:
 
 # --- db ---------------------------------------------------------------------
 
+
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """将数据库结构升级到最新版本。"""
@@ -100,6 +104,7 @@ def db_upgrade() -> None:
 
 
 # --- plan -------------------------------------------------------------------
+
 
 @plan_app.command("load")
 def plan_load(file: Annotated[Path, typer.Argument(help="计划文件（YAML）")]) -> None:
@@ -117,7 +122,9 @@ def plan_load(file: Annotated[Path, typer.Argument(help="计划文件（YAML）"
     if not result.changed:
         out.print(f"计划“{spec.name}”（{key}）已加载且内容相同，未做更改。")
     elif result.created:
-        out.print(f"已加载计划“{spec.name}”（{key}）：{len(spec.units)} 个单位，{len(spec.tasks)} 项任务，{len(spec.zones)} 个整合区。")
+        out.print(
+            f"已加载计划“{spec.name}”（{key}）：{len(spec.units)} 个单位，{len(spec.tasks)} 项任务，{len(spec.zones)} 个整合区。"
+        )
     else:
         out.print(f"已更新计划“{spec.name}”（{key}）。")
 
@@ -141,6 +148,7 @@ def plan_show(
 
 # --- units, invites, members ---------------------------------------------------
 
+
 @unit_app.command("list")
 def unit_list(plan: Annotated[str | None, typer.Option("--plan")] = None) -> None:
     """列出计划的全部单位。"""
@@ -154,7 +162,14 @@ def unit_list(plan: Annotated[str | None, typer.Option("--plan")] = None) -> Non
         table = Table(title=f"{p.short_name or p.name} 的单位", show_lines=False)
         for col_name in ("代号", "名称", "简称", "类别"):
             table.add_column(col_name)
-        kinds = {"government": "政府", "office": "办公室", "department": "部门", "league": "盟市", "township": "苏木镇", "other": "其他"}
+        kinds = {
+            "government": "政府",
+            "office": "办公室",
+            "department": "部门",
+            "league": "盟市",
+            "township": "苏木镇",
+            "other": "其他",
+        }
         for u in units:
             table.add_row(u.key, u.name, u.short, kinds.get(u.kind, u.kind))
     out.print(table)
@@ -163,7 +178,9 @@ def unit_list(plan: Annotated[str | None, typer.Option("--plan")] = None) -> Non
 @invite_app.command("create")
 def invite_create(
     unit: Annotated[str, typer.Option("--unit", help="单位名称、简称或代号")],
-    role: Annotated[str, typer.Option("--role", help="角色：contact/office/convener/zone_leader/supervisor/admin 或中文名")],
+    role: Annotated[
+        str, typer.Option("--role", help="角色：contact/office/convener/zone_leader/supervisor/admin 或中文名")
+    ],
     days: Annotated[int, typer.Option("--days", help="有效天数")] = 7,
     plan: Annotated[str | None, typer.Option("--plan")] = None,
 ) -> None:
@@ -174,12 +191,17 @@ def invite_create(
         p = require_plan(session, plan)
         role_key = parse_role(role)
         u = require_unit(session=session, plan_id=p.id, text=unit)
-        invite, code = create_invite(session=session, plan_id=p.id, unit_id=u.id, role=role_key, days=days, created_by="cli")
+        invite, code = create_invite(
+            session=session, plan_id=p.id, unit_id=u.id, role=role_key, days=days, created_by="cli"
+        )
         expires = invite.expires_at.astimezone(get_settings().tz).strftime("%Y年%m月%d日 %H:%M")
         label = ROLE_LABELS[role_key]
         uname = u.name
     typer.echo(code)
-    err.print(f"{uname} · {label} 的邀请码，{expires} 前有效，仅可使用一次。对方在机器人中发送：/start {code}", highlight=False)
+    err.print(
+        f"{uname} · {label} 的邀请码，{expires} 前有效，仅可使用一次。对方在机器人中发送：/start {code}",
+        highlight=False,
+    )
 
 
 @member_app.command("list")
@@ -198,8 +220,12 @@ def member_list(
             table.add_column(col_name)
         tz = get_settings().tz
         for m, u in rows:
-            state = "有效" if m.active else f"已撤销 {m.revoked_at.astimezone(tz):%Y-%m-%d}" if m.revoked_at else "已撤销"
-            table.add_row(str(m.id), m.name, u.name, ROLE_LABELS.get(m.role, m.role), str(m.telegram_user_id or ""), state)
+            state = (
+                "有效" if m.active else f"已撤销 {m.revoked_at.astimezone(tz):%Y-%m-%d}" if m.revoked_at else "已撤销"
+            )
+            table.add_row(
+                str(m.id), m.name, u.name, ROLE_LABELS.get(m.role, m.role), str(m.telegram_user_id or ""), state
+            )
     if not rows:
         out.print("还没有成员。用 lianxi invite create --unit 单位 --role 角色 生成邀请码。")
     else:
@@ -219,6 +245,7 @@ def member_revoke(member_id: Annotated[int, typer.Argument(help="成员编号")]
 
 # --- zones -------------------------------------------------------------------
 
+
 @zone_app.command("list")
 def zone_list(plan: Annotated[str | None, typer.Option("--plan")] = None) -> None:
     """列出整合区、其构成和包联领导。"""
@@ -233,10 +260,18 @@ def zone_list(plan: Annotated[str | None, typer.Option("--plan")] = None) -> Non
         for col_name in ("序号", "名称", "采矿权", "探矿权", "深部", "拟设", "包联领导"):
             table.add_column(col_name)
         for z in zones:
-            leaders = session.exec(select(Member).join(ZoneLeader, ZoneLeader.member_id == Member.id)
-                                   .where(ZoneLeader.zone_id == z.id)).all()
-            table.add_row(str(z.seq), z.name, str(z.planned_mining), str(z.planned_exploration), str(z.planned_deep),
-                          str(z.planned_proposed), "、".join(f"{m.name}（#{m.id}）" for m in leaders) or "—")
+            leaders = session.exec(
+                select(Member).join(ZoneLeader, ZoneLeader.member_id == Member.id).where(ZoneLeader.zone_id == z.id)
+            ).all()
+            table.add_row(
+                str(z.seq),
+                z.name,
+                str(z.planned_mining),
+                str(z.planned_exploration),
+                str(z.planned_deep),
+                str(z.planned_proposed),
+                "、".join(f"{m.name}（#{m.id}）" for m in leaders) or "—",
+            )
     if not zones:
         out.print("本计划没有整合区。")
     else:
@@ -271,6 +306,7 @@ def zone_assign(
 
 
 # --- bot ---------------------------------------------------------------------
+
 
 @app.command("bot")
 def bot_command() -> None:

@@ -10,7 +10,9 @@ import typer
 
 notices_app = typer.Typer(help="通报：查看某期应通报的单位及依据。", no_args_is_help=True)
 
-PlanOption = Annotated[str | None, typer.Option("--plan", help="计划代号（文件名，如 urad-middle-banner）；默认为最后加载的计划")]
+PlanOption = Annotated[
+    str | None, typer.Option("--plan", help="计划代号（文件名，如 urad-middle-banner）；默认为最后加载的计划")
+]
 JsonOption = Annotated[bool, typer.Option("--json", help="输出 JSON")]
 
 
@@ -32,8 +34,13 @@ def notices_draft(
         label = parse_period(period).label
         session.rollback()
     if as_json:
-        typer.echo(json.dumps({"plan": key, "period": parse_period(period).key, "findings": findings_json(found)},
-                              ensure_ascii=False, indent=2))
+        typer.echo(
+            json.dumps(
+                {"plan": key, "period": parse_period(period).key, "findings": findings_json(found)},
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
         return
     if not found:
         typer.echo(f"{label}：经核查，无需通报的单位。")
@@ -67,17 +74,25 @@ def review_command(
         return "—" if v is None else f"{v * 100:.0f}%"
 
     typer.echo(f"{review['label']}工作问效（{review['from']} 至 {review['to']}）")
-    typer.echo("\n一、成员单位得分（" + "、".join(f"{INDICATOR_LABELS[k]}{review['weights'].get(k, 0):g}" for k in INDICATORS) + "）")
+    typer.echo(
+        "\n一、成员单位得分（"
+        + "、".join(f"{INDICATOR_LABELS[k]}{review['weights'].get(k, 0):g}" for k in INDICATORS)
+        + "）"
+    )
     for r in review["units"]:
         parts = " ".join(f"{INDICATOR_LABELS[k]}{pct(r['indicators'][k])}" for k in INDICATORS)
-        typer.echo(f"  {r['unit']}：总分 {r['total']:.1f}（得分 {r['score']:.1f}，整改扣分 {r['deduction']:g}）　{parts}")
+        typer.echo(
+            f"  {r['unit']}：总分 {r['total']:.1f}（得分 {r['score']:.1f}，整改扣分 {r['deduction']:g}）　{parts}"
+        )
     typer.echo("\n二、包联领导得分")
     for r in review["zone_leaders"] or [None]:
         typer.echo("  （无）" if r is None else f"  {r['name']}（{'、'.join(r['zones'])}）：{r['score']:.1f}")
     typer.echo(f"\n三、整改台账（{len(review['ledger'])} 项）")
     for it in review["ledger"]:
-        typer.echo(f"  #{it['id']} {it['unit']}：{it['item']}；责任人 {it['responsible_person']}；期限 {it['deadline']}；"
-                   f"标准：{it['standard']}；扣分 {it['deduction']:g}；{it['state_label']}")
+        typer.echo(
+            f"  #{it['id']} {it['unit']}：{it['item']}；责任人 {it['responsible_person']}；期限 {it['deadline']}；"
+            f"标准：{it['standard']}；扣分 {it['deduction']:g}；{it['state_label']}"
+        )
     typer.echo(f"\n四、纸面销号核查（{len(review['flags'])} 条）")
     for f in review["flags"]:
         typer.echo(f"  {json.dumps(f, ensure_ascii=False)}")

@@ -11,7 +11,9 @@ import typer
 def brief_command(
     period: Annotated[str, typer.Option("--period", help="期别：季度写作 2026Q1；临时会议写作会议日期 2026-04-15")],
     out: Annotated[Path, typer.Option("--out", help="输出目录（生成 PDF 和 xlsx 附件）")],
-    plan: Annotated[str | None, typer.Option("--plan", help="计划代号（如 urad-middle-banner）；默认为最后加载的计划")] = None,
+    plan: Annotated[
+        str | None, typer.Option("--plan", help="计划代号（如 urad-middle-banner）；默认为最后加载的计划")
+    ] = None,
 ) -> None:
     """离线生成工作简报（PDF 和 xlsx 台账附件），不编期号记录、不发送。"""
     from jobs.brief import build_brief
@@ -32,6 +34,8 @@ def brief_command(
     with cli_session() as session:
         chosen = require_plan(session, plan)
         result = build_brief(session=session, plan_id=chosen.id, period=p, now=now, out_dir=out)
-    console.print(f"已生成{result.title}第{result.issue_no}期（{p.label}，截至{cn_date(p.last_day)}）：", highlight=False)
+    console.print(
+        f"已生成{result.title}第{result.issue_no}期（{p.label}，截至{cn_date(p.last_day)}）：", highlight=False
+    )
     console.print(f"  {result.pdf_path}", highlight=False, soft_wrap=True)
     console.print(f"  {result.xlsx_path}", highlight=False, soft_wrap=True)

@@ -9,7 +9,9 @@ import typer
 
 ledger_app = typer.Typer(help="矿业权台账（xlsx）。", no_args_is_help=True)
 
-PlanOption = Annotated[str | None, typer.Option("--plan", help="计划代号（文件名，如 urad-middle-banner）；默认为最后加载的计划")]
+PlanOption = Annotated[
+    str | None, typer.Option("--plan", help="计划代号（文件名，如 urad-middle-banner）；默认为最后加载的计划")
+]
 
 
 @ledger_app.command("template")
@@ -48,8 +50,12 @@ def ledger_import(
             refused = exc
             session.rollback()
     if refused is not None:
-        err.print(f"[bold red]错误：[/bold red]台账 {in_file} 未导入（未做任何更改），共 {len(refused.errors)} 处错误：",
-                  markup=True, highlight=False, soft_wrap=True)
+        err.print(
+            f"[bold red]错误：[/bold red]台账 {in_file} 未导入（未做任何更改），共 {len(refused.errors)} 处错误：",
+            markup=True,
+            highlight=False,
+            soft_wrap=True,
+        )
         for e in refused.errors:
             err.print(f"  {e}", markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(EXIT_REFUSED)

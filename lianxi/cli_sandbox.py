@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from lianxi.settings import ROOT, get_settings
+from config.settings import ROOT, get_settings
 
 logger = logging.getLogger(__name__)
 
@@ -59,7 +59,9 @@ def _prepare() -> None:
         fail(f"内置计划文件 {DEFAULT_PLAN} 未通过校验：\n{exc}")
     with cli_session() as session:
         load_plan(session=session, spec=spec, actor="cli")
-    _echo(f"已加载计划“{spec.name}”（{spec.key}）：{len(spec.units)} 个单位，{len(spec.tasks)} 项任务，{len(spec.zones)} 个整合区。")
+    _echo(
+        f"已加载计划“{spec.name}”（{spec.key}）：{len(spec.units)} 个单位，{len(spec.tasks)} 项任务，{len(spec.zones)} 个整合区。"
+    )
 
 
 def _quiet_logs() -> None:
@@ -149,7 +151,9 @@ def _run_processes(names: list[str]) -> int:
 
 def sandbox_command(
     host: Annotated[str | None, typer.Option("--host", help="沙盒页面监听的地址（默认 SANDBOX_HOST）")] = None,
-    port: Annotated[int | None, typer.Option("--port", help="沙盒页面的端口（默认 SANDBOX_PORT；被占用时顺延）")] = None,
+    port: Annotated[
+        int | None, typer.Option("--port", help="沙盒页面的端口（默认 SANDBOX_PORT；被占用时顺延）")
+    ] = None,
 ) -> None:
     """启动本机沙盒：本地模拟的 Telegram、机器人、工作进程和浏览器聊天页面（有令牌时也可用）。"""
     from lianxi.cli import setup_logging

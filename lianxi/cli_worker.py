@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from lianxi.settings import get_settings
+from config.settings import get_settings
 
 schedule_app = typer.Typer(help="工作进程定时任务的查看与设置（简报、提醒、督办）。", no_args_is_help=True)
 
@@ -41,8 +41,14 @@ def schedule_list() -> None:
     for name in ("任务", "名称", "计划", "说明", "状态", "下次运行"):
         table.add_column(name)
     for row in rows:
-        table.add_row(row["job"], row["name"], row["cron"], row["description"],
-                      "已暂停" if row["paused"] else "运行中", row["next_run_text"])
+        table.add_row(
+            row["job"],
+            row["name"],
+            row["cron"],
+            row["description"],
+            "已暂停" if row["paused"] else "运行中",
+            row["next_run_text"],
+        )
     _cli().out.print(table)
 
 
@@ -93,7 +99,9 @@ def schedule_resume(job: Annotated[str, typer.Argument(help="任务代号")]) ->
 @schedule_app.command("run")
 def schedule_run(
     job: Annotated[str, typer.Argument(help="任务代号")],
-    period: Annotated[str | None, typer.Option("--period", help="期别，如 2026Q1、2026-W15、2026-04-08；不填则为临时一期")] = None,
+    period: Annotated[
+        str | None, typer.Option("--period", help="期别，如 2026Q1、2026-W15、2026-04-08；不填则为临时一期")
+    ] = None,
 ) -> None:
     """请工作进程立即运行一次（工作进程下次轮询时执行）。"""
     from oversight.schedules import ensure_default_schedules, request_run_now
@@ -103,12 +111,16 @@ def schedule_run(
         ensure_default_schedules(session=session)
         run = request_run_now(session=session, job=job, actor="cli", period=period)
         run_id, run_period = run.id, run.period
-    _cli().out.print(f"已提交：{job} 期别 {run_period}（运行编号 {run_id}），工作进程将在下次轮询时执行。", highlight=False)
+    _cli().out.print(
+        f"已提交：{job} 期别 {run_period}（运行编号 {run_id}），工作进程将在下次轮询时执行。", highlight=False
+    )
 
 
 def worker_command(
     poll: Annotated[float, typer.Option("--poll", help="轮询间隔（秒）")] = 5,
-    lease: Annotated[float, typer.Option("--lease", help="租约时长（秒）；同一时间只有持有租约的工作进程运行任务")] = 30,
+    lease: Annotated[
+        float, typer.Option("--lease", help="租约时长（秒）；同一时间只有持有租约的工作进程运行任务")
+    ] = 30,
 ) -> None:
     """运行工作进程：定时生成简报、发送提醒；多开时只有一个处于工作状态，其余待命。"""
     from jobs.worker import Worker

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 from pathlib import Path
 
@@ -13,31 +14,33 @@ logger = logging.getLogger("localbotapi")
 
 
 async def _serve(args: argparse.Namespace) -> None:
-    server = BotApiServer(host=args.host, port=args.port, files_dir=args.files_dir,
-                          seed=args.seed)
+    server = BotApiServer(host=args.host, port=args.port, files_dir=args.files_dir, seed=args.seed)
     server.privacy_mode = args.privacy_mode
     async with server:
-        logger.info("local Bot API server at %s (bots: %s/bot<TOKEN>/..., control: %s/_sim/)",
-                    server.url, server.url, server.url)
+        logger.info(
+            "local Bot API server at %s (bots: %s/bot<TOKEN>/..., control: %s/_sim/)",
+            server.url,
+            server.url,
+            server.url,
+        )
         await asyncio.Event().wait()
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m localbotapi",
-                                     description="Local Telegram Bot API server")
+    parser = argparse.ArgumentParser(prog="python -m localbotapi", description="Local Telegram Bot API server")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8081)
-    parser.add_argument("--files-dir", type=Path, default=None,
-                        help="keep uploaded files on disk here instead of in memory")
+    parser.add_argument(
+        "--files-dir", type=Path, default=None, help="keep uploaded files on disk here instead of in memory"
+    )
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--privacy-mode", action="store_true",
-                        help="in groups, deliver only commands, mentions and replies to the bot")
+    parser.add_argument(
+        "--privacy-mode", action="store_true", help="in groups, deliver only commands, mentions and replies to the bot"
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_serve(args))
-    except KeyboardInterrupt:
-        pass
 
 
 if __name__ == "__main__":

@@ -103,13 +103,15 @@ class _HtmlEntityParser(HTMLParser):
             self._fail(f'Unsupported start tag "{tag}" at byte offset {self.length}')
         entity: dict = {"type": _HTML_TAGS[tag], "offset": self.length}
         if tag == "span" and attributes.get("class") != "tg-spoiler":
-            self._fail('Tag "span" must have class "tg-spoiler" at byte offset %d' % self.length)
+            self._fail(f'Tag "span" must have class "tg-spoiler" at byte offset {self.length}')
         if tag == "a":
             href = attributes.get("href") or ""
             if href.startswith("tg://user?id="):
-                entity = {"type": "text_mention", "offset": self.length,
-                          "user": {"id": int(href.split("=", 1)[1] or 0), "is_bot": False,
-                                   "first_name": ""}}
+                entity = {
+                    "type": "text_mention",
+                    "offset": self.length,
+                    "user": {"id": int(href.split("=", 1)[1] or 0), "is_bot": False, "first_name": ""},
+                }
             else:
                 entity["url"] = href
         if tag == "tg-emoji":
@@ -128,12 +130,10 @@ class _HtmlEntityParser(HTMLParser):
 
     def handle_endtag(self, tag: str) -> None:
         if not self.stack:
-            self._fail(f'Unexpected end tag at byte offset {self.length}')
+            self._fail(f"Unexpected end tag at byte offset {self.length}")
         open_tag, entity = self.stack.pop()
         if open_tag != tag:
-            self._fail(
-                f'Can\'t find end tag corresponding to start tag "{open_tag}"'
-            )
+            self._fail(f'Can\'t find end tag corresponding to start tag "{open_tag}"')
         if entity and self.length > entity["offset"]:
             entity["length"] = self.length - entity["offset"]
             self.entities.append(entity)
@@ -160,8 +160,7 @@ def _parse_html(text: str) -> tuple[str, list[dict]]:
 
 
 _MDV2_RESERVED = set("_*[]()~`>#+-=|{}.!")
-_MDV2_MARKERS = [("||", "spoiler"), ("__", "underline"), ("*", "bold"), ("_", "italic"),
-                 ("~", "strikethrough")]
+_MDV2_MARKERS = [("||", "spoiler"), ("__", "underline"), ("*", "bold"), ("_", "italic"), ("~", "strikethrough")]
 
 
 def _parse_markdown_v2(text: str) -> tuple[str, list[dict]]:
@@ -187,8 +186,8 @@ def _parse_markdown_v2(text: str) -> tuple[str, list[dict]]:
         if text.startswith("```", i):
             end = text.find("```", i + 3)
             if end < 0:
-                raise EntityParseError("Can't find end of Pre entity at byte offset %d" % i)
-            body = text[i + 3:end]
+                raise EntityParseError(f"Can't find end of Pre entity at byte offset {i}")
+            body = text[i + 3 : end]
             language, _, rest = body.partition("\n") if "\n" in body else ("", "", body)
             start = length
             emit(rest.replace("\\`", "`").replace("\\\\", "\\"))
@@ -201,9 +200,9 @@ def _parse_markdown_v2(text: str) -> tuple[str, list[dict]]:
         if char == "`":
             end = text.find("`", i + 1)
             if end < 0:
-                raise EntityParseError("Can't find end of Code entity at byte offset %d" % i)
+                raise EntityParseError(f"Can't find end of Code entity at byte offset {i}")
             start = length
-            emit(text[i + 1:end].replace("\\`", "`").replace("\\\\", "\\"))
+            emit(text[i + 1 : end].replace("\\`", "`").replace("\\\\", "\\"))
             entities.append({"type": "code", "offset": start, "length": length - start})
             i = end + 1
             continue
@@ -211,13 +210,18 @@ def _parse_markdown_v2(text: str) -> tuple[str, list[dict]]:
             close = text.find("](", i)
             end = text.find(")", close + 2) if close >= 0 else -1
             if close < 0 or end < 0:
-                raise EntityParseError("Character '[' is reserved and must be escaped with the "
-                                       "preceding '\\'")
-            label, _ = _parse_markdown_v2(text[i + 1:close])
+                raise EntityParseError("Character '[' is reserved and must be escaped with the preceding '\\'")
+            label, _ = _parse_markdown_v2(text[i + 1 : close])
             start = length
             emit(label)
-            entities.append({"type": "text_link", "offset": start, "length": length - start,
-                             "url": text[close + 2:end].replace("\\)", ")")})
+            entities.append(
+                {
+                    "type": "text_link",
+                    "offset": start,
+                    "length": length - start,
+                    "url": text[close + 2 : end].replace("\\)", ")"),
+                }
+            )
             i = end + 1
             continue
         if char == ">" and (i == 0 or text[i - 1] == "\n"):
@@ -236,9 +240,7 @@ def _parse_markdown_v2(text: str) -> tuple[str, list[dict]]:
                 break
         else:
             if char in _MDV2_RESERVED:
-                raise EntityParseError(
-                    f"Character '{char}' is reserved and must be escaped with the preceding '\\'"
-                )
+                raise EntityParseError(f"Character '{char}' is reserved and must be escaped with the preceding '\\'")
             emit(char)
             i += 1
     if stack:
@@ -258,10 +260,8 @@ def _parse_markdown(text: str) -> tuple[str, list[dict]]:
         if char in kinds:
             end = text.find(char, i + 1)
             if end < 0:
-                raise EntityParseError(
-                    f"Can't find end of the entity starting at byte offset {len(text[:i].encode())}"
-                )
-            chunk = text[i + 1:end]
+                raise EntityParseError(f"Can't find end of the entity starting at byte offset {len(text[:i].encode())}")
+            chunk = text[i + 1 : end]
             entities.append({"type": kinds[char], "offset": length, "length": utf16_len(chunk)})
             out.append(chunk)
             length += utf16_len(chunk)
@@ -273,8 +273,7 @@ def _parse_markdown(text: str) -> tuple[str, list[dict]]:
     return "".join(out), [e for e in entities if e["length"]]
 
 
-def parse_text(text: str, parse_mode: str | None, entities: list[dict] | None = None
-               ) -> tuple[str, list[dict]]:
+def parse_text(text: str, parse_mode: str | None, entities: list[dict] | None = None) -> tuple[str, list[dict]]:
     """Plain text and entities for a text sent with a parse_mode (or explicit entities)."""
     mode = (parse_mode or "").lower()
     if entities:
@@ -288,8 +287,13 @@ def parse_text(text: str, parse_mode: str | None, entities: list[dict] | None = 
     else:
         plain, found = text, []
     auto = [
-        e for e in auto_entities(plain)
-        if not any(e["offset"] < f["offset"] + f["length"] and f["offset"] < e["offset"] + e["length"]
-                   and f["type"] in ("code", "pre", "text_link") for f in found)
+        e
+        for e in auto_entities(plain)
+        if not any(
+            e["offset"] < f["offset"] + f["length"]
+            and f["offset"] < e["offset"] + e["length"]
+            and f["type"] in ("code", "pre", "text_link")
+            for f in found
+        )
     ]
     return plain, sorted(found + auto, key=lambda e: (e["offset"], -e["length"]))

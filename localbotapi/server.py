@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import json
 import logging
@@ -49,12 +50,31 @@ MAX_DOWNLOAD = 20 * 1024 * 1024
 
 _TOKEN_RE = re.compile(r"^(\d+):(\S+)$")
 _COMMAND_NAME_RE = re.compile(r"^[a-z0-9_]{1,32}$")
-_CHAT_ACTIONS = {"typing", "upload_photo", "record_video", "upload_video", "record_voice",
-                 "upload_voice", "upload_document", "choose_sticker", "find_location",
-                 "record_video_note", "upload_video_note"}
-_JSON_PARAMS = {"reply_markup", "reply_parameters", "link_preview_options", "entities",
-                "caption_entities", "allowed_updates", "commands", "scope", "menu_button",
-                "message_ids"}
+_CHAT_ACTIONS = {
+    "typing",
+    "upload_photo",
+    "record_video",
+    "upload_video",
+    "record_voice",
+    "upload_voice",
+    "upload_document",
+    "choose_sticker",
+    "find_location",
+    "record_video_note",
+    "upload_video_note",
+}
+_JSON_PARAMS = {
+    "reply_markup",
+    "reply_parameters",
+    "link_preview_options",
+    "entities",
+    "caption_entities",
+    "allowed_updates",
+    "commands",
+    "scope",
+    "menu_button",
+    "message_ids",
+}
 
 Handler = Callable[[BotState, dict, dict], Awaitable[Any]]
 
@@ -80,9 +100,9 @@ def _image_size(data: bytes) -> tuple[int, int] | None:
                 i += 1
                 continue
             marker = data[i + 1]
-            length = struct.unpack(">H", data[i + 2:i + 4])[0]
+            length = struct.unpack(">H", data[i + 2 : i + 4])[0]
             if marker in (0xC0, 0xC1, 0xC2):
-                height, width = struct.unpack(">HH", data[i + 5:i + 9])
+                height, width = struct.unpack(">HH", data[i + 5 : i + 9])
                 return width, height
             i += 2 + length
         return 0, 0
@@ -94,8 +114,15 @@ def _image_size(data: bytes) -> tuple[int, int] | None:
 class BotApiServer:
     """Local Bot API server; bots talk HTTP to it, tests drive users through SimUser."""
 
-    def __init__(self, *, host: str = "127.0.0.1", port: int = 0, files_dir: Path | None = None,
-                 seed: int = 0, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        files_dir: Path | None = None,
+        seed: int = 0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.host = host
         self.port = port
         self.files_dir = Path(files_dir) if files_dir is not None else None
@@ -120,8 +147,7 @@ class BotApiServer:
         self._runner: web.AppRunner | None = None
         self._session: aiohttp.ClientSession | None = None
         self._methods: dict[str, Handler] = {
-            name.removeprefix("_m_").lower(): getattr(self, name)
-            for name in dir(self) if name.startswith("_m_")
+            name.removeprefix("_m_").lower(): getattr(self, name) for name in dir(self) if name.startswith("_m_")
         }
 
     # ----------------------------------------------------------------- lifecycle
@@ -133,12 +159,11 @@ class BotApiServer:
         app.router.add_get(r"/file/bot{token}/{path:.+}", self._handle_file)
         self._add_sim_routes(app)
         # The access log would print tokens; we log our own redacted line per request.
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0,
-                                     handle_signals=False)
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0, handle_signals=False)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()
-        sockets = site._server.sockets if site._server else []  # noqa: SLF001
+        sockets = site._server.sockets if site._server else []
         if sockets:
             self.port = sockets[0].getsockname()[1]
         self._session = aiohttp.ClientSession()
@@ -217,18 +242,23 @@ class BotApiServer:
     def _private_chat(self, bot: BotState, user: dict) -> SimChat:
         chat = bot.chats.get(user["id"])
         if chat is None:
-            chat = SimChat(id=user["id"], type="private", first_name=user.get("first_name"),
-                           username=user.get("username"))
+            chat = SimChat(
+                id=user["id"], type="private", first_name=user.get("first_name"), username=user.get("username")
+            )
             chat.members[user["id"]] = "member"
             bot.chats[chat.id] = chat
         return chat
 
-    def _add_message(self, bot: BotState, chat: SimChat, sender: dict, *, from_bot: bool,
-                     content: dict) -> Entry:
+    def _add_message(self, bot: BotState, chat: SimChat, sender: dict, *, from_bot: bool, content: dict) -> Entry:
         message_id = chat.next_message_id
         chat.next_message_id += 1
-        message = {"message_id": message_id, "from": copy.deepcopy(sender),
-                   "chat": chat.as_dict(), "date": int(self._clock()), **content}
+        message = {
+            "message_id": message_id,
+            "from": copy.deepcopy(sender),
+            "chat": chat.as_dict(),
+            "date": int(self._clock()),
+            **content,
+        }
         entry = Entry(message=message, from_bot=from_bot, seq=self._next_seq())
         chat.transcript.append(entry)
         chat.by_id[message_id] = entry
@@ -279,8 +309,11 @@ class BotApiServer:
             params, files = await self._read_params(request)
             chat_id = params.get("chat_id")
             result = await handler(bot, params, files)
-            if self.faults.rate_drop_after and self.faults.applies_to(method) \
-                    and self._rng.random() < self.faults.rate_drop_after:
+            if (
+                self.faults.rate_drop_after
+                and self.faults.applies_to(method)
+                and self._rng.random() < self.faults.rate_drop_after
+            ):
                 raise _Dropped
             status, body = 200, {"ok": True, "result": result}
         except _Dropped:
@@ -291,26 +324,27 @@ class BotApiServer:
         except _FiveXX as exc:
             self._record(method, bot, 502, started, chat_id, request.path)
             if exc.json_body:
-                return web.json_response({"ok": False, "error_code": 502,
-                                          "description": "Bad Gateway"}, status=502)
-            return web.Response(status=502, text="<html><body>502 Bad Gateway</body></html>",
-                                content_type="text/html")
+                return web.json_response({"ok": False, "error_code": 502, "description": "Bad Gateway"}, status=502)
+            return web.Response(status=502, text="<html><body>502 Bad Gateway</body></html>", content_type="text/html")
         except ApiError as exc:
             status, body = exc.code, exc.envelope()
         self._record(method, bot, status, started, chat_id, request.path)
-        return web.json_response(body, status=status,
-                                 dumps=lambda obj: json.dumps(obj, ensure_ascii=False))
+        return web.json_response(body, status=status, dumps=lambda obj: json.dumps(obj, ensure_ascii=False))
 
-    def _record(self, method: str, bot: BotState | None, status: int, started: float,
-                chat_id: Any, path: str) -> None:
+    def _record(self, method: str, bot: BotState | None, status: int, started: float, chat_id: Any, path: str) -> None:
         duration = time.monotonic() - started
-        try:
+        with contextlib.suppress(TypeError, ValueError):
             chat_id = int(chat_id) if chat_id is not None else None
-        except (TypeError, ValueError):
-            pass
-        self.requests.append(RequestRecord(method=method, bot_id=bot.id if bot else None,
-                                           status=status, at=time.time(), duration=duration,
-                                           chat_id=chat_id))
+        self.requests.append(
+            RequestRecord(
+                method=method,
+                bot_id=bot.id if bot else None,
+                status=status,
+                at=time.time(),
+                duration=duration,
+                chat_id=chat_id,
+            )
+        )
         logger.info("%s -> %s (%.1f ms)", _redact(path), status or "dropped", duration * 1000)
 
     async def _inject_faults(self, method: str) -> None:
@@ -326,8 +360,9 @@ class BotApiServer:
             raise _Dropped
         roll -= faults.rate_drop
         if roll < faults.rate_429:
-            raise ApiError(429, f"Too Many Requests: retry after {faults.retry_after}",
-                           {"retry_after": faults.retry_after})
+            raise ApiError(
+                429, f"Too Many Requests: retry after {faults.retry_after}", {"retry_after": faults.retry_after}
+            )
         roll -= faults.rate_429
         if roll < faults.rate_5xx:
             raise _FiveXX(faults.json_5xx)
@@ -377,12 +412,10 @@ class BotApiServer:
         file_id = self._file_paths.get(request.match_info["path"])
         if not match or file_id is None:
             self._record("file", bot, 404, started, None, request.path)
-            return web.json_response({"ok": False, "error_code": 404,
-                                      "description": "Not Found"}, status=404)
+            return web.json_response({"ok": False, "error_code": 404, "description": "Not Found"}, status=404)
         stored = self._files[file_id]
         self._record("file", bot, 200, started, None, request.path)
-        return web.Response(body=stored.read(),
-                            content_type=stored.mime_type or "application/octet-stream")
+        return web.Response(body=stored.read(), content_type=stored.mime_type or "application/octet-stream")
 
     # ----------------------------------------------------------------- parameter helpers
 
@@ -432,8 +465,9 @@ class BotApiServer:
             raise ApiError(400, f"Bad Request: message to {verb} not found")
         return entry
 
-    def _text(self, params: dict, key: str, mode_key: str, entities_key: str,
-              limit: int, too_long: str) -> tuple[str, list[dict]]:
+    def _text(
+        self, params: dict, key: str, mode_key: str, entities_key: str, limit: int, too_long: str
+    ) -> tuple[str, list[dict]]:
         raw = params.get(key)
         raw = "" if raw is None else str(raw)
         try:
@@ -454,13 +488,18 @@ class BotApiServer:
         if "inline_keyboard" in markup:
             rows = markup["inline_keyboard"]
             if not isinstance(rows, list) or not all(isinstance(r, list) for r in rows):
-                raise ApiError(400, "Bad Request: can't parse inline keyboard button: "
-                                    "InlineKeyboardMarkup must be an Array of Arrays")
+                raise ApiError(
+                    400,
+                    "Bad Request: can't parse inline keyboard button: InlineKeyboardMarkup must be an Array of Arrays",
+                )
             for row in rows:
                 for button in row:
                     if not isinstance(button, dict) or not button.get("text"):
-                        raise ApiError(400, "Bad Request: can't parse inline keyboard button: "
-                                            "Text buttons are unallowed in the inline keyboard")
+                        raise ApiError(
+                            400,
+                            "Bad Request: can't parse inline keyboard button: "
+                            "Text buttons are unallowed in the inline keyboard",
+                        )
                     data = button.get("callback_data")
                     if data is not None and not 1 <= len(str(data).encode()) <= MAX_CALLBACK_DATA:
                         raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
@@ -519,14 +558,14 @@ class BotApiServer:
                 times.popleft()
             if len(times) >= limit:
                 retry = max(1, math.ceil(span - (now - times[0])))
-                raise ApiError(429, f"Too Many Requests: retry after {retry}",
-                               {"retry_after": retry})
+                raise ApiError(429, f"Too Many Requests: retry after {retry}", {"retry_after": retry})
         for key, _, _ in windows:
             self._sent_times[key].append(now)
 
     def _caption(self, params: dict) -> dict:
-        caption, entities = self._text(params, "caption", "parse_mode", "caption_entities",
-                                       MAX_CAPTION, "Bad Request: message caption is too long")
+        caption, entities = self._text(
+            params, "caption", "parse_mode", "caption_entities", MAX_CAPTION, "Bad Request: message caption is too long"
+        )
         content: dict[str, Any] = {}
         if caption:
             content["caption"] = caption
@@ -540,17 +579,23 @@ class BotApiServer:
         body = f"{self._rng.getrandbits(128):032x}"
         return f"{prefix}{body}", f"AgAD{body[:12]}"
 
-    def store_file(self, data: bytes, *, file_name: str | None, mime_type: str | None,
-                   kind: str = "documents") -> StoredFile:
+    def store_file(
+        self, data: bytes, *, file_name: str | None, mime_type: str | None, kind: str = "documents"
+    ) -> StoredFile:
         """Keep uploaded bytes and make them retrievable by file_id and file_path."""
         if len(data) > self.max_upload_bytes:
             raise ApiError(413, "Request Entity Too Large")
         file_id, unique_id = self._new_file_id("AgAC" if kind == "photos" else "BQAC")
-        suffix = Path(file_name).suffix if file_name else (
-            mimetypes.guess_extension(mime_type or "") or "")
+        suffix = Path(file_name).suffix if file_name else (mimetypes.guess_extension(mime_type or "") or "")
         file_path = f"{kind}/file_{len(self._files)}{suffix}"
-        stored = StoredFile(file_id=file_id, file_unique_id=unique_id, file_path=file_path,
-                            size=len(data), file_name=file_name, mime_type=mime_type)
+        stored = StoredFile(
+            file_id=file_id,
+            file_unique_id=unique_id,
+            file_path=file_path,
+            size=len(data),
+            file_name=file_name,
+            mime_type=mime_type,
+        )
         if self.files_dir is not None:
             disk = self.files_dir / file_path
             disk.parent.mkdir(parents=True, exist_ok=True)
@@ -562,8 +607,7 @@ class BotApiServer:
         self._file_paths[file_path] = file_id
         return stored
 
-    def _photo_sizes(self, data: bytes, *, file_name: str | None,
-                     mime_type: str | None) -> list[dict]:
+    def _photo_sizes(self, data: bytes, *, file_name: str | None, mime_type: str | None) -> list[dict]:
         size = _image_size(data)
         if size is None:
             raise ApiError(400, "Bad Request: IMAGE_PROCESS_FAILED")
@@ -577,11 +621,20 @@ class BotApiServer:
             thumb.width, thumb.height = max(1, int(width * scale)), max(1, int(height * scale))
             sizes.append(thumb)
         sizes.append(stored)
-        return [{"file_id": s.file_id, "file_unique_id": s.file_unique_id, "file_size": s.size,
-                 "width": s.width, "height": s.height} for s in sizes]
+        return [
+            {
+                "file_id": s.file_id,
+                "file_unique_id": s.file_unique_id,
+                "file_size": s.size,
+                "width": s.width,
+                "height": s.height,
+            }
+            for s in sizes
+        ]
 
-    def _input_file(self, params: dict, files: dict, field: str
-                    ) -> tuple[StoredFile | None, bytes | None, str | None, str | None]:
+    def _input_file(
+        self, params: dict, files: dict, field: str
+    ) -> tuple[StoredFile | None, bytes | None, str | None, str | None]:
         """(known file, or new bytes with file name and mime type) for an upload field."""
         value = params.get(field)
         part = files.get(field)
@@ -604,10 +657,14 @@ class BotApiServer:
     # ----------------------------------------------------------------- Bot API methods
 
     async def _m_getMe(self, bot: BotState, params: dict, files: dict) -> dict:
-        return {**bot.user_dict(), "can_join_groups": True,
-                "can_read_all_group_messages": not self.privacy_mode,
-                "supports_inline_queries": False, "can_connect_to_business": False,
-                "has_main_web_app": False}
+        return {
+            **bot.user_dict(),
+            "can_join_groups": True,
+            "can_read_all_group_messages": not self.privacy_mode,
+            "supports_inline_queries": False,
+            "can_connect_to_business": False,
+            "has_main_web_app": False,
+        }
 
     async def _m_logOut(self, bot: BotState, params: dict, files: dict) -> bool:
         return True
@@ -617,8 +674,11 @@ class BotApiServer:
 
     async def _m_getUpdates(self, bot: BotState, params: dict, files: dict) -> list[dict]:
         if bot.webhook.get("url"):
-            raise ApiError(409, "Conflict: can't use getUpdates method while webhook is active; "
-                                "use deleteWebhook to delete the webhook first")
+            raise ApiError(
+                409,
+                "Conflict: can't use getUpdates method while webhook is active; "
+                "use deleteWebhook to delete the webhook first",
+            )
         offset = self._int(params, "offset", 0) or 0
         limit = min(max(self._int(params, "limit", 100) or 100, 1), 100)
         timeout = max(float(params.get("timeout") or 0), 0.0)
@@ -643,8 +703,10 @@ class BotApiServer:
                 break
             await bot.notifier.wait(remaining)
             if bot.poll_generation != generation:
-                raise ApiError(409, "Conflict: terminated by other getUpdates request; make sure "
-                                    "that only one bot instance is running")
+                raise ApiError(
+                    409,
+                    "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running",
+                )
         batch = sorted(ready, key=lambda q: q.update_id)[:limit]
         for queued in batch:
             queued.delivered = True
@@ -656,12 +718,14 @@ class BotApiServer:
         if not url:
             return await self._m_deleteWebhook(bot, params, files)
         if not url.startswith(("http://", "https://")):
-            raise ApiError(400, "Bad Request: bad webhook: An HTTPS URL must be provided for "
-                                "webhook")
+            raise ApiError(400, "Bad Request: bad webhook: An HTTPS URL must be provided for webhook")
         if self._bool(params, "drop_pending_updates"):
             bot.queue.clear()
-        bot.webhook = {"url": url, "secret_token": params.get("secret_token"),
-                       "max_connections": self._int(params, "max_connections", 40)}
+        bot.webhook = {
+            "url": url,
+            "secret_token": params.get("secret_token"),
+            "max_connections": self._int(params, "max_connections", 40),
+        }
         allowed = params.get("allowed_updates")
         if isinstance(allowed, list):
             bot.allowed_updates = frozenset(allowed) or DEFAULT_UPDATE_TYPES
@@ -689,10 +753,12 @@ class BotApiServer:
         return True
 
     async def _m_getWebhookInfo(self, bot: BotState, params: dict, files: dict) -> dict:
-        pending = (bot.webhook_queue.qsize() if bot.webhook.get("url") and bot.webhook_queue
-                   else len(bot.queue))
-        info: dict[str, Any] = {"url": bot.webhook.get("url", ""),
-                                "has_custom_certificate": False, "pending_update_count": pending}
+        pending = bot.webhook_queue.qsize() if bot.webhook.get("url") and bot.webhook_queue else len(bot.queue)
+        info: dict[str, Any] = {
+            "url": bot.webhook.get("url", ""),
+            "has_custom_certificate": False,
+            "pending_update_count": pending,
+        }
         for key in ("max_connections", "last_error_date", "last_error_message"):
             if bot.webhook.get(key) is not None:
                 info[key] = bot.webhook[key]
@@ -709,8 +775,7 @@ class BotApiServer:
             for attempt in range(5):
                 try:
                     assert self._session is not None
-                    async with self._session.post(bot.webhook["url"], json=update,
-                                                  headers=headers) as response:
+                    async with self._session.post(bot.webhook["url"], json=update, headers=headers) as response:
                         if response.status < 300:
                             self.updates_delivered += 1
                             break
@@ -719,14 +784,15 @@ class BotApiServer:
                     error = f"Connection failed: {exc!r}"
                 bot.webhook["last_error_date"] = int(self._clock())
                 bot.webhook["last_error_message"] = error
-                await asyncio.sleep(min(0.05 * 2 ** attempt, 1.0))
+                await asyncio.sleep(min(0.05 * 2**attempt, 1.0))
 
     async def _m_sendMessage(self, bot: BotState, params: dict, files: dict) -> dict:
         chat = self._target_chat(bot, params)
         if not str(params.get("text") or "").strip():
             raise ApiError(400, "Bad Request: message text is empty")
-        text, entities = self._text(params, "text", "parse_mode", "entities", MAX_TEXT,
-                                    "Bad Request: message is too long")
+        text, entities = self._text(
+            params, "text", "parse_mode", "entities", MAX_TEXT, "Bad Request: message is too long"
+        )
         if not text.strip():
             raise ApiError(400, "Bad Request: message text is empty")
         content: dict[str, Any] = {"text": text}
@@ -775,11 +841,11 @@ class BotApiServer:
             raise ApiError(400, "Bad Request: there is no text in the message to edit")
         if not str(params.get("text") or "").strip():
             raise ApiError(400, "Bad Request: message text is empty")
-        text, entities = self._text(params, "text", "parse_mode", "entities", MAX_TEXT,
-                                    "Bad Request: message is too long")
+        text, entities = self._text(
+            params, "text", "parse_mode", "entities", MAX_TEXT, "Bad Request: message is too long"
+        )
         inline, _ = self._markup(params)
-        return self._edit(entry, {"text": text, "entities": entities or None,
-                                  "reply_markup": inline})
+        return self._edit(entry, {"text": text, "entities": entities or None, "reply_markup": inline})
 
     async def _m_editMessageCaption(self, bot: BotState, params: dict, files: dict) -> dict:
         chat = self._target_chat(bot, params)
@@ -788,9 +854,14 @@ class BotApiServer:
             raise ApiError(400, "Bad Request: message can't be edited")
         content = self._caption(params)
         inline, _ = self._markup(params)
-        return self._edit(entry, {"caption": content.get("caption"),
-                                  "caption_entities": content.get("caption_entities"),
-                                  "reply_markup": inline})
+        return self._edit(
+            entry,
+            {
+                "caption": content.get("caption"),
+                "caption_entities": content.get("caption_entities"),
+                "reply_markup": inline,
+            },
+        )
 
     async def _m_editMessageReplyMarkup(self, bot: BotState, params: dict, files: dict) -> dict:
         chat = self._target_chat(bot, params)
@@ -803,9 +874,12 @@ class BotApiServer:
     def _edit(self, entry: Entry, changes: dict) -> dict:
         message = entry.message
         if all(message.get(key) == value for key, value in changes.items()):
-            raise ApiError(400, "Bad Request: message is not modified: specified new message "
-                                "content and reply markup are exactly the same as a current "
-                                "content and reply markup of the message")
+            raise ApiError(
+                400,
+                "Bad Request: message is not modified: specified new message "
+                "content and reply markup are exactly the same as a current "
+                "content and reply markup of the message",
+            )
         for key, value in changes.items():
             if value is None:
                 message.pop(key, None)
@@ -835,18 +909,19 @@ class BotApiServer:
         query_id = str(params.get("callback_query_id") or "")
         record = bot.callbacks.get(query_id)
         if record is None or record.answered:
-            raise ApiError(400, "Bad Request: query is too old and response timeout expired or "
-                                "query ID is invalid")
+            raise ApiError(400, "Bad Request: query is too old and response timeout expired or query ID is invalid")
         record.answered = True
-        bot.callback_answers.append({
-            "callback_query_id": query_id,
-            "text": params.get("text"),
-            "show_alert": self._bool(params, "show_alert"),
-            "url": params.get("url"),
-            "user_id": record.query["from"]["id"],
-            "chat_id": record.chat_id,
-            "seq": self._next_seq(),
-        })
+        bot.callback_answers.append(
+            {
+                "callback_query_id": query_id,
+                "text": params.get("text"),
+                "show_alert": self._bool(params, "show_alert"),
+                "url": params.get("url"),
+                "user_id": record.query["from"]["id"],
+                "chat_id": record.chat_id,
+                "seq": self._next_seq(),
+            }
+        )
         self._changed.notify()
         return True
 
@@ -885,8 +960,12 @@ class BotApiServer:
             raise ApiError(400, "Bad Request: can't parse BotCommandScope JSON object")
         chat_id = scope.get("chat_id")
         user_id = scope.get("user_id")
-        return (scope["type"], int(chat_id) if chat_id is not None else None,
-                int(user_id) if user_id is not None else None, language_code or "")
+        return (
+            scope["type"],
+            int(chat_id) if chat_id is not None else None,
+            int(user_id) if user_id is not None else None,
+            language_code or "",
+        )
 
     async def _m_setMyCommands(self, bot: BotState, params: dict, files: dict) -> bool:
         commands = params.get("commands")
@@ -915,23 +994,29 @@ class BotApiServer:
     async def _m_setChatMenuButton(self, bot: BotState, params: dict, files: dict) -> bool:
         chat_id = self._int(params, "chat_id")
         button = params.get("menu_button") or {"type": "default"}
-        if not isinstance(button, dict) or button.get("type") not in ("default", "commands",
-                                                                        "web_app"):
+        if not isinstance(button, dict) or button.get("type") not in ("default", "commands", "web_app"):
             raise ApiError(400, "Bad Request: can't parse menu button JSON object")
         bot.menu_buttons[chat_id] = button
         return True
 
     async def _m_getChatMenuButton(self, bot: BotState, params: dict, files: dict) -> dict:
         chat_id = self._int(params, "chat_id")
-        return copy.deepcopy(bot.menu_buttons.get(chat_id) or bot.menu_buttons.get(None)
-                             or {"type": "commands"})
+        return copy.deepcopy(bot.menu_buttons.get(chat_id) or bot.menu_buttons.get(None) or {"type": "commands"})
 
     async def _m_getChat(self, bot: BotState, params: dict, files: dict) -> dict:
         chat = self._target_chat(bot, params, sending=False)
-        return {**chat.as_dict(), "accent_color_id": 0, "max_reaction_count": 11,
-                "accepted_gift_types": {"unlimited_gifts": False, "limited_gifts": False,
-                                        "unique_gifts": False, "premium_subscription": False,
-                                        "gifts_from_channels": False}}
+        return {
+            **chat.as_dict(),
+            "accent_color_id": 0,
+            "max_reaction_count": 11,
+            "accepted_gift_types": {
+                "unlimited_gifts": False,
+                "limited_gifts": False,
+                "unique_gifts": False,
+                "premium_subscription": False,
+                "gifts_from_channels": False,
+            },
+        }
 
     async def _m_getChatMember(self, bot: BotState, params: dict, files: dict) -> dict:
         chat = self._target_chat(bot, params, sending=False)
@@ -947,54 +1032,73 @@ class BotApiServer:
         if status == "creator":
             member["is_anonymous"] = False
         elif status == "administrator":
-            member.update({key: False for key in (
-                "can_be_edited", "is_anonymous", "can_restrict_members", "can_promote_members",
-                "can_post_stories", "can_edit_stories", "can_delete_stories")})
-            member.update({key: True for key in (
-                "can_manage_chat", "can_delete_messages", "can_manage_video_chats",
-                "can_change_info", "can_invite_users", "can_pin_messages")})
+            member.update(
+                dict.fromkeys(
+                    (
+                        "can_be_edited",
+                        "is_anonymous",
+                        "can_restrict_members",
+                        "can_promote_members",
+                        "can_post_stories",
+                        "can_edit_stories",
+                        "can_delete_stories",
+                    ),
+                    False,
+                )
+            )
+            member.update(
+                dict.fromkeys(
+                    (
+                        "can_manage_chat",
+                        "can_delete_messages",
+                        "can_manage_video_chats",
+                        "can_change_info",
+                        "can_invite_users",
+                        "can_pin_messages",
+                    ),
+                    True,
+                )
+            )
         return member
 
     async def _m_leaveChat(self, bot: BotState, params: dict, files: dict) -> bool:
         chat = self._target_chat(bot, params, sending=False)
         if chat.type == "private":
-            raise ApiError(400, "Bad Request: chat member status can't be changed in private "
-                                "chats")
+            raise ApiError(400, "Bad Request: chat member status can't be changed in private chats")
         chat.bot_member = False
         return True
 
     # ----------------------------------------------------------------- simulated users
 
-    def user(self, user_id: int, first_name: str = "张三", username: str | None = None, *,
-             bot_id: int | None = None) -> SimUser:
+    def user(
+        self, user_id: int, first_name: str = "张三", username: str | None = None, *, bot_id: int | None = None
+    ) -> SimUser:
         """A simulated person who has opened a private chat with the bot."""
         bot = self._bot(bot_id)
-        user = {"id": int(user_id), "is_bot": False, "first_name": first_name,
-                "language_code": "zh-hans"}
+        user = {"id": int(user_id), "is_bot": False, "first_name": first_name, "language_code": "zh-hans"}
         if username:
             user["username"] = username
         bot.users[user["id"]] = user
         self._private_chat(bot, user)
         return SimUser(self, bot, user)
 
-    def group(self, chat_id: int, title: str, *, members: list[SimUser] | tuple = (),
-              bot_id: int | None = None) -> SimChat:
+    def group(
+        self, chat_id: int, title: str, *, members: list[SimUser] | tuple = (), bot_id: int | None = None
+    ) -> SimChat:
         """A group chat (negative id) the bot is in, with the given members."""
         if chat_id >= 0:
             raise ValueError("group chat ids are negative")
         bot = self._bot(bot_id)
         chat = bot.chats.get(chat_id)
         if chat is None:
-            chat = SimChat(id=chat_id, type="supergroup" if str(chat_id).startswith("-100")
-                           else "group", title=title)
+            chat = SimChat(id=chat_id, type="supergroup" if str(chat_id).startswith("-100") else "group", title=title)
             bot.chats[chat_id] = chat
         chat.title = title
         for member in members:
             chat.members[member.id] = "member"
         return chat
 
-    def _user_message(self, bot: BotState, user: dict, chat_id: int | None,
-                      content: dict) -> dict:
+    def _user_message(self, bot: BotState, user: dict, chat_id: int | None, content: dict) -> dict:
         chat = self._chat_for_user(bot, user, chat_id)
         entry = self._add_message(bot, chat, user, from_bot=False, content=content)
         message = copy.deepcopy(entry.message)
@@ -1022,11 +1126,23 @@ class BotApiServer:
             return True
         text = message.get("text") or message.get("caption") or ""
         replied = message.get("reply_to_message", {}).get("from", {})
-        return (text.startswith("/") or f"@{BOT_USERNAME}" in text
-                or replied.get("id") == bot.id or "new_chat_members" in message)
+        return (
+            text.startswith("/")
+            or f"@{BOT_USERNAME}" in text
+            or replied.get("id") == bot.id
+            or "new_chat_members" in message
+        )
 
-    def _press(self, bot: BotState, user: dict, message_or_id: dict | int, data: str,
-               chat_id: int | None, *, check: bool = True) -> dict:
+    def _press(
+        self,
+        bot: BotState,
+        user: dict,
+        message_or_id: dict | int,
+        data: str,
+        chat_id: int | None,
+        *,
+        check: bool = True,
+    ) -> dict:
         if isinstance(message_or_id, dict):
             message_id = message_or_id["message_id"]
             chat_id = chat_id if chat_id is not None else message_or_id["chat"]["id"]
@@ -1036,23 +1152,37 @@ class BotApiServer:
         entry = chat.by_id.get(message_id)
         if entry is None or entry.deleted:
             raise SimError(f"message {message_id} is not in chat {chat.id}")
-        buttons = [b.get("callback_data") for row in
-                   entry.message.get("reply_markup", {}).get("inline_keyboard", []) for b in row]
+        buttons = [
+            b.get("callback_data")
+            for row in entry.message.get("reply_markup", {}).get("inline_keyboard", [])
+            for b in row
+        ]
         if check and data not in buttons:
-            raise SimError(f"message {message_id} has no button with callback_data {data!r}; "
-                           f"buttons: {buttons}")
+            raise SimError(f"message {message_id} has no button with callback_data {data!r}; buttons: {buttons}")
         query_id = f"{self._rng.getrandbits(63)}"
-        query = {"id": query_id, "from": copy.deepcopy(user),
-                 "message": copy.deepcopy(entry.message),
-                 "chat_instance": str(abs(hash((bot.id, chat.id))) % 10**18), "data": data}
+        query = {
+            "id": query_id,
+            "from": copy.deepcopy(user),
+            "message": copy.deepcopy(entry.message),
+            "chat_instance": str(abs(hash((bot.id, chat.id))) % 10**18),
+            "data": data,
+        }
         bot.callbacks[query_id] = CallbackRecord(query=query, chat_id=chat.id)
         chat.last_user_seq = self._seq
         self._enqueue(bot, "callback_query", query)
         return copy.deepcopy(query)
 
-    def _upload(self, bot: BotState, user: dict, data: bytes, filename: str | None,
-                mime_type: str | None, caption: str | None, chat_id: int | None,
-                as_photo: bool) -> dict:
+    def _upload(
+        self,
+        bot: BotState,
+        user: dict,
+        data: bytes,
+        filename: str | None,
+        mime_type: str | None,
+        caption: str | None,
+        chat_id: int | None,
+        as_photo: bool,
+    ) -> dict:
         if mime_type is None and filename:
             mime_type = mimetypes.guess_type(filename)[0]
         content: dict[str, Any] = {}
@@ -1063,8 +1193,7 @@ class BotApiServer:
                 content["caption_entities"] = entities
         try:
             if as_photo:
-                content["photo"] = self._photo_sizes(data, file_name=filename,
-                                                     mime_type=mime_type)
+                content["photo"] = self._photo_sizes(data, file_name=filename, mime_type=mime_type)
             else:
                 stored = self.store_file(data, file_name=filename, mime_type=mime_type)
                 content["document"] = stored.as_document()
@@ -1089,12 +1218,10 @@ class BotApiServer:
         chat = self._chat_or_empty(chat_id, bot_id)
         return [copy.deepcopy(e.message) for e in chat.transcript if e.from_bot and not e.deleted]
 
-    def transcript(self, chat_id: int, *, after: int = 0, bot_id: int | None = None
-                   ) -> list[dict]:
+    def transcript(self, chat_id: int, *, after: int = 0, bot_id: int | None = None) -> list[dict]:
         """Every message of a chat (user and bot) changed after seq `after`, flattened."""
         chat = self._chat_or_empty(chat_id, bot_id)
-        return [e.flat() for e in sorted(chat.transcript, key=lambda e: e.message["message_id"])
-                if e.seq > after]
+        return [e.flat() for e in sorted(chat.transcript, key=lambda e: e.message["message_id"]) if e.seq > after]
 
     def last(self, chat_id: int, *, bot_id: int | None = None) -> dict | None:
         """The latest message the bot sent in a chat, or None."""
@@ -1105,9 +1232,15 @@ class BotApiServer:
         """A point in time for wait_for(after=...): the current change counter."""
         return self._seq
 
-    async def wait_for(self, chat_id: int, predicate: Callable[[dict], bool] | str | None = None,
-                       timeout: float = 5.0, *, after: int | None = None,
-                       bot_id: int | None = None) -> dict:
+    async def wait_for(
+        self,
+        chat_id: int,
+        predicate: Callable[[dict], bool] | str | None = None,
+        timeout: float = 5.0,
+        *,
+        after: int | None = None,
+        bot_id: int | None = None,
+    ) -> dict:
         """The first bot message in the chat sent or edited after a point that matches.
 
         The point defaults to the later of the user's latest action in the chat (send,
@@ -1125,19 +1258,23 @@ class BotApiServer:
             chat = self._chat_or_empty(chat_id, bot_id)
             since = after if after is not None else max(chat.last_user_seq, chat.wait_cursor)
             for entry in sorted(chat.transcript, key=lambda e: e.seq):
-                if entry.from_bot and not entry.deleted and entry.seq > since and (
-                        predicate is None or predicate(entry.message)):
+                if (
+                    entry.from_bot
+                    and not entry.deleted
+                    and entry.seq > since
+                    and (predicate is None or predicate(entry.message))
+                ):
                     chat.wait_cursor = entry.seq
                     return copy.deepcopy(entry.message)
             remaining = deadline - loop.time()
             if remaining <= 0:
                 seen = [m.get("text") or m.get("caption") for m in self.messages(chat_id)][-5:]
-                raise TimeoutError(f"no matching bot message in chat {chat_id} within "
-                                   f"{timeout}s; last bot messages: {seen}")
+                raise TimeoutError(
+                    f"no matching bot message in chat {chat_id} within {timeout}s; last bot messages: {seen}"
+                )
             await self._changed.wait(remaining)
 
-    async def wait_for_answer(self, callback_query_id: str, timeout: float = 5.0, *,
-                              bot_id: int | None = None) -> dict:
+    async def wait_for_answer(self, callback_query_id: str, timeout: float = 5.0, *, bot_id: int | None = None) -> dict:
         """The answerCallbackQuery record for a pressed button, once the bot answers."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
@@ -1160,14 +1297,11 @@ class BotApiServer:
         """Full answerCallbackQuery records (text, show_alert, user, chat), default bot."""
         return [dict(a) for a in self._bot().callback_answers]
 
-    def commands(self, scope: Any = None, language_code: str = "", *,
-                 bot_id: int | None = None) -> list[dict]:
+    def commands(self, scope: Any = None, language_code: str = "", *, bot_id: int | None = None) -> list[dict]:
         """Commands set with setMyCommands for a scope ("default", a dict or a PTB scope)."""
-        return copy.deepcopy(self._bot(bot_id).commands.get(self._scope_key(scope,
-                                                                            language_code), []))
+        return copy.deepcopy(self._bot(bot_id).commands.get(self._scope_key(scope, language_code), []))
 
-    def menu_button(self, chat_id: int | None = None, *, bot_id: int | None = None
-                    ) -> dict | None:
+    def menu_button(self, chat_id: int | None = None, *, bot_id: int | None = None) -> dict | None:
         """The menu button set for a chat (None = the default one)."""
         return copy.deepcopy(self._bot(bot_id).menu_buttons.get(chat_id))
 
@@ -1224,26 +1358,30 @@ class BotApiServer:
         app.router.add_route("OPTIONS", "/_sim/{tail:.*}", self._sim_wrap(self._sim_options))
 
     @staticmethod
-    def _sim_wrap(handler: Callable[[web.Request], Awaitable[Any]]
-                  ) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    def _sim_wrap(
+        handler: Callable[[web.Request], Awaitable[Any]],
+    ) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
         # Permissive CORS: the sandbox chat page may be served from another origin.
-        cors = {"Access-Control-Allow-Origin": "*",
-                "Access-Control-Allow-Headers": "Content-Type",
-                "Access-Control-Allow-Methods": "GET, POST, OPTIONS"}
+        cors = {
+            "Access-Control-Allow-Origin": "*",
+            "Access-Control-Allow-Headers": "Content-Type",
+            "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
+        }
 
         async def wrapped(request: web.Request) -> web.StreamResponse:
             try:
                 result = await handler(request)
             except (SimError, KeyError, ValueError, TypeError) as exc:
                 logger.info("%s %s -> 400 (%s)", request.method, request.path, exc)
-                return web.json_response({"ok": False, "error": str(exc)}, status=400,
-                                         headers=cors)
+                return web.json_response({"ok": False, "error": str(exc)}, status=400, headers=cors)
             logger.info("%s %s -> 200", request.method, request.path)
             if isinstance(result, web.StreamResponse):
                 result.headers.update(cors)
                 return result
-            return web.json_response({"ok": True, "result": result}, headers=cors,
-                                     dumps=lambda obj: json.dumps(obj, ensure_ascii=False))
+            return web.json_response(
+                {"ok": True, "result": result}, headers=cors, dumps=lambda obj: json.dumps(obj, ensure_ascii=False)
+            )
+
         return wrapped
 
     async def _sim_options(self, request: web.Request) -> web.Response:
@@ -1273,15 +1411,17 @@ class BotApiServer:
     async def _sim_send(self, request: web.Request) -> dict:
         body = await self._sim_body(request)
         user = self._sim_user(body)
-        message = await user.send(str(body["text"]), chat_id=self._opt_int(body.get("chat_id")),
-                                  reply_to=self._opt_int(body.get("reply_to_message_id")))
+        message = await user.send(
+            str(body["text"]),
+            chat_id=self._opt_int(body.get("chat_id")),
+            reply_to=self._opt_int(body.get("reply_to_message_id")),
+        )
         return self._flat(user.bot, message)
 
     async def _sim_press(self, request: web.Request) -> dict:
         body = await self._sim_body(request)
         user = self._sim_user(body)
-        return await user.press(int(body["message_id"]), str(body["data"]),
-                                chat_id=self._opt_int(body.get("chat_id")))
+        return await user.press(int(body["message_id"]), str(body["data"]), chat_id=self._opt_int(body.get("chat_id")))
 
     async def _sim_upload(self, request: web.Request) -> dict:
         form = await request.post()
@@ -1290,10 +1430,14 @@ class BotApiServer:
             raise ValueError("multipart field 'file' is required")
         user = self._sim_user(dict(form))
         as_photo = str(form.get("as_photo", "")).lower() in ("1", "true")
-        message = await user.upload(part.file.read(), part.filename, part.content_type,
-                                    caption=str(form.get("caption") or "") or None,
-                                    chat_id=self._opt_int(form.get("chat_id")),
-                                    as_photo=as_photo)
+        message = await user.upload(
+            part.file.read(),
+            part.filename,
+            part.content_type,
+            caption=str(form.get("caption") or "") or None,
+            chat_id=self._opt_int(form.get("chat_id")),
+            as_photo=as_photo,
+        )
         return self._flat(user.bot, message)
 
     async def _sim_join(self, request: web.Request) -> dict:
@@ -1322,12 +1466,18 @@ class BotApiServer:
 
     async def _sim_chats(self, request: web.Request) -> list[dict]:
         bot = self._bot(self._opt_int(request.query.get("bot_id")))
-        return [{**chat.as_dict(), "members": {str(k): v for k, v in chat.members.items()},
-                 "message_count": len(chat.transcript),
-                 "last_seq": max((e.seq for e in chat.transcript), default=0),
-                 "reply_keyboard": chat.reply_keyboard, "blocked": chat.blocked,
-                 "bot_member": chat.bot_member}
-                for chat in bot.chats.values()]
+        return [
+            {
+                **chat.as_dict(),
+                "members": {str(k): v for k, v in chat.members.items()},
+                "message_count": len(chat.transcript),
+                "last_seq": max((e.seq for e in chat.transcript), default=0),
+                "reply_keyboard": chat.reply_keyboard,
+                "blocked": chat.blocked,
+                "bot_member": chat.bot_member,
+            }
+            for chat in bot.chats.values()
+        ]
 
     async def _sim_callback_answers(self, request: web.Request) -> list[dict]:
         bot = self._bot(self._opt_int(request.query.get("bot_id")))
@@ -1358,22 +1508,24 @@ class BotApiServer:
         scope: Any = query.get("scope") or "default"
         if query.get("chat_id"):
             scope = {"type": scope, "chat_id": int(query["chat_id"])}
-        return self.commands(scope, query.get("language_code", ""),
-                             bot_id=self._opt_int(query.get("bot_id")))
+        return self.commands(scope, query.get("language_code", ""), bot_id=self._opt_int(query.get("bot_id")))
 
     async def _sim_stats(self, request: web.Request) -> dict:
         by_status: dict[str, int] = {}
         for record in self.requests:
             key = f"{record.method}:{record.status}"
             by_status[key] = by_status.get(key, 0) + 1
-        return {"updates_delivered": self.updates_delivered, "requests": len(self.requests),
-                "by_method_status": by_status, "offline": self._offline,
-                "faults": self.faults.to_dict()}
+        return {
+            "updates_delivered": self.updates_delivered,
+            "requests": len(self.requests),
+            "by_method_status": by_status,
+            "offline": self._offline,
+            "faults": self.faults.to_dict(),
+        }
 
     async def _sim_file(self, request: web.Request) -> web.Response:
         stored = self._files[request.match_info["file_id"]]
-        return web.Response(body=stored.read(),
-                            content_type=stored.mime_type or "application/octet-stream")
+        return web.Response(body=stored.read(), content_type=stored.mime_type or "application/octet-stream")
 
 
 class _FiveXX(Exception):
@@ -1402,14 +1554,13 @@ class SimUser:
     def username(self) -> str | None:
         return self.user.get("username")
 
-    async def send(self, text: str, chat_id: int | None = None, *,
-                   reply_to: int | None = None) -> dict:
+    async def send(self, text: str, chat_id: int | None = None, *, reply_to: int | None = None) -> dict:
         """Send a text message (private chat by default); returns the Message dict."""
         content: dict[str, Any] = {"text": text}
         entities = auto_entities(text)
         if entities:
             content["entities"] = entities
-        chat = self.server._chat_for_user(self.bot, self.user, chat_id)  # noqa: SLF001
+        chat = self.server._chat_for_user(self.bot, self.user, chat_id)
         if reply_to is not None:
             entry = chat.by_id.get(reply_to)
             if entry is None or entry.deleted:
@@ -1417,27 +1568,32 @@ class SimUser:
             replied = copy.deepcopy(entry.message)
             replied.pop("reply_to_message", None)
             content["reply_to_message"] = replied
-        message = self.server._user_message(self.bot, self.user, chat_id, content)  # noqa: SLF001
+        message = self.server._user_message(self.bot, self.user, chat_id, content)
         await asyncio.sleep(0)
         return message
 
-    async def send_command(self, command: str, args: str = "", chat_id: int | None = None
-                           ) -> dict:
+    async def send_command(self, command: str, args: str = "", chat_id: int | None = None) -> dict:
         """Send /command (with optional arguments)."""
         text = command if command.startswith("/") else f"/{command}"
         return await self.send(f"{text} {args}".strip(), chat_id=chat_id)
 
-    async def press(self, message_or_id: dict | int, callback_data: str,
-                    chat_id: int | None = None, *, check: bool = True) -> dict:
+    async def press(
+        self, message_or_id: dict | int, callback_data: str, chat_id: int | None = None, *, check: bool = True
+    ) -> dict:
         """Press an inline button; returns the callback_query dict (its "id" is unique)."""
-        query = self.server._press(self.bot, self.user, message_or_id, callback_data,  # noqa: SLF001
-                                   chat_id, check=check)
+        query = self.server._press(self.bot, self.user, message_or_id, callback_data, chat_id, check=check)
         await asyncio.sleep(0)
         return query
 
-    async def upload(self, path_or_bytes: Path | str | bytes, filename: str | None = None,
-                     mime_type: str | None = None, caption: str | None = None,
-                     chat_id: int | None = None, as_photo: bool = False) -> dict:
+    async def upload(
+        self,
+        path_or_bytes: Path | str | bytes,
+        filename: str | None = None,
+        mime_type: str | None = None,
+        caption: str | None = None,
+        chat_id: int | None = None,
+        as_photo: bool = False,
+    ) -> dict:
         """Send a document (or photo) message; the bot can fetch it with getFile."""
         if isinstance(path_or_bytes, (bytes, bytearray)):
             data = bytes(path_or_bytes)
@@ -1445,17 +1601,16 @@ class SimUser:
             path = Path(path_or_bytes)
             data = path.read_bytes()
             filename = filename or path.name
-        message = self.server._upload(self.bot, self.user, data, filename, mime_type,  # noqa: SLF001
-                                      caption, chat_id, as_photo)
+        message = self.server._upload(self.bot, self.user, data, filename, mime_type, caption, chat_id, as_photo)
         await asyncio.sleep(0)
         return message
 
     async def join_group(self, chat_id: int, title: str | None = None) -> dict:
         """Join a group (created if needed); the bot gets a new_chat_members message."""
-        message = self.server._join(self.bot, self.user, chat_id, title)  # noqa: SLF001
+        message = self.server._join(self.bot, self.user, chat_id, title)
         await asyncio.sleep(0)
         return message
 
     def block(self, blocked: bool = True) -> None:
         """Block the bot: its sends to this private chat fail with 403 until the user writes."""
-        self.server._private_chat(self.bot, self.user).blocked = blocked  # noqa: SLF001
+        self.server._private_chat(self.bot, self.user).blocked = blocked

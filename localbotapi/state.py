@@ -13,13 +13,30 @@ BOT_USERNAME = "lianxi_bot"
 BOT_FIRST_NAME = "联席会议助手"
 
 # Update types delivered when allowed_updates is empty (Telegram's documented default).
-DEFAULT_UPDATE_TYPES = frozenset({
-    "message", "edited_message", "channel_post", "edited_channel_post", "business_connection",
-    "business_message", "edited_business_message", "deleted_business_messages",
-    "inline_query", "chosen_inline_result", "callback_query", "shipping_query",
-    "pre_checkout_query", "purchased_paid_media", "poll", "poll_answer", "my_chat_member",
-    "chat_join_request", "chat_boost", "removed_chat_boost",
-})
+DEFAULT_UPDATE_TYPES = frozenset(
+    {
+        "message",
+        "edited_message",
+        "channel_post",
+        "edited_channel_post",
+        "business_connection",
+        "business_message",
+        "edited_business_message",
+        "deleted_business_messages",
+        "inline_query",
+        "chosen_inline_result",
+        "callback_query",
+        "shipping_query",
+        "pre_checkout_query",
+        "purchased_paid_media",
+        "poll",
+        "poll_answer",
+        "my_chat_member",
+        "chat_join_request",
+        "chat_boost",
+        "removed_chat_boost",
+    }
+)
 
 
 class ApiError(Exception):
@@ -32,8 +49,7 @@ class ApiError(Exception):
         self.parameters = parameters
 
     def envelope(self) -> dict:
-        body: dict[str, Any] = {"ok": False, "error_code": self.code,
-                                "description": self.description}
+        body: dict[str, Any] = {"ok": False, "error_code": self.code, "description": self.description}
         if self.parameters:
             body["parameters"] = self.parameters
         return body
@@ -156,8 +172,7 @@ class StoredFile:
         return self.disk_path.read_bytes()
 
     def as_document(self) -> dict:
-        doc: dict[str, Any] = {"file_id": self.file_id, "file_unique_id": self.file_unique_id,
-                               "file_size": self.size}
+        doc: dict[str, Any] = {"file_id": self.file_id, "file_unique_id": self.file_unique_id, "file_size": self.size}
         if self.file_name:
             doc["file_name"] = self.file_name
         if self.mime_type:
@@ -165,8 +180,12 @@ class StoredFile:
         return doc
 
     def as_file(self) -> dict:
-        return {"file_id": self.file_id, "file_unique_id": self.file_unique_id,
-                "file_size": self.size, "file_path": self.file_path}
+        return {
+            "file_id": self.file_id,
+            "file_unique_id": self.file_unique_id,
+            "file_size": self.size,
+            "file_path": self.file_path,
+        }
 
 
 class Notifier:
@@ -232,5 +251,4 @@ class BotState:
     users: dict[int, dict] = field(default_factory=dict)
 
     def user_dict(self) -> dict:
-        return {"id": self.id or 0, "is_bot": True, "first_name": BOT_FIRST_NAME,
-                "username": BOT_USERNAME}
+        return {"id": self.id or 0, "is_bot": True, "first_name": BOT_FIRST_NAME, "username": BOT_USERNAME}

@@ -7,4 +7,4 @@ from models.tables import SQLModel
 
 metadata = SQLModel.metadata
 
-__all__ = ["UTCDateTime", "utcnow", "make_engine", "read_only", "session_scope", "snapshot_twin", "metadata"]
+__all__ = ["UTCDateTime", "make_engine", "metadata", "read_only", "session_scope", "snapshot_twin", "utcnow"]

@@ -23,6 +23,7 @@ def _json(default: Any) -> Any:
 
 # --- Roles, kinds, states -------------------------------------------------
 
+
 class Role:
     CONTACT = "contact"
     OFFICE = "office"
@@ -84,6 +85,7 @@ class OutboxState:
 
 
 # --- Plans, units, people ------------------------------------------------
+
 
 class Plan(SQLModel, table=True):
     """A loaded plan file: its identity and the validated spec as JSON."""
@@ -157,6 +159,7 @@ class InviteCode(SQLModel, table=True):
 
 
 # --- Plan structure --------------------------------------------------------
+
 
 class Phase(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("plan_id", "key"),)
@@ -280,6 +283,7 @@ class Milestone(SQLModel, table=True):
 
 # --- Reports and problems -----------------------------------------------
 
+
 class Report(SQLModel, table=True):
     """A progress report (进展) or a periodic ledger submission."""
 
@@ -341,8 +345,10 @@ class Problem(SQLModel, table=True):
 class ProblemEvent(SQLModel, table=True):
     """One step in a problem's life: actor, time, reason, units."""
 
-    __table_args__ = (Index("ix_problemevent_problem_at", "problem_id", "at"),
-                      Index("ix_problemevent_kind_at", "kind", "at"))
+    __table_args__ = (
+        Index("ix_problemevent_problem_at", "problem_id", "at"),
+        Index("ix_problemevent_kind_at", "kind", "at"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     problem_id: int = Field(foreign_key="problem.id")
     kind: str = Field(max_length=20, index=True)
@@ -356,6 +362,7 @@ class ProblemEvent(SQLModel, table=True):
 
 
 # --- Meetings, decisions, documents -----------------------------------------
+
 
 class Meeting(SQLModel, table=True):
     """A joint meeting: quarterly or ad hoc (临时加开)."""
@@ -474,6 +481,7 @@ class RectificationFollowUp(SQLModel, table=True):
 
 
 # --- Worker, delivery, chat state, audit -------------------------------------
+
 
 class JobSchedule(SQLModel, table=True):
     """A job's schedule as admins set it."""

@@ -53,8 +53,23 @@ COMMAND_LABELS: dict[str, str] = {
 }
 
 # Commands about one unit's business: in a group they are answered in private.
-PRIVATE_COMMANDS = {"report", "ledger", "flag", "todo", "problem", "whoami", "invite", "members", "revoke",
-                    "schedule", "meeting", "decision", "notices", "explain", "cancel"}
+PRIVATE_COMMANDS = {
+    "report",
+    "ledger",
+    "flag",
+    "todo",
+    "problem",
+    "whoami",
+    "invite",
+    "members",
+    "revoke",
+    "schedule",
+    "meeting",
+    "decision",
+    "notices",
+    "explain",
+    "cancel",
+}
 
 
 def allowed(command: str, role: str | None) -> bool:

@@ -71,11 +71,13 @@ def check_file(*, data: bytes, filename: str = "") -> str:
         raise AttachmentRejectedError(f"文件“{filename or '未命名'}”是空文件，请重新上传。")
     if len(data) > MAX_BYTES:
         raise AttachmentRejectedError(
-            f"文件“{filename or '未命名'}”过大（{len(data) / 1024 / 1024:.1f} MB），单个文件不能超过 20 MB。")
+            f"文件“{filename or '未命名'}”过大（{len(data) / 1024 / 1024:.1f} MB），单个文件不能超过 20 MB。"
+        )
     mime = detect_type(data)
     if mime is None:
         raise AttachmentRejectedError(
-            f"文件“{filename or '未命名'}”的类型不受支持（按文件内容判断，而非文件名）。仅接受：{ALLOWED_TEXT}。")
+            f"文件“{filename or '未命名'}”的类型不受支持（按文件内容判断，而非文件名）。仅接受：{ALLOWED_TEXT}。"
+        )
     return mime
 
 
@@ -137,5 +139,9 @@ def read_attachment(*, attachment: Attachment, data_dir: Path) -> bytes:
 
 def is_unlinked(attachment: Attachment) -> bool:
     """True while an uploaded file belongs to nothing yet."""
-    return (attachment.report_id is None and attachment.problem_event_id is None
-            and attachment.explanation_id is None and attachment.rectification_followup_id is None)
+    return (
+        attachment.report_id is None
+        and attachment.problem_event_id is None
+        and attachment.explanation_id is None
+        and attachment.rectification_followup_id is None
+    )

@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import re
 import statistics
-from concurrent.futures import ThreadPoolExecutor
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -118,8 +118,9 @@ def _quarter_start(day: date) -> date:
 def parse_period(text: str) -> Period:
     """The period named by "2026Q1", "2026-04-15" (ad hoc) or a worker's "adhoc-20260415T…" key."""
     value = (text or "").strip()
-    bad = BriefPeriodError(f"期别“{value}”格式不正确：季度写作 2026Q1（四位年份，季度 1–4），"
-                           "临时会议写作会议日期 2026-04-15。")
+    bad = BriefPeriodError(
+        f"期别“{value}”格式不正确：季度写作 2026Q1（四位年份，季度 1–4），临时会议写作会议日期 2026-04-15。"
+    )
     m = _QUARTER_RE.match(value)
     if m:
         year, quarter = int(m.group(1)), int(m.group(2))
@@ -163,6 +164,7 @@ def _local_day(moment: datetime) -> date:
 
 # --- Grouped counts with citations -----------------------------------------------------
 
+
 def _cites_many(session: Session, named: dict[str, Any], cap: int = CITE_CAP) -> dict[str, dict[Any, dict[str, Any]]]:
     """Per name, per key k of that name's SELECT of labelled (k, i) rows: the count of distinct i
     and the first `cap` ids — every figure in one statement (UNION ALL, then one window pass),
@@ -173,12 +175,19 @@ def _cites_many(session: Session, named: dict[str, Any], cap: int = CITE_CAP) ->
         parts.append(select(literal(name).label("f"), sub.c.k.label("k"), sub.c.i.label("i")))
     pooled = union_all(*parts).subquery()
     group = (pooled.c.f, pooled.c.k)
-    ranked = select(pooled.c.f, pooled.c.k, pooled.c.i,
-                    func.count().over(partition_by=group).label("n"),
-                    func.row_number().over(partition_by=group, order_by=pooled.c.i).label("rn")).subquery()
+    ranked = select(
+        pooled.c.f,
+        pooled.c.k,
+        pooled.c.i,
+        func.count().over(partition_by=group).label("n"),
+        func.row_number().over(partition_by=group, order_by=pooled.c.i).label("rn"),
+    ).subquery()
     out: dict[str, dict[Any, dict[str, Any]]] = {name: {} for name in named}
-    for f, k, i, n in session.exec(select(ranked.c.f, ranked.c.k, ranked.c.i, ranked.c.n).where(ranked.c.rn <= cap)
-                                   .order_by(ranked.c.f, ranked.c.k, ranked.c.i)).all():
+    for f, k, i, n in session.exec(
+        select(ranked.c.f, ranked.c.k, ranked.c.i, ranked.c.n)
+        .where(ranked.c.rn <= cap)
+        .order_by(ranked.c.f, ranked.c.k, ranked.c.i)
+    ).all():
         out[f].setdefault(k, {"n": int(n), "ids": []})["ids"].append(int(i))
     return out
 
@@ -199,6 +208,7 @@ def _cite_of(mapping: dict[Any, dict[str, Any]], key: Any) -> dict[str, Any]:
 
 # --- Problems as they stood at the period end ------------------------------------------
 
+
 def _problem_state_at(plan_id: int, end: datetime) -> Any:
     """A CTE: one row per problem raised before `end` with its owner, closed and disputed flags then.
 
@@ -206,10 +216,16 @@ def _problem_state_at(plan_id: int, end: datetime) -> Any:
     that walks the (problem_id, at) index backwards, a few rows per problem. (Joining window-
     function subqueries instead made SQLite rescan every event per problem: 13 s at region scale.)
     """
+
     def latest(column: Any, kinds: tuple[str, ...]) -> Any:
         e = aliased(ProblemEvent)
-        return (select(column(e)).where(e.problem_id == Problem.id, col(e.kind).in_(kinds), e.at < end)
-                .order_by(col(e.at).desc(), col(e.id).desc()).limit(1).scalar_subquery())
+        return (
+            select(column(e))
+            .where(e.problem_id == Problem.id, col(e.kind).in_(kinds), e.at < end)
+            .order_by(col(e.at).desc(), col(e.id).desc())
+            .limit(1)
+            .scalar_subquery()
+        )
 
     last_close = latest(lambda e: e.kind, (K.CONFIRMED, K.REOPENED))
     owner = latest(lambda e: e.to_unit_id, (K.ASSIGNED, K.HANDED_OVER, K.RULED))
@@ -227,7 +243,8 @@ def _problem_state_at(plan_id: int, end: datetime) -> Any:
             case((last_step == K.DECLINED, 1), else_=0).label("disputed"),
         )
         .where(Problem.plan_id == plan_id, col(Problem.created_at) < end)
-        .cte("problem_state").prefix_with("MATERIALIZED")
+        .cte("problem_state")
+        .prefix_with("MATERIALIZED")
     )
 
 
@@ -241,70 +258,113 @@ def _problem_figures(session: Session, plan_id: int, period: Period) -> dict[str
     def by(key: Any, *conds: Any) -> Any:
         return select(key.label("k"), st.c.id.label("i")).where(*conds)
 
-    resolved_ev = (select(col(PE.problem_id).label("pid"), col(PE.to_unit_id).label("unit"))
-                   .join(Problem, col(Problem.id) == col(PE.problem_id))
-                   .where(Problem.plan_id == plan_id, PE.kind == K.RESOLVED, col(PE.at) >= start, col(PE.at) < end)
-                   .cte("resolved_ev").prefix_with("MATERIALIZED"))
-    f = _cites_many(session, {
-        "new": _totals(select(st.c.id.label("i")).where(is_new)),
-        "resolved": _totals(select(resolved_ev.c.pid.label("i"))),
-        "open": _totals(select(st.c.id.label("i")).where(is_open)),
-        "overdue": _totals(select(st.c.id.label("i")).where(is_overdue)),
-        "disputed": _totals(select(st.c.id.label("i")).where(is_open, st.c.disputed == 1)),
-        "new_c": by(st.c.category_id, is_new), "open_c": by(st.c.category_id, is_open),
-        "over_c": by(st.c.category_id, is_overdue),
-        "resolved_c": select(col(Problem.category_id).label("k"), resolved_ev.c.pid.label("i"))
-                      .join(Problem, col(Problem.id) == resolved_ev.c.pid),
-        "new_u": by(st.c.owner_id, is_new), "open_u": by(st.c.owner_id, is_open), "over_u": by(st.c.owner_id, is_overdue),
-        "resolved_u": select(resolved_ev.c.unit.label("k"), resolved_ev.c.pid.label("i")),
-    })
+    resolved_ev = (
+        select(col(PE.problem_id).label("pid"), col(PE.to_unit_id).label("unit"))
+        .join(Problem, col(Problem.id) == col(PE.problem_id))
+        .where(Problem.plan_id == plan_id, PE.kind == K.RESOLVED, col(PE.at) >= start, col(PE.at) < end)
+        .cte("resolved_ev")
+        .prefix_with("MATERIALIZED")
+    )
+    f = _cites_many(
+        session,
+        {
+            "new": _totals(select(st.c.id.label("i")).where(is_new)),
+            "resolved": _totals(select(resolved_ev.c.pid.label("i"))),
+            "open": _totals(select(st.c.id.label("i")).where(is_open)),
+            "overdue": _totals(select(st.c.id.label("i")).where(is_overdue)),
+            "disputed": _totals(select(st.c.id.label("i")).where(is_open, st.c.disputed == 1)),
+            "new_c": by(st.c.category_id, is_new),
+            "open_c": by(st.c.category_id, is_open),
+            "over_c": by(st.c.category_id, is_overdue),
+            "resolved_c": select(col(Problem.category_id).label("k"), resolved_ev.c.pid.label("i")).join(
+                Problem, col(Problem.id) == resolved_ev.c.pid
+            ),
+            "new_u": by(st.c.owner_id, is_new),
+            "open_u": by(st.c.owner_id, is_open),
+            "over_u": by(st.c.owner_id, is_overdue),
+            "resolved_u": select(resolved_ev.c.unit.label("k"), resolved_ev.c.pid.label("i")),
+        },
+    )
     totals = {name: _cite_of(f[name], 0) for name in ("new", "resolved", "open", "overdue", "disputed")}
-    cats = session.exec(select(ProblemCategory).where(ProblemCategory.plan_id == plan_id)
-                        .order_by(col(ProblemCategory.id))).all()
+    cats = session.exec(
+        select(ProblemCategory).where(ProblemCategory.plan_id == plan_id).order_by(col(ProblemCategory.id))
+    ).all()
     new_c, open_c, over_c, resolved_by_cat = f["new_c"], f["open_c"], f["over_c"], f["resolved_c"]
     by_category = []
     for c in cats:
-        row = {"category_id": c.id, "name": c.name, "new": _cite_of(new_c, c.id),
-               "resolved": _cite_of(resolved_by_cat, c.id), "open": _cite_of(open_c, c.id),
-               "overdue": _cite_of(over_c, c.id)}
+        row = {
+            "category_id": c.id,
+            "name": c.name,
+            "new": _cite_of(new_c, c.id),
+            "resolved": _cite_of(resolved_by_cat, c.id),
+            "open": _cite_of(open_c, c.id),
+            "overdue": _cite_of(over_c, c.id),
+        }
         if any(row[k]["n"] for k in ("new", "resolved", "open", "overdue")):
             by_category.append(row)
     new_u, open_u, over_u, resolved_by_unit = f["new_u"], f["open_u"], f["over_u"], f["resolved_u"]
-    by_unit = [{"unit_id": unit_id, "new": _cite_of(new_u, unit_id), "resolved": _cite_of(resolved_by_unit, unit_id),
-                "open": _cite_of(open_u, unit_id), "overdue": _cite_of(over_u, unit_id)}
-               for unit_id in sorted(u for u in set(new_u) | set(open_u) | set(over_u) | set(resolved_by_unit)
-                                     if u is not None)]
+    by_unit = [
+        {
+            "unit_id": unit_id,
+            "new": _cite_of(new_u, unit_id),
+            "resolved": _cite_of(resolved_by_unit, unit_id),
+            "open": _cite_of(open_u, unit_id),
+            "overdue": _cite_of(over_u, unit_id),
+        }
+        for unit_id in sorted(
+            u for u in set(new_u) | set(open_u) | set(over_u) | set(resolved_by_unit) if u is not None
+        )
+    ]
     oldest_rows = session.exec(
         select(st.c.id, st.c.owner_id, st.c.category_id, st.c.created_at, st.c.due_on)
-        .where(is_open).order_by(st.c.created_at, st.c.id).limit(OLDEST_SHOWN)
+        .where(is_open)
+        .order_by(st.c.created_at, st.c.id)
+        .limit(OLDEST_SHOWN)
     ).all()
     cat_names = {c.id: c.name for c in cats}
     oldest = []
     for pid, owner_id, category_id, created_at, due_on in oldest_rows:
         raised = _local_day(created_at)
-        oldest.append({"id": int(pid), "owner_unit_id": owner_id, "category": cat_names.get(category_id, "未分类"),
-                       "raised_on": raised.isoformat(), "due_on": due_on.isoformat() if due_on else None,
-                       "workdays_open": workdays_between(raised, last_day)})
+        oldest.append(
+            {
+                "id": int(pid),
+                "owner_unit_id": owner_id,
+                "category": cat_names.get(category_id, "未分类"),
+                "raised_on": raised.isoformat(),
+                "due_on": due_on.isoformat() if due_on else None,
+                "workdays_open": workdays_between(raised, last_day),
+            }
+        )
     return {"totals": totals, "by_category": by_category, "by_unit": by_unit, "oldest_open": oldest, "_state": st}
 
 
 # --- Units ---------------------------------------------------------------------------
+
 
 def _median_accept(session: Session, plan_id: int, period: Period) -> dict[int, dict[str, Any]]:
     """Per owning unit: median working days from assignment (or hand-over) to its own acceptance."""
     e2 = aliased(ProblemEvent)
     assigned_at = (
         select(func.max(e2.at))
-        .where(e2.problem_id == PE.problem_id, col(e2.kind).in_((K.ASSIGNED, K.HANDED_OVER)),
-               e2.to_unit_id == PE.to_unit_id, e2.at <= PE.at)
+        .where(
+            e2.problem_id == PE.problem_id,
+            col(e2.kind).in_((K.ASSIGNED, K.HANDED_OVER)),
+            e2.to_unit_id == PE.to_unit_id,
+            e2.at <= PE.at,
+        )
         .scalar_subquery()
     )
     rows = session.exec(
         select(col(PE.to_unit_id), col(PE.problem_id), assigned_at, col(PE.at))
         .join(Problem, col(Problem.id) == col(PE.problem_id))
-        .where(Problem.plan_id == plan_id, PE.kind == K.ACCEPTED, col(PE.at) >= period.start, col(PE.at) < period.end,
-               # A ruling's acceptance is recorded by the office for the unit: not the unit's own response.
-               col(PE.actor_unit_id) == col(PE.to_unit_id))
+        .where(
+            Problem.plan_id == plan_id,
+            PE.kind == K.ACCEPTED,
+            col(PE.at) >= period.start,
+            col(PE.at) < period.end,
+            # A ruling's acceptance is recorded by the office for the unit: not the unit's own response.
+            col(PE.actor_unit_id) == col(PE.to_unit_id),
+        )
         .order_by(col(PE.to_unit_id), col(PE.problem_id), col(PE.at))
     ).all()
     days: dict[int, list[int]] = defaultdict(list)
@@ -324,44 +384,71 @@ def _unit_figures(session: Session, plan_id: int, period: Period, units: list[Un
     start, end = period.start, period.end
     in_period = (col(Report.created_at) >= start, col(Report.created_at) < end, Report.plan_id == plan_id)
     weeks = reporting_weeks(period)
-    week_no = case(*[(col(Report.created_at) < _utc(last + timedelta(days=1)), n) for n, (_, last) in enumerate(weeks)],
-                   else_=len(weeks))
-    weeks_with = dict(session.exec(select(col(Report.unit_id), func.count(func.distinct(week_no)))
-                                   .where(*in_period).group_by(col(Report.unit_id))).all())
+    week_no = case(
+        *[(col(Report.created_at) < _utc(last + timedelta(days=1)), n) for n, (_, last) in enumerate(weeks)],
+        else_=len(weeks),
+    )
+    weeks_with = dict(
+        session.exec(
+            select(col(Report.unit_id), func.count(func.distinct(week_no)))
+            .where(*in_period)
+            .group_by(col(Report.unit_id))
+        ).all()
+    )
     ev_in = (col(PE.at) >= start, col(PE.at) < end, Problem.plan_id == plan_id)
-    handovers_n = dict(session.exec(
-        select(col(PE.from_unit_id), func.count()).join(Problem, col(Problem.id) == col(PE.problem_id))
-        .where(PE.kind == K.HANDED_OVER, *ev_in).group_by(col(PE.from_unit_id))).all())
-    f = _cites_many(session, {
-        "reports": select(col(Report.unit_id).label("k"), col(Report.id).label("i")).where(*in_period),
-        "handovers": select(col(PE.from_unit_id).label("k"), col(PE.problem_id).label("i"))
-                     .join(Problem, col(Problem.id) == col(PE.problem_id)).where(PE.kind == K.HANDED_OVER, *ev_in),
-        "handled": select(col(PE.to_unit_id).label("k"), col(PE.problem_id).label("i"))
-                   .join(Problem, col(Problem.id) == col(PE.problem_id)).where(PE.kind == K.RESOLVED, *ev_in),
-    })
+    handovers_n = dict(
+        session.exec(
+            select(col(PE.from_unit_id), func.count())
+            .join(Problem, col(Problem.id) == col(PE.problem_id))
+            .where(PE.kind == K.HANDED_OVER, *ev_in)
+            .group_by(col(PE.from_unit_id))
+        ).all()
+    )
+    f = _cites_many(
+        session,
+        {
+            "reports": select(col(Report.unit_id).label("k"), col(Report.id).label("i")).where(*in_period),
+            "handovers": select(col(PE.from_unit_id).label("k"), col(PE.problem_id).label("i"))
+            .join(Problem, col(Problem.id) == col(PE.problem_id))
+            .where(PE.kind == K.HANDED_OVER, *ev_in),
+            "handled": select(col(PE.to_unit_id).label("k"), col(PE.problem_id).label("i"))
+            .join(Problem, col(Problem.id) == col(PE.problem_id))
+            .where(PE.kind == K.RESOLVED, *ev_in),
+        },
+    )
     reports, handovers, handled = f["reports"], f["handovers"], f["handled"]
     accept = _median_accept(session, plan_id, period)
     # Units with a part in some task are the ones expected to report every week.
-    expected = set(session.exec(select(TaskUnit.unit_id).join(Task, col(Task.id) == col(TaskUnit.task_id))
-                                .where(Task.plan_id == plan_id)).all())
+    expected = set(
+        session.exec(
+            select(TaskUnit.unit_id).join(Task, col(Task.id) == col(TaskUnit.task_id)).where(Task.plan_id == plan_id)
+        ).all()
+    )
     rows = []
     for u in units:
         w = int(weeks_with.get(u.id, 0))
-        rows.append({
-            "unit_id": u.id, "name": u.name, "short": u.short or u.name, "kind": u.kind,
-            "reports": _cite_of(reports, u.id),
-            "weeks_with_report": w, "weeks": len(weeks),
-            "reports_expected": u.id in expected,
-            "on_time_rate": round(w / len(weeks), 4) if weeks and u.id in expected else None,
-            "handled": _cite_of(handled, u.id),
-            "median_accept_workdays": accept[u.id]["median"] if u.id in accept else None,
-            "accepts": {"n": accept[u.id]["n"], "ids": accept[u.id]["ids"]} if u.id in accept else empty_cite(),
-            "handovers": {"n": int(handovers_n.get(u.id, 0)), "ids": _cite_of(handovers, u.id)["ids"]},
-        })
+        rows.append(
+            {
+                "unit_id": u.id,
+                "name": u.name,
+                "short": u.short or u.name,
+                "kind": u.kind,
+                "reports": _cite_of(reports, u.id),
+                "weeks_with_report": w,
+                "weeks": len(weeks),
+                "reports_expected": u.id in expected,
+                "on_time_rate": round(w / len(weeks), 4) if weeks and u.id in expected else None,
+                "handled": _cite_of(handled, u.id),
+                "median_accept_workdays": accept[u.id]["median"] if u.id in accept else None,
+                "accepts": {"n": accept[u.id]["n"], "ids": accept[u.id]["ids"]} if u.id in accept else empty_cite(),
+                "handovers": {"n": int(handovers_n.get(u.id, 0)), "ids": _cite_of(handovers, u.id)["ids"]},
+            }
+        )
     return rows
 
 
 # --- Zones and zone leaders ---------------------------------------------------------------
+
 
 def _zone_figures(session: Session, plan_id: int, period: Period, state: Any) -> dict[str, Any]:
     zones = session.exec(select(Zone).where(Zone.plan_id == plan_id).order_by(col(Zone.seq))).all()
@@ -369,43 +456,83 @@ def _zone_figures(session: Session, plan_id: int, period: Period, state: Any) ->
         return {"zones": [], "leaders": []}
     start, end = period.start, period.end
     zone_of_report = func.coalesce(col(Report.zone_id), col(Right.zone_id))
-    leader_rows = session.exec(select(Member, col(ZoneLeader.zone_id)).join(ZoneLeader, col(ZoneLeader.member_id) == col(Member.id))
-                               .where(Member.plan_id == plan_id).order_by(col(Member.id), col(ZoneLeader.zone_id))).all()
+    leader_rows = session.exec(
+        select(Member, col(ZoneLeader.zone_id))
+        .join(ZoneLeader, col(ZoneLeader.member_id) == col(Member.id))
+        .where(Member.plan_id == plan_id)
+        .order_by(col(Member.id), col(ZoneLeader.zone_id))
+    ).all()
     leader_ids = sorted({member.id for member, _ in leader_rows}) or [-1]
     zone_of_problem = func.coalesce(state.c.zone_id, col(Right.zone_id))
-    f = _cites_many(session, {
-        "reports": select(zone_of_report.label("k"), col(Report.id).label("i"))
-                   .select_from(Report).outerjoin(Right, col(Right.id) == col(Report.right_id))
-                   .where(Report.plan_id == plan_id, col(Report.created_at) >= start, col(Report.created_at) < end),
-        "moves": select(col(Right.zone_id).label("k"), col(RightStatusEvent.right_id).label("i"))
-                 .join(Right, col(Right.id) == col(RightStatusEvent.right_id))
-                 .where(Right.plan_id == plan_id, col(RightStatusEvent.at) >= start, col(RightStatusEvent.at) < end,
-                        col(RightStatusEvent.to_status).not_in(RightStatus.OPEN)),
-        "open": select(zone_of_problem.label("k"), state.c.id.label("i"))
-                .select_from(state).outerjoin(Right, col(Right.id) == state.c.right_id)
-                .where(state.c.closed == 0),
-        "own": select(col(Report.member_id).label("k"), col(Report.id).label("i"))
-               .where(Report.plan_id == plan_id, col(Report.created_at) >= start, col(Report.created_at) < end,
-                      col(Report.member_id).in_(leader_ids)),
-    })
+    f = _cites_many(
+        session,
+        {
+            "reports": select(zone_of_report.label("k"), col(Report.id).label("i"))
+            .select_from(Report)
+            .outerjoin(Right, col(Right.id) == col(Report.right_id))
+            .where(Report.plan_id == plan_id, col(Report.created_at) >= start, col(Report.created_at) < end),
+            "moves": select(col(Right.zone_id).label("k"), col(RightStatusEvent.right_id).label("i"))
+            .join(Right, col(Right.id) == col(RightStatusEvent.right_id))
+            .where(
+                Right.plan_id == plan_id,
+                col(RightStatusEvent.at) >= start,
+                col(RightStatusEvent.at) < end,
+                col(RightStatusEvent.to_status).not_in(RightStatus.OPEN),
+            ),
+            "open": select(zone_of_problem.label("k"), state.c.id.label("i"))
+            .select_from(state)
+            .outerjoin(Right, col(Right.id) == state.c.right_id)
+            .where(state.c.closed == 0),
+            "own": select(col(Report.member_id).label("k"), col(Report.id).label("i")).where(
+                Report.plan_id == plan_id,
+                col(Report.created_at) >= start,
+                col(Report.created_at) < end,
+                col(Report.member_id).in_(leader_ids),
+            ),
+        },
+    )
     reports, moves, open_p, own = f["reports"], f["moves"], f["open"], f["own"]
-    latest = _latest_reports(session, zone_of_report.label("k"), plan_id, period,
-                             joins=lambda q: q.select_from(Report).outerjoin(Right, col(Right.id) == col(Report.right_id)))
-    rights_n = dict(session.exec(select(col(Right.zone_id), func.count()).where(Right.plan_id == plan_id)
-                                 .group_by(col(Right.zone_id))).all())
-    zone_rows = [{"zone_id": z.id, "seq": z.seq, "name": z.name, "rights": int(rights_n.get(z.id, 0)),
-                  "reports": _cite_of(reports, z.id), "moves": _cite_of(moves, z.id), "open": _cite_of(open_p, z.id),
-                  "latest": latest.get(z.id)}
-                 for z in zones]
+    latest = _latest_reports(
+        session,
+        zone_of_report.label("k"),
+        plan_id,
+        period,
+        joins=lambda q: q.select_from(Report).outerjoin(Right, col(Right.id) == col(Report.right_id)),
+    )
+    rights_n = dict(
+        session.exec(
+            select(col(Right.zone_id), func.count()).where(Right.plan_id == plan_id).group_by(col(Right.zone_id))
+        ).all()
+    )
+    zone_rows = [
+        {
+            "zone_id": z.id,
+            "seq": z.seq,
+            "name": z.name,
+            "rights": int(rights_n.get(z.id, 0)),
+            "reports": _cite_of(reports, z.id),
+            "moves": _cite_of(moves, z.id),
+            "open": _cite_of(open_p, z.id),
+            "latest": latest.get(z.id),
+        }
+        for z in zones
+    ]
     by_zone = {r["zone_id"]: r for r in zone_rows}
     leaders: dict[int, dict[str, Any]] = {}
     for member, zone_id in leader_rows:
-        row = leaders.setdefault(member.id, {"member_id": member.id, "name": member.name or f"成员{member.id}",
-                                             "zone_ids": [], "zone_seqs": []})
+        row = leaders.setdefault(
+            member.id,
+            {"member_id": member.id, "name": member.name or f"成员{member.id}", "zone_ids": [], "zone_seqs": []},
+        )
         row["zone_ids"].append(zone_id)
         row["zone_seqs"].append(by_zone[zone_id]["seq"])
-    own_latest = _latest_reports(session, col(Report.member_id).label("k"), plan_id, period,
-                                 where=(col(Report.member_id).in_(list(leaders) or [-1]),))
+    own_latest = _latest_reports(
+        session,
+        col(Report.member_id).label("k"),
+        plan_id,
+        period,
+        where=(col(Report.member_id).in_(list(leaders) or [-1]),),
+    )
     for row in leaders.values():
         row["own_reports"] = _cite_of(own, row["member_id"])
         row["latest"] = own_latest.get(row["member_id"])
@@ -416,39 +543,70 @@ def _zone_figures(session: Session, plan_id: int, period: Period, state: Any) ->
     return {"zones": zone_rows, "leaders": list(leaders.values())}
 
 
-def _latest_reports(session: Session, key: Any, plan_id: int, period: Period, *, joins: Any = None,
-                    where: tuple[Any, ...] = ()) -> dict[Any, dict[str, Any]]:
+def _latest_reports(
+    session: Session, key: Any, plan_id: int, period: Period, *, joins: Any = None, where: tuple[Any, ...] = ()
+) -> dict[Any, dict[str, Any]]:
     """Per key: the latest report of the period (id, time, an excerpt of its text) — the highlight quoted."""
     order = (col(Report.created_at).desc(), col(Report.id).desc())
     q = select(key, col(Report.id).label("i"), func.row_number().over(partition_by=key, order_by=order).label("rn"))
     if joins is not None:
         q = joins(q)
-    sub = q.where(Report.plan_id == plan_id, col(Report.created_at) >= period.start,
-                  col(Report.created_at) < period.end, *where).subquery()
-    rows = session.exec(select(sub.c.k, col(Report.id), col(Report.text), col(Report.unit_id), col(Report.created_at))
-                        .join(Report, col(Report.id) == sub.c.i).where(sub.c.rn == 1)).all()
-    return {k: {"id": int(i), "unit_id": unit_id, "on": _local_day(at).isoformat(),
-                "text": text if len(text) <= EXCERPT_MAX else text[:EXCERPT_MAX] + "…"}
-            for k, i, text, unit_id, at in rows if k is not None}
+    sub = q.where(
+        Report.plan_id == plan_id, col(Report.created_at) >= period.start, col(Report.created_at) < period.end, *where
+    ).subquery()
+    rows = session.exec(
+        select(sub.c.k, col(Report.id), col(Report.text), col(Report.unit_id), col(Report.created_at))
+        .join(Report, col(Report.id) == sub.c.i)
+        .where(sub.c.rn == 1)
+    ).all()
+    return {
+        k: {
+            "id": int(i),
+            "unit_id": unit_id,
+            "on": _local_day(at).isoformat(),
+            "text": text if len(text) <= EXCERPT_MAX else text[:EXCERPT_MAX] + "…",
+        }
+        for k, i, text, unit_id, at in rows
+        if k is not None
+    }
 
 
 # --- Meetings, decisions, notices ----------------------------------------------------------
 
+
 def _decision_figures(session: Session, plan_id: int, period: Period) -> dict[str, Any]:
-    meeting = session.exec(select(Meeting).where(Meeting.plan_id == plan_id, col(Meeting.held_on) <= period.last_day)
-                           .order_by(col(Meeting.held_on).desc(), col(Meeting.id).desc())).first()
+    meeting = session.exec(
+        select(Meeting)
+        .where(Meeting.plan_id == plan_id, col(Meeting.held_on) <= period.last_day)
+        .order_by(col(Meeting.held_on).desc(), col(Meeting.id).desc())
+    ).first()
     if meeting is None:
         return {"meeting": None, "decisions": []}
     decisions = session.exec(select(Decision).where(Decision.meeting_id == meeting.id).order_by(col(Decision.id))).all()
     rows = []
     for d in decisions:
         done = d.done_at is not None and d.done_at < period.end
-        rows.append({"id": d.id, "text": d.text, "owner_unit_id": d.owner_unit_id, "major": d.major,
-                     "due_on": d.due_on.isoformat() if d.due_on else None, "done": done,
-                     "done_on": _local_day(d.done_at).isoformat() if done and d.done_at else None,
-                     "overdue": not done and d.due_on is not None and d.due_on < period.last_day})
-    return {"meeting": {"id": meeting.id, "kind": meeting.kind, "held_on": meeting.held_on.isoformat(),
-                        "title": meeting.title}, "decisions": rows}
+        rows.append(
+            {
+                "id": d.id,
+                "text": d.text,
+                "owner_unit_id": d.owner_unit_id,
+                "major": d.major,
+                "due_on": d.due_on.isoformat() if d.due_on else None,
+                "done": done,
+                "done_on": _local_day(d.done_at).isoformat() if done and d.done_at else None,
+                "overdue": not done and d.due_on is not None and d.due_on < period.last_day,
+            }
+        )
+    return {
+        "meeting": {
+            "id": meeting.id,
+            "kind": meeting.kind,
+            "held_on": meeting.held_on.isoformat(),
+            "title": meeting.title,
+        },
+        "decisions": rows,
+    }
 
 
 def _previous_quarter(period: Period) -> str:
@@ -459,24 +617,37 @@ def _previous_quarter(period: Period) -> str:
 
 def _notice_figures(session: Session, plan_id: int, period: Period | str) -> list[dict[str, Any]]:
     key = period if isinstance(period, str) else period.key
-    notices = session.exec(select(Notice).where(Notice.plan_id == plan_id, Notice.period == key,
-                                                Notice.state == "published").order_by(col(Notice.id))).all()
+    notices = session.exec(
+        select(Notice)
+        .where(Notice.plan_id == plan_id, Notice.period == key, Notice.state == "published")
+        .order_by(col(Notice.id))
+    ).all()
     result = []
     for n in notices:
-        findings = session.exec(select(NoticeFinding).where(NoticeFinding.notice_id == n.id,
-                                                            NoticeFinding.dropped == False)  # noqa: E712
-                                .order_by(col(NoticeFinding.id))).all()
-        explanations = session.exec(select(Explanation).where(Explanation.notice_id == n.id)
-                                    .order_by(col(Explanation.id))).all()
-        result.append({
-            "id": n.id, "doc_no": n.doc_no, "title": n.title,
-            "findings": [{"id": f.id, "unit_id": f.unit_id, "rule": f.rule, "summary": f.summary} for f in findings],
-            "explanations": [{"id": e.id, "unit_id": e.unit_id, "text": e.text} for e in explanations],
-        })
+        findings = session.exec(
+            select(NoticeFinding)
+            .where(NoticeFinding.notice_id == n.id, NoticeFinding.dropped == False)  # noqa: E712
+            .order_by(col(NoticeFinding.id))
+        ).all()
+        explanations = session.exec(
+            select(Explanation).where(Explanation.notice_id == n.id).order_by(col(Explanation.id))
+        ).all()
+        result.append(
+            {
+                "id": n.id,
+                "doc_no": n.doc_no,
+                "title": n.title,
+                "findings": [
+                    {"id": f.id, "unit_id": f.unit_id, "rule": f.rule, "summary": f.summary} for f in findings
+                ],
+                "explanations": [{"id": e.id, "unit_id": e.unit_id, "text": e.text} for e in explanations],
+            }
+        )
     return result
 
 
 # --- The whole brief ---------------------------------------------------------------------------
+
 
 def _progress(session: Session, plan_id: int, period: Period) -> list[dict[str, Any]]:
     tick = timedelta(microseconds=1)
@@ -486,18 +657,28 @@ def _progress(session: Session, plan_id: int, period: Period) -> list[dict[str, 
     for r in at_end:
         before = set(at_start[r["task_id"]]["right_ids"]) if r["task_id"] in at_start else set()
         new_ids = [i for i in r["right_ids"] if i not in before]
-        rows.append({
-            "task_id": r["task_id"], "seq": r["seq"], "name": r["name"], "measure": r["measure"],
-            "target": r["target"], "in_batch": r["in_batch"],
-            "done": {"n": r["done"], "ids": r["right_ids"][:CITE_CAP]},
-            "done_in_period": {"n": len(new_ids), "ids": new_ids[:CITE_CAP]},
-            "expected": r["expected"], "expected_share": r["expected_share"],
-            "zones_target": r.get("zones_target"), "zones_done": r.get("zones_done"),
-        })
+        rows.append(
+            {
+                "task_id": r["task_id"],
+                "seq": r["seq"],
+                "name": r["name"],
+                "measure": r["measure"],
+                "target": r["target"],
+                "in_batch": r["in_batch"],
+                "done": {"n": r["done"], "ids": r["right_ids"][:CITE_CAP]},
+                "done_in_period": {"n": len(new_ids), "ids": new_ids[:CITE_CAP]},
+                "expected": r["expected"],
+                "expected_share": r["expected_share"],
+                "zones_target": r.get("zones_target"),
+                "zones_done": r.get("zones_done"),
+            }
+        )
     return rows
 
 
-def _agenda(problems: dict[str, Any], decisions: dict[str, Any], progress: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _agenda(
+    problems: dict[str, Any], decisions: dict[str, Any], progress: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
     """Items for the next meeting, each with the records it rests on (the wording is the renderer's)."""
     items: list[dict[str, Any]] = [{"kind": "progress"}]
     behind = [r for r in progress if r["expected"] is not None and r["done"]["n"] < r["expected"]]
@@ -514,8 +695,14 @@ def _agenda(problems: dict[str, Any], decisions: dict[str, Any], progress: list[
     return items
 
 
-def brief_data(*, session: Session, plan_id: int, period: Period, now: datetime,
-               on_progress: Callable[[list[dict[str, Any]]], None] | None = None) -> dict[str, Any]:
+def brief_data(
+    *,
+    session: Session,
+    plan_id: int,
+    period: Period,
+    now: datetime,
+    on_progress: Callable[[list[dict[str, Any]]], None] | None = None,
+) -> dict[str, Any]:
     """Every figure of a brief for one plan and period, as JSON-ready data with record ids.
 
     `on_progress`, if given, gets the progress rows as soon as they are known, before the other
@@ -526,8 +713,11 @@ def brief_data(*, session: Session, plan_id: int, period: Period, now: datetime,
     session.flush()
     spec = plan.spec or {}
     office = spec.get("office") or {}
-    units = list(session.exec(select(Unit).where(Unit.plan_id == plan_id, Unit.kind != "government")
-                              .order_by(col(Unit.id))).all())
+    units = list(
+        session.exec(
+            select(Unit).where(Unit.plan_id == plan_id, Unit.kind != "government").order_by(col(Unit.id))
+        ).all()
+    )
     unit_names = {u.id: (u.short or u.name) for u in session.exec(select(Unit).where(Unit.plan_id == plan_id)).all()}
     with snapshot_twin(session) as twin, ThreadPoolExecutor(max_workers=1, thread_name_prefix="brief-data") as pool:
         # The progress and per-unit figures (~half of the queries' time at region scale) are read
@@ -558,12 +748,23 @@ def brief_data(*, session: Session, plan_id: int, period: Period, now: datetime,
         else:
             unit_figures = _unit_figures(session, plan_id, period, units)
     return {
-        "plan": {"id": plan.id, "key": plan.key, "name": plan.name, "short_name": plan.short_name or plan.name,
-                 "level": plan.level, "office_name": office.get("name") or "联席会议办公室",
-                 "title_lines": _title_lines(office.get("brief_title")) or [plan.short_name or plan.name, "工作简报"]},
-        "period": {"key": period.key, "kind": period.kind, "label": period.label,
-                   "first_day": period.first_day.isoformat(), "last_day": period.last_day.isoformat(),
-                   "weeks": len(reporting_weeks(period))},
+        "plan": {
+            "id": plan.id,
+            "key": plan.key,
+            "name": plan.name,
+            "short_name": plan.short_name or plan.name,
+            "level": plan.level,
+            "office_name": office.get("name") or "联席会议办公室",
+            "title_lines": _title_lines(office.get("brief_title")) or [plan.short_name or plan.name, "工作简报"],
+        },
+        "period": {
+            "key": period.key,
+            "kind": period.kind,
+            "label": period.label,
+            "first_day": period.first_day.isoformat(),
+            "last_day": period.last_day.isoformat(),
+            "weeks": len(reporting_weeks(period)),
+        },
         "compiled_at": now.astimezone(UTC).isoformat(),
         "unit_names": {str(k): v for k, v in unit_names.items()},
         "progress": progress,

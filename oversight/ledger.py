@@ -18,10 +18,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook, load_workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import column_index_from_string, get_column_letter
 from openpyxl.utils.datetime import from_excel
-from openpyxl.cell import WriteOnlyCell
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 from sqlmodel import Session, col, select
@@ -42,8 +42,8 @@ from models import (
     Zone,
     utcnow,
 )
-from oversight.audit import audit
 from oversight import xlsxwriter as xw
+from oversight.audit import audit
 from oversight.errors import LedgerError, NotFoundError
 from oversight.rights import (
     KIND_COUNTS_AS,
@@ -87,16 +87,51 @@ class Column:
 
 
 COLUMNS: tuple[Column, ...] = (
-    Column("code", "矿业权编号", 24, True, 80, "许可证号或统一编号，每宗矿业权唯一；导入时按编号新增或更新。拟设探矿权可自拟编号（如 拟设-06）。"),
+    Column(
+        "code",
+        "矿业权编号",
+        24,
+        True,
+        80,
+        "许可证号或统一编号，每宗矿业权唯一；导入时按编号新增或更新。拟设探矿权可自拟编号（如 拟设-06）。",
+    ),
     Column("name", "矿业权名称", 32, True, 200, "许可证上的矿山或勘查项目名称。"),
     Column("kind", "类型", 16, True, 0, "下拉选择：采矿权、探矿权、采矿权深部探矿权、拟设探矿权。"),
     Column("mineral", "矿种", 10, False, 40, "主要矿种，如 铁、金、萤石。"),
     Column("zone", "所属整合区", 24, False, 0, "下拉选择方案确定的整合区；不在整合区内的留空。"),
-    Column("parent", "所属深部探矿权的采矿权编号", 24, False, 80, "仅“采矿权深部探矿权”填写：该深部探矿权所依附的采矿权编号，须是本表或系统中已有的采矿权。其他类型留空。"),
+    Column(
+        "parent",
+        "所属深部探矿权的采矿权编号",
+        24,
+        False,
+        80,
+        "仅“采矿权深部探矿权”填写：该深部探矿权所依附的采矿权编号，须是本表或系统中已有的采矿权。其他类型留空。",
+    ),
     Column("size", "规模", 8, False, 0, "按生产规模下拉选择：大型、中型、小型；留空按小型。"),
-    Column("production", "生产状态", 12, False, 0, "下拉选择：" + "、".join(PRODUCTION_LABELS.values()) + "；探矿权可留空。"),
-    Column("status", "处置状态", 16, True, 0, "下拉选择：" + "、".join(STATUS_LABELS.values()) + "。状态变化会记入该矿业权的处置历史。"),
-    Column("batches", "所属批次", 36, False, 0, "方案中的“一批”名称，一宗矿业权可属于多个批次，用“、”分隔，如 强化整合重组一批、复工达产一批。"),
+    Column(
+        "production",
+        "生产状态",
+        12,
+        False,
+        0,
+        "下拉选择：" + "、".join(PRODUCTION_LABELS.values()) + "；探矿权可留空。",
+    ),
+    Column(
+        "status",
+        "处置状态",
+        16,
+        True,
+        0,
+        "下拉选择：" + "、".join(STATUS_LABELS.values()) + "。状态变化会记入该矿业权的处置历史。",
+    ),
+    Column(
+        "batches",
+        "所属批次",
+        36,
+        False,
+        0,
+        "方案中的“一批”名称，一宗矿业权可属于多个批次，用“、”分隔，如 强化整合重组一批、复工达产一批。",
+    ),
     Column("unit", "责任单位", 22, False, 0, "下拉选择成员单位。通过机器人提交时只能填写本单位。"),
     Column("holder", "矿业权人", 28, False, 200, "企业名称。"),
     Column("contact", "责任人", 12, False, 100, "责任单位的具体负责人，可附电话。"),
@@ -118,6 +153,7 @@ MEETING_KIND_LABELS: dict[str, str] = {"quarterly": "季度联席会议", "adhoc
 
 
 # --- Errors and results ---------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class CellError:
@@ -169,6 +205,7 @@ class ImportResult:
 
 
 # --- Reference data of a plan ----------------------------------------------------------
+
 
 @dataclass
 class _Refs:
@@ -223,8 +260,15 @@ _HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 _WRAP = Alignment(wrap_text=True, vertical="center")
 
 
-def _cell(ws: Any, value: Any, *, font: Font | None = None, fill: PatternFill | None = None,
-          alignment: Alignment | None = None, number_format: str | None = None) -> WriteOnlyCell:
+def _cell(
+    ws: Any,
+    value: Any,
+    *,
+    font: Font | None = None,
+    fill: PatternFill | None = None,
+    alignment: Alignment | None = None,
+    number_format: str | None = None,
+) -> WriteOnlyCell:
     cell = WriteOnlyCell(ws, value=value)
     if font is not None:
         cell.font = font
@@ -237,8 +281,9 @@ def _cell(ws: Any, value: Any, *, font: Font | None = None, fill: PatternFill | 
     return cell
 
 
-def _titled_sheet(ws: Any, title: str, headers: Iterable[str], widths: Iterable[int],
-                  fills: Iterable[PatternFill] | None = None) -> None:
+def _titled_sheet(
+    ws: Any, title: str, headers: Iterable[str], widths: Iterable[int], fills: Iterable[PatternFill] | None = None
+) -> None:
     """Title in row 1, headers in row 2, frozen below the header, column widths set.
 
     The sheets are streamed (write-only workbooks: the region's ledger is tens of thousands of
@@ -252,8 +297,12 @@ def _titled_sheet(ws: Any, title: str, headers: Iterable[str], widths: Iterable[
     ws.auto_filter.ref = f"A2:{get_column_letter(len(headers))}2"
     ws.merged_cells.add(f"A1:{get_column_letter(len(headers))}1")
     ws.append([_cell(ws, title, font=_TITLE_FONT)])
-    ws.append([_cell(ws, header, font=_HEADER_FONT, fill=fill, alignment=_WRAP)
-               for header, fill in zip(headers, fill_list, strict=True)])
+    ws.append(
+        [
+            _cell(ws, header, font=_HEADER_FONT, fill=fill, alignment=_WRAP)
+            for header, fill in zip(headers, fill_list, strict=True)
+        ]
+    )
 
 
 def _option_lists(refs: _Refs) -> list[tuple[str, str, list[str]]]:
@@ -295,8 +344,13 @@ def _options_sheet(wb: Workbook, refs: _Refs) -> None:
 
 def _rights_sheet(wb: Workbook, refs: _Refs, title: str, rows: list[list[Any]]) -> None:
     ws = wb.create_sheet(SHEET_RIGHTS)
-    _titled_sheet(ws, title, HEADERS, (c.width for c in COLUMNS),
-                  (_REQUIRED_FILL if c.required else _HEADER_FILL for c in COLUMNS))
+    _titled_sheet(
+        ws,
+        title,
+        HEADERS,
+        (c.width for c in COLUMNS),
+        (_REQUIRED_FILL if c.required else _HEADER_FILL for c in COLUMNS),
+    )
     # Codes and dates, also typed into the empty rows below: codes stay text (no 1.5E+13),
     # dates show as dates.
     code_at, due_at = _index("code") - 1, _index("due") - 1
@@ -314,9 +368,17 @@ def _rights_sheet(wb: Workbook, refs: _Refs, title: str, rows: list[list[Any]]) 
     for key, formula in _option_formulas(refs).items():
         letter = get_column_letter(_index(key))
         header = COLUMN_BY_KEY[key].header
-        dv = DataValidation(type="list", formula1=formula, allow_blank=True, showErrorMessage=True,
-                            errorTitle="无效的取值", error=f"请从下拉列表中选择{header}。",
-                            promptTitle=header, prompt="请从下拉列表中选择。", showInputMessage=True)
+        dv = DataValidation(
+            type="list",
+            formula1=formula,
+            allow_blank=True,
+            showErrorMessage=True,
+            errorTitle="无效的取值",
+            error=f"请从下拉列表中选择{header}。",
+            promptTitle=header,
+            prompt="请从下拉列表中选择。",
+            showInputMessage=True,
+        )
         dv.add(f"{letter}3:{letter}{last}")
         ws.data_validations.append(dv)
 
@@ -349,12 +411,24 @@ def _help_rows(refs: _Refs) -> list[list[Any]]:
         rows.append([])
         rows.append([("本方案的批次", "bold")])
         for task in refs.tasks:
-            rows.append([task.name, None, f"目标 {task.target} {task.measure}，完成状态为“{STATUS_LABELS.get(task.done_status, task.done_status)}”"])
+            rows.append(
+                [
+                    task.name,
+                    None,
+                    f"目标 {task.target} {task.measure}，完成状态为“{STATUS_LABELS.get(task.done_status, task.done_status)}”",
+                ]
+            )
     if refs.zones:
         rows.append([])
         rows.append([("本方案的整合区", "bold")])
         for zone in refs.zones:
-            rows.append([zone.name, f"第{zone.seq}区", f"采矿权 {zone.planned_mining}，探矿权 {zone.planned_exploration}，深部探矿权 {zone.planned_deep}，拟设探矿权 {zone.planned_proposed}"])
+            rows.append(
+                [
+                    zone.name,
+                    f"第{zone.seq}区",
+                    f"采矿权 {zone.planned_mining}，探矿权 {zone.planned_exploration}，深部探矿权 {zone.planned_deep}，拟设探矿权 {zone.planned_proposed}",
+                ]
+            )
     return rows
 
 
@@ -365,8 +439,12 @@ def _help_sheet(wb: Workbook, refs: _Refs) -> None:
     ws = wb.create_sheet(SHEET_HELP)
     for letter, width in _HELP_WIDTHS.items():
         ws.column_dimensions[letter].width = width
-    styles = {"title": {"font": _TITLE_FONT}, "header_fill": {"font": _HEADER_FONT, "fill": _HEADER_FILL},
-              "wrap": {"alignment": _WRAP}, "bold": {"font": _HEADER_FONT}}
+    styles = {
+        "title": {"font": _TITLE_FONT},
+        "header_fill": {"font": _HEADER_FONT, "fill": _HEADER_FILL},
+        "wrap": {"alignment": _WRAP},
+        "bold": {"font": _HEADER_FONT},
+    }
     for row in _help_rows(refs):
         ws.append([_cell(ws, v[0], **styles[v[1]]) if isinstance(v, tuple) else v for v in row])
 
@@ -378,8 +456,9 @@ def _right_rows(session: Session, refs: _Refs) -> list[list[Any]]:
     task_by_id = {t.id: t for t in refs.tasks}
     batches: dict[int, list[Task]] = {}
     if rights:
-        for rb in session.exec(select(RightBatch).join(Task, col(Task.id) == col(RightBatch.task_id))
-                               .where(Task.plan_id == refs.plan.id)).all():
+        for rb in session.exec(
+            select(RightBatch).join(Task, col(Task.id) == col(RightBatch.task_id)).where(Task.plan_id == refs.plan.id)
+        ).all():
             batches.setdefault(rb.right_id, []).append(task_by_id[rb.task_id])
     kind_order = {k: i for i, k in enumerate(RightKind.ALL)}
 
@@ -468,14 +547,24 @@ _X_TITLE = xw.Style(bold=True, size=14)
 _X_BOLD = xw.Style(bold=True)
 _X_HEADER = xw.Style(bold=True, fill="DDEBF7", wrap=True)
 _X_HEADER_REQUIRED = xw.Style(bold=True, fill="FCE4D6", wrap=True)
-_X_HELP_TAGS = {"title": _X_TITLE, "header_fill": xw.Style(bold=True, fill="DDEBF7"),
-                "wrap": xw.Style(wrap=True), "bold": _X_BOLD}
+_X_HELP_TAGS = {
+    "title": _X_TITLE,
+    "header_fill": xw.Style(bold=True, fill="DDEBF7"),
+    "wrap": xw.Style(wrap=True),
+    "bold": _X_BOLD,
+}
 _X_TEXT = xw.Style(number_format="@")
 _X_DATE = xw.Style(number_format="yyyy-mm-dd")
 
 
-def _x_titled_sheet(wb: xw.Workbook, name: str, title: str, headers: tuple[str, ...] | list[str],
-                    widths: Iterable[int], styles: Iterable[xw.Style] | None = None) -> xw.Worksheet:
+def _x_titled_sheet(
+    wb: xw.Workbook,
+    name: str,
+    title: str,
+    headers: tuple[str, ...] | list[str],
+    widths: Iterable[int],
+    styles: Iterable[xw.Style] | None = None,
+) -> xw.Worksheet:
     ws = wb.create_sheet(name)
     last = xw.column_letter(len(headers))
     ws.widths = dict(enumerate(widths, start=1))
@@ -489,8 +578,14 @@ def _x_titled_sheet(wb: xw.Workbook, name: str, title: str, headers: tuple[str, 
 
 
 def _x_rights_sheet(wb: xw.Workbook, refs: _Refs, title: str, rows: list[list[Any]]) -> None:
-    ws = _x_titled_sheet(wb, SHEET_RIGHTS, title, HEADERS, (c.width for c in COLUMNS),
-                         (_X_HEADER_REQUIRED if c.required else _X_HEADER for c in COLUMNS))
+    ws = _x_titled_sheet(
+        wb,
+        SHEET_RIGHTS,
+        title,
+        HEADERS,
+        (c.width for c in COLUMNS),
+        (_X_HEADER_REQUIRED if c.required else _X_HEADER for c in COLUMNS),
+    )
     code_at, due_at = _index("code") - 1, _index("due") - 1
     Cell, date_style, text_style = xw.Cell, _X_DATE, _X_TEXT
     append = ws.append
@@ -508,8 +603,14 @@ def _x_rights_sheet(wb: xw.Workbook, refs: _Refs, title: str, rows: list[list[An
     for key, formula in _option_formulas(refs).items():
         letter = get_column_letter(_index(key))
         header = COLUMN_BY_KEY[key].header
-        ws.add_list_validation(f"{letter}3:{letter}{last}", formula, error_title="无效的取值",
-                               error=f"请从下拉列表中选择{header}。", prompt_title=header, prompt="请从下拉列表中选择。")
+        ws.add_list_validation(
+            f"{letter}3:{letter}{last}",
+            formula,
+            error_title="无效的取值",
+            error=f"请从下拉列表中选择{header}。",
+            prompt_title=header,
+            prompt="请从下拉列表中选择。",
+        )
 
 
 def _x_write_rows(ws: xw.Worksheet, rows: list[list[Any]], formats: dict[int, str]) -> None:
@@ -532,7 +633,7 @@ def _x_write_rows(ws: xw.Worksheet, rows: list[list[Any]], formats: dict[int, st
 def _x_options_sheet(wb: xw.Workbook, refs: _Refs) -> None:
     ws = wb.create_sheet(SHEET_OPTIONS)
     lists = _option_lists(refs)
-    ws.widths = {i: 30 for i in range(1, len(lists) + 1)}
+    ws.widths = dict.fromkeys(range(1, len(lists) + 1), 30)
     ws.append([xw.Cell(header, _X_BOLD) for _key, header, _values in lists])
     for j in range(max(len(values) for _k, _h, values in lists)):
         ws.append([values[j] if j < len(values) else None for _k, _h, values in lists])
@@ -587,7 +688,18 @@ def _write_rows(ws: Any, rows: list[list[Any]], formats: dict[int, str]) -> None
         ws.append(row)
 
 
-_PROBLEM_HEADERS = ("编号", "问题", "类别", "矿业权/整合区", "提出单位", "责任单位", "状态", "提出时间", "期限", "解决时间")
+_PROBLEM_HEADERS = (
+    "编号",
+    "问题",
+    "类别",
+    "矿业权/整合区",
+    "提出单位",
+    "责任单位",
+    "状态",
+    "提出时间",
+    "期限",
+    "解决时间",
+)
 _PROBLEM_WIDTHS = (8, 48, 18, 28, 20, 20, 14, 18, 12, 18)
 _PROBLEM_FORMATS = {8: "yyyy-mm-dd hh:mm", 9: "yyyy-mm-dd", 10: "yyyy-mm-dd hh:mm"}
 _DECISION_HEADERS = ("编号", "会议", "事项", "责任单位", "期限", "状态", "重大事项", "完成时间")
@@ -598,13 +710,35 @@ _DECISION_FORMATS = {5: "yyyy-mm-dd", 8: "yyyy-mm-dd hh:mm"}
 def _problem_rows(session: Session, refs: _Refs) -> list[list[Any]]:
     # Columns, not ORM objects: the region has thousands of problems and building an instance
     # for each cost more than writing them.
-    problems = session.exec(select(  # type: ignore[call-overload]
-        Problem.id, Problem.text, Problem.category_id, Problem.right_id, Problem.zone_id, Problem.raised_by_unit_id,
-        Problem.owner_unit_id, Problem.state, Problem.created_at, Problem.due_on, Problem.resolved_at,
-    ).where(Problem.plan_id == refs.plan.id).order_by(col(Problem.id))).all()
-    categories = {c.id: c.name for c in session.exec(select(ProblemCategory).where(ProblemCategory.plan_id == refs.plan.id)).all()}
+    problems = session.exec(
+        select(  # type: ignore[call-overload]
+            Problem.id,
+            Problem.text,
+            Problem.category_id,
+            Problem.right_id,
+            Problem.zone_id,
+            Problem.raised_by_unit_id,
+            Problem.owner_unit_id,
+            Problem.state,
+            Problem.created_at,
+            Problem.due_on,
+            Problem.resolved_at,
+        )
+        .where(Problem.plan_id == refs.plan.id)
+        .order_by(col(Problem.id))
+    ).all()
+    categories = {
+        c.id: c.name for c in session.exec(select(ProblemCategory).where(ProblemCategory.plan_id == refs.plan.id)).all()
+    }
     right_ids = {p.right_id for p in problems if p.right_id is not None}
-    rights = {r.id: r for r in session.exec(select(Right.id, Right.name, Right.code).where(col(Right.id).in_(right_ids))).all()} if right_ids else {}
+    rights = (
+        {
+            r.id: r
+            for r in session.exec(select(Right.id, Right.name, Right.code).where(col(Right.id).in_(right_ids))).all()
+        }
+        if right_ids
+        else {}
+    )
     zones, units = refs.zone_by_id, refs.unit_by_id
     rows = []
     for p in problems:
@@ -613,12 +747,20 @@ def _problem_rows(session: Session, refs: _Refs) -> list[list[Any]]:
             subject = f"{rights[p.right_id].name}（{rights[p.right_id].code}）"
         elif p.zone_id in zones:
             subject = zones[p.zone_id].name
-        rows.append([
-            p.id, p.text, categories.get(p.category_id, "") if p.category_id else "", subject or None,
-            units[p.raised_by_unit_id].name if p.raised_by_unit_id in units else None,
-            units[p.owner_unit_id].name if p.owner_unit_id in units else None,
-            PROBLEM_STATE_LABELS.get(p.state, p.state), _local(p.created_at), p.due_on, _local(p.resolved_at),
-        ])
+        rows.append(
+            [
+                p.id,
+                p.text,
+                categories.get(p.category_id, "") if p.category_id else "",
+                subject or None,
+                units[p.raised_by_unit_id].name if p.raised_by_unit_id in units else None,
+                units[p.owner_unit_id].name if p.owner_unit_id in units else None,
+                PROBLEM_STATE_LABELS.get(p.state, p.state),
+                _local(p.created_at),
+                p.due_on,
+                _local(p.resolved_at),
+            ]
+        )
     return rows
 
 
@@ -633,10 +775,18 @@ def _decision_rows(session: Session, refs: _Refs) -> list[list[Any]]:
         if meeting is not None:
             held = f"{meeting.held_on.year}年{meeting.held_on.month}月{meeting.held_on.day}日"
             meeting_text = meeting.title or f"{held}{MEETING_KIND_LABELS.get(meeting.kind, '联席会议')}"
-        rows.append([
-            d.id, meeting_text, d.text, units[d.owner_unit_id].name if d.owner_unit_id in units else None,
-            d.due_on, DECISION_STATE_LABELS.get(d.state, d.state), "是" if d.major else "否", _local(d.done_at),
-        ])
+        rows.append(
+            [
+                d.id,
+                meeting_text,
+                d.text,
+                units[d.owner_unit_id].name if d.owner_unit_id in units else None,
+                d.due_on,
+                DECISION_STATE_LABELS.get(d.state, d.state),
+                "是" if d.major else "否",
+                _local(d.done_at),
+            ]
+        )
     return rows
 
 
@@ -653,6 +803,7 @@ def _decisions_sheet(wb: Workbook, session: Session, refs: _Refs, title: str) ->
 
 
 # --- Reading ---------------------------------------------------------------------------
+
 
 @dataclass
 class _Row:
@@ -683,7 +834,9 @@ def _open_workbook(data: bytes | Path) -> Any:
     else:
         raw = bytes(data)
     if raw.startswith(_OLE_MAGIC):
-        raise LedgerFileError("这是旧版 Excel 97-2003 文件（.xls），请用 Excel 或 WPS 打开后“另存为 Excel 工作簿（*.xlsx）”再提交。")
+        raise LedgerFileError(
+            "这是旧版 Excel 97-2003 文件（.xls），请用 Excel 或 WPS 打开后“另存为 Excel 工作簿（*.xlsx）”再提交。"
+        )
     if not raw.startswith(b"PK"):
         raise LedgerFileError()
     try:
@@ -782,21 +935,41 @@ def _choices(labels: dict[str, str]) -> str:
     return "、".join(labels.values())
 
 
-def _parse_rows(session: Session, refs: _Refs, wb: Any, restrict_unit_id: int | None) -> tuple[list[_Row], list[CellError]]:
+def _parse_rows(
+    session: Session, refs: _Refs, wb: Any, restrict_unit_id: int | None
+) -> tuple[list[_Row], list[CellError]]:
     errors: list[CellError] = []
     if SHEET_RIGHTS not in wb.sheetnames:
-        errors.append(CellError(SHEET_RIGHTS, None, "", "", f"找不到工作表“{SHEET_RIGHTS}”（文件中的工作表：{'、'.join(wb.sheetnames)}）。请使用 lianxi 下发的台账模板。"))
+        errors.append(
+            CellError(
+                SHEET_RIGHTS,
+                None,
+                "",
+                "",
+                f"找不到工作表“{SHEET_RIGHTS}”（文件中的工作表：{'、'.join(wb.sheetnames)}）。请使用 lianxi 下发的台账模板。",
+            )
+        )
         return [], errors
     ws = wb[SHEET_RIGHTS]
     found = _find_header(ws)
     if found is None:
-        errors.append(CellError(SHEET_RIGHTS, None, "", "", f"前 {HEADER_SEARCH_ROWS} 行中找不到列名行（第一列应为“{COLUMNS[0].header}”）。请使用台账模板，勿删除列名。"))
+        errors.append(
+            CellError(
+                SHEET_RIGHTS,
+                None,
+                "",
+                "",
+                f"前 {HEADER_SEARCH_ROWS} 行中找不到列名行（第一列应为“{COLUMNS[0].header}”）。请使用台账模板，勿删除列名。",
+            )
+        )
         return [], errors
     header_row, mapping = found
     missing = [c.header for c in COLUMNS if c.header not in mapping]
     if missing:
         for header in missing:
-            errors.append(CellError(SHEET_RIGHTS, header_row, "", header, "缺少此列，请使用台账模板，勿删除或改动列名。"))
+            errors.append(
+                CellError(SHEET_RIGHTS, header_row, "", header, "缺少此列，请使用台账模板，勿删除或改动列名。")
+            )
         return [], errors
     col_of = {c.key: mapping[c.header] for c in COLUMNS}
     if ws.max_row - header_row > MAX_ROWS:
@@ -892,7 +1065,10 @@ def _parse_rows(session: Session, refs: _Refs, wb: Any, restrict_unit_id: int | 
                     bad("batches", f"类型为{KIND_LABELS[row.kind]}的矿业权不能列入“{task.name}”（该批次只含{kinds}）。")
         row.parent_code = text["parent"]
         if row.kind and row.kind != RightKind.DEEP and row.parent_code:
-            bad("parent", f"只有“{KIND_LABELS[RightKind.DEEP]}”才填写所属采矿权编号，类型为{KIND_LABELS[row.kind]}的请留空。")
+            bad(
+                "parent",
+                f"只有“{KIND_LABELS[RightKind.DEEP]}”才填写所属采矿权编号，类型为{KIND_LABELS[row.kind]}的请留空。",
+            )
         elif row.kind == RightKind.DEEP and not row.parent_code:
             bad("parent", f"类型为{KIND_LABELS[RightKind.DEEP]}的，须填写其所属采矿权的编号。")
         elif row.parent_code and row.parent_code == row.code:
@@ -905,9 +1081,19 @@ def _parse_rows(session: Session, refs: _Refs, wb: Any, restrict_unit_id: int | 
 
     # Deep rights: the parent is a mining right in this file, or in the database.
     file_kinds = {r.code: r.kind for r in rows if r.code}
-    parent_codes = {r.parent_code for r in rows if r.kind == RightKind.DEEP and r.parent_code and r.parent_code not in file_kinds}
-    db_parents = {r.code: r for r in session.exec(select(Right).where(
-        Right.plan_id == refs.plan.id, col(Right.code).in_(parent_codes))).all()} if parent_codes else {}
+    parent_codes = {
+        r.parent_code for r in rows if r.kind == RightKind.DEEP and r.parent_code and r.parent_code not in file_kinds
+    }
+    db_parents = (
+        {
+            r.code: r
+            for r in session.exec(
+                select(Right).where(Right.plan_id == refs.plan.id, col(Right.code).in_(parent_codes))
+            ).all()
+        }
+        if parent_codes
+        else {}
+    )
     for row in rows:
         if row.kind != RightKind.DEEP or not row.parent_code or row.parent_code == row.code:
             continue
@@ -917,23 +1103,54 @@ def _parse_rows(session: Session, refs: _Refs, wb: Any, restrict_unit_id: int | 
         letter = get_column_letter(col_of["parent"])
         header = COLUMN_BY_KEY["parent"].header
         if kind is None:
-            errors.append(CellError(SHEET_RIGHTS, row.number, letter, header, f"找不到采矿权“{row.parent_code}”：须是本表或系统中已有的采矿权编号。"))
+            errors.append(
+                CellError(
+                    SHEET_RIGHTS,
+                    row.number,
+                    letter,
+                    header,
+                    f"找不到采矿权“{row.parent_code}”：须是本表或系统中已有的采矿权编号。",
+                )
+            )
         elif kind != RightKind.MINING:
-            errors.append(CellError(SHEET_RIGHTS, row.number, letter, header, f"“{row.parent_code}”的类型是{KIND_LABELS.get(kind, kind)}，深部探矿权只能依附于采矿权。"))
+            errors.append(
+                CellError(
+                    SHEET_RIGHTS,
+                    row.number,
+                    letter,
+                    header,
+                    f"“{row.parent_code}”的类型是{KIND_LABELS.get(kind, kind)}，深部探矿权只能依附于采矿权。",
+                )
+            )
 
     # A unit contact may touch only the rights of the unit.
     if restrict_unit_id is not None:
         codes = [r.code for r in rows if r.code]
-        existing = {r.code: r for r in session.exec(select(Right).where(
-            Right.plan_id == refs.plan.id, col(Right.code).in_(codes))).all()} if codes else {}
+        existing = (
+            {
+                r.code: r
+                for r in session.exec(
+                    select(Right).where(Right.plan_id == refs.plan.id, col(Right.code).in_(codes))
+                ).all()
+            }
+            if codes
+            else {}
+        )
         for row in rows:
             current = existing.get(row.code)
             if current is None or current.unit_id == restrict_unit_id or row.unit_id != restrict_unit_id:
                 continue  # new, own, or the row's 责任单位 cell is already refused
             owner = unit_names[current.unit_id].name if current.unit_id in unit_names else None
             why = f"该矿业权由“{owner}”负责" if owner else "该矿业权尚未指定责任单位，请联系联席会议办公室"
-            errors.append(CellError(SHEET_RIGHTS, row.number, get_column_letter(col_of["code"]), COLUMN_BY_KEY["code"].header,
-                                    f"只能提交本单位的矿业权：{why}。"))
+            errors.append(
+                CellError(
+                    SHEET_RIGHTS,
+                    row.number,
+                    get_column_letter(col_of["code"]),
+                    COLUMN_BY_KEY["code"].header,
+                    f"只能提交本单位的矿业权：{why}。",
+                )
+            )
     if not rows and not errors:
         errors.append(CellError(SHEET_RIGHTS, None, "", "", "表中没有任何矿业权（从列名下一行起填写）。"))
     errors.sort(key=lambda e: (e.row or 0, _column_number(e.column_letter)))
@@ -948,8 +1165,19 @@ def _column_number(letter: str) -> int:
 
 # --- Import ----------------------------------------------------------------------------
 
-_FIELDS = ("name", "kind", "mineral", "zone_id", "size_class", "production_status", "unit_id", "holder",
-           "contact_person", "due_on", "note")
+_FIELDS = (
+    "name",
+    "kind",
+    "mineral",
+    "zone_id",
+    "size_class",
+    "production_status",
+    "unit_id",
+    "holder",
+    "contact_person",
+    "due_on",
+    "note",
+)
 
 
 def import_ledger(
@@ -981,15 +1209,25 @@ def import_ledger(
     for row in rows:
         right = existing.get(row.code)
         wanted = {
-            "name": row.name, "kind": row.kind, "mineral": row.mineral, "zone_id": row.zone_id,
-            "size_class": row.size, "production_status": row.production, "unit_id": row.unit_id,
-            "holder": row.holder, "contact_person": row.contact, "due_on": row.due, "note": row.note,
+            "name": row.name,
+            "kind": row.kind,
+            "mineral": row.mineral,
+            "zone_id": row.zone_id,
+            "size_class": row.size,
+            "production_status": row.production,
+            "unit_id": row.unit_id,
+            "holder": row.holder,
+            "contact_person": row.contact,
+            "due_on": row.due,
+            "note": row.note,
         }
         if right is None:
             right = Right(plan_id=plan_id, code=row.code, status="baseline", updated_at=at, **wanted)
             created.add(row.code)
         else:
-            diff = {k: [_jsonable(getattr(right, k)), _jsonable(v)] for k, v in wanted.items() if getattr(right, k) != v}
+            diff = {
+                k: [_jsonable(getattr(right, k)), _jsonable(v)] for k, v in wanted.items() if getattr(right, k) != v
+            }
             if diff:
                 for k, v in wanted.items():
                     setattr(right, k, v)
@@ -1026,15 +1264,24 @@ def import_ledger(
                 session.add(RightBatch(right_id=right.id, task_id=task_id))  # type: ignore[arg-type]
             if row.code not in created:
                 changed.setdefault(row.code, {})["batches"] = [
-                    sorted(task_names[t] for t in have), sorted(task_names[t] for t in want)]
+                    sorted(task_names[t] for t in have),
+                    sorted(task_names[t] for t in want),
+                ]
     session.flush()
 
     for row in rows:
         right = by_code[row.code]
         if right.status != row.status:
             old = right.status
-            move_right_status(session=session, right_id=right.id, to_status=row.status,  # type: ignore[arg-type]
-                              actor_member_id=actor_member_id, actor=actor, reason="台账导入", now=at)
+            move_right_status(
+                session=session,
+                right_id=right.id,
+                to_status=row.status,  # type: ignore[arg-type]
+                actor_member_id=actor_member_id,
+                actor=actor,
+                reason="台账导入",
+                now=at,
+            )
             result.status_changes += 1
             if row.code not in created:
                 changed.setdefault(row.code, {})["status"] = [old, row.status]
@@ -1044,13 +1291,27 @@ def import_ledger(
         if row.code in created:
             result.created += 1
             result.created_codes.append(row.code)
-            audit(session=session, actor=actor, action="right.created", object_type="right", object_id=right.id,
-                  detail={"code": row.code, "source": "ledger"}, at=at)
+            audit(
+                session=session,
+                actor=actor,
+                action="right.created",
+                object_type="right",
+                object_id=right.id,
+                detail={"code": row.code, "source": "ledger"},
+                at=at,
+            )
         elif row.code in changed:
             result.updated += 1
             result.updated_codes.append(row.code)
-            audit(session=session, actor=actor, action="right.updated", object_type="right", object_id=right.id,
-                  detail={"code": row.code, "source": "ledger", "changes": changed[row.code]}, at=at)
+            audit(
+                session=session,
+                actor=actor,
+                action="right.updated",
+                object_type="right",
+                object_id=right.id,
+                detail={"code": row.code, "source": "ledger", "changes": changed[row.code]},
+                at=at,
+            )
         else:
             result.unchanged += 1
     audit(
@@ -1059,9 +1320,15 @@ def import_ledger(
         action="ledger.imported",
         object_type="plan",
         object_id=plan_id,
-        detail={"rows": result.rows, "created": result.created, "updated": result.updated,
-                "unchanged": result.unchanged, "status_changes": result.status_changes,
-                "restrict_unit_id": restrict_unit_id, "member_id": actor_member_id},
+        detail={
+            "rows": result.rows,
+            "created": result.created,
+            "updated": result.updated,
+            "unchanged": result.unchanged,
+            "status_changes": result.status_changes,
+            "restrict_unit_id": restrict_unit_id,
+            "member_id": actor_member_id,
+        },
         at=at,
     )
     session.flush()

@@ -29,31 +29,73 @@ class AgreedMatter:
     major: bool = False
 
 
-def record_meeting(*, session: Session, plan_id: int, held_on: date, title: str, kind: str, period: str,
-                   decisions: list[AgreedMatter], actor: str, now: datetime) -> tuple[Meeting, list[Decision]]:
+def record_meeting(
+    *,
+    session: Session,
+    plan_id: int,
+    held_on: date,
+    title: str,
+    kind: str,
+    period: str,
+    decisions: list[AgreedMatter],
+    actor: str,
+    now: datetime,
+) -> tuple[Meeting, list[Decision]]:
     """Record a held joint meeting and its agreed matters, each with an owner unit and a due date."""
     if not title.strip():
         raise InvalidInputError("会议名称不能为空。")
     meeting = Meeting(plan_id=plan_id, kind=kind, period=period, held_on=held_on, title=title, created_at=now)
     session.add(meeting)
     session.flush()
-    rows = [Decision(plan_id=plan_id, meeting_id=meeting.id, text=d.text, owner_unit_id=d.owner_unit_id, major=d.major,
-                     due_on=d.due_on, created_at=now) for d in decisions]
+    rows = [
+        Decision(
+            plan_id=plan_id,
+            meeting_id=meeting.id,
+            text=d.text,
+            owner_unit_id=d.owner_unit_id,
+            major=d.major,
+            due_on=d.due_on,
+            created_at=now,
+        )
+        for d in decisions
+    ]
     session.add_all(rows)
     session.flush()
-    audit(session=session, actor=actor, action="meeting.recorded", object_type="meeting", object_id=meeting.id,
-          detail={"held_on": held_on.isoformat(), "decisions": [d.id for d in rows]}, at=now)
+    audit(
+        session=session,
+        actor=actor,
+        action="meeting.recorded",
+        object_type="meeting",
+        object_id=meeting.id,
+        detail={"held_on": held_on.isoformat(), "decisions": [d.id for d in rows]},
+        at=now,
+    )
     return meeting, rows
 
 
 def recent_meetings(*, session: Session, plan_id: int, limit: int = 5) -> list[Meeting]:
     """The plan's latest meetings, newest first."""
-    return list(session.exec(select(Meeting).where(Meeting.plan_id == plan_id)
-                             .order_by(col(Meeting.held_on).desc(), col(Meeting.id).desc()).limit(limit)).all())
+    return list(
+        session.exec(
+            select(Meeting)
+            .where(Meeting.plan_id == plan_id)
+            .order_by(col(Meeting.held_on).desc(), col(Meeting.id).desc())
+            .limit(limit)
+        ).all()
+    )
 
 
-def add_decision(*, session: Session, meeting_id: int, actor: Member, text: str, owner_unit_id: int, due_on: date,
-                 major: bool = False, now: datetime | None = None) -> Decision:
+def add_decision(
+    *,
+    session: Session,
+    meeting_id: int,
+    actor: Member,
+    text: str,
+    owner_unit_id: int,
+    due_on: date,
+    major: bool = False,
+    now: datetime | None = None,
+) -> Decision:
     """The office records an agreed matter of a meeting; the owner unit's contacts are told."""
     now = now or utcnow()
     if actor.role not in RECORDING_ROLES or not actor.active:
@@ -69,13 +111,26 @@ def add_decision(*, session: Session, meeting_id: int, actor: Member, text: str,
         raise InvalidInputError("请选择本计划中的责任单位。")
     if due_on < meeting.held_on:
         raise InvalidInputError(f"完成时限不能早于会议日期（{meeting.held_on.isoformat()}）。")
-    decision = Decision(plan_id=actor.plan_id, meeting_id=meeting.id, text=body, owner_unit_id=unit.id, major=major,
-                        due_on=due_on, created_at=now)
+    decision = Decision(
+        plan_id=actor.plan_id,
+        meeting_id=meeting.id,
+        text=body,
+        owner_unit_id=unit.id,
+        major=major,
+        due_on=due_on,
+        created_at=now,
+    )
     session.add(decision)
     session.flush()
-    audit(session=session, actor=actor_of(actor.id), action="decision.recorded", object_type="decision",
-          object_id=decision.id, detail={"meeting_id": meeting.id, "owner_unit_id": unit.id, "due_on": due_on.isoformat()},
-          at=now)
+    audit(
+        session=session,
+        actor=actor_of(actor.id),
+        action="decision.recorded",
+        object_type="decision",
+        object_id=decision.id,
+        detail={"meeting_id": meeting.id, "owner_unit_id": unit.id, "due_on": due_on.isoformat()},
+        at=now,
+    )
     return decision
 
 
@@ -84,8 +139,12 @@ def decision_notice_text(*, session: Session, decision: Decision) -> str:
     meeting = session.get(Meeting, decision.meeting_id) if decision.meeting_id else None
     unit = session.get(Unit, decision.owner_unit_id) if decision.owner_unit_id else None
     title = f"{meeting.held_on.month}月{meeting.held_on.day}日{meeting.title}" if meeting else "联席会议"
-    return DECISION_ASSIGNED.format(meeting=title, unit=unit.name if unit else "", text=decision.text,
-                                    due=decision.due_on.isoformat() if decision.due_on else "未设定")
+    return DECISION_ASSIGNED.format(
+        meeting=title,
+        unit=unit.name if unit else "",
+        text=decision.text,
+        due=decision.due_on.isoformat() if decision.due_on else "未设定",
+    )
 
 
 def complete_decision(*, session: Session, decision_id: int, actor: str | Member, now: datetime) -> Decision:
@@ -95,8 +154,14 @@ def complete_decision(*, session: Session, decision_id: int, actor: str | Member
     if decision is None:
         raise NotFoundError(f"找不到议定事项 {decision_id}。")
     if isinstance(actor, Member):
-        allowed = actor.active and actor.plan_id == decision.plan_id and (
-            actor.role in RECORDING_ROLES or (actor.role == Role.CONTACT and actor.unit_id == decision.owner_unit_id))
+        allowed = (
+            actor.active
+            and actor.plan_id == decision.plan_id
+            and (
+                actor.role in RECORDING_ROLES
+                or (actor.role == Role.CONTACT and actor.unit_id == decision.owner_unit_id)
+            )
+        )
         if not allowed:
             raise PermissionDeniedError("只有责任单位联络员或联席会议办公室可以标记该议定事项完成。")
     if decision.state == "done":
@@ -110,10 +175,14 @@ def complete_decision(*, session: Session, decision_id: int, actor: str | Member
         from oversight.members import members_with_role
 
         unit = session.get(Unit, decision.owner_unit_id) if decision.owner_unit_id else None
-        text = DECISION_DONE.format(id=decision.id, unit=unit.name if unit else "", actor=actor.name or f"成员{actor.id}",
-                                    text=decision.text)
-        office = [m for m in members_with_role(session=session, plan_id=decision.plan_id, roles=(Role.OFFICE,))
-                  if m.telegram_user_id != actor.telegram_user_id]
+        text = DECISION_DONE.format(
+            id=decision.id, unit=unit.name if unit else "", actor=actor.name or f"成员{actor.id}", text=decision.text
+        )
+        office = [
+            m
+            for m in members_with_role(session=session, plan_id=decision.plan_id, roles=(Role.OFFICE,))
+            if m.telegram_user_id != actor.telegram_user_id
+        ]
         notify_members(session=session, members=office, text=text, dedupe_prefix=f"decision:{decision.id}:done")
     return decision
 

@@ -81,7 +81,14 @@ def require_unit(*, session: Session, plan_id: int, text: str) -> Unit:
 
 
 def create_invite(
-    *, session: Session, plan_id: int, unit_id: int, role: str, days: int = 7, created_by: str, now: datetime | None = None
+    *,
+    session: Session,
+    plan_id: int,
+    unit_id: int,
+    role: str,
+    days: int = 7,
+    created_by: str,
+    now: datetime | None = None,
 ) -> tuple[InviteCode, str]:
     """Create a single-use invite; returns the row and the plain code (shown once)."""
     if role not in Role.ALL:
@@ -174,7 +181,12 @@ def redeem_invite(
         action="member.joined",
         object_type="member",
         object_id=member.id,
-        detail={"telegram_user_id": telegram_user_id, "unit_id": invite.unit_id, "role": invite.role, "invite_id": invite.id},
+        detail={
+            "telegram_user_id": telegram_user_id,
+            "unit_id": invite.unit_id,
+            "role": invite.role,
+            "invite_id": invite.id,
+        },
     )
     return member
 
@@ -257,8 +269,14 @@ def assign_zone_leader(*, session: Session, member_id: int, zone_id: int, actor:
     """Put a member in charge of a zone (包片包干)."""
     if session.get(ZoneLeader, (zone_id, member_id)) is None:
         session.add(ZoneLeader(zone_id=zone_id, member_id=member_id))
-        audit(session=session, actor=actor, action="zone.leader_assigned", object_type="zone", object_id=zone_id,
-              detail={"member_id": member_id})
+        audit(
+            session=session,
+            actor=actor,
+            action="zone.leader_assigned",
+            object_type="zone",
+            object_id=zone_id,
+            detail={"member_id": member_id},
+        )
 
 
 def count_units(*, session: Session, plan_id: int) -> int:

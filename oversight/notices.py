@@ -46,8 +46,12 @@ class NoticeState:
     DROPPED = "dropped"
 
 
-STATE_LABELS = {NoticeState.DRAFT: "草稿", NoticeState.APPROVED: "已审定待印发", NoticeState.PUBLISHED: "已印发",
-                NoticeState.DROPPED: "已放弃"}
+STATE_LABELS = {
+    NoticeState.DRAFT: "草稿",
+    NoticeState.APPROVED: "已审定待印发",
+    NoticeState.PUBLISHED: "已印发",
+    NoticeState.DROPPED: "已放弃",
+}
 
 EDIT_ROLES = (Role.CONVENER, Role.OFFICE)
 TITLE_MAX = 100
@@ -69,12 +73,12 @@ TEXTS: dict[str, str] = {
     "title": "关于{label}{subject}工作推进不力单位情况的通报",
     "title_none": "关于{label}{subject}工作推进情况的通报",
     "opening": "{label}，{subject}工作总体有序推进，但仍有部分单位存在{kinds}等问题。根据{basis}“对工作推进速度慢，"
-               "问题解决不积极、不明显，推诿扯皮的部门，予以严肃通报”的要求，依据联席会议工作记录，现将有关情况通报如下。",
+    "问题解决不积极、不明显，推诿扯皮的部门，予以严肃通报”的要求，依据联席会议工作记录，现将有关情况通报如下。",
     "opening_none": "{label}，{subject}工作总体有序推进，经核查联席会议工作记录，本期无需通报的单位。",
     "rule_line": "{num}、{rule}。{items}。",
     "unit_item": "{unit}：{summary}",
     "closing": "请被通报单位高度重视，认真查找原因，切实抓好整改，并于本通报印发之日起{days}个工作日内向联席会议办公室"
-               "报送书面情况说明。各成员单位要引以为戒，按照职责分工主动担当、密切配合，确保各项工作任务按期完成。",
+    "报送书面情况说明。各成员单位要引以为戒，按照职责分工主动担当、密切配合，确保各项工作任务按期完成。",
     "addressees": "各成员单位",
     "explanation_filed": "【情况说明】{unit}已就{doc_no}《{title}》报送情况说明（{who}）：\n{text}",
 }
@@ -82,6 +86,7 @@ _CN_NUM = "一二三四五六七八九十"
 
 
 # --- Lookups --------------------------------------------------------------------------
+
 
 def get_notice(*, session: Session, notice_id: int) -> Notice | None:
     """The notice with this id, or None."""
@@ -91,7 +96,8 @@ def get_notice(*, session: Session, notice_id: int) -> Notice | None:
 def notice_for_period(*, session: Session, plan_id: int, period: str) -> Notice | None:
     """The live (not dropped) notice of a period, if any."""
     return session.exec(
-        select(Notice).where(Notice.plan_id == plan_id, Notice.period == period, Notice.state != NoticeState.DROPPED)
+        select(Notice)
+        .where(Notice.plan_id == plan_id, Notice.period == period, Notice.state != NoticeState.DROPPED)
         .order_by(col(Notice.id).desc())
     ).first()
 
@@ -111,6 +117,7 @@ def named_unit_ids(*, session: Session, notice_id: int) -> list[int]:
 
 
 # --- Wording -----------------------------------------------------------------------------
+
 
 def _subject(plan: Plan) -> str:
     return plan.short_name or plan.name
@@ -134,12 +141,17 @@ def compose_body(*, session: Session, plan: Plan, period: str, findings: Sequenc
         return TEXTS["opening_none"].format(label=label, subject=_subject(plan))
     units = {u.id: u for u in session.exec(select(Unit).where(Unit.plan_id == plan.id)).all()}
     rules = [r for r in Rule.ALL if any(f.rule == r for f in live)]
-    lines = [TEXTS["opening"].format(label=label, subject=_subject(plan), basis=_basis(plan),
-                                     kinds="、".join(RULE_LABELS[r] for r in rules))]
+    lines = [
+        TEXTS["opening"].format(
+            label=label, subject=_subject(plan), basis=_basis(plan), kinds="、".join(RULE_LABELS[r] for r in rules)
+        )
+    ]
     for i, rule in enumerate(rules):
-        items = "；".join(TEXTS["unit_item"].format(unit=units[f.unit_id].name if f.unit_id in units else "",
-                                                   summary=f.summary)
-                         for f in live if f.rule == rule)
+        items = "；".join(
+            TEXTS["unit_item"].format(unit=units[f.unit_id].name if f.unit_id in units else "", summary=f.summary)
+            for f in live
+            if f.rule == rule
+        )
         lines.append(TEXTS["rule_line"].format(num=_CN_NUM[i], rule=RULE_LABELS[rule], items=items))
     lines.append(TEXTS["closing"].format(days=int(thresholds_of(plan)["explanation_days"])))
     return "\n".join(lines)
@@ -147,13 +159,23 @@ def compose_body(*, session: Session, plan: Plan, period: str, findings: Sequenc
 
 # --- Permissions ----------------------------------------------------------------------------
 
-def _require(session: Session, *, actor: Member, notice: Notice, roles: tuple[str, ...], what: str, now: datetime) -> None:
+
+def _require(
+    session: Session, *, actor: Member, notice: Notice, roles: tuple[str, ...], what: str, now: datetime
+) -> None:
     if actor.active and actor.plan_id == notice.plan_id and actor.role in roles:
         return
     who = "、".join({Role.CONVENER: "召集人", Role.OFFICE: "联席会议办公室"}.get(r, r) for r in roles)
     message = f"只有{who}可以{what}。"
-    audit(session=session, actor=actor_of(actor.id), action="notice.refused", object_type="notice",
-          object_id=notice.id, detail={"what": what, "message": message}, at=now)
+    audit(
+        session=session,
+        actor=actor_of(actor.id),
+        action="notice.refused",
+        object_type="notice",
+        object_id=notice.id,
+        detail={"what": what, "message": message},
+        at=now,
+    )
     raise PermissionDeniedError(message)
 
 
@@ -171,6 +193,7 @@ def _require_draft(notice: Notice, what: str) -> None:
 
 # --- Workflow --------------------------------------------------------------------------------
 
+
 def draft_notice(*, session: Session, plan_id: int, period: str, now: datetime) -> Notice:
     """The period's draft notice from the accountability rules; a second call returns the
     existing notice (draft, approved or published) unless it was dropped."""
@@ -182,19 +205,32 @@ def draft_notice(*, session: Session, plan_id: int, period: str, now: datetime) 
     if existing is not None:
         return existing
     findings = evaluate(session=session, plan_id=plan_id, period=key, now=now)
-    notice = Notice(plan_id=plan_id, period=key, state=NoticeState.DRAFT, created_at=now,
-                    title=compose_title(plan=plan, period=key, has_findings=bool(findings)))
+    notice = Notice(
+        plan_id=plan_id,
+        period=key,
+        state=NoticeState.DRAFT,
+        created_at=now,
+        title=compose_title(plan=plan, period=key, has_findings=bool(findings)),
+    )
     session.add(notice)
     session.flush()
-    rows = [NoticeFinding(notice_id=notice.id, unit_id=f.unit_id, rule=f.rule, summary=f.summary,
-                          evidence=f.evidence) for f in findings]
+    rows = [
+        NoticeFinding(notice_id=notice.id, unit_id=f.unit_id, rule=f.rule, summary=f.summary, evidence=f.evidence)
+        for f in findings
+    ]
     session.add_all(rows)
     session.flush()
     notice.body = compose_body(session=session, plan=plan, period=key, findings=rows)
     session.add(notice)
-    audit(session=session, actor=actor_of(system="worker"), action="notice.drafted", object_type="notice",
-          object_id=notice.id, at=now,
-          detail={"plan_id": plan_id, "period": key, "findings": [[f.unit_id, f.rule] for f in rows]})
+    audit(
+        session=session,
+        actor=actor_of(system="worker"),
+        action="notice.drafted",
+        object_type="notice",
+        object_id=notice.id,
+        at=now,
+        detail={"plan_id": plan_id, "period": key, "findings": [[f.unit_id, f.rule] for f in rows]},
+    )
     return notice
 
 
@@ -219,10 +255,20 @@ def _set_dropped(session: Session, *, finding_id: int, actor: Member, dropped: b
         after = notice_findings(session=session, notice_id=notice.id)
         notice.body = compose_body(session=session, plan=plan, period=notice.period, findings=after)
         session.add(notice)
-    audit(session=session, actor=actor_of(actor.id), action="notice.finding_dropped" if dropped else "notice.finding_restored",
-          object_type="notice", object_id=notice.id, at=now,
-          detail={"finding_id": finding.id, "unit_id": finding.unit_id, "rule": finding.rule,
-                  "body_regenerated": was_default})
+    audit(
+        session=session,
+        actor=actor_of(actor.id),
+        action="notice.finding_dropped" if dropped else "notice.finding_restored",
+        object_type="notice",
+        object_id=notice.id,
+        at=now,
+        detail={
+            "finding_id": finding.id,
+            "unit_id": finding.unit_id,
+            "rule": finding.rule,
+            "body_regenerated": was_default,
+        },
+    )
     return finding
 
 
@@ -237,7 +283,12 @@ def restore_finding(*, session: Session, finding_id: int, actor: Member, now: da
 
 
 def edit_notice_text(
-    *, session: Session, notice_id: int, actor: Member, title: str | None = None, body: str | None = None,
+    *,
+    session: Session,
+    notice_id: int,
+    actor: Member,
+    title: str | None = None,
+    body: str | None = None,
     now: datetime,
 ) -> Notice:
     """Change the title and/or body of a draft (convener or office)."""
@@ -260,8 +311,15 @@ def edit_notice_text(
     if not changes:
         raise InvalidInputError("请给出新的标题或正文。")
     session.add(notice)
-    audit(session=session, actor=actor_of(actor.id), action="notice.edited", object_type="notice",
-          object_id=notice.id, detail=changes, at=now)
+    audit(
+        session=session,
+        actor=actor_of(actor.id),
+        action="notice.edited",
+        object_type="notice",
+        object_id=notice.id,
+        detail=changes,
+        at=now,
+    )
     return notice
 
 
@@ -272,8 +330,15 @@ def drop_notice(*, session: Session, notice_id: int, actor: Member, now: datetim
     _require_draft(notice, "放弃")
     notice.state = NoticeState.DROPPED
     session.add(notice)
-    audit(session=session, actor=actor_of(actor.id), action="notice.dropped", object_type="notice",
-          object_id=notice.id, detail={"reason": reason.strip()[:500]}, at=now)
+    audit(
+        session=session,
+        actor=actor_of(actor.id),
+        action="notice.dropped",
+        object_type="notice",
+        object_id=notice.id,
+        detail={"reason": reason.strip()[:500]},
+        at=now,
+    )
     return notice
 
 
@@ -281,8 +346,10 @@ def next_doc_no(*, session: Session, plan: Plan, year: int) -> str:
     """The next notice number of the year: 乌中联办通〔2026〕N号."""
     prefix = ((plan.spec or {}).get("office") or {}).get("notice_prefix") or "通"
     head = f"{prefix}〔{year}〕"
-    used = session.exec(select(Notice.doc_no).where(Notice.plan_id == plan.id, col(Notice.doc_no).startswith(head))).all()
-    numbers = [int(n[len(head):-1]) for n in used if n.endswith("号") and n[len(head):-1].isdigit()]
+    used = session.exec(
+        select(Notice.doc_no).where(Notice.plan_id == plan.id, col(Notice.doc_no).startswith(head))
+    ).all()
+    numbers = [int(n[len(head) : -1]) for n in used if n.endswith("号") and n[len(head) : -1].isdigit()]
     return f"{head}{max(numbers, default=0) + 1}号"
 
 
@@ -302,10 +369,18 @@ def approve_notice(*, session: Session, notice_id: int, actor: Member, now: date
     notice.approved_at = now
     session.add(notice)
     session.flush()
-    runs.request_run(session=session, job=PUBLISH_JOB, period=publish_period(notice.id), actor=actor_of(actor.id), now=now)
-    audit(session=session, actor=actor_of(actor.id), action="notice.approved", object_type="notice",
-          object_id=notice.id, detail={"doc_no": notice.doc_no, "named_units": named_unit_ids(session=session, notice_id=notice.id)},
-          at=now)
+    runs.request_run(
+        session=session, job=PUBLISH_JOB, period=publish_period(notice.id), actor=actor_of(actor.id), now=now
+    )
+    audit(
+        session=session,
+        actor=actor_of(actor.id),
+        action="notice.approved",
+        object_type="notice",
+        object_id=notice.id,
+        detail={"doc_no": notice.doc_no, "named_units": named_unit_ids(session=session, notice_id=notice.id)},
+        at=now,
+    )
     return notice
 
 
@@ -333,12 +408,20 @@ def mark_published(*, session: Session, notice_id: int, pdf_path: str, now: date
     notice.published_at = now
     notice.pdf_path = pdf_path
     session.add(notice)
-    audit(session=session, actor=actor_of(system="worker"), action="notice.published", object_type="notice",
-          object_id=notice.id, detail={"doc_no": notice.doc_no, "pdf_path": pdf_path}, at=now)
+    audit(
+        session=session,
+        actor=actor_of(system="worker"),
+        action="notice.published",
+        object_type="notice",
+        object_id=notice.id,
+        detail={"doc_no": notice.doc_no, "pdf_path": pdf_path},
+        at=now,
+    )
     return notice
 
 
 # --- Explanations (情况说明) -------------------------------------------------------------------
+
 
 def explanation_deadline(*, session: Session, notice: Notice) -> datetime | None:
     """The last moment a named unit may explain: the end of the N-th working day after publication."""
@@ -352,7 +435,12 @@ def explanation_deadline(*, session: Session, notice: Notice) -> datetime | None
 
 
 def file_explanation(
-    *, session: Session, notice_id: int, actor: Member, text: str, attachment_ids: Sequence[int] = (),
+    *,
+    session: Session,
+    notice_id: int,
+    actor: Member,
+    text: str,
+    attachment_ids: Sequence[int] = (),
     now: datetime,
 ) -> Explanation:
     """A contact of a named unit files the unit's explanation; the office and conveners are told."""
@@ -362,17 +450,33 @@ def file_explanation(
     named = named_unit_ids(session=session, notice_id=notice.id)
     if not actor.active or actor.plan_id != notice.plan_id or actor.role != Role.CONTACT or actor.unit_id not in named:
         message = "只有被通报单位的联络员可以报送情况说明。"
-        audit(session=session, actor=actor_of(actor.id), action="notice.refused", object_type="notice",
-              object_id=notice.id, detail={"what": "explanation", "message": message}, at=now)
+        audit(
+            session=session,
+            actor=actor_of(actor.id),
+            action="notice.refused",
+            object_type="notice",
+            object_id=notice.id,
+            detail={"what": "explanation", "message": message},
+            at=now,
+        )
         raise PermissionDeniedError(message)
     deadline = explanation_deadline(session=session, notice=notice)
     assert deadline is not None
     if now > deadline:
-        message = (f"情况说明应于 {deadline.strftime('%Y年%m月%d日')} 前报送（通报印发后"
-                   f"{int(thresholds_of(session.get(Plan, notice.plan_id))['explanation_days'])}个工作日内），"  # type: ignore[arg-type]
-                   "现已逾期，不能再报送。如有特殊情况请联系联席会议办公室。")
-        audit(session=session, actor=actor_of(actor.id), action="notice.refused", object_type="notice",
-              object_id=notice.id, detail={"what": "explanation", "message": message}, at=now)
+        message = (
+            f"情况说明应于 {deadline.strftime('%Y年%m月%d日')} 前报送（通报印发后"
+            f"{int(thresholds_of(session.get(Plan, notice.plan_id))['explanation_days'])}个工作日内），"  # type: ignore[arg-type]
+            "现已逾期，不能再报送。如有特殊情况请联系联席会议办公室。"
+        )
+        audit(
+            session=session,
+            actor=actor_of(actor.id),
+            action="notice.refused",
+            object_type="notice",
+            object_id=notice.id,
+            detail={"what": "explanation", "message": message},
+            at=now,
+        )
         raise NoticeExplanationClosedError(message)
     body = (text or "").strip()
     if not body and not attachment_ids:
@@ -395,19 +499,35 @@ def file_explanation(
     for attachment in files:
         attachment.explanation_id = explanation.id
         session.add(attachment)
-    audit(session=session, actor=actor_of(actor.id), action="notice.explanation_filed", object_type="notice",
-          object_id=notice.id, detail={"explanation_id": explanation.id, "unit_id": actor.unit_id,
-                                       "attachment_ids": [a.id for a in files]}, at=now)
+    audit(
+        session=session,
+        actor=actor_of(actor.id),
+        action="notice.explanation_filed",
+        object_type="notice",
+        object_id=notice.id,
+        detail={"explanation_id": explanation.id, "unit_id": actor.unit_id, "attachment_ids": [a.id for a in files]},
+        at=now,
+    )
     unit = session.get(Unit, actor.unit_id)
-    message = TEXTS["explanation_filed"].format(unit=unit.name if unit else "", doc_no=notice.doc_no, title=notice.title,
-                                                who=actor.name or f"成员{actor.id}", text=body or "（见附件）")
+    message = TEXTS["explanation_filed"].format(
+        unit=unit.name if unit else "",
+        doc_no=notice.doc_no,
+        title=notice.title,
+        who=actor.name or f"成员{actor.id}",
+        text=body or "（见附件）",
+    )
     seen: set[int] = set()
     for m in members_with_role(session=session, plan_id=notice.plan_id, roles=(Role.OFFICE, Role.CONVENER)):
         if m.telegram_user_id is None or m.telegram_user_id in seen:
             continue
         seen.add(m.telegram_user_id)
-        enqueue_text(session=session, chat_id=m.telegram_user_id, text=message[:4000], now=now,
-                     dedupe_key=f"explanation:{explanation.id}:{m.telegram_user_id}")
+        enqueue_text(
+            session=session,
+            chat_id=m.telegram_user_id,
+            text=message[:4000],
+            now=now,
+            dedupe_key=f"explanation:{explanation.id}:{m.telegram_user_id}",
+        )
     return explanation
 
 
@@ -424,24 +544,28 @@ def explanations_for_period(*, session: Session, plan_id: int, period: str) -> l
     out = []
     for explanation, notice, unit in rows:
         member = session.get(Member, explanation.member_id) if explanation.member_id else None
-        files = session.exec(select(Attachment).where(Attachment.explanation_id == explanation.id)
-                             .order_by(col(Attachment.id))).all()
-        out.append({
-            "id": explanation.id,
-            "notice_id": notice.id,
-            "doc_no": notice.doc_no,
-            "notice_title": notice.title,
-            "unit_id": unit.id,
-            "unit": unit.name,
-            "member": (member.name or f"成员{member.id}") if member else "",
-            "text": explanation.text,
-            "filed_at": explanation.created_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M"),
-            "attachments": [{"id": a.id, "filename": a.filename, "sha256": a.sha256} for a in files],
-        })
+        files = session.exec(
+            select(Attachment).where(Attachment.explanation_id == explanation.id).order_by(col(Attachment.id))
+        ).all()
+        out.append(
+            {
+                "id": explanation.id,
+                "notice_id": notice.id,
+                "doc_no": notice.doc_no,
+                "notice_title": notice.title,
+                "unit_id": unit.id,
+                "unit": unit.name,
+                "member": (member.name or f"成员{member.id}") if member else "",
+                "text": explanation.text,
+                "filed_at": explanation.created_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M"),
+                "attachments": [{"id": a.id, "filename": a.filename, "sha256": a.sha256} for a in files],
+            }
+        )
     return out
 
 
 # --- What the publishing job renders and sends ---------------------------------------------------
+
 
 def _cn_date(moment: datetime) -> str:
     local = moment.astimezone(SHANGHAI)
@@ -474,8 +598,13 @@ def notice_document(*, session: Session, notice_id: int, now: datetime) -> dict[
                 rows.append([item["at"], who or "系统", evidence_line(item).split(" ", 3)[-1]])
             else:
                 rows.append(["", "", evidence_line(item)])
-        tables.append({"caption": f"{units.get(f.unit_id, '')}（{RULE_LABELS.get(f.rule, f.rule)}）",
-                       "columns": ["时间", "经办单位及人员", "记录"], "rows": rows})
+        tables.append(
+            {
+                "caption": f"{units.get(f.unit_id, '')}（{RULE_LABELS.get(f.rule, f.rule)}）",
+                "columns": ["时间", "经办单位及人员", "记录"],
+                "rows": rows,
+            }
+        )
     when = notice.approved_at or now
     return {
         "office_mark_lines": office_mark_lines(office),
@@ -495,8 +624,10 @@ def notice_document(*, session: Session, notice_id: int, now: datetime) -> dict[
 
 def notice_recipients(*, session: Session, notice_id: int) -> dict[int, list[Member]]:
     """Each named unit's active contacts (who get the PDF and may explain)."""
-    return {u: members_of_unit(session=session, unit_id=u, roles=(Role.CONTACT,))
-            for u in named_unit_ids(session=session, notice_id=notice_id)}
+    return {
+        u: members_of_unit(session=session, unit_id=u, roles=(Role.CONTACT,))
+        for u in named_unit_ids(session=session, notice_id=notice_id)
+    }
 
 
 # --- The draft as the conveners read it in chat -------------------------------------------
@@ -519,13 +650,24 @@ def draft_text(*, session: Session, notice_id: int) -> str:
     units = {u.id: u.name for u in session.exec(select(Unit).where(Unit.plan_id == notice.plan_id)).all()}
     findings = notice_findings(session=session, notice_id=notice.id)
     live = [f for f in findings if not f.dropped]
-    lines = [DRAFT_HEAD.format(title=notice.title, period=notice.period,
-                               state=STATE_LABELS.get(notice.state, notice.state), n=len(live))]
+    lines = [
+        DRAFT_HEAD.format(
+            title=notice.title, period=notice.period, state=STATE_LABELS.get(notice.state, notice.state), n=len(live)
+        )
+    ]
     if not findings:
         lines.append(DRAFT_NONE)
     for i, f in enumerate(findings, 1):
-        lines.append(DRAFT_FINDING.format(i=i, id=f.id, unit=units.get(f.unit_id, ""), rule=RULE_LABELS.get(f.rule, f.rule),
-                                          dropped="（已删除）" if f.dropped else "", summary=f.summary))
+        lines.append(
+            DRAFT_FINDING.format(
+                i=i,
+                id=f.id,
+                unit=units.get(f.unit_id, ""),
+                rule=RULE_LABELS.get(f.rule, f.rule),
+                dropped="（已删除）" if f.dropped else "",
+                summary=f.summary,
+            )
+        )
         shown = f.evidence[:EVIDENCE_LINES_MAX]
         lines += [DRAFT_EVIDENCE.format(line=evidence_line(e)) for e in shown]
         if len(f.evidence) > len(shown):
@@ -540,7 +682,12 @@ def review_buttons(*, session: Session, notice_id: int, user_id: int) -> list[li
     from oversight.chatstate import mint_token
 
     def button(text: str, action: str) -> dict[str, str]:
-        return {"text": text, "token": mint_token(session=session, action=action, args={"nid": notice_id}, user_id=user_id)}
+        return {
+            "text": text,
+            "token": mint_token(session=session, action=action, args={"nid": notice_id}, user_id=user_id),
+        }
 
-    return [[button("逐条审阅/删改", "notice.open")],
-            [button("✅ 审定印发", "notice.approve"), button("放弃本期通报", "notice.abandon")]]
+    return [
+        [button("逐条审阅/删改", "notice.open")],
+        [button("✅ 审定印发", "notice.approve"), button("放弃本期通报", "notice.abandon")],
+    ]

@@ -29,8 +29,15 @@ def enqueue_text(
     payload: dict[str, Any] = {}
     if buttons:
         payload["buttons"] = buttons
-    msg = OutboxMessage(chat_id=chat_id, kind="text", text=text, payload=payload, dedupe_key=dedupe_key,
-                        next_attempt_at=now or utcnow(), created_at=now or utcnow())
+    msg = OutboxMessage(
+        chat_id=chat_id,
+        kind="text",
+        text=text,
+        payload=payload,
+        dedupe_key=dedupe_key,
+        next_attempt_at=now or utcnow(),
+        created_at=now or utcnow(),
+    )
     session.add(msg)
     return msg
 
@@ -48,15 +55,25 @@ def enqueue_document(
     """Queue a file (a PDF or xlsx stored under DATA_DIR) with an optional caption."""
     if dedupe_key and session.exec(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)).first():
         return None
-    msg = OutboxMessage(chat_id=chat_id, kind="document", text=caption[:1024],
-                        payload={"path": path, "filename": filename}, dedupe_key=dedupe_key,
-                        next_attempt_at=now or utcnow(), created_at=now or utcnow())
+    msg = OutboxMessage(
+        chat_id=chat_id,
+        kind="document",
+        text=caption[:1024],
+        payload={"path": path, "filename": filename},
+        dedupe_key=dedupe_key,
+        next_attempt_at=now or utcnow(),
+        created_at=now or utcnow(),
+    )
     session.add(msg)
     return msg
 
 
 def notify_members(
-    *, session: Session, members: list[Member], text: str, dedupe_prefix: str | None = None,
+    *,
+    session: Session,
+    members: list[Member],
+    text: str,
+    dedupe_prefix: str | None = None,
     buttons: list[list[dict[str, str]]] | None = None,
 ) -> int:
     """Queue `text` to each member's private chat; returns how many were queued."""

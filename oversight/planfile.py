@@ -74,9 +74,7 @@ DEFAULT_REVIEW_WEIGHTS: dict[str, float] = {
     "shifting": 10,
 }
 
-DoneStatus = Literal[
-    "consolidated", "closed", "upgraded", "granted", "converted", "restarted", "activated", "explored"
-]
+DoneStatus = Literal["consolidated", "closed", "upgraded", "granted", "converted", "restarted", "activated", "explored"]
 
 
 class PlanFileError(Exception):
@@ -299,7 +297,9 @@ def parse_plan_text(text: str, key: str) -> PlanSpec:
         mark = exc.problem_mark or exc.context_mark
         where = f"第 {mark.line + 1} 行第 {mark.column + 1} 列" if mark else "位置不明"
         problem = exc.problem or exc.context or "格式错误"
-        raise PlanFileError("<yaml>", f"YAML 格式错误，{where}：{problem}（请检查缩进、冒号、引号和括号是否成对）") from exc
+        raise PlanFileError(
+            "<yaml>", f"YAML 格式错误，{where}：{problem}（请检查缩进、冒号、引号和括号是否成对）"
+        ) from exc
     except yaml.YAMLError as exc:
         raise PlanFileError("<yaml>", f"YAML 格式错误：{exc}") from exc
     if not isinstance(data, dict):
@@ -443,9 +443,15 @@ def _check_phases(spec: PlanSpec) -> None:
             _fail(f"phases[{phase.key}].start", f"阶段 {phase.name} 的开始日期 {phase.start} 晚于结束日期 {phase.end}")
         if previous_end is not None:
             if phase.end <= previous_end:
-                _fail(f"phases[{phase.key}].end", f"阶段 {phase.name} 的结束日期 {phase.end} 不晚于上一阶段的 {previous_end}")
+                _fail(
+                    f"phases[{phase.key}].end",
+                    f"阶段 {phase.name} 的结束日期 {phase.end} 不晚于上一阶段的 {previous_end}",
+                )
             if phase.start is not None and phase.start <= previous_end:
-                _fail(f"phases[{phase.key}].start", f"阶段 {phase.name} 的开始日期 {phase.start} 与上一阶段重叠（上一阶段止于 {previous_end}）")
+                _fail(
+                    f"phases[{phase.key}].start",
+                    f"阶段 {phase.name} 的开始日期 {phase.start} 与上一阶段重叠（上一阶段止于 {previous_end}）",
+                )
         previous_end = phase.end
 
 
@@ -469,14 +475,23 @@ def _check_tasks(spec: PlanSpec) -> None:
                 if item.by <= previous.by:
                     _fail(f"{field}.schedule[{j}].by", f"进度节点日期 {item.by} 应晚于上一节点 {previous.by}")
                 if item.share < previous.share:
-                    _fail(f"{field}.schedule[{j}].share", f"进度比例 {item.share} 小于上一节点的 {previous.share}，应逐步递增")
+                    _fail(
+                        f"{field}.schedule[{j}].share",
+                        f"进度比例 {item.share} 小于上一节点的 {previous.share}，应逐步递增",
+                    )
             previous = item
         if task.schedule:
             last = task.schedule[-1]
             if abs(last.share - 1.0) > 1e-9:
-                _fail(f"{field}.schedule[{len(task.schedule) - 1}].share", f"最后一个进度节点应为 1.0（全部完成），实际为 {last.share}")
+                _fail(
+                    f"{field}.schedule[{len(task.schedule) - 1}].share",
+                    f"最后一个进度节点应为 1.0（全部完成），实际为 {last.share}",
+                )
             if task.deadline is not None and last.by != task.deadline:
-                _fail(f"{field}.schedule[{len(task.schedule) - 1}].by", f"最后一个进度节点 {last.by} 应与任务期限 {task.deadline} 一致")
+                _fail(
+                    f"{field}.schedule[{len(task.schedule) - 1}].by",
+                    f"最后一个进度节点 {last.by} 应与任务期限 {task.deadline} 一致",
+                )
 
 
 def _check_weights(spec: PlanSpec) -> None:
@@ -522,28 +537,49 @@ def _reconcile_banner(spec: PlanSpec) -> None:
     if cons.mining is None or cons.exploration is None:
         _fail(f"{field}.mining", f"{cons.name} 须写明采矿权（mining）和探矿权（exploration）宗数")
     if zone_mining != cons.mining:
-        _fail("zones[*].mining", f"{n} 个整合区的采矿权合计 {zone_mining} 宗，与 {cons.name} 的 {cons.mining} 宗不符（{_per_zone(spec, 'mining')}）")
+        _fail(
+            "zones[*].mining",
+            f"{n} 个整合区的采矿权合计 {zone_mining} 宗，与 {cons.name} 的 {cons.mining} 宗不符（{_per_zone(spec, 'mining')}）",
+        )
     if zone_exploration != cons.exploration:
-        _fail("zones[*].exploration", f"{n} 个整合区的探矿权（含深部探矿权）合计 {zone_exploration} 宗，与 {cons.name} 的 {cons.exploration} 宗不符（{_per_zone(spec, 'exploration')}）")
+        _fail(
+            "zones[*].exploration",
+            f"{n} 个整合区的探矿权（含深部探矿权）合计 {zone_exploration} 宗，与 {cons.name} 的 {cons.exploration} 宗不符（{_per_zone(spec, 'exploration')}）",
+        )
     if cons.mining + cons.exploration != cons.target:
-        _fail(f"{field}.target", f"{cons.name} 采矿权 {cons.mining} 宗 + 探矿权 {cons.exploration} 宗 = {cons.mining + cons.exploration} 宗，与整合矿业权 {cons.target} 宗不符")
+        _fail(
+            f"{field}.target",
+            f"{cons.name} 采矿权 {cons.mining} 宗 + 探矿权 {cons.exploration} 宗 = {cons.mining + cons.exploration} 宗，与整合矿业权 {cons.target} 宗不符",
+        )
     if cons.minerals_count is not None:
         minerals = {m for z in spec.zones for m in z.minerals}
         if len(minerals) != cons.minerals_count:
-            _fail("zones[*].minerals", f"整合区涉及矿种 {len(minerals)} 个（{'、'.join(sorted(minerals))}），与 {cons.name} 的 {cons.minerals_count} 个不符")
+            _fail(
+                "zones[*].minerals",
+                f"整合区涉及矿种 {len(minerals)} 个（{'、'.join(sorted(minerals))}），与 {cons.name} 的 {cons.minerals_count} 个不符",
+            )
 
     reduce_mining = _need_target(spec, "reduce_mining")
     reduce_exploration = _need_target(spec, "reduce_exploration")
     reduce_total = _need_target(spec, "reduce_total")
     if reduce_mining.value + reduce_exploration.value != reduce_total.value:
-        _fail("targets[reduce_total].value", f"减少采矿权 {reduce_mining.value:g} + 探矿权 {reduce_exploration.value:g} = {reduce_mining.value + reduce_exploration.value:g}，与消减矿业权 {reduce_total.value:g} 个不符")
+        _fail(
+            "targets[reduce_total].value",
+            f"减少采矿权 {reduce_mining.value:g} + 探矿权 {reduce_exploration.value:g} = {reduce_mining.value + reduce_exploration.value:g}，与消减矿业权 {reduce_total.value:g} 个不符",
+        )
     if reduce_mining.value > mining0:
         _fail("targets[reduce_mining].value", f"减少采矿权 {reduce_mining.value:g} 宗，超过现有 {mining0} 宗")
     if reduce_exploration.value > exploration0:
-        _fail("targets[reduce_exploration].value", f"减少探矿权 {reduce_exploration.value:g} 宗，超过现有 {exploration0} 宗")
+        _fail(
+            "targets[reduce_exploration].value",
+            f"减少探矿权 {reduce_exploration.value:g} 宗，超过现有 {exploration0} 宗",
+        )
     max_mines = _need_target(spec, "max_mines")
     if mining0 - reduce_mining.value > max_mines.value:
-        _fail("targets[max_mines].value", f"现有采矿权 {mining0} − 减少 {reduce_mining.value:g} = {mining0 - reduce_mining.value:g}，超过矿山总数上限 {max_mines.value:g}")
+        _fail(
+            "targets[max_mines].value",
+            f"现有采矿权 {mining0} − 减少 {reduce_mining.value:g} = {mining0 - reduce_mining.value:g}，超过矿山总数上限 {max_mines.value:g}",
+        )
     close = spec.task("close")
     if close is not None and close.target > reduce_mining.value:
         _fail("tasks[close].target", f"淘汰关闭 {close.target} 宗，超过减少采矿权目标 {reduce_mining.value:g} 宗")
@@ -553,7 +589,10 @@ def _reconcile_banner(spec: PlanSpec) -> None:
     restart_target = spec.target("restart")
     restart_task = spec.task("restart")
     if restart_target is not None and restart_task is not None and restart_target.value != restart_task.target:
-        _fail("tasks[restart].target", f"{restart_task.name} {restart_task.target} 个，与复工达产目标 {restart_target.value:g} 个不符")
+        _fail(
+            "tasks[restart].target",
+            f"{restart_task.name} {restart_task.target} 个，与复工达产目标 {restart_target.value:g} 个不符",
+        )
 
 
 def _per_zone(spec: PlanSpec, what: str) -> str:
@@ -571,9 +610,15 @@ def _reconcile_region(spec: PlanSpec) -> None:
     unconverted_coal = _need_baseline(spec, "unconverted_coal")
     unconverted_noncoal = _need_baseline(spec, "unconverted_noncoal")
     if idle_coal + idle_noncoal != idle:
-        _fail("baseline.idle_mines", f"停产煤矿 {idle_coal} + 停产非煤矿山 {idle_noncoal} = {idle_coal + idle_noncoal}，与停产矿山 {idle} 个不符")
+        _fail(
+            "baseline.idle_mines",
+            f"停产煤矿 {idle_coal} + 停产非煤矿山 {idle_noncoal} = {idle_coal + idle_noncoal}，与停产矿山 {idle} 个不符",
+        )
     if unconverted_coal + unconverted_noncoal != unconverted:
-        _fail("baseline.unconverted_exploration", f"煤炭探矿权 {unconverted_coal} + 非煤探矿权 {unconverted_noncoal} = {unconverted_coal + unconverted_noncoal}，与未转采探矿权 {unconverted} 个不符")
+        _fail(
+            "baseline.unconverted_exploration",
+            f"煤炭探矿权 {unconverted_coal} + 非煤探矿权 {unconverted_noncoal} = {unconverted_coal + unconverted_noncoal}，与未转采探矿权 {unconverted} 个不符",
+        )
 
     coal_mines = _need_task(spec, "coal_mines")
     coal_convert = _need_task(spec, "coal_convert")
@@ -582,28 +627,50 @@ def _reconcile_region(spec: PlanSpec) -> None:
     noncoal_convert = _need_task(spec, "noncoal_convert")
     noncoal_explore = _need_task(spec, "noncoal_explore")
     if coal_mines.target != idle_coal:
-        _fail("tasks[coal_mines].target", f"{coal_mines.name} {coal_mines.target} 个，与停产煤矿基数 {idle_coal} 个不符")
+        _fail(
+            "tasks[coal_mines].target", f"{coal_mines.name} {coal_mines.target} 个，与停产煤矿基数 {idle_coal} 个不符"
+        )
     if noncoal_mines.target != idle_noncoal:
-        _fail("tasks[noncoal_mines].target", f"{noncoal_mines.name} {noncoal_mines.target} 个，与停产非煤矿山基数 {idle_noncoal} 个不符")
+        _fail(
+            "tasks[noncoal_mines].target",
+            f"{noncoal_mines.name} {noncoal_mines.target} 个，与停产非煤矿山基数 {idle_noncoal} 个不符",
+        )
     if coal_mines.target + noncoal_mines.target != idle:
-        _fail("tasks[noncoal_mines].target", f"任务一 {coal_mines.target} + 任务四 {noncoal_mines.target} = {coal_mines.target + noncoal_mines.target}，与停产矿山 {idle} 个不符")
+        _fail(
+            "tasks[noncoal_mines].target",
+            f"任务一 {coal_mines.target} + 任务四 {noncoal_mines.target} = {coal_mines.target + noncoal_mines.target}，与停产矿山 {idle} 个不符",
+        )
     if coal_convert.target + coal_explore.target != unconverted_coal:
-        _fail("tasks[coal_explore].target", f"任务二 {coal_convert.target} + 任务三 {coal_explore.target} = {coal_convert.target + coal_explore.target}，与煤炭探矿权 {unconverted_coal} 个不符")
+        _fail(
+            "tasks[coal_explore].target",
+            f"任务二 {coal_convert.target} + 任务三 {coal_explore.target} = {coal_convert.target + coal_explore.target}，与煤炭探矿权 {unconverted_coal} 个不符",
+        )
     if noncoal_convert.target + noncoal_explore.target != unconverted_noncoal:
-        _fail("tasks[noncoal_explore].target", f"任务五 {noncoal_convert.target} + 任务六 {noncoal_explore.target} = {noncoal_convert.target + noncoal_explore.target}，与非煤探矿权 {unconverted_noncoal} 个不符")
+        _fail(
+            "tasks[noncoal_explore].target",
+            f"任务五 {noncoal_convert.target} + 任务六 {noncoal_explore.target} = {noncoal_convert.target + noncoal_explore.target}，与非煤探矿权 {unconverted_noncoal} 个不符",
+        )
     for target in spec.targets:
         if target.key == "restart_idle" and target.value != idle:
             _fail("targets[restart_idle].value", f"复工复产目标 {target.value:g} 个，与停产矿山 {idle} 个不符")
         if target.key == "convert_exploration" and target.value != unconverted:
-            _fail("targets[convert_exploration].value", f"探转采目标 {target.value:g} 个，与未转采探矿权 {unconverted} 个不符")
+            _fail(
+                "targets[convert_exploration].value",
+                f"探转采目标 {target.value:g} 个，与未转采探矿权 {unconverted} 个不符",
+            )
     league_set = set(spec.leagues)
     for task in spec.tasks:
         missing = [k for k in spec.leagues if k not in task.responsible]
         if missing:
-            _fail(f"tasks[{task.key}].responsible", f"{task.name} 的责任单位缺少盟市：{'、'.join(_names(spec, missing))}")
+            _fail(
+                f"tasks[{task.key}].responsible", f"{task.name} 的责任单位缺少盟市：{'、'.join(_names(spec, missing))}"
+            )
         extra = [k for k in task.responsible if k not in league_set]
         if extra:
-            _fail(f"tasks[{task.key}].responsible", f"{task.name} 的责任单位应为各盟行政公署、市人民政府，不应包括：{'、'.join(_names(spec, extra))}")
+            _fail(
+                f"tasks[{task.key}].responsible",
+                f"{task.name} 的责任单位应为各盟行政公署、市人民政府，不应包括：{'、'.join(_names(spec, extra))}",
+            )
 
 
 def _names(spec: PlanSpec, keys: Iterable[str]) -> list[str]:
@@ -648,12 +715,22 @@ def plan_show_json(spec: PlanSpec) -> dict[str, Any]:
         "issuer": spec.issuer,
         "doc_no": spec.doc_no,
         "issued_on": spec.issued_on.isoformat() if spec.issued_on else None,
-        "office": {**spec.office.model_dump(), "unit_name": name(spec.office.unit), "brief_title_lines": spec.office.brief_title_lines},
+        "office": {
+            **spec.office.model_dump(),
+            "unit_name": name(spec.office.unit),
+            "brief_title_lines": spec.office.brief_title_lines,
+        },
         "convener": {"key": spec.convener, "name": name(spec.convener)},
         "baseline": dict(spec.baseline),
         "targets": [
-            {"key": t.key, "name": t.name, "value": t.value, "unit": t.unit, "kind": t.kind,
-             "deadline": t.deadline.isoformat() if t.deadline else None}
+            {
+                "key": t.key,
+                "name": t.name,
+                "value": t.value,
+                "unit": t.unit,
+                "kind": t.kind,
+                "deadline": t.deadline.isoformat() if t.deadline else None,
+            }
             for t in spec.targets
         ],
         "batches": [
@@ -682,8 +759,15 @@ def plan_show_json(spec: PlanSpec) -> dict[str, Any]:
             for t in spec.tasks
         ],
         "zones": [
-            {"seq": z.seq, "name": z.name, "minerals": list(z.minerals), "mining": z.mining,
-             "exploration": z.exploration, "deep": z.deep, "proposed": z.proposed}
+            {
+                "seq": z.seq,
+                "name": z.name,
+                "minerals": list(z.minerals),
+                "mining": z.mining,
+                "exploration": z.exploration,
+                "deep": z.deep,
+                "proposed": z.proposed,
+            }
             for z in spec.zones
         ],
         "totals": _totals(spec),
@@ -718,14 +802,23 @@ def plan_show_text(spec: PlanSpec) -> str:
     """A readable Chinese rendering of the plan, one fact per line."""
     data = plan_show_json(spec)
     lines: list[str] = [f"【{spec.name}】"]
-    issued = f"{spec.issued_on.year}年{spec.issued_on.month}月{spec.issued_on.day}日" if spec.issued_on else "日期未载明"
+    issued = (
+        f"{spec.issued_on.year}年{spec.issued_on.month}月{spec.issued_on.day}日" if spec.issued_on else "日期未载明"
+    )
     lines.append(f"发文：{spec.issuer} {spec.doc_no or '（文号未载明）'}，{issued}")
-    lines.append(f"召集单位：{data['convener']['name']}；办公室：{spec.office.name}（设在{data['office']['unit_name']}）")
+    lines.append(
+        f"召集单位：{data['convener']['name']}；办公室：{spec.office.name}（设在{data['office']['unit_name']}）"
+    )
     lines.append("一、基数")
     baseline_zh = {
-        "mining": "采矿权", "exploration": "探矿权", "idle_mines": "停产矿山", "idle_coal": "停产煤矿",
-        "idle_noncoal": "停产非煤矿山", "excluded_cannot_resume": "不能恢复生产（已剔除）",
-        "unconverted_exploration": "未转采探矿权", "unconverted_coal": "煤炭探矿权未转采",
+        "mining": "采矿权",
+        "exploration": "探矿权",
+        "idle_mines": "停产矿山",
+        "idle_coal": "停产煤矿",
+        "idle_noncoal": "停产非煤矿山",
+        "excluded_cannot_resume": "不能恢复生产（已剔除）",
+        "unconverted_exploration": "未转采探矿权",
+        "unconverted_coal": "煤炭探矿权未转采",
         "unconverted_noncoal": "非煤探矿权未转采",
     }
     for key, value in spec.baseline.items():
@@ -757,7 +850,9 @@ def plan_show_text(spec: PlanSpec) -> str:
             lines.append(f"     期限：{b['deadline']}")
     if spec.zones:
         tot = data["totals"]
-        lines.append(f"四、整合区（{tot['zones']} 个，采矿权 {tot['zone_mining']} 宗，探矿权 {tot['zone_exploration_with_deep']} 宗（含深部探矿权 {tot['zone_deep']} 宗），拟设探矿权 {tot['zone_proposed']} 宗不计）")
+        lines.append(
+            f"四、整合区（{tot['zones']} 个，采矿权 {tot['zone_mining']} 宗，探矿权 {tot['zone_exploration_with_deep']} 宗（含深部探矿权 {tot['zone_deep']} 宗），拟设探矿权 {tot['zone_proposed']} 宗不计）"
+        )
         for z in spec.zones:
             parts = [f"采矿权 {z.mining}"]
             if z.exploration:
@@ -775,7 +870,10 @@ def plan_show_text(spec: PlanSpec) -> str:
     lines.append("六、成员单位")
     for u in spec.units:
         lines.append(f"  {u.name}（{u.key}）")
-    lines.append(f"七、联席会议：{_FREQUENCY_ZH[spec.meeting.frequency]}调度" + ("，遇紧急问题可临时加开" if spec.meeting.ad_hoc else ""))
+    lines.append(
+        f"七、联席会议：{_FREQUENCY_ZH[spec.meeting.frequency]}调度"
+        + ("，遇紧急问题可临时加开" if spec.meeting.ad_hoc else "")
+    )
     for c in spec.meeting.conveners:
         lines.append(f"  {c.role}：{c.title}{' ' + c.name if c.name else ''}")
     if data["meeting"]["members"]:

@@ -109,7 +109,9 @@ def _sync_tasks(session: Session, plan_id: int, spec: PlanSpec, units: dict[str,
         session.add(row)
         session.flush()
         wanted = {(units[k].id, part) for part in TASK_PARTS for k in getattr(t, part)}
-        have = {(tu.unit_id, tu.part): tu for tu in session.exec(select(TaskUnit).where(TaskUnit.task_id == row.id)).all()}
+        have = {
+            (tu.unit_id, tu.part): tu for tu in session.exec(select(TaskUnit).where(TaskUnit.task_id == row.id)).all()
+        }
         for key, tu in have.items():
             if key not in wanted:
                 session.delete(tu)

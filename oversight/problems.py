@@ -103,7 +103,7 @@ ACTION_LABELS: dict[str, str] = {
 # Every text a user reads from this module. Plain text: never parsed as markup.
 TEXTS: dict[str, str] = {
     "card": "问题#{id}【{category}】{state}\n{text}\n提出：{raiser}（{raiser_unit}），{raised_at}\n"
-            "责任单位：{owner}\n办理期限：{due}{extra}",
+    "责任单位：{owner}\n办理期限：{due}{extra}",
     "raised": "【新问题待接收】\n{card}\n\n{hint}",
     # The hint depends on whether the bot attached the buttons to this message.
     "hint_buttons": "请用下方按钮接收、转交（须说明理由）或退回（须说明理由）。",
@@ -172,7 +172,9 @@ def office_unit(*, session: Session, plan_id: int) -> Unit | None:
     plan = session.get(Plan, plan_id)
     key = ((plan.spec or {}).get("office") or {}).get("unit") if plan else None
     units = session.exec(select(Unit).where(Unit.plan_id == plan_id).order_by(Unit.id)).all()
-    return next((u for u in units if key and u.key == key), None) or next((u for u in units if u.kind == "office"), None)
+    return next((u for u in units if key and u.key == key), None) or next(
+        (u for u in units if u.kind == "office"), None
+    )
 
 
 def _unit_of_plan(session: Session, unit_id: int | None, plan_id: int) -> Unit:
@@ -214,7 +216,9 @@ def passes_since_accept(*, session: Session, problem_id: int) -> int:
 
 def _bound_by_ruling(session: Session, problem: Problem) -> bool:
     """Whether the current owner holds the problem by the office's ruling."""
-    moves = [e for e in _events(session, problem.id) if e.kind in (ProblemEventKind.HANDED_OVER, ProblemEventKind.RULED)]
+    moves = [
+        e for e in _events(session, problem.id) if e.kind in (ProblemEventKind.HANDED_OVER, ProblemEventKind.RULED)
+    ]
     return bool(moves) and moves[-1].kind == ProblemEventKind.RULED and moves[-1].to_unit_id == problem.owner_unit_id
 
 
@@ -268,7 +272,9 @@ def _check(action: str, *, session: Session, member: Member, problem: Problem, n
 
     if action in ("confirm", "reopen"):
         if not _is_raiser_side(member, problem):
-            raise PermissionDeniedError(f"只有问题提出方（{unit_name(session, problem.raised_by_unit_id)}）可以{label}。")
+            raise PermissionDeniedError(
+                f"只有问题提出方（{unit_name(session, problem.raised_by_unit_id)}）可以{label}。"
+            )
         if action == "confirm" and state != ProblemState.RESOLVED:
             if state == ProblemState.CLOSED:
                 raise InvalidStateError("该问题已关闭。")
@@ -293,8 +299,11 @@ def _check(action: str, *, session: Session, member: Member, problem: Problem, n
         return
 
     # comment: anyone involved, or anyone who oversees.
-    if not (_is_owner_side(member, problem) or _is_raiser_side(member, problem)
-            or member.role in (Role.OFFICE, Role.ADMIN, Role.CONVENER, Role.SUPERVISOR)):
+    if not (
+        _is_owner_side(member, problem)
+        or _is_raiser_side(member, problem)
+        or member.role in (Role.OFFICE, Role.ADMIN, Role.CONVENER, Role.SUPERVISOR)
+    ):
         raise PermissionDeniedError("只有问题的提出方、责任单位和联席会议办公室可以备注。")
 
 
@@ -315,8 +324,15 @@ def _require(action: str, *, session: Session, member: Member, problem: Problem,
     try:
         _check(action, session=session, member=member, problem=problem, now=now)
     except (PermissionDeniedError, InvalidStateError) as exc:
-        audit(session=session, actor=actor_of(member.id), action="problem.refused", object_type="problem",
-              object_id=problem.id, detail={"action": action, "state": problem.state, "message": exc.message}, at=now)
+        audit(
+            session=session,
+            actor=actor_of(member.id),
+            action="problem.refused",
+            object_type="problem",
+            object_id=problem.id,
+            detail={"action": action, "state": problem.state, "message": exc.message},
+            at=now,
+        )
         raise
 
 
@@ -362,8 +378,14 @@ def _notify(
             continue
         sent.add(uid)
         rows = buttons(problem, m) if buttons is not None else None
-        enqueue_text(session=session, chat_id=uid, text=text, buttons=rows or None,
-                     dedupe_key=f"problem:{problem.id}:ev:{event.id}{tag}:{uid}", now=now)
+        enqueue_text(
+            session=session,
+            chat_id=uid,
+            text=text,
+            buttons=rows or None,
+            dedupe_key=f"problem:{problem.id}:ev:{event.id}{tag}:{uid}",
+            now=now,
+        )
 
 
 # --------------------------------------------------------------------------- texts
@@ -434,10 +456,22 @@ def _record(
     )
     session.add(event)
     session.flush()
-    audit(session=session, actor=actor_of(actor.id if actor else None, system="system"), action=f"problem.{kind}",
-          object_type="problem", object_id=problem.id,
-          detail={"event_id": event.id, "state": problem.state, "from_unit_id": from_unit_id,
-                  "to_unit_id": to_unit_id, "reason": reason, **(detail or {})}, at=now)
+    audit(
+        session=session,
+        actor=actor_of(actor.id if actor else None, system="system"),
+        action=f"problem.{kind}",
+        object_type="problem",
+        object_id=problem.id,
+        detail={
+            "event_id": event.id,
+            "state": problem.state,
+            "from_unit_id": from_unit_id,
+            "to_unit_id": to_unit_id,
+            "reason": reason,
+            **(detail or {}),
+        },
+        at=now,
+    )
     return event
 
 
@@ -513,15 +547,35 @@ def raise_problem(
     )
     session.add(problem)
     session.flush()
-    _record(session, problem=problem, kind=ProblemEventKind.RAISED, actor=actor, now=now,
-            detail={"category": category.key, "due_on": problem.due_on.isoformat()})
-    assigned = _record(session, problem=problem, kind=ProblemEventKind.ASSIGNED, actor=actor, now=now,
-                       to_unit_id=owner.id,
-                       reason=f"按职责分工：{category.name}由{owner.name}负责" if by_duty_map else "提出方指定")
+    _record(
+        session,
+        problem=problem,
+        kind=ProblemEventKind.RAISED,
+        actor=actor,
+        now=now,
+        detail={"category": category.key, "due_on": problem.due_on.isoformat()},
+    )
+    assigned = _record(
+        session,
+        problem=problem,
+        kind=ProblemEventKind.ASSIGNED,
+        actor=actor,
+        now=now,
+        to_unit_id=owner.id,
+        reason=f"按职责分工：{category.name}由{owner.name}负责" if by_duty_map else "提出方指定",
+    )
     card = problem_card(session=session, problem=problem)
-    _notify(session, problem=problem, event=assigned, members=_unit_members(session, owner.id),
-            text=TEXTS["raised"].format(card=card, hint=_hint(buttons)),
-            actor=actor, sent=set(), now=now, buttons=buttons)
+    _notify(
+        session,
+        problem=problem,
+        event=assigned,
+        members=_unit_members(session, owner.id),
+        text=TEXTS["raised"].format(card=card, hint=_hint(buttons)),
+        actor=actor,
+        sent=set(),
+        now=now,
+        buttons=buttons,
+    )
     return problem
 
 
@@ -532,8 +586,9 @@ def accept_problem(*, session: Session, problem_id: int, actor: Member, now: dat
     _require("accept", session=session, member=actor, problem=problem, now=now)
     _touch(session, problem, now, ProblemState.ACCEPTED)
     problem.accepted_at = now
-    event = _record(session, problem=problem, kind=ProblemEventKind.ACCEPTED, actor=actor, now=now,
-                    to_unit_id=problem.owner_unit_id)
+    event = _record(
+        session, problem=problem, kind=ProblemEventKind.ACCEPTED, actor=actor, now=now, to_unit_id=problem.owner_unit_id
+    )
     text = TEXTS["accepted"].format(id=problem.id, owner=unit_name(session, problem.owner_unit_id), actor=_who(actor))
     sent: set[int] = set()
     for group in (_raiser_side(session, problem), _unit_members(session, problem.owner_unit_id)):
@@ -563,27 +618,59 @@ def hand_over_problem(
     problem.owner_unit_id = target.id
     problem.accepted_at = None
     _touch(session, problem, now, ProblemState.ASSIGNED)
-    event = _record(session, problem=problem, kind=ProblemEventKind.HANDED_OVER, actor=actor, now=now,
-                    from_unit_id=old_owner, to_unit_id=target.id, reason=why)
+    event = _record(
+        session,
+        problem=problem,
+        kind=ProblemEventKind.HANDED_OVER,
+        actor=actor,
+        now=now,
+        from_unit_id=old_owner,
+        to_unit_id=target.id,
+        reason=why,
+    )
     session.flush()
     card = problem_card(session=session, problem=problem)
     sent: set[int] = set()
-    _notify(session, problem=problem, event=event, members=_unit_members(session, target.id),
-            text=TEXTS["handed_over_to_you"].format(card=card, reason=why, hint=_hint(buttons)), actor=actor, sent=sent, now=now,
-            buttons=buttons)
-    text = TEXTS["handed_over"].format(id=problem.id, from_unit=unit_name(session, old_owner), to_unit=target.name,
-                                       actor=_who(actor), reason=why)
+    _notify(
+        session,
+        problem=problem,
+        event=event,
+        members=_unit_members(session, target.id),
+        text=TEXTS["handed_over_to_you"].format(card=card, reason=why, hint=_hint(buttons)),
+        actor=actor,
+        sent=sent,
+        now=now,
+        buttons=buttons,
+    )
+    text = TEXTS["handed_over"].format(
+        id=problem.id, from_unit=unit_name(session, old_owner), to_unit=target.name, actor=_who(actor), reason=why
+    )
     for group in (_raiser_side(session, problem), _unit_members(session, old_owner)):
         _notify(session, problem=problem, event=event, members=group, text=text, actor=actor, sent=sent, now=now)
 
     passes = passes_since_accept(session=session, problem_id=problem.id)
     limit = int(_threshold(session, problem.plan_id, "pass_on_count", DEFAULT_PASS_ON_COUNT))
     if passes >= limit:
-        audit(session=session, actor=actor_of(system="system"), action="problem.flagged_passed_on",
-              object_type="problem", object_id=problem.id, detail={"event_id": event.id, "passes": passes}, at=now)
-        _notify(session, problem=problem, event=event, members=_office_members(session, problem.plan_id),
-                text=TEXTS["passed_on"].format(id=problem.id, count=passes, owner=target.name, card=card),
-                actor=actor, sent=set(), now=now, tag=":flag")
+        audit(
+            session=session,
+            actor=actor_of(system="system"),
+            action="problem.flagged_passed_on",
+            object_type="problem",
+            object_id=problem.id,
+            detail={"event_id": event.id, "passes": passes},
+            at=now,
+        )
+        _notify(
+            session,
+            problem=problem,
+            event=event,
+            members=_office_members(session, problem.plan_id),
+            text=TEXTS["passed_on"].format(id=problem.id, count=passes, owner=target.name, card=card),
+            actor=actor,
+            sent=set(),
+            now=now,
+            tag=":flag",
+        )
     return problem
 
 
@@ -602,14 +689,30 @@ def decline_problem(
     _require("decline", session=session, member=actor, problem=problem, now=now)
     why = _reason(reason, what="退回理由")
     _touch(session, problem, now, ProblemState.DISPUTED)
-    event = _record(session, problem=problem, kind=ProblemEventKind.DECLINED, actor=actor, now=now,
-                    from_unit_id=problem.owner_unit_id, reason=why)
+    event = _record(
+        session,
+        problem=problem,
+        kind=ProblemEventKind.DECLINED,
+        actor=actor,
+        now=now,
+        from_unit_id=problem.owner_unit_id,
+        reason=why,
+    )
     owner = unit_name(session, problem.owner_unit_id)
     sent: set[int] = set()
-    _notify(session, problem=problem, event=event, members=_office_members(session, problem.plan_id),
-            text=TEXTS["declined_office"].format(id=problem.id, owner=owner, reason=why,
-                                                 card=problem_card(session=session, problem=problem)),
-            actor=actor, sent=sent, now=now, buttons=buttons)
+    _notify(
+        session,
+        problem=problem,
+        event=event,
+        members=_office_members(session, problem.plan_id),
+        text=TEXTS["declined_office"].format(
+            id=problem.id, owner=owner, reason=why, card=problem_card(session=session, problem=problem)
+        ),
+        actor=actor,
+        sent=sent,
+        now=now,
+        buttons=buttons,
+    )
     text = TEXTS["declined"].format(id=problem.id, owner=owner, actor=_who(actor), reason=why)
     for group in (_raiser_side(session, problem), _unit_members(session, problem.owner_unit_id)):
         _notify(session, problem=problem, event=event, members=group, text=text, actor=actor, sent=sent, now=now)
@@ -655,25 +758,53 @@ def rule_problem(
     problem.owner_unit_id = target.id
     problem.accepted_at = now
     _touch(session, problem, now, ProblemState.ACCEPTED)
-    ruled = _record(session, problem=problem, kind=ProblemEventKind.RULED, actor=actor, now=now,
-                    from_unit_id=old_owner, to_unit_id=target.id, reason=why,
-                    detail={"accepted_handover_event_ids": [e.id for e in judged]})
-    _record(session, problem=problem, kind=ProblemEventKind.ACCEPTED, actor=actor, now=now,
-            to_unit_id=target.id, reason="依联席会议办公室裁定视为接收", detail={"by_ruling": ruled.id})
+    ruled = _record(
+        session,
+        problem=problem,
+        kind=ProblemEventKind.RULED,
+        actor=actor,
+        now=now,
+        from_unit_id=old_owner,
+        to_unit_id=target.id,
+        reason=why,
+        detail={"accepted_handover_event_ids": [e.id for e in judged]},
+    )
+    _record(
+        session,
+        problem=problem,
+        kind=ProblemEventKind.ACCEPTED,
+        actor=actor,
+        now=now,
+        to_unit_id=target.id,
+        reason="依联席会议办公室裁定视为接收",
+        detail={"by_ruling": ruled.id},
+    )
     sent: set[int] = set()
-    _notify(session, problem=problem, event=ruled, members=_unit_members(session, target.id),
-            text=TEXTS["ruled_to_you"].format(card=problem_card(session=session, problem=problem), reason=why),
-            actor=actor, sent=sent, now=now, buttons=buttons)
+    _notify(
+        session,
+        problem=problem,
+        event=ruled,
+        members=_unit_members(session, target.id),
+        text=TEXTS["ruled_to_you"].format(card=problem_card(session=session, problem=problem), reason=why),
+        actor=actor,
+        sent=sent,
+        now=now,
+        buttons=buttons,
+    )
     text = TEXTS["ruled"].format(id=problem.id, to_unit=target.name, actor=_who(actor), reason=why)
     # Every unit the problem passed through is involved in the ruling, not only the last owner.
     passed = session.exec(
-        select(ProblemEvent.from_unit_id, ProblemEvent.to_unit_id)
-        .where(ProblemEvent.problem_id == problem.id, ProblemEvent.kind == ProblemEventKind.HANDED_OVER)
+        select(ProblemEvent.from_unit_id, ProblemEvent.to_unit_id).where(
+            ProblemEvent.problem_id == problem.id, ProblemEvent.kind == ProblemEventKind.HANDED_OVER
+        )
     ).all()
     involved = sorted({u for pair in passed for u in pair if u is not None} - {target.id, old_owner})
-    for group in (_raiser_side(session, problem), _unit_members(session, old_owner),
-                  *(_unit_members(session, u) for u in involved),
-                  _office_members(session, problem.plan_id)):
+    for group in (
+        _raiser_side(session, problem),
+        _unit_members(session, old_owner),
+        *(_unit_members(session, u) for u in involved),
+        _office_members(session, problem.plan_id),
+    ):
         _notify(session, problem=problem, event=ruled, members=group, text=text, actor=actor, sent=sent, now=now)
     return problem
 
@@ -690,12 +821,29 @@ def accept_handover_reason(
     _require("judge_reason", session=session, member=actor, problem=problem, now=now)
     event.reason_accepted = accepted
     session.add(event)
-    audit(session=session, actor=actor_of(actor.id), action="problem.handover_reason_judged", object_type="problem",
-          object_id=problem.id, detail={"event_id": event.id, "accepted": accepted}, at=now)
-    text = TEXTS["reason_judged"].format(unit=unit_name(session, event.from_unit_id), id=problem.id,
-                                         verdict="成立" if accepted else "不成立")
-    _notify(session, problem=problem, event=event, members=_unit_members(session, event.from_unit_id), text=text,
-            actor=actor, sent=set(), now=now, tag=f":judged:{int(accepted)}:{int(now.timestamp())}")
+    audit(
+        session=session,
+        actor=actor_of(actor.id),
+        action="problem.handover_reason_judged",
+        object_type="problem",
+        object_id=problem.id,
+        detail={"event_id": event.id, "accepted": accepted},
+        at=now,
+    )
+    text = TEXTS["reason_judged"].format(
+        unit=unit_name(session, event.from_unit_id), id=problem.id, verdict="成立" if accepted else "不成立"
+    )
+    _notify(
+        session,
+        problem=problem,
+        event=event,
+        members=_unit_members(session, event.from_unit_id),
+        text=text,
+        actor=actor,
+        sent=set(),
+        now=now,
+        tag=f":judged:{int(accepted)}:{int(now.timestamp())}",
+    )
     return event
 
 
@@ -728,20 +876,49 @@ def resolve_problem(
         files.append(attachment)
     _touch(session, problem, now, ProblemState.RESOLVED)
     problem.resolved_at = now
-    event = _record(session, problem=problem, kind=ProblemEventKind.RESOLVED, actor=actor, now=now,
-                    to_unit_id=problem.owner_unit_id, reason=evidence,
-                    detail={"attachment_ids": [a.id for a in files]})
+    event = _record(
+        session,
+        problem=problem,
+        kind=ProblemEventKind.RESOLVED,
+        actor=actor,
+        now=now,
+        to_unit_id=problem.owner_unit_id,
+        reason=evidence,
+        detail={"attachment_ids": [a.id for a in files]},
+    )
     for attachment in files:
         attachment.problem_event_id = event.id
         session.add(attachment)
     names = "、".join(a.filename for a in files)
-    text = TEXTS["resolved"].format(id=problem.id, owner=unit_name(session, problem.owner_unit_id), actor=_who(actor),
-                                    evidence=evidence or "（见附件）", files=f"\n附件：{names}" if names else "")
+    text = TEXTS["resolved"].format(
+        id=problem.id,
+        owner=unit_name(session, problem.owner_unit_id),
+        actor=_who(actor),
+        evidence=evidence or "（见附件）",
+        files=f"\n附件：{names}" if names else "",
+    )
     sent: set[int] = set()
-    _notify(session, problem=problem, event=event, members=_raiser_side(session, problem), text=text, actor=actor,
-            sent=sent, now=now, buttons=buttons)
-    _notify(session, problem=problem, event=event, members=_unit_members(session, problem.owner_unit_id), text=text,
-            actor=actor, sent=sent, now=now)
+    _notify(
+        session,
+        problem=problem,
+        event=event,
+        members=_raiser_side(session, problem),
+        text=text,
+        actor=actor,
+        sent=sent,
+        now=now,
+        buttons=buttons,
+    )
+    _notify(
+        session,
+        problem=problem,
+        event=event,
+        members=_unit_members(session, problem.owner_unit_id),
+        text=text,
+        actor=actor,
+        sent=sent,
+        now=now,
+    )
     return problem
 
 
@@ -761,7 +938,12 @@ def confirm_problem(*, session: Session, problem_id: int, actor: Member, now: da
 
 
 def reopen_problem(
-    *, session: Session, problem_id: int, actor: Member, reason: str, now: datetime | None = None,
+    *,
+    session: Session,
+    problem_id: int,
+    actor: Member,
+    reason: str,
+    now: datetime | None = None,
     buttons: ButtonMaker | None = None,
 ) -> Problem:
     """The raiser sends a resolved (or recently closed) problem back to its owner, with a reason."""
@@ -773,15 +955,41 @@ def reopen_problem(
     _touch(session, problem, now, ProblemState.ACCEPTED)
     problem.resolved_at = None
     problem.closed_at = None
-    event = _record(session, problem=problem, kind=ProblemEventKind.REOPENED, actor=actor, now=now,
-                    to_unit_id=problem.owner_unit_id, reason=why, detail={"was": was})
-    text = TEXTS["reopened"].format(id=problem.id, actor=_who(actor), owner=unit_name(session, problem.owner_unit_id),
-                                    reason=why)
+    event = _record(
+        session,
+        problem=problem,
+        kind=ProblemEventKind.REOPENED,
+        actor=actor,
+        now=now,
+        to_unit_id=problem.owner_unit_id,
+        reason=why,
+        detail={"was": was},
+    )
+    text = TEXTS["reopened"].format(
+        id=problem.id, actor=_who(actor), owner=unit_name(session, problem.owner_unit_id), reason=why
+    )
     sent: set[int] = set()
-    _notify(session, problem=problem, event=event, members=_unit_members(session, problem.owner_unit_id), text=text,
-            actor=actor, sent=sent, now=now, buttons=buttons)
-    _notify(session, problem=problem, event=event, members=_raiser_side(session, problem), text=text, actor=actor,
-            sent=sent, now=now)
+    _notify(
+        session,
+        problem=problem,
+        event=event,
+        members=_unit_members(session, problem.owner_unit_id),
+        text=text,
+        actor=actor,
+        sent=sent,
+        now=now,
+        buttons=buttons,
+    )
+    _notify(
+        session,
+        problem=problem,
+        event=event,
+        members=_raiser_side(session, problem),
+        text=text,
+        actor=actor,
+        sent=sent,
+        now=now,
+    )
     return problem
 
 
@@ -794,8 +1002,9 @@ def comment_problem(
     _require("comment", session=session, member=actor, problem=problem, now=now)
     body = _clean_text(text, what="备注")
     event = _record(session, problem=problem, kind=ProblemEventKind.COMMENTED, actor=actor, now=now, reason=body)
-    message = TEXTS["commented"].format(id=problem.id, actor=_who(actor), unit=unit_name(session, actor.unit_id),
-                                        text=body)
+    message = TEXTS["commented"].format(
+        id=problem.id, actor=_who(actor), unit=unit_name(session, actor.unit_id), text=body
+    )
     sent: set[int] = set()
     for group in (_unit_members(session, problem.owner_unit_id), _raiser_side(session, problem)):
         _notify(session, problem=problem, event=event, members=group, text=message, actor=actor, sent=sent, now=now)
@@ -816,20 +1025,22 @@ def problem_history(*, session: Session, problem_id: int) -> list[dict[str, Any]
     for event in _events(session, problem_id):
         actor = session.get(Member, event.actor_member_id) if event.actor_member_id else None
         local = event.at.astimezone(SHANGHAI)
-        rows.append({
-            "id": event.id,
-            "kind": event.kind,
-            "label": EVENT_LABELS.get(event.kind, event.kind),
-            "actor_member_id": event.actor_member_id,
-            "actor": _who(actor) if actor else "",
-            "actor_unit": unit_name(session, event.actor_unit_id),
-            "from_unit": unit_name(session, event.from_unit_id),
-            "to_unit": unit_name(session, event.to_unit_id),
-            "reason": event.reason,
-            "reason_accepted": event.reason_accepted,
-            "at": local,
-            "at_text": local.strftime("%Y-%m-%d %H:%M"),
-        })
+        rows.append(
+            {
+                "id": event.id,
+                "kind": event.kind,
+                "label": EVENT_LABELS.get(event.kind, event.kind),
+                "actor_member_id": event.actor_member_id,
+                "actor": _who(actor) if actor else "",
+                "actor_unit": unit_name(session, event.actor_unit_id),
+                "from_unit": unit_name(session, event.from_unit_id),
+                "to_unit": unit_name(session, event.to_unit_id),
+                "reason": event.reason,
+                "reason_accepted": event.reason_accepted,
+                "at": local,
+                "at_text": local.strftime("%Y-%m-%d %H:%M"),
+            }
+        )
     return rows
 
 

@@ -54,21 +54,34 @@ class ReportKind:
 # The tasks' JSON columns (breakdown, schedule) are not needed to report and cost most of a
 # task's load: deferred here, loaded if ever read.
 _LEAN = (defer(Task.breakdown), defer(Task.schedule))  # type: ignore[arg-type]
-_PLAN_TASKS = (select(Task).where(Task.plan_id == bindparam("plan_id")).order_by(col(Task.seq), col(Task.id))
-               .options(*_LEAN))
+_PLAN_TASKS = (
+    select(Task).where(Task.plan_id == bindparam("plan_id")).order_by(col(Task.seq), col(Task.id)).options(*_LEAN)
+)
 # IN, not JOIN + DISTINCT: PostgreSQL cannot compare the task's JSON columns.
-_UNIT_TASKS = (select(Task)
-               .where(Task.plan_id == bindparam("plan_id"),
-                      col(Task.id).in_(select(TaskUnit.task_id).where(TaskUnit.unit_id == bindparam("unit_id"))))
-               .order_by(col(Task.seq), col(Task.id)).options(*_LEAN))
+_UNIT_TASKS = (
+    select(Task)
+    .where(
+        Task.plan_id == bindparam("plan_id"),
+        col(Task.id).in_(select(TaskUnit.task_id).where(TaskUnit.unit_id == bindparam("unit_id"))),
+    )
+    .order_by(col(Task.seq), col(Task.id))
+    .options(*_LEAN)
+)
 # What a report needs of its task (see TaskRef), as plain rows: no ORM load per report.
 _REF = (col(Task.id), col(Task.plan_id), col(Task.key), col(Task.seq), col(Task.name), col(Task.done_status))
 _TASK_REF = select(*_REF).where(Task.id == bindparam("task_id"))
-_FIRST_PLAN_TASK = select(*_REF).where(Task.plan_id == bindparam("plan_id")).order_by(col(Task.seq), col(Task.id)).limit(1)
-_FIRST_UNIT_TASK = (select(*_REF)
-                    .where(Task.plan_id == bindparam("plan_id"),
-                           col(Task.id).in_(select(TaskUnit.task_id).where(TaskUnit.unit_id == bindparam("unit_id"))))
-                    .order_by(col(Task.seq), col(Task.id)).limit(1))
+_FIRST_PLAN_TASK = (
+    select(*_REF).where(Task.plan_id == bindparam("plan_id")).order_by(col(Task.seq), col(Task.id)).limit(1)
+)
+_FIRST_UNIT_TASK = (
+    select(*_REF)
+    .where(
+        Task.plan_id == bindparam("plan_id"),
+        col(Task.id).in_(select(TaskUnit.task_id).where(TaskUnit.unit_id == bindparam("unit_id"))),
+    )
+    .order_by(col(Task.seq), col(Task.id))
+    .limit(1)
+)
 
 
 class TaskRef(Protocol):
@@ -149,12 +162,20 @@ def _require_reporter(member: Member) -> None:
         raise PermissionDeniedError("只有部门联络员和包联领导可以报送工作进展。")
 
 
-_TASK_PART = (select(TaskUnit.task_id)  # built once: this check runs on every report
-              .where(TaskUnit.task_id == bindparam("task_id"), TaskUnit.unit_id == bindparam("unit_id")).limit(1))
+_TASK_PART = (
+    select(TaskUnit.task_id)  # built once: this check runs on every report
+    .where(TaskUnit.task_id == bindparam("task_id"), TaskUnit.unit_id == bindparam("unit_id"))
+    .limit(1)
+)
 
 
 def check_may_report(
-    *, session: Session, actor: Member, task_id: int | None, zone_id: int | None = None, right_id: int | None = None,
+    *,
+    session: Session,
+    actor: Member,
+    task_id: int | None,
+    zone_id: int | None = None,
+    right_id: int | None = None,
     zone_required: bool = True,
 ) -> tuple[TaskRef | None, Zone | None, Right | None]:
     """The task, zone and right of a report the actor may file; raises with a Chinese reason otherwise.
@@ -177,12 +198,16 @@ def check_may_report(
         zone = session.get(Zone, zone_id)
         if zone is None or zone.plan_id != actor.plan_id:
             raise NotFoundError(f"找不到编号为 {zone_id} 的整合区。")
-    if actor.role == Role.CONTACT and task is not None \
-            and (task.id, actor.unit_id) not in _read_in_transaction(session, "task_parts"):
+    if (
+        actor.role == Role.CONTACT
+        and task is not None
+        and (task.id, actor.unit_id) not in _read_in_transaction(session, "task_parts")
+    ):
         part = session.connection().execute(_TASK_PART, {"task_id": task.id, "unit_id": actor.unit_id}).first()
         if part is None:
             raise PermissionDeniedError(
-                f"{unit_name(session, actor.unit_id)}不是“{task.name}”的责任单位，不能报送该批次的进展。")
+                f"{unit_name(session, actor.unit_id)}不是“{task.name}”的责任单位，不能报送该批次的进展。"
+            )
     if actor.role == Role.ZONE_LEADER:
         mine = led_zone_ids(session=session, member=actor)
         if zone is None:
@@ -206,6 +231,7 @@ def move_choice(*, session: Session, task_id: int | None, right_id: int | None) 
 
 
 # --- Filing ------------------------------------------------------------------------
+
 
 def check_report_text(text: str) -> str:
     """The stripped report text, or a Chinese refusal (empty or over TEXT_MAX)."""
@@ -261,19 +287,34 @@ def file_report(
         zones = led_zone_ids(session=session, member=actor)
         if len(zones) == 1:
             zone_id = zones[0]
-    task, zone, right = check_may_report(session=session, actor=actor, task_id=task_id, zone_id=zone_id, right_id=right_id)
+    task, zone, right = check_may_report(
+        session=session, actor=actor, task_id=task_id, zone_id=zone_id, right_id=right_id
+    )
     if quantity and move_to_status is None:
         if task is None:
             raise InvalidInputError("报送完成数量时须选择批次（任务）。")
         move_to_status = task.done_status
-    if move_to_status is not None and task is not None and right is not None \
-            and not in_batch(session=session, right_id=right.id, task_id=task.id):
+    if (
+        move_to_status is not None
+        and task is not None
+        and right is not None
+        and not in_batch(session=session, right_id=right.id, task_id=task.id)
+    ):
         raise InvalidInputError(f"矿业权“{right.name}”不在“{task.name}”中，不能计入该批次的完成数。")
     at = now or utcnow()
     counts = move_to_status is not None and task is not None and move_to_status == task.done_status
-    values = {"plan_id": actor.plan_id, "kind": ReportKind.PROGRESS, "member_id": actor.id,
-              "unit_id": actor.unit_id, "task_id": task.id if task else None, "zone_id": zone.id if zone else None,
-              "right_id": right.id if right else None, "text": body, "quantity": 1 if counts else 0, "created_at": at}
+    values = {
+        "plan_id": actor.plan_id,
+        "kind": ReportKind.PROGRESS,
+        "member_id": actor.id,
+        "unit_id": actor.unit_id,
+        "task_id": task.id if task else None,
+        "zone_id": zone.id if zone else None,
+        "right_id": right.id if right else None,
+        "text": body,
+        "quantity": 1 if counts else 0,
+        "created_at": at,
+    }
     # One Core insert, not session.add + flush: the unit of work's bookkeeping for a row this
     # function only hands back cost as much as the rest of filing (this runs per report).
     session.flush()  # whatever the row refers to that is still pending (a no-op in the bot)
@@ -283,23 +324,45 @@ def file_report(
     files = _claim_attachments(session, attachment_ids, report.id)
     who = actor_of(actor.id)
     if move_to_status is not None and right is not None:
-        move_right_status(session=session, right_id=right.id, to_status=move_to_status, actor_member_id=actor.id,
-                          actor=who, task_id=task.id if task else None, report_id=report.id,
-                          reason=f"进展 #{report.id}", now=at)
+        move_right_status(
+            session=session,
+            right_id=right.id,
+            to_status=move_to_status,
+            actor_member_id=actor.id,
+            actor=who,
+            task_id=task.id if task else None,
+            report_id=report.id,
+            reason=f"进展 #{report.id}",
+            now=at,
+        )
     # The audit row as one Core insert after the report's flush: a second unit-of-work flush
     # at commit for this one row cost more than the rest of filing (this runs per report).
-    session.connection().execute(_AUDIT_ROW, {
-        "at": at, "actor": who, "action": "report.filed", "object_type": "report", "object_id": str(report.id),
-        "detail": {"task_id": report.task_id, "zone_id": report.zone_id, "right_id": report.right_id,
-                   "quantity": report.quantity, "to_status": move_to_status, "attachments": [f.id for f in files]},
-    })
+    session.connection().execute(
+        _AUDIT_ROW,
+        {
+            "at": at,
+            "actor": who,
+            "action": "report.filed",
+            "object_type": "report",
+            "object_id": str(report.id),
+            "detail": {
+                "task_id": report.task_id,
+                "zone_id": report.zone_id,
+                "right_id": report.right_id,
+                "quantity": report.quantity,
+                "to_status": move_to_status,
+                "attachments": [f.id for f in files],
+            },
+        },
+    )
     if zone is not None:
         _notify_zone_leaders(session, zone, report, actor, right, move_to_status)
     return report
 
 
-def _notify_zone_leaders(session: Session, zone: Zone, report: Report, actor: Member, right: Right | None,
-                         to_status: str | None) -> None:
+def _notify_zone_leaders(
+    session: Session, zone: Zone, report: Report, actor: Member, right: Right | None, to_status: str | None
+) -> None:
     leader_ids = session.exec(select(ZoneLeader.member_id).where(ZoneLeader.zone_id == zone.id)).all()
     leaders = [m for m in (session.get(Member, i) for i in leader_ids) if m is not None and m.id != actor.id]
     if not leaders:
@@ -314,11 +377,18 @@ def _notify_zone_leaders(session: Session, zone: Zone, report: Report, actor: Me
 
 
 def reports_between(
-    *, session: Session, plan_id: int, start: datetime, end: datetime, unit_id: int | None = None,
+    *,
+    session: Session,
+    plan_id: int,
+    start: datetime,
+    end: datetime,
+    unit_id: int | None = None,
     kind: str | None = None,
 ) -> list[Report]:
     """Reports of a plan filed in [start, end), optionally of one unit or kind, oldest first."""
-    stmt = select(Report).where(Report.plan_id == plan_id, col(Report.created_at) >= start, col(Report.created_at) < end)
+    stmt = select(Report).where(
+        Report.plan_id == plan_id, col(Report.created_at) >= start, col(Report.created_at) < end
+    )
     if unit_id is not None:
         stmt = stmt.where(Report.unit_id == unit_id)
     if kind is not None:
@@ -328,8 +398,11 @@ def reports_between(
 
 def units_silent_between(*, session: Session, plan_id: int, start: datetime, end: datetime) -> list[int]:
     """Ids of units taking part in some task that filed no report in [start, end) (for reminders)."""
-    active = set(session.exec(select(TaskUnit.unit_id).join(Task, col(Task.id) == col(TaskUnit.task_id))
-                              .where(Task.plan_id == plan_id)).all())
+    active = set(
+        session.exec(
+            select(TaskUnit.unit_id).join(Task, col(Task.id) == col(TaskUnit.task_id)).where(Task.plan_id == plan_id)
+        ).all()
+    )
     reported = {r.unit_id for r in reports_between(session=session, plan_id=plan_id, start=start, end=end)}
     return sorted(active - reported)
 
@@ -367,18 +440,36 @@ def parse_measure_text(text: str) -> tuple[str, list[tuple[str, date | None]]]:
 
 
 def update_measure(
-    *, session: Session, actor: Member, right_id: int, text: str, task_id: int | None = None, now: datetime | None = None,
+    *,
+    session: Session,
+    actor: Member,
+    right_id: int,
+    text: str,
+    task_id: int | None = None,
+    now: datetime | None = None,
 ) -> tuple[int, int]:
     """Save a right's measure and milestones typed in chat; returns (measure id, milestone count)."""
     check_may_report(session=session, actor=actor, task_id=task_id, right_id=right_id)
     if actor.role == Role.CONTACT and task_id is None:
-        tasks = session.exec(select(RightBatch.task_id).join(TaskUnit, col(TaskUnit.task_id) == col(RightBatch.task_id))
-                             .where(RightBatch.right_id == right_id, TaskUnit.unit_id == actor.unit_id)).first()
+        tasks = session.exec(
+            select(RightBatch.task_id)
+            .join(TaskUnit, col(TaskUnit.task_id) == col(RightBatch.task_id))
+            .where(RightBatch.right_id == right_id, TaskUnit.unit_id == actor.unit_id)
+        ).first()
         if tasks is None:
-            raise PermissionDeniedError(f"{unit_name(session, actor.unit_id)}不负责该矿业权所在的任何批次，不能修改其一矿一策。")
+            raise PermissionDeniedError(
+                f"{unit_name(session, actor.unit_id)}不负责该矿业权所在的任何批次，不能修改其一矿一策。"
+            )
     measure_text, milestones = parse_measure_text(text)
-    measure = save_measure(session=session, right_id=right_id, text=measure_text, actor_member_id=actor.id,
-                           actor=actor_of(actor.id), milestones=milestones or None, now=now)
+    measure = save_measure(
+        session=session,
+        right_id=right_id,
+        text=measure_text,
+        actor_member_id=actor.id,
+        actor=actor_of(actor.id),
+        milestones=milestones or None,
+        now=now,
+    )
     assert measure.id is not None
     return measure.id, len(milestones)
 
@@ -392,7 +483,12 @@ def measure_of(*, session: Session, right_id: int) -> tuple[Measure | None, list
 
 
 def complete_right_milestone(
-    *, session: Session, actor: Member, milestone_id: int, task_id: int | None = None, now: datetime | None = None,
+    *,
+    session: Session,
+    actor: Member,
+    milestone_id: int,
+    task_id: int | None = None,
+    now: datetime | None = None,
 ) -> Milestone:
     """Mark a milestone of a right's measure done, if the actor may report on that right."""
     milestone = session.get(Milestone, milestone_id)
@@ -400,11 +496,13 @@ def complete_right_milestone(
     if milestone is None or measure is None:
         raise NotFoundError(f"找不到编号为 {milestone_id} 的节点。")
     check_may_report(session=session, actor=actor, task_id=task_id, right_id=measure.right_id)
-    return complete_milestone(session=session, milestone_id=milestone_id, actor_member_id=actor.id,
-                              actor=actor_of(actor.id), now=now)
+    return complete_milestone(
+        session=session, milestone_id=milestone_id, actor_member_id=actor.id, actor=actor_of(actor.id), now=now
+    )
 
 
 # --- Periodic ledger submission (台账电子版 + 加盖公章扫描版) -------------------------
+
 
 def check_ledger_submitter(member: Member) -> None:
     """Only a unit's contact submits its ledger."""
@@ -437,18 +535,36 @@ def submit_ledger(
     data = read_attachment(attachment=xlsx, data_dir=data_dir)
     at = now or utcnow()
     who = actor_of(actor.id)
-    result = import_ledger(session=session, plan_id=actor.plan_id, data=data, actor=who,
-                           restrict_unit_id=actor.unit_id, actor_member_id=actor.id)
+    result = import_ledger(
+        session=session,
+        plan_id=actor.plan_id,
+        data=data,
+        actor=who,
+        restrict_unit_id=actor.unit_id,
+        actor_member_id=actor.id,
+    )
     plan = session.get(Plan, actor.plan_id)
-    report = Report(plan_id=actor.plan_id, kind=ReportKind.LEDGER, member_id=actor.id, unit_id=actor.unit_id,
-                    text=f"{unit_name(session, actor.unit_id)}上报台账（{plan.short_name if plan else ''}）".strip(),
-                    created_at=at)
+    report = Report(
+        plan_id=actor.plan_id,
+        kind=ReportKind.LEDGER,
+        member_id=actor.id,
+        unit_id=actor.unit_id,
+        text=f"{unit_name(session, actor.unit_id)}上报台账（{plan.short_name if plan else ''}）".strip(),
+        created_at=at,
+    )
     session.add(report)
     session.flush()
     assert report.id is not None
     _claim_attachments(session, (xlsx.id, scan.id), report.id)  # type: ignore[arg-type]
-    audit(session=session, actor=who, action="ledger.submitted", object_type="report", object_id=report.id,
-          detail={"xlsx": xlsx.sha256, "scan": scan.sha256}, at=at)
+    audit(
+        session=session,
+        actor=who,
+        action="ledger.submitted",
+        object_type="report",
+        object_id=report.id,
+        detail={"xlsx": xlsx.sha256, "scan": scan.sha256},
+        at=at,
+    )
     return report, result
 
 
@@ -460,7 +576,13 @@ def validate_ledger(*, session: Session, actor: Member, data: bytes) -> object:
     check_ledger_submitter(actor)
     nested = session.begin_nested()
     try:
-        return import_ledger(session=session, plan_id=actor.plan_id, data=data, actor=actor_of(actor.id),
-                             restrict_unit_id=actor.unit_id, actor_member_id=actor.id)
+        return import_ledger(
+            session=session,
+            plan_id=actor.plan_id,
+            data=data,
+            actor=actor_of(actor.id),
+            restrict_unit_id=actor.unit_id,
+            actor_member_id=actor.id,
+        )
     finally:
         nested.rollback()

@@ -22,7 +22,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import case, func, select
 from sqlmodel import Session, col
 
-from models.base import UTCDateTime
 from models import (
     Attachment,
     Member,
@@ -44,6 +43,7 @@ from models import (
     Zone,
     ZoneLeader,
 )
+from models.base import UTCDateTime
 from oversight.accountability import (
     EXEMPT_UNIT_KINDS,
     RULE_LABELS,
@@ -70,8 +70,14 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 K = ProblemEventKind
 
 INDICATORS = ("reporting", "progress", "response", "resolution", "shifting")
-INDICATOR_LABELS = {"reporting": "进展报送", "progress": "任务进度", "response": "问题响应", "resolution": "问题办结",
-                    "shifting": "推诿扯皮", "rectification": "整改扣分"}
+INDICATOR_LABELS = {
+    "reporting": "进展报送",
+    "progress": "任务进度",
+    "response": "问题响应",
+    "resolution": "问题办结",
+    "shifting": "推诿扯皮",
+    "rectification": "整改扣分",
+}
 # An indicator below this share of its weight puts an item in the rectification ledger.
 LEDGER_BELOW = 0.6
 SHIFTING_PER_INSTANCE = 1 / 3  # each shifting instance takes a third of the indicator
@@ -87,7 +93,6 @@ STANDARDS = {
 }
 
 
-
 class ItemState:
     OPEN = "open"
     CLOSED = "closed"  # 销号, waiting for the re-check
@@ -95,7 +100,12 @@ class ItemState:
     REOPENED = "reopened"
 
 
-ITEM_STATE_LABELS = {"open": "整改中", "closed": "已销号待回头看", "rechecked": "回头看通过", "reopened": "回头看未通过，重新整改"}
+ITEM_STATE_LABELS = {
+    "open": "整改中",
+    "closed": "已销号待回头看",
+    "rechecked": "回头看通过",
+    "reopened": "回头看未通过，重新整改",
+}
 CLOSING_ROLES = (Role.CONTACT, Role.OFFICE, Role.ADMIN)
 RECHECK_ROLES = (Role.OFFICE, Role.ADMIN, Role.SUPERVISOR)
 
@@ -128,6 +138,7 @@ def _combine(parts: dict[str, float | None], weights: dict[str, float]) -> float
 
 # --- Scores -------------------------------------------------------------------------------
 
+
 def unit_scores(*, session: Session, plan_id: int, period: str, now: datetime) -> list[dict[str, Any]]:
     """Each unit with a task part or a problem in the period: indicator shares (0–1, None
     when it does not apply), the weighted score, rectification deductions and the total."""
@@ -149,14 +160,19 @@ def unit_scores(*, session: Session, plan_id: int, period: str, now: datetime) -
             if row["expected_share"]:
                 progress[unit_id].append(min(1.0, row["done_share"] / row["expected_share"]))
     # Units of tasks without a schedule still report.
-    tasked |= set(session.execute(select(TaskUnit.unit_id).join(Task, Task.id == TaskUnit.task_id)
-                                  .where(Task.plan_id == plan_id)).scalars())
+    tasked |= set(
+        session.execute(
+            select(TaskUnit.unit_id).join(Task, Task.id == TaskUnit.task_id).where(Task.plan_id == plan_id)
+        ).scalars()
+    )
     resolution = resolution_counts(session=session, plan_id=plan_id, start=p.start, as_of=as_of)
     waits = response_waits(session=session, plan_id=plan_id, start=p.start, as_of=as_of)
     shifting: dict[int, int] = defaultdict(int)
-    for rows in (boomerangs(session=session, plan_id=plan_id, start=p.start, as_of=as_of),
-                 declined_ruled_back(session=session, plan_id=plan_id, start=p.start, as_of=as_of),
-                 passed_on(session=session, plan_id=plan_id, start=p.start, as_of=as_of, count=int(t["pass_on_count"]))):
+    for rows in (
+        boomerangs(session=session, plan_id=plan_id, start=p.start, as_of=as_of),
+        declined_ruled_back(session=session, plan_id=plan_id, start=p.start, as_of=as_of),
+        passed_on(session=session, plan_id=plan_id, start=p.start, as_of=as_of, count=int(t["pass_on_count"])),
+    ):
         for unit_id, v in rows.items():
             shifting[unit_id] += v["count"]
     deductions = rectification_deductions(session=session, plan_id=plan_id, now=now)
@@ -179,26 +195,42 @@ def unit_scores(*, session: Session, plan_id: int, period: str, now: datetime) -
         }
         score = _combine(parts, weights)
         deduction = deductions.get(unit_id, 0.0)
-        out.append({"unit_id": unit_id, "unit": unit.name, "indicators": {k: (None if v is None else round(v, 3))
-                                                                          for k, v in parts.items()},
-                    "shifting_instances": shifting.get(unit_id, 0), "score": round(score, 1),
-                    "deduction": round(deduction, 1), "total": round(score - deduction, 1)})
+        out.append(
+            {
+                "unit_id": unit_id,
+                "unit": unit.name,
+                "indicators": {k: (None if v is None else round(v, 3)) for k, v in parts.items()},
+                "shifting_instances": shifting.get(unit_id, 0),
+                "score": round(score, 1),
+                "deduction": round(deduction, 1),
+                "total": round(score - deduction, 1),
+            }
+        )
     return sorted(out, key=lambda r: (-r["total"], r["unit_id"]))
 
 
-def _reported_weeks(session: Session, plan_id: int, weeks: Sequence[tuple[date, date]], *, column: Any,
-                    where: Any = None) -> dict[int, set[int]]:
+def _reported_weeks(
+    session: Session, plan_id: int, weeks: Sequence[tuple[date, date]], *, column: Any, where: Any = None
+) -> dict[int, set[int]]:
     """Per value of `column` (unit or member): the indexes of `weeks` it filed a report in (one GROUP BY)."""
     if not weeks:
         return {}
     r = Report.__table__
     colx = r.c[column.key]
-    bucket = case(*[(r.c.created_at < _at(_local_midnight(sun + timedelta(days=1))), i)
-                    for i, (_, sun) in enumerate(weeks)], else_=None)
-    stmt = (select(colx, bucket).where(r.c.plan_id == plan_id, colx.is_not(None),
-                                       r.c.created_at >= _at(_local_midnight(weeks[0][0])),
-                                       r.c.created_at < _at(_local_midnight(weeks[-1][1] + timedelta(days=1))))
-            .group_by(colx, bucket))
+    bucket = case(
+        *[(r.c.created_at < _at(_local_midnight(sun + timedelta(days=1))), i) for i, (_, sun) in enumerate(weeks)],
+        else_=None,
+    )
+    stmt = (
+        select(colx, bucket)
+        .where(
+            r.c.plan_id == plan_id,
+            colx.is_not(None),
+            r.c.created_at >= _at(_local_midnight(weeks[0][0])),
+            r.c.created_at < _at(_local_midnight(weeks[-1][1] + timedelta(days=1))),
+        )
+        .group_by(colx, bucket)
+    )
     if where is not None:
         stmt = stmt.where(where)
     out: dict[int, set[int]] = defaultdict(set)
@@ -216,7 +248,8 @@ def zone_leader_scores(*, session: Session, plan_id: int, period: str, now: date
     as_of = p.as_of(now)
     weights = _weights(plan)
     leaders = session.execute(
-        select(Member, ZoneLeader.zone_id).join(ZoneLeader, ZoneLeader.member_id == Member.id)
+        select(Member, ZoneLeader.zone_id)
+        .join(ZoneLeader, ZoneLeader.member_id == Member.id)
         .where(Member.plan_id == plan_id, Member.active == True)  # noqa: E712
     ).all()
     if not leaders:
@@ -231,12 +264,15 @@ def zone_leader_scores(*, session: Session, plan_id: int, period: str, now: date
     reported = _reported_weeks(session, plan_id, weeks, column=Report.member_id)
     rights_by_zone_task: dict[tuple[int, int], list[int]] = defaultdict(list)
     for right_id, zone_id, task_id in session.execute(
-        select(Right.id, Right.zone_id, RightBatch.task_id).join(RightBatch, RightBatch.right_id == Right.id)
+        select(Right.id, Right.zone_id, RightBatch.task_id)
+        .join(RightBatch, RightBatch.right_id == Right.id)
         .where(Right.plan_id == plan_id, Right.zone_id.is_not(None))  # type: ignore[union-attr]
     ).all():
         rights_by_zone_task[(zone_id, task_id)].append(right_id)
     tasks = batch_progress(session=session, plan_id=plan_id, as_of=as_of)
-    zone_names = {z.id: f"{z.seq}号{z.name}" for z in session.execute(select(Zone).where(Zone.plan_id == plan_id)).scalars()}
+    zone_names = {
+        z.id: f"{z.seq}号{z.name}" for z in session.execute(select(Zone).where(Zone.plan_id == plan_id)).scalars()
+    }
     out = []
     for member_id, zones in sorted(zones_of.items()):
         shares = []
@@ -253,14 +289,20 @@ def zone_leader_scores(*, session: Session, plan_id: int, period: str, now: date
         }
         score = _combine(parts, weights)
         member = people[member_id]
-        out.append({"member_id": member_id, "name": member.name or f"成员{member_id}",
-                    "zones": [zone_names.get(z, str(z)) for z in sorted(zones)],
-                    "indicators": {k: (None if v is None else round(v, 3)) for k, v in parts.items()},
-                    "score": round(score, 1)})
+        out.append(
+            {
+                "member_id": member_id,
+                "name": member.name or f"成员{member_id}",
+                "zones": [zone_names.get(z, str(z)) for z in sorted(zones)],
+                "indicators": {k: (None if v is None else round(v, 3)) for k, v in parts.items()},
+                "score": round(score, 1),
+            }
+        )
     return sorted(out, key=lambda r: (-r["score"], r["member_id"]))
 
 
 # --- The rectification ledger ------------------------------------------------------------------
+
 
 def rectification_deductions(*, session: Session, plan_id: int, now: datetime) -> dict[int, float]:
     """Per unit: the deductions of its items missed at least once and still not rectified,
@@ -268,8 +310,11 @@ def rectification_deductions(*, session: Session, plan_id: int, now: datetime) -
     out: dict[int, float] = defaultdict(float)
     for unit_id, total in session.execute(
         select(RectificationItem.unit_id, func.sum(RectificationItem.deduction))
-        .where(RectificationItem.plan_id == plan_id, RectificationItem.misses > 0,
-               col(RectificationItem.state).in_((ItemState.OPEN, ItemState.REOPENED)))
+        .where(
+            RectificationItem.plan_id == plan_id,
+            RectificationItem.misses > 0,
+            col(RectificationItem.state).in_((ItemState.OPEN, ItemState.REOPENED)),
+        )
         .group_by(RectificationItem.unit_id)
     ).all():
         out[unit_id] += float(total or 0)
@@ -283,36 +328,75 @@ def rectification_deductions(*, session: Session, plan_id: int, now: datetime) -
 
 def ledger_items(*, session: Session, plan_id: int) -> list[RectificationItem]:
     """Every item of the ledger, oldest first."""
-    return list(session.execute(select(RectificationItem).where(RectificationItem.plan_id == plan_id)
-                                .order_by(col(RectificationItem.id))).scalars())
+    return list(
+        session.execute(
+            select(RectificationItem).where(RectificationItem.plan_id == plan_id).order_by(col(RectificationItem.id))
+        ).scalars()
+    )
 
 
 def add_item(
-    *, session: Session, plan_id: int, period: str, unit_id: int, source: str, item: str, standard: str,
-    deadline: date, actor: str, now: datetime, responsible_person: str = "",
+    *,
+    session: Session,
+    plan_id: int,
+    period: str,
+    unit_id: int,
+    source: str,
+    item: str,
+    standard: str,
+    deadline: date,
+    actor: str,
+    now: datetime,
+    responsible_person: str = "",
 ) -> RectificationItem:
     """Put one item in the ledger (idempotent per period, unit and source)."""
     plan = _plan(session, plan_id)
-    existing = session.execute(select(RectificationItem).where(
-        RectificationItem.plan_id == plan_id, RectificationItem.period == period,
-        RectificationItem.unit_id == unit_id, RectificationItem.source == source)).scalars().first()
+    existing = (
+        session.execute(
+            select(RectificationItem).where(
+                RectificationItem.plan_id == plan_id,
+                RectificationItem.period == period,
+                RectificationItem.unit_id == unit_id,
+                RectificationItem.source == source,
+            )
+        )
+        .scalars()
+        .first()
+    )
     if existing is not None:
         return existing
     unit = session.get(Unit, unit_id)
     if unit is None or unit.plan_id != plan_id:
         raise InvalidInputError(f"单位（编号 {unit_id}）不属于本计划。")
-    row = RectificationItem(plan_id=plan_id, period=period, unit_id=unit_id, source=source, item=item,
-                            responsible_person=responsible_person or f"{unit.name}主要负责人", standard=standard,
-                            deadline=deadline, deduction=_rect(plan).deduction_points, created_at=now)
+    row = RectificationItem(
+        plan_id=plan_id,
+        period=period,
+        unit_id=unit_id,
+        source=source,
+        item=item,
+        responsible_person=responsible_person or f"{unit.name}主要负责人",
+        standard=standard,
+        deadline=deadline,
+        deduction=_rect(plan).deduction_points,
+        created_at=now,
+    )
     session.add(row)
     session.flush()
-    audit(session=session, actor=actor, action="rectification.item_added", object_type="rectification",
-          object_id=row.id, at=now, detail={"unit_id": unit_id, "source": source, "deadline": deadline.isoformat()})
+    audit(
+        session=session,
+        actor=actor,
+        action="rectification.item_added",
+        object_type="rectification",
+        object_id=row.id,
+        at=now,
+        detail={"unit_id": unit_id, "source": source, "deadline": deadline.isoformat()},
+    )
     return row
 
 
-def items_from_review(*, session: Session, plan_id: int, period: str, now: datetime,
-                      scores: Sequence[dict[str, Any]] | None = None) -> list[RectificationItem]:
+def items_from_review(
+    *, session: Session, plan_id: int, period: str, now: datetime, scores: Sequence[dict[str, Any]] | None = None
+) -> list[RectificationItem]:
     """The half's findings into the ledger: each finding of the half's published notices,
     and each indicator a unit scored below 60 % on. Deadline: the end of the next half."""
     plan = _plan(session, plan_id)
@@ -323,25 +407,51 @@ def items_from_review(*, session: Session, plan_id: int, period: str, now: datet
     quarters = [f"{p.year}Q{q}" for q in ((1, 2) if p.key.endswith("H1") else (3, 4))] if "H" in p.key else [p.key]
     out = []
     for finding, notice in session.execute(
-        select(NoticeFinding, Notice).join(Notice, Notice.id == NoticeFinding.notice_id)
-        .where(Notice.plan_id == plan_id, col(Notice.period).in_(quarters), Notice.state == "published",
-               NoticeFinding.dropped == False)  # noqa: E712
+        select(NoticeFinding, Notice)
+        .join(Notice, Notice.id == NoticeFinding.notice_id)
+        .where(
+            Notice.plan_id == plan_id,
+            col(Notice.period).in_(quarters),
+            Notice.state == "published",
+            col(NoticeFinding.dropped).is_(False),
+        )
         .order_by(col(NoticeFinding.id))
     ).all():
-        out.append(add_item(session=session, plan_id=plan_id, period=p.key, unit_id=finding.unit_id,
-                            source=f"notice_finding:{finding.id}",
-                            item=f"{notice.doc_no}通报：{RULE_LABELS.get(finding.rule, finding.rule)}（{finding.summary}）",
-                            standard=STANDARDS.get(finding.rule, "按通报要求整改到位"), deadline=deadline,
-                            actor=actor_of(system="worker"), now=now))
+        out.append(
+            add_item(
+                session=session,
+                plan_id=plan_id,
+                period=p.key,
+                unit_id=finding.unit_id,
+                source=f"notice_finding:{finding.id}",
+                item=f"{notice.doc_no}通报：{RULE_LABELS.get(finding.rule, finding.rule)}（{finding.summary}）",
+                standard=STANDARDS.get(finding.rule, "按通报要求整改到位"),
+                deadline=deadline,
+                actor=actor_of(system="worker"),
+                now=now,
+            )
+        )
     for row in scores:
         for key, value in row["indicators"].items():
             if value is None or value >= LEDGER_BELOW:
                 continue
-            standard = STANDARDS[key].format(days=int(t["median_accept_days"]), share=f"{t['resolved_share'] * 100:.0f}%")
-            out.append(add_item(session=session, plan_id=plan_id, period=p.key, unit_id=row["unit_id"],
-                                source=f"indicator:{key}",
-                                item=f"{p.label}工作问效“{INDICATOR_LABELS[key]}”得分率{value * 100:.0f}%",
-                                standard=standard, deadline=deadline, actor=actor_of(system="worker"), now=now))
+            standard = STANDARDS[key].format(
+                days=int(t["median_accept_days"]), share=f"{t['resolved_share'] * 100:.0f}%"
+            )
+            out.append(
+                add_item(
+                    session=session,
+                    plan_id=plan_id,
+                    period=p.key,
+                    unit_id=row["unit_id"],
+                    source=f"indicator:{key}",
+                    item=f"{p.label}工作问效“{INDICATOR_LABELS[key]}”得分率{value * 100:.0f}%",
+                    standard=standard,
+                    deadline=deadline,
+                    actor=actor_of(system="worker"),
+                    now=now,
+                )
+            )
     return out
 
 
@@ -353,55 +463,129 @@ def follow_up_ledger(*, session: Session, plan_id: int, now: datetime, actor: st
     rect = _rect(plan)
     today = _today(now)
     missed = []
-    for item in session.execute(select(RectificationItem).where(
-        RectificationItem.plan_id == plan_id, col(RectificationItem.state).in_((ItemState.OPEN, ItemState.REOPENED)),
-        RectificationItem.deadline < today).order_by(col(RectificationItem.id)).with_for_update()).scalars():
-        _miss(session, item=item, rect=rect, today=today, actor=actor, now=now, kind="missed",
-              text=f"逾期未完成整改（原期限 {item.deadline.isoformat()}）")
+    for item in session.execute(
+        select(RectificationItem)
+        .where(
+            RectificationItem.plan_id == plan_id,
+            col(RectificationItem.state).in_((ItemState.OPEN, ItemState.REOPENED)),
+            RectificationItem.deadline < today,
+        )
+        .order_by(col(RectificationItem.id))
+        .with_for_update()
+    ).scalars():
+        _miss(
+            session,
+            item=item,
+            rect=rect,
+            today=today,
+            actor=actor,
+            now=now,
+            kind="missed",
+            text=f"逾期未完成整改（原期限 {item.deadline.isoformat()}）",
+        )
         missed.append(item.id)
-    due = list(session.execute(select(RectificationItem.id).where(
-        RectificationItem.plan_id == plan_id, RectificationItem.state == ItemState.CLOSED,
-        RectificationItem.recheck_on <= today).order_by(col(RectificationItem.id))).scalars())
-    audit(session=session, actor=actor, action="rectification.followed_up", object_type="plan", object_id=plan_id,
-          detail={"missed": missed, "recheck_due": due}, at=now)
+    due = list(
+        session.execute(
+            select(RectificationItem.id)
+            .where(
+                RectificationItem.plan_id == plan_id,
+                RectificationItem.state == ItemState.CLOSED,
+                RectificationItem.recheck_on <= today,
+            )
+            .order_by(col(RectificationItem.id))
+        ).scalars()
+    )
+    audit(
+        session=session,
+        actor=actor,
+        action="rectification.followed_up",
+        object_type="plan",
+        object_id=plan_id,
+        detail={"missed": missed, "recheck_due": due},
+        at=now,
+    )
     return {"missed": missed, "recheck_due": due}
 
 
-def _miss(session: Session, *, item: RectificationItem, rect: RectificationSpec, today: date, actor: str,
-          now: datetime, kind: str, text: str) -> None:
+def _miss(
+    session: Session,
+    *,
+    item: RectificationItem,
+    rect: RectificationSpec,
+    today: date,
+    actor: str,
+    now: datetime,
+    kind: str,
+    text: str,
+) -> None:
     """延长整改期限并加倍扣分: a new deadline and the deduction multiplied."""
     before = item.deduction
     item.misses += 1
     item.deduction = round(item.deduction * rect.overdue_multiplier, 4)
     item.deadline = today + timedelta(days=rect.extension_days)
     session.add(item)
-    session.add(RectificationFollowUp(item_id=item.id, kind=kind, text=text, actor=actor,  # type: ignore[arg-type]
-                                      new_deadline=item.deadline, at=now))
-    audit(session=session, actor=actor, action=f"rectification.{kind}", object_type="rectification",
-          object_id=item.id, at=now, detail={"misses": item.misses, "deduction": [before, item.deduction],
-                                             "new_deadline": item.deadline.isoformat()})
+    session.add(
+        RectificationFollowUp(
+            item_id=item.id,
+            kind=kind,
+            text=text,
+            actor=actor,  # type: ignore[arg-type]
+            new_deadline=item.deadline,
+            at=now,
+        )
+    )
+    audit(
+        session=session,
+        actor=actor,
+        action=f"rectification.{kind}",
+        object_type="rectification",
+        object_id=item.id,
+        at=now,
+        detail={
+            "misses": item.misses,
+            "deduction": [before, item.deduction],
+            "new_deadline": item.deadline.isoformat(),
+        },
+    )
 
 
 def evidence_hash(text: str) -> str:
     """The hash of closing evidence given as text: spacing and punctuation ignored, so a
     copied text with a full stop added still matches."""
-    normal = "".join(ch for ch in unicodedata.normalize("NFKC", text).lower()
-                     if unicodedata.category(ch)[0] in ("L", "N"))
+    normal = "".join(
+        ch for ch in unicodedata.normalize("NFKC", text).lower() if unicodedata.category(ch)[0] in ("L", "N")
+    )
     return hashlib.sha256(normal.encode()).hexdigest()
 
 
 def close_item(
-    *, session: Session, item_id: int, actor: Member, evidence_text: str = "", attachment_ids: Sequence[int] = (),
+    *,
+    session: Session,
+    item_id: int,
+    actor: Member,
+    evidence_text: str = "",
+    attachment_ids: Sequence[int] = (),
     now: datetime,
 ) -> RectificationItem:
     """销号: close an item with evidence (text and/or files); its re-check is scheduled."""
     item = session.get(RectificationItem, item_id, with_for_update=True)
     if item is None:
         raise NotFoundError(f"找不到整改事项（编号 {item_id}）。")
-    if not actor.active or actor.plan_id != item.plan_id or actor.role not in CLOSING_ROLES or (
-            actor.role == Role.CONTACT and actor.unit_id != item.unit_id):
-        audit(session=session, actor=actor_of(actor.id), action="rectification.refused", object_type="rectification",
-              object_id=item_id, detail={"what": "close"}, at=now)
+    if (
+        not actor.active
+        or actor.plan_id != item.plan_id
+        or actor.role not in CLOSING_ROLES
+        or (actor.role == Role.CONTACT and actor.unit_id != item.unit_id)
+    ):
+        audit(
+            session=session,
+            actor=actor_of(actor.id),
+            action="rectification.refused",
+            object_type="rectification",
+            object_id=item_id,
+            detail={"what": "close"},
+            at=now,
+        )
         raise PermissionDeniedError("只有责任单位联络员或联席会议办公室可以为该整改事项销号。")
     if item.state not in (ItemState.OPEN, ItemState.REOPENED):
         raise InvalidStateError(f"该整改事项{ITEM_STATE_LABELS.get(item.state, item.state)}，不能再次销号。")
@@ -415,8 +599,14 @@ def close_item(
             raise InvalidInputError(f"附件 {attachment_id} 不存在或已用于其他记录。")
         files.append(attachment)
     plan = _plan(session, item.plan_id)
-    follow = RectificationFollowUp(item_id=item.id, kind="closed", text=text,  # type: ignore[arg-type]
-                                   evidence_hash=evidence_hash(text) if text else "", actor=actor_of(actor.id), at=now)
+    follow = RectificationFollowUp(
+        item_id=item.id,
+        kind="closed",
+        text=text,  # type: ignore[arg-type]
+        evidence_hash=evidence_hash(text) if text else "",
+        actor=actor_of(actor.id),
+        at=now,
+    )
     session.add(follow)
     session.flush()
     for attachment in files:
@@ -426,14 +616,26 @@ def close_item(
     item.closed_at = now
     item.recheck_on = _today(now) + timedelta(days=int(thresholds_of(plan)["recheck_days"]))
     session.add(item)
-    audit(session=session, actor=actor_of(actor.id), action="rectification.closed", object_type="rectification",
-          object_id=item.id, at=now, detail={"followup_id": follow.id, "evidence_hash": follow.evidence_hash,
-                                             "attachments": [a.sha256 for a in files],
-                                             "recheck_on": item.recheck_on.isoformat()})
+    audit(
+        session=session,
+        actor=actor_of(actor.id),
+        action="rectification.closed",
+        object_type="rectification",
+        object_id=item.id,
+        at=now,
+        detail={
+            "followup_id": follow.id,
+            "evidence_hash": follow.evidence_hash,
+            "attachments": [a.sha256 for a in files],
+            "recheck_on": item.recheck_on.isoformat(),
+        },
+    )
     return item
 
 
-def recheck_item(*, session: Session, item_id: int, actor: Member, ok: bool, text: str = "", now: datetime) -> RectificationItem:
+def recheck_item(
+    *, session: Session, item_id: int, actor: Member, ok: bool, text: str = "", now: datetime
+) -> RectificationItem:
     """回头看: the office confirms a closed item stayed rectified, or reopens it (a miss: new
     deadline, deduction multiplied)."""
     item = session.get(RectificationItem, item_id, with_for_update=True)
@@ -446,17 +648,38 @@ def recheck_item(*, session: Session, item_id: int, actor: Member, ok: bool, tex
     if ok:
         item.state = ItemState.RECHECKED
         session.add(item)
-        session.add(RectificationFollowUp(item_id=item.id, kind="recheck_ok", text=text.strip(),  # type: ignore[arg-type]
-                                          actor=actor_of(actor.id), at=now))
-        audit(session=session, actor=actor_of(actor.id), action="rectification.recheck_ok",
-              object_type="rectification", object_id=item.id, at=now)
+        session.add(
+            RectificationFollowUp(
+                item_id=item.id,
+                kind="recheck_ok",
+                text=text.strip(),  # type: ignore[arg-type]
+                actor=actor_of(actor.id),
+                at=now,
+            )
+        )
+        audit(
+            session=session,
+            actor=actor_of(actor.id),
+            action="rectification.recheck_ok",
+            object_type="rectification",
+            object_id=item.id,
+            at=now,
+        )
         return item
     if len(text.strip()) < 2:
         raise InvalidInputError("回头看未通过，须说明原因。")
     item.state = ItemState.REOPENED
     item.closed_at = None
-    _miss(session, item=item, rect=_rect(_plan(session, item.plan_id)), today=_today(now), actor=actor_of(actor.id),
-          now=now, kind="recheck_failed", text=text.strip())
+    _miss(
+        session,
+        item=item,
+        rect=_rect(_plan(session, item.plan_id)),
+        today=_today(now),
+        actor=actor_of(actor.id),
+        now=now,
+        kind="recheck_failed",
+        text=text.strip(),
+    )
     return item
 
 
@@ -467,44 +690,78 @@ def paper_closure_flags(*, session: Session, plan_id: int, now: datetime) -> lis
     window = timedelta(days=float(thresholds_of(plan)["reopen_window_days"]))
     f, i = RectificationFollowUp.__table__, RectificationItem.__table__
     out: list[dict[str, Any]] = []
-    closed = select(f.c.id, f.c.item_id, f.c.evidence_hash).join(i, i.c.id == f.c.item_id).where(
-        i.c.plan_id == plan_id, f.c.kind == "closed").subquery()
+    closed = (
+        select(f.c.id, f.c.item_id, f.c.evidence_hash)
+        .join(i, i.c.id == f.c.item_id)
+        .where(i.c.plan_id == plan_id, f.c.kind == "closed")
+        .subquery()
+    )
     a = Attachment.__table__
     by_file = select(a.c.sha256.label("h"), closed.c.item_id).join(closed, closed.c.id == a.c.rectification_followup_id)
     by_text = select(closed.c.evidence_hash.label("h"), closed.c.item_id).where(closed.c.evidence_hash != "")
     for what, stmt in (("file", by_file), ("text", by_text)):
         sub = stmt.subquery()
         dup = (select(sub.c.h).group_by(sub.c.h).having(func.count(func.distinct(sub.c.item_id)) > 1)).subquery()
-        rows = session.execute(select(sub.c.h, sub.c.item_id).join(dup, dup.c.h == sub.c.h).distinct()
-                               .order_by(sub.c.h, sub.c.item_id)).all()
+        rows = session.execute(
+            select(sub.c.h, sub.c.item_id).join(dup, dup.c.h == sub.c.h).distinct().order_by(sub.c.h, sub.c.item_id)
+        ).all()
         groups: dict[str, list[int]] = defaultdict(list)
         for h, item_id in rows:
             groups[h].append(item_id)
         for h, ids in groups.items():
             for item_id in ids:
-                out.append({"kind": f"same_evidence_{what}", "item_id": item_id, "evidence_hash": h,
-                            "other_item_ids": [x for x in ids if x != item_id]})
+                out.append(
+                    {
+                        "kind": f"same_evidence_{what}",
+                        "item_id": item_id,
+                        "evidence_hash": h,
+                        "other_item_ids": [x for x in ids if x != item_id],
+                    }
+                )
     e = ProblemEvent.__table__
     pt = Problem.__table__
-    nxt = (select(e.c.id, e.c.problem_id, e.c.kind, e.c.at,
-                  func.lead(e.c.kind).over(partition_by=e.c.problem_id, order_by=(e.c.at, e.c.id)).label("next_kind"),
-                  func.lead(e.c.at, type_=UTCDateTime()).over(partition_by=e.c.problem_id, order_by=(e.c.at, e.c.id)).label("next_at"),
-                  func.lead(e.c.id).over(partition_by=e.c.problem_id, order_by=(e.c.at, e.c.id)).label("next_id"))
-           .where(e.c.problem_id.in_(select(e.c.problem_id).join(pt, pt.c.id == e.c.problem_id)
-                                     .where(pt.c.plan_id == plan_id, e.c.kind == K.REOPENED)),
-                  e.c.kind.in_((K.CONFIRMED, K.REOPENED)))).subquery()
+    nxt = (
+        select(
+            e.c.id,
+            e.c.problem_id,
+            e.c.kind,
+            e.c.at,
+            func.lead(e.c.kind).over(partition_by=e.c.problem_id, order_by=(e.c.at, e.c.id)).label("next_kind"),
+            func.lead(e.c.at, type_=UTCDateTime())
+            .over(partition_by=e.c.problem_id, order_by=(e.c.at, e.c.id))
+            .label("next_at"),
+            func.lead(e.c.id).over(partition_by=e.c.problem_id, order_by=(e.c.at, e.c.id)).label("next_id"),
+        ).where(
+            e.c.problem_id.in_(
+                select(e.c.problem_id)
+                .join(pt, pt.c.id == e.c.problem_id)
+                .where(pt.c.plan_id == plan_id, e.c.kind == K.REOPENED)
+            ),
+            e.c.kind.in_((K.CONFIRMED, K.REOPENED)),
+        )
+    ).subquery()
     for event_id, pid, closed_at, next_at, next_id in session.execute(
         select(nxt.c.id, nxt.c.problem_id, nxt.c.at, nxt.c.next_at, nxt.c.next_id)
-        .where(nxt.c.kind == K.CONFIRMED, nxt.c.next_kind == K.REOPENED).order_by(nxt.c.problem_id, nxt.c.at)
+        .where(nxt.c.kind == K.CONFIRMED, nxt.c.next_kind == K.REOPENED)
+        .order_by(nxt.c.problem_id, nxt.c.at)
     ).all():
         if next_at - closed_at <= window:
             owner = session.execute(select(pt.c.owner_unit_id).where(pt.c.id == pid)).scalar()
-            out.append({"kind": "reopened_soon", "problem_id": pid, "unit_id": owner, "confirmed_event_id": event_id,
-                        "reopened_event_id": next_id, "days": (next_at - closed_at).days})
+            out.append(
+                {
+                    "kind": "reopened_soon",
+                    "problem_id": pid,
+                    "unit_id": owner,
+                    "confirmed_event_id": event_id,
+                    "reopened_event_id": next_id,
+                    "days": (next_at - closed_at).days,
+                }
+            )
     return out
 
 
 # --- The review as a whole -------------------------------------------------------------------------
+
 
 def build_review(*, session: Session, plan_id: int, period: str, now: datetime) -> dict[str, Any]:
     """The half's review as plain data: unit and zone-leader scores, the ledger, the flags."""
@@ -524,11 +781,24 @@ def build_review(*, session: Session, plan_id: int, period: str, now: datetime) 
         "weights": _weights(plan),
         "units": scores,
         "zone_leaders": zone_leader_scores(session=session, plan_id=plan_id, period=p.key, now=now),
-        "ledger": [{"id": it.id, "period": it.period, "unit_id": it.unit_id, "unit": units.get(it.unit_id, ""),
-                    "item": it.item, "responsible_person": it.responsible_person, "standard": it.standard,
-                    "deadline": it.deadline.isoformat(), "deduction": it.deduction, "misses": it.misses,
-                    "state": it.state, "state_label": ITEM_STATE_LABELS.get(it.state, it.state),
-                    "recheck_on": it.recheck_on.isoformat() if it.recheck_on else None} for it in items],
+        "ledger": [
+            {
+                "id": it.id,
+                "period": it.period,
+                "unit_id": it.unit_id,
+                "unit": units.get(it.unit_id, ""),
+                "item": it.item,
+                "responsible_person": it.responsible_person,
+                "standard": it.standard,
+                "deadline": it.deadline.isoformat(),
+                "deduction": it.deduction,
+                "misses": it.misses,
+                "state": it.state,
+                "state_label": ITEM_STATE_LABELS.get(it.state, it.state),
+                "recheck_on": it.recheck_on.isoformat() if it.recheck_on else None,
+            }
+            for it in items
+        ],
         "flags": paper_closure_flags(session=session, plan_id=plan_id, now=now),
     }
 
@@ -561,37 +831,88 @@ def review_document(*, session: Session, plan_id: int, review: dict[str, Any], n
     convener = session.execute(select(Unit.name).where(Unit.plan_id == plan_id, Unit.key == convener_key)).scalar()
     w = review["weights"]
     cols = ["单位"] + [f"{INDICATOR_LABELS[k]}（{w.get(k, 0):g}）" for k in INDICATORS] + ["得分", "整改扣分", "总分"]
-    unit_rows = [[r["unit"], *[_pct(r["indicators"][k]) for k in INDICATORS], f"{r['score']:.1f}",
-                  f"{r['deduction']:.1f}", f"{r['total']:.1f}"] for r in review["units"]]
-    leader_rows = [[r["name"], "、".join(r["zones"]), _pct(r["indicators"]["reporting"]),
-                    _pct(r["indicators"]["progress"]), f"{r['score']:.1f}"] for r in review["zone_leaders"]]
-    ledger_rows = [[it["unit"], it["item"], it["responsible_person"], it["deadline"], it["standard"],
-                    f"{it['deduction']:g}", it["state_label"] + (f"（逾期{it['misses']}次）" if it["misses"] else "")]
-                   for it in review["ledger"]]
+    unit_rows = [
+        [
+            r["unit"],
+            *[_pct(r["indicators"][k]) for k in INDICATORS],
+            f"{r['score']:.1f}",
+            f"{r['deduction']:.1f}",
+            f"{r['total']:.1f}",
+        ]
+        for r in review["units"]
+    ]
+    leader_rows = [
+        [
+            r["name"],
+            "、".join(r["zones"]),
+            _pct(r["indicators"]["reporting"]),
+            _pct(r["indicators"]["progress"]),
+            f"{r['score']:.1f}",
+        ]
+        for r in review["zone_leaders"]
+    ]
+    ledger_rows = [
+        [
+            it["unit"],
+            it["item"],
+            it["responsible_person"],
+            it["deadline"],
+            it["standard"],
+            f"{it['deduction']:g}",
+            it["state_label"] + (f"（逾期{it['misses']}次）" if it["misses"] else ""),
+        ]
+        for it in review["ledger"]
+    ]
     flag_lines = []
     for f in review["flags"]:
         if f["kind"] == "reopened_soon":
             flag_lines.append(f"问题#{f['problem_id']}确认关闭后{f['days']}天内被重新提出办理，涉嫌纸面销号。")
         else:
             what = "同一佐证文件" if f["kind"] == "same_evidence_file" else "相同的佐证说明"
-            flag_lines.append(f"整改事项#{f['item_id']}与事项{'、'.join(f'#{x}' for x in f['other_item_ids'])}使用{what}销号，涉嫌纸面销号。")
+            flag_lines.append(
+                f"整改事项#{f['item_id']}与事项{'、'.join(f'#{x}' for x in f['other_item_ids'])}使用{what}销号，涉嫌纸面销号。"
+            )
     low = [r["unit"] for r in review["units"] if r["total"] < 60]
-    summary = [f"根据{('《' + plan.name + '》') if plan.name else '实施方案'}工作问效机制，联席会议办公室依据{review['label']}"
-               f"工作记录，对{len(review['units'])}个成员单位和{len(review['zone_leaders'])}名包联领导进行了量化评价，"
-               f"并对整改台账进行了跟踪问效。现将有关情况报告如下。"]
+    summary = [
+        f"根据{('《' + plan.name + '》') if plan.name else '实施方案'}工作问效机制，联席会议办公室依据{review['label']}"
+        f"工作记录，对{len(review['units'])}个成员单位和{len(review['zone_leaders'])}名包联领导进行了量化评价，"
+        f"并对整改台账进行了跟踪问效。现将有关情况报告如下。"
+    ]
     if low:
         summary.append(f"总分低于60分的单位：{'、'.join(low)}。")
     sections = [
-        {"heading": "成员单位问效得分", "paragraphs": ["各项指标为得分率，括号内为权重；不适用的指标不计入，权重按比例折算。"],
-         "tables": [{"columns": cols, "rows": unit_rows or [["—"] * len(cols)], "numeric": list(range(1, len(cols)))}]},
-        {"heading": "包联领导问效得分",
-         "tables": [{"columns": ["包联领导", "包联整合区", "进展报送", "整合区进度", "得分"],
-                     "rows": leader_rows or [["—", "—", "—", "—", "—"]], "numeric": [2, 3, 4]}]},
-        {"heading": "整改台账",
-         "paragraphs": ["逾期未完成整改的事项已延长整改期限并加倍扣分；已销号事项将在规定时间后回头看。"],
-         "tables": [{"columns": ["单位", "整改事项", "责任人", "整改期限", "整改标准", "扣分", "状态"],
-                     "rows": ledger_rows or [["—"] * 7], "numeric": [5]}]},
-        {"heading": "纸面销号核查", "paragraphs": flag_lines or ["未发现重复使用佐证材料销号或销号后短期内问题反弹的情况。"]},
+        {
+            "heading": "成员单位问效得分",
+            "paragraphs": ["各项指标为得分率，括号内为权重；不适用的指标不计入，权重按比例折算。"],
+            "tables": [
+                {"columns": cols, "rows": unit_rows or [["—"] * len(cols)], "numeric": list(range(1, len(cols)))}
+            ],
+        },
+        {
+            "heading": "包联领导问效得分",
+            "tables": [
+                {
+                    "columns": ["包联领导", "包联整合区", "进展报送", "整合区进度", "得分"],
+                    "rows": leader_rows or [["—", "—", "—", "—", "—"]],
+                    "numeric": [2, 3, 4],
+                }
+            ],
+        },
+        {
+            "heading": "整改台账",
+            "paragraphs": ["逾期未完成整改的事项已延长整改期限并加倍扣分；已销号事项将在规定时间后回头看。"],
+            "tables": [
+                {
+                    "columns": ["单位", "整改事项", "责任人", "整改期限", "整改标准", "扣分", "状态"],
+                    "rows": ledger_rows or [["—"] * 7],
+                    "numeric": [5],
+                }
+            ],
+        },
+        {
+            "heading": "纸面销号核查",
+            "paragraphs": flag_lines or ["未发现重复使用佐证材料销号或销号后短期内问题反弹的情况。"],
+        },
     ]
     return {
         "title": f"关于{review['label']}{plan.short_name or plan.name}工作问效情况的报告",

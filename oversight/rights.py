@@ -28,6 +28,7 @@ from oversight.errors import InvalidInputError, InvalidStateError, NotFoundError
 
 # --- Vocabulary -----------------------------------------------------------------
 
+
 class RightStatus:
     BASELINE = "baseline"
     IN_PROGRESS = "in_progress"
@@ -56,9 +57,14 @@ STATUS_LABELS: dict[str, str] = {
     RightStatus.ACTIVATED: "已盘活",
     RightStatus.EXPLORED: "已达转采勘查程度",  # seed 003 tasks 3 and 6
 }
-STATUS_ALIASES: dict[str, str] = {"现状": RightStatus.BASELINE, "现状/未处置": RightStatus.BASELINE,
-                                  "已关闭": RightStatus.CLOSED, "已注销": RightStatus.CLOSED,
-                                  "已复工": RightStatus.RESTARTED, "已达产": RightStatus.RESTARTED}
+STATUS_ALIASES: dict[str, str] = {
+    "现状": RightStatus.BASELINE,
+    "现状/未处置": RightStatus.BASELINE,
+    "已关闭": RightStatus.CLOSED,
+    "已注销": RightStatus.CLOSED,
+    "已复工": RightStatus.RESTARTED,
+    "已达产": RightStatus.RESTARTED,
+}
 
 KIND_LABELS: dict[str, str] = {
     RightKind.MINING: "采矿权",
@@ -79,8 +85,14 @@ PRODUCTION_LABELS: dict[str, str] = {
     "exploring": "勘查中",
     "not_started": "未开工",
 }
-PRODUCTION_ALIASES: dict[str, str] = {"正常生产": "producing", "在产": "producing", "基建": "building",
-                                      "技改": "building", "已关闭": "closed", "勘查": "exploring"}
+PRODUCTION_ALIASES: dict[str, str] = {
+    "正常生产": "producing",
+    "在产": "producing",
+    "基建": "building",
+    "技改": "building",
+    "已关闭": "closed",
+    "勘查": "exploring",
+}
 
 # Which plan-file right_kinds a right's kind counts as: a deep right is an exploration
 # right (seed 000 totals: 19 exploration = 17 ordinary + 2 deep); a proposed one is none.
@@ -135,6 +147,7 @@ def kind_label(kind: str) -> str:
 
 # --- Lookups ----------------------------------------------------------------------
 
+
 def get_right(*, session: Session, right_id: int) -> Right | None:
     """The right with this id, or None."""
     return session.get(Right, right_id)
@@ -154,7 +167,10 @@ def find_rights(*, session: Session, plan_id: int, text: str, limit: int = 10) -
     )
     stmt = (
         select(Right)
-        .where(Right.plan_id == plan_id, or_(name_lc.contains(low, autoescape=True), code_lc.contains(low, autoescape=True)))
+        .where(
+            Right.plan_id == plan_id,
+            or_(name_lc.contains(low, autoescape=True), code_lc.contains(low, autoescape=True)),
+        )
         .order_by(rank, col(Right.code), col(Right.id))
         .limit(limit)
     )
@@ -162,6 +178,7 @@ def find_rights(*, session: Session, plan_id: int, text: str, limit: int = 10) -
 
 
 # --- Status moves ---------------------------------------------------------------
+
 
 def move_right_status(
     *,
@@ -213,14 +230,22 @@ def move_right_status(
         action="right.status_changed",
         object_type="right",
         object_id=right_id,
-        detail={"code": right.code, "from": from_status, "to": to_status, "task_id": task_id,
-                "report_id": report_id, "event_id": event.id, "reason": reason},
+        detail={
+            "code": right.code,
+            "from": from_status,
+            "to": to_status,
+            "task_id": task_id,
+            "report_id": report_id,
+            "event_id": event.id,
+            "reason": reason,
+        },
         at=at,
     )
     return event
 
 
 # --- Progress of the batches ------------------------------------------------------
+
 
 def expected_share(schedule: list[dict[str, Any]], on: date, start: date | None = None) -> float | None:
     """The share of a target expected by `on`: linear between the schedule's points.
@@ -232,8 +257,10 @@ def expected_share(schedule: list[dict[str, Any]], on: date, start: date | None 
     if not schedule:
         return None
     points = sorted(
-        ((p["by"] if isinstance(p["by"], date) else date.fromisoformat(str(p["by"])), float(p["share"]))
-         for p in schedule),
+        (
+            (p["by"] if isinstance(p["by"], date) else date.fromisoformat(str(p["by"])), float(p["share"]))
+            for p in schedule
+        ),
     )
     prev_day, prev_share = (start, 0.0) if start is not None else (None, 0.0)
     for day, share in points:
@@ -280,8 +307,10 @@ def done_right_ids_by_task(*, session: Session, plan_id: int, as_of: datetime) -
     )
     stmt = (
         select(per_right.c.task_id, per_right.c.right_id)
-        .where(per_right.c.done_rn.is_not(None),
-               or_(per_right.c.open_rn.is_(None), per_right.c.done_rn < per_right.c.open_rn))
+        .where(
+            per_right.c.done_rn.is_not(None),
+            or_(per_right.c.open_rn.is_(None), per_right.c.done_rn < per_right.c.open_rn),
+        )
         .order_by(per_right.c.task_id, per_right.c.right_id)
     )
     done: dict[int, list[int]] = {}
@@ -310,7 +339,8 @@ def batch_progress(*, session: Session, plan_id: int, as_of: datetime | None = N
     for task_id, right_id, zone_id in session.exec(
         select(col(RightBatch.task_id), col(Right.id), col(Right.zone_id))
         .join(RightBatch, col(RightBatch.right_id) == col(Right.id))
-        .where(Right.plan_id == plan_id).order_by(col(RightBatch.task_id), col(Right.id))
+        .where(Right.plan_id == plan_id)
+        .order_by(col(RightBatch.task_id), col(Right.id))
     ).all():
         batch_rows.setdefault(task_id, []).append((right_id, zone_id))
     result: list[dict[str, Any]] = []
@@ -400,8 +430,12 @@ def save_measure(
     session.add(measure)
     session.flush()
     if milestones is not None:
-        have = {m.title: m for m in session.exec(
-            select(Milestone).where(Milestone.measure_id == measure.id).order_by(col(Milestone.id))).all()}
+        have = {
+            m.title: m
+            for m in session.exec(
+                select(Milestone).where(Milestone.measure_id == measure.id).order_by(col(Milestone.id))
+            ).all()
+        }
         for title, m in have.items():
             if title not in seen:
                 session.delete(m)
@@ -416,8 +450,11 @@ def save_measure(
         action="measure.created" if created else "measure.updated",
         object_type="right",
         object_id=right_id,
-        detail={"measure_id": measure.id, "code": right.code,
-                "milestones": None if milestones is None else [[t, d.isoformat() if d else None] for t, d in wanted]},
+        detail={
+            "measure_id": measure.id,
+            "code": right.code,
+            "milestones": None if milestones is None else [[t, d.isoformat() if d else None] for t, d in wanted],
+        },
         at=at,
     )
     return measure
@@ -453,8 +490,12 @@ def complete_milestone(
         action="milestone.completed",
         object_type="milestone",
         object_id=milestone_id,
-        detail={"measure_id": milestone.measure_id, "right_id": measure.right_id if measure else None,
-                "title": milestone.title, "member_id": actor_member_id},
+        detail={
+            "measure_id": milestone.measure_id,
+            "right_id": measure.right_id if measure else None,
+            "title": milestone.title,
+            "member_id": actor_member_id,
+        },
         at=at,
     )
     return milestone

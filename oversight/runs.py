@@ -32,8 +32,11 @@ class RunLostError(ScheduleError):
 
 def get_run(*, session: Session, job: str, period: str) -> ScheduledRun | None:
     """The run of (job, period) as the database has it now (not a stale copy from the session)."""
-    return session.exec(select(ScheduledRun).where(ScheduledRun.job == job, ScheduledRun.period == period)
-                        .execution_options(populate_existing=True)).first()
+    return session.exec(
+        select(ScheduledRun)
+        .where(ScheduledRun.job == job, ScheduledRun.period == period)
+        .execution_options(populate_existing=True)
+    ).first()
 
 
 def is_final(run: ScheduledRun, *, max_attempts: int = MAX_ATTEMPTS) -> bool:
@@ -41,10 +44,14 @@ def is_final(run: ScheduledRun, *, max_attempts: int = MAX_ATTEMPTS) -> bool:
     return run.state == RunState.DONE or (run.state == RunState.FAILED and run.attempts >= max_attempts)
 
 
-def _transition(session: Session, *, run_id: int, from_state: str, to_state: str, worker_id: str,
-                note: str, at: datetime) -> None:
-    session.add(RunTransition(run_id=run_id, from_state=from_state, to_state=to_state, worker_id=worker_id,
-                              note=note[:ERROR_LIMIT], at=at))
+def _transition(
+    session: Session, *, run_id: int, from_state: str, to_state: str, worker_id: str, note: str, at: datetime
+) -> None:
+    session.add(
+        RunTransition(
+            run_id=run_id, from_state=from_state, to_state=to_state, worker_id=worker_id, note=note[:ERROR_LIMIT], at=at
+        )
+    )
 
 
 def _refresh(session: Session, run_id: int) -> ScheduledRun:
@@ -53,8 +60,9 @@ def _refresh(session: Session, run_id: int) -> ScheduledRun:
     return run
 
 
-def _insert_pending(session: Session, *, job: str, period: str, worker_id: str, note: str,
-                    now: datetime) -> ScheduledRun:
+def _insert_pending(
+    session: Session, *, job: str, period: str, worker_id: str, note: str, now: datetime
+) -> ScheduledRun:
     """Insert the (job, period) row as pending, or get the one another process just inserted."""
     try:
         # A savepoint: on PostgreSQL a unique violation would otherwise abort the whole transaction.
@@ -63,8 +71,9 @@ def _insert_pending(session: Session, *, job: str, period: str, worker_id: str, 
             session.add(run)
             session.flush()
             assert run.id is not None
-            _transition(session, run_id=run.id, from_state="", to_state=RunState.PENDING, worker_id=worker_id,
-                        note=note, at=now)
+            _transition(
+                session, run_id=run.id, from_state="", to_state=RunState.PENDING, worker_id=worker_id, note=note, at=now
+            )
             session.flush()
         return run
     except IntegrityError:
@@ -82,17 +91,34 @@ def request_run(*, session: Session, job: str, period: str, actor: str, now: dat
         return _insert_pending(session, job=job, period=period, worker_id="", note=f"run-now by {actor}", now=now)
     if run.state == RunState.FAILED:
         res = session.connection().execute(
-            update(_runs).where(_runs.c.id == run.id, _runs.c.state == RunState.FAILED)
-            .values(state=RunState.PENDING, attempts=0, error=""))
+            update(_runs)
+            .where(_runs.c.id == run.id, _runs.c.state == RunState.FAILED)
+            .values(state=RunState.PENDING, attempts=0, error="")
+        )
         if res.rowcount == 1:
-            _transition(session, run_id=run.id, from_state=RunState.FAILED, to_state=RunState.PENDING, worker_id="",
-                        note=f"run-now by {actor}: attempts reset", at=now)
+            _transition(
+                session,
+                run_id=run.id,
+                from_state=RunState.FAILED,
+                to_state=RunState.PENDING,
+                worker_id="",
+                note=f"run-now by {actor}: attempts reset",
+                at=now,
+            )
         return _refresh(session, run.id)
     return run
 
 
-def claim_run(*, session: Session, job: str, period: str, worker_id: str, now: datetime | None = None,
-              max_attempts: int = MAX_ATTEMPTS, retry_after: timedelta = RETRY_AFTER) -> ScheduledRun | None:
+def claim_run(
+    *,
+    session: Session,
+    job: str,
+    period: str,
+    worker_id: str,
+    now: datetime | None = None,
+    max_attempts: int = MAX_ATTEMPTS,
+    retry_after: timedelta = RETRY_AFTER,
+) -> ScheduledRun | None:
     """Take (job, period) for `worker_id`: create it if new, move pending or retryable-failed to working.
 
     Returns None when it is done, being worked on, finally failed, or failed too recently
@@ -107,71 +133,136 @@ def claim_run(*, session: Session, job: str, period: str, worker_id: str, now: d
     from_state = run.state
     res = session.connection().execute(
         update(_runs)
-        .where(_runs.c.id == run.id, _runs.c.state == from_state, or_(
-            _runs.c.state == RunState.PENDING,
-            and_(_runs.c.state == RunState.FAILED, _runs.c.attempts < max_attempts,
-                 or_(_runs.c.finished_at.is_(None), _runs.c.finished_at <= now - retry_after)),
-        ))
-        .values(state=RunState.WORKING, worker_id=worker_id, started_at=now, finished_at=None,
-                attempts=_runs.c.attempts + 1, error=""))
+        .where(
+            _runs.c.id == run.id,
+            _runs.c.state == from_state,
+            or_(
+                _runs.c.state == RunState.PENDING,
+                and_(
+                    _runs.c.state == RunState.FAILED,
+                    _runs.c.attempts < max_attempts,
+                    or_(_runs.c.finished_at.is_(None), _runs.c.finished_at <= now - retry_after),
+                ),
+            ),
+        )
+        .values(
+            state=RunState.WORKING,
+            worker_id=worker_id,
+            started_at=now,
+            finished_at=None,
+            attempts=_runs.c.attempts + 1,
+            error="",
+        )
+    )
     if res.rowcount != 1:
         return None
     claimed = _refresh(session, run.id)  # type: ignore[arg-type]
-    _transition(session, run_id=claimed.id, from_state=from_state, to_state=RunState.WORKING,  # type: ignore[arg-type]
-                worker_id=worker_id, note=f"attempt {claimed.attempts}", at=now)
+    _transition(
+        session,
+        run_id=claimed.id,
+        from_state=from_state,
+        to_state=RunState.WORKING,  # type: ignore[arg-type]
+        worker_id=worker_id,
+        note=f"attempt {claimed.attempts}",
+        at=now,
+    )
     session.flush()
     return claimed
 
 
-def _finish(session: Session, *, run_id: int, worker_id: str, to_state: str, now: datetime,
-            note: str, **values: object) -> ScheduledRun:
+def _finish(
+    session: Session, *, run_id: int, worker_id: str, to_state: str, now: datetime, note: str, **values: object
+) -> ScheduledRun:
     res = session.connection().execute(
-        update(_runs).where(_runs.c.id == run_id, _runs.c.state == RunState.WORKING, _runs.c.worker_id == worker_id)
-        .values(state=to_state, finished_at=now, **values))
+        update(_runs)
+        .where(_runs.c.id == run_id, _runs.c.state == RunState.WORKING, _runs.c.worker_id == worker_id)
+        .values(state=to_state, finished_at=now, **values)
+    )
     if res.rowcount != 1:
         raise RunLostError()
-    _transition(session, run_id=run_id, from_state=RunState.WORKING, to_state=to_state, worker_id=worker_id,
-                note=note, at=now)
+    _transition(
+        session, run_id=run_id, from_state=RunState.WORKING, to_state=to_state, worker_id=worker_id, note=note, at=now
+    )
     session.flush()
     return _refresh(session, run_id)
 
 
-def finish_run(*, session: Session, run_id: int, worker_id: str, result: dict, now: datetime | None = None) -> ScheduledRun:
+def finish_run(
+    *, session: Session, run_id: int, worker_id: str, result: dict, now: datetime | None = None
+) -> ScheduledRun:
     """Mark a working run done with its result; RunLostError if it is no longer ours."""
-    return _finish(session, run_id=run_id, worker_id=worker_id, to_state=RunState.DONE, now=now or utcnow(),
-                   note="done", result=result)
+    return _finish(
+        session,
+        run_id=run_id,
+        worker_id=worker_id,
+        to_state=RunState.DONE,
+        now=now or utcnow(),
+        note="done",
+        result=result,
+    )
 
 
-def fail_run(*, session: Session, run_id: int, worker_id: str, error: str, now: datetime | None = None,
-             max_attempts: int = MAX_ATTEMPTS) -> ScheduledRun:
+def fail_run(
+    *,
+    session: Session,
+    run_id: int,
+    worker_id: str,
+    error: str,
+    now: datetime | None = None,
+    max_attempts: int = MAX_ATTEMPTS,
+) -> ScheduledRun:
     """Mark a working run failed with its error; it is retried until `max_attempts`."""
-    run = _finish(session, run_id=run_id, worker_id=worker_id, to_state=RunState.FAILED, now=now or utcnow(),
-                  note=error, error=error[:ERROR_LIMIT])
+    run = _finish(
+        session,
+        run_id=run_id,
+        worker_id=worker_id,
+        to_state=RunState.FAILED,
+        now=now or utcnow(),
+        note=error,
+        error=error[:ERROR_LIMIT],
+    )
     if run.attempts >= max_attempts:
-        logger.error("run %s %s/%s failed finally after %d attempts: %s", run.id, run.job, run.period,
-                     run.attempts, error)
+        logger.error(
+            "run %s %s/%s failed finally after %d attempts: %s", run.id, run.job, run.period, run.attempts, error
+        )
     return run
 
 
-def reap_stuck_runs(*, session: Session, timeout: timedelta, now: datetime | None = None,
-                    worker_id: str = "reaper") -> list[int]:
+def reap_stuck_runs(
+    *, session: Session, timeout: timedelta, now: datetime | None = None, worker_id: str = "reaper"
+) -> list[int]:
     """Fail runs that have been working longer than `timeout` (their worker died); returns their ids."""
     now = now or utcnow()
-    stuck = session.exec(select(ScheduledRun).where(
-        ScheduledRun.state == RunState.WORKING, col(ScheduledRun.started_at) < now - timeout)
-        .execution_options(populate_existing=True)).all()
+    stuck = session.exec(
+        select(ScheduledRun)
+        .where(ScheduledRun.state == RunState.WORKING, col(ScheduledRun.started_at) < now - timeout)
+        .execution_options(populate_existing=True)
+    ).all()
     reaped = []
     for run in stuck:
         res = session.connection().execute(
-            update(_runs).where(_runs.c.id == run.id, _runs.c.state == RunState.WORKING,
-                                _runs.c.started_at == run.started_at)
-            .values(state=RunState.FAILED, finished_at=now, error=f"stuck: no result within {timeout}"))
+            update(_runs)
+            .where(_runs.c.id == run.id, _runs.c.state == RunState.WORKING, _runs.c.started_at == run.started_at)
+            .values(state=RunState.FAILED, finished_at=now, error=f"stuck: no result within {timeout}")
+        )
         if res.rowcount == 1:
-            _transition(session, run_id=run.id, from_state=RunState.WORKING, to_state=RunState.FAILED,  # type: ignore[arg-type]
-                        worker_id=worker_id, note=f"stuck since {run.started_at:%Y-%m-%d %H:%M:%S} UTC "
-                        f"(worker {run.worker_id}); timeout {timeout}", at=now)
-            logger.warning("run %s %s/%s reaped: working since %s on %s", run.id, run.job, run.period,
-                           run.started_at, run.worker_id)
+            _transition(
+                session,
+                run_id=run.id,
+                from_state=RunState.WORKING,
+                to_state=RunState.FAILED,  # type: ignore[arg-type]
+                worker_id=worker_id,
+                note=f"stuck since {run.started_at:%Y-%m-%d %H:%M:%S} UTC (worker {run.worker_id}); timeout {timeout}",
+                at=now,
+            )
+            logger.warning(
+                "run %s %s/%s reaped: working since %s on %s",
+                run.id,
+                run.job,
+                run.period,
+                run.started_at,
+                run.worker_id,
+            )
             reaped.append(run.id)
     session.flush()
     return reaped  # type: ignore[return-value]
@@ -185,51 +276,90 @@ def requeue_orphaned_runs(*, session: Session, worker_id: str, now: datetime | N
     was committed: its job body commits with finish_run, which refuses a worker that lost the
     run. So it goes working -> failed -> pending and runs again now, not after the stuck timeout."""
     now = now or utcnow()
-    orphans = session.exec(select(ScheduledRun).where(
-        ScheduledRun.state == RunState.WORKING, ScheduledRun.worker_id != worker_id)
-        .execution_options(populate_existing=True)).all()
+    orphans = session.exec(
+        select(ScheduledRun)
+        .where(ScheduledRun.state == RunState.WORKING, ScheduledRun.worker_id != worker_id)
+        .execution_options(populate_existing=True)
+    ).all()
     requeued = []
     for run in orphans:
         res = session.connection().execute(
-            update(_runs).where(_runs.c.id == run.id, _runs.c.state == RunState.WORKING,
-                                _runs.c.worker_id == run.worker_id)
-            .values(state=RunState.PENDING, finished_at=now, error=f"orphaned: worker {run.worker_id} lost the lease"))
+            update(_runs)
+            .where(_runs.c.id == run.id, _runs.c.state == RunState.WORKING, _runs.c.worker_id == run.worker_id)
+            .values(state=RunState.PENDING, finished_at=now, error=f"orphaned: worker {run.worker_id} lost the lease")
+        )
         if res.rowcount == 1:
-            _transition(session, run_id=run.id, from_state=RunState.WORKING, to_state=RunState.FAILED,  # type: ignore[arg-type]
-                        worker_id=worker_id, note=f"worker {run.worker_id} lost the lease mid-run", at=now)
-            _transition(session, run_id=run.id, from_state=RunState.FAILED, to_state=RunState.PENDING,  # type: ignore[arg-type]
-                        worker_id=worker_id, note="requeued at once by the new lease holder", at=now)
-            logger.warning("run %s %s/%s orphaned by %s; requeued by %s", run.id, run.job, run.period,
-                           run.worker_id, worker_id)
+            _transition(
+                session,
+                run_id=run.id,
+                from_state=RunState.WORKING,
+                to_state=RunState.FAILED,  # type: ignore[arg-type]
+                worker_id=worker_id,
+                note=f"worker {run.worker_id} lost the lease mid-run",
+                at=now,
+            )
+            _transition(
+                session,
+                run_id=run.id,
+                from_state=RunState.FAILED,
+                to_state=RunState.PENDING,  # type: ignore[arg-type]
+                worker_id=worker_id,
+                note="requeued at once by the new lease holder",
+                at=now,
+            )
+            logger.warning(
+                "run %s %s/%s orphaned by %s; requeued by %s", run.id, run.job, run.period, run.worker_id, worker_id
+            )
             requeued.append(run.id)
     session.flush()
     return requeued  # type: ignore[return-value]
 
 
-def due_runs(*, session: Session, now: datetime | None = None, max_attempts: int = MAX_ATTEMPTS,
-             retry_after: timedelta = RETRY_AFTER) -> list[ScheduledRun]:
+def due_runs(
+    *,
+    session: Session,
+    now: datetime | None = None,
+    max_attempts: int = MAX_ATTEMPTS,
+    retry_after: timedelta = RETRY_AFTER,
+) -> list[ScheduledRun]:
     """Runs waiting for a worker: pending (run-now requests) or failed and due for a retry."""
     now = now or utcnow()
-    return list(session.exec(select(ScheduledRun).where(or_(
-        ScheduledRun.state == RunState.PENDING,
-        and_(ScheduledRun.state == RunState.FAILED, col(ScheduledRun.attempts) < max_attempts,
-             col(ScheduledRun.finished_at) <= now - retry_after),
-    )).order_by(col(ScheduledRun.id)).execution_options(populate_existing=True)).all())
+    return list(
+        session.exec(
+            select(ScheduledRun)
+            .where(
+                or_(
+                    ScheduledRun.state == RunState.PENDING,
+                    and_(
+                        ScheduledRun.state == RunState.FAILED,
+                        col(ScheduledRun.attempts) < max_attempts,
+                        col(ScheduledRun.finished_at) <= now - retry_after,
+                    ),
+                )
+            )
+            .order_by(col(ScheduledRun.id))
+            .execution_options(populate_existing=True)
+        ).all()
+    )
 
 
 def run_transitions(*, session: Session, run_id: int) -> list[RunTransition]:
-    return list(session.exec(select(RunTransition).where(RunTransition.run_id == run_id)
-                             .order_by(col(RunTransition.id))).all())
+    return list(
+        session.exec(select(RunTransition).where(RunTransition.run_id == run_id).order_by(col(RunTransition.id))).all()
+    )
 
 
 # --- The worker lease ---------------------------------------------------------------
+
 
 def acquire_lease(*, session: Session, name: str, holder: str, ttl: timedelta, now: datetime | None = None) -> bool:
     """Take the lease if it is free, expired or already ours; True if `holder` now holds it."""
     now = now or utcnow()
     res = session.connection().execute(
-        update(_leases).where(_leases.c.name == name, or_(_leases.c.holder == holder, _leases.c.expires_at < now))
-        .values(holder=holder, expires_at=now + ttl, acquired_at=now))
+        update(_leases)
+        .where(_leases.c.name == name, or_(_leases.c.holder == holder, _leases.c.expires_at < now))
+        .values(holder=holder, expires_at=now + ttl, acquired_at=now)
+    )
     if res.rowcount == 1:
         return True
     try:
@@ -245,7 +375,8 @@ def renew_lease(*, session: Session, name: str, holder: str, ttl: timedelta, now
     """Extend our lease; False if another worker has taken it."""
     now = now or utcnow()
     res = session.connection().execute(
-        update(_leases).where(_leases.c.name == name, _leases.c.holder == holder).values(expires_at=now + ttl))
+        update(_leases).where(_leases.c.name == name, _leases.c.holder == holder).values(expires_at=now + ttl)
+    )
     return res.rowcount == 1
 
 
@@ -253,8 +384,10 @@ def release_lease(*, session: Session, name: str, holder: str, now: datetime | N
     """Give the lease up (expire it now) so a standby can take over at once."""
     now = now or utcnow()
     res = session.connection().execute(
-        update(_leases).where(_leases.c.name == name, _leases.c.holder == holder)
-        .values(expires_at=now - timedelta(microseconds=1)))
+        update(_leases)
+        .where(_leases.c.name == name, _leases.c.holder == holder)
+        .values(expires_at=now - timedelta(microseconds=1))
+    )
     return res.rowcount == 1
 
 

@@ -59,8 +59,13 @@ def define_job(name: str, *, label: str, cron: str, period_rule: str = PERIOD_MI
 CRON_HELP = "格式：分 时 日 月 星期，例如 0 9 * * 1 表示每周一 9:00。"
 QUARTERLY_HELP = "格式：@quarterly-wdN HH:MM，例如 @quarterly-wd5 09:00 表示每季度结束后第5个工作日 09:00。"
 _QUARTERLY_RE = re.compile(r"^@quarterly-wd(\d{1,3})\s+(\d{1,2}):(\d{2})$", re.IGNORECASE)
-_FIELDS = (("minute", "分钟", 0, 59), ("hour", "小时", 0, 23), ("day", "日", 1, 31), ("month", "月", 1, 12),
-           ("day_of_week", "星期", 0, 7))
+_FIELDS = (
+    ("minute", "分钟", 0, 59),
+    ("hour", "小时", 0, 23),
+    ("day", "日", 1, 31),
+    ("month", "月", 1, 12),
+    ("day_of_week", "星期", 0, 7),
+)
 _DOW_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")  # standard cron numbering: 0 = Sunday
 _DOW_ZH = ("日", "一", "二", "三", "四", "五", "六")
 MAX_QUARTERLY_WORKDAY = 40
@@ -79,7 +84,9 @@ def _parse_quarterly(expr: str) -> tuple[int, int, int] | None:
         raise ScheduleError(f"“{expr}” 不是有效的季度表达式。{QUARTERLY_HELP}")
     n, hour, minute = int(m.group(1)), int(m.group(2)), int(m.group(3))
     if not 1 <= n <= MAX_QUARTERLY_WORKDAY:
-        raise ScheduleError(f"“{expr}” 不是有效的季度表达式：第 N 个工作日须在 1–{MAX_QUARTERLY_WORKDAY} 之间。{QUARTERLY_HELP}")
+        raise ScheduleError(
+            f"“{expr}” 不是有效的季度表达式：第 N 个工作日须在 1–{MAX_QUARTERLY_WORKDAY} 之间。{QUARTERLY_HELP}"
+        )
     if hour > 23:
         raise ScheduleError(f"“{expr}” 不是有效的季度表达式：小时须在 0–23 之间。{QUARTERLY_HELP}")
     if minute > 59:
@@ -237,8 +244,14 @@ def trigger_for(expr: str, tz: ZoneInfo = SHANGHAI) -> BaseTrigger:
     return CronTrigger(**_parse_cron(text), timezone=tz)
 
 
-_LOOKBACKS = (timedelta(hours=2), timedelta(days=2), timedelta(days=9), timedelta(days=40),
-              timedelta(days=370), timedelta(days=5 * 366))
+_LOOKBACKS = (
+    timedelta(hours=2),
+    timedelta(days=2),
+    timedelta(days=9),
+    timedelta(days=40),
+    timedelta(days=370),
+    timedelta(days=5 * 366),
+)
 
 
 def last_fire_time(trigger: BaseTrigger, now: datetime) -> datetime | None:
@@ -263,6 +276,7 @@ def next_fire_time(expr: str, now: datetime, tz: ZoneInfo = SHANGHAI) -> datetim
 
 
 # --- Periods -------------------------------------------------------------------
+
 
 def period_for(job: str, fire_time: datetime, tz: ZoneInfo = SHANGHAI) -> str:
     """The period key a run of `job` fired at `fire_time` covers (e.g. 2026Q1, 2026-W15, 2026-04-08)."""
@@ -295,10 +309,25 @@ def is_adhoc(period: str) -> bool:
 # --- Descriptions ----------------------------------------------------------------
 
 _EN_ZH = {
-    "Monday": "星期一", "Tuesday": "星期二", "Wednesday": "星期三", "Thursday": "星期四", "Friday": "星期五",
-    "Saturday": "星期六", "Sunday": "星期日", "January": "1月", "February": "2月", "March": "3月", "April": "4月",
-    "May": "5月", "June": "6月", "July": "7月", "August": "8月", "September": "9月", "October": "10月",
-    "November": "11月", "December": "12月",
+    "Monday": "星期一",
+    "Tuesday": "星期二",
+    "Wednesday": "星期三",
+    "Thursday": "星期四",
+    "Friday": "星期五",
+    "Saturday": "星期六",
+    "Sunday": "星期日",
+    "January": "1月",
+    "February": "2月",
+    "March": "3月",
+    "April": "4月",
+    "May": "5月",
+    "June": "6月",
+    "July": "7月",
+    "August": "8月",
+    "September": "9月",
+    "October": "10月",
+    "November": "11月",
+    "December": "12月",
 }
 
 
@@ -338,6 +367,7 @@ def describe(expr: str) -> str:
 
 # --- Schedule rows ---------------------------------------------------------------
 
+
 def get_schedule(*, session: Session, job: str) -> JobSchedule | None:
     return session.exec(select(JobSchedule).where(JobSchedule.job == job)).first()
 
@@ -365,8 +395,15 @@ def ensure_default_schedules(*, session: Session, now: datetime | None = None) -
                 session.add(row)
         except IntegrityError:
             continue
-        audit(session=session, actor="system", action="schedule.created", object_type="job_schedule",
-              object_id=job_def.name, detail={"cron": job_def.cron}, at=now)
+        audit(
+            session=session,
+            actor="system",
+            action="schedule.created",
+            object_type="job_schedule",
+            object_id=job_def.name,
+            detail={"cron": job_def.cron},
+            at=now,
+        )
         created.append(row)
     return created
 
@@ -380,18 +417,20 @@ def list_schedules(*, session: Session, now: datetime | None = None, tz: ZoneInf
     for row in rows:
         job_def = JOB_DEFS.get(row.job)
         next_run = None if row.paused else next_fire_time(row.cron, now, tz)
-        result.append({
-            "job": row.job,
-            "name": job_def.label if job_def else row.job,
-            "cron": row.cron,
-            "description": describe(row.cron),
-            "paused": row.paused,
-            "next_run": next_run,
-            "next_run_text": "已暂停" if row.paused else (f"{next_run:%Y-%m-%d %H:%M}" if next_run else "—"),
-            "version": row.version,
-            "updated_at": row.updated_at,
-            "updated_by": row.updated_by,
-        })
+        result.append(
+            {
+                "job": row.job,
+                "name": job_def.label if job_def else row.job,
+                "cron": row.cron,
+                "description": describe(row.cron),
+                "paused": row.paused,
+                "next_run": next_run,
+                "next_run_text": "已暂停" if row.paused else (f"{next_run:%Y-%m-%d %H:%M}" if next_run else "—"),
+                "version": row.version,
+                "updated_at": row.updated_at,
+                "updated_by": row.updated_by,
+            }
+        )
     return result
 
 
@@ -405,8 +444,15 @@ def set_schedule(*, session: Session, job: str, cron: str, actor: str, now: date
     old = row.cron
     row.cron, row.version, row.updated_at, row.updated_by = expr, row.version + 1, now, actor
     session.add(row)
-    audit(session=session, actor=actor, action="schedule.set", object_type="job_schedule", object_id=job,
-          detail={"from": old, "to": expr, "version": row.version}, at=now)
+    audit(
+        session=session,
+        actor=actor,
+        action="schedule.set",
+        object_type="job_schedule",
+        object_id=job,
+        detail={"from": old, "to": expr, "version": row.version},
+        at=now,
+    )
     return row
 
 
@@ -417,8 +463,14 @@ def _set_paused(*, session: Session, job: str, actor: str, paused: bool, now: da
     now = now or utcnow()
     row.paused, row.updated_at, row.updated_by = paused, now, actor
     session.add(row)
-    audit(session=session, actor=actor, action="schedule.paused" if paused else "schedule.resumed",
-          object_type="job_schedule", object_id=job, at=now)
+    audit(
+        session=session,
+        actor=actor,
+        action="schedule.paused" if paused else "schedule.resumed",
+        object_type="job_schedule",
+        object_id=job,
+        at=now,
+    )
     return row
 
 
@@ -432,8 +484,9 @@ def resume_schedule(*, session: Session, job: str, actor: str, now: datetime | N
     return _set_paused(session=session, job=job, actor=actor, paused=False, now=now)
 
 
-def request_run_now(*, session: Session, job: str, actor: str, period: str | None = None,
-                    now: datetime | None = None) -> ScheduledRun:
+def request_run_now(
+    *, session: Session, job: str, actor: str, period: str | None = None, now: datetime | None = None
+) -> ScheduledRun:
     """Ask the worker to run `job` for `period` (default: a new ad-hoc period) as soon as it polls."""
     require_schedule(session=session, job=job)
     now = now or utcnow()
@@ -442,15 +495,30 @@ def request_run_now(*, session: Session, job: str, actor: str, period: str | Non
     if existing is not None and existing.state == RunState.DONE:
         label = JOB_DEFS[job].label if job in JOB_DEFS else job
         finished = existing.finished_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") if existing.finished_at else ""
-        raise ScheduleError(f"{label} {period} 已于 {finished} 完成，不会重复执行。如需另出一期，请不指定期别（将作为临时一期运行）。")
+        raise ScheduleError(
+            f"{label} {period} 已于 {finished} 完成，不会重复执行。如需另出一期，请不指定期别（将作为临时一期运行）。"
+        )
     run = runs.request_run(session=session, job=job, period=period, actor=actor, now=now)
-    audit(session=session, actor=actor, action="schedule.run_now", object_type="scheduled_run", object_id=run.id,
-          detail={"job": job, "period": period}, at=now)
+    audit(
+        session=session,
+        actor=actor,
+        action="schedule.run_now",
+        object_type="scheduled_run",
+        object_id=run.id,
+        detail={"job": job, "period": period},
+        at=now,
+    )
     return run
 
 
-def missed_period(*, session: Session, schedule: JobSchedule, now: datetime,
-                  tz: ZoneInfo = SHANGHAI, max_attempts: int = runs.MAX_ATTEMPTS) -> tuple[datetime, str] | None:
+def missed_period(
+    *,
+    session: Session,
+    schedule: JobSchedule,
+    now: datetime,
+    tz: ZoneInfo = SHANGHAI,
+    max_attempts: int = runs.MAX_ATTEMPTS,
+) -> tuple[datetime, str] | None:
     """The latest fire time at or before `now` and its period, if that period still needs a run.
 
     Only the latest fire counts (a worker down for three weeks sends one weekly reminder,
@@ -472,13 +540,38 @@ def missed_period(*, session: Session, schedule: JobSchedule, now: datetime,
 
 # --- The jobs lianxi ships ------------------------------------------------------------
 
-define_job("brief", label="季度简报", cron="@quarterly-wd5 09:00", period_rule=PERIOD_PREV_QUARTER,
-           summary="汇总上一季度进展，生成联席会议工作简报")
-define_job("notice_draft", label="季度通报草稿", cron="@quarterly-wd3 09:00", period_rule=PERIOD_PREV_QUARTER,
-           summary="在简报前起草上一季度的通报，交办公室修改、召集人审定")
-define_job("review", label="半年工作问效", cron="0 9 10 1,7 *", period_rule=PERIOD_PREV_HALF,
-           summary="每半年对各单位和包联领导问效评分，跟踪整改台账，报召集人")
-define_job("weekly_reminder", label="每周报送提醒", cron="0 9 * * 1", period_rule=PERIOD_WEEK_BEFORE,
-           summary="提醒上周未报送进展的单位联络员")
-define_job("daily_digest", label="每日逾期督办", cron="0 8 * * *", period_rule=PERIOD_DAY,
-           summary="工作日把逾期未办结的问题和议定事项汇总发给办公室")
+define_job(
+    "brief",
+    label="季度简报",
+    cron="@quarterly-wd5 09:00",
+    period_rule=PERIOD_PREV_QUARTER,
+    summary="汇总上一季度进展，生成联席会议工作简报",
+)
+define_job(
+    "notice_draft",
+    label="季度通报草稿",
+    cron="@quarterly-wd3 09:00",
+    period_rule=PERIOD_PREV_QUARTER,
+    summary="在简报前起草上一季度的通报，交办公室修改、召集人审定",
+)
+define_job(
+    "review",
+    label="半年工作问效",
+    cron="0 9 10 1,7 *",
+    period_rule=PERIOD_PREV_HALF,
+    summary="每半年对各单位和包联领导问效评分，跟踪整改台账，报召集人",
+)
+define_job(
+    "weekly_reminder",
+    label="每周报送提醒",
+    cron="0 9 * * 1",
+    period_rule=PERIOD_WEEK_BEFORE,
+    summary="提醒上周未报送进展的单位联络员",
+)
+define_job(
+    "daily_digest",
+    label="每日逾期督办",
+    cron="0 8 * * *",
+    period_rule=PERIOD_DAY,
+    summary="工作日把逾期未办结的问题和议定事项汇总发给办公室",
+)

@@ -46,8 +46,15 @@ def xml_text(value: str) -> str:
 def xml_attr(value: str) -> str:
     """`value` as a double-quoted XML attribute value (whitespace kept as character references)."""
     value = _ILLEGAL_RE.sub("", value)
-    return (value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
-            .replace("\r", "&#13;").replace("\n", "&#10;").replace("\t", "&#9;"))
+    return (
+        value.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace('"', "&quot;")
+        .replace("\r", "&#13;")
+        .replace("\n", "&#10;")
+        .replace("\t", "&#9;")
+    )
 
 
 def column_letter(n: int) -> str:
@@ -109,8 +116,10 @@ class _Styles:
         return self.xf[style]
 
     def xml(self) -> str:
-        parts = ['<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-                 '<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">']
+        parts = [
+            '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+            '<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        ]
         if self.formats:
             parts.append(f'<numFmts count="{len(self.formats)}">')
             parts.extend(f'<numFmt numFmtId="{i}" formatCode="{xml_attr(code)}"/>' for code, i in self.formats.items())
@@ -120,28 +129,43 @@ class _Styles:
             if not bold and size is None:
                 parts.append('<font><sz val="11"/><name val="Calibri"/><family val="2"/><scheme val="minor"/></font>')
             else:
-                parts.append("<font>" + ('<b val="1"/>' if bold else "") + f'<sz val="{size or 11:g}"/>'
-                             '<name val="Calibri"/><family val="2"/><scheme val="minor"/></font>')
+                parts.append(
+                    "<font>" + ('<b val="1"/>' if bold else "") + f'<sz val="{size or 11:g}"/>'
+                    '<name val="Calibri"/><family val="2"/><scheme val="minor"/></font>'
+                )
         parts.append("</fonts>")
-        parts.append(f'<fills count="{len(self.fills) + 2}"><fill><patternFill patternType="none"/></fill>'
-                     '<fill><patternFill patternType="gray125"/></fill>')
+        parts.append(
+            f'<fills count="{len(self.fills) + 2}"><fill><patternFill patternType="none"/></fill>'
+            '<fill><patternFill patternType="gray125"/></fill>'
+        )
         for rgb, _i in sorted(self.fills.items(), key=lambda kv: kv[1]):
-            parts.append(f'<fill><patternFill patternType="solid"><fgColor rgb="FF{rgb}"/><bgColor indexed="64"/>'
-                         "</patternFill></fill>")
+            parts.append(
+                f'<fill><patternFill patternType="solid"><fgColor rgb="FF{rgb}"/><bgColor indexed="64"/>'
+                "</patternFill></fill>"
+            )
         parts.append("</fills>")
-        parts.append('<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
-                     '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>')
+        parts.append(
+            '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
+            '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
+        )
         parts.append(f'<cellXfs count="{len(self._xfs)}">')
         for fmt, font, fill, wrap in self._xfs:
-            applied = (' applyNumberFormat="1"' if fmt else "") + (' applyFont="1"' if font else "") + \
-                      (' applyFill="1"' if fill else "")
+            applied = (
+                (' applyNumberFormat="1"' if fmt else "")
+                + (' applyFont="1"' if font else "")
+                + (' applyFill="1"' if fill else "")
+            )
             if wrap:
-                parts.append(f'<xf numFmtId="{fmt}" fontId="{font}" fillId="{fill}" borderId="0" xfId="0"{applied}'
-                             ' applyAlignment="1"><alignment vertical="center" wrapText="1"/></xf>')
+                parts.append(
+                    f'<xf numFmtId="{fmt}" fontId="{font}" fillId="{fill}" borderId="0" xfId="0"{applied}'
+                    ' applyAlignment="1"><alignment vertical="center" wrapText="1"/></xf>'
+                )
             else:
                 parts.append(f'<xf numFmtId="{fmt}" fontId="{font}" fillId="{fill}" borderId="0" xfId="0"{applied}/>')
-        parts.append('</cellXfs><cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
-                     '<dxfs count="0"/><tableStyles count="0"/></styleSheet>')
+        parts.append(
+            '</cellXfs><cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
+            '<dxfs count="0"/><tableStyles count="0"/></styleSheet>'
+        )
         return "".join(parts)
 
 
@@ -184,11 +208,27 @@ class Worksheet:
         """The number of the last row appended (0 before the first)."""
         return self._row
 
-    def add_list_validation(self, sqref: str, formula1: str, *, error_title: str = "", error: str = "",
-                            prompt_title: str = "", prompt: str = "") -> None:
+    def add_list_validation(
+        self,
+        sqref: str,
+        formula1: str,
+        *,
+        error_title: str = "",
+        error: str = "",
+        prompt_title: str = "",
+        prompt: str = "",
+    ) -> None:
         """A drop-down list (blank allowed, error and input messages shown) over `sqref`."""
-        self.validations.append({"sqref": sqref, "formula1": formula1, "errorTitle": error_title, "error": error,
-                                 "promptTitle": prompt_title, "prompt": prompt})
+        self.validations.append(
+            {
+                "sqref": sqref,
+                "formula1": formula1,
+                "errorTitle": error_title,
+                "error": error,
+                "promptTitle": prompt_title,
+                "prompt": prompt,
+            }
+        )
 
     def append(self, values: list[Any] | tuple[Any, ...]) -> None:
         """The next row; None leaves a cell empty, a Cell carries a style (kept even when empty)."""
@@ -198,7 +238,7 @@ class Worksheet:
         cells: list[str] = []
         add = cells.append
         col = 0
-        for col, value in enumerate(values, start=1):  # noqa: B007 (col is used after the loop)
+        for col, value in enumerate(values, start=1):
             s = ""
             if type(value) is Cell:
                 style = value.style
@@ -252,28 +292,35 @@ class Worksheet:
 
     def _write(self, out: IO[bytes]) -> None:
         last = _LETTERS[max(self._max_col, 1) - 1] + str(max(self._row, 1))
-        head = ['<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-                '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
-                'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
-                f'<dimension ref="A1:{last}"/><sheetViews><sheetView workbookViewId="0"'
-                + (' tabSelected="1"' if self._book._sheets[0] is self else "") + ">"]
+        head = [
+            '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+            '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+            'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+            f'<dimension ref="A1:{last}"/><sheetViews><sheetView workbookViewId="0"'
+            + (' tabSelected="1"' if self._book._sheets[0] is self else "")
+            + ">"
+        ]
         if self.freeze and self.freeze != "A1":
             col, row = _split_ref(self.freeze)
             xs, ys = col - 1, row - 1
             pane = "bottomRight" if xs and ys else ("bottomLeft" if ys else "topRight")
             split = (f' xSplit="{xs}"' if xs else "") + (f' ySplit="{ys}"' if ys else "")
-            head.append(f'<pane{split} topLeftCell="{self.freeze}" activePane="{pane}" state="frozen"/>'
-                        f'<selection pane="{pane}" activeCell="{self.freeze}" sqref="{self.freeze}"/>')
+            head.append(
+                f'<pane{split} topLeftCell="{self.freeze}" activePane="{pane}" state="frozen"/>'
+                f'<selection pane="{pane}" activeCell="{self.freeze}" sqref="{self.freeze}"/>'
+            )
         head.append('</sheetView></sheetViews><sheetFormatPr defaultRowHeight="15"/>')
         if self.widths:
             head.append("<cols>")
-            head.extend(f'<col min="{c}" max="{c}" width="{w:g}" customWidth="1"/>' for c, w in sorted(self.widths.items()))
+            head.extend(
+                f'<col min="{c}" max="{c}" width="{w:g}" customWidth="1"/>' for c, w in sorted(self.widths.items())
+            )
             head.append("</cols>")
         head.append("<sheetData>")
         out.write("".join(head).encode())
         rows = self._rows
         for i in range(0, len(rows), 2000):
-            out.write("".join(rows[i:i + 2000]).encode())
+            out.write("".join(rows[i : i + 2000]).encode())
         tail = ["</sheetData>"]
         if self.autofilter:
             tail.append(f'<autoFilter ref="{self.autofilter}"/>')
@@ -284,9 +331,13 @@ class Worksheet:
         if self.validations:
             tail.append(f'<dataValidations count="{len(self.validations)}">')
             for dv in self.validations:
-                attrs = "".join(f' {k}="{xml_attr(dv[k])}"' for k in ("errorTitle", "error", "promptTitle", "prompt") if dv[k])
-                tail.append(f'<dataValidation type="list" allowBlank="1" showInputMessage="1" showErrorMessage="1"'
-                            f'{attrs} sqref="{dv["sqref"]}"><formula1>{xml_text(dv["formula1"])}</formula1></dataValidation>')
+                attrs = "".join(
+                    f' {k}="{xml_attr(dv[k])}"' for k in ("errorTitle", "error", "promptTitle", "prompt") if dv[k]
+                )
+                tail.append(
+                    f'<dataValidation type="list" allowBlank="1" showInputMessage="1" showErrorMessage="1"'
+                    f'{attrs} sqref="{dv["sqref"]}"><formula1>{xml_text(dv["formula1"])}</formula1></dataValidation>'
+                )
             tail.append("</dataValidations>")
         tail.append('<pageMargins left="0.75" right="0.75" top="1" bottom="1" header="0.5" footer="0.5"/></worksheet>')
         out.write("".join(tail).encode())
@@ -352,65 +403,87 @@ class Workbook:
         stamp = moment.strftime("%Y-%m-%dT%H:%M:%SZ")
         title = f"<dc:title>{xml_text(self.title)}</dc:title>" if self.title else ""
         creator = f"<dc:creator>{xml_text(self.creator)}</dc:creator>" if self.creator else ""
-        return ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-                '<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" '
-                'xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dcterms="http://purl.org/dc/terms/" '
-                'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
-                f'{title}{creator}<dcterms:created xsi:type="dcterms:W3CDTF">{stamp}</dcterms:created>'
-                f'<dcterms:modified xsi:type="dcterms:W3CDTF">{stamp}</dcterms:modified></cp:coreProperties>')
+        return (
+            '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+            '<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" '
+            'xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dcterms="http://purl.org/dc/terms/" '
+            'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
+            f'{title}{creator}<dcterms:created xsi:type="dcterms:W3CDTF">{stamp}</dcterms:created>'
+            f'<dcterms:modified xsi:type="dcterms:W3CDTF">{stamp}</dcterms:modified></cp:coreProperties>'
+        )
 
     def _workbook(self) -> str:
         sheets = "".join(
-            f'<sheet name="{xml_attr(ws.title)}" sheetId="{i}"' + (' state="hidden"' if ws.hidden else "") + f' r:id="rId{i}"/>'
-            for i, ws in enumerate(self._sheets, start=1))
+            f'<sheet name="{xml_attr(ws.title)}" sheetId="{i}"'
+            + (' state="hidden"' if ws.hidden else "")
+            + f' r:id="rId{i}"/>'
+            for i, ws in enumerate(self._sheets, start=1)
+        )
         names = "".join(
             f'<definedName name="_xlnm._FilterDatabase" localSheetId="{i}" hidden="1">'
-            f'{xml_text(_quote_sheet(ws.title))}!{_absolute(ws.autofilter)}</definedName>'
-            for i, ws in enumerate(self._sheets) if ws.autofilter)
-        return ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-                '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
-                'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
-                '<workbookPr/><bookViews><workbookView activeTab="0"/></bookViews>'
-                f'<sheets>{sheets}</sheets>'
-                + (f"<definedNames>{names}</definedNames>" if names else "")
-                + '<calcPr calcId="124519" fullCalcOnLoad="1"/></workbook>')
+            f"{xml_text(_quote_sheet(ws.title))}!{_absolute(ws.autofilter)}</definedName>"
+            for i, ws in enumerate(self._sheets)
+            if ws.autofilter
+        )
+        return (
+            '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+            '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+            'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+            '<workbookPr/><bookViews><workbookView activeTab="0"/></bookViews>'
+            f"<sheets>{sheets}</sheets>"
+            + (f"<definedNames>{names}</definedNames>" if names else "")
+            + '<calcPr calcId="124519" fullCalcOnLoad="1"/></workbook>'
+        )
 
 
 def _absolute(ref: str) -> str:
     return ":".join("$" + re.sub(r"(\d+)$", r"$\1", part) for part in ref.split(":"))
 
 
-_ROOT_RELS = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-              '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-              '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/>'
-              '<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/package/2006/relationships/metadata/core-properties" Target="docProps/core.xml"/>'
-              '<Relationship Id="rId3" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/extended-properties" Target="docProps/app.xml"/>'
-              "</Relationships>")
+_ROOT_RELS = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+    '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/>'
+    '<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/package/2006/relationships/metadata/core-properties" Target="docProps/core.xml"/>'
+    '<Relationship Id="rId3" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/extended-properties" Target="docProps/app.xml"/>'
+    "</Relationships>"
+)
 
-_APP = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-        '<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties">'
-        "<Application>Microsoft Excel</Application></Properties>")
+_APP = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    '<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties">'
+    "<Application>Microsoft Excel</Application></Properties>"
+)
 
 
 def _content_types(n: int) -> str:
-    sheets = "".join(f'<Override PartName="/xl/worksheets/sheet{i}.xml" '
-                     'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
-                     for i in range(1, n + 1))
-    return ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-            '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
-            '<Default Extension="xml" ContentType="application/xml"/>'
-            '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
-            '<Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
-            '<Override PartName="/docProps/core.xml" ContentType="application/vnd.openxmlformats-package.core-properties+xml"/>'
-            '<Override PartName="/docProps/app.xml" ContentType="application/vnd.openxmlformats-officedocument.extended-properties+xml"/>'
-            f"{sheets}</Types>")
+    sheets = "".join(
+        f'<Override PartName="/xl/worksheets/sheet{i}.xml" '
+        'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+        for i in range(1, n + 1)
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+        '<Default Extension="xml" ContentType="application/xml"/>'
+        '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+        '<Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
+        '<Override PartName="/docProps/core.xml" ContentType="application/vnd.openxmlformats-package.core-properties+xml"/>'
+        '<Override PartName="/docProps/app.xml" ContentType="application/vnd.openxmlformats-officedocument.extended-properties+xml"/>'
+        f"{sheets}</Types>"
+    )
 
 
 def _workbook_rels(n: int) -> str:
-    sheets = "".join(f'<Relationship Id="rId{i}" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" '
-                     f'Target="worksheets/sheet{i}.xml"/>' for i in range(1, n + 1))
-    return ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-            '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-            f'{sheets}<Relationship Id="rId{n + 1}" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" '
-            'Target="styles.xml"/></Relationships>')
+    sheets = "".join(
+        f'<Relationship Id="rId{i}" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" '
+        f'Target="worksheets/sheet{i}.xml"/>'
+        for i in range(1, n + 1)
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        f'{sheets}<Relationship Id="rId{n + 1}" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" '
+        'Target="styles.xml"/></Relationships>'
+    )

@@ -86,6 +86,7 @@ class SandboxHandle:
 
 # --- start --------------------------------------------------------------------------
 
+
 async def start_sandbox(
     engine: Engine,
     host: str = "127.0.0.1",
@@ -105,8 +106,13 @@ async def start_sandbox(
         files_dir.mkdir(parents=True, exist_ok=True)
     server = BotApiServer(files_dir=files_dir)
     await server.start()
-    application = build_application(engine=engine, token=SANDBOX_TOKEN, base_url=server.api_base,
-                                    base_file_url=server.file_base, outbox_poll_seconds=outbox_poll_seconds)
+    application = build_application(
+        engine=engine,
+        token=SANDBOX_TOKEN,
+        base_url=server.api_base,
+        base_file_url=server.file_base,
+        outbox_poll_seconds=outbox_poll_seconds,
+    )
     handle = SandboxHandle(url="", server=server, application=application, engine=engine, people_created=created)
     try:
         sample = await asyncio.to_thread(people, engine)
@@ -147,7 +153,7 @@ async def _bind(runner: web.AppRunner, host: str, port: int) -> int:
             if exc.errno in (errno.EADDRINUSE, errno.EACCES):
                 continue
             raise
-        sockets = site._server.sockets if site._server else []  # noqa: SLF001
+        sockets = site._server.sockets if site._server else []
         return sockets[0].getsockname()[1] if sockets else candidate
     raise SandboxPortError(f"端口 {port}–{port + tries - 1} 都被占用，请用 --port 指定其他端口。")
 
@@ -234,8 +240,11 @@ def _state(handle: SandboxHandle) -> dict[str, Any]:
         "plan": plan_info,
         "people": [p.__dict__ for p in sample],
         "guests": [{"user_id": uid, "name": name} for uid, name in handle._guests.items() if uid not in members],
-        "group": {"chat_id": GROUP_CHAT_ID, "title": GROUP_TITLE, "bound": binding is not None
-                  and binding.chat_id == GROUP_CHAT_ID},
+        "group": {
+            "chat_id": GROUP_CHAT_ID,
+            "title": GROUP_TITLE,
+            "bound": binding is not None and binding.chat_id == GROUP_CHAT_ID,
+        },
         "units": unit_list,
         "roles": [{"key": k, "label": v} for k, v in ROLE_LABELS.items()],
         "worker": handle.worker_running,
@@ -311,8 +320,9 @@ async def _proxy_sim(request: web.Request) -> web.StreamResponse:
         headers["Content-Type"] = request.headers["Content-Type"]
     body = await request.read()
     url = f"{handle.server.url}/_sim/{tail}"
-    async with handle._client.request(request.method, url, params=request.query, data=body or None,
-                                      headers=headers, timeout=SIM_POLL_TIMEOUT) as upstream:
+    async with handle._client.request(
+        request.method, url, params=request.query, data=body or None, headers=headers, timeout=SIM_POLL_TIMEOUT
+    ) as upstream:
         data = await upstream.read()
         out_headers = {"Content-Type": upstream.headers.get("Content-Type", "application/octet-stream")}
         if tail.startswith("files/"):
@@ -332,8 +342,8 @@ def _json(data: Any, status: int = 200) -> web.Response:
 
 # --- running it -------------------------------------------------------------------------
 
-async def run_sandbox(engine: Engine, host: str, port: int, *, files_dir: Path | None,
-                      announce: Any) -> None:
+
+async def run_sandbox(engine: Engine, host: str, port: int, *, files_dir: Path | None, announce: Any) -> None:
     """Start the sandbox, call `announce(handle)`, and run until cancelled."""
     handle = await start_sandbox(engine, host, port, files_dir=files_dir)
     try:

@@ -33,8 +33,32 @@ MEMBER_UNIT_KINDS = ("department", "league", "township", "other")
 
 # Surnames and given names for the sample contacts (one per member unit, in order).
 _SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕"
-_GIVEN = ["建国", "海燕", "志强", "丽娟", "永明", "晓梅", "国栋", "秀兰", "立新", "文静", "卫东", "春华",
-          "振华", "玉兰", "德胜", "红梅", "宏伟", "淑芬", "占军", "桂英", "利民", "雅琴", "学军", "慧敏"]
+_GIVEN = [
+    "建国",
+    "海燕",
+    "志强",
+    "丽娟",
+    "永明",
+    "晓梅",
+    "国栋",
+    "秀兰",
+    "立新",
+    "文静",
+    "卫东",
+    "春华",
+    "振华",
+    "玉兰",
+    "德胜",
+    "红梅",
+    "宏伟",
+    "淑芬",
+    "占军",
+    "桂英",
+    "利民",
+    "雅琴",
+    "学军",
+    "慧敏",
+]
 
 
 @dataclass(frozen=True)
@@ -98,15 +122,20 @@ def _create_people(session: Session, plan: Plan) -> None:
     supervisor_unit = supervisor_unit or office
     # Who comes first matters only for the order on the page.
     leaders = [
-        (office, Role.ADMIN), (office, Role.OFFICE), (government, Role.CONVENER),
-        (government, Role.ZONE_LEADER), (supervisor_unit, Role.SUPERVISOR),
+        (office, Role.ADMIN),
+        (office, Role.OFFICE),
+        (government, Role.CONVENER),
+        (government, Role.ZONE_LEADER),
+        (supervisor_unit, Role.SUPERVISOR),
     ]
     wanted = leaders + [(u, Role.CONTACT) for u in member_units]
     user_id = SAMPLE_USER_BASE
     for i, (unit, role) in enumerate(wanted):
         member = _bind(session, plan_id=plan.id, unit=unit, role=role, user_id=user_id, name=_sample_name(i))
         if role == Role.ZONE_LEADER:
-            zones = session.exec(select(Zone).where(Zone.plan_id == plan.id).order_by(Zone.seq).limit(ZONES_PER_LEADER)).all()
+            zones = session.exec(
+                select(Zone).where(Zone.plan_id == plan.id).order_by(Zone.seq).limit(ZONES_PER_LEADER)
+            ).all()
             for zone in zones:
                 assert zone.id is not None and member.id is not None
                 assign_zone_leader(session=session, member_id=member.id, zone_id=zone.id, actor=ACTOR)
@@ -116,17 +145,29 @@ def _create_people(session: Session, plan: Plan) -> None:
 
 def people(engine: Engine) -> list[Person]:
     """Active members of the loaded plan that have a Telegram user id, leaders first."""
-    order = {role: i for i, role in enumerate((Role.ADMIN, Role.OFFICE, Role.CONVENER, Role.ZONE_LEADER,
-                                               Role.SUPERVISOR, Role.CONTACT))}
+    order = {
+        role: i
+        for i, role in enumerate(
+            (Role.ADMIN, Role.OFFICE, Role.CONVENER, Role.ZONE_LEADER, Role.SUPERVISOR, Role.CONTACT)
+        )
+    }
     with session_scope(engine) as session:
         plan = current_plan(session=session)
         if plan is None or plan.id is None:
             return []
         rows = list_members(session=session, plan_id=plan.id)
         result = [
-            Person(user_id=m.telegram_user_id, member_id=m.id or 0, name=m.name, unit=u.name, unit_short=u.short or u.name,
-                   role=m.role, role_label=ROLE_LABELS.get(m.role, m.role))
-            for m, u in rows if m.telegram_user_id is not None
+            Person(
+                user_id=m.telegram_user_id,
+                member_id=m.id or 0,
+                name=m.name,
+                unit=u.name,
+                unit_short=u.short or u.name,
+                role=m.role,
+                role_label=ROLE_LABELS.get(m.role, m.role),
+            )
+            for m, u in rows
+            if m.telegram_user_id is not None
         ]
     return sorted(result, key=lambda p: (order.get(p.role, 99), p.member_id))
 
@@ -134,6 +175,8 @@ def people(engine: Engine) -> list[Person]:
 def next_joiner_id(engine: Engine, taken: set[int]) -> int:
     """A fake Telegram user id no member and no simulated user has yet."""
     with session_scope(engine) as session:
-        highest = session.exec(select(col(Member.telegram_user_id)).order_by(col(Member.telegram_user_id).desc())).first()
+        highest = session.exec(
+            select(col(Member.telegram_user_id)).order_by(col(Member.telegram_user_id).desc())
+        ).first()
     start = max(JOINER_USER_BASE, (highest or 0) + 1, max(taken, default=0) + 1)
     return start

@@ -14,6 +14,10 @@ cd "$(dirname "$0")/.."
 echo "安装依赖…"
 bash scripts/install.sh --test </dev/null
 
+echo "代码检查（ruff）…"
+.venv/bin/ruff check --quiet .
+.venv/bin/ruff format --check --quiet .
+
 if [ -z "${TEST_DATABASE_URL:-}" ]; then
   if bash scripts/pg.sh available; then
     echo "启动测试用 PostgreSQL…"

@@ -86,7 +86,7 @@ def session(engine: Engine) -> Iterator[Session]:
 @pytest.fixture
 def settings_env(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
     """Settings that point at this test's database and data directory."""
-    from lianxi.settings import get_settings
+    from config.settings import get_settings
 
     monkeypatch.setenv("DATABASE_URL", db_url)
     monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))
@@ -123,4 +123,4 @@ def table_counts(engine: Engine) -> dict[str, int]:
     return counts
 
 
-__all__ = ["models", "load_bundled_plan", "table_counts", "BANNER_PLAN", "REGION_PLAN"]
+__all__ = ["BANNER_PLAN", "REGION_PLAN", "load_bundled_plan", "models", "table_counts"]

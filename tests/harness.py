@@ -50,8 +50,15 @@ class Harness:
         await user.send(text)
         return await self.server.wait_for(user.id, expect, timeout=timeout)
 
-    async def press(self, user: SimUser, message: dict, label: str, expect: str | None = None,
-                    chat_id: int | None = None, timeout: float = 5.0) -> dict:
+    async def press(
+        self,
+        user: SimUser,
+        message: dict,
+        label: str,
+        expect: str | None = None,
+        chat_id: int | None = None,
+        timeout: float = 5.0,
+    ) -> dict:
         """Press the button labelled `label` on `message`, then wait for the bot's next message."""
         data = button_data(message, label)
         mark = self.server.mark()
@@ -103,8 +110,14 @@ def buttons(message: dict) -> list[str]:
 async def running_bot(engine: Engine, plan_id: int, **kwargs: Any) -> AsyncIterator[Harness]:
     """Start the local server and the real bot polling it; stop both after."""
     async with BotApiServer() as server:
-        app = build_application(engine=engine, token=TOKEN, base_url=server.api_base, base_file_url=server.file_base,
-                                 outbox_poll_seconds=0.05, **kwargs)
+        app = build_application(
+            engine=engine,
+            token=TOKEN,
+            base_url=server.api_base,
+            base_file_url=server.file_base,
+            outbox_poll_seconds=0.05,
+            **kwargs,
+        )
         await app.initialize()
         await app.start()
         assert app.updater is not None

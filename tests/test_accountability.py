@@ -57,8 +57,13 @@ class Cast:
 
     def member(self, key: str, role: str) -> Member:
         self.tg += 1
-        m = Member(plan_id=self.plan_id, telegram_user_id=self.tg, name=f"{self.units[key].short}联络员",
-                   unit_id=self.units[key].id, role=role)
+        m = Member(
+            plan_id=self.plan_id,
+            telegram_user_id=self.tg,
+            name=f"{self.units[key].short}联络员",
+            unit_id=self.units[key].id,
+            role=role,
+        )
         self.s.add(m)
         self.s.flush()
         return m
@@ -70,15 +75,24 @@ class Cast:
         return self.units[key].id  # type: ignore[return-value]
 
     def raise_(self, owner: str, when: datetime, category: str = "forest_grass", by: str = "emergency") -> int:
-        cat = self.s.exec(select(ProblemCategory).where(ProblemCategory.plan_id == self.plan_id,
-                                                         ProblemCategory.key == category)).one()
-        p = raise_problem(session=self.s, plan_id=self.plan_id, actor=self.people[by], text=f"{category}手续受阻",
-                          category_id=cat.id, owner_unit_id=self.uid(owner), now=when)
+        cat = self.s.exec(
+            select(ProblemCategory).where(ProblemCategory.plan_id == self.plan_id, ProblemCategory.key == category)
+        ).one()
+        p = raise_problem(
+            session=self.s,
+            plan_id=self.plan_id,
+            actor=self.people[by],
+            text=f"{category}手续受阻",
+            category_id=cat.id,
+            owner_unit_id=self.uid(owner),
+            now=when,
+        )
         return p.id  # type: ignore[return-value]
 
     def hand(self, pid: int, frm: str, to: str, when: datetime, reason: str = "不属于本单位职责") -> None:
-        hand_over_problem(session=self.s, problem_id=pid, actor=self.people[frm], to_unit_id=self.uid(to),
-                          reason=reason, now=when)
+        hand_over_problem(
+            session=self.s, problem_id=pid, actor=self.people[frm], to_unit_id=self.uid(to), reason=reason, now=when
+        )
 
     def report_weekly(self, key: str, skip: tuple[int, ...] = ()) -> None:
         """File one progress report in each week of 2026Q1 except the `skip`-th weeks (0-based)."""
@@ -87,8 +101,15 @@ class Cast:
             if i in skip:
                 continue
             member = self.people.get(key)
-            self.s.add(Report(plan_id=self.plan_id, unit_id=self.uid(key), member_id=member.id if member else None, text="进展",
-                              created_at=datetime(monday.year, monday.month, monday.day, 15, tzinfo=SH).astimezone(UTC)))
+            self.s.add(
+                Report(
+                    plan_id=self.plan_id,
+                    unit_id=self.uid(key),
+                    member_id=member.id if member else None,
+                    text="进展",
+                    created_at=datetime(monday.year, monday.month, monday.day, 15, tzinfo=SH).astimezone(UTC),
+                )
+            )
         self.s.flush()
 
 
@@ -117,14 +138,21 @@ def finding(found: list[Finding], unit: str, rule: str) -> Finding:
 
 # --- 推诿扯皮 -------------------------------------------------------------------------------
 
+
 def test_ruled_after_a_b_a_names_the_ruled_unit(cast: Cast) -> None:
     """林草局 hands to 自然资源局, who hands it straight back; the office rules 自然资源局
     responsible: 自然资源局 is named for shifting, 林草局 is not."""
     pid = cast.raise_("forestry", at(3, 2))
     cast.hand(pid, "forestry", "natres", at(3, 2, 14), "涉及用地，应由自然资源局办理")
     cast.hand(pid, "natres", "forestry", at(3, 3), "涉及草原，退回林草局")
-    rule_problem(session=cast.s, problem_id=pid, actor=cast.office, to_unit_id=cast.uid("natres"),
-                 reason="用地手续在先，由自然资源局牵头", now=at(3, 4))
+    rule_problem(
+        session=cast.s,
+        problem_id=pid,
+        actor=cast.office,
+        to_unit_id=cast.uid("natres"),
+        reason="用地手续在先，由自然资源局牵头",
+        now=at(3, 4),
+    )
     found = findings(cast)
     assert named(found, "shifting") == unit_names(cast, "natres")
     f = finding(found, cast.units["natres"].name, "shifting")
@@ -150,8 +178,14 @@ def test_a_b_a_without_ruling_names_the_unit_that_first_handed_it_away(cast: Cas
 def test_declined_then_ruled_back_names_the_decliner(cast: Cast) -> None:
     pid = cast.raise_("forestry", at(3, 2))
     decline_problem(session=cast.s, problem_id=pid, actor=cast["forestry"], reason="不是林草的事", now=at(3, 2, 15))
-    rule_problem(session=cast.s, problem_id=pid, actor=cast.office, to_unit_id=cast.uid("forestry"),
-                 reason="征占用草原审批属林草局职责", now=at(3, 4))
+    rule_problem(
+        session=cast.s,
+        problem_id=pid,
+        actor=cast.office,
+        to_unit_id=cast.uid("forestry"),
+        reason="征占用草原审批属林草局职责",
+        now=at(3, 4),
+    )
     found = findings(cast)
     assert named(found, "shifting") == unit_names(cast, "forestry")
     f = finding(found, "旗林草局", "shifting")
@@ -163,8 +197,14 @@ def test_declined_then_ruled_back_names_the_decliner(cast: Cast) -> None:
 def test_declined_and_ruled_to_another_unit_is_not_shifting(cast: Cast) -> None:
     pid = cast.raise_("forestry", at(3, 2))
     decline_problem(session=cast.s, problem_id=pid, actor=cast["forestry"], reason="属用地问题", now=at(3, 2, 15))
-    rule_problem(session=cast.s, problem_id=pid, actor=cast.office, to_unit_id=cast.uid("natres"),
-                 reason="用地问题由自然资源局办理", now=at(3, 4))
+    rule_problem(
+        session=cast.s,
+        problem_id=pid,
+        actor=cast.office,
+        to_unit_id=cast.uid("natres"),
+        reason="用地问题由自然资源局办理",
+        now=at(3, 4),
+    )
     assert named(findings(cast), "shifting") == set()
 
 
@@ -173,8 +213,9 @@ def test_passed_on_three_times_names_every_passer_without_an_accepted_reason(cas
     自然资源局 and 水利局 are named; 林草局, whose reason was accepted, is not."""
     pid = cast.raise_("forestry", at(3, 2))
     cast.hand(pid, "forestry", "natres", at(3, 2, 11), "实为用地问题")
-    handover = cast.s.exec(select(ProblemEvent).where(ProblemEvent.problem_id == pid,
-                                                      ProblemEvent.kind == "handed_over")).one()
+    handover = cast.s.exec(
+        select(ProblemEvent).where(ProblemEvent.problem_id == pid, ProblemEvent.kind == "handed_over")
+    ).one()
     accept_handover_reason(session=cast.s, event_id=handover.id, actor=cast.office, now=at(3, 2, 12))
     cast.hand(pid, "natres", "water", at(3, 3))
     cast.hand(pid, "water", "eco", at(3, 4))
@@ -189,8 +230,9 @@ def test_hand_over_with_a_reason_the_office_accepted_is_not_shifting(cast: Cast)
     pid = cast.raise_("forestry", at(3, 2))
     cast.hand(pid, "forestry", "natres", at(3, 2, 11), "实为用地问题")
     cast.hand(pid, "natres", "forestry", at(3, 2, 12), "草原占用未批")
-    for e in cast.s.exec(select(ProblemEvent).where(ProblemEvent.problem_id == pid,
-                                                   ProblemEvent.kind == "handed_over")).all():
+    for e in cast.s.exec(
+        select(ProblemEvent).where(ProblemEvent.problem_id == pid, ProblemEvent.kind == "handed_over")
+    ).all():
         accept_handover_reason(session=cast.s, event_id=e.id, actor=cast.office, now=at(3, 2, 13))
     accept_problem(session=cast.s, problem_id=pid, actor=cast["forestry"], now=at(3, 2, 14))
     assert named(findings(cast), "shifting") == set()
@@ -215,6 +257,7 @@ def test_pass_on_count_comes_from_the_plan(cast: Cast, session: Session) -> None
 
 
 # --- 问题解决不积极、不明显 ---------------------------------------------------------------------
+
 
 def test_accepted_at_once_but_resolved_late_is_not_solving_not_shifting(cast: Cast) -> None:
     """水利局 accepts at once, then does nothing until after the quarter."""
@@ -275,6 +318,7 @@ def test_idle_for_ten_working_days(cast: Cast) -> None:
     accept_problem(session=cast.s, problem_id=pid, actor=cast["finance"], now=at(3, 2, 11))
     # A comment is not action.
     from oversight.problems import comment_problem
+
     comment_problem(session=cast.s, problem_id=pid, actor=cast["finance"], text="正在研究", now=at(3, 10))
     resolve_problem(session=cast.s, problem_id=pid, actor=cast["finance"], evidence_text="补偿到位", now=at(3, 17))
     assert workdays_between(date(2026, 3, 2), date(2026, 3, 17)) == 11
@@ -292,14 +336,16 @@ def test_nine_working_days_is_not_idle(cast: Cast) -> None:
 
 # --- 推进速度慢 -------------------------------------------------------------------------------
 
+
 def test_two_missed_weekly_reports_make_a_unit_slow_one_does_not(cast: Cast) -> None:
     cast.report_weekly("water", skip=(3, 7))
     cast.report_weekly("eco", skip=(5,))
     found = findings(cast)
     f = finding(found, "旗水利局", "slow")
     assert f.bases == ["missed_reports"] and f.summary.startswith("2周未报送")
-    assert [e["from"] for e in f.evidence] == [report_weeks(date(2026, 1, 1), date(2026, 3, 31))[i][0].isoformat()
-                                               for i in (3, 7)]
+    assert [e["from"] for e in f.evidence] == [
+        report_weeks(date(2026, 1, 1), date(2026, 3, 31))[i][0].isoformat() for i in (3, 7)
+    ]
     assert "missed_reports" not in finding_or_none(found, "市生态环境局中旗分局", "slow")
 
 
@@ -312,11 +358,25 @@ def test_two_overdue_items_make_a_unit_slow(cast: Cast) -> None:
     cast.report_weekly("market_reg")
     pid = cast.raise_("market_reg", at(3, 2), category="business_licence")  # 10 working days: due 3-16
     accept_problem(session=cast.s, problem_id=pid, actor=cast["market_reg"], now=at(3, 2, 11))
-    cast.s.add(Decision(plan_id=cast.plan_id, text="完成营业执照注销", owner_unit_id=cast.uid("market_reg"),
-                        due_on=date(2026, 3, 20), created_at=at(3, 1)))
+    cast.s.add(
+        Decision(
+            plan_id=cast.plan_id,
+            text="完成营业执照注销",
+            owner_unit_id=cast.uid("market_reg"),
+            due_on=date(2026, 3, 20),
+            created_at=at(3, 1),
+        )
+    )
     cast.report_weekly("water")
-    cast.s.add(Decision(plan_id=cast.plan_id, text="完成取水许可", owner_unit_id=cast.uid("water"),
-                        due_on=date(2026, 3, 20), created_at=at(3, 1)))
+    cast.s.add(
+        Decision(
+            plan_id=cast.plan_id,
+            text="完成取水许可",
+            owner_unit_id=cast.uid("water"),
+            due_on=date(2026, 3, 20),
+            created_at=at(3, 1),
+        )
+    )
     found = findings(cast)
     f = finding(found, "旗市场监管局", "slow")
     assert f.bases == ["overdue_items"]
@@ -327,8 +387,17 @@ def test_two_overdue_items_make_a_unit_slow(cast: Cast) -> None:
 def test_a_decision_done_late_was_still_overdue_at_quarter_end(cast: Cast) -> None:
     cast.report_weekly("water")
     for text in ("完成取水许可", "完成水保方案"):
-        cast.s.add(Decision(plan_id=cast.plan_id, text=text, owner_unit_id=cast.uid("water"), due_on=date(2026, 3, 20),
-                            created_at=at(3, 1), state="done", done_at=at(4, 2)))
+        cast.s.add(
+            Decision(
+                plan_id=cast.plan_id,
+                text=text,
+                owner_unit_id=cast.uid("water"),
+                due_on=date(2026, 3, 20),
+                created_at=at(3, 1),
+                state="done",
+                done_at=at(4, 2),
+            )
+        )
     assert "旗水利局" in named(findings(cast), "slow", "overdue_items")
 
 
@@ -353,12 +422,19 @@ def test_on_schedule_is_not_slow(cast: Cast) -> None:
 
 # --- Who is never named ---------------------------------------------------------------------
 
+
 def test_a_unit_with_nothing_assigned_is_not_named(cast: Cast) -> None:
     """信访局 has no task and no problem: never named, though others are."""
     pid = cast.raise_("forestry", at(3, 2))
     decline_problem(session=cast.s, problem_id=pid, actor=cast["forestry"], reason="不是林草的事", now=at(3, 2, 15))
-    rule_problem(session=cast.s, problem_id=pid, actor=cast.office, to_unit_id=cast.uid("forestry"),
-                 reason="属林草局职责", now=at(3, 4))
+    rule_problem(
+        session=cast.s,
+        problem_id=pid,
+        actor=cast.office,
+        to_unit_id=cast.uid("forestry"),
+        reason="属林草局职责",
+        now=at(3, 4),
+    )
     found = findings(cast)
     assert found, "others are named"
     everyone = {f.unit for f in found}
@@ -369,13 +445,20 @@ def test_a_unit_with_nothing_assigned_is_not_named(cast: Cast) -> None:
 def test_events_after_the_quarter_do_not_count(cast: Cast) -> None:
     pid = cast.raise_("forestry", at(4, 7))
     decline_problem(session=cast.s, problem_id=pid, actor=cast["forestry"], reason="不是林草的事", now=at(4, 7, 15))
-    rule_problem(session=cast.s, problem_id=pid, actor=cast.office, to_unit_id=cast.uid("forestry"),
-                 reason="属林草局职责", now=at(4, 8))
+    rule_problem(
+        session=cast.s,
+        problem_id=pid,
+        actor=cast.office,
+        to_unit_id=cast.uid("forestry"),
+        reason="属林草局职责",
+        now=at(4, 8),
+    )
     assert named(findings(cast, now=at(4, 9)), "shifting") == set()
     assert named(findings(cast, period="2026Q2", now=at(4, 9)), "shifting") == unit_names(cast, "forestry")
 
 
 # --- Pieces ----------------------------------------------------------------------------------------
+
 
 def test_periods() -> None:
     q = parse_period("2026Q1")
@@ -389,8 +472,12 @@ def test_periods() -> None:
 
 def test_workday_index_matches_the_calendar() -> None:
     idx = WorkdayIndex(date(2025, 12, 1), date(2026, 12, 31))
-    for a, b in [(date(2026, 1, 30), date(2026, 3, 2)), (date(2026, 9, 25), date(2026, 10, 12)),
-                 (date(2025, 11, 1), date(2026, 1, 5)), (date(2026, 12, 1), date(2027, 1, 20))]:
+    for a, b in [
+        (date(2026, 1, 30), date(2026, 3, 2)),
+        (date(2026, 9, 25), date(2026, 10, 12)),
+        (date(2025, 11, 1), date(2026, 1, 5)),
+        (date(2026, 12, 1), date(2027, 1, 20)),
+    ]:
         assert idx.between(a, b) == workdays_between(a, b)
 
 
@@ -408,13 +495,14 @@ def test_report_weeks_skip_weeks_without_working_days() -> None:
 
 # --- The command line ----------------------------------------------------------------------------
 
+
 def test_cli_notices_draft_shows_the_findings_offline(settings_env, engine) -> None:  # type: ignore[no-untyped-def]
     import json as _json
 
     from typer.testing import CliRunner
 
     from lianxi.cli import app
-    from models import OutboxMessage, Notice
+    from models import Notice, OutboxMessage
     from tests.conftest import load_bundled_plan
 
     plan_id = load_bundled_plan(engine)
@@ -422,8 +510,14 @@ def test_cli_notices_draft_shows_the_findings_offline(settings_env, engine) -> N
         cast = Cast(s, plan_id)
         pid = cast.raise_("forestry", at(3, 2))
         decline_problem(session=s, problem_id=pid, actor=cast["forestry"], reason="不是林草的事", now=at(3, 2, 15))
-        rule_problem(session=s, problem_id=pid, actor=cast.office, to_unit_id=cast.uid("forestry"),
-                     reason="属林草局职责", now=at(3, 4))
+        rule_problem(
+            session=s,
+            problem_id=pid,
+            actor=cast.office,
+            to_unit_id=cast.uid("forestry"),
+            reason="属林草局职责",
+            now=at(3, 4),
+        )
         s.commit()
         outbox_before = len(s.exec(select(OutboxMessage)).all())
     runner = CliRunner()

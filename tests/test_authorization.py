@@ -106,7 +106,9 @@ async def test_every_problem_button_against_every_role(engine, banner_plan_id, a
 
             raiser_m = s.exec(select(Member).where(Member.telegram_user_id == raiser.id)).one()
             cat = s.exec(select(ProblemCategory).where(ProblemCategory.name == "林草征占用")).one()
-            problem = raise_problem(session=s, plan_id=banner_plan_id, actor=raiser_m, text="用草审批未办理", category_id=cat.id)
+            problem = raise_problem(
+                session=s, plan_id=banner_plan_id, actor=raiser_m, text="用草审批未办理", category_id=cat.id
+            )
             pid = problem.id
         _set_state(engine, pid, state)
         with session_scope(engine) as s:
@@ -143,7 +145,9 @@ async def test_every_problem_button_against_every_role(engine, banner_plan_id, a
             assert reply["text"]
             if action in ("accept", "confirm"):
                 with session_scope(engine) as s:
-                    assert s.get(Problem, pid).state == (ProblemState.ACCEPTED if action == "accept" else ProblemState.CLOSED)
+                    assert s.get(Problem, pid).state == (
+                        ProblemState.ACCEPTED if action == "accept" else ProblemState.CLOSED
+                    )
                 break
             await user.send("/cancel")
             await h.server.wait_for(user.id, lambda m: "取消" in m["text"] or "没有进行中" in m["text"])

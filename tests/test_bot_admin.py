@@ -13,7 +13,7 @@ from tests.harness import running_bot
 from tests.test_worker import FAST, calls, stored_next_run, wait_for  # noqa: F401 (fixture)
 
 
-async def test_cron_change_in_chat_reaches_the_running_worker_without_restart(engine, banner_plan_id, calls):
+async def test_cron_change_in_chat_reaches_the_running_worker_without_restart(engine, banner_plan_id, calls):  # noqa: F811 - pytest fixture imported above
     worker = Worker(engine=engine, worker_id="w-chat", **FAST)
     task = asyncio.create_task(worker.run_forever())
     await wait_for(lambda: worker.active)

@@ -17,7 +17,7 @@ async def test_office_records_a_decision_and_the_owner_marks_it_done(engine, ban
         start = await h.say(office, "/decision", "新建本次会议")
         ask = await h.press(office, start, "新建会议记录", "请发送议定事项内容")
         units = await h.say(office, "林草局于6月底前完成查干此老整合区征占用草原审批。", "请选择责任单位")
-        due = await h.press(office, units, "林草局", "完成时限")
+        await h.press(office, units, "林草局", "完成时限")
         bad = await h.say(office, "六月底", "不是有效日期")
         assert bad and ask
         saved = await h.say(office, "2027-01-29", "已记录议定事项#")

@@ -35,8 +35,23 @@ from tests.harness import Harness, running_bot
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 GENERIC_ERROR = "处理时出现错误"
-COMMANDS = ["/start", "/help", "/whoami", "/cancel", "/report", "/ledger", "/flag", "/todo", "/progress",
-            "/problem", "/invite", "/members", "/revoke", "/bindgroup", "/nosuchcommand"]
+COMMANDS = [
+    "/start",
+    "/help",
+    "/whoami",
+    "/cancel",
+    "/report",
+    "/ledger",
+    "/flag",
+    "/todo",
+    "/progress",
+    "/problem",
+    "/invite",
+    "/members",
+    "/revoke",
+    "/bindgroup",
+    "/nosuchcommand",
+]
 
 
 class BotInThread:
@@ -65,7 +80,7 @@ class BotInThread:
 
 @pytest.fixture(scope="module")
 def bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BotInThread]:
-    from lianxi.settings import get_settings
+    from config.settings import get_settings
 
     tmp = tmp_path_factory.mktemp("fuzz")
     old = os.environ.get("DATA_DIR")
@@ -102,8 +117,16 @@ def _reset(b: BotInThread, user) -> None:  # type: ignore[no-untyped-def]
         await asyncio.sleep(0.05)  # let replies to the previous input land first
         mark = b.h.server.mark()
         await user.send("/cancel")
-        await b.h.server.wait_for(user.id, lambda m: "取消" in (m.get("text") or "") or "没有进行中" in (m.get("text") or "")
-                                  or "未注册" in (m.get("text") or ""), after=mark, timeout=10)
+        await b.h.server.wait_for(
+            user.id,
+            lambda m: (
+                "取消" in (m.get("text") or "")
+                or "没有进行中" in (m.get("text") or "")
+                or "未注册" in (m.get("text") or "")
+            ),
+            after=mark,
+            timeout=10,
+        )
 
     b.run(go())
 
@@ -113,9 +136,10 @@ def _check_reply(reply: dict) -> None:
     assert text, "empty reply"
     assert CJK.search(text), f"reply is not Chinese: {text!r}"
     assert GENERIC_ERROR not in text, f"unhandled error: {text!r}"
-    assert "entities" not in reply or all(e["type"] in ("bot_command", "url", "mention", "hashtag", "phone_number",
-                                                        "email", "cashtag")
-                                          for e in reply["entities"]), "bot reply carries formatting"
+    assert "entities" not in reply or all(
+        e["type"] in ("bot_command", "url", "mention", "hashtag", "phone_number", "email", "cashtag")
+        for e in reply["entities"]
+    ), "bot reply carries formatting"
 
 
 def _invariants(b: BotInThread) -> None:
@@ -124,13 +148,18 @@ def _invariants(b: BotInThread) -> None:
         for p in s.exec(select(Problem)).all():
             kinds = [e.kind for e in s.exec(select(ProblemEvent).where(ProblemEvent.problem_id == p.id)).all()]
             assert kinds[:2] == ["raised", "assigned"]
-        orphans = s.exec(select(func.count()).select_from(ProblemEvent)
-                         .where(~ProblemEvent.problem_id.in_(select(Problem.id)))).one()
+        orphans = s.exec(
+            select(func.count()).select_from(ProblemEvent).where(~ProblemEvent.problem_id.in_(select(Problem.id)))
+        ).one()
         assert orphans == 0
         # Only allowed file types were stored.
         for a in s.exec(select(Attachment)).all():
-            assert a.mime_type in ("application/pdf", "image/jpeg", "image/png",
-                                   "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+            assert a.mime_type in (
+                "application/pdf",
+                "image/jpeg",
+                "image/png",
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            )
             assert a.size <= 20 * 1024 * 1024
         # Nobody joined without an invite; no report was filed by a stranger.
         assert s.exec(select(Member).where(Member.telegram_user_id == 61003)).first() is None
@@ -162,14 +191,20 @@ def test_random_text_in_any_state_is_answered_in_chinese(bot, flow, text, who):
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(data=st.one_of(st.text(max_size=64), st.binary(max_size=48).map(lambda b: b.hex()[:64])),
-       flow=FLOWS, who=st.sampled_from(["contact", "office", "stranger"]))
+@given(
+    data=st.one_of(st.text(max_size=64), st.binary(max_size=48).map(lambda b: b.hex()[:64])),
+    flow=FLOWS,
+    who=st.sampled_from(["contact", "office", "stranger"]),
+)
 def test_malformed_callback_data_changes_nothing(bot, data, flow, who):
     user = getattr(bot, who)
     if flow:
         _answered(bot, user, lambda: user.send(flow))
     with session_scope(bot.engine) as s:
-        before = (s.exec(select(func.count()).select_from(Problem)).one(), s.exec(select(func.count()).select_from(Report)).one())
+        before = (
+            s.exec(select(func.count()).select_from(Problem)).one(),
+            s.exec(select(func.count()).select_from(Report)).one(),
+        )
 
     async def press() -> dict:
         await user.send("/help")
@@ -180,17 +215,24 @@ def test_malformed_callback_data_changes_nothing(bot, data, flow, who):
     answer = bot.run(press())
     assert answer["text"] and CJK.search(answer["text"]) and answer.get("show_alert")
     with session_scope(bot.engine) as s:
-        after = (s.exec(select(func.count()).select_from(Problem)).one(), s.exec(select(func.count()).select_from(Report)).one())
+        after = (
+            s.exec(select(func.count()).select_from(Problem)).one(),
+            s.exec(select(func.count()).select_from(Report)).one(),
+        )
     assert after == before
     _reset(bot, user)
     _invariants(bot)
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(content=st.binary(min_size=1, max_size=4000), name=st.text(max_size=80),
-       mime=st.sampled_from(["application/pdf", "image/png", "application/octet-stream", "text/plain",
-                             "application/x-msdownload"]),
-       flow=st.sampled_from([None, "/report", "/ledger"]))
+@given(
+    content=st.binary(min_size=1, max_size=4000),
+    name=st.text(max_size=80),
+    mime=st.sampled_from(
+        ["application/pdf", "image/png", "application/octet-stream", "text/plain", "application/x-msdownload"]
+    ),
+    flow=st.sampled_from([None, "/report", "/ledger"]),
+)
 def test_files_of_any_type_are_refused_or_stored_safely(bot, content, name, mime, flow):
     user = bot.contact
     if flow:

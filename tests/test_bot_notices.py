@@ -11,8 +11,8 @@ from sqlmodel import select
 from jobs.worker import Worker
 from models import Explanation, Notice, NoticeFinding, ScheduledRun, session_scope, utcnow
 from tests.harness import buttons, running_bot
-from tests.test_notices import GROUP_CHAT, cast  # noqa: F401 (fixture)
 from tests.test_accountability import AFTER_Q1
+from tests.test_notices import GROUP_CHAT, cast  # noqa: F401 (fixture)
 from tests.test_worker import FAST, wait_for
 
 
@@ -32,8 +32,9 @@ async def test_draft_drop_approve_publish_explain(settings_env, engine, cast):  
         assert "通报草稿待审定" in h.server.messages(convener_tg)[0]["text"]
         with session_scope(engine) as s:
             notice = s.exec(select(Notice)).one()
-            findings = s.exec(select(NoticeFinding).where(NoticeFinding.notice_id == notice.id)
-                              .order_by(NoticeFinding.id)).all()
+            findings = s.exec(
+                select(NoticeFinding).where(NoticeFinding.notice_id == notice.id).order_by(NoticeFinding.id)
+            ).all()
             assert len(findings) >= 2, [f.summary for f in findings]
             dropped_id, kept_units = findings[0].id, {f.unit_id for f in findings[1:]}
             dropped_unit = findings[0].unit_id
@@ -51,6 +52,7 @@ async def test_draft_drop_approve_publish_explain(settings_env, engine, cast):  
         worker = Worker(engine=engine, worker_id="w-notice", **FAST)
         task = asyncio.create_task(worker.run_forever())
         try:
+
             def published() -> bool:
                 with session_scope(engine) as s:
                     return s.get(Notice, notice.id).state == "published"
@@ -79,7 +81,7 @@ async def test_draft_drop_approve_publish_explain(settings_env, engine, cast):  
         pick = await h.say(user, "/explain", "请选择")
         await h.press(user, pick, "〔2026〕", "情况说明")
         await h.say(user, "该问题已于3月6日办结，转交系因用地预审未完成，已与相关单位沟通。", "已报送")
-        other = [k for k in people if k not in named][0]
+        other = next(k for k in people if k not in named)
         await h.say(people[other], "/explain", "没有可以报送")
 
     with session_scope(engine) as s:
@@ -94,7 +96,9 @@ async def test_draft_drop_approve_publish_explain(settings_env, engine, cast):  
     from jobs.brief import build_brief
 
     with session_scope(engine) as s:
-        result = build_brief(session=s, plan_id=cast.plan_id, period="2026Q2", now=utcnow(), out_dir=settings_env.DATA_DIR)
+        result = build_brief(
+            session=s, plan_id=cast.plan_id, period="2026Q2", now=utcnow(), out_dir=settings_env.DATA_DIR
+        )
     text = "".join(page.extract_text() for page in PdfReader(result.pdf_path).pages)
     flat = "".join(text.split())
     assert "上期通报" in flat and "用地预审未完成" in flat

@@ -26,13 +26,24 @@ async def test_issue_scenario_invites_join_hand_back_and_forth_office_rules_reso
     async with running_bot(engine, banner_plan_id) as h:
         admin = await h.join(5100, "管理员", "旗政府办公室", Role.ADMIN)
         codes = {}
-        for unit, role in (("应急管理局", "联络员"), ("林草局", "联络员"), ("自然资源局", "联络员"),
-                           ("旗政府办公室", "办公室")):
+        for unit, role in (
+            ("应急管理局", "联络员"),
+            ("林草局", "联络员"),
+            ("自然资源局", "联络员"),
+            ("旗政府办公室", "办公室"),
+        ):
             reply = await h.say(admin, f"/invite {unit} {role}", "邀请码")
             codes[unit] = reply["text"].splitlines()[1].strip()
         people = {}
-        for uid, (unit, name) in enumerate((("应急管理局", "应急联络员"), ("林草局", "林草联络员"),
-                                            ("自然资源局", "自然资源联络员"), ("旗政府办公室", "办公室甲")), start=5101):
+        for uid, (unit, name) in enumerate(
+            (
+                ("应急管理局", "应急联络员"),
+                ("林草局", "林草联络员"),
+                ("自然资源局", "自然资源联络员"),
+                ("旗政府办公室", "办公室甲"),
+            ),
+            start=5101,
+        ):
             people[unit] = h.server.user(uid, name)
             await h.say(people[unit], f"/start {codes[unit]}", "注册成功")
         raiser, forest, natres, office = (people[u] for u in ("应急管理局", "林草局", "自然资源局", "旗政府办公室"))
@@ -64,10 +75,20 @@ async def test_issue_scenario_invites_join_hand_back_and_forth_office_rules_reso
     forest_id, natres_id = h.unit("林草局").id, h.unit("自然资源局").id
     with session_scope(engine) as s:
         events = s.exec(select(ProblemEvent).where(ProblemEvent.problem_id == pid).order_by(ProblemEvent.id)).all()
-        assert [e.kind for e in events] == ["raised", "assigned", "handed_over", "handed_over", "ruled", "accepted",
-                                            "resolved", "confirmed"]
+        assert [e.kind for e in events] == [
+            "raised",
+            "assigned",
+            "handed_over",
+            "handed_over",
+            "ruled",
+            "accepted",
+            "resolved",
+            "confirmed",
+        ]
         assert [(e.from_unit_id, e.to_unit_id) for e in events if e.kind == "handed_over"] == [
-            (forest_id, natres_id), (natres_id, forest_id)]
+            (forest_id, natres_id),
+            (natres_id, forest_id),
+        ]
         assert all(e.reason for e in events if e.kind in ("handed_over", "ruled"))
         assert s.get(Problem, pid).state == ProblemState.CLOSED
 
@@ -116,8 +137,17 @@ async def test_forest_blocker_declined_then_ruled_resolved_confirmed(engine, ban
         assert problem.state == ProblemState.CLOSED
         events = s.exec(select(ProblemEvent).where(ProblemEvent.problem_id == pid).order_by(ProblemEvent.id)).all()
         chain = [e.kind for e in events]
-        assert chain == ["raised", "assigned", "handed_over", "handed_over", "declined", "ruled", "accepted",
-                         "resolved", "confirmed"]
+        assert chain == [
+            "raised",
+            "assigned",
+            "handed_over",
+            "handed_over",
+            "declined",
+            "ruled",
+            "accepted",
+            "resolved",
+            "confirmed",
+        ]
         handovers = [(e.from_unit_id, e.to_unit_id) for e in events if e.kind == "handed_over"]
         assert handovers == [(forest_id, natres_id), (natres_id, forest_id)]
         ruled_ev = next(e for e in events if e.kind == "ruled")

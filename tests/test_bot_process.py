@@ -33,11 +33,20 @@ def test_no_token_is_refused_with_instructions(tmp_path):
 async def test_webhook_mode_receives_updates_and_answers(tmp_path):
     port = _free_port()
     db = f"sqlite:///{tmp_path / 'hook.db'}"
-    env = {**os.environ, "DATABASE_URL": db, "DATA_DIR": str(tmp_path / "data"), "TELEGRAM_BOT_TOKEN": TOKEN,
-           "TELEGRAM_WEBHOOK_URL": f"http://127.0.0.1:{port}/telegram", "TELEGRAM_WEBHOOK_PORT": str(port),
-           "TELEGRAM_WEBHOOK_SECRET": "s3cret-hook", "LOG_LEVEL": "DEBUG", "PYTHONUNBUFFERED": "1"}
-    load = subprocess.run([LIANXI, "plan", "load", str(BANNER_PLAN)], cwd=tmp_path, env=env, capture_output=True,
-                          text=True, timeout=120)
+    env = {
+        **os.environ,
+        "DATABASE_URL": db,
+        "DATA_DIR": str(tmp_path / "data"),
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "TELEGRAM_WEBHOOK_URL": f"http://127.0.0.1:{port}/telegram",
+        "TELEGRAM_WEBHOOK_PORT": str(port),
+        "TELEGRAM_WEBHOOK_SECRET": "s3cret-hook",
+        "LOG_LEVEL": "DEBUG",
+        "PYTHONUNBUFFERED": "1",
+    }
+    load = subprocess.run(
+        [LIANXI, "plan", "load", str(BANNER_PLAN)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
+    )
     assert load.returncode == 0, load.stderr
     async with BotApiServer() as server:
         env.update(TELEGRAM_API_BASE_URL=server.api_base, TELEGRAM_FILE_BASE_URL=server.file_base)

@@ -6,6 +6,7 @@ import hashlib
 import io
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+
 from openpyxl import Workbook
 from sqlalchemy.engine import Engine
 from sqlmodel import select
@@ -60,13 +61,16 @@ def seed_rights(engine: Engine, plan_id: int) -> dict[str, int]:
 
 def counts(engine: Engine) -> dict[str, int]:
     with session_scope(engine) as s:
-        return {model.__name__: len(s.exec(select(model)).all())
-                for model in (Report, Attachment, RightStatusEvent, Right, Measure)}
+        return {
+            model.__name__: len(s.exec(select(model)).all())
+            for model in (Report, Attachment, RightStatusEvent, Right, Measure)
+        }
 
 
 async def _start_app(engine: Engine, server: BotApiServer) -> Application:
-    app = build_application(engine=engine, token=TOKEN, base_url=server.api_base, base_file_url=server.file_base,
-                            outbox_poll_seconds=0.05)
+    app = build_application(
+        engine=engine, token=TOKEN, base_url=server.api_base, base_file_url=server.file_base, outbox_poll_seconds=0.05
+    )
     await app.initialize()
     await app.start()
     assert app.updater is not None
@@ -260,13 +264,21 @@ def ledger_xlsx(rows: list[dict[str, str]]) -> bytes:
     return buf.getvalue()
 
 
-GOOD_ROW = {"矿业权编号": "C1500002020001", "矿业权名称": "新乌苏铁铜矿", "类型": "采矿权", "处置状态": "推进中",
-            "所属批次": "强化整合重组一批", "责任单位": "旗自然资源局", "责任人": "张工"}
+GOOD_ROW = {
+    "矿业权编号": "C1500002020001",
+    "矿业权名称": "新乌苏铁铜矿",
+    "类型": "采矿权",
+    "处置状态": "推进中",
+    "所属批次": "强化整合重组一批",
+    "责任单位": "旗自然资源局",
+    "责任人": "张工",
+}
 
 
 async def test_ledger_bad_cell_then_good_file_and_scan(engine, banner_plan_id, settings_env):
-    bad = ledger_xlsx([GOOD_ROW, {**GOOD_ROW, "矿业权编号": "C1500002020002", "处置状态": "差不多了",
-                                  "责任单位": "旗林草局"}])
+    bad = ledger_xlsx(
+        [GOOD_ROW, {**GOOD_ROW, "矿业权编号": "C1500002020002", "处置状态": "差不多了", "责任单位": "旗林草局"}]
+    )
     async with running_bot(engine, banner_plan_id) as h:
         user = await h.join(5401, "自然资源联络员", "自然资源局", Role.CONTACT)
         await h.say(user, "/ledger", "台账电子版")
@@ -319,7 +331,7 @@ async def test_zone_leader_reports_on_a_zone_it_leads(engine, banner_plan_id, se
             ask = await h.press(leader, ask, "报送进展", "请输入本次进展内容")
         files = await h.say(leader, "包联领导现场调度，整合区两宗采矿权已完成协议签订。", None)
         while "确认提交" not in str(files.get("reply_markup")):
-            label = "否" if "是" in [b for b in buttons(files)] else "完成上传"
+            label = "否" if "是" in list(buttons(files)) else "完成上传"
             files = await h.press(leader, files, label, None)
         done = await h.press(leader, files, "确认提交", "已报送")
         assert "进展 #" in done["text"]

@@ -54,14 +54,22 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Any:
     engine = make_engine(url)
     plan_id = load_bundled_plan(engine)
     listener = Listener()
-    hostile = ('<img src="file:///etc/passwd">'
-               f'<link rel="stylesheet" href="http://127.0.0.1:{listener.port}/x.css">'
-               "{{ 7*7 }}")
+    hostile = (
+        '<img src="file:///etc/passwd">'
+        f'<link rel="stylesheet" href="http://127.0.0.1:{listener.port}/x.css">'
+        "{{ 7*7 }}"
+    )
     with session_scope(engine) as s:
         seed = seed_quarter(session=s, plan_id=plan_id)
         # The latest report of zone 1 in the quarter: quoted in the brief's zone highlights.
-        hostile_report = file_report(session=s, actor=seed.members["natres"], task_id=None,
-                                     zone_id=seed.zone_ids[1], text=hostile, now=at(2026, 3, 31, 20)).id
+        hostile_report = file_report(
+            session=s,
+            actor=seed.members["natres"],
+            task_id=None,
+            zone_id=seed.zone_ids[1],
+            text=hostile,
+            now=at(2026, 3, 31, 20),
+        ).id
     fetchers: list[AssetOnlyFetcher] = []
 
     def recording_fetcher(*a: Any, **kw: Any) -> AssetOnlyFetcher:
@@ -70,7 +78,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Any:
         return fetcher
 
     with pytest.MonkeyPatch.context() as mp:
-        from lianxi.settings import get_settings
+        from config.settings import get_settings
 
         mp.setenv("DATA_DIR", str(root / "data"))
         mp.setattr(brief_job, "AssetOnlyFetcher", recording_fetcher)
@@ -80,19 +88,32 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Any:
         get_settings.cache_clear()
     pdf_path = Path(result["briefs"][0]["pdf"])
     reader = PdfReader(pdf_path)
-    yield Built(engine=engine, plan_id=plan_id, seed=seed, result=result, pdf_path=pdf_path, reader=reader,
-                text=pdf_text(reader), listener=listener, fetchers=fetchers, hostile=hostile,
-                hostile_report=hostile_report, root=root)
+    yield Built(
+        engine=engine,
+        plan_id=plan_id,
+        seed=seed,
+        result=result,
+        pdf_path=pdf_path,
+        reader=reader,
+        text=pdf_text(reader),
+        listener=listener,
+        fetchers=fetchers,
+        hostile=hostile,
+        hostile_report=hostile_report,
+        root=root,
+    )
     listener.close()
     engine.dispose()
 
 
 # --- helpers: independent counts straight from the tables ---------------------------------------
 
+
 def sql(b: Built, query: str, **params: Any) -> list[Any]:
     with b.engine.connect() as conn:
-        return list(conn.execute(text(query), {"plan": b.plan_id, "s": Q_START, "e": Q_END, "last": LAST_DAY,
-                                               **params}).all())
+        return list(
+            conn.execute(text(query), {"plan": b.plan_id, "s": Q_START, "e": Q_END, "last": LAST_DAY, **params}).all()
+        )
 
 
 # A problem is open at the end unless its latest confirmed/reopened event before the end is a confirmation.
@@ -129,6 +150,7 @@ def unit_short(b: Built) -> dict[int, str]:
 
 # --- figures -------------------------------------------------------------------------------------
 
+
 def test_masthead_issue_and_date(built):
     assert "工作简报" in built.text and "第1期" in built.text
     assert "联席会议办公室 2026年4月8日" in built.text
@@ -138,15 +160,23 @@ def test_masthead_issue_and_date(built):
 def test_problem_totals_and_oldest_match_the_database(built):
     b = built
     new = sql(b, "SELECT COUNT(*) FROM problem WHERE plan_id = :plan AND created_at >= :s AND created_at < :e")[0][0]
-    resolved = sql(b, """SELECT COUNT(DISTINCT e.problem_id) FROM problemevent e JOIN problem p ON p.id = e.problem_id
-                         WHERE p.plan_id = :plan AND e.kind = 'resolved' AND e.at >= :s AND e.at < :e""")[0][0]
+    resolved = sql(
+        b,
+        """SELECT COUNT(DISTINCT e.problem_id) FROM problemevent e JOIN problem p ON p.id = e.problem_id
+                         WHERE p.plan_id = :plan AND e.kind = 'resolved' AND e.at >= :s AND e.at < :e""",
+    )[0][0]
     open_ids = [r[0] for r in sql(b, f"SELECT p.id FROM problem p WHERE {OPEN_AT_END} ORDER BY p.created_at, p.id")]
     overdue = sql(b, f"SELECT COUNT(*) FROM problem p WHERE {OPEN_AT_END} AND p.due_on < :last")[0][0]
-    disputed = sql(b, f"""SELECT COUNT(*) FROM problem p WHERE {OPEN_AT_END} AND (
+    disputed = sql(
+        b,
+        f"""SELECT COUNT(*) FROM problem p WHERE {OPEN_AT_END} AND (
         SELECT e.kind FROM problemevent e WHERE e.problem_id = p.id AND e.at < :e
-        AND e.kind IN ('assigned', 'handed_over', 'declined', 'ruled') ORDER BY e.at DESC, e.id DESC LIMIT 1) = 'declined'""")[0][0]
-    expected = (f"本期新增问题{new}个，办结{resolved}个；期末未关闭{len(open_ids)}个，其中逾期{overdue}个，"
-                f"有争议待裁定{disputed}个。")
+        AND e.kind IN ('assigned', 'handed_over', 'declined', 'ruled') ORDER BY e.at DESC, e.id DESC LIMIT 1) = 'declined'""",
+    )[0][0]
+    expected = (
+        f"本期新增问题{new}个，办结{resolved}个；期末未关闭{len(open_ids)}个，其中逾期{overdue}个，"
+        f"有争议待裁定{disputed}个。"
+    )
     assert expected in flat(b.text)
     # The period boundaries and the state at the end matter in this seed.
     s = b.seed.problems
@@ -162,18 +192,30 @@ def test_problem_totals_and_oldest_match_the_database(built):
 def test_problems_by_category_and_by_owning_unit_match_the_database(built):
     b = built
     per_cat: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
-    for name, n in sql(b, """SELECT c.name, COUNT(*) FROM problem p JOIN problemcategory c ON c.id = p.category_id
-                             WHERE p.plan_id = :plan AND p.created_at >= :s AND p.created_at < :e GROUP BY c.name"""):
+    for name, n in sql(
+        b,
+        """SELECT c.name, COUNT(*) FROM problem p JOIN problemcategory c ON c.id = p.category_id
+                             WHERE p.plan_id = :plan AND p.created_at >= :s AND p.created_at < :e GROUP BY c.name""",
+    ):
         per_cat[name][0] = n
-    for name, n in sql(b, """SELECT c.name, COUNT(DISTINCT p.id) FROM problemevent e JOIN problem p ON p.id = e.problem_id
+    for name, n in sql(
+        b,
+        """SELECT c.name, COUNT(DISTINCT p.id) FROM problemevent e JOIN problem p ON p.id = e.problem_id
                              JOIN problemcategory c ON c.id = p.category_id WHERE p.plan_id = :plan
-                             AND e.kind = 'resolved' AND e.at >= :s AND e.at < :e GROUP BY c.name"""):
+                             AND e.kind = 'resolved' AND e.at >= :s AND e.at < :e GROUP BY c.name""",
+    ):
         per_cat[name][1] = n
-    for name, n in sql(b, f"""SELECT c.name, COUNT(*) FROM problem p JOIN problemcategory c ON c.id = p.category_id
-                              WHERE {OPEN_AT_END} GROUP BY c.name"""):
+    for name, n in sql(
+        b,
+        f"""SELECT c.name, COUNT(*) FROM problem p JOIN problemcategory c ON c.id = p.category_id
+                              WHERE {OPEN_AT_END} GROUP BY c.name""",
+    ):
         per_cat[name][2] = n
-    for name, n in sql(b, f"""SELECT c.name, COUNT(*) FROM problem p JOIN problemcategory c ON c.id = p.category_id
-                              WHERE {OPEN_AT_END} AND p.due_on < :last GROUP BY c.name"""):
+    for name, n in sql(
+        b,
+        f"""SELECT c.name, COUNT(*) FROM problem p JOIN problemcategory c ON c.id = p.category_id
+                              WHERE {OPEN_AT_END} AND p.due_on < :last GROUP BY c.name""",
+    ):
         per_cat[name][3] = n
     rows = table_rows(section(b.text, "表3", "表4"))
     assert len(per_cat) >= 8
@@ -184,16 +226,22 @@ def test_problems_by_category_and_by_owning_unit_match_the_database(built):
 
     short = unit_short(b)
     per_unit: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
-    owner_rows = sql(b, f"""SELECT {OWNER_AT_END} AS owner, p.created_at >= :s,
+    owner_rows = sql(
+        b,
+        f"""SELECT {OWNER_AT_END} AS owner, p.created_at >= :s,
                             CASE WHEN {OPEN_AT_END} THEN 1 ELSE 0 END, p.due_on < :last
-                            FROM problem p WHERE p.plan_id = :plan AND p.created_at < :e""")
+                            FROM problem p WHERE p.plan_id = :plan AND p.created_at < :e""",
+    )
     for owner, is_new, is_open, past_due in owner_rows:
         per_unit[short[owner]][0] += int(is_new)
         per_unit[short[owner]][2] += int(is_open)
         per_unit[short[owner]][3] += int(is_open and past_due)
-    for unit, n in sql(b, """SELECT e.to_unit_id, COUNT(DISTINCT e.problem_id) FROM problemevent e
+    for unit, n in sql(
+        b,
+        """SELECT e.to_unit_id, COUNT(DISTINCT e.problem_id) FROM problemevent e
                              JOIN problem p ON p.id = e.problem_id WHERE p.plan_id = :plan AND e.kind = 'resolved'
-                             AND e.at >= :s AND e.at < :e GROUP BY e.to_unit_id"""):
+                             AND e.at >= :s AND e.at < :e GROUP BY e.to_unit_id""",
+    ):
         per_unit[short[unit]][1] = n
     rows = table_rows(section(b.text, "表4", "表5"))
     for name, figures in per_unit.items():
@@ -205,23 +253,41 @@ def test_each_unit_reports_on_time_rate_handled_median_accept_and_handovers(buil
     b = built
     weeks = 14  # 2026Q1: Thu 1 Jan … Tue 31 Mar spans 14 Monday–Sunday weeks
     stamps: dict[int, list[datetime]] = defaultdict(list)
-    for unit, created in sql(b, "SELECT unit_id, created_at FROM report WHERE plan_id = :plan "
-                                "AND created_at >= :s AND created_at < :e"):
+    for unit, created in sql(
+        b, "SELECT unit_id, created_at FROM report WHERE plan_id = :plan AND created_at >= :s AND created_at < :e"
+    ):
         stamps[unit].append(datetime.fromisoformat(str(created)).replace(tzinfo=UTC))
-    tasked = {r[0] for r in sql(b, "SELECT DISTINCT tu.unit_id FROM taskunit tu JOIN task t ON t.id = tu.task_id "
-                                   "WHERE t.plan_id = :plan")}
-    handovers = dict(sql(b, """SELECT e.from_unit_id, COUNT(*) FROM problemevent e JOIN problem p ON p.id = e.problem_id
+    tasked = {
+        r[0]
+        for r in sql(
+            b, "SELECT DISTINCT tu.unit_id FROM taskunit tu JOIN task t ON t.id = tu.task_id WHERE t.plan_id = :plan"
+        )
+    }
+    handovers = dict(
+        sql(
+            b,
+            """SELECT e.from_unit_id, COUNT(*) FROM problemevent e JOIN problem p ON p.id = e.problem_id
                                WHERE p.plan_id = :plan AND e.kind = 'handed_over' AND e.at >= :s AND e.at < :e
-                               GROUP BY e.from_unit_id"""))
-    handled = dict(sql(b, """SELECT e.to_unit_id, COUNT(DISTINCT e.problem_id) FROM problemevent e
+                               GROUP BY e.from_unit_id""",
+        )
+    )
+    handled = dict(
+        sql(
+            b,
+            """SELECT e.to_unit_id, COUNT(DISTINCT e.problem_id) FROM problemevent e
                              JOIN problem p ON p.id = e.problem_id WHERE p.plan_id = :plan AND e.kind = 'resolved'
-                             AND e.at >= :s AND e.at < :e GROUP BY e.to_unit_id"""))
+                             AND e.at >= :s AND e.at < :e GROUP BY e.to_unit_id""",
+        )
+    )
     waits: dict[int, list[int]] = defaultdict(list)
-    for unit, accepted, assigned in sql(b, """
+    for unit, accepted, assigned in sql(
+        b,
+        """
             SELECT e.to_unit_id, e.at, (SELECT MAX(a.at) FROM problemevent a WHERE a.problem_id = e.problem_id
                    AND a.kind IN ('assigned', 'handed_over') AND a.to_unit_id = e.to_unit_id AND a.at <= e.at)
             FROM problemevent e JOIN problem p ON p.id = e.problem_id WHERE p.plan_id = :plan
-            AND e.kind = 'accepted' AND e.actor_unit_id = e.to_unit_id AND e.at >= :s AND e.at < :e"""):
+            AND e.kind = 'accepted' AND e.actor_unit_id = e.to_unit_id AND e.at >= :s AND e.at < :e""",
+    ):
         day = lambda v: datetime.fromisoformat(str(v)).replace(tzinfo=UTC).astimezone(SHANGHAI).date()  # noqa: E731
         waits[unit].append(workdays_between(day(assigned), day(accepted)))
     rows = table_rows(section(b.text, "表5", "表6"))
@@ -233,8 +299,13 @@ def test_each_unit_reports_on_time_rate_handled_median_accept_and_handovers(buil
         rate = f"{week_count / weeks * 100:.1f}%" if unit_id in tasked else "—"
         median = statistics.median(waits[unit_id]) if waits[unit_id] else None
         median_text = "—" if median is None else (str(int(median)) if float(median).is_integer() else f"{median:.1f}")
-        assert got == [str(len(stamps[unit_id])), rate, str(handled.get(unit_id, 0)), median_text,
-                       str(handovers.get(unit_id, 0))], short
+        assert got == [
+            str(len(stamps[unit_id])),
+            rate,
+            str(handled.get(unit_id, 0)),
+            median_text,
+            str(handovers.get(unit_id, 0)),
+        ], short
     # The report at 00:10 on April 1 in Shanghai is not in the quarter; the one at 23:30 on March 31 is.
     natres = b.seed.units["natres"]
     assert all(t < datetime(2026, 3, 31, 16, tzinfo=UTC) for t in stamps[natres])
@@ -243,14 +314,25 @@ def test_each_unit_reports_on_time_rate_handled_median_accept_and_handovers(buil
 def test_progress_by_batch_matches_the_status_history(built):
     b = built
     rows = table_rows(section(b.text, "表1", "表2"))
-    for name, target, done_status, task_id in sql(b, "SELECT name, target, done_status, id FROM task WHERE plan_id = :plan"):
-        latest = sql(b, """SELECT ev.to_status FROM rightbatch rb JOIN rightstatusevent ev ON ev.right_id = rb.right_id
+    for name, target, done_status, task_id in sql(
+        b, "SELECT name, target, done_status, id FROM task WHERE plan_id = :plan"
+    ):
+        latest = sql(
+            b,
+            """SELECT ev.to_status FROM rightbatch rb JOIN rightstatusevent ev ON ev.right_id = rb.right_id
                            WHERE rb.task_id = :t AND ev.at < :e AND ev.id = (
                                SELECT e2.id FROM rightstatusevent e2 WHERE e2.right_id = rb.right_id AND e2.at < :e
-                               ORDER BY e2.at DESC, e2.id DESC LIMIT 1)""", t=task_id)
+                               ORDER BY e2.at DESC, e2.id DESC LIMIT 1)""",
+            t=task_id,
+        )
         done = sum(1 for (status,) in latest if status == done_status)
-        before = sql(b, """SELECT COUNT(*) FROM rightbatch rb JOIN rightstatusevent ev ON ev.right_id = rb.right_id
-                           WHERE rb.task_id = :t AND ev.to_status = :st AND ev.at < :s""", t=task_id, st=done_status)[0][0]
+        before = sql(
+            b,
+            """SELECT COUNT(*) FROM rightbatch rb JOIN rightstatusevent ev ON ev.right_id = rb.right_id
+                           WHERE rb.task_id = :t AND ev.to_status = :st AND ev.at < :s""",
+            t=task_id,
+            st=done_status,
+        )[0][0]
         got = rows[name]
         assert got[0] == str(target) and got[1] == str(done), name
         assert got[2] == str(done - before), name
@@ -264,32 +346,53 @@ def test_zones_and_leaders_match_the_database(built):
     b = built
     rows = table_rows(section(b.text, "表2", "（一）整合区动态"))
     for seq, name, zone_id in sql(b, "SELECT seq, name, id FROM zone WHERE plan_id = :plan"):
-        rights = sql(b, "SELECT COUNT(*) FROM \"right\" WHERE zone_id = :z", z=zone_id)[0][0]
-        reports = sql(b, """SELECT COUNT(*) FROM report r LEFT JOIN "right" g ON g.id = r.right_id
+        rights = sql(b, 'SELECT COUNT(*) FROM "right" WHERE zone_id = :z', z=zone_id)[0][0]
+        reports = sql(
+            b,
+            """SELECT COUNT(*) FROM report r LEFT JOIN "right" g ON g.id = r.right_id
                             WHERE r.plan_id = :plan AND COALESCE(r.zone_id, g.zone_id) = :z
-                            AND r.created_at >= :s AND r.created_at < :e""", z=zone_id)[0][0]
-        moves = sql(b, """SELECT COUNT(DISTINCT ev.right_id) FROM rightstatusevent ev JOIN "right" g ON g.id = ev.right_id
+                            AND r.created_at >= :s AND r.created_at < :e""",
+            z=zone_id,
+        )[0][0]
+        moves = sql(
+            b,
+            """SELECT COUNT(DISTINCT ev.right_id) FROM rightstatusevent ev JOIN "right" g ON g.id = ev.right_id
                           WHERE g.zone_id = :z AND ev.at >= :s AND ev.at < :e
-                          AND ev.to_status NOT IN ('baseline', 'in_progress')""", z=zone_id)[0][0]
-        open_n = sql(b, f"""SELECT COUNT(*) FROM problem p LEFT JOIN "right" g ON g.id = p.right_id
-                            WHERE {OPEN_AT_END} AND COALESCE(p.zone_id, g.zone_id) = :z""", z=zone_id)[0][0]
+                          AND ev.to_status NOT IN ('baseline', 'in_progress')""",
+            z=zone_id,
+        )[0][0]
+        open_n = sql(
+            b,
+            f"""SELECT COUNT(*) FROM problem p LEFT JOIN "right" g ON g.id = p.right_id
+                            WHERE {OPEN_AT_END} AND COALESCE(p.zone_id, g.zone_id) = :z""",
+            z=zone_id,
+        )[0][0]
         assert rows[f"{seq}号{name}"] == [str(rights), str(reports), str(moves), str(open_n)], name
     leader = b.seed.members["leader_a"]
-    own = sql(b, "SELECT COUNT(*) FROM report WHERE member_id = :m AND created_at >= :s AND created_at < :e",
-              m=leader.id)[0][0]
+    own = sql(
+        b, "SELECT COUNT(*) FROM report WHERE member_id = :m AND created_at >= :s AND created_at < :e", m=leader.id
+    )[0][0]
     assert f"包联领导甲包联1、2、3号整合区，本人报送进展{own}次" in flat(b.text)
 
 
 def test_last_meetings_decisions_and_the_notice(built):
     b = built
-    (meeting_id, title), = sql(b, """SELECT id, title FROM meeting WHERE plan_id = :plan AND held_on <= :last
-                                     ORDER BY held_on DESC, id DESC LIMIT 1""")
+    ((meeting_id, title),) = sql(
+        b,
+        """SELECT id, title FROM meeting WHERE plan_id = :plan AND held_on <= :last
+                                     ORDER BY held_on DESC, id DESC LIMIT 1""",
+    )
     decisions = sql(b, "SELECT id, done_at, due_on FROM decision WHERE meeting_id = :m", m=meeting_id)
     done = sum(1 for _, done_at, _ in decisions if done_at is not None and str(done_at) < Q_END)
-    overdue = sum(1 for _, done_at, due in decisions
-                  if not (done_at is not None and str(done_at) < Q_END) and due is not None and str(due) < LAST_DAY)
-    assert (f"{title}（2026年1月9日）议定事项{len(decisions)}项，截至2026年3月31日已完成{done}项，"
-            f"未完成{len(decisions) - done}项，其中逾期{overdue}项。") in flat(b.text)
+    overdue = sum(
+        1
+        for _, done_at, due in decisions
+        if not (done_at is not None and str(done_at) < Q_END) and due is not None and str(due) < LAST_DAY
+    )
+    assert (
+        f"{title}（2026年1月9日）议定事项{len(decisions)}项，截至2026年3月31日已完成{done}项，"
+        f"未完成{len(decisions) - done}项，其中逾期{overdue}项。"
+    ) in flat(b.text)
     assert "临时会议事项" not in b.text and "上季度事项" not in b.text
     assert "乌中联办通〔2026〕1号" in b.text and "撤销的发现" not in b.text
     assert "工信局情况说明：该项目属产能变化项目" in flat(b.text)
@@ -297,12 +400,15 @@ def test_last_meetings_decisions_and_the_notice(built):
 
 def test_figures_cite_their_records(built):
     body = flat(built.text)
-    overdue = [r[0] for r in sql(built, f"SELECT p.id FROM problem p WHERE {OPEN_AT_END} AND p.due_on < :last ORDER BY p.id")]
+    overdue = [
+        r[0] for r in sql(built, f"SELECT p.id FROM problem p WHERE {OPEN_AT_END} AND p.due_on < :last ORDER BY p.id")
+    ]
     assert "（问题" + "、".join(f"#{i}" for i in overdue[:10]) + ("等" if len(overdue) > 10 else "") + "）" in body
     assert f"（进展#{built.hostile_report}" in body, "the quoted highlight names its report"
 
 
 # --- layout --------------------------------------------------------------------------------------
+
 
 def test_pages_are_a4_with_gbt9704_margins(built):
     pages = built.reader.pages
@@ -313,8 +419,11 @@ def test_pages_are_a4_with_gbt9704_margins(built):
         assert float(page.mediabox.height) == pytest.approx(841.89, abs=1)
         runs = text_runs(page)
         # Body, table and caption sizes (16, 12, 14 pt): chart labels inside SVG carry their own transforms.
-        body = [r for r in runs if any(r[2] == pytest.approx(size, abs=0.1) for size in (12, 14, 16))
-                and not r[3].startswith("—")]
+        body = [
+            r
+            for r in runs
+            if any(r[2] == pytest.approx(size, abs=0.1) for size in (12, 14, 16)) and not r[3].startswith("—")
+        ]
         assert body, f"no text on page {number}"
         lefts.append(min(r[0] for r in body))
         assert lefts[-1] >= 28 - 0.3, "left margin 28 mm"
@@ -337,6 +446,7 @@ def test_chart_is_drawn_not_printed_as_text(built):
 
 # --- security ------------------------------------------------------------------------------------
 
+
 def test_user_text_is_printed_literally_and_nothing_is_fetched(built):
     body = flat(built.text)
     assert flat(built.hostile) in body
@@ -351,10 +461,16 @@ def test_user_text_is_printed_literally_and_nothing_is_fetched(built):
 
 # --- delivery and idempotency --------------------------------------------------------------------
 
+
 def brief_messages(b: Built) -> list[OutboxMessage]:
     with Session(b.engine) as s:
-        return list(s.exec(select(OutboxMessage).where(OutboxMessage.dedupe_key.like(f"brief:{b.plan_id}:2026Q1:%"))
-                           .order_by(OutboxMessage.id)).all())
+        return list(
+            s.exec(
+                select(OutboxMessage)
+                .where(OutboxMessage.dedupe_key.like(f"brief:{b.plan_id}:2026Q1:%"))
+                .order_by(OutboxMessage.id)
+            ).all()
+        )
 
 
 def test_brief_is_queued_once_to_each_convener_and_office_member(built, monkeypatch):
@@ -375,7 +491,7 @@ def test_brief_is_queued_once_to_each_convener_and_office_member(built, monkeypa
 
     # The worker runs the period again (a retry, a second worker): nothing new is built or sent.
     monkeypatch.setenv("DATA_DIR", str(b.root / "data"))
-    from lianxi.settings import get_settings
+    from config.settings import get_settings
 
     get_settings.cache_clear()
     with session_scope(b.engine) as s:
@@ -403,6 +519,7 @@ def test_issue_numbers_run_through_the_year(settings_env, engine, banner_plan_id
 
 
 # --- periods and the CLI -----------------------------------------------------------------------
+
 
 def test_quarter_is_bounded_in_shanghai_time():
     p = parse_period("2026Q1")
@@ -454,8 +571,9 @@ def test_cli_builds_pdf_and_xlsx_offline_without_recording_or_sending(settings_e
     assert seed.plan_id == banner_plan_id
 
 
-def test_a_pdf_that_fails_in_its_process_fails_the_build_and_leaves_no_pdf(engine, banner_plan_id, tmp_path,
-                                                                          monkeypatch):
+def test_a_pdf_that_fails_in_its_process_fails_the_build_and_leaves_no_pdf(
+    engine, banner_plan_id, tmp_path, monkeypatch
+):
     # The PDF is laid out in a forked process; its failure must reach the caller with the cause.
     def broken(*args: Any, **kwargs: Any) -> bytes:
         raise RuntimeError("排版失败：字体缺失")

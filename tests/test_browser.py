@@ -17,14 +17,24 @@ from oversight.members import create_invite, require_unit
 from sandbox.app import SandboxHandle, start_sandbox
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 SCREENSHOT = Path(os.environ.get("LIANXI_SCREENSHOT", "/tmp/lianxi-sandbox.png"))
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is missing (bash scripts/install.sh --test installs it)"),
+    pytest.mark.skipif(
+        not CHROMIUM.exists(), reason="/usr/bin/chromium is missing (bash scripts/install.sh --test installs it)"
+    ),
 ]
 
 
@@ -64,7 +74,11 @@ def invite_code(engine: Engine, plan_id: int, unit: str, role: str) -> str:
 
 
 async def test_newcomer_joins_and_files_a_report_through_the_buttons(
-    sandbox: SandboxHandle, page, engine: Engine, banner_plan_id: int, tmp_path: Path  # type: ignore[no-untyped-def]
+    sandbox: SandboxHandle,
+    page,
+    engine: Engine,
+    banner_plan_id: int,
+    tmp_path: Path,  # type: ignore[no-untyped-def]
 ) -> None:
     from playwright.async_api import expect
 

@@ -74,8 +74,12 @@ def test_loading_a_plan_twice_changes_nothing(cli):
 
 @pytest.mark.parametrize(
     ("fixture", "field"),
-    [("bad-zone-mining.yaml", "zones"), ("malformed.yaml", "<yaml>"), ("unknown-unit.yaml", "units"),
-     ("bad-breakdown.yaml", "breakdown")],
+    [
+        ("bad-zone-mining.yaml", "zones"),
+        ("malformed.yaml", "<yaml>"),
+        ("unknown-unit.yaml", "units"),
+        ("bad-breakdown.yaml", "breakdown"),
+    ],
 )
 def test_bad_plan_files_are_refused_with_exit_2_and_nothing_changed(cli, tmp_path, fixture, field):
     assert run("plan", "load", str(BANNER_PLAN)).exit_code == 0
@@ -135,8 +139,9 @@ def test_units_invites_and_members(cli):
 
 
 def test_zone_leaders_are_assigned_from_the_command_line(cli):
-    from models import Member, Unit, session_scope
     from sqlmodel import select
+
+    from models import Member, Unit, session_scope
 
     assert run("plan", "load", str(BANNER_PLAN)).exit_code == 0
     with session_scope(cli) as s:

@@ -9,6 +9,7 @@ delivery made them, which is how the tests check that retry_after was honoured.
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -52,8 +53,9 @@ class RecordingRequest(HTTPXRequest):
         self.log: list[tuple[datetime, str, Any, int]] = []
         self.before: Callable[[str, dict], None] | None = None
 
-    async def do_request(self, url: str, method: str, request_data: Any = None, *args: Any, **kwargs: Any
-                         ) -> tuple[int, bytes]:
+    async def do_request(
+        self, url: str, method: str, request_data: Any = None, *args: Any, **kwargs: Any
+    ) -> tuple[int, bytes]:
         name = url.rsplit("/", 1)[-1]
         params = request_data.parameters if request_data is not None else {}
         if self.before is not None:
@@ -116,8 +118,11 @@ def rows(engine: Engine) -> list[OutboxMessage]:
 
 def next_moment(engine: Engine, delivery: OutboxDelivery) -> datetime | None:
     """When the delivery could next send something: the earliest pending row, or the hold."""
-    heads = (select(func.min(OutboxMessage.id)).where(OutboxMessage.state == OutboxState.PENDING)
-             .group_by(OutboxMessage.chat_id))
+    heads = (
+        select(func.min(OutboxMessage.id))
+        .where(OutboxMessage.state == OutboxState.PENDING)
+        .group_by(OutboxMessage.chat_id)
+    )
     with session_scope(engine) as s:  # a chat's later messages wait for its first one
         due = s.exec(select(func.min(OutboxMessage.next_attempt_at)).where(col(OutboxMessage.id).in_(heads))).one()
     if due is None:
@@ -126,8 +131,9 @@ def next_moment(engine: Engine, delivery: OutboxDelivery) -> datetime | None:
     return max(due, hold) if hold else due
 
 
-async def pump(engine: Engine, delivery: OutboxDelivery, clock: Clock, *, until: datetime | None = None,
-               max_rounds: int = 20_000) -> int:
+async def pump(
+    engine: Engine, delivery: OutboxDelivery, clock: Clock, *, until: datetime | None = None, max_rounds: int = 20_000
+) -> int:
     """Run delivery rounds, jumping the clock to the next due moment, until the outbox is
     empty (or the clock reaches `until`); returns the rounds it took."""
     for n in range(max_rounds):
@@ -177,7 +183,7 @@ async def test_thousand_notifications_through_429s_5xx_and_drops_arrive_once_in_
     # ... and the 429'd message itself was not retried before then (checked per chat).
     for chat in chats:
         mine = [r for r in sends if r[2] == chat]
-        for before, after in zip(mine, mine[1:], strict=False):
+        for before, after in itertools.pairwise(mine):
             if before[3] == 429:
                 assert after[0] >= before[0] + timedelta(seconds=1)
 
@@ -236,7 +242,7 @@ async def test_an_hour_offline_keeps_everything_pending_then_delivers_it_all(eng
     # It probes rather than hammering: a bounded number of calls in the hour, at most a minute apart.
     offline_sends = log_of(bot).sends()
     assert 10 < len(offline_sends) < 500
-    gaps = [b[0] - a[0] for a, b in zip(offline_sends, offline_sends[1:], strict=False)]
+    gaps = [b[0] - a[0] for a, b in itertools.pairwise(offline_sends)]
     assert max(gaps) <= timedelta(seconds=60)
 
     server.set_offline(False)
@@ -261,7 +267,8 @@ def long_text(chars: int) -> str:
 
 
 async def test_long_text_arrives_in_three_ordered_parts_and_a_failure_does_not_resend_part_one(
-        engine, server, bot, clock):
+    engine, server, bot, clock
+):
     server.user(6300, "联络员")
     text = long_text(10_000)
     assert len(text) == 10_000
@@ -350,15 +357,17 @@ def minimal_pdf(title: str) -> bytes:
 
 
 async def test_document_arrives_byte_identical_and_a_missing_file_is_dead_not_retried(
-        engine, server, bot, clock, tmp_path: Path):
+    engine, server, bot, clock, tmp_path: Path
+):
     server.user(6400, "办公室")
     pdf = tmp_path / "brief-2025-w10.pdf"
     pdf.write_bytes(minimal_pdf("Weekly brief") + bytes(range(256)) * 40)
     missing = tmp_path / "gone.pdf"
     with session_scope(engine) as s:
         enqueue_document(session=s, chat_id=6400, path=str(missing), filename="旧简报.pdf", now=clock())
-        enqueue_document(session=s, chat_id=6400, path=str(pdf), filename="第10周简报.pdf",
-                         caption="第10周工作简报", now=clock())
+        enqueue_document(
+            session=s, chat_id=6400, path=str(pdf), filename="第10周简报.pdf", caption="第10周工作简报", now=clock()
+        )
         enqueue_text(session=s, chat_id=6400, text="简报已发送，请查收。", now=clock())
 
     delivery = delivery_for(engine, bot, clock)

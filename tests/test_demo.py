@@ -4,6 +4,7 @@ the ledger; the same seed writes the same files."""
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,7 +34,11 @@ def test_sample_ledger_matches_every_count_of_the_plan(engine, banner_plan_id):
         for zone in s.exec(select(Zone).where(Zone.plan_id == banner_plan_id)).all():
             in_zone = Counter(r.kind for r in rights if r.zone_id == zone.id)
             assert (in_zone["mining"], in_zone["exploration"], in_zone["deep"], in_zone["proposed"]) == (
-                zone.planned_mining, zone.planned_exploration, zone.planned_deep, zone.planned_proposed), zone.name
+                zone.planned_mining,
+                zone.planned_exploration,
+                zone.planned_deep,
+                zone.planned_proposed,
+            ), zone.name
         tasks = {t.id: t.key for t in s.exec(select(Task).where(Task.plan_id == banner_plan_id)).all()}
         sizes = Counter(tasks[rb.task_id] for rb in s.exec(select(RightBatch)).all())
         assert sizes == BATCH_TARGETS
@@ -91,13 +96,18 @@ def test_small_demo_writes_brief_notice_and_ledger_and_the_same_seed_gives_the_s
     # Responsibility shifting really happened in the chat: a problem went A → B → A.
     engine = make_engine(f"sqlite:///{a / 'demo.db'}")
     with session_scope(engine) as s:
-        moves = s.exec(select(ProblemEvent).where(ProblemEvent.kind == "handed_over")
-                       .order_by(col(ProblemEvent.problem_id), col(ProblemEvent.id))).all()
+        moves = s.exec(
+            select(ProblemEvent)
+            .where(ProblemEvent.kind == "handed_over")
+            .order_by(col(ProblemEvent.problem_id), col(ProblemEvent.id))
+        ).all()
     engine.dispose()
     by_problem: dict[int, list[tuple[int, int]]] = {}
     for e in moves:
         by_problem.setdefault(e.problem_id, []).append((e.from_unit_id, e.to_unit_id))
-    assert any(any(x[0] == y[1] and x[1] == y[0] for x, y in zip(pairs, pairs[1:])) for pairs in by_problem.values())
+    assert any(
+        any(x[0] == y[1] and x[1] == y[0] for x, y in itertools.pairwise(pairs)) for pairs in by_problem.values()
+    )
 
     _run(b)
     assert _pdf_text(b / "简报-2026Q1.pdf") == text

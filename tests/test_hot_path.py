@@ -72,8 +72,9 @@ async def test_redelivered_report_is_filed_once_even_after_a_restart(engine, ban
         update_id = await new_processed_id(engine, before)
         [report] = reports_of(engine, member_id)
         with session_scope(engine) as s:
-            audit_rows = s.exec(select(AuditLog).where(AuditLog.action == "report.filed",
-                                                       AuditLog.object_id == str(report.id))).all()
+            audit_rows = s.exec(
+                select(AuditLog).where(AuditLog.action == "report.filed", AuditLog.object_id == str(report.id))
+            ).all()
         assert len(audit_rows) == 1  # the report, its audit row and the record commit together
 
         h.server.redeliver(update_id)  # the same process: the in-memory guard remembers it

@@ -36,31 +36,108 @@ T1 = datetime(2026, 5, 6, 2, 30, tzinfo=UTC)  # 10:30 in Shanghai
 
 # Every column, several kinds, a deep right with its parent, several batches per right.
 ROWS: list[dict[str, Any]] = [
-    {"矿业权编号": "C1500002011041120001", "矿业权名称": "乌拉特中旗乌兰赤老铁矿一号", "类型": "采矿权", "矿种": "铁",
-     "所属整合区": "乌兰赤老铁矿整合区", "所属深部探矿权的采矿权编号": None, "规模": "大型", "生产状态": "生产",
-     "处置状态": "推进中", "所属批次": "强化整合重组一批、复工达产一批", "责任单位": "旗自然资源局",
-     "矿业权人": "乌拉特中旗乌兰赤老矿业有限公司", "责任人": "张三 13800000000", "完成时限": date(2027, 6, 30),
-     "备注": "需补办环评"},
-    {"矿业权编号": "C1500002011041120002", "矿业权名称": "乌兰赤老铁矿二号", "类型": "采矿权", "矿种": "铁",
-     "所属整合区": "乌兰赤老铁矿整合区", "所属深部探矿权的采矿权编号": None, "规模": "小型", "生产状态": "停产",
-     "处置状态": "未处置", "所属批次": "强化整合重组一批", "责任单位": "旗自然资源局",
-     "矿业权人": "某某矿业有限公司", "责任人": "李四", "完成时限": None, "备注": None},
-    {"矿业权编号": "T15420080602009876", "矿业权名称": "乌兰赤老铁矿一号深部勘探", "类型": "采矿权深部探矿权", "矿种": "铁",
-     "所属整合区": "乌兰赤老铁矿整合区", "所属深部探矿权的采矿权编号": "C1500002011041120001", "规模": "小型", "生产状态": "勘查中",
-     "处置状态": "已整合", "所属批次": "强化整合重组一批", "责任单位": "旗自然资源局",
-     "矿业权人": "乌拉特中旗乌兰赤老矿业有限公司", "责任人": "张三", "完成时限": date(2026, 12, 31), "备注": None},
-    {"矿业权编号": "T15420080602001111", "矿业权名称": "浩尧尔忽洞金矿外围勘探", "类型": "探矿权", "矿种": "金",
-     "所属整合区": "浩尧尔忽洞金矿整合区", "所属深部探矿权的采矿权编号": None, "规模": "中型", "生产状态": None,
-     "处置状态": "推进中", "所属批次": "强化整合重组一批、推进转采一批", "责任单位": "旗林草局",
-     "矿业权人": "浩尧尔忽洞勘查有限公司", "责任人": "王五", "完成时限": date(2028, 1, 15), "备注": "涉及草原征占用"},
-    {"矿业权编号": "拟设-06", "矿业权名称": "查干此老地区金矿拟设探矿权", "类型": "拟设探矿权", "矿种": "金",
-     "所属整合区": "查干此老地区金矿整合区", "所属深部探矿权的采矿权编号": None, "规模": "小型", "生产状态": None,
-     "处置状态": "未处置", "所属批次": None, "责任单位": "旗自然资源局", "矿业权人": None, "责任人": None,
-     "完成时限": None, "备注": None},
-    {"矿业权编号": "C1500002099000007", "矿业权名称": "某石料厂", "类型": "采矿权", "矿种": "花岗岩",
-     "所属整合区": None, "所属深部探矿权的采矿权编号": None, "规模": "小型", "生产状态": "关闭",
-     "处置状态": "已关闭注销", "所属批次": "强化淘汰关闭一批", "责任单位": "旗财政局", "矿业权人": "某石料厂",
-     "责任人": "赵六", "完成时限": date(2026, 9, 30), "备注": "价款已退还"},
+    {
+        "矿业权编号": "C1500002011041120001",
+        "矿业权名称": "乌拉特中旗乌兰赤老铁矿一号",
+        "类型": "采矿权",
+        "矿种": "铁",
+        "所属整合区": "乌兰赤老铁矿整合区",
+        "所属深部探矿权的采矿权编号": None,
+        "规模": "大型",
+        "生产状态": "生产",
+        "处置状态": "推进中",
+        "所属批次": "强化整合重组一批、复工达产一批",
+        "责任单位": "旗自然资源局",
+        "矿业权人": "乌拉特中旗乌兰赤老矿业有限公司",
+        "责任人": "张三 13800000000",
+        "完成时限": date(2027, 6, 30),
+        "备注": "需补办环评",
+    },
+    {
+        "矿业权编号": "C1500002011041120002",
+        "矿业权名称": "乌兰赤老铁矿二号",
+        "类型": "采矿权",
+        "矿种": "铁",
+        "所属整合区": "乌兰赤老铁矿整合区",
+        "所属深部探矿权的采矿权编号": None,
+        "规模": "小型",
+        "生产状态": "停产",
+        "处置状态": "未处置",
+        "所属批次": "强化整合重组一批",
+        "责任单位": "旗自然资源局",
+        "矿业权人": "某某矿业有限公司",
+        "责任人": "李四",
+        "完成时限": None,
+        "备注": None,
+    },
+    {
+        "矿业权编号": "T15420080602009876",
+        "矿业权名称": "乌兰赤老铁矿一号深部勘探",
+        "类型": "采矿权深部探矿权",
+        "矿种": "铁",
+        "所属整合区": "乌兰赤老铁矿整合区",
+        "所属深部探矿权的采矿权编号": "C1500002011041120001",
+        "规模": "小型",
+        "生产状态": "勘查中",
+        "处置状态": "已整合",
+        "所属批次": "强化整合重组一批",
+        "责任单位": "旗自然资源局",
+        "矿业权人": "乌拉特中旗乌兰赤老矿业有限公司",
+        "责任人": "张三",
+        "完成时限": date(2026, 12, 31),
+        "备注": None,
+    },
+    {
+        "矿业权编号": "T15420080602001111",
+        "矿业权名称": "浩尧尔忽洞金矿外围勘探",
+        "类型": "探矿权",
+        "矿种": "金",
+        "所属整合区": "浩尧尔忽洞金矿整合区",
+        "所属深部探矿权的采矿权编号": None,
+        "规模": "中型",
+        "生产状态": None,
+        "处置状态": "推进中",
+        "所属批次": "强化整合重组一批、推进转采一批",
+        "责任单位": "旗林草局",
+        "矿业权人": "浩尧尔忽洞勘查有限公司",
+        "责任人": "王五",
+        "完成时限": date(2028, 1, 15),
+        "备注": "涉及草原征占用",
+    },
+    {
+        "矿业权编号": "拟设-06",
+        "矿业权名称": "查干此老地区金矿拟设探矿权",
+        "类型": "拟设探矿权",
+        "矿种": "金",
+        "所属整合区": "查干此老地区金矿整合区",
+        "所属深部探矿权的采矿权编号": None,
+        "规模": "小型",
+        "生产状态": None,
+        "处置状态": "未处置",
+        "所属批次": None,
+        "责任单位": "旗自然资源局",
+        "矿业权人": None,
+        "责任人": None,
+        "完成时限": None,
+        "备注": None,
+    },
+    {
+        "矿业权编号": "C1500002099000007",
+        "矿业权名称": "某石料厂",
+        "类型": "采矿权",
+        "矿种": "花岗岩",
+        "所属整合区": None,
+        "所属深部探矿权的采矿权编号": None,
+        "规模": "小型",
+        "生产状态": "关闭",
+        "处置状态": "已关闭注销",
+        "所属批次": "强化淘汰关闭一批",
+        "责任单位": "旗财政局",
+        "矿业权人": "某石料厂",
+        "责任人": "赵六",
+        "完成时限": date(2026, 9, 30),
+        "备注": "价款已退还",
+    },
 ]
 
 
@@ -126,8 +203,12 @@ def test_round_trip_keeps_every_field(session: Session, banner_plan_id: int, tmp
     deep = session.exec(select(Right).where(Right.code == "T15420080602009876")).one()
     parent = session.exec(select(Right).where(Right.code == "C1500002011041120001")).one()
     assert deep.parent_right_id == parent.id and deep.kind == "deep" and deep.status == "consolidated"
-    batches = session.exec(select(Task.key).join(RightBatch, RightBatch.task_id == Task.id)
-                           .where(RightBatch.right_id == parent.id).order_by(Task.seq)).all()
+    batches = session.exec(
+        select(Task.key)
+        .join(RightBatch, RightBatch.task_id == Task.id)
+        .where(RightBatch.right_id == parent.id)
+        .order_by(Task.seq)
+    ).all()
     assert batches == ["consolidate", "restart"]
 
     exported = export_ledger(tmp_path / "export.xlsx", session=session, plan_id=banner_plan_id, now=T1)
@@ -152,26 +233,59 @@ def test_export_lists_problems_and_decisions(session: Session, banner_plan_id: i
     import_ledger(session=session, plan_id=banner_plan_id, data=filled, actor="cli")
     right = session.exec(select(Right)).one()
     forestry, natres = _unit_id(session, banner_plan_id, "forestry"), _unit_id(session, banner_plan_id, "natres")
-    session.add(Problem(plan_id=banner_plan_id, text="草原征占用审批未办结", right_id=right.id, raised_by_unit_id=natres,
-                        owner_unit_id=forestry, state="accepted", due_on=date(2026, 6, 1),
-                        created_at=datetime(2026, 4, 30, 16, 5, tzinfo=UTC)))
+    session.add(
+        Problem(
+            plan_id=banner_plan_id,
+            text="草原征占用审批未办结",
+            right_id=right.id,
+            raised_by_unit_id=natres,
+            owner_unit_id=forestry,
+            state="accepted",
+            due_on=date(2026, 6, 1),
+            created_at=datetime(2026, 4, 30, 16, 5, tzinfo=UTC),
+        )
+    )
     meeting = Meeting(plan_id=banner_plan_id, kind="quarterly", period="2026Q2", held_on=date(2026, 4, 8))
     session.add(meeting)
     session.flush()
-    session.add(Decision(plan_id=banner_plan_id, meeting_id=meeting.id, text="林草局两周内完成草原征占用审批",
-                         owner_unit_id=forestry, due_on=date(2026, 4, 22), major=True))
+    session.add(
+        Decision(
+            plan_id=banner_plan_id,
+            meeting_id=meeting.id,
+            text="林草局两周内完成草原征占用审批",
+            owner_unit_id=forestry,
+            due_on=date(2026, 4, 22),
+            major=True,
+        )
+    )
     session.commit()
 
     wb = load_workbook(export_ledger(tmp_path / "export.xlsx", session=session, plan_id=banner_plan_id, now=T1))
     problems = list(wb[SHEET_PROBLEMS].iter_rows(min_row=2, values_only=True))
-    assert problems[0] == ("编号", "问题", "类别", "矿业权/整合区", "提出单位", "责任单位", "状态", "提出时间", "期限", "解决时间")
+    assert problems[0] == (
+        "编号",
+        "问题",
+        "类别",
+        "矿业权/整合区",
+        "提出单位",
+        "责任单位",
+        "状态",
+        "提出时间",
+        "期限",
+        "解决时间",
+    )
     p = problems[1]
     assert p[1] == "草原征占用审批未办结" and p[3] == "乌拉特中旗乌兰赤老铁矿一号（C1500002011041120001）"
     assert (p[4], p[5], p[6]) == ("旗自然资源局", "旗林草局", "办理中")
     assert p[7] == datetime(2026, 5, 1, 0, 5)  # 16:05 UTC is past midnight in Shanghai
     decisions = list(wb[SHEET_DECISIONS].iter_rows(min_row=3, values_only=True))
-    assert decisions[0][1:6] == ("2026年4月8日季度联席会议", "林草局两周内完成草原征占用审批", "旗林草局",
-                                 datetime(2026, 4, 22), "未完成")
+    assert decisions[0][1:6] == (
+        "2026年4月8日季度联席会议",
+        "林草局两周内完成草原征占用审批",
+        "旗林草局",
+        datetime(2026, 4, 22),
+        "未完成",
+    )
 
 
 def test_bad_cells_are_all_named_and_nothing_is_written(
@@ -195,7 +309,10 @@ def test_bad_cells_are_all_named_and_nothing_is_written(
 
     assert result.exit_code == 2, result.output
     text = result.output
-    assert "矿业权台账 第7行 C列（类型）：“采矿” 不是有效的类型，可选：采矿权、探矿权、采矿权深部探矿权、拟设探矿权" in text
+    assert (
+        "矿业权台账 第7行 C列（类型）：“采矿” 不是有效的类型，可选：采矿权、探矿权、采矿权深部探矿权、拟设探矿权"
+        in text
+    )
     assert "矿业权台账 第4行 K列（责任单位）：“旗国土局” 不是本计划的成员单位" in text
     assert "矿业权台账 第6行 N列（完成时限）：“明年底” 不是有效的日期" in text
     assert "矿业权台账 第8行 A列（矿业权编号）：矿业权编号“C1500002011041120001”与第3行重复" in text
@@ -206,7 +323,7 @@ def test_bad_cells_are_all_named_and_nothing_is_written(
 
 
 def test_deep_right_without_a_known_parent_is_refused(session: Session, banner_plan_id: int, tmp_path: Path) -> None:
-    rows = [dict(ROWS[2], **{"所属深部探矿权的采矿权编号": "C404"}), dict(ROWS[0], **{"所属深部探矿权的采矿权编号": "C1"})]
+    rows = [dict(ROWS[2], 所属深部探矿权的采矿权编号="C404"), dict(ROWS[0], 所属深部探矿权的采矿权编号="C1")]
     filled = _fill(_template(session, banner_plan_id, tmp_path), rows, tmp_path / "bad.xlsx")
     with pytest.raises(LedgerImportError) as info:
         import_ledger(session=session, plan_id=banner_plan_id, data=filled, actor="cli")
@@ -220,24 +337,31 @@ def test_deep_right_without_a_known_parent_is_refused(session: Session, banner_p
 
 def test_parent_already_in_the_database_is_accepted(session: Session, banner_plan_id: int, tmp_path: Path) -> None:
     template = _template(session, banner_plan_id, tmp_path)
-    import_ledger(session=session, plan_id=banner_plan_id, data=_fill(template, [ROWS[0]], tmp_path / "a.xlsx"), actor="cli")
-    result = import_ledger(session=session, plan_id=banner_plan_id, data=_fill(template, [ROWS[2]], tmp_path / "b.xlsx"), actor="cli")
+    import_ledger(
+        session=session, plan_id=banner_plan_id, data=_fill(template, [ROWS[0]], tmp_path / "a.xlsx"), actor="cli"
+    )
+    result = import_ledger(
+        session=session, plan_id=banner_plan_id, data=_fill(template, [ROWS[2]], tmp_path / "b.xlsx"), actor="cli"
+    )
     assert result.created == 1
 
 
 def test_a_proposed_right_cannot_count_in_a_batch(session: Session, banner_plan_id: int, tmp_path: Path) -> None:
-    row = dict(ROWS[4], **{"所属批次": "强化整合重组一批"})
+    row = dict(ROWS[4], 所属批次="强化整合重组一批")
     filled = _fill(_template(session, banner_plan_id, tmp_path), [row], tmp_path / "bad.xlsx")
     with pytest.raises(LedgerImportError, match="拟设探矿权的矿业权不能列入“强化整合重组一批”"):
         import_ledger(session=session, plan_id=banner_plan_id, data=filled, actor="cli")
 
 
-def test_not_an_xlsx_gets_a_clear_message(settings_env, engine: Engine, session: Session, banner_plan_id: int,
-                                          tmp_path: Path) -> None:
+def test_not_an_xlsx_gets_a_clear_message(
+    settings_env, engine: Engine, session: Session, banner_plan_id: int, tmp_path: Path
+) -> None:
     with pytest.raises(LedgerFileError, match=r"不是 Excel 工作簿（\.xlsx）"):
         import_ledger(session=session, plan_id=banner_plan_id, data="矿业权编号,矿业权名称\n".encode(), actor="cli")
     with pytest.raises(LedgerFileError, match=r"\.xls"):
-        import_ledger(session=session, plan_id=banner_plan_id, data=b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 512, actor="cli")
+        import_ledger(
+            session=session, plan_id=banner_plan_id, data=b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 512, actor="cli"
+        )
     with pytest.raises(LedgerFileError, match="不是 Excel 工作簿"):
         import_ledger(session=session, plan_id=banner_plan_id, data=b"PK\x03\x04 truncated zip", actor="cli")
     session.rollback()
@@ -267,52 +391,80 @@ def test_missing_sheet_or_header(session: Session, banner_plan_id: int, tmp_path
     assert str(info.value.errors[0]) == "矿业权台账 第1行（类型）：缺少此列，请使用台账模板，勿删除或改动列名。"
 
 
-def test_unit_contact_may_submit_only_own_rights(engine: Engine, session: Session, banner_plan_id: int, tmp_path: Path) -> None:
+def test_unit_contact_may_submit_only_own_rights(
+    engine: Engine, session: Session, banner_plan_id: int, tmp_path: Path
+) -> None:
     template = _template(session, banner_plan_id, tmp_path)
-    import_ledger(session=session, plan_id=banner_plan_id, data=_fill(template, ROWS, tmp_path / "all.xlsx"), actor="cli")
+    import_ledger(
+        session=session, plan_id=banner_plan_id, data=_fill(template, ROWS, tmp_path / "all.xlsx"), actor="cli"
+    )
     natres = _unit_id(session, banner_plan_id, "natres")
     session.commit()  # SQLite: release the write lock before counting
     before = table_counts(engine)
 
     # A 自然资源局 contact sends a row of 林草局, and claims 林草局's existing right for 自然资源局.
     foreign = dict(ROWS[3])
-    claimed = dict(ROWS[3], **{"责任单位": "旗自然资源局", "矿业权编号": ROWS[3]["矿业权编号"]})
+    claimed = dict(ROWS[3], 责任单位="旗自然资源局", 矿业权编号=ROWS[3]["矿业权编号"])
     for rows in ([ROWS[0], foreign], [claimed]):
         filled = _fill(template, rows, tmp_path / "unit.xlsx")
         with pytest.raises(LedgerImportError, match="只能提交本单位的矿业权") as info:
-            import_ledger(session=session, plan_id=banner_plan_id, data=filled, actor="member:1",
-                          restrict_unit_id=natres, actor_member_id=None)
+            import_ledger(
+                session=session,
+                plan_id=banner_plan_id,
+                data=filled,
+                actor="member:1",
+                restrict_unit_id=natres,
+                actor_member_id=None,
+            )
         session.rollback()
         assert len(info.value.errors) == 1
     assert table_counts(engine) == before
 
-    own = dict(ROWS[0], **{"备注": "环评已受理"})
-    result = import_ledger(session=session, plan_id=banner_plan_id, data=_fill(template, [own], tmp_path / "own.xlsx"),
-                           actor="member:1", restrict_unit_id=natres)
+    own = dict(ROWS[0], 备注="环评已受理")
+    result = import_ledger(
+        session=session,
+        plan_id=banner_plan_id,
+        data=_fill(template, [own], tmp_path / "own.xlsx"),
+        actor="member:1",
+        restrict_unit_id=natres,
+    )
     assert (result.updated, result.unchanged) == (1, 0)
 
 
 def test_status_change_through_import_keeps_history(session: Session, banner_plan_id: int, tmp_path: Path) -> None:
     template = _template(session, banner_plan_id, tmp_path)
-    import_ledger(session=session, plan_id=banner_plan_id, data=_fill(template, ROWS, tmp_path / "a.xlsx"), actor="cli",
-                  now=datetime(2026, 4, 1, tzinfo=UTC))
+    import_ledger(
+        session=session,
+        plan_id=banner_plan_id,
+        data=_fill(template, ROWS, tmp_path / "a.xlsx"),
+        actor="cli",
+        now=datetime(2026, 4, 1, tzinfo=UTC),
+    )
     session.commit()
     later = datetime(2026, 8, 1, tzinfo=UTC)
-    changed = dict(ROWS[1], **{"处置状态": "已关闭注销", "所属批次": "强化淘汰关闭一批"})
-    result = import_ledger(session=session, plan_id=banner_plan_id, data=_fill(template, [changed], tmp_path / "b.xlsx"),
-                           actor="cli", now=later)
+    changed = dict(ROWS[1], 处置状态="已关闭注销", 所属批次="强化淘汰关闭一批")
+    result = import_ledger(
+        session=session,
+        plan_id=banner_plan_id,
+        data=_fill(template, [changed], tmp_path / "b.xlsx"),
+        actor="cli",
+        now=later,
+    )
     session.commit()
     assert (result.updated, result.status_changes) == (1, 1)
 
     right = session.exec(select(Right).where(Right.code == ROWS[1]["矿业权编号"])).one()
     event = session.exec(select(RightStatusEvent).where(RightStatusEvent.right_id == right.id)).one()
     assert (event.from_status, event.to_status, event.at, event.reason) == ("baseline", "closed", later, "台账导入")
-    batch_keys = session.exec(select(Task.key).join(RightBatch, RightBatch.task_id == Task.id)
-                              .where(RightBatch.right_id == right.id)).all()
+    batch_keys = session.exec(
+        select(Task.key).join(RightBatch, RightBatch.task_id == Task.id).where(RightBatch.right_id == right.id)
+    ).all()
     assert batch_keys == ["close"]  # memberships replaced, not added to
     close = next(r for r in batch_progress(session=session, plan_id=banner_plan_id, as_of=later) if r["key"] == "close")
     assert close["done"] == 2 and right.id in close["right_ids"]
-    log = session.exec(select(AuditLog).where(AuditLog.action == "ledger.imported").order_by(AuditLog.id.desc())).first()
+    log = session.exec(
+        select(AuditLog).where(AuditLog.action == "ledger.imported").order_by(AuditLog.id.desc())
+    ).first()
     assert log.detail["updated"] == 1 and log.detail["status_changes"] == 1
     upd = session.exec(select(AuditLog).where(AuditLog.action == "right.updated")).one()
     assert upd.detail["changes"]["status"] == ["baseline", "closed"]
@@ -320,8 +472,10 @@ def test_status_change_through_import_keeps_history(session: Session, banner_pla
 
 
 def test_dates_and_codes_typed_in_other_forms(session: Session, banner_plan_id: int, tmp_path: Path) -> None:
-    rows = [dict(ROWS[0], **{"完成时限": "2027年6月30日", "规模": None, "矿业权编号": 150000201104112}),
-            dict(ROWS[1], **{"完成时限": "2027/1/5", "所属批次": "整合重组", "所属整合区": "乌兰赤老铁矿"})]
+    rows = [
+        dict(ROWS[0], 完成时限="2027年6月30日", 规模=None, 矿业权编号=150000201104112),
+        dict(ROWS[1], 完成时限="2027/1/5", 所属批次="整合重组", 所属整合区="乌兰赤老铁矿"),
+    ]
     filled = _fill(_template(session, banner_plan_id, tmp_path), rows, tmp_path / "forms.xlsx")
     import_ledger(session=session, plan_id=banner_plan_id, data=filled, actor="cli")
     got = {r.code: r for r in session.exec(select(Right)).all()}

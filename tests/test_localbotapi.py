@@ -11,16 +11,21 @@ import warnings
 
 import httpx
 import pytest
+from aiohttp import web
 from hypothesis import given
 from hypothesis import strategies as st
-from telegram import Bot, BotCommand, BotCommandScopeChat, InlineKeyboardButton, \
-    InlineKeyboardMarkup, Update
+from telegram import Bot, BotCommand, BotCommandScopeChat, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
-from telegram.ext import AIORateLimiter, ApplicationBuilder, CallbackQueryHandler, \
-    CommandHandler, ContextTypes, MessageHandler, filters
+from telegram.ext import (
+    AIORateLimiter,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
 from telegram.helpers import escape_markdown
-
-from aiohttp import web
 
 from localbotapi import BotApiServer, Faults, SimError
 from localbotapi.entities import EntityParseError, parse_text
@@ -36,8 +41,7 @@ async def server():
 
 
 def _builder(server: BotApiServer, token: str = TOKEN):
-    return (ApplicationBuilder().token(token).base_url(f"{server.url}/bot")
-            .base_file_url(f"{server.url}/file/bot"))
+    return ApplicationBuilder().token(token).base_url(f"{server.url}/bot").base_file_url(f"{server.url}/file/bot")
 
 
 async def _start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -91,6 +95,7 @@ def _retry_after_seconds(exc: RetryAfter) -> float:
 
 # ----------------------------------------------------------------------------- dialogues
 
+
 async def test_start_command_gets_welcome_and_text_is_echoed(server, app):
     user = server.user(USER_ID, "李四")
 
@@ -103,8 +108,7 @@ async def test_start_command_gets_welcome_and_text_is_echoed(server, app):
     assert welcome["from"]["username"] == "lianxi_bot"
     assert welcome["reply_markup"]["inline_keyboard"][0][0]["callback_data"] == "ok"
     assert echo["text"] == "请提交本周进展"
-    assert [m["text"] for m in server.messages(USER_ID)] == ["欢迎使用联席会议助手",
-                                                             "请提交本周进展"]
+    assert [m["text"] for m in server.messages(USER_ID)] == ["欢迎使用联席会议助手", "请提交本周进展"]
     assert server.updates_delivered == 2
 
 
@@ -178,14 +182,18 @@ async def test_rate_limiter_retries_after_429(server):
 
 # ----------------------------------------------------------------------------- bot calls
 
+
 async def test_bot_sends_document_and_photo(server, bot):
     server.user(USER_ID)
     data = "会议纪要\n".encode() * 1000
-    png = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + (640).to_bytes(4, "big")
-           + (480).to_bytes(4, "big") + b"\x08\x02\x00\x00\x00")
+    png = (
+        b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"
+        + (640).to_bytes(4, "big")
+        + (480).to_bytes(4, "big")
+        + b"\x08\x02\x00\x00\x00"
+    )
 
-    sent = await bot.send_document(USER_ID, data, filename="纪要.txt", caption="<b>纪要</b>",
-                                   parse_mode="HTML")
+    sent = await bot.send_document(USER_ID, data, filename="纪要.txt", caption="<b>纪要</b>", parse_mode="HTML")
     photo = await bot.send_photo(USER_ID, png, filename="图.png")
     again = await bot.send_document(USER_ID, sent.document.file_id)
 
@@ -204,15 +212,15 @@ async def test_text_limits_and_markup_validation(server, bot):
     server.user(USER_ID)
     too_long_data = InlineKeyboardMarkup([[InlineKeyboardButton("x", callback_data="x" * 65)]])
 
-    with pytest.raises(BadRequest, match="(?i)message is too long"):
+    with pytest.raises(BadRequest, match=r"(?i)message is too long"):
         await bot.send_message(USER_ID, "长" * 4097)
-    with pytest.raises(BadRequest, match="(?i)message text is empty"):
+    with pytest.raises(BadRequest, match=r"(?i)message text is empty"):
         await bot.send_message(USER_ID, " ")
-    with pytest.raises(BadRequest, match="(?i)button_data_invalid"):
+    with pytest.raises(BadRequest, match=r"(?i)button_data_invalid"):
         await bot.send_message(USER_ID, "按钮", reply_markup=too_long_data)
-    with pytest.raises(BadRequest, match="(?i)can't parse entities"):
+    with pytest.raises(BadRequest, match=r"(?i)can't parse entities"):
         await bot.send_message(USER_ID, "<b>未闭合", parse_mode="HTML")
-    with pytest.raises(BadRequest, match="(?i)chat not found"):
+    with pytest.raises(BadRequest, match=r"(?i)chat not found"):
         await bot.send_message(999, "无人")
     ok = await bot.send_message(USER_ID, "长" * 4096)
 
@@ -233,8 +241,9 @@ async def test_upload_over_limit_is_413(server, bot):
 async def test_html_entities_use_utf16_offsets(server, bot):
     server.user(USER_ID)
 
-    sent = await bot.send_message(USER_ID, "😀 矿权 <b>整合</b> &amp; <a href='https://x.cn'>链接</a>",
-                                  parse_mode="HTML")
+    sent = await bot.send_message(
+        USER_ID, "😀 矿权 <b>整合</b> &amp; <a href='https://x.cn'>链接</a>", parse_mode="HTML"
+    )
 
     assert sent.text == "😀 矿权 整合 & 链接"
     assert sent.parse_entity(sent.entities[0]) == "整合"
@@ -247,10 +256,8 @@ async def test_commands_are_stored_per_scope(server, bot):
     await bot.set_my_commands([BotCommand("rule", "裁定")], scope=BotCommandScopeChat(-1001))
 
     assert [c["command"] for c in server.commands()] == ["start", "report"]
-    assert server.commands({"type": "chat", "chat_id": -1001}) == [
-        {"command": "rule", "description": "裁定"}]
-    assert [c.command for c in await bot.get_my_commands(scope=BotCommandScopeChat(-1001))] == [
-        "rule"]
+    assert server.commands({"type": "chat", "chat_id": -1001}) == [{"command": "rule", "description": "裁定"}]
+    assert [c.command for c in await bot.get_my_commands(scope=BotCommandScopeChat(-1001))] == ["rule"]
     await bot.delete_my_commands()
     assert server.commands("default") == []
 
@@ -278,7 +285,7 @@ async def test_edit_and_delete(server, bot):
     sent = await bot.send_message(USER_ID, "草稿")
 
     await bot.edit_message_text("定稿", chat_id=USER_ID, message_id=sent.message_id)
-    with pytest.raises(BadRequest, match="(?i)not modified"):
+    with pytest.raises(BadRequest, match=r"(?i)not modified"):
         await bot.edit_message_text("定稿", chat_id=USER_ID, message_id=sent.message_id)
     await bot.delete_message(USER_ID, sent.message_id)
 
@@ -296,14 +303,14 @@ async def test_groups_blocking_and_separate_bots(server, bot):
     other = Bot("777:other", base_url=server.api_base)
     async with other:
         other_updates = await other.get_updates()
-        with pytest.raises(BadRequest, match="(?i)chat not found"):
+        with pytest.raises(BadRequest, match=r"(?i)chat not found"):
             await other.send_message(USER_ID, "不认识")
 
     await bot.leave_chat(group.id)
     with pytest.raises(Forbidden):
         await bot.send_message(group.id, "还在吗")
     user.block()
-    with pytest.raises(Forbidden, match="(?i)blocked"):
+    with pytest.raises(Forbidden, match=r"(?i)blocked"):
         await bot.send_message(USER_ID, "提醒")
 
     assert updates[0].message.new_chat_members[0].id == USER_ID
@@ -335,7 +342,7 @@ async def test_webhook_receives_updates_instead_of_queue(server, bot):
         await bot.set_webhook(f"http://127.0.0.1:{port}/hook", secret_token="s3cret")
         await user.send("走网络钩子")
         await asyncio.wait_for(arrived.wait(), 3)
-        with pytest.raises(Exception, match="(?i)webhook is active"):
+        with pytest.raises(Exception, match=r"(?i)webhook is active"):
             await bot.get_updates()
         info = await bot.get_webhook_info()
         await bot.delete_webhook()
@@ -350,6 +357,7 @@ async def test_webhook_receives_updates_instead_of_queue(server, bot):
 
 
 # ----------------------------------------------------------------------------- faults
+
 
 async def test_429_raises_retry_after_and_records_nothing(server, bot):
     server.user(USER_ID)
@@ -397,33 +405,32 @@ async def test_unknown_method_and_bad_token(server):
         bad = await client.get("/botnotatoken/getMe")
 
     assert unknown.status_code == 404
-    assert unknown.json() == {"ok": False, "error_code": 404,
-                              "description": "Not Found: method not found"}
+    assert unknown.json() == {"ok": False, "error_code": 404, "description": "Not Found: method not found"}
     assert bad.status_code == 404
 
 
 # ----------------------------------------------------------------------------- /_sim control API
 
+
 async def test_sim_http_api_drives_a_conversation(server, app):
     async with httpx.AsyncClient(base_url=server.url) as client:
-        sent = (await client.post("/_sim/send", json={"user_id": 88, "first_name": "王五",
-                                                       "text": "/start"})).json()["result"]
-        page = (await client.get("/_sim/messages", params={"chat_id": 88,
-                                                           "after": sent["seq"],
-                                                           "wait": 3})).json()["result"]
+        sent = (await client.post("/_sim/send", json={"user_id": 88, "first_name": "王五", "text": "/start"})).json()[
+            "result"
+        ]
+        page = (await client.get("/_sim/messages", params={"chat_id": 88, "after": sent["seq"], "wait": 3})).json()[
+            "result"
+        ]
         welcome = page["messages"][0]
-        pressed = await client.post("/_sim/press", json={"user_id": 88, "chat_id": 88,
-                                                         "message_id": welcome["message_id"],
-                                                         "data": "ok"})
+        pressed = await client.post(
+            "/_sim/press", json={"user_id": 88, "chat_id": 88, "message_id": welcome["message_id"], "data": "ok"}
+        )
         await server.wait_for(88, "已确认")
         files = {"file": ("表.csv", b"a,b\n1,2\n", "text/csv")}
         await client.post("/_sim/upload", data={"user_id": "88", "caption": "附件"}, files=files)
         receipt = await server.wait_for(88, "收到")
-        everything = (await client.get("/_sim/messages",
-                                       params={"chat_id": 88})).json()["result"]["messages"]
+        everything = (await client.get("/_sim/messages", params={"chat_id": 88})).json()["result"]["messages"]
         chats = (await client.get("/_sim/chats")).json()["result"]
-        faults = (await client.post("/_sim/faults", json={"rate_429": 1.0,
-                                                          "retry_after": 2})).json()["result"]
+        faults = (await client.post("/_sim/faults", json={"rate_429": 1.0, "retry_after": 2})).json()["result"]
         answers = (await client.get("/_sim/callback_answers")).json()["result"]
 
     assert sent["from_bot"] is False and sent["chat"]["first_name"] == "王五"
@@ -431,9 +438,12 @@ async def test_sim_http_api_drives_a_conversation(server, app):
     assert pressed.json()["ok"] is True
     assert [a["text"] for a in answers] == ["好的"]
     assert receipt["text"] == "收到 " + hashlib.sha256(b"a,b\n1,2\n").hexdigest()
-    assert [(m["from_bot"], m.get("text") or m["document"]["file_name"])
-            for m in everything] == [(False, "/start"), (True, "已确认"), (False, "表.csv"),
-                                     (True, receipt["text"])]
+    assert [(m["from_bot"], m.get("text") or m["document"]["file_name"]) for m in everything] == [
+        (False, "/start"),
+        (True, "已确认"),
+        (False, "表.csv"),
+        (True, receipt["text"]),
+    ]
     assert [c["id"] for c in chats] == [88]
     assert server.faults.rate_429 == 1.0 and faults["retry_after"] == 2
 
@@ -455,6 +465,7 @@ async def test_flood_control_limits_group_messages(server, bot):
 
 # ----------------------------------------------------------------------------- text parsing
 
+
 @given(st.text(max_size=200))
 def test_escaped_html_round_trips_to_the_same_text(text):
     plain, entities = parse_text(html.escape(text, quote=False), "HTML")
@@ -474,5 +485,7 @@ def test_markdown_v2_rejects_unescaped_reserved_character():
     with pytest.raises(EntityParseError, match="reserved"):
         parse_text("完成率 95.5%", "MarkdownV2")
 
-    assert parse_text("*加粗* 和 _斜体_", "MarkdownV2") == ("加粗 和 斜体", [
-        {"type": "bold", "offset": 0, "length": 2}, {"type": "italic", "offset": 5, "length": 2}])
+    assert parse_text("*加粗* 和 _斜体_", "MarkdownV2") == (
+        "加粗 和 斜体",
+        [{"type": "bold", "offset": 0, "length": 2}, {"type": "italic", "offset": 5, "length": 2}],
+    )

@@ -40,8 +40,14 @@ def cast(session: Session, banner_plan_id: int) -> Cast:
     # 林草局 declines and is ruled back; 水利局 hands a problem away and gets it back.
     pid = c.raise_("forestry", at(3, 2))
     decline_problem(session=session, problem_id=pid, actor=c["forestry"], reason="不是林草的事", now=at(3, 2, 15))
-    rule_problem(session=session, problem_id=pid, actor=c.office, to_unit_id=c.uid("forestry"),
-                 reason="征占用草原审批属林草局职责", now=at(3, 4))
+    rule_problem(
+        session=session,
+        problem_id=pid,
+        actor=c.office,
+        to_unit_id=c.uid("forestry"),
+        reason="征占用草原审批属林草局职责",
+        now=at(3, 4),
+    )
     resolve_problem(session=session, problem_id=pid, actor=c["forestry"], evidence_text="已审批", now=at(3, 6))
     pid2 = c.raise_("water", at(3, 5), category="water_permit")
     c.hand(pid2, "water", "eco", at(3, 5, 11))
@@ -107,8 +113,14 @@ def test_convener_drops_a_finding_and_the_wording_follows(cast: Cast) -> None:
 
 def test_an_edited_body_is_kept_when_a_finding_is_dropped(cast: Cast) -> None:
     notice = draft(cast)
-    edit_notice_text(session=cast.s, notice_id=notice.id, actor=cast.office, title="关于一季度有关单位推诿扯皮情况的通报",
-                     body="旗林草局、旗水利局推诿扯皮。\n请整改。", now=AFTER_Q1)
+    edit_notice_text(
+        session=cast.s,
+        notice_id=notice.id,
+        actor=cast.office,
+        title="关于一季度有关单位推诿扯皮情况的通报",
+        body="旗林草局、旗水利局推诿扯皮。\n请整改。",
+        now=AFTER_Q1,
+    )
     water = next(f for f in notice_findings(session=cast.s, notice_id=notice.id) if f.unit_id == cast.uid("water"))
     drop_finding(session=cast.s, finding_id=water.id, actor=cast.convener, now=AFTER_Q1)
     assert notice.body == "旗林草局、旗水利局推诿扯皮。\n请整改。"
@@ -121,8 +133,12 @@ def test_only_the_convener_approves(cast: Cast) -> None:
         with pytest.raises(PermissionDeniedError, match="只有召集人可以审定印发通报"):
             approve_notice(session=cast.s, notice_id=notice.id, actor=who, now=AFTER_Q1)
     with pytest.raises(PermissionDeniedError):
-        drop_finding(session=cast.s, finding_id=notice_findings(session=cast.s, notice_id=notice.id)[0].id,
-                     actor=cast["forestry"], now=AFTER_Q1)
+        drop_finding(
+            session=cast.s,
+            finding_id=notice_findings(session=cast.s, notice_id=notice.id)[0].id,
+            actor=cast["forestry"],
+            now=AFTER_Q1,
+        )
     cast.s.commit()
     assert notice.state == "draft"
     assert len(cast.s.exec(select(AuditLog).where(AuditLog.action == "notice.refused")).all()) == 3
@@ -145,8 +161,9 @@ def test_notice_numbers_count_through_the_year(cast: Cast) -> None:
     approve_notice(session=cast.s, notice_id=first.id, actor=cast.convener, now=AFTER_Q1)
     pid = cast.raise_("eco", at(5, 6), category="eia")
     decline_problem(session=cast.s, problem_id=pid, actor=cast["eco"], reason="不属环评", now=at(5, 6, 11))
-    rule_problem(session=cast.s, problem_id=pid, actor=cast.office, to_unit_id=cast.uid("eco"), reason="属环评",
-                 now=at(5, 7))
+    rule_problem(
+        session=cast.s, problem_id=pid, actor=cast.office, to_unit_id=cast.uid("eco"), reason="属环评", now=at(5, 7)
+    )
     second = draft_notice(session=cast.s, plan_id=cast.plan_id, period="2026Q2", now=at(7, 3))
     assert second.id != first.id
     approve_notice(session=cast.s, notice_id=second.id, actor=cast.convener, now=at(7, 3))
@@ -207,13 +224,19 @@ def test_named_unit_explains_within_five_working_days(cast: Cast, tmp_path: Path
     notice = published(cast, tmp_path)
     deadline = explanation_deadline(session=cast.s, notice=notice)
     assert deadline is not None and deadline.date().isoformat() == "2026-04-13"  # 4-4..4-6 清明 holiday
-    exp = file_explanation(session=cast.s, notice_id=notice.id, actor=cast["forestry"],
-                           text="已于4月1日完成草原征占用审批。", now=at(4, 10))
+    exp = file_explanation(
+        session=cast.s,
+        notice_id=notice.id,
+        actor=cast["forestry"],
+        text="已于4月1日完成草原征占用审批。",
+        now=at(4, 10),
+    )
     cast.s.commit()
     assert exp.unit_id == cast.uid("forestry")
     rows = explanations_for_period(session=cast.s, plan_id=cast.plan_id, period="2026Q1")
     assert [(r["unit"], r["text"], r["doc_no"]) for r in rows] == [
-        ("旗林草局", "已于4月1日完成草原征占用审批。", "乌中联办通〔2026〕1号")]
+        ("旗林草局", "已于4月1日完成草原征占用审批。", "乌中联办通〔2026〕1号")
+    ]
     assert any("情况说明" in m.text for m in outbox(cast.s, cast.office.telegram_user_id))
 
 
@@ -222,8 +245,13 @@ def test_explanation_refused_from_an_unnamed_unit_and_after_the_deadline(cast: C
     with pytest.raises(PermissionDeniedError, match="只有被通报单位的联络员"):
         file_explanation(session=cast.s, notice_id=notice.id, actor=cast["eco"], text="说明", now=at(4, 8))
     with pytest.raises(NoticeExplanationClosedError, match="已逾期"):
-        file_explanation(session=cast.s, notice_id=notice.id, actor=cast["water"], text="说明",
-                         now=datetime(2026, 4, 13, 16, 1, tzinfo=UTC))  # 4-14 00:01 in Shanghai
+        file_explanation(
+            session=cast.s,
+            notice_id=notice.id,
+            actor=cast["water"],
+            text="说明",
+            now=datetime(2026, 4, 13, 16, 1, tzinfo=UTC),
+        )  # 4-14 00:01 in Shanghai
 
 
 def test_explanation_refused_before_publication(cast: Cast) -> None:

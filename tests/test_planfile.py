@@ -50,22 +50,110 @@ SEED_ZONES = [
 
 # Seed 000 二, batch by batch: (key, name, target, responsible unit names).
 SEED_BATCHES = [
-    ("consolidate", "强化整合重组一批", 46, ["旗自然资源局", "旗应急管理局（矿山安全监管局）", "旗林草局", "市生态环境局中旗分局", "旗文体局", "旗水利局", "旗发改委", "旗交通运输局", "旗财政局", "旗人武部", "旗市场监管局"]),
+    (
+        "consolidate",
+        "强化整合重组一批",
+        46,
+        [
+            "旗自然资源局",
+            "旗应急管理局（矿山安全监管局）",
+            "旗林草局",
+            "市生态环境局中旗分局",
+            "旗文体局",
+            "旗水利局",
+            "旗发改委",
+            "旗交通运输局",
+            "旗财政局",
+            "旗人武部",
+            "旗市场监管局",
+        ],
+    ),
     ("close", "强化淘汰关闭一批", 7, ["旗自然资源局", "旗财政局", "旗市场监管局", "旗公安局"]),
-    ("upgrade", "加强升级改造一批", 11, ["旗应急管理局（矿山安全监管局）", "旗工信局", "旗自然资源局", "旗林草局", "市生态环境局中旗分局", "旗文体局", "旗水利局", "旗发改委", "旗交通运输局", "旗市场监管局"]),
-    ("grant", "优选出让一批", 39, ["旗发改委", "旗自然资源局", "旗林草局", "市生态环境局中旗分局", "旗文体局", "旗水利局", "旗交通运输局"]),
-    ("convert", "推进转采一批", 23, ["旗自然资源局", "旗应急管理局（矿山安全监管局）", "旗工信局", "旗林草局", "市生态环境局中旗分局", "旗文体局", "旗水利局", "旗交通运输局"]),
-    ("restart", "复工达产一批", 28, ["旗应急管理局（矿山安全监管局）", "旗自然资源局", "旗林草局", "市生态环境局中旗分局", "旗文体局", "旗水利局", "旗发改委", "旗交通运输局", "旗财政局", "旗工信局", "旗市场监管局"]),
+    (
+        "upgrade",
+        "加强升级改造一批",
+        11,
+        [
+            "旗应急管理局（矿山安全监管局）",
+            "旗工信局",
+            "旗自然资源局",
+            "旗林草局",
+            "市生态环境局中旗分局",
+            "旗文体局",
+            "旗水利局",
+            "旗发改委",
+            "旗交通运输局",
+            "旗市场监管局",
+        ],
+    ),
+    (
+        "grant",
+        "优选出让一批",
+        39,
+        ["旗发改委", "旗自然资源局", "旗林草局", "市生态环境局中旗分局", "旗文体局", "旗水利局", "旗交通运输局"],
+    ),
+    (
+        "convert",
+        "推进转采一批",
+        23,
+        [
+            "旗自然资源局",
+            "旗应急管理局（矿山安全监管局）",
+            "旗工信局",
+            "旗林草局",
+            "市生态环境局中旗分局",
+            "旗文体局",
+            "旗水利局",
+            "旗交通运输局",
+        ],
+    ),
+    (
+        "restart",
+        "复工达产一批",
+        28,
+        [
+            "旗应急管理局（矿山安全监管局）",
+            "旗自然资源局",
+            "旗林草局",
+            "市生态环境局中旗分局",
+            "旗文体局",
+            "旗水利局",
+            "旗发改委",
+            "旗交通运输局",
+            "旗财政局",
+            "旗工信局",
+            "旗市场监管局",
+        ],
+    ),
 ]
 
-LEAGUES = ["呼和浩特市", "包头市", "乌海市", "赤峰市", "通辽市", "鄂尔多斯市", "呼伦贝尔市", "巴彦淖尔市", "乌兰察布市", "兴安盟", "锡林郭勒盟", "阿拉善盟"]
+LEAGUES = [
+    "呼和浩特市",
+    "包头市",
+    "乌海市",
+    "赤峰市",
+    "通辽市",
+    "鄂尔多斯市",
+    "呼伦贝尔市",
+    "巴彦淖尔市",
+    "乌兰察布市",
+    "兴安盟",
+    "锡林郭勒盟",
+    "阿拉善盟",
+]
 
 # Seed 003 一, task by task: (key, target, breakdown counts, lead, cooperating) by short name.
 SEED_TASKS = [
     ("coal_mines", 107, [22, 11, 20, 54], ["能源局"], ["自然资源厅", "林草局"]),
     ("coal_convert", 41, [20, 21], ["自然资源厅"], ["生态环境厅", "能源局", "林草局"]),
     ("coal_explore", 119, [], ["自然资源厅"], []),
-    ("noncoal_mines", 1276, [186, 161, 464, 465], ["发改委", "工信厅"], ["自然资源厅", "生态环境厅", "应急管理厅", "林草局"]),
+    (
+        "noncoal_mines",
+        1276,
+        [186, 161, 464, 465],
+        ["发改委", "工信厅"],
+        ["自然资源厅", "生态环境厅", "应急管理厅", "林草局"],
+    ),
     ("noncoal_convert", 82, [82], ["自然资源厅"], ["发改委", "生态环境厅", "应急管理厅", "林草局"]),
     ("noncoal_explore", 1060, [], ["自然资源厅"], []),
 ]
@@ -153,14 +241,36 @@ def test_banner_phases_and_linear_schedule(banner: PlanSpec) -> None:
         ("巩固提升阶段", "2029-01-01", "2030-12-31"),
     ]
     for task in banner.tasks:
-        assert [(s.by.year, s.share) for s in task.schedule] == [(2026, 0.2), (2027, 0.4), (2028, 0.6), (2029, 0.8), (2030, 1.0)]
+        assert [(s.by.year, s.share) for s in task.schedule] == [
+            (2026, 0.2),
+            (2027, 0.4),
+            (2028, 0.6),
+            (2029, 0.8),
+            (2030, 1.0),
+        ]
 
 
 def test_banner_units_duties_and_meeting(banner: PlanSpec) -> None:
     names = {u.name for u in banner.units}
-    assert {"旗自然资源局", "旗应急管理局（矿山安全监管局）", "旗林草局", "市生态环境局中旗分局", "旗文体局", "旗水利局",
-            "旗发改委", "旗工信局", "旗交通运输局", "旗财政局", "旗人武部", "旗市场监管局", "旗公安局", "旗信访局",
-            "属地各苏木镇政府", "旗政府办公室", "旗人民政府"} == names
+    assert {
+        "旗自然资源局",
+        "旗应急管理局（矿山安全监管局）",
+        "旗林草局",
+        "市生态环境局中旗分局",
+        "旗文体局",
+        "旗水利局",
+        "旗发改委",
+        "旗工信局",
+        "旗交通运输局",
+        "旗财政局",
+        "旗人武部",
+        "旗市场监管局",
+        "旗公安局",
+        "旗信访局",
+        "属地各苏木镇政府",
+        "旗政府办公室",
+        "旗人民政府",
+    } == names
     assert all(u.duties for u in banner.units)
     shown = plan_show_json(banner)
     assert shown["meeting"]["frequency"] == "quarterly"
@@ -175,8 +285,22 @@ def test_banner_units_duties_and_meeting(banner: PlanSpec) -> None:
     assert owners["火工用品/社会稳定"] == "旗公安局"
     assert owners["信访"] == "旗信访局"
     assert owners["征地矛盾"] == "属地各苏木镇政府"
-    for name in ("立项", "用地", "复工复产批复", "矿业权整合手续", "采矿权", "涉法涉诉", "股东意见不统一",
-                 "未按承诺评估缴纳价款", "破产", "资金紧张", "违法", "治理整改不到位", "市场原因", "基建技改"):
+    for name in (
+        "立项",
+        "用地",
+        "复工复产批复",
+        "矿业权整合手续",
+        "采矿权",
+        "涉法涉诉",
+        "股东意见不统一",
+        "未按承诺评估缴纳价款",
+        "破产",
+        "资金紧张",
+        "违法",
+        "治理整改不到位",
+        "市场原因",
+        "基建技改",
+    ):
         assert name in owners, name
     assert sum(banner.review_weights.values()) == 100
 
@@ -195,8 +319,13 @@ def test_banner_text_rendering_states_the_figures(banner: PlanSpec) -> None:
 
 def test_region_baseline(region: PlanSpec) -> None:
     assert plan_show_json(region)["baseline"] == {
-        "idle_mines": 1383, "idle_coal": 107, "idle_noncoal": 1276, "excluded_cannot_resume": 166,
-        "unconverted_exploration": 1302, "unconverted_coal": 160, "unconverted_noncoal": 1142,
+        "idle_mines": 1383,
+        "idle_coal": 107,
+        "idle_noncoal": 1276,
+        "excluded_cannot_resume": 166,
+        "unconverted_exploration": 1302,
+        "unconverted_coal": 160,
+        "unconverted_noncoal": 1142,
     }
 
 
@@ -269,8 +398,11 @@ def test_any_single_zone_change_is_refused(index: int, delta: int) -> None:
 
 
 def test_bad_type_in_a_zone_names_that_zone() -> None:
-    text = _mutated(BANNER, "{seq: 4, name: 图古日格地区金矿整合一区, minerals: [金], mining: 1,",
-                    "{seq: 4, name: 图古日格地区金矿整合一区, minerals: [金], mining: 一,")
+    text = _mutated(
+        BANNER,
+        "{seq: 4, name: 图古日格地区金矿整合一区, minerals: [金], mining: 1,",
+        "{seq: 4, name: 图古日格地区金矿整合一区, minerals: [金], mining: 一,",
+    )
     with pytest.raises(PlanFileError) as caught:
         parse_plan_text(text, key="x")
     assert caught.value.field == "zones[3].mining"
@@ -365,8 +497,11 @@ def test_category_owner_must_exist() -> None:
 
 
 def test_unknown_field_is_refused() -> None:
-    text = _mutated(BANNER, "short_name: 乌拉特中旗非煤矿山资源整合增储上产\n",
-                    "short_name: 乌拉特中旗非煤矿山资源整合增储上产\nshortname: 错字\n")
+    text = _mutated(
+        BANNER,
+        "short_name: 乌拉特中旗非煤矿山资源整合增储上产\n",
+        "short_name: 乌拉特中旗非煤矿山资源整合增储上产\nshortname: 错字\n",
+    )
     with pytest.raises(PlanFileError) as caught:
         parse_plan_text(text, key="x")
     assert caught.value.field == "shortname"
@@ -387,8 +522,14 @@ def test_content_hash_is_stable_and_sensitive(banner: PlanSpec) -> None:
     again = parse_plan_file(BANNER)
     assert content_hash(again) == content_hash(banner)
     assert re.fullmatch(r"[0-9a-f]{64}", content_hash(banner))
-    changed = parse_plan_text(_mutated(BANNER, "limit_days: 10, group: other}\n  - {key: land_dispute",
-                                       "limit_days: 11, group: other}\n  - {key: land_dispute"), key="urad-middle-banner")
+    changed = parse_plan_text(
+        _mutated(
+            BANNER,
+            "limit_days: 10, group: other}\n  - {key: land_dispute",
+            "limit_days: 11, group: other}\n  - {key: land_dispute",
+        ),
+        key="urad-middle-banner",
+    )
     assert content_hash(changed) != content_hash(banner)
 
 

@@ -23,6 +23,7 @@ from models import (
 from oversight.errors import InvalidInputError, InvalidStateError, PermissionDeniedError
 from oversight.lookups import format_progress, format_todo, todo_for_unit, todo_overdue_all
 from oversight.problems import (
+    accept_handover_reason,
     accept_problem,
     can,
     comment_problem,
@@ -30,7 +31,6 @@ from oversight.problems import (
     decline_problem,
     format_problem,
     hand_over_problem,
-    accept_handover_reason,
     problem_history,
     raise_problem,
     reopen_problem,
@@ -67,8 +67,9 @@ class People:
 
     def member(self, unit_key: str, role: str, name: str) -> Member:
         self.next_tg += 1
-        m = Member(plan_id=self.plan_id, telegram_user_id=self.next_tg, name=name,
-                   unit_id=self.units[unit_key].id, role=role)
+        m = Member(
+            plan_id=self.plan_id, telegram_user_id=self.next_tg, name=name, unit_id=self.units[unit_key].id, role=role
+        )
         self.session.add(m)
         self.session.flush()
         return m
@@ -105,9 +106,14 @@ def tg(*members: Member) -> set[int]:
 
 
 def raise_forest_blocker(cast: People, now: datetime = T0):
-    return raise_problem(session=cast.session, plan_id=cast.plan_id, actor=cast.emergency_contact,
-                         text="常兴扎嘎乌苏铁矿整合区升级改造涉及征占用草原，审批未启动。",
-                         category_id=cast.category("forest_grass").id, now=now)
+    return raise_problem(
+        session=cast.session,
+        plan_id=cast.plan_id,
+        actor=cast.emergency_contact,
+        text="常兴扎嘎乌苏铁矿整合区升级改造涉及征占用草原，审批未启动。",
+        category_id=cast.category("forest_grass").id,
+        now=now,
+    )
 
 
 # --------------------------------------------------------------------------- the issue's scenario
@@ -132,8 +138,14 @@ def test_blocker_passed_around_ruled_back_to_forestry_resolved_and_confirmed(cas
 
     # 林草局 hands it to 自然资源局: "it is a land-use question".
     mark = last_outbox_id(s)
-    hand_over_problem(session=s, problem_id=problem.id, actor=cast.forestry, to_unit_id=cast.unit("natres").id,
-                      reason="涉及用地预审，应由自然资源局办理", now=step(1))
+    hand_over_problem(
+        session=s,
+        problem_id=problem.id,
+        actor=cast.forestry,
+        to_unit_id=cast.unit("natres").id,
+        reason="涉及用地预审，应由自然资源局办理",
+        now=step(1),
+    )
     s.commit()
     assert problem.state == ProblemState.ASSIGNED and problem.owner_unit_id == cast.unit("natres").id
     chats = outbox_chats(s, mark)
@@ -142,20 +154,37 @@ def test_blocker_passed_around_ruled_back_to_forestry_resolved_and_confirmed(cas
 
     # 自然资源局 hands it straight back.
     mark = last_outbox_id(s)
-    hand_over_problem(session=s, problem_id=problem.id, actor=cast.natres, to_unit_id=cast.unit("forestry").id,
-                      reason="草原征占用审批属林草局职责", now=step(2))
+    hand_over_problem(
+        session=s,
+        problem_id=problem.id,
+        actor=cast.natres,
+        to_unit_id=cast.unit("forestry").id,
+        reason="草原征占用审批属林草局职责",
+        now=step(2),
+    )
     s.commit()
     assert problem.owner_unit_id == cast.unit("forestry").id
-    assert set(outbox_chats(s, mark)) == tg(cast.forestry, cast.forestry_other, cast.emergency_contact,
-                                            cast.emergency_other)
+    assert set(outbox_chats(s, mark)) == tg(
+        cast.forestry, cast.forestry_other, cast.emergency_contact, cast.emergency_other
+    )
 
     # The office rules it to 林草局, accepting 自然资源局's reason; the ruling is binding.
-    handovers = s.exec(select(ProblemEvent).where(ProblemEvent.problem_id == problem.id)
-                       .where(ProblemEvent.kind == "handed_over").order_by(ProblemEvent.id)).all()
+    handovers = s.exec(
+        select(ProblemEvent)
+        .where(ProblemEvent.problem_id == problem.id)
+        .where(ProblemEvent.kind == "handed_over")
+        .order_by(ProblemEvent.id)
+    ).all()
     mark = last_outbox_id(s)
-    rule_problem(session=s, problem_id=problem.id, actor=cast.office, to_unit_id=cast.unit("forestry").id,
-                 reason="草原征占用审批属林草局职责（实施方案四）", accepted_handover_event_ids=[handovers[1].id],
-                 now=step(3))
+    rule_problem(
+        session=s,
+        problem_id=problem.id,
+        actor=cast.office,
+        to_unit_id=cast.unit("forestry").id,
+        reason="草原征占用审批属林草局职责（实施方案四）",
+        accepted_handover_event_ids=[handovers[1].id],
+        now=step(3),
+    )
     s.commit()
     assert problem.state == ProblemState.ACCEPTED and problem.accepted_at == step(3)
     s.refresh(handovers[0])
@@ -163,14 +192,20 @@ def test_blocker_passed_around_ruled_back_to_forestry_resolved_and_confirmed(cas
     assert handovers[0].reason_accepted is None and handovers[1].reason_accepted is True
     chats = outbox_chats(s, mark)
     # The ruled unit, the raiser's side and every unit the problem passed through (自然资源局).
-    assert set(chats) == tg(cast.forestry, cast.forestry_other, cast.emergency_contact, cast.emergency_other,
-                            cast.natres)
+    assert set(chats) == tg(
+        cast.forestry, cast.forestry_other, cast.emergency_contact, cast.emergency_other, cast.natres
+    )
     assert "裁定为最终决定" in chats[cast.forestry.telegram_user_id][0]
 
     # 林草局 resolves with evidence; the raiser's unit is asked to confirm.
     mark = last_outbox_id(s)
-    resolve_problem(session=s, problem_id=problem.id, actor=cast.forestry,
-                    evidence_text="已受理草原征占用申请并批复（中林草批〔2026〕12号）", now=step(4))
+    resolve_problem(
+        session=s,
+        problem_id=problem.id,
+        actor=cast.forestry,
+        evidence_text="已受理草原征占用申请并批复（中林草批〔2026〕12号）",
+        now=step(4),
+    )
     s.commit()
     assert problem.state == ProblemState.RESOLVED and problem.resolved_at == step(4)
     chats = outbox_chats(s, mark)
@@ -198,15 +233,33 @@ def test_blocker_passed_around_ruled_back_to_forestry_resolved_and_confirmed(cas
         ("confirmed", "应急王", "旗应急管理局（矿山安全监管局）", "", ""),
     ]
     assert [h["reason"] for h in history][2:5] == [
-        "涉及用地预审，应由自然资源局办理", "草原征占用审批属林草局职责", "草原征占用审批属林草局职责（实施方案四）"]
+        "涉及用地预审，应由自然资源局办理",
+        "草原征占用审批属林草局职责",
+        "草原征占用审批属林草局职责（实施方案四）",
+    ]
     assert history[0]["at_text"] == "2026-05-11 10:00"  # shown in Asia/Shanghai
     assert [h["label"] for h in history][:3] == ["提出", "交办", "转交"]
 
     # Every step left an audit row in the same transaction as its event.
-    actions = [a.action for a in s.exec(select(AuditLog).where(AuditLog.object_type == "problem")
-                                        .where(AuditLog.object_id == str(problem.id)).order_by(AuditLog.id)).all()]
-    assert actions == ["problem.raised", "problem.assigned", "problem.handed_over", "problem.handed_over",
-                       "problem.ruled", "problem.accepted", "problem.resolved", "problem.confirmed"]
+    actions = [
+        a.action
+        for a in s.exec(
+            select(AuditLog)
+            .where(AuditLog.object_type == "problem")
+            .where(AuditLog.object_id == str(problem.id))
+            .order_by(AuditLog.id)
+        ).all()
+    ]
+    assert actions == [
+        "problem.raised",
+        "problem.assigned",
+        "problem.handed_over",
+        "problem.handed_over",
+        "problem.ruled",
+        "problem.accepted",
+        "problem.resolved",
+        "problem.confirmed",
+    ]
 
     text = format_problem(session=s, problem_id=problem.id)
     assert "旗林草局 → 旗自然资源局" in text and "（办公室认定转交理由成立）" in text and "已关闭" in text
@@ -228,8 +281,14 @@ def test_contact_of_another_unit_cannot_accept(cast: People) -> None:
 
 def test_old_owner_cannot_act_after_handing_over(cast: People) -> None:
     problem = raise_forest_blocker(cast)
-    hand_over_problem(session=cast.session, problem_id=problem.id, actor=cast.forestry,
-                      to_unit_id=cast.unit("natres").id, reason="属用地问题", now=step(1))
+    hand_over_problem(
+        session=cast.session,
+        problem_id=problem.id,
+        actor=cast.forestry,
+        to_unit_id=cast.unit("natres").id,
+        reason="属用地问题",
+        now=step(1),
+    )
     with pytest.raises(PermissionDeniedError, match="旗自然资源局"):
         accept_problem(session=cast.session, problem_id=problem.id, actor=cast.forestry_other, now=step(2))
     assert can("accept", session=cast.session, member=cast.natres, problem=problem)
@@ -237,13 +296,20 @@ def test_old_owner_cannot_act_after_handing_over(cast: People) -> None:
 
 def test_raiser_cannot_rule(cast: People) -> None:
     problem = raise_forest_blocker(cast)
-    decline_problem(session=cast.session, problem_id=problem.id, actor=cast.forestry, reason="不属于本局职责",
-                    now=step(1))
+    decline_problem(
+        session=cast.session, problem_id=problem.id, actor=cast.forestry, reason="不属于本局职责", now=step(1)
+    )
     assert not can("rule", session=cast.session, member=cast.emergency_contact, problem=problem)
     assert can("rule", session=cast.session, member=cast.office, problem=problem)
     with pytest.raises(PermissionDeniedError, match="只有联席会议办公室可以裁定"):
-        rule_problem(session=cast.session, problem_id=problem.id, actor=cast.emergency_contact,
-                     to_unit_id=cast.unit("natres").id, reason="我认为应由自然资源局办", now=step(2))
+        rule_problem(
+            session=cast.session,
+            problem_id=problem.id,
+            actor=cast.emergency_contact,
+            to_unit_id=cast.unit("natres").id,
+            reason="我认为应由自然资源局办",
+            now=step(2),
+        )
     assert problem.state == ProblemState.DISPUTED
 
 
@@ -252,16 +318,18 @@ def test_office_cannot_resolve_for_the_owner(cast: People) -> None:
     accept_problem(session=cast.session, problem_id=problem.id, actor=cast.forestry, now=step(1))
     assert not can("resolve", session=cast.session, member=cast.office, problem=problem)
     with pytest.raises(PermissionDeniedError, match="只有当前责任单位"):
-        resolve_problem(session=cast.session, problem_id=problem.id, actor=cast.office, evidence_text="已办结",
-                        now=step(2))
+        resolve_problem(
+            session=cast.session, problem_id=problem.id, actor=cast.office, evidence_text="已办结", now=step(2)
+        )
     assert problem.state == ProblemState.ACCEPTED and problem.resolved_at is None
 
 
 def test_only_the_raiser_side_confirms(cast: People) -> None:
     problem = raise_forest_blocker(cast)
     accept_problem(session=cast.session, problem_id=problem.id, actor=cast.forestry, now=step(1))
-    resolve_problem(session=cast.session, problem_id=problem.id, actor=cast.forestry, evidence_text="已批复",
-                    now=step(2))
+    resolve_problem(
+        session=cast.session, problem_id=problem.id, actor=cast.forestry, evidence_text="已批复", now=step(2)
+    )
     with pytest.raises(PermissionDeniedError, match="只有问题提出方"):
         confirm_problem(session=cast.session, problem_id=problem.id, actor=cast.forestry, now=step(3))
     # Another contact of the raiser's unit may confirm.
@@ -273,8 +341,9 @@ def test_accepted_problem_cannot_be_declined(cast: People) -> None:
     problem = raise_forest_blocker(cast)
     accept_problem(session=cast.session, problem_id=problem.id, actor=cast.forestry, now=step(1))
     with pytest.raises(InvalidStateError, match="该问题已被接收，不能再退回。"):
-        decline_problem(session=cast.session, problem_id=problem.id, actor=cast.forestry_other,
-                        reason="不属于本局职责", now=step(2))
+        decline_problem(
+            session=cast.session, problem_id=problem.id, actor=cast.forestry_other, reason="不属于本局职责", now=step(2)
+        )
     with pytest.raises(InvalidStateError, match="不能重复接收"):
         accept_problem(session=cast.session, problem_id=problem.id, actor=cast.forestry_other, now=step(2))
     assert not can("decline", session=cast.session, member=cast.forestry, problem=problem)
@@ -291,11 +360,23 @@ def test_wrong_state_refusals(cast: People) -> None:
     accept_problem(session=s, problem_id=problem.id, actor=cast.forestry, now=step(1))
     resolve_problem(session=s, problem_id=problem.id, actor=cast.forestry, evidence_text="已办", now=step(2))
     with pytest.raises(InvalidStateError, match="待提出方确认，不能裁定"):
-        rule_problem(session=s, problem_id=problem.id, actor=cast.office, to_unit_id=cast.unit("natres").id,
-                     reason="改由自然资源局", now=step(3))
+        rule_problem(
+            session=s,
+            problem_id=problem.id,
+            actor=cast.office,
+            to_unit_id=cast.unit("natres").id,
+            reason="改由自然资源局",
+            now=step(3),
+        )
     with pytest.raises(InvalidStateError, match="已办结"):
-        hand_over_problem(session=s, problem_id=problem.id, actor=cast.forestry, to_unit_id=cast.unit("natres").id,
-                          reason="转自然资源局", now=step(3))
+        hand_over_problem(
+            session=s,
+            problem_id=problem.id,
+            actor=cast.forestry,
+            to_unit_id=cast.unit("natres").id,
+            reason="转自然资源局",
+            now=step(3),
+        )
     confirm_problem(session=s, problem_id=problem.id, actor=cast.emergency_contact, now=step(4))
     with pytest.raises(InvalidStateError, match="已关闭"):
         accept_problem(session=s, problem_id=problem.id, actor=cast.forestry, now=step(5))
@@ -307,13 +388,20 @@ def test_reasons_are_required(cast: People) -> None:
     natres = cast.unit("natres").id
     for reason in ("", "  ", "好"):
         with pytest.raises(InvalidInputError, match="转交理由不能为空"):
-            hand_over_problem(session=s, problem_id=problem.id, actor=cast.forestry, to_unit_id=natres,
-                              reason=reason, now=step(1))
+            hand_over_problem(
+                session=s, problem_id=problem.id, actor=cast.forestry, to_unit_id=natres, reason=reason, now=step(1)
+            )
     with pytest.raises(InvalidInputError, match="退回理由不能为空"):
         decline_problem(session=s, problem_id=problem.id, actor=cast.forestry, reason="", now=step(1))
     with pytest.raises(InvalidInputError, match="不能转交给本单位"):
-        hand_over_problem(session=s, problem_id=problem.id, actor=cast.forestry,
-                          to_unit_id=cast.unit("forestry").id, reason="转给自己试试", now=step(1))
+        hand_over_problem(
+            session=s,
+            problem_id=problem.id,
+            actor=cast.forestry,
+            to_unit_id=cast.unit("forestry").id,
+            reason="转给自己试试",
+            now=step(1),
+        )
     assert problem.state == ProblemState.ASSIGNED
     assert s.exec(select(ProblemEvent).where(ProblemEvent.kind == "handed_over")).first() is None
 
@@ -325,8 +413,14 @@ def test_hand_over_outside_the_plan_is_refused(cast: People, session: Session) -
     foreign = session.exec(select(Unit).where(Unit.plan_id == region_plan)).first()
     problem = raise_forest_blocker(cast)
     with pytest.raises(InvalidInputError, match="不属于本计划"):
-        hand_over_problem(session=session, problem_id=problem.id, actor=cast.forestry, to_unit_id=foreign.id,
-                          reason="交自治区处理", now=step(1))
+        hand_over_problem(
+            session=session,
+            problem_id=problem.id,
+            actor=cast.forestry,
+            to_unit_id=foreign.id,
+            reason="交自治区处理",
+            now=step(1),
+        )
 
 
 def test_resolve_needs_evidence_and_takes_attachments(cast: People) -> None:
@@ -350,10 +444,22 @@ def test_problem_text_length_limits(cast: People) -> None:
     category = cast.category("forest_grass").id
     for text in ("", "   ", "堵" * 2001):
         with pytest.raises(InvalidInputError, match="问题描述"):
-            raise_problem(session=cast.session, plan_id=cast.plan_id, actor=cast.emergency_contact, text=text,
-                          category_id=category, now=T0)
-    ok = raise_problem(session=cast.session, plan_id=cast.plan_id, actor=cast.emergency_contact, text="堵" * 2000,
-                       category_id=category, now=T0)
+            raise_problem(
+                session=cast.session,
+                plan_id=cast.plan_id,
+                actor=cast.emergency_contact,
+                text=text,
+                category_id=category,
+                now=T0,
+            )
+    ok = raise_problem(
+        session=cast.session,
+        plan_id=cast.plan_id,
+        actor=cast.emergency_contact,
+        text="堵" * 2000,
+        category_id=category,
+        now=T0,
+    )
     assert len(ok.text) == 2000
 
 
@@ -365,13 +471,25 @@ def test_due_date_counts_working_days_across_national_day_2026(cast: People) -> 
     business = cast.category("business_licence")  # 10 working days
     assert business.limit_days == 10
     # 2026-09-30 09:00 in Shanghai. 10-01..10-07 are off, 10-10 (Saturday) is a make-up working day.
-    problem = raise_problem(session=s, plan_id=cast.plan_id, actor=cast.emergency_contact, text="股权变更登记受阻",
-                            category_id=business.id, now=datetime(2026, 9, 30, 1, 0, tzinfo=UTC))
+    problem = raise_problem(
+        session=s,
+        plan_id=cast.plan_id,
+        actor=cast.emergency_contact,
+        text="股权变更登记受阻",
+        category_id=business.id,
+        now=datetime(2026, 9, 30, 1, 0, tzinfo=UTC),
+    )
     assert problem.due_on == date(2026, 10, 20)
     # The day is taken in Asia/Shanghai: 2026-10-09 17:00 UTC is already Saturday 10-10 there
     # (a make-up working day), so counting starts a day later than the UTC date suggests.
-    late = raise_problem(session=s, plan_id=cast.plan_id, actor=cast.emergency_contact, text="股权变更登记受阻",
-                         category_id=business.id, now=datetime(2026, 10, 9, 17, 0, tzinfo=UTC))
+    late = raise_problem(
+        session=s,
+        plan_id=cast.plan_id,
+        actor=cast.emergency_contact,
+        text="股权变更登记受阻",
+        category_id=business.id,
+        now=datetime(2026, 10, 9, 17, 0, tzinfo=UTC),
+    )
     assert late.due_on == date(2026, 10, 23)
 
 
@@ -387,13 +505,25 @@ def test_declined_problem_ruled_back_to_the_decliner_is_accepted_and_bound(cast:
     with pytest.raises(InvalidStateError, match="等待联席会议办公室裁定"):
         accept_problem(session=s, problem_id=problem.id, actor=cast.forestry, now=step(2))
 
-    rule_problem(session=s, problem_id=problem.id, actor=cast.office, to_unit_id=cast.unit("forestry").id,
-                 reason="草原征占用审批属林草局职责", now=step(2))
+    rule_problem(
+        session=s,
+        problem_id=problem.id,
+        actor=cast.office,
+        to_unit_id=cast.unit("forestry").id,
+        reason="草原征占用审批属林草局职责",
+        now=step(2),
+    )
     assert problem.state == ProblemState.ACCEPTED and problem.owner_unit_id == cast.unit("forestry").id
     # The ruling is binding: no passing it on again.
     with pytest.raises(InvalidStateError, match="已由联席会议办公室裁定由旗林草局办理"):
-        hand_over_problem(session=s, problem_id=problem.id, actor=cast.forestry, to_unit_id=cast.unit("natres").id,
-                          reason="仍认为属自然资源局", now=step(3))
+        hand_over_problem(
+            session=s,
+            problem_id=problem.id,
+            actor=cast.forestry,
+            to_unit_id=cast.unit("natres").id,
+            reason="仍认为属自然资源局",
+            now=step(3),
+        )
     kinds = [h["kind"] for h in problem_history(session=s, problem_id=problem.id)]
     assert kinds == ["raised", "assigned", "declined", "ruled", "accepted"]
 
@@ -401,13 +531,17 @@ def test_declined_problem_ruled_back_to_the_decliner_is_accepted_and_bound(cast:
 def test_three_hand_overs_without_acceptance_flag_the_office(cast: People) -> None:
     s = cast.session
     problem = raise_forest_blocker(cast)
-    moves = [(cast.forestry, "natres", "属用地问题"), (cast.natres, "water", "涉及取水许可"),
-             (cast.water, "forestry", "应由林草局牵头")]
+    moves = [
+        (cast.forestry, "natres", "属用地问题"),
+        (cast.natres, "water", "涉及取水许可"),
+        (cast.water, "forestry", "应由林草局牵头"),
+    ]
     flagged_after = []
     for n, (actor, to, why) in enumerate(moves, 1):
         mark = last_outbox_id(s)
-        hand_over_problem(session=s, problem_id=problem.id, actor=actor, to_unit_id=cast.unit(to).id, reason=why,
-                          now=step(n))
+        hand_over_problem(
+            session=s, problem_id=problem.id, actor=actor, to_unit_id=cast.unit(to).id, reason=why, now=step(n)
+        )
         office_texts = outbox_chats(s, mark).get(cast.office.telegram_user_id, [])
         flagged_after.append(any("连续转交 3 次" in t for t in office_texts))
     assert flagged_after == [False, False, True]
@@ -417,14 +551,32 @@ def test_three_hand_overs_without_acceptance_flag_the_office(cast: People) -> No
 def test_acceptance_resets_the_pass_on_count(cast: People) -> None:
     s = cast.session
     problem = raise_forest_blocker(cast)
-    hand_over_problem(session=s, problem_id=problem.id, actor=cast.forestry, to_unit_id=cast.unit("natres").id,
-                      reason="属用地问题", now=step(1))
-    hand_over_problem(session=s, problem_id=problem.id, actor=cast.natres, to_unit_id=cast.unit("water").id,
-                      reason="涉及取水许可", now=step(2))
+    hand_over_problem(
+        session=s,
+        problem_id=problem.id,
+        actor=cast.forestry,
+        to_unit_id=cast.unit("natres").id,
+        reason="属用地问题",
+        now=step(1),
+    )
+    hand_over_problem(
+        session=s,
+        problem_id=problem.id,
+        actor=cast.natres,
+        to_unit_id=cast.unit("water").id,
+        reason="涉及取水许可",
+        now=step(2),
+    )
     accept_problem(session=s, problem_id=problem.id, actor=cast.water, now=step(3))
     # A hand-over after acceptance is allowed, and starts a new count.
-    hand_over_problem(session=s, problem_id=problem.id, actor=cast.water, to_unit_id=cast.unit("forestry").id,
-                      reason="取水许可已办，余下草原审批", now=step(4))
+    hand_over_problem(
+        session=s,
+        problem_id=problem.id,
+        actor=cast.water,
+        to_unit_id=cast.unit("forestry").id,
+        reason="取水许可已办，余下草原审批",
+        now=step(4),
+    )
     assert problem.state == ProblemState.ASSIGNED and problem.accepted_at is None
     assert s.exec(select(AuditLog).where(AuditLog.action == "problem.flagged_passed_on")).first() is None
 
@@ -437,16 +589,22 @@ def test_raiser_reopens_with_a_reason(cast: People) -> None:
     with pytest.raises(InvalidInputError, match="重新办理理由不能为空"):
         reopen_problem(session=s, problem_id=problem.id, actor=cast.emergency_contact, reason="", now=step(3))
     mark = last_outbox_id(s)
-    reopen_problem(session=s, problem_id=problem.id, actor=cast.emergency_contact,
-                   reason="批复只覆盖一半面积，企业仍无法开工", now=step(3))
+    reopen_problem(
+        session=s,
+        problem_id=problem.id,
+        actor=cast.emergency_contact,
+        reason="批复只覆盖一半面积，企业仍无法开工",
+        now=step(3),
+    )
     assert problem.state == ProblemState.ACCEPTED and problem.resolved_at is None
     chats = outbox_chats(s, mark)
     assert "批复只覆盖一半面积" in chats[cast.forestry.telegram_user_id][0]
     # Solved again, confirmed, then reopened once more within the window after closing.
     resolve_problem(session=s, problem_id=problem.id, actor=cast.forestry, evidence_text="已补充批复", now=step(4))
     confirm_problem(session=s, problem_id=problem.id, actor=cast.emergency_contact, now=step(5))
-    reopen_problem(session=s, problem_id=problem.id, actor=cast.emergency_contact, reason="现场核查仍未开工",
-                   now=step(6))
+    reopen_problem(
+        session=s, problem_id=problem.id, actor=cast.emergency_contact, reason="现场核查仍未开工", now=step(6)
+    )
     assert problem.state == ProblemState.ACCEPTED and problem.closed_at is None
     kinds = [h["kind"] for h in problem_history(session=s, problem_id=problem.id)]
     assert kinds.count("reopened") == 2
@@ -459,15 +617,26 @@ def test_closed_problem_cannot_be_reopened_after_the_window(cast: People) -> Non
     resolve_problem(session=s, problem_id=problem.id, actor=cast.forestry, evidence_text="已批复", now=step(2))
     confirm_problem(session=s, problem_id=problem.id, actor=cast.emergency_contact, now=step(3))
     with pytest.raises(InvalidStateError, match="超过 90 天"):
-        reopen_problem(session=s, problem_id=problem.id, actor=cast.emergency_contact, reason="又出现问题",
-                       now=step(3) + timedelta(days=91))
+        reopen_problem(
+            session=s,
+            problem_id=problem.id,
+            actor=cast.emergency_contact,
+            reason="又出现问题",
+            now=step(3) + timedelta(days=91),
+        )
 
 
 def test_office_judges_a_hand_over_reason_and_the_unit_hears_of_it(cast: People) -> None:
     s = cast.session
     problem = raise_forest_blocker(cast)
-    hand_over_problem(session=s, problem_id=problem.id, actor=cast.forestry, to_unit_id=cast.unit("natres").id,
-                      reason="属用地问题", now=step(1))
+    hand_over_problem(
+        session=s,
+        problem_id=problem.id,
+        actor=cast.forestry,
+        to_unit_id=cast.unit("natres").id,
+        reason="属用地问题",
+        now=step(1),
+    )
     event = s.exec(select(ProblemEvent).where(ProblemEvent.kind == "handed_over")).one()
     with pytest.raises(PermissionDeniedError):
         accept_handover_reason(session=s, event_id=event.id, actor=cast.natres, accepted=True, now=step(2))
@@ -493,8 +662,15 @@ def test_buttons_go_only_to_the_unit_that_must_act(cast: People) -> None:
     def buttons(problem, member):  # the bot's hook: mint tokens per recipient
         return [[{"text": "接收", "token": f"accept-{problem.id}-{member.id}"}]]
 
-    problem = raise_problem(session=s, plan_id=cast.plan_id, actor=cast.emergency_contact, text="草原审批未启动",
-                            category_id=cast.category("forest_grass").id, now=T0, buttons=buttons)
+    problem = raise_problem(
+        session=s,
+        plan_id=cast.plan_id,
+        actor=cast.emergency_contact,
+        text="草原审批未启动",
+        category_id=cast.category("forest_grass").id,
+        now=T0,
+        buttons=buttons,
+    )
     rows = s.exec(select(OutboxMessage).order_by(OutboxMessage.id)).all()
     assert {r.chat_id: r.payload["buttons"][0][0]["token"] for r in rows} == {
         cast.forestry.telegram_user_id: f"accept-{problem.id}-{cast.forestry.id}",
@@ -511,15 +687,31 @@ def test_todo_lights_red_first(cast: People) -> None:
     forest = cast.category("forest_grass")  # 20 working days
     old = raise_forest_blocker(cast, now=datetime(2026, 4, 1, 2, 0, tzinfo=UTC))
     fresh = raise_forest_blocker(cast, now=datetime(2026, 5, 11, 2, 0, tzinfo=UTC))
-    s.add(Decision(plan_id=cast.plan_id, text="林草局牵头研究草原占补平衡方案", owner_unit_id=cast.unit("forestry").id,
-                   due_on=date(2026, 5, 13)))
-    s.add(Decision(plan_id=cast.plan_id, text="已完成的事项", owner_unit_id=cast.unit("forestry").id,
-                   due_on=date(2026, 5, 1), state="done"))
+    s.add(
+        Decision(
+            plan_id=cast.plan_id,
+            text="林草局牵头研究草原占补平衡方案",
+            owner_unit_id=cast.unit("forestry").id,
+            due_on=date(2026, 5, 13),
+        )
+    )
+    s.add(
+        Decision(
+            plan_id=cast.plan_id,
+            text="已完成的事项",
+            owner_unit_id=cast.unit("forestry").id,
+            due_on=date(2026, 5, 1),
+            state="done",
+        )
+    )
     s.commit()
     today = date(2026, 5, 11)
     items = todo_for_unit(session=s, unit_id=cast.unit("forestry").id, today=today)
     assert [(i["kind"], i["id"], i["light"]) for i in items] == [
-        ("problem", old.id, "red"), ("decision", items[1]["id"], "yellow"), ("problem", fresh.id, "green")]
+        ("problem", old.id, "red"),
+        ("decision", items[1]["id"], "yellow"),
+        ("problem", fresh.id, "green"),
+    ]
     assert forest.limit_days == 20 and old.due_on < today
     text = format_todo(items)
     lines = text.splitlines()

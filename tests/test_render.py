@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 import socket
 import subprocess
@@ -49,12 +50,14 @@ def brief_context(*, user_text: str = "部分单位材料报送滞后。") -> di
             {
                 "heading": "整体推进情况",
                 "paragraphs": [PARAGRAPH, {"text": user_text, "note": "（问题 #12、#15）"}],
-                "tables": [{
-                    "caption": "表1  各苏木镇整合进度",
-                    "columns": ["单位", "目标（宗）", "已完成（宗）", "完成率"],
-                    "rows": [["巴音乌兰苏木", 12, 7, "58.3%"], ["德岭山镇", 5, 4, "80.0%"]],
-                    "numeric": [1, 2, 3],
-                }],
+                "tables": [
+                    {
+                        "caption": "表1  各苏木镇整合进度",
+                        "columns": ["单位", "目标（宗）", "已完成（宗）", "完成率"],
+                        "rows": [["巴音乌兰苏木", 12, 7, "58.3%"], ["德岭山镇", 5, 4, "80.0%"]],
+                        "numeric": [1, 2, 3],
+                    }
+                ],
                 "charts": [{"caption": "图1  整合进度", "svg": progress_chart_svg(PROGRESS)}],
                 "subsections": [{"heading": "矿业权整合", "paragraphs": [PARAGRAPH]}],
             },
@@ -150,6 +153,7 @@ def brief_pdf(tmp_path_factory) -> tuple[PdfReader, AssetOnlyFetcher, Path]:
 
 # ---- the brief -------------------------------------------------------------------------------
 
+
 def test_brief_has_masthead_issue_table_chart_and_foot_block(brief_pdf):
     reader, fetcher, _ = brief_pdf
     text = pdf_text(reader)
@@ -201,7 +205,7 @@ def test_body_sits_on_the_22_by_28_grid():
     assert len(runs) == 22, "22 lines per page"
     assert all(len(r[3]) == 28 for r in runs), "28 characters per line"
     assert {round(r[0], 1) for r in runs} == {28.0}
-    steps = [b[1] - a[1] for a, b in zip(runs, runs[1:])]
+    steps = [b[1] - a[1] for a, b in itertools.pairwise(runs)]
     assert all(s == pytest.approx(GRID_LINE_MM, abs=0.02) for s in steps)
     # Line box of the first line: centred on the CJK em box (0.88 ascent / 0.12 descent).
     em_mm = runs[0][2] / MM
@@ -212,6 +216,7 @@ def test_body_sits_on_the_22_by_28_grid():
 
 def PdfReader_from(data: bytes) -> PdfReader:
     import io
+
     return PdfReader(io.BytesIO(data))
 
 
@@ -222,6 +227,7 @@ def test_out_is_written_atomically(brief_pdf):
 
 
 # ---- the notice ------------------------------------------------------------------------------
+
 
 def test_notice_has_red_head_doc_number_title_and_signoff():
     reader = PdfReader_from(render_pdf("notice.html.j2", NOTICE))
@@ -234,7 +240,7 @@ def test_notice_has_red_head_doc_number_title_and_signoff():
     assert "抄送：旗委办公室，旗政府办公室" in text
     assert RED_FILL in reader.pages[0].get_contents().get_data().decode("latin-1")
     # 署名 and 成文日期 sit on the right, the date 4 characters in from the right edge.
-    date = [r for p in reader.pages for r in text_runs(p) if r[3] == "2026年4月8日"][0]
+    date = next(r for p in reader.pages for r in text_runs(p) if r[3] == "2026年4月8日")
     assert date[0] > 28 + 156 / 2
 
 
@@ -260,6 +266,7 @@ def test_missing_context_key_fails_loudly():
 
 
 # ---- security --------------------------------------------------------------------------------
+
 
 def test_user_text_is_printed_literally_and_fetches_nothing(listener):
     hostile = (
@@ -353,9 +360,9 @@ def test_plain_string_is_never_trusted_as_chart_markup():
 
 # ---- charts ----------------------------------------------------------------------------------
 
+
 def test_chart_svg_keeps_cjk_labels_as_escaped_text():
-    rows = PROGRESS + [{"name": "<script>alert(1)</script>矿区$x$&", "done": 1, "target": 4,
-                        "expected": 2}]
+    rows = [*PROGRESS, {"name": "<script>alert(1)</script>矿区$x$&", "done": 1, "target": 4, "expected": 2}]
     svg = progress_chart_svg(rows)
     assert "<script" not in svg.lower()
     assert "<?xml" not in svg and "<!DOCTYPE" not in svg
@@ -380,6 +387,7 @@ def test_chart_margins_leave_the_room_tight_layout_finds(names, monkeypatch):
         def inches():
             p, (w, h) = fig.subplotpars, fig.get_size_inches()
             return (p.left * w * 72, (1 - p.right) * w * 72, p.bottom * h * 72, (1 - p.top) * h * 72)
+
         fit(fig, labels)
         ours = inches()
         fig.tight_layout(pad=0.3)
@@ -387,7 +395,7 @@ def test_chart_margins_leave_the_room_tight_layout_finds(names, monkeypatch):
 
     monkeypatch.setattr(charts, "_fit_margins", both)
     progress_chart_svg([{"name": n, "done": 1, "target": 3, "expected": 2} for n in names])
-    (ours, tight), = found
+    ((ours, tight),) = found
     for side, mine, theirs in zip(("left", "right", "bottom", "top"), ours, tight, strict=True):
         assert theirs - 0.5 <= mine <= theirs + 3, f"{side}: {mine:.1f} pt, tight_layout {theirs:.1f} pt"
 
@@ -406,11 +414,16 @@ svg = jobs.charts.progress_chart_svg({PROGRESS!r})
 jobs.render.html_to_pdf("<p>图</p>" + svg, out=sys.argv[1])
 sys.stdout.write(svg)
 """
-    proc = subprocess.run([sys.executable, "-c", script, str(out)], capture_output=True, text=True,
-                          cwd=Path(__file__).resolve().parent.parent, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-c", script, str(out)],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parent.parent,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr
     svg = proc.stdout
-    assert svg.startswith('<svg ') and 'xmlns="http://www.w3.org/2000/svg"' in svg[:300]
+    assert svg.startswith("<svg ") and 'xmlns="http://www.w3.org/2000/svg"' in svg[:300]
     assert "ns0:" not in svg
     text = pdf_text(PdfReader(out))
     assert "stroke-linejoin" not in text, "the chart's style was printed instead of drawn"

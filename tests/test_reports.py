@@ -86,7 +86,9 @@ def _task(session: Session, plan_id: int, key: str) -> Task:
 
 
 def _right(session: Session, plan_id: int, code: str, batch: str, zone_seq: int | None = None) -> Right:
-    zone_id = session.exec(select(Zone.id).where(Zone.plan_id == plan_id, Zone.seq == zone_seq)).one() if zone_seq else None
+    zone_id = (
+        session.exec(select(Zone.id).where(Zone.plan_id == plan_id, Zone.seq == zone_seq)).one() if zone_seq else None
+    )
     right = Right(plan_id=plan_id, code=code, name=f"{code}铁矿", kind="mining", zone_id=zone_id)
     session.add(right)
     session.flush()
@@ -96,6 +98,7 @@ def _right(session: Session, plan_id: int, code: str, batch: str, zone_seq: int 
 
 
 # --- attachments ---------------------------------------------------------------------
+
 
 def test_allowed_types_are_recognised_by_content_not_by_name() -> None:
     assert detect_type(PDF_BYTES) == PDF
@@ -108,10 +111,12 @@ def test_allowed_types_are_recognised_by_content_not_by_name() -> None:
 
 
 def test_store_keeps_the_bytes_once_by_hash(session: Session, tmp_path: Path) -> None:
-    a = store_attachment(session=session, data=PDF_BYTES, filename="../../etc/批复.pdf", mime_type="text/plain",
-                         data_dir=tmp_path)
-    b = store_attachment(session=session, data=PDF_BYTES, filename="again.pdf", mime_type="application/pdf",
-                         data_dir=tmp_path)
+    a = store_attachment(
+        session=session, data=PDF_BYTES, filename="../../etc/批复.pdf", mime_type="text/plain", data_dir=tmp_path
+    )
+    b = store_attachment(
+        session=session, data=PDF_BYTES, filename="again.pdf", mime_type="application/pdf", data_dir=tmp_path
+    )
     session.commit()
     digest = hashlib.sha256(PDF_BYTES).hexdigest()
     assert a.sha256 == b.sha256 == digest
@@ -143,6 +148,7 @@ def test_refused_files_store_nothing(session: Session, tmp_path: Path, data: byt
 
 # --- file_report --------------------------------------------------------------------
 
+
 def test_contact_of_a_unit_without_a_part_in_the_task_is_refused(session: Session, banner_plan_id: int) -> None:
     police = _member(session, banner_plan_id, "公安局")  # in 淘汰关闭 only, not in 整合重组
     consolidate = _task(session, banner_plan_id, "consolidate")
@@ -169,8 +175,9 @@ def test_a_units_part_in_a_task_is_read_again_in_each_transaction(session: Sessi
         file_report(session=session, actor=police, task_id=close.id, text="参与已撤销")
 
 
-def test_report_that_completes_a_right_moves_it_and_the_batch(session: Session, banner_plan_id: int,
-                                                               tmp_path: Path) -> None:
+def test_report_that_completes_a_right_moves_it_and_the_batch(
+    session: Session, banner_plan_id: int, tmp_path: Path
+) -> None:
     natres = _member(session, banner_plan_id, "自然资源局")
     task = _task(session, banner_plan_id, "consolidate")
     right = _right(session, banner_plan_id, "C150001", "consolidate", zone_seq=1)
@@ -178,25 +185,45 @@ def test_report_that_completes_a_right_moves_it_and_the_batch(session: Session, 
     session.add(ZoneLeader(zone_id=right.zone_id, member_id=leader.id))
     pdf = store_attachment(session=session, data=PDF_BYTES, filename="整合批复.pdf", mime_type=PDF, data_dir=tmp_path)
     session.commit()
-    before = next(r for r in batch_progress(session=session, plan_id=banner_plan_id, as_of=T1) if r["key"] == "consolidate")
+    before = next(
+        r for r in batch_progress(session=session, plan_id=banner_plan_id, as_of=T1) if r["key"] == "consolidate"
+    )
 
-    report = file_report(session=session, actor=natres, task_id=task.id, text="完成整合", right_id=right.id,
-                         quantity=1, attachment_ids=[pdf.id], now=T1)
+    report = file_report(
+        session=session,
+        actor=natres,
+        task_id=task.id,
+        text="完成整合",
+        right_id=right.id,
+        quantity=1,
+        attachment_ids=[pdf.id],
+        now=T1,
+    )
     session.commit()
 
     event = session.exec(select(RightStatusEvent).where(RightStatusEvent.right_id == right.id)).one()
-    assert (event.from_status, event.to_status, event.report_id, event.task_id) == ("baseline", "consolidated",
-                                                                                    report.id, task.id)
+    assert (event.from_status, event.to_status, event.report_id, event.task_id) == (
+        "baseline",
+        "consolidated",
+        report.id,
+        task.id,
+    )
     assert report.quantity == 1 and report.zone_id == right.zone_id
     assert session.get(Attachment, pdf.id).report_id == report.id
-    after = next(r for r in batch_progress(session=session, plan_id=banner_plan_id, as_of=T1) if r["key"] == "consolidate")
+    after = next(
+        r for r in batch_progress(session=session, plan_id=banner_plan_id, as_of=T1) if r["key"] == "consolidate"
+    )
     assert (before["done"], after["done"]) == (0, 1) and after["right_ids"] == [right.id]
     assert session.exec(select(AuditLog).where(AuditLog.action == "report.filed")).one().object_id == str(report.id)
     # The zone's leader hears about it.
     note = session.exec(select(OutboxMessage).where(OutboxMessage.chat_id == 77)).one()
     assert f"#{report.id}" in note.text and "已整合" in note.text
-    assert [r.id for r in reports_between(session=session, plan_id=banner_plan_id, start=T1,
-                                          end=datetime(2026, 6, 2, tzinfo=UTC))] == [report.id]
+    assert [
+        r.id
+        for r in reports_between(
+            session=session, plan_id=banner_plan_id, start=T1, end=datetime(2026, 6, 2, tzinfo=UTC)
+        )
+    ] == [report.id]
     # The attachment cannot be claimed by a second report.
     with pytest.raises(InvalidInputError, match="已属于其他记录"):
         file_report(session=session, actor=natres, task_id=task.id, text="再报", attachment_ids=[pdf.id])
@@ -236,6 +263,7 @@ def test_zone_leader_reports_only_on_their_zones(session: Session, banner_plan_i
 
 # --- measures ------------------------------------------------------------------------
 
+
 def test_measure_text_with_milestones_and_bad_dates(session: Session, banner_plan_id: int) -> None:
     text, milestones = parse_measure_text("企业负责储量核实\n2026-06-30 完成储量核实\n2026年12月31日 完成变更登记")
     assert text == "企业负责储量核实"
@@ -249,20 +277,33 @@ def test_measure_text_with_milestones_and_bad_dates(session: Session, banner_pla
 
     natres = _member(session, banner_plan_id, "自然资源局")
     right = _right(session, banner_plan_id, "C150003", "consolidate")
-    _, n = update_measure(session=session, actor=natres, right_id=right.id,
-                          task_id=_task(session, banner_plan_id, "consolidate").id,
-                          text="牵头办理整合手续\n2026-06-30 完成储量核实")
+    _, n = update_measure(
+        session=session,
+        actor=natres,
+        right_id=right.id,
+        task_id=_task(session, banner_plan_id, "consolidate").id,
+        text="牵头办理整合手续\n2026-06-30 完成储量核实",
+    )
     assert n == 1
     assert [m.title for m in session.exec(select(Milestone)).all()] == ["完成储量核实"]
     police = _member(session, banner_plan_id, "公安局", tg=2)
     with pytest.raises(PermissionDeniedError):
-        update_measure(session=session, actor=police, right_id=right.id,
-                       task_id=_task(session, banner_plan_id, "consolidate").id, text="越权")
+        update_measure(
+            session=session,
+            actor=police,
+            right_id=right.id,
+            task_id=_task(session, banner_plan_id, "consolidate").id,
+            text="越权",
+        )
     with pytest.raises(PermissionDeniedError, match="不负责"):
         update_measure(session=session, actor=police, right_id=right.id, text="越权")
     milestone = session.exec(select(Milestone)).one()
     with pytest.raises(PermissionDeniedError):
-        complete_right_milestone(session=session, actor=police, milestone_id=milestone.id,
-                                 task_id=_task(session, banner_plan_id, "consolidate").id)
+        complete_right_milestone(
+            session=session,
+            actor=police,
+            milestone_id=milestone.id,
+            task_id=_task(session, banner_plan_id, "consolidate").id,
+        )
     done = complete_right_milestone(session=session, actor=natres, milestone_id=milestone.id)
     assert done.done_at is not None

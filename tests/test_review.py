@@ -11,9 +11,17 @@ import pytest
 from sqlmodel import Session, select
 
 from jobs.review import run as review_job
-from models import Report, Attachment, AuditLog, OutboxMessage, Plan, RectificationFollowUp, Role, ZoneLeader, Zone
+from models import Attachment, AuditLog, OutboxMessage, Plan, RectificationFollowUp, Report, Role, Zone, ZoneLeader
 from oversight.accountability import report_weeks
 from oversight.errors import InvalidInputError, PermissionDeniedError
+from oversight.problems import (
+    accept_problem,
+    confirm_problem,
+    decline_problem,
+    reopen_problem,
+    resolve_problem,
+    rule_problem,
+)
 from oversight.review import (
     add_item,
     build_review,
@@ -24,14 +32,6 @@ from oversight.review import (
     recheck_item,
     unit_scores,
     zone_leader_scores,
-)
-from oversight.problems import (
-    accept_problem,
-    confirm_problem,
-    decline_problem,
-    reopen_problem,
-    resolve_problem,
-    rule_problem,
 )
 from tests.test_accountability import Cast, at
 
@@ -44,8 +44,18 @@ def cast(session: Session, banner_plan_id: int) -> Cast:
 
 
 def item(cast: Cast, unit: str = "water", source: str = "indicator:reporting", deadline: date = date(2026, 12, 31)):
-    return add_item(session=cast.s, plan_id=cast.plan_id, period="2026H1", unit_id=cast.uid(unit), source=source,
-                    item="半年缺报进展", standard="每周按时报送", deadline=deadline, actor="test", now=AFTER_H1)
+    return add_item(
+        session=cast.s,
+        plan_id=cast.plan_id,
+        period="2026H1",
+        unit_id=cast.uid(unit),
+        source=source,
+        item="半年缺报进展",
+        standard="每周按时报送",
+        deadline=deadline,
+        actor="test",
+        now=AFTER_H1,
+    )
 
 
 def local_noon(d: date) -> datetime:
@@ -53,6 +63,7 @@ def local_noon(d: date) -> datetime:
 
 
 # --- The doubling ------------------------------------------------------------------------------
+
 
 def test_an_item_missed_twice_carries_four_times_its_deduction(cast: Cast) -> None:
     it = item(cast, deadline=date(2026, 12, 31))
@@ -90,13 +101,17 @@ def test_missed_items_are_deducted_from_the_unit_score(cast: Cast) -> None:
     cast.report_weekly("water")
     it = item(cast, deadline=date(2026, 3, 31))
     follow_up_ledger(session=cast.s, plan_id=cast.plan_id, now=at(4, 7), actor="worker")
-    row = next(r for r in unit_scores(session=cast.s, plan_id=cast.plan_id, period="2026H1", now=AFTER_H1)
-               if r["unit"] == "旗水利局")
+    row = next(
+        r
+        for r in unit_scores(session=cast.s, plan_id=cast.plan_id, period="2026H1", now=AFTER_H1)
+        if r["unit"] == "旗水利局"
+    )
     assert row["deduction"] == it.deduction == 10
     assert row["total"] == pytest.approx(row["score"] - 10)
 
 
 # --- Closing and re-checking ----------------------------------------------------------------------
+
 
 def test_closing_needs_evidence_and_the_right_person(cast: Cast) -> None:
     it = item(cast)
@@ -126,6 +141,7 @@ def test_recheck_due_is_listed_at_follow_up(cast: Cast) -> None:
 
 
 # --- 纸面销号 ----------------------------------------------------------------------------------------
+
 
 def test_same_text_closing_two_items_is_flagged(cast: Cast) -> None:
     a, b = item(cast, "water"), item(cast, "water", source="indicator:response")
@@ -166,10 +182,12 @@ def test_problem_back_within_ninety_days_of_closure_is_flagged(cast: Cast) -> No
     confirm_problem(session=cast.s, problem_id=other, actor=cast["emergency"], now=at(3, 6))
     flags = paper_closure_flags(session=cast.s, plan_id=cast.plan_id, now=AFTER_H1)
     assert [(f["kind"], f["problem_id"], f["unit_id"], f["days"]) for f in flags] == [
-        ("reopened_soon", pid, cast.uid("water"), 61)]
+        ("reopened_soon", pid, cast.uid("water"), 61)
+    ]
 
 
 # --- Scores and the ledger --------------------------------------------------------------------------
+
 
 def test_scores_follow_the_records(cast: Cast) -> None:
     """水利局 reports every week and solves at once; 林草局 reports half the weeks and is ruled
@@ -178,12 +196,24 @@ def test_scores_follow_the_records(cast: Cast) -> None:
     for i, (monday, _) in enumerate(weeks):
         units = ("water", "forestry") if i % 2 == 0 else ("water",)
         for key in units:
-            cast.s.add(Report(plan_id=cast.plan_id, unit_id=cast.uid(key), text="进展",
-                              created_at=datetime(monday.year, monday.month, monday.day, 8, tzinfo=UTC)))
+            cast.s.add(
+                Report(
+                    plan_id=cast.plan_id,
+                    unit_id=cast.uid(key),
+                    text="进展",
+                    created_at=datetime(monday.year, monday.month, monday.day, 8, tzinfo=UTC),
+                )
+            )
     pid = cast.raise_("forestry", at(3, 2))
     decline_problem(session=cast.s, problem_id=pid, actor=cast["forestry"], reason="不是林草的事", now=at(3, 2, 15))
-    rule_problem(session=cast.s, problem_id=pid, actor=cast.office, to_unit_id=cast.uid("forestry"), reason="属林草",
-                 now=at(3, 4))
+    rule_problem(
+        session=cast.s,
+        problem_id=pid,
+        actor=cast.office,
+        to_unit_id=cast.uid("forestry"),
+        reason="属林草",
+        now=at(3, 4),
+    )
     resolve_problem(session=cast.s, problem_id=pid, actor=cast["forestry"], evidence_text="已审批", now=at(3, 5))
     wp = cast.raise_("water", at(3, 2), category="water_permit")
     accept_problem(session=cast.s, problem_id=wp, actor=cast["water"], now=at(3, 2, 11))
@@ -212,8 +242,10 @@ def test_weights_come_from_the_plan(cast: Cast, session: Session) -> None:
     cast.report_weekly("water")
     base = {r["unit"]: r for r in unit_scores(session=cast.s, plan_id=cast.plan_id, period="2026H1", now=AFTER_H1)}
     plan = session.get(Plan, cast.plan_id)
-    plan.spec = {**plan.spec, "review_weights": {"reporting": 90, "progress": 10, "response": 0, "resolution": 0,
-                                                 "shifting": 0}}
+    plan.spec = {
+        **plan.spec,
+        "review_weights": {"reporting": 90, "progress": 10, "response": 0, "resolution": 0, "shifting": 0},
+    }
     session.add(plan)
     after = {r["unit"]: r for r in unit_scores(session=cast.s, plan_id=cast.plan_id, period="2026H1", now=AFTER_H1)}
     # 水利局 reported in Q1 only and has no right moved: with the bundled weights, reporting
@@ -230,7 +262,8 @@ def test_zone_leader_score(cast: Cast) -> None:
     cast.s.commit()
     rows = zone_leader_scores(session=cast.s, plan_id=cast.plan_id, period="2026H1", now=AFTER_H1)
     assert [(r["member_id"], r["zones"], r["indicators"]["reporting"]) for r in rows] == [
-        (leader.id, ["1号常兴扎嘎乌苏铁矿整合区"], 0.0)]
+        (leader.id, ["1号常兴扎嘎乌苏铁矿整合区"], 0.0)
+    ]
 
 
 def test_review_job_sends_the_pdf_to_the_convener(cast: Cast, tmp_path: Path) -> None:

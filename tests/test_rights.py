@@ -31,8 +31,16 @@ def _task(session: Session, plan_id: int, key: str) -> Task:
     return session.exec(select(Task).where(Task.plan_id == plan_id, Task.key == key)).one()
 
 
-def _right(session: Session, plan_id: int, code: str, name: str, *, kind: str = "mining",
-           batches: tuple[str, ...] = (), zone_seq: int | None = None) -> Right:
+def _right(
+    session: Session,
+    plan_id: int,
+    code: str,
+    name: str,
+    *,
+    kind: str = "mining",
+    batches: tuple[str, ...] = (),
+    zone_seq: int | None = None,
+) -> Right:
     zone_id = None
     if zone_seq is not None:
         zone_id = session.exec(select(Zone.id).where(Zone.plan_id == plan_id, Zone.seq == zone_seq)).one()
@@ -63,8 +71,16 @@ def test_every_done_status_a_plan_file_may_name_has_a_label() -> None:
 def test_move_writes_event_and_audit_and_refuses_the_same_status(session: Session, banner_plan_id: int) -> None:
     right = _right(session, banner_plan_id, "C1500002010001", "常兴扎嘎乌苏铁矿", batches=("consolidate",))
     task_id = _task(session, banner_plan_id, "consolidate").id
-    event = move_right_status(session=session, right_id=right.id, to_status="consolidated", actor_member_id=None,
-                              actor="cli", task_id=task_id, reason="整合完成", now=T1)
+    event = move_right_status(
+        session=session,
+        right_id=right.id,
+        to_status="consolidated",
+        actor_member_id=None,
+        actor="cli",
+        task_id=task_id,
+        reason="整合完成",
+        now=T1,
+    )
     session.commit()
 
     assert (event.from_status, event.to_status, event.task_id, event.at) == ("baseline", "consolidated", task_id, T1)
@@ -75,7 +91,9 @@ def test_move_writes_event_and_audit_and_refuses_the_same_status(session: Sessio
     assert row.detail["event_id"] == event.id
 
     with pytest.raises(InvalidStateError, match="已是“已整合”"):
-        move_right_status(session=session, right_id=right.id, to_status="consolidated", actor_member_id=None, actor="cli")
+        move_right_status(
+            session=session, right_id=right.id, to_status="consolidated", actor_member_id=None, actor="cli"
+        )
     with pytest.raises(InvalidInputError, match="不是有效的处置状态"):
         move_right_status(session=session, right_id=right.id, to_status="merged", actor_member_id=None, actor="cli")
     session.rollback()
@@ -88,8 +106,14 @@ def test_move_refuses_a_task_of_another_plan(engine, session: Session, banner_pl
     region_id = load_bundled_plan(engine, REGION_PLAN)
     right = _right(session, banner_plan_id, "C1", "甲矿")
     with pytest.raises(InvalidInputError, match="不属于"):
-        move_right_status(session=session, right_id=right.id, to_status="in_progress", actor_member_id=None,
-                          actor="cli", task_id=_task(session, region_id, "coal_mines").id)
+        move_right_status(
+            session=session,
+            right_id=right.id,
+            to_status="in_progress",
+            actor_member_id=None,
+            actor="cli",
+            task_id=_task(session, region_id, "coal_mines").id,
+        )
 
 
 def test_batch_progress_counts_events_not_the_status_column(session: Session, banner_plan_id: int) -> None:
@@ -103,11 +127,20 @@ def test_batch_progress_counts_events_not_the_status_column(session: Session, ba
     e.status = "consolidated"  # a drifted counter: no event behind it
     session.add(e)
     for right in (a, b):
-        move_right_status(session=session, right_id=right.id, to_status="consolidated", actor_member_id=None, actor="t", now=T1)
+        move_right_status(
+            session=session, right_id=right.id, to_status="consolidated", actor_member_id=None, actor="t", now=T1
+        )
     move_right_status(session=session, right_id=c.id, to_status="consolidated", actor_member_id=None, actor="t", now=T2)
     move_right_status(session=session, right_id=d.id, to_status="consolidated", actor_member_id=None, actor="t", now=T1)
-    move_right_status(session=session, right_id=d.id, to_status="in_progress", actor_member_id=None, actor="t",
-                      reason="登记有误", now=T2)
+    move_right_status(
+        session=session,
+        right_id=d.id,
+        to_status="in_progress",
+        actor_member_id=None,
+        actor="t",
+        reason="登记有误",
+        now=T2,
+    )
     # 甲矿 goes on from consolidated to restarted: it stays done for the consolidation batch.
     move_right_status(session=session, right_id=a.id, to_status="restarted", actor_member_id=None, actor="t", now=T2)
     session.commit()
@@ -171,8 +204,14 @@ def test_find_rights_by_part_of_name_or_code(engine, session: Session, banner_pl
     _right(session, region_id, "C150000299", "乌兰其他铁矿")
     session.commit()
 
-    assert [r.name for r in find_rights(session=session, plan_id=banner_plan_id, text="乌兰")] == ["乌兰赤老铁矿", "乌兰西萤石矿"]
-    assert [r.code for r in find_rights(session=session, plan_id=banner_plan_id, text="铁矿")] == ["C150000201", "T150000301"]
+    assert [r.name for r in find_rights(session=session, plan_id=banner_plan_id, text="乌兰")] == [
+        "乌兰赤老铁矿",
+        "乌兰西萤石矿",
+    ]
+    assert [r.code for r in find_rights(session=session, plan_id=banner_plan_id, text="铁矿")] == [
+        "C150000201",
+        "T150000301",
+    ]
     # codes match case-insensitively, the exact code first
     assert [r.code for r in find_rights(session=session, plan_id=banner_plan_id, text="c150000202")] == ["C150000202"]
     assert len(find_rights(session=session, plan_id=banner_plan_id, text="1500", limit=2)) == 2
@@ -182,8 +221,14 @@ def test_find_rights_by_part_of_name_or_code(engine, session: Session, banner_pl
 
 def test_measure_with_milestones(session: Session, banner_plan_id: int) -> None:
     right = _right(session, banner_plan_id, "C1", "甲矿")
-    measure = save_measure(session=session, right_id=right.id, text="先办环评，再办安全生产许可证", actor_member_id=None,
-                           actor="cli", milestones=[("环评批复", date(2026, 6, 30)), ("安全生产许可证", None)])
+    measure = save_measure(
+        session=session,
+        right_id=right.id,
+        text="先办环评，再办安全生产许可证",
+        actor_member_id=None,
+        actor="cli",
+        milestones=[("环评批复", date(2026, 6, 30)), ("安全生产许可证", None)],
+    )
     session.commit()
     ms = session.exec(select(Milestone).where(Milestone.measure_id == measure.id).order_by(Milestone.id)).all()
     assert [(m.title, m.due_on) for m in ms] == [("环评批复", date(2026, 6, 30)), ("安全生产许可证", None)]
@@ -195,12 +240,21 @@ def test_measure_with_milestones(session: Session, banner_plan_id: int) -> None:
         complete_milestone(session=session, milestone_id=ms[0].id, actor_member_id=None, actor="cli")
 
     # replacing the list keeps the completed milestone by title and drops the other
-    again = save_measure(session=session, right_id=right.id, text="改为先办立项", actor_member_id=None, actor="cli",
-                         milestones=[("环评批复", date(2026, 7, 31)), ("立项", date(2026, 5, 1))])
+    again = save_measure(
+        session=session,
+        right_id=right.id,
+        text="改为先办立项",
+        actor_member_id=None,
+        actor="cli",
+        milestones=[("环评批复", date(2026, 7, 31)), ("立项", date(2026, 5, 1))],
+    )
     session.commit()
     assert again.id == measure.id and again.text == "改为先办立项"
     ms = session.exec(select(Milestone).where(Milestone.measure_id == measure.id).order_by(Milestone.id)).all()
-    assert {m.title: (m.due_on, m.done_at) for m in ms} == {"环评批复": (date(2026, 7, 31), T1), "立项": (date(2026, 5, 1), None)}
+    assert {m.title: (m.due_on, m.done_at) for m in ms} == {
+        "环评批复": (date(2026, 7, 31), T1),
+        "立项": (date(2026, 5, 1), None),
+    }
     actions = session.exec(select(AuditLog.action).order_by(AuditLog.id)).all()
     assert actions[-3:] == ["measure.created", "milestone.completed", "measure.updated"]
     with pytest.raises(InvalidInputError):

@@ -36,7 +36,9 @@ def test_claim_twice_gives_the_run_once(session: Session) -> None:
     session.commit()
     assert first is not None and first.state == RunState.WORKING and first.attempts == 1
     assert claim_run(session=session, job="brief", period="2026Q1", worker_id="b", now=T0) is None
-    done = finish_run(session=session, run_id=first.id, worker_id="a", result={"issue": 3}, now=T0 + timedelta(minutes=1))
+    done = finish_run(
+        session=session, run_id=first.id, worker_id="a", result={"issue": 3}, now=T0 + timedelta(minutes=1)
+    )
     session.commit()
     assert done.state == RunState.DONE and done.result == {"issue": 3}
     assert claim_run(session=session, job="brief", period="2026Q1", worker_id="b", now=T0 + timedelta(days=1)) is None
@@ -78,7 +80,9 @@ def test_failed_run_is_retried_after_a_pause_until_attempts_run_out(session: Ses
     run = claim_run(session=session, job="brief", period="2026Q1", worker_id="a", now=T0)
     fail_run(session=session, run_id=run.id, worker_id="a", error="简报模块尚未实现", now=T0)
     session.commit()
-    assert claim_run(session=session, job="brief", period="2026Q1", worker_id="a", now=T0 + timedelta(minutes=1)) is None
+    assert (
+        claim_run(session=session, job="brief", period="2026Q1", worker_id="a", now=T0 + timedelta(minutes=1)) is None
+    )
     assert [r.id for r in due_runs(session=session, now=T0 + timedelta(minutes=6))] == [run.id]
     now = T0
     for attempt in range(2, MAX_ATTEMPTS + 1):
@@ -112,8 +116,13 @@ def test_stuck_run_is_reaped_and_claimed_again(session: Session) -> None:
         session.rollback()
     finish_run(session=session, run_id=run.id, worker_id="alive", result={"queued": 2}, now=later)
     session.commit()
-    assert states(session, run.id) == [("", "pending"), ("pending", "working"), ("working", "failed"),
-                                       ("failed", "working"), ("working", "done")]
+    assert states(session, run.id) == [
+        ("", "pending"),
+        ("pending", "working"),
+        ("working", "failed"),
+        ("failed", "working"),
+        ("working", "done"),
+    ]
     notes = [t.note for t in session.exec(select(RunTransition).where(RunTransition.run_id == run.id))]
     assert any("stuck since" in n for n in notes)
 

@@ -18,7 +18,8 @@ from pathlib import Path
 import aiohttp
 import pytest
 from sqlalchemy.engine import Engine
-from sqlmodel import func, select as sql_select
+from sqlmodel import func
+from sqlmodel import select as sql_select
 
 from models import AuditLog, GroupBinding, Member, Plan, make_engine, session_scope
 from sandbox.app import GROUP_CHAT_ID, SandboxHandle, start_sandbox
@@ -99,8 +100,9 @@ async def test_member_list_is_the_plans_members_bound_by_invites(
     assert {u["key"] for u in state["units"]} >= {"forestry", "office"}
 
 
-async def test_admin_binds_the_group_through_the_bot(sandbox: SandboxHandle, http: aiohttp.ClientSession,
-                                                     engine: Engine) -> None:
+async def test_admin_binds_the_group_through_the_bot(
+    sandbox: SandboxHandle, http: aiohttp.ClientSession, engine: Engine
+) -> None:
     await bot_says(http, sandbox.url, GROUP_CHAT_ID, "联席会议群")
     with session_scope(engine) as s:
         binding = s.exec(sql_select(GroupBinding)).one()
@@ -120,7 +122,9 @@ async def test_contact_asks_whoami_through_the_page_origin(sandbox: SandboxHandl
     assert contact["name"] in reply["text"]
 
 
-async def test_newcomer_joins_with_an_invite_made_on_the_page(sandbox: SandboxHandle, http: aiohttp.ClientSession) -> None:
+async def test_newcomer_joins_with_an_invite_made_on_the_page(
+    sandbox: SandboxHandle, http: aiohttp.ClientSession
+) -> None:
     async with http.post(sandbox.url + "api/invite", json={"unit": "water", "role": "contact"}) as resp:
         assert resp.status == 200
         invite = await resp.json()
@@ -174,8 +178,12 @@ async def test_uploaded_file_opens_from_the_page(sandbox: SandboxHandle, http: a
         assert await resp.read() == pdf
 
 
-async def test_restart_keeps_the_same_people_and_binding(settings_env, engine: Engine, banner_plan_id: int,  # type: ignore[no-untyped-def]
-                                                         tmp_path: Path) -> None:
+async def test_restart_keeps_the_same_people_and_binding(
+    settings_env,
+    engine: Engine,
+    banner_plan_id: int,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+) -> None:
     first = await start_sandbox(engine, "127.0.0.1", 0, files_dir=tmp_path / "f")
     await first.stop()
     second = await start_sandbox(engine, "127.0.0.1", 0, files_dir=tmp_path / "f")
@@ -189,8 +197,12 @@ async def test_restart_keeps_the_same_people_and_binding(settings_env, engine: E
         await second.stop()
 
 
-async def test_busy_port_moves_to_the_next_one(settings_env, engine: Engine, banner_plan_id: int,  # type: ignore[no-untyped-def]
-                                              tmp_path: Path) -> None:
+async def test_busy_port_moves_to_the_next_one(
+    settings_env,
+    engine: Engine,
+    banner_plan_id: int,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+) -> None:
     blocker = socket.socket()
     blocker.bind(("127.0.0.1", 0))
     blocker.listen()
@@ -234,12 +246,20 @@ def test_up_with_no_token_loads_the_plan_and_prints_the_sandbox_address(tmp_path
     """From an empty database, `lianxi up` (what scripts/run.sh runs) migrates, loads the
     bundled plan, starts the sandbox and prints where it is."""
     db = tmp_path / "fresh.db"
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{db}", "DATA_DIR": str(tmp_path / "data"),
-           "TELEGRAM_BOT_TOKEN": "", "SANDBOX_PORT": "0", "LOG_LEVEL": "WARNING", "PYTHONUNBUFFERED": "1"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{db}",
+        "DATA_DIR": str(tmp_path / "data"),
+        "TELEGRAM_BOT_TOKEN": "",
+        "SANDBOX_PORT": "0",
+        "LOG_LEVEL": "WARNING",
+        "PYTHONUNBUFFERED": "1",
+    }
     lianxi = Path(sys.executable).parent / "lianxi"
     errors = (tmp_path / "stderr.txt").open("w")
-    proc = subprocess.Popen([str(lianxi), "up"], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
-                            stderr=errors, text=True)
+    proc = subprocess.Popen(
+        [str(lianxi), "up"], cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=errors, text=True
+    )
     try:
         lines = Lines(proc)
         out = lines.until("沙盒已启动：", timeout=60)
@@ -276,13 +296,25 @@ async def test_up_with_a_token_runs_the_bot_and_the_worker(tmp_path: Path) -> No
 
     db = tmp_path / "fresh.db"
     async with BotApiServer() as server:
-        env = {**os.environ, "DATABASE_URL": f"sqlite:///{db}", "DATA_DIR": str(tmp_path / "data"),
-               "TELEGRAM_BOT_TOKEN": "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw",
-               "TELEGRAM_API_BASE_URL": server.api_base, "TELEGRAM_FILE_BASE_URL": server.file_base,
-               "LOG_LEVEL": "INFO", "PYTHONUNBUFFERED": "1"}
+        env = {
+            **os.environ,
+            "DATABASE_URL": f"sqlite:///{db}",
+            "DATA_DIR": str(tmp_path / "data"),
+            "TELEGRAM_BOT_TOKEN": "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw",
+            "TELEGRAM_API_BASE_URL": server.api_base,
+            "TELEGRAM_FILE_BASE_URL": server.file_base,
+            "LOG_LEVEL": "INFO",
+            "PYTHONUNBUFFERED": "1",
+        }
         errors = (tmp_path / "stderr.txt").open("w")
-        proc = subprocess.Popen([str(Path(sys.executable).parent / "lianxi"), "up"], cwd=tmp_path, env=env,
-                                stdout=subprocess.PIPE, stderr=errors, text=True)
+        proc = subprocess.Popen(
+            [str(Path(sys.executable).parent / "lianxi"), "up"],
+            cwd=tmp_path,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=errors,
+            text=True,
+        )
         try:
             lines = Lines(proc)
             out = await asyncio.to_thread(lines.until, "启动：", 60)

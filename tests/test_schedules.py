@@ -57,13 +57,16 @@ def test_defaults_are_created_once_and_listed_in_chinese(session: Session) -> No
     assert period_for("review", sh(2027, 1, 10, 9, 0)) == "2026H2"
 
 
-@pytest.mark.parametrize(("expr", "text"), [
-    ("30 8 * * 1-5", "每周一至周五 08:30"),
-    ("0 9 * * 0,6", "每周六、周日 09:00"),
-    ("0 9 * * 7", "每周日 09:00"),
-    ("0 9 1 * *", "每月1日 09:00"),
-    ("@quarterly-wd10 14:30", "每季度结束后第10个工作日 14:30"),
-])
+@pytest.mark.parametrize(
+    ("expr", "text"),
+    [
+        ("30 8 * * 1-5", "每周一至周五 08:30"),
+        ("0 9 * * 0,6", "每周六、周日 09:00"),
+        ("0 9 * * 7", "每周日 09:00"),
+        ("0 9 1 * *", "每月1日 09:00"),
+        ("@quarterly-wd10 14:30", "每季度结束后第10个工作日 14:30"),
+    ],
+)
 def test_descriptions_are_chinese(expr: str, text: str) -> None:
     assert describe(expr) == text
 
@@ -73,15 +76,18 @@ def test_uncommon_cron_falls_back_to_cron_descriptor_in_chinese() -> None:
     assert "15 分钟" in text and "星期一" in text and "Monday" not in text
 
 
-@pytest.mark.parametrize(("expr", "reason"), [
-    ("0 25 * * *", "小时须在 0–23 之间"),
-    ("61 9 * * *", "分钟须在 0–59 之间"),
-    ("0 9 * *", "须有 5 个字段"),
-    ("0 9 * * 8", "星期须在 0–7 之间"),
-    ("0 9 32 * *", "日须在 1–31 之间"),
-    ("x 9 * * *", "分钟字段“x”无法识别"),
-    ("0 9 1 * 1", "不能同时限定"),
-])
+@pytest.mark.parametrize(
+    ("expr", "reason"),
+    [
+        ("0 25 * * *", "小时须在 0–23 之间"),
+        ("61 9 * * *", "分钟须在 0–59 之间"),
+        ("0 9 * *", "须有 5 个字段"),
+        ("0 9 * * 8", "星期须在 0–7 之间"),
+        ("0 9 32 * *", "日须在 1–31 之间"),
+        ("x 9 * * *", "分钟字段“x”无法识别"),
+        ("0 9 1 * 1", "不能同时限定"),
+    ],
+)
 def test_invalid_cron_is_refused_with_a_chinese_message(session: Session, expr: str, reason: str) -> None:
     ensure_default_schedules(session=session)
     session.commit()
@@ -96,8 +102,10 @@ def test_invalid_cron_is_refused_with_a_chinese_message(session: Session, expr: 
 def test_exact_message_for_hour_25() -> None:
     with pytest.raises(ScheduleError) as info:
         normalize_expr("0 25 * * *")
-    assert info.value.message == ("“0 25 * * *” 不是有效的 cron 表达式：小时须在 0–23 之间。"
-                                  "格式：分 时 日 月 星期，例如 0 9 * * 1 表示每周一 9:00。")
+    assert info.value.message == (
+        "“0 25 * * *” 不是有效的 cron 表达式：小时须在 0–23 之间。"
+        "格式：分 时 日 月 星期，例如 0 9 * * 1 表示每周一 9:00。"
+    )
 
 
 @pytest.mark.parametrize("expr", ["@quarterly-wd0 09:00", "@quarterly-wd5 25:00", "@quarterly 09:00", "@daily"])
@@ -116,8 +124,9 @@ def test_unknown_job_is_refused(session: Session) -> None:
 
 def test_set_schedule_bumps_version_and_audits(session: Session) -> None:
     ensure_default_schedules(session=session, now=sh(2026, 4, 1, 9, 0))
-    row = set_schedule(session=session, job="daily_digest", cron=" 30  7 * * * ", actor="member:7",
-                       now=sh(2026, 4, 2, 9, 0))
+    row = set_schedule(
+        session=session, job="daily_digest", cron=" 30  7 * * * ", actor="member:7", now=sh(2026, 4, 2, 9, 0)
+    )
     session.commit()
     assert (row.cron, row.version, row.updated_by) == ("30 7 * * *", 2, "member:7")
     assert set_schedule(session=session, job="daily_digest", cron="30 7 * * *", actor="x").version == 2  # unchanged
@@ -133,8 +142,9 @@ def test_pause_and_resume(session: Session) -> None:
     assert rows["weekly_reminder"]["next_run_text"] == "已暂停"
     resume_schedule(session=session, job="weekly_reminder", actor="cli")
     assert {r["job"]: r for r in list_schedules(session=session)}["weekly_reminder"]["next_run"] is not None
-    actions = session.exec(select(AuditLog.action).where(AuditLog.object_id == "weekly_reminder")
-                           .order_by(AuditLog.id)).all()
+    actions = session.exec(
+        select(AuditLog.action).where(AuditLog.object_id == "weekly_reminder").order_by(AuditLog.id)
+    ).all()
     assert actions == ["schedule.created", "schedule.paused", "schedule.resumed"]
 
 
@@ -153,8 +163,8 @@ def test_quarterly_wd5_fire_times_for_2026() -> None:
         fires.append(fire)
         fire = trigger.get_next_fire_time(fire, fire)
     assert fires == [
-        sh(2026, 1, 8, 9, 0),   # New Year holiday 1–3 January
-        sh(2026, 4, 8, 9, 0),   # after 31 March: 1, 2, 3 April, Qingming 4–6 off, 7, 8
+        sh(2026, 1, 8, 9, 0),  # New Year holiday 1–3 January
+        sh(2026, 4, 8, 9, 0),  # after 31 March: 1, 2, 3 April, Qingming 4–6 off, 7, 8
         sh(2026, 7, 7, 9, 0),
         sh(2026, 10, 13, 9, 0),  # National Day 1–7 October; Saturday 10 October is a make-up working day
     ]

@@ -60,10 +60,9 @@ def test_times_are_aware_utc_and_naive_ones_are_refused(engine):
         loaded = s.exec(select(Plan).where(Plan.key == "t")).one().loaded_at
     assert loaded.tzinfo is not None and loaded.utcoffset() == timedelta(0)
     assert loaded == at
-    with pytest.raises(Exception, match="naive"):
-        with session_scope(engine) as s:
-            s.add(Plan(key="n", name="n", content_hash="x", loaded_at=datetime(2026, 1, 1)))
-            s.flush()
+    with pytest.raises(Exception, match="naive"), session_scope(engine) as s:
+        s.add(Plan(key="n", name="n", content_hash="x", loaded_at=datetime(2026, 1, 1)))
+        s.flush()
     assert utcnow().tzinfo is not None
 
 

@@ -54,6 +54,7 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
         def stub(*, session, period: str, now: datetime) -> dict:  # type: ignore[no-untyped-def]
             seen.append((name, period))
             return {"stub": name, "period": period}
+
         return stub
 
     for name in list(JOBS):
@@ -89,29 +90,40 @@ async def run_for(worker: Worker, seconds: float, until: Callable[[], bool] | No
     await asyncio.wait_for(task, 5)
 
 
-async def test_worker_down_across_a_quarter_end_makes_the_brief_once(engine: Engine, db_url: str,
-                                                                   calls: list[tuple[str, str]]) -> None:
+async def test_worker_down_across_a_quarter_end_makes_the_brief_once(
+    engine: Engine, db_url: str, calls: list[tuple[str, str]]
+) -> None:
     clock = Clock(sh(2026, 3, 20, 10, 0))
     await run_for(Worker(engine=engine, worker_id="march", clock=clock, **FAST), 0.2)
     assert calls == []  # nothing was due in March after the schedules were set up
 
     clock.now = sh(2026, 4, 20, 10, 0)  # the brief was due 8 April 09:00; nobody was up
     engine2 = make_engine(db_url)
-    await run_for(Worker(engine=engine2, worker_id="april", clock=clock, **FAST), 0.3,
-                  until=lambda: done(engine, "brief"))
+    await run_for(
+        Worker(engine=engine2, worker_id="april", clock=clock, **FAST), 0.3, until=lambda: done(engine, "brief")
+    )
     await run_for(Worker(engine=engine2, worker_id="april-again", clock=clock, **FAST), 0.3)
     engine2.dispose()
 
     assert calls.count(("brief", "2026Q1")) == 1
     assert [c for c in calls if c[0] == "brief"] == [("brief", "2026Q1")]
     # Every job produced its latest missed period once, and nothing else.
-    assert sorted(calls) == sorted([("brief", "2026Q1"), ("notice_draft", "2026Q1"),
-                                    ("weekly_reminder", "2026-W16"), ("daily_digest", "2026-04-20")])
+    assert sorted(calls) == sorted(
+        [
+            ("brief", "2026Q1"),
+            ("notice_draft", "2026Q1"),
+            ("weekly_reminder", "2026-W16"),
+            ("daily_digest", "2026-04-20"),
+        ]
+    )
     (brief,) = runs_of(engine, "brief")
     assert (brief.state, brief.worker_id, brief.attempts) == (RunState.DONE, "april", 1)
     with session_scope(engine) as s:
         assert [(t.from_state, t.to_state) for t in run_transitions(session=s, run_id=brief.id)] == [
-            ("", "pending"), ("pending", "working"), ("working", "done")]
+            ("", "pending"),
+            ("pending", "working"),
+            ("working", "done"),
+        ]
 
 
 async def test_two_workers_at_once_one_active_one_brief(db_url: str, calls: list[tuple[str, str]]) -> None:
@@ -171,7 +183,9 @@ async def test_standby_takes_over_when_the_active_one_stops_renewing(db_url: str
 
 def stored_next_run(engine: Engine, job: str) -> float | None:
     with engine.connect() as conn:
-        return conn.execute(text(f"SELECT next_run_time FROM {JOBSTORE_TABLE} WHERE id = :id"), {"id": job}).scalar_one()
+        return conn.execute(
+            text(f"SELECT next_run_time FROM {JOBSTORE_TABLE} WHERE id = :id"), {"id": job}
+        ).scalar_one()
 
 
 async def test_schedule_change_reaches_the_running_worker(engine: Engine, calls: list[tuple[str, str]]) -> None:
@@ -226,6 +240,7 @@ async def test_real_scheduler_fires_a_job(engine: Engine, calls: list[tuple[str,
 
 # --- The job bodies and the command line ------------------------------------------------
 
+
 def _unit(session, plan_id: int, short: str):  # type: ignore[no-untyped-def]
     from oversight.members import require_unit
 
@@ -239,12 +254,23 @@ def test_weekly_reminder_goes_to_contacts_of_units_that_did_not_report(engine: E
     with session_scope(engine) as s:
         forestry = _unit(s, banner_plan_id, "林草局")
         natres = _unit(s, banner_plan_id, "自然资源局")
-        s.add(Member(plan_id=banner_plan_id, telegram_user_id=1001, name="林草联络员", unit_id=forestry.id,
-                     role=Role.CONTACT))
-        s.add(Member(plan_id=banner_plan_id, telegram_user_id=1002, name="自然资源联络员", unit_id=natres.id,
-                     role=Role.CONTACT))
-        s.add(Report(plan_id=banner_plan_id, unit_id=natres.id, text="整合区1 完成核查",
-                     created_at=sh(2026, 4, 8, 15, 0)))
+        s.add(
+            Member(
+                plan_id=banner_plan_id, telegram_user_id=1001, name="林草联络员", unit_id=forestry.id, role=Role.CONTACT
+            )
+        )
+        s.add(
+            Member(
+                plan_id=banner_plan_id,
+                telegram_user_id=1002,
+                name="自然资源联络员",
+                unit_id=natres.id,
+                role=Role.CONTACT,
+            )
+        )
+        s.add(
+            Report(plan_id=banner_plan_id, unit_id=natres.id, text="整合区1 完成核查", created_at=sh(2026, 4, 8, 15, 0))
+        )
     now = sh(2026, 4, 13, 9, 0)
     with session_scope(engine) as s:
         result = send_weekly_reminders(session=s, period="2026-W15", now=now)
@@ -268,12 +294,32 @@ def test_daily_digest_lists_overdue_items_for_the_office(engine: Engine, banner_
         forestry = _unit(s, banner_plan_id, "林草局")
         office = _unit(s, banner_plan_id, "办公室")
         s.add(Member(plan_id=banner_plan_id, telegram_user_id=2001, name="办公室", unit_id=office.id, role=Role.OFFICE))
-        s.add(Problem(plan_id=banner_plan_id, text="常兴扎嘎乌苏铁矿用林手续未批", raised_by_unit_id=office.id,
-                      owner_unit_id=forestry.id, due_on=date(2026, 4, 1)))
-        s.add(Problem(plan_id=banner_plan_id, text="尚未到期的问题", raised_by_unit_id=office.id,
-                      owner_unit_id=forestry.id, due_on=date(2026, 4, 30)))
-        s.add(Decision(plan_id=banner_plan_id, text="4月3日前报送整合区台账", owner_unit_id=forestry.id,
-                       due_on=date(2026, 4, 3)))
+        s.add(
+            Problem(
+                plan_id=banner_plan_id,
+                text="常兴扎嘎乌苏铁矿用林手续未批",
+                raised_by_unit_id=office.id,
+                owner_unit_id=forestry.id,
+                due_on=date(2026, 4, 1),
+            )
+        )
+        s.add(
+            Problem(
+                plan_id=banner_plan_id,
+                text="尚未到期的问题",
+                raised_by_unit_id=office.id,
+                owner_unit_id=forestry.id,
+                due_on=date(2026, 4, 30),
+            )
+        )
+        s.add(
+            Decision(
+                plan_id=banner_plan_id,
+                text="4月3日前报送整合区台账",
+                owner_unit_id=forestry.id,
+                due_on=date(2026, 4, 3),
+            )
+        )
     with session_scope(engine) as s:
         result = send_daily_digest(session=s, period="2026-04-08", now=sh(2026, 4, 8, 8, 0))
         assert send_daily_digest(session=s, period="2026-04-06", now=sh(2026, 4, 6, 8, 0))["skipped"]  # 清明

@@ -22,8 +22,13 @@ LIANXI = str(Path(sys.executable).parent / "lianxi")
 
 def _start_worker(tmp_path: Path, name: str) -> subprocess.Popen:
     log = open(tmp_path / f"{name}.log", "w")  # noqa: SIM115 - closed with the process
-    return subprocess.Popen([LIANXI, "worker", "--poll", "0.1", "--lease", "1"], cwd=tmp_path, env=os.environ.copy(),
-                            stdout=log, stderr=subprocess.STDOUT)
+    return subprocess.Popen(
+        [LIANXI, "worker", "--poll", "0.1", "--lease", "1"],
+        cwd=tmp_path,
+        env=os.environ.copy(),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
 
 
 def _brief_run(engine) -> ScheduledRun | None:  # type: ignore[no-untyped-def]
@@ -47,7 +52,7 @@ def test_sigkill_during_rendering_gives_one_brief_after_restart(settings_env, en
 
     first = _start_worker(tmp_path, "first")
     try:
-        _wait(lambda: (_brief_run(engine).state == RunState.WORKING), 60, "the first worker to start the brief")
+        _wait(lambda: _brief_run(engine).state == RunState.WORKING, 60, "the first worker to start the brief")
         os.kill(first.pid, signal.SIGKILL)
         first.wait(10)
     finally:

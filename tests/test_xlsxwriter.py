@@ -45,9 +45,21 @@ def _compare(old_path: Path, new_path: Path) -> None:
         assert widths_b == widths_a, name
 
         def dvs(ws: Any) -> list[tuple]:
-            return sorted((dv.type, dv.formula1, str(dv.sqref), bool(dv.allow_blank), bool(dv.showErrorMessage),
-                           bool(dv.showInputMessage), dv.errorTitle, dv.error, dv.promptTitle, dv.prompt)
-                          for dv in ws.data_validations.dataValidation)
+            return sorted(
+                (
+                    dv.type,
+                    dv.formula1,
+                    str(dv.sqref),
+                    bool(dv.allow_blank),
+                    bool(dv.showErrorMessage),
+                    bool(dv.showInputMessage),
+                    dv.errorTitle,
+                    dv.error,
+                    dv.promptTitle,
+                    dv.prompt,
+                )
+                for dv in ws.data_validations.dataValidation
+            )
 
         assert dvs(b) == dvs(a), name
         assert (b.max_row, b.max_column) == (a.max_row, a.max_column), name
@@ -75,20 +87,54 @@ def _populate(session: Session, plan_id: int, tmp_path: Path) -> None:
     right.note = HOSTILE
     right.holder = "  leading and trailing spaces  "
     session.add(right)
-    session.add(Right(plan_id=plan_id, code="X<&>1", name="名称\n第二行\t制表", kind="mining", status="baseline",
-                      note="a" * 40_000, due_on=date(2030, 2, 28)))
-    session.add(Problem(plan_id=plan_id, text=HOSTILE * 3, right_id=right.id, raised_by_unit_id=units[0].id,
-                        owner_unit_id=units[1].id, state="resolved", due_on=date(2026, 6, 1),
-                        created_at=datetime(2026, 4, 30, 16, 5, 7, tzinfo=UTC),
-                        resolved_at=datetime(2026, 5, 2, 1, 2, 3, 456000, tzinfo=UTC)))
-    session.add(Problem(plan_id=plan_id, text="短", raised_by_unit_id=units[0].id, owner_unit_id=units[0].id,
-                        created_at=datetime(2026, 1, 1, tzinfo=UTC)))
+    session.add(
+        Right(
+            plan_id=plan_id,
+            code="X<&>1",
+            name="名称\n第二行\t制表",
+            kind="mining",
+            status="baseline",
+            note="a" * 40_000,
+            due_on=date(2030, 2, 28),
+        )
+    )
+    session.add(
+        Problem(
+            plan_id=plan_id,
+            text=HOSTILE * 3,
+            right_id=right.id,
+            raised_by_unit_id=units[0].id,
+            owner_unit_id=units[1].id,
+            state="resolved",
+            due_on=date(2026, 6, 1),
+            created_at=datetime(2026, 4, 30, 16, 5, 7, tzinfo=UTC),
+            resolved_at=datetime(2026, 5, 2, 1, 2, 3, 456000, tzinfo=UTC),
+        )
+    )
+    session.add(
+        Problem(
+            plan_id=plan_id,
+            text="短",
+            raised_by_unit_id=units[0].id,
+            owner_unit_id=units[0].id,
+            created_at=datetime(2026, 1, 1, tzinfo=UTC),
+        )
+    )
     meeting = Meeting(plan_id=plan_id, kind="quarterly", period="2026Q2", held_on=date(2026, 4, 8), title="第<1>次会议")
     session.add(meeting)
     session.flush()
-    session.add(Decision(plan_id=plan_id, meeting_id=meeting.id, text="林草局两周内完成草原征占用审批" * 3,
-                         owner_unit_id=units[2].id, due_on=date(2026, 4, 22), major=True, state="done",
-                         done_at=datetime(2026, 4, 20, 8, 0, tzinfo=UTC)))
+    session.add(
+        Decision(
+            plan_id=plan_id,
+            meeting_id=meeting.id,
+            text="林草局两周内完成草原征占用审批" * 3,
+            owner_unit_id=units[2].id,
+            due_on=date(2026, 4, 22),
+            major=True,
+            state="done",
+            done_at=datetime(2026, 4, 20, 8, 0, tzinfo=UTC),
+        )
+    )
     session.commit()
 
 
@@ -117,10 +163,12 @@ def test_same_workbook_as_openpyxl(session: Session, banner_plan_id: int, tmp_pa
 
 def test_export_imports_back_unchanged(session: Session, banner_plan_id: int, tmp_path: Path) -> None:
     """Hostile text within the column limits survives export and import."""
-    filled = _fill(write_template(tmp_path / "t.xlsx", session=session, plan_id=banner_plan_id), ROWS, tmp_path / "f.xlsx")
+    filled = _fill(
+        write_template(tmp_path / "t.xlsx", session=session, plan_id=banner_plan_id), ROWS, tmp_path / "f.xlsx"
+    )
     import_ledger(session=session, plan_id=banner_plan_id, data=filled, actor="cli", now=T1)
     right = session.exec(select(Right).where(Right.code == ROWS[1]["矿业权编号"])).one()
-    right.note, right.holder = HOSTILE, "=HYPERLINK(\"http://x\")"
+    right.note, right.holder = HOSTILE, '=HYPERLINK("http://x")'
     session.add(right)
     session.commit()
     exported = export_ledger(tmp_path / "e.xlsx", session=session, plan_id=banner_plan_id, now=T1)
@@ -133,8 +181,21 @@ def test_export_imports_back_unchanged(session: Session, banner_plan_id: int, tm
 def test_control_characters_are_removed(tmp_path: Path) -> None:
     wb = xw.Workbook(creator="c\x00r\x1b", created=datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC))
     ws = wb.create_sheet("s<&>'")
-    ws.append(["a\x00b\x01c\x08d\x0be\x0cf\x1fg\ufffeh\uffffi\ud800j", "tab\tnl\ncr\r", " pad ", "\x00", 1, 2.5, True,
-               date(2026, 3, 1), datetime(2026, 3, 1, 13, 45, 30), None, "😀"])
+    ws.append(
+        [
+            "a\x00b\x01c\x08d\x0be\x0cf\x1fg\ufffeh\uffffi\ud800j",
+            "tab\tnl\ncr\r",
+            " pad ",
+            "\x00",
+            1,
+            2.5,
+            True,
+            date(2026, 3, 1),
+            datetime(2026, 3, 1, 13, 45, 30),
+            None,
+            "😀",
+        ]
+    )
     ws.append([xw.Cell(None, xw.Style(bold=True)), xw.Cell("wrapped", xw.Style(wrap=True, fill="FF0000"))])
     out = tmp_path / "c.xlsx"
     wb.save(out)
@@ -158,8 +219,12 @@ def test_opens_in_libreoffice(session: Session, banner_plan_id: int, tmp_path: P
         pytest.skip("LibreOffice is not installed")
     _populate(session, banner_plan_id, tmp_path)
     new = export_ledger(tmp_path / "new.xlsx", session=session, plan_id=banner_plan_id, now=T1)
-    subprocess.run([office, "--headless", "--convert-to", "csv", "--outdir", str(tmp_path / "csv"), str(new)],
-                   check=True, capture_output=True, timeout=120)
+    subprocess.run(
+        [office, "--headless", "--convert-to", "csv", "--outdir", str(tmp_path / "csv"), str(new)],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     text = next((tmp_path / "csv").glob("*.csv")).read_text(encoding="utf-8", errors="replace")
     assert ROWS[0]["矿业权编号"] in text
 
