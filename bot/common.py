@@ -26,6 +26,7 @@ from oversight.attachments import store_attachment
 from oversight.chatstate import mint_token, set_flow
 from oversight.members import ROLE_LABELS, current_plan, member_for_user
 from oversight.outbox import split_text
+from oversight.workdays import refresh as refresh_calendar
 
 logger = logging.getLogger(__name__)
 
@@ -74,6 +75,7 @@ def db(context: ContextTypes.DEFAULT_TYPE, *, read: bool = False) -> Iterator[Se
         session = Session(read_only(engine_of(context)) if read else engine_of(context), expire_on_commit=False)
     with session:
         try:
+            refresh_calendar(session=session)  # years stored by another process (at most one query in 30 s)
             yield session
             mark = (
                 state is not None

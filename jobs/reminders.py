@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 from models import Decision, Member, Plan, Problem, ProblemState, Report, Role, Task, TaskUnit, Unit
 from oversight.outbox import enqueue_text
 from oversight.schedules import SHANGHAI, is_adhoc, period_for
-from oversight.workdays import is_workday, workdays_between
+from oversight.workdays import has_workday, is_workday, workdays_between
 
 logger = logging.getLogger(__name__)
 
@@ -84,6 +84,10 @@ def send_weekly_reminders(*, session: Session, period: str, now: datetime, tz: Z
     """Queue a reminder to each contact of each unit that filed no report in the ISO week `period`."""
     week = period_for("weekly_reminder", now, tz) if is_adhoc(period) else period
     monday, sunday = week_bounds(week)
+    if not has_workday(monday, sunday):
+        # A week of holidays (e.g. 春节) asks no report of anyone: the rules do not count it either.
+        logger.info("weekly reminder %s: no working day that week, nothing to remind", week)
+        return {"week": week, "skipped": "no working day", "units_without_report": [], "queued": 0}
     start = datetime.combine(monday, time(0), tzinfo=tz)
     end = start + timedelta(days=7)
     week_label = f"{monday.isocalendar().year}年第{monday.isocalendar().week}周"

@@ -27,7 +27,7 @@ from sqlmodel import select
 
 from jobs.registry import JOBS, RUN_JOB_REF, RunContext, clear_context, execute_run, set_context
 from models import JobSchedule, session_scope, utcnow
-from oversight import runs
+from oversight import runs, workdays
 from oversight.schedules import SHANGHAI, ensure_default_schedules, missed_period, trigger_for
 
 logger = logging.getLogger(__name__)
@@ -73,7 +73,7 @@ class Worker:
             retry_after=retry_after,
         )
         self.scheduler: AsyncIOScheduler | None = None
-        self._applied: dict[str, tuple[int, str, bool]] = {}
+        self._applied: dict[str, tuple[int, str, bool, int]] = {}
         self._poll_task: asyncio.Task | None = None
         self._stopping = asyncio.Event()
         self._active = False
@@ -213,6 +213,7 @@ class Worker:
 
     def _read_schedules(self) -> list[JobSchedule]:
         with session_scope(self.engine) as session:
+            workdays.refresh(session=session, max_age=0)  # a year an admin stored moves the triggers below
             return list(session.exec(select(JobSchedule)).all())
 
     def _sync_scheduler(self, schedules: list[JobSchedule]) -> None:
@@ -221,7 +222,7 @@ class Worker:
         for row in schedules:
             if row.job not in JOBS:
                 continue
-            state = (row.version, row.cron, row.paused)
+            state = (row.version, row.cron, row.paused, workdays.data_version())
             applied = self._applied.get(row.job)
             if applied == state:
                 continue
@@ -239,7 +240,7 @@ class Worker:
                 )
             else:
                 try:
-                    if (applied[0], applied[1]) != (row.version, row.cron):
+                    if (applied[0], applied[1], applied[3]) != (row.version, row.cron, state[3]):
                         self.scheduler.reschedule_job(row.job, trigger=trigger)
                     if row.paused:
                         self.scheduler.pause_job(row.job)

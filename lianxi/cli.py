@@ -71,6 +71,9 @@ def cli_session() -> Iterator[Session]:
     engine = engine_for_cli()
     try:
         with session_scope(engine) as session:
+            from oversight.workdays import refresh
+
+            refresh(session=session, max_age=0)  # the years an admin stored count in every command
             yield session
     except OversightError as exc:
         fail(exc.message)
@@ -368,8 +371,10 @@ app.command("review")(review_command)
 
 
 from demo.cli import demo_command  # noqa: E402
+from lianxi.cli_calendar import calendar_app  # noqa: E402
 
 app.command("demo")(demo_command)
+app.add_typer(calendar_app, name="calendar")
 
 
 def main() -> None:  # pragma: no cover - console entry

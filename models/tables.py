@@ -480,6 +480,24 @@ class RectificationFollowUp(SQLModel, table=True):
     at: datetime = _when()
 
 
+# --- Working-day calendar ------------------------------------------------------
+
+
+class CalendarYear(SQLModel, table=True):
+    """A year's holidays and make-up working days (调休) as an admin stored them from the State
+    Council's notice; it replaces the chinesecalendar package's data for that year."""
+
+    year: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    holidays: list = _json([])  # ISO dates off (weekends inside a holiday included)
+    workdays: list = _json([])  # ISO dates of weekend days worked (上班)
+    names: dict = _json({})  # ISO date -> festival (元旦, 春节 …)
+    source: str = Field(default="", max_length=300)  # the notice's title and number
+    notice_text: str = ""  # the text as pasted, kept for the record
+    version: int = 1
+    stored_at: datetime = _when()
+    stored_by: str = ""
+
+
 # --- Worker, delivery, chat state, audit -------------------------------------
 
 

@@ -124,3 +124,14 @@ def table_counts(engine: Engine) -> dict[str, int]:
 
 
 __all__ = ["BANNER_PLAN", "REGION_PLAN", "load_bundled_plan", "models", "table_counts"]
+
+
+@pytest.fixture(autouse=True)
+def _calendar_package_only() -> Iterator[None]:
+    """Each test starts and ends with the package's calendar data only: a year one test stored
+    must not leak into the next test's answers (the calendar lives in the process)."""
+    from oversight import workdays
+
+    workdays.reset()
+    yield
+    workdays.reset()

@@ -1,0 +1,88 @@
+"""A year an admin adds changes what the product computes: a problem's deadline (also one already
+set on estimated days), the quarterly brief's next run, and whether a week asks for reports."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlmodel import Session, select
+
+from jobs.reminders import send_weekly_reminders
+from models import AuditLog, OutboxMessage, Problem
+from oversight import workdays
+from oversight.holiday_notice import missing_years, parse_notice, store_notice
+from oversight.problems import raise_problem
+from oversight.schedules import SHANGHAI, next_fire_time
+from tests.test_holiday_notice import MADE_UP_2027
+from tests.test_problems import People
+
+
+def sh(*args: int) -> datetime:
+    return datetime(*args, tzinfo=SHANGHAI)
+
+
+def test_a_stored_year_recounts_a_deadline_set_on_estimated_days(session: Session, banner_plan_id: int) -> None:
+    cast = People(session, banner_plan_id)
+    petition = cast.category("petition")  # 信访: 10 working days
+    assert petition.limit_days == 10
+    # Raised on Tuesday 2026-12-29: 12-30, 12-31, then 2027 counted Monday to Friday (元旦 included).
+    early = raise_problem(
+        session=session,
+        plan_id=banner_plan_id,
+        actor=cast.emergency_contact,
+        text="群众反映矿区道路施工扰民，需信访局协调答复",
+        category_id=petition.id,
+        now=sh(2026, 12, 29, 10, 0),
+    )
+    session.commit()
+    assert early.due_on == date(2027, 1, 12)
+    assert workdays.is_estimated(early.due_on)
+
+    store_notice(session=session, parsed=parse_notice(MADE_UP_2027), actor="member:1")
+    session.commit()
+    session.refresh(early)
+    assert early.due_on == date(2027, 1, 13)  # 1月1日 is now a holiday
+    assert not workdays.is_estimated(early.due_on)
+    [moved] = session.exec(select(AuditLog).where(AuditLog.action == "problem.due_recounted")).all()
+    assert moved.detail == {"from": "2027-01-12", "to": "2027-01-13", "calendar_year": 2027}
+
+    later = raise_problem(
+        session=session,
+        plan_id=banner_plan_id,
+        actor=cast.emergency_contact,
+        text="春节前矿区复工手续需信访局协调",
+        category_id=petition.id,
+        now=sh(2027, 2, 4, 10, 0),  # Thursday before 春节 (2月6日–14日 off, 2月20日 worked)
+    )
+    session.commit()
+    assert later.due_on == date(2027, 2, 24)
+    assert session.exec(select(Problem).where(Problem.id == later.id)).one().due_on == date(2027, 2, 24)
+
+
+def test_a_stored_year_moves_the_next_quarterly_brief(session: Session) -> None:
+    after_q4 = sh(2026, 12, 31, 18, 0)
+    assert next_fire_time("@quarterly-wd5 09:00", after_q4) == sh(2027, 1, 7, 9, 0)  # 元旦 counted: estimated
+    store_notice(session=session, parsed=parse_notice(MADE_UP_2027), actor="member:1")
+    session.commit()
+    assert next_fire_time("@quarterly-wd5 09:00", after_q4) == sh(2027, 1, 8, 9, 0)
+
+
+def test_a_stored_year_turns_a_holiday_week_into_one_without_reminders(session: Session, banner_plan_id: int) -> None:
+    People(session, banner_plan_id)
+    # 2027-W06 is 2月8日 to 14日: a week of 春节 in the made-up notice.
+    estimated = send_weekly_reminders(session=session, period="2027-W06", now=sh(2027, 2, 15, 9, 0))
+    session.rollback()
+    assert estimated["queued"] > 0 and "skipped" not in estimated
+    store_notice(session=session, parsed=parse_notice(MADE_UP_2027), actor="member:1")
+    session.commit()
+    before = len(session.exec(select(OutboxMessage)).all())
+    stored = send_weekly_reminders(session=session, period="2027-W06", now=sh(2027, 2, 15, 9, 0))
+    assert stored == {"week": "2027-W06", "skipped": "no working day", "units_without_report": [], "queued": 0}
+    assert len(session.exec(select(OutboxMessage)).all()) == before
+
+
+def test_which_years_an_admin_should_add() -> None:
+    assert missing_years(date(2026, 11, 14)) == []
+    assert missing_years(date(2026, 11, 15)) == [2027]
+    assert missing_years(date(2027, 3, 1)) == [2027]
+    assert missing_years(date(2026, 10, 1), notice_from=(10, 1)) == [2027]
