@@ -7,6 +7,8 @@ import re
 
 TOKEN_PATTERN = re.compile(r"\d{5,}:[A-Za-z0-9_-]{20,}")
 
+_configured = False  # the root logger is this process's; it is configured once
+
 
 class RedactTokens(logging.Filter):
     """Replace anything shaped like a bot token (and the configured one) with <redacted>."""
@@ -33,9 +35,10 @@ class RedactTokens(logging.Filter):
 
 def setup_logging(level: str = "INFO", secrets: list[str] | None = None) -> None:
     """Configure the root logger once, with token redaction on its handler."""
-    root = logging.getLogger()
-    if getattr(root, "_lianxi_configured", False):
+    global _configured
+    if _configured:
         return
+    root = logging.getLogger()
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(RedactTokens(secrets))
@@ -44,4 +47,4 @@ def setup_logging(level: str = "INFO", secrets: list[str] | None = None) -> None
     # httpx logs every request URL, and a Bot API URL contains the token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
-    root._lianxi_configured = True  # type: ignore[attr-defined]
+    _configured = True

@@ -1,9 +1,10 @@
 """Tables, engine and sessions. Imports nothing else of lianxi."""
 
+from sqlmodel import SQLModel
+
 from models.base import UTCDateTime, utcnow
 from models.db import make_engine, read_only, session_scope, snapshot_twin
-from models.tables import *  # noqa: F403
-from models.tables import SQLModel
+from models.tables import *  # noqa: F403  (every table and kind, re-exported: `from models import X` for any table X)
 
 metadata = SQLModel.metadata
 

@@ -27,7 +27,7 @@ def set_clock(clock: Callable[[], datetime] | None) -> None:
     _clock = clock
 
 
-class UTCDateTime(TypeDecorator):
+class UTCDateTime(TypeDecorator[datetime]):
     """An aware datetime stored as UTC; SQLite's naive values come back aware."""
 
     impl = DateTime(timezone=True)

@@ -4,9 +4,9 @@ pysqlite's deferred transactions lose updates between them."""
 
 from __future__ import annotations
 
-import functools
 import logging
 import os
+import sqlite3
 import threading
 import time
 from collections.abc import Iterator, Mapping
@@ -14,18 +14,20 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import event, inspect
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy import event
+from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.orm import make_transient_to_detached
-from sqlmodel import Session, create_engine
+from sqlalchemy.orm.attributes import manager_of_class
+from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
+from sqlmodel import Session, SQLModel, create_engine
 
 logger = logging.getLogger(__name__)
-_M = TypeVar("_M")
+_M = TypeVar("_M", bound=SQLModel)
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
-def sqlite_file(url: Any) -> str | None:
+def sqlite_file(url: str | URL) -> str | None:
     """The path of the SQLite file a URL names; None for another database or an in-memory one."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
@@ -48,7 +50,7 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     )
 
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+    def _on_connect(dbapi_conn: sqlite3.Connection, _record: ConnectionPoolEntry) -> None:
         # Take transaction control away from pysqlite so BEGIN is ours.
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
@@ -59,12 +61,13 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         cur.close()
 
     @event.listens_for(engine, "begin")
-    def _on_begin(conn):  # type: ignore[no-untyped-def]
+    def _on_begin(conn: Connection) -> None:
         # Take the write lock up front: a reader that later writes cannot lose updates.
         # A connection marked read-only (see read_only) only reads, so it need not queue
         # behind writers for the lock.
         read_only_txn = bool(conn.get_execution_options().get("lianxi_read_only"))
         raw = conn.connection.driver_connection
+        assert raw is not None  # a connection in a transaction is never detached from its driver
         # Straight to the driver: SQLAlchemy's statement machinery for a bare BEGIN cost as much
         # as the transaction's first query (this runs for every update the bot handles).
         raw.execute("BEGIN" if read_only_txn else "BEGIN IMMEDIATE")
@@ -101,13 +104,15 @@ class WalCheckpointer:
             return self
 
         @event.listens_for(self.engine, "checkout")
-        def _no_checkpoint_in_commits(dbapi_conn, record, _proxy):  # type: ignore[no-untyped-def]
+        def _no_checkpoint_in_commits(
+            dbapi_conn: sqlite3.Connection, record: ConnectionPoolEntry, _proxy: PoolProxiedConnection
+        ) -> None:
             if not record.info.get("lianxi_no_autocheckpoint"):
                 dbapi_conn.execute("PRAGMA wal_autocheckpoint=0")
                 record.info["lianxi_no_autocheckpoint"] = True
 
         self._listener = _no_checkpoint_in_commits
-        self._thread = threading.Thread(target=self._run, name="wal-checkpoint", daemon=True)
+        self._thread = threading.Thread(target=self._run, args=(self.path,), name="wal-checkpoint", daemon=True)
         self._thread.start()
         return self
 
@@ -127,10 +132,8 @@ class WalCheckpointer:
             return False  # no WAL file: nothing to checkpoint
         return idle >= self.quiet or time.monotonic() - last >= self.longest
 
-    def _run(self) -> None:
-        import sqlite3
-
-        conn = sqlite3.connect(self.path, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+    def _run(self, path: str) -> None:
+        conn = sqlite3.connect(path, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000, isolation_level=None)
         last = time.monotonic()
         try:
             while True:
@@ -151,15 +154,10 @@ class WalCheckpointer:
 def detached(model: type[_M], values: Mapping[str, Any]) -> _M:
     """A row's values as a detached `model` instance, built as SQLAlchemy's loader builds one
     (no model __init__, no ORM load): for hot paths that read or write the row with Core."""
-    obj = _class_manager(model).new_instance()
+    obj = manager_of_class(model).new_instance()
     obj.__dict__.update(values)
     make_transient_to_detached(obj)
     return obj
-
-
-@functools.cache
-def _class_manager(model: type) -> Any:
-    return inspect(model).class_manager
 
 
 def read_only(engine: Engine) -> Engine:

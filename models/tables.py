@@ -18,6 +18,8 @@ def _when(**kw: Any) -> Any:
 
 
 def _json(default: Any) -> Any:
+    """A JSON column (a fresh copy of `default` per row). Its values are JSON, typed
+    `dict[str, Any]` / `list[Any]`: the shape of each is the business of the module writing it."""
     return Field(default_factory=lambda: type(default)(default), sa_type=JSONType)
 
 
@@ -97,7 +99,7 @@ class Plan(SQLModel, table=True):
     level: str = "banner"
     doc_no: str = ""
     issued_on: date | None = None
-    spec: dict = _json({})
+    spec: dict[str, Any] = _json({})
     content_hash: str = Field(max_length=64)
     loaded_at: datetime = _when()
 
@@ -112,7 +114,7 @@ class Unit(SQLModel, table=True):
     name: str
     short: str = ""
     kind: str = "department"
-    duties: list = _json([])
+    duties: list[str] = _json([])
 
 
 class ProblemCategory(SQLModel, table=True):
@@ -185,8 +187,8 @@ class Task(SQLModel, table=True):
     done_status: str = "done"
     phase: str | None = None
     deadline: date | None = None
-    breakdown: list = _json([])
-    schedule: list = _json([])
+    breakdown: list[Any] = _json([])
+    schedule: list[Any] = _json([])
 
 
 class TaskUnit(SQLModel, table=True):
@@ -205,7 +207,7 @@ class Zone(SQLModel, table=True):
     plan_id: int = Field(foreign_key="plan.id", index=True)
     seq: int
     name: str
-    minerals: list = _json([])
+    minerals: list[str] = _json([])
     planned_mining: int = 0
     planned_exploration: int = 0
     planned_deep: int = 0
@@ -401,7 +403,7 @@ class Brief(SQLModel, table=True):
     period: str = Field(max_length=20)
     kind: str = "quarterly"  # quarterly | adhoc
     issue_no: int
-    data: dict = _json({})
+    data: dict[str, Any] = _json({})
     pdf_path: str = ""
     xlsx_path: str = ""
     created_at: datetime = _when()
@@ -432,7 +434,7 @@ class NoticeFinding(SQLModel, table=True):
     unit_id: int = Field(foreign_key="unit.id", index=True)
     rule: str = Field(max_length=40)  # slow | not_solving | shifting
     summary: str
-    evidence: list = _json([])
+    evidence: list[Any] = _json([])
     dropped: bool = False
 
 
@@ -526,7 +528,7 @@ class ScheduledRun(SQLModel, table=True):
     started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     error: str = ""
-    result: dict = _json({})
+    result: dict[str, Any] = _json({})
     created_at: datetime = _when()
 
 
@@ -559,7 +561,7 @@ class OutboxMessage(SQLModel, table=True):
     chat_id: int = Field(sa_type=BigInteger)
     kind: str = "text"  # text | document
     text: str = ""
-    payload: dict = _json({})
+    payload: dict[str, Any] = _json({})
     dedupe_key: str | None = Field(default=None, unique=True, max_length=120)
     state: str = OutboxState.PENDING
     attempts: int = 0
@@ -585,7 +587,7 @@ class ChatState(SQLModel, table=True):
     user_id: int = Field(sa_type=BigInteger)
     flow: str = Field(max_length=40)
     step: str = ""
-    data: dict = _json({})
+    data: dict[str, Any] = _json({})
     updated_at: datetime = _when()
 
 
@@ -594,7 +596,7 @@ class CallbackToken(SQLModel, table=True):
 
     token: str = Field(primary_key=True, max_length=24)
     action: str = Field(max_length=40)
-    args: dict = _json({})
+    args: dict[str, Any] = _json({})
     user_id: int | None = Field(default=None, sa_type=BigInteger)
     created_at: datetime = _when()
 
@@ -617,4 +619,4 @@ class AuditLog(SQLModel, table=True):
     action: str = Field(max_length=60)
     object_type: str = ""
     object_id: str = ""
-    detail: dict = _json({})
+    detail: dict[str, Any] = _json({})

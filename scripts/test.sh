@@ -14,9 +14,11 @@ cd "$(dirname "$0")/.."
 echo "安装依赖…"
 bash scripts/install.sh --test </dev/null
 
-echo "代码检查（ruff）…"
+echo "代码检查（ruff、mypy）…"
 .venv/bin/ruff check --quiet .
 .venv/bin/ruff format --check --quiet .
+# What mypy checks, and how strictly, is [tool.mypy] in pyproject.toml; .mypy_cache keeps reruns quick.
+.venv/bin/mypy
 
 if [ -z "${TEST_DATABASE_URL:-}" ]; then
   if bash scripts/pg.sh available; then
