@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import JSON, DateTime
 from sqlalchemy.types import TypeDecorator
@@ -53,3 +53,18 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 JSONType = JSON().with_variant(JSON(), "sqlite")
+
+
+class _Identified(Protocol):
+    @property
+    def id(self) -> int | None: ...
+
+
+def row_id(row: _Identified) -> int:
+    """The id of a row that is in the database (read from it, or added and flushed).
+
+    A table's `id` is `int | None` because a new row has none until it is flushed; this is
+    where code that holds a stored row says so, and a row that is not stored is a bug."""
+    if row.id is None:
+        raise ValueError(f"{type(row).__name__} has no id: it is not stored yet (flush it first)")
+    return row.id

@@ -490,9 +490,9 @@ class CalendarYear(SQLModel, table=True):
     Council's notice; it replaces the chinesecalendar package's data for that year."""
 
     year: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
-    holidays: list = _json([])  # ISO dates off (weekends inside a holiday included)
-    workdays: list = _json([])  # ISO dates of weekend days worked (上班)
-    names: dict = _json({})  # ISO date -> festival (元旦, 春节 …)
+    holidays: list[str] = _json([])  # ISO dates off (weekends inside a holiday included)
+    workdays: list[str] = _json([])  # ISO dates of weekend days worked (上班)
+    names: dict[str, str] = _json({})  # ISO date -> festival (元旦, 春节 …)
     source: str = Field(default="", max_length=300)  # the notice's title and number
     notice_text: str = ""  # the text as pasted, kept for the record
     version: int = 1

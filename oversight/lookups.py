@@ -47,7 +47,7 @@ def _problem_item(session: Session, problem: Problem, today: date, *, todo: str,
         "unit": unit_name(session, problem.owner_unit_id),
         "due_on": problem.due_on,
         "light": _light(due, today),
-        "overdue_days": workdays_between(problem.due_on, today) if due and today > due else 0,
+        "overdue_days": workdays_between(due, today) if due and today > due else 0,
     }
 
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeVar
 
 from sqlmodel import Session, select
 
-from models import Phase, Plan, ProblemCategory, Task, TaskUnit, Unit, Zone, utcnow
+from models import Phase, Plan, ProblemCategory, Task, TaskUnit, Unit, Zone, row_id, utcnow
 from oversight.audit import audit
 from oversight.errors import PlanError
 from oversight.planfile import PlanSpec, content_hash
@@ -57,9 +58,12 @@ def load_plan(*, session: Session, spec: PlanSpec, actor: str) -> LoadResult:
     return LoadResult(plan=plan, created=created, changed=True)
 
 
-def _by_key(session: Session, model: type, plan_id: int, attr: str = "key") -> dict:
+_Keyed = TypeVar("_Keyed", Unit, ProblemCategory, Phase, Task)
+
+
+def _by_key(session: Session, model: type[_Keyed], plan_id: int) -> dict[str, _Keyed]:
     rows = session.exec(select(model).where(model.plan_id == plan_id)).all()
-    return {getattr(row, attr): row for row in rows}
+    return {row.key: row for row in rows}
 
 
 def _sync_units(session: Session, plan_id: int, spec: PlanSpec) -> dict[str, Unit]:
@@ -108,7 +112,7 @@ def _sync_tasks(session: Session, plan_id: int, spec: PlanSpec, units: dict[str,
         row.schedule = [s.model_dump(mode="json") for s in t.schedule]
         session.add(row)
         session.flush()
-        wanted = {(units[k].id, part) for part in TASK_PARTS for k in getattr(t, part)}
+        wanted = {(row_id(units[k]), part) for part in TASK_PARTS for k in getattr(t, part)}
         have = {
             (tu.unit_id, tu.part): tu for tu in session.exec(select(TaskUnit).where(TaskUnit.task_id == row.id)).all()
         }
@@ -116,11 +120,11 @@ def _sync_tasks(session: Session, plan_id: int, spec: PlanSpec, units: dict[str,
             if key not in wanted:
                 session.delete(tu)
         for unit_id, part in wanted - set(have):
-            session.add(TaskUnit(task_id=row.id, unit_id=unit_id, part=part))
+            session.add(TaskUnit(task_id=row_id(row), unit_id=unit_id, part=part))
 
 
 def _sync_zones(session: Session, plan_id: int, spec: PlanSpec) -> None:
-    existing = _by_key(session, Zone, plan_id, attr="seq")
+    existing = {z.seq: z for z in session.exec(select(Zone).where(Zone.plan_id == plan_id)).all()}
     for z in spec.zones:
         row = existing.get(z.seq) or Zone(plan_id=plan_id, seq=z.seq, name=z.name)
         row.name, row.minerals = z.name, list(z.minerals)

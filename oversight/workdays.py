@@ -56,8 +56,8 @@ _ONE_DAY = timedelta(days=1)
 
 # The package's own range check raises NotImplementedError outside these years; reading
 # the bounds from its data keeps us right when the package is upgraded.
-_FIRST_YEAR = min(d.year for d in _cc_data.holidays)
-_LAST_YEAR = max(d.year for d in _cc_data.holidays)
+_FIRST_YEAR: int = min(d.year for d in _cc_data.holidays)  # the package ships no types
+_LAST_YEAR: int = max(d.year for d in _cc_data.holidays)
 PACKAGE_SOURCE = f"chinesecalendar {getattr(chinese_calendar, '__version__', '')}".strip()
 
 # How often (seconds) `refresh` asks the database whether the stored years changed.
