@@ -4,7 +4,6 @@ own SQLite file DIR/demo.db, so it never touches the configured database."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 from collections.abc import Iterator
@@ -13,8 +12,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 EXIT_REFUSED = 2
 
@@ -68,6 +65,11 @@ def demo_command(
     scale: Annotated[str, typer.Option("--scale", help="规模：full（完整季度）或 small（精简，用于测试）")] = "full",
 ) -> None:
     """用示例数据重放一个季度（通过真实机器人），生成简报、通报草稿和台账。"""
+    import asyncio
+
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     from demo.replay import SCALES, DemoError, replay_quarter
 
     console, err = Console(), Console(stderr=True)

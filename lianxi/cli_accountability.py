@@ -8,7 +8,12 @@ from typing import Annotated
 
 import typer
 
-notices_app = typer.Typer(help="通报：查看某期应通报的单位及依据。", no_args_is_help=True)
+from lianxi.chinese_help import ChineseTyper
+from lianxi.common import cli_session, new_app, require_plan
+
+notices_app = new_app(name="notices", help="通报：查看某期应通报的单位及依据。")
+app = ChineseTyper()
+app.add_typer(notices_app)
 
 PlanOption = Annotated[
     str | None, typer.Option("--plan", help="计划代号（文件名，如 urad-middle-banner）；默认为最后加载的计划")
@@ -23,11 +28,10 @@ def notices_draft(
     plan: PlanOption = None,
 ) -> None:
     """列出本期应通报的单位、事由及所依据的工作记录（只读，不生成草稿、不发送）。"""
-    from lianxi.cli import cli_session, require_plan
     from models import utcnow
     from oversight.accountability import RULE_LABELS, evaluate, evidence_line, findings_json, parse_period
 
-    with cli_session() as session:
+    with cli_session(read_only=True) as session:
         p = require_plan(session, plan)
         key = p.key
         found = evaluate(session=session, plan_id=p.id, period=period, now=utcnow())
@@ -52,17 +56,17 @@ def notices_draft(
             typer.echo(f"   · {evidence_line(e)}")
 
 
+@app.command("review")
 def review_command(
     period: Annotated[str, typer.Option("--period", help="半年，如 2026H1")],
     as_json: JsonOption = False,
     plan: PlanOption = None,
 ) -> None:
     """工作问效：各成员单位和包联领导的得分、整改台账及纸面销号核查（只读）。"""
-    from lianxi.cli import cli_session, require_plan
     from models import utcnow
     from oversight.review import INDICATOR_LABELS, INDICATORS, build_review
 
-    with cli_session() as session:
+    with cli_session(read_only=True) as session:
         p = require_plan(session, plan)
         review = build_review(session=session, plan_id=p.id, period=period, now=utcnow())
         session.rollback()

@@ -7,7 +7,13 @@ from typing import Annotated
 
 import typer
 
+from lianxi.chinese_help import ChineseTyper
+from lianxi.common import cli_session, fail, require_plan
 
+app = ChineseTyper()
+
+
+@app.command("brief")
 def brief_command(
     period: Annotated[str, typer.Option("--period", help="期别：季度写作 2026Q1；临时会议写作会议日期 2026-04-15")],
     out: Annotated[Path, typer.Option("--out", help="输出目录（生成 PDF 和 xlsx 附件）")],
@@ -17,8 +23,7 @@ def brief_command(
 ) -> None:
     """离线生成工作简报（PDF 和 xlsx 台账附件），不编期号记录、不发送。"""
     from jobs.brief import build_brief
-    from lianxi.cli import cli_session, fail, require_plan
-    from lianxi.cli import out as console
+    from lianxi.common import out as console
     from models import utcnow
     from oversight.briefdata import SHANGHAI, BriefPeriodError, cn_date, parse_period
 

@@ -1,37 +1,30 @@
 """`lianxi calendar …`: the working-day calendar's years (show, list) and adding a year from the
-State Council's notice (import). Registered in lianxi/cli.py with one line."""
+State Council's notice (import). Registered in lianxi/cli.py (COMMAND_MODULES) with one line."""
 
 from __future__ import annotations
 
 import getpass
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
-calendar_app = typer.Typer(
-    help="工作日历：查看各年节假日安排，从国务院办公厅节假日安排通知添加一年。", no_args_is_help=True
+from lianxi import common as cli
+
+app = calendar_app = cli.new_app(
+    name="calendar", help="工作日历：查看各年节假日安排，从国务院办公厅节假日安排通知添加一年。"
 )
-
-
-def _cli() -> Any:
-    """lianxi.cli, imported late: it registers this module's commands at its end."""
-    import lianxi.cli as cli
-
-    return cli
-
 
 @calendar_app.command("import")
 def calendar_import(
-    file: Annotated[Path, typer.Argument(help="通知全文的文本文件（UTF-8），如 2027.txt")],
+    file: Annotated[Path, typer.Argument(help="通知全文的文本文件（UTF-8），如 2027.txt", metavar="通知文件.txt")],
     yes: Annotated[bool, typer.Option("--yes", "-y", help="不再询问，直接保存（用于脚本）")] = False,
 ) -> None:
     """读取国务院办公厅关于某年部分节假日安排的通知，显示解析结果，确认后保存（可替换已有年份）。"""
     from oversight import workdays
     from oversight.holiday_notice import NoticeParseError, format_preview, parse_notice, store_notice
 
-    cli = _cli()
     try:
         text = file.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
@@ -59,15 +52,14 @@ def calendar_import(
 
 @calendar_app.command("show")
 def calendar_show(
-    year: Annotated[int, typer.Argument(help="年份，如 2026")],
+    year: Annotated[int, typer.Argument(help="年份，如 2026", metavar="年份")],
     as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False,
 ) -> None:
     """显示某年的放假日和调休上班日，以及数据来源。"""
     from oversight import workdays
     from oversight.holiday_notice import HOW_TO_ADD, describe_days, grids_of
 
-    cli = _cli()
-    with cli.cli_session():
+    with cli.cli_session(read_only=True):
         data = workdays.year_data(year)
     if data is None:
         cli.fail(f"{year}年还没有节假日数据，工作日暂按周一至周五估算。{HOW_TO_ADD.format(year=year)}")
@@ -94,8 +86,7 @@ def calendar_list() -> None:
     """列出有节假日数据的年份及来源；缺少的年份工作日按周一至周五估算。"""
     from oversight import workdays
 
-    cli = _cli()
-    with cli.cli_session():
+    with cli.cli_session(read_only=True):
         years = sorted(workdays.known_years())
         rows = [(y, workdays.year_data(y)) for y in years]
     first, last = workdays.covered_years()

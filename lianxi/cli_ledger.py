@@ -7,7 +7,9 @@ from typing import Annotated
 
 import typer
 
-ledger_app = typer.Typer(help="矿业权台账（xlsx）。", no_args_is_help=True)
+from lianxi.common import EXIT_REFUSED, cli_session, fail, new_app, require_plan
+
+app = ledger_app = new_app(name="ledger", help="矿业权台账（xlsx）：模板、导入、导出。")
 
 PlanOption = Annotated[
     str | None, typer.Option("--plan", help="计划代号（文件名，如 urad-middle-banner）；默认为最后加载的计划")
@@ -16,14 +18,14 @@ PlanOption = Annotated[
 
 @ledger_app.command("template")
 def ledger_template(
-    out_file: Annotated[Path, typer.Argument(help="输出的 xlsx 文件", metavar="OUT.xlsx")],
+    out_file: Annotated[Path, typer.Argument(help="输出的 xlsx 文件", metavar="输出文件.xlsx")],
     plan: PlanOption = None,
 ) -> None:
     """生成空白矿业权台账模板（含下拉选项和填写说明）。"""
-    from lianxi.cli import cli_session, out, require_plan
+    from lianxi.common import out
     from oversight.ledger import write_template
 
-    with cli_session() as session:
+    with cli_session(read_only=True) as session:
         p = require_plan(session, plan)
         write_template(out_file, session=session, plan_id=p.id)
         name = p.short_name or p.name
@@ -32,11 +34,11 @@ def ledger_template(
 
 @ledger_app.command("import")
 def ledger_import(
-    in_file: Annotated[Path, typer.Argument(help="填好的 xlsx 台账", metavar="FILE.xlsx")],
+    in_file: Annotated[Path, typer.Argument(help="填好的 xlsx 台账", metavar="台账文件.xlsx")],
     plan: PlanOption = None,
 ) -> None:
     """导入矿业权台账：全部校验通过才写入；有错误时逐条列出，数据库不变。"""
-    from lianxi.cli import EXIT_REFUSED, cli_session, err, fail, out, require_plan
+    from lianxi.common import err, out
     from oversight.ledger import LedgerImportError, import_ledger
 
     if not in_file.is_file():
@@ -69,14 +71,14 @@ def ledger_import(
 
 @ledger_app.command("export")
 def ledger_export(
-    out_file: Annotated[Path, typer.Argument(help="输出的 xlsx 文件", metavar="OUT.xlsx")],
+    out_file: Annotated[Path, typer.Argument(help="输出的 xlsx 文件", metavar="输出文件.xlsx")],
     plan: PlanOption = None,
 ) -> None:
     """导出台账：矿业权台账、问题台账、议定事项（时间按北京时间）。"""
-    from lianxi.cli import cli_session, out, require_plan
+    from lianxi.common import out
     from oversight.ledger import export_ledger
 
-    with cli_session() as session:
+    with cli_session(read_only=True) as session:
         p = require_plan(session, plan)
         export_ledger(out_file, session=session, plan_id=p.id)
         name = p.short_name or p.name

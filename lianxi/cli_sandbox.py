@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import signal
 import subprocess
@@ -13,11 +12,13 @@ from typing import Annotated
 
 import typer
 
-from config.settings import ROOT, get_settings
+from lianxi.chinese_help import ChineseTyper
+from lianxi.common import cli_session, engine_for_cli, fail, setup_logging
 
+app = ChineseTyper()
 logger = logging.getLogger(__name__)
 
-DEFAULT_PLAN = ROOT / "plans" / "urad-middle-banner.yaml"
+DEFAULT_PLAN = Path(__file__).resolve().parent.parent / "plans" / "urad-middle-banner.yaml"
 NO_TOKEN = (
     "未设置机器人令牌 TELEGRAM_BOT_TOKEN，现在启动本机沙盒（模拟的 Telegram，在浏览器中使用）。\n"
     "接入真实 Telegram：向 @BotFather 申请机器人令牌，写入本目录的 .env 文件（或环境变量）：\n"
@@ -39,7 +40,7 @@ def _echo(text: str) -> None:
 
 def _prepare() -> None:
     """Upgrade the database and load the bundled plan when no plan is loaded."""
-    from lianxi.cli import cli_session, engine_for_cli, fail
+    from config.settings import get_settings
     from models.migrate import current
     from oversight.members import current_plan
     from oversight.planfile import PlanFileError, parse_plan_file
@@ -71,7 +72,9 @@ def _quiet_logs() -> None:
 
 def _run_sandbox(host: str, port: int) -> None:
     """Run the sandbox in this process until Ctrl-C or SIGTERM."""
-    from lianxi.cli import engine_for_cli, fail
+    import asyncio
+
+    from config.settings import get_settings
     from sandbox.app import SandboxPortError, run_sandbox
 
     settings = get_settings()
@@ -113,12 +116,6 @@ def _lianxi_exe() -> str:
     return str(beside) if beside.exists() else sys.argv[0]
 
 
-def _has_command(name: str) -> bool:
-    from lianxi.cli import app
-
-    return any(c.name == name for c in app.registered_commands)
-
-
 def _run_processes(names: list[str]) -> int:
     """Run `lianxi NAME` for each name until Ctrl-C or SIGTERM; when one ends, stop the rest."""
     # Own sessions: a terminal's Ctrl-C reaches only us, and each child gets exactly one SIGINT.
@@ -149,6 +146,7 @@ def _run_processes(names: list[str]) -> int:
     return code if code > 0 else (1 if code else 0)
 
 
+@app.command("sandbox")
 def sandbox_command(
     host: Annotated[str | None, typer.Option("--host", help="沙盒页面监听的地址（默认 SANDBOX_HOST）")] = None,
     port: Annotated[
@@ -156,7 +154,7 @@ def sandbox_command(
     ] = None,
 ) -> None:
     """启动本机沙盒：本地模拟的 Telegram、机器人、工作进程和浏览器聊天页面（有令牌时也可用）。"""
-    from lianxi.cli import setup_logging
+    from config.settings import get_settings
 
     settings = get_settings()
     setup_logging()
@@ -167,9 +165,10 @@ def sandbox_command(
     _run_sandbox(host or settings.SANDBOX_HOST, settings.SANDBOX_PORT if port is None else port)
 
 
+@app.command("up")
 def up_command() -> None:
     """升级数据库、必要时加载内置计划，然后启动：有令牌时运行机器人和工作进程，否则启动本机沙盒。"""
-    from lianxi.cli import setup_logging
+    from config.settings import get_settings
 
     settings = get_settings()
     setup_logging()
@@ -179,8 +178,6 @@ def up_command() -> None:
         _echo(NO_TOKEN)
         _run_sandbox(settings.SANDBOX_HOST, settings.SANDBOX_PORT)
         return
-    names = ["bot"] + (["worker"] if _has_command("worker") else [])
-    if "worker" not in names:
-        _echo("工作进程命令不可用：只启动机器人，定时简报与提醒不会运行。")
+    names = ["bot", "worker"]
     _echo(f"已设置机器人令牌，启动：{'、'.join(names)}。按 Ctrl-C 停止。")
     raise typer.Exit(_run_processes(names))

@@ -2,25 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
-from config.settings import get_settings
+from lianxi.chinese_help import ChineseTyper
+from lianxi.common import cli_session, console, engine_for_cli, new_app, setup_logging
 
-schedule_app = typer.Typer(help="工作进程定时任务的查看与设置（简报、提醒、督办）。", no_args_is_help=True)
+schedule_app = new_app(name="schedule", help="工作进程定时任务的查看与设置（简报、提醒、督办）。")
+app = ChineseTyper()
+app.add_typer(schedule_app)
 
 logger = logging.getLogger(__name__)
-
-
-def _cli():  # type: ignore[no-untyped-def]
-    """lianxi.cli, imported late: it registers this module's commands at its end."""
-    import lianxi.cli as cli
-
-    return cli
 
 
 def _registry() -> None:
@@ -31,10 +25,13 @@ def _registry() -> None:
 @schedule_app.command("list")
 def schedule_list() -> None:
     """列出全部定时任务：计划、说明、是否暂停、下次运行时间。"""
+    from rich.table import Table
+
+    from config.settings import get_settings
     from oversight.schedules import ensure_default_schedules, list_schedules
 
     _registry()
-    with _cli().cli_session() as session:
+    with cli_session() as session:
         ensure_default_schedules(session=session)
         rows = list_schedules(session=session, tz=get_settings().tz)
     table = Table(title="定时任务")
@@ -49,19 +46,22 @@ def schedule_list() -> None:
             "已暂停" if row["paused"] else "运行中",
             row["next_run_text"],
         )
-    _cli().out.print(table)
+    console().print(table)
 
 
 @schedule_app.command("set")
 def schedule_set(
-    job: Annotated[str, typer.Argument(help="任务代号，如 brief、weekly_reminder")],
-    cron: Annotated[str, typer.Argument(help="cron 表达式（分 时 日 月 星期）或 @quarterly-wdN HH:MM，需加引号")],
+    job: Annotated[str, typer.Argument(help="任务代号，如 brief、weekly_reminder", metavar="任务")],
+    cron: Annotated[
+        str, typer.Argument(help="cron 表达式（分 时 日 月 星期）或 @quarterly-wdN HH:MM，需加引号", metavar="计划")
+    ],
 ) -> None:
     """修改任务的运行计划；工作进程无需重启即生效。"""
+    from config.settings import get_settings
     from oversight.schedules import describe, ensure_default_schedules, next_fire_time, set_schedule
 
     _registry()
-    with _cli().cli_session() as session:
+    with cli_session() as session:
         ensure_default_schedules(session=session)
         row = set_schedule(session=session, job=job, cron=cron, actor="cli")
         expr, version = row.cron, row.version
@@ -69,36 +69,36 @@ def schedule_set(
 
     nxt = next_fire_time(expr, utcnow(), get_settings().tz)
     when = f"，下次运行 {nxt:%Y-%m-%d %H:%M}" if nxt else ""
-    _cli().out.print(f"已设置 {job}：{expr}（{describe(expr)}）{when}。版本 {version}。", highlight=False)
+    console().print(f"已设置 {job}：{expr}（{describe(expr)}）{when}。版本 {version}。", highlight=False)
 
 
 @schedule_app.command("pause")
-def schedule_pause(job: Annotated[str, typer.Argument(help="任务代号")]) -> None:
+def schedule_pause(job: Annotated[str, typer.Argument(help="任务代号", metavar="任务")]) -> None:
     """暂停任务：暂停期间错过的运行在恢复后不补做。"""
     from oversight.schedules import ensure_default_schedules, pause_schedule
 
     _registry()
-    with _cli().cli_session() as session:
+    with cli_session() as session:
         ensure_default_schedules(session=session)
         pause_schedule(session=session, job=job, actor="cli")
-    _cli().out.print(f"已暂停 {job}。用 lianxi schedule resume {job} 恢复。", highlight=False)
+    console().print(f"已暂停 {job}。用 lianxi schedule resume {job} 恢复。", highlight=False)
 
 
 @schedule_app.command("resume")
-def schedule_resume(job: Annotated[str, typer.Argument(help="任务代号")]) -> None:
+def schedule_resume(job: Annotated[str, typer.Argument(help="任务代号", metavar="任务")]) -> None:
     """恢复已暂停的任务。"""
     from oversight.schedules import ensure_default_schedules, resume_schedule
 
     _registry()
-    with _cli().cli_session() as session:
+    with cli_session() as session:
         ensure_default_schedules(session=session)
         resume_schedule(session=session, job=job, actor="cli")
-    _cli().out.print(f"已恢复 {job}。", highlight=False)
+    console().print(f"已恢复 {job}。", highlight=False)
 
 
 @schedule_app.command("run")
 def schedule_run(
-    job: Annotated[str, typer.Argument(help="任务代号")],
+    job: Annotated[str, typer.Argument(help="任务代号", metavar="任务")],
     period: Annotated[
         str | None, typer.Option("--period", help="期别，如 2026Q1、2026-W15、2026-04-08；不填则为临时一期")
     ] = None,
@@ -107,15 +107,16 @@ def schedule_run(
     from oversight.schedules import ensure_default_schedules, request_run_now
 
     _registry()
-    with _cli().cli_session() as session:
+    with cli_session() as session:
         ensure_default_schedules(session=session)
         run = request_run_now(session=session, job=job, actor="cli", period=period)
         run_id, run_period = run.id, run.period
-    _cli().out.print(
+    console().print(
         f"已提交：{job} 期别 {run_period}（运行编号 {run_id}），工作进程将在下次轮询时执行。", highlight=False
     )
 
 
+@app.command("worker")
 def worker_command(
     poll: Annotated[float, typer.Option("--poll", help="轮询间隔（秒）")] = 5,
     lease: Annotated[
@@ -123,10 +124,13 @@ def worker_command(
     ] = 30,
 ) -> None:
     """运行工作进程：定时生成简报、发送提醒；多开时只有一个处于工作状态，其余待命。"""
+    import asyncio
+
+    from config.settings import get_settings
     from jobs.worker import Worker
 
-    _cli().setup_logging()
-    engine = _cli().engine_for_cli()
+    setup_logging()
+    engine = engine_for_cli()
     worker = Worker(engine=engine, poll_seconds=poll, lease_seconds=lease, tz=get_settings().tz)
     try:
         asyncio.run(worker.run_forever())
@@ -134,4 +138,4 @@ def worker_command(
         logger.info("worker %s interrupted", worker.worker_id)
     finally:
         engine.dispose()
-    _cli().out.print("工作进程已停止。")
+    console().print("工作进程已停止。")

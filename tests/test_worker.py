@@ -345,8 +345,8 @@ def test_schedule_cli(settings_env, monkeypatch: pytest.MonkeyPatch) -> None:  #
     import typer
     from typer.testing import CliRunner
 
-    from lianxi.cli import out
     from lianxi.cli_worker import schedule_app
+    from lianxi.common import out
 
     monkeypatch.setattr(out, "_width", 240)  # one table row per line
     app = typer.Typer()

@@ -1,0 +1,136 @@
+"""What every command module of the CLI uses: the consoles, `fail`, the database session, the plan.
+
+Messages a user reads are Chinese; exit code 2 means the input was refused (or the database
+could not be used) and nothing was changed. Nothing heavy is imported at module level: the
+settings, the models and the domain are imported by the functions that need them, so
+`lianxi --help` starts at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, NoReturn
+
+import typer
+
+from lianxi.chinese_help import ChineseTyper
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from sqlalchemy.engine import Engine
+    from sqlmodel import Session
+
+    from models import Plan
+
+EXIT_REFUSED = 2
+STALE_SCHEMA = "数据库结构不是最新版本（或尚未建立）。请先运行 lianxi db upgrade，再重试。"
+
+_consoles: dict[str, Console] = {}
+
+
+def __getattr__(name: str) -> Console:
+    """`out` and `err`, the rich consoles, made on first use (rich costs an import)."""
+    if name in ("out", "err"):
+        if name not in _consoles:
+            from rich.console import Console
+
+            _consoles[name] = Console(stderr=name == "err")
+        return _consoles[name]
+    raise AttributeError(name)
+
+
+def console(stderr: bool = False) -> Console:
+    """The console for standard output (or standard error)."""
+    return __getattr__("err" if stderr else "out")
+
+
+def fail(message: str, code: int = EXIT_REFUSED) -> NoReturn:
+    """Print a Chinese error and exit with `code`."""
+    console(stderr=True).print(f"[bold red]错误：[/bold red]{message}", markup=True, highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def setup_logging() -> None:
+    """Plain logging to stderr at the configured level, the token redacted."""
+    from config.logsetup import setup_logging as _setup
+    from config.settings import get_settings
+
+    settings = get_settings()
+    _setup(settings.LOG_LEVEL, secrets=[settings.TELEGRAM_BOT_TOKEN])
+
+
+def engine_for_cli(*, migrate: bool = True) -> Engine:
+    """The settings' engine, with the schema brought up to date first when `migrate`."""
+    from config.settings import get_settings
+    from models import make_engine
+
+    url = get_settings().DATABASE_URL
+    if migrate:
+        from models.migrate import upgrade
+
+        upgrade(url)
+    return make_engine(url)
+
+
+def is_stale_schema_error(exc: BaseException) -> bool:
+    """True when `exc` says a table or column is missing: the database is behind the migrations."""
+    from sqlalchemy.exc import DBAPIError
+
+    if not isinstance(exc, DBAPIError):
+        return False
+    orig = exc.orig
+    if getattr(orig, "sqlstate", None) in ("42P01", "42703"):  # PostgreSQL: undefined table / column
+        return True
+    text = str(orig).lower()
+    return "no such table" in text or "no such column" in text or "has no column named" in text
+
+
+@contextmanager
+def cli_session(*, read_only: bool = False) -> Iterator[Session]:
+    """A committed-on-success session; domain errors become a message and exit 2.
+
+    A command that changes something brings the schema up to date first. A command that only
+    reads (`read_only=True`) skips that check (Alembic costs a third of a second) and reads in
+    a transaction that does not take SQLite's write lock; if the database is behind the
+    migrations, the user is told to run `lianxi db upgrade` (exit 2).
+    """
+    from sqlalchemy.exc import DBAPIError
+
+    from models import read_only as read_only_engine
+    from models import session_scope
+    from oversight.errors import OversightError
+
+    engine = engine_for_cli(migrate=not read_only)
+    try:
+        with session_scope(read_only_engine(engine) if read_only else engine) as session:
+            from oversight.workdays import refresh
+
+            refresh(session=session, max_age=0)  # the years an admin stored count in every command
+            yield session
+    except OversightError as exc:
+        fail(exc.message)
+    except DBAPIError as exc:
+        if read_only and is_stale_schema_error(exc):
+            fail(STALE_SCHEMA)
+        raise
+    finally:
+        engine.dispose()
+
+
+def require_plan(session: Session, key: str | None) -> Plan:
+    """The plan named by `key`, or the one loaded last; exit 2 if none."""
+    from oversight.errors import PlanNotLoadedError
+    from oversight.members import current_plan
+
+    plan = current_plan(session=session, key=key)
+    if plan is None:
+        if key:
+            fail(f"未找到计划“{key}”。已加载的计划可用 lianxi plan show 查看；加载用 lianxi plan load 文件。")
+        raise PlanNotLoadedError()
+    return plan
+
+
+def new_app(*, name: str, help: str) -> ChineseTyper:
+    """A command group (`lianxi NAME …`) whose help and errors are Chinese."""
+    return ChineseTyper(name=name, help=help, no_args_is_help=True)
