@@ -16,6 +16,7 @@ app = calendar_app = cli.new_app(
     name="calendar", help="工作日历：查看各年节假日安排，从国务院办公厅节假日安排通知添加一年。"
 )
 
+
 @calendar_app.command("import")
 def calendar_import(
     file: Annotated[Path, typer.Argument(help="通知全文的文本文件（UTF-8），如 2027.txt", metavar="通知文件.txt")],
