@@ -7,8 +7,8 @@ from typing import Any
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot.app import EXTRA_COMMANDS, on_callback, on_flow_input
 from bot.common import answer_private, command, db, keyboard, member_of
+from bot.legacy import EXTRA_COMMANDS, on_callback, on_flow_input
 from config.settings import get_settings
 from models import Meeting, Role, utcnow
 from oversight.audit import actor_of, audit

@@ -1,5 +1,6 @@
-"""Builds the python-telegram-bot Application: handlers, the dedupe guard, the
-callback dispatcher, the error handler and the outbox delivery loop."""
+"""Builds the python-telegram-bot Application: the declared commands, flows and buttons (one
+list, DECLARED, routed by bot.engine), the dedupe guard, the error handler and the outbox
+delivery loop."""
 
 from __future__ import annotations
 
@@ -7,14 +8,13 @@ import asyncio
 import gc
 import logging
 import secrets
-from collections.abc import Awaitable, Callable
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
 from telegram import Update
-from telegram.constants import ChatType
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -28,63 +28,27 @@ from telegram.ext import (
     filters,
 )
 
-from bot import texts
-from bot.common import CURRENT_UPDATE, Handler, UpdateState, db, member_of
+# admin, lookups, notices, problems: legacy modules that register on import (bot.legacy).
+from bot import admin, decisions, lookups, notices, onboarding, problems, reports, texts  # noqa: F401
+from bot.common import CURRENT_UPDATE, Handler, UpdateState
+from bot.engine import Declared, Dispatcher
+from bot.legacy import EXTRA_COMMANDS
 from models import ProcessedUpdate, read_only, utcnow
 from models.db import WalCheckpointer
-from oversight.audit import actor_of, audit
-from oversight.chatstate import get_flow, resolve_token
-from oversight.errors import OversightError
 
 logger = logging.getLogger(__name__)
 
-# Extension points: feature modules register their buttons and conversation steps here.
-CallbackAction = Callable[[Update, ContextTypes.DEFAULT_TYPE, dict[str, Any]], Awaitable[str | None]]
-FlowStep = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]
-CALLBACK_ACTIONS: dict[str, CallbackAction] = {}
-FLOW_INPUT: dict[str, FlowStep] = {}
-CommandSpec = tuple[str, Callable[..., Awaitable[Any]]]
-EXTRA_COMMANDS: list[CommandSpec] = []
-
-
-def on_callback(action: str) -> Callable[[CallbackAction], CallbackAction]:
-    """Register the function that handles buttons minted with `action`."""
-
-    def wrap(func: CallbackAction) -> CallbackAction:
-        CALLBACK_ACTIONS[action] = func
-        return func
-
-    return wrap
-
-
-def on_flow_input(flow: str) -> Callable[[FlowStep], FlowStep]:
-    """Register the function that takes a user's typed text or file while `flow` is open."""
-
-    def wrap(func: FlowStep) -> FlowStep:
-        FLOW_INPUT[flow] = func
-        return func
-
-    return wrap
-
-
-def _load_features() -> None:
-    """Import the feature modules so their handlers register themselves."""
-    import importlib
-
-    for name in (
-        "bot.onboarding",
-        "bot.reports",
-        "bot.problems",
-        "bot.lookups",
-        "bot.admin",
-        "bot.notices",
-        "bot.decisions",
-    ):
-        try:
-            importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
+# Everything the bot answers, declared once (bot/engine.py says how). Explicit: a module or
+# name missing here is an import error, never skipped.
+DECLARED: list[Declared] = [
+    reports.report,
+    reports.REPORT,
+    reports.ledger,
+    reports.LEDGER,
+    decisions.decision,
+    decisions.DECISION,
+    decisions.mark_done,
+]
 
 
 class Deduper:
@@ -101,7 +65,7 @@ class Deduper:
     def _load(self) -> int:
         if self.start_max is None:
             with read_only(self.engine).connect() as conn:
-                self.start_max = conn.execute(select(func.max(ProcessedUpdate.update_id))).scalar() or 0
+                self.start_max = conn.execute(select(func.max(col(ProcessedUpdate.update_id)))).scalar() or 0
         return self.start_max
 
     def seen(self, update_id: int) -> bool:
@@ -111,7 +75,9 @@ class Deduper:
             return False
         with read_only(self.engine).connect() as conn:
             return (
-                conn.execute(select(ProcessedUpdate.update_id).where(ProcessedUpdate.update_id == update_id)).first()
+                conn.execute(
+                    select(col(ProcessedUpdate.update_id)).where(col(ProcessedUpdate.update_id) == update_id)
+                ).first()
                 is not None
             )
 
@@ -142,64 +108,6 @@ async def mark_processed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
             conn.execute(insert(ProcessedUpdate).values(update_id=update.update_id, at=utcnow()))
     except IntegrityError:
         logger.info("update %s: processed concurrently", update.update_id)
-
-
-async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Resolve an opaque button id and run its action; forged or stale ids change nothing."""
-    query = update.callback_query
-    if query is None:
-        return
-    with db(context) as session:
-        token = resolve_token(session=session, token=query.data or "")
-        action = token.action if token else None
-        args = dict(token.args) if token else {}
-        owner = token.user_id if token else None
-        if token is None:
-            audit(
-                session=session,
-                actor=actor_of(telegram_user_id=query.from_user.id),
-                action="button.stale",
-                detail={"data": (query.data or "")[:64]},
-            )
-    if action is None or action not in CALLBACK_ACTIONS:
-        await query.answer(texts.BUTTON_STALE, show_alert=True)
-        return
-    if owner is not None and owner != query.from_user.id:
-        await query.answer(texts.BUTTON_NOT_YOURS, show_alert=True)
-        return
-    try:
-        note = await CALLBACK_ACTIONS[action](update, context, args)
-    except OversightError as exc:
-        await query.answer(exc.message[:200], show_alert=True)
-        return
-    try:
-        await query.answer(note[:200] if note else None)
-    except Exception:  # noqa: BLE001 - an unanswered spinner is cosmetic
-        logger.debug("update %s: answerCallbackQuery failed", update.update_id)
-
-
-async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Typed text or an uploaded file: goes to the user's open conversation, if any."""
-    chat, user = update.effective_chat, update.effective_user
-    if chat is None or user is None:
-        return
-    with db(context) as session:
-        state = get_flow(session=session, chat_id=chat.id, user_id=user.id)
-        flow = state.flow if state else None
-        registered = member_of(session, update) is not None
-    if flow and flow in FLOW_INPUT:
-        try:
-            await FLOW_INPUT[flow](update, context)
-        except OversightError as exc:
-            await context.bot.send_message(chat.id, exc.message)
-        return
-    if chat.type == ChatType.PRIVATE:
-        await context.bot.send_message(chat.id, texts.NOT_IN_FLOW if registered else texts.WELCOME_UNREGISTERED)
-
-
-async def on_unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    if update.effective_chat and update.effective_chat.type == ChatType.PRIVATE:
-        await context.bot.send_message(update.effective_chat.id, texts.UNKNOWN_COMMAND)
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -257,18 +165,6 @@ class LianxiApplication(Application):
         await super().stop()
 
 
-def _dispatcher(commands: dict[str, Handler]) -> Handler:
-    """The callback of the one CommandHandler: the handler registered for the message's command."""
-
-    async def dispatch(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Any:
-        message = update.effective_message
-        assert message is not None and message.text and message.entities  # CommandHandler matched it
-        name = message.text[1 : message.entities[0].length].split("@", 1)[0].lower()
-        return await commands[name](update, context)
-
-    return dispatch
-
-
 def build_application(
     *,
     engine: Engine,
@@ -280,10 +176,9 @@ def build_application(
     outbox_poll_seconds: float = 0.5,
 ) -> Application:
     """The bot's Application, wired to `engine`; the outbox loop starts with it."""
-    from bot import onboarding
-
-    _load_features()
-    builder = ApplicationBuilder().token(token).concurrent_updates(False)
+    # Any: each builder call changes the builder's type parameters (the rate limiter's among them).
+    builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = ApplicationBuilder().token(token)
+    builder = builder.concurrent_updates(False)
     if base_url:
         builder = builder.base_url(base_url)
     if base_file_url:
@@ -298,7 +193,8 @@ def build_application(
     app.bot_data["engine"] = engine
     app.bot_data["deduper"] = Deduper(engine)
     app.add_handler(TypeHandler(Update, dedupe_guard), group=-1)
-    commands: dict[str, Handler] = {}
+    # Not yet on the engine (bot.legacy): called as they are.
+    legacy: dict[str, Handler] = {}
     for name, handler in [
         ("start", onboarding.start),
         ("cancel", onboarding.cancel),
@@ -310,13 +206,15 @@ def build_application(
         ("bindgroup", onboarding.bindgroup),
         *EXTRA_COMMANDS,
     ]:
-        commands.setdefault(name, handler)  # the first registered for a name, as PTB would pick
+        legacy.setdefault(name, handler)
+    dispatcher = Dispatcher(DECLARED, legacy_commands=legacy)
     # One CommandHandler for every command, dispatching on the name: PTB would otherwise parse
-    # the message once per registered command until one matched (/report is the ninth).
-    app.add_handler(CommandHandler(list(commands), _dispatcher(commands)))
-    app.add_handler(CallbackQueryHandler(on_button))
-    app.add_handler(MessageHandler(filters.COMMAND, on_unknown_command))
-    app.add_handler(MessageHandler((filters.TEXT | filters.Document.ALL | filters.PHOTO) & ~filters.COMMAND, on_text))
+    # the message once per registered command until one matched.
+    app.add_handler(CommandHandler([*dispatcher.commands, *legacy], dispatcher.on_command))
+    app.add_handler(CallbackQueryHandler(dispatcher.on_button))
+    app.add_handler(MessageHandler(filters.COMMAND, dispatcher.on_unknown_command))
+    files = filters.Document.ALL | filters.PHOTO
+    app.add_handler(MessageHandler((filters.TEXT | files) & ~filters.COMMAND, dispatcher.on_message))
     app.add_handler(TypeHandler(Update, mark_processed), group=99)
     app.add_error_handler(on_error)
     return app

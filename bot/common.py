@@ -20,7 +20,7 @@ from telegram.ext import ContextTypes
 
 from bot import texts
 from config.settings import get_settings
-from models import Member, Plan, ProcessedUpdate, read_only, utcnow
+from models import Member, OutboxMessage, Plan, ProcessedUpdate, read_only, utcnow
 from oversight.access import PRIVATE_COMMANDS, allowed
 from oversight.attachments import store_attachment
 from oversight.chatstate import mint_token, set_flow
@@ -45,9 +45,6 @@ class UpdateState:
     update_id: int
     recorded: bool = False
     members: dict[int, Member] = field(default_factory=dict)
-    # A write transaction the command check opened for the handler's first db() block
-    # (see command(..., shares_transaction=True)); taken by that block, so used once.
-    session: Session | None = None
 
 
 # Set by the dedupe guard for the update being handled (PTB runs its handlers in one task).
@@ -57,40 +54,38 @@ CURRENT_UPDATE: ContextVar[UpdateState | None] = ContextVar("lianxi_current_upda
 @event.listens_for(Session, "after_flush")
 def _note_write(session: Session, _flush_context: Any) -> None:
     session.info["wrote"] = True
+    if any(isinstance(row, OutboxMessage) for row in session.new):
+        session.info["outbox"] = True  # db() wakes the delivery loop once this commits
 
 
-_RECORD_UPDATE = insert(ProcessedUpdate.__table__)  # type: ignore[arg-type]
+_RECORD_UPDATE = insert(ProcessedUpdate)
 
 
 @contextmanager
 def db(context: ContextTypes.DEFAULT_TYPE, *, read: bool = False) -> Iterator[Session]:
     """A session committed when the block ends without error. The first transaction of an
     update that writes anything also records the update as processed, so the change and
-    the record commit together: a redelivered update cannot apply its change twice."""
+    the record commit together: a redelivered update cannot apply its change twice. If it
+    queued messages in the outbox, the delivery loop is woken once they are committed."""
     state = CURRENT_UPDATE.get()
-    session = state.session if state is not None else None
-    if session is not None:
-        state.session = None  # type: ignore[union-attr]  # the command check's transaction: this block ends it
-    else:
-        session = Session(read_only(engine_of(context)) if read else engine_of(context), expire_on_commit=False)
+    session = Session(read_only(engine_of(context)) if read else engine_of(context), expire_on_commit=False)
     with session:
         try:
             refresh_calendar(session=session)  # years stored by another process (at most one query in 30 s)
             yield session
-            mark = (
-                state is not None
-                and not state.recorded
-                and bool(session.new or session.dirty or session.deleted or session.info.get("wrote"))
-            )
-            if mark:
+            wrote = bool(session.new or session.dirty or session.deleted or session.info.get("wrote"))
+            record = state if state is not None and not state.recorded and wrote else None
+            if record is not None:
                 # Core, not session.add: no unit-of-work bookkeeping for a row nobody reads back.
-                session.connection().execute(_RECORD_UPDATE, {"update_id": state.update_id, "at": utcnow()})
+                session.connection().execute(_RECORD_UPDATE, {"update_id": record.update_id, "at": utcnow()})
             session.commit()
-            if mark:
-                state.recorded = True
+            if record is not None:
+                record.recorded = True
         except BaseException:
             session.rollback()
             raise
+    if session.info.pop("outbox", False):
+        wake_delivery(context)
 
 
 def member_of(session: Session, update: Update) -> Member | None:
@@ -175,42 +170,22 @@ async def reply(update: Update, text: str, **kwargs: Any) -> None:
     await send_text(update.get_bot(), update.effective_chat.id, text, **kwargs)
 
 
-def command(name: str, *, shares_transaction: bool = False) -> Callable[[Handler], Handler]:
-    """Check the role table before a command handler runs; group commands about a
-    unit's business are answered in private.
-
-    With `shares_transaction`, a command in a private chat is checked inside a write
-    transaction that the handler's first `db()` block continues, so the check and the
-    change cost one BEGIN and one COMMIT (and no revoke can fall between them). Meant for a
-    handler that enters `db()` before its first await: should it suspend first, the check's
-    transaction is ended at that suspension (see _EndsUntakenOnSuspend), because it holds
-    SQLite's write lock and every other writer, the outbox loop on this same event loop
-    included, would wait for it."""
+def command(name: str) -> Callable[[Handler], Handler]:
+    """Legacy (until every module is on bot.engine): check the role table before an async
+    command handler runs; group commands about a unit's business are answered in private."""
 
     def wrap(func: Handler) -> Handler:
         @wraps(func)
         async def inner(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Any:
             chat = update.effective_chat
-            state = CURRENT_UPDATE.get()
-            if (
-                shares_transaction
-                and state is not None
-                and state.update_id == update.update_id
-                and state.session is None
-                and chat is not None
-                and chat.type == ChatType.PRIVATE
-            ):
-                return await _checked_in_shared_transaction(name, func, update, context, state)
             with db(context, read=True) as session:
                 member = member_of(session, update)
                 role = member.role if member else None
             if not allowed(name, role):
                 if role is None:
-                    await _private_or_here(update, context, texts.NOT_REGISTERED)
+                    await answer_private(update, texts.NOT_REGISTERED)
                 else:
-                    await _private_or_here(
-                        update, context, texts.NOT_ALLOWED.format(role=role_label(role), command=name)
-                    )
+                    await answer_private(update, texts.NOT_ALLOWED.format(role=role_label(role), command=name))
                 return None
             if chat is not None and chat.type != ChatType.PRIVATE and name in PRIVATE_COMMANDS:
                 try:
@@ -224,74 +199,15 @@ def command(name: str, *, shares_transaction: bool = False) -> Callable[[Handler
     return wrap
 
 
-async def _checked_in_shared_transaction(
-    name: str, func: Handler, update: Update, context: ContextTypes.DEFAULT_TYPE, state: UpdateState
-) -> Any:
-    """command()'s check in a write transaction handed to the handler's first db() block."""
-    session = Session(engine_of(context), expire_on_commit=False)
-    try:
-        member = member_of(session, update)
-        role = member.role if member else None
-        if allowed(name, role):
-            state.session = session
-            return await _EndsUntakenOnSuspend(func(update, context), state, session)
-    finally:
-        if state.session is session:  # refused, or the handler never opened db(): nothing to keep
-            state.session = None
-        session.close()  # rolls back whatever the handler's db() block did not commit
-    if role is None:
-        await reply(update, texts.NOT_REGISTERED)
-    else:
-        await reply(update, texts.NOT_ALLOWED.format(role=role_label(role), command=name))
-    return None
-
-
-class _EndsUntakenOnSuspend:
-    """Awaits a handler; if it first suspends before its db() block took the command
-    check's transaction, that transaction is ended there (rolled back: it only read), so
-    SQLite's write lock is never held across an await. The handler's later db() blocks
-    open their own sessions."""
-
-    def __init__(self, coro: Awaitable[Any], state: UpdateState, session: Session) -> None:
-        self.coro, self.state, self.session = coro, state, session
-
-    def __await__(self) -> Any:
-        it = self.coro.__await__()
-        value: Any = None
-        error: BaseException | None = None
-        while True:
-            try:
-                yielded = it.throw(error) if error is not None else it.send(value)
-            except StopIteration as stop:
-                return stop.value
-            if self.state.session is self.session:
-                self.state.session = None
-                self.session.close()
-                logger.warning(
-                    "update %s: handler awaited before db(); the check's transaction was ended", self.state.update_id
-                )
-            try:
-                value, error = (yield yielded), None
-            except BaseException as exc:  # noqa: BLE001 - cancellation and the like go to the handler
-                value, error = None, exc
-
-
-async def _private_or_here(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> None:
-    chat, user = update.effective_chat, update.effective_user
-    if chat is not None and chat.type != ChatType.PRIVATE and user is not None:
-        await update.get_bot().send_message(user.id, text)
-    else:
-        await reply(update, text)
+def in_private(update: Update) -> bool:
+    """Whether the update comes from a private chat (or from no chat at all)."""
+    return update.effective_chat is None or update.effective_chat.type == ChatType.PRIVATE
 
 
 async def answer_private(update: Update, text: str, **kwargs: Any) -> None:
     """Reply to the user privately (in a group, unit business never goes to the group)."""
     user, chat = update.effective_user, update.effective_chat
-    target = (
-        user.id
-        if (chat is not None and chat.type != ChatType.PRIVATE and user is not None)
-        else (chat.id if chat else None)
-    )
+    target = user.id if (not in_private(update) and user is not None) else (chat.id if chat else None)
     if target is not None:
         await send_text(update.get_bot(), target, text, **kwargs)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot.app import EXTRA_COMMANDS
 from bot.common import answer_private, command, db, member_of, reply
+from bot.legacy import EXTRA_COMMANDS
 from config.settings import get_settings
 from models import Plan, utcnow
 from oversight.lookups import READ_ALL_ROLES, format_progress, format_todo, todo_for_unit, todo_overdue_all

@@ -9,7 +9,6 @@ from sqlmodel import Session, col, select
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot.app import EXTRA_COMMANDS, on_callback, on_flow_input
 from bot.common import (
     answer_private,
     attach_to_flow,
@@ -21,6 +20,7 @@ from bot.common import (
     send_text,
     user_id_of,
 )
+from bot.legacy import EXTRA_COMMANDS, on_callback, on_flow_input
 from config.settings import get_settings
 from models import Member, Notice, Role, Unit, utcnow
 from oversight import notices as N

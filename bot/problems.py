@@ -11,7 +11,6 @@ from sqlmodel import Session, select
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot.app import EXTRA_COMMANDS, on_callback, on_flow_input
 from bot.common import (
     answer_private,
     attach_to_flow,
@@ -23,6 +22,7 @@ from bot.common import (
     user_id_of,
     wake_delivery,
 )
+from bot.legacy import EXTRA_COMMANDS, on_callback, on_flow_input
 from models import Member, Problem, ProblemCategory, ProblemEvent, ProblemEventKind, Unit, Zone
 from oversight import problems as P
 from oversight.chatstate import clear_flow, get_flow, mint_token, set_flow

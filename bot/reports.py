@@ -1,630 +1,361 @@
-"""/report: progress reports through buttons (or in one line), with status moves,
-measures (一矿一策) and attachments; /ledger: the unit's ledger xlsx plus its stamped scan.
+"""/report: progress reports through buttons (or in one line), with status moves, measures
+(一矿一策) and attachments; /ledger: the unit's ledger xlsx plus its stamped scan.
 
-Conversation state lives in ChatState (oversight.chatstate), keyed by the user's private
-chat, so a restart resumes it. Every button carries the flow id and the step it belongs
-to; a press re-checks role, flow and step on the server and refuses a stale one."""
+Both are flows of bot.engine: the state is kept in the database (a restart resumes it), and a
+button of an earlier step or an earlier /report is stale."""
 
 from __future__ import annotations
 
-import logging
-import secrets
-from typing import Any
-
-from sqlmodel import Session
-from telegram import InlineKeyboardMarkup, Message, Update
-from telegram.ext import ContextTypes
+from dataclasses import dataclass, field
 
 from bot import report_texts as t
-from bot.app import EXTRA_COMMANDS, on_callback, on_flow_input
-from bot.common import answer_private, command, db, keyboard, member_of
+from bot.engine import Flow, Rows, Step, Turn, Upload, button, command, grid
 from config.settings import get_settings
-from models import Attachment, Member, Right, Role, Task, Zone
-from oversight.access import allowed
-from oversight.attachments import ALLOWED_TEXT, MAX_BYTES, XLSX, check_file, store_attachment
-from oversight.chatstate import clear_flow, get_flow, set_flow
-from oversight.errors import OversightError, PermissionDeniedError
+from models import Role
+from oversight.attachments import ALLOWED_TEXT, XLSX
+from oversight.errors import OversightError
+from oversight.ledger import ImportResult
 from oversight.reports import (
-    MAX_ATTACHMENTS,
     TEXT_MAX,
-    check_ledger_submitter,
     check_may_report,
     check_report_text,
     complete_right_milestone,
     default_task_for,
     file_report,
+    find_reportable_rights,
+    keep_ledger_file,
+    keep_report_file,
     measure_of,
     move_choice,
     submit_ledger,
     tasks_for,
     update_measure,
-    validate_ledger,
     zones_for,
 )
-from oversight.rights import find_rights, status_label
-
-logger = logging.getLogger(__name__)
-
-FLOW = "report"
-LEDGER_FLOW = "ledger"
-LEDGER_ERROR_LINES = 30
-Rows = list[list[tuple[str, str, dict[str, Any]]]]
+from oversight.rights import get_right, status_label
 
 
-# --- small helpers ----------------------------------------------------------------
+@dataclass
+class ReportState:
+    """A report being written: its batch, its object (a zone or a right), text, move and files."""
 
-
-async def _send(
-    context: ContextTypes.DEFAULT_TYPE, chat_id: int, text: str, markup: InlineKeyboardMarkup | None = None
-) -> None:
-    await context.bot.send_message(chat_id, text, reply_markup=markup)
-
-
-def _rows(user_id: int, fid: str, step: str, buttons: list[list[tuple[str, str, dict[str, Any]]]]) -> Rows:
-    """Button rows whose tokens carry the flow id and the step they belong to."""
-    return [[(label, action, {**args, "fid": fid, "step": step}) for label, action, args in row] for row in buttons]
-
-
-def _reporter(session: Session, update: Update) -> Member:
-    member = member_of(session, update)
-    if member is None or not allowed("report", member.role):
-        raise PermissionDeniedError(t.NOT_A_REPORTER)
-    return member
-
-
-def _flow_for_button(session: Session, update: Update, args: dict[str, Any]) -> tuple[Member, Any]:
-    """The member and open report flow a button belongs to; a stale button raises."""
-    member = _reporter(session, update)
-    user_id = update.effective_user.id  # type: ignore[union-attr]
-    state = get_flow(session=session, chat_id=user_id, user_id=user_id)
-    if (
-        state is None
-        or state.flow != FLOW
-        or state.data.get("fid") != args.get("fid")
-        or state.step != args.get("step")
-    ):
-        raise OversightError(t.STALE_STEP)
-    return member, state
-
-
-def _advance(session: Session, user_id: int, step: str, data: dict[str, Any]) -> None:
-    set_flow(session=session, chat_id=user_id, user_id=user_id, flow=FLOW, step=step, data=data)
-
-
-def _target_text(session: Session, data: dict[str, Any]) -> str:
-    if data.get("right_id"):
-        right = session.get(Right, data["right_id"])
-        return t.TARGET_RIGHT.format(name=right.name, code=right.code) if right else t.TARGET_NONE
-    if data.get("zone_id"):
-        zone = session.get(Zone, data["zone_id"])
-        return t.TARGET_ZONE.format(name=zone.name) if zone else t.TARGET_NONE
-    return t.TARGET_NONE
-
-
-def _task_name(session: Session, task_id: int | None) -> str:
-    task = session.get(Task, task_id) if task_id else None
-    return task.name if task else t.TARGET_NONE
+    task_id: int | None = None
+    task: str = t.TARGET_NONE
+    zone_id: int | None = None
+    right_id: int | None = None
+    target: str = t.TARGET_NONE
+    text: str = ""
+    move_to: str | None = None
+    attachments: list[int] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
 
 
 # --- /report ----------------------------------------------------------------------
 
 
-@command("report", shares_transaction=True)
-async def report_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@command("report")
+def report(turn: Turn[None]) -> None:
     """/report starts the button flow; /report 文字 files to the default task at once."""
-    user, message = update.effective_user, update.effective_message
-    if user is None or message is None:
+    member = turn.member
+    if turn.text:
+        task = default_task_for(session=turn.session, member=member)
+        if task is None:
+            raise OversightError(t.NO_DEFAULT_TASK)
+        filed = file_report(session=turn.session, actor=member, task_id=task.id, text=turn.text)
+        turn.say(t.REPORT_FILED.format(report_id=filed.id))
         return
-    parts = (message.text or "").split(maxsplit=1)
-    text = parts[1].strip() if len(parts) > 1 else ""
-    try:
-        if text:
-            with db(context) as session:
-                member = _reporter(session, update)
-                task = default_task_for(session=session, member=member)
-                if task is None:
-                    raise OversightError(t.NO_DEFAULT_TASK)
-                report = file_report(session=session, actor=member, task_id=task.id, text=text)
-                reply = t.REPORT_FILED.format(report_id=report.id)
-            await answer_private(update, reply)
-            return
-        with db(context) as session:
-            member = _reporter(session, update)
-            tasks = tasks_for(session=session, member=member)
-            if not tasks:
-                raise OversightError(t.NO_TASKS)
-            fid = secrets.token_hex(4)
-            _advance(session, user.id, "task", {"fid": fid})
-            rows = _rows(
-                user.id, fid, "task", [[(f"{x.seq}. {x.name}", "report.task", {"task_id": x.id})] for x in tasks]
-            )
-            markup = keyboard(session, rows, user.id)
-    except OversightError as exc:
-        await answer_private(update, exc.message)
+    tasks = tasks_for(session=turn.session, member=member)
+    if not tasks:
+        raise OversightError(t.NO_TASKS)
+    turn.start(REPORT, ReportState(), "task")
+    turn.say(t.PICK_TASK, [[button(f"{x.seq}. {x.name}", "task", task_id=x.id)] for x in tasks])
+
+
+def pick_task(turn: Turn[ReportState], *, task_id: int) -> None:
+    task, _, _ = check_may_report(session=turn.session, actor=turn.member, task_id=task_id, zone_required=False)
+    assert task is not None
+    turn.state.task_id, turn.state.task = task.id, task.name
+    turn.goto("target")
+    row = [button(t.BTN_ZONES, "zones"), button(t.BTN_SEARCH, "search")]
+    if turn.member.role != Role.ZONE_LEADER:
+        row.append(button(t.BTN_NONE, "none"))
+    turn.say(t.PICK_TARGET.format(task=task.name), [row])
+
+
+def show_zones(turn: Turn[ReportState]) -> None:
+    zones = zones_for(session=turn.session, member=turn.member)
+    if not zones:
+        turn.toast(t.NO_ZONES)
         return
-    await _send(context, user.id, t.PICK_TASK, markup)
+    turn.goto("zone")
+    turn.say(t.PICK_ZONE, grid((button(f"{z.seq}. {z.name}", "zone", zone_id=z.id) for z in zones), 2))
 
 
-@on_callback("report.task")
-async def on_task(update: Update, context: ContextTypes.DEFAULT_TYPE, args: dict[str, Any]) -> str | None:
-    user_id = update.effective_user.id  # type: ignore[union-attr]
-    with db(context) as session:
-        member, state = _flow_for_button(session, update, args)
-        task, _, _ = check_may_report(session=session, actor=member, task_id=args["task_id"], zone_required=False)
-        assert task is not None
-        if task.id not in {x.id for x in tasks_for(session=session, member=member)}:
-            raise PermissionDeniedError(f"您不能报送“{task.name}”的进展。")
-        data = {**state.data, "task_id": task.id}
-        _advance(session, user_id, "target", data)
-        buttons = [[(t.BTN_ZONES, "report.zones", {}), (t.BTN_SEARCH, "report.search", {})]]
-        if member.role != Role.ZONE_LEADER:
-            buttons[0].append((t.BTN_NONE, "report.none", {}))
-        markup = keyboard(session, _rows(user_id, data["fid"], "target", buttons), user_id)
-        text = t.PICK_TARGET.format(task=task.name)
-    await _send(context, user_id, text, markup)
-    return None
+def pick_zone(turn: Turn[ReportState], *, zone_id: int) -> None:
+    _, zone, _ = check_may_report(session=turn.session, actor=turn.member, task_id=turn.state.task_id, zone_id=zone_id)
+    assert zone is not None
+    turn.state.zone_id, turn.state.right_id, turn.state.target = zone.id, None, t.TARGET_ZONE.format(name=zone.name)
+    _ask_text(turn)
 
 
-@on_callback("report.zones")
-async def on_zones(update: Update, context: ContextTypes.DEFAULT_TYPE, args: dict[str, Any]) -> str | None:
-    user_id = update.effective_user.id  # type: ignore[union-attr]
-    with db(context) as session:
-        member, state = _flow_for_button(session, update, args)
-        zones = zones_for(session=session, member=member)
-        if not zones:
-            return t.NO_ZONES
-        _advance(session, user_id, "zone", state.data)
-        pairs = [(f"{z.seq}. {z.name}", "report.zone", {"zone_id": z.id}) for z in zones]
-        markup = keyboard(
-            session,
-            _rows(user_id, state.data["fid"], "zone", [pairs[i : i + 2] for i in range(0, len(pairs), 2)]),
-            user_id,
-        )
-    await _send(context, user_id, t.PICK_ZONE, markup)
-    return None
+def no_target(turn: Turn[ReportState]) -> None:
+    check_may_report(session=turn.session, actor=turn.member, task_id=turn.state.task_id)
+    turn.state.zone_id, turn.state.right_id, turn.state.target = None, None, t.TARGET_NONE
+    _ask_text(turn)
 
 
-@on_callback("report.zone")
-async def on_zone(update: Update, context: ContextTypes.DEFAULT_TYPE, args: dict[str, Any]) -> str | None:
-    user_id = update.effective_user.id  # type: ignore[union-attr]
-    with db(context) as session:
-        member, state = _flow_for_button(session, update, args)
-        check_may_report(session=session, actor=member, task_id=state.data.get("task_id"), zone_id=args["zone_id"])
-        data = {**state.data, "zone_id": args["zone_id"], "right_id": None}
-        _advance(session, user_id, "text", data)
-        text = t.ASK_TEXT.format(target=_target_text(session, data), limit=TEXT_MAX)
-    await _send(context, user_id, text)
-    return None
+def ask_search(turn: Turn[ReportState]) -> None:
+    turn.goto("search")
+    turn.say(t.ASK_SEARCH)
 
 
-@on_callback("report.none")
-async def on_none(update: Update, context: ContextTypes.DEFAULT_TYPE, args: dict[str, Any]) -> str | None:
-    user_id = update.effective_user.id  # type: ignore[union-attr]
-    with db(context) as session:
-        member, state = _flow_for_button(session, update, args)
-        check_may_report(session=session, actor=member, task_id=state.data.get("task_id"))
-        data = {**state.data, "zone_id": None, "right_id": None}
-        _advance(session, user_id, "text", data)
-        text = t.ASK_TEXT.format(target=t.TARGET_NONE, limit=TEXT_MAX)
-    await _send(context, user_id, text)
-    return None
+def search_rights(turn: Turn[ReportState], text: str) -> None:
+    found = find_reportable_rights(session=turn.session, member=turn.member, text=text)
+    if not found:
+        turn.say(t.SEARCH_NONE.format(text=text[:40]))
+        return
+    rows = [[button(f"{r.name}（{r.code}）· {status_label(r.status)}", "right", right_id=r.id)] for r in found]
+    turn.say(t.SEARCH_RESULTS, rows)
 
 
-@on_callback("report.search")
-async def on_search(update: Update, context: ContextTypes.DEFAULT_TYPE, args: dict[str, Any]) -> str | None:
-    user_id = update.effective_user.id  # type: ignore[union-attr]
-    with db(context) as session:
-        _, state = _flow_for_button(session, update, args)
-        _advance(session, user_id, "search", state.data)
-    await _send(context, user_id, t.ASK_SEARCH)
-    return None
-
-
-def _right_menu(session: Session, user_id: int, data: dict[str, Any]) -> tuple[str, InlineKeyboardMarkup]:
-    right = session.get(Right, data["right_id"])
+def pick_right(turn: Turn[ReportState], *, right_id: int) -> None:
+    state = turn.state
+    _, zone, right = check_may_report(session=turn.session, actor=turn.member, task_id=state.task_id, right_id=right_id)
     assert right is not None
-    measure, milestones = measure_of(session=session, right_id=right.id)
-    text = t.RIGHT_MENU.format(
-        name=right.name,
-        code=right.code,
-        status=status_label(right.status),
-        measure=measure.text[:300] if measure else t.NO_MEASURE,
+    state.right_id, state.zone_id = right.id, zone.id if zone else None
+    state.target = t.TARGET_RIGHT.format(name=right.name, code=right.code)
+    _right_menu(turn)
+
+
+def _right_menu(turn: Turn[ReportState], head: str = "") -> None:
+    """The chosen right: its status, measure and milestones, and what may be done with it."""
+    right_id = turn.state.right_id or 0
+    right = get_right(session=turn.session, right_id=right_id)
+    assert right is not None
+    measure, milestones = measure_of(session=turn.session, right_id=right_id)
+    lines = [head] if head else []
+    lines.append(
+        t.RIGHT_MENU.format(
+            name=right.name,
+            code=right.code,
+            status=status_label(right.status),
+            measure=measure.text[:300] if measure else t.NO_MEASURE,
+        )
     )
     if milestones:
-        text += (
-            "\n"
-            + t.MILESTONES
-            + "\n"
-            + "\n".join(
-                t.MILESTONE_LINE.format(
-                    mark=t.DONE_MARK if m.done_at else t.OPEN_MARK,
-                    due=m.due_on.isoformat() if m.due_on else t.NO_DUE,
-                    title=m.title,
-                )
-                for m in milestones
-            )
+        lines.append(t.MILESTONES)
+    for m in milestones:
+        mark = t.DONE_MARK if m.done_at else t.OPEN_MARK
+        lines.append(
+            t.MILESTONE_LINE.format(mark=mark, due=m.due_on.isoformat() if m.due_on else t.NO_DUE, title=m.title)
         )
-    buttons: list[list[tuple[str, str, dict[str, Any]]]] = [
-        [(t.BTN_PROGRESS, "report.progress", {}), (t.BTN_MEASURE, "report.measure", {})]
+    rows: Rows = [[button(t.BTN_PROGRESS, "progress"), button(t.BTN_MEASURE, "measure")]]
+    open_ones = [m for m in milestones if m.done_at is None][:8]
+    rows += [
+        [button(t.BTN_MILESTONE_DONE.format(title=m.title[:30]), "milestone", milestone_id=m.id)] for m in open_ones
     ]
-    buttons += [
-        [(t.BTN_MILESTONE_DONE.format(title=m.title[:30]), "report.milestone", {"milestone_id": m.id})]
-        for m in milestones
-        if m.done_at is None
-    ][:8]
-    buttons.append([(t.BTN_FINISH, "report.finish", {})])
-    return text, keyboard(session, _rows(user_id, data["fid"], "right", buttons), user_id)
+    rows.append([button(t.BTN_FINISH, "finish")])
+    turn.goto("right")
+    turn.say("\n".join(lines), rows)
 
 
-@on_callback("report.milestone")
-async def on_milestone(update: Update, context: ContextTypes.DEFAULT_TYPE, args: dict[str, Any]) -> str | None:
-    user_id = update.effective_user.id  # type: ignore[union-attr]
-    with db(context) as session:
-        member, state = _flow_for_button(session, update, args)
-        milestone = complete_right_milestone(
-            session=session, actor=member, milestone_id=args["milestone_id"], task_id=state.data.get("task_id")
-        )
-        title = milestone.title
-        _advance(session, user_id, "right", state.data)  # new tokens: the old menu's buttons go stale
-        menu, markup = _right_menu(session, user_id, state.data)
-    await _send(context, user_id, t.MILESTONE_DONE.format(title=title) + "\n" + menu, markup)
-    return None
-
-
-@on_callback("report.right")
-async def on_right(update: Update, context: ContextTypes.DEFAULT_TYPE, args: dict[str, Any]) -> str | None:
-    user_id = update.effective_user.id  # type: ignore[union-attr]
-    with db(context) as session:
-        member, state = _flow_for_button(session, update, args)
-        _, zone, right = check_may_report(
-            session=session, actor=member, task_id=state.data.get("task_id"), right_id=args["right_id"]
-        )
-        assert right is not None
-        data = {**state.data, "right_id": right.id, "zone_id": zone.id if zone else None}
-        _advance(session, user_id, "right", data)
-        text, markup = _right_menu(session, user_id, data)
-    await _send(context, user_id, text, markup)
-    return None
-
-
-@on_callback("report.measure")
-async def on_measure(update: Update, context: ContextTypes.DEFAULT_TYPE, args: dict[str, Any]) -> str | None:
-    user_id = update.effective_user.id  # type: ignore[union-attr]
-    with db(context) as session:
-        _, state = _flow_for_button(session, update, args)
-        _advance(session, user_id, "measure", state.data)
-    await _send(context, user_id, t.ASK_MEASURE)
-    return None
-
-
-@on_callback("report.progress")
-async def on_progress(update: Update, context: ContextTypes.DEFAULT_TYPE, args: dict[str, Any]) -> str | None:
-    user_id = update.effective_user.id  # type: ignore[union-attr]
-    with db(context) as session:
-        _, state = _flow_for_button(session, update, args)
-        _advance(session, user_id, "text", state.data)
-        text = t.ASK_TEXT.format(target=_target_text(session, state.data), limit=TEXT_MAX)
-    await _send(context, user_id, text)
-    return None
-
-
-@on_callback("report.finish")
-async def on_finish(update: Update, context: ContextTypes.DEFAULT_TYPE, args: dict[str, Any]) -> str | None:
-    user_id = update.effective_user.id  # type: ignore[union-attr]
-    with db(context) as session:
-        _flow_for_button(session, update, args)
-        clear_flow(session=session, chat_id=user_id, user_id=user_id)
-    await _send(context, user_id, t.FINISHED)
-    return None
-
-
-def _files_prompt(session: Session, user_id: int, data: dict[str, Any]) -> InlineKeyboardMarkup:
-    return keyboard(
-        session, _rows(user_id, data["fid"], "files", [[(t.BTN_FILES_DONE, "report.files_done", {})]]), user_id
+def complete_milestone(turn: Turn[ReportState], *, milestone_id: int) -> None:
+    milestone = complete_right_milestone(
+        session=turn.session, actor=turn.member, milestone_id=milestone_id, task_id=turn.state.task_id
     )
+    _right_menu(turn, head=t.MILESTONE_DONE.format(title=milestone.title))
 
 
-@on_callback("report.move")
-async def on_move(update: Update, context: ContextTypes.DEFAULT_TYPE, args: dict[str, Any]) -> str | None:
-    user_id = update.effective_user.id  # type: ignore[union-attr]
-    with db(context) as session:
-        _, state = _flow_for_button(session, update, args)
-        to_status = move_choice(session=session, task_id=state.data.get("task_id"), right_id=state.data.get("right_id"))
-        data = {**state.data, "move_to": to_status if args.get("yes") else None}
-        _advance(session, user_id, "files", data)
-        markup = _files_prompt(session, user_id, data)
-    await _send(context, user_id, t.ASK_FILES.format(allowed=ALLOWED_TEXT), markup)
-    return None
+def ask_measure(turn: Turn[ReportState]) -> None:
+    turn.goto("measure")
+    turn.say(t.ASK_MEASURE)
 
 
-def _confirm(session: Session, user_id: int, data: dict[str, Any]) -> tuple[str, InlineKeyboardMarkup]:
-    names = [a.filename for a in (session.get(Attachment, i) for i in data.get("attachments", [])) if a is not None]
+def save_measure(turn: Turn[ReportState], text: str) -> None:
+    _, count = update_measure(
+        session=turn.session,
+        actor=turn.member,
+        right_id=turn.state.right_id or 0,
+        text=text,
+        task_id=turn.state.task_id,
+    )
+    _right_menu(turn, head=t.MEASURE_SAVED.format(n=count))
+
+
+def ask_progress(turn: Turn[ReportState]) -> None:
+    _ask_text(turn)
+
+
+def _ask_text(turn: Turn[ReportState]) -> None:
+    turn.goto("text")
+    turn.say(t.ASK_TEXT.format(target=turn.state.target, limit=TEXT_MAX))
+
+
+def finish(turn: Turn[ReportState]) -> None:
+    turn.end()
+    turn.say(t.FINISHED)
+
+
+def take_text(turn: Turn[ReportState], text: str) -> None:
+    state = turn.state
+    state.text = check_report_text(text)
+    to_status = move_choice(session=turn.session, task_id=state.task_id, right_id=state.right_id)
+    if to_status is None:
+        state.move_to = None
+        _ask_files(turn)
+        return
+    right = get_right(session=turn.session, right_id=state.right_id or 0)
+    turn.goto("move")
+    question = t.ASK_MOVE.format(right=right.name if right else "", status=status_label(to_status))
+    turn.say(question, [[button(t.BTN_YES, "move", yes=True), button(t.BTN_NO, "move", yes=False)]])
+
+
+def choose_move(turn: Turn[ReportState], *, yes: bool) -> None:
+    state = turn.state
+    to_status = move_choice(session=turn.session, task_id=state.task_id, right_id=state.right_id)
+    state.move_to = to_status if yes else None
+    _ask_files(turn)
+
+
+def _ask_files(turn: Turn[ReportState], text: str | None = None) -> None:
+    turn.goto("files")
+    turn.say(text or t.ASK_FILES.format(allowed=ALLOWED_TEXT), [[button(t.BTN_FILES_DONE, "files_done")]])
+
+
+def take_file(turn: Turn[ReportState], upload: Upload) -> None:
+    row, new = keep_report_file(
+        session=turn.session,
+        attachment_ids=turn.state.attachments,
+        data=upload.data,
+        filename=upload.name,
+        mime_type=upload.mime,
+        data_dir=get_settings().DATA_DIR,
+    )
+    if not new or row.id is None:
+        _ask_files(turn, t.FILE_DUPLICATE.format(name=row.filename))
+        return
+    turn.state.attachments.append(row.id)
+    turn.state.files.append(row.filename)
+    _ask_files(turn, t.FILE_RECEIVED.format(name=row.filename, n=len(turn.state.attachments)))
+
+
+def files_done(turn: Turn[ReportState]) -> None:
+    state = turn.state
+    names = state.files
     text = t.CONFIRM.format(
-        task=_task_name(session, data.get("task_id")),
-        target=_target_text(session, data),
-        move=status_label(data["move_to"]) if data.get("move_to") else t.NO_MOVE,
+        task=state.task,
+        target=state.target,
+        move=status_label(state.move_to) if state.move_to else t.NO_MOVE,
         files=f"{len(names)} 个（{'、'.join(names)}）" if names else t.NO_FILES,
-        text=data.get("text", ""),
+        text=state.text,
     )
-    buttons = [[(t.BTN_SUBMIT, "report.submit", {}), (t.BTN_ABORT, "report.abort", {})]]
-    return text, keyboard(session, _rows(user_id, data["fid"], "confirm", buttons), user_id)
+    turn.goto("confirm")
+    turn.say(text, [[button(t.BTN_SUBMIT, "submit"), button(t.BTN_ABORT, "abort")]])
 
 
-@on_callback("report.files_done")
-async def on_files_done(update: Update, context: ContextTypes.DEFAULT_TYPE, args: dict[str, Any]) -> str | None:
-    user_id = update.effective_user.id  # type: ignore[union-attr]
-    with db(context) as session:
-        _, state = _flow_for_button(session, update, args)
-        _advance(session, user_id, "confirm", state.data)
-        text, markup = _confirm(session, user_id, state.data)
-    await _send(context, user_id, text, markup)
-    return None
-
-
-@on_callback("report.submit")
-async def on_submit(update: Update, context: ContextTypes.DEFAULT_TYPE, args: dict[str, Any]) -> str | None:
-    user_id = update.effective_user.id  # type: ignore[union-attr]
-    with db(context) as session:
-        member, state = _flow_for_button(session, update, args)
-        data = state.data
-        report = file_report(
-            session=session,
-            actor=member,
-            task_id=data.get("task_id"),
-            text=data.get("text", ""),
-            zone_id=data.get("zone_id"),
-            right_id=data.get("right_id"),
-            move_to_status=data.get("move_to"),
-            attachment_ids=data.get("attachments", []),
-        )
-        clear_flow(session=session, chat_id=user_id, user_id=user_id)
-        if data.get("move_to") and report.right_id:
-            right = session.get(Right, report.right_id)
-            text = t.REPORT_FILED_MOVED.format(
-                report_id=report.id, right=right.name if right else "", status=status_label(data["move_to"])
-            )
-        else:
-            text = t.REPORT_FILED.format(report_id=report.id)
-    await _send(context, user_id, text)
-    return None
-
-
-@on_callback("report.abort")
-async def on_abort(update: Update, context: ContextTypes.DEFAULT_TYPE, args: dict[str, Any]) -> str | None:
-    user_id = update.effective_user.id  # type: ignore[union-attr]
-    with db(context) as session:
-        _flow_for_button(session, update, args)
-        clear_flow(session=session, chat_id=user_id, user_id=user_id)
-    await _send(context, user_id, t.ABORTED)
-    return None
-
-
-# --- typed text and files while /report is open ---------------------------------------
-
-
-async def _download(message: Message) -> tuple[bytes, str, str]:
-    """The bytes, name and claimed type of a document or photo; too-big files are refused before fetching."""
-    if message.document is not None:
-        doc = message.document
-        name, mime, size = doc.file_name or "file", doc.mime_type or "", doc.file_size or 0
-        source = doc
+def submit(turn: Turn[ReportState]) -> None:
+    state = turn.state
+    filed = file_report(
+        session=turn.session,
+        actor=turn.member,
+        task_id=state.task_id,
+        text=state.text,
+        zone_id=state.zone_id,
+        right_id=state.right_id,
+        move_to_status=state.move_to,
+        attachment_ids=state.attachments,
+    )
+    turn.end()
+    if state.move_to and filed.right_id:
+        right = get_right(session=turn.session, right_id=filed.right_id)
+        name, status = right.name if right else "", status_label(state.move_to)
+        turn.say(t.REPORT_FILED_MOVED.format(report_id=filed.id, right=name, status=status))
     else:
-        photo = message.photo[-1]
-        name, mime, size, source = "photo.jpg", "image/jpeg", photo.file_size or 0, photo  # type: ignore[assignment]
-    if size > MAX_BYTES:
-        raise OversightError(t.FILE_TOO_BIG.format(name=name, size=size / 1024 / 1024))
-    data = bytes(await (await source.get_file()).download_as_bytearray())
-    return data, name, mime
+        turn.say(t.REPORT_FILED.format(report_id=filed.id))
 
 
-@on_flow_input(FLOW)
-async def report_input(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Typed text or an uploaded file, for the step the report flow is at."""
-    message, user = update.effective_message, update.effective_user
-    if message is None or user is None:
-        return
-    has_file = message.document is not None or bool(message.photo)
-    with db(context) as session:
-        _reporter(session, update)
-        state = get_flow(session=session, chat_id=user.id, user_id=user.id)
-        step = state.step if state else ""
-    if has_file:
-        if step != "files":
-            await _send(context, user.id, t.NO_FILE_HERE)
-            return
-        await _report_file(update, context, message)
-        return
-    text = (message.text or "").strip()
-    handler = {"search": _typed_search, "measure": _typed_measure, "text": _typed_text}.get(step)
-    if handler is None:
-        await _send(context, user.id, t.USE_BUTTONS)
-        return
-    await handler(update, context, text)
+def abort(turn: Turn[ReportState]) -> None:
+    turn.end()
+    turn.say(t.ABORTED)
 
 
-async def _typed_search(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> None:
-    user_id = update.effective_user.id  # type: ignore[union-attr]
-    with db(context) as session:
-        member = _reporter(session, update)
-        state = get_flow(session=session, chat_id=user_id, user_id=user_id)
-        assert state is not None
-        found = find_rights(session=session, plan_id=member.plan_id, text=text[:80])
-        if member.role == Role.ZONE_LEADER:
-            mine = {z.id for z in zones_for(session=session, member=member)}
-            found = [r for r in found if r.zone_id in mine]
-        if not found:
-            reply, markup = t.SEARCH_NONE.format(text=text[:40]), None
-        else:
-            rows = [
-                [(f"{r.name}（{r.code}）· {status_label(r.status)}", "report.right", {"right_id": r.id})] for r in found
-            ]
-            reply, markup = (
-                t.SEARCH_RESULTS,
-                keyboard(session, _rows(user_id, state.data["fid"], "search", rows), user_id),
-            )
-    await _send(context, user_id, reply, markup)
-
-
-async def _typed_measure(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> None:
-    user_id = update.effective_user.id  # type: ignore[union-attr]
-    with db(context) as session:
-        member = _reporter(session, update)
-        state = get_flow(session=session, chat_id=user_id, user_id=user_id)
-        assert state is not None
-        _, count = update_measure(
-            session=session, actor=member, right_id=state.data["right_id"], text=text, task_id=state.data.get("task_id")
-        )
-        _advance(session, user_id, "right", state.data)
-        menu, markup = _right_menu(session, user_id, state.data)
-    await _send(context, user_id, t.MEASURE_SAVED.format(n=count) + "\n" + menu, markup)
-
-
-async def _typed_text(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> None:
-    user_id = update.effective_user.id  # type: ignore[union-attr]
-    text = check_report_text(text)
-    with db(context) as session:
-        _reporter(session, update)
-        state = get_flow(session=session, chat_id=user_id, user_id=user_id)
-        assert state is not None
-        data = {**state.data, "text": text, "attachments": state.data.get("attachments", [])}
-        to_status = move_choice(session=session, task_id=data.get("task_id"), right_id=data.get("right_id"))
-        if to_status is not None:
-            right = session.get(Right, data["right_id"])
-            _advance(session, user_id, "move", data)
-            buttons = [[(t.BTN_YES, "report.move", {"yes": True}), (t.BTN_NO, "report.move", {"yes": False})]]
-            markup = keyboard(session, _rows(user_id, data["fid"], "move", buttons), user_id)
-            reply = t.ASK_MOVE.format(right=right.name if right else "", status=status_label(to_status))
-        else:
-            _advance(session, user_id, "files", {**data, "move_to": None})
-            markup = _files_prompt(session, user_id, data)
-            reply = t.ASK_FILES.format(allowed=ALLOWED_TEXT)
-    await _send(context, user_id, reply, markup)
-
-
-async def _report_file(update: Update, context: ContextTypes.DEFAULT_TYPE, message: Message) -> None:
-    user_id = update.effective_user.id  # type: ignore[union-attr]
-    data, name, mime = await _download(message)
-    with db(context) as session:
-        _reporter(session, update)
-        state = get_flow(session=session, chat_id=user_id, user_id=user_id)
-        if state is None or state.flow != FLOW or state.step != "files":
-            raise OversightError(t.NO_FILE_HERE)
-        ids = list(state.data.get("attachments", []))
-        if len(ids) >= MAX_ATTACHMENTS:
-            raise OversightError(t.TOO_MANY_FILES.format(n=MAX_ATTACHMENTS))
-        row = store_attachment(
-            session=session, data=data, filename=name, mime_type=mime, data_dir=get_settings().DATA_DIR
-        )
-        earlier = [session.get(Attachment, i) for i in ids]
-        if any(a is not None and a.sha256 == row.sha256 for a in earlier):
-            session.delete(row)  # the bytes are already kept; one row per file in a report
-            reply = t.FILE_DUPLICATE.format(name=row.filename)
-        else:
-            ids.append(row.id)
-            _advance(session, user_id, "files", {**state.data, "attachments": ids})
-            reply = t.FILE_RECEIVED.format(name=row.filename, n=len(ids))
-        markup = _files_prompt(session, user_id, state.data)
-    await _send(context, user_id, reply, markup)
+REPORT = Flow(
+    "report",
+    ReportState,
+    command="report",
+    steps={
+        "task": Step(buttons={"task": pick_task}),
+        "target": Step(buttons={"zones": show_zones, "search": ask_search, "none": no_target}),
+        "zone": Step(buttons={"zone": pick_zone}),
+        "search": Step(text=search_rights, buttons={"right": pick_right}),
+        "right": Step(
+            buttons={
+                "progress": ask_progress,
+                "measure": ask_measure,
+                "milestone": complete_milestone,
+                "finish": finish,
+            }
+        ),
+        "measure": Step(text=save_measure),
+        "text": Step(text=take_text),
+        "move": Step(buttons={"move": choose_move}),
+        "files": Step(file=take_file, buttons={"files_done": files_done}),
+        "confirm": Step(buttons={"submit": submit, "abort": abort}),
+    },
+)
 
 
 # --- /ledger ----------------------------------------------------------------------
 
 
+@dataclass
+class LedgerState:
+    """The two files of a ledger submission, as they arrive (either first)."""
+
+    xlsx: int | None = None
+    scan: int | None = None
+
+    def missing(self) -> str:
+        parts = [label for got, label in ((self.xlsx, t.LEDGER_XLSX), (self.scan, t.LEDGER_SCAN)) if not got]
+        return t.LEDGER_MISSING.format(missing="、".join(parts))
+
+
 @command("ledger")
-async def ledger_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+def ledger(turn: Turn[None]) -> None:
     """/ledger waits for the ledger xlsx and the stamped scan, in either order."""
-    user = update.effective_user
-    if user is None:
+    turn.start(LEDGER, LedgerState(), "wait")
+    turn.say(t.LEDGER_START)
+
+
+def ledger_file(turn: Turn[LedgerState], upload: Upload) -> None:
+    """A file of the submission: the xlsx is checked at once; when both are in, the ledger is merged."""
+    data_dir, state = get_settings().DATA_DIR, turn.state
+    row = keep_ledger_file(
+        session=turn.session, actor=turn.member, data=upload.data, filename=upload.name, data_dir=data_dir
+    )
+    if row.mime_type == XLSX:
+        state.xlsx, got = row.id, t.LEDGER_GOT_XLSX
+    else:
+        state.scan, got = row.id, t.LEDGER_GOT_SCAN
+    if state.xlsx is None or state.scan is None:
+        turn.say(got + state.missing())
         return
-    try:
-        with db(context) as session:
-            member = member_of(session, update)
-            assert member is not None
-            check_ledger_submitter(member)
-            set_flow(
-                session=session,
-                chat_id=user.id,
-                user_id=user.id,
-                flow=LEDGER_FLOW,
-                step="wait",
-                data={"xlsx": None, "scan": None},
-            )
-    except OversightError as exc:
-        await answer_private(update, exc.message)
-        return
-    await _send(context, user.id, t.LEDGER_START)
+    filed, result = submit_ledger(
+        session=turn.session,
+        actor=turn.member,
+        xlsx_attachment_id=state.xlsx,
+        scan_attachment_id=state.scan,
+        data_dir=data_dir,
+    )
+    turn.end()
+    turn.say(got + "\n" + t.LEDGER_DONE.format(report_id=filed.id, summary=_summary(result)))
 
 
-def _missing(data: dict[str, Any]) -> str:
-    parts = [label for key, label in (("xlsx", t.LEDGER_XLSX), ("scan", t.LEDGER_SCAN)) if not data.get(key)]
-    return t.LEDGER_MISSING.format(missing="、".join(parts))
+def ledger_text(turn: Turn[LedgerState], text: str) -> None:
+    turn.say(t.LEDGER_SEND_FILES + turn.state.missing())
 
 
-def format_ledger_errors(exc: Exception) -> str:
-    """Cell-by-cell lines of a LedgerImportError, capped at LEDGER_ERROR_LINES."""
-    errors = list(getattr(exc, "errors", None) or [])
-    lines = [str(e) for e in errors[:LEDGER_ERROR_LINES]]
-    if not lines:
-        return getattr(exc, "message", str(exc))
-    text = t.LEDGER_ERRORS.format(n=len(errors), lines="\n".join(lines))
-    if len(errors) > LEDGER_ERROR_LINES:
-        text += "\n" + t.LEDGER_MORE.format(n=len(errors) - LEDGER_ERROR_LINES)
-    return text
-
-
-@on_flow_input(LEDGER_FLOW)
-async def ledger_input(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A file for the ledger submission: the xlsx is validated at once; when both are in, merge."""
-    from oversight.ledger import LedgerImportError
-
-    message, user = update.effective_message, update.effective_user
-    if message is None or user is None:
-        return
-    if message.document is None and not message.photo:
-        with db(context) as session:
-            state = get_flow(session=session, chat_id=user.id, user_id=user.id)
-            data = dict(state.data) if state else {}
-        await _send(context, user.id, t.LEDGER_SEND_FILES + _missing(data))
-        return
-    blob, name, _ = await _download(message)
-    mime = check_file(data=blob, filename=name)
-    data_dir = get_settings().DATA_DIR
-    try:
-        with db(context) as session:
-            member = member_of(session, update)
-            assert member is not None
-            check_ledger_submitter(member)
-            state = get_flow(session=session, chat_id=user.id, user_id=user.id)
-            if state is None or state.flow != LEDGER_FLOW:
-                raise OversightError(t.NO_FILE_HERE)
-            data = dict(state.data)
-            if mime == XLSX:
-                validate_ledger(session=session, actor=member, data=blob)
-                got = t.LEDGER_GOT_XLSX
-            else:
-                got = t.LEDGER_GOT_SCAN
-            row = store_attachment(session=session, data=blob, filename=name, mime_type=mime, data_dir=data_dir)
-            data["xlsx" if mime == XLSX else "scan"] = row.id
-            if data.get("xlsx") and data.get("scan"):
-                report, result = submit_ledger(
-                    session=session,
-                    actor=member,
-                    xlsx_attachment_id=data["xlsx"],
-                    scan_attachment_id=data["scan"],
-                    data_dir=data_dir,
-                )
-                clear_flow(session=session, chat_id=user.id, user_id=user.id)
-                reply = got + "\n" + t.LEDGER_DONE.format(report_id=report.id, summary=_summary(result))
-            else:
-                set_flow(session=session, chat_id=user.id, user_id=user.id, flow=LEDGER_FLOW, step="wait", data=data)
-                reply = got + _missing(data)
-    except LedgerImportError as exc:
-        await _send(context, user.id, format_ledger_errors(exc))
-        return
-    await _send(context, user.id, reply)
-
-
-def _summary(result: Any) -> str:
+def _summary(result: ImportResult) -> str:
     return t.LEDGER_SUMMARY.format(
         rows=result.rows,
         created=result.created,
@@ -634,5 +365,4 @@ def _summary(result: Any) -> str:
     )
 
 
-EXTRA_COMMANDS.append(("report", report_command))
-EXTRA_COMMANDS.append(("ledger", ledger_command))
+LEDGER = Flow("ledger", LedgerState, command="ledger", steps={"wait": Step(text=ledger_text, file=ledger_file)})

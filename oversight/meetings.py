@@ -4,6 +4,7 @@ its notifications in the caller's transaction."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -11,14 +12,19 @@ from sqlmodel import Session, col, select
 
 from models import Decision, Meeting, Member, Role, Unit, utcnow
 from oversight.audit import actor_of, audit
+from oversight.dates import local_day
 from oversight.errors import InvalidInputError, InvalidStateError, NotFoundError, PermissionDeniedError
 from oversight.members import members_of_unit
-from oversight.outbox import notify_members
+from oversight.outbox import enqueue_text, notify_members
 
 RECORDING_ROLES = (Role.OFFICE, Role.CONVENER, Role.ADMIN)
 TEXT_MAX = 500
 DECISION_ASSIGNED = "【议定事项】{meeting}议定由贵单位（{unit}）办理：\n{text}\n完成时限：{due}\n完成后请点“标记完成”。"
 DECISION_DONE = "议定事项#{id}已由{unit}标记完成（{actor}）：{text}"
+TODAYS_MEETING = "联席会议"
+
+# The buttons a contact of the owner unit gets under a new agreed matter ({text, token} rows).
+DecisionButtons = Callable[[Decision, Member], list[list[dict[str, str]]]]
 
 
 @dataclass(frozen=True)
@@ -85,6 +91,33 @@ def recent_meetings(*, session: Session, plan_id: int, limit: int = 5) -> list[M
     )
 
 
+def open_meeting_today(*, session: Session, actor: Member, now: datetime) -> Meeting:
+    """The office starts the record of a quarterly joint meeting held today."""
+    if actor.role not in RECORDING_ROLES or not actor.active:
+        raise PermissionDeniedError("只有联席会议办公室、召集人和管理员可以记录会议。")
+    today = local_day(now)
+    meeting, _ = record_meeting(
+        session=session,
+        plan_id=actor.plan_id,
+        held_on=today,
+        title=TODAYS_MEETING,
+        kind="quarterly",
+        period=f"{today.year}Q{(today.month - 1) // 3 + 1}",
+        decisions=[],
+        actor=actor_of(actor.id),
+        now=now,
+    )
+    return meeting
+
+
+def clean_decision_text(text: str) -> str:
+    """An agreed matter's text on one line; refused if empty or over TEXT_MAX."""
+    body = " ".join(text.split())
+    if not body or len(body) > TEXT_MAX:
+        raise InvalidInputError(f"议定事项内容不能为空，且不超过 {TEXT_MAX} 字。")
+    return body
+
+
 def add_decision(
     *,
     session: Session,
@@ -95,17 +128,17 @@ def add_decision(
     due_on: date,
     major: bool = False,
     now: datetime | None = None,
+    buttons: DecisionButtons | None = None,
 ) -> Decision:
-    """The office records an agreed matter of a meeting; the owner unit's contacts are told."""
+    """The office records an agreed matter of a meeting; the owner unit's contacts are told
+    (with `buttons` under the message, if given)."""
     now = now or utcnow()
     if actor.role not in RECORDING_ROLES or not actor.active:
         raise PermissionDeniedError("只有联席会议办公室、召集人和管理员可以记录议定事项。")
     meeting = session.get(Meeting, meeting_id)
     if meeting is None or meeting.plan_id != actor.plan_id:
         raise NotFoundError("找不到该会议。")
-    body = " ".join(text.split())
-    if not body or len(body) > TEXT_MAX:
-        raise InvalidInputError(f"议定事项内容不能为空，且不超过 {TEXT_MAX} 字。")
+    body = clean_decision_text(text)
     unit = session.get(Unit, owner_unit_id)
     if unit is None or unit.plan_id != actor.plan_id:
         raise InvalidInputError("请选择本计划中的责任单位。")
@@ -131,6 +164,17 @@ def add_decision(
         detail={"meeting_id": meeting.id, "owner_unit_id": unit.id, "due_on": due_on.isoformat()},
         at=now,
     )
+    notice = decision_notice_text(session=session, decision=decision)
+    for contact in owner_contacts(session=session, decision=decision):
+        if contact.telegram_user_id is None:
+            continue
+        enqueue_text(
+            session=session,
+            chat_id=contact.telegram_user_id,
+            text=notice,
+            buttons=buttons(decision, contact) if buttons else None,
+            dedupe_key=f"decision:{decision.id}:assigned:{contact.telegram_user_id}",
+        )
     return decision
 
 

@@ -279,6 +279,15 @@ def assign_zone_leader(*, session: Session, member_id: int, zone_id: int, actor:
         )
 
 
+def responsible_units(*, session: Session, plan_id: int) -> list[Unit]:
+    """The units that can be given a piece of work (all but the government itself), by id."""
+    return list(
+        session.exec(
+            select(Unit).where(Unit.plan_id == plan_id, Unit.kind != "government").order_by(col(Unit.id))
+        ).all()
+    )
+
+
 def count_units(*, session: Session, plan_id: int) -> int:
     """How many units a plan has."""
     return session.exec(select(func.count()).select_from(Unit).where(Unit.plan_id == plan_id)).one()

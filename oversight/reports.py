@@ -4,10 +4,10 @@ the status move a report causes, and measures (一矿一策) updated from chat."
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import bindparam, insert
 from sqlalchemy.orm import defer
@@ -31,12 +31,22 @@ from models import (
     utcnow,
 )
 from models.db import detached
-from oversight.attachments import XLSX, is_unlinked, read_attachment
+from oversight.attachments import XLSX, check_file, is_unlinked, read_attachment, store_attachment
 from oversight.audit import actor_of, audit
 from oversight.errors import InvalidInputError, NotFoundError, PermissionDeniedError
 from oversight.members import unit_name
 from oversight.outbox import notify_members
-from oversight.rights import complete_milestone, list_milestones, move_right_status, save_measure, status_label
+from oversight.rights import (
+    complete_milestone,
+    find_rights,
+    list_milestones,
+    move_right_status,
+    save_measure,
+    status_label,
+)
+
+if TYPE_CHECKING:
+    from oversight.ledger import ImportResult
 
 TEXT_MAX = 4000
 MAX_ATTACHMENTS = 10
@@ -220,6 +230,15 @@ def check_may_report(
     return task, zone, right
 
 
+def find_reportable_rights(*, session: Session, member: Member, text: str) -> list[Right]:
+    """Rights matching `text` that the member may name in a report (a zone leader: in their zones)."""
+    found = find_rights(session=session, plan_id=member.plan_id, text=text[:80])
+    if member.role == Role.ZONE_LEADER:
+        mine = set(led_zone_ids(session=session, member=member))
+        found = [r for r in found if r.zone_id in mine]
+    return found
+
+
 def move_choice(*, session: Session, task_id: int | None, right_id: int | None) -> str | None:
     """The status a report may move the right to (the task's done status), or None when no move fits."""
     if task_id is None or right_id is None:
@@ -257,6 +276,21 @@ def _claim_attachments(session: Session, ids: Iterable[int], report_id: int) -> 
     if len(rows) > MAX_ATTACHMENTS:
         raise InvalidInputError(f"每次报送最多 {MAX_ATTACHMENTS} 个附件。")
     return rows
+
+
+def keep_report_file(
+    *, session: Session, attachment_ids: Sequence[int], data: bytes, filename: str, mime_type: str, data_dir: Path
+) -> tuple[Attachment, bool]:
+    """Keep a file for a report being written, beside `attachment_ids`: its row, and False if
+    the same file is among them already (then no row is kept: one row per file in a report)."""
+    if len(attachment_ids) >= MAX_ATTACHMENTS:
+        raise InvalidInputError(f"每次报送最多 {MAX_ATTACHMENTS} 个附件，请点“完成上传”。")
+    row = store_attachment(session=session, data=data, filename=filename, mime_type=mime_type, data_dir=data_dir)
+    earlier = (session.get(Attachment, i) for i in attachment_ids)
+    if any(a is not None and a.sha256 == row.sha256 for a in earlier):
+        session.delete(row)  # the bytes are kept once, by their hash, whatever the rows
+        return row, False
+    return row, True
 
 
 _AUDIT_ROW = insert(AuditLog.__table__)  # type: ignore[arg-type]  # the row oversight.audit.audit() adds
@@ -518,7 +552,7 @@ def submit_ledger(
     scan_attachment_id: int,
     data_dir: Path,
     now: datetime | None = None,
-) -> tuple[Report, object]:
+) -> tuple[Report, ImportResult]:
     """Merge the unit's ledger spreadsheet (its own rights only) and keep both files with a
     ledger Report; returns the report and the import result. Raises LedgerImportError with
     cell errors, changing nothing."""
@@ -586,3 +620,13 @@ def validate_ledger(*, session: Session, actor: Member, data: bytes) -> object:
         )
     finally:
         nested.rollback()
+
+
+def keep_ledger_file(*, session: Session, actor: Member, data: bytes, filename: str, data_dir: Path) -> Attachment:
+    """Keep one of the two files of a ledger submission: the spreadsheet is checked at once (a
+    LedgerImportError lists every bad cell), anything else is taken as the stamped scan."""
+    check_ledger_submitter(actor)
+    mime = check_file(data=data, filename=filename)
+    if mime == XLSX:
+        validate_ledger(session=session, actor=actor, data=data)
+    return store_attachment(session=session, data=data, filename=filename, mime_type=mime, data_dir=data_dir)

@@ -21,7 +21,7 @@ async def test_office_records_a_decision_and_the_owner_marks_it_done(engine, ban
         bad = await h.say(office, "六月底", "不是有效日期")
         assert bad and ask
         saved = await h.say(office, "2027-01-29", "已记录议定事项#")
-        assert "旗林草局" in saved["text"] and "2027-01-29" in saved["text"]
+        assert "旗林草局" in saved["text"] and "2027年1月29日" in saved["text"]
         card = await h.server.wait_for(forest.id, "【议定事项】")
         assert buttons(card) == ["标记完成"]
         todo = await h.say(forest, "/todo", "待办")

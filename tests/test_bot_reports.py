@@ -284,7 +284,7 @@ async def test_ledger_bad_cell_then_good_file_and_scan(engine, banner_plan_id, s
         await h.say(user, "/ledger", "台账电子版")
         before = counts(engine)
         await user.upload(bad, filename="台账.xlsx")
-        errors = await h.server.wait_for(user.id, "台账有 2 处错误")
+        errors = await h.server.wait_for(user.id, "共发现 2 处错误")  # the domain's message, as is
         assert "第4行 I列（处置状态）" in errors["text"] and "差不多了" in errors["text"]
         assert "第4行 K列（责任单位）" in errors["text"] and "只能提交本单位" in errors["text"]
         assert counts(engine) == before

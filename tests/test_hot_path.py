@@ -119,39 +119,3 @@ async def test_one_line_report_costs_one_transaction(engine, banner_plan_id, set
             checker.dispose()
         assert len(reports_of(engine, member_id)) == 2
         assert len(begins) == 1, f"{len(begins)} transactions for one /report update"
-
-
-async def test_shared_check_transaction_is_never_held_across_an_await(engine, banner_plan_id, settings_env):
-    """A handler that opts into sharing the check's transaction but awaits before its first
-    db() block: the write lock is released at that await, so another writer gets in."""
-    import sqlite3
-
-    from telegram.ext import CommandHandler
-
-    from bot.common import CURRENT_UPDATE, command, db
-
-    if engine.dialect.name != "sqlite":
-        return
-    seen: dict[str, object] = {}
-
-    @command("whoami", shares_transaction=True)
-    async def probe(update, context):  # type: ignore[no-untyped-def]
-        await asyncio.sleep(0)
-        state = CURRENT_UPDATE.get()
-        seen["released"] = state is not None and state.session is None
-        other = sqlite3.connect(engine.url.database, timeout=0.2, isolation_level=None)
-        try:
-            other.execute("BEGIN IMMEDIATE")  # raises "database is locked" if the check still held it
-            other.execute("ROLLBACK")
-            seen["other_writer"] = True
-        finally:
-            other.close()
-        with db(context) as session:
-            seen["works"] = session.exec(select(ProcessedUpdate.update_id)).first() is not None
-        await update.effective_message.reply_text("probe done")
-
-    async with running_bot(engine, banner_plan_id, deliver_outbox=False) as h:
-        user = await h.join(7104, "李四", "林草局", Role.CONTACT)
-        h.app.add_handler(CommandHandler("probe", probe), group=1)
-        await h.say(user, "/probe", "probe done")
-    assert seen == {"released": True, "other_writer": True, "works": True}

@@ -1,0 +1,645 @@
+"""The flow engine: every command, button and conversation of the bot is declared once, and one
+dispatcher does around each handler what all of them need.
+
+What the dispatcher does, so that no handler does it
+----------------------------------------------------
+For a command: parse its name, load the member, check the role table (oversight.access), open
+the transaction, call the handler, commit, reply (privately for a unit's business). For a button:
+resolve the opaque token (forged or expired: one answer, `texts.BUTTON_STALE`, and an audit row),
+check it was sent to this user, load the member and the open conversation, check the token
+belongs to this conversation (its id) and to the step it is at (anything else: the same stale
+answer), open the transaction, call the handler with the button's arguments. For typed text or an
+uploaded file: the same for the step the user's conversation is at (a file is downloaded before
+the transaction, so no lock is held across the network). Everywhere: a domain error
+(`OversightError`) rolls the transaction back and its Chinese message is the answer; the
+conversation's new step and state are saved in the same transaction as the handler's change; the
+buttons a handler shows are minted as opaque tokens bound to the recipient; the replies are sent
+after the commit; the outbox loop is woken if the handler queued messages for others.
+
+Handlers are plain functions (not coroutines): a handler cannot await inside the transaction, so
+the role check, the change and the record that the update was processed cost one BEGIN and one
+COMMIT (see bot.common.db), and SQLite's write lock is never held across a network call.
+
+A handler is input -> one domain call -> reply, through its `Turn`:
+
+    turn.session, turn.member, turn.user_id, turn.now, turn.today      what it works with
+    turn.args, turn.text                                                a command's words / rest
+    turn.state                                                          the flow's typed state
+    turn.say(text, buttons=rows)     a reply (rows of `button(label, action, **args)`)
+    turn.toast(note)                 the short answer on the pressed button
+    turn.start(FLOW, State(), step)  open a conversation; turn.goto(step); turn.end()
+    turn.keep(upload)                keep an uploaded file (an Attachment row)
+    turn.after(job)                  an await to run after the commit (e.g. set a user's menu)
+
+Declaring a flow (bot/decisions.py, shortened)
+----------------------------------------------
+
+    @dataclass
+    class DecisionState:                       # kept in ChatState.data, so a restart resumes it
+        mid: int = 0
+        text: str = ""
+        uid: int = 0
+
+    @command("decision")
+    def decision(turn: Turn[None]) -> None:
+        meetings = M.recent_meetings(session=turn.session, plan_id=turn.member.plan_id)
+        turn.start(DECISION, DecisionState(), "meeting")
+        turn.say(PICK_MEETING, buttons=[[button(m.title, "meeting", mid=m.id)] for m in meetings])
+
+    def pick_meeting(turn: Turn[DecisionState], *, mid: int) -> None:
+        meeting = M.require_meeting(session=turn.session, plan_id=turn.member.plan_id, meeting_id=mid)
+        turn.state.mid = meeting.id
+        turn.goto("text")
+        turn.say(ASK_TEXT.format(meeting=meeting.title))
+
+    DECISION = Flow("decision", DecisionState, command="decision", steps={
+        "meeting": Step(buttons={"meeting": pick_meeting, "new_meeting": new_meeting}),
+        "text": Step(text=take_text),              # def take_text(turn, text: str) -> None
+        "unit": Step(buttons={"unit": pick_unit}),
+        "due": Step(text=take_due),
+    })
+
+and add `decisions.decision` and `decisions.DECISION` to the list in bot/app.py (`DECLARED`).
+
+A button's action is either a bare name, a button of the step the flow is at when the handler
+returns (its token carries the flow's id and that step, so it goes stale when the flow moves on or
+ends), or the dotted name of an `@action("problem.accept")`, a button that stands on its own (on
+a card in the outbox, say) and is checked only by the domain. Its keyword arguments are the
+handler's keyword parameters; a token whose arguments do not fit the handler is stale.
+`Flow(command=...)` re-checks that command's roles at every step.
+
+Why not PTB's ConversationHandler: it keeps conversations in memory (or in pickle persistence),
+keyed by chat and user only, and matches buttons by callback_data patterns. Ours are kept in the
+database (oversight.chatstate: a restart resumes them, in the transaction of the change), have an
+id (a button of an earlier /report cannot act on this one), and buttons carry only opaque tokens.
+"""
+
+from __future__ import annotations
+
+import copy
+import inspect
+import logging
+import secrets
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field, fields
+from datetime import date
+from typing import Any, Generic, TypeVar, cast
+
+from sqlmodel import Session
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ChatType
+from telegram.ext import ContextTypes
+
+from bot import texts
+from bot.common import Handler, answer_private, db, download_file, in_private, member_of, reply, role_label, send_text
+from bot.legacy import CALLBACK_ACTIONS, FLOW_INPUT
+from config.settings import get_settings
+from models import Attachment, Member, utcnow
+from oversight.access import COMMAND_ROLES, PRIVATE_COMMANDS, allowed
+from oversight.attachments import store_attachment
+from oversight.audit import actor_of, audit
+from oversight.chatstate import clear_flow, get_flow, mint_token, resolve_token, set_flow
+from oversight.dates import local_day
+from oversight.errors import OversightError, PermissionDeniedError
+
+logger = logging.getLogger(__name__)
+
+S = TypeVar("S")
+T = TypeVar("T")
+FID = "fid"  # the keys a flow button's token and a flow's saved data carry beside the handler's
+STEP = "step"
+
+
+# --- what a handler shows ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Button:
+    """A button to show: its label, its action (a step's button or a dotted action) and arguments."""
+
+    label: str
+    action: str
+    args: Mapping[str, Any] = field(default_factory=dict)
+
+
+Rows = list[list[Button]]
+
+
+def button(label: str, action: str, **args: Any) -> Button:
+    """A button whose press calls `action` with `args` as keyword arguments."""
+    return Button(label, action, args)
+
+
+def grid(buttons: Iterable[Button], per_row: int) -> Rows:
+    """Buttons laid out `per_row` to a row."""
+    items = list(buttons)
+    return [items[i : i + per_row] for i in range(0, len(items), per_row)]
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file the user sent: its bytes, the name and the type it claims."""
+
+    data: bytes
+    name: str
+    mime: str
+
+
+Job = Callable[[Bot], Awaitable[None]]
+
+
+class Turn(Generic[S]):
+    """What a handler works with and what it answers: one per update."""
+
+    def __init__(
+        self, *, session: Session, update: Update, member: Member | None, words: Sequence[str] = (), text: str = ""
+    ) -> None:
+        self.session = session
+        self.member_or_none = member
+        user, chat = update.effective_user, update.effective_chat
+        self.user_id = user.id if user else 0
+        self.user_name = " ".join(p for p in ((user.first_name, user.last_name) if user else ()) if p)[:64]
+        self.chat_id = chat.id if chat else self.user_id
+        self.chat_title = (chat.title or "") if chat else ""
+        self.private = chat is None or chat.type == ChatType.PRIVATE
+        self.args = list(words)
+        self.text = text
+        self.now = utcnow()
+        self.flow: Flow[Any] | None = None
+        self.state: S = cast(S, None)
+        self.step = ""
+        self.fid = ""
+        self.ended = False
+        self.out: list[tuple[str, Rows]] = []
+        self.note: str | None = None
+        self.jobs: list[Job] = []
+        self.minted: list[tuple[str, InlineKeyboardMarkup | None]] = []  # filled by the dispatcher
+
+    @property
+    def member(self) -> Member:
+        """The active member behind the update; a clear refusal for anyone else."""
+        if self.member_or_none is None:
+            raise PermissionDeniedError(texts.NOT_MEMBER)
+        return self.member_or_none
+
+    @property
+    def today(self) -> date:
+        """Today in the zone from Settings."""
+        return local_day(self.now)
+
+    def say(self, text: str, buttons: Rows | None = None) -> None:
+        """Reply with `text` (plain, never markup) and, under it, `buttons`."""
+        self.out.append((text, buttons or []))
+
+    def toast(self, note: str) -> None:
+        """The short answer shown on the pressed button."""
+        self.note = note
+
+    def start(self, flow: Flow[T], state: T, step: str) -> None:
+        """Open a conversation (replacing any the user had open) at `step`."""
+        self.flow, self.state, self.fid, self.ended = flow, cast(S, state), secrets.token_hex(4), False
+        self.goto(step)
+
+    def goto(self, step: str) -> None:
+        """Move the open conversation to `step`."""
+        if self.flow is None or step not in self.flow.steps:
+            raise ValueError(f"no step {step!r} in flow {self.flow.name if self.flow else None!r}")
+        self.step = step
+
+    def end(self) -> None:
+        """Close the open conversation."""
+        self.ended = True
+
+    def keep(self, upload: Upload) -> Attachment:
+        """Check and keep an uploaded file; its Attachment row."""
+        return store_attachment(
+            session=self.session,
+            data=upload.data,
+            filename=upload.name,
+            mime_type=upload.mime,
+            data_dir=get_settings().DATA_DIR,
+        )
+
+    def after(self, job: Job) -> None:
+        """Run `job(bot)` once the transaction has committed, before the replies are sent."""
+        self.jobs.append(job)
+
+
+# --- what is declared ----------------------------------------------------------------------
+
+ButtonHandler = Callable[..., None]  # (turn, **the button's arguments)
+TextHandler = Callable[[Turn[S], str], None]
+FileHandler = Callable[[Turn[S], Upload], None]
+CommandHandler = Callable[[Turn[None]], None]
+
+
+@dataclass(frozen=True)
+class Step(Generic[S]):
+    """One step of a flow: the buttons it shows, and what it does with typed text or a file."""
+
+    buttons: Mapping[str, ButtonHandler] = field(default_factory=dict)
+    text: TextHandler[S] | None = None
+    file: FileHandler[S] | None = None
+
+
+@dataclass(frozen=True)
+class Flow(Generic[S]):
+    """A conversation: its name, the dataclass of its state and its steps. With `command`, the
+    roles of that command are checked again at every step."""
+
+    name: str
+    state: type[S]
+    steps: Mapping[str, Step[S]]
+    command: str | None = None
+
+    def load(self, data: Mapping[str, Any]) -> S:
+        """The typed state saved in a ChatState row (keys the dataclass does not know are dropped).
+        A copy: the row's own lists must not change under it, or the new state would compare
+        equal to the saved one and never be written."""
+        known = {f.name for f in fields(cast(Any, self.state))}
+        return self.state(**{k: copy.deepcopy(v) for k, v in data.items() if k in known})
+
+
+@dataclass(frozen=True)
+class Command:
+    """A /command; `read` if it only reads (a deferred transaction, no write lock)."""
+
+    name: str
+    handler: CommandHandler
+    read: bool = False
+
+
+@dataclass(frozen=True)
+class Action:
+    """A button that stands on its own (not a step of a flow): on a card, a list, a menu."""
+
+    name: str
+    handler: ButtonHandler
+
+
+def command(name: str, *, read: bool = False) -> Callable[[CommandHandler], Command]:
+    """Declare a command handler (list it in bot/app.py's DECLARED)."""
+    return lambda handler: Command(name, handler, read)
+
+
+def action(name: str) -> Callable[[ButtonHandler], Action]:
+    """Declare a button handler that stands on its own (list it in bot/app.py's DECLARED)."""
+    return lambda handler: Action(name, handler)
+
+
+Declared = Command | Flow[Any] | Action
+
+
+def handlers_of(declared: Iterable[Declared]) -> list[Callable[..., None]]:
+    """Every handler function among `declared` (commands, actions, every step's inputs)."""
+    found: list[Callable[..., None]] = []
+    for item in declared:
+        if isinstance(item, Flow):
+            for step in item.steps.values():
+                found += [*step.buttons.values(), *(h for h in (step.text, step.file) if h is not None)]
+        else:
+            found.append(item.handler)
+    return found
+
+
+def _keywords(handler: ButtonHandler) -> tuple[frozenset[str], frozenset[str]]:
+    """The keyword parameters a button handler takes, and those it requires."""
+    params = list(inspect.signature(handler).parameters.values())[1:]
+    names = frozenset(p.name for p in params)
+    return names, frozenset(p.name for p in params if p.default is inspect.Parameter.empty)
+
+
+class Stale(OversightError):
+    """A button that no longer belongs to anything the user can do."""
+
+    message = texts.BUTTON_STALE
+
+
+# --- the dispatcher ------------------------------------------------------------------------
+
+
+@dataclass
+class _Target:
+    handler: ButtonHandler
+    names: frozenset[str]
+    required: frozenset[str]
+    flow: Flow[Any] | None = None
+    button: str = ""
+
+    def fits(self, args: Mapping[str, Any]) -> bool:
+        return args.keys() <= self.names and self.required <= args.keys()
+
+
+class Dispatcher:
+    """Routes commands, buttons and messages to the declared handlers (see the module docstring)."""
+
+    def __init__(self, declared: Sequence[Declared], legacy_commands: Mapping[str, Handler] | None = None) -> None:
+        self.legacy_commands = dict(legacy_commands or {})
+        self.commands: dict[str, Command] = {}
+        self.flows: dict[str, Flow[Any]] = {}
+        self.targets: dict[str, _Target] = {}
+        for item in declared:
+            self._add(item)
+
+    def _add(self, item: Declared) -> None:
+        for handler in handlers_of([item]):
+            if inspect.iscoroutinefunction(handler):
+                raise TypeError(f"{handler.__qualname__}: a handler is a plain function (no await in a transaction)")
+        if isinstance(item, Command):
+            if item.name in self.commands or item.name not in COMMAND_ROLES:
+                raise ValueError(f"command /{item.name}: declared twice or not in oversight.access")
+            self.commands[item.name] = item
+        elif isinstance(item, Action):
+            self._target(item.name, _Target(item.handler, *_keywords(item.handler)))
+        else:
+            if item.name in self.flows or "." in item.name or item.command not in (None, *COMMAND_ROLES):
+                raise ValueError(f"flow {item.name}: declared twice, dotted, or its command is unknown")
+            if {FID, STEP} & {f.name for f in fields(cast(Any, item.state))}:
+                raise ValueError(f"flow {item.name}: its state may not have a field named {FID} or {STEP}")
+            self.flows[item.name] = item
+            buttons: dict[str, ButtonHandler] = {}
+            for step in item.steps.values():
+                for name, handler in step.buttons.items():
+                    if buttons.setdefault(name, handler) is not handler:
+                        raise ValueError(f"flow {item.name}: button {name} has two handlers")
+            for name, handler in buttons.items():
+                self._target(f"{item.name}.{name}", _Target(handler, *_keywords(handler), flow=item, button=name))
+
+    def _target(self, name: str, target: _Target) -> None:
+        if name in self.targets or "." not in name:
+            raise ValueError(f"button action {name}: declared twice, or not a dotted name")
+        self.targets[name] = target
+
+    # --- commands ---
+
+    async def on_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """The callback of the one CommandHandler: the declared command the message names."""
+        message = update.effective_message
+        assert message is not None and message.text and message.entities  # CommandHandler matched it
+        name = message.text[1 : message.entities[0].length].split("@", 1)[0].lower()
+        if name not in self.commands:
+            await self.legacy_commands[name](update, context)
+            return
+        cmd, rest = self.commands[name], message.text.split(maxsplit=1)[1:]
+        private = name in PRIVATE_COMMANDS
+        try:
+            with db(context, read=cmd.read) as session:
+                member = member_of(session, update)
+                refusal = _refusal(name, member)
+                if refusal is None:
+                    turn: Turn[None] = Turn(session=session, update=update, member=member, words=context.args or ())
+                    turn.text = rest[0].strip() if rest else ""
+                    cmd.handler(turn)
+                    self._finish(turn)
+        except OversightError as exc:
+            await (answer_private(update, exc.message) if private else reply(update, exc.message))
+            return
+        if refusal is not None:
+            await answer_private(update, refusal)
+            return
+        if private and not in_private(update):
+            await _courtesy(update)
+        await self._deliver(update, turn, to=None if private else turn.chat_id)
+
+    # --- buttons ---
+
+    async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A pressed button: its token's action, for its recipient, at its flow's step."""
+        query = update.callback_query
+        if query is None:
+            return
+        try:
+            with db(context) as session:
+                turn = self._press(session, update, query.data or "", query.from_user.id)
+            if isinstance(turn, _Legacy):
+                await turn.run(update, context)
+                return
+        except OversightError as exc:
+            await _answer_query(update, exc.message[:200], alert=True)
+            return
+        if isinstance(turn, str):
+            await _answer_query(update, turn, alert=True)
+            return
+        await self._deliver(update, turn, to=turn.user_id)
+        await _answer_query(update, turn.note[:200] if turn.note else None)
+
+    def _press(self, session: Session, update: Update, data: str, user_id: int) -> Turn[Any] | str | _Legacy:
+        """Run the button's handler; for a token that is unknown or not this user's, the answer."""
+        token = resolve_token(session=session, token=data)
+        if token is None:
+            audit(
+                session=session,
+                actor=actor_of(telegram_user_id=user_id),
+                action="button.stale",
+                detail={"data": data[:64]},
+            )
+            return texts.BUTTON_STALE  # committed with its audit row: nothing else happens
+        if token.user_id is not None and token.user_id != user_id:
+            return texts.BUTTON_NOT_YOURS
+        args = dict(token.args)
+        if token.action not in self.targets and token.action in CALLBACK_ACTIONS:
+            return _Legacy(CALLBACK_ACTIONS[token.action], args)
+        fid, step = args.pop(FID, None), args.pop(STEP, None)
+        target = self.targets.get(token.action)
+        if target is None or not target.fits(args) or (target.flow is not None and (fid is None or step is None)):
+            raise Stale
+        turn: Turn[Any] = Turn(session=session, update=update, member=_member(session, update))
+        if target.flow is not None:
+            _resume(turn, target.flow, chat_id=user_id, fid=fid, step=step)
+            if target.button not in target.flow.steps[turn.step].buttons:
+                raise Stale
+        target.handler(turn, **args)
+        self._finish(turn)
+        return turn
+
+    # --- typed text and files ---
+
+    async def on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Typed text or an uploaded file: for the step the user's open conversation is at."""
+        message, chat = update.effective_message, update.effective_chat
+        if message is None or chat is None or update.effective_user is None:
+            return
+        outcome: Turn[Any] | str | _Legacy | None
+        try:
+            if message.document is not None or message.photo:
+                with db(context, read=True) as session:  # refused before it is fetched,
+                    outcome = self._input(session, update, None)
+                if outcome is None:  # fetched before the transaction
+                    upload = Upload(*await download_file(message))
+                    with db(context) as session:
+                        outcome = self._input(session, update, upload)
+            else:
+                with db(context) as session:
+                    outcome = self._input(session, update, (message.text or "").strip())
+            if isinstance(outcome, _Legacy):
+                await outcome.run(update, context)
+                return
+        except OversightError as exc:
+            await send_text(context.bot, chat.id, exc.message)
+            return
+        if isinstance(outcome, Turn):
+            await self._deliver(update, outcome, to=chat.id)
+        elif outcome:
+            await send_text(context.bot, chat.id, outcome)
+
+    def _input(self, session: Session, update: Update, value: str | Upload | None) -> Turn[Any] | str | _Legacy | None:
+        """Give `value` to the open step's text or file handler (None: only check it would take a
+        file); the answer instead when there is no such step ("": nothing to say)."""
+        assert update.effective_chat is not None and update.effective_user is not None
+        chat_id = update.effective_chat.id
+        row = get_flow(session=session, chat_id=chat_id, user_id=update.effective_user.id)
+        flow = self.flows.get(row.flow) if row is not None else None
+        member = member_of(session, update)
+        if flow is None and row is not None and row.flow in FLOW_INPUT:
+            return _Legacy(FLOW_INPUT[row.flow])
+        if flow is None:
+            if not in_private(update):
+                return ""
+            return texts.NOT_IN_FLOW if member is not None else texts.WELCOME_UNREGISTERED
+        turn: Turn[Any] = Turn(session=session, update=update, member=_member(session, update))
+        _resume(turn, flow, chat_id=chat_id)
+        step = flow.steps[turn.step]
+        handler = step.text if isinstance(value, str) else step.file
+        if handler is None:
+            return texts.USE_BUTTONS if isinstance(value, str) else texts.NO_FILE_HERE
+        if value is None:
+            return None
+        cast(Callable[[Turn[Any], Any], None], handler)(turn, value)
+        self._finish(turn)
+        return turn
+
+    # --- after the handler ---
+
+    def _finish(self, turn: Turn[Any]) -> None:
+        """Save the conversation's step and state (or close it) and mint the buttons to show."""
+        if turn.flow is not None and turn.ended:
+            clear_flow(session=turn.session, chat_id=turn.user_id, user_id=turn.user_id)
+        elif turn.flow is not None:
+            data = {FID: turn.fid, **asdict(turn.state)}
+            set_flow(
+                session=turn.session,
+                chat_id=turn.user_id,
+                user_id=turn.user_id,
+                flow=turn.flow.name,
+                step=turn.step,
+                data=data,
+            )
+        turn.minted = [(text, self._markup(turn, rows)) for text, rows in turn.out]
+
+    def _markup(self, turn: Turn[Any], rows: Rows) -> InlineKeyboardMarkup | None:
+        if not rows:
+            return None
+        return InlineKeyboardMarkup(
+            [[InlineKeyboardButton(b.label, callback_data=self._token(turn, b)) for b in row] for row in rows]
+        )
+
+    def _token(self, turn: Turn[Any], b: Button) -> str:
+        """An opaque token for `b`, bound to the user (and to the flow's id and step, for a step's button)."""
+        action, args = b.action, dict(b.args)
+        if "." not in action:
+            flow = turn.flow
+            if flow is None or turn.ended or action not in flow.steps[turn.step].buttons:
+                raise ValueError(f"button {b.label!r}: {action!r} is no button of the step the flow is at")
+            action, args = f"{flow.name}.{action}", {**args, FID: turn.fid, STEP: turn.step}
+        if action not in self.targets:
+            raise ValueError(f"button {b.label!r}: no action {action!r} is declared")
+        return mint_token(session=turn.session, action=action, args=args, user_id=turn.user_id)
+
+    async def _deliver(self, update: Update, turn: Turn[Any], *, to: int | None) -> None:
+        """Run the handler's jobs, then send its replies (privately if `to` is None)."""
+        bot = update.get_bot()
+        for job in turn.jobs:
+            await job(bot)
+        for text, markup in turn.minted:
+            if to is None:
+                await answer_private(update, text, reply_markup=markup)
+            else:
+                await send_text(bot, to, text, reply_markup=markup)
+
+    async def on_unknown_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """An undeclared /command: say so in private, stay silent in a group."""
+        if in_private(update) and update.effective_chat is not None:
+            await context.bot.send_message(update.effective_chat.id, texts.UNKNOWN_COMMAND)
+
+
+@dataclass
+class _Legacy:
+    """A handler registered in bot.legacy, run the old way (it opens its own transactions)."""
+
+    handler: Callable[..., Awaitable[Any]]
+    args: dict[str, Any] | None = None
+
+    async def run(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if self.args is None:
+            await self.handler(update, context)
+            return
+        note = await self.handler(update, context, self.args)
+        await _answer_query(update, note[:200] if note else None)
+
+
+def _member(session: Session, update: Update) -> Member:
+    """The active member behind the update (a button or a conversation needs one)."""
+    member = member_of(session, update)
+    if member is None:
+        raise PermissionDeniedError(texts.NOT_MEMBER)
+    return member
+
+
+def _refusal(name: str, member: Member | None) -> str | None:
+    """Why the member may not use /name (None: they may)."""
+    role = member.role if member else None
+    if allowed(name, role):
+        return None
+    if role is None:
+        return texts.NOT_REGISTERED
+    return texts.NOT_ALLOWED.format(role=role_label(role), command=name)
+
+
+def _resume(turn: Turn[Any], flow: Flow[Any], *, chat_id: int, fid: Any = None, step: Any = None) -> None:
+    """Load the user's open conversation into `turn`: stale unless it is `flow` (with id `fid`, at
+    `step`, for a button) and the member may still use its command."""
+    row = get_flow(session=turn.session, chat_id=chat_id, user_id=turn.user_id)
+    if row is None or row.flow != flow.name or row.step not in flow.steps:
+        raise Stale
+    if step is not None and (row.data.get(FID) != fid or row.step != step):
+        raise Stale
+    role = turn.member.role
+    if flow.command is not None and not allowed(flow.command, role):
+        raise PermissionDeniedError(texts.NOT_ALLOWED.format(role=role_label(role), command=flow.command))
+    turn.flow, turn.step, turn.fid = flow, row.step, str(row.data.get(FID, ""))
+    turn.state = flow.load(row.data)
+
+
+async def _courtesy(update: Update) -> None:
+    """In a group, say that the answer to a unit's business comes in private."""
+    assert update.effective_chat is not None
+    try:
+        await update.get_bot().send_message(update.effective_chat.id, texts.PRIVATE_ONLY)
+    except Exception:  # noqa: BLE001 - the group reply is a courtesy; the work goes on
+        logger.warning("update %s: could not answer in group %s", update.update_id, update.effective_chat.id)
+
+
+async def _answer_query(update: Update, text: str | None, *, alert: bool = False) -> None:
+    assert update.callback_query is not None
+    try:
+        await update.callback_query.answer(text, show_alert=alert)
+    except Exception:  # noqa: BLE001 - an unanswered spinner is cosmetic
+        logger.debug("update %s: answerCallbackQuery failed", update.update_id)
+
+
+def outbox_buttons(session: Session, rows: Rows, *, user_id: int | None) -> list[list[dict[str, str]]]:
+    """Buttons of dotted actions, minted for a message queued in the outbox ({text, token} rows)."""
+    return [
+        [
+            {"text": b.label, "token": mint_token(session=session, action=b.action, args=dict(b.args), user_id=user_id)}
+            for b in row
+        ]
+        for row in rows
+    ]
+
+
+def markup_of(rows: list[list[dict[str, str]]]) -> InlineKeyboardMarkup | None:
+    """An inline keyboard from outbox-style rows of {text, token}."""
+    if not rows:
+        return None
+    return InlineKeyboardMarkup([[InlineKeyboardButton(b["text"], callback_data=b["token"]) for b in r] for r in rows])
