@@ -58,7 +58,11 @@ def _log_to(path: Path) -> Iterator[None]:
 
 def demo_command(
     out: Annotated[
-        Path, typer.Option("--out", help="输出目录：写入简报 PDF、通报草稿、台账 xlsx 和演示数据库 demo.db")
+        Path,
+        typer.Option(
+            "--out",
+            help="输出目录：写入简报、通报草稿、工作问效报告草稿（PDF 及 Word）、台账 xlsx 和演示数据库 demo.db",
+        ),
     ],
     seed: Annotated[int, typer.Option("--seed", help="随机种子；种子相同，输出相同")] = 2026,
     quarter: Annotated[str, typer.Option("--quarter", help="重放的季度，如 2026Q1")] = "2026Q1",
@@ -122,9 +126,10 @@ def demo_command(
         highlight=False,
     )
     console.print("已写入：", highlight=False)
-    console.print(f"  工作简报（PDF）：{result.brief_pdf}", highlight=False, soft_wrap=True)
-    kind = "PDF" if result.notice_path.suffix == ".pdf" else "JSON，通报模块未安装"
+    console.print(f"  工作简报（PDF 及 Word）：{result.brief_pdf}", highlight=False, soft_wrap=True)
+    kind = "PDF 及 Word" if result.notice_path.suffix == ".pdf" else "JSON，通报模块未安装"
     console.print(f"  通报草稿（{kind}）：{result.notice_path}", highlight=False, soft_wrap=True)
+    console.print(f"  工作问效报告草稿（PDF 及 Word）：{result.review_pdf}", highlight=False, soft_wrap=True)
     console.print(f"  台账（xlsx）：{result.ledger_xlsx}", highlight=False, soft_wrap=True)
     console.print(f"  演示数据库：{result.db_path}；运行日志：{out / 'demo.log'}", highlight=False, soft_wrap=True)
     console.print(

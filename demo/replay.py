@@ -48,13 +48,7 @@ REPLY_TIMEOUT = 15.0
 PDF_BYTES = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
 # On every page: a faint diagonal mark, and a plain line under the text block that stays whole
 # in the PDF's text (示例数据 must be findable there).
-WATERMARK = (
-    '<div style="position: fixed; top: 42%; left: 0; right: 0; text-align: center; '
-    'font-size: 60pt; color: rgba(200, 0, 0, 0.12); transform: rotate(-30deg); z-index: 99;">'
-    "{text}</div>"
-    '<div style="position: fixed; bottom: -12mm; left: 0; width: 100%; white-space: nowrap; font-size: 9pt; color: #c00000;">'
-    "{text}：演示生成，非真实工作数据</div>"
-)
+SAMPLE_MARK = "{text}：演示生成，非真实工作数据"
 _QUARTER_RE = re.compile(r"^(\d{4})Q([1-4])$")
 
 
@@ -92,6 +86,7 @@ class DemoResult:
     db_path: Path
     brief_pdf: Path
     notice_path: Path
+    review_pdf: Path
     ledger_xlsx: Path
     quarter: str
     steps: int = 0
@@ -655,19 +650,16 @@ async def _drain(engine: Engine, app: Any, timeout: float = 30.0) -> None:
     logger.warning("outbox not drained within %.0fs", timeout)
 
 
-def _with_watermark(html: str, text: str) -> str:
-    mark = WATERMARK.format(text=text)
-    return html.replace("</body>", mark + "</body>", 1) if "</body>" in html else html + mark
-
-
 def run_jobs(
     *, engine: Engine, plan_id: int, quarter: Quarter, now: datetime, out: Path, data_dir: Path
-) -> tuple[Path, Path, Path]:
+) -> tuple[Path, Path, Path, Path]:
     """The quarter's jobs as the worker runs them on the 5th working day: the notice draft and the
-    brief (recorded, queued to the conveners and the office); then the three files into `out`."""
-    from jobs.brief import brief_context, issue_number
+    brief (recorded, queued to the conveners and the office); then the files into `out`, each a PDF
+    with its Word copy beside it (brief, notice draft, review of the half so far) and the ledger."""
+    from jobs.brief import build_brief
     from jobs.registry import RunContext, execute_run
-    from jobs.render import AssetOnlyFetcher, html_to_pdf, render_html
+    from jobs.render import render_document
+    from jobs.review import review_layout
     from oversight.ledger import export_ledger
 
     ctx = RunContext(engine=engine, worker_id="demo-worker", clock=lambda: now)
@@ -682,8 +674,7 @@ def run_jobs(
             doc = notice_document(session=s, notice_id=notice.id, now=now)
         doc["doc_number"] = "（草稿，文号审定后编排）"
         doc["printed_date"] = f"{doc['date_text']}起草"
-        html = _with_watermark(render_html("notice.html.j2", doc), f"草稿·{SAMPLE}")
-        html_to_pdf(html, out=notice_path, fetcher=AssetOnlyFetcher())
+        render_document("notice", doc, out=notice_path, sample=SAMPLE_MARK.format(text=f"草稿·{SAMPLE}"))
     else:  # the notice job is not installed here: keep its findings as JSON
         import json
 
@@ -700,29 +691,46 @@ def run_jobs(
     run = execute_run(ctx=ctx, job="brief", period=quarter.key)
     if run is None or run.state != "done":
         raise DemoError(f"简报任务未完成：{run.error if run is not None else '未能认领'}")
-    # The same brief once more as HTML (jobs.brief.build_brief's first half), marked 示例数据 on every page.
-    from models import Plan
-    from oversight.briefdata import brief_data, parse_period
+    # The same brief once more into `out` (nothing recorded or sent), marked 示例数据 on every page.
+    import shutil
+    import tempfile
 
-    period = parse_period(quarter.key)
+    with tempfile.TemporaryDirectory(dir=out) as tmp, session_scope(engine) as s:
+        built = build_brief(
+            session=s,
+            plan_id=plan_id,
+            period=quarter.key,
+            now=now,
+            out_dir=Path(tmp),
+            sample=SAMPLE_MARK.format(text=SAMPLE),
+        )
+        s.rollback()
+        brief_path = out / f"简报-{quarter.key}.pdf"
+        shutil.move(built.pdf_path, brief_path)
+        shutil.move(built.docx_path, brief_path.with_suffix(".docx"))
+
+    # The review of the half so far (工作问效), as a draft: computed, not recorded.
+    from models import Plan
+    from oversight.accountability import half_of
+    from oversight.review import build_review, review_document
+
+    half = half_of(now)
+    review_path = out / f"工作问效报告草稿-{half}.pdf"
     with session_scope(engine) as s:
-        data = brief_data(session=s, plan_id=plan_id, period=period, now=now)
         plan = s.get(Plan, plan_id)
-        conveners = ((plan.spec or {}).get("meeting") or {}).get("conveners") or [] if plan else []
-        data["plan"]["conveners"] = "、".join(c.get("title") or c.get("role") or "" for c in conveners)
-        issue_no = issue_number(session=s, plan_id=plan_id, period=period)
-    data["issue_no"] = issue_no
-    html = render_html(
-        "brief.html.j2", brief_context(data, issue_no=issue_no, issued_on=now.astimezone(SHANGHAI).date().isoformat())
-    )
-    brief_path = out / f"简报-{quarter.key}.pdf"
-    html_to_pdf(_with_watermark(html, SAMPLE), out=brief_path, fetcher=AssetOnlyFetcher())
+        assert plan is not None
+        review = build_review(session=s, plan_id=plan_id, period=half, now=now)
+        doc = review_layout(
+            review_document(session=s, plan_id=plan_id, review=review, now=now), plan=plan, period=half, issued=False
+        )
+        s.rollback()
+    render_document("review", doc, out=review_path, sample=SAMPLE_MARK.format(text=f"草稿·{SAMPLE}"))
 
     ledger_path = out / f"台账-{quarter.key}.xlsx"
     with session_scope(engine) as s:
         export_ledger(ledger_path, session=s, plan_id=plan_id, now=now)
     mark_export(ledger_path)
-    return brief_path, notice_path, ledger_path
+    return brief_path, notice_path, review_path, ledger_path
 
 
 async def replay_quarter(
@@ -782,7 +790,7 @@ async def replay_quarter(
                 t2 = time.perf_counter()
                 now = local(nth_workday_after(q.last, 5), 9)
                 clock.go(now)
-                brief_pdf, notice_path, ledger_xlsx = run_jobs(
+                brief_pdf, notice_path, review_pdf, ledger_xlsx = run_jobs(
                     engine=engine, plan_id=plan_id, quarter=q, now=now, out=out, data_dir=data_dir
                 )
                 await _drain(engine, app)
@@ -798,6 +806,7 @@ async def replay_quarter(
             db_path=db_path,
             brief_pdf=brief_pdf,
             notice_path=notice_path,
+            review_pdf=review_pdf,
             ledger_xlsx=ledger_xlsx,
             quarter=q.key,
             steps=len(steps),

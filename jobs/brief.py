@@ -27,19 +27,18 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, col, func, select
 
 from jobs.charts import progress_chart_svg
-from jobs.render import AssetOnlyFetcher, RenderError, _env, html_to_pdf, render_html
-from models import Brief, Plan, Role
+from jobs.render import AssetOnlyFetcher, RenderError, _env, docx_path, html_to_pdf, render_html, sample_css
+from jobs.word import html_to_docx
+from models import Brief, Plan
 from oversight.briefdata import Period, brief_data, cn_date, jsonable, parse_period
+from oversight.distribution import Attachment, brief_lines, distribute, line_texts
 from oversight.errors import NotFoundError
 from oversight.ledger import export_ledger
-from oversight.members import members_with_role
-from oversight.outbox import enqueue_document, enqueue_text
 
 logger = logging.getLogger(__name__)
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 TEMPLATE = "brief.html.j2"
-RECIPIENT_ROLES = (Role.CONVENER, Role.OFFICE)
 MASTHEAD_LINE_CHARS = 28  # characters of 14 pt type the masthead's office + date line holds
 
 # Every sentence of the brief and of its chat summary. Plain text: the template escapes it.
@@ -113,7 +112,7 @@ TEXTS: dict[str, str] = {
     "summary": "【{title}】第{issue_no}期（{label}）\n"
     "进展：{progress}\n"
     "问题：本期新增{new}个，办结{resolved}个；期末未关闭{open}个，其中逾期{overdue}个。{oldest}\n"
-    "全文见所附PDF；完整台账（xlsx附件）由联席会议办公室留存。",
+    "全文见所附PDF（另附可编辑的Word文档）；完整台账见所附xlsx附件。",
     "summary_oldest": "最久未关闭：问题#{id}（{unit}）。",
     "caption": "{title}第{issue_no}期（{label}）",
     "bao": "{conveners}",
@@ -130,6 +129,7 @@ class BriefResult:
     period: str
     issue_no: int
     pdf_path: Path
+    docx_path: Path
     xlsx_path: Path
     data: dict[str, Any]
     html: str
@@ -230,6 +230,7 @@ def _progress_section(data: dict[str, Any], last_day: str, chart: Any = None) ->
         "numeric": [1, 2, 3, 4, 5],
     }
     foot = TEXTS["progress_foot"].format(last_day=last_day)
+    svg = chart if chart is not None else progress_chart_svg(chart_rows(rows), png=True)
     return {
         "heading": TEXTS["h_progress"],
         "paragraphs": paragraphs,
@@ -237,7 +238,8 @@ def _progress_section(data: dict[str, Any], last_day: str, chart: Any = None) ->
         "charts": [
             {
                 "caption": TEXTS["progress_chart"],
-                "svg": chart if chart is not None else progress_chart_svg(chart_rows(rows)),
+                "svg": svg,
+                "png": getattr(svg, "png", None),
             }
         ],
         "subsections": [],
@@ -518,11 +520,8 @@ def brief_context(data: dict[str, Any], *, issue_no: int, issued_on: str, chart:
         "date_text": _day(issued_on),
         "editor_note": TEXTS["editor_note"].format(label=data["period"]["label"], plan=plan["short_name"]),
         "sections": sections,
-        "distribution": {
-            "bao": TEXTS["bao"].format(conveners=plan.get("conveners") or "联席会议召集人"),
-            "song": TEXTS["song"],
-            "fa": None,
-        },
+        # Exactly whom it is delivered to (oversight.distribution), as fixed when it was built.
+        "distribution": data.get("distribution") or {},
         "copies": None,
     }
 
@@ -655,17 +654,18 @@ def _pdf_child(conn: Any, parent_end: Any, fetcher: AssetOnlyFetcher, pdf_path: 
             # The progress rows come first, while the parent runs the other queries: draw the chart now.
             c0 = _time.perf_counter()
             rows = chart_rows(job["progress"])
-            drawn = (rows, progress_chart_svg(rows))
+            drawn = (rows, progress_chart_svg(rows, png=True))
             chart_s = _time.perf_counter() - c0
         t2 = _time.perf_counter()
         chart = drawn[1] if drawn is not None and _same_rows(drawn[0], chart_rows(job["data"]["progress"])) else None
         html = _brief_html(job["data"], issue_no=job["issue_no"], issued_on=job["issued_on"], chart=chart)
+        # The HTML goes back at once: the parent writes the Word copy from it while this lays out the PDF.
+        conn.send({"html": html})
         t3 = _time.perf_counter()
-        html_to_pdf(html, out=pdf_path, fetcher=fetcher)
+        html_to_pdf(html, out=pdf_path, fetcher=fetcher, extra_css=job.get("extra_css"))
         t4 = _time.perf_counter()
         conn.send(
             {
-                "html": html,
                 "log": fetcher.log,
                 "timings": {"template": t1 - t0, "chart": chart_s, "html": t3 - t2, "pdf": t4 - t3},
             }
@@ -702,6 +702,7 @@ class _PdfProcess:
         self.fetcher = fetcher
         self.pdf_path = pdf_path
         self._job: dict[str, Any] | None = None
+        self._html: str | None = None
         self._answered = False  # the process sent its answer (the PDF or its error)
         self._process: Any = None
         self._conn: Any = None
@@ -722,24 +723,16 @@ class _PdfProcess:
             except OSError:
                 pass  # it failed already (drawing the chart) and hung up: result() reads why
 
-    def submit(self, data: dict[str, Any], *, issue_no: int, issued_on: str) -> None:
+    def submit(self, data: dict[str, Any], *, issue_no: int, issued_on: str, extra_css: str | None = None) -> None:
         """Hand over the brief's data; the HTML and PDF are built from here on."""
-        self._job = {"data": data, "issue_no": issue_no, "issued_on": issued_on}
+        self._job = {"data": data, "issue_no": issue_no, "issued_on": issued_on, "extra_css": extra_css}
         if self._conn is not None:
             try:
                 self._conn.send(self._job)
             except OSError:
                 pass  # it failed already (drawing the chart) and hung up: result() reads why
 
-    def result(self) -> tuple[str, dict[str, float]]:
-        """Wait for the PDF; the HTML and the child's timings. Raises RenderError if it failed."""
-        assert self._job is not None
-        if self._conn is None:
-            t0 = _time.perf_counter()
-            html = _brief_html(self._job["data"], issue_no=self._job["issue_no"], issued_on=self._job["issued_on"])
-            t1 = _time.perf_counter()
-            html_to_pdf(html, out=self.pdf_path, fetcher=self.fetcher)
-            return html, {"html": t1 - t0, "pdf": _time.perf_counter() - t1}
+    def _reply(self) -> dict[str, Any]:
         try:
             if not self._conn.poll(PDF_TIMEOUT_S):
                 raise RenderError(f"brief PDF process gave no answer in {PDF_TIMEOUT_S} s")
@@ -748,11 +741,33 @@ class _PdfProcess:
             raise RenderError(
                 f"brief PDF process ended without an answer (exit code {self._process.exitcode})"
             ) from exc
-        self._answered = True
         if "error" in reply:
+            self._answered = True
             raise RenderError(f"brief PDF process failed:\n{reply['error']}")
+        return reply
+
+    def html(self) -> str:
+        """The brief's HTML, as soon as it is built (the PDF is laid out from it meanwhile)."""
+        assert self._job is not None
+        if self._html is None:
+            if self._conn is None:
+                job = self._job
+                self._html = _brief_html(job["data"], issue_no=job["issue_no"], issued_on=job["issued_on"])
+            else:
+                self._html = self._reply()["html"]
+        return self._html
+
+    def result(self) -> tuple[str, dict[str, float]]:
+        """Wait for the PDF; the HTML and the child's timings. Raises RenderError if it failed."""
+        html = self.html()
+        if self._conn is None:
+            t1 = _time.perf_counter()
+            html_to_pdf(html, out=self.pdf_path, fetcher=self.fetcher, extra_css=self._job.get("extra_css"))  # type: ignore[union-attr]
+            return html, {"pdf": _time.perf_counter() - t1}
+        reply = self._reply()
+        self._answered = True
         self.fetcher.log.extend(reply["log"])
-        return reply["html"], reply["timings"]
+        return html, reply["timings"]
 
     def close(self) -> None:
         """Let the process end (told to stop if it never got the data) and reap it."""
@@ -781,11 +796,21 @@ def _reap(process: Any) -> None:
         process.join()
 
 
-def build_brief(*, session: Session, plan_id: int, period: str | Period, now: datetime, out_dir: Path) -> BriefResult:
-    """Compile the brief's data and write its PDF and xlsx annex under `out_dir` (nothing is recorded or sent).
+def build_brief(
+    *,
+    session: Session,
+    plan_id: int,
+    period: str | Period,
+    now: datetime,
+    out_dir: Path,
+    sample: str | None = None,
+) -> BriefResult:
+    """Compile the brief's data and write its PDF, its Word copy and its xlsx annex under `out_dir`
+    (nothing is recorded or sent). `sample`: mark every page as sample data.
 
-    The HTML and PDF are built in a second process while this one writes the annex (the worker
-    has two cores; the annex needs the session, the PDF only the data).
+    The HTML and PDF are built in a second process while this one writes the annex and then,
+    from the HTML the other process sends back first, the .docx (the worker has two cores; the
+    annex needs the session, the PDF only the data).
     """
     p = period if isinstance(period, Period) else parse_period(period)
     plan = session.get(Plan, plan_id)
@@ -794,6 +819,7 @@ def build_brief(*, session: Session, plan_id: int, period: str | Period, now: da
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     pdf_path = out_dir / f"{p.key}.pdf"
+    docx_path = out_dir / f"{p.key}.docx"
     xlsx_path = out_dir / f"{p.key}-台账.xlsx"
     timings: dict[str, float] = {}
     t0 = _time.perf_counter()
@@ -806,18 +832,23 @@ def build_brief(*, session: Session, plan_id: int, period: str | Period, now: da
 
         data = brief_data(session=session, plan_id=plan_id, period=p, now=now, on_progress=progress_known)
         data["plan"]["conveners"] = _conveners(plan)
+        data["distribution_lines"] = brief_lines(session=session, plan_id=plan_id)
+        data["distribution"] = line_texts(session=session, plan_id=plan_id, lines=data["distribution_lines"])
         issue_no = issue_number(session=session, plan_id=plan_id, period=p)
         data["issue_no"] = issue_no
         issued_on = now.astimezone(SHANGHAI).date().isoformat()
         t1 = _time.perf_counter()
-        renderer.submit(data, issue_no=issue_no, issued_on=issued_on)
+        renderer.submit(data, issue_no=issue_no, issued_on=issued_on, extra_css=sample_css(sample) if sample else None)
         _export_annex(session=session, plan_id=plan_id, out=xlsx_path, now=now)
         t2 = _time.perf_counter()
+        # The Word copy from the HTML while the other process lays out the PDF (off its critical path).
+        html_to_docx(renderer.html(), out=docx_path, sample=sample)
+        t2b = _time.perf_counter()
         html, child = renderer.result()
         t3 = _time.perf_counter()
     finally:
         renderer.close()
-    timings.update(data=t1 - t0, xlsx=t2 - t1, wait=t3 - t2, **child)
+    timings.update(data=t1 - t0, xlsx=t2 - t1, docx=t2b - t2, wait=t3 - t2b, **child)
     title = "".join(data["plan"]["title_lines"])
     logger.info(
         "brief %s plan %s built: issue %d, %s (%.2fs data, %.2fs html + %.2fs pdf beside %.2fs xlsx, %.2fs in all)",
@@ -836,6 +867,7 @@ def build_brief(*, session: Session, plan_id: int, period: str | Period, now: da
         period=p.key,
         issue_no=issue_no,
         pdf_path=pdf_path,
+        docx_path=docx_path,
         xlsx_path=xlsx_path,
         data=jsonable(data),
         html=html,
@@ -873,28 +905,8 @@ def publish_brief(*, session: Session, plan_id: int, period: Period, now: dateti
         )
         session.add(brief)
         session.flush()
-    title = brief.data.get("title") or plan.short_name or plan.name
-    summary = brief.data.get("summary") or ""
-    caption = TEXTS["caption"].format(title=title, issue_no=brief.issue_no, label=parse_period(period.key).label)
-    queued = 0
-    seen: set[int] = set()
-    for m in members_with_role(session=session, plan_id=plan_id, roles=RECIPIENT_ROLES):
-        chat = m.telegram_user_id
-        if chat is None or chat in seen:
-            continue
-        seen.add(chat)
-        key = f"brief:{plan_id}:{period.key}:{chat}"
-        doc = enqueue_document(
-            session=session,
-            chat_id=chat,
-            path=brief.pdf_path,
-            filename=f"{title}第{brief.issue_no}期.pdf",
-            caption=caption,
-            dedupe_key=key,
-            now=now,
-        )
-        text = enqueue_text(session=session, chat_id=chat, text=summary, dedupe_key=f"{key}:summary", now=now)
-        queued += int(doc is not None) + int(text is not None)
+    sent = distribute_brief(session=session, brief=brief, now=now)
+    queued = sent["queued"]
     logger.info(
         "brief %s plan %s: %s, %d message(s) queued",
         period.key,
@@ -910,6 +922,32 @@ def publish_brief(*, session: Session, plan_id: int, period: Period, now: dateti
         "queued": queued,
         "pdf": brief.pdf_path,
     }
+
+
+def distribute_brief(*, session: Session, brief: Brief, now: datetime) -> dict[str, Any]:
+    """Send a built brief to exactly the recipients its foot block names (报/送/发): the PDF, its
+    Word copy and the xlsx annex (完整台账), with the chat summary; each once. This is the one call
+    to make when the brief may go out (after its sign-off)."""
+    plan = session.get(Plan, brief.plan_id)
+    assert plan is not None
+    title = brief.data.get("title") or plan.short_name or plan.name
+    caption = TEXTS["caption"].format(title=title, issue_no=brief.issue_no, label=parse_period(brief.period).label)
+    name = f"{title}第{brief.issue_no}期"
+    pdf = Path(brief.pdf_path)
+    files = [
+        Attachment(pdf, f"{name}.pdf", caption),
+        Attachment(docx_path(pdf), f"{name}.docx"),
+        Attachment(Path(brief.xlsx_path), f"{name}（完整台账）.xlsx"),
+    ]
+    lines = brief.data.get("distribution_lines") or {}
+    return distribute(
+        session=session,
+        lines=lines,
+        files=[f for f in files if f.path.name],
+        text=brief.data.get("summary") or "",
+        dedupe_prefix=f"brief:{brief.plan_id}:{brief.period}",
+        now=now,
+    )
 
 
 def run(*, session: Session, period: str, now: datetime) -> dict[str, Any]:

@@ -8,6 +8,7 @@ switched off so a "$" in a name is printed, not parsed.
 
 from __future__ import annotations
 
+import base64
 import io
 import xml.etree.ElementTree as ET
 
@@ -82,12 +83,25 @@ def _svg_markup(fig: Figure) -> Markup:
     return Markup(ET.tostring(root, encoding="unicode"))
 
 
-def progress_chart_svg(rows: list[dict]) -> Markup:
+class ChartMarkup(Markup):
+    """A chart's inline SVG, carrying the same chart as a PNG (base64) for the document's Word copy."""
+
+    png: str | None = None
+
+
+def _png_b64(fig: Figure) -> str:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=150, metadata={"Software": None})
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def progress_chart_svg(rows: list[dict], *, png: bool = False) -> Markup:
     """Horizontal bars of done vs target per unit, with a marker for what the timeline expects now.
 
     Each row is {name: str, done: number, target: number, expected: number}. Bars are drawn as a
     share of each row's target so units with different targets compare; the figure at the bar
-    end reads "done/target". Returns inline SVG markup (a ``str`` subclass) for the templates.
+    end reads "done/target". Returns inline SVG markup (a ``str`` subclass) for the templates; with
+    ``png``, a ChartMarkup whose ``png`` is the same figure as a PNG (for the Word copy).
     """
     with matplotlib.rc_context(_RC):
         height_in = 0.9 + 0.36 * max(len(rows), 1)
@@ -122,7 +136,12 @@ def progress_chart_svg(rows: list[dict]) -> Markup:
             frameon=False,
         )
         _fit_margins(fig, names)
-        return _svg_markup(fig)
+        svg = _svg_markup(fig)
+        if not png:
+            return svg
+        chart = ChartMarkup(svg)
+        chart.png = _png_b64(fig)
+        return chart
 
 
 # The progress chart's margins around the axes, in points, for its 9 pt text: what

@@ -12,9 +12,10 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from jobs.render import render_pdf
+from jobs.render import render_document
 from models import GroupBinding, Notice, Plan, Role, Unit
 from oversight.accountability import RULE_LABELS, quarter_of
+from oversight.distribution import Attachment, distribute, line_texts, notice_copy_lines
 from oversight.members import members_with_role
 from oversight.notices import (
     NoticeState,
@@ -110,7 +111,13 @@ def publish_notice(*, session: Session, notice_id: int, now: datetime, data_dir:
     assert plan is not None
     base = Path(data_dir or _settings_data_dir())
     out = base / "notices" / f"{plan.key}-{notice.period}-{notice.id}.pdf"
-    render_pdf("notice.html.j2", notice_document(session=session, notice_id=notice.id, now=now), out=out)
+    doc = notice_document(session=session, notice_id=notice.id, now=now)
+    # 抄送 and 印发: exactly whom the Word copy and the PDF go to besides the 主送 (oversight.distribution).
+    copies = notice_copy_lines(session=session, plan_id=plan.id)  # type: ignore[arg-type]
+    texts = line_texts(session=session, plan_id=plan.id, lines=copies)  # type: ignore[arg-type]
+    if texts.get("cc"):
+        doc["cc"] = texts["cc"].replace("、", "，") + "。"
+    files = render_document("notice", doc, out=out)
     filename = f"{notice.doc_no}{notice.title}.pdf".replace("/", "-")
     mark_published(session=session, notice_id=notice.id, pdf_path=str(out), now=now)
     deadline = explanation_deadline(session=session, notice=notice)
@@ -171,11 +178,24 @@ def publish_notice(*, session: Session, notice_id: int, now: datetime, data_dir:
                     now=now,
                     dedupe_key=f"notice:{notice.id}:unit:{i}:{m.telegram_user_id}",
                 )
+    sent = distribute(
+        session=session,
+        lines=copies,
+        files=[
+            Attachment(out, filename, GROUP_CAPTION.format(doc_no=notice.doc_no, title=notice.title)),
+            Attachment(files.docx, filename.removesuffix(".pdf") + ".docx"),
+        ],
+        text=None,
+        dedupe_prefix=f"notice:{notice.id}:copy",
+        now=now,
+    )
+    queued += sent["queued"]
     logger.info("notice %s published as %s: %s, %d documents queued", notice.id, notice.doc_no, out, queued)
     return {
         "notice_id": notice.id,
         "doc_no": notice.doc_no,
         "pdf": str(out),
+        "docx": str(files.docx),
         "documents": queued,
         "group": group is not None,
         "units": sorted(recipients),

@@ -10,11 +10,11 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from jobs.render import render_pdf
+from jobs.render import LAYOUT_TEXTS, docx_path, office_mark_lines, render_document
 from models import Plan, Role
 from oversight.accountability import half_of, parse_period
+from oversight.distribution import Attachment, distribute
 from oversight.members import members_with_role
-from oversight.outbox import enqueue_document
 from oversight.review import review_document, run_review
 from oversight.schedules import is_adhoc
 
@@ -29,6 +29,33 @@ def _settings_data_dir() -> Path:
     return get_settings().DATA_DIR
 
 
+def review_number(*, plan: Plan, period: str) -> str:
+    """The review's 文号: the office's 报 series, numbered by the half (乌中联办报〔2026〕1号 for
+    2026H1, 2号 for 2026H2): a review is the only document of that series, one per half, so the
+    number is stable however often the half is reviewed again."""
+    office = (plan.spec or {}).get("office") or {}
+    prefix = office.get("review_prefix") or (office.get("notice_prefix") or "联办通").removesuffix("通") + "报"
+    half = parse_period(period)
+    return f"{prefix}〔{half.key[:4]}〕{half.key[-1]}号"
+
+
+def review_layout(doc: dict[str, Any], *, plan: Plan, period: str, issued: bool) -> dict[str, Any]:
+    """The review document's 版头 and 版记: the office's red mark, its 文号 (a draft's placeholder
+    when not issued), 印发 by the office on the report's date."""
+    office = doc.get("office") or ""
+    return {
+        **doc,
+        "office_mark_lines": office_mark_lines(office),
+        "doc_number": review_number(plan=plan, period=period) if issued else LAYOUT_TEXTS["draft_number"],
+        "printed_by": office,
+        "printed_date": f"{doc['date_text']}印发",
+    }
+
+
+def _units(session: Session, plan_id: int, role: str) -> list[int]:
+    return list(dict.fromkeys(m.unit_id for m in members_with_role(session=session, plan_id=plan_id, roles=(role,))))
+
+
 def run(*, session: Session, period: str, now: datetime, data_dir: Path | None = None) -> dict[str, Any]:
     """Job review: each plan's review of the half (an ad-hoc run reviews the current half so far)."""
     key = half_of(now) if is_adhoc(period) else parse_period(period).key
@@ -38,7 +65,8 @@ def run(*, session: Session, period: str, now: datetime, data_dir: Path | None =
         review = run_review(session=session, plan_id=plan.id, period=key, now=now)  # type: ignore[arg-type]
         doc = review_document(session=session, plan_id=plan.id, review=review, now=now)  # type: ignore[arg-type]
         pdf = base / "reviews" / f"{plan.key}-{key}.pdf"
-        render_pdf("review.html.j2", doc, out=pdf)
+        doc = review_layout(doc, plan=plan, period=key, issued=True)
+        render_document("review", doc, out=pdf)
         caption = CAPTION.format(
             title=doc["title"],
             items=len(review["ledger"]),
@@ -46,20 +74,20 @@ def run(*, session: Session, period: str, now: datetime, data_dir: Path | None =
             missed=len(review["follow_up"]["missed"]),
         )
         sent = 0
-        for m in members_with_role(session=session, plan_id=plan.id, roles=(Role.CONVENER,)):  # type: ignore[arg-type]
-            if m.telegram_user_id is None:
-                continue
-            sent += bool(
-                enqueue_document(
-                    session=session,
-                    chat_id=m.telegram_user_id,
-                    path=str(pdf),
-                    filename=f"{doc['title']}.pdf",
-                    caption=caption,
-                    now=now,
-                    dedupe_key=f"review:{plan.id}:{key}:{m.telegram_user_id}",
-                )
-            )
+        # The report goes to its 主送 (the conveners) and to the office that issues it, PDF and Word copy.
+        lines = {
+            "to": [{"unit_id": u, "role": Role.CONVENER} for u in _units(session, plan.id, Role.CONVENER)],  # type: ignore[arg-type]
+            "printed": [{"unit_id": u, "role": Role.OFFICE} for u in _units(session, plan.id, Role.OFFICE)],  # type: ignore[arg-type]
+        }
+        title = doc["title"] if isinstance(doc["title"], str) else "".join(doc["title"])
+        sent = distribute(
+            session=session,
+            lines=lines,
+            files=[Attachment(pdf, f"{title}.pdf", caption), Attachment(docx_path(pdf), f"{title}.docx")],
+            text=None,
+            dedupe_prefix=f"review:{plan.id}:{key}",
+            now=now,
+        )["chats"]
         out["plans"].append(
             {
                 "plan": plan.key,

@@ -24,7 +24,7 @@ from typer.testing import CliRunner
 import jobs.brief as brief_job
 from jobs.render import AssetOnlyFetcher, RenderError
 from lianxi.cli import app
-from models import Brief, OutboxMessage, make_engine, session_scope
+from models import Brief, Member, OutboxMessage, Role, Unit, make_engine, session_scope
 from models.migrate import upgrade
 from oversight.briefdata import BriefPeriodError, parse_period
 from oversight.reports import file_report
@@ -154,7 +154,7 @@ def unit_short(b: Built) -> dict[int, str]:
 def test_masthead_issue_and_date(built):
     assert "工作简报" in built.text and "第1期" in built.text
     assert "联席会议办公室 2026年4月8日" in built.text
-    assert "报：旗人民政府（分管副旗长）" in built.text
+    assert "报：旗人民政府" in built.text
 
 
 def test_problem_totals_and_oldest_match_the_database(built):
@@ -473,20 +473,55 @@ def brief_messages(b: Built) -> list[OutboxMessage]:
         )
 
 
-def test_brief_is_queued_once_to_each_convener_and_office_member(built, monkeypatch):
+def _foot_lines(text: str) -> dict[str, list[str]]:
+    """The brief's 报/送/发 lines as printed, each a list of unit names."""
+    flat = "".join(text.split("\n"))
+    lines = {}
+    for label in ("报", "送", "发"):
+        m = re.search(label + "：(.*?)(?=报：|送：|发：|（共印|— \\d+ —|$)", flat)
+        if m:
+            lines[label] = [n for n in m.group(1).split("、") if n]
+    return lines
+
+
+def test_the_brief_goes_with_its_word_copy_and_annex_to_exactly_whom_its_foot_block_names(built, monkeypatch):
     b = built
     messages = brief_messages(b)
-    by_chat: dict[int, list[str]] = defaultdict(list)
+    by_chat: dict[int, list[OutboxMessage]] = defaultdict(list)
     for m in messages:
-        by_chat[m.chat_id].append(m.kind)
-    assert set(by_chat) == set(b.seed.recipients), "conveners and active office members only"
-    for chat, kinds in by_chat.items():
-        assert sorted(kinds) == ["document", "text"], chat
-    doc = next(m for m in messages if m.kind == "document")
+        by_chat[m.chat_id].append(m)
+    # Whom the foot block names, read from the PDF, and who those are, read from the database.
+    foot = _foot_lines(b.text)
+    assert set(foot) == {"报", "送", "发"}, foot
+    role = {"报": Role.CONVENER, "送": Role.CONTACT, "发": Role.OFFICE}
+    named: set[int] = set()
+    with Session(b.engine) as s:
+        for label, names in foot.items():
+            for name in names:
+                unit = s.exec(select(Unit).where(Unit.plan_id == b.plan_id, Unit.name == name)).one()
+                chats = s.exec(
+                    select(Member.telegram_user_id).where(
+                        Member.unit_id == unit.id,
+                        Member.role == role[label],
+                        Member.active == True,  # noqa: E712
+                    )
+                ).all()
+                assert chats, f"{name} is named on the {label} line but nobody there gets it"
+                named.update(chats)
+    assert set(b.seed.recipients) <= named and 9001 in named
+    assert set(by_chat) == named, "everyone named, nobody else"
+    for chat, msgs in by_chat.items():
+        docs = sorted(Path(m.payload["path"]).suffix for m in msgs if m.kind == "document")
+        assert docs == [".docx", ".pdf", ".xlsx"], chat
+        assert [m.kind for m in msgs].count("text") >= 1
+        for m in msgs:
+            if m.kind == "document":
+                assert Path(m.payload["path"]).exists()
+    doc = next(m for m in messages if m.kind == "document" and m.payload["path"].endswith(".pdf"))
     assert Path(doc.payload["path"]) == b.pdf_path and doc.payload["filename"].endswith("第1期.pdf")
     assert b.pdf_path.parent == b.root / "data" / "briefs" / "urad-middle-banner"
     summary = next(m for m in messages if m.kind == "text").text
-    assert "第1期" in summary and "本期新增" in summary
+    assert "第1期" in summary and "本期新增" in summary and "xlsx" in summary
     first_bytes = b.pdf_path.read_bytes()
 
     # The worker runs the period again (a retry, a second worker): nothing new is built or sent.
@@ -558,9 +593,10 @@ def test_cli_builds_pdf_and_xlsx_offline_without_recording_or_sending(settings_e
     out = tmp_path / "out"
     result = runner.invoke(app, ["brief", "--period", "2026Q1", "--out", str(out)])
     assert result.exit_code == 0, result.output
-    pdf, xlsx = out / "2026Q1.pdf", out / "2026Q1-台账.xlsx"
+    pdf, docx, xlsx = out / "2026Q1.pdf", out / "2026Q1.docx", out / "2026Q1-台账.xlsx"
     assert pdf.read_bytes().startswith(b"%PDF-") and xlsx.stat().st_size > 0
-    assert sorted(p.name for p in out.iterdir()) == sorted([pdf.name, xlsx.name]), "no temp file left"
+    assert docx.read_bytes().startswith(b"PK")
+    assert sorted(p.name for p in out.iterdir()) == sorted([pdf.name, docx.name, xlsx.name]), "no temp file left"
     from openpyxl import load_workbook
 
     sheets = load_workbook(xlsx, read_only=True).sheetnames

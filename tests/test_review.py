@@ -11,7 +11,18 @@ import pytest
 from sqlmodel import Session, select
 
 from jobs.review import run as review_job
-from models import Attachment, AuditLog, OutboxMessage, Plan, RectificationFollowUp, Report, Role, Zone, ZoneLeader
+from models import (
+    Attachment,
+    AuditLog,
+    Member,
+    OutboxMessage,
+    Plan,
+    RectificationFollowUp,
+    Report,
+    Role,
+    Zone,
+    ZoneLeader,
+)
 from oversight.accountability import report_weeks
 from oversight.errors import InvalidInputError, PermissionDeniedError
 from oversight.problems import (
@@ -271,10 +282,15 @@ def test_review_job_sends_the_pdf_to_the_convener(cast: Cast, tmp_path: Path) ->
     result = review_job(session=cast.s, period="2026H1", now=AFTER_H1, data_dir=tmp_path)
     cast.s.commit()
     plan = result["plans"][0]
-    assert Path(plan["pdf"]).read_bytes().startswith(b"%PDF-") and plan["sent_to"] == 1
+    assert Path(plan["pdf"]).read_bytes().startswith(b"%PDF-")
     docs = cast.s.exec(select(OutboxMessage).where(OutboxMessage.kind == "document")).all()
-    assert [d.chat_id for d in docs] == [cast.convener.telegram_user_id]
-    assert "工作问效情况的报告" in docs[0].text
+    # The convener (主送) and the office that issues it get the PDF and its Word copy.
+    office = [m.telegram_user_id for m in cast.s.exec(select(Member).where(Member.role == Role.OFFICE)).all()]
+    assert plan["sent_to"] == 1 + len(office)
+    to_convener = [d for d in docs if d.chat_id == cast.convener.telegram_user_id]
+    assert sorted(Path(d.payload["path"]).suffix for d in to_convener) == [".docx", ".pdf"]
+    assert {d.chat_id for d in docs} == {cast.convener.telegram_user_id, *office}
+    assert "工作问效情况的报告" in to_convener[0].text
     review = build_review(session=cast.s, plan_id=cast.plan_id, period="2026H1", now=AFTER_H1)
     assert review["ledger"] and all(r["deadline"] == "2026-12-31" for r in review["ledger"])
     # A second run (retry) queues nothing twice and adds no items.
