@@ -9,7 +9,7 @@ import asyncio
 from sqlmodel import select
 
 from jobs.worker import Worker
-from models import Explanation, Notice, NoticeFinding, ScheduledRun, session_scope, utcnow
+from models import Explanation, Member, Notice, NoticeFinding, ScheduledRun, session_scope, utcnow
 from tests.harness import buttons, running_bot
 from tests.test_accountability import AFTER_Q1
 from tests.test_notices import GROUP_CHAT, cast  # noqa: F401 (fixture)
@@ -23,6 +23,12 @@ async def test_draft_drop_approve_publish_explain(settings_env, engine, cast):  
     async with running_bot(engine, cast.plan_id) as h:
         convener = h.server.user(convener_tg, "召集人")
         people = {key: h.server.user(m.telegram_user_id, m.name) for key, m in cast.people.items()}
+        # The office gets the published notice (PDF and Word copy) too: it has a private chat.
+        known = {convener_tg, *(m.telegram_user_id for m in cast.people.values())}
+        with session_scope(engine) as s:
+            office = [m for m in s.exec(select(Member)).all() if m.telegram_user_id not in known and m.telegram_user_id]
+        for m in office:
+            h.server.user(m.telegram_user_id, m.name or "办公室")
         h.server.group(GROUP_CHAT, "乌拉特中旗联席会议群").bot_member = True
 
         # Quarter end: the worker's job drafts the notice and sends it to the convener.
