@@ -17,7 +17,7 @@ ROOT = typer.main.get_command(app)
 # Latin words a Chinese help page may hold: product and format names, environment variables,
 # and the values a user types (role keys, plan keys, job keys, period forms like 2026Q1).
 ALLOWED_WORDS = {
-    "lianxi", "Telegram", "webhook", "PDF", "JSON", "YAML", "yaml", "xlsx", "cron",
+    "lianxi", "Telegram", "webhook", "PDF", "Word", "docx", "JSON", "YAML", "yaml", "xlsx", "cron",
     "TELEGRAM_WEBHOOK_URL", "SANDBOX_HOST", "SANDBOX_PORT",
     "contact", "office", "convener", "zone_leader", "supervisor", "admin", "start",
     "urad", "middle", "banner", "inner", "mongolia", "brief", "weekly_reminder",
