@@ -6,15 +6,19 @@
 #   scripts/pg.sh url         print its TEST_DATABASE_URL (postgresql+psycopg://...)
 #   scripts/pg.sh stop        stop it and delete its data
 #
-# The cluster lives in $LIANXI_PG_DIR (default var/pg-test/default); scripts/test.sh gives
-# every run its own directory so engineers sharing a checkout do not stop each other's
-# database. It listens on a unix socket only (no port to collide on) with trust auth, and
-# runs with fsync off: it holds nothing worth keeping.
+# $LIANXI_PG_DIR (default var/pg-test/default) names the cluster: scripts/test.sh gives every
+# run its own, so engineers sharing a checkout do not stop each other's database. It holds only
+# a pointer to where the cluster really lives: a temporary directory of its owner's under /tmp
+# (mktemp -d), with its data, its log and its unix socket. The checkout itself may be anywhere,
+# /root (mode 700) included, where the cluster's owner could not reach it. The cluster listens
+# on that socket only (no port to collide on, a short socket path) with trust auth, and runs
+# with fsync off: it holds nothing worth keeping.
 #
 # PostgreSQL refuses to run as root, so as root the cluster is owned by the `postgres`
 # system user (created by Debian's postgresql package) and driven through runuser.
 # initdb runs once into a template (1 MB WAL segments, to keep it small) that each start
-# copies: about 0.5 s here against 1.3 s for initdb.
+# copies: about 0.5 s here against 1.3 s for initdb. The template is kept in the checkout
+# (var/pg-test/template-VERSION-OWNER); only this script's own user reads it, to copy it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
@@ -40,10 +44,10 @@ version=$(basename "$(dirname "$bin")")
 
 base="${LIANXI_PG_DIR:-var/pg-test/default}"
 case "$base" in /*) ;; *) base="$repo/$base" ;; esac
-data="$base/data"
-sock_file="$base/socket-dir"
+cluster_file="$base/cluster"
 db=lianxi_test
 user=lianxi
+if [ "$(id -u)" -eq 0 ]; then owner=postgres; else owner=$(id -un); fi
 
 as_owner() {
   if [ "$(id -u)" -eq 0 ]; then
@@ -53,32 +57,37 @@ as_owner() {
   fi
 }
 
-socket_dir() {
-  [ -f "$sock_file" ] || die "集群未启动: $base"
-  cat "$sock_file"
+cluster_dir() {
+  [ -f "$cluster_file" ] || die "集群未启动: $base"
+  cat "$cluster_file"
 }
 
-prepare_dir() {
-  # Make $1 (and its parents) exist and be writable by the cluster owner.
-  mkdir -p "$1"
+owned_tmp_dir() {
+  # A new directory under /tmp that the cluster's owner owns (mode 700): reachable by it
+  # wherever the checkout is.
+  local dir
+  dir=$(mktemp -d "/tmp/lianxi-pg.XXXXXX")
   if [ "$(id -u)" -eq 0 ]; then
-    id postgres >/dev/null 2>&1 || die "以 root 运行需要系统用户 postgres"
-    chown postgres:postgres "$1"
-    runuser -u postgres -- test -w "$1" || return 1
+    id postgres >/dev/null 2>&1 || { rmdir "$dir"; die "以 root 运行需要系统用户 postgres"; }
+    chown postgres:postgres "$dir"
   fi
+  echo "$dir"
 }
 
 make_template() {
-  # One initdb per PostgreSQL version, shared by all runs; built aside and renamed so a
-  # concurrent run never copies a half-written template.
-  local tdir="$repo/var/pg-test/template-$version"
+  # One initdb per PostgreSQL version and owner, shared by all runs of this checkout; run in a
+  # directory of the owner's, then copied here and renamed so a concurrent run never copies a
+  # half-written template.
+  local tdir="$repo/var/pg-test/template-$version-$owner"
   if [ ! -f "$tdir/PG_VERSION" ]; then
-    local tmp="$tdir.tmp.$$"
-    rm -rf "$tmp"
-    prepare_dir "$tmp" || die "系统用户 postgres 无法写入 $tmp"
-    as_owner "$bin/initdb" -D "$tmp" -U "$user" -A trust -E UTF8 --locale=C.UTF-8 -N --wal-segsize=1 \
-      >"$tmp.log" 2>&1 || { cat "$tmp.log" >&2; die "initdb 失败"; }
-    rm -f "$tmp.log"
+    local work tmp="$tdir.tmp.$$"
+    work=$(owned_tmp_dir)
+    as_owner "$bin/initdb" -D "$work/data" -U "$user" -A trust -E UTF8 --locale=C.UTF-8 -N --wal-segsize=1 \
+      >"$work.log" 2>&1 || { cat "$work.log" >&2; rm -rf "$work" "$work.log"; die "initdb 失败"; }
+    rm -rf "$tmp" "$work.log"
+    mkdir -p "$repo/var/pg-test"
+    cp -a "$work/data" "$tmp"
+    rm -rf "$work"
     mv -T "$tmp" "$tdir" 2>/dev/null || rm -rf "$tmp"
   fi
   echo "$tdir"
@@ -86,38 +95,34 @@ make_template() {
 
 case "$cmd" in
   start)
-    if [ -f "$data/postmaster.pid" ] && as_owner "$bin/pg_ctl" -D "$data" status >/dev/null 2>&1; then
-      sdir=$(socket_dir)
+    if [ -f "$cluster_file" ] && as_owner "$bin/pg_ctl" -D "$(cat "$cluster_file")/data" status >/dev/null 2>&1; then
+      cdir=$(cluster_dir)
     else
+      [ -f "$cluster_file" ] && LIANXI_PG_DIR="$base" bash "$repo/scripts/pg.sh" stop
       rm -rf "$base"
-      mkdir -p "$repo/var/pg-test"
-      prepare_dir "$base" || die "系统用户 postgres 无法写入 $base（仓库目录对其不可访问？）"
+      mkdir -p "$base"
       template=$(make_template)
-      cp -a "$template" "$data"
-      # Unix socket paths are limited to 107 bytes; a deep checkout gets one under /tmp.
-      sdir="$base"
-      if [ "${#sdir}" -gt 80 ]; then
-        sdir=$(mktemp -d /tmp/lianxi-pg.XXXXXX)
-        [ "$(id -u)" -eq 0 ] && chown postgres:postgres "$sdir"
-      fi
-      echo "$sdir" >"$sock_file"
+      cdir=$(owned_tmp_dir)
+      echo "$cdir" >"$cluster_file"
+      cp -a "$template" "$cdir/data"
+      [ "$(id -u)" -eq 0 ] && chown -R postgres:postgres "$cdir"
       # Settings go in the config file rather than on pg_ctl's command line, which passes
       # through a shell and would split a directory name with spaces.
-      cat >>"$data/postgresql.conf" <<CONF
-unix_socket_directories = '${sdir//\'/\'\'}'
+      cat >>"$cdir/data/postgresql.conf" <<CONF
+unix_socket_directories = '$cdir'
 listen_addresses = ''
 fsync = off
 synchronous_commit = off
 full_page_writes = off
 CONF
-      as_owner "$bin/pg_ctl" -D "$data" -l "$base/server.log" -w -t 30 start >/dev/null \
-        || { cat "$base/server.log" >&2; die "PostgreSQL 启动失败"; }
+      as_owner "$bin/pg_ctl" -D "$cdir/data" -l "$cdir/server.log" -w -t 30 start >/dev/null \
+        || { cat "$cdir/server.log" >&2; die "PostgreSQL 启动失败"; }
     fi
-    PGOPTIONS="-c client_min_messages=warning" "$bin/dropdb" -h "$sdir" -U "$user" --if-exists "$db"
-    "$bin/createdb" -h "$sdir" -U "$user" -E UTF8 "$db"
+    PGOPTIONS="-c client_min_messages=warning" "$bin/dropdb" -h "$cdir" -U "$user" --if-exists "$db"
+    "$bin/createdb" -h "$cdir" -U "$user" -E UTF8 "$db"
     ;;
   url)
-    sdir=$(socket_dir)
+    sdir=$(cluster_dir)
     # Percent-encode the socket directory for the URL's host parameter.
     host=""
     for ((i = 0; i < ${#sdir}; i++)); do
@@ -131,12 +136,16 @@ CONF
     ;;
   stop)
     [ -d "$base" ] || exit 0
-    if [ -f "$data/postmaster.pid" ]; then
-      as_owner "$bin/pg_ctl" -D "$data" -m immediate -w stop >/dev/null 2>&1 || true
-    fi
-    if [ -f "$sock_file" ]; then
-      sdir=$(cat "$sock_file")
-      case "$sdir" in /tmp/lianxi-pg.*) rm -rf "$sdir" ;; esac
+    if [ -f "$cluster_file" ]; then
+      cdir=$(cat "$cluster_file")
+      case "$cdir" in
+        /tmp/lianxi-pg.*)
+          if [ -f "$cdir/data/postmaster.pid" ]; then
+            as_owner "$bin/pg_ctl" -D "$cdir/data" -m immediate -w stop >/dev/null 2>&1 || true
+          fi
+          rm -rf "$cdir"
+          ;;
+      esac
     fi
     rm -rf "$base"
     ;;
