@@ -19,17 +19,49 @@ PlanOption = Annotated[
 @ledger_app.command("template")
 def ledger_template(
     out_file: Annotated[Path, typer.Argument(help="输出的 xlsx 文件", metavar="输出文件.xlsx")],
+    unit: Annotated[
+        str | None, typer.Option("--unit", help="填入该单位负责的矿业权（单位名称、简称或代号），供其核对更新")
+    ] = None,
+    prefill: Annotated[bool, typer.Option("--prefill", help="填入本计划已有的全部矿业权")] = False,
     plan: PlanOption = None,
 ) -> None:
-    """生成空白矿业权台账模板（含下拉选项和填写说明）。"""
+    """生成矿业权台账模板（含下拉选项和填写说明）：默认空白，也可预先填入某单位或全部已有的矿业权。"""
     from lianxi.common import out
+    from oversight.ledger import ledger_template as build
     from oversight.ledger import write_template
+    from oversight.members import require_unit
 
+    if unit is not None and prefill:
+        fail("--unit 与 --prefill 只能选一个：--unit 填入一个单位的矿业权，--prefill 填入全部。")
     with cli_session(read_only=True) as session:
         p = require_plan(session, plan)
-        write_template(out_file, session=session, plan_id=p.id)
         name = p.short_name or p.name
-    out.print(f"已生成“{name}”矿业权台账模板：{out_file}", highlight=False, soft_wrap=True)
+        if unit is None and not prefill:
+            write_template(out_file, session=session, plan_id=p.id)
+            text = f"已生成“{name}”矿业权台账模板（空白）：{out_file}"
+        else:
+            owner = require_unit(session=session, plan_id=p.id, text=unit) if unit is not None else None
+            made = build(session=session, plan_id=p.id, unit_id=owner.id if owner is not None else None)
+            _write_bytes(out_file, made.data)
+            who = owner.name if owner is not None else "全部单位"
+            text = f"已生成“{name}”矿业权台账模板，已填入{who}的 {made.rights} 宗矿业权：{out_file}"
+    out.print(text, highlight=False, soft_wrap=True)
+
+
+def _write_bytes(path: Path, data: bytes) -> None:
+    """Write `data` to `path` through a temporary file beside it (never half a file)."""
+    import os
+    import tempfile
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".xlsx", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 @ledger_app.command("import")

@@ -9,22 +9,25 @@ Every value written by export is read back to the same value by import (round tr
 from __future__ import annotations
 
 import io
+import os
 import re
-from collections.abc import Iterable
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time
 from pathlib import Path
-from typing import Any
-from zoneinfo import ZoneInfo
+from typing import Any, BinaryIO
 
-from openpyxl import Workbook, load_workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import column_index_from_string, get_column_letter
+import xlsxwriter
+from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import from_excel
-from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
+from sqlalchemy import case
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
+from xlsxwriter.format import Format
+from xlsxwriter.worksheet import Worksheet as XlsxSheet
 
 from models import (
     Decision,
@@ -32,7 +35,6 @@ from models import (
     Plan,
     Problem,
     ProblemCategory,
-    ProblemState,
     Right,
     RightBatch,
     RightKind,
@@ -42,9 +44,10 @@ from models import (
     Zone,
     utcnow,
 )
-from oversight import xlsxwriter as xw
 from oversight.audit import audit
+from oversight.dates import cn_date, cn_datetime, local_zone
 from oversight.errors import LedgerError, NotFoundError
+from oversight.problems import STATE_LABELS as PROBLEM_STATES
 from oversight.rights import (
     KIND_COUNTS_AS,
     KIND_LABELS,
@@ -57,8 +60,6 @@ from oversight.rights import (
     parse_size,
     parse_status,
 )
-
-SHOW_TZ = ZoneInfo("Asia/Shanghai")
 
 SHEET_RIGHTS = "矿业权台账"
 SHEET_PROBLEMS = "问题台账"
@@ -135,19 +136,14 @@ COLUMNS: tuple[Column, ...] = (
     Column("unit", "责任单位", 22, False, 0, "下拉选择成员单位。通过机器人提交时只能填写本单位。"),
     Column("holder", "矿业权人", 28, False, 200, "企业名称。"),
     Column("contact", "责任人", 12, False, 100, "责任单位的具体负责人，可附电话。"),
-    Column("due", "完成时限", 12, False, 0, "日期，格式 2026-12-31（也可写 2026/12/31 或 2026年12月31日）。"),
+    Column("due", "完成时限", 16, False, 0, "日期，如 2026年12月31日。"),
     Column("note", "备注", 36, False, 1000, "其他需要说明的情况。"),
 )
 COLUMN_BY_KEY = {c.key: c for c in COLUMNS}
 HEADERS = tuple(c.header for c in COLUMNS)
 
-PROBLEM_STATE_LABELS: dict[str, str] = {
-    ProblemState.ASSIGNED: "待接收",
-    ProblemState.ACCEPTED: "办理中",
-    ProblemState.DISPUTED: "有争议待裁定",
-    ProblemState.RESOLVED: "已办结待确认",
-    ProblemState.CLOSED: "已销号",
-}
+# A problem's state named as the chat names it (one source: oversight.problems).
+PROBLEM_STATE_LABELS: dict[str, str] = PROBLEM_STATES
 DECISION_STATE_LABELS: dict[str, str] = {"open": "未完成", "done": "已完成"}
 MEETING_KIND_LABELS: dict[str, str] = {"quarterly": "季度联席会议", "adhoc": "临时联席会议"}
 
@@ -240,69 +236,121 @@ def _plan_title(plan: Plan) -> str:
 
 
 def _local(moment: datetime | None) -> datetime | None:
-    """A naive Asia/Shanghai datetime for a cell (Excel has no time zones)."""
+    """A naive local datetime for a cell (Excel has no time zones), in the zone from Settings."""
     if moment is None:
         return None
-    return moment.astimezone(SHOW_TZ).replace(tzinfo=None)
-
-
-def _shown(moment: datetime) -> str:
-    local = moment.astimezone(SHOW_TZ)
-    return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"
+    return moment.astimezone(local_zone()).replace(tzinfo=None)
 
 
 # --- Writing ---------------------------------------------------------------------------
+# XlsxWriter in constant-memory mode: a row goes to disk as soon as the next one begins, so the
+# region's ledger is written straight from the query with flat memory. Rows are written strictly
+# top to bottom; a sheet's widths, panes, print setup and merged title are set on its first rows,
+# its drop-downs (which do not depend on row order) after the last.
+#
+# Dates and times are shown as every other text of the product shows them (oversight.dates:
+# 2026年1月8日, 2026年1月8日 09:05); the cells hold real dates, which the import reads back.
 
-_HEADER_FONT = Font(bold=True)
-_TITLE_FONT = Font(bold=True, size=14)
-_REQUIRED_FILL = PatternFill("solid", fgColor="FCE4D6")
-_HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
-_WRAP = Alignment(wrap_text=True, vertical="center")
-
-
-def _cell(
-    ws: Any,
-    value: Any,
-    *,
-    font: Font | None = None,
-    fill: PatternFill | None = None,
-    alignment: Alignment | None = None,
-    number_format: str | None = None,
-) -> WriteOnlyCell:
-    cell = WriteOnlyCell(ws, value=value)
-    if font is not None:
-        cell.font = font
-    if fill is not None:
-        cell.fill = fill
-    if alignment is not None:
-        cell.alignment = alignment
-    if number_format is not None:
-        cell.number_format = number_format
-    return cell
+DATE_FORMAT = 'yyyy"年"m"月"d"日"'
+DATETIME_FORMAT = 'yyyy"年"m"月"d"日" hh:mm'
+MAX_CELL_CHARS = 32_767  # Excel's limit on a cell's text; longer text is cut to it
+WRAP_OVER_CHARS = 30  # text longer than this wraps in its cell (problems, agreed matters)
+# Characters XML 1.0 does not allow at all (C0 controls but tab, newline and carriage return;
+# lone surrogates; U+FFFE, U+FFFF): removed, so no cell text can break the file.
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_WORKBOOK_OPTIONS = {
+    "constant_memory": True,
+    # User text stays text: never a formula ("=HYPERLINK(…)"), a link or a number.
+    "strings_to_formulas": False,
+    "strings_to_urls": False,
+    "strings_to_numbers": False,
+}
+_HEADER_COLOR, _REQUIRED_COLOR = "#DDEBF7", "#FCE4D6"
+_A4 = 9  # XlsxWriter's paper code
 
 
-def _titled_sheet(
-    ws: Any, title: str, headers: Iterable[str], widths: Iterable[int], fills: Iterable[PatternFill] | None = None
-) -> None:
-    """Title in row 1, headers in row 2, frozen below the header, column widths set.
+def _clean(text: str) -> str:
+    """Cell text as Excel can hold it: XML-forbidden characters removed, cut at Excel's limit."""
+    if _XML_ILLEGAL.search(text) is not None:
+        text = _XML_ILLEGAL.sub("", text)
+    return text if len(text) <= MAX_CELL_CHARS else text[:MAX_CELL_CHARS]
 
-    The sheets are streamed (write-only workbooks: the region's ledger is tens of thousands of
-    cells), so widths and panes are set before the first row and rows are appended in order.
-    """
-    headers = list(headers)
-    fill_list = list(fills) if fills is not None else [_HEADER_FILL] * len(headers)
-    for i, width in enumerate(widths, start=1):
-        ws.column_dimensions[get_column_letter(i)].width = width
-    ws.freeze_panes = "A3"
-    ws.auto_filter.ref = f"A2:{get_column_letter(len(headers))}2"
-    ws.merged_cells.add(f"A1:{get_column_letter(len(headers))}1")
-    ws.append([_cell(ws, title, font=_TITLE_FONT)])
-    ws.append(
-        [
-            _cell(ws, header, font=_HEADER_FONT, fill=fill, alignment=_WRAP)
-            for header, fill in zip(headers, fill_list, strict=True)
-        ]
-    )
+
+class _Book:
+    """One ledger workbook being written (XlsxWriter, constant memory) and its cell formats."""
+
+    def __init__(self, target: Path | BinaryIO, *, creator: str, created: datetime) -> None:
+        self.wb = xlsxwriter.Workbook(target, _WORKBOOK_OPTIONS)
+        self.wb.set_properties({"author": creator, "created": created.astimezone(UTC).replace(tzinfo=None)})
+        add = self.wb.add_format
+        self.title = add({"bold": True, "font_size": 14})
+        self.bold = add({"bold": True})
+        self.header = add(
+            {"bold": True, "bg_color": _HEADER_COLOR, "pattern": 1, "text_wrap": True, "valign": "vcenter"}
+        )
+        self.header_required = add(
+            {"bold": True, "bg_color": _REQUIRED_COLOR, "pattern": 1, "text_wrap": True, "valign": "vcenter"}
+        )
+        self.header_plain = add({"bold": True, "bg_color": _HEADER_COLOR, "pattern": 1})
+        self.wrap = add({"text_wrap": True, "valign": "vcenter"})
+        self.text = add({"num_format": "@"})
+        self.date = add({"num_format": DATE_FORMAT})
+        self.datetime = add({"num_format": DATETIME_FORMAT})
+
+    def sheet(self, name: str, widths: Iterable[float], *, landscape: bool = True) -> XlsxSheet:
+        """A new sheet with its column widths, printed on A4 one page wide, pages numbered."""
+        ws = self.wb.add_worksheet(name)
+        for c, width in enumerate(widths):
+            ws.set_column(c, c, width)
+        ws.set_paper(_A4)
+        if landscape:
+            ws.set_landscape()
+        ws.fit_to_pages(1, 0)  # as wide as one page, as many pages down as it takes
+        ws.set_footer("&C第 &P 页，共 &N 页")
+        return ws
+
+    def titled(
+        self,
+        name: str,
+        title: str,
+        headers: Sequence[str],
+        widths: Iterable[float],
+        header_formats: Sequence[Format] | None = None,
+    ) -> XlsxSheet:
+        """Title merged over row 1, headers in row 2 (filtered, frozen and printed on every page)."""
+        ws = self.sheet(name, widths)
+        last = len(headers) - 1
+        ws.merge_range(0, 0, 0, last, _clean(title), self.title)
+        formats = header_formats or [self.header] * len(headers)
+        for c, (header, fmt) in enumerate(zip(headers, formats, strict=True)):
+            ws.write_string(1, c, header, fmt)
+        ws.freeze_panes(2, 0)
+        ws.autofilter(1, 0, 1, last)
+        ws.repeat_rows(1)
+        return ws
+
+    def row(self, ws: XlsxSheet, r: int, values: Sequence[Any], formats: Sequence[Format | None] = ()) -> None:
+        """Write one row: each value by its type, with the column's format where it has one."""
+        for c, value in enumerate(values):
+            fmt = formats[c] if c < len(formats) else None
+            if value is None:
+                if fmt is not None:
+                    ws.write_blank(r, c, None, fmt)
+            elif isinstance(value, str):
+                ws.write_string(r, c, _clean(value), fmt)
+            elif isinstance(value, bool):
+                ws.write_boolean(r, c, value, fmt)
+            elif isinstance(value, (int, float)):
+                ws.write_number(r, c, value, fmt)
+            elif isinstance(value, datetime):
+                ws.write_datetime(r, c, value, fmt or self.datetime)
+            elif isinstance(value, date):
+                ws.write_datetime(r, c, datetime.combine(value, time()), fmt or self.date)
+            else:
+                raise TypeError(f"ledger cell of type {type(value).__name__}")
+
+    def close(self) -> None:
+        self.wb.close()
 
 
 def _option_lists(refs: _Refs) -> list[tuple[str, str, list[str]]]:
@@ -330,57 +378,58 @@ def _option_formulas(refs: _Refs) -> dict[str, str]:
     return formulas
 
 
-def _options_sheet(wb: Workbook, refs: _Refs) -> None:
+def _options_sheet(book: _Book, refs: _Refs) -> None:
     """The hidden list sheet the drop-downs point at (see _option_formulas)."""
-    ws = wb.create_sheet(SHEET_OPTIONS)
     lists = _option_lists(refs)
-    for i in range(1, len(lists) + 1):
-        ws.column_dimensions[get_column_letter(i)].width = 30
-    ws.append([_cell(ws, header, font=_HEADER_FONT) for _key, header, _values in lists])
+    ws = book.sheet(SHEET_OPTIONS, [30] * len(lists), landscape=False)
+    book.row(ws, 0, [header for _key, header, _values in lists], [book.bold] * len(lists))
     for j in range(max(len(values) for _k, _h, values in lists)):
-        ws.append([values[j] if j < len(values) else None for _k, _h, values in lists])
-    ws.sheet_state = "hidden"
+        book.row(ws, j + 1, [values[j] if j < len(values) else None for _k, _h, values in lists])
+    ws.hide()
 
 
-def _rights_sheet(wb: Workbook, refs: _Refs, title: str, rows: list[list[Any]]) -> None:
-    ws = wb.create_sheet(SHEET_RIGHTS)
-    _titled_sheet(
-        ws,
+def _rights_sheet(book: _Book, refs: _Refs, title: str, rows: Iterable[list[Any]]) -> int:
+    """The rights sheet: `rows` (streamed), then empty rows typed and with drop-downs to fill. Returns the rights written."""
+    ws = book.titled(
+        SHEET_RIGHTS,
         title,
         HEADERS,
         (c.width for c in COLUMNS),
-        (_REQUIRED_FILL if c.required else _HEADER_FILL for c in COLUMNS),
+        [book.header_required if c.required else book.header for c in COLUMNS],
     )
-    # Codes and dates, also typed into the empty rows below: codes stay text (no 1.5E+13),
-    # dates show as dates.
+    # Codes stay text (no 1.5E+13) and dates show as dates, also in the empty rows below.
     code_at, due_at = _index("code") - 1, _index("due") - 1
+    formats: list[Format | None] = [None] * len(COLUMNS)
+    formats[code_at], formats[due_at] = book.text, book.date
+    r = 2
     for values in rows:
-        row = [_cell(ws, v, number_format="yyyy-mm-dd") if isinstance(v, date) else v for v in values]
-        row[code_at] = _cell(ws, values[code_at], number_format="@")
-        row[due_at] = _cell(ws, values[due_at], number_format="yyyy-mm-dd")
-        ws.append(row)
+        book.row(ws, r, values, formats)
+        r += 1
+    written = r - 2
+    spare = [None] * len(COLUMNS)
     for _ in range(VALIDATION_SPARE_ROWS + 1):
-        spare: list[Any] = [None] * (due_at + 1)
-        spare[code_at] = _cell(ws, None, number_format="@")
-        spare[due_at] = _cell(ws, None, number_format="yyyy-mm-dd")
-        ws.append(spare)
-    last = 3 + len(rows) + VALIDATION_SPARE_ROWS
+        book.row(ws, r, spare, formats)
+        r += 1
+    last = 2 + written + VALIDATION_SPARE_ROWS  # 0-based: rows 3 … 3 + rights + spare in Excel
     for key, formula in _option_formulas(refs).items():
-        letter = get_column_letter(_index(key))
+        c = _index(key) - 1
         header = COLUMN_BY_KEY[key].header
-        dv = DataValidation(
-            type="list",
-            formula1=formula,
-            allow_blank=True,
-            showErrorMessage=True,
-            errorTitle="无效的取值",
-            error=f"请从下拉列表中选择{header}。",
-            promptTitle=header,
-            prompt="请从下拉列表中选择。",
-            showInputMessage=True,
+        ws.data_validation(
+            2,
+            c,
+            last,
+            c,
+            {
+                "validate": "list",
+                "source": f"={formula}",
+                "ignore_blank": True,
+                "error_title": "无效的取值",
+                "error_message": f"请从下拉列表中选择{header}。",
+                "input_title": header,
+                "input_message": "请从下拉列表中选择。",
+            },
         )
-        dv.add(f"{letter}3:{letter}{last}")
-        ws.data_validations.append(dv)
+    return written
 
 
 def _index(key: str) -> int:
@@ -389,7 +438,7 @@ def _index(key: str) -> int:
 
 
 def _help_rows(refs: _Refs) -> list[list[Any]]:
-    """The 说明 sheet's rows; a styled cell is a (value, tag) pair, tag one of _TAGS."""
+    """The 说明 sheet's rows; a styled cell is a (value, tag) pair, tag one of _Book's formats."""
     lines = [
         f"{_plan_title(refs.plan)} 矿业权台账填写说明",
         "",
@@ -403,7 +452,7 @@ def _help_rows(refs: _Refs) -> list[list[Any]]:
     ]
     rows: list[list[Any]] = [[(lines[0], "title")]]
     rows.extend([text] for text in lines[1:])
-    rows.append([(header, "header_fill") for header in ("列名", "是否必填", "填写说明")])
+    rows.append([(header, "header_plain") for header in ("列名", "是否必填", "填写说明")])
     for column in COLUMNS:
         limit = f"（不超过 {column.max_len} 字）" if column.max_len else ""
         rows.append([column.header, "必填" if column.required else "选填", (column.help + limit, "wrap")])
@@ -432,260 +481,231 @@ def _help_rows(refs: _Refs) -> list[list[Any]]:
     return rows
 
 
-_HELP_WIDTHS = {"A": 28, "B": 10, "C": 90}
+_HELP_WIDTHS = (28, 10, 90)
 
 
-def _help_sheet(wb: Workbook, refs: _Refs) -> None:
-    ws = wb.create_sheet(SHEET_HELP)
-    for letter, width in _HELP_WIDTHS.items():
-        ws.column_dimensions[letter].width = width
-    styles = {
-        "title": {"font": _TITLE_FONT},
-        "header_fill": {"font": _HEADER_FONT, "fill": _HEADER_FILL},
-        "wrap": {"alignment": _WRAP},
-        "bold": {"font": _HEADER_FONT},
-    }
-    for row in _help_rows(refs):
-        ws.append([_cell(ws, v[0], **styles[v[1]]) if isinstance(v, tuple) else v for v in row])
+def _help_sheet(book: _Book, refs: _Refs) -> None:
+    ws = book.sheet(SHEET_HELP, _HELP_WIDTHS, landscape=False)
+    for r, row in enumerate(_help_rows(refs)):
+        values = [v[0] if isinstance(v, tuple) else v for v in row]
+        formats = [getattr(book, v[1]) if isinstance(v, tuple) else None for v in row]
+        book.row(ws, r, values, formats)
 
 
-def _right_rows(session: Session, refs: _Refs) -> list[list[Any]]:
-    rights = list(session.exec(select(Right).where(Right.plan_id == refs.plan.id)).all())
+def _binary(column: Any, session: Session) -> Any:
+    """`column` compared character by character (as Python sorts), whatever the database's collation."""
+    return column.collate("C") if session.get_bind().dialect.name == "postgresql" else column
+
+
+def _right_rows(session: Session, refs: _Refs, *, unit_id: int | None = None) -> Iterator[list[Any]]:
+    """The plan's rights (or one responsible unit's) as rights-sheet rows, streamed from the query.
+
+    In the sheet's order: by zone (rights outside any zone last), kind, then code."""
     zones, units = refs.zone_by_id, refs.unit_by_id
-    codes = {r.id: r.code for r in rights}
     task_by_id = {t.id: t for t in refs.tasks}
     batches: dict[int, list[Task]] = {}
-    if rights:
-        for rb in session.exec(
-            select(RightBatch).join(Task, col(Task.id) == col(RightBatch.task_id)).where(Task.plan_id == refs.plan.id)
-        ).all():
-            batches.setdefault(rb.right_id, []).append(task_by_id[rb.task_id])
-    kind_order = {k: i for i, k in enumerate(RightKind.ALL)}
-
-    def order(r: Right) -> tuple:
-        zone = zones.get(r.zone_id) if r.zone_id is not None else None
-        return (zone is None, zone.seq if zone else 0, kind_order.get(r.kind, 9), r.code)
-
-    rows = []
-    for r in sorted(rights, key=order):
+    for right_id, task_id in session.exec(
+        select(RightBatch.right_id, RightBatch.task_id)
+        .join(Task, col(Task.id) == col(RightBatch.task_id))
+        .where(Task.plan_id == refs.plan.id)
+    ).all():
+        batches.setdefault(right_id, []).append(task_by_id[task_id])
+    parent = aliased(Right)
+    kind_order = case({k: i for i, k in enumerate(RightKind.ALL)}, value=col(Right.kind), else_=len(RightKind.ALL))
+    query = (
+        select(
+            col(Right.id),
+            col(Right.code),
+            col(Right.name),
+            col(Right.kind),
+            col(Right.mineral),
+            col(Right.zone_id),
+            col(parent.code),
+            col(Right.size_class),
+            col(Right.production_status),
+            col(Right.status),
+            col(Right.unit_id),
+            col(Right.holder),
+            col(Right.contact_person),
+            col(Right.due_on),
+            col(Right.note),
+        )
+        .outerjoin(Zone, (col(Zone.id) == col(Right.zone_id)) & (col(Zone.plan_id) == refs.plan.id))
+        .outerjoin(parent, col(parent.id) == col(Right.parent_right_id))
+        .where(col(Right.plan_id) == refs.plan.id)
+        .order_by(col(Zone.id).is_(None), col(Zone.seq), kind_order, _binary(col(Right.code), session))
+    )
+    if unit_id is not None:
+        query = query.where(col(Right.unit_id) == unit_id)
+    for r in session.exec(query.execution_options(yield_per=1000)):
+        (rid, code, name, kind, mineral, zone_id, parent_code, size, production, status) = r[:10]
+        (owner, holder, contact, due, note) = r[10:]
         values: dict[str, Any] = {
-            "code": r.code,
-            "name": r.name,
-            "kind": KIND_LABELS.get(r.kind, r.kind),
-            "mineral": r.mineral or None,
-            "zone": zones[r.zone_id].name if r.zone_id in zones else None,
-            "parent": codes.get(r.parent_right_id) if r.parent_right_id else None,
-            "size": SIZE_LABELS.get(r.size_class, r.size_class),
-            "production": PRODUCTION_LABELS.get(r.production_status, r.production_status) or None,
-            "status": STATUS_LABELS.get(r.status, r.status),
-            "batches": BATCH_SEPARATOR.join(t.name for t in sorted(batches.get(r.id, []), key=lambda t: t.seq)) or None,
-            "unit": units[r.unit_id].name if r.unit_id in units else None,
-            "holder": r.holder or None,
-            "contact": r.contact_person or None,
-            "due": r.due_on,
-            "note": r.note or None,
+            "code": code,
+            "name": name,
+            "kind": KIND_LABELS.get(kind, kind),
+            "mineral": mineral or None,
+            "zone": zones[zone_id].name if zone_id in zones else None,
+            "parent": parent_code,
+            "size": SIZE_LABELS.get(size, size),
+            "production": PRODUCTION_LABELS.get(production, production) or None,
+            "status": STATUS_LABELS.get(status, status),
+            "batches": BATCH_SEPARATOR.join(t.name for t in sorted(batches.get(rid, []), key=lambda t: t.seq)) or None,
+            "unit": units[owner].name if owner in units else None,
+            "holder": holder or None,
+            "contact": contact or None,
+            "due": due,
+            "note": note or None,
         }
-        rows.append([values[c.key] for c in COLUMNS])
-    return rows
+        yield [values[c.key] for c in COLUMNS]
 
 
-def _save(wb: Workbook, path: Path) -> Path:
+def _save(path: Path, write: Callable[[Path], Any]) -> Path:
+    """Write the workbook to a temporary file beside `path`, then put it in place (never half a file)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".xlsx", dir=path.parent)
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
     return path
 
 
-def _template_workbook(session: Session, plan_id: int) -> Workbook:
+def _to_bytes(write: Callable[[BinaryIO], Any]) -> bytes:
+    buf = io.BytesIO()
+    write(buf)
+    return buf.getvalue()
+
+
+@dataclass(frozen=True)
+class LedgerTemplate:
+    """A ledger template to send or save: its file name, its bytes and how many rights it holds."""
+
+    filename: str
+    data: bytes
+    rights: int
+
+
+def _write_template(
+    target: Path | BinaryIO,
+    *,
+    session: Session,
+    plan_id: int,
+    unit_id: int | None,
+    prefill: bool,
+    now: datetime,
+) -> int:
     refs = _refs(session, plan_id)
-    wb = Workbook(write_only=True)
-    _rights_sheet(wb, refs, f"{_plan_title(refs.plan)} 矿业权台账", [])
-    _help_sheet(wb, refs)
-    _options_sheet(wb, refs)
-    return wb
+    name = _plan_title(refs.plan)
+    unit = refs.unit_by_id.get(unit_id) if unit_id is not None else None
+    if unit_id is not None and unit is None:
+        raise NotFoundError(f"本计划中没有编号为 {unit_id} 的单位。")
+    book = _Book(target, creator=refs.plan.name, created=now)
+    try:
+        if unit is not None:
+            title = f"{name} 矿业权台账（{unit.name}，截至{cn_datetime(now)}）"
+            written = _rights_sheet(book, refs, title, _right_rows(session, refs, unit_id=unit.id))
+        elif prefill:
+            title = f"{name} 矿业权台账（截至{cn_datetime(now)}）"
+            written = _rights_sheet(book, refs, title, _right_rows(session, refs))
+        else:
+            written = _rights_sheet(book, refs, f"{name} 矿业权台账", [])
+        _help_sheet(book, refs)
+        _options_sheet(book, refs)
+    finally:
+        book.close()
+    return written
 
 
-def write_template(path: Path, *, session: Session, plan_id: int) -> Path:
-    """Write an empty ledger to fill: headers, drop-downs and a 说明 sheet."""
-    return _save(_template_workbook(session, plan_id), path)
+def write_template(
+    path: Path,
+    *,
+    session: Session,
+    plan_id: int,
+    unit_id: int | None = None,
+    prefill: bool = False,
+    now: datetime | None = None,
+) -> Path:
+    """Write a ledger to fill: headers, drop-downs and a 说明 sheet; empty, or prefilled with the
+    rights one unit is responsible for (`unit_id`) or with all the plan's rights (`prefill`)."""
+    moment = now or utcnow()
+    return _save(
+        path,
+        lambda p: _write_template(p, session=session, plan_id=plan_id, unit_id=unit_id, prefill=prefill, now=moment),
+    )
+
+
+def ledger_template(
+    *, session: Session, plan_id: int, unit_id: int | None = None, now: datetime | None = None
+) -> LedgerTemplate:
+    """The ledger template as a file to send: prefilled with `unit_id`'s own rights (the rights it
+    is responsible for), or with all the plan's rights when `unit_id` is None."""
+    moment = now or utcnow()
+    refs = _refs(session, plan_id)
+    counted: list[int] = []
+    data = _to_bytes(
+        lambda buf: counted.append(
+            _write_template(buf, session=session, plan_id=plan_id, unit_id=unit_id, prefill=True, now=moment)
+        )
+    )
+    unit = refs.unit_by_id.get(unit_id) if unit_id is not None else None
+    who = unit.name if unit is not None else _plan_title(refs.plan)
+    return LedgerTemplate(filename=f"{who}矿业权台账.xlsx", data=data, rights=counted[0])
 
 
 def template_bytes(*, session: Session, plan_id: int) -> bytes:
     """The empty ledger as xlsx bytes (for sending through the bot)."""
-    buf = io.BytesIO()
-    _template_workbook(session, plan_id).save(buf)
-    return buf.getvalue()
-
-
-def _export_workbook_openpyxl(session: Session, plan_id: int, now: datetime) -> Workbook:
-    """The export built with openpyxl: the reference the fast writer below is tested against."""
-    refs = _refs(session, plan_id)
-    stamp = f"（导出时间：{_shown(now)}）"
-    name = _plan_title(refs.plan)
-    wb = Workbook(write_only=True)
-    _rights_sheet(wb, refs, f"{name} 矿业权台账{stamp}", _right_rows(session, refs))
-    _problems_sheet(wb, session, refs, f"{name} 问题台账{stamp}")
-    _decisions_sheet(wb, session, refs, f"{name} 议定事项{stamp}")
-    _help_sheet(wb, refs)
-    _options_sheet(wb, refs)
-    wb.properties.creator = refs.plan.name
-    wb.properties.created = now.astimezone(SHOW_TZ).replace(tzinfo=None)
-    return wb
-
-
-def _export_ledger_openpyxl(path: Path, *, session: Session, plan_id: int, now: datetime | None = None) -> Path:
-    """export_ledger as it was written with openpyxl (kept for the tests that compare the two)."""
-    return _save(_export_workbook_openpyxl(session, plan_id, now or utcnow()), path)
-
-
-# --- The export, with the purpose-built writer ----------------------------------------------
-# The same workbook as _export_workbook_openpyxl (tests/test_xlsxwriter.py compares them cell
-# by cell), at a tenth of the cost: the region's ledger is ~67,000 cells and the quarterly brief
-# writes it beside the PDF.
-
-_X_TITLE = xw.Style(bold=True, size=14)
-_X_BOLD = xw.Style(bold=True)
-_X_HEADER = xw.Style(bold=True, fill="DDEBF7", wrap=True)
-_X_HEADER_REQUIRED = xw.Style(bold=True, fill="FCE4D6", wrap=True)
-_X_HELP_TAGS = {
-    "title": _X_TITLE,
-    "header_fill": xw.Style(bold=True, fill="DDEBF7"),
-    "wrap": xw.Style(wrap=True),
-    "bold": _X_BOLD,
-}
-_X_TEXT = xw.Style(number_format="@")
-_X_DATE = xw.Style(number_format="yyyy-mm-dd")
-
-
-def _x_titled_sheet(
-    wb: xw.Workbook,
-    name: str,
-    title: str,
-    headers: tuple[str, ...] | list[str],
-    widths: Iterable[int],
-    styles: Iterable[xw.Style] | None = None,
-) -> xw.Worksheet:
-    ws = wb.create_sheet(name)
-    last = xw.column_letter(len(headers))
-    ws.widths = dict(enumerate(widths, start=1))
-    ws.freeze = "A3"
-    ws.autofilter = f"A2:{last}2"
-    ws.merged.append(f"A1:{last}1")
-    ws.append([xw.Cell(title, _X_TITLE)])
-    style_list = list(styles) if styles is not None else [_X_HEADER] * len(headers)
-    ws.append([xw.Cell(h, st) for h, st in zip(headers, style_list, strict=True)])
-    return ws
-
-
-def _x_rights_sheet(wb: xw.Workbook, refs: _Refs, title: str, rows: list[list[Any]]) -> None:
-    ws = _x_titled_sheet(
-        wb,
-        SHEET_RIGHTS,
-        title,
-        HEADERS,
-        (c.width for c in COLUMNS),
-        (_X_HEADER_REQUIRED if c.required else _X_HEADER for c in COLUMNS),
+    return _to_bytes(
+        lambda buf: _write_template(buf, session=session, plan_id=plan_id, unit_id=None, prefill=False, now=utcnow())
     )
-    code_at, due_at = _index("code") - 1, _index("due") - 1
-    Cell, date_style, text_style = xw.Cell, _X_DATE, _X_TEXT
-    append = ws.append
-    for values in rows:
-        row = [Cell(v, date_style) if isinstance(v, date) else v for v in values]
-        row[code_at] = Cell(values[code_at], text_style)
-        row[due_at] = Cell(values[due_at], date_style)
-        append(row)
-    spare: list[Any] = [None] * (due_at + 1)
-    spare[code_at] = Cell(None, text_style)
-    spare[due_at] = Cell(None, date_style)
-    for _ in range(VALIDATION_SPARE_ROWS + 1):
-        append(spare)
-    last = 3 + len(rows) + VALIDATION_SPARE_ROWS
-    for key, formula in _option_formulas(refs).items():
-        letter = get_column_letter(_index(key))
-        header = COLUMN_BY_KEY[key].header
-        ws.add_list_validation(
-            f"{letter}3:{letter}{last}",
-            formula,
-            error_title="无效的取值",
-            error=f"请从下拉列表中选择{header}。",
-            prompt_title=header,
-            prompt="请从下拉列表中选择。",
-        )
 
 
-def _x_write_rows(ws: xw.Worksheet, rows: list[list[Any]], formats: dict[int, str]) -> None:
-    """As _write_rows: a number format where the column has one, wrapping for text over 30 characters."""
-    by_column = {c - 1: (xw.Style(number_format=f), xw.Style(number_format=f, wrap=True)) for c, f in formats.items()}
-    wrap_only = xw.Style(wrap=True)
-    Cell = xw.Cell
-    for values in rows:
-        row = list(values)
-        for i, value in enumerate(values):
-            wrap = isinstance(value, str) and len(value) > 30
-            styles = by_column.get(i) if value is not None else None
-            if styles is not None:
-                row[i] = Cell(value, styles[wrap])
-            elif wrap:
-                row[i] = Cell(value, wrap_only)
-        ws.append(row)
-
-
-def _x_options_sheet(wb: xw.Workbook, refs: _Refs) -> None:
-    ws = wb.create_sheet(SHEET_OPTIONS)
-    lists = _option_lists(refs)
-    ws.widths = dict.fromkeys(range(1, len(lists) + 1), 30)
-    ws.append([xw.Cell(header, _X_BOLD) for _key, header, _values in lists])
-    for j in range(max(len(values) for _k, _h, values in lists)):
-        ws.append([values[j] if j < len(values) else None for _k, _h, values in lists])
-    ws.hidden = True
-
-
-def _x_help_sheet(wb: xw.Workbook, refs: _Refs) -> None:
-    ws = wb.create_sheet(SHEET_HELP)
-    ws.widths = {column_index_from_string(letter): width for letter, width in _HELP_WIDTHS.items()}
-    for row in _help_rows(refs):
-        ws.append([xw.Cell(v[0], _X_HELP_TAGS[v[1]]) if isinstance(v, tuple) else v for v in row])
-
-
-def _export_book(session: Session, plan_id: int, now: datetime) -> xw.Workbook:
+def _write_export(target: Path | BinaryIO, *, session: Session, plan_id: int, now: datetime) -> None:
     refs = _refs(session, plan_id)
-    stamp = f"（导出时间：{_shown(now)}）"
+    stamp = f"（导出时间：{cn_datetime(now)}）"
     name = _plan_title(refs.plan)
-    wb = xw.Workbook(creator=refs.plan.name, created=now)
-    _x_rights_sheet(wb, refs, f"{name} 矿业权台账{stamp}", _right_rows(session, refs))
-    ws = _x_titled_sheet(wb, SHEET_PROBLEMS, f"{name} 问题台账{stamp}", _PROBLEM_HEADERS, _PROBLEM_WIDTHS)
-    _x_write_rows(ws, _problem_rows(session, refs), _PROBLEM_FORMATS)
-    ws = _x_titled_sheet(wb, SHEET_DECISIONS, f"{name} 议定事项{stamp}", _DECISION_HEADERS, _DECISION_WIDTHS)
-    _x_write_rows(ws, _decision_rows(session, refs), _DECISION_FORMATS)
-    _x_help_sheet(wb, refs)
-    _x_options_sheet(wb, refs)
-    return wb
+    book = _Book(target, creator=refs.plan.name, created=now)
+    try:
+        _rights_sheet(book, refs, f"{name} 矿业权台账{stamp}", _right_rows(session, refs))
+        ws = book.titled(SHEET_PROBLEMS, f"{name} 问题台账{stamp}", _PROBLEM_HEADERS, _PROBLEM_WIDTHS)
+        _write_rows(book, ws, _problem_rows(session, refs), _PROBLEM_FORMATS)
+        ws = book.titled(SHEET_DECISIONS, f"{name} 议定事项{stamp}", _DECISION_HEADERS, _DECISION_WIDTHS)
+        _write_rows(book, ws, _decision_rows(session, refs), _DECISION_FORMATS)
+        _help_sheet(book, refs)
+        _options_sheet(book, refs)
+    finally:
+        book.close()
 
 
 def export_ledger(path: Path, *, session: Session, plan_id: int, now: datetime | None = None) -> Path:
-    """Write the rights, problems and agreed matters of a plan to one workbook."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    _export_book(session, plan_id, now or utcnow()).save(path)
-    return path
+    """Write the rights, problems and agreed matters of a plan to one workbook (atomically)."""
+    moment = now or utcnow()
+    return _save(path, lambda p: _write_export(p, session=session, plan_id=plan_id, now=moment))
 
 
 def export_bytes(*, session: Session, plan_id: int, now: datetime | None = None) -> bytes:
     """The export as xlsx bytes (for sending through the bot)."""
-    buf = io.BytesIO()
-    _export_book(session, plan_id, now or utcnow()).save(buf)
-    return buf.getvalue()
+    moment = now or utcnow()
+    return _to_bytes(lambda buf: _write_export(buf, session=session, plan_id=plan_id, now=moment))
 
 
-def _write_rows(ws: Any, rows: list[list[Any]], formats: dict[int, str]) -> None:
-    for values in rows:
-        row = list(values)
-        for c, value in enumerate(values, start=1):
-            number_format = formats.get(c) if value is not None else None
-            alignment = _WRAP if isinstance(value, str) and len(value) > 30 else None
-            if number_format or alignment:
-                row[c - 1] = _cell(ws, value, number_format=number_format, alignment=alignment)
-        ws.append(row)
+def _write_rows(book: _Book, ws: XlsxSheet, rows: Iterable[list[Any]], formats: dict[int, str]) -> None:
+    """Rows below a titled sheet's header: dates and times in their column's format, long text wrapped."""
+    by_format = {DATE_FORMAT: book.date, DATETIME_FORMAT: book.datetime}
+    column_formats = {c - 1: by_format[f] for c, f in formats.items()}
+    wrap = book.wrap
+    for r, values in enumerate(rows, start=2):
+        row_formats = [
+            column_formats.get(c)
+            if c in column_formats
+            else (wrap if isinstance(v, str) and len(v) > WRAP_OVER_CHARS else None)
+            for c, v in enumerate(values)
+        ]
+        book.row(ws, r, values, row_formats)
 
 
 _PROBLEM_HEADERS = (
@@ -700,106 +720,102 @@ _PROBLEM_HEADERS = (
     "期限",
     "解决时间",
 )
-_PROBLEM_WIDTHS = (8, 48, 18, 28, 20, 20, 14, 18, 12, 18)
-_PROBLEM_FORMATS = {8: "yyyy-mm-dd hh:mm", 9: "yyyy-mm-dd", 10: "yyyy-mm-dd hh:mm"}
+_PROBLEM_WIDTHS = (8, 48, 18, 28, 20, 20, 22, 22, 16, 22)
+_PROBLEM_FORMATS = {8: DATETIME_FORMAT, 9: DATE_FORMAT, 10: DATETIME_FORMAT}
 _DECISION_HEADERS = ("编号", "会议", "事项", "责任单位", "期限", "状态", "重大事项", "完成时间")
-_DECISION_WIDTHS = (8, 28, 56, 20, 12, 10, 10, 18)
-_DECISION_FORMATS = {5: "yyyy-mm-dd", 8: "yyyy-mm-dd hh:mm"}
+_DECISION_WIDTHS = (8, 28, 56, 20, 16, 10, 10, 22)
+_DECISION_FORMATS = {5: DATE_FORMAT, 8: DATETIME_FORMAT}
 
 
-def _problem_rows(session: Session, refs: _Refs) -> list[list[Any]]:
-    # Columns, not ORM objects: the region has thousands of problems and building an instance
-    # for each cost more than writing them.
-    problems = session.exec(
-        select(  # type: ignore[call-overload]
-            Problem.id,
-            Problem.text,
-            Problem.category_id,
-            Problem.right_id,
-            Problem.zone_id,
-            Problem.raised_by_unit_id,
-            Problem.owner_unit_id,
-            Problem.state,
-            Problem.created_at,
-            Problem.due_on,
-            Problem.resolved_at,
-        )
-        .where(Problem.plan_id == refs.plan.id)
-        .order_by(col(Problem.id))
-    ).all()
-    categories = {
-        c.id: c.name for c in session.exec(select(ProblemCategory).where(ProblemCategory.plan_id == refs.plan.id)).all()
-    }
-    right_ids = {p.right_id for p in problems if p.right_id is not None}
-    rights = (
-        {
-            r.id: r
-            for r in session.exec(select(Right.id, Right.name, Right.code).where(col(Right.id).in_(right_ids))).all()
-        }
-        if right_ids
-        else {}
-    )
-    zones, units = refs.zone_by_id, refs.unit_by_id
-    rows = []
-    for p in problems:
-        subject = ""
-        if p.right_id in rights:
-            subject = f"{rights[p.right_id].name}（{rights[p.right_id].code}）"
-        elif p.zone_id in zones:
-            subject = zones[p.zone_id].name
-        rows.append(
-            [
-                p.id,
-                p.text,
-                categories.get(p.category_id, "") if p.category_id else "",
-                subject or None,
-                units[p.raised_by_unit_id].name if p.raised_by_unit_id in units else None,
-                units[p.owner_unit_id].name if p.owner_unit_id in units else None,
-                PROBLEM_STATE_LABELS.get(p.state, p.state),
-                _local(p.created_at),
-                p.due_on,
-                _local(p.resolved_at),
-            ]
-        )
-    return rows
-
-
-def _decision_rows(session: Session, refs: _Refs) -> list[list[Any]]:
-    decisions = session.exec(select(Decision).where(Decision.plan_id == refs.plan.id).order_by(col(Decision.id))).all()
-    meetings = {m.id: m for m in session.exec(select(Meeting).where(Meeting.plan_id == refs.plan.id)).all()}
+def _problem_rows(session: Session, refs: _Refs) -> Iterator[list[Any]]:
+    """The plan's problems as rows, streamed from the query (columns, not ORM objects)."""
     units = refs.unit_by_id
-    rows = []
-    for d in decisions:
-        meeting = meetings.get(d.meeting_id) if d.meeting_id is not None else None
-        meeting_text = None
-        if meeting is not None:
-            held = f"{meeting.held_on.year}年{meeting.held_on.month}月{meeting.held_on.day}日"
-            meeting_text = meeting.title or f"{held}{MEETING_KIND_LABELS.get(meeting.kind, '联席会议')}"
-        rows.append(
-            [
-                d.id,
-                meeting_text,
-                d.text,
-                units[d.owner_unit_id].name if d.owner_unit_id in units else None,
-                d.due_on,
-                DECISION_STATE_LABELS.get(d.state, d.state),
-                "是" if d.major else "否",
-                _local(d.done_at),
-            ]
+    query = (
+        select(
+            col(Problem.id),
+            col(Problem.text),
+            col(ProblemCategory.name),
+            col(Right.name),
+            col(Right.code),
+            col(Zone.name),
+            col(Problem.raised_by_unit_id),
+            col(Problem.owner_unit_id),
+            col(Problem.state),
+            col(Problem.created_at),
+            col(Problem.due_on),
+            col(Problem.resolved_at),
         )
-    return rows
+        .outerjoin(ProblemCategory, col(ProblemCategory.id) == col(Problem.category_id))
+        .outerjoin(Right, col(Right.id) == col(Problem.right_id))
+        .outerjoin(Zone, (col(Zone.id) == col(Problem.zone_id)) & (col(Zone.plan_id) == refs.plan.id))
+        .where(col(Problem.plan_id) == refs.plan.id)
+        .order_by(col(Problem.id))
+    )
+    for (
+        pid,
+        text,
+        category,
+        right_name,
+        right_code,
+        zone_name,
+        raised_by,
+        owner,
+        state,
+        created,
+        due,
+        resolved,
+    ) in session.exec(query.execution_options(yield_per=1000)):
+        subject = f"{right_name}（{right_code}）" if right_code is not None else zone_name
+        yield [
+            pid,
+            text,
+            category or "",
+            subject or None,
+            units[raised_by].name if raised_by in units else None,
+            units[owner].name if owner in units else None,
+            PROBLEM_STATE_LABELS.get(state, state),
+            _local(created),
+            due,
+            _local(resolved),
+        ]
 
 
-def _problems_sheet(wb: Workbook, session: Session, refs: _Refs, title: str) -> None:
-    ws = wb.create_sheet(SHEET_PROBLEMS)
-    _titled_sheet(ws, title, _PROBLEM_HEADERS, _PROBLEM_WIDTHS)
-    _write_rows(ws, _problem_rows(session, refs), _PROBLEM_FORMATS)
-
-
-def _decisions_sheet(wb: Workbook, session: Session, refs: _Refs, title: str) -> None:
-    ws = wb.create_sheet(SHEET_DECISIONS)
-    _titled_sheet(ws, title, _DECISION_HEADERS, _DECISION_WIDTHS)
-    _write_rows(ws, _decision_rows(session, refs), _DECISION_FORMATS)
+def _decision_rows(session: Session, refs: _Refs) -> Iterator[list[Any]]:
+    """The plan's agreed matters as rows, streamed from the query."""
+    units = refs.unit_by_id
+    query = (
+        select(
+            col(Decision.id),
+            col(Meeting.title),
+            col(Meeting.held_on),
+            col(Meeting.kind),
+            col(Decision.text),
+            col(Decision.owner_unit_id),
+            col(Decision.due_on),
+            col(Decision.state),
+            col(Decision.major),
+            col(Decision.done_at),
+        )
+        .outerjoin(Meeting, col(Meeting.id) == col(Decision.meeting_id))
+        .where(col(Decision.plan_id) == refs.plan.id)
+        .order_by(col(Decision.id))
+    )
+    for did, title, held_on, kind, text, owner, due, state, major, done_at in session.exec(
+        query.execution_options(yield_per=1000)
+    ):
+        meeting = None
+        if held_on is not None:
+            meeting = title or f"{cn_date(held_on)}{MEETING_KIND_LABELS.get(kind, '联席会议')}"
+        yield [
+            did,
+            meeting,
+            text,
+            units[owner].name if owner in units else None,
+            due,
+            DECISION_STATE_LABELS.get(state, state),
+            "是" if major else "否",
+            _local(done_at),
+        ]
 
 
 # --- Reading ---------------------------------------------------------------------------
