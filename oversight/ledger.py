@@ -297,11 +297,18 @@ class _Book:
         self.date = add({"num_format": DATE_FORMAT})
         self.datetime = add({"num_format": DATETIME_FORMAT})
 
-    def sheet(self, name: str, widths: Iterable[float], *, landscape: bool = True) -> XlsxSheet:
-        """A new sheet with its column widths, printed on A4 one page wide, pages numbered."""
+    def sheet(
+        self,
+        name: str,
+        widths: Iterable[float],
+        *,
+        landscape: bool = True,
+        column_formats: dict[int, Format] | None = None,
+    ) -> XlsxSheet:
+        """A new sheet with its column widths (and formats), printed on A4 one page wide, pages numbered."""
         ws = self.wb.add_worksheet(name)
         for c, width in enumerate(widths):
-            ws.set_column(c, c, width)
+            ws.set_column(c, c, width, (column_formats or {}).get(c))
         ws.set_paper(_A4)
         if landscape:
             ws.set_landscape()
@@ -316,9 +323,10 @@ class _Book:
         headers: Sequence[str],
         widths: Iterable[float],
         header_formats: Sequence[Format] | None = None,
+        column_formats: dict[int, Format] | None = None,
     ) -> XlsxSheet:
         """Title merged over row 1, headers in row 2 (filtered, frozen and printed on every page)."""
-        ws = self.sheet(name, widths)
+        ws = self.sheet(name, widths, column_formats=column_formats)
         last = len(headers) - 1
         ws.merge_range(0, 0, 0, last, _clean(title), self.title)
         formats = header_formats or [self.header] * len(headers)
@@ -389,27 +397,25 @@ def _options_sheet(book: _Book, refs: _Refs) -> None:
 
 
 def _rights_sheet(book: _Book, refs: _Refs, title: str, rows: Iterable[list[Any]]) -> int:
-    """The rights sheet: `rows` (streamed), then empty rows typed and with drop-downs to fill. Returns the rights written."""
+    """The rights sheet: `rows` (streamed), then room to fill, with drop-downs. Returns the rights written."""
+    # Codes stay text (no 1.5E+13) and dates show as dates: the columns' own formats, which
+    # Excel also gives what is typed into the empty rows below.
+    code_at, due_at = _index("code") - 1, _index("due") - 1
     ws = book.titled(
         SHEET_RIGHTS,
         title,
         HEADERS,
         (c.width for c in COLUMNS),
         [book.header_required if c.required else book.header for c in COLUMNS],
+        column_formats={code_at: book.text, due_at: book.date},
     )
-    # Codes stay text (no 1.5E+13) and dates show as dates, also in the empty rows below.
-    code_at, due_at = _index("code") - 1, _index("due") - 1
     formats: list[Format | None] = [None] * len(COLUMNS)
-    formats[code_at], formats[due_at] = book.text, book.date
+    formats[due_at] = book.date  # a date cell's own format (row() would give it its default)
     r = 2
     for values in rows:
         book.row(ws, r, values, formats)
         r += 1
     written = r - 2
-    spare = [None] * len(COLUMNS)
-    for _ in range(VALIDATION_SPARE_ROWS + 1):
-        book.row(ws, r, spare, formats)
-        r += 1
     last = 2 + written + VALIDATION_SPARE_ROWS  # 0-based: rows 3 … 3 + rights + spare in Excel
     for key, formula in _option_formulas(refs).items():
         c = _index(key) - 1
