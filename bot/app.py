@@ -28,7 +28,7 @@ from telegram.ext import (
     filters,
 )
 
-# admin, lookups, notices, problems: legacy modules that register on import (bot.legacy).
+# admin, lookups: legacy modules that register on import (bot.legacy).
 from bot import admin, decisions, lookups, notices, onboarding, problems, reports, texts  # noqa: F401
 from bot.common import CURRENT_UPDATE, Handler, UpdateState
 from bot.engine import Declared, Dispatcher
@@ -48,6 +48,29 @@ DECLARED: list[Declared] = [
     decisions.decision,
     decisions.DECISION,
     decisions.mark_done,
+    problems.flag,
+    problems.FLAG,
+    problems.problem_command,
+    problems.accept,
+    problems.hand_over,
+    problems.decline,
+    problems.rule,
+    problems.resolve,
+    problems.confirm,
+    problems.reopen,
+    problems.PROBLEM,
+    problems.judge,
+    notices.notices,
+    notices.notice_open,
+    notices.notice_drop,
+    notices.notice_restore,
+    notices.notice_edit,
+    notices.NOTICE_EDIT,
+    notices.notice_approve,
+    notices.notice_abandon,
+    notices.explain,
+    notices.notice_explain,
+    notices.EXPLAIN,
 ]
 
 

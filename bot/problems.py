@@ -4,35 +4,20 @@ domain (role, unit, current state); the buttons only carry opaque tokens."""
 
 from __future__ import annotations
 
-import logging
-from typing import Any
+from dataclasses import dataclass, field
+from typing import cast
 
-from sqlmodel import Session, select
-from telegram import Update
-from telegram.ext import ContextTypes
+from sqlmodel import Session
 
-from bot.common import (
-    answer_private,
-    attach_to_flow,
-    command,
-    db,
-    download_file,
-    keyboard,
-    require_member,
-    user_id_of,
-    wake_delivery,
-)
-from bot.legacy import EXTRA_COMMANDS, on_callback, on_flow_input
-from models import Member, Problem, ProblemCategory, ProblemEvent, ProblemEventKind, Unit, Zone
+from bot.engine import Flow, Rows, Step, Turn, Upload, action, button, command, grid, outbox_buttons
+from models import Member, Problem, ProblemCategory, Right, Unit, Zone
 from oversight import problems as P
-from oversight.chatstate import clear_flow, get_flow, mint_token, set_flow
-from oversight.errors import InvalidInputError, InvalidStateError
-from oversight.rights import find_rights
+from oversight.dates import cn_date
+from oversight.errors import InvalidInputError
+from oversight.members import responsible_units, unit_name
+from oversight.records import plan_record
+from oversight.rights import find_rights, plan_zones
 
-logger = logging.getLogger(__name__)
-
-FLOW = "flag"
-ACT_FLOW = "problem_act"
 ACTIONS = ("accept", "hand_over", "decline", "rule", "resolve", "confirm", "reopen")
 BUTTON_LABELS = {
     "accept": "✅ 接收",
@@ -45,11 +30,12 @@ BUTTON_LABELS = {
 }
 TEXT_PROMPT = "请描述问题（堵点），一条消息写清：发生了什么、卡在哪个环节、需要谁做什么。\n随时发送 /cancel 取消。"
 PICK_CATEGORY = "请选择问题类别："
-PICK_SUBJECT = "问题涉及哪个矿业权或整合区？"
+PICK_SUBJECT = "类别：{category}\n问题涉及哪个矿业权或整合区？"
 TYPE_RIGHT = "请输入矿业权名称或编号的一部分："
 NO_RIGHT = "没有找到包含“{text}”的矿业权，请换个关键词，或点“不指定”。"
 PICK_RIGHT = "找到以下矿业权，请选择："
 PICK_ZONE = "请选择整合区："
+NO_ZONES = "本计划没有整合区，请点“不指定”或查找矿业权。"
 OWNER_SUGGESTED = "按职责分工，建议由【{unit}】负责办理（{category}）。"
 OWNER_NONE = "类别“{category}”没有对应的责任单位，请选择："
 PICK_UNIT = "请选择责任单位："
@@ -76,515 +62,353 @@ EVIDENCE_SAVED = "已收到材料“{name}”。可继续上传，或发送文�
 JUDGE_PROMPT = "如认为下列转交理由成立，可逐条认定（认定后该转交不计为推诿）："
 JUDGED = "已认定：{unit}的转交理由{verdict}。"
 PROBLEM_USAGE = "用法：/problem 问题编号，例如 /problem 12"
+NOT_FOUND = "找不到问题#{id}。"
 NOT_YOURS = "您无权查看问题#{id}。"
+NO_SUCH = {
+    "category": "该类别不存在。",
+    "zone": "该整合区不存在。",
+    "right": "该矿业权不存在。",
+    "problem": "该问题不存在。",
+    "unit": "该单位不存在。",
+}
+NO_SUBJECT, FIND_RIGHT, CHOOSE_ZONE, OTHER_OWNER = "不指定", "按名称查找矿业权", "选择整合区", "改为其他单位"
 
 
-# --- buttons ---------------------------------------------------------------------
+# --- the buttons under a problem -------------------------------------------------------
 
 
-def action_rows(session: Session, problem: Problem, member: Member) -> list[list[dict[str, str]]]:
-    """The buttons a member may press on a problem now, as outbox rows of {text, token}."""
+def action_buttons(session: Session, problem: Problem, member: Member) -> Rows:
+    """The buttons a member may press on a problem now."""
     allowed = [a for a in ACTIONS if P.can(a, session=session, member=member, problem=problem)]
-    buttons = [
-        {
-            "text": BUTTON_LABELS[a],
-            "token": mint_token(
-                session=session, action=f"problem.{a}", args={"pid": problem.id}, user_id=member.telegram_user_id
-            ),
-        }
-        for a in allowed
-    ]
-    return [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+    return grid((button(BUTTON_LABELS[a], f"problem.{a}", pid=problem.id) for a in allowed), 2)
 
 
 def button_maker(session: Session) -> P.ButtonMaker:
-    """The ButtonMaker the domain calls for each member who must act next."""
-    return lambda problem, member: action_rows(session, problem, member) or None
+    """The ButtonMaker the domain calls for each member who must act next (outbox rows)."""
+
+    def make(problem: Problem, member: Member) -> list[list[dict[str, str]]] | None:
+        rows = action_buttons(session, problem, member)
+        return outbox_buttons(session, rows, user_id=member.telegram_user_id) or None
+
+    return make
 
 
-def _markup(rows: list[list[dict[str, str]]]):  # type: ignore[no-untyped-def]
-    from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+def _due(problem: Problem) -> str:
+    return cn_date(problem.due_on) if problem.due_on else "未设定"
 
-    if not rows:
-        return None
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(b["text"], callback_data=b["token"]) for b in row] for row in rows]
-    )
+
+def _unit_buttons(session: Session, plan_id: int, action_name: str, exclude: int | None = None) -> Rows:
+    units = [u for u in responsible_units(session=session, plan_id=plan_id) if u.id != exclude]
+    return grid((button(u.short or u.name, action_name, uid=u.id) for u in units), 3)
+
+
+def _subject_buttons() -> Rows:
+    return [[button(FIND_RIGHT, "find_right"), button(CHOOSE_ZONE, "zones")], [button(NO_SUBJECT, "no_subject")]]
 
 
 # --- /flag ------------------------------------------------------------------------
 
 
+@dataclass
+class FlagState:
+    """A problem being raised: its text, category and subject (a right or a zone)."""
+
+    text: str = ""
+    cid: int = 0
+    rid: int | None = None
+    zid: int | None = None
+
+
 @command("flag")
-async def flag(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+def flag(turn: Turn[None]) -> None:
     """Start raising a problem; `/flag 文字` skips the first question."""
-    user_id = user_id_of(update)
-    text = " ".join(context.args or []).strip()
-    with db(context) as session:
-        set_flow(session=session, chat_id=user_id, user_id=user_id, flow=FLOW, step="text", data={})
-    if text:
-        await _take_text(update, context, text)
+    turn.start(FLAG, FlagState(), "text")
+    if turn.text:
+        take_text(cast(Turn[FlagState], turn), turn.text)
     else:
-        await context.bot.send_message(user_id, TEXT_PROMPT)
+        turn.say(TEXT_PROMPT)
 
 
-async def _take_text(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> None:
-    user_id = user_id_of(update)
-    with db(context) as session:
-        member = require_member(session, update)
-        body = P._clean_text(text, what="问题描述")  # same limits the domain enforces
-        set_flow(session=session, chat_id=user_id, user_id=user_id, flow=FLOW, step="category", data={"text": body})
-        categories = session.exec(
-            select(ProblemCategory).where(ProblemCategory.plan_id == member.plan_id).order_by(ProblemCategory.id)
-        ).all()
-        rows = [(c.name, "flag.category", {"cid": c.id}) for c in categories]
-        markup = keyboard(session, [rows[i : i + 2] for i in range(0, len(rows), 2)], user_id=user_id)
-    await context.bot.send_message(user_id, PICK_CATEGORY, reply_markup=markup)
+def take_text(turn: Turn[FlagState], text: str) -> None:
+    turn.state.text = P.clean_text(text, what="问题描述")  # the limits raise_problem enforces
+    categories = P.categories_of_plan(session=turn.session, plan_id=turn.member.plan_id)
+    turn.goto("category")
+    turn.say(PICK_CATEGORY, grid((button(c.name, "category", cid=c.id) for c in categories), 2))
 
 
-def _flow_data(session: Session, update: Update, step: str | tuple[str, ...]) -> dict[str, Any]:
-    """The open /flag flow's data, if the flow is at `step`; a stale button otherwise."""
-    user_id = user_id_of(update)
-    state = get_flow(session=session, chat_id=user_id, user_id=user_id)
-    steps = (step,) if isinstance(step, str) else step
-    if state is None or state.flow != FLOW or state.step not in steps:
-        raise InvalidStateError("该按钮已失效（问题填报已结束或已进入下一步），请重新发送 /flag。")
-    return dict(state.data)
+def pick_category(turn: Turn[FlagState], *, cid: int) -> None:
+    category = plan_record(session=turn.session, model=ProblemCategory, record_id=cid, plan_id=turn.member.plan_id)
+    if category is None or category.id is None:
+        raise InvalidInputError(NO_SUCH["category"])
+    turn.state.cid = category.id
+    turn.goto("subject")
+    turn.say(PICK_SUBJECT.format(category=category.name), _subject_buttons())
 
 
-@on_callback("flag.category")
-async def flag_category(update: Update, context: ContextTypes.DEFAULT_TYPE, args: dict[str, Any]) -> str | None:
-    user_id = user_id_of(update)
-    with db(context) as session:
-        member = require_member(session, update)
-        data = _flow_data(session, update, "category")
-        category = session.get(ProblemCategory, int(args.get("cid", 0)))
-        if category is None or category.plan_id != member.plan_id:
-            raise InvalidInputError("该类别不存在。")
-        data["cid"] = category.id
-        set_flow(session=session, chat_id=user_id, user_id=user_id, flow=FLOW, step="subject", data=data)
-        markup = keyboard(
-            session,
-            [
-                [("按名称查找矿业权", "flag.find_right", {}), ("选择整合区", "flag.zones", {})],
-                [("不指定", "flag.no_subject", {})],
-            ],
-            user_id=user_id,
-        )
-    await context.bot.send_message(user_id, f"类别：{category.name}\n{PICK_SUBJECT}", reply_markup=markup)
-    return None
+def ask_right(turn: Turn[FlagState]) -> None:
+    turn.goto("right_search")
+    turn.say(TYPE_RIGHT)
 
 
-@on_callback("flag.find_right")
-async def flag_find_right(update: Update, context: ContextTypes.DEFAULT_TYPE, args: dict[str, Any]) -> str | None:
-    user_id = user_id_of(update)
-    with db(context) as session:
-        data = _flow_data(session, update, ("subject", "right_search"))
-        set_flow(session=session, chat_id=user_id, user_id=user_id, flow=FLOW, step="right_search", data=data)
-    await context.bot.send_message(user_id, TYPE_RIGHT)
-    return None
+def search_right(turn: Turn[FlagState], text: str) -> None:
+    rights = find_rights(session=turn.session, plan_id=turn.member.plan_id, text=text[:100])
+    if not rights:
+        turn.say(NO_RIGHT.format(text=text[:100]), [[button(NO_SUBJECT, "no_subject"), button(CHOOSE_ZONE, "zones")]])
+        return
+    turn.say(PICK_RIGHT, [[button(f"{r.name}（{r.code}）"[:60], "right", rid=r.id)] for r in rights])
 
 
-@on_callback("flag.zones")
-async def flag_zones(update: Update, context: ContextTypes.DEFAULT_TYPE, args: dict[str, Any]) -> str | None:
-    user_id = user_id_of(update)
-    with db(context) as session:
-        member = require_member(session, update)
-        _flow_data(session, update, ("subject", "right_search"))
-        zones = session.exec(select(Zone).where(Zone.plan_id == member.plan_id).order_by(Zone.seq)).all()
-        if not zones:
-            raise InvalidInputError("本计划没有整合区，请点“不指定”或查找矿业权。")
-        rows = [(f"{z.seq}. {z.name}", "flag.zone", {"zid": z.id}) for z in zones]
-        markup = keyboard(session, [rows[i : i + 2] for i in range(0, len(rows), 2)], user_id=user_id)
-    await context.bot.send_message(user_id, PICK_ZONE, reply_markup=markup)
-    return None
+def show_zones(turn: Turn[FlagState]) -> None:
+    zones = plan_zones(session=turn.session, plan_id=turn.member.plan_id)
+    if not zones:
+        raise InvalidInputError(NO_ZONES)
+    turn.goto("zone")
+    turn.say(PICK_ZONE, grid((button(f"{z.seq}. {z.name}", "zone", zid=z.id) for z in zones), 2))
 
 
-@on_callback("flag.zone")
-async def flag_zone(update: Update, context: ContextTypes.DEFAULT_TYPE, args: dict[str, Any]) -> str | None:
-    with db(context) as session:
-        member = require_member(session, update)
-        data = _flow_data(session, update, ("subject", "right_search"))
-        zone = session.get(Zone, int(args.get("zid", 0)))
-        if zone is None or zone.plan_id != member.plan_id:
-            raise InvalidInputError("该整合区不存在。")
-        data["zid"] = zone.id
-    await _ask_owner(update, context, data)
-    return None
+def pick_zone(turn: Turn[FlagState], *, zid: int) -> None:
+    zone = plan_record(session=turn.session, model=Zone, record_id=zid, plan_id=turn.member.plan_id)
+    if zone is None:
+        raise InvalidInputError(NO_SUCH["zone"])
+    turn.state.zid = zone.id
+    _ask_owner(turn)
 
 
-@on_callback("flag.right")
-async def flag_right(update: Update, context: ContextTypes.DEFAULT_TYPE, args: dict[str, Any]) -> str | None:
-    from models import Right
-
-    with db(context) as session:
-        member = require_member(session, update)
-        data = _flow_data(session, update, "right_search")
-        right = session.get(Right, int(args.get("rid", 0)))
-        if right is None or right.plan_id != member.plan_id:
-            raise InvalidInputError("该矿业权不存在。")
-        data["rid"] = right.id
-        if right.zone_id:
-            data["zid"] = right.zone_id
-    await _ask_owner(update, context, data)
-    return None
+def pick_right(turn: Turn[FlagState], *, rid: int) -> None:
+    right = plan_record(session=turn.session, model=Right, record_id=rid, plan_id=turn.member.plan_id)
+    if right is None:
+        raise InvalidInputError(NO_SUCH["right"])
+    turn.state.rid = right.id
+    turn.state.zid = right.zone_id or turn.state.zid
+    _ask_owner(turn)
 
 
-@on_callback("flag.no_subject")
-async def flag_no_subject(update: Update, context: ContextTypes.DEFAULT_TYPE, args: dict[str, Any]) -> str | None:
-    with db(context) as session:
-        data = _flow_data(session, update, ("subject", "right_search"))
-    await _ask_owner(update, context, data)
-    return None
+def no_subject(turn: Turn[FlagState]) -> None:
+    _ask_owner(turn)
 
 
-async def _ask_owner(update: Update, context: ContextTypes.DEFAULT_TYPE, data: dict[str, Any]) -> None:
-    user_id = user_id_of(update)
-    with db(context) as session:
-        member = require_member(session, update)
-        category = session.get(ProblemCategory, data["cid"])
-        assert category is not None
-        set_flow(session=session, chat_id=user_id, user_id=user_id, flow=FLOW, step="owner", data=data)
-        suggested = P.suggest_owner(session=session, plan_id=member.plan_id, category_id=category.id)
-        if suggested is not None:
-            text = OWNER_SUGGESTED.format(unit=suggested.name, category=category.name)
-            markup = keyboard(
-                session,
-                [
-                    [(f"确认由{suggested.short or suggested.name}办理", "flag.owner", {"uid": suggested.id})],
-                    [("改为其他单位", "flag.other_owner", {})],
-                ],
-                user_id=user_id,
-            )
-        else:
-            text = OWNER_NONE.format(category=category.name)
-            markup = _unit_keyboard(session, member.plan_id, "flag.owner", {}, user_id)
-    await context.bot.send_message(user_id, text, reply_markup=markup)
-
-
-def _unit_keyboard(
-    session: Session, plan_id: int, action: str, extra: dict[str, Any], user_id: int, exclude: int | None = None
-):  # type: ignore[no-untyped-def]
-    units = session.exec(select(Unit).where(Unit.plan_id == plan_id).order_by(Unit.id)).all()
+def _ask_owner(turn: Turn[FlagState]) -> None:
+    session, plan_id = turn.session, turn.member.plan_id
+    category = plan_record(session=session, model=ProblemCategory, record_id=turn.state.cid, plan_id=plan_id)
+    assert category is not None and category.id is not None
+    suggested = P.suggest_owner(session=session, plan_id=plan_id, category_id=category.id)
+    turn.goto("owner")
+    if suggested is None:
+        turn.say(OWNER_NONE.format(category=category.name), _unit_buttons(session, plan_id, "owner"))
+        return
     rows = [
-        (u.short or u.name, action, {**extra, "uid": u.id})
-        for u in units
-        if u.id != exclude and u.kind not in ("government",)
+        [button(f"确认由{suggested.short or suggested.name}办理", "owner", uid=suggested.id)],
+        [button(OTHER_OWNER, "other_owner")],
     ]
-    return keyboard(session, [rows[i : i + 3] for i in range(0, len(rows), 3)], user_id=user_id)
+    turn.say(OWNER_SUGGESTED.format(unit=suggested.name, category=category.name), rows)
 
 
-@on_callback("flag.other_owner")
-async def flag_other_owner(update: Update, context: ContextTypes.DEFAULT_TYPE, args: dict[str, Any]) -> str | None:
-    user_id = user_id_of(update)
-    with db(context) as session:
-        member = require_member(session, update)
-        _flow_data(session, update, "owner")
-        markup = _unit_keyboard(session, member.plan_id, "flag.owner", {}, user_id)
-    await context.bot.send_message(user_id, PICK_UNIT, reply_markup=markup)
-    return None
+def other_owner(turn: Turn[FlagState]) -> None:
+    turn.say(PICK_UNIT, _unit_buttons(turn.session, turn.member.plan_id, "owner"))
 
 
-@on_callback("flag.owner")
-async def flag_owner(update: Update, context: ContextTypes.DEFAULT_TYPE, args: dict[str, Any]) -> str | None:
-    user_id = user_id_of(update)
-    with db(context) as session:
-        member = require_member(session, update)
-        data = _flow_data(session, update, "owner")
-        problem = P.raise_problem(
-            session=session,
-            plan_id=member.plan_id,
-            actor=member,
-            text=data["text"],
-            category_id=data["cid"],
-            owner_unit_id=int(args.get("uid", 0)) or None,
-            right_id=data.get("rid"),
-            zone_id=data.get("zid"),
-            buttons=button_maker(session),
-        )
-        clear_flow(session=session, chat_id=user_id, user_id=user_id)
-        owner = session.get(Unit, problem.owner_unit_id)
-        text = RAISED.format(id=problem.id, owner=owner.name if owner else "", due=problem.due_on)
-    wake_delivery(context)
-    await context.bot.send_message(user_id, text)
-    return "已提交"
+def pick_owner(turn: Turn[FlagState], *, uid: int) -> None:
+    problem = P.raise_problem(
+        session=turn.session,
+        plan_id=turn.member.plan_id,
+        actor=turn.member,
+        text=turn.state.text,
+        category_id=turn.state.cid,
+        owner_unit_id=uid or None,
+        right_id=turn.state.rid,
+        zone_id=turn.state.zid,
+        buttons=button_maker(turn.session),
+    )
+    turn.end()
+    owner = unit_name(turn.session, problem.owner_unit_id)
+    turn.say(RAISED.format(id=problem.id, owner=owner, due=_due(problem)))
+    turn.toast("已提交")
 
 
-# --- typed input: the /flag flow and reasons for problem actions --------------------
+FLAG = Flow(
+    "flag",
+    FlagState,
+    command="flag",
+    steps={
+        "text": Step(text=take_text),
+        "category": Step(buttons={"category": pick_category}),
+        "subject": Step(buttons={"find_right": ask_right, "zones": show_zones, "no_subject": no_subject}),
+        "right_search": Step(
+            text=search_right, buttons={"right": pick_right, "zones": show_zones, "no_subject": no_subject}
+        ),
+        "zone": Step(buttons={"zone": pick_zone}),
+        "owner": Step(buttons={"owner": pick_owner, "other_owner": other_owner}),
+    },
+)
 
 
-@on_flow_input(FLOW)
-async def flag_input(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    message, user_id = update.effective_message, user_id_of(update)
-    if message is None:
+# --- the action buttons on a problem ----------------------------------------------------
+
+
+@dataclass
+class ActState:
+    """An action on a problem that needs a unit and/or a reason (or evidence) typed after the button."""
+
+    action: str = ""
+    pid: int = 0
+    uid: int | None = None
+    attachments: list[int] = field(default_factory=list)
+
+
+def _problem(turn: Turn[ActState] | Turn[None], pid: int, action_name: str) -> Problem:
+    """The member's plan's problem `pid`, if they may do `action_name` on it now (else the domain says why)."""
+    problem = plan_record(session=turn.session, model=Problem, record_id=pid, plan_id=turn.member.plan_id)
+    if problem is None:
+        raise InvalidInputError(NO_SUCH["problem"])
+    P.check_action(action_name, session=turn.session, member=turn.member, problem=problem)
+    return problem
+
+
+def _start(turn: Turn[None], action_name: str, pid: int) -> None:
+    """A problem's button: do the action, or ask for its unit or reason."""
+    problem = _problem(turn, pid, action_name)
+    if action_name in ("accept", "confirm"):
+        _done(turn, action_name, pid)
         return
-    text = (message.text or "").strip()
-    with db(context) as session:
-        member = require_member(session, update)
-        state = get_flow(session=session, chat_id=user_id, user_id=user_id)
-        step = state.step if state else ""
-    if not text:
-        await context.bot.send_message(user_id, "请发送文字。")
+    turn.start(PROBLEM, ActState(action=action_name, pid=pid), "unit")
+    if action_name in P.UNIT_ACTIONS:
+        prompt = PICK_HANDOVER_UNIT if action_name == "hand_over" else PICK_RULE_UNIT
+        exclude = problem.owner_unit_id if action_name == "hand_over" else None
+        turn.say(prompt.format(id=pid), _unit_buttons(turn.session, turn.member.plan_id, "unit", exclude))
         return
-    if step == "text":
-        await _take_text(update, context, text)
-    elif step == "right_search":
-        with db(context) as session:
-            rights = find_rights(session=session, plan_id=member.plan_id, text=text[:100])
-            if not rights:
-                reply, markup = (
-                    NO_RIGHT.format(text=text[:100]),
-                    keyboard(
-                        session,
-                        [[("不指定", "flag.no_subject", {}), ("选择整合区", "flag.zones", {})]],
-                        user_id=user_id,
-                    ),
-                )
-            else:
-                reply = PICK_RIGHT
-                markup = keyboard(
-                    session,
-                    [[(f"{r.name}（{r.code}）"[:60], "flag.right", {"rid": r.id})] for r in rights],
-                    user_id=user_id,
-                )
-        await context.bot.send_message(user_id, reply, reply_markup=markup)
-    else:
-        await context.bot.send_message(user_id, "请使用上方的按钮选择；发送 /cancel 可取消。")
+    turn.goto("evidence" if action_name == "resolve" else "reason")
+    turn.say(ASK_REASON[action_name].format(id=pid, unit=""))
 
 
-@on_flow_input(ACT_FLOW)
-async def act_input(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """The reason (or the evidence) for the problem action the user started with a button."""
-    message, user_id = update.effective_message, user_id_of(update)
-    if message is None:
-        return
-    with db(context) as session:
-        state = get_flow(session=session, chat_id=user_id, user_id=user_id)
-        data = dict(state.data) if state else {}
-    action = data.get("action")
-    if message.document is not None or message.photo:
-        if action != "resolve":
-            await context.bot.send_message(user_id, "此步骤请发送文字理由。")
-            return
-        blob, name, mime = await download_file(message)
-        with db(context) as session:
-            saved = attach_to_flow(
-                session, user_id=user_id, flow=ACT_FLOW, step="reason", data=data, blob=blob, name=name, mime=mime
-            )
-        await context.bot.send_message(user_id, EVIDENCE_SAVED.format(name=saved))
-        return
-    text = (message.text or "").strip()
-    await _perform(update, context, data, text)
-
-
-async def _perform(update: Update, context: ContextTypes.DEFAULT_TYPE, data: dict[str, Any], text: str) -> None:
-    user_id = user_id_of(update)
-    action, pid = data.get("action"), int(data.get("pid", 0))
-    with db(context) as session:
-        member = require_member(session, update)
-        buttons = button_maker(session)
-        if action == "hand_over":
-            problem = P.hand_over_problem(
-                session=session, problem_id=pid, actor=member, to_unit_id=int(data["uid"]), reason=text, buttons=buttons
-            )
-        elif action == "decline":
-            problem = P.decline_problem(session=session, problem_id=pid, actor=member, reason=text, buttons=buttons)
-        elif action == "rule":
-            problem = P.rule_problem(
-                session=session, problem_id=pid, actor=member, to_unit_id=int(data["uid"]), reason=text, buttons=buttons
-            )
-        elif action == "reopen":
-            problem = P.reopen_problem(session=session, problem_id=pid, actor=member, reason=text, buttons=buttons)
-        elif action == "resolve":
-            problem = P.resolve_problem(
-                session=session,
-                problem_id=pid,
-                actor=member,
-                evidence_text=text,
-                attachment_ids=data.get("attachments", []),
-                buttons=buttons,
-            )
-        else:
-            clear_flow(session=session, chat_id=user_id, user_id=user_id)
-            raise InvalidStateError("该操作已失效，请重新打开问题：/problem 编号")
-        clear_flow(session=session, chat_id=user_id, user_id=user_id)
-        owner = session.get(Unit, problem.owner_unit_id)
-        reply = DONE[action].format(id=problem.id, owner=owner.name if owner else "", due=problem.due_on)
-        judge = _judge_rows(session, problem, member) if action == "rule" else []
-    wake_delivery(context)
-    await context.bot.send_message(user_id, reply)
+def _done(turn: Turn[ActState] | Turn[None], action_name: str, pid: int, text: str = "") -> None:
+    """Do the action and say what became of the problem (and, after a ruling, ask about the hand-overs)."""
+    state = cast(ActState, turn.state) if turn.flow is not None else ActState()
+    problem = P.act_on_problem(
+        session=turn.session,
+        action=action_name,
+        problem_id=pid,
+        actor=turn.member,
+        text=text,
+        to_unit_id=state.uid,
+        attachment_ids=state.attachments,
+        buttons=button_maker(turn.session),
+    )
+    owner = unit_name(turn.session, problem.owner_unit_id)
+    later = action_buttons(turn.session, problem, turn.member) if action_name == "accept" else []
+    turn.say(DONE[action_name].format(id=pid, owner=owner, due=_due(problem)), later)
+    judge = _judge_buttons(turn.session, problem, turn.member) if action_name == "rule" else []
     if judge:
-        with db(context) as session:
-            markup = keyboard(session, judge, user_id=user_id)
-        await context.bot.send_message(user_id, JUDGE_PROMPT, reply_markup=markup)
+        turn.say(JUDGE_PROMPT, judge)
 
 
-def _judge_rows(session: Session, problem: Problem, member: Member) -> list[list[tuple[str, str, dict[str, Any]]]]:
+def _judge_buttons(session: Session, problem: Problem, member: Member) -> Rows:
     """Buttons for the office to judge each hand-over reason of a problem it just ruled on."""
-    if not P.can("judge_reason", session=session, member=member, problem=problem):
+    if problem.id is None or not P.can("judge_reason", session=session, member=member, problem=problem):
         return []
-    events = session.exec(
-        select(ProblemEvent)
-        .where(ProblemEvent.problem_id == problem.id)
-        .where(ProblemEvent.kind == ProblemEventKind.HANDED_OVER)
-        .order_by(ProblemEvent.id)
-    ).all()
-    rows = []
-    for ev in events:
+    rows: Rows = []
+    for ev in P.handovers_of(session=session, problem_id=problem.id):
         unit = session.get(Unit, ev.from_unit_id) if ev.from_unit_id else None
         label = f"{unit.short or unit.name if unit else '某单位'}：{ev.reason}"[:40]
         rows.append(
             [
-                (f"成立｜{label}", "problem.judge", {"eid": ev.id, "ok": True}),
-                ("不成立", "problem.judge", {"eid": ev.id, "ok": False}),
+                button(f"成立｜{label}", "problem.judge", eid=ev.id, ok=True),
+                button("不成立", "problem.judge", eid=ev.id, ok=False),
             ]
         )
     return rows
 
 
-# --- the action buttons -------------------------------------------------------------
+@action("problem.accept")
+def accept(turn: Turn[None], *, pid: int) -> None:
+    _start(turn, "accept", pid)
 
 
-async def _start_action(update: Update, context: ContextTypes.DEFAULT_TYPE, action: str, pid: int) -> str | None:
-    """Check the action is allowed now, then do it or ask for what it needs."""
-    user_id = user_id_of(update)
-    with db(context) as session:
-        member = require_member(session, update)
-        problem = P.get_problem(session=session, problem_id=pid)
-        if problem is None or problem.plan_id != member.plan_id:
-            raise InvalidInputError("该问题不存在。")
-        if not P.can(action, session=session, member=member, problem=problem):
-            # Let the domain say exactly why (wrong unit, wrong state …).
-            P._check(action, session=session, member=member, problem=problem)
-            raise InvalidStateError("当前不能执行此操作。")
-        if action in ("accept", "confirm"):
-            func = P.accept_problem if action == "accept" else P.confirm_problem
-            problem = func(session=session, problem_id=pid, actor=member)
-            owner = session.get(Unit, problem.owner_unit_id)
-            reply = DONE[action].format(id=pid, owner=owner.name if owner else "", due=problem.due_on)
-            rows = action_rows(session, problem, member) if action == "accept" else []
-            markup = _markup(rows)
-            done = True
-        elif action in ("hand_over", "rule"):
-            prompt = PICK_HANDOVER_UNIT if action == "hand_over" else PICK_RULE_UNIT
-            reply = prompt.format(id=pid)
-            markup = _unit_keyboard(
-                session,
-                member.plan_id,
-                "problem.pick_unit",
-                {"pid": pid, "action": action},
-                user_id,
-                exclude=problem.owner_unit_id if action == "hand_over" else None,
-            )
-            done = False
-        else:
-            set_flow(
-                session=session,
-                chat_id=user_id,
-                user_id=user_id,
-                flow=ACT_FLOW,
-                step="reason",
-                data={"action": action, "pid": pid},
-            )
-            reply, markup, done = ASK_REASON[action].format(id=pid, unit=""), None, False
-    if done:
-        wake_delivery(context)
-    await context.bot.send_message(user_id, reply, reply_markup=markup)
-    return None
+@action("problem.hand_over")
+def hand_over(turn: Turn[None], *, pid: int) -> None:
+    _start(turn, "hand_over", pid)
 
 
-def _make_action(action: str):  # type: ignore[no-untyped-def]
-    async def handler(update: Update, context: ContextTypes.DEFAULT_TYPE, args: dict[str, Any]) -> str | None:
-        return await _start_action(update, context, action, int(args.get("pid", 0)))
-
-    handler.__name__ = f"problem_{action}"
-    return handler
+@action("problem.decline")
+def decline(turn: Turn[None], *, pid: int) -> None:
+    _start(turn, "decline", pid)
 
 
-for _action in ACTIONS:
-    on_callback(f"problem.{_action}")(_make_action(_action))
+@action("problem.rule")
+def rule(turn: Turn[None], *, pid: int) -> None:
+    _start(turn, "rule", pid)
 
 
-@on_callback("problem.pick_unit")
-async def pick_unit(update: Update, context: ContextTypes.DEFAULT_TYPE, args: dict[str, Any]) -> str | None:
-    user_id = user_id_of(update)
-    action, pid, uid = args.get("action"), int(args.get("pid", 0)), int(args.get("uid", 0))
-    with db(context) as session:
-        member = require_member(session, update)
-        problem = P.get_problem(session=session, problem_id=pid)
-        unit = session.get(Unit, uid)
-        if problem is None or unit is None or unit.plan_id != member.plan_id or action not in ("hand_over", "rule"):
-            raise InvalidInputError("该按钮已失效。")
-        if not P.can(action, session=session, member=member, problem=problem):
-            P._check(action, session=session, member=member, problem=problem)
-        set_flow(
-            session=session,
-            chat_id=user_id,
-            user_id=user_id,
-            flow=ACT_FLOW,
-            step="reason",
-            data={"action": action, "pid": pid, "uid": uid},
-        )
-    await context.bot.send_message(user_id, ASK_REASON[action].format(id=pid, unit=unit.name))
-    return None
+@action("problem.resolve")
+def resolve(turn: Turn[None], *, pid: int) -> None:
+    _start(turn, "resolve", pid)
 
 
-@on_callback("problem.judge")
-async def judge(update: Update, context: ContextTypes.DEFAULT_TYPE, args: dict[str, Any]) -> str | None:
-    user_id = user_id_of(update)
-    with db(context) as session:
-        member = require_member(session, update)
-        event = P.accept_handover_reason(
-            session=session, event_id=int(args.get("eid", 0)), actor=member, accepted=bool(args.get("ok"))
-        )
-        unit = session.get(Unit, event.from_unit_id) if event.from_unit_id else None
-        text = JUDGED.format(unit=unit.name if unit else "该单位", verdict="成立" if args.get("ok") else "不成立")
-    wake_delivery(context)
-    await context.bot.send_message(user_id, text)
-    return None
+@action("problem.confirm")
+def confirm(turn: Turn[None], *, pid: int) -> None:
+    _start(turn, "confirm", pid)
+
+
+@action("problem.reopen")
+def reopen(turn: Turn[None], *, pid: int) -> None:
+    _start(turn, "reopen", pid)
+
+
+def pick_unit(turn: Turn[ActState], *, uid: int) -> None:
+    unit = plan_record(session=turn.session, model=Unit, record_id=uid, plan_id=turn.member.plan_id)
+    if unit is None:
+        raise InvalidInputError(NO_SUCH["unit"])
+    _problem(turn, turn.state.pid, turn.state.action)
+    turn.state.uid = unit.id
+    turn.goto("reason")
+    turn.say(ASK_REASON[turn.state.action].format(id=turn.state.pid, unit=unit.name))
+
+
+def take_reason(turn: Turn[ActState], text: str) -> None:
+    _done(turn, turn.state.action, turn.state.pid, text)
+    turn.end()
+
+
+def take_evidence(turn: Turn[ActState], upload: Upload) -> None:
+    kept = turn.keep(upload)
+    assert kept.id is not None
+    turn.state.attachments.append(kept.id)
+    turn.say(EVIDENCE_SAVED.format(name=kept.filename))
+
+
+PROBLEM = Flow(
+    "problem",
+    ActState,
+    steps={
+        "unit": Step(buttons={"unit": pick_unit}),
+        "reason": Step(text=take_reason),
+        "evidence": Step(text=take_reason, file=take_evidence),
+    },
+)
+
+
+@action("problem.judge")
+def judge(turn: Turn[None], *, eid: int, ok: bool) -> None:
+    event = P.accept_handover_reason(session=turn.session, event_id=eid, actor=turn.member, accepted=ok)
+    unit = unit_name(turn.session, event.from_unit_id) or "该单位"
+    turn.say(JUDGED.format(unit=unit, verdict="成立" if ok else "不成立"))
 
 
 # --- /problem ID ---------------------------------------------------------------------
 
 
 @command("problem")
-async def problem_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    args = context.args or []
-    if len(args) != 1 or not args[0].lstrip("#").isdigit() or len(args[0]) > 12:
-        await answer_private(update, PROBLEM_USAGE)
+def problem_command(turn: Turn[None]) -> None:
+    """/problem 12: the problem's whole history, and the buttons the member may press on it."""
+    words = turn.args
+    if len(words) != 1 or not words[0].lstrip("#").isdigit() or len(words[0]) > 12:
+        turn.say(PROBLEM_USAGE)
         return
-    pid = int(args[0].lstrip("#"))
-    with db(context) as session:
-        member = require_member(session, update)
-        problem = P.get_problem(session=session, problem_id=pid)
-        if problem is None or problem.plan_id != member.plan_id:
-            text, markup = f"找不到问题#{pid}。", None
-        elif not _may_view(session, member, problem):
-            text, markup = NOT_YOURS.format(id=pid), None
-        else:
-            text = P.format_problem(session=session, problem_id=pid)
-            markup = _markup(action_rows(session, problem, member))
-    await answer_private(update, text, reply_markup=markup)
-
-
-def _may_view(session: Session, member: Member, problem: Problem) -> bool:
-    """Contacts see the problems their unit raised, owns or handled; overseeing roles see all."""
-    from models import Role
-
-    if member.role in (Role.OFFICE, Role.CONVENER, Role.ADMIN, Role.SUPERVISOR):
-        return True
-    if member.unit_id in (problem.raised_by_unit_id, problem.owner_unit_id):
-        return True
-    if member.role == Role.ZONE_LEADER and problem.zone_id is not None:
-        from models import ZoneLeader
-
-        return session.get(ZoneLeader, (problem.zone_id, member.id)) is not None
-    touched = session.exec(
-        select(ProblemEvent.id)
-        .where(ProblemEvent.problem_id == problem.id)
-        .where((ProblemEvent.from_unit_id == member.unit_id) | (ProblemEvent.to_unit_id == member.unit_id))
-    ).first()
-    return touched is not None
-
-
-EXTRA_COMMANDS.extend([("flag", flag), ("problem", problem_command)])
+    pid = int(words[0].lstrip("#"))
+    problem = plan_record(session=turn.session, model=Problem, record_id=pid, plan_id=turn.member.plan_id)
+    if problem is None:
+        turn.say(NOT_FOUND.format(id=pid))
+    elif not P.may_view(session=turn.session, member=turn.member, problem=problem):
+        turn.say(NOT_YOURS.format(id=pid))
+    else:
+        text = P.format_problem(session=turn.session, problem_id=pid)
+        turn.say(text, action_buttons(turn.session, problem, turn.member))

@@ -54,6 +54,7 @@ STATE_LABELS = {
 }
 
 EDIT_ROLES = (Role.CONVENER, Role.OFFICE)
+REVIEW_ROLES = (Role.CONVENER, Role.OFFICE, Role.ADMIN)  # who may read drafts in chat
 TITLE_MAX = 100
 BODY_MAX = 8000
 EXPLANATION_MAX = 4000
@@ -114,6 +115,53 @@ def notice_findings(*, session: Session, notice_id: int, include_dropped: bool =
 def named_unit_ids(*, session: Session, notice_id: int) -> list[int]:
     """Units a notice names (findings not dropped)."""
     return sorted({f.unit_id for f in notice_findings(session=session, notice_id=notice_id, include_dropped=False)})
+
+
+def recent_notices(*, session: Session, plan_id: int, limit: int = 8) -> list[Notice]:
+    """A plan's latest notices that were not dropped, newest first."""
+    return list(
+        session.exec(
+            select(Notice)
+            .where(Notice.plan_id == plan_id, col(Notice.state) != NoticeState.DROPPED)
+            .order_by(col(Notice.id).desc())
+            .limit(limit)
+        ).all()
+    )
+
+
+def notice_for_review(*, session: Session, member: Member, notice_id: int) -> Notice:
+    """A notice of the member's plan that they may read as a draft (convener, office, admin)."""
+    notice = session.get(Notice, notice_id)
+    if notice is None or notice.plan_id != member.plan_id:
+        raise NotFoundError("该通报不存在。")
+    if member.role not in REVIEW_ROLES:
+        raise PermissionDeniedError("只有召集人、办公室和管理员可以查看通报草稿。")
+    return notice
+
+
+def check_may_edit(*, session: Session, member: Member, notice_id: int) -> Notice:
+    """The draft the member is about to edit, or why they may not (before they type the new text)."""
+    notice = session.get(Notice, notice_id)
+    if notice is None or notice.plan_id != member.plan_id or member.role not in EDIT_ROLES:
+        raise PermissionDeniedError("只有召集人和办公室可以修改通报草稿。")
+    if notice.state != NoticeState.DRAFT:
+        raise InvalidStateError("该通报已不是草稿，不能修改。")
+    return notice
+
+
+def explainable_notices(*, session: Session, member: Member, now: datetime) -> list[Notice]:
+    """Published notices naming the member's unit whose explanation period is still open."""
+    published = session.exec(
+        select(Notice)
+        .where(Notice.plan_id == member.plan_id, Notice.state == NoticeState.PUBLISHED)
+        .order_by(col(Notice.id).desc())
+    ).all()
+    result = []
+    for n in published:
+        deadline = explanation_deadline(session=session, notice=n)
+        if deadline and now <= deadline and member.unit_id in named_unit_ids(session=session, notice_id=n.id):
+            result.append(n)
+    return result
 
 
 # --- Wording -----------------------------------------------------------------------------

@@ -45,6 +45,7 @@ from models import (
     Role,
     Unit,
     Zone,
+    ZoneLeader,
     utcnow,
 )
 from oversight.audit import actor_of, audit
@@ -146,7 +147,8 @@ def _local_text(moment: datetime | None) -> str:
     return moment.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") if moment else ""
 
 
-def _clean_text(text: str | None, *, what: str, minimum: int = 1, maximum: int = TEXT_MAX) -> str:
+def clean_text(text: str | None, *, what: str, minimum: int = 1, maximum: int = TEXT_MAX) -> str:
+    """`text` stripped; refused in Chinese, naming `what`, if shorter than `minimum` or longer than `maximum`."""
     value = (text or "").strip()
     if len(value) < minimum:
         if minimum <= 1:
@@ -158,7 +160,7 @@ def _clean_text(text: str | None, *, what: str, minimum: int = 1, maximum: int =
 
 
 def _reason(reason: str | None, *, what: str = "理由") -> str:
-    return _clean_text(reason, what=what, minimum=REASON_MIN, maximum=REASON_MAX)
+    return clean_text(reason, what=what, minimum=REASON_MIN, maximum=REASON_MAX)
 
 
 def _threshold(session: Session, plan_id: int, name: str, default: float) -> float:
@@ -239,8 +241,10 @@ def _is_office(member: Member) -> bool:
     return member.role in RULING_ROLES
 
 
-def _check(action: str, *, session: Session, member: Member, problem: Problem, now: datetime | None = None) -> None:
-    """Raise PermissionDeniedError or InvalidStateError if `member` may not do `action` now."""
+def check_action(
+    action: str, *, session: Session, member: Member, problem: Problem, now: datetime | None = None
+) -> None:
+    """Raise PermissionDeniedError or InvalidStateError, saying why, if `member` may not do `action` now."""
     label = ACTION_LABELS.get(action, action)
     if action not in ACTION_LABELS:
         raise InvalidInputError(f"未知操作“{action}”。")
@@ -313,16 +317,16 @@ def can(action: str, *, session: Session, member: Member, problem: Problem, now:
     Actions: accept, hand_over, decline, rule, resolve, confirm, reopen, comment, judge_reason.
     """
     try:
-        _check(action, session=session, member=member, problem=problem, now=now)
+        check_action(action, session=session, member=member, problem=problem, now=now)
     except (PermissionDeniedError, InvalidStateError, InvalidInputError):
         return False
     return True
 
 
 def _require(action: str, *, session: Session, member: Member, problem: Problem, now: datetime) -> None:
-    """Like _check, but a refusal leaves an audit row (kept if the caller commits)."""
+    """Like check_action, but a refusal leaves an audit row (kept if the caller commits)."""
     try:
-        _check(action, session=session, member=member, problem=problem, now=now)
+        check_action(action, session=session, member=member, problem=problem, now=now)
     except (PermissionDeniedError, InvalidStateError) as exc:
         audit(
             session=session,
@@ -509,7 +513,7 @@ def raise_problem(
         raise PermissionDeniedError("您不是本计划的有效成员，不能提出问题。")
     if actor.role not in RAISING_ROLES:
         raise PermissionDeniedError("联合督导组成员不能提出问题，请由相关单位联络员提出。")
-    body = _clean_text(text, what="问题描述")
+    body = clean_text(text, what="问题描述")
     category = session.get(ProblemCategory, category_id)
     if category is None or category.plan_id != plan_id:
         raise InvalidInputError("请选择本计划中的问题类别。")
@@ -1000,7 +1004,7 @@ def comment_problem(
     now = _now(now)
     problem = _load(session, problem_id)
     _require("comment", session=session, member=actor, problem=problem, now=now)
-    body = _clean_text(text, what="备注")
+    body = clean_text(text, what="备注")
     event = _record(session, problem=problem, kind=ProblemEventKind.COMMENTED, actor=actor, now=now, reason=body)
     message = TEXTS["commented"].format(
         id=problem.id, actor=_who(actor), unit=unit_name(session, actor.unit_id), text=body
@@ -1017,6 +1021,115 @@ def comment_problem(
 def get_problem(*, session: Session, problem_id: int) -> Problem | None:
     """The problem with this id, if any."""
     return session.get(Problem, problem_id)
+
+
+def categories_of_plan(*, session: Session, plan_id: int) -> list[ProblemCategory]:
+    """A plan's problem categories, in the order the plan lists them."""
+    return list(
+        session.exec(
+            select(ProblemCategory).where(ProblemCategory.plan_id == plan_id).order_by(col(ProblemCategory.id))
+        ).all()
+    )
+
+
+def may_view(*, session: Session, member: Member, problem: Problem) -> bool:
+    """Contacts see the problems their unit raised, owns or handled; a zone leader those of
+    their zones; overseeing roles see all."""
+    if member.plan_id != problem.plan_id:
+        return False
+    if member.role in (Role.OFFICE, Role.CONVENER, Role.ADMIN, Role.SUPERVISOR):
+        return True
+    if member.unit_id in (problem.raised_by_unit_id, problem.owner_unit_id):
+        return True
+    if member.role == Role.ZONE_LEADER and problem.zone_id is not None:
+        return session.get(ZoneLeader, (problem.zone_id, member.id)) is not None
+    touched = session.exec(
+        select(ProblemEvent.id)
+        .where(ProblemEvent.problem_id == problem.id)
+        .where((col(ProblemEvent.from_unit_id) == member.unit_id) | (col(ProblemEvent.to_unit_id) == member.unit_id))
+    ).first()
+    return touched is not None
+
+
+def handovers_of(*, session: Session, problem_id: int) -> list[ProblemEvent]:
+    """A problem's hand-overs (转交), oldest first."""
+    return list(
+        session.exec(
+            select(ProblemEvent)
+            .where(ProblemEvent.problem_id == problem_id)
+            .where(ProblemEvent.kind == ProblemEventKind.HANDED_OVER)
+            .order_by(col(ProblemEvent.id))
+        ).all()
+    )
+
+
+# Actions that need a reason (or evidence) typed after the button; accept and confirm do not.
+REASONED_ACTIONS = ("hand_over", "decline", "rule", "reopen", "resolve")
+UNIT_ACTIONS = ("hand_over", "rule")  # ... and a unit picked first
+
+
+def act_on_problem(
+    *,
+    session: Session,
+    action: str,
+    problem_id: int,
+    actor: Member,
+    text: str = "",
+    to_unit_id: int | None = None,
+    attachment_ids: Sequence[int] = (),
+    now: datetime | None = None,
+    buttons: ButtonMaker | None = None,
+) -> Problem:
+    """Do one of the chat's actions on a problem (accept, hand_over, decline, rule, resolve,
+    confirm, reopen): `text` is the reason or the evidence; `to_unit_id` the unit of a hand-over
+    or a ruling. The one entry the buttons use; each action is checked by its own function."""
+    if action == "accept":
+        return accept_problem(session=session, problem_id=problem_id, actor=actor, now=now)
+    if action == "confirm":
+        return confirm_problem(session=session, problem_id=problem_id, actor=actor, now=now)
+    if action in UNIT_ACTIONS and to_unit_id is None:
+        raise InvalidInputError("请选择责任单位。")
+    if action == "hand_over":
+        assert to_unit_id is not None
+        return hand_over_problem(
+            session=session,
+            problem_id=problem_id,
+            actor=actor,
+            to_unit_id=to_unit_id,
+            reason=text,
+            now=now,
+            buttons=buttons,
+        )
+    if action == "rule":
+        assert to_unit_id is not None
+        return rule_problem(
+            session=session,
+            problem_id=problem_id,
+            actor=actor,
+            to_unit_id=to_unit_id,
+            reason=text,
+            now=now,
+            buttons=buttons,
+        )
+    if action == "decline":
+        return decline_problem(
+            session=session, problem_id=problem_id, actor=actor, reason=text, now=now, buttons=buttons
+        )
+    if action == "reopen":
+        return reopen_problem(
+            session=session, problem_id=problem_id, actor=actor, reason=text, now=now, buttons=buttons
+        )
+    if action == "resolve":
+        return resolve_problem(
+            session=session,
+            problem_id=problem_id,
+            actor=actor,
+            evidence_text=text,
+            attachment_ids=attachment_ids,
+            now=now,
+            buttons=buttons,
+        )
+    raise InvalidInputError(f"未知操作“{action}”。")
 
 
 def problem_history(*, session: Session, problem_id: int) -> list[dict[str, Any]]:

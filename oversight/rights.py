@@ -21,6 +21,7 @@ from models import (
     RightStatusEvent,
     SizeClass,
     Task,
+    Zone,
     utcnow,
 )
 from oversight.audit import audit
@@ -151,6 +152,11 @@ def kind_label(kind: str) -> str:
 def get_right(*, session: Session, right_id: int) -> Right | None:
     """The right with this id, or None."""
     return session.get(Right, right_id)
+
+
+def plan_zones(*, session: Session, plan_id: int) -> list[Zone]:
+    """A plan's integration zones (整合区), by their number."""
+    return list(session.exec(select(Zone).where(Zone.plan_id == plan_id).order_by(col(Zone.seq))).all())
 
 
 def find_rights(*, session: Session, plan_id: int, text: str, limit: int = 10) -> list[Right]:
