@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
 
-from telegram import Update
-from telegram.ext import ContextTypes
+from sqlmodel import Session
 
-from bot.common import answer_private, command, db, keyboard, member_of
-from bot.legacy import EXTRA_COMMANDS, on_callback, on_flow_input
-from config.settings import get_settings
-from models import Meeting, Role, utcnow
-from oversight.audit import actor_of, audit
-from oversight.chatstate import clear_flow, get_flow, set_flow
-from oversight.errors import InvalidInputError, OversightError, PermissionDeniedError
+from bot import texts as t
+from bot.engine import Flow, Step, Turn, action, button, command
+from oversight import meetings as M
+from oversight.audit import actor_of
+from oversight.dates import cn_date
 from oversight.schedules import (
     CRON_HELP,
     QUARTERLY_HELP,
@@ -27,165 +24,92 @@ from oversight.schedules import (
     set_schedule,
 )
 
-FLOW = "schedule_set"
-SCHEDULE_HEADER = "【定时任务】（北京时间）"
-ASK_CRON = "请发送“{name}”的新时间表达式。\n{cron_help}\n{quarterly_help}\n当前：{cron}（{desc}）\n发送 /cancel 取消。"
-SET_DONE = "已将“{name}”改为：{cron}（{desc}）。无需重启，工作进程将自动按新时间执行。"
-PAUSED = "已暂停“{name}”。"
-RESUMED = "已恢复“{name}”，下次运行：{next}。"
-RUN_REQUESTED = "已请求立即运行“{name}”（期别 {period}），工作进程将在数秒内执行。"
-MEETING_DONE = "已记录临时加开联席会议（{day}）{topic}，并请求生成本次会议简报（期别 {period}）。简报生成后将发送给召集人和办公室。"
 
-
-def _admin(session, update: Update):  # type: ignore[no-untyped-def]
-    member = member_of(session, update)
-    if member is None or member.role != Role.ADMIN:
-        raise PermissionDeniedError("只有管理员可以设置定时任务。")
-    return member
-
-
-def _listing(session, user_id: int) -> tuple[str, Any]:  # type: ignore[no-untyped-def]
-    ensure_default_schedules(session=session)
-    rows = list_schedules(session=session)
-    lines = [SCHEDULE_HEADER]
-    buttons = []
-    for r in rows:
-        state = "（已暂停）" if r["paused"] else f"，下次 {r['next_run_text']}"
-        lines.append(f"• {r['name']}：{r['description']}{state}\n  表达式 {r['cron']}")
-        toggle = ("恢复", "schedule.resume") if r["paused"] else ("暂停", "schedule.pause")
-        buttons.append(
-            [
-                (f"改时间·{r['name']}", "schedule.edit", {"job": r["job"]}),
-                (f"{toggle[0]}", toggle[1], {"job": r["job"]}),
-                ("立即运行", "schedule.run", {"job": r["job"]}),
-            ]
-        )
-    return "\n".join(lines), keyboard(session, buttons, user_id=user_id)
+def _listed(session: Session, job: str) -> dict[str, str]:
+    """The job's row of the schedule listing (its Chinese name, next run …)."""
+    return next((r for r in list_schedules(session=session) if r["job"] == job), {"name": job, "next_run_text": ""})
 
 
 @command("schedule")
-async def schedule(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    assert update.effective_user is not None
-    with db(context) as session:
-        _admin(session, update)
-        text, markup = _listing(session, update.effective_user.id)
-    await answer_private(update, text, reply_markup=markup)
-
-
-@on_callback("schedule.edit")
-async def schedule_edit(update: Update, context: ContextTypes.DEFAULT_TYPE, args: dict[str, Any]) -> str | None:
-    user_id = update.effective_user.id  # type: ignore[union-attr]
-    with db(context) as session:
-        _admin(session, update)
-        row = require_schedule(session=session, job=str(args.get("job", "")))
-        name = next((r["name"] for r in list_schedules(session=session) if r["job"] == row.job), row.job)
-        set_flow(session=session, chat_id=user_id, user_id=user_id, flow=FLOW, step="cron", data={"job": row.job})
-        text = ASK_CRON.format(
-            name=name, cron_help=CRON_HELP, quarterly_help=QUARTERLY_HELP, cron=row.cron, desc=describe(row.cron)
+def schedule(turn: Turn[None]) -> None:
+    ensure_default_schedules(session=turn.session)
+    lines, rows = [t.SCHEDULE_HEADER], []
+    for r in list_schedules(session=turn.session):
+        state = t.SCHEDULE_PAUSED_MARK if r["paused"] else t.SCHEDULE_NEXT.format(next=r["next_run_text"])
+        lines.append(t.SCHEDULE_LINE.format(name=r["name"], description=r["description"], state=state, cron=r["cron"]))
+        toggle = (
+            button(t.SCHEDULE_BTN_RESUME, "schedule.resume", job=r["job"])
+            if r["paused"]
+            else button(t.SCHEDULE_BTN_PAUSE, "schedule.pause", job=r["job"])
         )
-    await context.bot.send_message(user_id, text)
-    return None
-
-
-@on_flow_input(FLOW)
-async def schedule_input(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    message, user_id = update.effective_message, update.effective_user.id  # type: ignore[union-attr]
-    text = (message.text or "").strip() if message else ""
-    if not text:
-        await context.bot.send_message(user_id, "请发送文字形式的时间表达式。\n" + CRON_HELP)
-        return
-    with db(context) as session:
-        admin = _admin(session, update)
-        state = get_flow(session=session, chat_id=user_id, user_id=user_id)
-        job = (state.data or {}).get("job") if state else None
-        if not job:
-            raise InvalidInputError("该操作已失效，请重新发送 /schedule。")
-        row = set_schedule(session=session, job=job, cron=text[:100], actor=actor_of(admin.id))
-        clear_flow(session=session, chat_id=user_id, user_id=user_id)
-        name = next((r["name"] for r in list_schedules(session=session) if r["job"] == job), job)
-        reply = SET_DONE.format(name=name, cron=row.cron, desc=describe(row.cron))
-    await context.bot.send_message(user_id, reply)
-
-
-async def _toggle(update: Update, context: ContextTypes.DEFAULT_TYPE, args: dict[str, Any], pause: bool) -> str | None:
-    user_id = update.effective_user.id  # type: ignore[union-attr]
-    with db(context) as session:
-        admin = _admin(session, update)
-        job = str(args.get("job", ""))
-        func = pause_schedule if pause else resume_schedule
-        func(session=session, job=job, actor=actor_of(admin.id))
-        row = next(r for r in list_schedules(session=session) if r["job"] == job)
-        reply = (
-            PAUSED.format(name=row["name"]) if pause else RESUMED.format(name=row["name"], next=row["next_run_text"])
+        rows.append(
+            [
+                button(t.SCHEDULE_BTN_EDIT.format(name=r["name"]), "schedule.edit", job=r["job"]),
+                toggle,
+                button(t.SCHEDULE_BTN_RUN, "schedule.run", job=r["job"]),
+            ]
         )
-    await context.bot.send_message(user_id, reply)
-    return None
+    turn.say("\n".join(lines), rows)
 
 
-@on_callback("schedule.pause")
-async def schedule_pause(update: Update, context: ContextTypes.DEFAULT_TYPE, args: dict[str, Any]) -> str | None:
-    return await _toggle(update, context, args, pause=True)
+@dataclass
+class ScheduleState:
+    """The job whose new schedule expression the admin is about to send."""
+
+    job: str = ""
 
 
-@on_callback("schedule.resume")
-async def schedule_resume(update: Update, context: ContextTypes.DEFAULT_TYPE, args: dict[str, Any]) -> str | None:
-    return await _toggle(update, context, args, pause=False)
+@action("schedule.edit", command="schedule")
+def schedule_edit(turn: Turn[None], *, job: str) -> None:
+    row = require_schedule(session=turn.session, job=job)
+    turn.start(SCHEDULE, ScheduleState(job=row.job), "cron")
+    name = _listed(turn.session, row.job)["name"]
+    desc = describe(row.cron)
+    turn.say(
+        t.SCHEDULE_ASK_CRON.format(
+            name=name, cron_help=CRON_HELP, quarterly_help=QUARTERLY_HELP, cron=row.cron, desc=desc
+        )
+    )
 
 
-@on_callback("schedule.run")
-async def schedule_run(update: Update, context: ContextTypes.DEFAULT_TYPE, args: dict[str, Any]) -> str | None:
-    user_id = update.effective_user.id  # type: ignore[union-attr]
-    with db(context) as session:
-        admin = _admin(session, update)
-        job = str(args.get("job", ""))
-        run = request_run_now(session=session, job=job, actor=actor_of(admin.id))
-        name = next((r["name"] for r in list_schedules(session=session) if r["job"] == job), job)
-        reply = RUN_REQUESTED.format(name=name, period=run.period)
-    await context.bot.send_message(user_id, reply)
-    return None
+def take_cron(turn: Turn[ScheduleState], text: str) -> None:
+    job = turn.state.job
+    row = set_schedule(session=turn.session, job=job, cron=text[:100], actor=actor_of(turn.member.id))
+    turn.end()
+    turn.say(
+        t.SCHEDULE_SET_DONE.format(name=_listed(turn.session, job)["name"], cron=row.cron, desc=describe(row.cron))
+    )
+
+
+SCHEDULE = Flow("schedule_set", ScheduleState, command="schedule", steps={"cron": Step(text=take_cron)})
+
+
+@action("schedule.pause", command="schedule")
+def schedule_pause(turn: Turn[None], *, job: str) -> None:
+    pause_schedule(session=turn.session, job=job, actor=actor_of(turn.member.id))
+    turn.say(t.SCHEDULE_PAUSED.format(name=_listed(turn.session, job)["name"]))
+
+
+@action("schedule.resume", command="schedule")
+def schedule_resume(turn: Turn[None], *, job: str) -> None:
+    resume_schedule(session=turn.session, job=job, actor=actor_of(turn.member.id))
+    listed = _listed(turn.session, job)
+    turn.say(t.SCHEDULE_RESUMED.format(name=listed["name"], next=listed["next_run_text"]))
+
+
+@action("schedule.run", command="schedule")
+def schedule_run(turn: Turn[None], *, job: str) -> None:
+    run = request_run_now(session=turn.session, job=job, actor=actor_of(turn.member.id))
+    turn.say(t.SCHEDULE_RUN_REQUESTED.format(name=_listed(turn.session, job)["name"], period=run.period))
 
 
 @command("meeting")
-async def meeting(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+def meeting(turn: Turn[None]) -> None:
     """临时加开: record an ad-hoc joint meeting and have the worker compile its brief."""
-    topic = " ".join(context.args or []).strip()[:200]
-    now = utcnow()
-    day = now.astimezone(get_settings().tz).date()
-    try:
-        with db(context) as session:
-            member = member_of(session, update)
-            assert member is not None
-            ensure_default_schedules(session=session)
-            m = Meeting(
-                plan_id=member.plan_id,
-                kind="adhoc",
-                period=day.isoformat(),
-                held_on=day,
-                title=topic or "临时加开联席会议",
-                called_by_member_id=member.id,
-                created_at=now,
-            )
-            session.add(m)
-            session.flush()
-            audit(
-                session=session,
-                actor=actor_of(member.id),
-                action="meeting.called",
-                object_type="meeting",
-                object_id=m.id,
-                detail={"topic": topic},
-                at=now,
-            )
-            run = request_run_now(
-                session=session, job="brief", actor=actor_of(member.id), period=day.isoformat(), now=now
-            )
-            text = MEETING_DONE.format(
-                day=f"{day.year}年{day.month}月{day.day}日", topic=f"：{topic}" if topic else "", period=run.period
-            )
-    except OversightError as exc:
-        await answer_private(update, exc.message)
-        return
-    await answer_private(update, text)
-
-
-EXTRA_COMMANDS.extend([("schedule", schedule), ("meeting", meeting)])
+    topic = " ".join(turn.args).strip()[:200]
+    held, run = M.call_adhoc_meeting(session=turn.session, actor=turn.member, topic=topic, now=turn.now)
+    turn.say(
+        t.MEETING_DONE.format(
+            day=cn_date(held.held_on), topic=t.MEETING_TOPIC.format(topic=topic) if topic else "", period=run.period
+        )
+    )

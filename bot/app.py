@@ -28,11 +28,9 @@ from telegram.ext import (
     filters,
 )
 
-# admin, lookups: legacy modules that register on import (bot.legacy).
-from bot import admin, decisions, lookups, notices, onboarding, problems, reports, texts  # noqa: F401
-from bot.common import CURRENT_UPDATE, Handler, UpdateState
+from bot import admin, decisions, lookups, notices, onboarding, problems, reports, texts
+from bot.common import CURRENT_UPDATE, UpdateState
 from bot.engine import Declared, Dispatcher
-from bot.legacy import EXTRA_COMMANDS
 from models import ProcessedUpdate, read_only, utcnow
 from models.db import WalCheckpointer
 
@@ -41,13 +39,24 @@ logger = logging.getLogger(__name__)
 # Everything the bot answers, declared once (bot/engine.py says how). Explicit: a module or
 # name missing here is an import error, never skipped.
 DECLARED: list[Declared] = [
+    # bot/onboarding.py
+    onboarding.start,
+    onboarding.cancel,
+    onboarding.whoami,
+    onboarding.help_command,
+    onboarding.invite,
+    onboarding.members,
+    onboarding.revoke,
+    onboarding.bindgroup,
+    # bot/lookups.py
+    lookups.todo,
+    lookups.progress,
+    # bot/reports.py
     reports.report,
     reports.REPORT,
     reports.ledger,
     reports.LEDGER,
-    decisions.decision,
-    decisions.DECISION,
-    decisions.mark_done,
+    # bot/problems.py
     problems.flag,
     problems.FLAG,
     problems.problem_command,
@@ -60,6 +69,11 @@ DECLARED: list[Declared] = [
     problems.reopen,
     problems.PROBLEM,
     problems.judge,
+    # bot/decisions.py
+    decisions.decision,
+    decisions.DECISION,
+    decisions.mark_done,
+    # bot/notices.py
     notices.notices,
     notices.notice_open,
     notices.notice_drop,
@@ -71,6 +85,14 @@ DECLARED: list[Declared] = [
     notices.explain,
     notices.notice_explain,
     notices.EXPLAIN,
+    # bot/admin.py
+    admin.schedule,
+    admin.schedule_edit,
+    admin.SCHEDULE,
+    admin.schedule_pause,
+    admin.schedule_resume,
+    admin.schedule_run,
+    admin.meeting,
 ]
 
 
@@ -216,24 +238,10 @@ def build_application(
     app.bot_data["engine"] = engine
     app.bot_data["deduper"] = Deduper(engine)
     app.add_handler(TypeHandler(Update, dedupe_guard), group=-1)
-    # Not yet on the engine (bot.legacy): called as they are.
-    legacy: dict[str, Handler] = {}
-    for name, handler in [
-        ("start", onboarding.start),
-        ("cancel", onboarding.cancel),
-        ("whoami", onboarding.whoami),
-        ("help", onboarding.help_command),
-        ("invite", onboarding.invite),
-        ("members", onboarding.members),
-        ("revoke", onboarding.revoke),
-        ("bindgroup", onboarding.bindgroup),
-        *EXTRA_COMMANDS,
-    ]:
-        legacy.setdefault(name, handler)
-    dispatcher = Dispatcher(DECLARED, legacy_commands=legacy)
+    dispatcher = Dispatcher(DECLARED)
     # One CommandHandler for every command, dispatching on the name: PTB would otherwise parse
     # the message once per registered command until one matched.
-    app.add_handler(CommandHandler([*dispatcher.commands, *legacy], dispatcher.on_command))
+    app.add_handler(CommandHandler(list(dispatcher.commands), dispatcher.on_command))
     app.add_handler(CallbackQueryHandler(dispatcher.on_button))
     app.add_handler(MessageHandler(filters.COMMAND, dispatcher.on_unknown_command))
     files = filters.Document.ALL | filters.PHOTO

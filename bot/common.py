@@ -1,36 +1,31 @@
-"""Small pieces every handler uses: the database, the member behind an update,
-refusals, keyboards from opaque tokens."""
+"""The engine's infrastructure (bot/engine.py uses these; handlers do not): the transaction of
+an update, the member behind it, sending plain text, the one file downloader."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from functools import wraps
 from typing import Any
 
 from sqlalchemy import event, insert
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import Document, Message, PhotoSize, Update
 from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
 from bot import texts
-from config.settings import get_settings
 from models import Member, OutboxMessage, Plan, ProcessedUpdate, read_only, utcnow
-from oversight.access import PRIVATE_COMMANDS, allowed
-from oversight.attachments import store_attachment
-from oversight.chatstate import mint_token, set_flow
+from oversight.attachments import MAX_BYTES
+from oversight.errors import InvalidInputError
 from oversight.members import ROLE_LABELS, current_plan, member_for_user
 from oversight.outbox import split_text
 from oversight.workdays import refresh as refresh_calendar
 
 logger = logging.getLogger(__name__)
-
-Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[Any]]
 
 
 def engine_of(context: ContextTypes.DEFAULT_TYPE) -> Engine:
@@ -103,22 +98,6 @@ def member_of(session: Session, update: Update) -> Member | None:
     return member
 
 
-def require_member(session: Session, update: Update) -> Member:
-    """The active member behind an update; a clear refusal for anyone else (e.g. revoked mid-flow)."""
-    member = member_of(session, update)
-    if member is None:
-        from oversight.errors import OversightError
-
-        raise OversightError("您还未注册或已被撤销，无法操作。")
-    return member
-
-
-def user_id_of(update: Update) -> int:
-    """The Telegram id of the user behind an update (their private chat id too)."""
-    assert update.effective_user is not None
-    return update.effective_user.id
-
-
 def wake_delivery(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Have the outbox loop look now at what this update queued, not at its next poll."""
     delivery = context.application.bot_data.get("delivery")
@@ -134,24 +113,7 @@ def plan_of(session: Session, member: Member | None) -> Plan | None:
 
 
 def role_label(role: str | None) -> str:
-    return ROLE_LABELS.get(role or "", "未注册用户")
-
-
-def keyboard(
-    session: Session, rows: list[list[tuple[str, str, dict[str, Any]]]], user_id: int | None = None
-) -> InlineKeyboardMarkup:
-    """Inline keyboard whose buttons carry only opaque tokens: rows of (label, action, args)."""
-    return InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(
-                    label, callback_data=mint_token(session=session, action=action, args=args, user_id=user_id)
-                )
-                for label, action, args in row
-            ]
-            for row in rows
-        ]
-    )
+    return ROLE_LABELS.get(role or "", texts.UNREGISTERED_ROLE)
 
 
 async def send_text(bot: Any, chat_id: int, text: str, **kwargs: Any) -> None:
@@ -170,35 +132,6 @@ async def reply(update: Update, text: str, **kwargs: Any) -> None:
     await send_text(update.get_bot(), update.effective_chat.id, text, **kwargs)
 
 
-def command(name: str) -> Callable[[Handler], Handler]:
-    """Legacy (until every module is on bot.engine): check the role table before an async
-    command handler runs; group commands about a unit's business are answered in private."""
-
-    def wrap(func: Handler) -> Handler:
-        @wraps(func)
-        async def inner(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Any:
-            chat = update.effective_chat
-            with db(context, read=True) as session:
-                member = member_of(session, update)
-                role = member.role if member else None
-            if not allowed(name, role):
-                if role is None:
-                    await answer_private(update, texts.NOT_REGISTERED)
-                else:
-                    await answer_private(update, texts.NOT_ALLOWED.format(role=role_label(role), command=name))
-                return None
-            if chat is not None and chat.type != ChatType.PRIVATE and name in PRIVATE_COMMANDS:
-                try:
-                    await update.get_bot().send_message(chat.id, texts.PRIVATE_ONLY)
-                except Exception:  # noqa: BLE001 - the group reply is a courtesy; the work goes on
-                    logger.warning("update %s: could not answer in group %s", update.update_id, chat.id)
-            return await func(update, context)
-
-        return inner
-
-    return wrap
-
-
 def in_private(update: Update) -> bool:
     """Whether the update comes from a private chat (or from no chat at all)."""
     return update.effective_chat is None or update.effective_chat.type == ChatType.PRIVATE
@@ -212,22 +145,10 @@ async def answer_private(update: Update, text: str, **kwargs: Any) -> None:
         await send_text(update.get_bot(), target, text, **kwargs)
 
 
-def attach_to_flow(
-    session: Session, *, user_id: int, flow: str, step: str, data: dict[str, Any], blob: bytes, name: str, mime: str
-) -> str:
-    """Keep an uploaded file and add it to the open conversation's attachments (its data saved
-    at `step` of `flow`); the name the file is kept under."""
-    att = store_attachment(session=session, data=blob, filename=name, mime_type=mime, data_dir=get_settings().DATA_DIR)
-    data["attachments"] = [*data.get("attachments", []), att.id]
-    set_flow(session=session, chat_id=user_id, user_id=user_id, flow=flow, step=step, data=data)
-    return att.filename
-
-
-async def download_file(message: Any) -> tuple[bytes, str, str]:
+async def download_file(message: Message) -> tuple[bytes, str, str]:
     """The bytes, name and claimed type of a document or photo; a file over the bot
     download limit is refused before it is fetched."""
-    from oversight.attachments import MAX_BYTES
-
+    source: Document | PhotoSize
     if message.document is not None:
         doc = message.document
         name, mime, size, source = doc.file_name or "file", doc.mime_type or "", doc.file_size or 0, doc
@@ -235,8 +156,6 @@ async def download_file(message: Any) -> tuple[bytes, str, str]:
         photo = message.photo[-1]
         name, mime, size, source = "photo.jpg", "image/jpeg", photo.file_size or 0, photo
     if size > MAX_BYTES:
-        from oversight.errors import InvalidInputError
-
-        raise InvalidInputError(f"文件“{name}”过大（{size / 1024 / 1024:.1f} MB），单个文件不能超过 20 MB。")
+        raise InvalidInputError(texts.FILE_TOO_BIG.format(name=name, size=size / 1024 / 1024))
     data = bytes(await (await source.get_file()).download_as_bytearray())
     return data, name, mime

@@ -9,8 +9,9 @@ resolve the opaque token (forged or expired: one answer, `texts.BUTTON_STALE`, a
 check it was sent to this user, load the member and the open conversation, check the token
 belongs to this conversation (its id) and to the step it is at (anything else: the same stale
 answer), open the transaction, call the handler with the button's arguments. For typed text or an
-uploaded file: the same for the step the user's conversation is at (a file is downloaded before
-the transaction, so no lock is held across the network). Everywhere: a domain error
+uploaded file: the same for the step the user's conversation is at (a file is downloaded and its
+type judged from its content, in a thread, before the transaction: no lock is held across the
+network, and the event loop does not parse a workbook). Everywhere: a domain error
 (`OversightError`) rolls the transaction back and its Chinese message is the answer; the
 conversation's new step and state are saved in the same transaction as the handler's change; the
 buttons a handler shows are minted as opaque tokens bound to the recipient; the replies are sent
@@ -39,34 +40,48 @@ Declaring a flow (bot/decisions.py, shortened)
         mid: int = 0
         text: str = ""
         uid: int = 0
+        unit: str = ""
 
-    @command("decision")
+    @command("decision")                       # roles: oversight.access.COMMAND_ROLES["decision"]
     def decision(turn: Turn[None]) -> None:
         meetings = M.recent_meetings(session=turn.session, plan_id=turn.member.plan_id)
         turn.start(DECISION, DecisionState(), "meeting")
-        turn.say(PICK_MEETING, buttons=[[button(m.title, "meeting", mid=m.id)] for m in meetings])
+        rows = [[button(_meeting_label(m), "meeting", mid=m.id)] for m in meetings]
+        rows.append([button(t.DECISION_NEW_MEETING, "new_meeting")])
+        turn.say(t.DECISION_PICK_MEETING if meetings else t.DECISION_NO_MEETING, rows)
 
-    def pick_meeting(turn: Turn[DecisionState], *, mid: int) -> None:
-        meeting = M.require_meeting(session=turn.session, plan_id=turn.member.plan_id, meeting_id=mid)
-        turn.state.mid = meeting.id
+    def pick_meeting(turn: Turn[DecisionState], *, mid: int) -> None:   # the "meeting" button
+        meeting = plan_record(session=turn.session, model=Meeting, record_id=mid, plan_id=turn.member.plan_id)
+        if meeting is None:
+            raise InvalidInputError(t.DECISION_NO_SUCH_MEETING)   # the user reads this; nothing is kept
+        turn.state = DecisionState(mid=row_id(meeting))
         turn.goto("text")
-        turn.say(ASK_TEXT.format(meeting=meeting.title))
+        turn.say(t.DECISION_ASK_TEXT.format(meeting=_meeting_label(meeting)))
+
+    def take_text(turn: Turn[DecisionState], text: str) -> None:          # typed text at "text"
+        turn.state.text = M.clean_decision_text(text)
+        units = responsible_units(session=turn.session, plan_id=turn.member.plan_id)
+        turn.goto("unit")
+        turn.say(t.DECISION_PICK_UNIT, grid((button(u.short or u.name, "unit", uid=u.id) for u in units), 3))
 
     DECISION = Flow("decision", DecisionState, command="decision", steps={
         "meeting": Step(buttons={"meeting": pick_meeting, "new_meeting": new_meeting}),
-        "text": Step(text=take_text),              # def take_text(turn, text: str) -> None
+        "text": Step(text=take_text),
         "unit": Step(buttons={"unit": pick_unit}),
         "due": Step(text=take_due),
     })
 
-and add `decisions.decision` and `decisions.DECISION` to the list in bot/app.py (`DECLARED`).
+and list `decisions.decision` and `decisions.DECISION` in bot/app.py's `DECLARED`. A new button on a step
+is one entry in its `buttons` and a function; a new step, one `Step(...)`; a new command, one
+`@command` function and one line in `DECLARED`. Texts go in bot/texts.py.
 
 A button's action is either a bare name, a button of the step the flow is at when the handler
 returns (its token carries the flow's id and that step, so it goes stale when the flow moves on or
 ends), or the dotted name of an `@action("problem.accept")`, a button that stands on its own (on
 a card in the outbox, say) and is checked only by the domain. Its keyword arguments are the
 handler's keyword parameters; a token whose arguments do not fit the handler is stale.
-`Flow(command=...)` re-checks that command's roles at every step.
+`Flow(command=...)` re-checks that command's roles at every step, `@action(..., command=...)` before
+the button runs.
 
 Why not PTB's ConversationHandler: it keeps conversations in memory (or in pickle persistence),
 keyed by chat and user only, and matches buttons by callback_data patterns. Ours are kept in the
@@ -76,6 +91,7 @@ id (a button of an earlier /report cannot act on this one), and buttons carry on
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import inspect
 import logging
@@ -91,12 +107,11 @@ from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
 from bot import texts
-from bot.common import Handler, answer_private, db, download_file, in_private, member_of, reply, role_label, send_text
-from bot.legacy import CALLBACK_ACTIONS, FLOW_INPUT
+from bot.common import answer_private, db, download_file, in_private, member_of, reply, role_label, send_text
 from config.settings import get_settings
 from models import Attachment, Member, utcnow
 from oversight.access import COMMAND_ROLES, PRIVATE_COMMANDS, allowed
-from oversight.attachments import store_attachment
+from oversight.attachments import check_file, store_attachment
 from oversight.audit import actor_of, audit
 from oversight.chatstate import clear_flow, get_flow, mint_token, resolve_token, set_flow
 from oversight.dates import local_day
@@ -138,7 +153,8 @@ def grid(buttons: Iterable[Button], per_row: int) -> Rows:
 
 @dataclass(frozen=True)
 class Upload:
-    """A file the user sent: its bytes, the name and the type it claims."""
+    """A file the user sent: its bytes, its name, and its type as judged from its content
+    (oversight.attachments.check_file: a type we do not take is refused before any handler)."""
 
     data: bytes
     name: str
@@ -271,10 +287,12 @@ class Command:
 
 @dataclass(frozen=True)
 class Action:
-    """A button that stands on its own (not a step of a flow): on a card, a list, a menu."""
+    """A button that stands on its own (not a step of a flow): on a card, a list, a menu. With
+    `command`, the roles of that command are checked before it runs."""
 
     name: str
     handler: ButtonHandler
+    command: str | None = None
 
 
 def command(name: str, *, read: bool = False) -> Callable[[CommandHandler], Command]:
@@ -282,9 +300,9 @@ def command(name: str, *, read: bool = False) -> Callable[[CommandHandler], Comm
     return lambda handler: Command(name, handler, read)
 
 
-def action(name: str) -> Callable[[ButtonHandler], Action]:
+def action(name: str, *, command: str | None = None) -> Callable[[ButtonHandler], Action]:
     """Declare a button handler that stands on its own (list it in bot/app.py's DECLARED)."""
-    return lambda handler: Action(name, handler)
+    return lambda handler: Action(name, handler, command)
 
 
 Declared = Command | Flow[Any] | Action
@@ -325,6 +343,7 @@ class _Target:
     required: frozenset[str]
     flow: Flow[Any] | None = None
     button: str = ""
+    command: str | None = None
 
     def fits(self, args: Mapping[str, Any]) -> bool:
         return args.keys() <= self.names and self.required <= args.keys()
@@ -333,8 +352,7 @@ class _Target:
 class Dispatcher:
     """Routes commands, buttons and messages to the declared handlers (see the module docstring)."""
 
-    def __init__(self, declared: Sequence[Declared], legacy_commands: Mapping[str, Handler] | None = None) -> None:
-        self.legacy_commands = dict(legacy_commands or {})
+    def __init__(self, declared: Sequence[Declared]) -> None:
         self.commands: dict[str, Command] = {}
         self.flows: dict[str, Flow[Any]] = {}
         self.targets: dict[str, _Target] = {}
@@ -350,20 +368,26 @@ class Dispatcher:
                 raise ValueError(f"command /{item.name}: declared twice or not in oversight.access")
             self.commands[item.name] = item
         elif isinstance(item, Action):
-            self._target(item.name, _Target(item.handler, *_keywords(item.handler)))
+            if item.command not in (None, *COMMAND_ROLES):
+                raise ValueError(f"action {item.name}: its command is unknown")
+            self._target(item.name, _Target(item.handler, *_keywords(item.handler), command=item.command))
         else:
-            if item.name in self.flows or "." in item.name or item.command not in (None, *COMMAND_ROLES):
-                raise ValueError(f"flow {item.name}: declared twice, dotted, or its command is unknown")
-            if {FID, STEP} & {f.name for f in fields(cast(Any, item.state))}:
-                raise ValueError(f"flow {item.name}: its state may not have a field named {FID} or {STEP}")
-            self.flows[item.name] = item
-            buttons: dict[str, ButtonHandler] = {}
-            for step in item.steps.values():
-                for name, handler in step.buttons.items():
-                    if buttons.setdefault(name, handler) is not handler:
-                        raise ValueError(f"flow {item.name}: button {name} has two handlers")
-            for name, handler in buttons.items():
-                self._target(f"{item.name}.{name}", _Target(handler, *_keywords(handler), flow=item, button=name))
+            self._add_flow(item)
+
+    def _add_flow(self, flow: Flow[Any]) -> None:
+        if flow.name in self.flows or "." in flow.name or flow.command not in (None, *COMMAND_ROLES):
+            raise ValueError(f"flow {flow.name}: declared twice, dotted, or its command is unknown")
+        if {FID, STEP} & {f.name for f in fields(cast(Any, flow.state))}:
+            raise ValueError(f"flow {flow.name}: its state may not have a field named {FID} or {STEP}")
+        self.flows[flow.name] = flow
+        buttons: dict[str, ButtonHandler] = {}
+        for step in flow.steps.values():
+            for name, handler in step.buttons.items():
+                if buttons.setdefault(name, handler) is not handler:
+                    raise ValueError(f"flow {flow.name}: button {name} has two handlers")
+        for name, handler in buttons.items():
+            target = _Target(handler, *_keywords(handler), flow=flow, button=name, command=flow.command)
+            self._target(f"{flow.name}.{name}", target)
 
     def _target(self, name: str, target: _Target) -> None:
         if name in self.targets or "." not in name:
@@ -377,9 +401,6 @@ class Dispatcher:
         message = update.effective_message
         assert message is not None and message.text and message.entities  # CommandHandler matched it
         name = message.text[1 : message.entities[0].length].split("@", 1)[0].lower()
-        if name not in self.commands:
-            await self.legacy_commands[name](update, context)
-            return
         cmd, rest = self.commands[name], message.text.split(maxsplit=1)[1:]
         private = name in PRIVATE_COMMANDS
         try:
@@ -411,9 +432,6 @@ class Dispatcher:
         try:
             with db(context) as session:
                 turn = self._press(session, update, query.data or "", query.from_user.id)
-            if isinstance(turn, _Legacy):
-                await turn.run(update, context)
-                return
         except OversightError as exc:
             await _answer_query(update, exc.message[:200], alert=True)
             return
@@ -423,27 +441,22 @@ class Dispatcher:
         await self._deliver(update, turn, to=turn.user_id)
         await _answer_query(update, turn.note[:200] if turn.note else None)
 
-    def _press(self, session: Session, update: Update, data: str, user_id: int) -> Turn[Any] | str | _Legacy:
+    def _press(self, session: Session, update: Update, data: str, user_id: int) -> Turn[Any] | str:
         """Run the button's handler; for a token that is unknown or not this user's, the answer."""
         token = resolve_token(session=session, token=data)
-        if token is None:
-            audit(
-                session=session,
-                actor=actor_of(telegram_user_id=user_id),
-                action="button.stale",
-                detail={"data": data[:64]},
-            )
-            return texts.BUTTON_STALE  # committed with its audit row: nothing else happens
+        if token is None:  # forged or expired: answered, and kept in the audit log (committed)
+            who = actor_of(telegram_user_id=user_id)
+            audit(session=session, actor=who, action="button.stale", detail={"data": data[:64]})
+            return texts.BUTTON_STALE
         if token.user_id is not None and token.user_id != user_id:
             return texts.BUTTON_NOT_YOURS
         args = dict(token.args)
-        if token.action not in self.targets and token.action in CALLBACK_ACTIONS:
-            return _Legacy(CALLBACK_ACTIONS[token.action], args)
         fid, step = args.pop(FID, None), args.pop(STEP, None)
         target = self.targets.get(token.action)
         if target is None or not target.fits(args) or (target.flow is not None and (fid is None or step is None)):
             raise Stale
         turn: Turn[Any] = Turn(session=session, update=update, member=_member(session, update))
+        _check_role(target.command, turn.member)
         if target.flow is not None:
             _resume(turn, target.flow, chat_id=user_id, fid=fid, step=step)
             if target.button not in target.flow.steps[turn.step].buttons:
@@ -459,21 +472,19 @@ class Dispatcher:
         message, chat = update.effective_message, update.effective_chat
         if message is None or chat is None or update.effective_user is None:
             return
-        outcome: Turn[Any] | str | _Legacy | None
+        outcome: Turn[Any] | str | None
         try:
             if message.document is not None or message.photo:
                 with db(context, read=True) as session:  # refused before it is fetched,
                     outcome = self._input(session, update, None)
-                if outcome is None:  # fetched before the transaction
-                    upload = Upload(*await download_file(message))
+                if outcome is None:  # fetched and checked before the transaction, off the event loop
+                    data, name, _ = await download_file(message)
+                    upload = Upload(data, name, await asyncio.to_thread(check_file, data=data, filename=name))
                     with db(context) as session:
                         outcome = self._input(session, update, upload)
             else:
                 with db(context) as session:
                     outcome = self._input(session, update, (message.text or "").strip())
-            if isinstance(outcome, _Legacy):
-                await outcome.run(update, context)
-                return
         except OversightError as exc:
             await send_text(context.bot, chat.id, exc.message)
             return
@@ -482,7 +493,7 @@ class Dispatcher:
         elif outcome:
             await send_text(context.bot, chat.id, outcome)
 
-    def _input(self, session: Session, update: Update, value: str | Upload | None) -> Turn[Any] | str | _Legacy | None:
+    def _input(self, session: Session, update: Update, value: str | Upload | None) -> Turn[Any] | str | None:
         """Give `value` to the open step's text or file handler (None: only check it would take a
         file); the answer instead when there is no such step ("": nothing to say)."""
         assert update.effective_chat is not None and update.effective_user is not None
@@ -490,8 +501,6 @@ class Dispatcher:
         row = get_flow(session=session, chat_id=chat_id, user_id=update.effective_user.id)
         flow = self.flows.get(row.flow) if row is not None else None
         member = member_of(session, update)
-        if flow is None and row is not None and row.flow in FLOW_INPUT:
-            return _Legacy(FLOW_INPUT[row.flow])
         if flow is None:
             if not in_private(update):
                 return ""
@@ -562,27 +571,18 @@ class Dispatcher:
             await context.bot.send_message(update.effective_chat.id, texts.UNKNOWN_COMMAND)
 
 
-@dataclass
-class _Legacy:
-    """A handler registered in bot.legacy, run the old way (it opens its own transactions)."""
-
-    handler: Callable[..., Awaitable[Any]]
-    args: dict[str, Any] | None = None
-
-    async def run(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        if self.args is None:
-            await self.handler(update, context)
-            return
-        note = await self.handler(update, context, self.args)
-        await _answer_query(update, note[:200] if note else None)
-
-
 def _member(session: Session, update: Update) -> Member:
     """The active member behind the update (a button or a conversation needs one)."""
     member = member_of(session, update)
     if member is None:
         raise PermissionDeniedError(texts.NOT_MEMBER)
     return member
+
+
+def _check_role(name: str | None, member: Member) -> None:
+    """Refuse a member whose role may not use /name (a flow's or a button's command)."""
+    if name is not None and not allowed(name, member.role):
+        raise PermissionDeniedError(texts.NOT_ALLOWED.format(role=role_label(member.role), command=name))
 
 
 def _refusal(name: str, member: Member | None) -> str | None:
@@ -603,9 +603,7 @@ def _resume(turn: Turn[Any], flow: Flow[Any], *, chat_id: int, fid: Any = None, 
         raise Stale
     if step is not None and (row.data.get(FID) != fid or row.step != step):
         raise Stale
-    role = turn.member.role
-    if flow.command is not None and not allowed(flow.command, role):
-        raise PermissionDeniedError(texts.NOT_ALLOWED.format(role=role_label(role), command=flow.command))
+    _check_role(flow.command, turn.member)
     turn.flow, turn.step, turn.fid = flow, row.step, str(row.data.get(FID, ""))
     turn.state = flow.load(row.data)
 

@@ -5,26 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from bot import texts as t
 from bot.engine import Flow, Rows, Step, Turn, Upload, action, button, command
-from models import Notice, Role
+from models import Notice, Role, row_id
 from oversight import notices as N
 from oversight.dates import cn_date
 from oversight.errors import InvalidStateError
 from oversight.notices import NoticeState, notice_findings
-
-LIST_HEAD = "【通报】"
-LIST_EMPTY = "目前没有通报草稿或已印发的通报。季度结束后工作进程会自动起草。"
-EDIT_PROMPT = {"title": "请发送新的通报标题（不超过 100 字）：", "body": "请发送新的通报正文（可多段）："}
-EDITED = "已修改通报{what}。"
-APPROVED = "已审定通报《{title}》，文号 {doc_no}。工作进程将生成正式文件，发到联席会议群和被通报单位。"
-ABANDONED = "已放弃本期通报草稿。"
-EXPLAIN_NONE = "贵单位目前没有可以报送情况说明的通报（须在通报印发后规定的工作日内报送）。"
-EXPLAIN_PICK = "请选择要报送情况说明的通报："
-EXPLAIN_PROMPT = (
-    "请发送对《{title}》（{doc_no}）的情况说明（文字，可先上传佐证材料：PDF、Excel、图片），截止 {deadline}："
-)
-EXPLAIN_FILE = "已收到材料“{name}”。可继续上传，或发送文字说明完成报送。"
-EXPLAINED = "情况说明已报送，将附入通报记录，并在下一期简报中列出。"
 
 
 def _review_buttons(turn: Turn[None] | Turn[EditState], notice: Notice, nid: int) -> Rows:
@@ -33,19 +20,19 @@ def _review_buttons(turn: Turn[None] | Turn[EditState], notice: Notice, nid: int
         return []
     rows: Rows = []
     for f in notice_findings(session=turn.session, notice_id=nid):
-        name, label = ("notice.restore", f"恢复事项{f.id}") if f.dropped else ("notice.drop", f"删除事项{f.id}")
-        rows.append([button(label, name, finding=f.id, nid=nid)])
+        name, label = ("notice.restore", t.NOTICE_BTN_RESTORE) if f.dropped else ("notice.drop", t.NOTICE_BTN_DROP)
+        rows.append([button(label.format(id=f.id), name, finding=f.id, nid=nid)])
     rows.append(
         [
-            button("改标题", "notice.edit", nid=nid, what="title"),
-            button("改正文", "notice.edit", nid=nid, what="body"),
+            button(t.NOTICE_BTN_TITLE, "notice.edit", nid=nid, what="title"),
+            button(t.NOTICE_BTN_BODY, "notice.edit", nid=nid, what="body"),
         ]
     )
     if turn.member.role == Role.CONVENER:
         rows.append(
             [
-                button("✅ 审定印发", "notice.approve", nid=nid),
-                button("放弃本期通报", "notice.abandon", nid=nid),
+                button(t.NOTICE_BTN_APPROVE, "notice.approve", nid=nid),
+                button(t.NOTICE_BTN_ABANDON, "notice.abandon", nid=nid),
             ]
         )
     return rows
@@ -61,12 +48,12 @@ def _show(turn: Turn[None] | Turn[EditState], nid: int) -> None:
 def notices(turn: Turn[None]) -> None:
     items = N.recent_notices(session=turn.session, plan_id=turn.member.plan_id)
     if not items:
-        turn.say(LIST_EMPTY)
+        turn.say(t.NOTICE_LIST_EMPTY)
         return
-    lines = [LIST_HEAD] + [
+    lines = [t.NOTICE_LIST_HEAD] + [
         f"#{n.id} {n.period} {n.doc_no or ''}《{n.title}》{N.STATE_LABELS.get(n.state, n.state)}" for n in items
     ]
-    turn.say("\n".join(lines), [[button(f"查看 #{n.id}", "notice.open", nid=n.id)] for n in items])
+    turn.say("\n".join(lines), [[button(t.NOTICE_BTN_OPEN.format(id=n.id), "notice.open", nid=n.id)] for n in items])
 
 
 @action("notice.open")
@@ -78,14 +65,14 @@ def notice_open(turn: Turn[None], *, nid: int) -> None:
 def notice_drop(turn: Turn[None], *, finding: int, nid: int) -> None:
     N.drop_finding(session=turn.session, finding_id=finding, actor=turn.member, now=turn.now)
     _show(turn, nid)
-    turn.toast("已删除该事项")
+    turn.toast(t.NOTICE_DROPPED_TOAST)
 
 
 @action("notice.restore")
 def notice_restore(turn: Turn[None], *, finding: int, nid: int) -> None:
     N.restore_finding(session=turn.session, finding_id=finding, actor=turn.member, now=turn.now)
     _show(turn, nid)
-    turn.toast("已恢复该事项")
+    turn.toast(t.NOTICE_RESTORED_TOAST)
 
 
 @dataclass
@@ -101,7 +88,7 @@ def notice_edit(turn: Turn[None], *, nid: int, what: str) -> None:
     N.check_may_edit(session=turn.session, member=turn.member, notice_id=nid)
     what = "body" if what == "body" else "title"
     turn.start(NOTICE_EDIT, EditState(nid=nid, what=what), "text")
-    turn.say(EDIT_PROMPT[what])
+    turn.say(t.NOTICE_EDIT_PROMPT[what])
 
 
 def take_edit(turn: Turn[EditState], text: str) -> None:
@@ -115,7 +102,7 @@ def take_edit(turn: Turn[EditState], text: str) -> None:
         now=turn.now,
     )
     turn.end()
-    turn.say(EDITED.format(what="标题" if title else "正文"))
+    turn.say(t.NOTICE_EDITED.format(what=t.NOTICE_TITLE if title else t.NOTICE_BODY))
     _show(turn, turn.state.nid)
 
 
@@ -125,14 +112,14 @@ NOTICE_EDIT = Flow("notice_edit", EditState, steps={"text": Step(text=take_edit)
 @action("notice.approve")
 def notice_approve(turn: Turn[None], *, nid: int) -> None:
     notice = N.approve_notice(session=turn.session, notice_id=nid, actor=turn.member, now=turn.now)
-    turn.say(APPROVED.format(title=notice.title, doc_no=notice.doc_no))
-    turn.toast("已审定")
+    turn.say(t.NOTICE_APPROVED.format(title=notice.title, doc_no=notice.doc_no))
+    turn.toast(t.NOTICE_APPROVED_TOAST)
 
 
 @action("notice.abandon")
 def notice_abandon(turn: Turn[None], *, nid: int) -> None:
     N.drop_notice(session=turn.session, notice_id=nid, actor=turn.member, now=turn.now)
-    turn.say(ABANDONED)
+    turn.say(t.NOTICE_ABANDONED)
 
 
 # --- /explain ----------------------------------------------------------------------
@@ -150,28 +137,27 @@ class ExplainState:
 def explain(turn: Turn[None]) -> None:
     items = N.explainable_notices(session=turn.session, member=turn.member, now=turn.now)
     if not items:
-        turn.say(EXPLAIN_NONE)
+        turn.say(t.EXPLAIN_NONE)
         return
-    turn.say(EXPLAIN_PICK, [[button(f"{n.doc_no}《{n.title}》"[:60], "notice.explain", nid=n.id)] for n in items])
+    turn.say(t.EXPLAIN_PICK, [[button(f"{n.doc_no}《{n.title}》"[:60], "notice.explain", nid=n.id)] for n in items])
 
 
 @action("notice.explain")
 def notice_explain(turn: Turn[None], *, nid: int) -> None:
     items = N.explainable_notices(session=turn.session, member=turn.member, now=turn.now)
     notice = next((n for n in items if n.id == nid), None)
-    if notice is None or notice.id is None:
-        raise InvalidStateError(EXPLAIN_NONE)
+    if notice is None:
+        raise InvalidStateError(t.EXPLAIN_NONE)
     deadline = N.explanation_deadline(session=turn.session, notice=notice)
     turn.start(EXPLAIN, ExplainState(nid=nid), "text")
     day = cn_date(deadline) if deadline else ""
-    turn.say(EXPLAIN_PROMPT.format(title=notice.title, doc_no=notice.doc_no, deadline=day))
+    turn.say(t.EXPLAIN_PROMPT.format(title=notice.title, doc_no=notice.doc_no, deadline=day))
 
 
 def explain_file(turn: Turn[ExplainState], upload: Upload) -> None:
     kept = turn.keep(upload)
-    assert kept.id is not None
-    turn.state.attachments.append(kept.id)
-    turn.say(EXPLAIN_FILE.format(name=kept.filename))
+    turn.state.attachments.append(row_id(kept))
+    turn.say(t.EXPLAIN_FILE.format(name=kept.filename))
 
 
 def explain_text(turn: Turn[ExplainState], text: str) -> None:
@@ -184,7 +170,7 @@ def explain_text(turn: Turn[ExplainState], text: str) -> None:
         now=turn.now,
     )
     turn.end()
-    turn.say(EXPLAINED)
+    turn.say(t.EXPLAINED)
 
 
 EXPLAIN = Flow("explain", ExplainState, command="explain", steps={"text": Step(text=explain_text, file=explain_file)})

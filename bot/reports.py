@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from bot import report_texts as t
+from bot import texts as t
 from bot.engine import Flow, Rows, Step, Turn, Upload, button, command, grid
 from config.settings import get_settings
-from models import Role
+from models import Milestone, Role, row_id
 from oversight.attachments import ALLOWED_TEXT, XLSX
+from oversight.dates import cn_date
 from oversight.errors import OversightError
 from oversight.ledger import ImportResult
 from oversight.reports import (
@@ -40,10 +41,10 @@ class ReportState:
     """A report being written: its batch, its object (a zone or a right), text, move and files."""
 
     task_id: int | None = None
-    task: str = t.TARGET_NONE
+    task: str = t.REPORT_TARGET_NONE
     zone_id: int | None = None
     right_id: int | None = None
-    target: str = t.TARGET_NONE
+    target: str = t.REPORT_TARGET_NONE
     text: str = ""
     move_to: str | None = None
     attachments: list[int] = field(default_factory=list)
@@ -60,15 +61,15 @@ def report(turn: Turn[None]) -> None:
     if turn.text:
         task = default_task_for(session=turn.session, member=member)
         if task is None:
-            raise OversightError(t.NO_DEFAULT_TASK)
+            raise OversightError(t.REPORT_NO_DEFAULT_TASK)
         filed = file_report(session=turn.session, actor=member, task_id=task.id, text=turn.text)
         turn.say(t.REPORT_FILED.format(report_id=filed.id))
         return
     tasks = tasks_for(session=turn.session, member=member)
     if not tasks:
-        raise OversightError(t.NO_TASKS)
+        raise OversightError(t.REPORT_NO_TASKS)
     turn.start(REPORT, ReportState(), "task")
-    turn.say(t.PICK_TASK, [[button(f"{x.seq}. {x.name}", "task", task_id=x.id)] for x in tasks])
+    turn.say(t.REPORT_PICK_TASK, [[button(f"{x.seq}. {x.name}", "task", task_id=x.id)] for x in tasks])
 
 
 def pick_task(turn: Turn[ReportState], *, task_id: int) -> None:
@@ -76,46 +77,59 @@ def pick_task(turn: Turn[ReportState], *, task_id: int) -> None:
     assert task is not None
     turn.state.task_id, turn.state.task = task.id, task.name
     turn.goto("target")
-    row = [button(t.BTN_ZONES, "zones"), button(t.BTN_SEARCH, "search")]
+    row = [button(t.REPORT_BTN_ZONES, "zones"), button(t.REPORT_BTN_SEARCH, "search")]
     if turn.member.role != Role.ZONE_LEADER:
-        row.append(button(t.BTN_NONE, "none"))
-    turn.say(t.PICK_TARGET.format(task=task.name), [row])
+        row.append(button(t.REPORT_BTN_NONE, "none"))
+    turn.say(t.REPORT_PICK_TARGET.format(task=task.name), [row])
 
 
 def show_zones(turn: Turn[ReportState]) -> None:
     zones = zones_for(session=turn.session, member=turn.member)
     if not zones:
-        turn.toast(t.NO_ZONES)
+        turn.toast(t.REPORT_NO_ZONES)
         return
     turn.goto("zone")
-    turn.say(t.PICK_ZONE, grid((button(f"{z.seq}. {z.name}", "zone", zone_id=z.id) for z in zones), 2))
+    turn.say(t.REPORT_PICK_ZONE, grid((button(f"{z.seq}. {z.name}", "zone", zone_id=z.id) for z in zones), 2))
 
 
 def pick_zone(turn: Turn[ReportState], *, zone_id: int) -> None:
     _, zone, _ = check_may_report(session=turn.session, actor=turn.member, task_id=turn.state.task_id, zone_id=zone_id)
     assert zone is not None
-    turn.state.zone_id, turn.state.right_id, turn.state.target = zone.id, None, t.TARGET_ZONE.format(name=zone.name)
+    turn.state.zone_id, turn.state.right_id, turn.state.target = (
+        zone.id,
+        None,
+        t.REPORT_TARGET_ZONE.format(name=zone.name),
+    )
     _ask_text(turn)
 
 
 def no_target(turn: Turn[ReportState]) -> None:
     check_may_report(session=turn.session, actor=turn.member, task_id=turn.state.task_id)
-    turn.state.zone_id, turn.state.right_id, turn.state.target = None, None, t.TARGET_NONE
+    turn.state.zone_id, turn.state.right_id, turn.state.target = None, None, t.REPORT_TARGET_NONE
     _ask_text(turn)
 
 
 def ask_search(turn: Turn[ReportState]) -> None:
     turn.goto("search")
-    turn.say(t.ASK_SEARCH)
+    turn.say(t.REPORT_ASK_SEARCH)
 
 
 def search_rights(turn: Turn[ReportState], text: str) -> None:
     found = find_reportable_rights(session=turn.session, member=turn.member, text=text)
     if not found:
-        turn.say(t.SEARCH_NONE.format(text=text[:40]))
+        turn.say(t.REPORT_SEARCH_NONE.format(text=text[:40]))
         return
-    rows = [[button(f"{r.name}（{r.code}）· {status_label(r.status)}", "right", right_id=r.id)] for r in found]
-    turn.say(t.SEARCH_RESULTS, rows)
+    rows = [
+        [
+            button(
+                t.REPORT_RIGHT_LABEL.format(name=r.name, code=r.code, status=status_label(r.status)),
+                "right",
+                right_id=r.id,
+            )
+        ]
+        for r in found
+    ]
+    turn.say(t.REPORT_SEARCH_RESULTS, rows)
 
 
 def pick_right(turn: Turn[ReportState], *, right_id: int) -> None:
@@ -123,7 +137,7 @@ def pick_right(turn: Turn[ReportState], *, right_id: int) -> None:
     _, zone, right = check_may_report(session=turn.session, actor=turn.member, task_id=state.task_id, right_id=right_id)
     assert right is not None
     state.right_id, state.zone_id = right.id, zone.id if zone else None
-    state.target = t.TARGET_RIGHT.format(name=right.name, code=right.code)
+    state.target = t.REPORT_TARGET_RIGHT.format(name=right.name, code=right.code)
     _right_menu(turn)
 
 
@@ -131,44 +145,44 @@ def _right_menu(turn: Turn[ReportState], head: str = "") -> None:
     """The chosen right: its status, measure and milestones, and what may be done with it."""
     right_id = turn.state.right_id or 0
     right = get_right(session=turn.session, right_id=right_id)
-    assert right is not None
+    assert right is not None  # chosen at an earlier step, checked by check_may_report
     measure, milestones = measure_of(session=turn.session, right_id=right_id)
-    lines = [head] if head else []
-    lines.append(
-        t.RIGHT_MENU.format(
-            name=right.name,
-            code=right.code,
-            status=status_label(right.status),
-            measure=measure.text[:300] if measure else t.NO_MEASURE,
-        )
+    text = t.REPORT_RIGHT_MENU.format(
+        name=right.name,
+        code=right.code,
+        status=status_label(right.status),
+        measure=measure.text[:300] if measure else t.REPORT_NO_MEASURE,
     )
-    if milestones:
-        lines.append(t.MILESTONES)
-    for m in milestones:
-        mark = t.DONE_MARK if m.done_at else t.OPEN_MARK
-        lines.append(
-            t.MILESTONE_LINE.format(mark=mark, due=m.due_on.isoformat() if m.due_on else t.NO_DUE, title=m.title)
-        )
-    rows: Rows = [[button(t.BTN_PROGRESS, "progress"), button(t.BTN_MEASURE, "measure")]]
+    lines = [*([head] if head else []), text, *([t.REPORT_MILESTONES] if milestones else [])]
+    lines += [_milestone_line(m) for m in milestones]
+    rows: Rows = [[button(t.REPORT_BTN_PROGRESS, "progress"), button(t.REPORT_BTN_MEASURE, "measure")]]
     open_ones = [m for m in milestones if m.done_at is None][:8]
     rows += [
-        [button(t.BTN_MILESTONE_DONE.format(title=m.title[:30]), "milestone", milestone_id=m.id)] for m in open_ones
+        [button(t.REPORT_BTN_MILESTONE_DONE.format(title=m.title[:30]), "milestone", milestone_id=m.id)]
+        for m in open_ones
     ]
-    rows.append([button(t.BTN_FINISH, "finish")])
+    rows.append([button(t.REPORT_BTN_FINISH, "finish")])
     turn.goto("right")
     turn.say("\n".join(lines), rows)
+
+
+def _milestone_line(m: Milestone) -> str:
+    mark = t.REPORT_DONE_MARK if m.done_at else t.REPORT_OPEN_MARK
+    return t.REPORT_MILESTONE_LINE.format(
+        mark=mark, due=cn_date(m.due_on) if m.due_on else t.REPORT_NO_DUE, title=m.title
+    )
 
 
 def complete_milestone(turn: Turn[ReportState], *, milestone_id: int) -> None:
     milestone = complete_right_milestone(
         session=turn.session, actor=turn.member, milestone_id=milestone_id, task_id=turn.state.task_id
     )
-    _right_menu(turn, head=t.MILESTONE_DONE.format(title=milestone.title))
+    _right_menu(turn, head=t.REPORT_MILESTONE_DONE.format(title=milestone.title))
 
 
 def ask_measure(turn: Turn[ReportState]) -> None:
     turn.goto("measure")
-    turn.say(t.ASK_MEASURE)
+    turn.say(t.REPORT_ASK_MEASURE)
 
 
 def save_measure(turn: Turn[ReportState], text: str) -> None:
@@ -179,7 +193,7 @@ def save_measure(turn: Turn[ReportState], text: str) -> None:
         text=text,
         task_id=turn.state.task_id,
     )
-    _right_menu(turn, head=t.MEASURE_SAVED.format(n=count))
+    _right_menu(turn, head=t.REPORT_MEASURE_SAVED.format(n=count))
 
 
 def ask_progress(turn: Turn[ReportState]) -> None:
@@ -188,12 +202,12 @@ def ask_progress(turn: Turn[ReportState]) -> None:
 
 def _ask_text(turn: Turn[ReportState]) -> None:
     turn.goto("text")
-    turn.say(t.ASK_TEXT.format(target=turn.state.target, limit=TEXT_MAX))
+    turn.say(t.REPORT_ASK_TEXT.format(target=turn.state.target, limit=TEXT_MAX))
 
 
 def finish(turn: Turn[ReportState]) -> None:
     turn.end()
-    turn.say(t.FINISHED)
+    turn.say(t.REPORT_FINISHED)
 
 
 def take_text(turn: Turn[ReportState], text: str) -> None:
@@ -206,8 +220,8 @@ def take_text(turn: Turn[ReportState], text: str) -> None:
         return
     right = get_right(session=turn.session, right_id=state.right_id or 0)
     turn.goto("move")
-    question = t.ASK_MOVE.format(right=right.name if right else "", status=status_label(to_status))
-    turn.say(question, [[button(t.BTN_YES, "move", yes=True), button(t.BTN_NO, "move", yes=False)]])
+    question = t.REPORT_ASK_MOVE.format(right=right.name if right else "", status=status_label(to_status))
+    turn.say(question, [[button(t.REPORT_BTN_YES, "move", yes=True), button(t.REPORT_BTN_NO, "move", yes=False)]])
 
 
 def choose_move(turn: Turn[ReportState], *, yes: bool) -> None:
@@ -219,7 +233,7 @@ def choose_move(turn: Turn[ReportState], *, yes: bool) -> None:
 
 def _ask_files(turn: Turn[ReportState], text: str | None = None) -> None:
     turn.goto("files")
-    turn.say(text or t.ASK_FILES.format(allowed=ALLOWED_TEXT), [[button(t.BTN_FILES_DONE, "files_done")]])
+    turn.say(text or t.REPORT_ASK_FILES.format(allowed=ALLOWED_TEXT), [[button(t.REPORT_BTN_FILES_DONE, "files_done")]])
 
 
 def take_file(turn: Turn[ReportState], upload: Upload) -> None:
@@ -231,26 +245,26 @@ def take_file(turn: Turn[ReportState], upload: Upload) -> None:
         mime_type=upload.mime,
         data_dir=get_settings().DATA_DIR,
     )
-    if not new or row.id is None:
-        _ask_files(turn, t.FILE_DUPLICATE.format(name=row.filename))
+    if not new:
+        _ask_files(turn, t.REPORT_FILE_DUPLICATE.format(name=row.filename))
         return
-    turn.state.attachments.append(row.id)
+    turn.state.attachments.append(row_id(row))
     turn.state.files.append(row.filename)
-    _ask_files(turn, t.FILE_RECEIVED.format(name=row.filename, n=len(turn.state.attachments)))
+    _ask_files(turn, t.REPORT_FILE_RECEIVED.format(name=row.filename, n=len(turn.state.attachments)))
 
 
 def files_done(turn: Turn[ReportState]) -> None:
     state = turn.state
     names = state.files
-    text = t.CONFIRM.format(
+    text = t.REPORT_CONFIRM.format(
         task=state.task,
         target=state.target,
-        move=status_label(state.move_to) if state.move_to else t.NO_MOVE,
-        files=f"{len(names)} 个（{'、'.join(names)}）" if names else t.NO_FILES,
+        move=status_label(state.move_to) if state.move_to else t.REPORT_NO_MOVE,
+        files=t.REPORT_FILES.format(n=len(names), names="、".join(names)) if names else t.REPORT_NO_FILES,
         text=state.text,
     )
     turn.goto("confirm")
-    turn.say(text, [[button(t.BTN_SUBMIT, "submit"), button(t.BTN_ABORT, "abort")]])
+    turn.say(text, [[button(t.REPORT_BTN_SUBMIT, "submit"), button(t.REPORT_BTN_ABORT, "abort")]])
 
 
 def submit(turn: Turn[ReportState]) -> None:
@@ -276,7 +290,7 @@ def submit(turn: Turn[ReportState]) -> None:
 
 def abort(turn: Turn[ReportState]) -> None:
     turn.end()
-    turn.say(t.ABORTED)
+    turn.say(t.REPORT_ABORTED)
 
 
 REPORT = Flow(

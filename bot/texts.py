@@ -36,3 +36,223 @@ NOT_IN_FLOW = "请先发送命令。发送 /help 查看可用命令。"
 NOT_MEMBER = "您还未注册或已被撤销，无法操作。"
 USE_BUTTONS = "请点击上方消息中的按钮继续，或发送 /cancel 取消。"
 NO_FILE_HERE = "当前步骤不接收文件。请按提示输入文字或点击按钮，或发送 /cancel 取消。"
+
+# --- /flag, /problem and the problem buttons (bot/problems.py) ------------------------
+PROBLEM_BUTTON_LABELS = {
+    "accept": "✅ 接收",
+    "hand_over": "↪️ 转交",
+    "decline": "⛔ 退回",
+    "rule": "⚖️ 裁定责任单位",
+    "resolve": "🏁 办结",
+    "confirm": "👍 确认关闭",
+    "reopen": "🔁 重新办理",
+}
+PROBLEM_TEXT_PROMPT = (
+    "请描述问题（堵点），一条消息写清：发生了什么、卡在哪个环节、需要谁做什么。\n随时发送 /cancel 取消。"
+)
+PROBLEM_PICK_CATEGORY = "请选择问题类别："
+PROBLEM_PICK_SUBJECT = "类别：{category}\n问题涉及哪个矿业权或整合区？"
+PROBLEM_TYPE_RIGHT = "请输入矿业权名称或编号的一部分："
+PROBLEM_NO_RIGHT = "没有找到包含“{text}”的矿业权，请换个关键词，或点“不指定”。"
+PROBLEM_PICK_RIGHT = "找到以下矿业权，请选择："
+PROBLEM_PICK_ZONE = "请选择整合区："
+PROBLEM_NO_ZONES = "本计划没有整合区，请点“不指定”或查找矿业权。"
+PROBLEM_OWNER_SUGGESTED = "按职责分工，建议由【{unit}】负责办理（{category}）。"
+PROBLEM_OWNER_NONE = "类别“{category}”没有对应的责任单位，请选择："
+PROBLEM_PICK_UNIT = "请选择责任单位："
+PROBLEM_RAISED = "已提交问题#{id}，已交办{owner}，办理期限 {due}。\n可发送 /problem {id} 查看全过程。"
+PROBLEM_ASK_REASON = {
+    "hand_over": "请说明转交给【{unit}】的理由（必填）：",
+    "decline": "请说明退回问题#{id}的理由（必填，将提交联席会议办公室裁定）：",
+    "rule": "请说明裁定由【{unit}】办理问题#{id}的理由（必填）：",
+    "reopen": "请说明问题#{id}需要重新办理的理由（必填）：",
+    "resolve": "请发送问题#{id}的办结说明（文字），也可先上传佐证材料（PDF、Excel、图片），再发送文字说明完成办结：",
+}
+PROBLEM_PICK_HANDOVER_UNIT = "问题#{id}转交给哪个单位？"
+PROBLEM_PICK_RULE_UNIT = "裁定问题#{id}由哪个单位负责办理？"
+PROBLEM_DONE = {
+    "accept": "已接收问题#{id}，请在 {due} 前办结。办结时请点“办结”并附说明或材料。",
+    "hand_over": "问题#{id}已转交给{owner}。",
+    "decline": "问题#{id}已退回，待联席会议办公室裁定。",
+    "rule": "已裁定：问题#{id}由{owner}办理。",
+    "resolve": "问题#{id}已办结，已通知提出方确认。",
+    "confirm": "问题#{id}已确认关闭。",
+    "reopen": "问题#{id}已退回重新办理，仍由{owner}负责。",
+}
+PROBLEM_EVIDENCE_SAVED = "已收到材料“{name}”。可继续上传，或发送文字说明完成办结。"
+PROBLEM_JUDGE_PROMPT = "如认为下列转交理由成立，可逐条认定（认定后该转交不计为推诿）："
+PROBLEM_JUDGED = "已认定：{unit}的转交理由{verdict}。"
+PROBLEM_USAGE = "用法：/problem 问题编号，例如 /problem 12"
+PROBLEM_NOT_FOUND = "找不到问题#{id}。"
+PROBLEM_NOT_YOURS = "您无权查看问题#{id}。"
+PROBLEM_NO_SUCH = {
+    "category": "该类别不存在。",
+    "zone": "该整合区不存在。",
+    "right": "该矿业权不存在。",
+    "problem": "该问题不存在。",
+    "unit": "该单位不存在。",
+}
+PROBLEM_NO_SUBJECT = "不指定"
+PROBLEM_FIND_RIGHT = "按名称查找矿业权"
+PROBLEM_CHOOSE_ZONE = "选择整合区"
+PROBLEM_OTHER_OWNER = "改为其他单位"
+PROBLEM_NO_DUE = "未设定"
+PROBLEM_TEXT_WHAT = "问题描述"
+PROBLEM_RIGHT_LABEL = "{name}（{code}）"
+PROBLEM_CONFIRM_OWNER = "确认由{unit}办理"
+PROBLEM_RAISED_TOAST = "已提交"
+PROBLEM_HANDOVER_LABEL = "{unit}：{reason}"
+PROBLEM_SOME_UNIT = "某单位"
+PROBLEM_THAT_UNIT = "该单位"
+PROBLEM_BTN_VALID = "成立｜{label}"
+PROBLEM_BTN_INVALID = "不成立"
+PROBLEM_VALID = "成立"
+PROBLEM_INVALID = "不成立"
+
+
+# --- /decision (bot/decisions.py) -----------------------------------------------------
+DECISION_PICK_MEETING = "请选择议定事项所属的会议："
+DECISION_NO_MEETING = "还没有会议记录。请先新建本次会议："
+DECISION_NEW_MEETING = "新建会议记录（今天）"
+DECISION_ASK_TEXT = "会议：{meeting}\n请发送议定事项内容（不超过 500 字）："
+DECISION_PICK_UNIT = "请选择责任单位："
+DECISION_ASK_DUE = "责任单位：{unit}\n请发送完成时限，格式 2026-06-30："
+DECISION_BAD_DATE = "“{text}”不是有效日期，请按 2026-06-30 的格式发送。"
+DECISION_SAVED = "已记录议定事项#{id}：{text}\n责任单位：{unit}，完成时限 {due}。已通知该单位联络员。"
+DECISION_DONE = "议定事项#{id}已标记完成。"
+DECISION_NO_SUCH_MEETING = "该会议不存在。"
+DECISION_NO_SUCH_UNIT = "该单位不存在。"
+DECISION_MARK_DONE = "标记完成"
+DECISION_DONE_TOAST = "已标记完成"
+
+
+# --- /notices and /explain (bot/notices.py) -------------------------------------------
+NOTICE_LIST_HEAD = "【通报】"
+NOTICE_LIST_EMPTY = "目前没有通报草稿或已印发的通报。季度结束后工作进程会自动起草。"
+NOTICE_EDIT_PROMPT = {"title": "请发送新的通报标题（不超过 100 字）：", "body": "请发送新的通报正文（可多段）："}
+NOTICE_EDITED = "已修改通报{what}。"
+NOTICE_APPROVED = "已审定通报《{title}》，文号 {doc_no}。工作进程将生成正式文件，发到联席会议群和被通报单位。"
+NOTICE_ABANDONED = "已放弃本期通报草稿。"
+EXPLAIN_NONE = "贵单位目前没有可以报送情况说明的通报（须在通报印发后规定的工作日内报送）。"
+EXPLAIN_PICK = "请选择要报送情况说明的通报："
+EXPLAIN_PROMPT = (
+    "请发送对《{title}》（{doc_no}）的情况说明（文字，可先上传佐证材料：PDF、Excel、图片），截止 {deadline}："
+)
+EXPLAIN_FILE = "已收到材料“{name}”。可继续上传，或发送文字说明完成报送。"
+EXPLAINED = "情况说明已报送，将附入通报记录，并在下一期简报中列出。"
+NOTICE_BTN_RESTORE = "恢复事项{id}"
+NOTICE_BTN_DROP = "删除事项{id}"
+NOTICE_BTN_TITLE = "改标题"
+NOTICE_BTN_BODY = "改正文"
+NOTICE_BTN_APPROVE = "✅ 审定印发"
+NOTICE_BTN_ABANDON = "放弃本期通报"
+NOTICE_BTN_OPEN = "查看 #{id}"
+NOTICE_DROPPED_TOAST = "已删除该事项"
+NOTICE_RESTORED_TOAST = "已恢复该事项"
+NOTICE_APPROVED_TOAST = "已审定"
+NOTICE_TITLE = "标题"
+NOTICE_BODY = "正文"
+
+
+# --- /schedule and /meeting (bot/admin.py) --------------------------------------------
+SCHEDULE_HEADER = "【定时任务】（北京时间）"
+SCHEDULE_ASK_CRON = (
+    "请发送“{name}”的新时间表达式。\n{cron_help}\n{quarterly_help}\n当前：{cron}（{desc}）\n发送 /cancel 取消。"
+)
+SCHEDULE_SET_DONE = "已将“{name}”改为：{cron}（{desc}）。无需重启，工作进程将自动按新时间执行。"
+SCHEDULE_PAUSED = "已暂停“{name}”。"
+SCHEDULE_RESUMED = "已恢复“{name}”，下次运行：{next}。"
+SCHEDULE_RUN_REQUESTED = "已请求立即运行“{name}”（期别 {period}），工作进程将在数秒内执行。"
+MEETING_DONE = "已记录临时加开联席会议（{day}）{topic}，并请求生成本次会议简报（期别 {period}）。简报生成后将发送给召集人和办公室。"
+SCHEDULE_LINE = "• {name}：{description}{state}\n  表达式 {cron}"
+SCHEDULE_PAUSED_MARK = "（已暂停）"
+SCHEDULE_NEXT = "，下次 {next}"
+SCHEDULE_BTN_EDIT = "改时间·{name}"
+SCHEDULE_BTN_PAUSE = "暂停"
+SCHEDULE_BTN_RESUME = "恢复"
+SCHEDULE_BTN_RUN = "立即运行"
+MEETING_TOPIC = "：{topic}"
+
+
+# --- /start and the admin's commands (bot/onboarding.py) ------------------------------
+START_IN_PRIVATE = "请在与机器人的私聊中发送 /start 邀请码。"
+DAYS_NOT_A_NUMBER = "天数须为数字。\n"
+UNREGISTERED_ROLE = "未注册用户"
+TODO_HEAD = "【{unit} 待办】\n"
+TODO_OVERDUE_HEAD = "【全部逾期事项】\n"
+PROGRESS_HEAD = "【{plan} 任务进度】\n"
+FILE_TOO_BIG = "文件“{name}”过大（{size:.1f} MB），单个文件不能超过 20 MB。"
+
+
+# --- /report and /ledger (bot/reports.py) -----------------------------------------
+REPORT_FILED = "已报送（进展 #{report_id}）。"
+REPORT_FILED_MOVED = "已报送（进展 #{report_id}）。矿业权“{right}”状态已变更为：{status}。"
+REPORT_NO_TASKS = "您的单位没有参与任何批次（任务），无法报送进展。如有疑问请联系联席会议办公室。"
+REPORT_NO_DEFAULT_TASK = "没有可用的默认批次。请只发送 /report，按提示选择批次后报送。"
+
+REPORT_PICK_TASK = "请选择要报送进展的批次（任务）：\n（随时发送 /cancel 取消）"
+REPORT_PICK_TARGET = "批次：{task}\n请选择报送对象："
+REPORT_BTN_ZONES = "整合区"
+REPORT_BTN_SEARCH = "按名称查找矿业权"
+REPORT_BTN_NONE = "不指定"
+REPORT_PICK_ZONE = "请选择整合区："
+REPORT_NO_ZONES = "没有可选择的整合区。请选择其他报送对象，或发送 /cancel 取消。"
+REPORT_ASK_SEARCH = "请输入矿业权名称或编号的一部分（例如：铁矿）："
+REPORT_SEARCH_RESULTS = "找到以下矿业权，请选择（也可以再输入关键词重新查找）："
+REPORT_SEARCH_NONE = "没有找到包含“{text}”的矿业权，请换个关键词再试，或发送 /cancel 取消。"
+REPORT_RIGHT_MENU = "矿业权：{name}（{code}）\n当前状态：{status}\n一矿一策：{measure}\n请选择："
+REPORT_NO_MEASURE = "尚未填写"
+REPORT_BTN_PROGRESS = "报送进展"
+REPORT_BTN_MEASURE = "更新一矿一策"
+REPORT_BTN_FINISH = "结束"
+REPORT_BTN_MILESTONE_DONE = "完成节点：{title}"
+REPORT_MILESTONES = "节点："
+REPORT_MILESTONE_LINE = "{mark} {due} {title}"
+REPORT_DONE_MARK = "✔"
+REPORT_OPEN_MARK = "○"
+REPORT_NO_DUE = "（无日期）"
+REPORT_MILESTONE_DONE = "已确认节点“{title}”完成。"
+REPORT_ASK_MEASURE = (
+    "请输入该矿业权的一矿一策措施。可在后面逐行写节点，每行“日期 节点名称”，例如：\n"
+    "由旗自然资源局牵头办理整合手续，企业负责储量核实。\n"
+    "2026-06-30 完成储量核实\n"
+    "2026-12-31 完成采矿权变更登记\n"
+    "（注意：填写节点会替换原有节点清单）"
+)
+REPORT_MEASURE_SAVED = "已更新一矿一策（{n} 个节点）。"
+REPORT_ASK_TEXT = "报送对象：{target}\n请输入本次进展内容（不超过 {limit} 字）："
+REPORT_ASK_MOVE = "本次报送是否使该矿业权“{right}”{status}？"
+REPORT_BTN_YES = "是"
+REPORT_BTN_NO = "否"
+REPORT_ASK_FILES = (
+    "如需附件（{allowed}，单个不超过 20 MB），请直接发送文件或照片；"
+    "全部发送后点“完成上传”。没有附件可直接点“完成上传”。"
+)
+REPORT_BTN_FILES_DONE = "完成上传"
+REPORT_FILE_RECEIVED = "已收到附件：{name}（共 {n} 个）。可继续发送，或点“完成上传”。"
+REPORT_FILE_DUPLICATE = "附件“{name}”已上传过，无需重复发送。"
+REPORT_CONFIRM = "请确认报送内容：\n批次：{task}\n对象：{target}\n状态变更：{move}\n附件：{files}\n内容：\n{text}"
+REPORT_BTN_SUBMIT = "确认提交"
+REPORT_BTN_ABORT = "取消"
+REPORT_NO_MOVE = "无"
+REPORT_NO_FILES = "无"
+REPORT_TARGET_NONE = "未指定"
+REPORT_TARGET_ZONE = "整合区 {name}"
+REPORT_TARGET_RIGHT = "矿业权 {name}（{code}）"
+REPORT_ABORTED = "已取消，本次进展未报送。"
+REPORT_FINISHED = "已结束。"
+
+LEDGER_START = (
+    "请上传本单位台账：\n1. 台账电子版（.xlsx）\n2. 加盖公章的扫描件（PDF 或图片）\n"
+    "两个文件顺序不限。随时发送 /cancel 取消。"
+)
+LEDGER_MISSING = "还需要：{missing}。"
+LEDGER_XLSX = "台账电子版（.xlsx）"
+LEDGER_SCAN = "加盖公章的扫描件（PDF 或图片）"
+LEDGER_GOT_XLSX = "台账电子版已通过校验。"
+LEDGER_GOT_SCAN = "已收到盖章扫描件。"
+LEDGER_DONE = "台账已合并（报送 #{report_id}）：{summary}"
+LEDGER_SUMMARY = "共 {rows} 宗，新增 {created} 宗，更新 {updated} 宗，未变 {unchanged} 宗，处置状态变更 {moves} 次。"
+LEDGER_SEND_FILES = "请发送文件（不是文字）。"
+REPORT_RIGHT_LABEL = "{name}（{code}）· {status}"
+REPORT_FILES = "{n} 个（{names}）"

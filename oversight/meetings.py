@@ -10,14 +10,17 @@ from datetime import date, datetime
 
 from sqlmodel import Session, col, select
 
-from models import Decision, Meeting, Member, Role, Unit, utcnow
+from models import Decision, Meeting, Member, Role, ScheduledRun, Unit, utcnow
 from oversight.audit import actor_of, audit
 from oversight.dates import local_day
 from oversight.errors import InvalidInputError, InvalidStateError, NotFoundError, PermissionDeniedError
 from oversight.members import members_of_unit
 from oversight.outbox import enqueue_text, notify_members
+from oversight.schedules import ensure_default_schedules, request_run_now
 
 RECORDING_ROLES = (Role.OFFICE, Role.CONVENER, Role.ADMIN)
+CALLING_ROLES = (Role.CONVENER, Role.ADMIN)  # who may call an ad-hoc meeting (临时加开)
+ADHOC_TITLE = "临时加开联席会议"
 TEXT_MAX = 500
 DECISION_ASSIGNED = "【议定事项】{meeting}议定由贵单位（{unit}）办理：\n{text}\n完成时限：{due}\n完成后请点“标记完成”。"
 DECISION_DONE = "议定事项#{id}已由{unit}标记完成（{actor}）：{text}"
@@ -108,6 +111,37 @@ def open_meeting_today(*, session: Session, actor: Member, now: datetime) -> Mee
         now=now,
     )
     return meeting
+
+
+def call_adhoc_meeting(*, session: Session, actor: Member, topic: str, now: datetime) -> tuple[Meeting, ScheduledRun]:
+    """临时加开: record an ad-hoc joint meeting held today and ask the worker for its brief."""
+    if actor.role not in CALLING_ROLES or not actor.active:
+        raise PermissionDeniedError("只有召集人和管理员可以临时加开联席会议。")
+    day = local_day(now)
+    ensure_default_schedules(session=session, now=now)
+    meeting = Meeting(
+        plan_id=actor.plan_id,
+        kind="adhoc",
+        period=day.isoformat(),
+        held_on=day,
+        title=topic or ADHOC_TITLE,
+        called_by_member_id=actor.id,
+        created_at=now,
+    )
+    session.add(meeting)
+    session.flush()
+    who = actor_of(actor.id)
+    audit(
+        session=session,
+        actor=who,
+        action="meeting.called",
+        object_type="meeting",
+        object_id=meeting.id,
+        detail={"topic": topic},
+        at=now,
+    )
+    run = request_run_now(session=session, job="brief", actor=who, period=day.isoformat(), now=now)
+    return meeting, run
 
 
 def clean_decision_text(text: str) -> str:

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import bindparam, func
 from sqlmodel import Session, col, select
 
-from models import AuditLog, InviteCode, Member, Plan, Role, Unit, ZoneLeader, utcnow
+from models import AuditLog, GroupBinding, InviteCode, Member, Plan, Role, Unit, ZoneLeader, utcnow
 from models.db import detached
 from oversight.audit import actor_of, audit
 from oversight.errors import (
@@ -230,6 +230,33 @@ def revoke_member(*, session: Session, member_id: int, actor: str, now: datetime
     session.add(member)
     audit(session=session, actor=actor, action="member.revoked", object_type="member", object_id=member_id)
     return member
+
+
+def revoke_by_admin(*, session: Session, admin: Member, member_id: int, now: datetime | None = None) -> Member:
+    """An admin revokes a member of their own plan (never themselves)."""
+    target = session.get(Member, member_id)
+    if target is None or target.plan_id != admin.plan_id:
+        raise NotFoundError(f"找不到成员 {member_id}。")
+    if target.id == admin.id:
+        raise InvalidInputError("不能撤销自己。")
+    return revoke_member(session=session, member_id=member_id, actor=actor_of(admin.id), now=now)
+
+
+def bind_group(*, session: Session, actor: Member, chat_id: int, title: str, now: datetime) -> GroupBinding:
+    """Make a group chat the plan's joint meeting group (public notices and brief summaries go there)."""
+    binding = session.get(GroupBinding, actor.plan_id) or GroupBinding(plan_id=actor.plan_id, chat_id=chat_id)
+    binding.chat_id, binding.title, binding.bound_at = chat_id, title[:200], now
+    session.add(binding)
+    audit(
+        session=session,
+        actor=actor_of(actor.id),
+        action="group.bound",
+        object_type="plan",
+        object_id=actor.plan_id,
+        detail={"chat_id": chat_id},
+        at=now,
+    )
+    return binding
 
 
 def list_members(*, session: Session, plan_id: int, include_inactive: bool = False) -> list[tuple[Member, Unit]]:

@@ -8,7 +8,6 @@ import asyncio
 import errno
 import logging
 import shutil
-import types
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -162,9 +161,8 @@ async def _set_menus(application: Application, sample: list[Person]) -> None:
     """Each sample person sees their role's commands, as if they had joined with /start."""
     from bot.onboarding import set_menu
 
-    context = types.SimpleNamespace(bot=application.bot)
     for person in sample:
-        await set_menu(context, person.user_id, person.role)  # type: ignore[arg-type]
+        await set_menu(application.bot, person.user_id, person.role)
 
 
 async def _bind_group_once(engine: Engine, server: BotApiServer, sample: list[Person]) -> None:

@@ -123,9 +123,9 @@ async def test_contact_reports_through_buttons_with_pdf_moving_a_right(engine, b
         bad = await h.say(user, "自然资源局牵头办理整合手续\n2026-02-30 完成储量核实", "不存在")
         assert "2026-02-30" in bad["text"]
         msg = await h.say(user, "自然资源局牵头办理整合手续\n2026-06-30 完成储量核实", "已更新一矿一策（1 个节点）")
-        assert "牵头办理整合手续" in msg["text"] and "○ 2026-06-30 完成储量核实" in msg["text"]
+        assert "牵头办理整合手续" in msg["text"] and "○ 2026年6月30日 完成储量核实" in msg["text"]
         msg = await h.press(user, msg, "完成节点：完成储量核实", "已确认节点")
-        assert "✔ 2026-06-30 完成储量核实" in msg["text"] and not any("完成节点" in b for b in buttons(msg))
+        assert "✔ 2026年6月30日 完成储量核实" in msg["text"] and not any("完成节点" in b for b in buttons(msg))
 
         msg = await h.press(user, msg, "报送进展", "请输入本次进展内容")
         assert "常兴扎嘎乌苏铁矿一号" in msg["text"]
