@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 from telegram.ext import Application
 
+from bot import texts
 from bot.app import build_application
 from localbotapi.server import BotApiServer
 from models import (
@@ -227,9 +228,9 @@ async def test_stale_and_forged_buttons_change_nothing(engine, banner_plan_id, s
         step_before = _step(engine, user.id)
 
         forged = await user.press(target, "forged", check=False)
-        assert "已失效" in (await h.server.wait_for_answer(forged["id"]))["text"]
+        assert (await h.server.wait_for_answer(forged["id"]))["text"] == texts.BUTTON_STALE
         old = await user.press(tasks_msg, button_data(tasks_msg, "强化整合重组一批"))  # an earlier step's button
-        assert "已过期" in (await h.server.wait_for_answer(old["id"]))["text"]
+        assert (await h.server.wait_for_answer(old["id"]))["text"] == texts.BUTTON_STALE  # one answer for both
         assert _step(engine, user.id) == step_before == "target"
 
         await h.say(user, "/cancel", "已取消")
