@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     SANDBOX_HOST: str = "127.0.0.1"
     SANDBOX_PORT: int = 8080
     LOG_LEVEL: str = "INFO"
+    # How long a CLI command waits, in all, for a database another process keeps busy (or that
+    # does not answer) before it gives up with a message (exit 2), retrying meanwhile.
+    CLI_BUSY_WAIT_SECONDS: float = 60.0
 
     @field_validator("DATA_DIR")
     @classmethod

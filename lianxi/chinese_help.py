@@ -21,7 +21,7 @@ import re
 import sys
 import unicodedata
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import typer
 from typer import _click as click
@@ -36,6 +36,8 @@ from typer._click.exceptions import (
     UsageError,
 )
 from typer.core import TyperCommand, TyperGroup
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 HEADINGS = {"Usage": "用法", "Options": "选项", "Arguments": "参数", "Commands": "命令"}
 # Help texts click and Typer write themselves (the help option, shell completion).
@@ -263,10 +265,25 @@ def run_in_chinese(main: Callable[..., Any], args: Sequence[str] | None, prog_na
     sys.exit(result if isinstance(result, int) else 0)
 
 
+LONG_RUNNING = "lianxi_long_running"
+
+
+def long_running(func: F) -> F:
+    """Mark a command that runs until stopped (the bot, the worker): a busy database does not restart it."""
+    setattr(func, LONG_RUNNING, True)
+    return func
+
+
 class ChineseCommand(TyperCommand):
-    """A command with Chinese help and usage errors."""
+    """A command with Chinese help and usage errors, run again while the database is busy."""
 
     context_class = ChineseContext
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from lianxi.common import invoke_retrying  # lianxi.common imports this module
+
+        retry = not getattr(self.callback, LONG_RUNNING, False)
+        return invoke_retrying(lambda: super(ChineseCommand, self).invoke(ctx), retry=retry)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         if kwargs.get("options_metavar") in (None, "[OPTIONS]"):

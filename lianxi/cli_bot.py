@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from lianxi.chinese_help import ChineseTyper
+from lianxi.chinese_help import ChineseTyper, long_running
 from lianxi.common import engine_for_cli, fail, setup_logging
 
 app = ChineseTyper()
 
 
 @app.command("bot")
+@long_running
 def bot_command() -> None:
     """运行 Telegram 机器人（默认长轮询；配置 TELEGRAM_WEBHOOK_URL 时用 webhook）。"""
     from config.settings import get_settings

@@ -11,9 +11,8 @@ app = db_app = new_app(name="db", help="数据库结构（迁移）。")
 def db_upgrade() -> None:
     """将数据库结构升级到最新版本。"""
     from config.settings import get_settings
-    from lianxi.common import out
-    from models.migrate import current, upgrade
+    from lianxi.common import engine_for_cli, out
+    from models.migrate import current
 
-    url = get_settings().DATABASE_URL
-    upgrade(url)
-    out.print(f"数据库已是最新结构（版本 {current(url)}）。")
+    engine_for_cli(migrate=True).dispose()
+    out.print(f"数据库已是最新结构（版本 {current(get_settings().DATABASE_URL)}）。")

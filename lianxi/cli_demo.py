@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from demo.cli import demo_command
-from lianxi.chinese_help import ChineseTyper
+from lianxi.chinese_help import ChineseTyper, long_running
 
 app = ChineseTyper()
-app.command("demo")(demo_command)
+app.command("demo")(long_running(demo_command))

@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from lianxi.chinese_help import ChineseTyper
+from lianxi.chinese_help import ChineseTyper, long_running
 from lianxi.common import cli_session, engine_for_cli, fail, setup_logging
 
 app = ChineseTyper()
@@ -147,6 +147,7 @@ def _run_processes(names: list[str]) -> int:
 
 
 @app.command("sandbox")
+@long_running
 def sandbox_command(
     host: Annotated[str | None, typer.Option("--host", help="沙盒页面监听的地址（默认 SANDBOX_HOST）")] = None,
     port: Annotated[
@@ -166,6 +167,7 @@ def sandbox_command(
 
 
 @app.command("up")
+@long_running
 def up_command() -> None:
     """升级数据库、必要时加载内置计划，然后启动：有令牌时运行机器人和工作进程，否则启动本机沙盒。"""
     from config.settings import get_settings

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from lianxi.chinese_help import ChineseTyper
+from lianxi.chinese_help import ChineseTyper, long_running
 from lianxi.common import cli_session, console, engine_for_cli, new_app, setup_logging
 
 schedule_app = new_app(name="schedule", help="工作进程定时任务的查看与设置（简报、提醒、督办）。")
@@ -117,6 +117,7 @@ def schedule_run(
 
 
 @app.command("worker")
+@long_running
 def worker_command(
     poll: Annotated[float, typer.Option("--poll", help="轮询间隔（秒）")] = 5,
     lease: Annotated[

@@ -8,9 +8,11 @@ settings, the models and the domain are imported by the functions that need them
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, NoReturn, TypeVar
 
 import typer
 
@@ -22,6 +24,9 @@ if TYPE_CHECKING:
     from sqlmodel import Session
 
     from models import Plan
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 EXIT_REFUSED = 2
 STALE_SCHEMA = "数据库结构不是最新版本（或尚未建立）。请先运行 lianxi db upgrade，再重试。"
@@ -60,17 +65,78 @@ def setup_logging() -> None:
     _setup(settings.LOG_LEVEL, secrets=[settings.TELEGRAM_BOT_TOKEN])
 
 
+def busy_attempt_ms() -> int:
+    """How long one attempt waits for a lock: a quarter of the command's wait (at most SQLite's 30 s)."""
+    from config.settings import get_settings
+    from models.db import SQLITE_BUSY_TIMEOUT_MS
+
+    return max(50, min(SQLITE_BUSY_TIMEOUT_MS, round(get_settings().CLI_BUSY_WAIT_SECONDS * 1000 / 4)))
+
+
 def engine_for_cli(*, migrate: bool = True) -> Engine:
     """The settings' engine, with the schema brought up to date first when `migrate`."""
     from config.settings import get_settings
     from models import make_engine
 
     url = get_settings().DATABASE_URL
+    engine = make_engine(url, busy_timeout_ms=busy_attempt_ms())
     if migrate:
         from models.migrate import upgrade
 
-        upgrade(url)
-    return make_engine(url)
+        try:
+            upgrade(url, engine=engine)
+        except BaseException:
+            engine.dispose()
+            raise
+    return engine
+
+
+BUSY = "数据库正忙（另一进程正在写入），已等待 {seconds} 秒仍未就绪，命令未完成，未提交的更改已撤销。请稍后重试。"
+UNAVAILABLE = "无法连接数据库，已重试 {seconds} 秒，命令未完成。请确认数据库已启动、DATABASE_URL 设置正确后重试。"
+
+
+def invoke_retrying(
+    run: Callable[[], T],
+    *,
+    retry: bool = True,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> T:
+    """Run a command; while the database is busy or unreachable, run it again (pausing a little
+    longer each time) until CLI_BUSY_WAIT_SECONDS have passed, then say so in Chinese and exit 2.
+
+    A whole command is run again because its transaction was rolled back: what it did before
+    the error was not committed. A long-running command (`retry=False`: the bot, the worker,
+    the sandbox) is not restarted; it gets the message at once.
+    """
+    from config.settings import get_settings
+    from models.busy import is_busy_error, is_transient_error
+
+    budget = get_settings().CLI_BUSY_WAIT_SECONDS
+    start = clock()
+    pause = min(0.5, budget / 8)
+    while True:
+        try:
+            return run()
+        except Exception as exc:
+            if not is_transient_error(exc):
+                raise
+            waited = clock() - start
+            busy = is_busy_error(exc)
+            if not retry or waited + pause > budget:
+                text = BUSY if busy else UNAVAILABLE
+                logger.info(
+                    "CLI gave up on a %s database after %.1f s: %s",
+                    "busy" if busy else "unavailable",
+                    waited,
+                    exc.__class__.__name__,
+                )
+                fail(text.format(seconds=max(1, round(waited))))
+            console(stderr=True).print(
+                f"数据库{'正忙' if busy else '暂时无法连接'}，{pause:.1f} 秒后重试……", highlight=False, soft_wrap=True
+            )
+            sleep(pause)
+            pause = min(pause * 2, 5.0)
 
 
 def is_stale_schema_error(exc: BaseException) -> bool:

@@ -35,18 +35,28 @@ def sqlite_file(url: str | URL) -> str | None:
     return parsed.database
 
 
-def make_engine(url: str, *, echo: bool = False) -> Engine:
-    """An engine for `url`; SQLite files get their directory, WAL and immediate transactions."""
+def make_engine(url: str, *, echo: bool = False, busy_timeout_ms: int | None = None) -> Engine:
+    """An engine for `url`; SQLite files get their directory, WAL and immediate transactions.
+
+    `busy_timeout_ms` bounds how long one statement waits for a lock another transaction holds
+    (SQLite's busy timeout, 30 s by default; PostgreSQL's lock_timeout, no limit by default);
+    past it the statement fails with an error models.busy.is_busy_error recognises.
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, echo=echo, pool_pre_ping=True)
+        pg_args: dict[str, Any] = {}
+        if busy_timeout_ms is not None and parsed.get_backend_name() == "postgresql":
+            pg_args["options"] = f"-c lock_timeout={int(busy_timeout_ms)}"
+            pg_args["connect_timeout"] = max(2, round(busy_timeout_ms / 1000))
+        return create_engine(url, echo=echo, pool_pre_ping=True, connect_args=pg_args)
     path = sqlite_file(parsed)
     if path is not None:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
+    busy_ms = SQLITE_BUSY_TIMEOUT_MS if busy_timeout_ms is None else int(busy_timeout_ms)
     engine = create_engine(
         url,
         echo=echo,
-        connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
+        connect_args={"timeout": busy_ms / 1000, "check_same_thread": False},
     )
 
     @event.listens_for(engine, "connect")
@@ -55,7 +65,7 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
-        cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cur.execute(f"PRAGMA busy_timeout={busy_ms}")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.close()

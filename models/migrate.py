@@ -6,6 +6,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy.engine import Engine
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -18,9 +19,17 @@ def alembic_config(url: str) -> Config:
     return cfg
 
 
-def upgrade(url: str, revision: str = "head") -> None:
-    """Bring the database at `url` to `revision`."""
-    command.upgrade(alembic_config(url), revision)
+def upgrade(url: str, revision: str = "head", *, engine: Engine | None = None) -> None:
+    """Bring the database at `url` to `revision` (through `engine`'s connection when given, so
+    its settings, such as a shorter busy timeout, hold for the migration too)."""
+    cfg = alembic_config(url)
+    if engine is None:
+        command.upgrade(cfg, revision)
+        return
+    with engine.connect() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, revision)
+        conn.commit()
 
 
 def current(url: str) -> str | None:
