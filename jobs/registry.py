@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from jobs import run_reports
 from models import ScheduledRun, session_scope, utcnow
 from oversight import runs
 from oversight.errors import ScheduleError
@@ -95,6 +96,13 @@ def daily_digest_job(*, session: Session, period: str, now: datetime) -> dict:
     return send_daily_digest(session=session, period=period, now=now)
 
 
+@register("calendar_reminder")
+def calendar_reminder_job(*, session: Session, period: str, now: datetime) -> dict:
+    from jobs.reminders import send_calendar_reminders
+
+    return send_calendar_reminders(session=session, period=period, now=now)
+
+
 # --- Running one (job, period) --------------------------------------------------------
 
 
@@ -154,6 +162,7 @@ def execute_run(*, ctx: RunContext, job: str, period: str) -> ScheduledRun | Non
                 result=result or {},
                 now=ctx.clock(),
             )
+            run_reports.report_done(session=session, run=done, result=result or {}, now=ctx.clock())
         logger.info("run %s %s/%s done: %s", run.id, job, period, result)
         return done
     except runs.RunLostError:
@@ -164,7 +173,7 @@ def execute_run(*, ctx: RunContext, job: str, period: str) -> ScheduledRun | Non
         logger.exception("run %s %s/%s failed: %s", run.id, job, period, error)
         try:
             with session_scope(ctx.engine) as session:
-                return runs.fail_run(
+                failed = runs.fail_run(
                     session=session,
                     run_id=run.id,
                     worker_id=ctx.worker_id,  # type: ignore[arg-type]
@@ -172,6 +181,15 @@ def execute_run(*, ctx: RunContext, job: str, period: str) -> ScheduledRun | Non
                     now=ctx.clock(),
                     max_attempts=ctx.max_attempts,
                 )
+                run_reports.report_failed(
+                    session=session,
+                    run=failed,
+                    error=exc,
+                    now=ctx.clock(),
+                    max_attempts=ctx.max_attempts,
+                    retry_after=ctx.retry_after,
+                )
+                return failed
         except runs.RunLostError:
             logger.warning("run %s %s/%s lost to another worker before its failure was recorded", run.id, job, period)
             return None

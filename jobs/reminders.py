@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, col, select
 
 from models import Decision, Member, Plan, Problem, ProblemState, Report, Role, Task, TaskUnit, Unit
+from oversight.holiday_notice import HOW_TO_ADD, missing_years
 from oversight.outbox import enqueue_text
 from oversight.schedules import SHANGHAI, is_adhoc, period_for
 from oversight.workdays import has_workday, is_workday, workdays_between
@@ -33,6 +34,12 @@ DIGEST_DECISIONS = "{num}、逾期未落实的议定事项（{n} 项）"
 DIGEST_DECISION_LINE = "{i}. {unit}：{text}（应于 {due} 前落实，已逾期 {late} 个工作日）"
 DIGEST_MORE = "……另有 {n} 项未列出，请在机器人中查看待办。"
 NO_UNIT = "未指定单位"
+CALENDAR_TEXT = (
+    "【节假日数据提醒】\n"
+    "{years}的法定节假日和调休安排还没有录入本系统。录入之前，办理期限、督办时限和简报、通报等定时任务"
+    "在这段时间内按周一至周五计算工作日，显示时标有“估算”。\n"
+    "国务院办公厅通常在每年11月前后发布下一年的《关于部分节假日安排的通知》，发布后请及时添加。\n{how}"
+)
 
 
 def _cn_date(day: date) -> str:
@@ -234,3 +241,38 @@ def send_daily_digest(*, session: Session, period: str, now: datetime, tz: ZoneI
                 totals["queued"] += 1
     logger.info("daily digest %s: %s", day, totals)
     return {"day": day.isoformat(), **totals}
+
+
+# --- Calendar data reminder -----------------------------------------------------------
+
+
+def send_calendar_reminders(*, session: Session, period: str, now: datetime, tz: ZoneInfo = SHANGHAI) -> dict:
+    """Tell each admin, once a week, which years the calendar lacks (this year; next year from the plan's day)."""
+    from oversight.accountability import thresholds_of
+
+    today = now.astimezone(tz).date()
+    iso = today.isocalendar()
+    week = f"{iso.year}-W{iso.week:02d}"
+    missing_all: set[int] = set()
+    queued = 0
+    for plan in session.exec(select(Plan).order_by(col(Plan.id))).all():
+        th = thresholds_of(plan)
+        missing = missing_years(today, notice_from=(int(th["calendar_notice_month"]), int(th["calendar_notice_day"])))
+        if not missing:
+            continue
+        missing_all.update(missing)
+        years = "、".join(f"{y}年" for y in missing)
+        text = CALENDAR_TEXT.format(years=years, how=HOW_TO_ADD.format(year=missing[-1]))
+        admins = session.exec(
+            select(Member)
+            .where(Member.plan_id == plan.id, Member.role == Role.ADMIN, col(Member.active).is_(True))
+            .order_by(col(Member.id))
+        ).all()
+        for member in admins:
+            if member.telegram_user_id is None:
+                continue
+            key = f"calendar:{'-'.join(map(str, missing))}:{week}:{member.telegram_user_id}"
+            if enqueue_text(session=session, chat_id=member.telegram_user_id, text=text, dedupe_key=key, now=now):
+                queued += 1
+    logger.info("calendar reminder %s: missing %s, %d admins told", week, sorted(missing_all) or "none", queued)
+    return {"week": week, "missing": sorted(missing_all), "queued": queued}

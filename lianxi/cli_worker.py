@@ -35,16 +35,16 @@ def schedule_list() -> None:
         ensure_default_schedules(session=session)
         rows = list_schedules(session=session, tz=get_settings().tz)
     table = Table(title="定时任务")
-    for name in ("任务", "名称", "计划", "说明", "状态", "下次运行"):
+    for name in ("任务", "名称", "时间安排", "表达式", "状态", "接下来三次运行"):
         table.add_column(name)
     for row in rows:
         table.add_row(
             row["job"],
             row["name"],
-            row["cron"],
             row["description"],
+            row["cron"],
             "已暂停" if row["paused"] else "运行中",
-            row["next_run_text"],
+            "\n".join(row["next_runs_text"]) or "—",
         )
     console().print(table)
 
@@ -53,23 +53,29 @@ def schedule_list() -> None:
 def schedule_set(
     job: Annotated[str, typer.Argument(help="任务代号，如 brief、weekly_reminder", metavar="任务")],
     cron: Annotated[
-        str, typer.Argument(help="cron 表达式（分 时 日 月 星期）或 @quarterly-wdN HH:MM，需加引号", metavar="计划")
+        str,
+        typer.Argument(
+            help="时间安排，需加引号：如“每周五 15:00”“工作日每天 8:30”“每季度结束后第5个工作日 09:00”，或 cron（分 时 日 月 星期）",
+            metavar="时间",
+        ),
     ],
 ) -> None:
-    """修改任务的运行计划；工作进程无需重启即生效。"""
+    """修改任务的运行时间（可用中文，如“每周一上午9点”）；工作进程无需重启即生效。"""
     from config.settings import get_settings
-    from oversight.schedules import describe, ensure_default_schedules, next_fire_time, set_schedule
+    from oversight.schedules import describe, ensure_default_schedules, fire_time_text, next_fire_times, set_schedule
 
     _registry()
     with cli_session() as session:
         ensure_default_schedules(session=session)
         row = set_schedule(session=session, job=job, cron=cron, actor="cli")
-        expr, version = row.cron, row.version
-    from models import utcnow
+        expr = row.cron
+        from models import utcnow
 
-    nxt = next_fire_time(expr, utcnow(), get_settings().tz)
-    when = f"，下次运行 {nxt:%Y-%m-%d %H:%M}" if nxt else ""
-    console().print(f"已设置 {job}：{expr}（{describe(expr)}）{when}。版本 {version}。", highlight=False)
+        tz = get_settings().tz
+        upcoming = [fire_time_text(expr, t, tz) for t in next_fire_times(expr, utcnow(), tz=tz)]
+    console().print(f"已设置 {job}：{describe(expr)}（表达式 {expr}）。", highlight=False)
+    if upcoming:
+        console().print("接下来三次运行：" + "、".join(upcoming) + "。", highlight=False)
 
 
 @schedule_app.command("pause")
@@ -103,17 +109,16 @@ def schedule_run(
         str | None, typer.Option("--period", help="期别，如 2026Q1、2026-W15、2026-04-08；不填则为临时一期")
     ] = None,
 ) -> None:
-    """请工作进程立即运行一次（工作进程下次轮询时执行）。"""
-    from oversight.schedules import ensure_default_schedules, request_run_now
+    """请工作进程立即运行一次（工作进程下次轮询时执行，结果可用 lianxi schedule list 查看）。"""
+    from oversight.schedules import JOB_DEFS, ensure_default_schedules, request_run_now, run_period_label
 
     _registry()
     with cli_session() as session:
         ensure_default_schedules(session=session)
         run = request_run_now(session=session, job=job, actor="cli", period=period)
-        run_id, run_period = run.id, run.period
-    console().print(
-        f"已提交：{job} 期别 {run_period}（运行编号 {run_id}），工作进程将在下次轮询时执行。", highlight=False
-    )
+        label = JOB_DEFS[job].label if job in JOB_DEFS else job
+        what = run_period_label(run.period)
+    console().print(f"已请工作进程立即运行“{label}”（{what}），工作进程将在几秒内开始。", highlight=False)
 
 
 @app.command("worker")

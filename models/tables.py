@@ -532,6 +532,16 @@ class ScheduledRun(SQLModel, table=True):
     created_at: datetime = _when()
 
 
+class RunWatcher(SQLModel, table=True):
+    """Someone who asked for a run (立即运行) and is told its result when it is done or has failed."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: int = Field(foreign_key="scheduledrun.id", index=True)
+    chat_id: int = Field(sa_type=BigInteger)
+    requested_at: datetime = _when()
+    notified_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
 class RunTransition(SQLModel, table=True):
     """A row per state change of a scheduled run."""
 

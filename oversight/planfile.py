@@ -63,6 +63,10 @@ DEFAULT_THRESHOLDS: dict[str, float] = {
     "explanation_days": 5,
     "recheck_days": 90,  # 回头看 after a rectification is done
     "reopen_window_days": 90,
+    # From this day of the year (month, day) on, admins are told each week while next year's
+    # holidays are not in the calendar (the State Council publishes them about November).
+    "calendar_notice_month": 11,
+    "calendar_notice_day": 15,
 }
 
 # 工作问效 indicator weights (seed 000 五(四): 多维度问效指标体系); they must sum to 100.

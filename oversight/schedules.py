@@ -1,27 +1,36 @@
 """Job schedules as data: admins set them, the worker follows them.
 
-An expression is either a standard 5-field cron (分 时 日 月 星期, 0 or 7 = Sunday) or
-`@quarterly-wdN HH:MM`: the N-th working day (Chinese calendar) after each quarter ends.
+Admins write a schedule in words ("每周五下午三点", "工作日每天 8:30", "每季度结束后第5个工作日 09:00":
+`oversight.schedule_text`) or as an expression. Stored is one canonical expression:
+- a standard 5-field cron (分 时 日 月 星期, 0 or 7 = Sunday), its arithmetic by croniter;
+- `@workdays HH:MM`: each working day of the Chinese calendar (`oversight.workdays`);
+- `@quarterly-wdN HH:MM`: the N-th working day after each quarter ends.
+Each has a picklable APScheduler trigger (the worker's job store) that also looks back
+(`last_fire_time`: the catch-up of a run missed while no worker was up). A job that messages
+people runs at most once an hour (MIN_MESSAGING_INTERVAL_MINUTES); a fire time counted in working
+days of a year without holiday data is shown 估算.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.base import BaseTrigger
-from apscheduler.triggers.cron import CronTrigger
+from croniter import croniter
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from models import JobSchedule, RunState, ScheduledRun, utcnow
-from oversight import runs
+from models import JobSchedule, RunState, RunWatcher, ScheduledRun, utcnow
+from oversight import runs, schedule_text
 from oversight.audit import audit
+from oversight.dates import cn_datetime
 from oversight.errors import ScheduleError
-from oversight.workdays import nth_workday_after
+from oversight.schedule_text import PhraseError, describe_cron, looks_like_phrase, parse_phrase
+from oversight.workdays import ESTIMATE_MARK, is_estimated, is_workday, nth_workday_after
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -31,6 +40,7 @@ PERIOD_WEEK_BEFORE = "week_before"  # the ISO week of the day before: Monday cov
 PERIOD_DAY = "day"  # the local date
 PERIOD_MINUTE = "minute"  # the local minute (jobs without a natural period)
 PERIOD_PREV_HALF = "prev_half"  # firing in July covers 2026H1, in January the previous year's H2
+PERIOD_WEEK = "week"  # the ISO week of the fire day
 
 
 @dataclass(frozen=True)
@@ -42,23 +52,51 @@ class JobDef:
     cron: str
     period_rule: str
     summary: str = ""
+    audience: str = ""  # who its messages go to (联络员, 召集人和办公室 …); "" for a job that messages nobody
 
 
 JOB_DEFS: dict[str, JobDef] = {}
 
 
-def define_job(name: str, *, label: str, cron: str, period_rule: str = PERIOD_MINUTE, summary: str = "") -> JobDef:
+def define_job(
+    name: str,
+    *,
+    label: str,
+    cron: str,
+    period_rule: str = PERIOD_MINUTE,
+    summary: str = "",
+    audience: str = "相关人员",
+) -> JobDef:
     """Declare a job and its default schedule (validated); returns the definition."""
-    job_def = JobDef(name=name, label=label, cron=normalize_expr(cron), period_rule=period_rule, summary=summary)
+    job_def = JobDef(
+        name=name, label=label, cron=normalize_expr(cron), period_rule=period_rule, summary=summary, audience=audience
+    )
+    check_interval(job_def, job_def.cron)
     JOB_DEFS[name] = job_def
     return job_def
+
+
+def check_interval(job_def: JobDef, expr: str) -> None:
+    """Refuse a schedule that would message people more often than once an hour, saying why."""
+    if not job_def.audience or min_interval_minutes(expr) >= MIN_MESSAGING_INTERVAL_MINUTES:
+        return
+    raise ScheduleError(
+        f"“{job_def.label}”每次运行都会给{job_def.audience}发送消息，最多每小时运行一次，"
+        f"以免频繁打扰大家（Telegram 也会限制频繁发送）。“{describe(expr)}”过于频繁，"
+        "请改为每小时一次或更长的间隔，例如“每周一 9:00”“每天 17:30”。"
+    )
 
 
 # --- Expressions ---------------------------------------------------------------
 
 CRON_HELP = "格式：分 时 日 月 星期，例如 0 9 * * 1 表示每周一 9:00。"
 QUARTERLY_HELP = "格式：@quarterly-wdN HH:MM，例如 @quarterly-wd5 09:00 表示每季度结束后第5个工作日 09:00。"
+WORDS_HELP = (
+    "可以这样写：每周五 15:00、每周一上午9点、每天 17:30、工作日每天 8:30、每月1日 9:00、"
+    "每季度结束后第5个工作日 09:00；也可以写 cron 表达式（分 时 日 月 星期，例如 0 9 * * 1）。"
+)
 _QUARTERLY_RE = re.compile(r"^@quarterly-wd(\d{1,3})\s+(\d{1,2}):(\d{2})$", re.IGNORECASE)
+_WORKDAYS_RE = re.compile(r"^@workdays\s+(\d{1,2}):(\d{2})$", re.IGNORECASE)
 _FIELDS = (
     ("minute", "分钟", 0, 59),
     ("hour", "小时", 0, 23),
@@ -67,115 +105,194 @@ _FIELDS = (
     ("day_of_week", "星期", 0, 7),
 )
 _DOW_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")  # standard cron numbering: 0 = Sunday
-_DOW_ZH = ("日", "一", "二", "三", "四", "五", "六")
+_MONTH_NAMES = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 MAX_QUARTERLY_WORKDAY = 40
+MIN_MESSAGING_INTERVAL_MINUTES = 60
 
 
 def _cron_error(expr: str, reason: str) -> ScheduleError:
     return ScheduleError(f"“{expr}” 不是有效的 cron 表达式：{reason}。{CRON_HELP}")
 
 
+def _parse_at(expr: str, pattern: re.Pattern[str], help_text: str, n_max: int | None) -> tuple[int, int, int] | None:
+    """(n, hour, minute) of `@quarterly-wdN HH:MM` or (0, hour, minute) of `@workdays HH:MM`; errors in Chinese."""
+    m = pattern.match(expr)
+    if m is None:
+        raise ScheduleError(f"“{expr}” 不是有效的{'季度' if n_max else '工作日'}表达式。{help_text}")
+    values = [int(g) for g in m.groups()]
+    n, hour, minute = values if n_max else [0, *values]
+    kind = "季度" if n_max else "工作日"
+    if n_max and not 1 <= n <= n_max:
+        raise ScheduleError(f"“{expr}” 不是有效的季度表达式：第 N 个工作日须在 1–{n_max} 之间。{help_text}")
+    if hour > 23:
+        raise ScheduleError(f"“{expr}” 不是有效的{kind}表达式：小时须在 0–23 之间。{help_text}")
+    if minute > 59:
+        raise ScheduleError(f"“{expr}” 不是有效的{kind}表达式：分钟须在 0–59 之间。{help_text}")
+    return n, hour, minute
+
+
 def _parse_quarterly(expr: str) -> tuple[int, int, int] | None:
     """(n, hour, minute) of a `@quarterly-wdN HH:MM` expression, None if it is not one; errors in Chinese."""
     if not expr.lower().startswith("@quarterly"):
         return None
-    m = _QUARTERLY_RE.match(expr)
-    if m is None:
-        raise ScheduleError(f"“{expr}” 不是有效的季度表达式。{QUARTERLY_HELP}")
-    n, hour, minute = int(m.group(1)), int(m.group(2)), int(m.group(3))
-    if not 1 <= n <= MAX_QUARTERLY_WORKDAY:
-        raise ScheduleError(
-            f"“{expr}” 不是有效的季度表达式：第 N 个工作日须在 1–{MAX_QUARTERLY_WORKDAY} 之间。{QUARTERLY_HELP}"
-        )
-    if hour > 23:
-        raise ScheduleError(f"“{expr}” 不是有效的季度表达式：小时须在 0–23 之间。{QUARTERLY_HELP}")
-    if minute > 59:
-        raise ScheduleError(f"“{expr}” 不是有效的季度表达式：分钟须在 0–59 之间。{QUARTERLY_HELP}")
-    return n, hour, minute
+    return _parse_at(expr, _QUARTERLY_RE, QUARTERLY_HELP, MAX_QUARTERLY_WORKDAY)
 
 
-def _dow_value(token: str, expr: str) -> int:
-    token = token.strip().lower()
-    if token.isdigit():
-        value = int(token)
-        if value > 7:
-            raise _cron_error(expr, "星期须在 0–7 之间（0 和 7 都表示星期日）")
-        return value % 7
-    if token[:3] in _DOW_NAMES and len(token) == 3:
-        return _DOW_NAMES.index(token[:3])
-    raise _cron_error(expr, f"星期字段“{token}”无法识别")
+def _parse_workdays(expr: str) -> tuple[int, int] | None:
+    """(hour, minute) of a `@workdays HH:MM` expression (each working day), None if it is not one."""
+    if not expr.lower().startswith("@workdays"):
+        return None
+    parsed = _parse_at(expr, _WORKDAYS_RE, "格式：@workdays HH:MM，例如 @workdays 08:30 表示工作日每天 8:30。", None)
+    assert parsed is not None
+    return parsed[1], parsed[2]
 
 
-def _expand_dow(field: str, expr: str) -> set[int]:
-    """The weekdays (0 = Sunday) a standard cron day-of-week field selects."""
-    days: set[int] = set()
-    for part in field.split(","):
-        base, _, step_text = part.partition("/")
-        step = 1
-        if step_text:
-            if not step_text.isdigit() or int(step_text) < 1:
-                raise _cron_error(expr, f"星期字段的步长“{step_text}”无效")
-            step = int(step_text)
-        if base == "*":
-            lo, hi = 0, 6
-        elif "-" in base:
-            a, _, b = base.partition("-")
-            lo, hi = _dow_value(a, expr), _dow_value(b, expr)
-            if b.strip() == "7":
-                hi = 7
-            if hi < lo:
-                raise _cron_error(expr, f"星期范围“{base}”须从小到大")
-        else:
-            lo = _dow_value(base, expr)
-            hi = 7 if step_text else lo
-        days.update(v % 7 for v in range(lo, hi + 1, step))
-    return days
-
-
-def _aps_dow(days: set[int]) -> str:
-    """APScheduler 3's day_of_week text (its 0 is Monday, so we pass names)."""
-    if days == set(range(7)):
-        return "*"
-    return ",".join(_DOW_NAMES[d] for d in sorted(days))
-
-
-def _parse_cron(expr: str) -> dict[str, str]:
-    """APScheduler CronTrigger fields for a standard 5-field cron; errors in Chinese."""
+def _check_cron(expr: str) -> None:
+    """Refuse what is not a standard 5-field cron, field by field, in Chinese (croniter does the arithmetic)."""
     fields = expr.split()
     if len(fields) != 5:
         raise _cron_error(expr, f"须有 5 个字段（分 时 日 月 星期），这里有 {len(fields)} 个")
-    values: dict[str, str] = {}
-    for (name, label, lo, hi), value in zip(_FIELDS, fields, strict=True):
-        if name == "day_of_week":
-            values[name] = _aps_dow(_expand_dow(value, expr))
+    for i, ((_, label, lo, hi), value) in enumerate(zip(_FIELDS, fields, strict=True)):
+        names = _DOW_NAMES if i == 4 else _MONTH_NAMES if i == 3 else ()
+        words = re.findall(r"[a-zA-Z]+", value)
+        probe = ["0", "0", "*", "*", "*"]
+        probe[i] = value
+        known_words = all(w.lower() in names for w in words)
+        if known_words and re.fullmatch(r"[0-9a-zA-Z*,/\-]+", value) and croniter.is_valid(" ".join(probe)):
             continue
-        try:
-            CronTrigger(**{name: value}, timezone=UTC)
-        except ValueError as exc:
-            text = str(exc)
-            if "higher than the maximum" in text or "lower than the minimum" in text:
-                raise _cron_error(expr, f"{label}须在 {lo}–{hi} 之间") from exc
-            raise _cron_error(expr, f"{label}字段“{value}”无法识别") from exc
-        values[name] = value
+        if known_words and re.fullmatch(r"[0-9*,/\-]+", value) and not re.search(r"/0*(?:[,]|$)", value):
+            if i == 4:
+                raise _cron_error(expr, "星期须在 0–7 之间（0 和 7 都表示星期日）")
+            raise _cron_error(expr, f"{label}须在 {lo}–{hi} 之间")
+        raise _cron_error(expr, f"{label}字段“{value}”无法识别")
     if fields[2] != "*" and fields[4] != "*":
-        # Classic cron ORs day-of-month and day-of-week, APScheduler ANDs them: refuse the ambiguity.
+        # Classic cron ORs day-of-month and day-of-week: refuse the ambiguity rather than guess.
         raise _cron_error(expr, "不能同时限定“日”和“星期”，请只指定其一，另一个写 *")
-    return values
 
 
 def normalize_expr(expr: str) -> str:
-    """The canonical form of a schedule expression; ScheduleError (Chinese) if invalid."""
+    """The canonical form of a schedule written as words or as an expression; ScheduleError (Chinese) if invalid."""
     text = " ".join((expr or "").split())
     if not text:
-        raise ScheduleError(f"计划表达式不能为空。{CRON_HELP}")
+        raise ScheduleError(f"时间安排不能为空。{WORDS_HELP}")
+    if len(text) > 100:
+        raise ScheduleError(f"时间安排过长（{len(text)} 字）。{WORDS_HELP}")
+    if looks_like_phrase(text):
+        try:
+            return normalize_expr(parse_phrase(text))
+        except PhraseError as exc:
+            raise ScheduleError(f"“{text}”无法识别为时间安排：{exc.reason}。{WORDS_HELP}") from exc
     quarterly = _parse_quarterly(text)
     if quarterly is not None:
         n, hour, minute = quarterly
         return f"@quarterly-wd{n} {hour:02d}:{minute:02d}"
+    daily = _parse_workdays(text)
+    if daily is not None:
+        return f"@workdays {daily[0]:02d}:{daily[1]:02d}"
     if text.startswith("@"):
         raise ScheduleError(f"“{text}” 不是支持的表达式，请用 5 字段 cron 或季度表达式。{CRON_HELP}{QUARTERLY_HELP}")
-    _parse_cron(text)
+    _check_cron(text)
     return text
+
+
+def depends_on_calendar(expr: str) -> bool:
+    """Whether the fire times of `expr` are counted in working days (so may be 估算)."""
+    return normalize_expr(expr).startswith(("@quarterly", "@workdays"))
+
+
+def min_interval_minutes(expr: str) -> int:
+    """The shortest gap between two fires of `expr`, in minutes (a day for the working-day forms)."""
+    text = normalize_expr(expr)
+    if text.startswith("@"):
+        return 24 * 60
+    return schedule_text.min_interval_minutes(text)
+
+
+def _floor_second(moment: datetime) -> datetime:
+    return moment.replace(microsecond=0)
+
+
+def _cron_next(expr: str, moment: datetime, tz: ZoneInfo) -> datetime:
+    """The first fire of `expr` at or after `moment`."""
+    local = moment.astimezone(tz)
+    start = _floor_second(local) - timedelta(seconds=1) if local.microsecond == 0 else _floor_second(local)
+    return croniter(expr, start).get_next(datetime)
+
+
+def _cron_prev(expr: str, moment: datetime, tz: ZoneInfo) -> datetime:
+    """The last fire of `expr` at or before `moment`."""
+    local = moment.astimezone(tz)
+    return croniter(expr, _floor_second(local) + timedelta(seconds=1)).get_prev(datetime)
+
+
+class CronExprTrigger(BaseTrigger):
+    """A standard 5-field cron, its arithmetic by croniter (module-level: picklable into the job store)."""
+
+    def __init__(self, expr: str, timezone: ZoneInfo = SHANGHAI) -> None:
+        self.expr = expr
+        self.timezone = timezone
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"version": 1, "expr": self.expr, "tz": self.timezone.key}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.expr, self.timezone = state["expr"], ZoneInfo(state["tz"])
+
+    def __str__(self) -> str:
+        return f"cron[{self.expr}] [{self.timezone.key}]"
+
+    def __repr__(self) -> str:
+        return f"<CronExprTrigger {self.expr!r} tz={self.timezone.key}>"
+
+    def get_next_fire_time(self, previous_fire_time: datetime | None, now: datetime) -> datetime | None:
+        threshold = previous_fire_time + timedelta(microseconds=1) if previous_fire_time else now
+        return _cron_next(self.expr, threshold, self.timezone)
+
+    def last_fire_time(self, now: datetime) -> datetime | None:
+        """The latest fire time at or before `now`."""
+        return _cron_prev(self.expr, now, self.timezone)
+
+
+class WorkdayTrigger(BaseTrigger):
+    """Fires at HH:MM on each working day of the Chinese calendar (`@workdays HH:MM`)."""
+
+    def __init__(self, hour: int, minute: int, timezone: ZoneInfo = SHANGHAI) -> None:
+        self.hour = hour
+        self.minute = minute
+        self.timezone = timezone
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"version": 1, "hour": self.hour, "minute": self.minute, "tz": self.timezone.key}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.hour, self.minute, self.timezone = state["hour"], state["minute"], ZoneInfo(state["tz"])
+
+    def __str__(self) -> str:
+        return f"workdays {self.hour:02d}:{self.minute:02d} [{self.timezone.key}]"
+
+    def __repr__(self) -> str:
+        return f"<WorkdayTrigger at={self.hour:02d}:{self.minute:02d} tz={self.timezone.key}>"
+
+    def _fire(self, day: date) -> datetime:
+        return datetime.combine(day, time(self.hour, self.minute), tzinfo=self.timezone)
+
+    def get_next_fire_time(self, previous_fire_time: datetime | None, now: datetime) -> datetime | None:
+        threshold = previous_fire_time + timedelta(microseconds=1) if previous_fire_time else now
+        day = threshold.astimezone(self.timezone).date()
+        for _ in range(400):  # the longest holiday is days, not months
+            if is_workday(day) and self._fire(day) >= threshold:
+                return self._fire(day)
+            day += timedelta(days=1)
+        return None  # pragma: no cover
+
+    def last_fire_time(self, now: datetime) -> datetime | None:
+        """The latest fire time at or before `now`."""
+        day = now.astimezone(self.timezone).date()
+        for _ in range(400):
+            if is_workday(day) and self._fire(day) <= now:
+                return self._fire(day)
+            day -= timedelta(days=1)
+        return None  # pragma: no cover
 
 
 class QuarterlyWorkdayTrigger(BaseTrigger):
@@ -236,43 +353,47 @@ def _quarter_end(year: int, quarter0: int) -> date:
 
 
 def trigger_for(expr: str, tz: ZoneInfo = SHANGHAI) -> BaseTrigger:
-    """An APScheduler trigger for a schedule expression (validated)."""
+    """An APScheduler trigger for a schedule expression or phrase (validated)."""
     text = normalize_expr(expr)
     quarterly = _parse_quarterly(text)
     if quarterly is not None:
         return QuarterlyWorkdayTrigger(*quarterly, timezone=tz)
-    return CronTrigger(**_parse_cron(text), timezone=tz)
-
-
-_LOOKBACKS = (
-    timedelta(hours=2),
-    timedelta(days=2),
-    timedelta(days=9),
-    timedelta(days=40),
-    timedelta(days=370),
-    timedelta(days=5 * 366),
-)
+    daily = _parse_workdays(text)
+    if daily is not None:
+        return WorkdayTrigger(*daily, timezone=tz)
+    return CronExprTrigger(text, timezone=tz)
 
 
 def last_fire_time(trigger: BaseTrigger, now: datetime) -> datetime | None:
     """The latest time at or before `now` that `trigger` fires (APScheduler only looks forward)."""
-    if isinstance(trigger, QuarterlyWorkdayTrigger):
+    if isinstance(trigger, CronExprTrigger | WorkdayTrigger | QuarterlyWorkdayTrigger):
         return trigger.last_fire_time(now)
-    for window in _LOOKBACKS:
-        last = None
-        fire = trigger.get_next_fire_time(None, now - window)
-        while fire is not None and fire <= now:
-            last = fire
-            fire = trigger.get_next_fire_time(fire, fire + timedelta(microseconds=1))
-        if last is not None:
-            return last
-    return None
+    raise TypeError(f"not a lianxi trigger: {trigger!r}")
 
 
 def next_fire_time(expr: str, now: datetime, tz: ZoneInfo = SHANGHAI) -> datetime | None:
     """The next fire time strictly after `now`, in `tz`."""
     fire = trigger_for(expr, tz).get_next_fire_time(None, now + timedelta(microseconds=1))
     return fire.astimezone(tz) if fire else None
+
+
+def next_fire_times(expr: str, now: datetime, *, count: int = 3, tz: ZoneInfo = SHANGHAI) -> list[datetime]:
+    """The next `count` fire times strictly after `now`, in `tz`."""
+    trigger = trigger_for(expr, tz)
+    out: list[datetime] = []
+    fire = trigger.get_next_fire_time(None, now + timedelta(microseconds=1))
+    while fire is not None and len(out) < count:
+        out.append(fire.astimezone(tz))
+        fire = trigger.get_next_fire_time(fire, fire + timedelta(microseconds=1))
+    return out
+
+
+def fire_time_text(expr: str, fire: datetime, tz: ZoneInfo = SHANGHAI) -> str:
+    """2027年1月8日 09:00, marked （估算） when it was counted on a year without holiday data."""
+    text = cn_datetime(fire, tz)
+    if depends_on_calendar(expr) and is_estimated(fire.astimezone(tz).date()):
+        text += ESTIMATE_MARK
+    return text
 
 
 # --- Periods -------------------------------------------------------------------
@@ -292,6 +413,9 @@ def period_for(job: str, fire_time: datetime, tz: ZoneInfo = SHANGHAI) -> str:
     if rule == PERIOD_WEEK_BEFORE:
         iso = (local.date() - timedelta(days=1)).isocalendar()
         return f"{iso.year}-W{iso.week:02d}"
+    if rule == PERIOD_WEEK:
+        iso = local.date().isocalendar()
+        return f"{iso.year}-W{iso.week:02d}"
     if rule == PERIOD_DAY:
         return local.date().isoformat()
     return local.strftime("%Y-%m-%dT%H:%M")
@@ -306,63 +430,44 @@ def is_adhoc(period: str) -> bool:
     return period.startswith("adhoc-")
 
 
+_CN_QUARTER = ("一", "二", "三", "四")
+
+
+def run_period_label(period: str) -> str:
+    """A run's period in words (never the internal key): 2026年第一季度, 2026年上半年,
+    2026年第15周（4月6日至4月12日）, 2026年4月8日, 临时一期."""
+    if is_adhoc(period):
+        return "临时一期"
+    if m := re.fullmatch(r"(\d{4})Q([1-4])", period):
+        return f"{m.group(1)}年第{_CN_QUARTER[int(m.group(2)) - 1]}季度"
+    if m := re.fullmatch(r"(\d{4})H([12])", period):
+        return f"{m.group(1)}年{'上' if m.group(2) == '1' else '下'}半年"
+    if m := re.fullmatch(r"(\d{4})-W(\d{2})", period):
+        monday = date.fromisocalendar(int(m.group(1)), int(m.group(2)), 1)
+        sunday = monday + timedelta(days=6)
+        return f"{m.group(1)}年第{int(m.group(2))}周（{monday.month}月{monday.day}日至{sunday.month}月{sunday.day}日）"
+    if m := re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2}))?", period):
+        text = f"{m.group(1)}年{int(m.group(2))}月{int(m.group(3))}日"
+        return text + (f" {m.group(4)}:{m.group(5)}" if m.group(4) else "")
+    if m := re.fullmatch(r"notice-(\d+)", period):
+        return f"第{m.group(1)}号通报"
+    return "本期"
+
+
 # --- Descriptions ----------------------------------------------------------------
-
-_EN_ZH = {
-    "Monday": "星期一",
-    "Tuesday": "星期二",
-    "Wednesday": "星期三",
-    "Thursday": "星期四",
-    "Friday": "星期五",
-    "Saturday": "星期六",
-    "Sunday": "星期日",
-    "January": "1月",
-    "February": "2月",
-    "March": "3月",
-    "April": "4月",
-    "May": "5月",
-    "June": "6月",
-    "July": "7月",
-    "August": "8月",
-    "September": "9月",
-    "October": "10月",
-    "November": "11月",
-    "December": "12月",
-}
-
-
-def _weekday_text(days: set[int]) -> str:
-    order = [d for d in (1, 2, 3, 4, 5, 6, 0) if d in days]
-    positions = [(1, 2, 3, 4, 5, 6, 0).index(d) for d in order]
-    if len(order) >= 3 and positions == list(range(positions[0], positions[0] + len(order))):
-        return f"周{_DOW_ZH[order[0]]}至周{_DOW_ZH[order[-1]]}"
-    return "、".join(f"周{_DOW_ZH[d]}" for d in order)
 
 
 def describe(expr: str) -> str:
-    """A Chinese description of a schedule expression."""
+    """A schedule in the product's own Chinese: 每周五 15:00, 工作日每天 08:30, 每季度结束后第5个工作日 09:00."""
     text = normalize_expr(expr)
     quarterly = _parse_quarterly(text)
     if quarterly is not None:
         n, hour, minute = quarterly
         return f"每季度结束后第{n}个工作日 {hour:02d}:{minute:02d}"
-    minute, hour, dom, month, dow = text.split()
-    if minute.isdigit() and hour.isdigit() and month == "*":
-        at = f"{int(hour):02d}:{int(minute):02d}"
-        if dom == "*" and dow == "*":
-            return f"每天 {at}"
-        if dom == "*":
-            return f"每{_weekday_text(_expand_dow(dow, text))} {at}"
-        if dom.isdigit() and dow == "*":
-            return f"每月{int(dom)}日 {at}"
-    from cron_descriptor import Options, get_description
-
-    options = Options(locale_code="zh_CN")
-    options.use_24hour_time_format = True
-    described = get_description(text, options)
-    for en, zh in _EN_ZH.items():
-        described = described.replace(en, zh)
-    return described.replace(", 和 ", "和").replace(", ", "，")
+    daily = _parse_workdays(text)
+    if daily is not None:
+        return f"工作日每天 {daily[0]:02d}:{daily[1]:02d}"
+    return describe_cron(text)
 
 
 # --- Schedule rows ---------------------------------------------------------------
@@ -416,7 +521,8 @@ def list_schedules(*, session: Session, now: datetime | None = None, tz: ZoneInf
     result = []
     for row in rows:
         job_def = JOB_DEFS.get(row.job)
-        next_run = None if row.paused else next_fire_time(row.cron, now, tz)
+        upcoming = [] if row.paused else next_fire_times(row.cron, now, tz=tz)
+        next_run = upcoming[0] if upcoming else None
         result.append(
             {
                 "job": row.job,
@@ -425,7 +531,11 @@ def list_schedules(*, session: Session, now: datetime | None = None, tz: ZoneInf
                 "description": describe(row.cron),
                 "paused": row.paused,
                 "next_run": next_run,
-                "next_run_text": "已暂停" if row.paused else (f"{next_run:%Y-%m-%d %H:%M}" if next_run else "—"),
+                "next_runs": upcoming,
+                "next_runs_text": [fire_time_text(row.cron, t, tz) for t in upcoming],
+                "next_run_text": "已暂停"
+                if row.paused
+                else (fire_time_text(row.cron, next_run, tz) if next_run else "—"),
                 "version": row.version,
                 "updated_at": row.updated_at,
                 "updated_by": row.updated_by,
@@ -438,6 +548,8 @@ def set_schedule(*, session: Session, job: str, cron: str, actor: str, now: date
     """Change a job's schedule; the running worker picks it up by the version bump."""
     row = require_schedule(session=session, job=job)
     expr = normalize_expr(cron)
+    if job in JOB_DEFS:
+        check_interval(JOB_DEFS[job], expr)
     if expr == row.cron:
         return row
     now = now or utcnow()
@@ -485,20 +597,31 @@ def resume_schedule(*, session: Session, job: str, actor: str, now: datetime | N
 
 
 def request_run_now(
-    *, session: Session, job: str, actor: str, period: str | None = None, now: datetime | None = None
+    *,
+    session: Session,
+    job: str,
+    actor: str,
+    period: str | None = None,
+    now: datetime | None = None,
+    notify_chat_id: int | None = None,
 ) -> ScheduledRun:
-    """Ask the worker to run `job` for `period` (default: a new ad-hoc period) as soon as it polls."""
+    """Ask the worker to run `job` for `period` (default: a new ad-hoc period) as soon as it polls;
+    `notify_chat_id` is told the result when the run is done or has failed."""
     require_schedule(session=session, job=job)
     now = now or utcnow()
     period = (period or "").strip() or adhoc_period(now)
     existing = runs.get_run(session=session, job=job, period=period)
     if existing is not None and existing.state == RunState.DONE:
         label = JOB_DEFS[job].label if job in JOB_DEFS else job
-        finished = existing.finished_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") if existing.finished_at else ""
+        finished = cn_datetime(existing.finished_at) if existing.finished_at else ""
         raise ScheduleError(
-            f"{label} {period} 已于 {finished} 完成，不会重复执行。如需另出一期，请不指定期别（将作为临时一期运行）。"
+            f"“{label}”{run_period_label(period)}已于 {finished} 完成，不会重复执行。"
+            "如需另出一期，请不指定期别（将作为临时一期运行）。"
         )
     run = runs.request_run(session=session, job=job, period=period, actor=actor, now=now)
+    if notify_chat_id is not None:
+        assert run.id is not None
+        session.add(RunWatcher(run_id=run.id, chat_id=notify_chat_id, requested_at=now))
     audit(
         session=session,
         actor=actor,
@@ -509,6 +632,20 @@ def request_run_now(
         at=now,
     )
     return run
+
+
+def run_watchers(*, session: Session, run_id: int) -> list[RunWatcher]:
+    """Who asked for this run and has not been told its result yet."""
+    return list(
+        session.exec(select(RunWatcher).where(RunWatcher.run_id == run_id, col(RunWatcher.notified_at).is_(None))).all()
+    )
+
+
+def mark_watchers_told(*, session: Session, watchers: list[RunWatcher], now: datetime) -> None:
+    """Record that `watchers` were told the final result (a retried failure keeps them waiting)."""
+    for w in watchers:
+        w.notified_at = now
+        session.add(w)
 
 
 def missed_period(
@@ -546,6 +683,7 @@ define_job(
     cron="@quarterly-wd5 09:00",
     period_rule=PERIOD_PREV_QUARTER,
     summary="汇总上一季度进展，生成联席会议工作简报",
+    audience="召集人和办公室",
 )
 define_job(
     "notice_draft",
@@ -553,6 +691,7 @@ define_job(
     cron="@quarterly-wd3 09:00",
     period_rule=PERIOD_PREV_QUARTER,
     summary="在简报前起草上一季度的通报，交办公室修改、召集人审定",
+    audience="召集人和办公室",
 )
 define_job(
     "review",
@@ -560,6 +699,7 @@ define_job(
     cron="0 9 10 1,7 *",
     period_rule=PERIOD_PREV_HALF,
     summary="每半年对各单位和包联领导问效评分，跟踪整改台账，报召集人",
+    audience="召集人和办公室",
 )
 define_job(
     "weekly_reminder",
@@ -567,6 +707,7 @@ define_job(
     cron="0 9 * * 1",
     period_rule=PERIOD_WEEK_BEFORE,
     summary="提醒上周未报送进展的单位联络员",
+    audience="各单位联络员",
 )
 define_job(
     "daily_digest",
@@ -574,4 +715,13 @@ define_job(
     cron="0 8 * * *",
     period_rule=PERIOD_DAY,
     summary="工作日把逾期未办结的问题和议定事项汇总发给办公室",
+    audience="办公室",
+)
+define_job(
+    "calendar_reminder",
+    label="节假日数据提醒",
+    cron="0 9 * * 1",
+    period_rule=PERIOD_WEEK,
+    summary="下一年节假日安排尚未录入时（每年11月15日起），每周提醒管理员添加",
+    audience="管理员",
 )

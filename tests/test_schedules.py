@@ -38,7 +38,14 @@ def test_defaults_are_created_once_and_listed_in_chinese(session: Session) -> No
     now = sh(2026, 4, 1, 10, 0)
     created = ensure_default_schedules(session=session, now=now)
     session.commit()
-    assert {r.job for r in created} == {"brief", "notice_draft", "review", "weekly_reminder", "daily_digest"}
+    assert {r.job for r in created} == {
+        "brief",
+        "notice_draft",
+        "review",
+        "weekly_reminder",
+        "daily_digest",
+        "calendar_reminder",
+    }
     assert ensure_default_schedules(session=session, now=now) == []
 
     rows = {r["job"]: r for r in list_schedules(session=session, now=now)}
@@ -50,7 +57,8 @@ def test_defaults_are_created_once_and_listed_in_chinese(session: Session) -> No
     assert rows["weekly_reminder"]["description"] == "每周一 09:00"
     assert rows["weekly_reminder"]["next_run"] == sh(2026, 4, 6, 9, 0)
     assert rows["daily_digest"]["description"] == "每天 08:00"
-    assert rows["daily_digest"]["next_run_text"] == "2026-04-02 08:00"
+    assert rows["daily_digest"]["next_run_text"] == "2026年4月2日 08:00"
+    assert rows["weekly_reminder"]["next_runs"] == [sh(2026, 4, 6, 9, 0), sh(2026, 4, 13, 9, 0), sh(2026, 4, 20, 9, 0)]
     assert "outbox" not in rows
     assert rows["review"]["name"] == "半年工作问效" and rows["review"]["next_run"] == sh(2026, 7, 10, 9, 0)
     assert period_for("review", sh(2026, 7, 10, 9, 0)) == "2026H1"
@@ -71,9 +79,21 @@ def test_descriptions_are_chinese(expr: str, text: str) -> None:
     assert describe(expr) == text
 
 
-def test_uncommon_cron_falls_back_to_cron_descriptor_in_chinese() -> None:
-    text = describe("*/15 9-17 * * 1-5")
-    assert "15 分钟" in text and "星期一" in text and "Monday" not in text
+@pytest.mark.parametrize(
+    ("expr", "text"),
+    [
+        ("*/15 9-17 * * 1-5", "每周一至周五 9:00至17:59，每15分钟"),
+        ("0 9 10 1,7 *", "每年1月、7月的10日 09:00"),  # not "在 09:00，每月的 10 号，仅在 1月 和 7月"
+        ("0 9,15 * * *", "每天 09:00、15:00"),
+        ("0 */2 * * *", "每2小时整点"),
+        ("0 * * * *", "每小时整点"),
+        ("* * * * *", "每分钟"),
+        ("0 9 * 1,7 1", "每年1月、7月的每周一 09:00"),
+        ("@workdays 08:30", "工作日每天 08:30"),
+    ],
+)
+def test_uncommon_expressions_read_as_the_products_own_chinese(expr: str, text: str) -> None:
+    assert describe(expr) == text
 
 
 @pytest.mark.parametrize(

@@ -114,6 +114,7 @@ async def test_worker_down_across_a_quarter_end_makes_the_brief_once(
             ("notice_draft", "2026Q1"),
             ("weekly_reminder", "2026-W16"),
             ("daily_digest", "2026-04-20"),
+            ("calendar_reminder", "2026-W17"),
         ]
     )
     (brief,) = runs_of(engine, "brief")
@@ -361,9 +362,10 @@ def test_schedule_cli(settings_env, monkeypatch: pytest.MonkeyPatch) -> None:  #
     assert "小时须在 0–23 之间" in refused.output
 
     changed = runner.invoke(app, ["schedule", "set", "daily_digest", "30 7 * * *"])
-    assert changed.exit_code == 0 and "每天 07:30" in changed.output and "版本 2" in changed.output
+    assert changed.exit_code == 0 and "每天 07:30" in changed.output and "接下来三次运行" in changed.output
     assert runner.invoke(app, ["schedule", "pause", "weekly_reminder"]).exit_code == 0
     assert "已暂停" in runner.invoke(app, ["schedule", "list"]).output
     queued = runner.invoke(app, ["schedule", "run", "brief", "--period", "2026Q1"])
-    assert queued.exit_code == 0 and "期别 2026Q1" in queued.output
+    assert queued.exit_code == 0 and "已请工作进程立即运行“季度简报”（2026年第一季度）" in queued.output
+    assert "2026Q1" not in queued.output
     assert runner.invoke(app, ["schedule", "run", "nosuchjob"]).exit_code == 2

@@ -1,0 +1,180 @@
+"""Telling whoever pressed 立即运行 what came of the run: the document, or what failed and what to do.
+
+Queued through the outbox in the transaction that records the run's end (done, or failed), so the
+admin hears of a run exactly when it is recorded. Texts are here, one function per job's result.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import Session
+
+from models import ScheduledRun
+from oversight.errors import OversightError
+from oversight.outbox import enqueue_document, enqueue_text
+from oversight.runs import MAX_ATTEMPTS, RETRY_AFTER
+from oversight.schedules import JOB_DEFS, mark_watchers_told, run_period_label, run_watchers
+
+logger = logging.getLogger(__name__)
+
+DONE_HEAD = "“{label}”（{period}）已运行完毕："
+FAILED_RETRY = (
+    "“{label}”（{period}）这次没有运行成功：{reason}\n"
+    "工作进程将在约 {minutes} 分钟后自动重试（已试 {attempts} 次，最多 {max} 次），成功后会再告诉您。"
+)
+FAILED_FINAL = (
+    "“{label}”（{period}）运行失败，已停止自动重试：{reason}\n"
+    "请按上面的提示处理后，在 /schedule 中再点“立即运行”；如看不出原因，请把这条消息转给技术维护人员"
+    "（工作进程日志中有详细记录）。"
+)
+INTERNAL_ERROR = "程序内部出错。"
+NO_PLAN = "还没有加载任何计划，没有可生成的内容。请先在服务器上运行 lianxi plan load 计划文件。"
+
+Documents = list[tuple[str, str]]  # (path, filename)
+
+
+def _brief(result: dict[str, Any]) -> tuple[str, Documents]:
+    briefs = result.get("briefs") or []
+    if not briefs:
+        return NO_PLAN, []
+    lines, docs = [], []
+    for b in briefs:
+        verb = "已生成" if b.get("created") else "此前已生成"
+        lines.append(
+            f"第{b.get('issue_no')}期简报{verb}，已向召集人和办公室发送 {b.get('queued', 0)} 条消息，简报附后。"
+        )
+        if b.get("pdf"):
+            docs.append((str(b["pdf"]), f"工作简报第{b.get('issue_no')}期.pdf"))
+    return "\n".join(lines), docs
+
+
+def _notices(result: dict[str, Any]) -> tuple[str, Documents]:
+    notices = result.get("notices") or []
+    if not notices:
+        return NO_PLAN, []
+    lines = [
+        f"通报草稿已起草（列入 {n.get('findings', 0)} 项情况），已送 {n.get('sent_to', 0)} 位召集人审定。"
+        if n.get("state") == "draft"
+        else f"本期通报此前已起草，当前状态不再重发（{n.get('findings', 0)} 项情况）。"
+        for n in notices
+    ]
+    return "\n".join(lines), []
+
+
+def _review(result: dict[str, Any]) -> tuple[str, Documents]:
+    plans = result.get("plans") or []
+    if not plans:
+        return NO_PLAN, []
+    lines, docs = [], []
+    for p in plans:
+        lines.append(
+            f"问效评分 {p.get('units', 0)} 个单位，整改台账 {p.get('ledger', 0)} 项（新增 {p.get('added', 0)} 项），"
+            f"已发送给 {p.get('sent_to', 0)} 位召集人，报告附后。"
+        )
+        if p.get("pdf"):
+            docs.append((str(p["pdf"]), "工作问效报告.pdf"))
+    return "\n".join(lines), docs
+
+
+def _weekly(result: dict[str, Any]) -> tuple[str, Documents]:
+    if result.get("skipped"):
+        return "这一周全是节假日，没有工作日，不要求报送，未发送提醒。", []
+    units = result.get("units_without_report") or []
+    if not units:
+        return "各单位都已报送进展，无需提醒。", []
+    return (
+        f"{len(units)} 个单位未报送（{'、'.join(units[:10])}{'等' if len(units) > 10 else ''}），已向其联络员发送 {result.get('queued', 0)} 条提醒。",
+        [],
+    )
+
+
+def _digest(result: dict[str, Any]) -> tuple[str, Documents]:
+    if result.get("skipped"):
+        return "今天不是工作日，未发送每日督办。", []
+    if not result.get("problems") and not result.get("decisions"):
+        return "目前没有逾期事项，未发送督办消息。", []
+    return (
+        f"逾期问题 {result.get('problems', 0)} 件、逾期议定事项 {result.get('decisions', 0)} 项，"
+        f"已向办公室发送 {result.get('queued', 0)} 条督办消息。",
+        [],
+    )
+
+
+def _calendar(result: dict[str, Any]) -> tuple[str, Documents]:
+    years = result.get("missing") or []
+    if not years:
+        return "节假日数据齐全，无需提醒。", []
+    return f"{'、'.join(f'{y}年' for y in years)}的节假日安排尚未添加，已提醒 {result.get('queued', 0)} 位管理员。", []
+
+
+REPORTS: dict[str, Callable[[dict[str, Any]], tuple[str, Documents]]] = {
+    "brief": _brief,
+    "notice_draft": _notices,
+    "review": _review,
+    "weekly_reminder": _weekly,
+    "daily_digest": _digest,
+    "calendar_reminder": _calendar,
+}
+
+
+def _label(job: str) -> str:
+    return JOB_DEFS[job].label if job in JOB_DEFS else "该任务"
+
+
+def report_done(*, session: Session, run: ScheduledRun, result: dict[str, Any], now: datetime) -> int:
+    """Tell the run's watchers what it produced; returns the messages queued."""
+    watchers = run_watchers(session=session, run_id=run.id)  # type: ignore[arg-type]
+    if not watchers:
+        return 0
+    report = REPORTS.get(run.job)
+    body, docs = report(result) if report else ("已完成。", [])
+    text = DONE_HEAD.format(label=_label(run.job), period=run_period_label(run.period)) + body
+    queued = 0
+    for w in watchers:
+        queued += enqueue_text(session=session, chat_id=w.chat_id, text=text, now=now) is not None
+        for path, filename in docs:
+            if Path(path).is_file():
+                queued += (
+                    enqueue_document(session=session, chat_id=w.chat_id, path=path, filename=filename, now=now)
+                    is not None
+                )
+    mark_watchers_told(session=session, watchers=watchers, now=now)
+    return queued
+
+
+def report_failed(
+    *,
+    session: Session,
+    run: ScheduledRun,
+    error: BaseException,
+    now: datetime,
+    max_attempts: int = MAX_ATTEMPTS,
+    retry_after: timedelta = RETRY_AFTER,
+) -> int:
+    """Tell the run's watchers that it failed: what, and whether it is retried or what to do."""
+    watchers = run_watchers(session=session, run_id=run.id)  # type: ignore[arg-type]
+    if not watchers:
+        return 0
+    reason = error.message if isinstance(error, OversightError) else INTERNAL_ERROR
+    final = run.attempts >= max_attempts
+    fmt = FAILED_FINAL if final else FAILED_RETRY
+    text = fmt.format(
+        label=_label(run.job),
+        period=run_period_label(run.period),
+        reason=reason,
+        minutes=max(1, int(retry_after.total_seconds() // 60)),
+        attempts=run.attempts,
+        max=max_attempts,
+    )
+    for w in watchers:
+        enqueue_text(
+            session=session, chat_id=w.chat_id, text=text, dedupe_key=f"runfail:{run.id}:{run.attempts}:{w.id}", now=now
+        )
+    if final:
+        mark_watchers_told(session=session, watchers=watchers, now=now)
+    return len(watchers)

@@ -1,0 +1,207 @@
+"""Schedules as people say them: each phrase form read, shown back in the product's Chinese with its
+next three runs (on the command line too); an every-minute schedule refused for a job that messages
+people; the working-day forms follow the calendar and say 估算 beyond its data; 立即运行 reports back."""
+
+from __future__ import annotations
+
+import pickle
+from datetime import datetime, timedelta
+
+import pytest
+import typer
+from sqlmodel import Session, select
+from typer.testing import CliRunner
+
+import jobs.registry
+from jobs.registry import RunContext, execute_run
+from models import OutboxMessage, RunWatcher
+from oversight.errors import ScheduleError
+from oversight.holiday_notice import parse_notice, store_notice
+from oversight.schedules import (
+    SHANGHAI,
+    WorkdayTrigger,
+    describe,
+    ensure_default_schedules,
+    last_fire_time,
+    list_schedules,
+    next_fire_times,
+    normalize_expr,
+    request_run_now,
+    set_schedule,
+    trigger_for,
+)
+from tests.test_holiday_notice import MADE_UP_2027
+
+
+def sh(*args: int) -> datetime:
+    return datetime(*args, tzinfo=SHANGHAI)
+
+
+NOW = sh(2026, 12, 1, 10, 0)  # a Tuesday
+
+# (what an admin writes, the stored expression, how the product says it, the next three runs after NOW)
+PHRASES = [
+    ("每周五 15:00", "0 15 * * 5", "每周五 15:00", [sh(2026, 12, 4, 15), sh(2026, 12, 11, 15), sh(2026, 12, 18, 15)]),
+    ("每周一上午9点", "0 9 * * 1", "每周一 09:00", [sh(2026, 12, 7, 9), sh(2026, 12, 14, 9), sh(2026, 12, 21, 9)]),
+    (
+        "每天 17:30",
+        "30 17 * * *",
+        "每天 17:30",
+        [sh(2026, 12, 1, 17, 30), sh(2026, 12, 2, 17, 30), sh(2026, 12, 3, 17, 30)],
+    ),
+    (
+        "工作日每天 8:30",
+        "@workdays 08:30",
+        "工作日每天 08:30",
+        [sh(2026, 12, 2, 8, 30), sh(2026, 12, 3, 8, 30), sh(2026, 12, 4, 8, 30)],
+    ),
+    ("每月1日 9:00", "0 9 1 * *", "每月1日 09:00", [sh(2027, 1, 1, 9), sh(2027, 2, 1, 9), sh(2027, 3, 1, 9)]),
+    (
+        "每季度结束后第5个工作日 09:00",
+        "@quarterly-wd5 09:00",
+        "每季度结束后第5个工作日 09:00",
+        [sh(2027, 1, 7, 9), sh(2027, 4, 7, 9), sh(2027, 7, 7, 9)],
+    ),
+    ("每周五下午三点", "0 15 * * 5", "每周五 15:00", [sh(2026, 12, 4, 15), sh(2026, 12, 11, 15), sh(2026, 12, 18, 15)]),
+    (
+        "0 9 10 1,7 *",
+        "0 9 10 1,7 *",
+        "每年1月、7月的10日 09:00",
+        [sh(2027, 1, 10, 9), sh(2027, 7, 10, 9), sh(2028, 1, 10, 9)],
+    ),
+]
+
+
+@pytest.mark.parametrize(("said", "expr", "shown", "upcoming"), PHRASES, ids=[p[0] for p in PHRASES])
+def test_each_phrase_form(said: str, expr: str, shown: str, upcoming: list[datetime]) -> None:
+    assert normalize_expr(said) == expr
+    assert describe(said) == shown
+    assert next_fire_times(said, NOW) == upcoming
+
+
+@pytest.mark.parametrize(
+    ("said", "expr"),
+    [
+        ("每周一至周五 8:30", "30 8 * * 1-5"),
+        ("每周一、三、五 上午10点", "0 10 * * 1,3,5"),
+        ("每星期二 14:00", "0 14 * * 2"),
+        ("每天早上8点半", "30 8 * * *"),
+        ("每天晚上8点", "0 20 * * *"),
+        ("每月1号和15号上午十点", "0 10 1,15 * *"),
+        ("每个工作日 17:00", "@workdays 17:00"),
+        ("每季度第3个工作日 9:00", "@quarterly-wd3 09:00"),
+        ("每2小时", "0 */2 * * *"),
+    ],
+)
+def test_other_ways_of_saying_it(said: str, expr: str) -> None:
+    assert normalize_expr(said) == expr
+
+
+@pytest.mark.parametrize(
+    ("said", "reason"),
+    [
+        ("每周五", "请写明几点"),
+        ("每天 25:00", "时间“25:00”不存在"),
+        ("每月32日 9:00", "日期须在 1–31 之间"),
+        ("每周五下午十五点半点", "无法识别"),
+        ("明天看情况", "请写明几点"),
+        ("每周八 9:00", "没有看懂"),
+    ],
+)
+def test_phrases_that_cannot_be_a_schedule_are_refused_in_chinese(said: str, reason: str) -> None:
+    with pytest.raises(ScheduleError) as info:
+        normalize_expr(said)
+    assert f"“{said}”无法识别为时间安排" in info.value.message and reason in info.value.message
+    assert "每周五 15:00" in info.value.message  # and it says how to write one
+
+
+@pytest.mark.parametrize("said", ["*/1 * * * *", "* * * * *", "每30分钟", "*/15 9-17 * * 1-5"])
+def test_a_job_that_messages_people_runs_at_most_hourly(session: Session, said: str) -> None:
+    ensure_default_schedules(session=session, now=NOW)
+    with pytest.raises(ScheduleError) as info:
+        set_schedule(session=session, job="weekly_reminder", cron=said, actor="member:1")
+    message = info.value.message
+    assert message.startswith("“每周报送提醒”每次运行都会给各单位联络员发送消息，最多每小时运行一次")
+    assert "过于频繁" in message and "每周一 9:00" in message
+    # Hourly is the limit, not beyond it.
+    assert set_schedule(session=session, job="weekly_reminder", cron="每小时", actor="member:1").cron == "0 * * * *"
+
+
+def test_working_day_triggers_follow_the_calendar_and_pickle() -> None:
+    trigger = trigger_for("工作日每天 8:30")
+    assert isinstance(trigger, WorkdayTrigger)
+    # National Day 2026: 9-30 (Wed) then 10-08; the make-up Saturday 10-10 counts.
+    fires = next_fire_times("@workdays 08:30", sh(2026, 9, 30, 9, 0), count=3)
+    assert fires == [sh(2026, 10, 8, 8, 30), sh(2026, 10, 9, 8, 30), sh(2026, 10, 10, 8, 30)]
+    assert last_fire_time(trigger, sh(2026, 10, 7, 12, 0)) == sh(2026, 9, 30, 8, 30)
+    assert pickle.loads(pickle.dumps(trigger)).get_next_fire_time(None, sh(2026, 10, 1)) == sh(2026, 10, 8, 8, 30)
+    cron = pickle.loads(pickle.dumps(trigger_for("每周五 15:00")))
+    assert cron.get_next_fire_time(None, sh(2026, 12, 4, 15, 0)) == sh(2026, 12, 4, 15, 0)  # at the minute: now
+    assert last_fire_time(cron, sh(2026, 12, 4, 14, 59)) == sh(2026, 11, 27, 15, 0)
+
+
+def test_a_fire_time_beyond_the_calendar_is_marked_estimated_until_the_year_is_added(session: Session) -> None:
+    ensure_default_schedules(session=session, now=NOW)
+    rows = {r["job"]: r for r in list_schedules(session=session, now=NOW)}
+    assert rows["brief"]["next_run_text"] == "2027年1月7日 09:00（估算）"
+    assert rows["weekly_reminder"]["next_runs_text"][0] == "2026年12月7日 09:00"  # a plain weekday: no mark
+    store_notice(session=session, parsed=parse_notice(MADE_UP_2027), actor="member:1")
+    rows = {r["job"]: r for r in list_schedules(session=session, now=NOW)}
+    assert rows["brief"]["next_run_text"] == "2027年1月8日 09:00"
+
+
+def test_cli_sets_each_phrase_and_refuses_every_minute(settings_env, engine, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from lianxi.cli import out
+    from lianxi.cli_worker import schedule_app
+
+    monkeypatch.setattr(out, "_width", 240)
+    app = typer.Typer()
+    app.add_typer(schedule_app, name="schedule")
+    runner = CliRunner()
+    for said, expr, shown, _ in PHRASES:
+        result = runner.invoke(app, ["schedule", "set", "daily_digest", said])
+        assert result.exit_code == 0, result.output
+        assert f"已设置 daily_digest：{shown}（表达式 {expr}）。" in result.output
+        assert "接下来三次运行：" in result.output and result.output.count("、") >= 2
+    refused = runner.invoke(app, ["schedule", "set", "daily_digest", "*/1 * * * *"])
+    assert refused.exit_code == 2 and "最多每小时运行一次" in refused.output
+
+
+def test_run_now_reports_its_result_to_whoever_asked(engine, session: Session, banner_plan_id: int) -> None:
+    ensure_default_schedules(session=session, now=NOW)
+    run = request_run_now(session=session, job="daily_digest", actor="member:1", now=NOW, notify_chat_id=4242)
+    session.commit()
+    assert session.exec(select(RunWatcher)).one().chat_id == 4242
+    session.commit()  # SQLite: a reading session holds the write lock until it ends
+    ctx = RunContext(engine=engine, worker_id="w1", clock=lambda: NOW)
+    done = execute_run(ctx=ctx, job="daily_digest", period=run.period)
+    assert done is not None and done.state == "done"
+    [told] = session.exec(select(OutboxMessage).where(OutboxMessage.chat_id == 4242)).all()
+    assert told.text == "“每日逾期督办”（临时一期）已运行完毕：目前没有逾期事项，未发送督办消息。"
+    assert "adhoc" not in told.text
+
+
+def test_a_failed_run_says_what_failed_and_what_happens_next(engine, session: Session, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    def broken(*, session, period, now):  # type: ignore[no-untyped-def]
+        raise ScheduleError("简报模板缺失。")
+
+    monkeypatch.setitem(jobs.registry.JOBS, "brief", broken)
+    ensure_default_schedules(session=session, now=NOW)
+    run = request_run_now(session=session, job="brief", actor="member:1", now=NOW, notify_chat_id=77)
+    session.commit()
+    clock = [NOW]
+    ctx = RunContext(engine=engine, worker_id="w1", clock=lambda: clock[0], max_attempts=2)
+    execute_run(ctx=ctx, job="brief", period=run.period)
+    clock[0] = NOW + timedelta(minutes=10)
+    execute_run(ctx=ctx, job="brief", period=run.period)
+    texts = [
+        m.text
+        for m in session.exec(select(OutboxMessage).where(OutboxMessage.chat_id == 77).order_by(OutboxMessage.id))
+    ]
+    assert texts[0].startswith(
+        "“季度简报”（临时一期）这次没有运行成功：简报模板缺失。\n工作进程将在约 5 分钟后自动重试（已试 1 次，最多 2 次）"
+    )
+    assert texts[1].startswith(
+        "“季度简报”（临时一期）运行失败，已停止自动重试：简报模板缺失。\n请按上面的提示处理后，在 /schedule 中再点“立即运行”"
+    )
+    assert len(texts) == 2
