@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlmodel import Session
 
@@ -12,8 +13,7 @@ from oversight import meetings as M
 from oversight.audit import actor_of
 from oversight.dates import cn_date
 from oversight.schedules import (
-    CRON_HELP,
-    QUARTERLY_HELP,
+    WORDS_HELP,
     describe,
     ensure_default_schedules,
     list_schedules,
@@ -21,13 +21,17 @@ from oversight.schedules import (
     request_run_now,
     require_schedule,
     resume_schedule,
+    run_period_label,
     set_schedule,
 )
 
 
-def _listed(session: Session, job: str) -> dict[str, str]:
-    """The job's row of the schedule listing (its Chinese name, next run …)."""
-    return next((r for r in list_schedules(session=session) if r["job"] == job), {"name": job, "next_run_text": ""})
+def _listed(session: Session, job: str) -> dict[str, Any]:
+    """The job's row of the schedule listing (its Chinese name, next runs …)."""
+    return next(
+        (r for r in list_schedules(session=session) if r["job"] == job),
+        {"name": job, "next_run_text": "", "next_runs_text": []},
+    )
 
 
 @command("schedule")
@@ -65,20 +69,16 @@ def schedule_edit(turn: Turn[None], *, job: str) -> None:
     turn.start(SCHEDULE, ScheduleState(job=row.job), "cron")
     name = _listed(turn.session, row.job)["name"]
     desc = describe(row.cron)
-    turn.say(
-        t.SCHEDULE_ASK_CRON.format(
-            name=name, cron_help=CRON_HELP, quarterly_help=QUARTERLY_HELP, cron=row.cron, desc=desc
-        )
-    )
+    turn.say(t.SCHEDULE_ASK_CRON.format(name=name, words_help=WORDS_HELP, cron=row.cron, desc=desc))
 
 
 def take_cron(turn: Turn[ScheduleState], text: str) -> None:
     job = turn.state.job
     row = set_schedule(session=turn.session, job=job, cron=text[:100], actor=actor_of(turn.member.id))
     turn.end()
-    turn.say(
-        t.SCHEDULE_SET_DONE.format(name=_listed(turn.session, job)["name"], cron=row.cron, desc=describe(row.cron))
-    )
+    listed = _listed(turn.session, job)
+    upcoming = "、".join(listed["next_runs_text"]) or "—"
+    turn.say(t.SCHEDULE_SET_DONE.format(name=listed["name"], cron=row.cron, desc=describe(row.cron), upcoming=upcoming))
 
 
 SCHEDULE = Flow("schedule_set", ScheduleState, command="schedule", steps={"cron": Step(text=take_cron)})
@@ -99,17 +99,16 @@ def schedule_resume(turn: Turn[None], *, job: str) -> None:
 
 @action("schedule.run", command="schedule")
 def schedule_run(turn: Turn[None], *, job: str) -> None:
-    run = request_run_now(session=turn.session, job=job, actor=actor_of(turn.member.id))
-    turn.say(t.SCHEDULE_RUN_REQUESTED.format(name=_listed(turn.session, job)["name"], period=run.period))
+    run = request_run_now(session=turn.session, job=job, actor=actor_of(turn.member.id), notify_chat_id=turn.user_id)
+    name = _listed(turn.session, job)["name"]
+    turn.say(t.SCHEDULE_RUN_REQUESTED.format(name=name, period=run_period_label(run.period)))
 
 
 @command("meeting")
 def meeting(turn: Turn[None]) -> None:
     """临时加开: record an ad-hoc joint meeting and have the worker compile its brief."""
     topic = " ".join(turn.args).strip()[:200]
-    held, run = M.call_adhoc_meeting(session=turn.session, actor=turn.member, topic=topic, now=turn.now)
+    held, _run = M.call_adhoc_meeting(session=turn.session, actor=turn.member, topic=topic, now=turn.now)
     turn.say(
-        t.MEETING_DONE.format(
-            day=cn_date(held.held_on), topic=t.MEETING_TOPIC.format(topic=topic) if topic else "", period=run.period
-        )
+        t.MEETING_DONE.format(day=cn_date(held.held_on), topic=t.MEETING_TOPIC.format(topic=topic) if topic else "")
     )

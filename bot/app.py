@@ -28,7 +28,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot import admin, decisions, lookups, notices, onboarding, problems, reports, texts
+from bot import admin, calendar, decisions, lookups, notices, onboarding, problems, reports, texts
 from bot.common import CURRENT_UPDATE, UpdateState
 from bot.engine import Declared, Dispatcher
 from models import ProcessedUpdate, read_only, utcnow
@@ -93,6 +93,9 @@ DECLARED: list[Declared] = [
     admin.schedule_resume,
     admin.schedule_run,
     admin.meeting,
+    # bot/calendar.py
+    calendar.calendar,
+    calendar.CALENDAR,
 ]
 
 

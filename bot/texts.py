@@ -157,14 +157,16 @@ NOTICE_BODY = "正文"
 # --- /schedule and /meeting (bot/admin.py) --------------------------------------------
 SCHEDULE_HEADER = "【定时任务】（北京时间）"
 SCHEDULE_ASK_CRON = (
-    "请发送“{name}”的新时间表达式。\n{cron_help}\n{quarterly_help}\n当前：{cron}（{desc}）\n发送 /cancel 取消。"
+    "请发送“{name}”的新时间（新时间表达式）。\n{words_help}\n当前：{desc}（{cron}）\n发送 /cancel 取消。"
 )
-SCHEDULE_SET_DONE = "已将“{name}”改为：{cron}（{desc}）。无需重启，工作进程将自动按新时间执行。"
+SCHEDULE_SET_DONE = (
+    "已将“{name}”改为：{desc}（{cron}）。\n接下来三次运行：{upcoming}。\n无需重启，工作进程将自动按新时间执行。"
+)
 SCHEDULE_PAUSED = "已暂停“{name}”。"
 SCHEDULE_RESUMED = "已恢复“{name}”，下次运行：{next}。"
-SCHEDULE_RUN_REQUESTED = "已请求立即运行“{name}”（期别 {period}），工作进程将在数秒内执行。"
-MEETING_DONE = "已记录临时加开联席会议（{day}）{topic}，并请求生成本次会议简报（期别 {period}）。简报生成后将发送给召集人和办公室。"
-SCHEDULE_LINE = "• {name}：{description}{state}\n  表达式 {cron}"
+SCHEDULE_RUN_REQUESTED = "已请工作进程立即运行“{name}”（{period}），通常几秒内开始。运行完成后会把结果发给您。"
+MEETING_DONE = "已记录临时加开联席会议（{day}）{topic}，并请求生成本次会议简报。简报生成后将发送给召集人和办公室。"
+SCHEDULE_LINE = "• {name}：{description}{state}"
 SCHEDULE_PAUSED_MARK = "（已暂停）"
 SCHEDULE_NEXT = "，下次 {next}"
 SCHEDULE_BTN_EDIT = "改时间·{name}"
@@ -256,3 +258,28 @@ LEDGER_SUMMARY = "共 {rows} 宗，新增 {created} 宗，更新 {updated} 宗�
 LEDGER_SEND_FILES = "请发送文件（不是文字）。"
 REPORT_RIGHT_LABEL = "{name}（{code}）· {status}"
 REPORT_FILES = "{n} 个（{names}）"
+
+
+# --- /calendar (bot/calendar.py) -------------------------------------------------------
+CALENDAR_STATUS = "【工作日历】\n软件包自带：{first}–{last}年。{stored}\n{missing}"
+CALENDAR_STORED_YEARS = "管理员添加：{years}。"
+CALENDAR_MISSING_FROM = "{year}年起没有节假日数据，工作日暂按周一至周五估算，相关日期标有“估算”。"
+CALENDAR_ASK_NOTICE = (
+    "请粘贴或转发国务院办公厅关于{year}年部分节假日安排的通知全文（一条消息）。\n"
+    "机器人读取后会把放假和调休上班的日期列给您核对，确认后才保存；已有的年份可以重新粘贴以替换。\n"
+    "查看某一年：/calendar 2026。发送 /cancel 取消。"
+)
+CALENDAR_CONFIRM_ASK = "以上是读取的结果，请核对。确认无误后点“确认保存”；如有错误，可重新粘贴通知。"
+CALENDAR_BTN_CONFIRM = "确认保存"
+CALENDAR_BTN_CANCEL = "取消"
+CALENDAR_SAVED = "已{verb}{year}年的节假日安排，办理期限、督办和定时任务即日起按新日历计算。"
+CALENDAR_VERB_NEW = "保存"
+CALENDAR_VERB_REPLACED = "替换"
+CALENDAR_MOVED = "以下问题的办理期限按新日历重新计算：\n{lines}"
+CALENDAR_MOVED_LINE = "问题#{id}：{old} → {new}"
+CALENDAR_CANCELLED = "已取消，未保存。"
+CALENDAR_NO_YEAR = "{year}年还没有节假日数据，工作日暂按周一至周五估算。{how}"
+CALENDAR_YEAR_HEAD = "{year}年节假日安排（来源：{source}）"
+CALENDAR_YEAR_LINE = "{name}：{days}"
+CALENDAR_GRIDS_HEAD = "月历（休＝放假，班＝调休上班）："
+CALENDAR_STALE = "该操作已失效，请重新发送 /calendar。"

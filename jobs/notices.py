@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 from jobs.render import render_document
 from models import GroupBinding, Notice, Plan, Role, Unit
 from oversight.accountability import RULE_LABELS, quarter_of
+from oversight.dates import cn_date
 from oversight.distribution import Attachment, distribute, line_texts, notice_copy_lines
 from oversight.members import members_with_role
 from oversight.notices import (
@@ -31,6 +32,7 @@ from oversight.notices import (
 )
 from oversight.outbox import enqueue_document, enqueue_text, split_text
 from oversight.schedules import is_adhoc
+from oversight.workdays import estimate_mark
 
 logger = logging.getLogger(__name__)
 
@@ -154,7 +156,7 @@ def publish_notice(*, session: Session, notice_id: int, now: datetime, data_dir:
             doc_no=notice.doc_no,
             title=notice.title,
             items=items,
-            deadline=deadline.strftime("%Y年%m月%d日") if deadline else "",
+            deadline=cn_date(deadline) + estimate_mark(deadline.date()) if deadline else "",
         )
         for m in members:
             if m.telegram_user_id is None:

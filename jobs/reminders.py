@@ -14,7 +14,7 @@ from models import Decision, Member, Plan, Problem, ProblemState, Report, Role, 
 from oversight.holiday_notice import HOW_TO_ADD, missing_years
 from oversight.outbox import enqueue_text
 from oversight.schedules import SHANGHAI, is_adhoc, period_for
-from oversight.workdays import has_workday, is_workday, workdays_between
+from oversight.workdays import estimate_mark, has_workday, is_workday, workdays_between
 
 logger = logging.getLogger(__name__)
 
@@ -187,7 +187,7 @@ def digest_text(*, day: date, problems: list[tuple[Problem, str]], decisions: li
                     i=i,
                     unit=unit,
                     text=_short(p.text),
-                    due=_cn_date(p.due_on),  # type: ignore[arg-type]
+                    due=_cn_date(p.due_on) + estimate_mark(p.due_on),  # type: ignore[arg-type]
                     late=workdays_between(p.due_on, day),
                 )
             )  # type: ignore[arg-type]

@@ -12,7 +12,7 @@ from models import Decision, Member, Problem, ProblemState, Role, Unit
 from oversight.errors import PermissionDeniedError
 from oversight.members import unit_name
 from oversight.problems import STATE_LABELS, office_unit
-from oversight.workdays import due_light, workdays_between
+from oversight.workdays import due_light, estimate_mark, workdays_between
 
 LIGHTS: dict[str | None, str] = {"red": "🔴", "yellow": "🟡", "green": "🟢", None: "⚪"}
 _LIGHT_ORDER = {"red": 0, "yellow": 1, "green": 2, None: 3}
@@ -142,7 +142,7 @@ def format_todo(items: list[dict[str, Any]], *, show_unit: bool = False) -> str:
             head += f"{item['unit']}："
         line = head + _short(item["text"])
         if item["due_on"] is not None and item["light"] is not None:
-            line += f"（期限 {item['due_on'].isoformat()}"
+            line += f"（期限 {item['due_on'].isoformat()}{estimate_mark(item['due_on'])}"
             if item["light"] == "red":
                 line += f"，已逾期 {item['overdue_days']} 个工作日" if item["overdue_days"] else "，已逾期"
             line += "）"

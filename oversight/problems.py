@@ -52,7 +52,7 @@ from oversight.audit import actor_of, audit
 from oversight.errors import InvalidInputError, InvalidStateError, NotFoundError, PermissionDeniedError
 from oversight.members import members_of_unit, members_with_role, unit_name
 from oversight.outbox import enqueue_text
-from oversight.workdays import add_workdays
+from oversight.workdays import add_workdays, estimate_mark
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -417,7 +417,7 @@ def problem_card(*, session: Session, problem: Problem) -> str:
         raiser_unit=unit_name(session, problem.raised_by_unit_id),
         raised_at=_local_text(problem.created_at),
         owner=unit_name(session, problem.owner_unit_id),
-        due=problem.due_on.isoformat() if problem.due_on else "未设定",
+        due=problem.due_on.isoformat() + estimate_mark(problem.due_on) if problem.due_on else "未设定",
         extra="".join(f"\n{line}" for line in extra),
     )
 

@@ -11,7 +11,8 @@ from jobs.reminders import send_weekly_reminders
 from models import AuditLog, OutboxMessage, Problem
 from oversight import workdays
 from oversight.holiday_notice import missing_years, parse_notice, store_notice
-from oversight.problems import raise_problem
+from oversight.lookups import format_todo, todo_for_unit
+from oversight.problems import problem_card, raise_problem
 from oversight.schedules import SHANGHAI, next_fire_time
 from tests.test_holiday_notice import MADE_UP_2027
 from tests.test_problems import People
@@ -37,12 +38,18 @@ def test_a_stored_year_recounts_a_deadline_set_on_estimated_days(session: Sessio
     session.commit()
     assert early.due_on == date(2027, 1, 12)
     assert workdays.is_estimated(early.due_on)
+    assert "2027-01-12（估算）" in problem_card(session=session, problem=early)
+    todo = format_todo(todo_for_unit(session=session, unit_id=early.owner_unit_id, today=date(2026, 12, 30)))
+    assert "期限 2027-01-12（估算）" in todo
 
     store_notice(session=session, parsed=parse_notice(MADE_UP_2027), actor="member:1")
     session.commit()
     session.refresh(early)
     assert early.due_on == date(2027, 1, 13)  # 1月1日 is now a holiday
     assert not workdays.is_estimated(early.due_on)
+    assert "2027-01-13" in problem_card(session=session, problem=early) and "估算" not in problem_card(
+        session=session, problem=early
+    )
     [moved] = session.exec(select(AuditLog).where(AuditLog.action == "problem.due_recounted")).all()
     assert moved.detail == {"from": "2027-01-12", "to": "2027-01-13", "calendar_year": 2027}
 
