@@ -711,7 +711,7 @@ def run_jobs(
 
     # The review of the half so far (工作问效), as a draft: computed, not recorded.
     from models import Plan
-    from oversight.accountability import half_of
+    from oversight.periods import half_of
     from oversight.review import build_review, review_document
 
     half = half_of(now)

@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 
 from jobs.render import render_document
 from models import GroupBinding, Notice, Plan, Role, Unit
-from oversight.accountability import RULE_LABELS, quarter_of
+from oversight.accountability import RULE_LABELS
 from oversight.dates import cn_date
 from oversight.distribution import Attachment, distribute, line_texts, notice_copy_lines
 from oversight.members import members_with_role
@@ -31,6 +31,7 @@ from oversight.notices import (
     review_buttons,
 )
 from oversight.outbox import enqueue_document, enqueue_text, split_text
+from oversight.periods import quarter_of
 from oversight.schedules import is_adhoc
 from oversight.workdays import estimate_mark
 

@@ -12,9 +12,10 @@ from sqlmodel import Session, col, select
 
 from jobs.render import LAYOUT_TEXTS, docx_path, office_mark_lines, render_document
 from models import Plan, Role
-from oversight.accountability import half_of, parse_period
+from oversight.accountability import parse_period
 from oversight.distribution import Attachment, distribute
 from oversight.members import members_with_role
+from oversight.periods import half_of
 from oversight.review import review_document, run_review
 from oversight.schedules import is_adhoc
 

@@ -25,14 +25,16 @@ def brief_command(
     from jobs.brief import build_brief
     from lianxi.common import out as console
     from models import utcnow
-    from oversight.briefdata import SHANGHAI, BriefPeriodError, cn_date, parse_period
+    from oversight.briefdata import parse_period
+    from oversight.dates import cn_date, local_day
+    from oversight.periods import PeriodError
 
     try:
         p = parse_period(period)
-    except BriefPeriodError as exc:
+    except PeriodError as exc:
         fail(exc.message)
     now = utcnow()
-    if p.first_day > now.astimezone(SHANGHAI).date():
+    if p.first_day > local_day(now):
         fail(f"期别“{period}”（{p.label}）尚未开始，不能生成简报。")
     if out.exists() and not out.is_dir():
         fail(f"输出位置 {out} 已存在且不是目录。")

@@ -13,12 +13,11 @@ evaluated as of the end of the period, or `now` when the period has not ended ye
 
 from __future__ import annotations
 
-import re
 from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -39,7 +38,9 @@ from models import (
     Unit,
 )
 from models.base import UTCDateTime
+from oversight import periods
 from oversight.errors import InvalidInputError, NotFoundError
+from oversight.periods import Period
 from oversight.planfile import DEFAULT_THRESHOLDS
 from oversight.rights import batch_progress
 from oversight.workdays import is_workday
@@ -105,70 +106,14 @@ _P = Problem.__table__
 
 # --- Periods -----------------------------------------------------------------------
 
-_PERIOD_RE = re.compile(r"^(\d{4})(?:Q([1-4])|H([12]))$")
-_CN_QUARTER = {1: "一", 2: "二", 3: "三", 4: "四"}
 
-
-@dataclass(frozen=True)
-class Period:
-    """A quarter or half-year in Asia/Shanghai: [start, end) as aware UTC moments."""
-
-    key: str
-    year: int
-    start: datetime
-    end: datetime
-    label: str  # "2026年第一季度", "2026年上半年"
-
-    @property
-    def first_day(self) -> date:
-        return self.start.astimezone(SHANGHAI).date()
-
-    @property
-    def last_day(self) -> date:
-        return (self.end - timedelta(microseconds=1)).astimezone(SHANGHAI).date()
-
-    def as_of(self, now: datetime) -> datetime:
-        """The moment the rules look at: the period's end, or `now` if that is earlier."""
-        return min(self.end, now)
+def parse_period(period: str) -> Period:
+    """A rules period: a quarter ("2026Q1") or a half-year ("2026H1")."""
+    return periods.parse_period(period, kinds=(periods.QUARTERLY, periods.HALFYEARLY))
 
 
 def _local_midnight(day: date) -> datetime:
-    return datetime.combine(day, time(0), SHANGHAI).astimezone(UTC)
-
-
-def parse_period(period: str) -> Period:
-    """A period key like 2026Q1 or 2026H1; InvalidInputError otherwise."""
-    m = _PERIOD_RE.match(period.strip().upper())
-    if m is None:
-        raise InvalidInputError(f"期别“{period}”格式有误，应为 2026Q1（季度）或 2026H1（半年）。")
-    year = int(m.group(1))
-    if m.group(2):
-        q = int(m.group(2))
-        first, months, label = date(year, 3 * q - 2, 1), 3, f"{year}年第{_CN_QUARTER[q]}季度"
-    else:
-        h = int(m.group(3))
-        first, months, label = date(year, 6 * h - 5, 1), 6, f"{year}年{'上' if h == 1 else '下'}半年"
-    month = first.month + months
-    after = date(year + (month - 1) // 12, (month - 1) % 12 + 1, 1)
-    return Period(key=m.group(0), year=year, start=_local_midnight(first), end=_local_midnight(after), label=label)
-
-
-def quarter_of(moment: datetime) -> str:
-    """The quarter key containing `moment` (Asia/Shanghai)."""
-    local = moment.astimezone(SHANGHAI)
-    return f"{local.year}Q{(local.month - 1) // 3 + 1}"
-
-
-def half_of(moment: datetime) -> str:
-    """The half-year key containing `moment` (Asia/Shanghai)."""
-    local = moment.astimezone(SHANGHAI)
-    return f"{local.year}H{1 if local.month <= 6 else 2}"
-
-
-def previous_period(period: str) -> str:
-    """The quarter or half before `period` (2026Q1 → 2025Q4; 2026H1 → 2025H2)."""
-    p = parse_period(period)
-    return quarter_of(p.start - timedelta(seconds=1)) if "Q" in p.key else half_of(p.start - timedelta(seconds=1))
+    return periods.local_midnight(day)
 
 
 # --- Working days, in bulk -------------------------------------------------------------

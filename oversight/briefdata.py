@@ -17,15 +17,12 @@ columns, so a brief compiled weeks later shows the quarter as it stood:
 
 from __future__ import annotations
 
-import re
 import statistics
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, case, func, literal, union_all
 from sqlalchemy.orm import aliased
@@ -53,92 +50,25 @@ from models import (
     ZoneLeader,
     snapshot_twin,
 )
-from oversight.errors import InvalidInputError, NotFoundError
+from oversight import periods
+from oversight.dates import cn_date, local_day
+from oversight.errors import NotFoundError
+from oversight.periods import Period, PeriodError
 from oversight.rights import RightStatus, batch_progress
 from oversight.workdays import workdays_between
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 CITE_CAP = 10  # record ids kept per figure for citations (the xlsx annex has them all)
 OLDEST_SHOWN = 3
 EXCERPT_MAX = 200  # characters of a report quoted as a highlight
-MIN_YEAR, MAX_YEAR = 2000, 2099
-
-_QUARTER_RE = re.compile(r"^(\d{4})Q([1-4])$")
-_DAY_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
-_ADHOC_RUN_RE = re.compile(r"^adhoc-(\d{4})(\d{2})(\d{2})T\d{6}$")
-_CN_QUARTER = {1: "一", 2: "二", 3: "三", 4: "四"}
 
 PE = ProblemEvent
 K = ProblemEventKind
 
 
-class BriefPeriodError(InvalidInputError):
-    message = "期别格式不正确：季度写作 2026Q1（四位年份，季度 1–4），临时会议写作日期 2026-04-15。"
-
-
-@dataclass(frozen=True)
-class Period:
-    """A brief's period: a quarter, or an ad-hoc meeting's quarter-to-date."""
-
-    key: str  # "2026Q1" or "2026-04-15" (the Brief row's period)
-    kind: str  # quarterly | adhoc
-    first_day: date
-    last_day: date  # inclusive
-
-    @property
-    def year(self) -> int:
-        return self.last_day.year
-
-    @property
-    def start(self) -> datetime:
-        """First instant of the period (UTC)."""
-        return datetime.combine(self.first_day, time(), SHANGHAI).astimezone(UTC)
-
-    @property
-    def end(self) -> datetime:
-        """First instant after the period (UTC): the period is [start, end)."""
-        return datetime.combine(self.last_day + timedelta(days=1), time(), SHANGHAI).astimezone(UTC)
-
-    @property
-    def label(self) -> str:
-        if self.kind == "quarterly":
-            return f"{self.year}年第{_CN_QUARTER[(self.first_day.month - 1) // 3 + 1]}季度"
-        return f"{self.first_day.year}年{self.first_day.month}月{self.first_day.day}日至{cn_date(self.last_day)}"
-
-
-def cn_date(day: date) -> str:
-    """2026年4月8日 (Arabic numerals, as the GB/T 9704 layout writes dates)."""
-    return f"{day.year}年{day.month}月{day.day}日"
-
-
-def _quarter_start(day: date) -> date:
-    return date(day.year, (day.month - 1) // 3 * 3 + 1, 1)
-
-
 def parse_period(text: str) -> Period:
-    """The period named by "2026Q1", "2026-04-15" (ad hoc) or a worker's "adhoc-20260415T…" key."""
-    value = (text or "").strip()
-    bad = BriefPeriodError(
-        f"期别“{value}”格式不正确：季度写作 2026Q1（四位年份，季度 1–4），临时会议写作会议日期 2026-04-15。"
-    )
-    m = _QUARTER_RE.match(value)
-    if m:
-        year, quarter = int(m.group(1)), int(m.group(2))
-        if not MIN_YEAR <= year <= MAX_YEAR:
-            raise bad
-        first = date(year, 3 * quarter - 2, 1)
-        last = (date(year + 1, 1, 1) if quarter == 4 else date(year, 3 * quarter + 1, 1)) - timedelta(days=1)
-        return Period(key=value, kind="quarterly", first_day=first, last_day=last)
-    m = _DAY_RE.match(value) or _ADHOC_RUN_RE.match(value)
-    if m:
-        try:
-            day = date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
-        except ValueError as exc:
-            raise bad from exc
-        if not MIN_YEAR <= day.year <= MAX_YEAR:
-            raise bad
-        return Period(key=day.isoformat(), kind="adhoc", first_day=_quarter_start(day), last_day=day)
-    raise bad
+    """A brief's period: a quarter ("2026Q1") or an ad-hoc meeting's day ("2026-04-15", or the
+    worker's "adhoc-20260415T…" key)."""
+    return periods.parse_period(text, kinds=(periods.QUARTERLY, periods.ADHOC))
 
 
 def reporting_weeks(period: Period) -> list[tuple[date, date]]:
@@ -153,13 +83,13 @@ def reporting_weeks(period: Period) -> list[tuple[date, date]]:
 
 
 def _utc(day: date) -> datetime:
-    return datetime.combine(day, time(), SHANGHAI).astimezone(UTC)
+    return periods.local_midnight(day)
 
 
 def _local_day(moment: datetime) -> date:
     if moment.tzinfo is None:  # defensive: SQLite aggregate results may come back naive
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(SHANGHAI).date()
+    return local_day(moment)
 
 
 # --- Grouped counts with citations -----------------------------------------------------
@@ -611,8 +541,7 @@ def _decision_figures(session: Session, plan_id: int, period: Period) -> dict[st
 
 def _previous_quarter(period: Period) -> str:
     """The key of the quarter before the one `period` falls in (2026Q2 -> 2026Q1)."""
-    day = period.first_day - timedelta(days=1)
-    return f"{day.year}Q{(day.month - 1) // 3 + 1}"
+    return period.previous().key
 
 
 def _notice_figures(session: Session, plan_id: int, period: Period | str) -> list[dict[str, Any]]:
@@ -795,4 +724,4 @@ def jsonable(data: Any) -> Any:
     return data
 
 
-__all__: Iterable[str] = ["BriefPeriodError", "Period", "brief_data", "cn_date", "parse_period", "reporting_weeks"]
+__all__: Iterable[str] = ["Period", "PeriodError", "brief_data", "cn_date", "parse_period", "reporting_weeks"]

@@ -51,7 +51,6 @@ from oversight.accountability import (
     _local_midnight,
     boomerangs,
     declined_ruled_back,
-    half_of,
     parse_period,
     passed_on,
     report_weeks,
@@ -63,6 +62,7 @@ from oversight.accountability import (
 from oversight.attachments import is_unlinked
 from oversight.audit import actor_of, audit
 from oversight.errors import InvalidInputError, InvalidStateError, NotFoundError, PermissionDeniedError
+from oversight.periods import half_of
 from oversight.planfile import DEFAULT_REVIEW_WEIGHTS, RectificationSpec
 from oversight.rights import batch_progress
 

@@ -15,11 +15,11 @@ from oversight.accountability import (
     WorkdayIndex,
     evaluate,
     parse_period,
-    previous_period,
     report_weeks,
     weighted_median,
 )
 from oversight.errors import InvalidInputError
+from oversight.periods import previous_period
 from oversight.problems import (
     accept_handover_reason,
     accept_problem,
@@ -530,7 +530,7 @@ def test_cli_notices_draft_shows_the_findings_offline(settings_env, engine) -> N
     text = runner.invoke(app, ["notices", "draft", "--period", "2026Q1"])
     assert text.exit_code == 0 and "旗林草局（推诿扯皮）" in text.output and "理由：不是林草的事" in text.output
     bad = runner.invoke(app, ["notices", "draft", "--period", "2026-1"])
-    assert bad.exit_code == 2 and "格式有误" in bad.output
+    assert bad.exit_code == 2 and "格式不正确" in bad.output
     with Session(engine) as s:
         assert s.exec(select(Notice)).all() == [], "offline: no draft is written"
         assert len(s.exec(select(OutboxMessage)).all()) == outbox_before, "and nothing is sent"

@@ -26,7 +26,8 @@ from jobs.render import AssetOnlyFetcher, RenderError
 from lianxi.cli import app
 from models import Brief, Member, OutboxMessage, Role, Unit, make_engine, session_scope
 from models.migrate import upgrade
-from oversight.briefdata import BriefPeriodError, parse_period
+from oversight.briefdata import parse_period
+from oversight.periods import PeriodError
 from oversight.reports import file_report
 from oversight.workdays import workdays_between
 from tests.conftest import load_bundled_plan
@@ -567,7 +568,7 @@ def test_quarter_is_bounded_in_shanghai_time():
 
 @pytest.mark.parametrize("bad", ["2026Q5", "26Q1", "abc", "2026Q0", "2026-02-30", "2026q1 x", ""])
 def test_malformed_period_is_refused(bad):
-    with pytest.raises(BriefPeriodError, match="期别"):
+    with pytest.raises(PeriodError, match="期别"):
         parse_period(bad)
 
 
