@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, func, select
 
@@ -31,13 +30,13 @@ from jobs.render import AssetOnlyFetcher, RenderError, _env, docx_path, html_to_
 from jobs.word import html_to_docx
 from models import Brief, Plan
 from oversight.briefdata import Period, brief_data, cn_date, jsonable, parse_period
+from oversight.dates import local_day
 from oversight.distribution import Attachment, brief_lines, distribute, line_texts
 from oversight.errors import NotFoundError
 from oversight.ledger import export_ledger
 
 logger = logging.getLogger(__name__)
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 TEMPLATE = "brief.html.j2"
 MASTHEAD_LINE_CHARS = 28  # characters of 14 pt type the masthead's office + date line holds
 
@@ -836,7 +835,7 @@ def build_brief(
         data["distribution"] = line_texts(session=session, plan_id=plan_id, lines=data["distribution_lines"])
         issue_no = issue_number(session=session, plan_id=plan_id, period=p)
         data["issue_no"] = issue_no
-        issued_on = now.astimezone(SHANGHAI).date().isoformat()
+        issued_on = local_day(now).isoformat()
         t1 = _time.perf_counter()
         renderer.submit(data, issue_no=issue_no, issued_on=issued_on, extra_css=sample_css(sample) if sample else None)
         _export_annex(session=session, plan_id=plan_id, out=xlsx_path, now=now)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -20,8 +20,9 @@ from sqlmodel import Session
 from jobs import run_reports
 from models import ScheduledRun, session_scope, utcnow
 from oversight import runs
+from oversight.dates import local_zone
 from oversight.errors import ScheduleError
-from oversight.schedules import JOB_DEFS, SHANGHAI, define_job, get_schedule, last_fire_time, period_for, trigger_for
+from oversight.schedules import JOB_DEFS, define_job, get_schedule, last_fire_time, period_for, trigger_for
 
 logger = logging.getLogger(__name__)
 
@@ -113,7 +114,7 @@ class RunContext:
     engine: Engine
     worker_id: str
     clock: Callable[[], datetime] = utcnow
-    tz: ZoneInfo = SHANGHAI
+    tz: ZoneInfo = field(default_factory=local_zone)
     max_attempts: int = runs.MAX_ATTEMPTS
     retry_after: timedelta = runs.RETRY_AFTER
 

@@ -11,9 +11,10 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, col, select
 
 from models import Decision, Member, Plan, Problem, ProblemState, Report, Role, Task, TaskUnit, Unit
+from oversight.dates import local_zone
 from oversight.holiday_notice import HOW_TO_ADD, missing_years
 from oversight.outbox import enqueue_text
-from oversight.schedules import SHANGHAI, is_adhoc, period_for
+from oversight.schedules import is_adhoc, period_for
 from oversight.workdays import estimate_mark, has_workday, is_workday, workdays_between
 
 logger = logging.getLogger(__name__)
@@ -87,8 +88,9 @@ def contacts_of(*, session: Session, unit_ids: list[int]) -> list[Member]:
     )
 
 
-def send_weekly_reminders(*, session: Session, period: str, now: datetime, tz: ZoneInfo = SHANGHAI) -> dict:
+def send_weekly_reminders(*, session: Session, period: str, now: datetime, tz: ZoneInfo | None = None) -> dict:
     """Queue a reminder to each contact of each unit that filed no report in the ISO week `period`."""
+    tz = tz or local_zone()
     week = period_for("weekly_reminder", now, tz) if is_adhoc(period) else period
     monday, sunday = week_bounds(week)
     if not has_workday(monday, sunday):
@@ -214,8 +216,9 @@ def digest_text(*, day: date, problems: list[tuple[Problem, str]], decisions: li
     return "\n".join(lines)
 
 
-def send_daily_digest(*, session: Session, period: str, now: datetime, tz: ZoneInfo = SHANGHAI) -> dict:
+def send_daily_digest(*, session: Session, period: str, now: datetime, tz: ZoneInfo | None = None) -> dict:
     """Queue one digest of overdue items per office member per plan; nothing on non-working days."""
+    tz = tz or local_zone()
     day = now.astimezone(tz).date() if is_adhoc(period) else date.fromisoformat(period)
     if not is_workday(day):
         return {"day": day.isoformat(), "skipped": "non-working day"}
@@ -246,8 +249,9 @@ def send_daily_digest(*, session: Session, period: str, now: datetime, tz: ZoneI
 # --- Calendar data reminder -----------------------------------------------------------
 
 
-def send_calendar_reminders(*, session: Session, period: str, now: datetime, tz: ZoneInfo = SHANGHAI) -> dict:
+def send_calendar_reminders(*, session: Session, period: str, now: datetime, tz: ZoneInfo | None = None) -> dict:
     """Tell each admin, once a week, which years the calendar lacks (this year; next year from the plan's day)."""
+    tz = tz or local_zone()
     from oversight.accountability import thresholds_of
 
     today = now.astimezone(tz).date()

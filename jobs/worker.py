@@ -28,7 +28,8 @@ from sqlmodel import select
 from jobs.registry import JOBS, RUN_JOB_REF, RunContext, clear_context, execute_run, set_context
 from models import JobSchedule, session_scope, utcnow
 from oversight import runs, workdays
-from oversight.schedules import SHANGHAI, ensure_default_schedules, missed_period, trigger_for
+from oversight.dates import local_zone
+from oversight.schedules import ensure_default_schedules, missed_period, trigger_for
 
 logger = logging.getLogger(__name__)
 
@@ -52,7 +53,7 @@ class Worker:
         lease_seconds: float = 30,
         poll_seconds: float = 5,
         stuck_timeout: timedelta = timedelta(minutes=30),
-        tz: ZoneInfo = SHANGHAI,
+        tz: ZoneInfo | None = None,
         max_attempts: int = runs.MAX_ATTEMPTS,
         retry_after: timedelta = runs.RETRY_AFTER,
     ) -> None:
@@ -63,7 +64,7 @@ class Worker:
         self.renew_every = lease_seconds / 3
         self.poll_seconds = poll_seconds
         self.stuck_timeout = stuck_timeout
-        self.tz = tz
+        self.tz = tz or local_zone()
         self.ctx = RunContext(
             engine=engine,
             worker_id=self.worker_id,

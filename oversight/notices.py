@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
@@ -30,12 +29,12 @@ from oversight import runs
 from oversight.accountability import RULE_LABELS, Rule, evaluate, evidence_line, parse_period, thresholds_of
 from oversight.attachments import is_unlinked
 from oversight.audit import actor_of, audit
+from oversight.dates import cn_date, cn_datetime, local_day, local_zone
 from oversight.errors import InvalidInputError, InvalidStateError, NotFoundError, OversightError, PermissionDeniedError
 from oversight.members import members_of_unit, members_with_role
 from oversight.outbox import enqueue_text
 from oversight.workdays import add_workdays
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 PUBLISH_JOB = "notice_publish"
 
 
@@ -411,7 +410,7 @@ def approve_notice(*, session: Session, notice_id: int, actor: Member, now: date
         raise InvalidStateError("该通报没有保留任何通报事项，不能印发；如本期不需通报，请放弃该通报。")
     plan = session.get(Plan, notice.plan_id, with_for_update=True)  # one number per notice
     assert plan is not None
-    notice.doc_no = next_doc_no(session=session, plan=plan, year=now.astimezone(SHANGHAI).year)
+    notice.doc_no = next_doc_no(session=session, plan=plan, year=local_day(now).year)
     notice.state = NoticeState.APPROVED
     notice.approved_by_member_id = actor.id
     notice.approved_at = now
@@ -478,8 +477,8 @@ def explanation_deadline(*, session: Session, notice: Notice) -> datetime | None
     plan = session.get(Plan, notice.plan_id)
     assert plan is not None
     days = int(thresholds_of(plan)["explanation_days"])
-    last = add_workdays(notice.published_at.astimezone(SHANGHAI).date(), days)
-    return datetime(last.year, last.month, last.day, 23, 59, 59, 999999, tzinfo=SHANGHAI)
+    last = add_workdays(local_day(notice.published_at), days)
+    return datetime(last.year, last.month, last.day, 23, 59, 59, 999999, tzinfo=local_zone())
 
 
 def file_explanation(
@@ -605,7 +604,7 @@ def explanations_for_period(*, session: Session, plan_id: int, period: str) -> l
                 "unit": unit.name,
                 "member": (member.name or f"成员{member.id}") if member else "",
                 "text": explanation.text,
-                "filed_at": explanation.created_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M"),
+                "filed_at": cn_datetime(explanation.created_at),
                 "attachments": [{"id": a.id, "filename": a.filename, "sha256": a.sha256} for a in files],
             }
         )
@@ -616,8 +615,7 @@ def explanations_for_period(*, session: Session, plan_id: int, period: str) -> l
 
 
 def _cn_date(moment: datetime) -> str:
-    local = moment.astimezone(SHANGHAI)
-    return f"{local.year}年{local.month}月{local.day}日"
+    return cn_date(moment)
 
 
 def office_mark_lines(name: str) -> list[str]:

@@ -28,7 +28,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
@@ -49,12 +48,11 @@ from models import (
     utcnow,
 )
 from oversight.audit import actor_of, audit
+from oversight.dates import cn_datetime, local_day, local_zone
 from oversight.errors import InvalidInputError, InvalidStateError, NotFoundError, PermissionDeniedError
 from oversight.members import members_of_unit, members_with_role, unit_name
 from oversight.outbox import enqueue_text
 from oversight.workdays import add_workdays, estimate_mark
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 TEXT_MAX = 2000
 REASON_MIN = 2
@@ -139,12 +137,12 @@ def _now(now: datetime | None) -> datetime:
 
 
 def local_date(moment: datetime) -> date:
-    """The calendar date of an aware moment in Asia/Shanghai."""
-    return moment.astimezone(SHANGHAI).date()
+    """The calendar date of an aware moment in the shown zone (Settings.TIMEZONE)."""
+    return local_day(moment)
 
 
 def _local_text(moment: datetime | None) -> str:
-    return moment.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") if moment else ""
+    return cn_datetime(moment) if moment else ""
 
 
 def clean_text(text: str | None, *, what: str, minimum: int = 1, maximum: int = TEXT_MAX) -> str:
@@ -1133,11 +1131,11 @@ def act_on_problem(
 
 
 def problem_history(*, session: Session, problem_id: int) -> list[dict[str, Any]]:
-    """A problem's events, oldest first, with Chinese labels and Asia/Shanghai times."""
+    """A problem's events, oldest first, with Chinese labels and local times."""
     rows = []
     for event in _events(session, problem_id):
         actor = session.get(Member, event.actor_member_id) if event.actor_member_id else None
-        local = event.at.astimezone(SHANGHAI)
+        local = event.at.astimezone(local_zone())
         rows.append(
             {
                 "id": event.id,

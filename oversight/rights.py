@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import case, func, or_
 from sqlmodel import Session, col, select
@@ -25,6 +24,7 @@ from models import (
     utcnow,
 )
 from oversight.audit import audit
+from oversight.dates import local_day
 from oversight.errors import InvalidInputError, InvalidStateError, NotFoundError
 
 # --- Vocabulary -----------------------------------------------------------------
@@ -105,7 +105,6 @@ KIND_COUNTS_AS: dict[str, str | None] = {
 }
 
 REASON_MAX = 500
-_SHOW_TZ = ZoneInfo("Asia/Shanghai")  # schedule dates are calendar days in China
 
 
 def _parse(text: str, labels: dict[str, str], aliases: dict[str, str]) -> str | None:
@@ -333,7 +332,7 @@ def batch_progress(*, session: Session, plan_id: int, as_of: datetime | None = N
     zones (the consolidation batch), a zone is done when every right of it in the batch is.
     """
     when = as_of or utcnow()
-    on = when.astimezone(_SHOW_TZ).date()
+    on = local_day(when)
     plan = session.get(Plan, plan_id)
     if plan is None:
         raise NotFoundError(f"找不到编号为 {plan_id} 的计划。")

@@ -27,12 +27,10 @@ from sqlmodel import Session, col, select
 from models import JobSchedule, RunState, RunWatcher, ScheduledRun, utcnow
 from oversight import runs, schedule_text
 from oversight.audit import audit
-from oversight.dates import cn_datetime
+from oversight.dates import cn_datetime, local_zone
 from oversight.errors import ScheduleError
 from oversight.schedule_text import PhraseError, describe_cron, looks_like_phrase, parse_phrase
 from oversight.workdays import ESTIMATE_MARK, is_estimated, is_workday, nth_workday_after
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 # How a job's fire time maps to the period its run covers.
 PERIOD_PREV_QUARTER = "prev_quarter"  # firing in April covers 2026Q1
@@ -228,9 +226,9 @@ def _cron_prev(expr: str, moment: datetime, tz: ZoneInfo) -> datetime:
 class CronExprTrigger(BaseTrigger):
     """A standard 5-field cron, its arithmetic by croniter (module-level: picklable into the job store)."""
 
-    def __init__(self, expr: str, timezone: ZoneInfo = SHANGHAI) -> None:
+    def __init__(self, expr: str, timezone: ZoneInfo | None = None) -> None:
         self.expr = expr
-        self.timezone = timezone
+        self.timezone = timezone or local_zone()
 
     def __getstate__(self) -> dict[str, Any]:
         return {"version": 1, "expr": self.expr, "tz": self.timezone.key}
@@ -256,10 +254,10 @@ class CronExprTrigger(BaseTrigger):
 class WorkdayTrigger(BaseTrigger):
     """Fires at HH:MM on each working day of the Chinese calendar (`@workdays HH:MM`)."""
 
-    def __init__(self, hour: int, minute: int, timezone: ZoneInfo = SHANGHAI) -> None:
+    def __init__(self, hour: int, minute: int, timezone: ZoneInfo | None = None) -> None:
         self.hour = hour
         self.minute = minute
-        self.timezone = timezone
+        self.timezone = timezone or local_zone()
 
     def __getstate__(self) -> dict[str, Any]:
         return {"version": 1, "hour": self.hour, "minute": self.minute, "tz": self.timezone.key}
@@ -298,11 +296,11 @@ class WorkdayTrigger(BaseTrigger):
 class QuarterlyWorkdayTrigger(BaseTrigger):
     """Fires at HH:MM on the n-th working day after each quarter ends (module-level: picklable)."""
 
-    def __init__(self, n: int, hour: int, minute: int, timezone: ZoneInfo = SHANGHAI) -> None:
+    def __init__(self, n: int, hour: int, minute: int, timezone: ZoneInfo | None = None) -> None:
         self.n = n
         self.hour = hour
         self.minute = minute
-        self.timezone = timezone
+        self.timezone = timezone or local_zone()
 
     def __getstate__(self) -> dict[str, Any]:
         return {"version": 1, "n": self.n, "hour": self.hour, "minute": self.minute, "tz": self.timezone.key}
@@ -352,8 +350,9 @@ def _quarter_end(year: int, quarter0: int) -> date:
     return (date(year + 1, 1, 1) if month == 12 else date(year, month + 1, 1)) - timedelta(days=1)
 
 
-def trigger_for(expr: str, tz: ZoneInfo = SHANGHAI) -> BaseTrigger:
+def trigger_for(expr: str, tz: ZoneInfo | None = None) -> BaseTrigger:
     """An APScheduler trigger for a schedule expression or phrase (validated)."""
+    tz = tz or local_zone()
     text = normalize_expr(expr)
     quarterly = _parse_quarterly(text)
     if quarterly is not None:
@@ -371,14 +370,16 @@ def last_fire_time(trigger: BaseTrigger, now: datetime) -> datetime | None:
     raise TypeError(f"not a lianxi trigger: {trigger!r}")
 
 
-def next_fire_time(expr: str, now: datetime, tz: ZoneInfo = SHANGHAI) -> datetime | None:
+def next_fire_time(expr: str, now: datetime, tz: ZoneInfo | None = None) -> datetime | None:
     """The next fire time strictly after `now`, in `tz`."""
+    tz = tz or local_zone()
     fire = trigger_for(expr, tz).get_next_fire_time(None, now + timedelta(microseconds=1))
     return fire.astimezone(tz) if fire else None
 
 
-def next_fire_times(expr: str, now: datetime, *, count: int = 3, tz: ZoneInfo = SHANGHAI) -> list[datetime]:
+def next_fire_times(expr: str, now: datetime, *, count: int = 3, tz: ZoneInfo | None = None) -> list[datetime]:
     """The next `count` fire times strictly after `now`, in `tz`."""
+    tz = tz or local_zone()
     trigger = trigger_for(expr, tz)
     out: list[datetime] = []
     fire = trigger.get_next_fire_time(None, now + timedelta(microseconds=1))
@@ -388,8 +389,9 @@ def next_fire_times(expr: str, now: datetime, *, count: int = 3, tz: ZoneInfo = 
     return out
 
 
-def fire_time_text(expr: str, fire: datetime, tz: ZoneInfo = SHANGHAI) -> str:
+def fire_time_text(expr: str, fire: datetime, tz: ZoneInfo | None = None) -> str:
     """2027年1月8日 09:00, marked （估算） when it was counted on a year without holiday data."""
+    tz = tz or local_zone()
     text = cn_datetime(fire, tz)
     if depends_on_calendar(expr) and is_estimated(fire.astimezone(tz).date()):
         text += ESTIMATE_MARK
@@ -399,8 +401,9 @@ def fire_time_text(expr: str, fire: datetime, tz: ZoneInfo = SHANGHAI) -> str:
 # --- Periods -------------------------------------------------------------------
 
 
-def period_for(job: str, fire_time: datetime, tz: ZoneInfo = SHANGHAI) -> str:
+def period_for(job: str, fire_time: datetime, tz: ZoneInfo | None = None) -> str:
     """The period key a run of `job` fired at `fire_time` covers (e.g. 2026Q1, 2026-W15, 2026-04-08)."""
+    tz = tz or local_zone()
     job_def = JOB_DEFS.get(job)
     rule = job_def.period_rule if job_def else PERIOD_MINUTE
     local = fire_time.astimezone(tz)
@@ -421,8 +424,9 @@ def period_for(job: str, fire_time: datetime, tz: ZoneInfo = SHANGHAI) -> str:
     return local.strftime("%Y-%m-%dT%H:%M")
 
 
-def adhoc_period(now: datetime, tz: ZoneInfo = SHANGHAI) -> str:
+def adhoc_period(now: datetime, tz: ZoneInfo | None = None) -> str:
     """The period key of a manual run requested at `now`."""
+    tz = tz or local_zone()
     return "adhoc-" + now.astimezone(tz).strftime("%Y%m%dT%H%M%S")
 
 
@@ -513,8 +517,11 @@ def ensure_default_schedules(*, session: Session, now: datetime | None = None) -
     return created
 
 
-def list_schedules(*, session: Session, now: datetime | None = None, tz: ZoneInfo = SHANGHAI) -> list[dict[str, Any]]:
+def list_schedules(
+    *, session: Session, now: datetime | None = None, tz: ZoneInfo | None = None
+) -> list[dict[str, Any]]:
     """Every schedule with its Chinese name and description and its next run time (in `tz`)."""
+    tz = tz or local_zone()
     now = now or utcnow()
     order = {name: i for i, name in enumerate(JOB_DEFS)}
     rows = sorted(session.exec(select(JobSchedule)).all(), key=lambda r: (order.get(r.job, len(order)), r.job))
@@ -653,7 +660,7 @@ def missed_period(
     session: Session,
     schedule: JobSchedule,
     now: datetime,
-    tz: ZoneInfo = SHANGHAI,
+    tz: ZoneInfo | None = None,
     max_attempts: int = runs.MAX_ATTEMPTS,
 ) -> tuple[datetime, str] | None:
     """The latest fire time at or before `now` and its period, if that period still needs a run.
@@ -663,6 +670,7 @@ def missed_period(
     and only a fire after the schedule row last changed: a fire time the schedule in force
     never had (before install, before a cron change, while paused) is not "missed".
     """
+    tz = tz or local_zone()
     if schedule.paused:
         return None
     fire = last_fire_time(trigger_for(schedule.cron, tz), now)

@@ -4,6 +4,7 @@ set on estimated days), the quarterly brief's next run, and whether a week asks 
 from __future__ import annotations
 
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
@@ -13,9 +14,11 @@ from oversight import workdays
 from oversight.holiday_notice import missing_years, parse_notice, store_notice
 from oversight.lookups import format_todo, todo_for_unit
 from oversight.problems import problem_card, raise_problem
-from oversight.schedules import SHANGHAI, next_fire_time
+from oversight.schedules import next_fire_time
 from tests.test_holiday_notice import MADE_UP_2027
 from tests.test_problems import People
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def sh(*args: int) -> datetime:

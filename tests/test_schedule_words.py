@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pickle
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 import typer
@@ -18,7 +19,6 @@ from models import OutboxMessage, RunWatcher
 from oversight.errors import ScheduleError
 from oversight.holiday_notice import parse_notice, store_notice
 from oversight.schedules import (
-    SHANGHAI,
     WorkdayTrigger,
     describe,
     ensure_default_schedules,
@@ -31,6 +31,8 @@ from oversight.schedules import (
     trigger_for,
 )
 from tests.test_holiday_notice import MADE_UP_2027
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def sh(*args: int) -> datetime:

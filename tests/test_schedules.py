@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pickle
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlmodel import Session, select
@@ -12,7 +13,6 @@ import jobs.registry  # noqa: F401  (defines the jobs)
 from models import AuditLog, JobSchedule, RunState, RunTransition
 from oversight.errors import ScheduleError
 from oversight.schedules import (
-    SHANGHAI,
     QuarterlyWorkdayTrigger,
     describe,
     ensure_default_schedules,
@@ -27,6 +27,8 @@ from oversight.schedules import (
     set_schedule,
     trigger_for,
 )
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def sh(*args: int) -> datetime:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import text
@@ -17,7 +18,6 @@ from jobs.worker import JOBSTORE_TABLE, Worker
 from models import RunState, ScheduledRun, make_engine, session_scope, utcnow
 from oversight.runs import lease_holder, run_transitions
 from oversight.schedules import (
-    SHANGHAI,
     ensure_default_schedules,
     last_fire_time,
     next_fire_time,
@@ -29,6 +29,8 @@ from oversight.schedules import (
 )
 
 FAST = {"lease_seconds": 0.6, "poll_seconds": 0.05}
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def sh(*args: int) -> datetime:
