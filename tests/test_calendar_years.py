@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from jobs.reminders import send_weekly_reminders
-from models import AuditLog, OutboxMessage, Problem
+from jobs.reminders import send_calendar_reminders, send_weekly_reminders
+from models import AuditLog, OutboxMessage, Problem, Role
 from oversight import workdays
 from oversight.holiday_notice import missing_years, parse_notice, store_notice
 from oversight.lookups import format_todo, todo_for_unit
@@ -96,3 +96,47 @@ def test_which_years_an_admin_should_add() -> None:
     assert missing_years(date(2026, 11, 15)) == [2027]
     assert missing_years(date(2027, 3, 1)) == [2027]
     assert missing_years(date(2026, 10, 1), notice_from=(10, 1)) == [2027]
+
+
+def _calendar_messages(session: Session) -> list[OutboxMessage]:
+    return list(session.exec(select(OutboxMessage).where(col(OutboxMessage.dedupe_key).startswith("calendar:"))).all())
+
+
+def test_admins_are_reminded_weekly_of_a_missing_year_until_it_is_stored(session: Session, banner_plan_id: int) -> None:
+    cast = People(session, banner_plan_id)
+    admin = cast.member("office", Role.ADMIN, "管理员孙")
+    retired = cast.member("office", Role.ADMIN, "管理员钱")
+    retired.active = False
+    session.commit()
+
+    # Before 15 November (the plan's day) nothing is missing: 2026 has data.
+    out = send_calendar_reminders(session=session, period="2026-W41", now=sh(2026, 10, 9, 9, 0))
+    assert out == {"week": "2026-W41", "missing": [], "queued": 0}
+    assert _calendar_messages(session) == []
+
+    # From 15 November, 2027 is missing: the one active admin is told, in words, and how to add it.
+    out = send_calendar_reminders(session=session, period="2026-W47", now=sh(2026, 11, 16, 9, 0))
+    session.commit()
+    assert out["missing"] == [2027] and out["queued"] == 1
+    [told] = _calendar_messages(session)
+    assert told.chat_id == admin.telegram_user_id
+    assert "2027年的法定节假日和调休安排还没有录入本系统" in told.text and "/calendar" in told.text
+    recipients = {m.chat_id for m in _calendar_messages(session)}
+    assert retired.telegram_user_id not in recipients
+    assert cast.office.telegram_user_id not in recipients and cast.emergency_contact.telegram_user_id not in recipients
+
+    # The same week again (a rerun, a second worker): nothing more. The next week: once more.
+    send_calendar_reminders(session=session, period="2026-W47", now=sh(2026, 11, 19, 9, 0))
+    session.commit()
+    assert len(_calendar_messages(session)) == 1
+    send_calendar_reminders(session=session, period="2026-W48", now=sh(2026, 11, 23, 9, 0))
+    session.commit()
+    assert len(_calendar_messages(session)) == 2
+
+    # Once the year is stored, the reminders stop.
+    store_notice(session=session, parsed=parse_notice(MADE_UP_2027), actor="member:1")
+    session.commit()
+    out = send_calendar_reminders(session=session, period="2026-W49", now=sh(2026, 11, 30, 9, 0))
+    session.commit()
+    assert out["missing"] == [] and out["queued"] == 0
+    assert len(_calendar_messages(session)) == 2
