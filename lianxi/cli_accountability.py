@@ -29,7 +29,8 @@ def notices_draft(
 ) -> None:
     """列出本期应通报的单位、事由及所依据的工作记录（只读，不生成草稿、不发送）。"""
     from models import utcnow
-    from oversight.accountability import RULE_LABELS, evaluate, evidence_line, findings_json, parse_period
+    from oversight.accountability import RULE_LABELS, evaluate, findings_json, parse_period
+    from oversight.sentences import evidence_sentence
 
     with cli_session(read_only=True) as session:
         p = require_plan(session, plan)
@@ -53,7 +54,7 @@ def notices_draft(
     for i, f in enumerate(found, 1):
         typer.echo(f"\n{i}. {f.unit}（{RULE_LABELS[f.rule]}）\n   {f.summary}")
         for e in f.evidence:
-            typer.echo(f"   · {evidence_line(e)}")
+            typer.echo(f"   · {evidence_sentence(e)}")
 
 
 @app.command("review")
@@ -65,6 +66,7 @@ def review_command(
     """工作问效：各成员单位和包联领导的得分、整改台账及纸面销号核查（只读）。"""
     from models import utcnow
     from oversight.review import INDICATOR_LABELS, INDICATORS, build_review
+    from oversight.sentences import evidence_sentence
 
     with cli_session(read_only=True) as session:
         p = require_plan(session, plan)
@@ -99,4 +101,4 @@ def review_command(
         )
     typer.echo(f"\n四、纸面销号核查（{len(review['flags'])} 条）")
     for f in review["flags"]:
-        typer.echo(f"  {json.dumps(f, ensure_ascii=False)}")
+        typer.echo(f"  {evidence_sentence(f)}")

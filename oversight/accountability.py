@@ -43,6 +43,7 @@ from oversight.errors import InvalidInputError, NotFoundError
 from oversight.periods import Period
 from oversight.planfile import DEFAULT_THRESHOLDS
 from oversight.rights import batch_progress
+from oversight.sentences import evidence_sentence, unique_evidence
 from oversight.workdays import is_workday
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -225,6 +226,8 @@ class _Collector:
 
     def findings(self) -> list[Finding]:
         order = {r: i for i, r in enumerate(Rule.ALL)}
+        for f in self.items.values():  # an event cited by two bases of one finding is listed once
+            f.evidence = [dict(e) for e in unique_evidence(f.evidence)]
         return sorted(self.items.values(), key=lambda f: (order[f.rule], f.unit_id))
 
 
@@ -285,35 +288,8 @@ def event_evidence(*, session: Session, event_ids: Sequence[int]) -> list[dict[s
 
 
 def evidence_line(item: dict[str, Any]) -> str:
-    """One evidence item as a line of Chinese text."""
-    if "event_id" in item:
-        who = f"{item['actor']}（{item['actor_unit']}）" if item.get("actor") else (item.get("actor_unit") or "系统")
-        what = item["kind_label"]
-        if item["kind"] in (K.HANDED_OVER, K.RULED) and item.get("to_unit"):
-            what += f"：{item['from_unit']} → {item['to_unit']}"
-        elif item["kind"] in (K.ASSIGNED, K.ACCEPTED) and item.get("to_unit"):
-            what += f"：{item['to_unit']}"
-        line = f"问题#{item['problem_id']} {item['at']} {who} {what}"
-        if item.get("reason"):
-            line += f"，理由：{item['reason']}"
-        if item.get("reason_accepted") is True:
-            line += "（理由经办公室认定成立）"
-        elif item.get("reason_accepted") is False:
-            line += "（理由经办公室认定不成立）"
-        return line
-    kind = item.get("kind")
-    if kind == "task_progress":
-        return (
-            f"{item['task']}：应完成 {item['expected']:g}{item['measure']}，实际完成 {item['done']}{item['measure']}"
-            f"（截至 {item['as_of']}）"
-        )
-    if kind == "missed_week":
-        return f"{item['week']}（{item['from']}至{item['to']}）未报送进展"
-    if kind == "overdue_problem":
-        return f"问题#{item['problem_id']}：{item['text']}（应于 {item['due_on']} 前办结）"
-    if kind == "overdue_decision":
-        return f"议定事项#{item['decision_id']}：{item['text']}（应于 {item['due_on']} 前落实）"
-    return str(item)
+    """One evidence item as one Chinese sentence (oversight.sentences; an unknown kind raises)."""
+    return evidence_sentence(item)
 
 
 # --- Shared SQL pieces ----------------------------------------------------------------

@@ -26,13 +26,14 @@ from models import (
     Unit,
 )
 from oversight import runs
-from oversight.accountability import RULE_LABELS, Rule, evaluate, evidence_line, parse_period, thresholds_of
+from oversight.accountability import RULE_LABELS, Rule, evaluate, parse_period, thresholds_of
 from oversight.attachments import is_unlinked
 from oversight.audit import actor_of, audit
 from oversight.dates import cn_date, cn_datetime, local_day, local_zone
 from oversight.errors import InvalidInputError, InvalidStateError, NotFoundError, OversightError, PermissionDeniedError
 from oversight.members import members_of_unit, members_with_role
 from oversight.outbox import enqueue_text
+from oversight.sentences import evidence_row, evidence_sentence, unique_evidence
 from oversight.workdays import add_workdays
 
 PUBLISH_JOB = "notice_publish"
@@ -637,13 +638,7 @@ def notice_document(*, session: Session, notice_id: int, now: datetime) -> dict[
     units = {u.id: u.name for u in session.exec(select(Unit).where(Unit.plan_id == plan.id)).all()}
     tables = []
     for f in notice_findings(session=session, notice_id=notice.id, include_dropped=False):
-        rows = []
-        for item in f.evidence:
-            if "event_id" in item:
-                who = "，".join(x for x in (item.get("actor_unit"), item.get("actor")) if x)
-                rows.append([item["at"], who or "系统", evidence_line(item).split(" ", 3)[-1]])
-            else:
-                rows.append(["", "", evidence_line(item)])
+        rows = [list(evidence_row(item)) for item in unique_evidence(f.evidence)]
         tables.append(
             {
                 "caption": f"{units.get(f.unit_id, '')}（{RULE_LABELS.get(f.rule, f.rule)}）",
@@ -714,10 +709,11 @@ def draft_text(*, session: Session, notice_id: int) -> str:
                 summary=f.summary,
             )
         )
-        shown = f.evidence[:EVIDENCE_LINES_MAX]
-        lines += [DRAFT_EVIDENCE.format(line=evidence_line(e)) for e in shown]
-        if len(f.evidence) > len(shown):
-            lines.append(DRAFT_MORE.format(n=len(f.evidence) - len(shown)))
+        evidence = unique_evidence(f.evidence)
+        shown = evidence[:EVIDENCE_LINES_MAX]
+        lines += [DRAFT_EVIDENCE.format(line=evidence_sentence(e)) for e in shown]
+        if len(evidence) > len(shown):
+            lines.append(DRAFT_MORE.format(n=len(evidence) - len(shown)))
     lines.append(DRAFT_BODY.format(body=notice.body))
     lines.append(DRAFT_FOOT)
     return "\n\n".join(lines)

@@ -65,6 +65,7 @@ from oversight.errors import InvalidInputError, InvalidStateError, NotFoundError
 from oversight.periods import half_of
 from oversight.planfile import DEFAULT_REVIEW_WEIGHTS, RectificationSpec
 from oversight.rights import batch_progress
+from oversight.sentences import evidence_sentence
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 K = ProblemEventKind
@@ -863,15 +864,7 @@ def review_document(*, session: Session, plan_id: int, review: dict[str, Any], n
         ]
         for it in review["ledger"]
     ]
-    flag_lines = []
-    for f in review["flags"]:
-        if f["kind"] == "reopened_soon":
-            flag_lines.append(f"问题#{f['problem_id']}确认关闭后{f['days']}天内被重新提出办理，涉嫌纸面销号。")
-        else:
-            what = "同一佐证文件" if f["kind"] == "same_evidence_file" else "相同的佐证说明"
-            flag_lines.append(
-                f"整改事项#{f['item_id']}与事项{'、'.join(f'#{x}' for x in f['other_item_ids'])}使用{what}销号，涉嫌纸面销号。"
-            )
+    flag_lines = [evidence_sentence(f)[:-1] + "，涉嫌纸面销号。" for f in review["flags"]]
     low = [r["unit"] for r in review["units"] if r["total"] < 60]
     summary = [
         f"根据{('《' + plan.name + '》') if plan.name else '实施方案'}工作问效机制，联席会议办公室依据{review['label']}"

@@ -1,0 +1,276 @@
+"""How documents say things: every sentence of a brief, notice, review or chat summary is the
+Chinese template of a named fact kind, filled from the fact's values, and carries the record
+ids the fact rests on.
+
+Rules this module keeps for every document:
+- A fact kind has exactly one template; an unknown kind is an error (`UnknownFactError`), never a
+  `str(dict)` on the page.
+- Evidence items (what a notice finding rests on) are facts too: one template per item kind.
+- Record citations in body text have one form, "11号问题", "11号、12号等5个问题" (the full
+  numbers are in the annex); a zone keeps its own "3号整合区", the same form.
+- Zero and one read naturally: "本期没有…", "用时9个工作日" for one case (a 中位数 only of two or
+  more); an expected count of whole things is a whole number (按进度应完成9宗, never 8.5宗).
+- Every date through oversight.dates (2026年1月8日).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from oversight.dates import cn_date, cn_date_range
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+class UnknownFactError(KeyError):
+    """A fact or evidence kind without a template: a programming error, never shown as data."""
+
+
+# --- Small wording helpers -----------------------------------------------------------------------
+
+# Record nouns as body text cites them: "11号问题", "4号进展报送", "2号议定事项".
+NOUNS: dict[str, str] = {
+    "problem": "问题",
+    "report": "进展报送",
+    "decision": "议定事项",
+    "right": "矿业权",
+    "item": "整改事项",
+    "notice": "通报",
+}
+# The measure word of each noun when a count is given ("等5个问题", "等3项议定事项").
+MEASURES: dict[str, str] = {
+    "problem": "个",
+    "report": "次",
+    "decision": "项",
+    "right": "宗",
+    "item": "项",
+    "notice": "份",
+}
+CITE_SHOWN = 5  # record numbers named in one body citation; the rest are in the annex
+
+
+def cite(noun: str, ids: Sequence[int], total: int | None = None, *, shown: int = CITE_SHOWN) -> str:
+    """11号问题; 11号、12号问题; 11号、12号等5个问题 (total counts what `ids` stand for)."""
+    if noun not in NOUNS:
+        raise UnknownFactError(noun)
+    ids = list(dict.fromkeys(ids))
+    n = max(total if total is not None else len(ids), len(ids))
+    head = "、".join(f"{i}号" for i in ids[:shown])
+    if not head:
+        return ""
+    if n > min(len(ids), shown):
+        return f"{head}等{n}{MEASURES[noun]}{NOUNS[noun]}"
+    return f"{head}{NOUNS[noun]}"
+
+
+def names(items: Iterable[str]) -> str:
+    """A、B、C (each name once, in order)."""
+    return "、".join(dict.fromkeys(x for x in items if x))
+
+
+def whole(value: float) -> int:
+    """An expected count of whole things: the least whole number that reaches `value`."""
+    return math.ceil(round(value, 6))
+
+
+def pct(share: float) -> str:
+    """A share as people write it: 25%, 92.9% (no trailing .0)."""
+    text = f"{share * 100:.1f}".rstrip("0").rstrip(".")
+    return f"{text}%"
+
+
+def day_of(value: Any) -> date:
+    """A calendar day from a date, an aware datetime or an ISO text (stored evidence)."""
+    if isinstance(value, datetime):
+        return value.astimezone(SHANGHAI).date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+def when_of(value: Any) -> str:
+    """2026年1月8日 09:05 from an aware datetime or a stored "2026-01-08 09:05" (Shanghai time)."""
+    if isinstance(value, datetime):
+        local = value.astimezone(SHANGHAI)
+        return f"{cn_date(local.date())} {local:%H:%M}"
+    text = str(value)
+    m = re.match(r"^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2})", text)
+    if m:
+        return f"{cn_date(date.fromisoformat(m.group(1)))} {m.group(2)}"
+    return cn_date(day_of(text))
+
+
+def workdays_text(n: int) -> str:
+    """用时 wording: 不足1个工作日 for 0, else N个工作日."""
+    return "不足1个工作日" if n <= 0 else f"{n}个工作日"
+
+
+# --- Facts ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Fact:
+    """A statement computed from the record: its kind (one template), its values and the ids of
+    the records it rests on (noun -> ids). `text` is the sentence; `note` the citation."""
+
+    kind: str
+    values: Mapping[str, Any] = field(default_factory=dict)
+    ids: Mapping[str, Sequence[int]] = field(default_factory=dict)
+
+    @property
+    def text(self) -> str:
+        template = FACTS.get(self.kind)
+        if template is None:
+            raise UnknownFactError(self.kind)
+        return template.format(**self.values)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "values": dict(self.values), "ids": {k: list(v) for k, v in self.ids.items()}}
+
+
+# Every fact kind's sentence. Values are plain text or numbers; templates escape them.
+FACTS: dict[str, str] = {}
+
+
+def fact_kinds() -> list[str]:
+    """Every fact kind with a template (for the tests' coverage list)."""
+    return sorted(FACTS)
+
+
+# --- Evidence: what a notice finding rests on ----------------------------------------------------
+
+EVENT_VERBS: dict[str, str] = {
+    "raised": "提出{p}",
+    "assigned": "将{p}交办{to_unit}",
+    "accepted": "接收{p}",
+    "handed_over": "将{p}转交{to_unit}",
+    "declined": "退回{p}",
+    "ruled": "裁定{p}由{to_unit}负责",
+    "resolved": "办结{p}",
+    "confirmed": "确认{p}已解决并关闭",
+    "reopened": "将{p}重新交付办理",
+    "commented": "对{p}作出备注",
+}
+EVENT_VERBS_NO_UNIT: dict[str, str] = {
+    "assigned": "交办{p}",
+    "handed_over": "转交{p}",
+    "ruled": "裁定{p}的责任单位",
+}
+
+EVIDENCE: dict[str, str] = {
+    "task_progress": "截至{as_of}，“{task}”按进度应完成{expected}{measure}，实际完成{done}{measure}。",
+    "missed_week": "{week}（{span}）未报送工作进展。",
+    "overdue_problem": "{p}“{text}”应于{due}前办结，逾期未办结。",
+    "overdue_decision": "{d}“{text}”应于{due}前落实，逾期未落实。",
+    "response_waits_one": "交办的问题从收到到接收（或转交、退回）用时{days}。",
+    "response_waits": "交办问题{n}次，从收到到接收（或转交、退回）的用时为{spread}，中位数为{median}个工作日。",
+    "reopened_soon": "{p}确认关闭后{days}天内重新进入办理。",
+    "same_evidence_file": "{item}与{others}使用同一佐证文件销号。",
+    "same_evidence_text": "{item}与{others}使用相同的佐证说明销号。",
+}
+EVIDENCE_REASON = "，理由：{reason}"
+EVIDENCE_REASON_UPHELD = "（理由经办公室认定成立）"
+EVIDENCE_REASON_REJECTED = "（理由经办公室认定不成立）"
+EVENT_SENTENCE = "{when}，{who}{what}。"
+SYSTEM_ACTOR = "系统"
+
+
+def _median_text(value: float) -> str:
+    return f"{value:g}"
+
+
+def event_who(item: Mapping[str, Any]) -> str:
+    """林草局张三, or the unit, or 系统."""
+    unit, person = item.get("actor_unit") or "", item.get("actor") or ""
+    return f"{unit}{person}" if (unit or person) else SYSTEM_ACTOR
+
+
+def event_what(item: Mapping[str, Any]) -> str:
+    """What one problem event did, as a predicate: 将11号问题转交旗水利局，理由：…"""
+    kind = item.get("kind")
+    verbs = EVENT_VERBS if item.get("to_unit") else {**EVENT_VERBS, **EVENT_VERBS_NO_UNIT}
+    if kind not in verbs:
+        raise UnknownFactError(f"event:{kind}")
+    what = verbs[str(kind)].format(p=cite("problem", [int(item["problem_id"])]), to_unit=item.get("to_unit") or "")
+    if item.get("reason"):
+        what += EVIDENCE_REASON.format(reason=str(item["reason"]).strip())
+    if item.get("reason_accepted") is True:
+        what += EVIDENCE_REASON_UPHELD
+    elif item.get("reason_accepted") is False:
+        what += EVIDENCE_REASON_REJECTED
+    return what
+
+
+def evidence_row(item: Mapping[str, Any]) -> tuple[str, str, str]:
+    """(when, who, what) for a notice's evidence table; items that are not events have no who."""
+    if "event_id" in item:
+        return when_of(item["at"]), event_who(item), event_what(item) + "。"
+    return "", "", evidence_sentence(item)
+
+
+def evidence_sentence(item: Mapping[str, Any]) -> str:
+    """One evidence item as one Chinese sentence; an unknown kind raises UnknownFactError."""
+    if "event_id" in item:
+        return EVENT_SENTENCE.format(when=when_of(item["at"]), who=event_who(item), what=event_what(item))
+    kind = item.get("kind")
+    if kind == "task_progress":
+        return EVIDENCE["task_progress"].format(
+            as_of=cn_date(day_of(item["as_of"])),
+            task=item["task"],
+            expected=whole(float(item["expected"])),
+            done=item["done"],
+            measure=item.get("measure") or "",
+        )
+    if kind == "missed_week":
+        return EVIDENCE["missed_week"].format(
+            week=item["week"], span=cn_date_range(day_of(item["from"]), day_of(item["to"]))
+        )
+    if kind == "overdue_problem":
+        return EVIDENCE["overdue_problem"].format(
+            p=cite("problem", [int(item["problem_id"])]), text=item["text"], due=cn_date(day_of(item["due_on"]))
+        )
+    if kind == "overdue_decision":
+        return EVIDENCE["overdue_decision"].format(
+            d=cite("decision", [int(item["decision_id"])]), text=item["text"], due=cn_date(day_of(item["due_on"]))
+        )
+    if kind == "response_waits":
+        waits = [(int(d), int(k)) for d, k in item["waits"]]
+        n = sum(k for _, k in waits)
+        if n == 1:
+            return EVIDENCE["response_waits_one"].format(days=workdays_text(waits[0][0]))
+        spread = "、".join(workdays_text(d) + (f"{k}次" if k > 1 else "1次") for d, k in waits)
+        return EVIDENCE["response_waits"].format(n=n, spread=spread, median=_median_text(float(item["median"])))
+    if kind == "reopened_soon":
+        return EVIDENCE["reopened_soon"].format(p=cite("problem", [int(item["problem_id"])]), days=item["days"])
+    if kind in ("same_evidence_file", "same_evidence_text"):
+        return EVIDENCE[str(kind)].format(
+            item=cite("item", [int(item["item_id"])]), others=cite("item", [int(x) for x in item["other_item_ids"]])
+        )
+    raise UnknownFactError(f"evidence:{kind}")
+
+
+def evidence_kinds() -> list[str]:
+    """Every evidence kind with a sentence: the problem events and the other items."""
+    return sorted({*(f"event:{k}" for k in EVENT_VERBS), *(k for k in EVIDENCE if not k.endswith("_one"))})
+
+
+def unique_evidence(items: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """Evidence items in order, each once: an event cited by two bases of one finding is printed once."""
+    seen: set[Any] = set()
+    out = []
+    for item in items:
+        key: Any
+        if "event_id" in item:
+            key = ("event", item["event_id"])
+        else:
+            key = tuple(sorted((k, repr(v)) for k, v in item.items() if k != "basis"))
+        if key not in seen:
+            seen.add(key)
+            out.append(item)
+    return out

@@ -1,0 +1,166 @@
+"""Evidence in official text: each item a Chinese sentence from its kind's template, never a
+Python or JSON representation; an event two bases of a finding rest on is printed once."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from oversight.accountability import evaluate
+from oversight.notices import draft_notice, draft_text, notice_document
+from oversight.problems import decline_problem, rule_problem
+from oversight.review import build_review, review_document
+from oversight.sentences import (
+    UnknownFactError,
+    cite,
+    evidence_kinds,
+    evidence_sentence,
+    whole,
+)
+from tests.test_accountability import AFTER_Q1, Cast, at
+
+# What a program's data looks like when it leaks into a document.
+RAW = re.compile(r"\{'|\"kind\":|\bNone\b|\bTrue\b|\bFalse\b|\[\[|'kind'|\bnan\b")
+
+
+def assert_no_raw(text: str, where: str) -> None:
+    m = RAW.search(text)
+    assert m is None, f"{where}: raw data {m.group(0)!r} in …{text[max(0, m.start() - 60) : m.end() + 60]}…"
+
+
+@pytest.fixture
+def cast(session, banner_plan_id) -> Cast:  # type: ignore[no-untyped-def]
+    return Cast(session, banner_plan_id)
+
+
+def shifted_and_ruled_back(cast: Cast) -> int:
+    """自然资源局 hands a problem to 林草局, gets it back, declines it; the office rules it back."""
+    pid = cast.raise_("natres", at(3, 2))
+    cast.hand(pid, "natres", "forestry", at(3, 2, 14), "涉及草原，应由林草局办理")
+    cast.hand(pid, "forestry", "natres", at(3, 3), "用地在先，退回自然资源局")
+    decline_problem(session=cast.s, problem_id=pid, actor=cast["natres"], reason="不属本局职责", now=at(3, 3, 15))
+    rule_problem(
+        session=cast.s,
+        problem_id=pid,
+        actor=cast.office,
+        to_unit_id=cast.uid("natres"),
+        reason="用地手续在先，由自然资源局牵头",
+        now=at(3, 4),
+    )
+    cast.s.commit()
+    return pid
+
+
+def test_an_event_two_shifting_bases_rest_on_is_printed_once(cast: Cast) -> None:
+    pid = shifted_and_ruled_back(cast)
+    found = evaluate(session=cast.s, plan_id=cast.plan_id, period="2026Q1", now=AFTER_Q1)
+    f = next(f for f in found if f.unit == "旗自然资源局" and f.rule == "shifting")
+    assert set(f.bases) == {"boomerang", "declined_ruled_back"}
+    ids = [e["event_id"] for e in f.evidence]
+    assert len(ids) == len(set(ids)) and len(ids) >= 3
+
+    notice = draft_notice(session=cast.s, plan_id=cast.plan_id, period="2026Q1", now=AFTER_Q1)
+    doc = notice_document(session=cast.s, notice_id=notice.id, now=AFTER_Q1)  # type: ignore[arg-type]
+    table = next(t for t in doc["sections"][0]["tables"] if t["caption"].startswith("旗自然资源局（推诿扯皮"))
+    records = [r[2] for r in table["rows"]]
+    assert len(records) == len(set(records)) == len(ids)
+    ruling = next(r for r in table["rows"] if "裁定" in r[2])
+    assert ruling[0] == "2026年3月4日 10:00" and ruling[1].endswith("联络员")
+    assert ruling[2] == f"裁定{pid}号问题由旗自然资源局负责，理由：用地手续在先，由自然资源局牵头。"
+    back = next(r for r in table["rows"] if r[0] == "2026年3月3日 10:00")
+    assert (
+        back[1].startswith("旗林草局") and back[2] == f"将{pid}号问题转交旗自然资源局，理由：用地在先，退回自然资源局。"
+    )
+    text = draft_text(session=cast.s, notice_id=notice.id)  # type: ignore[arg-type]
+    assert_no_raw(text, "draft text")
+    block = next(b for b in text.split("〔事项") if b.split("\n", 1)[0].endswith("旗自然资源局（推诿扯皮）"))
+    assert block.count(f"裁定{pid}号问题由旗自然资源局负责") == 1
+    for t in doc["sections"][0]["tables"]:
+        for row in t["rows"]:
+            assert_no_raw(" ".join(row), t["caption"])
+
+
+def test_a_slow_accept_is_said_in_working_days_and_one_case_has_no_median(cast: Cast) -> None:
+    """水利局 takes 9 working days to accept its only problem: 用时9个工作日, no 中位数 of one."""
+    from oversight.problems import accept_problem
+
+    pid = cast.raise_("water", at(1, 19))
+    accept_problem(session=cast.s, problem_id=pid, actor=cast["water"], now=at(2, 2))
+    cast.s.commit()
+    found = evaluate(session=cast.s, plan_id=cast.plan_id, period="2026Q1", now=AFTER_Q1)
+    f = next(f for f in found if f.unit == "旗水利局" and "slow_accept" in f.bases)
+    item = next(e for e in f.evidence if e.get("kind") == "response_waits")
+    line = evidence_sentence(item)
+    assert line == "交办的问题从收到到接收（或转交、退回）用时10个工作日。", line
+    assert "中位数" not in line
+
+
+def test_every_evidence_kind_has_a_sentence_and_an_unknown_kind_is_an_error() -> None:
+    event = {
+        "event_id": 1,
+        "problem_id": 7,
+        "actor": "张三",
+        "actor_unit": "旗林草局",
+        "from_unit": "旗林草局",
+        "to_unit": "旗水利局",
+        "at": "2026-01-08 09:05",
+        "reason": "",
+        "reason_accepted": None,
+    }
+    samples = {
+        "task_progress": {
+            "kind": "task_progress",
+            "task": "强化整合重组一批",
+            "measure": "宗",
+            "target": 46,
+            "done": 1,
+            "expected": 8.5,
+            "as_of": "2026-03-31",
+        },
+        "missed_week": {"kind": "missed_week", "week": "2026年第3周", "from": "2026-01-12", "to": "2026-01-18"},
+        "overdue_problem": {"kind": "overdue_problem", "problem_id": 4, "text": "取水许可", "due_on": "2026-02-10"},
+        "overdue_decision": {"kind": "overdue_decision", "decision_id": 2, "text": "草原审批", "due_on": "2026-03-13"},
+        "response_waits": {"kind": "response_waits", "waits": [[3, 2], [9, 1]], "median": 3.0},
+        "reopened_soon": {"kind": "reopened_soon", "problem_id": 5, "days": 16},
+        "same_evidence_file": {"kind": "same_evidence_file", "item_id": 1, "other_item_ids": [2, 3]},
+        "same_evidence_text": {"kind": "same_evidence_text", "item_id": 2, "other_item_ids": [1]},
+    }
+    for kind in evidence_kinds():
+        item = {**event, "kind": kind.split(":", 1)[1]} if kind.startswith("event:") else samples[kind]
+        line = evidence_sentence(item)
+        assert line.endswith("。") and re.search(r"[\u4e00-\u9fff]", line), (kind, line)
+        assert_no_raw(line, kind)
+        assert not re.search(r"\d{4}-\d{2}-\d{2}|#\d", line), (kind, line)  # one date and citation form
+    assert "按进度应完成9宗" in evidence_sentence(samples["task_progress"])
+    assert evidence_sentence(samples["response_waits"]).endswith("中位数为3个工作日。")
+    assert (
+        evidence_sentence(event | {"kind": "handed_over"}) == "2026年1月8日 09:05，旗林草局张三将7号问题转交旗水利局。"
+    )
+    with pytest.raises(UnknownFactError):
+        evidence_sentence({"kind": "something_new", "x": 1})
+    with pytest.raises(UnknownFactError):
+        evidence_sentence({**event, "kind": "teleported"})
+
+
+def test_citations_have_one_chinese_form_and_counts_are_whole() -> None:
+    assert cite("problem", [11]) == "11号问题"
+    assert cite("problem", [11, 12]) == "11号、12号问题"
+    assert cite("problem", [11, 12], total=5) == "11号、12号等5个问题"
+    assert cite("decision", [1, 2, 3, 4, 5, 6]) == "1号、2号、3号、4号、5号等6项议定事项"
+    assert whole(8.5) == 9 and whole(2.0000001) == 2 and whole(0.3) == 1 and whole(0) == 0
+
+
+def test_the_review_names_a_problem_reopened_soon_after_closing_in_a_sentence(cast: Cast) -> None:
+    from oversight.problems import accept_problem, confirm_problem, reopen_problem, resolve_problem
+
+    pid = cast.raise_("water", at(1, 19))
+    accept_problem(session=cast.s, problem_id=pid, actor=cast["water"], now=at(1, 20))
+    resolve_problem(session=cast.s, problem_id=pid, actor=cast["water"], evidence_text="已办结", now=at(1, 21))
+    confirm_problem(session=cast.s, problem_id=pid, actor=cast["emergency"], now=at(1, 22))
+    reopen_problem(session=cast.s, problem_id=pid, actor=cast["emergency"], reason="问题反弹", now=at(2, 6))
+    cast.s.commit()
+    review = build_review(session=cast.s, plan_id=cast.plan_id, period="2026H1", now=AFTER_Q1)
+    doc = review_document(session=cast.s, plan_id=cast.plan_id, review=review, now=AFTER_Q1)
+    flags = next(s for s in doc["sections"] if s["heading"] == "纸面销号核查")["paragraphs"]
+    assert flags == [f"{pid}号问题确认关闭后15天内重新进入办理，涉嫌纸面销号。"]
