@@ -28,7 +28,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot import admin, calendar, decisions, lookups, notices, onboarding, problems, reports, texts
+from bot import admin, calendar, decisions, lookups, menu, notices, onboarding, problems, reports, texts
 from bot.common import CURRENT_UPDATE, UpdateState
 from bot.engine import Declared, Dispatcher
 from models import ProcessedUpdate, read_only, utcnow
@@ -96,6 +96,9 @@ DECLARED: list[Declared] = [
     # bot/calendar.py
     calendar.calendar,
     calendar.CALENDAR,
+    # bot/menu.py
+    menu.OUTSIDE,
+    menu.LOOSE,
 ]
 
 

@@ -121,6 +121,8 @@ logger = logging.getLogger(__name__)
 
 S = TypeVar("S")
 T = TypeVar("T")
+MENU_ACTION = "menu.command"  # the engine's own actions: a menu button, a finished button
+DONE_ACTION = "engine.done"
 FID = "fid"  # the keys a flow button's token and a flow's saved data carry beside the handler's
 STEP = "step"
 
@@ -143,6 +145,11 @@ Rows = list[list[Button]]
 def button(label: str, action: str, **args: Any) -> Button:
     """A button whose press calls `action` with `args` as keyword arguments."""
     return Button(label, action, args)
+
+
+def menu_button(label: str, name: str) -> Button:
+    """A button that runs the command /name (as if typed without words), checked for the role."""
+    return Button(label, MENU_ACTION, {"name": name})
 
 
 def grid(buttons: Iterable[Button], per_row: int) -> Rows:
@@ -189,6 +196,7 @@ class Turn(Generic[S]):
         self.out: list[tuple[str, Rows]] = []
         self.note: str | None = None
         self.jobs: list[Job] = []
+        self.done: str | None = None
         self.minted: list[tuple[str, InlineKeyboardMarkup | None]] = []  # filled by the dispatcher
 
     @property
@@ -222,9 +230,10 @@ class Turn(Generic[S]):
             raise ValueError(f"no step {step!r} in flow {self.flow.name if self.flow else None!r}")
         self.step = step
 
-    def end(self) -> None:
-        """Close the open conversation."""
-        self.ended = True
+    def end(self, done: str | None = None) -> None:
+        """Close the open conversation. With `done`, the pressed button keeps that answer: pressed
+        again (a double tap, a second look), it says what came of the first press."""
+        self.ended, self.done = True, done
 
     def keep(self, upload: Upload) -> Attachment:
         """Check and keep an uploaded file; its Attachment row."""
@@ -305,7 +314,16 @@ def action(name: str, *, command: str | None = None) -> Callable[[ButtonHandler]
     return lambda handler: Action(name, handler, command)
 
 
-Declared = Command | Flow[Any] | Action
+@dataclass(frozen=True)
+class Outside:
+    """What typed text or a file gets from a registered member in private when no conversation is
+    open (instead of a bare "send a command first")."""
+
+    text: TextHandler[None]
+    file: FileHandler[None]
+
+
+Declared = Command | Flow[Any] | Action | Outside
 
 
 def handlers_of(declared: Iterable[Declared]) -> list[Callable[..., None]]:
@@ -315,6 +333,8 @@ def handlers_of(declared: Iterable[Declared]) -> list[Callable[..., None]]:
         if isinstance(item, Flow):
             for step in item.steps.values():
                 found += [*step.buttons.values(), *(h for h in (step.text, step.file) if h is not None)]
+        elif isinstance(item, Outside):
+            found += [item.text, item.file]
         else:
             found.append(item.handler)
     return found
@@ -356,6 +376,8 @@ class Dispatcher:
         self.commands: dict[str, Command] = {}
         self.flows: dict[str, Flow[Any]] = {}
         self.targets: dict[str, _Target] = {}
+        self.outside: Outside | None = None
+        self._target(MENU_ACTION, _Target(self._menu_command, *_keywords(self._menu_command)))
         for item in declared:
             self._add(item)
 
@@ -367,6 +389,10 @@ class Dispatcher:
             if item.name in self.commands or item.name not in COMMAND_ROLES:
                 raise ValueError(f"command /{item.name}: declared twice or not in oversight.access")
             self.commands[item.name] = item
+        elif isinstance(item, Outside):
+            if self.outside is not None:
+                raise ValueError("Outside: declared twice")
+            self.outside = item
         elif isinstance(item, Action):
             if item.command not in (None, *COMMAND_ROLES):
                 raise ValueError(f"action {item.name}: its command is unknown")
@@ -393,6 +419,16 @@ class Dispatcher:
         if name in self.targets or "." not in name:
             raise ValueError(f"button action {name}: declared twice, or not a dotted name")
         self.targets[name] = target
+
+    def _menu_command(self, turn: Turn[Any], *, name: str) -> None:
+        """A menu button (`menu_button`): the command it names, as if typed without words."""
+        cmd = self.commands.get(name)
+        if cmd is None:
+            raise Stale
+        refusal = _refusal(name, turn.member)
+        if refusal is not None:
+            raise PermissionDeniedError(refusal)
+        cmd.handler(cast(Turn[None], turn))
 
     # --- commands ---
 
@@ -450,6 +486,8 @@ class Dispatcher:
             return texts.BUTTON_STALE
         if token.user_id is not None and token.user_id != user_id:
             return texts.BUTTON_NOT_YOURS
+        if token.action == DONE_ACTION:  # a button whose conversation it ended: what it did
+            return str(token.args.get("note", texts.BUTTON_STALE))
         args = dict(token.args)
         fid, step = args.pop(FID, None), args.pop(STEP, None)
         target = self.targets.get(token.action)
@@ -463,6 +501,9 @@ class Dispatcher:
                 raise Stale
         target.handler(turn, **args)
         self._finish(turn)
+        if turn.ended and turn.done:
+            token.action, token.args = DONE_ACTION, {"note": turn.done[:200]}
+            session.add(token)
         return turn
 
     # --- typed text and files ---
@@ -504,7 +545,17 @@ class Dispatcher:
         if flow is None:
             if not in_private(update):
                 return ""
-            return texts.NOT_IN_FLOW if member is not None else texts.WELCOME_UNREGISTERED
+            if member is None:
+                return texts.WELCOME_UNREGISTERED
+            if self.outside is None:
+                return texts.NOT_IN_FLOW
+            if value is None:
+                return None  # fetch it, then ask what it is for
+            free: Turn[None] = Turn(session=session, update=update, member=member)
+            outside = self.outside.text if isinstance(value, str) else self.outside.file
+            cast(Callable[[Turn[None], Any], None], outside)(free, value)
+            self._finish(free)
+            return free
         turn: Turn[Any] = Turn(session=session, update=update, member=_member(session, update))
         _resume(turn, flow, chat_id=chat_id)
         step = flow.steps[turn.step]

@@ -15,11 +15,15 @@ def todo(turn: Turn[None]) -> None:
     """A unit's open problems and decisions with lights; overseeing roles also see every overdue item."""
     member = turn.member
     own = todo_for_unit(session=turn.session, unit_id=member.unit_id, today=turn.today)
-    parts = [t.TODO_HEAD.format(unit=unit_name(turn.session, member.unit_id)) + format_todo(own)]
-    if member.role in READ_ALL_ROLES:
-        overdue = todo_overdue_all(session=turn.session, actor=member, today=turn.today)
-        parts.append(t.TODO_OVERDUE_HEAD + format_todo(overdue, show_unit=True))
-    turn.say("\n\n".join(parts))
+    head = t.TODO_HEAD.format(unit=unit_name(turn.session, member.unit_id))
+    if member.role not in READ_ALL_ROLES:
+        turn.say(head + format_todo(own))
+        return
+    overdue = todo_overdue_all(session=turn.session, actor=member, today=turn.today)
+    # An overseeing role: every unit's overdue items under one heading; its own unit's list
+    # only when it has something of its own.
+    part = t.TODO_OVERDUE_HEAD + (format_todo(overdue, show_unit=True) if overdue else t.TODO_NO_OVERDUE)
+    turn.say("\n\n".join([*([head + format_todo(own)] if own else []), part]))
 
 
 @command("progress", read=True)

@@ -13,7 +13,7 @@ from bot import texts as t
 from bot.common import plan_of, role_label
 from bot.engine import Turn, command
 from models import row_id
-from oversight.access import COMMAND_LABELS, commands_for
+from oversight.access import COMMAND_LABELS, allowed, commands_for
 from oversight.audit import actor_of, audit
 from oversight.chatstate import clear_flow
 from oversight.dates import cn_datetime
@@ -104,7 +104,12 @@ def whoami(turn: Turn[None]) -> None:
 def help_command(turn: Turn[None]) -> None:
     role = turn.member_or_none.role if turn.member_or_none else None
     header = t.HELP_HEADER.format(role=role_label(role)) if role else t.HELP_UNREGISTERED
-    turn.say("\n".join([header] + [f"/{c} — {COMMAND_LABELS[c]}" for c in commands_for(role)]))
+    lines = [header] + [f"/{c} — {COMMAND_LABELS[c]}" for c in commands_for(role)]
+    if allowed("report", role):
+        lines += ["", t.HELP_REPORT_FORMS]
+    if role is not None:
+        lines += ["", t.HELP_PLAIN_WORDS]
+    turn.say("\n".join(lines))
 
 
 @command("invite")

@@ -81,7 +81,7 @@ def flag(turn: Turn[None]) -> None:
 
 
 def take_text(turn: Turn[FlagState], text: str) -> None:
-    turn.state.text = P.clean_text(text, what=t.PROBLEM_TEXT_WHAT)  # the limits raise_problem enforces
+    turn.state.text = P.problem_text(text)  # the checks raise_problem makes
     categories = P.categories_of_plan(session=turn.session, plan_id=turn.member.plan_id)
     turn.goto("category")
     turn.say(t.PROBLEM_PICK_CATEGORY, grid((button(c.name, "category", cid=c.id) for c in categories), 2))
@@ -176,7 +176,7 @@ def pick_owner(turn: Turn[FlagState], *, uid: int) -> None:
         zone_id=turn.state.zid,
         buttons=button_maker(turn.session),
     )
-    turn.end()
+    turn.end(done=t.PROBLEM_ALREADY_RAISED.format(id=problem.id))
     owner = unit_name(turn.session, problem.owner_unit_id)
     turn.say(t.PROBLEM_RAISED.format(id=problem.id, owner=owner, due=_due(problem)))
     turn.toast(t.PROBLEM_RAISED_TOAST)

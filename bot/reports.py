@@ -7,15 +7,17 @@ button of an earlier step or an earlier /report is stale."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from bot import texts as t
 from bot.engine import Flow, Rows, Step, Turn, Upload, button, command, grid
 from config.settings import get_settings
-from models import Milestone, Role, row_id
+from models import Milestone, Role, Zone, row_id
 from oversight.attachments import ALLOWED_TEXT, XLSX
 from oversight.dates import cn_date
 from oversight.errors import OversightError
 from oversight.ledger import ImportResult
+from oversight.records import plan_record
 from oversight.reports import (
     TEXT_MAX,
     check_may_report,
@@ -62,14 +64,25 @@ def report(turn: Turn[None]) -> None:
         task = default_task_for(session=turn.session, member=member)
         if task is None:
             raise OversightError(t.REPORT_NO_DEFAULT_TASK)
-        filed = file_report(session=turn.session, actor=member, task_id=task.id, text=turn.text)
-        turn.say(t.REPORT_FILED.format(report_id=filed.id))
+        text = check_report_text(turn.text)
+        filed = file_report(session=turn.session, actor=member, task_id=task.id, text=text)
+        target, note = t.REPORT_TARGET_NONE, t.REPORT_ONE_LINE_NO_TARGET
+        if filed.zone_id is not None:  # a zone leader of one zone: that zone
+            zone = plan_record(session=turn.session, model=Zone, record_id=filed.zone_id, plan_id=member.plan_id)
+            target, note = t.REPORT_TARGET_ZONE.format(name=zone.name if zone else ""), ""
+        turn.say(t.REPORT_FILED_ONE_LINE.format(report_id=filed.id, task=task.name, target=target, target_note=note))
         return
-    tasks = tasks_for(session=turn.session, member=member)
+    begin_report(turn, ReportState())
+
+
+def begin_report(turn: Turn[Any], state: ReportState, head: str = "") -> None:
+    """Open the report flow at its batch step with `state` (a file sent before /report, say)."""
+    tasks = tasks_for(session=turn.session, member=turn.member)
     if not tasks:
         raise OversightError(t.REPORT_NO_TASKS)
-    turn.start(REPORT, ReportState(), "task")
-    turn.say(t.REPORT_PICK_TASK, [[button(f"{x.seq}. {x.name}", "task", task_id=x.id)] for x in tasks])
+    turn.start(REPORT, state, "task")
+    rows: Rows = [[button(f"{x.seq}. {x.name}", "task", task_id=x.id)] for x in tasks]
+    turn.say(head + t.REPORT_PICK_TASK, rows)
 
 
 def pick_task(turn: Turn[ReportState], *, task_id: int) -> None:
@@ -233,6 +246,9 @@ def choose_move(turn: Turn[ReportState], *, yes: bool) -> None:
 
 def _ask_files(turn: Turn[ReportState], text: str | None = None) -> None:
     turn.goto("files")
+    names = turn.state.files
+    if text is None and names:  # a file sent before the report began is already in
+        text = t.REPORT_HAS_FILES.format(names="、".join(names), n=len(names), allowed=ALLOWED_TEXT)
     turn.say(text or t.REPORT_ASK_FILES.format(allowed=ALLOWED_TEXT), [[button(t.REPORT_BTN_FILES_DONE, "files_done")]])
 
 
@@ -279,7 +295,7 @@ def submit(turn: Turn[ReportState]) -> None:
         move_to_status=state.move_to,
         attachment_ids=state.attachments,
     )
-    turn.end()
+    turn.end(done=t.REPORT_ALREADY_FILED.format(report_id=filed.id))
     if state.move_to and filed.right_id:
         right = get_right(session=turn.session, right_id=filed.right_id)
         name, status = right.name if right else "", status_label(state.move_to)
@@ -289,7 +305,7 @@ def submit(turn: Turn[ReportState]) -> None:
 
 
 def abort(turn: Turn[ReportState]) -> None:
-    turn.end()
+    turn.end(done=t.REPORT_ABORTED)
     turn.say(t.REPORT_ABORTED)
 
 

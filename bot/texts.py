@@ -9,6 +9,12 @@ WHOAMI = "姓名：{name}\n单位：{unit}\n角色：{role}\n成员编号：{mem
 WHOAMI_UNREGISTERED = "您还未注册。请向管理员索取邀请码后发送：/start 邀请码"
 HELP_HEADER = "您（{role}）可以使用以下命令："
 HELP_UNREGISTERED = "您还未注册。可用命令："
+HELP_REPORT_FORMS = (
+    "报送进展的两种方式：\n"
+    "• 只发送 /report，按按钮选择批次和对象（整合区或矿业权），再写内容、上传附件；\n"
+    "• 一行报送：/report 后直接写内容，例如“/report 本周完成2宗矿业权储量核实”，记入默认批次，不指定对象。"
+)
+HELP_PLAIN_WORDS = "不记得命令时，直接用一句话说明要办的事（例如“怎么报送进展”），机器人会给出可以点的按钮。"
 NOT_ALLOWED = "您的角色（{role}）不能使用 /{command}。发送 /help 查看可用命令。"
 UNKNOWN_COMMAND = "无法识别的命令。发送 /help 查看可用命令。"
 CANCELLED = "已取消。"
@@ -97,9 +103,9 @@ PROBLEM_FIND_RIGHT = "按名称查找矿业权"
 PROBLEM_CHOOSE_ZONE = "选择整合区"
 PROBLEM_OTHER_OWNER = "改为其他单位"
 PROBLEM_NO_DUE = "未设定"
-PROBLEM_TEXT_WHAT = "问题描述"
 PROBLEM_RIGHT_LABEL = "{name}（{code}）"
 PROBLEM_CONFIRM_OWNER = "确认由{unit}办理"
+PROBLEM_ALREADY_RAISED = "已提交（问题#{id}），无需重复提交。发送 /problem {id} 查看办理情况。"
 PROBLEM_RAISED_TOAST = "已提交"
 PROBLEM_HANDOVER_LABEL = "{unit}：{reason}"
 PROBLEM_SOME_UNIT = "某单位"
@@ -181,13 +187,20 @@ START_IN_PRIVATE = "请在与机器人的私聊中发送 /start 邀请码。"
 DAYS_NOT_A_NUMBER = "天数须为数字。\n"
 UNREGISTERED_ROLE = "未注册用户"
 TODO_HEAD = "【{unit} 待办】\n"
-TODO_OVERDUE_HEAD = "【全部逾期事项】\n"
+TODO_OVERDUE_HEAD = "【各单位逾期事项】\n"
+TODO_NO_OVERDUE = "没有逾期事项。"
 PROGRESS_HEAD = "【{plan} 任务进度】\n"
 FILE_TOO_BIG = "文件“{name}”过大（{size:.1f} MB），单个文件不能超过 20 MB。"
 
 
 # --- /report and /ledger (bot/reports.py) -----------------------------------------
 REPORT_FILED = "已报送（进展 #{report_id}）。"
+REPORT_FILED_ONE_LINE = (
+    "已报送（进展 #{report_id}）。\n批次：{task}\n对象：{target}\n"
+    "一行报送会记入默认批次{target_note}。如需报送到其他批次或具体的矿业权、整合区，"
+    "请只发送 /report（不带文字），按按钮选择后再报送。"
+)
+REPORT_ONE_LINE_NO_TARGET = "，不针对具体矿业权或整合区"
 REPORT_FILED_MOVED = "已报送（进展 #{report_id}）。矿业权“{right}”状态已变更为：{status}。"
 REPORT_NO_TASKS = "您的单位没有参与任何批次（任务），无法报送进展。如有疑问请联系联席会议办公室。"
 REPORT_NO_DEFAULT_TASK = "没有可用的默认批次。请只发送 /report，按提示选择批次后报送。"
@@ -241,6 +254,7 @@ REPORT_NO_FILES = "无"
 REPORT_TARGET_NONE = "未指定"
 REPORT_TARGET_ZONE = "整合区 {name}"
 REPORT_TARGET_RIGHT = "矿业权 {name}（{code}）"
+REPORT_ALREADY_FILED = "已提交（进展 #{report_id}），无需重复提交。"
 REPORT_ABORTED = "已取消，本次进展未报送。"
 REPORT_FINISHED = "已结束。"
 
@@ -283,3 +297,50 @@ CALENDAR_YEAR_HEAD = "{year}年节假日安排（来源：{source}）"
 CALENDAR_YEAR_LINE = "{name}：{days}"
 CALENDAR_GRIDS_HEAD = "月历（休＝放假，班＝调休上班）："
 CALENDAR_STALE = "该操作已失效，请重新发送 /calendar。"
+
+
+# --- outside any conversation: the member's menu, a file sent on its own (bot/menu.py) ----
+MENU_LABELS = {
+    "report": "报送进展",
+    "flag": "反映问题",
+    "todo": "待办",
+    "ledger": "上报台账",
+    "explain": "通报情况说明",
+    "progress": "任务进度",
+    "members": "成员列表",
+    "notices": "通报草稿",
+    "decision": "记录议定事项",
+    "meeting": "临时加开会议",
+    "schedule": "定时任务",
+    "calendar": "工作日历",
+    "help": "全部命令",
+}
+# Words that say what a member wants, first match wins: a plain question gets its button first.
+MENU_INTENTS = (
+    ("ledger", ("台账",)),
+    ("explain", ("情况说明", "通报")),
+    ("flag", ("问题", "堵点", "困难", "卡住", "反映", "协调")),
+    ("report", ("报送", "进展", "汇报", "上报", "填报")),
+    ("todo", ("待办", "逾期", "期限", "要做")),
+    ("progress", ("进度", "完成率")),
+)
+MENU_HEAD = "您好！请点下面的按钮办理，机器人会一步一步提示您："
+MENU_GUESS = "您是想{what}吗？请点“{label}”，机器人会一步一步提示您。也可以选择其他事项："
+MENU_FOOT = "（也可以直接发送命令，例如 /report；发送 /help 查看全部命令。）"
+LOOSE_FILE_ASK = "已收到文件“{name}”。要把这个文件作为进展附件报送吗？"
+LOOSE_FILE_YES = "是，报送进展"
+LOOSE_FILE_NO = "否"
+LOOSE_FILE_HEAD = "附件：{name}\n"
+LOOSE_FILE_DROPPED = "好的，文件“{name}”未报送。"
+LOOSE_FILE_NOT_HERE = "当前没有进行中的操作，文件未保存。请先选择要办理的事项："
+REPORT_HAS_FILES = (
+    "已带附件：{names}（共 {n} 个）。如需更多附件（{allowed}，单个不超过 20 MB），请继续发送；全部发送后点“完成上传”。"
+)
+COMMAND_WHAT = {
+    "report": "报送工作进展",
+    "flag": "反映问题（堵点）",
+    "ledger": "上报台账",
+    "explain": "对通报报送情况说明",
+    "todo": "查看待办事项",
+    "progress": "查看各批次任务进度",
+}

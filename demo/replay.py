@@ -600,7 +600,7 @@ class Replay:
 
     async def quarter_end_reads(self) -> None:
         await self.d.say("convener", "/progress", "任务进度")
-        await self.d.say("office_a", "/todo", "待办")
+        await self.d.say("office_a", "/todo", "逾期事项")
         if 2 in self.problems:
             await self.d.say("supervisor_a", f"/problem {self.problems[2]}", f"问题#{self.problems[2]}")
 

@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 from models import AuditLog, GroupBinding, InviteCode, Member, Plan, Role, Unit, ZoneLeader, utcnow
 from models.db import detached
 from oversight.audit import actor_of, audit
+from oversight.dates import cn_datetime
 from oversight.errors import (
     AlreadyMemberError,
     InvalidInputError,
@@ -139,6 +140,25 @@ def locked_until(*, session: Session, telegram_user_id: int, now: datetime | Non
     return until if until > now else None
 
 
+def _refusal_of(session: Session, invite: InviteCode) -> str:
+    """Why a real code no longer works (used, or expired), and whom to ask for a new one: the
+    admin who made it, else the plan's admins (nothing about who used it)."""
+    maker = None
+    if invite.created_by.startswith("member:") and invite.created_by[7:].isdigit():
+        maker = session.get(Member, int(invite.created_by[7:]))
+    if maker is not None and maker.active and maker.name:
+        who = f"生成邀请码的管理员{maker.name}（{unit_name(session, maker.unit_id)}）"
+    else:
+        admins = session.exec(
+            select(Member).where(Member.plan_id == invite.plan_id, Member.role == Role.ADMIN, col(Member.active))
+        ).all()
+        names = "、".join(m.name for m in admins if m.name)[:60]
+        who = f"管理员（{names}）" if names else "联席会议办公室或管理员"
+    if invite.used_at is not None:
+        return f"此邀请码已经使用过（每个邀请码只能使用一次）。请向{who}索取新的邀请码。"
+    return f"此邀请码已于 {cn_datetime(invite.expires_at)} 过期。请向{who}索取新的邀请码。"
+
+
 def redeem_invite(
     *, session: Session, telegram_user_id: int, name: str, code: str, now: datetime | None = None
 ) -> Member:
@@ -155,9 +175,10 @@ def redeem_invite(
     if invite is None or invite.used_at is not None or invite.expires_at <= now:
         reason = "unknown" if invite is None else ("used" if invite.used_at else "expired")
         # Only an audit row is stored for a failed attempt (it also drives the lockout).
+        refusal = InviteInvalidError() if invite is None else InviteInvalidError(_refusal_of(session, invite))
         audit(session=session, actor=actor, action="invite.failed", detail={"reason": reason}, at=now)
         session.commit()  # the failed attempt must survive: it drives the lockout
-        raise InviteInvalidError()
+        raise refusal
     if existing is not None and existing.plan_id == invite.plan_id:
         raise AlreadyMemberError(
             f"您已注册为{unit_name(session, existing.unit_id)}的{ROLE_LABELS[existing.role]}。如需变更请联系管理员。"

@@ -48,6 +48,7 @@ from models import (
     utcnow,
 )
 from oversight.audit import actor_of, audit
+from oversight.content import require_content
 from oversight.dates import cn_datetime, local_day, local_zone
 from oversight.errors import InvalidInputError, InvalidStateError, NotFoundError, PermissionDeniedError
 from oversight.members import members_of_unit, members_with_role, unit_name
@@ -155,6 +156,17 @@ def clean_text(text: str | None, *, what: str, minimum: int = 1, maximum: int = 
     if len(value) > maximum:
         raise InvalidInputError(f"{what}最多 {maximum} 个字，当前 {len(value)} 个字。")
     return value
+
+
+PROBLEM_EXAMPLE = "“某铁矿整合需出具林地意见，材料已报送20个工作日仍未办理。”"
+
+
+def problem_text(text: str | None) -> str:
+    """A problem's description as a person typed it, stripped; refused in Chinese if empty, too
+    long or saying nothing ("有问题"). The chat checks this before raise_problem."""
+    body = clean_text(text, what="问题描述")
+    require_content(body, what="问题描述", ask="卡在哪个环节、需要谁做什么", example=PROBLEM_EXAMPLE)
+    return body
 
 
 def _reason(reason: str | None, *, what: str = "理由") -> str:
@@ -511,7 +523,7 @@ def raise_problem(
         raise PermissionDeniedError("您不是本计划的有效成员，不能提出问题。")
     if actor.role not in RAISING_ROLES:
         raise PermissionDeniedError("联合督导组成员不能提出问题，请由相关单位联络员提出。")
-    body = clean_text(text, what="问题描述")
+    body = clean_text(text, what="问题描述")  # a person's words are checked by problem_text first
     category = session.get(ProblemCategory, category_id)
     if category is None or category.plan_id != plan_id:
         raise InvalidInputError("请选择本计划中的问题类别。")

@@ -33,6 +33,7 @@ from models import (
 from models.db import detached
 from oversight.attachments import XLSX, check_file, is_unlinked, read_attachment, store_attachment
 from oversight.audit import actor_of, audit
+from oversight.content import require_content
 from oversight.errors import InvalidInputError, NotFoundError, PermissionDeniedError
 from oversight.members import unit_name
 from oversight.outbox import notify_members
@@ -49,6 +50,7 @@ if TYPE_CHECKING:
     from oversight.ledger import ImportResult
 
 TEXT_MAX = 4000
+REPORT_EXAMPLE = "“本周完成2宗矿业权的储量核实，下周报送变更登记材料。”"
 MAX_ATTACHMENTS = 10
 REPORTING_ROLES = (Role.CONTACT, Role.ZONE_LEADER)
 
@@ -252,13 +254,21 @@ def move_choice(*, session: Session, task_id: int | None, right_id: int | None) 
 # --- Filing ------------------------------------------------------------------------
 
 
-def check_report_text(text: str) -> str:
-    """The stripped report text, or a Chinese refusal (empty or over TEXT_MAX)."""
+def _report_body(text: str) -> str:
     body = (text or "").strip()
     if not body:
         raise InvalidInputError("进展内容不能为空。")
     if len(body) > TEXT_MAX:
         raise InvalidInputError(f"进展内容过长（{len(body)} 字），请控制在 {TEXT_MAX} 字以内。")
+    return body
+
+
+def check_report_text(text: str) -> str:
+    """The stripped text a person typed as a report, or a Chinese refusal (empty, over TEXT_MAX,
+    or saying nothing: "。" would count toward the on-time rate). Every chat entry checks this
+    before filing; file_report itself checks only the bounds (imports and replays of the record)."""
+    body = _report_body(text)
+    require_content(body, what="进展内容", ask="做了什么、到了哪一步", example=REPORT_EXAMPLE)
     return body
 
 
@@ -312,7 +322,7 @@ def file_report(
 ) -> Report:
     """File a progress report; a report that completes a right (quantity 1 or a status
     move) moves the right's status, so the batch's progress follows from its history."""
-    body = check_report_text(text)
+    body = _report_body(text)
     if quantity < 0 or quantity > 1:
         raise InvalidInputError("一次报送只能完成一宗矿业权（数量为 0 或 1）；请逐宗报送并指明矿业权。")
     if (quantity or move_to_status) and right_id is None:

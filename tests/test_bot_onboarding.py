@@ -33,7 +33,7 @@ async def test_contact_joins_with_invite_and_sees_role_menu(engine, banner_plan_
         # The code is single-use: another user cannot reuse it.
         other = h.server.user(1002, "李四")
         await other.send(f"/start {code}")
-        refusal = await h.server.wait_for(1002, "邀请码无效")
+        refusal = await h.server.wait_for(1002, "邀请码已经使用过")
         assert "管理员" in refusal["text"]
     with session_scope(engine) as s:
         assert s.exec(select(Member).where(Member.telegram_user_id == 1002)).first() is None
@@ -83,7 +83,7 @@ async def test_expired_code_is_refused(engine, banner_plan_id):
             inv.expires_at = inv.created_at - timedelta(seconds=1)
             s.add(inv)
         user = h.server.user(4001, "过期")
-        await h.say(user, f"/start {code}", "已过期")
+        await h.say(user, f"/start {code}", "过期。请向")
 
 
 async def test_admin_invites_lists_and_revokes_in_chat(engine, banner_plan_id):

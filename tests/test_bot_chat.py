@@ -1,0 +1,132 @@
+"""Chat that needs no training (issue 17): what an untrained contact or clerk meets, through the
+real bot over HTTP on a real database."""
+
+from __future__ import annotations
+
+from sqlmodel import select
+
+from models import Attachment, InviteCode, Problem, Report, Role, session_scope
+from tests.harness import buttons, running_bot
+from tests.test_bot_reports import PDF_BYTES, seed_rights
+
+
+async def test_plain_words_get_the_members_own_menu_and_its_buttons_work(engine, banner_plan_id, settings_env):
+    seed_rights(engine, banner_plan_id)
+    async with running_bot(engine, banner_plan_id) as h:
+        contact = await h.join(17001, "自然资源联络员", "自然资源局", Role.CONTACT)
+        menu = await h.say(contact, "你好，请问怎么报送进展？", "您是想报送工作进展吗")
+        labels = buttons(menu)
+        assert labels[0] == "报送进展" and {"反映问题", "待办", "上报台账", "全部命令"} <= set(labels)
+        assert "请先发送命令" not in menu["text"]
+        tasks = await h.press(contact, menu, "报送进展", "请选择要报送进展的批次")
+        assert "强化整合重组一批" in " ".join(buttons(tasks))
+
+        # A problem in plain words: 反映问题 first. Words that ask nothing in particular: the menu.
+        await h.say(contact, "/cancel", "已取消")
+        menu = await h.say(contact, "林草那边卡住了，想反映一下", "您是想反映问题")
+        assert buttons(menu)[0] == "反映问题"
+        await h.press(contact, menu, "反映问题", "请描述问题")
+        await h.say(contact, "/cancel", "已取消")
+        menu = await h.say(contact, "早上好", "请点下面的按钮")
+        assert buttons(menu)[0] == "报送进展"
+
+        # The office's menu is the office's: no reporting, and its buttons are checked for the role.
+        office = await h.join(17002, "办公室", "旗政府办公室", Role.OFFICE)
+        omenu = await h.say(office, "在吗", "请点下面的按钮")
+        assert "报送进展" not in buttons(omenu) and "通报草稿" in buttons(omenu)
+        todo = await h.press(office, omenu, "待办", "逾期事项")
+        assert "【各单位逾期事项】" in todo["text"]
+
+
+async def test_a_file_sent_on_its_own_is_offered_as_a_progress_attachment(engine, banner_plan_id, settings_env):
+    async with running_bot(engine, banner_plan_id) as h:
+        contact = await h.join(17011, "应急联络员", "应急管理局", Role.CONTACT)
+        await contact.upload(PDF_BYTES, filename="验收意见.pdf", mime_type="application/pdf")
+        ask = await h.server.wait_for(contact.id, "要把这个文件作为进展附件报送吗")
+        assert "验收意见.pdf" in ask["text"]
+        tasks = await h.press(contact, ask, "是，报送进展", "请选择要报送进展的批次")
+        assert "附件：验收意见.pdf" in tasks["text"]
+        target = await h.press(contact, tasks, "强化整合重组一批", "请选择报送对象")
+        await h.press(contact, target, "不指定", "请输入本次进展内容")
+        files = await h.say(contact, "本周完成2家矿山安全设施竣工验收，验收意见附后。", "已带附件：验收意见.pdf")
+        confirm = await h.press(contact, files, "完成上传", "请确认报送内容")
+        assert "验收意见.pdf" in confirm["text"]
+        await h.press(contact, confirm, "确认提交", "已报送（进展 #")
+
+        # Declined: nothing filed, and it says so.
+        await contact.upload(PDF_BYTES[:-1] + b" ", filename="草稿.pdf", mime_type="application/pdf")
+        ask = await h.server.wait_for(contact.id, "要把这个文件作为进展附件报送吗")
+        await h.press(contact, ask, "否", "文件“草稿.pdf”未报送")
+
+        # Someone who does not report gets the menu, not a question about reporting.
+        office = await h.join(17012, "办公室", "旗政府办公室", Role.OFFICE)
+        await office.upload(PDF_BYTES, filename="会议纪要.pdf", mime_type="application/pdf")
+        refused = await h.server.wait_for(office.id, "文件未保存")
+        assert "报送进展" not in buttons(refused)
+    with session_scope(engine) as s:
+        report = s.exec(select(Report)).one()
+        kept = s.exec(select(Attachment).where(Attachment.report_id == report.id)).all()
+        assert [a.filename for a in kept] == ["验收意见.pdf"]
+        assert len(s.exec(select(Attachment)).all()) == 2  # the declined one stays unlinked
+
+
+async def test_one_line_report_says_where_it_went_and_help_names_both_forms(engine, banner_plan_id, settings_env):
+    async with running_bot(engine, banner_plan_id) as h:
+        contact = await h.join(17021, "应急联络员", "应急管理局", Role.CONTACT)
+        done = await h.say(contact, "/report 本周完成2家矿山安全设施竣工验收", "已报送（进展 #")
+        assert "批次：强化整合重组一批" in done["text"] and "对象：未指定" in done["text"]
+        assert "只发送 /report" in done["text"]
+        help_text = (await h.say(contact, "/help", "可以使用以下命令"))["text"]
+        assert "/report 后直接写内容" in help_text and "直接用一句话" in help_text
+        office = await h.join(17022, "办公室", "旗政府办公室", Role.OFFICE)
+        assert "一行报送" not in (await h.say(office, "/help", "可以使用以下命令"))["text"]
+
+
+async def test_contentless_report_and_problem_are_refused_with_an_example(engine, banner_plan_id, settings_env):
+    async with running_bot(engine, banner_plan_id) as h:
+        contact = await h.join(17031, "应急联络员", "应急管理局", Role.CONTACT)
+        for empty in ("。", "好的。。", "啊啊啊啊啊啊！"):
+            refused = await h.say(contact, f"/report {empty}", "过于简单")
+            assert "例如" in refused["text"] and "标点不计" in refused["text"]
+        target = await h.press(contact, await h.say(contact, "/report", "请选择"), "强化整合重组一批", "请选择报送对象")
+        await h.press(contact, target, "不指定", "请输入本次进展内容")
+        await h.say(contact, "……", "过于简单")
+        await h.say(contact, "本周完成2家矿山安全设施竣工验收", "如需附件")  # the same step takes real text
+        await h.say(contact, "/cancel", "已取消")
+        await h.say(contact, "/flag", "请描述问题")
+        await h.say(contact, "有问题", "问题描述过于简单")
+        await h.say(contact, "某铁矿整合需林草局出具林地意见，已等待20个工作日。", "请选择问题类别")
+    with session_scope(engine) as s:
+        assert s.exec(select(Report)).all() == [] and s.exec(select(Problem)).all() == []
+
+
+async def test_a_used_or_expired_invite_says_so_and_whom_to_ask(engine, banner_plan_id):
+    async with running_bot(engine, banner_plan_id) as h:
+        admin = await h.join(17041, "乌兰", "旗政府办公室", Role.ADMIN)
+        made = await h.say(admin, "/invite 林草局 联络员", "邀请码")
+        code = made["text"].splitlines()[1].strip()
+        first = h.server.user(17042, "王林")
+        await first.send(f"/start {code}")
+        await h.server.wait_for(first.id, "注册成功")
+        second = h.server.user(17043, "李四")
+        await second.send(f"/start {code}")
+        refusal = await h.server.wait_for(second.id, "已经使用过")
+        assert "只能使用一次" in refusal["text"] and "乌兰（旗政府办公室）" in refusal["text"]
+        assert "王林" not in refusal["text"]  # nothing about who used it
+        stale = h.invite_code("林草局", Role.CONTACT)
+        with session_scope(engine) as s:
+            for row in s.exec(select(InviteCode).where(InviteCode.used_at.is_(None))).all():  # type: ignore[union-attr]
+                row.expires_at = row.created_at
+                s.add(row)
+        await second.send(f"/start {stale}")
+        expired = await h.server.wait_for(second.id, "过期")
+        assert "已经使用过" not in expired["text"] and "管理员（乌兰）" in expired["text"]
+
+
+async def test_office_todo_has_one_heading_and_says_when_nothing_is_overdue(engine, banner_plan_id):
+    async with running_bot(engine, banner_plan_id) as h:
+        office = await h.join(17051, "办公室", "旗政府办公室", Role.OFFICE)
+        todo = await h.say(office, "/todo", "逾期事项")
+        assert todo["text"] == "【各单位逾期事项】\n没有逾期事项。"
+        contact = await h.join(17052, "林草联络员", "林草局", Role.CONTACT)
+        assert "旗林草局 待办" in (await h.say(contact, "/todo", "待办"))["text"]
