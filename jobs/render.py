@@ -187,6 +187,25 @@ def _nobr(value: Any) -> Markup:
     return Markup("".join(out))
 
 
+SHORT_CELL = 8  # characters: a table cell this short (a name, a unit, a score) is never wrapped
+
+
+def _cell(value: Any) -> Markup:
+    """A table cell: numbers and dates kept whole, and a short cell ("贾宏亮", "整改扣分") kept on one
+    line, so the table's columns take the width their words need rather than breaking them."""
+    text = clean_text(str(value))
+    if len(text) <= SHORT_CELL and not re.search(r"\s", text):
+        return Markup('<span class="nobr">{}</span>').format(text)
+    return _nobr(text)
+
+
+def _heading_cell(value: Any) -> Markup:
+    """A column heading: broken only before its bracketed part ("进展报送 / （15）"), otherwise whole."""
+    text = clean_text(str(value))
+    parts = [p for p in re.split(r"(?=[（(])", text) if p]
+    return Markup("<wbr>").join(_cell(p) if len(p) <= 2 * SHORT_CELL else _nobr(p) for p in parts)
+
+
 def _names(value: Any) -> Markup:
     """A list of names ("甲局、乙局，丙局") with each name kept whole when the line wraps."""
     text = clean_text(str(value))
@@ -399,6 +418,8 @@ def template_env() -> jinja2.Environment:
     env.filters["fit_pt"] = _fit_pt
     env.filters["cn_number"] = _cn_number
     env.filters["nobr"] = _nobr
+    env.filters["cell"] = _cell
+    env.filters["heading_cell"] = _heading_cell
     env.filters["names"] = _names
     env.filters["title_lines"] = title_lines
     return env

@@ -711,7 +711,9 @@ def rule_tables(doc: Document, expect: Expect) -> list[Violation]:
                             )
                         )
     for (p, t, box), (q, u, ubox) in itertools.pairwise(fragments):
-        continues = q.number == p.number + 1 and box[3] > p.bottom - 25 and ubox[1] < q.top + 25
+        # A continued table starts at the top of the next page's block (its repeated header row); a
+        # table there under its own caption is a new one.
+        continues = q.number == p.number + 1 and box[3] > p.bottom - 25 and ubox[1] < q.top + 3
         if not continues:
             continue
         if t and u and t[0] != u[0]:

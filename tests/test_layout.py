@@ -194,9 +194,6 @@ KNOWN = {
     # issue 18 (truth): an evidence item without a Chinese sentence is printed as a dict.
     ("demo", "notice", "raw_data"),
     ("quarter", "notice", "raw_data"),
-    # Not fixed yet (docs): WeasyPrint split a multi-line evidence row across pages at the top of a
-    # table despite break-inside: avoid, leaving the header alone on the page.
-    ("demo", "notice", "tables"),
     # WeasyPrint 70 justifies at spaces only: a CJK line whose break moved a number or a
     # bracketed citation down stays short of the right edge ("fill", reported by text_block).
     *((src, kind, "fill") for src in ("demo", "quarter", "fixtures") for kind in ("brief", "notice", "review")),
@@ -363,6 +360,51 @@ def test_the_sample_mark_sits_in_the_margin_of_every_page():
     for p in doc.pages:
         assert [ln for ln in p.lines if "示例数据" in ln.text and ln.bottom < p.top]
     assert not check_pdf(doc, NOTICE_EXPECT, rules=["text_block"])
+
+
+# --- tables ------------------------------------------------------------------------------------------
+
+
+def _evidence_row(i: int) -> list[str]:
+    record = "王建军（旗自然资源局） 转交：属地各苏木镇政府，理由：排土场用地涉及3户牧民承包草场。" * (1 + i % 2)
+    return [f"2026-01-{i + 1:02d} 10:0{i % 10}", "旗自然资源局，王建军", record]
+
+
+@pytest.mark.parametrize("rows", [5, 12])
+def test_a_table_anywhere_on_the_page_keeps_three_rows_on_each_side_of_a_break(rows):
+    """The table starts one body line lower each time, over a whole page: wherever the page ends, no
+    page holds its header alone or fewer than 3 of its rows (a table of 6 rows or fewer is never split)."""
+    table = {"columns": ["时间", "经办单位及人员", "记录"], "rows": [_evidence_row(i) for i in range(rows)]}
+    template = jinja_table_page()
+    split = 0
+    for lines in range(22):
+        doc = _pdf(template.render(lines=lines, table=table))
+        assert not check_pdf(doc, Expect(kind="brief", has_colophon=False), rules=["tables"]), lines
+        split += len(doc.pages) > 1 and bool(doc.pages[1].tables) and bool(doc.pages[0].tables)
+    assert (split > 0) == (rows > 6), "the sweep split the long table (and only it) somewhere"
+
+
+def jinja_table_page():
+    from jobs.render import template_env
+
+    return template_env().from_string(
+        "{% import '_blocks.html.j2' as b %}"
+        "<p class='flush'>{% for _ in range(lines) %}甲乙丙丁<br>{% endfor %}</p>{{ b.data_table(table) }}<p>完。</p>"
+    )
+
+
+def test_short_cells_and_headings_are_never_wrapped():
+    """Under a long neighbour a name, a score or a heading keeps its line (it was "贾宏 / 亮", "得 / 分");
+    a heading breaks only before its bracket."""
+    table = {
+        "columns": ["包联领导", "包联整合区", "进展报送（15）", "整改扣分", "得分"],
+        "rows": [["贾宏亮", "6号查干此老地区金矿整合区、7号张佳花岗岩整合区、" * 4, "0%", "0.0", "17.5"]] * 2,
+    }
+    doc = _pdf(jinja_table_page().render(lines=0, table=table))
+    texts = [ln.text for p in doc.pages for ln in p.content]
+    for word in ("贾宏亮", "包联领导", "进展报送", "整改扣分", "得分", "17.5"):
+        assert any(word in t for t in texts), (word, texts)
+    assert not check_pdf(doc, Expect(kind="brief", has_colophon=False), rules=["tables", "text_block"])
 
 
 # --- titles ------------------------------------------------------------------------------------------
