@@ -27,14 +27,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import insert, text  # noqa: E402
-from sqlmodel import Session, select  # noqa: E402
+from sqlalchemy import insert, text
+from sqlmodel import Session, select
 
-from models import Member, Problem, ProblemCategory, ProblemEvent, Report, Role, Unit, make_engine  # noqa: E402
-from models.migrate import upgrade  # noqa: E402
-from oversight.accountability import evaluate  # noqa: E402
-from oversight.planfile import parse_plan_file  # noqa: E402
-from oversight.plans import load_plan  # noqa: E402
+from models import Member, Problem, ProblemCategory, ProblemEvent, Report, Role, Unit, make_engine
+from models.migrate import upgrade
+from oversight.accountability import evaluate
+from oversight.planfile import parse_plan_file
+from oversight.plans import load_plan
 
 START = datetime(2026, 1, 1, 1, tzinfo=UTC)
 SPAN_DAYS = 730

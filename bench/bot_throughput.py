@@ -41,13 +41,13 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bot.app import build_application  # noqa: E402
-from localbotapi.server import BotApiServer, SimUser  # noqa: E402
-from models import Role, make_engine, session_scope  # noqa: E402
-from models.migrate import upgrade  # noqa: E402
-from oversight.members import create_invite, require_unit  # noqa: E402
-from oversight.planfile import parse_plan_file  # noqa: E402
-from oversight.plans import load_plan  # noqa: E402
+from bot.app import build_application
+from localbotapi.server import BotApiServer, SimUser
+from models import Role, make_engine, session_scope
+from models.migrate import upgrade
+from oversight.members import create_invite, require_unit
+from oversight.planfile import parse_plan_file
+from oversight.plans import load_plan
 
 PLAN = ROOT / "plans" / "urad-middle-banner.yaml"
 REAL_TOKEN = "123456789:BENCH-real-bot"

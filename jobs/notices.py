@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 
 from jobs.render import render_document
 from models import GroupBinding, Notice, Plan, Role, Unit
+from models.base import row_id
 from oversight.accountability import RULE_LABELS
 from oversight.dates import cn_date
 from oversight.distribution import Attachment, distribute, line_texts, notice_copy_lines
@@ -91,9 +92,11 @@ def run(*, session: Session, period: str, now: datetime) -> dict[str, Any]:
     key = quarter_of(now) if is_adhoc(period) else period
     out: dict[str, Any] = {"period": key, "notices": []}
     for plan in session.exec(select(Plan).order_by(col(Plan.id))).all():
-        notice = draft_notice(session=session, plan_id=plan.id, period=key, now=now)  # type: ignore[arg-type]
-        sent = send_draft(session=session, notice_id=notice.id, now=now) if notice.state == NoticeState.DRAFT else 0  # type: ignore[arg-type]
-        live = list(notice_findings(session=session, notice_id=notice.id, include_dropped=False))  # type: ignore[arg-type]
+        notice = draft_notice(session=session, plan_id=row_id(plan), period=key, now=now)
+        sent = (
+            send_draft(session=session, notice_id=row_id(notice), now=now) if notice.state == NoticeState.DRAFT else 0
+        )
+        live = list(notice_findings(session=session, notice_id=row_id(notice), include_dropped=False))
         out["notices"].append(
             {"plan": plan.key, "notice_id": notice.id, "state": notice.state, "findings": len(live), "sent_to": sent}
         )
@@ -116,8 +119,8 @@ def publish_notice(*, session: Session, notice_id: int, now: datetime, data_dir:
     out = base / "notices" / f"{plan.key}-{notice.period}-{notice.id}.pdf"
     doc = notice_document(session=session, notice_id=notice.id, now=now)
     # 抄送 and 印发: exactly whom the Word copy and the PDF go to besides the 主送 (oversight.distribution).
-    copies = notice_copy_lines(session=session, plan_id=plan.id)  # type: ignore[arg-type]
-    texts = line_texts(session=session, plan_id=plan.id, lines=copies)  # type: ignore[arg-type]
+    copies = notice_copy_lines(session=session, plan_id=row_id(plan))
+    texts = line_texts(session=session, plan_id=row_id(plan), lines=copies)
     if texts.get("cc"):
         doc["cc"] = texts["cc"].replace("、", "，") + "。"
     files = render_document("notice", doc, out=out)

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, col, select
 
 from models import Decision, Member, Plan, Problem, ProblemState, Report, Role, Task, TaskUnit, Unit
+from models.base import row_id
 from oversight.dates import local_zone
 from oversight.holiday_notice import HOW_TO_ADD, missing_years
 from oversight.outbox import enqueue_text
@@ -82,7 +83,7 @@ def contacts_of(*, session: Session, unit_ids: list[int]) -> list[Member]:
     return list(
         session.exec(
             select(Member)
-            .where(col(Member.unit_id).in_(unit_ids), Member.role == Role.CONTACT, Member.active == True)  # noqa: E712
+            .where(col(Member.unit_id).in_(unit_ids), Member.role == Role.CONTACT, col(Member.active).is_(True))
             .order_by(col(Member.id))
         ).all()
     )
@@ -103,7 +104,7 @@ def send_weekly_reminders(*, session: Session, period: str, now: datetime, tz: Z
     queued = 0
     missing: list[str] = []
     for plan in session.exec(select(Plan).order_by(col(Plan.id))).all():
-        units = units_without_report(session=session, plan_id=plan.id, start=start, end=end)  # type: ignore[arg-type]
+        units = units_without_report(session=session, plan_id=row_id(plan), start=start, end=end)
         names = {u.id: u.name for u in units}
         missing.extend(u.name for u in units)
         for member in contacts_of(session=session, unit_ids=list(names)):
@@ -166,7 +167,7 @@ def office_members(*, session: Session, plan_id: int) -> list[Member]:
     return list(
         session.exec(
             select(Member)
-            .where(Member.plan_id == plan_id, Member.role == Role.OFFICE, Member.active == True)  # noqa: E712
+            .where(Member.plan_id == plan_id, Member.role == Role.OFFICE, col(Member.active).is_(True))
             .order_by(col(Member.id))
         ).all()
     )
@@ -224,14 +225,14 @@ def send_daily_digest(*, session: Session, period: str, now: datetime, tz: ZoneI
         return {"day": day.isoformat(), "skipped": "non-working day"}
     totals = {"problems": 0, "decisions": 0, "queued": 0}
     for plan in session.exec(select(Plan).order_by(col(Plan.id))).all():
-        problems = overdue_problems(session=session, plan_id=plan.id, day=day)  # type: ignore[arg-type]
-        decisions = overdue_decisions(session=session, plan_id=plan.id, day=day)  # type: ignore[arg-type]
+        problems = overdue_problems(session=session, plan_id=row_id(plan), day=day)
+        decisions = overdue_decisions(session=session, plan_id=row_id(plan), day=day)
         totals["problems"] += len(problems)
         totals["decisions"] += len(decisions)
         if not problems and not decisions:
             continue
         text = digest_text(day=day, problems=problems, decisions=decisions)
-        for member in office_members(session=session, plan_id=plan.id):  # type: ignore[arg-type]
+        for member in office_members(session=session, plan_id=row_id(plan)):
             if member.telegram_user_id is None:
                 continue
             if enqueue_text(

@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 
 from jobs.render import LAYOUT_TEXTS, docx_path, office_mark_lines, render_document
 from models import Plan, Role
+from models.base import row_id
 from oversight.accountability import parse_period
 from oversight.distribution import Attachment, distribute
 from oversight.members import members_with_role
@@ -63,8 +64,8 @@ def run(*, session: Session, period: str, now: datetime, data_dir: Path | None =
     base = Path(data_dir or _settings_data_dir())
     out: dict[str, Any] = {"period": key, "plans": []}
     for plan in session.exec(select(Plan).order_by(col(Plan.id))).all():
-        review = run_review(session=session, plan_id=plan.id, period=key, now=now)  # type: ignore[arg-type]
-        doc = review_document(session=session, plan_id=plan.id, review=review, now=now)  # type: ignore[arg-type]
+        review = run_review(session=session, plan_id=row_id(plan), period=key, now=now)
+        doc = review_document(session=session, plan_id=row_id(plan), review=review, now=now)
         pdf = base / "reviews" / f"{plan.key}-{key}.pdf"
         doc = review_layout(doc, plan=plan, period=key, issued=True)
         render_document("review", doc, out=pdf)
@@ -77,8 +78,8 @@ def run(*, session: Session, period: str, now: datetime, data_dir: Path | None =
         sent = 0
         # The report goes to its 主送 (the conveners) and to the office that issues it, PDF and Word copy.
         lines = {
-            "to": [{"unit_id": u, "role": Role.CONVENER} for u in _units(session, plan.id, Role.CONVENER)],  # type: ignore[arg-type]
-            "printed": [{"unit_id": u, "role": Role.OFFICE} for u in _units(session, plan.id, Role.OFFICE)],  # type: ignore[arg-type]
+            "to": [{"unit_id": u, "role": Role.CONVENER} for u in _units(session, row_id(plan), Role.CONVENER)],
+            "printed": [{"unit_id": u, "role": Role.OFFICE} for u in _units(session, row_id(plan), Role.OFFICE)],
         }
         title = doc["title"] if isinstance(doc["title"], str) else "".join(doc["title"])
         sent = distribute(

@@ -15,6 +15,7 @@ from typing import Any
 from sqlmodel import Session
 
 from models import ScheduledRun
+from models.base import row_id
 from oversight.errors import OversightError
 from oversight.outbox import enqueue_document, enqueue_text
 from oversight.runs import MAX_ATTEMPTS, RETRY_AFTER
@@ -128,7 +129,7 @@ def _label(job: str) -> str:
 
 def report_done(*, session: Session, run: ScheduledRun, result: dict[str, Any], now: datetime) -> int:
     """Tell the run's watchers what it produced; returns the messages queued."""
-    watchers = run_watchers(session=session, run_id=run.id)  # type: ignore[arg-type]
+    watchers = run_watchers(session=session, run_id=row_id(run))
     if not watchers:
         return 0
     report = REPORTS.get(run.job)
@@ -157,7 +158,7 @@ def report_failed(
     retry_after: timedelta = RETRY_AFTER,
 ) -> int:
     """Tell the run's watchers that it failed: what, and whether it is retried or what to do."""
-    watchers = run_watchers(session=session, run_id=run.id)  # type: ignore[arg-type]
+    watchers = run_watchers(session=session, run_id=row_id(run))
     if not watchers:
         return 0
     reason = error.message if isinstance(error, OversightError) else INTERNAL_ERROR

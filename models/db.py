@@ -14,7 +14,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import event
+from sqlalchemy import Table, event
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import manager_of_class
@@ -159,6 +160,13 @@ class WalCheckpointer:
                     return
         finally:
             conn.close()
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """The Core table of a model class, typed (SQLModel does not declare `__table__`)."""
+    table = sa_inspect(model).local_table
+    assert isinstance(table, Table)
+    return table
 
 
 def detached(model: type[_M], values: Mapping[str, Any]) -> _M:

@@ -736,7 +736,7 @@ def _cited_events(
 
 
 def _not_accepted(column: Any) -> Any:
-    return or_(column.is_(None), column == False)  # noqa: E712
+    return or_(column.is_(None), column.is_(False))
 
 
 def boomerangs(

@@ -555,7 +555,7 @@ def _notice_figures(session: Session, plan_id: int, period: Period | str) -> lis
     for n in notices:
         findings = session.exec(
             select(NoticeFinding)
-            .where(NoticeFinding.notice_id == n.id, NoticeFinding.dropped == False)  # noqa: E712
+            .where(NoticeFinding.notice_id == n.id, col(NoticeFinding.dropped).is_(False))
             .order_by(col(NoticeFinding.id))
         ).all()
         explanations = session.exec(

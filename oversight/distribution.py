@@ -48,7 +48,7 @@ def _units_with(session: Session, plan_id: int, role: str) -> list[int]:
     rows = session.exec(
         select(Member.unit_id)
         .join(Unit, col(Unit.id) == col(Member.unit_id))
-        .where(Member.plan_id == plan_id, Member.role == role, Member.active == True)  # noqa: E712
+        .where(Member.plan_id == plan_id, Member.role == role, col(Member.active).is_(True))
         .where(col(Member.telegram_user_id).is_not(None))
         .order_by(col(Unit.id))
     ).all()

@@ -44,6 +44,7 @@ from models import (
     Zone,
     utcnow,
 )
+from models.base import row_id
 from oversight.audit import audit
 from oversight.dates import cn_date, cn_datetime, local_zone
 from oversight.errors import LedgerError, NotFoundError
@@ -1079,8 +1080,8 @@ def _parse_rows(
                     continue
                 if task.id in seen:
                     continue
-                seen.add(task.id)  # type: ignore[arg-type]
-                row.task_ids.append(task.id)  # type: ignore[arg-type]
+                seen.add(row_id(task))
+                row.task_ids.append(row_id(task))
                 allowed = refs.right_kinds.get(task.key) or []
                 if row.kind and allowed and KIND_COUNTS_AS.get(row.kind) not in allowed:
                     kinds = "、".join({"mining": "采矿权", "exploration": "探矿权"}[k] for k in allowed)
@@ -1275,7 +1276,7 @@ def import_ledger(
             right.parent_right_id = parent_id
             right.updated_at = at
             session.add(right)
-        have = current_batches.get(right.id, set())  # type: ignore[arg-type]
+        have = current_batches.get(row_id(right), set())
         want = set(row.task_ids)
         if have != want:
             for task_id in have - want:
@@ -1283,7 +1284,7 @@ def import_ledger(
                 if stale is not None:
                     session.delete(stale)
             for task_id in sorted(want - have):
-                session.add(RightBatch(right_id=right.id, task_id=task_id))  # type: ignore[arg-type]
+                session.add(RightBatch(right_id=row_id(right), task_id=task_id))
             if row.code not in created:
                 changed.setdefault(row.code, {})["batches"] = [
                     sorted(task_names[t] for t in have),

@@ -10,7 +10,7 @@ from sqlalchemy import bindparam, func
 from sqlmodel import Session, col, select
 
 from models import AuditLog, GroupBinding, InviteCode, Member, Plan, Role, Unit, ZoneLeader, utcnow
-from models.db import detached
+from models.db import detached, table_of
 from oversight.audit import actor_of, audit
 from oversight.dates import cn_datetime
 from oversight.errors import (
@@ -222,11 +222,12 @@ def unit_name(session: Session, unit_id: int | None) -> str:
 
 # Built once: a fixed statement keeps SQLAlchemy's compiled cache warm and costs no
 # select() construction per update (this runs on every bot update).
+_MEMBERS = table_of(Member)
 _MEMBER_BY_USER = (
-    select(Member.__table__)  # type: ignore[call-overload]
-    .where(Member.__table__.c.telegram_user_id == bindparam("telegram_user_id"))
-    .where(Member.__table__.c.active == True)  # noqa: E712
-    .order_by(Member.__table__.c.id.desc())
+    select(_MEMBERS)
+    .where(_MEMBERS.c.telegram_user_id == bindparam("telegram_user_id"))
+    .where(_MEMBERS.c.active.is_(True))
+    .order_by(_MEMBERS.c.id.desc())
     .limit(1)
 )
 
@@ -284,7 +285,7 @@ def list_members(*, session: Session, plan_id: int, include_inactive: bool = Fal
     """Members of a plan with their units, by unit then role."""
     query = select(Member, Unit).join(Unit, Unit.id == Member.unit_id).where(Member.plan_id == plan_id)
     if not include_inactive:
-        query = query.where(Member.active == True)  # noqa: E712
+        query = query.where(col(Member.active).is_(True))
     return list(session.exec(query.order_by(Unit.id, Member.role, Member.id)).all())
 
 
@@ -294,7 +295,7 @@ def members_of_unit(*, session: Session, unit_id: int, roles: tuple[str, ...] = 
         session.exec(
             select(Member)
             .where(Member.unit_id == unit_id)
-            .where(Member.active == True)  # noqa: E712
+            .where(col(Member.active).is_(True))
             .where(col(Member.role).in_(roles))
         ).all()
     )
@@ -306,7 +307,7 @@ def members_with_role(*, session: Session, plan_id: int, roles: tuple[str, ...])
         session.exec(
             select(Member)
             .where(Member.plan_id == plan_id)
-            .where(Member.active == True)  # noqa: E712
+            .where(col(Member.active).is_(True))
             .where(col(Member.role).in_(roles))
             .order_by(Member.id)
         ).all()

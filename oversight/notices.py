@@ -107,7 +107,7 @@ def notice_findings(*, session: Session, notice_id: int, include_dropped: bool =
     """A notice's findings in rule order, then unit."""
     stmt = select(NoticeFinding).where(NoticeFinding.notice_id == notice_id)
     if not include_dropped:
-        stmt = stmt.where(NoticeFinding.dropped == False)  # noqa: E712
+        stmt = stmt.where(col(NoticeFinding.dropped).is_(False))
     order = {r: i for i, r in enumerate(Rule.ALL)}
     return sorted(session.exec(stmt).all(), key=lambda f: (order.get(f.rule, 9), f.unit_id, f.id or 0))
 

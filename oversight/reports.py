@@ -30,7 +30,7 @@ from models import (
     ZoneLeader,
     utcnow,
 )
-from models.db import detached
+from models.db import detached, table_of
 from oversight.attachments import XLSX, check_file, is_unlinked, read_attachment, store_attachment
 from oversight.audit import actor_of, audit
 from oversight.content import require_content
@@ -303,8 +303,8 @@ def keep_report_file(
     return row, True
 
 
-_AUDIT_ROW = insert(AuditLog.__table__)  # type: ignore[arg-type]  # the row oversight.audit.audit() adds
-_REPORT_ROW = insert(Report.__table__)  # type: ignore[arg-type]
+_AUDIT_ROW = insert(table_of(AuditLog))  # the row oversight.audit.audit() adds
+_REPORT_ROW = insert(table_of(Report))
 
 
 def file_report(

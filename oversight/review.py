@@ -251,7 +251,7 @@ def zone_leader_scores(*, session: Session, plan_id: int, period: str, now: date
     leaders = session.execute(
         select(Member, ZoneLeader.zone_id)
         .join(ZoneLeader, ZoneLeader.member_id == Member.id)
-        .where(Member.plan_id == plan_id, Member.active == True)  # noqa: E712
+        .where(Member.plan_id == plan_id, col(Member.active).is_(True))
     ).all()
     if not leaders:
         return []

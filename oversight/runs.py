@@ -14,6 +14,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from models import RunState, RunTransition, ScheduledRun, WorkerLease, utcnow
+from models.base import row_id
+from models.db import table_of
 from oversight.errors import ScheduleError
 
 logger = logging.getLogger(__name__)
@@ -22,8 +24,8 @@ MAX_ATTEMPTS = 3
 RETRY_AFTER = timedelta(minutes=5)
 ERROR_LIMIT = 2000
 
-_runs = ScheduledRun.__table__  # type: ignore[attr-defined]
-_leases = WorkerLease.__table__  # type: ignore[attr-defined]
+_runs = table_of(ScheduledRun)
+_leases = table_of(WorkerLease)
 
 
 class RunLostError(ScheduleError):
@@ -156,7 +158,7 @@ def claim_run(
     )
     if res.rowcount != 1:
         return None
-    claimed = _refresh(session, run.id)  # type: ignore[arg-type]
+    claimed = _refresh(session, row_id(run))
     _transition(
         session,
         run_id=claimed.id,

@@ -84,7 +84,7 @@ def session(engine: Engine) -> Iterator[Session]:
 
 
 @pytest.fixture
-def settings_env(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+def settings_env(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """Settings that point at this test's database and data directory."""
     from config.settings import get_settings
 

@@ -285,8 +285,8 @@ class Document:
                         page.lines.append(Line(c_row))
                 for t in p.find_tables():
                     page.tables.append(t.extract())
-                    page.table_boxes.append(tuple(v / MM for v in t.bbox))  # type: ignore[arg-type]
-                    page.cells.extend(tuple(v / MM for v in c) for c in t.cells if c)  # type: ignore[misc]
+                    page.table_boxes.append(tuple(v / MM for v in t.bbox))
+                    page.cells.extend(tuple(v / MM for v in c) for c in t.cells if c)
                 self.pages.append(page)
 
     @cached_property
@@ -458,7 +458,7 @@ def rule_page_numbers(doc: Document, expect: Expect) -> list[Violation]:
             out.append(Violation("page_numbers", p.number, f"{len(numbers)} page numbers"))
             continue
         ln = numbers[0]
-        n = int(PAGE_NUMBER_RE.match(ln.text.replace(" ", "")).group(1))  # type: ignore[union-attr]
+        n = int(PAGE_NUMBER_RE.match(ln.text.replace(" ", "")).group(1))
         if n != p.number:
             out.append(Violation("page_numbers", p.number, f"numbered {n}"))
         if abs(ln.size - 14) > 0.2:

@@ -72,7 +72,7 @@ class Cast:
         return self.people[key]
 
     def uid(self, key: str) -> int:
-        return self.units[key].id  # type: ignore[return-value]
+        return self.units[key].id
 
     def raise_(self, owner: str, when: datetime, category: str = "forest_grass", by: str = "emergency") -> int:
         cat = self.s.exec(
@@ -87,7 +87,7 @@ class Cast:
             owner_unit_id=self.uid(owner),
             now=when,
         )
-        return p.id  # type: ignore[return-value]
+        return p.id
 
     def hand(self, pid: int, frm: str, to: str, when: datetime, reason: str = "不属于本单位职责") -> None:
         hand_over_problem(
@@ -496,7 +496,7 @@ def test_report_weeks_skip_weeks_without_working_days() -> None:
 # --- The command line ----------------------------------------------------------------------------
 
 
-def test_cli_notices_draft_shows_the_findings_offline(settings_env, engine) -> None:  # type: ignore[no-untyped-def]
+def test_cli_notices_draft_shows_the_findings_offline(settings_env, engine) -> None:
     import json as _json
 
     from typer.testing import CliRunner

@@ -62,7 +62,7 @@ BUTTONS = {
 }
 
 
-async def _people(h):  # type: ignore[no-untyped-def]
+async def _people(h):
     users = {}
     for key, (uid, name, unit, role) in PEOPLE.items():
         users[key] = h.server.user(uid, name) if role is None else await h.join(uid, name, unit, role)
@@ -87,7 +87,7 @@ async def test_every_command_against_every_role(engine, banner_plan_id, command)
             assert refused != allowed, f"/{command} as {who}: {reply['text']!r}"
 
 
-def _set_state(engine, pid: int, state: str) -> None:  # type: ignore[no-untyped-def]
+def _set_state(engine, pid: int, state: str) -> None:
     with session_scope(engine) as s:
         p = s.get(Problem, pid)
         p.state = state

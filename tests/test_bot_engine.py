@@ -37,7 +37,7 @@ def test_a_handler_that_could_await_inside_the_transaction_is_refused():
         return None
 
     with pytest.raises(TypeError, match="plain function"):
-        Dispatcher([Command("whoami", whoami)])  # type: ignore[arg-type]  # the mistake under test
+        Dispatcher([Command("whoami", whoami)])  # the mistake under test
 
 
 def test_declarations_that_cannot_work_are_refused_at_build():

@@ -68,7 +68,7 @@ class BotInThread:
         self._cm = running_bot(self.engine, self.plan_id)
         self.h: Harness = self.run(self._cm.__aenter__())
 
-    def run(self, coro, timeout: float = 30.0):  # type: ignore[no-untyped-def]
+    def run(self, coro, timeout: float = 30.0):
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
 
     def close(self) -> None:
@@ -99,7 +99,7 @@ def bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BotInThread]:
     get_settings.cache_clear()
 
 
-def _answered(b: BotInThread, user, action) -> dict:  # type: ignore[no-untyped-def]
+def _answered(b: BotInThread, user, action) -> dict:
     """Do `action` as `user` and return the bot's first reply to it."""
 
     async def go() -> dict:
@@ -110,7 +110,7 @@ def _answered(b: BotInThread, user, action) -> dict:  # type: ignore[no-untyped-
     return b.run(go())
 
 
-def _reset(b: BotInThread, user) -> None:  # type: ignore[no-untyped-def]
+def _reset(b: BotInThread, user) -> None:
     """End any open conversation and wait until the bot has said so (no reply left in flight)."""
 
     async def go() -> None:

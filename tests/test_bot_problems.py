@@ -8,7 +8,7 @@ from models import Problem, ProblemEvent, ProblemState, Role, session_scope
 from tests.harness import buttons, running_bot
 
 
-async def _flag_forest_blocker(h, raiser) -> int:  # type: ignore[no-untyped-def]
+async def _flag_forest_blocker(h, raiser) -> int:
     await h.say(raiser, "/flag", "请描述问题")
     cats = await h.say(raiser, "查干此老金矿整合区用草审批卡在林草征占用手续，需林草局办理。", "请选择问题类别")
     subject = await h.press(raiser, cats, "林草征占用", "涉及")

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from pypdf import PdfReader
 from sqlalchemy import text
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 from typer.testing import CliRunner
 
 import jobs.brief as brief_job
@@ -504,7 +504,7 @@ def test_the_brief_goes_with_its_word_copy_and_annex_to_exactly_whom_its_foot_bl
                     select(Member.telegram_user_id).where(
                         Member.unit_id == unit.id,
                         Member.role == role[label],
-                        Member.active == True,  # noqa: E712
+                        col(Member.active).is_(True),
                     )
                 ).all()
                 assert chats, f"{name} is named on the {label} line but nobody there gets it"

@@ -39,7 +39,7 @@ pytestmark = [
 
 
 @pytest.fixture
-async def sandbox(settings_env, engine: Engine, banner_plan_id: int, tmp_path: Path) -> AsyncIterator[SandboxHandle]:  # type: ignore[no-untyped-def]
+async def sandbox(settings_env, engine: Engine, banner_plan_id: int, tmp_path: Path) -> AsyncIterator[SandboxHandle]:
     handle = await start_sandbox(engine, "127.0.0.1", 0, files_dir=tmp_path / "sandbox-files", outbox_poll_seconds=0.05)
     try:
         yield handle
@@ -48,7 +48,7 @@ async def sandbox(settings_env, engine: Engine, banner_plan_id: int, tmp_path: P
 
 
 @pytest.fixture
-async def page(sandbox: SandboxHandle):  # type: ignore[no-untyped-def]
+async def page(sandbox: SandboxHandle):
     from playwright.async_api import async_playwright
 
     async with async_playwright() as pw:
@@ -78,7 +78,7 @@ async def test_newcomer_joins_and_files_a_report_through_the_buttons(
     page,
     engine: Engine,
     banner_plan_id: int,
-    tmp_path: Path,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
 ) -> None:
     from playwright.async_api import expect
 
@@ -141,7 +141,7 @@ async def test_newcomer_joins_and_files_a_report_through_the_buttons(
     assert attachment.filename == "林草审查意见.pdf"
 
 
-async def test_group_view_shows_the_bound_joint_meeting_group(sandbox: SandboxHandle, page) -> None:  # type: ignore[no-untyped-def]
+async def test_group_view_shows_the_bound_joint_meeting_group(sandbox: SandboxHandle, page) -> None:
     from playwright.async_api import expect
 
     await page.goto(sandbox.url)

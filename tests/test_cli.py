@@ -16,12 +16,12 @@ runner = CliRunner()
 FIXTURES = Path(__file__).parent / "fixtures" / "plans"
 
 
-def run(*args: str):  # type: ignore[no-untyped-def]
+def run(*args: str):
     return runner.invoke(app, list(args))
 
 
 @pytest.fixture
-def cli(settings_env, engine):  # type: ignore[no-untyped-def]
+def cli(settings_env, engine):
     return engine
 
 

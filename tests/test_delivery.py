@@ -100,7 +100,7 @@ def delivery_for(engine: Engine, bot: Bot, clock: Clock) -> OutboxDelivery:
 
 
 def log_of(bot: Bot) -> RecordingRequest:
-    return bot.request  # type: ignore[return-value]
+    return bot.request
 
 
 def queue(engine: Engine, clock: Clock, items: list[tuple[int, str]]) -> list[int]:
@@ -108,7 +108,7 @@ def queue(engine: Engine, clock: Clock, items: list[tuple[int, str]]) -> list[in
     with session_scope(engine) as s:
         rows = [enqueue_text(session=s, chat_id=chat, text=text, now=clock()) for chat, text in items]
         s.flush()
-        return [r.id for r in rows]  # type: ignore[union-attr]
+        return [r.id for r in rows]
 
 
 def rows(engine: Engine) -> list[OutboxMessage]:

@@ -149,7 +149,7 @@ def test_every_bad_line_is_named_at_once_and_counts_are_checked() -> None:
         (lambda t: "", "内容为空"),
     ],
 )
-def test_other_malformed_notices_are_refused(edit, reason) -> None:  # type: ignore[no-untyped-def]
+def test_other_malformed_notices_are_refused(edit, reason) -> None:
     problems = _refused(edit(notice(2026)))
     assert any(reason in p for p in problems), problems
 
@@ -207,7 +207,7 @@ def test_a_stored_year_is_answered_at_once_audited_and_replaceable(session: Sess
     assert actions == [("calendar.stored", "member:7"), ("calendar.replaced", "member:8")]
 
 
-def test_cli_imports_shows_and_refuses(settings_env, engine, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_cli_imports_shows_and_refuses(settings_env, engine, tmp_path) -> None:
     bad = tmp_path / "bad.txt"
     bad.write_text(MADE_UP_2027.replace("5月1日（周六）至5日（周三）", "5月5日（周三）至1日（周六）"), encoding="utf-8")
     before = table_counts(engine)

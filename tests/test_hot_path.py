@@ -97,7 +97,7 @@ async def test_one_line_report_costs_one_transaction(engine, banner_plan_id, set
 
         begins: list[bool] = []
 
-        def count(_conn) -> None:  # type: ignore[no-untyped-def]
+        def count(_conn) -> None:
             begins.append(True)
 
         checker = make_engine(str(engine.url))  # looks at the database without being counted

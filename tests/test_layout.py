@@ -142,7 +142,7 @@ def quarter(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Written]:
         written["brief"] = Written(
             "brief", built.pdf_path, Expect(kind="brief", doc_number=f"第{built.issue_no}期"), Document(built.pdf_path)
         )
-        notice = s.exec(Notice.__table__.select().where(Notice.plan_id == plan_id)).first()  # type: ignore[attr-defined]
+        notice = s.exec(Notice.__table__.select().where(Notice.plan_id == plan_id)).first()
         doc = notice_document(session=s, notice_id=notice.id, now=now)
         files = render_document("notice", doc, out=root / "notice.pdf")
         written["notice"] = Written("notice", files.pdf, _expect_of("notice", doc), Document(files.pdf))
@@ -150,7 +150,7 @@ def quarter(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Written]:
         review = build_review(session=s, plan_id=plan_id, period="2026H1", now=datetime(2026, 7, 6, 2, tzinfo=UTC))
         rdoc = review_layout(
             review_document(session=s, plan_id=plan_id, review=review, now=datetime(2026, 7, 6, 2, tzinfo=UTC)),
-            plan=plan,  # type: ignore[arg-type]
+            plan=plan,
             period="2026H1",
             issued=True,
         )

@@ -52,7 +52,7 @@ def test_each_caller_takes_its_kinds() -> None:
         accountability.parse_period("2026-04-15")
 
 
-def test_bounds_follow_the_configured_zone(settings_env, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_bounds_follow_the_configured_zone(settings_env, monkeypatch) -> None:
     from config.settings import get_settings
 
     monkeypatch.setenv("TIMEZONE", "Asia/Tokyo")
@@ -63,7 +63,7 @@ def test_bounds_follow_the_configured_zone(settings_env, monkeypatch) -> None:  
     assert periods.local_midnight(date(2026, 1, 1)) == q.start
 
 
-def test_the_commands_agree_on_a_period(settings_env, engine, banner_plan_id, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_the_commands_agree_on_a_period(settings_env, engine, banner_plan_id, tmp_path) -> None:
     """notices draft and review take quarters and halves with the same key and label; the
     brief takes quarters and meeting days; each refuses the rest with exit 2 and the forms."""
     draft = runner.invoke(app, ["notices", "draft", "--period", "2026h1", "--json"])

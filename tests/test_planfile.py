@@ -344,11 +344,11 @@ def test_region_tasks_counts_breakdowns_lead_and_cooperating(region: PlanSpec) -
 def test_region_totals_and_leagues(region: PlanSpec) -> None:
     shown = plan_show_json(region)
     assert shown["totals"]["by_subject"] == {"mines": 1383, "exploration": 1302}
-    assert [region.unit(k).short for k in region.leagues] == LEAGUES  # type: ignore[union-attr]
+    assert [region.unit(k).short for k in region.leagues] == LEAGUES
     assert shown["convener"]["name"] == "自治区自然资源厅"
     assert shown["office"]["unit_name"] == "自治区自然资源厅"
     assert [c["name"] for c in shown["meeting"]["conveners"]] == ["赵大勇", "田野"]
-    members = {region.unit(k).short for k in region.meeting.members}  # type: ignore[union-attr]
+    members = {region.unit(k).short for k in region.meeting.members}
     assert members == {"发改委", "工信厅", "生态环境厅", "自然资源厅", "应急管理厅", "能源局", "林草局"}
     assert [p.end.isoformat() for p in region.phases] == ["2022-09-20", "2022-12-31"]
     safety = next(c for c in region.categories if c.key == "safety_licence")

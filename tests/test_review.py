@@ -303,7 +303,7 @@ def test_review_needs_a_half_year(cast: Cast) -> None:
         build_review(session=cast.s, plan_id=cast.plan_id, period="2026Q1", now=AFTER_H1)
 
 
-def test_cli_review(settings_env, engine) -> None:  # type: ignore[no-untyped-def]
+def test_cli_review(settings_env, engine) -> None:
     import json as _json
 
     from typer.testing import CliRunner

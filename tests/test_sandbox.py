@@ -30,7 +30,7 @@ LEADERS = 5  # admin, office, convener, zone leader, supervisor
 
 
 @pytest.fixture
-async def sandbox(settings_env, engine: Engine, banner_plan_id: int, tmp_path: Path) -> AsyncIterator[SandboxHandle]:  # type: ignore[no-untyped-def]
+async def sandbox(settings_env, engine: Engine, banner_plan_id: int, tmp_path: Path) -> AsyncIterator[SandboxHandle]:
     handle = await start_sandbox(engine, "127.0.0.1", 0, files_dir=tmp_path / "sandbox-files", outbox_poll_seconds=0.05)
     try:
         yield handle
@@ -181,7 +181,7 @@ async def test_uploaded_file_opens_from_the_page(sandbox: SandboxHandle, http: a
 async def test_restart_keeps_the_same_people_and_binding(
     settings_env,
     engine: Engine,
-    banner_plan_id: int,  # type: ignore[no-untyped-def]
+    banner_plan_id: int,
     tmp_path: Path,
 ) -> None:
     first = await start_sandbox(engine, "127.0.0.1", 0, files_dir=tmp_path / "f")
@@ -200,7 +200,7 @@ async def test_restart_keeps_the_same_people_and_binding(
 async def test_busy_port_moves_to_the_next_one(
     settings_env,
     engine: Engine,
-    banner_plan_id: int,  # type: ignore[no-untyped-def]
+    banner_plan_id: int,
     tmp_path: Path,
 ) -> None:
     blocker = socket.socket()

@@ -152,7 +152,7 @@ def test_a_fire_time_beyond_the_calendar_is_marked_estimated_until_the_year_is_a
     assert rows["brief"]["next_run_text"] == "2027年1月8日 09:00"
 
 
-def test_cli_sets_each_phrase_and_refuses_every_minute(settings_env, engine, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_cli_sets_each_phrase_and_refuses_every_minute(settings_env, engine, monkeypatch) -> None:
     from lianxi.cli import out
     from lianxi.cli_worker import schedule_app
 
@@ -183,8 +183,8 @@ def test_run_now_reports_its_result_to_whoever_asked(engine, session: Session, b
     assert "adhoc" not in told.text
 
 
-def test_a_failed_run_says_what_failed_and_what_happens_next(engine, session: Session, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    def broken(*, session, period, now):  # type: ignore[no-untyped-def]
+def test_a_failed_run_says_what_failed_and_what_happens_next(engine, session: Session, monkeypatch) -> None:
+    def broken(*, session, period, now):
         raise ScheduleError("简报模板缺失。")
 
     monkeypatch.setitem(jobs.registry.JOBS, "brief", broken)

@@ -30,7 +30,7 @@ def assert_no_raw(text: str, where: str) -> None:
 
 
 @pytest.fixture
-def cast(session, banner_plan_id) -> Cast:  # type: ignore[no-untyped-def]
+def cast(session, banner_plan_id) -> Cast:
     return Cast(session, banner_plan_id)
 
 
@@ -61,7 +61,7 @@ def test_an_event_two_shifting_bases_rest_on_is_printed_once(cast: Cast) -> None
     assert len(ids) == len(set(ids)) and len(ids) >= 3
 
     notice = draft_notice(session=cast.s, plan_id=cast.plan_id, period="2026Q1", now=AFTER_Q1)
-    doc = notice_document(session=cast.s, notice_id=notice.id, now=AFTER_Q1)  # type: ignore[arg-type]
+    doc = notice_document(session=cast.s, notice_id=notice.id, now=AFTER_Q1)
     table = next(t for t in doc["sections"][0]["tables"] if t["caption"].startswith("旗自然资源局（推诿扯皮"))
     records = [r[2] for r in table["rows"]]
     assert len(records) == len(set(records)) == len(ids)
@@ -72,7 +72,7 @@ def test_an_event_two_shifting_bases_rest_on_is_printed_once(cast: Cast) -> None
     assert (
         back[1].startswith("旗林草局") and back[2] == f"将{pid}号问题转交旗自然资源局，理由：用地在先，退回自然资源局。"
     )
-    text = draft_text(session=cast.s, notice_id=notice.id)  # type: ignore[arg-type]
+    text = draft_text(session=cast.s, notice_id=notice.id)
     assert_no_raw(text, "draft text")
     block = next(b for b in text.split("〔事项") if b.split("\n", 1)[0].endswith("旗自然资源局（推诿扯皮）"))
     assert block.count(f"裁定{pid}号问题由旗自然资源局负责") == 1

@@ -85,7 +85,7 @@ def test_migrations_build_exactly_the_models_tables_and_indexes(db_url):
 
     import models  # noqa: F401  (registers every table)
 
-    def ours(obj, name, type_, reflected, compare_to):  # type: ignore[no-untyped-def]
+    def ours(obj, name, type_, reflected, compare_to):
         # The worker's APScheduler job store keeps its own table in the same database.
         table = name if type_ == "table" else getattr(getattr(obj, "table", None), "name", None)
         return table != "apscheduler_jobs"

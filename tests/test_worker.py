@@ -53,7 +53,7 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
     seen: list[tuple[str, str]] = []
 
     def stub_for(name: str) -> Callable[..., dict]:
-        def stub(*, session, period: str, now: datetime) -> dict:  # type: ignore[no-untyped-def]
+        def stub(*, session, period: str, now: datetime) -> dict:
             seen.append((name, period))
             return {"stub": name, "period": period}
 
@@ -164,7 +164,7 @@ async def test_standby_takes_over_when_the_active_one_stops_renewing(db_url: str
         await asyncio.sleep(0.3)
         assert a.active and not b.active
 
-        a._renew_lease = lambda: True  # type: ignore[method-assign]  # a freezes: it thinks it renews, nothing reaches the db
+        a._renew_lease = lambda: True  # a freezes: it thinks it renews, nothing reaches the db
         await asyncio.sleep(0.3)
         assert not b.active  # the lease has not expired yet: time has not moved
         clock.now += timedelta(seconds=1)  # past the 0.6 s lease
@@ -244,7 +244,7 @@ async def test_real_scheduler_fires_a_job(engine: Engine, calls: list[tuple[str,
 # --- The job bodies and the command line ------------------------------------------------
 
 
-def _unit(session, plan_id: int, short: str):  # type: ignore[no-untyped-def]
+def _unit(session, plan_id: int, short: str):
     from oversight.members import require_unit
 
     return require_unit(session=session, plan_id=plan_id, text=short)
@@ -344,7 +344,7 @@ def test_brief_job_fails_clearly_while_its_module_is_missing(engine: Engine, mon
     assert run.error == "简报模块（jobs.brief）尚未实现，本期未生成。"
 
 
-def test_schedule_cli(settings_env, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+def test_schedule_cli(settings_env, monkeypatch: pytest.MonkeyPatch) -> None:
     import typer
     from typer.testing import CliRunner
 

@@ -31,12 +31,12 @@ def _start_worker(tmp_path: Path, name: str) -> subprocess.Popen:
     )
 
 
-def _brief_run(engine) -> ScheduledRun | None:  # type: ignore[no-untyped-def]
+def _brief_run(engine) -> ScheduledRun | None:
     with session_scope(engine) as s:
         return s.exec(select(ScheduledRun).where(ScheduledRun.job == "brief", ScheduledRun.period == "2026Q1")).first()
 
 
-def _wait(cond, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]
+def _wait(cond, timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
     while not cond():
         if time.monotonic() > deadline:
