@@ -36,7 +36,7 @@ def _meeting_label(meeting: Meeting) -> str:
 def decision(turn: Turn[None]) -> None:
     meetings = M.recent_meetings(session=turn.session, plan_id=turn.member.plan_id)
     turn.start(DECISION, DecisionState(), "meeting")
-    rows = [[button(_meeting_label(m)[:50], "meeting", mid=m.id)] for m in meetings]
+    rows = [[button(_meeting_label(m), "meeting", mid=m.id)] for m in meetings]
     rows.append([button(t.DECISION_NEW_MEETING, "new_meeting")])
     turn.say(t.DECISION_PICK_MEETING if meetings else t.DECISION_NO_MEETING, rows)
 

@@ -142,14 +142,23 @@ class Button:
 Rows = list[list[Button]]
 
 
+LABEL_MAX = 48  # a longer label is cut by the client mid-word; the full text belongs in the message
+
+
+def fit(text: str, limit: int = LABEL_MAX) -> str:
+    """`text` if it fits in `limit` characters, else cut with an ellipsis (never silently)."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def button(label: str, action: str, **args: Any) -> Button:
-    """A button whose press calls `action` with `args` as keyword arguments."""
-    return Button(label, action, args)
+    """A button whose press calls `action` with `args` as keyword arguments (its label fitted)."""
+    return Button(fit(label), action, args)
 
 
 def menu_button(label: str, name: str) -> Button:
     """A button that runs the command /name (as if typed without words), checked for the role."""
-    return Button(label, MENU_ACTION, {"name": name})
+    return Button(fit(label), MENU_ACTION, {"name": name})
 
 
 def grid(buttons: Iterable[Button], per_row: int) -> Rows:

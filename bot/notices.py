@@ -139,7 +139,7 @@ def explain(turn: Turn[None]) -> None:
     if not items:
         turn.say(t.EXPLAIN_NONE)
         return
-    turn.say(t.EXPLAIN_PICK, [[button(f"{n.doc_no}《{n.title}》"[:60], "notice.explain", nid=n.id)] for n in items])
+    turn.say(t.EXPLAIN_PICK, [[button(f"{n.doc_no}《{n.title}》", "notice.explain", nid=n.id)] for n in items])
 
 
 @action("notice.explain")

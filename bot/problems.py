@@ -111,7 +111,7 @@ def search_right(turn: Turn[FlagState], text: str) -> None:
         return
     turn.say(
         t.PROBLEM_PICK_RIGHT,
-        [[button(t.PROBLEM_RIGHT_LABEL.format(name=r.name, code=r.code)[:60], "right", rid=r.id)] for r in rights],
+        [[button(t.PROBLEM_RIGHT_LABEL.format(name=r.name, code=r.code), "right", rid=r.id)] for r in rights],
     )
 
 
@@ -253,28 +253,30 @@ def _done(turn: Turn[ActState] | Turn[None], action_name: str, pid: int, text: s
     owner = unit_name(turn.session, problem.owner_unit_id)
     later = action_buttons(turn.session, problem, turn.member) if action_name == "accept" else []
     turn.say(t.PROBLEM_DONE[action_name].format(id=pid, owner=owner, due=_due(problem)), later)
-    judge = _judge_buttons(turn.session, problem, turn.member) if action_name == "rule" else []
+    lines, judge = _judge_buttons(turn.session, problem, turn.member) if action_name == "rule" else ([], [])
     if judge:
-        turn.say(t.PROBLEM_JUDGE_PROMPT, judge)
+        turn.say("\n".join([t.PROBLEM_JUDGE_PROMPT, *lines]), judge)
 
 
-def _judge_buttons(session: Session, problem: Problem, member: Member) -> Rows:
-    """Buttons for the office to judge each hand-over reason of a problem it just ruled on."""
+def _judge_buttons(session: Session, problem: Problem, member: Member) -> tuple[list[str], Rows]:
+    """Each hand-over of a problem the office just ruled on, in full and numbered, and a short
+    pair of buttons per number to judge its reason (a reason never goes on a button)."""
     if not P.can("judge_reason", session=session, member=member, problem=problem):
-        return []
+        return [], []
+    lines: list[str] = []
     rows: Rows = []
-    for ev in P.handovers_of(session=session, problem_id=row_id(problem)):
+    for n, ev in enumerate(P.handovers_of(session=session, problem_id=row_id(problem)), 1):
         unit = session.get(Unit, ev.from_unit_id) if ev.from_unit_id else None
-        label = t.PROBLEM_HANDOVER_LABEL.format(
-            unit=unit.short or unit.name if unit else t.PROBLEM_SOME_UNIT, reason=ev.reason
-        )[:40]
+        name = (unit.short or unit.name) if unit else t.PROBLEM_SOME_UNIT
+        full = unit.name if unit else t.PROBLEM_SOME_UNIT
+        lines.append(t.PROBLEM_HANDOVER_LINE.format(n=n, unit=full, reason=ev.reason))
         rows.append(
             [
-                button(t.PROBLEM_BTN_VALID.format(label=label), "problem.judge", eid=ev.id, ok=True),
-                button(t.PROBLEM_BTN_INVALID, "problem.judge", eid=ev.id, ok=False),
+                button(t.PROBLEM_BTN_VALID.format(n=n, unit=name), "problem.judge", eid=ev.id, ok=True),
+                button(t.PROBLEM_BTN_INVALID.format(n=n), "problem.judge", eid=ev.id, ok=False),
             ]
         )
-    return rows
+    return lines, rows
 
 
 @action("problem.accept")

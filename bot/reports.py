@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot import texts as t
-from bot.engine import Flow, Rows, Step, Turn, Upload, button, command, grid
+from bot.engine import Flow, Rows, Step, Turn, Upload, button, command, fit, grid
 from config.settings import get_settings
 from models import Milestone, Role, Zone, row_id
 from oversight.attachments import ALLOWED_TEXT, XLSX
@@ -171,7 +171,7 @@ def _right_menu(turn: Turn[ReportState], head: str = "") -> None:
     rows: Rows = [[button(t.REPORT_BTN_PROGRESS, "progress"), button(t.REPORT_BTN_MEASURE, "measure")]]
     open_ones = [m for m in milestones if m.done_at is None][:8]
     rows += [
-        [button(t.REPORT_BTN_MILESTONE_DONE.format(title=m.title[:30]), "milestone", milestone_id=m.id)]
+        [button(t.REPORT_BTN_MILESTONE_DONE.format(title=fit(m.title, 30)), "milestone", milestone_id=m.id)]
         for m in open_ones
     ]
     rows.append([button(t.REPORT_BTN_FINISH, "finish")])
@@ -233,7 +233,9 @@ def take_text(turn: Turn[ReportState], text: str) -> None:
         return
     right = get_right(session=turn.session, right_id=state.right_id or 0)
     turn.goto("move")
-    question = t.REPORT_ASK_MOVE.format(right=right.name if right else "", status=status_label(to_status))
+    label = status_label(to_status)
+    done = t.REPORT_MOVE_DONE.get(to_status, label.removeprefix("已"))
+    question = t.REPORT_ASK_MOVE.format(right=right.name if right else "", done=done, status=label)
     turn.say(question, [[button(t.REPORT_BTN_YES, "move", yes=True), button(t.REPORT_BTN_NO, "move", yes=False)]])
 
 

@@ -107,11 +107,11 @@ PROBLEM_RIGHT_LABEL = "{name}（{code}）"
 PROBLEM_CONFIRM_OWNER = "确认由{unit}办理"
 PROBLEM_ALREADY_RAISED = "已提交（问题#{id}），无需重复提交。发送 /problem {id} 查看办理情况。"
 PROBLEM_RAISED_TOAST = "已提交"
-PROBLEM_HANDOVER_LABEL = "{unit}：{reason}"
+PROBLEM_HANDOVER_LINE = "{n}. {unit}的转交理由：{reason}"
 PROBLEM_SOME_UNIT = "某单位"
 PROBLEM_THAT_UNIT = "该单位"
-PROBLEM_BTN_VALID = "成立｜{label}"
-PROBLEM_BTN_INVALID = "不成立"
+PROBLEM_BTN_VALID = "第{n}条（{unit}）成立"
+PROBLEM_BTN_INVALID = "第{n}条不成立"
 PROBLEM_VALID = "成立"
 PROBLEM_INVALID = "不成立"
 
@@ -134,10 +134,10 @@ DECISION_DONE_TOAST = "已标记完成"
 
 # --- /notices and /explain (bot/notices.py) -------------------------------------------
 NOTICE_LIST_HEAD = "【通报】"
-NOTICE_LIST_EMPTY = "目前没有通报草稿或已印发的通报。季度结束后工作进程会自动起草。"
+NOTICE_LIST_EMPTY = "目前没有通报草稿或已印发的通报。每季度结束后，系统会自动起草通报，届时会通知您审定。"
 NOTICE_EDIT_PROMPT = {"title": "请发送新的通报标题（不超过 100 字）：", "body": "请发送新的通报正文（可多段）："}
 NOTICE_EDITED = "已修改通报{what}。"
-NOTICE_APPROVED = "已审定通报《{title}》，文号 {doc_no}。工作进程将生成正式文件，发到联席会议群和被通报单位。"
+NOTICE_APPROVED = "已审定通报《{title}》，文号 {doc_no}。系统将生成正式文件，发到联席会议群和被通报单位。"
 NOTICE_ABANDONED = "已放弃本期通报草稿。"
 EXPLAIN_NONE = "贵单位目前没有可以报送情况说明的通报（须在通报印发后规定的工作日内报送）。"
 EXPLAIN_PICK = "请选择要报送情况说明的通报："
@@ -165,12 +165,10 @@ SCHEDULE_HEADER = "【定时任务】（北京时间）"
 SCHEDULE_ASK_CRON = (
     "请发送“{name}”的新时间（新时间表达式）。\n{words_help}\n当前：{desc}（{cron}）\n发送 /cancel 取消。"
 )
-SCHEDULE_SET_DONE = (
-    "已将“{name}”改为：{desc}（{cron}）。\n接下来三次运行：{upcoming}。\n无需重启，工作进程将自动按新时间执行。"
-)
+SCHEDULE_SET_DONE = "已将“{name}”改为：{desc}（{cron}）。\n接下来三次运行：{upcoming}。\n即日起按新时间执行。"
 SCHEDULE_PAUSED = "已暂停“{name}”。"
 SCHEDULE_RESUMED = "已恢复“{name}”，下次运行：{next}。"
-SCHEDULE_RUN_REQUESTED = "已请工作进程立即运行“{name}”（{period}），通常几秒内开始。运行完成后会把结果发给您。"
+SCHEDULE_RUN_REQUESTED = "已安排立即运行“{name}”（{period}），通常几秒内开始。运行完成后会把结果发给您。"
 MEETING_DONE = "已记录临时加开联席会议（{day}）{topic}，并请求生成本次会议简报。简报生成后将发送给召集人和办公室。"
 SCHEDULE_LINE = "• {name}：{description}{state}"
 SCHEDULE_PAUSED_MARK = "（已暂停）"
@@ -236,7 +234,19 @@ REPORT_ASK_MEASURE = (
 )
 REPORT_MEASURE_SAVED = "已更新一矿一策（{n} 个节点）。"
 REPORT_ASK_TEXT = "报送对象：{target}\n请输入本次进展内容（不超过 {limit} 字）："
-REPORT_ASK_MOVE = "本次报送是否使该矿业权“{right}”{status}？"
+REPORT_ASK_MOVE = "该矿业权（{right}）是否已{done}？\n选“是”，其状态将改为“{status}”。"
+# What a status move asks, by the status it moves to (a status not here: its label without 已).
+REPORT_MOVE_DONE = {
+    "consolidated": "完成整合",
+    "closed": "完成关闭注销",
+    "upgraded": "完成升级改造",
+    "granted": "完成出让",
+    "converted": "完成转采",
+    "restarted": "复工达产",
+    "activated": "完成盘活",
+    "explored": "达到转采勘查程度",
+    "in_progress": "开始推进",
+}
 REPORT_BTN_YES = "是"
 REPORT_BTN_NO = "否"
 REPORT_ASK_FILES = (

@@ -486,7 +486,7 @@ class Replay:
         msg = await self.d.say(who, right.code, "找到以下矿业权")
         msg = await self.d.press(who, msg, right.code, "当前状态")
         msg = await self.d.press(who, msg, "报送进展", "请输入本次进展内容")
-        msg = await self.d.say(who, text.format(right=right.name), "是否使该矿业权")
+        msg = await self.d.say(who, text.format(right=right.name), "是否已")
         msg = await self.d.press(who, msg, "是", "如需附件")
         if i % 3 == 0:
             msg = await self.d.upload(who, PDF_BYTES, f"{right.name}批复文件（{SAMPLE}）.pdf", "已收到附件")

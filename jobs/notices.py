@@ -45,7 +45,7 @@ GROUP_CAPTION = "{doc_no} {title}"
 GROUP_TEXT = "【通报】{doc_no}《{title}》已印发，被通报单位：{units}。"
 UNIT_TEXT = (
     "【通报】贵单位（{unit}）被{doc_no}《{title}》通报：\n{items}\n\n"
-    "请认真整改，并于 {deadline} 前通过本机器人报送书面情况说明。"
+    "请认真整改，并于 {deadline} 前在本机器人中发送 /explain，按提示报送书面情况说明（可附佐证材料）。"
 )
 
 

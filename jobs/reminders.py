@@ -27,8 +27,11 @@ DIGEST_MAX_ITEMS = 30
 WEEKLY_TEXT = (
     "【进展报送提醒】\n"
     "{unit}：{week_label}（{start}至{end}）尚未报送工作进展。\n"
-    "请在本机器人中报送本单位承担任务的进展；如遇困难或问题，也可在此反映，办公室将协调解决。"
+    "{when}发送 /report，按提示报送本单位承担任务的进展（也可一行报送：/report 进展内容）。\n"
+    "如遇困难或问题，发送 /flag 反映，办公室将协调解决。"
 )
+WEEKLY_WHEN_OPEN = "请于{end}（周日）24时前"  # the week reminded of is still running
+WEEKLY_WHEN_NEXT = "该周已结束。本周（{start}至{end}）的进展请于{end}（周日）24时前"
 DIGEST_HEAD = "【每日督办】{day} 逾期事项"
 DIGEST_PROBLEMS = "一、逾期未办结的问题（{n} 件）"
 DIGEST_PROBLEM_LINE = "{i}. {unit}：{text}（应于 {due} 前办结，已逾期 {late} 个工作日）"
@@ -89,6 +92,19 @@ def contacts_of(*, session: Session, unit_ids: list[int]) -> list[Member]:
     )
 
 
+def _md(day: date) -> str:
+    return f"{day.month}月{day.day}日"
+
+
+def _when_to_report(today: date, sunday: date) -> str:
+    """By when to report: the reminded week's end while it runs, else the current week's (a
+    report counts for the week it is filed in, Monday 0:00 to Sunday 24:00)."""
+    if today <= sunday:
+        return WEEKLY_WHEN_OPEN.format(end=_md(sunday))
+    start = today - timedelta(days=today.weekday())
+    return WEEKLY_WHEN_NEXT.format(start=_md(start), end=_md(start + timedelta(days=6)))
+
+
 def send_weekly_reminders(*, session: Session, period: str, now: datetime, tz: ZoneInfo | None = None) -> dict:
     """Queue a reminder to each contact of each unit that filed no report in the ISO week `period`."""
     tz = tz or local_zone()
@@ -101,6 +117,7 @@ def send_weekly_reminders(*, session: Session, period: str, now: datetime, tz: Z
     start = datetime.combine(monday, time(0), tzinfo=tz)
     end = start + timedelta(days=7)
     week_label = f"{monday.isocalendar().year}年第{monday.isocalendar().week}周"
+    when = _when_to_report(now.astimezone(tz).date(), sunday)
     queued = 0
     missing: list[str] = []
     for plan in session.exec(select(Plan).order_by(col(Plan.id))).all():
@@ -113,8 +130,9 @@ def send_weekly_reminders(*, session: Session, period: str, now: datetime, tz: Z
             text = WEEKLY_TEXT.format(
                 unit=names[member.unit_id],
                 week_label=week_label,
-                start=f"{monday.month}月{monday.day}日",
-                end=f"{sunday.month}月{sunday.day}日",
+                start=_md(monday),
+                end=_md(sunday),
+                when=when,
             )
             if enqueue_text(
                 session=session,

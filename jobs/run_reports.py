@@ -26,15 +26,15 @@ logger = logging.getLogger(__name__)
 DONE_HEAD = "“{label}”（{period}）已运行完毕："
 FAILED_RETRY = (
     "“{label}”（{period}）这次没有运行成功：{reason}\n"
-    "工作进程将在约 {minutes} 分钟后自动重试（已试 {attempts} 次，最多 {max} 次），成功后会再告诉您。"
+    "系统将在约 {minutes} 分钟后自动重试（已试 {attempts} 次，最多 {max} 次），成功后会再告诉您。"
 )
 FAILED_FINAL = (
     "“{label}”（{period}）运行失败，已停止自动重试：{reason}\n"
     "请按上面的提示处理后，在 /schedule 中再点“立即运行”；如看不出原因，请把这条消息转给技术维护人员"
-    "（工作进程日志中有详细记录）。"
+    "（系统运行日志中有详细记录）。"
 )
 INTERNAL_ERROR = "程序内部出错。"
-NO_PLAN = "还没有加载任何计划，没有可生成的内容。请先在服务器上运行 lianxi plan load 计划文件。"
+NO_PLAN = "还没有加载任何计划，没有可生成的内容。请联系技术维护人员加载本年度工作计划。"
 
 Documents = list[tuple[str, str]]  # (path, filename)
 

@@ -37,10 +37,7 @@ from oversight.errors import InvalidInputError
 MAX_NOTICE_CHARS = 20000
 FESTIVALS = ("元旦", "春节", "清明节", "劳动节", "端午节", "中秋节", "国庆节")
 WEEKDAYS_ZH = ("一", "二", "三", "四", "五", "六", "日")
-HOW_TO_ADD = (
-    "添加方法：管理员在机器人中发送 /calendar，再粘贴或转发国务院办公厅关于{year}年部分节假日安排的通知全文；"
-    "或在服务器上运行 lianxi calendar import 通知.txt。"
-)
+HOW_TO_ADD = "添加方法：管理员在机器人中发送 /calendar，再粘贴或转发国务院办公厅关于{year}年部分节假日安排的通知全文，核对后确认保存。"
 
 _NUMERALS = "一二三四五六七八九十"
 _ITEM_START = re.compile(rf"(?:^|(?<=[。.]))([{_NUMERALS}]{{1,3}})、")

@@ -77,7 +77,8 @@ def require_unit(*, session: Session, plan_id: int, text: str) -> Unit:
     """Like find_unit, but a clear error when nothing or several match."""
     unit = find_unit(session=session, plan_id=plan_id, text=text)
     if unit is None:
-        raise NotFoundError(f"找不到单位“{text}”。可用 lianxi unit list 或 /members 查看单位名称。")
+        names = "、".join(u.short or u.name for u in session.exec(select(Unit).where(Unit.plan_id == plan_id)).all())
+        raise NotFoundError(f"找不到单位“{text[:40]}”。本计划的单位有：{names}。")
     return unit
 
 

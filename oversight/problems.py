@@ -110,10 +110,12 @@ TEXTS: dict[str, str] = {
     "hint_later": "请接收、转交（须说明理由）或退回（须说明理由），操作按钮随后发送。",
     "accepted": "问题#{id}已由{owner}接收办理（{actor}）。",
     "handed_over": "问题#{id}已由{from_unit}转交给{to_unit}（{actor}）。\n转交理由：{reason}",
-    "handed_over_to_you": "【转交给贵单位的问题待接收】\n{card}\n\n转交理由：{reason}\n{hint}",
+    "handed_over_to_you": "【{from_unit}转交给贵单位的问题待接收】\n{card}\n\n"
+    "转交人：{actor}（{from_unit}）\n转交理由：{reason}\n{hint}",
     "passed_on": "【提请办公室关注】问题#{id}已连续转交 {count} 次仍无单位接收，当前在{owner}。请及时裁定责任单位。\n{card}",
     "declined": "问题#{id}被{owner}退回（{actor}），待联席会议办公室裁定。\n退回理由：{reason}",
-    "declined_office": "【待裁定】问题#{id}被{owner}退回，请裁定责任单位。\n退回理由：{reason}\n{card}",
+    "declined_office": "【待裁定】问题#{id}被{owner}退回，请裁定责任单位。\n退回理由：{reason}\n{card}\n\n"
+    "交办、转交和退回经过：\n{chain}",
     "ruled": "联席会议办公室裁定：问题#{id}由{to_unit}负责办理，视为已接收（{actor}）。\n裁定理由：{reason}",
     "ruled_to_you": "【办公室裁定由贵单位办理】\n{card}\n\n裁定理由：{reason}\n裁定为最终决定，已视为贵单位接收，请按期办结。",
     "reason_judged": "联席会议办公室认定：{unit}对问题#{id}的转交理由{verdict}。",
@@ -650,7 +652,9 @@ def hand_over_problem(
         problem=problem,
         event=event,
         members=_unit_members(session, target.id),
-        text=TEXTS["handed_over_to_you"].format(card=card, reason=why, hint=_hint(buttons)),
+        text=TEXTS["handed_over_to_you"].format(
+            card=card, reason=why, hint=_hint(buttons), from_unit=unit_name(session, old_owner), actor=_who(actor)
+        ),
         actor=actor,
         sent=sent,
         now=now,
@@ -720,7 +724,11 @@ def decline_problem(
         event=event,
         members=_office_members(session, problem.plan_id),
         text=TEXTS["declined_office"].format(
-            id=problem.id, owner=owner, reason=why, card=problem_card(session=session, problem=problem)
+            id=problem.id,
+            owner=owner,
+            reason=why,
+            card=problem_card(session=session, problem=problem),
+            chain=_chain(session, problem_id=problem.id),
         ),
         actor=actor,
         sent=sent,
@@ -1170,13 +1178,18 @@ def problem_history(*, session: Session, problem_id: int) -> list[dict[str, Any]
 def _history_line(row: dict[str, Any]) -> str:
     who = f"{row['actor']}（{row['actor_unit']}）" if row["actor"] else "系统"
     kind = row["kind"]
+    if kind == ProblemEventKind.ACCEPTED and row["to_unit"] and row["to_unit"] != row["actor_unit"]:
+        # The acceptance a ruling implies: the office ruled, the unit did not accept by itself.
+        return f"{row['at_text']} 依联席会议办公室裁定，视为{row['to_unit']}接收"
     line = f"{row['at_text']} {who} {row['label']}"
     if kind == ProblemEventKind.HANDED_OVER:
         line += f"：{row['from_unit']} → {row['to_unit']}"
     elif kind == ProblemEventKind.RULED:
         line += f"：由{row['to_unit']}办理（原为{row['from_unit']}）"
-    elif kind in (ProblemEventKind.ASSIGNED, ProblemEventKind.ACCEPTED) and row["to_unit"]:
-        line += f"：{row['to_unit']}"
+    elif kind == ProblemEventKind.ASSIGNED and row["to_unit"]:
+        line += f"给{row['to_unit']}"
+    elif kind == ProblemEventKind.ACCEPTED:
+        line += "办理"
     elif kind == ProblemEventKind.DECLINED:
         line += f"（{row['from_unit']}）"
     if row["reason"]:
@@ -1187,6 +1200,16 @@ def _history_line(row: dict[str, Any]) -> str:
     elif row["reason_accepted"] is False:
         line += "\n    （办公室认定转交理由不成立）"
     return line
+
+
+_CHAIN_KINDS = (ProblemEventKind.ASSIGNED, ProblemEventKind.HANDED_OVER, ProblemEventKind.DECLINED)
+
+
+def _chain(session: Session, *, problem_id: int) -> str:
+    """Every assignment, hand-over and decline of a problem, oldest first, each with its reason."""
+    session.flush()
+    rows = [r for r in problem_history(session=session, problem_id=problem_id) if r["kind"] in _CHAIN_KINDS]
+    return "\n".join(f"{n}. {_history_line(row)}" for n, row in enumerate(rows, 1))
 
 
 def format_problem(*, session: Session, problem_id: int) -> str:

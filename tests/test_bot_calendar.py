@@ -62,7 +62,7 @@ async def test_every_minute_is_refused_for_a_messaging_job_and_run_now_speaks_pl
         refused = await h.say(admin, "*/1 * * * *", "最多每小时")
         assert "“每周报送提醒”每次运行都会给各单位联络员发送消息" in refused["text"] and "每分钟" in refused["text"]
         listing = await h.say(admin, "/schedule", "定时任务")
-        asked = await h.press(admin, listing, "立即运行", "已请工作进程立即运行")
+        asked = await h.press(admin, listing, "立即运行", "已安排立即运行")
         assert "（临时一期）" in asked["text"] and "运行完成后会把结果发给您" in asked["text"]
         assert "adhoc" not in asked["text"]
     with session_scope(engine) as s:

@@ -130,3 +130,103 @@ async def test_office_todo_has_one_heading_and_says_when_nothing_is_overdue(engi
         assert todo["text"] == "【各单位逾期事项】\n没有逾期事项。"
         contact = await h.join(17052, "林草联络员", "林草局", Role.CONTACT)
         assert "旗林草局 待办" in (await h.say(contact, "/todo", "待办"))["text"]
+
+
+LONG_REASON = (
+    "该整合区征占用草原涉及三个嘎查的牧户意见，须先由自然资源局完成用地预审并征求苏木镇和牧户意见，我局方可受理。"
+)
+
+
+async def test_hand_offs_say_who_and_why_the_office_sees_the_chain_and_a_ruling_reads_as_one(engine, banner_plan_id):
+    from tests.test_bot_problems import _flag_forest_blocker
+
+    async with running_bot(engine, banner_plan_id) as h:
+        raiser = await h.join(17061, "应急联络员", "应急管理局", Role.CONTACT)
+        forest = await h.join(17062, "林草联络员", "林草局", Role.CONTACT)
+        natres = await h.join(17063, "自然资源联络员", "自然资源局", Role.CONTACT)
+        office = await h.join(17064, "李秀兰", "旗政府办公室", Role.OFFICE)
+        pid = await _flag_forest_blocker(h, raiser)
+        card = await h.server.wait_for(forest.id, "新问题待接收")
+        pick = await h.press(forest, card, "转交", "转交给哪个单位")
+        await h.press(forest, pick, "自然资源局", "理由")
+        await h.say(forest, LONG_REASON, "已转交")
+        handed = await h.server.wait_for(natres.id, "转交给贵单位")
+        # Who handed it over, and the whole reason.
+        assert handed["text"].startswith("【旗林草局转交给贵单位的问题待接收】")
+        assert "转交人：林草联络员（旗林草局）" in handed["text"] and LONG_REASON in handed["text"]
+        await h.press(natres, handed, "退回", "退回问题")
+        await h.say(natres, "用地预审已完成，征占用草原审批属林草局职责。", "待联席会议办公室裁定")
+        to_rule = await h.server.wait_for(office.id, "待裁定")
+        # The office sees every step of the hand-off chain, each with its reason.
+        chain = to_rule["text"].split("交办、转交和退回经过：\n", 1)[1].splitlines()
+        steps = [line for line in chain if line[:1].isdigit()]
+        assert len(steps) == 3 and "交办给旗林草局" in steps[0]
+        assert "转交：旗林草局 → 旗自然资源局" in steps[1] and "退回（旗自然资源局）" in steps[2]
+        assert LONG_REASON in to_rule["text"] and "属林草局职责" in to_rule["text"]
+
+        pick = await h.press(office, to_rule, "裁定", "由哪个单位负责")
+        await h.press(office, pick, "林草局", "理由")
+        mark = h.server.mark()
+        await h.say(office, "征占用草原审批属林草局法定职责。", "已裁定")
+        judge = await h.server.wait_for(office.id, "如认为下列转交理由成立", after=mark)
+        # Buttons are short and whole; the reason is in the message, in full.
+        assert LONG_REASON in judge["text"] and "1. 旗林草局的转交理由：" in judge["text"]
+        assert buttons(judge) == ["第1条（林草局）成立", "第1条不成立"]
+        history = (await h.say(office, f"/problem {pid}", "办理经过"))["text"]
+        # A ruling reads as a ruling: the office did not accept the problem.
+        assert "李秀兰（旗政府办公室） 裁定：由旗林草局办理（原为旗自然资源局）" in history
+        assert "依联席会议办公室裁定，视为旗林草局接收" in history
+        assert "李秀兰（旗政府办公室） 接收" not in history
+
+
+async def test_report_move_question_is_plain_chinese(engine, banner_plan_id, settings_env):
+    seed_rights(engine, banner_plan_id)
+    async with running_bot(engine, banner_plan_id) as h:
+        contact = await h.join(17071, "自然资源联络员", "自然资源局", Role.CONTACT)
+        msg = await h.say(contact, "/report", "请选择要报送进展的批次")
+        msg = await h.press(contact, msg, "强化整合重组一批", "请选择报送对象")
+        msg = await h.press(contact, msg, "按名称查找矿业权", "请输入矿业权名称")
+        msg = await h.say(contact, "铁矿一号", "找到以下矿业权")
+        msg = await h.press(contact, msg, "铁矿一号", "当前状态")
+        await h.press(contact, msg, "报送进展", "请输入本次进展内容")
+        ask = await h.say(contact, "整合完成，已换发新采矿许可证。", "是否已")
+        assert ask["text"] == "该矿业权（常兴扎嘎乌苏铁矿一号）是否已完成整合？\n选“是”，其状态将改为“已整合”。"
+
+
+async def test_weekly_reminder_names_the_command_and_the_deadline(engine, banner_plan_id):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from jobs.reminders import send_weekly_reminders
+
+    tz = ZoneInfo("Asia/Shanghai")
+    async with running_bot(engine, banner_plan_id) as h:
+        contact = await h.join(17081, "林草联络员", "林草局", Role.CONTACT)
+        with session_scope(engine) as s:  # Monday 13 April 2026, for the week before
+            send_weekly_reminders(session=s, period="2026-W15", now=datetime(2026, 4, 13, 9, tzinfo=tz))
+        await h.drain_outbox()
+        late = await h.server.wait_for(contact.id, "进展报送提醒")
+        assert "2026年第15周（4月6日至4月12日）尚未报送工作进展" in late["text"]
+        assert "该周已结束。本周（4月13日至4月19日）的进展请于4月19日（周日）24时前发送 /report" in late["text"]
+        assert "/flag" in late["text"]
+        with session_scope(engine) as s:  # run by hand on Friday for the running week
+            send_weekly_reminders(session=s, period="2026-W16", now=datetime(2026, 4, 17, 15, tzinfo=tz))
+        await h.drain_outbox()
+        running = await h.server.wait_for(contact.id, "第16周")
+        assert "请于4月19日（周日）24时前发送 /report" in running["text"] and "该周已结束" not in running["text"]
+        # What it names works.
+        await h.say(contact, "/report 本周完成征占用草原审批前期材料审核", "已报送（进展 #")
+
+
+async def test_chat_texts_speak_the_users_terms(engine, banner_plan_id):
+    async with running_bot(engine, banner_plan_id) as h:
+        admin = await h.join(17091, "乌兰", "旗政府办公室", Role.ADMIN)
+        refused = await h.say(admin, "/invite 不存在的局 联络员", "找不到单位")
+        assert "lianxi" not in refused["text"] and "本计划的单位有：" in refused["text"]
+        assert "林草局" in refused["text"]
+        listing = await h.say(admin, "/notices", "通报")
+        assert "工作进程" not in listing["text"]
+    from bot import texts
+
+    said = [v for v in vars(texts).values() if isinstance(v, str)]
+    assert not [x for x in said if "工作进程" in x or "lianxi " in x or "adhoc" in x]

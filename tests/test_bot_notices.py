@@ -81,9 +81,12 @@ async def test_draft_drop_approve_publish_explain(settings_env, engine, cast):  
             elif cast.people[key].unit_id == dropped_unit:
                 assert got == [], f"{key} was dropped from the notice but got it"
 
-        # A named unit files its explanation.
+        # A named unit files its explanation, as the notice's message tells it (command and deadline).
         key = sorted(named)[0]
         user = people[key]
+        texts_got = [m.get("text") or m.get("caption") or "" for m in h.server.messages(user.id)]
+        told = [x for x in texts_got if "【通报】贵单位（" in x]
+        assert told and "前在本机器人中发送 /explain" in told[0] and "年" in told[0].split("前在本机器人")[0][-12:]
         pick = await h.say(user, "/explain", "请选择")
         await h.press(user, pick, "〔2026〕", "情况说明")
         await h.say(user, "该问题已于3月6日办结，转交系因用地预审未完成，已与相关单位沟通。", "已报送")
