@@ -3,7 +3,7 @@ real bot over HTTP on a real database."""
 
 from __future__ import annotations
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from models import Attachment, InviteCode, Problem, Report, Role, session_scope
 from tests.harness import buttons, running_bot
@@ -115,7 +115,7 @@ async def test_a_used_or_expired_invite_says_so_and_whom_to_ask(engine, banner_p
         assert "王林" not in refusal["text"]  # nothing about who used it
         stale = h.invite_code("林草局", Role.CONTACT)
         with session_scope(engine) as s:
-            for row in s.exec(select(InviteCode).where(InviteCode.used_at.is_(None))).all():  # type: ignore[union-attr]
+            for row in s.exec(select(InviteCode).where(col(InviteCode.used_at).is_(None))).all():
                 row.expires_at = row.created_at
                 s.add(row)
         await second.send(f"/start {stale}")
