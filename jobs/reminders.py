@@ -5,18 +5,19 @@ so a retried or caught-up run never sends a message twice."""
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
-from models import Decision, Member, Plan, Problem, ProblemState, Report, Role, Task, TaskUnit, Unit
+from models import Decision, Member, Plan, Problem, ProblemState, Report, Role, Unit
 from models.base import row_id
 from oversight.dates import local_zone
 from oversight.holiday_notice import HOW_TO_ADD, missing_years
+from oversight.measures import Week, accountable_from, reported_weeks, tasked_units, week_of
 from oversight.outbox import enqueue_text
 from oversight.schedules import is_adhoc, period_for
-from oversight.workdays import estimate_mark, has_workday, is_workday, workdays_between
+from oversight.workdays import estimate_mark, is_workday, workdays_between
 
 logger = logging.getLogger(__name__)
 
@@ -66,17 +67,19 @@ def week_bounds(period: str) -> tuple[date, date]:
     return monday, monday + timedelta(days=6)
 
 
-def units_without_report(*, session: Session, plan_id: int, start: datetime, end: datetime) -> list[Unit]:
-    """Units with a part in the plan's tasks that filed no report in [start, end)."""
-    tasked = select(TaskUnit.unit_id).join(Task, col(Task.id) == TaskUnit.task_id).where(Task.plan_id == plan_id)
-    reported = select(Report.unit_id).where(
-        Report.plan_id == plan_id, col(Report.created_at) >= start, col(Report.created_at) < end
-    )
-    return list(
-        session.exec(
-            select(Unit).where(col(Unit.id).in_(tasked), col(Unit.id).not_in(reported)).order_by(col(Unit.id))
-        ).all()
-    )
+def units_without_report(*, session: Session, plan_id: int, week: Week) -> list[Unit]:
+    """Units with a part in the plan's tasks that answer for `week` (they could act in it: see
+    oversight.measures.accountable_from) and filed no report in it."""
+    since = accountable_from(session=session, plan_id=plan_id)
+    reported = reported_weeks(session, plan_id, [week], column=Report.unit_id)
+    ids = [
+        u
+        for u in tasked_units(session, plan_id)
+        if u in since and since[u] <= week.last and week.monday not in reported.get(u, set())
+    ]
+    if not ids:
+        return []
+    return list(session.exec(select(Unit).where(col(Unit.id).in_(ids)).order_by(col(Unit.id))).all())
 
 
 def contacts_of(*, session: Session, unit_ids: list[int]) -> list[Member]:
@@ -110,18 +113,17 @@ def send_weekly_reminders(*, session: Session, period: str, now: datetime, tz: Z
     tz = tz or local_zone()
     week = period_for("weekly_reminder", now, tz) if is_adhoc(period) else period
     monday, sunday = week_bounds(week)
-    if not has_workday(monday, sunday):
-        # A week of holidays (e.g. 春节) asks no report of anyone: the rules do not count it either.
+    reporting_week = week_of(monday)
+    if reporting_week is None:
+        # A week of holidays (e.g. 春节) is no reporting week (oversight.measures): no one is asked.
         logger.info("weekly reminder %s: no working day that week, nothing to remind", week)
         return {"week": week, "skipped": "no working day", "units_without_report": [], "queued": 0}
-    start = datetime.combine(monday, time(0), tzinfo=tz)
-    end = start + timedelta(days=7)
-    week_label = f"{monday.isocalendar().year}年第{monday.isocalendar().week}周"
+    week_label = reporting_week.label
     when = _when_to_report(now.astimezone(tz).date(), sunday)
     queued = 0
     missing: list[str] = []
     for plan in session.exec(select(Plan).order_by(col(Plan.id))).all():
-        units = units_without_report(session=session, plan_id=row_id(plan), start=start, end=end)
+        units = units_without_report(session=session, plan_id=row_id(plan), week=reporting_week)
         names = {u.id: u.name for u in units}
         missing.extend(u.name for u in units)
         for member in contacts_of(session=session, unit_ids=list(names)):

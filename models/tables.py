@@ -102,6 +102,9 @@ class Plan(SQLModel, table=True):
     spec: dict[str, Any] = _json({})
     content_hash: str = Field(max_length=64)
     loaded_at: datetime = _when()
+    # From when units answer for anything (oversight.measures.accountable_from): the plan
+    # file's tracking_since, else the day the plan was first loaded.
+    tracking_since: date | None = None
 
 
 class Unit(SQLModel, table=True):

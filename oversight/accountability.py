@@ -13,38 +13,43 @@ evaluated as of the end of the period, or `now` when the period has not ended ye
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, func, literal, or_, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
 from models import (
-    Decision,
     Member,
     Plan,
     Problem,
     ProblemEvent,
     ProblemEventKind,
-    Report,
-    Task,
-    TaskUnit,
     Unit,
 )
-from models.base import UTCDateTime
 from oversight import periods
 from oversight.errors import InvalidInputError, NotFoundError
+from oversight.measures import (
+    EXAMPLES,
+    Week,
+    idle_spells,
+    overdue_items,
+    problem_counts,
+    response_waits,
+    spell_stats,
+    sql_moment,
+    tasks_behind,
+    unit_reporting,
+    weighted_median,
+)
 from oversight.periods import Period
 from oversight.planfile import DEFAULT_THRESHOLDS
-from oversight.rights import batch_progress
 from oversight.sentences import evidence_sentence, unique_evidence
-from oversight.workdays import is_workday
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 K = ProblemEventKind
@@ -115,64 +120,6 @@ def parse_period(period: str) -> Period:
 
 def _local_midnight(day: date) -> datetime:
     return periods.local_midnight(day)
-
-
-# --- Working days, in bulk -------------------------------------------------------------
-
-
-class WorkdayIndex:
-    """Working-day ordinals for a span of dates, so counting is a subtraction, not a loop."""
-
-    def __init__(self, first: date, last: date) -> None:
-        self.first = first
-        self._days: list[date] = []
-        self._cum: list[int] = []
-        n, day = 0, first
-        while day <= last:
-            if is_workday(day):
-                n += 1
-            self._days.append(day)
-            self._cum.append(n)
-            day += timedelta(days=1)
-
-    def _ordinal(self, day: date) -> int:
-        if day < self.first:
-            return 0
-        i = (day - self.first).days
-        if i < len(self._cum):
-            return self._cum[i]
-        # Past the table: extend lazily (rare: only for dates after `last`).
-        extra = sum(1 for k in range(1, i - len(self._cum) + 2) if is_workday(self._days[-1] + timedelta(days=k)))
-        return self._cum[-1] + extra
-
-    def between(self, start: date, end: date) -> int:
-        """Working days in (start, end]; 0 if end <= start (same as workdays.workdays_between)."""
-        if end <= start:
-            return 0
-        if start < self.first:
-            # Before the table: fall back to counting directly.
-            return sum(1 for k in range(1, (end - start).days + 1) if is_workday(start + timedelta(days=k)))
-        return self._ordinal(end) - self._ordinal(start)
-
-
-def _as_date(value: Any) -> date:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value)[:10])
-
-
-def _local_day(session: Session, column: Any) -> Any:
-    """SQL: the Asia/Shanghai calendar date of a UTC timestamp column or expression."""
-    if session.get_bind().dialect.name == "postgresql":
-        return func.date(func.timezone("Asia/Shanghai", column))
-    # SQLite keeps naive UTC text; China has had no daylight saving time since 1991.
-    return func.date(column, "+8 hours")
-
-
-def _at(moment: datetime) -> Any:
-    return literal(moment, UTCDateTime())
 
 
 # --- Findings -------------------------------------------------------------------------
@@ -292,405 +239,13 @@ def evidence_line(item: dict[str, Any]) -> str:
     return evidence_sentence(item)
 
 
-# --- Shared SQL pieces ----------------------------------------------------------------
-
-
-def _candidate_problems(plan_id: int, start: datetime, as_of: datetime) -> Any:
-    """Problems that may have been open during [start, as_of] (a superset, from the
-    problem rows; the events decide). A problem closed before `start` and not reopened
-    since has closed_at < start; reopening clears closed_at."""
-    return select(_P.c.id).where(
-        _P.c.plan_id == plan_id,
-        _P.c.created_at <= _at(as_of),
-        or_(_P.c.closed_at.is_(None), _P.c.closed_at >= _at(start)),
-    )
-
-
-def _state_at(session: Session, plan_id: int, start: datetime, as_of: datetime) -> Any:
-    """Per problem as of `as_of`: the owner unit and the event that made it owner, the kind
-    and time of the last state-changing event, the deadline.
-
-    One GROUP BY over the candidate problems' events (read in index order, no sort): a
-    problem's events are appended as they happen, so within a problem the latest event is
-    the one with the highest id (the domain writes them with `now`, in order)."""
-    cand = _candidate_problems(plan_id, start, as_of)
-    last = (
-        select(
-            _E.c.problem_id,
-            func.max(_E.c.id).label("state_event_id"),
-            func.max(case((_E.c.kind.in_(_OWNER_KINDS), _E.c.id))).label("owner_event_id"),
-        )
-        .where(_E.c.problem_id.in_(cand), _E.c.kind.in_(_STATE_KINDS), _E.c.at <= _at(as_of))
-        .group_by(_E.c.problem_id)
-    ).subquery()
-    se, oe = _E.alias("se"), _E.alias("oe")
-    return (
-        select(
-            last.c.problem_id,
-            oe.c.to_unit_id.label("owner"),
-            last.c.owner_event_id,
-            se.c.kind.label("state_kind"),
-            se.c.at.label("state_at"),
-            _P.c.due_on,
-            _P.c.text,
-        )
-        .join(se, se.c.id == last.c.state_event_id)
-        .join(oe, oe.c.id == last.c.owner_event_id)
-        .join(_P, _P.c.id == last.c.problem_id)
-    ).subquery()
-
-
-def _gaps(session: Session, plan_id: int, start: datetime, as_of: datetime) -> Any:
-    """Each action event of a candidate problem with the next action after it (comments
-    are not action): the time the holder (to_unit_id) had the ball."""
-    cand = _candidate_problems(plan_id, start, as_of)
-    # Ordered by time only, so the (problem_id, at) index gives the order without a sort;
-    # events at the same instant (a ruling and its acceptance) leave a zero-length gap
-    # whichever comes first.
-    w = dict(partition_by=_E.c.problem_id, order_by=_E.c.at)
-    return (
-        select(
-            _E.c.id,
-            _E.c.problem_id,
-            _E.c.kind,
-            _E.c.to_unit_id,
-            _E.c.at,
-            func.lead(_E.c.at, type_=UTCDateTime()).over(**w).label("next_at"),
-        ).where(_E.c.problem_id.in_(cand), _E.c.kind != K.COMMENTED, _E.c.at <= _at(as_of))
-    ).subquery()
-
-
-# --- Rule: slow (推进速度慢) ---------------------------------------------------------------
-
-
-def tasks_behind(*, session: Session, plan_id: int, as_of: datetime, behind_points: float) -> list[dict[str, Any]]:
-    """Tasks more than `behind_points` percentage points behind their schedule, with their units."""
-    parts: dict[int, list[tuple[int, str]]] = defaultdict(list)
-    for task_id, unit_id, part in session.execute(
-        select(TaskUnit.task_id, TaskUnit.unit_id, TaskUnit.part)
-        .join(Task, Task.id == TaskUnit.task_id)
-        .where(Task.plan_id == plan_id)
-    ).all():
-        parts[task_id].append((unit_id, part))
-    out = []
-    for row in batch_progress(session=session, plan_id=plan_id, as_of=as_of):
-        share = row["expected_share"]
-        if share is None or not row["target"]:
-            continue
-        done_share = row["done"] / row["target"]
-        points = (share - done_share) * 100
-        if points > behind_points:
-            out.append(
-                {
-                    **row,
-                    "done_share": done_share,
-                    "behind_points": round(points, 1),
-                    "units": parts.get(row["task_id"], []),
-                }
-            )
-    return out
-
-
-def report_weeks(period_start: date, last_day: date) -> list[tuple[date, date]]:
-    """The Monday–Sunday weeks that lie wholly in [period_start, last_day] and have a working day."""
-    monday = period_start + timedelta(days=(7 - period_start.weekday()) % 7)
-    weeks = []
-    while monday + timedelta(days=6) <= last_day:
-        sunday = monday + timedelta(days=6)
-        if any(is_workday(monday + timedelta(days=i)) for i in range(7)):
-            weeks.append((monday, sunday))
-        monday += timedelta(days=7)
-    return weeks
-
-
-def missed_report_weeks(
-    *, session: Session, plan_id: int, start: datetime, as_of: datetime
-) -> dict[int, list[tuple[date, date]]]:
-    """For each unit with a part in a task: the weeks of the window it filed no report in (one GROUP BY)."""
-    first = start.astimezone(SHANGHAI).date()
-    last = (as_of - timedelta(microseconds=1)).astimezone(SHANGHAI).date()
-    weeks = report_weeks(first, last)
-    tasked = set(
-        session.execute(
-            select(TaskUnit.unit_id).join(Task, Task.id == TaskUnit.task_id).where(Task.plan_id == plan_id).distinct()
-        ).scalars()
-    )
-    if not weeks or not tasked:
-        return {}
-    r = Report.__table__
-    bucket = case(
-        *[(r.c.created_at < _at(_local_midnight(sun + timedelta(days=1))), i) for i, (_, sun) in enumerate(weeks)],
-        else_=None,
-    )
-    rows = session.execute(
-        select(r.c.unit_id, bucket.label("week"))
-        .where(
-            r.c.plan_id == plan_id,
-            r.c.created_at >= _at(_local_midnight(weeks[0][0])),
-            r.c.created_at < _at(_local_midnight(weeks[-1][1] + timedelta(days=1))),
-        )
-        .group_by(r.c.unit_id, bucket)
-    ).all()
-    reported: dict[int, set[int]] = defaultdict(set)
-    for unit_id, week in rows:
-        if week is not None:
-            reported[unit_id].add(int(week))
-    return {u: [w for i, w in enumerate(weeks) if i not in reported.get(u, set())] for u in sorted(tasked)}
-
-
-EXAMPLES = 5  # problems cited per unit and basis; the summary gives the full count
-
-
-def problem_counts(
-    *, session: Session, plan_id: int, start: datetime, as_of: datetime, examples: int = EXAMPLES
-) -> dict[int, dict[str, Any]]:
-    """Per owner unit as of `as_of` (one query): problems it owned in the window, how
-    many it resolved, how many are overdue (unresolved past their deadline), and the
-    first `examples` overdue ones.
-
-    Counted as owned: problems it resolved in the window, and problems still unresolved
-    past their deadline. Not counted: problems still within their time limit, and
-    problems waiting for the office to rule on a decline (those are the office's move).
-    Due on day D means done by the end of D."""
-    today = as_of.astimezone(SHANGHAI).date()
-    s = _state_at(session, plan_id, start, as_of)
-    done = and_(s.c.state_kind.in_(_DONE_KINDS), s.c.state_at >= _at(start))
-    late = and_(s.c.state_kind.not_in((*_DONE_KINDS, K.DECLINED)), s.c.due_on.is_not(None), s.c.due_on < today)
-    is_done, is_late = case((done, 1), else_=0), case((late, 1), else_=0)
-    # One pass: per owner the totals (window sums) on every row, and a rank among its late
-    # problems; keep each owner's first row (for the totals) and its first few late ones.
-    ranked = (
-        select(
-            s.c.owner,
-            s.c.problem_id,
-            s.c.owner_event_id,
-            s.c.due_on,
-            s.c.text,
-            is_late.label("late"),
-            func.sum(is_done).over(partition_by=s.c.owner).label("n_done"),
-            func.sum(is_late).over(partition_by=s.c.owner).label("n_late"),
-            func.row_number()
-            .over(partition_by=(s.c.owner, is_late), order_by=(s.c.due_on, s.c.problem_id))
-            .label("rn"),
-        ).where(or_(done, late))
-    ).subquery()
-    out: dict[int, dict[str, Any]] = {}
-    for owner, pid, ev, due, text, is_l, n_done, n_late, _rn in session.execute(
-        select(ranked)
-        .where(or_(ranked.c.rn == 1, and_(ranked.c.late == 1, ranked.c.rn <= examples)))
-        .order_by(ranked.c.owner, ranked.c.late.desc(), ranked.c.rn)
-    ).all():
-        entry = out.setdefault(
-            owner,
-            {
-                "owned": int(n_done or 0) + int(n_late or 0),
-                "resolved": int(n_done or 0),
-                "overdue": int(n_late or 0),
-                "examples": [],
-            },
-        )
-        if is_l:
-            entry["examples"].append(
-                {"problem_id": pid, "event_id": ev, "due_on": _as_date(due).isoformat(), "text": text[:60]}
-            )
-    return out
-
-
-def overdue_items(
-    *,
-    session: Session,
-    plan_id: int,
-    start: datetime,
-    as_of: datetime,
-    examples: int = EXAMPLES,
-    counts: dict[int, dict[str, Any]] | None = None,
-) -> dict[int, dict[str, Any]]:
-    """Per unit: how many problems it held open past their deadline as of `as_of` (from the
-    events) and agreed matters (议定事项) not done by theirs, with the first few of each.
-    `counts` is problem_counts for the same window, if already computed."""
-    today = as_of.astimezone(SHANGHAI).date()
-    out: dict[int, dict[str, Any]] = defaultdict(lambda: {"count": 0, "items": []})
-    if counts is None:
-        counts = problem_counts(session=session, plan_id=plan_id, start=start, as_of=as_of, examples=examples)
-    for owner, c in counts.items():
-        if c["overdue"]:
-            out[owner]["count"] += c["overdue"]
-            out[owner]["items"] += [{"kind": "overdue_problem", **e} for e in c["examples"]]
-    d = Decision.__table__
-    late = and_(
-        d.c.plan_id == plan_id,
-        d.c.owner_unit_id.is_not(None),
-        d.c.due_on.is_not(None),
-        d.c.due_on < today,
-        d.c.created_at <= _at(as_of),
-        or_(d.c.done_at.is_(None), d.c.done_at > _at(as_of)),
-    )
-    ranked = (
-        select(
-            d.c.id,
-            d.c.owner_unit_id,
-            d.c.due_on,
-            d.c.text,
-            func.row_number().over(partition_by=d.c.owner_unit_id, order_by=(d.c.due_on, d.c.id)).label("rn"),
-            func.count().over(partition_by=d.c.owner_unit_id).label("n"),
-        ).where(late)
-    ).subquery()
-    for did, owner, due, text, _, n in session.execute(
-        select(ranked).where(ranked.c.rn <= examples).order_by(ranked.c.owner_unit_id, ranked.c.rn)
-    ).all():
-        if not any(i["kind"] == "overdue_decision" for i in out[owner]["items"]):
-            out[owner]["count"] += int(n)
-        out[owner]["items"].append(
-            {"kind": "overdue_decision", "decision_id": did, "text": text[:60], "due_on": _as_date(due).isoformat()}
-        )
-    return dict(out)
-
-
-# --- Rule: not solving (问题解决不积极、不明显) -----------------------------------------------
-
-
-def resolution_counts(*, session: Session, plan_id: int, start: datetime, as_of: datetime) -> dict[int, dict[str, Any]]:
-    """Per owner unit: problems owned in the window and resolved (see problem_counts)."""
-    return problem_counts(session=session, plan_id=plan_id, start=start, as_of=as_of)
-
-
-@dataclass
-class SpellStats:
-    """Streamed aggregates of the spells a unit had the ball: waits for a first response by
-    working days, and spells of `idle_days` or more (count, the longest few)."""
-
-    waits: dict[int, dict[int, int]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(int)))
-    idle_count: dict[int, int] = field(default_factory=lambda: defaultdict(int))
-    idle_top: dict[int, list[tuple[int, int]]] = field(default_factory=lambda: defaultdict(list))
-
-
-def spell_stats(
-    *, session: Session, plan_id: int, start: datetime, as_of: datetime, idle_days: float, examples: int = EXAMPLES
-) -> SpellStats:
-    """The spells a unit had the ball (after an event it must act on) that end in the window
-    or are still running, grouped in SQL by (unit, waiting for a first response?, first
-    day, last day) and streamed: memory stays bounded by units × working-day lengths,
-    however many events there are."""
-    g = _gaps(session, plan_id, start, as_of)
-    end_at = func.coalesce(g.c.next_at, _at(as_of))
-    d0, d1 = _local_day(session, g.c.at), _local_day(session, end_at)
-    waiting = case((g.c.kind.in_(_WAITING_FOR_RESPONSE), 1), else_=0)
-    oldest = session.execute(
-        select(func.min(_P.c.created_at)).where(_P.c.id.in_(_candidate_problems(plan_id, start, as_of)))
-    ).scalar()
-    first = start.astimezone(SHANGHAI).date()
-    if oldest is not None:
-        first = min(first, (oldest if isinstance(oldest, datetime) else datetime.fromisoformat(str(oldest))).date())
-    days = WorkdayIndex(first - timedelta(days=1), as_of.astimezone(SHANGHAI).date() + timedelta(days=1))
-    stats = SpellStats()
-    result = session.execute(
-        select(g.c.to_unit_id, waiting, d0, d1, func.count(), func.max(g.c.id))
-        .where(g.c.kind.in_(_HOLDER_MUST_ACT), g.c.to_unit_id.is_not(None), end_at > _at(start))
-        .group_by(g.c.to_unit_id, waiting, d0, d1)
-        .execution_options(stream_results=True, yield_per=2000)
-    )
-    for unit_id, is_waiting, a, b, n, example in result:
-        wd = days.between(_as_date(a), _as_date(b))
-        if is_waiting:
-            stats.waits[unit_id][wd] += int(n)
-        if wd >= idle_days:
-            stats.idle_count[unit_id] += int(n)
-            top = stats.idle_top[unit_id]
-            top.append((wd, int(example)))
-            if len(top) > examples:
-                top.sort(key=lambda x: (-x[0], x[1]))
-                del top[examples:]
-    return stats
-
-
-def response_waits(
-    *, session: Session, plan_id: int, start: datetime, as_of: datetime, stats: SpellStats | None = None
-) -> dict[int, list[tuple[int, int]]]:
-    """Per unit: (working days, how many) from a problem being assigned or handed to it until
-    its first response (accept, hand on, decline) or a ruling; a wait still open at
-    `as_of` counts up to `as_of`. Only waits that overlap the window."""
-    if stats is None:
-        stats = spell_stats(session=session, plan_id=plan_id, start=start, as_of=as_of, idle_days=float("inf"))
-    return {u: sorted(d.items()) for u, d in stats.waits.items()}
-
-
-def weighted_median(pairs: Sequence[tuple[int, int]]) -> float | None:
-    """The median of values given as (value, count) pairs."""
-    total = sum(n for _, n in pairs)
-    if total == 0:
-        return None
-    ordered = sorted(pairs)
-    cum, values = 0, []
-    cums = []
-    for v, n in ordered:
-        cum += n
-        cums.append(cum)
-        values.append(v)
-
-    def nth(k: int) -> int:  # 1-based
-        return values[bisect_right(cums, k - 1)]
-
-    if total % 2:
-        return float(nth(total // 2 + 1))
-    return (nth(total // 2) + nth(total // 2 + 1)) / 2
-
-
-def idle_spells(
-    *,
-    session: Session,
-    plan_id: int,
-    start: datetime,
-    as_of: datetime,
-    idle_days: float,
-    examples: int = EXAMPLES,
-    stats: SpellStats | None = None,
-) -> dict[int, dict[str, Any]]:
-    """Per unit: how many times it held a problem it had to act on for `idle_days` working
-    days or more with no action (comments do not count), ending in the window or still
-    running at `as_of`; with the longest few (their event and the next action)."""
-    if stats is None:
-        stats = spell_stats(
-            session=session, plan_id=plan_id, start=start, as_of=as_of, idle_days=idle_days, examples=examples
-        )
-    chosen = {u: sorted(v, key=lambda x: (-x[0], x[1]))[:examples] for u, v in stats.idle_top.items()}
-    ids = [ex for v in chosen.values() for _, ex in v]
-    nxt: dict[int, tuple[int, int | None]] = {}
-    if ids:
-        e, n = _E.alias("e"), _E.alias("n")
-        next_id = (
-            select(n.c.id)
-            .where(
-                n.c.problem_id == e.c.problem_id,
-                n.c.kind != K.COMMENTED,
-                n.c.at <= _at(as_of),
-                or_(n.c.at > e.c.at, and_(n.c.at == e.c.at, n.c.id > e.c.id)),
-            )
-            .order_by(n.c.at, n.c.id)
-            .limit(1)
-            .correlate(e)
-            .scalar_subquery()
-        )
-        for event_id, pid, following_id in session.execute(
-            select(e.c.id, e.c.problem_id, next_id).where(e.c.id.in_(ids))
-        ).all():
-            nxt[event_id] = (pid, following_id)
-    out: dict[int, dict[str, Any]] = {}
-    for unit_id, v in chosen.items():
-        out[unit_id] = {
-            "count": stats.idle_count[unit_id],
-            "spells": [
-                {
-                    "problem_id": nxt[ex][0],
-                    "event_id": ex,
-                    "next_event_id": nxt[ex][1],
-                    "workdays": wd,
-                    "still_idle": nxt[ex][1] is None,
-                }
-                for wd, ex in v
-                if ex in nxt
-            ],
-        }
-    return out
+def missed_report_weeks(*, session: Session, plan_id: int, period: Period, as_of: datetime) -> dict[int, list[Week]]:
+    """For each unit with a part in a task: the due reporting weeks (from when it could act) it
+    filed no report in."""
+    return {
+        u: list(r.missed)
+        for u, r in unit_reporting(session=session, plan_id=plan_id, period=period, as_of=as_of).items()
+    }
 
 
 # --- Rule: shifting (推诿扯皮) -------------------------------------------------------------
@@ -725,7 +280,7 @@ def _cited_events(
     by_problem: dict[int, list[int]] = defaultdict(list)
     for pid, event_id in session.execute(
         select(_E.c.problem_id, _E.c.id)
-        .where(_E.c.problem_id.in_(sorted(pids)), _E.c.kind.in_(kinds), _E.c.at <= _at(as_of))
+        .where(_E.c.problem_id.in_(sorted(pids)), _E.c.kind.in_(kinds), _E.c.at <= sql_moment(as_of))
         .order_by(_E.c.at, _E.c.id)
     ).all():
         by_problem[pid].append(event_id)
@@ -763,7 +318,10 @@ def boomerangs(
             ),
         )
         .where(
-            _P.c.plan_id == plan_id, r.c.kind.in_((K.HANDED_OVER, K.RULED)), r.c.at >= _at(start), r.c.at <= _at(as_of)
+            _P.c.plan_id == plan_id,
+            r.c.kind.in_((K.HANDED_OVER, K.RULED)),
+            r.c.at >= sql_moment(start),
+            r.c.at <= sql_moment(as_of),
         )
     ).subquery()
     ends = (
@@ -775,7 +333,7 @@ def boomerangs(
         .where(
             _E.c.problem_id.in_(select(found.c.problem_id)),
             _E.c.kind.in_((K.RULED, K.HANDED_OVER)),
-            _E.c.at <= _at(as_of),
+            _E.c.at <= sql_moment(as_of),
         )
         .group_by(_E.c.problem_id)
     ).subquery()
@@ -792,7 +350,7 @@ def boomerangs(
                 x.c.problem_id == ends.c.problem_id,
                 x.c.kind == K.HANDED_OVER,
                 x.c.from_unit_id == unit,
-                x.c.at <= _at(as_of),
+                x.c.at <= sql_moment(as_of),
                 _not_accepted(x.c.reason_accepted),
             )
             .exists()
@@ -830,8 +388,8 @@ def declined_ruled_back(
             _P.c.plan_id == plan_id,
             r.c.kind == K.RULED,
             r.c.from_unit_id == r.c.to_unit_id,
-            r.c.at >= _at(start),
-            r.c.at <= _at(as_of),
+            r.c.at >= sql_moment(start),
+            r.c.at <= sql_moment(as_of),
         )
         .group_by(r.c.to_unit_id, r.c.problem_id, r.c.id)
     ).subquery()
@@ -852,7 +410,12 @@ def passed_on(
     active = (
         select(_E.c.problem_id)
         .join(_P, _P.c.id == _E.c.problem_id)
-        .where(_P.c.plan_id == plan_id, _E.c.kind == K.HANDED_OVER, _E.c.at >= _at(start), _E.c.at <= _at(as_of))
+        .where(
+            _P.c.plan_id == plan_id,
+            _E.c.kind == K.HANDED_OVER,
+            _E.c.at >= sql_moment(start),
+            _E.c.at <= sql_moment(as_of),
+        )
     )
     ends_run = case((_E.c.kind.in_((K.ACCEPTED, K.RULED)), 1), else_=0)
     ev = (
@@ -864,13 +427,17 @@ def passed_on(
             _E.c.reason_accepted,
             _E.c.at,
             func.sum(ends_run).over(partition_by=_E.c.problem_id, order_by=(_E.c.at, _E.c.id)).label("seg"),
-        ).where(_E.c.problem_id.in_(active), _E.c.kind.in_((K.HANDED_OVER, K.ACCEPTED, K.RULED)), _E.c.at <= _at(as_of))
+        ).where(
+            _E.c.problem_id.in_(active),
+            _E.c.kind.in_((K.HANDED_OVER, K.ACCEPTED, K.RULED)),
+            _E.c.at <= sql_moment(as_of),
+        )
     ).cte("handoffs")
     runs = (
         select(ev.c.problem_id, ev.c.seg, func.count().label("passes"))
         .where(ev.c.kind == K.HANDED_OVER)
         .group_by(ev.c.problem_id, ev.c.seg)
-        .having(and_(func.count() >= count, func.max(ev.c.at) >= _at(start)))
+        .having(and_(func.count() >= count, func.max(ev.c.at) >= sql_moment(start)))
     ).subquery()
     blamed = (
         select(ev.c.from_unit_id.label("unit_id"), ev.c.problem_id, func.max(runs.c.passes).label("passes"))
@@ -926,22 +493,17 @@ def evaluate(*, session: Session, plan_id: int, period: str, now: datetime) -> l
                     [item],
                 )
             )
-    for unit_id, missed in missed_report_weeks(session=session, plan_id=plan_id, start=p.start, as_of=as_of).items():
-        if len(missed) >= t["missed_weekly_reports"]:
+    for unit_id, weeks in missed_report_weeks(session=session, plan_id=plan_id, period=p, as_of=as_of).items():
+        if len(weeks) >= t["missed_weekly_reports"]:
             pending.append(
                 (
                     unit_id,
                     Rule.SLOW,
                     "missed_reports",
-                    f"{len(missed)}周未报送工作进展",
+                    f"{len(weeks)}周未报送工作进展",
                     [
-                        {
-                            "kind": "missed_week",
-                            "week": f"{a.isocalendar().year}年第{a.isocalendar().week}周",
-                            "from": a.isoformat(),
-                            "to": b.isoformat(),
-                        }
-                        for a, b in missed
+                        {"kind": "missed_week", "week": w.label, "from": w.first.isoformat(), "to": w.last.isoformat()}
+                        for w in weeks
                     ],
                 )
             )

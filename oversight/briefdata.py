@@ -43,8 +43,6 @@ from models import (
     Report,
     Right,
     RightStatusEvent,
-    Task,
-    TaskUnit,
     Unit,
     Zone,
     ZoneLeader,
@@ -53,6 +51,7 @@ from models import (
 from oversight import periods
 from oversight.dates import cn_date, local_day
 from oversight.errors import NotFoundError
+from oversight.measures import due_weeks, unit_reporting
 from oversight.periods import Period, PeriodError
 from oversight.rights import RightStatus, batch_progress
 from oversight.workdays import workdays_between
@@ -69,17 +68,6 @@ def parse_period(text: str) -> Period:
     """A brief's period: a quarter ("2026Q1") or an ad-hoc meeting's day ("2026-04-15", or the
     worker's "adhoc-20260415T…" key)."""
     return periods.parse_period(text, kinds=(periods.QUARTERLY, periods.ADHOC))
-
-
-def reporting_weeks(period: Period) -> list[tuple[date, date]]:
-    """The weeks (Monday–Sunday) overlapping the period, clipped to it: (first, last) days."""
-    weeks = []
-    day = period.first_day
-    while day <= period.last_day:
-        last = min(day + timedelta(days=6 - day.weekday()), period.last_day)
-        weeks.append((day, last))
-        day = last + timedelta(days=1)
-    return weeks
 
 
 def _utc(day: date) -> datetime:
@@ -310,21 +298,13 @@ def _median_accept(session: Session, plan_id: int, period: Period) -> dict[int, 
     return {u: {"median": float(statistics.median(v)), "n": len(v), "ids": cited[u]} for u, v in days.items()}
 
 
-def _unit_figures(session: Session, plan_id: int, period: Period, units: list[Unit]) -> list[dict[str, Any]]:
+def _unit_figures(
+    session: Session, plan_id: int, period: Period, units: list[Unit], as_of: datetime
+) -> list[dict[str, Any]]:
     start, end = period.start, period.end
     in_period = (col(Report.created_at) >= start, col(Report.created_at) < end, Report.plan_id == plan_id)
-    weeks = reporting_weeks(period)
-    week_no = case(
-        *[(col(Report.created_at) < _utc(last + timedelta(days=1)), n) for n, (_, last) in enumerate(weeks)],
-        else_=len(weeks),
-    )
-    weeks_with = dict(
-        session.exec(
-            select(col(Report.unit_id), func.count(func.distinct(week_no)))
-            .where(*in_period)
-            .group_by(col(Report.unit_id))
-        ).all()
-    )
+    # Units with a part in some task are the ones expected to report every week, from when they could act.
+    reporting = unit_reporting(session=session, plan_id=plan_id, period=period, as_of=as_of)
     ev_in = (col(PE.at) >= start, col(PE.at) < end, Problem.plan_id == plan_id)
     handovers_n = dict(
         session.exec(
@@ -348,15 +328,9 @@ def _unit_figures(session: Session, plan_id: int, period: Period, units: list[Un
     )
     reports, handovers, handled = f["reports"], f["handovers"], f["handled"]
     accept = _median_accept(session, plan_id, period)
-    # Units with a part in some task are the ones expected to report every week.
-    expected = set(
-        session.exec(
-            select(TaskUnit.unit_id).join(Task, col(Task.id) == col(TaskUnit.task_id)).where(Task.plan_id == plan_id)
-        ).all()
-    )
     rows = []
     for u in units:
-        w = int(weeks_with.get(u.id, 0))
+        r = reporting.get(u.id)  # type: ignore[arg-type]
         rows.append(
             {
                 "unit_id": u.id,
@@ -364,10 +338,11 @@ def _unit_figures(session: Session, plan_id: int, period: Period, units: list[Un
                 "short": u.short or u.name,
                 "kind": u.kind,
                 "reports": _cite_of(reports, u.id),
-                "weeks_with_report": w,
-                "weeks": len(weeks),
-                "reports_expected": u.id in expected,
-                "on_time_rate": round(w / len(weeks), 4) if weeks and u.id in expected else None,
+                "weeks_with_report": len(r.reported) if r else 0,
+                "weeks": len(r.due) if r else 0,
+                "reports_expected": r is not None,
+                "accountable_from": r.since.isoformat() if r and r.since else None,
+                "on_time_rate": round(rate, 4) if r and (rate := r.rate) is not None else None,
                 "handled": _cite_of(handled, u.id),
                 "median_accept_workdays": accept[u.id]["median"] if u.id in accept else None,
                 "accepts": {"n": accept[u.id]["n"], "ids": accept[u.id]["ids"]} if u.id in accept else empty_cite(),
@@ -642,6 +617,7 @@ def brief_data(
     session.flush()
     spec = plan.spec or {}
     office = spec.get("office") or {}
+    as_of = period.as_of(now)
     units = list(
         session.exec(
             select(Unit).where(Unit.plan_id == plan_id, Unit.kind != "government").order_by(col(Unit.id))
@@ -656,7 +632,7 @@ def brief_data(
             progress = _progress(reader, plan_id, period)
             if on_progress is not None:
                 on_progress(progress)
-            return progress, _unit_figures(reader, plan_id, period, units)
+            return progress, _unit_figures(reader, plan_id, period, units, as_of)
 
         if twin is not None:
             side = pool.submit(progress_then_units, twin)
@@ -675,7 +651,7 @@ def brief_data(
         if twin is not None:
             progress, unit_figures = side.result()
         else:
-            unit_figures = _unit_figures(session, plan_id, period, units)
+            unit_figures = _unit_figures(session, plan_id, period, units, as_of)
     return {
         "plan": {
             "id": plan.id,
@@ -692,7 +668,7 @@ def brief_data(
             "label": period.label,
             "first_day": period.first_day.isoformat(),
             "last_day": period.last_day.isoformat(),
-            "weeks": len(reporting_weeks(period)),
+            "weeks": len(due_weeks(period, as_of)),
         },
         "compiled_at": now.astimezone(UTC).isoformat(),
         "unit_names": {str(k): v for k, v in unit_names.items()},
@@ -724,4 +700,4 @@ def jsonable(data: Any) -> Any:
     return data
 
 
-__all__: Iterable[str] = ["Period", "PeriodError", "brief_data", "cn_date", "parse_period", "reporting_weeks"]
+__all__: Iterable[str] = ["Period", "PeriodError", "brief_data", "cn_date", "parse_period"]

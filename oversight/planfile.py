@@ -260,6 +260,9 @@ class PlanSpec(_Model):
     thresholds: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_THRESHOLDS))
     review_weights: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_REVIEW_WEIGHTS))
     rectification: RectificationSpec = Field(default_factory=RectificationSpec)
+    # From when the units answer for weeks, problems and items (reminders, rates, notices,
+    # review); default: the day the plan is first loaded.
+    tracking_since: date | None = None
 
     @field_validator("thresholds", mode="before")
     @classmethod
@@ -887,5 +890,7 @@ def plan_show_text(spec: PlanSpec) -> str:
 
 def content_hash(spec: PlanSpec) -> str:
     """sha256 of a canonical JSON dump of the spec, for idempotent loading."""
-    canonical = json.dumps(spec.model_dump(mode="json"), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    # A spec without tracking_since hashes as it did before the field existed.
+    dumped = spec.model_dump(mode="json", exclude={"tracking_since"} if spec.tracking_since is None else None)
+    canonical = json.dumps(dumped, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()

@@ -9,6 +9,7 @@ from sqlmodel import Session, select
 
 from models import Phase, Plan, ProblemCategory, Task, TaskUnit, Unit, Zone, row_id, utcnow
 from oversight.audit import audit
+from oversight.dates import local_day
 from oversight.errors import PlanError
 from oversight.planfile import PlanSpec, content_hash
 
@@ -39,6 +40,10 @@ def load_plan(*, session: Session, spec: PlanSpec, actor: str) -> LoadResult:
     plan.spec = spec.model_dump(mode="json")
     plan.content_hash = digest
     plan.loaded_at = utcnow()
+    if spec.tracking_since is not None:
+        plan.tracking_since = spec.tracking_since
+    elif plan.tracking_since is None:
+        plan.tracking_since = local_day(plan.loaded_at)
     session.add(plan)
     session.flush()
     assert plan.id is not None
@@ -53,7 +58,7 @@ def load_plan(*, session: Session, spec: PlanSpec, actor: str) -> LoadResult:
         action="plan.loaded" if created else "plan.updated",
         object_type="plan",
         object_id=plan.id,
-        detail={"key": spec.key, "hash": digest},
+        detail={"key": spec.key, "hash": digest, "tracking_since": plan.tracking_since.isoformat()},
     )
     return LoadResult(plan=plan, created=created, changed=True)
 

@@ -19,7 +19,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 from sqlmodel import Session, col
 
 from models import (
@@ -33,7 +33,6 @@ from models import (
     ProblemEventKind,
     RectificationFollowUp,
     RectificationItem,
-    Report,
     Right,
     RightBatch,
     Role,
@@ -47,21 +46,22 @@ from models.base import UTCDateTime
 from oversight.accountability import (
     EXEMPT_UNIT_KINDS,
     RULE_LABELS,
-    _at,
-    _local_midnight,
     boomerangs,
     declined_ruled_back,
     parse_period,
     passed_on,
-    report_weeks,
-    resolution_counts,
-    response_waits,
-    tasks_behind,
     thresholds_of,
 )
 from oversight.attachments import is_unlinked
 from oversight.audit import actor_of, audit
 from oversight.errors import InvalidInputError, InvalidStateError, NotFoundError, PermissionDeniedError
+from oversight.measures import (
+    member_reporting,
+    resolution_counts,
+    response_waits,
+    tasks_behind,
+    unit_reporting,
+)
 from oversight.periods import half_of
 from oversight.planfile import DEFAULT_REVIEW_WEIGHTS, RectificationSpec
 from oversight.rights import batch_progress
@@ -150,9 +150,7 @@ def unit_scores(*, session: Session, plan_id: int, period: str, now: datetime) -
     weights = _weights(plan)
     units = {u.id: u for u in session.execute(select(Unit).where(Unit.plan_id == plan_id)).scalars()}
 
-    first, last = p.first_day, (as_of - timedelta(microseconds=1)).astimezone(SHANGHAI).date()
-    weeks = report_weeks(first, last)
-    reported = _reported_weeks(session, plan_id, weeks, column=Report.unit_id)
+    reporting = unit_reporting(session=session, plan_id=plan_id, period=p, as_of=as_of)
     progress: dict[int, list[float]] = defaultdict(list)
     tasked: set[int] = set()
     for row in tasks_behind(session=session, plan_id=plan_id, as_of=as_of, behind_points=-1e9):
@@ -188,7 +186,7 @@ def unit_scores(*, session: Session, plan_id: int, period: str, now: datetime) -
         n_waits = sum(n for _, n in w)
         res = resolution.get(unit_id)
         parts: dict[str, float | None] = {
-            "reporting": (len(reported.get(unit_id, set())) / len(weeks)) if unit_id in tasked and weeks else None,
+            "reporting": reporting[unit_id].rate if unit_id in reporting else None,
             "progress": (sum(progress[unit_id]) / len(progress[unit_id])) if progress.get(unit_id) else None,
             "response": (sum(n for d, n in w if d <= t["median_accept_days"]) / n_waits) if n_waits else None,
             "resolution": (res["resolved"] / res["owned"]) if res and res["owned"] else None,
@@ -210,37 +208,6 @@ def unit_scores(*, session: Session, plan_id: int, period: str, now: datetime) -
     return sorted(out, key=lambda r: (-r["total"], r["unit_id"]))
 
 
-def _reported_weeks(
-    session: Session, plan_id: int, weeks: Sequence[tuple[date, date]], *, column: Any, where: Any = None
-) -> dict[int, set[int]]:
-    """Per value of `column` (unit or member): the indexes of `weeks` it filed a report in (one GROUP BY)."""
-    if not weeks:
-        return {}
-    r = Report.__table__
-    colx = r.c[column.key]
-    bucket = case(
-        *[(r.c.created_at < _at(_local_midnight(sun + timedelta(days=1))), i) for i, (_, sun) in enumerate(weeks)],
-        else_=None,
-    )
-    stmt = (
-        select(colx, bucket)
-        .where(
-            r.c.plan_id == plan_id,
-            colx.is_not(None),
-            r.c.created_at >= _at(_local_midnight(weeks[0][0])),
-            r.c.created_at < _at(_local_midnight(weeks[-1][1] + timedelta(days=1))),
-        )
-        .group_by(colx, bucket)
-    )
-    if where is not None:
-        stmt = stmt.where(where)
-    out: dict[int, set[int]] = defaultdict(set)
-    for key, week in session.execute(stmt).all():
-        if week is not None:
-            out[key].add(int(week))
-    return dict(out)
-
-
 def zone_leader_scores(*, session: Session, plan_id: int, period: str, now: datetime) -> list[dict[str, Any]]:
     """Each zone leader (包联领导): reporting (their own weekly reports) and the progress of
     the rights of their zones against each batch's schedule."""
@@ -260,9 +227,7 @@ def zone_leader_scores(*, session: Session, plan_id: int, period: str, now: date
     for member, zone_id in leaders:
         zones_of[member.id].append(zone_id)
         people[member.id] = member
-    first, last = p.first_day, (as_of - timedelta(microseconds=1)).astimezone(SHANGHAI).date()
-    weeks = report_weeks(first, last)
-    reported = _reported_weeks(session, plan_id, weeks, column=Report.member_id)
+    reporting = member_reporting(session=session, plan_id=plan_id, period=p, as_of=as_of, members=people.values())
     rights_by_zone_task: dict[tuple[int, int], list[int]] = defaultdict(list)
     for right_id, zone_id, task_id in session.execute(
         select(Right.id, Right.zone_id, RightBatch.task_id)
@@ -285,7 +250,7 @@ def zone_leader_scores(*, session: Session, plan_id: int, period: str, now: date
             if mine:
                 shares.append(min(1.0, (sum(r in done for r in mine) / len(mine)) / task["expected_share"]))
         parts: dict[str, float | None] = {
-            "reporting": len(reported.get(member_id, set())) / len(weeks) if weeks else None,
+            "reporting": reporting[member_id].rate,
             "progress": sum(shares) / len(shares) if shares else None,
         }
         score = _combine(parts, weights)

@@ -28,6 +28,7 @@ from models import (
     Member,
     Notice,
     NoticeFinding,
+    Plan,
     ProblemCategory,
     Right,
     RightBatch,
@@ -558,6 +559,9 @@ def _notices(session: Session, seed: Seeded) -> None:
 def seed_quarter(*, session: Session, plan_id: int) -> Seeded:
     """Seed 2026Q1 on a loaded 乌拉特中旗 plan; the caller commits."""
     seed = Seeded(plan_id=plan_id)
+    plan = session.get(Plan, plan_id)
+    assert plan is not None
+    plan.tracking_since = date(2025, 12, 1)  # in use since the members joined, before the quarter
     seed.units = {u.key: u.id for u in session.exec(select(Unit).where(Unit.plan_id == plan_id)).all()}
     _member(session, seed, "convener", unit="banner_gov", role=Role.CONVENER, tg=9001, name="王副旗长")
     _member(session, seed, "office_a", unit="office", role=Role.OFFICE, tg=9101, name="办公室李")

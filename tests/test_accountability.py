@@ -12,13 +12,11 @@ from sqlmodel import Session, select
 from models import Decision, Member, Plan, ProblemCategory, ProblemEvent, Report, Role, Task, Unit
 from oversight.accountability import (
     Finding,
-    WorkdayIndex,
     evaluate,
     parse_period,
-    report_weeks,
-    weighted_median,
 )
 from oversight.errors import InvalidInputError
+from oversight.measures import WorkdayIndex, reporting_weeks, weighted_median
 from oversight.periods import previous_period
 from oversight.problems import (
     accept_handover_reason,
@@ -33,6 +31,7 @@ from oversight.workdays import workdays_between
 
 SH = ZoneInfo("Asia/Shanghai")
 AFTER_Q1 = datetime(2026, 4, 3, 1, 0, tzinfo=UTC)
+JOINED = datetime(2025, 12, 1, 9, tzinfo=SH).astimezone(UTC)  # everyone joined before the quarter
 
 
 def at(month: int, day: int, hour: int = 10) -> datetime:
@@ -46,6 +45,9 @@ class Cast:
     def __init__(self, session: Session, plan_id: int) -> None:
         self.s = session
         self.plan_id = plan_id
+        plan = session.get(Plan, plan_id)
+        assert plan is not None
+        plan.tracking_since = JOINED.astimezone(SH).date()  # the system was in use before 2026Q1
         self.units = {u.key: u for u in session.exec(select(Unit).where(Unit.plan_id == plan_id)).all()}
         self.tg = 5000
         self.people: dict[str, Member] = {}
@@ -63,6 +65,7 @@ class Cast:
             name=f"{self.units[key].short}联络员",
             unit_id=self.units[key].id,
             role=role,
+            joined_at=JOINED,
         )
         self.s.add(m)
         self.s.flush()
@@ -96,8 +99,9 @@ class Cast:
 
     def report_weekly(self, key: str, skip: tuple[int, ...] = ()) -> None:
         """File one progress report in each week of 2026Q1 except the `skip`-th weeks (0-based)."""
-        weeks = report_weeks(date(2026, 1, 1), date(2026, 3, 31))
-        for i, (monday, _) in enumerate(weeks):
+        weeks = reporting_weeks(date(2026, 1, 1), date(2026, 3, 31))
+        for i, week in enumerate(weeks):
+            monday = week.first
             if i in skip:
                 continue
             member = self.people.get(key)
@@ -344,7 +348,7 @@ def test_two_missed_weekly_reports_make_a_unit_slow_one_does_not(cast: Cast) -> 
     f = finding(found, "旗水利局", "slow")
     assert f.bases == ["missed_reports"] and f.summary.startswith("2周未报送")
     assert [e["from"] for e in f.evidence] == [
-        report_weeks(date(2026, 1, 1), date(2026, 3, 31))[i][0].isoformat() for i in (3, 7)
+        reporting_weeks(date(2026, 1, 1), date(2026, 3, 31))[i].first.isoformat() for i in (3, 7)
     ]
     assert "missed_reports" not in finding_or_none(found, "市生态环境局中旗分局", "slow")
 
@@ -488,9 +492,10 @@ def test_weighted_median() -> None:
 
 
 def test_report_weeks_skip_weeks_without_working_days() -> None:
-    weeks = report_weeks(date(2025, 10, 1), date(2025, 12, 31))
-    assert (date(2025, 9, 29), date(2025, 10, 5)) not in weeks  # starts before the quarter
-    assert weeks[0][0] == date(2025, 10, 6)
+    weeks = reporting_weeks(date(2025, 10, 1), date(2025, 12, 31))
+    # 10月1日–5日 (the quarter's part of its first week) are all 国庆 holidays: no reporting week.
+    assert weeks[0].first == date(2025, 10, 6) and weeks[0].workdays == 3  # 9, 10 and the make-up 11
+    assert (weeks[-1].first, weeks[-1].last) == (date(2025, 12, 29), date(2025, 12, 31))  # partial, counts
 
 
 # --- The command line ----------------------------------------------------------------------------

@@ -23,8 +23,8 @@ from models import (
     Zone,
     ZoneLeader,
 )
-from oversight.accountability import report_weeks
 from oversight.errors import InvalidInputError, PermissionDeniedError
+from oversight.measures import reporting_weeks
 from oversight.problems import (
     accept_problem,
     confirm_problem,
@@ -203,8 +203,9 @@ def test_problem_back_within_ninety_days_of_closure_is_flagged(cast: Cast) -> No
 def test_scores_follow_the_records(cast: Cast) -> None:
     """水利局 reports every week and solves at once; 林草局 reports half the weeks and is ruled
     back a problem it declined."""
-    weeks = report_weeks(date(2026, 1, 1), date(2026, 6, 30))
-    for i, (monday, _) in enumerate(weeks):
+    weeks = reporting_weeks(date(2026, 1, 1), date(2026, 6, 30))
+    for i, week in enumerate(weeks):
+        monday = week.first
         units = ("water", "forestry") if i % 2 == 0 else ("water",)
         for key in units:
             cast.s.add(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -252,14 +252,19 @@ def _unit(session, plan_id: int, short: str):
 
 def test_weekly_reminder_goes_to_contacts_of_units_that_did_not_report(engine: Engine, banner_plan_id: int) -> None:
     from jobs.reminders import send_weekly_reminders
-    from models import Member, OutboxMessage, Report, Role
+    from models import Member, OutboxMessage, Plan, Report, Role
 
     with session_scope(engine) as s:
         forestry = _unit(s, banner_plan_id, "林草局")
         natres = _unit(s, banner_plan_id, "自然资源局")
         s.add(
             Member(
-                plan_id=banner_plan_id, telegram_user_id=1001, name="林草联络员", unit_id=forestry.id, role=Role.CONTACT
+                plan_id=banner_plan_id,
+                telegram_user_id=1001,
+                name="林草联络员",
+                unit_id=forestry.id,
+                role=Role.CONTACT,
+                joined_at=sh(2026, 3, 2, 9, 0),
             )
         )
         s.add(
@@ -269,8 +274,11 @@ def test_weekly_reminder_goes_to_contacts_of_units_that_did_not_report(engine: E
                 name="自然资源联络员",
                 unit_id=natres.id,
                 role=Role.CONTACT,
+                joined_at=sh(2026, 3, 2, 9, 0),
             )
         )
+        # In use since March: both units answer for week 15 (a unit answers from when it could act).
+        s.get(Plan, banner_plan_id).tracking_since = date(2026, 3, 2)  # type: ignore[union-attr]
         s.add(
             Report(plan_id=banner_plan_id, unit_id=natres.id, text="整合区1 完成核查", created_at=sh(2026, 4, 8, 15, 0))
         )

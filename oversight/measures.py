@@ -1,0 +1,696 @@
+"""The product's measures, each defined once: the brief, the notice rules, the review, the
+worker's reminders and the bot all count with these functions.
+
+- Reporting weeks (`reporting_weeks`): the Monday–Sunday weeks overlapping a span, clipped to
+  it; a week (or the part of it inside the span) with no working day, by the one calendar in
+  oversight.workdays, is not a reporting week; a partial week at the span's edge is one when
+  its part inside the span has a working day. A week is *due* once it has ended (`due_weeks`).
+- Accountable from (`accountable_from`): a unit answers for a week, a problem or an item only
+  from the first working day on which it had a member in the system, and never before the
+  plan's tracking start (`tracking_since`: the plan file's value, else the day the plan was
+  first loaded). A unit with no member yet answers for nothing.
+- On-time rate (`Reporting.rate`): due weeks with a report / due weeks (None with none due).
+- Time to accept (`response_waits`, `weighted_median`): working days from a problem being
+  assigned or handed to a unit until its first response (accept, hand on, decline) or a ruling.
+- Overdue (`problem_counts`, `overdue_items`): problems unresolved past their deadline and
+  agreed matters not done by theirs, as of a moment.
+- Idle (`spell_stats`, `idle_spells`): spells of `idle_days` working days or more in which the
+  holder of a problem took no action.
+- Expected by now (`tasks_behind`, from oversight.rights.batch_progress): a task's share the
+  plan's timeline expects done at a moment, against the share done.
+- Resolution rate (`problem_counts`): problems a unit owned in the window that it resolved.
+
+Everything is computed from the event history in SQL; Python turns calendar days into
+working days.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, case, func, literal, or_, select
+from sqlmodel import Session, col
+
+from models import (
+    Decision,
+    Member,
+    Plan,
+    Problem,
+    ProblemEvent,
+    ProblemEventKind,
+    Report,
+    Task,
+    TaskUnit,
+)
+from models.base import UTCDateTime
+from models.db import table_of
+from oversight.dates import local_day, local_zone
+from oversight.periods import Period, local_midnight
+from oversight.rights import batch_progress
+from oversight.workdays import is_workday
+
+K = ProblemEventKind
+
+# Events after which the holder (to_unit_id) must act next; comments are never action.
+_HOLDER_MUST_ACT = (K.ASSIGNED, K.HANDED_OVER, K.ACCEPTED, K.REOPENED, K.RULED)
+_WAITING_FOR_RESPONSE = (K.ASSIGNED, K.HANDED_OVER)
+_STATE_KINDS = (K.ASSIGNED, K.ACCEPTED, K.HANDED_OVER, K.DECLINED, K.RULED, K.RESOLVED, K.CONFIRMED, K.REOPENED)
+_OWNER_KINDS = (K.ASSIGNED, K.HANDED_OVER, K.RULED)
+_DONE_KINDS = (K.RESOLVED, K.CONFIRMED)
+
+_E = table_of(ProblemEvent)
+_P = table_of(Problem)
+
+EXAMPLES = 5  # problems cited per unit and basis; the summary gives the full count
+
+
+# --- Reporting weeks -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Week:
+    """A reporting week: its days inside the span counted (first..last, inclusive)."""
+
+    first: date
+    last: date
+    workdays: int
+
+    @property
+    def monday(self) -> date:
+        return self.first - timedelta(days=self.first.weekday())
+
+    @property
+    def key(self) -> str:
+        """The ISO week key (2026-W08), as the worker's weekly runs name it."""
+        iso = self.monday.isocalendar()
+        return f"{iso.year}-W{iso.week:02d}"
+
+    @property
+    def label(self) -> str:
+        """2026年第8周."""
+        iso = self.monday.isocalendar()
+        return f"{iso.year}年第{iso.week}周"
+
+    @property
+    def start(self) -> datetime:
+        return local_midnight(self.first)
+
+    @property
+    def end(self) -> datetime:
+        """The first instant after the week's last counted day: a report is due before it."""
+        return local_midnight(self.last + timedelta(days=1))
+
+
+def _workdays_in(first: date, last: date) -> int:
+    return sum(1 for k in range((last - first).days + 1) if is_workday(first + timedelta(days=k)))
+
+
+def reporting_weeks(first: date, last: date) -> list[Week]:
+    """The reporting weeks of [first, last]: Monday–Sunday weeks clipped to the span, each with
+    at least one working day in its clipped part (a holiday week is not one)."""
+    weeks = []
+    day = first
+    while day <= last:
+        end = min(day + timedelta(days=6 - day.weekday()), last)
+        n = _workdays_in(day, end)
+        if n:
+            weeks.append(Week(day, end, n))
+        day = end + timedelta(days=1)
+    return weeks
+
+
+def week_of(day: date) -> Week | None:
+    """The whole Monday–Sunday week containing `day` as a reporting week, or None when it has
+    no working day (nobody is asked to report in it)."""
+    monday = day - timedelta(days=day.weekday())
+    weeks = reporting_weeks(monday, monday + timedelta(days=6))
+    return weeks[0] if weeks else None
+
+
+def due_weeks(period: Period, as_of: datetime, since: date | None = None) -> list[Week]:
+    """The period's reporting weeks that have ended by `as_of`, counted from `since` (a unit's
+    accountable-from day) when that is later than the period's first day."""
+    first = max(period.first_day, since) if since is not None else period.first_day
+    return [w for w in reporting_weeks(first, period.last_day) if w.end <= as_of]
+
+
+def reported_weeks(
+    session: Session, plan_id: int, weeks: Sequence[Week], *, column: Any, where: Any = None
+) -> dict[int, set[date]]:
+    """Per value of `column` (Report.unit_id or Report.member_id): the Mondays of the `weeks`
+    it filed a report in (one GROUP BY over the reports inside the weeks)."""
+    if not weeks:
+        return {}
+    r = table_of(Report)
+    colx = r.c[column.key]
+    ordered = sorted(weeks, key=lambda w: w.first)
+    bucket = case(
+        *[
+            (and_(r.c.created_at >= sql_moment(w.start), r.c.created_at < sql_moment(w.end)), i)
+            for i, w in enumerate(ordered)
+        ],
+        else_=None,
+    )
+    stmt = (
+        select(colx, bucket)
+        .where(
+            r.c.plan_id == plan_id,
+            colx.is_not(None),
+            r.c.created_at >= sql_moment(ordered[0].start),
+            r.c.created_at < sql_moment(ordered[-1].end),
+        )
+        .group_by(colx, bucket)
+    )
+    if where is not None:
+        stmt = stmt.where(where)
+    out: dict[int, set[date]] = defaultdict(set)
+    for key, i in session.execute(stmt).all():
+        if i is not None:
+            out[key].add(ordered[int(i)].monday)
+    return dict(out)
+
+
+@dataclass(frozen=True)
+class Reporting:
+    """One unit's (or member's) weekly reporting over a period as of a moment."""
+
+    since: date | None  # accountable from; None: never had a member, answers for nothing
+    due: tuple[Week, ...]
+    reported: tuple[Week, ...]
+
+    @property
+    def missed(self) -> tuple[Week, ...]:
+        done = {w.monday for w in self.reported}
+        return tuple(w for w in self.due if w.monday not in done)
+
+    @property
+    def rate(self) -> float | None:
+        """On-time rate: due weeks with a report / due weeks; None when no week was due."""
+        return len(self.reported) / len(self.due) if self.due else None
+
+
+def tasked_units(session: Session, plan_id: int) -> set[int]:
+    """Units with a part in some task of the plan: the ones asked to report every week."""
+    return set(
+        session.execute(
+            select(col(TaskUnit.unit_id))
+            .join(Task, col(Task.id) == col(TaskUnit.task_id))
+            .where(col(Task.plan_id) == plan_id)
+            .distinct()
+        ).scalars()
+    )
+
+
+def _reporting(
+    period: Period, as_of: datetime, since: dict[int, date], reported: dict[int, set[date]], keys: Iterable[int]
+) -> dict[int, Reporting]:
+    out = {}
+    for key in sorted(keys):
+        start = since.get(key)
+        due = tuple(due_weeks(period, as_of, start)) if start is not None else ()
+        got = reported.get(key, set())
+        out[key] = Reporting(since=start, due=due, reported=tuple(w for w in due if w.monday in got))
+    return out
+
+
+def unit_reporting(*, session: Session, plan_id: int, period: Period, as_of: datetime) -> dict[int, Reporting]:
+    """Per tasked unit: the weeks it had to report in (from when it could act) and those it did."""
+    since = accountable_from(session=session, plan_id=plan_id)
+    reported = reported_weeks(session, plan_id, due_weeks(period, as_of), column=Report.unit_id)
+    return _reporting(period, as_of, since, reported, tasked_units(session, plan_id))
+
+
+def member_reporting(
+    *, session: Session, plan_id: int, period: Period, as_of: datetime, members: Iterable[Member]
+) -> dict[int, Reporting]:
+    """Per member (a zone leader reports in person): the same, from the member's own start."""
+    people = {m.id: m for m in members if m.id is not None}
+    start = tracking_since(session=session, plan_id=plan_id)
+    since = {k: first_workday_from(max(local_day(m.joined_at), start)) for k, m in people.items()}
+    reported = reported_weeks(session, plan_id, due_weeks(period, as_of), column=Report.member_id)
+    return _reporting(period, as_of, since, reported, people)
+
+
+# --- Accountable from ------------------------------------------------------------------------
+
+
+def first_workday_from(day: date) -> date:
+    """`day` if it is a working day, else the next working day."""
+    for k in range(400):
+        if is_workday(day + timedelta(days=k)):
+            return day + timedelta(days=k)
+    return day  # no working day in 400 days: a calendar nobody could work by; count from `day`
+
+
+def tracking_since(*, session: Session, plan_id: int) -> date:
+    """The plan's tracking start: the plan file's tracking_since, else the day it was first loaded."""
+    plan = session.get(Plan, plan_id)
+    if plan is None:
+        return date.min
+    if plan.tracking_since is not None:
+        return plan.tracking_since
+    return local_day(_aware(plan.loaded_at))
+
+
+def accountable_from(*, session: Session, plan_id: int) -> dict[int, date]:
+    """Per unit that has had a member: the first working day on which it had one, not before
+    the plan's tracking start. Units never joined by anyone are absent (accountable for nothing)."""
+    start = tracking_since(session=session, plan_id=plan_id)
+    first: dict[int, date] = {}
+    for unit_id, joined in session.execute(
+        select(Member.unit_id, Member.joined_at).where(  # type: ignore[call-overload]
+            Member.plan_id == plan_id,
+            or_(Member.active.is_(True), Member.revoked_at.is_not(None)),  # type: ignore[attr-defined, union-attr]
+        )
+    ).all():
+        day = local_day(_aware(joined))
+        if unit_id not in first or day < first[unit_id]:
+            first[unit_id] = day
+    return {u: first_workday_from(max(d, start)) for u, d in first.items()}
+
+
+def _aware(moment: Any) -> datetime:
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    if moment.tzinfo is None:  # SQLite may hand a value back naive: stored UTC
+        moment = moment.replace(tzinfo=UTC)
+    return moment  # type: ignore[no-any-return]
+
+
+# --- Working days, in bulk -------------------------------------------------------------
+
+
+class WorkdayIndex:
+    """Working-day ordinals for a span of dates, so counting is a subtraction, not a loop."""
+
+    def __init__(self, first: date, last: date) -> None:
+        self.first = first
+        self._days: list[date] = []
+        self._cum: list[int] = []
+        n, day = 0, first
+        while day <= last:
+            if is_workday(day):
+                n += 1
+            self._days.append(day)
+            self._cum.append(n)
+            day += timedelta(days=1)
+
+    def _ordinal(self, day: date) -> int:
+        if day < self.first:
+            return 0
+        i = (day - self.first).days
+        if i < len(self._cum):
+            return self._cum[i]
+        # Past the table: extend lazily (rare: only for dates after `last`).
+        extra = sum(1 for k in range(1, i - len(self._cum) + 2) if is_workday(self._days[-1] + timedelta(days=k)))
+        return self._cum[-1] + extra
+
+    def between(self, start: date, end: date) -> int:
+        """Working days in (start, end]; 0 if end <= start (same as workdays.workdays_between)."""
+        if end <= start:
+            return 0
+        if start < self.first:
+            # Before the table: fall back to counting directly.
+            return sum(1 for k in range(1, (end - start).days + 1) if is_workday(start + timedelta(days=k)))
+        return self._ordinal(end) - self._ordinal(start)
+
+
+def _as_date(value: Any) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+def sql_local_day(session: Session, column: Any) -> Any:
+    """SQL: the local calendar date (Settings zone) of a UTC timestamp column or expression."""
+    zone = local_zone()
+    if session.get_bind().dialect.name == "postgresql":
+        return func.date(func.timezone(zone.key, column))
+    # SQLite keeps naive UTC text and has no zones: the zone's current offset (China has had
+    # no daylight saving time since 1991).
+    offset = zone.utcoffset(datetime.now()) or timedelta(0)
+    return func.date(column, f"{int(offset.total_seconds() // 60):+d} minutes")
+
+
+def sql_moment(moment: datetime) -> Any:
+    """A moment as an SQL literal of the stored timestamp type."""
+    return literal(moment, UTCDateTime())
+
+
+# --- Shared SQL pieces ----------------------------------------------------------------
+
+
+def _candidate_problems(plan_id: int, start: datetime, as_of: datetime) -> Any:
+    """Problems that may have been open during [start, as_of] (a superset, from the
+    problem rows; the events decide). A problem closed before `start` and not reopened
+    since has closed_at < start; reopening clears closed_at."""
+    return select(_P.c.id).where(
+        _P.c.plan_id == plan_id,
+        _P.c.created_at <= sql_moment(as_of),
+        or_(_P.c.closed_at.is_(None), _P.c.closed_at >= sql_moment(start)),
+    )
+
+
+def _state_at(session: Session, plan_id: int, start: datetime, as_of: datetime) -> Any:
+    """Per problem as of `as_of`: the owner unit and the event that made it owner, the kind
+    and time of the last state-changing event, the deadline.
+
+    One GROUP BY over the candidate problems' events (read in index order, no sort): a
+    problem's events are appended as they happen, so within a problem the latest event is
+    the one with the highest id (the domain writes them with `now`, in order)."""
+    cand = _candidate_problems(plan_id, start, as_of)
+    last = (
+        select(
+            _E.c.problem_id,
+            func.max(_E.c.id).label("state_event_id"),
+            func.max(case((_E.c.kind.in_(_OWNER_KINDS), _E.c.id))).label("owner_event_id"),
+        )
+        .where(_E.c.problem_id.in_(cand), _E.c.kind.in_(_STATE_KINDS), _E.c.at <= sql_moment(as_of))
+        .group_by(_E.c.problem_id)
+    ).subquery()
+    se, oe = _E.alias("se"), _E.alias("oe")
+    return (
+        select(
+            last.c.problem_id,
+            oe.c.to_unit_id.label("owner"),
+            last.c.owner_event_id,
+            se.c.kind.label("state_kind"),
+            se.c.at.label("state_at"),
+            _P.c.due_on,
+            _P.c.text,
+        )
+        .join(se, se.c.id == last.c.state_event_id)
+        .join(oe, oe.c.id == last.c.owner_event_id)
+        .join(_P, _P.c.id == last.c.problem_id)
+    ).subquery()
+
+
+def _gaps(session: Session, plan_id: int, start: datetime, as_of: datetime) -> Any:
+    """Each action event of a candidate problem with the next action after it (comments
+    are not action): the time the holder (to_unit_id) had the ball."""
+    cand = _candidate_problems(plan_id, start, as_of)
+    # Ordered by time only, so the (problem_id, at) index gives the order without a sort;
+    # events at the same instant (a ruling and its acceptance) leave a zero-length gap
+    # whichever comes first.
+    return (
+        select(
+            _E.c.id,
+            _E.c.problem_id,
+            _E.c.kind,
+            _E.c.to_unit_id,
+            _E.c.at,
+            func.lead(_E.c.at, type_=UTCDateTime())
+            .over(partition_by=_E.c.problem_id, order_by=_E.c.at)
+            .label("next_at"),
+        ).where(_E.c.problem_id.in_(cand), _E.c.kind != K.COMMENTED, _E.c.at <= sql_moment(as_of))
+    ).subquery()
+
+
+# --- Expected by now ---------------------------------------------------------------------------
+
+
+def tasks_behind(*, session: Session, plan_id: int, as_of: datetime, behind_points: float) -> list[dict[str, Any]]:
+    """Tasks more than `behind_points` percentage points behind their schedule, with their units."""
+    parts: dict[int, list[tuple[int, str]]] = defaultdict(list)
+    for task_id, unit_id, part in session.execute(
+        select(col(TaskUnit.task_id), col(TaskUnit.unit_id), col(TaskUnit.part))
+        .join(Task, col(Task.id) == col(TaskUnit.task_id))
+        .where(col(Task.plan_id) == plan_id)
+    ).all():
+        parts[task_id].append((unit_id, part))
+    out = []
+    for row in batch_progress(session=session, plan_id=plan_id, as_of=as_of):
+        share = row["expected_share"]
+        if share is None or not row["target"]:
+            continue
+        done_share = row["done"] / row["target"]
+        points = (share - done_share) * 100
+        if points > behind_points:
+            out.append(
+                {
+                    **row,
+                    "done_share": done_share,
+                    "behind_points": round(points, 1),
+                    "units": parts.get(row["task_id"], []),
+                }
+            )
+    return out
+
+
+def problem_counts(
+    *, session: Session, plan_id: int, start: datetime, as_of: datetime, examples: int = EXAMPLES
+) -> dict[int, dict[str, Any]]:
+    """Per owner unit as of `as_of` (one query): problems it owned in the window, how
+    many it resolved, how many are overdue (unresolved past their deadline), and the
+    first `examples` overdue ones.
+
+    Counted as owned: problems it resolved in the window, and problems still unresolved
+    past their deadline. Not counted: problems still within their time limit, and
+    problems waiting for the office to rule on a decline (those are the office's move).
+    Due on day D means done by the end of D."""
+    today = local_day(as_of)
+    s = _state_at(session, plan_id, start, as_of)
+    done = and_(s.c.state_kind.in_(_DONE_KINDS), s.c.state_at >= sql_moment(start))
+    late = and_(s.c.state_kind.not_in((*_DONE_KINDS, K.DECLINED)), s.c.due_on.is_not(None), s.c.due_on < today)
+    is_done, is_late = case((done, 1), else_=0), case((late, 1), else_=0)
+    # One pass: per owner the totals (window sums) on every row, and a rank among its late
+    # problems; keep each owner's first row (for the totals) and its first few late ones.
+    ranked = (
+        select(
+            s.c.owner,
+            s.c.problem_id,
+            s.c.owner_event_id,
+            s.c.due_on,
+            s.c.text,
+            is_late.label("late"),
+            func.sum(is_done).over(partition_by=s.c.owner).label("n_done"),
+            func.sum(is_late).over(partition_by=s.c.owner).label("n_late"),
+            func.row_number()
+            .over(partition_by=(s.c.owner, is_late), order_by=(s.c.due_on, s.c.problem_id))
+            .label("rn"),
+        ).where(or_(done, late))
+    ).subquery()
+    out: dict[int, dict[str, Any]] = {}
+    for owner, pid, ev, due, text, is_l, n_done, n_late, _rn in session.execute(
+        select(ranked)
+        .where(or_(ranked.c.rn == 1, and_(ranked.c.late == 1, ranked.c.rn <= examples)))
+        .order_by(ranked.c.owner, ranked.c.late.desc(), ranked.c.rn)
+    ).all():
+        entry = out.setdefault(
+            owner,
+            {
+                "owned": int(n_done or 0) + int(n_late or 0),
+                "resolved": int(n_done or 0),
+                "overdue": int(n_late or 0),
+                "examples": [],
+            },
+        )
+        if is_l:
+            entry["examples"].append(
+                {"problem_id": pid, "event_id": ev, "due_on": _as_date(due).isoformat(), "text": text[:60]}
+            )
+    return out
+
+
+def overdue_items(
+    *,
+    session: Session,
+    plan_id: int,
+    start: datetime,
+    as_of: datetime,
+    examples: int = EXAMPLES,
+    counts: dict[int, dict[str, Any]] | None = None,
+) -> dict[int, dict[str, Any]]:
+    """Per unit: how many problems it held open past their deadline as of `as_of` (from the
+    events) and agreed matters (议定事项) not done by theirs, with the first few of each.
+    `counts` is problem_counts for the same window, if already computed."""
+    today = local_day(as_of)
+    out: dict[int, dict[str, Any]] = defaultdict(lambda: {"count": 0, "items": []})
+    if counts is None:
+        counts = problem_counts(session=session, plan_id=plan_id, start=start, as_of=as_of, examples=examples)
+    for owner, c in counts.items():
+        if c["overdue"]:
+            out[owner]["count"] += c["overdue"]
+            out[owner]["items"] += [{"kind": "overdue_problem", **e} for e in c["examples"]]
+    d = table_of(Decision)
+    late = and_(
+        d.c.plan_id == plan_id,
+        d.c.owner_unit_id.is_not(None),
+        d.c.due_on.is_not(None),
+        d.c.due_on < today,
+        d.c.created_at <= sql_moment(as_of),
+        or_(d.c.done_at.is_(None), d.c.done_at > sql_moment(as_of)),
+    )
+    ranked = (
+        select(
+            d.c.id,
+            d.c.owner_unit_id,
+            d.c.due_on,
+            d.c.text,
+            func.row_number().over(partition_by=d.c.owner_unit_id, order_by=(d.c.due_on, d.c.id)).label("rn"),
+            func.count().over(partition_by=d.c.owner_unit_id).label("n"),
+        ).where(late)
+    ).subquery()
+    for did, owner, due, text, _, n in session.execute(
+        select(ranked).where(ranked.c.rn <= examples).order_by(ranked.c.owner_unit_id, ranked.c.rn)
+    ).all():
+        if not any(i["kind"] == "overdue_decision" for i in out[owner]["items"]):
+            out[owner]["count"] += int(n)
+        out[owner]["items"].append(
+            {"kind": "overdue_decision", "decision_id": did, "text": text[:60], "due_on": _as_date(due).isoformat()}
+        )
+    return dict(out)
+
+
+# --- Resolution, time to accept, idle ------------------------------------------------------------
+
+
+def resolution_counts(*, session: Session, plan_id: int, start: datetime, as_of: datetime) -> dict[int, dict[str, Any]]:
+    """Per owner unit: problems owned in the window and resolved (see problem_counts)."""
+    return problem_counts(session=session, plan_id=plan_id, start=start, as_of=as_of)
+
+
+@dataclass
+class SpellStats:
+    """Streamed aggregates of the spells a unit had the ball: waits for a first response by
+    working days, and spells of `idle_days` or more (count, the longest few)."""
+
+    waits: dict[int, dict[int, int]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(int)))
+    idle_count: dict[int, int] = field(default_factory=lambda: defaultdict(int))
+    idle_top: dict[int, list[tuple[int, int]]] = field(default_factory=lambda: defaultdict(list))
+
+
+def spell_stats(
+    *, session: Session, plan_id: int, start: datetime, as_of: datetime, idle_days: float, examples: int = EXAMPLES
+) -> SpellStats:
+    """The spells a unit had the ball (after an event it must act on) that end in the window
+    or are still running, grouped in SQL by (unit, waiting for a first response?, first
+    day, last day) and streamed: memory stays bounded by units × working-day lengths,
+    however many events there are."""
+    g = _gaps(session, plan_id, start, as_of)
+    end_at = func.coalesce(g.c.next_at, sql_moment(as_of))
+    d0, d1 = sql_local_day(session, g.c.at), sql_local_day(session, end_at)
+    waiting = case((g.c.kind.in_(_WAITING_FOR_RESPONSE), 1), else_=0)
+    oldest = session.execute(
+        select(func.min(_P.c.created_at)).where(_P.c.id.in_(_candidate_problems(plan_id, start, as_of)))
+    ).scalar()
+    first = local_day(start)
+    if oldest is not None:
+        first = min(first, (oldest if isinstance(oldest, datetime) else datetime.fromisoformat(str(oldest))).date())
+    days = WorkdayIndex(first - timedelta(days=1), local_day(as_of) + timedelta(days=1))
+    stats = SpellStats()
+    result = session.execute(
+        select(g.c.to_unit_id, waiting, d0, d1, func.count(), func.max(g.c.id))
+        .where(g.c.kind.in_(_HOLDER_MUST_ACT), g.c.to_unit_id.is_not(None), end_at > sql_moment(start))
+        .group_by(g.c.to_unit_id, waiting, d0, d1)
+        .execution_options(stream_results=True, yield_per=2000)
+    )
+    for unit_id, is_waiting, a, b, n, example in result:
+        wd = days.between(_as_date(a), _as_date(b))
+        if is_waiting:
+            stats.waits[unit_id][wd] += int(n)
+        if wd >= idle_days:
+            stats.idle_count[unit_id] += int(n)
+            top = stats.idle_top[unit_id]
+            top.append((wd, int(example)))
+            if len(top) > examples:
+                top.sort(key=lambda x: (-x[0], x[1]))
+                del top[examples:]
+    return stats
+
+
+def response_waits(
+    *, session: Session, plan_id: int, start: datetime, as_of: datetime, stats: SpellStats | None = None
+) -> dict[int, list[tuple[int, int]]]:
+    """Per unit: (working days, how many) from a problem being assigned or handed to it until
+    its first response (accept, hand on, decline) or a ruling; a wait still open at
+    `as_of` counts up to `as_of`. Only waits that overlap the window."""
+    if stats is None:
+        stats = spell_stats(session=session, plan_id=plan_id, start=start, as_of=as_of, idle_days=float("inf"))
+    return {u: sorted(d.items()) for u, d in stats.waits.items()}
+
+
+def weighted_median(pairs: Sequence[tuple[int, int]]) -> float | None:
+    """The median of values given as (value, count) pairs."""
+    total = sum(n for _, n in pairs)
+    if total == 0:
+        return None
+    ordered = sorted(pairs)
+    cum, values = 0, []
+    cums = []
+    for v, n in ordered:
+        cum += n
+        cums.append(cum)
+        values.append(v)
+
+    def nth(k: int) -> int:  # 1-based
+        return values[bisect_right(cums, k - 1)]
+
+    if total % 2:
+        return float(nth(total // 2 + 1))
+    return (nth(total // 2) + nth(total // 2 + 1)) / 2
+
+
+def idle_spells(
+    *,
+    session: Session,
+    plan_id: int,
+    start: datetime,
+    as_of: datetime,
+    idle_days: float,
+    examples: int = EXAMPLES,
+    stats: SpellStats | None = None,
+) -> dict[int, dict[str, Any]]:
+    """Per unit: how many times it held a problem it had to act on for `idle_days` working
+    days or more with no action (comments do not count), ending in the window or still
+    running at `as_of`; with the longest few (their event and the next action)."""
+    if stats is None:
+        stats = spell_stats(
+            session=session, plan_id=plan_id, start=start, as_of=as_of, idle_days=idle_days, examples=examples
+        )
+    chosen = {u: sorted(v, key=lambda x: (-x[0], x[1]))[:examples] for u, v in stats.idle_top.items()}
+    ids = [ex for v in chosen.values() for _, ex in v]
+    nxt: dict[int, tuple[int, int | None]] = {}
+    if ids:
+        e, n = _E.alias("e"), _E.alias("n")
+        next_id = (
+            select(n.c.id)
+            .where(
+                n.c.problem_id == e.c.problem_id,
+                n.c.kind != K.COMMENTED,
+                n.c.at <= sql_moment(as_of),
+                or_(n.c.at > e.c.at, and_(n.c.at == e.c.at, n.c.id > e.c.id)),
+            )
+            .order_by(n.c.at, n.c.id)
+            .limit(1)
+            .correlate(e)
+            .scalar_subquery()
+        )
+        for event_id, pid, following_id in session.execute(
+            select(e.c.id, e.c.problem_id, next_id).where(e.c.id.in_(ids))
+        ).all():
+            nxt[event_id] = (pid, following_id)
+    out: dict[int, dict[str, Any]] = {}
+    for unit_id, v in chosen.items():
+        out[unit_id] = {
+            "count": stats.idle_count[unit_id],
+            "spells": [
+                {
+                    "problem_id": nxt[ex][0],
+                    "event_id": ex,
+                    "next_event_id": nxt[ex][1],
+                    "workdays": wd,
+                    "still_idle": nxt[ex][1] is None,
+                }
+                for wd, ex in v
+                if ex in nxt
+            ],
+        }
+    return out

@@ -1,0 +1,199 @@
+"""One definition per measure (oversight.measures), on a real database: the brief, the notice
+rules, the review and the weekly reminder count the same reporting weeks, and a unit answers
+only from when it could act (its first member, the plan's tracking start)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import chinese_calendar
+from sqlmodel import Session, select
+from typer.testing import CliRunner
+
+from jobs.reminders import send_weekly_reminders
+from lianxi.cli import app
+from models import Member, OutboxMessage, Plan, Report, Role, Unit, session_scope, utcnow
+from oversight.accountability import evaluate
+from oversight.briefdata import brief_data, parse_period
+from oversight.dates import local_day
+from oversight.planfile import parse_plan_file
+from oversight.plans import load_plan
+from oversight.review import unit_scores
+from tests.conftest import BANNER_PLAN
+
+SH = ZoneInfo("Asia/Shanghai")
+AFTER_Q1 = datetime(2026, 4, 3, 9, tzinfo=SH).astimezone(UTC)
+
+
+def sh(*args: int) -> datetime:
+    return datetime(*args, tzinfo=SH).astimezone(UTC)  # type: ignore[misc]
+
+
+def q1_weeks() -> list[tuple[date, date]]:
+    """2026Q1's Monday–Sunday weeks clipped to the quarter that have a working day, asked of
+    the calendar package directly (not the product's measures)."""
+    out, day, last = [], date(2026, 1, 1), date(2026, 3, 31)
+    while day <= last:
+        end = min(day + timedelta(days=6 - day.weekday()), last)
+        if any(chinese_calendar.is_workday(day + timedelta(days=k)) for k in range((end - day).days + 1)):
+            out.append((day, end))
+        day = end + timedelta(days=1)
+    return out
+
+
+def unit(s: Session, plan_id: int, key: str) -> Unit:
+    return s.exec(select(Unit).where(Unit.plan_id == plan_id, Unit.key == key)).one()
+
+
+def contact(s: Session, plan_id: int, key: str, tg: int, joined: datetime) -> Member:
+    m = Member(
+        plan_id=plan_id,
+        telegram_user_id=tg,
+        name=f"{key}联络员",
+        unit_id=unit(s, plan_id, key).id,  # type: ignore[arg-type]
+        role=Role.CONTACT,
+        joined_at=joined,
+    )
+    s.add(m)
+    s.flush()
+    return m
+
+
+def report(s: Session, plan_id: int, m: Member, when: datetime) -> None:
+    s.add(Report(plan_id=plan_id, unit_id=m.unit_id, member_id=m.id, text="本周进展", created_at=when))
+
+
+def test_2026q1_counts_the_same_weeks_in_the_brief_the_notice_the_review_and_the_reminder(
+    engine, banner_plan_id: int
+) -> None:  # type: ignore[no-untyped-def]
+    weeks = q1_weeks()
+    assert len(weeks) == 13 and (date(2026, 2, 16), date(2026, 2, 22)) not in weeks  # 春节: no working day
+    with session_scope(engine) as s:
+        s.get(Plan, banner_plan_id).tracking_since = date(2025, 12, 1)  # type: ignore[union-attr]
+        water = contact(s, banner_plan_id, "water", 7001, sh(2025, 12, 1, 9))
+        culture = contact(s, banner_plan_id, "forestry", 7002, sh(2025, 12, 1, 9))
+        for first, _last in weeks:
+            report(s, banner_plan_id, water, sh(first.year, first.month, first.day, 16))
+        for first, _last in weeks[:9]:  # 林草局 misses the last four reporting weeks
+            report(s, banner_plan_id, culture, sh(first.year, first.month, first.day, 16))
+        # A report in the holiday week counts for no week (there was none to report in).
+        report(s, banner_plan_id, culture, sh(2026, 2, 18, 10))
+    with Session(engine) as s:
+        data = brief_data(session=s, plan_id=banner_plan_id, period=parse_period("2026Q1"), now=AFTER_Q1)
+        rows = {r["unit_id"]: r for r in data["units"]}
+        wid, fid = water.unit_id, culture.unit_id
+        assert data["period"]["weeks"] == 13
+        assert (rows[wid]["weeks_with_report"], rows[wid]["weeks"], rows[wid]["on_time_rate"]) == (13, 13, 1.0)
+        assert (rows[fid]["weeks_with_report"], rows[fid]["weeks"]) == (9, 13)
+        found = evaluate(session=s, plan_id=banner_plan_id, period="2026Q1", now=AFTER_Q1)
+        slow = [f for f in found if f.rule == "slow" and "missed_reports" in f.bases]
+        assert [f.unit_id for f in slow if f.unit_id in (wid, fid)] == [fid]
+        missed = next(f for f in slow if f.unit_id == fid)
+        assert missed.reasons[missed.bases.index("missed_reports")] == "4周未报送工作进展"
+        assert [e["from"] for e in missed.evidence if e.get("kind") == "missed_week"] == [
+            w[0].isoformat() for w in weeks[9:]
+        ]
+        scores = {
+            r["unit_id"]: r for r in unit_scores(session=s, plan_id=banner_plan_id, period="2026H1", now=AFTER_Q1)
+        }
+        # In the half-year the week of 30 March runs to 5 April: not yet due on 3 April.
+        assert scores[fid]["indicators"]["reporting"] == round(9 / 12, 3)
+    # The weekly reminder: none for the holiday week, one for 林草局 in a week it missed.
+    with session_scope(engine) as s:
+        holiday = send_weekly_reminders(session=s, period="2026-W08", now=sh(2026, 2, 20, 15))
+        assert holiday["skipped"] == "no working day" and holiday["queued"] == 0
+        missed_week = send_weekly_reminders(session=s, period="2026-W11", now=sh(2026, 3, 13, 15))
+        assert missed_week["units_without_report"] == ["旗林草局"] and missed_week["queued"] == 1
+
+
+def test_a_unit_answers_only_from_its_first_working_day_with_a_member(engine, banner_plan_id: int) -> None:  # type: ignore[no-untyped-def]
+    """林草局's contact joins on Saturday 7 February: it answers from Monday 9 February (the first
+    working day after), so weeks before are not asked of it; 水利局 never joins and answers for nothing."""
+    with session_scope(engine) as s:
+        s.get(Plan, banner_plan_id).tracking_since = date(2025, 12, 1)  # type: ignore[union-attr]
+        contact(s, banner_plan_id, "forestry", 7101, sh(2026, 2, 7, 11))
+    due = [w for w in q1_weeks() if w[1] >= date(2026, 2, 9)]
+    with Session(engine) as s:
+        fid = unit(s, banner_plan_id, "forestry").id
+        wid = unit(s, banner_plan_id, "water").id
+        data = brief_data(session=s, plan_id=banner_plan_id, period=parse_period("2026Q1"), now=AFTER_Q1)
+        rows = {r["unit_id"]: r for r in data["units"]}
+        assert rows[fid]["weeks"] == len(due) and rows[fid]["accountable_from"] == "2026-02-09"
+        assert rows[wid]["on_time_rate"] is None and rows[wid]["weeks"] == 0
+        found = evaluate(session=s, plan_id=banner_plan_id, period="2026Q1", now=AFTER_Q1)
+        named = {f.unit_id: f for f in found if "missed_reports" in f.bases}
+        assert wid not in named
+        assert next(e["from"] for e in named[fid].evidence if e.get("kind") == "missed_week") == "2026-02-09"
+    with session_scope(engine) as s:
+        before = send_weekly_reminders(session=s, period="2026-W06", now=sh(2026, 2, 6, 15))  # 2–8 Feb
+        assert "旗林草局" not in before["units_without_report"]
+        after = send_weekly_reminders(session=s, period="2026-W07", now=sh(2026, 2, 13, 15))
+        assert after["units_without_report"] == ["旗林草局"]
+
+
+def test_tracking_since_comes_from_the_plan_file_or_the_first_load(engine) -> None:  # type: ignore[no-untyped-def]
+    spec = parse_plan_file(BANNER_PLAN)
+    with session_scope(engine) as s:
+        plan = load_plan(session=s, spec=spec, actor="test").plan
+        assert plan.tracking_since == local_day(utcnow())
+        pid = plan.id
+    with session_scope(engine) as s:  # an edited plan file without the key keeps the stored day
+        load_plan(session=s, spec=spec.model_copy(update={"name": spec.name + "（修订）"}), actor="test")
+        assert s.get(Plan, pid).tracking_since == local_day(utcnow())  # type: ignore[union-attr]
+    with session_scope(engine) as s:
+        later = spec.model_copy(update={"tracking_since": date(2026, 3, 2)})
+        load_plan(session=s, spec=later, actor="test")
+        contact(s, pid, "forestry", 7201, sh(2025, 12, 1, 9))  # type: ignore[arg-type]
+    with Session(engine) as s:
+        plan = s.get(Plan, pid)
+        assert plan is not None and plan.tracking_since == date(2026, 3, 2)
+        found = evaluate(session=s, plan_id=pid, period="2026Q1", now=AFTER_Q1)  # type: ignore[arg-type]
+        missed = next(f for f in found if "missed_reports" in f.bases and f.unit == "旗林草局")
+        weeks = [e["from"] for e in missed.evidence if e.get("kind") == "missed_week"]
+        assert weeks == [w[0].isoformat() for w in q1_weeks() if w[0] >= date(2026, 3, 2)]
+
+
+def test_a_fresh_deployment_names_no_unit_for_missed_reports(settings_env, engine) -> None:  # type: ignore[no-untyped-def]
+    """Every contact joined today, on a plan loaded today: the draft for this quarter names
+    nobody for weeks before anyone could act, however far into the quarter today is."""
+    from tests.conftest import load_bundled_plan
+
+    plan_id = load_bundled_plan(engine)
+    now = utcnow()
+    with session_scope(engine) as s:
+        units = s.exec(select(Unit).where(Unit.plan_id == plan_id, Unit.kind == "department")).all()
+        assert len(units) >= 10
+        for i, u in enumerate(units):
+            m = contact(s, plan_id, u.key, 8000 + i, now - timedelta(minutes=5))
+            if i == 0:
+                for k in range(3):  # reported three times on its first day
+                    report(s, plan_id, m, now - timedelta(minutes=3 - k))
+    quarter = f"{local_day(now).year}Q{(local_day(now).month - 1) // 3 + 1}"
+    result = CliRunner().invoke(app, ["notices", "draft", "--period", quarter, "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["period"] == quarter
+    assert [f["unit"] for f in data["findings"] if "missed_reports" in f["bases"]] == []
+    # Had the same contacts joined when the quarter began, the same draft would name them.
+    with session_scope(engine) as s:
+        for m in s.exec(select(Member).where(Member.plan_id == plan_id)).all():
+            m.joined_at = parse_period(quarter).start
+        s.get(Plan, plan_id).tracking_since = parse_period(quarter).first_day  # type: ignore[union-attr]
+    weeks_done = [w for w in q1_like(parse_period(quarter).first_day, local_day(now)) if w[1] < local_day(now)]
+    again = json.loads(CliRunner().invoke(app, ["notices", "draft", "--period", quarter, "--json"]).output)
+    named = [f["unit"] for f in again["findings"] if "missed_reports" in f["bases"]]
+    assert bool(named) == (len(weeks_done) >= 2)
+    with Session(engine) as s:
+        assert s.exec(select(OutboxMessage)).all() == []
+
+
+def q1_like(first: date, last: date) -> list[tuple[date, date]]:
+    out, day = [], first
+    while day <= last:
+        end = min(day + timedelta(days=6 - day.weekday()), last)
+        if any(chinese_calendar.is_workday(day + timedelta(days=k)) for k in range((end - day).days + 1)):
+            out.append((day, end))
+        day = end + timedelta(days=1)
+    return out
