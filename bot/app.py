@@ -27,11 +27,13 @@ from telegram.ext import (
     TypeHandler,
     filters,
 )
+from telegram.request import HTTPXRequest
 
 from bot import admin, calendar, decisions, lookups, menu, notices, onboarding, problems, reports, texts
-from bot.common import CURRENT_UPDATE, UpdateState
+from bot.common import CURRENT_UPDATE, UpdateState, wake_delivery
 from bot.engine import Declared, Dispatcher
-from models import ProcessedUpdate, read_only, utcnow
+from bot.inbox import InboxBot, InboxQueue
+from models import ProcessedUpdate, inbox, read_only, utcnow
 from models.db import WalCheckpointer
 
 logger = logging.getLogger(__name__)
@@ -153,6 +155,12 @@ async def mark_processed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     state = CURRENT_UPDATE.get()
     context.application.bot_data["deduper"].remember(update.update_id)
     if state is not None and state.update_id == update.update_id and state.recorded:
+        if state.replies_kept:  # the answers kept with the change: sent, or left to the outbox
+            engine = context.application.bot_data["engine"]
+            if state.replies_sent >= len(state.replies):
+                inbox.clear_reply(engine, update.update_id)
+            elif inbox.replies_to_outbox(engine, [update.update_id], skip=state.replies_sent, cause=None):
+                wake_delivery(context)
         return
     try:
         with context.application.bot_data["engine"].begin() as conn:
@@ -183,6 +191,24 @@ class LianxiApplication(Application):
         self._outbox_poll_seconds = outbox_poll_seconds
         self._delivery_task: asyncio.Task | None = None
         self._checkpointer: WalCheckpointer | None = None
+
+    async def initialize(self) -> None:
+        """Before any new update: what a crash left behind. Answers of applied updates that
+        were never sent go to the outbox (marked as possibly sent already); updates stored
+        and never applied are queued first, oldest first."""
+        await super().initialize()
+        engine = self.bot_data["engine"]
+        resent = await asyncio.to_thread(inbox.replies_to_outbox, engine, cause=inbox.RESENT_AFTER_CRASH)
+        pruned = await asyncio.to_thread(inbox.prune, engine)
+        queue = self.update_queue
+        replayed = await queue.replay(self.bot) if isinstance(queue, InboxQueue) else 0
+        if resent or replayed or pruned:
+            logger.info(
+                "inbox: %d stored updates to apply, %d unsent answers to the outbox, %d old updates forgotten",
+                replayed,
+                resent,
+                pruned,
+            )
 
     async def start(self) -> None:
         await super().start()
@@ -228,14 +254,19 @@ def build_application(
 ) -> Application:
     """The bot's Application, wired to `engine`; the outbox loop starts with it."""
     # Any: each builder call changes the builder's type parameters (the rate limiter's among them).
-    builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = ApplicationBuilder().token(token)
-    builder = builder.concurrent_updates(False)
-    if base_url:
-        builder = builder.base_url(base_url)
-    if base_file_url:
-        builder = builder.base_file_url(base_file_url)
-    if rate_limiter:
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
+    queue = InboxQueue(engine)
+    urls = {"base_url": base_url, "base_file_url": base_file_url}
+    bot = InboxBot(
+        token,
+        **{k: v for k, v in urls.items() if v},
+        # What ApplicationBuilder would build: a pool for the sends, one connection for getUpdates.
+        request=HTTPXRequest(connection_pool_size=256),
+        get_updates_request=HTTPXRequest(connection_pool_size=1),
+        rate_limiter=AIORateLimiter(max_retries=3) if rate_limiter else None,
+        queue=queue,
+    )
+    builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = ApplicationBuilder().bot(bot)
+    builder = builder.update_queue(queue).concurrent_updates(False)
     builder = builder.application_class(
         LianxiApplication,
         kwargs={"deliver_outbox": deliver_outbox, "outbox_poll_seconds": outbox_poll_seconds},

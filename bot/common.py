@@ -13,12 +13,12 @@ from typing import Any
 from sqlalchemy import event, insert
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
-from telegram import Document, Message, PhotoSize, Update
+from telegram import Document, InlineKeyboardMarkup, Message, PhotoSize, Update
 from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
 from bot import texts
-from models import Member, OutboxMessage, Plan, ProcessedUpdate, read_only, utcnow
+from models import Member, OutboxMessage, Plan, ProcessedUpdate, inbox, read_only, utcnow
 from oversight.attachments import MAX_BYTES
 from oversight.errors import InvalidInputError
 from oversight.members import ROLE_LABELS, current_plan, member_for_user
@@ -40,6 +40,11 @@ class UpdateState:
     update_id: int
     recorded: bool = False
     members: dict[int, Member] = field(default_factory=dict)
+    # The answers the handler will send ({"chat_id", "text", "buttons"}), kept in the inbox
+    # with the change (replies_kept) until sent: a crash in between sends them after the restart.
+    replies: list[dict[str, Any]] = field(default_factory=list)
+    replies_kept: bool = False
+    replies_sent: int = 0
 
 
 # Set by the dedupe guard for the update being handled (PTB runs its handlers in one task).
@@ -73,9 +78,12 @@ def db(context: ContextTypes.DEFAULT_TYPE, *, read: bool = False) -> Iterator[Se
             if record is not None:
                 # Core, not session.add: no unit-of-work bookkeeping for a row nobody reads back.
                 session.connection().execute(_RECORD_UPDATE, {"update_id": record.update_id, "at": utcnow()})
+                if record.replies:
+                    session.connection().execute(inbox.keep_replies(record.update_id, record.replies))
             session.commit()
             if record is not None:
                 record.recorded = True
+                record.replies_kept = bool(record.replies)
         except BaseException:
             session.rollback()
             raise
@@ -137,10 +145,22 @@ def in_private(update: Update) -> bool:
     return update.effective_chat is None or update.effective_chat.type == ChatType.PRIVATE
 
 
+def private_target(update: Update) -> int | None:
+    """Where a private answer to the update goes: the user's own chat."""
+    user, chat = update.effective_user, update.effective_chat
+    return user.id if (not in_private(update) and user is not None) else (chat.id if chat else None)
+
+
+def buttons_of(markup: InlineKeyboardMarkup | None) -> list[list[dict[str, str]]]:
+    """Inline buttons as the outbox keeps them: rows of {"text", "token"}."""
+    if markup is None:
+        return []
+    return [[{"text": b.text, "token": str(b.callback_data)} for b in row] for row in markup.inline_keyboard]
+
+
 async def answer_private(update: Update, text: str, **kwargs: Any) -> None:
     """Reply to the user privately (in a group, unit business never goes to the group)."""
-    user, chat = update.effective_user, update.effective_chat
-    target = user.id if (not in_private(update) and user is not None) else (chat.id if chat else None)
+    target = private_target(update)
     if target is not None:
         await send_text(update.get_bot(), target, text, **kwargs)
 

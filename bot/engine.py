@@ -107,7 +107,18 @@ from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
 from bot import texts
-from bot.common import answer_private, db, download_file, in_private, member_of, reply, role_label, send_text
+from bot.common import (
+    CURRENT_UPDATE,
+    answer_private,
+    buttons_of,
+    db,
+    download_file,
+    in_private,
+    member_of,
+    reply,
+    role_label,
+    send_text,
+)
 from config.settings import get_settings
 from models import Attachment, Member, utcnow
 from oversight.access import COMMAND_ROLES, PRIVATE_COMMANDS, allowed
@@ -456,7 +467,7 @@ class Dispatcher:
                     turn: Turn[None] = Turn(session=session, update=update, member=member, words=context.args or ())
                     turn.text = rest[0].strip() if rest else ""
                     cmd.handler(turn)
-                    self._finish(turn)
+                    self._finish(turn, to=None if private else turn.chat_id)
         except OversightError as exc:
             await (answer_private(update, exc.message) if private else reply(update, exc.message))
             return
@@ -509,7 +520,7 @@ class Dispatcher:
             if target.button not in target.flow.steps[turn.step].buttons:
                 raise Stale
         target.handler(turn, **args)
-        self._finish(turn)
+        self._finish(turn, to=turn.user_id)
         if turn.ended and turn.done:
             token.action, token.args = DONE_ACTION, {"note": turn.done[:200]}
             session.add(token)
@@ -563,7 +574,7 @@ class Dispatcher:
             free: Turn[None] = Turn(session=session, update=update, member=member)
             outside = self.outside.text if isinstance(value, str) else self.outside.file
             cast(Callable[[Turn[None], Any], None], outside)(free, value)
-            self._finish(free)
+            self._finish(free, to=chat_id)
             return free
         turn: Turn[Any] = Turn(session=session, update=update, member=_member(session, update))
         _resume(turn, flow, chat_id=chat_id)
@@ -574,13 +585,14 @@ class Dispatcher:
         if value is None:
             return None
         cast(Callable[[Turn[Any], Any], None], handler)(turn, value)
-        self._finish(turn)
+        self._finish(turn, to=chat_id)
         return turn
 
     # --- after the handler ---
 
-    def _finish(self, turn: Turn[Any]) -> None:
-        """Save the conversation's step and state (or close it) and mint the buttons to show."""
+    def _finish(self, turn: Turn[Any], *, to: int | None) -> None:
+        """Save the conversation's step and state (or close it), mint the buttons to show and
+        note the replies (to `to`, privately if None) for the inbox to keep until they are sent."""
         if turn.flow is not None and turn.ended:
             clear_flow(session=turn.session, chat_id=turn.user_id, user_id=turn.user_id)
         elif turn.flow is not None:
@@ -594,6 +606,12 @@ class Dispatcher:
                 data=data,
             )
         turn.minted = [(text, self._markup(turn, rows)) for text, rows in turn.out]
+        state = CURRENT_UPDATE.get()
+        if state is not None:
+            target = turn.user_id if to is None else to  # a private answer goes to the user's own chat
+            state.replies = [
+                {"chat_id": target, "text": text, "buttons": buttons_of(markup)} for text, markup in turn.minted
+            ]
 
     def _markup(self, turn: Turn[Any], rows: Rows) -> InlineKeyboardMarkup | None:
         if not rows:
@@ -619,11 +637,14 @@ class Dispatcher:
         bot = update.get_bot()
         for job in turn.jobs:
             await job(bot)
+        state = CURRENT_UPDATE.get()
         for text, markup in turn.minted:
             if to is None:
                 await answer_private(update, text, reply_markup=markup)
             else:
                 await send_text(bot, to, text, reply_markup=markup)
+            if state is not None and state.update_id == update.update_id:
+                state.replies_sent += 1
 
     async def on_unknown_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """An undeclared /command: say so in private, stay silent in a group."""

@@ -765,14 +765,18 @@ class BotApiServer:
         return info
 
     async def _webhook_worker(self, bot: BotState) -> None:
-        """POST queued updates to the webhook one at a time, retrying like Telegram does."""
+        """POST queued updates to the webhook one at a time, retrying like Telegram does: an
+        update not answered with a 2xx is sent again (backing off to once a second) until it
+        is, or until the webhook is removed."""
         assert bot.webhook_queue is not None
         while True:
             update = await bot.webhook_queue.get()
             headers = {}
             if bot.webhook.get("secret_token"):
                 headers["X-Telegram-Bot-Api-Secret-Token"] = bot.webhook["secret_token"]
-            for attempt in range(5):
+            attempt = 0
+            while True:
+                attempt += 1
                 try:
                     assert self._session is not None
                     async with self._session.post(bot.webhook["url"], json=update, headers=headers) as response:

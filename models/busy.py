@@ -98,13 +98,13 @@ def retry_transient(
                 raise
             wait = min(delay * 2 ** (attempt - 1), max_delay)
             logger.warning(
-                "%s: database busy or unavailable (%s); retry %d in %.1f s", what, _short(exc), attempt, wait
+                "%s: database busy or unavailable (%s); retry %d in %.1f s", what, short_error(exc), attempt, wait
             )
             sleep(wait)
     raise AssertionError("unreachable")  # the loop returns or raises
 
 
-def _short(exc: BaseException) -> str:
+def short_error(exc: BaseException) -> str:
     """The driver's one-line message, without SQLAlchemy's SQL and parameters."""
     orig = getattr(exc, "orig", None) or exc
     return str(orig).splitlines()[0][:200] if str(orig) else type(orig).__name__

@@ -591,6 +591,19 @@ class ProcessedUpdate(SQLModel, table=True):
     at: datetime = _when()
 
 
+class InboxUpdate(SQLModel, table=True):
+    """An update as Telegram sent it, stored before Telegram is told it arrived (the polling
+    offset moves past it, or the webhook answers 200, only after the commit). Applied when
+    its ProcessedUpdate exists; `reply` holds the answers of an applied update until they
+    are sent, so a crash in between sends them after the restart."""
+
+    update_id: int = Field(primary_key=True, sa_type=BigInteger)
+    chat_id: int | None = Field(default=None, sa_type=BigInteger)
+    payload: str  # the update's JSON
+    received_at: datetime = _when()
+    reply: str | None = None  # JSON list of {"chat_id", "text", "buttons"} not yet sent
+
+
 class ChatState(SQLModel, table=True):
     """A half-filled conversation, kept so a restart resumes it."""
 
