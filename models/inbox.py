@@ -17,9 +17,10 @@ from typing import Any
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
-from sqlmodel import SQLModel, col
+from sqlmodel import col
 
 from models.base import utcnow
+from models.db import table_of
 from models.tables import InboxUpdate, OutboxMessage, ProcessedUpdate
 
 # Why an outbox message may reach its chat twice (payload key "duplicate_cause").
@@ -33,7 +34,7 @@ def store(engine: Engine, rows: Sequence[tuple[int, int | None, str]]) -> None:
     if not rows:
         return
     values = [{"update_id": u, "chat_id": c, "payload": p, "received_at": utcnow()} for u, c, p in rows]
-    table = SQLModel.metadata.tables["inboxupdate"]
+    table = table_of(InboxUpdate)
     stmt: Any
     if engine.dialect.name == "postgresql":
         stmt = postgresql.insert(table).on_conflict_do_nothing(index_elements=["update_id"])
