@@ -72,7 +72,7 @@ PROBLEM_ASK_REASON = {
     "decline": "请说明退回问题#{id}的理由（必填，将提交联席会议办公室裁定）：",
     "rule": "请说明裁定由【{unit}】办理问题#{id}的理由（必填）：",
     "reopen": "请说明问题#{id}需要重新办理的理由（必填）：",
-    "resolve": "请发送问题#{id}的办结说明（文字），也可先上传佐证材料（PDF、Excel、图片），再发送文字说明完成办结：",
+    "resolve": "请发送问题#{id}的办结说明（文字），也可先上传佐证材料（PDF、OFD、Word、WPS、Excel、图片或扫描件压缩包），再发送文字说明完成办结：",
 }
 PROBLEM_PICK_HANDOVER_UNIT = "问题#{id}转交给哪个单位？"
 PROBLEM_PICK_RULE_UNIT = "裁定问题#{id}由哪个单位负责办理？"
@@ -141,9 +141,7 @@ NOTICE_APPROVED = "已审定通报《{title}》，文号 {doc_no}。系统将生
 NOTICE_ABANDONED = "已放弃本期通报草稿。"
 EXPLAIN_NONE = "贵单位目前没有可以报送情况说明的通报（须在通报印发后规定的工作日内报送）。"
 EXPLAIN_PICK = "请选择要报送情况说明的通报："
-EXPLAIN_PROMPT = (
-    "请发送对《{title}》（{doc_no}）的情况说明（文字，可先上传佐证材料：PDF、Excel、图片），截止 {deadline}："
-)
+EXPLAIN_PROMPT = "请发送对《{title}》（{doc_no}）的情况说明（文字，可先上传佐证材料：PDF、OFD、Word、WPS、Excel、图片或扫描件压缩包），截止 {deadline}："
 EXPLAIN_FILE = "已收到材料“{name}”。可继续上传，或发送文字说明完成报送。"
 EXPLAINED = "情况说明已报送，将附入通报记录，并在下一期简报中列出。"
 NOTICE_BTN_RESTORE = "恢复事项{id}"
@@ -269,12 +267,12 @@ REPORT_ABORTED = "已取消，本次进展未报送。"
 REPORT_FINISHED = "已结束。"
 
 LEDGER_START = (
-    "请上传本单位台账：\n1. 台账电子版（.xlsx）\n2. 加盖公章的扫描件（PDF 或图片）\n"
+    "请上传本单位台账：\n1. 台账电子版（.xlsx）\n2. 加盖公章的扫描件（PDF、OFD、图片，或装有扫描件的 .zip）\n"
     "两个文件顺序不限。随时发送 /cancel 取消。"
 )
 LEDGER_MISSING = "还需要：{missing}。"
 LEDGER_XLSX = "台账电子版（.xlsx）"
-LEDGER_SCAN = "加盖公章的扫描件（PDF 或图片）"
+LEDGER_SCAN = "加盖公章的扫描件（PDF、OFD、图片或 .zip）"
 LEDGER_GOT_XLSX = "台账电子版已通过校验。"
 LEDGER_GOT_SCAN = "已收到盖章扫描件。"
 LEDGER_DONE = "台账已合并（报送 #{report_id}）：{summary}"

@@ -23,32 +23,115 @@ PDF = "application/pdf"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 JPEG = "image/jpeg"
 PNG = "image/png"
-EXTENSIONS: dict[str, str] = {PDF: ".pdf", XLSX: ".xlsx", JPEG: ".jpg", PNG: ".png"}
-TYPE_LABELS: dict[str, str] = {PDF: "PDF", XLSX: "Excel 表格（xlsx）", JPEG: "JPEG 图片", PNG: "PNG 图片"}
-ALLOWED_TEXT = "PDF、Excel 表格（.xlsx）、JPEG/PNG 图片"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+DOC = "application/msword"
+WPS = "application/vnd.ms-works"  # WPS 文字's .wps: the Word 97-2003 binary under WPS's name
+XLS = "application/vnd.ms-excel"
+OFD = "application/ofd"  # GB/T 33190 版式文档
+ZIP = "application/zip"  # a zip of scans: every file in it a PDF, JPEG or PNG
+EXTENSIONS: dict[str, str] = {
+    PDF: ".pdf",
+    XLSX: ".xlsx",
+    JPEG: ".jpg",
+    PNG: ".png",
+    DOCX: ".docx",
+    DOC: ".doc",
+    WPS: ".wps",
+    XLS: ".xls",
+    OFD: ".ofd",
+    ZIP: ".zip",
+}
+TYPE_LABELS: dict[str, str] = {
+    PDF: "PDF",
+    XLSX: "Excel 表格（xlsx）",
+    JPEG: "JPEG 图片",
+    PNG: "PNG 图片",
+    DOCX: "Word 文档（docx）",
+    DOC: "Word 文档（doc）",
+    WPS: "WPS 文字（wps）",
+    XLS: "Excel 表格（xls）",
+    OFD: "OFD 版式文件",
+    ZIP: "扫描件压缩包（zip）",
+}
+ALLOWED_TEXT = "PDF、OFD、Word（.doc/.docx）、WPS、Excel（.xls/.xlsx）、JPEG/PNG 图片，或装有扫描件（PDF/图片）的 .zip"
+SCANS = (PDF, JPEG, PNG)  # what a zip of scans may hold
+ZIP_MEMBERS_MAX = 2000  # entries a docx, xlsx or OFD may list before it is not looked into
+SCAN_ZIP_FILES_MAX = 200
+SCAN_ZIP_UNPACKED_MAX = 200 * 1024 * 1024  # declared sizes; a member is also read only 8 bytes
+ZIP_RATIO_MAX = 200  # a member that claims more than this many times its packed size is a bomb
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
 class AttachmentRejectedError(InvalidInputError):
     message = f"文件类型不受支持。仅接受：{ALLOWED_TEXT}。"
 
 
-def detect_type(data: bytes) -> str | None:
-    """The allowed MIME type the bytes really are, or None (names and claimed types are not trusted)."""
-    if data.startswith(b"%PDF-"):
+def _scan_type(head: bytes) -> str | None:
+    if head.startswith(b"%PDF-"):
         return PDF
-    if data.startswith(b"\xff\xd8\xff"):
+    if head.startswith(b"\xff\xd8\xff"):
         return JPEG
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
         return PNG
+    return None
+
+
+def _ole_type(data: bytes, filename: str) -> str | None:
+    """A Word or Excel 97-2003 binary (WPS writes the same), by the streams it holds."""
+    import olefile  # only for these files
+
+    try:
+        with olefile.OleFileIO(io.BytesIO(data)) as ole:
+            if ole.exists("WordDocument"):
+                return WPS if filename.lower().endswith(".wps") else DOC
+            if ole.exists("Workbook") or ole.exists("Book"):
+                return XLS
+    except Exception:  # noqa: BLE001 - any defect of a compound file means: not one we take
+        return None
+    return None
+
+
+def _zip_type(data: bytes) -> str | None:
+    """An xlsx, docx or OFD by its parts; else a zip of scans, each file checked by its first
+    bytes, bounded in count, declared size and packing ratio (never unpacked here)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            infos = zf.infolist()
+            if len(infos) > ZIP_MEMBERS_MAX:
+                return None
+            names = {i.filename for i in infos}
+            if "[Content_Types].xml" in names and "xl/workbook.xml" in names:
+                return XLSX
+            if "[Content_Types].xml" in names and "word/document.xml" in names:
+                return DOCX
+            if "OFD.xml" in names:
+                return OFD
+            files = [i for i in infos if not i.is_dir()]
+            if not files or len(files) > SCAN_ZIP_FILES_MAX:
+                return None
+            if sum(i.file_size for i in files) > SCAN_ZIP_UNPACKED_MAX:
+                return None
+            for info in files:
+                if info.flag_bits & 0x1 or info.file_size > ZIP_RATIO_MAX * max(info.compress_size, 1):
+                    return None  # encrypted, or a bomb
+                with zf.open(info) as member:
+                    if _scan_type(member.read(8)) is None:
+                        return None
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, NotImplementedError, EOFError, OSError):
+        return None
+    return ZIP
+
+
+def detect_type(data: bytes, filename: str = "") -> str | None:
+    """The allowed MIME type the bytes really are, or None (names and claimed types are not
+    trusted; a name only tells WPS's .wps from Word's .doc, which are the same binary)."""
+    scan = _scan_type(data[:8])
+    if scan is not None:
+        return scan
+    if data.startswith(OLE_MAGIC):
+        return _ole_type(data, filename)
     if data.startswith(b"PK\x03\x04"):
-        # Any zip starts like this (docx, apk, jar…): an xlsx has its workbook part.
-        try:
-            with zipfile.ZipFile(io.BytesIO(data)) as zf:
-                names = set(zf.namelist())
-        except (zipfile.BadZipFile, ValueError):
-            return None
-        if "[Content_Types].xml" in names and "xl/workbook.xml" in names:
-            return XLSX
+        return _zip_type(data)
     return None
 
 
@@ -73,7 +156,7 @@ def check_file(*, data: bytes, filename: str = "") -> str:
         raise AttachmentRejectedError(
             f"文件“{filename or '未命名'}”过大（{len(data) / 1024 / 1024:.1f} MB），单个文件不能超过 20 MB。"
         )
-    mime = detect_type(data)
+    mime = detect_type(data, filename)
     if mime is None:
         raise AttachmentRejectedError(
             f"文件“{filename or '未命名'}”的类型不受支持（按文件内容判断，而非文件名）。仅接受：{ALLOWED_TEXT}。"

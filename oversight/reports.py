@@ -31,7 +31,19 @@ from models import (
     utcnow,
 )
 from models.db import detached, table_of
-from oversight.attachments import XLSX, check_file, is_unlinked, read_attachment, store_attachment
+from oversight.attachments import (
+    JPEG,
+    OFD,
+    PDF,
+    PNG,
+    XLS,
+    XLSX,
+    ZIP,
+    check_file,
+    is_unlinked,
+    read_attachment,
+    store_attachment,
+)
 from oversight.audit import actor_of, audit
 from oversight.content import require_content
 from oversight.errors import InvalidInputError, NotFoundError, PermissionDeniedError
@@ -53,6 +65,7 @@ TEXT_MAX = 4000
 REPORT_EXAMPLE = "“本周完成2宗矿业权的储量核实，下周报送变更登记材料。”"
 MAX_ATTACHMENTS = 10
 REPORTING_ROLES = (Role.CONTACT, Role.ZONE_LEADER)
+LEDGER_SCAN_TYPES = (PDF, OFD, JPEG, PNG, ZIP)  # what a stamped scan may come as
 
 
 class ReportKind:
@@ -637,6 +650,12 @@ def keep_ledger_file(*, session: Session, actor: Member, data: bytes, filename: 
     LedgerImportError lists every bad cell), anything else is taken as the stamped scan."""
     check_ledger_submitter(actor)
     mime = check_file(data=data, filename=filename)
+    if mime == XLS:
+        raise InvalidInputError("台账电子版须为 .xlsx 格式：请在 Excel 或 WPS 表格中“另存为”.xlsx 后重新上传。")
     if mime == XLSX:
         validate_ledger(session=session, actor=actor, data=data)
+    elif mime not in LEDGER_SCAN_TYPES:
+        raise InvalidInputError(
+            f"“{filename[:60]}”不是扫描件。加盖公章的扫描件请上传 PDF、OFD、图片，或装有扫描件的 .zip。"
+        )
     return store_attachment(session=session, data=data, filename=filename, mime_type=mime, data_dir=data_dir)

@@ -230,3 +230,113 @@ async def test_chat_texts_speak_the_users_terms(engine, banner_plan_id):
 
     said = [v for v in vars(texts).values() if isinstance(v, str)]
     assert not [x for x in said if "工作进程" in x or "lianxi " in x or "adhoc" in x]
+
+
+def cfb(stream: str, size: int = 4608) -> bytes:
+    """A minimal compound file (OLE2, version 3) holding one stream: the binary Word 97-2003
+    (WordDocument), Excel (Workbook) and WPS files are of this kind."""
+    import struct
+
+    end, free, fat_sect, nostream = 0xFFFFFFFE, 0xFFFFFFFF, 0xFFFFFFFD, 0xFFFFFFFF
+    sectors = size // 512
+    header = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(16)
+    header += struct.pack("<HHHHH6xIIIIIIIII", 0x3E, 3, 0xFFFE, 9, 6, 0, 1, 1, 0, 4096, end, 0, end, 0)
+    header += struct.pack("<I", 0) + struct.pack("<I", free) * 108
+    fat = [fat_sect, end] + [3 + i for i in range(sectors - 1)] + [end]
+    fat_sector = struct.pack(f"<{len(fat)}I", *fat) + struct.pack("<I", free) * (128 - len(fat))
+
+    def entry(name: str, kind: int, child: int, start: int, length: int) -> bytes:
+        encoded = (name + "\0").encode("utf-16-le") if name else b""
+        return (
+            encoded.ljust(64, b"\0")
+            + struct.pack("<HBBIII", len(encoded), kind, 1, nostream, nostream, child)
+            + bytes(16 + 4 + 16)
+            + struct.pack("<IQ", start, length)
+        )
+
+    directory = entry("Root Entry", 5, 1, end, 0) + entry(stream, 2, nostream, 2, size)
+    directory += entry("", 0, nostream, 0, 0) * 2
+    return header + fat_sector + directory + bytes(size)
+
+
+def zipped(members: dict[str, bytes], compression: int = 0) -> bytes:
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=compression) as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    return buf.getvalue()
+
+
+def docx_bytes() -> bytes:
+    import io
+
+    from docx import Document
+
+    doc = Document()
+    doc.add_paragraph("关于矿业权整合工作的进展情况")
+    buf = io.BytesIO()
+    doc.save(buf)
+    return buf.getvalue()
+
+
+def test_office_formats_are_taken_by_their_content_and_lookalikes_are_refused():
+    import zipfile
+
+    from oversight.attachments import DOC, DOCX, OFD, WPS, XLS, ZIP, AttachmentRejectedError, check_file
+    from tests.test_bot_reports import png_bytes
+
+    assert check_file(data=docx_bytes(), filename="进展.docx") == DOCX
+    assert check_file(data=cfb("WordDocument"), filename="进展.doc") == DOC
+    assert check_file(data=cfb("WordDocument"), filename="进展.wps") == WPS
+    assert check_file(data=cfb("Workbook"), filename="台账.xls") == XLS
+    assert check_file(data=zipped({"OFD.xml": b"<ofd:OFD/>", "Doc_0/Document.xml": b"<x/>"}), filename="a.ofd") == OFD
+    scans = zipped({"扫描件/第1页.png": png_bytes(), "扫描件/第2页.pdf": PDF_BYTES})
+    assert check_file(data=scans, filename="扫描件.zip") == ZIP
+    refused = [
+        (b"MZ\x90\x00" + bytes(600), "进展.docx"),  # an executable named as Word
+        (cfb("Secret"), "进展.doc"),  # a compound file that is neither Word nor Excel
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(100), "坏.doc"),  # a broken one
+        (zipped({"扫描件.png": png_bytes(), "run.exe": b"MZ\x90\x00"}), "扫描件.zip"),  # not only scans
+        (zipped({"a.pdf": b"%PDF-" + bytes(5_000_000)}, zipfile.ZIP_DEFLATED), "炸弹.zip"),  # 5 MB from a few KB
+        (zipped({}), "空.zip"),
+    ]
+    for data, name in refused:
+        try:
+            check_file(data=data, filename=name)
+        except AttachmentRejectedError as exc:
+            assert "按文件内容判断" in exc.message and "Word" in exc.message
+        else:
+            raise AssertionError(f"{name} was taken")
+
+
+async def test_a_contact_reports_with_word_wps_ofd_and_a_zip_of_scans(engine, banner_plan_id, settings_env):
+    from tests.test_bot_reports import png_bytes
+
+    files = [
+        (docx_bytes(), "进展情况.docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+        (cfb("WordDocument"), "批复.doc", "application/msword"),
+        (cfb("WordDocument", 5120), "说明.wps", "application/octet-stream"),
+        (cfb("Workbook"), "清单.xls", "application/vnd.ms-excel"),
+        (zipped({"OFD.xml": b"<ofd:OFD/>"}), "批复.ofd", "application/octet-stream"),
+        (zipped({"1.png": png_bytes(), "2.pdf": PDF_BYTES}), "扫描件.zip", "application/zip"),
+    ]
+    async with running_bot(engine, banner_plan_id) as h:
+        contact = await h.join(17101, "应急联络员", "应急管理局", Role.CONTACT)
+        target = await h.press(contact, await h.say(contact, "/report", "请选择"), "强化整合重组一批", "请选择报送对象")
+        await h.press(contact, target, "不指定", "请输入本次进展内容")
+        ask = await h.say(contact, "本周完成2家矿山安全设施竣工验收，材料附后。", "如需附件")
+        assert "Word" in ask["text"] and "WPS" in ask["text"] and "OFD" in ask["text"]
+        for n, (data, name, mime) in enumerate(files, 1):
+            await contact.upload(data, filename=name, mime_type=mime)
+            got = await h.server.wait_for(contact.id, "已收到附件")
+            assert name in got["text"] and f"共 {n} 个" in got["text"]
+        await contact.upload(b"MZ\x90\x00" + bytes(600), filename="伪装.docx", mime_type=files[0][2])
+        await h.server.wait_for(contact.id, "类型不受支持")
+        confirm = await h.press(contact, got, "完成上传", "请确认报送内容")
+        await h.press(contact, confirm, "确认提交", "已报送（进展 #")
+    with session_scope(engine) as s:
+        kept = s.exec(select(Attachment).where(col(Attachment.report_id).is_not(None))).all()
+        assert sorted(a.filename for a in kept) == sorted(name for _, name, _ in files)
