@@ -194,14 +194,19 @@ async def test_report_move_question_is_plain_chinese(engine, banner_plan_id, set
 
 
 async def test_weekly_reminder_names_the_command_and_the_deadline(engine, banner_plan_id):
-    from datetime import datetime
+    from datetime import date, datetime
     from zoneinfo import ZoneInfo
 
     from jobs.reminders import send_weekly_reminders
+    from models import Member, Plan
 
     tz = ZoneInfo("Asia/Shanghai")
     async with running_bot(engine, banner_plan_id) as h:
         contact = await h.join(17081, "林草联络员", "林草局", Role.CONTACT)
+        with session_scope(engine) as s:  # a contact, and a plan tracked, since before the weeks reminded of
+            member = s.exec(select(Member).where(Member.telegram_user_id == contact.id)).one()
+            member.joined_at = datetime(2026, 3, 2, 9, tzinfo=tz)
+            s.get(Plan, banner_plan_id).tracking_since = date(2026, 3, 2)
         with session_scope(engine) as s:  # Monday 13 April 2026, for the week before
             send_weekly_reminders(session=s, period="2026-W15", now=datetime(2026, 4, 13, 9, tzinfo=tz))
         await h.drain_outbox()
