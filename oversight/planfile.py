@@ -113,13 +113,24 @@ class OfficeSpec(_Model):
         return [line.strip() for line in self.brief_title.split("\n") if line.strip()]
 
 
+class ScheduleItem(_Model):
+    """A milestone: the cumulative share of the task or target due by `by`."""
+
+    by: date
+    share: float = Field(ge=0, le=1)
+
+
 class TargetSpec(_Model):
     key: str
     name: str
     value: int | float
     unit: str
     kind: Literal["reduce", "max", "min", "min_ratio", "count"]
+    # The timeline (oversight/timelines.py): from `start` (else the plan's issue date) to
+    # `deadline`, linear unless milestones are set.
+    start: date | None = None
     deadline: date | None = None
+    milestones: list[ScheduleItem] = Field(default_factory=list)
 
 
 class UnitSpec(_Model):
@@ -156,11 +167,6 @@ class BreakdownItem(_Model):
     count: int = Field(ge=0)
 
 
-class ScheduleItem(_Model):
-    by: date
-    share: float = Field(ge=0, le=1)
-
-
 class TaskSpec(_Model):
     key: str
     seq: int = Field(ge=1)
@@ -181,8 +187,11 @@ class TaskSpec(_Model):
     exploration: int | None = Field(default=None, ge=0)
     minerals_count: int | None = Field(default=None, ge=0)
     phase: str | None = None
+    # The timeline (oversight/timelines.py): from `start` (else the phase's start, else the
+    # plan's issue date) to `deadline`, linear unless an administrator sets milestones.
+    start: date | None = None
     deadline: date | None = None
-    schedule: list[ScheduleItem] = Field(default_factory=list)
+    milestones: list[ScheduleItem] = Field(default_factory=list)
 
     @property
     def all_units(self) -> list[str]:
@@ -276,6 +285,15 @@ class PlanSpec(_Model):
 
     def task(self, key: str) -> TaskSpec | None:
         return next((t for t in self.tasks if t.key == key), None)
+
+    def task_start(self, task: TaskSpec) -> date | None:
+        """The day the task's timeline starts: its own start, its phase's, or the issue date."""
+        if task.start is not None:
+            return task.start
+        for phase in self.phases:
+            if phase.key == task.phase and phase.start is not None:
+                return phase.start
+        return self.issued_on
 
     def target(self, key: str) -> TargetSpec | None:
         return next((t for t in self.targets if t.key == key), None)
@@ -476,29 +494,29 @@ def _check_tasks(spec: PlanSpec) -> None:
                 parts = "+".join(str(b.count) for b in task.breakdown)
                 _fail(f"{field}.breakdown", f"{task.name} 的分项合计 {parts}={total}，与任务数 {task.target} 不符")
             _unique((b.key for b in task.breakdown), f"{field}.breakdown", "分项")
-        previous: ScheduleItem | None = None
-        for j, item in enumerate(task.schedule):
-            if previous is not None:
-                if item.by <= previous.by:
-                    _fail(f"{field}.schedule[{j}].by", f"进度节点日期 {item.by} 应晚于上一节点 {previous.by}")
-                if item.share < previous.share:
-                    _fail(
-                        f"{field}.schedule[{j}].share",
-                        f"进度比例 {item.share} 小于上一节点的 {previous.share}，应逐步递增",
-                    )
-            previous = item
-        if task.schedule:
-            last = task.schedule[-1]
-            if abs(last.share - 1.0) > 1e-9:
-                _fail(
-                    f"{field}.schedule[{len(task.schedule) - 1}].share",
-                    f"最后一个进度节点应为 1.0（全部完成），实际为 {last.share}",
-                )
-            if task.deadline is not None and last.by != task.deadline:
-                _fail(
-                    f"{field}.schedule[{len(task.schedule) - 1}].by",
-                    f"最后一个进度节点 {last.by} 应与任务期限 {task.deadline} 一致",
-                )
+        _check_milestones(spec.task_start(task), task.deadline, task.milestones, field)
+    for target in spec.targets:
+        _check_milestones(target.start or spec.issued_on, target.deadline, target.milestones, f"targets[{target.key}]")
+
+
+def _check_milestones(start: date | None, deadline: date | None, marks: list[ScheduleItem], field: str) -> None:
+    if start is not None and deadline is not None and start >= deadline:
+        _fail(f"{field}.start", f"开始日期 {start} 不早于期限 {deadline}")
+    previous: ScheduleItem | None = None
+    for j, item in enumerate(marks):
+        where = f"{field}.milestones[{j}]"
+        if start is not None and item.by <= start:
+            _fail(f"{where}.by", f"进度节点日期 {item.by} 应晚于开始日期 {start}")
+        if deadline is not None and item.by > deadline:
+            _fail(f"{where}.by", f"进度节点日期 {item.by} 晚于期限 {deadline}")
+        if deadline is not None and item.by == deadline and abs(item.share - 1.0) > 1e-9:
+            _fail(f"{where}.share", f"期限 {deadline} 当日应全部完成（1.0），实际为 {item.share:g}")
+        if previous is not None:
+            if item.by <= previous.by:
+                _fail(f"{where}.by", f"进度节点日期 {item.by} 应晚于上一节点 {previous.by}")
+            if item.share < previous.share:
+                _fail(f"{where}.share", f"进度比例 {item.share:g} 小于上一节点的 {previous.share:g}，应逐步递增")
+        previous = item
 
 
 def _check_weights(spec: PlanSpec) -> None:
@@ -736,7 +754,9 @@ def plan_show_json(spec: PlanSpec) -> dict[str, Any]:
                 "value": t.value,
                 "unit": t.unit,
                 "kind": t.kind,
+                "start": _iso(t.start or spec.issued_on),
                 "deadline": t.deadline.isoformat() if t.deadline else None,
+                "milestones": [{"by": s.by.isoformat(), "share": s.share} for s in t.milestones],
             }
             for t in spec.targets
         ],
@@ -761,7 +781,8 @@ def plan_show_json(spec: PlanSpec) -> dict[str, Any]:
                 "breakdown": [b.model_dump() for b in t.breakdown],
                 "phase": t.phase,
                 "deadline": t.deadline.isoformat() if t.deadline else None,
-                "schedule": [{"by": s.by.isoformat(), "share": s.share} for s in t.schedule],
+                "start": _iso(spec.task_start(t)),
+                "milestones": [{"by": s.by.isoformat(), "share": s.share} for s in t.milestones],
             }
             for t in spec.tasks
         ],
@@ -796,6 +817,10 @@ def plan_show_json(spec: PlanSpec) -> dict[str, Any]:
         "review_weights": dict(spec.review_weights),
         "rectification": spec.rectification.model_dump(),
     }
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day else None
 
 
 _FREQUENCY_ZH = {"quarterly": "每季度", "monthly": "每月", "regular": "定期"}
@@ -854,7 +879,12 @@ def plan_show_text(spec: PlanSpec) -> str:
         if b["responsible"]:
             lines.append(f"     责任单位：{'、'.join(b['responsible'])}")
         if b["deadline"]:
-            lines.append(f"     期限：{b['deadline']}")
+            span = f"{b['start']} 至 {b['deadline']}" if b["start"] else f"{b['deadline']} 前"
+            lines.append(f"     期限：{span}")
+        elif not b["milestones"]:
+            lines.append("     期限：方案未载明（可由管理员设置进度节点）")
+        for m in b["milestones"]:
+            lines.append(f"     进度节点：{m['by']} 前完成 {m['share'] * 100:g}%")
     if spec.zones:
         tot = data["totals"]
         lines.append(

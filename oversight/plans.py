@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TypeVar
+from datetime import date
+from typing import Any, TypeVar
 
 from sqlmodel import Session, select
 
 from models import Phase, Plan, ProblemCategory, Task, TaskUnit, Unit, Zone, row_id, utcnow
 from oversight.audit import audit
 from oversight.dates import local_day
-from oversight.errors import PlanError
-from oversight.planfile import PlanSpec, content_hash
+from oversight.errors import InvalidInputError, NotFoundError, PlanError
+from oversight.planfile import PlanFileError, PlanSpec, ScheduleItem, TargetSpec, TaskSpec, content_hash, reconcile
+from oversight.timelines import target_points, task_points
 
 TASK_PARTS = ("lead", "cooperating", "responsible")
 
@@ -30,6 +32,8 @@ def load_plan(*, session: Session, spec: PlanSpec, actor: str) -> LoadResult:
     if plan is not None and plan.content_hash == digest:
         return LoadResult(plan=plan, created=False, changed=False)
     created = plan is None
+    if plan is not None:
+        spec = _keep_admin_milestones(plan_spec(plan), spec)
     if plan is None:
         plan = Plan(key=spec.key, name=spec.name, content_hash=digest)
     plan.name = spec.name
@@ -114,7 +118,7 @@ def _sync_tasks(session: Session, plan_id: int, spec: PlanSpec, units: dict[str,
         row.done_status = t.done_status
         row.phase, row.deadline = t.phase, t.deadline
         row.breakdown = [b.model_dump(mode="json") for b in t.breakdown]
-        row.schedule = [s.model_dump(mode="json") for s in t.schedule]
+        row.schedule = task_points(spec, t)
         session.add(row)
         session.flush()
         wanted = {(row_id(units[k]), part) for part in TASK_PARTS for k in getattr(t, part)}
@@ -141,3 +145,80 @@ def _sync_zones(session: Session, plan_id: int, spec: PlanSpec) -> None:
 def plan_spec(plan: Plan) -> PlanSpec:
     """The validated spec stored with a loaded plan."""
     return PlanSpec.model_validate(plan.spec)
+
+
+# --- Milestones an administrator sets ------------------------------------------------------
+
+MILESTONES_MAX = 24
+
+
+def _keep_admin_milestones(stored: PlanSpec, incoming: PlanSpec) -> PlanSpec:
+    """The incoming file's spec, with the milestones set on the loaded plan kept for every task
+    and target the file gives none (the file wins where it names its own)."""
+    spec = incoming.model_copy(deep=True)
+    for task in spec.tasks:
+        old_task = stored.task(task.key)
+        if not task.milestones and old_task is not None and old_task.milestones:
+            task.milestones = [m.model_copy() for m in old_task.milestones]
+    for target in spec.targets:
+        old_target = stored.target(target.key)
+        if not target.milestones and old_target is not None and old_target.milestones:
+            target.milestones = [m.model_copy() for m in old_target.milestones]
+    return spec
+
+
+def set_milestones(
+    *,
+    session: Session,
+    plan_id: int,
+    key: str,
+    milestones: list[tuple[date, float]],
+    actor: str,
+    of_target: bool = False,
+) -> list[dict[str, Any]]:
+    """Set (or, with an empty list, clear) the milestones of the task `key` (of the plan-level
+    target `key` with `of_target`; seed 000 has a task and a target both called restart): cumulative
+    shares due by dates, checked against its timeline like a plan file's. Returns the timeline.
+
+    They are kept when the plan file is loaded again unless the file names milestones of its own.
+    """
+    plan = session.get(Plan, plan_id)
+    if plan is None:
+        raise NotFoundError(f"找不到编号为 {plan_id} 的计划。")
+    if len(milestones) > MILESTONES_MAX:
+        raise InvalidInputError(f"进度节点最多 {MILESTONES_MAX} 个（现为 {len(milestones)} 个）。")
+    spec = plan_spec(plan)
+    task = None if of_target else spec.task(key)
+    target = spec.target(key) if of_target else None
+    item: TaskSpec | TargetSpec | None = task or target
+    if item is None:
+        what, keys = ("目标", spec.targets) if of_target else ("任务", spec.tasks)
+        raise InvalidInputError(f"计划中没有{what} {key!r}。可选：{'、'.join(t.key for t in keys)}")
+    for day, share in milestones:
+        if not 0 <= share <= 1:
+            raise InvalidInputError(f"{day.isoformat()} 的进度比例 {share:g} 应在 0 到 1 之间。")
+    item.milestones = [ScheduleItem(by=day, share=share) for day, share in sorted(milestones)]
+    try:
+        reconcile(spec)
+    except PlanFileError as exc:
+        raise InvalidInputError(f"进度节点未通过校验：{exc.message}") from exc
+    plan.spec = spec.model_dump(mode="json")  # content_hash stays the file's: the file did not change
+    session.add(plan)
+    timeline = task_points(spec, task) if task is not None else target_points(spec, target)  # type: ignore[arg-type]  # one of them is set: item is not None
+    if task is not None:
+        row = session.exec(select(Task).where(Task.plan_id == plan_id, Task.key == key)).one()
+        row.schedule = timeline
+        session.add(row)
+    audit(
+        session=session,
+        actor=actor,
+        action="plan.milestones_set",
+        object_type="plan",
+        object_id=plan_id,
+        detail={
+            "key": key,
+            "target": of_target,
+            "milestones": [{"by": d.isoformat(), "share": s} for d, s in sorted(milestones)],
+        },
+    )
+    return timeline

@@ -26,6 +26,7 @@ from models import (
 from oversight.audit import audit
 from oversight.dates import local_day
 from oversight.errors import InvalidInputError, InvalidStateError, NotFoundError
+from oversight.timelines import expected_share
 
 # --- Vocabulary -----------------------------------------------------------------
 
@@ -250,35 +251,6 @@ def move_right_status(
 
 
 # --- Progress of the batches ------------------------------------------------------
-
-
-def expected_share(schedule: list[dict[str, Any]], on: date, start: date | None = None) -> float | None:
-    """The share of a target expected by `on`: linear between the schedule's points.
-
-    Before the first point the share rises linearly from 0 at `start` (the task's phase
-    start or the plan's issue date); without a start it is a step (0 until the first
-    point). After the last point it is the last share. None when there is no schedule.
-    """
-    if not schedule:
-        return None
-    points = sorted(
-        (
-            (p["by"] if isinstance(p["by"], date) else date.fromisoformat(str(p["by"])), float(p["share"]))
-            for p in schedule
-        ),
-    )
-    prev_day, prev_share = (start, 0.0) if start is not None else (None, 0.0)
-    for day, share in points:
-        if on >= day:
-            prev_day, prev_share = day, share
-            continue
-        if prev_day is None or on < prev_day:
-            return prev_share  # step before the first point, or before the start
-        span = (day - prev_day).days
-        if span <= 0:
-            return share
-        return prev_share + (share - prev_share) * (on - prev_day).days / span
-    return prev_share
 
 
 def done_right_ids_by_task(*, session: Session, plan_id: int, as_of: datetime) -> dict[int, list[int]]:

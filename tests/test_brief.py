@@ -352,8 +352,12 @@ def test_progress_by_batch_matches_the_status_history(built):
         got = rows[name]
         assert got[0] == str(target) and got[1] == str(done), name
         assert got[2] == str(done - before), name
-        # 组织实施 2026-01-01 … the first schedule point (20 % by 2026-12-31): linear in between.
-        share = 0.2 * (date(2026, 3, 31) - date(2026, 1, 1)).days / (date(2026, 12, 31) - date(2026, 1, 1)).days
+        # Seed 000: 升级改造 2025-01-01 – 2030-12-31 (二(三)); the other batches 2026-01-01 –
+        # 2028-12-31 (三(二) 组织实施阶段); linear in between, as of the quarter's last day.
+        start, end = (
+            (date(2025, 1, 1), date(2030, 12, 31)) if "升级改造" in name else (date(2026, 1, 1), date(2028, 12, 31))
+        )
+        share = (date(2026, 3, 31) - start).days / (end - start).days
         assert got[3] == f"{target * share:.1f}".rstrip("0").rstrip(".") or got[3] == f"{round(target * share, 1):g}"
     assert rows["强化整合重组一批"][1] == "5", "Z03-1 moved back to 推进中 and Z04-1 done in April are not counted"
 

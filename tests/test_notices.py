@@ -3,7 +3,7 @@ approves, the worker publishes, a named unit explains within five working days."
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -24,6 +24,7 @@ from oversight.notices import (
     file_explanation,
     notice_findings,
 )
+from oversight.plans import set_milestones
 from oversight.problems import accept_problem, decline_problem, resolve_problem, rule_problem
 from tests.test_accountability import AFTER_Q1, Cast, at
 
@@ -34,7 +35,11 @@ GROUP_CHAT = -100777
 def cast(session: Session, banner_plan_id: int) -> Cast:
     c = Cast(session, banner_plan_id)
     session.add(GroupBinding(plan_id=banner_plan_id, chat_id=GROUP_CHAT, title="联席会议群"))
-    # Everyone reports every week, so only the scenario's findings appear.
+    # Everyone reports every week, and the admin has put 升级改造's first milestone at the end
+    # of 2026 with nothing due before it, so only the scenario's findings appear.
+    set_milestones(
+        session=session, plan_id=banner_plan_id, key="upgrade", milestones=[(date(2026, 12, 31), 0.0)], actor="t"
+    )
     for unit in c.units.values():
         c.report_weekly(unit.key)
     # 林草局 declines and is ruled back; 水利局 hands a problem away and gets it back.

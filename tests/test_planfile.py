@@ -233,21 +233,54 @@ def test_banner_zone_totals_reconcile_with_the_batch(banner: PlanSpec) -> None:
     assert len(totals["zone_minerals"]) == 9  # 涉及铁、铜、银、铅、金等9个矿种
 
 
-def test_banner_phases_and_linear_schedule(banner: PlanSpec) -> None:
-    phases = plan_show_json(banner)["phases"]
-    assert [(p["name"], p["start"], p["end"]) for p in phases] == [
+def test_banner_timelines_are_the_seeds(banner: PlanSpec) -> None:
+    """Seed 000 三: 动员部署 to 2025-12; 组织实施 2026-01 – 2028-12 holds the six batches (三(二));
+    升级改造 over 2025–2030 (二(三)); the totals of 一 in 十五五 (2026–2030), restated in 三(三)."""
+    data = plan_show_json(banner)
+    assert [(p["name"], p["start"], p["end"]) for p in data["phases"]] == [
         ("动员部署阶段", None, "2025-12-31"),
         ("组织实施阶段", "2026-01-01", "2028-12-31"),
         ("巩固提升阶段", "2029-01-01", "2030-12-31"),
     ]
-    for task in banner.tasks:
-        assert [(s.by.year, s.share) for s in task.schedule] == [
-            (2026, 0.2),
-            (2027, 0.4),
-            (2028, 0.6),
-            (2029, 0.8),
-            (2030, 1.0),
-        ]
+    spans = {b["key"]: (b["start"], b["deadline"], b["milestones"]) for b in data["batches"]}
+    implement = ("2026-01-01", "2028-12-31", [])
+    assert spans == {
+        "consolidate": implement,
+        "close": implement,
+        "upgrade": ("2025-01-01", "2030-12-31", []),
+        "grant": implement,
+        "convert": implement,
+        "restart": implement,
+    }
+    assert {(t["start"], t["deadline"]) for t in data["targets"]} == {("2026-01-01", "2030-12-31")}
+    assert len(data["targets"]) == 7
+    assert "期限：2025-01-01 至 2030-12-31" in plan_show_text(banner)
+
+
+def test_region_tasks_have_no_invented_deadline(region: PlanSpec) -> None:
+    """Seed 003 asks for 盘活一批 by the end of 2022, not for the whole count: no task is due."""
+    for batch in plan_show_json(region)["batches"]:
+        assert batch["deadline"] is None and batch["milestones"] == []
+    assert plan_show_text(region).count("期限：方案未载明") == 6
+
+
+def test_milestones_are_checked_against_the_timeline() -> None:
+    base = "    start: 2025-01-01  # 二(三) 利用五年时间（2025-2030）\n    deadline: 2030-12-31\n"
+    assert base in BANNER.read_text(encoding="utf-8")
+    good = _mutated(
+        BANNER, base, base + "    milestones: [{by: 2026-12-31, share: 0.3}, {by: 2028-12-31, share: 0.6}]\n"
+    )
+    assert [m.share for m in parse_plan_text(good, key="x").task("upgrade").milestones] == [0.3, 0.6]  # type: ignore[union-attr]
+    cases = {
+        "[{by: 2026-12-31, share: 0.5}, {by: 2027-12-31, share: 0.4}]": "tasks[upgrade].milestones[1].share",
+        "[{by: 2024-06-30, share: 0.1}]": "tasks[upgrade].milestones[0].by",
+        "[{by: 2031-06-30, share: 0.9}]": "tasks[upgrade].milestones[0].by",
+        "[{by: 2030-12-31, share: 0.9}]": "tasks[upgrade].milestones[0].share",
+    }
+    for marks, field in cases.items():
+        with pytest.raises(PlanFileError) as caught:
+            parse_plan_text(_mutated(BANNER, base, base + f"    milestones: {marks}\n"), key="x")
+        assert caught.value.field == field, marks
 
 
 def test_banner_units_duties_and_meeting(banner: PlanSpec) -> None:
@@ -465,13 +498,6 @@ def test_max_mines_must_be_reachable() -> None:
         parse_plan_text(text, key="x")
     assert caught.value.field == "targets[max_mines].value"
     assert "54" in caught.value.message
-
-
-def test_schedule_must_not_go_backwards() -> None:
-    text = _mutated(BANNER, "{by: 2027-12-31, share: 0.4}", "{by: 2027-12-31, share: 0.1}")
-    with pytest.raises(PlanFileError) as caught:
-        parse_plan_text(text, key="x")
-    assert caught.value.field == "tasks[consolidate].schedule[1].share"
 
 
 def test_overlapping_phases_are_refused() -> None:

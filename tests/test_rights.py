@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 from models import AuditLog, Milestone, Right, RightBatch, RightStatusEvent, Task, Zone
 from oversight.errors import InvalidInputError, InvalidStateError
 from oversight.planfile import parse_plan_file
+from oversight.plans import load_plan, set_milestones
 from oversight.rights import (
     STATUS_LABELS,
     batch_progress,
@@ -20,7 +21,7 @@ from oversight.rights import (
     parse_status,
     save_measure,
 )
-from tests.conftest import REGION_PLAN
+from tests.conftest import BANNER_PLAN, REGION_PLAN
 
 T0 = datetime(2026, 3, 1, 2, 0, tzinfo=UTC)
 T1 = datetime(2026, 6, 1, 2, 0, tzinfo=UTC)
@@ -163,17 +164,21 @@ def test_batch_progress_counts_events_not_the_status_column(session: Session, ba
     assert _progress(session, banner_plan_id, "consolidate", T0)["done"] == 0
 
 
-def test_expected_is_linear_between_schedule_points(session: Session, banner_plan_id: int) -> None:
-    at_point = _progress(session, banner_plan_id, "consolidate", datetime(2026, 12, 31, 4, tzinfo=UTC))
-    assert at_point["expected_share"] == pytest.approx(0.2) and at_point["expected"] == pytest.approx(9.2)
-    # Shanghai date: 2026-12-31 20:00 UTC is already 2027-01-01 in China.
-    midway = _progress(session, banner_plan_id, "close", datetime(2027, 7, 2, 4, tzinfo=UTC))
-    assert midway["expected_share"] == pytest.approx(0.2 + 0.2 * 183 / 365, abs=1e-4)
-    # 2026-07-02 is half way from the phase start (2026-01-01, share 0) to 2026-12-31 (0.2).
-    half = _progress(session, banner_plan_id, "close", datetime(2026, 7, 2, 4, tzinfo=UTC))
-    assert half["expected_share"] == pytest.approx(0.1, abs=0.001)
+def test_expected_follows_the_seeds_timelines(session: Session, banner_plan_id: int) -> None:
+    """Seed 000 三(二): the batches run 2026-01-01 – 2028-12-31 (1,095 days); 二(三): 升级改造
+    2025-01-01 – 2030-12-31 (2,190 days). Linear in between, 0 before, all of it after."""
+    end_2026 = _progress(session, banner_plan_id, "consolidate", datetime(2026, 12, 31, 4, tzinfo=UTC))
+    assert end_2026["expected_share"] == pytest.approx(364 / 1095, abs=1e-4)
+    assert end_2026["expected"] == pytest.approx(round(46 * 364 / 1095, 1))
+    # Shanghai date: 2027-07-01 20:00 UTC is already 2027-07-02 in China (547 days in).
+    midway = _progress(session, banner_plan_id, "close", datetime(2027, 7, 1, 20, tzinfo=UTC))
+    assert midway["expected_share"] == pytest.approx(547 / 1095, abs=1e-4)
+    q1 = _progress(session, banner_plan_id, "upgrade", datetime(2026, 3, 31, 4, tzinfo=UTC))
+    assert q1["expected_share"] == pytest.approx(454 / 2190, abs=1e-4) and q1["target"] == 11
+    assert _progress(session, banner_plan_id, "upgrade", datetime(2025, 7, 2, 4, tzinfo=UTC))["expected"] > 0
     assert _progress(session, banner_plan_id, "close", datetime(2025, 6, 1, tzinfo=UTC))["expected"] == 0
-    assert _progress(session, banner_plan_id, "close", datetime(2031, 6, 1, tzinfo=UTC))["expected"] == 7
+    assert _progress(session, banner_plan_id, "close", datetime(2029, 1, 1, 4, tzinfo=UTC))["expected"] == 7
+    assert _progress(session, banner_plan_id, "upgrade", datetime(2029, 1, 1, 4, tzinfo=UTC))["expected"] < 11
 
 
 def test_expected_share_is_a_step_without_a_start() -> None:
@@ -259,3 +264,35 @@ def test_measure_with_milestones(session: Session, banner_plan_id: int) -> None:
     assert actions[-3:] == ["measure.created", "milestone.completed", "measure.updated"]
     with pytest.raises(InvalidInputError):
         save_measure(session=session, right_id=right.id, text="  ", actor_member_id=None, actor="cli")
+
+
+def test_admin_milestones_move_the_expected_figure_and_survive_a_reload(session: Session, banner_plan_id: int) -> None:
+    """Seed 000 sets no intermediate dates; an admin's milestones shape the line, are checked like
+    a plan file's, and stay when the unchanged plan file is loaded again."""
+    q3 = datetime(2026, 9, 30, 4, tzinfo=UTC)
+    assert _progress(session, banner_plan_id, "upgrade", q3)["expected_share"] == pytest.approx(637 / 2190, abs=1e-4)
+    timeline = set_milestones(
+        session=session, plan_id=banner_plan_id, key="upgrade", milestones=[(date(2026, 12, 31), 0.1)], actor="t"
+    )
+    assert timeline == [
+        {"by": "2025-01-01", "share": 0.0},
+        {"by": "2026-12-31", "share": 0.1},
+        {"by": "2030-12-31", "share": 1.0},
+    ]
+    assert _progress(session, banner_plan_id, "upgrade", q3)["expected_share"] == pytest.approx(
+        0.1 * 637 / 729, abs=1e-4
+    )
+    with pytest.raises(InvalidInputError, match="晚于期限"):
+        set_milestones(
+            session=session, plan_id=banner_plan_id, key="upgrade", milestones=[(date(2031, 1, 1), 0.5)], actor="t"
+        )
+    with pytest.raises(InvalidInputError, match="没有任务"):
+        set_milestones(session=session, plan_id=banner_plan_id, key="nosuch", milestones=[], actor="t")
+    result = load_plan(session=session, spec=parse_plan_file(BANNER_PLAN), actor="t")
+    assert not result.changed
+    session.commit()
+    assert _progress(session, banner_plan_id, "upgrade", q3)["expected_share"] == pytest.approx(
+        0.1 * 637 / 729, abs=1e-4
+    )
+    audit = session.exec(select(AuditLog).where(AuditLog.action == "plan.milestones_set")).all()
+    assert len(audit) == 1 and audit[0].detail["key"] == "upgrade"
