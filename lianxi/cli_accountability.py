@@ -87,12 +87,19 @@ def review_command(
     )
     for r in review["units"]:
         parts = " ".join(f"{INDICATOR_LABELS[k]}{pct(r['indicators'][k])}" for k in INDICATORS)
+        if r["total"] is None:
+            typer.echo(f"  {r['unit']}：不参评（本期没有可评价的事项）")
+            continue
         typer.echo(
-            f"  {r['unit']}：总分 {r['total']:.1f}（得分 {r['score']:.1f}，整改扣分 {r['deduction']:g}）　{parts}"
+            f"  {r['unit']}：第{r['rank']}名，总分 {r['total']:.1f}（得分 {r['score']:.1f}，整改扣分 {r['deduction']:g}）　{parts}"
         )
     typer.echo("\n二、包联领导得分")
     for r in review["zone_leaders"] or [None]:
-        typer.echo("  （无）" if r is None else f"  {r['name']}（{'、'.join(r['zones'])}）：{r['score']:.1f}")
+        if r is None:
+            typer.echo("  （无）")
+            continue
+        score = "不参评" if r["score"] is None else f"{r['score']:.1f}"
+        typer.echo(f"  {r['name']}（{'、'.join(r['zones'])}）：{score}")
     typer.echo(f"\n三、整改台账（{len(review['ledger'])} 项）")
     for it in review["ledger"]:
         typer.echo(

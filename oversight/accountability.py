@@ -37,6 +37,7 @@ from oversight.errors import InvalidInputError, NotFoundError
 from oversight.measures import (
     EXAMPLES,
     Week,
+    accountable_from,
     idle_spells,
     overdue_items,
     problem_counts,
@@ -45,6 +46,7 @@ from oversight.measures import (
     sql_moment,
     tasks_behind,
     unit_reporting,
+    units_behind,
     weighted_median,
 )
 from oversight.periods import Period
@@ -155,13 +157,14 @@ class Finding:
 class _Collector:
     """Findings by (unit, rule), in the order units and rules first appear."""
 
-    def __init__(self, units: dict[int, Unit]) -> None:
+    def __init__(self, units: dict[int, Unit], since: dict[int, date]) -> None:
         self.units = units
+        self.since = since  # accountable from (oversight.measures): a unit never joined is named for nothing
         self.items: dict[tuple[int, str], Finding] = {}
 
     def add(self, unit_id: int, rule: str, basis: str, reason: str, evidence: Iterable[dict[str, Any]]) -> None:
         unit = self.units.get(unit_id)
-        if unit is None or unit.kind in EXEMPT_UNIT_KINDS:
+        if unit is None or unit.kind in EXEMPT_UNIT_KINDS or unit_id not in self.since:
             return
         f = self.items.get((unit_id, rule))
         if f is None:
@@ -464,13 +467,17 @@ def evaluate(*, session: Session, plan_id: int, period: str, now: datetime) -> l
     as_of = p.as_of(now)
     t = thresholds_of(plan)
     units = _units(session, plan_id)
-    found = _Collector(units)
+    found = _Collector(units, accountable_from(session=session, plan_id=plan_id))
     as_of_text = as_of.astimezone(SHANGHAI).strftime("%Y-%m-%d")
     # (unit, rule, basis, reason, [evidence items or event ids]) — event ids are resolved in one query at the end.
     pending: list[tuple[int, str, str, str, list[Any]]] = []
 
     # 推进速度慢
-    for task in tasks_behind(session=session, plan_id=plan_id, as_of=as_of, behind_points=t["behind_points"]):
+    behind = tasks_behind(session=session, plan_id=plan_id, as_of=as_of, behind_points=t["behind_points"])
+    answerable = units_behind(
+        session=session, plan_id=plan_id, as_of=as_of, rows=behind, behind_points=t["behind_points"]
+    )
+    for task in behind:
         item = {
             "kind": "task_progress",
             "task_id": task["task_id"],
@@ -482,7 +489,7 @@ def evaluate(*, session: Session, plan_id: int, period: str, now: datetime) -> l
             "behind_points": task["behind_points"],
             "as_of": as_of_text,
         }
-        for unit_id in dict.fromkeys(u for u, _part in task["units"]):
+        for unit_id in dict.fromkeys(u for u, _part in task["units"] if u in answerable[task["task_id"]]):
             pending.append(
                 (
                     unit_id,

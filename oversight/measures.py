@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, func, literal, or_, select
+from sqlalchemy import Date, and_, case, func, literal, or_, select
 from sqlmodel import Session, col
 
 from models import (
@@ -274,6 +274,16 @@ def accountable_from(*, session: Session, plan_id: int) -> dict[int, date]:
     return {u: first_workday_from(max(d, start)) for u, d in first.items()}
 
 
+def _since_of(unit: Any, since: dict[int, date]) -> Any:
+    """SQL: the accountable-from day of the unit in `unit` (a column); far in the future for a
+    unit that never had a member, so that no deadline or week falls in its time."""
+    if not since:
+        return literal(date(9999, 12, 31), Date())
+    return case(
+        {u: literal(d, Date()) for u, d in since.items()}, value=unit, else_=literal(date(9999, 12, 31), Date())
+    )
+
+
 def _aware(moment: Any) -> datetime:
     if isinstance(moment, str):
         moment = datetime.fromisoformat(moment)
@@ -444,6 +454,36 @@ def tasks_behind(*, session: Session, plan_id: int, as_of: datetime, behind_poin
     return out
 
 
+def units_behind(
+    *, session: Session, plan_id: int, as_of: datetime, rows: Sequence[dict[str, Any]], behind_points: float
+) -> dict[int, set[int]]:
+    """Per task row of `tasks_behind`: the units that answer for its lag. A unit answers only
+    for the time since it could act: the share the timeline expected to be added between its
+    accountable-from day and `as_of` must exceed the share actually added in that time by more
+    than `behind_points` (a unit that joined today answers for nothing yet)."""
+    since = accountable_from(session=session, plan_id=plan_id)
+    then_by_day: dict[date, dict[int, dict[str, Any]]] = {}
+    out: dict[int, set[int]] = {}
+    for row in rows:
+        names: set[int] = set()
+        for unit_id, _part in row["units"]:
+            day = since.get(unit_id)
+            if day is None or local_midnight(day) >= as_of:
+                continue
+            if day not in then_by_day:
+                then_by_day[day] = {
+                    r["task_id"]: r for r in batch_progress(session=session, plan_id=plan_id, as_of=local_midnight(day))
+                }
+            then = then_by_day[day].get(row["task_id"])
+            expected_then = float((then or {}).get("expected_share") or 0.0)
+            done_then = then["done"] / row["target"] if then and row["target"] else 0.0
+            points = ((row["expected_share"] - expected_then) - (row["done_share"] - done_then)) * 100
+            if points > behind_points:
+                names.add(unit_id)
+        out[row["task_id"]] = names
+    return out
+
+
 def problem_counts(
     *, session: Session, plan_id: int, start: datetime, as_of: datetime, examples: int = EXAMPLES
 ) -> dict[int, dict[str, Any]]:
@@ -458,7 +498,13 @@ def problem_counts(
     today = local_day(as_of)
     s = _state_at(session, plan_id, start, as_of)
     done = and_(s.c.state_kind.in_(_DONE_KINDS), s.c.state_at >= sql_moment(start))
-    late = and_(s.c.state_kind.not_in((*_DONE_KINDS, K.DECLINED)), s.c.due_on.is_not(None), s.c.due_on < today)
+    # Overdue against its owner only if the deadline fell when the owner could act.
+    late = and_(
+        s.c.state_kind.not_in((*_DONE_KINDS, K.DECLINED)),
+        s.c.due_on.is_not(None),
+        s.c.due_on < today,
+        s.c.due_on >= _since_of(s.c.owner, accountable_from(session=session, plan_id=plan_id)),
+    )
     is_done, is_late = case((done, 1), else_=0), case((late, 1), else_=0)
     # One pass: per owner the totals (window sums) on every row, and a rank among its late
     # problems; keep each owner's first row (for the totals) and its first few late ones.
@@ -525,6 +571,7 @@ def overdue_items(
         d.c.owner_unit_id.is_not(None),
         d.c.due_on.is_not(None),
         d.c.due_on < today,
+        d.c.due_on >= _since_of(d.c.owner_unit_id, accountable_from(session=session, plan_id=plan_id)),
         d.c.created_at <= sql_moment(as_of),
         or_(d.c.done_at.is_(None), d.c.done_at > sql_moment(as_of)),
     )
@@ -585,6 +632,7 @@ def spell_stats(
     if oldest is not None:
         first = min(first, (oldest if isinstance(oldest, datetime) else datetime.fromisoformat(str(oldest))).date())
     days = WorkdayIndex(first - timedelta(days=1), local_day(as_of) + timedelta(days=1))
+    since = accountable_from(session=session, plan_id=plan_id)
     stats = SpellStats()
     result = session.execute(
         select(g.c.to_unit_id, waiting, d0, d1, func.count(), func.max(g.c.id))
@@ -593,7 +641,10 @@ def spell_stats(
         .execution_options(stream_results=True, yield_per=2000)
     )
     for unit_id, is_waiting, a, b, n, example in result:
-        wd = days.between(_as_date(a), _as_date(b))
+        if unit_id not in since:
+            continue  # no member yet: the unit could not act, its spells count for nothing
+        # Working days are counted from when the unit could act (a spell starting earlier is clipped).
+        wd = days.between(max(_as_date(a), since[unit_id] - timedelta(days=1)), _as_date(b))
         if is_waiting:
             stats.waits[unit_id][wd] += int(n)
         if wd >= idle_days:

@@ -56,6 +56,7 @@ from oversight.attachments import is_unlinked
 from oversight.audit import actor_of, audit
 from oversight.errors import InvalidInputError, InvalidStateError, NotFoundError, PermissionDeniedError
 from oversight.measures import (
+    accountable_from,
     member_reporting,
     resolution_counts,
     response_waits,
@@ -79,6 +80,8 @@ INDICATOR_LABELS = {
     "shifting": "推诿扯皮",
     "rectification": "整改扣分",
 }
+# A unit or zone leader with nothing to evaluate in the period gets no score.
+NOT_EVALUATED = "不参评"
 # An indicator below this share of its weight puts an item in the rectification ledger.
 LEDGER_BELOW = 0.6
 SHIFTING_PER_INSTANCE = 1 / 3  # each shifting instance takes a third of the indicator
@@ -130,11 +133,26 @@ def _today(now: datetime) -> date:
     return now.astimezone(SHANGHAI).date()
 
 
-def _combine(parts: dict[str, float | None], weights: dict[str, float]) -> float:
-    """Weighted score out of 100 over the indicators that apply (weights renormalised)."""
+def _combine(parts: dict[str, float | None], weights: dict[str, float]) -> float | None:
+    """Weighted score out of 100 over the indicators that apply (weights renormalised); None
+    when none applies (不参评: nothing to evaluate is no score, never 100)."""
     used = {k: v for k, v in parts.items() if v is not None and weights.get(k)}
     total = sum(weights[k] for k in used)
-    return 100.0 if not total else 100 * sum(weights[k] * v for k, v in used.items()) / total
+    return None if not total else 100 * sum(weights[k] * v for k, v in used.items()) / total
+
+
+def _ranked(rows: list[dict[str, Any]], key: str, ident: str) -> list[dict[str, Any]]:
+    """Evaluated rows by `key` descending with their rank (ties share it), then the 不参评 rows."""
+    scored = sorted((r for r in rows if r[key] is not None), key=lambda r: (-r[key], r[ident]))
+    rank = 0
+    for i, r in enumerate(scored):
+        if i == 0 or r[key] != scored[i - 1][key]:
+            rank = i + 1
+        r["rank"] = rank
+    rest = sorted((r for r in rows if r[key] is None), key=lambda r: r[ident])
+    for r in rest:
+        r["rank"] = None
+    return scored + rest
 
 
 # --- Scores -------------------------------------------------------------------------------
@@ -177,11 +195,14 @@ def unit_scores(*, session: Session, plan_id: int, period: str, now: datetime) -
     deductions = rectification_deductions(session=session, plan_id=plan_id, now=now)
 
     involved = tasked | set(resolution) | set(waits) | set(shifting) | set(deductions)
+    since = accountable_from(session=session, plan_id=plan_id)
     out = []
     for unit_id in sorted(involved):
         unit = units.get(unit_id)
         if unit is None or unit.kind in EXEMPT_UNIT_KINDS:
             continue
+        if unit_id not in since:  # no member ever: the unit could not act, nothing is scored
+            progress.pop(unit_id, None)
         w = waits.get(unit_id, [])
         n_waits = sum(n for _, n in w)
         res = resolution.get(unit_id)
@@ -192,7 +213,12 @@ def unit_scores(*, session: Session, plan_id: int, period: str, now: datetime) -
             "resolution": (res["resolved"] / res["owned"]) if res and res["owned"] else None,
             "shifting": max(0.0, 1 - SHIFTING_PER_INSTANCE * shifting.get(unit_id, 0)),
         }
-        score = _combine(parts, weights)
+        # Not shifting alone: a unit with nothing else to evaluate and no shifting instance is
+        # 不参评 (it did nothing that could be scored), never a 100 ranked above units that worked.
+        evaluated = any(parts[k] is not None for k in INDICATORS if k != "shifting") or shifting.get(unit_id, 0) > 0
+        if not evaluated:
+            parts["shifting"] = None
+        score = _combine(parts, weights) if evaluated else None
         deduction = deductions.get(unit_id, 0.0)
         out.append(
             {
@@ -200,12 +226,13 @@ def unit_scores(*, session: Session, plan_id: int, period: str, now: datetime) -
                 "unit": unit.name,
                 "indicators": {k: (None if v is None else round(v, 3)) for k, v in parts.items()},
                 "shifting_instances": shifting.get(unit_id, 0),
-                "score": round(score, 1),
+                "evaluated": score is not None,
+                "score": None if score is None else round(score, 1),
                 "deduction": round(deduction, 1),
-                "total": round(score - deduction, 1),
+                "total": None if score is None else round(score - deduction, 1),
             }
         )
-    return sorted(out, key=lambda r: (-r["total"], r["unit_id"]))
+    return _ranked(out, "total", "unit_id")
 
 
 def zone_leader_scores(*, session: Session, plan_id: int, period: str, now: datetime) -> list[dict[str, Any]]:
@@ -261,10 +288,11 @@ def zone_leader_scores(*, session: Session, plan_id: int, period: str, now: date
                 "name": member.name or f"成员{member_id}",
                 "zones": [zone_names.get(z, str(z)) for z in sorted(zones)],
                 "indicators": {k: (None if v is None else round(v, 3)) for k, v in parts.items()},
-                "score": round(score, 1),
+                "evaluated": score is not None,
+                "score": None if score is None else round(score, 1),
             }
         )
-    return sorted(out, key=lambda r: (-r["score"], r["member_id"]))
+    return _ranked(out, "score", "member_id")
 
 
 # --- The rectification ledger ------------------------------------------------------------------
@@ -785,6 +813,10 @@ def _pct(v: float | None) -> str:
     return "—" if v is None else f"{v * 100:.0f}%"
 
 
+def _score(v: float | None) -> str:
+    return NOT_EVALUATED if v is None else f"{v:.1f}"
+
+
 def _cn(d: date) -> str:
     return f"{d.year}年{d.month}月{d.day}日"
 
@@ -801,9 +833,9 @@ def review_document(*, session: Session, plan_id: int, review: dict[str, Any], n
         [
             r["unit"],
             *[_pct(r["indicators"][k]) for k in INDICATORS],
-            f"{r['score']:.1f}",
+            _score(r["score"]),
             f"{r['deduction']:.1f}",
-            f"{r['total']:.1f}",
+            _score(r["total"]),
         ]
         for r in review["units"]
     ]
@@ -813,7 +845,7 @@ def review_document(*, session: Session, plan_id: int, review: dict[str, Any], n
             "、".join(r["zones"]),
             _pct(r["indicators"]["reporting"]),
             _pct(r["indicators"]["progress"]),
-            f"{r['score']:.1f}",
+            _score(r["score"]),
         ]
         for r in review["zone_leaders"]
     ]
@@ -830,12 +862,18 @@ def review_document(*, session: Session, plan_id: int, review: dict[str, Any], n
         for it in review["ledger"]
     ]
     flag_lines = [evidence_sentence(f)[:-1] + "，涉嫌纸面销号。" for f in review["flags"]]
-    low = [r["unit"] for r in review["units"] if r["total"] < 60]
+    low = [r["unit"] for r in review["units"] if r["total"] is not None and r["total"] < 60]
+    units_in = [r for r in review["units"] if r["total"] is not None]
+    leaders_in = [r for r in review["zone_leaders"] if r["score"] is not None]
     summary = [
         f"根据{('《' + plan.name + '》') if plan.name else '实施方案'}工作问效机制，联席会议办公室依据{review['label']}"
-        f"工作记录，对{len(review['units'])}个成员单位和{len(review['zone_leaders'])}名包联领导进行了量化评价，"
+        f"工作记录，对{len(units_in)}个成员单位和{len(leaders_in)}名包联领导进行了量化评价，"
         f"并对整改台账进行了跟踪问效。现将有关情况报告如下。"
     ]
+    idle = [r["unit"] for r in review["units"] if r["total"] is None]
+    idle += [r["name"] for r in review["zone_leaders"] if r["score"] is None]
+    if idle:
+        summary.append(f"{'、'.join(idle)}本期没有可评价的事项，不参评、不排名。")
     if low:
         summary.append(f"总分低于60分的单位：{'、'.join(low)}。")
     sections = [

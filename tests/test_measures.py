@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from jobs.reminders import send_weekly_reminders
 from lianxi.cli import app
-from models import Member, OutboxMessage, Plan, Report, Role, Unit, session_scope, utcnow
+from models import Member, OutboxMessage, Plan, ProblemCategory, Report, Role, Unit, session_scope, utcnow
 from oversight.accountability import evaluate
 from oversight.briefdata import brief_data, parse_period
 from oversight.dates import local_day
@@ -176,6 +176,7 @@ def test_a_fresh_deployment_names_no_unit_for_missed_reports(settings_env, engin
     data = json.loads(result.output)
     assert data["period"] == quarter
     assert [f["unit"] for f in data["findings"] if "missed_reports" in f["bases"]] == []
+    assert data["findings"] == [], "nothing else either: no unit could act before today"
     # Had the same contacts joined when the quarter began, the same draft would name them.
     with session_scope(engine) as s:
         for m in s.exec(select(Member).where(Member.plan_id == plan_id)).all():
@@ -197,3 +198,79 @@ def q1_like(first: date, last: date) -> list[tuple[date, date]]:
             out.append((day, end))
         day = end + timedelta(days=1)
     return out
+
+
+def test_a_problem_counts_against_its_owner_only_from_when_it_could_act(engine, banner_plan_id: int) -> None:  # type: ignore[no-untyped-def]
+    """A problem assigned to 林草局 on 5 January, due within 20 working days, while 林草局 had
+    nobody in the system; its contact joins on 2 March. By 3 April the problem is not overdue
+    against 林草局 (the deadline passed before it could act), and its idle time counts from 2 March."""
+    from oversight.measures import idle_spells, overdue_items, response_waits
+    from oversight.problems import raise_problem
+    from oversight.workdays import workdays_between
+
+    with session_scope(engine) as s:
+        s.get(Plan, banner_plan_id).tracking_since = date(2025, 12, 1)  # type: ignore[union-attr]
+        raiser = contact(s, banner_plan_id, "emergency", 7301, sh(2025, 12, 1, 9))
+        cat = s.exec(
+            select(ProblemCategory).where(
+                ProblemCategory.plan_id == banner_plan_id, ProblemCategory.key == "forest_grass"
+            )
+        ).one()
+        p = raise_problem(
+            session=s,
+            plan_id=banner_plan_id,
+            actor=raiser,
+            text="林地手续受阻",
+            category_id=cat.id,
+            now=sh(2026, 1, 5, 10),
+        )
+        assert p.due_on is not None and p.due_on < date(2026, 3, 2)
+        contact(s, banner_plan_id, "forestry", 7302, sh(2026, 3, 2, 9))
+    start = parse_period("2026Q1").start
+    with Session(engine) as s:
+        fid = unit(s, banner_plan_id, "forestry").id
+        assert fid not in overdue_items(session=s, plan_id=banner_plan_id, start=start, as_of=AFTER_Q1)
+        idle = idle_spells(session=s, plan_id=banner_plan_id, start=start, as_of=AFTER_Q1, idle_days=1)
+        expected = sum(
+            chinese_calendar.is_workday(date(2026, 3, 2) + timedelta(days=k))
+            for k in range((date(2026, 4, 3) - date(2026, 3, 2)).days + 1)
+        )
+        assert idle[fid]["spells"][0]["workdays"] == expected == workdays_between(date(2026, 3, 1), date(2026, 4, 3))
+        assert response_waits(session=s, plan_id=banner_plan_id, start=start, as_of=AFTER_Q1)[fid] == [(expected, 1)]
+        found = evaluate(session=s, plan_id=banner_plan_id, period="2026Q1", now=AFTER_Q1)
+        assert not [f for f in found if f.unit_id == fid and "overdue_items" in f.bases]
+    with session_scope(engine) as s:  # had it joined before the deadline, the same problem is overdue
+        m = s.exec(select(Member).where(Member.telegram_user_id == 7302)).one()
+        m.joined_at = sh(2026, 1, 5, 9)
+    with Session(engine) as s:
+        assert overdue_items(session=s, plan_id=banner_plan_id, start=start, as_of=AFTER_Q1)[fid]["count"] == 1
+
+
+def test_a_unit_with_nothing_to_evaluate_is_not_scored_or_ranked(settings_env, engine) -> None:  # type: ignore[no-untyped-def]
+    """水利局 reports every week; 林草局 has task parts but nobody ever joined it; 旗信访局 has
+    no task and no problem: the review scores and ranks 水利局 only, 林草局 is 不参评 (not 100)."""
+    from tests.conftest import load_bundled_plan
+
+    plan_id = load_bundled_plan(engine)
+    with session_scope(engine) as s:
+        s.get(Plan, plan_id).tracking_since = date(2025, 12, 1)  # type: ignore[union-attr]
+        water = contact(s, plan_id, "water", 7401, sh(2025, 12, 1, 9))
+        for first, _last in q1_weeks():
+            report(s, plan_id, water, sh(first.year, first.month, first.day, 16))
+    with Session(engine) as s:
+        rows = {r["unit"]: r for r in unit_scores(session=s, plan_id=plan_id, period="2026H1", now=AFTER_Q1)}
+        assert rows["旗水利局"]["evaluated"] and rows["旗水利局"]["rank"] == 1 and rows["旗水利局"]["total"] is not None
+        forestry = rows["旗林草局"]
+        assert (forestry["evaluated"], forestry["score"], forestry["total"], forestry["rank"]) == (
+            False,
+            None,
+            None,
+            None,
+        )
+        assert all(v is None for v in forestry["indicators"].values())
+        assert "旗信访局" not in rows
+        order = list(rows)
+        assert order.index("旗水利局") < order.index("旗林草局")  # 不参评 rows come after the ranked ones
+    out = CliRunner().invoke(app, ["review", "--period", "2026H1"])
+    assert out.exit_code == 0, out.output
+    assert "旗林草局：不参评（本期没有可评价的事项）" in out.output and "旗水利局：第1名" in out.output

@@ -324,5 +324,5 @@ def test_cli_review(settings_env, engine) -> None:
     water = next(r for r in data["units"] if r["unit"] == "旗水利局")
     assert 0 < water["indicators"]["reporting"] < 1 and data["ledger"] == []
     text = runner.invoke(app, ["review", "--period", "2026H1"])
-    assert text.exit_code == 0 and "2026年上半年工作问效" in text.output and "旗水利局：总分" in text.output
+    assert text.exit_code == 0 and "2026年上半年工作问效" in text.output and "旗水利局：第1名，总分" in text.output
     assert runner.invoke(app, ["review", "--period", "2026Q1"]).exit_code == 2
