@@ -29,7 +29,7 @@ from telegram.ext import (
 )
 from telegram.request import HTTPXRequest
 
-from bot import admin, calendar, decisions, lookups, menu, notices, onboarding, problems, reports, texts
+from bot import admin, briefs, calendar, decisions, lookups, menu, notices, onboarding, problems, reports, texts
 from bot.common import CURRENT_UPDATE, UpdateState, wake_delivery
 from bot.engine import Declared, Dispatcher
 from bot.inbox import InboxBot, InboxQueue
@@ -101,6 +101,16 @@ DECLARED: list[Declared] = [
     # bot/menu.py
     menu.OUTSIDE,
     menu.LOOSE,
+    # bot/briefs.py
+    briefs.briefs,
+    briefs.brief_note,
+    briefs.BRIEF_NOTE,
+    briefs.brief_approve,
+    briefs.brief_sign,
+    briefs.brief_sign_confirm,
+    briefs.brief_not_now,
+    briefs.brief_return,
+    briefs.BRIEF_RETURN,
 ]
 
 

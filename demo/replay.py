@@ -654,7 +654,7 @@ def run_jobs(
     *, engine: Engine, plan_id: int, quarter: Quarter, now: datetime, out: Path, data_dir: Path
 ) -> tuple[Path, Path, Path, Path]:
     """The quarter's jobs as the worker runs them on the 5th working day: the notice draft and the
-    brief (recorded, queued to the conveners and the office); then the files into `out`, each a PDF
+    brief (recorded, its draft sent to the office for sign-off); then the files into `out`, each a PDF
     with its Word copy beside it (brief, notice draft, review of the half so far) and the ledger."""
     from jobs.brief import build_brief
     from jobs.registry import RunContext, execute_run

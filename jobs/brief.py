@@ -1,6 +1,6 @@
 """The quarterly brief (工作简报): data from oversight.briefdata, rendered with the brief
-template to a GB/T 9704 PDF, an xlsx annex with the full ledger, and delivery through
-the outbox to every convener and office member.
+template to a GB/T 9704 PDF, an xlsx annex with the full ledger; a draft until signed off
+(oversight/briefs.py), then delivered through the outbox to whom its 报/送/发 name and the group.
 
 `run` is the worker's job ("brief", keyed (job, period)); `build_brief` is the offline
 build behind `lianxi brief`. A period that already has a Brief row is neither rebuilt
@@ -28,12 +28,21 @@ from sqlmodel import Session, col, func, select
 from jobs.charts import progress_chart_svg
 from jobs.render import AssetOnlyFetcher, RenderError, _env, docx_path, html_to_pdf, render_html, sample_css
 from jobs.word import html_to_docx
-from models import Brief, Plan
+from models import Brief, GroupBinding, Plan
 from oversight.briefdata import Period, brief_data, cn_date, jsonable, parse_period
+from oversight.briefs import (
+    brief_id_of_period,
+    brief_to_distribute,
+    brief_to_render,
+    mark_distributed,
+    mark_rendered,
+    queue_preview,
+)
 from oversight.dates import local_day
 from oversight.distribution import Attachment, brief_lines, distribute, line_texts
 from oversight.errors import NotFoundError
 from oversight.ledger import export_ledger
+from oversight.outbox import enqueue_document, enqueue_text, split_text
 
 logger = logging.getLogger(__name__)
 
@@ -517,7 +526,9 @@ def brief_context(data: dict[str, Any], *, issue_no: int, issued_on: str, chart:
         "issue_no": issue_no,
         "office": _office_line(plan["office_name"], _day(issued_on)),
         "date_text": _day(issued_on),
-        "editor_note": TEXTS["editor_note"].format(label=data["period"]["label"], plan=plan["short_name"]),
+        # The office's own 编者按 (written at sign-off, oversight.briefs) or the standard one.
+        "editor_note": data.get("editor_note")
+        or TEXTS["editor_note"].format(label=data["period"]["label"], plan=plan["short_name"]),
         "sections": sections,
         # Exactly whom it is delivered to (oversight.distribution), as fixed when it was built.
         "distribution": data.get("distribution") or {},
@@ -884,7 +895,7 @@ def briefs_dir(plan: Plan) -> Path:
 
 
 def publish_brief(*, session: Session, plan_id: int, period: Period, now: datetime) -> dict[str, Any]:
-    """Build and record the period's brief once, and queue it to every convener and office member once."""
+    """Build and record the period's brief once, as a draft the office previews (sent once)."""
     plan = session.get(Plan, plan_id)
     if plan is None:
         raise NotFoundError(f"找不到编号为 {plan_id} 的计划。")
@@ -904,10 +915,10 @@ def publish_brief(*, session: Session, plan_id: int, period: Period, now: dateti
         )
         session.add(brief)
         session.flush()
-    sent = distribute_brief(session=session, brief=brief, now=now)
-    queued = sent["queued"]
+    # A draft: only the office gets it, to preview; it goes out once signed (oversight.briefs).
+    queued = queue_preview(session=session, brief=brief, now=now) if created else 0
     logger.info(
-        "brief %s plan %s: %s, %d message(s) queued",
+        "brief %s plan %s: %s, draft sent to %d office chat(s)",
         period.key,
         plan.key,
         "built" if created else "already built",
@@ -925,8 +936,8 @@ def publish_brief(*, session: Session, plan_id: int, period: Period, now: dateti
 
 def distribute_brief(*, session: Session, brief: Brief, now: datetime) -> dict[str, Any]:
     """Send a built brief to exactly the recipients its foot block names (报/送/发): the PDF, its
-    Word copy and the xlsx annex (完整台账), with the chat summary; each once. This is the one call
-    to make when the brief may go out (after its sign-off)."""
+    Word copy and the xlsx annex (完整台账), with the chat summary; each once; and the PDF with the
+    summary to the joint-meeting group. Called by the brief_distribute job, once the brief is signed."""
     plan = session.get(Plan, brief.plan_id)
     assert plan is not None
     title = brief.data.get("title") or plan.short_name or plan.name
@@ -939,6 +950,20 @@ def distribute_brief(*, session: Session, brief: Brief, now: datetime) -> dict[s
         Attachment(Path(brief.xlsx_path), f"{name}（完整台账）.xlsx"),
     ]
     lines = brief.data.get("distribution_lines") or {}
+    group = session.get(GroupBinding, brief.plan_id)
+    if group is not None:  # the joint-meeting group reads the brief too (its PDF and the summary)
+        prefix = f"brief:{brief.plan_id}:{brief.period}:group"
+        enqueue_document(
+            session=session,
+            chat_id=group.chat_id,
+            path=str(pdf),
+            filename=f"{name}.pdf",
+            caption=caption,
+            dedupe_key=prefix,
+            now=now,
+        )
+        for j, part in enumerate(split_text(brief.data.get("summary") or "")):
+            enqueue_text(session=session, chat_id=group.chat_id, text=part, dedupe_key=f"{prefix}:{j}", now=now)
     return distribute(
         session=session,
         lines=lines,
@@ -947,6 +972,38 @@ def distribute_brief(*, session: Session, brief: Brief, now: datetime) -> dict[s
         dedupe_prefix=f"brief:{brief.plan_id}:{brief.period}",
         now=now,
     )
+
+
+def render_run(*, session: Session, period: str, now: datetime) -> dict[str, Any]:
+    """Job brief_render (period brief-<id>-r<revision>): the draft again with the office's 编者按,
+    sent to the office to preview. A run superseded by a later edit does nothing."""
+    brief_id, revision = brief_id_of_period(period)
+    brief = brief_to_render(session=session, brief_id=brief_id, revision=revision or 0)
+    if brief is None:
+        return {"brief_id": brief_id, "rendered": False}
+    data = {**brief.data, "editor_note": brief.editor_note}
+    old = Path(brief.pdf_path)
+    pdf = old.with_name(f"{brief.period}-r{brief.revision}.pdf")
+    renderer = _PdfProcess(fetcher=AssetOnlyFetcher(), pdf_path=pdf)
+    try:
+        renderer.submit(data, issue_no=brief.issue_no, issued_on=local_day(brief.created_at).isoformat())
+        html_to_docx(renderer.html(), out=docx_path(pdf))
+        renderer.result()
+    finally:
+        renderer.close()
+    sent = mark_rendered(session=session, brief=brief, pdf_path=pdf, now=now)
+    logger.info("brief %s re-rendered as revision %d, sent to %d office chat(s)", brief.id, brief.revision, sent)
+    return {"brief_id": brief_id, "rendered": True, "revision": brief.revision, "sent": sent}
+
+
+def distribute_run(*, session: Session, period: str, now: datetime) -> dict[str, Any]:
+    """Job brief_distribute (period brief-<id>): a signed brief to its 报/送/发 and the joint-meeting group."""
+    brief_id, _ = brief_id_of_period(period)
+    brief = brief_to_distribute(session=session, brief_id=brief_id)
+    sent = distribute_brief(session=session, brief=brief, now=now)
+    mark_distributed(session=session, brief=brief, queued=sent["queued"], now=now)
+    logger.info("brief %s distributed: %d message(s) queued", brief.id, sent["queued"])
+    return {"brief_id": brief_id, **sent}
 
 
 def run(*, session: Session, period: str, now: datetime) -> dict[str, Any]:

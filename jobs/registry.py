@@ -77,6 +77,18 @@ def notice_publish_job(*, session: Session, period: str, now: datetime) -> dict:
     return _lazy("jobs.notices", "通报印发").publish_run(session=session, period=period, now=now)
 
 
+@register("brief_render")
+def brief_render_job(*, session: Session, period: str, now: datetime) -> dict:
+    """Render a draft brief again with the office's 编者按 (period brief-<id>-r<n>; requested by the edit)."""
+    return _lazy("jobs.brief", "简报").render_run(session=session, period=period, now=now)
+
+
+@register("brief_distribute")
+def brief_distribute_job(*, session: Session, period: str, now: datetime) -> dict:
+    """Distribute a signed brief (period brief-<id>; requested by the sign-off)."""
+    return _lazy("jobs.brief", "简报").distribute_run(session=session, period=period, now=now)
+
+
 @register("review")
 def review_job(*, session: Session, period: str, now: datetime) -> dict:
     """The half-yearly accountability review (工作问效) and its rectification ledger."""

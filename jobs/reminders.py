@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 
 from models import Decision, Member, Plan, Problem, ProblemState, Report, Role, Unit
 from models.base import row_id
+from oversight.briefs import remind_waiting
 from oversight.dates import local_zone
 from oversight.holiday_notice import HOW_TO_ADD, missing_years
 from oversight.measures import Week, accountable_from, reported_weeks, tasked_units, week_of
@@ -263,6 +264,8 @@ def send_daily_digest(*, session: Session, period: str, now: datetime, tz: ZoneI
                 now=now,
             ):
                 totals["queued"] += 1
+    # A brief waiting for the office's approval or the convener's 签发, reminded to its holder.
+    totals["brief_reminders"] = remind_waiting(session=session, now=now)
     logger.info("daily digest %s: %s", day, totals)
     return {"day": day.isoformat(), **totals}
 

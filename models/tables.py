@@ -410,6 +410,16 @@ class Brief(SQLModel, table=True):
     pdf_path: str = ""
     xlsx_path: str = ""
     created_at: datetime = _when()
+    # Sign-off (oversight/briefs.py): draft -> office_approved -> signed -> distributed.
+    state: str = Field(default="draft", max_length=20)
+    editor_note: str = ""  # the office's 编者按; empty: the standard one
+    revision: int = 0  # bumped by each edit; the PDF is re-rendered up to it
+    rendered_revision: int = 0
+    office_approved_by_member_id: int | None = Field(default=None, foreign_key="member.id")
+    office_approved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    signed_by_member_id: int | None = Field(default=None, foreign_key="member.id")
+    signed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    distributed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class Notice(SQLModel, table=True):

@@ -29,6 +29,7 @@ COMMAND_ROLES: dict[str, tuple[str, ...] | str] = {
     "decision": (Role.OFFICE, Role.CONVENER, Role.ADMIN),
     "notices": (Role.CONVENER, Role.OFFICE, Role.ADMIN),
     "explain": (Role.CONTACT,),
+    "briefs": (Role.OFFICE, Role.CONVENER),
 }
 
 COMMAND_LABELS: dict[str, str] = {
@@ -52,6 +53,7 @@ COMMAND_LABELS: dict[str, str] = {
     "decision": "记录会议议定事项",
     "notices": "通报草稿与审批",
     "explain": "对通报提交情况说明",
+    "briefs": "简报审核与签发",
 }
 
 # Commands about one unit's business: in a group they are answered in private.
@@ -71,6 +73,7 @@ PRIVATE_COMMANDS = {
     "decision",
     "notices",
     "explain",
+    "briefs",
     "cancel",
 }
 

@@ -5,8 +5,8 @@ same list, fixed when the document is built and stored with it, is what `distrib
 So the lines never name a unit that is not sent the document, and nobody outside them gets it.
 
 A list is {label: [{"unit_id": id, "role": role}, …]}: each entry is a unit and the members of it
-who receive (报: the conveners' units, their conveners; 送: member units, their contacts; 发: the
-office, its members; 抄送: the conveners' units). Delivery goes to the active members of each unit
+who receive (报: the conveners' units, their conveners; 送: member units, their contacts, and the
+supervision group's members, printed 联合督导组; 发: the office, its members; 抄送: the conveners' units). Delivery goes to the active members of each unit
 with that role at the moment of distribution (a contact who joined since is not left out).
 `distribute` is one call for the caller to make once the document may go out (after sign-off).
 """
@@ -30,6 +30,7 @@ logger = logging.getLogger(__name__)
 Lines = dict[str, list[dict[str, Any]]]
 
 ALL_MEMBER_UNITS = "联席会议各成员单位"
+SUPERVISION_GROUP = "联合督导组"
 # Units that are not member units of the joint meeting: the convening government and the office.
 _NOT_MEMBERS = ("government", "office")
 
@@ -59,7 +60,8 @@ def brief_lines(*, session: Session, plan_id: int) -> Lines:
     """The brief's 报/送/发: the conveners' units, the member units with contacts, the office."""
     lines: Lines = {
         "bao": [{"unit_id": u, "role": Role.CONVENER} for u in _units_with(session, plan_id, Role.CONVENER)],
-        "song": [{"unit_id": u, "role": Role.CONTACT} for u in _units_with(session, plan_id, Role.CONTACT)],
+        "song": [{"unit_id": u, "role": Role.CONTACT} for u in _units_with(session, plan_id, Role.CONTACT)]
+        + [{"unit_id": u, "role": Role.SUPERVISOR} for u in _units_with(session, plan_id, Role.SUPERVISOR)],
         "fa": [{"unit_id": u, "role": Role.OFFICE} for u in _units_with(session, plan_id, Role.OFFICE)],
     }
     return {k: v for k, v in lines.items() if v}
@@ -80,11 +82,14 @@ def line_texts(*, session: Session, plan_id: int, lines: Lines) -> dict[str, str
     members = {uid for uid, u in units.items() if u.kind not in _NOT_MEMBERS}
     out: dict[str, str] = {}
     for label, entries in lines.items():
-        ids = [e["unit_id"] for e in entries]
+        ids = [e["unit_id"] for e in entries if e["role"] != Role.SUPERVISOR]
         if label == "song" and members and set(ids) >= members:
-            out[label] = ALL_MEMBER_UNITS
+            names = [ALL_MEMBER_UNITS]
         else:
-            out[label] = "、".join(units[i].name for i in ids if i in units)
+            names = [units[i].name for i in ids if i in units]
+        if any(e["role"] == Role.SUPERVISOR for e in entries):
+            names.append(SUPERVISION_GROUP)  # its members, whichever unit they sit in
+        out[label] = "、".join(names)
     return out
 
 

@@ -100,6 +100,8 @@ class OfficeSpec(_Model):
     # The brief's masthead; lines separated by "\n" (a YAML list of lines is accepted too).
     brief_title: str
     notice_prefix: str
+    # Who signs a brief off (签发): the convener after the office's approval, or the office alone.
+    brief_signoff: Literal["convener", "office"] = "convener"
 
     @field_validator("brief_title", mode="before")
     @classmethod

@@ -504,8 +504,29 @@ def _foot_lines(text: str) -> dict[str, list[str]]:
     return lines
 
 
+def _sign_and_distribute(b: Built) -> None:
+    """The office approves and the convener signs (oversight.briefs); the worker's job distributes."""
+    from oversight import briefs as signoff
+
+    with session_scope(b.engine) as s:
+        brief = s.exec(select(Brief).where(Brief.plan_id == b.plan_id, Brief.period == "2026Q1")).one()
+        office = s.exec(select(Member).where(Member.telegram_user_id == 9101)).one()
+        convener = s.exec(select(Member).where(Member.telegram_user_id == 9001)).one()
+        signoff.office_approve(session=s, brief_id=brief.id, actor=office, now=at(2026, 4, 8, 10))
+        signoff.sign_brief(session=s, brief_id=brief.id, actor=convener, now=at(2026, 4, 8, 11))
+        period = signoff.distribute_period(brief.id)
+    with session_scope(b.engine) as s:
+        brief_job.distribute_run(session=s, period=period, now=at(2026, 4, 8, 11, 5))
+
+
 def test_the_brief_goes_with_its_word_copy_and_annex_to_exactly_whom_its_foot_block_names(built, monkeypatch):
     b = built
+    # Built by the scheduled run, it is a draft: nobody has it but the office, its preview.
+    assert brief_messages(b) == []
+    with Session(b.engine) as s:
+        previews = s.exec(select(OutboxMessage).where(OutboxMessage.dedupe_key.like("briefdraft:%"))).all()
+    assert {m.chat_id for m in previews} == {9101, 9102}
+    _sign_and_distribute(b)
     messages = brief_messages(b)
     by_chat: dict[int, list[OutboxMessage]] = defaultdict(list)
     for m in messages:
@@ -518,6 +539,17 @@ def test_the_brief_goes_with_its_word_copy_and_annex_to_exactly_whom_its_foot_bl
     with Session(b.engine) as s:
         for label, names in foot.items():
             for name in names:
+                if name == "联合督导组":  # its members, whichever unit they sit in
+                    supervisors = s.exec(
+                        select(Member.telegram_user_id).where(
+                            Member.plan_id == b.plan_id,
+                            Member.role == Role.SUPERVISOR,
+                            Member.active == True,  # noqa: E712
+                        )
+                    ).all()
+                    assert supervisors
+                    named.update(supervisors)
+                    continue
                 unit = s.exec(select(Unit).where(Unit.plan_id == b.plan_id, Unit.name == name)).one()
                 chats = s.exec(
                     select(Member.telegram_user_id).where(

@@ -79,12 +79,12 @@ def test_sigkill_during_rendering_gives_one_brief_after_restart(settings_env, en
         assert len(briefs) == 1
         assert Path(briefs[0].pdf_path).read_bytes().startswith(b"%PDF")
         docs = s.exec(select(OutboxMessage).where(OutboxMessage.kind == "document")).all()
-        # Each recipient the brief names gets its PDF, Word copy and xlsx annex exactly once.
-        chats = {d.chat_id for d in docs}
-        assert set(seed.recipients) <= chats
-        for chat in chats:
-            mine = sorted(Path(d.payload["path"]).suffix for d in docs if d.chat_id == chat)
-            assert mine == [".docx", ".pdf", ".xlsx"], chat
+        # A draft until signed off: each active office member gets its PDF to preview exactly once.
+        office = {m for m in seed.recipients if m in (9101, 9102)}
+        assert office and {d.chat_id for d in docs} == office
+        for chat in office:
+            mine = [Path(d.payload["path"]).suffix for d in docs if d.chat_id == chat]
+            assert mine == [".pdf"], chat
         run = s.exec(select(ScheduledRun).where(ScheduledRun.job == "brief", ScheduledRun.period == "2026Q1")).one()
         states = [(t.from_state, t.to_state) for t in run_transitions(session=s, run_id=run.id)]
     assert states[-4:] == [("working", "failed"), ("failed", "pending"), ("pending", "working"), ("working", "done")]

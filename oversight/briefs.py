@@ -1,0 +1,530 @@
+"""A brief's sign-off (简报审签): nothing goes out before the office and the convener approve it.
+
+The scheduled run builds the brief as a **draft** and sends the office its PDF to preview. The office
+may write the 编者按 (each edit is re-rendered by the worker, job brief_render, and previewed again),
+then approves it: the brief is **office_approved** and the conveners get the PDF to sign (签发); a
+convener may instead return it to the office with a reason. Where the plan file says the office's
+approval is enough (office.brief_signoff: office), the office's approval signs it. A **signed**
+brief is distributed by the worker (job brief_distribute) to exactly whom its 报/送/发 lines name
+and to the joint-meeting group; then it is **distributed**. Every step is an audit row; a draft
+left waiting is reminded to whoever holds it, once a working day.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+
+from sqlmodel import Session, col, select
+
+from models import Brief, Member, Plan, Role, row_id
+from oversight import runs
+from oversight.audit import actor_of, audit
+from oversight.chatstate import mint_token
+from oversight.dates import cn_date, cn_datetime, local_day
+from oversight.errors import InvalidInputError, InvalidStateError, NotFoundError, PermissionDeniedError
+from oversight.members import members_with_role
+from oversight.outbox import enqueue_document, enqueue_text
+from oversight.workdays import workdays_between
+
+
+class BriefState:
+    DRAFT = "draft"
+    OFFICE_APPROVED = "office_approved"
+    SIGNED = "signed"
+    DISTRIBUTED = "distributed"
+
+
+STATE_LABELS = {
+    BriefState.DRAFT: "送审稿（待办公室审核）",
+    BriefState.OFFICE_APPROVED: "待召集人签发",
+    BriefState.SIGNED: "已签发，正在分发",
+    BriefState.DISTRIBUTED: "已签发并分发",
+}
+
+RENDER_JOB = "brief_render"
+DISTRIBUTE_JOB = "brief_distribute"
+NOTE_MAX = 400  # characters of the 编者按
+REASON_MIN, REASON_MAX = 4, 300
+
+# What the product says in these messages (plain text; never parsed as markup).
+TEXTS = {
+    "preview": "《{name}》送审稿已生成（{state}）。请审阅所附 PDF：可修改编者按；审核无误后点“审核通过”。{next}",
+    "preview_next_convener": "审核通过后报召集人签发，签发后方分发。",
+    "preview_next_office": "按计划文件规定，办公室审核通过即签发，随即分发。",
+    "preview_note": "\n当前编者按：{note}",
+    "preview_returned": "\n召集人退回意见：{reason}",
+    "btn_note": "修改编者按",
+    "btn_approve": "审核通过",
+    "sign": "《{name}》已经联席会议办公室审核（{who}，{at}），请审阅所附 PDF 后签发。签发后分发至报、送、发所列单位及联席会议群。",
+    "btn_sign": "签发",
+    "btn_return": "退回办公室",
+    "returned": "《{name}》被召集人{who}退回修改，理由：{reason}。修改后请重新审核。",
+    "signed_office": "《{name}》已由召集人{who}签发（{at}），正在分发。",
+    "remind_office": "提醒：《{name}》送审稿自{since}起待办公室审核，尚未分发。",
+    "remind_convener": "提醒：《{name}》自{since}起待召集人签发，尚未分发。",
+    "caption_draft": "《{name}》送审稿（第{rev}稿）",
+}
+
+
+def _load(session: Session, brief_id: int) -> Brief:
+    brief = session.get(Brief, brief_id, with_for_update=True, populate_existing=True)
+    if brief is None:
+        raise NotFoundError(f"找不到该期简报（编号 {brief_id}）。")
+    return brief
+
+
+def _require(
+    session: Session, *, actor: Member, brief: Brief, roles: tuple[str, ...], what: str, now: datetime
+) -> None:
+    if actor.active and actor.plan_id == brief.plan_id and actor.role in roles:
+        return
+    who = "、".join({Role.CONVENER: "召集人", Role.OFFICE: "联席会议办公室"}.get(r, r) for r in roles)
+    message = f"只有{who}可以{what}。"
+    audit(
+        session=session,
+        actor=actor_of(actor.id),
+        action="brief.refused",
+        object_type="brief",
+        object_id=brief.id,
+        detail={"what": what, "message": message},
+        at=now,
+    )
+    raise PermissionDeniedError(message)
+
+
+def _require_state(brief: Brief, state: str, what: str) -> None:
+    if brief.state != state:
+        raise InvalidStateError(f"该期简报{STATE_LABELS.get(brief.state, brief.state)}，不能{what}。")
+
+
+def brief_name(brief: Brief) -> str:
+    """The brief as people name it: 乌拉特中旗…工作简报第1期."""
+    title = (brief.data or {}).get("title") or ""
+    return f"{title}第{brief.issue_no}期"
+
+
+def signoff_by(*, session: Session, plan_id: int) -> str:
+    """Who signs a brief off: "convener" (default) or "office" if the plan file says so."""
+    plan = session.get(Plan, plan_id)
+    value = ((plan.spec or {}).get("office") or {}).get("brief_signoff") if plan else None
+    return "office" if value == "office" else "convener"
+
+
+def brief_for_review(*, session: Session, member: Member, brief_id: int) -> Brief:
+    """A brief the office or a convener of its plan may look at."""
+    brief = session.get(Brief, brief_id)
+    if brief is None or brief.plan_id != member.plan_id or member.role not in (Role.OFFICE, Role.CONVENER):
+        raise NotFoundError("找不到这期简报，或您无权查看。")
+    return brief
+
+
+def status_text(*, session: Session, brief: Brief) -> str:
+    """Where the brief stands, in one or two lines."""
+    lines = [f"《{brief_name(brief)}》：{STATE_LABELS.get(brief.state, brief.state)}"]
+    if brief.editor_note:
+        lines.append(TEXTS["preview_note"].format(note=brief.editor_note).strip())
+    for label, who_id, at in (
+        ("办公室审核", brief.office_approved_by_member_id, brief.office_approved_at),
+        ("签发", brief.signed_by_member_id, brief.signed_at),
+    ):
+        if who_id and at:
+            who = session.get(Member, who_id)
+            lines.append(f"{label}：{who.name if who else ''}，{cn_datetime(at)}")
+    return "\n".join(lines)
+
+
+def _buttons(
+    session: Session, *, user_id: int, brief: Brief, names: list[tuple[str, str]]
+) -> list[list[dict[str, str]]]:
+    args = {"bid": row_id(brief), "rev": brief.revision}
+    return [
+        [
+            {"text": text, "token": mint_token(session=session, action=action, args=args, user_id=user_id)}
+            for text, action in names
+        ]
+    ]
+
+
+def _chats(session: Session, plan_id: int, role: str) -> list[int]:
+    return list(
+        dict.fromkeys(
+            m.telegram_user_id
+            for m in members_with_role(session=session, plan_id=plan_id, roles=(role,))
+            if m.telegram_user_id is not None
+        )
+    )
+
+
+def queue_preview(*, session: Session, brief: Brief, now: datetime, returned: str = "") -> int:
+    """Send the office the draft's current PDF with its buttons (once per revision); how many chats."""
+    name = brief_name(brief)
+    office_signs = signoff_by(session=session, plan_id=brief.plan_id) == "office"
+    text = TEXTS["preview"].format(
+        name=name,
+        state=STATE_LABELS[BriefState.DRAFT],
+        next=TEXTS["preview_next_office" if office_signs else "preview_next_convener"],
+    )
+    if brief.editor_note:
+        text += TEXTS["preview_note"].format(note=brief.editor_note)
+    if returned:
+        text += TEXTS["preview_returned"].format(reason=returned)
+    sent = 0
+    key = f"briefdraft:{brief.id}:r{brief.revision}"
+    for chat in _chats(session, brief.plan_id, Role.OFFICE):
+        enqueue_document(
+            session=session,
+            chat_id=chat,
+            path=brief.pdf_path,
+            filename=f"{name}（送审稿）.pdf",
+            caption=TEXTS["caption_draft"].format(name=name, rev=brief.revision + 1),
+            dedupe_key=f"{key}:{chat}:pdf",
+            now=now,
+        )
+        buttons = _buttons(
+            session,
+            user_id=chat,
+            brief=brief,
+            names=[(TEXTS["btn_note"], "brief.note"), (TEXTS["btn_approve"], "brief.approve")],
+        )
+        if enqueue_text(session=session, chat_id=chat, text=text, buttons=buttons, dedupe_key=f"{key}:{chat}", now=now):
+            sent += 1
+    return sent
+
+
+def _queue_to_conveners(session: Session, *, brief: Brief, office: Member, now: datetime) -> int:
+    name = brief_name(brief)
+    text = TEXTS["sign"].format(name=name, who=office.name, at=cn_datetime(now))
+    sent = 0
+    key = f"briefsign:{brief.id}:r{brief.revision}"
+    for chat in _chats(session, brief.plan_id, Role.CONVENER):
+        enqueue_document(
+            session=session,
+            chat_id=chat,
+            path=brief.pdf_path,
+            filename=f"{name}（送签稿）.pdf",
+            caption=f"《{name}》送签稿",
+            dedupe_key=f"{key}:{chat}:pdf",
+            now=now,
+        )
+        buttons = _buttons(
+            session,
+            user_id=chat,
+            brief=brief,
+            names=[(TEXTS["btn_sign"], "brief.sign"), (TEXTS["btn_return"], "brief.return")],
+        )
+        if enqueue_text(session=session, chat_id=chat, text=text, buttons=buttons, dedupe_key=f"{key}:{chat}", now=now):
+            sent += 1
+    return sent
+
+
+def _check_revision(brief: Brief, revision: int | None) -> None:
+    """A button pressed on an older preview, or before the latest edit is rendered, changes nothing."""
+    if revision is not None and revision != brief.revision:
+        raise InvalidStateError("这份送审稿已有更新的版本，请以最新收到的 PDF 为准。")
+    if brief.rendered_revision != brief.revision:
+        raise InvalidStateError("编者按修改后的新 PDF 正在生成，请收到新的送审稿后再操作。")
+
+
+_STEPS = {
+    # step: (roles, the state it needs, what a wrong role may not do, what the state does not allow)
+    "note": ((Role.OFFICE,), BriefState.DRAFT, "修改简报编者按", "修改编者按"),
+    "approve": ((Role.OFFICE,), BriefState.DRAFT, "审核简报", "审核"),
+    "sign": ((Role.CONVENER,), BriefState.OFFICE_APPROVED, "签发简报", "签发"),
+    "return": ((Role.CONVENER,), BriefState.OFFICE_APPROVED, "退回简报", "退回"),
+}
+
+
+def check_step(
+    *, session: Session, brief_id: int, actor: Member, step: str, revision: int | None, now: datetime
+) -> Brief:
+    """Refuse now (in Chinese) what `step` would refuse later: the role, the brief's state, an old copy."""
+    roles, state, what_role, what_state = _STEPS[step]
+    brief = _load(session, brief_id)
+    _require(session, actor=actor, brief=brief, roles=roles, what=what_role, now=now)
+    _require_state(brief, state, what_state)
+    _check_revision(brief, revision)
+    return brief
+
+
+def set_editor_note(
+    *, session: Session, brief_id: int, actor: Member, text: str, revision: int | None = None, now: datetime
+) -> Brief:
+    """The office writes the 编者按; the worker re-renders the PDF and sends the office the new draft."""
+    brief = check_step(session=session, brief_id=brief_id, actor=actor, step="note", revision=revision, now=now)
+    note = " ".join((text or "").split())
+    if len(note) < 10:
+        raise InvalidInputError("编者按不能少于 10 个字。")
+    if len(note) > NOTE_MAX:
+        raise InvalidInputError(f"编者按最多 {NOTE_MAX} 个字，当前 {len(note)} 个字。")
+    before = brief.editor_note
+    brief.editor_note = note
+    brief.revision += 1
+    session.add(brief)
+    session.flush()
+    runs.request_run(
+        session=session,
+        job=RENDER_JOB,
+        period=render_period(row_id(brief), brief.revision),
+        actor=actor_of(actor.id),
+        now=now,
+    )
+    audit(
+        session=session,
+        actor=actor_of(actor.id),
+        action="brief.editor_note",
+        object_type="brief",
+        object_id=brief.id,
+        detail={"before": before, "after": note, "revision": brief.revision},
+        at=now,
+    )
+    return brief
+
+
+def office_approve(
+    *, session: Session, brief_id: int, actor: Member, revision: int | None = None, now: datetime
+) -> Brief:
+    """The office approves the draft: to the conveners to sign, or signed if the plan says the office's approval suffices."""
+    brief = check_step(session=session, brief_id=brief_id, actor=actor, step="approve", revision=revision, now=now)
+    brief.office_approved_by_member_id = actor.id
+    brief.office_approved_at = now
+    office_signs = signoff_by(session=session, plan_id=brief.plan_id) == "office"
+    brief.state = BriefState.OFFICE_APPROVED
+    session.add(brief)
+    audit(
+        session=session,
+        actor=actor_of(actor.id),
+        action="brief.office_approved",
+        object_type="brief",
+        object_id=brief.id,
+        detail={"revision": brief.revision, "signs": "office" if office_signs else "convener"},
+        at=now,
+    )
+    if office_signs:
+        _sign(session, brief=brief, actor=actor, now=now)
+    else:
+        _queue_to_conveners(session, brief=brief, office=actor, now=now)
+    session.flush()
+    return brief
+
+
+def _sign(session: Session, *, brief: Brief, actor: Member, now: datetime) -> None:
+    brief.state = BriefState.SIGNED
+    brief.signed_by_member_id = actor.id
+    brief.signed_at = now
+    session.add(brief)
+    session.flush()
+    runs.request_run(
+        session=session, job=DISTRIBUTE_JOB, period=distribute_period(row_id(brief)), actor=actor_of(actor.id), now=now
+    )
+    audit(
+        session=session,
+        actor=actor_of(actor.id),
+        action="brief.signed",
+        object_type="brief",
+        object_id=brief.id,
+        detail={"revision": brief.revision, "role": actor.role},
+        at=now,
+    )
+
+
+def sign_brief(*, session: Session, brief_id: int, actor: Member, revision: int | None = None, now: datetime) -> Brief:
+    """The convener signs (签发) the brief the office approved: the worker distributes it."""
+    brief = check_step(session=session, brief_id=brief_id, actor=actor, step="sign", revision=revision, now=now)
+    _sign(session, brief=brief, actor=actor, now=now)
+    name = brief_name(brief)
+    for chat in _chats(session, brief.plan_id, Role.OFFICE):
+        enqueue_text(
+            session=session,
+            chat_id=chat,
+            text=TEXTS["signed_office"].format(name=name, who=actor.name, at=cn_datetime(now)),
+            dedupe_key=f"briefsigned:{brief.id}:{chat}",
+            now=now,
+        )
+    return brief
+
+
+def return_brief(
+    *, session: Session, brief_id: int, actor: Member, reason: str, revision: int | None = None, now: datetime
+) -> Brief:
+    """The convener sends the brief back to the office with a reason; the office gets it as a draft again."""
+    brief = check_step(session=session, brief_id=brief_id, actor=actor, step="return", revision=revision, now=now)
+    why = " ".join((reason or "").split())
+    if len(why) < REASON_MIN:
+        raise InvalidInputError(f"退回理由不能少于 {REASON_MIN} 个字。")
+    if len(why) > REASON_MAX:
+        raise InvalidInputError(f"退回理由最多 {REASON_MAX} 个字，当前 {len(why)} 个字。")
+    brief.state = BriefState.DRAFT
+    brief.office_approved_by_member_id = None
+    brief.office_approved_at = None
+    brief.revision += 1  # the buttons of the copies sent so far go stale
+    brief.rendered_revision = brief.revision  # the same PDF: nothing to render again
+    session.add(brief)
+    session.flush()
+    audit(
+        session=session,
+        actor=actor_of(actor.id),
+        action="brief.returned",
+        object_type="brief",
+        object_id=brief.id,
+        detail={"reason": why, "revision": brief.revision},
+        at=now,
+    )
+    name = brief_name(brief)
+    for chat in _chats(session, brief.plan_id, Role.OFFICE):
+        enqueue_text(
+            session=session,
+            chat_id=chat,
+            text=TEXTS["returned"].format(name=name, who=actor.name, reason=why),
+            dedupe_key=f"briefreturned:{brief.id}:r{brief.revision}:{chat}",
+            now=now,
+        )
+    queue_preview(session=session, brief=brief, now=now, returned=why)
+    return brief
+
+
+# --- the worker's side ---------------------------------------------------------------------
+
+
+def render_period(brief_id: int, revision: int) -> str:
+    return f"brief-{brief_id}-r{revision}"
+
+
+def distribute_period(brief_id: int) -> str:
+    return f"brief-{brief_id}"
+
+
+def brief_id_of_period(period: str) -> tuple[int, int | None]:
+    """(brief id, revision or None) of a brief_render / brief_distribute run period."""
+    head, _, tail = period.partition("-")
+    number, _, rev = tail.partition("-r")
+    if head != "brief" or not number.isdigit() or (rev and not rev.isdigit()):
+        raise InvalidInputError(f"“{period}”不是简报任务的期别（应为 brief-编号）。")
+    return int(number), int(rev) if rev else None
+
+
+def brief_to_render(*, session: Session, brief_id: int, revision: int) -> Brief | None:
+    """The brief a brief_render run should re-render, or None if a later edit superseded it."""
+    brief = _load(session, brief_id)
+    if brief.state != BriefState.DRAFT or brief.revision != revision:
+        return None
+    return brief
+
+
+def mark_rendered(*, session: Session, brief: Brief, pdf_path: Path, now: datetime) -> int:
+    """The re-rendered PDF is the draft now; the office gets it. Returns how many chats."""
+    brief.pdf_path = str(pdf_path)
+    brief.rendered_revision = brief.revision
+    session.add(brief)
+    session.flush()
+    return queue_preview(session=session, brief=brief, now=now)
+
+
+def brief_to_distribute(*, session: Session, brief_id: int) -> Brief:
+    """The signed brief a brief_distribute run sends; refused for anything not signed."""
+    brief = _load(session, brief_id)
+    if brief.state not in (BriefState.SIGNED, BriefState.DISTRIBUTED):
+        raise InvalidStateError(f"该期简报{STATE_LABELS.get(brief.state, brief.state)}，未签发，不能分发。")
+    return brief
+
+
+def mark_distributed(*, session: Session, brief: Brief, queued: int, now: datetime) -> None:
+    if brief.state == BriefState.DISTRIBUTED:
+        return
+    brief.state = BriefState.DISTRIBUTED
+    brief.distributed_at = now
+    session.add(brief)
+    audit(
+        session=session,
+        actor="system:worker",
+        action="brief.distributed",
+        object_type="brief",
+        object_id=brief.id,
+        detail={"queued": queued},
+        at=now,
+    )
+
+
+def _since(session: Session, brief: Brief) -> datetime:
+    """When the brief came to its present holder: built, returned or approved by the office."""
+    from models import AuditLog
+
+    last = session.exec(
+        select(AuditLog.at)
+        .where(AuditLog.object_type == "brief", AuditLog.object_id == str(brief.id))
+        .where(col(AuditLog.action).in_(("brief.returned", "brief.office_approved")))
+        .order_by(col(AuditLog.at).desc())
+    ).first()
+    return last or brief.created_at
+
+
+def remind_waiting(*, session: Session, now: datetime) -> int:
+    """Remind the office of a draft, the conveners of a brief to sign, after one working day waiting;
+    once per working day. Returns how many reminders were queued."""
+    today: date = local_day(now)
+    sent = 0
+    waiting = session.exec(
+        select(Brief)
+        .where(col(Brief.state).in_((BriefState.DRAFT, BriefState.OFFICE_APPROVED)))
+        .order_by(col(Brief.id))
+    ).all()
+    for brief in waiting:
+        since = _since(session, brief)
+        if workdays_between(local_day(since), today) < 1:
+            continue
+        draft = brief.state == BriefState.DRAFT
+        text = TEXTS["remind_office" if draft else "remind_convener"].format(
+            name=brief_name(brief), since=cn_date(since)
+        )
+        for chat in _chats(session, brief.plan_id, Role.OFFICE if draft else Role.CONVENER):
+            sent += (
+                enqueue_text(
+                    session=session,
+                    chat_id=chat,
+                    text=text,
+                    dedupe_key=f"briefremind:{brief.id}:{brief.state}:{today.isoformat()}:{chat}",
+                    now=now,
+                )
+                is not None
+            )
+    return sent
+
+
+def waiting_briefs(*, session: Session, member: Member) -> list[Brief]:
+    """The briefs waiting for this member (office: drafts; convener: to sign), newest first."""
+    state = {Role.OFFICE: BriefState.DRAFT, Role.CONVENER: BriefState.OFFICE_APPROVED}.get(member.role)
+    if state is None:
+        return []
+    return list(
+        session.exec(
+            select(Brief).where(Brief.plan_id == member.plan_id, Brief.state == state).order_by(col(Brief.id).desc())
+        ).all()
+    )
+
+
+__all__ = [
+    "DISTRIBUTE_JOB",
+    "RENDER_JOB",
+    "STATE_LABELS",
+    "TEXTS",
+    "BriefState",
+    "brief_for_review",
+    "brief_id_of_period",
+    "brief_name",
+    "brief_to_distribute",
+    "brief_to_render",
+    "check_step",
+    "distribute_period",
+    "mark_distributed",
+    "mark_rendered",
+    "office_approve",
+    "queue_preview",
+    "remind_waiting",
+    "render_period",
+    "return_brief",
+    "set_editor_note",
+    "sign_brief",
+    "signoff_by",
+    "status_text",
+    "waiting_briefs",
+]
