@@ -34,6 +34,14 @@ class Settings(BaseSettings):
     # How long a CLI command waits, in all, for a database another process keeps busy (or that
     # does not answer) before it gives up with a message (exit 2), retrying meanwhile.
     CLI_BUSY_WAIT_SECONDS: float = 60.0
+    # Bounds on an uploaded or imported file, checked before it is parsed (oversight/inputlimits.py);
+    # sized for the region ledger with room.
+    LEDGER_MAX_ROWS: int = 20_000
+    XLSX_MAX_UNCOMPRESSED_MB: float = 50.0
+    XLSX_MAX_ENTRIES: int = 1_000
+    XLSX_MAX_RATIO: float = 200.0
+    CELL_MAX_CHARS: int = 32_767  # Excel's own limit on a cell
+    IMAGE_MAX_PIXELS: int = 80_000_000
 
     @field_validator("DATA_DIR")
     @classmethod

@@ -15,6 +15,7 @@ from sqlmodel import Session
 from models import Attachment, utcnow
 from oversight.errors import InvalidInputError
 from oversight.files import write_atomic
+from oversight.inputlimits import check_image, check_xlsx
 
 MAX_BYTES = 20 * 1024 * 1024  # Telegram's getFile limit for bots: a larger file cannot be fetched anyway
 FILENAME_MAX = 120
@@ -161,6 +162,10 @@ def check_file(*, data: bytes, filename: str = "") -> str:
         raise AttachmentRejectedError(
             f"文件“{filename or '未命名'}”的类型不受支持（按文件内容判断，而非文件名）。仅接受：{ALLOWED_TEXT}。"
         )
+    if mime == XLSX:
+        check_xlsx(data, name=filename)
+    elif mime in (JPEG, PNG):
+        check_image(data, name=filename)
     return mime
 
 

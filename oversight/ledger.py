@@ -29,6 +29,7 @@ from sqlmodel import Session, col, select
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet as XlsxSheet
 
+from config.settings import get_settings
 from models import (
     Decision,
     Meeting,
@@ -45,9 +46,11 @@ from models import (
     utcnow,
 )
 from models.base import row_id
+from oversight.attachments import MAX_BYTES
 from oversight.audit import audit
 from oversight.dates import cn_date, cn_datetime, local_zone
 from oversight.errors import LedgerError, NotFoundError
+from oversight.inputlimits import BrokenWorkbookError, FileLimitError, check_xlsx
 from oversight.problems import STATE_LABELS as PROBLEM_STATES
 from oversight.rights import (
     KIND_COUNTS_AS,
@@ -70,7 +73,6 @@ SHEET_OPTIONS = "选项"
 
 BATCH_SEPARATOR = "、"
 BATCH_SPLIT_RE = re.compile(r"[、，,；;/\n]+")
-MAX_ROWS = 20_000
 MAX_ERRORS_IN_MESSAGE = 30
 HEADER_SEARCH_ROWS = 5
 VALIDATION_SPARE_ROWS = 1000
@@ -849,8 +851,15 @@ class _Row:
 
 
 def _open_workbook(data: bytes | Path) -> Any:
+    """The workbook, read-only (its sheets streamed), once its size, zip directory, rows and
+    cells are within the limits (oversight/inputlimits.py)."""
     if isinstance(data, (str, Path)):
         try:
+            size = Path(data).stat().st_size
+            if size > MAX_BYTES:
+                raise FileLimitError(
+                    f"文件 {Path(data).name} 为 {size / 1024 / 1024:,.1f} MB，超过 {MAX_BYTES // 1024 // 1024} MB 的上限，已拒收。"
+                )
             raw = Path(data).read_bytes()
         except OSError as exc:
             raise LedgerFileError(f"无法读取文件 {data}（{exc.strerror or exc}）。") from exc
@@ -863,7 +872,11 @@ def _open_workbook(data: bytes | Path) -> Any:
     if not raw.startswith(b"PK"):
         raise LedgerFileError()
     try:
-        return load_workbook(io.BytesIO(raw), data_only=True)
+        check_xlsx(raw)
+    except BrokenWorkbookError as exc:
+        raise LedgerFileError() from exc
+    try:
+        return load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds on a zip that is not a workbook; kept as the cause
         raise LedgerFileError() from exc
 
@@ -915,14 +928,15 @@ def _date(value: Any) -> date | None:
 
 def _find_header(ws: Worksheet) -> tuple[int, dict[str, int]] | None:
     """The header row number and header -> column number, found by its first header."""
-    for row in ws.iter_rows(min_row=1, max_row=HEADER_SEARCH_ROWS):
+    # Read-only sheets give consecutive rows, each padded from column A (missing cells empty).
+    for number, row in enumerate(ws.iter_rows(min_row=1, max_row=HEADER_SEARCH_ROWS), start=1):
         texts = [_text(c.value) for c in row]
         if COLUMNS[0].header in texts:
             mapping: dict[str, int] = {}
-            for cell, text in zip(row, texts, strict=True):
+            for column, text in enumerate(texts, start=1):
                 if text and text not in mapping:
-                    mapping[text] = cell.column
-            return row[0].row, mapping
+                    mapping[text] = column
+            return number, mapping
     return None
 
 
@@ -995,19 +1009,19 @@ def _parse_rows(
             )
         return [], errors
     col_of = {c.key: mapping[c.header] for c in COLUMNS}
-    if ws.max_row - header_row > MAX_ROWS:
-        errors.append(CellError(SHEET_RIGHTS, None, "", "", f"数据超过 {MAX_ROWS} 行，请分批提交。"))
-        return [], errors
-
+    max_rows = get_settings().LEDGER_MAX_ROWS
     lookup = _Lookup(refs)
     unit_names = refs.unit_by_id
     rows: list[_Row] = []
     first_row_of: dict[str, int] = {}
-    for cells in ws.iter_rows(min_row=header_row + 1, max_row=ws.max_row):
+    # Streamed (a read-only workbook), stopping at the row limit rather than after the sheet.
+    for number, cells in enumerate(ws.iter_rows(min_row=header_row + 1), start=header_row + 1):
+        if number - header_row > max_rows:
+            errors.append(CellError(SHEET_RIGHTS, None, "", "", f"数据超过 {max_rows:,} 行的上限，请分批提交。"))
+            return [], errors
         raw = {c.key: (cells[col_of[c.key] - 1].value if col_of[c.key] - 1 < len(cells) else None) for c in COLUMNS}
         if all(_text(v) == "" for v in raw.values()):
             continue
-        number = cells[0].row
         row = _Row(number=number)
 
         def bad(key: str, message: str, *, _n: int = number) -> None:
@@ -1219,7 +1233,10 @@ def import_ledger(
     """
     refs = _refs(session, plan_id)
     wb = _open_workbook(data)
-    rows, errors = _parse_rows(session, refs, wb, restrict_unit_id)
+    try:
+        rows, errors = _parse_rows(session, refs, wb, restrict_unit_id)
+    finally:
+        wb.close()
     if errors:
         raise LedgerImportError(errors)
 
