@@ -27,6 +27,7 @@ from sqlmodel import select
 
 from jobs.registry import JOBS, RUN_JOB_REF, RunContext, clear_context, execute_run, set_context
 from models import JobSchedule, session_scope, utcnow
+from models.busy import is_transient_error, short_error
 from oversight import runs, workdays
 from oversight.dates import local_zone
 from oversight.schedules import ensure_default_schedules, missed_period, trigger_for
@@ -78,6 +79,7 @@ class Worker:
         self._poll_task: asyncio.Task | None = None
         self._stopping = asyncio.Event()
         self._active = False
+        self._renewed_at = 0.0  # time.monotonic() of the last renewal that succeeded
 
     @property
     def active(self) -> bool:
@@ -98,9 +100,30 @@ class Worker:
                 session=session, name=LEASE_NAME, holder=self.worker_id, ttl=self.lease_ttl, now=self.clock()
             )
 
+    def _release_lease_now(self) -> bool:
+        self._release_lease()
+        return True
+
     def _release_lease(self) -> None:
         with session_scope(self.engine) as session:
             runs.release_lease(session=session, name=LEASE_NAME, holder=self.worker_id, now=self.clock())
+
+    async def _lease_call(self, call: Callable[[], bool], what: str) -> bool | None:
+        """The lease call's answer, or None when the database did not let it happen (busy,
+        unreachable, or a bug: logged, and the loop carries on rather than the process ending)."""
+        try:
+            return await asyncio.to_thread(call)
+        except Exception as exc:
+            if is_transient_error(exc):
+                logger.warning(
+                    "worker %s: could not %s the lease, database busy or unavailable (%s)",
+                    self.worker_id,
+                    what,
+                    short_error(exc),
+                )
+            else:
+                logger.exception("worker %s: could not %s the lease", self.worker_id, what)
+            return None
 
     # --- main loop --------------------------------------------------------------------
 
@@ -115,14 +138,38 @@ class Worker:
         try:
             while not self._stopping.is_set():
                 if not self._active:
-                    if await asyncio.to_thread(self._acquire_lease):
-                        await self._activate()
+                    got = await self._lease_call(self._acquire_lease, "acquire")
+                    if got:
+                        self._renewed_at = time.monotonic()
+                        try:
+                            await self._activate()
+                        except Exception as exc:  # the database went away while starting: stand by again
+                            logger.warning(
+                                "worker %s could not start scheduling (%s); back to standby",
+                                self.worker_id,
+                                short_error(exc),
+                                exc_info=not is_transient_error(exc),
+                            )
+                            await self._deactivate(wait_for_runs=False)
+                            await self._lease_call(self._release_lease_now, "release")
                     wait = self.renew_every if self._active else min(self.poll_seconds, self.renew_every)
                 else:
-                    if not await asyncio.to_thread(self._renew_lease):
+                    renewed = await self._lease_call(self._renew_lease, "renew")
+                    wait = self.renew_every
+                    if renewed:
+                        self._renewed_at = time.monotonic()
+                    elif renewed is False:
                         logger.warning("worker %s lost the lease; back to standby", self.worker_id)
                         await self._deactivate(wait_for_runs=False)
-                    wait = self.renew_every
+                    elif time.monotonic() - self._renewed_at >= self.lease_ttl.total_seconds() - self.renew_every:
+                        # Not renewed and about to lapse: another worker may take it over, so
+                        # this one stops scheduling before that can happen.
+                        logger.warning(
+                            "worker %s could not renew the lease in time; stepping down to standby", self.worker_id
+                        )
+                        await self._deactivate(wait_for_runs=False)
+                    else:
+                        wait = max(self.renew_every / 4, 0.05)  # try again soon, while the lease holds
                 await self._sleep(wait)
         finally:
             self._stopping.set()
@@ -201,8 +248,13 @@ class Worker:
             started = time.monotonic()
             try:
                 await self.tick()
-            except Exception:  # logged; the next tick tries again
-                logger.exception("worker %s tick failed", self.worker_id)
+            except Exception as exc:  # logged; the next tick tries again
+                if is_transient_error(exc):  # one line: the database is busy, not broken
+                    logger.warning(
+                        "worker %s: tick skipped, database busy or unavailable (%s)", self.worker_id, short_error(exc)
+                    )
+                else:
+                    logger.exception("worker %s tick failed", self.worker_id)
             await self._sleep(max(0.0, self.poll_seconds - (time.monotonic() - started)))
 
     async def tick(self) -> None:
