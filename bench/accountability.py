@@ -31,6 +31,7 @@ from sqlalchemy import insert, text
 from sqlmodel import Session, select
 
 from models import Member, Problem, ProblemCategory, ProblemEvent, Report, Role, Unit, make_engine
+from models.base import row_id
 from models.migrate import upgrade
 from oversight.accountability import evaluate
 from oversight.planfile import parse_plan_file
@@ -59,19 +60,25 @@ def _setup(url: str) -> tuple[object, int, list[int], dict[int, int], int]:
         contacts = {}
         for i, u in enumerate(units):
             m = Member(
-                plan_id=plan.id, telegram_user_id=10_000 + i, name=f"{u.short}联络员", unit_id=u.id, role=Role.CONTACT
+                plan_id=row_id(plan),
+                telegram_user_id=10_000 + i,
+                name=f"{u.short}联络员",
+                unit_id=row_id(u),
+                role=Role.CONTACT,
             )
             s.add(m)
             s.flush()
             contacts[u.id] = m.id
         office = next(u for u in s.exec(select(Unit).where(Unit.plan_id == plan.id)).all() if u.kind == "office")
-        om = Member(plan_id=plan.id, telegram_user_id=9_999, name="办公室", unit_id=office.id, role=Role.OFFICE)
+        om = Member(
+            plan_id=row_id(plan), telegram_user_id=9_999, name="办公室", unit_id=row_id(office), role=Role.OFFICE
+        )
         s.add(om)
         s.flush()
         contacts[office.id] = om.id
         category = s.exec(select(ProblemCategory).where(ProblemCategory.plan_id == plan.id)).first()
         s.commit()
-        return engine, plan.id, [u.id for u in units], contacts, category.id  # type: ignore[return-value]
+        return engine, row_id(plan), [row_id(u) for u in units], contacts, row_id(category)  # type: ignore[return-value]
 
 
 def _story(rng: random.Random, owner: int, units: list[int], t0: datetime) -> tuple[list[tuple], dict]:
@@ -229,7 +236,7 @@ def build(url: str, n_events: int, n_reports: int, seed: int = 7) -> tuple[objec
     return engine, plan_id
 
 
-def timed(fn, repeat: int = 3) -> float:  # type: ignore[no-untyped-def]
+def timed(fn, repeat: int = 3) -> float:
     times = []
     for _ in range(repeat):
         t = time.perf_counter()
@@ -238,7 +245,7 @@ def timed(fn, repeat: int = 3) -> float:  # type: ignore[no-untyped-def]
     return statistics.median(times)
 
 
-def measure(engine, plan_id: int) -> dict[str, float]:  # type: ignore[no-untyped-def]
+def measure(engine, plan_id: int) -> dict[str, float]:
     def rules() -> int:
         with Session(engine) as s:
             return len(evaluate(session=s, plan_id=plan_id, period=PERIOD, now=NOW))
@@ -287,7 +294,7 @@ def main() -> None:
             engine, plan_id = build(url, n, n)
             built = time.perf_counter() - t
             m = measure(engine, plan_id)
-            engine.dispose()  # type: ignore[attr-defined]
+            engine.dispose()
         print(
             f"{m['problemevent']:>10,} {m['report']:>10,} {m['problem']:>9,} {m['findings']:>8} {m['rules_s']:>8.3f} "
             f"{m['scan_s']:>8.3f} {m['rules_s'] / m['scan_s']:>6.2f} {m['peak_mb']:>8.2f} {built:>8.1f}",

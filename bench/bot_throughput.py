@@ -44,6 +44,7 @@ if str(ROOT) not in sys.path:
 from bot.app import build_application
 from localbotapi.server import BotApiServer, SimUser
 from models import Role, make_engine, session_scope
+from models.base import row_id
 from models.migrate import upgrade
 from oversight.members import create_invite, require_unit
 from oversight.planfile import parse_plan_file
@@ -164,7 +165,7 @@ async def bench_real(
             with session_scope(engine) as s:
                 unit = require_unit(session=s, plan_id=plan_id, text=REPORTING_UNITS[k % len(REPORTING_UNITS)])
                 _, code = create_invite(
-                    session=s, plan_id=plan_id, unit_id=unit.id, role=Role.CONTACT, created_by="bench"
+                    session=s, plan_id=plan_id, unit_id=row_id(unit), role=Role.CONTACT, created_by="bench"
                 )
             await user.send(f"/start {code}")
             await server.wait_for(user.id, "注册成功", timeout=30, bot_id=bot_id)

@@ -34,6 +34,8 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from sqlmodel import col
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -95,23 +97,26 @@ def generate(scale: str, path: Path) -> dict[str, int]:
     with session_scope(engine) as s:
         plan_id = load_plan(session=s, spec=parse_plan_file(PLANS / plan_file), actor="bench").plan.id
     with engine.begin() as conn:
-        units = conn.execute(select(Unit.id, Unit.kind).where(Unit.plan_id == plan_id)).all()
+        units = conn.execute(select(col(Unit.id), col(Unit.kind)).where(Unit.plan_id == plan_id)).all()
         unit_ids = [u for u, kind in units if kind != "government"]
         gov = next(u for u, kind in units if kind == "government")
         office = next((u for u, kind in units if kind == "office"), unit_ids[0])
         tasks = conn.execute(
-            select(Task.id, Task.target, Task.done_status).where(Task.plan_id == plan_id).order_by(Task.seq)
+            select(col(Task.id), col(Task.target), col(Task.done_status))
+            .where(Task.plan_id == plan_id)
+            .order_by(col(Task.seq))
         ).all()
         task_units = {
-            t: [u for (u,) in conn.execute(select(TaskUnit.unit_id).where(TaskUnit.task_id == t))] for t, _, _ in tasks
+            t: [u for (u,) in conn.execute(select(col(TaskUnit.unit_id)).where(TaskUnit.task_id == t))]
+            for t, _, _ in tasks
         }
         zones = conn.execute(
-            select(Zone.id, Zone.planned_mining, Zone.planned_exploration)
+            select(col(Zone.id), col(Zone.planned_mining), col(Zone.planned_exploration))
             .where(Zone.plan_id == plan_id)
             .order_by(Zone.seq)
         ).all()
         categories = conn.execute(
-            select(ProblemCategory.id, ProblemCategory.owner_unit_id, ProblemCategory.limit_days).where(
+            select(col(ProblemCategory.id), col(ProblemCategory.owner_unit_id), col(ProblemCategory.limit_days)).where(
                 ProblemCategory.plan_id == plan_id
             )
         ).all()
@@ -164,7 +169,7 @@ def generate(scale: str, path: Path) -> dict[str, int]:
             )
         conn.execute(insert(Member), members)
         member_rows = conn.execute(
-            select(Member.id, Member.unit_id, Member.role).where(Member.plan_id == plan_id)
+            select(col(Member.id), col(Member.unit_id), col(Member.role)).where(Member.plan_id == plan_id)
         ).all()
         contacts: dict[int, list[int]] = {}
         for mid, u, role in member_rows:
@@ -201,7 +206,9 @@ def generate(scale: str, path: Path) -> dict[str, int]:
                 )
         conn.execute(insert(Right), rights)
         right_rows = conn.execute(
-            select(Right.id, Right.zone_id, Right.unit_id).where(Right.plan_id == plan_id).order_by(Right.id)
+            select(col(Right.id), col(Right.zone_id), col(Right.unit_id))
+            .where(Right.plan_id == plan_id)
+            .order_by(col(Right.id))
         ).all()
         i = 0
         right_task: dict[int, tuple[int, str]] = {}
@@ -303,7 +310,10 @@ def generate(scale: str, path: Path) -> dict[str, int]:
             pevents.append(steps)
         conn.execute(insert(Problem), problems)
         problem_ids = [
-            pid for (pid,) in conn.execute(select(Problem.id).where(Problem.plan_id == plan_id).order_by(Problem.id))
+            pid
+            for (pid,) in conn.execute(
+                select(col(Problem.id)).where(Problem.plan_id == plan_id).order_by(col(Problem.id))
+            )
         ]
         rows = []
         for pid, steps in zip(problem_ids, pevents, strict=True):

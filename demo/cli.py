@@ -101,10 +101,11 @@ def demo_command(
         nonlocal task_id
         task_id = progress.add_task("重放季度", total=total)
 
-    def on_step(step) -> None:  # type: ignore[no-untyped-def]
+    def on_step(step) -> None:
         from demo.replay import SHANGHAI
 
         day = step.when.astimezone(SHANGHAI)
+        assert task_id is not None  # on_start ran first
         progress.update(task_id, advance=1, description=f"{day:%Y-%m-%d} {step.label}")
 
     try:

@@ -137,9 +137,10 @@ class _Codes:
     """Licence-like codes, unique: C + 150824 (乌拉特中旗) + year + month + type + serial; T… for exploration."""
 
     def __init__(self, rng: random.Random) -> None:
-        self.rng, self.seen = rng, set()
+        self.rng = rng
+        self.seen: set[str] = set()
 
-    def _unique(self, make) -> str:  # type: ignore[no-untyped-def]
+    def _unique(self, make) -> str:
         while True:
             code = make()
             if code not in self.seen:

@@ -22,6 +22,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -36,7 +37,7 @@ from demo.people import LEADERS, Person, roster
 from demo.script import Blocker
 from localbotapi.server import BotApiServer, SimUser
 from models import Member, Right, RightBatch, Task, Unit, Zone, make_engine, session_scope
-from models.base import set_clock
+from models.base import row_id, set_clock
 from oversight.workdays import is_workday, nth_workday_after
 
 logger = logging.getLogger(__name__)
@@ -202,6 +203,7 @@ class Driver:
     async def press(self, who: str, message: dict, label: str | int, expect: Predicate) -> dict:
         """Press the button whose text is `label` (or contains it; or the `label`-th button)."""
         buttons = _buttons(message)
+        button: dict | None
         if isinstance(label, int):
             button = buttons[label]
         else:
@@ -287,24 +289,24 @@ class Replay:
         self.at(local(meeting_day, 15), "召开联席会议", self.hold_meeting)
         for i, (_, _, _, done, _) in enumerate(S.DECISIONS):
             if done is not None:
-                self.at(local(q.day(*done), 17, 30), "议定事项办结", lambda i=i: self.finish_decision(i))
+                self.at(local(q.day(*done), 17, 30), "议定事项办结", partial(self.finish_decision, i))
         self._weekly_reports()
         self._leader_reads()
         for i, (m, d, unit, batch, pick, text) in enumerate(S.MOVES[: self.scale.moves]):
             self.at(
                 local(q.day(m, d), 11, 0),
                 f"报送完成：{self.tasks[batch].name}",
-                lambda i=i, unit=unit, batch=batch, pick=pick, text=text: self.report_move(i, unit, batch, pick, text),
+                partial(self.report_move, i, unit, batch, pick, text),
             )
         for b in S.BLOCKERS:
             if self.scale.blockers is not None and b.no not in self.scale.blockers:
                 continue
-            self.at(local(q.day(*b.day), 10, b.no % 50), f"反映问题（{b.no}）", lambda b=b: self.raise_blocker(b))
+            self.at(local(q.day(*b.day), 10, b.no % 50), f"反映问题（{b.no}）", partial(self.raise_blocker, b))
             for j, step in enumerate(b.steps):
                 self.at(
                     local(q.day(step[0], step[1]), 14, (b.no + j) % 50),
                     f"问题办理（{b.no}）",
-                    lambda b=b, step=step: self.act(b, step),
+                    partial(self.act, b, step),
                 )
         self.at(local(q.last if is_workday(q.last) else q.day(3, 31), 16, 30), "季末查看", self.quarter_end_reads)
         self.steps.sort()
@@ -342,7 +344,7 @@ class Replay:
                 self.at(
                     when,
                     f"周报：{self.units[unit].short}",
-                    lambda who=who, text=text, seq=seq: self.weekly_report(who, text, seq),
+                    partial(self.weekly_report, who, text, seq),
                 )
 
     def _report_text(self, unit: str, by_zone: bool) -> tuple[int | None, str]:
@@ -366,7 +368,7 @@ class Replay:
         for i, (key, _name, _title, _zones) in enumerate(LEADERS):
             for k in range(self.scale.leader_reports):
                 day = self.rng.choice(self.rng.choice(weeks))
-                self.at(local(day, 15, 10 + i + k), "包联领导查看待办", lambda key=key: self.leader_todo(key))
+                self.at(local(day, 15, 10 + i + k), "包联领导查看待办", partial(self.leader_todo, key))
 
     async def play(self, settle: Callable[[], Awaitable[None]], progress: Callable[[Step], None] | None = None) -> None:
         for step in self.steps:
@@ -385,7 +387,7 @@ class Replay:
         self.d.add(admin)
         with session_scope(self.engine) as s:  # the first invite comes from the CLI (lianxi invite create)
             _, code = create_invite(
-                session=s, plan_id=self.plan_id, unit_id=self.units["office"].id, role=admin.role, created_by="cli"
+                session=s, plan_id=self.plan_id, unit_id=row_id(self.units["office"]), role=admin.role, created_by="cli"
             )
         await self.d.say(admin.key, f"/start {code}", "注册成功")
         roles = {
@@ -409,18 +411,20 @@ class Replay:
             for key, _name, _title, zones in LEADERS:
                 member = s.exec(select(Member).where(Member.telegram_user_id == self.d.users[key].id)).one()
                 for seq in zones:
-                    assign_zone_leader(session=s, member_id=member.id, zone_id=self.zones[seq].id, actor=actor)
+                    assign_zone_leader(
+                        session=s, member_id=row_id(member), zone_id=row_id(self.zones[seq]), actor=actor
+                    )
 
     def _member_id(self, key: str) -> int:
         with session_scope(self.engine) as s:
-            return s.exec(select(Member.id).where(Member.telegram_user_id == self.d.users[key].id)).one()
+            return row_id(s.exec(select(Member).where(Member.telegram_user_id == self.d.users[key].id)).one())
 
     # --- the meeting
 
     async def hold_meeting(self) -> None:
         actor = f"member:{self._member_id('office_a')}"
         matters = [
-            AgreedMatter(text=text, owner_unit_id=self.units[unit].id, due_on=self.q.due(*due), major=major)
+            AgreedMatter(text=text, owner_unit_id=row_id(self.units[unit]), due_on=self.q.due(*due), major=major)
             for unit, text, due, _done, major in S.DECISIONS
         ]
         with session_scope(self.engine) as s:
@@ -435,7 +439,7 @@ class Replay:
                 actor=actor,
                 now=self.clock.now,
             )
-            self.decisions = [d.id for d in rows]
+            self.decisions = [row_id(d) for d in rows]
 
     async def finish_decision(self, i: int) -> None:
         actor = f"member:{self._member_id('office_a')}"
@@ -626,7 +630,7 @@ def load_plan_and_ledger(*, engine: Engine, seed: int, now: datetime) -> tuple[i
     from oversight.plans import load_plan
 
     with session_scope(engine) as s:
-        plan_id = load_plan(session=s, spec=parse_plan_file(PLAN_FILE), actor="cli").plan.id
+        plan_id = row_id(load_plan(session=s, spec=parse_plan_file(PLAN_FILE), actor="cli").plan)
     with session_scope(engine) as s:
         ledger = load_sample_ledger(session=s, plan_id=plan_id, seed=seed, now=now)
     return plan_id, ledger
@@ -671,7 +675,7 @@ def run_jobs(
         with session_scope(engine) as s:
             notice = notice_for_period(session=s, plan_id=plan_id, period=quarter.key)
             assert notice is not None
-            doc = notice_document(session=s, notice_id=notice.id, now=now)
+            doc = notice_document(session=s, notice_id=row_id(notice), now=now)
         doc["doc_number"] = "（草稿，文号审定后编排）"
         doc["printed_date"] = f"{doc['date_text']}起草"
         render_document("notice", doc, out=notice_path, sample=SAMPLE_MARK.format(text=f"草稿·{SAMPLE}"))

@@ -29,6 +29,7 @@ from jobs.charts import progress_chart_svg
 from jobs.render import AssetOnlyFetcher, RenderError, _env, docx_path, html_to_pdf, render_html, sample_css
 from jobs.word import html_to_docx
 from models import Brief, GroupBinding, Plan
+from models.base import row_id
 from oversight.briefdata import Period, brief_data, cn_date, jsonable, parse_period
 from oversight.briefs import (
     brief_id_of_period,
@@ -347,7 +348,7 @@ def _problems_section(data: dict[str, Any], unit: Any, last_day: str, table_no: 
         paragraphs.append(TEXTS["problems_none_open"])
     cols = ["新增", "办结", "期末未关闭", "其中逾期"]
     table_no[0] += 1
-    by_cat = {
+    by_cat: dict[str, Any] = {
         "caption": TEXTS["problems_by_category"].format(n=table_no[0]),
         "columns": ["类别", *cols],
         "rows": [
@@ -1012,5 +1013,5 @@ def run(*, session: Session, period: str, now: datetime) -> dict[str, Any]:
     plans = session.exec(select(Plan).order_by(col(Plan.id))).all()
     if not plans:
         logger.warning("brief %s: no plan loaded, nothing to compile", p.key)
-    briefs = [publish_brief(session=session, plan_id=plan.id, period=p, now=now) for plan in plans]
+    briefs = [publish_brief(session=session, plan_id=row_id(plan), period=p, now=now) for plan in plans]
     return {"period": p.key, "briefs": briefs}

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import io
 import xml.etree.ElementTree as ET
+from typing import Any
 
 import matplotlib
 
@@ -25,7 +26,7 @@ from matplotlib.textpath import text_to_path
 
 CJK_SANS = ["Noto Sans CJK SC", "Noto Sans CJK JP", "DejaVu Sans"]
 
-_RC = {
+_RC: dict[Any, Any] = {
     "svg.fonttype": "none",
     "svg.hashsalt": "lianxi-charts",  # stable ids → byte-identical output for identical data
     "font.family": "sans-serif",

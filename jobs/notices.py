@@ -73,7 +73,9 @@ def send_draft(*, session: Session, notice_id: int, now: datetime) -> int:
         seen.add(m.telegram_user_id)
         for i, part in enumerate(parts):
             last = i == len(parts) - 1
-            buttons = review_buttons(session=session, notice_id=notice.id, user_id=m.telegram_user_id) if last else None
+            buttons = (
+                review_buttons(session=session, notice_id=row_id(notice), user_id=m.telegram_user_id) if last else None
+            )
             if enqueue_text(
                 session=session,
                 chat_id=m.telegram_user_id,
@@ -117,7 +119,7 @@ def publish_notice(*, session: Session, notice_id: int, now: datetime, data_dir:
     assert plan is not None
     base = Path(data_dir or _settings_data_dir())
     out = base / "notices" / f"{plan.key}-{notice.period}-{notice.id}.pdf"
-    doc = notice_document(session=session, notice_id=notice.id, now=now)
+    doc = notice_document(session=session, notice_id=row_id(notice), now=now)
     # 抄送 and 印发: exactly whom the Word copy and the PDF go to besides the 主送 (oversight.distribution).
     copies = notice_copy_lines(session=session, plan_id=row_id(plan))
     texts = line_texts(session=session, plan_id=row_id(plan), lines=copies)
@@ -125,10 +127,10 @@ def publish_notice(*, session: Session, notice_id: int, now: datetime, data_dir:
         doc["cc"] = texts["cc"].replace("、", "，") + "。"
     files = render_document("notice", doc, out=out)
     filename = f"{notice.doc_no}{notice.title}.pdf".replace("/", "-")
-    mark_published(session=session, notice_id=notice.id, pdf_path=str(out), now=now)
+    mark_published(session=session, notice_id=row_id(notice), pdf_path=str(out), now=now)
     deadline = explanation_deadline(session=session, notice=notice)
     units = {u.id: u.name for u in session.exec(select(Unit).where(Unit.plan_id == plan.id)).all()}
-    recipients = notice_recipients(session=session, notice_id=notice.id)
+    recipients = notice_recipients(session=session, notice_id=row_id(notice))
     queued = 0
     group = session.get(GroupBinding, plan.id)
     if group is not None:
@@ -152,7 +154,7 @@ def publish_notice(*, session: Session, notice_id: int, now: datetime, data_dir:
                 doc_no=notice.doc_no, title=notice.title, units="、".join(units.get(u, "") for u in recipients)
             ),
         )
-    findings = notice_findings(session=session, notice_id=notice.id, include_dropped=False)
+    findings = notice_findings(session=session, notice_id=row_id(notice), include_dropped=False)
     for unit_id, members in recipients.items():
         items = "\n".join(f"{RULE_LABELS.get(f.rule, f.rule)}：{f.summary}" for f in findings if f.unit_id == unit_id)
         text = UNIT_TEXT.format(

@@ -19,6 +19,7 @@ from sqlmodel import Session
 
 from jobs import run_reports
 from models import ScheduledRun, session_scope, utcnow
+from models.base import row_id
 from oversight import runs
 from oversight.dates import local_zone
 from oversight.errors import ScheduleError
@@ -170,8 +171,8 @@ def execute_run(*, ctx: RunContext, job: str, period: str) -> ScheduledRun | Non
             result = func(session=session, period=period, now=ctx.clock())
             done = runs.finish_run(
                 session=session,
-                run_id=run.id,
-                worker_id=ctx.worker_id,  # type: ignore[arg-type]
+                run_id=row_id(run),
+                worker_id=ctx.worker_id,
                 result=result or {},
                 now=ctx.clock(),
             )
@@ -188,8 +189,8 @@ def execute_run(*, ctx: RunContext, job: str, period: str) -> ScheduledRun | Non
             with session_scope(ctx.engine) as session:
                 failed = runs.fail_run(
                     session=session,
-                    run_id=run.id,
-                    worker_id=ctx.worker_id,  # type: ignore[arg-type]
+                    run_id=row_id(run),
+                    worker_id=ctx.worker_id,
                     error=error,
                     now=ctx.clock(),
                     max_attempts=ctx.max_attempts,

@@ -125,7 +125,7 @@ def send_weekly_reminders(*, session: Session, period: str, now: datetime, tz: Z
     missing: list[str] = []
     for plan in session.exec(select(Plan).order_by(col(Plan.id))).all():
         units = units_without_report(session=session, plan_id=row_id(plan), week=reporting_week)
-        names = {u.id: u.name for u in units}
+        names = {row_id(u): u.name for u in units}
         missing.extend(u.name for u in units)
         for member in contacts_of(session=session, unit_ids=list(names)):
             if member.telegram_user_id is None:
@@ -206,15 +206,16 @@ def digest_text(*, day: date, problems: list[tuple[Problem, str]], decisions: li
             if shown >= DIGEST_MAX_ITEMS:
                 hidden += 1
                 continue
+            assert p.due_on is not None  # overdue: it has a deadline
             lines.append(
                 DIGEST_PROBLEM_LINE.format(
                     i=i,
                     unit=unit,
                     text=_short(p.text),
-                    due=_cn_date(p.due_on) + estimate_mark(p.due_on),  # type: ignore[arg-type]
+                    due=_cn_date(p.due_on) + estimate_mark(p.due_on),
                     late=workdays_between(p.due_on, day),
                 )
-            )  # type: ignore[arg-type]
+            )
             shown += 1
         num = "二"
     if decisions:
@@ -223,15 +224,16 @@ def digest_text(*, day: date, problems: list[tuple[Problem, str]], decisions: li
             if shown >= DIGEST_MAX_ITEMS:
                 hidden += 1
                 continue
+            assert d.due_on is not None  # overdue: it has a deadline
             lines.append(
                 DIGEST_DECISION_LINE.format(
                     i=i,
                     unit=unit,
                     text=_short(d.text),
-                    due=_cn_date(d.due_on),  # type: ignore[arg-type]
+                    due=_cn_date(d.due_on),
                     late=workdays_between(d.due_on, day),
                 )
-            )  # type: ignore[arg-type]
+            )
             shown += 1
     if hidden:
         lines.append(DIGEST_MORE.format(n=hidden))

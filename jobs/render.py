@@ -260,12 +260,12 @@ def title_lines(title: str | list[str] | tuple[str, ...], max_em: float = 20.0) 
     trapezoid or diamond rather than an hourglass."""
     if isinstance(title, list | tuple):
         return [clean_text(str(t)) for t in title if str(t).strip()]
-    title = clean_text(str(title))
-    if "\n" in title:
-        return [t.strip() for t in title.split("\n") if t.strip()]
-    if _em_width(title) <= max_em:
-        return [title]
-    tokens = _title_tokens(title)
+    text = clean_text(str(title))
+    if "\n" in text:
+        return [t.strip() for t in text.split("\n") if t.strip()]
+    if _em_width(text) <= max_em:
+        return [text]
+    tokens = _title_tokens(text)
     n = len(tokens)
     # Break points: between tokens i-1 and i, where the earlier may end a line or the later may start one.
     can_break = [False] * (n + 1)
@@ -297,7 +297,7 @@ def title_lines(title: str | list[str] | tuple[str, ...], max_em: float = 20.0) 
     search(0, [])
     if best is None:  # a single part wider than a line: the only case a title breaks inside a part
         lines, line = [], ""
-        for ch in title:
+        for ch in text:
             if _em_width(line + ch) > max_em:
                 lines.append(line)
                 line = ""

@@ -70,7 +70,7 @@ class Worker:
             engine=engine,
             worker_id=self.worker_id,
             clock=self.clock,
-            tz=tz,
+            tz=self.tz,
             max_attempts=max_attempts,
             retry_after=retry_after,
         )

@@ -10,6 +10,7 @@ import typer
 
 from lianxi.chinese_help import ChineseTyper
 from lianxi.common import cli_session, new_app, require_plan
+from models.base import row_id
 
 notices_app = new_app(name="notices", help="通报：查看某期应通报的单位及依据。")
 app = ChineseTyper()
@@ -35,7 +36,7 @@ def notices_draft(
     with cli_session(read_only=True) as session:
         p = require_plan(session, plan)
         key = p.key
-        found = evaluate(session=session, plan_id=p.id, period=period, now=utcnow())
+        found = evaluate(session=session, plan_id=row_id(p), period=period, now=utcnow())
         label = parse_period(period).label
         session.rollback()
     if as_json:
@@ -70,7 +71,7 @@ def review_command(
 
     with cli_session(read_only=True) as session:
         p = require_plan(session, plan)
-        review = build_review(session=session, plan_id=p.id, period=period, now=utcnow())
+        review = build_review(session=session, plan_id=row_id(p), period=period, now=utcnow())
         session.rollback()
     if as_json:
         typer.echo(json.dumps(review, ensure_ascii=False, indent=2))

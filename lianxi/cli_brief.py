@@ -9,6 +9,7 @@ import typer
 
 from lianxi.chinese_help import ChineseTyper
 from lianxi.common import cli_session, fail, require_plan
+from models.base import row_id
 
 app = ChineseTyper()
 
@@ -40,7 +41,7 @@ def brief_command(
         fail(f"输出位置 {out} 已存在且不是目录。")
     with cli_session() as session:
         chosen = require_plan(session, plan)
-        result = build_brief(session=session, plan_id=chosen.id, period=p, now=now, out_dir=out)
+        result = build_brief(session=session, plan_id=row_id(chosen), period=p, now=now, out_dir=out)
     console.print(
         f"已生成{result.title}第{result.issue_no}期（{p.label}，截至{cn_date(p.last_day)}）：", highlight=False
     )

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from lianxi.common import EXIT_REFUSED, cli_session, fail, new_app, require_plan
+from models.base import row_id
 
 app = ledger_app = new_app(name="ledger", help="矿业权台账（xlsx）：模板、导入、导出。")
 
@@ -37,11 +38,11 @@ def ledger_template(
         p = require_plan(session, plan)
         name = p.short_name or p.name
         if unit is None and not prefill:
-            write_template(out_file, session=session, plan_id=p.id)
+            write_template(out_file, session=session, plan_id=row_id(p))
             text = f"已生成“{name}”矿业权台账模板（空白）：{out_file}"
         else:
-            owner = require_unit(session=session, plan_id=p.id, text=unit) if unit is not None else None
-            made = build(session=session, plan_id=p.id, unit_id=owner.id if owner is not None else None)
+            owner = require_unit(session=session, plan_id=row_id(p), text=unit) if unit is not None else None
+            made = build(session=session, plan_id=row_id(p), unit_id=row_id(owner) if owner is not None else None)
             _write_bytes(out_file, made.data)
             who = owner.name if owner is not None else "全部单位"
             text = f"已生成“{name}”矿业权台账模板，已填入{who}的 {made.rights} 宗矿业权：{out_file}"
@@ -79,7 +80,7 @@ def ledger_import(
     with cli_session() as session:
         p = require_plan(session, plan)
         try:
-            result = import_ledger(session=session, plan_id=p.id, data=in_file, actor="cli")
+            result = import_ledger(session=session, plan_id=row_id(p), data=in_file, actor="cli")
         except LedgerImportError as exc:
             refused = exc
             session.rollback()
@@ -112,6 +113,6 @@ def ledger_export(
 
     with cli_session(read_only=True) as session:
         p = require_plan(session, plan)
-        export_ledger(out_file, session=session, plan_id=p.id)
+        export_ledger(out_file, session=session, plan_id=row_id(p))
         name = p.short_name or p.name
     out.print(f"已导出“{name}”台账：{out_file}", highlight=False, soft_wrap=True)

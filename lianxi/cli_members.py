@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from sqlmodel import col
 
 from lianxi.chinese_help import ChineseTyper
 from lianxi.common import cli_session, fail, new_app, require_plan
+from models.base import row_id
 
 unit_app = new_app(name="unit", help="成员单位。")
 invite_app = new_app(name="invite", help="邀请码。")
@@ -41,7 +43,7 @@ def unit_list(plan: PlanOption = None) -> None:
 
     with cli_session(read_only=True) as session:
         p = require_plan(session, plan)
-        units = session.exec(select(Unit).where(Unit.plan_id == p.id).order_by(Unit.id)).all()
+        units = session.exec(select(Unit).where(Unit.plan_id == p.id).order_by(col(Unit.id))).all()
         table = Table(title=f"{p.short_name or p.name} 的单位", show_lines=False)
         for col_name in ("代号", "名称", "简称", "类别"):
             table.add_column(col_name)
@@ -67,9 +69,9 @@ def invite_create(
     with cli_session() as session:
         p = require_plan(session, plan)
         role_key = parse_role(role)
-        u = require_unit(session=session, plan_id=p.id, text=unit)
+        u = require_unit(session=session, plan_id=row_id(p), text=unit)
         invite, code = create_invite(
-            session=session, plan_id=p.id, unit_id=u.id, role=role_key, days=days, created_by="cli"
+            session=session, plan_id=row_id(p), unit_id=row_id(u), role=role_key, days=days, created_by="cli"
         )
         expires = invite.expires_at.astimezone(get_settings().tz).strftime("%Y年%m月%d日 %H:%M")
         label = ROLE_LABELS[role_key]
@@ -95,7 +97,7 @@ def member_list(
 
     with cli_session(read_only=True) as session:
         p = require_plan(session, plan)
-        rows = list_members(session=session, plan_id=p.id, include_inactive=all_)
+        rows = list_members(session=session, plan_id=row_id(p), include_inactive=all_)
         table = Table(title=f"{p.short_name or p.name} 的成员")
         for col_name in ("编号", "姓名", "单位", "角色", "Telegram ID", "状态"):
             table.add_column(col_name)
@@ -136,13 +138,15 @@ def zone_list(plan: PlanOption = None) -> None:
 
     with cli_session(read_only=True) as session:
         p = require_plan(session, plan)
-        zones = session.exec(select(Zone).where(Zone.plan_id == p.id).order_by(Zone.seq)).all()
+        zones = session.exec(select(Zone).where(Zone.plan_id == p.id).order_by(col(Zone.seq))).all()
         table = Table(title=f"{p.short_name or p.name} 的整合区")
         for col_name in ("序号", "名称", "采矿权", "探矿权", "深部", "拟设", "包联领导"):
             table.add_column(col_name)
         for z in zones:
             leaders = session.exec(
-                select(Member).join(ZoneLeader, ZoneLeader.member_id == Member.id).where(ZoneLeader.zone_id == z.id)
+                select(Member)
+                .join(ZoneLeader, col(ZoneLeader.member_id) == col(Member.id))
+                .where(ZoneLeader.zone_id == z.id)
             ).all()
             table.add_row(
                 str(z.seq),
@@ -182,6 +186,6 @@ def zone_assign(
             fail(f"找不到有效成员 {member}。可用 lianxi member list 查看。")
         if m.role != Role.ZONE_LEADER:
             fail(f"成员 {member}（{m.name}）不是包联领导，不能包联整合区。请先用 --role zone_leader 的邀请码注册。")
-        assign_zone_leader(session=session, member_id=m.id, zone_id=z.id, actor="cli")
+        assign_zone_leader(session=session, member_id=row_id(m), zone_id=row_id(z), actor="cli")
         text = f"已指定 {m.name}（#{m.id}）包联 {z.seq}. {z.name}。"
     out.print(text)

@@ -80,7 +80,7 @@ def _run_sandbox(host: str, port: int) -> None:
     settings = get_settings()
     engine = engine_for_cli(migrate=False)
 
-    def announce(handle) -> None:  # type: ignore[no-untyped-def]
+    def announce(handle) -> None:
         if handle.port_was_busy:
             _echo(f"端口 {handle.port_was_busy} 已被占用，改用其他端口。")
         if handle.people_created:

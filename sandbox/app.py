@@ -15,7 +15,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 from sqlalchemy.engine import Engine
-from sqlmodel import select
+from sqlmodel import col, select
 from telegram.ext import Application
 
 from localbotapi.server import BotApiServer, SimUser
@@ -152,7 +152,8 @@ async def _bind(runner: web.AppRunner, host: str, port: int) -> int:
             if exc.errno in (errno.EADDRINUSE, errno.EACCES):
                 continue
             raise
-        sockets = site._server.sockets if site._server else []
+        server = site._server
+        sockets = server.sockets if isinstance(server, asyncio.Server) else []
         return sockets[0].getsockname()[1] if sockets else candidate
     raise SandboxPortError(f"端口 {port}–{port + tries - 1} 都被占用，请用 --port 指定其他端口。")
 
@@ -230,7 +231,7 @@ def _state(handle: SandboxHandle) -> dict[str, Any]:
     members = {p.user_id for p in sample}
     with session_scope(handle.engine) as session:
         plan = current_plan(session=session)
-        units = session.exec(select(Unit).where(Unit.plan_id == plan.id).order_by(Unit.id)).all() if plan else []
+        units = session.exec(select(Unit).where(Unit.plan_id == plan.id).order_by(col(Unit.id))).all() if plan else []
         binding = session.get(GroupBinding, plan.id) if plan else None
         plan_info = {"key": plan.key, "name": plan.name, "short_name": plan.short_name or plan.name} if plan else None
         unit_list = [{"key": u.key, "name": u.name} for u in units]

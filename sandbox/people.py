@@ -85,7 +85,9 @@ def _unit(session: Session, plan_id: int, key: str | None) -> Unit | None:
 
 
 def _first_of_kind(session: Session, plan_id: int, kind: str) -> Unit | None:
-    return session.exec(select(Unit).where(Unit.plan_id == plan_id).where(Unit.kind == kind).order_by(Unit.id)).first()
+    return session.exec(
+        select(Unit).where(Unit.plan_id == plan_id).where(Unit.kind == kind).order_by(col(Unit.id))
+    ).first()
 
 
 def _bind(session: Session, *, plan_id: int, unit: Unit, role: str, user_id: int, name: str) -> Member:
@@ -114,7 +116,7 @@ def _create_people(session: Session, plan: Plan) -> None:
     government = _first_of_kind(session, plan.id, "government") or office
     supervision = spec.meeting.supervision if spec.meeting else None
     supervisor_unit = (_unit(session, plan.id, supervision.lead_unit) if supervision else None) or office
-    units = session.exec(select(Unit).where(Unit.plan_id == plan.id).order_by(Unit.id)).all()
+    units = session.exec(select(Unit).where(Unit.plan_id == plan.id).order_by(col(Unit.id))).all()
     member_units = [u for u in units if u.kind in MEMBER_UNIT_KINDS]
     if office is None:
         office = member_units[0] if member_units else units[0]
@@ -134,7 +136,7 @@ def _create_people(session: Session, plan: Plan) -> None:
         member = _bind(session, plan_id=plan.id, unit=unit, role=role, user_id=user_id, name=_sample_name(i))
         if role == Role.ZONE_LEADER:
             zones = session.exec(
-                select(Zone).where(Zone.plan_id == plan.id).order_by(Zone.seq).limit(ZONES_PER_LEADER)
+                select(Zone).where(Zone.plan_id == plan.id).order_by(col(Zone.seq)).limit(ZONES_PER_LEADER)
             ).all()
             for zone in zones:
                 assert zone.id is not None and member.id is not None
