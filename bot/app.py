@@ -16,10 +16,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from telegram import Update
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     ApplicationHandlerStop,
+    BaseRateLimiter,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
@@ -33,6 +33,7 @@ from bot import admin, briefs, calendar, decisions, lookups, menu, notices, onbo
 from bot.common import CURRENT_UPDATE, UpdateState, wake_delivery
 from bot.engine import Declared, Dispatcher
 from bot.inbox import InboxBot, InboxQueue
+from bot.pacing import ChatOrderedProcessor, Pacer
 from models import ProcessedUpdate, inbox, read_only, utcnow
 from models.db import WalCheckpointer
 
@@ -258,7 +259,7 @@ def build_application(
     token: str,
     base_url: str | None = None,
     base_file_url: str | None = None,
-    rate_limiter: bool = True,
+    rate_limiter: bool | BaseRateLimiter[Any] = True,
     deliver_outbox: bool = True,
     outbox_poll_seconds: float = 0.5,
 ) -> Application:
@@ -272,11 +273,14 @@ def build_application(
         # What ApplicationBuilder would build: a pool for the sends, one connection for getUpdates.
         request=HTTPXRequest(connection_pool_size=256),
         get_updates_request=HTTPXRequest(connection_pool_size=1),
-        rate_limiter=AIORateLimiter(max_retries=3) if rate_limiter else None,
+        # Ours (bot/pacing.py); another limiter only for a benchmark's baseline.
+        rate_limiter=(Pacer() if rate_limiter is True else rate_limiter) if rate_limiter else None,
         queue=queue,
     )
     builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = ApplicationBuilder().bot(bot)
-    builder = builder.update_queue(queue).concurrent_updates(False)
+    # Chats side by side, each chat's updates in order: a reply waiting for its chat's pace
+    # (bot/pacing.py) holds up no one else.
+    builder = builder.update_queue(queue).concurrent_updates(ChatOrderedProcessor())
     builder = builder.application_class(
         LianxiApplication,
         kwargs={"deliver_outbox": deliver_outbox, "outbox_poll_seconds": outbox_poll_seconds},

@@ -16,6 +16,7 @@ logger = logging.getLogger("localbotapi")
 async def _serve(args: argparse.Namespace) -> None:
     server = BotApiServer(host=args.host, port=args.port, files_dir=args.files_dir, seed=args.seed)
     server.privacy_mode = args.privacy_mode
+    server.flood_control = args.strict
     async with server:
         logger.info(
             "local Bot API server at %s (bots: %s/bot<TOKEN>/..., control: %s/_sim/)",
@@ -36,6 +37,11 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
         "--privacy-mode", action="store_true", help="in groups, deliver only commands, mentions and replies to the bot"
+    )
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="enforce Telegram's flood control: 30 messages/s per bot, 1/s per chat, 20/min per group (429 beyond)",
     )
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")

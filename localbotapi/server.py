@@ -129,9 +129,13 @@ class BotApiServer:
         self.faults = Faults()
         self.max_upload_bytes = MAX_UPLOAD
         self.privacy_mode = False
-        # Opt-in Telegram flood control: 30 messages/s per bot, 20 messages/min per group.
+        # Opt-in Telegram flood control (strict mode): 30 messages/s per bot, 1/s per chat,
+        # 20 messages/min per group: a message over a limit is answered 429 with the rest of
+        # that limit's window as retry_after. hold_chat() floods one chat on demand.
         self.flood_control = False
         self._sent_times: dict[tuple, deque[float]] = {}
+        self._chat_holds: dict[int, float] = {}
+        self.monotonic: Callable[[], float] = time.monotonic  # the flood control's clock
         self.requests: list[RequestRecord] = []
         self.updates_delivered = 0
         self._clock = clock
@@ -545,11 +549,22 @@ class BotApiServer:
             chat.reply_keyboard = None if reply_keyboard.get("remove_keyboard") else reply_keyboard
         return copy.deepcopy(entry.message)
 
+    def hold_chat(self, chat_id: int, seconds: int) -> None:
+        """Answer 429 (retry_after: what is left of `seconds`) to every bot message to the chat
+        for `seconds`, as Telegram does to a flooded chat; works with flood control off too."""
+        self._chat_holds[int(chat_id)] = self.monotonic() + seconds
+
     def _check_flood(self, bot: BotState, chat: SimChat) -> None:
+        now = self.monotonic()
+        held = self._chat_holds.get(chat.id)
+        if held is not None:
+            if now < held:
+                retry = max(1, math.ceil(held - now))
+                raise ApiError(429, f"Too Many Requests: retry after {retry}", {"retry_after": retry})
+            del self._chat_holds[chat.id]
         if not self.flood_control:
             return
-        now = time.monotonic()
-        windows = [((bot.id, None), 30, 1.0)]
+        windows = [((bot.id, None), 30, 1.0), ((bot.id, chat.id, "s"), 1, 1.0)]
         if chat.type != "private":
             windows.append(((bot.id, chat.id), 20, 60.0))
         for key, limit, span in windows:

@@ -448,19 +448,47 @@ async def test_sim_http_api_drives_a_conversation(server, app):
     assert server.faults.rate_429 == 1.0 and faults["retry_after"] == 2
 
 
-async def test_flood_control_limits_group_messages(server, bot):
-    group = server.group(-2001, "专班群")
+async def test_flood_control_limits_each_chat_each_group_and_the_bot(server, bot):
+    now = [1000.0]
+    server.monotonic = lambda: now[0]
     server.flood_control = True
+    group = server.group(-2001, "专班群")
+    private = server.user(USER_ID)
 
+    # One message a second to a chat: the second within the second is refused.
+    await bot.send_message(private.id, "第1条")
+    with pytest.raises(RetryAfter) as caught:
+        await bot.send_message(private.id, "第2条")
+    assert _retry_after_seconds(caught.value) == 1
+    now[0] += 1.0
+    await bot.send_message(private.id, "第2条")
+    # A group: 20 in a minute even when spaced by a second.
     for n in range(20):
         await bot.send_message(group.id, f"通知 {n}")
+        now[0] += 1.01
     with pytest.raises(RetryAfter) as caught:
         await bot.send_message(group.id, "第21条")
-    private = server.user(USER_ID)
+    assert 30 <= _retry_after_seconds(caught.value) <= 60
     await bot.send_message(private.id, "私聊不受群限制")
+    # The bot: 30 a second across chats.
+    now[0] += 60
+    for k in range(30):
+        await bot.send_message(server.user(7000 + k).id, "广播")
+    with pytest.raises(RetryAfter):
+        await bot.send_message(server.user(7100).id, "第31条")
+    # A chat held by hand answers 429 to every message until the hold is over; the rest flow.
+    now[0] += 1
+    server.hold_chat(group.id, 40)
+    now[0] += 10
+    with pytest.raises(RetryAfter) as caught:
+        await bot.send_message(group.id, "被限流")
+    assert _retry_after_seconds(caught.value) == 30
+    await bot.send_message(private.id, "照常")
+    now[0] += 31
+    await bot.send_message(group.id, "恢复")
 
-    assert 1 <= _retry_after_seconds(caught.value) <= 60
-    assert len(server.messages(group.id)) == 20
+    assert len(server.messages(group.id)) == 21
+    assert [m["text"] for m in server.messages(private.id)] == ["第1条", "第2条", "私聊不受群限制", "照常"]
 
 
 # ----------------------------------------------------------------------------- text parsing
