@@ -240,6 +240,14 @@ class Right(SQLModel, table=True):
     production_status: str = ""
     status: str = "baseline"
     unit_id: int | None = Field(default=None, foreign_key="unit.id", index=True)
+    # What the plans' targets and routing need (issue 14): coal or non-coal, the green-mine level
+    # (national / region / league-city), the league or city where the right lies (a league unit),
+    # why it is idle or unconverted (seed 003's categories), and when its baseline was verified.
+    sector: str = Field(default="", max_length=20)
+    green_level: str = Field(default="", max_length=20)
+    locality_unit_id: int | None = Field(default=None, foreign_key="unit.id", index=True)
+    idle_cause: str = Field(default="", max_length=40)
+    baseline_on: date | None = None
     holder: str = ""
     contact_person: str = ""
     due_on: date | None = None

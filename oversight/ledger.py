@@ -53,14 +53,20 @@ from oversight.errors import LedgerError, NotFoundError
 from oversight.inputlimits import BrokenWorkbookError, FileLimitError, check_xlsx
 from oversight.problems import STATE_LABELS as PROBLEM_STATES
 from oversight.rights import (
+    GREEN_LABELS,
+    IDLE_CAUSE_LABELS,
     KIND_COUNTS_AS,
     KIND_LABELS,
     PRODUCTION_LABELS,
+    SECTOR_LABELS,
     SIZE_LABELS,
     STATUS_LABELS,
     move_right_status,
+    parse_green,
+    parse_idle_cause,
     parse_kind,
     parse_production,
+    parse_sector,
     parse_size,
     parse_status,
 )
@@ -141,8 +147,24 @@ COLUMNS: tuple[Column, ...] = (
     Column("contact", "责任人", 12, False, 100, "责任单位的具体负责人，可附电话。"),
     Column("due", "完成时限", 16, False, 0, "日期，如 2026年12月31日。"),
     Column("note", "备注", 36, False, 1000, "其他需要说明的情况。"),
+    Column("sector", "行业", 8, False, 0, "下拉选择：煤炭、非煤。"),
+    Column(
+        "cause",
+        "停产或未转采原因",
+        24,
+        False,
+        0,
+        "下拉选择：" + "、".join(IDLE_CAUSE_LABELS.values()) + "；正常生产或已转采的留空。",
+    ),
+    Column(
+        "green", "绿色矿山", 10, False, 0, "已纳入绿色矿山名录的，下拉选择级别：国家级、自治区级、盟市级；否则留空。"
+    ),
+    Column("locality", "所在盟市", 16, False, 0, "矿业权所在的盟行政公署或市人民政府，下拉选择；方案未分盟市的留空。"),
+    Column("baseline", "底数核实日期", 16, False, 0, "盟市逐矿权核实底数的日期，如 2022年9月20日。"),
 )
 COLUMN_BY_KEY = {c.key: c for c in COLUMNS}
+# Columns added after ledgers were handed out: a file without them leaves those fields as they are.
+LATER_COLUMNS = frozenset({"sector", "cause", "green", "locality", "baseline"})
 HEADERS = tuple(c.header for c in COLUMNS)
 
 # A problem's state named as the chat names it (one source: oversight.problems).
@@ -373,6 +395,10 @@ def _option_lists(refs: _Refs) -> list[tuple[str, str, list[str]]]:
         ("zone", "所属整合区", [z.name for z in refs.zones]),
         ("unit", "责任单位", [u.name for u in refs.units]),
         ("batches", "所属批次", [t.name for t in refs.tasks]),
+        ("sector", "行业", list(SECTOR_LABELS.values())),
+        ("cause", "停产或未转采原因", list(IDLE_CAUSE_LABELS.values())),
+        ("green", "绿色矿山", list(GREEN_LABELS.values())),
+        ("locality", "所在盟市", [u.name for u in refs.units if u.kind == "league"]),
     ]
 
 
@@ -403,17 +429,17 @@ def _rights_sheet(book: _Book, refs: _Refs, title: str, rows: Iterable[list[Any]
     """The rights sheet: `rows` (streamed), then room to fill, with drop-downs. Returns the rights written."""
     # Codes stay text (no 1.5E+13) and dates show as dates: the columns' own formats, which
     # Excel also gives what is typed into the empty rows below.
-    code_at, due_at = _index("code") - 1, _index("due") - 1
+    code_at, due_at, baseline_at = _index("code") - 1, _index("due") - 1, _index("baseline") - 1
     ws = book.titled(
         SHEET_RIGHTS,
         title,
         HEADERS,
         (c.width for c in COLUMNS),
         [book.header_required if c.required else book.header for c in COLUMNS],
-        column_formats={code_at: book.text, due_at: book.date},
+        column_formats={code_at: book.text, due_at: book.date, baseline_at: book.date},
     )
     formats: list[Format | None] = [None] * len(COLUMNS)
-    formats[due_at] = book.date  # a date cell's own format (row() would give it its default)
+    formats[due_at] = formats[baseline_at] = book.date  # a date cell's own format (row() would give its default)
     r = 2
     for values in rows:
         book.row(ws, r, values, formats)
@@ -538,6 +564,11 @@ def _right_rows(session: Session, refs: _Refs, *, unit_id: int | None = None) ->
             col(Right.contact_person),
             col(Right.due_on),
             col(Right.note),
+            col(Right.sector),
+            col(Right.idle_cause),
+            col(Right.green_level),
+            col(Right.locality_unit_id),
+            col(Right.baseline_on),
         )
         .outerjoin(Zone, (col(Zone.id) == col(Right.zone_id)) & (col(Zone.plan_id) == refs.plan.id))
         .outerjoin(parent, col(parent.id) == col(Right.parent_right_id))
@@ -548,7 +579,7 @@ def _right_rows(session: Session, refs: _Refs, *, unit_id: int | None = None) ->
         query = query.where(col(Right.unit_id) == unit_id)
     for r in session.exec(query.execution_options(yield_per=1000)):
         (rid, code, name, kind, mineral, zone_id, parent_code, size, production, status) = r[:10]
-        (owner, holder, contact, due, note) = r[10:]
+        (owner, holder, contact, due, note, sector, cause, green, locality, baseline) = r[10:]
         values: dict[str, Any] = {
             "code": code,
             "name": name,
@@ -565,6 +596,11 @@ def _right_rows(session: Session, refs: _Refs, *, unit_id: int | None = None) ->
             "contact": contact or None,
             "due": due,
             "note": note or None,
+            "sector": SECTOR_LABELS.get(sector, sector) or None,
+            "cause": IDLE_CAUSE_LABELS.get(cause, cause) or None,
+            "green": GREEN_LABELS.get(green, green) or None,
+            "locality": units[locality].name if locality in units else None,
+            "baseline": baseline,
         }
         yield [values[c.key] for c in COLUMNS]
 
@@ -848,6 +884,12 @@ class _Row:
     contact: str = ""
     due: date | None = None
     note: str = ""
+    sector: str = ""
+    cause: str = ""
+    green: str = ""
+    locality_id: int | None = None
+    baseline: date | None = None
+    absent: frozenset[str] = frozenset()  # LATER_COLUMNS the file does not have
 
 
 def _open_workbook(data: bytes | Path) -> Any:
@@ -955,6 +997,12 @@ class _Lookup:
             for alias in (u.name, u.short, u.key):
                 if alias:
                     self.units.setdefault(alias, u.id)  # type: ignore[arg-type]
+        self.leagues: dict[str, int] = {}
+        for u in refs.units:
+            if u.kind == "league":
+                for alias in (u.name, u.short, u.key):
+                    if alias:
+                        self.leagues.setdefault(alias, u.id)  # type: ignore[arg-type]
         self.tasks: dict[str, Task] = {}
         for t in refs.tasks:
             self.tasks.setdefault(t.name, t)
@@ -1001,14 +1049,15 @@ def _parse_rows(
         )
         return [], errors
     header_row, mapping = found
-    missing = [c.header for c in COLUMNS if c.header not in mapping]
+    missing = [c.header for c in COLUMNS if c.header not in mapping and c.key not in LATER_COLUMNS]
     if missing:
         for header in missing:
             errors.append(
                 CellError(SHEET_RIGHTS, header_row, "", header, "缺少此列，请使用台账模板，勿删除或改动列名。")
             )
         return [], errors
-    col_of = {c.key: mapping[c.header] for c in COLUMNS}
+    col_of = {c.key: mapping[c.header] for c in COLUMNS if c.header in mapping}
+    absent = frozenset(c.key for c in COLUMNS if c.header not in mapping)
     max_rows = get_settings().LEDGER_MAX_ROWS
     lookup = _Lookup(refs)
     unit_names = refs.unit_by_id
@@ -1019,10 +1068,13 @@ def _parse_rows(
         if number - header_row > max_rows:
             errors.append(CellError(SHEET_RIGHTS, None, "", "", f"数据超过 {max_rows:,} 行的上限，请分批提交。"))
             return [], errors
-        raw = {c.key: (cells[col_of[c.key] - 1].value if col_of[c.key] - 1 < len(cells) else None) for c in COLUMNS}
+        raw = {
+            c.key: (cells[col_of[c.key] - 1].value if c.key in col_of and col_of[c.key] - 1 < len(cells) else None)
+            for c in COLUMNS
+        }
         if all(_text(v) == "" for v in raw.values()):
             continue
-        row = _Row(number=number)
+        row = _Row(number=number, absent=absent)
 
         def bad(key: str, message: str, *, _n: int = number) -> None:
             column = COLUMN_BY_KEY[key]
@@ -1066,6 +1118,37 @@ def _parse_rows(
                 bad("status", f"“{text['status']}” 不是有效的处置状态，可选：{_choices(STATUS_LABELS)}")
             else:
                 row.status = status
+        if text["sector"]:
+            sector = parse_sector(text["sector"])
+            if sector is None:
+                bad("sector", f"“{text['sector']}” 不是有效的行业，可选：{_choices(SECTOR_LABELS)}")
+            else:
+                row.sector = sector
+        if text["cause"]:
+            cause = parse_idle_cause(text["cause"])
+            if cause is None:
+                bad("cause", f"“{text['cause']}” 不是有效的原因，可选：{_choices(IDLE_CAUSE_LABELS)}")
+            else:
+                row.cause = cause
+        if text["green"]:
+            green = parse_green(text["green"])
+            if green is None:
+                bad(
+                    "green",
+                    f"“{text['green']}” 不是有效的绿色矿山级别，可选：{_choices(GREEN_LABELS)}；不是绿色矿山的留空",
+                )
+            else:
+                row.green = green
+        if text["locality"]:
+            league_id = lookup.leagues.get(text["locality"])
+            if league_id is None:
+                hint = "本计划未分盟市，请留空" if not lookup.leagues else "请从下拉列表中选择盟行政公署或市人民政府"
+                bad("locality", f"“{text['locality']}” 不是本计划的盟市（{hint}）。")
+            row.locality_id = league_id
+        try:
+            row.baseline = _date(raw["baseline"])
+        except ValueError:
+            bad("baseline", f"“{text['baseline']}” 不是有效的日期，请写成 2022-09-20 这样的格式。")
         if text["zone"]:
             zone_id = lookup.zones.get(text["zone"])
             if zone_id is None:
@@ -1217,6 +1300,15 @@ _FIELDS = (
 )
 
 
+_LATER_FIELDS = {
+    "sector": "sector",
+    "cause": "idle_cause",
+    "green": "green_level",
+    "locality": "locality_unit_id",
+    "baseline": "baseline_on",
+}
+
+
 def import_ledger(
     *,
     session: Session,
@@ -1260,7 +1352,15 @@ def import_ledger(
             "contact_person": row.contact,
             "due_on": row.due,
             "note": row.note,
+            "sector": row.sector,
+            "idle_cause": row.cause,
+            "green_level": row.green,
+            "locality_unit_id": row.locality_id,
+            "baseline_on": row.baseline,
         }
+        for key, field_name in _LATER_FIELDS.items():
+            if key in row.absent:
+                del wanted[field_name]
         if right is None:
             right = Right(plan_id=plan_id, code=row.code, status="baseline", updated_at=at, **wanted)
             created.add(row.code)

@@ -96,6 +96,47 @@ PRODUCTION_ALIASES: dict[str, str] = {
     "勘查": "exploring",
 }
 
+SECTOR_LABELS: dict[str, str] = {"coal": "煤炭", "noncoal": "非煤"}
+SECTOR_ALIASES: dict[str, str] = {"煤": "coal", "煤矿": "coal", "煤炭矿山": "coal", "非煤矿山": "noncoal"}
+
+# 绿色矿山 level; seed 000 counts 自治区级以上 (region or national).
+GREEN_LABELS: dict[str, str] = {"national": "国家级", "region": "自治区级", "city": "盟市级"}
+GREEN_ALIASES: dict[str, str] = {
+    "国家级绿色矿山": "national",
+    "自治区级绿色矿山": "region",
+    "省级": "region",
+    "市级": "city",
+    "盟市级绿色矿山": "city",
+}
+GREEN_REGION_OR_ABOVE = ("national", "region")
+
+# Why a mine is idle or an exploration right unconverted, in seed 003's categories (一 (一)–(六)):
+# the keys are the plan file's breakdown keys, so a task's breakdown is counted from these.
+IDLE_CAUSE_LABELS: dict[str, str] = {
+    "construction": "正在开展基建或技改",
+    "goaf": "正在开展采空区灾害治理",
+    "market": "市场原因停产",
+    "paperwork": "缺少相关手续",
+    "enterprise": "企业自身原因",
+    "convert": "待办理探转采",
+    "merge": "与已设采矿权整合边角资源",
+    "exploration": "勘查程度未达转采要求",
+    "cannot_resume": "开采条件限制不能恢复生产（剔除）",
+}
+IDLE_CAUSE_ALIASES: dict[str, str] = {
+    "基建技改": "construction",
+    "基建或技改": "construction",
+    "采空区灾害治理": "goaf",
+    "市场原因": "market",
+    "手续不全": "paperwork",
+    "缺少手续": "paperwork",
+    "企业原因": "enterprise",
+    "办理探转采": "convert",
+    "整合边角资源": "merge",
+    "勘查程度未达到转采要求": "exploration",
+    "不能恢复生产": "cannot_resume",
+}
+
 # Which plan-file right_kinds a right's kind counts as: a deep right is an exploration
 # right (seed 000 totals: 19 exploration = 17 ordinary + 2 deep); a proposed one is none.
 KIND_COUNTS_AS: dict[str, str | None] = {
@@ -131,6 +172,21 @@ def parse_kind(text: str) -> str | None:
 def parse_size(text: str) -> str | None:
     """The size class for a key, Chinese label or alias; None if unknown."""
     return _parse(text, SIZE_LABELS, SIZE_ALIASES)
+
+
+def parse_sector(text: str) -> str | None:
+    """The sector (coal / noncoal) for a key, Chinese label or alias; None if unknown."""
+    return _parse(text, SECTOR_LABELS, SECTOR_ALIASES)
+
+
+def parse_green(text: str) -> str | None:
+    """The green-mine level for a key, Chinese label or alias; None if unknown."""
+    return _parse(text, GREEN_LABELS, GREEN_ALIASES)
+
+
+def parse_idle_cause(text: str) -> str | None:
+    """The cause of idleness for a key, Chinese label or alias; None if unknown."""
+    return _parse(text, IDLE_CAUSE_LABELS, IDLE_CAUSE_ALIASES)
 
 
 def parse_production(text: str) -> str | None:

@@ -17,7 +17,9 @@ from typer.testing import CliRunner
 from lianxi.cli_ledger import ledger_app
 from models import AuditLog, Decision, Meeting, Problem, Right, RightBatch, RightStatusEvent, Task, Unit
 from oversight.ledger import (
+    COLUMNS,
     HEADERS,
+    LATER_COLUMNS,
     SHEET_DECISIONS,
     SHEET_HELP,
     SHEET_OPTIONS,
@@ -52,6 +54,10 @@ ROWS: list[dict[str, Any]] = [
         "责任人": "张三 13800000000",
         "完成时限": date(2027, 6, 30),
         "备注": "需补办环评",
+        "行业": "非煤",
+        "停产或未转采原因": "缺少相关手续",
+        "绿色矿山": "自治区级",
+        "底数核实日期": date(2026, 1, 20),
     },
     {
         "矿业权编号": "C1500002011041120002",
@@ -139,6 +145,10 @@ ROWS: list[dict[str, Any]] = [
         "备注": "价款已退还",
     },
 ]
+# The columns added for the plans' targets (issue 14); empty where a row does not give them.
+for _row in ROWS:
+    for _header in ("行业", "停产或未转采原因", "绿色矿山", "所在盟市", "底数核实日期"):
+        _row.setdefault(_header, None)
 
 
 def _fill(template: Path, rows: list[dict[str, Any]], out: Path, *, start: int = 3) -> Path:
@@ -160,8 +170,9 @@ def _read_rights(path: Path) -> list[dict[str, Any]]:
         if all(v is None for v in values):
             continue
         row = dict(zip(headers, values, strict=True))
-        if isinstance(row["完成时限"], datetime):
-            row["完成时限"] = row["完成时限"].date()
+        for header in ("完成时限", "底数核实日期"):
+            if isinstance(row[header], datetime):
+                row[header] = row[header].date()
         rows.append(row)
     return rows
 
@@ -182,8 +193,20 @@ def test_template_has_headers_dropdowns_and_help(session: Session, banner_plan_i
     assert tuple(c.value for c in ws[2]) == HEADERS
     assert ws.freeze_panes == "A3"
     validated = {str(dv.sqref).split(":")[0][0]: dv.formula1 for dv in ws.data_validations.dataValidation}
-    # 类型 C, 所属整合区 E, 规模 G, 生产状态 H, 处置状态 I, 责任单位 K
-    assert set(validated) == {"C", "E", "G", "H", "I", "K"}
+    letters = {c.value: c.column_letter for c in ws[2]}
+    dropdowns = (
+        "类型",
+        "所属整合区",
+        "规模",
+        "生产状态",
+        "行业",
+        "停产或未转采原因",
+        "绿色矿山",
+        "处置状态",
+        "责任单位",
+    )
+    # 所在盟市: the banner plan has no leagues, so no list
+    assert set(validated) == {letters[h] for h in dropdowns}
     assert all(f.startswith(f"'{SHEET_OPTIONS}'!") for f in validated.values())
     options = wb[SHEET_OPTIONS]
     zone_names = [c.value for c in options["E"][1:] if c.value]
@@ -387,7 +410,8 @@ def test_missing_sheet_or_header(session: Session, banner_plan_id: int, tmp_path
     wb.save(buf)
     with pytest.raises(LedgerImportError) as info:
         import_ledger(session=session, plan_id=banner_plan_id, data=buf.getvalue(), actor="cli")
-    assert [e.header for e in info.value.errors] == list(HEADERS[2:])
+    # The columns added later (LATER_COLUMNS) may be missing: an older template still imports.
+    assert [e.header for e in info.value.errors] == [c.header for c in COLUMNS[2:] if c.key not in LATER_COLUMNS]
     assert str(info.value.errors[0]) == "矿业权台账 第1行（类型）：缺少此列，请使用台账模板，勿删除或改动列名。"
 
 
@@ -496,3 +520,64 @@ def test_cli_template_import_export(settings_env, banner_plan_id: int, tmp_path:
     assert runner.invoke(ledger_app, ["export", str(out)]).exit_code == 0
     assert len(_read_rights(out)) == 6
     assert runner.invoke(ledger_app, ["export", str(out), "--plan", "nope"]).exit_code == 2
+
+
+def test_region_ledger_carries_sector_place_cause_and_baseline(engine, session: Session, tmp_path: Path) -> None:
+    """Seed 003: each league verifies its idle mines by 2022-09-20 (三(三)), coal and non-coal apart,
+    with the cause in the seed's categories; the ledger carries them, and refuses a wrong cell."""
+    from tests.conftest import REGION_PLAN, load_bundled_plan
+
+    region_id = load_bundled_plan(engine, REGION_PLAN)
+    row = {
+        "矿业权编号": "C1500002010061110001",
+        "矿业权名称": "鄂尔多斯市某煤矿",
+        "类型": "采矿权",
+        "矿种": "煤",
+        "处置状态": "未处置",
+        "所属批次": "加快推进已取得采矿许可证煤矿相关手续办理",
+        "责任单位": "鄂尔多斯市",
+        "行业": "煤炭",
+        "停产或未转采原因": "缺少相关手续",
+        "所在盟市": "鄂尔多斯市人民政府",
+        "底数核实日期": date(2022, 9, 15),
+    }
+    template = _template(session, region_id, tmp_path)
+    options = load_workbook(template)[SHEET_OPTIONS]
+    leagues = {c.value for column in options.iter_cols() if column[0].value == "所在盟市" for c in column[1:]} - {None}
+    assert len(leagues) == 12 and "鄂尔多斯市人民政府" in leagues
+    filled = _fill(template, [row], tmp_path / "region.xlsx")
+    import_ledger(session=session, plan_id=region_id, data=filled, actor="cli", now=T1)
+    session.commit()
+    right = session.exec(select(Right).where(Right.plan_id == region_id, Right.code == row["矿业权编号"])).one()
+    ordos = _unit_id(session, region_id, "ordos")
+    assert (right.sector, right.idle_cause, right.locality_unit_id, right.baseline_on) == (
+        "coal",
+        "paperwork",
+        ordos,
+        date(2022, 9, 15),
+    )
+    back = _read_rights(export_ledger(tmp_path / "back.xlsx", session=session, plan_id=region_id, now=T1))
+    assert back[0]["所在盟市"] == "鄂尔多斯市人民政府" and back[0]["行业"] == "煤炭"
+
+    bad = _fill(
+        template, [{**row, "所在盟市": "旗自然资源局", "行业": "煤", "停产或未转采原因": "不想干"}], tmp_path / "b.xlsx"
+    )
+    with pytest.raises(LedgerImportError) as info:
+        import_ledger(session=session, plan_id=region_id, data=bad, actor="cli", now=T1)
+    messages = "\n".join(str(e) for e in info.value.errors)
+    assert "“旗自然资源局” 不是本计划的盟市" in messages and "“不想干” 不是有效的原因" in messages
+    assert "行业" not in messages  # 煤 is read as 煤炭
+
+    # A ledger filled on the older template (without the new columns) leaves them as they are.
+    old = Workbook()
+    ws = old.active
+    ws.title = SHEET_RIGHTS
+    older = [c for c in COLUMNS if c.key not in LATER_COLUMNS]
+    ws.append([c.header for c in older])
+    ws.append([row.get(c.header) for c in older])
+    buf = io.BytesIO()
+    old.save(buf)
+    import_ledger(session=session, plan_id=region_id, data=buf.getvalue(), actor="cli", now=T1)
+    session.commit()
+    session.refresh(right)
+    assert (right.sector, right.locality_unit_id, right.baseline_on) == ("coal", ordos, date(2022, 9, 15))

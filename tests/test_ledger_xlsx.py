@@ -172,7 +172,8 @@ def test_export_read_back_cell_by_cell(session: Session, banner_plan_id: int, tm
         for dv in ws.data_validations.dataValidation
     }
     last = 3 + len(rights) + L.VALIDATION_SPARE_ROWS  # every spare row below the rights has the drop-downs
-    assert set(validations) == {f"{c}3:{c}{last}" for c in "CEGHIK"}
+    # 类型 … 责任单位 as before, then 行业 P, 停产或未转采原因 Q, 绿色矿山 R (所在盟市: no leagues, no list)
+    assert set(validations) == {f"{c}3:{c}{last}" for c in "CEGHIKPQR"}
     assert validations[f"I3:I{last}"] == (
         f"'{SHEET_OPTIONS}'!$D$2:$D${len(L.STATUS_LABELS) + 1}",
         "请从下拉列表中选择处置状态。",
