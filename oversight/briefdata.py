@@ -17,8 +17,6 @@ columns, so a brief compiled weeks later shows the quarter as it stood:
 
 from __future__ import annotations
 
-import statistics
-from collections import defaultdict
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
@@ -51,7 +49,7 @@ from models import (
 from oversight import periods
 from oversight.dates import cn_date, local_day
 from oversight.errors import NotFoundError
-from oversight.measures import due_weeks, unit_reporting
+from oversight.measures import due_weeks, response_times, unit_reporting
 from oversight.periods import Period, PeriodError
 from oversight.rights import RightStatus, batch_progress
 from oversight.workdays import workdays_between
@@ -259,45 +257,6 @@ def _problem_figures(session: Session, plan_id: int, period: Period) -> dict[str
 # --- Units ---------------------------------------------------------------------------
 
 
-def _median_accept(session: Session, plan_id: int, period: Period) -> dict[int, dict[str, Any]]:
-    """Per owning unit: median working days from assignment (or hand-over) to its own acceptance."""
-    e2 = aliased(ProblemEvent)
-    assigned_at = (
-        select(func.max(e2.at))
-        .where(
-            e2.problem_id == PE.problem_id,
-            col(e2.kind).in_((K.ASSIGNED, K.HANDED_OVER)),
-            e2.to_unit_id == PE.to_unit_id,
-            e2.at <= PE.at,
-        )
-        .scalar_subquery()
-    )
-    rows = session.exec(
-        select(col(PE.to_unit_id), col(PE.problem_id), assigned_at, col(PE.at))
-        .join(Problem, col(Problem.id) == col(PE.problem_id))
-        .where(
-            Problem.plan_id == plan_id,
-            PE.kind == K.ACCEPTED,
-            col(PE.at) >= period.start,
-            col(PE.at) < period.end,
-            # A ruling's acceptance is recorded by the office for the unit: not the unit's own response.
-            col(PE.actor_unit_id) == col(PE.to_unit_id),
-        )
-        .order_by(col(PE.to_unit_id), col(PE.problem_id), col(PE.at))
-    ).all()
-    days: dict[int, list[int]] = defaultdict(list)
-    cited: dict[int, list[int]] = defaultdict(list)
-    for unit_id, pid, assigned, accepted in rows:
-        if assigned is None:
-            continue
-        if isinstance(assigned, str):  # SQLite returns max() of a timestamp as text
-            assigned = datetime.fromisoformat(assigned)
-        days[unit_id].append(workdays_between(_local_day(assigned), _local_day(accepted)))
-        if len(cited[unit_id]) < CITE_CAP and pid not in cited[unit_id]:
-            cited[unit_id].append(int(pid))
-    return {u: {"median": float(statistics.median(v)), "n": len(v), "ids": cited[u]} for u, v in days.items()}
-
-
 def _unit_figures(
     session: Session, plan_id: int, period: Period, units: list[Unit], as_of: datetime
 ) -> list[dict[str, Any]]:
@@ -327,7 +286,8 @@ def _unit_figures(
         },
     )
     reports, handovers, handled = f["reports"], f["handovers"], f["handled"]
-    accept = _median_accept(session, plan_id, period)
+    # Time to accept: the same measure as the notice rules' (oversight.measures.response_times).
+    accept = response_times(session=session, plan_id=plan_id, start=period.start, as_of=as_of)
     rows = []
     for u in units:
         r = reporting.get(u.id)  # type: ignore[arg-type]

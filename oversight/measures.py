@@ -67,6 +67,7 @@ _E = table_of(ProblemEvent)
 _P = table_of(Problem)
 
 EXAMPLES = 5  # problems cited per unit and basis; the summary gives the full count
+CITE_CAP = 10  # record ids a figure keeps for citing
 
 
 # --- Reporting weeks -------------------------------------------------------------------------
@@ -612,6 +613,7 @@ class SpellStats:
     waits: dict[int, dict[int, int]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(int)))
     idle_count: dict[int, int] = field(default_factory=lambda: defaultdict(int))
     idle_top: dict[int, list[tuple[int, int]]] = field(default_factory=lambda: defaultdict(list))
+    wait_events: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))  # a few, for citing
 
 
 def spell_stats(
@@ -623,7 +625,10 @@ def spell_stats(
     however many events there are."""
     g = _gaps(session, plan_id, start, as_of)
     end_at = func.coalesce(g.c.next_at, sql_moment(as_of))
-    d0, d1 = sql_local_day(session, g.c.at), sql_local_day(session, end_at)
+    # A spell still running at `as_of` ends on the last day before it (as_of may be the midnight
+    # after a period's last day: that next day has not been worked yet).
+    last_day = func.coalesce(g.c.next_at, sql_moment(as_of - timedelta(seconds=1)))
+    d0, d1 = sql_local_day(session, g.c.at), sql_local_day(session, last_day)
     waiting = case((g.c.kind.in_(_WAITING_FOR_RESPONSE), 1), else_=0)
     oldest = session.execute(
         select(func.min(_P.c.created_at)).where(_P.c.id.in_(_candidate_problems(plan_id, start, as_of)))
@@ -647,6 +652,8 @@ def spell_stats(
         wd = days.between(max(_as_date(a), since[unit_id] - timedelta(days=1)), _as_date(b))
         if is_waiting:
             stats.waits[unit_id][wd] += int(n)
+            if len(stats.wait_events[unit_id]) < CITE_CAP:
+                stats.wait_events[unit_id].append(int(example))
         if wd >= idle_days:
             stats.idle_count[unit_id] += int(n)
             top = stats.idle_top[unit_id]
@@ -666,6 +673,28 @@ def response_waits(
     if stats is None:
         stats = spell_stats(session=session, plan_id=plan_id, start=start, as_of=as_of, idle_days=float("inf"))
     return {u: sorted(d.items()) for u, d in stats.waits.items()}
+
+
+def response_times(
+    *, session: Session, plan_id: int, start: datetime, as_of: datetime, stats: SpellStats | None = None
+) -> dict[int, dict[str, Any]]:
+    """Time to accept, per unit: the median of its waits (see `response_waits`) in working
+    days, how many waits, and the ids of the first few problems waited on (for citing)."""
+    if stats is None:
+        stats = spell_stats(session=session, plan_id=plan_id, start=start, as_of=as_of, idle_days=float("inf"))
+    events = [e for ids in stats.wait_events.values() for e in ids]
+    problem_of: dict[int, int] = {}
+    if events:
+        problem_of = {
+            int(e): int(p) for e, p in session.execute(select(_E.c.id, _E.c.problem_id).where(_E.c.id.in_(events)))
+        }
+    out: dict[int, dict[str, Any]] = {}
+    for unit_id, pairs in response_waits(
+        session=session, plan_id=plan_id, start=start, as_of=as_of, stats=stats
+    ).items():
+        ids = sorted({problem_of[e] for e in stats.wait_events.get(unit_id, []) if e in problem_of})
+        out[unit_id] = {"median": weighted_median(pairs), "n": sum(n for _, n in pairs), "ids": ids[:CITE_CAP]}
+    return out
 
 
 def weighted_median(pairs: Sequence[tuple[int, int]]) -> float | None:

@@ -31,7 +31,7 @@ from oversight.workdays import workdays_between
 
 SH = ZoneInfo("Asia/Shanghai")
 AFTER_Q1 = datetime(2026, 4, 3, 1, 0, tzinfo=UTC)
-JOINED = datetime(2025, 12, 1, 9, tzinfo=SH).astimezone(UTC)  # everyone joined before the quarter
+JOINED = datetime(2024, 12, 2, 9, tzinfo=SH).astimezone(UTC)  # everyone joined before the 2025 timelines began
 
 
 def at(month: int, day: int, hour: int = 10) -> datetime:
@@ -51,7 +51,19 @@ class Cast:
         self.units = {u.key: u for u in session.exec(select(Unit).where(Unit.plan_id == plan_id)).all()}
         self.tg = 5000
         self.people: dict[str, Member] = {}
-        for key in ("emergency", "forestry", "natres", "water", "eco", "market_reg", "finance", "ndrc"):
+        for key in (
+            "emergency",
+            "forestry",
+            "natres",
+            "water",
+            "eco",
+            "market_reg",
+            "finance",
+            "ndrc",
+            "miit",
+            "culture",
+            "transport",
+        ):
             self.people[key] = self.member(key, Role.CONTACT)
         self.office = self.member("office", Role.OFFICE)
         self.convener = self.member("banner_gov", Role.CONVENER)

@@ -293,17 +293,21 @@ def test_each_unit_reports_on_time_rate_handled_median_accept_and_handovers(buil
                              AND e.at >= :s AND e.at < :e GROUP BY e.to_unit_id""",
         )
     )
+    # Time to accept, as the notice rules count it: from each assignment or hand-over to the
+    # unit until the problem's next action (comments are none), or to the end if none came yet.
     waits: dict[int, list[int]] = defaultdict(list)
-    for unit, accepted, assigned in sql(
+    for unit, given, following in sql(
         b,
         """
-            SELECT e.to_unit_id, e.at, (SELECT MAX(a.at) FROM problemevent a WHERE a.problem_id = e.problem_id
-                   AND a.kind IN ('assigned', 'handed_over') AND a.to_unit_id = e.to_unit_id AND a.at <= e.at)
+            SELECT e.to_unit_id, e.at, (SELECT MIN(n.at) FROM problemevent n WHERE n.problem_id = e.problem_id
+                   AND n.kind <> 'commented' AND n.at <= :e AND (n.at > e.at OR (n.at = e.at AND n.id > e.id)))
             FROM problemevent e JOIN problem p ON p.id = e.problem_id WHERE p.plan_id = :plan
-            AND e.kind = 'accepted' AND e.actor_unit_id = e.to_unit_id AND e.at >= :s AND e.at < :e""",
+            AND e.kind IN ('assigned', 'handed_over') AND e.to_unit_id IS NOT NULL AND e.at < :e""",
     ):
         day = lambda v: datetime.fromisoformat(str(v)).replace(tzinfo=UTC).astimezone(SHANGHAI).date()  # noqa: E731
-        waits[unit].append(workdays_between(day(assigned), day(accepted)))
+        until = day(following) if following is not None else date.fromisoformat(LAST_DAY)
+        if following is None or str(following) > Q_START:
+            waits[unit].append(workdays_between(day(given), until))
     rows = table_rows(section(b.text, "表5", "表6"))
     # Everyone seeded joined before the quarter: a unit answers for its weeks if it has a member.
     joined = {r[0] for r in sql(b, "SELECT DISTINCT unit_id FROM member WHERE plan_id = :plan AND active")}
@@ -313,7 +317,7 @@ def test_each_unit_reports_on_time_rate_handled_median_accept_and_handovers(buil
         got = rows[short or name]
         week_count = len({t.astimezone(SHANGHAI).isocalendar()[:2] for t in stamps[unit_id]} - holiday_weeks)
         rate = f"{week_count / weeks * 100:.1f}%" if unit_id in tasked and unit_id in joined else "—"
-        median = statistics.median(waits[unit_id]) if waits[unit_id] else None
+        median = statistics.median(waits[unit_id]) if waits[unit_id] and unit_id in joined else None
         median_text = "—" if median is None else (str(int(median)) if float(median).is_integer() else f"{median:.1f}")
         assert got == [
             str(len(stamps[unit_id])),
