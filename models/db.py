@@ -169,7 +169,7 @@ def table_of(model: type[SQLModel]) -> Table:
     return table
 
 
-def detached(model: type[_M], values: Mapping[str, Any]) -> _M:
+def detached(model: type[_M], values: Mapping[Any, Any]) -> _M:
     """A row's values as a detached `model` instance, built as SQLAlchemy's loader builds one
     (no model __init__, no ORM load): for hot paths that read or write the row with Core."""
     obj = manager_of_class(model).new_instance()

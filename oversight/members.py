@@ -7,6 +7,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, func
+from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from models import AuditLog, GroupBinding, InviteCode, Member, Plan, Role, Unit, ZoneLeader, utcnow
@@ -225,7 +226,7 @@ def unit_name(session: Session, unit_id: int | None) -> str:
 # select() construction per update (this runs on every bot update).
 _MEMBERS = table_of(Member)
 _MEMBER_BY_USER = (
-    select(_MEMBERS)
+    core_select(_MEMBERS)
     .where(_MEMBERS.c.telegram_user_id == bindparam("telegram_user_id"))
     .where(_MEMBERS.c.active.is_(True))
     .order_by(_MEMBERS.c.id.desc())
@@ -284,10 +285,10 @@ def bind_group(*, session: Session, actor: Member, chat_id: int, title: str, now
 
 def list_members(*, session: Session, plan_id: int, include_inactive: bool = False) -> list[tuple[Member, Unit]]:
     """Members of a plan with their units, by unit then role."""
-    query = select(Member, Unit).join(Unit, Unit.id == Member.unit_id).where(Member.plan_id == plan_id)
+    query = select(Member, Unit).join(Unit, col(Unit.id) == col(Member.unit_id)).where(Member.plan_id == plan_id)
     if not include_inactive:
         query = query.where(col(Member.active).is_(True))
-    return list(session.exec(query.order_by(Unit.id, Member.role, Member.id)).all())
+    return list(session.exec(query.order_by(col(Unit.id), col(Member.role), col(Member.id))).all())
 
 
 def members_of_unit(*, session: Session, unit_id: int, roles: tuple[str, ...] = (Role.CONTACT,)) -> list[Member]:
@@ -310,7 +311,7 @@ def members_with_role(*, session: Session, plan_id: int, roles: tuple[str, ...])
             .where(Member.plan_id == plan_id)
             .where(col(Member.active).is_(True))
             .where(col(Member.role).in_(roles))
-            .order_by(Member.id)
+            .order_by(col(Member.id))
         ).all()
     )
 

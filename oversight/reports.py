@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import bindparam, insert
+from sqlalchemy import select as core_select
 from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
@@ -30,6 +31,7 @@ from models import (
     ZoneLeader,
     utcnow,
 )
+from models.base import row_id
 from models.db import detached, table_of
 from oversight.attachments import (
     JPEG,
@@ -86,7 +88,7 @@ _PLAN_TASKS = (
 _UNIT_TASKS = (
     select(Task)
     .where(
-        Task.plan_id == bindparam("plan_id"),
+        col(Task.plan_id) == bindparam("plan_id"),
         col(Task.id).in_(select(TaskUnit.task_id).where(TaskUnit.unit_id == bindparam("unit_id"))),
     )
     .order_by(col(Task.seq), col(Task.id))
@@ -94,14 +96,14 @@ _UNIT_TASKS = (
 )
 # What a report needs of its task (see TaskRef), as plain rows: no ORM load per report.
 _REF = (col(Task.id), col(Task.plan_id), col(Task.key), col(Task.seq), col(Task.name), col(Task.done_status))
-_TASK_REF = select(*_REF).where(Task.id == bindparam("task_id"))
+_TASK_REF = core_select(*_REF).where(col(Task.id) == bindparam("task_id"))
 _FIRST_PLAN_TASK = (
-    select(*_REF).where(Task.plan_id == bindparam("plan_id")).order_by(col(Task.seq), col(Task.id)).limit(1)
+    core_select(*_REF).where(col(Task.plan_id) == bindparam("plan_id")).order_by(col(Task.seq), col(Task.id)).limit(1)
 )
 _FIRST_UNIT_TASK = (
-    select(*_REF)
+    core_select(*_REF)
     .where(
-        Task.plan_id == bindparam("plan_id"),
+        col(Task.plan_id) == bindparam("plan_id"),
         col(Task.id).in_(select(TaskUnit.task_id).where(TaskUnit.unit_id == bindparam("unit_id"))),
     )
     .order_by(col(Task.seq), col(Task.id))
@@ -156,7 +158,7 @@ def default_task_for(*, session: Session, member: Member) -> TaskRef | None:
             _read_in_transaction(session, "task_parts")[task.id, member.unit_id] = True  # among the unit's tasks
     if task is not None:
         _read_in_transaction(session, "tasks")[task.id] = task
-    return task  # type: ignore[return-value]
+    return task
 
 
 def task_ref(*, session: Session, task_id: int) -> TaskRef | None:
@@ -164,7 +166,8 @@ def task_ref(*, session: Session, task_id: int) -> TaskRef | None:
     tasks = _read_in_transaction(session, "tasks")
     if task_id not in tasks:
         tasks[task_id] = session.connection().execute(_TASK_REF, {"task_id": task_id}).first()
-    return tasks[task_id]
+    ref: TaskRef | None = tasks[task_id]
+    return ref
 
 
 def _read_in_transaction(session: Session, name: str) -> dict[Any, Any]:
@@ -355,7 +358,7 @@ def file_report(
         move_to_status is not None
         and task is not None
         and right is not None
-        and not in_batch(session=session, right_id=right.id, task_id=task.id)
+        and not in_batch(session=session, right_id=row_id(right), task_id=row_id(task))
     ):
         raise InvalidInputError(f"矿业权“{right.name}”不在“{task.name}”中，不能计入该批次的完成数。")
     at = now or utcnow()
@@ -375,15 +378,17 @@ def file_report(
     # One Core insert, not session.add + flush: the unit of work's bookkeeping for a row this
     # function only hands back cost as much as the rest of filing (this runs per report).
     session.flush()  # whatever the row refers to that is still pending (a no-op in the bot)
-    report_id = session.connection().execute(_REPORT_ROW, values).inserted_primary_key[0]
+    inserted = session.connection().execute(_REPORT_ROW, values).inserted_primary_key
+    assert inserted is not None  # an INSERT of one row
+    report_id = inserted[0]
     session.info["wrote"] = True  # bot.common.db() records the update as processed with this change
     report = detached(Report, {**values, "id": report_id})
-    files = _claim_attachments(session, attachment_ids, report.id)
+    files = _claim_attachments(session, attachment_ids, row_id(report))
     who = actor_of(actor.id)
     if move_to_status is not None and right is not None:
         move_right_status(
             session=session,
-            right_id=right.id,
+            right_id=row_id(right),
             to_status=move_to_status,
             actor_member_id=actor.id,
             actor=who,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import and_, or_, update
 from sqlalchemy.exc import IntegrityError
@@ -100,14 +101,14 @@ def request_run(*, session: Session, job: str, period: str, actor: str, now: dat
         if res.rowcount == 1:
             _transition(
                 session,
-                run_id=run.id,
+                run_id=row_id(run),
                 from_state=RunState.FAILED,
                 to_state=RunState.PENDING,
                 worker_id="",
                 note=f"run-now by {actor}: attempts reset",
                 at=now,
             )
-        return _refresh(session, run.id)
+        return _refresh(session, row_id(run))
     return run
 
 
@@ -161,9 +162,9 @@ def claim_run(
     claimed = _refresh(session, row_id(run))
     _transition(
         session,
-        run_id=claimed.id,
+        run_id=row_id(claimed),
         from_state=from_state,
-        to_state=RunState.WORKING,  # type: ignore[arg-type]
+        to_state=RunState.WORKING,
         worker_id=worker_id,
         note=f"attempt {claimed.attempts}",
         at=now,
@@ -190,7 +191,7 @@ def _finish(
 
 
 def finish_run(
-    *, session: Session, run_id: int, worker_id: str, result: dict, now: datetime | None = None
+    *, session: Session, run_id: int, worker_id: str, result: dict[str, Any], now: datetime | None = None
 ) -> ScheduledRun:
     """Mark a working run done with its result; RunLostError if it is no longer ours."""
     return _finish(
@@ -250,9 +251,9 @@ def reap_stuck_runs(
         if res.rowcount == 1:
             _transition(
                 session,
-                run_id=run.id,
+                run_id=row_id(run),
                 from_state=RunState.WORKING,
-                to_state=RunState.FAILED,  # type: ignore[arg-type]
+                to_state=RunState.FAILED,
                 worker_id=worker_id,
                 note=f"stuck since {run.started_at:%Y-%m-%d %H:%M:%S} UTC (worker {run.worker_id}); timeout {timeout}",
                 at=now,
@@ -293,18 +294,18 @@ def requeue_orphaned_runs(*, session: Session, worker_id: str, now: datetime | N
         if res.rowcount == 1:
             _transition(
                 session,
-                run_id=run.id,
+                run_id=row_id(run),
                 from_state=RunState.WORKING,
-                to_state=RunState.FAILED,  # type: ignore[arg-type]
+                to_state=RunState.FAILED,
                 worker_id=worker_id,
                 note=f"worker {run.worker_id} lost the lease mid-run",
                 at=now,
             )
             _transition(
                 session,
-                run_id=run.id,
+                run_id=row_id(run),
                 from_state=RunState.FAILED,
-                to_state=RunState.PENDING,  # type: ignore[arg-type]
+                to_state=RunState.PENDING,
                 worker_id=worker_id,
                 note="requeued at once by the new lease holder",
                 at=now,
@@ -331,9 +332,9 @@ def due_runs(
             select(ScheduledRun)
             .where(
                 or_(
-                    ScheduledRun.state == RunState.PENDING,
+                    col(ScheduledRun.state) == RunState.PENDING,
                     and_(
-                        ScheduledRun.state == RunState.FAILED,
+                        col(ScheduledRun.state) == RunState.FAILED,
                         col(ScheduledRun.attempts) < max_attempts,
                         col(ScheduledRun.finished_at) <= now - retry_after,
                     ),

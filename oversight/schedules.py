@@ -214,16 +214,18 @@ def _cron_next(expr: str, moment: datetime, tz: ZoneInfo) -> datetime:
     """The first fire of `expr` at or after `moment`."""
     local = moment.astimezone(tz)
     start = _floor_second(local) - timedelta(seconds=1) if local.microsecond == 0 else _floor_second(local)
-    return croniter(expr, start).get_next(datetime)
+    fire: datetime = croniter(expr, start).get_next(datetime)
+    return fire
 
 
 def _cron_prev(expr: str, moment: datetime, tz: ZoneInfo) -> datetime:
     """The last fire of `expr` at or before `moment`."""
     local = moment.astimezone(tz)
-    return croniter(expr, _floor_second(local) + timedelta(seconds=1)).get_prev(datetime)
+    fire: datetime = croniter(expr, _floor_second(local) + timedelta(seconds=1)).get_prev(datetime)
+    return fire
 
 
-class CronExprTrigger(BaseTrigger):
+class CronExprTrigger(BaseTrigger):  # type: ignore[misc]  # APScheduler 3 ships no type information
     """A standard 5-field cron, its arithmetic by croniter (module-level: picklable into the job store)."""
 
     def __init__(self, expr: str, timezone: ZoneInfo | None = None) -> None:
@@ -251,7 +253,7 @@ class CronExprTrigger(BaseTrigger):
         return _cron_prev(self.expr, now, self.timezone)
 
 
-class WorkdayTrigger(BaseTrigger):
+class WorkdayTrigger(BaseTrigger):  # type: ignore[misc]  # APScheduler 3 ships no type information
     """Fires at HH:MM on each working day of the Chinese calendar (`@workdays HH:MM`)."""
 
     def __init__(self, hour: int, minute: int, timezone: ZoneInfo | None = None) -> None:
@@ -293,7 +295,7 @@ class WorkdayTrigger(BaseTrigger):
         return None  # pragma: no cover
 
 
-class QuarterlyWorkdayTrigger(BaseTrigger):
+class QuarterlyWorkdayTrigger(BaseTrigger):  # type: ignore[misc]  # APScheduler 3 ships no type information
     """Fires at HH:MM on the n-th working day after each quarter ends (module-level: picklable)."""
 
     def __init__(self, n: int, hour: int, minute: int, timezone: ZoneInfo | None = None) -> None:
