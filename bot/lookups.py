@@ -6,8 +6,8 @@ from bot import texts as t
 from bot.common import plan_of
 from bot.engine import Turn, command
 from oversight.lookups import READ_ALL_ROLES, format_progress, format_todo, todo_for_unit, todo_overdue_all
+from oversight.measures import progress_by_now
 from oversight.members import unit_name
-from oversight.rights import batch_progress
 
 
 @command("todo", read=True)
@@ -30,5 +30,5 @@ def todo(turn: Turn[None]) -> None:
 def progress(turn: Turn[None]) -> None:
     """Each batch against its target and what the timeline expects by now."""
     plan = plan_of(turn.session, turn.member)
-    rows = batch_progress(session=turn.session, plan_id=turn.member.plan_id)
+    rows = progress_by_now(session=turn.session, plan_id=turn.member.plan_id)
     turn.say(t.PROGRESS_HEAD.format(plan=plan.short_name or plan.name if plan else "") + format_progress(rows))

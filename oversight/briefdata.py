@@ -49,9 +49,9 @@ from models import (
 from oversight import periods
 from oversight.dates import cn_date, local_day
 from oversight.errors import NotFoundError
-from oversight.measures import due_weeks, response_times, unit_reporting
+from oversight.measures import due_weeks, progress_by_now, response_times, unit_reporting
 from oversight.periods import Period, PeriodError
-from oversight.rights import RightStatus, batch_progress
+from oversight.rights import RightStatus
 from oversight.workdays import workdays_between
 
 CITE_CAP = 10  # record ids kept per figure for citations (the xlsx annex has them all)
@@ -515,8 +515,8 @@ def _notice_figures(session: Session, plan_id: int, period: Period | str) -> lis
 
 def _progress(session: Session, plan_id: int, period: Period) -> list[dict[str, Any]]:
     tick = timedelta(microseconds=1)
-    at_end = batch_progress(session=session, plan_id=plan_id, as_of=period.end - tick)
-    at_start = {r["task_id"]: r for r in batch_progress(session=session, plan_id=plan_id, as_of=period.start - tick)}
+    at_end = progress_by_now(session=session, plan_id=plan_id, as_of=period.end - tick)
+    at_start = {r["task_id"]: r for r in progress_by_now(session=session, plan_id=plan_id, as_of=period.start - tick)}
     rows = []
     for r in at_end:
         before = set(at_start[r["task_id"]]["right_ids"]) if r["task_id"] in at_start else set()

@@ -16,7 +16,7 @@ worker's reminders and the bot all count with these functions.
   agreed matters not done by theirs, as of a moment.
 - Idle (`spell_stats`, `idle_spells`): spells of `idle_days` working days or more in which the
   holder of a problem took no action.
-- Expected by now (`tasks_behind`, from oversight.rights.batch_progress): a task's share the
+- Expected by now (`progress_by_now`, `tasks_behind`): a task's share the
   plan's timeline expects done at a moment, against the share done.
 - Resolution rate (`problem_counts`): problems a unit owned in the window that it resolved.
 
@@ -427,6 +427,12 @@ def _gaps(session: Session, plan_id: int, start: datetime, as_of: datetime) -> A
 # --- Expected by now ---------------------------------------------------------------------------
 
 
+def progress_by_now(*, session: Session, plan_id: int, as_of: datetime | None = None) -> list[dict[str, Any]]:
+    """Expected by now, per task: target, done (from the rights' status events up to `as_of`),
+    the share and number the plan's timeline expects at `as_of`, the cited right ids."""
+    return batch_progress(session=session, plan_id=plan_id, as_of=as_of)
+
+
 def tasks_behind(*, session: Session, plan_id: int, as_of: datetime, behind_points: float) -> list[dict[str, Any]]:
     """Tasks more than `behind_points` percentage points behind their schedule, with their units."""
     parts: dict[int, list[tuple[int, str]]] = defaultdict(list)
@@ -437,7 +443,7 @@ def tasks_behind(*, session: Session, plan_id: int, as_of: datetime, behind_poin
     ).all():
         parts[task_id].append((unit_id, part))
     out = []
-    for row in batch_progress(session=session, plan_id=plan_id, as_of=as_of):
+    for row in progress_by_now(session=session, plan_id=plan_id, as_of=as_of):
         share = row["expected_share"]
         if share is None or not row["target"]:
             continue
@@ -473,7 +479,8 @@ def units_behind(
                 continue
             if day not in then_by_day:
                 then_by_day[day] = {
-                    r["task_id"]: r for r in batch_progress(session=session, plan_id=plan_id, as_of=local_midnight(day))
+                    r["task_id"]: r
+                    for r in progress_by_now(session=session, plan_id=plan_id, as_of=local_midnight(day))
                 }
             then = then_by_day[day].get(row["task_id"])
             expected_then = float((then or {}).get("expected_share") or 0.0)

@@ -58,6 +58,7 @@ from oversight.errors import InvalidInputError, InvalidStateError, NotFoundError
 from oversight.measures import (
     accountable_from,
     member_reporting,
+    progress_by_now,
     resolution_counts,
     response_waits,
     tasks_behind,
@@ -65,7 +66,6 @@ from oversight.measures import (
 )
 from oversight.periods import half_of
 from oversight.planfile import DEFAULT_REVIEW_WEIGHTS, RectificationSpec
-from oversight.rights import batch_progress
 from oversight.sentences import evidence_sentence
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -262,7 +262,7 @@ def zone_leader_scores(*, session: Session, plan_id: int, period: str, now: date
         .where(Right.plan_id == plan_id, Right.zone_id.is_not(None))  # type: ignore[union-attr]
     ).all():
         rights_by_zone_task[(zone_id, task_id)].append(right_id)
-    tasks = batch_progress(session=session, plan_id=plan_id, as_of=as_of)
+    tasks = progress_by_now(session=session, plan_id=plan_id, as_of=as_of)
     zone_names = {
         z.id: f"{z.seq}号{z.name}" for z in session.execute(select(Zone).where(Zone.plan_id == plan_id)).scalars()
     }

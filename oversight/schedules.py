@@ -29,6 +29,7 @@ from oversight import runs, schedule_text
 from oversight.audit import audit
 from oversight.dates import cn_datetime, local_zone
 from oversight.errors import ScheduleError
+from oversight.periods import period_label
 from oversight.schedule_text import PhraseError, describe_cron, looks_like_phrase, parse_phrase
 from oversight.workdays import ESTIMATE_MARK, is_estimated, is_workday, nth_workday_after
 
@@ -436,18 +437,13 @@ def is_adhoc(period: str) -> bool:
     return period.startswith("adhoc-")
 
 
-_CN_QUARTER = ("一", "二", "三", "四")
-
-
 def run_period_label(period: str) -> str:
     """A run's period in words (never the internal key): 2026年第一季度, 2026年上半年,
     2026年第15周（4月6日至4月12日）, 2026年4月8日, 临时一期."""
     if is_adhoc(period):
         return "临时一期"
-    if m := re.fullmatch(r"(\d{4})Q([1-4])", period):
-        return f"{m.group(1)}年第{_CN_QUARTER[int(m.group(2)) - 1]}季度"
-    if m := re.fullmatch(r"(\d{4})H([12])", period):
-        return f"{m.group(1)}年{'上' if m.group(2) == '1' else '下'}半年"
+    if re.fullmatch(r"\d{4}[QH]\d", period) and (label := period_label(period)):
+        return label  # the one period vocabulary (oversight.periods)
     if m := re.fullmatch(r"(\d{4})-W(\d{2})", period):
         monday = date.fromisocalendar(int(m.group(1)), int(m.group(2)), 1)
         sunday = monday + timedelta(days=6)
