@@ -39,61 +39,74 @@ from oversight.briefs import (
     mark_rendered,
     queue_preview,
 )
-from oversight.dates import local_day
+from oversight.dates import cn_datetime, local_day
 from oversight.distribution import Attachment, brief_lines, distribute, line_texts
 from oversight.errors import NotFoundError
 from oversight.ledger import export_ledger
 from oversight.outbox import enqueue_document, enqueue_text, split_text
+from oversight.sentences import Fact, cite, names, whole, workdays_text
 
 logger = logging.getLogger(__name__)
 
 TEMPLATE = "brief.html.j2"
 MASTHEAD_LINE_CHARS = 28  # characters of 14 pt type the masthead's office + date line holds
 
-# Every sentence of the brief and of its chat summary. Plain text: the template escapes it.
+# Every sentence of the brief and of its chat summary, one template per fact kind. Plain text:
+# the template escapes it. A quantifier (各/均/没有) appears only in a kind its fact proves.
 TEXTS: dict[str, str] = {
-    "editor_note": "现将{label}{plan}工作推进情况汇总刊发。文中数据均由系统根据各单位报送记录统计，"
-    "括号内为所依据的记录编号（矿业权#、进展#、问题#、议定事项#），完整台账见附件。",
+    "editor_note": "现将{label}{plan}工作推进情况汇总刊发。文中数据由系统根据各单位报送记录统计{as_of}，"
+    "括号内为所依据的记录编号（如“11号问题”），完整台账见附件。",
+    "editor_note_as_of": "，统计截至{moment}",
     "h_progress": "总体进展",
-    "progress_lead": "截至{last_day}，{summary}。",
+    "progress_lead": "截至{as_of}，{summary}。",
     "progress_item": "{name}累计完成{done}{measure}（目标{target}{measure}，按进度应完成{expected}{measure}）",
     "progress_item_noexp": "{name}累计完成{done}{measure}（目标{target}{measure}）",
     "progress_zones": "整合重组一批已完成整合区{done}个（目标{target}个）。",
+    "progress_zones_none": "整合重组一批尚未完成整合区（目标{target}个）。",
     "progress_new": "本期新完成{n}宗。",
+    "progress_new_none": "本期没有新完成的矿业权。",
     "progress_table": "表1  各批次完成情况",
     "progress_chart": "图1  各批次完成进度（红线为按进度应完成）",
-    "progress_foot": "注：“按进度应完成”按实施方案时间节点在{last_day}应达到的比例计算；未设时间节点的批次不计。",
+    "progress_foot": "注：“按进度应完成”按实施方案时间节点在{as_of}应达到的比例计算，不足一宗（个）的按一宗（个）计；"
+    "未设时间节点的批次不计。",
     "h_zones": "整合区和包联领导工作动态",
     "zones_table": "表2  各整合区本期动态",
     "zones_none": "本计划未划分整合区。",
     "zones_quiet": "本期没有进展报送的整合区：{names}。",
-    "zones_quiet_none": "各整合区本期均有进展报送。",
+    "zones_all_quiet": "本期{n}个整合区均没有进展报送。",
+    "zones_all_reported": "{n}个整合区本期均有进展报送。",
     "h_zone_news": "整合区动态",
-    "zone_news": "{seq}号{name}（进展#{id}，{on}，{unit}）：{text}",
+    "zone_news": "{seq}号{name}（{unit}，{on}）：{text}",
+    "zone_news_none": "本期没有整合区报送进展。",
     "h_leaders": "包联领导工作情况",
-    "leader_line": "{name}包联{zones}号整合区，本人报送进展{own}次，所包联整合区本期进展{reports}次、矿业权状态变更{moves}宗，期末未关闭问题{open}个。",
-    "leader_latest": "最近一次报送（进展#{id}，{on}）：{text}",
+    "leader_line": "{name}包联{zones}号整合区，本人报送进展{own}次，所包联整合区本期进展{reports}次、矿业权状态变更{moves}宗，{end}未关闭问题{open}个。",
+    "leader_latest": "最近一次报送（{on}）：{text}",
     "leaders_none": "本期未设包联领导。",
     "h_problems": "问题办理情况",
-    "problems_lead": "本期新增问题{new}个，办结{resolved}个；期末未关闭{open}个，其中逾期{overdue}个，有争议待裁定{disputed}个。",
-    "problems_oldest": "最久未关闭的问题是问题#{id}（{category}，责任单位{unit}，{raised}提出，已{days}个工作日）。",
+    "problems_lead": "本期新增问题{new}个，办结{resolved}个；{end}未关闭{open}个，其中逾期{overdue}个，有争议待裁定{disputed}个。",
+    "problems_lead_none": "本期没有新增问题，也没有办结问题；{end}未关闭{open}个，其中逾期{overdue}个，有争议待裁定{disputed}个。",
+    "problems_oldest": "最久未关闭的问题是{p}（{category}，责任单位{unit}，{raised}提出，至今{days}）。",
     "problems_oldest_more": "其次为{items}。",
-    "problems_oldest_item": "问题#{id}（{unit}，{days}个工作日）",
-    "problems_none_open": "期末没有未关闭的问题。",
+    "problems_oldest_item": "{p}（{unit}，{days}）",
+    "problems_none_open": "{end}没有未关闭的问题。",
     "problems_by_category": "表{n}  问题按类别统计",
     "problems_by_unit": "表{n}  问题按责任单位统计",
-    "problems_foot": "注：新增指本期提出的问题；办结指本期有办结记录的问题；期末未关闭指截至{last_day}提出方尚未确认关闭的问题"
-    "（含已办结待确认的）；逾期指期末未关闭且办理期限早于{last_day}的问题；责任单位按期末归属统计。",
+    "problems_foot": "注：新增指本期提出的问题；办结指本期有办结记录的问题；{end}未关闭指截至{as_of}提出方尚未确认关闭的问题"
+    "（含已办结待确认的）；逾期指{end}未关闭且办理期限早于{as_of}的问题；责任单位按{end}归属统计。",
     "h_units": "各单位履职情况",
     "units_table": "表{n}  各单位履职情况",
     "units_foot": "注：报送次数为本期报送进展的次数；按时报送率＝有进展报送的报送周数÷应报送的报送周数（报送周为每周一至周日，"
     "跨期的周只计本期内日期，没有工作日的周不计，本期已结束的报送周共{weeks}个；单位自其人员加入系统的首个工作日起计），"
     "不承担批次任务或尚无人员加入系统的单位不计（记“—”）；办结问题指本期由该单位办结的问题（个）；接收用时为问题交办（或转交）"
-    "给该单位至该单位首次办理（接收、转交或退回）或办公室裁定的工作日数的中位数（工作日），尚未办理的计至统计时；"
+    "给该单位至该单位首次办理（接收、转交或退回）或办公室裁定的工作日数（多次的取中位数），尚未办理的计至统计时；"
     "转交次数为该单位本期将问题转交其他单位的次数。",
     "units_behind": "本期按时报送率不足一半的单位：{names}。",
+    "units_handovers": "本期问题转交共{n}次：{items}。",
+    "units_handovers_item": "{unit}{n}次",
     "h_decisions": "上次会议议定事项落实情况",
-    "decisions_lead": "{title}（{held}）议定事项{n}项，截至{last_day}已完成{done}项，未完成{undone}项，其中逾期{overdue}项。",
+    "decisions_lead": "{held}召开的{title}议定事项{n}项，截至{as_of}已完成{done}项，未完成{undone}项，其中逾期{overdue}项。",
+    "decisions_lead_all_done": "{held}召开的{title}议定事项{n}项，截至{as_of}均已完成。",
+    "decisions_lead_empty": "{held}召开的{title}没有形成议定事项。",
     "decisions_none": "本期之前尚未召开联席会议，无议定事项。",
     "decisions_table": "表{n}  议定事项落实情况",
     "decision_done": "已完成（{on}）",
@@ -103,9 +116,11 @@ TEXTS: dict[str, str] = {
     "h_notices": "通报及情况说明",
     "notices_none": "本期未发布通报。",
     "notice_line": "{doc_no}《{title}》通报了{units}。",
-    "notice_finding": "{unit}：{summary}",
+    "notice_line_none": "{doc_no}《{title}》未通报单位。",
+    "notice_finding": "{units}：{summary}",
     "notice_explanation": "{unit}情况说明：{text}",
     "notice_no_explanation": "被通报单位尚未提交情况说明。",
+    "notice_missing_explanations": "尚未提交情况说明的被通报单位：{units}。",
     "previous_notice_line": "上期通报{doc_no}《{title}》的情况说明：",
     "previous_no_explanation": "上期通报{doc_no}《{title}》的被通报单位未提交情况说明。",
     "h_agenda": "下次会议建议议题",
@@ -115,16 +130,16 @@ TEXTS: dict[str, str] = {
     "agenda_disputed": "裁定有争议的问题{n}个。",
     "agenda_decisions": "督办上次会议未完成的议定事项{n}项。",
     "agenda_next": "部署下一阶段工作。",
-    "cite_problems": "（问题{ids}）",
-    "cite_reports": "（进展{ids}）",
-    "cite_rights": "（矿业权{ids}）",
-    "cite_decisions": "（议定事项{ids}）",
-    "cite_more": "等",
+    "end_closed": "期末",
+    "end_open": "目前",
     "summary": "【{title}】第{issue_no}期（{label}）\n"
     "进展：{progress}\n"
-    "问题：本期新增{new}个，办结{resolved}个；期末未关闭{open}个，其中逾期{overdue}个。{oldest}\n"
+    "问题：{problems}{oldest}\n"
     "全文见所附PDF（另附可编辑的Word文档）；完整台账见所附xlsx附件。",
-    "summary_oldest": "最久未关闭：问题#{id}（{unit}）。",
+    "summary_as_of": "（截至{moment}）",
+    "summary_progress_item": "{name}{done}/{target}{measure}",
+    "summary_problems": "本期新增{new}个，办结{resolved}个；{end}未关闭{open}个，其中逾期{overdue}个。",
+    "summary_oldest": "最久未关闭：{p}（{unit}）。",
     "caption": "{title}第{issue_no}期（{label}）",
     "bao": "{conveners}",
     "song": "联席会议各成员单位",
@@ -152,23 +167,41 @@ class BriefResult:
 # --- Text helpers -------------------------------------------------------------------------
 
 
-def _ids(cite: dict[str, Any], prefix: str = "#") -> str:
-    shown = "、".join(f"{prefix}{i}" for i in cite["ids"])
-    return shown + (TEXTS["cite_more"] if cite["n"] > len(cite["ids"]) else "")
+class Say:
+    """The brief's facts in the order they are printed: each call records one fact (its kind,
+    values and the ids it rests on) and returns the paragraph the template gets."""
 
+    def __init__(self) -> None:
+        self.facts: list[Fact] = []
 
-def _note(kind: str, cite: dict[str, Any]) -> str | None:
-    return TEXTS[f"cite_{kind}"].format(ids=_ids(cite)) if cite["ids"] else None
+    def fact(self, kind: str, ids: dict[str, Any] | None = None, **values: Any) -> Fact:
+        id_map: dict[str, list[int]] = {}
+        totals: dict[str, int] = {}
+        for noun, c in (ids or {}).items():
+            if isinstance(c, dict):
+                id_map[noun], totals[noun] = [int(i) for i in c["ids"]], int(c["n"])
+            else:
+                id_map[noun] = [int(i) for i in c]
+        fact = Fact(kind, {**values, "_totals": totals} if totals else values, id_map)
+        self.facts.append(fact)
+        return fact
 
-
-def _para(text: str, note: str | None = None) -> dict[str, Any] | str:
-    return {"text": text, "note": note} if note else text
+    def __call__(self, kind: str, ids: dict[str, Any] | None = None, **values: Any) -> dict[str, Any] | str:
+        fact = self.fact(kind, ids, **values)
+        text, note = fact.render(TEXTS), fact.note()
+        return {"text": text, "note": note} if note else text
 
 
 def _num(value: float | int | None) -> str:
+    """A table cell: whole numbers as they are, others to one decimal; none as —."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "—"
     return str(int(value)) if float(value).is_integer() else f"{value:.1f}"
+
+
+def _expected(value: float | None) -> str:
+    """An expected count of whole things, in whole things (按进度应完成9宗, never 8.5宗)."""
+    return "—" if value is None else str(whole(value))
 
 
 def _pct(value: float | None) -> str:
@@ -179,10 +212,20 @@ def _day(iso: str | None) -> str:
     return cn_date(date.fromisoformat(iso)) if iso else "—"
 
 
-def _md(iso: str, data: dict[str, Any]) -> str:
-    """3月5日; with the year when it is not the period's (2027年3月5日)."""
-    d = date.fromisoformat(iso)
-    return f"{d.month}月{d.day}日" if str(d.year) == data["period"]["last_day"][:4] else cn_date(d)
+def _as_of(data: dict[str, Any]) -> str:
+    """截至 what: the period's last day, or the moment the brief was computed if the period runs on."""
+    period = data["period"]
+    if period.get("ended", True):
+        return _day(period["last_day"])
+    return cn_datetime(datetime.fromisoformat(data["compiled_at"]))
+
+
+def _end(data: dict[str, Any]) -> str:
+    return TEXTS["end_closed" if data["period"].get("ended", True) else "end_open"]
+
+
+def _p(ids: list[int] | tuple[int, ...]) -> str:
+    return cite("problem", list(ids))
 
 
 # --- Sections -------------------------------------------------------------------------------
@@ -201,8 +244,9 @@ def chart_rows(progress: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ]
 
 
-def _progress_section(data: dict[str, Any], last_day: str, chart: Any = None) -> dict[str, Any]:
+def _progress_section(data: dict[str, Any], say: Say, chart: Any = None) -> dict[str, Any]:
     rows = data["progress"]
+    as_of = _as_of(data)
     items = []
     for r in rows:
         fmt = TEXTS["progress_item" if r["expected"] is not None else "progress_item_noexp"]
@@ -212,18 +256,29 @@ def _progress_section(data: dict[str, Any], last_day: str, chart: Any = None) ->
                 done=r["done"]["n"],
                 target=r["target"],
                 measure=r["measure"],
-                expected=_num(r["expected"]),
+                expected=_expected(r["expected"]),
             )
         )
-    paragraphs: list[Any] = [TEXTS["progress_lead"].format(last_day=last_day, summary="；".join(items))]
+    paragraphs: list[Any] = [
+        say(
+            "progress_lead",
+            as_of=as_of,
+            summary="；".join(items),
+            batches=[(r["task_id"], r["done"]["n"], r["target"], _expected(r["expected"])) for r in rows],
+        )
+    ]
     for r in rows:
         if r.get("zones_target"):
-            paragraphs.append(TEXTS["progress_zones"].format(done=r["zones_done"], target=r["zones_target"]))
+            kind = "progress_zones" if r["zones_done"] else "progress_zones_none"
+            paragraphs.append(say(kind, done=r["zones_done"], target=r["zones_target"]))
     new_ids = {
         "n": sum(r["done_in_period"]["n"] for r in rows),
         "ids": sorted(i for r in rows for i in r["done_in_period"]["ids"])[:10],
     }
-    paragraphs.append(_para(TEXTS["progress_new"].format(n=new_ids["n"]), _note("rights", new_ids)))
+    if new_ids["n"]:
+        paragraphs.append(say("progress_new", {"right": new_ids}, n=new_ids["n"]))
+    else:
+        paragraphs.append(say("progress_new_none", n=0))
     table = {
         "caption": TEXTS["progress_table"],
         "columns": ["批次", "目标", "累计完成", "本期完成", "按进度应完成", "完成率"],
@@ -233,14 +288,14 @@ def _progress_section(data: dict[str, Any], last_day: str, chart: Any = None) ->
                 r["target"],
                 r["done"]["n"],
                 r["done_in_period"]["n"],
-                _num(r["expected"]),
+                _expected(r["expected"]),
                 _pct(r["done"]["n"] / r["target"] if r["target"] else None),
             ]
             for r in rows
         ],
         "numeric": [1, 2, 3, 4, 5],
     }
-    foot = TEXTS["progress_foot"].format(last_day=last_day)
+    foot = TEXTS["progress_foot"].format(as_of=as_of)
     svg = chart if chart is not None else progress_chart_svg(chart_rows(rows), png=True)
     return {
         "heading": TEXTS["h_progress"],
@@ -258,12 +313,17 @@ def _progress_section(data: dict[str, Any], last_day: str, chart: Any = None) ->
     }
 
 
-def _zones_section(data: dict[str, Any], unit: Any) -> dict[str, Any]:
+def _zones_section(data: dict[str, Any], unit: Any, say: Say) -> dict[str, Any]:
     zones, leaders = data["zones"]["zones"], data["zones"]["leaders"]
     if not zones:
-        return {"heading": TEXTS["h_zones"], "paragraphs": [TEXTS["zones_none"]]}
-    quiet = [f"{z['seq']}号" for z in zones if z["rights"] and not z["reports"]["n"]]
-    paragraphs = [TEXTS["zones_quiet"].format(names="、".join(quiet)) if quiet else TEXTS["zones_quiet_none"]]
+        return {"heading": TEXTS["h_zones"], "paragraphs": [say("zones_none")]}
+    quiet = [z for z in zones if not z["reports"]["n"]]
+    if not quiet:
+        lead = say("zones_all_reported", {"report": [i for z in zones for i in z["reports"]["ids"][:1]]}, n=len(zones))
+    elif len(quiet) == len(zones):
+        lead = say("zones_all_quiet", n=len(zones), zone_seqs=[z["seq"] for z in zones])
+    else:
+        lead = say("zones_quiet", names="、".join(f"{z['seq']}号" for z in quiet), zone_seqs=[z["seq"] for z in quiet])
     table = {
         "caption": TEXTS["zones_table"],
         "columns": ["整合区", "矿业权", "本期进展", "状态变更", "未关闭问题"],
@@ -273,82 +333,90 @@ def _zones_section(data: dict[str, Any], unit: Any) -> dict[str, Any]:
         "numeric": [1, 2, 3, 4],
     }
     news = [
-        TEXTS["zone_news"].format(
+        say(
+            "zone_news",
+            {"report": [z["latest"]["id"]]},
             seq=z["seq"],
             name=z["name"],
-            id=z["latest"]["id"],
-            on=_md(z["latest"]["on"], data),
+            on=_day(z["latest"]["on"]),
             unit=unit(z["latest"]["unit_id"]),
             text=z["latest"]["text"],
         )
         for z in zones
         if z.get("latest")
     ]
-    subsections = [{"heading": TEXTS["h_zone_news"], "paragraphs": news or [TEXTS["zones_quiet_none"]]}]
+    subsections = [{"heading": TEXTS["h_zone_news"], "paragraphs": news or [say("zone_news_none")]}]
     if leaders:
         lines: list[Any] = []
         for ld in leaders:
             lines.append(
-                _para(
-                    TEXTS["leader_line"].format(
-                        name=ld["name"],
-                        zones="、".join(str(s) for s in ld["zone_seqs"]),
-                        own=ld["own_reports"]["n"],
-                        reports=ld["reports"]["n"],
-                        moves=ld["moves"]["n"],
-                        open=ld["open"]["n"],
-                    ),
-                    _note("problems", ld["open"]),
+                say(
+                    "leader_line",
+                    {"problem": ld["open"]},
+                    name=ld["name"],
+                    zones="、".join(str(s) for s in ld["zone_seqs"]),
+                    own=ld["own_reports"]["n"],
+                    reports=ld["reports"]["n"],
+                    moves=ld["moves"]["n"],
+                    open=ld["open"]["n"],
+                    end=_end(data),
                 )
             )
             if ld.get("latest"):
                 lines.append(
-                    TEXTS["leader_latest"].format(
-                        id=ld["latest"]["id"], on=_md(ld["latest"]["on"], data), text=ld["latest"]["text"]
+                    say(
+                        "leader_latest",
+                        {"report": [ld["latest"]["id"]]},
+                        on=_day(ld["latest"]["on"]),
+                        text=ld["latest"]["text"],
                     )
                 )
         subsections.append({"heading": TEXTS["h_leaders"], "paragraphs": lines})
     else:
-        subsections.append({"heading": TEXTS["h_leaders"], "paragraphs": [TEXTS["leaders_none"]]})
-    return {"heading": TEXTS["h_zones"], "paragraphs": paragraphs, "tables": [table], "subsections": subsections}
+        subsections.append({"heading": TEXTS["h_leaders"], "paragraphs": [say("leaders_none")]})
+    return {"heading": TEXTS["h_zones"], "paragraphs": [lead], "tables": [table], "subsections": subsections}
 
 
-def _problems_section(data: dict[str, Any], unit: Any, last_day: str, table_no: list[int]) -> dict[str, Any]:
+def _problems_section(data: dict[str, Any], unit: Any, say: Say, table_no: list[int]) -> dict[str, Any]:
     pr = data["problems"]
     t = pr["totals"]
-    paragraphs: list[Any] = [
-        _para(
-            TEXTS["problems_lead"].format(
-                new=t["new"]["n"],
-                resolved=t["resolved"]["n"],
-                open=t["open"]["n"],
-                overdue=t["overdue"]["n"],
-                disputed=t["disputed"]["n"],
-            ),
-            _note("problems", t["overdue"]),
-        ),
-    ]
+    end, as_of = _end(data), _as_of(data)
+    values = {
+        "new": t["new"]["n"],
+        "resolved": t["resolved"]["n"],
+        "open": t["open"]["n"],
+        "overdue": t["overdue"]["n"],
+        "disputed": t["disputed"]["n"],
+        "end": end,
+    }
+    kind = "problems_lead" if values["new"] or values["resolved"] else "problems_lead_none"
+    paragraphs: list[Any] = [say(kind, {"problem": t["overdue"]}, **values)]
     oldest = pr["oldest_open"]
     if oldest:
         o = oldest[0]
         paragraphs.append(
-            TEXTS["problems_oldest"].format(
-                id=o["id"],
+            say(
+                "problems_oldest",
+                p=_p([o["id"]]),
+                problem_id=o["id"],
                 category=o["category"],
                 unit=unit(o["owner_unit_id"]),
                 raised=_day(o["raised_on"]),
-                days=o["workdays_open"],
+                days=workdays_text(o["workdays_open"]),
+                workdays=o["workdays_open"],
             )
         )
         if len(oldest) > 1:
             items = "、".join(
-                TEXTS["problems_oldest_item"].format(id=x["id"], unit=unit(x["owner_unit_id"]), days=x["workdays_open"])
+                TEXTS["problems_oldest_item"].format(
+                    p=_p([x["id"]]), unit=unit(x["owner_unit_id"]), days=workdays_text(x["workdays_open"])
+                )
                 for x in oldest[1:]
             )
-            paragraphs.append(TEXTS["problems_oldest_more"].format(items=items))
+            paragraphs.append(say("problems_oldest_more", items=items, problem_ids=[x["id"] for x in oldest[1:]]))
     else:
-        paragraphs.append(TEXTS["problems_none_open"])
-    cols = ["新增", "办结", "期末未关闭", "其中逾期"]
+        paragraphs.append(say("problems_none_open", end=end, open=0))
+    cols = ["新增", "办结", f"{end}未关闭", "其中逾期"]
     table_no[0] += 1
     by_cat: dict[str, Any] = {
         "caption": TEXTS["problems_by_category"].format(n=table_no[0]),
@@ -369,11 +437,11 @@ def _problems_section(data: dict[str, Any], unit: Any, last_day: str, table_no: 
         ],
         "numeric": [1, 2, 3, 4],
     }
-    paragraphs.append(TEXTS["problems_foot"].format(last_day=last_day))
+    paragraphs.append(TEXTS["problems_foot"].format(as_of=as_of, end=end))
     return {"heading": TEXTS["h_problems"], "paragraphs": paragraphs, "tables": [by_cat, by_unit]}
 
 
-def _units_section(data: dict[str, Any], table_no: list[int]) -> dict[str, Any]:
+def _units_section(data: dict[str, Any], say: Say, table_no: list[int]) -> dict[str, Any]:
     rows = data["units"]
     table_no[0] += 1
     table = {
@@ -393,137 +461,179 @@ def _units_section(data: dict[str, Any], table_no: list[int]) -> dict[str, Any]:
         "numeric": [1, 2, 3, 4, 5],
     }
     paragraphs: list[Any] = []
-    behind = [u["short"] for u in rows if u["on_time_rate"] is not None and u["on_time_rate"] < 0.5]
+    behind = [u for u in rows if u["on_time_rate"] is not None and u["on_time_rate"] < 0.5]
     if behind:
-        paragraphs.append(TEXTS["units_behind"].format(names="、".join(behind)))
+        paragraphs.append(
+            say("units_behind", names=names(u["short"] for u in behind), unit_ids=[u["unit_id"] for u in behind])
+        )
     handed = [u for u in rows if u["handovers"]["n"]]
     if handed:
-        cite = {
+        cite_ = {
             "n": sum(u["handovers"]["n"] for u in handed),
             "ids": sorted({i for u in handed for i in u["handovers"]["ids"]})[:10],
         }
         paragraphs.append(
-            _para(
-                "本期问题转交共{n}次：{items}。".format(
-                    n=cite["n"], items="、".join(f"{u['short']}{u['handovers']['n']}次" for u in handed)
+            say(
+                "units_handovers",
+                {"problem": {"n": len(cite_["ids"]), "ids": cite_["ids"]}},
+                n=cite_["n"],
+                items="、".join(
+                    TEXTS["units_handovers_item"].format(unit=u["short"], n=u["handovers"]["n"]) for u in handed
                 ),
-                _note("problems", cite),
+                by_unit={u["unit_id"]: u["handovers"]["n"] for u in handed},
             )
         )
     paragraphs.append(TEXTS["units_foot"].format(weeks=data["period"]["weeks"]))
     return {"heading": TEXTS["h_units"], "paragraphs": paragraphs, "tables": [table]}
 
 
-def _decisions_section(data: dict[str, Any], unit: Any, last_day: str, table_no: list[int]) -> dict[str, Any]:
+def _decisions_section(data: dict[str, Any], unit: Any, say: Say, table_no: list[int]) -> dict[str, Any]:
     dec = data["decisions"]
     if dec["meeting"] is None:
-        return {"heading": TEXTS["h_decisions"], "paragraphs": [TEXTS["decisions_none"]]}
+        return {"heading": TEXTS["h_decisions"], "paragraphs": [say("decisions_none")]}
     m, rows = dec["meeting"], dec["decisions"]
     done = [d for d in rows if d["done"]]
     overdue = [d for d in rows if d["overdue"]]
-    title = m["title"] or "联席会议"
-    lead = TEXTS["decisions_lead"].format(
-        title=title,
-        held=_day(m["held_on"]),
-        n=len(rows),
-        done=len(done),
-        undone=len(rows) - len(done),
-        overdue=len(overdue),
-        last_day=last_day,
-    )
+    values = {
+        "title": m["title"] or "联席会议",
+        "held": _day(m["held_on"]),
+        "meeting_id": m["id"],
+        "n": len(rows),
+        "done": len(done),
+        "undone": len(rows) - len(done),
+        "overdue": len(overdue),
+        "as_of": _as_of(data),
+    }
+    if not rows:
+        kind = "decisions_lead_empty"
+    elif len(done) == len(rows):
+        kind = "decisions_lead_all_done"
+    else:
+        kind = "decisions_lead"
+    lead = say(kind, {"decision": [d["id"] for d in overdue]}, **values)
     table_no[0] += 1
 
     def status(d: dict[str, Any]) -> str:
         if d["done"]:
-            return TEXTS["decision_done"].format(on=_md(d["done_on"], data)) if d["done_on"] else "已完成"
+            return TEXTS["decision_done"].format(on=_day(d["done_on"])) if d["done_on"] else "已完成"
         return TEXTS["decision_overdue" if d["overdue"] else "decision_open"]
 
     table = {
         "caption": TEXTS["decisions_table"].format(n=table_no[0]),
-        "columns": ["事项", "责任单位", "期限", "落实情况"],
+        "columns": ["编号", "事项", "责任单位", "期限", "落实情况"],
         "rows": [
             [
-                f"#{d['id']} {d['text']}" + (TEXTS["decision_major"] if d["major"] else ""),
+                f"{d['id']}号",
+                d["text"] + (TEXTS["decision_major"] if d["major"] else ""),
                 unit(d["owner_unit_id"]) if d["owner_unit_id"] else "—",
-                _md(d["due_on"], data) if d["due_on"] else "—",
+                _day(d["due_on"]) if d["due_on"] else "—",
                 status(d),
             ]
             for d in rows
         ],
         "numeric": [],
     }
-    note = _note("decisions", {"n": len(overdue), "ids": [d["id"] for d in overdue][:10]})
-    return {"heading": TEXTS["h_decisions"], "paragraphs": [_para(lead, note)], "tables": [table] if rows else []}
+    return {"heading": TEXTS["h_decisions"], "paragraphs": [lead], "tables": [table] if rows else []}
 
 
-def _notices_section(data: dict[str, Any], unit: Any) -> dict[str, Any]:
+def _notices_section(data: dict[str, Any], unit: Any, say: Say) -> dict[str, Any]:
     notices = data["notices"]
     previous = data.get("previous_notices") or []
-    paragraphs: list[Any] = [] if notices else [TEXTS["notices_none"]]
+    paragraphs: list[Any] = [] if notices else [say("notices_none", n=0)]
     for n in previous:
         if n["explanations"]:
-            paragraphs.append(TEXTS["previous_notice_line"].format(doc_no=n["doc_no"], title=n["title"]))
+            paragraphs.append(say("previous_notice_line", notice_id=n["id"], doc_no=n["doc_no"], title=n["title"]))
             paragraphs.extend(
-                TEXTS["notice_explanation"].format(unit=unit(e["unit_id"]), text=e["text"]) for e in n["explanations"]
+                say("notice_explanation", unit=unit(e["unit_id"]), unit_id=e["unit_id"], text=e["text"])
+                for e in n["explanations"]
             )
         elif n["findings"]:
-            paragraphs.append(TEXTS["previous_no_explanation"].format(doc_no=n["doc_no"], title=n["title"]))
+            paragraphs.append(say("previous_no_explanation", notice_id=n["id"], doc_no=n["doc_no"], title=n["title"]))
     for n in notices:
-        names = "、".join(dict.fromkeys(unit(f["unit_id"]) for f in n["findings"])) or "—"
-        paragraphs.append(TEXTS["notice_line"].format(doc_no=n["doc_no"], title=n["title"], units=names))
-        paragraphs.extend(
-            TEXTS["notice_finding"].format(unit=unit(f["unit_id"]), summary=f["summary"]) for f in n["findings"]
-        )
-        if n["explanations"]:
-            paragraphs.extend(
-                TEXTS["notice_explanation"].format(unit=unit(e["unit_id"]), text=e["text"]) for e in n["explanations"]
+        named = list(dict.fromkeys(f["unit_id"] for f in n["findings"]))
+        if named:
+            paragraphs.append(
+                say(
+                    "notice_line",
+                    notice_id=n["id"],
+                    doc_no=n["doc_no"],
+                    title=n["title"],
+                    units=names(unit(u) for u in named),
+                    unit_ids=named,
+                )
             )
-        elif n["findings"]:
-            paragraphs.append(TEXTS["notice_no_explanation"])
+        else:
+            paragraphs.append(say("notice_line_none", notice_id=n["id"], doc_no=n["doc_no"], title=n["title"]))
+        # Units with the same finding are named together, in one sentence.
+        grouped: dict[str, list[int]] = {}
+        for f in n["findings"]:
+            grouped.setdefault(f["summary"], []).append(f["unit_id"])
+        paragraphs.extend(
+            say("notice_finding", units=names(unit(u) for u in us), unit_ids=us, summary=summary)
+            for summary, us in grouped.items()
+        )
+        paragraphs.extend(
+            say("notice_explanation", unit=unit(e["unit_id"]), unit_id=e["unit_id"], text=e["text"])
+            for e in n["explanations"]
+        )
+        explained = {e["unit_id"] for e in n["explanations"]}
+        missing = [u for u in named if u not in explained]
+        if missing and explained:
+            paragraphs.append(
+                say("notice_missing_explanations", units=names(unit(u) for u in missing), unit_ids=missing)
+            )
+        elif missing:
+            paragraphs.append(say("notice_no_explanation", unit_ids=missing))
     return {"heading": TEXTS["h_notices"], "paragraphs": paragraphs}
 
 
-def _agenda_section(data: dict[str, Any]) -> dict[str, Any]:
-    names = {r["task_id"]: r["name"] for r in data["progress"]}
+def _agenda_section(data: dict[str, Any], say: Say) -> dict[str, Any]:
+    task_names = {r["task_id"]: r["name"] for r in data["progress"]}
     lines: list[Any] = []
     for n, item in enumerate(data["agenda"], start=1):
         kind = item["kind"]
         if kind == "behind":
-            text = TEXTS["agenda_behind"].format(names="、".join(names[t] for t in item["task_ids"]))
+            fact = say.fact(
+                "agenda_behind", names=names(task_names[t] for t in item["task_ids"]), task_ids=item["task_ids"]
+            )
         elif kind in ("overdue", "disputed", "decisions"):
-            text = TEXTS[f"agenda_{kind}"].format(n=item["cite"]["n"])
+            noun = "decision" if kind == "decisions" else "problem"
+            fact = say.fact(f"agenda_{kind}", {noun: item["cite"]}, n=item["cite"]["n"])
         else:
-            text = TEXTS[f"agenda_{kind}"]
-        cite = item.get("cite")
-        note = _note("decisions" if kind == "decisions" else "problems", cite) if cite else None
-        lines.append(_para(f"{n}. {text}", note))
+            fact = say.fact(f"agenda_{kind}")
+        note = fact.note()
+        text = f"{n}. {fact.render(TEXTS)}"
+        lines.append({"text": text, "note": note} if note else text)
     return {"heading": TEXTS["h_agenda"], "paragraphs": lines}
 
 
 def brief_context(data: dict[str, Any], *, issue_no: int, issued_on: str, chart: Any = None) -> dict[str, Any]:
-    """The brief template's context (see report_templates/brief.html.j2) from the brief's data.
+    """The brief template's context (see report_templates/brief.html.j2) from the brief's data;
+    `facts` lists every fact the sentences were rendered from, in order (kind, text, values, ids).
 
     `chart`: the progress chart's SVG if it was drawn already (from chart_rows(data["progress"]))."""
-    names = data["unit_names"]
+    unit_names = data["unit_names"]
 
     def unit(unit_id: Any) -> str:
-        return names.get(str(unit_id), "—")
+        return unit_names.get(str(unit_id), "—")
 
-    last_day = _day(data["period"]["last_day"])
+    say = Say()
     table_no = [2 if data["zones"]["zones"] else 1]
-    progress = _progress_section(data, last_day, chart)
+    progress = _progress_section(data, say, chart)
     foot = progress.pop("_foot")
     progress["paragraphs"].append(foot)
     sections = [
         progress,
-        _zones_section(data, unit),
-        _problems_section(data, unit, last_day, table_no),
-        _units_section(data, table_no),
-        _decisions_section(data, unit, last_day, table_no),
-        _notices_section(data, unit),
-        _agenda_section(data),
+        _zones_section(data, unit, say),
+        _problems_section(data, unit, say, table_no),
+        _units_section(data, say, table_no),
+        _decisions_section(data, unit, say, table_no),
+        _notices_section(data, unit, say),
+        _agenda_section(data, say),
     ]
     plan = data["plan"]
+    ended = data["period"].get("ended", True)
+    as_of = "" if ended else TEXTS["editor_note_as_of"].format(moment=_as_of(data))
     return {
         "title_lines": plan["title_lines"],
         "issue_no": issue_no,
@@ -531,11 +641,12 @@ def brief_context(data: dict[str, Any], *, issue_no: int, issued_on: str, chart:
         "date_text": _day(issued_on),
         # The office's own 编者按 (written at sign-off, oversight.briefs) or the standard one.
         "editor_note": data.get("editor_note")
-        or TEXTS["editor_note"].format(label=data["period"]["label"], plan=plan["short_name"]),
+        or say.fact("editor_note", label=data["period"]["label"], plan=plan["short_name"], as_of=as_of).render(TEXTS),
         "sections": sections,
         # Exactly whom it is delivered to (oversight.distribution), as fixed when it was built.
         "distribution": data.get("distribution") or {},
         "copies": None,
+        "facts": [f.to_dict(TEXTS) for f in say.facts],
     }
 
 
@@ -547,20 +658,32 @@ def _office_line(name: str, date_text: str) -> str:
 def brief_summary(data: dict[str, Any], *, issue_no: int) -> str:
     """The short chat text sent with the PDF."""
     t = data["problems"]["totals"]
-    progress = "；".join(f"{r['name']}{r['done']['n']}/{r['target']}" for r in data["progress"])
+    progress = "；".join(
+        TEXTS["summary_progress_item"].format(
+            name=r["name"], done=r["done"]["n"], target=r["target"], measure=r.get("measure") or ""
+        )
+        for r in data["progress"]
+    )
     oldest = ""
     if data["problems"]["oldest_open"]:
         o = data["problems"]["oldest_open"][0]
-        oldest = TEXTS["summary_oldest"].format(id=o["id"], unit=data["unit_names"].get(str(o["owner_unit_id"]), "—"))
+        oldest = TEXTS["summary_oldest"].format(
+            p=_p([o["id"]]), unit=data["unit_names"].get(str(o["owner_unit_id"]), "—")
+        )
+    ended = data["period"].get("ended", True)
+    label = data["period"]["label"] + ("" if ended else TEXTS["summary_as_of"].format(moment=_as_of(data)))
     return TEXTS["summary"].format(
         title="".join(data["plan"]["title_lines"]),
         issue_no=issue_no,
-        label=data["period"]["label"],
+        label=label,
         progress=progress,
-        new=t["new"]["n"],
-        resolved=t["resolved"]["n"],
-        open=t["open"]["n"],
-        overdue=t["overdue"]["n"],
+        problems=TEXTS["summary_problems"].format(
+            new=t["new"]["n"],
+            resolved=t["resolved"]["n"],
+            open=t["open"]["n"],
+            overdue=t["overdue"]["n"],
+            end=_end(data),
+        ),
         oldest=oldest,
     )
 

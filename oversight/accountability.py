@@ -51,7 +51,7 @@ from oversight.measures import (
 )
 from oversight.periods import Period
 from oversight.planfile import DEFAULT_THRESHOLDS
-from oversight.sentences import evidence_sentence, unique_evidence
+from oversight.sentences import accept_reason, cite, evidence_sentence, resolution_reason, unique_evidence
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 K = ProblemEventKind
@@ -192,10 +192,6 @@ def _units(session: Session, plan_id: int) -> dict[int, Unit]:
 
 def _pct(x: float) -> str:
     return f"{x * 100:.0f}%"
-
-
-def _ids(ids: Iterable[int], prefix: str = "#") -> str:
-    return "、".join(f"{prefix}{i}" for i in ids)
 
 
 # --- Evidence ------------------------------------------------------------------------------
@@ -521,9 +517,7 @@ def evaluate(*, session: Session, plan_id: int, period: str, now: datetime) -> l
         if o["count"] >= t["overdue_items"]:
             probs = [i["problem_id"] for i in o["items"] if i["kind"] == "overdue_problem"]
             decs = [i["decision_id"] for i in o["items"] if i["kind"] == "overdue_decision"]
-            what = "、".join(
-                x for x in (f"问题{_ids(probs)}" if probs else "", f"议定事项{_ids(decs)}" if decs else "") if x
-            )
+            what = "，".join(x for x in (cite("problem", probs), cite("decision", decs)) if x)
             more = "等" if len(o["items"]) < o["count"] else ""
             pending.append(
                 (
@@ -545,8 +539,7 @@ def evaluate(*, session: Session, plan_id: int, period: str, now: datetime) -> l
                     unit_id,
                     Rule.NOT_SOLVING,
                     "low_resolution",
-                    f"本期负责的{c['owned']}个问题仅办结{c['resolved']}个（{_pct(c['resolved'] / c['owned'])}），"
-                    f"逾期未办结{c['overdue']}个（问题{_ids(ids)}{more}）",
+                    resolution_reason(c["owned"], c["resolved"], c["overdue"], cite("problem", ids) + more),
                     [e["event_id"] for e in c["examples"]],
                 )
             )
@@ -562,7 +555,7 @@ def evaluate(*, session: Session, plan_id: int, period: str, now: datetime) -> l
                     unit_id,
                     Rule.NOT_SOLVING,
                     "slow_accept",
-                    f"交办问题从收到到接收（或转交、退回）的时间中位数为{median:g}个工作日（共{n}次交办）",
+                    accept_reason(n, median),
                     [{"kind": "response_waits", "waits": sorted(pairs), "median": median}],
                 )
             )
@@ -579,7 +572,7 @@ def evaluate(*, session: Session, plan_id: int, period: str, now: datetime) -> l
                     unit_id,
                     Rule.NOT_SOLVING,
                     "idle",
-                    f"问题#{sp['problem_id']}连续{sp['workdays']}个工作日{tail}{others}",
+                    f"{cite('problem', [sp['problem_id']])}连续{sp['workdays']}个工作日{tail}{others}",
                     [i for x in idle["spells"] for i in (x["event_id"], x["next_event_id"]) if i],
                 )
             )
@@ -588,7 +581,7 @@ def evaluate(*, session: Session, plan_id: int, period: str, now: datetime) -> l
     def shifting(found_: dict[int, dict[str, Any]], basis: str, text: Any) -> None:
         for unit_id, v in found_.items():
             pids = [e["problem_id"] for e in v["examples"]]
-            shown = _ids(pids) + (f"等{v['count']}个问题" if v["count"] > len(pids) else "")
+            shown = cite("problem", pids, v["count"])
             pending.append(
                 (
                     unit_id,
@@ -603,21 +596,19 @@ def evaluate(*, session: Session, plan_id: int, period: str, now: datetime) -> l
         boomerangs(session=session, plan_id=plan_id, start=p.start, as_of=as_of),
         "boomerang",
         lambda shown, ex: (
-            f"问题{shown}转出后又转回"
+            f"{shown}转出后又转回"
             f"（{'经联席会议办公室裁定由本单位负责' if any(e['ruled'] for e in ex) else '本单位最先转出'}）"
         ),
     )
     shifting(
         declined_ruled_back(session=session, plan_id=plan_id, start=p.start, as_of=as_of),
         "declined_ruled_back",
-        lambda shown, ex: f"退回问题{shown}，经联席会议办公室裁定仍由本单位负责",
+        lambda shown, ex: f"退回{shown}，经联席会议办公室裁定仍由本单位负责",
     )
     shifting(
         passed_on(session=session, plan_id=plan_id, start=p.start, as_of=as_of, count=int(t["pass_on_count"])),
         "passed_on",
-        lambda shown, ex: (
-            f"问题{shown}连续转交{max(e['passes'] for e in ex)}次无单位接收，本单位转交理由未获办公室认可"
-        ),
+        lambda shown, ex: f"{shown}连续转交{max(e['passes'] for e in ex)}次无单位接收，本单位转交理由未获办公室认可",
     )
 
     ids = [i for *_, ev in pending for i in ev if isinstance(i, int)]

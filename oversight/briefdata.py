@@ -19,10 +19,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, func, literal, union_all
+from sqlalchemy import and_, case, func, literal, or_, union_all
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
@@ -439,10 +440,17 @@ def _latest_reports(
 # --- Meetings, decisions, notices ----------------------------------------------------------
 
 
-def _decision_figures(session: Session, plan_id: int, period: Period) -> dict[str, Any]:
+def _decision_figures(session: Session, plan_id: int, period: Period, now: datetime) -> dict[str, Any]:
+    """The last meeting before the one this brief is for (上次会议: an ad-hoc brief is for the
+    meeting just called, never about it), recorded by `now`, and how its decisions stand."""
     meeting = session.exec(
         select(Meeting)
-        .where(Meeting.plan_id == plan_id, col(Meeting.held_on) <= period.last_day)
+        .where(
+            Meeting.plan_id == plan_id,
+            col(Meeting.held_on) <= period.last_day,
+            col(Meeting.created_at) <= now,
+            ~and_(col(Meeting.kind) == "adhoc", col(Meeting.period) == period.key),
+        )
         .order_by(col(Meeting.held_on).desc(), col(Meeting.id).desc())
     ).first()
     if meeting is None:
@@ -450,7 +458,7 @@ def _decision_figures(session: Session, plan_id: int, period: Period) -> dict[st
     decisions = session.exec(select(Decision).where(Decision.meeting_id == meeting.id).order_by(col(Decision.id))).all()
     rows = []
     for d in decisions:
-        done = d.done_at is not None and d.done_at < period.end
+        done = d.done_at is not None and d.done_at < min(period.end, now)
         rows.append(
             {
                 "id": d.id,
@@ -479,13 +487,26 @@ def _previous_quarter(period: Period) -> str:
     return period.previous().key
 
 
-def _notice_figures(session: Session, plan_id: int, period: Period | str) -> list[dict[str, Any]]:
-    key = period if isinstance(period, str) else period.key
-    notices = session.exec(
-        select(Notice)
-        .where(Notice.plan_id == plan_id, Notice.period == key, Notice.state == "published")
-        .order_by(col(Notice.id))
-    ).all()
+def _notice_figures(
+    session: Session, plan_id: int, period: Period, now: datetime, *, previous: bool = False
+) -> list[dict[str, Any]]:
+    """Published notices as of `now` with their findings and the explanations filed by `now`.
+
+    This period's (previous=False): notices about the period (an ad-hoc brief: about its quarter)
+    and any published within it. The previous quarter's (previous=True): notices about it not
+    already among this period's — their explanations usually come after that quarter's brief."""
+    as_of = now  # the brief reports on notices up to the moment it is made, after the period's end too
+    published = and_(Notice.plan_id == plan_id, Notice.state == "published", col(Notice.published_at) <= as_of)
+    about = {period.key, periods.quarter_of(period.start)}
+    current = or_(
+        col(Notice.period).in_(sorted(about)),
+        and_(col(Notice.published_at) >= period.start, col(Notice.published_at) < period.end),
+    )
+    if previous:
+        where = and_(published, Notice.period == _previous_quarter(period), ~current)
+    else:
+        where = and_(published, current)
+    notices = session.exec(select(Notice).where(where).order_by(col(Notice.id))).all()
     result = []
     for n in notices:
         findings = session.exec(
@@ -494,7 +515,9 @@ def _notice_figures(session: Session, plan_id: int, period: Period | str) -> lis
             .order_by(col(NoticeFinding.id))
         ).all()
         explanations = session.exec(
-            select(Explanation).where(Explanation.notice_id == n.id).order_by(col(Explanation.id))
+            select(Explanation)
+            .where(Explanation.notice_id == n.id, col(Explanation.created_at) <= as_of)
+            .order_by(col(Explanation.id))
         ).all()
         result.append(
             {
@@ -575,6 +598,10 @@ def brief_data(
     if plan is None:
         raise NotFoundError(f"找不到编号为 {plan_id} 的计划。")
     session.flush()
+    # A period still running is told as it stands now (截至 the moment), not as of its last day.
+    ended = period.has_ended(now)
+    if not ended and now >= period.start:
+        period = replace(period, last_day=local_day(now, period.tz))
     spec = plan.spec or {}
     office = spec.get("office") or {}
     as_of = period.as_of(now)
@@ -602,12 +629,12 @@ def brief_data(
                 on_progress(progress)
         problems = _problem_figures(session, plan_id, period)
         state = problems.pop("_state")
-        decisions = _decision_figures(session, plan_id, period)
+        decisions = _decision_figures(session, plan_id, period, now)
         zones = _zone_figures(session, plan_id, period, state)
-        notices = _notice_figures(session, plan_id, period)
+        notices = _notice_figures(session, plan_id, period, now)
         # A named unit explains within days of publication, usually after this period's brief
         # went out: the next brief carries the explanations to the previous quarter's notices.
-        previous_notices = _notice_figures(session, plan_id, _previous_quarter(period))
+        previous_notices = _notice_figures(session, plan_id, period, now, previous=True)
         if twin is not None:
             progress, unit_figures = side.result()
         else:
@@ -629,6 +656,7 @@ def brief_data(
             "first_day": period.first_day.isoformat(),
             "last_day": period.last_day.isoformat(),
             "weeks": len(due_weeks(period, as_of)),
+            "ended": ended,
         },
         "compiled_at": now.astimezone(UTC).isoformat(),
         "unit_names": {str(k): v for k, v in unit_names.items()},

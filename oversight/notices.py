@@ -33,7 +33,7 @@ from oversight.dates import cn_date, cn_datetime, local_day, local_zone
 from oversight.errors import InvalidInputError, InvalidStateError, NotFoundError, OversightError, PermissionDeniedError
 from oversight.members import members_of_unit, members_with_role
 from oversight.outbox import enqueue_text
-from oversight.sentences import evidence_row, evidence_sentence, unique_evidence
+from oversight.sentences import evidence_row, evidence_sentence, names, unique_evidence
 from oversight.workdays import add_workdays
 
 PUBLISH_JOB = "notice_publish"
@@ -195,10 +195,14 @@ def compose_body(*, session: Session, plan: Plan, period: str, findings: Sequenc
         )
     ]
     for i, rule in enumerate(rules):
+        # Units with the same finding are named together: "甲局、乙局：8周未报送工作进展".
+        grouped: dict[str, list[str]] = {}
+        for f in live:
+            if f.rule == rule:
+                grouped.setdefault(f.summary, []).append(units[f.unit_id].name if f.unit_id in units else "")
         items = "；".join(
-            TEXTS["unit_item"].format(unit=units[f.unit_id].name if f.unit_id in units else "", summary=f.summary)
-            for f in live
-            if f.rule == rule
+            TEXTS["unit_item"].format(unit=names(unit_names), summary=summary)
+            for summary, unit_names in grouped.items()
         )
         lines.append(TEXTS["rule_line"].format(num=_CN_NUM[i], rule=RULE_LABELS[rule], items=items))
     lines.append(TEXTS["closing"].format(days=int(thresholds_of(plan)["explanation_days"])))

@@ -116,31 +116,62 @@ def workdays_text(n: int) -> str:
 
 @dataclass(frozen=True)
 class Fact:
-    """A statement computed from the record: its kind (one template), its values and the ids of
-    the records it rests on (noun -> ids). `text` is the sentence; `note` the citation."""
+    """A statement computed from the record: its kind (the name of its one template), its values
+    and the ids of the records it rests on (noun -> ids, see NOUNS)."""
 
     kind: str
     values: Mapping[str, Any] = field(default_factory=dict)
     ids: Mapping[str, Sequence[int]] = field(default_factory=dict)
 
-    @property
-    def text(self) -> str:
-        template = FACTS.get(self.kind)
+    def render(self, templates: Mapping[str, str]) -> str:
+        """The sentence: the kind's template filled with the values (UnknownFactError if none)."""
+        template = templates.get(self.kind)
         if template is None:
             raise UnknownFactError(self.kind)
         return template.format(**self.values)
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "values": dict(self.values), "ids": {k: list(v) for k, v in self.ids.items()}}
+    def note(self) -> str | None:
+        """The citation printed after the sentence: （见11号、12号等5个问题）."""
+        parts = [cite(noun, ids, total) for noun, (ids, total) in self._cited().items()]
+        return CITE_NOTE.format(refs="；".join(parts)) if parts else None
+
+    def _cited(self) -> dict[str, tuple[Sequence[int], int]]:
+        totals = self.values.get("_totals") or {}
+        return {noun: (ids, int(totals.get(noun, len(ids)))) for noun, ids in self.ids.items() if ids}
+
+    def to_dict(self, templates: Mapping[str, str]) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "text": self.render(templates),
+            "values": {k: v for k, v in self.values.items() if not k.startswith("_")},
+            "ids": {k: list(v) for k, v in self.ids.items()},
+        }
 
 
-# Every fact kind's sentence. Values are plain text or numbers; templates escape them.
-FACTS: dict[str, str] = {}
+CITE_NOTE = "（见{refs}）"
 
 
-def fact_kinds() -> list[str]:
-    """Every fact kind with a template (for the tests' coverage list)."""
-    return sorted(FACTS)
+# --- Finding reasons (a notice finding's summary) ----------------------------------------------
+
+
+def resolution_reason(owned: int, resolved: int, overdue: int, overdue_cited: str) -> str:
+    """本期负责的3个问题仅办结1个（33%）…; none resolved: 均未办结 / 未办结 (one); never 仅办结0个（0%）."""
+    if resolved == 0:
+        head = "本期负责的1个问题未办结" if owned == 1 else f"本期负责的{owned}个问题均未办结"
+    else:
+        head = f"本期负责的{owned}个问题仅办结{resolved}个（{pct(resolved / owned)}）"
+    if not overdue:
+        return head
+    if overdue == owned == 1:
+        return f"{head}，已逾期（{overdue_cited}）"
+    return f"{head}，逾期未办结{overdue}个（{overdue_cited}）"
+
+
+def accept_reason(n: int, median: float) -> str:
+    """How long a unit took to respond to problems handed to it: one case has no 中位数."""
+    if n == 1:
+        return f"交办的问题从收到到接收（或转交、退回）用时{workdays_text(int(median))}"
+    return f"交办问题{n}次，从收到到接收（或转交、退回）的用时中位数为{median:g}个工作日"
 
 
 # --- Evidence: what a notice finding rests on ----------------------------------------------------

@@ -286,7 +286,7 @@ def test_accepted_at_once_but_resolved_late_is_not_solving_not_shifting(cast: Ca
     assert {"low_resolution", "idle"} <= set(f.bases)
     assert "slow_accept" not in f.bases
     assert "旗水利局" not in named(found, "shifting")
-    assert f"问题#{pid}" in f.summary
+    assert f"{pid}号问题" in f.summary and "#" not in f.summary
 
 
 def test_resolved_in_time_is_not_named(cast: Cast) -> None:

@@ -191,9 +191,6 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Written]:
 
 # Defects the checker finds that are not fixed yet, with whose they are; the entry goes when it is fixed.
 KNOWN = {
-    # issue 18 (truth): an evidence item without a Chinese sentence is printed as a dict.
-    ("demo", "notice", "raw_data"),
-    ("quarter", "notice", "raw_data"),
     # WeasyPrint 70 justifies at spaces only: a CJK line whose break moved a number or a
     # bracketed citation down stays short of the right edge ("fill", reported by text_block).
     *((src, kind, "fill") for src in ("demo", "quarter", "fixtures") for kind in ("brief", "notice", "review")),
