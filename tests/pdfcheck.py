@@ -556,7 +556,8 @@ def rule_colophon(doc: Document, expect: Expect) -> list[Violation]:
             )
         )
     for p in doc.pages[:-1]:
-        if any("印发" in ln.text or ln.text.startswith(("抄送", "报：", "送：")) for ln in p.content[-3:]):
+        # The 版记's 印发 line ends in 印发 (…办公室 2026年4月8日印发); a body sentence may say 印发之日起.
+        if any(ln.text.endswith("印发") or ln.text.startswith(("抄送", "报：", "送：")) for ln in p.content[-3:]):
             out.append(Violation("colophon", p.number, "版记 text before the last page"))
     if expect.formal and expect.printed_by:
         row = [ln for ln in last.content if ln.text.endswith("印发")]
