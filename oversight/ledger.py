@@ -956,7 +956,7 @@ def _date(value: Any) -> date | None:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         if 20000 <= value <= 80000:  # an Excel serial day (1954–2119) in a cell not formatted as a date
             result = from_excel(value)
-            return result.date() if isinstance(result, datetime) else result  # type: ignore[return-value]
+            return result.date() if isinstance(result, datetime) else result
         text = _text(value)
     else:
         text = str(value).strip()
@@ -1415,8 +1415,8 @@ def import_ledger(
             old = right.status
             move_right_status(
                 session=session,
-                right_id=right.id,
-                to_status=row.status,  # type: ignore[arg-type]
+                right_id=row_id(right),
+                to_status=row.status,
                 actor_member_id=actor_member_id,
                 actor=actor,
                 reason="台账导入",

@@ -14,7 +14,7 @@ import hashlib
 import json
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal, NoReturn
@@ -352,7 +352,7 @@ def _loc_path(loc: Sequence[str | int]) -> str:
     return out or "<root>"
 
 
-def _zh_error(err: dict[str, Any]) -> str:
+def _zh_error(err: Mapping[str, Any]) -> str:
     kind = err.get("type", "")
     ctx = err.get("ctx") or {}
     value = err.get("input")
@@ -860,9 +860,9 @@ def plan_show_text(spec: PlanSpec) -> str:
     if spec.targets:
         lines.append("二、目标")
         for t in spec.targets:
-            value = f"{t.value * 100:g}%" if t.kind == "min_ratio" else f"{_fmt(t.value)} {t.unit}"
+            shown = f"{t.value * 100:g}%" if t.kind == "min_ratio" else f"{_fmt(t.value)} {t.unit}"
             due = f"（{t.deadline.isoformat()} 前）" if t.deadline else ""
-            lines.append(f"  {t.name}：{value}{due}")
+            lines.append(f"  {t.name}：{shown}{due}")
     lines.append("三、任务")
     for b in data["batches"]:
         extra = ""
@@ -893,14 +893,14 @@ def plan_show_text(spec: PlanSpec) -> str:
             f"四、整合区（{tot['zones']} 个，采矿权 {tot['zone_mining']} 宗，探矿权 {tot['zone_exploration_with_deep']} 宗（含深部探矿权 {tot['zone_deep']} 宗），拟设探矿权 {tot['zone_proposed']} 宗不计）"
         )
         for z in spec.zones:
-            parts = [f"采矿权 {z.mining}"]
+            zone_parts = [f"采矿权 {z.mining}"]
             if z.exploration:
-                parts.append(f"探矿权 {z.exploration}")
+                zone_parts.append(f"探矿权 {z.exploration}")
             if z.deep:
-                parts.append(f"深部探矿权 {z.deep}")
+                zone_parts.append(f"深部探矿权 {z.deep}")
             if z.proposed:
-                parts.append(f"拟设探矿权 {z.proposed}")
-            lines.append(f"  {z.seq}. {z.name}（{'、'.join(z.minerals)}）：{'，'.join(parts)}")
+                zone_parts.append(f"拟设探矿权 {z.proposed}")
+            lines.append(f"  {z.seq}. {z.name}（{'、'.join(z.minerals)}）：{'，'.join(zone_parts)}")
     if spec.phases:
         lines.append("五、阶段")
         for p in spec.phases:

@@ -47,6 +47,7 @@ from models import (
     ZoneLeader,
     utcnow,
 )
+from models.base import row_id
 from oversight.audit import actor_of, audit
 from oversight.content import require_content
 from oversight.dates import cn_datetime, local_day, local_zone
@@ -185,7 +186,7 @@ def office_unit(*, session: Session, plan_id: int) -> Unit | None:
     """The unit of the joint meeting office of a plan."""
     plan = session.get(Plan, plan_id)
     key = ((plan.spec or {}).get("office") or {}).get("unit") if plan else None
-    units = session.exec(select(Unit).where(Unit.plan_id == plan_id).order_by(Unit.id)).all()
+    units = session.exec(select(Unit).where(Unit.plan_id == plan_id).order_by(col(Unit.id))).all()
     return next((u for u in units if key and u.key == key), None) or next(
         (u for u in units if u.kind == "office"), None
     )
@@ -212,7 +213,9 @@ def _load(session: Session, problem_id: int) -> Problem:
 def _events(session: Session, problem_id: int) -> list[ProblemEvent]:
     return list(
         session.exec(
-            select(ProblemEvent).where(ProblemEvent.problem_id == problem_id).order_by(ProblemEvent.at, ProblemEvent.id)
+            select(ProblemEvent)
+            .where(ProblemEvent.problem_id == problem_id)
+            .order_by(col(ProblemEvent.at), col(ProblemEvent.id))
         ).all()
     )
 
@@ -231,7 +234,7 @@ def passes_since_accept(*, session: Session, problem_id: int) -> int:
 def _bound_by_ruling(session: Session, problem: Problem) -> bool:
     """Whether the current owner holds the problem by the office's ruling."""
     moves = [
-        e for e in _events(session, problem.id) if e.kind in (ProblemEventKind.HANDED_OVER, ProblemEventKind.RULED)
+        e for e in _events(session, row_id(problem)) if e.kind in (ProblemEventKind.HANDED_OVER, ProblemEventKind.RULED)
     ]
     return bool(moves) and moves[-1].kind == ProblemEventKind.RULED and moves[-1].to_unit_id == problem.owner_unit_id
 
@@ -461,7 +464,7 @@ def _record(
 ) -> ProblemEvent:
     """Write one event and its audit row."""
     event = ProblemEvent(
-        problem_id=problem.id,
+        problem_id=row_id(problem),
         kind=kind,
         actor_member_id=actor.id if actor else None,
         actor_unit_id=actor.unit_id if actor else None,
@@ -555,7 +558,7 @@ def raise_problem(
         zone_id=zone_id,
         raised_by_member_id=actor.id,
         raised_by_unit_id=actor.unit_id,
-        owner_unit_id=owner.id,
+        owner_unit_id=row_id(owner),
         state=ProblemState.ASSIGNED,
         due_on=add_workdays(local_date(now), category.limit_days),
         created_at=now,
@@ -569,7 +572,7 @@ def raise_problem(
         kind=ProblemEventKind.RAISED,
         actor=actor,
         now=now,
-        detail={"category": category.key, "due_on": problem.due_on.isoformat()},
+        detail={"category": category.key, "due_on": problem.due_on.isoformat() if problem.due_on else None},
     )
     assigned = _record(
         session,
@@ -631,7 +634,7 @@ def hand_over_problem(
     if target.id == problem.owner_unit_id:
         raise InvalidInputError("不能转交给本单位。")
     old_owner = problem.owner_unit_id
-    problem.owner_unit_id = target.id
+    problem.owner_unit_id = row_id(target)
     problem.accepted_at = None
     _touch(session, problem, now, ProblemState.ASSIGNED)
     event = _record(
@@ -666,7 +669,7 @@ def hand_over_problem(
     for group in (_raiser_side(session, problem), _unit_members(session, old_owner)):
         _notify(session, problem=problem, event=event, members=group, text=text, actor=actor, sent=sent, now=now)
 
-    passes = passes_since_accept(session=session, problem_id=problem.id)
+    passes = passes_since_accept(session=session, problem_id=row_id(problem))
     limit = int(_threshold(session, problem.plan_id, "pass_on_count", DEFAULT_PASS_ON_COUNT))
     if passes >= limit:
         audit(
@@ -728,7 +731,7 @@ def decline_problem(
             owner=owner,
             reason=why,
             card=problem_card(session=session, problem=problem),
-            chain=_chain(session, problem_id=problem.id),
+            chain=_chain(session, problem_id=row_id(problem)),
         ),
         actor=actor,
         sent=sent,
@@ -777,7 +780,7 @@ def rule_problem(
     for handover in judged:
         handover.reason_accepted = True
         session.add(handover)
-    problem.owner_unit_id = target.id
+    problem.owner_unit_id = row_id(target)
     problem.accepted_at = now
     _touch(session, problem, now, ProblemState.ACCEPTED)
     ruled = _record(
@@ -1230,6 +1233,6 @@ def open_problems(*, session: Session, plan_id: int) -> list[Problem]:
             select(Problem)
             .where(Problem.plan_id == plan_id)
             .where(col(Problem.state).in_(ProblemState.OPEN_STATES))
-            .order_by(Problem.created_at, Problem.id)
+            .order_by(col(Problem.created_at), col(Problem.id))
         ).all()
     )

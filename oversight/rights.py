@@ -23,6 +23,7 @@ from models import (
     Zone,
     utcnow,
 )
+from models.base import row_id
 from oversight.audit import audit
 from oversight.dates import local_day
 from oversight.errors import InvalidInputError, InvalidStateError, NotFoundError
@@ -347,7 +348,7 @@ def done_right_ids_by_task(*, session: Session, plan_id: int, as_of: datetime) -
         .order_by(per_right.c.task_id, per_right.c.right_id)
     )
     done: dict[int, list[int]] = {}
-    for task_id, right_id in session.exec(stmt).all():  # type: ignore[call-overload]
+    for task_id, right_id in session.exec(stmt).all():
         done.setdefault(int(task_id), []).append(int(right_id))
     return done
 
@@ -375,11 +376,12 @@ def batch_progress(*, session: Session, plan_id: int, as_of: datetime | None = N
         .where(Right.plan_id == plan_id)
         .order_by(col(RightBatch.task_id), col(Right.id))
     ).all():
+        assert task_id is not None and right_id is not None  # both NOT NULL
         batch_rows.setdefault(task_id, []).append((right_id, zone_id))
     result: list[dict[str, Any]] = []
     for task in tasks:
-        done_ids = done_by_task.get(task.id, [])
-        member_rows = batch_rows.get(task.id, [])
+        done_ids = done_by_task.get(row_id(task), [])
+        member_rows = batch_rows.get(row_id(task), [])
         phase = phases.get(task.phase) if task.phase else None
         start = phase.start if phase is not None and phase.start is not None else plan.issued_on
         share = expected_share(task.schedule, on, start)
@@ -473,7 +475,7 @@ def save_measure(
             if title not in seen:
                 session.delete(m)
         for title, due in wanted:
-            m = have.get(title) or Milestone(measure_id=measure.id, title=title)
+            m = have.get(title) or Milestone(measure_id=row_id(measure), title=title)
             m.due_on = due
             session.add(m)
         session.flush()
