@@ -13,8 +13,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from jobs.render import render_document
-from models import GroupBinding, Notice, Plan, Role, Unit
-from models.base import row_id
+from models import GroupBinding, Notice, Plan, Role, Unit, row_id
 from oversight.accountability import RULE_LABELS
 from oversight.dates import cn_date
 from oversight.distribution import Attachment, distribute, line_texts, notice_copy_lines
@@ -108,6 +107,33 @@ def run(*, session: Session, period: str, now: datetime) -> dict[str, Any]:
     return out
 
 
+DRAFT_NUMBER = "（草稿，文号审定后编排）"
+
+
+def _with_copy_line(session: Session, plan: Plan, doc: dict[str, Any]) -> dict[str, Any]:
+    """抄送 and 印发: exactly whom the Word copy and the PDF go to besides the 主送 (oversight.distribution)."""
+    copies = notice_copy_lines(session=session, plan_id=row_id(plan))
+    texts = line_texts(session=session, plan_id=row_id(plan), lines=copies)
+    if texts.get("cc"):
+        doc["cc"] = texts["cc"].replace("、", "，") + "。"
+    return doc
+
+
+def draft_document(*, session: Session, plan_id: int, period: str, now: datetime) -> dict[str, Any]:
+    """The period's notice as a document to read before it is approved (`lianxi notices draft
+    --out`, the demo): drafted from the rules if the period has none yet (the caller rolls back to
+    leave nothing recorded); while it has no 文号 it reads as a draft (文号 to come, 起草 date); its
+    抄送 as publishing prints it."""
+    notice = draft_notice(session=session, plan_id=plan_id, period=period, now=now)
+    plan = session.get(Plan, plan_id)
+    assert plan is not None
+    doc = _with_copy_line(session, plan, notice_document(session=session, notice_id=row_id(notice), now=now))
+    if not notice.doc_no:
+        doc["doc_number"] = DRAFT_NUMBER
+        doc["printed_date"] = f"{doc['date_text']}起草"
+    return doc
+
+
 def publish_notice(*, session: Session, notice_id: int, now: datetime, data_dir: Path | None = None) -> dict[str, Any]:
     """Render an approved notice to PDF and queue it to the group and to each named unit's contacts."""
     notice = session.get(Notice, notice_id)
@@ -119,12 +145,7 @@ def publish_notice(*, session: Session, notice_id: int, now: datetime, data_dir:
     assert plan is not None
     base = Path(data_dir or _settings_data_dir())
     out = base / "notices" / f"{plan.key}-{notice.period}-{notice.id}.pdf"
-    doc = notice_document(session=session, notice_id=row_id(notice), now=now)
-    # 抄送 and 印发: exactly whom the Word copy and the PDF go to besides the 主送 (oversight.distribution).
-    copies = notice_copy_lines(session=session, plan_id=row_id(plan))
-    texts = line_texts(session=session, plan_id=row_id(plan), lines=copies)
-    if texts.get("cc"):
-        doc["cc"] = texts["cc"].replace("、", "，") + "。"
+    doc = _with_copy_line(session, plan, notice_document(session=session, notice_id=row_id(notice), now=now))
     files = render_document("notice", doc, out=out)
     filename = f"{notice.doc_no}{notice.title}.pdf".replace("/", "-")
     mark_published(session=session, notice_id=row_id(notice), pdf_path=str(out), now=now)
@@ -188,7 +209,7 @@ def publish_notice(*, session: Session, notice_id: int, now: datetime, data_dir:
                 )
     sent = distribute(
         session=session,
-        lines=copies,
+        lines=notice_copy_lines(session=session, plan_id=row_id(plan)),
         files=[
             Attachment(out, filename, GROUP_CAPTION.format(doc_no=notice.doc_no, title=notice.title)),
             Attachment(files.docx, filename.removesuffix(".pdf") + ".docx"),

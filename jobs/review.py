@@ -11,13 +11,12 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from jobs.render import LAYOUT_TEXTS, docx_path, office_mark_lines, render_document
-from models import Plan, Role
-from models.base import row_id
+from models import Plan, Role, row_id
 from oversight.accountability import parse_period
 from oversight.distribution import Attachment, distribute
 from oversight.members import members_with_role
 from oversight.periods import half_of
-from oversight.review import review_document, run_review
+from oversight.review import build_review, review_document, run_review
 from oversight.schedules import is_adhoc
 
 logger = logging.getLogger(__name__)
@@ -52,6 +51,14 @@ def review_layout(doc: dict[str, Any], *, plan: Plan, period: str, issued: bool)
         "printed_by": office,
         "printed_date": f"{doc['date_text']}印发",
     }
+
+
+def draft_document(*, session: Session, plan: Plan, period: str, now: datetime) -> dict[str, Any]:
+    """The half's review as a draft document (`lianxi review --out`, the demo): computed from the
+    record as of `now`, nothing recorded; 文号 to come."""
+    review = build_review(session=session, plan_id=row_id(plan), period=period, now=now)
+    doc = review_document(session=session, plan_id=row_id(plan), review=review, now=now)
+    return review_layout(doc, plan=plan, period=period, issued=False)
 
 
 def _units(session: Session, plan_id: int, role: str) -> list[int]:

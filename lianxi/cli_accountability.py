@@ -1,16 +1,21 @@
 """`lianxi notices draft` and `lianxi review`: the period's accountability findings and
-the half-yearly review, shown offline (nothing is written, nothing is sent)."""
+the half-yearly review, shown offline (nothing is recorded, nothing is sent); with `--out` each
+is also written as a draft document, PDF and Word copy."""
 
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from lianxi.chinese_help import ChineseTyper
-from lianxi.common import cli_session, new_app, require_plan
+from lianxi.common import cli_session, fail, new_app, require_plan
 from models.base import row_id
+
+if TYPE_CHECKING:
+    from jobs.render import DocumentFiles
 
 notices_app = new_app(name="notices", help="通报：查看某期应通报的单位及依据。")
 app = ChineseTyper()
@@ -20,6 +25,35 @@ PlanOption = Annotated[
     str | None, typer.Option("--plan", help="计划代号（文件名，如 urad-middle-banner）；默认为最后加载的计划")
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="输出 JSON")]
+OutOption = Annotated[
+    Path | None, typer.Option("--out", help="输出目录：另生成草稿文件（PDF 及 Word 文档），不记录、不发送")
+]
+
+
+def _check_out(out: Path | None) -> None:
+    if out is not None and out.exists() and not out.is_dir():
+        fail(f"输出位置 {out} 已存在且不是目录。")
+
+
+def _write_document(kind: str, doc: dict[str, Any], out: Path, name: str) -> DocumentFiles:
+    """The document as PDF and Word copy under `out`, each file complete or absent: written in a
+    temporary directory there and moved into place."""
+    import os
+    import tempfile
+
+    from jobs.render import DocumentFiles, render_document
+
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=out, prefix=".lianxi-") as tmp:
+        files = render_document(kind, doc, out=Path(tmp) / f"{name}.pdf")
+        pdf, docx = out / f"{name}.pdf", out / f"{name}.docx"
+        os.replace(files.pdf, pdf)
+        os.replace(files.docx, docx)
+    return DocumentFiles(pdf=pdf, docx=docx, html=files.html)
+
+
+def _print_written(what: str, files: DocumentFiles) -> None:
+    typer.echo(f"已生成{what}（PDF 及 Word 文档）：\n  {files.pdf}\n  {files.docx}")
 
 
 @notices_app.command("draft")
@@ -27,18 +61,28 @@ def notices_draft(
     period: Annotated[str, typer.Option("--period", help="季度，如 2026Q1（也可为半年 2026H1）")],
     as_json: JsonOption = False,
     plan: PlanOption = None,
+    out: OutOption = None,
 ) -> None:
-    """列出本期应通报的单位、事由及所依据的工作记录（只读，不生成草稿、不发送）。"""
+    """列出本期应通报的单位、事由及所依据的工作记录（不记录、不发送）；加 --out 另生成通报草稿（PDF 及 Word 文档）。"""
     from models import utcnow
     from oversight.accountability import RULE_LABELS, evaluate, findings_json, parse_period
     from oversight.sentences import evidence_sentence
 
-    with cli_session(read_only=True) as session:
+    _check_out(out)
+    now = utcnow()
+    doc: dict[str, Any] | None = None
+    with cli_session(read_only=out is None) as session:
         p = require_plan(session, plan)
         key = p.key
-        found = evaluate(session=session, plan_id=row_id(p), period=period, now=utcnow())
+        found = evaluate(session=session, plan_id=row_id(p), period=period, now=now)
         label = parse_period(period).label
-        session.rollback()
+        if out is not None:
+            from jobs.notices import draft_document
+
+            doc = draft_document(session=session, plan_id=row_id(p), period=period, now=now)
+        session.rollback()  # the draft is read, not recorded
+    if out is not None and doc is not None:
+        _print_written("通报草稿", _write_document("notice", doc, out, f"通报草稿-{parse_period(period).key}"))
     if as_json:
         typer.echo(
             json.dumps(
@@ -63,16 +107,26 @@ def review_command(
     period: Annotated[str, typer.Option("--period", help="半年，如 2026H1")],
     as_json: JsonOption = False,
     plan: PlanOption = None,
+    out: OutOption = None,
 ) -> None:
-    """工作问效：各成员单位和包联领导的得分、整改台账及纸面销号核查（只读）。"""
+    """工作问效：各成员单位和包联领导的得分、整改台账及纸面销号核查（只读）；加 --out 另生成报告草稿（PDF 及 Word 文档）。"""
     from models import utcnow
     from oversight.review import INDICATOR_LABELS, INDICATORS, build_review
     from oversight.sentences import evidence_sentence
 
+    _check_out(out)
+    now = utcnow()
+    doc: dict[str, Any] | None = None
     with cli_session(read_only=True) as session:
         p = require_plan(session, plan)
-        review = build_review(session=session, plan_id=row_id(p), period=period, now=utcnow())
+        review = build_review(session=session, plan_id=row_id(p), period=period, now=now)
+        if out is not None:
+            from jobs.review import draft_document
+
+            doc = draft_document(session=session, plan=p, period=period, now=now)
         session.rollback()
+    if out is not None and doc is not None:
+        _print_written("工作问效报告草稿", _write_document("review", doc, out, f"工作问效报告草稿-{review['period']}"))
     if as_json:
         typer.echo(json.dumps(review, ensure_ascii=False, indent=2))
         return

@@ -375,6 +375,8 @@ def rule_grid(doc: Document, expect: Expect) -> list[Violation]:
         nxt = pages[i + 1]
         if p.number + 1 >= doc.annex_start and p.number < doc.annex_start:
             continue  # the last page of the body before the annexes
+        if p.number + 1 == signoff_page(doc, expect):
+            continue  # its last lines went over so that the signature's page carries body text
         if not (_body_page(doc, p) and nxt.content and abs(nxt.content[0].size - doc.body_size) < 0.2):
             continue
         rows = sorted({round(ln.baseline, 1) for ln in p.content})
@@ -535,7 +537,24 @@ def rule_signoff(doc: Document, expect: Expect) -> list[Violation]:
         )
     if p.number >= doc.annex_start:
         out.append(Violation("signoff", p.number, "signature after the annexes"))
+    if p.number > 1:
+        above = [ln for ln in p.content if ln.baseline < s.baseline - 0.5]
+        note = next((i for i, ln in enumerate(above) if ln.text.startswith("附件：")), len(above))
+        if not above[:note]:
+            out.append(Violation("signoff", p.number, "the signature's page carries no body text"))
     return out
+
+
+def signoff_page(doc: Document, expect: Expect) -> int | None:
+    """Number of the page that holds the signature (署名), if the document has one."""
+    if not expect.signature or not expect.date_text:
+        return None
+    for p in doc.pages:
+        names = [ln for ln in p.content if ln.text.replace(" ", "") == expect.signature]
+        dates = [ln for ln in p.content if ln.text.replace(" ", "") == expect.date_text]
+        if any(abs(d.baseline - n.baseline - GRID) < 0.5 for n in names for d in dates):
+            return p.number
+    return None
 
 
 def rule_colophon(doc: Document, expect: Expect) -> list[Violation]:
@@ -556,13 +575,15 @@ def rule_colophon(doc: Document, expect: Expect) -> list[Violation]:
             )
         )
     for p in doc.pages[:-1]:
-        # The 版记's 印发 line ends in 印发 (…办公室 2026年4月8日印发); a body sentence may say 印发之日起.
-        if any(ln.text.endswith("印发") or ln.text.startswith(("抄送", "报：", "送：")) for ln in p.content[-3:]):
+        # The 版记's 印发 line ends in 印发 (a draft's: 起草); a body sentence may say 印发之日起.
+        if any(
+            ln.text.endswith(("印发", "起草")) or ln.text.startswith(("抄送", "报：", "送：")) for ln in p.content[-3:]
+        ):
             out.append(Violation("colophon", p.number, "版记 text before the last page"))
     if expect.formal and expect.printed_by:
-        row = [ln for ln in last.content if ln.text.endswith("印发")]
+        row = [ln for ln in last.content if ln.text.endswith(("印发", "起草"))]
         if not row:
-            out.append(Violation("colophon", last.number, "no 印发日期 on the last page"))
+            out.append(Violation("colophon", last.number, "no 印发日期 (a draft: 起草日期) on the last page"))
         else:
             same = [ln for ln in last.content if abs(ln.baseline - row[0].baseline) < 0.35 and ln is not row[0]]
             if not any(expect.printed_by in ln.text for ln in same) and expect.printed_by not in row[0].text:
@@ -765,7 +786,7 @@ def pdf_text_for_comparison(doc: Document) -> str:
         in_cells: set[int] = set()
         for t, box in zip(p.tables, p.table_boxes, strict=False):
             rows = list(t)
-            if prev_header is not None and rows and rows[0] == prev_header and box[1] < p.top + 25:
+            if prev_header is not None and rows and rows[0] == prev_header and box[1] < p.top + 3:
                 rows = rows[1:]
             for r_i, row in enumerate(rows):
                 for c_i, cell in enumerate(row):

@@ -359,6 +359,22 @@ def test_the_sample_mark_sits_in_the_margin_of_every_page():
     assert not check_pdf(doc, NOTICE_EXPECT, rules=["text_block"])
 
 
+# --- the signature's page ---------------------------------------------------------------------------
+
+CLOSING_PARAGRAPH = "请被通报单位高度重视，认真查找原因，切实抓好整改，并于本通报印发之日起5个工作日内向联席会议办公室报送书面情况说明。"
+
+
+@pytest.mark.parametrize("n", [14, 17])
+def test_the_signature_never_stands_on_a_page_without_body_text(n):
+    """Bodies whose end leaves no room for the 附件说明 and the signature (they went to the next page
+    alone): the body's last lines go over with them; the page before may end short, no other."""
+    ctx = {**NOTICE, "paragraphs": [PARAGRAPH] * (n // 3) + [CLOSING_PARAGRAPH] * (n % 3 + 1)}
+    doc = _pdf(_html(ctx))
+    assert not check_pdf(doc, NOTICE_EXPECT, rules=["grid", "signoff"])
+    moved = _pdf(_html(ctx), ".attachment-note { break-before: page; }")
+    assert [v.rule for v in check_pdf(moved, NOTICE_EXPECT, rules=["signoff"])] == ["signoff"]
+
+
 # --- tables ------------------------------------------------------------------------------------------
 
 
