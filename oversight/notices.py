@@ -34,7 +34,7 @@ from oversight.errors import InvalidInputError, InvalidStateError, NotFoundError
 from oversight.members import members_of_unit, members_with_role
 from oversight.outbox import enqueue_text
 from oversight.sentences import evidence_row, evidence_sentence, names, unique_evidence
-from oversight.workdays import add_workdays
+from oversight.workdays import add_workdays, estimate_mark
 
 PUBLISH_JOB = "notice_publish"
 
@@ -516,7 +516,7 @@ def file_explanation(
     assert deadline is not None
     if now > deadline:
         message = (
-            f"情况说明应于 {deadline.strftime('%Y年%m月%d日')} 前报送（通报印发后"
+            f"情况说明应于{cn_date(deadline)}{estimate_mark(local_day(deadline))}前报送（通报印发后"
             f"{int(thresholds_of(session.get(Plan, notice.plan_id))['explanation_days'])}个工作日内），"  # type: ignore[arg-type]
             "现已逾期，不能再报送。如有特殊情况请联系联席会议办公室。"
         )

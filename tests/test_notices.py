@@ -249,7 +249,7 @@ def test_explanation_refused_from_an_unnamed_unit_and_after_the_deadline(cast: C
     notice = published(cast, tmp_path)
     with pytest.raises(PermissionDeniedError, match="只有被通报单位的联络员"):
         file_explanation(session=cast.s, notice_id=notice.id, actor=cast["eco"], text="说明", now=at(4, 8))
-    with pytest.raises(NoticeExplanationClosedError, match="已逾期"):
+    with pytest.raises(NoticeExplanationClosedError, match="已逾期") as refused:
         file_explanation(
             session=cast.s,
             notice_id=notice.id,
@@ -257,6 +257,26 @@ def test_explanation_refused_from_an_unnamed_unit_and_after_the_deadline(cast: C
             text="说明",
             now=datetime(2026, 4, 13, 16, 1, tzinfo=UTC),
         )  # 4-14 00:01 in Shanghai
+    # The deadline in the product's one date form; 2026 has holiday data, so it is not an estimate.
+    assert "情况说明应于2026年4月13日前报送" in str(refused.value) and "估算" not in str(refused.value)
+
+
+def test_an_explanation_deadline_beyond_the_calendar_data_is_marked_estimated(cast: Cast, tmp_path: Path) -> None:
+    notice = published(cast, tmp_path)
+    notice.published_at = datetime(2026, 12, 28, 2, 0, tzinfo=UTC)  # 10:00 Monday 28 December in Beijing
+    cast.s.add(notice)
+    cast.s.commit()
+    deadline = explanation_deadline(session=cast.s, notice=notice)
+    assert deadline is not None and deadline.date().isoformat() == "2027-01-04"  # 2027 counted Monday to Friday
+    with pytest.raises(NoticeExplanationClosedError) as refused:
+        file_explanation(
+            session=cast.s,
+            notice_id=notice.id,
+            actor=cast["water"],
+            text="说明",
+            now=datetime(2027, 1, 5, 2, 0, tzinfo=UTC),
+        )
+    assert "情况说明应于2027年1月4日（估算）前报送" in str(refused.value)
 
 
 def test_explanation_refused_before_publication(cast: Cast) -> None:
