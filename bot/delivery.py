@@ -16,8 +16,9 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import update
-from sqlalchemy.engine import Engine
+from sqlalchemy import text, update
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
@@ -53,6 +54,51 @@ def _markup(payload: dict) -> InlineKeyboardMarkup | None:
     )
 
 
+class ChatClaims:
+    """PostgreSQL advisory locks, one per chat, held on one connection of this process while
+    it sends to the chat: several bot replicas deliver one outbox, each chat by one of them at
+    a time (its order kept, nothing sent twice). A replica that dies loses its connection and
+    with it its claims."""
+
+    # The locks' first key: what they are for (the second is the chat id, split to two int4s).
+    NAMESPACE = 0x4C58  # "LX"
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._conn: Connection | None = None
+
+    def _connection(self) -> Connection:
+        if self._conn is None or self._conn.closed or self._conn.invalidated:
+            self._conn = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        return self._conn
+
+    @staticmethod
+    def _key(chat_id: int) -> int:
+        return (ChatClaims.NAMESPACE << 48) ^ (chat_id & ((1 << 63) - 1))
+
+    def claim(self, chat_id: int) -> bool:
+        try:
+            got = self._connection().execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": self._key(chat_id)})
+            return bool(got.scalar())
+        except DBAPIError:
+            self.close()  # its locks went with it; the next claim reconnects
+            raise
+
+    def release(self, chat_id: int) -> None:
+        if self._conn is None or self._conn.closed:
+            return
+        try:
+            self._conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": self._key(chat_id)})
+        except DBAPIError:
+            self.close()
+
+    def close(self) -> None:
+        if self._conn is not None:
+            with contextlib.suppress(DBAPIError):
+                self._conn.close()
+            self._conn = None
+
+
 class OutboxDelivery:
     """The loop that sends queued messages until stopped: each chat's messages in order by a
     task of its own, the chats side by side (the bot's Pacer spaces them to Telegram's limits)."""
@@ -84,6 +130,7 @@ class OutboxDelivery:
         # Through the bot's Pacer the outbox gives way to replies; a plain Bot takes no such argument.
         self._send_args: dict[str, Any] = {"rate_limit_args": BROADCAST} if isinstance(bot, ExtBot) else {}
         self.sent = 0
+        self._claims = ChatClaims(engine) if engine.dialect.name == "postgresql" else None
 
     async def stop(self) -> None:
         self._stop.set()
@@ -104,6 +151,8 @@ class OutboxDelivery:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
         await asyncio.gather(*self._busy.values(), return_exceptions=True)
+        if self._claims is not None:
+            self._claims.close()
         logger.info("outbox delivery stopped")
 
     async def deliver_due(self) -> int:
@@ -115,7 +164,9 @@ class OutboxDelivery:
         """Wait after `failures` transient failures in a row: doubling, capped."""
         return min(self.max_backoff, self.backoff_base * 2 ** min(max(failures - 1, 0), 20))
 
-    def _due(self, session: Session, now: datetime, exclude: Collection[int] = ()) -> list[OutboxMessage]:
+    def _due(
+        self, session: Session, now: datetime, exclude: Collection[int] = (), chat_id: int | None = None
+    ) -> list[OutboxMessage]:
         # A due message waits while an earlier one to its chat is not due yet (order per chat),
         # and such a chat does not hold up the others: they are filtered in SQL, before LIMIT.
         earlier = aliased(OutboxMessage)
@@ -134,6 +185,8 @@ class OutboxDelivery:
         )
         if exclude:  # chats being sent to now: their task has their messages
             query = query.where(col(OutboxMessage.chat_id).not_in(list(exclude)))
+        if chat_id is not None:
+            query = query.where(col(OutboxMessage.chat_id) == chat_id)
         return list(session.exec(query.order_by(col(OutboxMessage.id)).limit(self.batch)).all())
 
     def _dispatch(self) -> list[asyncio.Task[int]]:
@@ -164,7 +217,22 @@ class OutboxDelivery:
         self._wake.set()  # the chat may have more, and there is room for another chat
 
     async def _send_chat(self, messages: list[OutboxMessage]) -> int:
-        """Send one chat's due messages in order, stopping at the first that does not go."""
+        """Send one chat's due messages in order, stopping at the first that does not go.
+        On PostgreSQL the chat is claimed first, so that of several bot replicas one sends
+        to it at a time; what is due is read again once claimed (another may just have sent it)."""
+        chat_id = messages[0].chat_id
+        if self._claims is not None:
+            if not self._claims.claim(chat_id):
+                return 0  # another replica is sending to this chat
+            try:
+                with session_scope(read_only(self.engine)) as session:
+                    messages = self._due(session, self.clock(), chat_id=chat_id)
+                return await self._send_in_order(messages)
+            finally:
+                self._claims.release(chat_id)
+        return await self._send_in_order(messages)
+
+    async def _send_in_order(self, messages: list[OutboxMessage]) -> int:
         sent = 0
         for msg in messages:
             if self._stop.is_set() or (self.hold_until is not None and self.clock() < self.hold_until):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import os
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -25,7 +26,7 @@ from telegram.request import HTTPXRequest
 from bot.delivery import PERMANENT_AFTER, OutboxDelivery
 from localbotapi.server import BotApiServer
 from localbotapi.state import Faults
-from models import OutboxMessage, OutboxState, ProcessedUpdate, session_scope
+from models import OutboxMessage, OutboxState, ProcessedUpdate, make_engine, session_scope
 from oversight.outbox import TELEGRAM_TEXT_LIMIT, enqueue_document, enqueue_text
 from tests.harness import TOKEN, running_bot
 
@@ -480,3 +481,51 @@ async def test_a_long_direct_answer_goes_in_parts_with_its_buttons_on_the_last(s
     assert len(sent) >= 2 and "\n".join(m["text"] for m in sent) == text
     assert all(len(m["text"].encode("utf-16-le")) // 2 <= TELEGRAM_TEXT_LIMIT for m in sent)
     assert [bool(m.get("reply_markup")) for m in sent] == [False] * (len(sent) - 1) + [True]
+
+
+# --------------------------------------------------------------------------- replicas
+
+
+@pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL"), reason="needs PostgreSQL (TEST_DATABASE_URL)")
+async def test_two_bot_replicas_on_postgresql_deliver_one_outbox_once_each_chat_in_order(server):
+    """Two deliveries, each with its own engine (connections) and its own Bot, as two bot
+    processes: 200 messages to 20 chats arrive once each, in each chat's order."""
+    url = os.environ["TEST_DATABASE_URL"]
+    from tests.conftest import _pg_db
+
+    _pg_db()  # migrated and empty
+    chats = [6900 + k for k in range(20)]
+    for chat in chats:
+        server.user(chat, "联络员")
+    engines = [make_engine(url), make_engine(url)]
+    clock = Clock()  # only to date the queued rows: the deliveries run on real time
+    items = [(chats[i % 20], f"督办通知 {i:03d}") for i in range(200)]
+    queue(engines[0], clock, items)
+    deliveries = []
+    try:
+        async with (
+            Bot(TOKEN, base_url=server.api_base, base_file_url=server.file_base) as bot_a,
+            Bot(TOKEN, base_url=server.api_base, base_file_url=server.file_base) as bot_b,
+        ):
+            deliveries = [
+                OutboxDelivery(engine=engines[0], bot=bot_a, poll_seconds=0.05, batch=7),
+                OutboxDelivery(engine=engines[1], bot=bot_b, poll_seconds=0.05, batch=7),
+            ]
+            runs = [asyncio.create_task(d.run_forever()) for d in deliveries]
+            for _ in range(600):
+                if {r.state for r in rows(engines[0])} == {OutboxState.SENT}:
+                    break
+                await asyncio.sleep(0.05)
+            for d in deliveries:
+                await d.stop()
+            await asyncio.gather(*runs)
+        states = {r.state for r in rows(engines[0])}
+    finally:
+        for e in engines:
+            e.dispose()
+
+    for chat in chats:
+        assert texts(server, chat) == [text for c, text in items if c == chat]
+    assert states == {OutboxState.SENT}
+    # Both replicas did part of the work.
+    assert all(d.sent > 0 for d in deliveries) and sum(d.sent for d in deliveries) == 200
