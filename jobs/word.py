@@ -308,13 +308,22 @@ class _Writer:
         # python-docx's template starts with one empty paragraph: reuse it for the first element.
         self._spare = self.doc.paragraphs[0] if self.doc.paragraphs else None
         self.landscape = False
+        self._style_ids: dict[str, str] = {}
+
+    def style(self, paragraph: Any, name: str) -> None:
+        """Give a paragraph a named style by its id. (python-docx's `paragraph.style = ...` looks for
+        the default style among all of them on every call: most of a long document's time.)"""
+        sid = self._style_ids.get(name)
+        if sid is None:
+            sid = self._style_ids[name] = self.doc.styles[name].style_id
+        paragraph._p.get_or_add_pPr().style = sid
 
     def para(self, style: str, el: Any = None, text: str | None = None) -> Any:
         if self._spare is not None:
             p, self._spare = self._spare, None
-            p.style = self.doc.styles[style]
         else:
-            p = self.doc.add_paragraph(style=style)
+            p = self.doc.add_paragraph()
+        self.style(p, style)
         if el is not None:
             _runs(p, el)
         elif text:
@@ -483,10 +492,10 @@ class _Writer:
             if tr in head_rows:
                 header = OxmlElement("w:tblHeader")
                 trpr.append(header)
+            cells = row.cells  # (built afresh on each access)
             for i, cell_el in enumerate(c for c in tr if c.tag in ("td", "th")):
-                cell = row.cells[i]
-                p = cell.paragraphs[0]
-                p.style = self.doc.styles["表头" if cell_el.tag == "th" else "表格"]
+                p = cells[i].paragraphs[0]
+                self.style(p, "表头" if cell_el.tag == "th" else "表格")
                 if "num" in (cell_el.get("class") or ""):
                     p.alignment = WD_ALIGN_PARAGRAPH.RIGHT
                 p.add_run(_text(cell_el))
