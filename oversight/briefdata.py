@@ -50,7 +50,7 @@ from models import (
 from oversight import periods
 from oversight.dates import cn_date, local_day
 from oversight.errors import NotFoundError
-from oversight.measures import due_weeks, progress_by_now, response_times, unit_reporting
+from oversight.measures import due_weeks, overdue_before, progress_by_now, response_times, unit_reporting
 from oversight.periods import Period, PeriodError
 from oversight.rights import RightStatus
 from oversight.workdays import workdays_between
@@ -165,12 +165,14 @@ def _problem_state_at(plan_id: int, end: datetime) -> Any:
     )
 
 
-def _problem_figures(session: Session, plan_id: int, period: Period) -> dict[str, Any]:
-    start, end, last_day = period.start, period.end, period.last_day
+def _problem_figures(session: Session, plan_id: int, period: Period, as_of: datetime) -> dict[str, Any]:
+    start, end = period.start, period.end
+    last_day = local_day(as_of - timedelta(seconds=1))  # the last day seen: the period's, or today's
     st = _problem_state_at(plan_id, end)
     is_new = st.c.created_at >= start
     is_open = st.c.closed == 0
-    is_overdue = and_(is_open, st.c.due_on < last_day)
+    # Overdue as the rules count it (oversight.measures): due on D means done by the end of D.
+    is_overdue = and_(is_open, st.c.due_on < overdue_before(as_of))
 
     def by(key: Any, *conds: Any) -> Any:
         return select(key.label("k"), st.c.id.label("i")).where(*conds)
@@ -468,7 +470,7 @@ def _decision_figures(session: Session, plan_id: int, period: Period, now: datet
                 "due_on": d.due_on.isoformat() if d.due_on else None,
                 "done": done,
                 "done_on": _local_day(d.done_at).isoformat() if done and d.done_at else None,
-                "overdue": not done and d.due_on is not None and d.due_on < period.last_day,
+                "overdue": not done and d.due_on is not None and d.due_on < overdue_before(period.as_of(now)),
             }
         )
     return {
@@ -627,7 +629,7 @@ def brief_data(
             progress = _progress(session, plan_id, period)
             if on_progress is not None:
                 on_progress(progress)
-        problems = _problem_figures(session, plan_id, period)
+        problems = _problem_figures(session, plan_id, period, as_of)
         state = problems.pop("_state")
         decisions = _decision_figures(session, plan_id, period, now)
         zones = _zone_figures(session, plan_id, period, state)

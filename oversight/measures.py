@@ -492,6 +492,12 @@ def units_behind(
     return out
 
 
+def overdue_before(as_of: datetime) -> date:
+    """Items due before this day are overdue at `as_of`: due on day D means done by the end of D
+    (at a period's end, the midnight after its last day, an item due that last day is overdue)."""
+    return local_day(as_of)
+
+
 def problem_counts(
     *, session: Session, plan_id: int, start: datetime, as_of: datetime, examples: int = EXAMPLES
 ) -> dict[int, dict[str, Any]]:
@@ -503,14 +509,13 @@ def problem_counts(
     past their deadline. Not counted: problems still within their time limit, and
     problems waiting for the office to rule on a decline (those are the office's move).
     Due on day D means done by the end of D."""
-    today = local_day(as_of)
     s = _state_at(session, plan_id, start, as_of)
     done = and_(s.c.state_kind.in_(_DONE_KINDS), s.c.state_at >= sql_moment(start))
     # Overdue against its owner only if the deadline fell when the owner could act.
     late = and_(
         s.c.state_kind.not_in((*_DONE_KINDS, K.DECLINED)),
         s.c.due_on.is_not(None),
-        s.c.due_on < today,
+        s.c.due_on < overdue_before(as_of),
         s.c.due_on >= _since_of(s.c.owner, accountable_from(session=session, plan_id=plan_id)),
     )
     is_done, is_late = case((done, 1), else_=0), case((late, 1), else_=0)
@@ -565,7 +570,6 @@ def overdue_items(
     """Per unit: how many problems it held open past their deadline as of `as_of` (from the
     events) and agreed matters (议定事项) not done by theirs, with the first few of each.
     `counts` is problem_counts for the same window, if already computed."""
-    today = local_day(as_of)
     out: dict[int, dict[str, Any]] = defaultdict(lambda: {"count": 0, "items": []})
     if counts is None:
         counts = problem_counts(session=session, plan_id=plan_id, start=start, as_of=as_of, examples=examples)
@@ -578,7 +582,7 @@ def overdue_items(
         d.c.plan_id == plan_id,
         d.c.owner_unit_id.is_not(None),
         d.c.due_on.is_not(None),
-        d.c.due_on < today,
+        d.c.due_on < overdue_before(as_of),
         d.c.due_on >= _since_of(d.c.owner_unit_id, accountable_from(session=session, plan_id=plan_id)),
         d.c.created_at <= sql_moment(as_of),
         or_(d.c.done_at.is_(None), d.c.done_at > sql_moment(as_of)),

@@ -169,7 +169,7 @@ def test_problem_totals_and_oldest_match_the_database(built):
                          WHERE p.plan_id = :plan AND e.kind = 'resolved' AND e.at >= :s AND e.at < :e""",
     )[0][0]
     open_ids = [r[0] for r in sql(b, f"SELECT p.id FROM problem p WHERE {OPEN_AT_END} ORDER BY p.created_at, p.id")]
-    overdue = sql(b, f"SELECT COUNT(*) FROM problem p WHERE {OPEN_AT_END} AND p.due_on < :last")[0][0]
+    overdue = sql(b, f"SELECT COUNT(*) FROM problem p WHERE {OPEN_AT_END} AND p.due_on <= :last")[0][0]
     disputed = sql(
         b,
         f"""SELECT COUNT(*) FROM problem p WHERE {OPEN_AT_END} AND (
@@ -217,7 +217,7 @@ def test_problems_by_category_and_by_owning_unit_match_the_database(built):
     for name, n in sql(
         b,
         f"""SELECT c.name, COUNT(*) FROM problem p JOIN problemcategory c ON c.id = p.category_id
-                              WHERE {OPEN_AT_END} AND p.due_on < :last GROUP BY c.name""",
+                              WHERE {OPEN_AT_END} AND p.due_on <= :last GROUP BY c.name""",
     ):
         per_cat[name][3] = n
     rows = table_rows(section(b.text, "表3", "表4"))
@@ -232,7 +232,7 @@ def test_problems_by_category_and_by_owning_unit_match_the_database(built):
     owner_rows = sql(
         b,
         f"""SELECT {OWNER_AT_END} AS owner, p.created_at >= :s,
-                            CASE WHEN {OPEN_AT_END} THEN 1 ELSE 0 END, p.due_on < :last
+                            CASE WHEN {OPEN_AT_END} THEN 1 ELSE 0 END, p.due_on <= :last
                             FROM problem p WHERE p.plan_id = :plan AND p.created_at < :e""",
     )
     for owner, is_new, is_open, past_due in owner_rows:
@@ -412,7 +412,7 @@ def test_last_meetings_decisions_and_the_notice(built):
     overdue = sum(
         1
         for _, done_at, due in decisions
-        if not (done_at is not None and str(done_at) < Q_END) and due is not None and str(due) < LAST_DAY
+        if not (done_at is not None and str(done_at) < Q_END) and due is not None and str(due) <= LAST_DAY
     )
     assert (
         f"2026年1月9日召开的{title}议定事项{len(decisions)}项，截至2026年3月31日已完成{done}项，"
@@ -426,7 +426,7 @@ def test_last_meetings_decisions_and_the_notice(built):
 def test_figures_cite_their_records(built):
     body = flat(built.text)
     overdue = [
-        r[0] for r in sql(built, f"SELECT p.id FROM problem p WHERE {OPEN_AT_END} AND p.due_on < :last ORDER BY p.id")
+        r[0] for r in sql(built, f"SELECT p.id FROM problem p WHERE {OPEN_AT_END} AND p.due_on <= :last ORDER BY p.id")
     ]
     shown = "、".join(f"{i}号" for i in overdue[:5])
     assert "（见" + shown + (f"等{len(overdue)}个问题" if len(overdue) > 5 else "问题") + "）" in body

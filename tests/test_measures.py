@@ -274,3 +274,41 @@ def test_a_unit_with_nothing_to_evaluate_is_not_scored_or_ranked(settings_env, e
     out = CliRunner().invoke(app, ["review", "--period", "2026H1"])
     assert out.exit_code == 0, out.output
     assert "旗林草局：不参评（本期没有可评价的事项）" in out.output and "旗水利局：第1名" in out.output
+
+
+def test_a_brief_of_the_quarter_in_progress_counts_overdue_as_of_now(engine, banner_plan_id: int) -> None:  # type: ignore[no-untyped-def]
+    """On 13 March a problem due 20 March is not overdue (the period's last day is still to come),
+    one due 12 March is; a problem is open for the working days up to 13 March, not to 31 March.
+    At the end of the quarter, one due on 31 March and still open is overdue."""
+    from oversight.problems import raise_problem
+    from oversight.workdays import workdays_between
+
+    with session_scope(engine) as s:
+        s.get(Plan, banner_plan_id).tracking_since = date(2025, 12, 1)  # type: ignore[union-attr]
+        raiser = contact(s, banner_plan_id, "emergency", 7501, sh(2025, 12, 1, 9))
+        contact(s, banner_plan_id, "forestry", 7502, sh(2025, 12, 1, 9))
+        cat = s.exec(
+            select(ProblemCategory).where(
+                ProblemCategory.plan_id == banner_plan_id, ProblemCategory.key == "forest_grass"
+            )
+        ).one()
+        ids = {}
+        for due in (date(2026, 3, 12), date(2026, 3, 20), date(2026, 3, 31)):
+            p = raise_problem(
+                session=s,
+                plan_id=banner_plan_id,
+                actor=raiser,
+                text=f"到期{due}",
+                category_id=cat.id,
+                now=sh(2026, 2, 2, 10),
+            )
+            p.due_on = due
+            ids[due] = p.id
+    now = sh(2026, 3, 13, 15)
+    with Session(engine) as s:
+        data = brief_data(session=s, plan_id=banner_plan_id, period=parse_period("2026Q1"), now=now)
+        assert data["problems"]["totals"]["overdue"]["ids"] == [ids[date(2026, 3, 12)]]
+        oldest = {r["id"]: r for r in data["problems"]["oldest_open"]}
+        assert oldest[ids[date(2026, 3, 12)]]["workdays_open"] == workdays_between(date(2026, 2, 2), date(2026, 3, 13))
+        after = brief_data(session=s, plan_id=banner_plan_id, period=parse_period("2026Q1"), now=AFTER_Q1)
+        assert sorted(after["problems"]["totals"]["overdue"]["ids"]) == sorted(ids.values())
