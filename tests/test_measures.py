@@ -312,3 +312,41 @@ def test_a_brief_of_the_quarter_in_progress_counts_overdue_as_of_now(engine, ban
         assert oldest[ids[date(2026, 3, 12)]]["workdays_open"] == workdays_between(date(2026, 2, 2), date(2026, 3, 13))
         after = brief_data(session=s, plan_id=banner_plan_id, period=parse_period("2026Q1"), now=AFTER_Q1)
         assert sorted(after["problems"]["totals"]["overdue"]["ids"]) == sorted(ids.values())
+
+
+def test_the_migration_gives_a_loaded_plan_the_day_it_was_first_loaded(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """An existing deployment: the plan first loaded (audited) on 6 January Beijing time and
+    reloaded since keeps 6 January as its tracking start; a plan without that audit row gets
+    the day of its loaded_at."""
+    from sqlalchemy import text
+
+    from models import make_engine
+    from models.migrate import upgrade
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    upgrade(url, "0007")
+    engine = make_engine(url)
+    with engine.begin() as c:
+        for pid, loaded in ((1, "2026-03-01 02:00:00"), (2, "2026-02-10 17:30:00")):
+            c.execute(
+                text(
+                    "INSERT INTO plan (id, key, name, short_name, level, doc_no, spec, content_hash, loaded_at)"
+                    " VALUES (:id, :k, 'p', '', 'banner', '', '{}', 'h', :at)"
+                ),
+                {"id": pid, "k": f"p{pid}", "at": loaded},
+            )
+        for at in ("2026-01-05 17:00:00", "2026-02-01 01:00:00"):  # loaded, then updated
+            c.execute(
+                text(
+                    "INSERT INTO auditlog (at, actor, action, object_type, object_id, detail)"
+                    " VALUES (:at, 'cli', :a, 'plan', '1', '{}')"
+                ),
+                {"at": at, "a": "plan.loaded" if at < "2026-02" else "plan.updated"},
+            )
+    engine.dispose()
+    upgrade(url)
+    engine = make_engine(url)
+    with Session(engine) as s:
+        days = {p.id: p.tracking_since for p in s.exec(select(Plan)).all()}
+    engine.dispose()
+    assert days == {1: date(2026, 1, 6), 2: date(2026, 2, 11)}  # both in Beijing time
