@@ -14,18 +14,20 @@ from oversight.errors import InvalidStateError
 from oversight.notices import NoticeState, notice_findings
 
 
-def _review_buttons(turn: Turn[None] | Turn[EditState], notice: Notice, nid: int) -> Rows:
+def _review_buttons(turn: Turn[None] | Turn[EditState] | Turn[DropState], notice: Notice, nid: int) -> Rows:
     """What the convener or office may do with a draft: drop or restore findings, edit, approve."""
     if notice.state != NoticeState.DRAFT or turn.member.role not in N.EDIT_ROLES:
         return []
     rows: Rows = []
     for f in notice_findings(session=turn.session, notice_id=nid):
         name, label = ("notice.restore", t.NOTICE_BTN_RESTORE) if f.dropped else ("notice.drop", t.NOTICE_BTN_DROP)
-        rows.append([button(label.format(id=f.id), name, finding=f.id, nid=nid)])
+        what = N.finding_label(session=turn.session, finding=f)[: t.NOTICE_LABEL_MAX]
+        rows.append([button(label.format(label=what), name, finding=f.id, nid=nid)])
     rows.append(
         [
             button(t.NOTICE_BTN_TITLE, "notice.edit", nid=nid, what="title"),
             button(t.NOTICE_BTN_BODY, "notice.edit", nid=nid, what="body"),
+            button(t.NOTICE_BTN_PREVIEW, "notice.preview", nid=nid),
         ]
     )
     if turn.member.role == Role.CONVENER:
@@ -38,7 +40,7 @@ def _review_buttons(turn: Turn[None] | Turn[EditState], notice: Notice, nid: int
     return rows
 
 
-def _show(turn: Turn[None] | Turn[EditState], nid: int) -> None:
+def _show(turn: Turn[None] | Turn[EditState] | Turn[DropState], nid: int) -> None:
     """The notice as the convener or office reads it, with the buttons they may use."""
     notice = N.notice_for_review(session=turn.session, member=turn.member, notice_id=nid)
     turn.say(N.draft_text(session=turn.session, notice_id=nid), _review_buttons(turn, notice, nid))
@@ -61,11 +63,35 @@ def notice_open(turn: Turn[None], *, nid: int) -> None:
     _show(turn, nid)
 
 
+@dataclass
+class DropState:
+    """The finding the convener or office is about to drop, waiting for the reason."""
+
+    nid: int = 0
+    finding: int = 0
+
+
 @action("notice.drop")
 def notice_drop(turn: Turn[None], *, finding: int, nid: int) -> None:
-    N.drop_finding(session=turn.session, finding_id=finding, actor=turn.member, now=turn.now)
-    _show(turn, nid)
-    turn.toast(t.NOTICE_DROPPED_TOAST)
+    N.check_may_edit(session=turn.session, member=turn.member, notice_id=nid)
+    turn.start(NOTICE_DROP, DropState(nid=nid, finding=finding), "reason")
+    turn.say(t.NOTICE_DROP_ASK)
+
+
+def take_drop_reason(turn: Turn[DropState], text: str) -> None:
+    N.drop_finding(session=turn.session, finding_id=turn.state.finding, actor=turn.member, reason=text, now=turn.now)
+    turn.end()
+    turn.say(t.NOTICE_DROPPED)
+    _show(turn, turn.state.nid)
+
+
+NOTICE_DROP = Flow("notice_drop", DropState, steps={"reason": Step(text=take_drop_reason)})
+
+
+@action("notice.preview")
+def notice_preview(turn: Turn[None], *, nid: int) -> None:
+    N.request_preview(session=turn.session, notice_id=nid, actor=turn.member, now=turn.now)
+    turn.say(t.NOTICE_PREVIEW_ASKED)
 
 
 @action("notice.restore")
@@ -111,6 +137,21 @@ NOTICE_EDIT = Flow("notice_edit", EditState, steps={"text": Step(text=take_edit)
 
 @action("notice.approve")
 def notice_approve(turn: Turn[None], *, nid: int) -> None:
+    """审定印发 asks first: what will go out, to whom, and what was dropped."""
+    N.check_may_approve(session=turn.session, member=turn.member, notice_id=nid, now=turn.now)
+    turn.say(
+        t.NOTICE_CONFIRM.format(summary=N.approval_summary(session=turn.session, notice_id=nid)),
+        [
+            [
+                button(t.NOTICE_BTN_CONFIRM, "notice.approve_confirm", nid=nid),
+                button(t.NOTICE_BTN_NOT_NOW, "notice.open", nid=nid),
+            ]
+        ],
+    )
+
+
+@action("notice.approve_confirm")
+def notice_approve_confirm(turn: Turn[None], *, nid: int) -> None:
     notice = N.approve_notice(session=turn.session, notice_id=nid, actor=turn.member, now=turn.now)
     turn.say(t.NOTICE_APPROVED.format(title=notice.title, doc_no=notice.doc_no))
     turn.toast(t.NOTICE_APPROVED_TOAST)

@@ -13,7 +13,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from jobs.render import render_document
-from models import GroupBinding, Notice, Plan, Role, Unit, row_id
+from models import GroupBinding, Member, Notice, OutboxMessage, Plan, Role, Unit, row_id
 from oversight.accountability import RULE_LABELS
 from oversight.dates import cn_date
 from oversight.distribution import Attachment, distribute, line_texts, notice_copy_lines
@@ -28,6 +28,7 @@ from oversight.notices import (
     notice_findings,
     notice_id_of_period,
     notice_recipients,
+    preview_of_period,
     review_buttons,
 )
 from oversight.outbox import enqueue_document, enqueue_text, split_text
@@ -41,6 +42,7 @@ logger = logging.getLogger(__name__)
 # --- Texts (Chinese) ---------------------------------------------------------------------
 
 GROUP_CAPTION = "{doc_no} {title}"
+PREVIEW_CAPTION = "《{title}》送审稿（审定印发时编号）"
 GROUP_TEXT = "【通报】{doc_no}《{title}》已印发，被通报单位：{units}。"
 UNIT_TEXT = (
     "【通报】贵单位（{unit}）被{doc_no}《{title}》通报：\n{items}\n\n"
@@ -59,10 +61,47 @@ def draft_message(*, session: Session, notice_id: int) -> str:
     return draft_text(session=session, notice_id=notice_id)
 
 
-def send_draft(*, session: Session, notice_id: int, now: datetime) -> int:
-    """Queue the draft message to every convener of the plan; returns how many chats."""
+DRAFT_MARK = "送审稿 未经审定 不得外传"
+
+
+def render_draft(*, session: Session, notice_id: int, now: datetime, tag: str) -> tuple[Path, str]:
+    """The draft as it stands, as a PDF marked 送审稿 on every page (no number yet); (path, file name)."""
     notice = session.get(Notice, notice_id)
     assert notice is not None
+    plan = session.get(Plan, notice.plan_id)
+    assert plan is not None
+    out = Path(_settings_data_dir()) / "notices" / "drafts" / f"{plan.key}-{notice.period}-{notice.id}-{tag}.pdf"
+    doc = notice_document(session=session, notice_id=notice_id, now=now)
+    render_document("notice", doc, out=out, sample=DRAFT_MARK)
+    return out, f"{notice.title}（送审稿）.pdf".replace("/", "-")
+
+
+def preview_run(*, session: Session, period: str, now: datetime) -> dict[str, Any]:
+    """Job notice_preview (period notice-<id>-p<n>-m<member>): the draft as a PDF to the member who asked."""
+    notice_id, member_id = preview_of_period(period)
+    notice = session.get(Notice, notice_id)
+    member = session.get(Member, member_id)
+    if notice is None or member is None or member.telegram_user_id is None or notice.state != NoticeState.DRAFT:
+        return {"notice_id": notice_id, "sent": False}
+    path, name = render_draft(session=session, notice_id=notice_id, now=now, tag=period.rsplit("-", 2)[1])
+    enqueue_document(
+        session=session,
+        chat_id=member.telegram_user_id,
+        path=str(path),
+        filename=name,
+        caption=PREVIEW_CAPTION.format(title=notice.title),
+        dedupe_key=f"{period}:doc",
+        now=now,
+    )
+    return {"notice_id": notice_id, "sent": True, "pdf": str(path)}
+
+
+def send_draft(*, session: Session, notice_id: int, now: datetime) -> int:
+    """Queue the draft, as a PDF and as the message with its buttons, to every convener of the plan;
+    returns how many chats."""
+    notice = session.get(Notice, notice_id)
+    assert notice is not None
+    pdf: tuple[Path, str] | None = None
     parts = split_text(draft_message(session=session, notice_id=notice_id))
     sent = 0
     seen: set[int] = set()
@@ -70,6 +109,18 @@ def send_draft(*, session: Session, notice_id: int, now: datetime) -> int:
         if m.telegram_user_id is None or m.telegram_user_id in seen:
             continue
         seen.add(m.telegram_user_id)
+        key = f"notice:{notice.id}:draft:pdf:{m.telegram_user_id}"
+        if not session.exec(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == key)).first():
+            pdf = pdf or render_draft(session=session, notice_id=notice_id, now=now, tag="p0")
+            enqueue_document(
+                session=session,
+                chat_id=m.telegram_user_id,
+                path=str(pdf[0]),
+                filename=pdf[1],
+                caption=PREVIEW_CAPTION.format(title=notice.title),
+                dedupe_key=key,
+                now=now,
+            )
         for i, part in enumerate(parts):
             last = i == len(parts) - 1
             buttons = (

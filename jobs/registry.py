@@ -78,6 +78,12 @@ def notice_publish_job(*, session: Session, period: str, now: datetime) -> dict:
     return _lazy("jobs.notices", "通报印发").publish_run(session=session, period=period, now=now)
 
 
+@register("notice_preview")
+def notice_preview_job(*, session: Session, period: str, now: datetime) -> dict:
+    """The notice draft as a PDF to whoever asked in chat (period notice-<id>-p<n>-m<member>)."""
+    return _lazy("jobs.notices", "通报预览").preview_run(session=session, period=period, now=now)
+
+
 @register("brief_render")
 def brief_render_job(*, session: Session, period: str, now: datetime) -> dict:
     """Render a draft brief again with the office's 编者按 (period brief-<id>-r<n>; requested by the edit)."""

@@ -457,6 +457,7 @@ class NoticeFinding(SQLModel, table=True):
     summary: str
     evidence: list[Any] = _json([])
     dropped: bool = False
+    drop_reason: str = ""  # why the convener or office took it out of the notice
 
 
 class Explanation(SQLModel, table=True):

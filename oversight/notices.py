@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from models import (
     Attachment,
@@ -23,6 +23,7 @@ from models import (
     NoticeFinding,
     Plan,
     Role,
+    ScheduledRun,
     Unit,
 )
 from oversight import runs
@@ -146,6 +147,17 @@ def check_may_edit(*, session: Session, member: Member, notice_id: int) -> Notic
         raise PermissionDeniedError("只有召集人和办公室可以修改通报草稿。")
     if notice.state != NoticeState.DRAFT:
         raise InvalidStateError("该通报已不是草稿，不能修改。")
+    return notice
+
+
+def check_may_approve(*, session: Session, member: Member, notice_id: int, now: datetime) -> Notice:
+    """Refuse now what approve_notice would refuse (the role, the state, nothing kept), before the
+    convener is asked to confirm."""
+    notice = _load(session, notice_id)
+    _require(session, actor=member, notice=notice, roles=(Role.CONVENER,), what="审定印发通报", now=now)
+    _require_draft(notice, "审定")
+    if not named_unit_ids(session=session, notice_id=notice.id):
+        raise InvalidStateError("该通报没有保留任何通报事项，不能印发；如本期不需通报，请放弃该通报。")
     return notice
 
 
@@ -286,7 +298,9 @@ def draft_notice(*, session: Session, plan_id: int, period: str, now: datetime) 
     return notice
 
 
-def _set_dropped(session: Session, *, finding_id: int, actor: Member, dropped: bool, now: datetime) -> NoticeFinding:
+def _set_dropped(
+    session: Session, *, finding_id: int, actor: Member, dropped: bool, now: datetime, reason: str = ""
+) -> NoticeFinding:
     finding = session.get(NoticeFinding, finding_id)
     if finding is None:
         raise NotFoundError(f"找不到通报事项（编号 {finding_id}）。")
@@ -301,6 +315,7 @@ def _set_dropped(session: Session, *, finding_id: int, actor: Member, dropped: b
     before = notice_findings(session=session, notice_id=notice.id)
     was_default = notice.body == compose_body(session=session, plan=plan, period=notice.period, findings=before)
     finding.dropped = dropped
+    finding.drop_reason = reason if dropped else ""
     session.add(finding)
     session.flush()
     if was_default:  # a body someone has edited is kept as they wrote it
@@ -319,14 +334,50 @@ def _set_dropped(session: Session, *, finding_id: int, actor: Member, dropped: b
             "unit_id": finding.unit_id,
             "rule": finding.rule,
             "body_regenerated": was_default,
+            **({"reason": reason} if dropped else {}),
         },
     )
     return finding
 
 
-def drop_finding(*, session: Session, finding_id: int, actor: Member, now: datetime) -> NoticeFinding:
-    """Take a finding out of the draft (convener or office); the default wording follows."""
-    return _set_dropped(session, finding_id=finding_id, actor=actor, dropped=True, now=now)
+DROP_REASON_MIN, DROP_REASON_MAX = 4, 200
+
+
+def check_drop_reason(reason: str | None) -> str:
+    """Why a finding is dropped, one line; refused in Chinese if missing or too long."""
+    value = " ".join((reason or "").split())
+    if len(value) < DROP_REASON_MIN:
+        raise InvalidInputError(f"删除理由不能少于 {DROP_REASON_MIN} 个字。")
+    if len(value) > DROP_REASON_MAX:
+        raise InvalidInputError(f"删除理由最多 {DROP_REASON_MAX} 个字，当前 {len(value)} 个字。")
+    return value
+
+
+def drop_finding(*, session: Session, finding_id: int, actor: Member, reason: str, now: datetime) -> NoticeFinding:
+    """Take a finding out of the draft (convener or office) for a reason kept with it and in the
+    audit log; the default wording follows."""
+    why = check_drop_reason(reason)
+    return _set_dropped(session, finding_id=finding_id, actor=actor, dropped=True, now=now, reason=why)
+
+
+def finding_label(*, session: Session, finding: NoticeFinding) -> str:
+    """A finding as a button names it: its unit and rule (水利局·推诿扯皮)."""
+    unit = session.get(Unit, finding.unit_id)
+    return f"{unit.name if unit else ''}·{RULE_LABELS.get(finding.rule, finding.rule)}"
+
+
+def approval_summary(*, session: Session, notice_id: int) -> str:
+    """What 审定印发 will publish, for the convener to confirm: the units named, what is kept and dropped."""
+    notice = _load(session, notice_id)
+    findings = notice_findings(session=session, notice_id=notice.id)
+    units = {u.id: u.name for u in session.exec(select(Unit).where(Unit.plan_id == notice.plan_id)).all()}
+    live = [f for f in findings if not f.dropped]
+    named = "、".join(units.get(u, "") for u in named_unit_ids(session=session, notice_id=notice.id))
+    lines = [f"《{notice.title}》保留通报事项 {len(live)} 项，被通报单位：{named or '无'}。"]
+    for f in findings:
+        if f.dropped:
+            lines.append(f"已删除：{finding_label(session=session, finding=f)}（理由：{f.drop_reason or '未说明'}）")
+    return "\n".join(lines)
 
 
 def restore_finding(*, session: Session, finding_id: int, actor: Member, now: datetime) -> NoticeFinding:
@@ -439,6 +490,34 @@ def approve_notice(*, session: Session, notice_id: int, actor: Member, now: date
 def publish_period(notice_id: int) -> str:
     """The run period of the job that publishes a notice."""
     return f"notice-{notice_id}"
+
+
+PREVIEW_JOB = "notice_preview"
+
+
+def request_preview(*, session: Session, notice_id: int, actor: Member, now: datetime) -> None:
+    """Ask the worker for the draft as a PDF, as it stands now, sent to `actor` (job notice_preview,
+    period notice-<id>-p<n>-m<member>)."""
+    notice = _load(session, notice_id)
+    _require(session, actor=actor, notice=notice, roles=EDIT_ROLES, what="预览通报草稿", now=now)
+    _require_draft(notice, "预览")
+    head = f"notice-{notice.id}-p"
+    done = session.exec(
+        select(func.count())
+        .select_from(ScheduledRun)
+        .where(ScheduledRun.job == PREVIEW_JOB, col(ScheduledRun.period).startswith(head))
+    ).one()
+    runs.request_run(
+        session=session, job=PREVIEW_JOB, period=f"{head}{done + 1}-m{actor.id}", actor=actor_of(actor.id), now=now
+    )
+
+
+def preview_of_period(period: str) -> tuple[int, int]:
+    """(notice id, member id) of a notice_preview run period."""
+    parts = period.split("-")
+    if len(parts) != 4 or parts[0] != "notice" or not parts[1].isdigit() or not parts[3][1:].isdigit():
+        raise InvalidInputError(f"“{period}”不是通报预览任务的期别。")
+    return int(parts[1]), int(parts[3][1:])
 
 
 def notice_id_of_period(period: str) -> int:
@@ -709,7 +788,7 @@ def draft_text(*, session: Session, notice_id: int) -> str:
                 id=f.id,
                 unit=units.get(f.unit_id, ""),
                 rule=RULE_LABELS.get(f.rule, f.rule),
-                dropped="（已删除）" if f.dropped else "",
+                dropped=(f"（已删除，理由：{f.drop_reason}）" if f.drop_reason else "（已删除）") if f.dropped else "",
                 summary=f.summary,
             )
         )

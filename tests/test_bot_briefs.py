@@ -28,6 +28,7 @@ NOTE = "本期重点反映一季度整合进度滞后情况，请各成员单位
 OFFICE, OFFICE_B, CONVENER, SUPERVISOR = 9101, 9102, 9001, 9301
 CONTACTS = [9200 + i for i in range(len(CONTACT_UNITS))]
 BUILT = at(2026, 4, 8, 9)
+DRAIN = 90.0  # the seed's cards go out too, one a second per chat (Telegram's pace)
 
 
 @asynccontextmanager
@@ -87,7 +88,7 @@ async def test_draft_note_approve_sign_then_distributed(settings_env, engine, ba
         assert doc["file_name"].endswith("（送审稿）.pdf")
         assert "现将2026年第一季度" in pdf_text(h, doc)
         await h.server.wait_for(OFFICE_B, has_button("审核通过"), timeout=10)
-        await h.drain_outbox()
+        await h.drain_outbox(timeout=DRAIN)
         for chat in (CONVENER, SUPERVISOR, GROUP, *CONTACTS):
             assert not_briefed(h, chat), chat
 
@@ -106,7 +107,7 @@ async def test_draft_note_approve_sign_then_distributed(settings_env, engine, ba
 
         async with worker(engine):
             await wait_for(lambda: brief_row(engine).rendered_revision == 1, timeout=60)
-        await h.drain_outbox()
+        await h.drain_outbox(timeout=DRAIN)
         second = await h.server.wait_for(OFFICE, lambda m: has_button("审核通过")(m) and "当前编者按" in m["text"])
         sent = [m for m in h.server.messages(OFFICE) if "document" in m][-1]
         latest = sent["document"]
@@ -132,7 +133,7 @@ async def test_draft_note_approve_sign_then_distributed(settings_env, engine, ba
 
         async with worker(engine):
             await wait_for(lambda: brief_row(engine).state == B.BriefState.DISTRIBUTED, timeout=30)
-        await h.drain_outbox()
+        await h.drain_outbox(timeout=DRAIN)
         for chat in (*CONTACTS, SUPERVISOR):
             names = sorted(d["file_name"].rsplit(".", 1)[1] for d in h.server.documents(chat))
             assert names == ["docx", "pdf", "xlsx"], (chat, names)
@@ -186,7 +187,7 @@ async def test_returned_with_reason_then_office_signs_where_the_plan_says_so(set
         await h.press(office, again, "审核通过", "已审核通过并签发")
         async with worker(engine):
             await wait_for(lambda: brief_row(engine).state == B.BriefState.DISTRIBUTED, timeout=30)
-        await h.drain_outbox()
+        await h.drain_outbox(timeout=DRAIN)
         assert all(len(h.server.documents(c)) == 3 for c in CONTACTS)
     with session_scope(engine) as s:
         returned = s.exec(select(AuditLog).where(AuditLog.action == "brief.returned")).one()

@@ -9,11 +9,21 @@ import asyncio
 from sqlmodel import select
 
 from jobs.worker import Worker
-from models import Explanation, Member, Notice, NoticeFinding, ScheduledRun, session_scope, utcnow
-from tests.harness import buttons, running_bot
+from models import Explanation, Member, Notice, NoticeFinding, ScheduledRun, Unit, session_scope, utcnow
+from oversight.notices import finding_label
+from tests.harness import button_data, buttons, running_bot
 from tests.test_accountability import AFTER_Q1
 from tests.test_notices import GROUP_CHAT, cast  # noqa: F401 (fixture)
 from tests.test_worker import FAST, wait_for
+
+
+def pdf_flat(h, doc: dict) -> str:  # type: ignore[no-untyped-def]
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    reader = PdfReader(BytesIO(h.server.file_bytes(doc["file_id"])))
+    return "".join("".join(page.extract_text().split()) for page in reader.pages)
 
 
 async def test_draft_drop_approve_publish_explain(settings_env, engine, cast):  # noqa: F811
@@ -34,8 +44,12 @@ async def test_draft_drop_approve_publish_explain(settings_env, engine, cast):  
         # Quarter end: the worker's job drafts the notice and sends it to the convener.
         with session_scope(engine) as s:
             jobs.notices.run(session=s, period="2026Q1", now=AFTER_Q1)
-        draft = await h.server.wait_for(convener_tg, lambda m: "审定印发" in str(m.get("reply_markup")), timeout=10)
-        assert "通报草稿待审定" in h.server.messages(convener_tg)[0]["text"]
+        draft = await h.server.wait_for(convener_tg, lambda m: "审定印发" in str(m.get("reply_markup")), timeout=20)
+        assert "通报草稿待审定" in draft["text"]
+        # The draft came as a PDF first, marked 送审稿 on every page.
+        first = h.server.messages(convener_tg)[0]["document"]
+        assert first["file_name"].endswith("（送审稿）.pdf")
+        assert "送审稿未经审定不得外传" in pdf_flat(h, first)
         with session_scope(engine) as s:
             notice = s.exec(select(Notice)).one()
             findings = s.exec(
@@ -44,15 +58,53 @@ async def test_draft_drop_approve_publish_explain(settings_env, engine, cast):  
             assert len(findings) >= 2, [f.summary for f in findings]
             dropped_id, kept_units = findings[0].id, {f.unit_id for f in findings[1:]}
             dropped_unit = findings[0].unit_id
+            label = finding_label(session=s, finding=findings[0])
+            dropped_name = s.get(Unit, dropped_unit).name
 
         # Nothing reached the group or the units before approval.
         assert h.server.messages(GROUP_CHAT) == []
         view = await h.press(convener, draft, "逐条审阅", "通报草稿待审定")
-        assert f"删除事项{dropped_id}" in buttons(view) and "✅ 审定印发" in buttons(view)
-        after = await h.press(convener, view, f"删除事项{dropped_id}", "（已删除）")
-        assert f"恢复事项{dropped_id}" in buttons(after)
-        done = await h.press(convener, after, "审定印发", "已审定")
+        # Each finding's button names its unit and rule; its token fits Telegram's 64 bytes.
+        assert f"删除：{label}" in buttons(view) and "✅ 审定印发" in buttons(view)
+        assert all(
+            len(b["callback_data"].encode()) <= 64 for row in view["reply_markup"]["inline_keyboard"] for b in row
+        )
+        await h.press(convener, view, f"删除：{label}", "删除该事项的理由")
+        await h.say(convener, "办结", "不能少于 4 个字")
+        with session_scope(engine) as s:
+            assert not s.get(NoticeFinding, dropped_id).dropped  # a refused reason changes nothing
+        after = await h.say(convener, "该问题已于3月6日办结，不再通报。", "（已删除，理由：该问题已于3月6日办结")
+        assert f"恢复：{label}" in buttons(after)
+        await h.press(convener, after, "预览PDF", "正在按当前草稿生成")
+        worker = Worker(engine=engine, worker_id="w-preview", **FAST)
+        task = asyncio.create_task(worker.run_forever())
+        try:
+
+            def previewed() -> bool:
+                with session_scope(engine) as s:
+                    run = s.exec(select(ScheduledRun).where(ScheduledRun.job == "notice_preview")).one()
+                    return run.state == "done"
+
+            await wait_for(previewed, timeout=30)
+        finally:
+            await worker.stop()
+            await asyncio.wait_for(task, 5)
+        await h.drain_outbox()
+        drafts = [d for d in h.server.documents(convener_tg) if "送审稿" in d["file_name"]]
+        assert len(drafts) == 2  # the draft as it stands now, the dropped finding out of it
+        assert dropped_name in pdf_flat(h, drafts[0]) and dropped_name not in pdf_flat(h, drafts[1])
+
+        # 审定印发 asks first, naming what goes out and what was dropped, and why.
+        confirm = await h.press(convener, after, "审定印发", "确认审定印发？")
+        assert f"已删除：{label}（理由：该问题已于3月6日办结" in confirm["text"]
+        await h.press(convener, confirm, "暂不印发", "通报草稿待审定")
+        with session_scope(engine) as s:
+            assert s.get(Notice, notice.id).state == "draft"
+        done = await h.press(convener, confirm, "确认审定印发", "已审定")
         assert "〔2026〕" in done["text"]
+        # The same confirmation pressed again: refused, nothing issued twice.
+        query = await convener.press(confirm["message_id"], button_data(confirm, "确认审定印发"), check=False)
+        assert "不能再审定" in ((await h.server.wait_for_answer(query["id"]))["text"] or "")
 
         # The worker publishes: the group and each named unit get the PDF.
         worker = Worker(engine=engine, worker_id="w-notice", **FAST)

@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 
 from jobs.notices import draft_message, publish_notice, publish_run, run
 from models import AuditLog, GroupBinding, Notice, OutboxMessage, ScheduledRun
-from oversight.errors import InvalidStateError, PermissionDeniedError
+from oversight.errors import InvalidInputError, InvalidStateError, PermissionDeniedError
 from oversight.notices import (
     NoticeExplanationClosedError,
     approve_notice,
@@ -96,7 +96,10 @@ def test_nothing_is_published_before_approval(cast: Cast) -> None:
     assert result["notices"][0]["findings"] == 2
     chats = {m.chat_id for m in outbox(cast.s)}
     assert chats == {cast.convener.telegram_user_id}, "only the convener hears of a draft"
-    text = outbox(cast.s)[0].text
+    pdf, message = outbox(cast.s)[:2]  # the draft as a PDF first, then the message with its buttons
+    assert pdf.kind == "document" and pdf.payload["filename"].endswith("（送审稿）.pdf")
+    assert Path(pdf.payload["path"]).read_bytes().startswith(b"%PDF")
+    text = message.text
     assert "【通报草稿待审定】" in text and "旗林草局" in text and "退回" in text and "不是林草的事" in text
     # The job ran again (retry): nothing is queued twice.
     run(session=cast.s, period="2026Q1", now=AFTER_Q1)
@@ -108,12 +111,22 @@ def test_nothing_is_published_before_approval(cast: Cast) -> None:
 def test_convener_drops_a_finding_and_the_wording_follows(cast: Cast) -> None:
     notice = draft(cast)
     water = next(f for f in notice_findings(session=cast.s, notice_id=notice.id) if f.unit_id == cast.uid("water"))
-    drop_finding(session=cast.s, finding_id=water.id, actor=cast.convener, now=AFTER_Q1)
+    drop_finding(session=cast.s, finding_id=water.id, actor=cast.convener, reason="已于季度末办结", now=AFTER_Q1)
     cast.s.commit()
     assert "旗水利局" not in notice.body and "旗林草局" in notice.body
-    assert "（已删除）" in draft_message(session=cast.s, notice_id=notice.id)
+    assert "（已删除，理由：已于季度末办结）" in draft_message(session=cast.s, notice_id=notice.id)
     audit = cast.s.exec(select(AuditLog).where(AuditLog.action == "notice.finding_dropped")).one()
     assert audit.actor == f"member:{cast.convener.id}" and audit.detail["unit_id"] == cast.uid("water")
+    assert audit.detail["reason"] == "已于季度末办结" and water.drop_reason == "已于季度末办结"
+
+
+def test_a_finding_is_not_dropped_without_a_reason(cast: Cast) -> None:
+    notice = draft(cast)
+    water = next(f for f in notice_findings(session=cast.s, notice_id=notice.id) if f.unit_id == cast.uid("water"))
+    for reason in ("", "  办结 ", "理" * 201):
+        with pytest.raises(InvalidInputError, match="删除理由"):
+            drop_finding(session=cast.s, finding_id=water.id, actor=cast.convener, reason=reason, now=AFTER_Q1)
+    assert not water.dropped and water.drop_reason == ""
 
 
 def test_an_edited_body_is_kept_when_a_finding_is_dropped(cast: Cast) -> None:
@@ -127,7 +140,7 @@ def test_an_edited_body_is_kept_when_a_finding_is_dropped(cast: Cast) -> None:
         now=AFTER_Q1,
     )
     water = next(f for f in notice_findings(session=cast.s, notice_id=notice.id) if f.unit_id == cast.uid("water"))
-    drop_finding(session=cast.s, finding_id=water.id, actor=cast.convener, now=AFTER_Q1)
+    drop_finding(session=cast.s, finding_id=water.id, actor=cast.convener, reason="已于季度末办结", now=AFTER_Q1)
     assert notice.body == "旗林草局、旗水利局推诿扯皮。\n请整改。"
     assert notice.title == "关于一季度有关单位推诿扯皮情况的通报"
 
@@ -142,6 +155,7 @@ def test_only_the_convener_approves(cast: Cast) -> None:
             session=cast.s,
             finding_id=notice_findings(session=cast.s, notice_id=notice.id)[0].id,
             actor=cast["forestry"],
+            reason="我单位不认可该事项",
             now=AFTER_Q1,
         )
     cast.s.commit()
@@ -178,7 +192,7 @@ def test_notice_numbers_count_through_the_year(cast: Cast) -> None:
 def test_a_draft_with_every_finding_dropped_cannot_be_approved_and_can_be_abandoned(cast: Cast) -> None:
     notice = draft(cast)
     for f in notice_findings(session=cast.s, notice_id=notice.id):
-        drop_finding(session=cast.s, finding_id=f.id, actor=cast.convener, now=AFTER_Q1)
+        drop_finding(session=cast.s, finding_id=f.id, actor=cast.convener, reason="已于季度末办结", now=AFTER_Q1)
     with pytest.raises(InvalidStateError, match="没有保留任何通报事项"):
         approve_notice(session=cast.s, notice_id=notice.id, actor=cast.convener, now=AFTER_Q1)
     drop_notice(session=cast.s, notice_id=notice.id, actor=cast.convener, now=AFTER_Q1, reason="已当面约谈")
