@@ -9,6 +9,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from models import Decision, Member, Problem, ProblemState, Role, Unit
+from oversight.dates import cn_date
 from oversight.errors import PermissionDeniedError
 from oversight.members import unit_name
 from oversight.problems import STATE_LABELS, office_unit
@@ -142,7 +143,7 @@ def format_todo(items: list[dict[str, Any]], *, show_unit: bool = False) -> str:
             head += f"{item['unit']}："
         line = head + _short(item["text"])
         if item["due_on"] is not None and item["light"] is not None:
-            line += f"（期限 {item['due_on'].isoformat()}{estimate_mark(item['due_on'])}"
+            line += f"（期限 {cn_date(item['due_on'])}{estimate_mark(item['due_on'])}"
             if item["light"] == "red":
                 line += f"，已逾期 {item['overdue_days']} 个工作日" if item["overdue_days"] else "，已逾期"
             line += "）"

@@ -50,7 +50,7 @@ from models import (
 from models.base import row_id
 from oversight.audit import actor_of, audit
 from oversight.content import require_content
-from oversight.dates import cn_datetime, local_day, local_zone
+from oversight.dates import cn_date, cn_datetime, local_day, local_zone
 from oversight.errors import InvalidInputError, InvalidStateError, NotFoundError, PermissionDeniedError
 from oversight.members import members_of_unit, members_with_role, unit_name
 from oversight.outbox import enqueue_text
@@ -432,7 +432,7 @@ def problem_card(*, session: Session, problem: Problem) -> str:
         raiser_unit=unit_name(session, problem.raised_by_unit_id),
         raised_at=_local_text(problem.created_at),
         owner=unit_name(session, problem.owner_unit_id),
-        due=problem.due_on.isoformat() + estimate_mark(problem.due_on) if problem.due_on else "未设定",
+        due=cn_date(problem.due_on) + estimate_mark(problem.due_on) if problem.due_on else "未设定",
         extra="".join(f"\n{line}" for line in extra),
     )
 

@@ -41,16 +41,16 @@ def test_a_stored_year_recounts_a_deadline_set_on_estimated_days(session: Sessio
     session.commit()
     assert early.due_on == date(2027, 1, 12)
     assert workdays.is_estimated(early.due_on)
-    assert "2027-01-12（估算）" in problem_card(session=session, problem=early)
+    assert "2027年1月12日（估算）" in problem_card(session=session, problem=early)
     todo = format_todo(todo_for_unit(session=session, unit_id=early.owner_unit_id, today=date(2026, 12, 30)))
-    assert "期限 2027-01-12（估算）" in todo
+    assert "期限 2027年1月12日（估算）" in todo
 
     store_notice(session=session, parsed=parse_notice(MADE_UP_2027), actor="member:1")
     session.commit()
     session.refresh(early)
     assert early.due_on == date(2027, 1, 13)  # 1月1日 is now a holiday
     assert not workdays.is_estimated(early.due_on)
-    assert "2027-01-13" in problem_card(session=session, problem=early) and "估算" not in problem_card(
+    assert "2027年1月13日" in problem_card(session=session, problem=early) and "估算" not in problem_card(
         session=session, problem=early
     )
     [moved] = session.exec(select(AuditLog).where(AuditLog.action == "problem.due_recounted")).all()

@@ -134,7 +134,7 @@ def test_blocker_passed_around_ruled_back_to_forestry_resolved_and_confirmed(cas
     assert set(chats) == tg(cast.forestry, cast.forestry_other)  # the raiser is answered by the bot, not queued
     card = chats[cast.forestry.telegram_user_id][0]
     assert f"问题#{problem.id}【林草征占用】" in card and "操作按钮随后发送" in card
-    assert "办理期限：2026-06-08" in card  # 20 working days from Monday 2026-05-11
+    assert "办理期限：2026年6月8日" in card  # 20 working days from Monday 2026-05-11
 
     # 林草局 hands it to 自然资源局: "it is a land-use question".
     mark = last_outbox_id(s)
