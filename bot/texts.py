@@ -173,10 +173,10 @@ BRIEF_NOTE_PROMPT = "请发送编者按全文（10–400 字），将替换现�
 BRIEF_NOTE_SAVED = "已保存编者按。新的送审稿 PDF 正在生成，生成后发给办公室；请收到新稿后再审核。"
 BRIEF_APPROVED_CONVENER = "已审核通过《{name}》，已报召集人签发。签发前不会分发。"
 BRIEF_APPROVED_OFFICE = (
-    "已审核通过并签发《{name}》（按计划文件规定办公室审核即可签发），工作进程将分发至报、送、发所列单位及联席会议群。"
+    "已审核通过并签发《{name}》（按计划文件规定办公室审核即可签发），系统将随即分发至报、送、发所列单位及联席会议群。"
 )
 BRIEF_SIGN_CONFIRM = "确认签发《{name}》？签发后将分发至：\n{lines}"
-BRIEF_SIGNED = "已签发《{name}》。工作进程将分发至报、送、发所列单位及联席会议群，分发后不能撤回。"
+BRIEF_SIGNED = "已签发《{name}》。系统将随即分发至报、送、发所列单位及联席会议群，分发后不能撤回。"
 BRIEF_RETURN_PROMPT = "请发送退回理由（4–300 字），将转告办公室；发送 /cancel 放弃退回。"
 BRIEF_RETURNED = "已将《{name}》退回办公室修改，理由已记录并转告办公室。"
 BRIEF_BTN_NOTE = "修改编者按"
