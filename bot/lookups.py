@@ -8,6 +8,7 @@ from bot.engine import Turn, command
 from oversight.lookups import READ_ALL_ROLES, format_progress, format_todo, todo_for_unit, todo_overdue_all
 from oversight.measures import progress_by_now
 from oversight.members import unit_name
+from oversight.targets import format_targets, plan_targets
 
 
 @command("todo", read=True)
@@ -28,7 +29,9 @@ def todo(turn: Turn[None]) -> None:
 
 @command("progress", read=True)
 def progress(turn: Turn[None]) -> None:
-    """Each batch against its target and what the timeline expects by now."""
+    """The plan's targets and each batch against what the timeline expects by now."""
     plan = plan_of(turn.session, turn.member)
+    targets = plan_targets(session=turn.session, plan_id=turn.member.plan_id)
     rows = progress_by_now(session=turn.session, plan_id=turn.member.plan_id)
-    turn.say(t.PROGRESS_HEAD.format(plan=plan.short_name or plan.name if plan else "") + format_progress(rows))
+    head = t.PROGRESS_HEAD.format(plan=plan.short_name or plan.name if plan else "")
+    turn.say(head + t.PROGRESS_TARGETS + format_targets(targets) + "\n\n" + t.PROGRESS_BATCHES + format_progress(rows))

@@ -217,6 +217,8 @@ TODO_HEAD = "【{unit} 待办】\n"
 TODO_OVERDUE_HEAD = "【各单位逾期事项】\n"
 TODO_NO_OVERDUE = "没有逾期事项。"
 PROGRESS_HEAD = "【{plan} 任务进度】\n"
+PROGRESS_TARGETS = "一、总体目标\n"
+PROGRESS_BATCHES = "二、各批次\n"
 FILE_TOO_BIG = "文件“{name}”过大（{size:.1f} MB），单个文件不能超过 20 MB。"
 
 

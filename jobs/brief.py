@@ -45,6 +45,7 @@ from oversight.errors import NotFoundError
 from oversight.ledger import export_ledger
 from oversight.outbox import enqueue_document, enqueue_text, split_text
 from oversight.sentences import Fact, cite, names, whole, workdays_text
+from oversight.targets import target_sentence
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +66,8 @@ TEXTS: dict[str, str] = {
     "progress_zones_none": "整合重组一批尚未完成整合区（目标{target}个）。",
     "progress_new": "本期新完成{n}宗。",
     "progress_new_none": "本期没有新完成的矿业权。",
+    "progress_targets": "对照实施方案总体目标（截至{as_of}）：",
+    "progress_target": "{line}",
     "progress_table": "表1  各批次完成情况",
     "progress_chart": "图1  各批次完成进度（红线为按进度应完成）",
     "progress_foot": "注：“按进度应完成”按实施方案时间节点在{as_of}应达到的比例计算，不足一宗（个）的按一宗（个）计；"
@@ -267,6 +270,13 @@ def _progress_section(data: dict[str, Any], say: Say, chart: Any = None) -> dict
             batches=[(r["task_id"], r["done"]["n"], r["target"], _expected(r["expected"])) for r in rows],
         )
     ]
+    if data.get("targets"):
+        paragraphs.append(say("progress_targets", as_of=as_of))
+        for target in data["targets"]:
+            cited = {"right": target["records"]} if target["records"]["n"] else None
+            paragraphs.append(
+                say("progress_target", cited, key=target["key"], line=target_sentence(target, codes=False))
+            )
     for r in rows:
         if r.get("zones_target"):
             kind = "progress_zones" if r["zones_done"] else "progress_zones_none"

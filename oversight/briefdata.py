@@ -53,6 +53,7 @@ from oversight.errors import NotFoundError
 from oversight.measures import due_weeks, overdue_before, progress_by_now, response_times, unit_reporting
 from oversight.periods import Period, PeriodError
 from oversight.rights import RightStatus
+from oversight.targets import plan_targets
 from oversight.workdays import workdays_between
 
 CITE_CAP = 10  # record ids kept per figure for citations (the xlsx annex has them all)
@@ -663,6 +664,7 @@ def brief_data(
         "compiled_at": now.astimezone(UTC).isoformat(),
         "unit_names": {str(k): v for k, v in unit_names.items()},
         "progress": progress,
+        "targets": plan_targets(session=session, plan_id=plan_id, as_of=as_of),
         "zones": zones,
         "problems": problems,
         "units": unit_figures,

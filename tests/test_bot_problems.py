@@ -185,3 +185,20 @@ async def test_todo_and_progress(engine, banner_plan_id):
         assert f"#{pid}" in todo["text"] and "🟢" in todo["text"]
         progress = await h.say(forest, "/progress", "任务进度")
         assert "强化整合重组一批" in progress["text"] and "46" in progress["text"]
+        # Seed 000's seven targets first, each with its figure now (an empty ledger: nothing reduced).
+        assert "一、总体目标" in progress["text"] and progress["text"].index("一、总体目标") < progress["text"].index(
+            "二、各批次"
+        )
+        for line in (
+            "减少采矿权：目标15宗",
+            "减少探矿权：目标19宗",
+            "消减矿业权：目标34个",
+            "全旗矿山总数上限：目标65个",
+            "矿山复工达产：目标28个",
+        ):
+            assert line in progress["text"], line
+        assert "全旗矿山总数上限：目标65个（2030年12月31日前），现为69个" in progress["text"]
+        assert (
+            "大中型矿山占比（按生产规模）不低于：目标75.0%" in progress["text"]
+            and "自治区级以上绿色矿山：目标3个" in progress["text"]
+        )

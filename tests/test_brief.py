@@ -367,6 +367,42 @@ def test_progress_by_batch_matches_the_status_history(built):
     assert rows["强化整合重组一批"][1] == "5", "Z03-1 moved back to 推进中 and Z04-1 done in April are not counted"
 
 
+def test_first_section_gives_the_seven_targets_recounted_from_the_database(built):
+    """Seed 000 一、工作目标: each target with its figure at the quarter's end and the figure its
+    timeline (2026-01-01 – 2030-12-31) expects by then, recounted here from the tables."""
+    b = built
+    body = re.sub(r"—\d+—", "", re.sub(r"\s+", "", section(b.text, "对照实施方案总体目标", "表1")))  # no page numbers
+    latest = """SELECT g.id, g.kind, g.zone_id, g.size_class, g.green_level, COALESCE((SELECT ev.to_status
+                FROM rightstatusevent ev WHERE ev.right_id = g.id AND ev.at < :e ORDER BY ev.at DESC, ev.id DESC
+                LIMIT 1), 'baseline') FROM "right" g WHERE g.plan_id = :plan"""
+    rights = sql(b, latest)
+    mining = [r for r in rights if r[1] == "mining"]
+    closed = [r for r in mining if r[5] == "closed"]
+    zones: dict[int, int] = {}
+    for r in mining:
+        if r[2] is not None and r[5] in ("consolidated", "restarted", "upgraded"):
+            zones[r[2]] = zones.get(r[2], 0) + 1
+    absorbed = sum(n - 1 for n in zones.values())
+    # as of the quarter's end (2026-04-01 00:00): 90 of the 1,825 days
+    share = (date(2026, 4, 1) - date(2026, 1, 1)).days / (date(2030, 12, 31) - date(2026, 1, 1)).days
+    reduced = len(closed) + absorbed
+    assert f"减少采矿权：目标15宗（2030年12月31日前），现为{reduced}宗，按进度应为{math.ceil(15 * share)}宗" in body
+    explo = [
+        r
+        for r in rights
+        if r[1] in ("exploration", "deep")
+        and (r[5] == "closed" or (r[2] and r[5] != "baseline" and r[5] != "in_progress"))
+    ]
+    assert f"减少探矿权：目标19宗（2030年12月31日前），现为{len(explo)}宗" in body
+    assert f"消减矿业权：目标34个（2030年12月31日前），现为{reduced + len(explo)}个" in body
+    assert f"全旗矿山总数上限：目标65个（2030年12月31日前），现为{69 - reduced}个" in body
+    restarted = sum(1 for r in mining if r[5] == "restarted")
+    assert f"矿山复工达产：目标28个（2030年12月31日前），现为{restarted}个，按进度应为{math.ceil(28 * share)}个" in body
+    assert "大中型矿山占比（按生产规模）不低于：目标75.0%" in body
+    green = sum(1 for r in mining if r[4] in ("national", "region") and r[5] != "closed")
+    assert f"自治区级以上绿色矿山：目标3个（2030年12月31日前），现为{green}个" in body
+
+
 def test_zones_and_leaders_match_the_database(built):
     b = built
     rows = table_rows(section(b.text, "表2", "（一）整合区动态"))

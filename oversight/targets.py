@@ -1,0 +1,433 @@
+"""The plan-level targets (seed 000 一、工作目标; seed 003 一) measured from the record.
+
+For every target of the plan: its figure as of a moment, the figure its timeline expects by
+then (oversight/timelines.py: linear from the timeline's start unless milestones are set) and
+the rights behind the figure. Every figure is counted from the rights ledger and the status
+history up to that moment; the baselines are the plan file's (the seed's).
+
+How each figure is counted (a right "reached" a status when an event moved it there and no
+later event moved it back to 未处置/推进中):
+- 减少采矿权: mining rights closed (已关闭注销), plus those absorbed by consolidation — in each
+  integration zone, the consolidated mining rights but one (27 rights becoming 19 zones: 8).
+- 减少探矿权: exploration rights (deep ones included) consolidated into a zone or closed.
+- 消减矿业权: the two together.
+- 矿山总数: the baseline's mining rights less the mining rights reduced.
+- 大中型矿山占比: among the ledger's mining rights still standing (not closed, not absorbed), the
+  share classed large or medium by production scale; none when the ledger has none.
+- 自治区级以上绿色矿山: standing mining rights whose green-mine level is national or region.
+- 复工达产 / 停产矿山复工复产: mining rights that reached 已复工达产 (or 已盘活 at region level).
+- 已设探矿权转采矿权: exploration rights that reached 已转采.
+For a count or reduction the timeline runs from 0; for a level (at most, at least, a share) it
+runs from the figure on the timeline's first day to the target.
+
+Size class, green level and cause are the ledger's current values (the ledger keeps no history
+of them); statuses are read as of the moment.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col, select
+
+from models import Plan, Right, RightBatch, RightKind, RightStatusEvent, SizeClass, Task, Unit, utcnow
+from oversight.dates import cn_date, local_day, local_zone
+from oversight.errors import NotFoundError
+from oversight.planfile import PlanSpec, TargetSpec
+from oversight.rights import GREEN_REGION_OR_ABOVE, RightStatus
+from oversight.timelines import expected_share, target_points
+
+__all__ = [
+    "CODES_CAP",
+    "FIRST_BATCH_DEADLINE",
+    "format_breakdown",
+    "format_leagues",
+    "format_targets",
+    "plan_targets",
+    "region_breakdown",
+    "region_by_league",
+    "target_sentence",
+]
+
+CODES_CAP = 20  # rights named per figure; the count is always whole
+EXPLORATION_KINDS = (RightKind.EXPLORATION, RightKind.DEEP)
+_LEVEL_KINDS = ("max", "min", "min_ratio")
+_ACTIVE = (RightStatus.RESTARTED, RightStatus.ACTIVATED)
+
+
+@dataclass
+class _R:
+    id: int
+    code: str
+    kind: str
+    zone_id: int | None
+    size: str
+    green: str
+    sector: str
+    cause: str
+    locality: int | None
+    reached: set[str] = field(default_factory=set)
+
+
+def _moment(day: date) -> datetime:
+    """The start of `day` in the Settings zone, as aware UTC."""
+    return datetime.combine(day, time(0), tzinfo=local_zone()).astimezone(UTC)
+
+
+def _rights_at(session: Session, plan_id: int, as_of: datetime) -> list[_R]:
+    rights = {
+        rid: _R(rid, code, kind, zone, size or SizeClass.SMALL, green or "", sector or "", cause or "", locality)
+        for rid, code, kind, zone, size, green, sector, cause, locality in session.execute(
+            sa_select(
+                col(Right.id),
+                col(Right.code),
+                col(Right.kind),
+                col(Right.zone_id),
+                col(Right.size_class),
+                col(Right.green_level),
+                col(Right.sector),
+                col(Right.idle_cause),
+                col(Right.locality_unit_id),
+            )
+            .where(col(Right.plan_id) == plan_id)
+            .order_by(col(Right.id))
+        ).all()
+    }
+    events = session.execute(
+        sa_select(col(RightStatusEvent.right_id), col(RightStatusEvent.to_status))
+        .join(Right, col(Right.id) == col(RightStatusEvent.right_id))
+        .where(col(Right.plan_id) == plan_id, col(RightStatusEvent.at) <= as_of)
+        .order_by(col(RightStatusEvent.right_id), col(RightStatusEvent.at), col(RightStatusEvent.id))
+    ).all()
+    for right_id, to_status in events:
+        right = rights[right_id]
+        if to_status in RightStatus.OPEN:
+            right.reached.clear()
+        else:
+            right.reached.add(to_status)
+    return list(rights.values())
+
+
+@dataclass
+class _Figures:
+    """What the targets count, from the rights as of one moment."""
+
+    closed_mining: list[_R]
+    absorbed_mining: list[_R]
+    reduced_exploration: list[_R]
+    standing_mining: list[_R]
+    large_medium: list[_R]
+    green: list[_R]
+    restarted: list[_R]
+    converted: list[_R]
+    mining_in_ledger: int
+
+    @classmethod
+    def of(cls, rights: Iterable[_R]) -> _Figures:
+        rights = list(rights)
+        mining = [r for r in rights if r.kind == RightKind.MINING]
+        closed = [r for r in mining if RightStatus.CLOSED in r.reached]
+        by_zone: dict[int, list[_R]] = defaultdict(list)
+        for r in mining:
+            if r.zone_id is not None and RightStatus.CONSOLIDATED in r.reached and r not in closed:
+                by_zone[r.zone_id].append(r)
+        absorbed = [r for zone in sorted(by_zone) for r in by_zone[zone][1:]]  # the zone keeps one
+        gone = {r.id for r in [*closed, *absorbed]}
+        standing = [r for r in mining if r.id not in gone]
+        reduced_exploration = [
+            r
+            for r in rights
+            if r.kind in EXPLORATION_KINDS
+            and (RightStatus.CLOSED in r.reached or (r.zone_id is not None and RightStatus.CONSOLIDATED in r.reached))
+        ]
+        return cls(
+            closed_mining=closed,
+            absorbed_mining=absorbed,
+            reduced_exploration=reduced_exploration,
+            standing_mining=standing,
+            large_medium=[r for r in standing if r.size in (SizeClass.LARGE, SizeClass.MEDIUM)],
+            green=[r for r in standing if r.green in GREEN_REGION_OR_ABOVE],
+            restarted=[r for r in mining if r.reached & set(_ACTIVE)],
+            converted=[r for r in rights if r.kind in EXPLORATION_KINDS and RightStatus.CONVERTED in r.reached],
+            mining_in_ledger=len(mining),
+        )
+
+
+def _records(rights: list[_R]) -> dict[str, Any]:
+    return {"n": len(rights), "ids": [r.id for r in rights[:CODES_CAP]], "codes": [r.code for r in rights[:CODES_CAP]]}
+
+
+def _measure(spec: PlanSpec, target: TargetSpec, f: _Figures) -> tuple[float | None, list[_R], str] | None:
+    """(figure, rights behind it, how it is counted) for a target the product knows; None otherwise."""
+    mining0 = spec.baseline.get("mining")
+    key = target.key
+    if key == "reduce_mining":
+        return (
+            len(f.closed_mining) + len(f.absorbed_mining),
+            [*f.closed_mining, *f.absorbed_mining],
+            f"关闭注销{len(f.closed_mining)}宗，整合减少{len(f.absorbed_mining)}宗",
+        )
+    if key == "reduce_exploration":
+        return len(f.reduced_exploration), f.reduced_exploration, "整合或关闭的探矿权（含深部探矿权）"
+    if key == "reduce_total":
+        rights = [*f.closed_mining, *f.absorbed_mining, *f.reduced_exploration]
+        return len(rights), rights, "减少的采矿权与探矿权合计"
+    if key == "max_mines" and mining0 is not None:
+        reduced = [*f.closed_mining, *f.absorbed_mining]
+        return mining0 - len(reduced), reduced, f"现有{mining0}宗采矿权减去已减少的{len(reduced)}宗"
+    if key == "min_large_medium_ratio":
+        if not f.standing_mining:
+            return None, [], "台账中尚无存续的采矿权"
+        share = len(f.large_medium) / len(f.standing_mining)
+        return share, f.large_medium, f"台账存续采矿权{len(f.standing_mining)}宗中大中型{len(f.large_medium)}宗"
+    if key == "green_mines":
+        return len(f.green), f.green, "台账中国家级、自治区级绿色矿山"
+    if key in ("restart", "restart_idle"):
+        return len(f.restarted), f.restarted, "已复工达产（已盘活）的采矿权"
+    if key == "convert_exploration":
+        return len(f.converted), f.converted, "已转采的探矿权"
+    return None
+
+
+def _expected(target: TargetSpec, share: float | None, start_value: float | None) -> float | None:
+    if share is None:
+        return None
+    if target.kind in _LEVEL_KINDS:
+        if start_value is None:
+            return None
+        return start_value + (float(target.value) - start_value) * share
+    return float(target.value) * share
+
+
+def _behind(kind: str, now: float | None, expected: float | None) -> bool:
+    if now is None or expected is None:
+        return False
+    if kind == "max":
+        return now > expected + 1e-9
+    return now < expected - 1e-9
+
+
+def plan_targets(*, session: Session, plan_id: int, as_of: datetime | None = None) -> list[dict[str, Any]]:
+    """Every target of the plan: figure as of `as_of`, the figure expected by then, the rights behind it."""
+    when = as_of or utcnow()
+    plan = session.get(Plan, plan_id)
+    if plan is None:
+        raise NotFoundError(f"找不到编号为 {plan_id} 的计划。")
+    spec = PlanSpec.model_validate(plan.spec)
+    figures = _Figures.of(_rights_at(session, plan_id, when))
+    on = local_day(when)
+    starts: dict[date, _Figures] = {}
+    out: list[dict[str, Any]] = []
+    for target in spec.targets:
+        measured = _measure(spec, target, figures)
+        points = target_points(spec, target)
+        share = expected_share(points, on)
+        start_value: float | None = None
+        if measured is not None and target.kind in _LEVEL_KINDS and points:
+            first = date.fromisoformat(points[0]["by"])
+            if first not in starts:
+                starts[first] = _Figures.of(_rights_at(session, plan_id, _moment(first)))
+            at_start = _measure(spec, target, starts[first])
+            start_value = at_start[0] if at_start is not None else None
+        now_value, rights, how = measured if measured is not None else (None, [], "尚无计算方法")
+        expected = _expected(target, share, start_value)
+        out.append(
+            {
+                "key": target.key,
+                "name": target.name,
+                "kind": target.kind,
+                "unit": target.unit,
+                "value": target.value,
+                "start": points[0]["by"] if points else None,
+                "deadline": target.deadline.isoformat() if target.deadline else None,
+                "now": None if now_value is None else round(float(now_value), 4),
+                "expected_share": None if share is None else round(share, 4),
+                "expected": None if expected is None else round(expected, 4),
+                "start_value": start_value,
+                "behind": _behind(target.kind, now_value, expected),
+                "records": _records(rights),
+                "how": how,
+            }
+        )
+    if spec.level == "region":
+        out.append(_first_batch(spec, session, plan_id, when, figures))
+    return out
+
+
+# Seed 003 三(二): "确保于2022年12月底前盘活一批矿业权，形成实际生产力".
+FIRST_BATCH_DEADLINE = date(2022, 12, 31)
+
+
+def _first_batch(spec: PlanSpec, session: Session, plan_id: int, when: datetime, now: _Figures) -> dict[str, Any]:
+    deadline = FIRST_BATCH_DEADLINE
+    for phase in spec.phases:
+        if phase.key == "activate":
+            deadline = phase.end
+    due = _moment(date.fromordinal(deadline.toordinal() + 1))
+    at = now if when <= due else _Figures.of(_rights_at(session, plan_id, due))
+    rights = [*at.restarted, *at.converted]
+    passed = when >= due
+    return {
+        "key": "first_batch",
+        "name": f"{cn_date(deadline)}前盘活一批矿业权",
+        "kind": "batch",
+        "unit": "个",
+        "value": None,
+        "start": None,
+        "deadline": deadline.isoformat(),
+        "now": len(rights),
+        "expected_share": None,
+        "expected": None,
+        "start_value": None,
+        "behind": passed and not rights,
+        "records": _records(rights),
+        "how": "期限内复工复产或转采的矿业权（方案未定数量）" if passed else "截至目前复工复产或转采的矿业权",
+    }
+
+
+def region_breakdown(*, session: Session, plan_id: int, as_of: datetime | None = None) -> list[dict[str, Any]]:
+    """Per task of a region plan: the seed's count and causes, against the ledger's rights in the
+    task's batch by cause, and how many of them reached the task's done status."""
+    when = as_of or utcnow()
+    plan = session.get(Plan, plan_id)
+    if plan is None:
+        raise NotFoundError(f"找不到编号为 {plan_id} 的计划。")
+    rights = {r.id: r for r in _rights_at(session, plan_id, when)}
+    tasks = session.exec(select(Task).where(Task.plan_id == plan_id).order_by(col(Task.seq))).all()
+    members: dict[int, list[_R]] = defaultdict(list)
+    for task_id, right_id in session.exec(
+        select(col(RightBatch.task_id), col(RightBatch.right_id))
+        .join(Task, col(Task.id) == col(RightBatch.task_id))
+        .where(Task.plan_id == plan_id)
+        .order_by(col(RightBatch.right_id))
+    ).all():
+        members[task_id].append(rights[right_id])
+    out = []
+    for task in tasks:
+        batch = members.get(task.id or 0, [])
+        status = task.done_status
+        causes = []
+        for item in task.breakdown or []:
+            mine = [r for r in batch if r.cause == item["key"]]
+            causes.append(
+                {
+                    "key": item["key"],
+                    "name": item["name"],
+                    "seed": item["count"],
+                    "ledger": len(mine),
+                    "done": sum(1 for r in mine if status in r.reached),
+                }
+            )
+        out.append(
+            {
+                "key": task.key,
+                "seq": task.seq,
+                "name": task.name,
+                "seed": task.target,
+                "ledger": len(batch),
+                "done": sum(1 for r in batch if status in r.reached),
+                "causes": causes,
+                "unclassified": sum(1 for r in batch if r.cause not in {c["key"] for c in causes}) if causes else 0,
+            }
+        )
+    return out
+
+
+def region_by_league(*, session: Session, plan_id: int, as_of: datetime | None = None) -> list[dict[str, Any]]:
+    """Per league or city of a region plan: idle mines and unconverted exploration rights in the
+    ledger (by 所在盟市), and how many restarted or converted."""
+    when = as_of or utcnow()
+    rights = _rights_at(session, plan_id, when)
+    leagues = session.exec(
+        select(Unit).where(Unit.plan_id == plan_id, Unit.kind == "league").order_by(col(Unit.id))
+    ).all()
+    out = []
+    for unit in leagues:
+        mine = [r for r in rights if r.locality == unit.id]
+        mines = [r for r in mine if r.kind == RightKind.MINING and r.cause != "cannot_resume"]
+        explo = [r for r in mine if r.kind in EXPLORATION_KINDS]
+        out.append(
+            {
+                "unit_id": unit.id,
+                "name": unit.name,
+                "short": unit.short or unit.name,
+                "idle_mines": len(mines),
+                "restarted": sum(1 for r in mines if r.reached & set(_ACTIVE)),
+                "exploration": len(explo),
+                "converted": sum(1 for r in explo if RightStatus.CONVERTED in r.reached),
+            }
+        )
+    return out
+
+
+def _num(value: float | int | None, kind: str = "") -> str:
+    if value is None:
+        return "—"
+    if kind == "min_ratio":
+        return f"{value * 100:.1f}%"
+    if float(value).is_integer():
+        return str(int(value))
+    return f"{value:.1f}"
+
+
+def _expected_text(value: float, kind: str) -> str:
+    """What the timeline expects, as people count it: whole things (at least the next whole one
+    for a count, at most the whole one below for a cap), a share to one decimal."""
+    if kind == "min_ratio":
+        return f"{value * 100:.1f}%"
+    rounded = round(value, 6)
+    return str(math.floor(rounded) if kind == "max" else math.ceil(rounded))
+
+
+def target_sentence(r: dict[str, Any], *, codes: bool = True) -> str:
+    """One target as a Chinese sentence, e.g.
+    减少采矿权：目标15宗（2030年12月31日前），现为3宗，按进度应为3宗；关闭注销1宗，整合减少2宗：E、B、D。"""
+    unit = "" if r["kind"] == "min_ratio" else r["unit"]
+    due = f"（{cn_date(date.fromisoformat(r['deadline']))}前）" if r["deadline"] else ""
+    now = _num(r["now"], r["kind"]) + (unit if r["now"] is not None else "")
+    if r["kind"] == "batch":
+        head = f"{r['name']}：现为{now}"
+    else:
+        head = f"{r['name']}：目标{_num(r['value'], r['kind'])}{unit}{due}，现为{now}"
+        if r["expected"] is not None:
+            head += f"，按进度应为{_expected_text(r['expected'], r['kind'])}{unit}"
+        elif r["deadline"] is None:
+            head += "，方案未定期限"
+    mark = "（滞后）" if r["behind"] else ""
+    listed = "、".join(r["records"]["codes"]) if codes else ""
+    more = f"等{r['records']['n']}宗" if listed and r["records"]["n"] > len(r["records"]["codes"]) else ""
+    return f"{head}{mark}；{r['how']}" + (f"：{listed}{more}" if listed else "") + "。"
+
+
+def format_targets(rows: list[dict[str, Any]]) -> str:
+    """The targets as plain Chinese lines (target_sentence), one per target."""
+    if not rows:
+        return "本计划未设总体目标。"
+    return "\n".join(target_sentence(r) for r in rows)
+
+
+def format_breakdown(rows: list[dict[str, Any]]) -> str:
+    """A region plan's tasks with the seed's causes against the ledger, as Chinese lines."""
+    lines = []
+    for r in rows:
+        lines.append(f"（{r['seq']}）{r['name']}：方案{r['seed']}个，台账登记{r['ledger']}个，已完成{r['done']}个")
+        for c in r["causes"]:
+            lines.append(f"    {c['name']}：方案{c['seed']}个，台账{c['ledger']}个，已完成{c['done']}个")
+        if r["unclassified"]:
+            lines.append(f"    台账未填写或不属上述原因：{r['unclassified']}个")
+    return "\n".join(lines)
+
+
+def format_leagues(rows: list[dict[str, Any]]) -> str:
+    """Per league or city: idle mines and unconverted exploration rights in the ledger, and done."""
+    return "\n".join(
+        f"{r['short']}：停产矿山{r['idle_mines']}个（已复工复产{r['restarted']}个），"
+        f"未转采探矿权{r['exploration']}个（已转采{r['converted']}个）"
+        for r in rows
+    )

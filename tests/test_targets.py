@@ -1,0 +1,181 @@
+"""The plan-level targets measured from the record (issue 14): seed 000 一、工作目标 (≤65 mines;
+large+medium ≥75 %; ≥3 green mines at region level or above; −15 mining, −19 exploration, −34
+in all; 28 restarted) and seed 003 (1,383 idle mines, 1,302 unconverted exploration rights, 盘活一批
+by the end of 2022), each with its figure now, the figure expected by now, and its rights."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+from sqlalchemy import text
+from sqlmodel import Session, select
+
+from models import Right, RightBatch, Task, Unit, Zone
+from oversight.rights import move_right_status
+from oversight.targets import format_targets, plan_targets, region_breakdown, region_by_league
+from tests.conftest import REGION_PLAN, load_bundled_plan
+
+MARCH = datetime(2026, 3, 1, 2, tzinfo=UTC)
+JUNE = datetime(2026, 6, 1, 2, tzinfo=UTC)
+# 2027-01-01 in Shanghai: 365 of the 1,825 days from 2026-01-01 to 2030-12-31 (十五五).
+AS_OF = datetime(2027, 1, 1, 4, tzinfo=UTC)
+SHARE = 365 / 1825
+
+
+def _zone(session: Session, plan_id: int, seq: int) -> int:
+    return session.exec(select(Zone.id).where(Zone.plan_id == plan_id, Zone.seq == seq)).one()
+
+
+def _add(session: Session, plan_id: int, code: str, **kw) -> Right:
+    right = Right(plan_id=plan_id, code=code, name=code, kind=kw.pop("kind", "mining"), **kw)
+    session.add(right)
+    session.flush()
+    return right
+
+
+def _move(session: Session, right: Right, status: str, when: datetime = JUNE) -> None:
+    move_right_status(session=session, right_id=right.id, to_status=status, actor_member_id=None, actor="t", now=when)
+
+
+def _by_key(rows: list[dict]) -> dict[str, dict]:
+    return {r["key"]: r for r in rows}
+
+
+def test_banner_targets_from_the_ledger(session: Session, banner_plan_id: int) -> None:
+    p = banner_plan_id
+    z7, z11 = _zone(session, p, 7), _zone(session, p, 11)  # 张佳花岗岩: 2 mining; 乌兰赤老: 2 mining + 1 deep
+    a = _add(session, p, "A", zone_id=z7, size_class="medium")
+    b = _add(session, p, "B", zone_id=z7)
+    c = _add(session, p, "C", zone_id=z11, size_class="large", green_level="region")
+    d = _add(session, p, "D", zone_id=z11)
+    deep = _add(session, p, "D-深部", kind="deep", zone_id=z11)
+    e = _add(session, p, "E", size_class="small")
+    f = _add(session, p, "F")
+    g = _add(session, p, "G", size_class="large", green_level="national")
+    _add(session, p, "H", green_level="city")
+    x = _add(session, p, "X", kind="exploration")
+    for right in (a, b, c, d, deep):
+        _move(session, right, "consolidated")
+    _move(session, e, "closed")
+    _move(session, f, "closed", MARCH)
+    _move(session, f, "in_progress")  # registered closed by mistake, reopened: not reduced
+    _move(session, g, "restarted")
+    _move(session, x, "closed")
+    session.commit()
+
+    rows = _by_key(plan_targets(session=session, plan_id=p, as_of=AS_OF))
+    assert list(rows) == [
+        "reduce_mining",
+        "reduce_exploration",
+        "reduce_total",
+        "max_mines",
+        "min_large_medium_ratio",
+        "restart",
+        "green_mines",
+    ]
+    # −15 mining: E closed, and one of each zone's two consolidated mining rights absorbed (B, D).
+    rm = rows["reduce_mining"]
+    assert (rm["value"], rm["now"], rm["records"]["codes"]) == (15, 3, ["E", "B", "D"])
+    assert rm["expected"] == pytest.approx(15 * SHARE, abs=1e-3) and not rm["behind"]
+    # −19 exploration: the deep right consolidated into zone 11 and X closed.
+    assert rows["reduce_exploration"]["now"] == 2 and rows["reduce_exploration"]["records"]["codes"] == ["D-深部", "X"]
+    assert rows["reduce_exploration"]["expected"] == pytest.approx(19 * SHARE, abs=1e-3)
+    assert rows["reduce_exploration"]["behind"]  # 2 < 3.8
+    assert rows["reduce_total"]["now"] == 5 and rows["reduce_total"]["value"] == 34
+    # ≤65 mines: 69 − 3 = 66; the timeline expects 69 − 4 × share = 68.2 by now: on track.
+    mm = rows["max_mines"]
+    assert mm["now"] == 66 and mm["start_value"] == 69
+    assert mm["expected"] == pytest.approx(69 - 4 * SHARE, abs=1e-3) and not mm["behind"]
+    # Standing mining rights: A, C, F, G, H (B, D absorbed, E closed); large or medium A, C, G.
+    ratio = rows["min_large_medium_ratio"]
+    assert ratio["now"] == pytest.approx(3 / 5, abs=1e-4) and ratio["records"]["codes"] == ["A", "C", "G"]
+    # On 2026-01-01 nothing had moved: 8 mining rights standing (A–H), 3 large or medium.
+    assert ratio["start_value"] == pytest.approx(3 / 8)
+    assert ratio["expected"] == pytest.approx(3 / 8 + (0.75 - 3 / 8) * SHARE, abs=1e-3)
+    # ≥3 green at region level or above: C (自治区级) and G (国家级); H is 盟市级.
+    green = rows["green_mines"]
+    assert green["now"] == 2 and green["records"]["codes"] == ["C", "G"]
+    assert green["expected"] == pytest.approx(2 + (3 - 2) * SHARE, abs=1e-3) and green["behind"]
+    assert rows["restart"]["now"] == 1 and rows["restart"]["expected"] == pytest.approx(28 * SHARE, abs=1e-3)
+
+    # As of March, only F's mistaken closure had happened.
+    march = _by_key(plan_targets(session=session, plan_id=p, as_of=MARCH))
+    assert march["reduce_mining"]["now"] == 1 and march["reduce_mining"]["records"]["codes"] == ["F"]
+
+    text_ = format_targets(list(rows.values()))
+    assert (
+        "减少采矿权：目标15宗（2030年12月31日前），现为3宗，按进度应为3宗；关闭注销1宗，整合减少2宗：E、B、D。" in text_
+    )
+    assert "大中型矿山占比（按生产规模）不低于：目标75.0%（2030年12月31日前），现为60.0%" in text_
+    assert "自治区级以上绿色矿山：目标3个（2030年12月31日前），现为2个，按进度应为3个（滞后）" in text_
+
+
+def test_banner_targets_recomputed_in_sql(session: Session, banner_plan_id: int) -> None:
+    """The figures are the database's: recounted here with plain SQL on the current statuses."""
+    p = banner_plan_id
+    z7 = _zone(session, p, 7)
+    rights = [
+        _add(session, p, f"R{i}", zone_id=z7 if i < 2 else None, size_class="large" if i % 2 else "small")
+        for i in range(6)
+    ]
+    for r in rights[:2]:
+        _move(session, r, "consolidated")
+    _move(session, rights[2], "closed")
+    _move(session, rights[3], "restarted")
+    session.commit()
+    rows = _by_key(plan_targets(session=session, plan_id=p))
+
+    def sql(query: str) -> int:
+        return session.execute(text(query), {"p": p}).scalar_one()
+
+    closed = sql("SELECT COUNT(*) FROM \"right\" WHERE plan_id = :p AND kind = 'mining' AND status = 'closed'")
+    absorbed = sql(
+        'SELECT COALESCE(SUM(n - 1), 0) FROM (SELECT COUNT(*) AS n FROM "right" WHERE plan_id = :p'
+        " AND kind = 'mining' AND status = 'consolidated' AND zone_id IS NOT NULL GROUP BY zone_id) z"
+    )
+    assert rows["reduce_mining"]["now"] == closed + absorbed == 2
+    assert rows["max_mines"]["now"] == 69 - closed - absorbed
+    restarted = sql("SELECT COUNT(*) FROM \"right\" WHERE plan_id = :p AND status = 'restarted'")
+    assert rows["restart"]["now"] == restarted == 1
+
+
+def test_region_targets_breakdown_and_first_batch(engine, session: Session) -> None:
+    """Seed 003: 1,383 idle mines and 1,302 unconverted exploration rights are counts with no end
+    date, so nothing is 'expected by now'; 三(二) asks for 盘活一批 by 2022-12-31."""
+    p = load_bundled_plan(engine, REGION_PLAN)
+    ordos = session.exec(select(Unit.id).where(Unit.plan_id == p, Unit.key == "ordos")).one()
+    coal = session.exec(select(Task).where(Task.plan_id == p, Task.key == "coal_mines")).one()
+    mines = [
+        _add(session, p, f"M{i}", sector="coal", idle_cause=cause, locality_unit_id=ordos)
+        for i, cause in enumerate(["construction", "goaf", "paperwork", "paperwork", "enterprise"])
+    ]
+    for m in mines:
+        session.add(RightBatch(right_id=m.id, task_id=coal.id))
+    session.flush()
+    _move(session, mines[2], "restarted", datetime(2023, 2, 1, tzinfo=UTC))
+    session.commit()
+
+    before = _by_key(plan_targets(session=session, plan_id=p, as_of=datetime(2022, 11, 1, tzinfo=UTC)))
+    assert before["restart_idle"]["value"] == 1383 and before["convert_exploration"]["value"] == 1302
+    assert before["restart_idle"]["expected"] is None and not before["first_batch"]["behind"]
+    after = _by_key(plan_targets(session=session, plan_id=p, as_of=datetime(2023, 3, 1, tzinfo=UTC)))
+    assert after["restart_idle"]["now"] == 1
+    # The only restart came in February 2023: none by the end of 2022, so the first batch is behind.
+    assert after["first_batch"]["now"] == 0 and after["first_batch"]["behind"]
+    assert "2022年12月31日前盘活一批矿业权" in format_targets(list(after.values()))
+
+    task1 = next(
+        t
+        for t in region_breakdown(session=session, plan_id=p, as_of=datetime(2023, 3, 1, tzinfo=UTC))
+        if t["key"] == "coal_mines"
+    )
+    assert (task1["seed"], task1["ledger"], task1["done"]) == (107, 5, 1)
+    causes = {c["key"]: (c["seed"], c["ledger"], c["done"]) for c in task1["causes"]}
+    assert causes == {"construction": (22, 1, 0), "goaf": (11, 1, 0), "paperwork": (20, 2, 1), "enterprise": (54, 1, 0)}
+    leagues = {
+        r["short"]: r for r in region_by_league(session=session, plan_id=p, as_of=datetime(2023, 3, 1, tzinfo=UTC))
+    }
+    assert len(leagues) == 12 and (leagues["鄂尔多斯市"]["idle_mines"], leagues["鄂尔多斯市"]["restarted"]) == (5, 1)
+    assert leagues["包头市"]["idle_mines"] == 0
+    assert date(2022, 12, 31).isoformat() == after["first_batch"]["deadline"]
