@@ -6,11 +6,13 @@ bucket lets a burst of 60 messages out in the first second, it does not pace a p
 (a document and its summary to one chat draw a 429), and any 429 stops *every* send for
 retry_after (one group's flood control paused all chats for a minute). `Pacer` instead:
 
-- releases messages one at a time, at most `rate` a second, evenly spaced: never a burst;
+- releases messages one at a time, evenly spaced at `rate` a second: no burst (of a release
+  the busy event loop delayed, only the first 20 ms are made up: arrivals at Telegram jitter
+  under load, and releases made up wholesale would land in one second with their neighbours);
 - keeps each chat's messages in order and spaced (private chat 1 s, a group besides at most
   20 in any minute), measured from when each was actually sent;
 - on a 429 holds *that chat* for its retry_after; only 429s in several chats within a short
-  time slow the whole bot (the global pace halves, then recovers);
+  time slow the whole bot (the global pace by a third, back after a quiet spell);
 - lets replies to someone who just acted go ahead of broadcasts (the outbox sends with
   `rate_limit_args=BROADCAST`).
 
@@ -76,10 +78,12 @@ PACED = frozenset(
 RATE = 28.0  # messages per second, the whole bot
 PRIVATE_GAP = 1.05  # seconds between two messages to one chat
 GROUP_WINDOW = (20, 61.0)  # at most 20 messages to one group in any 61 s
-SLOW_AFTER = 3  # 429s in this many different chats ...
-SLOW_WITHIN = 10.0  # ... within this many seconds halve the bot's pace
-SLOW_FOR = 30.0  # seconds without a 429 before the pace doubles back
-SLOWEST = 4  # the pace is never divided by more than this
+SLOW_AFTER = 5  # 429s in this many different chats ...
+SLOW_WITHIN = 5.0  # ... within this many seconds slow the bot's pace by SLOWER
+SLOWER = 1.5
+SLOW_FOR = 15.0  # seconds without a 429 before the pace is raised by SLOWER again
+SLOWEST = 4.0  # the pace is never divided by more than this
+CATCH_UP = 0.02  # seconds the release grid may lag behind (see Pacer._release)
 MAX_WAIT = 90.0  # a reply held longer than this is given up (RetryAfter reaches the caller)
 
 
@@ -117,9 +121,10 @@ class Pacer(BaseRateLimiter[int]):
         self._waiting: list[tuple[int, int, asyncio.Future[None]]] = []
         self._seq = itertools.count()
         self._released = float("-inf")
+        self._recent: deque[float] = deque()  # releases in the last second
         self._releaser: asyncio.Task[None] | None = None
         self._kick = asyncio.Event()
-        self._slowdown = 1
+        self._slowdown = 1.0
         self._flooded: deque[tuple[float, int | str]] = deque()
         self._last_429 = float("-inf")
         self._calls = 0
@@ -233,15 +238,35 @@ class Pacer(BaseRateLimiter[int]):
         while self._flooded and now - self._flooded[0][0] > SLOW_WITHIN:
             self._flooded.popleft()
         if len({k for _, k in self._flooded}) >= SLOW_AFTER and self._slowdown < SLOWEST:
-            self._slowdown *= 2
+            self._slowdown = min(SLOWEST, self._slowdown * SLOWER)
             self._flooded.clear()
             logger.warning("telegram flood control in several chats: pace lowered to %.1f/s", self.pace)
 
     # --- the whole bot
 
+    def _next_release(self, now: float) -> float:
+        """The earliest moment the next message may go: one step after the last on the grid,
+        and never more than the pace's worth in any second."""
+        step = self.interval * self._slowdown
+        while self._recent and now - self._recent[0] >= 1.0:
+            self._recent.popleft()
+        at = self._released + step
+        if len(self._recent) >= max(1, int(self.pace)):
+            at = max(at, self._recent[0] + 1.0)
+        return at
+
+    def _release(self, now: float) -> None:
+        step = self.interval * self._slowdown
+        # On a grid of `step`: a release the event loop made late (busy with handlers) may be
+        # made up by the next ones, the grid lagging at most CATCH_UP behind (see the module's
+        # docstring); the count per second above bounds it in any case.
+        self._released = max(self._released + step, now - CATCH_UP)
+        self._recent.append(now)
+
     async def _global_turn(self, priority: int) -> None:
-        if not self._waiting and self.clock() - self._released >= self.interval * self._slowdown:
-            self._released = self.clock()  # nobody queued and the last release long enough ago
+        if not self._waiting and self._next_release(self.clock()) <= self.clock():
+            self._released = self.clock() - self.interval * self._slowdown  # after a quiet spell: from now
+            self._release(self.clock())
             return
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         heapq.heappush(self._waiting, (priority, next(self._seq), future))
@@ -266,20 +291,17 @@ class Pacer(BaseRateLimiter[int]):
                 continue
             now = self.clock()
             if self._slowdown > 1 and now - self._last_429 > SLOW_FOR:
-                self._slowdown //= 2
+                self._slowdown = max(1.0, self._slowdown / SLOWER)
                 self._last_429 = now
                 logger.info("telegram flood control over: pace back to %.1f/s", self.pace)
-            step = self.interval * self._slowdown
-            slot = self._released + step
-            if slot > now:
-                await asyncio.sleep(slot - now)
+            at = self._next_release(now)
+            if at > now:
+                await asyncio.sleep(at - now)
                 continue
             _, _, future = heapq.heappop(self._waiting)
             if future.done():  # its caller was cancelled meanwhile
                 continue
-            # On a grid of `step`: a release the event loop made late does not delay the
-            # next one, but the grid never lags more than half a step (no burst to catch up).
-            self._released = max(slot, now - step / 2)
+            self._release(now)
             future.set_result(None)
 
 

@@ -52,7 +52,7 @@ async def test_sixty_chats_go_out_evenly_under_thirty_a_second_with_no_429(serve
 
     records = sends(server)
     assert Counter(r.status for r in records) == {200: 60}
-    assert 59 / 30 <= took <= 59 / 28 + 0.6
+    assert 59 / 30 <= took <= 59 / 28 + 1.0  # (a busy machine delays releases a little)
     times = sorted(r.at for r in records)
     # No burst: never more than 30 in a second, not even at the start (PTB's AIORateLimiter
     # let 60 out at once), and a second's worth in any second after it.
@@ -107,17 +107,17 @@ async def test_a_group_429_holds_the_group_only_and_a_reply_there_waits_for_it(s
 
 
 async def test_429s_in_several_chats_slow_the_whole_bot(server, bot, pacer):
-    chats = [server.group(-8300 - k, f"群{k}").id for k in range(3)]
+    chats = [server.group(-8300 - k, f"群{k}").id for k in range(5)]
     for c in chats:
         server.hold_chat(c, 30)
     before = pacer.pace
-    for c in chats[:2]:
+    for c in chats[:4]:
         with pytest.raises(RetryAfter):
             await bot.send_message(c, "通知", rate_limit_args=BROADCAST)
-    assert pacer.pace == before  # two chats: still each chat's own matter
+    assert pacer.pace == before  # four chats: still each chat's own matter
     with pytest.raises(RetryAfter):
-        await bot.send_message(chats[2], "通知", rate_limit_args=BROADCAST)
-    assert pacer.pace == pytest.approx(before / 2)
+        await bot.send_message(chats[4], "通知", rate_limit_args=BROADCAST)
+    assert pacer.pace == pytest.approx(before / 1.5)
 
 
 async def test_a_reply_goes_ahead_of_queued_broadcasts(server, bot):
