@@ -5,6 +5,7 @@ delivery loop."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import logging
 import secrets
@@ -15,6 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from telegram import Update
+from telegram.error import TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -30,11 +32,12 @@ from telegram.ext import (
 from telegram.request import HTTPXRequest
 
 from bot import admin, briefs, calendar, decisions, lookups, menu, notices, onboarding, problems, reports, texts
-from bot.common import CURRENT_UPDATE, UpdateState, wake_delivery
+from bot.common import CURRENT_UPDATE, UpdateState, send_text, wake_delivery
 from bot.engine import Declared, Dispatcher
 from bot.inbox import InboxBot, InboxQueue
 from bot.pacing import ChatOrderedProcessor, Pacer
 from models import ProcessedUpdate, inbox, read_only, utcnow
+from models.busy import is_transient_error, short_error
 from models.db import WalCheckpointer
 
 logger = logging.getLogger(__name__)
@@ -167,6 +170,14 @@ async def dedupe_guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 async def mark_processed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Record an update whose handlers wrote nothing (a writing one was recorded with its change)."""
     state = CURRENT_UPDATE.get()
+    queue = context.application.update_queue
+    if state is not None and state.update_id == update.update_id and state.retry:
+        if isinstance(queue, InboxQueue) and queue.retry_later(update) and update.effective_chat is not None:
+            with contextlib.suppress(TelegramError):  # told once; the answer follows when it is applied
+                await send_text(context.bot, update.effective_chat.id, texts.BUSY_WILL_RETRY)
+        return
+    if isinstance(queue, InboxQueue):
+        queue.applied(update.update_id)
     context.application.bot_data["deduper"].remember(update.update_id)
     if state is not None and state.update_id == update.update_id and state.recorded:
         if state.replies_kept:  # the answers kept with the change: sent, or left to the outbox
@@ -187,6 +198,22 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """The one error handler: log with the update id, tell the user something useful."""
     ref = secrets.token_hex(3)
     update_id = update.update_id if isinstance(update, Update) else None
+    state = CURRENT_UPDATE.get()
+    error = context.error
+    if (
+        isinstance(update, Update)
+        and error is not None
+        and is_transient_error(error)
+        and state is not None
+        and state.update_id == update.update_id
+        and not state.recorded
+    ):
+        # Nothing of it was committed: it stays in the inbox and is applied again shortly.
+        logger.warning(
+            "update %s: database busy or unavailable (%s); applied again shortly", update_id, short_error(error)
+        )
+        state.retry = True
+        return
     logger.error("update %s: unhandled error (ref %s)", update_id, ref, exc_info=context.error)
     if isinstance(update, Update) and update.effective_chat is not None:
         try:

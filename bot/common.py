@@ -45,6 +45,7 @@ class UpdateState:
     replies: list[dict[str, Any]] = field(default_factory=list)
     replies_kept: bool = False
     replies_sent: int = 0
+    retry: bool = False  # the database was busy: applied again later, not recorded as processed
 
 
 # Set by the dedupe guard for the update being handled (PTB runs its handlers in one task).

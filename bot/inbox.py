@@ -30,6 +30,8 @@ from models.busy import is_transient_error, short_error
 logger = logging.getLogger(__name__)
 
 STORE_RETRY_SECONDS = 1.0
+RETRY_FIRST_SECONDS = 1.0
+RETRY_MAX_SECONDS = 15.0
 
 
 def _row(update: Update) -> tuple[int, int | None, str]:
@@ -47,6 +49,8 @@ class InboxQueue(asyncio.Queue[object]):
         self.engine = engine
         self._stored: set[int] = set()  # stored by InboxBot, not queued yet
         self._queued: set[int] = set()
+        self._retries: dict[int, int] = {}  # update id -> busy attempts so far
+        self._retry_tasks: set[asyncio.Task[None]] = set()
 
     def stored(self, update_ids: Sequence[int]) -> None:
         self._stored.update(update_ids)
@@ -64,6 +68,29 @@ class InboxQueue(asyncio.Queue[object]):
                 self._queued.clear()  # older ones are recorded as processed: the dedupe guard skips them
             self._queued.add(uid)
         await super().put(item)
+
+    def retry_later(self, update: Update) -> bool:
+        """Apply `update` again after a pause (the database was busy); True the first time, when
+        its sender is still to be told. Backs off to RETRY_MAX_SECONDS; the inbox keeps it
+        meanwhile, so a restart applies it too."""
+        uid = update.update_id
+        attempts = self._retries.get(uid, 0) + 1
+        self._retries[uid] = attempts
+        delay = min(RETRY_FIRST_SECONDS * 2 ** (attempts - 1), RETRY_MAX_SECONDS)
+
+        async def again() -> None:
+            await asyncio.sleep(delay)
+            self._queued.discard(uid)
+            self._stored.add(uid)  # it is in the inbox already
+            await self.put(update)
+
+        task = asyncio.get_running_loop().create_task(again())
+        self._retry_tasks.add(task)
+        task.add_done_callback(self._retry_tasks.discard)
+        return attempts == 1
+
+    def applied(self, update_id: int) -> None:
+        self._retries.pop(update_id, None)
 
     async def replay(self, bot: ExtBot[Any]) -> int:
         """Queue what the inbox holds and was never applied (a crash), oldest first; returns how many."""

@@ -37,6 +37,7 @@ BINDGROUP_DONE = "已将本群绑定为“{plan}”联席会议群。此后公�
 BUTTON_STALE = "该按钮已失效（对话已进入其他步骤、已结束或已过期），请按最新消息操作，或重新发送命令。"
 BUTTON_NOT_YOURS = "该按钮不是发给您的。"
 ERROR_GENERIC = "抱歉，处理时出现错误（编号 {ref}），已记录。请稍后再试，或联系管理员。"
+BUSY_WILL_RETRY = "系统繁忙，您的消息已收到并保存，稍后将自动处理并回复，无需重复发送。"
 TEXT_TOO_LONG = "内容过长（{n} 字），请控制在 {limit} 字以内。"
 NOT_IN_FLOW = "请先发送命令。发送 /help 查看可用命令。"
 NOT_MEMBER = "您还未注册或已被撤销，无法操作。"

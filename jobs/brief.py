@@ -28,7 +28,7 @@ from sqlmodel import Session, col, func, select
 from jobs.charts import progress_chart_svg
 from jobs.render import AssetOnlyFetcher, RenderError, _env, docx_path, html_to_pdf, render_html, sample_css
 from jobs.word import html_to_docx
-from models import Brief, GroupBinding, Plan
+from models import Brief, GroupBinding, Plan, read_only, session_scope
 from models.base import row_id
 from oversight.briefdata import Period, brief_data, cn_date, jsonable, parse_period
 from oversight.briefs import (
@@ -1030,15 +1030,20 @@ def briefs_dir(plan: Plan) -> Path:
     return Path(get_settings().DATA_DIR) / "briefs" / plan.key
 
 
-def publish_brief(*, session: Session, plan_id: int, period: Period, now: datetime) -> dict[str, Any]:
-    """Build and record the period's brief once, as a draft the office previews (sent once)."""
+def publish_brief(
+    *, session: Session, plan_id: int, period: Period, now: datetime, built: BriefResult | None = None
+) -> dict[str, Any]:
+    """Build and record the period's brief once, as a draft the office previews (sent once).
+    `built`: the brief already built (from a read transaction), so only the recording is left."""
     plan = session.get(Plan, plan_id)
     if plan is None:
         raise NotFoundError(f"找不到编号为 {plan_id} 的计划。")
     brief = session.exec(select(Brief).where(Brief.plan_id == plan_id, Brief.period == period.key)).first()
     created = brief is None
     if brief is None:
-        result = build_brief(session=session, plan_id=plan_id, period=period, now=now, out_dir=briefs_dir(plan))
+        result = built or build_brief(
+            session=session, plan_id=plan_id, period=period, now=now, out_dir=briefs_dir(plan)
+        )
         brief = Brief(
             plan_id=plan_id,
             period=period.key,
@@ -1145,8 +1150,29 @@ def distribute_run(*, session: Session, period: str, now: datetime) -> dict[str,
 def run(*, session: Session, period: str, now: datetime) -> dict[str, Any]:
     """The worker's "brief" job: one brief per loaded plan for `period` (idempotent per period)."""
     p = parse_period(period)
+    built = _build_missing(session, p, now)
     plans = session.exec(select(Plan).order_by(col(Plan.id))).all()
     if not plans:
         logger.warning("brief %s: no plan loaded, nothing to compile", p.key)
-    briefs = [publish_brief(session=session, plan_id=row_id(plan), period=p, now=now) for plan in plans]
+    briefs = [
+        publish_brief(session=session, plan_id=row_id(plan), period=p, now=now, built=built.get(row_id(plan)))
+        for plan in plans
+    ]
     return {"period": p.key, "briefs": briefs}
+
+
+def _build_missing(session: Session, p: Period, now: datetime) -> dict[int, BriefResult]:
+    """Each plan's missing brief for `p`, built in a read transaction of its own before the
+    job's write transaction has begun: the render (seconds for a region) holds no lock, and the
+    bot's writes never wait for it. The job then records the results in a short write."""
+    if session.in_transaction():  # the caller has begun writing: build within its transaction
+        return {}
+    built: dict[int, BriefResult] = {}
+    with session_scope(read_only(session.get_bind())) as reading:
+        for plan in reading.exec(select(Plan).order_by(col(Plan.id))).all():
+            exists = reading.exec(select(Brief.id).where(Brief.plan_id == plan.id, Brief.period == p.key)).first()
+            if exists is None:
+                built[row_id(plan)] = build_brief(
+                    session=reading, plan_id=row_id(plan), period=p, now=now, out_dir=briefs_dir(plan)
+                )
+    return built

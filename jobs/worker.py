@@ -221,6 +221,7 @@ class Worker:
         set_context(self.ctx)
         self._active = True
         self._poll_task = asyncio.create_task(self._poll_loop(), name=f"worker-poll-{self.worker_id}")
+        logger.info("worker %s active: %d schedules", self.worker_id, len(self._applied))
 
     async def _deactivate(self, *, wait_for_runs: bool) -> None:
         self._active = False
