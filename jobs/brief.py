@@ -23,6 +23,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
 from jobs.charts import progress_chart_svg
@@ -1168,7 +1169,10 @@ def _build_missing(session: Session, p: Period, now: datetime) -> dict[int, Brie
     if session.in_transaction():  # the caller has begun writing: build within its transaction
         return {}
     built: dict[int, BriefResult] = {}
-    with session_scope(read_only(session.get_bind())) as reading:
+    engine = session.get_bind()
+    if not isinstance(engine, Engine):  # a session bound to one connection: build within it
+        return {}
+    with session_scope(read_only(engine)) as reading:
         for plan in reading.exec(select(Plan).order_by(col(Plan.id))).all():
             exists = reading.exec(select(Brief.id).where(Brief.plan_id == plan.id, Brief.period == p.key)).first()
             if exists is None:
