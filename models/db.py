@@ -46,9 +46,15 @@ def make_engine(url: str, *, echo: bool = False, busy_timeout_ms: int | None = N
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         pg_args: dict[str, Any] = {}
-        if busy_timeout_ms is not None and parsed.get_backend_name() == "postgresql":
-            pg_args["options"] = f"-c lock_timeout={int(busy_timeout_ms)}"
-            pg_args["connect_timeout"] = max(2, round(busy_timeout_ms / 1000))
+        if parsed.get_backend_name() == "postgresql":
+            # JIT off: PostgreSQL compiles a query whose estimated cost passes jit_above_cost,
+            # which here means the rules' and the brief's scans of a large history: queries of
+            # a second or less, for which compiling (0.1-0.3 s) costs more than it saves.
+            options = ["-c jit=off"]
+            if busy_timeout_ms is not None:
+                options.append(f"-c lock_timeout={int(busy_timeout_ms)}")
+                pg_args["connect_timeout"] = max(2, round(busy_timeout_ms / 1000))
+            pg_args["options"] = " ".join(options)
         return create_engine(url, echo=echo, pool_pre_ping=True, connect_args=pg_args)
     path = sqlite_file(parsed)
     if path is not None:
