@@ -148,7 +148,7 @@ def _ask_owner(turn: Turn[FlagState]) -> None:
     session, plan_id = turn.session, turn.member.plan_id
     category = plan_record(session=session, model=ProblemCategory, record_id=turn.state.cid, plan_id=plan_id)
     assert category is not None  # chosen at the category step, of this plan
-    suggested = P.suggest_owner(session=session, plan_id=plan_id, category_id=row_id(category))
+    suggested = P.suggest_owner(session=session, plan_id=plan_id, category_id=row_id(category), right_id=turn.state.rid)
     turn.goto("owner")
     if suggested is None:
         turn.say(t.PROBLEM_OWNER_NONE.format(category=category.name), _unit_buttons(session, plan_id, "owner"))

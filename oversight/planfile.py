@@ -445,7 +445,17 @@ def _check_references(spec: PlanSpec) -> None:
     for cat in spec.categories:
         ref(f"categories[{cat.key}].owner", cat.owner)
         for sector, key in cat.owner_by_sector.items():
+            if sector not in ("coal", "noncoal"):
+                _fail(
+                    f"categories[{cat.key}].owner_by_sector",
+                    f"行业 {sector!r} 无效，只能是 coal（煤炭）或 noncoal（非煤）",
+                )
             ref(f"categories[{cat.key}].owner_by_sector.{sector}", key)
+        if cat.local and not spec.leagues:
+            _fail(
+                f"categories[{cat.key}].local",
+                f"类别 {cat.name} 按属地交办（local: true），但本计划没有列出盟市（leagues）",
+            )
     for i, key in enumerate(spec.leagues):
         ref(f"leagues[{i}]", key)
         unit = spec.unit(key)

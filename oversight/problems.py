@@ -26,6 +26,7 @@ Decisions:
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -41,7 +42,9 @@ from models import (
     ProblemEventKind,
     ProblemState,
     Right,
+    RightBatch,
     Role,
+    Task,
     Unit,
     Zone,
     ZoneLeader,
@@ -54,6 +57,7 @@ from oversight.dates import cn_date, cn_datetime, local_day, local_zone
 from oversight.errors import InvalidInputError, InvalidStateError, NotFoundError, PermissionDeniedError
 from oversight.members import members_of_unit, members_with_role, unit_name
 from oversight.outbox import enqueue_text
+from oversight.rights import SECTOR_LABELS
 from oversight.workdays import add_workdays, estimate_mark
 
 TEXT_MAX = 2000
@@ -501,12 +505,67 @@ def _touch(session: Session, problem: Problem, now: datetime, state: str | None 
     session.add(problem)
 
 
-def suggest_owner(*, session: Session, plan_id: int, category_id: int) -> Unit | None:
-    """The unit the duty map makes owner of a category, if any."""
+@dataclass(frozen=True)
+class Route:
+    """Who the plan makes owner of a category's problem, and the reason recorded with it."""
+
+    unit: Unit
+    reason: str
+
+
+def _right_sector(session: Session, right: Right, spec_tasks: dict[str, dict[str, Any]]) -> str:
+    """The right's sector: the ledger's, else the one sector of the batches it is in."""
+    if right.sector:
+        return right.sector
+    keys = session.exec(
+        select(Task.key)
+        .join(RightBatch, col(RightBatch.task_id) == col(Task.id))
+        .where(RightBatch.right_id == right.id)
+    ).all()
+    sectors = {spec_tasks.get(k, {}).get("sector") for k in keys} - {None}
+    return str(sectors.pop()) if len(sectors) == 1 else ""
+
+
+def route_owner(*, session: Session, plan_id: int, category_id: int, right_id: int | None = None) -> Route | None:
+    """The owner the plan names for a category's problem on `right_id` (seed 003 一):
+    - a category marked `local` (enterprise, market, construction reasons) goes to the league or
+      city where the right lies (所在盟市);
+    - a category with `owner_by_sector` goes to that sector's unit (coal safety licences and restart
+      approvals to 能源局, task (一)); the right's sector is the ledger's, else its batch's;
+    - otherwise, or when the right's place or sector is not known, to the category's owner.
+    None when the category names no owner."""
     category = session.get(ProblemCategory, category_id)
-    if category is None or category.plan_id != plan_id or category.owner_unit_id is None:
+    if category is None or category.plan_id != plan_id:
         return None
-    return session.get(Unit, category.owner_unit_id)
+    plan = session.get(Plan, plan_id)
+    spec = (plan.spec or {}) if plan is not None else {}
+    cat_spec: dict[str, Any] = next((c for c in spec.get("categories", []) if c.get("key") == category.key), {})
+    right = session.get(Right, right_id) if right_id is not None else None
+    if right is not None and right.plan_id != plan_id:
+        right = None
+    if right is not None and cat_spec.get("local") and right.locality_unit_id is not None:
+        place = session.get(Unit, right.locality_unit_id)
+        if place is not None and place.plan_id == plan_id:
+            return Route(place, f"按属地：{category.name}由矿业权所在地{place.name}负责")
+    by_sector: dict[str, str] = cat_spec.get("owner_by_sector") or {}
+    if right is not None and by_sector:
+        sector = _right_sector(session, right, {t.get("key"): t for t in spec.get("tasks", [])})
+        key = by_sector.get(sector)
+        if key is not None:
+            unit = session.exec(select(Unit).where(Unit.plan_id == plan_id, Unit.key == key)).first()
+            if unit is not None:
+                label = SECTOR_LABELS.get(sector, sector)
+                return Route(unit, f"按职责分工：{label}矿山的{category.name}由{unit.name}负责")
+    if category.owner_unit_id is None:
+        return None
+    owner = session.get(Unit, category.owner_unit_id)
+    return None if owner is None else Route(owner, f"按职责分工：{category.name}由{owner.name}负责")
+
+
+def suggest_owner(*, session: Session, plan_id: int, category_id: int, right_id: int | None = None) -> Unit | None:
+    """The unit the plan makes owner of a category's problem (on `right_id`, see route_owner), if any."""
+    route = route_owner(session=session, plan_id=plan_id, category_id=category_id, right_id=right_id)
+    return None if route is None else route.unit
 
 
 def raise_problem(
@@ -532,20 +591,19 @@ def raise_problem(
     category = session.get(ProblemCategory, category_id)
     if category is None or category.plan_id != plan_id:
         raise InvalidInputError("请选择本计划中的问题类别。")
-    if owner_unit_id is None:
-        suggested = suggest_owner(session=session, plan_id=plan_id, category_id=category_id)
-        # No unit is named for some categories: the office owns and assigns them.
-        owner = suggested or office_unit(session=session, plan_id=plan_id)
-        if owner is None:
-            raise InvalidInputError(f"类别“{category.name}”没有对应的责任单位，请指定责任单位。")
-        by_duty_map = suggested is not None
-    else:
-        owner = _unit_of_plan(session, owner_unit_id, plan_id)
-        by_duty_map = owner.id == category.owner_unit_id
     if right_id is not None:
         right = session.get(Right, right_id)
         if right is None or right.plan_id != plan_id:
             raise InvalidInputError("找不到该矿业权。")
+    route = route_owner(session=session, plan_id=plan_id, category_id=category_id, right_id=right_id)
+    if owner_unit_id is None:
+        # No unit is named for some categories: the office owns and assigns them.
+        owner = route.unit if route is not None else office_unit(session=session, plan_id=plan_id)
+        if owner is None:
+            raise InvalidInputError(f"类别“{category.name}”没有对应的责任单位，请指定责任单位。")
+    else:
+        owner = _unit_of_plan(session, owner_unit_id, plan_id)
+    by_plan = route is not None and owner.id == route.unit.id
     if zone_id is not None:
         zone = session.get(Zone, zone_id)
         if zone is None or zone.plan_id != plan_id:
@@ -581,7 +639,7 @@ def raise_problem(
         actor=actor,
         now=now,
         to_unit_id=owner.id,
-        reason=f"按职责分工：{category.name}由{owner.name}负责" if by_duty_map else "提出方指定",
+        reason=route.reason if by_plan and route is not None else "提出方指定",
     )
     card = problem_card(session=session, problem=problem)
     _notify(
