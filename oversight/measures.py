@@ -150,13 +150,14 @@ def reported_weeks(
     r = table_of(Report)
     colx = r.c[column.key]
     ordered = sorted(weeks, key=lambda w: w.first)
-    bucket = case(
-        *[
-            (and_(r.c.created_at >= sql_moment(w.start), r.c.created_at < sql_moment(w.end)), i)
-            for i, w in enumerate(ordered)
-        ],
-        else_=None,
-    )
+    # One comparison per boundary, in order (a CASE of ranges would test two per week): a report
+    # in a gap between weeks (a holiday week) falls in no week (-1).
+    whens: list[tuple[Any, int]] = []
+    for i, w in enumerate(ordered):
+        if i and w.start > ordered[i - 1].end:
+            whens.append((r.c.created_at < sql_moment(w.start), -1))
+        whens.append((r.c.created_at < sql_moment(w.end), i))
+    bucket = case(*whens, else_=None)
     stmt = (
         select(colx, bucket)
         .where(
@@ -171,7 +172,7 @@ def reported_weeks(
         stmt = stmt.where(where)
     out: dict[int, set[date]] = defaultdict(set)
     for key, i in session.execute(stmt).all():
-        if i is not None:
+        if i is not None and int(i) >= 0:
             out[key].add(ordered[int(i)].monday)
     return dict(out)
 

@@ -25,6 +25,7 @@ from tests.conftest import BANNER_PLAN
 
 SH = ZoneInfo("Asia/Shanghai")
 AFTER_Q1 = datetime(2026, 4, 3, 9, tzinfo=SH).astimezone(UTC)
+MISSED = (7, 10, 11, 12)  # 林草局's missed reporting weeks of 2026Q1 (7: 23 February – 1 March)
 
 
 def sh(*args: int) -> datetime:
@@ -70,15 +71,18 @@ def test_2026q1_counts_the_same_weeks_in_the_brief_the_notice_the_review_and_the
 ) -> None:  # type: ignore[no-untyped-def]
     weeks = q1_weeks()
     assert len(weeks) == 13 and (date(2026, 2, 16), date(2026, 2, 22)) not in weeks  # 春节: no working day
+    assert weeks[7][0] == date(2026, 2, 23)
     with session_scope(engine) as s:
         s.get(Plan, banner_plan_id).tracking_since = date(2025, 12, 1)  # type: ignore[union-attr]
         water = contact(s, banner_plan_id, "water", 7001, sh(2025, 12, 1, 9))
         culture = contact(s, banner_plan_id, "forestry", 7002, sh(2025, 12, 1, 9))
         for first, _last in weeks:
             report(s, banner_plan_id, water, sh(first.year, first.month, first.day, 16))
-        for first, _last in weeks[:9]:  # 林草局 misses the last four reporting weeks
-            report(s, banner_plan_id, culture, sh(first.year, first.month, first.day, 16))
-        # A report in the holiday week counts for no week (there was none to report in).
+        for i, (first, _last) in enumerate(weeks):  # 林草局 misses the week after 春节 and the last three
+            if i not in MISSED:
+                report(s, banner_plan_id, culture, sh(first.year, first.month, first.day, 16))
+        # A report in the holiday week counts for no week (there was none to report in), not
+        # for the week after it either.
         report(s, banner_plan_id, culture, sh(2026, 2, 18, 10))
     with Session(engine) as s:
         data = brief_data(session=s, plan_id=banner_plan_id, period=parse_period("2026Q1"), now=AFTER_Q1)
@@ -93,7 +97,7 @@ def test_2026q1_counts_the_same_weeks_in_the_brief_the_notice_the_review_and_the
         missed = next(f for f in slow if f.unit_id == fid)
         assert missed.reasons[missed.bases.index("missed_reports")] == "4周未报送工作进展"
         assert [e["from"] for e in missed.evidence if e.get("kind") == "missed_week"] == [
-            w[0].isoformat() for w in weeks[9:]
+            weeks[i][0].isoformat() for i in MISSED
         ]
         scores = {
             r["unit_id"]: r for r in unit_scores(session=s, plan_id=banner_plan_id, period="2026H1", now=AFTER_Q1)
@@ -104,7 +108,7 @@ def test_2026q1_counts_the_same_weeks_in_the_brief_the_notice_the_review_and_the
     with session_scope(engine) as s:
         holiday = send_weekly_reminders(session=s, period="2026-W08", now=sh(2026, 2, 20, 15))
         assert holiday["skipped"] == "no working day" and holiday["queued"] == 0
-        missed_week = send_weekly_reminders(session=s, period="2026-W11", now=sh(2026, 3, 13, 15))
+        missed_week = send_weekly_reminders(session=s, period="2026-W12", now=sh(2026, 3, 20, 15))
         assert missed_week["units_without_report"] == ["旗林草局"] and missed_week["queued"] == 1
 
 
