@@ -27,10 +27,36 @@ class RedactTokens(logging.Filter):
             message = record.getMessage()
         except Exception:  # noqa: BLE001 - a bad format string is the caller's bug; keep the line
             return True
+        exc = record.exc_info[1] if record.exc_info else None
+        if exc is not None and _expected(exc):
+            # An expected network error (a 5xx, a dropped connection, a timeout, a rejected
+            # token) is one line, not a traceback that buries real errors.
+            message = f"{message} ({type(exc).__name__}: {exc})"
+            record.exc_info, record.exc_text = None, None
         cleaned = self._clean(message)
-        if cleaned != message:
+        if cleaned != message or not record.exc_info:
             record.msg, record.args = cleaned, ()
         return True
+
+
+# Telegram's errors worth one line (by name: this bottom layer does not import telegram).
+_EXPECTED = {"NetworkError", "TimedOut", "BadGateway", "InvalidToken", "RetryAfter", "Conflict"}
+
+
+def _expected(exc: BaseException) -> bool:
+    return type(exc).__module__.startswith("telegram.error") and type(exc).__name__ in _EXPECTED
+
+
+class RedactingFormatter(logging.Formatter):
+    """The formatter's whole output redacted, tracebacks and exception texts included (a
+    library's exception may carry the token in its text)."""
+
+    def __init__(self, fmt: str, redact: RedactTokens) -> None:
+        super().__init__(fmt)
+        self.redact = redact
+
+    def format(self, record: logging.LogRecord) -> str:
+        return self.redact._clean(super().format(record))
 
 
 def setup_logging(level: str = "INFO", secrets: list[str] | None = None) -> None:
@@ -40,8 +66,9 @@ def setup_logging(level: str = "INFO", secrets: list[str] | None = None) -> None
         return
     root = logging.getLogger()
     handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.addFilter(RedactTokens(secrets))
+    redact = RedactTokens(secrets)
+    handler.setFormatter(RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", redact))
+    handler.addFilter(redact)
     root.addHandler(handler)
     root.setLevel(level)
     # httpx logs every request URL, and a Bot API URL contains the token.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from lianxi.chinese_help import ChineseTyper, long_running
 from lianxi.common import engine_for_cli, fail, setup_logging
 
@@ -31,6 +33,19 @@ def bot_command() -> None:
         base_url=settings.TELEGRAM_API_BASE_URL,
         base_file_url=settings.TELEGRAM_FILE_BASE_URL,
     )
+    from telegram.error import InvalidToken
+
+    try:
+        _run(application, settings)
+    except InvalidToken:
+        # PTB's exception text carries the token: only this message is printed, never it.
+        fail(
+            "Telegram 拒绝了机器人令牌（TELEGRAM_BOT_TOKEN）：令牌无效或已被撤销。\n"
+            "请向 @BotFather 核对令牌（或重新生成），写入环境变量或 .env 文件后再启动。"
+        )
+
+
+def _run(application: Any, settings: Any) -> None:
     if settings.TELEGRAM_WEBHOOK_URL:
         application.run_webhook(
             listen=settings.TELEGRAM_WEBHOOK_LISTEN,

@@ -72,3 +72,39 @@ async def test_webhook_mode_receives_updates_and_answers(tmp_path):
             log.close()
     text = (tmp_path / "bot.log").read_text()
     assert TOKEN not in text and TOKEN.split(":")[1] not in text
+
+
+async def test_a_token_telegram_rejects_is_refused_in_chinese_and_never_printed(tmp_path):
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}",
+        "DATA_DIR": str(tmp_path / "data"),
+        "PYTHONPATH": str(Path(__file__).resolve().parent.parent),
+        "LOG_LEVEL": "DEBUG",
+    }
+    async with BotApiServer() as server:
+        from telegram import Bot
+
+        bot_id = TOKEN.split(":")[0]
+        async with Bot(TOKEN, base_url=server.api_base) as owner:  # the bot's real token, known to the server
+            await owner.get_me()
+        wrong = f"{bot_id}:AAWrongSecretTheServerRejects_0123456789"
+        env.update(
+            TELEGRAM_BOT_TOKEN=wrong,
+            TELEGRAM_API_BASE_URL=server.api_base,
+            TELEGRAM_FILE_BASE_URL=server.file_base,
+        )
+        proc = await asyncio.to_thread(
+            subprocess.run,
+            [sys.executable, "-m", "lianxi", "bot"],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 2, out
+    assert "Telegram 拒绝了机器人令牌" in out and "BotFather" in out, out
+    assert wrong not in out and wrong.split(":")[1] not in out, out
+    assert "Traceback" not in out, out
