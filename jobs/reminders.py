@@ -15,10 +15,10 @@ from models.base import row_id
 from oversight.briefs import remind_waiting
 from oversight.dates import local_zone
 from oversight.holiday_notice import HOW_TO_ADD, missing_years
-from oversight.measures import Week, accountable_from, reported_weeks, tasked_units, week_of
+from oversight.measures import Week, accountable_from, overdue_workdays, reported_weeks, tasked_units, week_of
 from oversight.outbox import enqueue_text
 from oversight.schedules import is_adhoc, period_for
-from oversight.workdays import estimate_mark, is_workday, workdays_between
+from oversight.workdays import estimate_mark, is_workday
 
 logger = logging.getLogger(__name__)
 
@@ -213,7 +213,7 @@ def digest_text(*, day: date, problems: list[tuple[Problem, str]], decisions: li
                     unit=unit,
                     text=_short(p.text),
                     due=_cn_date(p.due_on) + estimate_mark(p.due_on),
-                    late=workdays_between(p.due_on, day),
+                    late=overdue_workdays(p.due_on, day),
                 )
             )
             shown += 1
@@ -231,7 +231,7 @@ def digest_text(*, day: date, problems: list[tuple[Problem, str]], decisions: li
                     unit=unit,
                     text=_short(d.text),
                     due=_cn_date(d.due_on),
-                    late=workdays_between(d.due_on, day),
+                    late=overdue_workdays(d.due_on, day),
                 )
             )
             shown += 1

@@ -11,9 +11,10 @@ from sqlmodel import Session, col, select
 from models import Decision, Member, Problem, ProblemState, Role, Unit
 from oversight.dates import cn_date
 from oversight.errors import PermissionDeniedError
+from oversight.measures import overdue_workdays
 from oversight.members import unit_name
 from oversight.problems import STATE_LABELS, office_unit
-from oversight.workdays import due_light, estimate_mark, workdays_between
+from oversight.workdays import due_light, estimate_mark
 
 LIGHTS: dict[str | None, str] = {"red": "🔴", "yellow": "🟡", "green": "🟢", None: "⚪"}
 _LIGHT_ORDER = {"red": 0, "yellow": 1, "green": 2, None: 3}
@@ -48,7 +49,7 @@ def _problem_item(session: Session, problem: Problem, today: date, *, todo: str,
         "unit": unit_name(session, problem.owner_unit_id),
         "due_on": problem.due_on,
         "light": _light(due, today),
-        "overdue_days": workdays_between(due, today) if due and today > due else 0,
+        "overdue_days": overdue_workdays(due, today),
     }
 
 
@@ -64,7 +65,7 @@ def _decision_item(session: Session, decision: Decision, today: date) -> dict[st
         "unit": unit_name(session, decision.owner_unit_id),
         "due_on": decision.due_on,
         "light": _light(decision.due_on, today),
-        "overdue_days": workdays_between(decision.due_on, today) if decision.due_on and today > decision.due_on else 0,
+        "overdue_days": overdue_workdays(decision.due_on, today),
     }
 
 

@@ -52,7 +52,7 @@ from models.db import table_of
 from oversight.dates import local_day, local_zone
 from oversight.periods import Period, local_midnight
 from oversight.rights import batch_progress
-from oversight.workdays import is_workday
+from oversight.workdays import is_workday, workdays_between
 
 K = ProblemEventKind
 
@@ -497,6 +497,12 @@ def overdue_before(as_of: datetime) -> date:
     """Items due before this day are overdue at `as_of`: due on day D means done by the end of D
     (at a period's end, the midnight after its last day, an item due that last day is overdue)."""
     return local_day(as_of)
+
+
+def overdue_workdays(due_on: date | None, today: date) -> int:
+    """How many working days an item due on `due_on` is overdue on `today` (0 when not overdue:
+    due on D means done by the end of D), for /todo and the daily digest."""
+    return workdays_between(due_on, today) if due_on is not None and due_on < today else 0
 
 
 def problem_counts(
