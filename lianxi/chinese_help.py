@@ -57,7 +57,7 @@ TYPE_NAMES = {
     "path": "路径",
     "Path": "路径",
 }
-_TYPE = re.compile(r"<(\w+)>")
+_TYPE = re.compile(r"<(?:list\[)?(\w+)\]?>")  # <str>, or <list[str]> for a repeated argument
 _EXTRA = re.compile(
     r"\[(?P<body>(?:default: .*?|required|env var: .*?)(?:; (?:default: .*?|required|env var: .*?))*)\]$"
 )

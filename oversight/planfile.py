@@ -620,6 +620,21 @@ def _reconcile_banner(spec: PlanSpec) -> None:
     close = spec.task("close")
     if close is not None and close.target > reduce_mining.value:
         _fail("tasks[close].target", f"淘汰关闭 {close.target} 宗，超过减少采矿权目标 {reduce_mining.value:g} 宗")
+    # 一 and 三(二): the mining rights cut are the closures plus those absorbed by consolidation (the
+    # zones' mining rights become one per zone); the exploration rights cut are those in the zones.
+    if close is not None:
+        absorbed = cons.mining - n
+        if close.target + absorbed != reduce_mining.value:
+            _fail(
+                "targets[reduce_mining].value",
+                f"减少采矿权 {reduce_mining.value:g} 宗，与淘汰关闭 {close.target} 宗 + 整合减少 {absorbed} 宗"
+                f"（{cons.mining} 宗采矿权整合为 {n} 个整合区）= {close.target + absorbed} 宗不符",
+            )
+    if cons.exploration != reduce_exploration.value:
+        _fail(
+            "targets[reduce_exploration].value",
+            f"减少探矿权 {reduce_exploration.value:g} 宗，与整合区内探矿权 {cons.exploration} 宗不符",
+        )
     ratio = spec.target("min_large_medium_ratio")
     if ratio is not None and not 0 < ratio.value <= 1:
         _fail("targets[min_large_medium_ratio].value", f"大中型矿山占比应在 0 到 1 之间，实际为 {ratio.value:g}")

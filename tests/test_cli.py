@@ -186,3 +186,25 @@ def test_progress_shows_every_target_in_text_and_json(cli):
     assert "停产矿山复工复产：目标1383个，现为0个，方案未定期限" in text and "2022年12月31日前盘活一批矿业权" in text
     assert "鄂尔多斯市：停产矿山0个" in text
     assert run("progress", "--plan", "nosuch").exit_code == 2
+
+
+def test_plan_milestones_shown_set_refused_and_cleared(cli):
+    """Seed 000 gives 升级改造 only 2025–2030 (二(三)); an admin may set milestones between."""
+    assert run("plan", "load", str(BANNER_PLAN)).exit_code == 0
+    shown = run("plan", "milestones", "upgrade")
+    assert shown.exit_code == 0 and "2025-01-01  0%" in shown.stdout and "2030-12-31  100%" in shown.stdout
+    assert "2026-01-01  0%" in run("plan", "milestones", "reduce_mining", "--target").stdout
+    done = run("plan", "milestones", "upgrade", "2026-12-31=10%", "2028-12-31=0.5")
+    assert done.exit_code == 0, done.output
+    assert "2026-12-31  10%" in done.stdout and "2028-12-31  50%" in done.stdout
+    late = run("plan", "milestones", "upgrade", "2031-06-30=0.9")
+    assert late.exit_code == 2 and "晚于期限" in late.output
+    assert run("plan", "milestones", "upgrade", "明年=0.5").exit_code == 2
+    assert run("plan", "milestones", "nosuch").exit_code == 2
+    assert run("plan", "load", str(BANNER_PLAN)).exit_code == 0  # unchanged file: milestones kept
+    assert "2026-12-31  10%" in run("plan", "milestones", "upgrade").stdout
+    cleared = run("plan", "milestones", "upgrade", "--clear")
+    assert cleared.exit_code == 0 and "2026-12-31" not in cleared.stdout
+    region = run("plan", "load", str(REGION_PLAN))
+    assert region.exit_code == 0
+    assert "方案未载明期限" in run("plan", "milestones", "coal_mines", "--plan", "inner-mongolia-2022").stdout

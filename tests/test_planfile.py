@@ -270,7 +270,8 @@ def test_milestones_are_checked_against_the_timeline() -> None:
     good = _mutated(
         BANNER, base, base + "    milestones: [{by: 2026-12-31, share: 0.3}, {by: 2028-12-31, share: 0.6}]\n"
     )
-    assert [m.share for m in parse_plan_text(good, key="x").task("upgrade").milestones] == [0.3, 0.6]  # type: ignore[union-attr]
+    upgrade = parse_plan_text(good, key="x").task("upgrade")
+    assert upgrade is not None and [m.share for m in upgrade.milestones] == [0.3, 0.6]
     cases = {
         "[{by: 2026-12-31, share: 0.5}, {by: 2027-12-31, share: 0.4}]": "tasks[upgrade].milestones[1].share",
         "[{by: 2024-06-30, share: 0.1}]": "tasks[upgrade].milestones[0].by",
@@ -563,3 +564,29 @@ def test_spec_round_trips_through_json(banner: PlanSpec, region: PlanSpec) -> No
     for spec in (banner, region):
         again = PlanSpec.model_validate(spec.model_dump(mode="json"))
         assert content_hash(again) == content_hash(spec)
+
+
+def test_the_cuts_equal_the_closures_and_consolidation() -> None:
+    """Seed 000: −15 mining rights = 7 closed (二(二)) + 8 absorbed (27 mining rights in 19 zones,
+    二(一)); −19 exploration rights = the 19 in the zones. A file that breaks either is refused."""
+    spec = parse_plan_file(BANNER)
+    close, cons = spec.task("close"), spec.task("consolidate")
+    assert close is not None and cons is not None and cons.mining is not None
+    assert close.target + cons.mining - len(spec.zones) == 15
+    text = _mutated(
+        BANNER, "{key: reduce_mining, name: 减少采矿权, value: 15,", "{key: reduce_mining, name: 减少采矿权, value: 14,"
+    )
+    text = text.replace("value: 34, unit: 个", "value: 33, unit: 个")
+    with pytest.raises(PlanFileError) as caught:
+        parse_plan_text(text, key="x")
+    assert caught.value.field == "targets[reduce_mining].value"
+    assert "淘汰关闭 7 宗 + 整合减少 8 宗（27 宗采矿权整合为 19 个整合区）= 15 宗" in caught.value.message
+    text = _mutated(
+        BANNER,
+        "{key: reduce_exploration, name: 减少探矿权, value: 19,",
+        "{key: reduce_exploration, name: 减少探矿权, value: 18,",
+    )
+    text = text.replace("value: 34, unit: 个", "value: 33, unit: 个")
+    with pytest.raises(PlanFileError) as caught:
+        parse_plan_text(text, key="x")
+    assert caught.value.field == "targets[reduce_exploration].value" and "19" in caught.value.message
