@@ -31,7 +31,20 @@ from telegram.ext import (
 )
 from telegram.request import HTTPXRequest
 
-from bot import admin, briefs, calendar, decisions, lookups, menu, notices, onboarding, problems, reports, texts
+from bot import (
+    admin,
+    briefs,
+    calendar,
+    decisions,
+    lookups,
+    menu,
+    notices,
+    onboarding,
+    problems,
+    rectification,
+    reports,
+    texts,
+)
 from bot.common import CURRENT_UPDATE, UpdateState, send_text, wake_delivery
 from bot.engine import Declared, Dispatcher
 from bot.inbox import InboxBot, InboxQueue
@@ -118,6 +131,17 @@ DECLARED: list[Declared] = [
     briefs.brief_not_now,
     briefs.brief_return,
     briefs.BRIEF_RETURN,
+    # bot/rectification.py
+    rectification.rectify,
+    rectification.rect_pick,
+    rectification.rect_person,
+    rectification.rect_close,
+    rectification.RECT_CLOSE,
+    rectification.rect_accept,
+    rectification.rect_return,
+    rectification.rect_recheck_fail,
+    rectification.RECT_REASON,
+    rectification.rect_recheck_ok,
 ]
 
 

@@ -190,6 +190,32 @@ BRIEF_BTN_NOT_NOW = "暂不签发"
 BRIEF_LINE_NAMES = {"bao": "报", "song": "送", "fa": "发"}
 
 
+# --- /rectify: the rectification ledger (bot/rectification.py) ------------------------
+RECT_NONE = "目前没有需要处理的整改事项。"
+RECT_HEAD = "【整改台账】共 {n} 项需要处理："
+RECT_MORE = "另有 {n} 项未列出，请先处理以上事项。"
+RECT_BTN_PERSON = "指定责任人"
+RECT_BTN_CLOSE = "申请销号"
+RECT_BTN_ACCEPT = "核验通过"
+RECT_BTN_RETURN = "退回"
+RECT_BTN_RECHECK_OK = "回头看通过"
+RECT_BTN_RECHECK_FAIL = "回头看未通过"
+RECT_PICK_PERSON = "请选择整改事项{id}的责任人（本单位在册成员）："
+RECT_PERSON_SET = "已将整改事项{id}的责任人指定为{name}。"
+RECT_ASK_EVIDENCE = "请先发送整改佐证材料（文件，可多份），再发送整改情况说明（文字）完成销号申请；发送 /cancel 放弃。"
+RECT_FILE_KEPT = "已收到材料：{name}。可继续发送材料，或发送整改情况说明完成申请。"
+RECT_SUBMITTED = "已提交整改事项{id}的销号申请，待联席会议办公室核验。"
+RECT_ACCEPTED = "已核验整改事项{id}销号，回头看定于{day}起。"
+RECT_ASK_REASON = {
+    "return": "请发送退回销号申请的理由（不少于 4 个字），将转告责任单位；发送 /cancel 放弃。",
+    "recheck": "请发送回头看未通过的原因（不少于 2 个字），事项将重新整改、扣分加倍；发送 /cancel 放弃。",
+}
+RECT_RETURNED = "已退回整改事项{id}的销号申请，理由已转告责任单位。"
+RECT_RECHECK_OK = "已记录整改事项{id}回头看通过。"
+RECT_RECHECK_FAILED = "已记录整改事项{id}回头看未通过：新的整改时限{deadline}，扣分{deduction}分，已告知责任单位。"
+RECT_CARDS_MAX = 15
+
+
 # --- /schedule and /meeting (bot/admin.py) --------------------------------------------
 SCHEDULE_HEADER = "【定时任务】（北京时间）"
 SCHEDULE_ASK_CRON = (

@@ -16,6 +16,7 @@ from oversight.accountability import parse_period
 from oversight.distribution import Attachment, distribute
 from oversight.members import members_with_role
 from oversight.periods import half_of
+from oversight.rectification import tell_units
 from oversight.review import build_review, review_document, run_review
 from oversight.schedules import is_adhoc
 
@@ -72,6 +73,8 @@ def run(*, session: Session, period: str, now: datetime, data_dir: Path | None =
     out: dict[str, Any] = {"period": key, "plans": []}
     for plan in session.exec(select(Plan).order_by(col(Plan.id))).all():
         review = run_review(session=session, plan_id=row_id(plan), period=key, now=now)
+        # Each unit is told its new rectification items (item, responsible person, deadline, standard).
+        tell_units(session=session, plan_id=row_id(plan), item_ids=review["added_item_ids"], now=now)
         doc = review_document(session=session, plan_id=row_id(plan), review=review, now=now)
         pdf = base / "reviews" / f"{plan.key}-{key}.pdf"
         doc = review_layout(doc, plan=plan, period=key, issued=True)

@@ -496,7 +496,7 @@ class RectificationFollowUp(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     item_id: int = Field(foreign_key="rectificationitem.id", index=True)
-    kind: str  # progress | closed | missed | recheck_ok | recheck_failed
+    kind: str  # progress | closed | closure_accepted | closure_returned | missed | recheck_ok | recheck_failed
     text: str = ""
     evidence_hash: str = Field(default="", index=True, max_length=64)
     actor: str = ""

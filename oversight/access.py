@@ -30,6 +30,7 @@ COMMAND_ROLES: dict[str, tuple[str, ...] | str] = {
     "notices": (Role.CONVENER, Role.OFFICE, Role.ADMIN),
     "explain": (Role.CONTACT,),
     "briefs": (Role.OFFICE, Role.CONVENER),
+    "rectify": (Role.CONTACT, Role.OFFICE, Role.ADMIN, Role.SUPERVISOR),
 }
 
 COMMAND_LABELS: dict[str, str] = {
@@ -54,6 +55,7 @@ COMMAND_LABELS: dict[str, str] = {
     "notices": "通报草稿与审批",
     "explain": "对通报提交情况说明",
     "briefs": "简报审核与签发",
+    "rectify": "整改台账：指定责任人、申请销号、核验与回头看",
 }
 
 # Commands about one unit's business: in a group they are answered in private.
@@ -74,6 +76,7 @@ PRIVATE_COMMANDS = {
     "notices",
     "explain",
     "briefs",
+    "rectify",
     "cancel",
 }
 

@@ -99,6 +99,7 @@ STANDARDS = {
 
 class ItemState:
     OPEN = "open"
+    SUBMITTED = "submitted"  # 销号 asked by the unit with its evidence, waiting for the office
     CLOSED = "closed"  # 销号, waiting for the re-check
     RECHECKED = "rechecked"
     REOPENED = "reopened"
@@ -106,11 +107,14 @@ class ItemState:
 
 ITEM_STATE_LABELS = {
     "open": "整改中",
+    "submitted": "已申请销号，待办公室核验",
     "closed": "已销号待回头看",
     "rechecked": "回头看通过",
     "reopened": "回头看未通过，重新整改",
 }
+RESPONSIBLE_UNSET = "待责任单位指定"
 CLOSING_ROLES = (Role.CONTACT, Role.OFFICE, Role.ADMIN)
+VERIFY_ROLES = (Role.OFFICE, Role.ADMIN)
 RECHECK_ROLES = (Role.OFFICE, Role.ADMIN, Role.SUPERVISOR)
 
 
@@ -368,7 +372,7 @@ def add_item(
         unit_id=unit_id,
         source=source,
         item=item,
-        responsible_person=responsible_person or f"{unit.name}主要负责人",
+        responsible_person=responsible_person,  # a named member, chosen by the unit in chat
         standard=standard,
         deadline=deadline,
         deduction=_rect(plan).deduction_points,
@@ -561,7 +565,8 @@ def close_item(
     attachment_ids: Sequence[int] = (),
     now: datetime,
 ) -> RectificationItem:
-    """销号: close an item with evidence (text and/or files); its re-check is scheduled."""
+    """销号: close an item with evidence (text and/or files). Asked by the unit's contact, it waits
+    for the office's check (verify_closure); closed by the office, its re-check is scheduled now."""
     item = session.get(RectificationItem, item_id, with_for_update=True)
     if item is None:
         raise NotFoundError(f"找不到整改事项（编号 {item_id}）。")
@@ -606,14 +611,18 @@ def close_item(
     for attachment in files:
         attachment.rectification_followup_id = follow.id
         session.add(attachment)
-    item.state = ItemState.CLOSED
-    item.closed_at = now
-    item.recheck_on = _today(now) + timedelta(days=int(thresholds_of(plan)["recheck_days"]))
+    submitted = actor.role == Role.CONTACT
+    if submitted:
+        item.state = ItemState.SUBMITTED
+    else:
+        item.state = ItemState.CLOSED
+        item.closed_at = now
+        item.recheck_on = _today(now) + timedelta(days=int(thresholds_of(plan)["recheck_days"]))
     session.add(item)
     audit(
         session=session,
         actor=actor_of(actor.id),
-        action="rectification.closed",
+        action="rectification.submitted" if submitted else "rectification.closed",
         object_type="rectification",
         object_id=item.id,
         at=now,
@@ -621,8 +630,68 @@ def close_item(
             "followup_id": follow.id,
             "evidence_hash": follow.evidence_hash,
             "attachments": [a.sha256 for a in files],
-            "recheck_on": item.recheck_on.isoformat(),
+            "recheck_on": item.recheck_on.isoformat() if item.recheck_on else None,
         },
+    )
+    return item
+
+
+def verify_closure(
+    *, session: Session, item_id: int, actor: Member, ok: bool, reason: str = "", now: datetime
+) -> RectificationItem:
+    """The office checks a 销号 the unit asked for: accepted, it is closed and its re-check (回头看)
+    scheduled; returned (with a reason), the unit goes on rectifying under the same deadline."""
+    item = session.get(RectificationItem, item_id, with_for_update=True)
+    if item is None:
+        raise NotFoundError(f"找不到整改事项（编号 {item_id}）。")
+    if not actor.active or actor.plan_id != item.plan_id or actor.role not in VERIFY_ROLES:
+        audit(
+            session=session,
+            actor=actor_of(actor.id),
+            action="rectification.refused",
+            object_type="rectification",
+            object_id=item_id,
+            detail={"what": "verify"},
+            at=now,
+        )
+        raise PermissionDeniedError("只有联席会议办公室可以核验整改销号。")
+    if item.state != ItemState.SUBMITTED:
+        raise InvalidStateError(f"该整改事项{ITEM_STATE_LABELS.get(item.state, item.state)}，没有待核验的销号申请。")
+    why = " ".join((reason or "").split())
+    if not ok and len(why) < 4:
+        raise InvalidInputError("退回销号申请须说明理由，不少于 4 个字。")
+    if len(why) > 300:
+        raise InvalidInputError(f"理由最多 300 个字，当前 {len(why)} 个字。")
+    if ok:
+        item.state = ItemState.CLOSED
+        item.closed_at = now
+        plan = _plan(session, item.plan_id)
+        item.recheck_on = _today(now) + timedelta(days=int(thresholds_of(plan)["recheck_days"]))
+    else:
+        failed = session.execute(
+            select(RectificationFollowUp.id).where(
+                col(RectificationFollowUp.item_id) == item.id, col(RectificationFollowUp.kind) == "recheck_failed"
+            )
+        ).first()
+        item.state = ItemState.REOPENED if failed is not None else ItemState.OPEN
+    session.add(item)
+    session.add(
+        RectificationFollowUp(
+            item_id=item.id,
+            kind="closure_accepted" if ok else "closure_returned",
+            text=why,
+            actor=actor_of(actor.id),
+            at=now,
+        )
+    )
+    audit(
+        session=session,
+        actor=actor_of(actor.id),
+        action="rectification.closed" if ok else "rectification.closure_returned",
+        object_type="rectification",
+        object_id=item.id,
+        at=now,
+        detail={"reason": why, "recheck_on": item.recheck_on.isoformat() if ok and item.recheck_on else None},
     )
     return item
 
@@ -782,7 +851,7 @@ def build_review(*, session: Session, plan_id: int, period: str, now: datetime) 
                 "unit_id": it.unit_id,
                 "unit": units.get(it.unit_id, ""),
                 "item": it.item,
-                "responsible_person": it.responsible_person,
+                "responsible_person": it.responsible_person or RESPONSIBLE_UNSET,
                 "standard": it.standard,
                 "deadline": it.deadline.isoformat(),
                 "deduction": it.deduction,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlmodel import Session, select
@@ -42,6 +43,7 @@ from oversight.review import (
     paper_closure_flags,
     recheck_item,
     unit_scores,
+    verify_closure,
     zone_leader_scores,
 )
 from tests.test_accountability import Cast, at
@@ -94,7 +96,7 @@ def test_an_item_missed_twice_carries_four_times_its_deduction(cast: Cast) -> No
 
 def test_an_item_rectified_in_time_is_not_doubled(cast: Cast) -> None:
     it = item(cast, deadline=date(2026, 12, 31))
-    close_item(session=cast.s, item_id=it.id, actor=cast["water"], evidence_text="7月起每周按时报送", now=at(9, 1))
+    closed(cast, it, "7月起每周按时报送", at(9, 1))
     follow_up_ledger(session=cast.s, plan_id=cast.plan_id, now=local_noon(date(2027, 1, 6)), actor="worker")
     assert (it.misses, it.deduction, it.state) == (0, 5, "closed")
 
@@ -124,6 +126,12 @@ def test_missed_items_are_deducted_from_the_unit_score(cast: Cast) -> None:
 # --- Closing and re-checking ----------------------------------------------------------------------
 
 
+def closed(cast: Cast, it: Any, text: str, now: Any) -> None:
+    """The unit asks for 销号 with its evidence and the office accepts it."""
+    close_item(session=cast.s, item_id=it.id, actor=cast["water"], evidence_text=text, now=now)
+    verify_closure(session=cast.s, item_id=it.id, actor=cast.office, ok=True, now=now)
+
+
 def test_closing_needs_evidence_and_the_right_person(cast: Cast) -> None:
     it = item(cast)
     with pytest.raises(InvalidInputError, match="销号须提供整改佐证"):
@@ -131,22 +139,31 @@ def test_closing_needs_evidence_and_the_right_person(cast: Cast) -> None:
     with pytest.raises(PermissionDeniedError):
         close_item(session=cast.s, item_id=it.id, actor=cast["eco"], evidence_text="已整改", now=AFTER_H1)
     close_item(session=cast.s, item_id=it.id, actor=cast["water"], evidence_text="已整改", now=AFTER_H1)
+    # The unit's 销号 waits for the office's check; only then is it closed and its 回头看 set.
+    assert it.state == "submitted" and it.recheck_on is None
+    with pytest.raises(PermissionDeniedError, match="只有联席会议办公室可以核验"):
+        verify_closure(session=cast.s, item_id=it.id, actor=cast["water"], ok=True, now=AFTER_H1)
+    with pytest.raises(InvalidInputError, match="须说明理由"):
+        verify_closure(session=cast.s, item_id=it.id, actor=cast.office, ok=False, reason="不", now=AFTER_H1)
+    verify_closure(session=cast.s, item_id=it.id, actor=cast.office, ok=False, reason="佐证材料不全", now=AFTER_H1)
+    assert it.state == "open" and it.recheck_on is None
+    closed(cast, it, "已整改，见7月报送记录", AFTER_H1)
     assert it.state == "closed" and it.recheck_on == date(2026, 10, 4)  # recheck_days: 90
 
 
 def test_failed_recheck_reopens_with_doubled_deduction(cast: Cast) -> None:
     it = item(cast)
-    close_item(session=cast.s, item_id=it.id, actor=cast["water"], evidence_text="已整改", now=AFTER_H1)
+    closed(cast, it, "已整改", AFTER_H1)
     recheck_item(session=cast.s, item_id=it.id, actor=cast.office, ok=False, text="8月、9月仍有缺报", now=at(10, 9))
     assert (it.state, it.misses, it.deduction) == ("reopened", 1, 10)
-    close_item(session=cast.s, item_id=it.id, actor=cast["water"], evidence_text="10月起全部按时报送", now=at(11, 2))
+    closed(cast, it, "10月起全部按时报送", at(11, 2))
     recheck_item(session=cast.s, item_id=it.id, actor=cast.office, ok=True, now=local_noon(date(2027, 2, 1)))
     assert it.state == "rechecked"
 
 
 def test_recheck_due_is_listed_at_follow_up(cast: Cast) -> None:
     it = item(cast)
-    close_item(session=cast.s, item_id=it.id, actor=cast["water"], evidence_text="已整改", now=AFTER_H1)
+    closed(cast, it, "已整改", AFTER_H1)
     assert follow_up_ledger(session=cast.s, plan_id=cast.plan_id, now=at(9, 1), actor="w")["recheck_due"] == []
     assert follow_up_ledger(session=cast.s, plan_id=cast.plan_id, now=at(10, 8), actor="w")["recheck_due"] == [it.id]
 
