@@ -10,8 +10,9 @@ Generates two databases into temporary SQLite files with bulk inserts:
   the brief is 2022Q4.
 
 For each scale, in the same run, measurements each in a fresh subprocess (so ru_maxrss
-is that measurement's peak): the whole job (jobs.brief.build_brief: queries, chart, HTML,
-PDF, xlsx annex) and WeasyPrint alone (jobs.render.html_to_pdf) on the job's final HTML, in
+is that measurement's peak): the whole job as the worker runs it (jobs.brief.build_brief with
+word=False: queries, chart, HTML, PDF, xlsx annex; the Word copy is written after the PDF preview
+has gone out, timed apart as "word_after") and WeasyPrint alone (jobs.render.html_to_pdf) on the job's final HTML, in
 a default process (the target's baseline) and, for reference, with the cycle collector off
 as the job's PDF process runs it.
 Wall time is of the call itself (imports excluded, the same for both); peak memory is the
@@ -381,8 +382,15 @@ def _child(kind: str, db: str, period: str, out: str) -> None:
         with session_scope(engine) as s:
             plan_id = s.exec(select(Plan.id)).first()
             t0 = time.perf_counter()
-            result = build_brief(session=s, plan_id=plan_id, period=period, now=datetime.now(UTC), out_dir=Path(out))
+            result = build_brief(
+                session=s, plan_id=plan_id, period=period, now=datetime.now(UTC), out_dir=Path(out), word=False
+            )
             wall = time.perf_counter() - t0
+        from jobs.word import html_to_docx
+
+        t1 = time.perf_counter()
+        html_to_docx(result.html, out=Path(out, "final.docx"))
+        result.timings["word_after"] = time.perf_counter() - t1
         Path(out, "final.html").write_text(result.html, encoding="utf-8")
         extra = {"timings": result.timings, "pages": _pages(result.pdf_path)}
     else:

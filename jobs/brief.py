@@ -43,6 +43,7 @@ from oversight.briefs import (
 from oversight.dates import cn_datetime, local_day
 from oversight.distribution import Attachment, brief_lines, distribute, line_texts
 from oversight.errors import NotFoundError
+from oversight.files import write_atomic
 from oversight.ledger import export_ledger
 from oversight.outbox import enqueue_document, enqueue_text, split_text
 from oversight.sentences import Fact, cite, names, whole, workdays_text
@@ -951,9 +952,11 @@ def build_brief(
     now: datetime,
     out_dir: Path,
     sample: str | None = None,
+    word: bool = True,
 ) -> BriefResult:
     """Compile the brief's data and write its PDF, its Word copy and its xlsx annex under `out_dir`
-    (nothing is recorded or sent). `sample`: mark every page as sample data.
+    (nothing is recorded or sent). `sample`: mark every page as sample data. `word=False`: no
+    Word copy here (the job writes it once the PDF has gone out, from `BriefResult.html`).
 
     The HTML and PDF are built in a second process while this one writes the annex and then,
     from the HTML the other process sends back first, the .docx (the worker has two cores; the
@@ -989,7 +992,8 @@ def build_brief(
         _export_annex(session=session, plan_id=plan_id, out=xlsx_path, now=now)
         t2 = _time.perf_counter()
         # The Word copy from the HTML while the other process lays out the PDF (off its critical path).
-        html_to_docx(renderer.html(), out=docx_path, sample=sample)
+        if word:
+            html_to_docx(renderer.html(), out=docx_path, sample=sample)
         t2b = _time.perf_counter()
         html, child = renderer.result()
         t3 = _time.perf_counter()
@@ -1042,9 +1046,11 @@ def publish_brief(
     brief = session.exec(select(Brief).where(Brief.plan_id == plan_id, Brief.period == period.key)).first()
     created = brief is None
     if brief is None:
+        # The PDF, the annex and the HTML on the critical path; the Word copy once the PDF is out.
         result = built or build_brief(
-            session=session, plan_id=plan_id, period=period, now=now, out_dir=briefs_dir(plan)
+            session=session, plan_id=plan_id, period=period, now=now, out_dir=briefs_dir(plan), word=False
         )
+        write_atomic(html_path(result.pdf_path), result.html.encode("utf-8"))
         brief = Brief(
             plan_id=plan_id,
             period=period.key,
@@ -1059,6 +1065,11 @@ def publish_brief(
         session.flush()
     # A draft: only the office gets it, to preview; it goes out once signed (oversight.briefs).
     queued = queue_preview(session=session, brief=brief, now=now) if created else 0
+    # The preview goes out now; its Word copy (needed when the brief is distributed) is written
+    # after, off the PDF's path. Should the worker stop in between, the next run of this job or the
+    # distribution writes it (ensure_word_copy).
+    session.commit()
+    ensure_word_copy(brief)
     logger.info(
         "brief %s plan %s: %s, draft sent to %d office chat(s)",
         period.key,
@@ -1076,6 +1087,28 @@ def publish_brief(
     }
 
 
+def html_path(pdf: Path) -> Path:
+    """Where a published brief's HTML is kept (its Word copy is written from it): beside its PDF."""
+    return Path(pdf).with_suffix(".html")
+
+
+def ensure_word_copy(brief: Brief) -> Path | None:
+    """The brief's Word copy, written from its kept HTML if it is not there yet; None (logged) if
+    neither is there."""
+    pdf = Path(brief.pdf_path)
+    word = docx_path(pdf)
+    if word.exists():
+        return word
+    source = html_path(pdf)
+    if not source.exists():
+        logger.error("brief %s: no Word copy and no HTML to write it from (%s)", brief.id, source)
+        return None
+    t0 = _time.perf_counter()
+    html_to_docx(source.read_text(encoding="utf-8"), out=word)
+    logger.info("brief %s: Word copy written in %.2fs", brief.id, _time.perf_counter() - t0)
+    return word
+
+
 def distribute_brief(*, session: Session, brief: Brief, now: datetime) -> dict[str, Any]:
     """Send a built brief to exactly the recipients its foot block names (报/送/发): the PDF, its
     Word copy and the xlsx annex (完整台账), with the chat summary; each once; and the PDF with the
@@ -1086,6 +1119,7 @@ def distribute_brief(*, session: Session, brief: Brief, now: datetime) -> dict[s
     caption = TEXTS["caption"].format(title=title, issue_no=brief.issue_no, label=parse_period(brief.period).label)
     name = f"{title}第{brief.issue_no}期"
     pdf = Path(brief.pdf_path)
+    ensure_word_copy(brief)
     files = [
         Attachment(pdf, f"{name}.pdf", caption),
         Attachment(docx_path(pdf), f"{name}.docx"),
@@ -1177,6 +1211,6 @@ def _build_missing(session: Session, p: Period, now: datetime) -> dict[int, Brie
             exists = reading.exec(select(Brief.id).where(Brief.plan_id == plan.id, Brief.period == p.key)).first()
             if exists is None:
                 built[row_id(plan)] = build_brief(
-                    session=reading, plan_id=row_id(plan), period=p, now=now, out_dir=briefs_dir(plan)
+                    session=reading, plan_id=row_id(plan), period=p, now=now, out_dir=briefs_dir(plan), word=False
                 )
     return built
