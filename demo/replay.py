@@ -628,9 +628,12 @@ def load_plan_and_ledger(*, engine: Engine, seed: int, now: datetime) -> tuple[i
     """Load the 乌拉特中旗 plan and its sample ledger (as `lianxi plan load` and `lianxi ledger import` would)."""
     from oversight.planfile import parse_plan_file
     from oversight.plans import load_plan
+    from oversight.sample import mark_sample
 
     with session_scope(engine) as s:
         plan_id = row_id(load_plan(session=s, spec=parse_plan_file(PLAN_FILE), actor="cli").plan)
+        # Everything the worker makes from this plan during the replay is marked 示例数据 (data/briefs too).
+        mark_sample(session=s, plan_id=plan_id, mark=SAMPLE_MARK.format(text=SAMPLE))
     with session_scope(engine) as s:
         ledger = load_sample_ledger(session=s, plan_id=plan_id, seed=seed, now=now)
     return plan_id, ledger

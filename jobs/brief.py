@@ -46,6 +46,7 @@ from oversight.errors import NotFoundError
 from oversight.files import write_atomic
 from oversight.ledger import export_ledger
 from oversight.outbox import enqueue_document, enqueue_text, split_text
+from oversight.sample import chat_marked, sample_mark
 from oversight.sentences import Fact, cite, names, whole, workdays_text
 from oversight.targets import target_sentence
 
@@ -122,7 +123,7 @@ TEXTS: dict[str, str] = {
     "notices_none": "本期未发布通报。",
     "notice_line": "{doc_no}《{title}》通报了{units}。",
     "notice_line_none": "{doc_no}《{title}》未通报单位。",
-    "notice_finding": "{units}：{summary}",
+    "notice_finding": "{units}：{summary}。",
     "notice_explanation": "{unit}情况说明：{text}",
     "notice_no_explanation": "被通报单位尚未提交情况说明。",
     "notice_missing_explanations": "尚未提交情况说明的被通报单位：{units}。",
@@ -966,6 +967,7 @@ def build_brief(
     plan = session.get(Plan, plan_id)
     if plan is None:
         raise NotFoundError(f"找不到编号为 {plan_id} 的计划。")
+    sample = sample or sample_mark(plan)  # a sample plan's brief is marked wherever it is stored
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     pdf_path = out_dir / f"{p.key}.pdf"
@@ -1022,7 +1024,7 @@ def build_brief(
         xlsx_path=xlsx_path,
         data=jsonable(data),
         html=html,
-        summary=brief_summary(data, issue_no=issue_no),
+        summary=chat_marked(plan, brief_summary(data, issue_no=issue_no)),
         title=title,
         timings=timings,
     )
@@ -1116,7 +1118,9 @@ def distribute_brief(*, session: Session, brief: Brief, now: datetime) -> dict[s
     plan = session.get(Plan, brief.plan_id)
     assert plan is not None
     title = brief.data.get("title") or plan.short_name or plan.name
-    caption = TEXTS["caption"].format(title=title, issue_no=brief.issue_no, label=parse_period(brief.period).label)
+    caption = chat_marked(
+        plan, TEXTS["caption"].format(title=title, issue_no=brief.issue_no, label=parse_period(brief.period).label)
+    )
     name = f"{title}第{brief.issue_no}期"
     pdf = Path(brief.pdf_path)
     ensure_word_copy(brief)

@@ -33,6 +33,7 @@ from oversight.notices import (
 )
 from oversight.outbox import enqueue_document, enqueue_text, split_text
 from oversight.periods import quarter_of
+from oversight.sample import chat_marked, sample_mark
 from oversight.schedules import is_adhoc
 from oversight.workdays import estimate_mark
 
@@ -72,7 +73,8 @@ def render_draft(*, session: Session, notice_id: int, now: datetime, tag: str) -
     assert plan is not None
     out = Path(_settings_data_dir()) / "notices" / "drafts" / f"{plan.key}-{notice.period}-{notice.id}-{tag}.pdf"
     doc = notice_document(session=session, notice_id=notice_id, now=now)
-    render_document("notice", doc, out=out, sample=DRAFT_MARK)
+    mark = sample_mark(plan)
+    render_document("notice", doc, out=out, sample=f"{DRAFT_MARK}·{mark}" if mark else DRAFT_MARK)
     return out, f"{notice.title}（送审稿）.pdf".replace("/", "-")
 
 
@@ -89,7 +91,7 @@ def preview_run(*, session: Session, period: str, now: datetime) -> dict[str, An
         chat_id=member.telegram_user_id,
         path=str(path),
         filename=name,
-        caption=PREVIEW_CAPTION.format(title=notice.title),
+        caption=chat_marked(session.get(Plan, notice.plan_id), PREVIEW_CAPTION.format(title=notice.title)),
         dedupe_key=f"{period}:doc",
         now=now,
     )
@@ -117,7 +119,7 @@ def send_draft(*, session: Session, notice_id: int, now: datetime) -> int:
                 chat_id=m.telegram_user_id,
                 path=str(pdf[0]),
                 filename=pdf[1],
-                caption=PREVIEW_CAPTION.format(title=notice.title),
+                caption=chat_marked(session.get(Plan, notice.plan_id), PREVIEW_CAPTION.format(title=notice.title)),
                 dedupe_key=key,
                 now=now,
             )
@@ -197,7 +199,7 @@ def publish_notice(*, session: Session, notice_id: int, now: datetime, data_dir:
     base = Path(data_dir or _settings_data_dir())
     out = base / "notices" / f"{plan.key}-{notice.period}-{notice.id}.pdf"
     doc = _with_copy_line(session, plan, notice_document(session=session, notice_id=row_id(notice), now=now))
-    files = render_document("notice", doc, out=out)
+    files = render_document("notice", doc, out=out, sample=sample_mark(plan))
     filename = f"{notice.doc_no}{notice.title}.pdf".replace("/", "-")
     mark_published(session=session, notice_id=row_id(notice), pdf_path=str(out), now=now)
     deadline = explanation_deadline(session=session, notice=notice)
@@ -212,7 +214,7 @@ def publish_notice(*, session: Session, notice_id: int, now: datetime, data_dir:
                 chat_id=group.chat_id,
                 path=str(out),
                 filename=filename,
-                caption=GROUP_CAPTION.format(doc_no=notice.doc_no, title=notice.title),
+                caption=chat_marked(plan, GROUP_CAPTION.format(doc_no=notice.doc_no, title=notice.title)),
                 dedupe_key=f"notice:{notice.id}:group:doc",
                 now=now,
             )
@@ -245,7 +247,7 @@ def publish_notice(*, session: Session, notice_id: int, now: datetime, data_dir:
                     chat_id=m.telegram_user_id,
                     path=str(out),
                     filename=filename,
-                    caption=f"{notice.doc_no} {notice.title}",
+                    caption=chat_marked(plan, f"{notice.doc_no} {notice.title}"),
                     dedupe_key=f"notice:{notice.id}:doc:{m.telegram_user_id}",
                     now=now,
                 )

@@ -18,6 +18,7 @@ from oversight.members import members_with_role
 from oversight.periods import half_of
 from oversight.rectification import tell_units
 from oversight.review import build_review, review_document, run_review
+from oversight.sample import chat_marked, sample_mark
 from oversight.schedules import is_adhoc
 
 logger = logging.getLogger(__name__)
@@ -78,12 +79,15 @@ def run(*, session: Session, period: str, now: datetime, data_dir: Path | None =
         doc = review_document(session=session, plan_id=row_id(plan), review=review, now=now)
         pdf = base / "reviews" / f"{plan.key}-{key}.pdf"
         doc = review_layout(doc, plan=plan, period=key, issued=True)
-        render_document("review", doc, out=pdf)
-        caption = CAPTION.format(
-            title=doc["title"],
-            items=len(review["ledger"]),
-            added=len(review["added_item_ids"]),
-            missed=len(review["follow_up"]["missed"]),
+        render_document("review", doc, out=pdf, sample=sample_mark(plan))
+        caption = chat_marked(
+            plan,
+            CAPTION.format(
+                title=doc["title"],
+                items=len(review["ledger"]),
+                added=len(review["added_item_ids"]),
+                missed=len(review["follow_up"]["missed"]),
+            ),
         )
         sent = 0
         # The report goes to its 主送 (the conveners) and to the office that issues it, PDF and Word copy.

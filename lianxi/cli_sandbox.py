@@ -41,10 +41,12 @@ def _echo(text: str) -> None:
 def _prepare() -> None:
     """Upgrade the database and load the bundled plan when no plan is loaded."""
     from config.settings import get_settings
+    from models import row_id
     from models.migrate import current
     from oversight.members import current_plan
     from oversight.planfile import PlanFileError, parse_plan_file
     from oversight.plans import load_plan
+    from oversight.sample import SANDBOX_MARK, mark_sample
 
     url = get_settings().DATABASE_URL
     engine_for_cli(migrate=True).dispose()
@@ -59,7 +61,9 @@ def _prepare() -> None:
     except PlanFileError as exc:
         fail(f"内置计划文件 {DEFAULT_PLAN} 未通过校验：\n{exc}")
     with cli_session() as session:
-        load_plan(session=session, spec=spec, actor="cli")
+        loaded = load_plan(session=session, spec=spec, actor="cli")
+        # The sandbox's plan holds sample people and data: whatever it produces is marked 示例数据.
+        mark_sample(session=session, plan_id=row_id(loaded.plan), mark=SANDBOX_MARK)
     _echo(
         f"已加载计划“{spec.name}”（{spec.key}）：{len(spec.units)} 个单位，{len(spec.tasks)} 项任务，{len(spec.zones)} 个整合区。"
     )

@@ -25,6 +25,7 @@ from oversight.dates import cn_date, cn_datetime, local_day
 from oversight.errors import InvalidInputError, InvalidStateError, NotFoundError, PermissionDeniedError
 from oversight.members import members_with_role
 from oversight.outbox import enqueue_document, enqueue_text
+from oversight.sample import chat_marked
 from oversight.workdays import workdays_between
 
 
@@ -177,7 +178,9 @@ def queue_preview(*, session: Session, brief: Brief, now: datetime, returned: st
             chat_id=chat,
             path=brief.pdf_path,
             filename=f"{name}（送审稿）.pdf",
-            caption=TEXTS["caption_draft"].format(name=name, rev=brief.revision + 1),
+            caption=chat_marked(
+                session.get(Plan, brief.plan_id), TEXTS["caption_draft"].format(name=name, rev=brief.revision + 1)
+            ),
             dedupe_key=f"{key}:{chat}:pdf",
             now=now,
         )
@@ -203,7 +206,7 @@ def _queue_to_conveners(session: Session, *, brief: Brief, office: Member, now: 
             chat_id=chat,
             path=brief.pdf_path,
             filename=f"{name}（送签稿）.pdf",
-            caption=f"《{name}》送签稿",
+            caption=chat_marked(session.get(Plan, brief.plan_id), f"《{name}》送签稿"),
             dedupe_key=f"{key}:{chat}:pdf",
             now=now,
         )

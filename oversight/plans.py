@@ -13,6 +13,7 @@ from oversight.audit import audit
 from oversight.dates import local_day
 from oversight.errors import InvalidInputError, NotFoundError, PlanError
 from oversight.planfile import PlanFileError, PlanSpec, ScheduleItem, TargetSpec, TaskSpec, content_hash, reconcile
+from oversight.sample import SPEC_KEY, with_sample_mark
 from oversight.timelines import target_points, task_points
 
 TASK_PARTS = ("lead", "cooperating", "responsible")
@@ -41,7 +42,7 @@ def load_plan(*, session: Session, spec: PlanSpec, actor: str) -> LoadResult:
     plan.level = spec.level
     plan.doc_no = spec.doc_no
     plan.issued_on = spec.issued_on
-    plan.spec = spec.model_dump(mode="json")
+    plan.spec = with_sample_mark(plan, spec.model_dump(mode="json"))
     plan.content_hash = digest
     plan.loaded_at = utcnow()
     if spec.tracking_since is not None:
@@ -144,7 +145,8 @@ def _sync_zones(session: Session, plan_id: int, spec: PlanSpec) -> None:
 
 def plan_spec(plan: Plan) -> PlanSpec:
     """The validated spec stored with a loaded plan."""
-    return PlanSpec.model_validate(plan.spec)
+    # The demo's and sandbox's sample mark (oversight.sample) is stored beside the file's fields.
+    return PlanSpec.model_validate({k: v for k, v in (plan.spec or {}).items() if k != SPEC_KEY})
 
 
 # --- Milestones an administrator sets ------------------------------------------------------
@@ -202,7 +204,7 @@ def set_milestones(
         reconcile(spec)
     except PlanFileError as exc:
         raise InvalidInputError(f"进度节点未通过校验：{exc.message}") from exc
-    plan.spec = spec.model_dump(mode="json")  # content_hash stays the file's: the file did not change
+    plan.spec = with_sample_mark(plan, spec.model_dump(mode="json"))  # content_hash stays the file's
     session.add(plan)
     timeline = task_points(spec, task) if task is not None else target_points(spec, target)  # type: ignore[arg-type]  # one of them is set: item is not None
     if task is not None:

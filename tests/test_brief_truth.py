@@ -1,0 +1,176 @@
+"""What the brief says is true as of the moment it is made (issue 18, items 3–5): a quantifier
+only where the record proves it, 截至 the moment for a period still running, the notices issued
+and explained before it, and 上次会议 the meeting before the one being called."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlmodel import Session, select
+
+from jobs.brief import brief_context, brief_summary
+from models import Decision, Explanation, Meeting, Notice, NoticeFinding, Report, Zone
+from oversight.briefdata import brief_data, parse_period
+from oversight.meetings import call_adhoc_meeting
+from tests.test_accountability import Cast
+
+SH = ZoneInfo("Asia/Shanghai")
+QUANTIFIERS = ("各", "均", "全部", "没有", "所有")
+
+
+def sh(y: int, m: int, d: int, hh: int = 10, mm: int = 0) -> datetime:
+    return datetime(y, m, d, hh, mm, tzinfo=SH).astimezone(UTC)
+
+
+@pytest.fixture
+def cast(session: Session, banner_plan_id: int) -> Cast:
+    return Cast(session, banner_plan_id)
+
+
+def context(cast: Cast, period: str, now: datetime) -> dict:
+    cast.s.commit()
+    data = brief_data(session=cast.s, plan_id=cast.plan_id, period=parse_period(period), now=now)
+    ctx = brief_context(data, issue_no=1, issued_on=now.astimezone(SH).date().isoformat(), chart="<svg/>")
+    ctx["_data"] = data
+    return ctx
+
+
+def texts(ctx: dict) -> list[str]:
+    return [f["text"] for f in ctx["facts"]]
+
+
+def kinds(ctx: dict) -> list[str]:
+    return [f["kind"] for f in ctx["facts"]]
+
+
+def zones(cast: Cast) -> list[Zone]:
+    return list(cast.s.exec(select(Zone).where(Zone.plan_id == cast.plan_id).order_by(Zone.seq)).all())
+
+
+def report(cast: Cast, key: str, when: datetime, zone: Zone | None = None, text: str = "进展") -> int:
+    r = Report(
+        plan_id=cast.plan_id,
+        unit_id=cast.uid(key),
+        member_id=cast[key].id,
+        zone_id=zone.id if zone else None,
+        text=text,
+        created_at=when,
+    )
+    cast.s.add(r)
+    cast.s.flush()
+    return r.id  # type: ignore[return-value]
+
+
+def test_no_zone_reported_is_said_so_never_that_each_zone_did(cast: Cast) -> None:
+    """2026Q4 with no zone reports: the brief says no zone reported, above the table of zeros."""
+    ctx = context(cast, "2026Q4", sh(2027, 1, 8, 9))
+    n = len(zones(cast))
+    assert "zones_all_reported" not in kinds(ctx)
+    assert f"本期{n}个整合区均没有进展报送。" in texts(ctx)
+    assert not any("均有进展报送" in t for t in texts(ctx))
+    assert "本期没有整合区报送进展。" in texts(ctx)  # the news subsection names none either
+    zone_table = ctx["sections"][1]["tables"][0]
+    assert all(row[2] == 0 for row in zone_table["rows"])
+
+
+def test_some_zones_reported_the_others_are_named_and_all_reported_only_when_all_did(cast: Cast) -> None:
+    zs = zones(cast)
+    first = report(cast, "natres", sh(2026, 11, 3), zs[0], "1号区核查完成")
+    ctx = context(cast, "2026Q4", sh(2027, 1, 8, 9))
+    quiet = next(f for f in ctx["facts"] if f["kind"] == "zones_quiet")
+    assert quiet["values"]["zone_seqs"] == [z.seq for z in zs[1:]]
+    assert quiet["text"] == "本期没有进展报送的整合区：" + "、".join(f"{z.seq}号" for z in zs[1:]) + "。"
+    news = next(f for f in ctx["facts"] if f["kind"] == "zone_news")
+    assert news["ids"] == {"report": [first]} and "2026年11月3日" in news["text"]
+    for z in zs[1:]:
+        report(cast, "forestry", sh(2026, 11, 4), z)
+    ctx = context(cast, "2026Q4", sh(2027, 1, 8, 9))
+    assert f"{len(zs)}个整合区本期均有进展报送。" in texts(ctx)
+    assert "zones_quiet" not in kinds(ctx)
+
+
+def test_a_brief_of_the_quarter_in_progress_says_until_when_it_was_made(cast: Cast) -> None:
+    """On 2 December the 2026Q4 brief is 截至2026年12月2日 10:15, never 截至2026年12月31日, and
+    counts what was recorded that morning."""
+    rid = report(cast, "natres", sh(2026, 12, 2, 9), zones(cast)[0], "今晨报送")
+    now = sh(2026, 12, 2, 10, 15)
+    ctx = context(cast, "2026Q4", now)
+    every = "\n".join([ctx["editor_note"], *texts(ctx)])
+    assert "2026年12月31日" not in every
+    lead = next(f for f in ctx["facts"] if f["kind"] == "progress_lead")
+    assert lead["text"].startswith("截至2026年12月2日 10:15，")
+    assert "统计截至2026年12月2日 10:15" in ctx["editor_note"]
+    news = next(f for f in ctx["facts"] if f["kind"] == "zone_news")
+    assert news["ids"] == {"report": [rid]}
+    problems = next(f for f in ctx["facts"] if f["kind"].startswith("problems_lead"))
+    assert "目前未关闭" in problems["text"] and "期末" not in problems["text"]
+    summary = brief_summary(ctx["_data"], issue_no=1)
+    assert "（截至2026年12月2日 10:15）" in summary and "期末" not in summary
+    # After the quarter, the same brief is 截至 its last day.
+    ended = context(cast, "2026Q4", sh(2027, 1, 8, 9))
+    assert next(f for f in ended["facts"] if f["kind"] == "progress_lead")["text"].startswith("截至2026年12月31日，")
+
+
+def test_a_meeting_brief_carries_the_notice_just_issued_and_explained_and_the_previous_meeting(cast: Cast) -> None:
+    """乌中联办通〔2026〕1号 is published at 09:00 and explained at 09:30; the convener calls a
+    meeting at 09:50: its brief names the notice and the explanation, and its 上次会议 is the
+    October meeting, not the one being called."""
+    s = cast.s
+    october = Meeting(
+        plan_id=cast.plan_id,
+        kind="quarterly",
+        period="2026Q4",
+        held_on=date(2026, 10, 12),
+        title="第三季度联席会议",
+        created_at=sh(2026, 10, 12),
+    )
+    s.add(october)
+    s.flush()
+    s.add(
+        Decision(
+            plan_id=cast.plan_id,
+            meeting_id=october.id,
+            text="完成整合区用地预审",
+            owner_unit_id=cast.uid("natres"),
+            due_on=date(2026, 11, 30),
+        )
+    )
+    notice = Notice(
+        plan_id=cast.plan_id,
+        period="2026Q3",
+        doc_no="乌中联办通〔2026〕1号",
+        title="关于第三季度工作推进不力单位情况的通报",
+        state="published",
+        approved_at=sh(2026, 12, 2, 8, 30),
+        published_at=sh(2026, 12, 2, 9),
+        created_at=sh(2026, 12, 1),
+    )
+    s.add(notice)
+    s.flush()
+    s.add(NoticeFinding(notice_id=notice.id, unit_id=cast.uid("water"), rule="slow", summary="8周未报送工作进展"))
+    s.add(NoticeFinding(notice_id=notice.id, unit_id=cast.uid("eco"), rule="slow", summary="8周未报送工作进展"))
+    s.add(
+        Explanation(
+            notice_id=notice.id,
+            unit_id=cast.uid("water"),
+            member_id=cast["water"].id,
+            text="已补报全部周报。",
+            created_at=sh(2026, 12, 2, 9, 30),
+        )
+    )
+    meeting, _run = call_adhoc_meeting(session=s, actor=cast.convener, topic="研究通报整改", now=sh(2026, 12, 2, 9, 50))
+    ctx = context(cast, meeting.period, sh(2026, 12, 2, 9, 51))
+    said = texts(ctx)
+    assert "本期未发布通报。" not in said
+    assert "乌中联办通〔2026〕1号《关于第三季度工作推进不力单位情况的通报》通报了水利局、生态环境局中旗分局。" in said
+    assert "水利局、生态环境局中旗分局：8周未报送工作进展。" in said  # one sentence for the same finding
+    assert "水利局情况说明：已补报全部周报。" in said
+    assert "尚未提交情况说明的被通报单位：生态环境局中旗分局。" in said
+    lead = next(f for f in ctx["facts"] if f["kind"].startswith("decisions_lead"))
+    assert lead["values"]["meeting_id"] == october.id != meeting.id
+    assert lead["text"].startswith("2026年10月12日召开的第三季度联席会议议定事项1项")
+    # A brief made before the notice was published does not know it.
+    before = context(cast, meeting.period, sh(2026, 12, 2, 8, 59))
+    assert "本期未发布通报。" in texts(before)

@@ -1,0 +1,145 @@
+"""Every document and chat text the product makes from a quarter of sample data — the brief the
+worker stores under data/briefs, the published notice and the review (PDF and Word), the notice
+draft in chat, /todo, /progress, the daily digest and every message queued — is Chinese text,
+never a Python or JSON representation; and what comes from sample data (a plan the demo or the
+sandbox loaded) is marked 示例数据 where it is stored and where it is sent. The demo's own files
+under --out are checked in tests/test_demo.py."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+from docx import Document as Docx
+from pypdf import PdfReader
+from sqlmodel import col, select
+
+import jobs.brief as brief_job
+import jobs.review as review_job
+from config.settings import get_settings
+from jobs.notices import publish_notice
+from jobs.reminders import digest_text, overdue_decisions, overdue_problems
+from models import Member, OutboxMessage, Role, Unit, make_engine, session_scope
+from models.migrate import upgrade
+from oversight.lookups import format_progress, format_todo, todo_for_unit
+from oversight.notices import approve_notice, draft_notice, draft_text
+from oversight.rights import batch_progress
+from oversight.sample import DEMO_MARK, mark_sample
+from tests.conftest import load_bundled_plan
+from tests.seed_quarter import seed_quarter
+
+pytestmark = pytest.mark.slow
+
+# What a program's data looks like when it leaks into a document.
+RAW = re.compile(r"\{'|\"kind\":|'kind'|\bNone\b|\bTrue\b|\bFalse\b|\[\[|\bnan\b")
+NOW = datetime(2026, 4, 8, 1, tzinfo=UTC)  # the 5th working day after 2026Q1, 09:00 in Shanghai
+
+
+def raw_in(text: str) -> str | None:
+    m = RAW.search(text)
+    return None if m is None else f"{m.group(0)!r} in …{text[max(0, m.start() - 50) : m.end() + 50]}…"
+
+
+def pdf_pages(path: Path) -> list[str]:
+    return [page.extract_text() for page in PdfReader(path).pages]
+
+
+def docx_text(path: Path) -> str:
+    doc = Docx(str(path))
+    parts = [p.text for p in doc.paragraphs]
+    parts += [c.text for t in doc.tables for row in t.rows for c in row.cells]
+    for s in doc.sections:
+        parts += [p.text for p in s.header.paragraphs] + [p.text for p in s.footer.paragraphs]
+    return "\n".join(parts)
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    """The seeded quarter on a plan marked as sample data (as the demo and the sandbox mark
+    theirs): the worker's brief, a notice drafted, approved and published, the half's review."""
+    root = tmp_path_factory.mktemp("sampled")
+    url = f"sqlite:///{root / 'lianxi.db'}"
+    upgrade(url)
+    engine = make_engine(url)
+    plan_id = load_bundled_plan(engine)
+    with session_scope(engine) as s:
+        seed_quarter(session=s, plan_id=plan_id)
+        mark_sample(session=s, plan_id=plan_id, mark=DEMO_MARK)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("DATA_DIR", str(root / "data"))
+        get_settings.cache_clear()
+        with session_scope(engine) as s:
+            brief_job.run(session=s, period="2026Q1", now=NOW)
+        with session_scope(engine) as s:
+            notice = draft_notice(session=s, plan_id=plan_id, period="2026H1", now=NOW)
+            convener = s.exec(select(Member).where(Member.role == Role.CONVENER, col(Member.active).is_(True))).first()
+            assert convener is not None
+            chat_draft = draft_text(session=s, notice_id=notice.id)  # type: ignore[arg-type]
+            approve_notice(session=s, notice_id=notice.id, actor=convener, now=NOW)  # type: ignore[arg-type]
+            publish_notice(session=s, notice_id=notice.id, now=NOW, data_dir=root / "data")  # type: ignore[arg-type]
+        with session_scope(engine) as s:
+            review_job.run(session=s, period="2026H1", now=NOW, data_dir=root / "data")
+        get_settings.cache_clear()
+    day = date(2026, 4, 8)
+    with session_scope(engine) as s:
+        chat = [chat_draft, format_progress(batch_progress(session=s, plan_id=plan_id))]
+        for unit in s.exec(select(Unit).where(Unit.plan_id == plan_id)).all():
+            chat.append(format_todo(todo_for_unit(session=s, unit_id=unit.id, today=day), show_unit=True))  # type: ignore[arg-type]
+        chat.append(
+            digest_text(
+                day=day,
+                problems=overdue_problems(session=s, plan_id=plan_id, day=day),
+                decisions=overdue_decisions(session=s, plan_id=plan_id, day=day),
+            )
+        )
+        sent = [
+            (
+                m.kind,
+                "" if m.kind == "document" else m.text,
+                m.text if m.kind == "document" else "",
+                m.payload.get("filename") or "",
+            )
+            for m in s.exec(select(OutboxMessage)).all()
+        ]
+    engine.dispose()
+    pdfs = sorted((root / "data").rglob("*.pdf"))
+    return {"pdfs": pdfs, "chat": chat, "sent": sent}
+
+
+def documents(demo: dict[str, object]) -> list[Path]:
+    pdfs = demo["pdfs"]
+    assert isinstance(pdfs, list)
+    return pdfs
+
+
+def test_no_document_or_chat_text_holds_a_raw_data_representation(demo) -> None:
+    docs = documents(demo)
+    where = {p.parent.name for p in docs}
+    assert {"briefs", "notices", "reviews"} <= where | {p.parent.parent.name for p in docs}, docs
+    for pdf in docs:
+        for n, text in enumerate(pdf_pages(pdf), 1):
+            assert raw_in(text) is None, f"{pdf.name} p{n}: {raw_in(text)}"
+        word = pdf.with_suffix(".docx")
+        assert word.exists(), word
+        assert raw_in(docx_text(word)) is None, f"{word.name}: {raw_in(docx_text(word))}"
+    for text in demo["chat"]:  # type: ignore[attr-defined]
+        assert raw_in(text) is None, raw_in(text)
+    sent = demo["sent"]
+    assert len(sent) > 20  # type: ignore[arg-type]
+    for kind, text, caption, filename in sent:  # type: ignore[attr-defined]
+        for part in (text, caption, filename):
+            assert raw_in(part) is None, f"{kind}: {raw_in(part)}"
+
+
+def test_the_sample_quarter_is_marked_wherever_it_is_stored_and_sent(demo) -> None:
+    """The brief the worker stored (data/briefs), the published notice and the review, and what
+    was sent with them, carry 示例数据, on every page."""
+    for pdf in documents(demo):
+        pages = pdf_pages(pdf)
+        assert all("示例数据" in p for p in pages), f"{pdf}: a page without the sample mark"
+        assert "示例数据" in docx_text(pdf.with_suffix(".docx")), pdf
+    captions = [caption for kind, _t, caption, _f in demo["sent"] if kind == "document" and caption]  # type: ignore[attr-defined]
+    briefs_and_notices = [c for c in captions if "通报" in c or "简报" in c]
+    assert briefs_and_notices and all(c.startswith("【示例数据】") for c in briefs_and_notices), briefs_and_notices
