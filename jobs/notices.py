@@ -264,7 +264,9 @@ def publish_notice(*, session: Session, notice_id: int, now: datetime, data_dir:
         session=session,
         lines=notice_copy_lines(session=session, plan_id=row_id(plan)),
         files=[
-            Attachment(out, filename, GROUP_CAPTION.format(doc_no=notice.doc_no, title=notice.title)),
+            Attachment(
+                out, filename, chat_marked(plan, GROUP_CAPTION.format(doc_no=notice.doc_no, title=notice.title))
+            ),
             Attachment(files.docx, filename.removesuffix(".pdf") + ".docx"),
         ],
         text=None,

@@ -40,6 +40,7 @@ from models import Plan, Right, RightBatch, RightKind, RightStatusEvent, SizeCla
 from oversight.dates import cn_date, local_day, local_zone
 from oversight.errors import NotFoundError
 from oversight.planfile import PlanSpec, TargetSpec
+from oversight.plans import plan_spec
 from oversight.rights import GREEN_REGION_OR_ABOVE, RightStatus
 from oversight.timelines import expected_share, target_points
 
@@ -219,7 +220,7 @@ def plan_targets(*, session: Session, plan_id: int, as_of: datetime | None = Non
     plan = session.get(Plan, plan_id)
     if plan is None:
         raise NotFoundError(f"找不到编号为 {plan_id} 的计划。")
-    spec = PlanSpec.model_validate(plan.spec)
+    spec = plan_spec(plan)
     figures = _Figures.of(_rights_at(session, plan_id, when))
     on = local_day(when)
     starts: dict[date, _Figures] = {}
