@@ -48,7 +48,7 @@ from oversight.ledger import export_ledger
 from oversight.outbox import enqueue_document, enqueue_text, split_text
 from oversight.sample import chat_marked, sample_mark
 from oversight.sentences import Fact, cite, names, whole, workdays_text
-from oversight.targets import target_sentence
+from oversight.targets import baseline_text, target_sentence
 
 logger = logging.getLogger(__name__)
 
@@ -72,6 +72,15 @@ TEXTS: dict[str, str] = {
     "progress_targets": "对照实施方案总体目标（截至{as_of}）：",
     "progress_target": "{line}",
     "progress_table": "表1  各批次完成情况",
+    "h_region": "停产矿山复工复产和探矿权转采矿权",
+    "region_baseline": "方案确定的基数（截至7月底）：全区共有停产矿山{idle}个（剔除因开采条件限制不能恢复生产的矿山"
+    "{excluded}个），其中停产煤矿{coal}个、停产非煤矿山{noncoal}个；全区有{unconverted}个探矿权尚未转采，其中煤炭探矿权"
+    "{ucoal}个、非煤探矿权{unoncoal}个。",
+    "region_task": "（{seq}）{name}：方案共涉及{seed}个{causes}；台账已登记{ledger}个，已完成{done}个。",
+    "region_cause": "{name}{seed}个（台账{ledger}个，已完成{done}个）",
+    "region_leagues_table": "表{n}  各盟市停产矿山复工复产和探矿权转采情况",
+    "region_baseline_missing": "截至{as_of}，以下盟市未按期（{due}前）报送底数核实情况及工作措施台账：{names}。",
+    "region_baseline_all": "各盟市均已按期（{due}前）报送底数核实情况及工作措施台账。",
     "progress_chart": "图1  各批次完成进度（红线为按进度应完成）",
     "progress_foot": "注：“按进度应完成”按实施方案时间节点在{as_of}应达到的比例计算，不足一宗（个）的按一宗（个）计；"
     "未设时间节点的批次不计。",
@@ -324,6 +333,55 @@ def _progress_section(data: dict[str, Any], say: Say, chart: Any = None) -> dict
         "subsections": [],
         "_foot": foot,
     }
+
+
+def _region_section(data: dict[str, Any], say: Say, table_no: list[int]) -> dict[str, Any]:
+    """Seed 003's baseline and each task's causes against the ledger, and the leagues' table."""
+    region = data["region"]
+    b = region["baseline"]
+    paragraphs: list[Any] = [
+        say(
+            "region_baseline",
+            idle=b.get("idle_mines"),
+            excluded=b.get("excluded_cannot_resume"),
+            coal=b.get("idle_coal"),
+            noncoal=b.get("idle_noncoal"),
+            unconverted=b.get("unconverted_exploration"),
+            ucoal=b.get("unconverted_coal"),
+            unoncoal=b.get("unconverted_noncoal"),
+        )
+    ]
+    for task in region["breakdown"]:
+        causes = "、".join(TEXTS["region_cause"].format(**c) for c in task["causes"])
+        paragraphs.append(
+            say(
+                "region_task",
+                seq="一二三四五六七八九十"[task["seq"] - 1] if 0 < task["seq"] <= 10 else task["seq"],
+                name=task["name"],
+                seed=task["seed"],
+                causes=f"，其中{causes}" if causes else "",
+                ledger=task["ledger"],
+                done=task["done"],
+            )
+        )
+    leagues = region["leagues"]
+    late = [r["short"] for r in leagues if r["baseline_light"] == "red"]
+    due = _day(leagues[0]["baseline_due"]) if leagues else ""
+    if late:
+        paragraphs.append(say("region_baseline_missing", as_of=_as_of(data), due=due, names="、".join(late)))
+    elif leagues and all(r["baseline_light"] == "green" and r["baseline_filed"] for r in leagues):
+        paragraphs.append(say("region_baseline_all", due=due))
+    table_no[0] += 1
+    table = {
+        "caption": TEXTS["region_leagues_table"].format(n=table_no[0]),
+        "columns": ["盟市", "停产矿山", "已复工复产", "未转采探矿权", "已转采", "底数核实台账"],
+        "rows": [
+            [r["short"], r["idle_mines"], r["restarted"], r["exploration"], r["converted"], baseline_text(r)]
+            for r in leagues
+        ],
+        "numeric": [1, 2, 3, 4],
+    }
+    return {"heading": TEXTS["h_region"], "paragraphs": paragraphs, "tables": [table], "charts": [], "subsections": []}
 
 
 def _zones_section(data: dict[str, Any], unit: Any, say: Say) -> dict[str, Any]:
@@ -637,6 +695,7 @@ def brief_context(data: dict[str, Any], *, issue_no: int, issued_on: str, chart:
     progress["paragraphs"].append(foot)
     sections = [
         progress,
+        *([_region_section(data, say, table_no)] if data.get("region") else []),
         _zones_section(data, unit, say),
         _problems_section(data, unit, say, table_no),
         _units_section(data, say, table_no),

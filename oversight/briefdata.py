@@ -53,7 +53,7 @@ from oversight.errors import NotFoundError
 from oversight.measures import due_weeks, overdue_before, progress_by_now, response_times, unit_reporting
 from oversight.periods import Period, PeriodError
 from oversight.rights import RightStatus
-from oversight.targets import plan_targets
+from oversight.targets import plan_targets, region_breakdown, region_by_league
 from oversight.workdays import workdays_between
 
 CITE_CAP = 10  # record ids kept per figure for citations (the xlsx annex has them all)
@@ -665,6 +665,7 @@ def brief_data(
         "unit_names": {str(k): v for k, v in unit_names.items()},
         "progress": progress,
         "targets": plan_targets(session=session, plan_id=plan_id, as_of=as_of),
+        "region": _region(session, plan, as_of),
         "zones": zones,
         "problems": problems,
         "units": unit_figures,
@@ -672,6 +673,17 @@ def brief_data(
         "notices": notices,
         "previous_notices": previous_notices,
         "agenda": _agenda(problems, decisions, progress),
+    }
+
+
+def _region(session: Session, plan: Plan, as_of: datetime) -> dict[str, Any] | None:
+    """A region plan's baseline (seed 003), its tasks by cause and its leagues, as of `as_of`."""
+    if plan.level != "region" or plan.id is None:
+        return None
+    return {
+        "baseline": dict((plan.spec or {}).get("baseline") or {}),
+        "breakdown": region_breakdown(session=session, plan_id=plan.id, as_of=as_of),
+        "leagues": region_by_league(session=session, plan_id=plan.id, as_of=as_of),
     }
 
 

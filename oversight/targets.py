@@ -33,10 +33,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from typing import Any
 
+from sqlalchemy import func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from models import Plan, Right, RightBatch, RightKind, RightStatusEvent, SizeClass, Task, Unit, utcnow
+from models import Plan, Right, RightBatch, RightKind, RightStatusEvent, SizeClass, Task, Unit, row_id, utcnow
 from oversight.dates import cn_date, local_day, local_zone
 from oversight.errors import NotFoundError
 from oversight.planfile import PlanSpec, TargetSpec
@@ -45,8 +46,10 @@ from oversight.rights import GREEN_REGION_OR_ABOVE, RightStatus
 from oversight.timelines import expected_share, target_points
 
 __all__ = [
+    "BASELINE_DUE",
     "CODES_CAP",
     "FIRST_BATCH_DEADLINE",
+    "baseline_text",
     "format_breakdown",
     "format_leagues",
     "format_targets",
@@ -344,7 +347,17 @@ def region_by_league(*, session: Session, plan_id: int, as_of: datetime | None =
     """Per league or city of a region plan: idle mines and unconverted exploration rights in the
     ledger (by 所在盟市), and how many restarted or converted."""
     when = as_of or utcnow()
+    on = local_day(when)
     rights = _rights_at(session, plan_id, when)
+    verified: dict[int, date] = {}
+    for locality, day in session.execute(
+        sa_select(col(Right.locality_unit_id), func.min(col(Right.baseline_on)))
+        .where(col(Right.plan_id) == plan_id, col(Right.baseline_on).is_not(None))
+        .group_by(col(Right.locality_unit_id))
+    ).all():
+        if locality is not None:
+            verified[int(locality)] = day
+    due = _baseline_due(session, plan_id)
     leagues = session.exec(
         select(Unit).where(Unit.plan_id == plan_id, Unit.kind == "league").order_by(col(Unit.id))
     ).all()
@@ -362,9 +375,43 @@ def region_by_league(*, session: Session, plan_id: int, as_of: datetime | None =
                 "restarted": sum(1 for r in mines if r.reached & set(_ACTIVE)),
                 "exploration": len(explo),
                 "converted": sum(1 for r in explo if RightStatus.CONVERTED in r.reached),
+                **_baseline_state(verified.get(row_id(unit)), due, on),
             }
         )
     return out
+
+
+# Seed 003 三(二)(三): each league and city verifies its idle mines and unconverted exploration
+# rights right by right and sends the 底数核实情况及工作措施台账 by 2022-09-20.
+BASELINE_DUE = date(2022, 9, 20)
+BASELINE_WARN_DAYS = 7  # yellow in the week before the deadline
+
+
+def _baseline_due(session: Session, plan_id: int) -> date:
+    plan = session.get(Plan, plan_id)
+    for phase in ((plan.spec or {}).get("phases") or []) if plan is not None else []:
+        if phase.get("key") == "baseline" and phase.get("end"):
+            return date.fromisoformat(str(phase["end"]))
+    return BASELINE_DUE
+
+
+def _baseline_state(filed: date | None, due: date, on: date) -> dict[str, Any]:
+    """The league's baseline ledger as a tracked item: filed (on time or late) or not, and its 督办
+    colour — green when filed by the deadline, red when late or missing after it, yellow in the
+    week before it while missing."""
+    if filed is not None:
+        light = "green" if filed <= due else "red"
+    elif on > due:
+        light = "red"
+    elif (due - on).days <= BASELINE_WARN_DAYS:
+        light = "yellow"
+    else:
+        light = "green"
+    return {
+        "baseline_due": due.isoformat(),
+        "baseline_filed": filed.isoformat() if filed else None,
+        "baseline_light": light,
+    }
 
 
 def _num(value: float | int | None, kind: str = "") -> str:
@@ -425,10 +472,22 @@ def format_breakdown(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+LIGHTS = {"red": "🔴", "yellow": "🟡", "green": "🟢"}
+
+
+def baseline_text(r: dict[str, Any]) -> str:
+    """底数核实台账 of one league: 已报送（2022年9月15日）, 逾期报送（…）, 未报送（应于…前）."""
+    due = cn_date(date.fromisoformat(r["baseline_due"]))
+    if r["baseline_filed"]:
+        filed = cn_date(date.fromisoformat(r["baseline_filed"]))
+        return f"已报送（{filed}）" if r["baseline_light"] == "green" else f"逾期报送（{filed}，应于{due}前）"
+    return f"未报送（应于{due}前）"
+
+
 def format_leagues(rows: list[dict[str, Any]]) -> str:
     """Per league or city: idle mines and unconverted exploration rights in the ledger, and done."""
     return "\n".join(
-        f"{r['short']}：停产矿山{r['idle_mines']}个（已复工复产{r['restarted']}个），"
-        f"未转采探矿权{r['exploration']}个（已转采{r['converted']}个）"
+        f"{LIGHTS[r['baseline_light']]} {r['short']}：停产矿山{r['idle_mines']}个（已复工复产{r['restarted']}个），"
+        f"未转采探矿权{r['exploration']}个（已转采{r['converted']}个）；底数核实台账{baseline_text(r)}"
         for r in rows
     )

@@ -179,3 +179,61 @@ def test_region_targets_breakdown_and_first_batch(engine, session: Session) -> N
     assert len(leagues) == 12 and (leagues["鄂尔多斯市"]["idle_mines"], leagues["鄂尔多斯市"]["restarted"]) == (5, 1)
     assert leagues["包头市"]["idle_mines"] == 0
     assert date(2022, 12, 31).isoformat() == after["first_batch"]["deadline"]
+
+
+def test_region_brief_prints_the_seeds_baseline_causes_and_leagues(engine, session: Session) -> None:
+    """Seed 003 一: 1,383 idle mines (107 coal + 1,276 non-coal; 166 excluded), 1,302 unconverted
+    exploration rights (160 + 1,142), each task's causes (22/11/20/54; 186/161/464/465; 20+21; 82;
+    119; 1,060), each reconciled with the database; a league without its baseline ledger by
+    2022-09-20 (三(三)) is red and named."""
+    import re as _re
+
+    from jobs.brief import _brief_html
+    from models import Plan
+    from oversight.briefdata import brief_data, parse_period
+
+    p = load_bundled_plan(engine, REGION_PLAN)
+    ordos = session.exec(select(Unit.id).where(Unit.plan_id == p, Unit.key == "ordos")).one()
+    coal = session.exec(select(Task).where(Task.plan_id == p, Task.key == "coal_mines")).one()
+    mine = _add(
+        session, p, "M-1", sector="coal", idle_cause="goaf", locality_unit_id=ordos, baseline_on=date(2022, 9, 16)
+    )
+    session.add(RightBatch(right_id=mine.id, task_id=coal.id))
+    session.commit()
+    now = datetime(2022, 10, 8, 4, tzinfo=UTC)
+    data = brief_data(session=session, plan_id=p, period=parse_period("2022Q3"), now=now)
+    html = _brief_html(data, issue_no=1, issued_on="2022-10-08")
+    body = _re.sub(r"<[^>]+>", "", html)
+    body = _re.sub(r"\s+", "", body)
+    spec = session.get(Plan, p).spec
+    b = spec["baseline"]
+    assert (
+        f"全区共有停产矿山{b['idle_mines']}个（剔除因开采条件限制不能恢复生产的矿山{b['excluded_cannot_resume']}个），"
+        f"其中停产煤矿{b['idle_coal']}个、停产非煤矿山{b['idle_noncoal']}个；全区有{b['unconverted_exploration']}个探矿权尚未转采，"
+        f"其中煤炭探矿权{b['unconverted_coal']}个、非煤探矿权{b['unconverted_noncoal']}个" in body
+    )
+    assert (b["idle_mines"], b["excluded_cannot_resume"], b["unconverted_exploration"]) == (1383, 166, 1302)
+    for task in session.exec(select(Task).where(Task.plan_id == p)).all():
+        assert f"方案共涉及{task.target}个" in body, task.key
+        for item in task.breakdown:
+            assert f"{item['name']}{item['count']}个" in body, item
+    assert "正在开展采空区灾害治理11个（台账1个，已完成0个）" in body
+    assert [t.target for t in session.exec(select(Task).where(Task.plan_id == p).order_by(Task.seq)).all()] == [
+        107,
+        41,
+        119,
+        1276,
+        82,
+        1060,
+    ]
+    # 12 leagues in the table; 鄂尔多斯市 filed on 2022-09-16, the other 11 did not: red and named.
+    assert "鄂尔多斯市1000已报送（2022年9月16日）" in body  # 1 idle, 0 restarted, 0 exploration, 0 converted
+    named = _re.search(r"以下盟市未按期（2022年9月20日前）报送底数核实情况及工作措施台账：([^。]+)。", body)
+    assert named is not None and len(named.group(1).split("、")) == 11 and "鄂尔多斯市" not in named.group(1)
+    assert "包头市" in named.group(1)
+    leagues = {r["short"]: r for r in region_by_league(session=session, plan_id=p, as_of=now)}
+    assert leagues["鄂尔多斯市"]["baseline_light"] == "green" and leagues["包头市"]["baseline_light"] == "red"
+    early = {
+        r["short"]: r for r in region_by_league(session=session, plan_id=p, as_of=datetime(2022, 9, 15, tzinfo=UTC))
+    }
+    assert early["包头市"]["baseline_light"] == "yellow"  # five days before the deadline, not filed yet
