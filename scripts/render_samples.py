@@ -59,12 +59,12 @@ def main() -> int:
 
     from datetime import UTC, datetime
 
-    from jobs.brief import build_brief
-    from jobs.render import render_document
-    from jobs.review import review_layout
     from sqlmodel import select
 
+    from jobs.brief import build_brief
     from jobs.notices import draft_document
+    from jobs.render import render_document
+    from jobs.review import review_layout
     from models import Notice, Plan, make_engine, session_scope
     from models.migrate import upgrade
     from oversight.notices import NoticeState
