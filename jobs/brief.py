@@ -1047,6 +1047,7 @@ def build_brief(
         data["distribution"] = line_texts(session=session, plan_id=plan_id, lines=data["distribution_lines"])
         issue_no = issue_number(session=session, plan_id=plan_id, period=p)
         data["issue_no"] = issue_no
+        data["sample_mark"] = sample  # kept with the brief: its Word copy and re-renders are marked too
         issued_on = local_day(now).isoformat()
         t1 = _time.perf_counter()
         renderer.submit(data, issue_no=issue_no, issued_on=issued_on, extra_css=sample_css(sample) if sample else None)
@@ -1165,7 +1166,7 @@ def ensure_word_copy(brief: Brief) -> Path | None:
         logger.error("brief %s: no Word copy and no HTML to write it from (%s)", brief.id, source)
         return None
     t0 = _time.perf_counter()
-    html_to_docx(source.read_text(encoding="utf-8"), out=word)
+    html_to_docx(source.read_text(encoding="utf-8"), out=word, sample=(brief.data or {}).get("sample_mark"))
     logger.info("brief %s: Word copy written in %.2fs", brief.id, _time.perf_counter() - t0)
     return word
 
@@ -1225,8 +1226,14 @@ def render_run(*, session: Session, period: str, now: datetime) -> dict[str, Any
     pdf = old.with_name(f"{brief.period}-r{brief.revision}.pdf")
     renderer = _PdfProcess(fetcher=AssetOnlyFetcher(), pdf_path=pdf)
     try:
-        renderer.submit(data, issue_no=brief.issue_no, issued_on=local_day(brief.created_at).isoformat())
-        html_to_docx(renderer.html(), out=docx_path(pdf))
+        mark = data.get("sample_mark")
+        renderer.submit(
+            data,
+            issue_no=brief.issue_no,
+            issued_on=local_day(brief.created_at).isoformat(),
+            extra_css=sample_css(mark) if mark else None,
+        )
+        html_to_docx(renderer.html(), out=docx_path(pdf), sample=mark)
         renderer.result()
     finally:
         renderer.close()
