@@ -1,4 +1,4 @@
-"""`lianxi brief`: build a period's brief offline (PDF and xlsx annex); nothing is recorded or sent."""
+"""`lianxi brief`: build a period's brief offline (PDF, Word copy and xlsx annex); nothing is recorded or sent."""
 
 from __future__ import annotations
 
@@ -17,12 +17,12 @@ app = ChineseTyper()
 @app.command("brief")
 def brief_command(
     period: Annotated[str, typer.Option("--period", help="期别：季度写作 2026Q1；临时会议写作会议日期 2026-04-15")],
-    out: Annotated[Path, typer.Option("--out", help="输出目录（生成 PDF 和 xlsx 附件）")],
+    out: Annotated[Path, typer.Option("--out", help="输出目录（生成 PDF、Word 文档和 xlsx 附件）")],
     plan: Annotated[
         str | None, typer.Option("--plan", help="计划代号（如 urad-middle-banner）；默认为最后加载的计划")
     ] = None,
 ) -> None:
-    """离线生成工作简报（PDF 和 xlsx 台账附件），不编期号记录、不发送。"""
+    """离线生成工作简报（PDF、Word 文档和 xlsx 台账附件），不编期号记录、不发送。"""
     from jobs.brief import build_brief
     from lianxi.common import out as console
     from models import utcnow
@@ -46,4 +46,5 @@ def brief_command(
         f"已生成{result.title}第{result.issue_no}期（{p.label}，截至{cn_date(p.last_day)}）：", highlight=False
     )
     console.print(f"  {result.pdf_path}", highlight=False, soft_wrap=True)
+    console.print(f"  {result.docx_path}", highlight=False, soft_wrap=True)
     console.print(f"  {result.xlsx_path}", highlight=False, soft_wrap=True)

@@ -692,6 +692,7 @@ def test_cli_builds_pdf_and_xlsx_offline_without_recording_or_sending(settings_e
     pdf, docx, xlsx = out / "2026Q1.pdf", out / "2026Q1.docx", out / "2026Q1-台账.xlsx"
     assert pdf.read_bytes().startswith(b"%PDF-") and xlsx.stat().st_size > 0
     assert docx.read_bytes().startswith(b"PK")
+    assert all(f.name in result.output for f in (pdf, docx, xlsx)), result.output
     assert sorted(p.name for p in out.iterdir()) == sorted([pdf.name, docx.name, xlsx.name]), "no temp file left"
     from openpyxl import load_workbook
 
