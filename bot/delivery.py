@@ -25,7 +25,7 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 from telegram.ext import ExtBot
 
-from bot.pacing import BROADCAST, retry_seconds
+from bot.pacing import BROADCAST, Pacer, retry_seconds
 from models import OutboxMessage, OutboxState, read_only, session_scope, utcnow
 from oversight.outbox import split_text
 
@@ -55,17 +55,37 @@ def _markup(payload: dict) -> InlineKeyboardMarkup | None:
 
 
 class ChatClaims:
-    """PostgreSQL advisory locks, one per chat, held on one connection of this process while
-    it sends to the chat: several bot replicas deliver one outbox, each chat by one of them at
-    a time (its order kept, nothing sent twice). A replica that dies loses its connection and
-    with it its claims."""
+    """PostgreSQL advisory locks held on one connection of this process. The delivery lease
+    (a two-int4 key): of several bot replicas one delivers the outbox, so the Pacer of that one
+    paces every broadcast; when it stops or dies (its connection, and with it its locks, gone)
+    another takes the lease at its next poll. A claim per chat (a bigint key) while sending to
+    it: during a take-over the old holder's last sends and the new one's never overlap in a
+    chat (its order kept, nothing sent twice)."""
 
-    # The locks' first key: what they are for (the second is the chat id, split to two int4s).
-    NAMESPACE = 0x4C58  # "LX"
+    NAMESPACE = 0x4C58  # "LX": the lease's first key, and the high bits of a chat's key
+    LEASE = 1
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._conn: Connection | None = None
+        self._leased = False
+
+    def hold_lease(self) -> bool:
+        """True while this process holds the delivery lease (taking it if free)."""
+        if self._leased and self._conn is not None and not self._conn.closed and not self._conn.invalidated:
+            return True
+        self._leased = False
+        try:
+            got = self._connection().execute(
+                text("SELECT pg_try_advisory_lock(:ns, :lease)"), {"ns": self.NAMESPACE, "lease": self.LEASE}
+            )
+        except DBAPIError:
+            self.close()
+            raise
+        self._leased = bool(got.scalar())
+        if self._leased:
+            logger.info("outbox: this replica delivers the outbox (lease taken)")
+        return self._leased
 
     def _connection(self) -> Connection:
         if self._conn is None or self._conn.closed or self._conn.invalidated:
@@ -93,9 +113,17 @@ class ChatClaims:
             self.close()
 
     def close(self) -> None:
+        """Give up the lease and the claims. The connection goes back to the pool, where
+        session-level locks would stay: they are released first (or the connection dropped)."""
+        self._leased = False
         if self._conn is not None:
-            with contextlib.suppress(DBAPIError):
+            try:
+                if not self._conn.closed and not self._conn.invalidated:
+                    self._conn.execute(text("SELECT pg_advisory_unlock_all()"))
                 self._conn.close()
+            except DBAPIError:
+                with contextlib.suppress(DBAPIError):
+                    self._conn.invalidate()
             self._conn = None
 
 
@@ -127,8 +155,10 @@ class OutboxDelivery:
         self._stop = asyncio.Event()
         self._wake = asyncio.Event()
         self._busy: dict[int, asyncio.Task[int]] = {}  # chat -> the task sending to it now
-        # Through the bot's Pacer the outbox gives way to replies; a plain Bot takes no such argument.
-        self._send_args: dict[str, Any] = {"rate_limit_args": BROADCAST} if isinstance(bot, ExtBot) else {}
+        # Through the bot's Pacer the outbox gives way to replies. Without it no such argument:
+        # a bot without a rate limiter refuses it (ValueError), another limiter reads it its way.
+        paced = isinstance(bot, ExtBot) and isinstance(bot.rate_limiter, Pacer)
+        self._send_args: dict[str, Any] = {"rate_limit_args": BROADCAST} if paced else {}
         self.sent = 0
         self._claims = ChatClaims(engine) if engine.dialect.name == "postgresql" else None
 
@@ -196,6 +226,8 @@ class OutboxDelivery:
         room = (1 if self._outages else self.chats_at_once) - len(self._busy)
         if (self.hold_until is not None and now < self.hold_until) or room <= 0 or self._stop.is_set():
             return []
+        if self._claims is not None and not self._claims.hold_lease():
+            return []  # another replica delivers; this one takes over if it goes
         with session_scope(read_only(self.engine)) as session:
             due = self._due(session, now, exclude=self._busy.keys())
         by_chat: dict[int, list[OutboxMessage]] = {}

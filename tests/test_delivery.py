@@ -489,7 +489,8 @@ async def test_a_long_direct_answer_goes_in_parts_with_its_buttons_on_the_last(s
 @pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL"), reason="needs PostgreSQL (TEST_DATABASE_URL)")
 async def test_two_bot_replicas_on_postgresql_deliver_one_outbox_once_each_chat_in_order(server):
     """Two deliveries, each with its own engine (connections) and its own Bot, as two bot
-    processes: 200 messages to 20 chats arrive once each, in each chat's order."""
+    processes: one delivers (the lease), the other takes over when it stops; 200 messages to
+    20 chats arrive once each, in each chat's order."""
     url = os.environ["TEST_DATABASE_URL"]
     from tests.conftest import _pg_db
 
@@ -501,31 +502,47 @@ async def test_two_bot_replicas_on_postgresql_deliver_one_outbox_once_each_chat_
     clock = Clock()  # only to date the queued rows: the deliveries run on real time
     items = [(chats[i % 20], f"督办通知 {i:03d}") for i in range(200)]
     queue(engines[0], clock, items)
-    deliveries = []
     try:
         async with (
             Bot(TOKEN, base_url=server.api_base, base_file_url=server.file_base) as bot_a,
             Bot(TOKEN, base_url=server.api_base, base_file_url=server.file_base) as bot_b,
         ):
-            deliveries = [
+            first, second = (
                 OutboxDelivery(engine=engines[0], bot=bot_a, poll_seconds=0.05, batch=7),
                 OutboxDelivery(engine=engines[1], bot=bot_b, poll_seconds=0.05, batch=7),
-            ]
-            runs = [asyncio.create_task(d.run_forever()) for d in deliveries]
+            )
+            run_first = asyncio.create_task(first.run_forever())
+            await asyncio.sleep(0.3)  # the first takes the lease
+            run_second = asyncio.create_task(second.run_forever())
+            for _ in range(3000):
+                if first.sent >= 80:
+                    break
+                await asyncio.sleep(0.01)
+            assert second.sent == 0  # one replica delivers at a time
+            await first.stop()  # the first replica goes: the second takes over
+            await run_first
             for _ in range(600):
                 if {r.state for r in rows(engines[0])} == {OutboxState.SENT}:
                     break
                 await asyncio.sleep(0.05)
-            for d in deliveries:
-                await d.stop()
-            await asyncio.gather(*runs)
+            await second.stop()
+            await run_second
         states = {r.state for r in rows(engines[0])}
     finally:
         for e in engines:
             e.dispose()
 
+    assert states == {OutboxState.SENT}, (first.sent, second.sent)
     for chat in chats:
         assert texts(server, chat) == [text for c, text in items if c == chat]
-    assert states == {OutboxState.SENT}
-    # Both replicas did part of the work.
-    assert all(d.sent > 0 for d in deliveries) and sum(d.sent for d in deliveries) == 200
+    assert first.sent >= 80 and second.sent > 0 and first.sent + second.sent == 200
+
+
+@pytest.mark.parametrize("rate_limiter", [True, False])
+async def test_the_outbox_is_delivered_with_and_without_the_pacer(engine, banner_plan_id, rate_limiter):
+    async with running_bot(engine, banner_plan_id, rate_limiter=rate_limiter) as h:
+        h.server.user(6950, "联络员")
+        queue(engine, Clock(), [(6950, "请于本周五前报送。")])
+        h.app.bot_data["delivery"].wake()
+        await h.server.wait_for(6950, "请于本周五前报送。", timeout=10)
+    assert {r.state for r in rows(engine)} == {OutboxState.SENT}
