@@ -88,6 +88,7 @@ DECLARED: list[Declared] = [
     problems.reopen,
     problems.PROBLEM,
     problems.judge,
+    problems.open_file,
     # bot/decisions.py
     decisions.decision,
     decisions.DECISION,

@@ -13,6 +13,7 @@ from bot import texts as t
 from bot.engine import Flow, Rows, Step, Turn, Upload, action, button, command, grid, outbox_buttons
 from models import Member, Problem, ProblemCategory, Right, Unit, Zone, row_id
 from oversight import problems as P
+from oversight.attachments import ALLOWED_TEXT
 from oversight.dates import cn_date
 from oversight.errors import InvalidInputError
 from oversight.members import responsible_units, unit_name
@@ -62,12 +63,18 @@ def _subject_buttons() -> Rows:
 
 @dataclass
 class FlagState:
-    """A problem being raised: its text, category and subject (a right or a zone)."""
+    """A problem being raised: its text, category, subject (a right or a zone), owner and files."""
 
     text: str = ""
     cid: int = 0
+    category: str = ""
     rid: int | None = None
     zid: int | None = None
+    subject: str = ""
+    uid: int = 0
+    owner: str = ""
+    attachments: list[int] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
 
 
 @command("flag")
@@ -82,16 +89,42 @@ def flag(turn: Turn[None]) -> None:
 
 def take_text(turn: Turn[FlagState], text: str) -> None:
     turn.state.text = P.problem_text(text)  # the checks raise_problem makes
+    if turn.state.cid:  # corrected at the confirm step: back to it
+        _confirm(turn)
+        return
+    _ask_group(turn)
+
+
+def _ask_group(turn: Turn[FlagState]) -> None:
     categories = P.categories_of_plan(session=turn.session, plan_id=turn.member.plan_id)
+    present = {c.group for c in categories}
+    groups = [g for g in t.PROBLEM_GROUPS if g in present]
+    turn.goto("group")
+    turn.say(t.PROBLEM_PICK_GROUP, grid((button(t.PROBLEM_GROUPS[g], "group", key=g) for g in groups), 2))
+
+
+def pick_group(turn: Turn[FlagState], *, key: str) -> None:
+    categories = [c for c in P.categories_of_plan(session=turn.session, plan_id=turn.member.plan_id) if c.group == key]
+    if not categories:
+        raise InvalidInputError(t.PROBLEM_NO_SUCH["category"])
+    if len(categories) == 1:  # 市场, 基建技改: the group is the category
+        pick_category(turn, cid=row_id(categories[0]))
+        return
     turn.goto("category")
-    turn.say(t.PROBLEM_PICK_CATEGORY, grid((button(c.name, "category", cid=c.id) for c in categories), 2))
+    rows = grid((button(c.name, "category", cid=c.id) for c in categories), 2)
+    rows.append([button(t.PROBLEM_BACK_GROUPS, "back")])
+    turn.say(t.PROBLEM_PICK_CATEGORY.format(group=t.PROBLEM_GROUPS.get(key, "")), rows)
+
+
+def back_to_groups(turn: Turn[FlagState]) -> None:
+    _ask_group(turn)
 
 
 def pick_category(turn: Turn[FlagState], *, cid: int) -> None:
     category = plan_record(session=turn.session, model=ProblemCategory, record_id=cid, plan_id=turn.member.plan_id)
     if category is None:
         raise InvalidInputError(t.PROBLEM_NO_SUCH["category"])
-    turn.state.cid = row_id(category)
+    turn.state.cid, turn.state.category = row_id(category), category.name
     turn.goto("subject")
     turn.say(t.PROBLEM_PICK_SUBJECT.format(category=category.name), _subject_buttons())
 
@@ -127,7 +160,7 @@ def pick_zone(turn: Turn[FlagState], *, zid: int) -> None:
     zone = plan_record(session=turn.session, model=Zone, record_id=zid, plan_id=turn.member.plan_id)
     if zone is None:
         raise InvalidInputError(t.PROBLEM_NO_SUCH["zone"])
-    turn.state.zid = zone.id
+    turn.state.zid, turn.state.subject = zone.id, t.PROBLEM_SUBJECT_ZONE.format(seq=zone.seq, name=zone.name)
     _ask_owner(turn)
 
 
@@ -137,10 +170,12 @@ def pick_right(turn: Turn[FlagState], *, rid: int) -> None:
         raise InvalidInputError(t.PROBLEM_NO_SUCH["right"])
     turn.state.rid = right.id
     turn.state.zid = right.zone_id or turn.state.zid
+    turn.state.subject = t.PROBLEM_RIGHT_LABEL.format(name=right.name, code=right.code)
     _ask_owner(turn)
 
 
 def no_subject(turn: Turn[FlagState]) -> None:
+    turn.state.subject = t.PROBLEM_NO_SUBJECT
     _ask_owner(turn)
 
 
@@ -165,21 +200,69 @@ def other_owner(turn: Turn[FlagState]) -> None:
 
 
 def pick_owner(turn: Turn[FlagState], *, uid: int) -> None:
+    unit = plan_record(session=turn.session, model=Unit, record_id=uid, plan_id=turn.member.plan_id)
+    if unit is None:
+        raise InvalidInputError(t.PROBLEM_NO_SUCH["unit"])
+    turn.state.uid, turn.state.owner = row_id(unit), unit.name
+    turn.goto("files")
+    turn.say(t.PROBLEM_ASK_FILES.format(allowed=ALLOWED_TEXT), [[button(t.PROBLEM_BTN_NO_FILES, "files_done")]])
+
+
+def flag_file(turn: Turn[FlagState], upload: Upload) -> None:
+    state = turn.state
+    if len(state.attachments) >= P.FILES_MAX:
+        raise InvalidInputError(t.PROBLEM_TOO_MANY_FILES.format(n=P.FILES_MAX))
+    row = turn.keep(upload)
+    state.attachments.append(row_id(row))
+    state.files.append(row.filename)
+    got = t.PROBLEM_FILE_RECEIVED.format(name=row.filename, n=len(state.files))
+    turn.say(got, [[button(t.PROBLEM_BTN_FILES_DONE, "files_done")]])
+
+
+def files_done(turn: Turn[FlagState]) -> None:
+    _confirm(turn)
+
+
+def _confirm(turn: Turn[FlagState]) -> None:
+    s = turn.state
+    files = t.REPORT_FILES.format(n=len(s.files), names="、".join(s.files)) if s.files else t.REPORT_NO_FILES
+    text = t.PROBLEM_CONFIRM.format(text=s.text, category=s.category, subject=s.subject, owner=s.owner, files=files)
+    turn.goto("confirm")
+    rows = [
+        [button(t.REPORT_BTN_SUBMIT, "submit"), button(t.PROBLEM_BTN_EDIT, "edit")],
+        [button(t.REPORT_BTN_ABORT, "abort")],
+    ]
+    turn.say(text, rows)
+
+
+def edit_text(turn: Turn[FlagState]) -> None:
+    turn.goto("text")
+    turn.say(t.PROBLEM_EDIT_TEXT)
+
+
+def submit_flag(turn: Turn[FlagState]) -> None:
+    s = turn.state
     problem = P.raise_problem(
         session=turn.session,
         plan_id=turn.member.plan_id,
         actor=turn.member,
-        text=turn.state.text,
-        category_id=turn.state.cid,
-        owner_unit_id=uid or None,
-        right_id=turn.state.rid,
-        zone_id=turn.state.zid,
+        text=s.text,
+        category_id=s.cid,
+        owner_unit_id=s.uid or None,
+        right_id=s.rid,
+        zone_id=s.zid,
         buttons=button_maker(turn.session),
+        attachment_ids=s.attachments,
     )
     turn.end(done=t.PROBLEM_ALREADY_RAISED.format(id=problem.id))
     owner = unit_name(turn.session, problem.owner_unit_id)
     turn.say(t.PROBLEM_RAISED.format(id=problem.id, owner=owner, due=_due(problem)))
     turn.toast(t.PROBLEM_RAISED_TOAST)
+
+
+def abort_flag(turn: Turn[FlagState]) -> None:
+    turn.end(done=t.PROBLEM_ABORTED)
+    turn.say(t.PROBLEM_ABORTED)
 
 
 FLAG = Flow(
@@ -188,13 +271,16 @@ FLAG = Flow(
     command="flag",
     steps={
         "text": Step(text=take_text),
-        "category": Step(buttons={"category": pick_category}),
+        "group": Step(buttons={"group": pick_group}),
+        "category": Step(buttons={"category": pick_category, "back": back_to_groups}),
         "subject": Step(buttons={"find_right": ask_right, "zones": show_zones, "no_subject": no_subject}),
         "right_search": Step(
             text=search_right, buttons={"right": pick_right, "zones": show_zones, "no_subject": no_subject}
         ),
         "zone": Step(buttons={"zone": pick_zone}),
         "owner": Step(buttons={"owner": pick_owner, "other_owner": other_owner}),
+        "files": Step(file=flag_file, buttons={"files_done": files_done}),
+        "confirm": Step(buttons={"submit": submit_flag, "edit": edit_text, "abort": abort_flag}),
     },
 )
 
@@ -371,4 +457,13 @@ def problem_command(turn: Turn[None]) -> None:
         turn.say(t.PROBLEM_NOT_YOURS.format(id=pid))
     else:
         text = P.format_problem(session=turn.session, problem_id=pid)
-        turn.say(text, action_buttons(turn.session, problem, turn.member))
+        files = [a for group in P.event_files(session=turn.session, problem_id=pid).values() for a in group]
+        opens = [[button(t.PROBLEM_BTN_FILE.format(name=a.filename), "problem.file", aid=a.id)] for a in files]
+        turn.say(text, action_buttons(turn.session, problem, turn.member) + opens)
+
+
+@action("problem.file")
+def open_file(turn: Turn[None], *, aid: int) -> None:
+    """A file listed under /problem N: sent to whoever may view the problem."""
+    sent = P.send_problem_file(session=turn.session, member=turn.member, attachment_id=aid, now=turn.now)
+    turn.toast(t.PROBLEM_FILE_SENT.format(name=sent.filename))

@@ -57,7 +57,33 @@ PROBLEM_BUTTON_LABELS = {
 PROBLEM_TEXT_PROMPT = (
     "请描述问题（堵点），一条消息写清：发生了什么、卡在哪个环节、需要谁做什么。\n随时发送 /cancel 取消。"
 )
-PROBLEM_PICK_CATEGORY = "请选择问题类别："
+PROBLEM_PICK_GROUP = "请选择问题类别（先选大类）："
+PROBLEM_PICK_CATEGORY = "{group}：请选择具体类别："
+PROBLEM_GROUPS = {  # the order shown; a plan's category has one of these groups
+    "paperwork": "手续审批",
+    "enterprise": "企业自身原因",
+    "market": "市场",
+    "construction": "基建技改",
+    "other": "其他",
+}
+PROBLEM_BACK_GROUPS = "返回上一级"
+PROBLEM_SUBJECT_ZONE = "整合区 {seq}号 {name}"
+PROBLEM_ASK_FILES = (
+    "如有相关材料（{allowed}，单个不超过 20 MB），请直接发送文件或照片；全部发送后点“完成上传”。"
+    "没有材料请点“不附材料”。"
+)
+PROBLEM_BTN_NO_FILES = "不附材料"
+PROBLEM_BTN_FILE = "📎 打开：{name}"
+PROBLEM_FILE_SENT = "正在发送“{name}”"
+PROBLEM_BTN_FILES_DONE = "完成上传"
+PROBLEM_FILE_RECEIVED = "已收到材料：{name}（共 {n} 个）。可继续发送，或点“完成上传”。"
+PROBLEM_TOO_MANY_FILES = "每个问题最多附 {n} 个材料，请点“完成上传”。"
+PROBLEM_CONFIRM = (
+    "请确认要提出的问题：\n类别：{category}\n涉及：{subject}\n责任单位：{owner}\n材料：{files}\n问题描述：\n{text}"
+)
+PROBLEM_BTN_EDIT = "修改描述"
+PROBLEM_EDIT_TEXT = "请重新发送问题描述（一条消息写清：发生了什么、卡在哪个环节、需要谁做什么）："
+PROBLEM_ABORTED = "已取消，问题未提交。"
 PROBLEM_PICK_SUBJECT = "类别：{category}\n问题涉及哪个矿业权或整合区？"
 PROBLEM_TYPE_RIGHT = "请输入矿业权名称或编号的一部分："
 PROBLEM_NO_RIGHT = "没有找到包含“{text}”的矿业权，请换个关键词，或点“不指定”。"

@@ -519,7 +519,13 @@ class Replay:
                     ProblemCategory.plan_id == self.plan_id, ProblemCategory.key == b.category
                 )
             ).one()
-        msg = await self.d.press(who, cats, category.name, "问题涉及哪个矿业权或整合区")
+        from bot.texts import PROBLEM_GROUPS
+
+        msg = await self.d.press(
+            who, cats, PROBLEM_GROUPS[category.group], lambda m: "请选择具体类别" in _text(m) or "问题涉及" in _text(m)
+        )
+        if "问题涉及哪个矿业权或整合区" not in _text(msg):  # a group of several categories
+            msg = await self.d.press(who, msg, category.name, "问题涉及哪个矿业权或整合区")
         if b.subject is None:
             msg = await self.d.press(who, msg, "不指定", "负责办理")
         elif b.subject[0] == "zone":
@@ -531,7 +537,9 @@ class Replay:
             msg = await self.d.press(who, msg, "按名称查找矿业权", "请输入矿业权名称或编号")
             msg = await self.d.say(who, right.code, "找到以下矿业权")
             msg = await self.d.press(who, msg, right.code, "负责办理")
-        done = await self.d.press(who, msg, "确认由", "已提交问题#")
+        msg = await self.d.press(who, msg, "确认由", "如有相关材料")
+        msg = await self.d.press(who, msg, "不附材料", "请确认要提出的问题")
+        done = await self.d.press(who, msg, "确认提交", "已提交问题#")
         pid = int(re.search(r"问题#(\d+)", _text(done)).group(1))  # type: ignore[union-attr]
         self.problems[b.no] = pid
         with session_scope(self.engine) as s:

@@ -32,6 +32,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from config.settings import get_settings
 from models import (
     Attachment,
     Member,
@@ -56,11 +57,12 @@ from oversight.content import require_content
 from oversight.dates import cn_date, cn_datetime, local_day, local_zone
 from oversight.errors import InvalidInputError, InvalidStateError, NotFoundError, PermissionDeniedError
 from oversight.members import members_of_unit, members_with_role, unit_name
-from oversight.outbox import enqueue_text
+from oversight.outbox import enqueue_document, enqueue_text
 from oversight.rights import SECTOR_LABELS
 from oversight.workdays import add_workdays, estimate_mark
 
 TEXT_MAX = 2000
+FILES_MAX = 10  # files with one event (a raise, a resolve)
 REASON_MIN = 2
 REASON_MAX = 500
 DEFAULT_PASS_ON_COUNT = 3
@@ -393,22 +395,87 @@ def _notify(
     now: datetime,
     buttons: ButtonMaker | None = None,
     tag: str = "",
+    files: Sequence[Attachment] = (),
 ) -> None:
-    """Queue `text` to each member once per event, skipping the actor (the bot answers them)."""
+    """Queue `text` to each member once per event, skipping the actor (the bot answers them),
+    and after it each of `files` (the event's evidence, the files themselves)."""
     for m in members:
         uid = m.telegram_user_id
         if uid is None or not m.active or uid in sent or (actor is not None and uid == actor.telegram_user_id):
             continue
         sent.add(uid)
         rows = buttons(problem, m) if buttons is not None else None
-        enqueue_text(
+        key = f"problem:{problem.id}:ev:{event.id}{tag}:{uid}"
+        enqueue_text(session=session, chat_id=uid, text=text, buttons=rows or None, dedupe_key=key, now=now)
+        for n, attachment in enumerate(files, 1):
+            caption = f"问题#{problem.id}的材料（{n}/{len(files)}）：{attachment.filename}"
+            path = str(get_settings().DATA_DIR / attachment.path)
+            enqueue_document(
+                session=session,
+                chat_id=uid,
+                path=path,
+                filename=attachment.filename,
+                caption=caption,
+                dedupe_key=f"{key}:file:{attachment.id}",
+                now=now,
+            )
+
+
+def _claim_files(session: Session, attachment_ids: Sequence[int]) -> list[Attachment]:
+    """The uploaded files for one event, each not yet part of any record."""
+    if len(attachment_ids) > FILES_MAX:
+        raise InvalidInputError(f"每次最多附 {FILES_MAX} 个材料。")
+    files = []
+    for attachment_id in dict.fromkeys(attachment_ids):
+        attachment = session.get(Attachment, attachment_id)
+        if attachment is None:
+            raise InvalidInputError(f"找不到附件 {attachment_id}。")
+        if attachment.problem_event_id is not None or attachment.report_id is not None:
+            raise InvalidInputError(f"附件 {attachment.filename} 已用于其他记录。")
+        files.append(attachment)
+    return files
+
+
+def _link_files(session: Session, files: Sequence[Attachment], event: ProblemEvent) -> None:
+    for attachment in files:
+        attachment.problem_event_id = event.id
+        session.add(attachment)
+
+
+def event_files(*, session: Session, problem_id: int) -> dict[int, list[Attachment]]:
+    """The files of each event of a problem (event id -> its attachments, in upload order)."""
+    rows = session.exec(
+        select(Attachment)
+        .join(ProblemEvent, col(ProblemEvent.id) == col(Attachment.problem_event_id))
+        .where(ProblemEvent.problem_id == problem_id)
+        .order_by(col(Attachment.id))
+    ).all()
+    found: dict[int, list[Attachment]] = {}
+    for row in rows:
+        found.setdefault(row.problem_event_id or 0, []).append(row)
+    return found
+
+
+def send_problem_file(
+    *, session: Session, member: Member, attachment_id: int, now: datetime | None = None
+) -> Attachment:
+    """Queue a file of a problem's history to a member who may view that problem (to open it)."""
+    attachment = session.get(Attachment, attachment_id)
+    event_id = attachment.problem_event_id if attachment else None
+    event = session.get(ProblemEvent, event_id) if event_id else None
+    problem = session.get(Problem, event.problem_id) if event else None
+    if attachment is None or problem is None or not may_view(session=session, member=member, problem=problem):
+        raise NotFoundError("找不到该材料，或您无权查看。")
+    if member.telegram_user_id is not None:
+        enqueue_document(
             session=session,
-            chat_id=uid,
-            text=text,
-            buttons=rows or None,
-            dedupe_key=f"problem:{problem.id}:ev:{event.id}{tag}:{uid}",
+            chat_id=member.telegram_user_id,
+            path=str(get_settings().DATA_DIR / attachment.path),
+            filename=attachment.filename,
+            caption=f"问题#{problem.id}的材料：{attachment.filename}",
             now=now,
         )
+    return attachment
 
 
 # --------------------------------------------------------------------------- texts
@@ -580,8 +647,10 @@ def raise_problem(
     zone_id: int | None = None,
     now: datetime | None = None,
     buttons: ButtonMaker | None = None,
+    attachment_ids: Sequence[int] = (),
 ) -> Problem:
-    """Raise a problem and assign it to its owner (the category's duty-map owner unless given)."""
+    """Raise a problem and assign it to its owner (the category's duty-map owner unless given),
+    with the raiser's files (sent to the owner with the card)."""
     now = _now(now)
     if not actor.active or actor.plan_id != plan_id:
         raise PermissionDeniedError("您不是本计划的有效成员，不能提出问题。")
@@ -608,6 +677,7 @@ def raise_problem(
         zone = session.get(Zone, zone_id)
         if zone is None or zone.plan_id != plan_id:
             raise InvalidInputError("找不到该整合区。")
+    files = _claim_files(session, attachment_ids)
     problem = Problem(
         plan_id=plan_id,
         text=body,
@@ -624,14 +694,19 @@ def raise_problem(
     )
     session.add(problem)
     session.flush()
-    _record(
+    raised = _record(
         session,
         problem=problem,
         kind=ProblemEventKind.RAISED,
         actor=actor,
         now=now,
-        detail={"category": category.key, "due_on": problem.due_on.isoformat() if problem.due_on else None},
+        detail={
+            "category": category.key,
+            "due_on": problem.due_on.isoformat() if problem.due_on else None,
+            "attachment_ids": [a.id for a in files],
+        },
     )
+    _link_files(session, files, raised)
     assigned = _record(
         session,
         problem=problem,
@@ -647,13 +722,18 @@ def raise_problem(
         problem=problem,
         event=assigned,
         members=_unit_members(session, owner.id),
-        text=TEXTS["raised"].format(card=card, hint=_hint(buttons)),
+        text=TEXTS["raised"].format(card=card + _files_line(files), hint=_hint(buttons)),
         actor=actor,
         sent=set(),
         now=now,
         buttons=buttons,
+        files=files,
     )
     return problem
+
+
+def _files_line(files: Sequence[Attachment]) -> str:
+    return f"\n提出方附材料 {len(files)} 个：{'、'.join(a.filename for a in files)}（随后发送）" if files else ""
 
 
 def accept_problem(*, session: Session, problem_id: int, actor: Member, now: datetime | None = None) -> Problem:
@@ -949,14 +1029,7 @@ def resolve_problem(
         raise InvalidInputError("办结须提供办理结果说明或上传佐证材料。")
     if len(evidence) > TEXT_MAX:
         raise InvalidInputError(f"办结说明最多 {TEXT_MAX} 个字，当前 {len(evidence)} 个字。")
-    files = []
-    for attachment_id in attachment_ids:
-        attachment = session.get(Attachment, attachment_id)
-        if attachment is None:
-            raise InvalidInputError(f"找不到附件 {attachment_id}。")
-        if attachment.problem_event_id is not None or attachment.report_id is not None:
-            raise InvalidInputError(f"附件 {attachment.filename} 已用于其他记录。")
-        files.append(attachment)
+    files = _claim_files(session, attachment_ids)
     _touch(session, problem, now, ProblemState.RESOLVED)
     problem.resolved_at = now
     event = _record(
@@ -969,9 +1042,7 @@ def resolve_problem(
         reason=evidence,
         detail={"attachment_ids": [a.id for a in files]},
     )
-    for attachment in files:
-        attachment.problem_event_id = event.id
-        session.add(attachment)
+    _link_files(session, files, event)
     names = "、".join(a.filename for a in files)
     text = TEXTS["resolved"].format(
         id=problem.id,
@@ -991,6 +1062,7 @@ def resolve_problem(
         sent=sent,
         now=now,
         buttons=buttons,
+        files=files,
     )
     _notify(
         session,
@@ -1279,8 +1351,13 @@ def format_problem(*, session: Session, problem_id: int) -> str:
     if problem is None:
         raise NotFoundError(f"找不到问题#{problem_id}。")
     history = problem_history(session=session, problem_id=problem_id)
+    files = event_files(session=session, problem_id=problem_id)
     lines = [problem_card(session=session, problem=problem), "", "办理经过："]
-    lines += [f"{n}. {_history_line(row)}" for n, row in enumerate(history, 1)]
+    for n, row in enumerate(history, 1):
+        line = f"{n}. {_history_line(row)}"
+        if files.get(row["id"]):
+            line += "\n    材料：" + "、".join(a.filename for a in files[row["id"]]) + "（点下方按钮打开）"
+        lines.append(line)
     return "\n".join(lines)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlmodel import col, select
 
 from models import Attachment, InviteCode, Problem, Report, Role, session_scope
-from tests.harness import buttons, running_bot
+from tests.harness import button_data, buttons, running_bot
 from tests.test_bot_reports import PDF_BYTES, seed_rights
 
 
@@ -345,3 +345,69 @@ async def test_a_contact_reports_with_word_wps_ofd_and_a_zip_of_scans(engine, ba
     with session_scope(engine) as s:
         kept = s.exec(select(Attachment).where(col(Attachment.report_id).is_not(None))).all()
         assert sorted(a.filename for a in kept) == sorted(name for _, name, _ in files)
+
+
+async def test_flag_in_groups_with_files_and_a_confirm_and_the_evidence_reaches_the_raiser(
+    engine, banner_plan_id, settings_env
+):
+    async with running_bot(engine, banner_plan_id) as h:
+        raiser = await h.join(17111, "应急联络员", "应急管理局", Role.CONTACT)
+        office = await h.join(17112, "办公室", "旗政府办公室", Role.OFFICE)
+        await h.say(raiser, "/flag", "请描述问题")
+        groups = await h.say(raiser, "某铁矿股东对整合方案意见不一，已三次协调未果，需办公室组织协调。", "先选大类")
+        assert buttons(groups) == ["手续审批", "企业自身原因", "市场", "基建技改", "其他"]
+        cats = await h.press(raiser, groups, "其他", "其他：请选择具体类别")
+        assert "其他问题" in buttons(cats) and "返回上一级" in buttons(cats)
+        groups = await h.press(raiser, cats, "返回上一级", "先选大类")
+        # A group of one category is that category.
+        await h.press(raiser, groups, "市场", "类别：市场原因")
+        await h.say(raiser, "/cancel", "已取消")
+
+        await h.say(raiser, "/flag", "请描述问题")
+        groups = await h.say(raiser, "某铁矿股东对整合方案意见不一，已三次协调未果，需办公室组织协调。", "先选大类")
+        cats = await h.press(raiser, groups, "其他", "请选择具体类别")
+        subject = await h.press(raiser, cats, "其他问题", "问题涉及哪个矿业权或整合区")
+        owner = await h.press(raiser, subject, "不指定", "建议由")
+        await h.press(raiser, owner, "确认由", "如有相关材料")
+        await raiser.upload(docx_bytes(), filename="协调会记录.docx", mime_type="application/octet-stream")
+        got = await h.server.wait_for(raiser.id, "已收到材料：协调会记录.docx")
+        confirm = await h.press(raiser, got, "完成上传", "请确认要提出的问题")
+        assert "类别：其他问题" in confirm["text"] and "协调会记录.docx" in confirm["text"]
+        again = await h.press(raiser, confirm, "修改描述", "请重新发送问题描述")
+        assert again
+        confirm = await h.say(
+            raiser, "某铁矿股东对整合方案意见不一，已协调三次未果，请办公室组织股东会协调。", "请确认"
+        )
+        assert "请办公室组织股东会协调" in confirm["text"]
+        done = await h.press(raiser, confirm, "确认提交", "已提交问题#")
+        pid = int(done["text"].split("#")[1].split("，")[0])
+
+        # The owner (the office) gets the card, naming the file, and the file itself.
+        await h.drain_outbox()
+        card = await h.server.wait_for(office.id, "新问题待接收")
+        assert "提出方附材料 1 个：协调会记录.docx" in card["text"]
+        assert [d["file_name"] for d in h.server.documents(office.id)] == ["协调会记录.docx"]
+        accepted = await h.press(office, card, "接收", "已接收问题")
+        await h.press(office, accepted, "办结", "办结说明")
+        await office.upload(PDF_BYTES, filename="股东会决议.pdf", mime_type="application/pdf")
+        await h.server.wait_for(office.id, "已收到材料")
+        await h.say(office, "已组织召开股东会，形成整合决议，决议附后。", "已办结")
+        await h.drain_outbox()
+        # Evidence reaches the raiser as the file, not only its name.
+        await h.server.wait_for(raiser.id, "请提出方确认")
+        assert "股东会决议.pdf" in [d["file_name"] for d in h.server.documents(raiser.id)]
+
+        # /problem N lists both files, each opened by its button.
+        history = await h.say(raiser, f"/problem {pid}", "办理经过")
+        assert "材料：协调会记录.docx（点下方按钮打开）" in history["text"]
+        assert "材料：股东会决议.pdf（点下方按钮打开）" in history["text"]
+        before = len(h.server.documents(raiser.id))
+        query = await raiser.press(history, button_data(history, "打开：协调会记录.docx"))
+        assert "正在发送" in (await h.server.wait_for_answer(query["id"]))["text"]
+        await h.drain_outbox()
+        opened = h.server.documents(raiser.id)
+        assert len(opened) == before + 1 and opened[-1]["file_name"] == "协调会记录.docx"
+        # Someone who may not view the problem cannot open its files.
+        other = await h.join(17113, "林草联络员", "林草局", Role.CONTACT)
+        refused = await h.say(other, f"/problem {pid}", "无权查看")
+        assert not buttons(refused)

@@ -10,12 +10,15 @@ from tests.harness import buttons, running_bot
 
 async def _flag_forest_blocker(h, raiser) -> int:
     await h.say(raiser, "/flag", "请描述问题")
-    cats = await h.say(raiser, "查干此老金矿整合区用草审批卡在林草征占用手续，需林草局办理。", "请选择问题类别")
+    groups = await h.say(raiser, "查干此老金矿整合区用草审批卡在林草征占用手续，需林草局办理。", "请选择问题类别")
+    cats = await h.press(raiser, groups, "手续审批", "请选择具体类别")
     subject = await h.press(raiser, cats, "林草征占用", "涉及")
     zones = await h.press(raiser, subject, "选择整合区", "请选择整合区")
     owner = await h.press(raiser, zones, "查干此老", "建议由")
     assert "旗林草局" in owner["text"]
-    done = await h.press(raiser, owner, "确认由", "已提交问题#")
+    files = await h.press(raiser, owner, "确认由", "如有相关材料")
+    confirm = await h.press(raiser, files, "不附材料", "请确认要提出的问题")
+    done = await h.press(raiser, confirm, "确认提交", "已提交问题#")
     return int(done["text"].split("#")[1].split("，")[0])
 
 

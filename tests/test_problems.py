@@ -436,8 +436,8 @@ def test_resolve_needs_evidence_and_takes_attachments(cast: People) -> None:
     s.refresh(scan)
     resolved = s.exec(select(ProblemEvent).where(ProblemEvent.kind == "resolved")).one()
     assert scan.problem_event_id == resolved.id
-    queued = outbox_chats(s)[cast.emergency_contact.telegram_user_id][-1]
-    assert "附件：批复.pdf" in queued
+    *_, queued, sent_file = outbox_chats(s)[cast.emergency_contact.telegram_user_id]
+    assert "附件：批复.pdf" in queued and sent_file == "问题#1的材料（1/1）：批复.pdf"  # the file itself follows
 
 
 def test_problem_text_length_limits(cast: People) -> None:
