@@ -30,6 +30,7 @@ from oversight.reports import (
     keep_report_file,
     measure_of,
     move_choice,
+    send_ledger_template,
     submit_ledger,
     tasks_for,
     update_measure,
@@ -356,7 +357,10 @@ class LedgerState:
 def ledger(turn: Turn[None]) -> None:
     """/ledger waits for the ledger xlsx and the stamped scan, in either order."""
     turn.start(LEDGER, LedgerState(), "wait")
-    turn.say(t.LEDGER_START)
+    rights = send_ledger_template(
+        session=turn.session, actor=turn.member, data_dir=get_settings().DATA_DIR, now=turn.now
+    )
+    turn.say(t.LEDGER_START.format(rights=rights))
 
 
 def ledger_file(turn: Turn[LedgerState], upload: Upload) -> None:

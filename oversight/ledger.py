@@ -1031,7 +1031,7 @@ def _parse_rows(
                 None,
                 "",
                 "",
-                f"找不到工作表“{SHEET_RIGHTS}”（文件中的工作表：{'、'.join(wb.sheetnames)}）。请使用 lianxi 下发的台账模板。",
+                f"找不到工作表“{SHEET_RIGHTS}”（文件中的工作表：{'、'.join(wb.sheetnames)}）。请使用统一的台账模板（在机器人中发送 /ledger 即可收到预填本单位矿业权的模板）。",
             )
         )
         return [], errors

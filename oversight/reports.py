@@ -3,6 +3,7 @@ the status move a report causes, and measures (一矿一策) updated from chat."
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
@@ -49,6 +50,7 @@ from oversight.attachments import (
 from oversight.audit import actor_of, audit
 from oversight.content import require_content
 from oversight.errors import InvalidInputError, NotFoundError, PermissionDeniedError
+from oversight.files import write_atomic
 from oversight.members import unit_name
 from oversight.outbox import notify_members
 from oversight.rights import (
@@ -648,6 +650,30 @@ def validate_ledger(*, session: Session, actor: Member, data: bytes) -> object:
         )
     finally:
         nested.rollback()
+
+
+def send_ledger_template(*, session: Session, actor: Member, data_dir: Path, now: datetime | None = None) -> int:
+    """Queue to a contact the ledger template prefilled with the rights their unit is responsible
+    for (the file kept under DATA_DIR/templates until sent); the number of rights in it."""
+    from oversight.ledger import ledger_template
+    from oversight.outbox import enqueue_document
+
+    check_ledger_submitter(actor)
+    template = ledger_template(session=session, plan_id=actor.plan_id, unit_id=actor.unit_id, now=now)
+    path = Path(data_dir) / "templates" / f"{hashlib.sha256(template.data).hexdigest()}.xlsx"
+    if not path.exists():
+        write_atomic(path, template.data)
+    if actor.telegram_user_id is not None:
+        caption = f"{template.filename}（已预填本单位负责的 {template.rights} 宗矿业权）"
+        enqueue_document(
+            session=session,
+            chat_id=actor.telegram_user_id,
+            path=str(path),
+            filename=template.filename,
+            caption=caption,
+            now=now,
+        )
+    return template.rights
 
 
 def keep_ledger_file(*, session: Session, actor: Member, data: bytes, filename: str, data_dir: Path) -> Attachment:

@@ -411,3 +411,41 @@ async def test_flag_in_groups_with_files_and_a_confirm_and_the_evidence_reaches_
         other = await h.join(17113, "林草联络员", "林草局", Role.CONTACT)
         refused = await h.say(other, f"/problem {pid}", "无权查看")
         assert not buttons(refused)
+
+
+async def test_ledger_offers_the_units_prefilled_template_and_takes_it_back(engine, banner_plan_id, settings_env):
+    import io
+
+    from openpyxl import load_workbook
+
+    from models import Right
+
+    async with running_bot(engine, banner_plan_id) as h:
+        natres = h.unit("自然资源局")
+        with session_scope(engine) as s:
+            for code, name in (("C1500002017001", "本单位铁矿甲"), ("C1500002017002", "本单位萤石矿乙")):
+                s.add(Right(plan_id=banner_plan_id, code=code, name=name, kind="mining", unit_id=natres.id))
+            s.add(Right(plan_id=banner_plan_id, code="C1500002017009", name="他单位矿", kind="mining"))
+        contact = await h.join(17121, "自然资源联络员", "自然资源局", Role.CONTACT)
+        start = await h.say(contact, "/ledger", "台账模板随后发送")
+        assert "已预填贵单位负责的 2 宗矿业权" in start["text"]
+        await h.drain_outbox()
+        docs = h.server.documents(contact.id)
+        assert len(docs) == 1 and docs[0]["file_name"].endswith("矿业权台账.xlsx")
+        data = h.server.file_bytes(docs[0]["file_id"])
+        sheet = load_workbook(io.BytesIO(data)).worksheets[0]
+        cells = [[c.value for c in row] for row in sheet.iter_rows()]
+        codes = {v for row in cells for v in row if isinstance(v, str) and v.startswith("C150000201700")}
+        assert codes == {"C1500002017001", "C1500002017002"}  # its own rights, not the other unit's
+
+        # Filled in and sent back as it came, with the stamped scan: merged.
+        await contact.upload(data, filename=docs[0]["file_name"])
+        await h.server.wait_for(contact.id, "台账电子版已通过校验")
+        await contact.upload(PDF_BYTES, filename="盖章扫描件.pdf")
+        done = await h.server.wait_for(contact.id, "台账已合并")
+        assert "共 2 宗" in done["text"]
+        # A Word file is no scan.
+        await h.say(contact, "/ledger", "台账模板随后发送")
+        await contact.upload(docx_bytes(), filename="扫描件.docx")
+        refused = await h.server.wait_for(contact.id, "不是扫描件")
+        assert "PDF、OFD、图片" in refused["text"]
