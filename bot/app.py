@@ -93,6 +93,10 @@ DECLARED: list[Declared] = [
     decisions.decision,
     decisions.DECISION,
     decisions.mark_done,
+    decisions.DECISION_DONE_FLOW,
+    decisions.accept,
+    decisions.give_back,
+    decisions.DECISION_RETURN_FLOW,
     # bot/notices.py
     notices.notices,
     notices.notice_open,

@@ -1,15 +1,16 @@
 """/decision: the office records an agreed matter (议定事项) of a meeting — meeting → text →
-owner unit → due date; the owner unit is told with a "标记完成" button."""
+owner unit → due date; the owner unit is told with a button to report it done, with evidence
+(text and files) the office then accepts or returns with a reason."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from sqlmodel import Session
 
 from bot import texts as t
-from bot.engine import Flow, Step, Turn, action, button, command, grid, outbox_buttons
+from bot.engine import Flow, Step, Turn, Upload, action, button, command, grid, outbox_buttons
 from models import Decision, Meeting, Member, Unit, row_id
 from oversight import meetings as M
 from oversight.dates import cn_date
@@ -102,11 +103,71 @@ def _done_button(session: Session, d: Decision, contact: Member) -> list[list[di
     )
 
 
+@dataclass
+class DoneState:
+    """A lead unit's report that an agreed matter is done: the matter and the files sent so far."""
+
+    did: int = 0
+    attachments: list[int] = field(default_factory=list)
+
+
 @action("decision.done")
 def mark_done(turn: Turn[None], *, did: int) -> None:
-    d = M.complete_decision(session=turn.session, decision_id=did, actor=turn.member, now=turn.now)
-    turn.say(t.DECISION_DONE.format(id=d.id))
-    turn.toast(t.DECISION_DONE_TOAST)
+    """The lead unit reports it done: evidence first (files, then the text), the office accepts."""
+    M.check_may_submit_decision(session=turn.session, member=turn.member, decision_id=did)
+    turn.start(DECISION_DONE_FLOW, DoneState(did=did), "evidence")
+    turn.say(t.DECISION_ASK_EVIDENCE.format(id=did))
+
+
+def done_file(turn: Turn[DoneState], upload: Upload) -> None:
+    kept = turn.keep(upload)
+    turn.state.attachments.append(row_id(kept))
+    turn.say(t.DECISION_FILE_KEPT.format(name=kept.filename))
+
+
+def done_text(turn: Turn[DoneState], text: str) -> None:
+    M.submit_decision(
+        session=turn.session,
+        decision_id=turn.state.did,
+        actor=turn.member,
+        text=text,
+        attachment_ids=turn.state.attachments,
+        now=turn.now,
+    )
+    turn.end()
+    turn.say(t.DECISION_SUBMITTED.format(id=turn.state.did))
+
+
+DECISION_DONE_FLOW = Flow("decision_done", DoneState, steps={"evidence": Step(text=done_text, file=done_file)})
+
+
+@action("decision.accept")
+def accept(turn: Turn[None], *, did: int) -> None:
+    M.review_decision(session=turn.session, decision_id=did, actor=turn.member, ok=True, now=turn.now)
+    turn.say(t.DECISION_ACCEPTED.format(id=did))
+
+
+@dataclass
+class ReturnState:
+    did: int = 0
+
+
+@action("decision.return")
+def give_back(turn: Turn[None], *, did: int) -> None:
+    M.check_may_review_decision(session=turn.session, member=turn.member, decision_id=did)
+    turn.start(DECISION_RETURN_FLOW, ReturnState(did=did), "reason")
+    turn.say(t.DECISION_ASK_RETURN)
+
+
+def return_reason(turn: Turn[ReturnState], text: str) -> None:
+    M.review_decision(
+        session=turn.session, decision_id=turn.state.did, actor=turn.member, ok=False, reason=text, now=turn.now
+    )
+    turn.end()
+    turn.say(t.DECISION_RETURNED.format(id=turn.state.did))
+
+
+DECISION_RETURN_FLOW = Flow("decision_return", ReturnState, steps={"reason": Step(text=return_reason)})
 
 
 DECISION = Flow(

@@ -152,11 +152,15 @@ DECISION_PICK_UNIT = "请选择责任单位："
 DECISION_ASK_DUE = "责任单位：{unit}\n请发送完成时限，格式 2026-06-30："
 DECISION_BAD_DATE = "“{text}”不是有效日期，请按 2026-06-30 的格式发送。"
 DECISION_SAVED = "已记录议定事项#{id}：{text}\n责任单位：{unit}，完成时限 {due}。已通知该单位联络员。"
-DECISION_DONE = "议定事项#{id}已标记完成。"
+DECISION_ASK_EVIDENCE = "请报告议定事项#{id}的完成情况：可先发送佐证材料（文件，可多份），再发送完成情况说明（文字，不少于 4 个字）提交；发送 /cancel 放弃。"
+DECISION_FILE_KEPT = "已收到材料：{name}。可继续发送材料，或发送完成情况说明提交。"
+DECISION_SUBMITTED = "已报告议定事项#{id}完成，待联席会议办公室验收。验收前该事项仍未办结。"
+DECISION_ACCEPTED = "已验收议定事项#{id}，该事项办结，已告知牵头单位。"
+DECISION_ASK_RETURN = "请发送退回理由（不少于 4 个字），将转告牵头单位；发送 /cancel 放弃。"
+DECISION_RETURNED = "已退回议定事项#{id}，理由已转告牵头单位。"
 DECISION_NO_SUCH_MEETING = "该会议不存在。"
 DECISION_NO_SUCH_UNIT = "该单位不存在。"
-DECISION_MARK_DONE = "标记完成"
-DECISION_DONE_TOAST = "已标记完成"
+DECISION_MARK_DONE = "报告完成（附佐证）"
 
 
 # --- /notices and /explain (bot/notices.py) -------------------------------------------

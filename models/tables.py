@@ -326,6 +326,7 @@ class Attachment(SQLModel, table=True):
     problem_event_id: int | None = Field(default=None, foreign_key="problemevent.id", index=True)
     rectification_followup_id: int | None = Field(default=None, foreign_key="rectificationfollowup.id")
     explanation_id: int | None = Field(default=None, foreign_key="explanation.id")
+    decision_id: int | None = Field(default=None, foreign_key="decision.id")
     filename: str
     mime_type: str
     size: int
@@ -400,8 +401,10 @@ class Decision(SQLModel, table=True):
     owner_unit_id: int | None = Field(default=None, foreign_key="unit.id", index=True)
     major: bool = False
     due_on: date | None = None
-    state: str = "open"  # open | done
+    state: str = "open"  # open | submitted (evidence sent, the office to accept) | done
     done_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    evidence_text: str = ""  # what the lead unit reported when it asked to close it
+    submitted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = _when()
 
 

@@ -232,4 +232,5 @@ def is_unlinked(attachment: Attachment) -> bool:
         and attachment.problem_event_id is None
         and attachment.explanation_id is None
         and attachment.rectification_followup_id is None
+        and attachment.decision_id is None
     )

@@ -169,7 +169,7 @@ HEADERS = tuple(c.header for c in COLUMNS)
 
 # A problem's state named as the chat names it (one source: oversight.problems).
 PROBLEM_STATE_LABELS: dict[str, str] = PROBLEM_STATES
-DECISION_STATE_LABELS: dict[str, str] = {"open": "未完成", "done": "已完成"}
+DECISION_STATE_LABELS: dict[str, str] = {"open": "未完成", "submitted": "已报告完成，待办公室验收", "done": "已完成"}
 MEETING_KIND_LABELS: dict[str, str] = {"quarterly": "季度联席会议", "adhoc": "临时联席会议"}
 
 

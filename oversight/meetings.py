@@ -4,13 +4,14 @@ its notifications in the caller's transaction."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlmodel import Session, col, select
 
-from models import Decision, Meeting, Member, Role, ScheduledRun, Unit, utcnow
+from models import Attachment, AuditLog, Decision, Meeting, Member, Role, ScheduledRun, Unit, utcnow
+from oversight.attachments import is_unlinked
 from oversight.audit import actor_of, audit
 from oversight.dates import local_day
 from oversight.errors import InvalidInputError, InvalidStateError, NotFoundError, PermissionDeniedError
@@ -232,16 +233,11 @@ def complete_decision(*, session: Session, decision_id: int, actor: str | Member
     if decision is None:
         raise NotFoundError(f"找不到议定事项 {decision_id}。")
     if isinstance(actor, Member):
-        allowed = (
-            actor.active
-            and actor.plan_id == decision.plan_id
-            and (
-                actor.role in RECORDING_ROLES
-                or (actor.role == Role.CONTACT and actor.unit_id == decision.owner_unit_id)
-            )
-        )
+        allowed = actor.active and actor.plan_id == decision.plan_id and actor.role in RECORDING_ROLES
         if not allowed:
-            raise PermissionDeniedError("只有责任单位联络员或联席会议办公室可以标记该议定事项完成。")
+            raise PermissionDeniedError(
+                "牵头单位须报告完成情况并附佐证，经联席会议办公室验收后办结；只有办公室可以直接办结议定事项。"
+            )
     if decision.state == "done":
         raise InvalidStateError(f"议定事项 {decision_id} 已完成。")
     decision.state = "done"
@@ -262,6 +258,158 @@ def complete_decision(*, session: Session, decision_id: int, actor: str | Member
             if m.telegram_user_id != actor.telegram_user_id
         ]
         notify_members(session=session, members=office, text=text, dedupe_prefix=f"decision:{decision.id}:done")
+    return decision
+
+
+DECISION_SUBMITTED = "【议定事项待验收】#{id}（{unit}）报告已完成：{text}\n完成情况：{evidence}{files}"
+DECISION_ACCEPTED = "【议定事项已验收】#{id}：{text}\n联席会议办公室已验收，该事项办结。"
+DECISION_RETURNED = "【议定事项被退回】#{id}：{text}\n联席会议办公室退回，理由：{reason}。请继续办理后重新报告。"
+EVIDENCE_MAX = 1000
+
+
+def _decision_for_update(session: Session, decision_id: int) -> Decision:
+    decision = session.get(Decision, decision_id, with_for_update=True, populate_existing=True)
+    if decision is None:
+        raise NotFoundError(f"找不到议定事项 {decision_id}。")
+    return decision
+
+
+def check_may_submit_decision(*, session: Session, member: Member, decision_id: int) -> Decision:
+    """The lead unit's contact may report an open agreed matter done (with evidence)."""
+    decision = session.get(Decision, decision_id)
+    if decision is None or decision.plan_id != member.plan_id:
+        raise NotFoundError(f"找不到议定事项 {decision_id}。")
+    if not member.active or member.role != Role.CONTACT or member.unit_id != decision.owner_unit_id:
+        raise PermissionDeniedError("只有牵头单位联络员可以报告该议定事项完成。")
+    if decision.state != "open":
+        label = {"submitted": "已报告完成，待办公室验收", "done": "已办结"}.get(decision.state, decision.state)
+        raise InvalidStateError(f"议定事项 {decision_id} {label}。")
+    return decision
+
+
+def submit_decision(
+    *, session: Session, decision_id: int, actor: Member, text: str, attachment_ids: Sequence[int], now: datetime
+) -> Decision:
+    """The lead unit reports the matter done with its evidence (text, and files if any); the office
+    is sent it to accept or return. Nothing is closed until the office accepts."""
+    check_may_submit_decision(session=session, member=actor, decision_id=decision_id)
+    decision = _decision_for_update(session, decision_id)
+    evidence = (text or "").strip()
+    if len(evidence) < 4:
+        raise InvalidInputError("请说明完成情况（不少于 4 个字），可另附佐证材料。")
+    if len(evidence) > EVIDENCE_MAX:
+        raise InvalidInputError(f"完成情况最多 {EVIDENCE_MAX} 个字，当前 {len(evidence)} 个字。")
+    files = []
+    for attachment_id in attachment_ids:
+        attachment = session.get(Attachment, attachment_id)
+        if attachment is None or not is_unlinked(attachment):
+            raise InvalidInputError(f"附件 {attachment_id} 不存在或已用于其他记录。")
+        files.append(attachment)
+    for attachment in files:
+        attachment.decision_id = decision.id
+        session.add(attachment)
+    decision.state = "submitted"
+    decision.evidence_text = evidence
+    decision.submitted_at = now
+    session.add(decision)
+    audit(
+        session=session,
+        actor=actor_of(actor.id),
+        action="decision.submitted",
+        object_type="decision",
+        object_id=decision.id,
+        detail={"evidence": evidence, "attachments": [a.sha256 for a in files]},
+        at=now,
+    )
+    unit = session.get(Unit, decision.owner_unit_id) if decision.owner_unit_id else None
+    message = DECISION_SUBMITTED.format(
+        id=decision.id,
+        unit=unit.name if unit else "",
+        text=decision.text,
+        evidence=evidence,
+        files=f"（附材料 {len(files)} 份）" if files else "",
+    )
+    from oversight.chatstate import mint_token
+    from oversight.members import members_with_role
+
+    n = len(
+        session.exec(
+            select(AuditLog.id).where(AuditLog.object_type == "decision", AuditLog.object_id == str(decision.id))
+        ).all()
+    )
+    for m in members_with_role(session=session, plan_id=decision.plan_id, roles=(Role.OFFICE,)):
+        if m.telegram_user_id is None:
+            continue
+        buttons = [
+            [
+                {
+                    "text": label,
+                    "token": mint_token(
+                        session=session, action=name, args={"did": decision.id}, user_id=m.telegram_user_id
+                    ),
+                }
+                for label, name in (("验收通过", "decision.accept"), ("退回", "decision.return"))
+            ]
+        ]
+        enqueue_text(
+            session=session,
+            chat_id=m.telegram_user_id,
+            text=message,
+            buttons=buttons,
+            dedupe_key=f"decision:{decision.id}:submitted:{n}:{m.telegram_user_id}",
+            now=now,
+        )
+    return decision
+
+
+def check_may_review_decision(*, session: Session, member: Member, decision_id: int) -> Decision:
+    """The office may accept or return an agreed matter its lead unit reported done."""
+    decision = session.get(Decision, decision_id)
+    if decision is None or decision.plan_id != member.plan_id:
+        raise NotFoundError(f"找不到议定事项 {decision_id}。")
+    if not member.active or member.role not in (Role.OFFICE, Role.ADMIN):
+        raise PermissionDeniedError("只有联席会议办公室可以验收议定事项。")
+    if decision.state != "submitted":
+        raise InvalidStateError(f"议定事项 {decision_id} 没有待验收的完成报告。")
+    return decision
+
+
+def review_decision(
+    *, session: Session, decision_id: int, actor: Member, ok: bool, reason: str = "", now: datetime
+) -> Decision:
+    """The office accepts the reported matter (it is done) or returns it with a reason (open again);
+    the lead unit's contacts are told."""
+    check_may_review_decision(session=session, member=actor, decision_id=decision_id)
+    decision = _decision_for_update(session, decision_id)
+    why = " ".join((reason or "").split())
+    if not ok and len(why) < 4:
+        raise InvalidInputError("退回须说明理由，不少于 4 个字。")
+    if len(why) > 300:
+        raise InvalidInputError(f"理由最多 300 个字，当前 {len(why)} 个字。")
+    if ok:
+        decision.state = "done"
+        decision.done_at = now
+        text = DECISION_ACCEPTED.format(id=decision.id, text=decision.text)
+    else:
+        decision.state = "open"
+        text = DECISION_RETURNED.format(id=decision.id, text=decision.text, reason=why)
+    session.add(decision)
+    audit(
+        session=session,
+        actor=actor_of(actor.id),
+        action="decision.done" if ok else "decision.returned",
+        object_type="decision",
+        object_id=decision.id,
+        detail={"reason": why} if not ok else {"evidence": decision.evidence_text},
+        at=now,
+    )
+    stamp = int(now.timestamp())
+    notify_members(
+        session=session,
+        members=owner_contacts(session=session, decision=decision),
+        text=text,
+        dedupe_prefix=f"decision:{decision.id}:{'accepted' if ok else 'returned'}:{stamp}",
+    )
     return decision
 
 

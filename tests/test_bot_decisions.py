@@ -1,12 +1,13 @@
 """Agreed matters (议定事项) in chat: the office records one, the owner unit sees it in /todo and
-marks it done; the next brief reports its status."""
+reports it done with evidence; the office returns it once with a reason, then accepts it."""
 
 from __future__ import annotations
 
 from sqlmodel import select
 
-from models import AuditLog, Decision, Role, session_scope
+from models import Attachment, AuditLog, Decision, Role, session_scope
 from tests.harness import buttons, running_bot
+from tests.test_bot_reports import PDF_BYTES
 
 
 async def test_office_records_a_decision_and_the_owner_marks_it_done(engine, banner_plan_id):
@@ -23,23 +24,52 @@ async def test_office_records_a_decision_and_the_owner_marks_it_done(engine, ban
         saved = await h.say(office, "2027-01-29", "已记录议定事项#")
         assert "旗林草局" in saved["text"] and "2027年1月29日" in saved["text"]
         card = await h.server.wait_for(forest.id, "【议定事项】")
-        assert buttons(card) == ["标记完成"]
+        assert buttons(card) == ["报告完成（附佐证）"]
         todo = await h.say(forest, "/todo", "待办")
         assert "征占用草原审批" in todo["text"]
-        # Another unit cannot mark it done, even with the token.
+        # Another unit cannot report it, even with the token.
         from tests.harness import button_data
 
         own = await h.say(water, "/help", "可以使用")
-        query = await water.press(own["message_id"], button_data(card, "标记完成"), check=False)
+        query = await water.press(own["message_id"], button_data(card, "报告完成"), check=False)
         answer = await h.server.wait_for_answer(query["id"])
         assert answer.get("show_alert")
-        done = await h.press(forest, card, "标记完成", "已标记完成")
-        assert done
+        # The lead unit reports it done: evidence is required; the office returns it once, then accepts.
+        await h.press(forest, card, "报告完成", "完成情况")
+        await h.say(forest, "完成", "不少于 4 个字")
+        await h.say(forest, "审批已于1月20日取得，批复文号见台账。", "待联席会议办公室验收")
+        with session_scope(engine) as s:
+            assert s.exec(select(Decision)).one().state == "submitted"  # not done before the office accepts
+        check = await h.server.wait_for(office.id, "【议定事项待验收】")
+        assert "批复文号见台账" in check["text"]
+        await h.press(office, check, "退回", "退回理由")
+        await h.say(office, "请上传批复扫描件。", "已退回")
+        back = await h.server.wait_for(forest.id, "【议定事项被退回】")
+        assert "请上传批复扫描件" in back["text"]
+        query = await office.press(check["message_id"], button_data(check, "验收通过"), check=False)
+        assert "没有待验收" in ((await h.server.wait_for_answer(query["id"]))["text"] or "")
+        await h.press(forest, card, "报告完成", "完成情况")
+        await forest.upload(PDF_BYTES, filename="批复.pdf", mime_type="application/pdf")
+        await h.server.wait_for(forest.id, "已收到材料")
+        await h.say(forest, "批复扫描件已附。", "待联席会议办公室验收")
+        again = await h.server.wait_for(
+            office.id, lambda m: "【议定事项待验收】" in m["text"] and "附材料 1 份" in m["text"]
+        )
+        await h.press(office, again, "验收通过", "该事项办结")
+        await h.server.wait_for(forest.id, "【议定事项已验收】")
         contact_try = await h.say(forest, "/decision", "不能使用")
         assert contact_try
     forest_unit = h.unit("林草局").id
     with session_scope(engine) as s:
         d = s.exec(select(Decision)).one()
         assert d.state == "done" and d.owner_unit_id == forest_unit and d.done_at is not None
+        (kept,) = s.exec(select(Attachment).where(Attachment.decision_id == d.id)).all()
+        assert kept.filename == "批复.pdf" and "批复扫描件已附" in d.evidence_text
         actions = [a.action for a in s.exec(select(AuditLog).where(AuditLog.object_type == "decision")).all()]
-        assert actions == ["decision.recorded", "decision.done"]
+        assert actions == [
+            "decision.recorded",
+            "decision.submitted",
+            "decision.returned",
+            "decision.submitted",
+            "decision.done",
+        ]
