@@ -237,3 +237,32 @@ def test_region_brief_prints_the_seeds_baseline_causes_and_leagues(engine, sessi
         r["short"]: r for r in region_by_league(session=session, plan_id=p, as_of=datetime(2022, 9, 15, tzinfo=UTC))
     }
     assert early["包头市"]["baseline_light"] == "yellow"  # five days before the deadline, not filed yet
+
+
+def test_baseline_ledger_is_a_league_to_do_item_with_its_colour(engine, session: Session) -> None:
+    """Seed 003 三(三): each league owes its 底数核实台账 by 2022-09-20; until a right there carries a
+    底数核实日期 it is on the league's to-do list, red after the deadline, and on the office's list
+    of every overdue item."""
+    from models import Member, Role
+    from oversight.lookups import format_todo, todo_for_unit, todo_overdue_all
+
+    p = load_bundled_plan(engine, REGION_PLAN)
+    ordos = session.exec(select(Unit).where(Unit.plan_id == p, Unit.key == "ordos")).one()
+    baotou = session.exec(select(Unit).where(Unit.plan_id == p, Unit.key == "baotou")).one()
+    natres = session.exec(select(Unit).where(Unit.plan_id == p, Unit.key == "natres")).one()
+    _add(session, p, "M-2", locality_unit_id=ordos.id, baseline_on=date(2022, 9, 18))
+    session.commit()
+    before = todo_for_unit(session=session, unit_id=baotou.id, today=date(2022, 9, 19))
+    assert [(i["kind"], i["light"]) for i in before] == [("baseline", "yellow")]
+    late = format_todo(todo_for_unit(session=session, unit_id=baotou.id, today=date(2022, 9, 26)))
+    assert "🔴 底数核实台账【待报送】" in late and "期限 2022年9月20日" in late and "已逾期" in late
+    assert todo_for_unit(session=session, unit_id=ordos.id, today=date(2022, 9, 26)) == []  # filed
+    assert todo_for_unit(session=session, unit_id=natres.id, today=date(2022, 9, 26)) == []  # not a league
+    office = Member(plan_id=p, unit_id=natres.id, role=Role.OFFICE, name="办公室")
+    session.add(office)
+    session.flush()
+    overdue = todo_overdue_all(session=session, actor=office, today=date(2022, 9, 26))
+    assert len([i for i in overdue if i["kind"] == "baseline"]) == 11
+    assert "包头市人民政府" in format_todo(overdue, show_unit=True) and "鄂尔多斯市人民政府" not in format_todo(
+        overdue, show_unit=True
+    )
