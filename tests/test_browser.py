@@ -160,3 +160,83 @@ async def test_group_view_shows_the_bound_joint_meeting_group(sandbox: SandboxHa
     await page.click("#tab-private")
     await expect(page.locator(".msg.bot").last).to_contain_text("角色：管理员")
     await expect(page.locator("#tab-private")).not_to_have_class(re.compile("has-new"))
+
+
+async def test_a_contacts_first_day_join_ask_report_with_word_and_raise_a_problem(
+    sandbox: SandboxHandle,
+    page,
+    engine: Engine,
+    banner_plan_id: int,
+    tmp_path: Path,
+) -> None:
+    """What an untrained contact does on the first day, in their own words and by the buttons."""
+    from docx import Document
+    from playwright.async_api import expect
+
+    from models import Problem
+
+    code = invite_code(engine, banner_plan_id, "林草局", "contact")
+    await page.goto(sandbox.url)
+    await page.fill("#join-name", "孟和")
+    await page.fill("#join-code", code)
+    await page.click("#join-submit")
+    bot = page.locator(".msg.bot")
+    await expect(bot.last).to_contain_text("注册成功")
+
+    # A question in plain words gets the contact's own menu, the asked-for button first.
+    await page.fill("#composer-input", "你好，请问怎么报送进展？")
+    await page.press("#composer-input", "Enter")
+    await expect(bot.last).to_contain_text("您是想报送工作进展吗")
+    await expect(bot.last.locator(".kb-btn").first).to_have_text("报送进展")
+    await bot.last.locator(".kb-btn", has_text="报送进展").click()
+    await expect(bot.last).to_contain_text("请选择要报送进展的批次")
+    await bot.last.locator(".kb-btn").first.click()
+    await expect(bot.last).to_contain_text("请选择报送对象")
+    await bot.last.locator(".kb-btn", has_text="不指定").click()
+    await expect(bot.last).to_contain_text("请输入本次进展内容")
+    await page.fill("#composer-input", "已完成2宗矿业权征占用草原审查，审查意见见附件。")
+    await page.press("#composer-input", "Enter")
+    await expect(bot.last).to_contain_text("Word")
+
+    # A Word file, as offices write them.
+    word = tmp_path / "草原审查意见.docx"
+    doc = Document()
+    doc.add_paragraph("关于2宗矿业权征占用草原的审查意见")
+    doc.save(str(word))
+    await page.set_input_files("#file-input", str(word))
+    await expect(bot.last).to_contain_text("已收到附件：草原审查意见.docx")
+    await bot.last.locator(".kb-btn", has_text="完成上传").click()
+    await expect(bot.last).to_contain_text("附件：1 个（草原审查意见.docx）")
+    await bot.last.locator(".kb-btn", has_text="确认提交").click()
+    await expect(bot.last).to_contain_text(re.compile(r"已报送（进展 #\d+）"))
+
+    # A problem, again in plain words first.
+    await page.fill("#composer-input", "有个事卡住了，想反映一下")
+    await page.press("#composer-input", "Enter")
+    await expect(bot.last).to_contain_text("您是想反映问题")
+    await bot.last.locator(".kb-btn", has_text="反映问题").click()
+    await expect(bot.last).to_contain_text("请描述问题")
+    await page.fill("#composer-input", "有问题")
+    await page.press("#composer-input", "Enter")
+    await expect(bot.last).to_contain_text("过于简单")
+    await page.fill("#composer-input", "张佳花岗岩整合区用草审批缺少用地预审意见，需自然资源局先出具。")
+    await page.press("#composer-input", "Enter")
+    await expect(bot.last).to_contain_text("先选大类")
+    await bot.last.locator(".kb-btn", has_text="手续审批").click()
+    await bot.last.locator(".kb-btn", has_text="用地").first.click()
+    await expect(bot.last).to_contain_text("问题涉及哪个矿业权或整合区")
+    await bot.last.locator(".kb-btn", has_text="不指定").click()
+    await expect(bot.last).to_contain_text("建议由")
+    await bot.last.locator(".kb-btn", has_text="确认由").click()
+    await expect(bot.last).to_contain_text("如有相关材料")
+    await bot.last.locator(".kb-btn", has_text="不附材料").click()
+    await expect(bot.last).to_contain_text("请确认要提出的问题")
+    await bot.last.locator(".kb-btn", has_text="确认提交").click()
+    await expect(bot.last).to_contain_text(re.compile(r"已提交问题#\d+"))
+
+    with session_scope(engine) as s:
+        report = s.exec(select(Report)).one()
+        files = s.exec(select(Attachment).where(Attachment.report_id == report.id)).all()
+        problem = s.exec(select(Problem)).one()
+    assert [a.filename for a in files] == ["草原审查意见.docx"]
+    assert "用地预审" in problem.text
