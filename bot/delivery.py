@@ -22,11 +22,12 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
-from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
+from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import ExtBot
 
 from bot.pacing import BROADCAST, Pacer, retry_seconds
 from models import OutboxMessage, OutboxState, read_only, session_scope, utcnow
+from models.inbox import LOST_RESPONSE, RESENT_AFTER_CRASH
 from oversight.outbox import split_text
 
 logger = logging.getLogger(__name__)
@@ -295,6 +296,7 @@ class OutboxDelivery:
 
     async def _send_one(self, msg: OutboxMessage) -> Outcome:
         parts_sent = int(msg.payload.get("parts_sent", 0))
+        self._begin_attempt(msg)
         try:
             if msg.kind == "document":
                 path = Path(msg.payload["path"])
@@ -328,7 +330,11 @@ class OutboxDelivery:
             self._refused(msg, parts_sent, exc)
             return Outcome.REFUSED
         except TelegramError as exc:  # 5xx, dropped connection, timeout, and a bad token: all transient
-            self._retry(msg, parts_sent, self.backoff(msg.attempts + 1), f"{type(exc).__name__}: {exc}")
+            # No answer is not no delivery: Telegram may have taken the message (a lost response).
+            cause = LOST_RESPONSE if isinstance(exc, NetworkError) else None
+            self._retry(
+                msg, parts_sent, self.backoff(msg.attempts + 1), f"{type(exc).__name__}: {exc}", duplicate_cause=cause
+            )
             return Outcome.TRANSIENT
         except OSError as exc:  # the document's file: retrying will not bring it back
             reason = "文件不存在" if isinstance(exc, FileNotFoundError) else "文件无法读取"
@@ -363,7 +369,29 @@ class OutboxDelivery:
                 session.add(row)
         msg.payload = {**msg.payload, "parts_sent": parts_sent}
 
-    def _retry(self, msg: OutboxMessage, parts_sent: int, wait: timedelta, error: str, count: bool = True) -> datetime:
+    def _begin_attempt(self, msg: OutboxMessage) -> None:
+        """Mark the attempt before the request goes out. A message found marked was being sent
+        when the process died, after its request may have reached Telegram: this attempt may
+        deliver it twice, and says so."""
+        extra: dict[str, object] = {"in_flight": True}
+        if msg.payload.get("in_flight") and not msg.payload.get("duplicate_cause"):
+            extra["duplicate_cause"] = RESENT_AFTER_CRASH
+        with session_scope(self.engine) as session:
+            row = session.get(OutboxMessage, msg.id)
+            if row is not None:
+                row.payload = {**row.payload, **extra}
+                session.add(row)
+        msg.payload = {**msg.payload, **extra}
+
+    def _retry(
+        self,
+        msg: OutboxMessage,
+        parts_sent: int,
+        wait: timedelta,
+        error: str,
+        count: bool = True,
+        duplicate_cause: str | None = None,
+    ) -> datetime:
         """Put the message back with `wait` before its next attempt; returns when that is."""
         logger.warning("outbox %s to chat %s: %s; retry in %.1fs", msg.id, msg.chat_id, error, wait.total_seconds())
         at = self.clock() + wait
@@ -375,7 +403,11 @@ class OutboxDelivery:
                 row.attempts += 1
             row.next_attempt_at = at
             row.last_error = error[:500]
-            row.payload = {**row.payload, "parts_sent": parts_sent}
+            payload = {k: v for k, v in row.payload.items() if k != "in_flight"}
+            if duplicate_cause is not None and not payload.get("duplicate_cause"):
+                payload["duplicate_cause"] = duplicate_cause
+            row.payload = {**payload, "parts_sent": parts_sent}
+            msg.payload = row.payload
             session.add(row)
         if count:
             msg.attempts += 1
@@ -389,6 +421,7 @@ class OutboxDelivery:
             row.state = state
             row.attempts += 1
             row.last_error = error[:500]
+            row.payload = {k: v for k, v in row.payload.items() if k != "in_flight"}
             if state == OutboxState.SENT:
                 row.sent_at = self.clock()
             session.add(row)

@@ -37,6 +37,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "lianxi.cli_progress",  # progress
     "lianxi.cli_accountability",  # notices …, review
     "lianxi.cli_calendar",  # calendar …
+    "lianxi.cli_outbox",  # outbox stats
     "lianxi.cli_demo",  # demo
 )
 

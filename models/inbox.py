@@ -23,8 +23,15 @@ from models.base import utcnow
 from models.db import table_of
 from models.tables import InboxUpdate, OutboxMessage, ProcessedUpdate
 
-# Why an outbox message may reach its chat twice (payload key "duplicate_cause").
+# Why an outbox message may reach its chat twice (its payload's "duplicate_cause"): sent again
+# after a crash cut off the attempt between the send and its record, or after Telegram's answer
+# was lost (a timeout, a dropped connection, a 5xx) when it may have taken the message.
 RESENT_AFTER_CRASH = "crash"
+LOST_RESPONSE = "lost_response"
+DUPLICATE_CAUSES = {
+    RESENT_AFTER_CRASH: "进程中断于发送与记录之间",
+    LOST_RESPONSE: "Telegram 的应答丢失（超时、断线、5xx）",
+}
 
 KEEP_APPLIED = timedelta(days=7)
 

@@ -3,12 +3,14 @@ One delivery loop in the bot process sends them (bot/delivery.py)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from models import Member, OutboxMessage, utcnow
+from models import Member, OutboxMessage, OutboxState, utcnow
+from models.inbox import DUPLICATE_CAUSES
 
 TELEGRAM_TEXT_LIMIT = 4096
 
@@ -121,3 +123,32 @@ def split_text(text: str, limit: int = TELEGRAM_TEXT_LIMIT) -> list[str]:
     if rest:
         parts.append(rest)
     return parts
+
+
+@dataclass(frozen=True)
+class OutboxStats:
+    """The outbox in numbers: messages per state, and the sent ones that may have reached
+    their chat twice, per cause (models.inbox.DUPLICATE_CAUSES)."""
+
+    sent: int
+    pending: int
+    failed: int
+    possible_duplicates: dict[str, int]
+
+
+def outbox_stats(*, session: Session) -> OutboxStats:
+    """Count the outbox (one pass over its states and causes)."""
+    counts: dict[str, int] = {}
+    duplicates: dict[str, int] = dict.fromkeys(DUPLICATE_CAUSES, 0)
+    rows = session.exec(select(col(OutboxMessage.state), col(OutboxMessage.payload))).all()
+    for state, payload in rows:
+        counts[state] = counts.get(state, 0) + 1
+        cause = (payload or {}).get("duplicate_cause")
+        if state == OutboxState.SENT and cause in duplicates:
+            duplicates[cause] += 1
+    return OutboxStats(
+        sent=counts.get(OutboxState.SENT, 0),
+        pending=counts.get(OutboxState.PENDING, 0),
+        failed=counts.get(OutboxState.DEAD, 0),
+        possible_duplicates=duplicates,
+    )

@@ -546,3 +546,57 @@ async def test_the_outbox_is_delivered_with_and_without_the_pacer(engine, banner
         h.app.bot_data["delivery"].wake()
         await h.server.wait_for(6950, "请于本周五前报送。", timeout=10)
     assert {r.state for r in rows(engine)} == {OutboxState.SENT}
+
+
+# --------------------------------------------------------------------------- counted duplicates
+
+
+async def test_each_possible_duplicate_is_counted_with_its_cause(engine, server, bot, clock, settings_env):
+    """The two ways a message can reach its chat twice are recorded on it and counted by
+    `lianxi outbox stats`: a response lost after Telegram took the message, and a crash
+    between a send and its record. A message sent cleanly is never counted."""
+    from typer.testing import CliRunner
+
+    from lianxi.cli import app
+    from models.inbox import LOST_RESPONSE, RESENT_AFTER_CRASH
+    from oversight.outbox import outbox_stats
+
+    chats = [6400 + k for k in range(5)]
+    for chat in chats:
+        server.user(chat, "联络员")
+    items = [(chats[i % 5], f"通知 {i:03d}") for i in range(100)]
+    queue(engine, clock, items)
+    server.faults = Faults(rate_drop_after=0.08, methods=["sendMessage"])
+    await pump(engine, delivery_for(engine, bot, clock), clock)
+    server.faults = Faults()
+
+    twice = {t for chat in chats for t, n in Counter(texts(server, chat)).items() if n > 1}
+    assert twice, "no response was lost; the test proves nothing"
+    caused = {r.text: r.payload.get("duplicate_cause") for r in rows(engine)}
+    assert {t for t, c in caused.items() if c} == twice  # exactly the ones that arrived twice
+    assert {caused[t] for t in twice} == {LOST_RESPONSE}
+
+    # A crash after Telegram took the message and before the delivery recorded it.
+    server.user(6499, "联络员")
+    queue(engine, clock, [(6499, "会议通知")])
+    crashing = delivery_for(engine, bot, clock)
+
+    def die(*_args: Any) -> None:
+        raise SimulatedCrash
+
+    crashing._finish = die  # type: ignore[method-assign]
+    with pytest.raises(SimulatedCrash):
+        await pump(engine, crashing, clock)
+    await pump(engine, delivery_for(engine, bot, clock), clock)  # the restarted process
+    assert texts(server, 6499) == ["会议通知", "会议通知"]
+    with session_scope(engine) as s:
+        stats = outbox_stats(session=s)
+    assert stats.possible_duplicates == {LOST_RESPONSE: len(twice), RESENT_AFTER_CRASH: 1}
+    assert (stats.sent, stats.pending, stats.failed) == (101, 0, 0)
+
+    result = CliRunner().invoke(app, ["outbox", "stats"])
+    assert result.exit_code == 0, result.output
+    assert "已发送：101 条" in result.output and "发送失败（已放弃）：0 条" in result.output
+    assert f"可能重复送达：{len(twice) + 1} 条" in result.output
+    assert f"Telegram 的应答丢失（超时、断线、5xx）：{len(twice)} 条" in result.output
+    assert "进程中断于发送与记录之间：1 条" in result.output
