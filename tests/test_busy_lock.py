@@ -87,3 +87,50 @@ async def test_a_40_second_write_lock_loses_nothing_and_stops_no_one(settings_en
     assert "Traceback" not in log
     assert cli.returncode == 2, cli.stdout + cli.stderr
     assert "数据库正忙" in cli.stderr + cli.stdout and "Traceback" not in cli.stderr
+
+
+async def test_a_report_that_meets_a_busy_database_is_kept_and_applied_when_it_frees(
+    settings_env, db_url, banner_plan_id, monkeypatch
+):
+    """The update is in the inbox; then another connection takes the write lock before the
+    bot applies it. The contact is told once that the message is kept (no 处理时出现错误),
+    and the report is stored and answered once the lock is gone."""
+    import sqlite3
+    import threading
+
+    from models import inbox
+
+    path = sqlite_file(db_url)
+    if path is None:
+        pytest.skip("SQLite's database-wide write lock")
+    engine = make_engine(db_url, busy_timeout_ms=300)
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    real_store = inbox.store
+    armed = {"on": False}
+
+    def store_then_lock(eng, rows):  # type: ignore[no-untyped-def]
+        real_store(eng, rows)
+        if armed["on"] and rows:
+            armed["on"] = False
+            holder.execute("BEGIN IMMEDIATE")  # right after the store, before the bot applies it
+            threading.Timer(3.0, lambda: holder.execute("ROLLBACK")).start()
+
+    monkeypatch.setattr(inbox, "store", store_then_lock)
+    try:
+        async with running_bot(engine, banner_plan_id) as h:
+            user = await h.join(5801, "林草联络员", "林草局", Role.CONTACT)
+            mark = h.server.mark()
+            armed["on"] = True
+            await user.send("/report 森林防火通道巡查已完成")
+            busy = await h.server.wait_for(user.id, "系统繁忙", timeout=10, after=mark)
+            assert "无需重复发送" in busy["text"]
+            answer = await h.server.wait_for(user.id, "已报送", timeout=30, after=mark)
+            with session_scope(engine) as s:
+                reports = s.exec(select(Report)).all()
+            assert [r.text for r in reports] == ["森林防火通道巡查已完成"]
+            assert f"#{reports[0].id}" in answer["text"]
+            said = [m["text"] for m in h.server.messages(user.id)]
+            assert sum("系统繁忙" in t for t in said) == 1 and not any("处理时出现错误" in t for t in said), said
+    finally:
+        holder.close()
+        engine.dispose()
