@@ -669,7 +669,7 @@ def run_jobs(
     *, engine: Engine, plan_id: int, quarter: Quarter, now: datetime, out: Path, data_dir: Path
 ) -> tuple[Path, Path, Path, Path]:
     """The quarter's jobs as the worker runs them on the 5th working day: the notice draft and the
-    brief (recorded, its draft sent to the office for sign-off); then the files into `out`, each a PDF
+    brief (recorded, approved by the office, signed by the convener, then distributed); then the files into `out`, each a PDF
     with its Word copy beside it (brief, notice draft, review of the half so far) and the ledger."""
     from jobs.brief import build_brief
     from jobs.registry import RunContext, execute_run
@@ -706,6 +706,23 @@ def run_jobs(
     run = execute_run(ctx=ctx, job="brief", period=quarter.key)
     if run is None or run.state != "done":
         raise DemoError(f"简报任务未完成：{run.error if run is not None else '未能认领'}")
+    # Its sign-off, as the office and the convener give it in chat: approved, signed, then distributed.
+    from models import Brief, Role
+    from oversight import briefs as signoff
+    from oversight.members import members_with_role
+
+    with session_scope(engine) as s:
+        brief = s.exec(select(Brief).where(Brief.plan_id == plan_id, Brief.period == quarter.key)).one()
+        office = members_with_role(session=s, plan_id=plan_id, roles=(Role.OFFICE,))
+        conveners = members_with_role(session=s, plan_id=plan_id, roles=(Role.CONVENER,))
+        if office and brief.state == signoff.BriefState.DRAFT:
+            signoff.office_approve(session=s, brief_id=row_id(brief), actor=office[0], now=now)
+        if conveners and brief.state == signoff.BriefState.OFFICE_APPROVED:
+            signoff.sign_brief(session=s, brief_id=row_id(brief), actor=conveners[0], now=now)
+        signed = brief.state == signoff.BriefState.SIGNED
+        period = signoff.distribute_period(row_id(brief))
+    if signed:
+        execute_run(ctx=ctx, job="brief_distribute", period=period)
     # The same brief once more into `out` (nothing recorded or sent), marked 示例数据 on every page.
     import shutil
     import tempfile

@@ -63,6 +63,7 @@ def draft_message(*, session: Session, notice_id: int) -> str:
 
 
 DRAFT_MARK = "送审稿 未经审定 不得外传"
+DRAFT_NUMBER = "（草稿，文号审定后编排）"
 
 
 def render_draft(*, session: Session, notice_id: int, now: datetime, tag: str) -> tuple[Path, str]:
@@ -73,6 +74,7 @@ def render_draft(*, session: Session, notice_id: int, now: datetime, tag: str) -
     assert plan is not None
     out = Path(_settings_data_dir()) / "notices" / "drafts" / f"{plan.key}-{notice.period}-{notice.id}-{tag}.pdf"
     doc = notice_document(session=session, notice_id=notice_id, now=now)
+    doc["doc_number"] = DRAFT_NUMBER  # numbered when approved, not before
     mark = sample_mark(plan)
     render_document("notice", doc, out=out, sample=f"{DRAFT_MARK}·{mark}" if mark else DRAFT_MARK)
     return out, f"{notice.title}（送审稿）.pdf".replace("/", "-")
