@@ -10,13 +10,14 @@ import contextlib
 import functools
 import itertools
 import logging
+import weakref
 from collections.abc import Collection
 from datetime import datetime, timedelta
 from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
-from sqlalchemy import text, update
+from sqlalchemy import event, text, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import aliased
@@ -70,6 +71,19 @@ class ChatClaims:
         self.engine = engine
         self._conn: Connection | None = None
         self._leased = False
+
+    _by_engine: ClassVar[weakref.WeakKeyDictionary[Engine, ChatClaims]] = weakref.WeakKeyDictionary()
+
+    @classmethod
+    def of(cls, engine: Engine) -> ChatClaims:
+        """The one per engine: a delivery made again in the process (a restart, a test) holds
+        the lease on the same connection instead of waiting for an earlier one's. Disposing
+        of the engine releases it."""
+        claims = cls._by_engine.get(engine)
+        if claims is None:
+            claims = cls._by_engine[engine] = cls(engine)
+            event.listen(engine, "engine_disposed", lambda _engine: claims.close())
+        return claims
 
     def hold_lease(self) -> bool:
         """True while this process holds the delivery lease (taking it if free)."""
@@ -161,7 +175,7 @@ class OutboxDelivery:
         paced = isinstance(bot, ExtBot) and isinstance(bot.rate_limiter, Pacer)
         self._send_args: dict[str, Any] = {"rate_limit_args": BROADCAST} if paced else {}
         self.sent = 0
-        self._claims = ChatClaims(engine) if engine.dialect.name == "postgresql" else None
+        self._claims = ChatClaims.of(engine) if engine.dialect.name == "postgresql" else None
 
     async def stop(self) -> None:
         self._stop.set()
