@@ -346,7 +346,7 @@ def _sheet_bytes(session: Session, plan_id: int, rows: list[dict[str, Any]], uni
     ws["A1"] = f"{ws['A1'].value}（{SAMPLE}）"
     for r, values in enumerate(rows, start=3):
         for c, column in enumerate(COLUMNS, start=1):
-            value = values[column.key]
+            value = values.get(column.key)  # a column the sample does not fill (sector, cause …) stays empty
             if column.key == "unit" and value:
                 value = units[value]
             ws.cell(row=r, column=c, value=value)

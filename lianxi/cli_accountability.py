@@ -12,7 +12,6 @@ import typer
 
 from lianxi.chinese_help import ChineseTyper
 from lianxi.common import cli_session, fail, new_app, require_plan
-from models.base import row_id
 
 if TYPE_CHECKING:
     from jobs.render import DocumentFiles
@@ -65,6 +64,7 @@ def notices_draft(
 ) -> None:
     """列出本期应通报的单位、事由及所依据的工作记录（不记录、不发送）；加 --out 另生成通报草稿（PDF 及 Word 文档）。"""
     from models import utcnow
+    from models.base import row_id
     from oversight.accountability import RULE_LABELS, evaluate, findings_json, parse_period
     from oversight.sentences import evidence_sentence
 
@@ -111,6 +111,7 @@ def review_command(
 ) -> None:
     """工作问效：各成员单位和包联领导的得分、整改台账及纸面销号核查（只读）；加 --out 另生成报告草稿（PDF 及 Word 文档）。"""
     from models import utcnow
+    from models.base import row_id
     from oversight.review import INDICATOR_LABELS, INDICATORS, build_review
     from oversight.sentences import evidence_sentence
 

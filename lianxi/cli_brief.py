@@ -9,7 +9,6 @@ import typer
 
 from lianxi.chinese_help import ChineseTyper
 from lianxi.common import cli_session, fail, require_plan
-from models.base import row_id
 
 app = ChineseTyper()
 
@@ -26,6 +25,7 @@ def brief_command(
     from jobs.brief import build_brief
     from lianxi.common import out as console
     from models import utcnow
+    from models.base import row_id
     from oversight.briefdata import parse_period
     from oversight.dates import cn_date, local_day
     from oversight.periods import PeriodError

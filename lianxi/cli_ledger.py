@@ -8,7 +8,6 @@ from typing import Annotated
 import typer
 
 from lianxi.common import EXIT_REFUSED, cli_session, fail, new_app, require_plan
-from models.base import row_id
 
 app = ledger_app = new_app(name="ledger", help="矿业权台账（xlsx）：模板、导入、导出。")
 
@@ -28,6 +27,7 @@ def ledger_template(
 ) -> None:
     """生成矿业权台账模板（含下拉选项和填写说明）：默认空白，也可预先填入某单位或全部已有的矿业权。"""
     from lianxi.common import out
+    from models.base import row_id
     from oversight.ledger import ledger_template as build
     from oversight.ledger import write_template
     from oversight.members import require_unit
@@ -72,6 +72,7 @@ def ledger_import(
 ) -> None:
     """导入矿业权台账：全部校验通过才写入；有错误时逐条列出，数据库不变。"""
     from lianxi.common import err, out
+    from models.base import row_id
     from oversight.ledger import LedgerImportError, import_ledger
 
     if not in_file.is_file():
@@ -109,6 +110,7 @@ def ledger_export(
 ) -> None:
     """导出台账：矿业权台账、问题台账、议定事项（时间按北京时间）。"""
     from lianxi.common import out
+    from models.base import row_id
     from oversight.ledger import export_ledger
 
     with cli_session(read_only=True) as session:

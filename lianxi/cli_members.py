@@ -5,11 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from sqlmodel import col
 
 from lianxi.chinese_help import ChineseTyper
 from lianxi.common import cli_session, fail, new_app, require_plan
-from models.base import row_id
 
 unit_app = new_app(name="unit", help="成员单位。")
 invite_app = new_app(name="invite", help="邀请码。")
@@ -36,7 +34,7 @@ UNIT_KINDS = {
 def unit_list(plan: PlanOption = None) -> None:
     """列出计划的全部单位。"""
     from rich.table import Table
-    from sqlmodel import select
+    from sqlmodel import col, select
 
     from lianxi.common import out
     from models import Unit
@@ -64,6 +62,7 @@ def invite_create(
     """生成一次性邀请码（过期作废），打印出来交给对方在机器人中发送 /start 邀请码。"""
     from config.settings import get_settings
     from lianxi.common import err
+    from models.base import row_id
     from oversight.members import ROLE_LABELS, create_invite, parse_role, require_unit
 
     with cli_session() as session:
@@ -93,6 +92,7 @@ def member_list(
 
     from config.settings import get_settings
     from lianxi.common import out
+    from models.base import row_id
     from oversight.members import ROLE_LABELS, list_members
 
     with cli_session(read_only=True) as session:
@@ -131,7 +131,7 @@ def member_revoke(member_id: Annotated[int, typer.Argument(help="成员编号", 
 def zone_list(plan: PlanOption = None) -> None:
     """列出整合区、其构成和包联领导。"""
     from rich.table import Table
-    from sqlmodel import select
+    from sqlmodel import col, select
 
     from lianxi.common import out
     from models import Member, Zone, ZoneLeader
@@ -174,6 +174,7 @@ def zone_assign(
 
     from lianxi.common import out
     from models import Member, Role, Zone
+    from models.base import row_id
     from oversight.members import assign_zone_leader
 
     with cli_session() as session:

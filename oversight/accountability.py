@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import aliased
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from models import (
     Member,
@@ -32,6 +32,7 @@ from models import (
     ProblemEventKind,
     Unit,
 )
+from models.db import table_of
 from oversight import periods
 from oversight.errors import InvalidInputError, NotFoundError
 from oversight.measures import (
@@ -108,8 +109,8 @@ _STATE_KINDS = (K.ASSIGNED, K.ACCEPTED, K.HANDED_OVER, K.DECLINED, K.RULED, K.RE
 _OWNER_KINDS = (K.ASSIGNED, K.HANDED_OVER, K.RULED)
 _DONE_KINDS = (K.RESOLVED, K.CONFIRMED)
 
-_E = ProblemEvent.__table__
-_P = Problem.__table__
+_E = table_of(ProblemEvent)
+_P = table_of(Problem)
 
 
 # --- Periods -----------------------------------------------------------------------
@@ -187,7 +188,7 @@ def thresholds_of(plan: Plan) -> dict[str, float]:
 
 
 def _units(session: Session, plan_id: int) -> dict[int, Unit]:
-    return {u.id: u for u in session.execute(select(Unit).where(Unit.plan_id == plan_id)).scalars()}  # type: ignore[misc]
+    return {u.id: u for u in session.execute(select(Unit).where(col(Unit.plan_id) == plan_id)).scalars()}
 
 
 def _pct(x: float) -> str:
@@ -203,13 +204,13 @@ def event_evidence(*, session: Session, event_ids: Sequence[int]) -> list[dict[s
         return []
     actor_unit, from_unit, to_unit = aliased(Unit), aliased(Unit), aliased(Unit)
     rows = session.execute(
-        select(ProblemEvent, Member.name, actor_unit.name, from_unit.name, to_unit.name)
-        .outerjoin(Member, Member.id == ProblemEvent.actor_member_id)
-        .outerjoin(actor_unit, actor_unit.id == ProblemEvent.actor_unit_id)
-        .outerjoin(from_unit, from_unit.id == ProblemEvent.from_unit_id)
-        .outerjoin(to_unit, to_unit.id == ProblemEvent.to_unit_id)
-        .where(ProblemEvent.id.in_(sorted(set(event_ids))))  # type: ignore[union-attr]
-        .order_by(ProblemEvent.at, ProblemEvent.id)
+        select(ProblemEvent, col(Member.name), col(actor_unit.name), col(from_unit.name), col(to_unit.name))
+        .outerjoin(Member, col(Member.id) == col(ProblemEvent.actor_member_id))
+        .outerjoin(actor_unit, col(actor_unit.id) == col(ProblemEvent.actor_unit_id))
+        .outerjoin(from_unit, col(from_unit.id) == col(ProblemEvent.from_unit_id))
+        .outerjoin(to_unit, col(to_unit.id) == col(ProblemEvent.to_unit_id))
+        .where(col(ProblemEvent.id).in_(sorted(set(event_ids))))
+        .order_by(col(ProblemEvent.at), col(ProblemEvent.id))
     ).all()
     out = []
     for e, actor, a_unit, f_unit, t_unit in rows:

@@ -42,7 +42,8 @@ from models import (
     Zone,
     ZoneLeader,
 )
-from models.base import UTCDateTime
+from models.base import UTCDateTime, row_id
+from models.db import table_of
 from oversight.accountability import (
     EXEMPT_UNIT_KINDS,
     RULE_LABELS,
@@ -170,7 +171,7 @@ def unit_scores(*, session: Session, plan_id: int, period: str, now: datetime) -
     as_of = p.as_of(now)
     t = thresholds_of(plan)
     weights = _weights(plan)
-    units = {u.id: u for u in session.execute(select(Unit).where(Unit.plan_id == plan_id)).scalars()}
+    units = {u.id: u for u in session.execute(select(Unit).where(col(Unit.plan_id) == plan_id)).scalars()}
 
     reporting = unit_reporting(session=session, plan_id=plan_id, period=p, as_of=as_of)
     progress: dict[int, list[float]] = defaultdict(list)
@@ -183,7 +184,9 @@ def unit_scores(*, session: Session, plan_id: int, period: str, now: datetime) -
     # Units of tasks without a schedule still report.
     tasked |= set(
         session.execute(
-            select(TaskUnit.unit_id).join(Task, Task.id == TaskUnit.task_id).where(Task.plan_id == plan_id)
+            select(col(TaskUnit.unit_id))
+            .join(Task, col(Task.id) == col(TaskUnit.task_id))
+            .where(col(Task.plan_id) == plan_id)
         ).scalars()
     )
     resolution = resolution_counts(session=session, plan_id=plan_id, start=p.start, as_of=as_of)
@@ -247,9 +250,9 @@ def zone_leader_scores(*, session: Session, plan_id: int, period: str, now: date
     as_of = p.as_of(now)
     weights = _weights(plan)
     leaders = session.execute(
-        select(Member, ZoneLeader.zone_id)
-        .join(ZoneLeader, ZoneLeader.member_id == Member.id)
-        .where(Member.plan_id == plan_id, col(Member.active).is_(True))
+        select(Member, col(ZoneLeader.zone_id))
+        .join(ZoneLeader, col(ZoneLeader.member_id) == Member.id)
+        .where(col(Member.plan_id) == plan_id, col(Member.active).is_(True))
     ).all()
     if not leaders:
         return []
@@ -261,14 +264,14 @@ def zone_leader_scores(*, session: Session, plan_id: int, period: str, now: date
     reporting = member_reporting(session=session, plan_id=plan_id, period=p, as_of=as_of, members=people.values())
     rights_by_zone_task: dict[tuple[int, int], list[int]] = defaultdict(list)
     for right_id, zone_id, task_id in session.execute(
-        select(Right.id, Right.zone_id, RightBatch.task_id)
-        .join(RightBatch, RightBatch.right_id == Right.id)
-        .where(Right.plan_id == plan_id, Right.zone_id.is_not(None))  # type: ignore[union-attr]
+        select(col(Right.id), col(Right.zone_id), col(RightBatch.task_id))
+        .join(RightBatch, col(RightBatch.right_id) == Right.id)
+        .where(col(Right.plan_id) == plan_id, Right.zone_id.is_not(None))  # type: ignore[union-attr]
     ).all():
         rights_by_zone_task[(zone_id, task_id)].append(right_id)
     tasks = progress_by_now(session=session, plan_id=plan_id, as_of=as_of)
     zone_names = {
-        z.id: f"{z.seq}号{z.name}" for z in session.execute(select(Zone).where(Zone.plan_id == plan_id)).scalars()
+        z.id: f"{z.seq}号{z.name}" for z in session.execute(select(Zone).where(col(Zone.plan_id) == plan_id)).scalars()
     }
     out = []
     for member_id, zones in sorted(zones_of.items()):
@@ -307,13 +310,13 @@ def rectification_deductions(*, session: Session, plan_id: int, now: datetime) -
     plus those of items flagged as closed on paper (纸面销号)."""
     out: dict[int, float] = defaultdict(float)
     for unit_id, total in session.execute(
-        select(RectificationItem.unit_id, func.sum(RectificationItem.deduction))
+        select(col(RectificationItem.unit_id), func.sum(col(RectificationItem.deduction)))
         .where(
-            RectificationItem.plan_id == plan_id,
-            RectificationItem.misses > 0,
+            col(RectificationItem.plan_id) == plan_id,
+            col(RectificationItem.misses) > 0,
             col(RectificationItem.state).in_((ItemState.OPEN, ItemState.REOPENED)),
         )
-        .group_by(RectificationItem.unit_id)
+        .group_by(col(RectificationItem.unit_id))
     ).all():
         out[unit_id] += float(total or 0)
     flagged = {f["item_id"] for f in paper_closure_flags(session=session, plan_id=plan_id, now=now) if f.get("item_id")}
@@ -328,7 +331,9 @@ def ledger_items(*, session: Session, plan_id: int) -> list[RectificationItem]:
     """Every item of the ledger, oldest first."""
     return list(
         session.execute(
-            select(RectificationItem).where(RectificationItem.plan_id == plan_id).order_by(col(RectificationItem.id))
+            select(RectificationItem)
+            .where(col(RectificationItem.plan_id) == plan_id)
+            .order_by(col(RectificationItem.id))
         ).scalars()
     )
 
@@ -352,16 +357,16 @@ def add_item(
     existing = (
         session.execute(
             select(RectificationItem).where(
-                RectificationItem.plan_id == plan_id,
-                RectificationItem.period == period,
-                RectificationItem.unit_id == unit_id,
-                RectificationItem.source == source,
+                col(RectificationItem.plan_id) == plan_id,
+                col(RectificationItem.period) == period,
+                col(RectificationItem.unit_id) == unit_id,
+                col(RectificationItem.source) == source,
             )
         )
         .scalars()
         .first()
     )
-    if existing is not None:
+    if isinstance(existing, RectificationItem):
         return existing
     unit = session.get(Unit, unit_id)
     if unit is None or unit.plan_id != plan_id:
@@ -406,11 +411,11 @@ def items_from_review(
     out = []
     for finding, notice in session.execute(
         select(NoticeFinding, Notice)
-        .join(Notice, Notice.id == NoticeFinding.notice_id)
+        .join(Notice, col(Notice.id) == NoticeFinding.notice_id)
         .where(
-            Notice.plan_id == plan_id,
+            col(Notice.plan_id) == plan_id,
             col(Notice.period).in_(quarters),
-            Notice.state == "published",
+            col(Notice.state) == "published",
             col(NoticeFinding.dropped).is_(False),
         )
         .order_by(col(NoticeFinding.id))
@@ -464,9 +469,9 @@ def follow_up_ledger(*, session: Session, plan_id: int, now: datetime, actor: st
     for item in session.execute(
         select(RectificationItem)
         .where(
-            RectificationItem.plan_id == plan_id,
+            col(RectificationItem.plan_id) == plan_id,
             col(RectificationItem.state).in_((ItemState.OPEN, ItemState.REOPENED)),
-            RectificationItem.deadline < today,
+            col(RectificationItem.deadline) < today,
         )
         .order_by(col(RectificationItem.id))
         .with_for_update()
@@ -484,11 +489,11 @@ def follow_up_ledger(*, session: Session, plan_id: int, now: datetime, actor: st
         missed.append(item.id)
     due = list(
         session.execute(
-            select(RectificationItem.id)
+            select(col(RectificationItem.id))
             .where(
-                RectificationItem.plan_id == plan_id,
-                RectificationItem.state == ItemState.CLOSED,
-                RectificationItem.recheck_on <= today,
+                col(RectificationItem.plan_id) == plan_id,
+                col(RectificationItem.state) == ItemState.CLOSED,
+                col(RectificationItem.recheck_on) <= today,
             )
             .order_by(col(RectificationItem.id))
         ).scalars()
@@ -524,10 +529,10 @@ def _miss(
     session.add(item)
     session.add(
         RectificationFollowUp(
-            item_id=item.id,
+            item_id=row_id(item),
             kind=kind,
             text=text,
-            actor=actor,  # type: ignore[arg-type]
+            actor=actor,
             new_deadline=item.deadline,
             at=now,
         )
@@ -599,9 +604,9 @@ def close_item(
         files.append(attachment)
     plan = _plan(session, item.plan_id)
     follow = RectificationFollowUp(
-        item_id=item.id,
+        item_id=row_id(item),
         kind="closed",
-        text=text,  # type: ignore[arg-type]
+        text=text,
         evidence_hash=evidence_hash(text) if text else "",
         actor=actor_of(actor.id),
         at=now,
@@ -669,7 +674,7 @@ def verify_closure(
         item.recheck_on = _today(now) + timedelta(days=int(thresholds_of(plan)["recheck_days"]))
     else:
         failed = session.execute(
-            select(RectificationFollowUp.id).where(
+            select(col(RectificationFollowUp.id)).where(
                 col(RectificationFollowUp.item_id) == item.id, col(RectificationFollowUp.kind) == "recheck_failed"
             )
         ).first()
@@ -677,7 +682,7 @@ def verify_closure(
     session.add(item)
     session.add(
         RectificationFollowUp(
-            item_id=item.id,
+            item_id=row_id(item),
             kind="closure_accepted" if ok else "closure_returned",
             text=why,
             actor=actor_of(actor.id),
@@ -713,9 +718,9 @@ def recheck_item(
         session.add(item)
         session.add(
             RectificationFollowUp(
-                item_id=item.id,
+                item_id=row_id(item),
                 kind="recheck_ok",
-                text=text.strip(),  # type: ignore[arg-type]
+                text=text.strip(),
                 actor=actor_of(actor.id),
                 at=now,
             )
@@ -751,7 +756,7 @@ def paper_closure_flags(*, session: Session, plan_id: int, now: datetime) -> lis
     reopened within `reopen_window_days` of being confirmed closed."""
     plan = _plan(session, plan_id)
     window = timedelta(days=float(thresholds_of(plan)["reopen_window_days"]))
-    f, i = RectificationFollowUp.__table__, RectificationItem.__table__
+    f, i = table_of(RectificationFollowUp), table_of(RectificationItem)
     out: list[dict[str, Any]] = []
     closed = (
         select(f.c.id, f.c.item_id, f.c.evidence_hash)
@@ -759,7 +764,7 @@ def paper_closure_flags(*, session: Session, plan_id: int, now: datetime) -> lis
         .where(i.c.plan_id == plan_id, f.c.kind == "closed")
         .subquery()
     )
-    a = Attachment.__table__
+    a = table_of(Attachment)
     by_file = select(a.c.sha256.label("h"), closed.c.item_id).join(closed, closed.c.id == a.c.rectification_followup_id)
     by_text = select(closed.c.evidence_hash.label("h"), closed.c.item_id).where(closed.c.evidence_hash != "")
     for what, stmt in (("file", by_file), ("text", by_text)):
@@ -781,8 +786,8 @@ def paper_closure_flags(*, session: Session, plan_id: int, now: datetime) -> lis
                         "other_item_ids": [x for x in ids if x != item_id],
                     }
                 )
-    e = ProblemEvent.__table__
-    pt = Problem.__table__
+    e = table_of(ProblemEvent)
+    pt = table_of(Problem)
     nxt = (
         select(
             e.c.id,
@@ -832,7 +837,7 @@ def build_review(*, session: Session, plan_id: int, period: str, now: datetime) 
     p = parse_period(period)
     if "H" not in p.key:
         raise InvalidInputError("工作问效按半年进行，期别应为 2026H1 或 2026H2。")
-    units = {u.id: u.name for u in session.execute(select(Unit).where(Unit.plan_id == plan_id)).scalars()}
+    units = {u.id: u.name for u in session.execute(select(Unit).where(col(Unit.plan_id) == plan_id)).scalars()}
     scores = unit_scores(session=session, plan_id=plan_id, period=p.key, now=now)
     items = ledger_items(session=session, plan_id=plan_id)
     return {
@@ -895,7 +900,9 @@ def review_document(*, session: Session, plan_id: int, review: dict[str, Any], n
     plan = _plan(session, plan_id)
     office = ((plan.spec or {}).get("office") or {}).get("name") or "联席会议办公室"
     convener_key = (plan.spec or {}).get("convener")
-    convener = session.execute(select(Unit.name).where(Unit.plan_id == plan_id, Unit.key == convener_key)).scalar()
+    convener = session.execute(
+        select(col(Unit.name)).where(col(Unit.plan_id) == plan_id, col(Unit.key) == convener_key)
+    ).scalar()
     w = review["weights"]
     cols = ["单位"] + [f"{INDICATOR_LABELS[k]}（{w.get(k, 0):g}）" for k in INDICATORS] + ["得分", "整改扣分", "总分"]
     unit_rows = [
