@@ -36,6 +36,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "lianxi.cli_brief",  # brief
     "lianxi.cli_progress",  # progress
     "lianxi.cli_accountability",  # notices …, review
+    "lianxi.cli_rectification",  # rectification list|close|recheck
     "lianxi.cli_calendar",  # calendar …
     "lianxi.cli_outbox",  # outbox stats
     "lianxi.cli_demo",  # demo
