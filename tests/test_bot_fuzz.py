@@ -247,6 +247,11 @@ def test_a_file_over_the_download_limit_is_refused_before_fetching(bot):
     user = bot.contact
     _reset(bot, user)
     assert "台账" in _answered(bot, user, lambda: user.send("/ledger"))["text"]
+
+    async def template_sent() -> None:  # /ledger also sends the unit's template: let it land first
+        await bot.h.server.wait_for(user.id, lambda m: "document" in m, timeout=10)
+
+    bot.run(template_sent())
     big = b"%PDF-1.4\n" + b"0" * (21 * 1024 * 1024)
     reply = _answered(bot, user, lambda: user.upload(big, filename="扫描件.pdf", mime_type="application/pdf"))
     _check_reply(reply)
