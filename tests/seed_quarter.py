@@ -153,6 +153,13 @@ def _rights(session: Session, seed: Seeded) -> None:
         session.flush()
         session.add(RightBatch(right_id=r.id, task_id=tasks["restart"]))
         seed.rights[r.code] = r.id
+    # Production scale and green-mine levels (seed 000 一: large+medium ≥75 %, ≥3 green mines at
+    # region level or above): a few of the quarter's mines carry them.
+    for code, size, green in (("Z01-1", "large", "national"), ("R-1", "medium", ""), ("R-2", "large", "region")):
+        right = session.get(Right, seed.rights[code])
+        assert right is not None
+        right.size_class, right.green_level = size, green
+        session.add(right)
     session.flush()
 
 

@@ -398,8 +398,18 @@ def test_first_section_gives_the_seven_targets_recounted_from_the_database(built
     assert f"全旗矿山总数上限：目标65个（2030年12月31日前），现为{69 - reduced}个" in body
     restarted = sum(1 for r in mining if r[5] == "restarted")
     assert f"矿山复工达产：目标28个（2030年12月31日前），现为{restarted}个，按进度应为{math.ceil(28 * share)}个" in body
-    assert "大中型矿山占比（按生产规模）不低于：目标75.0%" in body
-    green = sum(1 for r in mining if r[4] in ("national", "region") and r[5] != "closed")
+    standing = [r for r in mining if r[5] != "closed"]
+    absorbed_ids = set()
+    for zone in zones:
+        in_zone = sorted(r[0] for r in mining if r[2] == zone and r[5] in ("consolidated", "restarted", "upgraded"))
+        absorbed_ids |= set(in_zone[1:])
+    standing = [r for r in standing if r[0] not in absorbed_ids]
+    large_medium = sum(1 for r in standing if r[3] in ("large", "medium"))
+    assert large_medium == 3  # Z01-1, R-1, R-2 (tests/seed_quarter.py)
+    ratio = f"{large_medium / len(standing) * 100:.1f}%"
+    assert f"大中型矿山占比（按生产规模）不低于：目标75.0%（2030年12月31日前），现为{ratio}" in body
+    green = sum(1 for r in standing if r[4] in ("national", "region"))
+    assert green == 2
     assert f"自治区级以上绿色矿山：目标3个（2030年12月31日前），现为{green}个" in body
 
 
