@@ -5,6 +5,7 @@ restart, when only the database remembers), and one update costs one transaction
 from __future__ import annotations
 
 import asyncio
+import traceback
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -95,10 +96,13 @@ async def test_one_line_report_costs_one_transaction(engine, banner_plan_id, set
         member_id = h.member(user).id
         await h.say(user, REPORT, "已报送")  # warm: the dedupe guard's first look at the table
 
-        begins: list[bool] = []
+        begins: list[str] = []
 
         def count(_conn) -> None:
-            begins.append(True)
+            # Which part of the bot opened it: the inbox's store of the fetched batch, its clearing
+            # of an update's kept answers once they are sent, or the update's own work.
+            names = {f.name for f in traceback.extract_stack()}
+            begins.append("store" if "store" in names else "clear" if "clear_reply" in names else "work")
 
         checker = make_engine(str(engine.url))  # looks at the database without being counted
         try:
@@ -118,4 +122,9 @@ async def test_one_line_report_costs_one_transaction(engine, banner_plan_id, set
         finally:
             checker.dispose()
         assert len(reports_of(engine, member_id)) == 2
-        assert len(begins) == 1, f"{len(begins)} transactions for one /report update"
+        # The update's work (member, task, report, processed record) is one transaction; the inbox
+        # adds its store before the update is confirmed to Telegram and the clearing of the kept
+        # answers after they are sent (the warm-up update's clearing may also fall in the window).
+        assert begins.count("work") == 1, f"{begins}: the /report update's work took more than one transaction"
+        assert begins.count("store") == 1, begins
+        assert 1 <= begins.count("clear") <= 2, begins
