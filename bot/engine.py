@@ -120,13 +120,14 @@ from bot.common import (
     send_text,
 )
 from config.settings import get_settings
-from models import Attachment, Member, utcnow
+from models import Attachment, ChatState, Member, utcnow
 from oversight.access import COMMAND_ROLES, PRIVATE_COMMANDS, allowed
 from oversight.attachments import check_file, store_attachment
 from oversight.audit import actor_of, audit
 from oversight.chatstate import clear_flow, get_flow, mint_token, resolve_token, set_flow
 from oversight.dates import local_day
 from oversight.errors import OversightError, PermissionDeniedError
+from oversight.outbox import utf16_len
 
 logger = logging.getLogger(__name__)
 
@@ -134,6 +135,15 @@ S = TypeVar("S")
 T = TypeVar("T")
 MENU_ACTION = "menu.command"  # the engine's own actions: a menu button, a finished button
 DONE_ACTION = "engine.done"
+# A paste longer than Telegram's 4,096 (UTF-16 units) arrives as several messages a moment apart:
+# a part this long is held (in the conversation's row, so a restart loses nothing) and joined to
+# what follows within HOLD_WINDOW seconds; with nothing after it, it is taken alone after HOLD_SECONDS.
+SPLIT_AT = 3900
+HOLD_SECONDS = 2.5
+HOLD_WINDOW = 10.0
+HELD, HELD_AT = "_held", "_held_at"
+HELD_MAX = 20_000  # characters held in all; more is taken (and refused by its step) at once
+FLUSH = object()  # _input's value for "the held text, alone"
 FID = "fid"  # the keys a flow button's token and a flow's saved data carry beside the handler's
 STEP = "step"
 
@@ -397,6 +407,8 @@ class Dispatcher:
         self.flows: dict[str, Flow[Any]] = {}
         self.targets: dict[str, _Target] = {}
         self.outside: Outside | None = None
+        self._holds: dict[tuple[int, int], asyncio.TimerHandle] = {}
+        self._held_tasks: set[asyncio.Future[None]] = set()
         self._target(MENU_ACTION, _Target(self._menu_command, *_keywords(self._menu_command)))
         for item in declared:
             self._add(item)
@@ -533,7 +545,7 @@ class Dispatcher:
         message, chat = update.effective_message, update.effective_chat
         if message is None or chat is None or update.effective_user is None:
             return
-        outcome: Turn[Any] | str | None
+        outcome: Turn[Any] | str | object | None
         try:
             if message.document is not None or message.photo:
                 with db(context, read=True) as session:  # refused before it is fetched,
@@ -544,17 +556,68 @@ class Dispatcher:
                     with db(context) as session:
                         outcome = self._input(session, update, upload)
             else:
+                self._unschedule(update)
                 with db(context) as session:
-                    outcome = self._input(session, update, (message.text or "").strip())
+                    outcome = self._input(session, update, message.text or "")
+                if outcome is FLUSH:  # a first part, held: taken alone if nothing follows
+                    self._schedule(update, context)
+                    return
         except OversightError as exc:
             await send_text(context.bot, chat.id, exc.message)
             return
         if isinstance(outcome, Turn):
             await self._deliver(update, outcome, to=chat.id)
-        elif outcome:
+        elif isinstance(outcome, str) and outcome:
             await send_text(context.bot, chat.id, outcome)
 
-    def _input(self, session: Session, update: Update, value: str | Upload | None) -> Turn[Any] | str | None:
+    def _schedule(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        key = _hold_key(update)
+
+        def fire() -> None:
+            task = asyncio.ensure_future(self._flush(update, context))
+            self._held_tasks.add(task)  # kept until done: a bare task may be collected mid-way
+            task.add_done_callback(self._held_tasks.discard)
+
+        self._holds[key] = asyncio.get_running_loop().call_later(HOLD_SECONDS, fire)
+
+    def _unschedule(self, update: Update) -> None:
+        handle = self._holds.pop(_hold_key(update), None)
+        if handle is not None:
+            handle.cancel()
+
+    async def _flush(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A held first part nothing followed: given to its step alone."""
+        self._holds.pop(_hold_key(update), None)
+        chat = update.effective_chat
+        assert chat is not None
+        try:
+            with db(context) as session:
+                outcome = self._input(session, update, FLUSH)
+        except OversightError as exc:
+            await send_text(context.bot, chat.id, exc.message)
+            return
+        if isinstance(outcome, Turn):
+            await self._deliver(update, outcome, to=chat.id)
+
+    def _hold(self, row: ChatState, update: Update, value: Any) -> str | object | None:
+        """The text to give the step (a held part joined in front), or FLUSH when this part is held."""
+        data, message = dict(row.data), update.effective_message
+        at = message.date.timestamp() if message is not None and message.date else 0.0
+        held = data.get(HELD)
+        if value is FLUSH:
+            return str(held).strip() if held is not None else None
+        text = str(value)
+        if held is not None:
+            # Within the window: the rest of the paste. After a restart lost the timer: still the
+            # user's words, kept in front (nothing is dropped).
+            text = str(held) + ("" if at - float(data.get(HELD_AT, 0)) <= HOLD_WINDOW else "\n") + text
+        if utf16_len(str(value)) >= SPLIT_AT and len(text) < HELD_MAX:
+            row.data = {**data, HELD: text, HELD_AT: at}
+            row.updated_at = utcnow()
+            return FLUSH
+        return text.strip()
+
+    def _input(self, session: Session, update: Update, value: Any) -> Turn[Any] | str | object | None:
         """Give `value` to the open step's text or file handler (None: only check it would take a
         file); the answer instead when there is no such step ("": nothing to say)."""
         assert update.effective_chat is not None and update.effective_user is not None
@@ -562,7 +625,11 @@ class Dispatcher:
         row = get_flow(session=session, chat_id=chat_id, user_id=update.effective_user.id)
         flow = self.flows.get(row.flow) if row is not None else None
         member = member_of(session, update)
+        if value is FLUSH and flow is None:
+            return ""  # the conversation ended meanwhile (/cancel): nothing to give the held part to
         if flow is None:
+            if isinstance(value, str):
+                value = value.strip()
             if not in_private(update):
                 return ""
             if member is None:
@@ -579,11 +646,20 @@ class Dispatcher:
         turn: Turn[Any] = Turn(session=session, update=update, member=_member(session, update))
         _resume(turn, flow, chat_id=chat_id)
         step = flow.steps[turn.step]
-        handler = step.text if isinstance(value, str) else step.file
+        typed = isinstance(value, str) or value is FLUSH
+        handler = step.text if typed else step.file
         if handler is None:
-            return texts.USE_BUTTONS if isinstance(value, str) else texts.NO_FILE_HERE
+            return texts.USE_BUTTONS if typed else texts.NO_FILE_HERE
         if value is None:
             return None
+        if typed:
+            assert row is not None
+            value = self._hold(row, update, value)
+            if value is FLUSH:
+                session.add(row)
+                return FLUSH
+            if value is None:
+                return ""  # a timer for a part already taken
         cast(Callable[[Turn[Any], Any], None], handler)(turn, value)
         self._finish(turn, to=chat_id)
         return turn
@@ -650,6 +726,11 @@ class Dispatcher:
         """An undeclared /command: say so in private, stay silent in a group."""
         if in_private(update) and update.effective_chat is not None:
             await context.bot.send_message(update.effective_chat.id, texts.UNKNOWN_COMMAND)
+
+
+def _hold_key(update: Update) -> tuple[int, int]:
+    chat, user = update.effective_chat, update.effective_user
+    return (chat.id if chat else 0, user.id if user else 0)
 
 
 def _member(session: Session, update: Update) -> Member:

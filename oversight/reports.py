@@ -65,7 +65,7 @@ from oversight.rights import (
 if TYPE_CHECKING:
     from oversight.ledger import ImportResult
 
-TEXT_MAX = 4000
+TEXT_MAX = 10_000  # a long paste arrives in parts and is joined (bot.engine); 5,000 characters are common
 REPORT_EXAMPLE = "“本周完成2宗矿业权的储量核实，下周报送变更登记材料。”"
 MAX_ATTACHMENTS = 10
 REPORTING_ROLES = (Role.CONTACT, Role.ZONE_LEADER)

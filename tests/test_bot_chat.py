@@ -449,3 +449,33 @@ async def test_ledger_offers_the_units_prefilled_template_and_takes_it_back(engi
         await contact.upload(docx_bytes(), filename="扫描件.docx")
         refused = await h.server.wait_for(contact.id, "不是扫描件")
         assert "PDF、OFD、图片" in refused["text"]
+
+
+async def test_a_long_paste_split_by_the_client_is_one_report(engine, banner_plan_id, settings_env):
+    import asyncio
+
+    sentence = "本周完成查干此老整合区3宗矿业权储量核实，形成核实报告并报送评审。"
+    paste = (sentence * 200)[:5000]  # the client sends 4,096 and then the rest
+    async with running_bot(engine, banner_plan_id) as h:
+        contact = await h.join(17131, "应急联络员", "应急管理局", Role.CONTACT)
+        target = await h.press(contact, await h.say(contact, "/report", "请选择"), "强化整合重组一批", "请选择报送对象")
+        await h.press(contact, target, "不指定", "请输入本次进展内容")
+        mark = h.server.mark()
+        await contact.send(paste[:4096])
+        await contact.send(paste[4096:])
+        files = await h.server.wait_for(contact.id, "如需附件", after=mark, timeout=10)
+        assert not [m for m in h.server.messages(contact.id) if "请点击上方消息中的按钮" in (m.get("text") or "")]
+        confirm = await h.press(contact, files, "完成上传", lambda m: "确认提交" in str(m.get("reply_markup")))
+        await h.press(contact, confirm, "确认提交", "已报送（进展 #")
+
+        # One long part with nothing after it is taken alone once the moment has passed.
+        target = await h.press(contact, await h.say(contact, "/report", "请选择"), "强化整合重组一批", "请选择报送对象")
+        await h.press(contact, target, "不指定", "请输入本次进展内容")
+        mark = h.server.mark()
+        await contact.send(paste[:3950])
+        await asyncio.sleep(1.0)
+        assert not [m for m in h.server.messages(contact.id)[-1:] if "如需附件" in (m.get("text") or "")]
+        await h.server.wait_for(contact.id, "如需附件", after=mark, timeout=10)
+    with session_scope(engine) as s:
+        report = s.exec(select(Report)).one()
+        assert report.text == paste and len(report.text) == 5000

@@ -241,8 +241,8 @@ def test_a_move_must_name_one_right(session: Session, banner_plan_id: int) -> No
         file_report(session=session, actor=natres, task_id=task.id, text="完成", quantity=1, right_id=right.id)
     with pytest.raises(InvalidInputError, match="不能为空"):
         file_report(session=session, actor=natres, task_id=task.id, text="  ")
-    with pytest.raises(InvalidInputError, match="4000"):
-        file_report(session=session, actor=natres, task_id=task.id, text="字" * 4001)
+    with pytest.raises(InvalidInputError, match="10000"):
+        file_report(session=session, actor=natres, task_id=task.id, text="字" * 10_001)
     session.rollback()
     assert session.exec(select(Report)).all() == [] and session.exec(select(RightStatusEvent)).all() == []
 
