@@ -13,7 +13,7 @@ mkdir -p var
 exec 9>var/install.lock
 flock 9
 
-debs=(fonts-noto-cjk fonts-arphic-gbsn00lp fonts-arphic-gkai00mp libharfbuzz-subset0
+debs=(fonts-noto-cjk fonts-noto-color-emoji fonts-arphic-gbsn00lp fonts-arphic-gkai00mp libharfbuzz-subset0
       libpango-1.0-0 libpangoft2-1.0-0 python3-venv)
 if [ "$want_test" = "--test" ]; then
   debs+=(poppler-utils postgresql chromium)
