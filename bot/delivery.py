@@ -153,7 +153,7 @@ class OutboxDelivery:
         bot: Bot,
         poll_seconds: float = 0.5,
         batch: int = 100,
-        clock=utcnow,  # type: ignore[no-untyped-def]
+        clock=utcnow,
         backoff_base: timedelta = BACKOFF_BASE,
         max_backoff: timedelta = MAX_BACKOFF,
         trip_after: int = TRIP_AFTER,
@@ -218,10 +218,10 @@ class OutboxDelivery:
         waiting = (
             select(earlier.id)
             .where(
-                earlier.state == OutboxState.PENDING,
-                earlier.chat_id == OutboxMessage.chat_id,
-                earlier.id < OutboxMessage.id,
-                earlier.next_attempt_at > now,
+                col(earlier.state) == OutboxState.PENDING,
+                col(earlier.chat_id) == col(OutboxMessage.chat_id),
+                col(earlier.id) < col(OutboxMessage.id),
+                col(earlier.next_attempt_at) > now,
             )
             .exists()
         )
@@ -370,7 +370,7 @@ class OutboxDelivery:
         logger.warning("outbox %s: chat %s migrated to %s", msg.id, msg.chat_id, new_chat_id)
         with session_scope(self.engine) as session:
             session.exec(
-                update(OutboxMessage)  # type: ignore[call-overload]
+                update(OutboxMessage)
                 .where(col(OutboxMessage.chat_id) == msg.chat_id, col(OutboxMessage.state) == OutboxState.PENDING)
                 .values(chat_id=new_chat_id)
             )

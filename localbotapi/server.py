@@ -167,7 +167,8 @@ class BotApiServer:
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()
-        sockets = site._server.sockets if site._server else []
+        server = site._server
+        sockets = server.sockets if isinstance(server, asyncio.Server) else []
         if sockets:
             self.port = sockets[0].getsockname()[1]
         self._session = aiohttp.ClientSession()
@@ -276,7 +277,7 @@ class BotApiServer:
         self._changed.notify()
 
     def _enqueue(self, bot: BotState, kind: str, payload: dict) -> dict:
-        update = {"update_id": bot.next_update_id, kind: copy.deepcopy(payload)}
+        update: dict[str, Any] = {"update_id": bot.next_update_id, kind: copy.deepcopy(payload)}
         bot.next_update_id += 1
         bot.history[update["update_id"]] = update
         self._queue_update(bot, update)
@@ -1094,7 +1095,12 @@ class BotApiServer:
     ) -> SimUser:
         """A simulated person who has opened a private chat with the bot."""
         bot = self._bot(bot_id)
-        user = {"id": int(user_id), "is_bot": False, "first_name": first_name, "language_code": "zh-hans"}
+        user: dict[str, Any] = {
+            "id": int(user_id),
+            "is_bot": False,
+            "first_name": first_name,
+            "language_code": "zh-hans",
+        }
         if username:
             user["username"] = username
         bot.users[user["id"]] = user
@@ -1130,9 +1136,10 @@ class BotApiServer:
             chat = self._private_chat(bot, user)
             chat.blocked = False
             return chat
-        chat = bot.chats.get(chat_id)
-        if chat is None:
+        found = bot.chats.get(chat_id)
+        if found is None:
             raise SimError(f"chat {chat_id} does not exist; create it with server.group()")
+        chat = found
         if chat.type == "private":
             raise SimError("a user cannot write into another user's private chat")
         chat.members.setdefault(user["id"], "member")

@@ -24,6 +24,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import from_excel
 from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy import case
+from sqlalchemy import select as core_select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 from xlsxwriter.format import Format
@@ -548,7 +549,7 @@ def _right_rows(session: Session, refs: _Refs, *, unit_id: int | None = None) ->
     parent = aliased(Right)
     kind_order = case({k: i for i, k in enumerate(RightKind.ALL)}, value=col(Right.kind), else_=len(RightKind.ALL))
     query = (
-        select(
+        core_select(
             col(Right.id),
             col(Right.code),
             col(Right.name),
@@ -577,7 +578,7 @@ def _right_rows(session: Session, refs: _Refs, *, unit_id: int | None = None) ->
     )
     if unit_id is not None:
         query = query.where(col(Right.unit_id) == unit_id)
-    for r in session.exec(query.execution_options(yield_per=1000)):
+    for r in session.execute(query.execution_options(yield_per=1000)):
         (rid, code, name, kind, mineral, zone_id, parent_code, size, production, status) = r[:10]
         (owner, holder, contact, due, note, sector, cause, green, locality, baseline) = r[10:]
         values: dict[str, Any] = {
@@ -776,7 +777,7 @@ def _problem_rows(session: Session, refs: _Refs) -> Iterator[list[Any]]:
     """The plan's problems as rows, streamed from the query (columns, not ORM objects)."""
     units = refs.unit_by_id
     query = (
-        select(
+        core_select(
             col(Problem.id),
             col(Problem.text),
             col(ProblemCategory.name),
@@ -809,7 +810,7 @@ def _problem_rows(session: Session, refs: _Refs) -> Iterator[list[Any]]:
         created,
         due,
         resolved,
-    ) in session.exec(query.execution_options(yield_per=1000)):
+    ) in session.execute(query.execution_options(yield_per=1000)):
         subject = f"{right_name}（{right_code}）" if right_code is not None else zone_name
         yield [
             pid,
@@ -829,7 +830,7 @@ def _decision_rows(session: Session, refs: _Refs) -> Iterator[list[Any]]:
     """The plan's agreed matters as rows, streamed from the query."""
     units = refs.unit_by_id
     query = (
-        select(
+        core_select(
             col(Decision.id),
             col(Meeting.title),
             col(Meeting.held_on),
@@ -845,7 +846,7 @@ def _decision_rows(session: Session, refs: _Refs) -> Iterator[list[Any]]:
         .where(col(Decision.plan_id) == refs.plan.id)
         .order_by(col(Decision.id))
     )
-    for did, title, held_on, kind, text, owner, due, state, major, done_at in session.exec(
+    for did, title, held_on, kind, text, owner, due, state, major, done_at in session.execute(
         query.execution_options(yield_per=1000)
     ):
         meeting = None
@@ -1340,7 +1341,7 @@ def import_ledger(
     created: set[str] = set()
     for row in rows:
         right = existing.get(row.code)
-        wanted = {
+        wanted: dict[str, Any] = {
             "name": row.name,
             "kind": row.kind,
             "mineral": row.mineral,
