@@ -294,7 +294,7 @@ def _unit_figures(
     accept = response_times(session=session, plan_id=plan_id, start=period.start, as_of=as_of)
     rows = []
     for u in units:
-        r = reporting.get(u.id)  # type: ignore[arg-type]
+        r = reporting.get(u.id)
         rows.append(
             {
                 "unit_id": u.id,

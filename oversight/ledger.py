@@ -989,21 +989,21 @@ class _Lookup:
     def __init__(self, refs: _Refs) -> None:
         self.zones: dict[str, int] = {}
         for z in refs.zones:
-            self.zones[z.name] = z.id  # type: ignore[assignment]
-            self.zones.setdefault(str(z.seq), z.id)  # type: ignore[arg-type]
+            self.zones[z.name] = row_id(z)
+            self.zones.setdefault(str(z.seq), row_id(z))
             if z.name.endswith("整合区") and len(z.name) > 3:  # 乌兰赤老铁矿 for 乌兰赤老铁矿整合区
-                self.zones.setdefault(z.name[:-3], z.id)  # type: ignore[arg-type]
+                self.zones.setdefault(z.name[:-3], row_id(z))
         self.units: dict[str, int] = {}
         for u in refs.units:
             for alias in (u.name, u.short, u.key):
                 if alias:
-                    self.units.setdefault(alias, u.id)  # type: ignore[arg-type]
+                    self.units.setdefault(alias, row_id(u))
         self.leagues: dict[str, int] = {}
         for u in refs.units:
             if u.kind == "league":
                 for alias in (u.name, u.short, u.key):
                     if alias:
-                        self.leagues.setdefault(alias, u.id)  # type: ignore[arg-type]
+                        self.leagues.setdefault(alias, row_id(u))
         self.tasks: dict[str, Task] = {}
         for t in refs.tasks:
             self.tasks.setdefault(t.name, t)

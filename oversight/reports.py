@@ -619,7 +619,7 @@ def submit_ledger(
     session.add(report)
     session.flush()
     assert report.id is not None
-    _claim_attachments(session, (xlsx.id, scan.id), report.id)  # type: ignore[arg-type]
+    _claim_attachments(session, (row_id(xlsx), row_id(scan)), row_id(report))
     audit(
         session=session,
         actor=who,

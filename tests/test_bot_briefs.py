@@ -32,7 +32,7 @@ DRAIN = 90.0  # the seed's cards go out too, one a second per chat (Telegram's p
 
 
 @asynccontextmanager
-async def worker(engine) -> AsyncIterator[None]:  # type: ignore[no-untyped-def]
+async def worker(engine) -> AsyncIterator[None]:
     w = Worker(engine=engine, worker_id="w-brief", **FAST)
     task = asyncio.create_task(w.run_forever())
     try:
@@ -42,26 +42,26 @@ async def worker(engine) -> AsyncIterator[None]:  # type: ignore[no-untyped-def]
         await asyncio.wait_for(task, 5)
 
 
-def brief_row(engine) -> Brief:  # type: ignore[no-untyped-def]
+def brief_row(engine) -> Brief:
     with session_scope(engine) as s:
         return s.exec(select(Brief)).one()
 
 
-def pdf_text(h, doc: dict) -> str:  # type: ignore[no-untyped-def]
+def pdf_text(h, doc: dict) -> str:
     reader = PdfReader(BytesIO(h.server.file_bytes(doc["file_id"])))
     return "".join("".join(page.extract_text().split()) for page in reader.pages)
 
 
-def has_button(label: str):  # type: ignore[no-untyped-def]
+def has_button(label: str):
     return lambda m: any(label in b for b in buttons(m))
 
 
-def not_briefed(h, chat: int) -> bool:  # type: ignore[no-untyped-def]
+def not_briefed(h, chat: int) -> bool:
     """Nothing of the brief in the chat: no file, no message naming it (the seed sent other cards)."""
     return h.server.documents(chat) == [] and not any("简报" in (m.get("text") or "") for m in h.server.messages(chat))
 
 
-async def refused(h, user, message: dict, label: str) -> str:  # type: ignore[no-untyped-def]
+async def refused(h, user, message: dict, label: str) -> str:
     query = await user.press(message["message_id"], button_data(message, label), check=False)
     return (await h.server.wait_for_answer(query["id"]))["text"] or ""
 

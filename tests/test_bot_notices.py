@@ -17,7 +17,7 @@ from tests.test_notices import GROUP_CHAT, cast  # noqa: F401 (fixture)
 from tests.test_worker import FAST, wait_for
 
 
-def pdf_flat(h, doc: dict) -> str:  # type: ignore[no-untyped-def]
+def pdf_flat(h, doc: dict) -> str:
     from io import BytesIO
 
     from pypdf import PdfReader

@@ -60,7 +60,7 @@ def report(cast: Cast, key: str, when: datetime, zone: Zone | None = None, text:
     )
     cast.s.add(r)
     cast.s.flush()
-    return r.id  # type: ignore[return-value]
+    return r.id
 
 
 def test_no_zone_reported_is_said_so_never_that_each_zone_did(cast: Cast) -> None:

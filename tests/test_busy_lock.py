@@ -108,7 +108,7 @@ async def test_a_report_that_meets_a_busy_database_is_kept_and_applied_when_it_f
     real_store = inbox.store
     armed = {"on": False}
 
-    def store_then_lock(eng, rows):  # type: ignore[no-untyped-def]
+    def store_then_lock(eng, rows):
         real_store(eng, rows)
         if armed["on"] and rows:
             armed["on"] = False

@@ -584,7 +584,7 @@ async def test_each_possible_duplicate_is_counted_with_its_cause(engine, server,
     def die(*_args: Any) -> None:
         raise SimulatedCrash
 
-    crashing._finish = die  # type: ignore[method-assign]
+    crashing._finish = die
     with pytest.raises(SimulatedCrash):
         await pump(engine, crashing, clock)
     await pump(engine, delivery_for(engine, bot, clock), clock)  # the restarted process

@@ -37,9 +37,9 @@ def _fold(text: str) -> str:
     return re.sub(r"\s+", "", text).replace("\u2060", "")
 
 
-def _counts(engine) -> tuple[int, int, int, int]:  # type: ignore[no-untyped-def]
+def _counts(engine) -> tuple[int, int, int, int]:
     with Session(engine) as s:
-        return tuple(len(s.exec(select(t)).all()) for t in (Notice, NoticeFinding, OutboxMessage, AuditLog))  # type: ignore[return-value]
+        return tuple(len(s.exec(select(t)).all()) for t in (Notice, NoticeFinding, OutboxMessage, AuditLog))
 
 
 def _same_text(pdf: Path, word: Path) -> None:
@@ -48,7 +48,7 @@ def _same_text(pdf: Path, word: Path) -> None:
     assert pdf_text and docx_text == pdf_text
 
 
-def test_notices_draft_writes_the_draft_as_pdf_and_word_and_records_nothing(settings_env, engine, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_notices_draft_writes_the_draft_as_pdf_and_word_and_records_nothing(settings_env, engine, tmp_path) -> None:
     plan_id = load_bundled_plan(engine)
     with Session(engine, expire_on_commit=False) as s:
         cast = Cast(s, plan_id)
@@ -84,7 +84,7 @@ def test_notices_draft_writes_the_draft_as_pdf_and_word_and_records_nothing(sett
     assert again.exit_code == 0 and sorted(p.name for p in out.iterdir()) == [word.name, pdf.name]
 
 
-def test_review_writes_the_draft_report_as_pdf_and_word(settings_env, engine, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_review_writes_the_draft_report_as_pdf_and_word(settings_env, engine, tmp_path) -> None:
     plan_id = load_bundled_plan(engine)
     with Session(engine, expire_on_commit=False) as s:
         Cast(s, plan_id).report_weekly("water")
@@ -102,7 +102,7 @@ def test_review_writes_the_draft_report_as_pdf_and_word(settings_env, engine, tm
     _same_text(pdf, word)
 
 
-def test_out_that_is_a_file_is_refused_in_chinese(settings_env, engine, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_out_that_is_a_file_is_refused_in_chinese(settings_env, engine, tmp_path) -> None:
     load_bundled_plan(engine)
     taken = tmp_path / "taken.pdf"
     taken.write_bytes(b"x")

@@ -76,9 +76,9 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
             notice = draft_notice(session=s, plan_id=plan_id, period="2026H1", now=NOW)
             convener = s.exec(select(Member).where(Member.role == Role.CONVENER, col(Member.active).is_(True))).first()
             assert convener is not None
-            chat_draft = draft_text(session=s, notice_id=notice.id)  # type: ignore[arg-type]
-            approve_notice(session=s, notice_id=notice.id, actor=convener, now=NOW)  # type: ignore[arg-type]
-            publish_notice(session=s, notice_id=notice.id, now=NOW, data_dir=root / "data")  # type: ignore[arg-type]
+            chat_draft = draft_text(session=s, notice_id=notice.id)
+            approve_notice(session=s, notice_id=notice.id, actor=convener, now=NOW)
+            publish_notice(session=s, notice_id=notice.id, now=NOW, data_dir=root / "data")
         with session_scope(engine) as s:
             review_job.run(session=s, period="2026H1", now=NOW, data_dir=root / "data")
         get_settings.cache_clear()
@@ -86,7 +86,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     with session_scope(engine) as s:
         chat = [chat_draft, format_progress(batch_progress(session=s, plan_id=plan_id))]
         for unit in s.exec(select(Unit).where(Unit.plan_id == plan_id)).all():
-            chat.append(format_todo(todo_for_unit(session=s, unit_id=unit.id, today=day), show_unit=True))  # type: ignore[arg-type]
+            chat.append(format_todo(todo_for_unit(session=s, unit_id=unit.id, today=day), show_unit=True))
         chat.append(
             digest_text(
                 day=day,
@@ -124,11 +124,11 @@ def test_no_document_or_chat_text_holds_a_raw_data_representation(demo) -> None:
         word = pdf.with_suffix(".docx")
         assert word.exists(), word
         assert raw_in(docx_text(word)) is None, f"{word.name}: {raw_in(docx_text(word))}"
-    for text in demo["chat"]:  # type: ignore[attr-defined]
+    for text in demo["chat"]:
         assert raw_in(text) is None, raw_in(text)
     sent = demo["sent"]
-    assert len(sent) > 20  # type: ignore[arg-type]
-    for kind, text, caption, filename in sent:  # type: ignore[attr-defined]
+    assert len(sent) > 20
+    for kind, text, caption, filename in sent:
         for part in (text, caption, filename):
             assert raw_in(part) is None, f"{kind}: {raw_in(part)}"
 
@@ -140,7 +140,7 @@ def test_the_sample_quarter_is_marked_wherever_it_is_stored_and_sent(demo) -> No
         pages = pdf_pages(pdf)
         assert all("示例数据" in p for p in pages), f"{pdf}: a page without the sample mark"
         assert "示例数据" in docx_text(pdf.with_suffix(".docx")), pdf
-    captions = [caption for kind, _t, caption, _f in demo["sent"] if kind == "document" and caption]  # type: ignore[attr-defined]
+    captions = [caption for kind, _t, caption, _f in demo["sent"] if kind == "document" and caption]
     briefs_and_notices = [c for c in captions if "通报" in c or "简报" in c]
     unmarked = [c for c in briefs_and_notices if not c.startswith("【示例数据】")]
     assert briefs_and_notices and not unmarked, unmarked

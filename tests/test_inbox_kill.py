@@ -48,7 +48,7 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _report_count(engine) -> int:  # type: ignore[no-untyped-def]
+def _report_count(engine) -> int:
     with session_scope(engine) as s:
         return int(s.exec(select(func.count()).select_from(Report)).one())
 
@@ -189,5 +189,5 @@ async def test_sigkill_while_150_reports_arrive_loses_none(mode, settings_env, e
             m for m in s.exec(select(OutboxMessage)).all() if m.payload.get("duplicate_cause") and FILED.search(m.text)
         ]
     twice = {rid: n for rid, n in replies.items() if n > 1}
-    marked_ids = Counter(int(FILED.search(m.text).group(1)) for m in marked)  # type: ignore[union-attr]
+    marked_ids = Counter(int(FILED.search(m.text).group(1)) for m in marked)
     assert all(n - 1 <= marked_ids[rid] for rid, n in twice.items()), f"{where}: answered twice unmarked {twice}"

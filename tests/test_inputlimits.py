@@ -50,7 +50,7 @@ EXPECTED = {
 }
 
 
-def _measured(call) -> tuple[BaseException | None, float, float]:  # type: ignore[no-untyped-def]
+def _measured(call) -> tuple[BaseException | None, float, float]:
     tracemalloc.start()
     started = time.monotonic()
     error: BaseException | None = None
@@ -116,7 +116,7 @@ CHAT_EXPECTED = {**EXPECTED, "big_upload": "单个文件不能超过 20 MB", "im
 INTAKE = {"inboxupdate", "processedupdate"}
 
 
-def _content(engine) -> dict[str, int]:  # type: ignore[no-untyped-def]
+def _content(engine) -> dict[str, int]:
     return {k: v for k, v in table_counts(engine).items() if k not in INTAKE}
 
 

@@ -29,7 +29,7 @@ MISSED = (7, 10, 11, 12)  # 林草局's missed reporting weeks of 2026Q1 (7: 23 
 
 
 def sh(*args: int) -> datetime:
-    return datetime(*args, tzinfo=SH).astimezone(UTC)  # type: ignore[misc]
+    return datetime(*args, tzinfo=SH).astimezone(UTC)
 
 
 def q1_weeks() -> list[tuple[date, date]]:
@@ -53,7 +53,7 @@ def contact(s: Session, plan_id: int, key: str, tg: int, joined: datetime) -> Me
         plan_id=plan_id,
         telegram_user_id=tg,
         name=f"{key}联络员",
-        unit_id=unit(s, plan_id, key).id,  # type: ignore[arg-type]
+        unit_id=unit(s, plan_id, key).id,
         role=Role.CONTACT,
         joined_at=joined,
     )
@@ -68,12 +68,12 @@ def report(s: Session, plan_id: int, m: Member, when: datetime) -> None:
 
 def test_2026q1_counts_the_same_weeks_in_the_brief_the_notice_the_review_and_the_reminder(
     engine, banner_plan_id: int
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     weeks = q1_weeks()
     assert len(weeks) == 13 and (date(2026, 2, 16), date(2026, 2, 22)) not in weeks  # 春节: no working day
     assert weeks[7][0] == date(2026, 2, 23)
     with session_scope(engine) as s:
-        s.get(Plan, banner_plan_id).tracking_since = date(2025, 12, 1)  # type: ignore[union-attr]
+        s.get(Plan, banner_plan_id).tracking_since = date(2025, 12, 1)
         water = contact(s, banner_plan_id, "water", 7001, sh(2025, 12, 1, 9))
         culture = contact(s, banner_plan_id, "forestry", 7002, sh(2025, 12, 1, 9))
         for first, _last in weeks:
@@ -112,11 +112,11 @@ def test_2026q1_counts_the_same_weeks_in_the_brief_the_notice_the_review_and_the
         assert missed_week["units_without_report"] == ["旗林草局"] and missed_week["queued"] == 1
 
 
-def test_a_unit_answers_only_from_its_first_working_day_with_a_member(engine, banner_plan_id: int) -> None:  # type: ignore[no-untyped-def]
+def test_a_unit_answers_only_from_its_first_working_day_with_a_member(engine, banner_plan_id: int) -> None:
     """林草局's contact joins on Saturday 7 February: it answers from Monday 9 February (the first
     working day after), so weeks before are not asked of it; 水利局 never joins and answers for nothing."""
     with session_scope(engine) as s:
-        s.get(Plan, banner_plan_id).tracking_since = date(2025, 12, 1)  # type: ignore[union-attr]
+        s.get(Plan, banner_plan_id).tracking_since = date(2025, 12, 1)
         contact(s, banner_plan_id, "forestry", 7101, sh(2026, 2, 7, 11))
     due = [w for w in q1_weeks() if w[1] >= date(2026, 2, 9)]
     with Session(engine) as s:
@@ -137,7 +137,7 @@ def test_a_unit_answers_only_from_its_first_working_day_with_a_member(engine, ba
         assert after["units_without_report"] == ["旗林草局"]
 
 
-def test_tracking_since_comes_from_the_plan_file_or_the_first_load(engine) -> None:  # type: ignore[no-untyped-def]
+def test_tracking_since_comes_from_the_plan_file_or_the_first_load(engine) -> None:
     spec = parse_plan_file(BANNER_PLAN)
     with session_scope(engine) as s:
         plan = load_plan(session=s, spec=spec, actor="test").plan
@@ -145,21 +145,21 @@ def test_tracking_since_comes_from_the_plan_file_or_the_first_load(engine) -> No
         pid = plan.id
     with session_scope(engine) as s:  # an edited plan file without the key keeps the stored day
         load_plan(session=s, spec=spec.model_copy(update={"name": spec.name + "（修订）"}), actor="test")
-        assert s.get(Plan, pid).tracking_since == local_day(utcnow())  # type: ignore[union-attr]
+        assert s.get(Plan, pid).tracking_since == local_day(utcnow())
     with session_scope(engine) as s:
         later = spec.model_copy(update={"tracking_since": date(2026, 3, 2)})
         load_plan(session=s, spec=later, actor="test")
-        contact(s, pid, "forestry", 7201, sh(2025, 12, 1, 9))  # type: ignore[arg-type]
+        contact(s, pid, "forestry", 7201, sh(2025, 12, 1, 9))
     with Session(engine) as s:
         plan = s.get(Plan, pid)
         assert plan is not None and plan.tracking_since == date(2026, 3, 2)
-        found = evaluate(session=s, plan_id=pid, period="2026Q1", now=AFTER_Q1)  # type: ignore[arg-type]
+        found = evaluate(session=s, plan_id=pid, period="2026Q1", now=AFTER_Q1)
         missed = next(f for f in found if "missed_reports" in f.bases and f.unit == "旗林草局")
         weeks = [e["from"] for e in missed.evidence if e.get("kind") == "missed_week"]
         assert weeks == [w[0].isoformat() for w in q1_weeks() if w[0] >= date(2026, 3, 2)]
 
 
-def test_a_fresh_deployment_names_no_unit_for_missed_reports(settings_env, engine) -> None:  # type: ignore[no-untyped-def]
+def test_a_fresh_deployment_names_no_unit_for_missed_reports(settings_env, engine) -> None:
     """Every contact joined today, on a plan loaded today: the draft for this quarter names
     nobody for weeks before anyone could act, however far into the quarter today is."""
     from tests.conftest import load_bundled_plan
@@ -185,7 +185,7 @@ def test_a_fresh_deployment_names_no_unit_for_missed_reports(settings_env, engin
     with session_scope(engine) as s:
         for m in s.exec(select(Member).where(Member.plan_id == plan_id)).all():
             m.joined_at = parse_period(quarter).start
-        s.get(Plan, plan_id).tracking_since = parse_period(quarter).first_day  # type: ignore[union-attr]
+        s.get(Plan, plan_id).tracking_since = parse_period(quarter).first_day
     weeks_done = [w for w in q1_like(parse_period(quarter).first_day, local_day(now)) if w[1] < local_day(now)]
     again = json.loads(CliRunner().invoke(app, ["notices", "draft", "--period", quarter, "--json"]).output)
     named = [f["unit"] for f in again["findings"] if "missed_reports" in f["bases"]]
@@ -204,7 +204,7 @@ def q1_like(first: date, last: date) -> list[tuple[date, date]]:
     return out
 
 
-def test_a_problem_counts_against_its_owner_only_from_when_it_could_act(engine, banner_plan_id: int) -> None:  # type: ignore[no-untyped-def]
+def test_a_problem_counts_against_its_owner_only_from_when_it_could_act(engine, banner_plan_id: int) -> None:
     """A problem assigned to 林草局 on 5 January, due within 20 working days, while 林草局 had
     nobody in the system; its contact joins on 2 March. By 3 April the problem is not overdue
     against 林草局 (the deadline passed before it could act), and its idle time counts from 2 March."""
@@ -213,7 +213,7 @@ def test_a_problem_counts_against_its_owner_only_from_when_it_could_act(engine, 
     from oversight.workdays import workdays_between
 
     with session_scope(engine) as s:
-        s.get(Plan, banner_plan_id).tracking_since = date(2025, 12, 1)  # type: ignore[union-attr]
+        s.get(Plan, banner_plan_id).tracking_since = date(2025, 12, 1)
         raiser = contact(s, banner_plan_id, "emergency", 7301, sh(2025, 12, 1, 9))
         cat = s.exec(
             select(ProblemCategory).where(
@@ -250,14 +250,14 @@ def test_a_problem_counts_against_its_owner_only_from_when_it_could_act(engine, 
         assert overdue_items(session=s, plan_id=banner_plan_id, start=start, as_of=AFTER_Q1)[fid]["count"] == 1
 
 
-def test_a_unit_with_nothing_to_evaluate_is_not_scored_or_ranked(settings_env, engine) -> None:  # type: ignore[no-untyped-def]
+def test_a_unit_with_nothing_to_evaluate_is_not_scored_or_ranked(settings_env, engine) -> None:
     """水利局 reports every week; 林草局 has task parts but nobody ever joined it; 旗信访局 has
     no task and no problem: the review scores and ranks 水利局 only, 林草局 is 不参评 (not 100)."""
     from tests.conftest import load_bundled_plan
 
     plan_id = load_bundled_plan(engine)
     with session_scope(engine) as s:
-        s.get(Plan, plan_id).tracking_since = date(2025, 12, 1)  # type: ignore[union-attr]
+        s.get(Plan, plan_id).tracking_since = date(2025, 12, 1)
         water = contact(s, plan_id, "water", 7401, sh(2025, 12, 1, 9))
         for first, _last in q1_weeks():
             report(s, plan_id, water, sh(first.year, first.month, first.day, 16))
@@ -280,7 +280,7 @@ def test_a_unit_with_nothing_to_evaluate_is_not_scored_or_ranked(settings_env, e
     assert "旗林草局：不参评（本期没有可评价的事项）" in out.output and "旗水利局：第1名" in out.output
 
 
-def test_a_brief_of_the_quarter_in_progress_counts_overdue_as_of_now(engine, banner_plan_id: int) -> None:  # type: ignore[no-untyped-def]
+def test_a_brief_of_the_quarter_in_progress_counts_overdue_as_of_now(engine, banner_plan_id: int) -> None:
     """On 13 March a problem due 20 March is not overdue (the period's last day is still to come),
     one due 12 March is; a problem is open for the working days up to 13 March, not to 31 March.
     At the end of the quarter, one due on 31 March and still open is overdue."""
@@ -288,7 +288,7 @@ def test_a_brief_of_the_quarter_in_progress_counts_overdue_as_of_now(engine, ban
     from oversight.workdays import workdays_between
 
     with session_scope(engine) as s:
-        s.get(Plan, banner_plan_id).tracking_since = date(2025, 12, 1)  # type: ignore[union-attr]
+        s.get(Plan, banner_plan_id).tracking_since = date(2025, 12, 1)
         raiser = contact(s, banner_plan_id, "emergency", 7501, sh(2025, 12, 1, 9))
         contact(s, banner_plan_id, "forestry", 7502, sh(2025, 12, 1, 9))
         cat = s.exec(
@@ -318,7 +318,7 @@ def test_a_brief_of_the_quarter_in_progress_counts_overdue_as_of_now(engine, ban
         assert sorted(after["problems"]["totals"]["overdue"]["ids"]) == sorted(ids.values())
 
 
-def test_the_migration_gives_a_loaded_plan_the_day_it_was_first_loaded(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_the_migration_gives_a_loaded_plan_the_day_it_was_first_loaded(tmp_path) -> None:
     """An existing deployment: the plan first loaded (audited) on 6 January Beijing time and
     reloaded since keeps 6 January as its tracking start; a plan without that audit row gets
     the day of its loaded_at."""

@@ -278,7 +278,7 @@ def test_weekly_reminder_goes_to_contacts_of_units_that_did_not_report(engine: E
             )
         )
         # In use since March: both units answer for week 15 (a unit answers from when it could act).
-        s.get(Plan, banner_plan_id).tracking_since = date(2026, 3, 2)  # type: ignore[union-attr]
+        s.get(Plan, banner_plan_id).tracking_since = date(2026, 3, 2)
         s.add(
             Report(plan_id=banner_plan_id, unit_id=natres.id, text="整合区1 完成核查", created_at=sh(2026, 4, 8, 15, 0))
         )
