@@ -19,6 +19,7 @@ from bot import texts as t
 from bot.engine import Flow, Job, Step, Turn, button, command
 from oversight import workdays
 from oversight.audit import actor_of
+from oversight.dates import cn_date
 from oversight.errors import InvalidStateError
 from oversight.holiday_notice import (
     HOW_TO_ADD,
@@ -115,8 +116,7 @@ def confirm(turn: Turn[CalendarState]) -> None:
     reply = t.CALENDAR_SAVED.format(verb=verb, year=parsed.year)
     if result.moved:
         lines = "\n".join(
-            t.CALENDAR_MOVED_LINE.format(id=pid, old=old.isoformat(), new=new.isoformat())
-            for pid, old, new in result.moved
+            t.CALENDAR_MOVED_LINE.format(id=pid, old=cn_date(old), new=cn_date(new)) for pid, old, new in result.moved
         )
         reply += "\n" + t.CALENDAR_MOVED.format(lines=lines)
     turn.say(reply)

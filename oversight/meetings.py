@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 from models import Attachment, AuditLog, Decision, Meeting, Member, Role, ScheduledRun, Unit, utcnow
 from oversight.attachments import is_unlinked
 from oversight.audit import actor_of, audit
-from oversight.dates import local_day
+from oversight.dates import cn_date, local_day
 from oversight.errors import InvalidInputError, InvalidStateError, NotFoundError, PermissionDeniedError
 from oversight.members import members_of_unit
 from oversight.outbox import enqueue_text, notify_members
@@ -178,7 +178,7 @@ def add_decision(
     if unit is None or unit.plan_id != actor.plan_id:
         raise InvalidInputError("请选择本计划中的责任单位。")
     if due_on < meeting.held_on:
-        raise InvalidInputError(f"完成时限不能早于会议日期（{meeting.held_on.isoformat()}）。")
+        raise InvalidInputError(f"完成时限不能早于会议日期（{cn_date(meeting.held_on)}）。")
     decision = Decision(
         plan_id=actor.plan_id,
         meeting_id=meeting.id,
@@ -222,7 +222,7 @@ def decision_notice_text(*, session: Session, decision: Decision) -> str:
         meeting=title,
         unit=unit.name if unit else "",
         text=decision.text,
-        due=decision.due_on.isoformat() if decision.due_on else "未设定",
+        due=cn_date(decision.due_on) if decision.due_on else "未设定",
     )
 
 
