@@ -14,6 +14,7 @@ from sqlmodel import select
 from telegram.ext import Application
 
 from bot.app import build_application
+from bot.pacing import Pacer
 from localbotapi.server import BotApiServer, SimUser
 from models import Member, Unit, session_scope
 from oversight.members import create_invite, require_unit
@@ -110,6 +111,10 @@ def buttons(message: dict) -> list[str]:
 async def running_bot(engine: Engine, plan_id: int, **kwargs: Any) -> AsyncIterator[Harness]:
     """Start the local server and the real bot polling it; stop both after."""
     async with BotApiServer() as server:
+        # The bot's own Pacer, without its one-second gap between two messages to one chat: this
+        # server does not enforce Telegram's per-chat limit (tests/test_pacing.py and bench/burst.py
+        # hold the Pacer to it), and a dialogue of ten turns would otherwise wait ten seconds.
+        kwargs.setdefault("rate_limiter", Pacer(private_gap=0.0))
         app = build_application(
             engine=engine,
             token=TOKEN,
