@@ -26,6 +26,7 @@ from models import (
     ScheduledRun,
     Unit,
 )
+from models.base import row_id
 from oversight import runs
 from oversight.accountability import RULE_LABELS, Rule, evaluate, parse_period, thresholds_of
 from oversight.attachments import is_unlinked
@@ -156,7 +157,7 @@ def check_may_approve(*, session: Session, member: Member, notice_id: int, now: 
     notice = _load(session, notice_id)
     _require(session, actor=member, notice=notice, roles=(Role.CONVENER,), what="审定印发通报", now=now)
     _require_draft(notice, "审定")
-    if not named_unit_ids(session=session, notice_id=notice.id):
+    if not named_unit_ids(session=session, notice_id=row_id(notice)):
         raise InvalidStateError("该通报没有保留任何通报事项，不能印发；如本期不需通报，请放弃该通报。")
     return notice
 
@@ -171,7 +172,7 @@ def explainable_notices(*, session: Session, member: Member, now: datetime) -> l
     result = []
     for n in published:
         deadline = explanation_deadline(session=session, notice=n)
-        if deadline and now <= deadline and member.unit_id in named_unit_ids(session=session, notice_id=n.id):
+        if deadline and now <= deadline and member.unit_id in named_unit_ids(session=session, notice_id=row_id(n)):
             result.append(n)
     return result
 
@@ -279,7 +280,7 @@ def draft_notice(*, session: Session, plan_id: int, period: str, now: datetime) 
     session.add(notice)
     session.flush()
     rows = [
-        NoticeFinding(notice_id=notice.id, unit_id=f.unit_id, rule=f.rule, summary=f.summary, evidence=f.evidence)
+        NoticeFinding(notice_id=row_id(notice), unit_id=f.unit_id, rule=f.rule, summary=f.summary, evidence=f.evidence)
         for f in findings
     ]
     session.add_all(rows)
@@ -312,14 +313,14 @@ def _set_dropped(
         return finding
     plan = session.get(Plan, notice.plan_id)
     assert plan is not None
-    before = notice_findings(session=session, notice_id=notice.id)
+    before = notice_findings(session=session, notice_id=row_id(notice))
     was_default = notice.body == compose_body(session=session, plan=plan, period=notice.period, findings=before)
     finding.dropped = dropped
     finding.drop_reason = reason if dropped else ""
     session.add(finding)
     session.flush()
     if was_default:  # a body someone has edited is kept as they wrote it
-        after = notice_findings(session=session, notice_id=notice.id)
+        after = notice_findings(session=session, notice_id=row_id(notice))
         notice.body = compose_body(session=session, plan=plan, period=notice.period, findings=after)
         session.add(notice)
     audit(
@@ -369,10 +370,10 @@ def finding_label(*, session: Session, finding: NoticeFinding) -> str:
 def approval_summary(*, session: Session, notice_id: int) -> str:
     """What 审定印发 will publish, for the convener to confirm: the units named, what is kept and dropped."""
     notice = _load(session, notice_id)
-    findings = notice_findings(session=session, notice_id=notice.id)
+    findings = notice_findings(session=session, notice_id=row_id(notice))
     units = {u.id: u.name for u in session.exec(select(Unit).where(Unit.plan_id == notice.plan_id)).all()}
     live = [f for f in findings if not f.dropped]
-    named = "、".join(units.get(u, "") for u in named_unit_ids(session=session, notice_id=notice.id))
+    named = "、".join(units.get(u, "") for u in named_unit_ids(session=session, notice_id=row_id(notice)))
     lines = [f"《{notice.title}》保留通报事项 {len(live)} 项，被通报单位：{named or '无'}。"]
     for f in findings:
         if f.dropped:
@@ -462,7 +463,7 @@ def approve_notice(*, session: Session, notice_id: int, actor: Member, now: date
     notice = _load(session, notice_id)
     _require(session, actor=actor, notice=notice, roles=(Role.CONVENER,), what="审定印发通报", now=now)
     _require_draft(notice, "审定")
-    if not named_unit_ids(session=session, notice_id=notice.id):
+    if not named_unit_ids(session=session, notice_id=row_id(notice)):
         raise InvalidStateError("该通报没有保留任何通报事项，不能印发；如本期不需通报，请放弃该通报。")
     plan = session.get(Plan, notice.plan_id, with_for_update=True)  # one number per notice
     assert plan is not None
@@ -473,7 +474,7 @@ def approve_notice(*, session: Session, notice_id: int, actor: Member, now: date
     session.add(notice)
     session.flush()
     runs.request_run(
-        session=session, job=PUBLISH_JOB, period=publish_period(notice.id), actor=actor_of(actor.id), now=now
+        session=session, job=PUBLISH_JOB, period=publish_period(row_id(notice)), actor=actor_of(actor.id), now=now
     )
     audit(
         session=session,
@@ -481,7 +482,7 @@ def approve_notice(*, session: Session, notice_id: int, actor: Member, now: date
         action="notice.approved",
         object_type="notice",
         object_id=notice.id,
-        detail={"doc_no": notice.doc_no, "named_units": named_unit_ids(session=session, notice_id=notice.id)},
+        detail={"doc_no": notice.doc_no, "named_units": named_unit_ids(session=session, notice_id=row_id(notice))},
         at=now,
     )
     return notice
@@ -578,7 +579,7 @@ def file_explanation(
     notice = _load(session, notice_id)
     if notice.state != NoticeState.PUBLISHED:
         raise InvalidStateError("该通报尚未印发，不能报送情况说明。")
-    named = named_unit_ids(session=session, notice_id=notice.id)
+    named = named_unit_ids(session=session, notice_id=row_id(notice))
     if not actor.active or actor.plan_id != notice.plan_id or actor.role != Role.CONTACT or actor.unit_id not in named:
         message = "只有被通报单位的联络员可以报送情况说明。"
         audit(
@@ -624,7 +625,9 @@ def file_explanation(
         if not is_unlinked(attachment):
             raise InvalidInputError(f"附件 {attachment.filename} 已用于其他记录。")
         files.append(attachment)
-    explanation = Explanation(notice_id=notice.id, unit_id=actor.unit_id, member_id=actor.id, text=body, created_at=now)
+    explanation = Explanation(
+        notice_id=row_id(notice), unit_id=actor.unit_id, member_id=row_id(actor), text=body, created_at=now
+    )
     session.add(explanation)
     session.flush()
     for attachment in files:
@@ -720,7 +723,7 @@ def notice_document(*, session: Session, notice_id: int, now: datetime) -> dict[
     office = ((plan.spec or {}).get("office") or {}).get("name") or "联席会议办公室"
     units = {u.id: u.name for u in session.exec(select(Unit).where(Unit.plan_id == plan.id)).all()}
     tables = []
-    for f in notice_findings(session=session, notice_id=notice.id, include_dropped=False):
+    for f in notice_findings(session=session, notice_id=row_id(notice), include_dropped=False):
         rows = [list(evidence_row(item)) for item in unique_evidence(f.evidence)]
         tables.append(
             {
@@ -772,7 +775,7 @@ def draft_text(*, session: Session, notice_id: int) -> str:
     if notice is None:
         raise InvalidInputError(f"找不到通报 {notice_id}。")
     units = {u.id: u.name for u in session.exec(select(Unit).where(Unit.plan_id == notice.plan_id)).all()}
-    findings = notice_findings(session=session, notice_id=notice.id)
+    findings = notice_findings(session=session, notice_id=row_id(notice))
     live = [f for f in findings if not f.dropped]
     lines = [
         DRAFT_HEAD.format(
