@@ -19,10 +19,10 @@ from sqlmodel import Session, col, select
 
 from models import Brief, Member, Plan, Role, row_id
 from oversight import runs
-from oversight.audit import actor_of, audit
+from oversight.audit import actor_of, audit, require_role
 from oversight.chatstate import mint_token
 from oversight.dates import cn_date, cn_datetime, local_day
-from oversight.errors import InvalidInputError, InvalidStateError, NotFoundError, PermissionDeniedError
+from oversight.errors import InvalidInputError, InvalidStateError, NotFoundError
 from oversight.members import members_with_role
 from oversight.outbox import enqueue_document, enqueue_text
 from oversight.sample import chat_marked
@@ -78,20 +78,16 @@ def _load(session: Session, brief_id: int) -> Brief:
 def _require(
     session: Session, *, actor: Member, brief: Brief, roles: tuple[str, ...], what: str, now: datetime
 ) -> None:
-    if actor.active and actor.plan_id == brief.plan_id and actor.role in roles:
-        return
-    who = "、".join({Role.CONVENER: "召集人", Role.OFFICE: "联席会议办公室"}.get(r, r) for r in roles)
-    message = f"只有{who}可以{what}。"
-    audit(
-        session=session,
-        actor=actor_of(actor.id),
-        action="brief.refused",
+    require_role(
+        session,
+        actor=actor,
+        plan_id=brief.plan_id,
+        roles=roles,
+        what=what,
         object_type="brief",
         object_id=brief.id,
-        detail={"what": what, "message": message},
-        at=now,
+        now=now,
     )
-    raise PermissionDeniedError(message)
 
 
 def _require_state(brief: Brief, state: str, what: str) -> None:

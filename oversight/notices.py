@@ -30,7 +30,7 @@ from models.base import row_id
 from oversight import runs
 from oversight.accountability import RULE_LABELS, Rule, evaluate, parse_period, thresholds_of
 from oversight.attachments import is_unlinked
-from oversight.audit import actor_of, audit
+from oversight.audit import actor_of, audit, require_role
 from oversight.dates import cn_date, cn_datetime, local_day, local_zone
 from oversight.errors import InvalidInputError, InvalidStateError, NotFoundError, OversightError, PermissionDeniedError
 from oversight.members import members_of_unit, members_with_role
@@ -228,20 +228,16 @@ def compose_body(*, session: Session, plan: Plan, period: str, findings: Sequenc
 def _require(
     session: Session, *, actor: Member, notice: Notice, roles: tuple[str, ...], what: str, now: datetime
 ) -> None:
-    if actor.active and actor.plan_id == notice.plan_id and actor.role in roles:
-        return
-    who = "、".join({Role.CONVENER: "召集人", Role.OFFICE: "联席会议办公室"}.get(r, r) for r in roles)
-    message = f"只有{who}可以{what}。"
-    audit(
-        session=session,
-        actor=actor_of(actor.id),
-        action="notice.refused",
+    require_role(
+        session,
+        actor=actor,
+        plan_id=notice.plan_id,
+        roles=roles,
+        what=what,
         object_type="notice",
         object_id=notice.id,
-        detail={"what": what, "message": message},
-        at=now,
+        now=now,
     )
-    raise PermissionDeniedError(message)
 
 
 def _load(session: Session, notice_id: int) -> Notice:
