@@ -14,7 +14,7 @@ from oversight.errors import PermissionDeniedError
 from oversight.measures import overdue_workdays
 from oversight.members import unit_name
 from oversight.problems import STATE_LABELS, office_unit
-from oversight.targets import baseline_ledgers_due
+from oversight.region_items import ITEM_NAMES, open_region_items
 from oversight.workdays import due_light, estimate_mark
 
 LIGHTS: dict[str | None, str] = {"red": "🔴", "yellow": "🟡", "green": "🟢", None: "⚪"}
@@ -70,29 +70,6 @@ def _decision_item(session: Session, decision: Decision, today: date) -> dict[st
     }
 
 
-BASELINE_TEXT = "报送底数核实情况及工作措施台账（逐矿权核实停产数量及原因、探矿权未转采原因）"
-
-
-def _baseline_items(session: Session, plan_id: int, today: date, unit_id: int | None = None) -> list[dict[str, Any]]:
-    """A region plan's leagues that owe their baseline ledger (seed 003 三(三)), as to-do items."""
-    return [
-        {
-            "kind": "baseline",
-            "id": 0,
-            "text": BASELINE_TEXT,
-            "state": "open",
-            "state_label": "待报送",
-            "todo": "待报送",
-            "unit_id": row["unit"].id,
-            "unit": row["unit"].name,
-            "due_on": row["due_on"],
-            "light": _light(row["due_on"], today),
-            "overdue_days": overdue_workdays(row["due_on"], today),
-        }
-        for row in baseline_ledgers_due(session=session, plan_id=plan_id, unit_id=unit_id)
-    ]
-
-
 def _sorted(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(items, key=lambda i: (_LIGHT_ORDER[i["light"]], i["due_on"] or date.max, i["kind"], i["id"]))
 
@@ -126,7 +103,7 @@ def todo_for_unit(*, session: Session, unit_id: int, today: date) -> list[dict[s
     ).all()
     items += [_decision_item(session, d, today) for d in decisions]
     if unit.kind == "league":
-        items += _baseline_items(session, unit.plan_id, today, unit_id)
+        items += open_region_items(session=session, plan_id=unit.plan_id, today=today, unit_id=unit_id)
     return _sorted(items)
 
 
@@ -150,7 +127,7 @@ def todo_overdue_all(*, session: Session, actor: Member, today: date) -> list[di
     ).all()
     items = [_problem_item(session, p, today, todo=TODO_LABELS[p.state]) for p in problems]
     items += [_decision_item(session, d, today) for d in decisions]
-    items += [i for i in _baseline_items(session, actor.plan_id, today) if i["due_on"] < today]
+    items += [i for i in open_region_items(session=session, plan_id=actor.plan_id, today=today) if i["due_on"] < today]
     return sorted(items, key=lambda i: (-i["overdue_days"], i["unit"], i["kind"], i["id"]))
 
 
@@ -165,7 +142,9 @@ def format_todo(items: list[dict[str, Any]], *, show_unit: bool = False) -> str:
         return "暂无待办事项。"
     lines = []
     for item in items:
-        what = {"problem": f"问题#{item['id']}", "decision": f"议定事项#{item['id']}"}.get(item["kind"], "底数核实台账")
+        what = {"problem": f"问题#{item['id']}", "decision": f"议定事项#{item['id']}"}.get(item["kind"]) or ITEM_NAMES[
+            item["kind"]
+        ]
         head = f"{LIGHTS[item['light']]} {what}【{item['todo']}】"
         if show_unit and item["unit"]:
             head += f"{item['unit']}："

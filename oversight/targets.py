@@ -49,7 +49,6 @@ __all__ = [
     "BASELINE_DUE",
     "CODES_CAP",
     "FIRST_BATCH_DEADLINE",
-    "baseline_ledgers_due",
     "baseline_text",
     "format_breakdown",
     "format_leagues",
@@ -492,23 +491,3 @@ def format_leagues(rows: list[dict[str, Any]]) -> str:
         f"未转采探矿权{r['exploration']}个（已转采{r['converted']}个）；底数核实台账{baseline_text(r)}"
         for r in rows
     )
-
-
-def baseline_ledgers_due(*, session: Session, plan_id: int, unit_id: int | None = None) -> list[dict[str, Any]]:
-    """Leagues and cities of a region plan whose 底数核实台账 (seed 003 三(三), due 2022-09-20) is not
-    in the ledger yet: no right there carries a 底数核实日期. One league's, with `unit_id`."""
-    plan = session.get(Plan, plan_id)
-    if plan is None or plan.level != "region":
-        return []
-    query = select(Unit).where(Unit.plan_id == plan_id, Unit.kind == "league").order_by(col(Unit.id))
-    if unit_id is not None:
-        query = query.where(Unit.id == unit_id)
-    filed = set(
-        session.exec(
-            select(Right.locality_unit_id)
-            .where(Right.plan_id == plan_id, col(Right.baseline_on).is_not(None))
-            .distinct()
-        ).all()
-    )
-    due = _baseline_due(session, plan_id)
-    return [{"unit": u, "due_on": due} for u in session.exec(query).all() if u.id not in filed]

@@ -256,7 +256,10 @@ def test_baseline_ledger_is_a_league_to_do_item_with_its_colour(engine, session:
     assert [(i["kind"], i["light"]) for i in before] == [("baseline", "yellow")]
     late = format_todo(todo_for_unit(session=session, unit_id=baotou.id, today=date(2022, 9, 26)))
     assert "🔴 底数核实台账【待报送】" in late and "期限 2022年9月20日" in late and "已逾期" in late
-    assert todo_for_unit(session=session, unit_id=ordos.id, today=date(2022, 9, 26)) == []  # filed
+    # Filed; what 鄂尔多斯市 still owes is its first batch (盘活一批, due at the end of 2022).
+    assert [i["kind"] for i in todo_for_unit(session=session, unit_id=ordos.id, today=date(2022, 9, 26))] == [
+        "first_batch"
+    ]
     assert todo_for_unit(session=session, unit_id=natres.id, today=date(2022, 9, 26)) == []  # not a league
     office = Member(plan_id=p, unit_id=natres.id, role=Role.OFFICE, name="办公室")
     session.add(office)
@@ -266,3 +269,46 @@ def test_baseline_ledger_is_a_league_to_do_item_with_its_colour(engine, session:
     assert "包头市人民政府" in format_todo(overdue, show_unit=True) and "鄂尔多斯市人民政府" not in format_todo(
         overdue, show_unit=True
     )
+
+
+def test_first_batch_is_a_league_to_do_item_until_a_right_there_is_activated(engine, session: Session) -> None:
+    """Seed 003 三(二): 盘活一批 by 2022-12-31 is each league's item while the ledger holds idle rights
+    there and none of them restarted or converted: on its /todo, red after the deadline, among the
+    office's overdue items, and gone once a right there is activated. A league whose ledger holds no
+    right owes nothing the record could count."""
+    from models import Member, Role
+    from oversight.lookups import format_todo, todo_for_unit, todo_overdue_all
+    from oversight.region_items import inactive_regions, open_region_items
+
+    p = load_bundled_plan(engine, REGION_PLAN)
+    units = {u.key: u for u in session.exec(select(Unit).where(Unit.plan_id == p)).all()}
+    ordos, hohhot, baotou = units["ordos"], units["hohhot"], units["baotou"]
+    mine = _add(session, p, "M-1", locality_unit_id=ordos.id, baseline_on=date(2022, 9, 1))
+    _add(session, p, "T-1", kind="exploration", locality_unit_id=hohhot.id, baseline_on=date(2022, 9, 2))
+    session.commit()
+
+    dec = date(2022, 12, 20)
+    items = todo_for_unit(session=session, unit_id=ordos.id, today=dec)
+    assert [(i["kind"], i["light"], i["due_on"]) for i in items] == [("first_batch", "green", date(2022, 12, 31))]
+    assert "🟢 盘活一批矿业权【待盘活】" in format_todo(items)
+    assert [i["kind"] for i in todo_for_unit(session=session, unit_id=baotou.id, today=dec)] == ["baseline"]
+
+    jan = date(2023, 1, 9)
+    late = format_todo(todo_for_unit(session=session, unit_id=ordos.id, today=jan))
+    assert "🔴 盘活一批矿业权【待盘活】" in late and "期限 2022年12月31日" in late and "已逾期" in late
+    office = Member(plan_id=p, unit_id=units["natres"].id, role=Role.OFFICE, name="办公室")
+    session.add(office)
+    session.flush()
+    overdue = todo_overdue_all(session=session, actor=office, today=jan)
+    batch = sorted(i["unit"] for i in overdue if i["kind"] == "first_batch")
+    assert batch == sorted([ordos.name, hohhot.name])
+    assert {r["unit"] for r in inactive_regions(session=session, plan_id=p, today=jan)} >= {ordos.name, baotou.name}
+    assert inactive_regions(session=session, plan_id=p, today=date(2022, 9, 20)) == []  # nothing due yet
+
+    _move(session, mine, "restarted", datetime(2023, 1, 5, 2, tzinfo=UTC))
+    session.commit()
+    assert todo_for_unit(session=session, unit_id=ordos.id, today=jan) == []
+    # As of a day before the restart the item was still open: the record's day decides.
+    before = open_region_items(session=session, plan_id=p, today=date(2023, 1, 4), unit_id=ordos.id)
+    assert [i["kind"] for i in before] == ["first_batch"]
+    assert open_region_items(session=session, plan_id=p, today=jan, kinds=["baseline"], unit_id=ordos.id) == []
