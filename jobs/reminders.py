@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
@@ -17,6 +18,7 @@ from oversight.dates import local_zone
 from oversight.holiday_notice import HOW_TO_ADD, missing_years
 from oversight.measures import Week, accountable_from, overdue_workdays, reported_weeks, tasked_units, week_of
 from oversight.outbox import enqueue_text
+from oversight.region_items import open_region_items
 from oversight.schedules import is_adhoc, period_for
 from oversight.workdays import estimate_mark, is_workday
 
@@ -41,6 +43,17 @@ DIGEST_DECISIONS = "{num}、逾期未落实的议定事项（{n} 项）"
 DIGEST_DECISION_LINE = "{i}. {unit}：{text}（应于 {due} 前落实，已逾期 {late} 个工作日）"
 DIGEST_MORE = "……另有 {n} 项未列出，请在机器人中查看待办。"
 NO_UNIT = "未指定单位"
+DIGEST_REGIONS = "{num}、逾期未完成的盟市事项（{n} 项）"
+DIGEST_REGION_LINE = "{i}. {unit}：{name}（应于 {due} 前完成，已逾期 {late} 个工作日）"
+REGION_TEXT = {
+    "soon": "【工作提醒】\n{unit}：按{source}，请于{due}前{text}。\n{how}",
+    "late": "【逾期提醒】\n{unit}：按{source}，应于{due}前{text}；至今未完成，已逾期{late}个工作日。\n{how}",
+}
+REGION_SOURCE = {"baseline": "实施方案三（三）", "first_batch": "实施方案三（二）"}
+REGION_HOW = {
+    "baseline": "请发送 /ledger，按机器人发来的模板逐矿权填写核实情况（含底数核实日期），连同加盖公章的扫描件报送。",
+    "first_batch": "矿业权复工复产或转采后，请发送 /report 报送进展；遇到困难请发送 /flag 反映。",
+}
 CALENDAR_TEXT = (
     "【节假日数据提醒】\n"
     "{years}的法定节假日和调休安排还没有录入本系统。录入之前，办理期限、督办时限和简报、通报等定时任务"
@@ -194,8 +207,15 @@ def office_members(*, session: Session, plan_id: int) -> list[Member]:
     )
 
 
-def digest_text(*, day: date, problems: list[tuple[Problem, str]], decisions: list[tuple[Decision, str]]) -> str:
-    """The digest message: overdue problems, then overdue decisions, capped in length."""
+def digest_text(
+    *,
+    day: date,
+    problems: list[tuple[Problem, str]],
+    decisions: list[tuple[Decision, str]],
+    regions: list[dict[str, Any]] | None = None,
+) -> str:
+    """The digest message: overdue problems, then overdue decisions, then the leagues' overdue
+    region items (oversight.region_items), capped in length."""
     lines = [DIGEST_HEAD.format(day=_cn_date(day))]
     shown = 0
     hidden = 0
@@ -235,9 +255,53 @@ def digest_text(*, day: date, problems: list[tuple[Problem, str]], decisions: li
                 )
             )
             shown += 1
+        num = "三" if problems else "二"
+    if regions:
+        lines.append(DIGEST_REGIONS.format(num=num, n=len(regions)))
+        for i, item in enumerate(regions, 1):
+            if shown >= DIGEST_MAX_ITEMS:
+                hidden += 1
+                continue
+            lines.append(
+                DIGEST_REGION_LINE.format(
+                    i=i,
+                    unit=item["unit"],
+                    name=item["name"],
+                    due=_cn_date(item["due_on"]),
+                    late=item["overdue_days"],
+                )
+            )
+            shown += 1
     if hidden:
         lines.append(DIGEST_MORE.format(n=hidden))
     return "\n".join(lines)
+
+
+def remind_regions(*, session: Session, items: list[dict[str, Any]], day: date, now: datetime) -> int:
+    """Tell a league's contacts of its open region items: once when the deadline is near (the item's
+    light turns yellow), then once a week while it is overdue. Returns the messages queued."""
+    queued = 0
+    iso = day.isocalendar()
+    for item in items:
+        if item["light"] == "green":
+            continue
+        stage = "late" if item["due_on"] < day else "soon"
+        when = f"{iso.year}-W{iso.week:02d}" if stage == "late" else "soon"
+        text = REGION_TEXT[stage].format(
+            unit=item["unit"],
+            due=_cn_date(item["due_on"]),
+            text=item["text"],
+            source=REGION_SOURCE[item["kind"]],
+            late=item["overdue_days"],
+            how=REGION_HOW[item["kind"]],
+        )
+        for member in contacts_of(session=session, unit_ids=[item["unit_id"]]):
+            if member.telegram_user_id is None:
+                continue
+            key = f"region:{item['kind']}:{item['unit_id']}:{item['due_on'].isoformat()}:{when}:{member.id}"
+            if enqueue_text(session=session, chat_id=member.telegram_user_id, text=text, dedupe_key=key, now=now):
+                queued += 1
+    return queued
 
 
 def send_daily_digest(*, session: Session, period: str, now: datetime, tz: ZoneInfo | None = None) -> dict:
@@ -246,15 +310,19 @@ def send_daily_digest(*, session: Session, period: str, now: datetime, tz: ZoneI
     day = now.astimezone(tz).date() if is_adhoc(period) else date.fromisoformat(period)
     if not is_workday(day):
         return {"day": day.isoformat(), "skipped": "non-working day"}
-    totals = {"problems": 0, "decisions": 0, "queued": 0}
+    totals = {"problems": 0, "decisions": 0, "regions": 0, "queued": 0, "region_reminders": 0}
     for plan in session.exec(select(Plan).order_by(col(Plan.id))).all():
         problems = overdue_problems(session=session, plan_id=row_id(plan), day=day)
         decisions = overdue_decisions(session=session, plan_id=row_id(plan), day=day)
+        regions = open_region_items(session=session, plan_id=row_id(plan), today=day)
+        totals["region_reminders"] += remind_regions(session=session, items=regions, day=day, now=now)
+        regions = [i for i in regions if i["due_on"] < day]
         totals["problems"] += len(problems)
         totals["decisions"] += len(decisions)
-        if not problems and not decisions:
+        totals["regions"] += len(regions)
+        if not problems and not decisions and not regions:
             continue
-        text = digest_text(day=day, problems=problems, decisions=decisions)
+        text = digest_text(day=day, problems=problems, decisions=decisions, regions=regions)
         for member in office_members(session=session, plan_id=row_id(plan)):
             if member.telegram_user_id is None:
                 continue
