@@ -5,7 +5,6 @@ owner unit → due date; the owner unit is told with a button to report it done,
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
 
 from sqlmodel import Session
 
@@ -13,7 +12,7 @@ from bot import texts as t
 from bot.engine import Flow, Step, Turn, Upload, action, button, command, grid, outbox_buttons
 from models import Decision, Meeting, Member, Unit, row_id
 from oversight import meetings as M
-from oversight.dates import cn_date
+from oversight.dates import cn_date, parse_cn_date
 from oversight.errors import InvalidInputError
 from oversight.members import responsible_units
 from oversight.records import plan_record
@@ -83,18 +82,11 @@ def take_due(turn: Turn[DecisionState], text: str) -> None:
         actor=turn.member,
         text=state.text,
         owner_unit_id=state.uid,
-        due_on=_parse_date(text),
+        due_on=parse_cn_date(text, today=turn.today),
         buttons=lambda d, contact: _done_button(turn.session, d, contact),
     )
     turn.end()
     turn.say(t.DECISION_SAVED.format(id=d.id, text=d.text, unit=state.unit, due=cn_date(d.due_on) if d.due_on else ""))
-
-
-def _parse_date(text: str) -> date:
-    try:
-        return date.fromisoformat(text.strip())
-    except ValueError:
-        raise InvalidInputError(t.DECISION_BAD_DATE.format(text=text[:30])) from None
 
 
 def _done_button(session: Session, d: Decision, contact: Member) -> list[list[dict[str, str]]]:

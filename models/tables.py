@@ -389,6 +389,29 @@ class Meeting(SQLModel, table=True):
     title: str = ""
     called_by_member_id: int | None = Field(default=None, foreign_key="member.id")
     created_at: datetime = _when()
+    # Convening (oversight/convening.py): scheduled -> circulated (agenda sent) -> held -> minuted.
+    # A meeting recorded after the fact (record_meeting, /decision's 新建) is held from the start.
+    state: str = Field(default="held", max_length=20)
+    starts_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    agenda: list[Any] = _json([])  # [{"text": str, "ref": str}]: facts of the record with their ids
+    circulated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    held_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    minutes_no: int | None = None  # 第N期, numbered per plan and year when the minutes are written
+    minutes_path: str = ""
+    minuted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class MeetingAttendance(SQLModel, table=True):
+    """A member unit's answer to a meeting's notice: who attends for it (出席) or that it is excused (请假)."""
+
+    __table_args__ = (UniqueConstraint("meeting_id", "unit_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: int = Field(foreign_key="meeting.id", index=True)
+    unit_id: int = Field(foreign_key="unit.id")
+    member_id: int | None = Field(default=None, foreign_key="member.id")  # who confirmed
+    attendee: str = Field(default="", max_length=60)  # the person sent, as the unit named them
+    state: str = Field(default="attend", max_length=10)  # attend | excused
+    at: datetime = _when()
 
 
 class Decision(SQLModel, table=True):
@@ -399,6 +422,7 @@ class Decision(SQLModel, table=True):
     meeting_id: int | None = Field(default=None, foreign_key="meeting.id")
     text: str
     owner_unit_id: int | None = Field(default=None, foreign_key="unit.id", index=True)
+    cooperating_unit_ids: list[Any] = _json([])  # 配合单位 (unit ids), in the order the office named them
     major: bool = False
     due_on: date | None = None
     state: str = "open"  # open | submitted (evidence sent, the office to accept) | done
