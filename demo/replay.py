@@ -36,7 +36,7 @@ from demo.ledger import SAMPLE, load_sample_ledger, mark_export
 from demo.people import LEADERS, Person, roster
 from demo.script import Blocker
 from localbotapi.server import BotApiServer, SimUser
-from models import Member, Right, RightBatch, Task, Unit, Zone, make_engine, session_scope
+from models import Member, Problem, Right, RightBatch, Task, Unit, Zone, make_engine, session_scope
 from models.base import row_id, set_clock
 from oversight.workdays import is_workday, nth_workday_after
 
@@ -540,12 +540,14 @@ class Replay:
         msg = await self.d.press(who, msg, "确认由", "如有相关材料")
         msg = await self.d.press(who, msg, "不附材料", "请确认要提出的问题")
         done = await self.d.press(who, msg, "确认提交", "已提交问题#")
-        pid = int(re.search(r"问题#(\d+)", _text(done)).group(1))  # type: ignore[union-attr]
+        number = re.search(r"问题#(\d+)", _text(done))
+        assert number is not None, _text(done)  # the press above waited for 已提交问题#
+        pid = int(number.group(1))
         self.problems[b.no] = pid
         with session_scope(self.engine) as s:
-            from models import Problem
-
-            self.owner[b.no] = self.unit_key_of[s.get(Problem, pid).owner_unit_id]  # type: ignore[union-attr]
+            problem = s.get(Problem, pid)
+            assert problem is not None and problem.owner_unit_id is not None, pid
+            self.owner[b.no] = self.unit_key_of[problem.owner_unit_id]
 
     async def _card(self, who: str, pid: int) -> dict:
         """The problem with this member's buttons, as /problem shows it."""

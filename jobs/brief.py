@@ -969,8 +969,9 @@ class _PdfProcess:
         """Wait for the PDF; the HTML and the child's timings. Raises RenderError if it failed."""
         html = self.html()
         if self._conn is None:
+            assert self._job is not None  # html() above has asserted it too: start() came first
             t1 = _time.perf_counter()
-            html_to_pdf(html, out=self.pdf_path, fetcher=self.fetcher, extra_css=self._job.get("extra_css"))  # type: ignore[union-attr]
+            html_to_pdf(html, out=self.pdf_path, fetcher=self.fetcher, extra_css=self._job.get("extra_css"))
             return html, {"pdf": _time.perf_counter() - t1}
         reply = self._reply()
         self._answered = True

@@ -1277,7 +1277,10 @@ class BotApiServer:
         chat_id = int(chat_id)
         if isinstance(predicate, str):
             needle = predicate
-            predicate = lambda m: needle in (m.get("text") or m.get("caption") or "")  # noqa: E731
+
+            def predicate(m: dict[str, Any]) -> bool:
+                return needle in (m.get("text") or m.get("caption") or "")
+
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while True:

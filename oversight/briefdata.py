@@ -17,13 +17,14 @@ columns, so a brief compiled weeks later shows the quarter as it stood:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, TypedDict
 
 from sqlalchemy import and_, case, func, literal, or_, union_all
+from sqlalchemy import select as core_select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
@@ -45,6 +46,7 @@ from models import (
     Unit,
     Zone,
     ZoneLeader,
+    row_id,
     snapshot_twin,
 )
 from oversight import periods
@@ -57,6 +59,15 @@ from oversight.targets import plan_targets, region_breakdown, region_by_league
 from oversight.workdays import workdays_between
 
 CITE_CAP = 10  # record ids kept per figure for citations (the xlsx annex has them all)
+
+
+class Cite(TypedDict):
+    """A figure with its citations: the count and the first CITE_CAP record ids."""
+
+    n: int
+    ids: list[int]
+
+
 OLDEST_SHOWN = 3
 EXCERPT_MAX = 200  # characters of a report quoted as a highlight
 
@@ -83,7 +94,7 @@ def _local_day(moment: datetime) -> date:
 # --- Grouped counts with citations -----------------------------------------------------
 
 
-def _cites_many(session: Session, named: dict[str, Any], cap: int = CITE_CAP) -> dict[str, dict[Any, dict[str, Any]]]:
+def _cites_many(session: Session, named: dict[str, Any], cap: int = CITE_CAP) -> dict[str, dict[Any, Cite]]:
     """Per name, per key k of that name's SELECT of labelled (k, i) rows: the count of distinct i
     and the first `cap` ids — every figure in one statement (UNION ALL, then one window pass),
     so a shared CTE such as the problem state is evaluated once instead of twice per figure."""
@@ -93,16 +104,16 @@ def _cites_many(session: Session, named: dict[str, Any], cap: int = CITE_CAP) ->
         parts.append(select(literal(name).label("f"), sub.c.k.label("k"), sub.c.i.label("i")))
     pooled = union_all(*parts).subquery()
     group = (pooled.c.f, pooled.c.k)
-    ranked = select(
+    ranked = core_select(
         pooled.c.f,
         pooled.c.k,
         pooled.c.i,
         func.count().over(partition_by=group).label("n"),
         func.row_number().over(partition_by=group, order_by=pooled.c.i).label("rn"),
     ).subquery()
-    out: dict[str, dict[Any, dict[str, Any]]] = {name: {} for name in named}
-    for f, k, i, n in session.exec(
-        select(ranked.c.f, ranked.c.k, ranked.c.i, ranked.c.n)
+    out: dict[str, dict[Any, Cite]] = {name: {} for name in named}
+    for f, k, i, n in session.execute(
+        core_select(ranked.c.f, ranked.c.k, ranked.c.i, ranked.c.n)
         .where(ranked.c.rn <= cap)
         .order_by(ranked.c.f, ranked.c.k, ranked.c.i)
     ).all():
@@ -116,11 +127,11 @@ def _totals(pairs: Any) -> Any:
     return select(literal(0).label("k"), sub.c.i)
 
 
-def empty_cite() -> dict[str, Any]:
+def empty_cite() -> Cite:
     return {"n": 0, "ids": []}
 
 
-def _cite_of(mapping: dict[Any, dict[str, Any]], key: Any) -> dict[str, Any]:
+def _cite_of(mapping: dict[Any, Cite], key: Any) -> Cite:
     return mapping.get(key) or empty_cite()
 
 
@@ -149,7 +160,7 @@ def _problem_state_at(plan_id: int, end: datetime) -> Any:
     owner = latest(lambda e: e.to_unit_id, (K.ASSIGNED, K.HANDED_OVER, K.RULED))
     last_step = latest(lambda e: e.kind, (K.ASSIGNED, K.HANDED_OVER, K.DECLINED, K.RULED))
     return (
-        select(
+        core_select(
             col(Problem.id).label("id"),
             col(Problem.category_id).label("category_id"),
             col(Problem.zone_id).label("zone_id"),
@@ -160,7 +171,7 @@ def _problem_state_at(plan_id: int, end: datetime) -> Any:
             case((last_close == K.CONFIRMED, 1), else_=0).label("closed"),
             case((last_step == K.DECLINED, 1), else_=0).label("disputed"),
         )
-        .where(Problem.plan_id == plan_id, col(Problem.created_at) < end)
+        .where(col(Problem.plan_id) == plan_id, col(Problem.created_at) < end)
         .cte("problem_state")
         .prefix_with("MATERIALIZED")
     )
@@ -212,16 +223,14 @@ def _problem_figures(session: Session, plan_id: int, period: Period, as_of: date
     new_c, open_c, over_c, resolved_by_cat = f["new_c"], f["open_c"], f["over_c"], f["resolved_c"]
     by_category = []
     for c in cats:
-        row = {
-            "category_id": c.id,
-            "name": c.name,
+        counted = {
             "new": _cite_of(new_c, c.id),
             "resolved": _cite_of(resolved_by_cat, c.id),
             "open": _cite_of(open_c, c.id),
             "overdue": _cite_of(over_c, c.id),
         }
-        if any(row[k]["n"] for k in ("new", "resolved", "open", "overdue")):
-            by_category.append(row)
+        if any(cite["n"] for cite in counted.values()):
+            by_category.append({"category_id": c.id, "name": c.name, **counted})
     new_u, open_u, over_u, resolved_by_unit = f["new_u"], f["open_u"], f["over_u"], f["resolved_u"]
     by_unit = [
         {
@@ -235,8 +244,8 @@ def _problem_figures(session: Session, plan_id: int, period: Period, as_of: date
             u for u in set(new_u) | set(open_u) | set(over_u) | set(resolved_by_unit) if u is not None
         )
     ]
-    oldest_rows = session.exec(
-        select(st.c.id, st.c.owner_id, st.c.category_id, st.c.created_at, st.c.due_on)
+    oldest_rows = session.execute(
+        core_select(st.c.id, st.c.owner_id, st.c.category_id, st.c.created_at, st.c.due_on)
         .where(is_open)
         .order_by(st.c.created_at, st.c.id)
         .limit(OLDEST_SHOWN)
@@ -294,23 +303,24 @@ def _unit_figures(
     accept = response_times(session=session, plan_id=plan_id, start=period.start, as_of=as_of)
     rows = []
     for u in units:
-        r = reporting.get(u.id)
+        uid = row_id(u)
+        r = reporting.get(uid)
         rows.append(
             {
-                "unit_id": u.id,
+                "unit_id": uid,
                 "name": u.name,
                 "short": u.short or u.name,
                 "kind": u.kind,
-                "reports": _cite_of(reports, u.id),
+                "reports": _cite_of(reports, uid),
                 "weeks_with_report": len(r.reported) if r else 0,
                 "weeks": len(r.due) if r else 0,
                 "reports_expected": r is not None,
                 "accountable_from": r.since.isoformat() if r and r.since else None,
                 "on_time_rate": round(rate, 4) if r and (rate := r.rate) is not None else None,
-                "handled": _cite_of(handled, u.id),
-                "median_accept_workdays": accept[u.id]["median"] if u.id in accept else None,
-                "accepts": {"n": accept[u.id]["n"], "ids": accept[u.id]["ids"]} if u.id in accept else empty_cite(),
-                "handovers": {"n": int(handovers_n.get(u.id, 0)), "ids": _cite_of(handovers, u.id)["ids"]},
+                "handled": _cite_of(handled, uid),
+                "median_accept_workdays": accept[uid]["median"] if uid in accept else None,
+                "accepts": {"n": accept[uid]["n"], "ids": accept[uid]["ids"]} if uid in accept else empty_cite(),
+                "handovers": {"n": int(handovers_n.get(uid, 0)), "ids": _cite_of(handovers, uid)["ids"]},
             }
         )
     return rows
@@ -331,7 +341,7 @@ def _zone_figures(session: Session, plan_id: int, period: Period, state: Any) ->
         .where(Member.plan_id == plan_id)
         .order_by(col(Member.id), col(ZoneLeader.zone_id))
     ).all()
-    leader_ids = sorted({member.id for member, _ in leader_rows}) or [-1]
+    leader_ids = sorted({row_id(member) for member, _ in leader_rows}) or [-1]
     zone_of_problem = func.coalesce(state.c.zone_id, col(Right.zone_id))
     f = _cites_many(
         session,
@@ -373,7 +383,7 @@ def _zone_figures(session: Session, plan_id: int, period: Period, state: Any) ->
             select(col(Right.zone_id), func.count()).where(Right.plan_id == plan_id).group_by(col(Right.zone_id))
         ).all()
     )
-    zone_rows = [
+    zone_rows: list[dict[str, Any]] = [
         {
             "zone_id": z.id,
             "seq": z.seq,
@@ -390,7 +400,7 @@ def _zone_figures(session: Session, plan_id: int, period: Period, state: Any) ->
     leaders: dict[int, dict[str, Any]] = {}
     for member, zone_id in leader_rows:
         row = leaders.setdefault(
-            member.id,
+            row_id(member),
             {"member_id": member.id, "name": member.name or f"成员{member.id}", "zone_ids": [], "zone_seqs": []},
         )
         row["zone_ids"].append(zone_id)
@@ -417,14 +427,19 @@ def _latest_reports(
 ) -> dict[Any, dict[str, Any]]:
     """Per key: the latest report of the period (id, time, an excerpt of its text) — the highlight quoted."""
     order = (col(Report.created_at).desc(), col(Report.id).desc())
-    q = select(key, col(Report.id).label("i"), func.row_number().over(partition_by=key, order_by=order).label("rn"))
+    q = core_select(
+        key, col(Report.id).label("i"), func.row_number().over(partition_by=key, order_by=order).label("rn")
+    )
     if joins is not None:
         q = joins(q)
     sub = q.where(
-        Report.plan_id == plan_id, col(Report.created_at) >= period.start, col(Report.created_at) < period.end, *where
+        col(Report.plan_id) == plan_id,
+        col(Report.created_at) >= period.start,
+        col(Report.created_at) < period.end,
+        *where,
     ).subquery()
-    rows = session.exec(
-        select(sub.c.k, col(Report.id), col(Report.text), col(Report.unit_id), col(Report.created_at))
+    rows = session.execute(
+        core_select(sub.c.k, col(Report.id), col(Report.text), col(Report.unit_id), col(Report.created_at))
         .join(Report, col(Report.id) == sub.c.i)
         .where(sub.c.rn == 1)
     ).all()
@@ -499,14 +514,16 @@ def _notice_figures(
     and any published within it. The previous quarter's (previous=True): notices about it not
     already among this period's — their explanations usually come after that quarter's brief."""
     as_of = now  # the brief reports on notices up to the moment it is made, after the period's end too
-    published = and_(Notice.plan_id == plan_id, Notice.state == "published", col(Notice.published_at) <= as_of)
+    published = and_(
+        col(Notice.plan_id) == plan_id, col(Notice.state) == "published", col(Notice.published_at) <= as_of
+    )
     about = {period.key, periods.quarter_of(period.start)}
     current = or_(
         col(Notice.period).in_(sorted(about)),
         and_(col(Notice.published_at) >= period.start, col(Notice.published_at) < period.end),
     )
     if previous:
-        where = and_(published, Notice.period == _previous_quarter(period), ~current)
+        where = and_(published, col(Notice.period) == _previous_quarter(period), ~current)
     else:
         where = and_(published, current)
     notices = session.exec(select(Notice).where(where).order_by(col(Notice.id))).all()
@@ -704,4 +721,4 @@ def jsonable(data: Any) -> Any:
     return data
 
 
-__all__: Iterable[str] = ["Period", "PeriodError", "brief_data", "cn_date", "parse_period"]
+__all__ = ["Period", "PeriodError", "brief_data", "cn_date", "parse_period"]

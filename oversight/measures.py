@@ -265,9 +265,9 @@ def accountable_from(*, session: Session, plan_id: int) -> dict[int, date]:
     start = tracking_since(session=session, plan_id=plan_id)
     first: dict[int, date] = {}
     for unit_id, joined in session.execute(
-        select(Member.unit_id, Member.joined_at).where(  # type: ignore[call-overload]
-            Member.plan_id == plan_id,
-            or_(Member.active.is_(True), Member.revoked_at.is_not(None)),  # type: ignore[attr-defined, union-attr]
+        select(col(Member.unit_id), col(Member.joined_at)).where(
+            col(Member.plan_id) == plan_id,
+            or_(col(Member.active).is_(True), col(Member.revoked_at).is_not(None)),
         )
     ).all():
         day = local_day(_aware(joined))
@@ -286,12 +286,11 @@ def _since_of(unit: Any, since: dict[int, date]) -> Any:
     )
 
 
-def _aware(moment: Any) -> datetime:
-    if isinstance(moment, str):
-        moment = datetime.fromisoformat(moment)
-    if moment.tzinfo is None:  # SQLite may hand a value back naive: stored UTC
-        moment = moment.replace(tzinfo=UTC)
-    return moment  # type: ignore[no-any-return]
+def _aware(moment: datetime | str) -> datetime:
+    value = datetime.fromisoformat(moment) if isinstance(moment, str) else moment
+    if value.tzinfo is None:  # SQLite may hand a value back naive: stored UTC
+        value = value.replace(tzinfo=UTC)
+    return value
 
 
 # --- Working days, in bulk -------------------------------------------------------------

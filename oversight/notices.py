@@ -591,9 +591,11 @@ def file_explanation(
     deadline = explanation_deadline(session=session, notice=notice)
     assert deadline is not None
     if now > deadline:
+        plan = session.get(Plan, notice.plan_id)
+        assert plan is not None  # a notice's plan_id is a foreign key
         message = (
             f"情况说明应于{cn_date(deadline)}{estimate_mark(local_day(deadline))}前报送（通报印发后"
-            f"{int(thresholds_of(session.get(Plan, notice.plan_id))['explanation_days'])}个工作日内），"  # type: ignore[arg-type]
+            f"{int(thresholds_of(plan)['explanation_days'])}个工作日内），"
             "现已逾期，不能再报送。如有特殊情况请联系联席会议办公室。"
         )
         audit(

@@ -726,7 +726,7 @@ def _reconcile_region(spec: PlanSpec) -> None:
 
 
 def _names(spec: PlanSpec, keys: Iterable[str]) -> list[str]:
-    return [(spec.unit(k).name if spec.unit(k) else k) for k in keys]  # type: ignore[union-attr]
+    return [(unit.name if (unit := spec.unit(k)) else k) for k in keys]
 
 
 # --------------------------------------------------------------------------- rendering

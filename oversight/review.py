@@ -266,7 +266,7 @@ def zone_leader_scores(*, session: Session, plan_id: int, period: str, now: date
     for right_id, zone_id, task_id in session.execute(
         select(col(Right.id), col(Right.zone_id), col(RightBatch.task_id))
         .join(RightBatch, col(RightBatch.right_id) == Right.id)
-        .where(col(Right.plan_id) == plan_id, Right.zone_id.is_not(None))  # type: ignore[union-attr]
+        .where(col(Right.plan_id) == plan_id, col(Right.zone_id).is_not(None))
     ).all():
         rights_by_zone_task[(zone_id, task_id)].append(right_id)
     tasks = progress_by_now(session=session, plan_id=plan_id, as_of=as_of)

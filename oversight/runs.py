@@ -241,7 +241,7 @@ def reap_stuck_runs(
         .where(ScheduledRun.state == RunState.WORKING, col(ScheduledRun.started_at) < now - timeout)
         .execution_options(populate_existing=True)
     ).all()
-    reaped = []
+    reaped: list[int] = []
     for run in stuck:
         res = session.connection().execute(
             update(_runs)
@@ -266,9 +266,9 @@ def reap_stuck_runs(
                 run.started_at,
                 run.worker_id,
             )
-            reaped.append(run.id)
+            reaped.append(row_id(run))
     session.flush()
-    return reaped  # type: ignore[return-value]
+    return reaped
 
 
 def requeue_orphaned_runs(*, session: Session, worker_id: str, now: datetime | None = None) -> list[int]:
@@ -284,7 +284,7 @@ def requeue_orphaned_runs(*, session: Session, worker_id: str, now: datetime | N
         .where(ScheduledRun.state == RunState.WORKING, ScheduledRun.worker_id != worker_id)
         .execution_options(populate_existing=True)
     ).all()
-    requeued = []
+    requeued: list[int] = []
     for run in orphans:
         res = session.connection().execute(
             update(_runs)
@@ -313,9 +313,9 @@ def requeue_orphaned_runs(*, session: Session, worker_id: str, now: datetime | N
             logger.warning(
                 "run %s %s/%s orphaned by %s; requeued by %s", run.id, run.job, run.period, run.worker_id, worker_id
             )
-            requeued.append(run.id)
+            requeued.append(row_id(run))
     session.flush()
-    return requeued  # type: ignore[return-value]
+    return requeued
 
 
 def due_runs(
