@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
+from jobs.supervision import run_supervision
 from models import Decision, Member, Plan, Problem, ProblemState, Report, Role, Unit
 from models.base import row_id
 from oversight.briefs import remind_waiting
@@ -41,6 +42,7 @@ DIGEST_PROBLEMS = "一、逾期未办结的问题（{n} 件）"
 DIGEST_PROBLEM_LINE = "{i}. {unit}：{text}（应于 {due} 前办结，已逾期 {late} 个工作日）"
 DIGEST_DECISIONS = "{num}、逾期未落实的议定事项（{n} 项）"
 DIGEST_DECISION_LINE = "{i}. {unit}：{text}（应于 {due} 前落实，已逾期 {late} 个工作日）"
+DIGEST_COLOURS = "督办事项：红色 {red} 项，黄色 {yellow} 项，蓝色 {blue} 项（/duban 查看并催办）。"
 DIGEST_MORE = "……另有 {n} 项未列出，请在机器人中查看待办。"
 NO_UNIT = "未指定单位"
 DIGEST_REGIONS = "{num}、逾期未完成的盟市事项（{n} 项）"
@@ -311,6 +313,8 @@ def send_daily_digest(*, session: Session, period: str, now: datetime, tz: ZoneI
     if not is_workday(day):
         return {"day": day.isoformat(), "skipped": "non-working day"}
     totals = {"problems": 0, "decisions": 0, "regions": 0, "queued": 0, "region_reminders": 0}
+    # 督办 first: each item's colour now, changes told to the units, 督办单 sent (jobs/supervision.py).
+    colours = run_supervision(session=session, now=now)["counts"]
     for plan in session.exec(select(Plan).order_by(col(Plan.id))).all():
         problems = overdue_problems(session=session, plan_id=row_id(plan), day=day)
         decisions = overdue_decisions(session=session, plan_id=row_id(plan), day=day)
@@ -320,9 +324,12 @@ def send_daily_digest(*, session: Session, period: str, now: datetime, tz: ZoneI
         totals["problems"] += len(problems)
         totals["decisions"] += len(decisions)
         totals["regions"] += len(regions)
-        if not problems and not decisions and not regions:
+        counts = colours.get(plan.key) or {}
+        if not problems and not decisions and not regions and not any(counts.values()):
             continue
         text = digest_text(day=day, problems=problems, decisions=decisions, regions=regions)
+        if any(counts.values()):
+            text += "\n" + DIGEST_COLOURS.format(**{c: counts.get(c, 0) for c in ("red", "yellow", "blue")})
         for member in office_members(session=session, plan_id=row_id(plan)):
             if member.telegram_user_id is None:
                 continue

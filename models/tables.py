@@ -692,3 +692,73 @@ class AuditLog(SQLModel, table=True):
     object_type: str = ""
     object_id: str = ""
     detail: dict[str, Any] = _json({})
+
+
+# --- 督办 (three colours) and status claims ------------------------------------------------
+
+
+class SupervisionMark(SQLModel, table=True):
+    """The 督办 colour an open item with a deadline had when last looked at (oversight/supervision.py),
+    kept so that each change is told once. `kind` problem | decision | rectification | baseline
+    (a league's 底数核实台账: item_id is the league's unit id)."""
+
+    kind: str = Field(primary_key=True, max_length=20)
+    item_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    plan_id: int = Field(foreign_key="plan.id", index=True)
+    unit_id: int = Field(foreign_key="unit.id")
+    colour: str = Field(default="", max_length=10)  # blue | yellow | red | "" (none)
+    changed_at: datetime = _when()
+
+
+class SupervisionEvent(SQLModel, table=True):
+    """A colour change of an item (action colour) or one 催办 of it by the office (action urge)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="plan.id", index=True)
+    kind: str = Field(max_length=20)
+    item_id: int
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    action: str = Field(max_length=20)
+    from_colour: str = Field(default="", max_length=10)
+    to_colour: str = Field(default="", max_length=10)
+    actor_member_id: int | None = Field(default=None, foreign_key="member.id")
+    at: datetime = _when(index=True)
+
+
+class SupervisionOrder(SQLModel, table=True):
+    """A numbered 督办单, issued when an item turns red; numbers are never reused."""
+
+    __table_args__ = (UniqueConstraint("plan_id", "year", "seq"),)
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="plan.id", index=True)
+    year: int
+    seq: int
+    doc_no: str = Field(max_length=60)
+    kind: str = Field(max_length=20)
+    item_id: int
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    data: dict[str, Any] = _json({})  # what the order says, fixed when it was issued
+    pdf_path: str = ""
+    docx_path: str = ""
+    issued_at: datetime = _when()
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class RightClaim(SQLModel, table=True):
+    """A report's claim that a right reached a done state: the right's status moves only when
+    the office or the unit the duty map names confirms it (state pending | confirmed | rejected)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="plan.id", index=True)
+    right_id: int = Field(foreign_key="right.id", index=True)
+    report_id: int = Field(foreign_key="report.id")
+    task_id: int | None = Field(default=None, foreign_key="task.id")
+    unit_id: int = Field(foreign_key="unit.id")
+    member_id: int | None = Field(default=None, foreign_key="member.id")
+    to_status: str = Field(max_length=20)
+    confirmer_unit_id: int | None = Field(default=None, foreign_key="unit.id")
+    state: str = Field(default="pending", max_length=20, index=True)
+    decided_by_member_id: int | None = Field(default=None, foreign_key="member.id")
+    decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    reason: str = ""
+    created_at: datetime = _when()

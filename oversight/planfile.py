@@ -102,6 +102,11 @@ class OfficeSpec(_Model):
     notice_prefix: str
     # Who signs a brief off (签发): the convener after the office's approval, or the office alone.
     brief_signoff: Literal["convener", "office"] = "convener"
+    # 督办 in three colours (oversight/supervision.py): blue when due within this many working days,
+    # red when overdue by more than `supervision_red_days`; the order's number 乌中联办督〔2026〕N号.
+    supervision_blue_days: int = Field(default=3, ge=1, le=30)
+    supervision_red_days: int = Field(default=10, ge=1, le=60)
+    supervision_prefix: str = ""  # default: notice_prefix with its last character 通 as 督
 
     @field_validator("brief_title", mode="before")
     @classmethod

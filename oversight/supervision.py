@@ -1,0 +1,653 @@
+"""督办 in three colours (seed 000 §五): every open item with a deadline — a problem, an agreed
+matter (议定事项), a rectification item, a league's 底数核实台账 — is blue when due within N working
+days, yellow when overdue, red when overdue by more than M working days or reopened twice (N, M:
+the plan file's office.supervision_blue_days / supervision_red_days, default 3 and 10).
+
+`colour` is the one definition; `open_items` applies it to the record; `refresh` keeps the colour
+each item had when last looked at (supervisionmark), records each change (supervisionevent) and
+tells the owning unit once (outbox); an item turning red gets a numbered 督办单 (supervisionorder,
+numbers never reused), rendered and sent by the worker (jobs/supervision.py). The office's 催办
+(`urge`) is logged there too and counted in the review (`urge_counts`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from models import (
+    AuditLog,
+    Decision,
+    Member,
+    Plan,
+    Problem,
+    ProblemEvent,
+    ProblemEventKind,
+    ProblemState,
+    RectificationItem,
+    Right,
+    Role,
+    SupervisionEvent,
+    SupervisionMark,
+    SupervisionOrder,
+    Unit,
+    ZoneLeader,
+)
+from models.base import row_id
+from oversight.audit import actor_of, audit
+from oversight.dates import cn_date, local_day
+from oversight.errors import InvalidStateError, NotFoundError, PermissionDeniedError
+from oversight.measures import overdue_workdays
+from oversight.members import members_of_unit
+from oversight.outbox import enqueue_text
+from oversight.region_items import BASELINE, FIRST_BATCH, ITEM_NAMES, open_region_items
+from oversight.sample import chat_marked
+from oversight.workdays import estimate_mark, workdays_between
+
+BLUE, YELLOW, RED = "blue", "yellow", "red"
+COLOURS = (RED, YELLOW, BLUE)
+COLOUR_LABELS = {BLUE: "蓝色", YELLOW: "黄色", RED: "红色"}
+COLOUR_MARKS = {BLUE: "🔵", YELLOW: "🟡", RED: "🔴"}
+PROBLEM, DECISION, RECTIFICATION = "problem", "decision", "rectification"
+# A league's region deadlines (seed 003 三(二)(三)): item_id is the league's unit id.
+KINDS = (PROBLEM, DECISION, RECTIFICATION, BASELINE, FIRST_BATCH)
+DEFAULT_BLUE_DAYS, DEFAULT_RED_DAYS = 3, 10
+REOPENED_RED = 2  # reopened this many times: red whatever the deadline
+URGE_ROLES = (Role.OFFICE,)
+
+
+def colour(*, due_on: date, today: date, reopened: int = 0, blue_days: int, red_days: int) -> str | None:
+    """The 督办 colour of an open item due on `due_on` (done by the end of that day), on `today`:
+    red when overdue by more than `red_days` working days or reopened twice, yellow when overdue,
+    blue when due within `blue_days` working days (today included), else none."""
+    if reopened >= REOPENED_RED:
+        return RED
+    late = overdue_workdays(due_on, today)
+    if late > red_days:
+        return RED
+    if due_on < today:
+        return YELLOW
+    if workdays_between(today, due_on) <= blue_days:
+        return BLUE
+    return None
+
+
+@dataclass(frozen=True)
+class Item:
+    """An open item with a deadline, as supervised."""
+
+    kind: str
+    item_id: int
+    plan_id: int
+    unit_id: int
+    text: str
+    due_on: date
+    reopened: int
+    zone_id: int | None
+    colour: str | None
+    overdue_days: int
+
+    @property
+    def label(self) -> str:
+        return item_label(self.kind, self.item_id, self.text)
+
+
+def item_label(kind: str, item_id: int, text: str) -> str:
+    """How chat and the 督办单 name an item: 12号问题（林地手续办理）."""
+    short = " ".join(text.split())
+    short = short if len(short) <= 40 else short[:39] + "…"
+    if kind == PROBLEM:
+        return f"{item_id}号问题（{short}）"
+    if kind == DECISION:
+        return f"议定事项{item_id}（{short}）"
+    if kind == RECTIFICATION:
+        return f"整改事项{item_id}（{short}）"
+    return short
+
+
+def thresholds(plan: Plan | None) -> tuple[int, int]:
+    """(blue_days, red_days) of the plan (its office settings, or 3 and 10)."""
+    office = ((plan.spec or {}) if plan else {}).get("office") or {}
+    return (
+        int(office.get("supervision_blue_days") or DEFAULT_BLUE_DAYS),
+        int(office.get("supervision_red_days") or DEFAULT_RED_DAYS),
+    )
+
+
+def _problems(session: Session, plan_id: int, today: date) -> list[tuple[int, int, str, date, int, int | None]]:
+    reopened = (
+        select(func.count())
+        .select_from(ProblemEvent)
+        .where(ProblemEvent.problem_id == Problem.id, ProblemEvent.kind == ProblemEventKind.REOPENED)
+        .scalar_subquery()
+    )
+    rows = session.exec(
+        select(Problem, col(Right.zone_id), reopened)
+        .outerjoin(Right, col(Right.id) == col(Problem.right_id))
+        .where(
+            Problem.plan_id == plan_id,
+            col(Problem.state).in_((ProblemState.ASSIGNED, ProblemState.ACCEPTED)),
+            col(Problem.due_on).is_not(None),
+        )
+    ).all()
+    return [
+        (row_id(p), p.owner_unit_id, p.text, p.due_on, int(n or 0), p.zone_id or rz)
+        for p, rz, n in rows
+        if p.due_on is not None
+    ]
+
+
+def _decisions(session: Session, plan_id: int, today: date) -> list[tuple[int, int, str, date, int, int | None]]:
+    rows = session.exec(
+        select(Decision).where(
+            Decision.plan_id == plan_id,
+            Decision.state == "open",
+            col(Decision.due_on).is_not(None),
+            col(Decision.owner_unit_id).is_not(None),
+        )
+    ).all()
+    ids = [str(d.id) for d in rows]
+    returned: dict[str, int] = {}
+    if ids:
+        for oid, n in session.exec(
+            select(col(AuditLog.object_id), func.count())
+            .where(AuditLog.action == "decision.returned", col(AuditLog.object_id).in_(ids))
+            .group_by(col(AuditLog.object_id))
+        ).all():
+            returned[oid] = int(n)
+    return [
+        (row_id(d), d.owner_unit_id, d.text, d.due_on, returned.get(str(d.id), 0), None)
+        for d in rows
+        if d.due_on is not None and d.owner_unit_id is not None
+    ]
+
+
+def _rectification(session: Session, plan_id: int, today: date) -> list[tuple[int, int, str, date, int, int | None]]:
+    rows = session.exec(
+        select(RectificationItem).where(
+            RectificationItem.plan_id == plan_id, col(RectificationItem.state).in_(("open", "reopened"))
+        )
+    ).all()
+    return [(row_id(r), r.unit_id, r.item, r.deadline, r.misses, None) for r in rows]
+
+
+def _region(kind: str) -> Any:
+    def source(session: Session, plan_id: int, today: date) -> list[tuple[int, int, str, date, int, int | None]]:
+        return [
+            (int(i["unit_id"]), int(i["unit_id"]), ITEM_NAMES[kind], i["due_on"], 0, None)
+            for i in open_region_items(session=session, plan_id=plan_id, today=today, kinds=(kind,))
+        ]
+
+    return source
+
+
+_SOURCES = {
+    PROBLEM: _problems,
+    DECISION: _decisions,
+    RECTIFICATION: _rectification,
+    BASELINE: _region(BASELINE),
+    FIRST_BATCH: _region(FIRST_BATCH),
+}
+
+
+def open_items(*, session: Session, plan_id: int, today: date, kinds: Iterable[str] = KINDS) -> list[Item]:
+    """Every open item of `kinds` with a deadline and its colour on `today` (None: not yet due soon)."""
+    plan = session.get(Plan, plan_id)
+    blue_days, red_days = thresholds(plan)
+    items: list[Item] = []
+    for kind in kinds:
+        for item_id, unit_id, text, due_on, reopened, zone_id in _SOURCES[kind](session, plan_id, today):
+            items.append(
+                Item(
+                    kind=kind,
+                    item_id=item_id,
+                    plan_id=plan_id,
+                    unit_id=unit_id,
+                    text=text,
+                    due_on=due_on,
+                    reopened=reopened,
+                    zone_id=zone_id,
+                    colour=colour(
+                        due_on=due_on, today=today, reopened=reopened, blue_days=blue_days, red_days=red_days
+                    ),
+                    overdue_days=overdue_workdays(due_on, today),
+                )
+            )
+    order = {c: i for i, c in enumerate(COLOURS)}
+    return sorted(items, key=lambda i: (order.get(i.colour or "", 9), i.due_on, i.kind, i.item_id))
+
+
+def colour_counts(items: Sequence[Item]) -> dict[str, int]:
+    """How many items are red, yellow and blue."""
+    return {c: sum(1 for i in items if i.colour == c) for c in COLOURS}
+
+
+def find_item(*, session: Session, plan_id: int, kind: str, item_id: int, today: date) -> Item | None:
+    """One open supervised item (None when it is closed, has no deadline or is not of the plan)."""
+    if kind not in _SOURCES:
+        return None
+    return next(
+        (i for i in open_items(session=session, plan_id=plan_id, today=today, kinds=(kind,)) if i.item_id == item_id),
+        None,
+    )
+
+
+# --- Colour changes, told once ---------------------------------------------------------------
+
+CHANGE_TEXT = {
+    BLUE: "【督办提醒·蓝色】{label}将于{due}到期，请抓紧办理，按期办结。",
+    YELLOW: "【督办·黄色】{label}已超过办理期限（{due}），已逾期 {late} 个工作日，请尽快办结并报送办理结果。",
+    RED: "【督办·红色】{label}{why}，现予红色督办，督办单（{doc_no}）随后送达，请单位主要负责人督促办结。",
+}
+
+
+def _why_red(item: Item, red_days: int) -> str:
+    if item.reopened >= REOPENED_RED:
+        return f"已退回重办 {item.reopened} 次"
+    return f"已逾期 {item.overdue_days} 个工作日（超过 {red_days} 个工作日）"
+
+
+def _contacts(session: Session, unit_id: int) -> list[Member]:
+    return members_of_unit(session=session, unit_id=unit_id, roles=(Role.CONTACT,))
+
+
+def next_order_no(*, session: Session, plan: Plan, year: int) -> tuple[int, str]:
+    """The next 督办单 number of the year (乌中联办督〔2026〕N号): one more than any issued, so a
+    number is never reused."""
+    office = (plan.spec or {}).get("office") or {}
+    prefix = office.get("supervision_prefix") or ""
+    if not prefix:
+        notice = office.get("notice_prefix") or ""
+        prefix = (notice[:-1] + "督") if notice.endswith("通") else (notice + "督")
+    last = session.exec(
+        select(func.max(SupervisionOrder.seq)).where(SupervisionOrder.plan_id == plan.id, SupervisionOrder.year == year)
+    ).one()
+    seq = int(last or 0) + 1
+    return seq, f"{prefix}〔{year}〕{seq}号"
+
+
+def _order_data(session: Session, plan: Plan, item: Item, doc_no: str, red_days: int, now: datetime) -> dict[str, Any]:
+    unit = session.get(Unit, item.unit_id)
+    unit_name = unit.name if unit else ""
+    urges = urge_dates(session=session, kind=item.kind, item_id=item.item_id)
+    return {
+        "doc_no": doc_no,
+        "kind": item.kind,
+        "item_id": item.item_id,
+        "label": item.label,
+        "text": item.text,
+        "unit": unit_name,
+        "due_on": item.due_on.isoformat(),
+        "overdue_days": item.overdue_days,
+        "reopened": item.reopened,
+        "why": _why_red(item, red_days),
+        "urged": [d.isoformat() for d in urges],
+        "issued_on": local_day(now).isoformat(),
+    }
+
+
+def _zone_leaders(session: Session, zone_id: int | None) -> list[Member]:
+    if zone_id is None:
+        return []
+    return list(
+        session.exec(
+            select(Member)
+            .join(ZoneLeader, col(ZoneLeader.member_id) == col(Member.id))
+            .where(ZoneLeader.zone_id == zone_id, col(Member.active).is_(True))
+        ).all()
+    )
+
+
+def order_recipients(*, session: Session, order: SupervisionOrder) -> list[Member]:
+    """Who receives a 督办单: the unit's contacts, the zone leader of the item's zone, the office."""
+    zone_id = None
+    if order.kind == PROBLEM:
+        problem = session.get(Problem, order.item_id)
+        if problem is not None:
+            zone_id = problem.zone_id
+            if zone_id is None and problem.right_id is not None:
+                right = session.get(Right, problem.right_id)
+                zone_id = right.zone_id if right else None
+    office = list(
+        session.exec(
+            select(Member).where(
+                Member.plan_id == order.plan_id, Member.role == Role.OFFICE, col(Member.active).is_(True)
+            )
+        ).all()
+    )
+    seen: set[int] = set()
+    out: list[Member] = []
+    for m in [*_contacts(session, order.unit_id), *_zone_leaders(session, zone_id), *office]:
+        if m.id not in seen:
+            seen.add(row_id(m))
+            out.append(m)
+    return out
+
+
+def refresh(*, session: Session, plan_id: int, now: datetime) -> dict[str, Any]:
+    """Look at every open item's colour now: record each change (and an item closed since), tell
+    the owning unit's contacts once per change, and issue a numbered 督办单 for each item turned
+    red. Returns the counts by colour, the changes and the new orders' ids (for the worker to render)."""
+    plan = session.get(Plan, plan_id)
+    if plan is None:
+        raise NotFoundError(f"找不到编号为 {plan_id} 的计划。")
+    today = local_day(now)
+    _, red_days = thresholds(plan)
+    items = open_items(session=session, plan_id=plan_id, today=today)
+    marks = {
+        (m.kind, m.item_id): m for m in session.exec(select(SupervisionMark).where(SupervisionMark.plan_id == plan_id))
+    }
+    changes: list[dict[str, Any]] = []
+    orders: list[int] = []
+    seen: set[tuple[str, int]] = set()
+    for item in items:
+        key = (item.kind, item.item_id)
+        seen.add(key)
+        mark = marks.get(key)
+        before = mark.colour if mark else ""
+        after = item.colour or ""
+        if before == after:
+            continue
+        if mark is None:
+            mark = SupervisionMark(kind=item.kind, item_id=item.item_id, plan_id=plan_id, unit_id=item.unit_id)
+        mark.colour, mark.unit_id, mark.changed_at = after, item.unit_id, now
+        session.add(mark)
+        event = SupervisionEvent(
+            plan_id=plan_id,
+            kind=item.kind,
+            item_id=item.item_id,
+            unit_id=item.unit_id,
+            action="colour",
+            from_colour=before,
+            to_colour=after,
+            at=now,
+        )
+        session.add(event)
+        session.flush()
+        changes.append({"kind": item.kind, "id": item.item_id, "from": before, "to": after})
+        if not after:
+            continue
+        doc_no = ""
+        if after == RED:
+            seq, doc_no = next_order_no(session=session, plan=plan, year=today.year)
+            order = SupervisionOrder(
+                plan_id=plan_id,
+                year=today.year,
+                seq=seq,
+                doc_no=doc_no,
+                kind=item.kind,
+                item_id=item.item_id,
+                unit_id=item.unit_id,
+                data=_order_data(session, plan, item, doc_no, red_days, now),
+                issued_at=now,
+            )
+            session.add(order)
+            session.flush()
+            orders.append(row_id(order))
+            audit(
+                session=session,
+                actor=actor_of(system="worker"),
+                action="supervision.order_issued",
+                object_type=item.kind,
+                object_id=item.item_id,
+                detail={"doc_no": doc_no, "unit_id": item.unit_id},
+                at=now,
+            )
+        text = CHANGE_TEXT[after].format(
+            label=item.label,
+            due=cn_date(item.due_on) + estimate_mark(item.due_on),
+            late=item.overdue_days,
+            why=_why_red(item, red_days),
+            doc_no=doc_no,
+        )
+        for m in _contacts(session, item.unit_id):
+            if m.telegram_user_id is not None:
+                enqueue_text(
+                    session=session,
+                    chat_id=m.telegram_user_id,
+                    text=chat_marked(plan, text),
+                    dedupe_key=f"sup:{event.id}:{m.id}",
+                    now=now,
+                )
+    # An item closed (or its deadline gone) since it was last coloured: its colour ends, untold.
+    for key, mark in marks.items():
+        if key not in seen and mark.colour:
+            session.add(
+                SupervisionEvent(
+                    plan_id=plan_id,
+                    kind=mark.kind,
+                    item_id=mark.item_id,
+                    unit_id=mark.unit_id,
+                    action="colour",
+                    from_colour=mark.colour,
+                    to_colour="",
+                    at=now,
+                )
+            )
+            changes.append({"kind": mark.kind, "id": mark.item_id, "from": mark.colour, "to": ""})
+            mark.colour, mark.changed_at = "", now
+            session.add(mark)
+    session.flush()
+    return {"counts": colour_counts(items), "changes": changes, "orders": orders}
+
+
+def mark_order_sent(*, session: Session, order_id: int, pdf_path: str, docx_path: str, now: datetime) -> None:
+    order = session.get(SupervisionOrder, order_id)
+    if order is None:
+        raise NotFoundError(f"找不到督办单（编号 {order_id}）。")
+    order.pdf_path, order.docx_path, order.sent_at = pdf_path, docx_path, now
+    session.add(order)
+
+
+def unsent_orders(*, session: Session, plan_id: int) -> list[SupervisionOrder]:
+    """Orders issued but not yet rendered and sent (a worker that died in between sends them next run)."""
+    return list(
+        session.exec(
+            select(SupervisionOrder)
+            .where(SupervisionOrder.plan_id == plan_id, col(SupervisionOrder.sent_at).is_(None))
+            .order_by(col(SupervisionOrder.id))
+        ).all()
+    )
+
+
+def orders_of(*, session: Session, plan_id: int) -> list[SupervisionOrder]:
+    return list(
+        session.exec(
+            select(SupervisionOrder).where(SupervisionOrder.plan_id == plan_id).order_by(col(SupervisionOrder.id))
+        ).all()
+    )
+
+
+# --- 催办 -------------------------------------------------------------------------------------
+
+URGE_TEXT = "【催办】联席会议办公室催办：{label}，办理期限{due}{late}。请抓紧办理，办结后及时报送办理结果。"
+
+
+def urge(*, session: Session, actor: Member, kind: str, item_id: int, now: datetime) -> Item:
+    """The office's 催办 of one open item: logged (supervisionevent and audit), the unit's contacts told."""
+    if not actor.active or actor.role not in URGE_ROLES:
+        audit(
+            session=session,
+            actor=actor_of(actor.id),
+            action="supervision.urge_refused",
+            object_type=kind,
+            object_id=item_id,
+            detail={"role": actor.role},
+            at=now,
+        )
+        raise PermissionDeniedError("只有联席会议办公室可以催办。")
+    item = find_item(session=session, plan_id=actor.plan_id, kind=kind, item_id=item_id, today=local_day(now))
+    if item is None:
+        raise InvalidStateError("该事项已办结或已不在办理中，无需催办。")
+    session.add(
+        SupervisionEvent(
+            plan_id=item.plan_id,
+            kind=kind,
+            item_id=item_id,
+            unit_id=item.unit_id,
+            action="urge",
+            to_colour=item.colour or "",
+            actor_member_id=actor.id,
+            at=now,
+        )
+    )
+    session.flush()
+    n = urge_count(session=session, kind=kind, item_id=item_id)
+    audit(
+        session=session,
+        actor=actor_of(actor.id),
+        action="supervision.urged",
+        object_type=kind,
+        object_id=item_id,
+        detail={"unit_id": item.unit_id, "colour": item.colour or "", "n": n},
+        at=now,
+    )
+    plan = session.get(Plan, item.plan_id)
+    late = f"，已逾期 {item.overdue_days} 个工作日" if item.overdue_days else ""
+    text = URGE_TEXT.format(label=item.label, due=cn_date(item.due_on) + estimate_mark(item.due_on), late=late)
+    for m in _contacts(session, item.unit_id):
+        if m.telegram_user_id is not None:
+            enqueue_text(
+                session=session,
+                chat_id=m.telegram_user_id,
+                text=chat_marked(plan, text),
+                dedupe_key=f"urge:{kind}:{item_id}:{n}:{m.id}",
+                now=now,
+            )
+    return item
+
+
+def urge_count(*, session: Session, kind: str, item_id: int) -> int:
+    return int(
+        session.exec(
+            select(func.count())
+            .select_from(SupervisionEvent)
+            .where(
+                SupervisionEvent.kind == kind, SupervisionEvent.item_id == item_id, SupervisionEvent.action == "urge"
+            )
+        ).one()
+    )
+
+
+def urge_dates(*, session: Session, kind: str, item_id: int) -> list[date]:
+    rows = session.exec(
+        select(SupervisionEvent.at)
+        .where(SupervisionEvent.kind == kind, SupervisionEvent.item_id == item_id, SupervisionEvent.action == "urge")
+        .order_by(col(SupervisionEvent.at))
+    ).all()
+    return [local_day(at) for at in rows]
+
+
+def urge_counts(*, session: Session, plan_id: int, start: datetime, end: datetime) -> dict[int, int]:
+    """Per unit: how many times the office urged (催办) its items in [start, end) — for the review."""
+    rows = session.exec(
+        select(SupervisionEvent.unit_id, func.count())
+        .where(
+            SupervisionEvent.plan_id == plan_id,
+            SupervisionEvent.action == "urge",
+            col(SupervisionEvent.at) >= start,
+            col(SupervisionEvent.at) < end,
+        )
+        .group_by(col(SupervisionEvent.unit_id))
+    ).all()
+    return {int(u): int(n) for u, n in rows}
+
+
+def red_counts(*, session: Session, plan_id: int, start: datetime, end: datetime) -> dict[int, int]:
+    """Per unit: how many 督办单 it received in [start, end)."""
+    rows = session.exec(
+        select(SupervisionOrder.unit_id, func.count())
+        .where(
+            SupervisionOrder.plan_id == plan_id,
+            col(SupervisionOrder.issued_at) >= start,
+            col(SupervisionOrder.issued_at) < end,
+        )
+        .group_by(col(SupervisionOrder.unit_id))
+    ).all()
+    return {int(u): int(n) for u, n in rows}
+
+
+# --- The 督办单 as a document ----------------------------------------------------------------
+
+
+def order_document(*, session: Session, order: SupervisionOrder) -> dict[str, Any]:
+    """The 督办单 as plain data in the shape report_templates/supervision.html.j2 documents."""
+    from oversight.notices import office_mark_lines  # the same red mark as the notice's
+
+    plan = session.get(Plan, order.plan_id)
+    assert plan is not None
+    office = ((plan.spec or {}).get("office") or {}).get("name") or "联席会议办公室"
+    d = order.data
+    due = date.fromisoformat(d["due_on"])
+    issued = date.fromisoformat(d["issued_on"])
+    new_due = _reply_by(issued)
+    urged = "、".join(cn_date(date.fromisoformat(x)) for x in d.get("urged", []))
+    kind_words = {PROBLEM: "问题", DECISION: "议定事项", RECTIFICATION: "整改事项", BASELINE: "", FIRST_BATCH: ""}
+    return {
+        "office_mark_lines": office_mark_lines(office),
+        "doc_number": order.doc_no,
+        "title": f"关于督促办理{d['label']}的督办单",
+        "addressees": d["unit"],
+        "paragraphs": [
+            f"{d['label']}由你单位负责办理，办理期限为{cn_date(due)}，{d['why']}。根据联席会议工作机制，现予红色督办。",
+            f"请你单位主要负责人亲自督促，于{cn_date(new_due)}前办结，并通过系统报送办理结果及佐证材料。",
+        ],
+        "fields": [
+            ["督办事项", f"{kind_words.get(d['kind'], '')} {d['label']}"],
+            ["责任单位", d["unit"]],
+            ["督办等级", "红色督办"],
+            ["原办理期限", cn_date(due)],
+            ["逾期情况", d["why"]],
+            ["催办记录", f"{urged}催办" if urged else "无"],
+            ["办结时限", cn_date(new_due)],
+        ],
+        "office": office,
+        "date_text": cn_date(issued),
+        "cc": None,
+        "printed_by": office,
+        "printed_date": f"{cn_date(issued)}印发",
+    }
+
+
+def _reply_by(issued: date) -> date:
+    from oversight.workdays import add_workdays
+
+    return add_workdays(issued, 5)
+
+
+def order_for_item(*, session: Session, kind: str, item_id: int) -> SupervisionOrder | None:
+    return session.exec(
+        select(SupervisionOrder)
+        .where(SupervisionOrder.kind == kind, SupervisionOrder.item_id == item_id)
+        .order_by(col(SupervisionOrder.id).desc())
+    ).first()
+
+
+def supervised_for(*, session: Session, member: Member, today: date) -> list[Item]:
+    """What /duban lists: the office, convener, admin and supervision group see every unit's coloured
+    items; a unit's member sees its own."""
+    items = [i for i in open_items(session=session, plan_id=member.plan_id, today=today) if i.colour]
+    if member.role in (Role.OFFICE, Role.CONVENER, Role.ADMIN, Role.SUPERVISOR):
+        return items
+    return [i for i in items if i.unit_id == member.unit_id]
+
+
+def format_items(*, session: Session, items: Sequence[Item]) -> str:
+    counts = colour_counts(items)
+    if not items:
+        return "目前没有需要督办的事项。"
+    head = "督办事项：" + "，".join(f"{COLOUR_LABELS[c]} {counts[c]} 项" for c in COLOURS)
+    lines = [head]
+    names = {u.id: u.name for u in session.exec(select(Unit).where(col(Unit.id).in_({i.unit_id for i in items})))}
+    for i in items:
+        assert i.colour is not None
+        late = f"，逾期 {i.overdue_days} 个工作日" if i.overdue_days else ""
+        lines.append(
+            f"{COLOUR_MARKS[i.colour]} {i.label} — {names.get(i.unit_id, '')}，"
+            f"期限{cn_date(i.due_on)}{estimate_mark(i.due_on)}{late}"
+        )
+    return "\n".join(lines)

@@ -1,0 +1,109 @@
+"""督办 in three colours on a real database: a problem turns blue, yellow, then red as working days
+pass (the clock is each call's `now`), each change told once to the owning unit; red issues a
+numbered 督办单 whose PDF reads back with its number, unit and item; numbers are never reused; a
+closed item loses its colour; the daily digest counts items by colour."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+
+from pypdf import PdfReader
+from sqlmodel import Session, select
+
+from jobs.reminders import send_daily_digest
+from jobs.supervision import run_supervision
+from models import OutboxMessage, Problem, SupervisionEvent, SupervisionOrder
+from oversight import supervision as sv
+from oversight.workdays import add_workdays
+from tests.test_accountability import SH, Cast
+
+
+def _at(day) -> datetime:  # 09:00 Beijing time on `day`
+    return datetime.combine(day, time(9), tzinfo=SH)
+
+
+def _pdf_text(path: str) -> str:
+    return "".join("".join(page.extract_text().split()) for page in PdfReader(path).pages)
+
+
+def _texts(s: Session, chat_id: int | None) -> list[str]:
+    return [
+        m.text
+        for m in s.exec(
+            select(OutboxMessage).where(OutboxMessage.chat_id == chat_id, OutboxMessage.kind == "text")
+        ).all()
+    ]
+
+
+def test_colour_definition():
+    d = date(2026, 4, 15)  # a Wednesday
+    assert sv.colour(due_on=d, today=date(2026, 4, 1), blue_days=3, red_days=10) is None
+    assert sv.colour(due_on=d, today=date(2026, 4, 10), blue_days=3, red_days=10) == sv.BLUE  # Fri: 3 days left
+    assert sv.colour(due_on=d, today=date(2026, 4, 9), blue_days=3, red_days=10) is None  # Thu: 4 days left
+    assert sv.colour(due_on=d, today=d, blue_days=3, red_days=10) == sv.BLUE  # due today: not yet late
+    assert sv.colour(due_on=d, today=date(2026, 4, 16), blue_days=3, red_days=10) == sv.YELLOW
+    assert sv.colour(due_on=d, today=date(2026, 4, 29), blue_days=3, red_days=10) == sv.YELLOW  # 10 days late
+    assert sv.colour(due_on=d, today=date(2026, 4, 30), blue_days=3, red_days=10) == sv.RED  # 11 days late
+    assert sv.colour(due_on=d, today=date(2026, 4, 1), reopened=2, blue_days=3, red_days=10) == sv.RED
+
+
+def test_problem_blue_yellow_red_with_its_order(engine, banner_plan_id, tmp_path):
+    with Session(engine) as s:
+        cast = Cast(s, banner_plan_id)
+        start = _at(date(2026, 3, 2))
+        pid = cast.raise_(owner="forestry", when=start)
+        s.commit()
+        due = s.get(Problem, pid).due_on
+        forestry = cast["forestry"]
+        office = cast.office
+
+        # Four working days before the deadline: no colour; three: blue, told once.
+        run_supervision(session=s, now=_at(add_workdays(due, -4)), data_dir=tmp_path)
+        assert sv.find_item(session=s, plan_id=banner_plan_id, kind="problem", item_id=pid, today=due).colour == sv.BLUE
+        assert not [t for t in _texts(s, forestry.telegram_user_id) if "督办" in t]
+        for _ in range(2):
+            run_supervision(session=s, now=_at(add_workdays(due, -3)), data_dir=tmp_path)
+        told = [t for t in _texts(s, forestry.telegram_user_id) if "督办" in t]
+        assert len(told) == 1 and "【督办提醒·蓝色】" in told[0] and f"{pid}号问题" in told[0]
+
+        # The day after: yellow.
+        run_supervision(session=s, now=_at(add_workdays(due, 1)), data_dir=tmp_path)
+        told = [t for t in _texts(s, forestry.telegram_user_id) if "督办" in t]
+        assert len(told) == 2 and "【督办·黄色】" in told[1] and "已逾期 1 个工作日" in told[1]
+
+        # Eleven working days late: red, with a numbered order sent to the unit and the office.
+        late = _at(add_workdays(due, 11))
+        result = run_supervision(session=s, now=late, data_dir=tmp_path)
+        s.commit()
+        [order] = s.exec(select(SupervisionOrder)).all()
+        assert order.doc_no == "乌中联办督〔2026〕1号" and result["orders"][0]["doc_no"] == order.doc_no
+        told = [t for t in _texts(s, forestry.telegram_user_id) if "督办" in t]
+        assert len(told) == 3 and "【督办·红色】" in told[2] and order.doc_no in told[2]
+        text = _pdf_text(order.pdf_path)
+        for part in (order.doc_no, "督办单", "旗林草局", f"{pid}号问题", "红色督办", "已逾期11个工作日"):
+            assert part in text, part
+        for chat in (forestry.telegram_user_id, office.telegram_user_id):
+            docs = s.exec(
+                select(OutboxMessage).where(OutboxMessage.chat_id == chat, OutboxMessage.kind == "document")
+            ).all()
+            assert sorted(d.payload["filename"].rsplit(".", 1)[1] for d in docs) == ["docx", "pdf"]
+        colours = [
+            (e.from_colour, e.to_colour)
+            for e in s.exec(select(SupervisionEvent).where(SupervisionEvent.action == "colour")).all()
+        ]
+        assert colours == [("", "blue"), ("blue", "yellow"), ("yellow", "red")]
+
+        # Run again: nothing new; the digest counts it as red.
+        run_supervision(session=s, now=late, data_dir=tmp_path)
+        assert len(s.exec(select(SupervisionOrder)).all()) == 1
+        send_daily_digest(session=s, period=late.date().isoformat(), now=late)
+        digest = [t for t in _texts(s, office.telegram_user_id) if t.startswith("【每日督办】")]
+        assert digest and "督办事项：红色 1 项，黄色 0 项，蓝色 0 项" in digest[-1]
+
+        # A second problem turned red later gets the next number, never the first one again.
+        p2 = cast.raise_(owner="water", when=late, category="water_permit")
+        s.commit()
+        due2 = s.get(Problem, p2).due_on
+        run_supervision(session=s, now=_at(add_workdays(due2, 12)), data_dir=tmp_path)
+        numbers = [o.doc_no for o in s.exec(select(SupervisionOrder).order_by(SupervisionOrder.id)).all()]
+        assert numbers == ["乌中联办督〔2026〕1号", "乌中联办督〔2026〕2号"]
