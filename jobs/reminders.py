@@ -325,8 +325,8 @@ def send_daily_digest(*, session: Session, period: str, now: datetime, tz: ZoneI
         totals["decisions"] += len(decisions)
         totals["regions"] += len(regions)
         counts = colours.get(plan.key) or {}
-        if not problems and not decisions and not regions and not any(counts.values()):
-            continue
+        if not problems and not decisions and not regions and not counts.get("red") and not counts.get("yellow"):
+            continue  # blue alone is not yet overdue: the units were told, the office is not
         text = digest_text(day=day, problems=problems, decisions=decisions, regions=regions)
         if any(counts.values()):
             text += "\n" + DIGEST_COLOURS.format(**{c: counts.get(c, 0) for c in ("red", "yellow", "blue")})

@@ -56,6 +56,9 @@ PROBLEM, DECISION, RECTIFICATION = "problem", "decision", "rectification"
 # A league's region deadlines (seed 003 三(二)(三)): item_id is the league's unit id.
 KINDS = (PROBLEM, DECISION, RECTIFICATION, BASELINE, FIRST_BATCH)
 DEFAULT_BLUE_DAYS, DEFAULT_RED_DAYS = 3, 10
+# The region deadlines' blue and yellow are told by their own reminders (oversight.region_items,
+# jobs.reminders.remind_regions): here only their red, with its 督办单.
+REMINDED_ELSEWHERE = (BASELINE, FIRST_BATCH)
 REOPENED_RED = 2  # reopened this many times: red whatever the deadline
 URGE_ROLES = (Role.OFFICE,)
 
@@ -369,7 +372,7 @@ def refresh(*, session: Session, plan_id: int, now: datetime) -> dict[str, Any]:
         session.add(event)
         session.flush()
         changes.append({"kind": item.kind, "id": item.item_id, "from": before, "to": after})
-        if not after:
+        if not after or (after != RED and item.kind in REMINDED_ELSEWHERE):
             continue
         doc_no = ""
         if after == RED:
