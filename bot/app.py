@@ -326,6 +326,7 @@ def build_application(
     # Any: each builder call changes the builder's type parameters (the rate limiter's among them).
     queue = InboxQueue(engine)
     urls = {"base_url": base_url, "base_file_url": base_file_url}
+    limiter = (Pacer() if rate_limiter is True else rate_limiter) if rate_limiter else None
     bot = InboxBot(
         token,
         **{k: v for k, v in urls.items() if v},
@@ -333,13 +334,15 @@ def build_application(
         request=HTTPXRequest(connection_pool_size=256),
         get_updates_request=HTTPXRequest(connection_pool_size=1),
         # Ours (bot/pacing.py); another limiter only for a benchmark's baseline.
-        rate_limiter=(Pacer() if rate_limiter is True else rate_limiter) if rate_limiter else None,
+        rate_limiter=limiter,
         queue=queue,
     )
     builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = ApplicationBuilder().bot(bot)
     # Chats side by side, each chat's updates in order: a reply waiting for its chat's pace
     # (bot/pacing.py) holds up no one else.
-    builder = builder.update_queue(queue).concurrent_updates(ChatOrderedProcessor())
+    builder = builder.update_queue(queue).concurrent_updates(
+        ChatOrderedProcessor(pacer=limiter if isinstance(limiter, Pacer) else None)
+    )
     builder = builder.application_class(
         LianxiApplication,
         kwargs={"deliver_outbox": deliver_outbox, "outbox_poll_seconds": outbox_poll_seconds},

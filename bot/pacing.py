@@ -10,11 +10,18 @@ retry_after (one group's flood control paused all chats for a minute). `Pacer` i
   the busy event loop delayed, only the first 20 ms are made up: arrivals at Telegram jitter
   under load, and releases made up wholesale would land in one second with their neighbours);
 - keeps each chat's messages in order and spaced (private chat 1 s, a group besides at most
-  20 in any minute), measured from when each was actually sent;
+  20 in any minute), measured from when Telegram answered the previous one: it had counted
+  that one by then, so however late a request reaches it, two are never closer than the gap;
+- never has more than LIMIT messages in flight or answered within the last second: whatever
+  the requests' delays, Telegram cannot count more than that in any second (a request that
+  reaches it in a second was sent at most a second before the latest one released in it);
 - on a 429 holds *that chat* for its retry_after; only 429s in several chats within a short
   time slow the whole bot (the global pace by a third, back after a quiet spell);
 - lets replies to someone who just acted go ahead of broadcasts (the outbox sends with
-  `rate_limit_args=BROADCAST`).
+  `rate_limit_args=BROADCAST`): a broadcast waits while any reply does, and while updates are
+  being handled (`handling`, counted by ChatOrderedProcessor: the replies they will send are
+  coming) goes at most every BUSY_BROADCAST_GAP seconds; a broadcast waiting in the chat a
+  reply is for goes first as if it were a reply (it holds the chat's turn).
 
 A reply (a handler's answer) waiting for a held chat waits for the hold, then tries again; a
 broadcast is handed back its RetryAfter at once, so the outbox keeps the message for later
@@ -84,6 +91,8 @@ SLOWER = 1.5
 SLOW_FOR = 15.0  # seconds without a 429 before the pace is raised by SLOWER again
 SLOWEST = 4.0  # the pace is never divided by more than this
 CATCH_UP = 0.02  # seconds the release grid may lag behind (see Pacer._release)
+LIMIT = 29  # messages in flight or answered within the last second, at most (Telegram: 30)
+BUSY_BROADCAST_GAP = 0.5  # seconds between broadcasts while updates are being handled
 MAX_WAIT = 90.0  # a reply held longer than this is given up (RetryAfter reaches the caller)
 
 
@@ -101,6 +110,8 @@ class _Chat:
     recent: deque[float] = field(default_factory=lambda: deque(maxlen=GROUP_WINDOW[0]))
     held_until: float = float("-inf")  # a 429's retry_after
     users: int = 0  # requests using this entry now (it is dropped at 0 once quiet)
+    waiting: list[Any] | None = None  # its message's entry in Pacer._waiting, while there
+    replies: int = 0  # replies asked for it and not sent yet
 
 
 class Pacer(BaseRateLimiter[int]):
@@ -118,7 +129,7 @@ class Pacer(BaseRateLimiter[int]):
         self.interval = 1.0 / rate
         self.private_gap, self.group_window, self.clock, self.max_wait = private_gap, group_window, clock, max_wait
         self._chats: dict[int | str, _Chat] = {}
-        self._waiting: list[tuple[int, int, asyncio.Future[None]]] = []
+        self._waiting: list[list[Any]] = []  # [priority, seq, future], a heap
         self._seq = itertools.count()
         self._released = float("-inf")
         self._recent: deque[float] = deque()  # releases in the last second
@@ -128,6 +139,10 @@ class Pacer(BaseRateLimiter[int]):
         self._flooded: deque[tuple[float, int | str]] = deque()
         self._last_429 = float("-inf")
         self._calls = 0
+        self._inflight = 0
+        self._answered: deque[float] = deque()  # when Telegram answered, within the last second
+        self._last_broadcast = float("-inf")
+        self.handling = 0  # updates being handled now (ChatOrderedProcessor)
         self.held = 0  # 429s seen (for benchmarks and logs)
         self.sent = 0
 
@@ -175,13 +190,17 @@ class Pacer(BaseRateLimiter[int]):
         priority = REPLY if rate_limit_args is None else int(rate_limit_args)
         chat = self._chats.setdefault(key, _Chat())
         chat.users += 1
+        if priority == REPLY:
+            chat.replies += 1
+            self._reply_waits(chat)
         try:
             while True:
                 async with chat.lock:  # one message of a chat at a time, in the order asked
                     await self._chat_turn(key, chat, priority)
-                    await self._global_turn(priority)
+                    await self._global_turn(chat, priority)
                     chat.last = self.clock()
                     chat.recent.append(chat.last)
+                    self._inflight += 1
                     try:
                         result = await callback(*args, **kwargs)
                     except RetryAfter as exc:
@@ -189,13 +208,28 @@ class Pacer(BaseRateLimiter[int]):
                         if priority != REPLY or retry_seconds(exc) > self.max_wait:
                             raise
                         continue  # the reply waits for the hold at the next _chat_turn
+                    finally:
+                        # Telegram counted it by now: the chat's gap and the second's count from here.
+                        self._answered_now(chat)
                     self.sent += 1
                     return result
         finally:
             chat.users -= 1
+            if priority == REPLY:
+                chat.replies -= 1
             self._calls += 1
             if self._calls % 1000 == 0:
                 self._prune()
+
+    def _answered_now(self, chat: _Chat) -> None:
+        now = self.clock()
+        chat.last = now
+        if chat.recent:
+            chat.recent[-1] = now
+        self._inflight -= 1
+        self._answered.append(now)
+        if self._waiting:
+            self._kick.set()
 
     def _prune(self) -> None:
         """Forget chats nobody is sending to that no longer constrain anything."""
@@ -253,7 +287,16 @@ class Pacer(BaseRateLimiter[int]):
         at = self._released + step
         if len(self._recent) >= max(1, int(self.pace)):
             at = max(at, self._recent[0] + 1.0)
+        while self._answered and now - self._answered[0] >= 1.0:
+            self._answered.popleft()
+        if self._inflight + len(self._answered) >= LIMIT:
+            # The next answer (a kick) or the oldest answer's leaving the second frees a place.
+            at = max(at, self._answered[0] + 1.0 if self._answered else now + 0.05)
         return at
+
+    def _broadcast_at(self, at: float) -> float:
+        """When a broadcast may take the release at `at`, updates being handled or not."""
+        return max(at, self._last_broadcast + BUSY_BROADCAST_GAP) if self.handling > 0 else at
 
     def _release(self, now: float) -> None:
         step = self.interval * self._slowdown
@@ -263,13 +306,21 @@ class Pacer(BaseRateLimiter[int]):
         self._released = max(self._released + step, now - CATCH_UP)
         self._recent.append(now)
 
-    async def _global_turn(self, priority: int) -> None:
-        if not self._waiting and self._next_release(self.clock()) <= self.clock():
-            self._released = self.clock() - self.interval * self._slowdown  # after a quiet spell: from now
-            self._release(self.clock())
+    async def _global_turn(self, chat: _Chat, priority: int) -> None:
+        if priority != REPLY and chat.replies > 0:
+            priority = REPLY  # a broadcast holding the turn of a chat a reply waits for
+        now = self.clock()
+        at = self._next_release(now)
+        if not self._waiting and (self._broadcast_at(at) if priority != REPLY else at) <= now:
+            self._released = now - self.interval * self._slowdown  # after a quiet spell: from now
+            self._release(now)
+            if priority != REPLY:
+                self._last_broadcast = now
             return
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        heapq.heappush(self._waiting, (priority, next(self._seq), future))
+        entry: list[Any] = [priority, next(self._seq), future]
+        heapq.heappush(self._waiting, entry)
+        chat.waiting = entry
         self._ensure_releaser()
         self._kick.set()
         try:
@@ -278,6 +329,17 @@ class Pacer(BaseRateLimiter[int]):
             if future.done() and not future.cancelled():
                 self._released -= self.interval  # the slot given to us goes unused
             raise
+        finally:
+            chat.waiting = None
+
+    def _reply_waits(self, chat: _Chat) -> None:
+        """A reply is to go to `chat`: a broadcast there waiting for its release (holding the
+        chat's turn) goes as a reply, or the reply would wait for every other reply first."""
+        entry = chat.waiting
+        if entry is not None and entry[0] != REPLY:
+            entry[0] = REPLY
+            heapq.heapify(self._waiting)
+            self._kick.set()
 
     def _ensure_releaser(self) -> None:
         if self._releaser is None or self._releaser.done():
@@ -295,22 +357,30 @@ class Pacer(BaseRateLimiter[int]):
                 self._last_429 = now
                 logger.info("telegram flood control over: pace back to %.1f/s", self.pace)
             at = self._next_release(now)
+            if self._waiting[0][0] != REPLY:
+                at = self._broadcast_at(at)
             if at > now:
-                await asyncio.sleep(at - now)
+                # Woken early by a new request (a reply may now be first) or an answer.
+                self._kick.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._kick.wait(), at - now)
                 continue
-            _, _, future = heapq.heappop(self._waiting)
+            priority, _, future = heapq.heappop(self._waiting)
             if future.done():  # its caller was cancelled meanwhile
                 continue
             self._release(now)
+            if priority != REPLY:
+                self._last_broadcast = now
             future.set_result(None)
 
 
 class ChatOrderedProcessor(BaseUpdateProcessor):
     """Handles updates of different chats concurrently, each chat's in the order received."""
 
-    def __init__(self, max_concurrent_updates: int = 256) -> None:
+    def __init__(self, max_concurrent_updates: int = 256, *, pacer: Pacer | None = None) -> None:
         super().__init__(max_concurrent_updates)
         self._locks: dict[int, tuple[asyncio.Lock, list[int]]] = {}
+        self.pacer = pacer  # told how many updates are being handled (their replies go first)
 
     async def initialize(self) -> None:
         return None
@@ -331,10 +401,14 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
         key = self._key(update)
         lock, users = self._locks.setdefault(key, (asyncio.Lock(), [0]))
         users[0] += 1
+        if self.pacer is not None:
+            self.pacer.handling += 1
         try:
             async with lock:
                 await coroutine
         finally:
             users[0] -= 1
+            if self.pacer is not None:
+                self.pacer.handling -= 1
             if users[0] == 0:
                 self._locks.pop(key, None)

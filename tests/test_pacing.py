@@ -132,3 +132,25 @@ async def test_a_reply_goes_ahead_of_queued_broadcasts(server, bot):
     order = [r.chat_id for r in sends(server)]
     assert Counter(r.status for r in sends(server)) == {200: 41}
     assert order.index(acting) <= 6
+
+
+async def test_while_updates_are_handled_broadcasts_trickle_and_one_in_a_replied_chat_goes_first(server, bot, pacer):
+    """Updates being handled (their replies are coming): broadcasts go at most every
+    BUSY_BROADCAST_GAP; a reply to a chat whose broadcast is queued last does not wait for
+    every broadcast before it (it would, its chat's turn held): that broadcast goes next."""
+    chats = [server.user(8600 + k, f"联络员{k}").id for k in range(30)]
+    pacer.handling = 1  # as ChatOrderedProcessor counts an update being handled
+    broadcasts = [asyncio.create_task(bot.send_message(c, "周报提醒", rate_limit_args=BROADCAST)) for c in chats]
+    await asyncio.sleep(0.3)
+    start = time.monotonic()
+    await bot.send_message(chats[-1], "已登记。")
+    waited = time.monotonic() - start
+    early = len(sends(server))
+    pacer.handling = 0
+    await asyncio.gather(*broadcasts)
+
+    assert waited < 2.5  # the chat's broadcast, then the gap of one chat: not 30 broadcasts at 2 a second
+    assert early <= 5  # the first broadcast, the promoted one and the reply (and at most 2 a second)
+    last = [r for r in sends(server) if r.chat_id == chats[-1]]
+    assert [r.status for r in last] == [200, 200] and last[1].at - last[0].at >= 1.0
+    assert Counter(r.status for r in sends(server)) == {200: 31}
