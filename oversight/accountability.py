@@ -52,6 +52,7 @@ from oversight.measures import (
 )
 from oversight.periods import Period
 from oversight.planfile import DEFAULT_THRESHOLDS
+from oversight.region_items import open_region_items
 from oversight.sentences import accept_reason, cite, evidence_sentence, resolution_reason, unique_evidence
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -84,6 +85,7 @@ BASIS_LABELS: dict[str, str] = {
     "boomerang": "问题转出后又回到本单位",
     "declined_ruled_back": "退回的问题经裁定仍由本单位负责",
     "passed_on": "问题多次转交无人接收",
+    "region_deadline": "未按期完成实施方案明确的盟市工作",
 }
 
 EVENT_LABELS: dict[str, str] = {
@@ -98,6 +100,9 @@ EVENT_LABELS: dict[str, str] = {
     K.REOPENED: "重新办理",
     K.COMMENTED: "备注",
 }
+
+# What a league did not do by a region deadline, as a finding's reason says it: 未按期报送底数核实情况及工作措施台账.
+REGION_DEADLINE_VERBS: dict[str, str] = {"baseline": "报送底数核实情况及工作措施台账", "first_batch": "盘活一批矿业权"}
 
 # Units that issue the notice rather than receive it.
 EXEMPT_UNIT_KINDS = ("office", "government")
@@ -466,6 +471,7 @@ def evaluate(*, session: Session, plan_id: int, period: str, now: datetime) -> l
     units = _units(session, plan_id)
     found = _Collector(units, accountable_from(session=session, plan_id=plan_id))
     as_of_text = as_of.astimezone(SHANGHAI).strftime("%Y-%m-%d")
+    as_of_day = as_of.astimezone(SHANGHAI).date()
     # (unit, rule, basis, reason, [evidence items or event ids]) — event ids are resolved in one query at the end.
     pending: list[tuple[int, str, str, str, list[Any]]] = []
 
@@ -577,6 +583,31 @@ def evaluate(*, session: Session, plan_id: int, period: str, now: datetime) -> l
                     [i for x in idle["spells"] for i in (x["event_id"], x["next_event_id"]) if i],
                 )
             )
+
+    # Seed 003 三(四): a league or city past a region deadline (oversight.region_items) with the item
+    # still open is a 地区 推进问题解决不积极.
+    region_items = [
+        i for i in open_region_items(session=session, plan_id=plan_id, today=as_of_day) if i["due_on"] < as_of_day
+    ]
+    for unit_id in dict.fromkeys(i["unit_id"] for i in region_items):
+        late = [i for i in region_items if i["unit_id"] == unit_id]
+        pending.append(
+            (
+                unit_id,
+                Rule.NOT_SOLVING,
+                "region_deadline",
+                "未按期" + "、".join(REGION_DEADLINE_VERBS[i["kind"]] for i in late),
+                [
+                    {
+                        "kind": "region_deadline",
+                        "item": i["kind"],
+                        "due_on": i["due_on"].isoformat(),
+                        "as_of": as_of_text,
+                    }
+                    for i in late
+                ],
+            )
+        )
 
     # 推诿扯皮
     def shifting(found_: dict[int, dict[str, Any]], basis: str, text: Any) -> None:

@@ -732,6 +732,7 @@ def notice_document(*, session: Session, notice_id: int, now: datetime) -> dict[
         )
     when = notice.approved_at or now
     return {
+        "report_to": report_to(session=session, notice_id=row_id(notice)),
         "office_mark_lines": office_mark_lines(office),
         "doc_number": notice.doc_no,
         "title": notice.title,
@@ -745,6 +746,21 @@ def notice_document(*, session: Session, notice_id: int, now: datetime) -> dict[
         "printed_by": office,
         "printed_date": f"{_cn_date(when)}印发",
     }
+
+
+def report_to(*, session: Session, notice_id: int) -> str | None:
+    """The notice's 报 line (seed 003 三(四)): the plan's government (自治区人民政府) when a retained
+    finding names a league or city as 问题解决不积极、不明显 — a region the office reports upward —
+    else None (no 报 line)."""
+    notice = _load(session, notice_id)
+    units = {u.id: u for u in session.exec(select(Unit).where(Unit.plan_id == notice.plan_id)).all()}
+    regions = [
+        f
+        for f in notice_findings(session=session, notice_id=notice_id, include_dropped=False)
+        if f.rule == Rule.NOT_SOLVING and f.unit_id in units and units[f.unit_id].kind == "league"
+    ]
+    government = next((u for u in units.values() if u.kind == "government"), None)
+    return government.name if regions and government is not None else None
 
 
 def notice_recipients(*, session: Session, notice_id: int) -> dict[int, list[Member]]:

@@ -204,6 +204,12 @@ EVIDENCE: dict[str, str] = {
     "reopened_soon": "{p}确认关闭后{days}天内重新进入办理。",
     "same_evidence_file": "{item}与{others}使用同一佐证文件销号。",
     "same_evidence_text": "{item}与{others}使用相同的佐证说明销号。",
+    "region_deadline": "截至{as_of}，{what}（应于{due}前完成）。",
+}
+# What a league has not done by a region deadline (oversight.region_items), as of the evidence's day.
+REGION_NOT_DONE: dict[str, str] = {
+    "baseline": "未报送底数核实情况及工作措施台账",
+    "first_batch": "台账所列本地区停产矿山、探矿权均未复工复产或转采，“盘活一批矿业权”未完成",
 }
 EVIDENCE_REASON = "，理由：{reason}"
 EVIDENCE_REASON_UPHELD = "（理由经办公室认定成立）"
@@ -282,6 +288,12 @@ def evidence_sentence(item: Mapping[str, Any]) -> str:
     if kind in ("same_evidence_file", "same_evidence_text"):
         return EVIDENCE[str(kind)].format(
             item=cite("item", [int(item["item_id"])]), others=cite("item", [int(x) for x in item["other_item_ids"]])
+        )
+    if kind == "region_deadline":
+        return EVIDENCE["region_deadline"].format(
+            as_of=cn_date(day_of(item["as_of"])),
+            what=REGION_NOT_DONE[str(item["item"])],
+            due=cn_date(day_of(item["due_on"])),
         )
     raise UnknownFactError(f"evidence:{kind}")
 

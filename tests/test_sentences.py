@@ -125,6 +125,12 @@ def test_every_evidence_kind_has_a_sentence_and_an_unknown_kind_is_an_error() ->
         "reopened_soon": {"kind": "reopened_soon", "problem_id": 5, "days": 16},
         "same_evidence_file": {"kind": "same_evidence_file", "item_id": 1, "other_item_ids": [2, 3]},
         "same_evidence_text": {"kind": "same_evidence_text", "item_id": 2, "other_item_ids": [1]},
+        "region_deadline": {
+            "kind": "region_deadline",
+            "item": "baseline",
+            "due_on": "2022-09-20",
+            "as_of": "2022-10-01",
+        },
     }
     for kind in evidence_kinds():
         item = {**event, "kind": kind.split(":", 1)[1]} if kind.startswith("event:") else samples[kind]
