@@ -249,6 +249,9 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
             await context.bot.send_message(update.effective_chat.id, texts.ERROR_GENERIC.format(ref=ref))
         except Exception:  # noqa: BLE001 - reporting the error must not raise another
             logger.warning("update %s: could not tell the user about error %s", update_id, ref)
+    if isinstance(update, Update) and update.callback_query is not None:
+        with contextlib.suppress(TelegramError):  # the button's spinner stops; the message above says why
+            await update.callback_query.answer()
 
 
 class LianxiApplication(Application):
