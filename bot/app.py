@@ -43,6 +43,7 @@ from bot import (
     problems,
     rectification,
     reports,
+    supervision,
     texts,
 )
 from bot.common import CURRENT_UPDATE, UpdateState, send_text, wake_delivery
@@ -147,6 +148,9 @@ DECLARED: list[Declared] = [
     rectification.rect_recheck_fail,
     rectification.RECT_REASON,
     rectification.rect_recheck_ok,
+    # bot/supervision.py
+    supervision.duban,
+    supervision.urge,
 ]
 
 

@@ -442,3 +442,10 @@ COMMAND_WHAT = {
     "todo": "查看待办事项",
     "progress": "查看各批次任务进度",
 }
+
+
+# --- /duban (bot/supervision.py) ---------------------------------------------------------------
+
+DUBAN_MORE = "另有 {n} 项未列出。"
+DUBAN_BTN_URGE = "催办"
+DUBAN_URGED = "已催办：{label}（第 {n} 次），已通知{unit}联络员。"

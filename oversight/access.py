@@ -31,6 +31,7 @@ COMMAND_ROLES: dict[str, tuple[str, ...] | str] = {
     "explain": (Role.CONTACT,),
     "briefs": (Role.OFFICE, Role.CONVENER),
     "rectify": (Role.CONTACT, Role.OFFICE, Role.ADMIN, Role.SUPERVISOR),
+    "duban": REGISTERED,
 }
 
 COMMAND_LABELS: dict[str, str] = {
@@ -56,6 +57,7 @@ COMMAND_LABELS: dict[str, str] = {
     "explain": "对通报提交情况说明",
     "briefs": "简报审核与签发",
     "rectify": "整改台账：指定责任人、申请销号、核验与回头看",
+    "duban": "督办事项（红、黄、蓝三色）与催办",
 }
 
 # Commands about one unit's business: in a group they are answered in private.
@@ -77,6 +79,7 @@ PRIVATE_COMMANDS = {
     "explain",
     "briefs",
     "rectify",
+    "duban",
     "cancel",
 }
 

@@ -868,7 +868,23 @@ def build_review(*, session: Session, plan_id: int, period: str, now: datetime) 
             for it in items
         ],
         "flags": paper_closure_flags(session=session, plan_id=plan_id, now=now),
+        "supervision": supervision_counts(session=session, plan_id=plan_id, start=p.start, end=min(p.end, now)),
     }
+
+
+def supervision_counts(*, session: Session, plan_id: int, start: datetime, end: datetime) -> list[dict[str, Any]]:
+    """Per unit urged or ordered in [start, end): how many times the office urged (催办) its items
+    and how many 督办单 it received (oversight.supervision), most first."""
+    from oversight.supervision import red_counts, urge_counts
+
+    urged = urge_counts(session=session, plan_id=plan_id, start=start, end=end)
+    orders = red_counts(session=session, plan_id=plan_id, start=start, end=end)
+    units = {u.id: u.name for u in session.execute(select(Unit).where(col(Unit.plan_id) == plan_id)).scalars()}
+    rows = [
+        {"unit_id": u, "unit": units.get(u, ""), "urged": urged.get(u, 0), "orders": orders.get(u, 0)}
+        for u in set(urged) | set(orders)
+    ]
+    return sorted(rows, key=lambda r: (-r["orders"], -r["urged"], r["unit"]))
 
 
 def run_review(*, session: Session, plan_id: int, period: str, now: datetime) -> dict[str, Any]:
@@ -980,6 +996,19 @@ def review_document(*, session: Session, plan_id: int, review: dict[str, Any], n
                     "numeric": [5],
                 }
             ],
+        },
+        {
+            "heading": "督办与催办",
+            "paragraphs": [
+                "本期"
+                + "；".join(
+                    f"{r['unit']}被催办{r['urged']}次" + (f"、收到红色督办单{r['orders']}份" if r["orders"] else "")
+                    for r in review.get("supervision") or []
+                )
+                + "。"
+            ]
+            if review.get("supervision")
+            else ["本期没有被催办或红色督办的单位。"],
         },
         {
             "heading": "纸面销号核查",

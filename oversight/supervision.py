@@ -38,9 +38,9 @@ from models import (
     ZoneLeader,
 )
 from models.base import row_id
-from oversight.audit import actor_of, audit
+from oversight.audit import actor_of, audit, require_role
 from oversight.dates import cn_date, local_day
-from oversight.errors import InvalidStateError, NotFoundError, PermissionDeniedError
+from oversight.errors import InvalidStateError, NotFoundError
 from oversight.measures import overdue_workdays
 from oversight.members import members_of_unit
 from oversight.outbox import enqueue_text
@@ -472,17 +472,16 @@ URGE_TEXT = "【催办】联席会议办公室催办：{label}，办理期限{du
 
 def urge(*, session: Session, actor: Member, kind: str, item_id: int, now: datetime) -> Item:
     """The office's 催办 of one open item: logged (supervisionevent and audit), the unit's contacts told."""
-    if not actor.active or actor.role not in URGE_ROLES:
-        audit(
-            session=session,
-            actor=actor_of(actor.id),
-            action="supervision.urge_refused",
-            object_type=kind,
-            object_id=item_id,
-            detail={"role": actor.role},
-            at=now,
-        )
-        raise PermissionDeniedError("只有联席会议办公室可以催办。")
+    require_role(
+        session,
+        actor=actor,
+        plan_id=actor.plan_id,
+        roles=URGE_ROLES,
+        what="催办",
+        object_type="supervision",
+        object_id=item_id,
+        now=now,
+    )
     item = find_item(session=session, plan_id=actor.plan_id, kind=kind, item_id=item_id, today=local_day(now))
     if item is None:
         raise InvalidStateError("该事项已办结或已不在办理中，无需催办。")
@@ -637,6 +636,11 @@ def supervised_for(*, session: Session, member: Member, today: date) -> list[Ite
     if member.role in (Role.OFFICE, Role.CONVENER, Role.ADMIN, Role.SUPERVISOR):
         return items
     return [i for i in items if i.unit_id == member.unit_id]
+
+
+def unit_label(*, session: Session, unit_id: int) -> str:
+    unit = session.get(Unit, unit_id)
+    return unit.name if unit else ""
 
 
 def format_items(*, session: Session, items: Sequence[Item]) -> str:
