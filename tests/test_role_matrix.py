@@ -98,6 +98,7 @@ MATRIX: dict[str, str] = {
     "/explain": "++------",
     "/briefs": "--++----",
     "/rectify": "+++--++-",
+    "/duban": "+++++++-",
     # --- buttons that stand on their own (cards, lists) ---
     "brief.note": "--+-----",
     "brief.approve": "--+-----",
@@ -133,6 +134,7 @@ MATRIX: dict[str, str] = {
     "rect.return": "--+---+-",
     "rect.recheck_ok": "--+--++-",
     "rect.recheck_fail": "--+--++-",
+    "sup.urge": "--+-----",
     "schedule.edit": "------+-",
     "schedule.pause": "------+-",
     "schedule.resume": "------+-",
@@ -396,6 +398,12 @@ class World:
             stage = {"accept": "submitted", "recheck_ok": "closed", "recheck_fail": "closed"}.get(name, "open")
             iid = self.item(s, stage)
             return {"iid": iid, "mid": self.members["owner"].id} if name == "person" else {"iid": iid}
+        if group == "sup":  # 催办 of an overdue problem
+            p = self.problem(s, ProblemState.ACCEPTED)
+            p.due_on = local_day(utcnow()) - timedelta(days=20)
+            s.add(p)
+            s.flush()
+            return {"kind": "problem", "iid": p.id}
         if group == "schedule":
             if name == "resume":
                 pause_schedule(session=s, job="daily_digest", actor="test")
