@@ -9,9 +9,7 @@ from sqlmodel import Session
 
 from bot import texts as t
 from bot.engine import Flow, Step, Turn, action, button, command
-from oversight import meetings as M
 from oversight.audit import actor_of
-from oversight.dates import cn_date
 from oversight.schedules import (
     WORDS_HELP,
     describe,
@@ -102,13 +100,3 @@ def schedule_run(turn: Turn[None], *, job: str) -> None:
     run = request_run_now(session=turn.session, job=job, actor=actor_of(turn.member.id), notify_chat_id=turn.user_id)
     name = _listed(turn.session, job)["name"]
     turn.say(t.SCHEDULE_RUN_REQUESTED.format(name=name, period=run_period_label(run.period)))
-
-
-@command("meeting")
-def meeting(turn: Turn[None]) -> None:
-    """临时加开: record an ad-hoc joint meeting and have the worker compile its brief."""
-    topic = " ".join(turn.args).strip()[:200]
-    held, _run = M.call_adhoc_meeting(session=turn.session, actor=turn.member, topic=topic, now=turn.now)
-    turn.say(
-        t.MEETING_DONE.format(day=cn_date(held.held_on), topic=t.MEETING_TOPIC.format(topic=topic) if topic else "")
-    )

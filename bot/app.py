@@ -37,6 +37,7 @@ from bot import (
     calendar,
     decisions,
     lookups,
+    meetings,
     menu,
     notices,
     onboarding,
@@ -97,6 +98,12 @@ DECLARED: list[Declared] = [
     decisions.DECISION_DONE_FLOW,
     decisions.accept,
     decisions.give_back,
+    # bot/meetings.py
+    meetings.meeting,
+    meetings.MEETING,
+    meetings.attend,
+    meetings.ATTEND_FLOW,
+    meetings.excuse,
     decisions.DECISION_RETURN_FLOW,
     # bot/notices.py
     notices.notices,
@@ -120,7 +127,6 @@ DECLARED: list[Declared] = [
     admin.schedule_pause,
     admin.schedule_resume,
     admin.schedule_run,
-    admin.meeting,
     # bot/calendar.py
     calendar.calendar,
     calendar.CALENDAR,

@@ -14,7 +14,7 @@ from models import Decision, Meeting, Member, Unit, row_id
 from oversight import meetings as M
 from oversight.dates import cn_date, parse_cn_date
 from oversight.errors import InvalidInputError
-from oversight.members import responsible_units
+from oversight.members import responsible_units, unit_name
 from oversight.records import plan_record
 
 
@@ -26,6 +26,8 @@ class DecisionState:
     text: str = ""
     uid: int = 0
     unit: str = ""
+    coop: list[int] = field(default_factory=list)
+    major: bool = False
 
 
 def _meeting_label(meeting: Meeting) -> str:
@@ -45,6 +47,7 @@ def pick_meeting(turn: Turn[DecisionState], *, mid: int) -> None:
     meeting = plan_record(session=turn.session, model=Meeting, record_id=mid, plan_id=turn.member.plan_id)
     if meeting is None:
         raise InvalidInputError(t.DECISION_NO_SUCH_MEETING)
+    M.check_open_for_decisions(meeting)
     _ask_text(turn, meeting)
 
 
@@ -70,8 +73,46 @@ def pick_unit(turn: Turn[DecisionState], *, uid: int) -> None:
     if unit is None:
         raise InvalidInputError(t.DECISION_NO_SUCH_UNIT)
     turn.state.uid, turn.state.unit = row_id(unit), unit.name
+    turn.state.coop = []
+    turn.goto("coop")
+    _ask_coop(turn)
+
+
+def _ask_coop(turn: Turn[DecisionState]) -> None:
+    units = [u for u in responsible_units(session=turn.session, plan_id=turn.member.plan_id) if u.id != turn.state.uid]
+    chosen = [u for u in units if u.id in turn.state.coop]
+    rows = grid(
+        (button(("✓" if u.id in turn.state.coop else "") + (u.short or u.name), "coop", uid=u.id) for u in units), 3
+    )
+    label = t.DECISION_BTN_COOP_DONE if chosen else t.DECISION_BTN_NO_COOP
+    rows.append([button(label, "coop_done")])
+    names = "、".join(u.name for u in chosen)
+    turn.say(t.DECISION_PICK_COOP.format(unit=turn.state.unit, chosen=f"\n已选：{names}" if names else ""), rows)
+
+
+def toggle_coop(turn: Turn[DecisionState], *, uid: int) -> None:
+    unit = plan_record(session=turn.session, model=Unit, record_id=uid, plan_id=turn.member.plan_id)
+    if unit is None:
+        raise InvalidInputError(t.DECISION_NO_SUCH_UNIT)
+    chosen = list(turn.state.coop)
+    chosen = [u for u in chosen if u != uid] if uid in chosen else [*chosen, uid]
+    M.check_cooperating(session=turn.session, plan_id=turn.member.plan_id, lead_unit_id=turn.state.uid, unit_ids=chosen)
+    turn.state.coop = chosen
+    _ask_coop(turn)
+
+
+def coop_done(turn: Turn[DecisionState]) -> None:
+    turn.goto("major")
+    turn.say(
+        t.DECISION_ASK_MAJOR,
+        [[button(t.DECISION_BTN_MAJOR, "major", major=1), button(t.DECISION_BTN_NOT_MAJOR, "major", major=0)]],
+    )
+
+
+def pick_major(turn: Turn[DecisionState], *, major: int) -> None:
+    turn.state.major = bool(major)
     turn.goto("due")
-    turn.say(t.DECISION_ASK_DUE.format(unit=unit.name))
+    turn.say(t.DECISION_ASK_DUE.format(unit=turn.state.unit))
 
 
 def take_due(turn: Turn[DecisionState], text: str) -> None:
@@ -83,10 +124,25 @@ def take_due(turn: Turn[DecisionState], text: str) -> None:
         text=state.text,
         owner_unit_id=state.uid,
         due_on=parse_cn_date(text, today=turn.today),
+        major=state.major,
+        cooperating_unit_ids=state.coop,
         buttons=lambda d, contact: _done_button(turn.session, d, contact),
     )
     turn.end()
-    turn.say(t.DECISION_SAVED.format(id=d.id, text=d.text, unit=state.unit, due=cn_date(d.due_on) if d.due_on else ""))
+    turn.say(_saved_text(turn.session, d, state.unit))
+
+
+def _saved_text(session: Session, d: Decision, lead: str) -> str:
+    helpers = "、".join(unit_name(session, u) for u in d.cooperating_unit_ids)
+    return t.DECISION_SAVED.format(
+        id=d.id,
+        major=t.DECISION_SAVED_MAJOR if d.major else "",
+        text=d.text,
+        unit=lead,
+        coop=f"，配合单位：{helpers}" if helpers else "",
+        due=cn_date(d.due_on) if d.due_on else "",
+        told="和配合单位" if helpers else "",
+    )
 
 
 def _done_button(session: Session, d: Decision, contact: Member) -> list[list[dict[str, str]]]:
@@ -170,6 +226,8 @@ DECISION = Flow(
         "meeting": Step(buttons={"meeting": pick_meeting, "new_meeting": new_meeting}),
         "text": Step(text=take_text),
         "unit": Step(buttons={"unit": pick_unit}),
+        "coop": Step(buttons={"coop": toggle_coop, "coop_done": coop_done}),
+        "major": Step(buttons={"major": pick_major}),
         "due": Step(text=take_due),
     },
 )

@@ -5,7 +5,15 @@ from __future__ import annotations
 from bot import texts as t
 from bot.common import plan_of
 from bot.engine import Turn, command
-from oversight.lookups import READ_ALL_ROLES, format_progress, format_todo, todo_for_unit, todo_overdue_all
+from models import Role
+from oversight.lookups import (
+    READ_ALL_ROLES,
+    format_progress,
+    format_todo,
+    todo_for_unit,
+    todo_major_decisions,
+    todo_overdue_all,
+)
 from oversight.measures import progress_by_now
 from oversight.members import unit_name
 from oversight.targets import format_targets, plan_targets
@@ -24,7 +32,11 @@ def todo(turn: Turn[None]) -> None:
     # An overseeing role: every unit's overdue items under one heading; its own unit's list
     # only when it has something of its own.
     part = t.TODO_OVERDUE_HEAD + (format_todo(overdue, show_unit=True) if overdue else t.TODO_NO_OVERDUE)
-    turn.say("\n\n".join([*([head + format_todo(own)] if own else []), part]))
+    parts = [*([head + format_todo(own)] if own else []), part]
+    if member.role == Role.SUPERVISOR:  # the supervision group follows the 重大 agreed matters
+        major = todo_major_decisions(session=turn.session, actor=member, today=turn.today)
+        parts.append(t.TODO_MAJOR_HEAD + (format_todo(major, show_unit=True) if major else t.TODO_NO_MAJOR))
+    turn.say("\n\n".join(parts))
 
 
 @command("progress", read=True)

@@ -148,9 +148,12 @@ DECISION_PICK_MEETING = "请选择议定事项所属的会议："
 DECISION_NO_MEETING = "还没有会议记录。请先新建本次会议："
 DECISION_NEW_MEETING = "新建会议记录（今天）"
 DECISION_ASK_TEXT = "会议：{meeting}\n请发送议定事项内容（不超过 500 字）："
-DECISION_PICK_UNIT = "请选择责任单位："
+DECISION_PICK_UNIT = "请选择牵头单位："
 DECISION_ASK_DUE = "责任单位：{unit}\n请发送完成时限，如 2026年6月30日、6月30日或 2026-06-30："
-DECISION_SAVED = "已记录议定事项#{id}：{text}\n责任单位：{unit}，完成时限 {due}。已通知该单位联络员。"
+DECISION_SAVED = (
+    "已记录议定事项#{id}{major}：{text}\n牵头单位：{unit}{coop}，完成时限 {due}。已通知牵头单位{told}联络员。"
+)
+DECISION_SAVED_MAJOR = "（重大事项，由联合督导组跟踪督办）"
 DECISION_ASK_EVIDENCE = "请报告议定事项#{id}的完成情况：可先发送佐证材料（文件，可多份），再发送完成情况说明（文字，不少于 4 个字）提交；发送 /cancel 放弃。"
 DECISION_FILE_KEPT = "已收到材料：{name}。可继续发送材料，或发送完成情况说明提交。"
 DECISION_SUBMITTED = "已报告议定事项#{id}完成，待联席会议办公室验收。验收前该事项仍未办结。"
@@ -160,6 +163,54 @@ DECISION_RETURNED = "已退回议定事项#{id}，理由已转告牵头单位。
 DECISION_NO_SUCH_MEETING = "该会议不存在。"
 DECISION_NO_SUCH_UNIT = "该单位不存在。"
 DECISION_MARK_DONE = "报告完成（附佐证）"
+
+
+# --- /meeting: scheduling, agenda, attendance, minutes (bot/meetings.py) ---------------
+MEETING_START = "请选择要安排的会议，或打开已安排的会议："
+MEETING_BTN_QUARTERLY = "安排季度例会"
+MEETING_BTN_ADHOC = "临时加开会议"
+MEETING_ASK_WHEN = (
+    "{kind}：请发送会议日期和时间，如 12月15日 9:30、2026年12月15日下午3点（北京时间）；发送 /cancel 取消。"
+)
+MEETING_CARD_SCHEDULED = (
+    "{label}（{kind}，{state}）\n议程（据系统记录生成，每项注明所依据的记录，可增删）：\n{agenda}\n"
+    "下发后，各成员单位联络员将收到会议通知和议程，并确认参会人员。"
+)
+MEETING_CARD_CIRCULATED = "{label}（{kind}，{state}，{circulated}）\n议程：\n{agenda}\n参会确认：\n{attendance}"
+MEETING_CARD_HELD = (
+    "{label}（{kind}，{state}）\n参会情况：\n{attendance}\n议定事项 {count} 项{decisions}\n"
+    "请用 /decision 记录本次会议的议定事项，记录完毕后印发会议纪要。"
+)
+MEETING_CARD_MINUTED = "{label}（{kind}，{state}）"
+MEETING_BTN_ADD = "添加议题"
+MEETING_BTN_DROP = "删除议题"
+MEETING_BTN_CIRCULATE = "下发会议通知"
+MEETING_BTN_CONFIRM = "确认下发"
+MEETING_BTN_BACK = "返回修改"
+MEETING_BTN_REFRESH = "刷新参会情况"
+MEETING_BTN_HELD = "会议已召开"
+MEETING_BTN_MINUTES = "印发会议纪要"
+MEETING_ASK_ADD = "请发送要添加的议题（不超过 100 字）；发送 /cancel 取消。"
+MEETING_ASK_DROP = "请发送要删除的议题序号（1–{n}）："
+MEETING_ASK_CONFIRM = (
+    "将向 {units} 个成员单位的 {people} 名联络员下发会议通知和议程（共 {items} 项），下发后议程不能再修改。确认下发？"
+)
+MEETING_CIRCULATED = "已下发会议通知（{messages} 条），各单位确认参会人员后会逐一告知您。"
+MEETING_MINUTES_REQUESTED = "已开始印发会议纪要，生成后将发送给各成员单位、参会人员和您。"
+MEETING_ATTEND_ASK = "请发送贵单位参会人员姓名（可含职务，如“张三 副局长”，不超过 40 字）；发送 /cancel 取消。"
+MEETING_ATTEND_SAVED = "已报{title}参会人员：{name}。会前如有变动，可再次点“确认参会”更改。"
+MEETING_EXCUSED_SAVED = "已向联席会议办公室报{title}请假。会前如能参会，可再点“确认参会”更改。"
+MEETING_BTN_ATTEND = "确认参会（报参会人员）"
+MEETING_BTN_EXCUSE = "请假"
+MEETING_KIND_ADHOC_TOPIC = "临时加开（{topic}）"
+DECISION_PICK_COOP = "牵头单位：{unit}\n请选择配合单位（可多选，再点一次取消），选完点“选好了”：{chosen}"
+DECISION_BTN_COOP_DONE = "选好了"
+DECISION_BTN_NO_COOP = "无配合单位"
+DECISION_ASK_MAJOR = "是否为重大议定事项？重大事项由联合督导组跟踪督办。"
+DECISION_BTN_MAJOR = "重大事项"
+DECISION_BTN_NOT_MAJOR = "一般事项"
+TODO_MAJOR_HEAD = "【联合督导组跟踪的重大议定事项】\n"
+TODO_NO_MAJOR = "暂无未办结的重大议定事项。"
 
 
 # --- /notices and /explain (bot/notices.py) -------------------------------------------
@@ -254,7 +305,6 @@ SCHEDULE_SET_DONE = "已将“{name}”改为：{desc}（{cron}）。\n接下来
 SCHEDULE_PAUSED = "已暂停“{name}”。"
 SCHEDULE_RESUMED = "已恢复“{name}”，下次运行：{next}。"
 SCHEDULE_RUN_REQUESTED = "已安排立即运行“{name}”（{period}），通常几秒内开始。运行完成后会把结果发给您。"
-MEETING_DONE = "已记录临时加开联席会议（{day}）{topic}，并请求生成本次会议简报。简报生成后将发送给召集人和办公室。"
 SCHEDULE_LINE = "• {name}：{description}{state}"
 SCHEDULE_PAUSED_MARK = "（已暂停）"
 SCHEDULE_NEXT = "，下次 {next}"
@@ -262,7 +312,6 @@ SCHEDULE_BTN_EDIT = "改时间·{name}"
 SCHEDULE_BTN_PAUSE = "暂停"
 SCHEDULE_BTN_RESUME = "恢复"
 SCHEDULE_BTN_RUN = "立即运行"
-MEETING_TOPIC = "：{topic}"
 
 
 # --- /start and the admin's commands (bot/onboarding.py) ------------------------------
@@ -408,7 +457,7 @@ MENU_LABELS = {
     "members": "成员列表",
     "notices": "通报草稿",
     "decision": "记录议定事项",
-    "meeting": "临时加开会议",
+    "meeting": "安排会议",
     "schedule": "定时任务",
     "calendar": "工作日历",
     "help": "全部命令",

@@ -179,3 +179,19 @@ def format_progress(rows: list[dict[str, Any]]) -> str:
             line += f"（应完成 {_num(expected)}）"
         lines.append(line)
     return "\n".join(lines)
+
+
+def todo_major_decisions(*, session: Session, actor: Member, today: date) -> list[dict[str, Any]]:
+    """The 重大 agreed matters not yet done, every unit's, as to-do items: what the supervision
+    group (联合督导组) follows, and the overseeing roles may read."""
+    if not actor.active or actor.role not in READ_ALL_ROLES:
+        raise PermissionDeniedError("只有联席会议办公室、召集人、管理员和联合督导组可以查看重大议定事项。")
+    from oversight.meetings import major_open
+
+    items = []
+    for d in major_open(session=session, plan_id=actor.plan_id):
+        item = _decision_item(session, d, today)
+        if d.state == "submitted":
+            item["todo"] += "·已报完成待验收"
+        items.append(item)
+    return items

@@ -10,12 +10,12 @@ from datetime import date, datetime
 
 from sqlmodel import Session, col, select
 
-from models import Attachment, AuditLog, Decision, Meeting, Member, Role, ScheduledRun, Unit, utcnow
+from models import Attachment, AuditLog, Decision, Meeting, Member, Role, ScheduledRun, Unit, row_id, utcnow
 from oversight.attachments import is_unlinked
 from oversight.audit import actor_of, audit
 from oversight.dates import cn_date, local_day
 from oversight.errors import InvalidInputError, InvalidStateError, NotFoundError, PermissionDeniedError
-from oversight.members import members_of_unit
+from oversight.members import members_of_unit, unit_name
 from oversight.outbox import enqueue_text, notify_members
 from oversight.schedules import ensure_default_schedules, request_run_now
 
@@ -23,7 +23,10 @@ RECORDING_ROLES = (Role.OFFICE, Role.CONVENER, Role.ADMIN)
 CALLING_ROLES = (Role.CONVENER, Role.ADMIN)  # who may call an ad-hoc meeting (临时加开)
 ADHOC_TITLE = "临时加开联席会议"
 TEXT_MAX = 500
-DECISION_ASSIGNED = "【议定事项】{meeting}议定由贵单位（{unit}）办理：\n{text}\n完成时限：{due}\n完成后请点“标记完成”。"
+DECISION_ASSIGNED = "【议定事项】{meeting}议定由贵单位（{unit}）牵头办理{major}：\n{text}{helpers}\n完成时限：{due}\n完成后请点“报告完成”并附佐证。"
+DECISION_COOPERATE = "【配合办理】议定事项#{id}由{lead}牵头、贵单位（{unit}）配合办理：\n{text}\n完成时限：{due}"
+DECISION_MAJOR_NEW = "【重大议定事项】#{id}由{lead}牵头{helpers}，请联合督导组跟踪督办：\n{text}\n完成时限：{due}"
+DECISION_MAJOR_CHANGE = "【重大议定事项动态】#{id}：{text}\n{what}"
 DECISION_DONE = "议定事项#{id}已由{unit}标记完成（{actor}）：{text}"
 TODAYS_MEETING = "联席会议"
 
@@ -145,6 +148,14 @@ def call_adhoc_meeting(*, session: Session, actor: Member, topic: str, now: date
     return meeting, run
 
 
+def check_open_for_decisions(meeting: Meeting) -> None:
+    """Agreed matters are recorded after the meeting was held and before its minutes went out."""
+    if meeting.state in ("scheduled", "circulated"):
+        raise InvalidStateError("会议尚未召开，请在会后记录议定事项（在 /meeting 中先记录会议已召开）。")
+    if meeting.state == "minuted":
+        raise InvalidStateError("该会议纪要已印发，不能再增加议定事项。")
+
+
 def clean_decision_text(text: str) -> str:
     """An agreed matter's text on one line; refused if empty or over TEXT_MAX."""
     body = " ".join(text.split())
@@ -162,11 +173,13 @@ def add_decision(
     owner_unit_id: int,
     due_on: date,
     major: bool = False,
+    cooperating_unit_ids: Sequence[int] = (),
     now: datetime | None = None,
     buttons: DecisionButtons | None = None,
 ) -> Decision:
-    """The office records an agreed matter of a meeting; the owner unit's contacts are told
-    (with `buttons` under the message, if given)."""
+    """The office records an agreed matter of a meeting: its lead unit, cooperating units, deadline
+    and 重大 flag. The lead unit's contacts are told (with `buttons` under the message, if given),
+    the cooperating units' contacts too, and the supervision group when it is 重大."""
     now = now or utcnow()
     if actor.role not in RECORDING_ROLES or not actor.active:
         raise PermissionDeniedError("只有联席会议办公室、召集人和管理员可以记录议定事项。")
@@ -177,13 +190,18 @@ def add_decision(
     unit = session.get(Unit, owner_unit_id)
     if unit is None or unit.plan_id != actor.plan_id:
         raise InvalidInputError("请选择本计划中的责任单位。")
+    check_open_for_decisions(meeting)
     if due_on < meeting.held_on:
         raise InvalidInputError(f"完成时限不能早于会议日期（{cn_date(meeting.held_on)}）。")
+    helpers = check_cooperating(
+        session=session, plan_id=actor.plan_id, lead_unit_id=row_id(unit), unit_ids=cooperating_unit_ids
+    )
     decision = Decision(
         plan_id=actor.plan_id,
         meeting_id=meeting.id,
         text=body,
         owner_unit_id=unit.id,
+        cooperating_unit_ids=[row_id(u) for u in helpers],
         major=major,
         due_on=due_on,
         created_at=now,
@@ -196,10 +214,33 @@ def add_decision(
         action="decision.recorded",
         object_type="decision",
         object_id=decision.id,
-        detail={"meeting_id": meeting.id, "owner_unit_id": unit.id, "due_on": due_on.isoformat()},
+        detail={
+            "meeting_id": meeting.id,
+            "owner_unit_id": unit.id,
+            "cooperating_unit_ids": decision.cooperating_unit_ids,
+            "major": major,
+            "due_on": due_on.isoformat(),
+        },
         at=now,
     )
     notice = decision_notice_text(session=session, decision=decision)
+    due = cn_date(due_on)
+    for helper in helpers:
+        notify_members(
+            session=session,
+            members=members_of_unit(session=session, unit_id=row_id(helper)),
+            text=DECISION_COOPERATE.format(id=decision.id, lead=unit.name, unit=helper.name, text=body, due=due),
+            dedupe_prefix=f"decision:{decision.id}:cooperate",
+        )
+    names = "、".join(h.name for h in helpers)
+    tell_supervision(
+        session=session,
+        decision=decision,
+        text=DECISION_MAJOR_NEW.format(
+            id=decision.id, lead=unit.name, helpers=f"、{names}配合" if names else "", text=body, due=due
+        ),
+        event="recorded",
+    )
     for contact in owner_contacts(session=session, decision=decision):
         if contact.telegram_user_id is None:
             continue
@@ -218,11 +259,59 @@ def decision_notice_text(*, session: Session, decision: Decision) -> str:
     meeting = session.get(Meeting, decision.meeting_id) if decision.meeting_id else None
     unit = session.get(Unit, decision.owner_unit_id) if decision.owner_unit_id else None
     title = f"{meeting.held_on.month}月{meeting.held_on.day}日{meeting.title}" if meeting else "联席会议"
+    helpers = [unit_name(session, u) for u in decision.cooperating_unit_ids]
     return DECISION_ASSIGNED.format(
         meeting=title,
+        major="（重大事项，联合督导组跟踪督办）" if decision.major else "",
         unit=unit.name if unit else "",
+        helpers=f"\n配合单位：{'、'.join(helpers)}" if helpers else "",
         text=decision.text,
         due=cn_date(decision.due_on) if decision.due_on else "未设定",
+    )
+
+
+COOPERATING_MAX = 10
+
+
+def check_cooperating(*, session: Session, plan_id: int, lead_unit_id: int, unit_ids: Sequence[int]) -> list[Unit]:
+    """The cooperating units (配合单位) of an agreed matter: units of the plan, not the lead unit, each once."""
+    ids = list(dict.fromkeys(unit_ids))
+    if len(ids) > COOPERATING_MAX:
+        raise InvalidInputError(f"配合单位最多 {COOPERATING_MAX} 个。")
+    out = []
+    for uid in ids:
+        unit = session.get(Unit, uid)
+        if unit is None or unit.plan_id != plan_id:
+            raise InvalidInputError("请选择本计划中的配合单位。")
+        if uid == lead_unit_id:
+            raise InvalidInputError("牵头单位不能同时作为配合单位。")
+        out.append(unit)
+    return out
+
+
+def tell_supervision(*, session: Session, decision: Decision, text: str, event: str) -> int:
+    """A 重大 agreed matter's change, told to the supervision group (联合督导组), once per event."""
+    if not decision.major:
+        return 0
+    from oversight.members import members_with_role
+
+    return notify_members(
+        session=session,
+        members=members_with_role(session=session, plan_id=decision.plan_id, roles=(Role.SUPERVISOR,)),
+        text=text,
+        dedupe_prefix=f"decision:{decision.id}:supervision:{event}",
+    )
+
+
+def major_open(*, session: Session, plan_id: int) -> list[Decision]:
+    """The plan's 重大 agreed matters not yet done (open or reported done), by deadline: what the
+    supervision group follows."""
+    return list(
+        session.exec(
+            select(Decision)
+            .where(Decision.plan_id == plan_id, col(Decision.major).is_(True), Decision.state != "done")
+            .order_by(col(Decision.due_on), col(Decision.id))
+        ).all()
     )
 
 
@@ -258,6 +347,12 @@ def complete_decision(*, session: Session, decision_id: int, actor: str | Member
             if m.telegram_user_id != actor.telegram_user_id
         ]
         notify_members(session=session, members=office, text=text, dedupe_prefix=f"decision:{decision.id}:done")
+    tell_supervision(
+        session=session,
+        decision=decision,
+        text=DECISION_MAJOR_CHANGE.format(id=decision.id, text=decision.text, what="联席会议办公室已直接办结该事项。"),
+        event="done",
+    )
     return decision
 
 
@@ -359,6 +454,16 @@ def submit_decision(
             dedupe_key=f"decision:{decision.id}:submitted:{n}:{m.telegram_user_id}",
             now=now,
         )
+    tell_supervision(
+        session=session,
+        decision=decision,
+        text=DECISION_MAJOR_CHANGE.format(
+            id=decision.id,
+            text=decision.text,
+            what=f"{unit.name if unit else ''}报告已完成，待联席会议办公室验收。完成情况：{evidence}",
+        ),
+        event=f"submitted:{n}",
+    )
     return decision
 
 
@@ -409,6 +514,16 @@ def review_decision(
         members=owner_contacts(session=session, decision=decision),
         text=text,
         dedupe_prefix=f"decision:{decision.id}:{'accepted' if ok else 'returned'}:{stamp}",
+    )
+    tell_supervision(
+        session=session,
+        decision=decision,
+        text=DECISION_MAJOR_CHANGE.format(
+            id=decision.id,
+            text=decision.text,
+            what="联席会议办公室验收通过，该事项办结。" if ok else f"联席会议办公室退回，理由：{why}。",
+        ),
+        event=f"{'accepted' if ok else 'returned'}:{stamp}",
     )
     return decision
 

@@ -43,7 +43,7 @@ COMMANDS = {
     "revoke": {"admin"},
     "bindgroup": {"admin"},
     "decision": {"office", "convener", "admin"},
-    "meeting": {"convener", "admin"},
+    "meeting": {"office", "convener", "admin"},
     "schedule": {"admin"},
     "notices": {"convener", "office", "admin"},
     "explain": CONTACTS,

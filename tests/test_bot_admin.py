@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime, timedelta
 
 from sqlmodel import select
 
 from jobs.worker import Worker
 from models import JobSchedule, Meeting, Role, ScheduledRun, session_scope, utcnow
+from oversight.dates import local_zone
 from oversight.schedules import next_fire_time
 from tests.harness import running_bot
 from tests.test_worker import FAST, calls, stored_next_run, wait_for  # noqa: F401 (fixture)
@@ -52,12 +54,16 @@ async def test_cron_change_in_chat_reaches_the_running_worker_without_restart(en
 async def test_convener_calls_an_adhoc_meeting_and_the_worker_is_asked_for_its_brief(engine, banner_plan_id):
     async with running_bot(engine, banner_plan_id) as h:
         convener = await h.join(9401, "召集人", "旗人民政府", Role.CONVENER)
-        reply = await h.say(convener, "/meeting 研究查干此老整合区用地问题", "临时加开")
-        assert "研究查干此老整合区用地问题" in reply["text"]
+        ask = await h.say(convener, "/meeting 研究查干此老整合区用地问题", "请发送会议日期和时间")
+        assert "临时加开（研究查干此老整合区用地问题）" in ask["text"]
+        day = datetime.now(local_zone()) + timedelta(days=1)
+        card = await h.say(convener, f"{day.month}月{day.day}日 15:00", "议程")
+        assert "临时加开联席会议（研究查干此老整合区用地问题）" in card["text"] and "15:00" in card["text"]
         contact = await h.join(9402, "联络员", "林草局", Role.CONTACT)
         await h.say(contact, "/meeting", "不能使用")
     with session_scope(engine) as s:
         meeting = s.exec(select(Meeting)).one()
-        assert meeting.kind == "adhoc" and meeting.title == "研究查干此老整合区用地问题"
+        assert meeting.kind == "adhoc" and meeting.title == "临时加开联席会议（研究查干此老整合区用地问题）"
+        assert meeting.state == "scheduled" and meeting.held_on == day.date()
         run = s.exec(select(ScheduledRun).where(ScheduledRun.job == "brief")).one()
         assert run.period == meeting.held_on.isoformat() and run.state == "pending"

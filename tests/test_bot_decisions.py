@@ -17,8 +17,11 @@ async def test_office_records_a_decision_and_the_owner_marks_it_done(engine, ban
         water = await h.join(9603, "水利联络员", "水利局", Role.CONTACT)
         start = await h.say(office, "/decision", "新建本次会议")
         ask = await h.press(office, start, "新建会议记录", "请发送议定事项内容")
-        units = await h.say(office, "林草局于6月底前完成查干此老整合区征占用草原审批。", "请选择责任单位")
-        await h.press(office, units, "林草局", "完成时限")
+        units = await h.say(office, "林草局于6月底前完成查干此老整合区征占用草原审批。", "请选择牵头单位")
+        coop = await h.press(office, units, "林草局", "请选择配合单位")
+        assert "林草局" not in buttons(coop)  # the lead unit is not offered as its own helper
+        major = await h.press(office, coop, "无配合单位", "是否为重大议定事项")
+        await h.press(office, major, "一般事项", "完成时限")
         bad = await h.say(office, "六月底", "不是有效日期")
         assert bad and ask
         saved = await h.say(office, "2027-01-29", "已记录议定事项#")

@@ -1,0 +1,549 @@
+"""Convening a joint meeting: the office (or the convener) schedules it with a date and time, the
+agenda is drafted from the record — disputed problems awaiting a ruling, overdue items, batches
+behind plan, the units the latest notice named — as facts with their record ids, the office edits
+it and circulates it to the member units, each unit says who attends (seed 003: 按时派人参加工作例会),
+the office marks it held, records its agreed matters (oversight/meetings.add_decision) and asks the
+worker for the 会议纪要 (job "minutes", period meeting-<id>; jobs/minutes.py renders and sends it).
+
+States: scheduled -> circulated -> held -> minuted. Each change writes its audit row and queues
+its messages in the caller's transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from models import (
+    Decision,
+    Meeting,
+    MeetingAttendance,
+    Member,
+    Plan,
+    Problem,
+    ProblemState,
+    Role,
+    Unit,
+    row_id,
+)
+from oversight import runs
+from oversight.accountability import thresholds_of
+from oversight.audit import actor_of, audit
+from oversight.dates import cn_date, cn_datetime, local_day
+from oversight.errors import InvalidInputError, InvalidStateError, NotFoundError, PermissionDeniedError
+from oversight.lookups import todo_overdue_all
+from oversight.measures import tasks_behind
+from oversight.meetings import ADHOC_TITLE, CALLING_ROLES
+from oversight.members import members_of_unit, members_with_role, unit_name
+from oversight.notices import NoticeState, named_unit_ids, recent_notices
+from oversight.outbox import enqueue_text, notify_members
+
+SCHEDULE_ROLES = (Role.OFFICE, Role.CONVENER, Role.ADMIN)
+MINUTES_JOB = "minutes"
+AGENDA_MAX = 25  # items on one agenda (one chat message)
+ITEM_MAX = 100  # characters of one agenda item
+TOPIC_MAX = 60
+NAME_MAX = 40
+AHEAD_MAX = timedelta(days=366)
+KIND_LABELS = {"quarterly": "季度例会", "adhoc": "临时加开"}
+STATE_LABELS = {"scheduled": "议程待下发", "circulated": "已下发通知", "held": "已召开", "minuted": "纪要已印发"}
+ATTEND = "attend"
+EXCUSED = "excused"
+
+NOTICE = "【会议通知】定于{when}召开{title}。\n议程：\n{agenda}\n请于会前确认贵单位（{unit}）参会人员。"
+OFFICE_ATTENDANCE = "【参会确认】{title}：{unit}{what}。"
+UNIT_LINE_ATTEND = "参会人员{name}"
+UNIT_LINE_EXCUSED = "请假"
+
+# The buttons a contact of a member unit gets under the meeting notice ({text, token} rows).
+NoticeButtons = Callable[[Meeting, Member], list[list[dict[str, str]]]]
+
+
+def _clean(text: str | None, *, what: str, maximum: int, minimum: int = 1) -> str:
+    body = " ".join((text or "").split())
+    if len(body) < minimum or len(body) > maximum:
+        raise InvalidInputError(f"{what}须为 {minimum}–{maximum} 个字，当前 {len(body)} 个字。")
+    return body
+
+
+def _short(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _pct(x: float) -> str:
+    return f"{x * 100:.0f}%"
+
+
+def _require(actor: Member, roles: tuple[str, ...], what: str) -> None:
+    if not actor.active or actor.role not in roles:
+        raise PermissionDeniedError(f"只有联席会议办公室、召集人和管理员可以{what}。")
+
+
+def _load(session: Session, meeting_id: int, actor: Member, *, lock: bool = False) -> Meeting:
+    meeting = session.get(Meeting, meeting_id, with_for_update=lock, populate_existing=lock)
+    if meeting is None or meeting.plan_id != actor.plan_id:
+        raise NotFoundError("找不到该会议。")
+    return meeting
+
+
+def meeting_label(meeting: Meeting) -> str:
+    """2026年12月15日 09:30 2026年第四季度联席会议 (a meeting recorded without its time: the day)."""
+    when = cn_datetime(meeting.starts_at) if meeting.starts_at else cn_date(meeting.held_on)
+    return f"{when} {meeting.title}"
+
+
+def member_units(*, session: Session, plan_id: int) -> list[Unit]:
+    """The joint meeting's member units, who send someone to a meeting (all but the government and the office)."""
+    return list(
+        session.exec(
+            select(Unit)
+            .where(Unit.plan_id == plan_id, col(Unit.kind).not_in(("government", "office")))
+            .order_by(col(Unit.id))
+        ).all()
+    )
+
+
+# --- Scheduling and the agenda -------------------------------------------------------------
+
+
+def quarter_title(day: date) -> str:
+    return f"{day.year}年第{'一二三四'[(day.month - 1) // 3]}季度联席会议"
+
+
+def check_may_schedule(*, actor: Member, kind: str) -> None:
+    """The office and the convener schedule a quarterly meeting; only the convener calls an ad-hoc one."""
+    _require(actor, SCHEDULE_ROLES, "安排联席会议")
+    if kind not in KIND_LABELS:
+        raise InvalidInputError("请选择季度例会或临时加开。")
+    if kind == "adhoc" and actor.role not in CALLING_ROLES:
+        raise PermissionDeniedError("临时加开联席会议须由召集人决定；办公室可以安排季度例会。")
+
+
+def schedule_meeting(
+    *, session: Session, actor: Member, kind: str, starts_at: datetime, topic: str = "", now: datetime
+) -> Meeting:
+    """Schedule a quarterly meeting (office, convener) or an ad-hoc one (临时加开: the convener), with
+    its agenda drafted from the record; nothing is sent until the office circulates it. An ad-hoc
+    meeting also asks the worker for its brief, as 临时加开 always has."""
+    check_may_schedule(actor=actor, kind=kind)
+    if starts_at <= now:
+        raise InvalidInputError(f"会议时间须晚于现在（{cn_datetime(now)}），请重新发送。")
+    if starts_at - now > AHEAD_MAX:
+        raise InvalidInputError("会议时间最多可安排在一年以内，请重新发送。")
+    day = local_day(starts_at)
+    subject = _clean(topic, what="会议议题", maximum=TOPIC_MAX) if topic.strip() else ""
+    meeting = Meeting(
+        plan_id=actor.plan_id,
+        kind=kind,
+        period=f"{day.year}Q{(day.month - 1) // 3 + 1}" if kind == "quarterly" else day.isoformat(),
+        held_on=day,
+        title=quarter_title(day)
+        if kind == "quarterly"
+        else (f"临时加开联席会议（{subject}）" if subject else ADHOC_TITLE),
+        called_by_member_id=actor.id,
+        state="scheduled",
+        starts_at=starts_at,
+        agenda=draft_agenda(session=session, actor=actor, now=now),
+        created_at=now,
+    )
+    session.add(meeting)
+    session.flush()
+    who = actor_of(actor.id)
+    audit(
+        session=session,
+        actor=who,
+        action="meeting.scheduled",
+        object_type="meeting",
+        object_id=meeting.id,
+        detail={"kind": kind, "starts_at": starts_at.isoformat(), "agenda": len(meeting.agenda)},
+        at=now,
+    )
+    if kind == "adhoc":
+        from oversight.schedules import ensure_default_schedules, request_run_now
+
+        ensure_default_schedules(session=session, now=now)
+        request_run_now(session=session, job="brief", actor=who, period=day.isoformat(), now=now)
+    return meeting
+
+
+def draft_agenda(*, session: Session, actor: Member, now: datetime) -> list[dict[str, str]]:
+    """The agenda as the record stands at `now`, each item a fact with the record it rests on
+    (ref: problem:<id>, decision:<id>, baseline:<unit>, task:<id>, notice:<id>)."""
+    plan_id = actor.plan_id
+    today = local_day(now)
+    items: list[dict[str, str]] = []
+    disputed = session.exec(
+        select(Problem)
+        .where(Problem.plan_id == plan_id, Problem.state == ProblemState.DISPUTED)
+        .order_by(col(Problem.id))
+    ).all()
+    for p in disputed:
+        items.append(
+            {
+                "text": f"待裁定：问题#{p.id}（{unit_name(session, p.owner_unit_id)}）{_short(p.text, 40)}",
+                "ref": f"problem:{p.id}",
+            }
+        )
+    for item in todo_overdue_all(session=session, actor=actor, today=today):
+        if item["kind"] == "problem" and item["state"] == ProblemState.DISPUTED:
+            continue  # already listed as awaiting a ruling
+        what = {"problem": f"问题#{item['id']}", "decision": f"议定事项#{item['id']}"}.get(item["kind"], "底数核实台账")
+        late = f"已逾期{item['overdue_days']}个工作日" if item["overdue_days"] else "已逾期"
+        items.append(
+            {
+                "text": f"逾期未办结：{what}（{item['unit']}，期限{cn_date(item['due_on'])}，{late}）{_short(item['text'], 30)}",
+                "ref": f"{item['kind']}:{item['id']}",
+            }
+        )
+    plan = session.get(Plan, plan_id)
+    points = thresholds_of(plan)["behind_points"] if plan else 20
+    for row in tasks_behind(session=session, plan_id=plan_id, as_of=now, behind_points=points):
+        items.append(
+            {
+                "text": f"进度滞后：“{row['name']}”按计划应完成{_pct(row['expected_share'])}，"
+                f"实际完成{_pct(row['done_share'])}，落后{row['behind_points']:g}个百分点",
+                "ref": f"task:{row['task_id']}",
+            }
+        )
+    published = [n for n in recent_notices(session=session, plan_id=plan_id) if n.state == NoticeState.PUBLISHED]
+    if published:
+        notice = published[0]
+        names = [unit_name(session, u) for u in named_unit_ids(session=session, notice_id=notice.id or 0)]
+        if names:
+            items.append(
+                {
+                    "text": f"通报整改：{notice.doc_no or notice.title}点名{len(names)}个单位（{'、'.join(names)}）",
+                    "ref": f"notice:{notice.id}",
+                }
+            )
+    return [{"text": _short(i["text"], ITEM_MAX), "ref": i["ref"]} for i in items[:AGENDA_MAX]]
+
+
+def agenda_text(meeting: Meeting) -> str:
+    """The numbered agenda, one item a line."""
+    if not meeting.agenda:
+        return "（暂无议题）"
+    return "\n".join(f"{i}. {item['text']}" for i, item in enumerate(meeting.agenda, 1))
+
+
+def _editable(meeting: Meeting) -> None:
+    if meeting.state != "scheduled":
+        raise InvalidStateError(f"会议通知已下发（{STATE_LABELS.get(meeting.state, meeting.state)}），议程不能再修改。")
+
+
+def check_editable(*, session: Session, actor: Member, meeting_id: int) -> Meeting:
+    """A meeting whose agenda the actor may still change (not yet circulated)."""
+    _require(actor, SCHEDULE_ROLES, "修改会议议程")
+    meeting = _load(session, meeting_id, actor)
+    _editable(meeting)
+    return meeting
+
+
+def add_agenda_item(*, session: Session, meeting_id: int, actor: Member, text: str, now: datetime) -> Meeting:
+    """The office adds an item of its own wording to a not yet circulated agenda."""
+    _require(actor, SCHEDULE_ROLES, "修改会议议程")
+    meeting = _load(session, meeting_id, actor, lock=True)
+    _editable(meeting)
+    body = _clean(text, what="议题", maximum=ITEM_MAX, minimum=2)
+    if len(meeting.agenda) >= AGENDA_MAX:
+        raise InvalidInputError(f"议程最多 {AGENDA_MAX} 项，请先删除不需要的议题。")
+    meeting.agenda = [*meeting.agenda, {"text": body, "ref": ""}]
+    session.add(meeting)
+    audit(
+        session=session,
+        actor=actor_of(actor.id),
+        action="meeting.agenda_added",
+        object_type="meeting",
+        object_id=meeting.id,
+        detail={"text": body},
+        at=now,
+    )
+    return meeting
+
+
+def drop_agenda_item(*, session: Session, meeting_id: int, actor: Member, number: str, now: datetime) -> Meeting:
+    """The office removes item `number` (as shown, from 1) of a not yet circulated agenda."""
+    _require(actor, SCHEDULE_ROLES, "修改会议议程")
+    meeting = _load(session, meeting_id, actor, lock=True)
+    _editable(meeting)
+    n = number.strip()
+    if not n.isdigit() or not 1 <= int(n) <= len(meeting.agenda):
+        raise InvalidInputError(
+            f"请发送要删除的议题序号（1–{len(meeting.agenda)}）。" if meeting.agenda else "议程已无议题。"
+        )
+    gone = meeting.agenda[int(n) - 1]
+    meeting.agenda = [item for i, item in enumerate(meeting.agenda, 1) if i != int(n)]
+    session.add(meeting)
+    audit(
+        session=session,
+        actor=actor_of(actor.id),
+        action="meeting.agenda_dropped",
+        object_type="meeting",
+        object_id=meeting.id,
+        detail=dict(gone),
+        at=now,
+    )
+    return meeting
+
+
+def notice_text(*, session: Session, meeting: Meeting, unit: Unit) -> str:
+    assert meeting.starts_at is not None
+    return NOTICE.format(
+        when=cn_datetime(meeting.starts_at), title=meeting.title, agenda=agenda_text(meeting), unit=unit.name
+    )
+
+
+def reach(*, session: Session, meeting: Meeting) -> tuple[int, int]:
+    """(member units, their contacts in chat) a circulated notice reaches."""
+    units = member_units(session=session, plan_id=meeting.plan_id)
+    people = [
+        m for u in units for m in members_of_unit(session=session, unit_id=row_id(u)) if m.telegram_user_id is not None
+    ]
+    return len(units), len(people)
+
+
+def circulate(
+    *, session: Session, meeting_id: int, actor: Member, now: datetime, buttons: NoticeButtons | None = None
+) -> int:
+    """Send the meeting notice with its agenda to every member unit's contacts (with `buttons` to
+    answer who attends); returns how many messages were queued."""
+    _require(actor, SCHEDULE_ROLES, "下发会议通知")
+    meeting = _load(session, meeting_id, actor, lock=True)
+    _editable(meeting)
+    if not meeting.agenda:
+        raise InvalidInputError("议程为空，请先添加议题再下发。")
+    assert meeting.starts_at is not None
+    if meeting.starts_at <= now:
+        raise InvalidStateError(f"会议时间（{cn_datetime(meeting.starts_at)}）已过，不能再下发通知。")
+    meeting.state = "circulated"
+    meeting.circulated_at = now
+    session.add(meeting)
+    sent = 0
+    for unit in member_units(session=session, plan_id=meeting.plan_id):
+        text = notice_text(session=session, meeting=meeting, unit=unit)
+        for contact in members_of_unit(session=session, unit_id=row_id(unit)):
+            if contact.telegram_user_id is None:
+                continue
+            msg = enqueue_text(
+                session=session,
+                chat_id=contact.telegram_user_id,
+                text=text,
+                buttons=buttons(meeting, contact) if buttons else None,
+                dedupe_key=f"meeting:{meeting.id}:notice:{contact.telegram_user_id}",
+                now=now,
+            )
+            sent += msg is not None
+    audit(
+        session=session,
+        actor=actor_of(actor.id),
+        action="meeting.circulated",
+        object_type="meeting",
+        object_id=meeting.id,
+        detail={"agenda": list(meeting.agenda), "messages": sent},
+        at=now,
+    )
+    return sent
+
+
+# --- Attendance ----------------------------------------------------------------------------
+
+
+def check_may_answer(*, session: Session, member: Member, meeting_id: int, now: datetime) -> Meeting:
+    """A contact of a member unit may say who attends a circulated meeting until it starts."""
+    meeting = session.get(Meeting, meeting_id)
+    if meeting is None or meeting.plan_id != member.plan_id:
+        raise NotFoundError("找不到该会议。")
+    unit = session.get(Unit, member.unit_id)
+    if not member.active or member.role != Role.CONTACT or unit is None or unit.kind in ("government", "office"):
+        raise PermissionDeniedError("只有成员单位联络员可以确认本单位参会人员。")
+    if meeting.state != "circulated" or meeting.starts_at is None or meeting.starts_at <= now:
+        raise InvalidStateError("该会议已召开或已开始，不能再确认参会人员。")
+    return meeting
+
+
+def answer_attendance(
+    *, session: Session, meeting_id: int, actor: Member, attendee: str = "", excused: bool = False, now: datetime
+) -> MeetingAttendance:
+    """A member unit says who it sends (出席) or that it is excused (请假); a later answer before the
+    meeting replaces the earlier one. The office is told."""
+    meeting = check_may_answer(session=session, member=actor, meeting_id=meeting_id, now=now)
+    name = "" if excused else _clean(attendee, what="参会人员姓名（可含职务）", maximum=NAME_MAX, minimum=2)
+    row = session.exec(
+        select(MeetingAttendance).where(
+            MeetingAttendance.meeting_id == meeting_id, MeetingAttendance.unit_id == actor.unit_id
+        )
+    ).first()
+    if row is None:
+        row = MeetingAttendance(meeting_id=meeting_id, unit_id=actor.unit_id)
+    row.member_id, row.attendee, row.state, row.at = actor.id, name, EXCUSED if excused else ATTEND, now
+    session.add(row)
+    session.flush()
+    audit(
+        session=session,
+        actor=actor_of(actor.id),
+        action="meeting.attendance",
+        object_type="meeting",
+        object_id=meeting_id,
+        detail={"unit_id": actor.unit_id, "state": row.state, "attendee": name},
+        at=now,
+    )
+    what = UNIT_LINE_EXCUSED if excused else UNIT_LINE_ATTEND.format(name=name)
+    notify_members(
+        session=session,
+        members=members_with_role(session=session, plan_id=meeting.plan_id, roles=(Role.OFFICE,)),
+        text=OFFICE_ATTENDANCE.format(title=meeting.title, unit=unit_name(session, actor.unit_id), what=what),
+        dedupe_prefix=f"meeting:{meeting_id}:attendance:{row.id}:{int(now.timestamp())}",
+    )
+    return row
+
+
+def attendance_of(*, session: Session, meeting_id: int) -> list[dict[str, Any]]:
+    """Per member unit, in plan order: its answer to the meeting — state attend | excused | none
+    (did not answer), the person it named, who answered and when."""
+    meeting = session.get(Meeting, meeting_id)
+    if meeting is None:
+        return []
+    rows = {
+        a.unit_id: a
+        for a in session.exec(select(MeetingAttendance).where(MeetingAttendance.meeting_id == meeting_id)).all()
+    }
+    out = []
+    for unit in member_units(session=session, plan_id=meeting.plan_id):
+        a = rows.get(row_id(unit))
+        out.append(
+            {
+                "unit_id": unit.id,
+                "unit": unit.name,
+                "state": a.state if a else "none",
+                "attendee": a.attendee if a else "",
+                "member_id": a.member_id if a else None,
+                "at": a.at if a else None,
+            }
+        )
+    return out
+
+
+def attendance_by_unit(*, session: Session, plan_id: int, first: date, last: date) -> dict[int, dict[str, Any]]:
+    """For the review (seed 003: 按时派人参加工作例会): per member unit, the circulated meetings held
+    from `first` to `last` it was called to, and how many it sent someone to, was excused from or
+    did not answer."""
+    meetings = session.exec(
+        select(Meeting)
+        .where(Meeting.plan_id == plan_id, col(Meeting.circulated_at).is_not(None))
+        .where(col(Meeting.held_on) >= first, col(Meeting.held_on) <= last)
+        .order_by(col(Meeting.held_on), col(Meeting.id))
+    ).all()
+    out: dict[int, dict[str, Any]] = {
+        row_id(u): {"called": 0, "attend": 0, "excused": 0, "none": 0, "missed": []}
+        for u in member_units(session=session, plan_id=plan_id)
+    }
+    for meeting in meetings:
+        for row in attendance_of(session=session, meeting_id=row_id(meeting)):
+            unit = out.setdefault(row["unit_id"], {"called": 0, "attend": 0, "excused": 0, "none": 0, "missed": []})
+            unit["called"] += 1
+            unit[row["state"]] += 1
+            if row["state"] == "none":
+                unit["missed"].append(meeting.id)
+    return out
+
+
+def attendance_summary(*, session: Session, meeting_id: int) -> str:
+    """出席 n 个单位，请假 n 个，未确认 n 个 and the lines under it, for the office's card."""
+    rows = attendance_of(session=session, meeting_id=meeting_id)
+    lines = []
+    for label, state in (("出席", ATTEND), ("请假", EXCUSED), ("未确认", "none")):
+        these = [r for r in rows if r["state"] == state]
+        if these:
+            names = "、".join(f"{r['unit']}（{r['attendee']}）" if r["attendee"] else r["unit"] for r in these)
+            lines.append(f"{label} {len(these)} 个单位：{names}")
+    return "\n".join(lines) if lines else "暂无成员单位。"
+
+
+# --- Held, and its minutes -----------------------------------------------------------------
+
+
+def upcoming(*, session: Session, plan_id: int, limit: int = 5) -> list[Meeting]:
+    """Meetings not yet minuted that were scheduled in chat, soonest first."""
+    return list(
+        session.exec(
+            select(Meeting)
+            .where(Meeting.plan_id == plan_id, col(Meeting.state).in_(("scheduled", "circulated", "held")))
+            .where(col(Meeting.starts_at).is_not(None))
+            .order_by(col(Meeting.starts_at), col(Meeting.id))
+            .limit(limit)
+        ).all()
+    )
+
+
+def get_meeting(*, session: Session, actor: Member, meeting_id: int) -> Meeting:
+    """A meeting of the actor's plan, for the office's card."""
+    _require(actor, SCHEDULE_ROLES, "管理联席会议")
+    return _load(session, meeting_id, actor)
+
+
+def mark_held(*, session: Session, meeting_id: int, actor: Member, now: datetime) -> Meeting:
+    """The office records that a circulated meeting took place (not before its time)."""
+    _require(actor, SCHEDULE_ROLES, "记录会议召开")
+    meeting = _load(session, meeting_id, actor, lock=True)
+    if meeting.state != "circulated":
+        raise InvalidStateError(
+            "会议通知尚未下发，不能记录为已召开。"
+            if meeting.state == "scheduled"
+            else f"该会议{STATE_LABELS.get(meeting.state, meeting.state)}。"
+        )
+    assert meeting.starts_at is not None
+    if meeting.starts_at > now:
+        raise InvalidStateError(f"会议定于{cn_datetime(meeting.starts_at)}召开，时间未到，不能记录为已召开。")
+    meeting.state = "held"
+    meeting.held_at = now
+    session.add(meeting)
+    audit(
+        session=session,
+        actor=actor_of(actor.id),
+        action="meeting.held",
+        object_type="meeting",
+        object_id=meeting.id,
+        at=now,
+    )
+    return meeting
+
+
+def minutes_period(meeting_id: int) -> str:
+    return f"meeting-{meeting_id}"
+
+
+def meeting_id_of_period(period: str) -> int:
+    head, _, tail = period.partition("-")
+    if head != "meeting" or not tail.isdigit():
+        raise InvalidInputError(f"“{period}”不是会议纪要任务的期别（应为 meeting-编号）。")
+    return int(tail)
+
+
+def request_minutes(*, session: Session, meeting_id: int, actor: Member, now: datetime) -> None:
+    """The office asks the worker to write the held meeting's 会议纪要 and send it."""
+    _require(actor, SCHEDULE_ROLES, "印发会议纪要")
+    meeting = _load(session, meeting_id, actor, lock=True)
+    if meeting.state != "held":
+        raise InvalidStateError(
+            "会议纪要已印发。" if meeting.state == "minuted" else "会议尚未记录为已召开，不能印发纪要。"
+        )
+    runs.request_run(
+        session=session, job=MINUTES_JOB, period=minutes_period(meeting_id), actor=actor_of(actor.id), now=now
+    )
+    audit(
+        session=session,
+        actor=actor_of(actor.id),
+        action="meeting.minutes_requested",
+        object_type="meeting",
+        object_id=meeting.id,
+        at=now,
+    )
+
+
+def decisions_of(*, session: Session, meeting_id: int) -> list[Decision]:
+    return list(
+        session.exec(select(Decision).where(Decision.meeting_id == meeting_id).order_by(col(Decision.id))).all()
+    )

@@ -1,0 +1,217 @@
+"""A joint meeting end to end through the real bot on the local Bot API server: the office
+schedules it, the agenda is drafted from the record and edited, the notice is circulated to the
+member units, units say who attends (or are excused), the meeting is marked held, its agreed
+matters are recorded with cooperating units and the 重大 flag the supervision group follows.
+Every refusal on the way (wrong role, wrong unit, stale button, bad date) answers in Chinese
+and changes nothing."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlmodel import col, select
+
+from models import AuditLog, Decision, Meeting, MeetingAttendance, Notice, Role, Unit, session_scope, utcnow
+from oversight import convening as C
+from oversight.dates import local_zone
+from tests.harness import button_data, buttons, running_bot
+from tests.seed_quarter import CONTACT_UNITS, seed_quarter
+
+OFFICE, OFFICE_B, CONVENER, SUPERVISOR = 9101, 9102, 9001, 9301
+CONTACT = {key: 9200 + i for i, key in enumerate(CONTACT_UNITS)}
+
+
+async def answer(h, user, message: dict, label: str) -> str:
+    """Press a button expecting a refusal: the text shown on the button (the alert)."""
+    query = await user.press(message["message_id"], button_data(message, label), check=False)
+    return (await h.server.wait_for_answer(query["id"]))["text"] or ""
+
+
+def when_text(days: int, clock: str = "9:30") -> tuple[str, datetime]:
+    day = datetime.now(local_zone()) + timedelta(days=days)
+    return f"{day.year}年{day.month}月{day.day}日 {clock}", day
+
+
+def audit_actions(engine, meeting_id: int) -> list[str]:
+    with session_scope(engine) as s:
+        rows = s.exec(
+            select(AuditLog)
+            .where(AuditLog.object_type == "meeting", AuditLog.object_id == str(meeting_id))
+            .order_by(AuditLog.id)
+        ).all()
+        return [r.action for r in rows]
+
+
+def meeting_row(engine) -> Meeting:
+    with session_scope(engine) as s:
+        # The meeting scheduled in chat (the seed's two were recorded without a time).
+        return s.exec(select(Meeting).where(col(Meeting.starts_at).is_not(None))).one()
+
+
+async def test_scheduled_circulated_attended_held_and_its_agreed_matters(engine, banner_plan_id):
+    with session_scope(engine) as s:
+        seed_quarter(session=s, plan_id=banner_plan_id)
+        today = datetime.now(local_zone()).date()
+        # What the agenda must list, from the record: the open agreed matters past their deadline
+        # and the published notice's named units.
+        late = [
+            d.id
+            for d in s.exec(select(Decision).where(Decision.state == "open")).all()
+            if d.due_on is not None and d.due_on < today
+        ]
+        notice = s.exec(select(Notice).where(Notice.state == "published")).one()
+        assert late and notice.doc_no
+    async with running_bot(engine, banner_plan_id) as h:
+        office, supervisor = h.server.user(OFFICE, "办公室李"), h.server.user(SUPERVISOR, "督导组赵")
+        h.server.user(OFFICE_B, "办公室张"), h.server.user(CONVENER, "王副旗长")
+        contacts = {key: h.server.user(tg, f"{key}联络员") for key, tg in CONTACT.items()}
+        for other in (9401, 9501, 9502):
+            h.server.user(other, "成员")
+
+        # Wrong role: a contact has no /meeting; the office may not call an ad-hoc meeting.
+        await h.say(contacts["forestry"], "/meeting", "不能使用 /meeting")
+        start = await h.say(office, "/meeting", "请选择要安排的会议")
+        assert "须由召集人决定" in await answer(h, office, start, "临时加开会议")
+        # Bad dates, each answered and nothing stored.
+        ask = await h.press(office, start, "安排季度例会", "请发送会议日期和时间")
+        assert "北京时间" in ask["text"]
+        await h.say(office, "下周二上午", "不是有效日期")
+        await h.say(office, "12月40日 9:00", "没有12月40日这一天")
+        past, _ = when_text(-1)
+        await h.say(office, past, "须晚于现在")
+        await h.say(office, when_text(3, "")[0], "请同时写明时间")
+        with session_scope(engine) as s:
+            assert s.exec(select(Meeting).where(Meeting.state == "scheduled")).all() == []
+
+        text, day = when_text(3, "下午3点")
+        card = await h.say(office, text, "议程（据系统记录生成")
+        title = C.quarter_title(day.date())
+        assert f"{day.year}年{day.month}月{day.day}日 15:00 {title}" in card["text"]
+        for did in late:
+            assert f"逾期未办结：议定事项#{did}（" in card["text"]
+        assert f"通报整改：{notice.doc_no}点名" in card["text"]
+        assert buttons(card) == ["添加议题", "删除议题", "下发会议通知"]
+        m = meeting_row(engine)
+        assert m.state == "scheduled" and m.starts_at is not None
+        assert m.starts_at.astimezone(local_zone()).hour == 15
+        assert {i["ref"] for i in m.agenda} >= {f"decision:{d}" for d in late} | {f"notice:{notice.id}"}
+        drafted = len(m.agenda)
+
+        # The office edits the agenda: adds an item of its own, refuses a bad number, drops item 1.
+        await h.press(office, card, "添加议题", "请发送要添加的议题")
+        added = await h.say(office, "听取各成员单位四季度工作进展汇报", "听取各成员单位四季度工作进展汇报")
+        await h.press(office, added, "删除议题", "请发送要删除的议题序号")
+        await h.say(office, str(drafted + 5), f"（1–{drafted + 1}）")
+        first = meeting_row(engine).agenda[0]["text"]
+        edited = await h.say(office, "1", "议程")
+        assert first not in edited["text"]
+        m = meeting_row(engine)
+        assert len(m.agenda) == drafted and m.agenda[-1] == {"text": "听取各成员单位四季度工作进展汇报", "ref": ""}
+
+        # Circulation asks first, then sends each member unit's contacts the notice with its buttons.
+        ask = await h.press(office, edited, "下发会议通知", "确认下发")
+        assert f"个成员单位的 {len(CONTACT)} 名联络员" in ask["text"]
+        await h.press(office, ask, "确认下发", "已下发会议通知")
+        notices = {key: await h.server.wait_for(tg, "【会议通知】") for key, tg in CONTACT.items()}
+        assert "听取各成员单位四季度工作进展汇报" in notices["forestry"]["text"]
+        assert buttons(notices["forestry"]) == ["确认参会（报参会人员）", "请假"]
+        for chat in (CONVENER, SUPERVISOR, OFFICE_B):
+            assert not any("【会议通知】" in (x.get("text") or "") for x in h.server.messages(chat))
+        # Stale: the agenda cannot be changed once circulated (the old card's button).
+        assert "议程不能再修改" in await answer(h, office, edited, "添加议题")
+        assert len(meeting_row(engine).agenda) == drafted
+
+        # Attendance: a name too short is refused; the unit names its person; another is excused.
+        forestry, water = contacts["forestry"], contacts["water"]
+        await h.press(forestry, notices["forestry"], "确认参会", "请发送贵单位参会人员姓名")
+        await h.say(forestry, "张", "须为 2–40 个字")
+        saved = await h.say(forestry, "张林 副局长", "已报")
+        assert "张林 副局长" in saved["text"]
+        told = await h.server.wait_for(OFFICE, "【参会确认】")
+        assert "旗林草局参会人员张林 副局长" in told["text"]
+        await h.press(water, notices["water"], "请假", "请假")
+        # Wrong unit: the water contact's button pressed by the forestry contact is refused.
+        await answer(h, forestry, notices["water"], "请假")
+        with session_scope(engine) as s:
+            rows = {a.unit_id: (a.state, a.attendee) for a in s.exec(select(MeetingAttendance)).all()}
+        assert rows == {h.unit("林草局").id: ("attend", "张林 副局长"), h.unit("水利局").id: ("excused", "")}
+
+        # Held: not before its time.
+        card = await h.say(office, "/meeting", "请选择要安排的会议")
+        opened = await h.press(office, card, title, "参会确认")
+        assert (
+            "出席 1 个单位：旗林草局（张林 副局长）" in opened["text"] and "请假 1 个单位：旗水利局" in opened["text"]
+        )
+        assert "时间未到" in await answer(h, office, opened, "会议已召开")
+        # The meeting's time comes (the stored time is moved to a minute ago: the test has no clock).
+        with session_scope(engine) as s:
+            row = s.get(Meeting, m.id)
+            row.starts_at = utcnow() - timedelta(minutes=1)
+            s.add(row)
+        assert "已召开或已开始" in await answer(h, contacts["natres"], notices["natres"], "确认参会")
+        held = await h.press(office, opened, "会议已召开", "请用 /decision 记录")
+        assert "议定事项 0 项" in held["text"]
+
+        # Its agreed matter: lead unit, two cooperating units, 重大, a deadline in Chinese.
+        start = await h.say(office, "/decision", "请选择议定事项所属的会议")
+        await h.press(office, start, title, "请发送议定事项内容")
+        units = await h.say(office, "林草局牵头于2027年3月底前完成查干此老整合区征占用草原审批。", "请选择牵头单位")
+        coop = await h.press(office, units, "林草局", "请选择配合单位")
+        coop = await h.press(office, coop, "水利局", "已选：旗水利局")
+        coop = await h.press(office, coop, "自然资源局", "已选：旗自然资源局、旗水利局")  # in the plan's order
+        coop = await h.press(office, coop, "水利局", "已选：旗自然资源局")  # pressed again: taken off
+        coop = await h.press(office, coop, "水利局", "已选：旗自然资源局、旗水利局")
+        major = await h.press(office, coop, "选好了", "是否为重大议定事项")
+        await h.press(office, major, "重大事项", "完成时限")
+        saved = await h.say(office, "2027年3月31日", "已记录议定事项#")
+        assert "重大事项" in saved["text"] and "配合单位：旗自然资源局、旗水利局" in saved["text"]
+        card = await h.server.wait_for(CONTACT["forestry"], "【议定事项】")
+        assert "配合单位：旗自然资源局、旗水利局" in card["text"] and "重大" in card["text"]
+        await h.server.wait_for(CONTACT["water"], "【配合办理】")
+        await h.server.wait_for(CONTACT["natres"], "【配合办理】")
+        follow = await h.server.wait_for(SUPERVISOR, "【重大议定事项】")
+        assert "请联合督导组跟踪督办" in follow["text"]
+        helpers = [h.unit("自然资源局").id, h.unit("水利局").id]
+        with session_scope(engine) as s:
+            d = s.exec(select(Decision).where(Decision.meeting_id == m.id)).one()
+            assert d.major and d.cooperating_unit_ids == helpers
+        todo = await h.say(supervisor, "/todo", "重大议定事项")
+        assert f"议定事项#{d.id}" in todo["text"].split("【联合督导组跟踪的重大议定事项】")[1]
+        # The lead unit reports it done: the supervision group is told of the change.
+        await h.press(forestry, card, "报告完成", "完成情况")
+        await h.say(forestry, "审批已取得，批复文号见台账。", "待联席会议办公室验收")
+        change = await h.server.wait_for(SUPERVISOR, "【重大议定事项动态】")
+        assert "报告已完成" in change["text"]
+        todo = await h.say(supervisor, "/todo", "重大议定事项")
+        assert "已报完成待验收" in todo["text"]
+    with session_scope(engine) as s:
+        units = {u.id for u in s.exec(select(Unit)).all()}
+        att = C.attendance_of(session=s, meeting_id=m.id)
+        assert {r["unit_id"] for r in att} <= units
+        assert [r["state"] for r in att if r["unit"] == "旗林草局"] == ["attend"]
+        assert sum(r["state"] == "none" for r in att) == len(att) - 2
+        member_count = len(C.member_units(session=s, plan_id=banner_plan_id))
+    assert member_count == len(att)
+    assert audit_actions(engine, m.id) == [
+        "meeting.scheduled",
+        "meeting.agenda_added",
+        "meeting.agenda_dropped",
+        "meeting.circulated",
+        "meeting.attendance",
+        "meeting.attendance",
+        "meeting.held",
+    ]
+
+
+async def test_no_agreed_matter_before_the_meeting_is_held(engine, banner_plan_id):
+    async with running_bot(engine, banner_plan_id) as h:
+        office = await h.join(9601, "办公室丙", "旗政府办公室", Role.OFFICE)
+        start = await h.say(office, "/meeting", "请选择要安排的会议")
+        await h.press(office, start, "安排季度例会", "请发送会议日期和时间")
+        text, _ = when_text(2)
+        await h.say(office, text, "议程")
+        start = await h.say(office, "/decision", "请选择议定事项所属的会议")
+        label = next(b for b in buttons(start) if "联席会议" in b and "新建" not in b)
+        assert "会议尚未召开" in await answer(h, office, start, label)
+        with session_scope(engine) as s:
+            assert s.exec(select(Decision)).all() == []
