@@ -33,6 +33,7 @@ from models import (
     Attachment,
     Brief,
     Decision,
+    Meeting,
     Member,
     Notice,
     NoticeFinding,
@@ -92,7 +93,7 @@ MATRIX: dict[str, str] = {
     "/bindgroup": "------+-",
     "/schedule": "------+-",
     "/calendar": "------+-",
-    "/meeting": "---+--+-",
+    "/meeting": "--++--+-",
     "/decision": "--++--+-",
     "/notices": "--++--+-",
     "/explain": "++------",
@@ -109,6 +110,9 @@ MATRIX: dict[str, str] = {
     "decision.done": "+-------",
     "decision.accept": "--+---+-",
     "decision.return": "--+---+-",
+    # the meeting notice's answers: any member unit's contact (the owner's and the other unit's)
+    "meeting.attend": "++------",
+    "meeting.excuse": "++------",
     "notice.open": "--++--+-",
     "notice.preview": "--++----",
     "notice.edit": "--++----",
@@ -147,6 +151,9 @@ MATRIX: dict[str, str] = {
     "decision.meeting": "--++--+-",
     "decision.new_meeting": "--++--+-",
     "decision.unit": "--++--+-",
+    "decision.coop": "--++--+-",
+    "decision.coop_done": "--++--+-",
+    "decision.major": "--++--+-",
     "flag.abort": "+++-+---",
     "flag.back": "+++-+---",
     "flag.category": "+++-+---",
@@ -162,6 +169,14 @@ MATRIX: dict[str, str] = {
     "flag.zone": "+++-+---",
     "flag.zones": "+++-+---",
     "loosefile.yes": "++--+---",
+    "meeting.kind": "--++--+-",
+    "meeting.open": "--++--+-",
+    "meeting.add": "--++--+-",
+    "meeting.drop": "--++--+-",
+    "meeting.circulate": "--++--+-",
+    "meeting.confirm": "--++--+-",
+    "meeting.held": "--++--+-",
+    "meeting.minutes": "--++--+-",
     "loosefile.no": "++--+---",
     # the hand-over's unit picker (open for a real problem owned by the owner's unit): started
     # only by problem.hand_over / problem.rule, its pick acts through the same domain check
@@ -204,6 +219,7 @@ WATCHED = (
     "scheduledrun",
     "report",
     "meeting",
+    "meetingattendance",
     "attachment",
     "chatstate",
     "groupbinding",
@@ -404,6 +420,19 @@ class World:
             s.add(p)
             s.flush()
             return {"kind": "problem", "iid": p.id}
+        if group == "meeting":  # a circulated meeting, the day after tomorrow
+            m = Meeting(
+                plan_id=self.plan_id,
+                held_on=local_day(utcnow()) + timedelta(days=2),
+                title="2026年第四季度联席会议",
+                state="circulated",
+                starts_at=utcnow() + timedelta(days=2),
+                circulated_at=utcnow(),
+                agenda=[{"text": "听取工作进展汇报", "ref": ""}],
+            )
+            s.add(m)
+            s.flush()
+            return {"mid": m.id}
         if group == "schedule":
             if name == "resume":
                 pause_schedule(session=s, job="daily_digest", actor="test")
