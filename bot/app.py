@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from telegram import Update
-from telegram.error import TelegramError
+from telegram.error import NetworkError, TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -252,6 +252,10 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
             "update %s: database busy or unavailable (%s); applied again shortly", update_id, short_error(error)
         )
         state.retry = True
+        return
+    if update is None and isinstance(error, NetworkError):
+        # Polling met a 5xx, a dropped connection or a timeout: PTB retries; one line, no traceback.
+        logger.warning("Telegram unreachable or answered an error (%s); retrying", short_error(error))
         return
     logger.error("update %s: unhandled error (ref %s)", update_id, ref, exc_info=context.error)
     if isinstance(update, Update) and update.effective_chat is not None:

@@ -28,6 +28,10 @@ class RedactTokens(logging.Filter):
         except Exception:  # noqa: BLE001 - a bad format string is the caller's bug; keep the line
             return True
         exc = record.exc_info[1] if record.exc_info else None
+        if exc is not None and _unparsable_answer(record, exc):
+            # PTB logs an HTML error page (a proxy's 502) with a JSON traceback, then raises the
+            # NetworkError that is logged on its own line: that line says it all.
+            return False
         if exc is not None and _expected(exc):
             # An expected network error (a 5xx, a dropped connection, a timeout, a rejected
             # token) is one line, not a traceback that buries real errors.
@@ -45,6 +49,10 @@ _EXPECTED = {"NetworkError", "TimedOut", "BadGateway", "InvalidToken", "RetryAft
 
 def _expected(exc: BaseException) -> bool:
     return type(exc).__module__.startswith("telegram.error") and type(exc).__name__ in _EXPECTED
+
+
+def _unparsable_answer(record: logging.LogRecord, exc: BaseException) -> bool:
+    return record.name.startswith("telegram.request") and isinstance(exc, ValueError)
 
 
 class RedactingFormatter(logging.Formatter):
@@ -74,4 +82,9 @@ def setup_logging(level: str = "INFO", secrets: list[str] | None = None) -> None
     # httpx logs every request URL, and a Bot API URL contains the token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    # At DEBUG, PTB's bot logs every call's parameters and answer and its Application every
+    # update: what people type (an invite code in /start, a report's text) and what the bot
+    # tells them (a fresh /invite code). Those stay out of the log at every level.
+    for name in ("telegram.Bot", "telegram.ext.ExtBot", "telegram.ext.Application"):
+        logging.getLogger(name).setLevel(max(logging.INFO, root.level))
     _configured = True
