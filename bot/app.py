@@ -43,6 +43,7 @@ from bot import (
     onboarding,
     problems,
     rectification,
+    replicas,
     reports,
     supervision,
     texts,
@@ -170,6 +171,8 @@ class Deduper:
         self.engine = engine
         self.start_max: int | None = None
         self.recent: set[int] = set()
+        # Other replicas apply updates too (bot/replicas.py): an id above start_max may be theirs.
+        self.shared = replicas.shared(engine)
 
     def _load(self) -> int:
         if self.start_max is None:
@@ -180,7 +183,7 @@ class Deduper:
     def seen(self, update_id: int) -> bool:
         if update_id in self.recent:
             return True
-        if update_id > self._load():
+        if not self.shared and update_id > self._load():
             return False
         with read_only(self.engine).connect() as conn:
             return (
@@ -277,6 +280,7 @@ class LianxiApplication(Application):
         self._deliver_outbox = deliver_outbox
         self._outbox_poll_seconds = outbox_poll_seconds
         self._delivery_task: asyncio.Task | None = None
+        self._sweep_task: asyncio.Task | None = None
         self._checkpointer: WalCheckpointer | None = None
 
     async def initialize(self) -> None:
@@ -315,8 +319,16 @@ class LianxiApplication(Application):
             )
             self.bot_data["delivery"] = delivery
             self._delivery_task = asyncio.get_running_loop().create_task(delivery.run_forever())
+        queue = self.update_queue
+        if replicas.shared(self.bot_data["engine"]) and isinstance(queue, InboxQueue):
+            sweep = replicas.sweep_forever(self.bot_data["engine"], queue, self.bot)
+            self._sweep_task = asyncio.get_running_loop().create_task(sweep)
 
     async def stop(self) -> None:
+        if self._sweep_task is not None:
+            self._sweep_task.cancel()
+            await asyncio.gather(self._sweep_task, return_exceptions=True)
+            self._sweep_task = None
         delivery = self.bot_data.get("delivery")
         if delivery is not None:
             await delivery.stop()
@@ -357,9 +369,12 @@ def build_application(
     builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = ApplicationBuilder().bot(bot)
     # Chats side by side, each chat's updates in order: a reply waiting for its chat's pace
     # (bot/pacing.py) holds up no one else.
-    builder = builder.update_queue(queue).concurrent_updates(
-        ChatOrderedProcessor(pacer=limiter if isinstance(limiter, Pacer) else None)
-    )
+    builder = builder.update_queue(queue)
+    pacer = limiter if isinstance(limiter, Pacer) else None
+    if replicas.shared(engine):  # and across replicas, one update of a chat at a time
+        builder = builder.concurrent_updates(replicas.ReplicaProcessor(engine, queue, pacer=pacer))
+    else:
+        builder = builder.concurrent_updates(ChatOrderedProcessor(pacer=pacer))
     builder = builder.application_class(
         LianxiApplication,
         kwargs={"deliver_outbox": deliver_outbox, "outbox_poll_seconds": outbox_poll_seconds},

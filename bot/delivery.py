@@ -120,10 +120,34 @@ class ChatClaims:
             raise
 
     def release(self, chat_id: int) -> None:
+        self._unlock(self._key(chat_id))
+
+    # Handling a chat's update (bot/replicas.py): a key of its own, apart from the sending.
+    HANDLING = 0x4C59
+
+    @staticmethod
+    def _handling_key(chat_id: int) -> int:
+        return (ChatClaims.HANDLING << 48) ^ (chat_id & ((1 << 63) - 1))
+
+    def claim_handling(self, chat_id: int) -> bool:
+        """Of several replicas, one handles a chat's updates at a time (False: another does now)."""
+        try:
+            got = self._connection().execute(
+                text("SELECT pg_try_advisory_lock(:k)"), {"k": self._handling_key(chat_id)}
+            )
+            return bool(got.scalar())
+        except DBAPIError:
+            self.close()
+            raise
+
+    def release_handling(self, chat_id: int) -> None:
+        self._unlock(self._handling_key(chat_id))
+
+    def _unlock(self, key: int) -> None:
         if self._conn is None or self._conn.closed:
             return
         try:
-            self._conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": self._key(chat_id)})
+            self._conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
         except DBAPIError:
             self.close()
 

@@ -104,15 +104,14 @@ def replies_to_outbox(
     return queued
 
 
-def unapplied(engine: Engine) -> list[str]:
-    """The JSON of every stored update not applied yet, oldest first."""
+def unapplied(engine: Engine, older_than: timedelta | None = None) -> list[str]:
+    """The JSON of every stored update not applied yet (stored more than `older_than` ago), oldest first."""
     applied = select(col(ProcessedUpdate.update_id)).where(col(ProcessedUpdate.update_id) == col(InboxUpdate.update_id))
+    query = select(col(InboxUpdate.payload)).where(~applied.exists())
+    if older_than is not None:
+        query = query.where(col(InboxUpdate.received_at) < utcnow() - older_than)
     with engine.connect() as conn:
-        return list(
-            conn.execute(
-                select(col(InboxUpdate.payload)).where(~applied.exists()).order_by(col(InboxUpdate.update_id))
-            ).scalars()
-        )
+        return list(conn.execute(query.order_by(col(InboxUpdate.update_id))).scalars())
 
 
 def prune(engine: Engine, keep: timedelta = KEEP_APPLIED) -> int:
