@@ -375,6 +375,29 @@ class ProblemEvent(SQLModel, table=True):
     at: datetime = _when(index=True)
 
 
+class ProblemProjection(SQLModel, table=True):
+    """What the accountability rules need of a problem's event history, kept up to date by
+    oversight.problems in the transaction of each event (models.projection.apply) and
+    rebuilt from the events by `lianxi db rebuild-projections`. "Last" is by event id for
+    the state and the owner (events are appended as they happen) and by (time, id) for the
+    last action (comments are not action)."""
+
+    problem_id: int = Field(primary_key=True, foreign_key="problem.id")
+    last_at: datetime = Field(sa_type=UTCDateTime)  # the latest event's time, comments included
+    state_event_id: int | None = None  # the last event that changed the state
+    state_kind: str | None = Field(default=None, max_length=20)
+    state_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    owner_event_id: int | None = None  # the last assignment, hand-over or ruling
+    owner_unit_id: int | None = None
+    action_event_id: int | None = None  # the last action: the spell running since it
+    action_kind: str | None = Field(default=None, max_length=20)
+    action_unit_id: int | None = None  # who must act next (the event's to_unit_id)
+    action_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    accepted_event_id: int | None = None  # the last acceptance or ruling
+    handovers: int = 0  # hand-overs since the last acceptance or ruling
+    passed_by: list[int] = _json([])  # the units that passed it on in those hand-overs, in order
+
+
 # --- Meetings, decisions, documents -----------------------------------------
 
 

@@ -43,6 +43,7 @@ from models import (
     Problem,
     ProblemEvent,
     ProblemEventKind,
+    ProblemProjection,
     Report,
     Task,
     TaskUnit,
@@ -64,6 +65,7 @@ _OWNER_KINDS = (K.ASSIGNED, K.HANDED_OVER, K.RULED)
 _DONE_KINDS = (K.RESOLVED, K.CONFIRMED)
 
 _E = table_of(ProblemEvent)
+_PP = table_of(ProblemProjection)
 _P = table_of(Problem)
 
 EXAMPLES = 5  # problems cited per unit and basis; the summary gives the full count
@@ -358,70 +360,121 @@ def sql_moment(moment: datetime) -> Any:
 # --- Shared SQL pieces ----------------------------------------------------------------
 
 
-def _candidate_problems(plan_id: int, start: datetime, as_of: datetime) -> Any:
-    """Problems that may have been open during [start, as_of] (a superset, from the
-    problem rows; the events decide). A problem closed before `start` and not reopened
-    since has closed_at < start; reopening clears closed_at."""
-    return select(_P.c.id).where(
+def _candidate(plan_id: int, start: datetime, as_of: datetime) -> Any:
+    """SQL, on the problem row: it may have been open during [start, as_of] (a superset; the
+    events decide). A problem closed before `start` and not reopened since has closed_at <
+    start; reopening clears closed_at."""
+    return and_(
         _P.c.plan_id == plan_id,
         _P.c.created_at <= sql_moment(as_of),
         or_(_P.c.closed_at.is_(None), _P.c.closed_at >= sql_moment(start)),
     )
 
 
+def _candidate_problems(plan_id: int, start: datetime, as_of: datetime) -> Any:
+    """The ids of the problems that may have been open during [start, as_of] (`_candidate`)."""
+    return select(_P.c.id).where(_candidate(plan_id, start, as_of))
+
+
+def _settled(problem_id: Any, moment: datetime) -> Any:
+    """SQL: the problem has a projection and no event later than `moment`, so its projection
+    is its state at `moment` (models.projection)."""
+    return select(_PP.c.problem_id).where(_PP.c.problem_id == problem_id, _PP.c.last_at <= sql_moment(moment)).exists()
+
+
 def _state_at(session: Session, plan_id: int, start: datetime, as_of: datetime) -> Any:
     """Per problem as of `as_of`: the owner unit and the event that made it owner, the kind
     and time of the last state-changing event, the deadline.
 
-    One GROUP BY over the candidate problems' events (read in index order, no sort): a
-    problem's events are appended as they happen, so within a problem the latest event is
+    A problem with no event after `as_of` (every problem, when evaluating up to now) is read
+    from its projection; only the others' events are grouped, the latest state event being
     the one with the highest id (the domain writes them with `now`, in order)."""
-    cand = _candidate_problems(plan_id, start, as_of)
-    last = (
+    settled = (
         select(
-            _E.c.problem_id,
-            func.max(_E.c.id).label("state_event_id"),
-            func.max(case((_E.c.kind.in_(_OWNER_KINDS), _E.c.id))).label("owner_event_id"),
-        )
-        .where(_E.c.problem_id.in_(cand), _E.c.kind.in_(_STATE_KINDS), _E.c.at <= sql_moment(as_of))
-        .group_by(_E.c.problem_id)
-    ).subquery()
-    se, oe = _E.alias("se"), _E.alias("oe")
-    return (
-        select(
-            last.c.problem_id,
-            oe.c.to_unit_id.label("owner"),
-            last.c.owner_event_id,
-            se.c.kind.label("state_kind"),
-            se.c.at.label("state_at"),
+            _PP.c.problem_id,
+            _PP.c.owner_unit_id.label("owner"),
+            _PP.c.owner_event_id,
+            _PP.c.state_kind,
+            _PP.c.state_at,
             _P.c.due_on,
             _P.c.text,
         )
-        .join(se, se.c.id == last.c.state_event_id)
-        .join(oe, oe.c.id == last.c.owner_event_id)
-        .join(_P, _P.c.id == last.c.problem_id)
+        .join(_P, _P.c.id == _PP.c.problem_id)
+        .where(
+            _candidate(plan_id, start, as_of),
+            _PP.c.last_at <= sql_moment(as_of),
+            _PP.c.state_event_id.is_not(None),
+            _PP.c.owner_event_id.is_not(None),
+        )
+    )
+
+    # The others: few (those with an event after `as_of`), each looked up through the
+    # (problem_id, at) index and the primary key rather than joined against every event.
+    def last_id(kinds: Sequence[str]) -> Any:
+        x = _E.alias()
+        return (
+            select(func.max(x.c.id))
+            .where(x.c.problem_id == _P.c.id, x.c.kind.in_(kinds), x.c.at <= sql_moment(as_of))
+            .correlate(_P)  # the problem row two levels up (inside of_event's select)
+            .scalar_subquery()
+        )
+
+    def of_event(column: str, event_id: Any) -> Any:
+        y = _E.alias()
+        return select(y.c[column]).where(y.c.id == event_id).scalar_subquery()
+
+    state_id, owner_id = last_id(_STATE_KINDS), last_id(_OWNER_KINDS)
+    moving = (
+        select(
+            _P.c.id.label("problem_id"),
+            of_event("to_unit_id", owner_id).label("owner"),
+            owner_id.label("owner_event_id"),
+            of_event("kind", state_id).label("state_kind"),
+            of_event("at", state_id).label("state_at"),
+            _P.c.due_on,
+            _P.c.text,
+        )
+        .where(_candidate(plan_id, start, as_of), ~_settled(_P.c.id, as_of))
+        # OFFSET 0 keeps PostgreSQL from pushing the outer filters (on the looked-up columns)
+        # below the settled check, which would look up every candidate.
+        .offset(0)
     ).subquery()
+    replayed = select(moving).where(moving.c.owner_event_id.is_not(None), moving.c.state_kind.is_not(None))
+    return settled.union_all(replayed).subquery()
 
 
 def _gaps(session: Session, plan_id: int, start: datetime, as_of: datetime) -> Any:
     """Each action event of a candidate problem with the next action after it (comments
-    are not action): the time the holder (to_unit_id) had the ball."""
+    are not action): the time the holder (to_unit_id) had the ball.
+
+    A problem with no action since `start` has one spell that can reach the window, the one
+    since its last action, read from its projection; only the others' events are read."""
     cand = _candidate_problems(plan_id, start, as_of)
+    quiet = (
+        select(
+            _PP.c.action_event_id.label("id"),
+            _PP.c.problem_id,
+            _PP.c.action_kind.label("kind"),
+            _PP.c.action_unit_id.label("to_unit_id"),
+            _PP.c.action_at.label("at"),
+            literal(None, UTCDateTime()).label("next_at"),
+        )
+        .join(_P, _P.c.id == _PP.c.problem_id)
+        .where(_candidate(plan_id, start, as_of), _PP.c.action_at < sql_moment(start))
+    )
+    is_quiet = select(_PP.c.problem_id).where(_PP.c.problem_id == _P.c.id, _PP.c.action_at < sql_moment(start)).exists()
     # Ordered by time only, so the (problem_id, at) index gives the order without a sort;
     # events at the same instant (a ruling and its acceptance) leave a zero-length gap
     # whichever comes first.
-    return (
-        select(
-            _E.c.id,
-            _E.c.problem_id,
-            _E.c.kind,
-            _E.c.to_unit_id,
-            _E.c.at,
-            func.lead(_E.c.at, type_=UTCDateTime())
-            .over(partition_by=_E.c.problem_id, order_by=_E.c.at)
-            .label("next_at"),
-        ).where(_E.c.problem_id.in_(cand), _E.c.kind != K.COMMENTED, _E.c.at <= sql_moment(as_of))
-    ).subquery()
+    active = select(
+        _E.c.id,
+        _E.c.problem_id,
+        _E.c.kind,
+        _E.c.to_unit_id,
+        _E.c.at,
+        func.lead(_E.c.at, type_=UTCDateTime()).over(partition_by=_E.c.problem_id, order_by=_E.c.at).label("next_at"),
+    ).where(_E.c.problem_id.in_(cand.where(~is_quiet)), _E.c.kind != K.COMMENTED, _E.c.at <= sql_moment(as_of))
+    return quiet.union_all(active).subquery()
 
 
 # --- Expected by now ---------------------------------------------------------------------------
@@ -647,9 +700,7 @@ def spell_stats(
     last_day = func.coalesce(g.c.next_at, sql_moment(as_of - timedelta(seconds=1)))
     d0, d1 = sql_local_day(session, g.c.at), sql_local_day(session, last_day)
     waiting = case((g.c.kind.in_(_WAITING_FOR_RESPONSE), 1), else_=0)
-    oldest = session.execute(
-        select(func.min(_P.c.created_at)).where(_P.c.id.in_(_candidate_problems(plan_id, start, as_of)))
-    ).scalar()
+    oldest = session.execute(select(func.min(_P.c.created_at)).where(_candidate(plan_id, start, as_of))).scalar()
     first = local_day(start)
     if oldest is not None:
         first = min(first, (oldest if isinstance(oldest, datetime) else datetime.fromisoformat(str(oldest))).date())

@@ -49,6 +49,7 @@ from models import (
     Unit,
     Zone,
     ZoneLeader,
+    projection,
     utcnow,
 )
 from models.base import row_id
@@ -546,6 +547,7 @@ def _record(
     )
     session.add(event)
     session.flush()
+    projection.apply(session, event)
     audit(
         session=session,
         actor=actor_of(actor.id if actor else None, system="system"),

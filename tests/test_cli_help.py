@@ -36,7 +36,7 @@ def _walk(cmd: object, path: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
 
 
 PATHS = list(_walk(ROOT))
-COMMAND_NAMES = {name for path in PATHS for name in path}
+COMMAND_NAMES = {word for path in PATHS for name in path for word in (name, *name.split("-"))}  # rebuild-projections
 
 
 def _squash(text: str) -> str:

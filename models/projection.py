@@ -1,0 +1,126 @@
+"""The per-problem projection (models.tables.ProblemProjection): folding one event into it,
+and rebuilding it from the event table.
+
+The accountability rules (oversight.measures) read a problem's state from here when no
+event of it is later than the moment they evaluate, and from the events otherwise; so
+the projection must equal the fold of the problem's events, which the live update (one
+`apply` per event, in the event's transaction) and `rebuild` both compute with `fold`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.engine import Connection
+from sqlmodel import Session
+
+from models.db import table_of
+from models.tables import ProblemEvent, ProblemEventKind, ProblemProjection
+
+K = ProblemEventKind
+STATE_KINDS = frozenset(
+    (K.ASSIGNED, K.ACCEPTED, K.HANDED_OVER, K.DECLINED, K.RULED, K.RESOLVED, K.CONFIRMED, K.REOPENED)
+)
+OWNER_KINDS = frozenset((K.ASSIGNED, K.HANDED_OVER, K.RULED))
+RUN_ENDS = frozenset((K.ACCEPTED, K.RULED))
+
+_E = table_of(ProblemEvent)
+_PP = table_of(ProblemProjection)
+COLUMNS = tuple(c.name for c in _PP.columns)
+
+
+def _later(at: datetime, event_id: int, than_at: Any, than_id: Any) -> bool:
+    return than_at is None or (at, event_id) > (than_at, than_id)
+
+
+def fold(
+    row: dict[str, Any] | None, event_id: int, kind: str, to_unit_id: int | None, from_unit_id: int | None, at: datetime
+) -> dict[str, Any]:
+    """The projection after one more event (`row` None: the problem's first). Events come in
+    id order; the state and the owner are the latest by id, the action the latest by (time, id)."""
+    r: dict[str, Any] = dict(row) if row else dict.fromkeys(COLUMNS)
+    if row is None:
+        r["handovers"], r["passed_by"] = 0, []
+    if r["last_at"] is None or at > r["last_at"]:
+        r["last_at"] = at
+    if kind in STATE_KINDS:
+        r["state_event_id"], r["state_kind"], r["state_at"] = event_id, kind, at
+    if kind in OWNER_KINDS:
+        r["owner_event_id"], r["owner_unit_id"] = event_id, to_unit_id
+    if kind != K.COMMENTED and _later(at, event_id, r["action_at"], r["action_event_id"]):
+        r["action_event_id"], r["action_kind"], r["action_unit_id"], r["action_at"] = event_id, kind, to_unit_id, at
+    if kind in RUN_ENDS:
+        r["accepted_event_id"], r["handovers"], r["passed_by"] = event_id, 0, []
+    elif kind == K.HANDED_OVER:
+        r["handovers"] = int(r["handovers"]) + 1
+        r["passed_by"] = [*r["passed_by"], from_unit_id] if from_unit_id is not None else list(r["passed_by"])
+    return r
+
+
+def apply(session: Session, event: ProblemEvent) -> None:
+    """Fold a just-written (flushed) event into its problem's projection, in the session's
+    transaction: the event and the projection are committed or lost together."""
+    assert event.id is not None, "flush the event first"
+    current = session.get(ProblemProjection, event.problem_id)
+    before = None if current is None else {c: getattr(current, c) for c in COLUMNS}
+    after = {**fold(before, event.id, event.kind, event.to_unit_id, event.from_unit_id, event.at)}
+    after["problem_id"] = event.problem_id
+    if current is None:
+        current = ProblemProjection(**after)
+    else:
+        for c in COLUMNS:
+            setattr(current, c, after[c])
+    session.add(current)
+
+
+def _rows(events: Iterable[Any]) -> Iterable[dict[str, Any]]:
+    row: dict[str, Any] | None = None
+    for pid, eid, kind, to_unit, from_unit, at in events:
+        if row is not None and row["problem_id"] != pid:
+            yield row
+            row = None
+        row = fold(row, eid, kind, to_unit, from_unit, at)
+        row["problem_id"] = pid
+    if row is not None:
+        yield row
+
+
+@dataclass(frozen=True)
+class Rebuilt:
+    problems: int  # projections written
+    changed: int  # of which differed from the stored one (or were missing): 0 unless something wrote past the domain
+
+
+def rebuild(conn: Connection, *, chunk: int = 2000, progress: Callable[[int, int], None] | None = None) -> Rebuilt:
+    """Recompute every problem's projection from its events, `chunk` problems at a time
+    (memory bounded by the chunk), in the connection's transaction. `progress` is told
+    (problems done, problems in all) after each chunk."""
+    conn.execute(delete(_PP).where(_PP.c.problem_id.not_in(select(_E.c.problem_id))))
+    ids = select(_E.c.problem_id).distinct().order_by(_E.c.problem_id)
+    total = conn.execute(select(func.count()).select_from(ids.subquery())).scalar_one()
+    done = changed = 0
+    last = -1
+    while True:
+        batch = [r[0] for r in conn.execute(ids.where(_E.c.problem_id > last).limit(chunk))]
+        if not batch:
+            break
+        in_batch = _PP.c.problem_id.between(batch[0], batch[-1])
+        old = {r["problem_id"]: dict(r) for r in conn.execute(select(_PP).where(in_batch)).mappings()}
+        events = conn.execute(
+            select(_E.c.problem_id, _E.c.id, _E.c.kind, _E.c.to_unit_id, _E.c.from_unit_id, _E.c.at)
+            .where(_E.c.problem_id.between(batch[0], batch[-1]))
+            .order_by(_E.c.problem_id, _E.c.id)
+        )
+        rows = list(_rows(events))
+        changed += sum(1 for r in rows if old.get(r["problem_id"]) != r)
+        conn.execute(delete(_PP).where(in_batch))
+        conn.execute(insert(_PP), rows)
+        done += len(rows)
+        last = batch[-1]
+        if progress is not None:
+            progress(done, total)
+    return Rebuilt(problems=done, changed=changed)
