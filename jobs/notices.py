@@ -10,11 +10,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from jobs.render import render_document
-from models import GroupBinding, Member, Notice, OutboxMessage, Plan, Role, Unit, row_id
-from oversight.accountability import RULE_LABELS
+from jobs.render import DocumentFiles, render_document
+from models import GroupBinding, Member, Notice, OutboxMessage, Plan, Role, Unit, read_only, row_id, session_scope
+from oversight.accountability import RULE_LABELS, Finding, evaluate
 from oversight.dates import cn_date
 from oversight.distribution import Attachment, distribute, line_texts, notice_copy_lines
 from oversight.members import members_with_role
@@ -26,6 +27,7 @@ from oversight.notices import (
     mark_published,
     notice_document,
     notice_findings,
+    notice_for_period,
     notice_id_of_period,
     notice_recipients,
     preview_of_period,
@@ -57,6 +59,16 @@ def _settings_data_dir() -> Path:
     return get_settings().DATA_DIR
 
 
+def _ahead(session: Session) -> Engine | None:
+    """The engine to read (and render) on before the job's own transaction begins: the PDFs take
+    seconds, and a write transaction would hold SQLite's lock (the bot's writes waiting) all that
+    time. None when the work has to stay in `session` (it has begun, or is bound to a connection)."""
+    if session.in_transaction():
+        return None
+    bind = session.get_bind()
+    return bind if isinstance(bind, Engine) else None
+
+
 def draft_message(*, session: Session, notice_id: int) -> str:
     """The draft as the conveners read it in chat (the text lives with the domain)."""
     return draft_text(session=session, notice_id=notice_id)
@@ -80,14 +92,28 @@ def render_draft(*, session: Session, notice_id: int, now: datetime, tag: str) -
     return out, f"{notice.title}（送审稿）.pdf".replace("/", "-")
 
 
+def _preview_wanted(session: Session, notice_id: int, member_id: int) -> bool:
+    notice, member = session.get(Notice, notice_id), session.get(Member, member_id)
+    return not (
+        notice is None or member is None or member.telegram_user_id is None or notice.state != NoticeState.DRAFT
+    )
+
+
 def preview_run(*, session: Session, period: str, now: datetime) -> dict[str, Any]:
     """Job notice_preview (period notice-<id>-p<n>-m<member>): the draft as a PDF to the member who asked."""
     notice_id, member_id = preview_of_period(period)
-    notice = session.get(Notice, notice_id)
-    member = session.get(Member, member_id)
-    if notice is None or member is None or member.telegram_user_id is None or notice.state != NoticeState.DRAFT:
+    tag = period.rsplit("-", 2)[1]
+    rendered: tuple[Path, str] | None = None
+    engine = _ahead(session)
+    if engine is not None:
+        with session_scope(read_only(engine)) as reading:
+            if _preview_wanted(reading, notice_id, member_id):
+                rendered = render_draft(session=reading, notice_id=notice_id, now=now, tag=tag)
+    if not _preview_wanted(session, notice_id, member_id):
         return {"notice_id": notice_id, "sent": False}
-    path, name = render_draft(session=session, notice_id=notice_id, now=now, tag=period.rsplit("-", 2)[1])
+    notice, member = session.get(Notice, notice_id), session.get(Member, member_id)
+    assert notice is not None and member is not None and member.telegram_user_id is not None
+    path, name = rendered or render_draft(session=session, notice_id=notice_id, now=now, tag=tag)
     enqueue_document(
         session=session,
         chat_id=member.telegram_user_id,
@@ -100,12 +126,28 @@ def preview_run(*, session: Session, period: str, now: datetime) -> dict[str, An
     return {"notice_id": notice_id, "sent": True, "pdf": str(path)}
 
 
-def send_draft(*, session: Session, notice_id: int, now: datetime) -> int:
-    """Queue the draft, as a PDF and as the message with its buttons, to every convener of the plan;
-    returns how many chats."""
+def _draft_pdf_keys(session: Session, notice: Notice) -> list[str]:
+    """The dedupe keys of the draft's PDF, one per convener's chat."""
+    chats = dict.fromkeys(
+        m.telegram_user_id
+        for m in members_with_role(session=session, plan_id=notice.plan_id, roles=(Role.CONVENER,))
+        if m.telegram_user_id is not None
+    )
+    return [f"notice:{notice.id}:draft:pdf:{chat}" for chat in chats]
+
+
+def _draft_pdf_due(session: Session, notice: Notice) -> bool:
+    """Whether a convener still lacks the draft's PDF."""
+    keys = _draft_pdf_keys(session, notice)
+    sent = set(session.exec(select(OutboxMessage.dedupe_key).where(col(OutboxMessage.dedupe_key).in_(keys))).all())
+    return any(k not in sent for k in keys)
+
+
+def send_draft(*, session: Session, notice_id: int, now: datetime, pdf: tuple[Path, str] | None = None) -> int:
+    """Queue the draft, as a PDF (`pdf` if rendered beforehand) and as the message with its
+    buttons, to every convener of the plan; returns how many chats."""
     notice = session.get(Notice, notice_id)
     assert notice is not None
-    pdf: tuple[Path, str] | None = None
     parts = split_text(draft_message(session=session, notice_id=notice_id))
     sent = 0
     seen: set[int] = set()
@@ -147,10 +189,14 @@ def run(*, session: Session, period: str, now: datetime) -> dict[str, Any]:
     An ad-hoc run drafts the current quarter so far."""
     key = quarter_of(now) if is_adhoc(period) else period
     out: dict[str, Any] = {"period": key, "notices": []}
+    engine = _ahead(session)
+    pdfs = _draft_ahead(engine, period=key, now=now) if engine is not None else {}
     for plan in session.exec(select(Plan).order_by(col(Plan.id))).all():
         notice = draft_notice(session=session, plan_id=row_id(plan), period=key, now=now)
         sent = (
-            send_draft(session=session, notice_id=row_id(notice), now=now) if notice.state == NoticeState.DRAFT else 0
+            send_draft(session=session, notice_id=row_id(notice), now=now, pdf=pdfs.get(row_id(notice)))
+            if notice.state == NoticeState.DRAFT
+            else 0
         )
         live = list(notice_findings(session=session, notice_id=row_id(notice), include_dropped=False))
         out["notices"].append(
@@ -160,6 +206,28 @@ def run(*, session: Session, period: str, now: datetime) -> dict[str, Any]:
             "notice draft %s %s: notice %s, %d findings, %d conveners", plan.key, key, notice.id, len(live), sent
         )
     return out
+
+
+def _draft_ahead(engine: Engine, *, period: str, now: datetime) -> dict[int, tuple[Path, str]]:
+    """Before the job's transaction: the rules evaluated in a read transaction, each missing
+    draft recorded in a short write of its own (drafting again returns it, so a retried run
+    finds it), and the drafts' PDFs rendered in a read transaction; the PDFs by notice id."""
+    todo: dict[int, list[Finding]] = {}
+    with session_scope(read_only(engine)) as reading:
+        for plan in reading.exec(select(Plan).order_by(col(Plan.id))).all():
+            if notice_for_period(session=reading, plan_id=row_id(plan), period=period) is None:
+                todo[row_id(plan)] = evaluate(session=reading, plan_id=row_id(plan), period=period, now=now)
+    if todo:
+        with session_scope(engine) as writing:
+            for plan_id, findings in todo.items():
+                draft_notice(session=writing, plan_id=plan_id, period=period, now=now, findings=findings)
+    pdfs: dict[int, tuple[Path, str]] = {}
+    with session_scope(read_only(engine)) as reading:
+        for plan in reading.exec(select(Plan).order_by(col(Plan.id))).all():
+            notice = notice_for_period(session=reading, plan_id=row_id(plan), period=period)
+            if notice is not None and notice.state == NoticeState.DRAFT and _draft_pdf_due(reading, notice):
+                pdfs[row_id(notice)] = render_draft(session=reading, notice_id=row_id(notice), now=now, tag="p0")
+    return pdfs
 
 
 DRAFT_NUMBER = "（草稿，文号审定后编排）"
@@ -189,8 +257,27 @@ def draft_document(*, session: Session, plan_id: int, period: str, now: datetime
     return doc
 
 
-def publish_notice(*, session: Session, notice_id: int, now: datetime, data_dir: Path | None = None) -> dict[str, Any]:
-    """Render an approved notice to PDF and queue it to the group and to each named unit's contacts."""
+def render_notice(*, session: Session, notice_id: int, now: datetime, data_dir: Path | None = None) -> DocumentFiles:
+    """The notice as it will be published: PDF and Word copy under DATA_DIR/notices."""
+    notice = session.get(Notice, notice_id)
+    assert notice is not None
+    plan = session.get(Plan, notice.plan_id)
+    assert plan is not None
+    out = Path(data_dir or _settings_data_dir()) / "notices" / f"{plan.key}-{notice.period}-{notice.id}.pdf"
+    doc = _with_copy_line(session, plan, notice_document(session=session, notice_id=row_id(notice), now=now))
+    return render_document("notice", doc, out=out, sample=sample_mark(plan))
+
+
+def publish_notice(
+    *,
+    session: Session,
+    notice_id: int,
+    now: datetime,
+    data_dir: Path | None = None,
+    rendered: DocumentFiles | None = None,
+) -> dict[str, Any]:
+    """Render an approved notice to PDF (unless `rendered` beforehand) and queue it to the group
+    and to each named unit's contacts."""
     notice = session.get(Notice, notice_id)
     if notice is None:
         raise ValueError(f"no notice {notice_id}")
@@ -198,10 +285,8 @@ def publish_notice(*, session: Session, notice_id: int, now: datetime, data_dir:
         return {"notice_id": notice_id, "already": True}
     plan = session.get(Plan, notice.plan_id)
     assert plan is not None
-    base = Path(data_dir or _settings_data_dir())
-    out = base / "notices" / f"{plan.key}-{notice.period}-{notice.id}.pdf"
-    doc = _with_copy_line(session, plan, notice_document(session=session, notice_id=row_id(notice), now=now))
-    files = render_document("notice", doc, out=out, sample=sample_mark(plan))
+    files = rendered or render_notice(session=session, notice_id=notice_id, now=now, data_dir=data_dir)
+    out = files.pdf
     filename = f"{notice.doc_no}{notice.title}.pdf".replace("/", "-")
     mark_published(session=session, notice_id=row_id(notice), pdf_path=str(out), now=now)
     deadline = explanation_deadline(session=session, notice=notice)
@@ -289,5 +374,14 @@ def publish_notice(*, session: Session, notice_id: int, now: datetime, data_dir:
 
 
 def publish_run(*, session: Session, period: str, now: datetime) -> dict[str, Any]:
-    """Job notice_publish: the run period is notice-<id> (queued by oversight.notices.approve_notice)."""
-    return publish_notice(session=session, notice_id=notice_id_of_period(period), now=now)
+    """Job notice_publish: the run period is notice-<id> (queued by oversight.notices.approve_notice).
+    The PDF is rendered in a read transaction first; the publication is recorded in a short write."""
+    notice_id = notice_id_of_period(period)
+    rendered = None
+    engine = _ahead(session)
+    if engine is not None:
+        with session_scope(read_only(engine)) as reading:
+            notice = reading.get(Notice, notice_id)
+            if notice is not None and notice.state == NoticeState.APPROVED:
+                rendered = render_notice(session=reading, notice_id=notice_id, now=now)
+    return publish_notice(session=session, notice_id=notice_id, now=now, rendered=rendered)

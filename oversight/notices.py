@@ -28,7 +28,7 @@ from models import (
 )
 from models.base import row_id
 from oversight import runs
-from oversight.accountability import RULE_LABELS, Rule, evaluate, parse_period, thresholds_of
+from oversight.accountability import RULE_LABELS, Finding, Rule, evaluate, parse_period, thresholds_of
 from oversight.attachments import is_unlinked
 from oversight.audit import actor_of, audit, require_role
 from oversight.dates import cn_date, cn_datetime, local_day, local_zone
@@ -255,9 +255,12 @@ def _require_draft(notice: Notice, what: str) -> None:
 # --- Workflow --------------------------------------------------------------------------------
 
 
-def draft_notice(*, session: Session, plan_id: int, period: str, now: datetime) -> Notice:
+def draft_notice(
+    *, session: Session, plan_id: int, period: str, now: datetime, findings: Sequence[Finding] | None = None
+) -> Notice:
     """The period's draft notice from the accountability rules; a second call returns the
-    existing notice (draft, approved or published) unless it was dropped."""
+    existing notice (draft, approved or published) unless it was dropped. `findings`: the rules'
+    findings evaluated beforehand (in a read transaction), so this write stays short."""
     plan = session.get(Plan, plan_id, with_for_update=True)  # serialises two drafting workers
     if plan is None:
         raise NotFoundError(f"找不到编号为 {plan_id} 的计划。")
@@ -265,7 +268,8 @@ def draft_notice(*, session: Session, plan_id: int, period: str, now: datetime) 
     existing = notice_for_period(session=session, plan_id=plan_id, period=key)
     if existing is not None:
         return existing
-    findings = evaluate(session=session, plan_id=plan_id, period=key, now=now)
+    if findings is None:
+        findings = evaluate(session=session, plan_id=plan_id, period=key, now=now)
     notice = Notice(
         plan_id=plan_id,
         period=key,
