@@ -43,7 +43,10 @@ def store(engine: Engine, rows: Sequence[tuple[int, int | None, str]]) -> None:
     # In update id order: two stores of overlapping batches (a replica beside another, a webhook
     # retry beside the first attempt) then wait for each other's rows in one order; in opposite
     # orders PostgreSQL would find them deadlocked.
-    values = [{"update_id": u, "chat_id": c, "payload": p, "received_at": utcnow()} for u, c, p in sorted(rows, key=lambda r: r[0])]
+    values = [
+        {"update_id": u, "chat_id": c, "payload": p, "received_at": utcnow()}
+        for u, c, p in sorted(rows, key=lambda r: r[0])
+    ]
     table = table_of(InboxUpdate)
     stmt: Any
     if engine.dialect.name == "postgresql":
