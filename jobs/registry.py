@@ -96,6 +96,12 @@ def brief_distribute_job(*, session: Session, period: str, now: datetime) -> dic
     return _lazy("jobs.brief", "简报").distribute_run(session=session, period=period, now=now)
 
 
+@register("minutes")
+def minutes_job(*, session: Session, period: str, now: datetime) -> dict:
+    """Write a held meeting's 会议纪要 and send it (period meeting-<id>; requested in /meeting)."""
+    return _lazy("jobs.minutes", "会议纪要").run(session=session, period=period, now=now)
+
+
 @register("review")
 def review_job(*, session: Session, period: str, now: datetime) -> dict:
     """The half-yearly accountability review (工作问效) and its rectification ledger."""

@@ -547,3 +547,139 @@ def decisions_of(*, session: Session, meeting_id: int) -> list[Decision]:
     return list(
         session.exec(select(Decision).where(Decision.meeting_id == meeting_id).order_by(col(Decision.id))).all()
     )
+
+
+# --- The 会议纪要 (written by the worker: jobs/minutes.py) --------------------------------------
+
+MINUTES_MARK = "工作联席会议纪要"
+
+
+def _when_held(meeting: Meeting) -> str:
+    return cn_datetime(meeting.starts_at) if meeting.starts_at else cn_date(meeting.held_on)
+
+
+def _attendance_rows(session: Session, meeting: Meeting) -> list[dict[str, str]]:
+    """The minutes' 出席 / 请假 / 未报参会 lines (only for a meeting whose notice went out)."""
+    if meeting.circulated_at is None:
+        return []
+    rows = attendance_of(session=session, meeting_id=row_id(meeting))
+    out = []
+    for label, state in (("出席", ATTEND), ("请假", EXCUSED), ("未报参会", "none")):
+        these = [r for r in rows if r["state"] == state]
+        if these:
+            out.append(
+                {
+                    "label": label,
+                    "text": "、".join(f"{r['unit']}（{r['attendee']}）" if r["attendee"] else r["unit"] for r in these),
+                }
+            )
+    return out
+
+
+def _decision_section(session: Session, d: Decision) -> dict[str, Any]:
+    lead = unit_name(session, d.owner_unit_id)
+    helpers = "、".join(unit_name(session, u) for u in d.cooperating_unit_ids)
+    line = f"由{lead}牵头" + (f"，{helpers}配合" if helpers else "")
+    line += f"，{cn_date(d.due_on)}前完成。" if d.due_on else "。"
+    if d.major:
+        line += "本事项为重大事项，由联合督导组跟踪督办。"
+    return {"heading": d.text, "paragraphs": [line]}
+
+
+def minutes_document(*, session: Session, meeting_id: int, now: datetime) -> dict[str, Any]:
+    """What the 会议纪要 says, every sentence from the record: when the meeting was held, its
+    agenda as circulated, each agreed matter (lead unit, cooperating units, deadline, 重大), and
+    which member units attended, were excused or did not answer. Context of minutes.html.j2."""
+    meeting = session.get(Meeting, meeting_id)
+    if meeting is None:
+        raise NotFoundError("找不到该会议。")
+    plan = session.get(Plan, meeting.plan_id)
+    decisions = decisions_of(session=session, meeting_id=meeting_id)
+    number = meeting.minutes_no or next_minutes_no(session=session, plan_id=meeting.plan_id, year=meeting.held_on.year)
+    opening = f"{_when_held(meeting)}，{meeting.title}召开。"
+    opening += f"会议议程共{len(meeting.agenda)}项，" if meeting.agenda else ""
+    opening += f"形成议定事项{len(decisions)}项。现纪要如下。" if decisions else "会议未形成议定事项。现纪要如下。"
+    sections: list[dict[str, Any]] = []
+    if meeting.agenda:
+        sections.append(
+            {"heading": "会议议程", "paragraphs": [f"{i}.{item['text']}" for i, item in enumerate(meeting.agenda, 1)]}
+        )
+    if decisions:
+        sections.append({"heading": "议定事项", "subsections": [_decision_section(session, d) for d in decisions]})
+    from oversight.problems import office_unit
+
+    office = office_unit(session=session, plan_id=meeting.plan_id)
+    return {
+        "office_mark_lines": [(plan.short_name or plan.name) if plan else "", MINUTES_MARK],
+        "doc_number": f"第{number}期",
+        "minutes_no": number,
+        "title": f"{meeting.title}纪要",
+        "paragraphs": [opening],
+        "sections": sections,
+        "attendance": _attendance_rows(session, meeting),
+        "office": None,
+        "date_text": None,
+        "cc": None,
+        "printed_by": office.name if office else None,
+        "printed_date": f"{cn_date(now)}印发",
+        "major": any(d.major for d in decisions),
+    }
+
+
+def next_minutes_no(*, session: Session, plan_id: int, year: int) -> int:
+    """The next 第N期 of the plan's minutes in `year` (numbers are never reused)."""
+    taken = session.exec(
+        select(Meeting.minutes_no).where(
+            Meeting.plan_id == plan_id,
+            col(Meeting.minutes_no).is_not(None),
+            col(Meeting.held_on) >= date(year, 1, 1),
+            col(Meeting.held_on) <= date(year, 12, 31),
+        )
+    ).all()
+    return max((n for n in taken if n is not None), default=0) + 1
+
+
+def minutes_lines(*, session: Session, meeting_id: int, major: bool) -> dict[str, list[dict[str, Any]]]:
+    """Who the minutes go to: every member unit's contacts (the attendees' units among them), the
+    conveners, the office, and the supervision group when a matter is 重大."""
+    meeting = session.get(Meeting, meeting_id)
+    assert meeting is not None
+    plan_id = meeting.plan_id
+
+    def units_with(role: str) -> list[dict[str, Any]]:
+        ids = dict.fromkeys(m.unit_id for m in members_with_role(session=session, plan_id=plan_id, roles=(role,)))
+        return [{"unit_id": u, "role": role} for u in ids]
+
+    lines = {
+        "members": [
+            {"unit_id": row_id(u), "role": Role.CONTACT} for u in member_units(session=session, plan_id=plan_id)
+        ],
+        "conveners": units_with(Role.CONVENER),
+        "office": units_with(Role.OFFICE),
+    }
+    if major:
+        lines["supervision"] = units_with(Role.SUPERVISOR)
+    return lines
+
+
+def mark_minuted(*, session: Session, meeting_id: int, number: int, path: str, now: datetime) -> Meeting:
+    """Record that the minutes were written (called by the minutes job); a second call changes nothing."""
+    meeting = session.get(Meeting, meeting_id, with_for_update=True, populate_existing=True)
+    if meeting is None:
+        raise NotFoundError("找不到该会议。")
+    if meeting.state == "minuted":
+        return meeting
+    if meeting.state != "held":
+        raise InvalidStateError("会议尚未记录为已召开，不能印发纪要。")
+    meeting.state, meeting.minutes_no, meeting.minutes_path, meeting.minuted_at = "minuted", number, path, now
+    session.add(meeting)
+    audit(
+        session=session,
+        actor="system:minutes",
+        action="meeting.minuted",
+        object_type="meeting",
+        object_id=meeting.id,
+        detail={"minutes_no": number, "path": path},
+        at=now,
+    )
+    return meeting

@@ -13,9 +13,11 @@ from sqlmodel import col, select
 
 from models import AuditLog, Decision, Meeting, MeetingAttendance, Notice, Role, Unit, session_scope, utcnow
 from oversight import convening as C
-from oversight.dates import local_zone
+from oversight.dates import cn_datetime, local_zone
 from tests.harness import button_data, buttons, running_bot
+from tests.pdfcheck import Document, Expect, check_pdf
 from tests.seed_quarter import CONTACT_UNITS, seed_quarter
+from tests.test_bot_briefs import pdf_text, worker
 
 OFFICE, OFFICE_B, CONVENER, SUPERVISOR = 9101, 9102, 9001, 9301
 CONTACT = {key: 9200 + i for i, key in enumerate(CONTACT_UNITS)}
@@ -48,7 +50,7 @@ def meeting_row(engine) -> Meeting:
         return s.exec(select(Meeting).where(col(Meeting.starts_at).is_not(None))).one()
 
 
-async def test_scheduled_circulated_attended_held_and_its_agreed_matters(engine, banner_plan_id):
+async def test_scheduled_circulated_attended_held_agreed_and_minuted(settings_env, engine, banner_plan_id):
     with session_scope(engine) as s:
         seed_quarter(session=s, plan_id=banner_plan_id)
         today = datetime.now(local_zone()).date()
@@ -112,7 +114,7 @@ async def test_scheduled_circulated_attended_held_and_its_agreed_matters(engine,
         ask = await h.press(office, edited, "下发会议通知", "确认下发")
         assert f"个成员单位的 {len(CONTACT)} 名联络员" in ask["text"]
         await h.press(office, ask, "确认下发", "已下发会议通知")
-        notices = {key: await h.server.wait_for(tg, "【会议通知】") for key, tg in CONTACT.items()}
+        notices = {key: await h.server.wait_for(tg, "【会议通知】", timeout=60) for key, tg in CONTACT.items()}
         assert "听取各成员单位四季度工作进展汇报" in notices["forestry"]["text"]
         assert buttons(notices["forestry"]) == ["确认参会（报参会人员）", "请假"]
         for chat in (CONVENER, SUPERVISOR, OFFICE_B):
@@ -184,6 +186,47 @@ async def test_scheduled_circulated_attended_held_and_its_agreed_matters(engine,
         assert "报告已完成" in change["text"]
         todo = await h.say(supervisor, "/todo", "重大议定事项")
         assert "已报完成待验收" in todo["text"]
+
+        # The 会议纪要: the office asks for it, the worker writes it (PDF and Word) and sends it.
+        card = await h.say(office, "/meeting", "请选择要安排的会议")
+        opened = await h.press(office, card, title, "议定事项 1 项")
+        await h.press(office, opened, "印发会议纪要", "已开始印发会议纪要")
+        async with worker(engine):
+            doc = await h.server.wait_for(OFFICE, lambda x: x.get("document") is not None, timeout=60)
+        assert doc["document"]["file_name"] == f"{title}纪要.pdf"
+        assert doc["caption"].startswith(f"【会议纪要】{title}纪要（第1期），议定事项 1 项")
+        text = pdf_text(h, doc["document"])
+        for fact in (
+            f"{title}纪要",
+            "第1期",
+            # the stored time (the test moved it to a minute before it was marked held)
+            cn_datetime(meeting_row(engine).starts_at).replace(" ", "") + f"，{title}召开。",
+            f"会议议程共{drafted}项，形成议定事项1项。",
+            "听取各成员单位四季度工作进展汇报",
+            "林草局牵头于2027年3月底前完成查干此老整合区征占用草原审批。",
+            "由旗林草局牵头，旗自然资源局、旗水利局配合，2027年3月31日前完成。",
+            "本事项为重大事项，由联合督导组跟踪督办。",
+            "出席：旗林草局（张林副局长）",
+            "请假：旗水利局",
+            "未报参会：",
+            "旗政府办公室",
+        ):
+            assert fact in text, fact
+        assert first not in text  # the dropped item is not on the circulated agenda
+        # The official layout (GB/T 9704 10.3), checked from the PDF the office received.
+        pdf = Document(h.server.file_bytes(doc["document"]["file_id"]))
+        expect = Expect(kind="minutes", doc_number="第1期", printed_by="旗政府办公室", title=f"{title}纪要")
+        assert [str(v) for v in check_pdf(pdf, expect)] == []
+        await h.drain_outbox(timeout=30)
+        for chat in (OFFICE, OFFICE_B, CONVENER, SUPERVISOR, *CONTACT.values()):
+            names = [d["file_name"] for d in h.server.documents(chat)]
+            assert f"{title}纪要.pdf" in names and f"{title}纪要.docx" in names, chat
+        # Stale: the card's button once the minutes went out; no agreed matter added after them.
+        assert "该按钮已失效" in await answer(h, office, opened, "印发会议纪要")
+        again = await h.say(office, "/meeting", "请选择要安排的会议")
+        assert title not in "".join(buttons(again))  # a minuted meeting is no longer listed
+        start = await h.say(office, "/decision", "请选择议定事项所属的会议")
+        assert "纪要已印发" in await answer(h, office, start, title)
     with session_scope(engine) as s:
         units = {u.id for u in s.exec(select(Unit)).all()}
         att = C.attendance_of(session=s, meeting_id=m.id)
@@ -200,7 +243,12 @@ async def test_scheduled_circulated_attended_held_and_its_agreed_matters(engine,
         "meeting.attendance",
         "meeting.attendance",
         "meeting.held",
+        "meeting.minutes_requested",
+        "meeting.minuted",
     ]
+    with session_scope(engine) as s:
+        row = s.get(Meeting, m.id)
+        assert row.state == "minuted" and row.minutes_no == 1 and row.minutes_path.endswith(".pdf")
 
 
 async def test_no_agreed_matter_before_the_meeting_is_held(engine, banner_plan_id):
