@@ -109,6 +109,8 @@ DECLARED: list[Declared] = [
     # bot/notices.py
     notices.notices,
     notices.notice_open,
+    notices.notice_page,
+    notices.notice_body,
     notices.notice_drop,
     notices.NOTICE_DROP,
     notices.notice_preview,

@@ -6,23 +6,38 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from bot import texts as t
-from bot.engine import Flow, Rows, Step, Turn, Upload, action, button, command
+from bot.engine import Flow, Rows, Step, Turn, Upload, action, button, command, grid
 from models import Notice, Role, row_id
 from oversight import notices as N
 from oversight.dates import cn_date
 from oversight.errors import InvalidStateError
 from oversight.notices import NoticeState, notice_findings
 
+AnyTurn = Turn[None] | Turn["EditState"] | Turn["DropState"]
 
-def _review_buttons(turn: Turn[None] | Turn[EditState] | Turn[DropState], notice: Notice, nid: int) -> Rows:
-    """What the convener or office may do with a draft: drop or restore findings, edit, approve."""
-    if notice.state != NoticeState.DRAFT or turn.member.role not in N.EDIT_ROLES:
-        return []
-    rows: Rows = []
-    for f in notice_findings(session=turn.session, notice_id=nid):
-        name, label = ("notice.restore", t.NOTICE_BTN_RESTORE) if f.dropped else ("notice.drop", t.NOTICE_BTN_DROP)
-        what = N.finding_label(session=turn.session, finding=f)[: t.NOTICE_LABEL_MAX]
-        rows.append([button(label.format(label=what), name, finding=f.id, nid=nid)])
+
+def _may_edit(turn: AnyTurn, notice: Notice) -> bool:
+    return notice.state == NoticeState.DRAFT and turn.member.role in N.EDIT_ROLES
+
+
+def _review_buttons(turn: AnyTurn, notice: Notice, nid: int) -> Rows:
+    """Under the overview: one button per finding (its unit and rule) opening its page, the body,
+    and what the convener or office may do with a draft: edit, preview, approve, abandon."""
+    pages = [
+        button(
+            (t.NOTICE_BTN_PAGE_DROPPED if f.dropped else t.NOTICE_BTN_PAGE).format(
+                label=N.finding_button_label(session=turn.session, finding=f)
+            ),
+            "notice.page",
+            nid=nid,
+            finding=f.id,
+        )
+        for f in notice_findings(session=turn.session, notice_id=nid)
+    ]
+    rows: Rows = grid(pages, 2)
+    rows.append([button(t.NOTICE_BTN_READ_BODY, "notice.body", nid=nid)])
+    if not _may_edit(turn, notice):
+        return rows
     rows.append(
         [
             button(t.NOTICE_BTN_TITLE, "notice.edit", nid=nid, what="title"),
@@ -40,10 +55,39 @@ def _review_buttons(turn: Turn[None] | Turn[EditState] | Turn[DropState], notice
     return rows
 
 
-def _show(turn: Turn[None] | Turn[EditState] | Turn[DropState], nid: int) -> None:
-    """The notice as the convener or office reads it, with the buttons they may use."""
+def _show(turn: AnyTurn, nid: int) -> None:
+    """The draft's overview as the convener or office reads it, with the buttons they may use."""
     notice = N.notice_for_review(session=turn.session, member=turn.member, notice_id=nid)
-    turn.say(N.draft_text(session=turn.session, notice_id=nid), _review_buttons(turn, notice, nid))
+    turn.say(N.draft_overview(session=turn.session, notice_id=nid), _review_buttons(turn, notice, nid))
+
+
+def _show_page(turn: AnyTurn, nid: int, finding: int) -> None:
+    """One finding's page: its evidence, drop or restore, the previous and next finding, back."""
+    notice = N.notice_for_review(session=turn.session, member=turn.member, notice_id=nid)
+    text, before, after = N.finding_page(session=turn.session, notice_id=nid, finding_id=finding)
+    rows: Rows = []
+    if _may_edit(turn, notice):
+        f = next(x for x in notice_findings(session=turn.session, notice_id=nid) if x.id == finding)
+        name, label = ("notice.restore", t.NOTICE_BTN_RESTORE) if f.dropped else ("notice.drop", t.NOTICE_BTN_DROP)
+        rows.append(
+            [
+                button(
+                    label.format(label=N.finding_button_label(session=turn.session, finding=f)),
+                    name,
+                    finding=finding,
+                    nid=nid,
+                )
+            ]
+        )
+    nav = []
+    if before is not None:
+        nav.append(button(t.NOTICE_BTN_PREV, "notice.page", nid=nid, finding=before))
+    if after is not None:
+        nav.append(button(t.NOTICE_BTN_NEXT, "notice.page", nid=nid, finding=after))
+    if nav:
+        rows.append(nav)
+    rows.append([button(t.NOTICE_BTN_OVERVIEW, "notice.open", nid=nid)])
+    turn.say(text, rows)
 
 
 @command("notices")
@@ -61,6 +105,20 @@ def notices(turn: Turn[None]) -> None:
 @action("notice.open")
 def notice_open(turn: Turn[None], *, nid: int) -> None:
     _show(turn, nid)
+
+
+@action("notice.page")
+def notice_page(turn: Turn[None], *, nid: int, finding: int) -> None:
+    _show_page(turn, nid, finding)
+
+
+@action("notice.body")
+def notice_body(turn: Turn[None], *, nid: int) -> None:
+    N.notice_for_review(session=turn.session, member=turn.member, notice_id=nid)
+    turn.say(
+        N.draft_body_text(session=turn.session, notice_id=nid),
+        [[button(t.NOTICE_BTN_OVERVIEW, "notice.open", nid=nid)]],
+    )
 
 
 @dataclass
@@ -82,7 +140,7 @@ def take_drop_reason(turn: Turn[DropState], text: str) -> None:
     N.drop_finding(session=turn.session, finding_id=turn.state.finding, actor=turn.member, reason=text, now=turn.now)
     turn.end()
     turn.say(t.NOTICE_DROPPED)
-    _show(turn, turn.state.nid)
+    _show_page(turn, turn.state.nid, turn.state.finding)
 
 
 NOTICE_DROP = Flow("notice_drop", DropState, steps={"reason": Step(text=take_drop_reason)})
@@ -97,7 +155,7 @@ def notice_preview(turn: Turn[None], *, nid: int) -> None:
 @action("notice.restore")
 def notice_restore(turn: Turn[None], *, finding: int, nid: int) -> None:
     N.restore_finding(session=turn.session, finding_id=finding, actor=turn.member, now=turn.now)
-    _show(turn, nid)
+    _show_page(turn, nid, finding)
     turn.toast(t.NOTICE_RESTORED_TOAST)
 
 

@@ -22,7 +22,7 @@ from oversight.members import members_with_role
 from oversight.notices import (
     NoticeState,
     draft_notice,
-    draft_text,
+    draft_overview,
     explanation_deadline,
     mark_published,
     notice_document,
@@ -70,8 +70,9 @@ def _ahead(session: Session) -> Engine | None:
 
 
 def draft_message(*, session: Session, notice_id: int) -> str:
-    """The draft as the conveners read it in chat (the text lives with the domain)."""
-    return draft_text(session=session, notice_id=notice_id)
+    """The draft's overview as the conveners read it in chat (the text lives with the domain);
+    each finding's page opens from its button."""
+    return draft_overview(session=session, notice_id=notice_id)
 
 
 DRAFT_MARK = "送审稿 未经审定 不得外传"

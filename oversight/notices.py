@@ -823,17 +823,132 @@ def draft_text(*, session: Session, notice_id: int) -> str:
     return "\n\n".join(lines)
 
 
+# The draft in chat, for the convener to read on a phone: one overview (each named unit with its
+# findings, one line each), then one page per finding with its evidence, paged with buttons.
+OVERVIEW_HEAD = "【通报草稿待审定】{title}\n{label}　{state}　通报事项 {n} 项（涉及 {units} 个单位）"
+OVERVIEW_DROPPED = "，已删除 {n} 项"
+OVERVIEW_UNITS = "被通报单位及事项："
+OVERVIEW_UNIT = "{i}. {unit}：{rules}"
+OVERVIEW_UNIT_DROPPED = "（已删除“{rule}”，理由：{reason}）"
+OVERVIEW_REPORT_TO = "本通报点名盟市问题解决不积极、不明显，印发时报{government}。"
+OVERVIEW_FOOT = "点下方单位按钮逐项查看通报依据，可删除个别事项；“查看正文”阅读通报正文。确认无误后审定印发，未经召集人审定，通报不会发出。"
+PAGE_HEAD = "【通报事项 {i}/{n}】{unit}（{rule}）{dropped}"
+PAGE_BASIS = "依据（联席会议工作记录）："
+PAGE_EVIDENCE_MAX = 15
+PAGE_FOOT = "删除该事项须说明理由，理由随通报记录保存。"
+BODY_HEAD = "【通报正文】{title}"
+# Rules as a button names them, short and whole.
+RULE_SHORT: dict[str, str] = {Rule.SLOW: "推进慢", Rule.NOT_SOLVING: "解决问题不力", Rule.SHIFTING: "推诿扯皮"}
+
+
+def _dropped_mark(f: NoticeFinding) -> str:
+    if not f.dropped:
+        return ""
+    return f"（已删除，理由：{f.drop_reason}）" if f.drop_reason else "（已删除）"
+
+
+def finding_button_label(*, session: Session, finding: NoticeFinding) -> str:
+    """A finding as its page button names it, short and whole: 林草局·推诿扯皮."""
+    unit = session.get(Unit, finding.unit_id)
+    name = (unit.short or unit.name) if unit else ""
+    return f"{name}·{RULE_SHORT.get(finding.rule, RULE_LABELS.get(finding.rule, finding.rule))}"
+
+
+def draft_overview(*, session: Session, notice_id: int) -> str:
+    """The draft as one short message: title, period and counts, then each named unit with its
+    findings' rules (those dropped marked), the 报 line's fact if it holds, and what to do."""
+    notice = _load(session, notice_id)
+    units = {u.id: u.name for u in session.exec(select(Unit).where(Unit.plan_id == notice.plan_id)).all()}
+    findings = notice_findings(session=session, notice_id=notice_id)
+    live = [f for f in findings if not f.dropped]
+    by_unit: dict[int, list[NoticeFinding]] = {}
+    for f in findings:
+        by_unit.setdefault(f.unit_id, []).append(f)
+    head = OVERVIEW_HEAD.format(
+        title=notice.title,
+        label=parse_period(notice.period).label,
+        state=STATE_LABELS.get(notice.state, notice.state),
+        n=len(live),
+        units=len({f.unit_id for f in live}),
+    )
+    if len(findings) > len(live):
+        head += OVERVIEW_DROPPED.format(n=len(findings) - len(live))
+    parts = [head]
+    if not findings:
+        parts.append(DRAFT_NONE)
+    else:
+        lines = [OVERVIEW_UNITS]
+        for i, (unit_id, rows) in enumerate(by_unit.items(), 1):
+            kept = [RULE_LABELS.get(f.rule, f.rule) for f in rows if not f.dropped]
+            line = OVERVIEW_UNIT.format(i=i, unit=units.get(unit_id, ""), rules=names(kept) or "—")
+            line += "".join(
+                OVERVIEW_UNIT_DROPPED.format(rule=RULE_LABELS.get(f.rule, f.rule), reason=f.drop_reason or "未说明")
+                for f in rows
+                if f.dropped
+            )
+            lines.append(line)
+        parts.append("\n".join(lines))
+    government = report_to(session=session, notice_id=notice_id)
+    if government:
+        parts.append(OVERVIEW_REPORT_TO.format(government=government))
+    parts.append(OVERVIEW_FOOT)
+    return "\n\n".join(parts)
+
+
+def finding_page(*, session: Session, notice_id: int, finding_id: int) -> tuple[str, int | None, int | None]:
+    """One finding as its own page: unit, rule, whether dropped, the summary and its evidence;
+    with the previous and next finding's ids (None at either end)."""
+    findings = notice_findings(session=session, notice_id=notice_id)
+    ids = [row_id(f) for f in findings]
+    if finding_id not in ids:
+        raise NotFoundError("该通报中没有这一事项。")
+    i = ids.index(finding_id)
+    f = findings[i]
+    unit = session.get(Unit, f.unit_id)
+    head = PAGE_HEAD.format(
+        i=i + 1,
+        n=len(findings),
+        unit=unit.name if unit else "",
+        rule=RULE_LABELS.get(f.rule, f.rule),
+        dropped=_dropped_mark(f),
+    )
+    evidence = unique_evidence(f.evidence)
+    shown = evidence[:PAGE_EVIDENCE_MAX]
+    lines = [PAGE_BASIS, *(DRAFT_EVIDENCE.format(line=evidence_sentence(e)) for e in shown)]
+    if len(evidence) > len(shown):
+        lines.append(DRAFT_MORE.format(n=len(evidence) - len(shown)) + "（见预览PDF）")
+    text = "\n\n".join([head, f.summary, "\n".join(lines)] + ([] if f.dropped else [PAGE_FOOT]))
+    return text, (ids[i - 1] if i > 0 else None), (ids[i + 1] if i + 1 < len(ids) else None)
+
+
+def draft_body_text(*, session: Session, notice_id: int) -> str:
+    """The draft's title and body as one message."""
+    notice = _load(session, notice_id)
+    return BODY_HEAD.format(title=notice.title) + "\n\n" + notice.body
+
+
 def review_buttons(*, session: Session, notice_id: int, user_id: int) -> list[list[dict[str, str]]]:
-    """The convener's buttons under a draft: open it for review, approve, abandon (opaque tokens)."""
+    """The convener's buttons under the draft's overview (opaque tokens): each finding's page
+    (its unit and rule), the body, approve, abandon — as the bot's own overview has them."""
     from oversight.chatstate import mint_token
 
-    def button(text: str, action: str) -> dict[str, str]:
+    def button(text: str, action: str, **args: int) -> dict[str, str]:
         return {
             "text": text,
-            "token": mint_token(session=session, action=action, args={"nid": notice_id}, user_id=user_id),
+            "token": mint_token(session=session, action=action, args={"nid": notice_id, **args}, user_id=user_id),
         }
 
+    pages = [
+        button(
+            ("（已删）" if f.dropped else "") + finding_button_label(session=session, finding=f),
+            "notice.page",
+            finding=row_id(f),
+        )
+        for f in notice_findings(session=session, notice_id=notice_id)
+    ]
+    rows = [pages[i : i + 2] for i in range(0, len(pages), 2)]
     return [
-        [button("逐条审阅/删改", "notice.open")],
+        *rows,
+        [button("查看正文", "notice.body"), button("改标题、正文", "notice.open")],
         [button("✅ 审定印发", "notice.approve"), button("放弃本期通报", "notice.abandon")],
     ]

@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from jobs.worker import Worker
 from models import Explanation, Member, Notice, NoticeFinding, ScheduledRun, Unit, session_scope, utcnow
-from oversight.notices import finding_label
+from oversight.notices import finding_button_label, finding_label
 from tests.harness import button_data, buttons, running_bot
 from tests.test_accountability import AFTER_Q1
 from tests.test_notices import GROUP_CHAT, cast  # noqa: F401 (fixture)
@@ -58,14 +58,22 @@ async def test_draft_drop_approve_publish_explain(settings_env, engine, cast):  
             assert len(findings) >= 2, [f.summary for f in findings]
             dropped_id, kept_units = findings[0].id, {f.unit_id for f in findings[1:]}
             dropped_unit = findings[0].unit_id
-            label = finding_label(session=s, finding=findings[0])
+            label = finding_button_label(session=s, finding=findings[0])
+            full_label = finding_label(session=s, finding=findings[0])
             dropped_name = s.get(Unit, dropped_unit).name
 
         # Nothing reached the group or the units before approval.
         assert h.server.messages(GROUP_CHAT) == []
-        view = await h.press(convener, draft, "逐条审阅", "通报草稿待审定")
-        # Each finding's button names its unit and rule; its token fits Telegram's 64 bytes.
-        assert f"删除：{label}" in buttons(view) and "✅ 审定印发" in buttons(view)
+        # The draft is one short overview: each named unit with its findings, no evidence lines;
+        # each finding has its own page, opened from a button naming its unit and rule.
+        assert "被通报单位及事项：" in draft["text"] and "   · " not in draft["text"]
+        assert label in buttons(draft) and "✅ 审定印发" in buttons(draft)
+        assert all(
+            len(b["callback_data"].encode()) <= 64 for row in draft["reply_markup"]["inline_keyboard"] for b in row
+        )
+        view = await h.press(convener, draft, label, "【通报事项 1/")
+        assert "依据（联席会议工作记录）：" in view["text"] and f"删除：{label}" in buttons(view)
+        assert "下一项 ▶" in buttons(view) and "◀ 上一项" not in buttons(view)
         assert all(
             len(b["callback_data"].encode()) <= 64 for row in view["reply_markup"]["inline_keyboard"] for b in row
         )
@@ -73,8 +81,10 @@ async def test_draft_drop_approve_publish_explain(settings_env, engine, cast):  
         await h.say(convener, "办结", "不能少于 4 个字")
         with session_scope(engine) as s:
             assert not s.get(NoticeFinding, dropped_id).dropped  # a refused reason changes nothing
-        after = await h.say(convener, "该问题已于3月6日办结，不再通报。", "（已删除，理由：该问题已于3月6日办结")
-        assert f"恢复：{label}" in buttons(after)
+        page = await h.say(convener, "该问题已于3月6日办结，不再通报。", "（已删除，理由：该问题已于3月6日办结")
+        assert f"恢复：{label}" in buttons(page)
+        after = await h.press(convener, page, "返回草稿概览", "已删除 1 项")
+        assert f"（已删）{label}" in buttons(after)
         await h.press(convener, after, "预览PDF", "正在按当前草稿生成")
         worker = Worker(engine=engine, worker_id="w-preview", **FAST)
         task = asyncio.create_task(worker.run_forever())
@@ -96,7 +106,7 @@ async def test_draft_drop_approve_publish_explain(settings_env, engine, cast):  
 
         # 审定印发 asks first, naming what goes out and what was dropped, and why.
         confirm = await h.press(convener, after, "审定印发", "确认审定印发？")
-        assert f"已删除：{label}（理由：该问题已于3月6日办结" in confirm["text"]
+        assert f"已删除：{full_label}（理由：该问题已于3月6日办结" in confirm["text"]
         await h.press(convener, confirm, "暂不印发", "通报草稿待审定")
         with session_scope(engine) as s:
             assert s.get(Notice, notice.id).state == "draft"

@@ -100,7 +100,19 @@ def test_nothing_is_published_before_approval(cast: Cast) -> None:
     assert pdf.kind == "document" and pdf.payload["filename"].endswith("（送审稿）.pdf")
     assert Path(pdf.payload["path"]).read_bytes().startswith(b"%PDF")
     text = message.text
-    assert "【通报草稿待审定】" in text and "旗林草局" in text and "退回" in text and "不是林草的事" in text
+    assert "【通报草稿待审定】" in text and "1. 旗林草局：推诿扯皮" in text and "不是林草的事" not in text
+    # The evidence is on each finding's page, opened from its button under the message.
+    assert [b["text"] for b in message.payload["buttons"][0]] == ["林草局·推诿扯皮", "水利局·推诿扯皮"]
+    from oversight.notices import finding_page
+
+    forestry = next(
+        f
+        for f in notice_findings(session=cast.s, notice_id=cast.s.exec(select(Notice.id)).one())
+        if f.unit_id == cast.uid("forestry")
+    )
+    page, before, after = finding_page(session=cast.s, notice_id=forestry.notice_id, finding_id=forestry.id)
+    assert page.startswith("【通报事项 1/2】旗林草局（推诿扯皮）") and "退回" in page and "不是林草的事" in page
+    assert before is None and after is not None
     # The job ran again (retry): nothing is queued twice.
     run(session=cast.s, period="2026Q1", now=AFTER_Q1)
     cast.s.commit()
@@ -114,7 +126,7 @@ def test_convener_drops_a_finding_and_the_wording_follows(cast: Cast) -> None:
     drop_finding(session=cast.s, finding_id=water.id, actor=cast.convener, reason="已于季度末办结", now=AFTER_Q1)
     cast.s.commit()
     assert "旗水利局" not in notice.body and "旗林草局" in notice.body
-    assert "（已删除，理由：已于季度末办结）" in draft_message(session=cast.s, notice_id=notice.id)
+    assert "旗水利局：—（已删除“推诿扯皮”，理由：已于季度末办结）" in draft_message(session=cast.s, notice_id=notice.id)
     audit = cast.s.exec(select(AuditLog).where(AuditLog.action == "notice.finding_dropped")).one()
     assert audit.actor == f"member:{cast.convener.id}" and audit.detail["unit_id"] == cast.uid("water")
     assert audit.detail["reason"] == "已于季度末办结" and water.drop_reason == "已于季度末办结"

@@ -114,6 +114,8 @@ MATRIX: dict[str, str] = {
     "meeting.attend": "++------",
     "meeting.excuse": "++------",
     "notice.open": "--++--+-",
+    "notice.page": "--++--+-",
+    "notice.body": "--++--+-",
     "notice.preview": "--++----",
     "notice.edit": "--++----",
     "notice.drop": "--++----",
@@ -400,7 +402,7 @@ class World:
             return {"did": self.decision(s, "open" if name == "done" else "submitted")}
         if group == "notice":
             nid, fid = self.notice(s, published=name == "explain", dropped=name == "restore")
-            if name in ("drop", "restore"):
+            if name in ("drop", "restore", "page"):
                 return {"nid": nid, "finding": fid}
             if name == "edit":
                 return {"nid": nid, "what": "title"}
