@@ -31,12 +31,12 @@ from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
 from demo import script as S
-from demo.decisions import AgreedMatter, complete_decision, record_meeting
+from demo.decisions import complete_decision
 from demo.ledger import SAMPLE, load_sample_ledger, mark_export
 from demo.people import LEADERS, Person, roster
 from demo.script import Blocker
 from localbotapi.server import BotApiServer, SimUser
-from models import Member, Problem, Right, RightBatch, Task, Unit, Zone, make_engine, session_scope
+from models import Meeting, Member, Problem, Right, RightBatch, Task, Unit, Zone, make_engine, session_scope
 from models.base import row_id, set_clock
 from oversight.workdays import is_workday, nth_workday_after
 
@@ -90,6 +90,7 @@ class DemoResult:
     review_pdf: Path
     ledger_xlsx: Path
     quarter: str
+    minutes_pdf: Path | None = None  # the 会议纪要 the minutes job wrote and sent (None: not minuted)
     steps: int = 0
     problems: dict[int, int] = field(default_factory=dict)  # scenario number -> problem id
     counts: dict[str, int] = field(default_factory=dict)
@@ -166,6 +167,10 @@ Predicate = str | Callable[[dict], bool]
 
 def _text(message: dict) -> str:
     return message.get("text") or message.get("caption") or ""
+
+
+def _says(part: str, message: dict) -> bool:
+    return part in _text(message)
 
 
 def _buttons(message: dict) -> list[dict]:
@@ -259,6 +264,7 @@ class Replay:
         self.problems: dict[int, int] = {}
         self.owner: dict[int, str] = {}  # scenario -> current owner unit key
         self.decisions: list[int] = []
+        self.meeting_id = 0
         self._zone_cycle: list[int] = []
         with session_scope(engine) as s:
             self.units = {u.key: u for u in s.exec(select(Unit).where(Unit.plan_id == plan_id)).all()}
@@ -286,7 +292,10 @@ class Replay:
         q = self.q
         self.at(local(q.day(1, 1), 9), "成员注册", self.join_everyone)
         meeting_day = q.day(*S.MEETING_DAY)
-        self.at(local(meeting_day, 15), "召开联席会议", self.hold_meeting)
+        notice_day = workday_on_or_after(meeting_day - timedelta(days=3))
+        self.at(local(notice_day, 9, 30), "安排联席会议、下发议程", self.schedule_meeting)
+        self.at(local(notice_day, 15), "成员单位确认参会", self.confirm_attendance)
+        self.at(local(meeting_day, 15, 0), "召开联席会议", self.hold_meeting)
         for i, (_, _, _, done, _) in enumerate(S.DECISIONS):
             if done is not None:
                 self.at(local(q.day(*done), 17, 30), "议定事项办结", partial(self.finish_decision, i))
@@ -421,25 +430,65 @@ class Replay:
 
     # --- the meeting
 
+    async def schedule_meeting(self) -> None:
+        """The office schedules the quarter's meeting in chat, adds its agenda and circulates it."""
+        day = self.q.day(*S.MEETING_DAY)
+        start = await self.d.say("office_a", "/meeting", lambda m: "请选择要安排的会议" in _text(m))
+        await self.d.press("office_a", start, "安排季度例会", lambda m: "请发送会议日期和时间" in _text(m))
+        card = await self.d.say("office_a", f"{day.month}月{day.day}日 15:00", lambda m: "议程" in _text(m))
+        for item in S.AGENDA:
+            await self.d.press("office_a", card, "添加议题", lambda m: "请发送要添加的议题" in _text(m))
+            card = await self.d.say("office_a", item, partial(_says, item))
+        ask = await self.d.press("office_a", card, "下发会议通知", lambda m: "确认下发" in _text(m))
+        await self.d.press("office_a", ask, "确认下发", lambda m: "已下发会议通知" in _text(m))
+
+    async def confirm_attendance(self) -> None:
+        """Each member unit's first contact names who attends (the contact), one unit is excused."""
+        for person in [p for p in self.people if p.role == "contact" and p.key.endswith("0")]:
+            chat = self.d.users[person.key].id
+            notice = next((m for m in reversed(self.d.server.messages(chat)) if "【会议通知】" in _text(m)), None)
+            if notice is None:
+                continue
+            if person.unit in S.EXCUSED:
+                await self.d.press(person.key, notice, "请假", lambda m: "请假" in _text(m))
+                continue
+            await self.d.press(person.key, notice, "确认参会", lambda m: "参会人员姓名" in _text(m))
+            await self.d.say(person.key, person.name, lambda m: "已报" in _text(m))
+
     async def hold_meeting(self) -> None:
-        actor = f"member:{self._member_id('office_a')}"
-        matters = [
-            AgreedMatter(text=text, owner_unit_id=row_id(self.units[unit]), due_on=self.q.due(*due), major=major)
-            for unit, text, due, _done, major in S.DECISIONS
-        ]
+        """The office marks the meeting held, records its agreed matters and has the 会议纪要 written."""
+        from jobs.registry import RunContext, execute_run
+        from oversight import convening as C
+        from oversight.meetings import add_decision
+
+        title = C.quarter_title(self.q.day(*S.MEETING_DAY))
+        start = await self.d.say("office_a", "/meeting", lambda m: "请选择要安排的会议" in _text(m))
+        card = await self.d.press("office_a", start, title, lambda m: "参会确认" in _text(m))
+        await self.d.press("office_a", card, "会议已召开", lambda m: "请用 /decision 记录" in _text(m))
         with session_scope(self.engine) as s:
-            _, rows = record_meeting(
-                session=s,
-                plan_id=self.plan_id,
-                held_on=self.clock.now.astimezone(SHANGHAI).date(),
-                title=f"{self.q.label}联席会议（工作部署）",
-                kind="quarterly",
-                period=self.q.key,
-                decisions=matters,
-                actor=actor,
-                now=self.clock.now,
-            )
-            self.decisions = [row_id(d) for d in rows]
+            office = s.exec(select(Member).where(Member.telegram_user_id == self.d.users["office_a"].id)).one()
+            meeting = s.exec(select(Meeting).where(Meeting.plan_id == self.plan_id, Meeting.state == "held")).one()
+            self.meeting_id = row_id(meeting)
+            for unit, text, due, _done, major in S.DECISIONS:
+                d = add_decision(
+                    session=s,
+                    meeting_id=self.meeting_id,
+                    actor=office,
+                    text=text,
+                    owner_unit_id=row_id(self.units[unit]),
+                    cooperating_unit_ids=[row_id(self.units[u]) for u in S.COOPERATING.get(unit, ())],
+                    due_on=self.q.due(*due),
+                    major=major,
+                    now=self.clock.now,
+                )
+                self.decisions.append(row_id(d))
+        start = await self.d.say("office_a", "/meeting", lambda m: "请选择要安排的会议" in _text(m))
+        card = await self.d.press("office_a", start, title, lambda m: "议定事项" in _text(m))
+        await self.d.press("office_a", card, "印发会议纪要", lambda m: "已开始印发会议纪要" in _text(m))
+        ctx = RunContext(engine=self.engine, worker_id="demo-worker", clock=lambda: self.clock.now)
+        run = execute_run(ctx=ctx, job=C.MINUTES_JOB, period=C.minutes_period(self.meeting_id))
+        if run is None or run.state != "done":
+            raise DemoError(f"会议纪要任务未完成：{run.error if run is not None else '未能认领'}")
 
     async def finish_decision(self, i: int) -> None:
         actor = f"member:{self._member_id('office_a')}"
@@ -835,7 +884,9 @@ async def replay_quarter(
                 if app.running:
                     await app.stop()
                 await app.shutdown()
+        minutes_pdf = _copy_minutes(engine, replay.meeting_id, out / f"会议纪要-{q.key}.pdf")
         result = DemoResult(
+            minutes_pdf=minutes_pdf,
             out=out,
             db_path=db_path,
             brief_pdf=brief_pdf,
@@ -853,6 +904,23 @@ async def replay_quarter(
     finally:
         set_clock(None)
         engine.dispose()
+
+
+def _copy_minutes(engine: Engine, meeting_id: int, target: Path) -> Path | None:
+    """The meeting's 会议纪要 as the job wrote and sent it (PDF and Word), copied into the output."""
+    import shutil
+
+    from jobs.render import docx_path
+
+    with session_scope(engine) as s:
+        meeting = s.get(Meeting, meeting_id) if meeting_id else None
+        path = Path(meeting.minutes_path) if meeting is not None and meeting.minutes_path else None
+    if path is None or not path.exists():
+        return None
+    shutil.copyfile(path, target)
+    if docx_path(path).exists():
+        shutil.copyfile(docx_path(path), docx_path(target))
+    return target
 
 
 def _counts(engine: Engine, plan_id: int, ledger: Any, driver: Driver) -> dict[str, int]:

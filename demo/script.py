@@ -21,6 +21,17 @@ DECISIONS: list[tuple[str, str, tuple[int, int], tuple[int, int] | None, bool]] 
     ("ndrc", "梳理19个整合区整合项目立项清单，明确立项类型和办理时限", (3, 20), (3, 27), False),
     ("finance", "起草小型矿山退出补偿政策（征求意见稿）提请旗政府常务会研究", (6, 30), None, True),
 ]
+# Cooperating units (配合单位) of an agreed matter, by its lead unit.
+COOPERATING: dict[str, tuple[str, ...]] = {
+    "forestry": ("natres",),
+    "finance": ("natres", "ndrc"),
+}
+# What the office puts on the agenda (at the quarter's start the record has nothing overdue yet).
+AGENDA = (
+    "研究部署一季度非煤矿山资源整合、增储上产工作任务",
+    "听取旗自然资源局关于矿业权底数核查准备情况的汇报",
+)
+EXCUSED = ("petition",)  # the member units that ask to be excused
 
 
 # --- Blockers ------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from demo.ledger import BATCH_NAMES, BATCH_TARGETS, SAMPLE, load_sample_ledger
 from lianxi.cli import app
-from models import ProblemEvent, Right, RightBatch, Task, Zone, make_engine, session_scope
+from models import OutboxMessage, ProblemEvent, Right, RightBatch, Task, Zone, make_engine, session_scope
 from oversight.targets import plan_targets
 
 BASELINE = datetime(2025, 12, 31, 9, tzinfo=UTC)
@@ -129,7 +129,30 @@ def test_small_demo_writes_brief_notice_and_ledger_and_the_same_seed_gives_the_s
         any(x[0] == y[1] and x[1] == y[0] for x, y in itertools.pairwise(pairs)) for pairs in by_problem.values()
     )
 
+    # The meeting was scheduled, circulated, answered and held in chat; its 会议纪要 was written and sent.
+    minutes = a / "会议纪要-2026Q1.pdf"
+    assert minutes.exists() and minutes.with_suffix(".docx").exists()
+    minutes_text = _pdf_text(minutes)
+    assert minutes_text.count(SAMPLE) >= len(PdfReader(minutes).pages)
+    flat = "".join(minutes_text.split())
+    for fact in (
+        "工作联席会议纪要",
+        "第1期",
+        "2026年1月8日15:00，2026年第一季度联席会议召开。会议议程共2项，形成议定事项5项。",
+        "研究部署一季度非煤矿山资源整合、增储上产工作任务",
+        "由旗财政局牵头，旗自然资源局、旗发改委配合，2026年6月30日前完成。本事项为重大事项",
+        "请假：旗信访局",
+    ):
+        assert fact in flat, fact
+    assert "出席：旗自然资源局（" in flat
+    engine = make_engine(f"sqlite:///{a / 'demo.db'}")
+    with session_scope(engine) as s:
+        sent = s.exec(select(OutboxMessage).where(OutboxMessage.kind == "document")).all()
+        assert sum(1 for m in sent if m.payload["filename"].endswith("纪要.pdf")) >= 20  # every unit, office, leaders
+    engine.dispose()
+
     _run(b)
+    assert _pdf_text(b / "会议纪要-2026Q1.pdf") == minutes_text
     assert _pdf_text(b / "简报-2026Q1.pdf") == text
     assert _pdf_text(b / "通报草稿-2026Q1.pdf") == notice_text
     assert _xlsx_values(b / "台账-2026Q1.xlsx") == sheets
