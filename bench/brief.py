@@ -63,8 +63,9 @@ def _moment(rng: random.Random, year: int) -> datetime:
     )
 
 
-def generate(scale: str, path: Path) -> dict[str, int]:
-    """Create and fill the scale's database at `path`; returns row counts of the activity tables."""
+def generate(scale: str, path: Path | None, *, url: str | None = None) -> dict[str, int]:
+    """Create and fill the scale's database: an SQLite file at `path`, or the empty database at
+    `url` (PostgreSQL, say); returns row counts of the activity tables."""
     from sqlalchemy import insert, select, text
 
     from models import (
@@ -92,7 +93,7 @@ def generate(scale: str, path: Path) -> dict[str, int]:
 
     plan_file, year, _period, n_reports, n_problems, n_handovers = SCALES[scale]
     rng = random.Random(f"lianxi-bench-{scale}")
-    url = f"sqlite:///{path}"
+    url = url or f"sqlite:///{path}"
     upgrade(url)
     engine = make_engine(url)
     with session_scope(engine) as s:

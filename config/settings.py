@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     # How long a CLI command waits, in all, for a database another process keeps busy (or that
     # does not answer) before it gives up with a message (exit 2), retrying meanwhile.
     CLI_BUSY_WAIT_SECONDS: float = 60.0
+    # The worker's CPU priority below the bot's (Unix nice increment; 0: the same): its briefs
+    # and notices render for seconds, and on a small shared host people's answers come first.
+    WORKER_NICE: int = 10
     # Bounds on an uploaded or imported file, checked before it is parsed (oversight/inputlimits.py);
     # sized for the region ledger with room.
     LEDGER_MAX_ROWS: int = 20_000

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from typing import Annotated
 
 import typer
@@ -138,6 +139,10 @@ def worker_command(
     from jobs.worker import Worker
 
     setup_logging()
+    nice = get_settings().WORKER_NICE
+    if nice > 0 and hasattr(os, "nice"):  # the PDF processes it starts inherit it
+        os.nice(nice)
+        logger.info("worker runs at nice +%d: the bot's answers come first", nice)
     engine = engine_for_cli()
     worker = Worker(engine=engine, poll_seconds=poll, lease_seconds=lease, tz=get_settings().tz)
     try:
