@@ -133,7 +133,7 @@ async def test_scheduled_circulated_attended_held_agreed_and_minuted(settings_en
         assert "旗林草局参会人员张林 副局长" in told["text"]
         await h.press(water, notices["water"], "请假", "请假")
         # Wrong unit: the water contact's button pressed by the forestry contact is refused.
-        await answer(h, forestry, notices["water"], "请假")
+        assert "该按钮不是发给您的" in await answer(h, forestry, notices["water"], "请假")
         with session_scope(engine) as s:
             rows = {a.unit_id: (a.state, a.attendee) for a in s.exec(select(MeetingAttendance)).all()}
         assert rows == {h.unit("林草局").id: ("attend", "张林 副局长"), h.unit("水利局").id: ("excused", "")}

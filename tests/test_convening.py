@@ -1,0 +1,160 @@
+"""Convening a meeting, on a generated quarter (tests/seed_quarter.py): the drafted agenda lists
+exactly what the record holds (checked against queries of its own), attendance is counted per
+unit for the review, refusals change nothing, and the minutes are numbered once per year."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from sqlmodel import select
+
+from models import (
+    Decision,
+    Meeting,
+    MeetingAttendance,
+    Notice,
+    Plan,
+    Problem,
+    ProblemCategory,
+    ProblemState,
+    utcnow,
+)
+from oversight import convening as C
+from oversight.accountability import thresholds_of
+from oversight.dates import local_day
+from oversight.errors import InvalidInputError, InvalidStateError, PermissionDeniedError
+from oversight.measures import tasks_behind
+from oversight.problems import decline_problem, raise_problem
+from tests.seed_quarter import seed_quarter
+
+
+def test_the_drafted_agenda_is_the_record(session, banner_plan_id):
+    seed = seed_quarter(session=session, plan_id=banner_plan_id)
+    office, water = seed.members["office_a"], seed.members["water"]
+    now = utcnow()
+    # A problem declined now, waiting for the office's ruling.
+    cat = session.exec(select(ProblemCategory).where(ProblemCategory.plan_id == banner_plan_id)).first()
+    p = raise_problem(
+        session=session,
+        plan_id=banner_plan_id,
+        actor=seed.members["forestry"],
+        text="取水许可办理进度慢，影响整合区复工",
+        category_id=cat.id,
+        owner_unit_id=seed.units["water"],
+        now=now,
+    )
+    decline_problem(session=session, problem_id=p.id, actor=water, reason="不属于本单位职责范围", now=now)
+    agenda = C.draft_agenda(session=session, actor=office, now=now)
+    refs = [i["ref"] for i in agenda]
+    today = local_day(now)
+    disputed = session.exec(select(Problem.id).where(Problem.state == ProblemState.DISPUTED)).all()
+    late_decisions = [
+        d.id
+        for d in session.exec(select(Decision).where(Decision.state == "open")).all()
+        if d.due_on is not None and d.due_on < today
+    ]
+    late_problems = [
+        q.id
+        for q in session.exec(
+            select(Problem).where(Problem.state.in_((ProblemState.ASSIGNED, ProblemState.ACCEPTED)))
+        ).all()
+        if q.due_on is not None and q.due_on < today
+    ]
+    points = thresholds_of(session.get(Plan, banner_plan_id))["behind_points"]
+    behind = tasks_behind(session=session, plan_id=banner_plan_id, as_of=now, behind_points=points)
+    notice = session.exec(select(Notice).where(Notice.state == "published")).one()
+    expected = (
+        [f"problem:{i}" for i in sorted(disputed)]
+        + [f"problem:{i}" for i in late_problems]
+        + [f"decision:{i}" for i in late_decisions]
+        + [f"task:{r['task_id']}" for r in behind]
+        + [f"notice:{notice.id}"]
+    )
+    assert p.id in disputed and late_decisions and late_problems
+    # Every fact once, each kind where the record has it (overdue items come red-first, by lateness).
+    assert sorted(r for r in refs if not r.startswith("baseline")) == sorted(expected[: C.AGENDA_MAX])
+    assert refs[: len(disputed)] == [f"problem:{i}" for i in sorted(disputed)]
+    assert agenda[0]["text"].startswith(f"待裁定：问题#{sorted(disputed)[0]}（")
+    assert all(len(i["text"]) <= C.ITEM_MAX for i in agenda)
+
+
+def test_scheduling_and_answers_refused_change_nothing(session, banner_plan_id):
+    seed = seed_quarter(session=session, plan_id=banner_plan_id)
+    office, convener, forestry = seed.members["office_a"], seed.members["convener"], seed.members["forestry"]
+    now = utcnow()
+    with pytest.raises(InvalidInputError, match="须晚于现在"):
+        C.schedule_meeting(session=session, actor=office, kind="quarterly", starts_at=now - timedelta(hours=1), now=now)
+    with pytest.raises(InvalidInputError, match="一年以内"):
+        C.schedule_meeting(
+            session=session, actor=office, kind="quarterly", starts_at=now + timedelta(days=400), now=now
+        )
+    with pytest.raises(PermissionDeniedError, match="召集人"):
+        C.schedule_meeting(session=session, actor=office, kind="adhoc", starts_at=now + timedelta(days=1), now=now)
+    with pytest.raises(PermissionDeniedError):
+        C.schedule_meeting(
+            session=session, actor=forestry, kind="quarterly", starts_at=now + timedelta(days=1), now=now
+        )
+    assert session.exec(select(Meeting).where(Meeting.state == "scheduled")).all() == []
+    m = C.schedule_meeting(
+        session=session, actor=convener, kind="adhoc", topic="研究用地", starts_at=now + timedelta(days=1), now=now
+    )
+    assert m.title == "临时加开联席会议（研究用地）" and m.period == local_day(m.starts_at).isoformat()
+    # Not circulated yet: no unit may answer; the office may not mark it held.
+    with pytest.raises(InvalidStateError):
+        C.answer_attendance(session=session, meeting_id=m.id, actor=forestry, attendee="张林", now=now)
+    with pytest.raises(InvalidStateError, match="尚未下发"):
+        C.mark_held(session=session, meeting_id=m.id, actor=office, now=now)
+    C.add_agenda_item(session=session, meeting_id=m.id, actor=office, text="研究用地问题", now=now)
+    C.circulate(session=session, meeting_id=m.id, actor=office, now=now)
+    # The office answers for no unit; a contact answers for its own unit only, once per unit.
+    with pytest.raises(PermissionDeniedError):
+        C.answer_attendance(session=session, meeting_id=m.id, actor=office, attendee="李某", now=now)
+    C.answer_attendance(session=session, meeting_id=m.id, actor=forestry, attendee="张林", now=now)
+    C.answer_attendance(session=session, meeting_id=m.id, actor=forestry, excused=True, now=now)
+    rows = session.exec(select(MeetingAttendance).where(MeetingAttendance.meeting_id == m.id)).all()
+    assert [(r.unit_id, r.state, r.attendee) for r in rows] == [(seed.units["forestry"], "excused", "")]
+
+
+def test_attendance_by_unit_for_the_review_and_minutes_numbering(session, banner_plan_id):
+    seed = seed_quarter(session=session, plan_id=banner_plan_id)
+    office = seed.members["office_a"]
+    now = utcnow()
+    held = []
+    for k in range(2):
+        m = C.schedule_meeting(
+            session=session, actor=office, kind="quarterly", starts_at=now + timedelta(hours=1 + k), now=now
+        )
+        C.add_agenda_item(session=session, meeting_id=m.id, actor=office, text="听取工作进展汇报", now=now)
+        C.circulate(session=session, meeting_id=m.id, actor=office, now=now)
+        held.append(m)
+    first, second = held
+    C.answer_attendance(session=session, meeting_id=first.id, actor=seed.members["forestry"], attendee="张林", now=now)
+    C.answer_attendance(session=session, meeting_id=second.id, actor=seed.members["forestry"], excused=True, now=now)
+    C.answer_attendance(session=session, meeting_id=second.id, actor=seed.members["water"], attendee="罗永刚", now=now)
+    day = local_day(first.starts_at)
+    record = C.attendance_by_unit(session=session, plan_id=banner_plan_id, first=day, last=day + timedelta(days=1))
+    forestry, water, natres = (record[seed.units[k]] for k in ("forestry", "water", "natres"))
+    assert (forestry["called"], forestry["attend"], forestry["excused"], forestry["none"]) == (2, 1, 1, 0)
+    assert (water["attend"], water["none"], water["missed"]) == (1, 1, [first.id])
+    assert (natres["none"], natres["missed"]) == (2, [first.id, second.id])
+    assert set(record) == {u.id for u in C.member_units(session=session, plan_id=banner_plan_id)}
+    # Outside the window: nothing called.
+    before = C.attendance_by_unit(
+        session=session, plan_id=banner_plan_id, first=date(2020, 1, 1), last=date(2020, 12, 31)
+    )
+    assert all(v["called"] == 0 for v in before.values())
+
+    # Minutes: requested only once held, numbered 第1期, 第2期 in the year, recorded once.
+    with pytest.raises(InvalidStateError):
+        C.request_minutes(session=session, meeting_id=first.id, actor=office, now=now)
+    later = now + timedelta(hours=3)
+    for n, m in enumerate(held, 1):
+        C.mark_held(session=session, meeting_id=m.id, actor=office, now=later)
+        C.request_minutes(session=session, meeting_id=m.id, actor=office, now=later)
+        doc = C.minutes_document(session=session, meeting_id=m.id, now=later)
+        assert doc["doc_number"] == f"第{n}期" and doc["attendance"][0]["label"] == "出席"
+        C.mark_minuted(session=session, meeting_id=m.id, number=doc["minutes_no"], path=f"/tmp/m{n}.pdf", now=later)
+        C.mark_minuted(session=session, meeting_id=m.id, number=99, path="/elsewhere.pdf", now=later)
+        assert (m.minutes_no, m.minutes_path) == (n, f"/tmp/m{n}.pdf")
+    assert C.minutes_document(session=session, meeting_id=first.id, now=later)["doc_number"] == "第1期"
