@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, select
 from sqlmodel import Session
@@ -31,6 +31,7 @@ from oversight.problems import (
     confirm_problem,
     decline_problem,
     hand_over_problem,
+    passes_since_accept,
     reopen_problem,
     resolve_problem,
     rule_problem,
@@ -48,7 +49,7 @@ def cast(session: Session, banner_plan_id: int) -> Cast:
 
 
 step = st.tuples(
-    st.integers(0, 5),  # which problem (a new one when past the last)
+    st.integers(0, 3),  # which problem (a new one when past the last)
     st.sampled_from(ACTIONS),
     st.sampled_from(UNITS),  # a target unit (hand-over, ruling) or a new problem's owner
     st.floats(0.0, 9.0),  # days since the previous step
@@ -116,6 +117,23 @@ def _play(cast: Cast, steps: list[tuple[int, str, str, float]]) -> list[int]:
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(steps=st.lists(step, min_size=1, max_size=30))
+@example(  # passed on, accepted, passed on again and accepted; declined, ruled, resolved, confirmed, reopened
+    steps=[
+        (0, "accept", "water", 0.5),
+        (0, "hand", "eco", 0.5),
+        (0, "accept", "eco", 0.5),
+        (0, "hand", "forestry", 3.0),
+        (0, "hand", "natres", 30.0),
+        (0, "accept", "natres", 1.0),
+        (1, "accept", "natres", 1.0),
+        (1, "decline", "water", 1.0),
+        (1, "rule", "natres", 40.0),
+        (1, "resolve", "water", 1.0),
+        (1, "confirm", "water", 1.0),
+        (1, "reopen", "water", 20.0),
+        (0, "comment", "water", 1.0),
+    ]
+)
 def test_the_live_projection_equals_the_rebuilt_one_and_the_rules_find_the_same_without_it(
     cast: Cast, steps: list[tuple[int, str, str, float]]
 ) -> None:
@@ -124,6 +142,9 @@ def test_the_live_projection_equals_the_rebuilt_one_and_the_rules_find_the_same_
         ids = _play(cast, steps)
         live = _projection(s)
         assert set(live) == set(ids)
+        for pid in ids:  # the run of hand-overs, against the domain's own count from the events
+            assert live[pid]["handovers"] == passes_since_accept(session=s, problem_id=pid)
+            assert len(live[pid]["passed_by"]) == live[pid]["handovers"]
         result = rebuild(s.connection())
         assert result.changed == 0 and result.problems == len(ids)
         assert _projection(s) == live
