@@ -8,13 +8,14 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from models import Decision, Member, Problem, ProblemState, Role, Unit
-from oversight.dates import cn_date
+from models import Decision, Member, Problem, ProblemCategory, ProblemState, Role, Unit
+from oversight.dates import cn_date, local_day
 from oversight.errors import PermissionDeniedError
 from oversight.measures import overdue_workdays
 from oversight.members import unit_name
 from oversight.problems import STATE_LABELS, office_unit
 from oversight.region_items import ITEM_NAMES, open_region_items
+from oversight.sentences import whole
 from oversight.workdays import due_light, estimate_mark
 
 LIGHTS: dict[str | None, str] = {"red": "🔴", "yellow": "🟡", "green": "🟢", None: "⚪"}
@@ -39,10 +40,14 @@ def _light(due: date | None, today: date) -> str | None:
 
 def _problem_item(session: Session, problem: Problem, today: date, *, todo: str, light: bool = True) -> dict[str, Any]:
     due = problem.due_on if light else None
+    category = session.get(ProblemCategory, problem.category_id) if problem.category_id else None
     return {
         "kind": "problem",
         "id": problem.id,
         "text": problem.text,
+        "category": category.name if category else "",
+        "raised_by": unit_name(session, problem.raised_by_unit_id),
+        "raised_on": local_day(problem.created_at),
         "state": problem.state,
         "state_label": STATE_LABELS.get(problem.state, problem.state),
         "todo": todo,
@@ -142,12 +147,14 @@ def format_todo(items: list[dict[str, Any]], *, show_unit: bool = False) -> str:
         return "暂无待办事项。"
     lines = []
     for item in items:
-        what = {"problem": f"问题#{item['id']}", "decision": f"议定事项#{item['id']}"}.get(item["kind"]) or ITEM_NAMES[
+        what = {"problem": f"{item['id']}号问题", "decision": f"议定事项#{item['id']}"}.get(item["kind"]) or ITEM_NAMES[
             item["kind"]
         ]
         head = f"{LIGHTS[item['light']]} {what}【{item['todo']}】"
         if show_unit and item["unit"]:
             head += f"{item['unit']}："
+        if item["kind"] == "problem":  # as the raiser and the owner know it: what, who, when
+            head += f"{item['category']}，{item['raised_by']}于{cn_date(item['raised_on'])}提出："
         line = head + _short(item["text"])
         if item["due_on"] is not None and item["light"] is not None:
             line += f"（期限 {cn_date(item['due_on'])}{estimate_mark(item['due_on'])}"
@@ -158,6 +165,9 @@ def format_todo(items: list[dict[str, Any]], *, show_unit: bool = False) -> str:
     counts = {k: sum(1 for i in items if i["light"] == k) for k in ("red", "yellow", "green")}
     summary = f"共 {len(items)} 项：逾期 {counts['red']} 项，临期 {counts['yellow']} 项，正常 {counts['green']} 项。"
     return "\n".join([summary, *lines])
+
+
+PROGRESS_ROUNDING = "注：按进度应完成数按实施方案时间节点折算，不足一宗（个）的按一宗（个）计。"
 
 
 def _num(value: Any) -> str:
@@ -171,13 +181,17 @@ def format_progress(rows: list[dict[str, Any]]) -> str:
     if not rows:
         return "暂无进展数据。"
     lines = []
+    rounded = False
     for row in rows:
         measure = row.get("measure") or ""
         line = f"{row['name']}：完成 {_num(row.get('done', 0))}/{_num(row['target'])} {measure}".rstrip()
         expected = row.get("expected")
-        if expected is not None:
-            line += f"（应完成 {_num(expected)}）"
+        if expected is not None:  # a count of rights or mines: whole ones, the rounding stated below
+            rounded = rounded or whole(expected) != expected
+            line += f"（按进度应完成 {whole(expected)} {measure}）".replace(" ）", "）")
         lines.append(line)
+    if rounded:
+        lines.append(PROGRESS_ROUNDING)
     return "\n".join(lines)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlmodel import select
 
 from models import Problem, ProblemEvent, ProblemState, Role, session_scope
@@ -185,9 +187,11 @@ async def test_todo_and_progress(engine, banner_plan_id):
         forest = await h.join(7002, "林草联络员", "林草局", Role.CONTACT)
         pid = await _flag_forest_blocker(h, raiser)
         todo = await h.say(forest, "/todo", "待办")
-        assert f"#{pid}" in todo["text"] and "🟢" in todo["text"]
+        assert f"🟢 {pid}号问题【待接收】林草征占用，" in todo["text"] and "#" not in todo["text"]
         progress = await h.say(forest, "/progress", "任务进度")
         assert "强化整合重组一批" in progress["text"] and "46" in progress["text"]
+        batches = progress["text"].split("二、各批次")[1]
+        assert "按进度应完成" in batches and not re.search(r"应完成 \d+\.\d", batches)  # whole rights and mines
         # Seed 000's seven targets first, each with its figure now (an empty ledger: nothing reduced).
         assert "一、总体目标" in progress["text"] and progress["text"].index("一、总体目标") < progress["text"].index(
             "二、各批次"

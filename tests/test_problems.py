@@ -716,7 +716,11 @@ def test_todo_lights_red_first(cast: People) -> None:
     text = format_todo(items)
     lines = text.splitlines()
     assert lines[0] == "共 3 项：逾期 1 项，临期 1 项，正常 1 项。"
-    assert lines[1].startswith(f"🔴 问题#{old.id}【待接收】") and "已逾期" in lines[1]
+    # The problem as the users know it: its number in the documents' form, what it is about, who raised it and when.
+    assert lines[1].startswith(
+        f"🔴 {old.id}号问题【待接收】林草征占用，旗应急管理局（矿山安全监管局）于2026年4月1日提出：常兴扎嘎乌苏"
+    )
+    assert "已逾期" in lines[1] and "问题#" not in text
     assert lines[2].startswith("🟡 议定事项#") and lines[3].startswith("🟢")
     assert format_todo([]) == "暂无待办事项。"
 
@@ -753,5 +757,18 @@ def test_format_progress() -> None:
         {"name": "强化整合重组一批", "target": 46, "done": 3, "expected": 10, "measure": "宗"},
         {"name": "复工达产一批", "target": 28, "done": 0, "expected": None, "measure": "个"},
     ]
-    assert format_progress(rows) == "强化整合重组一批：完成 3/46 宗（应完成 10）\n复工达产一批：完成 0/28 个"
+    assert format_progress(rows) == "强化整合重组一批：完成 3/46 宗（按进度应完成 10 宗）\n复工达产一批：完成 0/28 个"
     assert format_progress([]) == "暂无进展数据。"
+
+
+def test_progress_expects_whole_rights_and_states_the_rounding() -> None:
+    """Half a mine is not expected of anyone: 8.5 by the timeline reads 9, with the rule said once."""
+    rows = [
+        {"name": "强化整合重组一批", "target": 46, "done": 3, "expected": 8.5, "measure": "宗"},
+        {"name": "加强升级改造一批", "target": 11, "done": 1, "expected": 2.0, "measure": "家"},
+    ]
+    assert format_progress(rows).splitlines() == [
+        "强化整合重组一批：完成 3/46 宗（按进度应完成 9 宗）",
+        "加强升级改造一批：完成 1/11 家（按进度应完成 2 家）",
+        "注：按进度应完成数按实施方案时间节点折算，不足一宗（个）的按一宗（个）计。",
+    ]
