@@ -206,6 +206,9 @@ async def dedupe_guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     """Skip an update already processed (a redelivery); open the update's shared state."""
     deduper: Deduper = context.application.bot_data["deduper"]
     if deduper.seen(update.update_id):
+        queue = context.application.update_queue
+        if isinstance(queue, InboxQueue):
+            queue.applied(update.update_id)  # (tried again here while another replica applied it)
         logger.info("update %s: already processed, skipped", update.update_id)
         raise ApplicationHandlerStop
     CURRENT_UPDATE.set(UpdateState(update_id=update.update_id))
@@ -283,6 +286,7 @@ class LianxiApplication(Application):
         self._outbox_poll_seconds = outbox_poll_seconds
         self._delivery_task: asyncio.Task | None = None
         self._sweep_task: asyncio.Task | None = None
+        self._members_task: asyncio.Task | None = None
         self._checkpointer: WalCheckpointer | None = None
 
     async def initialize(self) -> None:
@@ -325,12 +329,16 @@ class LianxiApplication(Application):
         if replicas.shared(self.bot_data["engine"]) and isinstance(queue, InboxQueue):
             sweep = replicas.sweep_forever(self.bot_data["engine"], queue, self.bot)
             self._sweep_task = asyncio.get_running_loop().create_task(sweep)
+            if isinstance(self.bot.rate_limiter, Pacer):
+                members = replicas.members_forever(self.bot_data["engine"], self.bot.rate_limiter)
+                self._members_task = asyncio.get_running_loop().create_task(members)
 
     async def stop(self) -> None:
-        if self._sweep_task is not None:
-            self._sweep_task.cancel()
-            await asyncio.gather(self._sweep_task, return_exceptions=True)
-            self._sweep_task = None
+        for task in (self._sweep_task, self._members_task):
+            if task is not None:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+        self._sweep_task = self._members_task = None
         delivery = self.bot_data.get("delivery")
         if delivery is not None:
             await delivery.stop()

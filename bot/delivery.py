@@ -119,29 +119,15 @@ class ChatClaims:
             self.close()  # its locks went with it; the next claim reconnects
             raise
 
-    def release(self, chat_id: int) -> None:
+    def release(self, chat_id: int, after: float = 0.0) -> None:
+        """Release the claim, `after` seconds from now: the chat's gap since the last message
+        this replica sent there (bot/pacing.py's Pacer.chat_free_in), so that the next replica
+        to claim it cannot send sooner than one replica would."""
+        if after > 0:
+            with contextlib.suppress(RuntimeError):  # no loop running (shutting down): at once
+                asyncio.get_running_loop().call_later(after, self._unlock, self._key(chat_id))
+                return
         self._unlock(self._key(chat_id))
-
-    # Handling a chat's update (bot/replicas.py): a key of its own, apart from the sending.
-    HANDLING = 0x4C59
-
-    @staticmethod
-    def _handling_key(chat_id: int) -> int:
-        return (ChatClaims.HANDLING << 48) ^ (chat_id & ((1 << 63) - 1))
-
-    def claim_handling(self, chat_id: int) -> bool:
-        """Of several replicas, one handles a chat's updates at a time (False: another does now)."""
-        try:
-            got = self._connection().execute(
-                text("SELECT pg_try_advisory_lock(:k)"), {"k": self._handling_key(chat_id)}
-            )
-            return bool(got.scalar())
-        except DBAPIError:
-            self.close()
-            raise
-
-    def release_handling(self, chat_id: int) -> None:
-        self._unlock(self._handling_key(chat_id))
 
     def _unlock(self, key: int) -> None:
         if self._conn is None or self._conn.closed:
@@ -150,6 +136,42 @@ class ChatClaims:
             self._conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
         except DBAPIError:
             self.close()
+
+    # Replicas alive (bot/replicas.py): each holds one slot of this namespace's second keys.
+    REPLICAS = 0x4C5A
+    SLOTS = 64
+
+    def join(self) -> int | None:
+        """Take a free replica slot (None: all taken)."""
+        conn = self._connection()
+        try:
+            for slot in range(self.SLOTS):
+                got = conn.execute(text("SELECT pg_try_advisory_lock(:ns, :slot)"), {"ns": self.REPLICAS, "slot": slot})
+                if got.scalar():
+                    return slot
+        except DBAPIError:
+            self.close()
+            raise
+        return None
+
+    def replicas(self) -> tuple[int, bool]:
+        """How many replicas hold a slot, and whether this one does (its connection may be new)."""
+        try:
+            row = (
+                self._connection()
+                .execute(
+                    text(
+                        "SELECT count(*), coalesce(bool_or(pid = pg_backend_pid()), false) FROM pg_locks "
+                        "WHERE locktype = 'advisory' AND classid = :ns AND objsubid = 2 AND granted"
+                    ),
+                    {"ns": self.REPLICAS},
+                )
+                .one()
+            )
+        except DBAPIError:
+            self.close()
+            raise
+        return int(row[0]), bool(row[1])
 
     def close(self) -> None:
         """Give up the lease and the claims. The connection goes back to the pool, where
@@ -300,8 +322,12 @@ class OutboxDelivery:
                     messages = self._due(session, self.clock(), chat_id=chat_id)
                 return await self._send_in_order(messages)
             finally:
-                self._claims.release(chat_id)
+                self._claims.release(chat_id, after=self._chat_free_in(chat_id))
         return await self._send_in_order(messages)
+
+    def _chat_free_in(self, chat_id: int) -> float:
+        limiter = self.bot.rate_limiter if isinstance(self.bot, ExtBot) else None
+        return limiter.chat_free_in(chat_id) if isinstance(limiter, Pacer) else 0.0
 
     async def _send_in_order(self, messages: list[OutboxMessage]) -> int:
         sent = 0

@@ -69,14 +69,16 @@ class InboxQueue(asyncio.Queue[object]):
             self._queued.add(uid)
         await super().put(item)
 
-    def retry_later(self, update: Update) -> bool:
+    def retry_later(
+        self, update: Update, *, first: float = RETRY_FIRST_SECONDS, most: float = RETRY_MAX_SECONDS
+    ) -> bool:
         """Apply `update` again after a pause (the database was busy); True the first time, when
         its sender is still to be told. Backs off to RETRY_MAX_SECONDS; the inbox keeps it
         meanwhile, so a restart applies it too."""
         uid = update.update_id
         attempts = self._retries.get(uid, 0) + 1
         self._retries[uid] = attempts
-        delay = min(RETRY_FIRST_SECONDS * 2 ** (attempts - 1), RETRY_MAX_SECONDS)
+        delay = min(first * 2 ** (attempts - 1), most)
 
         async def again() -> None:
             await asyncio.sleep(delay)

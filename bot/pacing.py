@@ -143,6 +143,9 @@ class Pacer(BaseRateLimiter[int]):
         self._answered: deque[float] = deque()  # when Telegram answered, within the last second
         self._last_broadcast = float("-inf")
         self.handling = 0  # updates being handled now (ChatOrderedProcessor)
+        # Of several bot replicas on one database each sends this share of the pace and of
+        # LIMIT (bot/replicas.py sets it from the replicas alive).
+        self.share = 1.0
         self.held = 0  # 429s seen (for benchmarks and logs)
         self.sent = 0
 
@@ -170,7 +173,21 @@ class Pacer(BaseRateLimiter[int]):
     @property
     def pace(self) -> float:
         """Messages a second the bot is sending at most, now."""
-        return 1.0 / (self.interval * self._slowdown)
+        return 1.0 / self._step()
+
+    def _step(self) -> float:
+        return self.interval * self._slowdown / self.share
+
+    def chat_free_in(self, chat_id: int | str) -> float:
+        """Seconds before the chat's next message may go, as far as this process knows (what
+        another replica taking the chat over must wait: bot/replicas.py)."""
+        chat = self._chats.get(chat_id)
+        if chat is None:
+            return 0.0
+        key: int | str = chat_id
+        with contextlib.suppress(ValueError, TypeError):
+            key = int(chat_id)
+        return max(0.0, self._chat_ready_at(key, chat) - self.clock())
 
     async def process_request(
         self,
@@ -281,7 +298,7 @@ class Pacer(BaseRateLimiter[int]):
     def _next_release(self, now: float) -> float:
         """The earliest moment the next message may go: one step after the last on the grid,
         and never more than the pace's worth in any second."""
-        step = self.interval * self._slowdown
+        step = self._step()
         while self._recent and now - self._recent[0] >= 1.0:
             self._recent.popleft()
         at = self._released + step
@@ -289,7 +306,7 @@ class Pacer(BaseRateLimiter[int]):
             at = max(at, self._recent[0] + 1.0)
         while self._answered and now - self._answered[0] >= 1.0:
             self._answered.popleft()
-        if self._inflight + len(self._answered) >= LIMIT:
+        if self._inflight + len(self._answered) >= max(1, int(LIMIT * self.share)):
             # The next answer (a kick) or the oldest answer's leaving the second frees a place.
             at = max(at, self._answered[0] + 1.0 if self._answered else now + 0.05)
         return at
@@ -299,7 +316,7 @@ class Pacer(BaseRateLimiter[int]):
         return max(at, self._last_broadcast + BUSY_BROADCAST_GAP) if self.handling > 0 else at
 
     def _release(self, now: float) -> None:
-        step = self.interval * self._slowdown
+        step = self._step()
         # On a grid of `step`: a release the event loop made late (busy with handlers) may be
         # made up by the next ones, the grid lagging at most CATCH_UP behind (see the module's
         # docstring); the count per second above bounds it in any case.
@@ -312,7 +329,7 @@ class Pacer(BaseRateLimiter[int]):
         now = self.clock()
         at = self._next_release(now)
         if not self._waiting and (self._broadcast_at(at) if priority != REPLY else at) <= now:
-            self._released = now - self.interval * self._slowdown  # after a quiet spell: from now
+            self._released = now - self._step()  # after a quiet spell: from now
             self._release(now)
             if priority != REPLY:
                 self._last_broadcast = now
@@ -327,7 +344,7 @@ class Pacer(BaseRateLimiter[int]):
             await future
         except asyncio.CancelledError:
             if future.done() and not future.cancelled():
-                self._released -= self.interval  # the slot given to us goes unused
+                self._released -= self._step()  # the slot given to us goes unused
             raise
         finally:
             chat.waiting = None

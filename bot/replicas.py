@@ -10,6 +10,17 @@ queues the update again a moment later (the inbox keeps it meanwhile): by then t
 applied it and it is skipped, or the other died (its locks went with its connection) and this
 one applies it. One chat's updates are thereby also handled one at a time across replicas.
 
+Pacing (bot/pacing.py) across replicas: the claim is the one the outbox takes to send to a
+chat (one replica handles or sends to a chat at a time), and it is released only once the
+chat's gap since this replica's last message there has passed, so a message from the next
+replica to claim it cannot come sooner than the one replica's Pacer would have let it. Each
+replica holds a slot of PostgreSQL advisory locks while alive; counting them (every
+MEMBERS_SECONDS) each sends 1/N of the bot's pace. A replica joining starts sending only
+after JOIN_WAIT, once the others have counted it; one gone (its locks with its connection)
+is uncounted at the next count, until which the others stay at the lower share. The limit of
+20 messages a minute to a group is each replica's own (group messages are broadcasts, sent by
+the replica holding the outbox lease, and the odd reply to a command there).
+
 An update stored by a replica that died before applying it is applied by whichever replica
 sweeps the inbox next (every SWEEP_SECONDS, updates stored more than SWEEP_AFTER ago).
 """
@@ -35,6 +46,9 @@ logger = logging.getLogger(__name__)
 
 SWEEP_SECONDS = 10.0
 SWEEP_AFTER = timedelta(seconds=20)
+CLAIMED_RETRY = (0.2, 1.0)  # seconds: an update whose chat another replica has, tried again
+MEMBERS_SECONDS = 1.0
+JOIN_WAIT = 2.5 * MEMBERS_SECONDS
 
 
 def shared(engine: Engine) -> bool:
@@ -51,6 +65,7 @@ class ReplicaProcessor(ChatOrderedProcessor):
         super().__init__(max_concurrent_updates, pacer=pacer)
         self.claims = ChatClaims.of(engine)
         self.queue = queue
+        self.pacer = pacer
         self.deferred = 0  # updates put back because another replica was handling their chat
         self.handled = 0  # updates handled here (applied, or skipped as applied by another)
 
@@ -59,19 +74,43 @@ class ReplicaProcessor(ChatOrderedProcessor):
 
     async def _claimed(self, update: object, coroutine: Awaitable[Any]) -> None:
         key = self._key(update)
-        if not self.claims.claim_handling(key):
+        if not self.claims.claim(key):
             if asyncio.iscoroutine(coroutine):
                 coroutine.close()  # not started: nothing of it ran
             if isinstance(update, Update):
                 self.deferred += 1
                 logger.info("update %s: its chat is being handled by another replica; again shortly", update.update_id)
-                self.queue.retry_later(update)
+                self.queue.retry_later(update, first=CLAIMED_RETRY[0], most=CLAIMED_RETRY[1])
             return
         try:
             self.handled += 1
             await coroutine
         finally:
-            self.claims.release_handling(key)
+            self.claims.release(key, after=self.pacer.chat_free_in(key) if self.pacer is not None else 0.0)
+
+
+async def members_forever(engine: Engine, pacer: Pacer) -> None:
+    """Hold a replica slot and keep the Pacer's share at 1/(replicas alive): see the module."""
+    claims = ChatClaims.of(engine)
+    loop = asyncio.get_running_loop()
+    waiting_until = 0.0  # a replica joining others sends (almost) nothing until they count it
+    while True:
+        try:
+            count, mine = claims.replicas()
+            if not mine:
+                if claims.join() is None:
+                    logger.warning("replicas: all %d slots taken", claims.SLOTS)
+                count, _ = claims.replicas()
+                if count > 1:
+                    waiting_until = loop.time() + JOIN_WAIT
+            share = 1.0 / claims.SLOTS if loop.time() < waiting_until else 1.0 / max(1, count)
+            if share != pacer.share and loop.time() >= waiting_until:
+                logger.info("replicas: %d bot replicas alive, each sends 1/%d of the pace", count, max(1, count))
+            pacer.share = share
+        except Exception as exc:  # noqa: BLE001 - counted again next time; meanwhile the lower share
+            logger.warning("replicas: could not count the replicas: %s", type(exc).__name__)
+            pacer.share = min(pacer.share, 1.0 / 2)
+        await asyncio.sleep(MEMBERS_SECONDS)
 
 
 async def sweep_forever(engine: Engine, queue: InboxQueue, bot: Bot) -> None:
