@@ -87,7 +87,7 @@ def _show(turn: Turn[MeetingState], m: Meeting) -> None:
             t.MEETING_CARD_SCHEDULED.format(**head, agenda=C.agenda_text(m)),
             [
                 [button(t.MEETING_BTN_ADD, "add", mid=mid), button(t.MEETING_BTN_DROP, "drop", mid=mid)],
-                [button(t.MEETING_BTN_CIRCULATE, "circulate", mid=mid)],
+                [button(t.MEETING_BTN_MOVE, "move", mid=mid), button(t.MEETING_BTN_CIRCULATE, "circulate", mid=mid)],
             ],
         )
     elif m.state == "circulated":
@@ -99,7 +99,10 @@ def _show(turn: Turn[MeetingState], m: Meeting) -> None:
                 agenda=C.agenda_text(m),
                 attendance=C.attendance_summary(session=turn.session, meeting_id=mid),
             ),
-            [[button(t.MEETING_BTN_REFRESH, "open", mid=mid), button(t.MEETING_BTN_HELD, "held", mid=mid)]],
+            [
+                [button(t.MEETING_BTN_REFRESH, "open", mid=mid), button(t.MEETING_BTN_MOVE, "move", mid=mid)],
+                [button(t.MEETING_BTN_HELD, "held", mid=mid)],
+            ],
         )
     elif m.state == "held":
         decisions = C.decisions_of(session=turn.session, meeting_id=mid)
@@ -184,6 +187,28 @@ def _notice_buttons(session: Session, m: Meeting, contact: Member) -> list[list[
     return outbox_buttons(session, rows, user_id=contact.telegram_user_id)
 
 
+def ask_move(turn: Turn[MeetingState], *, mid: int) -> None:
+    m = C.get_meeting(session=turn.session, actor=turn.member, meeting_id=mid)
+    C.check_movable(m)
+    turn.state.mid = mid
+    turn.goto("move_when")
+    turn.say(t.MEETING_ASK_MOVE.format(label=C.meeting_label(m)))
+
+
+def move_when(turn: Turn[MeetingState], text: str) -> None:
+    m = C.reschedule(
+        session=turn.session,
+        meeting_id=turn.state.mid,
+        actor=turn.member,
+        starts_at=parse_cn_datetime(text, now=turn.now),
+        now=turn.now,
+        buttons=lambda m, contact: _notice_buttons(turn.session, m, contact),
+    )
+    if m.state == "circulated":
+        turn.say(t.MEETING_MOVED_TOLD)
+    _show(turn, m)
+
+
 def held(turn: Turn[MeetingState], *, mid: int) -> None:
     _show(turn, C.mark_held(session=turn.session, meeting_id=mid, actor=turn.member, now=turn.now))
 
@@ -209,8 +234,10 @@ MEETING = Flow(
                 "circulate": ask_circulate,
                 "held": held,
                 "minutes": minutes,
+                "move": ask_move,
             }
         ),
+        "move_when": Step(text=move_when),
         "add_text": Step(text=add_text),
         "drop_text": Step(text=drop_text),
         "confirm": Step(buttons={"confirm": confirm, "open": open_card}),

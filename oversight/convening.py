@@ -17,6 +17,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from models import (
+    AuditLog,
     Decision,
     Meeting,
     MeetingAttendance,
@@ -346,6 +347,74 @@ def circulate(
         at=now,
     )
     return sent
+
+
+RESCHEDULED = "【会议改期】{title}由{old}改为{new}召开。已报的参会人员不变；如有变动，请点“确认参会”或“请假”更改。"
+
+
+def check_movable(meeting: Meeting) -> None:
+    if meeting.state not in ("scheduled", "circulated"):
+        raise InvalidStateError(f"该会议{STATE_LABELS.get(meeting.state, meeting.state)}，不能再改期。")
+
+
+def reschedule(
+    *,
+    session: Session,
+    meeting_id: int,
+    actor: Member,
+    starts_at: datetime,
+    now: datetime,
+    buttons: NoticeButtons | None = None,
+) -> Meeting:
+    """Move a meeting not yet held to another time; once its notice went out, every member unit's
+    contacts are told (with the answer buttons again; answers already given stand)."""
+    _require(actor, SCHEDULE_ROLES, "调整会议时间")
+    meeting = _load(session, meeting_id, actor, lock=True)
+    check_movable(meeting)
+    if starts_at <= now:
+        raise InvalidInputError(f"会议时间须晚于现在（{cn_datetime(now)}），请重新发送。")
+    if starts_at - now > AHEAD_MAX:
+        raise InvalidInputError("会议时间最多可安排在一年以内，请重新发送。")
+    old = meeting.starts_at
+    assert old is not None
+    if starts_at == old:
+        raise InvalidInputError(f"会议时间已是{cn_datetime(old)}，未作改动。")
+    day = local_day(starts_at)
+    meeting.starts_at, meeting.held_on = starts_at, day
+    if meeting.kind == "quarterly":
+        meeting.period, meeting.title = f"{day.year}Q{(day.month - 1) // 3 + 1}", quarter_title(day)
+    session.add(meeting)
+    moves = session.exec(
+        select(AuditLog.id).where(
+            AuditLog.object_type == "meeting",
+            AuditLog.object_id == str(meeting.id),
+            AuditLog.action == "meeting.rescheduled",
+        )
+    ).all()
+    audit(
+        session=session,
+        actor=actor_of(actor.id),
+        action="meeting.rescheduled",
+        object_type="meeting",
+        object_id=meeting.id,
+        detail={"from": old.isoformat(), "to": starts_at.isoformat()},
+        at=now,
+    )
+    if meeting.state == "circulated":
+        text = RESCHEDULED.format(title=meeting.title, old=cn_datetime(old), new=cn_datetime(starts_at))
+        for unit in member_units(session=session, plan_id=meeting.plan_id):
+            for contact in members_of_unit(session=session, unit_id=row_id(unit)):
+                if contact.telegram_user_id is None:
+                    continue
+                enqueue_text(
+                    session=session,
+                    chat_id=contact.telegram_user_id,
+                    text=text,
+                    buttons=buttons(meeting, contact) if buttons else None,
+                    dedupe_key=f"meeting:{meeting.id}:moved:{len(moves) + 1}:{contact.telegram_user_id}",
+                    now=now,
+                )
+    return meeting
 
 
 # --- Attendance ----------------------------------------------------------------------------

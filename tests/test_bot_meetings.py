@@ -92,7 +92,7 @@ async def test_scheduled_circulated_attended_held_agreed_and_minuted(settings_en
         for did in late:
             assert f"逾期未办结：议定事项#{did}（" in card["text"]
         assert f"通报整改：{notice.doc_no}点名" in card["text"]
-        assert buttons(card) == ["添加议题", "删除议题", "下发会议通知"]
+        assert buttons(card) == ["添加议题", "删除议题", "改期", "下发会议通知"]
         m = meeting_row(engine)
         assert m.state == "scheduled" and m.starts_at is not None
         assert m.starts_at.astimezone(local_zone()).hour == 15
@@ -122,6 +122,18 @@ async def test_scheduled_circulated_attended_held_agreed_and_minuted(settings_en
         # Stale: the agenda cannot be changed once circulated (the old card's button).
         assert "议程不能再修改" in await answer(h, office, edited, "添加议题")
         assert len(meeting_row(engine).agenda) == drafted
+        # 改期 after circulation: a bad time refused, then every member unit is told the new time.
+        card = await h.say(office, "/meeting", "请选择要安排的会议")
+        opened = await h.press(office, card, title, "参会确认")
+        await h.press(office, opened, "改期", "请发送新的会议日期和时间")
+        await h.say(office, "后天下午", "不是有效日期")
+        moved_to, moved_day = when_text(4, "16:00")
+        await h.say(office, moved_to, "已改期，并已通知各成员单位联络员")
+        moved = await h.server.wait_for(CONTACT["forestry"], "【会议改期】", timeout=30)
+        assert f"{moved_day.month}月{moved_day.day}日 16:00召开" in moved["text"]
+        assert buttons(moved) == ["确认参会（报参会人员）", "请假"]
+        title = C.quarter_title(moved_day.date())
+        assert meeting_row(engine).starts_at.astimezone(local_zone()).hour == 16
 
         # Attendance: a name too short is refused; the unit names its person; another is excused.
         forestry, water = contacts["forestry"], contacts["water"]
@@ -240,6 +252,7 @@ async def test_scheduled_circulated_attended_held_agreed_and_minuted(settings_en
         "meeting.agenda_added",
         "meeting.agenda_dropped",
         "meeting.circulated",
+        "meeting.rescheduled",
         "meeting.attendance",
         "meeting.attendance",
         "meeting.held",

@@ -25,6 +25,7 @@ from oversight.accountability import thresholds_of
 from oversight.dates import local_day
 from oversight.errors import InvalidInputError, InvalidStateError, PermissionDeniedError
 from oversight.measures import tasks_behind
+from oversight.members import members_of_unit
 from oversight.problems import decline_problem, raise_problem
 from tests.seed_quarter import seed_quarter
 
@@ -107,6 +108,25 @@ def test_scheduling_and_answers_refused_change_nothing(session, banner_plan_id):
         C.mark_held(session=session, meeting_id=m.id, actor=office, now=now)
     C.add_agenda_item(session=session, meeting_id=m.id, actor=office, text="研究用地问题", now=now)
     C.circulate(session=session, meeting_id=m.id, actor=office, now=now)
+    # 改期: not to the past nor to the same time; once circulated, every member unit's contacts told.
+    with pytest.raises(InvalidInputError, match="须晚于现在"):
+        C.reschedule(session=session, meeting_id=m.id, actor=office, starts_at=now, now=now)
+    with pytest.raises(InvalidInputError, match="未作改动"):
+        C.reschedule(session=session, meeting_id=m.id, actor=office, starts_at=m.starts_at, now=now)
+    with pytest.raises(PermissionDeniedError):
+        C.reschedule(
+            session=session, meeting_id=m.id, actor=forestry, starts_at=m.starts_at + timedelta(hours=2), now=now
+        )
+    from models import OutboxMessage
+
+    C.reschedule(session=session, meeting_id=m.id, actor=office, starts_at=m.starts_at + timedelta(hours=2), now=now)
+    told = session.exec(select(OutboxMessage).where(OutboxMessage.text.startswith("【会议改期】"))).all()
+    reached = {
+        c.telegram_user_id
+        for u in C.member_units(session=session, plan_id=banner_plan_id)
+        for c in members_of_unit(session=session, unit_id=u.id)
+    }
+    assert {t.chat_id for t in told} == reached - {None} and len(told) == len(reached - {None})
     # The office answers for no unit; a contact answers for its own unit only, once per unit.
     with pytest.raises(PermissionDeniedError):
         C.answer_attendance(session=session, meeting_id=m.id, actor=office, attendee="李某", now=now)
@@ -151,6 +171,8 @@ def test_attendance_by_unit_for_the_review_and_minutes_numbering(session, banner
     later = now + timedelta(hours=3)
     for n, m in enumerate(held, 1):
         C.mark_held(session=session, meeting_id=m.id, actor=office, now=later)
+        with pytest.raises(InvalidStateError, match="不能再改期"):
+            C.reschedule(session=session, meeting_id=m.id, actor=office, starts_at=later + timedelta(days=1), now=later)
         C.request_minutes(session=session, meeting_id=m.id, actor=office, now=later)
         doc = C.minutes_document(session=session, meeting_id=m.id, now=later)
         assert doc["doc_number"] == f"第{n}期" and doc["attendance"][0]["label"] == "出席"
