@@ -281,6 +281,8 @@ def test_up_with_no_token_loads_the_plan_and_prints_the_sandbox_address(tmp_path
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=30) == 0, (tmp_path / "stderr.txt").read_text()
         assert "沙盒已停止" in lines.until("沙盒已停止", timeout=5)
+        stderr = (tmp_path / "stderr.txt").read_text()
+        assert "Traceback" not in stderr and "Connector is closed" not in stderr, stderr
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -342,3 +344,53 @@ def _wait_for_text(path: Path, needle: str, timeout: float) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"{needle!r} not in {path}:\n{path.read_text()}")
         time.sleep(0.1)
+
+
+async def test_stopping_with_the_page_polling_prints_no_traceback(
+    settings_env, engine: Engine, banner_plan_id: int, tmp_path: Path, capfd: pytest.CaptureFixture[str], caplog
+) -> None:
+    """Stopping the sandbox while the page long-polls /_sim/messages (as an open browser tab
+    does) ends those polls cleanly: no "Connector is closed" or any other traceback, in the
+    log or on stderr."""
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    handle = await start_sandbox(
+        engine, "127.0.0.1", 0, files_dir=tmp_path / "f", outbox_poll_seconds=0.05, run_worker=False
+    )
+    stopped = False
+    try:
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as http:
+
+            async def poll(chat_id: int) -> int | str:
+                try:
+                    params = {"chat_id": chat_id, "after": 10**6, "wait": 25}
+                    async with http.get(f"{handle.url}_sim/messages", params=params) as resp:
+                        await resp.read()
+                        return resp.status
+                except aiohttp.ClientError as exc:
+                    return type(exc).__name__
+
+            polls = [asyncio.create_task(poll(c)) for c in (1001, 1002)]
+            await asyncio.sleep(1.0)
+            assert not any(p.done() for p in polls)  # both in flight, held by the server
+            started = time.monotonic()
+            await handle.stop()
+            stopped = True
+            results = await asyncio.wait_for(asyncio.gather(*polls), 10)
+            assert time.monotonic() - started < 8
+    finally:
+        if not stopped:
+            await handle.stop()
+    await asyncio.sleep(0.2)  # anything the loop still had to log
+    err = capfd.readouterr().err
+    logged = "\n".join(
+        f"{r.name}: {r.getMessage()}" + (" [traceback]" if r.exc_info else "")
+        for r in caplog.records
+        if r.levelno >= logging.WARNING or r.exc_info
+    )
+    assert "Traceback" not in err and "Connector is closed" not in err, err
+    assert "Connector is closed" not in logged and "[traceback]" not in logged, logged
+    # A poll cut by the stop ends as a browser's would: answered, or its connection closed (the
+    # client's retry of an idempotent GET then finds the port closed).
+    assert all(r in (200, "ServerDisconnectedError", "ClientOSError", "ClientConnectorError") for r in results)
