@@ -778,7 +778,7 @@ def notice_recipients(*, session: Session, notice_id: int) -> dict[int, list[Mem
 # --- The draft as the conveners read it in chat -------------------------------------------
 
 EVIDENCE_LINES_MAX = 6
-DRAFT_HEAD = "【通报草稿待审定】{title}\n期别：{period}　状态：{state}　通报事项：{n} 项"
+DRAFT_HEAD = "【通报草稿待审定】{title}\n通报期间：{period}　状态：{state}　通报事项：{n} 项"
 DRAFT_NONE = "本期经核查无需通报的单位。如无异议，可放弃本期通报。"
 DRAFT_FINDING = "{i}.〔事项{id}〕{unit}（{rule}）{dropped}\n{summary}"
 DRAFT_EVIDENCE = "   · {line}"
@@ -797,7 +797,10 @@ def draft_text(*, session: Session, notice_id: int) -> str:
     live = [f for f in findings if not f.dropped]
     lines = [
         DRAFT_HEAD.format(
-            title=notice.title, period=notice.period, state=STATE_LABELS.get(notice.state, notice.state), n=len(live)
+            title=notice.title,
+            period=parse_period(notice.period).label,
+            state=STATE_LABELS.get(notice.state, notice.state),
+            n=len(live),
         )
     ]
     if not findings:

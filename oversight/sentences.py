@@ -223,9 +223,12 @@ def _median_text(value: float) -> str:
 
 
 def event_who(item: Mapping[str, Any]) -> str:
-    """林草局张三, or the unit, or 系统."""
-    unit, person = item.get("actor_unit") or "", item.get("actor") or ""
-    return f"{unit}{person}" if (unit or person) else SYSTEM_ACTOR
+    """旗林草局（张三）: the unit, the member in brackets; 旗应急管理局（矿山安全监管局）的张三 when
+    the unit's name ends in brackets of its own; the unit or the member alone; else 系统."""
+    unit, person = str(item.get("actor_unit") or "").strip(), str(item.get("actor") or "").strip()
+    if unit and person and person != unit:
+        return f"{unit}的{person}" if unit.endswith("）") else f"{unit}（{person}）"
+    return unit or person or SYSTEM_ACTOR
 
 
 def event_what(item: Mapping[str, Any]) -> str:

@@ -16,6 +16,7 @@ from oversight.notices import (
     NoticeExplanationClosedError,
     approve_notice,
     draft_notice,
+    draft_text,
     drop_finding,
     drop_notice,
     edit_notice_text,
@@ -85,6 +86,8 @@ def test_draft_names_units_and_is_idempotent(cast: Cast) -> None:
     units = {(f.unit_id, f.rule) for f in notice_findings(session=cast.s, notice_id=notice.id)}
     assert units == {(cast.uid("forestry"), "shifting"), (cast.uid("water"), "shifting")}
     assert "旗林草局" in notice.body and "旗水利局" in notice.body and "5个工作日内" in notice.body
+    head = draft_text(session=cast.s, notice_id=notice.id).splitlines()[1]
+    assert head.startswith("通报期间：2026年第一季度　") and "2026Q1" not in head  # the period as people name it
     again = draft_notice(session=cast.s, plan_id=cast.plan_id, period="2026Q1", now=AFTER_Q1)
     assert again.id == notice.id
     assert cast.s.exec(select(AuditLog).where(AuditLog.action == "notice.drafted")).all().__len__() == 1

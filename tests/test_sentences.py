@@ -15,6 +15,7 @@ from oversight.sentences import (
     UnknownFactError,
     cite,
     evidence_kinds,
+    evidence_row,
     evidence_sentence,
     whole,
 )
@@ -66,7 +67,7 @@ def test_an_event_two_shifting_bases_rest_on_is_printed_once(cast: Cast) -> None
     records = [r[2] for r in table["rows"]]
     assert len(records) == len(set(records)) == len(ids)
     ruling = next(r for r in table["rows"] if "裁定" in r[2])
-    assert ruling[0] == "2026年3月4日 10:00" and ruling[1].endswith("联络员")
+    assert ruling[0] == "2026年3月4日 10:00" and re.fullmatch(r".+（.*联络员）", ruling[1])
     assert ruling[2] == f"裁定{pid}号问题由旗自然资源局负责，理由：用地手续在先，由自然资源局牵头。"
     back = next(r for r in table["rows"] if r[0] == "2026年3月3日 10:00")
     assert (
@@ -141,8 +142,15 @@ def test_every_evidence_kind_has_a_sentence_and_an_unknown_kind_is_an_error() ->
     assert "按进度应完成9宗" in evidence_sentence(samples["task_progress"])
     assert evidence_sentence(samples["response_waits"]).endswith("中位数为3个工作日。")
     assert (
-        evidence_sentence(event | {"kind": "handed_over"}) == "2026年1月8日 09:05，旗林草局张三将7号问题转交旗水利局。"
+        evidence_sentence(event | {"kind": "handed_over"})
+        == "2026年1月8日 09:05，旗林草局（张三）将7号问题转交旗水利局。"
     )
+    # Who acted: the unit and its member apart, whatever the unit's name ends in; the one known alone.
+    bracketed = {"actor_unit": "旗应急管理局（矿山安全监管局）", "kind": "accepted"}
+    assert evidence_row(event | bracketed)[1] == "旗应急管理局（矿山安全监管局）的张三"
+    assert evidence_row(event | {"actor": "", "kind": "accepted"})[1] == "旗林草局"
+    assert evidence_row(event | {"actor_unit": None, "kind": "accepted"})[1] == "张三"
+    assert evidence_row(event | {"actor": None, "actor_unit": None, "kind": "accepted"})[1] == "系统"
     with pytest.raises(UnknownFactError):
         evidence_sentence({"kind": "something_new", "x": 1})
     with pytest.raises(UnknownFactError):
