@@ -87,7 +87,8 @@ def _show(turn: Turn[MeetingState], m: Meeting) -> None:
             t.MEETING_CARD_SCHEDULED.format(**head, agenda=C.agenda_text(m)),
             [
                 [button(t.MEETING_BTN_ADD, "add", mid=mid), button(t.MEETING_BTN_DROP, "drop", mid=mid)],
-                [button(t.MEETING_BTN_MOVE, "move", mid=mid), button(t.MEETING_BTN_CIRCULATE, "circulate", mid=mid)],
+                [button(t.MEETING_BTN_MOVE, "move", mid=mid), button(t.MEETING_BTN_CANCEL, "cancel", mid=mid)],
+                [button(t.MEETING_BTN_CIRCULATE, "circulate", mid=mid)],
             ],
         )
     elif m.state == "circulated":
@@ -101,7 +102,7 @@ def _show(turn: Turn[MeetingState], m: Meeting) -> None:
             ),
             [
                 [button(t.MEETING_BTN_REFRESH, "open", mid=mid), button(t.MEETING_BTN_MOVE, "move", mid=mid)],
-                [button(t.MEETING_BTN_HELD, "held", mid=mid)],
+                [button(t.MEETING_BTN_HELD, "held", mid=mid), button(t.MEETING_BTN_CANCEL, "cancel", mid=mid)],
             ],
         )
     elif m.state == "held":
@@ -209,6 +210,22 @@ def move_when(turn: Turn[MeetingState], text: str) -> None:
     _show(turn, m)
 
 
+def ask_cancel(turn: Turn[MeetingState], *, mid: int) -> None:
+    m = C.get_meeting(session=turn.session, actor=turn.member, meeting_id=mid)
+    C.check_movable(m)
+    turn.state.mid = mid
+    turn.goto("cancel_reason")
+    turn.say(t.MEETING_ASK_CANCEL.format(label=C.meeting_label(m)))
+
+
+def cancel_reason(turn: Turn[MeetingState], text: str) -> None:
+    m = C.cancel_meeting(session=turn.session, meeting_id=turn.state.mid, actor=turn.member, reason=text, now=turn.now)
+    turn.end()
+    turn.say(
+        t.MEETING_CANCELLED.format(label=C.meeting_label(m), told=t.MEETING_CANCEL_TOLD if m.circulated_at else "")
+    )
+
+
 def held(turn: Turn[MeetingState], *, mid: int) -> None:
     _show(turn, C.mark_held(session=turn.session, meeting_id=mid, actor=turn.member, now=turn.now))
 
@@ -235,8 +252,10 @@ MEETING = Flow(
                 "held": held,
                 "minutes": minutes,
                 "move": ask_move,
+                "cancel": ask_cancel,
             }
         ),
+        "cancel_reason": Step(text=cancel_reason),
         "move_when": Step(text=move_when),
         "add_text": Step(text=add_text),
         "drop_text": Step(text=drop_text),

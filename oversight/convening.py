@@ -49,7 +49,13 @@ TOPIC_MAX = 60
 NAME_MAX = 40
 AHEAD_MAX = timedelta(days=366)
 KIND_LABELS = {"quarterly": "季度例会", "adhoc": "临时加开"}
-STATE_LABELS = {"scheduled": "议程待下发", "circulated": "已下发通知", "held": "已召开", "minuted": "纪要已印发"}
+STATE_LABELS = {
+    "scheduled": "议程待下发",
+    "circulated": "已下发通知",
+    "held": "已召开",
+    "minuted": "纪要已印发",
+    "cancelled": "已取消",
+}
 ATTEND = "attend"
 EXCUSED = "excused"
 
@@ -417,6 +423,42 @@ def reschedule(
     return meeting
 
 
+CANCELLED = "【会议取消】原定于{when}召开的{title}取消。原因：{reason}"
+
+
+def cancel_meeting(*, session: Session, meeting_id: int, actor: Member, reason: str, now: datetime) -> Meeting:
+    """Call off a meeting not yet held, with a reason; once its notice went out, every member
+    unit's contacts are told. Its answers stay on record; it takes no agreed matters."""
+    _require(actor, SCHEDULE_ROLES, "取消联席会议")
+    meeting = _load(session, meeting_id, actor, lock=True)
+    if meeting.state not in ("scheduled", "circulated"):
+        raise InvalidStateError(f"该会议{STATE_LABELS.get(meeting.state, meeting.state)}，不能取消。")
+    why = _clean(reason, what="取消原因", maximum=200, minimum=4)
+    told = meeting.state == "circulated"
+    meeting.state = "cancelled"
+    session.add(meeting)
+    audit(
+        session=session,
+        actor=actor_of(actor.id),
+        action="meeting.cancelled",
+        object_type="meeting",
+        object_id=meeting.id,
+        detail={"reason": why},
+        at=now,
+    )
+    if told:
+        assert meeting.starts_at is not None
+        text = CANCELLED.format(when=cn_datetime(meeting.starts_at), title=meeting.title, reason=why)
+        for unit in member_units(session=session, plan_id=meeting.plan_id):
+            notify_members(
+                session=session,
+                members=members_of_unit(session=session, unit_id=row_id(unit)),
+                text=text,
+                dedupe_prefix=f"meeting:{meeting.id}:cancelled",
+            )
+    return meeting
+
+
 # --- Attendance ----------------------------------------------------------------------------
 
 
@@ -428,6 +470,8 @@ def check_may_answer(*, session: Session, member: Member, meeting_id: int, now: 
     unit = session.get(Unit, member.unit_id)
     if not member.active or member.role != Role.CONTACT or unit is None or unit.kind in ("government", "office"):
         raise PermissionDeniedError("只有成员单位联络员可以确认本单位参会人员。")
+    if meeting.state == "cancelled":
+        raise InvalidStateError("该会议已取消，无需确认参会人员。")
     if meeting.state != "circulated" or meeting.starts_at is None or meeting.starts_at <= now:
         raise InvalidStateError("该会议已召开或已开始，不能再确认参会人员。")
     return meeting

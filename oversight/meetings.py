@@ -154,6 +154,8 @@ def check_open_for_decisions(meeting: Meeting) -> None:
         raise InvalidStateError("会议尚未召开，请在会后记录议定事项（在 /meeting 中先记录会议已召开）。")
     if meeting.state == "minuted":
         raise InvalidStateError("该会议纪要已印发，不能再增加议定事项。")
+    if meeting.state == "cancelled":
+        raise InvalidStateError("该会议已取消，不能记录议定事项。")
 
 
 def clean_decision_text(text: str) -> str:

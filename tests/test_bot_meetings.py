@@ -92,7 +92,7 @@ async def test_scheduled_circulated_attended_held_agreed_and_minuted(settings_en
         for did in late:
             assert f"逾期未办结：议定事项#{did}（" in card["text"]
         assert f"通报整改：{notice.doc_no}点名" in card["text"]
-        assert buttons(card) == ["添加议题", "删除议题", "改期", "下发会议通知"]
+        assert buttons(card) == ["添加议题", "删除议题", "改期", "取消会议", "下发会议通知"]
         m = meeting_row(engine)
         assert m.state == "scheduled" and m.starts_at is not None
         assert m.starts_at.astimezone(local_zone()).hour == 15
@@ -276,3 +276,34 @@ async def test_no_agreed_matter_before_the_meeting_is_held(engine, banner_plan_i
         assert "会议尚未召开" in await answer(h, office, start, label)
         with session_scope(engine) as s:
             assert s.exec(select(Decision)).all() == []
+
+
+async def test_a_circulated_meeting_called_off_with_a_reason(engine, banner_plan_id):
+    async with running_bot(engine, banner_plan_id) as h:
+        office = await h.join(9601, "办公室丙", "旗政府办公室", Role.OFFICE)
+        forestry = await h.join(9602, "林草联络员", "林草局", Role.CONTACT)
+        start = await h.say(office, "/meeting", "请选择要安排的会议")
+        await h.press(office, start, "安排季度例会", "请发送会议日期和时间")
+        card = await h.say(office, when_text(2)[0], "议程")
+        await h.press(office, card, "添加议题", "请发送要添加的议题")
+        card = await h.say(office, "听取工作进展汇报", "听取工作进展汇报")
+        ask = await h.press(office, card, "下发会议通知", "确认下发")
+        await h.press(office, ask, "确认下发", "已下发会议通知")
+        notice = await h.server.wait_for(forestry.id, "【会议通知】")
+        opened = await h.server.wait_for(office.id, "参会确认")
+        await h.press(office, opened, "取消会议", "请发送取消原因")
+        await h.say(office, "有事", "须为 4–200 个字")
+        m = meeting_row(engine)
+        assert m.state == "circulated"
+        await h.say(office, "召集人另有公务，另行通知", "已通知各成员单位联络员")
+        told = await h.server.wait_for(forestry.id, "【会议取消】")
+        assert "召集人另有公务，另行通知" in told["text"]
+        assert "该会议已取消" in await answer(h, forestry, notice, "确认参会")
+        start = await h.say(office, "/decision", "请选择议定事项所属的会议")
+        label = next(b for b in buttons(start) if "联席会议" in b and "新建" not in b)
+        assert "该会议已取消" in await answer(h, office, start, label)
+        again = await h.say(office, "/meeting", "请选择要安排的会议")
+        assert buttons(again) == ["安排季度例会", "临时加开会议"]  # a cancelled meeting is no longer listed
+    with session_scope(engine) as s:
+        assert s.exec(select(MeetingAttendance)).all() == [] and s.exec(select(Decision)).all() == []
+    assert audit_actions(engine, m.id)[-1] == "meeting.cancelled"

@@ -180,6 +180,7 @@ MATRIX: dict[str, str] = {
     "meeting.held": "--++--+-",
     "meeting.minutes": "--++--+-",
     "meeting.move": "--++--+-",
+    "meeting.cancel": "--++--+-",
     "loosefile.no": "++--+---",
     # the hand-over's unit picker (open for a real problem owned by the owner's unit): started
     # only by problem.hand_over / problem.rule, its pick acts through the same domain check
