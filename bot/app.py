@@ -35,6 +35,7 @@ from bot import (
     admin,
     briefs,
     calendar,
+    claims,
     decisions,
     lookups,
     meetings,
@@ -157,6 +158,10 @@ DECLARED: list[Declared] = [
     rectification.rect_recheck_fail,
     rectification.RECT_REASON,
     rectification.rect_recheck_ok,
+    # bot/claims.py
+    claims.confirm,
+    claims.reject,
+    claims.CLAIM_REJECT_FLOW,
     # bot/supervision.py
     supervision.duban,
     supervision.urge,

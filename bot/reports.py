@@ -13,6 +13,7 @@ from bot import texts as t
 from bot.engine import Flow, Rows, Step, Turn, Upload, button, command, fit, grid
 from config.settings import get_settings
 from models import Milestone, Role, Zone, row_id
+from oversight import claims
 from oversight.attachments import ALLOWED_TEXT, XLSX
 from oversight.dates import cn_date
 from oversight.errors import OversightError
@@ -252,7 +253,10 @@ def _ask_files(turn: Turn[ReportState], text: str | None = None) -> None:
     names = turn.state.files
     if text is None and names:  # a file sent before the report began is already in
         text = t.REPORT_HAS_FILES.format(names="、".join(names), n=len(names), allowed=ALLOWED_TEXT)
-    turn.say(text or t.REPORT_ASK_FILES.format(allowed=ALLOWED_TEXT), [[button(t.REPORT_BTN_FILES_DONE, "files_done")]])
+    ask = t.REPORT_ASK_FILES
+    if claims.is_claim(turn.state.move_to):  # a done state: the evidence is required
+        ask = t.REPORT_ASK_EVIDENCE.replace("{status}", status_label(turn.state.move_to or ""))
+    turn.say(text or ask.format(allowed=ALLOWED_TEXT), [[button(t.REPORT_BTN_FILES_DONE, "files_done")]])
 
 
 def take_file(turn: Turn[ReportState], upload: Upload) -> None:
@@ -274,6 +278,7 @@ def take_file(turn: Turn[ReportState], upload: Upload) -> None:
 
 def files_done(turn: Turn[ReportState]) -> None:
     state = turn.state
+    claims.check_evidence(to_status=state.move_to, attachment_ids=state.attachments)  # a done state needs a file
     names = state.files
     text = t.REPORT_CONFIRM.format(
         task=state.task,
@@ -302,7 +307,11 @@ def submit(turn: Turn[ReportState]) -> None:
     if state.move_to and filed.right_id:
         right = get_right(session=turn.session, right_id=filed.right_id)
         name, status = right.name if right else "", status_label(state.move_to)
-        turn.say(t.REPORT_FILED_MOVED.format(report_id=filed.id, right=name, status=status))
+        if right is not None and right.status != state.move_to:  # a claim, to be confirmed
+            who = claims.confirmer_label(session=turn.session, plan_id=right.plan_id, to_status=state.move_to)
+            turn.say(t.REPORT_FILED_CLAIM.format(report_id=filed.id, right=name, status=status, who=who))
+        else:
+            turn.say(t.REPORT_FILED_MOVED.format(report_id=filed.id, right=name, status=status))
     else:
         turn.say(t.REPORT_FILED.format(report_id=filed.id))
 

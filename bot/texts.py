@@ -347,6 +347,11 @@ REPORT_FILED_ONE_LINE = (
     "请只发送 /report（不带文字），按按钮选择后再报送。"
 )
 REPORT_ONE_LINE_NO_TARGET = "，不针对具体矿业权或整合区"
+REPORT_ASK_EVIDENCE = (
+    "变更为“{status}”须上传佐证材料（如批复、登记或注销证明），经确认后计入完成进度。"
+    "请发送文件或照片（{allowed}），全部发送后点“完成上传”。"
+)
+REPORT_FILED_CLAIM = "已报送（进展 #{report_id}）。矿业权“{right}”变更为“{status}”已提交{who}确认，确认后计入完成进度。"
 REPORT_FILED_MOVED = "已报送（进展 #{report_id}）。矿业权“{right}”状态已变更为：{status}。"
 REPORT_NO_TASKS = "您的单位没有参与任何批次（任务），无法报送进展。如有疑问请联系联席会议办公室。"
 REPORT_NO_DEFAULT_TASK = "没有可用的默认批次。请只发送 /report，按提示选择批次后报送。"
@@ -510,3 +515,9 @@ COMMAND_WHAT = {
 DUBAN_MORE = "另有 {n} 项未列出。"
 DUBAN_BTN_URGE = "催办"
 DUBAN_URGED = "已催办：{label}（第 {n} 次），已通知{unit}联络员。"
+
+# --- Status claims (bot/claims.py) ------------------------------------------------------------
+
+CLAIM_CONFIRMED = "已确认：矿业权状态变更计入完成进度（申请 #{id}）。"
+CLAIM_ASK_REASON = "请说明退回的理由（缺少哪些材料），4–500 字："
+CLAIM_RETURNED = "已退回该状态变更申请（申请 #{id}），报送单位已收到理由。"

@@ -540,11 +540,20 @@ class Replay:
         msg = await self.d.press(who, msg, right.code, "当前状态")
         msg = await self.d.press(who, msg, "报送进展", "请输入本次进展内容")
         msg = await self.d.say(who, text.format(right=right.name), "是否已")
-        msg = await self.d.press(who, msg, "是", "如需附件")
-        if i % 3 == 0:
-            msg = await self.d.upload(who, PDF_BYTES, f"{right.name}批复文件（{SAMPLE}）.pdf", "已收到附件")
+        msg = await self.d.press(who, msg, "是", "须上传佐证材料")
+        msg = await self.d.upload(who, PDF_BYTES, f"{right.name}批复文件（{SAMPLE}）.pdf", "已收到附件")
         msg = await self.d.press(who, msg, "完成上传", "请确认报送内容")
-        await self.d.press(who, msg, "确认提交", "状态已变更为")
+        office = self.contacts("office")[0]
+        mark = self.d.server.mark()
+        done = await self.d.press(who, msg, "确认提交", "已报送（进展 #")
+        if "确认后计入" in done["text"]:  # a claim: the office confirms it from its card
+            card = await self.d.server.wait_for(
+                self.d.users[office].id,
+                lambda m: "【状态变更待确认】" in (m.get("text") or "") and right.code in m["text"],
+                after=mark,
+                timeout=REPLY_TIMEOUT,
+            )
+            await self.d.press(office, card, "确认", "已确认")
 
     # --- problems
 

@@ -365,7 +365,19 @@ def file_report(
     ):
         raise InvalidInputError(f"矿业权“{right.name}”不在“{task.name}”中，不能计入该批次的完成数。")
     at = now or utcnow()
-    counts = move_to_status is not None and task is not None and move_to_status == task.done_status
+    attachment_ids = list(attachment_ids)
+    from oversight.claims import check_evidence, confirming_unit, is_claim
+
+    claimed = right is not None and is_claim(move_to_status)
+    own = False
+    if claimed:  # a done state: evidence, and a claim until the office or the named unit confirms it
+        assert move_to_status is not None and right is not None
+        check_evidence(to_status=move_to_status, attachment_ids=attachment_ids)
+        confirmer = confirming_unit(session=session, plan_id=actor.plan_id, to_status=move_to_status)
+        own = confirmer is not None and confirmer.id == actor.unit_id
+    counts = (
+        move_to_status is not None and task is not None and move_to_status == task.done_status and (not claimed or own)
+    )
     values = {
         "plan_id": actor.plan_id,
         "kind": ReportKind.PROGRESS,
@@ -388,7 +400,21 @@ def file_report(
     report = detached(Report, {**values, "id": report_id})
     files = _claim_attachments(session, attachment_ids, row_id(report))
     who = actor_of(actor.id)
-    if move_to_status is not None and right is not None:
+    if claimed:
+        from oversight.claims import open_claim
+
+        assert move_to_status is not None and right is not None
+        open_claim(
+            session=session,
+            report=report,
+            right=right,
+            task_id=task.id if task else None,
+            actor=actor,
+            to_status=move_to_status,
+            attachment_ids=[f.id for f in files if f.id is not None],
+            now=at,
+        )
+    elif move_to_status is not None and right is not None:
         move_right_status(
             session=session,
             right_id=row_id(right),

@@ -132,7 +132,7 @@ async def test_contact_reports_through_buttons_with_pdf_moving_a_right(engine, b
         assert "常兴扎嘎乌苏铁矿一号" in msg["text"]
         msg = await h.say(user, "整合完成，已换发新采矿许可证 <b>", "是否已完成整合？")
         assert msg["text"].startswith("该矿业权（常兴扎嘎乌苏铁矿一号）是否已完成整合？") and "“已整合”" in msg["text"]
-        msg = await h.press(user, msg, "是", "如需附件")
+        msg = await h.press(user, msg, "是", "须上传佐证材料")
         await user.upload(PDF_BYTES, filename="整合批复.pdf", mime_type="application/pdf")
         msg = await h.server.wait_for(user.id, "已收到附件")
         assert "整合批复.pdf" in msg["text"] and "共 1 个" in msg["text"]

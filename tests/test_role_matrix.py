@@ -42,6 +42,8 @@ from models import (
     ProblemEvent,
     ProblemState,
     RectificationItem,
+    Report,
+    Right,
     Role,
     row_id,
     session_scope,
@@ -141,6 +143,8 @@ MATRIX: dict[str, str] = {
     "rect.recheck_ok": "--+--++-",
     "rect.recheck_fail": "--+--++-",
     "sup.urge": "--+-----",
+    "claim.confirm": "--+-----",
+    "claim.reject": "--+-----",
     "schedule.edit": "------+-",
     "schedule.pause": "------+-",
     "schedule.resume": "------+-",
@@ -418,6 +422,27 @@ class World:
             stage = {"accept": "submitted", "recheck_ok": "closed", "recheck_fail": "closed"}.get(name, "open")
             iid = self.item(s, stage)
             return {"iid": iid, "mid": self.members["owner"].id} if name == "person" else {"iid": iid}
+        if group == "claim":  # a consolidation claimed by another unit, for the office to confirm
+            from oversight.claims import open_claim
+
+            right = Right(plan_id=self.plan_id, code=f"MX-{next(self.serial)}", name="矩阵矿", kind="mining")
+            s.add(right)
+            s.flush()
+            owner = s.get(Member, self.members["owner"].id)
+            report = Report(plan_id=self.plan_id, unit_id=owner.unit_id, member_id=owner.id, text="已完成整合")
+            s.add(report)
+            s.flush()
+            claim = open_claim(
+                session=s,
+                report=report,
+                right=right,
+                task_id=None,
+                actor=owner,
+                to_status="consolidated",
+                attachment_ids=[1],
+                now=utcnow(),
+            )
+            return {"cid": claim.id}
         if group == "sup":  # 催办 of an overdue problem
             p = self.problem(s, ProblemState.ACCEPTED)
             p.due_on = local_day(utcnow()) - timedelta(days=20)
