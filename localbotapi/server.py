@@ -1254,6 +1254,17 @@ class BotApiServer:
         messages = self.messages(chat_id, bot_id=bot_id)
         return messages[-1] if messages else None
 
+    def update_ids(self, *, bot_id: int | None = None) -> list[int]:
+        """Every update made for the bot so far (users' actions), by id."""
+        return list(self._bot(bot_id).history)
+
+    def webhook_backlog(self, *, bot_id: int | None = None) -> int | None:
+        """Updates waiting to be POSTed to the bot's webhook (None: no webhook set)."""
+        bot = self._bot(bot_id)
+        if not bot.webhook.get("url") or bot.webhook_queue is None:
+            return None
+        return bot.webhook_queue.qsize()
+
     def mark(self) -> int:
         """A point in time for wait_for(after=...): the current change counter."""
         return self._seq
