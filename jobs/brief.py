@@ -69,6 +69,8 @@ TEXTS: dict[str, str] = {
     "progress_zones_none": "整合重组一批尚未完成整合区（目标{target}个）。",
     "progress_new": "本期新完成{n}宗。",
     "progress_new_none": "本期没有新完成的矿业权。",
+    "progress_claims": "截至{as_of}，另有{n}宗矿业权的状态变更已报送、待联席会议办公室或主管部门确认，未计入以上完成数：{items}。",
+    "progress_claim_item": "{unit}{on}报送{right}（{code}）{status}",
     "progress_targets": "对照实施方案总体目标（截至{as_of}）：",
     "progress_target": "{line}",
     "progress_table": "表1  各批次完成情况",
@@ -301,6 +303,21 @@ def _progress_section(data: dict[str, Any], say: Say, chart: Any = None) -> dict
         paragraphs.append(say("progress_new", {"right": new_ids}, n=new_ids["n"]))
     else:
         paragraphs.append(say("progress_new_none", n=0))
+    claims = data.get("pending_claims") or []
+    if claims:
+        paragraphs.append(
+            TEXTS["progress_claims"].format(
+                as_of=as_of,
+                n=len(claims),
+                items="；".join(
+                    TEXTS["progress_claim_item"].format(
+                        unit=c["unit"], right=c["right"], code=c["code"], status=c["status_label"], on=c["filed_on"]
+                    )
+                    for c in claims[:10]
+                )
+                + ("等" if len(claims) > 10 else ""),
+            )
+        )
     table = {
         "caption": TEXTS["progress_table"],
         "columns": ["批次", "目标", "累计完成", "本期完成", "按进度应完成", "完成率"],

@@ -50,6 +50,7 @@ from models import (
     snapshot_twin,
 )
 from oversight import periods
+from oversight.claims import pending_claims
 from oversight.dates import cn_date, local_day
 from oversight.errors import NotFoundError
 from oversight.measures import due_weeks, overdue_before, progress_by_now, response_times, unit_reporting
@@ -690,6 +691,8 @@ def brief_data(
         "notices": notices,
         "previous_notices": previous_notices,
         "agenda": _agenda(problems, decisions, progress),
+        # Status claims not yet confirmed: shown apart, in no figure above (oversight.claims).
+        "pending_claims": pending_claims(session=session, plan_id=plan_id, as_of=as_of),
     }
 
 

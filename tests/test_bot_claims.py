@@ -12,11 +12,27 @@ from sqlmodel import select
 
 from models import AuditLog, Report, Right, RightClaim, RightStatusEvent, Role, session_scope, utcnow
 from oversight.claims import pending_claims
+from oversight.dates import local_day
 from oversight.rights import batch_progress
 from tests.harness import button_data, running_bot
 from tests.test_bot_reports import PDF_BYTES, seed_rights
 
 WAIT = 15.0
+
+
+def _brief_text(engine, plan_id: int) -> str:
+    """The brief's progress section as it would print now (its figures and its paragraphs)."""
+    from jobs.brief import brief_context
+    from oversight.briefdata import brief_data
+    from oversight.periods import parse_period
+
+    now = utcnow() + timedelta(seconds=5)
+    day = local_day(now)
+    period = parse_period(f"{day.year}Q{(day.month - 1) // 3 + 1}")
+    with session_scope(engine) as s:
+        data = brief_data(session=s, plan_id=plan_id, period=period, now=now)
+    context = brief_context(data, issue_no=1, issued_on=day.isoformat())
+    return repr(context)
 
 
 def _consolidated(engine, plan_id: int) -> int:
@@ -67,6 +83,9 @@ async def test_claim_needs_a_file_and_counts_only_once_confirmed(engine, banner_
             [pending] = pending_claims(session=s, plan_id=banner_plan_id)
             assert (pending["right_id"], pending["status_label"], pending["unit"]) == (one, "已整合", "旗林草局")
         assert _consolidated(engine, banner_plan_id) == 0
+        brief = _brief_text(engine, banner_plan_id)
+        assert "另有1宗矿业权的状态变更已报送、待联席会议办公室或主管部门确认，未计入以上完成数" in brief
+        assert "旗林草局" in brief and "常兴扎嘎乌苏铁矿一号（C1500002010001）已整合" in brief
 
         # The office's card: 确认 moves the right; the batch counts it; the unit is told.
         card = await h.server.wait_for(office.id, "【状态变更待确认】", timeout=WAIT)
@@ -77,6 +96,7 @@ async def test_claim_needs_a_file_and_counts_only_once_confirmed(engine, banner_
             assert s.get(Right, one).status == "consolidated"
             assert pending_claims(session=s, plan_id=banner_plan_id) == []
         assert _consolidated(engine, banner_plan_id) == 1
+        assert "待联席会议办公室或主管部门确认" not in _brief_text(engine, banner_plan_id)
 
         # Pressed again: nothing left to confirm, nothing changed.
         query = await office.press(card["message_id"], button_data(card, "确认"), check=False)
