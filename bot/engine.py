@@ -525,6 +525,11 @@ class Dispatcher:
         target = self.targets.get(token.action)
         if target is None or not target.fits(args) or (target.flow is not None and (fid is None or step is None)):
             raise Stale
+        held = get_flow(session=session, chat_id=user_id, user_id=user_id)
+        if held is not None and HELD in held.data:
+            # The first part of a long paste is still waiting for the rest: the press would replace
+            # or move the conversation under it, so it waits until the text has gone to its step.
+            return texts.PASTE_HELD
         turn: Turn[Any] = Turn(session=session, update=update, member=_member(session, update))
         _check_role(target.command, turn.member)
         if target.flow is not None:

@@ -479,3 +479,36 @@ async def test_a_long_paste_split_by_the_client_is_one_report(engine, banner_pla
     with session_scope(engine) as s:
         report = s.exec(select(Report)).one()
         assert report.text == paste and len(report.text) == 5000
+
+
+async def test_a_button_pressed_while_a_long_paste_is_held_waits_and_loses_nothing(
+    engine, banner_plan_id, settings_env
+):
+    """A button pressed in the moment between a long paste's first part and what follows (or its
+    being taken alone) is answered "please wait" and changes nothing: the held text still becomes
+    the report, and the same button works once it has."""
+    from bot import texts as t
+
+    sentence = "本周完成查干此老整合区3宗矿业权储量核实，形成核实报告并报送评审。"
+    paste = (sentence * 200)[:4000]
+    async with running_bot(engine, banner_plan_id) as h:
+        contact = await h.join(17132, "应急联络员", "应急管理局", Role.CONTACT)
+        menu = await h.say(contact, "你好，请问怎么报送进展？", lambda m: bool(m.get("reply_markup")))
+        target = await h.press(contact, await h.say(contact, "/report", "请选择"), "强化整合重组一批", "请选择报送对象")
+        await h.press(contact, target, "不指定", "请输入本次进展内容")
+        mark = h.server.mark()
+        await contact.send(paste)
+        label = buttons(menu)[-1]
+        query = await contact.press(menu["message_id"], button_data(menu, label), check=False)
+        answer = await h.server.wait_for_answer(query["id"])
+        assert answer["text"] == t.PASTE_HELD and answer["show_alert"]
+        # The held text is taken alone once the moment has passed: the report goes on.
+        files = await h.server.wait_for(contact.id, "如需附件", after=mark, timeout=10)
+        confirm = await h.press(contact, files, "完成上传", lambda m: "确认提交" in str(m.get("reply_markup")))
+        await h.press(contact, confirm, "确认提交", "已报送（进展 #")
+        # Now the menu button works as it always did.
+        query = await contact.press(menu["message_id"], button_data(menu, label), check=False)
+        assert (await h.server.wait_for_answer(query["id"]))["text"] != t.PASTE_HELD
+    with session_scope(engine) as s:
+        (report,) = s.exec(select(Report)).all()
+        assert report.text == paste
