@@ -8,16 +8,26 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from jobs.render import LAYOUT_TEXTS, docx_path, office_mark_lines, render_document
-from models import Plan, Role, row_id
+from models import AuditLog, Plan, Role, read_only, row_id, session_scope
 from oversight.accountability import parse_period
+from oversight.audit import actor_of, audit
 from oversight.distribution import Attachment, distribute
 from oversight.members import members_with_role
 from oversight.periods import half_of
 from oversight.rectification import tell_units
-from oversight.review import build_review, review_document, run_review
+from oversight.review import (
+    add_item,
+    build_review,
+    follow_up_ledger,
+    review_document,
+    review_item_specs,
+    run_review,
+    unit_scores,
+)
 from oversight.sample import chat_marked, sample_mark
 from oversight.schedules import is_adhoc
 
@@ -67,26 +77,136 @@ def _units(session: Session, plan_id: int, role: str) -> list[int]:
     return list(dict.fromkeys(m.unit_id for m in members_with_role(session=session, plan_id=plan_id, roles=(role,))))
 
 
+# A run's review recorded in short writes before its PDF is rendered outside any write: the mark
+# (in the audit log) keeps the ledger's follow-up and the items added, so a retry of the run
+# reports what its first attempt did; consumed (ISSUED) in the transaction that records the run.
+RECORDED = "review.recorded"
+ISSUED = "review.issued"
+ITEMS_PER_WRITE = 5
+
+
+def _summary(review: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "units": len(review["units"]),
+        "ledger": len(review["ledger"]),
+        "added": len(review["added_item_ids"]),
+        "missed": list(review["follow_up"]["missed"]),
+    }
+
+
+def _recorded(session: Session, *, plan_id: int, period: str) -> AuditLog | None:
+    """This run's recorded review of the plan not yet issued, if an attempt left one."""
+    marks = session.exec(
+        select(AuditLog)
+        .where(AuditLog.action == RECORDED, AuditLog.object_type == "plan", AuditLog.object_id == str(plan_id))
+        .order_by(col(AuditLog.id).desc())
+    ).all()
+    mark = next((m for m in marks if (m.detail or {}).get("run_period") == period), None)
+    if mark is None:
+        return None
+    issued = session.exec(select(AuditLog).where(AuditLog.action == ISSUED, AuditLog.object_id == str(plan_id))).all()
+    return None if any((i.detail or {}).get("mark") == mark.id for i in issued) else mark
+
+
+def _record_plan(engine: Engine, *, plan_id: int, period: str, key: str, now: datetime) -> int:
+    """One plan's review recorded in short writes (the reads between them in read transactions):
+    the ledger's follow-up with the mark, the new items a few at a time, the units told. Returns
+    the mark's id."""
+    with session_scope(engine) as s:
+        mark = _recorded(s, plan_id=plan_id, period=period)
+        if mark is None:
+            follow = follow_up_ledger(session=s, plan_id=plan_id, now=now, actor=actor_of(system="worker"))
+            mark = AuditLog(
+                actor=actor_of(system="worker"),
+                action=RECORDED,
+                object_type="plan",
+                object_id=str(plan_id),
+                detail={"run_period": period, "key": key, "follow_up": follow},
+                at=now,
+            )
+            s.add(mark)
+            s.flush()
+        mark_id, detail = row_id(mark), dict(mark.detail)
+    if "added" in detail:
+        return mark_id
+    with session_scope(read_only(engine)) as reading:
+        scores = unit_scores(session=reading, plan_id=plan_id, period=key, now=now)
+        specs = review_item_specs(session=reading, plan_id=plan_id, period=key, now=now, scores=scores)
+    added: list[int] = []
+    for k in range(0, len(specs), ITEMS_PER_WRITE):
+        with session_scope(engine) as s:
+            for spec in specs[k : k + ITEMS_PER_WRITE]:
+                added.append(row_id(add_item(session=s, **spec, actor=actor_of(system="worker"), now=now)))
+    with session_scope(engine) as s:
+        # Each unit is told its new rectification items (item, responsible person, deadline, standard).
+        tell_units(session=s, plan_id=plan_id, item_ids=added, now=now)
+        row = s.get(AuditLog, mark_id)
+        assert row is not None
+        row.detail = {**detail, "added": added}
+        s.add(row)
+    return mark_id
+
+
+def _ahead(session: Session) -> Engine | None:
+    """The engine to record and render on before the job's own transaction begins (None: the
+    caller's transaction has begun, or is bound to one connection; all of it happens there)."""
+    if session.in_transaction():
+        return None
+    bind = session.get_bind()
+    return bind if isinstance(bind, Engine) else None
+
+
 def run(*, session: Session, period: str, now: datetime, data_dir: Path | None = None) -> dict[str, Any]:
     """Job review: each plan's review of the half (an ad-hoc run reviews the current half so far)."""
     key = half_of(now) if is_adhoc(period) else parse_period(period).key
     base = Path(data_dir or _settings_data_dir())
     out: dict[str, Any] = {"period": key, "plans": []}
+    engine = _ahead(session)
+    ready: dict[int, tuple[int, dict[str, Any], dict[str, Any]]] = {}  # plan -> (mark, doc, summary)
+    if engine is not None:
+        with session_scope(read_only(engine)) as reading:
+            plan_ids = list(reading.exec(select(Plan.id).order_by(col(Plan.id))).all())
+        for plan_id in plan_ids:
+            assert plan_id is not None
+            mark_id = _record_plan(engine, plan_id=plan_id, period=period, key=key, now=now)
+            with session_scope(read_only(engine)) as reading:
+                plan = reading.get(Plan, plan_id)
+                mark = reading.get(AuditLog, mark_id)
+                assert plan is not None and mark is not None
+                review = build_review(session=reading, plan_id=plan_id, period=key, now=now)
+                review["follow_up"], review["added_item_ids"] = mark.detail["follow_up"], mark.detail["added"]
+                doc = review_document(session=reading, plan_id=plan_id, review=review, now=now)
+                doc = review_layout(doc, plan=plan, period=key, issued=True)
+                render_document("review", doc, out=base / "reviews" / f"{plan.key}-{key}.pdf", sample=sample_mark(plan))
+                ready[plan_id] = (mark_id, doc, _summary(review))
     for plan in session.exec(select(Plan).order_by(col(Plan.id))).all():
-        review = run_review(session=session, plan_id=row_id(plan), period=key, now=now)
-        # Each unit is told its new rectification items (item, responsible person, deadline, standard).
-        tell_units(session=session, plan_id=row_id(plan), item_ids=review["added_item_ids"], now=now)
-        doc = review_document(session=session, plan_id=row_id(plan), review=review, now=now)
         pdf = base / "reviews" / f"{plan.key}-{key}.pdf"
-        doc = review_layout(doc, plan=plan, period=key, issued=True)
-        render_document("review", doc, out=pdf, sample=sample_mark(plan))
+        if row_id(plan) in ready:
+            mark_id, doc, summary = ready[row_id(plan)]
+            audit(
+                session=session,
+                actor=actor_of(system="worker"),
+                action=ISSUED,
+                object_type="plan",
+                object_id=row_id(plan),
+                detail={"mark": mark_id, "run_period": period},
+                at=now,
+            )
+        else:
+            review = run_review(session=session, plan_id=row_id(plan), period=key, now=now)
+            # Each unit is told its new rectification items (item, responsible person, deadline, standard).
+            tell_units(session=session, plan_id=row_id(plan), item_ids=review["added_item_ids"], now=now)
+            doc = review_document(session=session, plan_id=row_id(plan), review=review, now=now)
+            doc = review_layout(doc, plan=plan, period=key, issued=True)
+            render_document("review", doc, out=pdf, sample=sample_mark(plan))
+            summary = _summary(review)
         caption = chat_marked(
             plan,
             CAPTION.format(
                 title=doc["title"],
-                items=len(review["ledger"]),
-                added=len(review["added_item_ids"]),
-                missed=len(review["follow_up"]["missed"]),
+                items=summary["ledger"],
+                added=summary["added"],
+                missed=len(summary["missed"]),
             ),
         )
         sent = 0
@@ -104,23 +224,8 @@ def run(*, session: Session, period: str, now: datetime, data_dir: Path | None =
             dedupe_prefix=f"review:{plan.id}:{key}",
             now=now,
         )["chats"]
-        out["plans"].append(
-            {
-                "plan": plan.key,
-                "pdf": str(pdf),
-                "units": len(review["units"]),
-                "ledger": len(review["ledger"]),
-                "added": len(review["added_item_ids"]),
-                "missed": review["follow_up"]["missed"],
-                "sent_to": sent,
-            }
-        )
+        out["plans"].append({"plan": plan.key, "pdf": str(pdf), **summary, "sent_to": sent})
         logger.info(
-            "review %s %s: %d units, %d ledger items, pdf %s",
-            plan.key,
-            key,
-            len(review["units"]),
-            len(review["ledger"]),
-            pdf,
+            "review %s %s: %d units, %d ledger items, pdf %s", plan.key, key, summary["units"], summary["ledger"], pdf
         )
     return out

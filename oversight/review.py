@@ -397,18 +397,18 @@ def add_item(
     return row
 
 
-def items_from_review(
+def review_item_specs(
     *, session: Session, plan_id: int, period: str, now: datetime, scores: Sequence[dict[str, Any]] | None = None
-) -> list[RectificationItem]:
-    """The half's findings into the ledger: each finding of the half's published notices,
-    and each indicator a unit scored below 60 % on. Deadline: the end of the next half."""
+) -> list[dict[str, Any]]:
+    """What `items_from_review` adds (add_item's arguments), read only: to be added in short
+    writes after a read transaction (add_item by its source returns an item already added)."""
     plan = _plan(session, plan_id)
     p = parse_period(period)
     t = thresholds_of(plan)
     deadline = parse_period(half_of(p.end + timedelta(days=1))).last_day
     scores = scores if scores is not None else unit_scores(session=session, plan_id=plan_id, period=period, now=now)
     quarters = [f"{p.year}Q{q}" for q in ((1, 2) if p.key.endswith("H1") else (3, 4))] if "H" in p.key else [p.key]
-    out = []
+    specs: list[dict[str, Any]] = []
     for finding, notice in session.execute(
         select(NoticeFinding, Notice)
         .join(Notice, col(Notice.id) == NoticeFinding.notice_id)
@@ -420,19 +420,16 @@ def items_from_review(
         )
         .order_by(col(NoticeFinding.id))
     ).all():
-        out.append(
-            add_item(
-                session=session,
-                plan_id=plan_id,
-                period=p.key,
-                unit_id=finding.unit_id,
-                source=f"notice_finding:{finding.id}",
-                item=f"{notice.doc_no}通报：{RULE_LABELS.get(finding.rule, finding.rule)}（{finding.summary}）",
-                standard=STANDARDS.get(finding.rule, "按通报要求整改到位"),
-                deadline=deadline,
-                actor=actor_of(system="worker"),
-                now=now,
-            )
+        specs.append(
+            {
+                "plan_id": plan_id,
+                "period": p.key,
+                "unit_id": finding.unit_id,
+                "source": f"notice_finding:{finding.id}",
+                "item": f"{notice.doc_no}通报：{RULE_LABELS.get(finding.rule, finding.rule)}（{finding.summary}）",
+                "standard": STANDARDS.get(finding.rule, "按通报要求整改到位"),
+                "deadline": deadline,
+            }
         )
     for row in scores:
         for key, value in row["indicators"].items():
@@ -441,21 +438,27 @@ def items_from_review(
             standard = STANDARDS[key].format(
                 days=int(t["median_accept_days"]), share=f"{t['resolved_share'] * 100:.0f}%"
             )
-            out.append(
-                add_item(
-                    session=session,
-                    plan_id=plan_id,
-                    period=p.key,
-                    unit_id=row["unit_id"],
-                    source=f"indicator:{key}",
-                    item=f"{p.label}工作问效“{INDICATOR_LABELS[key]}”得分率{value * 100:.0f}%",
-                    standard=standard,
-                    deadline=deadline,
-                    actor=actor_of(system="worker"),
-                    now=now,
-                )
+            specs.append(
+                {
+                    "plan_id": plan_id,
+                    "period": p.key,
+                    "unit_id": row["unit_id"],
+                    "source": f"indicator:{key}",
+                    "item": f"{p.label}工作问效“{INDICATOR_LABELS[key]}”得分率{value * 100:.0f}%",
+                    "standard": standard,
+                    "deadline": deadline,
+                }
             )
-    return out
+    return specs
+
+
+def items_from_review(
+    *, session: Session, plan_id: int, period: str, now: datetime, scores: Sequence[dict[str, Any]] | None = None
+) -> list[RectificationItem]:
+    """The half's findings into the ledger: each finding of the half's published notices,
+    and each indicator a unit scored below 60 % on. Deadline: the end of the next half."""
+    specs = review_item_specs(session=session, plan_id=plan_id, period=period, now=now, scores=scores)
+    return [add_item(session=session, **spec, actor=actor_of(system="worker"), now=now) for spec in specs]
 
 
 def follow_up_ledger(*, session: Session, plan_id: int, now: datetime, actor: str) -> dict[str, list[int]]:
