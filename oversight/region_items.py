@@ -7,7 +7,7 @@
   a league whose ledger holds none has nothing the record could count.
 
 `open_region_items` is the one public list of them (the to-do list, the reminders, the 督办 colours and
-the notice's 报 line read it), each item in the shape of the other to-do items (oversight.lookups)."""
+the accountability rule behind the notice's 报 line read it), each item in the shape of the other to-do items (oversight.lookups)."""
 
 from __future__ import annotations
 
@@ -97,15 +97,3 @@ def open_region_items(
                 }
             )
     return items
-
-
-def inactive_regions(*, session: Session, plan_id: int, today: date) -> list[dict[str, Any]]:
-    """Leagues and cities past a region deadline with the item still open (seed 003 三(四):
-    不积极 — the office reports them to 自治区人民政府): one row per league with its overdue items."""
-    by_unit: dict[int, dict[str, Any]] = {}
-    for item in open_region_items(session=session, plan_id=plan_id, today=today):
-        if item["due_on"] >= today:
-            continue
-        row = by_unit.setdefault(item["unit_id"], {"unit_id": item["unit_id"], "unit": item["unit"], "items": []})
-        row["items"].append(item)
-    return list(by_unit.values())

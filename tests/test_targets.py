@@ -278,7 +278,7 @@ def test_first_batch_is_a_league_to_do_item_until_a_right_there_is_activated(eng
     right owes nothing the record could count."""
     from models import Member, Role
     from oversight.lookups import format_todo, todo_for_unit, todo_overdue_all
-    from oversight.region_items import inactive_regions, open_region_items
+    from oversight.region_items import open_region_items
 
     p = load_bundled_plan(engine, REGION_PLAN)
     units = {u.key: u for u in session.exec(select(Unit).where(Unit.plan_id == p)).all()}
@@ -302,8 +302,9 @@ def test_first_batch_is_a_league_to_do_item_until_a_right_there_is_activated(eng
     overdue = todo_overdue_all(session=session, actor=office, today=jan)
     batch = sorted(i["unit"] for i in overdue if i["kind"] == "first_batch")
     assert batch == sorted([ordos.name, hohhot.name])
-    assert {r["unit"] for r in inactive_regions(session=session, plan_id=p, today=jan)} >= {ordos.name, baotou.name}
-    assert inactive_regions(session=session, plan_id=p, today=date(2022, 9, 20)) == []  # nothing due yet
+    late = {i["unit"] for i in open_region_items(session=session, plan_id=p, today=jan) if i["due_on"] < jan}
+    assert late >= {ordos.name, baotou.name}
+    assert all(i["light"] != "red" for i in open_region_items(session=session, plan_id=p, today=date(2022, 9, 20)))
 
     _move(session, mine, "restarted", datetime(2023, 1, 5, 2, tzinfo=UTC))
     session.commit()
