@@ -468,6 +468,9 @@ def _decision_figures(session: Session, plan_id: int, period: Period, now: datet
             Meeting.plan_id == plan_id,
             col(Meeting.held_on) <= period.last_day,
             col(Meeting.created_at) <= now,
+            # held by `now`: a meeting only scheduled, or called off, is no 上次会议
+            col(Meeting.state).in_(("held", "minuted")),
+            or_(col(Meeting.held_at).is_(None), col(Meeting.held_at) <= now),
             ~and_(col(Meeting.kind) == "adhoc", col(Meeting.period) == period.key),
         )
         .order_by(col(Meeting.held_on).desc(), col(Meeting.id).desc())

@@ -180,3 +180,30 @@ def test_attendance_by_unit_for_the_review_and_minutes_numbering(session, banner
         C.mark_minuted(session=session, meeting_id=m.id, number=99, path="/elsewhere.pdf", now=later)
         assert (m.minutes_no, m.minutes_path) == (n, f"/tmp/m{n}.pdf")
     assert C.minutes_document(session=session, meeting_id=first.id, now=later)["doc_number"] == "第1期"
+
+
+def test_a_meeting_only_scheduled_or_called_off_is_not_the_briefs_last_meeting(session, banner_plan_id):
+    from oversight.briefdata import brief_data, parse_period
+
+    seed = seed_quarter(session=session, plan_id=banner_plan_id)
+    office = seed.members["office_a"]
+    now = utcnow()
+    day = local_day(now)
+    period = parse_period(f"{day.year}Q{(day.month - 1) // 3 + 1}")
+
+    def last_meeting() -> int | None:
+        meeting = brief_data(session=session, plan_id=banner_plan_id, period=period, now=utcnow())["decisions"][
+            "meeting"
+        ]
+        return meeting["id"] if meeting else None
+
+    before = last_meeting()
+    coming = C.schedule_meeting(
+        session=session, actor=office, kind="quarterly", starts_at=now + timedelta(minutes=30), now=now
+    )
+    off = C.schedule_meeting(
+        session=session, actor=office, kind="quarterly", starts_at=now + timedelta(minutes=40), now=now
+    )
+    C.cancel_meeting(session=session, meeting_id=off.id, actor=office, reason="召集人另有公务", now=now)
+    session.flush()
+    assert last_meeting() == before and before not in (coming.id, off.id)
