@@ -77,6 +77,13 @@ async def test_draft_drop_approve_publish_explain(settings_env, engine, cast):  
         assert all(
             len(b["callback_data"].encode()) <= 64 for row in view["reply_markup"]["inline_keyboard"] for b in row
         )
+        second = await h.press(convener, view, "下一项 ▶", f"【通报事项 2/{len(findings)}】")
+        assert "◀ 上一项" in buttons(second) and "返回草稿概览" in buttons(second)
+        back = await h.press(convener, second, "◀ 上一项", "【通报事项 1/")
+        assert back["text"] == view["text"]
+        body = await h.press(convener, draft, "查看正文", "【通报正文】")
+        with session_scope(engine) as s:
+            assert s.get(Notice, notice.id).body in body["text"]
         await h.press(convener, view, f"删除：{label}", "删除该事项的理由")
         await h.say(convener, "办结", "不能少于 4 个字")
         with session_scope(engine) as s:
