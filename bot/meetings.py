@@ -167,14 +167,14 @@ def ask_circulate(turn: Turn[MeetingState], *, mid: int) -> None:
 
 
 def confirm(turn: Turn[MeetingState], *, mid: int) -> None:
-    sent = C.circulate(
+    sent, gone = C.circulate(
         session=turn.session,
         meeting_id=mid,
         actor=turn.member,
         now=turn.now,
         buttons=lambda m, contact: _notice_buttons(turn.session, m, contact),
     )
-    turn.say(t.MEETING_CIRCULATED.format(messages=sent))
+    turn.say(t.MEETING_CIRCULATED.format(messages=sent, gone=t.MEETING_LEFT_OUT.format(n=gone) if gone else ""))
     _show(turn, C.get_meeting(session=turn.session, actor=turn.member, meeting_id=mid))
 
 

@@ -314,12 +314,18 @@ def reach(*, session: Session, meeting: Meeting) -> tuple[int, int]:
 
 def circulate(
     *, session: Session, meeting_id: int, actor: Member, now: datetime, buttons: NoticeButtons | None = None
-) -> int:
+) -> tuple[int, int]:
     """Send the meeting notice with its agenda to every member unit's contacts (with `buttons` to
-    answer who attends); returns how many messages were queued."""
+    answer who attends); returns (messages queued, items left out). The drafted items are checked
+    against the record once more: one whose fact no longer holds (a problem ruled or solved, a
+    matter done since) is left out, the others carry the figures of the moment; the office's own
+    items stay."""
     _require(actor, SCHEDULE_ROLES, "下发会议通知")
     meeting = _load(session, meeting_id, actor, lock=True)
     _editable(meeting)
+    fresh = {i["ref"]: i for i in draft_agenda(session=session, actor=actor, now=now) if i["ref"]}
+    gone = [i for i in meeting.agenda if i["ref"] and i["ref"] not in fresh]
+    meeting.agenda = [fresh.get(i["ref"], i) if i["ref"] else i for i in meeting.agenda if i not in gone]
     if not meeting.agenda:
         raise InvalidInputError("议程为空，请先添加议题再下发。")
     assert meeting.starts_at is not None
@@ -349,10 +355,10 @@ def circulate(
         action="meeting.circulated",
         object_type="meeting",
         object_id=meeting.id,
-        detail={"agenda": list(meeting.agenda), "messages": sent},
+        detail={"agenda": list(meeting.agenda), "left_out": gone, "messages": sent},
         at=now,
     )
-    return sent
+    return sent, len(gone)
 
 
 RESCHEDULED = "【会议改期】{title}由{old}改为{new}召开。已报的参会人员不变；如有变动，请点“确认参会”或“请假”更改。"

@@ -207,3 +207,22 @@ def test_a_meeting_only_scheduled_or_called_off_is_not_the_briefs_last_meeting(s
     C.cancel_meeting(session=session, meeting_id=off.id, actor=office, reason="召集人另有公务", now=now)
     session.flush()
     assert last_meeting() == before and before not in (coming.id, off.id)
+
+
+def test_circulation_leaves_out_an_item_no_longer_true(session, banner_plan_id):
+    from oversight.meetings import complete_decision
+
+    seed = seed_quarter(session=session, plan_id=banner_plan_id)
+    office = seed.members["office_a"]
+    now = utcnow()
+    m = C.schedule_meeting(session=session, actor=office, kind="quarterly", starts_at=now + timedelta(days=2), now=now)
+    C.add_agenda_item(session=session, meeting_id=m.id, actor=office, text="听取工作进展汇报", now=now)
+    late = [i["ref"] for i in m.agenda if i["ref"].startswith("decision:")]
+    assert late
+    done = int(late[0].split(":")[1])
+    complete_decision(session=session, decision_id=done, actor=office, now=now)  # done since the draft
+    sent, gone = C.circulate(session=session, meeting_id=m.id, actor=office, now=now)
+    refs = [i["ref"] for i in m.agenda]
+    assert gone == 1 and f"decision:{done}" not in refs and set(late[1:]) <= set(refs)
+    assert m.agenda[-1] == {"text": "听取工作进展汇报", "ref": ""} and sent > 0
+    assert all(f"议定事项#{done}（" not in i["text"] for i in m.agenda)
