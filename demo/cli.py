@@ -134,6 +134,8 @@ def demo_command(
     console.print(f"  台账（xlsx）：{result.ledger_xlsx}", highlight=False, soft_wrap=True)
     if result.minutes_pdf is not None:
         console.print(f"  会议纪要（PDF 及 Word）：{result.minutes_pdf}", highlight=False, soft_wrap=True)
+    for order in result.orders:
+        console.print(f"  督办单（PDF 及 Word）：{order}", highlight=False, soft_wrap=True)
     console.print(f"  演示数据库：{result.db_path}；运行日志：{out / 'demo.log'}", highlight=False, soft_wrap=True)
     console.print(
         f"用时 {t['total']:.1f} 秒（准备 {t['setup']:.1f}，重放 {t['replay']:.1f}，生成文件 {t['jobs']:.1f}）。",

@@ -91,6 +91,7 @@ class DemoResult:
     ledger_xlsx: Path
     quarter: str
     minutes_pdf: Path | None = None  # the 会议纪要 the minutes job wrote and sent (None: not minuted)
+    orders: list[Path] = field(default_factory=list)  # the 督办单 the daily digest's run issued and sent
     steps: int = 0
     problems: dict[int, int] = field(default_factory=dict)  # scenario number -> problem id
     counts: dict[str, int] = field(default_factory=dict)
@@ -822,7 +823,31 @@ def run_jobs(
     with session_scope(engine) as s:
         export_ledger(ledger_path, session=s, plan_id=plan_id, now=now)
     mark_export(ledger_path)
+    # That morning's daily digest, as the worker runs it: 督办 colours, each 督办单 issued and sent.
+    execute_run(ctx=ctx, job="daily_digest", period=now.astimezone(SHANGHAI).date().isoformat())
     return brief_path, notice_path, review_path, ledger_path
+
+
+def copy_orders(engine: Engine, plan_id: int, out: Path) -> list[Path]:
+    """Every 督办单 the worker issued and sent (PDF and Word), copied into the output."""
+    import shutil
+
+    from jobs.render import docx_path
+    from oversight.supervision import orders_of
+
+    copied: list[Path] = []
+    with session_scope(engine) as s:
+        orders = [(o.doc_no, o.pdf_path) for o in orders_of(session=s, plan_id=plan_id) if o.pdf_path]
+    for doc_no, pdf in orders:
+        source = Path(pdf)
+        if not source.exists():
+            continue
+        target = out / f"督办单-{doc_no.replace('/', '-')}.pdf"
+        shutil.copyfile(source, target)
+        if docx_path(source).exists():
+            shutil.copyfile(docx_path(source), docx_path(target))
+        copied.append(target)
+    return copied
 
 
 async def replay_quarter(
@@ -896,6 +921,7 @@ async def replay_quarter(
         minutes_pdf = _copy_minutes(engine, replay.meeting_id, out / f"会议纪要-{q.key}.pdf")
         result = DemoResult(
             minutes_pdf=minutes_pdf,
+            orders=copy_orders(engine, plan_id, out),
             out=out,
             db_path=db_path,
             brief_pdf=brief_pdf,

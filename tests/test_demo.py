@@ -99,6 +99,12 @@ def test_small_demo_writes_brief_notice_and_ledger_and_the_same_seed_gives_the_s
     assert re.search(r"\d号问题", text) and "号议定事项" in text and not re.search(r"#\d", text)
     notice_text = _pdf_text(notice)
     assert SAMPLE in notice_text and "推诿扯皮" in notice_text and "2号问题" in notice_text
+    # At least one 督办单: an item red on the digest's morning, sent as PDF and Word, numbered.
+    orders = sorted(a.glob("督办单-*.pdf"))
+    assert orders and all(o.with_suffix(".docx").exists() for o in orders)
+    order_text = re.sub(r"\s+", "", _pdf_text(orders[0]))
+    assert "督办单" in order_text and "红色督办" in order_text and SAMPLE in order_text
+    assert re.search(r"乌中联办督〔2026〕1号", order_text)
 
     # The brief's first section gives the seven targets of seed 000 from the sample ledger's own
     # columns: the green mines and the large and medium share recounted from the demo's database.
