@@ -146,7 +146,7 @@ async def _contact(
     await asyncio.sleep(rng.uniform(0, think))
     n = 0
     while time.monotonic() < stop_at:
-        step = n % 3
+        step = n % 2  # a report; or a question, then a press of the menu's first button
         n += 1
         mark = server.mark()
         tally.updates += 1
@@ -160,7 +160,7 @@ async def _contact(
                 tally.latencies.append(time.monotonic() - started)
             except TimeoutError:
                 tally.unanswered += 1
-        elif step == 1:
+        else:
             await user.send("请问本周的进展怎么报送")
             try:
                 menu = await server.wait_for(
