@@ -107,3 +107,41 @@ def test_problem_blue_yellow_red_with_its_order(engine, banner_plan_id, tmp_path
         run_supervision(session=s, now=_at(add_workdays(due2, 12)), data_dir=tmp_path)
         numbers = [o.doc_no for o in s.exec(select(SupervisionOrder).order_by(SupervisionOrder.id)).all()]
         assert numbers == ["乌中联办督〔2026〕1号", "乌中联办督〔2026〕2号"]
+
+
+def test_urge_refused_to_others_and_for_a_closed_item_and_reopened_twice_is_red(engine, banner_plan_id, tmp_path):
+    import pytest
+
+    from models import AuditLog, ProblemEvent
+    from oversight.errors import InvalidStateError, PermissionDeniedError
+
+    with Session(engine) as s:
+        cast = Cast(s, banner_plan_id)
+        start = _at(date(2026, 3, 2))
+        pid = cast.raise_(owner="forestry", when=start)
+        s.commit()
+        for who in (cast.convener, cast["water"], cast["forestry"]):
+            with pytest.raises(PermissionDeniedError, match="只有联席会议办公室可以催办"):
+                sv.urge(session=s, actor=who, kind="problem", item_id=pid, now=start)
+        assert s.exec(select(SupervisionEvent)).all() == []
+        refused = s.exec(select(AuditLog).where(AuditLog.action == "supervision.refused")).all()
+        assert len(refused) == 3
+
+        # Reopened twice: red whatever the deadline, with its order.
+        for _ in range(2):
+            s.add(ProblemEvent(problem_id=pid, kind="reopened", actor_unit_id=cast.uid("emergency"), at=start))
+        s.commit()
+        run_supervision(session=s, now=start, data_dir=tmp_path)
+        [order] = s.exec(select(SupervisionOrder)).all()
+        assert order.data["why"] == "已退回重办 2 次" and "已退回重办2次" in _pdf_text(order.pdf_path)
+
+        # Closed: nothing to urge, nothing logged; its colour ends.
+        problem = s.get(Problem, pid)
+        problem.state = "closed"
+        s.add(problem)
+        s.commit()
+        with pytest.raises(InvalidStateError, match="已办结或已不在办理中"):
+            sv.urge(session=s, actor=cast.office, kind="problem", item_id=pid, now=start)
+        result = sv.refresh(session=s, plan_id=banner_plan_id, now=start)
+        assert result["changes"] == [{"kind": "problem", "id": pid, "from": "red", "to": ""}]
+        assert [e.action for e in s.exec(select(SupervisionEvent)).all()] == ["colour", "colour"]

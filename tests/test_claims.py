@@ -1,0 +1,108 @@
+"""Status claims on a real database: who confirms (the duty map's unit, else the office alone), a
+wrong unit's or role's confirmation refused with nothing changed, a return needs a reason, and a
+claim by the unit that handles the paperwork is its own confirmation (still with its evidence)."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import Session, select
+
+from models import Attachment, Report, Right, RightClaim, RightStatusEvent, utcnow
+from oversight.claims import confirming_unit, decide, open_claim, pending_claims
+from oversight.errors import InvalidInputError, PermissionDeniedError
+from oversight.reports import file_report
+from tests.test_accountability import Cast
+
+
+def _right(s: Session, plan_id: int, code: str) -> Right:
+    r = Right(plan_id=plan_id, code=code, name=f"{code}矿", kind="mining")
+    s.add(r)
+    s.flush()
+    return r
+
+
+def test_who_confirms_and_refusals(engine, banner_plan_id):
+    with Session(engine) as s:
+        cast = Cast(s, banner_plan_id)
+        names = {
+            st: (u.name if (u := confirming_unit(session=s, plan_id=banner_plan_id, to_status=st)) else None)
+            for st in ("consolidated", "closed", "converted", "restarted", "granted")
+        }
+        assert names == {
+            "consolidated": "旗自然资源局",
+            "closed": "旗自然资源局",
+            "converted": "旗自然资源局",
+            "restarted": "旗应急管理局（矿山安全监管局）",
+            "granted": None,
+        }
+        right = _right(s, banner_plan_id, "T-1")
+        forestry = cast["forestry"]
+        report = Report(plan_id=banner_plan_id, unit_id=forestry.unit_id, member_id=forestry.id, text="已整合")
+        s.add(report)
+        s.flush()
+        with pytest.raises(InvalidInputError, match="须附佐证材料"):
+            open_claim(
+                session=s,
+                report=report,
+                right=right,
+                task_id=None,
+                actor=forestry,
+                to_status="consolidated",
+                attachment_ids=[],
+                now=utcnow(),
+            )
+        claim = open_claim(
+            session=s,
+            report=report,
+            right=right,
+            task_id=None,
+            actor=forestry,
+            to_status="consolidated",
+            attachment_ids=[1],
+            now=utcnow(),
+        )
+        s.commit()
+        for who in (cast["water"], forestry, cast.convener):
+            with pytest.raises(PermissionDeniedError, match="只有联席会议办公室或旗自然资源局可以确认"):
+                decide(session=s, claim_id=claim.id, actor=who, ok=True, now=utcnow())
+        with pytest.raises(InvalidInputError, match="退回理由"):
+            decide(session=s, claim_id=claim.id, actor=cast["natres"], ok=False, reason="不行", now=utcnow())
+        s.rollback()
+        assert s.get(RightClaim, claim.id).state == "pending" and s.get(Right, right.id).status == "baseline"
+        assert len(pending_claims(session=s, plan_id=banner_plan_id)) == 1
+        decide(session=s, claim_id=claim.id, actor=cast["natres"], ok=True, now=utcnow())
+        assert s.get(Right, right.id).status == "consolidated"
+        assert pending_claims(session=s, plan_id=banner_plan_id) == []
+
+
+def test_the_paperwork_unit_s_own_report_moves_the_right_with_its_evidence(engine, banner_plan_id, tmp_path):
+    from oversight.attachments import store_attachment
+    from tests.test_bot_reports import PDF_BYTES
+
+    with Session(engine) as s:
+        cast = Cast(s, banner_plan_id)
+        right = _right(s, banner_plan_id, "T-2")
+        natres = cast["natres"]
+        with pytest.raises(InvalidInputError, match="须附佐证材料"):
+            file_report(
+                session=s, actor=natres, task_id=None, text="已注销", right_id=right.id, move_to_status="closed"
+            )
+        s.rollback()
+        right = s.exec(select(Right).where(Right.code == "T-2")).first() or _right(s, banner_plan_id, "T-2")
+        pdf = store_attachment(
+            session=s, data=PDF_BYTES, filename="注销.pdf", mime_type="application/pdf", data_dir=tmp_path
+        )
+        file_report(
+            session=s,
+            actor=natres,
+            task_id=None,
+            text="已注销",
+            right_id=right.id,
+            move_to_status="closed",
+            attachment_ids=[pdf.id],
+        )
+        assert s.get(Right, right.id).status == "closed"
+        [claim] = s.exec(select(RightClaim)).all()
+        assert claim.state == "confirmed" and claim.decided_by_member_id == natres.id
+        assert len(s.exec(select(RightStatusEvent)).all()) == 1
+        assert s.get(Attachment, pdf.id).report_id == claim.report_id
