@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import json
 import logging
 import secrets
 from typing import Any
@@ -219,6 +220,20 @@ async def dedupe_guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     CURRENT_UPDATE.set(UpdateState(update_id=update.update_id))
 
 
+def _forget_invite_code(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """An applied `/start CODE` is kept in the inbox as `/start`: the code is not stored at rest."""
+    message = update.message
+    if message is None or not message.text or not message.text.startswith("/start") or " " not in message.text:
+        return
+    data = update.to_dict()
+    data["message"]["text"] = "/start"
+    data["message"].pop("entities", None)
+    try:
+        inbox.forget_payload(context.application.bot_data["engine"], update.update_id, json.dumps(data))
+    except Exception as exc:  # noqa: BLE001 - pruned with the update after a week in any case
+        logger.warning("update %s: its invite code stays in the inbox until pruned (%s)", update.update_id, exc)
+
+
 async def mark_processed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Record an update whose handlers wrote nothing (a writing one was recorded with its change)."""
     state = CURRENT_UPDATE.get()
@@ -230,6 +245,7 @@ async def mark_processed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         return
     if isinstance(queue, InboxQueue):
         queue.applied(update.update_id)
+        _forget_invite_code(update, context)
     context.application.bot_data["deduper"].remember(update.update_id)
     if state is not None and state.update_id == update.update_id and state.recorded:
         if state.replies_kept:  # the answers kept with the change: sent, or left to the outbox

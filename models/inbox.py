@@ -69,6 +69,12 @@ def keep_replies(update_id: int, replies: list[dict[str, Any]]) -> Any:
     )
 
 
+def forget_payload(engine: Engine, update_id: int, payload: str) -> None:
+    """Replace an applied update's stored JSON (a /start's invite code is not kept at rest)."""
+    with engine.begin() as conn:
+        conn.execute(update(InboxUpdate).where(col(InboxUpdate.update_id) == update_id).values(payload=payload))
+
+
 def clear_reply(engine: Engine, update_id: int) -> None:
     """The update's answers are sent."""
     with engine.begin() as conn:

@@ -1,5 +1,5 @@
-"""Invite codes never reach the logs, the answers of a refused /start, exception texts or the
-audit log; and Telegram's expected network errors are one log line each, not a traceback.
+"""Invite codes never reach the logs, the answers of a refused /start, exception texts, the
+audit log or (once applied) the inbox; and Telegram's expected network errors are one log line each, not a traceback.
 
 `lianxi bot` runs as a real process with LOG_LEVEL=DEBUG (the most it ever prints) on the local
 Bot API server. People join with a good code, the same code again (used up), a wrong code and,
@@ -110,9 +110,12 @@ async def test_invite_codes_and_network_errors_in_the_bot_process_log(settings_e
         audit = [json.dumps([a.action, a.actor, a.detail], ensure_ascii=False) for a in s.exec(select(AuditLog)).all()]
     assert any("invite.failed" in a for a in audit) and any("invite.locked" in a for a in audit), audit
     assert not [a for a in audit if any(c in a for c in codes)]
-    with engine.connect() as conn:  # nor in any outbox message (what a crash would resend)
-        outbox = " ".join(str(r) for r in conn.execute(text('SELECT * FROM "outboxmessage"')).all())
+    with engine.connect() as conn:  # nor in any outbox message (what a crash would resend) ...
+        outbox = " ".join(str(v) for r in conn.execute(text('SELECT * FROM "outboxmessage"')).all() for v in r)
+        # ... nor in the inbox once the /start is applied (its update kept as "/start")
+        stored = " ".join(str(p) for p in conn.execute(text('SELECT payload FROM "inboxupdate"')).scalars())
     assert not [c for c in codes if c in outbox]
+    assert "/start" in stored and not [c for c in codes if c in stored]
 
     # The 502s: one line each at most, no traceback, and no token.
     assert failed >= 1, "the fault was never hit"
