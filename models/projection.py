@@ -65,7 +65,9 @@ def apply(session: Session, event: ProblemEvent) -> None:
     """Fold a just-written (flushed) event into its problem's projection, in the session's
     transaction: the event and the projection are committed or lost together."""
     assert event.id is not None, "flush the event first"
-    current = session.get(ProblemProjection, event.problem_id)
+    # Read afresh: the domain holds the problem's row lock (oversight.problems._load), so this
+    # is the projection as the last committed event left it, whatever this session cached.
+    current = session.get(ProblemProjection, event.problem_id, populate_existing=True)
     before = None if current is None else {c: getattr(current, c) for c in COLUMNS}
     after = {**fold(before, event.id, event.kind, event.to_unit_id, event.from_unit_id, event.at)}
     after["problem_id"] = event.problem_id

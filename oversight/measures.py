@@ -463,16 +463,18 @@ def _gaps(session: Session, plan_id: int, start: datetime, as_of: datetime) -> A
         .where(_candidate(plan_id, start, as_of), _PP.c.action_at < sql_moment(start))
     )
     is_quiet = select(_PP.c.problem_id).where(_PP.c.problem_id == _P.c.id, _PP.c.action_at < sql_moment(start)).exists()
-    # Ordered by time only, so the (problem_id, at) index gives the order without a sort;
-    # events at the same instant (a ruling and its acceptance) leave a zero-length gap
-    # whichever comes first.
+    # Ordered by (time, id): of events at the same instant (a ruling and its acceptance) the
+    # later written holds the running spell, as in the projection, on every database (ordered
+    # by time only, PostgreSQL broke the tie either way).
     active = select(
         _E.c.id,
         _E.c.problem_id,
         _E.c.kind,
         _E.c.to_unit_id,
         _E.c.at,
-        func.lead(_E.c.at, type_=UTCDateTime()).over(partition_by=_E.c.problem_id, order_by=_E.c.at).label("next_at"),
+        func.lead(_E.c.at, type_=UTCDateTime())
+        .over(partition_by=_E.c.problem_id, order_by=(_E.c.at, _E.c.id))
+        .label("next_at"),
     ).where(_E.c.problem_id.in_(cand.where(~is_quiet)), _E.c.kind != K.COMMENTED, _E.c.at <= sql_moment(as_of))
     return quiet.union_all(active).subquery()
 
