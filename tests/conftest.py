@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel
 
@@ -29,6 +29,27 @@ BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 
 _sqlite_template: Path | None = None
 _pg_migrated = False
+_pg_url = ""
+
+
+def _worker_pg_url() -> str:
+    """This process's PostgreSQL test database. Under pytest-xdist (scripts/test.sh runs the
+    suite in worker processes) each worker has its own on the same server, named after the one
+    TEST_DATABASE_URL names plus the worker (lianxi_test_gw0, ...), created on first use: every
+    worker drops, migrates and truncates its own schema, so no two share a table."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not worker:
+        return PG_URL
+    url = make_url(PG_URL)
+    name = f"{url.database}_{worker}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            if conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first() is None:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        admin.dispose()
+    return url.set(database=name).render_as_string(hide_password=False)
 
 
 def _sqlite_db(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> str:
@@ -43,22 +64,23 @@ def _sqlite_db(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 def _pg_db() -> str:
-    """The PostgreSQL test database, migrated once and emptied before each test."""
-    global _pg_migrated
+    """The PostgreSQL test database (this worker's), migrated once and emptied before each test."""
+    global _pg_migrated, _pg_url
     if not _pg_migrated:
-        engine = make_engine(PG_URL)
+        _pg_url = _worker_pg_url()
+        engine = make_engine(_pg_url)
         with engine.begin() as conn:
             conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
             conn.execute(text("CREATE SCHEMA public"))
         engine.dispose()
-        upgrade(PG_URL)
+        upgrade(_pg_url)
         _pg_migrated = True
-    engine = make_engine(PG_URL)
+    engine = make_engine(_pg_url)
     names = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
     with engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
     engine.dispose()
-    return PG_URL
+    return _pg_url
 
 
 @pytest.fixture(params=BACKENDS)

@@ -491,10 +491,9 @@ async def test_two_bot_replicas_on_postgresql_deliver_one_outbox_once_each_chat_
     """Two deliveries, each with its own engine (connections) and its own Bot, as two bot
     processes: one delivers (the lease), the other takes over when it stops; 200 messages to
     20 chats arrive once each, in each chat's order."""
-    url = os.environ["TEST_DATABASE_URL"]
     from tests.conftest import _pg_db
 
-    _pg_db()  # migrated and empty
+    url = _pg_db()  # this worker's database, migrated and empty
     chats = [6900 + k for k in range(20)]
     for chat in chats:
         server.user(chat, "联络员")
