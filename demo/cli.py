@@ -128,8 +128,7 @@ def demo_command(
     )
     console.print("已写入：", highlight=False)
     console.print(f"  工作简报（PDF 及 Word）：{result.brief_pdf}", highlight=False, soft_wrap=True)
-    kind = "PDF 及 Word" if result.notice_path.suffix == ".pdf" else "JSON，通报模块未安装"
-    console.print(f"  通报草稿（{kind}）：{result.notice_path}", highlight=False, soft_wrap=True)
+    console.print(f"  通报草稿（PDF 及 Word）：{result.notice_path}", highlight=False, soft_wrap=True)
     console.print(f"  工作问效报告草稿（PDF 及 Word）：{result.review_pdf}", highlight=False, soft_wrap=True)
     console.print(f"  台账（xlsx）：{result.ledger_xlsx}", highlight=False, soft_wrap=True)
     if result.minutes_pdf is not None:

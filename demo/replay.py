@@ -740,29 +740,15 @@ def run_jobs(
 
     ctx = RunContext(engine=engine, worker_id="demo-worker", clock=lambda: now)
     notice_run = execute_run(ctx=ctx, job="notice_draft", period=quarter.key)
+    if notice_run is None or notice_run.state != "done":
+        raise DemoError(f"通报草稿任务未完成：{notice_run.error if notice_run is not None else '未能认领'}")
+    # The draft as `lianxi notices draft --out` writes it (jobs.notices.draft_document): one path.
+    from jobs.notices import draft_document
+
     notice_path = out / f"通报草稿-{quarter.key}.pdf"
-    if notice_run is not None and notice_run.state == "done":
-        from oversight.notices import notice_document, notice_for_period
-
-        with session_scope(engine) as s:
-            notice = notice_for_period(session=s, plan_id=plan_id, period=quarter.key)
-            assert notice is not None
-            doc = notice_document(session=s, notice_id=row_id(notice), now=now)
-        doc["doc_number"] = "（草稿，文号审定后编排）"
-        doc["printed_date"] = f"{doc['date_text']}起草"
-        render_document("notice", doc, out=notice_path, sample=SAMPLE_MARK.format(text=f"草稿·{SAMPLE}"))
-    else:  # the notice job is not installed here: keep its findings as JSON
-        import json
-
-        from oversight.accountability import evaluate, findings_json
-
-        notice_path = out / f"通报草稿-{quarter.key}.json"
-        with session_scope(engine) as s:
-            findings = findings_json(evaluate(session=s, plan_id=plan_id, period=quarter.key, now=now))
-        notice_path.write_text(
-            json.dumps({"sample": SAMPLE, "period": quarter.key, "findings": findings}, ensure_ascii=False, indent=2),
-            encoding="utf-8",
-        )
+    with session_scope(engine) as s:
+        doc = draft_document(session=s, plan_id=plan_id, period=quarter.key, now=now)
+    render_document("notice", doc, out=notice_path, sample=SAMPLE_MARK.format(text=f"草稿·{SAMPLE}"))
 
     run = execute_run(ctx=ctx, job="brief", period=quarter.key)
     if run is None or run.state != "done":

@@ -231,9 +231,6 @@ def _draft_ahead(engine: Engine, *, period: str, now: datetime) -> dict[int, tup
     return pdfs
 
 
-DRAFT_NUMBER = "（草稿，文号审定后编排）"
-
-
 def _with_copy_line(session: Session, plan: Plan, doc: dict[str, Any]) -> dict[str, Any]:
     """抄送 and 印发: exactly whom the Word copy and the PDF go to besides the 主送 (oversight.distribution)."""
     copies = notice_copy_lines(session=session, plan_id=row_id(plan))
