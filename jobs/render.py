@@ -29,6 +29,7 @@ from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
+from jobs import cjk_justify
 from oversight.files import write_atomic
 
 logger = logging.getLogger(__name__)
@@ -467,6 +468,9 @@ def _font_config() -> FontConfiguration:
     if config is None:
         config = _fonts.config = FontConfiguration()
     return config
+
+
+cjk_justify.install()  # a Chinese line is justified between its characters, not only at spaces
 
 
 def html_to_pdf(

@@ -334,17 +334,17 @@ def rule_text_block(doc: Document, expect: Expect) -> list[Violation]:
                     )
                 )
         # A line followed by its paragraph's next line (flush left, one grid line down) is full: it
-        # runs from the block's left edge (or two characters in) to its right edge. WeasyPrint 70
-        # justifies at spaces only, so a line with half-width digits or a number carried over may end up to two characters short (a known limit, not GB/T 9704).
+        # runs from the block's left edge (or two characters in) to its right edge, as a Chinese line
+        # is justified between its characters (jobs/cjk_justify.py), not only at spaces.
         body = sorted((ln for ln in p.content if abs(ln.size - doc.body_size) < 0.2), key=lambda ln: ln.baseline)
         for ln, nxt in itertools.pairwise(body):
             follows = abs(nxt.baseline - ln.baseline - GRID) < 0.4 and abs(nxt.x0 - p.left) < 0.5
-            if follows and ln.x0 < p.left + 2 * CHAR + TOL and not -TOL <= p.right - ln.x1 <= 2 * CHAR + TOL:
+            if follows and ln.x0 < p.left + 2 * CHAR + TOL and not -TOL <= p.right - ln.x1 <= TOL:
                 out.append(
                     Violation(
                         "fill",
                         p.number,
-                        f"full line “{ln.text[:12]}…” runs {ln.x0:.1f}–{ln.x1:.1f} mm, not to {p.right} (156 mm)",
+                        f"full line “{ln.text[:12]}…{ln.text[-8:]}” runs {ln.x0:.1f}–{ln.x1:.1f} mm, not to {p.right} (156 mm)",
                     )
                 )
     return out
