@@ -46,8 +46,11 @@ if [ -z "${TEST_DATABASE_URL:-}" ]; then
 fi
 
 echo "运行测试…"
+# Worker processes (pytest-xdist): one per core unless LIANXI_TEST_WORKERS says otherwise (0: none).
+# A test file runs whole in one worker (loadfile), so its module fixtures are built once; each
+# worker has its own PostgreSQL database (tests/conftest.py), temporary files and ports.
 rc=0
-.venv/bin/python -m pytest "$@" </dev/null || rc=$?
+.venv/bin/python -m pytest -n "${LIANXI_TEST_WORKERS:-auto}" --dist loadfile "$@" </dev/null || rc=$?
 case "$rc" in
   0) echo "测试全部通过" ;;
   5) echo "没有收集到任何测试，视为失败" >&2 ;;
