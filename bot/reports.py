@@ -393,7 +393,11 @@ def ledger_file(turn: Turn[LedgerState], upload: Upload) -> None:
         data_dir=data_dir,
     )
     turn.end()
-    turn.say(got + "\n" + t.LEDGER_DONE.format(report_id=filed.id, summary=_summary(result)))
+    summary = _summary(result)
+    pending = claims.pending_of_report(session=turn.session, report_id=row_id(filed))
+    if pending:
+        summary += t.LEDGER_CLAIMS.format(n=pending)
+    turn.say(got + "\n" + t.LEDGER_DONE.format(report_id=filed.id, summary=summary))
 
 
 def ledger_text(turn: Turn[LedgerState], text: str) -> None:

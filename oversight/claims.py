@@ -278,3 +278,10 @@ def pending_claims(*, session: Session, plan_id: int, as_of: datetime | None = N
             }
         )
     return rows
+
+
+def pending_of_report(*, session: Session, report_id: int) -> int:
+    """How many of a report's claims wait for confirmation (a ledger upload may hold several)."""
+    return len(
+        session.exec(select(RightClaim.id).where(RightClaim.report_id == report_id, RightClaim.state == PENDING)).all()
+    )

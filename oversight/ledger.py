@@ -62,6 +62,7 @@ from oversight.rights import (
     SECTOR_LABELS,
     SIZE_LABELS,
     STATUS_LABELS,
+    RightStatus,
     move_right_status,
     parse_green,
     parse_idle_cause,
@@ -222,6 +223,8 @@ class ImportResult:
     updated: int = 0
     unchanged: int = 0
     status_changes: int = 0
+    # A unit's upload claims its done states (oversight.claims): (right id, status), moved only once confirmed.
+    claims: list[tuple[int, str]] = field(default_factory=list)
     created_codes: list[str] = field(default_factory=list)
     updated_codes: list[str] = field(default_factory=list)
 
@@ -1319,6 +1322,7 @@ def import_ledger(
     restrict_unit_id: int | None = None,
     actor_member_id: int | None = None,
     now: datetime | None = None,
+    claim_done: bool = False,
 ) -> ImportResult:
     """Check every cell, then upsert the rights by code; any bad cell refuses the whole file.
 
@@ -1412,7 +1416,9 @@ def import_ledger(
 
     for row in rows:
         right = by_code[row.code]
-        if right.status != row.status:
+        if right.status != row.status and claim_done and row.status not in RightStatus.OPEN:
+            result.claims.append((row_id(right), row.status))  # the caller files the claim with its report
+        elif right.status != row.status:
             old = right.status
             move_right_status(
                 session=session,
@@ -1467,6 +1473,7 @@ def import_ledger(
             "updated": result.updated,
             "unchanged": result.unchanged,
             "status_changes": result.status_changes,
+            "claims": len(result.claims),
             "restrict_unit_id": restrict_unit_id,
             "member_id": actor_member_id,
         },

@@ -633,6 +633,7 @@ def submit_ledger(
         actor=who,
         restrict_unit_id=actor.unit_id,
         actor_member_id=actor.id,
+        claim_done=True,
     )
     plan = session.get(Plan, actor.plan_id)
     report = Report(
@@ -647,6 +648,25 @@ def submit_ledger(
     session.flush()
     assert report.id is not None
     _claim_attachments(session, (row_id(xlsx), row_id(scan)), row_id(report))
+    if result.claims:  # done states in a unit's ledger: claims, the stamped scan their evidence
+        from oversight.claims import confirming_unit, open_claim
+
+        for right_id, status in result.claims:
+            right = session.get(Right, right_id)
+            assert right is not None
+            open_claim(
+                session=session,
+                report=report,
+                right=right,
+                task_id=None,
+                actor=actor,
+                to_status=status,
+                attachment_ids=[row_id(scan)],
+                now=at,
+            )
+            confirmer = confirming_unit(session=session, plan_id=actor.plan_id, to_status=status)
+            if confirmer is not None and confirmer.id == actor.unit_id:
+                result.status_changes += 1  # its own paperwork: confirmed at once
     audit(
         session=session,
         actor=who,
@@ -674,6 +694,7 @@ def validate_ledger(*, session: Session, actor: Member, data: bytes) -> object:
             actor=actor_of(actor.id),
             restrict_unit_id=actor.unit_id,
             actor_member_id=actor.id,
+            claim_done=True,
         )
     finally:
         nested.rollback()

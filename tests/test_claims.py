@@ -106,3 +106,43 @@ def test_the_paperwork_unit_s_own_report_moves_the_right_with_its_evidence(engin
         assert claim.state == "confirmed" and claim.decided_by_member_id == natres.id
         assert len(s.exec(select(RightStatusEvent)).all()) == 1
         assert s.get(Attachment, pdf.id).report_id == claim.report_id
+
+
+def test_a_unit_s_ledger_claims_its_done_states(engine, banner_plan_id, tmp_path):
+    from oversight.attachments import store_attachment
+    from oversight.reports import submit_ledger
+    from tests.test_bot_reports import GOOD_ROW, PDF_BYTES, ledger_xlsx
+
+    row = {**GOOD_ROW, "责任单位": "旗林草局"}
+    with Session(engine) as s:
+        cast = Cast(s, banner_plan_id)
+        forestry = cast["forestry"]
+
+        def upload(status: str, n: int):
+            xlsx = store_attachment(
+                session=s,
+                data=ledger_xlsx([{**row, "处置状态": status}]),
+                filename=f"台账{n}.xlsx",
+                mime_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                data_dir=tmp_path,
+            )
+            scan = store_attachment(
+                session=s,
+                data=PDF_BYTES + bytes([n]),
+                filename=f"扫描件{n}.pdf",
+                mime_type="application/pdf",
+                data_dir=tmp_path,
+            )
+            return submit_ledger(
+                session=s, actor=forestry, xlsx_attachment_id=xlsx.id, scan_attachment_id=scan.id, data_dir=tmp_path
+            )
+
+        upload("推进中", 1)
+        report, result = upload("已整合", 2)
+        s.commit()
+        right = s.exec(select(Right).where(Right.code == GOOD_ROW["矿业权编号"])).one()
+        assert right.status == "in_progress" and result.status_changes == 0
+        [claim] = s.exec(select(RightClaim)).all()
+        assert (claim.report_id, claim.to_status, claim.state) == (report.id, "consolidated", "pending")
+        decide(session=s, claim_id=claim.id, actor=cast.office, ok=True, now=utcnow())
+        assert s.get(Right, right.id).status == "consolidated"
