@@ -1,8 +1,11 @@
-"""Property: for any quarter of activity — members joining on random days, weekly reports, problems
+"""Property: for any quarter of activity — a working-day calendar with generated holidays and worked
+Saturdays (or the published one), a tracking start, members joining on random days, weekly reports, problems
 with random hand-off histories (accepted, handed on, declined and ruled or left unruled, resolved),
 decisions done or not — every sentence of the brief (the facts its templates receive), the notice
 draft and the review is true against queries written here, not the product's fact functions, and
-a quantifier (均/全部/没有/所有) is printed only where the record proves it.
+a quantifier (均/全部/没有/所有) is printed only where the record proves it; each unit's reporting
+weeks and on-time rate are counted here on the test's own calendar (a week with no working day is
+no reporting week, a report in it counts for none).
 
 Each example runs on a copy of one migrated database with the plan loaded: 200 quarters on the
 sentences take ~85 s on a quiet 2-core machine (LIANXI_PROPERTY_EXAMPLES changes the count); 20
@@ -20,8 +23,9 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import chinese_calendar
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from pypdf import PdfReader
 from sqlalchemy import text
@@ -29,7 +33,7 @@ from sqlmodel import Session, select
 
 from jobs.brief import brief_context
 from jobs.render import AssetOnlyFetcher, html_to_pdf, render_html
-from models import Decision, Meeting, Member, ProblemCategory, Report, Role, Unit, Zone, make_engine
+from models import Decision, Meeting, Member, Plan, ProblemCategory, Report, Role, Unit, Zone, make_engine
 from models.migrate import upgrade
 from oversight.briefdata import brief_data, parse_period
 from oversight.errors import OversightError
@@ -43,6 +47,8 @@ from oversight.problems import (
     rule_problem,
 )
 from oversight.review import build_review, review_document
+from oversight.workdays import reset as reset_calendar
+from oversight.workdays import store_year
 from tests.conftest import load_bundled_plan
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -109,8 +115,23 @@ problem = st.tuples(
     st.integers(0, 85),  # raised on day
     st.lists(st.tuples(step, st.integers(0, len(UNITS) - 1), st.integers(0, 6)), max_size=4),
 )
+# A generated working-day calendar for 2026 (as an admin stores it from the State Council's notice),
+# or None for the real one: weeks of the quarter (0 = the week of 1 January) with some or all of
+# their days off, and weeks whose Saturday is worked (调休).
+calendar = st.one_of(
+    st.none(),
+    st.fixed_dictionaries(
+        {
+            "off": st.lists(st.tuples(st.integers(0, 13), st.sets(st.integers(0, 6), min_size=1)), max_size=3),
+            "makeup": st.lists(st.integers(0, 13), max_size=2),
+        }
+    ),
+)
+FIRST_MONDAY = date(2025, 12, 29)  # the Monday of the week holding 1 January 2026
 quarter = st.fixed_dictionaries(
     {
+        "calendar": calendar,
+        "since": st.one_of(st.none(), st.integers(0, 60)),  # the plan's tracking start, else before the quarter
         "joins": st.lists(st.one_of(st.none(), st.integers(0, 80)), min_size=len(UNITS), max_size=len(UNITS)),
         "reports": st.lists(st.tuples(st.integers(0, len(UNITS) - 1), st.integers(0, 89), st.booleans()), max_size=25),
         "problems": st.lists(problem, max_size=6),
@@ -119,10 +140,41 @@ quarter = st.fixed_dictionaries(
 )
 
 
+def days_off(cal: dict[str, Any]) -> tuple[set[date], set[date]]:
+    """The generated calendar's holidays and worked Saturdays, inside the quarter."""
+    off = {FIRST_MONDAY + timedelta(weeks=w, days=d) for w, ds in cal["off"] for d in ds}
+    makeup = {FIRST_MONDAY + timedelta(weeks=w, days=5) for w in cal["makeup"]} - off
+    return {d for d in off if Q_START <= d <= Q_END}, {d for d in makeup if Q_START <= d <= Q_END}
+
+
+def is_workday_here(day: date, cal: dict[str, Any] | None) -> bool:
+    """The test's own working-day rule: the generated 2026, else the published calendar."""
+    if cal is None or day.year != 2026:
+        return bool(chinese_calendar.is_workday(day))
+    off, makeup = days_off(cal)
+    return day in makeup or (day.weekday() < 5 and day not in off)
+
+
 def build(url: str, q: dict[str, Any]) -> tuple[Any, int]:
     engine = make_engine(url)
     with Session(engine) as s:
         plan_id = s.exec(select(Unit.plan_id)).first()
+        plan = s.get(Plan, plan_id)
+        assert plan is not None
+        plan.tracking_since = Q_START + timedelta(days=q["since"]) if q["since"] is not None else date(2025, 12, 1)
+        s.add(plan)
+        if q["calendar"] is not None:
+            off, makeup = days_off(q["calendar"])
+            store_year(
+                session=s,
+                year=2026,
+                holidays=dict.fromkeys(off, "假日"),
+                workdays=dict.fromkeys(makeup, "调休"),
+                source="生成的日历",
+                notice_text="",
+                actor="test",
+                now=at(0, 8),
+            )
         units = {u.key: u for u in s.exec(select(Unit).where(Unit.plan_id == plan_id)).all()}
         zones = list(s.exec(select(Zone).where(Zone.plan_id == plan_id).order_by(Zone.seq)).all())
         cats = list(s.exec(select(ProblemCategory).where(ProblemCategory.plan_id == plan_id)).all())
@@ -246,6 +298,65 @@ OPEN_AT_END = """p.plan_id = :plan AND p.created_at < :e AND COALESCE((
     AND e.at < :e ORDER BY e.at DESC, e.id DESC LIMIT 1), '') <> 'confirmed'"""
 
 
+def local_day(stored: Any) -> date:
+    """A stored UTC moment (naive text on SQLite) as its day in Shanghai."""
+    moment = stored if isinstance(stored, datetime) else datetime.fromisoformat(str(stored))
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(SH).date()
+
+
+def check_reporting(engine: Any, plan_id: int, q: dict[str, Any], data: dict[str, Any], ctx: dict[str, Any]) -> None:
+    """Each unit's weeks and on-time rate, counted here: Monday–Sunday weeks clipped to the quarter
+    that hold a working day of the (generated) calendar, from the first working day the unit had a
+    member and the plan was tracked; a week counts as reported if a report fell in it."""
+    cal = q["calendar"]
+    since = sql(engine, "SELECT tracking_since FROM plan WHERE id = :plan", plan=plan_id)[0][0]
+    tracked = date.fromisoformat(str(since)[:10])
+    weeks: list[tuple[date, date]] = []
+    first = Q_START
+    while first <= Q_END:
+        last = min(first + timedelta(days=6 - first.weekday()), Q_END)
+        weeks.append((first, last))
+        first = last + timedelta(days=1)
+    joined: dict[int, date] = {}
+    for unit_id, at_ in sql(engine, "SELECT unit_id, joined_at FROM member WHERE plan_id = :plan", plan=plan_id):
+        joined[unit_id] = min(joined.get(unit_id, date.max), local_day(at_))
+    reported: dict[int, set[date]] = {}
+    for unit_id, at_ in sql(engine, "SELECT unit_id, created_at FROM report WHERE plan_id = :plan", plan=plan_id):
+        reported.setdefault(unit_id, set()).add(local_day(at_))
+    behind = []
+    for u in data["units"]:
+        if not u["reports_expected"]:
+            continue
+        uid = u["unit_id"]
+        if uid not in joined:
+            assert (u["weeks"], u["on_time_rate"]) == (0, None), u
+            continue
+        start = max(joined[uid], tracked)
+        while not is_workday_here(start, cal):
+            start += timedelta(days=1)
+        due = [
+            (a, b)
+            for a, b in weeks
+            if b >= start
+            and any(
+                is_workday_here(a + timedelta(days=k), cal)
+                for k in range((b - a).days + 1)
+                if a + timedelta(days=k) >= start
+            )
+        ]
+        got = [w for w in due if any(w[0] <= d <= w[1] for d in reported.get(uid, ()))]
+        assert (u["weeks"], u["weeks_with_report"]) == (len(due), len(got)), (u["name"], cal, start, due, got)
+        rate = round(len(got) / len(due), 4) if due else None
+        assert u["on_time_rate"] == rate, u
+        if rate is not None and rate < 0.5:
+            behind.append(uid)
+    facts = {f["kind"]: f for f in ctx["facts"]}
+    if behind:
+        assert facts["units_behind"]["values"]["unit_ids"] == behind
+    else:
+        assert "units_behind" not in facts
+
+
 def check_brief(engine: Any, plan_id: int, ctx: dict[str, Any]) -> None:
     facts = {f["kind"]: f for f in ctx["facts"]}
     for f in ctx["facts"]:
@@ -355,6 +466,17 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     derandomize=True,
 )
 @given(q=quarter)
+# Always: a week off (19–25 January) with two reports in it that count for no week, and a worked Saturday.
+@example(
+    q={
+        "calendar": {"off": [(3, {0, 1, 2, 3, 4, 5, 6})], "makeup": [7]},
+        "since": None,
+        "joins": [0, 40, None, None, None, None, None, None],
+        "reports": [(0, 5, False), (0, 19, False), (0, 20, True), (1, 47, False)],
+        "problems": [],
+        "decisions": [],
+    }
+)
 def test_every_sentence_of_a_generated_quarter_rests_on_the_record(workdir: Path, q: dict[str, Any]) -> None:
     engine, plan_id = build(fresh_db(workdir), q)
     try:
@@ -362,9 +484,11 @@ def test_every_sentence_of_a_generated_quarter_rests_on_the_record(workdir: Path
             data = brief_data(session=s, plan_id=plan_id, period=parse_period("2026Q1"), now=NOW)
         ctx = brief_context(data, issue_no=1, issued_on="2026-04-08", chart="<svg/>")
         check_brief(engine, plan_id, ctx)
+        check_reporting(engine, plan_id, q, data, ctx)
         check_notice_and_review(engine, plan_id)
     finally:
         engine.dispose()
+        reset_calendar()  # the generated calendar was this quarter's only
 
 
 @pytest.mark.slow
@@ -382,6 +506,7 @@ def test_the_pdf_of_a_generated_quarter_prints_its_facts(workdir: Path, q: dict[
             data = brief_data(session=s, plan_id=plan_id, period=parse_period("2026Q1"), now=NOW)
         ctx = brief_context(data, issue_no=1, issued_on="2026-04-08", chart="<svg/>")
         check_brief(engine, plan_id, ctx)
+        check_reporting(engine, plan_id, q, data, ctx)
         pdf = workdir / f"brief-{next(_counter)}.pdf"
         html_to_pdf(render_html("brief.html.j2", ctx), out=pdf, fetcher=AssetOnlyFetcher())
         pages = [p.extract_text() for p in PdfReader(pdf).pages]
@@ -393,3 +518,4 @@ def test_the_pdf_of_a_generated_quarter_prints_its_facts(workdir: Path, q: dict[
                 assert re.sub(r"\s+", "", f["text"]) in body, f["text"]
     finally:
         engine.dispose()
+        reset_calendar()
