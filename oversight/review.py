@@ -914,6 +914,24 @@ def _cn(d: date) -> str:
     return f"{d.year}年{d.month}月{d.day}日"
 
 
+LEDGER_NONE = "本期没有整改事项。"
+LEDGER_MISSED = "逾期未完成整改或回头看未通过的{n}项事项已延长整改期限并加倍扣分。"
+LEDGER_CLOSED = "已销号的{n}项事项将于回头看期限到期后回头看。"
+
+
+def ledger_paragraphs(ledger: list[dict[str, Any]]) -> list[str]:
+    """What the ledger section says of its items, each sentence only where an item proves it:
+    none at all; those extended and doubled (missed at least once); those 销号 awaiting 回头看."""
+    if not ledger:
+        return [LEDGER_NONE]
+    missed = sum(1 for it in ledger if it["misses"])
+    closed = sum(1 for it in ledger if it["state"] == "closed")
+    return [
+        *([LEDGER_MISSED.format(n=missed)] if missed else []),
+        *([LEDGER_CLOSED.format(n=closed)] if closed else []),
+    ]
+
+
 def review_document(*, session: Session, plan_id: int, review: dict[str, Any], now: datetime) -> dict[str, Any]:
     """The review as the context report_templates/review.html.j2 documents."""
     plan = _plan(session, plan_id)
@@ -991,7 +1009,7 @@ def review_document(*, session: Session, plan_id: int, review: dict[str, Any], n
         },
         {
             "heading": "整改台账",
-            "paragraphs": ["逾期未完成整改的事项已延长整改期限并加倍扣分；已销号事项将在规定时间后回头看。"],
+            "paragraphs": ledger_paragraphs(review["ledger"]),
             "tables": [
                 {
                     "columns": ["单位", "整改事项", "责任人", "整改期限", "整改标准", "扣分", "状态"],

@@ -42,6 +42,7 @@ from oversight.review import (
     items_from_review,
     paper_closure_flags,
     recheck_item,
+    review_document,
     unit_scores,
     verify_closure,
     zone_leader_scores,
@@ -130,6 +131,27 @@ def closed(cast: Cast, it: Any, text: str, now: Any) -> None:
     """The unit asks for 销号 with its evidence and the office accepts it."""
     close_item(session=cast.s, item_id=it.id, actor=cast["water"], evidence_text=text, now=now)
     verify_closure(session=cast.s, item_id=it.id, actor=cast.office, ok=True, now=now)
+
+
+def ledger_section(cast: Cast, now: datetime) -> list[str]:
+    review = build_review(session=cast.s, plan_id=cast.plan_id, period="2026H1", now=now)
+    doc = review_document(session=cast.s, plan_id=cast.plan_id, review=review, now=now)
+    return next(sec for sec in doc["sections"] if sec["heading"] == "整改台账").get("paragraphs") or []
+
+
+def test_the_ledger_section_says_only_what_its_items_prove(cast: Cast) -> None:
+    """本期没有整改事项 over an empty ledger; 'extended and doubled' only for items that missed;
+    '回头看' only for items 销号 — not the one fixed sentence over any ledger."""
+    assert ledger_section(cast, AFTER_H1) == ["本期没有整改事项。"]
+    late, done, _open = item(cast, unit="natres"), item(cast, unit="water"), item(cast, unit="forestry")
+    assert ledger_section(cast, AFTER_H1) == []  # three items in hand: nothing missed, nothing closed
+    closed(cast, done, "7月起每周按时报送", at(9, 1))
+    follow_up_ledger(session=cast.s, plan_id=cast.plan_id, now=local_noon(date(2027, 1, 6)), actor="worker")
+    assert (late.misses, done.misses, done.state) == (1, 0, "closed")
+    assert ledger_section(cast, local_noon(date(2027, 1, 6))) == [
+        "逾期未完成整改或回头看未通过的2项事项已延长整改期限并加倍扣分。",
+        "已销号的1项事项将于回头看期限到期后回头看。",
+    ]
 
 
 def test_closing_needs_evidence_and_the_right_person(cast: Cast) -> None:
