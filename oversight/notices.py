@@ -75,9 +75,10 @@ class NoticeExplanationClosedError(NoticeError):
 TEXTS: dict[str, str] = {
     "title": "关于{label}{subject}工作推进不力单位情况的通报",
     "title_none": "关于{label}{subject}工作推进情况的通报",
-    "opening": "{label}，{subject}工作总体有序推进，但仍有部分单位存在{kinds}等问题。根据{basis}“对工作推进速度慢，"
-    "问题解决不积极、不明显，推诿扯皮的部门，予以严肃通报”的要求，依据联席会议工作记录，现将有关情况通报如下。",
-    "opening_none": "{label}，{subject}工作总体有序推进，经核查联席会议工作记录，本期无需通报的单位。",
+    # Only what the findings prove: how many units, which kinds (no "总体有序推进", no "部分单位").
+    "opening": "{label}，依据联席会议工作记录，{subject}工作中有{n}个单位存在{kinds}问题。根据{basis}“对工作推进速度慢，"
+    "问题解决不积极、不明显，推诿扯皮的部门，予以严肃通报”的要求，现将有关情况通报如下。",
+    "opening_none": "{label}，经核查联席会议工作记录，{subject}工作本期无需通报的单位。",
     "rule_line": "{num}、{rule}。{items}。",
     "unit_item": "{unit}：{summary}",
     "closing": "请被通报单位高度重视，认真查找原因，切实抓好整改，并于本通报印发之日起{days}个工作日内向联席会议办公室"
@@ -204,7 +205,11 @@ def compose_body(*, session: Session, plan: Plan, period: str, findings: Sequenc
     rules = [r for r in Rule.ALL if any(f.rule == r for f in live)]
     lines = [
         TEXTS["opening"].format(
-            label=label, subject=_subject(plan), basis=_basis(plan), kinds="、".join(RULE_LABELS[r] for r in rules)
+            label=label,
+            subject=_subject(plan),
+            basis=_basis(plan),
+            n=len({f.unit_id for f in live}),
+            kinds="、".join(RULE_LABELS[r] for r in rules),
         )
     ]
     for i, rule in enumerate(rules):

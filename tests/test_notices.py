@@ -86,6 +86,11 @@ def test_draft_names_units_and_is_idempotent(cast: Cast) -> None:
     units = {(f.unit_id, f.rule) for f in notice_findings(session=cast.s, notice_id=notice.id)}
     assert units == {(cast.uid("forestry"), "shifting"), (cast.uid("water"), "shifting")}
     assert "旗林草局" in notice.body and "旗水利局" in notice.body and "5个工作日内" in notice.body
+    opening = notice.body.splitlines()[0]  # only what the findings prove: two units, one kind
+    assert (
+        opening.startswith("2026年第一季度，依据联席会议工作记录，") and "工作中有2个单位存在推诿扯皮问题。" in opening
+    )
+    assert "总体有序推进" not in notice.body and "部分单位" not in notice.body
     head = draft_text(session=cast.s, notice_id=notice.id).splitlines()[1]
     assert head.startswith("通报期间：2026年第一季度　") and "2026Q1" not in head  # the period as people name it
     again = draft_notice(session=cast.s, plan_id=cast.plan_id, period="2026Q1", now=AFTER_Q1)

@@ -441,6 +441,9 @@ def check_notice_and_review(engine: Any, plan_id: int) -> list[str]:
     assert RAW.search(draft) is None, draft
     named = re.findall(r"〔事项\d+〕(.+?)（", draft)
     assert not set(named) & never_joined, f"a unit that never had a member is named: {set(named) & never_joined}"
+    count = re.search(r"工作中有(\d+)个单位存在", draft)  # the opening counts the units the findings name
+    assert (int(count.group(1)) if count else 0) == len(set(named)), draft
+    assert "总体有序推进" not in draft
     review_text = "\n".join(
         [
             *doc["summary"],
