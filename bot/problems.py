@@ -13,6 +13,7 @@ from bot import texts as t
 from bot.engine import Flow, Rows, Step, Turn, Upload, action, button, command, grid, outbox_buttons
 from models import Member, Problem, ProblemCategory, Right, Unit, Zone, row_id
 from oversight import problems as P
+from oversight import supervision as S
 from oversight.attachments import ALLOWED_TEXT
 from oversight.dates import cn_date
 from oversight.errors import InvalidInputError
@@ -459,7 +460,12 @@ def problem_command(turn: Turn[None]) -> None:
         text = P.format_problem(session=turn.session, problem_id=pid)
         files = [a for group in P.event_files(session=turn.session, problem_id=pid).values() for a in group]
         opens = [[button(t.PROBLEM_BTN_FILE.format(name=a.filename), "problem.file", aid=a.id)] for a in files]
-        turn.say(text, action_buttons(turn.session, problem, turn.member) + opens)
+        urge = []  # the office's 催办 on an open problem with a deadline (oversight.supervision)
+        if turn.member.role in S.URGE_ROLES and S.find_item(
+            session=turn.session, plan_id=turn.member.plan_id, kind=S.PROBLEM, item_id=pid, today=turn.today
+        ):
+            urge = [[button(t.DUBAN_BTN_URGE, "sup.urge", kind=S.PROBLEM, iid=pid)]]
+        turn.say(text, action_buttons(turn.session, problem, turn.member) + urge + opens)
 
 
 @action("problem.file")

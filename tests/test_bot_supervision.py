@@ -63,6 +63,14 @@ async def test_red_order_then_urge_and_refusals(settings_env, engine, banner_pla
         told = await h.server.wait_for(f.id, "【催办】", timeout=WAIT)
         assert f"{pid}号问题" in told["text"] and "已逾期 11 个工作日" in told["text"]
 
+        # The problem's own card carries the same button for the office (not for the unit).
+        mine = await h.say(f, f"/problem {pid}", f"问题#{pid}")
+        assert "催办" not in buttons(mine)
+        shown = await h.say(o, f"/problem {pid}", f"问题#{pid}")
+        assert buttons(shown)[-1] == "催办"
+        again = await h.press(o, shown, "催办", "已催办")
+        assert "第 2 次" in again["text"]
+
         # The office's button pressed by the unit's contact: not theirs, nothing logged.
         query = await f.press(card["message_id"], button_data(card, "催办"), check=False)
         assert "不是发给您的" in ((await h.server.wait_for_answer(query["id"]))["text"] or "")
@@ -79,15 +87,16 @@ async def test_red_order_then_urge_and_refusals(settings_env, engine, banner_pla
 
     with session_scope(engine) as s:
         urges = s.exec(select(SupervisionEvent).where(SupervisionEvent.action == "urge")).all()
-        assert len(urges) == 1
+        assert len(urges) == 2
         assert [a.action for a in s.exec(select(AuditLog).where(AuditLog.action.startswith("supervision."))).all()] == [
             "supervision.order_issued",
+            "supervision.urged",
             "supervision.urged",
         ]
         counts = urge_counts(
             session=s, plan_id=banner_plan_id, start=now - timedelta(days=1), end=utcnow() + timedelta(days=1)
         )
-        assert counts == {urges[0].unit_id: 1}
+        assert counts == {urges[0].unit_id: 2}
 
         # The review counts the 催办 and the order against the unit.
         from oversight.periods import parse_period
@@ -95,7 +104,7 @@ async def test_red_order_then_urge_and_refusals(settings_env, engine, banner_pla
 
         half = parse_period(f"{local_day(now).year}H{1 if local_day(now).month <= 6 else 2}").key
         review = build_review(session=s, plan_id=banner_plan_id, period=half, now=utcnow())
-        assert [(r["unit"], r["urged"], r["orders"]) for r in review["supervision"]] == [("旗林草局", 1, 1)]
+        assert [(r["unit"], r["urged"], r["orders"]) for r in review["supervision"]] == [("旗林草局", 2, 1)]
         doc = review_document(session=s, plan_id=banner_plan_id, review=review, now=utcnow())
         [section] = [x for x in doc["sections"] if x["heading"] == "督办与催办"]
-        assert section["paragraphs"] == ["本期旗林草局被催办1次、收到红色督办单1份。"]
+        assert section["paragraphs"] == ["本期旗林草局被催办2次、收到红色督办单1份。"]
