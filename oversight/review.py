@@ -871,7 +871,11 @@ def build_review(*, session: Session, plan_id: int, period: str, now: datetime) 
             for it in items
         ],
         "flags": paper_closure_flags(session=session, plan_id=plan_id, now=now),
-        "supervision": supervision_counts(session=session, plan_id=plan_id, start=p.start, end=min(p.end, now)),
+        # As of `now` inclusive while the half runs: a 督办单 issued at the very moment the review is
+        # computed (the demo's one clock; a job run right after the orders' job) is in it.
+        "supervision": supervision_counts(
+            session=session, plan_id=plan_id, start=p.start, end=min(p.end, now + timedelta(microseconds=1))
+        ),
     }
 
 
@@ -1023,7 +1027,13 @@ def review_document(*, session: Session, plan_id: int, review: dict[str, Any], n
             "paragraphs": [
                 "本期"
                 + "；".join(
-                    f"{r['unit']}被催办{r['urged']}次" + (f"、收到红色督办单{r['orders']}份" if r["orders"] else "")
+                    r["unit"]
+                    + "、".join(
+                        [
+                            *([f"被催办{r['urged']}次"] if r["urged"] else []),
+                            *([f"收到红色督办单{r['orders']}份"] if r["orders"] else []),
+                        ]
+                    )
                     for r in review.get("supervision") or []
                 )
                 + "。"

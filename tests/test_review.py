@@ -154,6 +154,26 @@ def test_the_ledger_section_says_only_what_its_items_prove(cast: Cast) -> None:
     ]
 
 
+def test_a_red_order_issued_at_the_reviews_moment_is_in_it_and_no_zero_is_printed(cast: Cast) -> None:
+    """The review as of a moment in the running half sees a 督办单 issued at that very moment (the
+    demo issues seven, then writes the review on the same clock: it said 本期没有…督办的单位), and
+    a unit never urged reads 收到红色督办单1份, not 被催办0次、收到红色督办单1份."""
+    from models import SupervisionOrder
+
+    now = datetime(2026, 4, 8, 1, tzinfo=UTC)
+    cast.s.add(
+        SupervisionOrder(
+            plan_id=cast.plan_id, year=2026, seq=1, doc_no="乌中联办督〔2026〕1号", kind="problem", item_id=1,
+            unit_id=cast.uid("forestry"), issued_at=now,
+        )
+    )  # fmt: skip
+    cast.s.flush()
+    review = build_review(session=cast.s, plan_id=cast.plan_id, period="2026H1", now=now)
+    doc = review_document(session=cast.s, plan_id=cast.plan_id, review=review, now=now)
+    section = next(sec for sec in doc["sections"] if sec["heading"] == "督办与催办")
+    assert section["paragraphs"] == ["本期旗林草局收到红色督办单1份。"]
+
+
 def test_closing_needs_evidence_and_the_right_person(cast: Cast) -> None:
     it = item(cast)
     with pytest.raises(InvalidInputError, match="销号须提供整改佐证"):
