@@ -209,7 +209,8 @@ def compose_body(*, session: Session, plan: Plan, period: str, findings: Sequenc
             subject=_subject(plan),
             basis=_basis(plan),
             n=len({f.unit_id for f in live}),
-            kinds="、".join(RULE_LABELS[r] for r in rules),
+            # Quoted one after another: a label holds a 顿号 of its own (问题解决不积极、不明显).
+            kinds="".join(f"“{RULE_LABELS[r]}”" for r in rules),
         )
     ]
     for i, rule in enumerate(rules):

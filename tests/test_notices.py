@@ -88,7 +88,8 @@ def test_draft_names_units_and_is_idempotent(cast: Cast) -> None:
     assert "旗林草局" in notice.body and "旗水利局" in notice.body and "5个工作日内" in notice.body
     opening = notice.body.splitlines()[0]  # only what the findings prove: two units, one kind
     assert (
-        opening.startswith("2026年第一季度，依据联席会议工作记录，") and "工作中有2个单位存在推诿扯皮问题。" in opening
+        opening.startswith("2026年第一季度，依据联席会议工作记录，")
+        and "工作中有2个单位存在“推诿扯皮”问题。" in opening
     )
     assert "总体有序推进" not in notice.body and "部分单位" not in notice.body
     head = draft_text(session=cast.s, notice_id=notice.id).splitlines()[1]
