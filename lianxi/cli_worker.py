@@ -20,9 +20,8 @@ logger = logging.getLogger(__name__)
 
 def _registry() -> None:
     """Import the job registry so every job (and its default schedule) is defined."""
-    # Imported for its side effect: each job's @register fills the job table and its default
-    # schedule; imported here, not at the top, so that `lianxi --help` stays light.
-    import jobs.registry  # noqa: F401
+    # Imported here, not at the top, so that `lianxi --help` stays light.
+    import jobs.registry  # noqa: F401 - for its side effect: each @register fills the job table
 
 
 @schedule_app.command("list")

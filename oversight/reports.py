@@ -82,8 +82,7 @@ class ReportKind:
 # Built once, with bound parameters: building a select() per call costs more than running it.
 # The tasks' JSON columns (breakdown, schedule) are not needed to report and cost most of a
 # task's load: deferred here, loaded if ever read.
-# sqlmodel types a column attribute as its value (list); at run time it is the mapped attribute defer takes.
-_LEAN = (defer(Task.breakdown), defer(Task.schedule))  # type: ignore[arg-type]
+_LEAN = (defer(Task.breakdown), defer(Task.schedule))  # type: ignore[arg-type]  # sqlmodel types a column as its value
 _PLAN_TASKS = (
     select(Task).where(Task.plan_id == bindparam("plan_id")).order_by(col(Task.seq), col(Task.id)).options(*_LEAN)
 )
