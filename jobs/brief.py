@@ -96,12 +96,21 @@ TEXTS: dict[str, str] = {
     "zone_news": "{seq}号{name}（{unit}，{on}）：{text}",
     "zone_news_none": "本期没有整合区报送进展。",
     "h_leaders": "包联领导工作情况",
-    "leader_line": "{name}包联{zones}号整合区，本人报送进展{own}次，所包联整合区本期进展{reports}次、矿业权状态变更{moves}宗，{end}未关闭问题{open}个。",
+    "leader_line": "{name}包联{zones}号整合区，{own_text}，{area_text}，{open_text}。",
+    "leader_own": "本人报送进展{n}次",
+    "leader_own_none": "本人未报送进展",
+    "leader_area": "所包联整合区本期进展{n}次",
+    "leader_area_none": "所包联整合区本期无进展报送",
+    "leader_moves": "、矿业权状态变更{n}宗",
+    "leader_open": "{end}未关闭问题{n}个",
+    "leader_open_none": "{end}无未关闭问题",
     "leader_latest": "最近一次报送（{on}）：{text}",
     "leaders_none": "本期未设包联领导。",
     "h_problems": "问题办理情况",
-    "problems_lead": "本期新增问题{new}个，办结{resolved}个；{end}未关闭{open}个，其中逾期{overdue}个，有争议待裁定{disputed}个。",
-    "problems_lead_none": "本期没有新增问题，也没有办结问题；{end}未关闭{open}个，其中逾期{overdue}个，有争议待裁定{disputed}个。",
+    "problems_lead": "本期新增问题{new}个，办结{resolved}个；{end}未关闭{open}个{detail}。",
+    "problems_lead_none": "本期没有新增问题，也没有办结问题；{end}未关闭{open}个{detail}。",
+    "problems_overdue": "逾期{n}个",
+    "problems_disputed": "有争议待裁定{n}个",
     "problems_oldest": "最久未关闭的问题是{p}（{category}，责任单位{unit}，{raised}提出，至今{days}）。",
     "problems_oldest_more": "其次为{items}。",
     "problems_oldest_item": "{p}（{unit}，{days}）",
@@ -448,6 +457,7 @@ def _zones_section(data: dict[str, Any], unit: Any, say: Say) -> dict[str, Any]:
                     moves=ld["moves"]["n"],
                     open=ld["open"]["n"],
                     end=_end(data),
+                    **_leader_clauses(ld, _end(data)),
                 )
             )
             if ld.get("latest"):
@@ -465,6 +475,19 @@ def _zones_section(data: dict[str, Any], unit: Any, say: Say) -> dict[str, Any]:
     return {"heading": TEXTS["h_zones"], "paragraphs": [lead], "tables": [table], "subsections": subsections}
 
 
+def _leader_clauses(ld: dict[str, Any], end: str) -> dict[str, str]:
+    """A zone leader's line without zeros: 本人未报送进展, no 矿业权状态变更0宗, 期末无未关闭问题."""
+    own, reports, moves, open_ = ld["own_reports"]["n"], ld["reports"]["n"], ld["moves"]["n"], ld["open"]["n"]
+    area = TEXTS["leader_area"].format(n=reports) if reports else TEXTS["leader_area_none"]
+    return {
+        "own_text": TEXTS["leader_own"].format(n=own) if own else TEXTS["leader_own_none"],
+        "area_text": area + (TEXTS["leader_moves"].format(n=moves) if moves else ""),
+        "open_text": TEXTS["leader_open"].format(end=end, n=open_)
+        if open_
+        else TEXTS["leader_open_none"].format(end=end),
+    }
+
+
 def _problems_section(data: dict[str, Any], unit: Any, say: Say, table_no: list[int]) -> dict[str, Any]:
     pr = data["problems"]
     t = pr["totals"]
@@ -477,6 +500,13 @@ def _problems_section(data: dict[str, Any], unit: Any, say: Say, table_no: list[
         "disputed": t["disputed"]["n"],
         "end": end,
     }
+    # A zero is left out, not printed (其中逾期9个, not 其中逾期9个，有争议待裁定0个).
+    detail = [
+        TEXTS[k].format(n=values[v])
+        for k, v in (("problems_overdue", "overdue"), ("problems_disputed", "disputed"))
+        if values[v]
+    ]
+    values["detail"] = "，其中" + "、".join(detail) if detail else ""
     kind = "problems_lead" if values["new"] or values["resolved"] else "problems_lead_none"
     paragraphs: list[Any] = [say(kind, {"problem": t["overdue"]}, **values)]
     oldest = pr["oldest_open"]

@@ -176,10 +176,11 @@ def test_problem_totals_and_oldest_match_the_database(built):
         SELECT e.kind FROM problemevent e WHERE e.problem_id = p.id AND e.at < :e
         AND e.kind IN ('assigned', 'handed_over', 'declined', 'ruled') ORDER BY e.at DESC, e.id DESC LIMIT 1) = 'declined'""",
     )[0][0]
-    expected = (
-        f"本期新增问题{new}个，办结{resolved}个；期末未关闭{len(open_ids)}个，其中逾期{overdue}个，"
-        f"有争议待裁定{disputed}个。"
+    detail = [f"逾期{overdue}个"] * bool(overdue) + [f"有争议待裁定{disputed}个"] * bool(disputed)  # no zeros
+    expected = f"本期新增问题{new}个，办结{resolved}个；期末未关闭{len(open_ids)}个" + (
+        "，其中" + "、".join(detail) if detail else ""
     )
+    assert "有争议待裁定0个" not in flat(b.text)
     assert expected in flat(b.text)
     # The period boundaries and the state at the end matter in this seed.
     s = b.seed.problems
@@ -443,7 +444,9 @@ def test_zones_and_leaders_match_the_database(built):
     own = sql(
         b, "SELECT COUNT(*) FROM report WHERE member_id = :m AND created_at >= :s AND created_at < :e", m=leader.id
     )[0][0]
-    assert f"包联领导甲包联1、2、3号整合区，本人报送进展{own}次" in flat(b.text)
+    said = f"本人报送进展{own}次" if own else "本人未报送进展"
+    assert f"包联领导甲包联1、2、3号整合区，{said}，" in flat(b.text)
+    assert "本人报送进展0次" not in flat(b.text) and "变更0宗" not in flat(b.text)
 
 
 def test_last_meetings_decisions_and_the_notice(built):
