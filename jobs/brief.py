@@ -130,7 +130,8 @@ TEXTS: dict[str, str] = {
     "units_handovers": "本期问题转交共{n}次：{items}。",
     "units_handovers_item": "{unit}{n}次",
     "h_decisions": "上次会议议定事项落实情况",
-    "decisions_lead": "{held}召开的{title}议定事项{n}项，截至{as_of}已完成{done}项，未完成{undone}项，其中逾期{overdue}项。",
+    "decisions_lead": "{held}召开的{title}议定事项{n}项，截至{as_of}已完成{done}项，未完成{undone}项{detail}。",
+    "decisions_overdue": "，其中逾期{n}项",
     "decisions_lead_all_done": "{held}召开的{title}议定事项{n}项，截至{as_of}均已完成。",
     "decisions_lead_empty": "{held}召开的{title}没有形成议定事项。",
     "decisions_none": "本期之前尚未召开联席会议，无议定事项。",
@@ -621,6 +622,7 @@ def _decisions_section(data: dict[str, Any], unit: Any, say: Say, table_no: list
         "undone": len(rows) - len(done),
         "overdue": len(overdue),
         "as_of": _as_of(data),
+        "detail": TEXTS["decisions_overdue"].format(n=len(overdue)) if overdue else "",  # no 其中逾期0项
     }
     if not rows:
         kind = "decisions_lead_empty"

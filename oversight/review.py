@@ -984,8 +984,9 @@ def review_document(*, session: Session, plan_id: int, review: dict[str, Any], n
     leaders_in = [r for r in review["zone_leaders"] if r["score"] is not None]
     summary = [
         f"根据{('《' + plan.name + '》') if plan.name else '实施方案'}工作问效机制，联席会议办公室依据{review['label']}"
-        f"工作记录，对{len(units_in)}个成员单位和{len(leaders_in)}名包联领导进行了量化评价，"
-        f"并对整改台账进行了跟踪问效。现将有关情况报告如下。"
+        f"工作记录，对{len(units_in)}个成员单位和{len(leaders_in)}名包联领导进行了量化评价"
+        + ("，并对整改台账进行了跟踪问效" if review["ledger"] else "")  # only a ledger with items was followed up
+        + "。现将有关情况报告如下。"
     ]
     idle = [r["unit"] for r in review["units"] if r["total"] is None]
     idle += [r["name"] for r in review["zone_leaders"] if r["score"] is None]

@@ -143,8 +143,14 @@ def test_the_ledger_section_says_only_what_its_items_prove(cast: Cast) -> None:
     """本期没有整改事项 over an empty ledger; 'extended and doubled' only for items that missed;
     '回头看' only for items 销号 — not the one fixed sentence over any ledger."""
     assert ledger_section(cast, AFTER_H1) == ["本期没有整改事项。"]
+    review = build_review(session=cast.s, plan_id=cast.plan_id, period="2026H1", now=AFTER_H1)
+    summary = review_document(session=cast.s, plan_id=cast.plan_id, review=review, now=AFTER_H1)["summary"][0]
+    assert "进行了量化评价。现将有关情况报告如下。" in summary and "跟踪问效" not in summary
     late, done, _open = item(cast, unit="natres"), item(cast, unit="water"), item(cast, unit="forestry")
     assert ledger_section(cast, AFTER_H1) == []  # three items in hand: nothing missed, nothing closed
+    review = build_review(session=cast.s, plan_id=cast.plan_id, period="2026H1", now=AFTER_H1)
+    summary = review_document(session=cast.s, plan_id=cast.plan_id, review=review, now=AFTER_H1)["summary"][0]
+    assert "进行了量化评价，并对整改台账进行了跟踪问效。" in summary
     closed(cast, done, "7月起每周按时报送", at(9, 1))
     follow_up_ledger(session=cast.s, plan_id=cast.plan_id, now=local_noon(date(2027, 1, 6)), actor="worker")
     assert (late.misses, done.misses, done.state) == (1, 0, "closed")
