@@ -315,17 +315,21 @@ def _progress_section(data: dict[str, Any], say: Say, chart: Any = None) -> dict
         paragraphs.append(say("progress_new_none", n=0))
     claims = data.get("pending_claims") or []
     if claims:
+        listed = "；".join(
+            TEXTS["progress_claim_item"].format(
+                unit=c["unit"], right=c["right"], code=c["code"], status=c["status_label"], on=c["filed_on"]
+            )
+            for c in claims[:10]
+        ) + ("等" if len(claims) > 10 else "")
+        # One fact resting on the rights waiting (their ids, counted once each) like the brief's others.
+        right_ids = sorted({int(c["right_id"]) for c in claims})
         paragraphs.append(
-            TEXTS["progress_claims"].format(
+            say(
+                "progress_claims",
+                {"right": {"ids": right_ids, "n": len(right_ids)}},
                 as_of=as_of,
-                n=len(claims),
-                items="；".join(
-                    TEXTS["progress_claim_item"].format(
-                        unit=c["unit"], right=c["right"], code=c["code"], status=c["status_label"], on=c["filed_on"]
-                    )
-                    for c in claims[:10]
-                )
-                + ("等" if len(claims) > 10 else ""),
+                n=len(right_ids),
+                items=listed,
             )
         )
     table = {

@@ -11,8 +11,9 @@ import pytest
 from sqlmodel import Session, select
 
 from jobs.brief import brief_context, brief_summary
-from models import Decision, Explanation, Meeting, Notice, NoticeFinding, Report, Zone
+from models import Decision, Explanation, Meeting, Notice, NoticeFinding, Report, Right, RightClaim, Zone
 from oversight.briefdata import brief_data, parse_period
+from oversight.claims import decide, open_claim
 from oversight.meetings import call_adhoc_meeting
 from tests.test_accountability import Cast
 
@@ -174,3 +175,66 @@ def test_a_meeting_brief_carries_the_notice_just_issued_and_explained_and_the_pr
     # A brief made before the notice was published does not know it.
     before = context(cast, meeting.period, sh(2026, 12, 2, 8, 59))
     assert "本期未发布通报。" in texts(before)
+
+
+def _pending_rights(cast: Cast, as_of: datetime) -> int:
+    """Counted here on its own: rights with a claim filed by `as_of` and not decided by then."""
+    rows = cast.s.exec(select(RightClaim).where(RightClaim.plan_id == cast.plan_id)).all()
+
+    def utc(t: datetime) -> datetime:
+        return t if t.tzinfo else t.replace(tzinfo=UTC)
+
+    return len(
+        {c.right_id for c in rows if utc(c.created_at) <= as_of and (c.decided_at is None or utc(c.decided_at) > as_of)}
+    )
+
+
+def test_status_claims_waiting_are_one_fact_citing_their_rights_and_only_while_they_wait(cast: Cast) -> None:
+    """截至…另有N宗矿业权的状态变更已报送、待确认: a fact of its own (kind, count, the rights it rests
+    on), present only while a claim waits, its N the rights counted independently."""
+    s = cast.s
+    now = sh(2027, 1, 8, 9)
+    assert "progress_claims" not in kinds(context(cast, "2026Q4", now))  # nothing filed: no sentence
+    forestry = cast["forestry"]
+    rights = []
+    for code in ("T-1", "T-2"):
+        right = Right(plan_id=cast.plan_id, code=code, name=f"{code}矿", kind="mining")
+        s.add(right)
+        s.flush()
+        rights.append(right)
+    claims = []
+    for i, right in enumerate(rights):
+        rep = Report(plan_id=cast.plan_id, unit_id=forestry.unit_id, member_id=forestry.id, text="已整合")
+        s.add(rep)
+        s.flush()
+        claims.append(
+            open_claim(
+                session=s,
+                report=rep,
+                right=right,
+                task_id=None,
+                actor=forestry,
+                to_status="consolidated",
+                attachment_ids=[1],
+                now=sh(2026, 12, 10 + i),
+            )
+        )
+    ctx = context(cast, "2026Q4", now)
+    [fact] = [f for f in ctx["facts"] if f["kind"] == "progress_claims"]
+    assert fact["values"]["n"] == _pending_rights(cast, sh(2026, 12, 31, 23, 59)) == 2
+    assert sorted(fact["ids"]["right"]) == sorted(r.id for r in rights)
+    assert fact["text"].startswith("截至2026年12月31日，另有2宗矿业权的状态变更已报送")
+    assert "旗林草局2026年12月10日报送T-1矿（T-1）已整合" in fact["text"]
+    # One confirmed: the sentence counts the other; both confirmed: no sentence at all.
+    decide(session=s, claim_id=claims[0].id, actor=cast["natres"], ok=True, now=sh(2026, 12, 20))
+    ctx = context(cast, "2026Q4", now)
+    [fact] = [f for f in ctx["facts"] if f["kind"] == "progress_claims"]
+    assert fact["values"]["n"] == _pending_rights(cast, sh(2026, 12, 31, 23, 59)) == 1
+    assert fact["ids"]["right"] == [rights[1].id] and "T-1矿" not in fact["text"]
+    decide(session=s, claim_id=claims[1].id, actor=cast["natres"], ok=True, now=sh(2026, 12, 21))
+    ctx = context(cast, "2026Q4", now)
+    assert "progress_claims" not in kinds(ctx) and _pending_rights(cast, sh(2026, 12, 31, 23, 59)) == 0
+    # A brief as of before the confirmations still shows them waiting (the record as it stood).
+    early = context(cast, "2026Q4", sh(2026, 12, 15, 9))
+    [fact] = [f for f in early["facts"] if f["kind"] == "progress_claims"]
+    assert fact["values"]["n"] == _pending_rights(cast, sh(2026, 12, 15, 9)) == 2
