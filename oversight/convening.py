@@ -545,16 +545,28 @@ def attendance_of(*, session: Session, meeting_id: int) -> list[dict[str, Any]]:
     return out
 
 
-def attendance_by_unit(*, session: Session, plan_id: int, first: date, last: date) -> dict[int, dict[str, Any]]:
-    """For the review (seed 003: 按时派人参加工作例会): per member unit, the circulated meetings held
-    from `first` to `last` it was called to, and how many it sent someone to, was excused from or
-    did not answer."""
-    meetings = session.exec(
+def circulated_meetings(
+    *, session: Session, plan_id: int, first: date, last: date, held_only: bool = False
+) -> list[Meeting]:
+    """The meetings whose notice went out, due from `first` to `last`; with `held_only` only those
+    recorded as held (held or minuted: not one cancelled or still to come)."""
+    query = (
         select(Meeting)
         .where(Meeting.plan_id == plan_id, col(Meeting.circulated_at).is_not(None))
         .where(col(Meeting.held_on) >= first, col(Meeting.held_on) <= last)
-        .order_by(col(Meeting.held_on), col(Meeting.id))
-    ).all()
+    )
+    if held_only:
+        query = query.where(col(Meeting.state).in_(("held", "minuted")))
+    return list(session.exec(query.order_by(col(Meeting.held_on), col(Meeting.id))).all())
+
+
+def attendance_by_unit(
+    *, session: Session, plan_id: int, first: date, last: date, held_only: bool = False
+) -> dict[int, dict[str, Any]]:
+    """For the review (seed 003: 按时派人参加工作例会): per member unit, the circulated meetings held
+    from `first` to `last` it was called to, and how many it sent someone to, was excused from or
+    did not answer (`held_only`: only meetings recorded as held)."""
+    meetings = circulated_meetings(session=session, plan_id=plan_id, first=first, last=last, held_only=held_only)
     out: dict[int, dict[str, Any]] = {
         row_id(u): {"called": 0, "attend": 0, "excused": 0, "none": 0, "missed": []}
         for u in member_units(session=session, plan_id=plan_id)

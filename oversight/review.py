@@ -876,6 +876,35 @@ def build_review(*, session: Session, plan_id: int, period: str, now: datetime) 
         "supervision": supervision_counts(
             session=session, plan_id=plan_id, start=p.start, end=min(p.end, now + timedelta(microseconds=1))
         ),
+        "attendance": meeting_attendance(session=session, plan_id=plan_id, first=p.first_day, last=p.last_day),
+    }
+
+
+def meeting_attendance(*, session: Session, plan_id: int, first: date, last: date) -> dict[str, Any]:
+    """Seed 003 (按时派人参加工作例会): the meetings held from `first` to `last` whose notice went out,
+    and the member units that were excused from or did not answer any of them
+    (oversight.convening.attendance_by_unit, held meetings only)."""
+    from oversight.convening import attendance_by_unit, circulated_meetings
+
+    meetings = circulated_meetings(session=session, plan_id=plan_id, first=first, last=last, held_only=True)
+    record = attendance_by_unit(session=session, plan_id=plan_id, first=first, last=last, held_only=True)
+    days = {m.id: m.held_on for m in meetings}
+    names = {u.id: u.name for u in session.execute(select(Unit).where(col(Unit.plan_id) == plan_id)).scalars()}
+    units = [
+        {
+            "unit_id": uid,
+            "unit": names.get(uid, ""),
+            "called": r["called"],
+            "excused": r["excused"],
+            "none": r["none"],
+            "missed_on": [days[m].isoformat() for m in r["missed"] if m in days],
+        }
+        for uid, r in record.items()
+        if r["excused"] or r["none"]
+    ]
+    return {
+        "meetings": [{"id": m.id, "held_on": m.held_on.isoformat()} for m in meetings],
+        "units": sorted(units, key=lambda u: (-u["none"], -u["excused"], u["unit"])),
     }
 
 
@@ -934,6 +963,33 @@ def ledger_paragraphs(ledger: list[dict[str, Any]]) -> list[str]:
         *([LEDGER_MISSED.format(n=missed)] if missed else []),
         *([LEDGER_CLOSED.format(n=closed)] if closed else []),
     ]
+
+
+def attendance_paragraphs(attendance: dict[str, Any]) -> list[str]:
+    """What the review says of meeting attendance, only what the answers prove: the meetings held,
+    then the units excused or not answering (with the days missed), or that every unit called
+    named someone to attend each one. Nothing when no meeting was held."""
+    meetings = attendance.get("meetings") or []
+    if not meetings:
+        return []
+    days = "、".join(_cn(date.fromisoformat(m["held_on"])) for m in meetings)
+    out = [f"本期召开联席会议{len(meetings)}次（{days}）。"]
+    if not attendance.get("units"):
+        out.append(
+            "被通知的成员单位均已答复派人参加。" if len(meetings) == 1 else "被通知的成员单位每次均已答复派人参加。"
+        )
+        return out
+    parts = []
+    for u in attendance["units"]:
+        said = []
+        if u["none"]:
+            on = "、".join(_cn(date.fromisoformat(d)) for d in u["missed_on"])
+            said.append(f"未答复参会通知{u['none']}次（{on}）")
+        if u["excused"]:
+            said.append(f"请假{u['excused']}次")
+        parts.append(u["unit"] + "，".join(said))
+    out.append("；".join(parts) + "。")
+    return out
 
 
 def review_document(*, session: Session, plan_id: int, review: dict[str, Any], now: datetime) -> dict[str, Any]:
@@ -1023,6 +1079,11 @@ def review_document(*, session: Session, plan_id: int, review: dict[str, Any], n
                 }
             ],
         },
+        *(
+            [{"heading": "参加联席会议情况", "paragraphs": attendance_paragraphs(review["attendance"])}]
+            if review.get("attendance", {}).get("meetings")
+            else []
+        ),
         {
             "heading": "督办与催办",
             "paragraphs": [

@@ -391,3 +391,99 @@ def test_cli_review(settings_env, engine) -> None:
     text = runner.invoke(app, ["review", "--period", "2026H1"])
     assert text.exit_code == 0 and "2026年上半年工作问效" in text.output and "旗水利局：第1名，总分" in text.output
     assert runner.invoke(app, ["review", "--period", "2026Q1"]).exit_code == 2
+
+
+def test_the_review_prints_meeting_attendance_from_the_answers_only_when_a_meeting_was_held(
+    session: Session, banner_plan_id: int
+) -> None:
+    """Seed 003 按时派人参加工作例会: the review names the units excused or not answering the notice
+    of a meeting held in the half, recomputed here from the answers; a meeting circulated but not
+    held counts for nothing, and with no meeting held there is no attendance section at all."""
+    from datetime import timedelta
+
+    from models import Meeting, MeetingAttendance
+    from oversight import convening as C
+    from oversight.review import attendance_paragraphs
+    from tests.seed_quarter import seed_quarter
+
+    seed = seed_quarter(session=session, plan_id=banner_plan_id)
+    office = seed.members["office_a"]
+    t0 = datetime(2026, 3, 2, 1, tzinfo=UTC)
+
+    def headings(now: datetime) -> tuple[dict[str, Any], list[str]]:
+        review = build_review(session=session, plan_id=banner_plan_id, period="2026H1", now=now)
+        doc = review_document(session=session, plan_id=banner_plan_id, review=review, now=now)
+        return review, [sec["heading"] for sec in doc["sections"]]
+
+    meetings = []
+    for k in range(3):
+        m = C.schedule_meeting(
+            session=session, actor=office, kind="quarterly", starts_at=t0 + timedelta(days=7 * k + 1), now=t0
+        )
+        C.add_agenda_item(session=session, meeting_id=m.id, actor=office, text="听取工作进展汇报", now=t0)
+        C.circulate(session=session, meeting_id=m.id, actor=office, now=t0)
+        meetings.append(m)
+    first, second, third = meetings
+    C.answer_attendance(session=session, meeting_id=first.id, actor=seed.members["forestry"], attendee="张林", now=t0)
+    C.answer_attendance(session=session, meeting_id=second.id, actor=seed.members["forestry"], excused=True, now=t0)
+    C.answer_attendance(session=session, meeting_id=first.id, actor=seed.members["water"], attendee="罗永刚", now=t0)
+    session.commit()
+    # Circulated, none held yet: no attendance section.
+    review, heads = headings(t0)
+    assert review["attendance"]["meetings"] == [] and "参加联席会议情况" not in heads
+    for m in (first, second):
+        C.mark_held(session=session, meeting_id=m.id, actor=office, now=m.starts_at + timedelta(hours=2))
+    session.commit()
+    now = third.starts_at + timedelta(days=1)  # the third never recorded as held
+    review, heads = headings(now)
+    assert "参加联席会议情况" in heads
+
+    # Recomputed on its own: held meetings of the half, each member unit's answer to each.
+    held = [
+        m
+        for m in session.exec(select(Meeting).where(Meeting.plan_id == banner_plan_id)).all()
+        if m.circulated_at is not None
+        and m.state in ("held", "minuted")
+        and date(2026, 1, 1) <= m.held_on <= date(2026, 6, 30)
+    ]
+    assert {first.id, second.id} <= {m.id for m in held} and third.id not in {m.id for m in held}
+    assert [m["id"] for m in review["attendance"]["meetings"]] == sorted(
+        (m.id for m in held), key=lambda i: (session.get(Meeting, i).held_on, i)
+    )
+    answers = {(a.meeting_id, a.unit_id): a.state for a in session.exec(select(MeetingAttendance)).all()}
+    expected = {}
+    for unit in C.member_units(session=session, plan_id=banner_plan_id):
+        states = [answers.get((m.id, unit.id), "none") for m in held]
+        if "none" in states or "excused" in states:
+            expected[unit.name] = (states.count("none"), states.count("excused"))
+    got = {u["unit"]: (u["none"], u["excused"]) for u in review["attendance"]["units"]}
+    assert got == expected and expected[C.member_units(session=session, plan_id=banner_plan_id)[0].name]
+    forestry_name = next(
+        u.name for u in C.member_units(session=session, plan_id=banner_plan_id) if u.id == seed.units["forestry"]
+    )
+    water_name = next(
+        u.name for u in C.member_units(session=session, plan_id=banner_plan_id) if u.id == seed.units["water"]
+    )
+    assert got[forestry_name] == (0, 1) and got[water_name] == (1, 0)
+    text = "".join(attendance_paragraphs(review["attendance"]))
+    d1, d2 = (f"{m.held_on.year}年{m.held_on.month}月{m.held_on.day}日" for m in (first, second))
+    assert text.startswith(f"本期召开联席会议2次（{d1}、{d2}）。")
+    assert f"{forestry_name}请假1次" in text and f"{water_name}未答复参会通知1次（{d2}）" in text
+    assert "均" not in text  # not every unit answered
+    # Every unit called answered to attend: said so, and only then.
+    for unit in C.member_units(session=session, plan_id=banner_plan_id):
+        for m in held:
+            if (m.id, unit.id) not in answers:
+                session.add(MeetingAttendance(meeting_id=m.id, unit_id=unit.id, attendee="某某", state="attend"))
+            elif answers[(m.id, unit.id)] == "excused":
+                row = session.exec(
+                    select(MeetingAttendance).where(
+                        MeetingAttendance.meeting_id == m.id, MeetingAttendance.unit_id == unit.id
+                    )
+                ).one()
+                row.state = "attend"
+                session.add(row)
+    session.commit()
+    review, _ = headings(now)
+    assert review["attendance"]["units"] == []
+    assert attendance_paragraphs(review["attendance"])[-1] == "被通知的成员单位每次均已答复派人参加。"
