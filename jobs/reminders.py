@@ -15,6 +15,7 @@ from jobs.supervision import run_supervision
 from models import Decision, Member, Plan, Problem, ProblemState, Report, Role, Unit
 from models.base import row_id
 from oversight.briefs import remind_waiting
+from oversight.convening import remind_unanswered
 from oversight.dates import local_zone
 from oversight.holiday_notice import HOW_TO_ADD, missing_years
 from oversight.measures import Week, accountable_from, overdue_workdays, reported_weeks, tasked_units, week_of
@@ -343,6 +344,8 @@ def send_daily_digest(*, session: Session, period: str, now: datetime, tz: ZoneI
                 totals["queued"] += 1
     # A brief waiting for the office's approval or the convener's 签发, reminded to its holder.
     totals["brief_reminders"] = remind_waiting(session=session, now=now)
+    # A circulated meeting tomorrow (the next working day): units that have not answered are reminded.
+    totals["meeting_reminders"] = remind_unanswered(session=session, now=now, today=day)
     logger.info("daily digest %s: %s", day, totals)
     return {"day": day.isoformat(), **totals}
 

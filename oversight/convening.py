@@ -22,6 +22,7 @@ from models import (
     Meeting,
     MeetingAttendance,
     Member,
+    OutboxMessage,
     Plan,
     Problem,
     ProblemState,
@@ -579,6 +580,77 @@ def attendance_by_unit(
             if row["state"] == "none":
                 unit["missed"].append(meeting.id)
     return out
+
+
+# The reminder the worker's daily job sends a member unit that has not answered a circulated
+# meeting's notice, once, on the last working day before the meeting's day.
+ATTEND_REMINDER = (
+    "【参会提醒】{title}定于{when}召开，{unit}尚未答复是否派人参会。"
+    "请点下方“{attend}”报参会人员，不能参加请点“{excuse}”。"
+)
+ATTEND_BUTTON = "确认参会（报参会人员）"  # the labels of the notice's own buttons (bot/texts.py)
+EXCUSE_BUTTON = "请假"
+
+
+def _last_workday_before(day: date, today: date) -> bool:
+    """Whether `today` is a working day before `day` with no working day between them."""
+    from oversight.workdays import is_workday
+
+    if today >= day or not is_workday(today):
+        return False
+    d = today + timedelta(days=1)
+    while d < day:
+        if is_workday(d):
+            return False
+        d += timedelta(days=1)
+    return True
+
+
+def remind_unanswered(*, session: Session, now: datetime, today: date) -> int:
+    """Queue the reminder to the contacts of each member unit that has not answered the notice of a
+    circulated meeting held after `today` when `today` is the last working day before it (not on
+    the day the notice went out); once per contact and meeting time. Returns the messages queued."""
+    from oversight.chatstate import mint_token
+
+    queued = 0
+    meetings = session.exec(
+        select(Meeting)
+        .where(Meeting.state == "circulated", col(Meeting.starts_at).is_not(None), col(Meeting.starts_at) > now)
+        .order_by(col(Meeting.starts_at), col(Meeting.id))
+    ).all()
+    for meeting in meetings:
+        assert meeting.starts_at is not None and meeting.circulated_at is not None
+        if not _last_workday_before(local_day(meeting.starts_at), today) or local_day(meeting.circulated_at) >= today:
+            continue
+        for row in attendance_of(session=session, meeting_id=row_id(meeting)):
+            if row["state"] != "none":
+                continue
+            text = ATTEND_REMINDER.format(
+                title=meeting.title,
+                when=cn_datetime(meeting.starts_at),
+                unit=row["unit"],
+                attend=ATTEND_BUTTON,
+                excuse=EXCUSE_BUTTON,
+            )
+            for contact in members_of_unit(session=session, unit_id=row["unit_id"]):
+                chat = contact.telegram_user_id
+                if chat is None or not contact.active:
+                    continue
+                key = f"meeting:{meeting.id}:remind:{meeting.starts_at.isoformat()}:{chat}"
+                if session.exec(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == key)).first():
+                    continue  # reminded already: no buttons minted again
+                buttons = [
+                    [
+                        {
+                            "text": label,
+                            "token": mint_token(session=session, action=action, args={"mid": meeting.id}, user_id=chat),
+                        }
+                        for label, action in ((ATTEND_BUTTON, "meeting.attend"), (EXCUSE_BUTTON, "meeting.excuse"))
+                    ]
+                ]
+                if enqueue_text(session=session, chat_id=chat, text=text, buttons=buttons, dedupe_key=key, now=now):
+                    queued += 1
+    return queued
 
 
 def attendance_summary(*, session: Session, meeting_id: int) -> str:
