@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, select
 
 from jobs.reminders import send_daily_digest
-from models import CallbackToken, OutboxMessage
+from models import CallbackToken, OutboxMessage, utcnow
 from oversight import convening as C
 from oversight.dates import cn_datetime
 from oversight.members import members_of_unit
@@ -123,3 +123,43 @@ def test_no_reminder_when_the_notice_went_out_that_day_or_every_unit_answered(
         c.telegram_user_id for u in silent for c in members_of_unit(session=session, unit_id=u) if c.telegram_user_id
     }
     assert chats == set()  # every unit with a contact answered: the silent ones have nobody to remind
+
+
+async def test_the_reminder_reaches_the_contact_in_chat_and_its_button_answers(engine, banner_plan_id) -> None:
+    """Through the real bot: the office circulates in chat; on the last working day before the
+    meeting the reminder reaches the unit's contact with the meeting's time, and its 请假 button
+    records the answer; the unit is not reminded again."""
+    from datetime import date, timedelta
+
+    from models import MeetingAttendance, Role, session_scope
+    from oversight.dates import local_day, local_zone
+    from oversight.workdays import is_workday
+    from tests.harness import running_bot
+    from tests.test_bot_meetings import meeting_row, when_text
+
+    async with running_bot(engine, banner_plan_id) as h:
+        office = await h.join(9701, "办公室丁", "旗政府办公室", Role.OFFICE)
+        forestry = await h.join(9702, "林草联络员", "林草局", Role.CONTACT)
+        start = await h.say(office, "/meeting", "请选择要安排的会议")
+        await h.press(office, start, "安排季度例会", "请发送会议日期和时间")
+        card = await h.say(office, when_text(10)[0], "议程")
+        await h.press(office, card, "添加议题", "请发送要添加的议题")
+        card = await h.say(office, "听取工作进展汇报", "听取工作进展汇报")
+        ask = await h.press(office, card, "下发会议通知", "确认下发")
+        await h.press(office, ask, "确认下发", "已下发会议通知")
+        await h.server.wait_for(forestry.id, "【会议通知】")
+        m = meeting_row(engine)
+        assert m.starts_at is not None
+        day: date = local_day(m.starts_at) - timedelta(days=1)
+        while not is_workday(day):
+            day -= timedelta(days=1)
+        assert day > datetime.now(local_zone()).date()
+        with session_scope(engine) as s:
+            assert C.remind_unanswered(session=s, now=utcnow(), today=day) >= 1
+        msg = await h.server.wait_for(forestry.id, "【参会提醒】", timeout=30)
+        assert cn_datetime(m.starts_at) in msg["text"] and "旗林草局尚未答复" in msg["text"]
+        await h.press(forestry, msg, "请假", "请假")
+        with session_scope(engine) as s:
+            [row] = s.exec(select(MeetingAttendance).where(MeetingAttendance.meeting_id == m.id)).all()
+            assert row.state == "excused"
+            assert C.remind_unanswered(session=s, now=utcnow(), today=day) == 0
