@@ -12,7 +12,7 @@ from typing import Any
 from bot import texts as t
 from bot.engine import Flow, Rows, Step, Turn, Upload, button, command, fit, grid
 from config.settings import get_settings
-from models import Milestone, Role, Zone, row_id
+from models import Milestone, Report, Role, Zone, row_id
 from oversight import claims
 from oversight.attachments import ALLOWED_TEXT, XLSX
 from oversight.dates import cn_date
@@ -393,25 +393,24 @@ def ledger_file(turn: Turn[LedgerState], upload: Upload) -> None:
         data_dir=data_dir,
     )
     turn.end()
-    summary = _summary(result)
-    pending = claims.pending_of_report(session=turn.session, report_id=row_id(filed))
-    if pending:
-        summary += t.LEDGER_CLAIMS.format(n=pending)
-    turn.say(got + "\n" + t.LEDGER_DONE.format(report_id=filed.id, summary=summary))
+    turn.say(got + "\n" + t.LEDGER_DONE.format(report_id=filed.id, summary=_summary(turn, result, filed)))
 
 
 def ledger_text(turn: Turn[LedgerState], text: str) -> None:
     turn.say(t.LEDGER_SEND_FILES + turn.state.missing())
 
 
-def _summary(result: ImportResult) -> str:
-    return t.LEDGER_SUMMARY.format(
+def _summary(turn: Turn[LedgerState], result: ImportResult, filed: Report) -> str:
+    """What the merge did, and how many of its status moves wait for confirmation as claims."""
+    summary = t.LEDGER_SUMMARY.format(
         rows=result.rows,
         created=result.created,
         updated=result.updated,
         unchanged=result.unchanged,
         moves=result.status_changes,
     )
+    pending = claims.pending_of_report(session=turn.session, report_id=row_id(filed))
+    return summary + (t.LEDGER_CLAIMS.format(n=pending) if pending else "")
 
 
 LEDGER = Flow("ledger", LedgerState, command="ledger", steps={"wait": Step(text=ledger_text, file=ledger_file)})
