@@ -6,7 +6,9 @@ The database is the region benchmark's (bench/brief.py: the 内蒙古 2022 plan,
 ~50,000 reports, 5,000 problems, 35,000 problem events). The brief is compiled by the real worker
 process (`lianxi worker`, asked to run it as /schedule's 立即运行 does); the bot is the real one
 over HTTP.
-20 contacts each send ten `/report 文字`, each after the answer to the one before and a pause.
+20 contacts each send ten `/report 文字`, each after the answer to the one before and a pause; during
+the brief they go on until it is done, and the reports sent while it is being compiled are measured
+(at least 100 of them).
 The worker runs at its default nice +10 (Settings.WORKER_NICE), as `lianxi worker` does.
 
 Slow (marked): the region database is generated once per run (~11 s on SQLite), and the test
@@ -73,23 +75,25 @@ def _p95(values: list[float]) -> float:
     return ordered[max(0, int(len(ordered) * 0.95) - 1)]
 
 
-async def _burst(h, users, rng: random.Random) -> list[float]:
-    """Every contact's five reports; the latency of each, send to answer."""
-    latencies: list[float] = []
+async def _burst(h, users, rng: random.Random, keep_going=None) -> list[tuple[float, float]]:
+    """Every contact's ten reports (and more while keep_going() holds): each one's start and latency."""
+    samples: list[tuple[float, float]] = []
 
     async def contact(user) -> None:
         await asyncio.sleep(rng.uniform(0, PAUSE[1]))
-        for k in range(EACH):
+        k = 0
+        while k < EACH or (keep_going is not None and keep_going()):
             mark = h.server.mark()
             started = time.monotonic()
             await user.send(f"/report 第{k + 1}次报送：本周完成矿业权现场核查{rng.randrange(1, 30)}宗")
             reply = await h.server.wait_for(user.id, lambda m: "已报送" in str(m.get("text")), timeout=60, after=mark)
             assert "系统繁忙" not in reply["text"]
-            latencies.append(time.monotonic() - started)
+            samples.append((started, time.monotonic() - started))
+            k += 1
             await asyncio.sleep(rng.uniform(*PAUSE))
 
     await asyncio.gather(*(contact(u) for u in users))
-    return latencies
+    return samples
 
 
 @pytest.mark.slow
@@ -128,7 +132,7 @@ async def test_reports_stay_quick_during_a_region_brief(region_url, tmp_path, mo
 
     async with running_bot(engine, plan_id) as h:
         users = [h.server.user(uid, f"联络员{k}") for k, uid in enumerate(people)]
-        quiet = await _burst(h, users, rng)
+        quiet = [lat for _, lat in await _burst(h, users, rng)]
 
         env = {
             **os.environ,
@@ -154,14 +158,25 @@ async def test_reports_stay_quick_during_a_region_brief(region_url, tmp_path, mo
                     break
                 await asyncio.sleep(0.1)
             await asyncio.sleep(1.0)
-            burst_started = time.monotonic()
-            busy = await _burst(h, users, rng)
-            burst_took = time.monotonic() - burst_started
-            still_running = _run_state(engine) == "working"
-            for _ in range(1800):
-                if _run_state(engine) in ("done", "failed"):
-                    break
-                await asyncio.sleep(0.1)
+            # Reports go on until the brief is done; those sent while it was working are measured.
+            working: dict[str, float] = {}
+            if _run_state(engine) == "working":
+                working["from"] = time.monotonic()
+
+            async def watch() -> None:
+                for _ in range(3000):
+                    state = await asyncio.to_thread(_run_state, engine)
+                    if state == "working":
+                        working.setdefault("from", time.monotonic())
+                    elif state in ("done", "failed"):
+                        working["until"] = time.monotonic()
+                        return
+                    await asyncio.sleep(0.1)
+
+            watcher = asyncio.create_task(watch())
+            sent = await _burst(h, users, rng, keep_going=lambda: "until" not in working)
+            await watcher
+            busy = [lat for at, lat in sent if working.get("from", float("inf")) <= at < working["until"]]
             state = _run_state(engine)
         finally:
             worker.terminate()
@@ -178,12 +193,12 @@ async def test_reports_stay_quick_during_a_region_brief(region_url, tmp_path, mo
 
     figures = (
         f"{region_url.split(':')[0]}: p95 {_p95(quiet) * 1000:.0f} ms without the brief, "
-        f"{_p95(busy) * 1000:.0f} ms during it (burst {burst_took:.1f} s, brief still running after it: {still_running})"
+        f"{_p95(busy) * 1000:.0f} ms during it ({len(busy)} reports sent while the brief was being compiled)"
     )
     print(figures)
     assert state == "done", out[-3000:]
-    assert still_running, f"the brief ended before the burst did: nothing measured ({figures})"
-    assert after - before == 2 * CONTACTS * EACH
-    assert len(quiet) == len(busy) == CONTACTS * EACH
+    assert len(busy) >= CONTACTS * EACH // 2, f"too few reports during the brief to measure ({figures})"
+    assert after - before == len(quiet) + len(sent)
+    assert len(quiet) == CONTACTS * EACH
     assert "database is locked" not in out and "database is locked" not in caplog.text
     assert _p95(busy) <= 2 * _p95(quiet), figures
