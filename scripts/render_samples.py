@@ -6,7 +6,7 @@ running anything).
 The brief, the notice draft and the review come from a generated quarter (tests/seed_quarter.py:
 the 乌拉特中旗 plan with a quarter of reports and problems; the notice as the rules draft it, the
 review of the half as issued); the minutes and the supervision order from the fixture data of
-tests/test_layout.py (they have no producer yet). Every page is marked 示例数据. Of each PDF the
+tests/test_layout.py (the templates jobs/minutes.py and jobs/supervision.py fill). Every page is marked 示例数据. Of each PDF the
 pages kept are the first three, the first annex page and the last (版记), as 8-bit PNGs from
 `pdftoppm`.
 """

@@ -106,7 +106,7 @@ def _expect_of(kind: str, ctx: dict) -> Expect:
 
 @pytest.fixture(scope="module")
 def fixtures(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Written]:
-    """Every document type from fixture data (the minutes and the order have no producer yet)."""
+    """Every document type from fixture data (the minutes and the 督办单 as their templates stand, apart from the jobs that fill them)."""
     out = tmp_path_factory.mktemp("fixtures")
     written = {}
     long_notice = {**NOTICE, "paragraphs": [PARAGRAPH] * 12}
