@@ -161,8 +161,11 @@ class ChatClaims:
                 self._connection()
                 .execute(
                     text(
+                        # Advisory locks are the database's own, but pg_locks lists the whole
+                        # server's: replicas of another database on the server are not ours.
                         "SELECT count(*), coalesce(bool_or(pid = pg_backend_pid()), false) FROM pg_locks "
-                        "WHERE locktype = 'advisory' AND classid = :ns AND objsubid = 2 AND granted"
+                        "WHERE locktype = 'advisory' AND classid = :ns AND objsubid = 2 AND granted "
+                        "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
                     ),
                     {"ns": self.REPLICAS},
                 )

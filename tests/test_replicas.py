@@ -192,3 +192,36 @@ async def test_three_replicas_keep_to_thirty_a_second_and_one_a_second_per_chat_
     assert sum(1 for n in per_replica if n > 0) >= 2
     assert answered == 2 * contacts and pending == 0
     assert statuses == {200: 3 * contacts}  # two answers and a reminder each; no 429
+
+
+def test_replicas_of_another_database_on_the_server_are_not_counted():
+    """Advisory locks belong to their database, but pg_locks lists the server's: two deployments
+    (or two test workers) on one PostgreSQL server must not count each other's replicas."""
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    from bot.delivery import ChatClaims
+    from tests.conftest import _pg_db
+
+    url = make_url(_pg_db())
+    other_name = f"{url.database}_other_deployment"
+    admin = make_engine(str(url)).execution_options(isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{other_name}"'))
+        conn.execute(text(f'CREATE DATABASE "{other_name}"'))
+    ours, theirs = (
+        make_engine(str(url)),
+        make_engine(url.set(database=other_name).render_as_string(hide_password=False)),
+    )
+    try:
+        assert ChatClaims(theirs).join() is not None  # a replica of the other deployment
+        mine = ChatClaims(ours)
+        assert mine.replicas() == (0, False)
+        assert mine.join() is not None
+        assert mine.replicas() == (1, True)
+    finally:
+        ours.dispose()
+        theirs.dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{other_name}" WITH (FORCE)'))
+        admin.dispose()
