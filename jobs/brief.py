@@ -43,11 +43,12 @@ from oversight.briefs import (
 from oversight.dates import cn_datetime, local_day
 from oversight.distribution import Attachment, brief_lines, distribute, line_texts
 from oversight.errors import NotFoundError
+from oversight.facts import Say
 from oversight.files import write_atomic
 from oversight.ledger import export_ledger
 from oversight.outbox import enqueue_document, enqueue_text, split_text
 from oversight.sample import chat_marked, sample_mark
-from oversight.sentences import Fact, cite, names, whole, workdays_text
+from oversight.sentences import cite, names, whole, workdays_text
 from oversight.targets import baseline_text, target_sentence
 
 logger = logging.getLogger(__name__)
@@ -192,31 +193,6 @@ class BriefResult:
 
 
 # --- Text helpers -------------------------------------------------------------------------
-
-
-class Say:
-    """The brief's facts in the order they are printed: each call records one fact (its kind,
-    values and the ids it rests on) and returns the paragraph the template gets."""
-
-    def __init__(self) -> None:
-        self.facts: list[Fact] = []
-
-    def fact(self, kind: str, ids: dict[str, Any] | None = None, **values: Any) -> Fact:
-        id_map: dict[str, list[int]] = {}
-        totals: dict[str, int] = {}
-        for noun, c in (ids or {}).items():
-            if isinstance(c, dict):
-                id_map[noun], totals[noun] = [int(i) for i in c["ids"]], int(c["n"])
-            else:
-                id_map[noun] = [int(i) for i in c]
-        fact = Fact(kind, {**values, "_totals": totals} if totals else values, id_map)
-        self.facts.append(fact)
-        return fact
-
-    def __call__(self, kind: str, ids: dict[str, Any] | None = None, **values: Any) -> dict[str, Any] | str:
-        fact = self.fact(kind, ids, **values)
-        text, note = fact.render(TEXTS), fact.note()
-        return {"text": text, "note": note} if note else text
 
 
 def _num(value: float | int | None) -> str:
@@ -741,7 +717,7 @@ def brief_context(data: dict[str, Any], *, issue_no: int, issued_on: str, chart:
     def unit(unit_id: Any) -> str:
         return unit_names.get(str(unit_id), "—")
 
-    say = Say()
+    say = Say(TEXTS)
     table_no = [2 if data["zones"]["zones"] else 1]
     progress = _progress_section(data, say, chart)
     foot = progress.pop("_foot")
@@ -771,7 +747,7 @@ def brief_context(data: dict[str, Any], *, issue_no: int, issued_on: str, chart:
         # Exactly whom it is delivered to (oversight.distribution), as fixed when it was built.
         "distribution": data.get("distribution") or {},
         "copies": None,
-        "facts": [f.to_dict(TEXTS) for f in say.facts],
+        "facts": say.listed(),
     }
 
 

@@ -1,0 +1,54 @@
+"""Named facts: the one way a document's record-dependent sentence is made.
+
+A `Fact` (oversight.sentences) is a statement computed from the record: its kind (the name of
+its one template), its values and the ids of the records it rests on. `Say` collects the facts
+of one document in the order they are printed and returns the text each renders to; the
+document exposes `say.listed()` (kind, text, values, ids) so tests can check every sentence
+against the record. The brief, the notice and the review use it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from oversight.sentences import Fact
+
+__all__ = ["Fact", "Say"]
+
+
+class Say:
+    """A document's facts in the order they are printed: each call records one fact (its kind,
+    values and the ids it rests on) and returns the paragraph the template gets.
+
+    `ids` maps a noun (see oversight.sentences.NOUNS) to the ids cited, or to
+    {"ids": [...], "n": total} when only the first few of `n` are cited."""
+
+    def __init__(self, templates: Mapping[str, str]) -> None:
+        self.templates = templates
+        self.facts: list[Fact] = []
+
+    def fact(self, kind: str, ids: Mapping[str, Any] | None = None, **values: Any) -> Fact:
+        id_map: dict[str, list[int]] = {}
+        totals: dict[str, int] = {}
+        for noun, c in (ids or {}).items():
+            if isinstance(c, dict):
+                id_map[noun], totals[noun] = [int(i) for i in c["ids"]], int(c["n"])
+            else:
+                id_map[noun] = [int(i) for i in c]
+        fact = Fact(kind, {**values, "_totals": totals} if totals else values, id_map)
+        self.facts.append(fact)
+        return fact
+
+    def text(self, kind: str, ids: Mapping[str, Any] | None = None, **values: Any) -> str:
+        """Record the fact and return its sentence alone (no citation note)."""
+        return self.fact(kind, ids, **values).render(self.templates)
+
+    def __call__(self, kind: str, ids: Mapping[str, Any] | None = None, **values: Any) -> dict[str, Any] | str:
+        fact = self.fact(kind, ids, **values)
+        text, note = fact.render(self.templates), fact.note()
+        return {"text": text, "note": note} if note else text
+
+    def listed(self) -> list[dict[str, Any]]:
+        """Every fact recorded, in order: kind, text, values (without private keys), ids."""
+        return [f.to_dict(self.templates) for f in self.facts]
