@@ -33,6 +33,7 @@ from oversight.attachments import is_unlinked
 from oversight.audit import actor_of, audit, require_role
 from oversight.dates import cn_date, cn_datetime, local_day, local_zone
 from oversight.errors import InvalidInputError, InvalidStateError, NotFoundError, OversightError, PermissionDeniedError
+from oversight.facts import Fact, Say
 from oversight.members import members_of_unit, members_with_role
 from oversight.outbox import enqueue_text
 from oversight.sentences import evidence_row, evidence_sentence, names, unique_evidence
@@ -84,6 +85,8 @@ TEXTS: dict[str, str] = {
     "closing": "请被通报单位高度重视，认真查找原因，切实抓好整改，并于本通报印发之日起{days}个工作日内向联席会议办公室"
     "报送书面情况说明。各成员单位要引以为戒，按照职责分工主动担当、密切配合，确保各项工作任务按期完成。",
     "addressees": "各成员单位",
+    # The 报 line: the government, because these leagues / cities were found 问题解决不积极、不明显.
+    "report_to": "{government}",
     "explanation_filed": "【情况说明】{unit}已就{doc_no}《{title}》报送情况说明（{who}）：\n{text}",
 }
 _CN_NUM = "一二三四五六七八九十"
@@ -195,37 +198,96 @@ def compose_title(*, plan: Plan, period: str, has_findings: bool = True) -> str:
     return TEXTS["title" if has_findings else "title_none"].format(label=label, subject=_subject(plan))
 
 
-def compose_body(*, session: Session, plan: Plan, period: str, findings: Sequence[NoticeFinding]) -> str:
-    """The default body: opening, one paragraph per rule naming the units, closing (lines)."""
+# The ids an evidence item cites, by noun (the tables the notice's facts rest on).
+_EVIDENCE_IDS: dict[str, str] = {
+    "problem_id": "problem",
+    "decision_id": "decision",
+    "event_id": "event",
+    "next_event_id": "event",
+    "task_id": "task",
+    "item_id": "item",
+}
+
+
+def _evidence_ids(findings: Sequence[NoticeFinding]) -> dict[str, list[int]]:
+    """Every record id the findings' evidence cites, by noun, in first-seen order."""
+    out: dict[str, list[int]] = {}
+    for f in findings:
+        for item in f.evidence or []:
+            if not isinstance(item, dict):
+                continue
+            for key, noun in _EVIDENCE_IDS.items():
+                if isinstance(item.get(key), int):
+                    out.setdefault(noun, []).append(int(item[key]))
+            for key, noun in (("event_ids", "event"), ("other_item_ids", "item")):
+                out.setdefault(noun, []).extend(int(i) for i in item.get(key) or [] if isinstance(i, int))
+    return {noun: list(dict.fromkeys(ids)) for noun, ids in out.items() if ids}
+
+
+def _finding_ids(findings: Sequence[NoticeFinding]) -> dict[str, list[int]]:
+    """A group of findings' ids: the units named, the findings themselves, what their evidence cites."""
+    return {
+        "unit": list(dict.fromkeys(f.unit_id for f in findings)),
+        "finding": [row_id(f) for f in findings],
+        **_evidence_ids(findings),
+    }
+
+
+def body_facts(*, session: Session, plan: Plan, period: str, findings: Sequence[NoticeFinding]) -> Say:
+    """The default body's facts in print order: the opening, each group of units with the same
+    finding (unit_item) and its rule's line, the closing requirement; ids name the units, the
+    findings and the records their evidence cites."""
     label = parse_period(period).label
+    say = Say(TEXTS)
     live = [f for f in findings if not f.dropped]
     if not live:
-        return TEXTS["opening_none"].format(label=label, subject=_subject(plan))
+        say.fact("opening_none", label=label, subject=_subject(plan))
+        return say
     units = {u.id: u for u in session.exec(select(Unit).where(Unit.plan_id == plan.id)).all()}
     rules = [r for r in Rule.ALL if any(f.rule == r for f in live)]
-    lines = [
-        TEXTS["opening"].format(
-            label=label,
-            subject=_subject(plan),
-            basis=_basis(plan),
-            n=len({f.unit_id for f in live}),
-            # Quoted one after another: a label holds a 顿号 of its own (问题解决不积极、不明显).
-            kinds="".join(f"“{RULE_LABELS[r]}”" for r in rules),
-        )
-    ]
+    say.fact(
+        "opening",
+        _finding_ids(live),
+        label=label,
+        subject=_subject(plan),
+        basis=_basis(plan),
+        n=len({f.unit_id for f in live}),
+        # Quoted one after another: a label holds a 顿号 of its own (问题解决不积极、不明显).
+        kinds="".join(f"“{RULE_LABELS[r]}”" for r in rules),
+        rules=list(rules),
+    )
     for i, rule in enumerate(rules):
         # Units with the same finding are named together: "甲局、乙局：8周未报送工作进展".
-        grouped: dict[str, list[str]] = {}
+        grouped: dict[str, list[NoticeFinding]] = {}
         for f in live:
             if f.rule == rule:
-                grouped.setdefault(f.summary, []).append(units[f.unit_id].name if f.unit_id in units else "")
-        items = "；".join(
-            TEXTS["unit_item"].format(unit=names(unit_names), summary=summary)
-            for summary, unit_names in grouped.items()
+                grouped.setdefault(f.summary, []).append(f)
+        items = [
+            say.text(
+                "unit_item",
+                _finding_ids(group),
+                unit=names([units[f.unit_id].name if f.unit_id in units else "" for f in group]),
+                summary=summary,
+                rule=rule,
+            )
+            for summary, group in grouped.items()
+        ]
+        say.fact(
+            "rule_line",
+            _finding_ids([f for f in live if f.rule == rule]),
+            num=_CN_NUM[i],
+            rule=RULE_LABELS[rule],
+            items="；".join(items),
         )
-        lines.append(TEXTS["rule_line"].format(num=_CN_NUM[i], rule=RULE_LABELS[rule], items=items))
-    lines.append(TEXTS["closing"].format(days=int(thresholds_of(plan)["explanation_days"])))
-    return "\n".join(lines)
+    say.fact("closing", _finding_ids(live), days=int(thresholds_of(plan)["explanation_days"]))
+    return say
+
+
+def compose_body(*, session: Session, plan: Plan, period: str, findings: Sequence[NoticeFinding]) -> str:
+    """The default body: opening, one paragraph per rule naming the units, closing (lines), each
+    rendered from its fact (see body_facts)."""
+    say = body_facts(session=session, plan=plan, period=period, findings=findings)
+    return "\n".join(f.render(TEXTS) for f in say.facts if f.kind != "unit_item")
 
 
 # --- Permissions ----------------------------------------------------------------------------
@@ -755,6 +817,15 @@ def notice_document(*, session: Session, notice_id: int, now: datetime) -> dict[
         "cc": None,
         "printed_by": office,
         "printed_date": f"{_cn_date(when)}印发",
+        # The default body's facts and the 报 line's; `body_edited` when the office changed the text.
+        "facts": notice_facts(session=session, notice_id=row_id(notice)),
+        "body_edited": notice.body.strip()
+        != compose_body(
+            session=session,
+            plan=plan,
+            period=notice.period,
+            findings=notice_findings(session=session, notice_id=row_id(notice), include_dropped=False),
+        ).strip(),
     }
 
 
@@ -762,6 +833,13 @@ def report_to(*, session: Session, notice_id: int) -> str | None:
     """The notice's 报 line (seed 003 三(四)): the plan's government (自治区人民政府) when a retained
     finding names a league or city as 问题解决不积极、不明显 — a region the office reports upward —
     else None (no 报 line)."""
+    fact = report_to_fact(session=session, notice_id=notice_id)
+    return fact.render(TEXTS) if fact is not None else None
+
+
+def report_to_fact(*, session: Session, notice_id: int) -> Fact | None:
+    """The 报 line's fact: the government, the regions whose 问题解决不积极、不明显 finding is its
+    reason, and the ids (the regions, their findings, the government unit); None without one."""
     notice = _load(session, notice_id)
     units = {u.id: u for u in session.exec(select(Unit).where(Unit.plan_id == notice.plan_id)).all()}
     regions = [
@@ -770,7 +848,28 @@ def report_to(*, session: Session, notice_id: int) -> str | None:
         if f.rule == Rule.NOT_SOLVING and f.unit_id in units and units[f.unit_id].kind == "league"
     ]
     government = next((u for u in units.values() if u.kind == "government"), None)
-    return government.name if regions and government is not None else None
+    if not regions or government is None:
+        return None
+    ids = _finding_ids(regions)
+    return Say(TEXTS).fact(
+        "report_to",
+        {**ids, "unit": [*ids["unit"], row_id(government)]},
+        government=government.name,
+        regions=names([units[f.unit_id].name for f in regions]),
+        rule=Rule.NOT_SOLVING,
+    )
+
+
+def notice_facts(*, session: Session, notice_id: int) -> list[dict[str, Any]]:
+    """The facts of the notice's default body (from its retained findings) and of its 报 line, as
+    listed dicts (kind, text, values, ids) — what tests check against the record."""
+    notice = _load(session, notice_id)
+    plan = session.get(Plan, notice.plan_id)
+    assert plan is not None
+    findings = notice_findings(session=session, notice_id=notice_id, include_dropped=False)
+    facts = body_facts(session=session, plan=plan, period=notice.period, findings=findings).listed()
+    fact = report_to_fact(session=session, notice_id=notice_id)
+    return facts + ([fact.to_dict(TEXTS)] if fact is not None else [])
 
 
 def notice_recipients(*, session: Session, notice_id: int) -> dict[int, list[Member]]:

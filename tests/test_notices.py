@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 from sqlmodel import Session, col, select
 
 from jobs.notices import draft_message, publish_notice, publish_run, run
@@ -318,3 +319,69 @@ def test_explanation_refused_before_publication(cast: Cast) -> None:
     notice = draft(cast)
     with pytest.raises(InvalidStateError, match="尚未印发"):
         file_explanation(session=cast.s, notice_id=notice.id, actor=cast["forestry"], text="说明", now=AFTER_Q1)
+
+
+# Every table a notice fact's ids may name (the notice's facts: oversight.notices.body_facts).
+FACT_TABLES = {
+    "unit": "unit",
+    "finding": "noticefinding",
+    "problem": "problem",
+    "event": "problemevent",
+    "decision": "decision",
+    "task": "task",
+    "item": "rectificationitem",
+}
+
+
+def check_notice_facts(s: Session, notice: Notice, facts: list[dict]) -> None:
+    """Each fact cites only records that exist; the body is the facts' text; the opening's count
+    and each unit line's units are what the retained findings (queried here) say."""
+    for fact in facts:
+        assert fact["ids"] or fact["kind"] == "opening_none", fact
+        for noun, ids in fact["ids"].items():
+            table = FACT_TABLES[noun]
+            found = {r[0] for r in s.connection().execute(text(f"SELECT id FROM {table}"))}
+            assert set(ids) <= found, (fact["kind"], noun, set(ids) - found)
+    live = (
+        s.connection()
+        .execute(
+            text("SELECT id, unit_id, rule, summary FROM noticefinding WHERE notice_id = :n AND NOT dropped"),
+            {"n": notice.id},
+        )
+        .all()
+    )
+    kinds = [f["kind"] for f in facts]
+    if not live:
+        assert kinds == ["opening_none"] and notice.body == facts[0]["text"], kinds
+        return
+    assert kinds[0] == "opening" and kinds.count("closing") == 1, kinds
+    assert facts[0]["values"]["n"] == len({r[1] for r in live})
+    assert set(facts[0]["ids"]["finding"]) == {r[0] for r in live}
+    for f in facts:
+        if f["kind"] == "unit_item":
+            same = {r[1] for r in live if r[2] == f["values"]["rule"] and r[3] == f["values"]["summary"]}
+            assert set(f["ids"]["unit"]) == same, f
+    body = [f["text"] for f in facts if f["kind"] not in ("unit_item", "report_to")]
+    assert notice.body.splitlines() == body
+
+
+def test_every_fact_of_the_notice_cites_records_that_exist(cast: Cast) -> None:
+    from oversight.notices import notice_document
+
+    notice = draft(cast)
+    doc = notice_document(session=cast.s, notice_id=notice.id, now=AFTER_Q1)
+    assert not doc["body_edited"] and doc["paragraphs"] == notice.body.splitlines()
+    check_notice_facts(cast.s, notice, doc["facts"])
+    items = [f for f in doc["facts"] if f["kind"] == "unit_item"]
+    assert {u for f in items for u in f["ids"]["unit"]} == {cast.uid("forestry"), cast.uid("water")}
+    assert all(f["ids"].get("problem") for f in items), items  # each line rests on the problems' record
+    # A dropped finding leaves the facts (and the default body) with the one remaining.
+    forestry = next(
+        f for f in notice_findings(session=cast.s, notice_id=notice.id) if f.unit_id == cast.uid("forestry")
+    )
+    drop_finding(session=cast.s, finding_id=forestry.id, actor=cast.convener, reason="已当面督促", now=AFTER_Q1)
+    cast.s.commit()
+    doc = notice_document(session=cast.s, notice_id=notice.id, now=AFTER_Q1)
+    cast.s.refresh(notice)
+    check_notice_facts(cast.s, notice, doc["facts"])
+    assert doc["facts"][0]["values"]["n"] == 1 and "旗林草局" not in doc["facts"][0]["text"]

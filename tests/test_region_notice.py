@@ -14,6 +14,7 @@ from models import Member, Right, Role, Unit
 from oversight.notices import draft_notice, drop_finding, notice_document, notice_findings, report_to
 from oversight.sentences import evidence_sentence
 from tests.conftest import REGION_PLAN, load_bundled_plan
+from tests.test_notices import check_notice_facts
 
 JOINED = datetime(2022, 8, 1, 2, tzinfo=UTC)
 AFTER_Q4 = datetime(2023, 1, 9, 2, tzinfo=UTC)
@@ -49,12 +50,22 @@ def test_a_region_past_its_deadline_is_named_and_the_notice_is_reported_up(engin
     assert "包头市人民政府" in notice.body and "鄂尔多斯市人民政府" in notice.body
 
     assert report_to(session=session, notice_id=notice.id) == "自治区人民政府"
-    html = render_html("notice.html.j2", notice_document(session=session, notice_id=notice.id, now=AFTER_Q4))
+    doc = notice_document(session=session, notice_id=notice.id, now=AFTER_Q4)
+    check_notice_facts(session, notice, doc["facts"])
+    (bao,) = [f for f in doc["facts"] if f["kind"] == "report_to"]  # the 报 line and its reason
+    government = next(u for u in units.values() if u.kind == "government")
+    assert bao["text"] == government.name == "自治区人民政府"
+    assert set(bao["ids"]["unit"]) == {baotou.id, ordos.id, government.id}
+    assert set(bao["ids"]["finding"]) == {baotou_f.id, ordos_f.id}
+    html = render_html("notice.html.j2", doc)
     assert '<span class="label">报：</span><span class="nobr">自治区人民政府</span>' in html
 
     # Dropped, both region findings: the notice names no region and is not reported up.
     for f in (baotou_f, ordos_f):
         drop_finding(session=session, finding_id=f.id, actor=convener, reason="已当面督促整改", now=AFTER_Q4)
     assert report_to(session=session, notice_id=notice.id) is None
+    assert all(
+        f["kind"] != "report_to" for f in notice_document(session=session, notice_id=notice.id, now=AFTER_Q4)["facts"]
+    )
     html = render_html("notice.html.j2", notice_document(session=session, notice_id=notice.id, now=AFTER_Q4))
     assert "报：" not in html

@@ -34,10 +34,11 @@ from sqlmodel import Session, select
 from jobs.brief import brief_context
 from jobs.render import AssetOnlyFetcher, html_to_pdf, render_html
 from models import Decision, Meeting, Member, Plan, ProblemCategory, Report, Role, Unit, Zone, make_engine
+from models.base import row_id
 from models.migrate import upgrade
 from oversight.briefdata import brief_data, parse_period
 from oversight.errors import OversightError
-from oversight.notices import draft_notice, draft_text
+from oversight.notices import draft_notice, draft_text, notice_facts
 from oversight.problems import (
     accept_problem,
     decline_problem,
@@ -50,6 +51,7 @@ from oversight.review import build_review, review_document
 from oversight.workdays import reset as reset_calendar
 from oversight.workdays import store_year
 from tests.conftest import load_bundled_plan
+from tests.test_notices import check_notice_facts
 
 SH = ZoneInfo("Asia/Shanghai")
 EXAMPLES = int(os.environ.get("LIANXI_PROPERTY_EXAMPLES") or 200)
@@ -424,17 +426,20 @@ def check_brief(engine: Any, plan_id: int, ctx: dict[str, Any]) -> None:
 
 
 def check_notice_and_review(engine: Any, plan_id: int) -> list[str]:
-    never_joined = {
-        r[0]
-        for r in sql(
-            engine,
-            "SELECT u.name FROM unit u WHERE u.plan_id = :plan AND NOT EXISTS (SELECT 1 FROM member m WHERE m.unit_id = u.id)",
-            plan=plan_id,
-        )
-    }
+    never_rows = sql(
+        engine,
+        "SELECT u.id, u.name FROM unit u WHERE u.plan_id = :plan AND NOT EXISTS (SELECT 1 FROM member m WHERE m.unit_id = u.id)",
+        plan=plan_id,
+    )
+    never_joined = {r[1] for r in never_rows}
     with Session(engine) as s:
         notice = draft_notice(session=s, plan_id=plan_id, period="2026Q1", now=NOW)
         draft = draft_text(session=s, notice_id=notice.id)  # type: ignore[arg-type]
+        # The notice's facts: their ids exist, the body is their text, counts match the findings.
+        facts = notice_facts(session=s, notice_id=row_id(notice))
+        check_notice_facts(s, notice, facts)
+        cited_units = {u for f in facts for u in f["ids"].get("unit", [])}
+        assert not cited_units & {r[0] for r in never_rows}, "a fact rests on a unit that never had a member"
         review = build_review(session=s, plan_id=plan_id, period="2026H1", now=NOW)
         doc = review_document(session=s, plan_id=plan_id, review=review, now=NOW)
         s.rollback()
