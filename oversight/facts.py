@@ -9,12 +9,12 @@ against the record. The brief, the notice and the review use it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from oversight.sentences import Fact
 
-__all__ = ["Fact", "Say"]
+__all__ = ["Fact", "Say", "evidence_ids"]
 
 
 class Say:
@@ -52,3 +52,32 @@ class Say:
     def listed(self) -> list[dict[str, Any]]:
         """Every fact recorded, in order: kind, text, values (without private keys), ids."""
         return [f.to_dict(self.templates) for f in self.facts]
+
+
+# The ids an evidence item (oversight.sentences.EVIDENCE) cites, by noun: the tables a fact resting
+# on that evidence cites.
+_EVIDENCE_IDS: dict[str, str] = {
+    "problem_id": "problem",
+    "decision_id": "decision",
+    "event_id": "event",
+    "next_event_id": "event",
+    "task_id": "task",
+    "item_id": "item",
+    "confirmed_event_id": "event",
+    "reopened_event_id": "event",
+}
+_EVIDENCE_ID_LISTS: dict[str, str] = {"event_ids": "event", "other_item_ids": "item"}
+
+
+def evidence_ids(items: Iterable[Any]) -> dict[str, list[int]]:
+    """Every record id the evidence items cite, by noun, in first-seen order."""
+    out: dict[str, list[int]] = {}
+    for item in items:
+        if not isinstance(item, Mapping):
+            continue
+        for key, noun in _EVIDENCE_IDS.items():
+            if isinstance(item.get(key), int):
+                out.setdefault(noun, []).append(int(item[key]))
+        for key, noun in _EVIDENCE_ID_LISTS.items():
+            out.setdefault(noun, []).extend(int(i) for i in item.get(key) or [] if isinstance(i, int))
+    return {noun: list(dict.fromkeys(ids)) for noun, ids in out.items() if ids}

@@ -33,7 +33,7 @@ from oversight.attachments import is_unlinked
 from oversight.audit import actor_of, audit, require_role
 from oversight.dates import cn_date, cn_datetime, local_day, local_zone
 from oversight.errors import InvalidInputError, InvalidStateError, NotFoundError, OversightError, PermissionDeniedError
-from oversight.facts import Fact, Say
+from oversight.facts import Fact, Say, evidence_ids
 from oversight.members import members_of_unit, members_with_role
 from oversight.outbox import enqueue_text
 from oversight.sentences import evidence_row, evidence_sentence, names, unique_evidence
@@ -198,38 +198,12 @@ def compose_title(*, plan: Plan, period: str, has_findings: bool = True) -> str:
     return TEXTS["title" if has_findings else "title_none"].format(label=label, subject=_subject(plan))
 
 
-# The ids an evidence item cites, by noun (the tables the notice's facts rest on).
-_EVIDENCE_IDS: dict[str, str] = {
-    "problem_id": "problem",
-    "decision_id": "decision",
-    "event_id": "event",
-    "next_event_id": "event",
-    "task_id": "task",
-    "item_id": "item",
-}
-
-
-def _evidence_ids(findings: Sequence[NoticeFinding]) -> dict[str, list[int]]:
-    """Every record id the findings' evidence cites, by noun, in first-seen order."""
-    out: dict[str, list[int]] = {}
-    for f in findings:
-        for item in f.evidence or []:
-            if not isinstance(item, dict):
-                continue
-            for key, noun in _EVIDENCE_IDS.items():
-                if isinstance(item.get(key), int):
-                    out.setdefault(noun, []).append(int(item[key]))
-            for key, noun in (("event_ids", "event"), ("other_item_ids", "item")):
-                out.setdefault(noun, []).extend(int(i) for i in item.get(key) or [] if isinstance(i, int))
-    return {noun: list(dict.fromkeys(ids)) for noun, ids in out.items() if ids}
-
-
 def _finding_ids(findings: Sequence[NoticeFinding]) -> dict[str, list[int]]:
     """A group of findings' ids: the units named, the findings themselves, what their evidence cites."""
     return {
         "unit": list(dict.fromkeys(f.unit_id for f in findings)),
         "finding": [row_id(f) for f in findings],
-        **_evidence_ids(findings),
+        **evidence_ids(item for f in findings for item in f.evidence or []),
     }
 
 

@@ -56,6 +56,7 @@ from oversight.accountability import (
 from oversight.attachments import is_unlinked
 from oversight.audit import actor_of, audit
 from oversight.errors import InvalidInputError, InvalidStateError, NotFoundError, PermissionDeniedError
+from oversight.facts import Say, evidence_ids
 from oversight.measures import (
     accountable_from,
     member_reporting,
@@ -947,37 +948,55 @@ def _cn(d: date) -> str:
     return f"{d.year}年{d.month}月{d.day}日"
 
 
-LEDGER_NONE = "本期没有整改事项。"
-LEDGER_MISSED = "逾期未完成整改或回头看未通过的{n}项事项已延长整改期限并加倍扣分。"
-LEDGER_CLOSED = "已销号的{n}项事项将于回头看期限到期后回头看。"
+# Every record-dependent sentence of the review, one template per fact kind (oversight.facts).
+# A quantifier (均/没有/未发现) appears only in a kind whose fact proves it.
+REVIEW_TEXTS: dict[str, str] = {
+    "summary_opening": "根据{basis}工作问效机制，联席会议办公室依据{label}工作记录，对{units}个成员单位和{leaders}名"
+    "包联领导进行了量化评价{ledger}。现将有关情况报告如下。",
+    "not_evaluated": "{names}本期没有可评价的事项，不参评、不排名。",
+    "low_total": "总分低于60分的单位：{names}。",
+    "ledger_none": "本期没有整改事项。",
+    "ledger_missed": "逾期未完成整改或回头看未通过的{n}项事项已延长整改期限并加倍扣分。",
+    "ledger_closed": "已销号的{n}项事项将于回头看期限到期后回头看。",
+    "meetings_held": "本期召开联席会议{n}次（{days}）。",
+    "attendance_all_once": "被通知的成员单位均已答复派人参加。",
+    "attendance_all_each": "被通知的成员单位每次均已答复派人参加。",
+    "attendance_units": "{units}。",
+    "supervision_units": "本期{units}。",
+    "supervision_none": "本期没有被催办或红色督办的单位。",
+    "paper_closure": "{line}，涉嫌纸面销号。",
+    "paper_closure_none": "未发现重复使用佐证材料销号或销号后短期内问题反弹的情况。",
+}
+LEDGER_FOLLOWED = "，并对整改台账进行了跟踪问效"
 
 
-def ledger_paragraphs(ledger: list[dict[str, Any]]) -> list[str]:
+def ledger_paragraphs(ledger: list[dict[str, Any]], say: Say | None = None) -> list[str]:
     """What the ledger section says of its items, each sentence only where an item proves it:
     none at all; those extended and doubled (missed at least once); those 销号 awaiting 回头看."""
+    say = say if say is not None else Say(REVIEW_TEXTS)
     if not ledger:
-        return [LEDGER_NONE]
-    missed = sum(1 for it in ledger if it["misses"])
-    closed = sum(1 for it in ledger if it["state"] == "closed")
+        return [say.text("ledger_none")]
+    missed = [int(it["id"]) for it in ledger if it["misses"]]
+    closed = [int(it["id"]) for it in ledger if it["state"] == "closed"]
     return [
-        *([LEDGER_MISSED.format(n=missed)] if missed else []),
-        *([LEDGER_CLOSED.format(n=closed)] if closed else []),
+        *([say.text("ledger_missed", {"item": missed}, n=len(missed))] if missed else []),
+        *([say.text("ledger_closed", {"item": closed}, n=len(closed))] if closed else []),
     ]
 
 
-def attendance_paragraphs(attendance: dict[str, Any]) -> list[str]:
+def attendance_paragraphs(attendance: dict[str, Any], say: Say | None = None) -> list[str]:
     """What the review says of meeting attendance, only what the answers prove: the meetings held,
     then the units excused or not answering (with the days missed), or that every unit called
     named someone to attend each one. Nothing when no meeting was held."""
+    say = say if say is not None else Say(REVIEW_TEXTS)
     meetings = attendance.get("meetings") or []
     if not meetings:
         return []
+    held = {"meeting": [int(m["id"]) for m in meetings]}
     days = "、".join(_cn(date.fromisoformat(m["held_on"])) for m in meetings)
-    out = [f"本期召开联席会议{len(meetings)}次（{days}）。"]
+    out = [say.text("meetings_held", held, n=len(meetings), days=days)]
     if not attendance.get("units"):
-        out.append(
-            "被通知的成员单位均已答复派人参加。" if len(meetings) == 1 else "被通知的成员单位每次均已答复派人参加。"
-        )
+        out.append(say.text("attendance_all_once" if len(meetings) == 1 else "attendance_all_each", held))
         return out
     parts = []
     for u in attendance["units"]:
@@ -988,7 +1007,8 @@ def attendance_paragraphs(attendance: dict[str, Any]) -> list[str]:
         if u["excused"]:
             said.append(f"请假{u['excused']}次")
         parts.append(u["unit"] + "，".join(said))
-    out.append("；".join(parts) + "。")
+    ids = {**held, "unit": [int(u["unit_id"]) for u in attendance["units"]]}
+    out.append(say.text("attendance_units", ids, units="；".join(parts)))
     return out
 
 
@@ -1034,22 +1054,69 @@ def review_document(*, session: Session, plan_id: int, review: dict[str, Any], n
         ]
         for it in review["ledger"]
     ]
-    flag_lines = [evidence_sentence(f)[:-1] + "，涉嫌纸面销号。" for f in review["flags"]]
-    low = [r["unit"] for r in review["units"] if r["total"] is not None and r["total"] < 60]
+    say = Say(REVIEW_TEXTS)
     units_in = [r for r in review["units"] if r["total"] is not None]
     leaders_in = [r for r in review["zone_leaders"] if r["score"] is not None]
     summary = [
-        f"根据{('《' + plan.name + '》') if plan.name else '实施方案'}工作问效机制，联席会议办公室依据{review['label']}"
-        f"工作记录，对{len(units_in)}个成员单位和{len(leaders_in)}名包联领导进行了量化评价"
-        + ("，并对整改台账进行了跟踪问效" if review["ledger"] else "")  # only a ledger with items was followed up
-        + "。现将有关情况报告如下。"
+        say.text(
+            "summary_opening",
+            {
+                "unit": [int(r["unit_id"]) for r in units_in],
+                "member": [int(r["member_id"]) for r in leaders_in],
+                "item": [int(it["id"]) for it in review["ledger"]],
+            },
+            basis=f"《{plan.name}》" if plan.name else "实施方案",
+            label=review["label"],
+            units=len(units_in),
+            leaders=len(leaders_in),
+            # Only a ledger with items was followed up.
+            ledger=LEDGER_FOLLOWED if review["ledger"] else "",
+        )
     ]
-    idle = [r["unit"] for r in review["units"] if r["total"] is None]
-    idle += [r["name"] for r in review["zone_leaders"] if r["score"] is None]
-    if idle:
-        summary.append(f"{'、'.join(idle)}本期没有可评价的事项，不参评、不排名。")
+    idle_units = [r for r in review["units"] if r["total"] is None]
+    idle_leaders = [r for r in review["zone_leaders"] if r["score"] is None]
+    if idle_units or idle_leaders:
+        summary.append(
+            say.text(
+                "not_evaluated",
+                {
+                    "unit": [int(r["unit_id"]) for r in idle_units],
+                    "member": [int(r["member_id"]) for r in idle_leaders],
+                },
+                names="、".join([*(r["unit"] for r in idle_units), *(r["name"] for r in idle_leaders)]),
+            )
+        )
+    low = [r for r in units_in if r["total"] < 60]
     if low:
-        summary.append(f"总分低于60分的单位：{'、'.join(low)}。")
+        summary.append(
+            say.text("low_total", {"unit": [int(r["unit_id"]) for r in low]}, names="、".join(r["unit"] for r in low))
+        )
+    ledger_lines = ledger_paragraphs(review["ledger"], say)
+    attendance_lines = attendance_paragraphs(review.get("attendance") or {}, say)
+    supervision = review.get("supervision") or []
+    supervision_lines = (
+        [
+            say.text(
+                "supervision_units",
+                {"unit": [int(r["unit_id"]) for r in supervision]},
+                units="；".join(
+                    r["unit"]
+                    + "、".join(
+                        [
+                            *([f"被催办{r['urged']}次"] if r["urged"] else []),
+                            *([f"收到红色督办单{r['orders']}份"] if r["orders"] else []),
+                        ]
+                    )
+                    for r in supervision
+                ),
+            )
+        ]
+        if supervision
+        else [say.text("supervision_none")]
+    )
+    flag_lines = [
+        say.text("paper_closure", evidence_ids([f]), line=evidence_sentence(f)[:-1]) for f in review["flags"]
+    ] or [say.text("paper_closure_none")]
     sections = [
         {
             "heading": "成员单位问效得分",
@@ -1070,7 +1137,7 @@ def review_document(*, session: Session, plan_id: int, review: dict[str, Any], n
         },
         {
             "heading": "整改台账",
-            "paragraphs": ledger_paragraphs(review["ledger"]),
+            "paragraphs": ledger_lines,
             "tables": [
                 {
                     "columns": ["单位", "整改事项", "责任人", "整改期限", "整改标准", "扣分", "状态"],
@@ -1080,32 +1147,17 @@ def review_document(*, session: Session, plan_id: int, review: dict[str, Any], n
             ],
         },
         *(
-            [{"heading": "参加联席会议情况", "paragraphs": attendance_paragraphs(review["attendance"])}]
+            [{"heading": "参加联席会议情况", "paragraphs": attendance_lines}]
             if review.get("attendance", {}).get("meetings")
             else []
         ),
         {
             "heading": "督办与催办",
-            "paragraphs": [
-                "本期"
-                + "；".join(
-                    r["unit"]
-                    + "、".join(
-                        [
-                            *([f"被催办{r['urged']}次"] if r["urged"] else []),
-                            *([f"收到红色督办单{r['orders']}份"] if r["orders"] else []),
-                        ]
-                    )
-                    for r in review.get("supervision") or []
-                )
-                + "。"
-            ]
-            if review.get("supervision")
-            else ["本期没有被催办或红色督办的单位。"],
+            "paragraphs": supervision_lines,
         },
         {
             "heading": "纸面销号核查",
-            "paragraphs": flag_lines or ["未发现重复使用佐证材料销号或销号后短期内问题反弹的情况。"],
+            "paragraphs": flag_lines,
         },
     ]
     return {
@@ -1116,4 +1168,6 @@ def review_document(*, session: Session, plan_id: int, review: dict[str, Any], n
         "sections": sections,
         "office": office,
         "date_text": _cn(_today(now)),
+        # Every record-dependent sentence above as its fact (kind, text, values, ids), in order.
+        "facts": say.listed(),
     }

@@ -330,18 +330,26 @@ FACT_TABLES = {
     "decision": "decision",
     "task": "task",
     "item": "rectificationitem",
+    "member": "member",
+    "meeting": "meeting",
 }
+
+
+def assert_ids_exist(s: Session, facts: list[dict]) -> None:
+    """Every id a document's facts cite names a row of its table."""
+    for fact in facts:
+        for noun, ids in fact["ids"].items():
+            table = FACT_TABLES[noun]
+            found = {r[0] for r in s.connection().execute(text(f"SELECT id FROM {table}"))}
+            assert set(ids) <= found, (fact["kind"], noun, set(ids) - found)
 
 
 def check_notice_facts(s: Session, notice: Notice, facts: list[dict]) -> None:
     """Each fact cites only records that exist; the body is the facts' text; the opening's count
     and each unit line's units are what the retained findings (queried here) say."""
+    assert_ids_exist(s, facts)
     for fact in facts:
         assert fact["ids"] or fact["kind"] == "opening_none", fact
-        for noun, ids in fact["ids"].items():
-            table = FACT_TABLES[noun]
-            found = {r[0] for r in s.connection().execute(text(f"SELECT id FROM {table}"))}
-            assert set(ids) <= found, (fact["kind"], noun, set(ids) - found)
     live = (
         s.connection()
         .execute(

@@ -487,3 +487,45 @@ def test_the_review_prints_meeting_attendance_from_the_answers_only_when_a_meeti
     review, _ = headings(now)
     assert review["attendance"]["units"] == []
     assert attendance_paragraphs(review["attendance"])[-1] == "被通知的成员单位每次均已答复派人参加。"
+
+
+def test_every_fact_of_the_review_cites_records_that_exist(cast: Cast) -> None:
+    """The review's record-dependent sentences are its facts, in print order, each citing the
+    ledger items, problems and events, units and members it rests on — all of them rows that exist."""
+    from models import SupervisionOrder
+    from tests.test_notices import assert_ids_exist
+
+    late, done = item(cast, unit="natres"), item(cast, unit="water")
+    closed(cast, done, "7月起每周按时报送", at(9, 1))
+    pid = cast.raise_("water", at(3, 2), category="water_permit")
+    accept_problem(session=cast.s, problem_id=pid, actor=cast["water"], now=at(3, 2, 11))
+    resolve_problem(session=cast.s, problem_id=pid, actor=cast["water"], evidence_text="已批复", now=at(3, 5))
+    confirm_problem(session=cast.s, problem_id=pid, actor=cast["emergency"], now=at(3, 6))
+    reopen_problem(session=cast.s, problem_id=pid, actor=cast["emergency"], reason="批复被撤回", now=at(5, 6))
+    now = local_noon(date(2027, 1, 6))
+    follow_up_ledger(session=cast.s, plan_id=cast.plan_id, now=now, actor="worker")
+    cast.s.add(
+        SupervisionOrder(
+            plan_id=cast.plan_id, year=2026, seq=1, doc_no="乌中联办督〔2026〕1号", kind="problem", item_id=pid,
+            unit_id=cast.uid("forestry"), issued_at=datetime(2026, 4, 8, 1, tzinfo=UTC),
+        )
+    )  # fmt: skip
+    cast.s.flush()
+    review = build_review(session=cast.s, plan_id=cast.plan_id, period="2026H2", now=now)
+    doc = review_document(session=cast.s, plan_id=cast.plan_id, review=review, now=now)
+    facts = doc["facts"]
+    assert_ids_exist(cast.s, facts)
+    printed = [
+        *doc["summary"],
+        *(p for sec in doc["sections"] for p in sec.get("paragraphs") or [] if not p.startswith("各项指标为得分率")),
+    ]
+    assert printed == [f["text"] for f in facts]  # no record-dependent sentence outside a fact
+    by_kind = {f["kind"]: f for f in facts}
+    assert set(by_kind["summary_opening"]["ids"]["item"]) == {late.id, done.id}
+    assert by_kind["ledger_missed"]["ids"]["item"] == [late.id] and by_kind["ledger_closed"]["ids"]["item"] == [done.id]
+    assert by_kind["paper_closure"]["ids"]["problem"] == [pid] and len(by_kind["paper_closure"]["ids"]["event"]) == 2
+    # 2026H2 has no 督办单 (it was issued in H1): the 没有 sentence rests on no record and says so.
+    assert by_kind["supervision_none"]["ids"] == {}
+    evaluated = {r["unit_id"] for r in review["units"] if r["total"] is not None}
+    assert set(by_kind["summary_opening"]["ids"]["unit"]) == evaluated
+    assert by_kind["summary_opening"]["values"]["units"] == len(evaluated)

@@ -51,7 +51,7 @@ from oversight.review import build_review, review_document
 from oversight.workdays import reset as reset_calendar
 from oversight.workdays import store_year
 from tests.conftest import load_bundled_plan
-from tests.test_notices import check_notice_facts
+from tests.test_notices import assert_ids_exist, check_notice_facts
 
 SH = ZoneInfo("Asia/Shanghai")
 EXAMPLES = int(os.environ.get("LIANXI_PROPERTY_EXAMPLES") or 200)
@@ -61,6 +61,7 @@ Q_START, Q_END = date(2026, 1, 1), date(2026, 3, 31)
 NOW = datetime(2026, 4, 8, 1, tzinfo=UTC)  # after the quarter: the brief is as of its last day
 S_UTC, E_UTC = "2025-12-31 16:00:00", "2026-03-31 16:00:00"
 UNITS = ["natres", "emergency", "forestry", "eco", "water", "ndrc", "market_reg", "finance"]
+SCORE_NOTE = "各项指标为得分率，括号内为权重；不适用的指标不计入，权重按比例折算。"  # the one fixed paragraph
 RAW = re.compile(r"\{'|\"kind\":|'kind'|\bNone\b|\bTrue\b|\bFalse\b|\[\[|\bnan\b")
 # The quantifier words a sentence may only use where its fact proves it (各 is also the plain
 # "each" of fixed phrases such as 各成员单位, so it is checked through the kinds below).
@@ -456,6 +457,13 @@ def check_notice_and_review(engine: Any, plan_id: int) -> list[str]:
         ]
     )
     assert RAW.search(review_text) is None, review_text
+    # The review's facts: the ids exist, each record-dependent sentence printed is one, and no unit
+    # that never had a member is among the units evaluated.
+    with Session(engine) as s:
+        assert_ids_exist(s, doc["facts"])
+    assert [line for line in review_text.splitlines() if line != SCORE_NOTE] == [f["text"] for f in doc["facts"]]
+    opening = next(f for f in doc["facts"] if f["kind"] == "summary_opening")
+    assert not set(opening["ids"]["unit"]) & {r[0] for r in never_rows}
     low = re.search(r"总分低于60分的单位：(.+?)。", review_text)
     if low:
         assert not set(low.group(1).split("、")) & never_joined
