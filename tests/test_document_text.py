@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from docx import Document as Docx
 from pypdf import PdfReader
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 import jobs.brief as brief_job
 import jobs.review as review_job
@@ -105,7 +105,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
         ]
     engine.dispose()
     pdfs = sorted((root / "data").rglob("*.pdf"))
-    return {"pdfs": pdfs, "chat": chat, "sent": sent}
+    return {"pdfs": pdfs, "chat": chat, "sent": sent, "url": url, "plan_id": plan_id}
 
 
 def documents(demo: dict[str, object]) -> list[Path]:
@@ -144,3 +144,27 @@ def test_the_sample_quarter_is_marked_wherever_it_is_stored_and_sent(demo) -> No
     briefs_and_notices = [c for c in captions if "通报" in c or "简报" in c]
     unmarked = [c for c in briefs_and_notices if not c.startswith("【示例数据】")]
     assert briefs_and_notices and not unmarked, unmarked
+
+
+def test_every_fact_of_the_sample_notice_and_review_cites_records_that_exist(demo) -> None:
+    """The seeded quarter's published notice and its half's review: each fact cites rows that
+    exist, the notice's body is its facts' text, and its unit lines name the retained findings."""
+    from oversight.notices import notice_document, notice_for_period
+    from oversight.review import build_review, review_document
+    from tests.test_notices import assert_ids_exist, check_notice_facts
+
+    engine = make_engine(str(demo["url"]))
+    try:
+        with Session(engine) as s:
+            notice = notice_for_period(session=s, plan_id=int(demo["plan_id"]), period="2026H1")
+            assert notice is not None and notice.state == "published"
+            facts = notice_document(session=s, notice_id=notice.id, now=NOW)["facts"]
+            check_notice_facts(s, notice, facts)
+            assert {"opening", "unit_item", "rule_line", "closing"} <= {f["kind"] for f in facts}
+            assert any(f["ids"].get("problem") for f in facts if f["kind"] == "unit_item")
+            review = build_review(session=s, plan_id=int(demo["plan_id"]), period="2026H1", now=NOW)
+            review_facts = review_document(session=s, plan_id=int(demo["plan_id"]), review=review, now=NOW)["facts"]
+            assert_ids_exist(s, review_facts)
+            assert review_facts[0]["kind"] == "summary_opening" and review_facts[0]["ids"]["unit"]
+    finally:
+        engine.dispose()
