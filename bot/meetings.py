@@ -108,7 +108,7 @@ def _show(turn: Turn[MeetingState], m: Meeting) -> None:
     elif m.state == "held":
         decisions = C.decisions_of(session=turn.session, meeting_id=mid)
         lines = "".join(
-            f"\n{i}. #{d.id} {d.text[:40]}（{unit_name(turn.session, d.owner_unit_id)}牵头，"
+            f"\n{i}. {d.id}号议定事项 {d.text[:40]}（{unit_name(turn.session, d.owner_unit_id)}牵头，"
             f"{cn_date(d.due_on) if d.due_on else '未设定'}）{'【重大】' if d.major else ''}"
             for i, d in enumerate(decisions, 1)
         )

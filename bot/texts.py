@@ -93,31 +93,31 @@ PROBLEM_NO_ZONES = "本计划没有整合区，请点“不指定”或查找矿
 PROBLEM_OWNER_SUGGESTED = "按职责分工，建议由【{unit}】负责办理（{category}）。"
 PROBLEM_OWNER_NONE = "类别“{category}”没有对应的责任单位，请选择："
 PROBLEM_PICK_UNIT = "请选择责任单位："
-PROBLEM_RAISED = "已提交问题#{id}，已交办{owner}，办理期限 {due}。\n可发送 /problem {id} 查看全过程。"
+PROBLEM_RAISED = "已提交{id}号问题，已交办{owner}，办理期限 {due}。\n可发送 /problem {id} 查看全过程。"
 PROBLEM_ASK_REASON = {
     "hand_over": "请说明转交给【{unit}】的理由（必填）：",
-    "decline": "请说明退回问题#{id}的理由（必填，将提交联席会议办公室裁定）：",
-    "rule": "请说明裁定由【{unit}】办理问题#{id}的理由（必填）：",
-    "reopen": "请说明问题#{id}需要重新办理的理由（必填）：",
-    "resolve": "请发送问题#{id}的办结说明（文字），也可先上传佐证材料（PDF、OFD、Word、WPS、Excel、图片或扫描件压缩包），再发送文字说明完成办结：",
+    "decline": "请说明退回{id}号问题的理由（必填，将提交联席会议办公室裁定）：",
+    "rule": "请说明裁定由【{unit}】办理{id}号问题的理由（必填）：",
+    "reopen": "请说明{id}号问题需要重新办理的理由（必填）：",
+    "resolve": "请发送{id}号问题的办结说明（文字），也可先上传佐证材料（PDF、OFD、Word、WPS、Excel、图片或扫描件压缩包），再发送文字说明完成办结：",
 }
-PROBLEM_PICK_HANDOVER_UNIT = "问题#{id}转交给哪个单位？"
-PROBLEM_PICK_RULE_UNIT = "裁定问题#{id}由哪个单位负责办理？"
+PROBLEM_PICK_HANDOVER_UNIT = "{id}号问题转交给哪个单位？"
+PROBLEM_PICK_RULE_UNIT = "裁定{id}号问题由哪个单位负责办理？"
 PROBLEM_DONE = {
-    "accept": "已接收问题#{id}，请在 {due} 前办结。办结时请点“办结”并附说明或材料。",
-    "hand_over": "问题#{id}已转交给{owner}。",
-    "decline": "问题#{id}已退回，待联席会议办公室裁定。",
-    "rule": "已裁定：问题#{id}由{owner}办理。",
-    "resolve": "问题#{id}已办结，已通知提出方确认。",
-    "confirm": "问题#{id}已确认关闭。",
-    "reopen": "问题#{id}已退回重新办理，仍由{owner}负责。",
+    "accept": "已接收{id}号问题，请在 {due} 前办结。办结时请点“办结”并附说明或材料。",
+    "hand_over": "{id}号问题已转交给{owner}。",
+    "decline": "{id}号问题已退回，待联席会议办公室裁定。",
+    "rule": "已裁定：{id}号问题由{owner}办理。",
+    "resolve": "{id}号问题已办结，已通知提出方确认。",
+    "confirm": "{id}号问题已确认关闭。",
+    "reopen": "{id}号问题已退回重新办理，仍由{owner}负责。",
 }
 PROBLEM_EVIDENCE_SAVED = "已收到材料“{name}”。可继续上传，或发送文字说明完成办结。"
 PROBLEM_JUDGE_PROMPT = "如认为下列转交理由成立，可逐条认定（认定后该转交不计为推诿）："
 PROBLEM_JUDGED = "已认定：{unit}的转交理由{verdict}。"
 PROBLEM_USAGE = "用法：/problem 问题编号，例如 /problem 12"
-PROBLEM_NOT_FOUND = "找不到问题#{id}。"
-PROBLEM_NOT_YOURS = "您无权查看问题#{id}。"
+PROBLEM_NOT_FOUND = "找不到{id}号问题。"
+PROBLEM_NOT_YOURS = "您无权查看{id}号问题。"
 PROBLEM_NO_SUCH = {
     "category": "该类别不存在。",
     "zone": "该整合区不存在。",
@@ -132,7 +132,7 @@ PROBLEM_OTHER_OWNER = "改为其他单位"
 PROBLEM_NO_DUE = "未设定"
 PROBLEM_RIGHT_LABEL = "{name}（{code}）"
 PROBLEM_CONFIRM_OWNER = "确认由{unit}办理"
-PROBLEM_ALREADY_RAISED = "已提交（问题#{id}），无需重复提交。发送 /problem {id} 查看办理情况。"
+PROBLEM_ALREADY_RAISED = "已提交（{id}号问题），无需重复提交。发送 /problem {id} 查看办理情况。"
 PROBLEM_RAISED_TOAST = "已提交"
 PROBLEM_HANDOVER_LINE = "{n}. {unit}的转交理由：{reason}"
 PROBLEM_SOME_UNIT = "某单位"
@@ -151,15 +151,15 @@ DECISION_ASK_TEXT = "会议：{meeting}\n请发送议定事项内容（不超过
 DECISION_PICK_UNIT = "请选择牵头单位："
 DECISION_ASK_DUE = "责任单位：{unit}\n请发送完成时限，如 2026年6月30日、6月30日或 2026-06-30："
 DECISION_SAVED = (
-    "已记录议定事项#{id}{major}：{text}\n牵头单位：{unit}{coop}，完成时限 {due}。已通知牵头单位{told}联络员。"
+    "已记录{id}号议定事项{major}：{text}\n牵头单位：{unit}{coop}，完成时限 {due}。已通知牵头单位{told}联络员。"
 )
 DECISION_SAVED_MAJOR = "（重大事项，由联合督导组跟踪督办）"
-DECISION_ASK_EVIDENCE = "请报告议定事项#{id}的完成情况：可先发送佐证材料（文件，可多份），再发送完成情况说明（文字，不少于 4 个字）提交；发送 /cancel 放弃。"
+DECISION_ASK_EVIDENCE = "请报告{id}号议定事项的完成情况：可先发送佐证材料（文件，可多份），再发送完成情况说明（文字，不少于 4 个字）提交；发送 /cancel 放弃。"
 DECISION_FILE_KEPT = "已收到材料：{name}。可继续发送材料，或发送完成情况说明提交。"
-DECISION_SUBMITTED = "已报告议定事项#{id}完成，待联席会议办公室验收。验收前该事项仍未办结。"
-DECISION_ACCEPTED = "已验收议定事项#{id}，该事项办结，已告知牵头单位。"
+DECISION_SUBMITTED = "已报告{id}号议定事项完成，待联席会议办公室验收。验收前该事项仍未办结。"
+DECISION_ACCEPTED = "已验收{id}号议定事项，该事项办结，已告知牵头单位。"
 DECISION_ASK_RETURN = "请发送退回理由（不少于 4 个字），将转告牵头单位；发送 /cancel 放弃。"
-DECISION_RETURNED = "已退回议定事项#{id}，理由已转告牵头单位。"
+DECISION_RETURNED = "已退回{id}号议定事项，理由已转告牵头单位。"
 DECISION_NO_SUCH_MEETING = "该会议不存在。"
 DECISION_NO_SUCH_UNIT = "该单位不存在。"
 DECISION_MARK_DONE = "报告完成（附佐证）"
@@ -341,9 +341,9 @@ FILE_TOO_BIG = "文件“{name}”过大（{size:.1f} MB），单个文件不能
 
 
 # --- /report and /ledger (bot/reports.py) -----------------------------------------
-REPORT_FILED = "已报送（进展 #{report_id}）。"
+REPORT_FILED = "已报送（{report_id}号进展报送）。"
 REPORT_FILED_ONE_LINE = (
-    "已报送（进展 #{report_id}）。\n批次：{task}\n对象：{target}\n"
+    "已报送（{report_id}号进展报送）。\n批次：{task}\n对象：{target}\n"
     "一行报送会记入默认批次{target_note}。如需报送到其他批次或具体的矿业权、整合区，"
     "请只发送 /report（不带文字），按按钮选择后再报送。"
 )
@@ -352,8 +352,10 @@ REPORT_ASK_EVIDENCE = (
     "变更为“{status}”须上传佐证材料（如批复、登记或注销证明），经确认后计入完成进度。"
     "请发送文件或照片（{allowed}），全部发送后点“完成上传”。"
 )
-REPORT_FILED_CLAIM = "已报送（进展 #{report_id}）。矿业权“{right}”变更为“{status}”已提交{who}确认，确认后计入完成进度。"
-REPORT_FILED_MOVED = "已报送（进展 #{report_id}）。矿业权“{right}”状态已变更为：{status}。"
+REPORT_FILED_CLAIM = (
+    "已报送（{report_id}号进展报送）。矿业权“{right}”变更为“{status}”已提交{who}确认，确认后计入完成进度。"
+)
+REPORT_FILED_MOVED = "已报送（{report_id}号进展报送）。矿业权“{right}”状态已变更为：{status}。"
 REPORT_NO_TASKS = "您的单位没有参与任何批次（任务），无法报送进展。如有疑问请联系联席会议办公室。"
 REPORT_NO_DEFAULT_TASK = "没有可用的默认批次。请只发送 /report，按提示选择批次后报送。"
 
@@ -418,7 +420,7 @@ REPORT_NO_FILES = "无"
 REPORT_TARGET_NONE = "未指定"
 REPORT_TARGET_ZONE = "整合区 {name}"
 REPORT_TARGET_RIGHT = "矿业权 {name}（{code}）"
-REPORT_ALREADY_FILED = "已提交（进展 #{report_id}），无需重复提交。"
+REPORT_ALREADY_FILED = "已提交（{report_id}号进展报送），无需重复提交。"
 REPORT_ABORTED = "已取消，本次进展未报送。"
 REPORT_FINISHED = "已结束。"
 

@@ -500,7 +500,7 @@ class Replay:
 
     async def weekly_report(self, who: str, text: str, seq: int | None) -> None:
         if seq is None:
-            await self.d.say(who, f"/report {text}", "已报送（进展 #")
+            await self.d.say(who, f"/report {text}", "已报送（")
             return
         zone = self.zones[seq]
         msg = await self.d.say(who, "/report", "请选择要报送进展的批次")
@@ -509,7 +509,7 @@ class Replay:
         msg = await self.d.press(who, msg, f"{zone.seq}. {zone.name}", "请输入本次进展内容")
         msg = await self.d.say(who, text, "如需附件")
         msg = await self.d.press(who, msg, "完成上传", "请确认报送内容")
-        await self.d.press(who, msg, "确认提交", "已报送（进展 #")
+        await self.d.press(who, msg, "确认提交", "已报送（")
 
     async def leader_todo(self, who: str) -> None:
         await self.d.say(who, "/todo", "待办")
@@ -546,7 +546,7 @@ class Replay:
         msg = await self.d.press(who, msg, "完成上传", "请确认报送内容")
         office = self.contacts("office")[0]
         mark = self.d.server.mark()
-        done = await self.d.press(who, msg, "确认提交", "已报送（进展 #")
+        done = await self.d.press(who, msg, "确认提交", "已报送（")
         if "确认后计入" in done["text"]:  # a claim: the office confirms it from its card
             card = await self.d.server.wait_for(
                 self.d.users[office].id,
@@ -598,9 +598,9 @@ class Replay:
             msg = await self.d.press(who, msg, right.code, "负责办理")
         msg = await self.d.press(who, msg, "确认由", "如有相关材料")
         msg = await self.d.press(who, msg, "不附材料", "请确认要提出的问题")
-        done = await self.d.press(who, msg, "确认提交", "已提交问题#")
-        number = re.search(r"问题#(\d+)", _text(done))
-        assert number is not None, _text(done)  # the press above waited for 已提交问题#
+        done = await self.d.press(who, msg, "确认提交", "号问题，已交办")
+        number = re.search(r"已提交(\d+)号问题", _text(done))
+        assert number is not None, _text(done)  # the press above waited for 已提交N号问题
         pid = int(number.group(1))
         self.problems[b.no] = pid
         with session_scope(self.engine) as s:
@@ -610,7 +610,7 @@ class Replay:
 
     async def _card(self, who: str, pid: int) -> dict:
         """The problem with this member's buttons, as /problem shows it."""
-        return await self.d.say(who, f"/problem {pid}", lambda m: f"问题#{pid}【" in _text(m) and bool(_buttons(m)))
+        return await self.d.say(who, f"/problem {pid}", lambda m: f"{pid}号问题【" in _text(m) and bool(_buttons(m)))
 
     async def act(self, b: Blocker, step: tuple) -> None:
         pid, action, args = self.problems[b.no], step[2], step[3:]
@@ -622,9 +622,9 @@ class Replay:
             who = self.contact(self.owner[b.no], b.no + len(action))
         card = await self._card(who, pid)
         if action == "accept":
-            await self.d.press(who, card, "接收", f"已接收问题#{pid}")
+            await self.d.press(who, card, "接收", f"已接收{pid}号问题")
         elif action == "confirm":
-            await self.d.press(who, card, "确认关闭", f"问题#{pid}已确认关闭")
+            await self.d.press(who, card, "确认关闭", f"{pid}号问题已确认关闭")
         elif action == "hand":
             to, reason = args
             msg = await self.d.press(who, card, "转交", "转交给哪个单位")
@@ -632,7 +632,7 @@ class Replay:
             await self.d.say(who, reason, "已转交给")
             self.owner[b.no] = to
         elif action == "decline":
-            await self.d.press(who, card, "退回", "退回问题")
+            await self.d.press(who, card, "退回", "号问题的理由")
             await self.d.say(who, args[0], "待联席会议办公室裁定")
         elif action == "rule":
             to, reason, *verdicts = args
@@ -675,7 +675,7 @@ class Replay:
         await self.d.say("convener", "/progress", "任务进度")
         await self.d.say("office_a", "/todo", "逾期事项")
         if 2 in self.problems:
-            await self.d.say("supervisor_a", f"/problem {self.problems[2]}", f"问题#{self.problems[2]}")
+            await self.d.say("supervisor_a", f"/problem {self.problems[2]}", f"{self.problems[2]}号问题")
 
 
 # --- Running it all ----------------------------------------------------------------------------

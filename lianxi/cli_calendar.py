@@ -48,7 +48,7 @@ def calendar_import(
     verb = "替换" if result.replaced else "保存"
     cli.out.print(f"已{verb}{parsed.year}年的节假日安排。", highlight=False)
     for pid, old, new in result.moved:
-        cli.out.print(f"问题#{pid} 的办理期限按新日历由 {old.isoformat()} 改为 {new.isoformat()}。", highlight=False)
+        cli.out.print(f"{pid}号问题的办理期限按新日历由 {old.isoformat()} 改为 {new.isoformat()}。", highlight=False)
 
 
 @calendar_app.command("show")

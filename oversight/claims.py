@@ -83,7 +83,7 @@ def _confirmers(session: Session, claim: RightClaim) -> list[Member]:
 
 
 CLAIM_TEXT = (
-    "【状态变更待确认】{unit}报送（进展 #{report}）：矿业权“{right}”（{code}）{status}，附佐证材料 {n} 份。\n"
+    "【状态变更待确认】{unit}报送（{report}号进展报送）：矿业权“{right}”（{code}）{status}，附佐证材料 {n} 份。\n"
     "{text}\n确认前不计入完成进度。"
 )
 
@@ -203,7 +203,7 @@ def _decide(session: Session, claim: RightClaim, actor: Member, *, ok: bool, rea
             actor=actor_of(actor.id),
             task_id=claim.task_id,
             report_id=claim.report_id,
-            reason=f"进展 #{claim.report_id}（已确认）",
+            reason=f"{claim.report_id}号进展报送（已确认）",
             now=now,
         )
     audit(

@@ -191,14 +191,16 @@ def draft_agenda(*, session: Session, actor: Member, now: datetime) -> list[dict
     for p in disputed:
         items.append(
             {
-                "text": f"待裁定：问题#{p.id}（{unit_name(session, p.owner_unit_id)}）{_short(p.text, 40)}",
+                "text": f"待裁定：{p.id}号问题（{unit_name(session, p.owner_unit_id)}）{_short(p.text, 40)}",
                 "ref": f"problem:{p.id}",
             }
         )
     for item in todo_overdue_all(session=session, actor=actor, today=today):
         if item["kind"] == "problem" and item["state"] == ProblemState.DISPUTED:
             continue  # already listed as awaiting a ruling
-        what = {"problem": f"问题#{item['id']}", "decision": f"议定事项#{item['id']}"}.get(item["kind"], "底数核实台账")
+        what = {"problem": f"{item['id']}号问题", "decision": f"{item['id']}号议定事项"}.get(
+            item["kind"], "底数核实台账"
+        )
         late = f"已逾期{item['overdue_days']}个工作日" if item["overdue_days"] else "已逾期"
         items.append(
             {

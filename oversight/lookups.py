@@ -147,9 +147,9 @@ def format_todo(items: list[dict[str, Any]], *, show_unit: bool = False) -> str:
         return "暂无待办事项。"
     lines = []
     for item in items:
-        what = {"problem": f"{item['id']}号问题", "decision": f"议定事项#{item['id']}"}.get(item["kind"]) or ITEM_NAMES[
+        what = {"problem": f"{item['id']}号问题", "decision": f"{item['id']}号议定事项"}.get(
             item["kind"]
-        ]
+        ) or ITEM_NAMES[item["kind"]]
         head = f"{LIGHTS[item['light']]} {what}【{item['todo']}】"
         if show_unit and item["unit"]:
             head += f"{item['unit']}："

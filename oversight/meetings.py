@@ -24,10 +24,12 @@ CALLING_ROLES = (Role.CONVENER, Role.ADMIN)  # who may call an ad-hoc meeting (�
 ADHOC_TITLE = "临时加开联席会议"
 TEXT_MAX = 500
 DECISION_ASSIGNED = "【议定事项】{meeting}议定由贵单位（{unit}）牵头办理{major}：\n{text}{helpers}\n完成时限：{due}\n完成后请点“报告完成”并附佐证。"
-DECISION_COOPERATE = "【配合办理】议定事项#{id}由{lead}牵头、贵单位（{unit}）配合办理：\n{text}\n完成时限：{due}"
-DECISION_MAJOR_NEW = "【重大议定事项】#{id}由{lead}牵头{helpers}，请联合督导组跟踪督办：\n{text}\n完成时限：{due}"
-DECISION_MAJOR_CHANGE = "【重大议定事项动态】#{id}：{text}\n{what}"
-DECISION_DONE = "议定事项#{id}已由{unit}标记完成（{actor}）：{text}"
+DECISION_COOPERATE = "【配合办理】{id}号议定事项由{lead}牵头、贵单位（{unit}）配合办理：\n{text}\n完成时限：{due}"
+DECISION_MAJOR_NEW = (
+    "【重大议定事项】{id}号议定事项由{lead}牵头{helpers}，请联合督导组跟踪督办：\n{text}\n完成时限：{due}"
+)
+DECISION_MAJOR_CHANGE = "【重大议定事项动态】{id}号议定事项：{text}\n{what}"
+DECISION_DONE = "{id}号议定事项已由{unit}标记完成（{actor}）：{text}"
 TODAYS_MEETING = "联席会议"
 
 # The buttons a contact of the owner unit gets under a new agreed matter ({text, token} rows).
@@ -358,9 +360,11 @@ def complete_decision(*, session: Session, decision_id: int, actor: str | Member
     return decision
 
 
-DECISION_SUBMITTED = "【议定事项待验收】#{id}（{unit}）报告已完成：{text}\n完成情况：{evidence}{files}"
-DECISION_ACCEPTED = "【议定事项已验收】#{id}：{text}\n联席会议办公室已验收，该事项办结。"
-DECISION_RETURNED = "【议定事项被退回】#{id}：{text}\n联席会议办公室退回，理由：{reason}。请继续办理后重新报告。"
+DECISION_SUBMITTED = "【议定事项待验收】{id}号议定事项（{unit}）报告已完成：{text}\n完成情况：{evidence}{files}"
+DECISION_ACCEPTED = "【议定事项已验收】{id}号议定事项：{text}\n联席会议办公室已验收，该事项办结。"
+DECISION_RETURNED = (
+    "【议定事项被退回】{id}号议定事项：{text}\n联席会议办公室退回，理由：{reason}。请继续办理后重新报告。"
+)
 EVIDENCE_MAX = 1000
 
 

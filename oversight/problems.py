@@ -110,27 +110,27 @@ ACTION_LABELS: dict[str, str] = {
 
 # Every text a user reads from this module. Plain text: never parsed as markup.
 TEXTS: dict[str, str] = {
-    "card": "问题#{id}【{category}】{state}\n{text}\n提出：{raiser}（{raiser_unit}），{raised_at}\n"
+    "card": "{id}号问题【{category}】{state}\n{text}\n提出：{raiser}（{raiser_unit}），{raised_at}\n"
     "责任单位：{owner}\n办理期限：{due}{extra}",
     "raised": "【新问题待接收】\n{card}\n\n{hint}",
     # The hint depends on whether the bot attached the buttons to this message.
     "hint_buttons": "请用下方按钮接收、转交（须说明理由）或退回（须说明理由）。",
     "hint_later": "请接收、转交（须说明理由）或退回（须说明理由），操作按钮随后发送。",
-    "accepted": "问题#{id}已由{owner}接收办理（{actor}）。",
-    "handed_over": "问题#{id}已由{from_unit}转交给{to_unit}（{actor}）。\n转交理由：{reason}",
+    "accepted": "{id}号问题已由{owner}接收办理（{actor}）。",
+    "handed_over": "{id}号问题已由{from_unit}转交给{to_unit}（{actor}）。\n转交理由：{reason}",
     "handed_over_to_you": "【{from_unit}转交给贵单位的问题待接收】\n{card}\n\n"
     "转交人：{actor}（{from_unit}）\n转交理由：{reason}\n{hint}",
-    "passed_on": "【提请办公室关注】问题#{id}已连续转交 {count} 次仍无单位接收，当前在{owner}。请及时裁定责任单位。\n{card}",
-    "declined": "问题#{id}被{owner}退回（{actor}），待联席会议办公室裁定。\n退回理由：{reason}",
-    "declined_office": "【待裁定】问题#{id}被{owner}退回，请裁定责任单位。\n退回理由：{reason}\n{card}\n\n"
+    "passed_on": "【提请办公室关注】{id}号问题已连续转交 {count} 次仍无单位接收，当前在{owner}。请及时裁定责任单位。\n{card}",
+    "declined": "{id}号问题被{owner}退回（{actor}），待联席会议办公室裁定。\n退回理由：{reason}",
+    "declined_office": "【待裁定】{id}号问题被{owner}退回，请裁定责任单位。\n退回理由：{reason}\n{card}\n\n"
     "交办、转交和退回经过：\n{chain}",
-    "ruled": "联席会议办公室裁定：问题#{id}由{to_unit}负责办理，视为已接收（{actor}）。\n裁定理由：{reason}",
+    "ruled": "联席会议办公室裁定：{id}号问题由{to_unit}负责办理，视为已接收（{actor}）。\n裁定理由：{reason}",
     "ruled_to_you": "【办公室裁定由贵单位办理】\n{card}\n\n裁定理由：{reason}\n裁定为最终决定，已视为贵单位接收，请按期办结。",
-    "reason_judged": "联席会议办公室认定：{unit}对问题#{id}的转交理由{verdict}。",
-    "resolved": "问题#{id}已由{owner}办结（{actor}）。\n办结说明：{evidence}{files}\n请提出方确认关闭；如未解决，可说明理由要求重新办理。",
-    "confirmed": "问题#{id}已由提出方确认关闭（{actor}）。",
-    "reopened": "问题#{id}被提出方退回重新办理（{actor}），仍由{owner}负责。\n理由：{reason}",
-    "commented": "问题#{id}有新备注（{actor}，{unit}）：\n{text}",
+    "reason_judged": "联席会议办公室认定：{unit}对{id}号问题的转交理由{verdict}。",
+    "resolved": "{id}号问题已由{owner}办结（{actor}）。\n办结说明：{evidence}{files}\n请提出方确认关闭；如未解决，可说明理由要求重新办理。",
+    "confirmed": "{id}号问题已由提出方确认关闭（{actor}）。",
+    "reopened": "{id}号问题被提出方退回重新办理（{actor}），仍由{owner}负责。\n理由：{reason}",
+    "commented": "{id}号问题有新备注（{actor}，{unit}）：\n{text}",
 }
 
 # Sent to the unit that must act next; the bot adds the buttons through `buttons`.
@@ -213,7 +213,7 @@ def _load(session: Session, problem_id: int) -> Problem:
     # (SQLite already serialises writers with BEGIN IMMEDIATE).
     problem = session.get(Problem, problem_id, with_for_update=True, populate_existing=True)
     if problem is None:
-        raise NotFoundError(f"找不到问题#{problem_id}。")
+        raise NotFoundError(f"找不到{problem_id}号问题。")
     return problem
 
 
@@ -409,7 +409,7 @@ def _notify(
         key = f"problem:{problem.id}:ev:{event.id}{tag}:{uid}"
         enqueue_text(session=session, chat_id=uid, text=text, buttons=rows or None, dedupe_key=key, now=now)
         for n, attachment in enumerate(files, 1):
-            caption = f"问题#{problem.id}的材料（{n}/{len(files)}）：{attachment.filename}"
+            caption = f"{problem.id}号问题的材料（{n}/{len(files)}）：{attachment.filename}"
             path = str(get_settings().DATA_DIR / attachment.path)
             enqueue_document(
                 session=session,
@@ -473,7 +473,7 @@ def send_problem_file(
             chat_id=member.telegram_user_id,
             path=str(get_settings().DATA_DIR / attachment.path),
             filename=attachment.filename,
-            caption=f"问题#{problem.id}的材料：{attachment.filename}",
+            caption=f"{problem.id}号问题的材料：{attachment.filename}",
             now=now,
         )
     return attachment
@@ -889,7 +889,7 @@ def _judge(session: Session, *, problem: Problem, event_ids: Sequence[int]) -> l
     for event_id in event_ids:
         event = session.get(ProblemEvent, event_id)
         if event is None or event.problem_id != problem.id or event.kind != ProblemEventKind.HANDED_OVER:
-            raise InvalidInputError(f"记录 {event_id} 不是问题#{problem.id}的转交记录。")
+            raise InvalidInputError(f"记录 {event_id} 不是{problem.id}号问题的转交记录。")
         events.append(event)
     return events
 
@@ -1351,7 +1351,7 @@ def format_problem(*, session: Session, problem_id: int) -> str:
     """The problem and its whole history as plain Chinese text (for /problem ID)."""
     problem = session.get(Problem, problem_id)
     if problem is None:
-        raise NotFoundError(f"找不到问题#{problem_id}。")
+        raise NotFoundError(f"找不到{problem_id}号问题。")
     history = problem_history(session=session, problem_id=problem_id)
     files = event_files(session=session, problem_id=problem_id)
     lines = [problem_card(session=session, problem=problem), "", "办理经过："]

@@ -422,7 +422,7 @@ def file_report(
             actor=who,
             task_id=task.id if task else None,
             report_id=report.id,
-            reason=f"进展 #{report.id}",
+            reason=f"{report.id}号进展报送",
             now=at,
         )
     # The audit row as one Core insert after the report's flush: a second unit-of-work flush
@@ -457,7 +457,7 @@ def _notify_zone_leaders(
     leaders = [m for m in (session.get(Member, i) for i in leader_ids) if m is not None and m.id != actor.id]
     if not leaders:
         return
-    lines = [f"【{zone.name}】新进展 #{report.id}（{unit_name(session, actor.unit_id)}）"]
+    lines = [f"【{zone.name}】新进展：{report.id}号进展报送（{unit_name(session, actor.unit_id)}）"]
     if right is not None:
         lines.append(f"矿业权：{right.name}（{right.code}）")
     if to_status:

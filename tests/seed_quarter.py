@@ -557,7 +557,7 @@ def _notices(session: Session, seed: Seeded) -> None:
             notice_id=published.id,
             unit_id=seed.units["miit"],
             rule="shifting",
-            summary=f"问题#{seed.problems[6]}在旗工信局与旗发改委之间往返转交3次。",
+            summary=f"{seed.problems[6]}号问题在旗工信局与旗发改委之间往返转交3次。",
         )
     )
     session.add(

@@ -76,7 +76,7 @@ async def test_claim_needs_a_file_and_counts_only_once_confirmed(engine, banner_
         # With the file: a claim, told who confirms it; the batch does not count it.
         msg = await _claim(h, forestry, "常兴扎嘎乌苏铁矿一号", with_file=True)
         msg = await h.press(forestry, msg, "完成上传", "请确认报送内容")
-        filed = await h.press(forestry, msg, "确认提交", "已报送（进展 #")
+        filed = await h.press(forestry, msg, "确认提交", "已报送（")
         assert "已提交联席会议办公室或旗自然资源局确认" in filed["text"]
         with session_scope(engine) as s:
             assert s.get(Right, one).status == "baseline" and s.exec(select(RightStatusEvent)).all() == []
@@ -109,7 +109,7 @@ async def test_claim_needs_a_file_and_counts_only_once_confirmed(engine, banner_
         # A second claim returned with a reason: the right stays where it was.
         msg = await _claim(h, forestry, "常兴扎嘎乌苏铁矿二号", with_file=True)
         msg = await h.press(forestry, msg, "完成上传", "请确认报送内容")
-        await h.press(forestry, msg, "确认提交", "已报送（进展 #")
+        await h.press(forestry, msg, "确认提交", "已报送（")
         card2 = await h.server.wait_for(
             office.id, lambda m: "【状态变更待确认】" in (m.get("text") or "") and "二号" in m["text"], timeout=WAIT
         )

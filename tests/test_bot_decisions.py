@@ -24,7 +24,7 @@ async def test_office_records_a_decision_and_the_owner_marks_it_done(engine, ban
         await h.press(office, major, "一般事项", "完成时限")
         bad = await h.say(office, "六月底", "不是有效日期")
         assert bad and ask
-        saved = await h.say(office, "2027-01-29", "已记录议定事项#")
+        saved = await h.say(office, "2027-01-29", "号议定事项")
         assert "旗林草局" in saved["text"] and "2027年1月29日" in saved["text"]
         card = await h.server.wait_for(forest.id, "【议定事项】")
         assert buttons(card) == ["报告完成（附佐证）"]

@@ -90,7 +90,7 @@ async def test_scheduled_circulated_attended_held_agreed_and_minuted(settings_en
         title = C.quarter_title(day.date())
         assert f"{day.year}年{day.month}月{day.day}日 15:00 {title}" in card["text"]
         for did in late:
-            assert f"逾期未办结：议定事项#{did}（" in card["text"]
+            assert f"逾期未办结：{did}号议定事项（" in card["text"]
         assert f"通报整改：{notice.doc_no}点名" in card["text"]
         assert buttons(card) == ["添加议题", "删除议题", "改期", "取消会议", "下发会议通知"]
         m = meeting_row(engine)
@@ -177,7 +177,7 @@ async def test_scheduled_circulated_attended_held_agreed_and_minuted(settings_en
         coop = await h.press(office, coop, "水利局", "已选：旗自然资源局、旗水利局")
         major = await h.press(office, coop, "选好了", "是否为重大议定事项")
         await h.press(office, major, "重大事项", "完成时限")
-        saved = await h.say(office, "2027年3月31日", "已记录议定事项#")
+        saved = await h.say(office, "2027年3月31日", "号议定事项")
         assert "重大事项" in saved["text"] and "配合单位：旗自然资源局、旗水利局" in saved["text"]
         card = await h.server.wait_for(CONTACT["forestry"], "【议定事项】")
         assert "配合单位：旗自然资源局、旗水利局" in card["text"] and "重大" in card["text"]
@@ -190,7 +190,7 @@ async def test_scheduled_circulated_attended_held_agreed_and_minuted(settings_en
             d = s.exec(select(Decision).where(Decision.meeting_id == m.id)).one()
             assert d.major and d.cooperating_unit_ids == helpers
         todo = await h.say(supervisor, "/todo", "重大议定事项")
-        assert f"议定事项#{d.id}" in todo["text"].split("【联合督导组跟踪的重大议定事项】")[1]
+        assert f"{d.id}号议定事项" in todo["text"].split("【联合督导组跟踪的重大议定事项】")[1]
         # The lead unit reports it done: the supervision group is told of the change.
         await h.press(forestry, card, "报告完成", "完成情况")
         await h.say(forestry, "审批已取得，批复文号见台账。", "待联席会议办公室验收")

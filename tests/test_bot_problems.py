@@ -20,8 +20,8 @@ async def _flag_forest_blocker(h, raiser) -> int:
     assert "旗林草局" in owner["text"]
     files = await h.press(raiser, owner, "确认由", "如有相关材料")
     confirm = await h.press(raiser, files, "不附材料", "请确认要提出的问题")
-    done = await h.press(raiser, confirm, "确认提交", "已提交问题#")
-    return int(done["text"].split("#")[1].split("，")[0])
+    done = await h.press(raiser, confirm, "确认提交", "号问题，已交办")
+    return int(done["text"].split("已提交")[1].split("号问题")[0])
 
 
 async def test_issue_scenario_invites_join_hand_back_and_forth_office_rules_resolve_confirm(engine, banner_plan_id):
@@ -119,7 +119,7 @@ async def test_forest_blocker_declined_then_ruled_resolved_confirmed(engine, ban
         await h.say(natres, "用地预审已完成，征占用草原审批属林草局职责。", "已转交")
         back = await h.server.wait_for(forest.id, "转交给贵单位")
         # 林草局 declines: the office must rule.
-        await h.press(forest, back, "退回", "退回问题")
+        await h.press(forest, back, "退回", "号问题的理由")
         await h.say(forest, "我局认为应由自然资源局牵头协调。", "待联席会议办公室裁定")
         to_rule = await h.server.wait_for(office.id, "待裁定")
         pick = await h.press(office, to_rule, "裁定", "由哪个单位负责")

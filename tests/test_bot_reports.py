@@ -140,18 +140,18 @@ async def test_contact_reports_through_buttons_with_pdf_moving_a_right(engine, b
         assert "已整合" in msg["text"] and "整合批复.pdf" in msg["text"] and "<b>" in msg["text"]
         assert "parse_mode" not in msg and not msg.get("entities")  # user text stays plain
         confirm = msg
-        done = await h.press(user, msg, "确认提交", "已报送（进展 #")
+        done = await h.press(user, msg, "确认提交", "已报送（")
 
         # Pressing 确认提交 again changes nothing and says what the first press did.
         before = counts(engine)
         query = await user.press(confirm, button_data(confirm, "确认提交"))
         answer = await h.server.wait_for_answer(query["id"])
-        assert answer["text"].startswith("已提交（进展 #") and "无需重复提交" in answer["text"]
+        assert answer["text"].startswith("已提交（") and "无需重复提交" in answer["text"]
         assert counts(engine) == before
 
     with session_scope(engine) as s:
         report = s.exec(select(Report)).one()
-        assert f"进展 #{report.id}" in done["text"]
+        assert f"{report.id}号进展报送" in done["text"]
         assert report.right_id == right_id and report.quantity == 1 and report.text.endswith("<b>")
         attachment = s.exec(select(Attachment)).one()
         assert attachment.report_id == report.id and attachment.sha256 == hashlib.sha256(PDF_BYTES).hexdigest()
@@ -168,7 +168,7 @@ async def test_contact_reports_through_buttons_with_pdf_moving_a_right(engine, b
 async def test_one_line_report_and_roles(engine, banner_plan_id, settings_env):
     async with running_bot(engine, banner_plan_id) as h:
         user = await h.join(5101, "应急联络员", "应急管理局", Role.CONTACT)
-        reply = await h.say(user, "/report 本周完成2家矿山安全设施竣工验收", "已报送（进展 #")
+        reply = await h.say(user, "/report 本周完成2家矿山安全设施竣工验收", "已报送（")
         office = await h.join(5102, "办公室", "旗政府办公室", Role.OFFICE)
         refused = await h.say(office, "/report 办公室不报送", "不能使用")
         assert "/report" in refused["text"]
@@ -176,7 +176,7 @@ async def test_one_line_report_and_roles(engine, banner_plan_id, settings_env):
     with session_scope(engine) as s:
         report = s.exec(select(Report)).one()
         task = s.get(Task, report.task_id)
-        assert f"#{report.id}" in reply["text"]
+        assert reply["text"].startswith(f"已报送（{report.id}号进展报送）")
         assert task.key == "consolidate" and report.text == "本周完成2家矿山安全设施竣工验收"
         assert report.unit_id == unit_id
 
@@ -335,7 +335,7 @@ async def test_zone_leader_reports_on_a_zone_it_leads(engine, banner_plan_id, se
             label = "否" if "是" in list(buttons(files)) else "完成上传"
             files = await h.press(leader, files, label, None)
         done = await h.press(leader, files, "确认提交", "已报送")
-        assert "进展 #" in done["text"]
+        assert "号进展报送" in done["text"]
     with session_scope(engine) as s:
         report = s.exec(select(Report).where(Report.member_id == member_id)).one()
         assert report.zone_id == zones[1].id

@@ -64,9 +64,9 @@ async def test_red_order_then_urge_and_refusals(settings_env, engine, banner_pla
         assert f"{pid}号问题" in told["text"] and "已逾期 11 个工作日" in told["text"]
 
         # The problem's own card carries the same button for the office (not for the unit).
-        mine = await h.say(f, f"/problem {pid}", f"问题#{pid}")
+        mine = await h.say(f, f"/problem {pid}", f"{pid}号问题")
         assert "催办" not in buttons(mine)
-        shown = await h.say(o, f"/problem {pid}", f"问题#{pid}")
+        shown = await h.say(o, f"/problem {pid}", f"{pid}号问题")
         assert buttons(shown)[-1] == "催办"
         again = await h.press(o, shown, "催办", "已催办")
         assert "第 2 次" in again["text"]

@@ -123,7 +123,7 @@ async def test_newcomer_joins_and_files_a_report_through_the_buttons(
     await expect(bot.last).to_contain_text("请确认报送内容")
     await expect(bot.last).to_contain_text("附件：1 个（林草审查意见.pdf）")
     await bot.last.locator(".kb-btn", has_text="确认提交").click()
-    await expect(bot.last).to_contain_text(re.compile(r"已报送（进展 #\d+）"))
+    await expect(bot.last).to_contain_text(re.compile(r"已报送（\d+号进展报送）"))
 
     # The uploaded PDF opens from its link.
     href = await page.locator(".msg.mine .doc").last.get_attribute("href")
@@ -208,7 +208,7 @@ async def test_a_contacts_first_day_join_ask_report_with_word_and_raise_a_proble
     await bot.last.locator(".kb-btn", has_text="完成上传").click()
     await expect(bot.last).to_contain_text("附件：1 个（草原审查意见.docx）")
     await bot.last.locator(".kb-btn", has_text="确认提交").click()
-    await expect(bot.last).to_contain_text(re.compile(r"已报送（进展 #\d+）"))
+    await expect(bot.last).to_contain_text(re.compile(r"已报送（\d+号进展报送）"))
 
     # A problem, again in plain words first.
     await page.fill("#composer-input", "有个事卡住了，想反映一下")
@@ -232,7 +232,7 @@ async def test_a_contacts_first_day_join_ask_report_with_word_and_raise_a_proble
     await bot.last.locator(".kb-btn", has_text="不附材料").click()
     await expect(bot.last).to_contain_text("请确认要提出的问题")
     await bot.last.locator(".kb-btn", has_text="确认提交").click()
-    await expect(bot.last).to_contain_text(re.compile(r"已提交问题#\d+"))
+    await expect(bot.last).to_contain_text(re.compile(r"已提交\d+号问题"))
 
     with session_scope(engine) as s:
         report = s.exec(select(Report)).one()

@@ -67,7 +67,7 @@ async def test_a_40_second_write_lock_loses_nothing_and_stops_no_one(settings_en
             with session_scope(engine) as s:
                 reports = s.exec(select(Report)).all()
             assert [r.text for r in reports] == ["尾矿库排洪设施隐患整改已完成现场复核"]
-            assert f"#{reports[0].id}" in answer["text"]
+            assert f"{reports[0].id}号进展报送" in answer["text"]
             texts = [m["text"] for m in h.server.messages(user.id)]
             assert not any("处理时出现错误" in t for t in texts), texts
         deadline = time.monotonic() + 30
@@ -128,7 +128,7 @@ async def test_a_report_that_meets_a_busy_database_is_kept_and_applied_when_it_f
             with session_scope(engine) as s:
                 reports = s.exec(select(Report)).all()
             assert [r.text for r in reports] == ["森林防火通道巡查已完成"]
-            assert f"#{reports[0].id}" in answer["text"]
+            assert f"{reports[0].id}号进展报送" in answer["text"]
             said = [m["text"] for m in h.server.messages(user.id)]
             assert sum("系统繁忙" in t for t in said) == 1 and not any("处理时出现错误" in t for t in said), said
     finally:

@@ -76,7 +76,7 @@ def test_the_drafted_agenda_is_the_record(session, banner_plan_id):
     # Every fact once, each kind where the record has it (overdue items come red-first, by lateness).
     assert sorted(r for r in refs if not r.startswith("baseline")) == sorted(expected[: C.AGENDA_MAX])
     assert refs[: len(disputed)] == [f"problem:{i}" for i in sorted(disputed)]
-    assert agenda[0]["text"].startswith(f"待裁定：问题#{sorted(disputed)[0]}（")
+    assert agenda[0]["text"].startswith(f"待裁定：{sorted(disputed)[0]}号问题（")
     assert all(len(i["text"]) <= C.ITEM_MAX for i in agenda)
 
 
@@ -225,4 +225,4 @@ def test_circulation_leaves_out_an_item_no_longer_true(session, banner_plan_id):
     refs = [i["ref"] for i in m.agenda]
     assert gone == 1 and f"decision:{done}" not in refs and set(late[1:]) <= set(refs)
     assert m.agenda[-1] == {"text": "听取工作进展汇报", "ref": ""} and sent > 0
-    assert all(f"议定事项#{done}（" not in i["text"] for i in m.agenda)
+    assert all(f"{done}号议定事项（" not in i["text"] for i in m.agenda)

@@ -38,7 +38,7 @@ UNITS = ["自然资源局", "应急管理局", "林草局"]
 CONTACTS = 10
 REPORTS = 150
 KILLS = 3
-FILED = re.compile(r"已报送（进展 #(\d+)）")
+FILED = re.compile(r"已报送（(\d+)号进展报送）")
 
 
 def _free_port() -> int:

@@ -133,7 +133,7 @@ def test_blocker_passed_around_ruled_back_to_forestry_resolved_and_confirmed(cas
     chats = outbox_chats(s, mark)
     assert set(chats) == tg(cast.forestry, cast.forestry_other)  # the raiser is answered by the bot, not queued
     card = chats[cast.forestry.telegram_user_id][0]
-    assert f"问题#{problem.id}【林草征占用】" in card and "操作按钮随后发送" in card
+    assert f"{problem.id}号问题【林草征占用】" in card and "操作按钮随后发送" in card
     assert "办理期限：2026年6月8日" in card  # 20 working days from Monday 2026-05-11
 
     # 林草局 hands it to 自然资源局: "it is a land-use question".
@@ -437,7 +437,7 @@ def test_resolve_needs_evidence_and_takes_attachments(cast: People) -> None:
     resolved = s.exec(select(ProblemEvent).where(ProblemEvent.kind == "resolved")).one()
     assert scan.problem_event_id == resolved.id
     *_, queued, sent_file = outbox_chats(s)[cast.emergency_contact.telegram_user_id]
-    assert "附件：批复.pdf" in queued and sent_file == "问题#1的材料（1/1）：批复.pdf"  # the file itself follows
+    assert "附件：批复.pdf" in queued and sent_file == "1号问题的材料（1/1）：批复.pdf"  # the file itself follows
 
 
 def test_problem_text_length_limits(cast: People) -> None:
@@ -720,8 +720,8 @@ def test_todo_lights_red_first(cast: People) -> None:
     assert lines[1].startswith(
         f"🔴 {old.id}号问题【待接收】林草征占用，旗应急管理局（矿山安全监管局）于2026年4月1日提出：常兴扎嘎乌苏"
     )
-    assert "已逾期" in lines[1] and "问题#" not in text
-    assert lines[2].startswith("🟡 议定事项#") and lines[3].startswith("🟢")
+    assert "已逾期" in lines[1] and "#" not in text
+    assert lines[2].startswith("🟡 ") and "号议定事项" in lines[2] and lines[3].startswith("🟢")
     assert format_todo([]) == "暂无待办事项。"
 
 

@@ -217,7 +217,7 @@ def test_report_that_completes_a_right_moves_it_and_the_batch(
     assert session.exec(select(AuditLog).where(AuditLog.action == "report.filed")).one().object_id == str(report.id)
     # The zone's leader hears about it.
     note = session.exec(select(OutboxMessage).where(OutboxMessage.chat_id == 77)).one()
-    assert f"#{report.id}" in note.text and "已整合" in note.text
+    assert f"{report.id}号进展报送" in note.text and "已整合" in note.text
     assert [
         r.id
         for r in reports_between(
