@@ -41,6 +41,7 @@ from oversight.meetings import ADHOC_TITLE, CALLING_ROLES
 from oversight.members import members_of_unit, members_with_role, unit_name
 from oversight.notices import NoticeState, named_unit_ids, recent_notices
 from oversight.outbox import enqueue_text, notify_members
+from oversight.sentences import cite
 
 SCHEDULE_ROLES = (Role.OFFICE, Role.CONVENER, Role.ADMIN)
 MINUTES_JOB = "minutes"
@@ -189,16 +190,17 @@ def draft_agenda(*, session: Session, actor: Member, now: datetime) -> list[dict
         .order_by(col(Problem.id))
     ).all()
     for p in disputed:
+        assert p.id is not None  # a row read from the database has its id
         items.append(
             {
-                "text": f"待裁定：{p.id}号问题（{unit_name(session, p.owner_unit_id)}）{_short(p.text, 40)}",
+                "text": f"待裁定：{cite('problem', [p.id])}（{unit_name(session, p.owner_unit_id)}）{_short(p.text, 40)}",
                 "ref": f"problem:{p.id}",
             }
         )
     for item in todo_overdue_all(session=session, actor=actor, today=today):
         if item["kind"] == "problem" and item["state"] == ProblemState.DISPUTED:
             continue  # already listed as awaiting a ruling
-        what = {"problem": f"{item['id']}号问题", "decision": f"{item['id']}号议定事项"}.get(
+        what = {"problem": cite("problem", [item["id"]]), "decision": cite("decision", [item["id"]])}.get(
             item["kind"], "底数核实台账"
         )
         late = f"已逾期{item['overdue_days']}个工作日" if item["overdue_days"] else "已逾期"

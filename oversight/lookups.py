@@ -15,7 +15,7 @@ from oversight.measures import overdue_workdays
 from oversight.members import unit_name
 from oversight.problems import STATE_LABELS, office_unit
 from oversight.region_items import ITEM_NAMES, open_region_items
-from oversight.sentences import whole
+from oversight.sentences import cite, whole
 from oversight.workdays import due_light, estimate_mark
 
 LIGHTS: dict[str | None, str] = {"red": "🔴", "yellow": "🟡", "green": "🟢", None: "⚪"}
@@ -147,7 +147,7 @@ def format_todo(items: list[dict[str, Any]], *, show_unit: bool = False) -> str:
         return "暂无待办事项。"
     lines = []
     for item in items:
-        what = {"problem": f"{item['id']}号问题", "decision": f"{item['id']}号议定事项"}.get(
+        what = {"problem": cite("problem", [item["id"]]), "decision": cite("decision", [item["id"]])}.get(
             item["kind"]
         ) or ITEM_NAMES[item["kind"]]
         head = f"{LIGHTS[item['light']]} {what}【{item['todo']}】"
