@@ -20,7 +20,7 @@ from sqlmodel import Session, col, select
 from models import Brief, Member, Plan, Role, row_id
 from oversight import runs
 from oversight.audit import actor_of, audit, require_role
-from oversight.chatstate import mint_token
+from oversight.chatstate import button_row
 from oversight.dates import cn_date, cn_datetime, local_day
 from oversight.errors import InvalidInputError, InvalidStateError, NotFoundError
 from oversight.members import members_with_role
@@ -134,13 +134,7 @@ def status_text(*, session: Session, brief: Brief) -> str:
 def _buttons(
     session: Session, *, user_id: int, brief: Brief, names: list[tuple[str, str]]
 ) -> list[list[dict[str, str]]]:
-    args = {"bid": row_id(brief), "rev": brief.revision}
-    return [
-        [
-            {"text": text, "token": mint_token(session=session, action=action, args=args, user_id=user_id)}
-            for text, action in names
-        ]
-    ]
+    return button_row(session=session, user_id=user_id, args={"bid": row_id(brief), "rev": brief.revision}, names=names)
 
 
 def _chats(session: Session, plan_id: int, role: str) -> list[int]:

@@ -4,6 +4,7 @@ restart of the bot resumes them and a button never carries trusted content."""
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -46,6 +47,18 @@ def mint_token(*, session: Session, action: str, args: dict[str, Any] | None = N
     token = secrets.token_urlsafe(TOKEN_BYTES)
     session.add(CallbackToken(token=token, action=action, args=args or {}, user_id=user_id))
     return token
+
+
+def button_row(
+    *, session: Session, user_id: int, args: dict[str, Any], names: Sequence[tuple[str, str]]
+) -> list[list[dict[str, str]]]:
+    """One row of buttons for a queued message: (label, action) each, on the same arguments, for one user."""
+    return [
+        [
+            {"text": label, "token": mint_token(session=session, action=action, args=args, user_id=user_id)}
+            for label, action in names
+        ]
+    ]
 
 
 def resolve_token(*, session: Session, token: str, now: datetime | None = None) -> CallbackToken | None:

@@ -128,7 +128,7 @@ def open_claim(
     if confirmer is not None and confirmer.id == actor.unit_id:
         _decide(session, claim, actor, ok=True, reason="", now=now)
         return claim
-    from oversight.chatstate import mint_token
+    from oversight.chatstate import button_row
 
     unit = session.get(Unit, actor.unit_id)
     text = CLAIM_TEXT.format(
@@ -143,17 +143,12 @@ def open_claim(
     for m in _confirmers(session, claim):
         if m.telegram_user_id is None:
             continue
-        buttons = [
-            [
-                {
-                    "text": label,
-                    "token": mint_token(
-                        session=session, action=name, args={"cid": claim.id}, user_id=m.telegram_user_id
-                    ),
-                }
-                for label, name in (("确认", "claim.confirm"), ("退回", "claim.reject"))
-            ]
-        ]
+        buttons = button_row(
+            session=session,
+            user_id=m.telegram_user_id,
+            args={"cid": claim.id},
+            names=(("确认", "claim.confirm"), ("退回", "claim.reject")),
+        )
         enqueue_text(
             session=session,
             chat_id=m.telegram_user_id,

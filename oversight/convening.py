@@ -614,7 +614,7 @@ def remind_unanswered(*, session: Session, now: datetime, today: date) -> int:
     """Queue the reminder to the contacts of each member unit that has not answered the notice of a
     circulated meeting held after `today` when `today` is the last working day before it (not on
     the day the notice went out); once per contact and meeting time. Returns the messages queued."""
-    from oversight.chatstate import mint_token
+    from oversight.chatstate import button_row
 
     queued = 0
     meetings = session.exec(
@@ -643,15 +643,12 @@ def remind_unanswered(*, session: Session, now: datetime, today: date) -> int:
                 key = f"meeting:{meeting.id}:remind:{meeting.starts_at.isoformat()}:{chat}"
                 if session.exec(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == key)).first():
                     continue  # reminded already: no buttons minted again
-                buttons = [
-                    [
-                        {
-                            "text": label,
-                            "token": mint_token(session=session, action=action, args={"mid": meeting.id}, user_id=chat),
-                        }
-                        for label, action in ((ATTEND_BUTTON, "meeting.attend"), (EXCUSE_BUTTON, "meeting.excuse"))
-                    ]
-                ]
+                buttons = button_row(
+                    session=session,
+                    user_id=chat,
+                    args={"mid": meeting.id},
+                    names=((ATTEND_BUTTON, "meeting.attend"), (EXCUSE_BUTTON, "meeting.excuse")),
+                )
                 if enqueue_text(session=session, chat_id=chat, text=text, buttons=buttons, dedupe_key=key, now=now):
                     queued += 1
     return queued

@@ -430,7 +430,7 @@ def submit_decision(
         evidence=evidence,
         files=f"（附材料 {len(files)} 份）" if files else "",
     )
-    from oversight.chatstate import mint_token
+    from oversight.chatstate import button_row
     from oversight.members import members_with_role
 
     n = len(
@@ -441,17 +441,12 @@ def submit_decision(
     for m in members_with_role(session=session, plan_id=decision.plan_id, roles=(Role.OFFICE,)):
         if m.telegram_user_id is None:
             continue
-        buttons = [
-            [
-                {
-                    "text": label,
-                    "token": mint_token(
-                        session=session, action=name, args={"did": decision.id}, user_id=m.telegram_user_id
-                    ),
-                }
-                for label, name in (("验收通过", "decision.accept"), ("退回", "decision.return"))
-            ]
-        ]
+        buttons = button_row(
+            session=session,
+            user_id=m.telegram_user_id,
+            args={"did": decision.id},
+            names=(("验收通过", "decision.accept"), ("退回", "decision.return")),
+        )
         enqueue_text(
             session=session,
             chat_id=m.telegram_user_id,

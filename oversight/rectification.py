@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 
 from models import Member, RectificationItem, Role, Unit, row_id
 from oversight.audit import actor_of, audit
-from oversight.chatstate import mint_token
+from oversight.chatstate import button_row
 from oversight.dates import cn_date, local_day
 from oversight.errors import InvalidStateError, NotFoundError, PermissionDeniedError
 from oversight.members import members_of_unit, members_with_role
@@ -175,17 +175,12 @@ def submit_closure(
     )
     message += "\n\n" + card(session=session, item=item)
     for chat in _office_chats(session, item.plan_id):
-        buttons = [
-            [
-                {
-                    "text": TEXTS[f"btn_{what}"],
-                    "token": mint_token(
-                        session=session, action=f"rect.{what}", args={"iid": row_id(item)}, user_id=chat
-                    ),
-                }
-                for what in ("accept", "return")
-            ]
-        ]
+        buttons = button_row(
+            session=session,
+            user_id=chat,
+            args={"iid": row_id(item)},
+            names=[(TEXTS[f"btn_{what}"], f"rect.{what}") for what in ("accept", "return")],
+        )
         enqueue_text(
             session=session,
             chat_id=chat,
