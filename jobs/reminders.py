@@ -22,6 +22,7 @@ from oversight.measures import Week, accountable_from, overdue_workdays, reporte
 from oversight.outbox import enqueue_text
 from oversight.region_items import open_region_items
 from oversight.schedules import is_adhoc, period_for
+from oversight.sentences import overdue_text
 from oversight.workdays import estimate_mark, is_workday
 
 logger = logging.getLogger(__name__)
@@ -40,17 +41,17 @@ WEEKLY_WHEN_OPEN = "请于{end}（周日）24时前"  # the week reminded of is 
 WEEKLY_WHEN_NEXT = "该周已结束。本周（{start}至{end}）的进展请于{end}（周日）24时前"
 DIGEST_HEAD = "【每日督办】{day} 逾期事项"
 DIGEST_PROBLEMS = "一、逾期未办结的问题（{n} 件）"
-DIGEST_PROBLEM_LINE = "{i}. {unit}：{text}（应于 {due} 前办结，已逾期 {late} 个工作日）"
+DIGEST_PROBLEM_LINE = "{i}. {unit}：{text}（应于{due}前办结，{late}）"
 DIGEST_DECISIONS = "{num}、逾期未落实的议定事项（{n} 项）"
-DIGEST_DECISION_LINE = "{i}. {unit}：{text}（应于 {due} 前落实，已逾期 {late} 个工作日）"
+DIGEST_DECISION_LINE = "{i}. {unit}：{text}（应于{due}前落实，{late}）"
 DIGEST_COLOURS = "督办事项：红色 {red} 项，黄色 {yellow} 项，蓝色 {blue} 项（/duban 查看并催办）。"
 DIGEST_MORE = "……另有 {n} 项未列出，请在机器人中查看待办。"
 NO_UNIT = "未指定单位"
 DIGEST_REGIONS = "{num}、逾期未完成的盟市事项（{n} 项）"
-DIGEST_REGION_LINE = "{i}. {unit}：{name}（应于 {due} 前完成，已逾期 {late} 个工作日）"
+DIGEST_REGION_LINE = "{i}. {unit}：{name}（应于{due}前完成，{late}）"
 REGION_TEXT = {
     "soon": "【工作提醒】\n{unit}：按{source}，请于{due}前{text}。\n{how}",
-    "late": "【逾期提醒】\n{unit}：按{source}，应于{due}前{text}；至今未完成，已逾期{late}个工作日。\n{how}",
+    "late": "【逾期提醒】\n{unit}：按{source}，应于{due}前{text}；至今未完成，{late}。\n{how}",
 }
 REGION_SOURCE = {"baseline": "实施方案三（三）", "first_batch": "实施方案三（二）"}
 REGION_HOW = {
@@ -236,7 +237,7 @@ def digest_text(
                     unit=unit,
                     text=_short(p.text),
                     due=_cn_date(p.due_on) + estimate_mark(p.due_on),
-                    late=overdue_workdays(p.due_on, day),
+                    late=overdue_text(overdue_workdays(p.due_on, day)),
                 )
             )
             shown += 1
@@ -254,7 +255,7 @@ def digest_text(
                     unit=unit,
                     text=_short(d.text),
                     due=_cn_date(d.due_on),
-                    late=overdue_workdays(d.due_on, day),
+                    late=overdue_text(overdue_workdays(d.due_on, day)),
                 )
             )
             shown += 1
@@ -271,7 +272,7 @@ def digest_text(
                     unit=item["unit"],
                     name=item["name"],
                     due=_cn_date(item["due_on"]),
-                    late=item["overdue_days"],
+                    late=overdue_text(int(item["overdue_days"])),
                 )
             )
             shown += 1
@@ -295,7 +296,7 @@ def remind_regions(*, session: Session, items: list[dict[str, Any]], day: date, 
             due=_cn_date(item["due_on"]),
             text=item["text"],
             source=REGION_SOURCE[item["kind"]],
-            late=item["overdue_days"],
+            late=overdue_text(int(item["overdue_days"])),
             how=REGION_HOW[item["kind"]],
         )
         for member in contacts_of(session=session, unit_ids=[item["unit_id"]]):

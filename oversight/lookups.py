@@ -15,7 +15,7 @@ from oversight.measures import overdue_workdays
 from oversight.members import unit_name
 from oversight.problems import STATE_LABELS, office_unit
 from oversight.region_items import ITEM_NAMES, open_region_items
-from oversight.sentences import cite, whole
+from oversight.sentences import cite, overdue_text, whole
 from oversight.workdays import due_light, estimate_mark
 
 LIGHTS: dict[str | None, str] = {"red": "🔴", "yellow": "🟡", "green": "🟢", None: "⚪"}
@@ -159,7 +159,7 @@ def format_todo(items: list[dict[str, Any]], *, show_unit: bool = False) -> str:
         if item["due_on"] is not None and item["light"] is not None:
             line += f"（期限 {cn_date(item['due_on'])}{estimate_mark(item['due_on'])}"
             if item["light"] == "red":
-                line += f"，已逾期 {item['overdue_days']} 个工作日" if item["overdue_days"] else "，已逾期"
+                line += "，" + overdue_text(int(item["overdue_days"] or 0))
             line += "）"
         lines.append(line)
     counts = {k: sum(1 for i in items if i["light"] == k) for k in ("red", "yellow", "green")}

@@ -106,6 +106,11 @@ def when_of(value: Any) -> str:
     return cn_date(day_of(text))
 
 
+def overdue_text(n: int) -> str:
+    """已逾期3个工作日 (no spaces around the figure, as documents write it); 已逾期 under one day."""
+    return f"已逾期{n}个工作日" if n > 0 else "已逾期"
+
+
 def workdays_text(n: int) -> str:
     """用时 wording: 不足1个工作日 for 0, else N个工作日."""
     return "不足1个工作日" if n <= 0 else f"{n}个工作日"

@@ -46,6 +46,7 @@ from oversight.members import members_of_unit
 from oversight.outbox import enqueue_text
 from oversight.region_items import BASELINE, FIRST_BATCH, ITEM_NAMES, open_region_items
 from oversight.sample import chat_marked
+from oversight.sentences import overdue_text
 from oversight.workdays import estimate_mark, workdays_between
 
 BLUE, YELLOW, RED = "blue", "yellow", "red"
@@ -243,7 +244,7 @@ def find_item(*, session: Session, plan_id: int, kind: str, item_id: int, today:
 
 CHANGE_TEXT = {
     BLUE: "【督办提醒·蓝色】{label}将于{due}到期，请抓紧办理，按期办结。",
-    YELLOW: "【督办·黄色】{label}已超过办理期限（{due}），已逾期 {late} 个工作日，请尽快办结并报送办理结果。",
+    YELLOW: "【督办·黄色】{label}已超过办理期限（{due}），{late}，请尽快办结并报送办理结果。",
     RED: "【督办·红色】{label}{why}，现予红色督办，督办单（{doc_no}）随后送达，请单位主要负责人督促办结。",
 }
 
@@ -251,7 +252,7 @@ CHANGE_TEXT = {
 def _why_red(item: Item, red_days: int) -> str:
     if item.reopened >= REOPENED_RED:
         return f"已退回重办 {item.reopened} 次"
-    return f"已逾期 {item.overdue_days} 个工作日（超过 {red_days} 个工作日）"
+    return f"{overdue_text(item.overdue_days)}（超过{red_days}个工作日）"
 
 
 def _contacts(session: Session, unit_id: int) -> list[Member]:
@@ -403,7 +404,7 @@ def refresh(*, session: Session, plan_id: int, now: datetime) -> dict[str, Any]:
         text = CHANGE_TEXT[after].format(
             label=item.label,
             due=cn_date(item.due_on) + estimate_mark(item.due_on),
-            late=item.overdue_days,
+            late=overdue_text(item.overdue_days),
             why=_why_red(item, red_days),
             doc_no=doc_no,
         )
@@ -509,7 +510,7 @@ def urge(*, session: Session, actor: Member, kind: str, item_id: int, now: datet
         at=now,
     )
     plan = session.get(Plan, item.plan_id)
-    late = f"，已逾期 {item.overdue_days} 个工作日" if item.overdue_days else ""
+    late = f"，{overdue_text(item.overdue_days)}" if item.overdue_days else ""
     text = URGE_TEXT.format(label=item.label, due=cn_date(item.due_on) + estimate_mark(item.due_on), late=late)
     for m in _contacts(session, item.unit_id):
         if m.telegram_user_id is not None:
@@ -652,7 +653,7 @@ def format_items(*, session: Session, items: Sequence[Item]) -> str:
     names = {u.id: u.name for u in session.exec(select(Unit).where(col(Unit.id).in_({i.unit_id for i in items})))}
     for i in items:
         assert i.colour is not None
-        late = f"，逾期 {i.overdue_days} 个工作日" if i.overdue_days else ""
+        late = f"，{overdue_text(i.overdue_days)}" if i.overdue_days else ""
         lines.append(
             f"{COLOUR_MARKS[i.colour]} {i.label} — {names.get(i.unit_id, '')}，"
             f"期限{cn_date(i.due_on)}{estimate_mark(i.due_on)}{late}"

@@ -61,7 +61,7 @@ async def test_red_order_then_urge_and_refusals(settings_env, engine, banner_pla
         done = await h.press(o, card, "催办", "已催办")
         assert f"{pid}号问题" in done["text"] and "第 1 次" in done["text"]
         told = await h.server.wait_for(f.id, "【催办】", timeout=WAIT)
-        assert f"{pid}号问题" in told["text"] and "已逾期 11 个工作日" in told["text"]
+        assert f"{pid}号问题" in told["text"] and "已逾期11个工作日" in told["text"]
 
         # The problem's own card carries the same button for the office (not for the unit).
         mine = await h.say(f, f"/problem {pid}", f"{pid}号问题")

@@ -5,6 +5,7 @@ closed item loses its colour; the daily digest counts items by colour."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, time
 
 from pypdf import PdfReader
@@ -69,7 +70,7 @@ def test_problem_blue_yellow_red_with_its_order(engine, banner_plan_id, tmp_path
         # The day after: yellow.
         run_supervision(session=s, now=_at(add_workdays(due, 1)), data_dir=tmp_path)
         told = [t for t in _texts(s, forestry.telegram_user_id) if "督办" in t]
-        assert len(told) == 2 and "【督办·黄色】" in told[1] and "已逾期 1 个工作日" in told[1]
+        assert len(told) == 2 and "【督办·黄色】" in told[1] and "已逾期1个工作日" in told[1]
 
         # Eleven working days late: red, with a numbered order sent to the unit and the office.
         late = _at(add_workdays(due, 11))
@@ -79,6 +80,9 @@ def test_problem_blue_yellow_red_with_its_order(engine, banner_plan_id, tmp_path
         assert order.doc_no == "乌中联办督〔2026〕1号" and result["orders"][0]["doc_no"] == order.doc_no
         told = [t for t in _texts(s, forestry.telegram_user_id) if "督办" in t]
         assert len(told) == 3 and "【督办·红色】" in told[2] and order.doc_no in told[2]
+        # The chat writes the figure as the 督办单 does: 已逾期11个工作日, never 已逾期 11 个工作日.
+        assert "已逾期11个工作日" in told[2]
+        assert not [t for t in told if re.search(r"逾期 |\d 个工作日| \d+个工作日", t)], told
         text = _pdf_text(order.pdf_path)
         for part in (order.doc_no, "督办单", "旗林草局", f"{pid}号问题", "红色督办", "已逾期11个工作日"):
             assert part in text, part
