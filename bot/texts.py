@@ -1,4 +1,7 @@
-"""Every text the bot itself says (domain messages come with their errors)."""
+"""Every text the bot itself says (domain messages come with their errors). Button labels the
+domain's outbox cards show too come from oversight/labels.py, their one source."""
+
+from oversight import labels as L
 
 WELCOME_UNREGISTERED = "您好！这里是联席会议工作机器人。\n您还未注册。请向管理员索取邀请码，然后发送：/start 邀请码"
 NOT_REGISTERED = "您还未注册，无法使用此功能。请向管理员索取邀请码后发送：/start 邀请码"
@@ -208,8 +211,8 @@ MEETING_MINUTES_REQUESTED = "已开始印发会议纪要，生成后将发送给
 MEETING_ATTEND_ASK = "请发送贵单位参会人员姓名（可含职务，如“张三 副局长”，不超过 40 字）；发送 /cancel 取消。"
 MEETING_ATTEND_SAVED = "已报{title}参会人员：{name}。会前如有变动，可再次点“确认参会”更改。"
 MEETING_EXCUSED_SAVED = "已向联席会议办公室报{title}请假。会前如能参会，可再点“确认参会”更改。"
-MEETING_BTN_ATTEND = "确认参会（报参会人员）"
-MEETING_BTN_EXCUSE = "请假"
+MEETING_BTN_ATTEND = L.MEETING_ATTEND
+MEETING_BTN_EXCUSE = L.MEETING_EXCUSE
 MEETING_KIND_ADHOC_TOPIC = "临时加开（{topic}）"
 DECISION_PICK_COOP = "牵头单位：{unit}\n请选择配合单位（可多选，再点一次取消），选完点“选好了”：{chosen}"
 DECISION_BTN_COOP_DONE = "选好了"
@@ -235,9 +238,9 @@ EXPLAIN_FILE = "已收到材料“{name}”。可继续上传，或发送文字�
 EXPLAINED = "情况说明已报送，将附入通报记录，并在下一期简报中列出。"
 NOTICE_BTN_RESTORE = "恢复：{label}"
 NOTICE_BTN_DROP = "删除：{label}"
-NOTICE_BTN_PAGE = "{label}"
-NOTICE_BTN_PAGE_DROPPED = "（已删）{label}"
-NOTICE_BTN_READ_BODY = "查看正文"
+NOTICE_BTN_PAGE = L.NOTICE_PAGE
+NOTICE_BTN_PAGE_DROPPED = L.NOTICE_PAGE_DROPPED
+NOTICE_BTN_READ_BODY = L.NOTICE_READ_BODY
 NOTICE_BTN_PREV = "◀ 上一项"
 NOTICE_BTN_NEXT = "下一项 ▶"
 NOTICE_BTN_OVERVIEW = "返回草稿概览"
@@ -250,8 +253,8 @@ NOTICE_BTN_CONFIRM = "确认审定印发"
 NOTICE_BTN_NOT_NOW = "暂不印发，返回草稿"
 NOTICE_BTN_TITLE = "改标题"
 NOTICE_BTN_BODY = "改正文"
-NOTICE_BTN_APPROVE = "✅ 审定印发"
-NOTICE_BTN_ABANDON = "放弃本期通报"
+NOTICE_BTN_APPROVE = L.NOTICE_APPROVE
+NOTICE_BTN_ABANDON = L.NOTICE_ABANDON
 NOTICE_BTN_OPEN = "查看 #{id}"
 NOTICE_DROPPED_TOAST = "已删除该事项"
 NOTICE_RESTORED_TOAST = "已恢复该事项"
@@ -273,11 +276,11 @@ BRIEF_SIGN_CONFIRM = "确认签发《{name}》？签发后将分发至：\n{line
 BRIEF_SIGNED = "已签发《{name}》。系统将随即分发至报、送、发所列单位及联席会议群，分发后不能撤回。"
 BRIEF_RETURN_PROMPT = "请发送退回理由（4–300 字），将转告办公室；发送 /cancel 放弃退回。"
 BRIEF_RETURNED = "已将《{name}》退回办公室修改，理由已记录并转告办公室。"
-BRIEF_BTN_NOTE = "修改编者按"
-BRIEF_BTN_APPROVE = "审核通过"
-BRIEF_BTN_SIGN = "签发"
+BRIEF_BTN_NOTE = L.BRIEF_NOTE
+BRIEF_BTN_APPROVE = L.BRIEF_APPROVE
+BRIEF_BTN_SIGN = L.BRIEF_SIGN
 BRIEF_BTN_SIGN_CONFIRM = "确认签发"
-BRIEF_BTN_RETURN = "退回办公室"
+BRIEF_BTN_RETURN = L.BRIEF_RETURN
 BRIEF_SIGN_KEPT = "未签发，简报仍待签发。"
 BRIEF_BTN_NOT_NOW = "暂不签发"
 BRIEF_LINE_NAMES = {"bao": "报", "song": "送", "fa": "发"}
@@ -289,8 +292,8 @@ RECT_HEAD = "【整改台账】共 {n} 项需要处理："
 RECT_MORE = "另有 {n} 项未列出，请先处理以上事项。"
 RECT_BTN_PERSON = "指定责任人"
 RECT_BTN_CLOSE = "申请销号"
-RECT_BTN_ACCEPT = "核验通过"
-RECT_BTN_RETURN = "退回"
+RECT_BTN_ACCEPT = L.RECT_ACCEPT
+RECT_BTN_RETURN = L.RECT_RETURN
 RECT_BTN_RECHECK_OK = "回头看通过"
 RECT_BTN_RECHECK_FAIL = "回头看未通过"
 RECT_PICK_PERSON = "请选择整改事项{id}的责任人（本单位在册成员）："

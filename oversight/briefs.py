@@ -18,7 +18,7 @@ from pathlib import Path
 from sqlmodel import Session, col, select
 
 from models import Brief, Member, Plan, Role, row_id
-from oversight import runs
+from oversight import labels, runs
 from oversight.audit import actor_of, audit, require_role
 from oversight.chatstate import button_row
 from oversight.dates import cn_date, cn_datetime, local_day
@@ -55,11 +55,7 @@ TEXTS = {
     "preview_next_office": "按计划文件规定，办公室审核通过即签发，随即分发。",
     "preview_note": "\n当前编者按：{note}",
     "preview_returned": "\n召集人退回意见：{reason}",
-    "btn_note": "修改编者按",
-    "btn_approve": "审核通过",
     "sign": "《{name}》已经联席会议办公室审核（{who}，{at}），请审阅所附 PDF 后签发。签发后分发至报、送、发所列单位及联席会议群。",
-    "btn_sign": "签发",
-    "btn_return": "退回办公室",
     "returned": "《{name}》被召集人{who}退回修改，理由：{reason}。修改后请重新审核。",
     "signed_office": "《{name}》已由召集人{who}签发（{at}），正在分发。",
     "remind_office": "提醒：《{name}》送审稿自{since}起待办公室审核，尚未分发。",
@@ -178,7 +174,7 @@ def queue_preview(*, session: Session, brief: Brief, now: datetime, returned: st
             session,
             user_id=chat,
             brief=brief,
-            names=[(TEXTS["btn_note"], "brief.note"), (TEXTS["btn_approve"], "brief.approve")],
+            names=[(labels.BRIEF_NOTE, "brief.note"), (labels.BRIEF_APPROVE, "brief.approve")],
         )
         if enqueue_text(session=session, chat_id=chat, text=text, buttons=buttons, dedupe_key=f"{key}:{chat}", now=now):
             sent += 1
@@ -204,7 +200,7 @@ def _queue_to_conveners(session: Session, *, brief: Brief, office: Member, now: 
             session,
             user_id=chat,
             brief=brief,
-            names=[(TEXTS["btn_sign"], "brief.sign"), (TEXTS["btn_return"], "brief.return")],
+            names=[(labels.BRIEF_SIGN, "brief.sign"), (labels.BRIEF_RETURN, "brief.return")],
         )
         if enqueue_text(session=session, chat_id=chat, text=text, buttons=buttons, dedupe_key=f"{key}:{chat}", now=now):
             sent += 1

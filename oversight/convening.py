@@ -30,7 +30,7 @@ from models import (
     Unit,
     row_id,
 )
-from oversight import runs
+from oversight import labels, runs
 from oversight.accountability import thresholds_of
 from oversight.audit import actor_of, audit
 from oversight.dates import cn_date, cn_datetime, local_day
@@ -592,8 +592,6 @@ ATTEND_REMINDER = (
     "【参会提醒】{title}定于{when}召开，{unit}尚未答复是否派人参会。"
     "请点下方“{attend}”报参会人员，不能参加请点“{excuse}”。"
 )
-ATTEND_BUTTON = "确认参会（报参会人员）"  # the labels of the notice's own buttons (bot/texts.py)
-EXCUSE_BUTTON = "请假"
 
 
 def _last_workday_before(day: date, today: date) -> bool:
@@ -633,8 +631,8 @@ def remind_unanswered(*, session: Session, now: datetime, today: date) -> int:
                 title=meeting.title,
                 when=cn_datetime(meeting.starts_at),
                 unit=row["unit"],
-                attend=ATTEND_BUTTON,
-                excuse=EXCUSE_BUTTON,
+                attend=labels.MEETING_ATTEND,
+                excuse=labels.MEETING_EXCUSE,
             )
             for contact in members_of_unit(session=session, unit_id=row["unit_id"]):
                 chat = contact.telegram_user_id
@@ -647,7 +645,7 @@ def remind_unanswered(*, session: Session, now: datetime, today: date) -> int:
                     session=session,
                     user_id=chat,
                     args={"mid": meeting.id},
-                    names=((ATTEND_BUTTON, "meeting.attend"), (EXCUSE_BUTTON, "meeting.excuse")),
+                    names=((labels.MEETING_ATTEND, "meeting.attend"), (labels.MEETING_EXCUSE, "meeting.excuse")),
                 )
                 if enqueue_text(session=session, chat_id=chat, text=text, buttons=buttons, dedupe_key=key, now=now):
                     queued += 1

@@ -27,7 +27,7 @@ from models import (
     Unit,
 )
 from models.base import row_id
-from oversight import runs
+from oversight import labels, runs
 from oversight.accountability import RULE_LABELS, Finding, Rule, evaluate, parse_period, thresholds_of
 from oversight.attachments import is_unlinked
 from oversight.audit import actor_of, audit, require_role
@@ -913,7 +913,11 @@ OVERVIEW_UNITS = "被通报单位及事项："
 OVERVIEW_UNIT = "{i}. {unit}：{rules}"
 OVERVIEW_UNIT_DROPPED = "（已删除“{rule}”，理由：{reason}）"
 OVERVIEW_REPORT_TO = "本通报点名盟市问题解决不积极、不明显，印发时报{government}。"
-OVERVIEW_FOOT = "点下方单位按钮逐项查看通报依据，可删除个别事项；“查看正文”阅读通报正文。确认无误后审定印发，未经召集人审定，通报不会发出。"
+OVERVIEW_FOOT = (
+    f"点下方单位按钮逐项查看通报依据，可删除个别事项；“{labels.NOTICE_READ_BODY}”阅读通报正文。"
+    "确认无误后审定印发，未经召集人审定，通报不会发出。"
+)
+EDIT_FROM_CARD = "改标题、正文"  # the card's way into the bot's overview, where the edit buttons are
 PAGE_HEAD = "【通报事项 {i}/{n}】{unit}（{rule}）{dropped}"
 PAGE_BASIS = "依据（联席会议工作记录）："
 PAGE_EVIDENCE_MAX = 15
@@ -1022,7 +1026,9 @@ def review_buttons(*, session: Session, notice_id: int, user_id: int) -> list[li
 
     pages = [
         button(
-            ("（已删）" if f.dropped else "") + finding_button_label(session=session, finding=f),
+            (labels.NOTICE_PAGE_DROPPED if f.dropped else labels.NOTICE_PAGE).format(
+                label=finding_button_label(session=session, finding=f)
+            ),
             "notice.page",
             finding=row_id(f),
         )
@@ -1031,6 +1037,6 @@ def review_buttons(*, session: Session, notice_id: int, user_id: int) -> list[li
     rows = [pages[i : i + 2] for i in range(0, len(pages), 2)]
     return [
         *rows,
-        [button("查看正文", "notice.body"), button("改标题、正文", "notice.open")],
-        [button("✅ 审定印发", "notice.approve"), button("放弃本期通报", "notice.abandon")],
+        [button(labels.NOTICE_READ_BODY, "notice.body"), button(EDIT_FROM_CARD, "notice.open")],
+        [button(labels.NOTICE_APPROVE, "notice.approve"), button(labels.NOTICE_ABANDON, "notice.abandon")],
     ]

@@ -11,6 +11,7 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from models import Member, RectificationItem, Role, Unit, row_id
+from oversight import labels
 from oversight.audit import actor_of, audit
 from oversight.chatstate import button_row
 from oversight.dates import cn_date, local_day
@@ -40,8 +41,6 @@ TEXTS = {
     "accepted": "【销号已核验】整改事项{id}（{item}）已由联席会议办公室核验销号，{day}起回头看。",
     "returned": "【销号被退回】整改事项{id}（{item}）的销号申请被联席会议办公室退回，理由：{reason}。请继续整改后重新申请。",
     "reopened": "【回头看未通过】整改事项{id}（{item}）回头看未通过，原因：{reason}。新的整改时限：{deadline}，扣分加倍为 {deduction} 分。",
-    "btn_accept": "核验通过",
-    "btn_return": "退回",
 }
 
 
@@ -179,7 +178,7 @@ def submit_closure(
             session=session,
             user_id=chat,
             args={"iid": row_id(item)},
-            names=[(TEXTS[f"btn_{what}"], f"rect.{what}") for what in ("accept", "return")],
+            names=[(labels.RECT_ACCEPT, "rect.accept"), (labels.RECT_RETURN, "rect.return")],
         )
         enqueue_text(
             session=session,

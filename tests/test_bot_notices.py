@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from jobs.worker import Worker
 from models import Explanation, Member, Notice, NoticeFinding, ScheduledRun, Unit, session_scope, utcnow
-from oversight.notices import finding_button_label, finding_label
+from oversight.notices import EDIT_FROM_CARD, finding_button_label, finding_label
 from tests.harness import button_data, buttons, running_bot
 from tests.test_accountability import AFTER_Q1
 from tests.test_notices import GROUP_CHAT, cast  # noqa: F401 (fixture)
@@ -79,6 +79,11 @@ async def test_draft_drop_approve_publish_explain(settings_env, engine, cast):  
         )
         second = await h.press(convener, view, "下一项 ▶", f"【通报事项 2/{len(findings)}】")
         assert "◀ 上一项" in buttons(second) and "返回草稿概览" in buttons(second)
+        # The worker's card and the bot's own overview label the same buttons alike (one source,
+        # oversight/labels.py); the card's one extra opens the overview, where the edit buttons are.
+        overview = await h.press(convener, second, "返回草稿概览", "被通报单位及事项：")
+        assert set(buttons(draft)) - {EDIT_FROM_CARD} <= set(buttons(overview)), (buttons(draft), buttons(overview))
+        assert {"查看正文", "✅ 审定印发", "放弃本期通报", label} <= set(buttons(draft))
         back = await h.press(convener, second, "◀ 上一项", "【通报事项 1/")
         assert back["text"] == view["text"]
         body = await h.press(convener, draft, "查看正文", "【通报正文】")
