@@ -220,8 +220,6 @@ DECISION_BTN_NO_COOP = "无配合单位"
 DECISION_ASK_MAJOR = "是否为重大议定事项？重大事项由联合督导组跟踪督办。"
 DECISION_BTN_MAJOR = "重大事项"
 DECISION_BTN_NOT_MAJOR = "一般事项"
-TODO_MAJOR_HEAD = "【联合督导组跟踪的重大议定事项】\n"
-TODO_NO_MAJOR = "暂无未办结的重大议定事项。"
 
 
 # --- /notices and /explain (bot/notices.py) -------------------------------------------
@@ -334,9 +332,6 @@ SCHEDULE_BTN_RUN = "立即运行"
 START_IN_PRIVATE = "请在与机器人的私聊中发送 /start 邀请码。"
 DAYS_NOT_A_NUMBER = "天数须为数字。\n"
 UNREGISTERED_ROLE = "未注册用户"
-TODO_HEAD = "【{unit} 待办】\n"
-TODO_OVERDUE_HEAD = "【各单位逾期事项】\n"
-TODO_NO_OVERDUE = "没有逾期事项。"
 PROGRESS_HEAD = "【{plan} 任务进度】\n"
 PROGRESS_TARGETS = "一、总体目标\n"
 PROGRESS_BATCHES = "二、各批次\n"

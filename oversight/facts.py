@@ -14,7 +14,7 @@ from typing import Any
 
 from oversight.sentences import Fact
 
-__all__ = ["Fact", "Say", "evidence_ids"]
+__all__ = ["Chat", "Fact", "Say", "evidence_ids"]
 
 
 class Say:
@@ -52,6 +52,33 @@ class Say:
     def listed(self) -> list[dict[str, Any]]:
         """Every fact recorded, in order: kind, text, values (without private keys), ids."""
         return [f.to_dict(self.templates) for f in self.facts]
+
+
+class Chat(Say):
+    """A chat summary's facts (/todo, /progress, the daily digest, a notice draft's overview): one
+    line each, in sections; the message is each section's lines with a blank line between sections,
+    so the message is exactly its facts' texts (`listed()` gives each fact's section)."""
+
+    def __init__(self, templates: Mapping[str, str]) -> None:
+        super().__init__(templates)
+        self._starts: list[int] = [0]
+
+    def section(self) -> None:
+        """Begin a new section: the next fact follows a blank line (nothing if the current one is empty)."""
+        if len(self.facts) > self._starts[-1]:
+            self._starts.append(len(self.facts))
+
+    def sections(self) -> list[list[Fact]]:
+        ends = [*self._starts[1:], len(self.facts)]
+        return [self.facts[a:b] for a, b in zip(self._starts, ends, strict=True) if b > a]
+
+    def message(self) -> str:
+        """The chat message: the facts' texts, one a line, a blank line between sections."""
+        return "\n\n".join("\n".join(f.render(self.templates) for f in part) for part in self.sections())
+
+    def listed(self) -> list[dict[str, Any]]:
+        """Every fact in order (kind, text, values, ids) with the number of its section."""
+        return [{**f.to_dict(self.templates), "section": n} for n, part in enumerate(self.sections()) for f in part]
 
 
 # The ids an evidence item (oversight.sentences.EVIDENCE) cites, by noun: the tables a fact resting

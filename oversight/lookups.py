@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 from models import Decision, Member, Problem, ProblemCategory, ProblemState, Role, Unit
 from oversight.dates import cn_date, local_day
 from oversight.errors import PermissionDeniedError
+from oversight.facts import Chat, Say
 from oversight.measures import overdue_workdays
 from oversight.members import unit_name
 from oversight.problems import STATE_LABELS, office_unit
@@ -141,30 +142,112 @@ def _short(text: str, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def format_todo(items: list[dict[str, Any]], *, show_unit: bool = False) -> str:
-    """The /todo list as plain Chinese text with 🔴🟡🟢 lights."""
-    if not items:
-        return "暂无待办事项。"
-    lines = []
+# /todo's sentences, one template per kind (oversight.facts.Chat): each line of the message is one
+# fact citing the problems, agreed matters or units it names.
+TODO_TEXTS: dict[str, str] = {
+    "unit_head": "【{unit} 待办】",
+    "none": "暂无待办事项。",  # only over an empty list
+    "count": "共 {n} 项：逾期 {red} 项，临期 {yellow} 项，正常 {green} 项。",
+    # As the raiser and the owner know a problem: what, who, when.
+    "problem": "{light} {cited}【{todo}】{unit}{category}，{raised_by}于{raised_on}提出：{text}{deadline}",
+    "decision": "{light} {cited}【{todo}】{unit}{text}{deadline}",
+    "region": "{light} {name}【{todo}】{unit}{text}{deadline}",
+    "overdue_head": "【各单位逾期事项】",
+    "no_overdue": "没有逾期事项。",  # only when no unit has an overdue item
+    "major_head": "【联合督导组跟踪的重大议定事项】",
+    "no_major": "暂无未办结的重大议定事项。",  # only when none is open
+}
+# A to-do line's deadline clause, by the item's light.
+TODO_DEADLINE: dict[str, str] = {
+    "due": "（期限 {due}{mark}）",
+    "late": "（期限 {due}{mark}，{overdue}）",  # oversight.sentences.overdue_text
+}
+
+
+def _item_ids(items: list[dict[str, Any]]) -> dict[str, list[int]]:
+    """The records a group of to-do items rests on: problems, agreed matters, the units of region items."""
+    out: dict[str, list[int]] = {}
     for item in items:
-        what = {"problem": cite("problem", [item["id"]]), "decision": cite("decision", [item["id"]])}.get(
-            item["kind"]
-        ) or ITEM_NAMES[item["kind"]]
-        head = f"{LIGHTS[item['light']]} {what}【{item['todo']}】"
-        if show_unit and item["unit"]:
-            head += f"{item['unit']}："
-        if item["kind"] == "problem":  # as the raiser and the owner know it: what, who, when
-            head += f"{item['category']}，{item['raised_by']}于{cn_date(item['raised_on'])}提出："
-        line = head + _short(item["text"])
-        if item["due_on"] is not None and item["light"] is not None:
-            line += f"（期限 {cn_date(item['due_on'])}{estimate_mark(item['due_on'])}"
-            if item["light"] == "red":
-                line += "，" + overdue_text(int(item["overdue_days"] or 0))
-            line += "）"
-        lines.append(line)
+        noun, rid = (item["kind"], item["id"]) if item["kind"] in ("problem", "decision") else ("unit", item["unit_id"])
+        out.setdefault(noun, []).append(int(rid))
+    return {noun: list(dict.fromkeys(ids)) for noun, ids in out.items()}
+
+
+def _deadline(item: dict[str, Any]) -> str:
+    if item["due_on"] is None or item["light"] is None:
+        return ""
+    kind = "late" if item["light"] == "red" else "due"
+    return TODO_DEADLINE[kind].format(
+        due=cn_date(item["due_on"]),
+        mark=estimate_mark(item["due_on"]),
+        overdue=overdue_text(int(item["overdue_days"] or 0)),
+    )
+
+
+def todo_lines(say: Say, items: list[dict[str, Any]], *, show_unit: bool = False) -> None:
+    """The facts of one to-do list: the count by light, then one line per item (none: 暂无待办事项)."""
+    if not items:
+        say.fact("none", n=0)
+        return
     counts = {k: sum(1 for i in items if i["light"] == k) for k in ("red", "yellow", "green")}
-    summary = f"共 {len(items)} 项：逾期 {counts['red']} 项，临期 {counts['yellow']} 项，正常 {counts['green']} 项。"
-    return "\n".join([summary, *lines])
+    say.fact("count", _item_ids(items), n=len(items), **counts)
+    for item in items:
+        kind = item["kind"] if item["kind"] in ("problem", "decision") else "region"
+        values: dict[str, Any] = {
+            "light": LIGHTS[item["light"]],
+            "todo": item["todo"],
+            "unit": f"{item['unit']}：" if show_unit and item["unit"] else "",
+            "text": _short(item["text"]),
+            "deadline": _deadline(item),
+            "due_on": item["due_on"].isoformat() if item["due_on"] else "",
+            "overdue_days": item["overdue_days"],
+        }
+        if kind == "region":
+            values["name"] = ITEM_NAMES[item["kind"]]
+        else:
+            values["cited"] = cite(kind, [item["id"]])
+        if kind == "problem":
+            values |= {
+                "category": item["category"],
+                "raised_by": item["raised_by"],
+                "raised_on": cn_date(item["raised_on"]),
+            }
+        say.fact(kind, _item_ids([item]), **values)
+
+
+def format_todo(items: list[dict[str, Any]], *, show_unit: bool = False) -> str:
+    """The /todo list as plain Chinese text with 🔴🟡🟢 lights (the facts of todo_lines)."""
+    say = Chat(TODO_TEXTS)
+    todo_lines(say, items, show_unit=show_unit)
+    return say.message()
+
+
+def todo_summary(*, session: Session, member: Member, today: date) -> Chat:
+    """/todo for a member: their unit's open work; an overseeing role also gets every unit's overdue
+    items (its own list only when it has something), the supervision group the 重大 agreed matters."""
+    own = todo_for_unit(session=session, unit_id=member.unit_id, today=today)
+    say = Chat(TODO_TEXTS)
+    if own or member.role not in READ_ALL_ROLES:
+        say.fact("unit_head", {"unit": [member.unit_id]}, unit=unit_name(session, member.unit_id))
+        todo_lines(say, own)
+    if member.role not in READ_ALL_ROLES:
+        return say
+    say.section()
+    overdue = todo_overdue_all(session=session, actor=member, today=today)
+    say.fact("overdue_head")
+    if overdue:
+        todo_lines(say, overdue, show_unit=True)
+    else:
+        say.fact("no_overdue", n=0)
+    if member.role == Role.SUPERVISOR:  # the supervision group follows the 重大 agreed matters
+        say.section()
+        major = todo_major_decisions(session=session, actor=member, today=today)
+        say.fact("major_head")
+        if major:
+            todo_lines(say, major, show_unit=True)
+        else:
+            say.fact("no_major", n=0)
+    return say
 
 
 PROGRESS_ROUNDING = "注：按进度应完成数按实施方案时间节点折算，不足一宗（个）的按一宗（个）计。"

@@ -512,3 +512,141 @@ async def test_a_button_pressed_while_a_long_paste_is_held_waits_and_loses_nothi
     with session_scope(engine) as s:
         (report,) = s.exec(select(Report)).all()
         assert report.text == paste
+
+
+def _raise(engine, plan_id: int, raiser_tid: int, text: str, days_ago: int) -> int:
+    """A 林草征占用 problem the raiser flagged `days_ago` days ago (handed to 林草局 by the duty map)."""
+    from datetime import UTC, datetime, timedelta
+
+    from models import Member, ProblemCategory
+    from oversight.problems import raise_problem
+
+    with session_scope(engine) as s:
+        raiser = s.exec(select(Member).where(Member.telegram_user_id == raiser_tid)).one()
+        category = s.exec(
+            select(ProblemCategory).where(ProblemCategory.plan_id == plan_id, ProblemCategory.key == "forest_grass")
+        ).one()
+        when = datetime.now(UTC) - timedelta(days=days_ago)
+        problem = raise_problem(session=s, plan_id=plan_id, actor=raiser, text=text, category_id=category.id, now=when)
+        return int(problem.id or 0)
+
+
+def _todo_facts(engine, tid: int) -> tuple[list[dict], object]:
+    from models import Member
+    from oversight.dates import local_day
+    from oversight.lookups import todo_summary
+
+    with session_scope(engine) as s:
+        member = s.exec(select(Member).where(Member.telegram_user_id == tid)).one()
+        today = local_day(datetime_now())
+        return todo_summary(session=s, member=member, today=today).listed(), today
+
+
+def datetime_now():
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC)
+
+
+async def test_todo_is_its_facts_each_resting_on_the_record_and_none_only_when_nothing_is_there(engine, banner_plan_id):
+    """林草局 owes an overdue and a fresh problem and an overdue 重大 agreed matter; 水利局 reported and
+    owes nothing. Each one's /todo is the facts' text; the counts are those an SQL query finds; the
+    office's 没有逾期事项 is said before anything is overdue and gives way to the items after."""
+    from datetime import timedelta
+
+    from sqlalchemy import text
+
+    from models import Decision
+    from tests.chatfacts import assert_chat_facts, cited, kinds
+
+    async with running_bot(engine, banner_plan_id) as h:
+        office = await h.join(17061, "办公室", "旗政府办公室", Role.OFFICE)
+        forestry = await h.join(17062, "林草联络员", "林草局", Role.CONTACT)
+        await h.join(17063, "应急联络员", "应急管理局", Role.CONTACT)
+        water = await h.join(17064, "水利联络员", "水利局", Role.CONTACT)
+        supervisor = await h.join(17065, "督导组", "自然资源局", Role.SUPERVISOR)
+        await h.say(water, "/report 本周完成取水许可核查两宗。", "进展")
+        forest_id, water_id = h.unit("林草局").id, h.unit("水利局").id
+
+        # Nothing is overdue yet: the office is told so, and no open item with a past deadline exists.
+        quiet = await h.say(office, "/todo", "逾期事项")
+        listed, today = _todo_facts(engine, office.id)
+        with session_scope(engine) as s:
+            assert_chat_facts(s, quiet["text"], listed)
+            late = s.connection().execute(
+                text(
+                    "SELECT (SELECT count(*) FROM problem WHERE plan_id = :p AND due_on < :d"
+                    " AND state IN ('assigned', 'accepted', 'disputed'))"
+                    " + (SELECT count(*) FROM decision WHERE plan_id = :p AND due_on < :d AND state = 'open')"
+                ),
+                {"p": banner_plan_id, "d": today},
+            )
+            assert late.scalar() == 0 and kinds(listed) == ["overdue_head", "no_overdue"]
+
+        old = _raise(engine, banner_plan_id, 17063, "常兴扎嘎乌苏铁矿整合区升级改造涉及征占用草原，审批未启动。", 90)
+        fresh = _raise(engine, banner_plan_id, 17063, "北山整合区探矿权转采涉及林地，林地审批待受理。", 0)
+        with session_scope(engine) as s:
+            matter = Decision(
+                plan_id=banner_plan_id,
+                text="林草局牵头研究草原占补平衡方案",
+                owner_unit_id=forest_id,
+                due_on=today - timedelta(days=10),
+                major=True,
+            )
+            s.add(matter)
+            s.flush()
+            decision_id = int(matter.id or 0)
+
+        own = await h.say(forestry, "/todo", "待办")
+        listed, today = _todo_facts(engine, forestry.id)
+        with session_scope(engine) as s:
+            assert_chat_facts(s, own["text"], listed)
+            q = s.connection().execute(
+                text(
+                    "SELECT id, due_on < :d FROM problem WHERE owner_unit_id = :u AND state IN ('assigned', 'accepted')"
+                ),
+                {"u": forest_id, "d": today},
+            )
+            problems = dict(q.all())
+            assert set(problems) == {old, fresh} and cited(listed, "problem", "problem") == {old, fresh}
+            assert cited(listed, "decision", "decision") == {decision_id}
+            (count,) = [f for f in listed if f["kind"] == "count"]
+            assert count["values"]["n"] == len(problems) + 1
+            assert count["values"]["red"] == sum(bool(v) for v in problems.values()) + 1  # and the agreed matter
+            assert "none" not in kinds(listed)
+
+        # 水利局 reported and owes nothing: 暂无待办事项, and the record has nothing for it.
+        nothing = await h.say(water, "/todo", "待办")
+        listed, _ = _todo_facts(engine, water.id)
+        with session_scope(engine) as s:
+            assert_chat_facts(s, nothing["text"], listed)
+            assert nothing["text"] == "【旗水利局 待办】\n暂无待办事项。"
+            owed = s.connection().execute(
+                text(
+                    "SELECT (SELECT count(*) FROM problem WHERE owner_unit_id = :u AND state IN ('assigned', 'accepted'))"
+                    " + (SELECT count(*) FROM decision WHERE owner_unit_id = :u AND state = 'open')"
+                ),
+                {"u": water_id},
+            )
+            assert owed.scalar() == 0
+
+        # Now something is overdue: no 没有逾期事项; the overdue items are named instead.
+        named = await h.say(office, "/todo", "逾期事项")
+        listed, _ = _todo_facts(engine, office.id)
+        with session_scope(engine) as s:
+            assert_chat_facts(s, named["text"], listed)
+            assert "no_overdue" not in kinds(listed) and "没有逾期事项" not in named["text"]
+            assert cited(listed, "count", "problem") == {old} and cited(listed, "count", "decision") == {decision_id}
+            assert f"{old}号问题" in named["text"] and f"{fresh}号问题" not in named["text"]
+
+        # The supervision group also follows the 重大 agreed matter: named, not 暂无.
+        major = await h.say(supervisor, "/todo", "重大议定事项")
+        listed, _ = _todo_facts(engine, supervisor.id)
+        with session_scope(engine) as s:
+            assert_chat_facts(s, major["text"], listed)
+            assert "no_major" not in kinds(listed)
+            majors = {
+                r[0] for r in s.connection().execute(text("SELECT id FROM decision WHERE major AND state = 'open'"))
+            }
+            section = max(f["section"] for f in listed)
+            assert {i for f in listed if f["section"] == section for i in f["ids"].get("decision", [])} == majors
