@@ -147,7 +147,11 @@ class BotApiServer:
         self._files: dict[str, StoredFile] = {}
         self._file_paths: dict[str, str] = {}
         self._seq = 0
-        self._changed = Notifier()
+        self._changed = Notifier()  # anything changed (a callback answered, a message anywhere)
+        # A chat's messages changed: its waiters only (wait_for). Hundreds of contacts waiting
+        # for their replies are not all woken by every message sent anywhere, which cost the
+        # simulation, in the bot's own process, more than the bot (bench/burst.py).
+        self._chat_changed: dict[int, Notifier] = {}
         self._runner: web.AppRunner | None = None
         self._session: aiohttp.ClientSession | None = None
         self._methods: dict[str, Handler] = {
@@ -182,6 +186,8 @@ class BotApiServer:
             if bot.webhook_task:
                 bot.webhook_task.cancel()
         self._changed.notify()
+        for notifier in self._chat_changed.values():
+            notifier.notify()
         if self._session:
             await self._session.close()
             self._session = None
@@ -269,12 +275,21 @@ class BotApiServer:
         chat.by_id[message_id] = entry
         if not from_bot:
             chat.last_user_seq = entry.seq
-        self._changed.notify()
+        self._notify_chat(chat.id)
         return entry
 
     def _touch(self, entry: Entry) -> None:
         entry.seq = self._next_seq()
+        self._notify_chat(int(entry.message["chat"]["id"]))
+
+    def _notify_chat(self, chat_id: int) -> None:
         self._changed.notify()
+        notifier = self._chat_changed.get(chat_id)
+        if notifier is not None:
+            notifier.notify()
+
+    def _chat_notifier(self, chat_id: int) -> Notifier:
+        return self._chat_changed.setdefault(chat_id, Notifier())
 
     def _enqueue(self, bot: BotState, kind: str, payload: dict) -> dict:
         update: dict[str, Any] = {"update_id": bot.next_update_id, kind: copy.deepcopy(payload)}
@@ -1312,7 +1327,7 @@ class BotApiServer:
                 raise TimeoutError(
                     f"no matching bot message in chat {chat_id} within {timeout}s; last bot messages: {seen}"
                 )
-            await self._changed.wait(remaining)
+            await self._chat_notifier(chat_id).wait(remaining)
 
     async def wait_for_answer(self, callback_query_id: str, timeout: float = 5.0, *, bot_id: int | None = None) -> dict:
         """The answerCallbackQuery record for a pressed button, once the bot answers."""
@@ -1502,7 +1517,7 @@ class BotApiServer:
             remaining = deadline - asyncio.get_running_loop().time()
             if messages or remaining <= 0 or self._stopping:
                 return {"messages": messages, "seq": self._seq}
-            await self._changed.wait(remaining)
+            await self._chat_notifier(chat_id).wait(remaining)
 
     async def _sim_chats(self, request: web.Request) -> list[dict]:
         bot = self._bot(self._opt_int(request.query.get("bot_id")))
