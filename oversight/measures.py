@@ -728,7 +728,7 @@ def spell_stats(
             stats.idle_count[unit_id] += int(n)
             top = stats.idle_top[unit_id]
             top.append((wd, int(example)))
-            if len(top) > examples:
+            if len(top) > 4 * examples:  # trim now and then, not on every spell (idle_spells sorts the rest)
                 top.sort(key=lambda x: (-x[0], x[1]))
                 del top[examples:]
     return stats
