@@ -955,6 +955,8 @@ REVIEW_TEXTS: dict[str, str] = {
     "包联领导进行了量化评价{ledger}。现将有关情况报告如下。",
     "not_evaluated": "{names}本期没有可评价的事项，不参评、不排名。",
     "low_total": "总分低于60分的单位：{names}。",
+    "units_none": "本期没有参加问效评价的成员单位。",
+    "leaders_none": "本期没有明确包联整合区的领导。",
     "ledger_none": "本期没有整改事项。",
     "ledger_missed": "逾期未完成整改或回头看未通过的{n}项事项已延长整改期限并加倍扣分。",
     "ledger_closed": "已销号的{n}项事项将于回头看期限到期后回头看。",
@@ -1091,6 +1093,9 @@ def review_document(*, session: Session, plan_id: int, review: dict[str, Any], n
         summary.append(
             say.text("low_total", {"unit": [int(r["unit_id"]) for r in low]}, names="、".join(r["unit"] for r in low))
         )
+    # Facts in print order: the sections' sentences follow the summary's.
+    units_none = [] if unit_rows else [say.text("units_none")]
+    leaders_none = [] if leader_rows else [say.text("leaders_none")]
     ledger_lines = ledger_paragraphs(review["ledger"], say)
     attendance_lines = attendance_paragraphs(review.get("attendance") or {}, say)
     supervision = review.get("supervision") or []
@@ -1117,34 +1122,51 @@ def review_document(*, session: Session, plan_id: int, review: dict[str, Any], n
     flag_lines = [
         say.text("paper_closure", evidence_ids([f]), line=evidence_sentence(f)[:-1]) for f in review["flags"]
     ] or [say.text("paper_closure_none")]
+    # A table with no rows is left out: the section's sentence says there is nothing to list.
     sections = [
         {
             "heading": "成员单位问效得分",
-            "paragraphs": ["各项指标为得分率，括号内为权重；不适用的指标不计入，权重按比例折算。"],
-            "tables": [
-                {"columns": cols, "rows": unit_rows or [["—"] * len(cols)], "numeric": list(range(1, len(cols)))}
-            ],
+            **(
+                {
+                    "paragraphs": ["各项指标为得分率，括号内为权重；不适用的指标不计入，权重按比例折算。"],
+                    "tables": [{"columns": cols, "rows": unit_rows, "numeric": list(range(1, len(cols)))}],
+                }
+                if unit_rows
+                else {"paragraphs": units_none}
+            ),
         },
         {
             "heading": "包联领导问效得分",
-            "tables": [
+            **(
                 {
-                    "columns": ["包联领导", "包联整合区", "进展报送", "整合区进度", "得分"],
-                    "rows": leader_rows or [["—", "—", "—", "—", "—"]],
-                    "numeric": [2, 3, 4],
+                    "tables": [
+                        {
+                            "columns": ["包联领导", "包联整合区", "进展报送", "整合区进度", "得分"],
+                            "rows": leader_rows,
+                            "numeric": [2, 3, 4],
+                        }
+                    ]
                 }
-            ],
+                if leader_rows
+                else {"paragraphs": leaders_none}
+            ),
         },
         {
             "heading": "整改台账",
             "paragraphs": ledger_lines,
-            "tables": [
+            **(
                 {
-                    "columns": ["单位", "整改事项", "责任人", "整改期限", "整改标准", "扣分", "状态"],
-                    "rows": ledger_rows or [["—"] * 7],
-                    "numeric": [5],
+                    "tables": [
+                        {
+                            "columns": ["单位", "整改事项", "责任人", "整改期限", "整改标准", "扣分", "状态"],
+                            "rows": ledger_rows,
+                            "numeric": [5],
+                        }
+                    ]
                 }
-            ],
+                if ledger_rows
+                else {}
+            ),
         },
         *(
             [{"heading": "参加联席会议情况", "paragraphs": attendance_lines}]

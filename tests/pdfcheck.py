@@ -298,6 +298,16 @@ class Document:
         return 16.0
 
     @cached_property
+    def body_font(self) -> str:
+        """The face most body-size lines are set in (仿宋)."""
+        faces: dict[str, int] = {}
+        for p in self.pages:
+            for ln in p.content:
+                if abs(ln.size - self.body_size) < 0.2:
+                    faces[ln.font] = faces.get(ln.font, 0) + len(ln.chars)
+        return max(faces, key=lambda f: faces[f]) if faces else ""
+
+    @cached_property
     def annex_start(self) -> int:
         """Number of the first annex page (a page whose first line is 附件 or 附件N), or past the end."""
         for p in self.pages[1:]:
@@ -367,24 +377,113 @@ def _body_page(doc: Document, p: Page) -> bool:
     )
 
 
+def _starts_annex(p: Page) -> bool:
+    """The page begins an annex (附件 or 附件N flush left on its first line): a forced page break."""
+    content = p.content
+    return bool(content) and bool(re.fullmatch(r"附件\d*", content[0].text)) and content[0].x0 < p.left + TOL
+
+
+def _is_heading(doc: Document, p: Page, ln: Line) -> bool:
+    """A body heading: body size, two characters in, in another face than the body's (一、 黑体,
+    （一） 楷体) or numbered as a heading is."""
+    if abs(ln.size - doc.body_size) >= 0.2 or abs(ln.x0 - (p.left + 2 * CHAR)) > TOL:
+        return False
+    return ln.font != doc.body_font or bool(NUMERAL_RE.match(ln.text) or SUB_RE.match(ln.text))
+
+
+def _in_table(p: Page, ln: Line) -> tuple[float, float, float, float] | None:
+    for box in p.table_boxes:
+        if box[0] - 0.3 <= ln.x0 and ln.x1 <= box[2] + 0.3 and box[1] - 0.3 <= ln.baseline <= box[3] + 0.3:
+            return box
+    return None
+
+
+def _table_block_bottom(p: Page, box: tuple[float, float, float, float]) -> float:
+    """Where the part of a table that must move with its first row ends: a short table (six body
+    rows or fewer, never split) entire, otherwise its header row and three body rows."""
+    x0, top, x1, bottom = box
+    edges = sorted({round(c[3], 1) for c in p.cells if c[0] >= x0 - 0.3 and c[2] <= x1 + 0.3 and top - 0.3 <= c[1]})
+    edges = [e for e in edges if e <= bottom + 0.3]
+    ends_here = bottom < p.bottom - 3
+    if ends_here and len(edges) <= 7:
+        return bottom
+    return edges[min(3, len(edges) - 1)] if edges else bottom
+
+
+def _leading_block(doc: Document, expect: Expect, nxt: Page) -> tuple[float, str] | None:
+    """The block at the top of the next page that had to move as one (its bottom in mm, and what it
+    is), or None after a forced page break (the next page begins an annex). Continued text: its
+    first line (no widow or orphan control, so one line would have fitted); a heading: itself and
+    what it is kept with (its paragraph's first line, or the table after it); a table: its first
+    rows (tables); the signature's page, when only the body's last lines went over with the
+    附件说明 and the signature (7.3.5.5): all of it down to the 成文日期."""
+    content = sorted(nxt.content, key=lambda ln: (ln.baseline, ln.x0))
+    if not content or _starts_annex(nxt):
+        return None
+    signoff = signoff_lines(doc, expect)
+    if signoff is not None and signoff[0] is nxt:
+        _, sig, date = signoff
+        above = [ln for ln in content if ln.baseline < sig.baseline - 0.5 and not ln.text.startswith("附件：")]
+        note = [ln for ln in content if ln.text.startswith("附件：")]
+        body = [ln for ln in above if not note or ln.baseline < note[0].baseline - 0.5]
+        if len({round(ln.baseline, 1) for ln in body}) <= 3:  # widows: 2, and a heading kept with them
+            return date.bottom, "the body's last lines with the signature"
+    i = 0
+    while i < len(content) and _is_heading(doc, nxt, content[i]):
+        i += 1
+    what = "a heading and the line kept with it" if i else "a line"
+    rest = content[i:] or content[-1:]
+    first = rest[0]
+    box = _in_table(nxt, first)
+    if box is not None:
+        return _table_block_bottom(nxt, box), ("a heading and the table kept with it" if i else "a table's first rows")
+    if abs(first.size - doc.body_size) >= 0.2:
+        # A caption or a chart (its labels in small type), kept whole: down to the next body line.
+        j = 0
+        while j + 1 < len(rest) and abs(rest[j + 1].size - doc.body_size) >= 0.2:
+            j += 1
+        return rest[j].bottom, "a figure or caption kept whole"
+    return first.bottom, what
+
+
+def _foot(doc: Document, p: Page) -> float:
+    """Where the page's flow ends: the grid box of its last line of text, or its last table."""
+    ends = [_line_box_top(ln) + GRID if abs(ln.size - doc.body_size) < 0.2 else ln.bottom for ln in p.content]
+    ends += [box[3] for box in p.table_boxes]
+    return max(ends)
+
+
 def rule_grid(doc: Document, expect: Expect) -> list[Violation]:
-    """22 lines on a full page of running text, one grid line (225/22 mm) apart, from the block's top."""
+    """22 lines on a full page of running text, one grid line (225/22 mm) apart, from the block's top.
+
+    A page is full when what begins the next page would have fitted at its foot: a page ends
+    short only before a forced page break (an annex), or where the block that begins the next page
+    (a heading with what it is kept with, a table's first rows, the body's last lines going over
+    with the signature) did not fit. A page with a table has its own line count (its rows are not
+    on the grid, nor is the text after them): the tables rule holds its breaks (three rows on each
+    side)."""
     out = []
     pages = doc.pages
-    for i, p in enumerate(pages[:-1]):
-        nxt = pages[i + 1]
-        if p.number + 1 >= doc.annex_start and p.number < doc.annex_start:
-            continue  # the last page of the body before the annexes
-        if p.number + 1 == signoff_page(doc, expect):
-            continue  # its last lines went over so that the signature's page carries body text
-        if not (_body_page(doc, p) and nxt.content and abs(nxt.content[0].size - doc.body_size) < 0.2):
+    for p, nxt in itertools.pairwise(pages):
+        if not _body_page(doc, p) or p.landscape != nxt.landscape:
             continue
-        rows = sorted({round(ln.baseline, 1) for ln in p.content})
+        block = _leading_block(doc, expect, nxt)
+        if block is None:
+            continue
+        bottom, what = block
+        room = p.bottom - _foot(doc, p)
+        needed = bottom - nxt.top
         first = min(p.content, key=lambda ln: ln.baseline)
-        # A heading kept with its paragraph may leave the last line empty.
-        heading_moved = nxt.content[0].font != first.font and len(rows) == 21
-        if len(rows) != 22 and not heading_moved:
-            out.append(Violation("grid", p.number, f"{len(rows)} lines on a full page, not 22"))
+        if room > needed - 0.5:
+            last = max(p.content, key=lambda ln: ln.baseline)
+            used = round((last.baseline - first.baseline) / GRID) + 1
+            out.append(
+                Violation(
+                    "grid",
+                    p.number,
+                    f"{used} lines on a full page, not 22: the next page begins with {what}, which fits",
+                )
+            )
         # Line boxes sit on the grid; a baseline within its box depends on the face, so the pitch is
         # measured between lines of the page's main face.
         faces: dict[str, int] = {}
@@ -545,16 +644,37 @@ def rule_signoff(doc: Document, expect: Expect) -> list[Violation]:
     return out
 
 
+DATE_LINE_RE = re.compile(r"\d{4}年\d{1,2}月\d{1,2}日")
+
+
+def signoff_lines(doc: Document, expect: Expect) -> tuple[Page, Line, Line] | None:
+    """The page, the 署名 and the 成文日期 under it: as the document says they read, or, when it does
+    not say, read off the PDF (a line that is a date alone, two characters right of the line above
+    it, one grid line apart, two characters from the right edge: the layout of 7.3.5.2)."""
+    for p in doc.pages:
+        if p.number >= doc.annex_start:
+            break
+        lines = sorted(p.content, key=lambda ln: ln.baseline)
+        for above, ln in itertools.pairwise(lines):
+            name, date = above.text.replace(" ", ""), ln.text.replace(" ", "")
+            if abs(ln.baseline - above.baseline - GRID) > 0.5:
+                continue
+            if expect.signature and expect.date_text:
+                if name == expect.signature and date == expect.date_text:
+                    return p, above, ln
+            elif (
+                DATE_LINE_RE.fullmatch(date)
+                and abs(ln.x0 - above.x0 - 2 * CHAR) < TOL + 0.5
+                and abs(max(ln.x1, above.x1) - (p.right - 2 * CHAR)) < 2 * TOL
+            ):
+                return p, above, ln
+    return None
+
+
 def signoff_page(doc: Document, expect: Expect) -> int | None:
     """Number of the page that holds the signature (署名), if the document has one."""
-    if not expect.signature or not expect.date_text:
-        return None
-    for p in doc.pages:
-        names = [ln for ln in p.content if ln.text.replace(" ", "") == expect.signature]
-        dates = [ln for ln in p.content if ln.text.replace(" ", "") == expect.date_text]
-        if any(abs(d.baseline - n.baseline - GRID) < 0.5 for n in names for d in dates):
-            return p.number
-    return None
+    found = signoff_lines(doc, expect)
+    return found[0].number if found else None
 
 
 def rule_colophon(doc: Document, expect: Expect) -> list[Violation]:

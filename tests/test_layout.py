@@ -392,6 +392,59 @@ def test_the_signature_never_stands_on_a_page_without_body_text(n):
     assert [v.rule for v in check_pdf(moved, NOTICE_EXPECT, rules=["signoff"])] == ["signoff"]
 
 
+def _sections_notice(k: int) -> dict:
+    return {
+        **NOTICE,
+        "paragraphs": [PARAGRAPH] * k,
+        "sections": [
+            {"heading": "存在的问题", "paragraphs": [PARAGRAPH] * 3},
+            {"heading": "下一步工作", "paragraphs": ["请各单位按期报送。"]},
+        ],
+    }
+
+
+def test_a_page_may_end_short_only_where_the_next_block_did_not_fit():
+    """A page that ends at the end of its section, the next section's heading (kept with its line,
+    and here with the 附件说明 and the signature) not fitting under it, is not a full page: over a
+    sweep of body lengths the grid rule passes them all, the signature read off the PDF when the
+    document does not name it; and the sweep does leave such a page."""
+    import dataclasses
+
+    anonymous = dataclasses.replace(NOTICE_EXPECT, signature=None, date_text=None)
+    short_before_heading = 0
+    for k in range(5, 12):
+        doc = _pdf(_html(_sections_notice(k)))
+        for expect in (NOTICE_EXPECT, anonymous):
+            assert not check_pdf(doc, expect, rules=["grid"]), k
+        for p, nxt in itertools.pairwise(doc.pages):
+            rows = {round(ln.baseline, 1) for ln in p.content}
+            short_before_heading += p.number > 1 and len(rows) < 21 and nxt.content[0].text.startswith("二、")
+    assert short_before_heading, "no page of the sweep ended short before a section"
+
+
+SHORT_PAGES = {
+    # a paragraph that may not break moves whole, leaving lines empty on a page it continues from
+    "unbreakable paragraphs": ("p { break-inside: avoid; }", {**NOTICE, "paragraphs": [PARAGRAPH * 3] * 6}),
+    # a section forced onto a new page though its heading and first line would fit
+    "section on a new page": (
+        "h2 { break-before: page; }",
+        {
+            **NOTICE,
+            "paragraphs": [PARAGRAPH] * 12,
+            "sections": [{"heading": "存在的问题", "paragraphs": [PARAGRAPH] * 4}],
+        },
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(SHORT_PAGES))
+def test_a_genuinely_short_body_page_fails_the_grid(case):
+    css, ctx = SHORT_PAGES[case]
+    assert not check_pdf(_pdf(_html(ctx)), NOTICE_EXPECT, rules=["grid"]), "the same body without the defect passes"
+    found = check_pdf(_pdf(_html(ctx), css), NOTICE_EXPECT, rules=["grid"])
+    assert any("lines on a full page, not 22" in v.detail for v in found), found
+
+
 # --- tables ------------------------------------------------------------------------------------------
 
 

@@ -529,3 +529,25 @@ def test_every_fact_of_the_review_cites_records_that_exist(cast: Cast) -> None:
     evaluated = {r["unit_id"] for r in review["units"] if r["total"] is not None}
     assert set(by_kind["summary_opening"]["ids"]["unit"]) == evaluated
     assert by_kind["summary_opening"]["values"]["units"] == len(evaluated)
+
+
+def test_a_table_with_nothing_to_list_is_left_out_and_its_sentence_says_so(cast: Cast) -> None:
+    """An empty ledger: the section says 本期没有整改事项 and prints no table (it printed a row of
+    dashes); with no zone leader named, the leaders' section says so instead of a dashed row; once
+    an item is in the ledger its table is back with the item's row."""
+    review = build_review(session=cast.s, plan_id=cast.plan_id, period="2026H1", now=AFTER_H1)
+    review["zone_leaders"] = []
+    doc = review_document(session=cast.s, plan_id=cast.plan_id, review=review, now=AFTER_H1)
+    by = {sec["heading"]: sec for sec in doc["sections"]}
+    assert by["整改台账"].get("paragraphs") == ["本期没有整改事项。"] and not by["整改台账"].get("tables")
+    assert by["包联领导问效得分"] == {"heading": "包联领导问效得分", "paragraphs": ["本期没有明确包联整合区的领导。"]}
+    cells = [c for sec in doc["sections"] for t in sec.get("tables") or [] for r in t["rows"] for c in r]
+    assert cells and set(cells) != {"—"}
+    assert [f["kind"] for f in doc["facts"]].index("leaders_none") < [f["kind"] for f in doc["facts"]].index(
+        "ledger_none"
+    )
+    item(cast, unit="water")
+    review = build_review(session=cast.s, plan_id=cast.plan_id, period="2026H1", now=AFTER_H1)
+    doc = review_document(session=cast.s, plan_id=cast.plan_id, review=review, now=AFTER_H1)
+    ledger = next(sec for sec in doc["sections"] if sec["heading"] == "整改台账")
+    assert len(ledger["tables"][0]["rows"]) == 1 and ledger["tables"][0]["rows"][0][0] != "—"
