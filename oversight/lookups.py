@@ -232,22 +232,20 @@ def todo_summary(*, session: Session, member: Member, today: date) -> Chat:
         todo_lines(say, own)
     if member.role not in READ_ALL_ROLES:
         return say
-    say.section()
-    overdue = todo_overdue_all(session=session, actor=member, today=today)
-    say.fact("overdue_head")
-    if overdue:
-        todo_lines(say, overdue, show_unit=True)
-    else:
-        say.fact("no_overdue", n=0)
+    _todo_section(say, "overdue_head", "no_overdue", todo_overdue_all(session=session, actor=member, today=today))
     if member.role == Role.SUPERVISOR:  # the supervision group follows the 重大 agreed matters
-        say.section()
-        major = todo_major_decisions(session=session, actor=member, today=today)
-        say.fact("major_head")
-        if major:
-            todo_lines(say, major, show_unit=True)
-        else:
-            say.fact("no_major", n=0)
+        _todo_section(say, "major_head", "no_major", todo_major_decisions(session=session, actor=member, today=today))
     return say
+
+
+def _todo_section(say: Chat, head: str, none: str, items: list[dict[str, Any]]) -> None:
+    """A section of every unit's items under its heading, or the none fact over an empty list."""
+    say.section()
+    say.fact(head)
+    if items:
+        todo_lines(say, items, show_unit=True)
+    else:
+        say.fact(none, n=0)
 
 
 PROGRESS_ROUNDING = "注：按进度应完成数按实施方案时间节点折算，不足一宗（个）的按一宗（个）计。"
