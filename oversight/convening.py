@@ -565,13 +565,12 @@ def circulated_meetings(
     return list(session.exec(query.order_by(col(Meeting.held_on), col(Meeting.id))).all())
 
 
-def attendance_by_unit(
-    *, session: Session, plan_id: int, first: date, last: date, held_only: bool = False
-) -> dict[int, dict[str, Any]]:
+def attendance_by_unit(*, session: Session, plan_id: int, first: date, last: date) -> dict[int, dict[str, Any]]:
     """For the review (seed 003: 按时派人参加工作例会): per member unit, the circulated meetings held
     from `first` to `last` it was called to, and how many it sent someone to, was excused from or
-    did not answer (`held_only`: only meetings recorded as held)."""
-    meetings = circulated_meetings(session=session, plan_id=plan_id, first=first, last=last, held_only=held_only)
+    did not answer. Only meetings recorded as held count: a cancelled one, or one still to come
+    (or not yet recorded as held), called nobody to anything that could be missed."""
+    meetings = circulated_meetings(session=session, plan_id=plan_id, first=first, last=last, held_only=True)
     out: dict[int, dict[str, Any]] = {
         row_id(u): {"called": 0, "attend": 0, "excused": 0, "none": 0, "missed": []}
         for u in member_units(session=session, plan_id=plan_id)

@@ -888,7 +888,7 @@ def meeting_attendance(*, session: Session, plan_id: int, first: date, last: dat
     from oversight.convening import attendance_by_unit, circulated_meetings
 
     meetings = circulated_meetings(session=session, plan_id=plan_id, first=first, last=last, held_only=True)
-    record = attendance_by_unit(session=session, plan_id=plan_id, first=first, last=last, held_only=True)
+    record = attendance_by_unit(session=session, plan_id=plan_id, first=first, last=last)
     days = {m.id: m.held_on for m in meetings}
     names = {u.id: u.name for u in session.execute(select(Unit).where(col(Unit.plan_id) == plan_id)).scalars()}
     units = [

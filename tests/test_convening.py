@@ -149,12 +149,31 @@ def test_attendance_by_unit_for_the_review_and_minutes_numbering(session, banner
         C.circulate(session=session, meeting_id=m.id, actor=office, now=now)
         held.append(m)
     first, second = held
+    # Two more, circulated in the same days: one called off, one still to come when the others are held.
+    called_off, to_come = (
+        C.schedule_meeting(session=session, actor=office, kind="quarterly", starts_at=now + timedelta(hours=h), now=now)
+        for h in (2.5, 20)
+    )
+    for m in (called_off, to_come):
+        C.add_agenda_item(session=session, meeting_id=m.id, actor=office, text="研究整改工作", now=now)
+        C.circulate(session=session, meeting_id=m.id, actor=office, now=now)
+    C.cancel_meeting(session=session, meeting_id=called_off.id, actor=office, reason="议题已另行协调解决", now=now)
     C.answer_attendance(session=session, meeting_id=first.id, actor=seed.members["forestry"], attendee="张林", now=now)
     C.answer_attendance(session=session, meeting_id=second.id, actor=seed.members["forestry"], excused=True, now=now)
     C.answer_attendance(session=session, meeting_id=second.id, actor=seed.members["water"], attendee="罗永刚", now=now)
     day = local_day(first.starts_at)
-    record = C.attendance_by_unit(session=session, plan_id=banner_plan_id, first=day, last=day + timedelta(days=1))
+
+    def attendance() -> dict:
+        return C.attendance_by_unit(session=session, plan_id=banner_plan_id, first=day, last=day + timedelta(days=1))
+
+    # Before any of them is recorded as held, nobody has missed anything.
+    assert all(v["called"] == 0 for v in attendance().values())
+    later = now + timedelta(hours=3)
+    for m in held:
+        C.mark_held(session=session, meeting_id=m.id, actor=office, now=later)
+    record = attendance()
     forestry, water, natres = (record[seed.units[k]] for k in ("forestry", "water", "natres"))
+    # Counted: the two held; not the one called off nor the one still to come (nobody answered those).
     assert (forestry["called"], forestry["attend"], forestry["excused"], forestry["none"]) == (2, 1, 1, 0)
     assert (water["attend"], water["none"], water["missed"]) == (1, 1, [first.id])
     assert (natres["none"], natres["missed"]) == (2, [first.id, second.id])
@@ -167,10 +186,8 @@ def test_attendance_by_unit_for_the_review_and_minutes_numbering(session, banner
 
     # Minutes: requested only once held, numbered 第1期, 第2期 in the year, recorded once.
     with pytest.raises(InvalidStateError):
-        C.request_minutes(session=session, meeting_id=first.id, actor=office, now=now)
-    later = now + timedelta(hours=3)
+        C.request_minutes(session=session, meeting_id=to_come.id, actor=office, now=later)
     for n, m in enumerate(held, 1):
-        C.mark_held(session=session, meeting_id=m.id, actor=office, now=later)
         with pytest.raises(InvalidStateError, match="不能再改期"):
             C.reschedule(session=session, meeting_id=m.id, actor=office, starts_at=later + timedelta(days=1), now=later)
         C.request_minutes(session=session, meeting_id=m.id, actor=office, now=later)
