@@ -771,9 +771,9 @@ _PROBLEM_HEADERS = (
 )
 _PROBLEM_WIDTHS = (8, 48, 18, 28, 20, 20, 22, 22, 16, 22)
 _PROBLEM_FORMATS = {8: DATETIME_FORMAT, 9: DATE_FORMAT, 10: DATETIME_FORMAT}
-_DECISION_HEADERS = ("编号", "会议", "事项", "责任单位", "期限", "状态", "重大事项", "完成时间")
-_DECISION_WIDTHS = (8, 28, 56, 20, 16, 10, 10, 22)
-_DECISION_FORMATS = {5: DATE_FORMAT, 8: DATETIME_FORMAT}
+_DECISION_HEADERS = ("编号", "会议", "事项", "责任单位", "配合单位", "期限", "状态", "重大事项", "完成时间")
+_DECISION_WIDTHS = (8, 28, 56, 20, 28, 16, 10, 10, 22)
+_DECISION_FORMATS = {6: DATE_FORMAT, 9: DATETIME_FORMAT}
 
 
 def _problem_rows(session: Session, refs: _Refs) -> Iterator[list[Any]]:
@@ -840,6 +840,7 @@ def _decision_rows(session: Session, refs: _Refs) -> Iterator[list[Any]]:
             col(Meeting.kind),
             col(Decision.text),
             col(Decision.owner_unit_id),
+            col(Decision.cooperating_unit_ids),
             col(Decision.due_on),
             col(Decision.state),
             col(Decision.major),
@@ -849,7 +850,7 @@ def _decision_rows(session: Session, refs: _Refs) -> Iterator[list[Any]]:
         .where(col(Decision.plan_id) == refs.plan.id)
         .order_by(col(Decision.id))
     )
-    for did, title, held_on, kind, text, owner, due, state, major, done_at in session.execute(
+    for did, title, held_on, kind, text, owner, helpers, due, state, major, done_at in session.execute(
         query.execution_options(yield_per=1000)
     ):
         meeting = None
@@ -860,6 +861,8 @@ def _decision_rows(session: Session, refs: _Refs) -> Iterator[list[Any]]:
             meeting,
             text,
             units[owner].name if owner in units else None,
+            # The cooperating units (配合单位) as the office named them, in that order.
+            "、".join(units[u].name for u in helpers or [] if u in units) or None,
             due,
             DECISION_STATE_LABELS.get(state, state),
             "是" if major else "否",

@@ -277,6 +277,8 @@ def test_export_lists_problems_and_decisions(session: Session, banner_plan_id: i
             meeting_id=meeting.id,
             text="林草局两周内完成草原征占用审批",
             owner_unit_id=forestry,
+            # The office named the cooperating units in this order: the sheet keeps it.
+            cooperating_unit_ids=[_unit_id(session, banner_plan_id, "water"), natres],
             due_on=date(2026, 4, 22),
             major=True,
         )
@@ -302,10 +304,15 @@ def test_export_lists_problems_and_decisions(session: Session, banner_plan_id: i
     assert (p[4], p[5], p[6]) == ("旗自然资源局", "旗林草局", "办理中")
     assert p[7] == datetime(2026, 5, 1, 0, 5)  # 16:05 UTC is past midnight in Shanghai
     decisions = list(wb[SHEET_DECISIONS].iter_rows(min_row=3, values_only=True))
-    assert decisions[0][1:6] == (
+    assert next(wb[SHEET_DECISIONS].iter_rows(min_row=2, max_row=2, values_only=True))[3:5] == (
+        "责任单位",
+        "配合单位",
+    )
+    assert decisions[0][1:7] == (
         "2026年4月8日季度联席会议",
         "林草局两周内完成草原征占用审批",
         "旗林草局",
+        "旗水利局、旗自然资源局",
         datetime(2026, 4, 22),
         "未完成",
     )

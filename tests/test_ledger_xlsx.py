@@ -207,6 +207,7 @@ def test_export_read_back_cell_by_cell(session: Session, banner_plan_id: int, tm
         "第<1>次会议",
         "林草局两周内完成草原征占用审批" * 3,
         decision[3],
+        None,  # no cooperating unit named: the cell is empty, not 无 or []
         datetime(2026, 4, 22),
         "已完成",
         "是",
