@@ -332,9 +332,6 @@ SCHEDULE_BTN_RUN = "立即运行"
 START_IN_PRIVATE = "请在与机器人的私聊中发送 /start 邀请码。"
 DAYS_NOT_A_NUMBER = "天数须为数字。\n"
 UNREGISTERED_ROLE = "未注册用户"
-PROGRESS_HEAD = "【{plan} 任务进度】\n"
-PROGRESS_TARGETS = "一、总体目标\n"
-PROGRESS_BATCHES = "二、各批次\n"
 FILE_TOO_BIG = "文件“{name}”过大（{size:.1f} MB），单个文件不能超过 20 MB。"
 
 

@@ -22,41 +22,29 @@ def progress_command(
 ) -> None:
     """显示方案总体目标和各批次的进度：当前数、按时间节点应达到的数及所依据的矿业权。"""
     from models import row_id, utcnow
-    from oversight.dates import cn_date
-    from oversight.lookups import format_progress
+    from oversight.lookups import progress_summary
     from oversight.measures import progress_by_now
-    from oversight.targets import (
-        format_breakdown,
-        format_leagues,
-        format_targets,
-        plan_targets,
-        region_breakdown,
-        region_by_league,
-    )
+    from oversight.targets import format_breakdown, format_leagues, plan_targets, region_breakdown, region_by_league
 
     now = utcnow()
     with cli_session(read_only=True) as session:
         chosen = require_plan(session, plan)
         plan_id = row_id(chosen)
-        targets = plan_targets(session=session, plan_id=plan_id, as_of=now)
-        batches = progress_by_now(session=session, plan_id=plan_id, as_of=now)
         region = chosen.level == "region"
         breakdown = region_breakdown(session=session, plan_id=plan_id, as_of=now) if region else []
         leagues = region_by_league(session=session, plan_id=plan_id, as_of=now) if region else []
-        name = chosen.short_name or chosen.name
+        if as_json:
+            targets = plan_targets(session=session, plan_id=plan_id, as_of=now)
+            batches = progress_by_now(session=session, plan_id=plan_id, as_of=now)
+        else:
+            summary = progress_summary(session=session, plan_id=plan_id, as_of=now).message()
     if as_json:
         data = {"plan": chosen.key, "as_of": now.isoformat(), "targets": targets, "batches": batches}
         if region:
             data |= {"breakdown": breakdown, "leagues": leagues}
         typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
-    lines = [
-        f"【{name}】截至{cn_date(now)}",
-        "一、总体目标",
-        format_targets(targets),
-        "二、各批次",
-        format_progress(batches),
-    ]
+    lines = [summary]  # what /progress says, the region's breakdown and leagues after it
     if region:
         lines += ["三、各项任务及原因分项", format_breakdown(breakdown), "四、各盟市", format_leagues(leagues)]
     typer.echo("\n".join(lines))

@@ -3,20 +3,21 @@ deadline lights, everyone's overdue items for those who oversee, and batch progr
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlmodel import Session, col, select
 
-from models import Decision, Member, Problem, ProblemCategory, ProblemState, Role, Unit
+from models import Decision, Member, Plan, Problem, ProblemCategory, ProblemState, Role, Unit, utcnow
 from oversight.dates import cn_date, local_day
-from oversight.errors import PermissionDeniedError
+from oversight.errors import NotFoundError, PermissionDeniedError
 from oversight.facts import Chat, Say
-from oversight.measures import overdue_workdays
+from oversight.measures import overdue_workdays, progress_by_now
 from oversight.members import unit_name
 from oversight.problems import STATE_LABELS, office_unit
 from oversight.region_items import ITEM_NAMES, open_region_items
 from oversight.sentences import cite, overdue_text, whole
+from oversight.targets import TARGET_TEXT, plan_targets, target_parts
 from oversight.workdays import due_light, estimate_mark
 
 LIGHTS: dict[str | None, str] = {"red": "🔴", "yellow": "🟡", "green": "🟢", None: "⚪"}
@@ -248,32 +249,96 @@ def _todo_section(say: Chat, head: str, none: str, items: list[dict[str, Any]]) 
         say.fact(none, n=0)
 
 
-PROGRESS_ROUNDING = "注：按进度应完成数按实施方案时间节点折算，不足一宗（个）的按一宗（个）计。"
+# /progress's sentences (oversight.facts.Chat): the plan's targets, one fact each citing the rights
+# its figure counts (oversight.targets.TARGET_TEXT, as the brief says them), then each batch citing
+# the rights done in it; an expected count of whole rights or mines is whole, the rounding said once.
+PROGRESS_TEXTS: dict[str, str] = {
+    "head": "【{plan} 任务进度】截至{as_of}",
+    "targets_head": "一、总体目标",
+    "target": TARGET_TEXT,
+    "no_targets": "本计划未设总体目标。",  # only when the plan file sets none
+    "batches_head": "二、各批次",
+    "batch": "{name}：目标{target}{measure}，已完成{done}{measure}{expected}",
+    "batch_none": "{name}：目标{target}{measure}，尚未完成{expected}",  # no right of the batch done
+    "no_batches": "本计划未设批次任务。",  # only when the plan has no task
+    "rounding": "注：按进度应完成数按实施方案时间节点折算，不足一宗（个）的按一宗（个）计。",
+}
+# A batch line's expected clause: none without a timeline; nothing expected before it starts.
+PROGRESS_EXPECTED: dict[str, str] = {
+    "due": "（按进度应完成{n}{measure}）",
+    "not_yet": "（按进度尚未到完成时间）",
+}
 
 
-def _num(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:g}"
-    return str(value)
-
-
-def format_progress(rows: list[dict[str, Any]]) -> str:
-    """Batch progress as plain Chinese text, e.g. 强化整合重组一批：完成 3/46 宗（应完成 10）."""
+def progress_batch_lines(say: Chat, rows: list[dict[str, Any]]) -> None:
+    """One fact per batch (batch_progress' rows), citing the rights done in it; the rounding note
+    when an expected count was rounded up to a whole right or mine; none: no_batches."""
     if not rows:
-        return "暂无进展数据。"
-    lines = []
+        say.fact("no_batches", n=0)
+        return
     rounded = False
     for row in rows:
         measure = row.get("measure") or ""
-        line = f"{row['name']}：完成 {_num(row.get('done', 0))}/{_num(row['target'])} {measure}".rstrip()
         expected = row.get("expected")
-        if expected is not None:  # a count of rights or mines: whole ones, the rounding stated below
-            rounded = rounded or whole(expected) != expected
-            line += f"（按进度应完成 {whole(expected)} {measure}）".replace(" ）", "）")
-        lines.append(line)
+        clause = ""
+        if expected is not None:
+            n = whole(expected)
+            rounded = rounded or n != expected
+            clause = PROGRESS_EXPECTED["due" if n else "not_yet"].format(n=n, measure=measure)
+        done_ids = [int(i) for i in row.get("right_ids") or []]
+        say.fact(
+            "batch" if row.get("done") else "batch_none",
+            {"right": done_ids} if done_ids else None,
+            task_id=row.get("task_id"),
+            name=row["name"],
+            target=row["target"],
+            measure=measure,
+            done=row.get("done", 0),
+            expected=clause,
+            expected_n=None if expected is None else whole(expected),
+        )
     if rounded:
-        lines.append(PROGRESS_ROUNDING)
-    return "\n".join(lines)
+        say.fact("rounding")
+
+
+def format_progress(rows: list[dict[str, Any]]) -> str:
+    """Batch progress as plain Chinese lines (progress_batch_lines), e.g.
+    强化整合重组一批：目标46宗，已完成3宗（按进度应完成10宗）."""
+    say = Chat(PROGRESS_TEXTS)
+    progress_batch_lines(say, rows)
+    return say.message()
+
+
+def progress_summary(*, session: Session, plan_id: int, as_of: datetime | None = None) -> Chat:
+    """/progress: the plan's targets (each citing the rights its figure counts) and each batch
+    against what the timeline expects as of `as_of` (now by default)."""
+    when = as_of or utcnow()
+    plan = session.get(Plan, plan_id)
+    if plan is None:
+        raise NotFoundError(f"找不到编号为 {plan_id} 的计划。")
+    say = Chat(PROGRESS_TEXTS)
+    say.fact("head", {"plan": [plan_id]}, plan=plan.short_name or plan.name, as_of=cn_date(local_day(when)))
+    say.fact("targets_head")
+    targets = plan_targets(session=session, plan_id=plan_id, as_of=when)
+    if not targets:
+        say.fact("no_targets", n=0)
+    for r in targets:
+        records = r["records"]
+        cited = {"right": {"ids": records["ids"], "n": records["n"]}} if records["n"] else None
+        say.fact(
+            "target",
+            cited,
+            key=r["key"],
+            now=r["now"],
+            value=r["value"],
+            expected=r["expected"],
+            lagging=r["behind"],
+            **target_parts(r),
+        )
+    say.section()
+    say.fact("batches_head")
+    progress_batch_lines(say, progress_by_now(session=session, plan_id=plan_id, as_of=when))
+    return say
 
 
 def todo_major_decisions(*, session: Session, actor: Member, today: date) -> list[dict[str, Any]]:

@@ -49,6 +49,7 @@ __all__ = [
     "BASELINE_DUE",
     "CODES_CAP",
     "FIRST_BATCH_DEADLINE",
+    "TARGET_TEXT",
     "baseline_text",
     "format_breakdown",
     "format_leagues",
@@ -56,6 +57,7 @@ __all__ = [
     "plan_targets",
     "region_breakdown",
     "region_by_league",
+    "target_parts",
     "target_sentence",
 ]
 
@@ -167,35 +169,53 @@ def _records(rights: list[_R]) -> dict[str, Any]:
     return {"n": len(rights), "ids": [r.id for r in rights[:CODES_CAP]], "codes": [r.code for r in rights[:CODES_CAP]]}
 
 
+def _none_or(rights: list[_R], how: str, none: str) -> str:
+    """How a figure is counted, or the natural zero (尚无…) when no right is behind it."""
+    return how if rights else none
+
+
 def _measure(spec: PlanSpec, target: TargetSpec, f: _Figures) -> tuple[float | None, list[_R], str] | None:
     """(figure, rights behind it, how it is counted) for a target the product knows; None otherwise."""
     mining0 = spec.baseline.get("mining")
     key = target.key
     if key == "reduce_mining":
+        parts = [
+            f"{label}{len(rights)}宗"
+            for label, rights in (("关闭注销", f.closed_mining), ("整合减少", f.absorbed_mining))
+            if rights
+        ]
         return (
             len(f.closed_mining) + len(f.absorbed_mining),
             [*f.closed_mining, *f.absorbed_mining],
-            f"关闭注销{len(f.closed_mining)}宗，整合减少{len(f.absorbed_mining)}宗",
+            "，".join(parts) or "尚无关闭注销或整合减少的采矿权",
         )
     if key == "reduce_exploration":
-        return len(f.reduced_exploration), f.reduced_exploration, "整合或关闭的探矿权（含深部探矿权）"
+        how = _none_or(f.reduced_exploration, "整合或关闭的探矿权（含深部探矿权）", "尚无整合或关闭的探矿权")
+        return len(f.reduced_exploration), f.reduced_exploration, how
     if key == "reduce_total":
         rights = [*f.closed_mining, *f.absorbed_mining, *f.reduced_exploration]
-        return len(rights), rights, "减少的采矿权与探矿权合计"
+        return len(rights), rights, _none_or(rights, "减少的采矿权与探矿权合计", "尚无减少的采矿权和探矿权")
     if key == "max_mines" and mining0 is not None:
         reduced = [*f.closed_mining, *f.absorbed_mining]
-        return mining0 - len(reduced), reduced, f"现有{mining0}宗采矿权减去已减少的{len(reduced)}宗"
+        how = _none_or(
+            reduced, f"现有{mining0}宗采矿权减去已减少的{len(reduced)}宗", f"现有{mining0}宗采矿权，尚无减少"
+        )
+        return mining0 - len(reduced), reduced, how
     if key == "min_large_medium_ratio":
         if not f.standing_mining:
             return None, [], "台账中尚无存续的采矿权"
         share = len(f.large_medium) / len(f.standing_mining)
-        return share, f.large_medium, f"台账存续采矿权{len(f.standing_mining)}宗中大中型{len(f.large_medium)}宗"
+        standing = f"台账存续采矿权{len(f.standing_mining)}宗"
+        how = _none_or(f.large_medium, f"{standing}中大中型{len(f.large_medium)}宗", f"{standing}，其中尚无大中型")
+        return share, f.large_medium, how
     if key == "green_mines":
-        return len(f.green), f.green, "台账中国家级、自治区级绿色矿山"
+        how = _none_or(f.green, "台账中国家级、自治区级绿色矿山", "台账中尚无国家级、自治区级绿色矿山")
+        return len(f.green), f.green, how
     if key in ("restart", "restart_idle"):
-        return len(f.restarted), f.restarted, "已复工达产（已盘活）的采矿权"
+        how = _none_or(f.restarted, "已复工达产（已盘活）的采矿权", "尚无复工达产（盘活）的采矿权")
+        return len(f.restarted), f.restarted, how
     if key == "convert_exploration":
-        return len(f.converted), f.converted, "已转采的探矿权"
+        return len(f.converted), f.converted, _none_or(f.converted, "已转采的探矿权", "尚无转采的探矿权")
     return None
 
 
@@ -291,7 +311,13 @@ def _first_batch(spec: PlanSpec, session: Session, plan_id: int, when: datetime,
         "start_value": None,
         "behind": passed and not rights,
         "records": _records(rights),
-        "how": "期限内复工复产或转采的矿业权（方案未定数量）" if passed else "截至目前复工复产或转采的矿业权",
+        "how": (
+            ("期限内复工复产或转采的矿业权（方案未定数量）" if passed else "截至目前复工复产或转采的矿业权")
+            if rights
+            else (
+                "期限内没有复工复产或转采的矿业权（方案未定数量）" if passed else "截至目前尚无复工复产或转采的矿业权"
+            )
+        ),
     }
 
 
@@ -433,24 +459,42 @@ def _expected_text(value: float, kind: str) -> str:
     return str(math.floor(rounded) if kind == "max" else math.ceil(rounded))
 
 
+# One target's line (the brief's progress_target and /progress's target fact): what it is, its
+# figures, whether behind, how it is counted and, in chat, the rights behind the figure.
+TARGET_TEXT = "{name}：{figures}{behind}；{how}{listed}。"
+
+
+def target_parts(r: dict[str, Any], *, codes: bool = True) -> dict[str, str]:
+    """The values TARGET_TEXT is filled with for one target (plan_targets' row)."""
+    unit = "" if r["kind"] == "min_ratio" else r["unit"]
+    due = f"（{cn_date(date.fromisoformat(r['deadline']))}前）" if r["deadline"] else ""
+    if r["kind"] == "batch":
+        figures = f"现为{_num(r['now'])}{unit}"
+    else:
+        figures = f"目标{_num(r['value'], r['kind'])}{unit}{due}"
+        if r["now"] is None:  # nothing to compute it from (a share of no standing mine)
+            figures += "，暂无法计算"
+        else:
+            figures += f"，现为{_num(r['now'], r['kind'])}{unit}"
+        if r["now"] is not None and r["expected"] is not None:
+            figures += f"，按进度应为{_expected_text(r['expected'], r['kind'])}{unit}"
+        elif r["deadline"] is None:
+            figures += "，方案未定期限"
+    shown = r["records"]["codes"] if codes else []
+    more = f"等{r['records']['n']}宗" if shown and r["records"]["n"] > len(shown) else ""
+    return {
+        "name": r["name"],
+        "figures": figures,
+        "behind": "（滞后）" if r["behind"] else "",
+        "how": r["how"],
+        "listed": f"：{'、'.join(shown)}{more}" if shown else "",
+    }
+
+
 def target_sentence(r: dict[str, Any], *, codes: bool = True) -> str:
     """One target as a Chinese sentence, e.g.
     减少采矿权：目标15宗（2030年12月31日前），现为3宗，按进度应为3宗；关闭注销1宗，整合减少2宗：E、B、D。"""
-    unit = "" if r["kind"] == "min_ratio" else r["unit"]
-    due = f"（{cn_date(date.fromisoformat(r['deadline']))}前）" if r["deadline"] else ""
-    now = _num(r["now"], r["kind"]) + (unit if r["now"] is not None else "")
-    if r["kind"] == "batch":
-        head = f"{r['name']}：现为{now}"
-    else:
-        head = f"{r['name']}：目标{_num(r['value'], r['kind'])}{unit}{due}，现为{now}"
-        if r["expected"] is not None:
-            head += f"，按进度应为{_expected_text(r['expected'], r['kind'])}{unit}"
-        elif r["deadline"] is None:
-            head += "，方案未定期限"
-    mark = "（滞后）" if r["behind"] else ""
-    listed = "、".join(r["records"]["codes"]) if codes else ""
-    more = f"等{r['records']['n']}宗" if listed and r["records"]["n"] > len(r["records"]["codes"]) else ""
-    return f"{head}{mark}；{r['how']}" + (f"：{listed}{more}" if listed else "") + "。"
+    return TARGET_TEXT.format(**target_parts(r, codes=codes))
 
 
 def format_targets(rows: list[dict[str, Any]]) -> str:

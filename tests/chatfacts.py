@@ -8,8 +8,10 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import bindparam, text
 from sqlmodel import Session
+
+from models.base import UTCDateTime
 
 # Every table a chat fact's ids may name.
 CHAT_TABLES = {
@@ -53,3 +55,116 @@ def kinds(listed: list[dict[str, Any]]) -> list[str]:
 def cited(listed: list[dict[str, Any]], kind: str, noun: str) -> set[int]:
     """Every id of `noun` the facts of `kind` cite."""
     return {i for f in listed if f["kind"] == kind for i in f["ids"].get(noun, [])}
+
+
+# --- /progress, checked against the ledger by queries of this module's own ---------------------
+
+OPEN_STATUSES = ("baseline", "in_progress")  # a right moved back to these counts as done for nothing
+
+
+def reached(session: Session, plan_id: int, as_of: Any) -> dict[int, set[str]]:
+    """Every right of the plan: the statuses its history up to `as_of` reached since it was last
+    moved back to 未处置/推进中 (read from the status events, not the product's counters)."""
+    out: dict[int, set[str]] = {}
+    for (rid,) in session.connection().execute(text('SELECT id FROM "right" WHERE plan_id = :p'), {"p": plan_id}):
+        out[int(rid)] = set()
+    rows = session.connection().execute(
+        text(
+            'SELECT e.right_id, e.to_status FROM rightstatusevent e JOIN "right" r ON r.id = e.right_id'
+            " WHERE r.plan_id = :p AND e.at <= :t ORDER BY e.right_id, e.at, e.id"
+        ).bindparams(bindparam("t", type_=UTCDateTime())),
+        {"p": plan_id, "t": as_of},
+    )
+    for rid, status in rows:
+        if status in OPEN_STATUSES:
+            out[int(rid)].clear()
+        else:
+            out[int(rid)].add(status)
+    return out
+
+
+def _rights(session: Session, plan_id: int) -> dict[int, dict[str, Any]]:
+    rows = session.connection().execute(
+        text('SELECT id, kind, zone_id FROM "right" WHERE plan_id = :p ORDER BY id'), {"p": plan_id}
+    )
+    return {int(i): {"kind": k, "zone": z} for i, k, z in rows}
+
+
+def target_counts(session: Session, plan_id: int, as_of: Any) -> dict[str, set[int]]:
+    """The rights each counted target rests on, recounted here: closed mining rights plus all but
+    one consolidated mining right of each zone; exploration rights consolidated into a zone or
+    closed; mining rights restarted; exploration rights converted."""
+    got, rights = reached(session, plan_id, as_of), _rights(session, plan_id)
+    mining = {i for i, r in rights.items() if r["kind"] == "mining"}
+    explo = {i for i, r in rights.items() if r["kind"] in ("exploration", "deep")}
+    closed = {i for i in mining if "closed" in got[i]}
+    zones: dict[int, list[int]] = {}
+    for i in sorted(mining - closed):
+        if "consolidated" in got[i] and rights[i]["zone"] is not None:
+            zones.setdefault(int(rights[i]["zone"]), []).append(i)
+    absorbed = {i for ids in zones.values() for i in ids[1:]}
+    reduced_explo = {
+        i for i in explo if "closed" in got[i] or ("consolidated" in got[i] and rights[i]["zone"] is not None)
+    }
+    restarted = {i for i in mining if got[i] & {"restarted", "activated"}}
+    return {
+        "reduce_mining": closed | absorbed,
+        "reduce_exploration": reduced_explo,
+        "reduce_total": closed | absorbed | reduced_explo,
+        "restart": restarted,
+        "restart_idle": restarted,
+        "convert_exploration": {i for i in explo if "converted" in got[i]},
+    }
+
+
+def batch_done(session: Session, plan_id: int, as_of: Any) -> dict[int, dict[str, Any]]:
+    """Per task of the plan: its name, target, measure and the rights of its batch whose history
+    reached the task's done status (recounted from the events)."""
+    got = reached(session, plan_id, as_of)
+    tasks = {
+        int(tid): {"name": name, "target": int(target), "measure": measure or "", "status": status, "done": set()}
+        for tid, name, target, measure, status in session.connection().execute(
+            text("SELECT id, name, target, measure, done_status FROM task WHERE plan_id = :p"), {"p": plan_id}
+        )
+    }
+    for tid, rid in session.connection().execute(
+        text("SELECT rb.task_id, rb.right_id FROM rightbatch rb JOIN task t ON t.id = rb.task_id WHERE t.plan_id = :p"),
+        {"p": plan_id},
+    ):
+        if tasks[int(tid)]["status"] in got[int(rid)]:
+            tasks[int(tid)]["done"].add(int(rid))
+    return tasks
+
+
+CAP = 20  # rights a target line names at most (oversight.targets.CODES_CAP, restated)
+
+
+def assert_progress_facts(
+    session: Session, plan_id: int, message: str, listed: list[dict[str, Any]], as_of: Any
+) -> None:
+    """/progress line by line against the ledger: the head names the plan; each counted target's
+    figure and cited rights are those recounted here (尚无… only over none); each batch's done
+    count and rights are its batch's, 尚未完成 only over none; no expected count with a fraction."""
+    assert_chat_facts(session, message, listed)
+    assert listed[0]["kind"] == "head" and listed[0]["ids"] == {"plan": [plan_id]}
+    counted = target_counts(session, plan_id, as_of)
+    for fact in (f for f in listed if f["kind"] == "target"):
+        key, ids = fact["values"]["key"], set(fact["ids"].get("right", []))
+        assert ids <= set(_rights(session, plan_id)), key
+        if key in counted:
+            want = counted[key]
+            assert fact["values"]["now"] == len(want), (key, fact["values"]["now"], len(want))
+            assert ids <= want and len(ids) == min(len(want), CAP), (key, ids, want)
+            assert fact["text"].count("尚无") == (0 if want else 1), fact["text"]
+    tasks = batch_done(session, plan_id, as_of)
+    batches = [f for f in listed if f["kind"] in ("batch", "batch_none")]
+    assert {f["values"]["task_id"] for f in batches} == set(tasks)
+    assert ("no_batches" in kinds(listed)) == (not tasks)
+    for fact in batches:
+        task = tasks[fact["values"]["task_id"]]
+        cited_ids = set(fact["ids"].get("right", []))
+        assert cited_ids == task["done"] and fact["values"]["done"] == len(task["done"]), (task, fact)
+        assert (fact["kind"] == "batch_none") == (not task["done"]), fact["text"]
+        assert fact["values"]["target"] == task["target"] and fact["text"].startswith(f"{task['name']}：目标")
+    assert not re.search(r"\d+\.\d+\s*(宗|个|家)", message), message
+    assert ("rounding" in kinds(listed)) <= any(f["values"].get("expected_n") for f in batches)

@@ -650,3 +650,69 @@ async def test_todo_is_its_facts_each_resting_on_the_record_and_none_only_when_n
             }
             section = max(f["section"] for f in listed)
             assert {i for f in listed if f["section"] == section for i in f["ids"].get("decision", [])} == majors
+
+
+def _progress_facts(engine, plan_id: int) -> tuple[list[dict], object]:
+    from oversight.lookups import progress_summary
+
+    now = datetime_now()
+    with session_scope(engine) as s:
+        return progress_summary(session=s, plan_id=plan_id, as_of=now).listed(), now
+
+
+def _ledger_moves(engine, plan_id: int, ids: dict[str, int]) -> dict[str, int]:
+    """Zone 1's two mining rights consolidated; a third right closed; a fourth closed by mistake and
+    moved back to 推进中 (counted for nothing). Returns the closed one's and the reopened one's ids."""
+    from models import Right, RightBatch, Task
+    from oversight.rights import move_right_status
+
+    with session_scope(engine) as s:
+        close = s.exec(select(Task).where(Task.plan_id == plan_id, Task.key == "close")).one()
+        extra = {}
+        for code in ("C1500002010009", "C1500002010010"):
+            right = Right(plan_id=plan_id, code=code, name=code, kind="mining")
+            s.add(right)
+            s.flush()
+            s.add(RightBatch(right_id=right.id, task_id=close.id))
+            extra[code] = int(right.id or 0)
+        s.flush()
+        moves = [(i, "consolidated") for i in ids.values()]
+        moves += [(extra["C1500002010009"], "closed"), (extra["C1500002010010"], "closed")]
+        moves += [(extra["C1500002010010"], "in_progress")]
+        for right_id, status in moves:
+            move_right_status(session=s, right_id=right_id, to_status=status, actor_member_id=None, actor="t")
+    return {"closed": extra["C1500002010009"], "reopened": extra["C1500002010010"]}
+
+
+async def test_progress_is_its_facts_each_line_resting_on_the_ledger(engine, banner_plan_id):
+    """/progress on an empty ledger says 尚未完成 and 尚无… of every batch and target, never 完成0; once
+    zone 1's two mines are consolidated and one mine is closed (another closed by mistake and moved
+    back), each target's figure and each batch's count are the rights a query of the events finds,
+    and each line cites exactly those rights."""
+    from tests.chatfacts import assert_progress_facts, cited
+
+    ids = seed_rights(engine, banner_plan_id)
+    async with running_bot(engine, banner_plan_id) as h:
+        contact = await h.join(17071, "自然资源联络员", "自然资源局", Role.CONTACT)
+        empty = await h.say(contact, "/progress", "任务进度")
+        listed, now = _progress_facts(engine, banner_plan_id)
+        with session_scope(engine) as s:
+            assert_progress_facts(s, banner_plan_id, empty["text"], listed, now)
+        assert "强化整合重组一批：目标46宗，尚未完成（按进度应完成" in empty["text"]
+        assert "减少采矿权：目标15宗（2030年12月31日前），现为0宗" in empty["text"] and "已完成0" not in empty["text"]
+        assert "尚无关闭注销或整合减少的采矿权" in empty["text"]
+
+        moved = _ledger_moves(engine, banner_plan_id, ids)
+        after = await h.say(contact, "/progress", "任务进度")
+        listed, now = _progress_facts(engine, banner_plan_id)
+        with session_scope(engine) as s:
+            assert_progress_facts(s, banner_plan_id, after["text"], listed, now)
+        lines = after["text"].splitlines()
+        assert any(line.startswith("强化整合重组一批：目标46宗，已完成2宗") for line in lines), lines
+        assert any(line.startswith("强化淘汰关闭一批：目标7宗，已完成1宗") for line in lines), lines
+        # Zone 1 keeps one of its two mines; the closed one is the other reduction: 2 in all, named.
+        (reduce,) = [f for f in listed if f["kind"] == "target" and f["values"]["key"] == "reduce_mining"]
+        assert reduce["text"].startswith("减少采矿权：目标15宗（2030年12月31日前），现为2宗")
+        assert "关闭注销1宗，整合减少1宗：" in reduce["text"] and "C1500002010009" in reduce["text"]
+        assert moved["reopened"] not in cited(listed, "target", "right") | cited(listed, "batch", "right")
+        assert "C1500002010010" not in after["text"]

@@ -191,7 +191,7 @@ async def test_todo_and_progress(engine, banner_plan_id):
         progress = await h.say(forest, "/progress", "任务进度")
         assert "强化整合重组一批" in progress["text"] and "46" in progress["text"]
         batches = progress["text"].split("二、各批次")[1]
-        assert "按进度应完成" in batches and not re.search(r"应完成 \d+\.\d", batches)  # whole rights and mines
+        assert "按进度应完成" in batches and not re.search(r"应完成\s*\d+\.\d", batches)  # whole rights and mines
         # Seed 000's seven targets first, each with its figure now (an empty ledger: nothing reduced).
         assert "一、总体目标" in progress["text"] and progress["text"].index("一、总体目标") < progress["text"].index(
             "二、各批次"

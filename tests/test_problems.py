@@ -757,8 +757,16 @@ def test_format_progress() -> None:
         {"name": "强化整合重组一批", "target": 46, "done": 3, "expected": 10, "measure": "宗"},
         {"name": "复工达产一批", "target": 28, "done": 0, "expected": None, "measure": "个"},
     ]
-    assert format_progress(rows) == "强化整合重组一批：完成 3/46 宗（按进度应完成 10 宗）\n复工达产一批：完成 0/28 个"
-    assert format_progress([]) == "暂无进展数据。"
+    assert (
+        format_progress(rows)
+        == "强化整合重组一批：目标46宗，已完成3宗（按进度应完成10宗）\n复工达产一批：目标28个，尚未完成"
+    )
+    assert format_progress([]) == "本计划未设批次任务。"
+    # Before the batch's timeline starts nothing is expected yet: no 应完成0宗.
+    assert (
+        format_progress([dict(rows[0], expected=0.0)])
+        == "强化整合重组一批：目标46宗，已完成3宗（按进度尚未到完成时间）"
+    )
 
 
 def test_progress_expects_whole_rights_and_states_the_rounding() -> None:
@@ -768,7 +776,7 @@ def test_progress_expects_whole_rights_and_states_the_rounding() -> None:
         {"name": "加强升级改造一批", "target": 11, "done": 1, "expected": 2.0, "measure": "家"},
     ]
     assert format_progress(rows).splitlines() == [
-        "强化整合重组一批：完成 3/46 宗（按进度应完成 9 宗）",
-        "加强升级改造一批：完成 1/11 家（按进度应完成 2 家）",
+        "强化整合重组一批：目标46宗，已完成3宗（按进度应完成9宗）",
+        "加强升级改造一批：目标11家，已完成1家（按进度应完成2家）",
         "注：按进度应完成数按实施方案时间节点折算，不足一宗（个）的按一宗（个）计。",
     ]
