@@ -1,6 +1,6 @@
 """Reminders: the weekly "you have not reported" note to unit contacts and the daily
-digest of overdue items to the office. Both queue through the outbox with dedupe keys,
-so a retried or caught-up run never sends a message twice."""
+digest of overdue items to the office (its facts are the domain's: oversight/digest.py). Both
+queue through the outbox with dedupe keys, so a retried or caught-up run never sends a message twice."""
 
 from __future__ import annotations
 
@@ -12,22 +12,21 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, col, select
 
 from jobs.supervision import run_supervision
-from models import Decision, Member, Plan, Problem, ProblemState, Report, Role, Unit
+from models import Member, Plan, Report, Role, Unit
 from models.base import row_id
 from oversight.briefs import remind_waiting
 from oversight.convening import remind_unanswered
 from oversight.dates import local_zone
+from oversight.digest import digest_summary
 from oversight.holiday_notice import HOW_TO_ADD, missing_years
-from oversight.measures import Week, accountable_from, overdue_workdays, reported_weeks, tasked_units, week_of
+from oversight.measures import Week, accountable_from, reported_weeks, tasked_units, week_of
 from oversight.outbox import enqueue_text
 from oversight.region_items import open_region_items
 from oversight.schedules import is_adhoc, period_for
 from oversight.sentences import overdue_text
-from oversight.workdays import estimate_mark, is_workday
+from oversight.workdays import is_workday
 
 logger = logging.getLogger(__name__)
-
-DIGEST_MAX_ITEMS = 30
 
 # --- Texts (Chinese; reviewed here, not in the logic below) ----------------------
 
@@ -39,16 +38,6 @@ WEEKLY_TEXT = (
 )
 WEEKLY_WHEN_OPEN = "请于{end}（周日）24时前"  # the week reminded of is still running
 WEEKLY_WHEN_NEXT = "该周已结束。本周（{start}至{end}）的进展请于{end}（周日）24时前"
-DIGEST_HEAD = "【每日督办】{day} 逾期事项"
-DIGEST_PROBLEMS = "一、逾期未办结的问题（{n} 件）"
-DIGEST_PROBLEM_LINE = "{i}. {unit}：{text}（应于{due}前办结，{late}）"
-DIGEST_DECISIONS = "{num}、逾期未落实的议定事项（{n} 项）"
-DIGEST_DECISION_LINE = "{i}. {unit}：{text}（应于{due}前落实，{late}）"
-DIGEST_COLOURS = "督办事项：红色 {red} 项，黄色 {yellow} 项，蓝色 {blue} 项（/duban 查看并催办）。"
-DIGEST_MORE = "……另有 {n} 项未列出，请在机器人中查看待办。"
-NO_UNIT = "未指定单位"
-DIGEST_REGIONS = "{num}、逾期未完成的盟市事项（{n} 项）"
-DIGEST_REGION_LINE = "{i}. {unit}：{name}（应于{due}前完成，{late}）"
 REGION_TEXT = {
     "soon": "【工作提醒】\n{unit}：按{source}，请于{due}前{text}。\n{how}",
     "late": "【逾期提醒】\n{unit}：按{source}，应于{due}前{text}；至今未完成，{late}。\n{how}",
@@ -68,11 +57,6 @@ CALENDAR_TEXT = (
 
 def _cn_date(day: date) -> str:
     return f"{day.year}年{day.month}月{day.day}日"
-
-
-def _short(text: str, limit: int = 60) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 # --- Weekly reminder ----------------------------------------------------------------
@@ -169,38 +153,6 @@ def send_weekly_reminders(*, session: Session, period: str, now: datetime, tz: Z
 # --- Daily digest ---------------------------------------------------------------------
 
 
-def overdue_problems(*, session: Session, plan_id: int, day: date) -> list[tuple[Problem, str]]:
-    """Open problems past their due date on `day`, oldest due first, with the owner unit's name."""
-    rows = session.exec(
-        select(Problem, Unit.name)
-        .join(Unit, col(Unit.id) == Problem.owner_unit_id)
-        .where(
-            Problem.plan_id == plan_id,
-            col(Problem.state).in_(ProblemState.OPEN_STATES),
-            col(Problem.due_on).is_not(None),
-            col(Problem.due_on) < day,
-        )
-        .order_by(col(Problem.due_on), col(Problem.id))
-    )
-    return [(p, name) for p, name in rows.all()]
-
-
-def overdue_decisions(*, session: Session, plan_id: int, day: date) -> list[tuple[Decision, str]]:
-    """Open agreed matters past their due date on `day`, with the owner unit's name."""
-    rows = session.exec(
-        select(Decision, Unit.name)
-        .outerjoin(Unit, col(Unit.id) == Decision.owner_unit_id)
-        .where(
-            Decision.plan_id == plan_id,
-            Decision.state == "open",
-            col(Decision.due_on).is_not(None),
-            col(Decision.due_on) < day,
-        )
-        .order_by(col(Decision.due_on), col(Decision.id))
-    )
-    return [(d, name or NO_UNIT) for d, name in rows.all()]
-
-
 def office_members(*, session: Session, plan_id: int) -> list[Member]:
     return list(
         session.exec(
@@ -209,76 +161,6 @@ def office_members(*, session: Session, plan_id: int) -> list[Member]:
             .order_by(col(Member.id))
         ).all()
     )
-
-
-def digest_text(
-    *,
-    day: date,
-    problems: list[tuple[Problem, str]],
-    decisions: list[tuple[Decision, str]],
-    regions: list[dict[str, Any]] | None = None,
-) -> str:
-    """The digest message: overdue problems, then overdue decisions, then the leagues' overdue
-    region items (oversight.region_items), capped in length."""
-    lines = [DIGEST_HEAD.format(day=_cn_date(day))]
-    shown = 0
-    hidden = 0
-    num = "一"
-    if problems:
-        lines.append(DIGEST_PROBLEMS.format(n=len(problems)))
-        for i, (p, unit) in enumerate(problems, 1):
-            if shown >= DIGEST_MAX_ITEMS:
-                hidden += 1
-                continue
-            assert p.due_on is not None  # overdue: it has a deadline
-            lines.append(
-                DIGEST_PROBLEM_LINE.format(
-                    i=i,
-                    unit=unit,
-                    text=_short(p.text),
-                    due=_cn_date(p.due_on) + estimate_mark(p.due_on),
-                    late=overdue_text(overdue_workdays(p.due_on, day)),
-                )
-            )
-            shown += 1
-        num = "二"
-    if decisions:
-        lines.append(DIGEST_DECISIONS.format(num=num, n=len(decisions)))
-        for i, (d, unit) in enumerate(decisions, 1):
-            if shown >= DIGEST_MAX_ITEMS:
-                hidden += 1
-                continue
-            assert d.due_on is not None  # overdue: it has a deadline
-            lines.append(
-                DIGEST_DECISION_LINE.format(
-                    i=i,
-                    unit=unit,
-                    text=_short(d.text),
-                    due=_cn_date(d.due_on),
-                    late=overdue_text(overdue_workdays(d.due_on, day)),
-                )
-            )
-            shown += 1
-        num = "三" if problems else "二"
-    if regions:
-        lines.append(DIGEST_REGIONS.format(num=num, n=len(regions)))
-        for i, item in enumerate(regions, 1):
-            if shown >= DIGEST_MAX_ITEMS:
-                hidden += 1
-                continue
-            lines.append(
-                DIGEST_REGION_LINE.format(
-                    i=i,
-                    unit=item["unit"],
-                    name=item["name"],
-                    due=_cn_date(item["due_on"]),
-                    late=overdue_text(int(item["overdue_days"])),
-                )
-            )
-            shown += 1
-    if hidden:
-        lines.append(DIGEST_MORE.format(n=hidden))
-    return "\n".join(lines)
 
 
 def remind_regions(*, session: Session, items: list[dict[str, Any]], day: date, now: datetime) -> int:
@@ -314,24 +196,21 @@ def send_daily_digest(*, session: Session, period: str, now: datetime, tz: ZoneI
     day = now.astimezone(tz).date() if is_adhoc(period) else date.fromisoformat(period)
     if not is_workday(day):
         return {"day": day.isoformat(), "skipped": "non-working day"}
-    totals = {"problems": 0, "decisions": 0, "regions": 0, "queued": 0, "region_reminders": 0}
+    totals = {"problems": 0, "decisions": 0, "regions": 0, "digests": 0, "queued": 0, "region_reminders": 0}
     # 督办 first: each item's colour now, changes told to the units, 督办单 sent (jobs/supervision.py).
-    colours = run_supervision(session=session, now=now)["counts"]
+    run_supervision(session=session, now=now)
     for plan in session.exec(select(Plan).order_by(col(Plan.id))).all():
-        problems = overdue_problems(session=session, plan_id=row_id(plan), day=day)
-        decisions = overdue_decisions(session=session, plan_id=row_id(plan), day=day)
-        regions = open_region_items(session=session, plan_id=row_id(plan), today=day)
-        totals["region_reminders"] += remind_regions(session=session, items=regions, day=day, now=now)
-        regions = [i for i in regions if i["due_on"] < day]
-        totals["problems"] += len(problems)
-        totals["decisions"] += len(decisions)
-        totals["regions"] += len(regions)
-        counts = colours.get(plan.key) or {}
-        if not problems and not decisions and not regions and not counts.get("red") and not counts.get("yellow"):
-            continue  # blue alone is not yet overdue: the units were told, the office is not
-        text = digest_text(day=day, problems=problems, decisions=decisions, regions=regions)
-        if any(counts.values()):
-            text += "\n" + DIGEST_COLOURS.format(**{c: counts.get(c, 0) for c in ("red", "yellow", "blue")})
+        totals["region_reminders"] += remind_regions(
+            session=session, items=open_region_items(session=session, plan_id=row_id(plan), today=day), day=day, now=now
+        )
+        digest = digest_summary(session=session, plan_id=row_id(plan), day=day)
+        if digest is None:
+            continue  # nothing overdue, nothing red or yellow
+        totals["digests"] += 1
+        for fact in digest.listed():
+            if fact["kind"] in totals:
+                totals[fact["kind"]] += int(fact["values"]["n"])
+        text = digest.message()
         for member in office_members(session=session, plan_id=row_id(plan)):
             if member.telegram_user_id is None:
                 continue

@@ -97,13 +97,19 @@ def _weekly(result: dict[str, Any]) -> tuple[str, Documents]:
 def _digest(result: dict[str, Any]) -> tuple[str, Documents]:
     if result.get("skipped"):
         return "今天不是工作日，未发送每日督办。", []
-    if not result.get("problems") and not result.get("decisions"):
+    if not result.get("digests"):  # no plan had an overdue item or one marked red or yellow
         return "目前没有逾期事项，未发送督办消息。", []
-    return (
-        f"逾期问题 {result.get('problems', 0)} 件、逾期议定事项 {result.get('decisions', 0)} 项，"
-        f"已向办公室发送 {result.get('queued', 0)} 条督办消息。",
-        [],
-    )
+    counts = [
+        f"{label}{result[key]}{measure}"
+        for key, label, measure in (
+            ("problems", "逾期问题", "件"),
+            ("decisions", "逾期议定事项", "项"),
+            ("regions", "逾期盟市事项", "项"),
+        )
+        if result.get(key)
+    ]
+    what = "、".join(counts) or "有需督办的事项"
+    return f"{what}，已向办公室发送{result.get('queued', 0)}条督办消息。", []
 
 
 def _calendar(result: dict[str, Any]) -> tuple[str, Documents]:

@@ -168,3 +168,97 @@ def assert_progress_facts(
         assert fact["values"]["target"] == task["target"] and fact["text"].startswith(f"{task['name']}：目标")
     assert not re.search(r"\d+\.\d+\s*(宗|个|家)", message), message
     assert ("rounding" in kinds(listed)) <= any(f["values"].get("expected_n") for f in batches)
+
+
+# --- The daily digest, checked against the record by queries of this module's own --------------
+
+DIGEST_CAP = 30  # item lines in one digest (oversight.digest.DIGEST_MAX_ITEMS, restated)
+MARK_NOUNS = {"problem": "problem", "decision": "decision", "rectification": "item"}
+
+
+def _ids(session: Session, sql: str, **params: Any) -> set[int]:
+    return {int(r[0]) for r in session.connection().execute(text(sql), params)}
+
+
+def assert_digest_facts(session: Session, plan_id: int, day: Any, message: str, listed: list[dict[str, Any]]) -> None:
+    """The digest line by line against the record: each list's heading counts and cites the items a
+    query finds overdue, every one of them is on a line or cited by the 另有 line (never both), the
+    colour line counts and cites the supervision marks, and the heading says 逾期事项 only when
+    every item named or counted is overdue."""
+    assert_chat_facts(session, message, listed)
+    late = {
+        "problem": _ids(
+            session,
+            "SELECT id FROM problem WHERE plan_id = :p AND state IN ('assigned', 'accepted', 'disputed')"
+            " AND due_on IS NOT NULL AND due_on < :d",
+            p=plan_id,
+            d=day,
+        ),
+        "decision": _ids(
+            session,
+            "SELECT id FROM decision WHERE plan_id = :p AND state = 'open' AND due_on IS NOT NULL AND due_on < :d",
+            p=plan_id,
+            d=day,
+        ),
+    }
+    heads = {"problem": "problems", "decision": "decisions"}
+    for noun, ids in late.items():
+        head = [f for f in listed if f["kind"] == heads[noun]]
+        assert bool(head) == bool(ids), (noun, ids)
+        if ids:
+            assert head[0]["values"]["n"] == len(ids) and set(head[0]["ids"][noun]) == ids
+        lines = cited(listed, noun, noun)
+        more = cited(listed, "more", noun)
+        assert lines | more == ids and not lines & more, (noun, lines, more, ids)
+    items = [f for f in listed if f["kind"] in ("problem", "decision", "region")]
+    regions = sum(int(f["values"]["n"]) for f in listed if f["kind"] == "regions")
+    total = len(late["problem"]) + len(late["decision"]) + regions
+    assert len(items) == min(total, DIGEST_CAP) and ("more" in kinds(listed)) == (total > DIGEST_CAP)
+    marks = list(
+        session.connection().execute(
+            text("SELECT kind, item_id, colour FROM supervisionmark WHERE plan_id = :p AND colour != ''"),
+            {"p": plan_id},
+        )
+    )
+    due = {
+        kind: {int(i): d for i, d in session.connection().execute(text(sql), {"p": plan_id})}
+        for kind, sql in (
+            ("problem", "SELECT id, due_on FROM problem WHERE plan_id = :p"),
+            ("decision", "SELECT id, due_on FROM decision WHERE plan_id = :p"),
+            ("rectification", "SELECT id, deadline FROM rectificationitem WHERE plan_id = :p"),
+        )
+    }
+
+    def overdue(kind: str, item_id: int) -> bool:
+        when = due.get(kind, {}).get(item_id)
+        return True if when is None else str(when)[:10] < str(day)[:10]  # a league's region item: by lateness
+
+    colours = [f for f in listed if f["kind"] == "colours"]
+    assert bool(colours) == bool(marks)
+    if marks:
+        (line,) = colours
+        for colour in ("red", "yellow", "blue"):
+            assert line["values"][colour] == sum(1 for m in marks if m[2] == colour), colour
+        want: dict[str, set[int]] = {}
+        for kind, item_id, _ in marks:
+            want.setdefault(MARK_NOUNS.get(kind, "unit"), set()).add(int(item_id))
+        assert {k: set(v) for k, v in line["ids"].items()} == want
+        reopened = {
+            int(r[0])
+            for r in session.connection().execute(
+                text(
+                    "SELECT problem_id FROM problemevent WHERE kind = 'reopened' GROUP BY problem_id HAVING count(*) >= 2"
+                )
+            )
+        }
+        red_reopened = sum(
+            1 for k, i, c in marks if c == "red" and k == "problem" and i in reopened and not overdue(k, i)
+        )
+        assert line["values"]["reopened"] == red_reopened
+    is_late = [overdue(k, i) for k, i, _ in marks] + [True] * (len(late["problem"]) + len(late["decision"]))
+    head = listed[0]["kind"]
+    want_head = "head" if all(is_late) else ("head_supervised" if not any(is_late) else "head_mixed")
+    if cited(listed, "regions", "unit"):  # a league's overdue region item is overdue too
+        want_head = "head" if all(is_late) else "head_mixed"
+    assert head == want_head, (head, want_head, marks)
+    assert ("逾期事项" in message.splitlines()[0]) == (head == "head")

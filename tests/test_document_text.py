@@ -20,12 +20,11 @@ import jobs.brief as brief_job
 import jobs.review as review_job
 from config.settings import get_settings
 from jobs.notices import publish_notice
-from jobs.reminders import digest_text, overdue_decisions, overdue_problems
 from models import Member, OutboxMessage, Role, Unit, make_engine, session_scope
 from models.migrate import upgrade
-from oversight.lookups import format_progress, format_todo, todo_for_unit
+from oversight.digest import digest_summary
+from oversight.lookups import format_todo, progress_summary, todo_for_unit
 from oversight.notices import approve_notice, draft_notice, draft_text
-from oversight.rights import batch_progress
 from oversight.sample import DEMO_MARK, mark_sample
 from tests.conftest import load_bundled_plan
 from tests.seed_quarter import seed_quarter
@@ -84,16 +83,11 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
         get_settings.cache_clear()
     day = date(2026, 4, 8)
     with session_scope(engine) as s:
-        chat = [chat_draft, format_progress(batch_progress(session=s, plan_id=plan_id))]
+        chat = [chat_draft, progress_summary(session=s, plan_id=plan_id).message()]
         for unit in s.exec(select(Unit).where(Unit.plan_id == plan_id)).all():
             chat.append(format_todo(todo_for_unit(session=s, unit_id=unit.id, today=day), show_unit=True))
-        chat.append(
-            digest_text(
-                day=day,
-                problems=overdue_problems(session=s, plan_id=plan_id, day=day),
-                decisions=overdue_decisions(session=s, plan_id=plan_id, day=day),
-            )
-        )
+        digest = digest_summary(session=s, plan_id=plan_id, day=day)
+        chat.append(digest.message() if digest is not None else "")
         sent = [
             (
                 m.kind,

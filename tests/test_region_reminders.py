@@ -67,7 +67,7 @@ def test_region_deadlines_remind_the_league_and_reach_the_office_digest(engine: 
         assert "；至今未完成，已逾期4个工作日。" in baotou_texts[1]
         assert _texts(s, 501) == [_texts(s, 501)[0]]  # 鄂尔多斯市: only the earlier reminder
         (digest,) = [t for t in _texts(s, 503) if t.startswith("【每日督办】2022年9月26日")]
-        assert "一、逾期未完成的盟市事项（11 项）" in digest
+        assert "一、逾期未完成的盟市事项（11项）" in digest
         assert "包头市人民政府：底数核实台账（应于2022年9月20日前完成，已逾期4个工作日）" in digest
         assert "鄂尔多斯市人民政府" not in digest
     # 盘活一批: 鄂尔多斯市 reminded before the end of 2022, then weekly while nothing there is activated.

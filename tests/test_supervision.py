@@ -102,7 +102,7 @@ def test_problem_blue_yellow_red_with_its_order(engine, banner_plan_id, tmp_path
         assert len(s.exec(select(SupervisionOrder)).all()) == 1
         send_daily_digest(session=s, period=late.date().isoformat(), now=late)
         digest = [t for t in _texts(s, office.telegram_user_id) if t.startswith("【每日督办】")]
-        assert digest and "督办事项：红色 1 项，黄色 0 项，蓝色 0 项" in digest[-1]
+        assert digest and "督办事项：红色1项（发送 /duban 查看并催办）。" in digest[-1]
 
         # A second problem turned red later gets the next number, never the first one again.
         p2 = cast.raise_(owner="water", when=late, category="water_permit")
@@ -149,3 +149,77 @@ def test_urge_refused_to_others_and_for_a_closed_item_and_reopened_twice_is_red(
         result = sv.refresh(session=s, plan_id=banner_plan_id, now=start)
         assert result["changes"] == [{"kind": "problem", "id": pid, "from": "red", "to": ""}]
         assert [e.action for e in s.exec(select(SupervisionEvent)).all()] == ["colour", "colour"]
+
+
+def test_daily_digest_is_its_facts_and_its_heading_matches_its_items(engine, banner_plan_id, tmp_path):
+    """A problem reopened twice before its deadline is red but not late: the digest is headed 督办事项
+    and says why the red is red. When its deadline passes and another problem is late too, 逾期事项;
+    a second problem reopened twice makes it 逾期及督办事项. Past thirty lines the 另有N项 line cites
+    exactly the problems left out. Every line is checked against queries of the record."""
+    from models import ProblemEvent
+    from oversight.digest import digest_summary
+    from tests.chatfacts import assert_digest_facts, cited
+
+    def digest_on(s: Session, day) -> tuple[str, list[dict]]:
+        now = _at(day)
+        send_daily_digest(session=s, period=day.isoformat(), now=now)
+        sent = [t for t in _texts(s, cast.office.telegram_user_id) if t.startswith(f"【每日督办】{day.year}年")]
+        summary = digest_summary(session=s, plan_id=banner_plan_id, day=day)
+        assert summary is not None and sent and sent[-1] == summary.message()
+        listed = summary.listed()
+        assert_digest_facts(s, banner_plan_id, day, sent[-1], listed)
+        return sent[-1], listed
+
+    def reopen_twice(s: Session, pid: int, when: datetime) -> None:
+        for _ in range(2):
+            s.add(ProblemEvent(problem_id=pid, kind="reopened", actor_unit_id=cast.uid("emergency"), at=when))
+        s.commit()
+
+    with Session(engine) as s:
+        cast = Cast(s, banner_plan_id)
+        start = date(2026, 3, 2)
+        reopened = cast.raise_(owner="forestry", when=_at(start))
+        s.commit()
+        reopen_twice(s, reopened, _at(start))
+        text, listed = digest_on(s, start)
+        assert text.splitlines()[0] == "【每日督办】2026年3月2日 督办事项"
+        assert "督办事项：红色1项（其中1项系两次以上退回重办）（发送 /duban 查看并催办）。" in text
+        assert "逾期未办结" not in text and cited(listed, "colours", "problem") == {reopened}
+
+        # Its deadline passes and a second problem, raised the same day, is late as well.
+        late = cast.raise_(owner="water", when=_at(start), category="water_permit")
+        s.commit()
+        day = add_workdays(max(s.get(Problem, reopened).due_on, s.get(Problem, late).due_on), 2)
+        text, listed = digest_on(s, day)
+        assert text.splitlines()[0] == f"【每日督办】{day.year}年{day.month}月{day.day}日 逾期事项"
+        assert "一、逾期未办结的问题（2件）" in text and "其中" not in text
+        assert cited(listed, "problem", "problem") == {reopened, late}
+
+        # Another one reopened twice before its deadline: overdue items and one only under 督办.
+        fresh = cast.raise_(owner="natres", when=_at(day), category="water_permit")
+        s.commit()
+        reopen_twice(s, fresh, _at(day))
+        day = add_workdays(day, 1)
+        text, listed = digest_on(s, day)
+        assert text.splitlines()[0].endswith(" 逾期及督办事项")
+        assert "其中1项系两次以上退回重办" in text and fresh not in cited(listed, "problem", "problem")
+
+        # Thirty-one more late problems: thirty lines, the rest cited by 另有N项.
+        extra = []
+        for i in range(31):
+            p = Problem(
+                plan_id=banner_plan_id,
+                text=f"第{i + 1}宗用地手续未批",
+                raised_by_unit_id=cast.uid("office"),
+                owner_unit_id=cast.uid("eco"),
+                due_on=date(2026, 3, 3),
+            )
+            s.add(p)
+            s.flush()
+            extra.append(int(p.id or 0))
+        s.commit()
+        day = add_workdays(day, 1)
+        text, listed = digest_on(s, day)
+        (more,) = [f for f in listed if f["kind"] == "more"]
+        assert more["text"] == "……另有3项未列出，请在机器人中查看待办。" and len(more["ids"]["problem"]) == 3
+        assert "一、逾期未办结的问题（33件）" in text

@@ -1,0 +1,229 @@
+"""The office's daily digest (每日督办) as named facts (oversight.facts.Chat): the overdue problems,
+agreed matters and leagues' region items, each line citing its record and unit, the items left out
+past the cap cited by the "另有N项" line, and the 督办 colours as the supervision marks hold them
+(oversight.supervision.refresh sets them just before). The heading says what the digest holds: 逾期事项
+only when every item it names or counts is overdue (a red item reopened twice before its deadline,
+or a blue one, is a 督办事项, not an overdue one). The worker (jobs/reminders.py) only delivers it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from models import Decision, Problem, ProblemState, SupervisionMark, Unit
+from oversight.dates import cn_date
+from oversight.facts import Chat
+from oversight.measures import overdue_workdays
+from oversight.region_items import open_region_items
+from oversight.sentences import overdue_text
+from oversight.supervision import COLOUR_LABELS, COLOURS, RED, REOPENED_RED, YELLOW, open_items
+from oversight.workdays import estimate_mark
+
+__all__ = ["DIGEST_MAX_ITEMS", "DIGEST_TEXTS", "digest_summary", "overdue_decisions", "overdue_problems"]
+
+DIGEST_MAX_ITEMS = 30  # item lines in one message; the rest are counted (and cited) by the 另有 line
+
+# The digest's sentences, one template per kind: each line of the message is one fact.
+DIGEST_TEXTS: dict[str, str] = {
+    "head": "【每日督办】{day} 逾期事项",  # every item named or counted is overdue
+    "head_mixed": "【每日督办】{day} 逾期及督办事项",  # some overdue, some only under 督办
+    "head_supervised": "【每日督办】{day} 督办事项",  # none overdue (e.g. red for being reopened twice)
+    "problems": "{num}、逾期未办结的问题（{n}件）",
+    "problem": "{i}. {unit}：{text}（应于{due}前办结，{late}）",
+    "decisions": "{num}、逾期未落实的议定事项（{n}项）",
+    "decision": "{i}. {unit}：{text}（应于{due}前落实，{late}）",
+    "regions": "{num}、逾期未完成的盟市事项（{n}项）",
+    "region": "{i}. {unit}：{name}（应于{due}前完成，{late}）",
+    "more": "……另有{n}项未列出，请在机器人中查看待办。",
+    "colours": "督办事项：{counts}（发送 /duban 查看并催办）。",
+}
+NO_UNIT = "未指定单位"
+NUMERALS = "一二三"
+# The colour line's counts: only colours some item has; a red count holding items red for being
+# reopened twice (not for lateness) says how many.
+COLOUR_COUNT = "{colour}{n}项"
+COLOUR_REOPENED = "（其中{n}项系两次以上退回重办）"
+
+# The noun a supervised item is cited by (the league's region deadlines cite the league).
+MARK_NOUNS = {"problem": "problem", "decision": "decision", "rectification": "item"}
+
+
+def overdue_problems(*, session: Session, plan_id: int, day: date) -> list[tuple[Problem, str]]:
+    """Problems not yet resolved (to accept, in hand, or waiting for a ruling) past their due date on
+    `day`, oldest due first, with the owner unit's name. A resolved one waiting for the raiser's
+    confirmation is 办结 and not listed."""
+    rows = session.exec(
+        select(Problem, Unit.name)
+        .join(Unit, col(Unit.id) == Problem.owner_unit_id)
+        .where(
+            Problem.plan_id == plan_id,
+            col(Problem.state).in_((ProblemState.ASSIGNED, ProblemState.ACCEPTED, ProblemState.DISPUTED)),
+            col(Problem.due_on).is_not(None),
+            col(Problem.due_on) < day,
+        )
+        .order_by(col(Problem.due_on), col(Problem.id))
+    )
+    return [(p, name) for p, name in rows.all()]
+
+
+def overdue_decisions(*, session: Session, plan_id: int, day: date) -> list[tuple[Decision, str]]:
+    """Open agreed matters past their due date on `day`, with the owner unit's name."""
+    rows = session.exec(
+        select(Decision, Unit.name)
+        .outerjoin(Unit, col(Unit.id) == Decision.owner_unit_id)
+        .where(
+            Decision.plan_id == plan_id,
+            Decision.state == "open",
+            col(Decision.due_on).is_not(None),
+            col(Decision.due_on) < day,
+        )
+        .order_by(col(Decision.due_on), col(Decision.id))
+    )
+    return [(d, name or NO_UNIT) for d, name in rows.all()]
+
+
+def _short(text: str, limit: int = 60) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+@dataclass(frozen=True)
+class _Line:
+    """One item line of the digest: its kind, what it cites, its values."""
+
+    kind: str
+    ids: dict[str, list[int]]
+    values: dict[str, Any]
+
+
+def _lines(session: Session, plan_id: int, day: date) -> list[tuple[str, list[_Line]]]:
+    problems = [
+        _Line(
+            "problem",
+            {"problem": [int(p.id or 0)], "unit": [p.owner_unit_id]},
+            {
+                "unit": unit,
+                "text": _short(p.text),
+                "due": cn_date(p.due_on) + estimate_mark(p.due_on),
+                "late": overdue_text(overdue_workdays(p.due_on, day)),
+            },
+        )
+        for p, unit in overdue_problems(session=session, plan_id=plan_id, day=day)
+        if p.due_on is not None
+    ]
+    decisions = [
+        _Line(
+            "decision",
+            {"decision": [int(d.id or 0)], **({"unit": [d.owner_unit_id]} if d.owner_unit_id else {})},
+            {
+                "unit": unit,
+                "text": _short(d.text),
+                "due": cn_date(d.due_on),
+                "late": overdue_text(overdue_workdays(d.due_on, day)),
+            },
+        )
+        for d, unit in overdue_decisions(session=session, plan_id=plan_id, day=day)
+        if d.due_on is not None
+    ]
+    regions = [
+        _Line(
+            "region",
+            {"unit": [int(i["unit_id"])]},
+            {
+                "unit": i["unit"],
+                "name": i["name"],
+                "region": i["kind"],
+                "due": cn_date(i["due_on"]),
+                "late": overdue_text(int(i["overdue_days"])),
+            },
+        )
+        for i in open_region_items(session=session, plan_id=plan_id, today=day)
+        if i["due_on"] < day
+    ]
+    return [(head, rows) for head, rows in (("problems", problems), ("decisions", decisions), ("regions", regions))]
+
+
+def _marks(session: Session, plan_id: int, day: date) -> dict[str, list[tuple[str, int, bool, bool]]]:
+    """Per colour, the items the supervision marks hold: (kind, id, overdue, red for being reopened)."""
+    items = {(i.kind, i.item_id): i for i in open_items(session=session, plan_id=plan_id, today=day)}
+    out: dict[str, list[tuple[str, int, bool, bool]]] = {c: [] for c in COLOURS}
+    for mark in session.exec(
+        select(SupervisionMark)
+        .where(SupervisionMark.plan_id == plan_id, col(SupervisionMark.colour).in_(COLOURS))
+        .order_by(col(SupervisionMark.kind), col(SupervisionMark.item_id))
+    ).all():
+        item = items.get((mark.kind, mark.item_id))
+        if item is None:  # closed since it was coloured: refresh ends its mark
+            continue
+        overdue = item.due_on < day
+        reopened = mark.colour == RED and not overdue and item.reopened >= REOPENED_RED
+        out[mark.colour].append((mark.kind, mark.item_id, overdue, reopened))
+    return out
+
+
+def _mark_ids(marks: list[tuple[str, int, bool, bool]]) -> dict[str, list[int]]:
+    out: dict[str, list[int]] = {}
+    for kind, item_id, _, _ in marks:
+        out.setdefault(MARK_NOUNS.get(kind, "unit"), []).append(int(item_id))
+    return out
+
+
+def digest_summary(*, session: Session, plan_id: int, day: date) -> Chat | None:
+    """The office's digest on `day`, or None when there is nothing to tell it: no overdue item and
+    no item marked red or yellow (blue alone is not yet overdue: the units were told, the office is not)."""
+    sections = _lines(session, plan_id, day)
+    marks = _marks(session, plan_id, day)
+    listed = [line for _, rows in sections for line in rows]
+    if not listed and not marks[RED] and not marks[YELLOW]:
+        return None
+    marked = [m for c in COLOURS for m in marks[c]]
+    overdue = bool(listed) or any(m[2] for m in marked)
+    others = [m for m in marked if not m[2]]
+    say = Chat(DIGEST_TEXTS)
+    head = "head" if not others else ("head_mixed" if overdue else "head_supervised")
+    say.fact(head, day=cn_date(day))
+    shown, num = 0, 0
+    hidden: list[_Line] = []
+    for head_kind, rows in sections:
+        if not rows:
+            continue
+        say.section()
+        ids: dict[str, list[int]] = {}
+        for line in rows:
+            for noun, got in line.ids.items():
+                ids.setdefault(noun, []).extend(got)
+        say.fact(head_kind, {k: list(dict.fromkeys(v)) for k, v in ids.items()}, num=NUMERALS[num], n=len(rows))
+        num += 1
+        for i, line in enumerate(rows, 1):
+            if shown >= DIGEST_MAX_ITEMS:
+                hidden.append(line)
+                continue
+            say.fact(line.kind, line.ids, i=i, **line.values)
+            shown += 1
+    if hidden:
+        # The items left out: each by its own record (a region item by its league).
+        left: dict[str, list[int]] = {}
+        for line in hidden:
+            noun = "unit" if line.kind == "region" else line.kind
+            left.setdefault(noun, []).extend(line.ids[noun])
+        say.fact("more", left, n=len(hidden))
+    if marked:
+        say.section()
+        counts = {c: len(marks[c]) for c in COLOURS}
+        reopened = sum(1 for m in marks[RED] if m[3])
+        parts = [COLOUR_COUNT.format(colour=COLOUR_LABELS[c], n=counts[c]) for c in COLOURS if counts[c]]
+        if reopened:
+            parts[0] += COLOUR_REOPENED.format(n=reopened)  # red comes first
+        say.fact(
+            "colours",
+            _mark_ids(marked),
+            counts="，".join(parts),
+            red=counts[RED],
+            yellow=counts["yellow"],
+            blue=counts["blue"],
+            reopened=reopened,
+        )
+    return say
