@@ -336,3 +336,74 @@ def test_opens_in_libreoffice(session: Session, banner_plan_id: int, tmp_path: P
     )
     text = next((tmp_path / "csv").glob("*.csv")).read_text(encoding="utf-8", errors="replace")
     assert ROWS[0]["矿业权编号"] in text and "2027年6月30日" in text
+
+
+def _sheet_xml(write: Any) -> bytes:
+    """The first sheet's XML of a workbook `write(book, ws)` fills below a titled sheet's headers."""
+    buf = io.BytesIO()
+    book = L._Book(buf, creator="测试", created=datetime(2026, 1, 8, 9, 5, tzinfo=UTC))
+    ws = book.titled("表", "标题", ["甲", "乙", "丙", "丁", "戊", "己"], [10] * 6, column_formats={5: book.text})
+    write(book, ws)
+    book.close()
+    with zipfile.ZipFile(io.BytesIO(buf.getvalue())) as z:
+        return z.read("xl/worksheets/sheet1.xml")
+
+
+def test_bulk_rows_write_what_xlsxwriter_writes_cell_by_cell() -> None:
+    """The annex's rows go into the sheet's XML in bulk (the region's million cells): the file is
+    byte for byte the one XlsxWriter's own per-cell writes make, escapes, styles and dates included."""
+    texts = [
+        HOSTILE,
+        CONTROL,
+        "  leading and trailing spaces  ",
+        "line\nbreak\tand tab",
+        "carriage\rreturn",
+        "_x0041_ looks like an escape, _x00zz_ does not",
+        "长文本" * 20,  # over WRAP_OVER_CHARS: wrapped where the column has no format of its own
+        "",
+        "0123",
+    ]
+    rows: list[list[Any]] = []
+    for k, text in enumerate(texts):
+        rows.append(
+            [
+                k,
+                text,
+                [0.1, -3, 1e20, 2**53 + 1, True, False, 12.5, 0, 7, 1 / 3][k],
+                datetime(2026, 1, 8, 9, 5, 30, 250_000) if k % 2 else date(2026, 2, 28 - k),
+                None if k % 3 else date(2022, 9, 20),
+                text if k % 2 else None,
+            ]
+        )
+    rows.append([None] * 6)  # nothing to write: no row, as XlsxWriter writes none
+    rows.append([99])  # a short row
+    formats: list[Any] = [None, None, None, None, "date", None]
+
+    def per_cell(book: L._Book, ws: Any) -> None:
+        fmts = [book.date if f == "date" else None for f in formats]
+        for r, values in enumerate(rows, start=2):
+            row_formats = [
+                fmts[c] or (book.wrap if isinstance(v, str) and len(v) > L.WRAP_OVER_CHARS else None)
+                for c, v in enumerate(values)
+            ]
+            book.row(ws, r, values, row_formats)
+        ws.data_validation(2, 1, 40, 1, {"validate": "list", "source": ["是", "否"]})
+
+    def bulk(book: L._Book, ws: Any) -> None:
+        fmts = [book.date if f == "date" else None for f in formats]
+        assert book.rows(ws, 2, rows, fmts, long_text=book.wrap) == len(rows)
+        ws.data_validation(2, 1, 40, 1, {"validate": "list", "source": ["是", "否"]})
+
+    expected = _sheet_xml(per_cell)
+    assert b"_x005F_x0041_" in expected and b"_x000D_" in expected and b'xml:space="preserve"' in expected
+    assert _sheet_xml(bulk) == expected
+
+
+def test_bulk_rows_refuse_rows_already_written() -> None:
+    buf = io.BytesIO()
+    book = L._Book(buf, creator="测试", created=datetime(2026, 1, 8, tzinfo=UTC))
+    ws = book.titled("表", "标题", ["甲", "乙"], [10, 10])
+    book.rows(ws, 2, [[1, "a"], [2, "b"]], [None, None])
+    with pytest.raises(RuntimeError):
+        book.rows(ws, 3, [[3, "c"]], [None, None])
+    book.close()
