@@ -404,6 +404,8 @@ def build_application(
     pacer = limiter if isinstance(limiter, Pacer) else None
     if replicas.shared(engine):  # and across replicas, one update of a chat at a time
         builder = builder.concurrent_updates(replicas.ReplicaProcessor(engine, queue, pacer=pacer))
+        if pacer is not None:  # and a group's 20 a minute for all of them
+            pacer.groups = replicas.GroupWindows(engine)
     else:
         builder = builder.concurrent_updates(ChatOrderedProcessor(pacer=pacer))
     builder = builder.application_class(

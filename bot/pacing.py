@@ -12,6 +12,8 @@ retry_after (one group's flood control paused all chats for a minute). `Pacer` i
 - keeps each chat's messages in order and spaced (private chat 1 s, a group besides at most
   20 in any minute), measured from when Telegram answered the previous one: it had counted
   that one by then, so however late a request reaches it, two are never closer than the gap;
+  of several replicas on PostgreSQL (`groups`, bot/replicas.py) a group's 20 a minute are
+  counted in the database, for all of them together (models/pace.py);
 - never has more than LIMIT messages in flight or answered within the last second: whatever
   the requests' delays, Telegram cannot count more than that in any second (a request that
   reaches it in a second was sent at most a second before the latest one released in it);
@@ -45,11 +47,13 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from telegram import Update
 from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter, BaseUpdateProcessor
+
+from models.pace import Slot
 
 logger = logging.getLogger(__name__)
 
@@ -103,12 +107,28 @@ def retry_seconds(exc: RetryAfter) -> float:
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
+def is_group(key: int | str) -> bool:
+    """A group (or channel) chat: a negative id, or a @username."""
+    return isinstance(key, str) or key < 0
+
+
+class SharedGroups(Protocol):
+    """A group's window kept for every replica (bot/replicas.py's GroupWindows)."""
+
+    async def take(self, chat_id: int | str, count: int, span: float) -> Slot: ...
+
+    async def answered(self, chat_id: int | str, stamp: float) -> None: ...
+
+    async def hold(self, chat_id: int | str, seconds: float) -> None: ...
+
+
 @dataclass
 class _Chat:
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     last: float = float("-inf")  # when the last message to it was sent
     recent: deque[float] = field(default_factory=lambda: deque(maxlen=GROUP_WINDOW[0]))
     held_until: float = float("-inf")  # a 429's retry_after
+    full_until: float = float("-inf")  # a group's window filled by other replicas too (SharedGroups)
     users: int = 0  # requests using this entry now (it is dropped at 0 once quiet)
     waiting: list[Any] | None = None  # its message's entry in Pacer._waiting, while there
     replies: int = 0  # replies asked for it and not sent yet
@@ -146,6 +166,8 @@ class Pacer(BaseRateLimiter[int]):
         # Of several bot replicas on one database each sends this share of the pace and of
         # LIMIT (bot/replicas.py sets it from the replicas alive).
         self.share = 1.0
+        # On PostgreSQL, each group's 20 a minute counted for all the replicas (bot/replicas.py).
+        self.groups: SharedGroups | None = None
         self.held = 0  # 429s seen (for benchmarks and logs)
         self.sent = 0
 
@@ -215,6 +237,9 @@ class Pacer(BaseRateLimiter[int]):
                 async with chat.lock:  # one message of a chat at a time, in the order asked
                     await self._chat_turn(key, chat, priority)
                     await self._global_turn(chat, priority)
+                    go, stamp = await self._shared_turn(key, chat)
+                    if not go:
+                        continue  # the group's window (or hold) in the database: wait at _chat_turn
                     chat.last = self.clock()
                     chat.recent.append(chat.last)
                     self._inflight += 1
@@ -222,12 +247,14 @@ class Pacer(BaseRateLimiter[int]):
                         result = await callback(*args, **kwargs)
                     except RetryAfter as exc:
                         self._flood(key, chat, retry_seconds(exc))
+                        await self._shared_hold(key, retry_seconds(exc))
                         if priority != REPLY or retry_seconds(exc) > self.max_wait:
                             raise
                         continue  # the reply waits for the hold at the next _chat_turn
                     finally:
                         # Telegram counted it by now: the chat's gap and the second's count from here.
                         self._answered_now(chat)
+                        await self._shared_answered(key, stamp)
                     self.sent += 1
                     return result
         finally:
@@ -261,10 +288,9 @@ class Pacer(BaseRateLimiter[int]):
 
     def _chat_ready_at(self, key: int | str, chat: _Chat) -> float:
         gap = self.private_gap
-        at = max(chat.last + gap, chat.held_until)
-        is_group = isinstance(key, str) or key < 0
+        at = max(chat.last + gap, chat.held_until, chat.full_until)
         count, span = self.group_window
-        if is_group and len(chat.recent) >= count:
+        if is_group(key) and len(chat.recent) >= count:
             at = max(at, chat.recent[0] + span)
         return at
 
@@ -278,6 +304,44 @@ class Pacer(BaseRateLimiter[int]):
                 # A broadcast to a held chat: the outbox keeps it and goes on with other chats.
                 raise RetryAfter(max(1, int(chat.held_until - now + 0.999)))
             await asyncio.sleep(at - now)
+
+    # --- a group across replicas (SharedGroups): taken once released, so a slot is stamped
+    # when the message is about to go, not while it waits for the bot's pace
+
+    async def _shared_turn(self, key: int | str, chat: _Chat) -> tuple[bool, float | None]:
+        """Whether the message may go now as far as the other replicas' sends to the group
+        go, and its slot's stamp; if not, the chat waits and the release goes unused."""
+        if self.groups is None or not is_group(key):
+            return True, None
+        try:
+            slot = await self.groups.take(key, *self.group_window)
+        except Exception as exc:  # noqa: BLE001 - the database unreachable: this replica's own window still holds
+            logger.warning("group %s: the shared window could not be read (%s); this replica's own", key, exc)
+            return True, None
+        if slot.wait <= 0:
+            return True, slot.stamp
+        self._released -= self._step()  # the release given to us goes unused
+        if slot.held:
+            chat.held_until = max(chat.held_until, self.clock() + slot.wait)
+        else:
+            chat.full_until = self.clock() + slot.wait
+        return False, None
+
+    async def _shared_answered(self, key: int | str, stamp: float | None) -> None:
+        if self.groups is None or stamp is None:
+            return
+        try:
+            await self.groups.answered(key, stamp)
+        except Exception as exc:  # noqa: BLE001 - its stamp stays the earlier one: counted sooner, not later
+            logger.warning("group %s: the shared window could not be restamped (%s)", key, exc)
+
+    async def _shared_hold(self, key: int | str, seconds: float) -> None:
+        if self.groups is None or not is_group(key):
+            return
+        try:
+            await self.groups.hold(key, seconds)
+        except Exception as exc:  # noqa: BLE001 - the other replicas meet the hold themselves (a 429 each)
+            logger.warning("group %s: the hold could not be shared (%s)", key, exc)
 
     def _flood(self, key: int | str, chat: _Chat, seconds: float) -> None:
         now = self.clock()

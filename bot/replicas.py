@@ -18,8 +18,9 @@ replica holds a slot of PostgreSQL advisory locks while alive; counting them (ev
 MEMBERS_SECONDS) each sends 1/N of the bot's pace. A replica joining starts sending only
 after JOIN_WAIT, once the others have counted it; one gone (its locks with its connection)
 is uncounted at the next count, until which the others stay at the lower share. The limit of
-20 messages a minute to a group is each replica's own (group messages are broadcasts, sent by
-the replica holding the outbox lease, and the odd reply to a command there).
+20 messages a minute to a group holds for all the replicas together: before each message to a
+group a replica takes a slot of the group's row in the database, under SELECT ... FOR UPDATE
+(GroupWindows, models/pace.py); a 429 for a group holds it there for all of them.
 
 An update stored by a replica that died before applying it is applied by whichever replica
 sweeps the inbox next (every SWEEP_SECONDS, updates stored more than SWEEP_AFTER ago).
@@ -40,7 +41,7 @@ from telegram import Bot, Update
 from bot.delivery import ChatClaims
 from bot.inbox import InboxQueue
 from bot.pacing import ChatOrderedProcessor, Pacer
-from models import inbox
+from models import inbox, pace
 
 logger = logging.getLogger(__name__)
 
@@ -87,6 +88,26 @@ class ReplicaProcessor(ChatOrderedProcessor):
             await coroutine
         finally:
             self.claims.release(key, after=self.pacer.chat_free_in(key) if self.pacer is not None else 0.0)
+
+
+class GroupWindows:
+    """The Pacer's SharedGroups on the database (models/pace.py), off the event loop."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    async def take(self, chat_id: int | str, count: int, span: float) -> pace.Slot:
+        if isinstance(chat_id, str):  # a @username: no id to key a row by; this replica's own window
+            return pace.Slot(wait=0.0)
+        return await asyncio.to_thread(pace.take_slot, self.engine, chat_id, count, span)
+
+    async def answered(self, chat_id: int | str, stamp: float) -> None:
+        if not isinstance(chat_id, str):
+            await asyncio.to_thread(pace.answered, self.engine, chat_id, stamp)
+
+    async def hold(self, chat_id: int | str, seconds: float) -> None:
+        if not isinstance(chat_id, str):
+            await asyncio.to_thread(pace.hold, self.engine, chat_id, seconds)
 
 
 async def members_forever(engine: Engine, pacer: Pacer) -> None:

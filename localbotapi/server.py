@@ -133,6 +133,8 @@ class BotApiServer:
         # 20 messages/min per group: a message over a limit is answered 429 with the rest of
         # that limit's window as retry_after. hold_chat() floods one chat on demand.
         self.flood_control = False
+        # The group limit (messages, seconds); a test may shorten the minute to see it in seconds.
+        self.group_limit: tuple[int, float] = (20, 60.0)
         self._sent_times: dict[tuple, deque[float]] = {}
         self._chat_holds: dict[int, float] = {}
         self.monotonic: Callable[[], float] = time.monotonic  # the flood control's clock
@@ -582,7 +584,7 @@ class BotApiServer:
             return
         windows = [((bot.id, None), 30, 1.0), ((bot.id, chat.id, "s"), 1, 1.0)]
         if chat.type != "private":
-            windows.append(((bot.id, chat.id), 20, 60.0))
+            windows.append(((bot.id, chat.id), *self.group_limit))
         for key, limit, span in windows:
             times = self._sent_times.setdefault(key, deque())
             while times and now - times[0] >= span:

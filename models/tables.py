@@ -653,6 +653,16 @@ class OutboxMessage(SQLModel, table=True):
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
+class GroupPace(SQLModel, table=True):
+    """The messages of the last minute to one group chat, shared by the bot replicas on one
+    PostgreSQL database (models/pace.py): Telegram's 20 a minute per group is the bot's, not
+    each replica's. Times are the database's clock, in seconds since the epoch."""
+
+    chat_id: int = Field(primary_key=True, sa_type=BigInteger)
+    sent: list[Any] = _json([])  # oldest first, at most the window's count
+    held_until: float = 0.0  # a 429's retry_after, whichever replica was given it
+
+
 class ProcessedUpdate(SQLModel, table=True):
     """An update already handled: a redelivered one is skipped."""
 

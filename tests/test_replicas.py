@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -18,6 +19,7 @@ from sqlmodel import func, select
 from telegram import Bot
 from telegram.ext import Application
 
+from bot import texts
 from bot.app import build_application
 from bot.pacing import Pacer
 from bot.replicas import ReplicaProcessor
@@ -53,10 +55,17 @@ class Cluster:
 
 @asynccontextmanager
 async def cluster(
-    contacts: int, *, replicas: int = 2, duplicate: float = 0.0, lose: float = 0.0, paced_per_chat: bool = False
+    contacts: int,
+    *,
+    replicas: int = 2,
+    duplicate: float = 0.0,
+    lose: float = 0.0,
+    paced_per_chat: bool = False,
+    group_limit: tuple[int, float] | None = None,
 ) -> AsyncIterator[Cluster]:
     """`replicas` bots, each with its own engine (connections) as separate processes would
-    have, webhooks behind one balancer; `contacts` registered contacts."""
+    have, webhooks behind one balancer; `contacts` registered contacts. `group_limit` shortens
+    the server's 20 a minute per group (and the Pacers' by as much, with their margin)."""
     from tests.conftest import _pg_db, load_bundled_plan
 
     url = _pg_db()  # migrated and empty
@@ -72,13 +81,17 @@ async def cluster(
     try:
         async with BotApiServer() as server:
             server.flood_control = paced_per_chat
+            pacing: dict[str, Any] = {} if paced_per_chat else {"private_gap": 0.0}
+            if group_limit is not None:
+                server.group_limit = group_limit
+                pacing["group_window"] = (group_limit[0], group_limit[1] + 0.5)
             for engine, port in zip(engines, ports, strict=True):
                 app = build_application(
                     engine=engine,
                     token=TOKEN,
                     base_url=server.api_base,
                     base_file_url=server.file_base,
-                    rate_limiter=Pacer() if paced_per_chat else Pacer(private_gap=0.0),
+                    rate_limiter=Pacer(**pacing),
                     outbox_poll_seconds=0.05,
                 )
                 await app.initialize()
@@ -192,6 +205,36 @@ async def test_three_replicas_keep_to_thirty_a_second_and_one_a_second_per_chat_
     assert sum(1 for n in per_replica if n > 0) >= 2
     assert answered == 2 * contacts and pending == 0
     assert statuses == {200: 3 * contacts}  # two answers and a reminder each; no 429
+
+
+async def test_two_replicas_answering_in_one_group_keep_to_its_limit_together():
+    """The group limit (shortened here to 4 messages in 6 s, the Pacers' 4 in 6.5 s) is the
+    bot's: 12 members each send /todo in the joint meeting group at once, the updates spread
+    over two replicas, each answering in the group that the list went to a private chat. Each
+    replica counting only its own group messages would let up to 8 out in a window; counted in
+    the database for both, no 429, the 12 group answers never more than 4 in any 6 s, all given."""
+    group_id, count, span = -1007770001, 4, 6.0
+    async with cluster(12, paced_per_chat=True, group_limit=(count, span)) as c:
+        c.server.group(group_id, "乌拉特中旗矿业权联席会议", members=c.users, bot_id=BOT_ID)
+        await asyncio.sleep(3.5)  # each replica counts the other (bot/replicas.py JOIN_WAIT)
+        await asyncio.gather(*(u.send("/todo", chat_id=group_id) for u in c.users))
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 90
+        while loop.time() < deadline:
+            notes = [m for m in c.server.messages(group_id, bot_id=BOT_ID) if m.get("text") == texts.PRIVATE_ONLY]
+            if len(notes) == len(c.users):
+                break
+            await asyncio.sleep(0.25)
+        to_group = [r for r in c.server.requests if r.method == "sendMessage" and r.chat_id == group_id]
+        statuses = Counter(r.status for r in c.server.requests if r.method == "sendMessage")
+        per_replica = handled(c)
+
+    assert len(notes) == len(c.users)
+    assert all(n > 0 for n in per_replica)  # both replicas answered in the group
+    assert 429 not in statuses and Counter(r.status for r in to_group) == {200: len(c.users)}
+    times = sorted(r.at for r in to_group)
+    assert max(sum(1 for t in times if t0 <= t < t0 + span) for t0 in times) <= count
+    assert times[-1] - times[0] >= 2 * span  # three windows' worth: waited for, not sent at once
 
 
 def test_replicas_of_another_database_on_the_server_are_not_counted():
