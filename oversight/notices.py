@@ -33,7 +33,7 @@ from oversight.attachments import is_unlinked
 from oversight.audit import actor_of, audit, require_role
 from oversight.dates import cn_date, cn_datetime, local_day, local_zone
 from oversight.errors import InvalidInputError, InvalidStateError, NotFoundError, OversightError, PermissionDeniedError
-from oversight.facts import Fact, Say, evidence_ids
+from oversight.facts import Chat, Fact, Say, evidence_ids
 from oversight.members import members_of_unit, members_with_role
 from oversight.outbox import enqueue_text
 from oversight.sentences import evidence_row, evidence_sentence, names, unique_evidence
@@ -907,16 +907,24 @@ def draft_text(*, session: Session, notice_id: int) -> str:
 
 # The draft in chat, for the convener to read on a phone: one overview (each named unit with its
 # findings, one line each), then one page per finding with its evidence, paged with buttons.
-OVERVIEW_HEAD = "【通报草稿待审定】{title}\n{label}　{state}　通报事项 {n} 项（涉及 {units} 个单位）"
-OVERVIEW_DROPPED = "，已删除 {n} 项"
-OVERVIEW_UNITS = "被通报单位及事项："
-OVERVIEW_UNIT = "{i}. {unit}：{rules}"
+OVERVIEW_TEXTS: dict[str, str] = {
+    "head": "【通报草稿待审定】{title}",
+    "counts": "{label}　{state}　通报事项{n}项（涉及{units}个单位）{dropped}",
+    "counts_all_dropped": "{label}　{state}　{n}项通报事项均已删除",  # every finding dropped
+    "counts_none": "{label}　{state}　本期没有通报事项",  # the rules found nothing
+    "none": DRAFT_NONE,
+    "units_head": "被通报单位及事项：",
+    "unit": "{i}. {unit}：{rules}{dropped}",
+    "unit_dropped": "{i}. {unit}：不再通报{dropped}",  # every finding of the unit dropped
+    "report_to": "本通报点名{regions}问题解决不积极、不明显，印发时报{government}。",
+    "foot": (
+        f"点下方单位按钮逐项查看通报依据，可删除个别事项；“{labels.NOTICE_READ_BODY}”阅读通报正文。"
+        "确认无误后审定印发，未经召集人审定，通报不会发出。"
+    ),
+    "foot_none": f"“{labels.NOTICE_READ_BODY}”阅读通报正文。未经召集人审定，通报不会发出。",
+}
+OVERVIEW_DROPPED = "，已删除{n}项"
 OVERVIEW_UNIT_DROPPED = "（已删除“{rule}”，理由：{reason}）"
-OVERVIEW_REPORT_TO = "本通报点名盟市问题解决不积极、不明显，印发时报{government}。"
-OVERVIEW_FOOT = (
-    f"点下方单位按钮逐项查看通报依据，可删除个别事项；“{labels.NOTICE_READ_BODY}”阅读通报正文。"
-    "确认无误后审定印发，未经召集人审定，通报不会发出。"
-)
 EDIT_FROM_CARD = "改标题、正文"  # the card's way into the bot's overview, where the edit buttons are
 PAGE_HEAD = "【通报事项 {i}/{n}】{unit}（{rule}）{dropped}"
 PAGE_BASIS = "依据（联席会议工作记录）："
@@ -940,45 +948,69 @@ def finding_button_label(*, session: Session, finding: NoticeFinding) -> str:
     return f"{name}·{RULE_SHORT.get(finding.rule, RULE_LABELS.get(finding.rule, finding.rule))}"
 
 
-def draft_overview(*, session: Session, notice_id: int) -> str:
-    """The draft as one short message: title, period and counts, then each named unit with its
-    findings' rules (those dropped marked), the 报 line's fact if it holds, and what to do."""
+def overview_facts(*, session: Session, notice_id: int) -> Chat:
+    """The draft as one short message of named facts: title, then period, state and counts (citing
+    the findings kept and their units), each named unit with its findings' rules and those dropped
+    (citing the unit and its findings), the 报 line's fact if it holds, and what to do."""
     notice = _load(session, notice_id)
     units = {u.id: u.name for u in session.exec(select(Unit).where(Unit.plan_id == notice.plan_id)).all()}
     findings = notice_findings(session=session, notice_id=notice_id)
     live = [f for f in findings if not f.dropped]
+    gone = [f for f in findings if f.dropped]
     by_unit: dict[int, list[NoticeFinding]] = {}
     for f in findings:
         by_unit.setdefault(f.unit_id, []).append(f)
-    head = OVERVIEW_HEAD.format(
-        title=notice.title,
-        label=parse_period(notice.period).label,
-        state=STATE_LABELS.get(notice.state, notice.state),
-        n=len(live),
-        units=len({f.unit_id for f in live}),
-    )
-    if len(findings) > len(live):
-        head += OVERVIEW_DROPPED.format(n=len(findings) - len(live))
-    parts = [head]
-    if not findings:
-        parts.append(DRAFT_NONE)
+    say = Chat(OVERVIEW_TEXTS)
+    say.fact("head", {"notice": [notice_id]}, title=notice.title)
+    label, state = parse_period(notice.period).label, STATE_LABELS.get(notice.state, notice.state)
+    if live:
+        say.fact(
+            "counts",
+            {"finding": [row_id(f) for f in live], "unit": list(dict.fromkeys(f.unit_id for f in live))},
+            n=len(live),
+            units=len({f.unit_id for f in live}),
+            dropped=OVERVIEW_DROPPED.format(n=len(gone)) if gone else "",
+            n_dropped=len(gone),
+            label=label,
+            state=state,
+        )
+    elif gone:
+        say.fact("counts_all_dropped", {"finding": [row_id(f) for f in gone]}, n=len(gone), label=label, state=state)
     else:
-        lines = [OVERVIEW_UNITS]
+        say.fact("counts_none", n=0, label=label, state=state)
+    say.section()
+    if not findings:
+        say.fact("none", n=0)
+    else:
+        say.fact("units_head")
         for i, (unit_id, rows) in enumerate(by_unit.items(), 1):
             kept = [RULE_LABELS.get(f.rule, f.rule) for f in rows if not f.dropped]
-            line = OVERVIEW_UNIT.format(i=i, unit=units.get(unit_id, ""), rules=names(kept) or "—")
-            line += "".join(
+            dropped = "".join(
                 OVERVIEW_UNIT_DROPPED.format(rule=RULE_LABELS.get(f.rule, f.rule), reason=f.drop_reason or "未说明")
                 for f in rows
                 if f.dropped
             )
-            lines.append(line)
-        parts.append("\n".join(lines))
-    government = report_to(session=session, notice_id=notice_id)
-    if government:
-        parts.append(OVERVIEW_REPORT_TO.format(government=government))
-    parts.append(OVERVIEW_FOOT)
-    return "\n\n".join(parts)
+            say.fact(
+                "unit" if kept else "unit_dropped",
+                {"unit": [unit_id], "finding": [row_id(f) for f in rows]},
+                i=i,
+                unit=units.get(unit_id, ""),
+                rules=names(kept),
+                dropped=dropped,
+                rule_keys=[f.rule for f in rows if not f.dropped],
+            )
+    fact = report_to_fact(session=session, notice_id=notice_id)
+    if fact is not None:
+        say.section()
+        say.fact("report_to", {k: list(v) for k, v in fact.ids.items() if k in ("unit", "finding")}, **fact.values)
+    say.section()
+    say.fact("foot" if live else "foot_none")
+    return say
+
+
+def draft_overview(*, session: Session, notice_id: int) -> str:
+    """The draft's overview as the conveners read it in chat: the message of overview_facts."""
+    return overview_facts(session=session, notice_id=notice_id).message()
 
 
 def finding_page(*, session: Session, notice_id: int, finding_id: int) -> tuple[str, int | None, int | None]:

@@ -262,3 +262,52 @@ def assert_digest_facts(session: Session, plan_id: int, day: Any, message: str, 
         want_head = "head" if all(is_late) else "head_mixed"
     assert head == want_head, (head, want_head, marks)
     assert ("逾期事项" in message.splitlines()[0]) == (head == "head")
+
+
+# --- The notice draft's overview, checked against the notice's findings --------------------------
+
+
+def assert_overview_facts(session: Session, notice_id: int, message: str, listed: list[dict[str, Any]]) -> None:
+    """The convener's overview line by line against the notice's findings read here: the counts
+    line counts and cites the findings kept and their units (均已删除 only when every one was
+    dropped, 本期没有 only when there is none), each unit's line cites all its findings (不再通报
+    only when all of them were dropped), the 报 line only over a kept 问题解决不积极、不明显 finding of a
+    league, and the buttons' hint only when there is a finding to open."""
+    assert_chat_facts(session, message, listed)
+    rows = list(
+        session.connection().execute(
+            text("SELECT id, unit_id, rule, dropped FROM noticefinding WHERE notice_id = :n ORDER BY id"),
+            {"n": notice_id},
+        )
+    )
+    live = [r for r in rows if not r[3]]
+    assert listed[0]["kind"] == "head" and listed[0]["ids"] == {"notice": [notice_id]}
+    (counts,) = [f for f in listed if f["kind"].startswith("counts")]
+    want = "counts" if live else ("counts_all_dropped" if rows else "counts_none")
+    assert counts["kind"] == want, (counts, rows)
+    if live:
+        assert counts["values"]["n"] == len(live) and set(counts["ids"]["finding"]) == {r[0] for r in live}
+        assert counts["values"]["units"] == len({r[1] for r in live}) == len(set(counts["ids"]["unit"]))
+        assert counts["values"]["n_dropped"] == len(rows) - len(live)
+    elif rows:
+        assert counts["values"]["n"] == len(rows) and set(counts["ids"]["finding"]) == {r[0] for r in rows}
+    units = [f for f in listed if f["kind"] in ("unit", "unit_dropped")]
+    assert {f["ids"]["unit"][0] for f in units} == {r[1] for r in rows}
+    assert ("none" in kinds(listed)) == (not rows)
+    for fact in units:
+        (unit_id,) = fact["ids"]["unit"]
+        mine = [r for r in rows if r[1] == unit_id]
+        assert set(fact["ids"]["finding"]) == {r[0] for r in mine}
+        assert (fact["kind"] == "unit_dropped") == all(r[3] for r in mine), fact
+        assert sorted(fact["values"]["rule_keys"]) == sorted(r[2] for r in mine if not r[3])
+        assert fact["text"].count("已删除") == sum(1 for r in mine if r[3])
+    leagues = _ids(
+        session,
+        "SELECT f.id FROM noticefinding f JOIN unit u ON u.id = f.unit_id"
+        " WHERE f.notice_id = :n AND NOT f.dropped AND f.rule = 'not_solving' AND u.kind = 'league'",
+        n=notice_id,
+    )
+    assert ("report_to" in kinds(listed)) == bool(leagues)
+    if leagues:
+        assert cited(listed, "report_to", "finding") == leagues
+    assert kinds(listed)[-1] == ("foot" if live else "foot_none")

@@ -95,7 +95,7 @@ async def test_draft_drop_approve_publish_explain(settings_env, engine, cast):  
             assert not s.get(NoticeFinding, dropped_id).dropped  # a refused reason changes nothing
         page = await h.say(convener, "该问题已于3月6日办结，不再通报。", "（已删除，理由：该问题已于3月6日办结")
         assert f"恢复：{label}" in buttons(page)
-        after = await h.press(convener, page, "返回草稿概览", "已删除 1 项")
+        after = await h.press(convener, page, "返回草稿概览", "已删除1项")
         assert f"（已删）{label}" in buttons(after)
         await h.press(convener, after, "预览PDF", "正在按当前草稿生成")
         worker = Worker(engine=engine, worker_id="w-preview", **FAST)

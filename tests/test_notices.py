@@ -136,7 +136,9 @@ def test_convener_drops_a_finding_and_the_wording_follows(cast: Cast) -> None:
     drop_finding(session=cast.s, finding_id=water.id, actor=cast.convener, reason="已于季度末办结", now=AFTER_Q1)
     cast.s.commit()
     assert "旗水利局" not in notice.body and "旗林草局" in notice.body
-    assert "旗水利局：—（已删除“推诿扯皮”，理由：已于季度末办结）" in draft_message(session=cast.s, notice_id=notice.id)
+    assert "旗水利局：不再通报（已删除“推诿扯皮”，理由：已于季度末办结）" in draft_message(
+        session=cast.s, notice_id=notice.id
+    )
     audit = cast.s.exec(select(AuditLog).where(AuditLog.action == "notice.finding_dropped")).one()
     assert audit.actor == f"member:{cast.convener.id}" and audit.detail["unit_id"] == cast.uid("water")
     assert audit.detail["reason"] == "已于季度末办结" and water.drop_reason == "已于季度末办结"
@@ -393,3 +395,34 @@ def test_every_fact_of_the_notice_cites_records_that_exist(cast: Cast) -> None:
     cast.s.refresh(notice)
     check_notice_facts(cast.s, notice, doc["facts"])
     assert doc["facts"][0]["values"]["n"] == 1 and "旗林草局" not in doc["facts"][0]["text"]
+
+
+def test_the_overview_is_its_facts_through_drops_down_to_none_kept(cast: Cast) -> None:
+    """The convener's overview, line by line against the findings: two units named; one finding
+    dropped (its unit 不再通报, the counts say 已删除1项); both dropped (均已删除, no hint to open
+    the findings' pages); a quarter with nothing to name (本期没有通报事项)."""
+    from oversight.notices import overview_facts
+    from tests.chatfacts import assert_overview_facts
+
+    def check(notice_id: int) -> tuple[str, list[dict]]:
+        facts = overview_facts(session=cast.s, notice_id=notice_id)
+        text, listed = draft_message(session=cast.s, notice_id=notice_id), facts.listed()
+        assert_overview_facts(cast.s, notice_id, text, listed)
+        return text, listed
+
+    notice = draft(cast)
+    text, _ = check(notice.id)
+    assert text.splitlines()[1] == "2026年第一季度　草稿　通报事项2项（涉及2个单位）"
+    first, second = notice_findings(session=cast.s, notice_id=notice.id)
+    drop_finding(session=cast.s, finding_id=first.id, actor=cast.convener, reason="已于季度末办结", now=AFTER_Q1)
+    cast.s.commit()
+    text, _ = check(notice.id)
+    assert "通报事项1项（涉及1个单位），已删除1项" in text and "不再通报（已删除" in text
+    drop_finding(session=cast.s, finding_id=second.id, actor=cast.convener, reason="经核实已整改到位", now=AFTER_Q1)
+    cast.s.commit()
+    text, _ = check(notice.id)
+    assert "2项通报事项均已删除" in text and "点下方单位按钮" not in text and "通报事项0项" not in text
+    empty = draft_notice(session=cast.s, plan_id=cast.plan_id, period="2024Q3", now=AFTER_Q1)  # before tracking began
+    cast.s.commit()
+    text, _ = check(empty.id)
+    assert "本期没有通报事项" in text and "被通报单位及事项" not in text
