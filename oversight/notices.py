@@ -995,7 +995,7 @@ def overview_facts(*, session: Session, notice_id: int) -> Chat:
                 {"unit": [unit_id], "finding": [row_id(f) for f in rows]},
                 i=i,
                 unit=units.get(unit_id, ""),
-                rules=names(kept),
+                rules="；".join(dict.fromkeys(kept)),  # a rule's own name may hold a 、
                 dropped=dropped,
                 rule_keys=[f.rule for f in rows if not f.dropped],
             )

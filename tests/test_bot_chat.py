@@ -716,3 +716,62 @@ async def test_progress_is_its_facts_each_line_resting_on_the_ledger(engine, ban
         assert "关闭注销1宗，整合减少1宗：" in reduce["text"] and "C1500002010009" in reduce["text"]
         assert moved["reopened"] not in cited(listed, "target", "right") | cited(listed, "batch", "right")
         assert "C1500002010010" not in after["text"]
+
+
+def test_every_chat_summary_of_a_whole_quarter_rests_on_the_record_and_holds_no_data(engine, banner_plan_id):
+    """On the seeded quarter (twenty problems through every step, decisions, rights moved, a
+    notice): every member's /todo, /progress at the quarter's end and now, the office's digest on
+    each working day of April's first fortnight and the convener's overview of a new draft are
+    each checked line by line against the record by the test's own queries, and none holds a
+    program's data representation ({'…', "kind":, None, True, False, [[)."""
+    from datetime import UTC, date, datetime, timedelta
+
+    from models import Member
+    from oversight.digest import digest_summary
+    from oversight.lookups import progress_summary, todo_summary
+    from oversight.notices import draft_notice, draft_overview, overview_facts
+    from oversight.supervision import refresh
+    from oversight.workdays import is_workday
+    from tests.chatfacts import (
+        RAW,
+        assert_chat_facts,
+        assert_digest_facts,
+        assert_overview_facts,
+        assert_progress_facts,
+    )
+    from tests.seed_quarter import seed_quarter
+
+    with session_scope(engine) as s:
+        seed_quarter(session=s, plan_id=banner_plan_id)
+    seen: list[str] = []
+    with session_scope(engine) as s:
+        day = date(2026, 4, 8)
+        for member in s.exec(select(Member).where(Member.plan_id == banner_plan_id, col(Member.active))).all():
+            chat = todo_summary(session=s, member=member, today=day)
+            assert_chat_facts(s, chat.message(), chat.listed())
+            seen.append(chat.message())
+        for as_of in (datetime(2026, 3, 31, 16, tzinfo=UTC), datetime_now()):
+            chat = progress_summary(session=s, plan_id=banner_plan_id, as_of=as_of)
+            assert_progress_facts(s, banner_plan_id, chat.message(), chat.listed(), as_of)
+            seen.append(chat.message())
+        digests = 0
+        for n in range(14):
+            day = date(2026, 4, 1) + timedelta(days=n)
+            if not is_workday(day):
+                continue
+            refresh(session=s, plan_id=banner_plan_id, now=datetime(day.year, day.month, day.day, 1, tzinfo=UTC))
+            digest = digest_summary(session=s, plan_id=banner_plan_id, day=day)
+            if digest is not None:
+                assert_digest_facts(s, banner_plan_id, day, digest.message(), digest.listed())
+                seen.append(digest.message())
+                digests += 1
+        assert digests, "the seeded quarter leaves overdue items in April"
+        notice = draft_notice(
+            session=s, plan_id=banner_plan_id, period="2026Q2", now=datetime(2026, 7, 1, 2, tzinfo=UTC)
+        )
+        overview = overview_facts(session=s, notice_id=notice.id)
+        assert overview.message() == draft_overview(session=s, notice_id=notice.id)
+        assert_overview_facts(s, notice.id, overview.message(), overview.listed())
+        seen.append(overview.message())
+    for message in seen:
+        assert RAW.search(message) is None, message
