@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import text
 from sqlmodel import Session, select
 
 from jobs.brief import brief_context, brief_summary
@@ -238,3 +239,86 @@ def test_status_claims_waiting_are_one_fact_citing_their_rights_and_only_while_t
     early = context(cast, "2026Q4", sh(2026, 12, 15, 9))
     [fact] = [f for f in early["facts"] if f["kind"] == "progress_claims"]
     assert fact["values"]["n"] == _pending_rights(cast, sh(2026, 12, 15, 9)) == 2
+
+
+def test_problems_stand_in_a_later_brief_as_they_stood_at_the_quarters_end(cast: Cast) -> None:
+    """A quarter's brief made after it: problems with no event since are read off their projection,
+    the others off their events as of the quarter's end, and both give the same figures. Four
+    histories cross 2026Q1's end: confirmed in the quarter and reopened after it (closed then),
+    declined in it and ruled after (disputed then), handed over after it (owned by the first unit
+    then), resolved and confirmed after it (open then)."""
+    from oversight.problems import (
+        accept_problem,
+        confirm_problem,
+        decline_problem,
+        hand_over_problem,
+        reopen_problem,
+        resolve_problem,
+        rule_problem,
+    )
+
+    s = cast.s
+    closed_then = cast.raise_("natres", sh(2026, 1, 12))
+    accept_problem(session=s, problem_id=closed_then, actor=cast["natres"], now=sh(2026, 1, 13))
+    resolve_problem(session=s, problem_id=closed_then, actor=cast["natres"], evidence_text="已办", now=sh(2026, 2, 2))
+    confirm_problem(session=s, problem_id=closed_then, actor=cast["emergency"], now=sh(2026, 2, 3))
+    reopen_problem(session=s, problem_id=closed_then, actor=cast["emergency"], reason="复发", now=sh(2026, 4, 2))
+    disputed_then = cast.raise_("water", sh(2026, 2, 9))
+    decline_problem(
+        session=s, problem_id=disputed_then, actor=cast["water"], reason="不属于本单位", now=sh(2026, 2, 10)
+    )
+    rule_problem(
+        session=s,
+        problem_id=disputed_then,
+        actor=cast.office,
+        to_unit_id=cast.uid("water"),
+        reason="裁定",
+        now=sh(2026, 4, 3),
+    )
+    moved_after = cast.raise_("eco", sh(2026, 3, 2))
+    hand_over_problem(
+        session=s,
+        problem_id=moved_after,
+        actor=cast["eco"],
+        to_unit_id=cast.uid("forestry"),
+        reason="职责",
+        now=sh(2026, 4, 6),
+    )
+    open_then = cast.raise_("forestry", sh(2026, 3, 9))
+    accept_problem(session=s, problem_id=open_then, actor=cast["forestry"], now=sh(2026, 3, 10))
+    resolve_problem(session=s, problem_id=open_then, actor=cast["forestry"], evidence_text="已办", now=sh(2026, 4, 7))
+    confirm_problem(session=s, problem_id=open_then, actor=cast["emergency"], now=sh(2026, 4, 8))
+    # Nothing after the quarter: read off their projections.
+    settled = cast.raise_("natres", sh(2026, 3, 16))
+    closed_settled = cast.raise_("natres", sh(2026, 1, 19))
+    accept_problem(session=s, problem_id=closed_settled, actor=cast["natres"], now=sh(2026, 1, 20))
+    resolve_problem(
+        session=s, problem_id=closed_settled, actor=cast["natres"], evidence_text="已办", now=sh(2026, 1, 21)
+    )
+    confirm_problem(session=s, problem_id=closed_settled, actor=cast["emergency"], now=sh(2026, 1, 22))
+    disputed_settled = cast.raise_("water", sh(2026, 3, 23))
+    decline_problem(
+        session=s, problem_id=disputed_settled, actor=cast["water"], reason="不属于本单位", now=sh(2026, 3, 24)
+    )
+    s.commit()
+
+    now = sh(2026, 4, 20)
+    data = context(cast, "2026Q1", now)["_data"]
+    t = data["problems"]["totals"]
+    raised = [closed_then, disputed_then, moved_after, open_then, settled, closed_settled, disputed_settled]
+    assert t["new"] == {"n": 7, "ids": sorted(raised)}
+    assert t["open"]["ids"] == sorted([disputed_then, moved_after, open_then, settled, disputed_settled])
+    assert t["disputed"]["ids"] == sorted([disputed_then, disputed_settled])
+    open_by_unit = {u["unit_id"]: u["open"]["ids"] for u in data["problems"]["by_unit"] if u["open"]["n"]}
+    assert open_by_unit == {
+        cast.uid("water"): sorted([disputed_then, disputed_settled]),
+        cast.uid("eco"): [moved_after],
+        cast.uid("forestry"): [open_then],
+        cast.uid("natres"): [settled],
+    }
+
+    # From the events alone (no projection to read): the same brief.
+    s.execute(text("DELETE FROM problemprojection"))
+    again = brief_data(session=s, plan_id=cast.plan_id, period=parse_period("2026Q1"), now=now)
+    assert again["problems"] == data["problems"]
+    s.rollback()
