@@ -71,6 +71,8 @@ DECLARED: list[Declared] = [
     onboarding.invite,
     onboarding.members,
     onboarding.revoke,
+    onboarding.revoke_pick,
+    onboarding.revoke_confirm,
     onboarding.bindgroup,
     # bot/lookups.py
     lookups.todo,

@@ -12,8 +12,8 @@ from oversight import claims as C
 
 @action("claim.confirm")
 def confirm(turn: Turn[None], *, cid: int) -> None:
-    C.decide(session=turn.session, claim_id=cid, actor=turn.member, ok=True, now=turn.now)
-    turn.say(t.CLAIM_CONFIRMED.format(id=cid))
+    claim = C.decide(session=turn.session, claim_id=cid, actor=turn.member, ok=True, now=turn.now)
+    turn.say(t.CLAIM_CONFIRMED.format(claim=C.claim_label(session=turn.session, claim=claim)))
 
 
 @dataclass
@@ -29,9 +29,11 @@ def reject(turn: Turn[None], *, cid: int) -> None:
 
 
 def reject_reason(turn: Turn[RejectState], text: str) -> None:
-    C.decide(session=turn.session, claim_id=turn.state.cid, actor=turn.member, ok=False, reason=text, now=turn.now)
+    claim = C.decide(
+        session=turn.session, claim_id=turn.state.cid, actor=turn.member, ok=False, reason=text, now=turn.now
+    )
     turn.end()
-    turn.say(t.CLAIM_RETURNED.format(id=turn.state.cid))
+    turn.say(t.CLAIM_RETURNED.format(claim=C.claim_label(session=turn.session, claim=claim)))
 
 
 CLAIM_REJECT_FLOW = Flow("claim_reject", RejectState, steps={"reason": Step(text=reject_reason)})

@@ -96,10 +96,10 @@ def notices(turn: Turn[None]) -> None:
     if not items:
         turn.say(t.NOTICE_LIST_EMPTY)
         return
-    lines = [t.NOTICE_LIST_HEAD] + [
-        f"#{n.id} {n.period} {n.doc_no or ''}《{n.title}》{N.STATE_LABELS.get(n.state, n.state)}" for n in items
-    ]
-    turn.say("\n".join(lines), [[button(t.NOTICE_BTN_OPEN.format(id=n.id), "notice.open", nid=n.id)] for n in items])
+    # Named as people know them (document number, or title, period and state), never by record id.
+    lines = [t.NOTICE_LIST_HEAD] + [f"{i}. {N.notice_heading(n)}" for i, n in enumerate(items, 1)]
+    rows = [[button(t.NOTICE_BTN_OPEN.format(name=N.notice_name(n)), "notice.open", nid=row_id(n))] for n in items]
+    turn.say("\n".join(lines), rows)
 
 
 @action("notice.open")

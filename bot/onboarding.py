@@ -11,8 +11,8 @@ from telegram.ext import Application
 
 from bot import texts as t
 from bot.common import plan_of, role_label
-from bot.engine import Turn, command
-from models import row_id
+from bot.engine import Turn, action, button, command, grid
+from models import Member, Unit, row_id
 from oversight.access import COMMAND_LABELS, allowed, commands_for
 from oversight.audit import actor_of, audit
 from oversight.chatstate import clear_flow
@@ -26,6 +26,7 @@ from oversight.members import (
     parse_role,
     redeem_invite,
     require_unit,
+    revocable_member,
     revoke_by_admin,
     unit_name,
 )
@@ -94,7 +95,6 @@ def whoami(turn: Turn[None]) -> None:
         name=member.name or "—",
         unit=unit_name(turn.session, member.unit_id),
         role=role_label(member.role),
-        member_id=member.id,
         plan=_plan_name(turn),
     )
     turn.say(text)
@@ -145,22 +145,63 @@ def members(turn: Turn[None]) -> None:
         turn.say(t.MEMBERS_EMPTY)
         return
     lines = [t.MEMBERS_HEADER.format(n=len(rows))]
-    lines += [f"#{m.id} {m.name or '—'} · {u.name} · {ROLE_LABELS.get(m.role, m.role)}" for m, u in rows]
+    lines += [
+        f"{i}. {m.name or '—'} · {u.name} · {ROLE_LABELS.get(m.role, m.role)}" for i, (m, u) in enumerate(rows, 1)
+    ]
     turn.say("\n".join(lines))
+
+
+def _member_label(member: Member, unit: Unit) -> str:
+    """张三（旗林草局·联络员）: a member as /revoke names them (never by a record number)."""
+    return t.REVOKE_MEMBER.format(
+        name=member.name or "—", unit=unit.name, role=ROLE_LABELS.get(member.role, member.role)
+    )
 
 
 @command("revoke")
 def revoke(turn: Turn[None]) -> None:
-    words = turn.args
-    if len(words) != 1 or not words[0].lstrip("#").isdigit():
-        turn.say(t.REVOKE_USAGE)
+    """/revoke [姓名或单位]: the members to pick from, as buttons (by name, never by number)."""
+    words = " ".join(turn.args).strip()
+    rows = [
+        (m, u) for m, u in list_members(session=turn.session, plan_id=turn.member.plan_id) if m.id != turn.member.id
+    ]
+    if words:
+        rows = [(m, u) for m, u in rows if words in (m.name or "") or words in u.name or words in (u.short or "")]
+    if not rows:
+        turn.say(t.REVOKE_NONE_MATCH.format(words=words) if words else t.REVOKE_NOBODY)
         return
-    target_id = int(words[0].lstrip("#"))
-    revoked = revoke_by_admin(session=turn.session, admin=turn.member, member_id=target_id)
+    if len(rows) > t.REVOKE_PICK_MAX:
+        turn.say(t.REVOKE_PICK_NARROW.format(n=len(rows)))
+        return
+    buttons = (
+        button(f"{m.name or '—'}·{u.short or u.name}·{ROLE_LABELS.get(m.role, m.role)}", "member.revoke", mid=row_id(m))
+        for m, u in rows
+    )
+    turn.say(t.REVOKE_PICK.format(n=len(rows)), grid(buttons, 2))
+
+
+@action("member.revoke", command="revoke")
+def revoke_pick(turn: Turn[None], *, mid: int) -> None:
+    """The member picked: asked to confirm, naming them in full."""
+    member, unit = revocable_member(session=turn.session, admin=turn.member, member_id=mid)
+    turn.say(
+        t.REVOKE_CONFIRM.format(member=_member_label(member, unit)),
+        [[button(t.REVOKE_BTN_CONFIRM, "member.revoke_confirm", mid=mid)]],
+    )
+
+
+@action("member.revoke_confirm", command="revoke")
+def revoke_confirm(turn: Turn[None], *, mid: int) -> None:
+    """Revoked: their buttons and commands stop at once, their menu is reset."""
+    member, unit = revocable_member(session=turn.session, admin=turn.member, member_id=mid)
+    label = _member_label(member, unit)
+    revoked = revoke_by_admin(session=turn.session, admin=turn.member, member_id=mid, now=turn.now)
     tg = revoked.telegram_user_id
     if tg:
         turn.after(lambda bot: set_menu(bot, tg, None))
-    turn.say(t.REVOKED.format(member_id=target_id, name=revoked.name or "—"))
+    done = t.REVOKED.format(member=label)
+    turn.end(done)
+    turn.say(done)
 
 
 @command("bindgroup")

@@ -38,6 +38,7 @@ from oversight.reports import (
     zones_for,
 )
 from oversight.rights import get_right, status_label
+from oversight.sentences import cite
 
 
 @dataclass
@@ -393,7 +394,9 @@ def ledger_file(turn: Turn[LedgerState], upload: Upload) -> None:
         data_dir=data_dir,
     )
     turn.end()
-    turn.say(got + "\n" + t.LEDGER_DONE.format(report_id=filed.id, summary=_summary(turn, result, filed)))
+    turn.say(
+        got + "\n" + t.LEDGER_DONE.format(report=cite("report", [row_id(filed)]), summary=_summary(turn, result, filed))
+    )
 
 
 def ledger_text(turn: Turn[LedgerState], text: str) -> None:

@@ -8,7 +8,7 @@ NOT_REGISTERED = "您还未注册，无法使用此功能。请向管理员索�
 START_NEEDS_CODE = "请在 /start 后附上邀请码，例如：/start ABCD2345EF"
 JOINED = "注册成功！您是{unit}的{role}。\n发送 /help 查看可用命令。"
 ALREADY_JOINED = "您已注册为{unit}的{role}。发送 /help 查看可用命令。"
-WHOAMI = "姓名：{name}\n单位：{unit}\n角色：{role}\n成员编号：{member_id}\n所属计划：{plan}"
+WHOAMI = "姓名：{name}\n单位：{unit}\n角色：{role}\n所属计划：{plan}"
 WHOAMI_UNREGISTERED = "您还未注册。请向管理员索取邀请码后发送：/start 邀请码"
 HELP_HEADER = "您（{role}）可以使用以下命令："
 HELP_UNREGISTERED = "您还未注册。可用命令："
@@ -29,17 +29,25 @@ INVITE_USAGE = "用法：/invite 单位 角色 [天数]\n例如：/invite 林草
 INVITE_CREATED = (
     "{unit} · {role} 的邀请码（{expires} 前有效，仅可使用一次）：\n{code}\n请对方在与机器人的私聊中发送：/start {code}"
 )
-MEMBERS_HEADER = "成员列表（共 {n} 人）："
+MEMBERS_HEADER = "成员列表（共{n}人）："
 MEMBERS_EMPTY = "还没有成员。用 /invite 单位 角色 生成邀请码。"
-REVOKE_USAGE = "用法：/revoke 成员编号（可用 /members 查看编号）"
-REVOKED = "已撤销成员 {member_id}（{name}）。"
+# /revoke: the admin picks the member by name (buttons), then confirms; never by a record number.
+REVOKE_PICK = "请选择要撤销的成员（共{n}人）："
+REVOKE_PICK_NARROW = "在册成员共{n}人，请在 /revoke 后写姓名或单位的一部分缩小范围，例如：/revoke 林草局"
+REVOKE_NONE_MATCH = "没有姓名或单位包含“{words}”的在册成员。发送 /members 查看成员列表。"
+REVOKE_NOBODY = "除您以外没有可撤销的在册成员。"
+REVOKE_MEMBER = "{name}（{unit}·{role}）"
+REVOKE_CONFIRM = "确认撤销{member}？撤销后其按钮和命令即时失效，须重新邀请才能使用。不撤销请忽略本消息。"
+REVOKE_BTN_CONFIRM = "确认撤销"
+REVOKED = "已撤销成员{member}。"
+REVOKE_PICK_MAX = 30  # buttons in one picker; more members than this: narrow by name or unit
 BINDGROUP_NOT_GROUP = "请在联席会议群中发送 /bindgroup。"
 BINDGROUP_DONE = "已将本群绑定为“{plan}”联席会议群。此后公开通报和简报摘要将发布在本群。"
 # The one answer to a button that belongs to nothing any more: forged, expired, of a finished or
 # cancelled conversation, or of a step the conversation has left.
 BUTTON_STALE = "该按钮已失效（对话已进入其他步骤、已结束或已过期），请按最新消息操作，或重新发送命令。"
 BUTTON_NOT_YOURS = "该按钮不是发给您的。"
-ERROR_GENERIC = "抱歉，处理时出现错误（编号 {ref}），已记录。请稍后再试，或联系管理员。"
+ERROR_GENERIC = "抱歉，处理时出现错误（错误代码：{ref}），已记录。请稍后再试，或联系管理员。"
 BUSY_WILL_RETRY = "系统繁忙，您的消息已收到并保存，稍后将自动处理并回复，无需重复发送。"
 TEXT_TOO_LONG = "内容过长（{n} 字），请控制在 {limit} 字以内。"
 NOT_IN_FLOW = "请先发送命令。发送 /help 查看可用命令。"
@@ -253,7 +261,7 @@ NOTICE_BTN_TITLE = "改标题"
 NOTICE_BTN_BODY = "改正文"
 NOTICE_BTN_APPROVE = L.NOTICE_APPROVE
 NOTICE_BTN_ABANDON = L.NOTICE_ABANDON
-NOTICE_BTN_OPEN = "查看 #{id}"
+NOTICE_BTN_OPEN = "查看{name}"
 NOTICE_DROPPED_TOAST = "已删除该事项"
 NOTICE_RESTORED_TOAST = "已恢复该事项"
 NOTICE_APPROVED_TOAST = "已审定"
@@ -294,19 +302,19 @@ RECT_BTN_ACCEPT = L.RECT_ACCEPT
 RECT_BTN_RETURN = L.RECT_RETURN
 RECT_BTN_RECHECK_OK = "回头看通过"
 RECT_BTN_RECHECK_FAIL = "回头看未通过"
-RECT_PICK_PERSON = "请选择整改事项{id}的责任人（本单位在册成员）："
-RECT_PERSON_SET = "已将整改事项{id}的责任人指定为{name}。"
+RECT_PICK_PERSON = "请选择{id}号整改事项的责任人（本单位在册成员）："
+RECT_PERSON_SET = "已将{id}号整改事项的责任人指定为{name}。"
 RECT_ASK_EVIDENCE = "请先发送整改佐证材料（文件，可多份），再发送整改情况说明（文字）完成销号申请；发送 /cancel 放弃。"
 RECT_FILE_KEPT = "已收到材料：{name}。可继续发送材料，或发送整改情况说明完成申请。"
-RECT_SUBMITTED = "已提交整改事项{id}的销号申请，待联席会议办公室核验。"
-RECT_ACCEPTED = "已核验整改事项{id}销号，回头看定于{day}起。"
+RECT_SUBMITTED = "已提交{id}号整改事项的销号申请，待联席会议办公室核验。"
+RECT_ACCEPTED = "已核验{id}号整改事项销号，回头看定于{day}起。"
 RECT_ASK_REASON = {
     "return": "请发送退回销号申请的理由（不少于 4 个字），将转告责任单位；发送 /cancel 放弃。",
     "recheck": "请发送回头看未通过的原因（不少于 2 个字），事项将重新整改、扣分加倍；发送 /cancel 放弃。",
 }
-RECT_RETURNED = "已退回整改事项{id}的销号申请，理由已转告责任单位。"
-RECT_RECHECK_OK = "已记录整改事项{id}回头看通过。"
-RECT_RECHECK_FAILED = "已记录整改事项{id}回头看未通过：新的整改时限{deadline}，扣分{deduction}分，已告知责任单位。"
+RECT_RETURNED = "已退回{id}号整改事项的销号申请，理由已转告责任单位。"
+RECT_RECHECK_OK = "已记录{id}号整改事项回头看通过。"
+RECT_RECHECK_FAILED = "已记录{id}号整改事项回头看未通过：新的整改时限{deadline}，扣分{deduction}分，已告知责任单位。"
 RECT_CARDS_MAX = 15
 
 
@@ -429,7 +437,7 @@ LEDGER_XLSX = "台账电子版（.xlsx）"
 LEDGER_SCAN = "加盖公章的扫描件（PDF、OFD、图片或 .zip）"
 LEDGER_GOT_XLSX = "台账电子版已通过校验。"
 LEDGER_GOT_SCAN = "已收到盖章扫描件。"
-LEDGER_DONE = "台账已合并（报送 #{report_id}）：{summary}"
+LEDGER_DONE = "台账已合并（{report}）：{summary}"
 LEDGER_CLAIMS = "另有 {n} 宗变更为完成状态，已提交确认，确认后计入完成进度。"
 LEDGER_SUMMARY = "共 {rows} 宗，新增 {created} 宗，更新 {updated} 宗，未变 {unchanged} 宗，处置状态变更 {moves} 次。"
 LEDGER_SEND_FILES = "请发送文件（不是文字）。"
@@ -517,8 +525,8 @@ DUBAN_URGED = "已催办：{label}（第 {n} 次），已通知{unit}联络员�
 
 # --- Status claims (bot/claims.py) ------------------------------------------------------------
 
-CLAIM_CONFIRMED = "已确认：矿业权状态变更计入完成进度（申请 #{id}）。"
+CLAIM_CONFIRMED = "已确认：{claim}，计入完成进度。"
 CLAIM_ASK_REASON = "请说明退回的理由（缺少哪些材料），4–500 字："
-CLAIM_RETURNED = "已退回该状态变更申请（申请 #{id}），报送单位已收到理由。"
+CLAIM_RETURNED = "已退回状态变更申请：{claim}，报送单位已收到理由。"
 
 PASTE_HELD = "正在接收您刚发送的长文本（分几段到达），几秒后交给当前步骤；请稍候再按按钮。"

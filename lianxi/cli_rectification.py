@@ -71,7 +71,7 @@ def rectification_close(
         actor = _member(session, member)
         done = close_item(session=session, item_id=item, actor=actor, evidence_text=text, now=utcnow())
         state = ITEM_STATE_LABELS.get(done.state, done.state)
-    cli.out.print(f"整改事项{item}：{state}。", highlight=False, markup=False)
+    cli.out.print(f"{item}号整改事项：{state}。", highlight=False, markup=False)
 
 
 @rectification_app.command("recheck")
@@ -90,8 +90,8 @@ def rectification_recheck(
         actor = _member(session, member)
         done = recheck(session=session, item_id=item, actor=actor, ok=not failed, reason=text, now=utcnow())
         line = (
-            f"整改事项{item}回头看未通过：新的整改时限{cn_date(done.deadline)}，扣分{done.deduction:g}分。"
+            f"{item}号整改事项回头看未通过：新的整改时限{cn_date(done.deadline)}，扣分{done.deduction:g}分。"
             if failed
-            else f"整改事项{item}回头看通过。"
+            else f"{item}号整改事项回头看通过。"
         )
     cli.out.print(line, highlight=False, markup=False)

@@ -67,7 +67,7 @@ TEXTS = {
 def _load(session: Session, brief_id: int) -> Brief:
     brief = session.get(Brief, brief_id, with_for_update=True, populate_existing=True)
     if brief is None:
-        raise NotFoundError(f"找不到该期简报（编号 {brief_id}）。")
+        raise NotFoundError("找不到该期简报。")
     return brief
 
 

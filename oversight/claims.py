@@ -21,6 +21,7 @@ from oversight.errors import InvalidInputError, InvalidStateError, NotFoundError
 from oversight.outbox import enqueue_text
 from oversight.problems import office_unit
 from oversight.rights import RightStatus, move_right_status, status_label
+from oversight.sentences import cite
 
 PENDING, CONFIRMED, REJECTED = "pending", "confirmed", "rejected"
 REASON_MIN, REASON_MAX = 4, 500
@@ -216,6 +217,15 @@ DECIDED_TEXT = {
     True: "【状态变更已确认】矿业权“{right}”（{code}）{status}已经{who}确认，计入完成进度。",
     False: "【状态变更被退回】矿业权“{right}”（{code}）{status}未获{who}确认，理由：{reason}\n请补充材料后重新报送。",
 }
+
+
+def claim_label(*, session: Session, claim: RightClaim) -> str:
+    """A claim as chat names it, by its right and its report (never by the claim's record number):
+    矿业权“常兴扎嘎乌苏铁矿一号”（C1500002010001）已整合（4号进展报送）."""
+    right = session.get(Right, claim.right_id)
+    assert right is not None
+    report = cite("report", [claim.report_id])
+    return f"矿业权“{right.name}”（{right.code}）{status_label(claim.to_status)}（{report}）"
 
 
 def decide(*, session: Session, claim_id: int, actor: Member, ok: bool, reason: str = "", now: datetime) -> RightClaim:

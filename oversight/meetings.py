@@ -324,7 +324,7 @@ def complete_decision(*, session: Session, decision_id: int, actor: str | Member
     or by a system actor string (the demo's replay)."""
     decision = session.get(Decision, decision_id)
     if decision is None:
-        raise NotFoundError(f"找不到议定事项 {decision_id}。")
+        raise NotFoundError(f"找不到{decision_id}号议定事项。")
     if isinstance(actor, Member):
         allowed = actor.active and actor.plan_id == decision.plan_id and actor.role in RECORDING_ROLES
         if not allowed:
@@ -332,7 +332,7 @@ def complete_decision(*, session: Session, decision_id: int, actor: str | Member
                 "牵头单位须报告完成情况并附佐证，经联席会议办公室验收后办结；只有办公室可以直接办结议定事项。"
             )
     if decision.state == "done":
-        raise InvalidStateError(f"议定事项 {decision_id} 已完成。")
+        raise InvalidStateError(f"{decision_id}号议定事项已完成。")
     decision.state = "done"
     decision.done_at = now
     session.add(decision)
@@ -371,7 +371,7 @@ EVIDENCE_MAX = 1000
 def _decision_for_update(session: Session, decision_id: int) -> Decision:
     decision = session.get(Decision, decision_id, with_for_update=True, populate_existing=True)
     if decision is None:
-        raise NotFoundError(f"找不到议定事项 {decision_id}。")
+        raise NotFoundError(f"找不到{decision_id}号议定事项。")
     return decision
 
 
@@ -379,12 +379,12 @@ def check_may_submit_decision(*, session: Session, member: Member, decision_id: 
     """The lead unit's contact may report an open agreed matter done (with evidence)."""
     decision = session.get(Decision, decision_id)
     if decision is None or decision.plan_id != member.plan_id:
-        raise NotFoundError(f"找不到议定事项 {decision_id}。")
+        raise NotFoundError(f"找不到{decision_id}号议定事项。")
     if not member.active or member.role != Role.CONTACT or member.unit_id != decision.owner_unit_id:
         raise PermissionDeniedError("只有牵头单位联络员可以报告该议定事项完成。")
     if decision.state != "open":
         label = {"submitted": "已报告完成，待办公室验收", "done": "已办结"}.get(decision.state, decision.state)
-        raise InvalidStateError(f"议定事项 {decision_id} {label}。")
+        raise InvalidStateError(f"{decision_id}号议定事项{label}。")
     return decision
 
 
@@ -404,7 +404,7 @@ def submit_decision(
     for attachment_id in attachment_ids:
         attachment = session.get(Attachment, attachment_id)
         if attachment is None or not is_unlinked(attachment):
-            raise InvalidInputError(f"附件 {attachment_id} 不存在或已用于其他记录。")
+            raise InvalidInputError("所上传的附件不存在或已用于其他记录，请重新上传。")
         files.append(attachment)
     for attachment in files:
         attachment.decision_id = decision.id
@@ -472,11 +472,11 @@ def check_may_review_decision(*, session: Session, member: Member, decision_id: 
     """The office may accept or return an agreed matter its lead unit reported done."""
     decision = session.get(Decision, decision_id)
     if decision is None or decision.plan_id != member.plan_id:
-        raise NotFoundError(f"找不到议定事项 {decision_id}。")
+        raise NotFoundError(f"找不到{decision_id}号议定事项。")
     if not member.active or member.role not in (Role.OFFICE, Role.ADMIN):
         raise PermissionDeniedError("只有联席会议办公室可以验收议定事项。")
     if decision.state != "submitted":
-        raise InvalidStateError(f"议定事项 {decision_id} 没有待验收的完成报告。")
+        raise InvalidStateError(f"{decision_id}号议定事项没有待验收的完成报告。")
     return decision
 
 

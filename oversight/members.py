@@ -248,7 +248,7 @@ def revoke_member(*, session: Session, member_id: int, actor: str, now: datetime
     """Deactivate a member; their buttons and commands stop working at once."""
     member = session.get(Member, member_id)
     if member is None or not member.active:
-        raise NotFoundError(f"找不到有效成员 {member_id}。")
+        raise NotFoundError("该成员已被撤销或不存在。")
     member.active = False
     member.revoked_at = now or utcnow()
     session.add(member)
@@ -256,13 +256,22 @@ def revoke_member(*, session: Session, member_id: int, actor: str, now: datetime
     return member
 
 
-def revoke_by_admin(*, session: Session, admin: Member, member_id: int, now: datetime | None = None) -> Member:
-    """An admin revokes a member of their own plan (never themselves)."""
+def revocable_member(*, session: Session, admin: Member, member_id: int) -> tuple[Member, Unit]:
+    """The active member of the admin's own plan (never the admin) that /revoke may revoke, with
+    their unit: what the confirmation names."""
     target = session.get(Member, member_id)
-    if target is None or target.plan_id != admin.plan_id:
-        raise NotFoundError(f"找不到成员 {member_id}。")
+    if target is None or target.plan_id != admin.plan_id or not target.active:
+        raise NotFoundError("找不到该成员（可能已被撤销）。")
     if target.id == admin.id:
         raise InvalidInputError("不能撤销自己。")
+    unit = session.get(Unit, target.unit_id)
+    assert unit is not None
+    return target, unit
+
+
+def revoke_by_admin(*, session: Session, admin: Member, member_id: int, now: datetime | None = None) -> Member:
+    """An admin revokes a member of their own plan (never themselves)."""
+    revocable_member(session=session, admin=admin, member_id=member_id)
     return revoke_member(session=session, member_id=member_id, actor=actor_of(admin.id), now=now)
 
 

@@ -135,6 +135,19 @@ def recent_notices(*, session: Session, plan_id: int, limit: int = 8) -> list[No
     )
 
 
+def notice_heading(notice: Notice) -> str:
+    """A notice as a list names it, never by its record number: its document number once it has
+    one, its title, period and state: 乌中联办通〔2026〕1号《…》（2026年第一季度，已印发）."""
+    label = parse_period(notice.period).label
+    return f"{notice.doc_no or ''}《{notice.title}》（{label}，{STATE_LABELS.get(notice.state, notice.state)}）"
+
+
+def notice_name(notice: Notice) -> str:
+    """A notice as a sentence or a button names it: its document number (乌中联办通〔2026〕1号), or
+    before it has one its title, period and state: 《…》（2026年第一季度，草稿）."""
+    return notice.doc_no or notice_heading(notice)
+
+
 def notice_for_review(*, session: Session, member: Member, notice_id: int) -> Notice:
     """A notice of the member's plan that they may read as a draft (convener, office, admin)."""
     notice = session.get(Notice, notice_id)
@@ -285,7 +298,7 @@ def _require(
 def _load(session: Session, notice_id: int) -> Notice:
     notice = session.get(Notice, notice_id, with_for_update=True, populate_existing=True)
     if notice is None:
-        raise NotFoundError(f"找不到通报（编号 {notice_id}）。")
+        raise NotFoundError("找不到该通报。")
     return notice
 
 
@@ -346,7 +359,7 @@ def _set_dropped(
 ) -> NoticeFinding:
     finding = session.get(NoticeFinding, finding_id)
     if finding is None:
-        raise NotFoundError(f"找不到通报事项（编号 {finding_id}）。")
+        raise NotFoundError("找不到该通报事项。")
     notice = _load(session, finding.notice_id)
     what = "删除通报事项" if dropped else "恢复通报事项"
     _require(session, actor=actor, notice=notice, roles=EDIT_ROLES, what=what, now=now)
@@ -665,7 +678,7 @@ def file_explanation(
     for attachment_id in attachment_ids:
         attachment = session.get(Attachment, attachment_id)
         if attachment is None:
-            raise InvalidInputError(f"找不到附件 {attachment_id}。")
+            raise InvalidInputError("找不到所上传的附件，请重新上传。")
         if not is_unlinked(attachment):
             raise InvalidInputError(f"附件 {attachment.filename} 已用于其他记录。")
         files.append(attachment)
@@ -761,7 +774,7 @@ def notice_document(*, session: Session, notice_id: int, now: datetime) -> dict[
     """The notice as plain data in the shape report_templates/notice.html.j2 documents."""
     notice = session.get(Notice, notice_id)
     if notice is None:
-        raise NotFoundError(f"找不到通报（编号 {notice_id}）。")
+        raise NotFoundError("找不到该通报。")
     plan = session.get(Plan, notice.plan_id)
     assert plan is not None
     office = ((plan.spec or {}).get("office") or {}).get("name") or "联席会议办公室"
@@ -870,7 +883,7 @@ def draft_text(*, session: Session, notice_id: int) -> str:
     """The draft in plain text: every finding with its evidence, then the body."""
     notice = session.get(Notice, notice_id)
     if notice is None:
-        raise InvalidInputError(f"找不到通报 {notice_id}。")
+        raise InvalidInputError("找不到该通报。")
     units = {u.id: u.name for u in session.exec(select(Unit).where(Unit.plan_id == notice.plan_id)).all()}
     findings = notice_findings(session=session, notice_id=row_id(notice))
     live = [f for f in findings if not f.dropped]

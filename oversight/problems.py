@@ -202,7 +202,7 @@ def office_unit(*, session: Session, plan_id: int) -> Unit | None:
 def _unit_of_plan(session: Session, unit_id: int | None, plan_id: int) -> Unit:
     unit = session.get(Unit, unit_id) if unit_id is not None else None
     if unit is None:
-        raise InvalidInputError(f"找不到单位（编号 {unit_id}）。")
+        raise InvalidInputError("找不到所选单位。")
     if unit.plan_id != plan_id:
         raise InvalidInputError(f"{unit.name}不属于本计划的成员单位。")
     return unit
@@ -430,7 +430,7 @@ def _claim_files(session: Session, attachment_ids: Sequence[int]) -> list[Attach
     for attachment_id in dict.fromkeys(attachment_ids):
         attachment = session.get(Attachment, attachment_id)
         if attachment is None:
-            raise InvalidInputError(f"找不到附件 {attachment_id}。")
+            raise InvalidInputError("找不到所上传的附件，请重新上传。")
         if attachment.problem_event_id is not None or attachment.report_id is not None:
             raise InvalidInputError(f"附件 {attachment.filename} 已用于其他记录。")
         files.append(attachment)
@@ -889,7 +889,7 @@ def _judge(session: Session, *, problem: Problem, event_ids: Sequence[int]) -> l
     for event_id in event_ids:
         event = session.get(ProblemEvent, event_id)
         if event is None or event.problem_id != problem.id or event.kind != ProblemEventKind.HANDED_OVER:
-            raise InvalidInputError(f"记录 {event_id} 不是{problem.id}号问题的转交记录。")
+            raise InvalidInputError(f"所选记录不是{problem.id}号问题的转交记录。")
         events.append(event)
     return events
 
@@ -981,7 +981,7 @@ def accept_handover_reason(
     now = _now(now)
     event = session.get(ProblemEvent, event_id)
     if event is None or event.kind != ProblemEventKind.HANDED_OVER:
-        raise NotFoundError(f"找不到转交记录 {event_id}。")
+        raise NotFoundError("找不到该转交记录。")
     problem = _load(session, event.problem_id)
     _require("judge_reason", session=session, member=actor, problem=problem, now=now)
     event.reason_accepted = accepted

@@ -33,21 +33,21 @@ OFFICE_ROLES = (Role.OFFICE, Role.ADMIN)
 LIVE = (ItemState.OPEN, ItemState.REOPENED, ItemState.SUBMITTED, ItemState.CLOSED)
 
 TEXTS = {
-    "card": "〔整改事项{id}〕{unit}\n事项：{item}\n责任人：{person}\n整改时限：{deadline}\n整改标准：{standard}\n状态：{state}",
+    "card": "〔{id}号整改事项〕{unit}\n事项：{item}\n责任人：{person}\n整改时限：{deadline}\n整改标准：{standard}\n状态：{state}",
     "recheck_on": "\n回头看：{day}起",
     "told": "【整改台账】贵单位（{unit}）有以下整改事项，请指定责任人，按时限整改；完成后发送 /rectify 申请销号（须附整改佐证）。",
-    "submitted": "【销号待核验】{unit}申请为整改事项{id}销号，佐证：{evidence}{files}",
+    "submitted": "【销号待核验】{unit}申请为{id}号整改事项销号，佐证：{evidence}{files}",
     "files": "（附材料 {n} 份）",
-    "accepted": "【销号已核验】整改事项{id}（{item}）已由联席会议办公室核验销号，{day}起回头看。",
-    "returned": "【销号被退回】整改事项{id}（{item}）的销号申请被联席会议办公室退回，理由：{reason}。请继续整改后重新申请。",
-    "reopened": "【回头看未通过】整改事项{id}（{item}）回头看未通过，原因：{reason}。新的整改时限：{deadline}，扣分加倍为 {deduction} 分。",
+    "accepted": "【销号已核验】{id}号整改事项（{item}）已由联席会议办公室核验销号，{day}起回头看。",
+    "returned": "【销号被退回】{id}号整改事项（{item}）的销号申请被联席会议办公室退回，理由：{reason}。请继续整改后重新申请。",
+    "reopened": "【回头看未通过】{id}号整改事项（{item}）回头看未通过，原因：{reason}。新的整改时限：{deadline}，扣分加倍为{deduction}分。",
 }
 
 
 def _item(session: Session, item_id: int) -> RectificationItem:
     item = session.get(RectificationItem, item_id)
     if item is None:
-        raise NotFoundError(f"找不到整改事项（编号 {item_id}）。")
+        raise NotFoundError(f"找不到{item_id}号整改事项。")
     return item
 
 
@@ -55,7 +55,7 @@ def item_for(*, session: Session, member: Member, item_id: int) -> Rectification
     """An item the member may see: their unit's (a contact) or any of the plan's (office, admin, supervisor)."""
     item = session.get(RectificationItem, item_id)
     if item is None or item.plan_id != member.plan_id:
-        raise NotFoundError(f"找不到整改事项（编号 {item_id}）。")
+        raise NotFoundError(f"找不到{item_id}号整改事项。")
     if member.role == Role.CONTACT and member.unit_id != item.unit_id:
         raise PermissionDeniedError("这不是本单位的整改事项。")
     if member.role not in (Role.CONTACT, Role.OFFICE, Role.ADMIN, Role.SUPERVISOR):
@@ -123,7 +123,7 @@ def set_responsible(
     """The unit names the person responsible for its item: an active member of the unit."""
     item = session.get(RectificationItem, item_id, with_for_update=True)
     if item is None or item.plan_id != actor.plan_id:
-        raise NotFoundError(f"找不到整改事项（编号 {item_id}）。")
+        raise NotFoundError(f"找不到{item_id}号整改事项。")
     _require_unit_contact(actor, item)
     person = session.get(Member, person_id)
     if person is None or not person.active or person.unit_id != item.unit_id:

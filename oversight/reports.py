@@ -215,11 +215,11 @@ def check_may_report(
     if task_id is not None:
         task = task_ref(session=session, task_id=task_id)
         if task is None or task.plan_id != actor.plan_id:
-            raise NotFoundError(f"找不到编号为 {task_id} 的批次（任务）。")
+            raise NotFoundError("找不到所选批次（任务）。")
     if right_id is not None:
         right = session.get(Right, right_id)
         if right is None or right.plan_id != actor.plan_id:
-            raise NotFoundError(f"找不到编号为 {right_id} 的矿业权。")
+            raise NotFoundError("找不到所选矿业权（可能已删除）。")
         if zone_id is None:
             zone_id = right.zone_id
         elif right.zone_id is not None and right.zone_id != zone_id:
@@ -227,7 +227,7 @@ def check_may_report(
     if zone_id is not None:
         zone = session.get(Zone, zone_id)
         if zone is None or zone.plan_id != actor.plan_id:
-            raise NotFoundError(f"找不到编号为 {zone_id} 的整合区。")
+            raise NotFoundError("找不到所选整合区。")
     if (
         actor.role == Role.CONTACT
         and task is not None
@@ -295,7 +295,7 @@ def _claim_attachments(session: Session, ids: Iterable[int], report_id: int) -> 
     for attachment_id in dict.fromkeys(ids):
         row = session.get(Attachment, attachment_id)
         if row is None:
-            raise NotFoundError(f"找不到附件 {attachment_id}，请重新上传。")
+            raise NotFoundError("找不到所上传的附件，请重新上传。")
         if not is_unlinked(row):
             raise InvalidInputError(f"附件“{row.filename}”已属于其他记录，请重新上传。")
         row.report_id = report_id
@@ -584,7 +584,7 @@ def complete_right_milestone(
     milestone = session.get(Milestone, milestone_id)
     measure = session.get(Measure, milestone.measure_id) if milestone else None
     if milestone is None or measure is None:
-        raise NotFoundError(f"找不到编号为 {milestone_id} 的节点。")
+        raise NotFoundError("找不到所选节点（可能已删除）。")
     check_may_report(session=session, actor=actor, task_id=task_id, right_id=measure.right_id)
     return complete_milestone(
         session=session, milestone_id=milestone_id, actor_member_id=actor.id, actor=actor_of(actor.id), now=now

@@ -371,7 +371,7 @@ def add_item(
         return existing
     unit = session.get(Unit, unit_id)
     if unit is None or unit.plan_id != plan_id:
-        raise InvalidInputError(f"单位（编号 {unit_id}）不属于本计划。")
+        raise InvalidInputError("该单位不属于本计划。")
     row = RectificationItem(
         plan_id=plan_id,
         period=period,
@@ -578,7 +578,7 @@ def close_item(
     for the office's check (verify_closure); closed by the office, its re-check is scheduled now."""
     item = session.get(RectificationItem, item_id, with_for_update=True)
     if item is None:
-        raise NotFoundError(f"找不到整改事项（编号 {item_id}）。")
+        raise NotFoundError(f"找不到{item_id}号整改事项。")
     if (
         not actor.active
         or actor.plan_id != item.plan_id
@@ -604,7 +604,7 @@ def close_item(
     for attachment_id in attachment_ids:
         attachment = session.get(Attachment, attachment_id)
         if attachment is None or not is_unlinked(attachment):
-            raise InvalidInputError(f"附件 {attachment_id} 不存在或已用于其他记录。")
+            raise InvalidInputError("所上传的附件不存在或已用于其他记录，请重新上传。")
         files.append(attachment)
     plan = _plan(session, item.plan_id)
     follow = RectificationFollowUp(
@@ -652,7 +652,7 @@ def verify_closure(
     scheduled; returned (with a reason), the unit goes on rectifying under the same deadline."""
     item = session.get(RectificationItem, item_id, with_for_update=True)
     if item is None:
-        raise NotFoundError(f"找不到整改事项（编号 {item_id}）。")
+        raise NotFoundError(f"找不到{item_id}号整改事项。")
     if not actor.active or actor.plan_id != item.plan_id or actor.role not in VERIFY_ROLES:
         audit(
             session=session,
@@ -712,7 +712,7 @@ def recheck_item(
     deadline, deduction multiplied)."""
     item = session.get(RectificationItem, item_id, with_for_update=True)
     if item is None:
-        raise NotFoundError(f"找不到整改事项（编号 {item_id}）。")
+        raise NotFoundError(f"找不到{item_id}号整改事项。")
     if not actor.active or actor.plan_id != item.plan_id or actor.role not in RECHECK_ROLES:
         raise PermissionDeniedError("只有联席会议办公室或联合督导组可以回头看。")
     if item.state != ItemState.CLOSED:

@@ -261,13 +261,13 @@ def move_right_status(
         raise InvalidInputError(f"“{to_status}”不是有效的处置状态，可选：{choices}")
     right = session.get(Right, right_id)
     if right is None:
-        raise NotFoundError(f"找不到编号为 {right_id} 的矿业权。")
+        raise NotFoundError("找不到该矿业权（可能已删除）。")
     if right.status == to_status:
         raise InvalidStateError(f"矿业权“{right.name}”（{right.code}）已是“{status_label(to_status)}”状态，无需变更。")
     if task_id is not None:
         task = session.get(Task, task_id)
         if task is None or task.plan_id != right.plan_id:
-            raise InvalidInputError(f"批次（任务）{task_id} 不属于该矿业权所在的计划。")
+            raise InvalidInputError("所选批次（任务）不属于该矿业权所在的计划。")
     if len(reason) > REASON_MAX:
         raise InvalidInputError(f"变更原因不能超过 {REASON_MAX} 字。")
     at = now or utcnow()
@@ -435,7 +435,7 @@ def save_measure(
     (a milestone kept by title keeps its completion)."""
     right = session.get(Right, right_id)
     if right is None:
-        raise NotFoundError(f"找不到编号为 {right_id} 的矿业权。")
+        raise NotFoundError("找不到该矿业权（可能已删除）。")
     body = text.strip()
     if not body:
         raise InvalidInputError("一矿一策的内容不能为空。")
@@ -512,7 +512,7 @@ def complete_milestone(
     """Mark a milestone of a measure done."""
     milestone = session.get(Milestone, milestone_id)
     if milestone is None:
-        raise NotFoundError(f"找不到编号为 {milestone_id} 的节点。")
+        raise NotFoundError("找不到该节点（可能已删除）。")
     if milestone.done_at is not None:
         raise InvalidStateError(f"节点“{milestone.title}”已完成，无需重复确认。")
     at = now or utcnow()

@@ -101,15 +101,16 @@ class Item:
 
 
 def item_label(kind: str, item_id: int, text: str) -> str:
-    """How chat and the 督办单 name an item: 12号问题（林地手续办理）."""
+    """How chat and the 督办单 name an item, as body text cites records: 12号问题（林地手续办理）,
+    3号议定事项（…）, 2号整改事项（…）."""
     short = " ".join(text.split())
     short = short if len(short) <= 40 else short[:39] + "…"
     if kind == PROBLEM:
         return f"{item_id}号问题（{short}）"
     if kind == DECISION:
-        return f"议定事项{item_id}（{short}）"
+        return f"{item_id}号议定事项（{short}）"
     if kind == RECTIFICATION:
-        return f"整改事项{item_id}（{short}）"
+        return f"{item_id}号整改事项（{short}）"
     return short
 
 
@@ -251,7 +252,7 @@ CHANGE_TEXT = {
 
 def _why_red(item: Item, red_days: int) -> str:
     if item.reopened >= REOPENED_RED:
-        return f"已退回重办 {item.reopened} 次"
+        return f"已退回重办{item.reopened}次"
     return f"{overdue_text(item.overdue_days)}（超过{red_days}个工作日）"
 
 
@@ -442,7 +443,7 @@ def refresh(*, session: Session, plan_id: int, now: datetime) -> dict[str, Any]:
 def mark_order_sent(*, session: Session, order_id: int, pdf_path: str, docx_path: str, now: datetime) -> None:
     order = session.get(SupervisionOrder, order_id)
     if order is None:
-        raise NotFoundError(f"找不到督办单（编号 {order_id}）。")
+        raise NotFoundError("找不到该督办单。")
     order.pdf_path, order.docx_path, order.sent_at = pdf_path, docx_path, now
     session.add(order)
 

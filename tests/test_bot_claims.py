@@ -90,7 +90,13 @@ async def test_claim_needs_a_file_and_counts_only_once_confirmed(engine, banner_
         # The office's card: 确认 moves the right; the batch counts it; the unit is told.
         card = await h.server.wait_for(office.id, "【状态变更待确认】", timeout=WAIT)
         assert "常兴扎嘎乌苏铁矿一号" in card["text"] and "附佐证材料 1 份" in card["text"]
-        await h.press(office, card, "确认", "已确认")
+        report_id = pending["report_id"]
+        done = await h.press(office, card, "确认", "已确认")
+        # Named by its right and its report, as the card named them: no claim number.
+        assert done["text"] == (
+            f"已确认：矿业权“常兴扎嘎乌苏铁矿一号”（C1500002010001）已整合（{report_id}号进展报送），计入完成进度。"
+        )
+        assert f"（{report_id}号进展报送）" in card["text"]
         await h.server.wait_for(forestry.id, "【状态变更已确认】", timeout=WAIT)
         with session_scope(engine) as s:
             assert s.get(Right, one).status == "consolidated"
@@ -115,7 +121,9 @@ async def test_claim_needs_a_file_and_counts_only_once_confirmed(engine, banner_
         )
         await h.press(office, card2, "退回", "退回的理由")
         await h.say(office, "少", "4–500 字")
-        await h.say(office, "缺少变更登记证明。", "已退回")
+        returned = await h.say(office, "缺少变更登记证明。", "已退回")
+        assert returned["text"].startswith("已退回状态变更申请：矿业权“常兴扎嘎乌苏铁矿二号”（")
+        assert returned["text"].endswith("号进展报送），报送单位已收到理由。")
         told = await h.server.wait_for(forestry.id, "【状态变更被退回】", timeout=WAIT)
         assert "缺少变更登记证明" in told["text"]
 

@@ -8,6 +8,7 @@ import asyncio
 
 from sqlmodel import select
 
+from bot.engine import fit
 from jobs.worker import Worker
 from models import Explanation, Member, Notice, NoticeFinding, ScheduledRun, Unit, session_scope, utcnow
 from oversight.notices import EDIT_FROM_CARD, finding_button_label, finding_label
@@ -86,6 +87,15 @@ async def test_draft_drop_approve_publish_explain(settings_env, engine, cast):  
         assert {"查看正文", "✅ 审定印发", "放弃本期通报", label} <= set(buttons(draft))
         back = await h.press(convener, second, "◀ 上一项", "【通报事项 1/")
         assert back["text"] == view["text"]
+        # /notices names the draft by its title, period and state, never by a record number; its
+        # button opens the same overview.
+        listed = await h.say(convener, "/notices", "【通报】")
+        with session_scope(engine) as s:
+            title = s.get(Notice, notice.id).title
+        assert listed["text"] == f"【通报】\n1. 《{title}》（2026年第一季度，草稿）", listed["text"]
+        assert buttons(listed) == [fit(f"查看《{title}》（2026年第一季度，草稿）")]
+        opened = await h.press(convener, listed, "查看《", "被通报单位及事项：")
+        assert opened["text"] == overview["text"]
         body = await h.press(convener, draft, "查看正文", "【通报正文】")
         with session_scope(engine) as s:
             assert s.get(Notice, notice.id).body in body["text"]
@@ -154,6 +164,15 @@ async def test_draft_drop_approve_publish_explain(settings_env, engine, cast):  
                 assert len(got) == 1, key
             elif cast.people[key].unit_id == dropped_unit:
                 assert got == [], f"{key} was dropped from the notice but got it"
+
+        # Issued, it is named by its document number.
+        with session_scope(engine) as s:
+            doc_no = s.get(Notice, notice.id).doc_no
+        assert doc_no and doc_no.endswith("〔2026〕1号")
+        listed = await h.say(convener, "/notices", "【通报】")
+        assert listed["text"] == f"【通报】\n1. {doc_no}《{title}》（2026年第一季度，已印发）", listed["text"]
+        assert buttons(listed) == [f"查看{doc_no}"]
+        await h.press(convener, listed, f"查看{doc_no}", "已印发")
 
         # A named unit files its explanation, as the notice's message tells it (command and deadline).
         key = sorted(named)[0]

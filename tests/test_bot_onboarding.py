@@ -8,7 +8,7 @@ from sqlmodel import select
 
 from localbotapi.state import BOT_USERNAME
 from models import AuditLog, InviteCode, Member, Role, session_scope
-from tests.harness import running_bot
+from tests.harness import button_data, running_bot
 
 
 async def test_contact_joins_with_invite_and_sees_role_menu(engine, banner_plan_id):
@@ -25,10 +25,13 @@ async def test_contact_joins_with_invite_and_sees_role_menu(engine, banner_plan_
         assert "report" in menu and "flag" in menu and "invite" not in menu
 
         who = await h.say(user, "/whoami", "单位")
-        assert "旗林草局" in who["text"] and f"成员编号：{member.id}" in who["text"]
+        assert (
+            who["text"] == "姓名：王林\n单位：旗林草局\n角色：部门联络员\n所属计划：" + who["text"].rsplit("：", 1)[1]
+        )
+        assert str(member.id) not in who["text"]  # no record number in what the member reads
         # Addressed to the bot by name (as a group menu sends it), in any case: the same command.
-        who = await h.say(user, f"/WhoAmI@{BOT_USERNAME}", "单位")
-        assert f"成员编号：{member.id}" in who["text"]
+        again = await h.say(user, f"/WhoAmI@{BOT_USERNAME}", "单位")
+        assert again["text"] == who["text"]
 
         # The code is single-use: another user cannot reuse it.
         other = h.server.user(1002, "李四")
@@ -95,14 +98,30 @@ async def test_admin_invites_lists_and_revokes_in_chat(engine, banner_plan_id):
         await h.say(contact, f"/start {code}", "注册成功")
         listing = await h.say(admin, "/members", "成员列表")
         assert "林草联络员" in listing["text"] and "旗林草局" in listing["text"]
+        assert "#" not in listing["text"] and listing["text"].splitlines()[1].startswith("1. 管理员甲 · ")
         bad = await h.say(admin, "/invite 不存在的局 联络员", "找不到单位")
         assert "不存在的局" in bad["text"]
         bad_role = await h.say(admin, "/invite 林草局 局长", "未知角色")
         assert "局长" in bad_role["text"]
-        member_id = h.member(contact).id
-        await h.say(admin, f"/revoke {member_id}", "已撤销")
+        # /revoke picks by name: a number is no name; then the member's button, then the confirmation.
+        second = await h.join(9004, "林草联络员乙", "林草局", Role.CONTACT)
+        none = await h.say(admin, f"/revoke {h.member(contact).id}", "没有姓名或单位包含")
+        assert none["text"].startswith("没有姓名或单位包含")
+        picker = await h.say(admin, "/revoke 林草", "请选择要撤销的成员（共2人）")
+        labels = [b["text"] for row in picker["reply_markup"]["inline_keyboard"] for b in row]
+        assert labels == ["林草联络员·林草局·部门联络员", "林草联络员乙·林草局·部门联络员"], labels
+        ask = await h.press(admin, picker, "林草联络员·", "确认撤销林草联络员（旗林草局·部门联络员）？")
+        assert h.member(contact).active  # not before the confirmation
+        done = await h.press(admin, ask, "确认撤销", "已撤销成员林草联络员（旗林草局·部门联络员）。")
+        assert not h.member(contact).active and h.member(second).active
         refused = await h.say(contact, "/whoami", "未注册")
         assert refused
+        # Pressed again: it says what came of the first press; nothing else changes.
+        query = await admin.press(ask["message_id"], button_data(ask, "确认撤销"), check=False)
+        assert (await h.server.wait_for_answer(query["id"]))["text"] == done["text"]
+        # The admin is never among those to pick; a name matching nobody says so.
+        mine = await h.say(admin, "/revoke 管理员甲", "没有姓名或单位包含“管理员甲”")
+        assert not mine.get("reply_markup")
         # A contact cannot use admin commands.
         c2 = await h.join(9003, "联络员乙", "自然资源局", Role.CONTACT)
         no = await h.say(c2, "/invite 林草局 联络员", "不能使用")

@@ -52,7 +52,7 @@ async def test_told_named_submitted_returned_accepted_rechecked_failed(settings_
 
         # Another unit sees none of it, and cannot press the water unit's buttons.
         await h.say(e, "/rectify", "没有需要处理的整改事项")
-        card = await h.say(w, "/rectify", f"〔整改事项{iid}〕")
+        card = await h.say(w, "/rectify", f"〔{iid}号整改事项〕")
         own = h.server.last(e.id)  # the water unit's button replayed in the eco unit's own chat
         query = await e.press(own["message_id"], button_data(card, "申请销号"), check=False)
         assert "不是发给您的" in ((await h.server.wait_for_answer(query["id"]))["text"] or "")
@@ -75,17 +75,17 @@ async def test_told_named_submitted_returned_accepted_rechecked_failed(settings_
         query = await o.press(first["message_id"], button_data(first, "核验通过"), check=False)
         assert "没有待核验的销号申请" in ((await h.server.wait_for_answer(query["id"]))["text"] or "")
 
-        card = await h.say(w, "/rectify", f"〔整改事项{iid}〕")
+        card = await h.say(w, "/rectify", f"〔{iid}号整改事项〕")
         await h.press(w, card, "申请销号", "整改佐证材料")
         await h.say(w, "7月、8月均按时报送，截图已上传台账。", "待联席会议办公室核验")
         second = await h.server.wait_for(
             o.id, lambda m: "【销号待核验】" in m["text"] and "8月" in m["text"], timeout=WAIT
         )
         done = await h.press(o, second, "核验通过", "回头看定于")
-        assert f"整改事项{iid}" in done["text"]
+        assert f"{iid}号整改事项" in done["text"]
         await h.server.wait_for(w.id, "【销号已核验】", timeout=WAIT)
         # Not due yet: the office's ledger shows no 回头看 button.
-        listed = await h.say(o, "/rectify", f"〔整改事项{iid}〕")
+        listed = await h.say(o, "/rectify", f"〔{iid}号整改事项〕")
         assert "回头看未通过" not in buttons(listed)
 
         # The set time passes (the re-check day moved to yesterday); the 回头看 fails.
@@ -93,7 +93,7 @@ async def test_told_named_submitted_returned_accepted_rechecked_failed(settings_
             row = s.get(RectificationItem, iid)
             row.recheck_on = local_day(utcnow()) - timedelta(days=1)
             s.add(row)
-        listed = await h.say(o, "/rectify", f"〔整改事项{iid}〕")
+        listed = await h.say(o, "/rectify", f"〔{iid}号整改事项〕")
         await h.press(o, listed, "回头看未通过", "回头看未通过的原因")
         failed = await h.say(o, "9月又有两周缺报。", "回头看未通过：新的整改时限")
         assert f"扣分{deduction * 2}" in failed["text"] or f"扣分{deduction * 2:g}" in failed["text"]

@@ -303,7 +303,7 @@ async def test_ledger_bad_cell_then_good_file_and_scan(engine, banner_plan_id, s
         assert right.code == "C1500002020001" and right.status == "in_progress"
         assert right.unit_id == unit_id
         report = s.exec(select(Report)).one()
-        assert report.kind == "ledger" and f"#{report.id}" in done["text"]
+        assert report.kind == "ledger" and f"台账已合并（{report.id}号进展报送）：" in done["text"]
         files = s.exec(select(Attachment).where(Attachment.report_id == report.id)).all()
         assert sorted(a.mime_type for a in files) == [PDF, XLSX]
         assert s.exec(select(ChatState)).all() == []

@@ -48,7 +48,7 @@ def test_list_close_and_recheck_from_the_command_line(settings_env, engine, bann
     runner = CliRunner()
     listed = runner.invoke(app, ["rectification", "list", "--unit", "水利局"])
     assert listed.exit_code == 0, listed.output
-    assert f"〔整改事项{iid}〕" in listed.output and "待责任单位指定" in listed.output and "整改中" in listed.output
+    assert f"〔{iid}号整改事项〕" in listed.output and "待责任单位指定" in listed.output and "整改中" in listed.output
 
     wrong = runner.invoke(app, ["rectification", "close", str(iid), "--as", str(eco), "--text", "已整改"])
     assert wrong.exit_code == 2 and "只有责任单位联络员或联席会议办公室" in wrong.output

@@ -462,7 +462,7 @@ async def test_redelivered_update_is_answered_once(engine, banner_plan_id):
         # Updates are handled one at a time: once /help is answered, the duplicate was handled.
         await h.say(user, "/help")
         replies = [m["text"] for m in h.server.messages(6700) if "单位" in m.get("text", "")]
-        assert len([t for t in replies if "成员编号" in t]) == 1
+        assert len([t for t in replies if "所属计划：" in t]) == 1
         with session_scope(engine) as s:
             assert s.get(ProcessedUpdate, whoami_id) is not None
 

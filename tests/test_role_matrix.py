@@ -114,6 +114,9 @@ MATRIX: dict[str, str] = {
     "decision.accept": "--+---+-",
     "decision.return": "--+---+-",
     # the meeting notice's answers: any member unit's contact (the owner's and the other unit's)
+    # /revoke's picker and its confirmation: the admin only, on a member of the plan
+    "member.revoke": "------+-",
+    "member.revoke_confirm": "------+-",
     "meeting.attend": "++------",
     "meeting.excuse": "++------",
     "notice.open": "--++--+-",
@@ -463,6 +466,13 @@ class World:
             s.add(m)
             s.flush()
             return {"mid": m.id}
+        if group == "member":  # a member of another unit, for the admin to revoke
+            m = Member(
+                plan_id=self.plan_id, name=f"待撤销{next(self.serial)}", unit_id=self.uid("水利局"), role=Role.CONTACT
+            )
+            s.add(m)
+            s.flush()
+            return {"mid": row_id(m)}
         if group == "schedule":
             if name == "resume":
                 pause_schedule(session=s, job="daily_digest", actor="test")
@@ -477,7 +487,7 @@ async def _press(h, user, message_id: int, token: str) -> dict:
 
 def is_whoami(message: dict) -> bool:
     text = str(message.get("text") or "")
-    return "成员编号：" in text or text == t.WHOAMI_UNREGISTERED
+    return (text.startswith("姓名：") and "\n所属计划：" in text) or text == t.WHOAMI_UNREGISTERED
 
 
 async def _send(h, user, words: str) -> list[str]:

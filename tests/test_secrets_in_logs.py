@@ -91,7 +91,7 @@ async def test_invite_codes_and_network_errors_in_the_bot_process_log(settings_e
                 await asyncio.sleep(0.1)
             failed = failures()
             server.faults = Faults()
-            await say(joiner, "/whoami", "成员编号")
+            await say(joiner, "/whoami", "所属计划：")
         finally:
             proc.terminate()  # the server still answers while the bot stops
             try:

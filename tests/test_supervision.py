@@ -137,7 +137,7 @@ def test_urge_refused_to_others_and_for_a_closed_item_and_reopened_twice_is_red(
         s.commit()
         run_supervision(session=s, now=start, data_dir=tmp_path)
         [order] = s.exec(select(SupervisionOrder)).all()
-        assert order.data["why"] == "已退回重办 2 次" and "已退回重办2次" in _pdf_text(order.pdf_path)
+        assert order.data["why"] == "已退回重办2次" and "已退回重办2次" in _pdf_text(order.pdf_path)
 
         # Closed: nothing to urge, nothing logged; its colour ends.
         problem = s.get(Problem, pid)
