@@ -111,6 +111,18 @@ def _image_size(data: bytes) -> tuple[int, int] | None:
     return None
 
 
+def _readable(content: dict) -> list[str]:
+    """What a person reads of a message (or of an edit's changes): its text or caption, the name of
+    its file, the labels of its buttons."""
+    out = [str(content[key]) for key in ("text", "caption") if content.get(key)]
+    name = (content.get("document") or {}).get("file_name")
+    if name:
+        out.append(str(name))
+    for row in (content.get("reply_markup") or {}).get("inline_keyboard", []):
+        out += [str(button.get("text") or "") for button in row]
+    return out
+
+
 class BotApiServer:
     """Local Bot API server; bots talk HTTP to it, tests drive users through SimUser."""
 
@@ -562,6 +574,7 @@ class BotApiServer:
         if self._bool(params, "protect_content"):
             content["has_protected_content"] = True
         entry = self._add_message(bot, chat, bot.user_dict(), from_bot=True, content=content)
+        bot.said += _readable(entry.message)
         if reply_keyboard is not None:
             entry.reply_keyboard = reply_keyboard
             chat.reply_keyboard = None if reply_keyboard.get("remove_keyboard") else reply_keyboard
@@ -882,7 +895,7 @@ class BotApiServer:
             params, "text", "parse_mode", "entities", MAX_TEXT, "Bad Request: message is too long"
         )
         inline, _ = self._markup(params)
-        return self._edit(entry, {"text": text, "entities": entities or None, "reply_markup": inline})
+        return self._edit(bot, entry, {"text": text, "entities": entities or None, "reply_markup": inline})
 
     async def _m_editMessageCaption(self, bot: BotState, params: dict, files: dict) -> dict:
         chat = self._target_chat(bot, params)
@@ -892,6 +905,7 @@ class BotApiServer:
         content = self._caption(params)
         inline, _ = self._markup(params)
         return self._edit(
+            bot,
             entry,
             {
                 "caption": content.get("caption"),
@@ -906,9 +920,9 @@ class BotApiServer:
         if not entry.from_bot:
             raise ApiError(400, "Bad Request: message can't be edited")
         inline, _ = self._markup(params)
-        return self._edit(entry, {"reply_markup": inline})
+        return self._edit(bot, entry, {"reply_markup": inline})
 
-    def _edit(self, entry: Entry, changes: dict) -> dict:
+    def _edit(self, bot: BotState, entry: Entry, changes: dict) -> dict:
         message = entry.message
         if all(message.get(key) == value for key, value in changes.items()):
             raise ApiError(
@@ -924,6 +938,7 @@ class BotApiServer:
                 message[key] = value
         message["edit_date"] = int(self._clock())
         self._touch(entry)
+        bot.said += _readable(changes)
         return copy.deepcopy(message)
 
     async def _m_deleteMessage(self, bot: BotState, params: dict, files: dict) -> bool:
@@ -948,6 +963,8 @@ class BotApiServer:
         if record is None or record.answered:
             raise ApiError(400, "Bad Request: query is too old and response timeout expired or query ID is invalid")
         record.answered = True
+        if params.get("text"):
+            bot.said.append(str(params["text"]))
         bot.callback_answers.append(
             {
                 "callback_query_id": query_id,
@@ -1017,6 +1034,7 @@ class BotApiServer:
             if not 1 <= len(description) <= 256:
                 raise ApiError(400, "Bad Request: BOT_COMMAND_DESCRIPTION_INVALID")
             cleaned.append({"command": name, "description": description})
+        bot.said += [c["description"] for c in cleaned]
         bot.commands[self._scope_key(params.get("scope"), params.get("language_code"))] = cleaned
         return True
 
@@ -1260,6 +1278,22 @@ class BotApiServer:
         """Messages the bot sent in a chat, in order, as they look now (edits applied)."""
         chat = self._chat_or_empty(chat_id, bot_id)
         return [copy.deepcopy(e.message) for e in chat.transcript if e.from_bot and not e.deleted]
+
+    def said(self, *, bot_id: int | None = None) -> list[str]:
+        """Everything the bot gave people to read, in order: each message's text or caption, file
+        name and button labels as sent and as each edit changed them, the answers shown on pressed
+        buttons, the descriptions of its command menus."""
+        return list(self._bot(bot_id).said)
+
+    def typed(self, *, bot_id: int | None = None) -> list[str]:
+        """Everything users sent the bot to read: their messages' texts, captions and file names."""
+        return [
+            text
+            for chat in self._bot(bot_id).chats.values()
+            for e in chat.transcript
+            if not e.from_bot
+            for text in _readable(e.message)
+        ]
 
     def transcript(self, chat_id: int, *, after: int = 0, bot_id: int | None = None) -> list[dict]:
         """Every message of a chat (user and bot) changed after seq `after`, flattened."""

@@ -249,6 +249,8 @@ class BotState:
     callbacks: dict[str, CallbackRecord] = field(default_factory=dict)
     callback_answers: list[dict] = field(default_factory=list)
     users: dict[int, dict] = field(default_factory=dict)
+    # Everything the bot gave people to read, as sent and as edited (BotApiServer.said).
+    said: list[str] = field(default_factory=list)
 
     def user_dict(self) -> dict:
         return {"id": self.id or 0, "is_bot": True, "first_name": BOT_FIRST_NAME, "username": BOT_USERNAME}

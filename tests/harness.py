@@ -4,6 +4,7 @@ server over HTTP, on a real database."""
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -103,6 +104,25 @@ def button_data(message: dict, label: str) -> str:
     raise AssertionError(f"no button {label!r} in {labels}")
 
 
+# What nobody should read in chat: a record number ("#12") or an internal id after 编号 ("成员编号：5",
+# "编号 12"). Records are cited as body text cites them (12号问题, 4号进展报送, 乌中联办通〔2026〕1号).
+RECORD_NUMBER = re.compile(r"#\d+|编号[\s：:为]*\d+")
+
+
+def record_numbers(said: list[str], typed: list[str]) -> list[str]:
+    """The texts of `said` that show a record number the users did not type themselves (a problem
+    whose text a user wrote as "#3 …" is shown back as written)."""
+    theirs = {m.group() for text in typed for m in RECORD_NUMBER.finditer(text)}
+    return [text for text in said if any(m.group() not in theirs for m in RECORD_NUMBER.finditer(text))]
+
+
+def assert_no_record_numbers(server: BotApiServer) -> None:
+    """Fail when anything the bot gave people to read (texts, captions, file names, button labels,
+    button answers, menus) shows a record number: every dialogue run through `running_bot`."""
+    shown = record_numbers(server.said(), server.typed())
+    assert not shown, "record numbers in what users read:\n" + "\n---\n".join(shown[:10])
+
+
 def buttons(message: dict) -> list[str]:
     return [b["text"] for row in (message.get("reply_markup") or {}).get("inline_keyboard", []) for b in row]
 
@@ -137,3 +157,4 @@ async def running_bot(engine: Engine, plan_id: int, **kwargs: Any) -> AsyncItera
             if h.app.running:
                 await h.app.stop()
             await h.app.shutdown()
+        assert_no_record_numbers(server)

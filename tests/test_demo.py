@@ -20,6 +20,7 @@ from demo.ledger import BATCH_NAMES, BATCH_TARGETS, SAMPLE, load_sample_ledger
 from lianxi.cli import app
 from models import OutboxMessage, ProblemEvent, Right, RightBatch, Task, Zone, make_engine, session_scope
 from oversight.targets import plan_targets
+from tests.harness import record_numbers
 
 BASELINE = datetime(2025, 12, 31, 9, tzinfo=UTC)
 
@@ -175,6 +176,12 @@ def test_small_demo_writes_brief_notice_and_ledger_and_the_same_seed_gives_the_s
     with session_scope(engine) as s:
         sent = s.exec(select(OutboxMessage).where(OutboxMessage.kind == "document")).all()
         assert sum(1 for m in sent if m.payload["filename"].endswith("纪要.pdf")) >= 20  # every unit, office, leaders
+        # Nothing the quarter's messages gave people to read shows a record number (#12, 编号 5):
+        # texts, captions, file names and button labels of everything queued to be sent.
+        queued = s.exec(select(OutboxMessage)).all()
+        said = [m.text for m in queued] + [str(m.payload.get("filename") or "") for m in queued]
+        said += [b["text"] for m in queued for row in m.payload.get("buttons") or [] for b in row]
+        assert len(queued) > 100 and record_numbers(said, []) == []
     engine.dispose()
 
     _run(b)
