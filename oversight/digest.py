@@ -86,7 +86,8 @@ def overdue_decisions(*, session: Session, plan_id: int, day: date) -> list[tupl
 
 
 def _short(text: str, limit: int = 60) -> str:
-    text = " ".join(text.split())
+    """The item's words, shortened, without the full stop the clause after them would follow."""
+    text = " ".join(text.split()).rstrip("。；，,;")
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 

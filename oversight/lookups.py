@@ -139,7 +139,8 @@ def todo_overdue_all(*, session: Session, actor: Member, today: date) -> list[di
 
 
 def _short(text: str, limit: int = 40) -> str:
-    text = " ".join(text.split())
+    """The item's words, shortened, without the full stop its deadline clause would follow."""
+    text = " ".join(text.split()).rstrip("。；，,;")
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -148,7 +149,7 @@ def _short(text: str, limit: int = 40) -> str:
 TODO_TEXTS: dict[str, str] = {
     "unit_head": "【{unit} 待办】",
     "none": "暂无待办事项。",  # only over an empty list
-    "count": "共 {n} 项：逾期 {red} 项，临期 {yellow} 项，正常 {green} 项。",
+    "count": "共 {n} 项：{lights}。",  # only the lights some item has: no 临期 0 项
     # As the raiser and the owner know a problem: what, who, when.
     "problem": "{light} {cited}【{todo}】{unit}{category}，{raised_by}于{raised_on}提出：{text}{deadline}",
     "decision": "{light} {cited}【{todo}】{unit}{text}{deadline}",
@@ -158,6 +159,9 @@ TODO_TEXTS: dict[str, str] = {
     "major_head": "【联合督导组跟踪的重大议定事项】",
     "no_major": "暂无未办结的重大议定事项。",  # only when none is open
 }
+# The count line's parts, by light (those with no item left out).
+TODO_LIGHTS: dict[str, str] = {"red": "逾期 {n} 项", "yellow": "临期 {n} 项", "green": "正常 {n} 项"}
+TODO_NO_LIGHT = "均无办理期限"  # every item waits for the raiser's confirmation: none has a deadline
 # A to-do line's deadline clause, by the item's light.
 TODO_DEADLINE: dict[str, str] = {
     "due": "（期限 {due}{mark}）",
@@ -191,7 +195,10 @@ def todo_lines(say: Say, items: list[dict[str, Any]], *, show_unit: bool = False
         say.fact("none", n=0)
         return
     counts = {k: sum(1 for i in items if i["light"] == k) for k in ("red", "yellow", "green")}
-    say.fact("count", _item_ids(items), n=len(items), **counts)
+    lights = "，".join(TODO_LIGHTS[k].format(n=n) for k, n in counts.items() if n)
+    if not lights:  # only items without a deadline of their own (a raiser's confirmation)
+        lights = TODO_NO_LIGHT
+    say.fact("count", _item_ids(items), n=len(items), lights=lights, **counts)
     for item in items:
         kind = item["kind"] if item["kind"] in ("problem", "decision") else "region"
         values: dict[str, Any] = {

@@ -3,6 +3,8 @@ real bot over HTTP on a real database."""
 
 from __future__ import annotations
 
+import re
+
 from sqlmodel import col, select
 
 from models import Attachment, InviteCode, Problem, Report, Role, session_scope
@@ -775,3 +777,7 @@ def test_every_chat_summary_of_a_whole_quarter_rests_on_the_record_and_holds_no_
         seen.append(overview.message())
     for message in seen:
         assert RAW.search(message) is None, message
+        assert "。（" not in message, message  # no full stop before an item's deadline clause
+        assert not re.search(r"(逾期|临期|正常|红色|黄色|蓝色|完成) ?0 ?(项|宗|个|家)", message), (
+            message
+        )  # no 临期 0 项
