@@ -686,6 +686,8 @@ class SpellStats:
     idle_count: dict[int, int] = field(default_factory=lambda: defaultdict(int))
     idle_top: dict[int, list[tuple[int, int]]] = field(default_factory=lambda: defaultdict(list))
     wait_events: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))  # a few, for citing
+    # Of `waits`, those still running at `as_of` (no response yet), by working days so far.
+    open_waits: dict[int, dict[int, int]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(int)))
 
 
 def spell_stats(
@@ -702,6 +704,7 @@ def spell_stats(
     last_day = func.coalesce(g.c.next_at, sql_moment(as_of - timedelta(seconds=1)))
     d0, d1 = sql_local_day(session, g.c.at), sql_local_day(session, last_day)
     waiting = case((g.c.kind.in_(_WAITING_FOR_RESPONSE), 1), else_=0)
+    running = case((g.c.next_at.is_(None), 1), else_=0)
     oldest = session.execute(select(func.min(_P.c.created_at)).where(_candidate(plan_id, start, as_of))).scalar()
     first = local_day(start)
     if oldest is not None:
@@ -710,18 +713,20 @@ def spell_stats(
     since = accountable_from(session=session, plan_id=plan_id)
     stats = SpellStats()
     result = session.execute(
-        select(g.c.to_unit_id, waiting, d0, d1, func.count(), func.max(g.c.id))
+        select(g.c.to_unit_id, waiting, running, d0, d1, func.count(), func.max(g.c.id))
         .where(g.c.kind.in_(_HOLDER_MUST_ACT), g.c.to_unit_id.is_not(None), end_at > sql_moment(start))
-        .group_by(g.c.to_unit_id, waiting, d0, d1)
+        .group_by(g.c.to_unit_id, waiting, running, d0, d1)
         .execution_options(stream_results=True, yield_per=2000)
     )
-    for unit_id, is_waiting, a, b, n, example in result:
+    for unit_id, is_waiting, is_running, a, b, n, example in result:
         if unit_id not in since:
             continue  # no member yet: the unit could not act, its spells count for nothing
         # Working days are counted from when the unit could act (a spell starting earlier is clipped).
         wd = days.between(max(_as_date(a), since[unit_id] - timedelta(days=1)), _as_date(b))
         if is_waiting:
             stats.waits[unit_id][wd] += int(n)
+            if is_running:
+                stats.open_waits[unit_id][wd] += int(n)
             if len(stats.wait_events[unit_id]) < CITE_CAP:
                 stats.wait_events[unit_id].append(int(example))
         if wd >= idle_days:
@@ -743,6 +748,31 @@ def response_waits(
     if stats is None:
         stats = spell_stats(session=session, plan_id=plan_id, start=start, as_of=as_of, idle_days=float("inf"))
     return {u: sorted(d.items()) for u, d in stats.waits.items()}
+
+
+def responses_in_time(
+    *,
+    session: Session,
+    plan_id: int,
+    start: datetime,
+    as_of: datetime,
+    limit_days: float,
+    stats: SpellStats | None = None,
+) -> dict[int, tuple[int, int]]:
+    """Per unit: (answered within `limit_days` working days, waits that can be judged) of the
+    waits of `response_waits`. A wait still open at `as_of` within the limit is not judged yet
+    (the unit may still answer in time: counting it as met would credit doing nothing); one open
+    past the limit is a miss. Units with no wait that can be judged are left out."""
+    if stats is None:
+        stats = spell_stats(session=session, plan_id=plan_id, start=start, as_of=as_of, idle_days=float("inf"))
+    out: dict[int, tuple[int, int]] = {}
+    for unit_id, by_days in stats.waits.items():
+        still = stats.open_waits.get(unit_id, {})
+        met = sum(n - still.get(d, 0) for d, n in by_days.items() if d <= limit_days)
+        judged = sum(n for d, n in by_days.items() if d > limit_days) + met
+        if judged:
+            out[unit_id] = (met, judged)
+    return out
 
 
 def response_times(

@@ -63,6 +63,8 @@ from oversight.measures import (
     progress_by_now,
     resolution_counts,
     response_waits,
+    responses_in_time,
+    spell_stats,
     tasks_behind,
     unit_reporting,
 )
@@ -191,7 +193,11 @@ def unit_scores(*, session: Session, plan_id: int, period: str, now: datetime) -
         ).scalars()
     )
     resolution = resolution_counts(session=session, plan_id=plan_id, start=p.start, as_of=as_of)
-    waits = response_waits(session=session, plan_id=plan_id, start=p.start, as_of=as_of)
+    stats = spell_stats(session=session, plan_id=plan_id, start=p.start, as_of=as_of, idle_days=float("inf"))
+    waits = response_waits(session=session, plan_id=plan_id, start=p.start, as_of=as_of, stats=stats)
+    answered = responses_in_time(
+        session=session, plan_id=plan_id, start=p.start, as_of=as_of, limit_days=t["median_accept_days"], stats=stats
+    )
     shifting: dict[int, int] = defaultdict(int)
     for rows in (
         boomerangs(session=session, plan_id=plan_id, start=p.start, as_of=as_of),
@@ -211,21 +217,23 @@ def unit_scores(*, session: Session, plan_id: int, period: str, now: datetime) -
             continue
         if unit_id not in since:  # no member ever: the unit could not act, nothing is scored
             progress.pop(unit_id, None)
-        w = waits.get(unit_id, [])
-        n_waits = sum(n for _, n in w)
+        met, judged = answered.get(unit_id, (0, 0))
         res = resolution.get(unit_id)
+        owned = bool(res and res["owned"])
+        # Scored only on what the unit could act on: a problem answered (or left past the limit)
+        # or owned is what it could have shifted; a problem handed to it moments ago and still
+        # within the limit is not judged yet, and no problem at all earns no 推诿扯皮 credit.
+        could_shift = bool(judged) or owned or shifting.get(unit_id, 0) > 0
         parts: dict[str, float | None] = {
             "reporting": reporting[unit_id].rate if unit_id in reporting else None,
             "progress": (sum(progress[unit_id]) / len(progress[unit_id])) if progress.get(unit_id) else None,
-            "response": (sum(n for d, n in w if d <= t["median_accept_days"]) / n_waits) if n_waits else None,
-            "resolution": (res["resolved"] / res["owned"]) if res and res["owned"] else None,
-            "shifting": max(0.0, 1 - SHIFTING_PER_INSTANCE * shifting.get(unit_id, 0)),
+            "response": met / judged if judged else None,
+            "resolution": (res["resolved"] / res["owned"]) if res and owned else None,
+            "shifting": max(0.0, 1 - SHIFTING_PER_INSTANCE * shifting.get(unit_id, 0)) if could_shift else None,
         }
-        # Not shifting alone: a unit with nothing else to evaluate and no shifting instance is
-        # 不参评 (it did nothing that could be scored), never a 100 ranked above units that worked.
-        evaluated = any(parts[k] is not None for k in INDICATORS if k != "shifting") or shifting.get(unit_id, 0) > 0
-        if not evaluated:
-            parts["shifting"] = None
+        # A unit with no indicator it could act on is 不参评 (nothing could be scored), never a 100
+        # ranked above units that worked.
+        evaluated = any(v is not None for v in parts.values())
         score = _combine(parts, weights) if evaluated else None
         deduction = deductions.get(unit_id, 0.0)
         out.append(
@@ -951,8 +959,11 @@ def _cn(d: date) -> str:
 # Every record-dependent sentence of the review, one template per fact kind (oversight.facts).
 # A quantifier (均/没有/未发现) appears only in a kind whose fact proves it.
 REVIEW_TEXTS: dict[str, str] = {
-    "summary_opening": "根据{basis}工作问效机制，联席会议办公室依据{label}工作记录，对{units}个成员单位和{leaders}名"
-    "包联领导进行了量化评价{ledger}。现将有关情况报告如下。",
+    # {whom}: "11个成员单位和2名包联领导", "11个成员单位" or "2名包联领导" (only counts above zero).
+    "summary_opening": "根据{basis}工作问效机制，联席会议办公室依据{label}工作记录，对{whom}进行了量化评价{ledger}。"
+    "现将有关情况报告如下。",
+    "summary_opening_none": "根据{basis}工作问效机制，联席会议办公室依据{label}工作记录开展工作问效，本期没有参评的成员单位"
+    "和包联领导{ledger}。现将有关情况报告如下。",
     "not_evaluated": "{names}本期没有可评价的事项，不参评、不排名。",
     "low_total": "总分低于60分的单位：{names}。",
     "units_none": "本期没有参加问效评价的成员单位。",
@@ -970,6 +981,12 @@ REVIEW_TEXTS: dict[str, str] = {
     "paper_closure_none": "未发现重复使用佐证材料销号或销号后短期内问题反弹的情况。",
 }
 LEDGER_FOLLOWED = "，并对整改台账进行了跟踪问效"
+LEDGER_FOLLOWED_ALONE = "；对整改台账进行了跟踪问效"
+
+
+def _whom(units: int, leaders: int) -> str:
+    """Who was evaluated, naming only the counts above zero (no "0名包联领导")."""
+    return "和".join([*([f"{units}个成员单位"] if units else []), *([f"{leaders}名包联领导"] if leaders else [])])
 
 
 def ledger_paragraphs(ledger: list[dict[str, Any]], say: Say | None = None) -> list[str]:
@@ -1059,9 +1076,10 @@ def review_document(*, session: Session, plan_id: int, review: dict[str, Any], n
     say = Say(REVIEW_TEXTS)
     units_in = [r for r in review["units"] if r["total"] is not None]
     leaders_in = [r for r in review["zone_leaders"] if r["score"] is not None]
+    evaluated = bool(units_in or leaders_in)
     summary = [
         say.text(
-            "summary_opening",
+            "summary_opening" if evaluated else "summary_opening_none",
             {
                 "unit": [int(r["unit_id"]) for r in units_in],
                 "member": [int(r["member_id"]) for r in leaders_in],
@@ -1071,8 +1089,9 @@ def review_document(*, session: Session, plan_id: int, review: dict[str, Any], n
             label=review["label"],
             units=len(units_in),
             leaders=len(leaders_in),
+            whom=_whom(len(units_in), len(leaders_in)),
             # Only a ledger with items was followed up.
-            ledger=LEDGER_FOLLOWED if review["ledger"] else "",
+            ledger=(LEDGER_FOLLOWED if evaluated else LEDGER_FOLLOWED_ALONE) if review["ledger"] else "",
         )
     ]
     idle_units = [r for r in review["units"] if r["total"] is None]

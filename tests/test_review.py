@@ -325,10 +325,12 @@ def test_weights_come_from_the_plan(cast: Cast, session: Session) -> None:
     }
     session.add(plan)
     after = {r["unit"]: r for r in unit_scores(session=cast.s, plan_id=cast.plan_id, period="2026H1", now=AFTER_H1)}
-    # 水利局 reported in Q1 only and has no right moved: with the bundled weights, reporting
-    # (15), progress (35) and shifting (10) apply; with the plan's new ones, 90 % is reporting.
+    # 水利局 reported in Q1 only, has no right moved and no problem: with the bundled weights,
+    # reporting (15) and progress (35) apply (no problem, nothing it could have shifted: no
+    # 推诿扯皮 credit); with the plan's new ones, 90 % is reporting.
     share = base["旗水利局"]["indicators"]["reporting"]
-    assert base["旗水利局"]["score"] == pytest.approx(100 * (15 * share + 10) / 60, abs=0.1)
+    assert base["旗水利局"]["indicators"]["shifting"] is None
+    assert base["旗水利局"]["score"] == pytest.approx(100 * (15 * share) / 50, abs=0.1)
     assert after["旗水利局"]["score"] == pytest.approx(90 * share, abs=0.1)
 
 
@@ -551,3 +553,56 @@ def test_a_table_with_nothing_to_list_is_left_out_and_its_sentence_says_so(cast:
     doc = review_document(session=cast.s, plan_id=cast.plan_id, review=review, now=AFTER_H1)
     ledger = next(sec for sec in doc["sections"] if sec["heading"] == "整改台账")
     assert len(ledger["tables"][0]["rows"]) == 1 and ledger["tables"][0]["rows"][0][0] != "—"
+
+
+def test_a_unit_handed_a_problem_moments_ago_that_did_nothing_is_not_scored(cast: Cast) -> None:
+    """属地各苏木镇政府 joins; a 征地矛盾 problem is handed to it on 29 June and it has not answered
+    by the half's end (still within its 5 working days): nothing it could act on can be judged, so
+    it is 不参评 — not 100 from 问题响应 and 推诿扯皮 ranked above 旗水利局, which reported, accepted
+    and resolved. A problem left unanswered past the limit is judged: a miss."""
+    cast.people["township"] = cast.member("township", Role.CONTACT)
+    cast.report_weekly("water")
+    wp = cast.raise_("water", at(3, 2), category="water_permit")
+    accept_problem(session=cast.s, problem_id=wp, actor=cast["water"], now=at(3, 2, 11))
+    resolve_problem(session=cast.s, problem_id=wp, actor=cast["water"], evidence_text="已批复", now=at(3, 3))
+    cast.raise_("township", at(6, 29), category="land_dispute")
+    cast.s.commit()
+    rows = {r["unit"]: r for r in unit_scores(session=cast.s, plan_id=cast.plan_id, period="2026H1", now=AFTER_H1)}
+    township = rows["属地各苏木镇政府"]
+    assert (township["evaluated"], township["score"], township["rank"]) == (False, None, None)
+    assert all(v is None for v in township["indicators"].values()), township["indicators"]
+    assert rows["旗水利局"]["rank"] == 1
+    review = build_review(session=cast.s, plan_id=cast.plan_id, period="2026H1", now=AFTER_H1)
+    doc = review_document(session=cast.s, plan_id=cast.plan_id, review=review, now=AFTER_H1)
+    idle = next(f for f in doc["facts"] if f["kind"] == "not_evaluated")
+    assert cast.uid("township") in idle["ids"]["unit"] and "属地各苏木镇政府" in idle["text"]
+
+    # Handed on 1 June and still unanswered on 30 June: past the limit, a miss it is scored on.
+    cast.raise_("township", at(6, 1), category="land_dispute")
+    cast.s.commit()
+    rows = {r["unit"]: r for r in unit_scores(session=cast.s, plan_id=cast.plan_id, period="2026H1", now=AFTER_H1)}
+    township = rows["属地各苏木镇政府"]
+    assert township["evaluated"] and township["indicators"]["response"] == 0.0
+    assert township["rank"] > rows["旗水利局"]["rank"]
+
+
+def test_a_half_with_nobody_to_evaluate_says_so_in_words(session: Session, banner_plan_id: int) -> None:
+    """A fresh deployment where nobody has joined: the review's opening says 本期没有参评的成员单位和
+    包联领导, never "对0个成员单位和0名包联领导"; with units but no leader it names the units alone."""
+    review = build_review(session=session, plan_id=banner_plan_id, period="2026H1", now=AFTER_H1)
+    doc = review_document(session=session, plan_id=banner_plan_id, review=review, now=AFTER_H1)
+    opening = doc["facts"][0]
+    assert opening["kind"] == "summary_opening_none" and "本期没有参评的成员单位和包联领导" in opening["text"]
+    assert doc["summary"][0] == opening["text"]
+    printed = "\n".join([*doc["summary"], *(p for sec in doc["sections"] for p in sec.get("paragraphs") or [])])
+    assert "0个" not in printed and "0名" not in printed, printed
+
+    cast = Cast(session, banner_plan_id)
+    cast.report_weekly("water")
+    review = build_review(session=session, plan_id=banner_plan_id, period="2026H1", now=AFTER_H1)
+    review["zone_leaders"] = []
+    doc = review_document(session=session, plan_id=banner_plan_id, review=review, now=AFTER_H1)
+    opening = doc["facts"][0]
+    n = opening["values"]["units"]
+    assert opening["kind"] == "summary_opening" and n >= 1
+    assert f"对{n}个成员单位进行了量化评价" in opening["text"] and "包联领导" not in opening["text"]

@@ -462,8 +462,12 @@ def check_notice_and_review(engine: Any, plan_id: int) -> list[str]:
     with Session(engine) as s:
         assert_ids_exist(s, doc["facts"])
     assert [line for line in review_text.splitlines() if line != SCORE_NOTE] == [f["text"] for f in doc["facts"]]
-    opening = next(f for f in doc["facts"] if f["kind"] == "summary_opening")
+    opening = next(f for f in doc["facts"] if f["kind"] in ("summary_opening", "summary_opening_none"))
     assert not set(opening["ids"]["unit"]) & {r[0] for r in never_rows}
+    # Zero reads as words: 本期没有参评… exactly when nobody was scored, never "0个成员单位" or "0名".
+    nobody = not opening["ids"].get("unit") and not opening["ids"].get("member")
+    assert (opening["kind"] == "summary_opening_none") == nobody, opening
+    assert re.search(r"(?<![\d.])0(个|名)", review_text) is None, review_text
     low = re.search(r"总分低于60分的单位：(.+?)。", review_text)
     if low:
         assert not set(low.group(1).split("、")) & never_joined
