@@ -17,17 +17,17 @@ from enum import Enum
 from pathlib import Path
 from typing import Any, ClassVar
 
-from sqlalchemy import event, text, update
+from sqlalchemy import Select, Update, bindparam, event, exists, select, text, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import aliased
-from sqlmodel import Session, col, select
+from sqlmodel import col
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import ExtBot
 
-from bot.pacing import BROADCAST, Pacer, retry_seconds
+from bot.pacing import BROADCAST, BROADCAST_PART, Pacer, retry_seconds
 from models import OutboxMessage, OutboxState, read_only, session_scope, utcnow
+from models.db import detached, table_of
 from models.inbox import LOST_RESPONSE, RESENT_AFTER_CRASH
 from oversight.outbox import split_text
 
@@ -45,6 +45,7 @@ class Outcome(Enum):
     HELD = "held"  # 429: nothing may be sent to this chat until retry_after has passed
     TRANSIENT = "transient"  # 5xx, network, timeout: this message backs off
     REFUSED = "refused"  # Telegram answered no (400/403), or the message cannot be sent
+    GONE = "gone"  # no longer pending when its attempt began (sent or given up meanwhile): skipped
 
 
 def _markup(payload: dict) -> InlineKeyboardMarkup | None:
@@ -191,6 +192,58 @@ class ChatClaims:
             self._conn = None
 
 
+class _Statements:
+    """The delivery's queries and writes, built once (Core, bound parameters): built for every
+    round and every message they cost more of the bot's time than running them, the ORM's
+    loads and flushes besides (bench/burst.py's busy case: 500 reminders beside 500 replies)."""
+
+    def __init__(self, batch: int) -> None:
+        t = table_of(OutboxMessage)
+        earlier = t.alias("earlier")
+        now = bindparam("now", type_=t.c.next_attempt_at.type)
+        pending = t.c.state == OutboxState.PENDING
+        # A due message waits while an earlier one to its chat is not due yet (order per chat),
+        # and such a chat does not hold up the others: they are filtered in SQL, before LIMIT.
+        waiting = exists().where(
+            earlier.c.state == OutboxState.PENDING,
+            earlier.c.chat_id == t.c.chat_id,
+            earlier.c.id < t.c.id,
+            earlier.c.next_attempt_at > now,
+        )
+        due = select(t.c.id, t.c.chat_id).where(pending, t.c.next_attempt_at <= now, ~waiting)
+        self.due: Select[Any] = (
+            due.where(t.c.chat_id.not_in(bindparam("exclude", expanding=True))).order_by(t.c.id).limit(batch)
+        )
+        self.due_in_chat: Select[Any] = due.where(t.c.chat_id == bindparam("chat")).order_by(t.c.id).limit(batch)
+        self.rows: Select[Any] = select(t).where(t.c.id.in_(bindparam("ids", expanding=True))).order_by(t.c.id)
+        mine = t.c.id == bindparam("mid")
+        # Written only while the row is still pending: one sent or given up meanwhile (by another
+        # replica) is not touched, nor sent again.
+        self.begin: Update = update(t).where(mine, pending).values(payload=bindparam("payload"))
+        self.parts: Update = update(t).where(mine).values(payload=bindparam("payload"))
+        self.retry: Update = (
+            update(t)
+            .where(mine)
+            .values(
+                attempts=t.c.attempts + bindparam("counted"),
+                next_attempt_at=bindparam("at", type_=t.c.next_attempt_at.type),
+                last_error=bindparam("error"),
+                payload=bindparam("payload"),
+            )
+        )
+        self.finish: Update = (
+            update(t)
+            .where(mine)
+            .values(
+                state=bindparam("state"),
+                attempts=t.c.attempts + 1,
+                last_error=bindparam("error"),
+                payload=bindparam("payload"),
+                sent_at=bindparam("sent_at", type_=t.c.sent_at.type),
+            )
+        )
+
+
 class OutboxDelivery:
     """The loop that sends queued messages until stopped: each chat's messages in order by a
     task of its own, the chats side by side (the bot's Pacer spaces them to Telegram's limits)."""
@@ -225,6 +278,7 @@ class OutboxDelivery:
         self._send_args: dict[str, Any] = {"rate_limit_args": BROADCAST} if paced else {}
         self.sent = 0
         self._claims = ChatClaims.of(engine) if engine.dialect.name == "postgresql" else None
+        self._sql = _Statements(batch)
 
     async def stop(self) -> None:
         self._stop.set()
@@ -260,45 +314,29 @@ class OutboxDelivery:
 
     def _due(
         self,
-        session: Session,
         now: datetime,
         exclude: Collection[int] = (),
         chat_id: int | None = None,
         chats: int | None = None,
     ) -> list[OutboxMessage]:
-        # A due message waits while an earlier one to its chat is not due yet (order per chat),
-        # and such a chat does not hold up the others: they are filtered in SQL, before LIMIT.
-        earlier = aliased(OutboxMessage)
-        waiting = (
-            select(earlier.id)
-            .where(
-                col(earlier.state) == OutboxState.PENDING,
-                col(earlier.chat_id) == col(OutboxMessage.chat_id),
-                col(earlier.id) < col(OutboxMessage.id),
-                col(earlier.next_attempt_at) > now,
-            )
-            .exists()
-        )
-        query = select(OutboxMessage).where(
-            OutboxMessage.state == OutboxState.PENDING, col(OutboxMessage.next_attempt_at) <= now, ~waiting
-        )
-        if exclude:  # chats being sent to now: their task has their messages
-            query = query.where(col(OutboxMessage.chat_id).not_in(list(exclude)))
-        if chat_id is not None:
-            query = query.where(col(OutboxMessage.chat_id) == chat_id)
-        query = query.order_by(col(OutboxMessage.id)).limit(self.batch)
-        if chats is not None:
-            # Only the first `chats` chats' rows are loaded as objects: a chat's task ending
-            # starts one more, and loading a whole batch each time for it cost more than the sends.
+        """The messages due now (of `chat_id`, or of the first `chats` chats not in `exclude`:
+        chats being sent to now, whose task has their messages), as detached rows in id order.
+        Ids and chats first, then only the picked rows: a chat's task ending starts one more,
+        and loading a whole batch each time for it cost more than the sends."""
+        with read_only(self.engine).connect() as conn:
+            if chat_id is not None:
+                pairs = conn.execute(self._sql.due_in_chat, {"now": now, "chat": chat_id}).all()
+            else:
+                pairs = conn.execute(self._sql.due, {"now": now, "exclude": list(exclude)}).all()
             picked: dict[int, list[int]] = {}
-            for mid, cid in session.execute(query.with_only_columns(col(OutboxMessage.id), col(OutboxMessage.chat_id))):
-                if cid in picked or len(picked) < chats:
+            for mid, cid in pairs:
+                if cid in picked or chats is None or len(picked) < chats:
                     picked.setdefault(cid, []).append(mid)
             ids = [mid for mids in picked.values() for mid in mids]
             if not ids:
                 return []
-            query = select(OutboxMessage).where(col(OutboxMessage.id).in_(ids)).order_by(col(OutboxMessage.id))
-        return list(session.exec(query).all())
+            rows = conn.execute(self._sql.rows, {"ids": ids}).mappings().all()
+        return [detached(OutboxMessage, row) for row in rows]
 
     def _dispatch(self) -> list[asyncio.Task[int]]:
         """Start a task for each chat with messages due that none is sending to yet."""
@@ -309,8 +347,7 @@ class OutboxDelivery:
             return []
         if self._claims is not None and not self._claims.hold_lease():
             return []  # another replica delivers; this one takes over if it goes
-        with session_scope(read_only(self.engine)) as session:
-            due = self._due(session, now, exclude=self._busy.keys(), chats=room)
+        due = self._due(now, exclude=self._busy.keys(), chats=room)
         by_chat: dict[int, list[OutboxMessage]] = {}
         for msg in due:
             by_chat.setdefault(msg.chat_id, []).append(msg)
@@ -338,8 +375,7 @@ class OutboxDelivery:
             if not self._claims.claim(chat_id):
                 return 0  # another replica is sending to this chat
             try:
-                with session_scope(read_only(self.engine)) as session:
-                    messages = self._due(session, self.clock(), chat_id=chat_id)
+                messages = self._due(self.clock(), chat_id=chat_id)
                 return await self._send_in_order(messages)
             finally:
                 self._claims.release(chat_id, after=self._chat_free_in(chat_id))
@@ -355,6 +391,8 @@ class OutboxDelivery:
             if self._stop.is_set() or (self.hold_until is not None and self.clock() < self.hold_until):
                 break
             outcome = await self._send_one(msg)
+            if outcome is Outcome.GONE:
+                continue
             if outcome is Outcome.SENT:
                 sent += 1
                 self.sent += 1
@@ -380,7 +418,8 @@ class OutboxDelivery:
 
     async def _send_one(self, msg: OutboxMessage) -> Outcome:
         parts_sent = int(msg.payload.get("parts_sent", 0))
-        self._begin_attempt(msg)
+        if not self._begin_attempt(msg):
+            return Outcome.GONE
         try:
             if msg.kind == "document":
                 path = Path(msg.payload["path"])
@@ -397,9 +436,9 @@ class OutboxDelivery:
                 markup = _markup(msg.payload)
                 for i in range(parts_sent, len(parts)):
                     last = i == len(parts) - 1
-                    await self.bot.send_message(
-                        msg.chat_id, parts[i], reply_markup=markup if last else None, **self._send_args
-                    )
+                    # A reply to the chat may go ahead of the message, not into it between parts.
+                    args = self._send_args if i == 0 or not self._send_args else {"rate_limit_args": BROADCAST_PART}
+                    await self.bot.send_message(msg.chat_id, parts[i], reply_markup=markup if last else None, **args)
                     parts_sent = i + 1
                     if not last:
                         self._save_parts(msg, parts_sent)  # a crash now must not resend this part
@@ -445,27 +484,29 @@ class OutboxDelivery:
                 .values(chat_id=new_chat_id)
             )
 
-    def _save_parts(self, msg: OutboxMessage, parts_sent: int) -> None:
-        with session_scope(self.engine) as session:
-            row = session.get(OutboxMessage, msg.id)
-            if row is not None:
-                row.payload = {**row.payload, "parts_sent": parts_sent}
-                session.add(row)
-        msg.payload = {**msg.payload, "parts_sent": parts_sent}
+    def _write(self, statement: Update, values: dict[str, Any]) -> int:
+        """Run one of the delivery's writes on the message's row; how many rows it changed."""
+        with self.engine.begin() as conn:
+            return conn.execute(statement, values).rowcount
 
-    def _begin_attempt(self, msg: OutboxMessage) -> None:
+    def _save_parts(self, msg: OutboxMessage, parts_sent: int) -> None:
+        msg.payload = {**msg.payload, "parts_sent": parts_sent}
+        self._write(self._sql.parts, {"mid": msg.id, "payload": msg.payload})
+
+    def _begin_attempt(self, msg: OutboxMessage) -> bool:
         """Mark the attempt before the request goes out. A message found marked was being sent
         when the process died, after its request may have reached Telegram: this attempt may
-        deliver it twice, and says so."""
+        deliver it twice, and says so. False: the row is no longer pending (not to be sent).
+        (The delivery is the only writer of a pending row's payload: the one it loaded is current.)"""
         extra: dict[str, object] = {"in_flight": True}
         if msg.payload.get("in_flight") and not msg.payload.get("duplicate_cause"):
             extra["duplicate_cause"] = RESENT_AFTER_CRASH
-        with session_scope(self.engine) as session:
-            row = session.get(OutboxMessage, msg.id)
-            if row is not None:
-                row.payload = {**row.payload, **extra}
-                session.add(row)
-        msg.payload = {**msg.payload, **extra}
+        payload = {**msg.payload, **extra}
+        if not self._write(self._sql.begin, {"mid": msg.id, "payload": payload}):
+            logger.info("outbox %s to chat %s: no longer pending, skipped", msg.id, msg.chat_id)
+            return False
+        msg.payload = payload
+        return True
 
     def _retry(
         self,
@@ -479,33 +520,19 @@ class OutboxDelivery:
         """Put the message back with `wait` before its next attempt; returns when that is."""
         logger.warning("outbox %s to chat %s: %s; retry in %.1fs", msg.id, msg.chat_id, error, wait.total_seconds())
         at = self.clock() + wait
-        with session_scope(self.engine) as session:
-            row = session.get(OutboxMessage, msg.id)
-            if row is None:
-                return at
+        payload = {k: v for k, v in msg.payload.items() if k != "in_flight"}
+        if duplicate_cause is not None and not payload.get("duplicate_cause"):
+            payload["duplicate_cause"] = duplicate_cause
+        payload["parts_sent"] = parts_sent
+        values = {"mid": msg.id, "counted": int(count), "at": at, "error": error[:500], "payload": payload}
+        if self._write(self._sql.retry, values):
+            msg.payload = payload
             if count:
-                row.attempts += 1
-            row.next_attempt_at = at
-            row.last_error = error[:500]
-            payload = {k: v for k, v in row.payload.items() if k != "in_flight"}
-            if duplicate_cause is not None and not payload.get("duplicate_cause"):
-                payload["duplicate_cause"] = duplicate_cause
-            row.payload = {**payload, "parts_sent": parts_sent}
-            msg.payload = row.payload
-            session.add(row)
-        if count:
-            msg.attempts += 1
+                msg.attempts += 1
         return at
 
     def _finish(self, msg: OutboxMessage, state: str, error: str) -> None:
-        with session_scope(self.engine) as session:
-            row = session.get(OutboxMessage, msg.id)
-            if row is None:
-                return
-            row.state = state
-            row.attempts += 1
-            row.last_error = error[:500]
-            row.payload = {k: v for k, v in row.payload.items() if k != "in_flight"}
-            if state == OutboxState.SENT:
-                row.sent_at = self.clock()
-            session.add(row)
+        payload = {k: v for k, v in msg.payload.items() if k != "in_flight"}
+        sent_at = self.clock() if state == OutboxState.SENT else None
+        values = {"mid": msg.id, "state": state, "error": error[:500], "payload": payload, "sent_at": sent_at}
+        self._write(self._sql.finish, values)

@@ -22,8 +22,10 @@ retry_after (one group's flood control paused all chats for a minute). `Pacer` i
 - lets replies to someone who just acted go ahead of broadcasts (the outbox sends with
   `rate_limit_args=BROADCAST`): a broadcast waits while any reply does, and while updates are
   being handled (`handling`, counted by ChatOrderedProcessor: the replies they will send are
-  coming) goes at most every BUSY_BROADCAST_GAP seconds; a broadcast waiting in the chat a
-  reply is for goes first as if it were a reply (it holds the chat's turn).
+  coming) goes at most every BUSY_BROADCAST_GAP seconds; a broadcast waiting for its release
+  in the chat a reply is for steps aside (the reply takes the chat's turn, the broadcast
+  follows it), unless it is a later part of a message sent in parts (BROADCAST_PART: a reply
+  does not cut into it), which then goes first as if it were a reply.
 
 A reply (a handler's answer) waiting for a held chat waits for the hold, then tries again; a
 broadcast is handed back its RetryAfter at once, so the outbox keeps the message for later
@@ -59,6 +61,7 @@ logger = logging.getLogger(__name__)
 
 REPLY = 0  # an answer to the person who just acted (the default)
 BROADCAST = 1  # the outbox: notices, reminders, documents
+BROADCAST_PART = 2  # the outbox: a later part of a message sent in parts (keeps its chat's turn)
 
 # Methods that put a message in a chat: these count towards Telegram's limits.
 PACED = frozenset(
@@ -122,6 +125,10 @@ class SharedGroups(Protocol):
     async def hold(self, chat_id: int | str, seconds: float) -> None: ...
 
 
+class _StepAside(Exception):
+    """A reply is to go to the chat of a broadcast waiting for its release: the reply first."""
+
+
 @dataclass
 class _Chat:
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -131,6 +138,7 @@ class _Chat:
     full_until: float = float("-inf")  # a group's window filled by other replicas too (SharedGroups)
     users: int = 0  # requests using this entry now (it is dropped at 0 once quiet)
     waiting: list[Any] | None = None  # its message's entry in Pacer._waiting, while there
+    waiting_yields: bool = False  # that message is a broadcast that steps aside for a reply
     replies: int = 0  # replies asked for it and not sent yet
 
 
@@ -226,7 +234,8 @@ class Pacer(BaseRateLimiter[int]):
         key: int | str = chat_id
         with contextlib.suppress(ValueError, TypeError):
             key = int(chat_id)
-        priority = REPLY if rate_limit_args is None else int(rate_limit_args)
+        priority = REPLY if rate_limit_args is None else BROADCAST
+        yields = rate_limit_args == BROADCAST  # (a BROADCAST_PART keeps its chat's turn)
         chat = self._chats.setdefault(key, _Chat())
         chat.users += 1
         if priority == REPLY:
@@ -234,29 +243,32 @@ class Pacer(BaseRateLimiter[int]):
             self._reply_waits(chat)
         try:
             while True:
-                async with chat.lock:  # one message of a chat at a time, in the order asked
-                    await self._chat_turn(key, chat, priority)
-                    await self._global_turn(chat, priority)
-                    go, stamp = await self._shared_turn(key, chat)
-                    if not go:
-                        continue  # the group's window (or hold) in the database: wait at _chat_turn
-                    chat.last = self.clock()
-                    chat.recent.append(chat.last)
-                    self._inflight += 1
-                    try:
-                        result = await callback(*args, **kwargs)
-                    except RetryAfter as exc:
-                        self._flood(key, chat, retry_seconds(exc))
-                        await self._shared_hold(key, retry_seconds(exc))
-                        if priority != REPLY or retry_seconds(exc) > self.max_wait:
-                            raise
-                        continue  # the reply waits for the hold at the next _chat_turn
-                    finally:
-                        # Telegram counted it by now: the chat's gap and the second's count from here.
-                        self._answered_now(chat)
-                        await self._shared_answered(key, stamp)
-                    self.sent += 1
-                    return result
+                try:
+                    async with chat.lock:  # one message of a chat at a time, in the order asked
+                        await self._chat_turn(key, chat, priority)
+                        await self._global_turn(chat, priority, yields)
+                        go, stamp = await self._shared_turn(key, chat)
+                        if not go:
+                            continue  # the group's window (or hold) in the database: wait at _chat_turn
+                        chat.last = self.clock()
+                        chat.recent.append(chat.last)
+                        self._inflight += 1
+                        try:
+                            result = await callback(*args, **kwargs)
+                        except RetryAfter as exc:
+                            self._flood(key, chat, retry_seconds(exc))
+                            await self._shared_hold(key, retry_seconds(exc))
+                            if priority != REPLY or retry_seconds(exc) > self.max_wait:
+                                raise
+                            continue  # the reply waits for the hold at the next _chat_turn
+                        finally:
+                            # Telegram counted it by now: the chat's gap and the second's count from here.
+                            self._answered_now(chat)
+                            await self._shared_answered(key, stamp)
+                        self.sent += 1
+                        return result
+                except _StepAside:
+                    continue  # the chat's lock let go: the reply (queued on it) goes, then this
         finally:
             chat.users -= 1
             if priority == REPLY:
@@ -387,9 +399,11 @@ class Pacer(BaseRateLimiter[int]):
         self._released = max(self._released + step, now - CATCH_UP)
         self._recent.append(now)
 
-    async def _global_turn(self, chat: _Chat, priority: int) -> None:
+    async def _global_turn(self, chat: _Chat, priority: int, yields: bool = False) -> None:
         if priority != REPLY and chat.replies > 0:
-            priority = REPLY  # a broadcast holding the turn of a chat a reply waits for
+            if yields:  # a reply came while it waited for the chat's gap: the reply first
+                raise _StepAside
+            priority = REPLY  # a later part holding the turn of a chat a reply waits for
         now = self.clock()
         at = self._next_release(now)
         if not self._waiting and (self._broadcast_at(at) if priority != REPLY else at) <= now:
@@ -401,7 +415,7 @@ class Pacer(BaseRateLimiter[int]):
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         entry: list[Any] = [priority, next(self._seq), future]
         heapq.heappush(self._waiting, entry)
-        chat.waiting = entry
+        chat.waiting, chat.waiting_yields = entry, yields
         self._ensure_releaser()
         self._kick.set()
         try:
@@ -414,13 +428,21 @@ class Pacer(BaseRateLimiter[int]):
             chat.waiting = None
 
     def _reply_waits(self, chat: _Chat) -> None:
-        """A reply is to go to `chat`: a broadcast there waiting for its release (holding the
-        chat's turn) goes as a reply, or the reply would wait for every other reply first."""
+        """A reply is to go to `chat`, where a broadcast may be waiting for its release, holding
+        the chat's turn: it steps aside (the reply goes first, and takes no broadcast's slot and
+        the chat's gap before it), or, a later part of a message, goes as a reply (else the
+        reply would wait for every other reply first)."""
         entry = chat.waiting
-        if entry is not None and entry[0] != REPLY:
-            entry[0] = REPLY
+        if entry is None or entry[0] == REPLY:
+            return
+        if chat.waiting_yields and not entry[2].done():
+            self._waiting.remove(entry)
             heapq.heapify(self._waiting)
-            self._kick.set()
+            entry[2].set_exception(_StepAside())
+            return
+        entry[0] = REPLY
+        heapq.heapify(self._waiting)
+        self._kick.set()
 
     def _ensure_releaser(self) -> None:
         if self._releaser is None or self._releaser.done():

@@ -14,7 +14,7 @@ import pytest
 from telegram.error import RetryAfter
 from telegram.ext import ExtBot
 
-from bot.pacing import BROADCAST, Pacer
+from bot.pacing import BROADCAST, BROADCAST_PART, Pacer
 from localbotapi import BotApiServer
 
 TOKEN = "424242:PACING-token"
@@ -134,10 +134,11 @@ async def test_a_reply_goes_ahead_of_queued_broadcasts(server, bot):
     assert order.index(acting) <= 6
 
 
-async def test_while_updates_are_handled_broadcasts_trickle_and_one_in_a_replied_chat_goes_first(server, bot, pacer):
+async def test_while_updates_are_handled_broadcasts_trickle_and_one_in_a_replied_chat_steps_aside(server, bot, pacer):
     """Updates being handled (their replies are coming): broadcasts go at most every
     BUSY_BROADCAST_GAP; a reply to a chat whose broadcast is queued last does not wait for
-    every broadcast before it (it would, its chat's turn held): that broadcast goes next."""
+    every broadcast before it (it would, its chat's turn held), nor for that broadcast and the
+    chat's gap after it: the broadcast steps aside and follows the reply."""
     chats = [server.user(8600 + k, f"联络员{k}").id for k in range(30)]
     pacer.handling = 1  # as ChatOrderedProcessor counts an update being handled
     broadcasts = [asyncio.create_task(bot.send_message(c, "周报提醒", rate_limit_args=BROADCAST)) for c in chats]
@@ -149,8 +150,30 @@ async def test_while_updates_are_handled_broadcasts_trickle_and_one_in_a_replied
     pacer.handling = 0
     await asyncio.gather(*broadcasts)
 
-    assert waited < 2.5  # the chat's broadcast, then the gap of one chat: not 30 broadcasts at 2 a second
-    assert early <= 5  # the first broadcast, the promoted one and the reply (and at most 2 a second)
+    assert waited < 0.5  # not 30 broadcasts at 2 a second, nor its chat's broadcast and a gap
+    assert early <= 3  # the first broadcast and the reply (and at most 2 a second)
     last = [r for r in sends(server) if r.chat_id == chats[-1]]
+    assert [m["text"] for m in server.messages(chats[-1])] == ["已登记。", "周报提醒"]
     assert [r.status for r in last] == [200, 200] and last[1].at - last[0].at >= 1.0
     assert Counter(r.status for r in sends(server)) == {200: 31}
+
+
+async def test_a_reply_does_not_cut_into_a_broadcast_sent_in_parts(server, bot, pacer):
+    """A later part of a message in parts (BROADCAST_PART) keeps its chat's turn: a reply
+    asked while it waits goes after it, and first among the broadcasts still queued."""
+    chats = [server.user(8700 + k, f"联络员{k}").id for k in range(30)]
+    pacer.handling = 1
+    broadcasts = [asyncio.create_task(bot.send_message(c, "周报提醒", rate_limit_args=BROADCAST)) for c in chats[:-1]]
+    target = chats[-1]
+    await bot.send_message(target, "通报（一）", rate_limit_args=BROADCAST)
+    part = asyncio.create_task(bot.send_message(target, "通报（二）", rate_limit_args=BROADCAST_PART))
+    await asyncio.sleep(0.2)
+    start = time.monotonic()
+    await bot.send_message(target, "已登记。")
+    waited = time.monotonic() - start
+    pacer.handling = 0
+    await asyncio.gather(part, *broadcasts)
+
+    assert [m["text"] for m in server.messages(target)] == ["通报（一）", "通报（二）", "已登记。"]
+    assert waited < 3.0  # the part (after the chat's gap), then the reply's gap: not 29 broadcasts first
+    assert Counter(r.status for r in sends(server)) == {200: 32}
