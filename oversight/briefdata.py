@@ -17,6 +17,7 @@ columns, so a brief compiled weeks later shows the quarter as it stood:
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -100,29 +101,34 @@ def _local_day(moment: datetime) -> date:
 
 def _cites_many(session: Session, named: dict[str, Any], cap: int = CITE_CAP) -> dict[str, dict[Any, Cite]]:
     """Per name, per key k of that name's SELECT of labelled (k, i) rows: the count of distinct i
-    and the first `cap` ids — every figure in one statement (UNION ALL, then one window pass),
-    so a shared CTE such as the problem state is evaluated once instead of twice per figure."""
+    and the first `cap` ids — every figure in one statement (UNION ALL), so a shared CTE such as
+    the problem state is evaluated once instead of twice per figure.
+
+    The rows are counted here, not ranked in the database: a window pass (a count and a row
+    number per figure and key) sorted every row of every figure — 125,000 reports of a quarter
+    at ten times the region — for ten ids a key; a set per key and the smallest ids of each cost
+    a third of that."""
     parts = []
     for name, pairs in named.items():
-        sub = pairs.distinct().subquery()
+        sub = pairs.subquery()
         parts.append(select(literal(name).label("f"), sub.c.k.label("k"), sub.c.i.label("i")))
-    pooled = union_all(*parts).subquery()
-    group = (pooled.c.f, pooled.c.k)
-    ranked = core_select(
-        pooled.c.f,
-        pooled.c.k,
-        pooled.c.i,
-        func.count().over(partition_by=group).label("n"),
-        func.row_number().over(partition_by=group, order_by=pooled.c.i).label("rn"),
-    ).subquery()
-    out: dict[str, dict[Any, Cite]] = {name: {} for name in named}
-    for f, k, i, n in session.execute(
-        core_select(ranked.c.f, ranked.c.k, ranked.c.i, ranked.c.n)
-        .where(ranked.c.rn <= cap)
-        .order_by(ranked.c.f, ranked.c.k, ranked.c.i)
-    ).all():
-        out[f].setdefault(k, {"n": int(n), "ids": []})["ids"].append(int(i))
-    return out
+    seen: dict[str, dict[Any, set[int]]] = {name: {} for name in named}
+    # Straight off the driver's cursor in batches (SQLAlchemy's rows, one fetch each, cost more than the counting).
+    result = session.connection().execute(union_all(*parts))
+    try:
+        while chunk := result.cursor.fetchmany(10_000):
+            for f, k, i in chunk:
+                by_key = seen[f]
+                ids = by_key.get(k)
+                if ids is None:
+                    ids = by_key[k] = set()
+                ids.add(int(i))
+    finally:
+        result.close()
+    return {
+        name: {k: {"n": len(ids), "ids": heapq.nsmallest(cap, ids)} for k, ids in by_key.items()}
+        for name, by_key in seen.items()
+    }
 
 
 def _totals(pairs: Any) -> Any:
