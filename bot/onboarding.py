@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from sqlmodel import Session
 from telegram import Bot, BotCommand, BotCommandScopeChat
 from telegram.error import TelegramError
 from telegram.ext import Application
@@ -23,6 +24,7 @@ from oversight.members import (
     bind_group,
     create_invite,
     list_members,
+    member_label,
     parse_role,
     redeem_invite,
     require_unit,
@@ -146,15 +148,18 @@ def members(turn: Turn[None]) -> None:
         return
     lines = [t.MEMBERS_HEADER.format(n=len(rows))]
     lines += [
-        f"{i}. {m.name or '—'} · {u.name} · {ROLE_LABELS.get(m.role, m.role)}" for i, (m, u) in enumerate(rows, 1)
+        f"{i}. {member_label(session=turn.session, member=m, unit=u)} · {u.name} · {ROLE_LABELS.get(m.role, m.role)}"
+        for i, (m, u) in enumerate(rows, 1)
     ]
     turn.say("\n".join(lines))
 
 
-def _member_label(member: Member, unit: Unit) -> str:
+def _member_label(session: Session, member: Member, unit: Unit) -> str:
     """张三（旗林草局·联络员）: a member as /revoke names them (never by a record number)."""
     return t.REVOKE_MEMBER.format(
-        name=member.name or "—", unit=unit.name, role=ROLE_LABELS.get(member.role, member.role)
+        name=member_label(session=session, member=member, unit=unit),
+        unit=unit.name,
+        role=ROLE_LABELS.get(member.role, member.role),
     )
 
 
@@ -174,7 +179,11 @@ def revoke(turn: Turn[None]) -> None:
         turn.say(t.REVOKE_PICK_NARROW.format(n=len(rows)))
         return
     buttons = (
-        button(f"{m.name or '—'}·{u.short or u.name}·{ROLE_LABELS.get(m.role, m.role)}", "member.revoke", mid=row_id(m))
+        button(
+            f"{member_label(session=turn.session, member=m, unit=u)}·{u.short or u.name}·{ROLE_LABELS.get(m.role, m.role)}",
+            "member.revoke",
+            mid=row_id(m),
+        )
         for m, u in rows
     )
     turn.say(t.REVOKE_PICK.format(n=len(rows)), grid(buttons, 2))
@@ -185,7 +194,7 @@ def revoke_pick(turn: Turn[None], *, mid: int) -> None:
     """The member picked: asked to confirm, naming them in full."""
     member, unit = revocable_member(session=turn.session, admin=turn.member, member_id=mid)
     turn.say(
-        t.REVOKE_CONFIRM.format(member=_member_label(member, unit)),
+        t.REVOKE_CONFIRM.format(member=_member_label(turn.session, member, unit)),
         [[button(t.REVOKE_BTN_CONFIRM, "member.revoke_confirm", mid=mid)]],
     )
 
@@ -194,7 +203,7 @@ def revoke_pick(turn: Turn[None], *, mid: int) -> None:
 def revoke_confirm(turn: Turn[None], *, mid: int) -> None:
     """Revoked: their buttons and commands stop at once, their menu is reset."""
     member, unit = revocable_member(session=turn.session, admin=turn.member, member_id=mid)
-    label = _member_label(member, unit)
+    label = _member_label(turn.session, member, unit)
     revoked = revoke_by_admin(session=turn.session, admin=turn.member, member_id=mid, now=turn.now)
     tg = revoked.telegram_user_id
     if tg:

@@ -12,6 +12,7 @@ from bot.engine import Flow, Rows, Step, Turn, Upload, action, button, command, 
 from models import RectificationItem, Role, row_id
 from oversight import rectification as R
 from oversight.dates import cn_date
+from oversight.members import member_label
 from oversight.review import ItemState
 
 
@@ -50,7 +51,13 @@ def rect_pick(turn: Turn[None], *, iid: int) -> None:
     people = R.unit_people(session=turn.session, member=turn.member, item_id=iid)
     turn.say(
         t.RECT_PICK_PERSON.format(id=iid),
-        grid((button(p.name[:20], "rect.person", iid=iid, mid=row_id(p)) for p in people), 2),
+        grid(
+            (
+                button(member_label(session=turn.session, member=p)[:20], "rect.person", iid=iid, mid=row_id(p))
+                for p in people
+            ),
+            2,
+        ),
     )
 
 

@@ -57,6 +57,7 @@ from oversight.claims import pending_claims
 from oversight.dates import cn_date, local_day
 from oversight.errors import NotFoundError
 from oversight.measures import due_weeks, overdue_before, progress_by_now, response_times, unit_reporting
+from oversight.members import member_label
 from oversight.periods import Period, PeriodError
 from oversight.rights import RightStatus
 from oversight.targets import RightsAsOf, plan_targets, region_breakdown, region_by_league
@@ -430,7 +431,12 @@ def _zone_figures(session: Session, plan_id: int, period: Period, state: Any) ->
     for member, zone_id in leader_rows:
         row = leaders.setdefault(
             row_id(member),
-            {"member_id": member.id, "name": member.name or f"成员{member.id}", "zone_ids": [], "zone_seqs": []},
+            {
+                "member_id": member.id,
+                "name": member_label(session=session, member=member),
+                "zone_ids": [],
+                "zone_seqs": [],
+            },
         )
         row["zone_ids"].append(zone_id)
         row["zone_seqs"].append(by_zone[zone_id]["seq"])

@@ -23,7 +23,7 @@ from oversight.audit import actor_of, audit, require_role
 from oversight.chatstate import button_row
 from oversight.dates import cn_date, cn_datetime, local_day
 from oversight.errors import InvalidInputError, InvalidStateError, NotFoundError
-from oversight.members import members_with_role
+from oversight.members import member_label, members_with_role
 from oversight.outbox import enqueue_document, enqueue_text
 from oversight.sample import chat_marked
 from oversight.workdays import workdays_between
@@ -123,7 +123,7 @@ def status_text(*, session: Session, brief: Brief) -> str:
     ):
         if who_id and at:
             who = session.get(Member, who_id)
-            lines.append(f"{label}：{who.name if who else ''}，{cn_datetime(at)}")
+            lines.append(f"{label}：{member_label(session=session, member=who) if who else ''}，{cn_datetime(at)}")
     return "\n".join(lines)
 
 
@@ -183,7 +183,7 @@ def queue_preview(*, session: Session, brief: Brief, now: datetime, returned: st
 
 def _queue_to_conveners(session: Session, *, brief: Brief, office: Member, now: datetime) -> int:
     name = brief_name(brief)
-    text = TEXTS["sign"].format(name=name, who=office.name, at=cn_datetime(now))
+    text = TEXTS["sign"].format(name=name, who=member_label(session=session, member=office), at=cn_datetime(now))
     sent = 0
     key = f"briefsign:{brief.id}:r{brief.revision}"
     for chat in _chats(session, brief.plan_id, Role.CONVENER):
@@ -326,7 +326,9 @@ def sign_brief(*, session: Session, brief_id: int, actor: Member, revision: int 
         enqueue_text(
             session=session,
             chat_id=chat,
-            text=TEXTS["signed_office"].format(name=name, who=actor.name, at=cn_datetime(now)),
+            text=TEXTS["signed_office"].format(
+                name=name, who=member_label(session=session, member=actor), at=cn_datetime(now)
+            ),
             dedupe_key=f"briefsigned:{brief.id}:{chat}",
             now=now,
         )
@@ -364,7 +366,7 @@ def return_brief(
         enqueue_text(
             session=session,
             chat_id=chat,
-            text=TEXTS["returned"].format(name=name, who=actor.name, reason=why),
+            text=TEXTS["returned"].format(name=name, who=member_label(session=session, member=actor), reason=why),
             dedupe_key=f"briefreturned:{brief.id}:r{brief.revision}:{chat}",
             now=now,
         )

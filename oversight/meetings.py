@@ -15,7 +15,7 @@ from oversight.attachments import is_unlinked
 from oversight.audit import actor_of, audit
 from oversight.dates import cn_date, local_day
 from oversight.errors import InvalidInputError, InvalidStateError, NotFoundError, PermissionDeniedError
-from oversight.members import members_of_unit, unit_name
+from oversight.members import member_label, members_of_unit, unit_name
 from oversight.outbox import enqueue_text, notify_members
 from oversight.schedules import ensure_default_schedules, request_run_now
 
@@ -343,7 +343,10 @@ def complete_decision(*, session: Session, decision_id: int, actor: str | Member
 
         unit = session.get(Unit, decision.owner_unit_id) if decision.owner_unit_id else None
         text = DECISION_DONE.format(
-            id=decision.id, unit=unit.name if unit else "", actor=actor.name or f"成员{actor.id}", text=decision.text
+            id=decision.id,
+            unit=unit.name if unit else "",
+            actor=member_label(session=session, member=actor, unit=unit),
+            text=decision.text,
         )
         office = [
             m

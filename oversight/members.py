@@ -222,6 +222,42 @@ def unit_name(session: Session, unit_id: int | None) -> str:
     return unit.name if unit else ""
 
 
+# A member without a name is called by their unit and role: 林草局联络员, 办公室工作人员.
+ROLE_PERSONS: dict[str, str] = {
+    Role.CONTACT: "联络员",
+    Role.OFFICE: "工作人员",
+    Role.CONVENER: "召集人",
+    Role.ZONE_LEADER: "包联领导",
+    Role.SUPERVISOR: "督导组成员",
+    Role.ADMIN: "管理员",
+}
+# Several nameless members of one unit and role are told apart as 联络员甲, 联络员乙, … in the
+# order they joined.
+ORDINALS = "甲乙丙丁戊己庚辛壬癸"
+
+
+def member_label(*, session: Session, member: Member, unit: Unit | None = None) -> str:
+    """How every document and message names a member: their name, or when they have none their
+    unit's short name and role (林草局联络员), never a record number. When the unit has several
+    nameless members of that role (revoked ones included: old records name them), each is told
+    apart by the order they joined: 林草局联络员甲, 林草局联络员乙, …, 林草局第11位联络员."""
+    if member.name.strip():
+        return member.name.strip()
+    unit = unit if unit is not None and unit.id == member.unit_id else session.get(Unit, member.unit_id)
+    base = f"{(unit.short or unit.name) if unit else ''}{ROLE_PERSONS.get(member.role, '成员')}"
+    nameless = session.exec(
+        select(Member.id)
+        .where(Member.unit_id == member.unit_id, Member.role == member.role, func.trim(Member.name) == "")
+        .order_by(col(Member.joined_at), col(Member.id))
+    ).all()
+    if len(nameless) < 2 or member.id not in nameless:
+        return base
+    i = nameless.index(member.id)
+    if i < len(ORDINALS):
+        return base + ORDINALS[i]
+    return f"{(unit.short or unit.name) if unit else ''}第{i + 1}位{ROLE_PERSONS.get(member.role, '成员')}"
+
+
 # Built once: a fixed statement keeps SQLAlchemy's compiled cache warm and costs no
 # select() construction per update (this runs on every bot update).
 _MEMBERS = table_of(Member)

@@ -34,7 +34,7 @@ from oversight.audit import actor_of, audit, require_role
 from oversight.dates import cn_date, cn_datetime, local_day, local_zone
 from oversight.errors import InvalidInputError, InvalidStateError, NotFoundError, OversightError, PermissionDeniedError
 from oversight.facts import Chat, Fact, Say, evidence_ids
-from oversight.members import members_of_unit, members_with_role
+from oversight.members import member_label, members_of_unit, members_with_role
 from oversight.outbox import enqueue_text
 from oversight.sentences import evidence_row, evidence_sentence, names, unique_evidence
 from oversight.workdays import add_workdays, estimate_mark
@@ -704,7 +704,7 @@ def file_explanation(
         unit=unit.name if unit else "",
         doc_no=notice.doc_no,
         title=notice.title,
-        who=actor.name or f"成员{actor.id}",
+        who=member_label(session=session, member=actor, unit=unit),
         text=body or "（见附件）",
     )
     seen: set[int] = set()
@@ -746,7 +746,7 @@ def explanations_for_period(*, session: Session, plan_id: int, period: str) -> l
                 "notice_title": notice.title,
                 "unit_id": unit.id,
                 "unit": unit.name,
-                "member": (member.name or f"成员{member.id}") if member else "",
+                "member": member_label(session=session, member=member) if member else "",
                 "text": explanation.text,
                 "filed_at": cn_datetime(explanation.created_at),
                 "attachments": [{"id": a.id, "filename": a.filename, "sha256": a.sha256} for a in files],

@@ -57,7 +57,7 @@ from oversight.audit import actor_of, audit
 from oversight.content import require_content
 from oversight.dates import cn_date, cn_datetime, local_day, local_zone
 from oversight.errors import InvalidInputError, InvalidStateError, NotFoundError, PermissionDeniedError
-from oversight.members import members_of_unit, members_with_role, unit_name
+from oversight.members import member_label, members_of_unit, members_with_role, unit_name
 from oversight.outbox import enqueue_document, enqueue_text
 from oversight.rights import SECTOR_LABELS
 from oversight.workdays import add_workdays, estimate_mark
@@ -500,7 +500,7 @@ def problem_card(*, session: Session, problem: Problem) -> str:
         category=category.name if category else "未分类",
         state=STATE_LABELS.get(problem.state, problem.state),
         text=problem.text,
-        raiser=(raiser.name or f"成员{raiser.id}") if raiser else "—",
+        raiser=member_label(session=session, member=raiser) if raiser else "—",
         raiser_unit=unit_name(session, problem.raised_by_unit_id),
         raised_at=_local_text(problem.created_at),
         owner=unit_name(session, problem.owner_unit_id),
@@ -513,10 +513,10 @@ def _hint(buttons: ButtonMaker | None) -> str:
     return TEXTS["hint_buttons" if buttons is not None else "hint_later"]
 
 
-def _who(member: Member | None) -> str:
+def _who(session: Session, member: Member | None) -> str:
     if member is None:
         return "系统"
-    return member.name or f"成员{member.id}"
+    return member_label(session=session, member=member)
 
 
 # --------------------------------------------------------------------------- steps
@@ -748,7 +748,9 @@ def accept_problem(*, session: Session, problem_id: int, actor: Member, now: dat
     event = _record(
         session, problem=problem, kind=ProblemEventKind.ACCEPTED, actor=actor, now=now, to_unit_id=problem.owner_unit_id
     )
-    text = TEXTS["accepted"].format(id=problem.id, owner=unit_name(session, problem.owner_unit_id), actor=_who(actor))
+    text = TEXTS["accepted"].format(
+        id=problem.id, owner=unit_name(session, problem.owner_unit_id), actor=_who(session, actor)
+    )
     sent: set[int] = set()
     for group in (_raiser_side(session, problem), _unit_members(session, problem.owner_unit_id)):
         _notify(session, problem=problem, event=event, members=group, text=text, actor=actor, sent=sent, now=now)
@@ -796,7 +798,11 @@ def hand_over_problem(
         event=event,
         members=_unit_members(session, target.id),
         text=TEXTS["handed_over_to_you"].format(
-            card=card, reason=why, hint=_hint(buttons), from_unit=unit_name(session, old_owner), actor=_who(actor)
+            card=card,
+            reason=why,
+            hint=_hint(buttons),
+            from_unit=unit_name(session, old_owner),
+            actor=_who(session, actor),
         ),
         actor=actor,
         sent=sent,
@@ -804,7 +810,11 @@ def hand_over_problem(
         buttons=buttons,
     )
     text = TEXTS["handed_over"].format(
-        id=problem.id, from_unit=unit_name(session, old_owner), to_unit=target.name, actor=_who(actor), reason=why
+        id=problem.id,
+        from_unit=unit_name(session, old_owner),
+        to_unit=target.name,
+        actor=_who(session, actor),
+        reason=why,
     )
     for group in (_raiser_side(session, problem), _unit_members(session, old_owner)):
         _notify(session, problem=problem, event=event, members=group, text=text, actor=actor, sent=sent, now=now)
@@ -878,7 +888,7 @@ def decline_problem(
         now=now,
         buttons=buttons,
     )
-    text = TEXTS["declined"].format(id=problem.id, owner=owner, actor=_who(actor), reason=why)
+    text = TEXTS["declined"].format(id=problem.id, owner=owner, actor=_who(session, actor), reason=why)
     for group in (_raiser_side(session, problem), _unit_members(session, problem.owner_unit_id)):
         _notify(session, problem=problem, event=event, members=group, text=text, actor=actor, sent=sent, now=now)
     return problem
@@ -956,7 +966,7 @@ def rule_problem(
         now=now,
         buttons=buttons,
     )
-    text = TEXTS["ruled"].format(id=problem.id, to_unit=target.name, actor=_who(actor), reason=why)
+    text = TEXTS["ruled"].format(id=problem.id, to_unit=target.name, actor=_who(session, actor), reason=why)
     # Every unit the problem passed through is involved in the ruling, not only the last owner.
     passed = session.exec(
         select(ProblemEvent.from_unit_id, ProblemEvent.to_unit_id).where(
@@ -1049,7 +1059,7 @@ def resolve_problem(
     text = TEXTS["resolved"].format(
         id=problem.id,
         owner=unit_name(session, problem.owner_unit_id),
-        actor=_who(actor),
+        actor=_who(session, actor),
         evidence=evidence or "（见附件）",
         files=f"\n附件：{names}" if names else "",
     )
@@ -1087,7 +1097,7 @@ def confirm_problem(*, session: Session, problem_id: int, actor: Member, now: da
     _touch(session, problem, now, ProblemState.CLOSED)
     problem.closed_at = now
     event = _record(session, problem=problem, kind=ProblemEventKind.CONFIRMED, actor=actor, now=now)
-    text = TEXTS["confirmed"].format(id=problem.id, actor=_who(actor))
+    text = TEXTS["confirmed"].format(id=problem.id, actor=_who(session, actor))
     sent: set[int] = set()
     for group in (_unit_members(session, problem.owner_unit_id), _raiser_side(session, problem)):
         _notify(session, problem=problem, event=event, members=group, text=text, actor=actor, sent=sent, now=now)
@@ -1123,7 +1133,7 @@ def reopen_problem(
         detail={"was": was},
     )
     text = TEXTS["reopened"].format(
-        id=problem.id, actor=_who(actor), owner=unit_name(session, problem.owner_unit_id), reason=why
+        id=problem.id, actor=_who(session, actor), owner=unit_name(session, problem.owner_unit_id), reason=why
     )
     sent: set[int] = set()
     _notify(
@@ -1160,7 +1170,7 @@ def comment_problem(
     body = clean_text(text, what="备注")
     event = _record(session, problem=problem, kind=ProblemEventKind.COMMENTED, actor=actor, now=now, reason=body)
     message = TEXTS["commented"].format(
-        id=problem.id, actor=_who(actor), unit=unit_name(session, actor.unit_id), text=body
+        id=problem.id, actor=_who(session, actor), unit=unit_name(session, actor.unit_id), text=body
     )
     sent: set[int] = set()
     for group in (_unit_members(session, problem.owner_unit_id), _raiser_side(session, problem)):
@@ -1297,7 +1307,7 @@ def problem_history(*, session: Session, problem_id: int) -> list[dict[str, Any]
                 "kind": event.kind,
                 "label": EVENT_LABELS.get(event.kind, event.kind),
                 "actor_member_id": event.actor_member_id,
-                "actor": _who(actor) if actor else "",
+                "actor": _who(session, actor) if actor else "",
                 "actor_unit": unit_name(session, event.actor_unit_id),
                 "from_unit": unit_name(session, event.from_unit_id),
                 "to_unit": unit_name(session, event.to_unit_id),

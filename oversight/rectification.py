@@ -16,7 +16,7 @@ from oversight.audit import actor_of, audit
 from oversight.chatstate import button_row
 from oversight.dates import cn_date, local_day
 from oversight.errors import InvalidStateError, NotFoundError, PermissionDeniedError
-from oversight.members import members_of_unit, members_with_role
+from oversight.members import member_label, members_of_unit, members_with_role
 from oversight.outbox import enqueue_text
 from oversight.review import (
     ITEM_STATE_LABELS,
@@ -129,7 +129,7 @@ def set_responsible(
     if person is None or not person.active or person.unit_id != item.unit_id:
         raise PermissionDeniedError("责任人须是本单位在册的成员。")
     before = item.responsible_person
-    item.responsible_person = person.name
+    item.responsible_person = member_label(session=session, member=person)
     session.add(item)
     audit(
         session=session,
@@ -137,7 +137,7 @@ def set_responsible(
         action="rectification.responsible",
         object_type="rectification",
         object_id=item.id,
-        detail={"before": before, "after": person.name, "member_id": person.id},
+        detail={"before": before, "after": item.responsible_person, "member_id": person.id},
         at=now,
     )
     return item

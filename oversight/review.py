@@ -68,6 +68,7 @@ from oversight.measures import (
     tasks_behind,
     unit_reporting,
 )
+from oversight.members import member_label
 from oversight.periods import half_of
 from oversight.planfile import DEFAULT_REVIEW_WEIGHTS, RectificationSpec
 from oversight.sentences import evidence_sentence
@@ -301,7 +302,7 @@ def zone_leader_scores(*, session: Session, plan_id: int, period: str, now: date
         out.append(
             {
                 "member_id": member_id,
-                "name": member.name or f"成员{member_id}",
+                "name": member_label(session=session, member=member),
                 "zones": [zone_names.get(z, str(z)) for z in sorted(zones)],
                 "indicators": {k: (None if v is None else round(v, 3)) for k, v in parts.items()},
                 "evaluated": score is not None,

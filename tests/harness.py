@@ -106,7 +106,7 @@ def button_data(message: dict, label: str) -> str:
 
 # What nobody should read in chat: a record number ("#12") or an internal id after 编号 ("成员编号：5",
 # "编号 12"). Records are cited as body text cites them (12号问题, 4号进展报送, 乌中联办通〔2026〕1号).
-RECORD_NUMBER = re.compile(r"#\d+|编号[\s：:为]*\d+")
+RECORD_NUMBER = re.compile(r"#\d+|编号[\s：:为]*\d+|成员\d+")
 
 
 def record_numbers(said: list[str], typed: list[str]) -> list[str]:
