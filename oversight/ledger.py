@@ -451,7 +451,10 @@ class _Book:
                 own = formats[c] is not None
                 if isinstance(v, str):
                     s_ = style("wrap" if long_text is not None and not own and len(v) > WRAP_OVER_CHARS else c)
-                    cells.append(f'<c r="{letters[c]}{n}"{s_} t="inlineStr">{_inline(_clean(v))}</c>')
+                    if len(v) <= MAX_CELL_CHARS and _NOT_PLAIN.search(v) is None and not _edge_space(v):
+                        cells.append(f'<c r="{letters[c]}{n}"{s_} t="inlineStr"><is><t>{v}</t></is></c>')
+                    else:
+                        cells.append(f'<c r="{letters[c]}{n}"{s_} t="inlineStr">{_inline(_clean(v))}</c>')
                 elif isinstance(v, bool):
                     cells.append(f'<c r="{letters[c]}{n}"{style(c)} t="b"><v>{int(v)}</v></c>')
                 elif isinstance(v, (int, float)):
@@ -485,6 +488,15 @@ _XLSX_ESCAPE = re.compile("[&<>]")
 _XLSX_ESCAPED_LOOKALIKE = re.compile("(_x[0-9a-fA-F]{4}_)")  # text that reads as an escape: escaped itself
 
 
+# Whatever _clean or _inline would change (XML-forbidden and control characters, an escape's
+# look-alike, & < >): text without any of them, and with no space at its edges, goes as it is.
+_NOT_PLAIN = re.compile("[\x00-\x08\x0b-\x1f\ud800-\udfff\ufffe\uffff&<>]|_x")
+
+
+def _edge_space(text: str) -> bool:
+    return text[:1].isspace() or text[-1:].isspace()
+
+
 def _inline(text: str) -> str:
     """An inline string's <is> element as XlsxWriter writes it (text already through _clean):
     text that looks like Excel's _xHHHH_ escape escaped, a carriage return as _x000D_, leading or
@@ -496,7 +508,7 @@ def _inline(text: str) -> str:
         text = text.replace("\r", "_x000D_")
     if _XLSX_ESCAPE.search(text) is not None:
         text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    if text[:1].isspace() or text[-1:].isspace():
+    if _edge_space(text):
         return f'<is><t xml:space="preserve">{text}</t></is>'
     return f"<is><t>{text}</t></is>"
 
