@@ -9,6 +9,7 @@ Every change writes an audit row in the caller's transaction; the caller commits
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -17,6 +18,7 @@ from sqlmodel import Session, col, func, select
 
 from models import (
     Attachment,
+    AuditLog,
     Explanation,
     Member,
     Notice,
@@ -87,6 +89,9 @@ TEXTS: dict[str, str] = {
     "addressees": "各成员单位",
     # The 报 line: the government, because these leagues / cities were found 问题解决不积极、不明显.
     "report_to": "{government}",
+    # A paragraph of a body the office rewrote: its own statement, printed as written, kept in the
+    # facts with who changed it and when, and the units it names (each resting on a kept finding).
+    "office_text": "{text}",
     "explanation_filed": "【情况说明】{unit}已就{doc_no}《{title}》报送情况说明（{who}）：\n{text}",
 }
 _CN_NUM = "一二三四五六七八九十"
@@ -176,6 +181,13 @@ def check_may_approve(*, session: Session, member: Member, notice_id: int, now: 
     _require_draft(notice, "审定")
     if not named_unit_ids(session=session, notice_id=row_id(notice)):
         raise InvalidStateError("该通报没有保留任何通报事项，不能印发；如本期不需通报，请放弃该通报。")
+    if body_is_edited(session=session, notice=notice):  # what goes out still rests on the kept findings
+        kept = notice_findings(session=session, notice_id=row_id(notice), include_dropped=False)
+        try:
+            check_office_text(session=session, notice=notice, text=notice.body, findings=kept)
+            check_office_text(session=session, notice=notice, text=notice.title, findings=kept, what="标题")
+        except InvalidInputError as exc:
+            raise InvalidStateError(f"{exc.message}（通报未印发）") from exc
     return notice
 
 
@@ -370,6 +382,14 @@ def _set_dropped(
     assert plan is not None
     before = notice_findings(session=session, notice_id=row_id(notice))
     was_default = notice.body == compose_body(session=session, plan=plan, period=notice.period, findings=before)
+    if not was_default and dropped:
+        # The rewritten body is kept as written: it may not go on naming a unit (or a figure) whose
+        # finding is being dropped.
+        after = [f for f in before if not f.dropped and f.id != finding.id]
+        _, stray, loose = office_text_faults(session=session, notice=notice, text=notice.body, findings=after)
+        if stray or loose:
+            said = "、".join([*stray, *(f"数字{n}" for n in loose)])
+            raise InvalidStateError(f"正文已经修改，仍写有只以该事项为依据的{said}。请先修改正文，再删除该通报事项。")
     finding.dropped = dropped
     finding.drop_reason = reason if dropped else ""
     session.add(finding)
@@ -441,6 +461,68 @@ def restore_finding(*, session: Session, finding_id: int, actor: Member, now: da
     return _set_dropped(session, finding_id=finding_id, actor=actor, dropped=False, now=now)
 
 
+# What a document may never print (a Python or JSON representation pasted into the text).
+RAW_DATA = re.compile(r"\{'|\"kind\":|'kind'|\bNone\b|\bTrue\b|\bFalse\b|\[\[")
+FIGURE = re.compile(r"\d+(?:\.\d+)?")
+
+
+def units_named(text: str, units: Sequence[Unit]) -> list[Unit]:
+    """The units a text names, by full name or short name, in order of first mention (a longer
+    name is matched first, so 旗自然资源局 is not also read as a unit called 资源局)."""
+    found: dict[int, int] = {}
+    rest = text
+    for attr in ("name", "short"):
+        for unit in sorted(units, key=lambda u: -len(getattr(u, attr) or "")):
+            word = getattr(unit, attr) or ""
+            if len(word) < 2 or word not in rest:
+                continue
+            found.setdefault(row_id(unit), rest.find(word))  # the masking keeps every position
+            rest = rest.replace(word, "□" * len(word))
+    by_id = {row_id(u): u for u in units}
+    return [by_id[i] for i, _ in sorted(found.items(), key=lambda kv: kv[1])]
+
+
+def office_text_faults(
+    *, session: Session, notice: Notice, text: str, findings: Sequence[NoticeFinding]
+) -> tuple[bool, list[str], list[str]]:
+    """What an office text states beyond the draft's record: (program data in it, the units it names
+    that the kept findings — or the default text and its 报 line — do not, its figures that are not
+    one of the draft's own: the default body's counts, weeks, shares and days)."""
+    plan = session.get(Plan, notice.plan_id)
+    assert plan is not None
+    live = [f for f in findings if not f.dropped]
+    say = body_facts(session=session, plan=plan, period=notice.period, findings=live)
+    record = "\n".join(f.render(TEXTS) for f in say.facts)
+    report = report_to_fact(session=session, notice_id=row_id(notice), findings=live)
+    if report is not None:
+        record += "\n" + report.render(TEXTS)
+    record += "\n" + compose_title(plan=plan, period=notice.period, has_findings=bool(live))
+    units = list(session.exec(select(Unit).where(Unit.plan_id == notice.plan_id)).all())
+    allowed = {f.unit_id for f in live} | {row_id(u) for u in units_named(record, units)}
+    stray = [u.name for u in units_named(text, units) if row_id(u) not in allowed]
+    known = set(FIGURE.findall(record))
+    loose = [n for n in dict.fromkeys(FIGURE.findall(text)) if n not in known]
+    return bool(RAW_DATA.search(text)), stray, loose
+
+
+def check_office_text(
+    *, session: Session, notice: Notice, text: str, findings: Sequence[NoticeFinding], what: str = "正文"
+) -> None:
+    """An edited title or body states only what the draft's record holds (office_text_faults);
+    refused in Chinese, naming what has no basis."""
+    raw, stray, loose = office_text_faults(session=session, notice=notice, text=text, findings=findings)
+    if raw:
+        raise InvalidInputError(f"修改后的{what}含有程序数据，请删去后重新发送。")
+    if stray:
+        raise InvalidInputError(
+            f"修改后的{what}点名了本期没有通报事项的单位：{names(stray)}。请删去，或先恢复该单位的通报事项。"
+        )
+    if loose:
+        raise InvalidInputError(
+            f"修改后的{what}中的数字{'、'.join(loose)}在本期通报事项的记录中找不到依据，请核对后重新发送。"
+        )
+
+
 def edit_notice_text(
     *,
     session: Session,
@@ -454,17 +536,20 @@ def edit_notice_text(
     notice = _load(session, notice_id)
     _require(session, actor=actor, notice=notice, roles=EDIT_ROLES, what="修改通报文字", now=now)
     _require_draft(notice, "修改")
+    findings = notice_findings(session=session, notice_id=row_id(notice))
     changes: dict[str, Any] = {}
     if title is not None:
         value = " ".join(title.split())
         if not value or len(value) > TITLE_MAX:
             raise InvalidInputError(f"通报标题不能为空，且不超过 {TITLE_MAX} 字。")
+        check_office_text(session=session, notice=notice, text=value, findings=findings, what="标题")
         changes["title"] = [notice.title, value]
         notice.title = value
     if body is not None:
         value = "\n".join(line.strip() for line in body.strip().splitlines() if line.strip())
         if not value or len(value) > BODY_MAX:
             raise InvalidInputError(f"通报正文不能为空，且不超过 {BODY_MAX} 字。")
+        check_office_text(session=session, notice=notice, text=value, findings=findings)
         changes["body"] = [len(notice.body), len(value)]
         notice.body = value
     if not changes:
@@ -804,15 +889,9 @@ def notice_document(*, session: Session, notice_id: int, now: datetime) -> dict[
         "cc": None,
         "printed_by": office,
         "printed_date": f"{_cn_date(when)}印发",
-        # The default body's facts and the 报 line's; `body_edited` when the office changed the text.
+        # The body's facts (office_text ones when the office rewrote it) and the 报 line's.
         "facts": notice_facts(session=session, notice_id=row_id(notice)),
-        "body_edited": notice.body.strip()
-        != compose_body(
-            session=session,
-            plan=plan,
-            period=notice.period,
-            findings=notice_findings(session=session, notice_id=row_id(notice), include_dropped=False),
-        ).strip(),
+        "body_edited": body_is_edited(session=session, notice=notice),
     }
 
 
@@ -824,15 +903,18 @@ def report_to(*, session: Session, notice_id: int) -> str | None:
     return fact.render(TEXTS) if fact is not None else None
 
 
-def report_to_fact(*, session: Session, notice_id: int) -> Fact | None:
+def report_to_fact(*, session: Session, notice_id: int, findings: Sequence[NoticeFinding] | None = None) -> Fact | None:
     """The 报 line's fact: the government, the regions whose 问题解决不积极、不明显 finding is its
-    reason, and the ids (the regions, their findings, the government unit); None without one."""
+    reason, and the ids (the regions, their findings, the government unit); None without one.
+    `findings`: the kept findings to read (default: the notice's as stored)."""
     notice = _load(session, notice_id)
     units = {u.id: u for u in session.exec(select(Unit).where(Unit.plan_id == notice.plan_id)).all()}
+    if findings is None:
+        findings = notice_findings(session=session, notice_id=notice_id, include_dropped=False)
     regions = [
         f
-        for f in notice_findings(session=session, notice_id=notice_id, include_dropped=False)
-        if f.rule == Rule.NOT_SOLVING and f.unit_id in units and units[f.unit_id].kind == "league"
+        for f in findings
+        if not f.dropped and f.rule == Rule.NOT_SOLVING and f.unit_id in units and units[f.unit_id].kind == "league"
     ]
     government = next((u for u in units.values() if u.kind == "government"), None)
     if not regions or government is None:
@@ -847,14 +929,74 @@ def report_to_fact(*, session: Session, notice_id: int) -> Fact | None:
     )
 
 
+def body_is_edited(*, session: Session, notice: Notice) -> bool:
+    """Whether the body is no longer the one the kept findings compose (the office rewrote it)."""
+    plan = session.get(Plan, notice.plan_id)
+    assert plan is not None
+    findings = notice_findings(session=session, notice_id=row_id(notice), include_dropped=False)
+    default = compose_body(session=session, plan=plan, period=notice.period, findings=findings)
+    return notice.body.strip() != default.strip()
+
+
+def body_editor(*, session: Session, notice_id: int) -> tuple[Member | None, datetime | None]:
+    """Who last rewrote the body and when (the notice.edited audit row that changed it)."""
+    row = session.exec(
+        select(AuditLog)
+        .where(
+            AuditLog.action == "notice.edited",
+            AuditLog.object_type == "notice",
+            AuditLog.object_id == str(notice_id),
+        )
+        .order_by(col(AuditLog.at).desc(), col(AuditLog.id).desc())
+    ).all()
+    edit = next((r for r in row if "body" in (r.detail or {})), None)
+    if edit is None:
+        return None, None
+    member_id = edit.actor.removeprefix("member:")
+    member = session.get(Member, int(member_id)) if member_id.isdigit() else None
+    return member, edit.at
+
+
+def office_text_facts(*, session: Session, notice: Notice) -> Say:
+    """The facts of a body the office rewrote: each paragraph is the office's own statement
+    (kind office_text), printed as written, citing the notice, who changed it and when, and the
+    units it names with their kept findings (and the records those rest on)."""
+    findings = notice_findings(session=session, notice_id=row_id(notice), include_dropped=False)
+    units = list(session.exec(select(Unit).where(Unit.plan_id == notice.plan_id)).all())
+    editor, at = body_editor(session=session, notice_id=row_id(notice))
+    say = Say(TEXTS)
+    for paragraph in (line for line in notice.body.splitlines() if line.strip()):
+        named = units_named(paragraph, units)
+        resting = [f for f in findings if f.unit_id in {row_id(u) for u in named}]
+        ids = _finding_ids(resting)
+        say.fact(
+            "office_text",
+            {
+                "notice": [row_id(notice)],
+                **({"member": [row_id(editor)]} if editor is not None else {}),
+                **ids,
+                "unit": [row_id(u) for u in named],
+            },
+            text=paragraph,
+            units=[u.name for u in named],
+            edited_by=editor.name if editor is not None else "",
+            edited_at=cn_datetime(at) if at is not None else "",
+        )
+    return say
+
+
 def notice_facts(*, session: Session, notice_id: int) -> list[dict[str, Any]]:
-    """The facts of the notice's default body (from its retained findings) and of its 报 line, as
-    listed dicts (kind, text, values, ids) — what tests check against the record."""
+    """The facts of the notice's body and of its 报 line, as listed dicts (kind, text, values,
+    ids) — what tests check against the record: the default body's (from its retained
+    findings), or, when the office rewrote it, one office_text fact per paragraph."""
     notice = _load(session, notice_id)
     plan = session.get(Plan, notice.plan_id)
     assert plan is not None
-    findings = notice_findings(session=session, notice_id=notice_id, include_dropped=False)
-    facts = body_facts(session=session, plan=plan, period=notice.period, findings=findings).listed()
+    if body_is_edited(session=session, notice=notice):
+        facts = office_text_facts(session=session, notice=notice).listed()
+    else:
+        findings = notice_findings(session=session, notice_id=notice_id, include_dropped=False)
+        facts = body_facts(session=session, plan=plan, period=notice.period, findings=findings).listed()
     fact = report_to_fact(session=session, notice_id=notice_id)
     return facts + ([fact.to_dict(TEXTS)] if fact is not None else [])
 

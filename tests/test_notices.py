@@ -3,6 +3,7 @@ approves, the worker publishes, a named unit explains within five working days."
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -154,6 +155,9 @@ def test_a_finding_is_not_dropped_without_a_reason(cast: Cast) -> None:
 
 
 def test_an_edited_body_is_kept_when_a_finding_is_dropped(cast: Cast) -> None:
+    """The office rewrites the body naming both units; the convener may not drop 水利局's finding
+    while the rewritten text still names it; once the office takes it out, the drop keeps the
+    office's text as written."""
     notice = draft(cast)
     edit_notice_text(
         session=cast.s,
@@ -164,9 +168,86 @@ def test_an_edited_body_is_kept_when_a_finding_is_dropped(cast: Cast) -> None:
         now=AFTER_Q1,
     )
     water = next(f for f in notice_findings(session=cast.s, notice_id=notice.id) if f.unit_id == cast.uid("water"))
+    with pytest.raises(InvalidStateError, match="正文已经修改，仍写有只以该事项为依据的旗水利局"):
+        drop_finding(session=cast.s, finding_id=water.id, actor=cast.convener, reason="已于季度末办结", now=AFTER_Q1)
+    assert not water.dropped
+    edit_notice_text(
+        session=cast.s, notice_id=notice.id, actor=cast.office, body="旗林草局推诿扯皮。\n请整改。", now=AFTER_Q1
+    )
     drop_finding(session=cast.s, finding_id=water.id, actor=cast.convener, reason="已于季度末办结", now=AFTER_Q1)
-    assert notice.body == "旗林草局、旗水利局推诿扯皮。\n请整改。"
+    assert notice.body == "旗林草局推诿扯皮。\n请整改。"
     assert notice.title == "关于一季度有关单位推诿扯皮情况的通报"
+
+
+def test_an_edited_body_states_only_what_the_findings_hold(cast: Cast) -> None:
+    """The office's rewrite is refused when it names a unit with no finding this period (旗财政局),
+    a figure that is none of the draft's (12周), or pasted program data; nothing changes."""
+    notice = draft(cast)
+    before = notice.body
+    for body, said in (
+        ("旗林草局、旗财政局推诿扯皮。", "点名了本期没有通报事项的单位：旗财政局"),
+        ("财政局推诿扯皮。", "点名了本期没有通报事项的单位：旗财政局"),  # the short name is the unit too
+        ("旗林草局12周未报送工作进展。", "数字12在本期通报事项的记录中找不到依据"),
+        ("旗林草局：{'kind': 'response_waits'}", "含有程序数据"),
+        ("旗林草局推诿扯皮，None。", "含有程序数据"),
+    ):
+        with pytest.raises(InvalidInputError, match=said):
+            edit_notice_text(session=cast.s, notice_id=notice.id, actor=cast.office, body=body, now=AFTER_Q1)
+    with pytest.raises(InvalidInputError, match="修改后的标题点名了本期没有通报事项的单位：旗财政局"):
+        edit_notice_text(
+            session=cast.s, notice_id=notice.id, actor=cast.office, title="关于旗财政局推诿扯皮的通报", now=AFTER_Q1
+        )
+    assert notice.body == before
+    # Figures and names of the draft itself are fine: 1号问题, 5个工作日, the plan's own document.
+    edit_notice_text(
+        session=cast.s,
+        notice_id=notice.id,
+        actor=cast.office,
+        body="旗林草局退回1号问题，经裁定仍由其负责；旗水利局2号问题转出后又转回。\n请于5个工作日内报送情况说明。",
+        now=AFTER_Q1,
+    )
+    assert notice.body.startswith("旗林草局退回1号问题")
+
+
+def test_a_published_edited_body_is_the_offices_text_resting_on_the_findings(cast: Cast, tmp_path: Path) -> None:
+    """The office rewrites the body; the published notice prints it as written, its facts are the
+    office's paragraphs (office_text) citing the notice, the editor and the time, and the units each
+    names with their kept findings; the PDF's text holds the paragraphs and no program data."""
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    from oversight.notices import notice_document
+
+    notice = draft(cast)
+    body = (
+        "2026年第一季度，旗林草局、旗水利局在问题办理中存在推诿扯皮问题。\n"
+        "旗林草局退回1号问题，经联席会议办公室裁定仍由本单位负责。\n"
+        "请被通报单位于本通报印发之日起5个工作日内报送书面情况说明。"
+    )
+    edit_notice_text(session=cast.s, notice_id=notice.id, actor=cast.office, body=body, now=at(4, 7, 9))
+    cast.s.commit()
+    doc = notice_document(session=cast.s, notice_id=notice.id, now=AFTER_Q1)
+    assert doc["body_edited"] and doc["paragraphs"] == body.splitlines()
+    facts = doc["facts"]
+    check_notice_facts(cast.s, notice, facts)
+    assert [f["kind"] for f in facts] == ["office_text"] * 3
+    first, second, third = facts
+    assert first["values"]["edited_by"] == cast.office.name and first["values"]["edited_at"] == "2026年4月7日 09:00"
+    assert first["ids"]["member"] == [cast.office.id] and first["ids"]["notice"] == [notice.id]
+    assert first["ids"]["unit"] == [cast.uid("forestry"), cast.uid("water")]
+    assert second["ids"]["unit"] == [cast.uid("forestry")] and second["ids"]["problem"]
+    assert "unit" not in third["ids"] or third["ids"]["unit"] == []
+    approve_notice(session=cast.s, notice_id=notice.id, actor=cast.convener, now=AFTER_Q1)
+    cast.s.commit()
+    publish_notice(session=cast.s, notice_id=notice.id, now=AFTER_Q1, data_dir=tmp_path)
+    cast.s.commit()
+    pages = PdfReader(BytesIO(Path(notice.pdf_path).read_bytes())).pages
+    flat = "".join("".join(p.extract_text() for p in pages).split())
+    for line in body.splitlines():
+        assert line in flat, line
+    for raw in ("{'", '"kind":', "None", "True", "False", "[["):
+        assert raw not in flat, raw
 
 
 def test_only_the_convener_approves(cast: Cast) -> None:
@@ -325,6 +406,7 @@ def test_explanation_refused_before_publication(cast: Cast) -> None:
 
 # Every table a notice fact's ids may name (the notice's facts: oversight.notices.body_facts).
 FACT_TABLES = {
+    "notice": "notice",
     "unit": "unit",
     "finding": "noticefinding",
     "problem": "problem",
@@ -352,6 +434,9 @@ def check_notice_facts(s: Session, notice: Notice, facts: list[dict]) -> None:
     assert_ids_exist(s, facts)
     for fact in facts:
         assert fact["ids"] or fact["kind"] == "opening_none", fact
+    if any(f["kind"] == "office_text" for f in facts):
+        check_office_facts(s, notice, facts)
+        return
     live = (
         s.connection()
         .execute(
@@ -373,6 +458,40 @@ def check_notice_facts(s: Session, notice: Notice, facts: list[dict]) -> None:
             assert set(f["ids"]["unit"]) == same, f
     body = [f["text"] for f in facts if f["kind"] not in ("unit_item", "report_to")]
     assert notice.body.splitlines() == body
+
+
+def check_office_facts(s: Session, notice: Notice, facts: list[dict]) -> None:
+    """A body the office rewrote: the body is its paragraphs' text; each paragraph names (by full
+    or short name, found here) only units with a kept finding, and cites exactly those; the
+    editor cited is the member of the last notice.edited row that changed the body."""
+    conn = s.connection()
+    office = [f for f in facts if f["kind"] == "office_text"]
+    assert notice.body.splitlines() == [f["text"] for f in office]
+    kept = {
+        r[0]
+        for r in conn.execute(
+            text("SELECT unit_id FROM noticefinding WHERE notice_id = :n AND NOT dropped"), {"n": notice.id}
+        )
+    }
+    names = {
+        r[0]: (r[1], r[2])
+        for r in conn.execute(text("SELECT id, name, short FROM unit WHERE plan_id = :p"), {"p": notice.plan_id})
+    }
+    edits = conn.execute(
+        text("SELECT actor, detail FROM auditlog WHERE action = 'notice.edited' AND object_id = :n ORDER BY at, id"),
+        {"n": str(notice.id)},
+    ).all()
+    editor = [a for a, d in edits if "body" in (d if isinstance(d, dict) else json.loads(d))][-1]
+    for f in office:
+        # A unit is named by its full name; by its short name only outside every full name.
+        rest = f["text"]
+        for uid, (name, _) in sorted(names.items(), key=lambda kv: -len(kv[1][0])):
+            rest = rest.replace(name, f"<{uid}>")
+        named = {uid for uid, (name, _) in names.items() if f"<{uid}>" in rest}
+        named |= {uid for uid, (_, short) in names.items() if len(short) >= 2 and short in rest}
+        assert set(f["ids"].get("unit", [])) == named, (f["text"], named)
+        assert named <= kept, f"an office paragraph names a unit with no kept finding: {f['text']}"
+        assert f["ids"]["notice"] == [notice.id] and f["ids"].get("member") == [int(editor.removeprefix("member:"))]  # fmt: skip
 
 
 def test_every_fact_of_the_notice_cites_records_that_exist(cast: Cast) -> None:

@@ -178,3 +178,28 @@ def test_the_review_names_a_problem_reopened_soon_after_closing_in_a_sentence(ca
     doc = review_document(session=cast.s, plan_id=cast.plan_id, review=review, now=AFTER_Q1)
     flags = next(s for s in doc["sections"] if s["heading"] == "纸面销号核查")["paragraphs"]
     assert flags == [f"{pid}号问题确认关闭后15天内重新进入办理，涉嫌纸面销号。"]
+
+
+def test_an_edited_body_is_printed_as_the_offices_sentences_and_never_as_data(cast: Cast) -> None:
+    """The office rewrites the body of a draft naming 自然资源局 for shifting: the document's
+    paragraphs and facts are the office's sentences exactly (office_text, one template "{text}"),
+    each naming only the unit its finding rests on, and the draft text shows them without any
+    program data; pasting a finding's data into the body is refused."""
+    from oversight.errors import InvalidInputError
+    from oversight.notices import edit_notice_text
+
+    shifted_and_ruled_back(cast)
+    notice = draft_notice(session=cast.s, plan_id=cast.plan_id, period="2026Q1", now=AFTER_Q1)
+    body = "旗自然资源局在问题办理中推诿扯皮，经联席会议办公室裁定仍由其负责。\n请认真整改。"
+    edit_notice_text(session=cast.s, notice_id=notice.id, actor=cast.office, body=body, now=AFTER_Q1)
+    doc = notice_document(session=cast.s, notice_id=notice.id, now=AFTER_Q1)
+    office = [f for f in doc["facts"] if f["kind"] == "office_text"]
+    assert [f["text"] for f in office] == doc["paragraphs"] == body.splitlines()
+    assert office[0]["ids"]["unit"] == [cast.uid("natres")] and office[0]["ids"]["event"]
+    for f in office:
+        assert_no_raw(f["text"], "office paragraph")
+    assert_no_raw(draft_text(session=cast.s, notice_id=notice.id), "draft text")
+    finding = doc["sections"][0]["tables"][0]
+    with pytest.raises(InvalidInputError, match="程序数据"):
+        edit_notice_text(session=cast.s, notice_id=notice.id, actor=cast.office, body=f"{finding!r}", now=AFTER_Q1)
+    assert notice.body == body

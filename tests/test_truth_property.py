@@ -38,7 +38,7 @@ from models.base import row_id
 from models.migrate import upgrade
 from oversight.briefdata import brief_data, parse_period
 from oversight.errors import OversightError
-from oversight.notices import draft_notice, draft_text, notice_facts
+from oversight.notices import draft_notice, draft_text, edit_notice_text, notice_facts
 from oversight.problems import (
     accept_problem,
     decline_problem,
@@ -426,6 +426,37 @@ def check_brief(engine: Any, plan_id: int, ctx: dict[str, Any]) -> None:
     assert "notices_none" in facts  # nothing was published in these quarters
 
 
+def check_edited_body(s: Session, engine: Any, plan_id: int, notice: Any, never_joined: set[str]) -> None:
+    """The office rewrites the draft's body in its own words, naming the units the kept findings name
+    (queried here): accepted, its facts are office paragraphs resting on those units; a rewrite naming
+    a unit that never had a member, or a figure none of the findings hold, is refused."""
+    conn = s.connection()  # the draft is not committed: read it in the session's own transaction
+    kept = conn.execute(
+        text(
+            "SELECT DISTINCT u.name FROM noticefinding f JOIN unit u ON u.id = f.unit_id"
+            " WHERE f.notice_id = :n AND NOT f.dropped ORDER BY u.name"
+        ),
+        {"n": row_id(notice)},
+    ).all()
+    shorts = dict(conn.execute(text("SELECT name, short FROM unit WHERE plan_id = :p"), {"p": plan_id}).all())
+    default = notice.body  # a unit the default text itself names (a summary's other party) may be named
+    office = s.exec(select(Member).where(Member.plan_id == plan_id, Member.role == Role.OFFICE)).first()
+    assert office is not None
+    if not kept:
+        return
+    named = "、".join(r[0] for r in kept)
+    body = f"经核查，{named}工作推进不力。\n请被通报单位认真整改。"
+    edit_notice_text(session=s, notice_id=row_id(notice), actor=office, body=body, now=NOW)
+    facts = notice_facts(session=s, notice_id=row_id(notice))
+    check_notice_facts(s, notice, facts)  # office paragraphs: the units each names have kept findings
+    assert [f["text"] for f in facts if f["kind"] == "office_text"] == body.splitlines()
+    outside = [n for n in sorted(never_joined) if n not in default and (shorts.get(n) or n) not in default]
+    for stray in [f"经核查，{name}工作推进不力。" for name in outside[:1]] + [f"{named}9999周未报送。"]:
+        with pytest.raises(OversightError):
+            edit_notice_text(session=s, notice_id=row_id(notice), actor=office, body=stray, now=NOW)
+    assert notice.body == body
+
+
 def check_notice_and_review(engine: Any, plan_id: int) -> list[str]:
     never_rows = sql(
         engine,
@@ -441,6 +472,7 @@ def check_notice_and_review(engine: Any, plan_id: int) -> list[str]:
         check_notice_facts(s, notice, facts)
         cited_units = {u for f in facts for u in f["ids"].get("unit", [])}
         assert not cited_units & {r[0] for r in never_rows}, "a fact rests on a unit that never had a member"
+        check_edited_body(s, engine, plan_id, notice, never_joined)
         review = build_review(session=s, plan_id=plan_id, period="2026H1", now=NOW)
         doc = review_document(session=s, plan_id=plan_id, review=review, now=NOW)
         s.rollback()
