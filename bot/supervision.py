@@ -1,5 +1,5 @@
-"""/duban: the items under 督办 in three colours (oversight/supervision.py), red first. The office
-sees every unit's, with one 催办 button per item; a unit's member sees its own."""
+"""/duban: the items under 督办 in three colours (oversight.supervision.duban_summary), red first.
+The office sees every unit's, with one 催办 button per item; a unit's member sees its own."""
 
 from __future__ import annotations
 
@@ -8,22 +8,13 @@ from bot.engine import Turn, action, button, command
 from oversight import supervision as S
 from oversight.dates import local_day
 
-CARDS_MAX = 20
-
 
 @command("duban")
 def duban(turn: Turn[None]) -> None:
-    items = S.supervised_for(session=turn.session, member=turn.member, today=local_day(turn.now))
-    turn.say(S.format_items(session=turn.session, items=items[:CARDS_MAX]))
-    if len(items) > CARDS_MAX:
-        turn.say(t.DUBAN_MORE.format(n=len(items) - CARDS_MAX))
-    if turn.member.role in S.URGE_ROLES and items:
-        for item in items[:CARDS_MAX]:
-            assert item.colour is not None  # supervised_for lists coloured items only
-            turn.say(
-                f"{S.COLOUR_MARKS[item.colour]} {item.label}",
-                [[button(t.DUBAN_BTN_URGE, "sup.urge", kind=item.kind, iid=item.item_id)]],
-            )
+    view = S.duban_summary(session=turn.session, member=turn.member, today=local_day(turn.now))
+    turn.say(view.summary.message())
+    for card in view.cards:
+        turn.say(card.chat.message(), [[button(t.DUBAN_BTN_URGE, "sup.urge", kind=card.kind, iid=card.item_id)]])
 
 
 @action("sup.urge", command="duban")

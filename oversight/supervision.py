@@ -41,12 +41,13 @@ from models.base import row_id
 from oversight.audit import actor_of, audit, require_role
 from oversight.dates import cn_date, local_day
 from oversight.errors import InvalidStateError, NotFoundError
+from oversight.facts import Chat
 from oversight.measures import overdue_workdays
 from oversight.members import members_of_unit
 from oversight.outbox import enqueue_text
 from oversight.region_items import BASELINE, FIRST_BATCH, ITEM_NAMES, open_region_items
 from oversight.sample import chat_marked
-from oversight.sentences import overdue_text
+from oversight.sentences import cite, overdue_text
 from oversight.workdays import estimate_mark, workdays_between
 
 BLUE, YELLOW, RED = "blue", "yellow", "red"
@@ -56,6 +57,8 @@ COLOUR_MARKS = {BLUE: "🔵", YELLOW: "🟡", RED: "🔴"}
 PROBLEM, DECISION, RECTIFICATION = "problem", "decision", "rectification"
 # A league's region deadlines (seed 003 三(二)(三)): item_id is the league's unit id.
 KINDS = (PROBLEM, DECISION, RECTIFICATION, BASELINE, FIRST_BATCH)
+# The noun a supervised item is cited by (oversight.sentences.NOUNS; a league's region item: its unit).
+MARK_NOUNS = {PROBLEM: "problem", DECISION: "decision", RECTIFICATION: "item"}
 DEFAULT_BLUE_DAYS, DEFAULT_RED_DAYS = 3, 10
 # The region deadlines' blue and yellow are told by their own reminders (oversight.region_items,
 # jobs.reminders.remind_regions): here only their red, with its 督办单.
@@ -101,17 +104,12 @@ class Item:
 
 
 def item_label(kind: str, item_id: int, text: str) -> str:
-    """How chat and the 督办单 name an item, as body text cites records: 12号问题（林地手续办理）,
-    3号议定事项（…）, 2号整改事项（…）."""
+    """How chat and the 督办单 name an item, as body text cites records (oversight.sentences.cite):
+    12号问题（林地手续办理）, 3号议定事项（…）, 2号整改事项（…）; a league's region item by its name."""
     short = " ".join(text.split())
     short = short if len(short) <= 40 else short[:39] + "…"
-    if kind == PROBLEM:
-        return f"{item_id}号问题（{short}）"
-    if kind == DECISION:
-        return f"{item_id}号议定事项（{short}）"
-    if kind == RECTIFICATION:
-        return f"{item_id}号整改事项（{short}）"
-    return short
+    noun = MARK_NOUNS.get(kind)
+    return f"{cite(noun, [item_id])}（{short}）" if noun else short
 
 
 def thresholds(plan: Plan | None) -> tuple[int, int]:
@@ -631,32 +629,125 @@ def order_for_item(*, session: Session, kind: str, item_id: int) -> SupervisionO
     ).first()
 
 
-def supervised_for(*, session: Session, member: Member, today: date) -> list[Item]:
-    """What /duban lists: the office, convener, admin and supervision group see every unit's coloured
-    items; a unit's member sees its own."""
-    items = [i for i in open_items(session=session, plan_id=member.plan_id, today=today) if i.colour]
-    if member.role in (Role.OFFICE, Role.CONVENER, Role.ADMIN, Role.SUPERVISOR):
-        return items
-    return [i for i in items if i.unit_id == member.unit_id]
+# /duban's sentences (oversight.facts.Chat), one template per kind: each line is one fact citing
+# the items it names (a league's region deadline cites the league). The colours are the supervision
+# marks (refresh sets them once a working day, before the digest, and tells each unit of a change):
+# /duban lists what the units were told, as the digest counts it.
+DUBAN_TEXTS: dict[str, str] = {
+    "counts": "督办事项共{n}项：{counts}。",  # every unit's; only the colours some item has
+    "unit_counts": "{unit}督办事项共{n}项：{counts}。",  # a unit's own
+    "none": "目前没有需要督办的事项。",  # no open item of any unit is marked
+    "unit_none": "{unit}目前没有需要督办的事项。",  # none of the unit's open items is marked
+    "item": "{light} {unit}：{label}，期限{due}{late}{reopened}",
+    "more": "……另有{n}项未列出。",  # cites exactly the items left out
+    "card": "{light} {label}",  # the office's 催办 card, one per listed item
+}
+DUBAN_COUNT = "{colour}{n}项"
+DUBAN_REOPENED = "，已退回重办{n}次"
+DUBAN_LISTED = 20  # item lines (and the office's 催办 cards) in one /duban; the rest are counted
+# Who sees every unit's items; anyone else sees their own unit's.
+DUBAN_ALL_ROLES = (Role.OFFICE, Role.CONVENER, Role.ADMIN, Role.SUPERVISOR)
+
+
+def marked_items(*, session: Session, plan_id: int, today: date) -> list[tuple[Item, str]]:
+    """Every open item with a supervision mark, with the mark's colour, red first, then by deadline.
+    An item closed since it was coloured is left out (refresh ends its mark); one coloured by the
+    rule today but not yet marked is not under 督办 until refresh marks it and tells its unit."""
+    marks = {
+        (m.kind, m.item_id): m.colour
+        for m in session.exec(
+            select(SupervisionMark).where(SupervisionMark.plan_id == plan_id, col(SupervisionMark.colour).in_(COLOURS))
+        )
+    }
+    items = open_items(session=session, plan_id=plan_id, today=today)
+    out = [(i, marks[(i.kind, i.item_id)]) for i in items if (i.kind, i.item_id) in marks]
+    order = {c: n for n, c in enumerate(COLOURS)}
+    return sorted(out, key=lambda ic: (order[ic[1]], ic[0].due_on, ic[0].kind, ic[0].item_id))
+
+
+@dataclass(frozen=True)
+class Card:
+    """One 催办 card of /duban: its text (a Chat of one fact) and the item its button urges."""
+
+    chat: Chat
+    kind: str
+    item_id: int
+
+
+@dataclass(frozen=True)
+class Duban:
+    """What /duban replies: the summary, then (for the office) one 催办 card per listed item."""
+
+    summary: Chat
+    cards: list[Card]
+
+
+def _item_ids(pairs: Sequence[tuple[Item, str]]) -> dict[str, list[int]]:
+    out: dict[str, list[int]] = {}
+    for item, _ in pairs:
+        out.setdefault(MARK_NOUNS.get(item.kind, "unit"), []).append(item.item_id)
+    return {noun: list(dict.fromkeys(ids)) for noun, ids in out.items()}
+
+
+def duban_summary(*, session: Session, member: Member, today: date) -> Duban:
+    """/duban for a member: the office, convener, admin and supervision group see every unit's
+    marked items, anyone else their own unit's; the count line names only the colours some item
+    has, each item line its unit, deadline and lateness (and the reopenings that made it red), the
+    items past DUBAN_LISTED are counted by the 另有 line; the office gets a 催办 card per listed item."""
+    pairs = marked_items(session=session, plan_id=member.plan_id, today=today)
+    every = member.role in DUBAN_ALL_ROLES
+    if not every:
+        pairs = [(i, c) for i, c in pairs if i.unit_id == member.unit_id]
+    own = {"unit": [member.unit_id]}
+    say = Chat(DUBAN_TEXTS)
+    if not pairs:
+        if every:
+            say.fact("none", n=0)
+        else:
+            say.fact("unit_none", own, unit=unit_label(session=session, unit_id=member.unit_id), n=0)
+        return Duban(say, [])
+    counts = {c: sum(1 for _, k in pairs if k == c) for c in COLOURS}
+    parts = "，".join(DUBAN_COUNT.format(colour=COLOUR_LABELS[c], n=counts[c]) for c in COLOURS if counts[c])
+    if every:
+        say.fact("counts", _item_ids(pairs), n=len(pairs), counts=parts, **counts)
+    else:
+        unit = unit_label(session=session, unit_id=member.unit_id)
+        ids = _item_ids(pairs)
+        ids["unit"] = list(dict.fromkeys([*ids.get("unit", []), member.unit_id]))
+        say.fact("unit_counts", ids, unit=unit, n=len(pairs), counts=parts, **counts)
+    names = {
+        int(u.id or 0): u.name
+        for u in session.exec(select(Unit).where(col(Unit.id).in_({i.unit_id for i, _ in pairs})))
+    }
+    shown, hidden = pairs[:DUBAN_LISTED], pairs[DUBAN_LISTED:]
+    for item, light in shown:
+        ids = _item_ids([(item, light)])
+        ids.setdefault("unit", [item.unit_id])
+        say.fact(
+            "item",
+            ids,
+            light=COLOUR_MARKS[light],
+            colour=light,
+            item_kind=item.kind,
+            item_id=item.item_id,
+            unit=names.get(item.unit_id, ""),
+            label=item.label,
+            due=cn_date(item.due_on) + estimate_mark(item.due_on),
+            due_on=item.due_on.isoformat(),
+            late=f"，{overdue_text(item.overdue_days)}" if item.due_on < today else "",
+            reopened=DUBAN_REOPENED.format(n=item.reopened) if item.reopened >= REOPENED_RED else "",
+        )
+    if hidden:
+        say.fact("more", _item_ids(hidden), n=len(hidden))
+    cards: list[Card] = []
+    if member.role in URGE_ROLES:
+        for item, light in shown:
+            card = Chat(DUBAN_TEXTS)
+            card.fact("card", _item_ids([(item, light)]), light=COLOUR_MARKS[light], label=item.label)
+            cards.append(Card(card, item.kind, item.item_id))
+    return Duban(say, cards)
 
 
 def unit_label(*, session: Session, unit_id: int) -> str:
     unit = session.get(Unit, unit_id)
     return unit.name if unit else ""
-
-
-def format_items(*, session: Session, items: Sequence[Item]) -> str:
-    counts = colour_counts(items)
-    if not items:
-        return "目前没有需要督办的事项。"
-    head = "督办事项：" + "，".join(f"{COLOUR_LABELS[c]} {counts[c]} 项" for c in COLOURS)
-    lines = [head]
-    names = {u.id: u.name for u in session.exec(select(Unit).where(col(Unit.id).in_({i.unit_id for i in items})))}
-    for i in items:
-        assert i.colour is not None
-        late = f"，{overdue_text(i.overdue_days)}" if i.overdue_days else ""
-        lines.append(
-            f"{COLOUR_MARKS[i.colour]} {i.label} — {names.get(i.unit_id, '')}，"
-            f"期限{cn_date(i.due_on)}{estimate_mark(i.due_on)}{late}"
-        )
-    return "\n".join(lines)

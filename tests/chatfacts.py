@@ -311,3 +311,92 @@ def assert_overview_facts(session: Session, notice_id: int, message: str, listed
     if leagues:
         assert cited(listed, "report_to", "finding") == leagues
     assert kinds(listed)[-1] == ("foot" if live else "foot_none")
+
+
+# --- /duban, checked against the supervision marks by queries of this module's own --------------
+
+DUBAN_CAP = 20  # item lines in one /duban (oversight.supervision.DUBAN_LISTED, restated)
+DUBAN_ALL = ("office", "convener", "admin", "supervisor")  # roles that see every unit's items
+LIGHT = {"red": "🔴", "yellow": "🟡", "blue": "🔵"}
+COLOUR_WORDS = {"red": "红色", "yellow": "黄色", "blue": "蓝色"}
+# Each supervised kind's open rows and owner (a league's region item: the league; marks say which).
+OPEN_SQL = {
+    "problem": "SELECT id, owner_unit_id, due_on FROM problem WHERE plan_id = :p"
+    " AND state IN ('assigned', 'accepted') AND due_on IS NOT NULL",
+    "decision": "SELECT id, owner_unit_id, due_on FROM decision WHERE plan_id = :p AND state = 'open'"
+    " AND due_on IS NOT NULL AND owner_unit_id IS NOT NULL",
+    "rectification": "SELECT id, unit_id, deadline FROM rectificationitem WHERE plan_id = :p"
+    " AND state IN ('open', 'reopened')",
+}
+
+
+def assert_duban_facts(session: Session, member_id: int, message: str, listed: list[dict[str, Any]]) -> None:
+    """/duban line by line against the record: the items it may name are the member's plan's marked
+    (supervisionmark, colour set) open items, every unit's for the office, convener, admin and
+    supervision group, the member's own unit's otherwise; the count line's total and colours are
+    theirs and name only a colour some item has; each is on an item line (in its colour, red first,
+    its deadline) or cited by the 另有 line, never both; 没有 only when there is none."""
+    assert_chat_facts(session, message, listed)
+    plan_id, unit_id, role = (
+        session.connection()
+        .execute(text("SELECT plan_id, unit_id, role FROM member WHERE id = :m"), {"m": member_id})
+        .one()
+    )
+    rows = {
+        kind: {int(i): (int(u), str(d)[:10]) for i, u, d in session.connection().execute(text(sql), {"p": plan_id})}
+        for kind, sql in OPEN_SQL.items()
+    }
+    want: dict[tuple[str, int], str] = {}
+    for kind, item_id, colour, mark_unit in session.connection().execute(
+        text("SELECT kind, item_id, colour, unit_id FROM supervisionmark WHERE plan_id = :p AND colour != ''"),
+        {"p": plan_id},
+    ):
+        if kind in rows:
+            if int(item_id) not in rows[kind]:
+                continue  # closed since it was marked
+            owner = rows[kind][int(item_id)][0]
+        else:
+            owner = int(mark_unit)  # a league's region item: the league's own
+        if role in DUBAN_ALL or owner == unit_id:
+            want[(str(kind), int(item_id))] = str(colour)
+    head = listed[0]
+    if not want:
+        assert [f["kind"] for f in listed] == [("none" if role in DUBAN_ALL else "unit_none")], listed
+        return
+    assert head["kind"] == ("counts" if role in DUBAN_ALL else "unit_counts"), head
+    assert head["values"]["n"] == len(want), (head, want)
+    for colour, word in COLOUR_WORDS.items():
+        n = sum(1 for c in want.values() if c == colour)
+        assert head["values"][colour] == n and (f"{word}{n}项" in head["text"]) == (n > 0), (colour, head["text"])
+    nouns = {"problem": "problem", "decision": "decision", "rectification": "item"}
+
+    def by_noun(keys: Iterable[tuple[str, int]]) -> dict[str, set[int]]:
+        out: dict[str, set[int]] = {}
+        for kind, item_id in keys:
+            out.setdefault(nouns.get(kind, "unit"), set()).add(item_id)
+        return out
+
+    mine = by_noun(want)
+    if role not in DUBAN_ALL:  # the unit's own count cites the unit too
+        mine.setdefault("unit", set()).add(unit_id)
+    assert {k: set(v) for k, v in head["ids"].items()} == mine, (head["ids"], mine)
+    lines = [f for f in listed if f["kind"] == "item"]
+    keys = [(f["values"]["item_kind"], f["values"]["item_id"]) for f in lines]
+    assert len(keys) == len(set(keys)) == min(len(want), DUBAN_CAP), keys
+    order = list(LIGHT)
+    assert [order.index(f["values"]["colour"]) for f in lines] == sorted(
+        order.index(f["values"]["colour"]) for f in lines
+    )
+    for fact, key in zip(lines, keys, strict=True):
+        assert want[key] == fact["values"]["colour"] and fact["text"].startswith(LIGHT[want[key]]), (key, fact)
+        assert key[1] in fact["ids"][nouns.get(key[0], "unit")]
+        if key[0] in rows:
+            owner, due = rows[key[0]][key[1]]
+            assert fact["values"]["due_on"] == due and owner in fact["ids"]["unit"], (key, fact)
+    more = [f for f in listed if f["kind"] == "more"]
+    hidden = set(want) - set(keys)
+    assert bool(more) == bool(hidden)
+    if hidden:
+        assert more[0]["values"]["n"] == len(hidden)
+        assert {k: set(v) for k, v in more[0]["ids"].items()} == by_noun(hidden)
+    assert not re.search(r"(红色|黄色|蓝色) ?0 ?项", message) and not re.search(r"\d 项|项 \d", message), message

@@ -723,7 +723,8 @@ async def test_progress_is_its_facts_each_line_resting_on_the_ledger(engine, ban
 def test_every_chat_summary_of_a_whole_quarter_rests_on_the_record_and_holds_no_data(engine, banner_plan_id):
     """On the seeded quarter (twenty problems through every step, decisions, rights moved, a
     notice): every member's /todo, /progress at the quarter's end and now, the office's digest on
-    each working day of April's first fortnight and the convener's overview of a new draft are
+    each working day of April's first fortnight, every member's /duban on the last of them and
+    the convener's overview of a new draft are
     each checked line by line against the record by the test's own queries, and none holds a
     program's data representation ({'…', "kind":, None, True, False, [[)."""
     from datetime import UTC, date, datetime, timedelta
@@ -732,12 +733,13 @@ def test_every_chat_summary_of_a_whole_quarter_rests_on_the_record_and_holds_no_
     from oversight.digest import digest_summary
     from oversight.lookups import progress_summary, todo_summary
     from oversight.notices import draft_notice, draft_overview, overview_facts
-    from oversight.supervision import refresh
+    from oversight.supervision import duban_summary, refresh
     from oversight.workdays import is_workday
     from tests.chatfacts import (
         RAW,
         assert_chat_facts,
         assert_digest_facts,
+        assert_duban_facts,
         assert_overview_facts,
         assert_progress_facts,
     )
@@ -768,6 +770,13 @@ def test_every_chat_summary_of_a_whole_quarter_rests_on_the_record_and_holds_no_
                 seen.append(digest.message())
                 digests += 1
         assert digests, "the seeded quarter leaves overdue items in April"
+        for member in s.exec(select(Member).where(Member.plan_id == banner_plan_id, col(Member.active))).all():
+            duban = duban_summary(session=s, member=member, today=day).summary  # as marked on the last day
+            assert_duban_facts(s, int(member.id or 0), duban.message(), duban.listed())
+            seen.append(duban.message())
+        heads = [m.split("\n")[0] for m in seen]
+        assert "督办事项共" in [h[:5] for h in heads]  # the office's /duban names marked items
+        assert any(re.match(r"旗.+督办事项共\d+项", h) for h in heads)  # and some unit's own does
         notice = draft_notice(
             session=s, plan_id=banner_plan_id, period="2026Q2", now=datetime(2026, 7, 1, 2, tzinfo=UTC)
         )

@@ -12,9 +12,9 @@ from pypdf import PdfReader
 from sqlmodel import Session, select
 
 from jobs.supervision import run_supervision
-from models import AuditLog, Problem, SupervisionEvent, SupervisionOrder, session_scope, utcnow
+from models import AuditLog, Member, Problem, SupervisionEvent, SupervisionOrder, session_scope, utcnow
 from oversight.dates import local_day
-from oversight.supervision import urge_counts
+from oversight.supervision import refresh, urge_counts
 from oversight.workdays import add_workdays
 from tests.harness import button_data, buttons, running_bot
 from tests.test_accountability import Cast
@@ -46,20 +46,20 @@ async def test_red_order_then_urge_and_refusals(settings_env, engine, banner_pla
         assert order.doc_no in red["text"] and f"{pid}号问题" in red["text"]
 
         # The unit sees its own red item, without a 催办 button; another unit sees none.
-        own = await h.say(f, "/duban", "红色 1 项")
+        own = await h.say(f, "/duban", "红色1项")
         assert f"{pid}号问题" in own["text"] and "催办" not in buttons(own)
         await h.say(w, "/duban", "目前没有需要督办的事项")
         # The convener reads the list but has no 催办 button.
         c = h.server.user(convener, "成员")
-        listed = await h.say(c, "/duban", "红色 1 项")
+        listed = await h.say(c, "/duban", "红色1项")
         assert "催办" not in buttons(listed)
 
         # The office: one button per item; pressing it logs the 催办 and tells the unit.
-        await h.say(o, "/duban", "红色 1 项")
+        await h.say(o, "/duban", "红色1项")
         card = await h.server.wait_for(o.id, lambda m: buttons(m) == ["催办"], timeout=WAIT)
         assert f"{pid}号问题" in card["text"]
         done = await h.press(o, card, "催办", "已催办")
-        assert f"{pid}号问题" in done["text"] and "第 1 次" in done["text"]
+        assert f"{pid}号问题" in done["text"] and "第1次" in done["text"]
         told = await h.server.wait_for(f.id, "【催办】", timeout=WAIT)
         assert f"{pid}号问题" in told["text"] and "已逾期11个工作日" in told["text"]
 
@@ -69,7 +69,7 @@ async def test_red_order_then_urge_and_refusals(settings_env, engine, banner_pla
         shown = await h.say(o, f"/problem {pid}", f"{pid}号问题")
         assert buttons(shown)[-1] == "催办"
         again = await h.press(o, shown, "催办", "已催办")
-        assert "第 2 次" in again["text"]
+        assert "第2次" in again["text"]
 
         # The office's button pressed by the unit's contact: not theirs, nothing logged.
         query = await f.press(card["message_id"], button_data(card, "催办"), check=False)
@@ -108,3 +108,105 @@ async def test_red_order_then_urge_and_refusals(settings_env, engine, banner_pla
         doc = review_document(session=s, plan_id=banner_plan_id, review=review, now=utcnow())
         [section] = [x for x in doc["sections"] if x["heading"] == "督办与催办"]
         assert section["paragraphs"] == ["本期旗林草局被催办2次、收到红色督办单1份。"]
+
+
+def _duban_facts(engine, member_id: int) -> tuple[list[dict], str]:
+    from oversight.supervision import duban_summary
+
+    with session_scope(engine) as s:
+        member = s.get(Member, member_id)
+        assert member is not None
+        chat = duban_summary(session=s, member=member, today=local_day(utcnow())).summary
+        return chat.listed(), chat.message()
+
+
+def _due(engine, pid: int, workdays: int) -> None:
+    """Problem `pid` due `workdays` working days from today (negative: that many days late)."""
+    with session_scope(engine) as s:
+        problem = s.get(Problem, pid)
+        problem.due_on = add_workdays(local_day(utcnow()), workdays)
+        s.add(problem)
+
+
+async def test_duban_is_its_facts_counting_only_the_colours_some_item_has(settings_env, engine, banner_plan_id):
+    """/duban before anything is under 督办 says so, to the office and to a unit in its own name;
+    with 林草局's problems red and yellow and 水利局's blue, the office's count names the three
+    colours, each unit's only its own; 林草局's yellow problem closed, nobody reads 黄色 again (no
+    黄色0项); 22 more blue problems: twenty lines, the rest counted by 另有N项 and cited there, one
+    催办 card per listed line. Every reply is its facts and a recount from supervisionmark agrees."""
+    from tests.chatfacts import assert_duban_facts, kinds
+
+    now = utcnow()
+    with Session(engine) as s:
+        cast = Cast(s, banner_plan_id)
+        red = cast.raise_(owner="forestry", when=now - timedelta(days=40))
+        yellow = cast.raise_(owner="forestry", when=now - timedelta(days=20))
+        blue = cast.raise_(owner="water", when=now - timedelta(days=1))
+        many = [cast.raise_(owner="water", when=now - timedelta(days=1)) for _ in range(22)]
+        people = {k: (m.id, m.telegram_user_id) for k, m in (("forestry", cast["forestry"]), ("water", cast["water"]))}
+        people |= {"office": (cast.office.id, cast.office.telegram_user_id)}
+        s.commit()
+    for pid in (red, yellow, blue, *many):
+        _due(engine, pid, 30)  # not yet due soon: nothing under 督办
+
+    async with running_bot(engine, banner_plan_id) as h:
+        users = {k: (mid, h.server.user(tid, "成员")) for k, (mid, tid) in people.items()}
+
+        async def duban(who: str, expect: str) -> tuple[dict, list[dict]]:
+            mid, user = users[who]
+            reply = await h.say(user, "/duban", expect)
+            listed, message = _duban_facts(engine, mid)
+            with session_scope(engine) as s:
+                assert reply["text"] == message
+                assert_duban_facts(s, mid, reply["text"], listed)
+            return reply, listed
+
+        with session_scope(engine) as s:
+            refresh(session=s, plan_id=banner_plan_id, now=utcnow())
+        reply, _ = await duban("office", "督办")
+        assert reply["text"] == "目前没有需要督办的事项。"
+        reply, _ = await duban("water", "督办")
+        assert reply["text"] == "旗水利局目前没有需要督办的事项。"
+
+        _due(engine, red, -11)
+        _due(engine, yellow, -2)
+        _due(engine, blue, 1)
+        with session_scope(engine) as s:
+            refresh(session=s, plan_id=banner_plan_id, now=utcnow())
+        reply, listed = await duban("office", "督办事项共3项")
+        lines = reply["text"].splitlines()
+        assert lines[0] == "督办事项共3项：红色1项，黄色1项，蓝色1项。"
+        assert lines[1].startswith(f"🔴 旗林草局：{red}号问题（") and lines[1].endswith("已逾期11个工作日")
+        assert lines[2].startswith(f"🟡 旗林草局：{yellow}号问题（") and lines[2].endswith("已逾期2个工作日")
+        assert lines[3].startswith(f"🔵 旗水利局：{blue}号问题（") and "逾期" not in lines[3]
+        cards = [await h.server.wait_for(users["office"][1].id, f"{pid}号问题（", timeout=WAIT) for pid in (red, blue)]
+        assert all(buttons(c) == ["催办"] for c in cards)
+        own, _ = await duban("forestry", "督办事项共2项")
+        assert own["text"].splitlines()[0] == "旗林草局督办事项共2项：红色1项，黄色1项。" and "蓝色" not in own["text"]
+        assert "催办" not in buttons(own)
+        theirs, _ = await duban("water", "督办事项共1项")
+        assert theirs["text"].splitlines()[0] == "旗水利局督办事项共1项：蓝色1项。"
+
+        # The yellow problem closed (its mark not yet ended by a refresh): no colour with no item.
+        with session_scope(engine) as s:
+            row = s.get(Problem, yellow)
+            row.state = "closed"
+            s.add(row)
+        reply, _ = await duban("office", "督办事项共2项")
+        assert reply["text"].splitlines()[0] == "督办事项共2项：红色1项，蓝色1项。" and "黄色" not in reply["text"]
+        own, _ = await duban("forestry", "督办事项共1项")
+        assert own["text"].splitlines()[0] == "旗林草局督办事项共1项：红色1项。"
+
+        # More than twenty: twenty lines and cards, the rest counted and cited by 另有.
+        for pid in many:
+            _due(engine, pid, 2)
+        with session_scope(engine) as s:
+            refresh(session=s, plan_id=banner_plan_id, now=utcnow())
+        reply, listed = await duban("office", "督办事项共24项")
+        lines = reply["text"].splitlines()
+        assert lines[0] == "督办事项共24项：红色1项，蓝色23项。" and lines[-1] == "……另有4项未列出。"
+        assert kinds(listed).count("item") == 20 and len(lines) == 22
+        cards = [await h.server.wait_for(users["office"][1].id, lambda m: buttons(m) == ["催办"]) for _ in range(20)]
+        for card, line in zip(cards, lines[1:21], strict=True):  # each card the item of its line
+            light, label = card["text"].split(" ", 1)
+            assert line.startswith(f"{light} ") and f"：{label}，期限" in line, (card["text"], line)
