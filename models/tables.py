@@ -78,6 +78,7 @@ class RunState:
     WORKING = "working"
     DONE = "done"
     FAILED = "failed"
+    WITHDRAWN = "withdrawn"  # taken back before a worker started it (its reason is the run's error)
 
 
 class OutboxState:

@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 
 from models import (
     AuditLog,
+    Brief,
     Decision,
     Meeting,
     MeetingAttendance,
@@ -366,6 +367,34 @@ def circulate(
     return sent, len(gone)
 
 
+def _withdraw_brief(
+    session: Session, meeting: Meeting, *, day: date, actor: Member, reason: str, now: datetime
+) -> None:
+    """An ad-hoc meeting's brief for `day` (its old day) is taken back: the run if no worker has
+    started it, and whatever of that brief is still waiting in the outbox (the office's draft, the
+    conveners' copy to sign, its distribution)."""
+    from oversight.outbox import withdraw_pending
+
+    period = day.isoformat()
+    who = actor_of(actor.id)
+    run = runs.withdraw_run(session=session, job="brief", period=period, actor=who, reason=reason, now=now)
+    briefs = session.exec(select(Brief.id).where(Brief.plan_id == meeting.plan_id, Brief.period == period)).all()
+    prefixes = [
+        f"brief:{meeting.plan_id}:{period}",
+        *(f"{kind}:{b}:" for b in briefs for kind in ("briefdraft", "briefsign", "briefsigned", "briefreturned")),
+    ]
+    dropped = withdraw_pending(session=session, prefixes=prefixes, reason=reason)
+    audit(
+        session=session,
+        actor=who,
+        action="meeting.brief_withdrawn",
+        object_type="meeting",
+        object_id=meeting.id,
+        detail={"period": period, "run_id": run.id if run else None, "messages": dropped, "reason": reason},
+        at=now,
+    )
+
+
 RESCHEDULED = "【会议改期】{title}由{old}改为{new}召开。已报的参会人员不变；如有变动，请点“确认参会”或“请假”更改。"
 
 
@@ -397,10 +426,19 @@ def reschedule(
     if starts_at == old:
         raise InvalidInputError(f"会议时间已是{cn_datetime(old)}，未作改动。")
     day = local_day(starts_at)
+    old_day = meeting.held_on
     meeting.starts_at, meeting.held_on = starts_at, day
     if meeting.kind == "quarterly":
         meeting.period, meeting.title = f"{day.year}Q{(day.month - 1) // 3 + 1}", quarter_title(day)
     session.add(meeting)
+    if meeting.kind == "adhoc" and old_day != day:
+        # The brief asked for the old day is for a meeting no longer held then: take it back and
+        # ask for the new day's, as scheduling it did.
+        from oversight.schedules import request_run_now
+
+        meeting.period = day.isoformat()
+        _withdraw_brief(session, meeting, day=old_day, actor=actor, reason="会议改期", now=now)
+        request_run_now(session=session, job="brief", actor=actor_of(actor.id), period=day.isoformat(), now=now)
     moves = session.exec(
         select(AuditLog.id).where(
             AuditLog.object_type == "meeting",
@@ -448,6 +486,8 @@ def cancel_meeting(*, session: Session, meeting_id: int, actor: Member, reason: 
     told = meeting.state == "circulated"
     meeting.state = "cancelled"
     session.add(meeting)
+    if meeting.kind == "adhoc":  # no meeting, no brief for it
+        _withdraw_brief(session, meeting, day=meeting.held_on, actor=actor, reason="会议取消", now=now)
     audit(
         session=session,
         actor=actor_of(actor.id),
@@ -468,6 +508,42 @@ def cancel_meeting(*, session: Session, meeting_id: int, actor: Member, reason: 
                 dedupe_prefix=f"meeting:{meeting.id}:cancelled",
             )
     return meeting
+
+
+def catch_up_notices(*, session: Session, member: Member, now: datetime) -> int:
+    """A contact who joins after a meeting's notice went out gets it: for each circulated meeting
+    still to come (its notice still relevant) that calls the member's unit, the notice as it reads
+    now, with the answer buttons, once (the circulation's own dedupe key). Returns how many."""
+    chat = member.telegram_user_id
+    if member.role != Role.CONTACT or chat is None or not member.active:
+        return 0
+    if member.unit_id not in {row_id(u) for u in member_units(session=session, plan_id=member.plan_id)}:
+        return 0
+    unit = session.get(Unit, member.unit_id)
+    assert unit is not None
+    from oversight.chatstate import button_row
+
+    meetings = session.exec(
+        select(Meeting)
+        .where(Meeting.plan_id == member.plan_id, Meeting.state == "circulated", col(Meeting.starts_at) > now)
+        .order_by(col(Meeting.starts_at), col(Meeting.id))
+    ).all()
+    sent = 0
+    for meeting in meetings:
+        key = f"meeting:{meeting.id}:notice:{chat}"
+        if session.exec(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == key)).first():
+            continue  # this person has it already: no buttons minted again
+        buttons = button_row(
+            session=session,
+            user_id=chat,
+            args={"mid": meeting.id},
+            names=((labels.MEETING_ATTEND, "meeting.attend"), (labels.MEETING_EXCUSE, "meeting.excuse")),
+        )
+        text = notice_text(session=session, meeting=meeting, unit=unit)
+        sent += (
+            enqueue_text(session=session, chat_id=chat, text=text, buttons=buttons, dedupe_key=key, now=now) is not None
+        )
+    return sent
 
 
 # --- Attendance ----------------------------------------------------------------------------

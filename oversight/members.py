@@ -211,6 +211,10 @@ def redeem_invite(
             "invite_id": invite.id,
         },
     )
+    if member.role == Role.CONTACT:  # a meeting notice that went out before they joined reaches them too
+        from oversight.convening import catch_up_notices
+
+        catch_up_notices(session=session, member=member, now=now)
     return member
 
 

@@ -3,10 +3,12 @@ One delivery loop in the bot process sends them (bot/delivery.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from models import Member, OutboxMessage, OutboxState, utcnow
@@ -89,6 +91,25 @@ def notify_members(
         if enqueue_text(session=session, chat_id=m.telegram_user_id, text=text, buttons=buttons, dedupe_key=key):
             sent += 1
     return sent
+
+
+def withdraw_pending(*, session: Session, prefixes: Sequence[str], reason: str) -> int:
+    """Take back the messages not sent yet whose dedupe key begins with one of `prefixes` (a brief
+    of a meeting called off): they are marked dead with the reason and never delivered."""
+    if not prefixes:
+        return 0
+    rows = session.exec(
+        select(OutboxMessage).where(
+            OutboxMessage.state == OutboxState.PENDING,
+            or_(*(col(OutboxMessage.dedupe_key).startswith(p, autoescape=True) for p in prefixes)),
+        )
+    ).all()
+    for row in rows:
+        row.state = OutboxState.DEAD
+        row.last_error = f"withdrawn: {reason}"[:500]
+        session.add(row)
+    session.flush()
+    return len(rows)
 
 
 def utf16_len(text: str) -> int:

@@ -44,7 +44,9 @@ def get_run(*, session: Session, job: str, period: str) -> ScheduledRun | None:
 
 def is_final(run: ScheduledRun, *, max_attempts: int = MAX_ATTEMPTS) -> bool:
     """True when the run will not be tried again: done, or failed `max_attempts` times."""
-    return run.state == RunState.DONE or (run.state == RunState.FAILED and run.attempts >= max_attempts)
+    return run.state in (RunState.DONE, RunState.WITHDRAWN) or (
+        run.state == RunState.FAILED and run.attempts >= max_attempts
+    )
 
 
 def _transition(
@@ -92,17 +94,18 @@ def request_run(*, session: Session, job: str, period: str, actor: str, now: dat
     run = get_run(session=session, job=job, period=period)
     if run is None:
         return _insert_pending(session, job=job, period=period, worker_id="", note=f"run-now by {actor}", now=now)
-    if run.state == RunState.FAILED:
+    if run.state in (RunState.FAILED, RunState.WITHDRAWN):
+        from_state = run.state
         res = session.connection().execute(
             update(_runs)
-            .where(_runs.c.id == run.id, _runs.c.state == RunState.FAILED)
+            .where(_runs.c.id == run.id, _runs.c.state == from_state)
             .values(state=RunState.PENDING, attempts=0, error="")
         )
         if res.rowcount == 1:
             _transition(
                 session,
                 run_id=row_id(run),
-                from_state=RunState.FAILED,
+                from_state=from_state,
                 to_state=RunState.PENDING,
                 worker_id="",
                 note=f"run-now by {actor}: attempts reset",
@@ -110,6 +113,37 @@ def request_run(*, session: Session, job: str, period: str, actor: str, now: dat
             )
         return _refresh(session, row_id(run))
     return run
+
+
+def withdraw_run(
+    *, session: Session, job: str, period: str, actor: str, reason: str, now: datetime | None = None
+) -> ScheduledRun | None:
+    """Take back (job, period) before a worker starts it: pending or failed awaiting a retry
+    becomes withdrawn (final; the reason is its error), with its transition row. None when there
+    is no such run, or it is being worked on or is already final."""
+    now = now or utcnow()
+    run = get_run(session=session, job=job, period=period)
+    if run is None or run.state not in (RunState.PENDING, RunState.FAILED):
+        return None
+    from_state = run.state
+    res = session.connection().execute(
+        update(_runs)
+        .where(_runs.c.id == run.id, _runs.c.state == from_state)
+        .values(state=RunState.WITHDRAWN, error=f"withdrawn: {reason}"[:ERROR_LIMIT], finished_at=now)
+    )
+    if res.rowcount != 1:
+        return None  # a worker claimed it meanwhile
+    _transition(
+        session,
+        run_id=row_id(run),
+        from_state=from_state,
+        to_state=RunState.WITHDRAWN,
+        worker_id="",
+        note=f"withdrawn by {actor}: {reason}",
+        at=now,
+    )
+    session.flush()
+    return _refresh(session, row_id(run))
 
 
 def claim_run(

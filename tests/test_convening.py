@@ -243,3 +243,90 @@ def test_circulation_leaves_out_an_item_no_longer_true(session, banner_plan_id):
     assert gone == 1 and f"decision:{done}" not in refs and set(late[1:]) <= set(refs)
     assert m.agenda[-1] == {"text": "听取工作进展汇报", "ref": ""} and sent > 0
     assert all(f"{done}号议定事项（" not in i["text"] for i in m.agenda)
+
+
+def test_an_adhoc_meetings_brief_is_withdrawn_when_it_is_moved_or_called_off(session, banner_plan_id):
+    """The convener calls an ad-hoc meeting for the day after tomorrow: the worker is asked for its
+    brief. Moved a day on, the old day's brief is taken back (its run withdrawn, its messages still
+    waiting in the outbox never sent; one already delivered stays) and the new day's is asked for;
+    called off, that one is withdrawn too and a worker finds nothing to run."""
+    from models import AuditLog, OutboxMessage, ScheduledRun
+    from oversight import runs
+    from oversight.outbox import enqueue_text
+
+    seed = seed_quarter(session=session, plan_id=banner_plan_id)
+    convener = seed.members["convener"]
+    now = utcnow()
+    m = C.schedule_meeting(
+        session=session, actor=convener, kind="adhoc", starts_at=now + timedelta(days=2), topic="征地矛盾", now=now
+    )
+    first_day = local_day(m.starts_at).isoformat()
+    assert runs.get_run(session=session, job="brief", period=first_day).state == "pending"
+    # Part of the old day's brief already queued for the group: one message sent, one waiting.
+    prefix = f"brief:{banner_plan_id}:{first_day}:group"
+    sent = enqueue_text(session=session, chat_id=-1001, text="简报摘要（一）", dedupe_key=f"{prefix}:0", now=now)
+    waiting = enqueue_text(session=session, chat_id=-1001, text="简报摘要（二）", dedupe_key=f"{prefix}:1", now=now)
+    other = enqueue_text(session=session, chat_id=-1001, text="其他消息", dedupe_key="problem:1:x", now=now)
+    sent.state = "sent"
+    session.add(sent)
+    session.flush()
+
+    C.reschedule(session=session, meeting_id=m.id, actor=convener, starts_at=m.starts_at + timedelta(days=1), now=now)
+    new_day = local_day(m.starts_at).isoformat()
+    assert new_day != first_day and m.period == new_day
+    old = runs.get_run(session=session, job="brief", period=first_day)
+    assert old.state == "withdrawn" and "会议改期" in old.error and runs.is_final(old)
+    assert runs.get_run(session=session, job="brief", period=new_day).state == "pending"
+    states = {o.id: o.state for o in session.exec(select(OutboxMessage)).all()}
+    assert (states[sent.id], states[waiting.id], states[other.id]) == ("sent", "dead", "pending")
+    assert runs.claim_run(session=session, job="brief", period=first_day, worker_id="w1", now=now) is None
+
+    C.cancel_meeting(session=session, meeting_id=m.id, actor=convener, reason="问题已协调解决", now=now)
+    assert runs.get_run(session=session, job="brief", period=new_day).state == "withdrawn"
+    assert not [r for r in runs.due_runs(session=session, now=now) if r.job == "brief"]
+    withdrawn = session.exec(select(AuditLog).where(AuditLog.action == "meeting.brief_withdrawn")).all()
+    assert [a.detail["period"] for a in withdrawn] == [first_day, new_day]
+    assert session.exec(select(ScheduledRun).where(ScheduledRun.period == new_day)).one().error.startswith("withdrawn")
+
+
+def test_a_contact_who_joins_after_the_notice_went_out_gets_it_once(session, banner_plan_id):
+    """The office circulates the next quarterly meeting; a second contact of 旗林草局 joins afterwards
+    and gets that notice with its answer buttons (not the meeting called off, nor one already
+    held); asked again, nothing more is queued."""
+    from models import OutboxMessage, Role
+    from oversight.members import create_invite, redeem_invite
+
+    seed = seed_quarter(session=session, plan_id=banner_plan_id)
+    office = seed.members["office_a"]
+    now = utcnow()
+    coming, called_off = (
+        C.schedule_meeting(session=session, actor=office, kind="quarterly", starts_at=now + timedelta(days=d), now=now)
+        for d in (3, 4)
+    )
+    for m in (coming, called_off):
+        C.add_agenda_item(session=session, meeting_id=m.id, actor=office, text="听取工作进展汇报", now=now)
+        C.circulate(session=session, meeting_id=m.id, actor=office, now=now)
+    C.cancel_meeting(session=session, meeting_id=called_off.id, actor=office, reason="与季度例会合并召开", now=now)
+    _, code = create_invite(
+        session=session,
+        plan_id=banner_plan_id,
+        unit_id=seed.units["forestry"],
+        role=Role.CONTACT,
+        created_by="t",
+        now=now,
+    )
+    later = now + timedelta(hours=1)
+    joined = redeem_invite(session=session, telegram_user_id=777001, name="新联络员", code=code, now=later)
+    mine = session.exec(select(OutboxMessage).where(OutboxMessage.chat_id == 777001)).all()
+    assert [m.dedupe_key for m in mine] == [f"meeting:{coming.id}:notice:777001"]
+    assert mine[0].text.startswith("【会议通知】") and "（旗林草局）" in mine[0].text
+    assert len(mine[0].payload["buttons"][0]) == 2
+    assert C.catch_up_notices(session=session, member=joined, now=later) == 0
+    # Once the meeting has begun, a newcomer gets no notice for it.
+    _, code = create_invite(
+        session=session, plan_id=banner_plan_id, unit_id=seed.units["water"], role=Role.CONTACT, created_by="t", now=now
+    )
+    redeem_invite(
+        session=session, telegram_user_id=777002, name="迟到联络员", code=code, now=now + timedelta(days=3, hours=1)
+    )
+    assert not session.exec(select(OutboxMessage).where(OutboxMessage.chat_id == 777002)).all()
