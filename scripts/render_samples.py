@@ -96,10 +96,12 @@ def main() -> int:
             s.flush()
             notice_doc = draft_document(session=s, plan_id=plan_id, period="2026Q1", now=now)
             plan = s.get(Plan, plan_id)
+            if plan is None:  # load_bundled_plan returned its id: the row is there
+                raise RuntimeError(f"plan {plan_id} not found")
             review = build_review(session=s, plan_id=plan_id, period="2026H1", now=half_end)
             review_doc = review_layout(
                 review_document(session=s, plan_id=plan_id, review=review, now=half_end),
-                plan=plan,  # type: ignore[arg-type]
+                plan=plan,
                 period="2026H1",
                 issued=True,
             )
