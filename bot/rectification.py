@@ -35,15 +35,12 @@ def _buttons(turn: Turn[None], item: RectificationItem) -> Rows:
 
 @command("rectify")
 def rectify(turn: Turn[None]) -> None:
-    items = R.items_for(session=turn.session, member=turn.member)
-    if not items:
-        turn.say(t.RECT_NONE)
-        return
-    turn.say(t.RECT_HEAD.format(n=len(items)))
-    for item in items[: t.RECT_CARDS_MAX]:
+    listed = R.rectify_list(session=turn.session, member=turn.member)
+    turn.say(listed.head.message())
+    for item in listed.shown:
         turn.say(R.card(session=turn.session, item=item), _buttons(turn, item))
-    if len(items) > t.RECT_CARDS_MAX:
-        turn.say(t.RECT_MORE.format(n=len(items) - t.RECT_CARDS_MAX))
+    if listed.more is not None:
+        turn.say(listed.more.message())
 
 
 @action("rect.pick", command="rectify")

@@ -293,9 +293,6 @@ BRIEF_LINE_NAMES = {"bao": "报", "song": "送", "fa": "发"}
 
 
 # --- /rectify: the rectification ledger (bot/rectification.py) ------------------------
-RECT_NONE = "目前没有需要处理的整改事项。"
-RECT_HEAD = "【整改台账】共 {n} 项需要处理："
-RECT_MORE = "另有 {n} 项未列出，请先处理以上事项。"
 RECT_BTN_PERSON = "指定责任人"
 RECT_BTN_CLOSE = "申请销号"
 RECT_BTN_ACCEPT = L.RECT_ACCEPT
@@ -315,7 +312,6 @@ RECT_ASK_REASON = {
 RECT_RETURNED = "已退回{id}号整改事项的销号申请，理由已转告责任单位。"
 RECT_RECHECK_OK = "已记录{id}号整改事项回头看通过。"
 RECT_RECHECK_FAILED = "已记录{id}号整改事项回头看未通过：新的整改时限{deadline}，扣分{deduction}分，已告知责任单位。"
-RECT_CARDS_MAX = 15
 
 
 # --- /schedule and /meeting (bot/admin.py) --------------------------------------------

@@ -6,6 +6,7 @@ deduction) are oversight/review.py's; this module adds who sees what and who is 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlmodel import Session, col, select
@@ -16,7 +17,8 @@ from oversight.audit import actor_of, audit
 from oversight.chatstate import button_row
 from oversight.dates import cn_date, local_day
 from oversight.errors import InvalidStateError, NotFoundError, PermissionDeniedError
-from oversight.members import member_label, members_of_unit, members_with_role
+from oversight.facts import Chat
+from oversight.members import member_label, members_of_unit, members_with_role, unit_name
 from oversight.outbox import enqueue_text
 from oversight.review import (
     ITEM_STATE_LABELS,
@@ -73,6 +75,62 @@ def items_for(*, session: Session, member: Member) -> list[RectificationItem]:
     elif member.role not in (Role.OFFICE, Role.ADMIN, Role.SUPERVISOR):
         raise PermissionDeniedError("您的角色不能查看整改台账。")
     return list(session.exec(q.order_by(col(RectificationItem.deadline), col(RectificationItem.id))).all())
+
+
+# /rectify's count and 另有 lines (oversight.facts.Chat), each citing the items it counts; the items
+# themselves are cards (`card`), one a message. A count names only the states some item is in.
+RECTIFY_TEXTS: dict[str, str] = {
+    "head": "【整改台账】共{n}项：{counts}。",  # every unit's (the office, admin, supervision group)
+    "unit_head": "【整改台账】{unit}共{n}项：{counts}。",  # a contact's own unit's
+    "none": "目前没有需要处理的整改事项。",  # no live item of any unit
+    "unit_none": "{unit}目前没有需要处理的整改事项。",  # none of the unit's
+    "more": "……另有{n}项未列出，请先处理以上事项。",  # cites exactly the items left out
+}
+RECTIFY_STATE_COUNTS = {  # the states of LIVE, as the count line names them, in this order
+    ItemState.OPEN: "整改中{n}项",
+    ItemState.REOPENED: "回头看未通过重新整改{n}项",
+    ItemState.SUBMITTED: "已申请销号待核验{n}项",
+    ItemState.CLOSED: "已销号待回头看{n}项",
+}
+RECTIFY_CARDS = 15  # item cards in one /rectify; the rest are counted by the 另有 line
+
+
+@dataclass(frozen=True)
+class RectifyList:
+    """What /rectify replies: the count line, a card per listed item, then the 另有 line if any."""
+
+    head: Chat
+    shown: list[RectificationItem]
+    more: Chat | None
+
+
+def rectify_list(*, session: Session, member: Member) -> RectifyList:
+    """/rectify for a member (items_for): the count by state, the first RECTIFY_CARDS items (soonest
+    deadline first) and the 另有 line citing the rest; 没有 only when there is no live item."""
+    items = items_for(session=session, member=member)
+    own = member.role == Role.CONTACT
+    unit = unit_name(session, member.unit_id) if own else ""
+    head = Chat(RECTIFY_TEXTS)
+    unit_ids = {"unit": [member.unit_id]} if own else {}
+    if not items:
+        head.fact("unit_none" if own else "none", unit_ids, unit=unit, n=0)
+        return RectifyList(head, [], None)
+    counts = {state: sum(1 for i in items if i.state == state) for state in RECTIFY_STATE_COUNTS}
+    words = "，".join(RECTIFY_STATE_COUNTS[k].format(n=n) for k, n in counts.items() if n)
+    head.fact(
+        "unit_head" if own else "head",
+        {"item": [row_id(i) for i in items], **unit_ids},
+        unit=unit,
+        n=len(items),
+        counts=words,
+        **{str(k): n for k, n in counts.items()},
+    )
+    shown, hidden = items[:RECTIFY_CARDS], items[RECTIFY_CARDS:]
+    more = None
+    if hidden:
+        more = Chat(RECTIFY_TEXTS)
+        more.fact("more", {"item": [row_id(i) for i in hidden]}, n=len(hidden))
+    return RectifyList(head, shown, more)
 
 
 def card(*, session: Session, item: RectificationItem) -> str:

@@ -400,3 +400,52 @@ def assert_duban_facts(session: Session, member_id: int, message: str, listed: l
         assert more[0]["values"]["n"] == len(hidden)
         assert {k: set(v) for k, v in more[0]["ids"].items()} == by_noun(hidden)
     assert not re.search(r"(红色|黄色|蓝色) ?0 ?项", message) and not re.search(r"\d 项|项 \d", message), message
+
+
+# --- /rectify, checked against the rectification ledger by queries of this module's own ----------
+
+RECTIFY_CAP = 15  # item cards in one /rectify (oversight.rectification.RECTIFY_CARDS, restated)
+RECTIFY_LIVE = ("open", "reopened", "submitted", "closed")  # items someone still has to act on
+RECTIFY_WORDS = {"open": "整改中", "reopened": "重新整改", "submitted": "待核验", "closed": "待回头看"}
+
+
+def assert_rectify_facts(
+    session: Session, member_id: int, head: dict[str, Any], shown: list[int], more: dict[str, Any] | None
+) -> None:
+    """/rectify against the ledger: the items the member may act on (a contact: the unit's live
+    items; the office, admin and supervision group: every unit's), counted by state in the head
+    line (a state named only when some item is in it, 没有 only over none), the first fifteen by
+    deadline carded, the 另有 line citing exactly the rest."""
+    plan_id, unit_id, role = (
+        session.connection()
+        .execute(text("SELECT plan_id, unit_id, role FROM member WHERE id = :m"), {"m": member_id})
+        .one()
+    )
+    own = role == "contact"
+    rows = list(
+        session.connection().execute(
+            text(
+                "SELECT id, state FROM rectificationitem WHERE plan_id = :p AND state IN :live"
+                + (" AND unit_id = :u" if own else "")
+                + " ORDER BY deadline, id"
+            ).bindparams(bindparam("live", expanding=True)),
+            {"p": plan_id, "live": list(RECTIFY_LIVE), "u": unit_id},
+        )
+    )
+    for fact in (head, *([more] if more else [])):
+        assert_chat_facts(session, str(fact["text"]), [{**fact, "section": 0}])
+    if not rows:
+        assert head["kind"] == ("unit_none" if own else "none") and not shown and more is None, head
+        assert ("unit" in head["ids"]) == own
+        return
+    assert head["kind"] == ("unit_head" if own else "head")
+    assert head["values"]["n"] == len(rows) and set(head["ids"]["item"]) == {r[0] for r in rows}
+    for state, word in RECTIFY_WORDS.items():
+        n = sum(1 for r in rows if r[1] == state)
+        assert head["values"][state] == n and (f"{word}{n}项" in head["text"]) == (n > 0), (state, head["text"])
+    assert shown == [r[0] for r in rows[:RECTIFY_CAP]]
+    assert (more is None) == (len(rows) <= RECTIFY_CAP)
+    if more:
+        assert more["values"]["n"] == len(rows) - RECTIFY_CAP
+        assert set(more["ids"]["item"]) == {r[0] for r in rows[RECTIFY_CAP:]}
+    assert not re.search(r"\d 项|项 \d|\D0项", head["text"] + (more or {}).get("text", "")), head["text"]

@@ -121,3 +121,82 @@ async def test_told_named_submitted_returned_accepted_rechecked_failed(settings_
         "rectification.closed",
         "rectification.recheck_failed",
     ], actions
+
+
+async def test_rectify_counts_by_state_and_cites_what_it_leaves_out(settings_env, engine, banner_plan_id):
+    """/rectify before any item says so, to the office and to a unit in its own name; with sixteen
+    of 水利局's items (one 销号 asked for, one 销号 verified and waiting for its 回头看) and one of
+    生态环境局's, the office's count names those states and no other, the first fifteen are cards
+    and 另有2项 cites the rest; each unit counts only its own; every reply is its facts and a
+    recount of the ledger agrees."""
+    from models import Member
+    from oversight.rectification import rectify_list
+    from tests.chatfacts import assert_rectify_facts
+
+    with Session(engine) as s:
+        cast = Cast(s, banner_plan_id)
+        people = {k: (m.id, m.telegram_user_id) for k, m in (("water", cast["water"]), ("eco", cast["eco"]))}
+        people["office"] = (cast.office.id, cast.office.telegram_user_id)
+        units = {k: cast.uid(k) for k in ("water", "eco")}
+        s.commit()
+
+    def add(unit: str, n: int, day: int) -> list[int]:
+        with session_scope(engine) as s:
+            return [
+                int(
+                    add_item(
+                        session=s,
+                        plan_id=banner_plan_id,
+                        period="2026H1",
+                        unit_id=units[unit],
+                        source=f"manual:{unit}:{k}",
+                        item=f"按周报送工作进展（第{k + 1}项）",
+                        deadline=date(2026, 12, day) + timedelta(days=k),
+                        standard="连续8周按时报送",
+                        actor="test",
+                        now=utcnow(),
+                    ).id
+                    or 0
+                )
+                for k in range(n)
+            ]
+
+    async with running_bot(engine, banner_plan_id) as h:
+        users = {k: (mid, h.server.user(tid, "成员")) for k, (mid, tid) in people.items()}
+
+        async def rectify(who: str, expect: str) -> tuple[dict, list[dict]]:
+            mid, user = users[who]
+            reply = await h.say(user, "/rectify", expect)
+            with session_scope(engine) as s:
+                member = s.get(Member, mid)
+                listed = rectify_list(session=s, member=member)
+                head = listed.head.listed()[0]
+                more = listed.more.listed()[0] if listed.more else None
+                assert reply["text"] == listed.head.message()
+                assert_rectify_facts(s, mid, head, [int(i.id or 0) for i in listed.shown], more)
+            cards = [await h.server.wait_for(user.id, "号整改事项〕") for _ in listed.shown]
+            tail = [await h.server.wait_for(user.id, "另有")] if more else []
+            return reply, [*cards, *tail]
+
+        reply, _ = await rectify("office", "整改事项")
+        assert reply["text"] == "目前没有需要处理的整改事项。"
+        reply, _ = await rectify("water", "整改事项")
+        assert reply["text"] == "旗水利局目前没有需要处理的整改事项。"
+
+        water = add("water", 16, 1)
+        eco = add("eco", 1, 20)
+        with session_scope(engine) as s:
+            for iid, state in ((water[3], "submitted"), (water[5], "closed")):
+                row = s.get(RectificationItem, iid)
+                row.state = state
+                s.add(row)
+        reply, sent = await rectify("office", "【整改台账】共17项")
+        assert reply["text"] == "【整改台账】共17项：整改中15项，已申请销号待核验1项，已销号待回头看1项。"
+        assert len(sent) == 16 and sent[-1]["text"] == "……另有2项未列出，请先处理以上事项。"
+        assert f"〔{eco[0]}号整改事项〕" not in "".join(m["text"] for m in sent)  # due last: left out
+        reply, sent = await rectify("eco", "【整改台账】")
+        assert reply["text"].endswith("共1项：整改中1项。") and "旗水利局" not in reply["text"]
+        assert len(sent) == 1 and f"〔{eco[0]}号整改事项〕" in sent[0]["text"]
+        reply, sent = await rectify("water", "【整改台账】旗水利局共16项")
+        assert reply["text"] == "【整改台账】旗水利局共16项：整改中14项，已申请销号待核验1项，已销号待回头看1项。"
+        assert sent[-1]["text"] == "……另有1项未列出，请先处理以上事项。"
