@@ -377,13 +377,27 @@ def _withdraw_brief(
 
     period = day.isoformat()
     who = actor_of(actor.id)
-    run = runs.withdraw_run(session=session, job="brief", period=period, actor=who, reason=reason, now=now)
-    briefs = session.exec(select(Brief.id).where(Brief.plan_id == meeting.plan_id, Brief.period == period)).all()
-    prefixes = [
-        f"brief:{meeting.plan_id}:{period}",
-        *(f"{kind}:{b}:" for b in briefs for kind in ("briefdraft", "briefsign", "briefsigned", "briefreturned")),
-    ]
-    dropped = withdraw_pending(session=session, prefixes=prefixes, reason=reason)
+    # The day's brief run serves every plan's ad-hoc meeting of that day: it stays while another
+    # one not called off still needs it (and this plan's brief stays if it is this plan's).
+    others = session.exec(
+        select(Meeting.plan_id).where(
+            Meeting.kind == "adhoc",
+            Meeting.held_on == day,
+            Meeting.state != "cancelled",
+            Meeting.id != meeting.id,
+        )
+    ).all()
+    run = None
+    if not others:
+        run = runs.withdraw_run(session=session, job="brief", period=period, actor=who, reason=reason, now=now)
+    dropped = 0
+    if meeting.plan_id not in others:
+        briefs = session.exec(select(Brief.id).where(Brief.plan_id == meeting.plan_id, Brief.period == period)).all()
+        prefixes = [
+            f"brief:{meeting.plan_id}:{period}",
+            *(f"{kind}:{b}:" for b in briefs for kind in ("briefdraft", "briefsign", "briefsigned", "briefreturned")),
+        ]
+        dropped = withdraw_pending(session=session, prefixes=prefixes, reason=reason)
     audit(
         session=session,
         actor=who,

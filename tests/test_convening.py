@@ -281,11 +281,21 @@ def test_an_adhoc_meetings_brief_is_withdrawn_when_it_is_moved_or_called_off(ses
     assert (states[sent.id], states[waiting.id], states[other.id]) == ("sent", "dead", "pending")
     assert runs.claim_run(session=session, job="brief", period=first_day, worker_id="w1", now=now) is None
 
+    # A second ad-hoc meeting on the new day needs that day's brief: calling one off keeps it.
+    twin = C.schedule_meeting(
+        session=session, actor=convener, kind="adhoc", starts_at=m.starts_at, topic="用地", now=now
+    )
+    C.cancel_meeting(session=session, meeting_id=twin.id, actor=convener, reason="与另一会议合并召开", now=now)
+    assert runs.get_run(session=session, job="brief", period=new_day).state == "pending"
     C.cancel_meeting(session=session, meeting_id=m.id, actor=convener, reason="问题已协调解决", now=now)
     assert runs.get_run(session=session, job="brief", period=new_day).state == "withdrawn"
     assert not [r for r in runs.due_runs(session=session, now=now) if r.job == "brief"]
     withdrawn = session.exec(select(AuditLog).where(AuditLog.action == "meeting.brief_withdrawn")).all()
-    assert [a.detail["period"] for a in withdrawn] == [first_day, new_day]
+    assert [(a.object_id, a.detail["period"], a.detail["run_id"] is not None) for a in withdrawn] == [
+        (str(m.id), first_day, True),
+        (str(twin.id), new_day, False),
+        (str(m.id), new_day, True),
+    ]
     assert session.exec(select(ScheduledRun).where(ScheduledRun.period == new_day)).one().error.startswith("withdrawn")
 
 
