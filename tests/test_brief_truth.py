@@ -322,3 +322,17 @@ def test_problems_stand_in_a_later_brief_as_they_stood_at_the_quarters_end(cast:
     again = brief_data(session=s, plan_id=cast.plan_id, period=parse_period("2026Q1"), now=now)
     assert again["problems"] == data["problems"]
     s.rollback()
+
+
+def test_a_plan_without_zones_says_so_and_claims_nothing_of_zones_or_leaders(cast: Cast) -> None:
+    """A plan that draws no integration zones: the zones' section is the one sentence 本计划未划分整合区
+    (zones_none), with no table, no 整合区动态 and no leaders' paragraph, and no sentence anywhere
+    says each zone reported or none did."""
+    for z in zones(cast):
+        cast.s.delete(z)
+    cast.s.flush()
+    report(cast, "natres", sh(2026, 2, 3))
+    ctx = context(cast, "2026Q1", sh(2026, 4, 8))
+    (section,) = [s for s in ctx["sections"] if s["heading"] == "整合区和包联领导工作动态"]
+    assert section == {"heading": "整合区和包联领导工作动态", "paragraphs": ["本计划未划分整合区。"]}
+    assert [k for k in kinds(ctx) if k.startswith(("zone", "leader"))] == ["zones_none"]

@@ -606,3 +606,21 @@ def test_a_half_with_nobody_to_evaluate_says_so_in_words(session: Session, banne
     n = opening["values"]["units"]
     assert opening["kind"] == "summary_opening" and n >= 1
     assert f"对{n}个成员单位进行了量化评价" in opening["text"] and "包联领导" not in opening["text"]
+
+
+def test_a_half_with_no_unit_to_score_says_so_and_prints_no_table(cast: Cast) -> None:
+    """No member unit with a task part or a problem in the half (a plan that assigns none): the units'
+    section is the one sentence 本期没有参加问效评价的成员单位 (units_none), with no table, and the
+    summary counts no unit (no 0个成员单位) and names none below 60 or 不参评."""
+    review = build_review(session=cast.s, plan_id=cast.plan_id, period="2026H1", now=AFTER_H1)
+    review["units"] = []
+    doc = review_document(session=cast.s, plan_id=cast.plan_id, review=review, now=AFTER_H1)
+    by = {sec["heading"]: sec for sec in doc["sections"]}
+    assert by["成员单位问效得分"] == {"heading": "成员单位问效得分", "paragraphs": ["本期没有参加问效评价的成员单位。"]}
+    facts = {f["kind"]: f for f in doc["facts"]}
+    assert facts["units_none"]["ids"] == {}
+    (opening,) = [f for k, f in facts.items() if k.startswith("summary_opening")]
+    assert "个成员单位" not in opening["text"].replace("本期没有参评的成员单位", "") and opening["ids"]["unit"] == []
+    assert "low_total" not in facts and not any(
+        f["ids"].get("unit") for f in doc["facts"] if f["kind"] == "not_evaluated"
+    )

@@ -313,3 +313,37 @@ def test_first_batch_is_a_league_to_do_item_until_a_right_there_is_activated(eng
     before = open_region_items(session=session, plan_id=p, today=date(2023, 1, 4), unit_id=ordos.id)
     assert [i["kind"] for i in before] == ["first_batch"]
     assert open_region_items(session=session, plan_id=p, today=jan, kinds=["baseline"], unit_id=ordos.id) == []
+
+
+def test_region_brief_says_every_league_filed_its_baseline_only_when_each_did_on_time(engine, session: Session) -> None:
+    """Seed 003 三(三): when every league and city filed its 底数核实台账 by 2022-09-20 the brief says
+    so in one sentence (region_baseline_all) and names none as late; one league filing a day late
+    turns that sentence into the list of late leagues, and it names that one only."""
+    import re as _re
+
+    from jobs.brief import brief_context
+    from oversight.briefdata import brief_data, parse_period
+
+    p = load_bundled_plan(engine, REGION_PLAN)
+    leagues = session.exec(select(Unit).where(Unit.plan_id == p, Unit.kind == "league").order_by(Unit.id)).all()
+    assert len(leagues) == 12
+    rights = [
+        _add(session, p, f"B-{n}", locality_unit_id=u.id, baseline_on=date(2022, 9, 19)) for n, u in enumerate(leagues)
+    ]
+    session.commit()
+    now = datetime(2022, 10, 8, 4, tzinfo=UTC)
+
+    def facts() -> dict[str, dict]:
+        data = brief_data(session=session, plan_id=p, period=parse_period("2022Q3"), now=now)
+        return {f["kind"]: f for f in brief_context(data, issue_no=1, issued_on="2022-10-08", chart="<svg/>")["facts"]}
+
+    on_time = facts()
+    assert on_time["region_baseline_all"]["text"] == "各盟市均已按期（2022年9月20日前）报送底数核实情况及工作措施台账。"
+    assert "region_baseline_missing" not in on_time
+    rights[3].baseline_on = date(2022, 9, 21)  # a day past the deadline
+    session.add(rights[3])
+    session.commit()
+    late = facts()
+    assert "region_baseline_all" not in late
+    named = _re.search(r"报送底数核实情况及工作措施台账：(.+)。$", late["region_baseline_missing"]["text"])
+    assert named is not None and named.group(1) == (leagues[3].short or leagues[3].name)
