@@ -14,9 +14,8 @@ from bot import texts as t
 from bot.engine import Flow, Rows, Step, Turn, action, button, command, outbox_buttons
 from models import Meeting, Member, row_id
 from oversight import convening as C
-from oversight.dates import cn_date, cn_datetime, parse_cn_datetime
+from oversight.dates import parse_cn_datetime
 from oversight.errors import InvalidInputError
-from oversight.members import unit_name
 
 
 @dataclass
@@ -92,33 +91,16 @@ def _show(turn: Turn[MeetingState], m: Meeting) -> None:
             ],
         )
     elif m.state == "circulated":
-        assert m.circulated_at is not None
         turn.say(
-            t.MEETING_CARD_CIRCULATED.format(
-                **head,
-                circulated=f"{cn_datetime(m.circulated_at)}下发",
-                agenda=C.agenda_text(m),
-                attendance=C.attendance_summary(session=turn.session, meeting_id=mid),
-            ),
+            C.meeting_card(session=turn.session, meeting=m).message(),
             [
                 [button(t.MEETING_BTN_REFRESH, "open", mid=mid), button(t.MEETING_BTN_MOVE, "move", mid=mid)],
                 [button(t.MEETING_BTN_HELD, "held", mid=mid), button(t.MEETING_BTN_CANCEL, "cancel", mid=mid)],
             ],
         )
     elif m.state == "held":
-        decisions = C.decisions_of(session=turn.session, meeting_id=mid)
-        lines = "".join(
-            f"\n{i}. {d.id}号议定事项 {d.text[:40]}（{unit_name(turn.session, d.owner_unit_id)}牵头，"
-            f"{cn_date(d.due_on) if d.due_on else '未设定'}）{'【重大】' if d.major else ''}"
-            for i, d in enumerate(decisions, 1)
-        )
         turn.say(
-            t.MEETING_CARD_HELD.format(
-                **head,
-                attendance=C.attendance_summary(session=turn.session, meeting_id=mid),
-                count=len(decisions),
-                decisions="：" + lines if decisions else "。",
-            ),
+            C.meeting_card(session=turn.session, meeting=m).message(),
             [[button(t.MEETING_BTN_REFRESH, "open", mid=mid), button(t.MEETING_BTN_MINUTES, "minutes", mid=mid)]],
         )
     else:

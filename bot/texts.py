@@ -187,11 +187,6 @@ MEETING_CARD_SCHEDULED = (
     "{label}（{kind}，{state}）\n议程（据系统记录生成，每项注明所依据的记录，可增删）：\n{agenda}\n"
     "下发后，各成员单位联络员将收到会议通知和议程，并确认参会人员。"
 )
-MEETING_CARD_CIRCULATED = "{label}（{kind}，{state}，{circulated}）\n议程：\n{agenda}\n参会确认：\n{attendance}"
-MEETING_CARD_HELD = (
-    "{label}（{kind}，{state}）\n参会情况：\n{attendance}\n议定事项 {count} 项{decisions}\n"
-    "请用 /decision 记录本次会议的议定事项，记录完毕后印发会议纪要。"
-)
 MEETING_CARD_MINUTED = "{label}（{kind}，{state}）"
 MEETING_BTN_ADD = "添加议题"
 MEETING_BTN_DROP = "删除议题"

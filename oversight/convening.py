@@ -36,6 +36,7 @@ from oversight.accountability import thresholds_of
 from oversight.audit import actor_of, audit
 from oversight.dates import cn_date, cn_datetime, local_day
 from oversight.errors import InvalidInputError, InvalidStateError, NotFoundError, PermissionDeniedError
+from oversight.facts import Chat
 from oversight.lookups import todo_overdue_all
 from oversight.measures import tasks_behind
 from oversight.meetings import ADHOC_TITLE, CALLING_ROLES
@@ -741,16 +742,90 @@ def remind_unanswered(*, session: Session, now: datetime, today: date) -> int:
     return queued
 
 
-def attendance_summary(*, session: Session, meeting_id: int) -> str:
-    """出席 n 个单位，请假 n 个，未确认 n 个 and the lines under it, for the office's card."""
+# The office's card of a circulated or held meeting (oversight.facts.Chat), one fact a line: the
+# attendance lines cite the units they count, the decisions line the agreed matters recorded.
+MEETING_TEXTS: dict[str, str] = {
+    "head": "{label}（{meeting_kind}，{state}）",
+    "head_circulated": "{label}（{meeting_kind}，{state}，{circulated}下发）",
+    "agenda_head": "议程：",
+    "agenda": "{i}. {text}",
+    "no_agenda": "（暂无议题）",
+    "attendance_head": "参会确认：",  # circulated: the answers so far
+    "attendance_held": "参会情况：",
+    "attend": "出席{n}个单位：{names}",
+    "excused": "请假{n}个单位：{names}",
+    "none": "未确认{n}个单位：{names}",
+    "no_units": "暂无成员单位。",
+    "decisions": "议定事项{n}项：",
+    "no_decisions": "尚未记录议定事项。",
+    "decision": "{i}. {cited} {text}（{lead}，{due}）{major}",
+    "record_hint": "请用 /decision 记录本次会议的议定事项，记录完毕后印发会议纪要。",
+}
+ATTENDANCE_STATES = (ATTEND, EXCUSED, "none")
+# An agenda item's record (its ref, "notice:5"), as a chat fact cites it; a region item cites nothing.
+AGENDA_NOUNS = {"problem": "problem", "decision": "decision", "task": "task", "notice": "notice"}
+
+
+def _attendance_facts(say: Chat, session: Session, meeting_id: int) -> None:
     rows = attendance_of(session=session, meeting_id=meeting_id)
-    lines = []
-    for label, state in (("出席", ATTEND), ("请假", EXCUSED), ("未确认", "none")):
+    if not rows:
+        say.fact("no_units", n=0)
+    for state in ATTENDANCE_STATES:
         these = [r for r in rows if r["state"] == state]
         if these:
             names = "、".join(f"{r['unit']}（{r['attendee']}）" if r["attendee"] else r["unit"] for r in these)
-            lines.append(f"{label} {len(these)} 个单位：{names}")
-    return "\n".join(lines) if lines else "暂无成员单位。"
+            say.fact(state, {"unit": [int(r["unit_id"]) for r in these]}, n=len(these), names=names)
+
+
+def _agenda_facts(say: Chat, meeting: Meeting) -> None:
+    say.fact("agenda_head")
+    if not meeting.agenda:
+        say.fact("no_agenda", n=0)
+    for i, item in enumerate(meeting.agenda, 1):
+        noun, _, rid = str(item.get("ref") or "").partition(":")
+        ids = {AGENDA_NOUNS[noun]: [int(rid)]} if noun in AGENDA_NOUNS and rid.isdigit() and int(rid) else None
+        say.fact("agenda", ids, i=i, text=item["text"])
+
+
+def meeting_card(*, session: Session, meeting: Meeting) -> Chat:
+    """The office's card of a circulated meeting (its agenda and the answers so far) or of a held
+    one (who attended, the agreed matters recorded, the hint to record them): counts only of what
+    some unit or matter is, the unit with no answer named as 未确认."""
+    say = Chat(MEETING_TEXTS)
+    head = {
+        "label": meeting_label(meeting),
+        "meeting_kind": KIND_LABELS.get(meeting.kind, meeting.kind),
+        "state": STATE_LABELS.get(meeting.state, meeting.state),
+    }
+    mid = row_id(meeting)
+    if meeting.state == "circulated" and meeting.circulated_at is not None:
+        say.fact("head_circulated", None, circulated=cn_datetime(meeting.circulated_at), **head)
+        _agenda_facts(say, meeting)
+        say.fact("attendance_head")
+        _attendance_facts(say, session, mid)
+        return say
+    say.fact("head", None, **head)
+    say.fact("attendance_held")
+    _attendance_facts(say, session, mid)
+    decisions = decisions_of(session=session, meeting_id=mid)
+    if decisions:
+        say.fact("decisions", {"decision": [row_id(d) for d in decisions]}, n=len(decisions))
+    else:
+        say.fact("no_decisions", n=0)
+    for i, d in enumerate(decisions, 1):
+        lead = unit_name(session, d.owner_unit_id)
+        say.fact(
+            "decision",
+            {"decision": [row_id(d)], **({"unit": [d.owner_unit_id]} if d.owner_unit_id else {})},
+            i=i,
+            cited=cite("decision", [row_id(d)]),
+            text=d.text[:40],
+            lead=f"{lead}牵头" if lead else "未指定牵头单位",
+            due=cn_date(d.due_on) if d.due_on else "未设定办理期限",
+            major="【重大】" if d.major else "",
+        )
+    say.fact("record_hint")
+    return say
 
 
 # --- Held, and its minutes -----------------------------------------------------------------

@@ -24,6 +24,7 @@ CHAT_TABLES = {
     "notice": "notice",
     "finding": "noticefinding",
     "item": "rectificationitem",
+    "meeting": "meeting",
 }
 RAW = re.compile(r"\{'|\"kind\":|'kind'|\bNone\b|\bTrue\b|\bFalse\b|\[\[|\bnan\b")
 
@@ -449,3 +450,42 @@ def assert_rectify_facts(
         assert more["values"]["n"] == len(rows) - RECTIFY_CAP
         assert set(more["ids"]["item"]) == {r[0] for r in rows[RECTIFY_CAP:]}
     assert not re.search(r"\d 项|项 \d|\D0项", head["text"] + (more or {}).get("text", "")), head["text"]
+
+
+# --- The office's meeting card, checked against the answers and agreed matters recorded ---------
+
+ATTENDANCE_WORDS = {"attend": "出席", "excused": "请假", "none": "未确认"}
+
+
+def assert_meeting_facts(session: Session, meeting_id: int, message: str, listed: list[dict[str, Any]]) -> None:
+    """A circulated or held meeting's card against the record: each attendance line counts and
+    cites exactly the member units (all but the government and the office) with that answer (no
+    answer: 未确认), a line only for an answer some unit gave; a held meeting's decisions line
+    counts and cites its agreed matters, 尚未记录 only over none, one line each."""
+    assert_chat_facts(session, message, listed)
+    plan_id, state = (
+        session.connection().execute(text("SELECT plan_id, state FROM meeting WHERE id = :m"), {"m": meeting_id}).one()
+    )
+    answers = {
+        int(u): str(a)
+        for u, a in session.connection().execute(
+            text("SELECT unit_id, state FROM meetingattendance WHERE meeting_id = :m"), {"m": meeting_id}
+        )
+    }
+    units = _ids(session, "SELECT id FROM unit WHERE plan_id = :p AND kind NOT IN ('government', 'office')", p=plan_id)
+    for kind, word in ATTENDANCE_WORDS.items():
+        want = {u for u in units if answers.get(u, "none") == kind}
+        lines = [f for f in listed if f["kind"] == kind]
+        assert len(lines) == (1 if want else 0), (kind, want, lines)
+        if want:
+            assert set(lines[0]["ids"]["unit"]) == want and lines[0]["text"].startswith(f"{word}{len(want)}个单位：")
+    assert ("no_units" in kinds(listed)) == (not units)
+    if state != "held":
+        return
+    decisions = _ids(session, "SELECT id FROM decision WHERE meeting_id = :m", m=meeting_id)
+    head = [f for f in listed if f["kind"] in ("decisions", "no_decisions")]
+    assert [f["kind"] for f in head] == ["decisions" if decisions else "no_decisions"]
+    if decisions:
+        assert head[0]["values"]["n"] == len(decisions) and set(head[0]["ids"]["decision"]) == decisions
+    assert cited(listed, "decision", "decision") == decisions
+    assert not re.search(r"\d 项|项 \d|\d 个|\D0(项|个)", message), message

@@ -44,6 +44,18 @@ def audit_actions(engine, meeting_id: int) -> list[str]:
         return [r.action for r in rows]
 
 
+def card_facts(engine, meeting_id: int, shown: str) -> None:
+    """The card the office was shown is the meeting's facts, each resting on the record."""
+    from tests.chatfacts import assert_meeting_facts
+
+    with session_scope(engine) as s:
+        meeting = s.get(Meeting, meeting_id)
+        assert meeting is not None
+        chat = C.meeting_card(session=s, meeting=meeting)
+        assert shown == chat.message()
+        assert_meeting_facts(s, meeting_id, chat.message(), chat.listed())
+
+
 def meeting_row(engine) -> Meeting:
     with session_scope(engine) as s:
         # The meeting scheduled in chat (the seed's two were recorded without a time).
@@ -153,9 +165,8 @@ async def test_scheduled_circulated_attended_held_agreed_and_minuted(settings_en
         # Held: not before its time.
         card = await h.say(office, "/meeting", "请选择要安排的会议")
         opened = await h.press(office, card, title, "参会确认")
-        assert (
-            "出席 1 个单位：旗林草局（张林 副局长）" in opened["text"] and "请假 1 个单位：旗水利局" in opened["text"]
-        )
+        assert "出席1个单位：旗林草局（张林 副局长）" in opened["text"] and "请假1个单位：旗水利局" in opened["text"]
+        card_facts(engine, m.id, opened["text"])
         assert "时间未到" in await answer(h, office, opened, "会议已召开")
         # The meeting's time comes (the stored time is moved to a minute ago: the test has no clock).
         with session_scope(engine) as s:
@@ -164,7 +175,8 @@ async def test_scheduled_circulated_attended_held_agreed_and_minuted(settings_en
             s.add(row)
         assert "已召开或已开始" in await answer(h, contacts["natres"], notices["natres"], "确认参会")
         held = await h.press(office, opened, "会议已召开", "请用 /decision 记录")
-        assert "议定事项 0 项" in held["text"]
+        assert "尚未记录议定事项。" in held["text"] and "议定事项0项" not in held["text"]
+        card_facts(engine, m.id, held["text"])
 
         # Its agreed matter: lead unit, two cooperating units, 重大, a deadline in Chinese.
         start = await h.say(office, "/decision", "请选择议定事项所属的会议")
@@ -201,7 +213,8 @@ async def test_scheduled_circulated_attended_held_agreed_and_minuted(settings_en
 
         # The 会议纪要: the office asks for it, the worker writes it (PDF and Word) and sends it.
         card = await h.say(office, "/meeting", "请选择要安排的会议")
-        opened = await h.press(office, card, title, "议定事项 1 项")
+        opened = await h.press(office, card, title, "议定事项1项：")
+        card_facts(engine, m.id, opened["text"])
         await h.press(office, opened, "印发会议纪要", "已开始印发会议纪要")
         async with worker(engine):
             doc = await h.server.wait_for(OFFICE, lambda x: x.get("document") is not None, timeout=60)
