@@ -17,7 +17,7 @@ from oversight import claims
 from oversight.attachments import ALLOWED_TEXT, XLSX
 from oversight.dates import cn_date
 from oversight.errors import OversightError
-from oversight.ledger import ImportResult
+from oversight.ledger import ImportResult, import_summary
 from oversight.records import plan_record
 from oversight.reports import (
     TEXT_MAX,
@@ -405,13 +405,7 @@ def ledger_text(turn: Turn[LedgerState], text: str) -> None:
 
 def _summary(turn: Turn[LedgerState], result: ImportResult, filed: Report) -> str:
     """What the merge did, and how many of its status moves wait for confirmation as claims."""
-    summary = t.LEDGER_SUMMARY.format(
-        rows=result.rows,
-        created=result.created,
-        updated=result.updated,
-        unchanged=result.unchanged,
-        moves=result.status_changes,
-    )
+    summary = import_summary(session=turn.session, plan_id=turn.member.plan_id, result=result).message()
     pending = claims.pending_of_report(session=turn.session, report_id=row_id(filed))
     return summary + (t.LEDGER_CLAIMS.format(n=pending) if pending else "")
 

@@ -73,7 +73,7 @@ def ledger_import(
     """导入矿业权台账：全部校验通过才写入；有错误时逐条列出，数据库不变。"""
     from lianxi.common import err, out
     from models.base import row_id
-    from oversight.ledger import LedgerImportError, import_ledger
+    from oversight.ledger import LedgerImportError, import_ledger, import_summary
 
     if not in_file.is_file():
         fail(f"找不到文件 {in_file}。")
@@ -82,6 +82,7 @@ def ledger_import(
         p = require_plan(session, plan)
         try:
             result = import_ledger(session=session, plan_id=row_id(p), data=in_file, actor="cli")
+            summary = import_summary(session=session, plan_id=row_id(p), result=result).message()
         except LedgerImportError as exc:
             refused = exc
             session.rollback()
@@ -96,8 +97,7 @@ def ledger_import(
             err.print(f"  {e}", markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(EXIT_REFUSED)
     out.print(
-        f"已导入台账 {in_file}：共 {result.rows} 宗，新增 {result.created} 宗，更新 {result.updated} 宗，"
-        f"未变 {result.unchanged} 宗；处置状态变更 {result.status_changes} 宗。",
+        f"已导入台账 {in_file}：{summary}",
         highlight=False,
         soft_wrap=True,
     )

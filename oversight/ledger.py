@@ -52,6 +52,7 @@ from oversight.attachments import MAX_BYTES
 from oversight.audit import audit
 from oversight.dates import cn_date, cn_datetime, local_zone
 from oversight.errors import LedgerError, NotFoundError
+from oversight.facts import Chat
 from oversight.inputlimits import BrokenWorkbookError, FileLimitError, check_xlsx
 from oversight.problems import STATE_LABELS as PROBLEM_STATES
 from oversight.rights import (
@@ -228,6 +229,44 @@ class ImportResult:
     claims: list[tuple[int, str]] = field(default_factory=list)
     created_codes: list[str] = field(default_factory=list)
     updated_codes: list[str] = field(default_factory=list)
+
+
+# What an import did, as the bot and `lianxi ledger import` both say it (oversight.facts.Chat): the
+# count line names only what some row is, and cites the rights it created or updated.
+IMPORT_TEXTS: dict[str, str] = {
+    "counts": "共{rows}宗（{parts}）。",
+    "none": "台账中没有矿业权记录。",
+}
+IMPORT_PARTS = (
+    ("created", "新增{n}宗"),
+    ("updated", "更新{n}宗"),
+    ("unchanged", "未变{n}宗"),
+    ("status_changes", "处置状态变更{n}宗"),
+)
+
+
+def import_summary(*, session: Session, plan_id: int, result: ImportResult) -> Chat:
+    """The import's count line: the rows merged, then each kind of change some row had."""
+    counts = {key: int(getattr(result, key)) for key, _ in IMPORT_PARTS}
+    parts = "，".join(words.format(n=counts[key]) for key, words in IMPORT_PARTS if counts[key])
+    codes = [*result.created_codes, *result.updated_codes]
+    ids = (
+        session.exec(select(Right.id).where(Right.plan_id == plan_id, col(Right.code).in_(codes))).all()
+        if codes
+        else []
+    )
+    say = Chat(IMPORT_TEXTS)
+    if not result.rows:
+        say.fact("none", rows=0)
+        return say
+    say.fact(
+        "counts",
+        {"right": [int(i) for i in ids if i is not None]} if ids else None,
+        rows=result.rows,
+        parts=parts,
+        **counts,
+    )
+    return say
 
 
 # --- Reference data of a plan ----------------------------------------------------------

@@ -445,7 +445,7 @@ async def test_ledger_offers_the_units_prefilled_template_and_takes_it_back(engi
         await h.server.wait_for(contact.id, "台账电子版已通过校验")
         await contact.upload(PDF_BYTES, filename="盖章扫描件.pdf")
         done = await h.server.wait_for(contact.id, "台账已合并")
-        assert "共 2 宗" in done["text"]
+        assert "：共2宗（未变2宗）。" in done["text"]  # nothing else said of it: no 新增0宗
         # A Word file is no scan.
         await h.say(contact, "/ledger", "台账模板随后发送")
         await contact.upload(docx_bytes(), filename="扫描件.docx")

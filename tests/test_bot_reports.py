@@ -296,7 +296,7 @@ async def test_ledger_bad_cell_then_good_file_and_scan(engine, banner_plan_id, s
         await h.say(user, "好了吗", "请发送文件")
         await user.upload(ledger_xlsx([GOOD_ROW]), filename="台账.xlsx")
         done = await h.server.wait_for(user.id, "台账已合并")
-        assert "新增 1 宗" in done["text"]
+        assert "：共1宗（新增1宗，处置状态变更1宗）。" in done["text"] and "0宗" not in done["text"]
         unit_id = h.unit("自然资源局").id
     with session_scope(engine) as s:
         right = s.exec(select(Right)).one()

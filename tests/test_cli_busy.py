@@ -97,7 +97,7 @@ def test_a_lock_released_while_waiting_lets_the_command_through(
         released.set()
         releaser.join()
     assert result.exit_code == 0, result.output
-    assert "已导入台账" in result.output and "共 6 宗，新增 6 宗" in result.output
+    assert "已导入台账" in result.output and "共6宗（新增6宗" in result.output
 
 
 def test_an_unreachable_database_is_named_plainly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -29,6 +29,7 @@ from oversight.ledger import (
     LedgerImportError,
     export_ledger,
     import_ledger,
+    import_summary,
     write_template,
 )
 from oversight.rights import batch_progress
@@ -222,6 +223,11 @@ def test_round_trip_keeps_every_field(session: Session, banner_plan_id: int, tmp
     session.commit()
     assert (result.rows, result.created, result.updated, result.unchanged) == (6, 6, 0, 0)
     assert result.status_changes == 4  # 推进中 ×2, 已整合, 已关闭注销; 未处置 is where new rights start
+    # What the bot and the CLI say of it: each change some row had, citing the rights created.
+    said = import_summary(session=session, plan_id=banner_plan_id, result=result)
+    plan_rights = set(session.exec(select(Right.id).where(Right.plan_id == banner_plan_id)).all())
+    (fact,) = said.listed()
+    assert said.message() == "共6宗（新增6宗，处置状态变更4宗）。" and set(fact["ids"]["right"]) == plan_rights
 
     deep = session.exec(select(Right).where(Right.code == "T15420080602009876")).one()
     parent = session.exec(select(Right).where(Right.code == "C1500002011041120001")).one()
@@ -243,6 +249,8 @@ def test_round_trip_keeps_every_field(session: Session, banner_plan_id: int, tmp
     again = import_ledger(session=session, plan_id=banner_plan_id, data=exported.read_bytes(), actor="cli")
     session.commit()
     assert (again.created, again.updated, again.unchanged, again.status_changes) == (0, 0, 6, 0)
+    said = import_summary(session=session, plan_id=banner_plan_id, result=again)
+    assert said.message() == "共6宗（未变6宗）。" and said.listed()[0]["ids"] == {}  # no 新增0宗
     assert len(session.exec(select(RightStatusEvent)).all()) == events
 
     wb = load_workbook(exported)
@@ -522,7 +530,7 @@ def test_cli_template_import_export(settings_env, banner_plan_id: int, tmp_path:
     filled = _fill(template, ROWS, tmp_path / "f.xlsx")
     result = runner.invoke(ledger_app, ["import", str(filled), "--plan", "urad-middle-banner"])
     assert result.exit_code == 0, result.output
-    assert "新增 6 宗" in result.output
+    assert "共6宗（新增6宗" in result.output
     out = tmp_path / "e.xlsx"
     assert runner.invoke(ledger_app, ["export", str(out)]).exit_code == 0
     assert len(_read_rights(out)) == 6
