@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Date, and_, case, func, literal, or_, select
+from sqlalchemy import Date, and_, case, func, literal, or_, select, true
 from sqlmodel import Session, col
 
 from models import (
@@ -410,35 +410,70 @@ def _state_at(session: Session, plan_id: int, start: datetime, as_of: datetime) 
 
     # The others: few (those with an event after `as_of`), each looked up through the
     # (problem_id, at) index and the primary key rather than joined against every event.
-    def last_id(kinds: Sequence[str]) -> Any:
-        x = _E.alias()
-        return (
-            select(func.max(x.c.id))
-            .where(x.c.problem_id == _P.c.id, x.c.kind.in_(kinds), x.c.at <= sql_moment(as_of))
-            .correlate(_P)  # the problem row two levels up (inside of_event's select)
-            .scalar_subquery()
+    moving_problem = and_(_candidate(plan_id, start, as_of), ~_settled(_P.c.id, as_of))
+    if session.get_bind().dialect.name == "postgresql":
+        # One index pass per problem for both ids (LATERAL), then two primary-key lookups: a
+        # third of the buffers of four correlated subqueries. A problem with no owner event yet
+        # has no row (the lookups are inner joins), as the filter below would drop it.
+        x, owner_ev, state_ev = _E.alias("x"), _E.alias("owner_ev"), _E.alias("state_ev")
+        last = (
+            select(
+                func.max(case((x.c.kind.in_(_STATE_KINDS), x.c.id))).label("state_id"),
+                func.max(case((x.c.kind.in_(_OWNER_KINDS), x.c.id))).label("owner_id"),
+            )
+            .where(x.c.problem_id == _P.c.id, x.c.at <= sql_moment(as_of))
+            .lateral("last")
         )
+        owner_row = select(owner_ev.c.to_unit_id).where(owner_ev.c.id == last.c.owner_id).lateral("owner_row")
+        state_row = select(state_ev.c.kind, state_ev.c.at).where(state_ev.c.id == last.c.state_id).lateral("state_row")
+        moving = (
+            select(
+                _P.c.id.label("problem_id"),
+                owner_row.c.to_unit_id.label("owner"),
+                last.c.owner_id.label("owner_event_id"),
+                state_row.c.kind.label("state_kind"),
+                state_row.c.at.label("state_at"),
+                _P.c.due_on,
+                _P.c.text,
+            )
+            .select_from(_P)
+            .join(last, true())
+            .join(owner_row, true())
+            .join(state_row, true())
+            .where(moving_problem)
+            .offset(0)  # as below
+        ).subquery()
+    else:
 
-    def of_event(column: str, event_id: Any) -> Any:
-        y = _E.alias()
-        return select(y.c[column]).where(y.c.id == event_id).scalar_subquery()
+        def last_id(kinds: Sequence[str]) -> Any:
+            x = _E.alias()
+            return (
+                select(func.max(x.c.id))
+                .where(x.c.problem_id == _P.c.id, x.c.kind.in_(kinds), x.c.at <= sql_moment(as_of))
+                .correlate(_P)  # the problem row two levels up (inside of_event's select)
+                .scalar_subquery()
+            )
 
-    state_id, owner_id = last_id(_STATE_KINDS), last_id(_OWNER_KINDS)
-    moving = (
-        select(
-            _P.c.id.label("problem_id"),
-            of_event("to_unit_id", owner_id).label("owner"),
-            owner_id.label("owner_event_id"),
-            of_event("kind", state_id).label("state_kind"),
-            of_event("at", state_id).label("state_at"),
-            _P.c.due_on,
-            _P.c.text,
-        )
-        .where(_candidate(plan_id, start, as_of), ~_settled(_P.c.id, as_of))
-        # OFFSET 0 keeps PostgreSQL from pushing the outer filters (on the looked-up columns)
-        # below the settled check, which would look up every candidate.
-        .offset(0)
-    ).subquery()
+        def of_event(column: str, event_id: Any) -> Any:
+            y = _E.alias()
+            return select(y.c[column]).where(y.c.id == event_id).scalar_subquery()
+
+        state_id, owner_id = last_id(_STATE_KINDS), last_id(_OWNER_KINDS)
+        moving = (
+            select(
+                _P.c.id.label("problem_id"),
+                of_event("to_unit_id", owner_id).label("owner"),
+                owner_id.label("owner_event_id"),
+                of_event("kind", state_id).label("state_kind"),
+                of_event("at", state_id).label("state_at"),
+                _P.c.due_on,
+                _P.c.text,
+            )
+            .where(moving_problem)
+            # OFFSET 0 keeps PostgreSQL from pushing the outer filters (on the looked-up columns)
+            # below the settled check, which would look up every candidate.
+            .offset(0)
+        ).subquery()
     replayed = select(moving).where(moving.c.owner_event_id.is_not(None), moving.c.state_kind.is_not(None))
     return settled.union_all(replayed).subquery()
 
