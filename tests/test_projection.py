@@ -8,7 +8,7 @@ find the same whether they read the projection or, with it emptied, replay every
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -23,7 +23,9 @@ from models import Problem, ProblemEvent, ProblemProjection
 from models.db import table_of
 from models.projection import rebuild
 from oversight.accountability import evaluate, findings_json
+from oversight.dates import local_day
 from oversight.errors import OversightError
+from oversight.measures import accountable_from, spell_stats
 from oversight.problems import (
     accept_handover_reason,
     accept_problem,
@@ -36,10 +38,12 @@ from oversight.problems import (
     resolve_problem,
     rule_problem,
 )
+from oversight.workdays import workdays_between
 from tests.test_accountability import Cast, at
 
 UNITS = ("forestry", "natres", "water", "eco", "market_reg")
 ACTIONS = ("accept", "hand", "decline", "rule", "reason", "resolve", "confirm", "reopen", "comment")
+MUST_ACT = ("assigned", "handed_over", "accepted", "reopened", "ruled")  # the holder must act next
 T0 = at(1, 5)  # histories run from early 2026Q1 into 2026Q2
 
 
@@ -182,3 +186,85 @@ def test_rebuild_projections_corrects_a_projection_written_past_the_domain(cast:
 
     again = CliRunner().invoke(app, ["db", "rebuild-projections"])
     assert "已由办理记录重建 1 个问题的状态，与原记录一致。" in again.output
+
+
+def _spells_by_hand(cast: Cast, start: datetime, as_of: datetime, idle_days: float) -> tuple[dict, dict, dict]:
+    """The spells the rules count, recomputed from every event in Python (not the rules' SQL):
+    each action of a problem that may have been open in the window, up to `as_of`, on which
+    its holder must act, runs to the next action (comments are not action) or, still running,
+    to the day before `as_of`; it counts when it ends after `start`. Working days from when
+    the unit could act. Per unit: waits by working days, idle spells' count and their lengths."""
+    s = cast.s
+    since = accountable_from(session=s, plan_id=cast.plan_id)
+    problems = {p.id: p for p in s.execute(select(Problem).where(Problem.plan_id == cast.plan_id)).scalars()}
+    actions: dict[int, list[ProblemEvent]] = {}
+    for e in s.execute(select(ProblemEvent).order_by(ProblemEvent.at, ProblemEvent.id)).scalars():  # type: ignore[arg-type]  # mypy does not check tests
+        if e.kind != "commented" and e.at <= as_of:
+            actions.setdefault(e.problem_id, []).append(e)
+    waits: dict[int, dict[int, int]] = {}
+    idle: dict[int, int] = {}
+    lengths: dict[int, dict[tuple[bool, bool, date, date], int]] = {}  # spells alike cite one example
+    for pid, evs in actions.items():
+        p = problems[pid]
+        if p.created_at > as_of or (p.closed_at is not None and p.closed_at < start):
+            continue
+        for i, e in enumerate(evs):
+            nxt = evs[i + 1].at if i + 1 < len(evs) else None
+            unit = e.to_unit_id
+            if e.kind not in MUST_ACT or unit is None or (nxt or as_of) <= start or unit not in since:
+                continue
+            last = local_day(nxt) if nxt is not None else local_day(as_of - timedelta(seconds=1))
+            wd = workdays_between(max(local_day(e.at), since[unit] - timedelta(days=1)), last)
+            waiting = e.kind in ("assigned", "handed_over")
+            if waiting:
+                waits.setdefault(unit, {}).setdefault(wd, 0)
+                waits[unit][wd] += 1
+            if wd >= idle_days:
+                idle[unit] = idle.get(unit, 0) + 1
+                lengths.setdefault(unit, {})[(waiting, nxt is None, local_day(e.at), last)] = wd
+    return waits, idle, lengths
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(steps=st.lists(step, min_size=1, max_size=30), idle_days=st.sampled_from([1, 3, 10]))
+@example(  # a spell open across the window's start, one inside it, one still running at its end
+    steps=[
+        (0, "accept", "water", 80.0),
+        (0, "hand", "eco", 5.0),
+        (1, "accept", "natres", 1.0),
+        (0, "comment", "water", 9.0),
+        (0, "accept", "eco", 9.0),
+    ],
+    idle_days=3,
+)
+@example(steps=[(0, "accept", "forestry", 0.0), (1, "accept", "forestry", 0.0)], idle_days=1)  # two alike: one example
+def test_the_spells_the_rules_count_are_those_recomputed_from_every_event(
+    cast: Cast, steps: list[tuple[int, str, str, float]], idle_days: int
+) -> None:
+    """spell_stats reads only the window's actions and each problem's last one before it (and
+    the projection for problems quiet since): the waits and idle spells it counts are those
+    recomputed from every event, with and without the projection."""
+    s = cast.s
+    try:
+        _play(cast, steps)
+        windows = [
+            (at(1, 1, 0), at(2, 10)),
+            (at(2, 1, 0), at(4, 1, 0)),
+            (at(4, 1, 0), datetime(2026, 12, 1, tzinfo=UTC)),
+        ]
+        for emptied in (False, True):
+            if emptied:
+                s.execute(delete(ProblemProjection))
+            for start, as_of in windows:
+                got = spell_stats(session=s, plan_id=cast.plan_id, start=start, as_of=as_of, idle_days=idle_days)
+                waits, idle, lengths = _spells_by_hand(cast, start, as_of, idle_days)
+                assert {u: dict(v) for u, v in got.waits.items() if v} == waits
+                assert {u: n for u, n in got.idle_count.items() if n} == idle
+                for unit, top in got.idle_top.items():  # the longest few, each a real idle spell of the unit
+                    chosen = sorted(top, key=lambda x: (-x[0], x[1]))[:5]
+                    assert [wd for wd, _ in chosen] == sorted(lengths[unit].values(), reverse=True)[:5]
+                    for _wd, event_id in chosen:
+                        event = s.get(ProblemEvent, event_id)
+                        assert event is not None and event.to_unit_id == unit
+    finally:
+        s.rollback()
