@@ -17,17 +17,32 @@ PostgreSQL 11.72x -> 6.50x the scan (rules 1.12 s -> 0.43 s), and 13.64x -> 10.5
 spells' tie-break; SQLite 2.20x -> 2.15x and 3.42x -> 2.58x. Target <= 3x: met on SQLite, not yet
 on PostgreSQL (what is left: the spells of problems acting in the window, the overdue count's
 window pass, the hand-over rules' joins).
+
+Each size's line is followed by a digest of the findings (a hash of them all and, per basis, the
+units named / evidence items cited): two runs on the same data, before and after a change to the
+rules, must print the same digest.
+
+Measured 2026-12-02 at 10^6 events on PostgreSQL (the machine at load 15-17, so wall times are 2-4x
+an idle machine's), the rules against the scan in the same run, three repeats each: 9.9-11.8x
+at cacf1b0 (load ~8), and 10.2-12.8x / 10.3-11.8x for old / new in one alternating
+series; problem_counts with the lateral lookups 0.27 s CPU (server and client) against 0.30-0.31 s,
+80k buffers against 177k. Still far from <= 3x: spell_stats (0.6 s CPU) and problem_counts are most
+of it; reading only the window's events through the index on `at` did not help here, because the
+bench writes events problem by problem, so a quarter's events lie on nearly every page.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
 import random
 import statistics
 import sys
 import tempfile
 import time
 import tracemalloc
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -41,7 +56,7 @@ from models import Member, Problem, ProblemCategory, ProblemEvent, Report, Role,
 from models.base import row_id
 from models.migrate import upgrade
 from models.projection import rebuild
-from oversight.accountability import evaluate
+from oversight.accountability import evaluate, findings_json
 from oversight.planfile import parse_plan_file
 from oversight.plans import load_plan
 
@@ -255,9 +270,9 @@ def timed(fn, repeat: int = 3) -> float:
 
 
 def measure(engine, plan_id: int) -> dict[str, float]:
-    def rules() -> int:
+    def rules() -> list[dict]:
         with Session(engine) as s:
-            return len(evaluate(session=s, plan_id=plan_id, period=PERIOD, now=NOW))
+            return findings_json(evaluate(session=s, plan_id=plan_id, period=PERIOD, now=NOW))
 
     def scan() -> int:
         with engine.connect() as conn:
@@ -278,7 +293,29 @@ def measure(engine, plan_id: int) -> dict[str, float]:
     findings = rules()
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    return {**counts, "findings": findings, "rules_s": timed(rules), "scan_s": timed(scan), "peak_mb": peak / 2**20}
+    return {
+        **counts,
+        "findings": len(findings),
+        "digest": digest(findings),
+        "rules_s": timed(rules),
+        "scan_s": timed(scan),
+        "peak_mb": peak / 2**20,
+    }
+
+
+def digest(findings: list[dict]) -> str:
+    """The findings in short, to compare two runs (two versions of the rules) on the same data:
+    how many units each basis names, how many events and items they cite, and a hash of all of it."""
+    by_basis: Counter[str] = Counter()
+    cited: Counter[str] = Counter()
+    for f in findings:
+        for b in f["bases"]:
+            by_basis[b] += 1
+        for e in f["evidence"]:
+            cited[e["basis"]] += 1
+    whole = hashlib.sha256(json.dumps(findings, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
+    parts = " ".join(f"{b}={by_basis[b]}/{cited[b]}" for b in sorted(by_basis))
+    return f"{whole[:12]} {parts}"
 
 
 def main() -> None:
@@ -309,6 +346,7 @@ def main() -> None:
             f"{m['scan_s']:>8.3f} {m['rules_s'] / m['scan_s']:>6.2f} {m['peak_mb']:>8.2f} {built:>8.1f}",
             flush=True,
         )
+        print(f"{'':>10} findings: {m['digest']}  (basis=units/evidence items)", flush=True)
 
 
 if __name__ == "__main__":
