@@ -42,7 +42,7 @@ from oversight.briefs import (
 )
 from oversight.dates import cn_datetime, local_day
 from oversight.distribution import Attachment, brief_lines, distribute, line_texts
-from oversight.errors import NotFoundError
+from oversight.errors import PlanMissingError
 from oversight.facts import Say
 from oversight.files import write_atomic
 from oversight.ledger import export_ledger
@@ -1055,7 +1055,7 @@ def build_brief(
     p = period if isinstance(period, Period) else parse_period(period)
     plan = session.get(Plan, plan_id)
     if plan is None:
-        raise NotFoundError(f"找不到编号为 {plan_id} 的计划。")
+        raise PlanMissingError()
     sample = sample or sample_mark(plan)  # a sample plan's brief is marked wherever it is stored
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -1134,7 +1134,7 @@ def publish_brief(
     `built`: the brief already built (from a read transaction), so only the recording is left."""
     plan = session.get(Plan, plan_id)
     if plan is None:
-        raise NotFoundError(f"找不到编号为 {plan_id} 的计划。")
+        raise PlanMissingError()
     brief = session.exec(select(Brief).where(Brief.plan_id == plan_id, Brief.period == period.key)).first()
     created = brief is None
     if brief is None:

@@ -159,7 +159,7 @@ def review_command(
     typer.echo(f"\n三、整改台账（{len(review['ledger'])} 项）")
     for it in review["ledger"]:
         typer.echo(
-            f"  #{it['id']} {it['unit']}：{it['item']}；责任人 {it['responsible_person']}；期限 {it['deadline']}；"
+            f"  {it['id']}号整改事项 {it['unit']}：{it['item']}；责任人 {it['responsible_person']}；期限 {it['deadline']}；"
             f"标准：{it['standard']}；扣分 {it['deduction']:g}；{it['state_label']}"
         )
     typer.echo(f"\n四、纸面销号核查（{len(review['flags'])} 条）")

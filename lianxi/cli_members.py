@@ -119,12 +119,12 @@ def member_list(
 def member_revoke(member_id: Annotated[int, typer.Argument(help="成员编号", metavar="成员编号")]) -> None:
     """撤销成员：其命令和按钮立即失效。"""
     from lianxi.common import out
-    from oversight.members import revoke_member
+    from oversight.members import member_label, revoke_member
 
     with cli_session() as session:
         m = revoke_member(session=session, member_id=member_id, actor="cli")
-        name = m.name
-    out.print(f"已撤销成员 {member_id}（{name}）。")
+        name = member_label(session=session, member=m)
+    out.print(f"已撤销成员 {member_id}（{name}）。", highlight=False)
 
 
 @zone_app.command("list")
@@ -135,6 +135,7 @@ def zone_list(plan: PlanOption = None) -> None:
 
     from lianxi.common import out
     from models import Member, Zone, ZoneLeader
+    from oversight.members import member_label
 
     with cli_session(read_only=True) as session:
         p = require_plan(session, plan)
@@ -155,7 +156,7 @@ def zone_list(plan: PlanOption = None) -> None:
                 str(z.planned_exploration),
                 str(z.planned_deep),
                 str(z.planned_proposed),
-                "、".join(f"{m.name}（#{m.id}）" for m in leaders) or "—",
+                "、".join(member_label(session=session, member=m) for m in leaders) or "—",
             )
     if not zones:
         out.print("本计划没有整合区。")
@@ -175,7 +176,7 @@ def zone_assign(
     from lianxi.common import out
     from models import Member, Role, Zone
     from models.base import row_id
-    from oversight.members import assign_zone_leader
+    from oversight.members import assign_zone_leader, member_label
 
     with cli_session() as session:
         p = require_plan(session, plan)
@@ -186,7 +187,9 @@ def zone_assign(
         if m is None or m.plan_id != p.id or not m.active:
             fail(f"找不到有效成员 {member}。可用 lianxi member list 查看。")
         if m.role != Role.ZONE_LEADER:
-            fail(f"成员 {member}（{m.name}）不是包联领导，不能包联整合区。请先用 --role zone_leader 的邀请码注册。")
+            fail(
+                f"成员 {member}（{member_label(session=session, member=m)}）不是包联领导，不能包联整合区。请先用 --role zone_leader 的邀请码注册。"
+            )
         assign_zone_leader(session=session, member_id=row_id(m), zone_id=row_id(z), actor="cli")
-        text = f"已指定 {m.name}（#{m.id}）包联 {z.seq}. {z.name}。"
+        text = f"已指定{member_label(session=session, member=m)}包联{z.seq}号{z.name}。"
     out.print(text)

@@ -34,7 +34,7 @@ from models import (
 )
 from models.db import table_of
 from oversight import periods
-from oversight.errors import InvalidInputError, NotFoundError
+from oversight.errors import InvalidInputError, PlanMissingError
 from oversight.measures import (
     EXAMPLES,
     Week,
@@ -462,7 +462,7 @@ def evaluate(*, session: Session, plan_id: int, period: str, now: datetime) -> l
     (at most EXAMPLES problems cited per unit and basis; the summaries give full counts)."""
     plan = session.get(Plan, plan_id)
     if plan is None:
-        raise NotFoundError(f"找不到编号为 {plan_id} 的计划。")
+        raise PlanMissingError()
     p = parse_period(period)
     if now < p.start:
         raise InvalidInputError(f"{p.label}尚未开始，无法评价。")

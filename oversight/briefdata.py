@@ -55,7 +55,7 @@ from models.db import table_of
 from oversight import periods
 from oversight.claims import pending_claims
 from oversight.dates import cn_date, local_day
-from oversight.errors import NotFoundError
+from oversight.errors import PlanMissingError
 from oversight.measures import due_weeks, overdue_before, progress_by_now, response_times, unit_reporting
 from oversight.members import member_label
 from oversight.periods import Period, PeriodError
@@ -654,7 +654,7 @@ def brief_data(
     queries run (the brief job draws the progress chart from them meanwhile)."""
     plan = session.get(Plan, plan_id)
     if plan is None:
-        raise NotFoundError(f"找不到编号为 {plan_id} 的计划。")
+        raise PlanMissingError()
     session.flush()
     # A period still running is told as it stands now (截至 the moment), not as of its last day.
     ended = period.has_ended(now)

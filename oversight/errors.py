@@ -18,6 +18,13 @@ class NotFoundError(OversightError):
     message = "找不到该记录。"
 
 
+class PlanMissingError(NotFoundError):
+    """A plan a job or command was given is not in the database (the CLI names a plan the admin
+    typed itself, by its key, before any domain function is called)."""
+
+    message = "找不到该计划。"
+
+
 class PermissionDeniedError(OversightError):
     message = "您没有权限执行此操作。"
 

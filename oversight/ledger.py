@@ -51,7 +51,7 @@ from models.base import row_id
 from oversight.attachments import MAX_BYTES
 from oversight.audit import audit
 from oversight.dates import cn_date, cn_datetime, local_zone
-from oversight.errors import LedgerError, NotFoundError
+from oversight.errors import LedgerError, NotFoundError, PlanMissingError
 from oversight.facts import Chat
 from oversight.inputlimits import BrokenWorkbookError, FileLimitError, check_xlsx
 from oversight.problems import STATE_LABELS as PROBLEM_STATES
@@ -292,7 +292,7 @@ class _Refs:
 def _refs(session: Session, plan_id: int) -> _Refs:
     plan = session.get(Plan, plan_id)
     if plan is None:
-        raise NotFoundError(f"找不到编号为 {plan_id} 的计划。")
+        raise PlanMissingError()
     zones = list(session.exec(select(Zone).where(Zone.plan_id == plan_id).order_by(col(Zone.seq))).all())
     units = list(session.exec(select(Unit).where(Unit.plan_id == plan_id).order_by(col(Unit.id))).all())
     tasks = list(session.exec(select(Task).where(Task.plan_id == plan_id).order_by(col(Task.seq))).all())
@@ -818,7 +818,7 @@ def _write_template(
     name = _plan_title(refs.plan)
     unit = refs.unit_by_id.get(unit_id) if unit_id is not None else None
     if unit_id is not None and unit is None:
-        raise NotFoundError(f"本计划中没有编号为 {unit_id} 的单位。")
+        raise NotFoundError("本计划中没有该单位。")
     book = _Book(target, creator=refs.plan.name, created=now)
     try:
         if unit is not None:

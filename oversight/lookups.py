@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 
 from models import Decision, Member, Plan, Problem, ProblemCategory, ProblemState, Role, Unit, utcnow
 from oversight.dates import cn_date, local_day
-from oversight.errors import NotFoundError, PermissionDeniedError
+from oversight.errors import PermissionDeniedError, PlanMissingError
 from oversight.facts import Chat, Say
 from oversight.measures import overdue_workdays, progress_by_now
 from oversight.members import unit_name
@@ -322,7 +322,7 @@ def progress_summary(*, session: Session, plan_id: int, as_of: datetime | None =
     when = as_of or utcnow()
     plan = session.get(Plan, plan_id)
     if plan is None:
-        raise NotFoundError(f"找不到编号为 {plan_id} 的计划。")
+        raise PlanMissingError()
     say = Chat(PROGRESS_TEXTS)
     say.fact("head", {"plan": [plan_id]}, plan=plan.short_name or plan.name, as_of=cn_date(local_day(when)))
     say.fact("targets_head")

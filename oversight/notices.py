@@ -34,7 +34,14 @@ from oversight.accountability import RULE_LABELS, Finding, Rule, evaluate, parse
 from oversight.attachments import is_unlinked
 from oversight.audit import actor_of, audit, require_role
 from oversight.dates import cn_date, cn_datetime, local_day, local_zone
-from oversight.errors import InvalidInputError, InvalidStateError, NotFoundError, OversightError, PermissionDeniedError
+from oversight.errors import (
+    InvalidInputError,
+    InvalidStateError,
+    NotFoundError,
+    OversightError,
+    PermissionDeniedError,
+    PlanMissingError,
+)
 from oversight.facts import Chat, Fact, Say, evidence_ids
 from oversight.members import member_label, members_of_unit, members_with_role
 from oversight.outbox import enqueue_text
@@ -330,7 +337,7 @@ def draft_notice(
     findings evaluated beforehand (in a read transaction), so this write stays short."""
     plan = session.get(Plan, plan_id, with_for_update=True)  # serialises two drafting workers
     if plan is None:
-        raise NotFoundError(f"找不到编号为 {plan_id} 的计划。")
+        raise PlanMissingError()
     key = parse_period(period).key
     existing = notice_for_period(session=session, plan_id=plan_id, period=key)
     if existing is not None:
@@ -1011,53 +1018,9 @@ def notice_recipients(*, session: Session, notice_id: int) -> dict[int, list[Mem
 
 # --- The draft as the conveners read it in chat -------------------------------------------
 
-EVIDENCE_LINES_MAX = 6
-DRAFT_HEAD = "【通报草稿待审定】{title}\n通报期间：{period}　状态：{state}　通报事项：{n} 项"
 DRAFT_NONE = "本期经核查无需通报的单位。如无异议，可放弃本期通报。"
-DRAFT_FINDING = "{i}.〔事项{id}〕{unit}（{rule}）{dropped}\n{summary}"
 DRAFT_EVIDENCE = "   · {line}"
 DRAFT_MORE = "   · ……另有 {n} 条记录"
-DRAFT_BODY = "——正文——\n{body}"
-DRAFT_FOOT = "请审定：可删除个别通报事项、修改文字，确认后印发。未经召集人审定，通报不会发出。"
-
-
-def draft_text(*, session: Session, notice_id: int) -> str:
-    """The draft in plain text: every finding with its evidence, then the body."""
-    notice = session.get(Notice, notice_id)
-    if notice is None:
-        raise InvalidInputError("找不到该通报。")
-    units = {u.id: u.name for u in session.exec(select(Unit).where(Unit.plan_id == notice.plan_id)).all()}
-    findings = notice_findings(session=session, notice_id=row_id(notice))
-    live = [f for f in findings if not f.dropped]
-    lines = [
-        DRAFT_HEAD.format(
-            title=notice.title,
-            period=parse_period(notice.period).label,
-            state=STATE_LABELS.get(notice.state, notice.state),
-            n=len(live),
-        )
-    ]
-    if not findings:
-        lines.append(DRAFT_NONE)
-    for i, f in enumerate(findings, 1):
-        lines.append(
-            DRAFT_FINDING.format(
-                i=i,
-                id=f.id,
-                unit=units.get(f.unit_id, ""),
-                rule=RULE_LABELS.get(f.rule, f.rule),
-                dropped=(f"（已删除，理由：{f.drop_reason}）" if f.drop_reason else "（已删除）") if f.dropped else "",
-                summary=f.summary,
-            )
-        )
-        evidence = unique_evidence(f.evidence)
-        shown = evidence[:EVIDENCE_LINES_MAX]
-        lines += [DRAFT_EVIDENCE.format(line=evidence_sentence(e)) for e in shown]
-        if len(evidence) > len(shown):
-            lines.append(DRAFT_MORE.format(n=len(evidence) - len(shown)))
-    lines.append(DRAFT_BODY.format(body=notice.body))
-    lines.append(DRAFT_FOOT)
-    return "\n\n".join(lines)
 
 
 # The draft in chat, for the convener to read on a phone: one overview (each named unit with its

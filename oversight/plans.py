@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 from models import Phase, Plan, ProblemCategory, Task, TaskUnit, Unit, Zone, row_id, utcnow
 from oversight.audit import audit
 from oversight.dates import local_day
-from oversight.errors import InvalidInputError, NotFoundError, PlanError
+from oversight.errors import InvalidInputError, PlanError, PlanMissingError
 from oversight.planfile import PlanFileError, PlanSpec, ScheduleItem, TargetSpec, TaskSpec, content_hash, reconcile
 from oversight.sample import SPEC_KEY, with_sample_mark
 from oversight.timelines import target_points, task_points
@@ -186,7 +186,7 @@ def set_milestones(
     """
     plan = session.get(Plan, plan_id)
     if plan is None:
-        raise NotFoundError(f"找不到编号为 {plan_id} 的计划。")
+        raise PlanMissingError()
     if len(milestones) > MILESTONES_MAX:
         raise InvalidInputError(f"进度节点最多 {MILESTONES_MAX} 个（现为 {len(milestones)} 个）。")
     spec = plan_spec(plan)

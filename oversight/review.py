@@ -55,7 +55,13 @@ from oversight.accountability import (
 )
 from oversight.attachments import is_unlinked
 from oversight.audit import actor_of, audit
-from oversight.errors import InvalidInputError, InvalidStateError, NotFoundError, PermissionDeniedError
+from oversight.errors import (
+    InvalidInputError,
+    InvalidStateError,
+    NotFoundError,
+    PermissionDeniedError,
+    PlanMissingError,
+)
 from oversight.facts import Say, evidence_ids
 from oversight.measures import (
     accountable_from,
@@ -134,7 +140,7 @@ def _weights(plan: Plan) -> dict[str, float]:
 def _plan(session: Session, plan_id: int) -> Plan:
     plan = session.get(Plan, plan_id)
     if plan is None:
-        raise NotFoundError(f"找不到编号为 {plan_id} 的计划。")
+        raise PlanMissingError()
     return plan
 
 

@@ -26,7 +26,7 @@ from models import (
 from models.base import row_id
 from oversight.audit import audit
 from oversight.dates import local_day
-from oversight.errors import InvalidInputError, InvalidStateError, NotFoundError
+from oversight.errors import InvalidInputError, InvalidStateError, NotFoundError, PlanMissingError
 from oversight.timelines import expected_share
 
 # --- Vocabulary -----------------------------------------------------------------
@@ -364,7 +364,7 @@ def batch_progress(*, session: Session, plan_id: int, as_of: datetime | None = N
     on = local_day(when)
     plan = session.get(Plan, plan_id)
     if plan is None:
-        raise NotFoundError(f"找不到编号为 {plan_id} 的计划。")
+        raise PlanMissingError()
     phases = {p.key: p for p in session.exec(select(Phase).where(Phase.plan_id == plan_id)).all()}
     spec_tasks = {t.get("key"): t for t in (plan.spec or {}).get("tasks", [])}
     tasks = session.exec(select(Task).where(Task.plan_id == plan_id).order_by(col(Task.seq))).all()

@@ -40,7 +40,7 @@ from models import (
 from models.base import row_id
 from oversight.audit import actor_of, audit, require_role
 from oversight.dates import cn_date, local_day
-from oversight.errors import InvalidStateError, NotFoundError
+from oversight.errors import InvalidStateError, NotFoundError, PlanMissingError
 from oversight.facts import Chat
 from oversight.measures import overdue_workdays
 from oversight.members import members_of_unit
@@ -337,7 +337,7 @@ def refresh(*, session: Session, plan_id: int, now: datetime) -> dict[str, Any]:
     red. Returns the counts by colour, the changes and the new orders' ids (for the worker to render)."""
     plan = session.get(Plan, plan_id)
     if plan is None:
-        raise NotFoundError(f"找不到编号为 {plan_id} 的计划。")
+        raise PlanMissingError()
     today = local_day(now)
     _, red_days = thresholds(plan)
     items = open_items(session=session, plan_id=plan_id, today=today)

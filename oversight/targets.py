@@ -39,7 +39,7 @@ from sqlmodel import Session, col, select
 
 from models import Plan, Right, RightBatch, RightKind, RightStatusEvent, SizeClass, Task, Unit, row_id, utcnow
 from oversight.dates import cn_date, local_day, local_zone
-from oversight.errors import NotFoundError
+from oversight.errors import PlanMissingError
 from oversight.planfile import PlanSpec, TargetSpec
 from oversight.plans import plan_spec
 from oversight.rights import GREEN_REGION_OR_ABOVE, RightStatus
@@ -263,7 +263,7 @@ def plan_targets(
     read = rights or RightsAsOf(session, plan_id)
     plan = session.get(Plan, plan_id)
     if plan is None:
-        raise NotFoundError(f"找不到编号为 {plan_id} 的计划。")
+        raise PlanMissingError()
     spec = plan_spec(plan)
     figures = _Figures.of(read.at(when))
     on = local_day(when)
@@ -350,7 +350,7 @@ def region_breakdown(
     when = as_of or utcnow()
     plan = session.get(Plan, plan_id)
     if plan is None:
-        raise NotFoundError(f"找不到编号为 {plan_id} 的计划。")
+        raise PlanMissingError()
     by_id = {r.id: r for r in (rights or RightsAsOf(session, plan_id)).at(when)}
     tasks = session.exec(select(Task).where(Task.plan_id == plan_id).order_by(col(Task.seq))).all()
     members: dict[int, list[_R]] = defaultdict(list)

@@ -489,3 +489,20 @@ def assert_meeting_facts(session: Session, meeting_id: int, message: str, listed
         assert head[0]["values"]["n"] == len(decisions) and set(head[0]["ids"]["decision"]) == decisions
     assert cited(listed, "decision", "decision") == decisions
     assert not re.search(r"\d 项|项 \d|\d 个|\D0(项|个)", message), message
+
+
+def chat_draft(session: Session, notice_id: int) -> list[str]:
+    """The draft notice as the convener reads it in chat: the overview, each finding's page (what
+    the overview's buttons open, 【通报事项 1/2】…) and the body, as the bot sends them."""
+    from models import row_id
+    from oversight.notices import draft_body_text, draft_overview, finding_page, notice_findings
+
+    pages = [
+        finding_page(session=session, notice_id=notice_id, finding_id=row_id(f))[0]
+        for f in notice_findings(session=session, notice_id=notice_id)
+    ]
+    return [
+        draft_overview(session=session, notice_id=notice_id),
+        *pages,
+        draft_body_text(session=session, notice_id=notice_id),
+    ]

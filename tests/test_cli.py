@@ -146,15 +146,17 @@ def test_zone_leaders_are_assigned_from_the_command_line(cli):
     assert run("plan", "load", str(BANNER_PLAN)).exit_code == 0
     with session_scope(cli) as s:
         gov = s.exec(select(Unit).where(Unit.key == "banner_gov")).one()
-        leader = Member(plan_id=gov.plan_id, telegram_user_id=77, name="包联甲", unit_id=gov.id, role="zone_leader")
+        # The leader joined without a name: the CLI calls them by unit and role, as the documents do.
+        leader = Member(plan_id=gov.plan_id, telegram_user_id=77, name="", unit_id=gov.id, role="zone_leader")
         contact = Member(plan_id=gov.plan_id, telegram_user_id=78, name="联络乙", unit_id=gov.id, role="contact")
         s.add_all([leader, contact])
         s.flush()
         leader_id, contact_id = leader.id, contact.id
     ok = run("zone", "assign", "--zone", "6", "--member", str(leader_id))
-    assert ok.exit_code == 0 and "查干此老" in ok.output
+    assert ok.exit_code == 0 and "已指定旗政府包联领导包联6号查干此老" in ok.output, ok.output
     listing = run("zone", "list")
-    assert "包联甲" in listing.output and "常兴扎嘎乌苏" in listing.output
+    assert "旗政府包联领导" in listing.output and "常兴扎嘎乌苏" in listing.output
+    assert f"#{leader_id}" not in listing.output and "成员" not in listing.output
     not_leader = run("zone", "assign", "--zone", "6", "--member", str(contact_id))
     assert not_leader.exit_code == 2 and "不是包联领导" in not_leader.output
     assert run("zone", "assign", "--zone", "99", "--member", str(leader_id)).exit_code == 2

@@ -9,6 +9,7 @@ import re
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, ClassVar
 
 import pytest
 from openpyxl import load_workbook
@@ -16,8 +17,10 @@ from pypdf import PdfReader
 from sqlmodel import col, select
 from typer.testing import CliRunner
 
+from demo import replay
 from demo.ledger import BATCH_NAMES, BATCH_TARGETS, SAMPLE, load_sample_ledger
 from lianxi.cli import app
+from localbotapi.server import BotApiServer
 from models import OutboxMessage, ProblemEvent, Right, RightBatch, Task, Zone, make_engine, session_scope
 from oversight.targets import plan_targets
 from tests.harness import record_numbers
@@ -79,6 +82,16 @@ def _xlsx_values(path: Path) -> dict[str, list[tuple]]:
     return {ws.title: [tuple(row) for row in ws.iter_rows(values_only=True)] for ws in wb.worksheets}
 
 
+class _RecordedServer(BotApiServer):
+    """The local Bot API server the replay runs on, kept for the test to read what the bot said."""
+
+    seen: ClassVar[list[BotApiServer]] = []
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _RecordedServer.seen.append(self)
+
+
 def _run(out: Path) -> None:
     result = CliRunner().invoke(app, ["demo", "--out", str(out), "--seed", "11", "--scale", "small"])
     assert result.exit_code == 0, result.output
@@ -89,7 +102,10 @@ def _run(out: Path) -> None:
 def test_small_demo_writes_brief_notice_and_ledger_and_the_same_seed_gives_the_same_files(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # no stray .env is read
     a, b = tmp_path / "a", tmp_path / "b"
-    _run(a)
+    _RecordedServer.seen.clear()
+    with monkeypatch.context() as mp:
+        mp.setattr(replay, "BotApiServer", _RecordedServer)
+        _run(a)
     brief, notice, ledger = a / "简报-2026Q1.pdf", a / "通报草稿-2026Q1.pdf", a / "台账-2026Q1.xlsx"
     assert brief.exists() and notice.exists() and ledger.exists()
 
@@ -183,6 +199,13 @@ def test_small_demo_writes_brief_notice_and_ledger_and_the_same_seed_gives_the_s
         said += [b["text"] for m in queued for row in m.payload.get("buttons") or [] for b in row]
         assert len(queued) > 100 and record_numbers(said, []) == []
     engine.dispose()
+    # Nor did anything the bot answered directly during the replay (texts and captions as sent and
+    # as edited, file names, button labels, answers on pressed buttons, command menus), as the
+    # local Bot API server kept it; only what the users typed themselves is excused.
+    [server] = _RecordedServer.seen
+    replies = server.said()
+    assert len(replies) > 200 and any("号问题" in r for r in replies)
+    assert record_numbers(replies, server.typed()) == []
 
     _run(b)
     assert _pdf_text(b / "会议纪要-2026Q1.pdf") == minutes_text

@@ -20,12 +20,13 @@ import jobs.brief as brief_job
 import jobs.review as review_job
 from config.settings import get_settings
 from jobs.notices import publish_notice
-from models import Member, OutboxMessage, Role, Unit, make_engine, session_scope
+from models import Member, OutboxMessage, Role, Unit, make_engine, row_id, session_scope
 from models.migrate import upgrade
 from oversight.digest import digest_summary
 from oversight.lookups import format_todo, progress_summary, todo_for_unit
-from oversight.notices import approve_notice, draft_notice, draft_text
+from oversight.notices import approve_notice, draft_notice
 from oversight.sample import DEMO_MARK, mark_sample
+from tests.chatfacts import chat_draft as chat_draft_of
 from tests.conftest import load_bundled_plan
 from tests.seed_quarter import seed_quarter
 
@@ -75,7 +76,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
             notice = draft_notice(session=s, plan_id=plan_id, period="2026H1", now=NOW)
             convener = s.exec(select(Member).where(Member.role == Role.CONVENER, col(Member.active).is_(True))).first()
             assert convener is not None
-            chat_draft = draft_text(session=s, notice_id=notice.id)
+            chat_draft = "\n\n".join(chat_draft_of(s, row_id(notice)))
             approve_notice(session=s, notice_id=notice.id, actor=convener, now=NOW)
             publish_notice(session=s, notice_id=notice.id, now=NOW, data_dir=root / "data")
         with session_scope(engine) as s:

@@ -18,7 +18,7 @@ from oversight.notices import (
     NoticeExplanationClosedError,
     approve_notice,
     draft_notice,
-    draft_text,
+    draft_overview,
     drop_finding,
     drop_notice,
     edit_notice_text,
@@ -94,8 +94,8 @@ def test_draft_names_units_and_is_idempotent(cast: Cast) -> None:
         and "工作中有2个单位存在“推诿扯皮”问题。" in opening
     )
     assert "总体有序推进" not in notice.body and "部分单位" not in notice.body
-    head = draft_text(session=cast.s, notice_id=notice.id).splitlines()[1]
-    assert head.startswith("通报期间：2026年第一季度　") and "2026Q1" not in head  # the period as people name it
+    head = draft_overview(session=cast.s, notice_id=notice.id).splitlines()[1]
+    assert head.startswith("2026年第一季度　草稿　") and "2026Q1" not in head  # the period as people name it
     again = draft_notice(session=cast.s, plan_id=cast.plan_id, period="2026Q1", now=AFTER_Q1)
     assert again.id == notice.id
     assert cast.s.exec(select(AuditLog).where(AuditLog.action == "notice.drafted")).all().__len__() == 1

@@ -393,6 +393,23 @@ def test_cli_review(settings_env, engine) -> None:
     text = runner.invoke(app, ["review", "--period", "2026H1"])
     assert text.exit_code == 0 and "2026年上半年工作问效" in text.output and "旗水利局：第1名，总分" in text.output
     assert runner.invoke(app, ["review", "--period", "2026Q1"]).exit_code == 2
+    # A rectification item is cited as the admin types it back (lianxi rectification close 1): 1号整改事项.
+    with Session(engine, expire_on_commit=False) as s:
+        added = add_item(
+            session=s,
+            plan_id=plan_id,
+            period="2026H1",
+            unit_id=cast.uid("water"),
+            source="indicator:reporting",
+            item="半年缺报进展",
+            standard="每周按时报送",
+            deadline=date(2026, 12, 31),
+            actor="test",
+            now=AFTER_H1,
+        )
+        s.commit()
+    text = runner.invoke(app, ["review", "--period", "2026H1"])
+    assert f"  {added.id}号整改事项 旗水利局：半年缺报进展；" in text.output and "#" not in text.output, text.output
 
 
 def test_the_review_prints_meeting_attendance_from_the_answers_only_when_a_meeting_was_held(

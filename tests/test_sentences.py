@@ -8,7 +8,7 @@ import re
 import pytest
 
 from oversight.accountability import evaluate
-from oversight.notices import draft_notice, draft_text, notice_document
+from oversight.notices import draft_notice, notice_document
 from oversight.problems import decline_problem, rule_problem
 from oversight.review import build_review, review_document
 from oversight.sentences import (
@@ -19,6 +19,7 @@ from oversight.sentences import (
     evidence_sentence,
     whole,
 )
+from tests.chatfacts import chat_draft
 from tests.test_accountability import AFTER_Q1, Cast, at
 
 # What a program's data looks like when it leaks into a document.
@@ -73,9 +74,9 @@ def test_an_event_two_shifting_bases_rest_on_is_printed_once(cast: Cast) -> None
     assert (
         back[1].startswith("旗林草局") and back[2] == f"将{pid}号问题转交旗自然资源局，理由：用地在先，退回自然资源局。"
     )
-    text = draft_text(session=cast.s, notice_id=notice.id)
-    assert_no_raw(text, "draft text")
-    block = next(b for b in text.split("〔事项") if b.split("\n", 1)[0].endswith("旗自然资源局（推诿扯皮）"))
+    shown = chat_draft(cast.s, notice.id)  # the overview, each finding's page, the body
+    assert_no_raw("\n\n".join(shown), "draft in chat")
+    block = next(p for p in shown if p.split("\n", 1)[0].endswith("】旗自然资源局（推诿扯皮）"))
     assert block.count(f"裁定{pid}号问题由旗自然资源局负责") == 1
     for t in doc["sections"][0]["tables"]:
         for row in t["rows"]:
@@ -198,7 +199,7 @@ def test_an_edited_body_is_printed_as_the_offices_sentences_and_never_as_data(ca
     assert office[0]["ids"]["unit"] == [cast.uid("natres")] and office[0]["ids"]["event"]
     for f in office:
         assert_no_raw(f["text"], "office paragraph")
-    assert_no_raw(draft_text(session=cast.s, notice_id=notice.id), "draft text")
+    assert_no_raw("\n\n".join(chat_draft(cast.s, notice.id)), "draft in chat")
     finding = doc["sections"][0]["tables"][0]
     with pytest.raises(InvalidInputError, match="程序数据"):
         edit_notice_text(session=cast.s, notice_id=notice.id, actor=cast.office, body=f"{finding!r}", now=AFTER_Q1)

@@ -63,7 +63,7 @@ from models.base import row_id
 from models.migrate import upgrade
 from oversight.briefdata import brief_data, parse_period
 from oversight.errors import OversightError
-from oversight.notices import draft_notice, draft_text, edit_notice_text, notice_facts
+from oversight.notices import draft_notice, edit_notice_text, notice_facts
 from oversight.problems import (
     accept_problem,
     confirm_problem,
@@ -77,6 +77,7 @@ from oversight.problems import (
 from oversight.review import build_review, evidence_hash, review_document
 from oversight.workdays import reset as reset_calendar
 from oversight.workdays import store_year
+from tests.chatfacts import chat_draft
 from tests.conftest import load_bundled_plan
 from tests.test_notices import assert_ids_exist, check_notice_facts
 from tests.truth_checks import (
@@ -644,7 +645,7 @@ def check_notice_and_review(rec: Rec, missed: dict[int, int], seen: dict[str, se
     never_joined = {r[1] for r in never_rows}
     with Session(engine) as s:
         notice = draft_notice(session=s, plan_id=plan_id, period="2026Q1", now=NOW)
-        draft = draft_text(session=s, notice_id=notice.id)  # type: ignore[arg-type]
+        draft = "\n\n".join(chat_draft(s, row_id(notice)))  # the overview, the findings' pages, the body
         # The notice's facts: their ids exist, the body is their text, counts match the findings.
         facts = notice_facts(session=s, notice_id=row_id(notice))
         check_notice_facts(s, notice, facts)
@@ -660,7 +661,7 @@ def check_notice_and_review(rec: Rec, missed: dict[int, int], seen: dict[str, se
     # A finding's 均未办结 is proven by its unit's resolutions (truth_checks.check_notice).
     check_generic(facts, {"opening_none", "unit_item", "rule_line"})
     assert RAW.search(draft) is None, draft
-    named = re.findall(r"〔事项\d+〕(.+?)（", draft)
+    named = re.findall(r"【通报事项 \d+/\d+】(.+?)（", draft)
     assert not set(named) & never_joined, f"a unit that never had a member is named: {set(named) & never_joined}"
     count = re.search(r"工作中有(\d+)个单位存在", draft)  # the opening counts the units the findings name
     assert (int(count.group(1)) if count else 0) == len(set(named)), draft
