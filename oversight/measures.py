@@ -762,8 +762,13 @@ def spell_stats(
             stats.waits[unit_id][wd] += int(n)
             if is_running:
                 stats.open_waits[unit_id][wd] += int(n)
-            if len(stats.wait_events[unit_id]) < CITE_CAP:
-                stats.wait_events[unit_id].append(int(example))
+            # The earliest waits cited, whatever order the database groups in (PostgreSQL's hash
+            # aggregate has none): keep the smallest event ids, trimmed now and then.
+            cited = stats.wait_events[unit_id]
+            cited.append(int(example))
+            if len(cited) > 4 * CITE_CAP:
+                cited.sort()
+                del cited[CITE_CAP:]
         if wd >= idle_days:
             stats.idle_count[unit_id] += int(n)
             top = stats.idle_top[unit_id]
@@ -771,6 +776,9 @@ def spell_stats(
             if len(top) > 4 * examples:  # trim now and then, not on every spell (idle_spells sorts the rest)
                 top.sort(key=lambda x: (-x[0], x[1]))
                 del top[examples:]
+    for cited in stats.wait_events.values():
+        cited.sort()
+        del cited[CITE_CAP:]
     return stats
 
 

@@ -354,3 +354,41 @@ def test_the_migration_gives_a_loaded_plan_the_day_it_was_first_loaded(tmp_path)
         days = {p.id: p.tracking_since for p in s.exec(select(Plan)).all()}
     engine.dispose()
     assert days == {1: date(2026, 1, 6), 2: date(2026, 2, 11)}  # both in Beijing time
+
+
+def test_the_waits_cited_for_time_to_accept_are_the_earliest_recorded_whatever_the_grouping_order(
+    engine, banner_plan_id: int
+) -> None:
+    """林草局 is handed 14 problems, recorded from the latest day back to the earliest (so the
+    record's order is the reverse of the days'): the time to accept cites the first ten recorded,
+    on SQLite and on PostgreSQL alike, not the ten the database happens to group first."""
+    from oversight.measures import CITE_CAP, response_times
+    from tests.test_accountability import AFTER_Q1, Cast, at
+
+    with session_scope(engine) as s:
+        cast = Cast(s, banner_plan_id)
+        days = [
+            (1, 5),
+            (1, 7),
+            (1, 9),
+            (1, 13),
+            (1, 15),
+            (1, 20),
+            (1, 22),
+            (2, 3),
+            (2, 5),
+            (2, 10),
+            (3, 3),
+            (3, 5),
+            (3, 10),
+            (3, 12),
+        ]
+        pids = [cast.raise_("forestry", at(m, d)) for m, d in reversed(days)]
+        s.commit()
+        fid = cast.uid("forestry")
+    with Session(engine) as s:
+        times = response_times(session=s, plan_id=banner_plan_id, start=parse_period("2026Q1").start, as_of=AFTER_Q1)[
+            fid
+        ]
+    assert times["n"] == len(days)
+    assert times["ids"] == sorted(pids)[:CITE_CAP]
