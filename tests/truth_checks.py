@@ -1047,7 +1047,7 @@ NOTICE_CHECKS: dict[str, Callable[[Rec, NoticeRec, dict[str, Any]], None]] = {
     "rule_line": n_rule_line,
     "closing": n_closing,
     # report_to (the 报 line naming a league's 问题解决不积极、不明显) needs a region plan:
-    # tests/test_region_notice.py::test_region_notice_names_the_government_in_its_bao_line.
+    # tests/test_region_notice.py::test_a_region_past_its_deadline_is_named_and_the_notice_is_reported_up.
 }
 
 
