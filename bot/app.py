@@ -254,7 +254,13 @@ async def mark_processed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
             engine = context.application.bot_data["engine"]
             if state.replies_sent >= len(state.replies):
                 inbox.clear_reply(engine, update.update_id)
-            elif inbox.replies_to_outbox(engine, [update.update_id], skip=state.replies_sent, cause=None):
+            elif inbox.replies_to_outbox(
+                engine,
+                [update.update_id],
+                skip=state.replies_sent,
+                cause=None,
+                first_cause=inbox.LOST_RESPONSE if state.reply_unsure else None,
+            ):
                 wake_delivery(context)
         return
     try:

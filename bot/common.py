@@ -45,6 +45,7 @@ class UpdateState:
     replies: list[dict[str, Any]] = field(default_factory=list)
     replies_kept: bool = False
     replies_sent: int = 0
+    reply_unsure: bool = False  # the send of replies[replies_sent] got no response: it may have arrived
     retry: bool = False  # the database was busy: applied again later, not recorded as processed
 
 

@@ -499,8 +499,10 @@ class OutboxDelivery:
         deliver it twice, and says so. False: the row is no longer pending (not to be sent).
         (The delivery is the only writer of a pending row's payload: the one it loaded is current.)"""
         extra: dict[str, object] = {"in_flight": True}
-        if msg.payload.get("in_flight") and not msg.payload.get("duplicate_cause"):
-            extra["duplicate_cause"] = RESENT_AFTER_CRASH
+        if msg.payload.get("in_flight"):  # each such attempt may deliver it once more
+            extra["repeats"] = int(msg.payload.get("repeats", 0)) + 1
+            if not msg.payload.get("duplicate_cause"):
+                extra["duplicate_cause"] = RESENT_AFTER_CRASH
         payload = {**msg.payload, **extra}
         if not self._write(self._sql.begin, {"mid": msg.id, "payload": payload}):
             logger.info("outbox %s to chat %s: no longer pending, skipped", msg.id, msg.chat_id)
@@ -521,8 +523,9 @@ class OutboxDelivery:
         logger.warning("outbox %s to chat %s: %s; retry in %.1fs", msg.id, msg.chat_id, error, wait.total_seconds())
         at = self.clock() + wait
         payload = {k: v for k, v in msg.payload.items() if k != "in_flight"}
-        if duplicate_cause is not None and not payload.get("duplicate_cause"):
-            payload["duplicate_cause"] = duplicate_cause
+        if duplicate_cause is not None:
+            payload["repeats"] = int(payload.get("repeats", 0)) + 1
+            payload.setdefault("duplicate_cause", duplicate_cause)
         payload["parts_sent"] = parts_sent
         values = {"mid": msg.id, "counted": int(count), "at": at, "error": error[:500], "payload": payload}
         if self._write(self._sql.retry, values):

@@ -104,6 +104,7 @@ from typing import Any, Generic, TypeVar, cast
 from sqlmodel import Session
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
+from telegram.error import BadRequest, NetworkError
 from telegram.ext import ContextTypes
 
 from bot import texts
@@ -719,12 +720,29 @@ class Dispatcher:
         for job in turn.jobs:
             await job(bot)
         state = CURRENT_UPDATE.get()
+        mine = state is not None and state.update_id == update.update_id
         for text, markup in turn.minted:
-            if to is None:
-                await answer_private(update, text, reply_markup=markup)
-            else:
-                await send_text(bot, to, text, reply_markup=markup)
-            if state is not None and state.update_id == update.update_id:
+            try:
+                if to is None:
+                    await answer_private(update, text, reply_markup=markup)
+                else:
+                    await send_text(bot, to, text, reply_markup=markup)
+            except BadRequest:
+                raise  # refused: not delivered (a NetworkError subclass, so named first)
+            except NetworkError as exc:
+                if not (mine and state is not None and state.replies_kept):
+                    raise
+                # No answer is not no delivery: Telegram may have taken it. The kept answers
+                # go by the outbox (mark_processed), this one marked as possibly sent already.
+                logger.warning(
+                    "update %s: answer %d got no response (%s); left to the outbox",
+                    update.update_id,
+                    state.replies_sent,
+                    exc,
+                )
+                state.reply_unsure = True
+                return
+            if mine and state is not None:
                 state.replies_sent += 1
 
     async def on_unknown_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

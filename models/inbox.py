@@ -82,11 +82,17 @@ def clear_reply(engine: Engine, update_id: int) -> None:
 
 
 def replies_to_outbox(
-    engine: Engine, update_ids: Iterable[int] | None = None, *, skip: int = 0, cause: str | None
+    engine: Engine,
+    update_ids: Iterable[int] | None = None,
+    *,
+    skip: int = 0,
+    cause: str | None,
+    first_cause: str | None = None,
 ) -> int:
     """Hand the unsent answers of the given applied updates (all of them if None; the first
     `skip` of each were sent) to the outbox, in one transaction; `cause` marks them as
-    possibly sent already. Returns how many messages were queued."""
+    possibly sent already (`first_cause` only the first of each: its send got no response).
+    Returns how many messages were queued."""
     queued = 0
     with engine.begin() as conn:
         query = select(col(InboxUpdate.update_id), col(InboxUpdate.reply)).where(col(InboxUpdate.reply).is_not(None))
@@ -94,10 +100,11 @@ def replies_to_outbox(
             query = query.where(col(InboxUpdate.update_id).in_(list(update_ids)))
         rows = conn.execute(query.order_by(col(InboxUpdate.update_id))).all()
         for update_id, reply in rows:
-            for msg in json.loads(reply or "[]")[skip:]:
+            for k, msg in enumerate(json.loads(reply or "[]")[skip:]):
                 payload: dict[str, Any] = {"buttons": msg.get("buttons") or [], "update_id": update_id}
-                if cause is not None:
-                    payload["duplicate_cause"] = cause
+                marked = cause if cause is not None else (first_cause if k == 0 else None)
+                if marked is not None:
+                    payload["duplicate_cause"], payload["repeats"] = marked, 1
                 conn.execute(
                     insert(OutboxMessage).values(
                         chat_id=int(msg["chat_id"]),
