@@ -3,8 +3,6 @@ TEST_DATABASE_URL is set), settings pointed at it, and the bundled plans loaded.
 
 from __future__ import annotations
 
-import copy
-import functools
 import os
 import shutil
 
@@ -16,13 +14,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.engine import Engine
-from sqlalchemy.pool import NullPool
 from sqlmodel import Session, SQLModel
 
 import models
 from models import make_engine, session_scope
 from models.migrate import upgrade
-from oversight.planfile import PlanSpec, parse_plan_file
 
 ROOT = Path(__file__).resolve().parent.parent
 PLANS = ROOT / "plans"
@@ -67,41 +63,9 @@ def _sqlite_db(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> str:
     return f"sqlite:///{target}"
 
 
-# Tables with more rows than this are truncated, the rest emptied with DELETE (see _pg_db).
-_PG_TRUNCATE_ABOVE = 5000
-_pg_cleaner: Engine | None = None
-
-
-def _pg_empty_sql() -> str:
-    """One server-side block that empties every table and restarts every sequence, as TRUNCATE ...
-    RESTART IDENTITY CASCADE of all tables did, in one round trip. TRUNCATE of 47 tables made a
-    new file for each: ~0.3 s a test on a quiet machine, 0.6-0.9 s on a loaded one, before every
-    PostgreSQL test. Here the few tables a test filled are truncated only when they are large
-    (first, with CASCADE: whatever references them is emptied too), the others emptied with DELETE,
-    children before parents; ~0.03 s."""
-    tables = [t.name for t in SQLModel.metadata.sorted_tables]
-    order = ", ".join(f"'{name}'" for name in reversed(tables))  # children first
-    return f"""DO $$
-DECLARE t text; n bigint; big text[] := '{{}}'; small text[] := '{{}}';
-BEGIN
-  FOREACH t IN ARRAY ARRAY[{order}] LOOP
-    EXECUTE format('SELECT count(*) FROM (SELECT 1 FROM %I LIMIT {_PG_TRUNCATE_ABOVE + 1}) AS r', t) INTO n;
-    IF n > {_PG_TRUNCATE_ABOVE} THEN big := big || t; ELSIF n > 0 THEN small := small || t; END IF;
-  END LOOP;
-  IF cardinality(big) > 0 THEN
-    EXECUTE 'TRUNCATE ' || (SELECT string_agg(format('%I', b), ', ') FROM unnest(big) AS b) || ' CASCADE';
-  END IF;
-  FOREACH t IN ARRAY small LOOP
-    EXECUTE format('DELETE FROM %I', t);
-  END LOOP;
-  PERFORM setval(format('%I.%I', schemaname, sequencename), 1, false)
-    FROM pg_sequences WHERE schemaname = 'public' AND last_value IS NOT NULL;
-END $$"""
-
-
 def _pg_db() -> str:
     """The PostgreSQL test database (this worker's), migrated once and emptied before each test."""
-    global _pg_migrated, _pg_url, _pg_cleaner
+    global _pg_migrated, _pg_url
     if not _pg_migrated:
         _pg_url = _worker_pg_url()
         engine = make_engine(_pg_url)
@@ -111,10 +75,11 @@ def _pg_db() -> str:
         engine.dispose()
         upgrade(_pg_url)
         _pg_migrated = True
-    if _pg_cleaner is None:  # no pool: no connection of ours stays open during a test
-        _pg_cleaner = create_engine(_pg_url, poolclass=NullPool)
-    with _pg_cleaner.begin() as conn:
-        conn.execute(text(_pg_empty_sql()))
+    engine = make_engine(_pg_url)
+    names = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    engine.dispose()
     return _pg_url
 
 
@@ -154,17 +119,12 @@ def settings_env(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     get_settings.cache_clear()
 
 
-@functools.cache
-def _parsed_plan(path: Path) -> PlanSpec:
-    """A bundled plan file parsed once per test process (~0.3 s a parse, before ~500 tests)."""
-    return parse_plan_file(path)
-
-
 def load_bundled_plan(engine: Engine, path: Path = BANNER_PLAN) -> int:
     """Load a bundled plan; returns its id."""
+    from oversight.planfile import parse_plan_file
     from oversight.plans import load_plan
 
-    spec = copy.deepcopy(_parsed_plan(path))
+    spec = parse_plan_file(path)
     with session_scope(engine) as s:
         result = load_plan(session=s, spec=spec, actor="test")
         return result.plan.id
