@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from models import AuditLog, Report, Right, RightClaim, RightStatusEvent, Role, session_scope, utcnow
 from oversight.claims import pending_claims
@@ -130,7 +130,10 @@ async def test_claim_needs_a_file_and_counts_only_once_confirmed(engine, banner_
     with session_scope(engine) as s:
         assert s.get(Right, two).status == "baseline"
         assert [c.state for c in s.exec(select(RightClaim).order_by(RightClaim.id)).all()] == ["confirmed", "rejected"]
-        actions = [a.action for a in s.exec(select(AuditLog).where(AuditLog.action.startswith("right.")))]
+        actions = [
+            a.action
+            for a in s.exec(select(AuditLog).where(AuditLog.action.startswith("right.")).order_by(col(AuditLog.id)))
+        ]
         assert actions == [
             "right.claimed",
             "right.status_changed",

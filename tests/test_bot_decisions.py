@@ -3,7 +3,7 @@ reports it done with evidence; the office returns it once with a reason, then ac
 
 from __future__ import annotations
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from models import Attachment, AuditLog, Decision, Role, session_scope
 from tests.harness import buttons, running_bot
@@ -68,7 +68,10 @@ async def test_office_records_a_decision_and_the_owner_marks_it_done(engine, ban
         assert d.state == "done" and d.owner_unit_id == forest_unit and d.done_at is not None
         (kept,) = s.exec(select(Attachment).where(Attachment.decision_id == d.id)).all()
         assert kept.filename == "批复.pdf" and "批复扫描件已附" in d.evidence_text
-        actions = [a.action for a in s.exec(select(AuditLog).where(AuditLog.object_type == "decision")).all()]
+        actions = [
+            a.action
+            for a in s.exec(select(AuditLog).where(AuditLog.object_type == "decision").order_by(col(AuditLog.id))).all()
+        ]
         assert actions == [
             "decision.recorded",
             "decision.submitted",
