@@ -19,7 +19,7 @@ from oversight.facts import Chat
 from oversight.measures import overdue_workdays
 from oversight.region_items import open_region_items
 from oversight.sentences import overdue_text
-from oversight.supervision import COLOUR_LABELS, COLOURS, RED, REOPENED_RED, YELLOW, open_items
+from oversight.supervision import COLOUR_LABELS, COLOURS, RED, REOPENED_RED, YELLOW, mark_citations, open_items
 from oversight.workdays import estimate_mark
 
 __all__ = ["DIGEST_MAX_ITEMS", "DIGEST_TEXTS", "digest_summary", "overdue_decisions", "overdue_problems"]
@@ -46,9 +46,6 @@ NUMERALS = "一二三"
 # reopened twice (not for lateness) says how many.
 COLOUR_COUNT = "{colour}{n}项"
 COLOUR_REOPENED = "（其中{n}项系两次以上退回重办）"
-
-# The noun a supervised item is cited by (the league's region deadlines cite the league).
-MARK_NOUNS = {"problem": "problem", "decision": "decision", "rectification": "item"}
 
 
 def overdue_problems(*, session: Session, plan_id: int, day: date) -> list[tuple[Problem, str]]:
@@ -166,10 +163,7 @@ def _marks(session: Session, plan_id: int, day: date) -> dict[str, list[tuple[st
 
 
 def _mark_ids(marks: list[tuple[str, int, bool, bool]]) -> dict[str, list[int]]:
-    out: dict[str, list[int]] = {}
-    for kind, item_id, _, _ in marks:
-        out.setdefault(MARK_NOUNS.get(kind, "unit"), []).append(int(item_id))
-    return out
+    return mark_citations((kind, item_id) for kind, item_id, _, _ in marks)
 
 
 def digest_summary(*, session: Session, plan_id: int, day: date) -> Chat | None:

@@ -682,11 +682,17 @@ class Duban:
     cards: list[Card]
 
 
-def _item_ids(pairs: Sequence[tuple[Item, str]]) -> dict[str, list[int]]:
+def mark_citations(marked: Iterable[tuple[str, int]]) -> dict[str, list[int]]:
+    """The ids of supervised items, (kind, item id) each, by the noun a fact cites them by (the
+    league's region deadlines cite the league's unit), each once, in order."""
     out: dict[str, list[int]] = {}
-    for item, _ in pairs:
-        out.setdefault(MARK_NOUNS.get(item.kind, "unit"), []).append(item.item_id)
+    for kind, item_id in marked:
+        out.setdefault(MARK_NOUNS.get(kind, "unit"), []).append(int(item_id))
     return {noun: list(dict.fromkeys(ids)) for noun, ids in out.items()}
+
+
+def _item_ids(pairs: Sequence[tuple[Item, str]]) -> dict[str, list[int]]:
+    return mark_citations((item.kind, item.item_id) for item, _ in pairs)
 
 
 def duban_summary(*, session: Session, member: Member, today: date) -> Duban:
