@@ -174,14 +174,18 @@ def _problem_state_at(plan_id: int, end: datetime) -> Any:
         )
 
     raised = (col(Problem.plan_id) == plan_id, col(Problem.created_at) < end)
+    # The columns both halves take from the problem itself.
+    fixed: tuple[Any, ...] = (
+        col(Problem.id).label("id"),
+        col(Problem.category_id).label("category_id"),
+        col(Problem.zone_id).label("zone_id"),
+        col(Problem.right_id).label("right_id"),
+        col(Problem.created_at).label("created_at"),
+        col(Problem.due_on).label("due_on"),
+    )
     settled = (
         core_select(
-            col(Problem.id).label("id"),
-            col(Problem.category_id).label("category_id"),
-            col(Problem.zone_id).label("zone_id"),
-            col(Problem.right_id).label("right_id"),
-            col(Problem.created_at).label("created_at"),
-            col(Problem.due_on).label("due_on"),
+            *fixed,
             func.coalesce(_PP.c.owner_unit_id, col(Problem.owner_unit_id)).label("owner_id"),
             case((_PP.c.state_kind == K.CONFIRMED, 1), else_=0).label("closed"),
             case((_PP.c.state_kind == K.DECLINED, 1), else_=0).label("disputed"),
@@ -194,12 +198,7 @@ def _problem_state_at(plan_id: int, end: datetime) -> Any:
     owner = latest(lambda e: e.to_unit_id, (K.ASSIGNED, K.HANDED_OVER, K.RULED))
     last_step = latest(lambda e: e.kind, (K.ASSIGNED, K.HANDED_OVER, K.DECLINED, K.RULED))
     moving = core_select(
-        col(Problem.id).label("id"),
-        col(Problem.category_id).label("category_id"),
-        col(Problem.zone_id).label("zone_id"),
-        col(Problem.right_id).label("right_id"),
-        col(Problem.created_at).label("created_at"),
-        col(Problem.due_on).label("due_on"),
+        *fixed,
         func.coalesce(owner, col(Problem.owner_unit_id)).label("owner_id"),
         case((last_close == K.CONFIRMED, 1), else_=0).label("closed"),
         case((last_step == K.DECLINED, 1), else_=0).label("disputed"),
