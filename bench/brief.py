@@ -22,11 +22,17 @@ chart, HTML, PDF, xlsx annex; the Word copy is written after the PDF preview has
 timed apart as "word_after") and WeasyPrint alone (jobs.render.html_to_pdf) on the job's final
 HTML, in a default process (the target's baseline) and, for reference, with the cycle collector
 off as the job's PDF process runs it.
-Wall time is of the call itself (imports excluded, the same for both). Peak memory is the
-highest sum, over the measured process and the process it forks for the PDF, of their
-proportional set sizes (PSS: a page shared by the two after the fork counts half in each, so
-it is counted once), sampled every 20 ms from outside by this process; the sum of the two
-processes' maximum resident sets, an upper bound that counts shared pages twice, is printed
+Wall time is of the call itself (imports excluded, the same for both). The job runs as three
+processes: the job's own runs the brief's queries; one forked at the start writes the xlsx annex
+meanwhile, from a read transaction that takes the same snapshot as the job's
+(models.shared_snapshot); one forked next draws the chart while the queries run, then builds the
+HTML and lays out the PDF. Its phases: data (the queries), xlsx (how long the job then still
+waited for the annex), xlsx_writing (the annex process's own time, from its first read), wait
+(for the PDF after that), and the PDF process's template, chart, html and pdf. Peak memory is the
+highest sum, over the measured process and the processes it forks, of their
+proportional set sizes (PSS: a page n of them share after the forks counts 1/n in each, so
+it is counted once), sampled every 20 ms from outside by this process; the sum of the job's maximum
+resident set and the largest of its children's, a rough bound that counts shared pages twice, is printed
 beside it. (That sum was the figure until 2026-12: it also carried this process's own high-water
 mark into the first, since a process started by vfork and exec reports the larger of its
 parent's peak and its own as ru_maxrss: right after generating (~590 MB here), every measured

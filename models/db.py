@@ -217,6 +217,54 @@ def snapshot_twin(session: Session) -> Iterator[Session | None]:
 
 
 @contextmanager
+def shared_snapshot(session: Session) -> Iterator[str | None]:
+    """The URL another process opens to read exactly what `session` reads, if it begins reading
+    (runs its first statement) inside this block; or None when that cannot be had.
+
+    Possible only while `session` has written nothing (nothing another connection could not see):
+    - SQLite, `session` holding the write lock: no one else can commit while it does;
+    - SQLite, a read transaction: it is begun anew here while a connection of this block holds the
+      write lock, so that this session and the other process take the same snapshot (the bot's
+      writes wait that long, a few milliseconds); the objects `session` had loaded are expired;
+    - PostgreSQL: each statement of a transaction here reads the database as committed when it
+      starts (read committed), so another connection reading at the same time reads the same.
+    Otherwise (writes pending or made, an in-memory database) None.
+    """
+    session.flush()
+    if session.new or session.dirty or session.deleted:
+        yield None
+        return
+    conn = session.connection()
+    engine = conn.engine
+    url = engine.url.render_as_string(hide_password=False)
+    if engine.dialect.name == "postgresql":
+        # No transaction id yet: this transaction has written nothing.
+        written = conn.exec_driver_sql("SELECT txid_current_if_assigned()").scalar() is not None
+        yield None if written else url
+        return
+    path = sqlite_file(engine.url)
+    raw = conn.connection.driver_connection
+    if path is None or getattr(raw, "total_changes", None) != conn.info.get("lianxi_changes_at_begin"):
+        yield None
+        return
+    if conn.info.get("lianxi_write_locked", False):
+        yield url
+        return
+    lock = sqlite3.connect(path, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+    try:
+        lock.execute("BEGIN IMMEDIATE")
+        try:
+            session.rollback()
+            # The new read transaction takes its snapshot at its first read of the file.
+            session.connection().exec_driver_sql("SELECT count(*) FROM sqlite_master").scalar()
+            yield url
+        finally:
+            lock.execute("ROLLBACK")
+    finally:
+        lock.close()
+
+
+@contextmanager
 def session_scope(engine: Engine) -> Iterator[Session]:
     """A session that commits on success and rolls back on error."""
     with Session(engine, expire_on_commit=False) as session:
