@@ -7,6 +7,7 @@ or a blue one, is a 督办事项, not an overdue one). The worker (jobs/reminder
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -97,35 +98,34 @@ class _Line:
     values: dict[str, Any]
 
 
+def _overdue_lines(
+    kind: str, rows: Sequence[tuple[Problem | Decision, str]], day: date, *, estimate: bool
+) -> list[_Line]:
+    """The lines of overdue problems or agreed matters: each cites its record and, when it has one, its
+    unit; a problem's due date carries its estimate mark (a matter's deadline is agreed, not estimated)."""
+    return [
+        _Line(
+            kind,
+            {kind: [int(item.id or 0)], **({"unit": [item.owner_unit_id]} if item.owner_unit_id else {})},
+            {
+                "unit": unit,
+                "text": _short(item.text),
+                "due": cn_date(item.due_on) + (estimate_mark(item.due_on) if estimate else ""),
+                "late": overdue_text(overdue_workdays(item.due_on, day)),
+            },
+        )
+        for item, unit in rows
+        if item.due_on is not None
+    ]
+
+
 def _lines(session: Session, plan_id: int, day: date) -> list[tuple[str, list[_Line]]]:
-    problems = [
-        _Line(
-            "problem",
-            {"problem": [int(p.id or 0)], "unit": [p.owner_unit_id]},
-            {
-                "unit": unit,
-                "text": _short(p.text),
-                "due": cn_date(p.due_on) + estimate_mark(p.due_on),
-                "late": overdue_text(overdue_workdays(p.due_on, day)),
-            },
-        )
-        for p, unit in overdue_problems(session=session, plan_id=plan_id, day=day)
-        if p.due_on is not None
-    ]
-    decisions = [
-        _Line(
-            "decision",
-            {"decision": [int(d.id or 0)], **({"unit": [d.owner_unit_id]} if d.owner_unit_id else {})},
-            {
-                "unit": unit,
-                "text": _short(d.text),
-                "due": cn_date(d.due_on),
-                "late": overdue_text(overdue_workdays(d.due_on, day)),
-            },
-        )
-        for d, unit in overdue_decisions(session=session, plan_id=plan_id, day=day)
-        if d.due_on is not None
-    ]
+    problems = _overdue_lines(
+        "problem", overdue_problems(session=session, plan_id=plan_id, day=day), day, estimate=True
+    )
+    decisions = _overdue_lines(
+        "decision", overdue_decisions(session=session, plan_id=plan_id, day=day), day, estimate=False
+    )
     regions = [
         _Line(
             "region",

@@ -88,6 +88,21 @@ def _insert_pending(
         return existing
 
 
+def _move_run(
+    session: Session, run: ScheduledRun, *, to_state: str, note: str, now: datetime, **values: object
+) -> bool:
+    """Move `run` from the state it was read in to `to_state` (setting `values`) by a conditional
+    UPDATE, with its transition row; False when another process moved it first."""
+    from_state = run.state
+    res = session.connection().execute(
+        update(_runs).where(_runs.c.id == run.id, _runs.c.state == from_state).values(state=to_state, **values)
+    )
+    if res.rowcount != 1:
+        return False
+    _transition(session, run_id=row_id(run), from_state=from_state, to_state=to_state, worker_id="", note=note, at=now)
+    return True
+
+
 def request_run(*, session: Session, job: str, period: str, actor: str, now: datetime | None = None) -> ScheduledRun:
     """Record a request to run (job, period): a pending row, or a failed one put back to pending."""
     now = now or utcnow()
@@ -95,22 +110,15 @@ def request_run(*, session: Session, job: str, period: str, actor: str, now: dat
     if run is None:
         return _insert_pending(session, job=job, period=period, worker_id="", note=f"run-now by {actor}", now=now)
     if run.state in (RunState.FAILED, RunState.WITHDRAWN):
-        from_state = run.state
-        res = session.connection().execute(
-            update(_runs)
-            .where(_runs.c.id == run.id, _runs.c.state == from_state)
-            .values(state=RunState.PENDING, attempts=0, error="")
+        _move_run(
+            session,
+            run,
+            to_state=RunState.PENDING,
+            note=f"run-now by {actor}: attempts reset",
+            now=now,
+            attempts=0,
+            error="",
         )
-        if res.rowcount == 1:
-            _transition(
-                session,
-                run_id=row_id(run),
-                from_state=from_state,
-                to_state=RunState.PENDING,
-                worker_id="",
-                note=f"run-now by {actor}: attempts reset",
-                at=now,
-            )
         return _refresh(session, row_id(run))
     return run
 
@@ -125,23 +133,17 @@ def withdraw_run(
     run = get_run(session=session, job=job, period=period)
     if run is None or run.state not in (RunState.PENDING, RunState.FAILED):
         return None
-    from_state = run.state
-    res = session.connection().execute(
-        update(_runs)
-        .where(_runs.c.id == run.id, _runs.c.state == from_state)
-        .values(state=RunState.WITHDRAWN, error=f"withdrawn: {reason}"[:ERROR_LIMIT], finished_at=now)
-    )
-    if res.rowcount != 1:
-        return None  # a worker claimed it meanwhile
-    _transition(
+    moved = _move_run(
         session,
-        run_id=row_id(run),
-        from_state=from_state,
+        run,
         to_state=RunState.WITHDRAWN,
-        worker_id="",
         note=f"withdrawn by {actor}: {reason}",
-        at=now,
+        now=now,
+        error=f"withdrawn: {reason}"[:ERROR_LIMIT],
+        finished_at=now,
     )
+    if not moved:
+        return None  # a worker claimed it meanwhile
     session.flush()
     return _refresh(session, row_id(run))
 
