@@ -31,6 +31,7 @@ from jobs.render import AssetOnlyFetcher, RenderError, _env, docx_path, html_to_
 from jobs.word import html_to_docx
 from models import Brief, GroupBinding, Plan, make_engine, read_only, session_scope, shared_snapshot
 from models.base import row_id
+from oversight import runs
 from oversight.briefdata import Period, brief_data, cn_date, jsonable, parse_period
 from oversight.briefs import (
     brief_id_of_period,
@@ -38,6 +39,7 @@ from oversight.briefs import (
     brief_to_render,
     mark_distributed,
     mark_rendered,
+    notify_brief_withdrawn,
     queue_preview,
 )
 from oversight.dates import cn_datetime, local_day
@@ -47,6 +49,7 @@ from oversight.facts import Say
 from oversight.files import write_atomic
 from oversight.ledger import export_ledger
 from oversight.outbox import enqueue_document, enqueue_text, split_text
+from oversight.periods import ADHOC
 from oversight.sample import chat_marked, sample_mark
 from oversight.sentences import cite, names, whole, workdays_text
 from oversight.targets import baseline_text, target_sentence
@@ -1227,6 +1230,8 @@ def publish_brief(
         raise PlanMissingError()
     brief = session.exec(select(Brief).where(Brief.plan_id == plan_id, Brief.period == period.key)).first()
     created = brief is None
+    if brief is None and runs.is_withdrawn(session=session, job="brief", period=period.key):
+        return _withdrawn(session=session, plan_id=plan_id, period=period, now=now, built=built)
     if brief is None:
         # The PDF, the annex and the HTML on the critical path; the Word copy once the PDF is out.
         result = built or build_brief(
@@ -1267,6 +1272,23 @@ def publish_brief(
         "queued": queued,
         "pdf": brief.pdf_path,
     }
+
+
+def _withdrawn(
+    *, session: Session, plan_id: int, period: Period, now: datetime, built: BriefResult | None
+) -> dict[str, Any]:
+    """The meeting was called off while its brief was being built: nothing is recorded or sent, the
+    files built are removed (no record points to them, and a brief of a meeting that will not take
+    place must not turn up in the office's folder), and the office is told it was not sent."""
+    if built is not None:
+        for path in (built.pdf_path, built.xlsx_path):
+            Path(path).unlink(missing_ok=True)
+    told = 0
+    if period.kind == ADHOC:
+        told = notify_brief_withdrawn(session=session, plan_id=plan_id, day=period.last_day, now=now)
+    session.commit()
+    logger.info("brief %s plan %s: withdrawn while it was built; office told in %d chat(s)", period.key, plan_id, told)
+    return {"plan_id": plan_id, "brief_id": None, "withdrawn": True, "queued": 0, "told": told}
 
 
 def html_path(pdf: Path) -> Path:

@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from jobs import run_reports
-from models import ScheduledRun, session_scope, utcnow
+from models import RunState, ScheduledRun, session_scope, utcnow
 from models.base import row_id
 from oversight import runs
 from oversight.dates import local_zone
@@ -192,6 +192,11 @@ def execute_run(*, ctx: RunContext, job: str, period: str) -> ScheduledRun | Non
         logger.info("run %s %s/%s done: %s", run.id, job, period, result)
         return done
     except runs.RunLostError:
+        with session_scope(ctx.engine) as session:
+            now_run = runs.get_run(session=session, job=job, period=period)
+        if now_run is not None and now_run.state == RunState.WITHDRAWN:
+            logger.info("run %s %s/%s withdrawn while it ran (%s)", run.id, job, period, now_run.error)
+            return now_run
         logger.warning("run %s %s/%s lost to another worker; its effects were rolled back", run.id, job, period)
         return None
     except Exception as exc:  # recorded on the run and logged with its traceback, then retried

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from sqlmodel import Session, col, select
 
-from models import Brief, Member, Plan, Role, row_id
+from models import Brief, Meeting, Member, Plan, Role, row_id
 from oversight import labels, runs
 from oversight.audit import actor_of, audit, require_role
 from oversight.chatstate import button_row
@@ -140,6 +140,29 @@ def _chats(session: Session, plan_id: int, role: str) -> list[int]:
             for m in members_with_role(session=session, plan_id=plan_id, roles=(role,))
             if m.telegram_user_id is not None
         )
+    )
+
+
+WITHDRAWN_NOTICE = "因{day}的会议已取消，为该会议编制的简报未发送。"
+
+
+def notify_brief_withdrawn(*, session: Session, plan_id: int, day: date, now: datetime) -> int:
+    """Tell the plan's office, once, that the brief compiled for the meeting called off on `day` was
+    not sent (the worker had begun it when the meeting was cancelled); how many chats. Said only when
+    the plan had a meeting that day, called off."""
+    cancelled = session.exec(
+        select(Meeting.id).where(
+            Meeting.plan_id == plan_id, Meeting.kind == "adhoc", Meeting.held_on == day, Meeting.state == "cancelled"
+        )
+    ).first()
+    if cancelled is None:
+        return 0
+    text = WITHDRAWN_NOTICE.format(day=cn_date(day))
+    key = f"briefwithdrawn:{plan_id}:{day.isoformat()}"
+    return sum(
+        1
+        for chat in _chats(session, plan_id, Role.OFFICE)
+        if enqueue_text(session=session, chat_id=chat, text=text, dedupe_key=f"{key}:{chat}", now=now)
     )
 
 

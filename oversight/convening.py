@@ -374,6 +374,7 @@ def _withdraw_brief(
     """An ad-hoc meeting's brief for `day` (its old day) is taken back: the run if no worker has
     started it, and whatever of that brief is still waiting in the outbox (the office's draft, the
     conveners' copy to sign, its distribution)."""
+    from oversight.briefs import notify_brief_withdrawn
     from oversight.outbox import withdraw_pending
 
     period = day.isoformat()
@@ -399,6 +400,8 @@ def _withdraw_brief(
             *(f"{kind}:{b}:" for b in briefs for kind in ("briefdraft", "briefsign", "briefsigned", "briefreturned")),
         ]
         dropped = withdraw_pending(session=session, prefixes=prefixes, reason=reason)
+        if briefs and dropped:  # built and queued before the cancel: its draft was taken back unsent
+            notify_brief_withdrawn(session=session, plan_id=meeting.plan_id, day=day, now=now)
     audit(
         session=session,
         actor=who,

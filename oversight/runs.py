@@ -126,12 +126,13 @@ def request_run(*, session: Session, job: str, period: str, actor: str, now: dat
 def withdraw_run(
     *, session: Session, job: str, period: str, actor: str, reason: str, now: datetime | None = None
 ) -> ScheduledRun | None:
-    """Take back (job, period) before a worker starts it: pending or failed awaiting a retry
-    becomes withdrawn (final; the reason is its error), with its transition row. None when there
-    is no such run, or it is being worked on or is already final."""
+    """Take back (job, period): pending, failed awaiting a retry, or being worked on becomes
+    withdrawn (final; the reason is its error), with its transition row. A worker running it finds
+    it withdrawn before it records anything (is_withdrawn) and cannot finish it. None when there
+    is no such run or it is already final."""
     now = now or utcnow()
     run = get_run(session=session, job=job, period=period)
-    if run is None or run.state not in (RunState.PENDING, RunState.FAILED):
+    if run is None or run.state not in (RunState.PENDING, RunState.FAILED, RunState.WORKING):
         return None
     moved = _move_run(
         session,
@@ -143,9 +144,21 @@ def withdraw_run(
         finished_at=now,
     )
     if not moved:
-        return None  # a worker claimed it meanwhile
+        return None  # it moved meanwhile (claimed, finished or failed): read it again to withdraw it
     session.flush()
     return _refresh(session, row_id(run))
+
+
+def is_withdrawn(*, session: Session, job: str, period: str) -> bool:
+    """True when (job, period) has been withdrawn. Asked by a worker in the transaction that records
+    the run's effects, before it records them: the run's row is locked first (a no-op conditional
+    UPDATE: the row lock on PostgreSQL, the write lock on SQLite), so a withdrawal either committed
+    before and is seen here, or waits for this transaction and finds what it recorded."""
+    session.connection().execute(
+        update(_runs).where(_runs.c.job == job, _runs.c.period == period).values(state=_runs.c.state)
+    )
+    run = get_run(session=session, job=job, period=period)
+    return run is not None and run.state == RunState.WITHDRAWN
 
 
 def claim_run(
