@@ -32,6 +32,11 @@ OPEN_STATUSES = ("baseline", "in_progress")
 RULES = ("slow", "not_solving", "shifting")
 RULE_LABELS = {"slow": "工作推进速度慢", "not_solving": "问题解决不积极、不明显", "shifting": "推诿扯皮"}
 CN_NUM = "一二三四五六七八九十"
+START_AT, END_AT = datetime(2025, 12, 31, 16, tzinfo=UTC), datetime(2026, 3, 31, 16, tzinfo=UTC)  # the quarter
+MUST_ACT = ("assigned", "handed_over", "accepted", "reopened", "ruled")  # the holder must act next
+WAITING = ("assigned", "handed_over")  # … and first respond
+SHOWN = 5  # problem numbers a finding's summary names
+CITED = 5  # problems a finding cites per basis (the summary counts them all)
 
 
 def cn(d: date) -> str:
@@ -230,6 +235,75 @@ class Rec:
         for ld in out.values():
             ld["own"] = [r for r in self.reports if r["member"] == ld["id"]]
         return list(out.values())
+
+    # --- Accountability (the notice's rules) ------------------------------------------------------
+
+    @cached_property
+    def accountable(self) -> dict[int, date]:
+        """Per unit that has had a member: the first working day (the test's calendar) on which it
+        had one, not before the plan's tracking start (else the day the plan was loaded)."""
+        since, loaded = self.sql("SELECT tracking_since, loaded_at FROM plan WHERE id = :plan")[0]
+        tracked = date.fromisoformat(str(since)[:10]) if since is not None else local_day(loaded)
+        first: dict[int, date] = {}
+        for unit, joined in self.sql(
+            "SELECT unit_id, joined_at FROM member WHERE plan_id = :plan AND (active OR revoked_at IS NOT NULL)"
+        ):
+            first[unit] = min(first.get(unit, date.max), local_day(joined))
+        out: dict[int, date] = {}
+        for unit, day in first.items():
+            day = max(day, tracked)
+            while not self.workday(day):
+                day += timedelta(days=1)
+            out[unit] = day
+        return out
+
+    def named_for(self, unit: int) -> bool:
+        """A notice can name the unit: a member unit (not the issuing office or government) that could act."""
+        return unit in self.accountable and self.units[unit]["kind"] not in ("office", "government")
+
+    @cached_property
+    def events(self) -> dict[int, list[dict[str, Any]]]:
+        """Per problem that may have been open in the quarter: its events up to the quarter's end, in (time, id) order."""
+        out: dict[int, list[dict[str, Any]]] = {}
+        for eid, pid, kind, fr, to, ok, at_ in self.sql(
+            "SELECT e.id, e.problem_id, e.kind, e.from_unit_id, e.to_unit_id, e.reason_accepted, e.at "
+            "FROM problemevent e JOIN problem p ON p.id = e.problem_id WHERE p.plan_id = :plan "
+            "AND p.created_at <= :e AND (p.closed_at IS NULL OR p.closed_at >= :s)"
+        ):
+            when = moment(at_)
+            if when <= END_AT:
+                out.setdefault(pid, []).append(
+                    {"id": eid, "kind": kind, "fr": fr, "to": to, "ok": bool(ok), "at": when}
+                )
+        for evs in out.values():
+            evs.sort(key=lambda e: (e["at"], e["id"]))
+        return out
+
+    @cached_property
+    def spells(self) -> list[dict[str, Any]]:
+        """Each time a unit held a problem it had to act on (assigned, handed, accepted, reopened or
+        ruled to it) until the next action (a comment is none) or the quarter's end, ending in the
+        quarter or still running: its working days from the day it could act to the day it ended."""
+        out = []
+        for pid, evs in self.events.items():
+            acts = [e for e in evs if e["kind"] != "commented"]
+            for e, nxt in zip(acts, [*acts[1:], None], strict=True):
+                if e["kind"] not in MUST_ACT or e["to"] not in self.accountable:
+                    continue
+                if (nxt["at"] if nxt else END_AT) <= START_AT:
+                    continue
+                a = max(local_day(e["at"]), self.accountable[e["to"]] - timedelta(days=1))
+                days = self.workdays_between(a, local_day(nxt["at"]) if nxt else Q_END)
+                out.append(
+                    {
+                        "unit": e["to"],
+                        "problem": pid,
+                        "waiting": e["kind"] in WAITING,
+                        "running": nxt is None,
+                        "days": days,
+                    }
+                )
+        return out
 
     # --- Progress ----------------------------------------------------------------------------------
 
@@ -1100,6 +1174,151 @@ NOTICE_CHECKS: dict[str, Callable[[Rec, NoticeRec, dict[str, Any]], None]] = {
 }
 
 
+FINDINGS_SEEN: Counter[str] = Counter()  # per basis, the examples whose record called for it
+
+
+def cite_problems(ids: list[int], total: int) -> str:
+    """A finding's citation, written here: 3号问题; 3号、5号问题; 3号、5号…等7个问题 (five numbers at most)."""
+    head = "、".join(f"{i}号" for i in ids[:SHOWN])
+    return f"{head}等{total}个问题" if total > min(len(ids), SHOWN) else f"{head}问题"
+
+
+def median(values: list[int]) -> float:
+    v, n = sorted(values), len(values)
+    return float(v[n // 2]) if n % 2 else (v[n // 2 - 1] + v[n // 2]) / 2
+
+
+def slow_accept(r: Rec) -> dict[int, str]:
+    """接收用时: per unit whose median wait for a first response is past the plan's limit, the reason."""
+    limit = float(thresholds(r)["median_accept_days"])
+    waits: dict[int, list[int]] = {}
+    for sp in r.spells:
+        if sp["waiting"]:
+            waits.setdefault(sp["unit"], []).append(sp["days"])
+    out = {}
+    for unit, days in waits.items():
+        m = median(days)
+        if m > limit:
+            out[unit] = (
+                f"交办的问题从收到到接收（或转交、退回）用时{days_text(int(m))}"
+                if len(days) == 1
+                else f"交办问题{len(days)}次，从收到到接收（或转交、退回）的用时中位数为{m:g}个工作日"
+            )
+    return out
+
+
+def idle(r: Rec) -> dict[int, list[dict[str, Any]]]:
+    """长期无进展: per unit, its spells of the plan's idle days or more."""
+    limit = float(thresholds(r)["idle_days"])
+    out: dict[int, list[dict[str, Any]]] = {}
+    for sp in r.spells:
+        if sp["days"] >= limit:
+            out.setdefault(sp["unit"], []).append(sp)
+    return out
+
+
+def boomerangs(r: Rec) -> dict[int, str]:
+    """转出后又转回: a problem handed on by a unit that came back to it (by a hand-over or a ruling in
+    the quarter), blamed on the unit last ruled responsible, else the one that first handed it on;
+    only if that unit handed it on without a reason the office accepted."""
+    blamed: dict[int, dict[int, bool]] = {}
+    for pid, evs in r.events.items():
+        hands = [e for e in evs if e["kind"] == "handed_over"]
+        back = any(
+            e["kind"] in ("handed_over", "ruled")
+            and e["at"] >= START_AT
+            and any(h["fr"] == e["to"] and (h["at"], h["id"]) < (e["at"], e["id"]) for h in hands)
+            for e in evs
+        )
+        if not back:
+            continue
+        rulings = [e for e in evs if e["kind"] == "ruled"]
+        unit = max(rulings, key=lambda e: e["id"])["to"] if rulings else min(hands, key=lambda e: e["id"])["fr"]
+        if any(h["fr"] == unit and not h["ok"] for h in hands):
+            blamed.setdefault(unit, {})[pid] = bool(rulings)
+    out = {}
+    for unit, probs in blamed.items():
+        shown = sorted(probs)[:CITED]
+        how = "经联席会议办公室裁定由本单位负责" if any(probs[p] for p in shown) else "本单位最先转出"
+        out[unit] = f"{cite_problems(shown, len(probs))}转出后又转回（{how}）"
+    return out
+
+
+def passed_on(r: Rec) -> dict[int, str]:
+    """连续转交无单位接收: runs of the plan's count or more hand-overs with no acceptance or ruling
+    between them, the run's last in the quarter; each unit in it that handed on without an accepted
+    reason is named, with the longest such run among the problems cited."""
+    count = int(thresholds(r)["pass_on_count"])
+    blamed: dict[int, dict[int, int]] = {}
+    for pid, evs in r.events.items():
+        if not any(e["kind"] == "handed_over" and e["at"] >= START_AT for e in evs):
+            continue
+        runs: list[list[dict[str, Any]]] = [[]]
+        for e in evs:
+            if e["kind"] in ("accepted", "ruled"):
+                runs.append([])
+            elif e["kind"] == "handed_over":
+                runs[-1].append(e)
+        for run in runs:
+            if len(run) >= count and max(h["at"] for h in run) >= START_AT:
+                for h in run:
+                    if not h["ok"]:
+                        got = blamed.setdefault(h["fr"], {})
+                        got[pid] = max(got.get(pid, 0), len(run))
+    out = {}
+    for unit, probs in blamed.items():
+        shown = sorted(probs)[:CITED]
+        most = max(probs[p] for p in shown)
+        out[unit] = f"{cite_problems(shown, len(probs))}连续转交{most}次无单位接收，本单位转交理由未获办公室认可"
+    return out
+
+
+def thresholds(r: Rec) -> dict[str, Any]:
+    defaults = {"median_accept_days": 5, "idle_days": 10, "pass_on_count": 3, "missed_weekly_reports": 2}
+    return {**defaults, **(r.plan["spec"].get("thresholds") or {})}
+
+
+IDLE_PART = re.compile(
+    r"^(\d+)号问题连续(\d+)个工作日(至今无办理动作|无任何办理动作)(?:，另有(\d+)次问题办理停滞(\S+?)个工作日以上)?$"
+)
+
+
+def check_findings_against_record(r: Rec, n: NoticeRec) -> set[str]:
+    """The slow-acceptance, idle, boomerang and passed-on reasons of the notice's findings, each
+    recounted here: every unit past a rule's threshold is named with exactly the reason the
+    record gives, and no other unit is named for it. Returns the bases that occurred."""
+    parts: dict[tuple[int, str], list[str]] = {}
+    for _, unit, rule, summary in n.findings:
+        parts.setdefault((unit, rule), []).extend(summary.split("；"))
+    seen: set[str] = set()
+    for basis, rule, want, marker in (
+        ("slow_accept", "not_solving", slow_accept(r), "从收到到接收"),
+        ("boomerang", "shifting", boomerangs(r), "转出后又转回"),
+        ("passed_on", "shifting", passed_on(r), "次无单位接收"),
+    ):
+        want = {u: t for u, t in want.items() if r.named_for(u)}
+        said = {u: p for (u, ru), ps in parts.items() if ru == rule for p in ps if marker in p}
+        assert said == want, (basis, said, want)
+        seen |= {basis} if want else set()
+    spells = {u: v for u, v in idle(r).items() if r.named_for(u)}
+    said_idle = {u: p for (u, ru), ps in parts.items() if ru == "not_solving" for p in ps if IDLE_PART.match(p)}
+    assert set(said_idle) == set(spells), (said_idle, spells)
+    for unit, text_ in said_idle.items():
+        m = IDLE_PART.match(text_)
+        assert m is not None
+        pid, days, tail, others, limit = m.groups()
+        longest = max(sp["days"] for sp in spells[unit])
+        assert int(days) == longest, (text_, spells[unit])
+        assert any(
+            sp["problem"] == int(pid) and sp["days"] == longest and sp["running"] == (tail == "至今无办理动作")
+            for sp in spells[unit]
+        ), (text_, spells[unit])
+        assert int(others or 0) == len(spells[unit]) - 1, (text_, spells[unit])
+        assert others is None or limit == f"{float(thresholds(r)['idle_days']):g}", text_
+        seen.add("idle")
+    return seen
+
+
 def check_notice(r: Rec, notice_id: int, facts: list[dict[str, Any]], missed: dict[int, int]) -> set[str]:
     """Every fact of the draft through its kind's check, and its findings against the record: a
     unit named for N weeks without a report missed exactly N reporting weeks by the test's count
@@ -1144,6 +1363,7 @@ def check_notice(r: Rec, notice_id: int, facts: list[dict[str, Any]], missed: di
                     k == "declined" and a == unit and any(k2 == "ruled" and t2 == unit for k2, t2, _ in rows[i + 1 :])
                     for i, (k, _, a) in enumerate(rows)
                 ), (summary, rows)
+    FINDINGS_SEEN.update({"quarters", *check_findings_against_record(r, n)})
     return set(kinds)
 
 
