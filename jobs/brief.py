@@ -37,6 +37,7 @@ from oversight.briefs import (
     brief_id_of_period,
     brief_to_distribute,
     brief_to_render,
+    called_off,
     mark_distributed,
     mark_rendered,
     notify_brief_withdrawn,
@@ -1388,6 +1389,12 @@ def distribute_run(*, session: Session, period: str, now: datetime) -> dict[str,
     """Job brief_distribute (period brief-<id>): a signed brief to its 报/送/发 and the joint-meeting group."""
     brief_id, _ = brief_id_of_period(period)
     brief = brief_to_distribute(session=session, brief_id=brief_id)
+    if called_off(session=session, brief=brief):  # signed before its meeting was called off
+        told = notify_brief_withdrawn(
+            session=session, plan_id=brief.plan_id, day=parse_period(brief.period).last_day, now=now
+        )
+        logger.info("brief %s not distributed: its meeting was called off", brief.id)
+        return {"brief_id": brief_id, "withdrawn": True, "queued": 0, "told": told}
     sent = distribute_brief(session=session, brief=brief, now=now)
     mark_distributed(session=session, brief=brief, queued=sent["queued"], now=now)
     logger.info("brief %s distributed: %d message(s) queued", brief.id, sent["queued"])

@@ -146,6 +146,22 @@ def _chats(session: Session, plan_id: int, role: str) -> list[int]:
 WITHDRAWN_NOTICE = "因{day}的会议已取消，为该会议编制的简报未发送。"
 
 
+def called_off(*, session: Session, brief: Brief) -> bool:
+    """True for an ad-hoc meeting's brief whose meeting was called off: the plan has no meeting on
+    its day that is not cancelled, and one that is. It is not approved, signed or distributed."""
+    if brief.kind != "adhoc":
+        return False
+    day = date.fromisoformat(brief.period)
+    states = set(
+        session.exec(
+            select(Meeting.state).where(
+                Meeting.plan_id == brief.plan_id, Meeting.kind == "adhoc", Meeting.held_on == day
+            )
+        ).all()
+    )
+    return states == {"cancelled"}
+
+
 def notify_brief_withdrawn(*, session: Session, plan_id: int, day: date, now: datetime) -> int:
     """Tell the plan's office, once, that the brief compiled for the meeting called off on `day` was
     not sent (the worker had begun it when the meeting was cancelled); how many chats. Said only when
@@ -256,6 +272,8 @@ def check_step(
     _require(session, actor=actor, brief=brief, roles=roles, what=what_role, now=now)
     _require_state(brief, state, what_state)
     _check_revision(brief, revision)
+    if called_off(session=session, brief=brief):
+        raise InvalidStateError("该期简报所为的会议已取消，不再审核、签发。")
     return brief
 
 

@@ -128,3 +128,39 @@ def test_a_cancel_after_the_draft_was_queued_takes_it_back_unsent(engine, banner
     assert notices and {m.text for m in notices} == {NOTICE.format(day=cn_date(day))}
     assert {m.chat_id for m in notices} == {m.chat_id for m in drafts}  # the office that would have had the draft
     assert len({m.chat_id for m in notices}) == len(notices)
+
+    # The draft is still on record (the office's /briefs lists it), but it is not approved, signed or sent.
+    import pytest
+
+    from oversight.briefs import office_approve
+    from oversight.errors import InvalidStateError
+
+    with Session(engine) as s:
+        brief = s.exec(select(Brief).where(Brief.period == str(day))).one()
+        with pytest.raises(InvalidStateError, match="会议已取消"):
+            office_approve(session=s, brief_id=brief.id, actor=seed.members["office_a"], now=now)
+
+
+def test_a_brief_signed_before_its_meeting_was_called_off_is_not_distributed(engine, banner_plan_id, settings_env):
+    from oversight.briefs import distribute_period, office_approve, sign_brief
+    from oversight.dates import cn_date
+
+    seed, meeting_id, day, now = _called(engine, banner_plan_id)
+    ctx = RunContext(engine=engine, worker_id="w1", clock=lambda: now)
+    assert execute_run(ctx=ctx, job="brief", period=str(day)).state == "done"
+    with Session(engine, expire_on_commit=False) as s:
+        brief = s.exec(select(Brief).where(Brief.period == str(day))).one()
+        office_approve(session=s, brief_id=brief.id, actor=seed.members["office_a"], now=now)
+        if brief.state != "signed":
+            sign_brief(session=s, brief_id=brief.id, actor=seed.members["convener"], now=now)
+        s.commit()
+    _cancel(engine, meeting_id, seed.members["convener"].id, now)  # before the worker distributes it
+    done = execute_run(ctx=ctx, job="brief_distribute", period=distribute_period(brief.id))
+
+    assert done is not None and done.state == "done" and done.result["withdrawn"] is True
+    outbox = _outbox(engine)
+    assert not [m for m in outbox if (m.dedupe_key or "").startswith(f"brief:{banner_plan_id}:{day}")]
+    notices = [m for m in outbox if (m.dedupe_key or "").startswith("briefwithdrawn:")]
+    assert notices and {m.text for m in notices} == {NOTICE.format(day=cn_date(day))}
+    with Session(engine) as s:
+        assert s.get(Brief, brief.id).state == "signed"  # signed, never distributed
