@@ -49,7 +49,7 @@ BUTTON_STALE = "该按钮已失效（对话已进入其他步骤、已结束或�
 BUTTON_NOT_YOURS = "该按钮不是发给您的。"
 ERROR_GENERIC = "抱歉，处理时出现错误（错误代码：{ref}），已记录。请稍后再试，或联系管理员。"
 BUSY_WILL_RETRY = "系统繁忙，您的消息已收到并保存，稍后将自动处理并回复，无需重复发送。"
-TEXT_TOO_LONG = "内容过长（{n} 字），请控制在 {limit} 字以内。"
+TEXT_TOO_LONG = "内容过长（{n}字），请控制在{limit}字以内。"
 NOT_IN_FLOW = "请先发送命令。发送 /help 查看可用命令。"
 NOT_MEMBER = "您还未注册或已被撤销，无法操作。"
 USE_BUTTONS = "请点击上方消息中的按钮继续，或发送 /cancel 取消。"
@@ -87,8 +87,8 @@ PROBLEM_BTN_NO_FILES = "不附材料"
 PROBLEM_BTN_FILE = "📎 打开：{name}"
 PROBLEM_FILE_SENT = "正在发送“{name}”"
 PROBLEM_BTN_FILES_DONE = "完成上传"
-PROBLEM_FILE_RECEIVED = "已收到材料：{name}（共 {n} 个）。可继续发送，或点“完成上传”。"
-PROBLEM_TOO_MANY_FILES = "每个问题最多附 {n} 个材料，请点“完成上传”。"
+PROBLEM_FILE_RECEIVED = "已收到材料：{name}（共{n}个）。可继续发送，或点“完成上传”。"
+PROBLEM_TOO_MANY_FILES = "每个问题最多附{n}个材料，请点“完成上传”。"
 PROBLEM_CONFIRM = (
     "请确认要提出的问题：\n类别：{category}\n涉及：{subject}\n责任单位：{owner}\n材料：{files}\n问题描述：\n{text}"
 )
@@ -158,18 +158,18 @@ PROBLEM_INVALID = "不成立"
 DECISION_PICK_MEETING = "请选择议定事项所属的会议："
 DECISION_NO_MEETING = "还没有会议记录。请先新建本次会议："
 DECISION_NEW_MEETING = "新建会议记录（今天）"
-DECISION_ASK_TEXT = "会议：{meeting}\n请发送议定事项内容（不超过 500 字）："
+DECISION_ASK_TEXT = "会议：{meeting}\n请发送议定事项内容（不超过500字）："
 DECISION_PICK_UNIT = "请选择牵头单位："
 DECISION_ASK_DUE = "责任单位：{unit}\n请发送完成时限，如 2026年6月30日、6月30日或 2026-06-30："
 DECISION_SAVED = (
     "已记录{id}号议定事项{major}：{text}\n牵头单位：{unit}{coop}，完成时限 {due}。已通知牵头单位{told}联络员。"
 )
 DECISION_SAVED_MAJOR = "（重大事项，由联合督导组跟踪督办）"
-DECISION_ASK_EVIDENCE = "请报告{id}号议定事项的完成情况：可先发送佐证材料（文件，可多份），再发送完成情况说明（文字，不少于 4 个字）提交；发送 /cancel 放弃。"
+DECISION_ASK_EVIDENCE = "请报告{id}号议定事项的完成情况：可先发送佐证材料（文件，可多份），再发送完成情况说明（文字，不少于4个字）提交；发送 /cancel 放弃。"
 DECISION_FILE_KEPT = "已收到材料：{name}。可继续发送材料，或发送完成情况说明提交。"
 DECISION_SUBMITTED = "已报告{id}号议定事项完成，待联席会议办公室验收。验收前该事项仍未办结。"
 DECISION_ACCEPTED = "已验收{id}号议定事项，该事项办结，已告知牵头单位。"
-DECISION_ASK_RETURN = "请发送退回理由（不少于 4 个字），将转告牵头单位；发送 /cancel 放弃。"
+DECISION_ASK_RETURN = "请发送退回理由（不少于4个字），将转告牵头单位；发送 /cancel 放弃。"
 DECISION_RETURNED = "已退回{id}号议定事项，理由已转告牵头单位。"
 DECISION_NO_SUCH_MEETING = "该会议不存在。"
 DECISION_NO_SUCH_UNIT = "该单位不存在。"
@@ -197,21 +197,21 @@ MEETING_BTN_REFRESH = "刷新参会情况"
 MEETING_BTN_HELD = "会议已召开"
 MEETING_BTN_MOVE = "改期"
 MEETING_BTN_CANCEL = "取消会议"
-MEETING_ASK_CANCEL = "{label}\n请发送取消原因（不少于 4 个字）；发送 /cancel 则不取消。"
+MEETING_ASK_CANCEL = "{label}\n请发送取消原因（不少于4个字）；发送 /cancel 则不取消。"
 MEETING_CANCELLED = "已取消{label}。{told}"
 MEETING_CANCEL_TOLD = "已通知各成员单位联络员。"
 MEETING_ASK_MOVE = "{label}\n请发送新的会议日期和时间，如 12月15日 9:30；发送 /cancel 取消。"
 MEETING_MOVED_TOLD = "已改期，并已通知各成员单位联络员；已报的参会人员不变。"
 MEETING_BTN_MINUTES = "印发会议纪要"
-MEETING_ASK_ADD = "请发送要添加的议题（不超过 100 字）；发送 /cancel 取消。"
+MEETING_ASK_ADD = "请发送要添加的议题（不超过100字）；发送 /cancel 取消。"
 MEETING_ASK_DROP = "请发送要删除的议题序号（1–{n}）："
 MEETING_ASK_CONFIRM = (
-    "将向 {units} 个成员单位的 {people} 名联络员下发会议通知和议程（共 {items} 项），下发后议程不能再修改。确认下发？"
+    "将向{units}个成员单位的{people}名联络员下发会议通知和议程（共{items}项），下发后议程不能再修改。确认下发？"
 )
-MEETING_CIRCULATED = "已下发会议通知（{messages} 条）{gone}，各单位确认参会人员后会逐一告知您。"
-MEETING_LEFT_OUT = "；{n} 项议题所依据的情况已有变化（如已裁定、已办结），未列入"
+MEETING_CIRCULATED = "已下发会议通知（{messages}条）{gone}，各单位确认参会人员后会逐一告知您。"
+MEETING_LEFT_OUT = "；{n}项议题所依据的情况已有变化（如已裁定、已办结），未列入"
 MEETING_MINUTES_REQUESTED = "已开始印发会议纪要，生成后将发送给各成员单位、参会人员和您。"
-MEETING_ATTEND_ASK = "请发送贵单位参会人员姓名（可含职务，如“张三 副局长”，不超过 40 字）；发送 /cancel 取消。"
+MEETING_ATTEND_ASK = "请发送贵单位参会人员姓名（可含职务，如“张三 副局长”，不超过40字）；发送 /cancel 取消。"
 MEETING_ATTEND_SAVED = "已报{title}参会人员：{name}。会前如有变动，可再次点“确认参会”更改。"
 MEETING_EXCUSED_SAVED = "已向联席会议办公室报{title}请假。会前如能参会，可再点“确认参会”更改。"
 MEETING_BTN_ATTEND = L.MEETING_ATTEND
@@ -228,7 +228,7 @@ DECISION_BTN_NOT_MAJOR = "一般事项"
 # --- /notices and /explain (bot/notices.py) -------------------------------------------
 NOTICE_LIST_HEAD = "【通报】"
 NOTICE_LIST_EMPTY = "目前没有通报草稿或已印发的通报。每季度结束后，系统会自动起草通报，届时会通知您审定。"
-NOTICE_EDIT_PROMPT = {"title": "请发送新的通报标题（不超过 100 字）：", "body": "请发送新的通报正文（可多段）："}
+NOTICE_EDIT_PROMPT = {"title": "请发送新的通报标题（不超过100字）：", "body": "请发送新的通报正文（可多段）："}
 NOTICE_EDITED = "已修改通报{what}。"
 NOTICE_APPROVED = "已审定通报《{title}》，文号 {doc_no}。系统将生成正式文件，发到联席会议群和被通报单位。"
 NOTICE_ABANDONED = "已放弃本期通报草稿。"
@@ -247,7 +247,7 @@ NOTICE_BTN_NEXT = "下一项 ▶"
 NOTICE_BTN_OVERVIEW = "返回草稿概览"
 NOTICE_BTN_PREVIEW = "预览PDF"
 NOTICE_PREVIEW_ASKED = "正在按当前草稿生成 PDF，生成后发给您。"
-NOTICE_DROP_ASK = "请发送删除该事项的理由（4–200 字），理由随通报记录保存；发送 /cancel 放弃删除。"
+NOTICE_DROP_ASK = "请发送删除该事项的理由（4–200字），理由随通报记录保存；发送 /cancel 放弃删除。"
 NOTICE_DROPPED = "已删除该事项，理由已记录。"
 NOTICE_CONFIRM = "确认审定印发？审定后即编号印发，发到联席会议群和被通报单位，不能撤回。\n{summary}"
 NOTICE_BTN_CONFIRM = "确认审定印发"
@@ -267,7 +267,7 @@ NOTICE_BODY = "正文"
 # --- /briefs: the brief's sign-off (bot/briefs.py) --------------------------------------
 BRIEF_NONE = "目前没有待您审核或签发的简报。"
 BRIEF_LIST_HEAD = "【待审签简报】"
-BRIEF_NOTE_PROMPT = "请发送编者按全文（10–400 字），将替换现有编者按；发送 /cancel 放弃修改。"
+BRIEF_NOTE_PROMPT = "请发送编者按全文（10–400字），将替换现有编者按；发送 /cancel 放弃修改。"
 BRIEF_NOTE_SAVED = "已保存编者按。新的送审稿 PDF 正在生成，生成后发给办公室；请收到新稿后再审核。"
 BRIEF_APPROVED_CONVENER = "已审核通过《{name}》，已报召集人签发。签发前不会分发。"
 BRIEF_APPROVED_OFFICE = (
@@ -275,7 +275,7 @@ BRIEF_APPROVED_OFFICE = (
 )
 BRIEF_SIGN_CONFIRM = "确认签发《{name}》？签发后将分发至：\n{lines}"
 BRIEF_SIGNED = "已签发《{name}》。系统将随即分发至报、送、发所列单位及联席会议群，分发后不能撤回。"
-BRIEF_RETURN_PROMPT = "请发送退回理由（4–300 字），将转告办公室；发送 /cancel 放弃退回。"
+BRIEF_RETURN_PROMPT = "请发送退回理由（4–300字），将转告办公室；发送 /cancel 放弃退回。"
 BRIEF_RETURNED = "已将《{name}》退回办公室修改，理由已记录并转告办公室。"
 BRIEF_BTN_NOTE = L.BRIEF_NOTE
 BRIEF_BTN_APPROVE = L.BRIEF_APPROVE
@@ -301,8 +301,8 @@ RECT_FILE_KEPT = "已收到材料：{name}。可继续发送材料，或发送�
 RECT_SUBMITTED = "已提交{id}号整改事项的销号申请，待联席会议办公室核验。"
 RECT_ACCEPTED = "已核验{id}号整改事项销号，回头看定于{day}起。"
 RECT_ASK_REASON = {
-    "return": "请发送退回销号申请的理由（不少于 4 个字），将转告责任单位；发送 /cancel 放弃。",
-    "recheck": "请发送回头看未通过的原因（不少于 2 个字），事项将重新整改、扣分加倍；发送 /cancel 放弃。",
+    "return": "请发送退回销号申请的理由（不少于4个字），将转告责任单位；发送 /cancel 放弃。",
+    "recheck": "请发送回头看未通过的原因（不少于2个字），事项将重新整改、扣分加倍；发送 /cancel 放弃。",
 }
 RECT_RETURNED = "已退回{id}号整改事项的销号申请，理由已转告责任单位。"
 RECT_RECHECK_OK = "已记录{id}号整改事项回头看通过。"
@@ -383,7 +383,7 @@ REPORT_ASK_MEASURE = (
     "（注意：填写节点会替换原有节点清单）"
 )
 REPORT_MEASURE_SAVED = "已更新一矿一策（{n} 个节点）。"
-REPORT_ASK_TEXT = "报送对象：{target}\n请输入本次进展内容（不超过 {limit} 字）："
+REPORT_ASK_TEXT = "报送对象：{target}\n请输入本次进展内容（不超过{limit}字）："
 REPORT_ASK_MOVE = "该矿业权（{right}）是否已{done}？\n选“是”，其状态将改为“{status}”。"
 # What a status move asks, by the status it moves to (a status not here: its label without 已).
 REPORT_MOVE_DONE = {
@@ -404,7 +404,7 @@ REPORT_ASK_FILES = (
     "全部发送后点“完成上传”。没有附件可直接点“完成上传”。"
 )
 REPORT_BTN_FILES_DONE = "完成上传"
-REPORT_FILE_RECEIVED = "已收到附件：{name}（共 {n} 个）。可继续发送，或点“完成上传”。"
+REPORT_FILE_RECEIVED = "已收到附件：{name}（共{n}个）。可继续发送，或点“完成上传”。"
 REPORT_FILE_DUPLICATE = "附件“{name}”已上传过，无需重复发送。"
 REPORT_CONFIRM = "请确认报送内容：\n批次：{task}\n对象：{target}\n状态变更：{move}\n附件：{files}\n内容：\n{text}"
 REPORT_BTN_SUBMIT = "确认提交"
@@ -419,7 +419,7 @@ REPORT_ABORTED = "已取消，本次进展未报送。"
 REPORT_FINISHED = "已结束。"
 
 LEDGER_START = (
-    "本单位的台账模板随后发送（已预填贵单位负责的 {rights} 宗矿业权），请在模板中填写后上传。\n"
+    "本单位的台账模板随后发送（已预填贵单位负责的{rights}宗矿业权），请在模板中填写后上传。\n"
     "请上传本单位台账：\n1. 台账电子版（.xlsx）\n2. 加盖公章的扫描件（PDF、OFD、图片，或装有扫描件的 .zip）\n"
     "两个文件顺序不限。随时发送 /cancel 取消。"
 )
@@ -495,7 +495,7 @@ LOOSE_FILE_HEAD = "附件：{name}\n"
 LOOSE_FILE_DROPPED = "好的，文件“{name}”未报送。"
 LOOSE_FILE_NOT_HERE = "当前没有进行中的操作，文件未保存。请先选择要办理的事项："
 REPORT_HAS_FILES = (
-    "已带附件：{names}（共 {n} 个）。如需更多附件（{allowed}，单个不超过 20 MB），请继续发送；全部发送后点“完成上传”。"
+    "已带附件：{names}（共{n}个）。如需更多附件（{allowed}，单个不超过 20 MB），请继续发送；全部发送后点“完成上传”。"
 )
 COMMAND_WHAT = {
     "report": "报送工作进展",

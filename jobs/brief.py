@@ -173,8 +173,6 @@ TEXTS: dict[str, str] = {
     "summary_problems": "本期新增{new}个，办结{resolved}个；{end}未关闭{open}个，其中逾期{overdue}个。",
     "summary_oldest": "最久未关闭：{p}（{unit}）。",
     "caption": "{title}第{issue_no}期（{label}）",
-    "bao": "{conveners}",
-    "song": "联席会议各成员单位",
     "office_short": "联席会议办公室",
 }
 

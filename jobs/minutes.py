@@ -19,7 +19,7 @@ from oversight.sample import chat_marked, sample_mark
 
 logger = logging.getLogger(__name__)
 
-CAPTION = "【会议纪要】{title}（{number}），议定事项 {count} 项。"
+CAPTION = "【会议纪要】{title}（{number}），议定事项{count}项。"
 
 
 def _settings_data_dir() -> Path:

@@ -33,7 +33,7 @@ from oversight.schedules import is_adhoc
 
 logger = logging.getLogger(__name__)
 
-CAPTION = "{title}（整改台账 {items} 项，本期新增 {added} 项，逾期加倍扣分 {missed} 项）"
+CAPTION = "{title}（整改台账{items}项，本期新增{added}项，逾期加倍扣分{missed}项）"
 
 
 def _settings_data_dir() -> Path:

@@ -26,7 +26,7 @@ logger = logging.getLogger(__name__)
 DONE_HEAD = "“{label}”（{period}）已运行完毕："
 FAILED_RETRY = (
     "“{label}”（{period}）这次没有运行成功：{reason}\n"
-    "系统将在约 {minutes} 分钟后自动重试（已试 {attempts} 次，最多 {max} 次），成功后会再告诉您。"
+    "系统将在约{minutes}分钟后自动重试（已试{attempts}次，最多{max}次），成功后会再告诉您。"
 )
 FAILED_FINAL = (
     "“{label}”（{period}）运行失败，已停止自动重试：{reason}\n"
@@ -46,9 +46,7 @@ def _brief(result: dict[str, Any]) -> tuple[str, Documents]:
     lines, docs = [], []
     for b in briefs:
         verb = "已生成" if b.get("created") else "此前已生成"
-        lines.append(
-            f"第{b.get('issue_no')}期简报{verb}，已向召集人和办公室发送 {b.get('queued', 0)} 条消息，简报附后。"
-        )
+        lines.append(f"第{b.get('issue_no')}期简报{verb}，已向召集人和办公室发送{b.get('queued', 0)}条消息，简报附后。")
         if b.get("pdf"):
             docs.append((str(b["pdf"]), f"工作简报第{b.get('issue_no')}期.pdf"))
     return "\n".join(lines), docs
@@ -59,7 +57,7 @@ def _notices(result: dict[str, Any]) -> tuple[str, Documents]:
     if not notices:
         return NO_PLAN, []
     lines = [
-        f"通报草稿已起草（列入 {n.get('findings', 0)} 项情况），已送 {n.get('sent_to', 0)} 位召集人审定。"
+        f"通报草稿已起草（列入{n.get('findings', 0)}项情况），已送{n.get('sent_to', 0)}位召集人审定。"
         if n.get("state") == "draft"
         else f"本期通报此前已起草，当前状态不再重发（{n.get('findings', 0)} 项情况）。"
         for n in notices
@@ -74,8 +72,8 @@ def _review(result: dict[str, Any]) -> tuple[str, Documents]:
     lines, docs = [], []
     for p in plans:
         lines.append(
-            f"问效评分 {p.get('units', 0)} 个单位，整改台账 {p.get('ledger', 0)} 项（新增 {p.get('added', 0)} 项），"
-            f"已发送给 {p.get('sent_to', 0)} 位召集人，报告附后。"
+            f"问效评分{p.get('units', 0)}个单位，整改台账{p.get('ledger', 0)}项（新增{p.get('added', 0)}项），"
+            f"已发送给{p.get('sent_to', 0)}位召集人，报告附后。"
         )
         if p.get("pdf"):
             docs.append((str(p["pdf"]), "工作问效报告.pdf"))
@@ -89,7 +87,7 @@ def _weekly(result: dict[str, Any]) -> tuple[str, Documents]:
     if not units:
         return "各单位都已报送进展，无需提醒。", []
     return (
-        f"{len(units)} 个单位未报送（{'、'.join(units[:10])}{'等' if len(units) > 10 else ''}），已向其联络员发送 {result.get('queued', 0)} 条提醒。",
+        f"{len(units)}个单位未报送（{'、'.join(units[:10])}{'等' if len(units) > 10 else ''}），已向其联络员发送{result.get('queued', 0)}条提醒。",
         [],
     )
 
@@ -116,7 +114,7 @@ def _calendar(result: dict[str, Any]) -> tuple[str, Documents]:
     years = result.get("missing") or []
     if not years:
         return "节假日数据齐全，无需提醒。", []
-    return f"{'、'.join(f'{y}年' for y in years)}的节假日安排尚未添加，已提醒 {result.get('queued', 0)} 位管理员。", []
+    return f"{'、'.join(f'{y}年' for y in years)}的节假日安排尚未添加，已提醒{result.get('queued', 0)}位管理员。", []
 
 
 REPORTS: dict[str, Callable[[dict[str, Any]], tuple[str, Documents]]] = {

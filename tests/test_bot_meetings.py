@@ -124,7 +124,7 @@ async def test_scheduled_circulated_attended_held_agreed_and_minuted(settings_en
 
         # Circulation asks first, then sends each member unit's contacts the notice with its buttons.
         ask = await h.press(office, edited, "下发会议通知", "确认下发")
-        assert f"个成员单位的 {len(CONTACT)} 名联络员" in ask["text"]
+        assert f"个成员单位的{len(CONTACT)}名联络员" in ask["text"]
         await h.press(office, ask, "确认下发", "已下发会议通知")
         notices = {key: await h.server.wait_for(tg, "【会议通知】", timeout=60) for key, tg in CONTACT.items()}
         assert "听取各成员单位四季度工作进展汇报" in notices["forestry"]["text"]
@@ -219,7 +219,7 @@ async def test_scheduled_circulated_attended_held_agreed_and_minuted(settings_en
         async with worker(engine):
             doc = await h.server.wait_for(OFFICE, lambda x: x.get("document") is not None, timeout=60)
         assert doc["document"]["file_name"] == f"{title}纪要.pdf"
-        assert doc["caption"].startswith(f"【会议纪要】{title}纪要（第1期），议定事项 1 项")
+        assert doc["caption"].startswith(f"【会议纪要】{title}纪要（第1期），议定事项1项")
         text = pdf_text(h, doc["document"])
         for fact in (
             f"{title}纪要",

@@ -135,7 +135,7 @@ async def test_contact_reports_through_buttons_with_pdf_moving_a_right(engine, b
         msg = await h.press(user, msg, "是", "须上传佐证材料")
         await user.upload(PDF_BYTES, filename="整合批复.pdf", mime_type="application/pdf")
         msg = await h.server.wait_for(user.id, "已收到附件")
-        assert "整合批复.pdf" in msg["text"] and "共 1 个" in msg["text"]
+        assert "整合批复.pdf" in msg["text"] and "共1个" in msg["text"]
         msg = await h.press(user, msg, "完成上传", "请确认报送内容")
         assert "已整合" in msg["text"] and "整合批复.pdf" in msg["text"] and "<b>" in msg["text"]
         assert "parse_mode" not in msg and not msg.get("entities")  # user text stays plain

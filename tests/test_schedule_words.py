@@ -201,7 +201,7 @@ def test_a_failed_run_says_what_failed_and_what_happens_next(engine, session: Se
         for m in session.exec(select(OutboxMessage).where(OutboxMessage.chat_id == 77).order_by(OutboxMessage.id))
     ]
     assert texts[0].startswith(
-        "“季度简报”（临时一期）这次没有运行成功：简报模板缺失。\n系统将在约 5 分钟后自动重试（已试 1 次，最多 2 次）"
+        "“季度简报”（临时一期）这次没有运行成功：简报模板缺失。\n系统将在约5分钟后自动重试（已试1次，最多2次）"
     )
     assert texts[1].startswith(
         "“季度简报”（临时一期）运行失败，已停止自动重试：简报模板缺失。\n请按上面的提示处理后，在 /schedule 中再点“立即运行”"
