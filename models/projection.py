@@ -101,7 +101,11 @@ def rebuild(conn: Connection, *, chunk: int = 2000, progress: Callable[[int, int
     """Recompute every problem's projection from its events, `chunk` problems at a time
     (memory bounded by the chunk), in the connection's transaction. `progress` is told
     (problems done, problems in all) after each chunk."""
-    conn.execute(delete(_PP).where(_PP.c.problem_id.not_in(select(_E.c.problem_id))))
+    # NOT EXISTS, not NOT IN: PostgreSQL plans NOT IN (subquery) as a hashed subplan only when
+    # the subquery's rows fit in work_mem, else it rescans the events for every projection row
+    # (at 10^6 events and 150k problems this DELETE ran for more than ten minutes); NOT EXISTS
+    # is an anti-join.
+    conn.execute(delete(_PP).where(~select(_E.c.id).where(_E.c.problem_id == _PP.c.problem_id).exists()))
     ids = select(_E.c.problem_id).distinct().order_by(_E.c.problem_id)
     total = conn.execute(select(func.count()).select_from(ids.subquery())).scalar_one()
     done = changed = 0
