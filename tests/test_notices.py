@@ -545,3 +545,5 @@ def test_the_overview_is_its_facts_through_drops_down_to_none_kept(cast: Cast) -
     cast.s.commit()
     text, _ = check(empty.id)
     assert "本期没有通报事项" in text and "被通报单位及事项" not in text
+    # title_none: a draft with no finding names no 不力单位 in its title
+    assert empty.title == "关于2024年第三季度乌拉特中旗非煤矿山资源整合增储上产工作推进情况的通报"
