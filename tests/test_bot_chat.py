@@ -585,6 +585,18 @@ async def test_todo_is_its_facts_each_resting_on_the_record_and_none_only_when_n
             )
             assert late.scalar() == 0 and kinds(listed) == ["overdue_head", "no_overdue"]
 
+        # No 重大 agreed matter is open yet: the supervision group is told so (no_major), and the record has none.
+        none_major = await h.say(supervisor, "/todo", "暂无未办结的重大议定事项")
+        listed, _ = _todo_facts(engine, supervisor.id)
+        with session_scope(engine) as s:
+            assert_chat_facts(s, none_major["text"], listed)
+            assert "no_major" in kinds(listed)
+            open_major = s.connection().execute(
+                text("SELECT count(*) FROM decision WHERE plan_id = :p AND major AND state = 'open'"),
+                {"p": banner_plan_id},
+            )
+            assert open_major.scalar() == 0
+
         old = _raise(engine, banner_plan_id, 17063, "常兴扎嘎乌苏铁矿整合区升级改造涉及征占用草原，审批未启动。", 90)
         fresh = _raise(engine, banner_plan_id, 17063, "北山整合区探矿权转采涉及林地，林地审批待受理。", 0)
         with session_scope(engine) as s:
