@@ -12,7 +12,7 @@ from sqlalchemy import text
 from sqlmodel import Session, col, select
 
 from jobs.notices import draft_message, publish_notice, publish_run, run
-from models import AuditLog, GroupBinding, Notice, OutboxMessage, ScheduledRun
+from models import AuditLog, GroupBinding, Notice, OutboxMessage, ScheduledRun, Unit
 from oversight.errors import InvalidInputError, InvalidStateError, PermissionDeniedError
 from oversight.notices import (
     NoticeExplanationClosedError,
@@ -361,7 +361,14 @@ def test_named_unit_explains_within_five_working_days(cast: Cast, tmp_path: Path
     assert [(r["unit"], r["text"], r["doc_no"]) for r in rows] == [
         ("旗林草局", "已于4月1日完成草原征占用审批。", "乌中联办通〔2026〕1号")
     ]
-    assert any("情况说明" in m.text for m in outbox(cast.s, cast.office.telegram_user_id))
+    # The office is told in one message, the unit and the notice named as the record has them.
+    filed = [m.text for m in outbox(cast.s, cast.office.telegram_user_id) if m.text.startswith("【情况说明】")]
+    assert filed == [
+        "【情况说明】旗林草局已就乌中联办通〔2026〕1号《关于2026年第一季度乌拉特中旗非煤矿山资源整合增储上产工作"
+        "推进不力单位情况的通报》报送情况说明（林草局联络员）：\n已于4月1日完成草原征占用审批。"
+    ]
+    unit = cast.s.get(Unit, cast.uid("forestry"))
+    assert unit is not None and filed[0].startswith(f"【情况说明】{unit.name}已就{notice.doc_no}《{notice.title}》")
 
 
 def test_explanation_refused_from_an_unnamed_unit_and_after_the_deadline(cast: Cast, tmp_path: Path) -> None:
