@@ -29,6 +29,13 @@ series; problem_counts with the lateral lookups 0.27 s CPU (server and client) a
 80k buffers against 177k. Still far from <= 3x: spell_stats (0.6 s CPU) and problem_counts are most
 of it; reading only the window's events through the index on `at` did not help here, because the
 bench writes events problem by problem, so a quarter's events lie on nearly every page.
+
+Measured 2026-12-02 23:1x at 10^6 events on PostgreSQL (load ~5), old (fac277a) / new (the spells
+kept in models.tables.ProblemSpell) alternating on one database (bench_old, built once, migrated
+to 0019: 849k spells, 84 s), the digest a8b418886d12 unchanged: rules 1.25 / 1.02 s and
+1.25 / 1.17 s, 8.15x / 6.66x and 7.04x / 7.11x the scan; spell_stats alone 0.45-0.64 s / 0.37-0.52 s.
+Its SQL is ~0.15 s of that (60k spells reach 2027Q1 of 181k reaching it of any kind); the rest is
+the Python over 32k (unit, day, day) groups and the other queries. Still far from <= 3x.
 """
 
 from __future__ import annotations

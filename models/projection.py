@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
 from models.db import table_of
-from models.tables import ProblemEvent, ProblemEventKind, ProblemProjection
+from models.tables import ProblemEvent, ProblemEventKind, ProblemProjection, ProblemSpell
 
 K = ProblemEventKind
 STATE_KINDS = frozenset(
@@ -30,6 +30,7 @@ RUN_ENDS = frozenset((K.ACCEPTED, K.RULED))
 
 _E = table_of(ProblemEvent)
 _PP = table_of(ProblemProjection)
+_SP = table_of(ProblemSpell)
 COLUMNS = tuple(c.name for c in _PP.columns)
 
 
@@ -77,6 +78,54 @@ def apply(session: Session, event: ProblemEvent) -> None:
         for c in COLUMNS:
             setattr(current, c, after[c])
     session.add(current)
+    if event.kind != K.COMMENTED:
+        _add_spell(session, event)
+
+
+def _add_spell(session: Session, event: ProblemEvent) -> None:
+    """Insert the event's spell between the problem's actions before and after it in (time, id)
+    order (the event has the largest id, so those after it are the later in time): the one
+    before now ends at this event, this one ends where the one before ended."""
+    assert event.id is not None
+    mine = _SP.c.problem_id == event.problem_id
+    before = session.execute(
+        select(_SP.c.event_id)
+        .where(mine, _SP.c.at <= event.at)
+        .order_by(_SP.c.at.desc(), _SP.c.event_id.desc())
+        .limit(1)
+    ).scalar()
+    after = session.execute(
+        select(_SP.c.at).where(mine, _SP.c.at > event.at).order_by(_SP.c.at, _SP.c.event_id).limit(1)
+    ).scalar()
+    session.execute(
+        insert(_SP).values(
+            event_id=event.id,
+            problem_id=event.problem_id,
+            kind=event.kind,
+            unit_id=event.to_unit_id,
+            at=event.at,
+            next_at=after,
+        )
+    )
+    if before is not None:
+        session.execute(update(_SP).where(_SP.c.event_id == before).values(next_at=event.at))
+
+
+def spells(events: Iterable[Any]) -> list[dict[str, Any]]:
+    """The spells of one problem's events (tuples of problem_id, id, kind, to_unit_id,
+    from_unit_id, at): each action with the time of the next action in (time, id) order."""
+    actions = sorted((e for e in events if e[2] != K.COMMENTED), key=lambda e: (e[5], e[1]))
+    return [
+        {
+            "event_id": e[1],
+            "problem_id": e[0],
+            "kind": e[2],
+            "unit_id": e[3],
+            "at": e[5],
+            "next_at": actions[i + 1][5] if i + 1 < len(actions) else None,
+        }
+        for i, e in enumerate(actions)
+    ]
 
 
 def _rows(events: Iterable[Any]) -> Iterable[dict[str, Any]]:
@@ -94,21 +143,31 @@ def _rows(events: Iterable[Any]) -> Iterable[dict[str, Any]]:
 @dataclass(frozen=True)
 class Rebuilt:
     problems: int  # projections written
-    changed: int  # of which differed from the stored one (or were missing): 0 unless something wrote past the domain
+    changed: int  # of which the projection or the spells differed from the stored (or were missing): 0 unless something wrote past the domain
+    spells_changed: int = 0  # of those, the problems whose spells (ProblemSpell) differed
 
 
-def rebuild(conn: Connection, *, chunk: int = 2000, progress: Callable[[int, int], None] | None = None) -> Rebuilt:
-    """Recompute every problem's projection from its events, `chunk` problems at a time
-    (memory bounded by the chunk), in the connection's transaction. `progress` is told
-    (problems done, problems in all) after each chunk."""
+def rebuild(
+    conn: Connection,
+    *,
+    chunk: int = 2000,
+    progress: Callable[[int, int], None] | None = None,
+    with_spells: bool = True,
+) -> Rebuilt:
+    """Recompute every problem's projection and spells from its events, `chunk` problems at
+    a time (memory bounded by the chunk), in the connection's transaction. `progress` is told
+    (problems done, problems in all) after each chunk. `with_spells` False: the projection
+    only (migration 0016 runs before the spells' table exists)."""
     # NOT EXISTS, not NOT IN: PostgreSQL plans NOT IN (subquery) as a hashed subplan only when
-    # the subquery's rows fit in work_mem, else it rescans the events for every projection row
-    # (at 10^6 events and 150k problems this DELETE ran for more than ten minutes); NOT EXISTS
-    # is an anti-join.
-    conn.execute(delete(_PP).where(~select(_E.c.id).where(_E.c.problem_id == _PP.c.problem_id).exists()))
+    # the subquery fits in work_mem, else it rescans the events for every row (at 10^6 events
+    # and 150k problems this DELETE ran for more than ten minutes); NOT EXISTS is an anti-join.
+    orphan = ~select(_E.c.id).where(_E.c.problem_id == _PP.c.problem_id).exists()
+    conn.execute(delete(_PP).where(orphan))
+    if with_spells:
+        conn.execute(delete(_SP).where(~select(_E.c.id).where(_E.c.id == _SP.c.event_id).exists()))
     ids = select(_E.c.problem_id).distinct().order_by(_E.c.problem_id)
     total = conn.execute(select(func.count()).select_from(ids.subquery())).scalar_one()
-    done = changed = 0
+    done = changed = spells_changed = 0
     last = -1
     while True:
         batch = [r[0] for r in conn.execute(ids.where(_E.c.problem_id > last).limit(chunk))]
@@ -121,12 +180,38 @@ def rebuild(conn: Connection, *, chunk: int = 2000, progress: Callable[[int, int
             .where(_E.c.problem_id.between(batch[0], batch[-1]))
             .order_by(_E.c.problem_id, _E.c.id)
         )
-        rows = list(_rows(events))
-        changed += sum(1 for r in rows if old.get(r["problem_id"]) != r)
+        listed = list(events)
+        rows = list(_rows(listed))
+        differ = {r["problem_id"] for r in rows if old.get(r["problem_id"]) != r}
         conn.execute(delete(_PP).where(in_batch))
         conn.execute(insert(_PP), rows)
+        if with_spells:
+            spell_differ = _rebuild_spells(conn, batch[0], batch[-1], listed)
+            spells_changed += len(spell_differ)
+        else:
+            spell_differ = set()
+        changed += len(differ | spell_differ)
         done += len(rows)
         last = batch[-1]
         if progress is not None:
             progress(done, total)
-    return Rebuilt(problems=done, changed=changed)
+    return Rebuilt(problems=done, changed=changed, spells_changed=spells_changed)
+
+
+def _rebuild_spells(conn: Connection, first: int, last: int, events: list[Any]) -> set[int]:
+    """Replace the spells of problems first..last by those of their `events`; the problems
+    whose spells differed from the stored ones."""
+    in_batch = _SP.c.problem_id.between(first, last)
+    old: dict[int, list[dict[str, Any]]] = {}
+    for r in conn.execute(select(_SP).where(in_batch).order_by(_SP.c.event_id)).mappings():
+        old.setdefault(r["problem_id"], []).append(dict(r))
+    by_problem: dict[int, list[Any]] = {}
+    for e in events:
+        by_problem.setdefault(e[0], []).append(e)
+    new = {pid: sorted(spells(es), key=lambda r: r["event_id"]) for pid, es in by_problem.items()}
+    differ = {pid for pid, sp in new.items() if old.get(pid, []) != sp}
+    conn.execute(delete(_SP).where(in_batch))
+    flat = [r for sp in new.values() for r in sp]
+    if flat:
+        conn.execute(insert(_SP), flat)
+    return differ

@@ -403,6 +403,23 @@ class ProblemProjection(SQLModel, table=True):
     passed_by: list[int] = _json([])  # the units that passed it on in those hand-overs, in order
 
 
+class ProblemSpell(SQLModel, table=True):
+    """One action of a problem (any event but a comment) and the time of the problem's next
+    action after it in (time, id) order: the spell the action's to_unit held the ball, as the
+    window function over the events computes it, kept by models.projection in the transaction
+    of each event and rebuilt with the projection. The spell rules (oversight.measures.spell_stats)
+    read the spells that reach a window through the index on next_at instead of every event of
+    each problem acting in it; a next_at after the moment evaluated counts as still running."""
+
+    __table_args__ = (Index("ix_problemspell_problem_at", "problem_id", "at", "event_id"),)
+    event_id: int = Field(primary_key=True, foreign_key="problemevent.id")
+    problem_id: int = Field(foreign_key="problem.id")
+    kind: str = Field(max_length=20)
+    unit_id: int | None = None  # the event's to_unit_id: who must act next
+    at: datetime = Field(sa_type=UTCDateTime)
+    next_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)  # None: still running
+
+
 # --- Meetings, decisions, documents -----------------------------------------
 
 

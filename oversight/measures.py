@@ -44,6 +44,7 @@ from models import (
     ProblemEvent,
     ProblemEventKind,
     ProblemProjection,
+    ProblemSpell,
     Report,
     Task,
     TaskUnit,
@@ -66,6 +67,7 @@ _DONE_KINDS = (K.RESOLVED, K.CONFIRMED)
 
 _E = table_of(ProblemEvent)
 _PP = table_of(ProblemProjection)
+_SP = table_of(ProblemSpell)
 _P = table_of(Problem)
 
 EXAMPLES = 5  # problems cited per unit and basis; the summary gives the full count
@@ -480,28 +482,33 @@ def _state_at(session: Session, plan_id: int, start: datetime, as_of: datetime) 
 
 def _gaps(session: Session, plan_id: int, start: datetime, as_of: datetime) -> Any:
     """Each action event of a candidate problem with the next action after it (comments
-    are not action): the time the holder (to_unit_id) had the ball.
+    are not action): the time the holder (to_unit_id) had the ball; next_at None while the
+    spell is still running at `as_of`.
 
-    A problem with no action since `start` has one spell that can reach the window, the one
-    since its last action, read from its projection; only the others' events are read."""
+    A problem with a projection has its spells kept with it (models.tables.ProblemSpell):
+    only those that reach the window are read (started by `as_of`, ended after `start` or
+    not at all), through the index on next_at; a next action after `as_of` has not happened
+    yet at `as_of`. A problem without one (a projection not built yet) has its events read."""
     cand = _candidate_problems(plan_id, start, as_of)
-    quiet = (
-        select(
-            _PP.c.action_event_id.label("id"),
-            _PP.c.problem_id,
-            _PP.c.action_kind.label("kind"),
-            _PP.c.action_unit_id.label("to_unit_id"),
-            _PP.c.action_at.label("at"),
-            literal(None, UTCDateTime()).label("next_at"),
-        )
-        .join(_P, _P.c.id == _PP.c.problem_id)
-        .where(_candidate(plan_id, start, as_of), _PP.c.action_at < sql_moment(start))
+    kept = select(_PP.c.problem_id).where(_PP.c.problem_id == _SP.c.problem_id).exists()
+    reaching = select(
+        _SP.c.event_id.label("id"),
+        _SP.c.problem_id,
+        _SP.c.kind,
+        _SP.c.unit_id.label("to_unit_id"),
+        _SP.c.at,
+        case((_SP.c.next_at <= sql_moment(as_of), _SP.c.next_at), else_=None).label("next_at"),
+    ).where(
+        _SP.c.problem_id.in_(cand),
+        kept,
+        _SP.c.at <= sql_moment(as_of),
+        or_(_SP.c.next_at.is_(None), _SP.c.next_at > sql_moment(start)),
     )
-    is_quiet = select(_PP.c.problem_id).where(_PP.c.problem_id == _P.c.id, _PP.c.action_at < sql_moment(start)).exists()
+    has_projection = select(_PP.c.problem_id).where(_PP.c.problem_id == _E.c.problem_id).exists()
     # Ordered by (time, id): of events at the same instant (a ruling and its acceptance) the
     # later written holds the running spell, as in the projection, on every database (ordered
     # by time only, PostgreSQL broke the tie either way).
-    active = select(
+    replayed = select(
         _E.c.id,
         _E.c.problem_id,
         _E.c.kind,
@@ -510,8 +517,13 @@ def _gaps(session: Session, plan_id: int, start: datetime, as_of: datetime) -> A
         func.lead(_E.c.at, type_=UTCDateTime())
         .over(partition_by=_E.c.problem_id, order_by=(_E.c.at, _E.c.id))
         .label("next_at"),
-    ).where(_E.c.problem_id.in_(cand.where(~is_quiet)), _E.c.kind != K.COMMENTED, _E.c.at <= sql_moment(as_of))
-    return quiet.union_all(active).subquery()
+    ).where(_E.c.problem_id.in_(cand), ~has_projection, _E.c.kind != K.COMMENTED, _E.c.at <= sql_moment(as_of))
+    unkept = select(_P.c.id).where(
+        _candidate(plan_id, start, as_of), ~select(_PP.c.problem_id).where(_PP.c.problem_id == _P.c.id).exists()
+    )
+    if session.execute(unkept.exists().select()).scalar():
+        return reaching.union_all(replayed).subquery()
+    return reaching.subquery()  # every candidate has its spells kept: no event is read
 
 
 # --- Expected by now ---------------------------------------------------------------------------

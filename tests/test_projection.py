@@ -2,8 +2,10 @@
 
 Generated histories of problems, written through the domain functions (refused steps are
 skipped, as a user's refused button would be): the projection kept live by each event must
-equal the one `rebuild` computes from the event table, and the accountability rules must
-find the same whether they read the projection or, with it emptied, replay every event.
+equal the one `rebuild` computes from the event table, and so must the spells kept with it
+(models.tables.ProblemSpell: each action and the next action's time); and the accountability
+rules must find the same whether they read the projection and the spells or, with both
+emptied, replay every event.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from sqlmodel import Session
 from typer.testing import CliRunner
 
 from lianxi.cli import app
-from models import Problem, ProblemEvent, ProblemProjection
+from models import Problem, ProblemEvent, ProblemProjection, ProblemSpell
 from models.db import table_of
 from models.projection import rebuild
 from oversight.accountability import evaluate, findings_json
@@ -63,6 +65,30 @@ step = st.tuples(
 def _projection(session: Session) -> dict[int, dict[str, Any]]:
     pp = table_of(ProblemProjection)
     return {r["problem_id"]: dict(r) for r in session.execute(select(pp)).mappings()}
+
+
+def _spells(session: Session) -> dict[int, dict[str, Any]]:
+    sp = table_of(ProblemSpell)
+    return {r["event_id"]: dict(r) for r in session.execute(select(sp)).mappings()}
+
+
+def _spells_replayed(session: Session) -> dict[int, dict[str, Any]]:
+    """The spells recomputed here from the events: each action (not a comment) and the time of
+    the problem's next action in (time, id) order."""
+    e = table_of(ProblemEvent)
+    rows = session.execute(select(e).where(e.c.kind != "commented").order_by(e.c.problem_id, e.c.at, e.c.id)).all()
+    out: dict[int, dict[str, Any]] = {}
+    for i, r in enumerate(rows):
+        nxt = rows[i + 1] if i + 1 < len(rows) and rows[i + 1].problem_id == r.problem_id else None
+        out[r.id] = {
+            "event_id": r.id,
+            "problem_id": r.problem_id,
+            "kind": r.kind,
+            "unit_id": r.to_unit_id,
+            "at": r.at,
+            "next_at": nxt.at if nxt else None,
+        }
+    return out
 
 
 def _play(cast: Cast, steps: list[tuple[int, str, str, float]]) -> list[int]:
@@ -149,9 +175,12 @@ def test_the_live_projection_equals_the_rebuilt_one_and_the_rules_find_the_same_
         for pid in ids:  # the run of hand-overs, against the domain's own count from the events
             assert live[pid]["handovers"] == passes_since_accept(session=s, problem_id=pid)
             assert len(live[pid]["passed_by"]) == live[pid]["handovers"]
+        spells = _spells(s)
+        assert spells == _spells_replayed(s)
         result = rebuild(s.connection())
-        assert result.changed == 0 and result.problems == len(ids)
+        assert result.changed == 0 and result.spells_changed == 0 and result.problems == len(ids)
         assert _projection(s) == live
+        assert _spells(s) == spells
 
         # Evaluated mid-quarter, at its end with later events, and after everything.
         moments = [("2026Q1", at(2, 10)), ("2026Q1", at(4, 21)), ("2026Q2", datetime(2026, 12, 1, tzinfo=UTC))]
@@ -159,6 +188,7 @@ def test_the_live_projection_equals_the_rebuilt_one_and_the_rules_find_the_same_
             findings_json(evaluate(session=s, plan_id=cast.plan_id, period=p, now=n)) for p, n in moments
         ]
         s.execute(delete(ProblemProjection))
+        s.execute(delete(ProblemSpell))
         replayed = [findings_json(evaluate(session=s, plan_id=cast.plan_id, period=p, now=n)) for p, n in moments]
         assert with_projection == replayed
     finally:
@@ -186,6 +216,29 @@ def test_rebuild_projections_corrects_a_projection_written_past_the_domain(cast:
 
     again = CliRunner().invoke(app, ["db", "rebuild-projections"])
     assert "已由办理记录重建 1 个问题的状态，与原记录一致。" in again.output
+
+
+def test_rebuild_projections_corrects_spells_written_past_the_domain(cast: Cast, settings_env: Any) -> None:
+    """A spell edited by hand (the raising's spell made to run on past the acceptance) and one
+    deleted are found and corrected by `lianxi db rebuild-projections`."""
+    pid = cast.raise_("water", at(1, 6))
+    accept_problem(session=cast.s, problem_id=pid, actor=cast["water"], now=at(1, 7))
+    cast.s.commit()
+    good = _spells(cast.s)
+    kept = [good[e]["next_at"] is None for e in sorted(good)]
+    assert kept[-1] and not any(kept[:-1])  # only the acceptance's spell still runs
+    first, second = min(good), max(good)
+    row = cast.s.get(ProblemSpell, first)
+    assert row is not None
+    row.next_at = None
+    cast.s.delete(cast.s.get(ProblemSpell, second))
+    cast.s.commit()
+
+    result = CliRunner().invoke(app, ["db", "rebuild-projections"])
+    assert result.exit_code == 0, result.output
+    assert "已由办理记录重建 1 个问题的状态，其中 1 个与原记录不一致，已更正。" in result.output
+    cast.s.expire_all()
+    assert _spells(cast.s) == good
 
 
 def _spells_by_hand(cast: Cast, start: datetime, as_of: datetime, idle_days: float) -> tuple[dict, dict, dict]:
@@ -241,9 +294,9 @@ def _spells_by_hand(cast: Cast, start: datetime, as_of: datetime, idle_days: flo
 def test_the_spells_the_rules_count_are_those_recomputed_from_every_event(
     cast: Cast, steps: list[tuple[int, str, str, float]], idle_days: int
 ) -> None:
-    """spell_stats reads only the window's actions and each problem's last one before it (and
-    the projection for problems quiet since): the waits and idle spells it counts are those
-    recomputed from every event, with and without the projection."""
+    """spell_stats reads only the spells that reach the window (models.tables.ProblemSpell),
+    or every event of a problem without a projection: the waits and idle spells it counts are
+    those recomputed from every event, with and without the projection and the spells."""
     s = cast.s
     try:
         _play(cast, steps)
@@ -255,6 +308,7 @@ def test_the_spells_the_rules_count_are_those_recomputed_from_every_event(
         for emptied in (False, True):
             if emptied:
                 s.execute(delete(ProblemProjection))
+                s.execute(delete(ProblemSpell))
             for start, as_of in windows:
                 got = spell_stats(session=s, plan_id=cast.plan_id, start=start, as_of=as_of, idle_days=idle_days)
                 waits, idle, lengths = _spells_by_hand(cast, start, as_of, idle_days)

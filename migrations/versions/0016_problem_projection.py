@@ -40,7 +40,7 @@ def upgrade() -> None:
     )
     from models.projection import rebuild
 
-    rebuild(op.get_bind())
+    rebuild(op.get_bind(), with_spells=False)
 
 
 def downgrade() -> None:
