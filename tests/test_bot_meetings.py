@@ -156,6 +156,9 @@ async def test_scheduled_circulated_attended_held_agreed_and_minuted(settings_en
         told = await h.server.wait_for(OFFICE, "【参会确认】")
         assert "旗林草局参会人员张林 副局长" in told["text"]
         await h.press(water, notices["water"], "请假", "请假")
+        # The office is told of the excuse through the outbox; wait for it, or it may arrive while
+        # the next step waits for the meeting card, which also reads 参会确认.
+        await h.server.wait_for(OFFICE, "旗水利局请假", timeout=30)
         # Wrong unit: the water contact's button pressed by the forestry contact is refused.
         assert "该按钮不是发给您的" in await answer(h, forestry, notices["water"], "请假")
         with session_scope(engine) as s:
