@@ -137,26 +137,23 @@ def drop_text(turn: Turn[MeetingState], text: str) -> None:
 
 
 def ask_circulate(turn: Turn[MeetingState], *, mid: int) -> None:
-    m = C.check_editable(session=turn.session, actor=turn.member, meeting_id=mid)
-    if not m.agenda:
-        raise InvalidInputError("议程为空，请先添加议题再下发。")
-    units, people = C.reach(session=turn.session, meeting=m)
+    prompt = C.circulation_prompt(session=turn.session, actor=turn.member, meeting_id=mid)
     turn.goto("confirm")
     turn.say(
-        t.MEETING_ASK_CONFIRM.format(units=units, people=people, items=len(m.agenda)),
+        prompt.message(),
         [[button(t.MEETING_BTN_CONFIRM, "confirm", mid=mid), button(t.MEETING_BTN_BACK, "open", mid=mid)]],
     )
 
 
 def confirm(turn: Turn[MeetingState], *, mid: int) -> None:
-    sent, gone = C.circulate(
+    done = C.circulate(
         session=turn.session,
         meeting_id=mid,
         actor=turn.member,
         now=turn.now,
         buttons=lambda m, contact: _notice_buttons(turn.session, m, contact),
     )
-    turn.say(t.MEETING_CIRCULATED.format(messages=sent, gone=t.MEETING_LEFT_OUT.format(n=gone) if gone else ""))
+    turn.say(done.message())
     _show(turn, C.get_meeting(session=turn.session, actor=turn.member, meeting_id=mid))
 
 

@@ -205,11 +205,6 @@ MEETING_MOVED_TOLD = "已改期，并已通知各成员单位联络员；已报�
 MEETING_BTN_MINUTES = "印发会议纪要"
 MEETING_ASK_ADD = "请发送要添加的议题（不超过100字）；发送 /cancel 取消。"
 MEETING_ASK_DROP = "请发送要删除的议题序号（1–{n}）："
-MEETING_ASK_CONFIRM = (
-    "将向{units}个成员单位的{people}名联络员下发会议通知和议程（共{items}项），下发后议程不能再修改。确认下发？"
-)
-MEETING_CIRCULATED = "已下发会议通知（{messages}条）{gone}，各单位确认参会人员后会逐一告知您。"
-MEETING_LEFT_OUT = "；{n}项议题所依据的情况已有变化（如已裁定、已办结），未列入"
 MEETING_MINUTES_REQUESTED = "已开始印发会议纪要，生成后将发送给各成员单位、参会人员和您。"
 MEETING_ATTEND_ASK = "请发送贵单位参会人员姓名（可含职务，如“张三 副局长”，不超过40字）；发送 /cancel 取消。"
 MEETING_ATTEND_SAVED = "已报{title}参会人员：{name}。会前如有变动，可再次点“确认参会”更改。"

@@ -441,7 +441,7 @@ class Replay:
             await self.d.press("office_a", card, "添加议题", lambda m: "请发送要添加的议题" in _text(m))
             card = await self.d.say("office_a", item, partial(_says, item))
         ask = await self.d.press("office_a", card, "下发会议通知", lambda m: "确认下发" in _text(m))
-        await self.d.press("office_a", ask, "确认下发", lambda m: "已下发会议通知" in _text(m))
+        await self.d.press("office_a", ask, "确认下发", lambda m: "下发会议通知，共" in _text(m))
 
     async def confirm_attendance(self) -> None:
         """Each member unit's first contact names who attends (the contact), one unit is excused."""

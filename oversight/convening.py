@@ -44,6 +44,7 @@ from oversight.members import members_of_unit, members_with_role, unit_name
 from oversight.notices import NoticeState, named_unit_ids, recent_notices
 from oversight.outbox import enqueue_text, notify_members
 from oversight.sentences import cite
+from oversight.sentences import names as joined
 
 SCHEDULE_ROLES = (Role.OFFICE, Role.CONVENER, Role.ADMIN)
 MINUTES_JOB = "minutes"
@@ -310,23 +311,146 @@ def notice_text(*, session: Session, meeting: Meeting, unit: Unit) -> str:
     )
 
 
-def reach(*, session: Session, meeting: Meeting) -> tuple[int, int]:
-    """(member units, their contacts in chat) a circulated notice reaches."""
-    units = member_units(session=session, plan_id=meeting.plan_id)
-    people = [
-        m for u in units for m in members_of_unit(session=session, unit_id=row_id(u)) if m.telegram_user_id is not None
+# The office's prompt before circulating and its reply after (oversight.facts.Chat), one fact a
+# line: how many member units and contacts the notice reaches (the units and members cited), the
+# agenda's items (the meeting and the records they rest on), the units no notice reaches named
+# with why, and the items left out because their fact no longer holds.
+CIRCULATION_TEXTS: dict[str, str] = {
+    "ask": "将向{units}个成员单位的{people}名联络员下发会议通知和议程（共{items}项），下发后议程不能再修改。",
+    "ask_nobody": "各成员单位目前都没有联络员加入，下发后没有人会收到会议通知；议程（共{items}项）下发后不能再修改。",
+    "ask_no_units": "本计划没有成员单位，下发后没有人会收到会议通知；议程（共{items}项）下发后不能再修改。",
+    "ask_without": "{names}目前没有联络员加入，收不到会议通知。",
+    "ask_confirm": "确认下发？",
+    "sent": "已向{units}个成员单位的{people}名联络员下发会议通知，共{n}条。",
+    "sent_nobody": "会议通知未发给任何人：各成员单位目前都没有联络员加入。会议已记为已下发，联络员加入后将自动收到通知。",
+    "sent_no_units": "会议通知未发给任何人：本计划没有成员单位。",
+    "without": "{names}目前没有联络员加入，未收到通知；其联络员加入后将自动收到。",
+    "left_out_one": "议题“{text}”所依据的情况已有变化（如已裁定、已办结），未列入议程。",
+    "left_out": "{n}项议题所依据的情况已有变化（如已裁定、已办结），未列入议程：{texts}。",
+    "follow": "各单位确认参会人员后会逐一告知您。",
+}
+
+
+def _reached(session: Session, plan_id: int) -> tuple[list[Unit], dict[int, list[Member]]]:
+    """The member units and, per unit, its active contacts in chat (those a notice goes to)."""
+    units = member_units(session=session, plan_id=plan_id)
+    contacts = {
+        row_id(u): [m for m in members_of_unit(session=session, unit_id=row_id(u)) if m.telegram_user_id is not None]
+        for u in units
+    }
+    return units, contacts
+
+
+def _agenda_ids(items: list[dict[str, str]]) -> dict[str, list[int]]:
+    out: dict[str, list[int]] = {}
+    for item in items:
+        noun, _, rid = str(item.get("ref") or "").partition(":")
+        if noun in AGENDA_NOUNS and rid.isdigit() and int(rid):
+            out.setdefault(AGENDA_NOUNS[noun], []).append(int(rid))
+    return out
+
+
+def circulation_prompt(*, session: Session, actor: Member, meeting_id: int) -> Chat:
+    """What the office is asked before the notice goes out: whom it reaches (units, contacts), the
+    agenda's items, the member units no one of which is in chat named; refused on an empty agenda."""
+    meeting = check_editable(session=session, actor=actor, meeting_id=meeting_id)
+    if not meeting.agenda:
+        raise InvalidInputError("议程为空，请先添加议题再下发。")
+    units, contacts = _reached(session, meeting.plan_id)
+    people = [m for u in units for m in contacts[row_id(u)]]
+    without = [u for u in units if not contacts[row_id(u)]]
+    items = {"meeting": [row_id(meeting)], **_agenda_ids(meeting.agenda)}
+    say = Chat(CIRCULATION_TEXTS)
+    if not units:
+        say.fact("ask_no_units", items, items=len(meeting.agenda), units=0)
+    elif not people:
+        say.fact("ask_nobody", {**items, "unit": [row_id(u) for u in units]}, items=len(meeting.agenda), people=0)
+    else:
+        reached = [u for u in units if contacts[row_id(u)]]
+        ids = {**items, "unit": [row_id(u) for u in reached], "member": [row_id(m) for m in people]}
+        say.fact("ask", ids, units=len(reached), people=len(people), items=len(meeting.agenda))
+        if without:
+            say.fact("ask_without", {"unit": [row_id(u) for u in without]}, names=joined(u.name for u in without))
+    say.fact("ask_confirm")
+    return say
+
+
+def circulation_facts(*, session: Session, meeting_id: int) -> Chat:
+    """The office's reply once the notice went out, from the record: the notices queued at the
+    circulation (outbox rows of the meeting's notice key written at that moment, not a later
+    joiner's), the member units and contacts they went to, the units none reached (no contact in
+    chat) and the items the circulation left out (its audit row)."""
+    meeting = session.get(Meeting, meeting_id)
+    if meeting is None or meeting.circulated_at is None:
+        raise NotFoundError("找不到该会议的通知下发记录。")
+    at = meeting.circulated_at
+    sent = [
+        msg
+        for msg in session.exec(
+            select(OutboxMessage)
+            .where(col(OutboxMessage.dedupe_key).startswith(f"meeting:{meeting_id}:notice:"))
+            .order_by(col(OutboxMessage.id))
+        ).all()
+        if msg.created_at <= at
     ]
-    return len(units), len(people)
+    units = member_units(session=session, plan_id=meeting.plan_id)
+    # Who each message went to: the plan's contact in that chat (the latest row, should they have
+    # rejoined; one who has left since still received it).
+    by_chat: dict[int, Member] = {}
+    for m in session.exec(
+        select(Member)
+        .where(Member.plan_id == meeting.plan_id, Member.role == Role.CONTACT)
+        .where(col(Member.telegram_user_id).in_({msg.chat_id for msg in sent}))
+        .order_by(col(Member.id))
+    ).all():
+        by_chat[int(m.telegram_user_id or 0)] = m
+    people = [by_chat[msg.chat_id] for msg in sent if msg.chat_id in by_chat]
+    got = {m.unit_id for m in people}
+    reached = [u for u in units if row_id(u) in got]
+    without = [u for u in units if row_id(u) not in got]
+    row = session.exec(
+        select(AuditLog)
+        .where(
+            AuditLog.object_type == "meeting",
+            AuditLog.object_id == str(meeting_id),
+            AuditLog.action == "meeting.circulated",
+        )
+        .order_by(col(AuditLog.id).desc())
+    ).first()
+    left_out = list((row.detail or {}).get("left_out") or []) if row else []
+    say = Chat(CIRCULATION_TEXTS)
+    if not units:
+        say.fact("sent_no_units", {"meeting": [meeting_id]}, n=0)
+    elif not sent:
+        say.fact("sent_nobody", {"meeting": [meeting_id], "unit": [row_id(u) for u in units]}, n=0)
+    else:
+        ids = {
+            "meeting": [meeting_id],
+            "unit": [row_id(u) for u in reached],
+            "member": [row_id(m) for m in people],
+            "message": [row_id(msg) for msg in sent],
+        }
+        say.fact("sent", ids, units=len(reached), people=len(people), n=len(sent))
+        if without:
+            say.fact("without", {"unit": [row_id(u) for u in without]}, names=joined(u.name for u in without))
+    if len(left_out) == 1:
+        say.fact("left_out_one", _agenda_ids(left_out), n=1, text=left_out[0]["text"])
+    elif left_out:
+        texts = "、".join(f"“{i['text']}”" for i in left_out)
+        say.fact("left_out", _agenda_ids(left_out), n=len(left_out), texts=texts)
+    if sent:
+        say.fact("follow")
+    return say
 
 
 def circulate(
     *, session: Session, meeting_id: int, actor: Member, now: datetime, buttons: NoticeButtons | None = None
-) -> tuple[int, int]:
+) -> Chat:
     """Send the meeting notice with its agenda to every member unit's contacts (with `buttons` to
-    answer who attends); returns (messages queued, items left out). The drafted items are checked
-    against the record once more: one whose fact no longer holds (a problem ruled or solved, a
-    matter done since) is left out, the others carry the figures of the moment; the office's own
-    items stay."""
+    answer who attends); returns the office's reply (circulation_facts). The drafted items are
+    checked against the record once more: one whose fact no longer holds (a problem ruled or
+    solved, a matter done since) is left out, the others carry the figures of the moment; the
+    office's own items stay."""
     _require(actor, SCHEDULE_ROLES, "下发会议通知")
     meeting = _load(session, meeting_id, actor, lock=True)
     _editable(meeting)
@@ -365,7 +489,8 @@ def circulate(
         detail={"agenda": list(meeting.agenda), "left_out": gone, "messages": sent},
         at=now,
     )
-    return sent, len(gone)
+    session.flush()
+    return circulation_facts(session=session, meeting_id=row_id(meeting))
 
 
 def _withdraw_brief(

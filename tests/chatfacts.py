@@ -4,6 +4,7 @@ its table, and no line holds a program's data representation."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -25,6 +26,8 @@ CHAT_TABLES = {
     "finding": "noticefinding",
     "item": "rectificationitem",
     "meeting": "meeting",
+    "member": "member",
+    "message": "outboxmessage",
 }
 RAW = re.compile(r"\{'|\"kind\":|'kind'|\bNone\b|\bTrue\b|\bFalse\b|\[\[|\bnan\b")
 
@@ -489,6 +492,140 @@ def assert_meeting_facts(session: Session, meeting_id: int, message: str, listed
         assert head[0]["values"]["n"] == len(decisions) and set(head[0]["ids"]["decision"]) == decisions
     assert cited(listed, "decision", "decision") == decisions
     assert not re.search(r"\d 项|项 \d|\d 个|\D0(项|个)", message), message
+
+
+def _agenda(session: Session, meeting_id: int) -> list[dict[str, Any]]:
+    (raw,) = session.connection().execute(text("SELECT agenda FROM meeting WHERE id = :m"), {"m": meeting_id}).one()
+    return list(json.loads(raw) if isinstance(raw, str) else raw)
+
+
+def _ref_ids(items: Iterable[Mapping[str, Any]]) -> dict[str, set[int]]:
+    nouns = {"problem": "problem", "decision": "decision", "task": "task", "notice": "notice"}
+    out: dict[str, set[int]] = {}
+    for item in items:
+        noun, _, rid = str(item.get("ref") or "").partition(":")
+        if noun in nouns and rid.isdigit():
+            out.setdefault(nouns[noun], set()).add(int(rid))
+    return out
+
+
+def _member_units(session: Session, meeting_id: int) -> set[int]:
+    return _ids(
+        session,
+        "SELECT u.id FROM unit u JOIN meeting m ON m.plan_id = u.plan_id"
+        " WHERE m.id = :m AND u.kind NOT IN ('government', 'office')",
+        m=meeting_id,
+    )
+
+
+def assert_circulation_prompt(session: Session, meeting_id: int, message: str, listed: list[dict[str, Any]]) -> None:
+    """The office's question before circulating, against the record: it counts and cites the member
+    units (all but the government and the office) that have an active contact in chat and those
+    contacts, the agenda's items, names every member unit with none (no count of zero people: the
+    nobody and no-unit cases say so in words), and ends asking to confirm."""
+    assert_chat_facts(session, message, listed)
+    units = _member_units(session, meeting_id)
+    contacts = {
+        int(i): int(u)
+        for i, u in session.connection().execute(
+            text(
+                "SELECT c.id, c.unit_id FROM member c JOIN unit u ON u.id = c.unit_id JOIN meeting m"
+                " ON m.plan_id = u.plan_id WHERE m.id = :m AND u.kind NOT IN ('government', 'office')"
+                " AND c.role = 'contact' AND c.active AND c.telegram_user_id IS NOT NULL"
+            ),
+            {"m": meeting_id},
+        )
+    }
+    agenda = _agenda(session, meeting_id)
+    head = listed[0]
+    want = "ask" if contacts else ("ask_nobody" if units else "ask_no_units")
+    assert head["kind"] == want, (head, contacts, units)
+    assert head["values"]["items"] == len(agenda) and f"共{len(agenda)}项" in head["text"]
+    assert {k: set(v) for k, v in head["ids"].items() if k in ("problem", "decision", "task", "notice")} == _ref_ids(
+        agenda
+    )
+    assert head["ids"]["meeting"] == [meeting_id]
+    if contacts:
+        reached = set(contacts.values())
+        assert (
+            head["values"]["units"] == len(reached) == len(set(head["ids"]["unit"]))
+            and set(head["ids"]["unit"]) == reached
+        )
+        assert head["values"]["people"] == len(contacts) and set(head["ids"]["member"]) == set(contacts)
+        assert head["text"].startswith(f"将向{len(reached)}个成员单位的{len(contacts)}名联络员")
+    elif units:
+        assert set(head["ids"]["unit"]) == units
+    without = units - set(contacts.values())
+    assert cited(listed, "ask_without", "unit") == (without if contacts else set())
+    assert kinds(listed)[-1] == "ask_confirm"
+    assert not re.search(r"\D0(个|名|项)", message), message
+
+
+def assert_circulation_facts(session: Session, meeting_id: int, message: str, listed: list[dict[str, Any]]) -> None:
+    """The office's reply after circulating, against the record: it counts and cites the notices
+    queued at the circulation (the meeting's notice rows written then, read here) and the member
+    units and contacts they went to, names every member unit none reached, cites the items the
+    circulation's audit row left out, never prints a zero count (no notice: said in words) and
+    promises the answers only when some notice went out."""
+    assert_chat_facts(session, message, listed)
+    (at,) = (
+        session.connection()
+        .execute(
+            text("SELECT circulated_at FROM meeting WHERE id = :m").columns(circulated_at=UTCDateTime()),
+            {"m": meeting_id},
+        )
+        .one()
+    )
+    rows = [
+        (int(i), int(chat))
+        for i, chat, created in session.connection().execute(
+            text("SELECT id, chat_id, created_at FROM outboxmessage WHERE dedupe_key LIKE :k ORDER BY id").columns(
+                created_at=UTCDateTime()
+            ),
+            {"k": f"meeting:{meeting_id}:notice:%"},
+        )
+        if created <= at
+    ]
+    recipients: dict[int, tuple[int, int]] = {}
+    for mid, chat, unit in session.connection().execute(
+        text(
+            "SELECT c.id, c.telegram_user_id, c.unit_id FROM member c JOIN meeting m ON m.plan_id = c.plan_id"
+            " WHERE m.id = :m AND c.role = 'contact' AND c.telegram_user_id IS NOT NULL ORDER BY c.id"
+        ),
+        {"m": meeting_id},
+    ):
+        recipients[int(chat)] = (int(mid), int(unit))
+    units = _member_units(session, meeting_id)
+    people = {recipients[chat][0] for _, chat in rows}
+    reached = {recipients[chat][1] for _, chat in rows} & units
+    head = listed[0]
+    want = "sent" if rows else ("sent_nobody" if units else "sent_no_units")
+    assert head["kind"] == want, (head, rows)
+    if rows:
+        assert head["values"]["n"] == len(rows) and set(head["ids"]["message"]) == {i for i, _ in rows}
+        assert head["values"]["people"] == len(people) and set(head["ids"]["member"]) == people
+        assert head["values"]["units"] == len(reached) and set(head["ids"]["unit"]) == reached
+        assert head["text"] == f"已向{len(reached)}个成员单位的{len(people)}名联络员下发会议通知，共{len(rows)}条。"
+        assert cited(listed, "without", "unit") == units - reached
+    else:
+        assert "未发给任何人" in head["text"] and "without" not in kinds(listed)
+    (detail,) = session.connection().execute(
+        text(
+            "SELECT detail FROM auditlog WHERE object_type = 'meeting' AND object_id = :m"
+            " AND action = 'meeting.circulated' ORDER BY id DESC"
+        ),
+        {"m": str(meeting_id)},
+    ).first() or (None,)
+    detail = json.loads(detail) if isinstance(detail, str) else detail or {}
+    gone = list(detail.get("left_out") or [])
+    left = [f for f in listed if f["kind"] in ("left_out", "left_out_one")]
+    assert len(left) == (1 if gone else 0)
+    if gone:
+        assert left[0]["values"]["n"] == len(gone) and (left[0]["kind"] == "left_out_one") == (len(gone) == 1)
+        assert {k: set(v) for k, v in left[0]["ids"].items()} == _ref_ids(gone)
+        assert all(i["text"] in left[0]["text"] for i in gone)
+    assert ("follow" in kinds(listed)) == bool(rows)
+    assert not re.search(r"\D0(条|个|名|项)", message), message
 
 
 def chat_draft(session: Session, notice_id: int) -> list[str]:

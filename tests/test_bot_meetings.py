@@ -56,6 +56,26 @@ def card_facts(engine, meeting_id: int, shown: str) -> None:
         assert_meeting_facts(s, meeting_id, chat.message(), chat.listed())
 
 
+def prompt_facts(engine, meeting_id: int, office, shown: str) -> None:
+    """The question the office was asked before circulating is its facts, recounted from the record."""
+    from tests.chatfacts import assert_circulation_prompt
+
+    with session_scope(engine) as s:
+        chat = C.circulation_prompt(session=s, actor=office, meeting_id=meeting_id)
+        assert shown == chat.message()
+        assert_circulation_prompt(s, meeting_id, chat.message(), chat.listed())
+
+
+def circulation_facts(engine, meeting_id: int, shown: str) -> None:
+    """The office's reply after circulating is its facts, recounted from the record."""
+    from tests.chatfacts import assert_circulation_facts
+
+    with session_scope(engine) as s:
+        chat = C.circulation_facts(session=s, meeting_id=meeting_id)
+        assert shown == chat.message()
+        assert_circulation_facts(s, meeting_id, chat.message(), chat.listed())
+
+
 def meeting_row(engine) -> Meeting:
     with session_scope(engine) as s:
         # The meeting scheduled in chat (the seed's two were recorded without a time).
@@ -125,7 +145,10 @@ async def test_scheduled_circulated_attended_held_agreed_and_minuted(settings_en
         # Circulation asks first, then sends each member unit's contacts the notice with its buttons.
         ask = await h.press(office, edited, "下发会议通知", "确认下发")
         assert f"个成员单位的{len(CONTACT)}名联络员" in ask["text"]
-        await h.press(office, ask, "确认下发", "已下发会议通知")
+        prompt_facts(engine, m.id, h.member(office), ask["text"])
+        done = await h.press(office, ask, "确认下发", "已向")
+        circulation_facts(engine, m.id, done["text"])
+        assert f"{len(CONTACT)}名联络员下发会议通知，共{len(CONTACT)}条。" in done["text"]
         notices = {key: await h.server.wait_for(tg, "【会议通知】", timeout=60) for key, tg in CONTACT.items()}
         assert "听取各成员单位四季度工作进展汇报" in notices["forestry"]["text"]
         assert buttons(notices["forestry"]) == ["确认参会（报参会人员）", "请假"]
@@ -304,7 +327,7 @@ async def test_a_circulated_meeting_called_off_with_a_reason(engine, banner_plan
         await h.press(office, card, "添加议题", "请发送要添加的议题")
         card = await h.say(office, "听取工作进展汇报", "听取工作进展汇报")
         ask = await h.press(office, card, "下发会议通知", "确认下发")
-        await h.press(office, ask, "确认下发", "已下发会议通知")
+        await h.press(office, ask, "确认下发", "已向1个成员单位的1名联络员下发会议通知，共1条。")
         notice = await h.server.wait_for(forestry.id, "【会议通知】")
         opened = await h.server.wait_for(office.id, "参会确认")
         await h.press(office, opened, "取消会议", "请发送取消原因")
@@ -323,3 +346,44 @@ async def test_a_circulated_meeting_called_off_with_a_reason(engine, banner_plan
     with session_scope(engine) as s:
         assert s.exec(select(MeetingAttendance)).all() == [] and s.exec(select(Decision)).all() == []
     assert audit_actions(engine, m.id)[-1] == "meeting.cancelled"
+
+
+async def test_a_notice_circulated_to_nobody_then_to_one_contact(engine, banner_plan_id):
+    """On a new deployment the office alone circulates a meeting: the question and the reply say in
+    words that no member unit has a contact in chat and no notice went out (never 0名 or 0条); the
+    forestry contact joins and gets that notice; the next meeting reaches 1 unit's 1 contact and
+    names every other member unit as having none."""
+    async with running_bot(engine, banner_plan_id) as h:
+        office = await h.join(9601, "办公室丙", "旗政府办公室", Role.OFFICE)
+
+        async def circulate(days: int) -> tuple[int, dict, dict]:
+            start = await h.say(office, "/meeting", "请选择要安排的会议")
+            await h.press(office, start, "安排季度例会", "请发送会议日期和时间")
+            card = await h.say(office, when_text(days)[0], "议程")
+            await h.press(office, card, "添加议题", "请发送要添加的议题")
+            card = await h.say(office, "听取工作进展汇报", "听取工作进展汇报")
+            ask = await h.press(office, card, "下发会议通知", "确认下发")
+            with session_scope(engine) as s:
+                mid = s.exec(select(Meeting.id).where(Meeting.state == "scheduled")).one()
+            prompt_facts(engine, mid, h.member(office), ask["text"])
+            done = await h.press(office, ask, "确认下发", "会议通知")
+            circulation_facts(engine, mid, done["text"])
+            return mid, ask, done
+
+        first, ask, done = await circulate(2)
+        assert ask["text"].startswith("各成员单位目前都没有联络员加入，下发后没有人会收到会议通知")
+        assert done["text"].startswith("会议通知未发给任何人：各成员单位目前都没有联络员加入。")
+        assert "0名" not in ask["text"] + done["text"] and "0条" not in done["text"]
+        assert "确认参会人员后" not in done["text"]  # no answer to wait for
+
+        forestry = await h.join(9602, "林草联络员", "林草局", Role.CONTACT)
+        await h.server.wait_for(forestry.id, "【会议通知】", after=0)  # the notice it missed, on joining
+        circulation_facts(engine, first, done["text"])  # the reply still reads as the record then was
+
+        _, ask, done = await circulate(5)
+        assert ask["text"].startswith("将向1个成员单位的1名联络员下发会议通知和议程（共")
+        assert done["text"].startswith("已向1个成员单位的1名联络员下发会议通知，共1条。")
+        with session_scope(engine) as s:
+            others = [u.name for u in C.member_units(session=s, plan_id=banner_plan_id) if u.name != "旗林草局"]
+        assert others and f"{'、'.join(others)}目前没有联络员加入，未收到通知" in done["text"]
+        assert "旗林草局目前" not in done["text"]

@@ -27,6 +27,7 @@ from oversight.errors import InvalidInputError, InvalidStateError, PermissionDen
 from oversight.measures import tasks_behind
 from oversight.members import members_of_unit
 from oversight.problems import decline_problem, raise_problem
+from tests.chatfacts import assert_circulation_facts, kinds
 from tests.seed_quarter import seed_quarter
 
 
@@ -238,10 +239,15 @@ def test_circulation_leaves_out_an_item_no_longer_true(session, banner_plan_id):
     assert late
     done = int(late[0].split(":")[1])
     complete_decision(session=session, decision_id=done, actor=office, now=now)  # done since the draft
-    sent, gone = C.circulate(session=session, meeting_id=m.id, actor=office, now=now)
+    said = C.circulate(session=session, meeting_id=m.id, actor=office, now=now)
     refs = [i["ref"] for i in m.agenda]
-    assert gone == 1 and f"decision:{done}" not in refs and set(late[1:]) <= set(refs)
-    assert m.agenda[-1] == {"text": "听取工作进展汇报", "ref": ""} and sent > 0
+    assert f"decision:{done}" not in refs and set(late[1:]) <= set(refs)
+    assert m.agenda[-1] == {"text": "听取工作进展汇报", "ref": ""}
+    # The office's reply names the item left out by its record and counts the notices queued.
+    listed = said.listed()
+    assert [f["ids"] for f in listed if f["kind"] == "left_out_one"] == [{"decision": [done]}]
+    assert "sent" in kinds(listed) and f"{done}号议定事项" in said.message()
+    assert_circulation_facts(session, m.id, said.message(), listed)
     assert all(f"{done}号议定事项（" not in i["text"] for i in m.agenda)
 
 

@@ -146,7 +146,7 @@ async def test_the_reminder_reaches_the_contact_in_chat_and_its_button_answers(e
         await h.press(office, card, "添加议题", "请发送要添加的议题")
         card = await h.say(office, "听取工作进展汇报", "听取工作进展汇报")
         ask = await h.press(office, card, "下发会议通知", "确认下发")
-        await h.press(office, ask, "确认下发", "已下发会议通知")
+        await h.press(office, ask, "确认下发", "下发会议通知，共")
         await h.server.wait_for(forestry.id, "【会议通知】")
         m = meeting_row(engine)
         assert m.starts_at is not None
