@@ -23,13 +23,14 @@ from oversight.members import (
     ROLE_LABELS,
     bind_group,
     create_invite,
-    list_members,
     member_label,
+    member_list,
     parse_role,
     redeem_invite,
     require_unit,
     revocable_member,
     revoke_by_admin,
+    revoke_choices,
     unit_name,
 )
 
@@ -142,16 +143,7 @@ def invite(turn: Turn[None]) -> None:
 
 @command("members", read=True)
 def members(turn: Turn[None]) -> None:
-    rows = list_members(session=turn.session, plan_id=turn.member.plan_id)
-    if not rows:
-        turn.say(t.MEMBERS_EMPTY)
-        return
-    lines = [t.MEMBERS_HEADER.format(n=len(rows))]
-    lines += [
-        f"{i}. {member_label(session=turn.session, member=m, unit=u)} · {u.name} · {ROLE_LABELS.get(m.role, m.role)}"
-        for i, (m, u) in enumerate(rows, 1)
-    ]
-    turn.say("\n".join(lines))
+    turn.say(member_list(session=turn.session, plan_id=turn.member.plan_id).message())
 
 
 def _member_label(session: Session, member: Member, unit: Unit) -> str:
@@ -166,27 +158,9 @@ def _member_label(session: Session, member: Member, unit: Unit) -> str:
 @command("revoke")
 def revoke(turn: Turn[None]) -> None:
     """/revoke [姓名或单位]: the members to pick from, as buttons (by name, never by number)."""
-    words = " ".join(turn.args).strip()
-    rows = [
-        (m, u) for m, u in list_members(session=turn.session, plan_id=turn.member.plan_id) if m.id != turn.member.id
-    ]
-    if words:
-        rows = [(m, u) for m, u in rows if words in (m.name or "") or words in u.name or words in (u.short or "")]
-    if not rows:
-        turn.say(t.REVOKE_NONE_MATCH.format(words=words) if words else t.REVOKE_NOBODY)
-        return
-    if len(rows) > t.REVOKE_PICK_MAX:
-        turn.say(t.REVOKE_PICK_NARROW.format(n=len(rows)))
-        return
-    buttons = (
-        button(
-            f"{member_label(session=turn.session, member=m, unit=u)}·{u.short or u.name}·{ROLE_LABELS.get(m.role, m.role)}",
-            "member.revoke",
-            mid=row_id(m),
-        )
-        for m, u in rows
-    )
-    turn.say(t.REVOKE_PICK.format(n=len(rows)), grid(buttons, 2))
+    found = revoke_choices(session=turn.session, admin=turn.member, words=" ".join(turn.args))
+    picks = (button(label, "member.revoke", mid=mid) for mid, label in found.choices)
+    turn.say(found.say.message(), grid(picks, 2) if found.choices else None)
 
 
 @action("member.revoke", command="revoke")

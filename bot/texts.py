@@ -29,18 +29,11 @@ INVITE_USAGE = "用法：/invite 单位 角色 [天数]\n例如：/invite 林草
 INVITE_CREATED = (
     "{unit} · {role} 的邀请码（{expires} 前有效，仅可使用一次）：\n{code}\n请对方在与机器人的私聊中发送：/start {code}"
 )
-MEMBERS_HEADER = "成员列表（共{n}人）："
-MEMBERS_EMPTY = "还没有成员。用 /invite 单位 角色 生成邀请码。"
 # /revoke: the admin picks the member by name (buttons), then confirms; never by a record number.
-REVOKE_PICK = "请选择要撤销的成员（共{n}人）："
-REVOKE_PICK_NARROW = "在册成员共{n}人，请在 /revoke 后写姓名或单位的一部分缩小范围，例如：/revoke 林草局"
-REVOKE_NONE_MATCH = "没有姓名或单位包含“{words}”的在册成员。发送 /members 查看成员列表。"
-REVOKE_NOBODY = "除您以外没有可撤销的在册成员。"
 REVOKE_MEMBER = "{name}（{unit}·{role}）"
 REVOKE_CONFIRM = "确认撤销{member}？撤销后其按钮和命令即时失效，须重新邀请才能使用。不撤销请忽略本消息。"
 REVOKE_BTN_CONFIRM = "确认撤销"
 REVOKED = "已撤销成员{member}。"
-REVOKE_PICK_MAX = 30  # buttons in one picker; more members than this: narrow by name or unit
 BINDGROUP_NOT_GROUP = "请在联席会议群中发送 /bindgroup。"
 BINDGROUP_DONE = "已将本群绑定为“{plan}”联席会议群。此后公开通报和简报摘要将发布在本群。"
 # The one answer to a button that belongs to nothing any more: forged, expired, of a finished or

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, func
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
-from models import AuditLog, GroupBinding, InviteCode, Member, Plan, Role, Unit, ZoneLeader, utcnow
+from models import AuditLog, GroupBinding, InviteCode, Member, Plan, Role, Unit, ZoneLeader, row_id, utcnow
 from models.db import detached, table_of
 from oversight.audit import actor_of, audit
 from oversight.dates import cn_datetime
@@ -21,6 +22,7 @@ from oversight.errors import (
     InviteLockedError,
     NotFoundError,
 )
+from oversight.facts import Chat
 
 ROLE_LABELS: dict[str, str] = {
     Role.CONTACT: "部门联络员",
@@ -338,6 +340,80 @@ def list_members(*, session: Session, plan_id: int, include_inactive: bool = Fal
     if not include_inactive:
         query = query.where(col(Member.active).is_(True))
     return list(session.exec(query.order_by(col(Unit.id), col(Member.role), col(Member.id))).all())
+
+
+# /members and /revoke's lines (oversight.facts.Chat): the head counts and cites the members
+# listed; each member's line cites them and their unit; an empty list says so in words.
+MEMBER_TEXTS: dict[str, str] = {
+    "head": "成员列表（共{n}人）：",
+    "member": "{i}. {label} · {unit} · {role}",
+    "none": "还没有成员。用 /invite 单位 角色 生成邀请码。",
+    "pick": "请选择要撤销的成员（共{n}人）：",
+    "pick_one": "可撤销的在册成员只有1人，如需撤销请点击：",
+    "pick_one_words": "姓名或单位包含“{words}”的在册成员只有1人，如需撤销请点击：",
+    "narrow": "除您以外在册成员共{n}人，请在 /revoke 后写姓名或单位的一部分缩小范围，例如：/revoke 林草局",
+    "narrow_words": "姓名或单位包含“{words}”的在册成员共{n}人，请写得更具体一些（如写全姓名或单位名称）。",
+    "none_match": "没有姓名或单位包含“{words}”的在册成员。发送 /members 查看成员列表。",
+    "nobody": "除您以外没有可撤销的在册成员。",
+}
+REVOKE_PICK_MAX = 30  # buttons in one picker; more members than this: narrow by name or unit
+
+
+def member_list(*, session: Session, plan_id: int) -> Chat:
+    """/members: the plan's active members by unit then role, one line each, under their count."""
+    rows = list_members(session=session, plan_id=plan_id)
+    say = Chat(MEMBER_TEXTS)
+    if not rows:
+        say.fact("none", n=0)
+        return say
+    say.fact("head", {"member": [row_id(m) for m, _ in rows]}, n=len(rows))
+    for i, (m, u) in enumerate(rows, 1):
+        say.fact(
+            "member",
+            {"member": [row_id(m)], "unit": [row_id(u)]},
+            i=i,
+            label=member_label(session=session, member=m, unit=u),
+            unit=u.name,
+            role=ROLE_LABELS.get(m.role, m.role),
+        )
+    return say
+
+
+@dataclass
+class RevokeChoice:
+    """/revoke's answer: its line, and the members to pick from (id, button label) when few enough."""
+
+    say: Chat
+    choices: list[tuple[int, str]]
+
+
+def revoke_choices(*, session: Session, admin: Member, words: str = "") -> RevokeChoice:
+    """The active members of the admin's plan (never the admin) whose name or unit contains
+    `words`, offered by name (never by record number); more than REVOKE_PICK_MAX: asked to narrow."""
+    words = words.strip()
+    rows = [(m, u) for m, u in list_members(session=session, plan_id=admin.plan_id) if m.id != admin.id]
+    if words:
+        rows = [(m, u) for m, u in rows if words in (m.name or "") or words in u.name or words in (u.short or "")]
+    say = Chat(MEMBER_TEXTS)
+    ids = {"member": [row_id(m) for m, _ in rows]}
+    if not rows:
+        say.fact("none_match" if words else "nobody", words=words, n=0)
+        return RevokeChoice(say, [])
+    if len(rows) > REVOKE_PICK_MAX:
+        say.fact("narrow_words" if words else "narrow", ids, n=len(rows), words=words)
+        return RevokeChoice(say, [])
+    if len(rows) == 1:
+        say.fact("pick_one_words" if words else "pick_one", ids, n=1, words=words)
+    else:
+        say.fact("pick", ids, n=len(rows), words=words)
+    choices = [
+        (
+            row_id(m),
+            f"{member_label(session=session, member=m, unit=u)}·{u.short or u.name}·{ROLE_LABELS.get(m.role, m.role)}",
+        )
+        for m, u in rows
+    ]
+    return RevokeChoice(say, choices)
 
 
 def members_of_unit(*, session: Session, unit_id: int, roles: tuple[str, ...] = (Role.CONTACT,)) -> list[Member]:

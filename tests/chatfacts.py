@@ -628,6 +628,72 @@ def assert_circulation_facts(session: Session, meeting_id: int, message: str, li
     assert not re.search(r"\D0(条|个|名|项)", message), message
 
 
+# --- /members and /revoke, checked against the member rows by queries of this module's own --------
+
+REVOKE_CAP = 30  # buttons in one /revoke picker (oversight.members.REVOKE_PICK_MAX, restated)
+
+
+def _active_members(session: Session, plan_id: int) -> list[tuple[int, int, str, str, str, str]]:
+    """The plan's active members (id, unit, name, unit name, unit short name, role), by unit, role, id."""
+    return [
+        (int(i), int(u), str(n or ""), str(un), str(us or ""), str(r))
+        for i, u, n, un, us, r in session.connection().execute(
+            text(
+                "SELECT m.id, m.unit_id, m.name, u.name, u.short, m.role FROM member m JOIN unit u ON u.id = m.unit_id"
+                " WHERE m.plan_id = :p AND m.active ORDER BY u.id, m.role, m.id"
+            ),
+            {"p": plan_id},
+        )
+    ]
+
+
+def assert_members_facts(session: Session, plan_id: int, message: str, listed: list[dict[str, Any]]) -> None:
+    """/members against the member rows: the head counts and cites every active member of the plan,
+    one numbered line each (the member and their unit cited, the unit's name on it) in unit, role
+    order; no members: said in words."""
+    assert_chat_facts(session, message, listed)
+    rows = _active_members(session, plan_id)
+    if not rows:
+        assert kinds(listed) == ["none"], listed
+        return
+    head, *lines = listed
+    assert head["kind"] == "head" and head["values"]["n"] == len(rows) and head["ids"]["member"] == [r[0] for r in rows]
+    assert head["text"] == f"成员列表（共{len(rows)}人）："
+    assert [f["ids"] for f in lines] == [{"member": [r[0]], "unit": [r[1]]} for r in rows]
+    for i, (fact, row) in enumerate(zip(lines, rows, strict=True), 1):
+        assert fact["text"].startswith(f"{i}. ") and f" · {row[3]} · " in fact["text"], (fact, row)
+
+
+def assert_revoke_facts(
+    session: Session, admin_id: int, words: str, message: str, listed: list[dict[str, Any]], picks: int
+) -> None:
+    """/revoke [words] against the member rows: the members it may offer are the plan's active ones
+    but the admin whose name, unit name or short name contains `words`; its one line counts and
+    cites them (one: said as one; none: said in words, no count), more than thirty asks to narrow
+    with no buttons, otherwise one button each."""
+    assert_chat_facts(session, message, listed)
+    (plan_id,) = session.connection().execute(text("SELECT plan_id FROM member WHERE id = :m"), {"m": admin_id}).one()
+    want = [
+        r[0]
+        for r in _active_members(session, int(plan_id))
+        if r[0] != admin_id and (not words or words in r[2] or words in r[3] or words in r[4])
+    ]
+    (fact,) = listed
+    if not want:
+        assert fact["kind"] == ("none_match" if words else "nobody") and fact["ids"] == {} and picks == 0
+        return
+    assert fact["ids"] == {"member": want} and fact["values"]["n"] == len(want)
+    if len(want) > REVOKE_CAP:
+        assert fact["kind"] == ("narrow_words" if words else "narrow") and picks == 0
+        assert f"共{len(want)}人" in fact["text"]
+    elif len(want) == 1:
+        assert fact["kind"] == ("pick_one_words" if words else "pick_one") and picks == 1
+        assert "只有1人" in fact["text"]
+    else:
+        assert fact["kind"] == "pick" and picks == len(want) and fact["text"].endswith(f"（共{len(want)}人）：")
+    assert not re.search(r"\D0人", message), message
+
+
 def chat_draft(session: Session, notice_id: int) -> list[str]:
     """The draft notice as the convener reads it in chat: the overview, each finding's page (what
     the overview's buttons open, 【通报事项 1/2】…) and the body, as the bot sends them."""

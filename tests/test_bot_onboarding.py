@@ -8,7 +8,29 @@ from sqlmodel import select
 
 from localbotapi.state import BOT_USERNAME
 from models import AuditLog, InviteCode, Member, Role, session_scope
-from tests.harness import button_data, running_bot
+from tests.harness import button_data, buttons, running_bot
+
+
+def members_shown(engine, plan_id: int, shown: str) -> None:
+    """/members as the admin read it is the plan's member facts, recounted from the member rows."""
+    from oversight.members import member_list
+    from tests.chatfacts import assert_members_facts
+
+    with session_scope(engine) as s:
+        chat = member_list(session=s, plan_id=plan_id)
+        assert shown == chat.message()
+        assert_members_facts(s, plan_id, chat.message(), chat.listed())
+
+
+def revoke_shown(engine, admin: Member, words: str, shown: dict) -> None:
+    """/revoke [words] as the admin read it is its fact and one button per member offered, recounted."""
+    from oversight.members import revoke_choices
+    from tests.chatfacts import assert_revoke_facts
+
+    with session_scope(engine) as s:
+        found = revoke_choices(session=s, admin=admin, words=words)
+        assert shown["text"] == found.say.message() and buttons(shown) == [label for _, label in found.choices]
+        assert_revoke_facts(s, int(admin.id or 0), words, found.say.message(), found.say.listed(), len(buttons(shown)))
 
 
 async def test_contact_joins_with_invite_and_sees_role_menu(engine, banner_plan_id):
@@ -98,6 +120,7 @@ async def test_admin_invites_lists_and_revokes_in_chat(engine, banner_plan_id):
         await h.say(contact, f"/start {code}", "注册成功")
         listing = await h.say(admin, "/members", "成员列表")
         assert "林草联络员" in listing["text"] and "旗林草局" in listing["text"]
+        members_shown(engine, banner_plan_id, listing["text"])
         assert "#" not in listing["text"] and listing["text"].splitlines()[1].startswith("1. 管理员甲 · ")
         bad = await h.say(admin, "/invite 不存在的局 联络员", "找不到单位")
         assert "不存在的局" in bad["text"]
@@ -108,6 +131,8 @@ async def test_admin_invites_lists_and_revokes_in_chat(engine, banner_plan_id):
         none = await h.say(admin, f"/revoke {h.member(contact).id}", "没有姓名或单位包含")
         assert none["text"].startswith("没有姓名或单位包含")
         picker = await h.say(admin, "/revoke 林草", "请选择要撤销的成员（共2人）")
+        revoke_shown(engine, h.member(admin), "林草", picker)
+        revoke_shown(engine, h.member(admin), str(h.member(contact).id), none)
         labels = [b["text"] for row in picker["reply_markup"]["inline_keyboard"] for b in row]
         assert labels == ["林草联络员·林草局·部门联络员", "林草联络员乙·林草局·部门联络员"], labels
         ask = await h.press(admin, picker, "林草联络员·", "确认撤销林草联络员（旗林草局·部门联络员）？")
@@ -122,6 +147,10 @@ async def test_admin_invites_lists_and_revokes_in_chat(engine, banner_plan_id):
         # The admin is never among those to pick; a name matching nobody says so.
         mine = await h.say(admin, "/revoke 管理员甲", "没有姓名或单位包含“管理员甲”")
         assert not mine.get("reply_markup")
+        # One left of 林草局: offered as the one there is.
+        one = await h.say(admin, "/revoke 林草", "姓名或单位包含“林草”的在册成员只有1人")
+        assert buttons(one) == ["林草联络员乙·林草局·部门联络员"]
+        revoke_shown(engine, h.member(admin), "林草", one)
         # A contact cannot use admin commands.
         c2 = await h.join(9003, "联络员乙", "自然资源局", Role.CONTACT)
         no = await h.say(c2, "/invite 林草局 联络员", "不能使用")
@@ -156,3 +185,40 @@ async def test_group_binding_and_unit_business_answered_in_private(engine, banne
     with session_scope(engine) as s:
         binding = s.get(GroupBinding, banner_plan_id)
         assert binding is not None and binding.chat_id == -100777
+
+
+async def test_members_and_revoke_say_none_one_and_too_many_in_words(engine, banner_plan_id):
+    """A new deployment's first admin is alone: /revoke says there is nobody else (no 共0人) and
+    /members lists the admin as its one member; with one contact /revoke offers that one; with 31
+    more members (added to the record directly) it asks to narrow, with their count and no buttons,
+    and narrowed by a unit it offers that unit's members; each line recounted from the member rows."""
+    from models import Unit
+
+    async with running_bot(engine, banner_plan_id) as h:
+        admin = await h.join(9001, "管理员甲", "旗政府办公室", Role.ADMIN)
+        alone = await h.say(admin, "/revoke", "除您以外没有可撤销的在册成员。")
+        assert not buttons(alone) and "0人" not in alone["text"]
+        revoke_shown(engine, h.member(admin), "", alone)
+        listing = await h.say(admin, "/members", "成员列表（共1人）：")
+        assert listing["text"].splitlines()[1].startswith("1. 管理员甲 · 旗政府办公室 · ")
+        members_shown(engine, banner_plan_id, listing["text"])
+
+        await h.join(9002, "林草联络员", "林草局", Role.CONTACT)
+        one = await h.say(admin, "/revoke", "可撤销的在册成员只有1人，如需撤销请点击：")
+        revoke_shown(engine, h.member(admin), "", one)
+
+        with session_scope(engine) as s:
+            units = s.exec(select(Unit).where(Unit.plan_id == banner_plan_id).order_by(Unit.id)).all()
+            water = next(u for u in units if u.name == "旗水利局")
+            for i in range(31):
+                unit = water if i < 3 else units[i % len(units)]
+                s.add(Member(plan_id=banner_plan_id, unit_id=unit.id, role=Role.CONTACT, name=f"联络员{i:02d}"))
+        many = await h.say(admin, "/revoke", "除您以外在册成员共32人，请在 /revoke 后写姓名或单位的一部分缩小范围")
+        assert not buttons(many)
+        revoke_shown(engine, h.member(admin), "", many)
+        narrowed = await h.say(admin, "/revoke 联络员", "姓名或单位包含“联络员”的在册成员共32人，请写得更具体一些")
+        revoke_shown(engine, h.member(admin), "联络员", narrowed)
+        water_only = await h.say(admin, "/revoke 水利", "请选择要撤销的成员（共")
+        revoke_shown(engine, h.member(admin), "水利", water_only)
+        listing = await h.say(admin, "/members", "成员列表（共33人）：")
+        members_shown(engine, banner_plan_id, listing["text"])
