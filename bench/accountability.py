@@ -57,6 +57,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import insert, text
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, select
 
 from models import Member, Problem, ProblemCategory, ProblemEvent, Report, Role, Unit, make_engine
@@ -325,26 +326,63 @@ def digest(findings: list[dict]) -> str:
     return f"{whole[:12]} {parts}"
 
 
+def _empty(url: str) -> None:
+    """Drop everything in the database at `url` (a PostgreSQL schema, a SQLite file)."""
+    if url.startswith("sqlite"):
+        Path(url.removeprefix("sqlite:///")).unlink(missing_ok=True)
+        return
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+def _built(url: str, n: int) -> int | None:
+    """The plan id of a database this bench built for `n` events (the build is deterministic:
+    it writes whole stories until it has n events, so a few more than n), else None."""
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            events = conn.execute(text("SELECT COUNT(*) FROM problemevent")).scalar_one()
+            plan_id = conn.execute(text("SELECT MIN(id) FROM plan")).scalar_one()
+    except DBAPIError:  # no such table: an empty or foreign database
+        return None
+    finally:
+        engine.dispose()
+    return int(plan_id) if plan_id is not None and n <= events < n + 20 else None
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sizes", default="250000,1000000", help="comma-separated event (= report) counts")
     ap.add_argument("--url", default="", help="a PostgreSQL URL (emptied first!); default: a temporary SQLite file")
+    ap.add_argument(
+        "--reuse",
+        action="store_true",
+        help="with --url or --sqlite and one size: keep a database this bench built for that size (migrated to the "
+        "newest schema) instead of building it again",
+    )
+    ap.add_argument("--sqlite", default="", help="a SQLite file to build in (and keep) instead of a temporary one")
     args = ap.parse_args()
+    sizes = [int(x) for x in args.sizes.split(",")]
+    if args.reuse and (len(sizes) != 1 or not (args.url or args.sqlite)):
+        ap.error("--reuse needs one size and --url or --sqlite")
     print(
         f"{'events':>10} {'reports':>10} {'problems':>9} {'findings':>8} {'rules s':>8} {'scan s':>8} "
         f"{'ratio':>6} {'peak MB':>8} {'build s':>8}"
     )
-    for n in (int(x) for x in args.sizes.split(",")):
+    for n in sizes:
         with tempfile.TemporaryDirectory() as tmp:
-            url = args.url or f"sqlite:///{Path(tmp) / 'bench.db'}"
-            if args.url:
-                engine = make_engine(url)
-                with engine.begin() as conn:
-                    conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-                    conn.execute(text("CREATE SCHEMA public"))
-                engine.dispose()
+            url = args.url or f"sqlite:///{Path(args.sqlite) if args.sqlite else Path(tmp) / 'bench.db'}"
             t = time.perf_counter()
-            engine, plan_id = build(url, n, n)
+            built_before = _built(url, n) if args.reuse else None
+            if built_before is not None:
+                upgrade(url)  # a migration added since it was built rebuilds what it keeps
+                engine, plan_id = make_engine(url), built_before
+            else:
+                _empty(url)
+                engine, plan_id = build(url, n, n)
             built = time.perf_counter() - t
             m = measure(engine, plan_id)
             engine.dispose()
