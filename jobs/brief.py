@@ -34,12 +34,13 @@ from models.base import row_id
 from oversight import runs
 from oversight.briefdata import Period, brief_data, cn_date, jsonable, parse_period
 from oversight.briefs import (
+    BriefState,
     brief_id_of_period,
     brief_to_distribute,
     brief_to_render,
-    called_off,
     mark_distributed,
     mark_rendered,
+    not_to_send,
     notify_brief_withdrawn,
     queue_preview,
 )
@@ -795,12 +796,17 @@ def brief_summary(data: dict[str, Any], *, issue_no: int) -> str:
 
 
 def issue_number(*, session: Session, plan_id: int, period: Period) -> int:
-    """The brief's 第N期: its own number if it was issued, else the next one of the period's year."""
+    """The brief's 第N期: its own number if it was issued, else the next one of the period's year.
+    A withdrawn brief (its meeting moved or called off) was never issued: its number is not taken."""
     existing = session.exec(select(Brief).where(Brief.plan_id == plan_id, Brief.period == period.key)).first()
-    if existing is not None:
+    if existing is not None and existing.state != BriefState.WITHDRAWN:
         return existing.issue_no
     latest = session.exec(
-        select(func.max(Brief.issue_no)).where(Brief.plan_id == plan_id, col(Brief.period).startswith(str(period.year)))
+        select(func.max(Brief.issue_no)).where(
+            Brief.plan_id == plan_id,
+            col(Brief.period).startswith(str(period.year)),
+            Brief.state != BriefState.WITHDRAWN,
+        )
     ).one()
     return int(latest or 0) + 1
 
@@ -1387,11 +1393,11 @@ def distribute_run(*, session: Session, period: str, now: datetime) -> dict[str,
     """Job brief_distribute (period brief-<id>): a signed brief to its 报/送/发 and the joint-meeting group."""
     brief_id, _ = brief_id_of_period(period)
     brief = brief_to_distribute(session=session, brief_id=brief_id)
-    if called_off(session=session, brief=brief):  # signed before its meeting was called off
+    if not_to_send(session=session, brief=brief):  # signed before its meeting moved or was called off
         told = notify_brief_withdrawn(
             session=session, plan_id=brief.plan_id, day=parse_period(brief.period).last_day, now=now
         )
-        logger.info("brief %s not distributed: its meeting was called off", brief.id)
+        logger.info("brief %s not distributed: withdrawn (%s), its meeting moved or called off", brief.id, brief.state)
         return {"brief_id": brief_id, "withdrawn": True, "queued": 0, "told": told}
     sent = distribute_brief(session=session, brief=brief, now=now)
     mark_distributed(session=session, brief=brief, queued=sent["queued"], now=now)

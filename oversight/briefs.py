@@ -17,7 +17,7 @@ from pathlib import Path
 
 from sqlmodel import Session, col, select
 
-from models import Brief, Meeting, Member, Plan, Role, row_id
+from models import AuditLog, Brief, Meeting, Member, Plan, Role, row_id
 from oversight import labels, runs
 from oversight.audit import actor_of, audit, require_role
 from oversight.chatstate import button_row
@@ -34,6 +34,9 @@ class BriefState:
     OFFICE_APPROVED = "office_approved"
     SIGNED = "signed"
     DISTRIBUTED = "distributed"
+    # An ad-hoc meeting's brief whose meeting left its day (moved or called off) before it was
+    # distributed: final for that draft; a meeting that comes back to the day gets it redrafted.
+    WITHDRAWN = "withdrawn"
 
 
 STATE_LABELS = {
@@ -41,6 +44,7 @@ STATE_LABELS = {
     BriefState.OFFICE_APPROVED: "待召集人签发",
     BriefState.SIGNED: "已签发，正在分发",
     BriefState.DISTRIBUTED: "已签发并分发",
+    BriefState.WITHDRAWN: "因会议改期或取消已撤回",
 }
 
 RENDER_JOB = "brief_render"
@@ -144,6 +148,15 @@ def _chats(session: Session, plan_id: int, role: str) -> list[int]:
 
 
 WITHDRAWN_NOTICE = "因{day}的会议已取消，为该会议编制的简报未发送。"
+# The office's one line when the meeting a brief was made for moves to another day.
+MOVED_NOTICE = "{title}已由{old}改至{new}召开，为原定会议编制的《{name}》已撤回，不再审核、签发；将按改期后的会议重新编制简报送审。"
+MOVED_OUT_NOTICE = (
+    "{title}已由{old}改至{new}召开，为原定会议编制的《{name}》已分发，不再收回；将按改期后的会议另编一期简报送审。"
+)
+MOVED_PART_NOTICE = (
+    "{title}已由{old}改至{new}召开，为原定会议编制的《{name}》已发出的不再收回，尚未发出的已停发；"
+    "将按改期后的会议另编一期简报送审。"
+)
 
 
 def called_off(*, session: Session, brief: Brief) -> bool:
@@ -162,6 +175,63 @@ def called_off(*, session: Session, brief: Brief) -> bool:
     return states == {"cancelled"}
 
 
+def not_to_send(*, session: Session, brief: Brief) -> bool:
+    """True for a brief that must not go out: withdrawn (its meeting moved or was called off), or
+    of a meeting called off before briefs could be withdrawn (called_off)."""
+    return brief.state == BriefState.WITHDRAWN or called_off(session=session, brief=brief)
+
+
+def brief_of_day(*, session: Session, plan_id: int, day: date) -> Brief | None:
+    """The plan's brief for an ad-hoc meeting's `day`, if one was built."""
+    return session.exec(select(Brief).where(Brief.plan_id == plan_id, Brief.period == day.isoformat())).first()
+
+
+def withdraw_for_meeting(
+    *, session: Session, plan_id: int, day: date, actor: str, reason: str, now: datetime
+) -> Brief | None:
+    """The plan's brief for `day`, built for an ad-hoc meeting that has left that day (moved or
+    called off) and not yet distributed, is withdrawn: it is not approved, signed or distributed,
+    and its re-render and distribution runs are taken back. Returns it; None when there is none or
+    it went out already (a distributed brief is history).
+
+    The brief's row is locked before the runs are touched, as a distribution does (its brief, then
+    its run): a distribution running now either committed first (the brief is distributed, left
+    alone) or finds its run withdrawn when it records its end and leaves nothing."""
+    found = brief_of_day(session=session, plan_id=plan_id, day=day)
+    if found is None:
+        return None
+    brief = _load(session, row_id(found))
+    if brief.state in (BriefState.DISTRIBUTED, BriefState.WITHDRAWN):
+        return None
+    before = brief.state
+    brief.state = BriefState.WITHDRAWN
+    session.add(brief)
+    session.flush()
+    for job, period in (
+        (DISTRIBUTE_JOB, distribute_period(row_id(brief))),
+        (RENDER_JOB, render_period(row_id(brief), brief.revision)),
+    ):
+        runs.withdraw_run(session=session, job=job, period=period, actor=actor, reason=reason, now=now)
+    audit(
+        session=session,
+        actor=actor,
+        action="brief.withdrawn",
+        object_type="brief",
+        object_id=brief.id,
+        detail={"from": before, "reason": reason, "revision": brief.revision},
+        at=now,
+    )
+    return brief
+
+
+def _tell_office(session: Session, plan_id: int, text: str, key: str, now: datetime) -> int:
+    return sum(
+        1
+        for chat in _chats(session, plan_id, Role.OFFICE)
+        if enqueue_text(session=session, chat_id=chat, text=text, dedupe_key=f"{key}:{chat}", now=now)
+    )
+
+
 def notify_brief_withdrawn(*, session: Session, plan_id: int, day: date, now: datetime) -> int:
     """Tell the plan's office, once, that the brief compiled for the meeting called off on `day` was
     not sent (the worker had begun it when the meeting was cancelled); how many chats. Said only when
@@ -174,12 +244,21 @@ def notify_brief_withdrawn(*, session: Session, plan_id: int, day: date, now: da
     if cancelled is None:
         return 0
     text = WITHDRAWN_NOTICE.format(day=cn_date(day))
-    key = f"briefwithdrawn:{plan_id}:{day.isoformat()}"
-    return sum(
-        1
-        for chat in _chats(session, plan_id, Role.OFFICE)
-        if enqueue_text(session=session, chat_id=chat, text=text, dedupe_key=f"{key}:{chat}", now=now)
-    )
+    return _tell_office(session, plan_id, text, f"briefwithdrawn:{plan_id}:{day.isoformat()}", now)
+
+
+def notify_brief_moved(
+    *, session: Session, brief: Brief, title: str, old: datetime, new: datetime, stopped: int, now: datetime
+) -> int:
+    """Tell the plan's office in one line that the brief made for a meeting since moved from `old`
+    to `new` is withdrawn (or, distributed already, stands, but for the `stopped` messages of it
+    not yet sent) and a brief for the new day follows; once per brief and revision. How many chats."""
+    if brief.state != BriefState.DISTRIBUTED:
+        form = MOVED_NOTICE
+    else:
+        form = MOVED_PART_NOTICE if stopped else MOVED_OUT_NOTICE
+    text = form.format(title=title, old=cn_datetime(old), new=cn_datetime(new), name=brief_name(brief))
+    return _tell_office(session, brief.plan_id, text, f"briefmoved:{brief.id}:r{brief.revision}", now)
 
 
 def queue_preview(*, session: Session, brief: Brief, now: datetime, returned: str = "") -> int:
@@ -263,6 +342,25 @@ _STEPS = {
 }
 
 
+# What a step on a withdrawn brief is told, by the reason it was withdrawn (its audit row's).
+WITHDRAWN_REFUSALS = {
+    "会议改期": "该期简报所为的会议已改期，简报已撤回，不再审核、签发；改期后的简报将另行送审。",
+    "会议取消": "该期简报所为的会议已取消，不再审核、签发。",
+    "": "该期简报已撤回，不再审核、签发。",
+}
+
+
+def _withdrawal_reason(session: Session, brief: Brief) -> str:
+    detail = session.exec(
+        select(AuditLog.detail)
+        .where(
+            AuditLog.object_type == "brief", AuditLog.object_id == str(brief.id), AuditLog.action == "brief.withdrawn"
+        )
+        .order_by(col(AuditLog.id).desc())
+    ).first()
+    return str((detail or {}).get("reason") or "")
+
+
 def check_step(
     *, session: Session, brief_id: int, actor: Member, step: str, revision: int | None, now: datetime
 ) -> Brief:
@@ -270,6 +368,8 @@ def check_step(
     roles, state, what_role, what_state = _STEPS[step]
     brief = _load(session, brief_id)
     _require(session, actor=actor, brief=brief, roles=roles, what=what_role, now=now)
+    if brief.state == BriefState.WITHDRAWN:
+        raise InvalidStateError(WITHDRAWN_REFUSALS.get(_withdrawal_reason(session, brief), WITHDRAWN_REFUSALS[""]))
     _require_state(brief, state, what_state)
     _check_revision(brief, revision)
     if called_off(session=session, brief=brief):
@@ -453,9 +553,10 @@ def mark_rendered(*, session: Session, brief: Brief, pdf_path: Path, now: dateti
 
 
 def brief_to_distribute(*, session: Session, brief_id: int) -> Brief:
-    """The signed brief a brief_distribute run sends; refused for anything not signed."""
+    """The signed brief a brief_distribute run sends (or finds withdrawn: not_to_send); refused for
+    anything not signed."""
     brief = _load(session, brief_id)
-    if brief.state not in (BriefState.SIGNED, BriefState.DISTRIBUTED):
+    if brief.state not in (BriefState.SIGNED, BriefState.DISTRIBUTED, BriefState.WITHDRAWN):
         raise InvalidStateError(f"该期简报{STATE_LABELS.get(brief.state, brief.state)}，未签发，不能分发。")
     return brief
 
@@ -479,8 +580,6 @@ def mark_distributed(*, session: Session, brief: Brief, queued: int, now: dateti
 
 def _since(session: Session, brief: Brief) -> datetime:
     """When the brief came to its present holder: built, returned or approved by the office."""
-    from models import AuditLog
-
     last = session.exec(
         select(AuditLog.at)
         .where(AuditLog.object_type == "brief", AuditLog.object_id == str(brief.id))

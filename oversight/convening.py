@@ -495,11 +495,14 @@ def circulate(
 
 def _withdraw_brief(
     session: Session, meeting: Meeting, *, day: date, actor: Member, reason: str, now: datetime
-) -> None:
-    """An ad-hoc meeting's brief for `day` (its old day) is taken back: the run if no worker has
-    started it, and whatever of that brief is still waiting in the outbox (the office's draft, the
-    conveners' copy to sign, its distribution)."""
-    from oversight.briefs import notify_brief_withdrawn
+) -> tuple[Brief | None, int]:
+    """An ad-hoc meeting's brief for `day` (its old day) is taken back: the run whether or not a
+    worker has started it (one at work finds it withdrawn and records nothing), the brief if it was
+    built and not yet distributed (withdrawn: not approved, signed or sent, oversight.briefs), and
+    whatever of it still waits in the outbox (the office's draft, the conveners' copy to sign, its
+    distribution). Returns this plan's brief for the day if it was built and is withdrawn now or
+    was distributed already, for the caller to tell the office, and how many messages were taken back."""
+    from oversight.briefs import BriefState, brief_of_day, notify_brief_withdrawn, withdraw_for_meeting
     from oversight.outbox import withdraw_pending
 
     period = day.isoformat()
@@ -518,14 +521,26 @@ def _withdraw_brief(
     if not others:
         run = runs.withdraw_run(session=session, job="brief", period=period, actor=who, reason=reason, now=now)
     dropped = 0
+    brief = withdrawn = None
     if meeting.plan_id not in others:
-        briefs = session.exec(select(Brief.id).where(Brief.plan_id == meeting.plan_id, Brief.period == period)).all()
+        withdrawn = withdraw_for_meeting(
+            session=session, plan_id=meeting.plan_id, day=day, actor=who, reason=reason, now=now
+        )
+        found = withdrawn or brief_of_day(session=session, plan_id=meeting.plan_id, day=day)
+        briefs = [row_id(found)] if found is not None else []
+        if found is not None and (found is withdrawn or found.state == BriefState.DISTRIBUTED):
+            brief = found
         prefixes = [
             f"brief:{meeting.plan_id}:{period}",
-            *(f"{kind}:{b}:" for b in briefs for kind in ("briefdraft", "briefsign", "briefsigned", "briefreturned")),
+            *(
+                f"{kind}:{b}:"
+                for b in briefs
+                for kind in ("briefdraft", "briefsign", "briefsigned", "briefreturned", "briefremind")
+            ),
         ]
         dropped = withdraw_pending(session=session, prefixes=prefixes, reason=reason)
-        if briefs and dropped:  # built and queued before the cancel: its draft was taken back unsent
+        if meeting.state == "cancelled" and (withdrawn is not None or (briefs and dropped)):
+            # built before the cancel: whatever of it the office had or was to have is not sent
             notify_brief_withdrawn(session=session, plan_id=meeting.plan_id, day=day, now=now)
     audit(
         session=session,
@@ -533,9 +548,16 @@ def _withdraw_brief(
         action="meeting.brief_withdrawn",
         object_type="meeting",
         object_id=meeting.id,
-        detail={"period": period, "run_id": run.id if run else None, "messages": dropped, "reason": reason},
+        detail={
+            "period": period,
+            "run_id": run.id if run else None,
+            "brief_id": withdrawn.id if withdrawn else None,
+            "messages": dropped,
+            "reason": reason,
+        },
         at=now,
     )
+    return brief, dropped
 
 
 RESCHEDULED = "【会议改期】{title}由{old}改为{new}召开。已报的参会人员不变；如有变动，请点“确认参会”或“请假”更改。"
@@ -575,13 +597,18 @@ def reschedule(
         meeting.period, meeting.title = f"{day.year}Q{(day.month - 1) // 3 + 1}", quarter_title(day)
     session.add(meeting)
     if meeting.kind == "adhoc" and old_day != day:
-        # The brief asked for the old day is for a meeting no longer held then: take it back and
-        # ask for the new day's, as scheduling it did.
+        # The brief asked for the old day is for a meeting no longer held then: take it back (the
+        # office told in one line if it had been built) and ask for the new day's.
+        from oversight.briefs import notify_brief_moved
         from oversight.schedules import request_run_now
 
         meeting.period = day.isoformat()
-        _withdraw_brief(session, meeting, day=old_day, actor=actor, reason="会议改期", now=now)
+        brief, stopped = _withdraw_brief(session, meeting, day=old_day, actor=actor, reason="会议改期", now=now)
         request_run_now(session=session, job="brief", actor=actor_of(actor.id), period=day.isoformat(), now=now)
+        if brief is not None:
+            notify_brief_moved(
+                session=session, brief=brief, title=meeting.title, old=old, new=starts_at, stopped=stopped, now=now
+            )
     moves = session.exec(
         select(AuditLog.id).where(
             AuditLog.object_type == "meeting",

@@ -155,12 +155,14 @@ def test_a_brief_signed_before_its_meeting_was_called_off_is_not_distributed(eng
             sign_brief(session=s, brief_id=brief.id, actor=seed.members["convener"], now=now)
         s.commit()
     _cancel(engine, meeting_id, seed.members["convener"].id, now)  # before the worker distributes it
-    done = execute_run(ctx=ctx, job="brief_distribute", period=distribute_period(brief.id))
+    with Session(engine) as s:  # the cancel withdrew the brief and its distribution run
+        assert s.get(Brief, brief.id).state == "withdrawn"
+        run = runs.get_run(session=s, job="brief_distribute", period=distribute_period(brief.id))
+        assert run.state == "withdrawn" and "会议取消" in run.error
+    assert execute_run(ctx=ctx, job="brief_distribute", period=distribute_period(brief.id)) is None
 
-    assert done is not None and done.state == "done" and done.result["withdrawn"] is True
     outbox = _outbox(engine)
     assert not [m for m in outbox if (m.dedupe_key or "").startswith(f"brief:{banner_plan_id}:{day}")]
     notices = [m for m in outbox if (m.dedupe_key or "").startswith("briefwithdrawn:")]
     assert notices and {m.text for m in notices} == {NOTICE.format(day=cn_date(day))}
-    with Session(engine) as s:
-        assert s.get(Brief, brief.id).state == "signed"  # signed, never distributed
+    assert len({m.chat_id for m in notices}) == len(notices)  # one line per office chat
