@@ -71,10 +71,9 @@ PROBLEM_GROUPS = {  # the order shown; a plan's category has one of these groups
     "other": "其他",
 }
 PROBLEM_BACK_GROUPS = "返回上一级"
-PROBLEM_SUBJECT_ZONE = "整合区 {seq}号 {name}"
+PROBLEM_SUBJECT_ZONE = "整合区{seq}号 {name}"
 PROBLEM_ASK_FILES = (
-    "如有相关材料（{allowed}，单个不超过 20 MB），请直接发送文件或照片；全部发送后点“完成上传”。"
-    "没有材料请点“不附材料”。"
+    "如有相关材料（{allowed}，单个不超过20 MB），请直接发送文件或照片；全部发送后点“完成上传”。没有材料请点“不附材料”。"
 )
 PROBLEM_BTN_NO_FILES = "不附材料"
 PROBLEM_BTN_FILE = "📎 打开：{name}"
@@ -319,7 +318,7 @@ SCHEDULE_BTN_RUN = "立即运行"
 START_IN_PRIVATE = "请在与机器人的私聊中发送 /start 邀请码。"
 DAYS_NOT_A_NUMBER = "天数须为数字。\n"
 UNREGISTERED_ROLE = "未注册用户"
-FILE_TOO_BIG = "文件“{name}”过大（{size:.1f} MB），单个文件不能超过 20 MB。"
+FILE_TOO_BIG = "文件“{name}”过大（{size:.1f} MB），单个文件不能超过20 MB。"
 
 
 # --- /report and /ledger (bot/reports.py) -----------------------------------------
@@ -370,7 +369,7 @@ REPORT_ASK_MEASURE = (
     "2026-12-31 完成采矿权变更登记\n"
     "（注意：填写节点会替换原有节点清单）"
 )
-REPORT_MEASURE_SAVED = "已更新一矿一策（{n} 个节点）。"
+REPORT_MEASURE_SAVED = "已更新一矿一策（{n}个节点）。"
 REPORT_ASK_TEXT = "报送对象：{target}\n请输入本次进展内容（不超过{limit}字）："
 REPORT_ASK_MOVE = "该矿业权（{right}）是否已{done}？\n选“是”，其状态将改为“{status}”。"
 # What a status move asks, by the status it moves to (a status not here: its label without 已).
@@ -388,8 +387,7 @@ REPORT_MOVE_DONE = {
 REPORT_BTN_YES = "是"
 REPORT_BTN_NO = "否"
 REPORT_ASK_FILES = (
-    "如需附件（{allowed}，单个不超过 20 MB），请直接发送文件或照片；"
-    "全部发送后点“完成上传”。没有附件可直接点“完成上传”。"
+    "如需附件（{allowed}，单个不超过20 MB），请直接发送文件或照片；全部发送后点“完成上传”。没有附件可直接点“完成上传”。"
 )
 REPORT_BTN_FILES_DONE = "完成上传"
 REPORT_FILE_RECEIVED = "已收到附件：{name}（共{n}个）。可继续发送，或点“完成上传”。"
@@ -420,7 +418,7 @@ LEDGER_DONE = "台账已合并（{report}）：{summary}"
 LEDGER_CLAIMS = "另有{n}宗变更为完成状态，已提交确认，确认后计入完成进度。"
 LEDGER_SEND_FILES = "请发送文件（不是文字）。"
 REPORT_RIGHT_LABEL = "{name}（{code}）· {status}"
-REPORT_FILES = "{n} 个（{names}）"
+REPORT_FILES = "{n}个（{names}）"
 
 
 # --- /calendar (bot/calendar.py) -------------------------------------------------------
@@ -483,7 +481,7 @@ LOOSE_FILE_HEAD = "附件：{name}\n"
 LOOSE_FILE_DROPPED = "好的，文件“{name}”未报送。"
 LOOSE_FILE_NOT_HERE = "当前没有进行中的操作，文件未保存。请先选择要办理的事项："
 REPORT_HAS_FILES = (
-    "已带附件：{names}（共{n}个）。如需更多附件（{allowed}，单个不超过 20 MB），请继续发送；全部发送后点“完成上传”。"
+    "已带附件：{names}（共{n}个）。如需更多附件（{allowed}，单个不超过20 MB），请继续发送；全部发送后点“完成上传”。"
 )
 COMMAND_WHAT = {
     "report": "报送工作进展",
@@ -503,7 +501,7 @@ DUBAN_URGED = "已催办：{label}（第{n}次），已通知{unit}联络员。"
 # --- Status claims (bot/claims.py) ------------------------------------------------------------
 
 CLAIM_CONFIRMED = "已确认：{claim}，计入完成进度。"
-CLAIM_ASK_REASON = "请说明退回的理由（缺少哪些材料），4–500 字："
+CLAIM_ASK_REASON = "请说明退回的理由（缺少哪些材料），4–500字："
 CLAIM_RETURNED = "已退回状态变更申请：{claim}，报送单位已收到理由。"
 
 PASTE_HELD = "正在接收您刚发送的长文本（分几段到达），几秒后交给当前步骤；请稍候再按按钮。"

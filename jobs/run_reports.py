@@ -59,7 +59,7 @@ def _notices(result: dict[str, Any]) -> tuple[str, Documents]:
     lines = [
         f"通报草稿已起草（列入{n.get('findings', 0)}项情况），已送{n.get('sent_to', 0)}位召集人审定。"
         if n.get("state") == "draft"
-        else f"本期通报此前已起草，当前状态不再重发（{n.get('findings', 0)} 项情况）。"
+        else f"本期通报此前已起草，当前状态不再重发（{n.get('findings', 0)}项情况）。"
         for n in notices
     ]
     return "\n".join(lines), []

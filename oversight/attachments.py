@@ -155,7 +155,7 @@ def check_file(*, data: bytes, filename: str = "") -> str:
         raise AttachmentRejectedError(f"文件“{filename or '未命名'}”是空文件，请重新上传。")
     if len(data) > MAX_BYTES:
         raise AttachmentRejectedError(
-            f"文件“{filename or '未命名'}”过大（{len(data) / 1024 / 1024:.1f} MB），单个文件不能超过 20 MB。"
+            f"文件“{filename or '未命名'}”过大（{len(data) / 1024 / 1024:.1f} MB），单个文件不能超过20 MB。"
         )
     mime = detect_type(data, filename)
     if mime is None:

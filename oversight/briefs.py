@@ -384,9 +384,9 @@ def set_editor_note(
     brief = check_step(session=session, brief_id=brief_id, actor=actor, step="note", revision=revision, now=now)
     note = " ".join((text or "").split())
     if len(note) < 10:
-        raise InvalidInputError("编者按不能少于 10 个字。")
+        raise InvalidInputError("编者按不能少于10个字。")
     if len(note) > NOTE_MAX:
-        raise InvalidInputError(f"编者按最多 {NOTE_MAX} 个字，当前 {len(note)} 个字。")
+        raise InvalidInputError(f"编者按最多{NOTE_MAX}个字，当前{len(note)}个字。")
     before = brief.editor_note
     brief.editor_note = note
     brief.revision += 1
@@ -483,9 +483,9 @@ def return_brief(
     brief = check_step(session=session, brief_id=brief_id, actor=actor, step="return", revision=revision, now=now)
     why = " ".join((reason or "").split())
     if len(why) < REASON_MIN:
-        raise InvalidInputError(f"退回理由不能少于 {REASON_MIN} 个字。")
+        raise InvalidInputError(f"退回理由不能少于{REASON_MIN}个字。")
     if len(why) > REASON_MAX:
-        raise InvalidInputError(f"退回理由最多 {REASON_MAX} 个字，当前 {len(why)} 个字。")
+        raise InvalidInputError(f"退回理由最多{REASON_MAX}个字，当前{len(why)}个字。")
     brief.state = BriefState.DRAFT
     brief.office_approved_by_member_id = None
     brief.office_approved_at = None

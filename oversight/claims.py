@@ -84,7 +84,7 @@ def _confirmers(session: Session, claim: RightClaim) -> list[Member]:
 
 
 CLAIM_TEXT = (
-    "【状态变更待确认】{unit}报送（{report}号进展报送）：矿业权“{right}”（{code}）{status}，附佐证材料 {n} 份。\n"
+    "【状态变更待确认】{unit}报送（{report}号进展报送）：矿业权“{right}”（{code}）{status}，附佐证材料{n}份。\n"
     "{text}\n确认前不计入完成进度。"
 )
 
@@ -234,7 +234,7 @@ def decide(*, session: Session, claim_id: int, actor: Member, ok: bool, reason: 
     claim = check_may_decide(session=session, member=actor, claim_id=claim_id)
     reason = " ".join(reason.split())
     if not ok and not REASON_MIN <= len(reason) <= REASON_MAX:
-        raise InvalidInputError(f"退回理由须为 {REASON_MIN}–{REASON_MAX} 字，请说明缺少什么材料。")
+        raise InvalidInputError(f"退回理由须为{REASON_MIN}–{REASON_MAX}字，请说明缺少什么材料。")
     right = session.get(Right, claim.right_id)
     assert right is not None
     if ok and right.status == claim.to_status:

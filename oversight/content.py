@@ -22,5 +22,5 @@ def require_content(text: str, *, what: str, ask: str, example: str) -> None:
     chars = meaningful_chars(text)
     if len(chars) < MEANINGFUL_MIN or len(set(chars)) < DISTINCT_MIN:
         raise InvalidInputError(
-            f"{what}过于简单，看不出具体情况（至少写 {MEANINGFUL_MIN} 个字，标点不计）。请写清{ask}，例如：{example}"
+            f"{what}过于简单，看不出具体情况（至少写{MEANINGFUL_MIN}个字，标点不计）。请写清{ask}，例如：{example}"
         )

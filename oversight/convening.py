@@ -76,7 +76,7 @@ NoticeButtons = Callable[[Meeting, Member], list[list[dict[str, str]]]]
 def _clean(text: str | None, *, what: str, maximum: int, minimum: int = 1) -> str:
     body = " ".join((text or "").split())
     if len(body) < minimum or len(body) > maximum:
-        raise InvalidInputError(f"{what}须为 {minimum}–{maximum} 个字，当前 {len(body)} 个字。")
+        raise InvalidInputError(f"{what}须为{minimum}–{maximum}个字，当前{len(body)}个字。")
     return body
 
 
@@ -264,7 +264,7 @@ def add_agenda_item(*, session: Session, meeting_id: int, actor: Member, text: s
     _editable(meeting)
     body = _clean(text, what="议题", maximum=ITEM_MAX, minimum=2)
     if len(meeting.agenda) >= AGENDA_MAX:
-        raise InvalidInputError(f"议程最多 {AGENDA_MAX} 项，请先删除不需要的议题。")
+        raise InvalidInputError(f"议程最多{AGENDA_MAX}项，请先删除不需要的议题。")
     meeting.agenda = [*meeting.agenda, {"text": body, "ref": ""}]
     session.add(meeting)
     audit(

@@ -65,7 +65,7 @@ TYPED_MAX = 40
 def _typed(text: str, what: str) -> str:
     body = " ".join((text or "").split())
     if not body or len(body) > TYPED_MAX:
-        raise InvalidInputError(f"请发送{what}，不超过 {TYPED_MAX} 个字。")
+        raise InvalidInputError(f"请发送{what}，不超过{TYPED_MAX}个字。")
     return body
 
 

@@ -254,7 +254,7 @@ def parse_notice(text: str) -> ParsedNotice:
     if not text or not text.strip():
         raise NoticeParseError(["内容为空：请粘贴通知全文。"])
     if len(text) > MAX_NOTICE_CHARS:
-        raise NoticeParseError([f"内容过长（{len(text)} 字，上限 {MAX_NOTICE_CHARS} 字）：请只粘贴通知本身。"])
+        raise NoticeParseError([f"内容过长（{len(text)}字，上限{MAX_NOTICE_CHARS}字）：请只粘贴通知本身。"])
     raw_lines = text.splitlines()
     normal_lines = [_normal(line) for line in raw_lines]
     flat = "".join(normal_lines)
@@ -372,7 +372,7 @@ def grids_of(year: int, holidays: set[date], work: set[date]) -> list[str]:
 def format_preview(parsed: ParsedNotice, *, replacing: bool = False) -> tuple[str, str]:
     """The parsed year shown back: (the list, the month grids). `replacing`: the year has data already."""
     hol, work = parsed.holidays, parsed.workdays
-    head = f"{parsed.year}年节假日安排（{parsed.source}）：放假 {len(hol)} 天，调休上班 {len(work)} 天。"
+    head = f"{parsed.year}年节假日安排（{parsed.source}）：放假{len(hol)}天，调休上班{len(work)}天。"
     lines = [head]
     for n, item in enumerate(parsed.items):
         lines.append(

@@ -101,32 +101,31 @@ def check_xlsx(data: bytes, *, name: str = "", limits: Limits | None = None) -> 
 def _check_directory(infos: list[zipfile.ZipInfo], label: str, limits: Limits) -> None:
     if len(infos) > limits.max_entries:
         raise FileLimitError(
-            f"{label}内含 {len(infos)} 个部件，超过上限 {limits.max_entries} 个，不是正常的台账工作簿，已拒收。"
+            f"{label}内含{len(infos)}个部件，超过上限{limits.max_entries}个，不是正常的台账工作簿，已拒收。"
         )
     total = sum(i.file_size for i in infos)
     if total > limits.max_uncompressed:
         raise FileLimitError(
-            f"{label}解压后为 {total / _MB:,.1f} MB，超过上限 {limits.max_uncompressed / _MB:.0f} MB，已拒收。"
+            f"{label}解压后为{total / _MB:,.1f} MB，超过上限{limits.max_uncompressed / _MB:.0f} MB，已拒收。"
             "请删除多余的工作表、图片或空行后再提交。"
         )
     for info in infos:
         if info.file_size >= _RATIO_FROM and info.file_size > limits.max_ratio * max(info.compress_size, 1):
             ratio = info.file_size / max(info.compress_size, 1)
             raise FileLimitError(
-                f"{label}的压缩比异常（{ratio:,.0f} 倍，上限 {limits.max_ratio:.0f} 倍），"
-                "可能是恶意构造的文件，已拒收。"
+                f"{label}的压缩比异常（{ratio:,.0f}倍，上限{limits.max_ratio:.0f}倍），可能是恶意构造的文件，已拒收。"
             )
 
 
 def _rows_over(label: str, limits: Limits) -> FileLimitError:
     return FileLimitError(
-        f"{label}的工作表超过 {limits.max_rows:,} 行的上限，已拒收。请分批提交，每次不超过 {limits.max_rows:,} 行。"
+        f"{label}的工作表超过{limits.max_rows:,}行的上限，已拒收。请分批提交，每次不超过{limits.max_rows:,}行。"
     )
 
 
 def _cell_over(label: str, where: str, limits: Limits) -> FileLimitError:
     return FileLimitError(
-        f"{label}{where}有单元格超过 {limits.max_cell_chars:,} 个字符（Excel 单元格的上限），已拒收。请精简后再提交。"
+        f"{label}{where}有单元格超过{limits.max_cell_chars:,}个字符（Excel 单元格的上限），已拒收。请精简后再提交。"
     )
 
 
@@ -210,7 +209,7 @@ def check_image(data: bytes, *, name: str = "", limits: Limits | None = None) ->
     except (OSError, ValueError, SyntaxError) as exc:
         raise FileLimitError(f"{label}已损坏或不是有效的图片，无法读取。请重新导出后再上传。") from exc
     if width * height == 0 or width * height > limits.max_image_pixels:
-        size = f"为 {width}×{height} 像素，" if width * height else ""
+        size = f"为{width}×{height}像素，" if width * height else ""
         raise FileLimitError(
-            f"{label}{size}超过 {limits.max_image_pixels / 1_000_000:.0f} 百万像素的上限，已拒收。请缩小后再上传。"
+            f"{label}{size}超过{limits.max_image_pixels / 1_000_000:.0f}百万像素的上限，已拒收。请缩小后再上传。"
         )

@@ -212,9 +212,9 @@ class LedgerImportError(LedgerError):
         self.errors = list(errors)
         shown = [str(e) for e in self.errors[:MAX_ERRORS_IN_MESSAGE]]
         more = len(self.errors) - len(shown)
-        lines = [f"台账未导入（未做任何更改），共发现 {len(self.errors)} 处错误：", *shown]
+        lines = [f"台账未导入（未做任何更改），共发现{len(self.errors)}处错误：", *shown]
         if more > 0:
-            lines.append(f"……另有 {more} 处错误未列出，请先改正以上各处后重新提交。")
+            lines.append(f"……另有{more}处错误未列出，请先改正以上各处后重新提交。")
         super().__init__("\n".join(lines))
 
 
@@ -647,7 +647,7 @@ def _help_rows(refs: _Refs) -> list[list[Any]]:
     lines = [
         f"{_plan_title(refs.plan)} 矿业权台账填写说明",
         "",
-        f"1. 在“{SHEET_RIGHTS}”工作表填写，第 1 行为标题，第 2 行为列名，请勿修改、删除或调换列名；从第 3 行起每行一宗矿业权。",
+        f"1. 在“{SHEET_RIGHTS}”工作表填写，第1行为标题，第2行为列名，请勿修改、删除或调换列名；从第3行起每行一宗矿业权。",
         "2. 同一矿业权编号在表中只能出现一次；系统中已有的编号会被更新（每一列都以本表为准，所属批次按本表整体替换），没有的会新增。",
         "3. 导入时先逐格校验，全部通过才写入；只要有一处错误就全部不写入，并列出每处错误的工作表、行号、列号和原因，改正后重新提交即可。",
         "4. 处置状态的变化会记入该矿业权的处置历史，工作简报和通报据此统计进度。",
@@ -659,7 +659,7 @@ def _help_rows(refs: _Refs) -> list[list[Any]]:
     rows.extend([text] for text in lines[1:])
     rows.append([(header, "header_plain") for header in ("列名", "是否必填", "填写说明")])
     for column in COLUMNS:
-        limit = f"（不超过 {column.max_len} 字）" if column.max_len else ""
+        limit = f"（不超过{column.max_len}字）" if column.max_len else ""
         rows.append([column.header, "必填" if column.required else "选填", (column.help + limit, "wrap")])
     if refs.tasks:
         rows.append([])
@@ -669,7 +669,7 @@ def _help_rows(refs: _Refs) -> list[list[Any]]:
                 [
                     task.name,
                     None,
-                    f"目标 {task.target} {task.measure}，完成状态为“{STATUS_LABELS.get(task.done_status, task.done_status)}”",
+                    f"目标{task.target}{task.measure}，完成状态为“{STATUS_LABELS.get(task.done_status, task.done_status)}”",
                 ]
             )
     if refs.zones:
@@ -680,7 +680,7 @@ def _help_rows(refs: _Refs) -> list[list[Any]]:
                 [
                     zone.name,
                     f"第{zone.seq}区",
-                    f"采矿权 {zone.planned_mining}，探矿权 {zone.planned_exploration}，深部探矿权 {zone.planned_deep}，拟设探矿权 {zone.planned_proposed}",
+                    f"采矿权{zone.planned_mining}，探矿权{zone.planned_exploration}，深部探矿权{zone.planned_deep}，拟设探矿权{zone.planned_proposed}",
                 ]
             )
     return rows
@@ -1067,7 +1067,7 @@ def _open_workbook(data: bytes | Path) -> Any:
             size = Path(data).stat().st_size
             if size > MAX_BYTES:
                 raise FileLimitError(
-                    f"文件 {Path(data).name} 为 {size / 1024 / 1024:,.1f} MB，超过 {MAX_BYTES // 1024 // 1024} MB 的上限，已拒收。"
+                    f"文件 {Path(data).name} 为{size / 1024 / 1024:,.1f} MB，超过{MAX_BYTES // 1024 // 1024} MB 的上限，已拒收。"
                 )
             raw = Path(data).read_bytes()
         except OSError as exc:
@@ -1211,7 +1211,7 @@ def _parse_rows(
                 None,
                 "",
                 "",
-                f"前 {HEADER_SEARCH_ROWS} 行中找不到列名行（第一列应为“{COLUMNS[0].header}”）。请使用台账模板，勿删除列名。",
+                f"前{HEADER_SEARCH_ROWS}行中找不到列名行（第一列应为“{COLUMNS[0].header}”）。请使用台账模板，勿删除列名。",
             )
         )
         return [], errors
@@ -1233,7 +1233,7 @@ def _parse_rows(
     # Streamed (a read-only workbook), stopping at the row limit rather than after the sheet.
     for number, cells in enumerate(ws.iter_rows(min_row=header_row + 1), start=header_row + 1):
         if number - header_row > max_rows:
-            errors.append(CellError(SHEET_RIGHTS, None, "", "", f"数据超过 {max_rows:,} 行的上限，请分批提交。"))
+            errors.append(CellError(SHEET_RIGHTS, None, "", "", f"数据超过{max_rows:,}行的上限，请分批提交。"))
             return [], errors
         raw = {
             c.key: (cells[col_of[c.key] - 1].value if c.key in col_of and col_of[c.key] - 1 < len(cells) else None)
@@ -1253,7 +1253,7 @@ def _parse_rows(
             if column.required and not value:
                 bad(column.key, "必填，不能为空。")
             elif column.max_len and len(value) > column.max_len:
-                bad(column.key, f"不能超过 {column.max_len} 个字（现为 {len(value)} 个字）。")
+                bad(column.key, f"不能超过{column.max_len}个字（现为{len(value)}个字）。")
         row.code, row.name, row.mineral = text["code"], text["name"], text["mineral"]
         row.holder, row.contact, row.note = text["holder"], text["contact"], text["note"]
         if row.code:

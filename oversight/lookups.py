@@ -149,7 +149,7 @@ def _short(text: str, limit: int = 40) -> str:
 TODO_TEXTS: dict[str, str] = {
     "unit_head": "【{unit} 待办】",
     "none": "暂无待办事项。",  # only over an empty list
-    "count": "共 {n} 项：{lights}。",  # only the lights some item has: no 临期 0 项
+    "count": "共{n}项：{lights}。",  # only the lights some item has: no 临期 0 项
     # As the raiser and the owner know a problem: what, who, when.
     "problem": "{light} {cited}【{todo}】{unit}{category}，{raised_by}于{raised_on}提出：{text}{deadline}",
     "decision": "{light} {cited}【{todo}】{unit}{text}{deadline}",
@@ -160,7 +160,7 @@ TODO_TEXTS: dict[str, str] = {
     "no_major": "暂无未办结的重大议定事项。",  # only when none is open
 }
 # The count line's parts, by light (those with no item left out).
-TODO_LIGHTS: dict[str, str] = {"red": "逾期 {n} 项", "yellow": "临期 {n} 项", "green": "正常 {n} 项"}
+TODO_LIGHTS: dict[str, str] = {"red": "逾期{n}项", "yellow": "临期{n}项", "green": "正常{n}项"}
 TODO_NO_LIGHT = "均无办理期限"  # every item waits for the raiser's confirmation: none has a deadline
 # A to-do line's deadline clause, by the item's light.
 TODO_DEADLINE: dict[str, str] = {

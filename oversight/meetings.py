@@ -164,7 +164,7 @@ def clean_decision_text(text: str) -> str:
     """An agreed matter's text on one line; refused if empty or over TEXT_MAX."""
     body = " ".join(text.split())
     if not body or len(body) > TEXT_MAX:
-        raise InvalidInputError(f"议定事项内容不能为空，且不超过 {TEXT_MAX} 字。")
+        raise InvalidInputError(f"议定事项内容不能为空，且不超过{TEXT_MAX}字。")
     return body
 
 
@@ -281,7 +281,7 @@ def check_cooperating(*, session: Session, plan_id: int, lead_unit_id: int, unit
     """The cooperating units (配合单位) of an agreed matter: units of the plan, not the lead unit, each once."""
     ids = list(dict.fromkeys(unit_ids))
     if len(ids) > COOPERATING_MAX:
-        raise InvalidInputError(f"配合单位最多 {COOPERATING_MAX} 个。")
+        raise InvalidInputError(f"配合单位最多{COOPERATING_MAX}个。")
     out = []
     for uid in ids:
         unit = session.get(Unit, uid)
@@ -400,9 +400,9 @@ def submit_decision(
     decision = _decision_for_update(session, decision_id)
     evidence = (text or "").strip()
     if len(evidence) < 4:
-        raise InvalidInputError("请说明完成情况（不少于 4 个字），可另附佐证材料。")
+        raise InvalidInputError("请说明完成情况（不少于4个字），可另附佐证材料。")
     if len(evidence) > EVIDENCE_MAX:
-        raise InvalidInputError(f"完成情况最多 {EVIDENCE_MAX} 个字，当前 {len(evidence)} 个字。")
+        raise InvalidInputError(f"完成情况最多{EVIDENCE_MAX}个字，当前{len(evidence)}个字。")
     files = []
     for attachment_id in attachment_ids:
         attachment = session.get(Attachment, attachment_id)
@@ -431,7 +431,7 @@ def submit_decision(
         unit=unit.name if unit else "",
         text=decision.text,
         evidence=evidence,
-        files=f"（附材料 {len(files)} 份）" if files else "",
+        files=f"（附材料{len(files)}份）" if files else "",
     )
     from oversight.chatstate import button_row
     from oversight.members import members_with_role
@@ -492,9 +492,9 @@ def review_decision(
     decision = _decision_for_update(session, decision_id)
     why = " ".join((reason or "").split())
     if not ok and len(why) < 4:
-        raise InvalidInputError("退回须说明理由，不少于 4 个字。")
+        raise InvalidInputError("退回须说明理由，不少于4个字。")
     if len(why) > 300:
-        raise InvalidInputError(f"理由最多 300 个字，当前 {len(why)} 个字。")
+        raise InvalidInputError(f"理由最多300个字，当前{len(why)}个字。")
     if ok:
         decision.state = "done"
         decision.done_at = now

@@ -99,7 +99,7 @@ def create_invite(
     if role not in Role.ALL:
         raise InvalidInputError(f"未知角色“{role}”。")
     if not 1 <= days <= MAX_INVITE_DAYS:
-        raise InvalidInputError(f"有效天数须在 1 到 {MAX_INVITE_DAYS} 之间。")
+        raise InvalidInputError(f"有效天数须在1到{MAX_INVITE_DAYS}之间。")
     now = now or utcnow()
     code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
     invite = InviteCode(

@@ -430,9 +430,9 @@ def check_drop_reason(reason: str | None) -> str:
     """Why a finding is dropped, one line; refused in Chinese if missing or too long."""
     value = " ".join((reason or "").split())
     if len(value) < DROP_REASON_MIN:
-        raise InvalidInputError(f"删除理由不能少于 {DROP_REASON_MIN} 个字。")
+        raise InvalidInputError(f"删除理由不能少于{DROP_REASON_MIN}个字。")
     if len(value) > DROP_REASON_MAX:
-        raise InvalidInputError(f"删除理由最多 {DROP_REASON_MAX} 个字，当前 {len(value)} 个字。")
+        raise InvalidInputError(f"删除理由最多{DROP_REASON_MAX}个字，当前{len(value)}个字。")
     return value
 
 
@@ -456,7 +456,7 @@ def approval_summary(*, session: Session, notice_id: int) -> str:
     units = {u.id: u.name for u in session.exec(select(Unit).where(Unit.plan_id == notice.plan_id)).all()}
     live = [f for f in findings if not f.dropped]
     named = "、".join(units.get(u, "") for u in named_unit_ids(session=session, notice_id=row_id(notice)))
-    lines = [f"《{notice.title}》保留通报事项 {len(live)} 项，被通报单位：{named or '无'}。"]
+    lines = [f"《{notice.title}》保留通报事项{len(live)}项，被通报单位：{named or '无'}。"]
     for f in findings:
         if f.dropped:
             lines.append(f"已删除：{finding_label(session=session, finding=f)}（理由：{f.drop_reason or '未说明'}）")
@@ -548,14 +548,14 @@ def edit_notice_text(
     if title is not None:
         value = " ".join(title.split())
         if not value or len(value) > TITLE_MAX:
-            raise InvalidInputError(f"通报标题不能为空，且不超过 {TITLE_MAX} 字。")
+            raise InvalidInputError(f"通报标题不能为空，且不超过{TITLE_MAX}字。")
         check_office_text(session=session, notice=notice, text=value, findings=findings, what="标题")
         changes["title"] = [notice.title, value]
         notice.title = value
     if body is not None:
         value = "\n".join(line.strip() for line in body.strip().splitlines() if line.strip())
         if not value or len(value) > BODY_MAX:
-            raise InvalidInputError(f"通报正文不能为空，且不超过 {BODY_MAX} 字。")
+            raise InvalidInputError(f"通报正文不能为空，且不超过{BODY_MAX}字。")
         check_office_text(session=session, notice=notice, text=value, findings=findings)
         changes["body"] = [len(notice.body), len(value)]
         notice.body = value
@@ -763,9 +763,9 @@ def file_explanation(
     if not body and not attachment_ids:
         raise InvalidInputError("情况说明不能为空，请填写说明或上传材料。")
     if len(body) > EXPLANATION_MAX:
-        raise InvalidInputError(f"情况说明最多 {EXPLANATION_MAX} 字，当前 {len(body)} 字。")
+        raise InvalidInputError(f"情况说明最多{EXPLANATION_MAX}字，当前{len(body)}字。")
     if len(attachment_ids) > MAX_ATTACHMENTS:
-        raise InvalidInputError(f"附件最多 {MAX_ATTACHMENTS} 个。")
+        raise InvalidInputError(f"附件最多{MAX_ATTACHMENTS}个。")
     files: list[Attachment] = []
     for attachment_id in attachment_ids:
         attachment = session.get(Attachment, attachment_id)
@@ -1020,7 +1020,7 @@ def notice_recipients(*, session: Session, notice_id: int) -> dict[int, list[Mem
 
 DRAFT_NONE = "本期经核查无需通报的单位。如无异议，可放弃本期通报。"
 DRAFT_EVIDENCE = "   · {line}"
-DRAFT_MORE = "   · ……另有 {n} 条记录"
+DRAFT_MORE = "   · ……另有{n}条记录"
 
 
 # The draft in chat, for the convener to read on a phone: one overview (each named unit with its
@@ -1044,7 +1044,7 @@ OVERVIEW_TEXTS: dict[str, str] = {
 OVERVIEW_DROPPED = "，已删除{n}项"
 OVERVIEW_UNIT_DROPPED = "（已删除“{rule}”，理由：{reason}）"
 EDIT_FROM_CARD = "改标题、正文"  # the card's way into the bot's overview, where the edit buttons are
-PAGE_HEAD = "【通报事项 {i}/{n}】{unit}（{rule}）{dropped}"
+PAGE_HEAD = "【通报事项{i}/{n}】{unit}（{rule}）{dropped}"
 PAGE_BASIS = "依据（联席会议工作记录）："
 PAGE_EVIDENCE_MAX = 15
 PAGE_FOOT = "删除该事项须说明理由，理由随通报记录保存。"

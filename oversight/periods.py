@@ -36,7 +36,7 @@ _DAY_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 _ADHOC_RUN_RE = re.compile(r"^ADHOC-(\d{4})(\d{2})(\d{2})T\d{6}$")
 
 _FORMS = {
-    QUARTERLY: "季度写作 2026Q1（四位年份，季度 1–4）",
+    QUARTERLY: "季度写作 2026Q1（四位年份，季度1–4）",
     HALFYEARLY: "半年写作 2026H1（上半年 H1，下半年 H2）",
     ADHOC: "临时会议写作会议日期 2026-04-15",
 }

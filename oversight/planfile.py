@@ -327,7 +327,7 @@ def parse_plan_text(text: str, key: str) -> PlanSpec:
         data = yaml.safe_load(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        where = f"第 {mark.line + 1} 行第 {mark.column + 1} 列" if mark else "位置不明"
+        where = f"第{mark.line + 1}行第{mark.column + 1}列" if mark else "位置不明"
         problem = exc.problem or exc.context or "格式错误"
         raise PlanFileError(
             "<yaml>", f"YAML 格式错误，{where}：{problem}（请检查缩进、冒号、引号和括号是否成对）"
@@ -376,9 +376,9 @@ def _zh_error(err: Mapping[str, Any]) -> str:
     if kind == "literal_error":
         return f"取值 {value!r} 不在允许范围内（{ctx.get('expected', '')}）"
     if kind == "greater_than_equal":
-        return f"不能小于 {ctx.get('ge')}，实际为 {value!r}"
+        return f"不能小于{ctx.get('ge')}，实际为 {value!r}"
     if kind == "less_than_equal":
-        return f"不能大于 {ctx.get('le')}，实际为 {value!r}"
+        return f"不能大于{ctx.get('le')}，实际为 {value!r}"
     if kind in ("list_type", "dict_type", "model_type"):
         expected = {"list_type": "列表", "dict_type": "键值映射", "model_type": "键值映射"}[kind]
         return f"应为{expected}，实际为 {value!r}"
@@ -431,7 +431,7 @@ def _check_keys(spec: PlanSpec) -> None:
         _fail("tasks", f"任务序号重复：{seqs}")
     for i, zone in enumerate(spec.zones):
         if zone.seq != i + 1:
-            _fail(f"zones[{i}].seq", f"整合区序号应为 {i + 1}，实际为 {zone.seq}")
+            _fail(f"zones[{i}].seq", f"整合区序号应为{i + 1}，实际为{zone.seq}")
 
 
 def _check_references(spec: PlanSpec) -> None:
@@ -509,7 +509,7 @@ def _check_tasks(spec: PlanSpec) -> None:
             total = sum(b.count for b in task.breakdown)
             if total != task.target:
                 parts = "+".join(str(b.count) for b in task.breakdown)
-                _fail(f"{field}.breakdown", f"{task.name} 的分项合计 {parts}={total}，与任务数 {task.target} 不符")
+                _fail(f"{field}.breakdown", f"{task.name} 的分项合计{parts}={total}，与任务数{task.target}不符")
             _unique((b.key for b in task.breakdown), f"{field}.breakdown", "分项")
         _check_milestones(spec.task_start(task), task.deadline, task.milestones, field)
     for target in spec.targets:
@@ -527,22 +527,22 @@ def _check_milestones(start: date | None, deadline: date | None, marks: list[Sch
         if deadline is not None and item.by > deadline:
             _fail(f"{where}.by", f"进度节点日期 {item.by} 晚于期限 {deadline}")
         if deadline is not None and item.by == deadline and abs(item.share - 1.0) > 1e-9:
-            _fail(f"{where}.share", f"期限 {deadline} 当日应全部完成（1.0），实际为 {item.share:g}")
+            _fail(f"{where}.share", f"期限 {deadline} 当日应全部完成（1.0），实际为{item.share:g}")
         if previous is not None:
             if item.by <= previous.by:
                 _fail(f"{where}.by", f"进度节点日期 {item.by} 应晚于上一节点 {previous.by}")
             if item.share < previous.share:
-                _fail(f"{where}.share", f"进度比例 {item.share:g} 小于上一节点的 {previous.share:g}，应逐步递增")
+                _fail(f"{where}.share", f"进度比例{item.share:g}小于上一节点的{previous.share:g}，应逐步递增")
         previous = item
 
 
 def _check_weights(spec: PlanSpec) -> None:
     total = sum(spec.review_weights.values())
     if abs(total - 100) > 1e-9:
-        _fail("review_weights", f"工作问效各项权重合计 {total:g}，应为 100")
+        _fail("review_weights", f"工作问效各项权重合计{total:g}，应为100")
     for name, value in spec.thresholds.items():
         if value < 0:
-            _fail(f"thresholds.{name}", f"阈值不能为负数，实际为 {value:g}")
+            _fail(f"thresholds.{name}", f"阈值不能为负数，实际为{value:g}")
 
 
 def _need_task(spec: PlanSpec, key: str) -> TaskSpec:
@@ -575,30 +575,30 @@ def _reconcile_banner(spec: PlanSpec) -> None:
     zone_mining = sum(z.mining for z in spec.zones)
     zone_exploration = sum(z.exploration + z.deep for z in spec.zones)
     if cons.zones_count is not None and n != cons.zones_count:
-        _fail("zones", f"列出 {n} 个整合区，与 {cons.name} 的 {cons.zones_count} 个不符")
+        _fail("zones", f"列出{n}个整合区，与 {cons.name} 的{cons.zones_count}个不符")
     if cons.mining is None or cons.exploration is None:
         _fail(f"{field}.mining", f"{cons.name} 须写明采矿权（mining）和探矿权（exploration）宗数")
     if zone_mining != cons.mining:
         _fail(
             "zones[*].mining",
-            f"{n} 个整合区的采矿权合计 {zone_mining} 宗，与 {cons.name} 的 {cons.mining} 宗不符（{_per_zone(spec, 'mining')}）",
+            f"{n}个整合区的采矿权合计{zone_mining}宗，与 {cons.name} 的{cons.mining}宗不符（{_per_zone(spec, 'mining')}）",
         )
     if zone_exploration != cons.exploration:
         _fail(
             "zones[*].exploration",
-            f"{n} 个整合区的探矿权（含深部探矿权）合计 {zone_exploration} 宗，与 {cons.name} 的 {cons.exploration} 宗不符（{_per_zone(spec, 'exploration')}）",
+            f"{n}个整合区的探矿权（含深部探矿权）合计{zone_exploration}宗，与 {cons.name} 的{cons.exploration}宗不符（{_per_zone(spec, 'exploration')}）",
         )
     if cons.mining + cons.exploration != cons.target:
         _fail(
             f"{field}.target",
-            f"{cons.name} 采矿权 {cons.mining} 宗 + 探矿权 {cons.exploration} 宗 = {cons.mining + cons.exploration} 宗，与整合矿业权 {cons.target} 宗不符",
+            f"{cons.name} 采矿权{cons.mining}宗 + 探矿权{cons.exploration}宗 = {cons.mining + cons.exploration}宗，与整合矿业权{cons.target}宗不符",
         )
     if cons.minerals_count is not None:
         minerals = {m for z in spec.zones for m in z.minerals}
         if len(minerals) != cons.minerals_count:
             _fail(
                 "zones[*].minerals",
-                f"整合区涉及矿种 {len(minerals)} 个（{'、'.join(sorted(minerals))}），与 {cons.name} 的 {cons.minerals_count} 个不符",
+                f"整合区涉及矿种{len(minerals)}个（{'、'.join(sorted(minerals))}），与 {cons.name} 的{cons.minerals_count}个不符",
             )
 
     reduce_mining = _need_target(spec, "reduce_mining")
@@ -607,24 +607,24 @@ def _reconcile_banner(spec: PlanSpec) -> None:
     if reduce_mining.value + reduce_exploration.value != reduce_total.value:
         _fail(
             "targets[reduce_total].value",
-            f"减少采矿权 {reduce_mining.value:g} + 探矿权 {reduce_exploration.value:g} = {reduce_mining.value + reduce_exploration.value:g}，与消减矿业权 {reduce_total.value:g} 个不符",
+            f"减少采矿权{reduce_mining.value:g} + 探矿权{reduce_exploration.value:g} = {reduce_mining.value + reduce_exploration.value:g}，与消减矿业权{reduce_total.value:g}个不符",
         )
     if reduce_mining.value > mining0:
-        _fail("targets[reduce_mining].value", f"减少采矿权 {reduce_mining.value:g} 宗，超过现有 {mining0} 宗")
+        _fail("targets[reduce_mining].value", f"减少采矿权{reduce_mining.value:g}宗，超过现有{mining0}宗")
     if reduce_exploration.value > exploration0:
         _fail(
             "targets[reduce_exploration].value",
-            f"减少探矿权 {reduce_exploration.value:g} 宗，超过现有 {exploration0} 宗",
+            f"减少探矿权{reduce_exploration.value:g}宗，超过现有{exploration0}宗",
         )
     max_mines = _need_target(spec, "max_mines")
     if mining0 - reduce_mining.value > max_mines.value:
         _fail(
             "targets[max_mines].value",
-            f"现有采矿权 {mining0} − 减少 {reduce_mining.value:g} = {mining0 - reduce_mining.value:g}，超过矿山总数上限 {max_mines.value:g}",
+            f"现有采矿权{mining0} − 减少{reduce_mining.value:g} = {mining0 - reduce_mining.value:g}，超过矿山总数上限{max_mines.value:g}",
         )
     close = spec.task("close")
     if close is not None and close.target > reduce_mining.value:
-        _fail("tasks[close].target", f"淘汰关闭 {close.target} 宗，超过减少采矿权目标 {reduce_mining.value:g} 宗")
+        _fail("tasks[close].target", f"淘汰关闭{close.target}宗，超过减少采矿权目标{reduce_mining.value:g}宗")
     # 一 and 三(二): the mining rights cut are the closures plus those absorbed by consolidation (the
     # zones' mining rights become one per zone); the exploration rights cut are those in the zones.
     if close is not None:
@@ -632,23 +632,23 @@ def _reconcile_banner(spec: PlanSpec) -> None:
         if close.target + absorbed != reduce_mining.value:
             _fail(
                 "targets[reduce_mining].value",
-                f"减少采矿权 {reduce_mining.value:g} 宗，与淘汰关闭 {close.target} 宗 + 整合减少 {absorbed} 宗"
-                f"（{cons.mining} 宗采矿权整合为 {n} 个整合区）= {close.target + absorbed} 宗不符",
+                f"减少采矿权{reduce_mining.value:g}宗，与淘汰关闭{close.target}宗 + 整合减少{absorbed}宗"
+                f"（{cons.mining}宗采矿权整合为{n}个整合区）= {close.target + absorbed}宗不符",
             )
     if cons.exploration != reduce_exploration.value:
         _fail(
             "targets[reduce_exploration].value",
-            f"减少探矿权 {reduce_exploration.value:g} 宗，与整合区内探矿权 {cons.exploration} 宗不符",
+            f"减少探矿权{reduce_exploration.value:g}宗，与整合区内探矿权{cons.exploration}宗不符",
         )
     ratio = spec.target("min_large_medium_ratio")
     if ratio is not None and not 0 < ratio.value <= 1:
-        _fail("targets[min_large_medium_ratio].value", f"大中型矿山占比应在 0 到 1 之间，实际为 {ratio.value:g}")
+        _fail("targets[min_large_medium_ratio].value", f"大中型矿山占比应在0到1之间，实际为{ratio.value:g}")
     restart_target = spec.target("restart")
     restart_task = spec.task("restart")
     if restart_target is not None and restart_task is not None and restart_target.value != restart_task.target:
         _fail(
             "tasks[restart].target",
-            f"{restart_task.name} {restart_task.target} 个，与复工达产目标 {restart_target.value:g} 个不符",
+            f"{restart_task.name} {restart_task.target}个，与复工达产目标{restart_target.value:g}个不符",
         )
 
 
@@ -669,12 +669,12 @@ def _reconcile_region(spec: PlanSpec) -> None:
     if idle_coal + idle_noncoal != idle:
         _fail(
             "baseline.idle_mines",
-            f"停产煤矿 {idle_coal} + 停产非煤矿山 {idle_noncoal} = {idle_coal + idle_noncoal}，与停产矿山 {idle} 个不符",
+            f"停产煤矿{idle_coal} + 停产非煤矿山{idle_noncoal} = {idle_coal + idle_noncoal}，与停产矿山{idle}个不符",
         )
     if unconverted_coal + unconverted_noncoal != unconverted:
         _fail(
             "baseline.unconverted_exploration",
-            f"煤炭探矿权 {unconverted_coal} + 非煤探矿权 {unconverted_noncoal} = {unconverted_coal + unconverted_noncoal}，与未转采探矿权 {unconverted} 个不符",
+            f"煤炭探矿权{unconverted_coal} + 非煤探矿权{unconverted_noncoal} = {unconverted_coal + unconverted_noncoal}，与未转采探矿权{unconverted}个不符",
         )
 
     coal_mines = _need_task(spec, "coal_mines")
@@ -684,36 +684,34 @@ def _reconcile_region(spec: PlanSpec) -> None:
     noncoal_convert = _need_task(spec, "noncoal_convert")
     noncoal_explore = _need_task(spec, "noncoal_explore")
     if coal_mines.target != idle_coal:
-        _fail(
-            "tasks[coal_mines].target", f"{coal_mines.name} {coal_mines.target} 个，与停产煤矿基数 {idle_coal} 个不符"
-        )
+        _fail("tasks[coal_mines].target", f"{coal_mines.name} {coal_mines.target}个，与停产煤矿基数{idle_coal}个不符")
     if noncoal_mines.target != idle_noncoal:
         _fail(
             "tasks[noncoal_mines].target",
-            f"{noncoal_mines.name} {noncoal_mines.target} 个，与停产非煤矿山基数 {idle_noncoal} 个不符",
+            f"{noncoal_mines.name} {noncoal_mines.target}个，与停产非煤矿山基数{idle_noncoal}个不符",
         )
     if coal_mines.target + noncoal_mines.target != idle:
         _fail(
             "tasks[noncoal_mines].target",
-            f"任务一 {coal_mines.target} + 任务四 {noncoal_mines.target} = {coal_mines.target + noncoal_mines.target}，与停产矿山 {idle} 个不符",
+            f"任务一{coal_mines.target} + 任务四{noncoal_mines.target} = {coal_mines.target + noncoal_mines.target}，与停产矿山{idle}个不符",
         )
     if coal_convert.target + coal_explore.target != unconverted_coal:
         _fail(
             "tasks[coal_explore].target",
-            f"任务二 {coal_convert.target} + 任务三 {coal_explore.target} = {coal_convert.target + coal_explore.target}，与煤炭探矿权 {unconverted_coal} 个不符",
+            f"任务二{coal_convert.target} + 任务三{coal_explore.target} = {coal_convert.target + coal_explore.target}，与煤炭探矿权{unconverted_coal}个不符",
         )
     if noncoal_convert.target + noncoal_explore.target != unconverted_noncoal:
         _fail(
             "tasks[noncoal_explore].target",
-            f"任务五 {noncoal_convert.target} + 任务六 {noncoal_explore.target} = {noncoal_convert.target + noncoal_explore.target}，与非煤探矿权 {unconverted_noncoal} 个不符",
+            f"任务五{noncoal_convert.target} + 任务六{noncoal_explore.target} = {noncoal_convert.target + noncoal_explore.target}，与非煤探矿权{unconverted_noncoal}个不符",
         )
     for target in spec.targets:
         if target.key == "restart_idle" and target.value != idle:
-            _fail("targets[restart_idle].value", f"复工复产目标 {target.value:g} 个，与停产矿山 {idle} 个不符")
+            _fail("targets[restart_idle].value", f"复工复产目标{target.value:g}个，与停产矿山{idle}个不符")
         if target.key == "convert_exploration" and target.value != unconverted:
             _fail(
                 "targets[convert_exploration].value",
-                f"探转采目标 {target.value:g} 个，与未转采探矿权 {unconverted} 个不符",
+                f"探转采目标{target.value:g}个，与未转采探矿权{unconverted}个不符",
             )
     league_set = set(spec.leagues)
     for task in spec.tasks:
@@ -890,17 +888,17 @@ def plan_show_text(spec: PlanSpec) -> str:
     if spec.targets:
         lines.append("二、目标")
         for t in spec.targets:
-            shown = f"{t.value * 100:g}%" if t.kind == "min_ratio" else f"{_fmt(t.value)} {t.unit}"
+            shown = f"{t.value * 100:g}%" if t.kind == "min_ratio" else f"{_fmt(t.value)}{t.unit}"
             due = f"（{t.deadline.isoformat()} 前）" if t.deadline else ""
             lines.append(f"  {t.name}：{shown}{due}")
     lines.append("三、任务")
     for b in data["batches"]:
         extra = ""
         if b["zones_count"] is not None:
-            extra = f"（{b['zones_count']} 个整合区，采矿权 {b['mining']} 宗、探矿权 {b['exploration']} 宗）"
-        lines.append(f"  {b['seq']}. {b['name']}：{b['target']} {b['measure']}{extra}")
+            extra = f"（{b['zones_count']}个整合区，采矿权{b['mining']}宗、探矿权{b['exploration']}宗）"
+        lines.append(f"  {b['seq']}. {b['name']}：{b['target']}{b['measure']}{extra}")
         if b["breakdown"]:
-            parts = "；".join(f"{x['name']} {x['count']}" for x in b["breakdown"])
+            parts = "；".join(f"{x['name']}{x['count']}" for x in b["breakdown"])
             lines.append(f"     其中：{parts}")
         if b["implementer"]:
             lines.append(f"     实施主体：{b['implementer']}")
@@ -916,20 +914,20 @@ def plan_show_text(spec: PlanSpec) -> str:
         elif not b["milestones"]:
             lines.append("     期限：方案未载明（可由管理员设置进度节点）")
         for m in b["milestones"]:
-            lines.append(f"     进度节点：{m['by']} 前完成 {m['share'] * 100:g}%")
+            lines.append(f"     进度节点：{m['by']}前完成{m['share'] * 100:g}%")
     if spec.zones:
         tot = data["totals"]
         lines.append(
-            f"四、整合区（{tot['zones']} 个，采矿权 {tot['zone_mining']} 宗，探矿权 {tot['zone_exploration_with_deep']} 宗（含深部探矿权 {tot['zone_deep']} 宗），拟设探矿权 {tot['zone_proposed']} 宗不计）"
+            f"四、整合区（{tot['zones']}个，采矿权{tot['zone_mining']}宗，探矿权{tot['zone_exploration_with_deep']}宗（含深部探矿权{tot['zone_deep']}宗），拟设探矿权{tot['zone_proposed']}宗不计）"
         )
         for z in spec.zones:
-            zone_parts = [f"采矿权 {z.mining}"]
+            zone_parts = [f"采矿权{z.mining}"]
             if z.exploration:
-                zone_parts.append(f"探矿权 {z.exploration}")
+                zone_parts.append(f"探矿权{z.exploration}")
             if z.deep:
-                zone_parts.append(f"深部探矿权 {z.deep}")
+                zone_parts.append(f"深部探矿权{z.deep}")
             if z.proposed:
-                zone_parts.append(f"拟设探矿权 {z.proposed}")
+                zone_parts.append(f"拟设探矿权{z.proposed}")
             lines.append(f"  {z.seq}. {z.name}（{'、'.join(z.minerals)}）：{'，'.join(zone_parts)}")
     if spec.phases:
         lines.append("五、阶段")

@@ -188,7 +188,7 @@ def set_milestones(
     if plan is None:
         raise PlanMissingError()
     if len(milestones) > MILESTONES_MAX:
-        raise InvalidInputError(f"进度节点最多 {MILESTONES_MAX} 个（现为 {len(milestones)} 个）。")
+        raise InvalidInputError(f"进度节点最多{MILESTONES_MAX}个（现为{len(milestones)}个）。")
     spec = plan_spec(plan)
     task = None if of_target else spec.task(key)
     target = spec.target(key) if of_target else None
@@ -198,7 +198,7 @@ def set_milestones(
         raise InvalidInputError(f"计划中没有{what} {key!r}。可选：{'、'.join(t.key for t in keys)}")
     for day, share in milestones:
         if not 0 <= share <= 1:
-            raise InvalidInputError(f"{day.isoformat()} 的进度比例 {share:g} 应在 0 到 1 之间。")
+            raise InvalidInputError(f"{day.isoformat()} 的进度比例{share:g}应在0到1之间。")
     item.milestones = [ScheduleItem(by=day, share=share) for day, share in sorted(milestones)]
     try:
         reconcile(spec)

@@ -120,7 +120,7 @@ TEXTS: dict[str, str] = {
     "handed_over": "{id}号问题已由{from_unit}转交给{to_unit}（{actor}）。\n转交理由：{reason}",
     "handed_over_to_you": "【{from_unit}转交给贵单位的问题待接收】\n{card}\n\n"
     "转交人：{actor}（{from_unit}）\n转交理由：{reason}\n{hint}",
-    "passed_on": "【提请办公室关注】{id}号问题已连续转交 {count} 次仍无单位接收，当前在{owner}。请及时裁定责任单位。\n{card}",
+    "passed_on": "【提请办公室关注】{id}号问题已连续转交{count}次仍无单位接收，当前在{owner}。请及时裁定责任单位。\n{card}",
     "declined": "{id}号问题被{owner}退回（{actor}），待联席会议办公室裁定。\n退回理由：{reason}",
     "declined_office": "【待裁定】{id}号问题被{owner}退回，请裁定责任单位。\n退回理由：{reason}\n{card}\n\n"
     "交办、转交和退回经过：\n{chain}",
@@ -162,9 +162,9 @@ def clean_text(text: str | None, *, what: str, minimum: int = 1, maximum: int = 
     if len(value) < minimum:
         if minimum <= 1:
             raise InvalidInputError(f"{what}不能为空。")
-        raise InvalidInputError(f"{what}不能为空，且至少 {minimum} 个字。")
+        raise InvalidInputError(f"{what}不能为空，且至少{minimum}个字。")
     if len(value) > maximum:
-        raise InvalidInputError(f"{what}最多 {maximum} 个字，当前 {len(value)} 个字。")
+        raise InvalidInputError(f"{what}最多{maximum}个字，当前{len(value)}个字。")
     return value
 
 
@@ -310,7 +310,7 @@ def check_action(
                 window = _threshold(session, problem.plan_id, "reopen_window_days", DEFAULT_REOPEN_WINDOW_DAYS)
                 closed_at = problem.closed_at or problem.last_action_at
                 if _now(now) - closed_at > timedelta(days=window):
-                    raise InvalidStateError(f"该问题关闭已超过 {window:g} 天，不能重新办理，请提出新问题。")
+                    raise InvalidStateError(f"该问题关闭已超过{window:g}天，不能重新办理，请提出新问题。")
             elif state != ProblemState.RESOLVED:
                 raise InvalidStateError("该问题尚未办结，无需重新办理。")
         return
@@ -425,7 +425,7 @@ def _notify(
 def _claim_files(session: Session, attachment_ids: Sequence[int]) -> list[Attachment]:
     """The uploaded files for one event, each not yet part of any record."""
     if len(attachment_ids) > FILES_MAX:
-        raise InvalidInputError(f"每次最多附 {FILES_MAX} 个材料。")
+        raise InvalidInputError(f"每次最多附{FILES_MAX}个材料。")
     files = []
     for attachment_id in dict.fromkeys(attachment_ids):
         attachment = session.get(Attachment, attachment_id)
@@ -735,7 +735,7 @@ def raise_problem(
 
 
 def _files_line(files: Sequence[Attachment]) -> str:
-    return f"\n提出方附材料 {len(files)} 个：{'、'.join(a.filename for a in files)}（随后发送）" if files else ""
+    return f"\n提出方附材料{len(files)}个：{'、'.join(a.filename for a in files)}（随后发送）" if files else ""
 
 
 def accept_problem(*, session: Session, problem_id: int, actor: Member, now: datetime | None = None) -> Problem:
@@ -1040,7 +1040,7 @@ def resolve_problem(
     if not evidence and not attachment_ids:
         raise InvalidInputError("办结须提供办理结果说明或上传佐证材料。")
     if len(evidence) > TEXT_MAX:
-        raise InvalidInputError(f"办结说明最多 {TEXT_MAX} 个字，当前 {len(evidence)} 个字。")
+        raise InvalidInputError(f"办结说明最多{TEXT_MAX}个字，当前{len(evidence)}个字。")
     files = _claim_files(session, attachment_ids)
     _touch(session, problem, now, ProblemState.RESOLVED)
     problem.resolved_at = now

@@ -39,7 +39,7 @@ TEXTS = {
     "recheck_on": "\n回头看：{day}起",
     "told": "【整改台账】贵单位（{unit}）有以下整改事项，请指定责任人，按时限整改；完成后发送 /rectify 申请销号（须附整改佐证）。",
     "submitted": "【销号待核验】{unit}申请为{id}号整改事项销号，佐证：{evidence}{files}",
-    "files": "（附材料 {n} 份）",
+    "files": "（附材料{n}份）",
     "accepted": "【销号已核验】{id}号整改事项（{item}）已由联席会议办公室核验销号，{day}起回头看。",
     "returned": "【销号被退回】{id}号整改事项（{item}）的销号申请被联席会议办公室退回，理由：{reason}。请继续整改后重新申请。",
     "reopened": "【回头看未通过】{id}号整改事项（{item}）回头看未通过，原因：{reason}。新的整改时限：{deadline}，扣分加倍为{deduction}分。",

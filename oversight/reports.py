@@ -277,7 +277,7 @@ def _report_body(text: str) -> str:
     if not body:
         raise InvalidInputError("进展内容不能为空。")
     if len(body) > TEXT_MAX:
-        raise InvalidInputError(f"进展内容过长（{len(body)} 字），请控制在 {TEXT_MAX} 字以内。")
+        raise InvalidInputError(f"进展内容过长（{len(body)}字），请控制在{TEXT_MAX}字以内。")
     return body
 
 
@@ -302,7 +302,7 @@ def _claim_attachments(session: Session, ids: Iterable[int], report_id: int) -> 
         session.add(row)
         rows.append(row)
     if len(rows) > MAX_ATTACHMENTS:
-        raise InvalidInputError(f"每次报送最多 {MAX_ATTACHMENTS} 个附件。")
+        raise InvalidInputError(f"每次报送最多{MAX_ATTACHMENTS}个附件。")
     return rows
 
 
@@ -312,7 +312,7 @@ def keep_report_file(
     """Keep a file for a report being written, beside `attachment_ids`: its row, and False if
     the same file is among them already (then no row is kept: one row per file in a report)."""
     if len(attachment_ids) >= MAX_ATTACHMENTS:
-        raise InvalidInputError(f"每次报送最多 {MAX_ATTACHMENTS} 个附件，请点“完成上传”。")
+        raise InvalidInputError(f"每次报送最多{MAX_ATTACHMENTS}个附件，请点“完成上传”。")
     row = store_attachment(session=session, data=data, filename=filename, mime_type=mime_type, data_dir=data_dir)
     earlier = (session.get(Attachment, i) for i in attachment_ids)
     if any(a is not None and a.sha256 == row.sha256 for a in earlier):
@@ -342,7 +342,7 @@ def file_report(
     move) moves the right's status, so the batch's progress follows from its history."""
     body = _report_body(text)
     if quantity < 0 or quantity > 1:
-        raise InvalidInputError("一次报送只能完成一宗矿业权（数量为 0 或 1）；请逐宗报送并指明矿业权。")
+        raise InvalidInputError("一次报送只能完成一宗矿业权（数量为0或1）；请逐宗报送并指明矿业权。")
     if (quantity or move_to_status) and right_id is None:
         raise InvalidInputError("报送完成数量或变更状态时必须指明是哪一宗矿业权。")
     if actor.role == Role.ZONE_LEADER and zone_id is None and right_id is None:
@@ -512,16 +512,16 @@ def parse_measure_text(text: str) -> tuple[str, list[tuple[str, date | None]]]:
         m = _DATE_LINE.match(line)
         if m is None:
             if _DATEISH.match(line):
-                raise InvalidInputError(f"第 {n} 行的日期无法识别：“{line.strip()[:40]}”。请写成 2026-06-30 节点名称。")
+                raise InvalidInputError(f"第{n}行的日期无法识别：“{line.strip()[:40]}”。请写成 2026-06-30 节点名称。")
             body.append(line)
             continue
         year, month, day, title = m.groups()
         try:
             due = date(int(year), int(month), int(day))
         except ValueError as exc:
-            raise InvalidInputError(f"第 {n} 行的日期 {year}-{month}-{day} 不存在，请检查。") from exc
+            raise InvalidInputError(f"第{n}行的日期 {year}-{month}-{day} 不存在，请检查。") from exc
         if not title.strip():
-            raise InvalidInputError(f"第 {n} 行只有日期，缺少节点名称（例如：2026-06-30 完成储量核实）。")
+            raise InvalidInputError(f"第{n}行只有日期，缺少节点名称（例如：2026-06-30 完成储量核实）。")
         milestones.append((title.strip(), due))
     measure = "\n".join(body).strip()
     if not measure:
@@ -711,7 +711,7 @@ def send_ledger_template(*, session: Session, actor: Member, data_dir: Path, now
     if not path.exists():
         write_atomic(path, template.data)
     if actor.telegram_user_id is not None:
-        caption = f"{template.filename}（已预填本单位负责的 {template.rights} 宗矿业权）"
+        caption = f"{template.filename}（已预填本单位负责的{template.rights}宗矿业权）"
         enqueue_document(
             session=session,
             chat_id=actor.telegram_user_id,

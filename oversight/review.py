@@ -683,9 +683,9 @@ def verify_closure(
         raise InvalidStateError(f"该整改事项{ITEM_STATE_LABELS.get(item.state, item.state)}，没有待核验的销号申请。")
     why = " ".join((reason or "").split())
     if not ok and len(why) < 4:
-        raise InvalidInputError("退回销号申请须说明理由，不少于 4 个字。")
+        raise InvalidInputError("退回销号申请须说明理由，不少于4个字。")
     if len(why) > 300:
-        raise InvalidInputError(f"理由最多 300 个字，当前 {len(why)} 个字。")
+        raise InvalidInputError(f"理由最多300个字，当前{len(why)}个字。")
     if ok:
         item.state = ItemState.CLOSED
         item.closed_at = now

@@ -269,7 +269,7 @@ def move_right_status(
         if task is None or task.plan_id != right.plan_id:
             raise InvalidInputError("所选批次（任务）不属于该矿业权所在的计划。")
     if len(reason) > REASON_MAX:
-        raise InvalidInputError(f"变更原因不能超过 {REASON_MAX} 字。")
+        raise InvalidInputError(f"变更原因不能超过{REASON_MAX}字。")
     at = now or utcnow()
     event = RightStatusEvent(
         right_id=right_id,
@@ -440,7 +440,7 @@ def save_measure(
     if not body:
         raise InvalidInputError("一矿一策的内容不能为空。")
     if len(body) > MEASURE_MAX:
-        raise InvalidInputError(f"一矿一策的内容不能超过 {MEASURE_MAX} 字（现为 {len(body)} 字）。")
+        raise InvalidInputError(f"一矿一策的内容不能超过{MEASURE_MAX}字（现为{len(body)}字）。")
     wanted: list[tuple[str, date | None]] = []
     if milestones is not None:
         seen: set[str] = set()
@@ -449,7 +449,7 @@ def save_measure(
             if not title:
                 raise InvalidInputError("节点名称不能为空。")
             if len(title) > MILESTONE_TITLE_MAX:
-                raise InvalidInputError(f"节点名称不能超过 {MILESTONE_TITLE_MAX} 字：“{title[:20]}…”")
+                raise InvalidInputError(f"节点名称不能超过{MILESTONE_TITLE_MAX}字：“{title[:20]}…”")
             if title in seen:
                 raise InvalidInputError(f"节点“{title}”重复。")
             seen.add(title)

@@ -95,7 +95,7 @@ def parse_time(text: str) -> tuple[int, int]:
     if hour > 23 or (part == "am" and hour > 12):
         raise PhraseError(f"时间“{text}”不存在")
     if minute > 59:
-        raise PhraseError(f"时间“{text}”的分钟须在 0–59 之间")
+        raise PhraseError(f"时间“{text}”的分钟须在0–59之间")
     return hour, minute
 
 
@@ -131,7 +131,7 @@ def _numbers(text: str, unit: str, lo: int, hi: int, what: str) -> list[int]:
         except ValueError as exc:
             raise PhraseError(f"{what}“{part}”无法识别") from exc
         if not lo <= value <= hi:
-            raise PhraseError(f"{what}须在 {lo}–{hi} 之间，这里是 {value}")
+            raise PhraseError(f"{what}须在{lo}–{hi}之间，这里是{value}")
         values.append(value)
     return sorted(set(values))
 
@@ -188,10 +188,10 @@ def parse_phrase(text: str) -> str:
             n = zh_number(groups["n"]) if groups.get("n") else 1
             if kind == "hourly":
                 if not 1 <= n <= 23:
-                    raise PhraseError("间隔小时数须在 1–23 之间")
+                    raise PhraseError("间隔小时数须在1–23之间")
                 return "0 * * * *" if n == 1 else f"0 */{n} * * *"
             if not 1 <= n <= 59:
-                raise PhraseError("间隔分钟数须在 1–59 之间")
+                raise PhraseError("间隔分钟数须在1–59之间")
             return "* * * * *" if n == 1 else f"*/{n} * * * *"
         time_text = (groups.get("t") or "").lstrip("的")
         if not time_text:

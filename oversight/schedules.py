@@ -122,11 +122,11 @@ def _parse_at(expr: str, pattern: re.Pattern[str], help_text: str, n_max: int | 
     n, hour, minute = values if n_max else [0, *values]
     kind = "季度" if n_max else "工作日"
     if n_max and not 1 <= n <= n_max:
-        raise ScheduleError(f"“{expr}” 不是有效的季度表达式：第 N 个工作日须在 1–{n_max} 之间。{help_text}")
+        raise ScheduleError(f"“{expr}” 不是有效的季度表达式：第 N 个工作日须在1–{n_max}之间。{help_text}")
     if hour > 23:
-        raise ScheduleError(f"“{expr}” 不是有效的{kind}表达式：小时须在 0–23 之间。{help_text}")
+        raise ScheduleError(f"“{expr}” 不是有效的{kind}表达式：小时须在0–23之间。{help_text}")
     if minute > 59:
-        raise ScheduleError(f"“{expr}” 不是有效的{kind}表达式：分钟须在 0–59 之间。{help_text}")
+        raise ScheduleError(f"“{expr}” 不是有效的{kind}表达式：分钟须在0–59之间。{help_text}")
     return n, hour, minute
 
 
@@ -150,7 +150,7 @@ def _check_cron(expr: str) -> None:
     """Refuse what is not a standard 5-field cron, field by field, in Chinese (croniter does the arithmetic)."""
     fields = expr.split()
     if len(fields) != 5:
-        raise _cron_error(expr, f"须有 5 个字段（分 时 日 月 星期），这里有 {len(fields)} 个")
+        raise _cron_error(expr, f"须有5个字段（分 时 日 月 星期），这里有{len(fields)}个")
     for i, ((_, label, lo, hi), value) in enumerate(zip(_FIELDS, fields, strict=True)):
         names = _DOW_NAMES if i == 4 else _MONTH_NAMES if i == 3 else ()
         words = re.findall(r"[a-zA-Z]+", value)
@@ -161,8 +161,8 @@ def _check_cron(expr: str) -> None:
             continue
         if known_words and re.fullmatch(r"[0-9*,/\-]+", value) and not re.search(r"/0*(?:[,]|$)", value):
             if i == 4:
-                raise _cron_error(expr, "星期须在 0–7 之间（0 和 7 都表示星期日）")
-            raise _cron_error(expr, f"{label}须在 {lo}–{hi} 之间")
+                raise _cron_error(expr, "星期须在0–7之间（0和7都表示星期日）")
+            raise _cron_error(expr, f"{label}须在{lo}–{hi}之间")
         raise _cron_error(expr, f"{label}字段“{value}”无法识别")
     if fields[2] != "*" and fields[4] != "*":
         # Classic cron ORs day-of-month and day-of-week: refuse the ambiguity rather than guess.
@@ -175,7 +175,7 @@ def normalize_expr(expr: str) -> str:
     if not text:
         raise ScheduleError(f"时间安排不能为空。{WORDS_HELP}")
     if len(text) > 100:
-        raise ScheduleError(f"时间安排过长（{len(text)} 字）。{WORDS_HELP}")
+        raise ScheduleError(f"时间安排过长（{len(text)}字）。{WORDS_HELP}")
     if looks_like_phrase(text):
         try:
             return normalize_expr(parse_phrase(text))
@@ -189,7 +189,7 @@ def normalize_expr(expr: str) -> str:
     if daily is not None:
         return f"@workdays {daily[0]:02d}:{daily[1]:02d}"
     if text.startswith("@"):
-        raise ScheduleError(f"“{text}” 不是支持的表达式，请用 5 字段 cron 或季度表达式。{CRON_HELP}{QUARTERLY_HELP}")
+        raise ScheduleError(f"“{text}” 不是支持的表达式，请用5字段 cron 或季度表达式。{CRON_HELP}{QUARTERLY_HELP}")
     _check_cron(text)
     return text
 

@@ -696,7 +696,7 @@ def assert_revoke_facts(
 
 def chat_draft(session: Session, notice_id: int) -> list[str]:
     """The draft notice as the convener reads it in chat: the overview, each finding's page (what
-    the overview's buttons open, 【通报事项 1/2】…) and the body, as the bot sends them."""
+    the overview's buttons open, 【通报事项1/2】…) and the body, as the bot sends them."""
     from models import row_id
     from oversight.notices import draft_body_text, draft_overview, finding_page, notice_findings
 

@@ -98,7 +98,7 @@ async def test_draft_note_approve_sign_then_distributed(settings_env, engine, ba
 
         # The office writes the 编者按; too short first.
         await h.press(office, draft, "修改编者按", "编者按全文")
-        await h.say(office, "太短了", "不能少于 10 个字")
+        await h.say(office, "太短了", "不能少于10个字")
         await h.say(office, NOTE, "已保存编者按")
         # The copy the other office member holds is now stale, and the new PDF is not there yet.
         draft_b = h.server.last(OFFICE_B)
@@ -170,7 +170,7 @@ async def test_returned_with_reason_then_office_signs_where_the_plan_says_so(set
         await h.press(office, draft, "审核通过", "已报召集人签发")
         sign = await h.server.wait_for(CONVENER, has_button("退回办公室"), timeout=10)
         await h.press(convener, sign, "退回办公室", "退回理由")
-        await h.say(convener, "短", "不能少于 4 个字")
+        await h.say(convener, "短", "不能少于4个字")
         await h.say(convener, "第二部分数据口径请与自然资源局核对后再报。", "已将")
         back = await h.server.wait_for(OFFICE, "被召集人王副旗长退回修改", timeout=10)
         assert "与自然资源局核对" in back["text"]

@@ -387,7 +387,7 @@ async def test_flag_in_groups_with_files_and_a_confirm_and_the_evidence_reaches_
         # The owner (the office) gets the card, naming the file, and the file itself.
         await h.drain_outbox()
         card = await h.server.wait_for(office.id, "新问题待接收")
-        assert "提出方附材料 1 个：协调会记录.docx" in card["text"]
+        assert "提出方附材料1个：协调会记录.docx" in card["text"]
         assert [d["file_name"] for d in h.server.documents(office.id)] == ["协调会记录.docx"]
         accepted = await h.press(office, card, "接收", f"已接收{pid}号问题")
         await h.press(office, accepted, "办结", "办结说明")

@@ -89,7 +89,7 @@ async def test_claim_needs_a_file_and_counts_only_once_confirmed(engine, banner_
 
         # The office's card: 确认 moves the right; the batch counts it; the unit is told.
         card = await h.server.wait_for(office.id, "【状态变更待确认】", timeout=WAIT)
-        assert "常兴扎嘎乌苏铁矿一号" in card["text"] and "附佐证材料 1 份" in card["text"]
+        assert "常兴扎嘎乌苏铁矿一号" in card["text"] and "附佐证材料1份" in card["text"]
         report_id = pending["report_id"]
         done = await h.press(office, card, "确认", "已确认")
         # Named by its right and its report, as the card named them: no claim number.
@@ -120,7 +120,7 @@ async def test_claim_needs_a_file_and_counts_only_once_confirmed(engine, banner_
             office.id, lambda m: "【状态变更待确认】" in (m.get("text") or "") and "二号" in m["text"], timeout=WAIT
         )
         await h.press(office, card2, "退回", "退回的理由")
-        await h.say(office, "少", "4–500 字")
+        await h.say(office, "少", "4–500字")
         returned = await h.say(office, "缺少变更登记证明。", "已退回")
         assert returned["text"].startswith("已退回状态变更申请：矿业权“常兴扎嘎乌苏铁矿二号”（")
         assert returned["text"].endswith("号进展报送），报送单位已收到理由。")

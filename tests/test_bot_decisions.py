@@ -39,7 +39,7 @@ async def test_office_records_a_decision_and_the_owner_marks_it_done(engine, ban
         assert answer.get("show_alert")
         # The lead unit reports it done: evidence is required; the office returns it once, then accepts.
         await h.press(forest, card, "报告完成", "完成情况")
-        await h.say(forest, "完成", "不少于 4 个字")
+        await h.say(forest, "完成", "不少于4个字")
         await h.say(forest, "审批已于1月20日取得，批复文号见台账。", "待联席会议办公室验收")
         with session_scope(engine) as s:
             assert s.exec(select(Decision)).one().state == "submitted"  # not done before the office accepts
@@ -56,7 +56,7 @@ async def test_office_records_a_decision_and_the_owner_marks_it_done(engine, ban
         await h.server.wait_for(forest.id, "已收到材料")
         await h.say(forest, "批复扫描件已附。", "待联席会议办公室验收")
         again = await h.server.wait_for(
-            office.id, lambda m: "【议定事项待验收】" in m["text"] and "附材料 1 份" in m["text"]
+            office.id, lambda m: "【议定事项待验收】" in m["text"] and "附材料1份" in m["text"]
         )
         await h.press(office, again, "验收通过", "该事项办结")
         await h.server.wait_for(forest.id, "【议定事项已验收】")

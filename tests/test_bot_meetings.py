@@ -173,7 +173,7 @@ async def test_scheduled_circulated_attended_held_agreed_and_minuted(settings_en
         # Attendance: a name too short is refused; the unit names its person; another is excused.
         forestry, water = contacts["forestry"], contacts["water"]
         await h.press(forestry, notices["forestry"], "确认参会", "请发送贵单位参会人员姓名")
-        await h.say(forestry, "张", "须为 2–40 个字")
+        await h.say(forestry, "张", "须为2–40个字")
         saved = await h.say(forestry, "张林 副局长", "已报")
         assert "张林 副局长" in saved["text"]
         told = await h.server.wait_for(OFFICE, "【参会确认】")
@@ -331,7 +331,7 @@ async def test_a_circulated_meeting_called_off_with_a_reason(engine, banner_plan
         notice = await h.server.wait_for(forestry.id, "【会议通知】")
         opened = await h.server.wait_for(office.id, "参会确认")
         await h.press(office, opened, "取消会议", "请发送取消原因")
-        await h.say(office, "有事", "须为 4–200 个字")
+        await h.say(office, "有事", "须为4–200个字")
         m = meeting_row(engine)
         assert m.state == "circulated"
         await h.say(office, "召集人另有公务，另行通知", "已通知各成员单位联络员")

@@ -72,20 +72,20 @@ async def test_draft_drop_approve_publish_explain(settings_env, engine, cast):  
         assert all(
             len(b["callback_data"].encode()) <= 64 for row in draft["reply_markup"]["inline_keyboard"] for b in row
         )
-        view = await h.press(convener, draft, label, "【通报事项 1/")
+        view = await h.press(convener, draft, label, "【通报事项1/")
         assert "依据（联席会议工作记录）：" in view["text"] and f"删除：{label}" in buttons(view)
         assert "下一项 ▶" in buttons(view) and "◀ 上一项" not in buttons(view)
         assert all(
             len(b["callback_data"].encode()) <= 64 for row in view["reply_markup"]["inline_keyboard"] for b in row
         )
-        second = await h.press(convener, view, "下一项 ▶", f"【通报事项 2/{len(findings)}】")
+        second = await h.press(convener, view, "下一项 ▶", f"【通报事项2/{len(findings)}】")
         assert "◀ 上一项" in buttons(second) and "返回草稿概览" in buttons(second)
         # The worker's card and the bot's own overview label the same buttons alike (one source,
         # oversight/labels.py); the card's one extra opens the overview, where the edit buttons are.
         overview = await h.press(convener, second, "返回草稿概览", "被通报单位及事项：")
         assert set(buttons(draft)) - {EDIT_FROM_CARD} <= set(buttons(overview)), (buttons(draft), buttons(overview))
         assert {"查看正文", "✅ 审定印发", "放弃本期通报", label} <= set(buttons(draft))
-        back = await h.press(convener, second, "◀ 上一项", "【通报事项 1/")
+        back = await h.press(convener, second, "◀ 上一项", "【通报事项1/")
         assert back["text"] == view["text"]
         # /notices names the draft by its title, period and state, never by a record number; its
         # button opens the same overview.
@@ -100,7 +100,7 @@ async def test_draft_drop_approve_publish_explain(settings_env, engine, cast):  
         with session_scope(engine) as s:
             assert s.get(Notice, notice.id).body in body["text"]
         await h.press(convener, view, f"删除：{label}", "删除该事项的理由")
-        await h.say(convener, "办结", "不能少于 4 个字")
+        await h.say(convener, "办结", "不能少于4个字")
         with session_scope(engine) as s:
             assert not s.get(NoticeFinding, dropped_id).dropped  # a refused reason changes nothing
         page = await h.say(convener, "该问题已于3月6日办结，不再通报。", "（已删除，理由：该问题已于3月6日办结")

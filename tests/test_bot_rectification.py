@@ -67,7 +67,7 @@ async def test_told_named_submitted_returned_accepted_rechecked_failed(settings_
         await h.say(w, "7月起每周按时报送，见报送记录。", "待联席会议办公室核验")
         first = await h.server.wait_for(o.id, "【销号待核验】", timeout=WAIT)
         await h.press(o, first, "退回", "退回销号申请的理由")
-        await h.say(o, "不全", "不少于 4 个字")
+        await h.say(o, "不全", "不少于4个字")
         await h.say(o, "请补充8月的报送记录截图。", "已退回")
         back = await h.server.wait_for(w.id, "【销号被退回】", timeout=WAIT)
         assert "请补充8月的报送记录截图" in back["text"]

@@ -123,7 +123,7 @@ async def test_contact_reports_through_buttons_with_pdf_moving_a_right(engine, b
         await h.press(user, msg, "更新一矿一策", "一矿一策措施")
         bad = await h.say(user, "自然资源局牵头办理整合手续\n2026-02-30 完成储量核实", "不存在")
         assert "2026-02-30" in bad["text"]
-        msg = await h.say(user, "自然资源局牵头办理整合手续\n2026-06-30 完成储量核实", "已更新一矿一策（1 个节点）")
+        msg = await h.say(user, "自然资源局牵头办理整合手续\n2026-06-30 完成储量核实", "已更新一矿一策（1个节点）")
         assert "牵头办理整合手续" in msg["text"] and "○ 2026年6月30日 完成储量核实" in msg["text"]
         msg = await h.press(user, msg, "完成节点：完成储量核实", "已确认节点")
         assert "✔ 2026年6月30日 完成储量核实" in msg["text"] and not any("完成节点" in b for b in buttons(msg))
@@ -285,7 +285,7 @@ async def test_ledger_bad_cell_then_good_file_and_scan(engine, banner_plan_id, s
         await h.say(user, "/ledger", "台账电子版")
         before = counts(engine)
         await user.upload(bad, filename="台账.xlsx")
-        errors = await h.server.wait_for(user.id, "共发现 2 处错误")  # the domain's message, as is
+        errors = await h.server.wait_for(user.id, "共发现2处错误")  # the domain's message, as is
         assert "第4行 I列（处置状态）" in errors["text"] and "差不多了" in errors["text"]
         assert "第4行 K列（责任单位）" in errors["text"] and "只能提交本单位" in errors["text"]
         assert counts(engine) == before

@@ -43,7 +43,7 @@ def test_typed_times_are_read_in_the_local_zone(text, local):
         ("12月15日 上午15点", "不是有效时间"),
         ("12月15日 9点一刻", "不是有效时间"),
         ("", "请发送日期和时间"),
-        ("1" * 41, "不超过 40 个字"),
+        ("1" * 41, "不超过40个字"),
     ],
 )
 def test_anything_else_is_refused_in_chinese(text, says):

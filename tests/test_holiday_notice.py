@@ -89,7 +89,7 @@ def test_a_notice_pasted_from_a_web_page_reads_the_same() -> None:
 def test_preview_lists_the_days_and_draws_the_months() -> None:
     listing, grids = format_preview(parse_notice(notice(2026)), replacing=True)
     assert "二、春节：2月15日（周日）至2月23日（周一）放假，共9天；2月14日（周六）、2月28日（周六）上班。" in listing
-    assert "放假 33 天，调休上班 6 天" in listing
+    assert "放假33天，调休上班6天" in listing
     assert "2026年已有数据，确认后将以本通知替换" in listing
     february = grids.split("2026年2月\n")[1].split("\n\n")[0].splitlines()
     assert february[0] == "一 二 三 四 五 六 日"

@@ -543,7 +543,7 @@ def test_three_hand_overs_without_acceptance_flag_the_office(cast: People) -> No
             session=s, problem_id=problem.id, actor=actor, to_unit_id=cast.unit(to).id, reason=why, now=step(n)
         )
         office_texts = outbox_chats(s, mark).get(cast.office.telegram_user_id, [])
-        flagged_after.append(any("连续转交 3 次" in t for t in office_texts))
+        flagged_after.append(any("连续转交3次" in t for t in office_texts))
     assert flagged_after == [False, False, True]
     assert s.exec(select(AuditLog).where(AuditLog.action == "problem.flagged_passed_on")).one().detail["passes"] == 3
 
@@ -616,7 +616,7 @@ def test_closed_problem_cannot_be_reopened_after_the_window(cast: People) -> Non
     accept_problem(session=s, problem_id=problem.id, actor=cast.forestry, now=step(1))
     resolve_problem(session=s, problem_id=problem.id, actor=cast.forestry, evidence_text="已批复", now=step(2))
     confirm_problem(session=s, problem_id=problem.id, actor=cast.emergency_contact, now=step(3))
-    with pytest.raises(InvalidStateError, match="超过 90 天"):
+    with pytest.raises(InvalidStateError, match="超过90天"):
         reopen_problem(
             session=s,
             problem_id=problem.id,
@@ -715,7 +715,7 @@ def test_todo_lights_red_first(cast: People) -> None:
     assert forest.limit_days == 20 and old.due_on < today
     text = format_todo(items)
     lines = text.splitlines()
-    assert lines[0] == "共 3 项：逾期 1 项，临期 1 项，正常 1 项。"
+    assert lines[0] == "共3项：逾期1项，临期1项，正常1项。"
     # The problem as the users know it: its number in the documents' form, what it is about, who raised it and when.
     assert lines[1].startswith(
         f"🔴 {old.id}号问题【待接收】林草征占用，旗应急管理局（矿山安全监管局）于2026年4月1日提出：常兴扎嘎乌苏"

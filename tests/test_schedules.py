@@ -101,11 +101,11 @@ def test_uncommon_expressions_read_as_the_products_own_chinese(expr: str, text: 
 @pytest.mark.parametrize(
     ("expr", "reason"),
     [
-        ("0 25 * * *", "小时须在 0–23 之间"),
-        ("61 9 * * *", "分钟须在 0–59 之间"),
-        ("0 9 * *", "须有 5 个字段"),
-        ("0 9 * * 8", "星期须在 0–7 之间"),
-        ("0 9 32 * *", "日须在 1–31 之间"),
+        ("0 25 * * *", "小时须在0–23之间"),
+        ("61 9 * * *", "分钟须在0–59之间"),
+        ("0 9 * *", "须有5个字段"),
+        ("0 9 * * 8", "星期须在0–7之间"),
+        ("0 9 32 * *", "日须在1–31之间"),
         ("x 9 * * *", "分钟字段“x”无法识别"),
         ("0 9 1 * 1", "不能同时限定"),
     ],
@@ -125,7 +125,7 @@ def test_exact_message_for_hour_25() -> None:
     with pytest.raises(ScheduleError) as info:
         normalize_expr("0 25 * * *")
     assert info.value.message == (
-        "“0 25 * * *” 不是有效的 cron 表达式：小时须在 0–23 之间。"
+        "“0 25 * * *” 不是有效的 cron 表达式：小时须在0–23之间。"
         "格式：分 时 日 月 星期，例如 0 9 * * 1 表示每周一 9:00。"
     )
 
