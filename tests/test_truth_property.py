@@ -8,13 +8,18 @@ templates receive), the notice draft and the review goes through its kind's chec
 tests/truth_checks.py, queries written there, not the product's fact functions; the kinds each
 document prints are those the record calls for, and a quantifier (均/全部/没有/所有) is printed only
 where the record proves it; each unit's reporting weeks and on-time rate are counted here on the
-test's own calendar (a week with no working day is no reporting week, a report in it counts for none).
+test's own calendar (a week with no working day is no reporting week, a report in it counts for none);
+the review's two score tables (each indicator, score, deduction and total, 不参评 and the rank order)
+equal the recount of tests/truth_checks.py review_scores, and its 不参评 and 总分低于60分 sentences
+follow from that recount, not from the table.
 
 Each example runs on a copy of one migrated database with the plan loaded: 200 quarters on the
 sentences took ~85 s on a quiet 2-core machine with the earlier, fewer checks; the per-kind checks
 and the larger generated record add about 7 % (100 quarters: 356 s against 333 s on the same machine
-at a load of ~15). LIANXI_PROPERTY_EXAMPLES changes the count; 20 of them go all the way through the
-PDF, its text extracted (LIANXI_PROPERTY_PDF), ~2 s each on a quiet machine. (The "five minutes for
+at a load of ~15); the review's recount costs a few per cent of CPU at most (the three tests: 218 s and
+201 s of user CPU in two runs against 210 s; wall 850 s and 566 s against 379 s for the 200 quarters,
+at loads of 6–10 and 3–10 against 4–7).
+LIANXI_PROPERTY_EXAMPLES changes the count; 20 of them go all the way through the PDF, its text extracted (LIANXI_PROPERTY_PDF), ~2 s each on a quiet machine. (The "five minutes for
 three quarters" of the earlier opt-in PDF half was hypothesis shrinking a failing example, one render
 per step: a sentence broken by the page's folio —1— was not found in the text.)"""
 
@@ -90,6 +95,7 @@ from tests.truth_checks import (
     FINDINGS_SEEN,
     NOTICE_CHECKS,
     REVIEW_CHECKS,
+    REVIEW_SEEN,
     Rec,
     check_brief,
     check_brief_summary,
@@ -841,6 +847,20 @@ def test_the_generated_quarters_printed_most_sentence_kinds() -> None:
     shares = {b: FINDINGS_SEEN[b] / quarters for b in ("slow_accept", "idle", "boomerang", "passed_on")}
     print("notice findings recounted, share of quarters:", shares)
     assert all(share >= 0.1 for share in shares.values()), shares
+    # So do the parts of the review's score tables recounted from the record (check_score_tables).
+    parts = {k: v / REVIEW_SEEN["quarters"] for k, v in REVIEW_SEEN.items() if k != "quarters"}
+    print("review score parts recounted, share of quarters:", parts)
+    wanted = (
+        "reporting",
+        "progress",
+        "response",
+        "resolution",
+        "shifting",
+        "not_evaluated",
+        "deduction",
+        "leader_scored",
+    )
+    assert all(parts.get(k, 0) >= 0.1 for k in wanted), parts
     for doc, checks in (("brief", BRIEF_CHECKS), ("notice", NOTICE_CHECKS), ("review", REVIEW_CHECKS)):
         unseen = set(checks) - SEEN[doc] - KINDS_ELSEWHERE[doc]
         assert not unseen, f"{doc}: kinds no generated quarter printed and no scenario test covers: {unseen}"

@@ -239,11 +239,16 @@ class Rec:
     # --- Accountability (the notice's rules) ------------------------------------------------------
 
     @cached_property
+    def tracked(self) -> date:
+        """The plan's tracking start, else the day the plan was loaded."""
+        since, loaded = self.sql("SELECT tracking_since, loaded_at FROM plan WHERE id = :plan")[0]
+        return date.fromisoformat(str(since)[:10]) if since is not None else local_day(loaded)
+
+    @cached_property
     def accountable(self) -> dict[int, date]:
         """Per unit that has had a member: the first working day (the test's calendar) on which it
         had one, not before the plan's tracking start (else the day the plan was loaded)."""
-        since, loaded = self.sql("SELECT tracking_since, loaded_at FROM plan WHERE id = :plan")[0]
-        tracked = date.fromisoformat(str(since)[:10]) if since is not None else local_day(loaded)
+        tracked = self.tracked
         first: dict[int, date] = {}
         for unit, joined in self.sql(
             "SELECT unit_id, joined_at FROM member WHERE plan_id = :plan AND (active OR revoked_at IS NOT NULL)"
@@ -264,14 +269,20 @@ class Rec:
     @cached_property
     def events(self) -> dict[int, list[dict[str, Any]]]:
         """Per problem that may have been open in the quarter: its events up to the quarter's end, in (time, id) order."""
+        return self.events_until(END_AT)
+
+    def events_until(self, end: datetime) -> dict[int, list[dict[str, Any]]]:
+        """Per problem raised by `end` and not closed before the quarter began: its events up to
+        `end`, in (time, id) order."""
         out: dict[int, list[dict[str, Any]]] = {}
         for eid, pid, kind, fr, to, ok, at_ in self.sql(
             "SELECT e.id, e.problem_id, e.kind, e.from_unit_id, e.to_unit_id, e.reason_accepted, e.at "
             "FROM problemevent e JOIN problem p ON p.id = e.problem_id WHERE p.plan_id = :plan "
-            "AND p.created_at <= :e AND (p.closed_at IS NULL OR p.closed_at >= :s)"
+            "AND p.created_at <= :x AND (p.closed_at IS NULL OR p.closed_at >= :s)",
+            x=end.strftime("%Y-%m-%d %H:%M:%S.%f"),
         ):
             when = moment(at_)
-            if when <= END_AT:
+            if when <= end:
                 out.setdefault(pid, []).append(
                     {"id": eid, "kind": kind, "fr": fr, "to": to, "ok": bool(ok), "at": when}
                 )
@@ -284,16 +295,23 @@ class Rec:
         """Each time a unit held a problem it had to act on (assigned, handed, accepted, reopened or
         ruled to it) until the next action (a comment is none) or the quarter's end, ending in the
         quarter or still running: its working days from the day it could act to the day it ended."""
+        return self.spells_until(self.events, END_AT, Q_END)
+
+    def spells_until(
+        self, events: dict[int, list[dict[str, Any]]], end: datetime, last_day: date
+    ) -> list[dict[str, Any]]:
+        """The spells of `events` (see `spells`) ending after the quarter began or still running at
+        `end`; a running one counts its working days up to `last_day`."""
         out = []
-        for pid, evs in self.events.items():
+        for pid, evs in events.items():
             acts = [e for e in evs if e["kind"] != "commented"]
             for e, nxt in zip(acts, [*acts[1:], None], strict=True):
                 if e["kind"] not in MUST_ACT or e["to"] not in self.accountable:
                     continue
-                if (nxt["at"] if nxt else END_AT) <= START_AT:
+                if (nxt["at"] if nxt else end) <= START_AT:
                     continue
                 a = max(local_day(e["at"]), self.accountable[e["to"]] - timedelta(days=1))
-                days = self.workdays_between(a, local_day(nxt["at"]) if nxt else Q_END)
+                days = self.workdays_between(a, local_day(nxt["at"]) if nxt else last_day)
                 out.append(
                     {
                         "unit": e["to"],
@@ -1217,12 +1235,13 @@ def idle(r: Rec) -> dict[int, list[dict[str, Any]]]:
     return out
 
 
-def boomerangs(r: Rec) -> dict[int, str]:
-    """转出后又转回: a problem handed on by a unit that came back to it (by a hand-over or a ruling in
-    the quarter), blamed on the unit last ruled responsible, else the one that first handed it on;
-    only if that unit handed it on without a reason the office accepted."""
+def boomerang_blame(events: dict[int, list[dict[str, Any]]]) -> dict[int, dict[int, bool]]:
+    """转出后又转回: a problem handed on by a unit that came back to it (by a hand-over or a ruling
+    from the quarter's start on), blamed on the unit last ruled responsible, else the one that first
+    handed it on; only if that unit handed it on without a reason the office accepted. Per unit: its
+    problems, each with whether the office ruled on it."""
     blamed: dict[int, dict[int, bool]] = {}
-    for pid, evs in r.events.items():
+    for pid, evs in events.items():
         hands = [e for e in evs if e["kind"] == "handed_over"]
         back = any(
             e["kind"] in ("handed_over", "ruled")
@@ -1236,21 +1255,26 @@ def boomerangs(r: Rec) -> dict[int, str]:
         unit = max(rulings, key=lambda e: e["id"])["to"] if rulings else min(hands, key=lambda e: e["id"])["fr"]
         if any(h["fr"] == unit and not h["ok"] for h in hands):
             blamed.setdefault(unit, {})[pid] = bool(rulings)
+    return blamed
+
+
+def boomerangs(r: Rec) -> dict[int, str]:
+    """The notice's 转出后又转回 reason per blamed unit (boomerang_blame over the quarter)."""
     out = {}
-    for unit, probs in blamed.items():
+    for unit, probs in boomerang_blame(r.events).items():
         shown = sorted(probs)[:CITED]
         how = "经联席会议办公室裁定由本单位负责" if any(probs[p] for p in shown) else "本单位最先转出"
         out[unit] = f"{cite_problems(shown, len(probs))}转出后又转回（{how}）"
     return out
 
 
-def passed_on(r: Rec) -> dict[int, str]:
+def passed_on_blame(r: Rec, events: dict[int, list[dict[str, Any]]]) -> dict[int, dict[int, int]]:
     """连续转交无单位接收: runs of the plan's count or more hand-overs with no acceptance or ruling
-    between them, the run's last in the quarter; each unit in it that handed on without an accepted
-    reason is named, with the longest such run among the problems cited."""
+    between them, the run's last from the quarter's start on; each unit in it that handed on without
+    an accepted reason is blamed. Per unit: its problems, each with its longest such run."""
     count = int(thresholds(r)["pass_on_count"])
     blamed: dict[int, dict[int, int]] = {}
-    for pid, evs in r.events.items():
+    for pid, evs in events.items():
         if not any(e["kind"] == "handed_over" and e["at"] >= START_AT for e in evs):
             continue
         runs: list[list[dict[str, Any]]] = [[]]
@@ -1265,8 +1289,14 @@ def passed_on(r: Rec) -> dict[int, str]:
                     if not h["ok"]:
                         got = blamed.setdefault(h["fr"], {})
                         got[pid] = max(got.get(pid, 0), len(run))
+    return blamed
+
+
+def passed_on(r: Rec) -> dict[int, str]:
+    """The notice's 连续转交 reason per blamed unit (passed_on_blame over the quarter), with the
+    longest run among the problems cited."""
     out = {}
-    for unit, probs in blamed.items():
+    for unit, probs in passed_on_blame(r, r.events).items():
         shown = sorted(probs)[:CITED]
         most = max(probs[p] for p in shown)
         out[unit] = f"{cite_problems(shown, len(probs))}连续转交{most}次无单位接收，本单位转交理由未获办公室认可"
@@ -1370,6 +1400,249 @@ def check_notice(r: Rec, notice_id: int, facts: list[dict[str, Any]], missed: di
 # --- The review --------------------------------------------------------------------------------------------
 
 
+REVIEW_INDICATORS = ("reporting", "progress", "response", "resolution", "shifting")
+DEFAULT_WEIGHTS = {"reporting": 15, "progress": 35, "response": 20, "resolution": 20, "shifting": 10}
+H1_FIRST, H1_LAST = date(2026, 1, 1), date(2026, 6, 30)
+
+
+def review_pct(v: float | None) -> str:
+    """An indicator as the review's table prints it: the share to three places, as a whole percentage."""
+    return "—" if v is None else f"{round(v, 3) * 100:.0f}%"
+
+
+def review_points(v: float | None) -> str:
+    return "不参评" if v is None else f"{round(v, 1):.1f}"
+
+
+def half_rate(r: Rec, start: date | None, days: set[date]) -> float | None:
+    """On-time rate over the half's Monday–Sunday weeks (clipped to the half) that ended by the
+    review's moment and have a working day from `start` on: weeks with a report day / those
+    weeks; None when none was due (or the reporter never could act)."""
+    if start is None:
+        return None
+    today = local_day(r.now)
+    due = got = 0
+    a = H1_FIRST
+    while a <= H1_LAST:
+        b = min(a + timedelta(days=6 - a.weekday()), H1_LAST)
+        if start <= b < today and any(
+            r.workday(max(a, start) + timedelta(days=k)) for k in range((b - max(a, start)).days + 1)
+        ):
+            due += 1
+            got += any(a <= d <= b for d in days)
+        a = b + timedelta(days=1)
+    return got / due if due else None
+
+
+def weighted(parts: dict[str, float | None], weights: dict[str, float]) -> float | None:
+    """Out of 100: the indicators that apply, each by its weight, the weights scaled to those
+    (不适用的指标不计入，权重按比例折算); None when none applies."""
+    used = {k: v for k, v in parts.items() if v is not None and weights.get(k)}
+    total = sum(weights[k] for k in used)
+    return 100 * sum(weights[k] * v for k, v in used.items()) / total if total else None
+
+
+def review_scores(r: Rec) -> dict[str, list[dict[str, Any]]]:
+    """The half-year review's scores recounted from the record as of the review's moment (工作问效,
+    oversight/review.py's rules read, not called), in the order the tables rank them.
+
+    Units: each member unit with a part in a task, a problem it owned (resolved in the half, or
+    unresolved past a deadline that fell when it could act), a wait for its response, a shifting
+    instance or a deduction in the ledger. Indicators (None: does not apply): 进展报送 the on-time
+    rate from the day it could act; 任务进度 the mean over its tasks the timeline expects something
+    of by now of done share / expected share (at most 1), only for a unit that ever had a member;
+    问题响应 responses within the plan's days of those that can be judged (answered, or waiting past
+    the limit); 问题办结 resolved / owned; 推诿扯皮 1 − ⅓ per instance (a boomerang blamed on it, a
+    problem it declined that the office ruled back to it, a problem it passed on in a run with
+    nobody accepting), only for a unit that had something it could shift. The score weighs the
+    indicators that apply; nothing applies: 不参评. The total is the score less the deductions of
+    its items missed and not rectified, and of its items closed on evidence another item used.
+
+    Zone leaders: their own weekly reports from when they joined, and per task the timeline expects
+    something of by now the done share of the rights in their zones against the expected share."""
+    t = thresholds(r)
+    spec = r.plan["spec"]
+    weights = {**DEFAULT_WEIGHTS, **(spec.get("review_weights") or {})}
+    now_text = r.now.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    today = local_day(r.now)
+    events = r.events_until(r.now)
+    # Spells end on the review's day while they run (as of the moment, that day is under way).
+    spells = r.spells_until(events, r.now, local_day(r.now - timedelta(seconds=1)))
+    member_units = {u for u, x in r.units.items() if x["kind"] not in ("office", "government")}
+
+    # Tasks: parts, the expected share by now (to four places, as the plan's schedule is kept) and the done rights.
+    import json
+
+    done = r.done_rights(now_text)
+    phases = dict(r.sql("SELECT key, start FROM phase WHERE plan_id = :plan"))
+    issued = r.sql("SELECT issued_on FROM plan WHERE id = :plan")[0][0]
+    tasks = []
+    for tid, target, phase, schedule in r.sql(
+        "SELECT id, target, phase, schedule FROM task WHERE plan_id = :plan ORDER BY seq"
+    ):
+        points = json.loads(schedule) if isinstance(schedule, str) else schedule
+        start = phases.get(phase) or issued
+        share = expected_share(points or [], today, date.fromisoformat(str(start)[:10]) if start else None)
+        tasks.append({"id": tid, "target": target, "share": None if share is None else round(share, 4)})
+    parts_of: dict[int, set[int]] = {}
+    for tid, unit in r.sql(
+        "SELECT p.task_id, p.unit_id FROM taskunit p JOIN task t ON t.id = p.task_id WHERE t.plan_id = :plan"
+    ):
+        parts_of.setdefault(unit, set()).add(tid)
+
+    # Problems as of the moment: the owner (the last assignment, hand-over or ruling), the state
+    # (the last state event) and the deadline.
+    due_on = {
+        pid: date.fromisoformat(str(d)[:10]) if d else None
+        for pid, d in r.sql("SELECT id, due_on FROM problem WHERE plan_id = :plan")
+    }
+    state_kinds = ("assigned", "accepted", "handed_over", "declined", "ruled", "resolved", "confirmed", "reopened")
+    owned: Counter[int] = Counter()
+    resolved: Counter[int] = Counter()
+    for pid, evs in events.items():
+        owners = [e for e in evs if e["kind"] in ("assigned", "handed_over", "ruled")]
+        states = [e for e in evs if e["kind"] in state_kinds]
+        if not owners or not states:
+            continue
+        owner, last = owners[-1]["to"], states[-1]
+        if last["kind"] in ("resolved", "confirmed") and last["at"] >= START_AT:
+            owned[owner] += 1
+            resolved[owner] += 1
+        elif (
+            last["kind"] not in ("resolved", "confirmed", "declined")
+            and due_on.get(pid) is not None
+            and owner in r.accountable
+            and r.accountable[owner] <= due_on[pid] < today
+        ):
+            owned[owner] += 1
+
+    waits: dict[int, list[dict[str, Any]]] = {}
+    for sp in spells:
+        if sp["waiting"]:
+            waits.setdefault(sp["unit"], []).append(sp)
+
+    shifting: Counter[int] = Counter()
+    for unit, probs in boomerang_blame(events).items():
+        shifting[unit] += len(probs)
+    for unit, probs in passed_on_blame(r, events).items():
+        shifting[unit] += len(probs)
+    ruled_back: dict[int, set[int]] = {}
+    for pid, evs in events.items():
+        for i, e in enumerate(evs):
+            back = e["kind"] == "ruled" and e["at"] >= START_AT and e["fr"] == e["to"]
+            if back and any(d["kind"] == "declined" and d["fr"] == e["to"] and d["id"] < e["id"] for d in evs[:i]):
+                ruled_back.setdefault(e["to"], set()).add(pid)
+    for unit, probs in ruled_back.items():
+        shifting[unit] += len(probs)
+
+    deductions: dict[int, float] = {}
+    for unit, points, misses, state in r.sql(
+        "SELECT unit_id, deduction, misses, state FROM rectificationitem WHERE plan_id = :plan"
+    ):
+        if misses and state in ("open", "reopened"):
+            deductions[unit] = deductions.get(unit, 0.0) + float(points)
+    same: dict[str, set[int]] = {}
+    for item, h in [
+        *r.sql(
+            "SELECT f.item_id, f.evidence_hash FROM rectificationfollowup f JOIN rectificationitem i ON i.id = f.item_id "
+            "WHERE i.plan_id = :plan AND f.kind = 'closed' AND f.evidence_hash <> ''"
+        ),
+        *r.sql(
+            "SELECT f.item_id, a.sha256 FROM attachment a JOIN rectificationfollowup f ON f.id = a.rectification_followup_id "
+            "JOIN rectificationitem i ON i.id = f.item_id WHERE i.plan_id = :plan AND f.kind = 'closed'"
+        ),
+    ]:
+        same.setdefault(h, set()).add(item)
+    flagged = {i for ids in same.values() if len(ids) > 1 for i in ids}
+    for item, unit, points, state in r.sql(
+        "SELECT id, unit_id, deduction, state FROM rectificationitem WHERE plan_id = :plan"
+    ):
+        if item in flagged and state in ("closed", "rechecked"):
+            deductions[unit] = deductions.get(unit, 0.0) + float(points)
+
+    limit = float(t["median_accept_days"])
+    involved = set(parts_of) | set(owned) | set(waits) | set(shifting) | set(deductions)
+    reported: dict[int, set[date]] = {}
+    by_member: dict[int, set[date]] = {}
+    for unit, member, at_ in r.sql("SELECT unit_id, member_id, created_at FROM report WHERE plan_id = :plan"):
+        reported.setdefault(unit, set()).add(local_day(at_))
+        if member is not None:
+            by_member.setdefault(member, set()).add(local_day(at_))
+    units = []
+    for unit in sorted(involved & member_units):
+        since = r.accountable.get(unit)
+        shares = [
+            min(1.0, (len(done.get(task["id"], set())) / task["target"]) / task["share"])
+            for task in tasks
+            if task["id"] in parts_of.get(unit, set()) and task["share"] and task["target"]
+        ]
+        mine = waits.get(unit, [])
+        met = sum(1 for sp in mine if not sp["running"] and sp["days"] <= limit)
+        judged = met + sum(1 for sp in mine if sp["days"] > limit)
+        parts: dict[str, float | None] = {
+            "reporting": half_rate(r, since, reported.get(unit, set())) if unit in parts_of else None,
+            "progress": sum(shares) / len(shares) if shares and since is not None else None,
+            "response": met / judged if judged else None,
+            "resolution": resolved[unit] / owned[unit] if owned[unit] else None,
+            "shifting": max(0.0, 1 - shifting[unit] / 3) if judged or owned[unit] or shifting[unit] else None,
+        }
+        score = weighted(parts, weights)
+        deduction = deductions.get(unit, 0.0)
+        units.append(
+            {
+                "unit": unit,
+                "parts": parts,
+                "score": score,
+                "deduction": deduction,
+                "total": None if score is None else round(score - deduction, 1),
+            }
+        )
+    ranked = sorted((u for u in units if u["total"] is not None), key=lambda u: (-u["total"], u["unit"]))
+    units = ranked + [u for u in units if u["total"] is None]
+
+    zone_names = {z["id"]: f"{z['seq']}号{z['name']}" for z in r.zones}
+    zone_rights: dict[tuple[int, int], list[int]] = {}
+    for right, zone, task in r.sql(
+        'SELECT g.id, g.zone_id, b.task_id FROM "right" g JOIN rightbatch b ON b.right_id = g.id '
+        "WHERE g.plan_id = :plan AND g.zone_id IS NOT NULL"
+    ):
+        zone_rights.setdefault((zone, task), []).append(right)
+    led: dict[int, dict[str, Any]] = {}
+    for mid, name, joined, zone in r.sql(
+        "SELECT m.id, m.name, m.joined_at, l.zone_id FROM member m JOIN zoneleader l ON l.member_id = m.id "
+        "WHERE m.plan_id = :plan AND m.active ORDER BY m.id, l.zone_id"
+    ):
+        led.setdefault(mid, {"name": name, "joined": joined, "zones": []})["zones"].append(zone)
+    leaders = []
+    for mid, x in led.items():
+        name, joined, zones = x["name"], x["joined"], sorted(x["zones"])
+        start = max(local_day(joined), r.tracked)
+        while not r.workday(start):
+            start += timedelta(days=1)
+        shares = []
+        for task in tasks:
+            ids = [g for z in zones for g in zone_rights.get((z, task["id"]), [])]
+            if task["share"] and ids:
+                got = sum(1 for g in ids if g in done.get(task["id"], set()))
+                shares.append(min(1.0, (got / len(ids)) / task["share"]))
+        parts = {
+            "reporting": half_rate(r, start, by_member.get(mid, set())),
+            "progress": sum(shares) / len(shares) if shares else None,
+        }
+        score = weighted(parts, weights)
+        leaders.append(
+            {
+                "member": mid,
+                "name": name.strip(),
+                "zones": [zone_names[z] for z in zones],
+                "parts": parts,
+                "score": None if score is None else round(score, 1),
+            }
+        )
+    ranked_l = sorted((ld for ld in leaders if ld["score"] is not None), key=lambda ld: (-ld["score"], ld["member"]))
+    return {"units": units, "leaders": ranked_l + [ld for ld in leaders if ld["score"] is None]}
+
+
 class ReviewRec:
     """What the half-year review rests on, read here: the ledger, the meetings and answers, the
     urges and 督办单, the closures with the same evidence and problems reopened soon after closing."""
@@ -1444,10 +1717,56 @@ class ReviewRec:
             for t in s.get("tables", [])
             for row in t["rows"]
         ]
+        self.scores = review_scores(r)
 
 
 def _review_units(rv: ReviewRec, evaluated: bool) -> list[str]:
-    return [row[0] for row in rv.unit_rows if (row[-1] != "不参评") == evaluated]
+    """The units the recount scores (in rank order) or finds nothing to evaluate for (不参评)."""
+    return [rv.r.units[u["unit"]]["name"] for u in rv.scores["units"] if (u["total"] is not None) == evaluated]
+
+
+def _review_leaders(rv: ReviewRec, evaluated: bool) -> list[str]:
+    return [ld["name"] for ld in rv.scores["leaders"] if (ld["score"] is not None) == evaluated]
+
+
+def check_score_tables(rv: ReviewRec) -> None:
+    """Both score tables equal the recount: each unit's (and leader's) indicators, score, deduction
+    and total, 不参评 exactly where nothing applies, in rank order."""
+    want = [
+        [
+            rv.r.units[u["unit"]]["name"],
+            *(review_pct(u["parts"][k]) for k in REVIEW_INDICATORS),
+            review_points(u["score"]),
+            f"{round(u['deduction'], 1):.1f}",
+            review_points(u["total"]),
+        ]
+        for u in rv.scores["units"]
+    ]
+    assert rv.unit_rows == want, (rv.unit_rows, want)
+    leaders = [
+        [
+            ld["name"],
+            "、".join(ld["zones"]),
+            review_pct(ld["parts"]["reporting"]),
+            review_pct(ld["parts"]["progress"]),
+            review_points(ld["score"]),
+        ]
+        for ld in rv.scores["leaders"]
+    ]
+    assert rv.leader_rows == leaders, (rv.leader_rows, leaders)
+    units = rv.scores["units"]
+    REVIEW_SEEN.update(
+        {
+            "quarters",
+            *(k for k in REVIEW_INDICATORS if any(u["parts"][k] is not None for u in units)),
+            *(["not_evaluated"] if any(u["total"] is None for u in units) else []),
+            *(["deduction"] if any(u["deduction"] for u in units) else []),
+            *(["leader_scored"] if any(ld["score"] is not None for ld in rv.scores["leaders"]) else []),
+        }
+    )
+
+
+REVIEW_SEEN: Counter[str] = Counter()  # per part of the score tables, the examples whose record called for it
 
 
 def v_summary_opening(rv: ReviewRec, f: dict[str, Any], kind: str = "summary_opening") -> None:
@@ -1455,7 +1774,7 @@ def v_summary_opening(rv: ReviewRec, f: dict[str, Any], kind: str = "summary_ope
     names = [rv.r.units[u]["name"] for u in f["ids"]["unit"]]
     assert names == units, (f, units)
     assert not set(f["ids"]["unit"]) - rv.r.joined_units, "a unit scored that never had a member"
-    leaders = [row[0] for row in rv.leader_rows if row[-1] != "不参评"]
+    leaders = _review_leaders(rv, True)
     by_id = {m["id"]: m["name"] for m in rv.leaders}
     assert [by_id[m] for m in f["ids"]["member"]] == leaders, (f, leaders)
     assert f["ids"]["item"] == [i for i, *_ in rv.items], f
@@ -1470,26 +1789,28 @@ def v_summary_opening(rv: ReviewRec, f: dict[str, Any], kind: str = "summary_ope
 
 
 def v_not_evaluated(rv: ReviewRec, f: dict[str, Any]) -> None:
-    units = _review_units(rv, False)
+    units, leaders = _review_units(rv, False), _review_leaders(rv, False)
+    assert units or leaders, f
     assert [rv.r.units[u]["name"] for u in f["ids"]["unit"]] == units, (f, units)
-    listed = {row[0] for row in rv.unit_rows}
-    never = {u for u in rv.r.units if u not in rv.r.joined_units and rv.r.units[u]["name"] in listed}
+    assert [ld["member"] for ld in rv.scores["leaders"] if ld["score"] is None] == f["ids"].get("member", []), f
+    listed = {u["unit"] for u in rv.scores["units"]}
+    never = {u for u in listed if u not in rv.r.joined_units}
     assert never <= set(f["ids"]["unit"]), "a unit that never had a member is evaluated"
-    assert (
-        f["text"]
-        == "、".join([*units, *(m["name"] for m in rv.leaders if m["id"] in f["ids"].get("member", []))])
-        + "本期没有可评价的事项，不参评、不排名。"
-    ), f
+    assert f["text"] == "、".join([*units, *leaders]) + "本期没有可评价的事项，不参评、不排名。", f
+
+
+def _low(rv: ReviewRec) -> list[dict[str, Any]]:
+    return [u for u in rv.scores["units"] if u["total"] is not None and u["total"] < 60]
 
 
 def v_low_total(rv: ReviewRec, f: dict[str, Any]) -> None:
-    low = [row[0] for row in rv.unit_rows if row[-1] != "不参评" and float(row[-1]) < 60]
-    assert low and [rv.r.units[u]["name"] for u in f["ids"]["unit"]] == low, (f, low)
+    low = [rv.r.units[u["unit"]]["name"] for u in _low(rv)]
+    assert low and f["ids"]["unit"] == [u["unit"] for u in _low(rv)], (f, low)
     assert f["text"] == "总分低于60分的单位：" + "、".join(low) + "。", f
 
 
 def v_units_none(rv: ReviewRec, f: dict[str, Any]) -> None:
-    assert not rv.unit_rows and f["text"] == "本期没有参加问效评价的成员单位。", f
+    assert not rv.scores["units"] and f["text"] == "本期没有参加问效评价的成员单位。", f
 
 
 def v_leaders_none(rv: ReviewRec, f: dict[str, Any]) -> None:
@@ -1599,11 +1920,12 @@ def check_review(r: Rec, doc: dict[str, Any]) -> set[str]:
     kinds = Counter(f["kind"] for f in doc["facts"])
     missing = set(kinds) - set(REVIEW_CHECKS)
     assert not missing, f"review sentence kinds with no check: {missing}"
+    check_score_tables(rv)
     for f in doc["facts"]:
         REVIEW_CHECKS[f["kind"]](rv, f)
-    scored = _review_units(rv, True) or any(row[-1] != "不参评" for row in rv.leader_rows)
+    scored = _review_units(rv, True) or _review_leaders(rv, True)
     want: Counter[str] = Counter({"summary_opening" if scored else "summary_opening_none": 1})
-    if not rv.unit_rows:
+    if not rv.scores["units"]:
         want["units_none"] += 1
     if not rv.leaders:
         want["leaders_none"] += 1
@@ -1625,10 +1947,9 @@ def check_review(r: Rec, doc: dict[str, Any]) -> set[str]:
     want["supervision_units" if rv.urged or rv.orders else "supervision_none"] += 1
     flagged = len(rv.same_evidence) + len(rv.reopened)
     want.update({"paper_closure": flagged} if flagged else {"paper_closure_none": 1})
-    for k in ("not_evaluated", "low_total"):  # derived from the table, checked above when present
-        if kinds.get(k):
-            want[k] = kinds[k]
-    if _review_units(rv, False) and not kinds.get("not_evaluated"):
-        raise AssertionError("units not evaluated are not named")
+    if _review_units(rv, False) or _review_leaders(rv, False):
+        want["not_evaluated"] += 1
+    if _low(rv):
+        want["low_total"] += 1
     assert kinds == want, (kinds, want)
     return set(kinds)
