@@ -590,12 +590,38 @@ def units_behind(
     for the time since it could act: the share the timeline expected to be added between its
     accountable-from day and `as_of` must exceed the share actually added in that time by more
     than `behind_points` (a unit that joined today answers for nothing yet)."""
+    out: dict[int, set[int]] = {row["task_id"]: set() for row in rows}
+    for row, unit_id, expected, done in _shares_since(session=session, plan_id=plan_id, as_of=as_of, rows=rows):
+        if (expected - done) * 100 > behind_points:
+            out[row["task_id"]].add(unit_id)
+    return out
+
+
+def unit_progress(
+    *, session: Session, plan_id: int, as_of: datetime, rows: Sequence[dict[str, Any]]
+) -> dict[int, list[float]]:
+    """Per unit of the task rows of `tasks_behind` (any lag): for each of its tasks of which the
+    timeline expected something in the unit's time (from its accountable-from day to `as_of`), the
+    share added in that time against the share expected to be added, at most 1 — the review's
+    任务进度, counted like units_behind: a unit is not scored on lag from before it could act."""
+    out: dict[int, list[float]] = defaultdict(list)
+    for _row, unit_id, expected, done in _shares_since(session=session, plan_id=plan_id, as_of=as_of, rows=rows):
+        if expected > 0:
+            out[unit_id].append(min(1.0, max(0.0, done) / expected))
+    return dict(out)
+
+
+def _shares_since(
+    *, session: Session, plan_id: int, as_of: datetime, rows: Sequence[dict[str, Any]]
+) -> list[tuple[dict[str, Any], int, float, float]]:
+    """(task row, unit, share expected to be added, share added) from each of the row's units'
+    accountable-from day to `as_of`, once per task and unit; a unit that never had a member, or
+    whose day has not begun by `as_of`, has none."""
     since = accountable_from(session=session, plan_id=plan_id)
     then_by_day: dict[date, dict[int, dict[str, Any]]] = {}
-    out: dict[int, set[int]] = {}
+    out = []
     for row in rows:
-        names: set[int] = set()
-        for unit_id, _part in row["units"]:
+        for unit_id in dict.fromkeys(u for u, _part in row["units"]):
             day = since.get(unit_id)
             if day is None or local_midnight(day) >= as_of:
                 continue
@@ -607,10 +633,7 @@ def units_behind(
             then = then_by_day[day].get(row["task_id"])
             expected_then = float((then or {}).get("expected_share") or 0.0)
             done_then = then["done"] / row["target"] if then and row["target"] else 0.0
-            points = ((row["expected_share"] - expected_then) - (row["done_share"] - done_then)) * 100
-            if points > behind_points:
-                names.add(unit_id)
-        out[row["task_id"]] = names
+            out.append((row, unit_id, row["expected_share"] - expected_then, row["done_share"] - done_then))
     return out
 
 

@@ -64,7 +64,6 @@ from oversight.errors import (
 )
 from oversight.facts import Say, evidence_ids
 from oversight.measures import (
-    accountable_from,
     member_reporting,
     progress_by_now,
     resolution_counts,
@@ -72,6 +71,7 @@ from oversight.measures import (
     responses_in_time,
     spell_stats,
     tasks_behind,
+    unit_progress,
     unit_reporting,
 )
 from oversight.members import member_label
@@ -175,7 +175,8 @@ def _ranked(rows: list[dict[str, Any]], key: str, ident: str) -> list[dict[str, 
 
 def unit_scores(*, session: Session, plan_id: int, period: str, now: datetime) -> list[dict[str, Any]]:
     """Each unit with a task part or a problem in the period: indicator shares (0–1, None
-    when it does not apply), the weighted score, rectification deductions and the total."""
+    when it does not apply), the weighted score, rectification deductions and the total. Task
+    progress, like every indicator, counts from the day the unit could act (measures.unit_progress)."""
     plan = _plan(session, plan_id)
     p = parse_period(period)
     as_of = p.as_of(now)
@@ -184,13 +185,10 @@ def unit_scores(*, session: Session, plan_id: int, period: str, now: datetime) -
     units = {u.id: u for u in session.execute(select(Unit).where(col(Unit.plan_id) == plan_id)).scalars()}
 
     reporting = unit_reporting(session=session, plan_id=plan_id, period=p, as_of=as_of)
-    progress: dict[int, list[float]] = defaultdict(list)
-    tasked: set[int] = set()
-    for row in tasks_behind(session=session, plan_id=plan_id, as_of=as_of, behind_points=-1e9):
-        for unit_id, _ in row["units"]:
-            tasked.add(unit_id)
-            if row["expected_share"]:
-                progress[unit_id].append(min(1.0, row["done_share"] / row["expected_share"]))
+    # Each task's lag counts against a unit only from the day it could act (measures.unit_progress).
+    task_rows = tasks_behind(session=session, plan_id=plan_id, as_of=as_of, behind_points=-1e9)
+    progress = unit_progress(session=session, plan_id=plan_id, as_of=as_of, rows=task_rows)
+    tasked = {unit_id for row in task_rows for unit_id, _ in row["units"]}
     # Units of tasks without a schedule still report.
     tasked |= set(
         session.execute(
@@ -216,14 +214,11 @@ def unit_scores(*, session: Session, plan_id: int, period: str, now: datetime) -
     deductions = rectification_deductions(session=session, plan_id=plan_id, now=now)
 
     involved = tasked | set(resolution) | set(waits) | set(shifting) | set(deductions)
-    since = accountable_from(session=session, plan_id=plan_id)
     out = []
     for unit_id in sorted(involved):
         unit = units.get(unit_id)
         if unit is None or unit.kind in EXEMPT_UNIT_KINDS:
             continue
-        if unit_id not in since:  # no member ever: the unit could not act, nothing is scored
-            progress.pop(unit_id, None)
         met, judged = answered.get(unit_id, (0, 0))
         res = resolution.get(unit_id)
         owned = bool(res and res["owned"])

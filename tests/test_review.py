@@ -20,12 +20,17 @@ from models import (
     Plan,
     RectificationFollowUp,
     Report,
+    Right,
+    RightBatch,
+    RightStatusEvent,
     Role,
+    Task,
     Zone,
     ZoneLeader,
 )
+from models.base import row_id
 from oversight.errors import InvalidInputError, PermissionDeniedError
-from oversight.measures import reporting_weeks
+from oversight.measures import reporting_weeks, tasks_behind
 from oversight.problems import (
     accept_problem,
     confirm_problem,
@@ -47,7 +52,7 @@ from oversight.review import (
     verify_closure,
     zone_leader_scores,
 )
-from tests.test_accountability import Cast, at
+from tests.test_accountability import SH, Cast, at
 
 AFTER_H1 = datetime(2026, 7, 6, 1, 0, tzinfo=UTC)
 
@@ -601,6 +606,50 @@ def test_a_unit_handed_a_problem_moments_ago_that_did_nothing_is_not_scored(cast
     township = rows["属地各苏木镇政府"]
     assert township["evaluated"] and township["indicators"]["response"] == 0.0
     assert township["rank"] > rows["旗水利局"]["rank"]
+
+
+def test_task_progress_counts_against_a_unit_only_from_the_day_it_could_act(cast: Cast) -> None:
+    """强化淘汰关闭一批 (7 mines, 2026-01-01 – 2028-12-31): nothing is closed until 旗公安局's contact
+    joins on 11 May; one mine is closed on 1 June. 旗公安局 is judged on what the timeline asked
+    between 11 May and the half's end, which it did (100 %), not on the lag from before it could act
+    (done 1/7 against the whole half's expected share: 86 %), while 旗自然资源局, in the system all
+    along, answers for the whole half. 旗人武部, whose contact joins on the review's day, answers for
+    no task lag yet: no 任务进度 at all (and nothing else: 不参评)."""
+    task = cast.s.exec(select(Task).where(Task.plan_id == cast.plan_id, Task.key == "close")).one()
+    mine = Right(
+        plan_id=cast.plan_id,
+        code="G-1",
+        name="待关闭矿山",
+        kind="mining",
+        unit_id=cast.uid("natres"),
+        updated_at=at(1, 5),
+    )
+    cast.s.add(mine)
+    cast.s.flush()
+    cast.s.add(RightBatch(right_id=row_id(mine), task_id=row_id(task)))
+    cast.s.add(
+        RightStatusEvent(
+            right_id=row_id(mine), task_id=task.id, from_status="baseline", to_status="closed", at=at(6, 1)
+        )
+    )
+    police = cast.member("police", Role.CONTACT)
+    police.joined_at = at(5, 11, 9)
+    armed = cast.member("armed", Role.CONTACT)
+    armed.joined_at = datetime(2026, 7, 6, 8, tzinfo=SH).astimezone(UTC)  # AFTER_H1 is 9:00 that day
+    cast.s.add_all([police, armed])
+    cast.s.commit()
+    (row,) = [
+        r
+        for r in tasks_behind(session=cast.s, plan_id=cast.plan_id, as_of=at(7, 1, 0), behind_points=-1e9)
+        if r["task_id"] == task.id
+    ]
+    whole = row["done_share"] / row["expected_share"]
+    assert 0.8 < whole < 0.9  # 1/7 done against ~17 % expected by 30 June
+    rows = {r["unit"]: r for r in unit_scores(session=cast.s, plan_id=cast.plan_id, period="2026H1", now=AFTER_H1)}
+    assert rows["旗公安局"]["indicators"]["progress"] == 1.0
+    assert rows["旗自然资源局"]["indicators"]["progress"] < 1.0  # its other tasks: nothing done all half
+    assert rows["旗人武部"]["indicators"]["progress"] is None
+    assert rows["旗人武部"]["total"] is None and rows["旗人武部"]["rank"] is None
 
 
 def test_a_half_with_nobody_to_evaluate_says_so_in_words(session: Session, banner_plan_id: int) -> None:

@@ -1450,7 +1450,8 @@ def review_scores(r: Rec) -> dict[str, list[dict[str, Any]]]:
     unresolved past a deadline that fell when it could act), a wait for its response, a shifting
     instance or a deduction in the ledger. Indicators (None: does not apply): 进展报送 the on-time
     rate from the day it could act; 任务进度 the mean over its tasks the timeline expects something
-    of by now of done share / expected share (at most 1), only for a unit that ever had a member;
+    of between the day it could act and now of the share added in that time / the share expected to
+    be added (at most 1), lag from before it could act not its own;
     问题响应 responses within the plan's days of those that can be judged (answered, or waiting past
     the limit); 问题办结 resolved / owned; 推诿扯皮 1 − ⅓ per instance (a boomerang blamed on it, a
     problem it declined that the office ruled back to it, a problem it passed on in a run with
@@ -1476,14 +1477,22 @@ def review_scores(r: Rec) -> dict[str, list[dict[str, Any]]]:
     done = r.done_rights(now_text)
     phases = dict(r.sql("SELECT key, start FROM phase WHERE plan_id = :plan"))
     issued = r.sql("SELECT issued_on FROM plan WHERE id = :plan")[0][0]
-    tasks = []
-    for tid, target, phase, schedule in r.sql(
-        "SELECT id, target, phase, schedule FROM task WHERE plan_id = :plan ORDER BY seq"
-    ):
-        points = json.loads(schedule) if isinstance(schedule, str) else schedule
-        start = phases.get(phase) or issued
-        share = expected_share(points or [], today, date.fromisoformat(str(start)[:10]) if start else None)
-        tasks.append({"id": tid, "target": target, "share": None if share is None else round(share, 4)})
+    schedules = r.sql("SELECT id, target, phase, schedule FROM task WHERE plan_id = :plan ORDER BY seq")
+
+    def tasks_on(day: date) -> dict[int, dict[str, Any]]:
+        """Per task as the day `day` begins: the share its timeline expects (to four places) and the rights done."""
+        midnight = datetime.combine(day, datetime.min.time(), SH).astimezone(UTC)
+        done_then = r.done_rights(midnight.strftime("%Y-%m-%d %H:%M:%S.%f"))
+        out = {}
+        for tid, _target, phase, schedule in schedules:
+            points = json.loads(schedule) if isinstance(schedule, str) else schedule
+            start = phases.get(phase) or issued
+            share = expected_share(points or [], day, date.fromisoformat(str(start)[:10]) if start else None)
+            out[tid] = {"share": None if share is None else round(share, 4), "done": len(done_then.get(tid, set()))}
+        return out
+
+    now_tasks = tasks_on(today)
+    tasks = [{"id": tid, "target": target, "share": now_tasks[tid]["share"]} for tid, target, _, _ in schedules]
     parts_of: dict[int, set[int]] = {}
     for tid, unit in r.sql(
         "SELECT p.task_id, p.unit_id FROM taskunit p JOIN task t ON t.id = p.task_id WHERE t.plan_id = :plan"
@@ -1571,17 +1580,25 @@ def review_scores(r: Rec) -> dict[str, list[dict[str, Any]]]:
     units = []
     for unit in sorted(involved & member_units):
         since = r.accountable.get(unit)
-        shares = [
-            min(1.0, (len(done.get(task["id"], set())) / task["target"]) / task["share"])
-            for task in tasks
-            if task["id"] in parts_of.get(unit, set()) and task["share"] and task["target"]
-        ]
+        # Each task from the day the unit could act: the share added since against the share the
+        # timeline expected to be added since (nothing expected in its time: the task does not count).
+        shares = []
+        if since is not None and datetime.combine(since, datetime.min.time(), SH) < r.now:
+            before = tasks_on(since)
+            for task in tasks:
+                if task["id"] not in parts_of.get(unit, set()) or task["share"] is None or not task["target"]:
+                    continue
+                then = before[task["id"]]
+                expected = task["share"] - (then["share"] or 0.0)
+                added = (len(done.get(task["id"], set())) - then["done"]) / task["target"]
+                if expected > 0:
+                    shares.append(min(1.0, max(0.0, added) / expected))
         mine = waits.get(unit, [])
         met = sum(1 for sp in mine if not sp["running"] and sp["days"] <= limit)
         judged = met + sum(1 for sp in mine if sp["days"] > limit)
         parts: dict[str, float | None] = {
             "reporting": half_rate(r, since, reported.get(unit, set())) if unit in parts_of else None,
-            "progress": sum(shares) / len(shares) if shares and since is not None else None,
+            "progress": sum(shares) / len(shares) if shares else None,
             "response": met / judged if judged else None,
             "resolution": resolved[unit] / owned[unit] if owned[unit] else None,
             "shifting": max(0.0, 1 - shifting[unit] / 3) if judged or owned[unit] or shifting[unit] else None,
