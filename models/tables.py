@@ -304,7 +304,9 @@ class Report(SQLModel, table=True):
     # A plan's reports of a period: the brief's, the rules' and the reminders' way in, and a
     # plan's reports in all (every query of reports is by plan: no index of plan_id or
     # created_at alone, two fewer to write with every report).
-    __table_args__ = (Index("ix_report_plan_created", "plan_id", "created_at"),)
+    # Holds who filed each report: the weeks a unit or member reported in (oversight.measures.
+    # reported_weeks) are read from the index alone, not from report rows scattered over the table.
+    __table_args__ = (Index("ix_report_plan_created_who", "plan_id", "created_at", "unit_id", "member_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
     plan_id: int = Field(foreign_key="plan.id")
