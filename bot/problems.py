@@ -14,7 +14,7 @@ from bot.engine import Flow, Rows, Step, Turn, Upload, action, button, command, 
 from models import Member, Problem, ProblemCategory, Right, Unit, Zone, row_id
 from oversight import problems as P
 from oversight import supervision as S
-from oversight.attachments import ALLOWED_TEXT
+from oversight.attachments import ALLOWED_TEXT, files_listed, files_received
 from oversight.dates import cn_date
 from oversight.errors import InvalidInputError
 from oversight.members import responsible_units, unit_name
@@ -216,8 +216,8 @@ def flag_file(turn: Turn[FlagState], upload: Upload) -> None:
     row = turn.keep(upload)
     state.attachments.append(row_id(row))
     state.files.append(row.filename)
-    got = t.PROBLEM_FILE_RECEIVED.format(name=row.filename, n=len(state.files))
-    turn.say(got, [[button(t.PROBLEM_BTN_FILES_DONE, "files_done")]])
+    got = files_received(session=turn.session, attachment_ids=state.attachments, flow="problem")
+    turn.say(got.message(), [[button(t.PROBLEM_BTN_FILES_DONE, "files_done")]])
 
 
 def files_done(turn: Turn[FlagState]) -> None:
@@ -226,7 +226,7 @@ def files_done(turn: Turn[FlagState]) -> None:
 
 def _confirm(turn: Turn[FlagState]) -> None:
     s = turn.state
-    files = t.REPORT_FILES.format(n=len(s.files), names="、".join(s.files)) if s.files else t.REPORT_NO_FILES
+    files = files_listed(session=turn.session, attachment_ids=s.attachments).message()
     text = t.PROBLEM_CONFIRM.format(text=s.text, category=s.category, subject=s.subject, owner=s.owner, files=files)
     turn.goto("confirm")
     rows = [

@@ -14,7 +14,7 @@ from bot.engine import Flow, Rows, Step, Turn, Upload, button, command, fit, gri
 from config.settings import get_settings
 from models import Milestone, Report, Role, Zone, row_id
 from oversight import claims
-from oversight.attachments import ALLOWED_TEXT, XLSX
+from oversight.attachments import ALLOWED_TEXT, XLSX, files_kept, files_listed, files_received
 from oversight.dates import cn_date
 from oversight.errors import OversightError
 from oversight.ledger import ImportResult, import_summary
@@ -251,9 +251,8 @@ def choose_move(turn: Turn[ReportState], *, yes: bool) -> None:
 
 def _ask_files(turn: Turn[ReportState], text: str | None = None) -> None:
     turn.goto("files")
-    names = turn.state.files
-    if text is None and names:  # a file sent before the report began is already in
-        text = t.REPORT_HAS_FILES.format(names="、".join(names), n=len(names), allowed=ALLOWED_TEXT)
+    if text is None and turn.state.attachments:  # a file sent before the report began is already in
+        text = files_kept(session=turn.session, attachment_ids=turn.state.attachments).message()
     ask = t.REPORT_ASK_FILES
     if claims.is_claim(turn.state.move_to):  # a done state: the evidence is required
         ask = t.REPORT_ASK_EVIDENCE.replace("{status}", status_label(turn.state.move_to or ""))
@@ -274,18 +273,19 @@ def take_file(turn: Turn[ReportState], upload: Upload) -> None:
         return
     turn.state.attachments.append(row_id(row))
     turn.state.files.append(row.filename)
-    _ask_files(turn, t.REPORT_FILE_RECEIVED.format(name=row.filename, n=len(turn.state.attachments)))
+    _ask_files(
+        turn, files_received(session=turn.session, attachment_ids=turn.state.attachments, flow="report").message()
+    )
 
 
 def files_done(turn: Turn[ReportState]) -> None:
     state = turn.state
     claims.check_evidence(to_status=state.move_to, attachment_ids=state.attachments)  # a done state needs a file
-    names = state.files
     text = t.REPORT_CONFIRM.format(
         task=state.task,
         target=state.target,
         move=status_label(state.move_to) if state.move_to else t.REPORT_NO_MOVE,
-        files=t.REPORT_FILES.format(n=len(names), names="、".join(names)) if names else t.REPORT_NO_FILES,
+        files=files_listed(session=turn.session, attachment_ids=state.attachments).message(),
         text=state.text,
     )
     turn.goto("confirm")

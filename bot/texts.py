@@ -79,7 +79,6 @@ PROBLEM_BTN_NO_FILES = "不附材料"
 PROBLEM_BTN_FILE = "📎 打开：{name}"
 PROBLEM_FILE_SENT = "正在发送“{name}”"
 PROBLEM_BTN_FILES_DONE = "完成上传"
-PROBLEM_FILE_RECEIVED = "已收到材料：{name}（共{n}个）。可继续发送，或点“完成上传”。"
 PROBLEM_TOO_MANY_FILES = "每个问题最多附{n}个材料，请点“完成上传”。"
 PROBLEM_CONFIRM = (
     "请确认要提出的问题：\n类别：{category}\n涉及：{subject}\n责任单位：{owner}\n材料：{files}\n问题描述：\n{text}"
@@ -390,13 +389,11 @@ REPORT_ASK_FILES = (
     "如需附件（{allowed}，单个不超过20 MB），请直接发送文件或照片；全部发送后点“完成上传”。没有附件可直接点“完成上传”。"
 )
 REPORT_BTN_FILES_DONE = "完成上传"
-REPORT_FILE_RECEIVED = "已收到附件：{name}（共{n}个）。可继续发送，或点“完成上传”。"
 REPORT_FILE_DUPLICATE = "附件“{name}”已上传过，无需重复发送。"
 REPORT_CONFIRM = "请确认报送内容：\n批次：{task}\n对象：{target}\n状态变更：{move}\n附件：{files}\n内容：\n{text}"
 REPORT_BTN_SUBMIT = "确认提交"
 REPORT_BTN_ABORT = "取消"
 REPORT_NO_MOVE = "无"
-REPORT_NO_FILES = "无"
 REPORT_TARGET_NONE = "未指定"
 REPORT_TARGET_ZONE = "整合区 {name}"
 REPORT_TARGET_RIGHT = "矿业权 {name}（{code}）"
@@ -418,7 +415,6 @@ LEDGER_DONE = "台账已合并（{report}）：{summary}"
 LEDGER_CLAIMS = "另有{n}宗变更为完成状态，已提交确认，确认后计入完成进度。"
 LEDGER_SEND_FILES = "请发送文件（不是文字）。"
 REPORT_RIGHT_LABEL = "{name}（{code}）· {status}"
-REPORT_FILES = "{n}个（{names}）"
 
 
 # --- /calendar (bot/calendar.py) -------------------------------------------------------
@@ -480,9 +476,6 @@ LOOSE_FILE_NO = "否"
 LOOSE_FILE_HEAD = "附件：{name}\n"
 LOOSE_FILE_DROPPED = "好的，文件“{name}”未报送。"
 LOOSE_FILE_NOT_HERE = "当前没有进行中的操作，文件未保存。请先选择要办理的事项："
-REPORT_HAS_FILES = (
-    "已带附件：{names}（共{n}个）。如需更多附件（{allowed}，单个不超过20 MB），请继续发送；全部发送后点“完成上传”。"
-)
 COMMAND_WHAT = {
     "report": "报送工作进展",
     "flag": "反映问题（堵点）",

@@ -8,12 +8,14 @@ import io
 import re
 import unicodedata
 import zipfile
+from collections.abc import Sequence
 from pathlib import Path
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
-from models import Attachment, utcnow
+from models import Attachment, row_id, utcnow
 from oversight.errors import InvalidInputError
+from oversight.facts import Chat
 from oversight.files import write_atomic
 from oversight.inputlimits import check_image, check_xlsx
 
@@ -234,3 +236,57 @@ def is_unlinked(attachment: Attachment) -> bool:
         and attachment.rectification_followup_id is None
         and attachment.decision_id is None
     )
+
+
+# The lines about the files a conversation holds (oversight.facts.Chat), each counting and citing
+# the attachment rows it names: what just arrived, what is already attached, the confirm line.
+FILE_TEXTS: dict[str, str] = {
+    "received": "已收到{what}：{name}（共{n}个）。可继续发送，或点“完成上传”。",
+    "received_first": "已收到{what}：{name}。可继续发送，或点“完成上传”。",
+    "kept": "已带附件：{names}（共{n}个）。如需更多附件（{allowed}，单个不超过 20 MB），请继续发送；全部发送后点“完成上传”。",
+    "kept_one": "已带附件：{names}。如需更多附件（{allowed}，单个不超过 20 MB），请继续发送；全部发送后点“完成上传”。",
+    "listed": "{n}个（{names}）",
+    "listed_one": "{names}",
+    "listed_none": "无",
+}
+FILE_NOUNS = {"report": "附件", "problem": "材料"}  # what a file is called in each flow
+
+
+def _held(session: Session, attachment_ids: Sequence[int]) -> list[Attachment]:
+    """The attachment rows of `attachment_ids`, in that order (an id with no row is not counted)."""
+    rows = {row_id(a): a for a in session.exec(select(Attachment).where(col(Attachment.id).in_(attachment_ids))).all()}
+    return [rows[i] for i in dict.fromkeys(attachment_ids) if i in rows]
+
+
+def files_received(*, session: Session, attachment_ids: Sequence[int], flow: str) -> Chat:
+    """The answer to a file just kept in a report or problem being written (the last of
+    `attachment_ids`): its name and, from the second on, how many the conversation now holds."""
+    held = _held(session, attachment_ids)
+    say = Chat(FILE_TEXTS)
+    if not held:
+        raise InvalidInputError("文件未能保存，请重新发送。")
+    ids = {"attachment": [row_id(a) for a in held]}
+    kind = "received_first" if len(held) == 1 else "received"
+    say.fact(kind, ids, what=FILE_NOUNS[flow], name=held[-1].filename, n=len(held))
+    return say
+
+
+def files_kept(*, session: Session, attachment_ids: Sequence[int]) -> Chat:
+    """The files a report starts with (sent before it began), named, with the invitation to add more."""
+    held = _held(session, attachment_ids)
+    say = Chat(FILE_TEXTS)
+    if held:
+        ids = {"attachment": [row_id(a) for a in held]}
+        names = "、".join(a.filename for a in held)
+        say.fact("kept_one" if len(held) == 1 else "kept", ids, names=names, n=len(held), allowed=ALLOWED_TEXT)
+    return say
+
+
+def files_listed(*, session: Session, attachment_ids: Sequence[int]) -> Chat:
+    """The confirm line's files: 无, the one file's name, or how many and their names."""
+    held = _held(session, attachment_ids)
+    say = Chat(FILE_TEXTS)
+    names = "、".join(a.filename for a in held)
+    ids = {"attachment": [row_id(a) for a in held]} if held else None
+    say.fact({0: "listed_none", 1: "listed_one"}.get(len(held), "listed"), ids, names=names, n=len(held))
+    return say

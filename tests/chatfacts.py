@@ -28,6 +28,7 @@ CHAT_TABLES = {
     "meeting": "meeting",
     "member": "member",
     "message": "outboxmessage",
+    "attachment": "attachment",
 }
 RAW = re.compile(r"\{'|\"kind\":|'kind'|\bNone\b|\bTrue\b|\bFalse\b|\[\[|\bnan\b")
 
@@ -692,6 +693,55 @@ def assert_revoke_facts(
     else:
         assert fact["kind"] == "pick" and picks == len(want) and fact["text"].endswith(f"（共{len(want)}人）：")
     assert not re.search(r"\D0人", message), message
+
+
+# --- The files a report or problem being written holds, checked against its conversation's record ---
+
+FILE_WORDS = {"report": "附件", "flag": "材料"}
+
+
+def conversation_files(session: Session, user_id: int, flow: str) -> list[tuple[int, str]]:
+    """The files the user's conversation `flow` holds (its saved state's attachment ids, in order)
+    that have an attachment row: (id, filename)."""
+    row = (
+        session.connection()
+        .execute(text("SELECT data FROM chatstate WHERE user_id = :u AND flow = :f"), {"u": user_id, "f": flow})
+        .first()
+    )
+    assert row is not None, (user_id, flow)
+    data = json.loads(row[0]) if isinstance(row[0], str) else row[0]
+    names = {
+        int(i): str(n)
+        for i, n in session.connection().execute(
+            text("SELECT id, filename FROM attachment WHERE id IN :ids").bindparams(bindparam("ids", expanding=True)),
+            {"ids": [int(i) for i in data.get("attachments") or []] or [0]},
+        )
+    }
+    return [(int(i), names[int(i)]) for i in dict.fromkeys(data.get("attachments") or []) if int(i) in names]
+
+
+def assert_files_facts(
+    session: Session, user_id: int, flow: str, message: str, listed: list[dict[str, Any]], *, line: str
+) -> None:
+    """A file line against the conversation's record: `line` received (the file just kept, named;
+    from the second on, how many it holds), kept (the files it started with) or listed (the
+    confirm line: 无, the one name, or the count and names); each cites exactly those files."""
+    assert_chat_facts(session, message, listed)
+    held = conversation_files(session, user_id, flow)
+    names = "、".join(n for _, n in held)
+    (fact,) = listed
+    assert fact["ids"] == ({"attachment": [i for i, _ in held]} if held else {}), (fact, held)
+    if line == "received":
+        assert held and fact["kind"] == ("received_first" if len(held) == 1 else "received")
+        head = f"已收到{FILE_WORDS[flow]}：{held[-1][1]}"
+        assert fact["text"].startswith(head + ("。" if len(held) == 1 else f"（共{len(held)}个）。")), fact
+    elif line == "kept":
+        assert held and fact["kind"] == ("kept_one" if len(held) == 1 else "kept")
+        assert fact["text"].startswith(f"已带附件：{names}" + ("。" if len(held) == 1 else f"（共{len(held)}个）。"))
+    else:
+        want = {0: "无", 1: names}.get(len(held), f"{len(held)}个（{names}）")
+        assert fact["text"] == want, (fact, held)
+    assert not re.search(r"\d 个|共[01]个", message), message
 
 
 def chat_draft(session: Session, notice_id: int) -> list[str]:

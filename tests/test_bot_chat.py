@@ -9,7 +9,7 @@ from sqlmodel import col, select
 
 from models import Attachment, InviteCode, Problem, Report, Role, session_scope
 from tests.harness import button_data, buttons, running_bot
-from tests.test_bot_reports import PDF_BYTES, seed_rights
+from tests.test_bot_reports import PDF_BYTES, files_shown, seed_rights
 
 
 async def test_plain_words_get_the_members_own_menu_and_its_buttons_work(engine, banner_plan_id, settings_env):
@@ -50,9 +50,15 @@ async def test_a_file_sent_on_its_own_is_offered_as_a_progress_attachment(engine
         assert "附件：验收意见.pdf" in tasks["text"]
         target = await h.press(contact, tasks, "强化整合重组一批", "请选择报送对象")
         await h.press(contact, target, "不指定", "请输入本次进展内容")
-        files = await h.say(contact, "本周完成2家矿山安全设施竣工验收，验收意见附后。", "已带附件：验收意见.pdf")
-        confirm = await h.press(contact, files, "完成上传", "请确认报送内容")
-        assert "验收意见.pdf" in confirm["text"]
+        files = await h.say(contact, "本周完成2家矿山安全设施竣工验收，验收意见附后。", "已带附件：验收意见.pdf。")
+        files_shown(engine, contact.id, "report", files["text"], "kept")
+        # A second file: counted with the first, both on the confirm line.
+        await contact.upload(PDF_BYTES + b"\n", filename="验收照片.pdf", mime_type="application/pdf")
+        more = await h.server.wait_for(contact.id, "已收到附件：验收照片.pdf（共2个）。")
+        files_shown(engine, contact.id, "report", more["text"], "received")
+        confirm = await h.press(contact, more, "完成上传", "请确认报送内容")
+        assert "2个（验收意见.pdf、验收照片.pdf）" in confirm["text"]
+        files_shown(engine, contact.id, "report", confirm["text"], "listed")
         await h.press(contact, confirm, "确认提交", "已报送（")
 
         # Declined: nothing filed, and it says so.
@@ -68,8 +74,8 @@ async def test_a_file_sent_on_its_own_is_offered_as_a_progress_attachment(engine
     with session_scope(engine) as s:
         report = s.exec(select(Report)).one()
         kept = s.exec(select(Attachment).where(Attachment.report_id == report.id)).all()
-        assert [a.filename for a in kept] == ["验收意见.pdf"]
-        assert len(s.exec(select(Attachment)).all()) == 2  # the declined one stays unlinked
+        assert [a.filename for a in kept] == ["验收意见.pdf", "验收照片.pdf"]
+        assert len(s.exec(select(Attachment)).all()) == 3  # the declined one stays unlinked
 
 
 async def test_one_line_report_says_where_it_went_and_help_names_both_forms(engine, banner_plan_id, settings_env):
@@ -339,7 +345,8 @@ async def test_a_contact_reports_with_word_wps_ofd_and_a_zip_of_scans(engine, ba
         for n, (data, name, mime) in enumerate(files, 1):
             await contact.upload(data, filename=name, mime_type=mime)
             got = await h.server.wait_for(contact.id, "已收到附件")
-            assert name in got["text"] and f"共{n}个" in got["text"]
+            assert name in got["text"] and (f"共{n}个" in got["text"]) == (n > 1)
+            files_shown(engine, contact.id, "report", got["text"], "received")
         await contact.upload(b"MZ\x90\x00" + bytes(600), filename="伪装.docx", mime_type=files[0][2])
         await h.server.wait_for(contact.id, "类型不受支持")
         confirm = await h.press(contact, got, "完成上传", "请确认报送内容")
@@ -372,8 +379,10 @@ async def test_flag_in_groups_with_files_and_a_confirm_and_the_evidence_reaches_
         owner = await h.press(raiser, subject, "不指定", "建议由")
         await h.press(raiser, owner, "确认由", "如有相关材料")
         await raiser.upload(docx_bytes(), filename="协调会记录.docx", mime_type="application/octet-stream")
-        got = await h.server.wait_for(raiser.id, "已收到材料：协调会记录.docx")
+        got = await h.server.wait_for(raiser.id, "已收到材料：协调会记录.docx。")
+        files_shown(engine, raiser.id, "flag", got["text"], "received")
         confirm = await h.press(raiser, got, "完成上传", "请确认要提出的问题")
+        files_shown(engine, raiser.id, "flag", confirm["text"], "listed")
         assert "类别：其他问题" in confirm["text"] and "协调会记录.docx" in confirm["text"]
         again = await h.press(raiser, confirm, "修改描述", "请重新发送问题描述")
         assert again

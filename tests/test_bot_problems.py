@@ -8,6 +8,7 @@ from sqlmodel import select
 
 from models import Problem, ProblemEvent, ProblemState, Role, session_scope
 from tests.harness import buttons, running_bot
+from tests.test_bot_reports import files_shown
 
 
 async def _flag_forest_blocker(h, raiser) -> int:
@@ -20,6 +21,8 @@ async def _flag_forest_blocker(h, raiser) -> int:
     assert "旗林草局" in owner["text"]
     files = await h.press(raiser, owner, "确认由", "如有相关材料")
     confirm = await h.press(raiser, files, "不附材料", "请确认要提出的问题")
+    assert "\n材料：无\n" in confirm["text"]  # no file: said in words, no count
+    files_shown(h.engine, raiser.id, "flag", confirm["text"], "listed")
     done = await h.press(raiser, confirm, "确认提交", "号问题，已交办")
     return int(done["text"].split("已提交")[1].split("号问题")[0])
 

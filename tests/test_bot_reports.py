@@ -37,6 +37,22 @@ from tests.harness import TOKEN, Harness, button_data, buttons, running_bot
 PDF_BYTES = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
+def files_shown(engine: Engine, user_id: int, flow: str, shown: str, line: str) -> None:
+    """A file line the user was shown (the reply, or within the confirm message) is its fact over
+    the files the conversation holds, recounted from its saved state and the attachment rows."""
+    from oversight.attachments import files_kept, files_listed, files_received
+    from tests.chatfacts import assert_files_facts, conversation_files
+
+    with session_scope(engine) as s:
+        ids = [i for i, _ in conversation_files(s, user_id, flow)]
+        if line == "received":
+            chat = files_received(session=s, attachment_ids=ids, flow={"flag": "problem"}.get(flow, flow))
+        else:
+            chat = (files_kept if line == "kept" else files_listed)(session=s, attachment_ids=ids)
+        assert shown == chat.message() if line != "listed" else chat.message() in shown, (shown, chat.message())
+        assert_files_facts(s, user_id, flow, chat.message(), chat.listed(), line=line)
+
+
 def png_bytes() -> bytes:
     from PIL import Image
 
@@ -135,8 +151,10 @@ async def test_contact_reports_through_buttons_with_pdf_moving_a_right(engine, b
         msg = await h.press(user, msg, "是", "须上传佐证材料")
         await user.upload(PDF_BYTES, filename="整合批复.pdf", mime_type="application/pdf")
         msg = await h.server.wait_for(user.id, "已收到附件")
-        assert "整合批复.pdf" in msg["text"] and "共1个" in msg["text"]
+        assert msg["text"].startswith("已收到附件：整合批复.pdf。") and "共1个" not in msg["text"]
+        files_shown(engine, user.id, "report", msg["text"], "received")
         msg = await h.press(user, msg, "完成上传", "请确认报送内容")
+        files_shown(engine, user.id, "report", msg["text"], "listed")
         assert "已整合" in msg["text"] and "整合批复.pdf" in msg["text"] and "<b>" in msg["text"]
         assert "parse_mode" not in msg and not msg.get("entities")  # user text stays plain
         confirm = msg

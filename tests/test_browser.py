@@ -121,7 +121,7 @@ async def test_newcomer_joins_and_files_a_report_through_the_buttons(
     await expect(bot.last).to_contain_text("已收到附件：林草审查意见.pdf")
     await bot.last.locator(".kb-btn", has_text="完成上传").click()
     await expect(bot.last).to_contain_text("请确认报送内容")
-    await expect(bot.last).to_contain_text("附件：1个（林草审查意见.pdf）")
+    await expect(bot.last).to_contain_text("附件：林草审查意见.pdf")
     await bot.last.locator(".kb-btn", has_text="确认提交").click()
     await expect(bot.last).to_contain_text(re.compile(r"已报送（\d+号进展报送）"))
 
@@ -206,7 +206,7 @@ async def test_a_contacts_first_day_join_ask_report_with_word_and_raise_a_proble
     await page.set_input_files("#file-input", str(word))
     await expect(bot.last).to_contain_text("已收到附件：草原审查意见.docx")
     await bot.last.locator(".kb-btn", has_text="完成上传").click()
-    await expect(bot.last).to_contain_text("附件：1个（草原审查意见.docx）")
+    await expect(bot.last).to_contain_text("附件：草原审查意见.docx")
     await bot.last.locator(".kb-btn", has_text="确认提交").click()
     await expect(bot.last).to_contain_text(re.compile(r"已报送（\d+号进展报送）"))
 
