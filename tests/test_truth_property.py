@@ -16,9 +16,9 @@ follow from that recount, not from the table.
 Each example runs on a copy of one migrated database with the plan loaded: 200 quarters on the
 sentences took ~85 s on a quiet 2-core machine with the earlier, fewer checks; the per-kind checks
 and the larger generated record add about 7 % (100 quarters: 356 s against 333 s on the same machine
-at a load of ~15); the review's recount costs a few per cent of CPU at most (the three tests: 218 s and
-201 s of user CPU in two runs against 210 s; wall 850 s and 566 s against 379 s for the 200 quarters,
-at loads of 6–10 and 3–10 against 4–7).
+at a load of ~15); the review's score recount (truth_checks.review_scores) adds ~12–17 % to the 200 quarters
+(145 s and 152 s against 128 s and 130 s, alternating on the same machine at a load of 1–2; the
+three tests 184–189 s against 163–166 s).
 LIANXI_PROPERTY_EXAMPLES changes the count; 20 of them go all the way through the PDF, its text extracted (LIANXI_PROPERTY_PDF), ~2 s each on a quiet machine. (The "five minutes for
 three quarters" of the earlier opt-in PDF half was hypothesis shrinking a failing example, one render
 per step: a sentence broken by the page's folio —1— was not found in the text.)"""
