@@ -243,8 +243,8 @@ def is_unlinked(attachment: Attachment) -> bool:
 FILE_TEXTS: dict[str, str] = {
     "received": "已收到{what}：{name}（共{n}个）。可继续发送，或点“完成上传”。",
     "received_first": "已收到{what}：{name}。可继续发送，或点“完成上传”。",
-    "kept": "已带附件：{names}（共{n}个）。如需更多附件（{allowed}，单个不超过 20 MB），请继续发送；全部发送后点“完成上传”。",
-    "kept_one": "已带附件：{names}。如需更多附件（{allowed}，单个不超过 20 MB），请继续发送；全部发送后点“完成上传”。",
+    "kept": "已带附件：{names}（共{n}个）。如需更多附件（{allowed}，单个不超过20 MB），请继续发送；全部发送后点“完成上传”。",
+    "kept_one": "已带附件：{names}。如需更多附件（{allowed}，单个不超过20 MB），请继续发送；全部发送后点“完成上传”。",
     "listed": "{n}个（{names}）",
     "listed_one": "{names}",
     "listed_none": "无",
