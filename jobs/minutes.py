@@ -19,8 +19,6 @@ from oversight.sample import chat_marked, sample_mark
 
 logger = logging.getLogger(__name__)
 
-CAPTION = "【会议纪要】{title}（{number}），议定事项{count}项。"
-
 
 def _settings_data_dir() -> Path:
     from config.settings import get_settings
@@ -43,8 +41,8 @@ def run(*, session: Session, period: str, now: datetime, data_dir: Path | None =
         render_document("minutes", doc, out=pdf, sample=sample_mark(plan))
     C.mark_minuted(session=session, meeting_id=meeting_id, number=doc["minutes_no"], path=str(pdf), now=now)
     title = doc["title"]
-    count = len(C.decisions_of(session=session, meeting_id=meeting_id))
-    caption = chat_marked(plan, CAPTION.format(title=title, number=doc["doc_number"], count=count))
+    said = C.minutes_caption(session=session, meeting_id=meeting_id, title=title, number=doc["doc_number"])
+    caption = chat_marked(plan, said.message())
     sent = distribute(
         session=session,
         lines=C.minutes_lines(session=session, meeting_id=meeting_id, major=doc["major"]),

@@ -1147,6 +1147,26 @@ def minutes_document(*, session: Session, meeting_id: int, now: datetime) -> dic
     }
 
 
+# The caption the minutes' PDF goes out with (oversight.facts.Chat): the matters it records, cited.
+MINUTES_TEXTS: dict[str, str] = {
+    "caption": "【会议纪要】{title}（{number}），议定事项{n}项。",
+    "caption_none": "【会议纪要】{title}（{number}），会议未形成议定事项。",
+}
+
+
+def minutes_caption(*, session: Session, meeting_id: int, title: str, number: str) -> Chat:
+    """The minutes' caption: its title and 第N期, and how many agreed matters it records (none: said in words)."""
+    decisions = [row_id(d) for d in decisions_of(session=session, meeting_id=meeting_id)]
+    say = Chat(MINUTES_TEXTS)
+    if decisions:
+        say.fact(
+            "caption", {"meeting": [meeting_id], "decision": decisions}, title=title, number=number, n=len(decisions)
+        )
+    else:
+        say.fact("caption_none", {"meeting": [meeting_id]}, title=title, number=number, n=0)
+    return say
+
+
 def next_minutes_no(*, session: Session, plan_id: int, year: int) -> int:
     """The next 第N期 of the plan's minutes in `year` (numbers are never reused)."""
     taken = session.exec(

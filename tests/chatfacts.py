@@ -744,6 +744,24 @@ def assert_files_facts(
     assert not re.search(r"\d 个|共[01]个", message), message
 
 
+def assert_minutes_caption(session: Session, meeting_id: int, message: str, listed: list[dict[str, Any]]) -> None:
+    """The minutes' caption against the record: its 第N期 is the meeting's minutes number, and it
+    counts and cites the meeting's agreed matters (none: 会议未形成议定事项, no 0项)."""
+    assert_chat_facts(session, message, listed)
+    (number,) = (
+        session.connection().execute(text("SELECT minutes_no FROM meeting WHERE id = :m"), {"m": meeting_id}).one()
+    )
+    decisions = _ids(session, "SELECT id FROM decision WHERE meeting_id = :m", m=meeting_id)
+    (fact,) = listed
+    assert fact["values"]["number"] == f"第{number}期"
+    if decisions:
+        assert fact["kind"] == "caption" and fact["values"]["n"] == len(decisions)
+        assert set(fact["ids"]["decision"]) == decisions and f"议定事项{len(decisions)}项" in fact["text"]
+    else:
+        assert fact["kind"] == "caption_none" and "decision" not in fact["ids"]
+    assert not re.search(r"\D0项", message), message
+
+
 def chat_draft(session: Session, notice_id: int) -> list[str]:
     """The draft notice as the convener reads it in chat: the overview, each finding's page (what
     the overview's buttons open, 【通报事项1/2】…) and the body, as the bot sends them."""

@@ -76,6 +76,20 @@ def circulation_facts(engine, meeting_id: int, shown: str) -> None:
         assert_circulation_facts(s, meeting_id, chat.message(), chat.listed())
 
 
+def minutes_shown(engine, meeting_id: int, caption: str) -> None:
+    """The minutes' caption as sent is its fact, recounted from the meeting's agreed matters."""
+    from tests.chatfacts import assert_minutes_caption
+
+    with session_scope(engine) as s:
+        row = s.get(Meeting, meeting_id)
+        assert row is not None
+        chat = C.minutes_caption(
+            session=s, meeting_id=meeting_id, title=f"{row.title}纪要", number=f"第{row.minutes_no}期"
+        )
+        assert caption == chat.message()
+        assert_minutes_caption(s, meeting_id, chat.message(), chat.listed())
+
+
 def meeting_row(engine) -> Meeting:
     with session_scope(engine) as s:
         # The meeting scheduled in chat (the seed's two were recorded without a time).
@@ -246,6 +260,7 @@ async def test_scheduled_circulated_attended_held_agreed_and_minuted(settings_en
             doc = await h.server.wait_for(OFFICE, lambda x: x.get("document") is not None, timeout=60)
         assert doc["document"]["file_name"] == f"{title}纪要.pdf"
         assert doc["caption"].startswith(f"【会议纪要】{title}纪要（第1期），议定事项1项")
+        minutes_shown(engine, m.id, doc["caption"])
         text = pdf_text(h, doc["document"])
         for fact in (
             f"{title}纪要",
@@ -387,3 +402,29 @@ async def test_a_notice_circulated_to_nobody_then_to_one_contact(engine, banner_
             others = [u.name for u in C.member_units(session=s, plan_id=banner_plan_id) if u.name != "旗林草局"]
         assert others and f"{'、'.join(others)}目前没有联络员加入，未收到通知" in done["text"]
         assert "旗林草局目前" not in done["text"]
+
+
+async def test_minutes_of_a_meeting_with_no_agreed_matter_say_so(engine, banner_plan_id):
+    """A meeting held with no agreed matter recorded: its minutes go out with the caption
+    会议未形成议定事项, never 议定事项0项, recounted from the record."""
+    async with running_bot(engine, banner_plan_id) as h:
+        office = await h.join(9601, "办公室丙", "旗政府办公室", Role.OFFICE)
+        await h.join(9602, "林草联络员", "林草局", Role.CONTACT)
+        start = await h.say(office, "/meeting", "请选择要安排的会议")
+        await h.press(office, start, "安排季度例会", "请发送会议日期和时间")
+        card = await h.say(office, when_text(2)[0], "议程")
+        await h.press(office, card, "添加议题", "请发送要添加的议题")
+        card = await h.say(office, "听取工作进展汇报", "听取工作进展汇报")
+        ask = await h.press(office, card, "下发会议通知", "确认下发")
+        opened = await h.press(office, ask, "确认下发", "参会确认")
+        m = meeting_row(engine)
+        with session_scope(engine) as s:
+            row = s.get(Meeting, m.id)
+            row.starts_at = utcnow() - timedelta(minutes=1)
+            s.add(row)
+        held = await h.press(office, opened, "会议已召开", "尚未记录议定事项。")
+        await h.press(office, held, "印发会议纪要", "已开始印发会议纪要")
+        async with worker(engine):
+            doc = await h.server.wait_for(office.id, lambda x: x.get("document") is not None, timeout=60)
+        assert doc["caption"].endswith("（第1期），会议未形成议定事项。") and "0项" not in doc["caption"]
+        minutes_shown(engine, m.id, doc["caption"])
