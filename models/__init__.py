@@ -3,7 +3,7 @@
 from sqlmodel import SQLModel
 
 from models.base import UTCDateTime, row_id, utcnow
-from models.db import make_engine, read_only, session_scope, shared_snapshot, snapshot_twin
+from models.db import make_engine, raw_rows, read_only, session_scope, shared_snapshot, snapshot_twin
 from models.tables import *  # noqa: F403  (every table and kind, re-exported: `from models import X` for any table X)
 
 metadata = SQLModel.metadata
@@ -12,6 +12,7 @@ __all__ = [
     "UTCDateTime",
     "make_engine",
     "metadata",
+    "raw_rows",
     "read_only",
     "row_id",
     "session_scope",

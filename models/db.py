@@ -264,6 +264,18 @@ def shared_snapshot(session: Session) -> Iterator[str | None]:
         lock.close()
 
 
+def raw_rows(session: Session, statement: Any) -> Iterator[tuple[Any, ...]]:
+    """A statement's rows straight off the driver's cursor, in batches: values as the driver gives
+    them, with no result processing (SQLite's times stay text; integers and text are as typed), at
+    a fraction of SQLAlchemy's cost a row: for reads of tens of thousands of rows of ids and codes."""
+    result = session.connection().execute(statement)
+    try:
+        while chunk := result.cursor.fetchmany(10_000):
+            yield from chunk
+    finally:
+        result.close()
+
+
 @contextmanager
 def session_scope(engine: Engine) -> Iterator[Session]:
     """A session that commits on success and rolls back on error."""
