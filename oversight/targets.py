@@ -37,7 +37,7 @@ from sqlalchemy import func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from models import Plan, Right, RightBatch, RightKind, RightStatusEvent, SizeClass, Task, Unit, row_id, utcnow
+from models import Plan, Right, RightBatch, RightKind, RightStatusEvent, SizeClass, Task, Unit, raw_rows, row_id, utcnow
 from oversight.dates import cn_date, local_day, local_zone
 from oversight.errors import PlanMissingError
 from oversight.planfile import PlanSpec, TargetSpec
@@ -106,7 +106,8 @@ class RightsAsOf:
 def _rights_at(session: Session, plan_id: int, as_of: datetime) -> list[_R]:
     rights = {
         rid: _R(rid, code, kind, zone, size or SizeClass.SMALL, green or "", sector or "", cause or "", locality)
-        for rid, code, kind, zone, size, green, sector, cause, locality in session.execute(
+        for rid, code, kind, zone, size, green, sector, cause, locality in raw_rows(
+            session,
             sa_select(
                 col(Right.id),
                 col(Right.code),
@@ -119,15 +120,16 @@ def _rights_at(session: Session, plan_id: int, as_of: datetime) -> list[_R]:
                 col(Right.locality_unit_id),
             )
             .where(col(Right.plan_id) == plan_id)
-            .order_by(col(Right.id))
-        ).all()
+            .order_by(col(Right.id)),
+        )
     }
-    events = session.execute(
+    events = raw_rows(
+        session,
         sa_select(col(RightStatusEvent.right_id), col(RightStatusEvent.to_status))
         .join(Right, col(Right.id) == col(RightStatusEvent.right_id))
         .where(col(Right.plan_id) == plan_id, col(RightStatusEvent.at) <= as_of)
-        .order_by(col(RightStatusEvent.right_id), col(RightStatusEvent.at), col(RightStatusEvent.id))
-    ).all()
+        .order_by(col(RightStatusEvent.right_id), col(RightStatusEvent.at), col(RightStatusEvent.id)),
+    )
     for right_id, to_status in events:
         right = rights[right_id]
         if to_status in RightStatus.OPEN:
@@ -354,12 +356,13 @@ def region_breakdown(
     by_id = {r.id: r for r in (rights or RightsAsOf(session, plan_id)).at(when)}
     tasks = session.exec(select(Task).where(Task.plan_id == plan_id).order_by(col(Task.seq))).all()
     members: dict[int, list[_R]] = defaultdict(list)
-    for task_id, right_id in session.exec(
+    for task_id, right_id in raw_rows(
+        session,
         select(col(RightBatch.task_id), col(RightBatch.right_id))
         .join(Task, col(Task.id) == col(RightBatch.task_id))
         .where(Task.plan_id == plan_id)
-        .order_by(col(RightBatch.right_id))
-    ).all():
+        .order_by(col(RightBatch.right_id)),
+    ):
         members[task_id].append(by_id[right_id])
     out = []
     for task in tasks:
