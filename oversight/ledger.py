@@ -705,15 +705,16 @@ def _binary(column: Any, session: Session) -> Any:
 def _right_rows(session: Session, refs: _Refs, *, unit_id: int | None = None) -> Iterator[list[Any]]:
     """The plan's rights (or one responsible unit's) as rights-sheet rows, streamed from the query.
 
-    In the sheet's order: by zone (rights outside any zone last), kind, then code."""
+    In the sheet's order: by zone (rights outside any zone last), kind, then code. Read on the
+    session's connection (Core rows, without the ORM's per-row work), as _problem_rows."""
     zones, units = refs.zone_by_id, refs.unit_by_id
     task_by_id = {t.id: t for t in refs.tasks}
-    batches: dict[int, list[Task]] = {}
-    for right_id, task_id in session.exec(
+    batches: dict[int | None, list[Task]] = {}
+    for right_id, task_id in session.connection().execute(
         select(RightBatch.right_id, RightBatch.task_id)
         .join(Task, col(Task.id) == col(RightBatch.task_id))
         .where(Task.plan_id == refs.plan.id)
-    ).all():
+    ):
         batches.setdefault(right_id, []).append(task_by_id[task_id])
     parent = aliased(Right)
     kind_order = case({k: i for i, k in enumerate(RightKind.ALL)}, value=col(Right.kind), else_=len(RightKind.ALL))
@@ -747,7 +748,7 @@ def _right_rows(session: Session, refs: _Refs, *, unit_id: int | None = None) ->
     )
     if unit_id is not None:
         query = query.where(col(Right.unit_id) == unit_id)
-    for r in session.execute(query.execution_options(yield_per=1000)):
+    for r in session.connection().execute(query.execution_options(yield_per=1000)):
         (rid, code, name, kind, mineral, zone_id, parent_code, size, production, status) = r[:10]
         (owner, holder, contact, due, note, sector, cause, green, locality, baseline) = r[10:]
         values: dict[str, Any] = {
@@ -937,8 +938,12 @@ _DECISION_FORMATS = {6: DATE_FORMAT, 9: DATETIME_FORMAT}
 
 
 def _problem_rows(session: Session, refs: _Refs) -> Iterator[list[Any]]:
-    """The plan's problems as rows, streamed from the query (columns, not ORM objects)."""
+    """The plan's problems as rows, streamed from the query (columns, not ORM objects).
+
+    Read on the session's connection: Core rows, without the ORM's per-row work, and the zone
+    looked up once (50,000 problems at ten times the region: ~0.15 s of the annex's ~3 s)."""
     units = refs.unit_by_id
+    zone = local_zone()
     query = (
         core_select(
             col(Problem.id),
@@ -973,7 +978,7 @@ def _problem_rows(session: Session, refs: _Refs) -> Iterator[list[Any]]:
         created,
         due,
         resolved,
-    ) in session.execute(query.execution_options(yield_per=1000)):
+    ) in session.connection().execute(query.execution_options(yield_per=1000)):
         subject = f"{right_name}（{right_code}）" if right_code is not None else zone_name
         yield [
             pid,
@@ -983,9 +988,9 @@ def _problem_rows(session: Session, refs: _Refs) -> Iterator[list[Any]]:
             units[raised_by].name if raised_by in units else None,
             units[owner].name if owner in units else None,
             PROBLEM_STATE_LABELS.get(state, state),
-            _local(created),
+            created.astimezone(zone).replace(tzinfo=None),
             due,
-            _local(resolved),
+            resolved.astimezone(zone).replace(tzinfo=None) if resolved is not None else None,
         ]
 
 
