@@ -11,7 +11,7 @@ its messages in the caller's transaction."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -34,7 +34,7 @@ from models import (
 from oversight import labels, runs
 from oversight.accountability import thresholds_of
 from oversight.audit import actor_of, audit
-from oversight.dates import cn_date, cn_datetime, local_day
+from oversight.dates import cn_date, cn_datetime, local_day, local_zone
 from oversight.errors import InvalidInputError, InvalidStateError, NotFoundError, PermissionDeniedError
 from oversight.facts import Chat
 from oversight.lookups import todo_overdue_all
@@ -811,9 +811,30 @@ def circulated_meetings(
     return list(session.exec(query.order_by(col(Meeting.held_on), col(Meeting.id))).all())
 
 
+def told_units(*, session: Session, meeting: Meeting) -> set[int]:
+    """The units a circulated meeting's notice reached: those with a contact in chat when it went out
+    or who joined before the meeting began (catch_up_notices sends it to them). A unit nobody of which
+    was in the system could not be told, so it is not named for leaving the notice unanswered."""
+    if meeting.circulated_at is None:
+        return set()
+    begins = meeting.starts_at or datetime.combine(meeting.held_on, time(0), tzinfo=local_zone())
+    rows = session.exec(
+        select(Member.unit_id, Member.joined_at, Member.revoked_at).where(
+            Member.plan_id == meeting.plan_id,
+            Member.role == Role.CONTACT,
+            col(Member.telegram_user_id).is_not(None),
+        )
+    ).all()
+    return {
+        int(unit_id)
+        for unit_id, joined, revoked in rows
+        if unit_id is not None and joined < begins and (revoked is None or revoked > meeting.circulated_at)
+    }
+
+
 def attendance_by_unit(*, session: Session, plan_id: int, first: date, last: date) -> dict[int, dict[str, Any]]:
     """For the review (seed 003: 按时派人参加工作例会): per member unit, the circulated meetings held
-    from `first` to `last` it was called to, and how many it sent someone to, was excused from or
+    from `first` to `last` it was called to (its notice reached it, told_units, or it answered), and how many it sent someone to, was excused from or
     did not answer. Only meetings recorded as held count: a cancelled one, or one still to come
     (or not yet recorded as held), called nobody to anything that could be missed."""
     meetings = circulated_meetings(session=session, plan_id=plan_id, first=first, last=last, held_only=True)
@@ -822,7 +843,10 @@ def attendance_by_unit(*, session: Session, plan_id: int, first: date, last: dat
         for u in member_units(session=session, plan_id=plan_id)
     }
     for meeting in meetings:
+        told = told_units(session=session, meeting=meeting)
         for row in attendance_of(session=session, meeting_id=row_id(meeting)):
+            if row["state"] == "none" and row["unit_id"] not in told:
+                continue  # nobody of the unit was in the system to be told: it was not called
             unit = out.setdefault(row["unit_id"], {"called": 0, "attend": 0, "excused": 0, "none": 0, "missed": []})
             unit["called"] += 1
             unit[row["state"]] += 1

@@ -1675,10 +1675,23 @@ class ReviewRec:
         )
         answers = {(m, u): s for m, u, s in r.sql("SELECT meeting_id, unit_id, state FROM meetingattendance")}
         members = [u for u, x in r.units.items() if x["kind"] not in ("government", "office")]
+        # A unit was told of a meeting when one of its contacts (in chat) had joined before the meeting
+        # began (its time, else its day's start in Shanghai) and was not revoked before the notice went
+        # out; a unit nobody could tell is not absent.
+        told = {
+            (m, u)
+            for m, u in r.sql(
+                "SELECT DISTINCT mt.id, mb.unit_id FROM meeting mt JOIN member mb ON mb.plan_id = mt.plan_id"
+                " WHERE mt.plan_id = :plan AND mb.role = 'contact' AND mb.telegram_user_id IS NOT NULL"
+                " AND mb.joined_at < COALESCE(mt.starts_at, datetime(mt.held_on, '-8 hours')) AND (mb.revoked_at IS NULL OR mb.revoked_at > mt.circulated_at)"
+            )
+        }
         self.absent: dict[int, dict[str, Any]] = {}
         for mid, held in self.meetings:
             for u in members:
                 state = answers.get((mid, u), "none")
+                if state == "none" and (mid, u) not in told:
+                    continue
                 if state != "attend":
                     a = self.absent.setdefault(u, {"none": [], "excused": 0})
                     if state == "none":
