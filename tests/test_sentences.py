@@ -158,6 +158,111 @@ def test_every_evidence_kind_has_a_sentence_and_an_unknown_kind_is_an_error() ->
         evidence_sentence({**event, "kind": "teleported"})
 
 
+def test_each_evidence_kind_reads_as_its_own_whole_sentence() -> None:
+    """Every evidence item a notice or review prints, by kind, is exactly the sentence a clerk would
+    write from its values: the problem events with and without the unit they went to, and the other
+    items (a missed week, an overdue problem or agreed matter, the waits to accept, a problem back
+    soon after closing, two items closed on the same evidence, a region deadline)."""
+    event = {
+        "event_id": 1,
+        "problem_id": 7,
+        "actor": "张三",
+        "actor_unit": "旗林草局",
+        "to_unit": "旗水利局",
+        "at": "2026-01-08 09:05",
+        "reason": "",
+        "reason_accepted": None,
+    }
+    said = {
+        "raised": "提出7号问题",
+        "assigned": "将7号问题交办旗水利局",
+        "accepted": "接收7号问题",
+        "handed_over": "将7号问题转交旗水利局",
+        "declined": "退回7号问题",
+        "ruled": "裁定7号问题由旗水利局负责",
+        "resolved": "办结7号问题",
+        "confirmed": "确认7号问题已解决并关闭",
+        "reopened": "将7号问题重新交付办理",
+        "commented": "对7号问题作出备注",
+    }
+    for kind, what in said.items():
+        assert evidence_sentence(event | {"kind": kind}) == f"2026年1月8日 09:05，旗林草局（张三）{what}。", kind
+    # An event whose unit is not known (a hand-over to a unit since removed): the verb without it.
+    no_unit = {"assigned": "交办7号问题", "handed_over": "转交7号问题", "ruled": "裁定7号问题的责任单位"}
+    for kind, what in no_unit.items():
+        item = event | {"kind": kind, "to_unit": None}
+        assert evidence_sentence(item) == f"2026年1月8日 09:05，旗林草局（张三）{what}。", kind
+    # A reason, and the office's verdict on it, follow the predicate.
+    declined = event | {"kind": "declined", "reason": "不属本局职责", "reason_accepted": False}
+    assert evidence_row(declined) == (
+        "2026年1月8日 09:05",
+        "旗林草局（张三）",
+        "退回7号问题，理由：不属本局职责（理由经办公室认定不成立）。",
+    )
+    upheld = event | {"kind": "handed_over", "reason": "涉及取水许可", "reason_accepted": True}
+    assert evidence_row(upheld)[2] == "将7号问题转交旗水利局，理由：涉及取水许可（理由经办公室认定成立）。"
+    items = {
+        "missed_week": (
+            {"kind": "missed_week", "week": "2026年第3周", "from": "2026-01-12", "to": "2026-01-18"},
+            "2026年第3周（2026年1月12日至2026年1月18日）未报送工作进展。",
+        ),
+        "overdue_problem": (
+            {"kind": "overdue_problem", "problem_id": 4, "text": "取水许可", "due_on": "2026-02-10"},
+            "4号问题“取水许可”应于2026年2月10日前办结，逾期未办结。",
+        ),
+        "overdue_decision": (
+            {"kind": "overdue_decision", "decision_id": 2, "text": "草原审批", "due_on": "2026-03-13"},
+            "2号议定事项“草原审批”应于2026年3月13日前落实，逾期未落实。",
+        ),
+        "task_progress": (
+            {
+                "kind": "task_progress",
+                "task": "强化整合重组一批",
+                "measure": "宗",
+                "target": 46,
+                "done": 1,
+                "expected": 8.5,
+                "as_of": "2026-03-31",
+            },
+            "截至2026年3月31日，“强化整合重组一批”按进度应完成9宗，实际完成1宗。",
+        ),
+        "response_waits": (
+            {"kind": "response_waits", "waits": [[3, 2], [9, 1]], "median": 3.0},
+            "交办问题3次，从收到到接收（或转交、退回）的用时为3个工作日2次、9个工作日1次，中位数为3个工作日。",
+        ),
+        "response_waits_one": (
+            {"kind": "response_waits", "waits": [[0, 1]], "median": 0.0},
+            "交办的问题从收到到接收（或转交、退回）用时不足1个工作日。",
+        ),
+        "reopened_soon": (
+            {"kind": "reopened_soon", "problem_id": 5, "days": 16},
+            "5号问题确认关闭后16天内重新进入办理。",
+        ),
+        "same_evidence_file": (
+            {"kind": "same_evidence_file", "item_id": 1, "other_item_ids": [2, 3]},
+            "1号整改事项与2号、3号整改事项使用同一佐证文件销号。",
+        ),
+        "same_evidence_text": (
+            {"kind": "same_evidence_text", "item_id": 2, "other_item_ids": [1]},
+            "2号整改事项与1号整改事项使用相同的佐证说明销号。",
+        ),
+        "region_deadline": (
+            {"kind": "region_deadline", "item": "baseline", "due_on": "2022-09-20", "as_of": "2022-10-01"},
+            "截至2022年10月1日，未报送底数核实情况及工作措施台账（应于2022年9月20日前完成）。",
+        ),
+        "region_deadline_first_batch": (
+            {"kind": "region_deadline", "item": "first_batch", "due_on": "2022-12-31", "as_of": "2023-01-05"},
+            "截至2023年1月5日，台账所列本地区停产矿山、探矿权均未复工复产或转采，“盘活一批矿业权”未完成"
+            "（应于2022年12月31日前完成）。",
+        ),
+    }
+    for kind, (item, sentence) in items.items():
+        assert evidence_sentence(item) == sentence, kind
+        assert evidence_row(item) == ("", "", sentence), kind
+    assert {k for k in evidence_kinds() if not k.startswith("event:")} <= set(items)
+    assert {k.split(":", 1)[1] for k in evidence_kinds() if k.startswith("event:")} == set(said)
+
+
 def test_citations_have_one_chinese_form_and_counts_are_whole() -> None:
     assert cite("problem", [11]) == "11号问题"
     assert cite("problem", [11, 12]) == "11号、12号问题"
