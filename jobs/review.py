@@ -23,6 +23,7 @@ from oversight.review import (
     add_item,
     build_review,
     follow_up_ledger,
+    review_caption,
     review_document,
     review_item_specs,
     run_review,
@@ -32,8 +33,6 @@ from oversight.sample import chat_marked, sample_mark
 from oversight.schedules import is_adhoc
 
 logger = logging.getLogger(__name__)
-
-CAPTION = "{title}（整改台账{items}项，本期新增{added}项，逾期加倍扣分{missed}项）"
 
 
 def _settings_data_dir() -> Path:
@@ -90,6 +89,7 @@ def _summary(review: dict[str, Any]) -> dict[str, Any]:
         "units": len(review["units"]),
         "ledger": len(review["ledger"]),
         "added": len(review["added_item_ids"]),
+        "added_ids": list(review["added_item_ids"]),
         "missed": list(review["follow_up"]["missed"]),
     }
 
@@ -162,7 +162,7 @@ def run(*, session: Session, period: str, now: datetime, data_dir: Path | None =
     base = Path(data_dir or _settings_data_dir())
     out: dict[str, Any] = {"period": key, "plans": []}
     engine = _ahead(session)
-    ready: dict[int, tuple[int, dict[str, Any], dict[str, Any]]] = {}  # plan -> (mark, doc, summary)
+    ready: dict[int, tuple[int, dict[str, Any], dict[str, Any], str]] = {}  # plan -> (mark, doc, summary, caption)
     if engine is not None:
         with session_scope(read_only(engine)) as reading:
             plan_ids = list(reading.exec(select(Plan.id).order_by(col(Plan.id))).all())
@@ -178,11 +178,12 @@ def run(*, session: Session, period: str, now: datetime, data_dir: Path | None =
                 doc = review_document(session=reading, plan_id=plan_id, review=review, now=now)
                 doc = review_layout(doc, plan=plan, period=key, issued=True)
                 render_document("review", doc, out=base / "reviews" / f"{plan.key}-{key}.pdf", sample=sample_mark(plan))
-                ready[plan_id] = (mark_id, doc, _summary(review))
+                said = review_caption(title=doc["title"], review=review).message()
+                ready[plan_id] = (mark_id, doc, _summary(review), said)
     for plan in session.exec(select(Plan).order_by(col(Plan.id))).all():
         pdf = base / "reviews" / f"{plan.key}-{key}.pdf"
         if row_id(plan) in ready:
-            mark_id, doc, summary = ready[row_id(plan)]
+            mark_id, doc, summary, said = ready[row_id(plan)]
             audit(
                 session=session,
                 actor=actor_of(system="worker"),
@@ -200,15 +201,8 @@ def run(*, session: Session, period: str, now: datetime, data_dir: Path | None =
             doc = review_layout(doc, plan=plan, period=key, issued=True)
             render_document("review", doc, out=pdf, sample=sample_mark(plan))
             summary = _summary(review)
-        caption = chat_marked(
-            plan,
-            CAPTION.format(
-                title=doc["title"],
-                items=summary["ledger"],
-                added=summary["added"],
-                missed=len(summary["missed"]),
-            ),
-        )
+            said = review_caption(title=doc["title"], review=review).message()
+        caption = chat_marked(plan, said)
         sent = 0
         # The report goes to its 主送 (the conveners) and to the office that issues it, PDF and Word copy.
         lines = {

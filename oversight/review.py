@@ -62,7 +62,7 @@ from oversight.errors import (
     PermissionDeniedError,
     PlanMissingError,
 )
-from oversight.facts import Say, evidence_ids
+from oversight.facts import Chat, Say, evidence_ids
 from oversight.measures import (
     member_reporting,
     progress_by_now,
@@ -1214,3 +1214,38 @@ def review_document(*, session: Session, plan_id: int, review: dict[str, Any], n
         # Every record-dependent sentence above as its fact (kind, text, values, ids), in order.
         "facts": say.listed(),
     }
+
+
+# The caption the review's PDF goes out with (oversight.facts.Chat): the ledger it followed up, cited.
+CAPTION_TEXTS: dict[str, str] = {
+    "caption": "{title}（整改台账{n}项，本期新增{added}项，逾期加倍扣分{missed}项）",
+    "caption_added": "{title}（整改台账{n}项，本期新增{added}项）",
+    "caption_missed": "{title}（整改台账{n}项，本期没有新增事项，逾期加倍扣分{missed}项）",
+    "caption_kept": "{title}（整改台账{n}项，本期没有新增事项）",
+    "caption_empty": "{title}（整改台账暂无事项）",
+}
+
+
+def review_caption(*, title: str, review: dict[str, Any]) -> Chat:
+    """The review's caption: the ledger's items, those this run added and those its follow-up found
+    past their deadline (deduction doubled), each counted and cited; none added or missed is said in
+    words or left out, never 0项."""
+    ledger = [int(it["id"]) for it in review["ledger"]]
+    added = [int(i) for i in review.get("added_item_ids") or []]
+    missed = [int(i) for i in (review.get("follow_up") or {}).get("missed") or []]
+    say = Chat(CAPTION_TEXTS)
+    if not ledger:
+        say.fact("caption_empty", title=title, n=0)
+        return say
+    kind = {(True, True): "caption", (True, False): "caption_added", (False, True): "caption_missed"}
+    say.fact(
+        kind.get((bool(added), bool(missed)), "caption_kept"),
+        {"item": ledger},
+        title=title,
+        n=len(ledger),
+        added=len(added),
+        missed=len(missed),
+        added_ids=added,
+        missed_ids=missed,
+    )
+    return say

@@ -762,6 +762,37 @@ def assert_minutes_caption(session: Session, meeting_id: int, message: str, list
     assert not re.search(r"\D0项", message), message
 
 
+def assert_review_caption(
+    session: Session, plan_id: int, period: str, at: Any, message: str, listed: list[dict[str, Any]]
+) -> None:
+    """The review's caption against the record: it counts and cites every item of the plan's
+    ledger, and counts the half's items (本期新增: the review adds each half's items, and nothing
+    else does) and those the run's follow-up found past their deadline (a 'missed' follow-up at
+    the run's moment); none added or missed is said in words or left out, never 0项."""
+    assert_chat_facts(session, message, listed)
+    ledger = _ids(session, "SELECT id FROM rectificationitem WHERE plan_id = :p", p=plan_id)
+    added = _ids(session, "SELECT id FROM rectificationitem WHERE plan_id = :p AND period = :k", p=plan_id, k=period)
+    rows = session.connection().execute(
+        text(
+            "SELECT f.item_id FROM rectificationfollowup f JOIN rectificationitem i ON i.id = f.item_id"
+            " WHERE i.plan_id = :p AND f.kind = 'missed' AND f.at = :t"
+        ).bindparams(bindparam("t", type_=UTCDateTime())),
+        {"p": plan_id, "t": at},
+    )
+    missed = {int(r[0]) for r in rows}
+    (fact,) = listed
+    if not ledger:
+        assert fact["kind"] == "caption_empty" and fact["ids"] == {} and "整改台账暂无事项" in message
+        return
+    kind = {(True, True): "caption", (True, False): "caption_added", (False, True): "caption_missed"}
+    assert fact["kind"] == kind.get((bool(added), bool(missed)), "caption_kept"), (fact, added, missed)
+    assert set(fact["ids"]["item"]) == ledger and f"整改台账{len(ledger)}项" in message
+    assert set(fact["values"]["added_ids"]) == added and set(fact["values"]["missed_ids"]) == missed
+    assert (f"本期新增{len(added)}项" in message) == bool(added)
+    assert (f"逾期加倍扣分{len(missed)}项" in message) == bool(missed)
+    assert not re.search(r"\D0项", message), message
+
+
 def chat_draft(session: Session, notice_id: int) -> list[str]:
     """The draft notice as the convener reads it in chat: the overview, each finding's page (what
     the overview's buttons open, 【通报事项1/2】…) and the body, as the bot sends them."""

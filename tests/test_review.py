@@ -25,6 +25,7 @@ from models import (
     RightStatusEvent,
     Role,
     Task,
+    Unit,
     Zone,
     ZoneLeader,
 )
@@ -364,11 +365,82 @@ def test_review_job_sends_the_pdf_to_the_convener(cast: Cast, tmp_path: Path) ->
     assert sorted(Path(d.payload["path"]).suffix for d in to_convener) == [".docx", ".pdf"]
     assert {d.chat_id for d in docs} == {cast.convener.telegram_user_id, *office}
     assert "工作问效情况的报告" in to_convener[0].text
+    # Every unit's items are this half's: the caption counts them as added, and none missed.
+    assert caption_sent(cast.s, cast.plan_id, plan, "2026H1", AFTER_H1, to_convener[0].text) == "caption_added"
     review = build_review(session=cast.s, plan_id=cast.plan_id, period="2026H1", now=AFTER_H1)
     assert review["ledger"] and all(r["deadline"] == "2026-12-31" for r in review["ledger"])
     # A second run (retry) queues nothing twice and adds no items.
     again = review_job(session=cast.s, period="2026H1", now=AFTER_H1, data_dir=tmp_path)
     assert again["plans"][0]["added"] == plan["added"] and again["plans"][0]["sent_to"] == 0
+
+
+def caption_sent(session: Session, plan_id: int, result: dict[str, Any], period: str, at: datetime, sent: str) -> str:
+    """The caption the review's PDF went out with is its fact, recounted from the ledger; returns its kind."""
+    from oversight.review import review_caption
+    from oversight.sample import chat_marked
+    from tests.chatfacts import assert_review_caption
+
+    review = build_review(session=session, plan_id=plan_id, period=period, now=at)
+    review["added_item_ids"], review["follow_up"] = result["added_ids"], {"missed": result["missed"]}
+    title = review_document(session=session, plan_id=plan_id, review=review, now=at)["title"]
+    chat = review_caption(title=title, review=review)
+    assert sent == chat_marked(session.get(Plan, plan_id), chat.message())
+    assert_review_caption(session, plan_id, period, at, chat.message(), chat.listed())
+    return chat.listed()[0]["kind"]
+
+
+def test_the_review_caption_counts_the_ledger_and_says_none_in_words(
+    session: Session, banner_plan_id: int, tmp_path: Path
+) -> None:
+    """Only the convener in chat, so no unit is scored and no review adds an item: the 2025H2 review
+    goes out as 整改台账暂无事项; with one item of that half on the ledger, due at the end of 2026, the
+    2026H1 review counts it and says 本期没有新增事项; past its deadline at the 2026H2 review, it is
+    逾期加倍扣分1项 — never 本期新增0项 or 0项, each recounted from the ledger."""
+    unit = session.exec(select(Unit).where(Unit.plan_id == banner_plan_id, Unit.key == "banner_gov")).one()
+    water = session.exec(select(Unit).where(Unit.plan_id == banner_plan_id, Unit.key == "water")).one()
+    convener = Member(
+        plan_id=banner_plan_id,
+        telegram_user_id=7001,
+        name="召集人",
+        unit_id=row_id(unit),
+        role=Role.CONVENER,
+        joined_at=datetime(2025, 6, 2, 1, tzinfo=UTC),
+    )
+    session.add(convener)
+    session.commit()
+
+    def review(period: str, at: datetime) -> tuple[str, str]:
+        result = review_job(session=session, period=period, now=at, data_dir=tmp_path)
+        session.commit()
+        (plan,) = result["plans"]
+        (doc,) = [
+            d
+            for d in session.exec(
+                select(OutboxMessage).where(OutboxMessage.kind == "document", OutboxMessage.chat_id == 7001)
+            ).all()
+            if d.payload["path"].endswith(f"-{period}.pdf")
+        ]
+        return caption_sent(session, banner_plan_id, plan, period, at, doc.text), doc.text
+
+    kind, text = review("2025H2", datetime(2026, 1, 6, 1, tzinfo=UTC))
+    assert kind == "caption_empty" and text.endswith("工作问效情况的报告（整改台账暂无事项）"), text
+    add_item(
+        session=session,
+        plan_id=banner_plan_id,
+        period="2025H2",
+        unit_id=row_id(water),
+        source="indicator:reporting",
+        item="半年缺报进展",
+        standard="每周按时报送",
+        deadline=date(2026, 12, 31),
+        actor="test",
+        now=datetime(2026, 1, 7, 1, tzinfo=UTC),
+    )
+    session.commit()
+    kind, text = review("2026H1", AFTER_H1)
+    assert kind == "caption_kept" and text.endswith("（整改台账1项，本期没有新增事项）"), text
+    kind, text = review("2026H2", datetime(2027, 1, 5, 1, tzinfo=UTC))
+    assert kind == "caption_missed" and text.endswith("（整改台账1项，本期没有新增事项，逾期加倍扣分1项）"), text
 
 
 def test_review_needs_a_half_year(cast: Cast) -> None:
