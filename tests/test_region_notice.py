@@ -11,7 +11,14 @@ from sqlmodel import Session, select
 
 from jobs.render import render_html
 from models import Member, Right, Role, Unit
-from oversight.notices import draft_notice, drop_finding, notice_document, notice_findings, report_to
+from oversight.notices import (
+    draft_notice,
+    draft_overview,
+    drop_finding,
+    notice_document,
+    notice_findings,
+    report_to,
+)
 from oversight.sentences import evidence_sentence
 from tests.conftest import REGION_PLAN, load_bundled_plan
 from tests.test_notices import check_notice_facts
@@ -59,11 +66,36 @@ def test_a_region_past_its_deadline_is_named_and_the_notice_is_reported_up(engin
     assert set(bao["ids"]["finding"]) == {baotou_f.id, ordos_f.id}
     html = render_html("notice.html.j2", doc)
     assert '<span class="label">报：</span><span class="nobr">自治区人民政府</span>' in html
+    assert '</h1><p class="addressees">各成员单位：</p><div class="body">' in html  # 主送, under the title
+    # The convener's overview in chat, whole: both regions named, and the 报 line's reason said.
+    assert draft_overview(session=session, notice_id=notice.id) == (
+        f"【通报草稿待审定】{notice.title}\n"
+        "2022年第四季度　草稿　通报事项2项（涉及2个单位）\n"
+        "\n"
+        "被通报单位及事项：\n"
+        f"1. {baotou.name}：问题解决不积极、不明显\n"
+        f"2. {ordos.name}：问题解决不积极、不明显\n"
+        "\n"
+        f"本通报点名{baotou.name}、{ordos.name}问题解决不积极、不明显，印发时报{government.name}。\n"
+        "\n"
+        "点下方单位按钮逐项查看通报依据，可删除个别事项；“查看正文”阅读通报正文。"
+        "确认无误后审定印发，未经召集人审定，通报不会发出。"
+    )
 
+    # 包头市's finding dropped: the 报 line's reason names 鄂尔多斯市 alone.
+    drop_finding(session=session, finding_id=baotou_f.id, actor=convener, reason="已当面督促整改", now=AFTER_Q4)
+    assert draft_overview(session=session, notice_id=notice.id).splitlines()[2:8] == [
+        "",
+        "被通报单位及事项：",
+        f"1. {baotou.name}：不再通报（已删除“问题解决不积极、不明显”，理由：已当面督促整改）",
+        f"2. {ordos.name}：问题解决不积极、不明显",
+        "",
+        f"本通报点名{ordos.name}问题解决不积极、不明显，印发时报{government.name}。",
+    ]
     # Dropped, both region findings: the notice names no region and is not reported up.
-    for f in (baotou_f, ordos_f):
-        drop_finding(session=session, finding_id=f.id, actor=convener, reason="已当面督促整改", now=AFTER_Q4)
+    drop_finding(session=session, finding_id=ordos_f.id, actor=convener, reason="已当面督促整改", now=AFTER_Q4)
     assert report_to(session=session, notice_id=notice.id) is None
+    assert "印发时报" not in draft_overview(session=session, notice_id=notice.id)
     assert all(
         f["kind"] != "report_to" for f in notice_document(session=session, notice_id=notice.id, now=AFTER_Q4)["facts"]
     )
