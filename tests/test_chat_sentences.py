@@ -231,3 +231,174 @@ def test_the_meeting_card_reads_as_the_office_would_write_it(cast: Cast) -> None
         f"2. {loose.id}号议定事项 研究矿山退出补偿政策（未指定牵头单位，未设定办理期限）\n"
         "请用 /decision 记录本次会议的议定事项，记录完毕后印发会议纪要。"
     )
+
+
+def test_a_card_with_no_agenda_or_no_member_unit_says_so_in_words(cast: Cast) -> None:
+    """Records the dialogues cannot make, written here as a hand-kept or older record could hold
+    them: circulation refuses an empty agenda, and every plan file the parser accepts has member
+    units; the card of such a meeting still says so in words (（暂无议题）, 暂无成员单位。)."""
+    s = cast.s
+    meeting = Meeting(
+        plan_id=cast.plan_id,
+        kind="adhoc",
+        period="2026Q4",
+        held_on=date(2026, 12, 7),
+        title="专题会议",
+        state="circulated",
+        starts_at=datetime(2026, 12, 7, 8, tzinfo=UTC),
+        circulated_at=datetime(2026, 12, 3, 9, 36, tzinfo=UTC),
+        agenda=[],
+        created_at=datetime(2026, 12, 3, 9, tzinfo=UTC),
+    )
+    s.add(meeting)
+    s.commit()
+    members = [
+        r[0]
+        for r in s.connection().execute(
+            text("SELECT name FROM unit WHERE plan_id = :p AND kind NOT IN ('government', 'office') ORDER BY id"),
+            {"p": cast.plan_id},
+        )
+    ]
+
+    def card() -> str:
+        chat = meeting_card(session=s, meeting=meeting)
+        assert_chat_facts(s, chat.message(), chat.listed())
+        return chat.message()
+
+    head = "2026年12月7日 16:00 专题会议（临时加开，已下发通知，2026年12月3日 17:36下发）\n"
+    assert card() == (head + f"议程：\n（暂无议题）\n参会确认：\n未确认{len(members)}个单位：" + "、".join(members))
+    s.connection().execute(
+        text("UPDATE unit SET kind = 'office' WHERE plan_id = :p AND kind <> 'government'"), {"p": cast.plan_id}
+    )
+    s.commit()
+    assert card() == head + "议程：\n（暂无议题）\n参会确认：\n暂无成员单位。"
+
+
+def test_todo_of_a_league_reads_its_region_items_whole(engine, session: Session) -> None:
+    """Seed 003 三(二)(三) on the region plan: 包头市 owes its 底数核实台账 (due 20 September 2022; a
+    day before, 临期; on 26 September, late by the working days counted here), 鄂尔多斯市, whose
+    ledger holds an idle mine, its 盘活一批 (due 31 December 2022): /todo says each whole."""
+    from sqlmodel import select
+
+    from models import Member, Right, Unit
+    from tests.conftest import REGION_PLAN, load_bundled_plan
+
+    p = load_bundled_plan(engine, REGION_PLAN)
+    units = {u.key: u for u in session.exec(select(Unit).where(Unit.plan_id == p)).all()}
+    ordos, baotou = units["ordos"], units["baotou"]
+    session.add(
+        Right(plan_id=p, code="M-1", name="M-1", kind="mining", locality_unit_id=ordos.id, baseline_on=date(2022, 9, 1))
+    )
+    joined = datetime(2022, 8, 1, 2, tzinfo=UTC)
+    league = Member(plan_id=p, unit_id=baotou.id, role=Role.CONTACT, name="包头联络员", joined_at=joined)
+    city = Member(plan_id=p, unit_id=ordos.id, role=Role.CONTACT, name="鄂尔多斯联络员", joined_at=joined)
+    session.add_all([league, city])
+    session.commit()
+
+    def todo(member: Member, day: date) -> str:
+        chat = todo_summary(session=session, member=member, today=day)
+        assert_chat_facts(session, chat.message(), chat.listed())
+        return chat.message()
+
+    baseline = "🟡 底数核实台账【待报送】报送底数核实情况及工作措施台账（逐矿权核实停产数量及原因、探矿权未转采原因）"
+    assert todo(league, date(2022, 9, 19)) == (
+        f"【{baotou.name} 待办】\n共1项：临期1项。\n{baseline}（期限 2022年9月20日）"
+    )
+    late = late_days(date(2022, 9, 20), date(2022, 9, 26))
+    assert todo(league, date(2022, 9, 26)) == (
+        f"【{baotou.name} 待办】\n共1项：逾期1项。\n"
+        + baseline.replace("🟡", "🔴")
+        + f"（期限 2022年9月20日，已逾期{late}个工作日）"
+    )
+    batch = "盘活一批矿业权【待盘活】盘活一批矿业权（停产矿山复工复产或探矿权转采矿权），形成实际生产力"
+    assert todo(city, date(2022, 12, 20)) == (
+        f"【{ordos.name} 待办】\n共1项：正常1项。\n🟢 {batch}（期限 2022年12月31日）"
+    )
+    late = late_days(date(2022, 12, 31), date(2023, 1, 9))
+    assert todo(city, date(2023, 1, 9)) == (
+        f"【{ordos.name} 待办】\n共1项：逾期1项。\n🔴 {batch}（期限 2022年12月31日，已逾期{late}个工作日）"
+    )
+
+
+def _share(start: date, deadline: date, on: date) -> float:
+    """A timeline's share by `on`, linear from its start to its deadline (the plan file's dates)."""
+    return min(1.0, max(0.0, (on - start).days / (deadline - start).days))
+
+
+def test_progress_reads_as_the_office_would_write_it(engine, session: Session, banner_plan_id: int) -> None:
+    """/progress on 1 January 2027 of the banner plan with nothing done yet: each target of the plan
+    file with its figure now and what its timeline expects (a count the next whole one up, a cap the
+    whole one below, counted here from the plan file's dates), each batch likewise, the rounding
+    said once; the region plan's targets without a deadline, its first batch past due with nothing
+    activated and its batches with no timeline, whole."""
+    import math
+
+    import yaml
+
+    from oversight.lookups import format_progress, progress_summary
+    from tests.conftest import BANNER_PLAN, REGION_PLAN, load_bundled_plan
+
+    on = date(2027, 1, 1)
+    as_of = datetime(2027, 1, 1, 4, tzinfo=UTC)  # noon in Shanghai
+    plan = yaml.safe_load(BANNER_PLAN.read_text(encoding="utf-8"))
+    up, down = (lambda x: math.ceil(round(x, 6))), (lambda x: math.floor(round(x, 6)))
+    expect = {}
+    for t in plan["targets"]:
+        expect[t["key"]] = _share(t["start"], t["deadline"], on) * t["value"]
+    mining = plan["baseline"]["mining"]
+    cap = plan["targets"][3]
+    assert cap["key"] == "max_mines"
+    cap_expected = mining + (cap["value"] - mining) * _share(cap["start"], cap["deadline"], on)
+    targets = [
+        f"减少采矿权：目标15宗（2030年12月31日前），现为0宗，按进度应为{up(expect['reduce_mining'])}宗（滞后）；"
+        "尚无关闭注销或整合减少的采矿权。",
+        f"减少探矿权：目标19宗（2030年12月31日前），现为0宗，按进度应为{up(expect['reduce_exploration'])}宗（滞后）；"
+        "尚无整合或关闭的探矿权。",
+        f"消减矿业权：目标34个（2030年12月31日前），现为0个，按进度应为{up(expect['reduce_total'])}个（滞后）；"
+        "尚无减少的采矿权和探矿权。",
+        f"全旗矿山总数上限：目标65个（2030年12月31日前），现为{mining}个，按进度应为{down(cap_expected)}个（滞后）；"
+        f"现有{mining}宗采矿权，尚无减少。",
+        "大中型矿山占比（按生产规模）不低于：目标75.0%（2030年12月31日前），暂无法计算；台账中尚无存续的采矿权。",
+        f"矿山复工达产：目标28个（2030年12月31日前），现为0个，按进度应为{up(expect['restart'])}个（滞后）；"
+        "尚无复工达产（盘活）的采矿权。",
+        f"自治区级以上绿色矿山：目标3个（2030年12月31日前），现为0个，按进度应为{up(expect['green_mines'])}个（滞后）；"
+        "台账中尚无国家级、自治区级绿色矿山。",
+    ]
+    implement = next(ph for ph in plan["phases"] if ph["key"] == "implement")
+    batches = []
+    for t in plan["tasks"]:
+        share = _share(t.get("start") or implement["start"], t["deadline"], on)
+        batches.append(
+            f"{t['name']}：目标{t['target']}{t['measure']}，尚未完成（按进度应完成{up(t['target'] * share)}{t['measure']}）"
+        )
+    assert any(t["target"] * _share(t.get("start") or implement["start"], t["deadline"], on) % 1 for t in plan["tasks"])
+
+    def progress(plan_id: int) -> str:
+        chat = progress_summary(session=session, plan_id=plan_id, as_of=as_of)
+        return chat.message()
+
+    assert progress(banner_plan_id) == (
+        f"【{plan['short_name']} 任务进度】截至2027年1月1日\n"
+        "一、总体目标\n"
+        + "\n".join(targets)
+        + "\n\n二、各批次\n"
+        + "\n".join(batches)
+        + "\n注：按进度应完成数按实施方案时间节点折算，不足一宗（个）的按一宗（个）计。"
+    )
+
+    # The region plan: its targets have no deadline; the first batch (盘活一批, due at the end of
+    # 2022) has passed with nothing activated; its batches have no timeline, so nothing expected.
+    region = yaml.safe_load(REGION_PLAN.read_text(encoding="utf-8"))
+    session.commit()  # end the read: the plan is loaded in a transaction of its own
+    region_id = load_bundled_plan(engine, REGION_PLAN)
+    assert progress(region_id) == (
+        f"【{region['short_name']} 任务进度】截至2027年1月1日\n"
+        "一、总体目标\n"
+        f"停产矿山复工复产：目标{region['targets'][0]['value']}个，现为0个，方案未定期限；尚无复工达产（盘活）的采矿权。\n"
+        f"已设探矿权转采矿权：目标{region['targets'][1]['value']}个，现为0个，方案未定期限；尚无转采的探矿权。\n"
+        "2022年12月31日前盘活一批矿业权：现为0个（滞后）；期限内没有复工复产或转采的矿业权（方案未定数量）。\n"
+        "\n二、各批次\n" + "\n".join(f"{t['name']}：目标{t['target']}{t['measure']}，尚未完成" for t in region["tasks"])
+    )
+    # No plan file the parser accepts sets no target (a region plan has its first batch) or no
+    # batch; the batches' sentence for none, whole.
+    assert format_progress([]) == "本计划未设批次任务。"
