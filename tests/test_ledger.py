@@ -259,6 +259,30 @@ def test_round_trip_keeps_every_field(session: Session, banner_plan_id: int, tmp
     assert "乌拉特中旗" in title and "2026年5月6日 10:30" in title  # the export time in Shanghai
 
 
+def test_the_template_sent_back_empty_is_refused_and_an_import_of_no_row_says_so(
+    engine, session: Session, banner_plan_id: int, tmp_path: Path
+) -> None:
+    """A contact sends the template back without filling a row: the import is refused in words and
+    nothing is written, so the import reply's sentence for no row (台账中没有矿业权记录。, never
+    共0宗) is one no upload reaches; it is read whole from an import of no row."""
+    from oversight.ledger import ImportResult
+
+    template = _template(session, banner_plan_id, tmp_path)
+    session.commit()
+    before = table_counts(engine)
+    with pytest.raises(LedgerImportError) as refused:
+        import_ledger(session=session, plan_id=banner_plan_id, data=template.read_bytes(), actor="cli", now=T1)
+    session.rollback()
+    assert str(refused.value) == (
+        "台账未导入（未做任何更改），共发现1处错误：\n矿业权台账：表中没有任何矿业权（从列名下一行起填写）。"
+    )
+    assert table_counts(engine) == before
+    said = import_summary(session=session, plan_id=banner_plan_id, result=ImportResult())
+    assert said.message() == "台账中没有矿业权记录。"
+    (fact,) = said.listed()
+    assert fact["kind"] == "none" and fact["ids"] == {}
+
+
 def test_export_lists_problems_and_decisions(session: Session, banner_plan_id: int, tmp_path: Path) -> None:
     filled = _fill(_template(session, banner_plan_id, tmp_path), ROWS[:1], tmp_path / "filled.xlsx")
     import_ledger(session=session, plan_id=banner_plan_id, data=filled, actor="cli")
