@@ -169,7 +169,7 @@ TEXTS: dict[str, str] = {
     "进展：{progress}\n"
     "问题：{problems}{oldest}\n"
     "全文见所附PDF（另附可编辑的Word文档）；完整台账见所附xlsx附件。",
-    "summary_as_of": "（截至{moment}）",
+    "summary_as_of": "，截至{moment}",  # inside the label's brackets: （2026年第四季度，截至…）
     "summary_progress_item": "{name}{done}/{target}{measure}",
     "summary_problems": "本期新增{new}个，办结{resolved}个；{end}未关闭{open}个，其中逾期{overdue}个。",
     "summary_oldest": "最久未关闭：{p}（{unit}）。",

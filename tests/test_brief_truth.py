@@ -109,7 +109,7 @@ def test_a_brief_of_the_quarter_in_progress_says_until_when_it_was_made(cast: Ca
     problems = next(f for f in ctx["facts"] if f["kind"].startswith("problems_lead"))
     assert "目前未关闭" in problems["text"] and "期末" not in problems["text"]
     summary = brief_summary(ctx["_data"], issue_no=1)
-    assert "（截至2026年12月2日 10:15）" in summary and "期末" not in summary
+    assert "第1期（2026年第四季度，截至2026年12月2日 10:15）" in summary and "期末" not in summary
     # After the quarter, the same brief is 截至 its last day.
     ended = context(cast, "2026Q4", sh(2027, 1, 8, 9))
     assert next(f for f in ended["facts"] if f["kind"] == "progress_lead")["text"].startswith("截至2026年12月31日，")
@@ -336,3 +336,66 @@ def test_a_plan_without_zones_says_so_and_claims_nothing_of_zones_or_leaders(cas
     (section,) = [s for s in ctx["sections"] if s["heading"] == "整合区和包联领导工作动态"]
     assert section == {"heading": "整合区和包联领导工作动态", "paragraphs": ["本计划未划分整合区。"]}
     assert [k for k in kinds(ctx) if k.startswith(("zone", "leader"))] == ["zones_none"]
+
+
+def test_the_chat_summary_sent_with_the_brief_reads_as_the_office_would_write_it(cast: Cast) -> None:
+    """The short text sent with the PDF, whole: the brief's title and number, each batch's rights
+    done of its target (one mine consolidated in November), the quarter's problems (two raised, the
+    forestry one past its due date of 30 November, none resolved) and the oldest open one with its
+    owner; for the quarter in progress it is 截至 the moment, inside the label's brackets."""
+    from models import Problem, RightBatch, Task
+    from oversight.rights import move_right_status
+
+    s = cast.s
+    category = s.connection().execute(
+        text("SELECT id FROM problemcategory WHERE plan_id = :p AND key = 'forest_grass'"), {"p": cast.plan_id}
+    )
+    cat = category.scalar_one()
+    first, second = (
+        Problem(
+            plan_id=cast.plan_id,
+            text=words,
+            category_id=cat,
+            raised_by_unit_id=cast.uid("emergency"),
+            owner_unit_id=cast.uid(owner),
+            due_on=due,
+            created_at=when,
+        )
+        for words, owner, due, when in (
+            ("某铁矿林地审批未办结。", "forestry", date(2026, 11, 30), sh(2026, 10, 12)),
+            ("某矿取水许可待核。", "water", None, sh(2026, 11, 3)),
+        )
+    )
+    s.add_all([first, second])
+    consolidate = s.exec(select(Task).where(Task.plan_id == cast.plan_id, Task.key == "consolidate")).one()
+    mine = Right(plan_id=cast.plan_id, code="C1500002010001", name="某铁矿", kind="mining")
+    s.add(mine)
+    s.flush()
+    s.add(RightBatch(right_id=mine.id, task_id=consolidate.id))
+    s.flush()
+    move_right_status(
+        session=s, right_id=mine.id, to_status="consolidated", actor_member_id=None, actor="t", now=sh(2026, 11, 5)
+    )
+    conn = s.connection()
+    title = "乌拉特中旗非煤矿山资源整合增储上产工作简报"  # the plan file's office.brief_title, its two lines
+    tasks = conn.execute(
+        text("SELECT id, name, target, measure FROM task WHERE plan_id = :p ORDER BY seq"), {"p": cast.plan_id}
+    ).all()
+    progress = "；".join(
+        f"{name}{1 if tid == consolidate.id else 0}/{target}{measure}" for tid, name, target, measure in tasks
+    )
+    forestry = conn.execute(text("SELECT short FROM unit WHERE id = :u"), {"u": cast.uid("forestry")}).scalar_one()
+
+    def summary(now: datetime, issue_no: int) -> str:
+        return brief_summary(context(cast, "2026Q4", now)["_data"], issue_no=issue_no)
+
+    def whole(label: str, issue_no: int, end: str) -> str:
+        return (
+            f"【{title}】第{issue_no}期（{label}）\n"
+            f"进展：{progress}\n"
+            f"问题：本期新增2个，办结0个；{end}未关闭2个，其中逾期1个。最久未关闭：{first.id}号问题（{forestry}）。\n"
+            "全文见所附PDF（另附可编辑的Word文档）；完整台账见所附xlsx附件。"
+        )
+
+    assert summary(sh(2027, 1, 8, 9), 1) == whole("2026年第四季度", 1, "期末")
+    assert summary(sh(2026, 12, 2, 10, 15), 2) == whole("2026年第四季度，截至2026年12月2日 10:15", 2, "目前")
