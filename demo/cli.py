@@ -120,10 +120,10 @@ def demo_command(
         raise typer.Exit(EXIT_REFUSED) from exc
     c, t = result.counts, result.timings
     console.print(
-        f"\n已重放{result.quarter}（示例数据）：{c['members']} 名成员经邀请码注册，"
-        f"{c['actions']} 次消息和按钮操作，{c['reports']} 条进展报送，{c['problems']} 个问题，"
-        f"{c['status_moves']} 次矿业权状态变更；台账 {c['rights_mining']} 宗采矿权、"
-        f"{c['rights_exploration']} 宗探矿权（另有 {c['proposed']} 宗拟设探矿权）。",
+        f"\n已重放{result.quarter}（示例数据）：{c['members']}名成员经邀请码注册，"
+        f"{c['actions']}次消息和按钮操作，{c['reports']}条进展报送，{c['problems']}个问题，"
+        f"{c['status_moves']}次矿业权状态变更；台账{c['rights_mining']}宗采矿权、"
+        f"{c['rights_exploration']}宗探矿权（另有{c['proposed']}宗拟设探矿权）。",
         highlight=False,
     )
     console.print("已写入：", highlight=False)
@@ -137,6 +137,6 @@ def demo_command(
         console.print(f"  督办单（PDF 及 Word）：{order}", highlight=False, soft_wrap=True)
     console.print(f"  演示数据库：{result.db_path}；运行日志：{out / 'demo.log'}", highlight=False, soft_wrap=True)
     console.print(
-        f"用时 {t['total']:.1f} 秒（准备 {t['setup']:.1f}，重放 {t['replay']:.1f}，生成文件 {t['jobs']:.1f}）。",
+        f"用时{t['total']:.1f}秒（准备{t['setup']:.1f}，重放{t['replay']:.1f}，生成文件{t['jobs']:.1f}）。",
         highlight=False,
     )

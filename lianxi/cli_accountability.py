@@ -95,7 +95,7 @@ def notices_draft(
     if not found:
         typer.echo(f"{label}：经核查，无需通报的单位。")
         return
-    typer.echo(f"{label}应通报事项 {len(found)} 项：")
+    typer.echo(f"{label}应通报事项{len(found)}项：")
     for i, f in enumerate(found, 1):
         typer.echo(f"\n{i}. {f.unit}（{RULE_LABELS[f.rule]}）\n   {f.summary}")
         for e in f.evidence:
@@ -147,7 +147,7 @@ def review_command(
             typer.echo(f"  {r['unit']}：不参评（本期没有可评价的事项）")
             continue
         typer.echo(
-            f"  {r['unit']}：第{r['rank']}名，总分 {r['total']:.1f}（得分 {r['score']:.1f}，整改扣分 {r['deduction']:g}）　{parts}"
+            f"  {r['unit']}：第{r['rank']}名，总分{r['total']:.1f}（得分{r['score']:.1f}，整改扣分{r['deduction']:g}）　{parts}"
         )
     typer.echo("\n二、包联领导得分")
     for r in review["zone_leaders"] or [None]:
@@ -156,12 +156,12 @@ def review_command(
             continue
         score = "不参评" if r["score"] is None else f"{r['score']:.1f}"
         typer.echo(f"  {r['name']}（{'、'.join(r['zones'])}）：{score}")
-    typer.echo(f"\n三、整改台账（{len(review['ledger'])} 项）")
+    typer.echo(f"\n三、整改台账（{len(review['ledger'])}项）")
     for it in review["ledger"]:
         typer.echo(
             f"  {it['id']}号整改事项 {it['unit']}：{it['item']}；责任人 {it['responsible_person']}；期限 {it['deadline']}；"
-            f"标准：{it['standard']}；扣分 {it['deduction']:g}；{it['state_label']}"
+            f"标准：{it['standard']}；扣分{it['deduction']:g}；{it['state_label']}"
         )
-    typer.echo(f"\n四、纸面销号核查（{len(review['flags'])} 条）")
+    typer.echo(f"\n四、纸面销号核查（{len(review['flags'])}条）")
     for f in review["flags"]:
         typer.echo(f"  {evidence_sentence(f)}")

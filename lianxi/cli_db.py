@@ -43,5 +43,5 @@ def db_rebuild_projections() -> None:
             result = rebuild(conn, progress=lambda done, total: bar.update(task, completed=done, total=total))
     finally:
         engine.dispose()
-    tail = f"其中 {result.changed} 个与原记录不一致，已更正。" if result.changed else "与原记录一致。"
-    out.print(f"已由办理记录重建 {result.problems} 个问题的状态，{tail}")
+    tail = f"其中{result.changed}个与原记录不一致，已更正。" if result.changed else "与原记录一致。"
+    out.print(f"已由办理记录重建{result.problems}个问题的状态，{tail}")

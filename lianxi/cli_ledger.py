@@ -45,7 +45,7 @@ def ledger_template(
             made = build(session=session, plan_id=row_id(p), unit_id=row_id(owner) if owner is not None else None)
             _write_bytes(out_file, made.data)
             who = owner.name if owner is not None else "全部单位"
-            text = f"已生成“{name}”矿业权台账模板，已填入{who}的 {made.rights} 宗矿业权：{out_file}"
+            text = f"已生成“{name}”矿业权台账模板，已填入{who}的{made.rights}宗矿业权：{out_file}"
     out.print(text, highlight=False, soft_wrap=True)
 
 
@@ -88,7 +88,7 @@ def ledger_import(
             session.rollback()
     if refused is not None:
         err.print(
-            f"[bold red]错误：[/bold red]台账 {in_file} 未导入（未做任何更改），共 {len(refused.errors)} 处错误：",
+            f"[bold red]错误：[/bold red]台账 {in_file} 未导入（未做任何更改），共{len(refused.errors)}处错误：",
             markup=True,
             highlight=False,
             soft_wrap=True,

@@ -17,10 +17,10 @@ def outbox_stats() -> None:
     with cli.cli_session(read_only=True) as session:
         stats = stats_of(session=session)
     out = cli.console()
-    out.print(f"已发送：{stats.sent} 条", highlight=False)
-    out.print(f"待发送：{stats.pending} 条", highlight=False)
-    out.print(f"发送失败（已放弃）：{stats.failed} 条", highlight=False)
+    out.print(f"已发送：{stats.sent}条", highlight=False)
+    out.print(f"待发送：{stats.pending}条", highlight=False)
+    out.print(f"发送失败（已放弃）：{stats.failed}条", highlight=False)
     total = sum(stats.possible_duplicates.values())
-    out.print(f"可能重复送达：{total} 条（Telegram 不提供去重，以下情况无法排除重复）", highlight=False)
+    out.print(f"可能重复送达：{total}条（Telegram 不提供去重，以下情况无法排除重复）", highlight=False)
     for cause, label in DUPLICATE_CAUSES.items():
-        out.print(f"  {label}：{stats.possible_duplicates[cause]} 条", highlight=False)
+        out.print(f"  {label}：{stats.possible_duplicates[cause]}条", highlight=False)

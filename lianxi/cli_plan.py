@@ -33,7 +33,7 @@ def plan_load(file: Annotated[Path, typer.Argument(help="计划文件（YAML）"
         out.print(f"计划“{spec.name}”（{key}）已加载且内容相同，未做更改。")
     elif result.created:
         out.print(
-            f"已加载计划“{spec.name}”（{key}）：{len(spec.units)} 个单位，{len(spec.tasks)} 项任务，{len(spec.zones)} 个整合区。"
+            f"已加载计划“{spec.name}”（{key}）：{len(spec.units)}个单位，{len(spec.tasks)}项任务，{len(spec.zones)}个整合区。"
         )
     else:
         out.print(f"已更新计划“{spec.name}”（{key}）。")
@@ -63,9 +63,7 @@ def plan_milestones(
     ],
     marks: Annotated[
         list[str] | None,
-        typer.Argument(
-            help="进度节点：日期=比例，如 2026-12-31=0.2（比例 0–1，可写 20%）；不写则只显示", metavar="节点"
-        ),
+        typer.Argument(help="进度节点：日期=比例，如 2026-12-31=0.2（比例0–1，可写20%）；不写则只显示", metavar="节点"),
     ] = None,
     target: Annotated[bool, typer.Option("--target", help="设置方案总体目标（而非任务）的进度节点")] = False,
     clear: Annotated[bool, typer.Option("--clear", help="清除进度节点，恢复按起止日期线性计算")] = False,

@@ -65,7 +65,7 @@ def _prepare() -> None:
         # The sandbox's plan holds sample people and data: whatever it produces is marked 示例数据.
         mark_sample(session=session, plan_id=row_id(loaded.plan), mark=SANDBOX_MARK)
     _echo(
-        f"已加载计划“{spec.name}”（{spec.key}）：{len(spec.units)} 个单位，{len(spec.tasks)} 项任务，{len(spec.zones)} 个整合区。"
+        f"已加载计划“{spec.name}”（{spec.key}）：{len(spec.units)}个单位，{len(spec.tasks)}项任务，{len(spec.zones)}个整合区。"
     )
 
 

@@ -91,8 +91,8 @@ def engine_for_cli(*, migrate: bool = True) -> Engine:
     return engine
 
 
-BUSY = "数据库正忙（另一进程正在写入），已等待 {seconds} 秒仍未就绪，命令未完成，未提交的更改已撤销。请稍后重试。"
-UNAVAILABLE = "无法连接数据库，已重试 {seconds} 秒，命令未完成。请确认数据库已启动、DATABASE_URL 设置正确后重试。"
+BUSY = "数据库正忙（另一进程正在写入），已等待{seconds}秒仍未就绪，命令未完成，未提交的更改已撤销。请稍后重试。"
+UNAVAILABLE = "无法连接数据库，已重试{seconds}秒，命令未完成。请确认数据库已启动、DATABASE_URL 设置正确后重试。"
 
 
 def invoke_retrying(
@@ -133,7 +133,7 @@ def invoke_retrying(
                 )
                 fail(text.format(seconds=max(1, round(waited))))
             console(stderr=True).print(
-                f"数据库{'正忙' if busy else '暂时无法连接'}，{pause:.1f} 秒后重试……", highlight=False, soft_wrap=True
+                f"数据库{'正忙' if busy else '暂时无法连接'}，{pause:.1f}秒后重试……", highlight=False, soft_wrap=True
             )
             sleep(pause)
             pause = min(pause * 2, 5.0)

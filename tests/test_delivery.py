@@ -595,7 +595,7 @@ async def test_each_possible_duplicate_is_counted_with_its_cause(engine, server,
 
     result = CliRunner().invoke(app, ["outbox", "stats"])
     assert result.exit_code == 0, result.output
-    assert "已发送：101 条" in result.output and "发送失败（已放弃）：0 条" in result.output
-    assert f"可能重复送达：{len(twice) + 1} 条" in result.output
-    assert f"Telegram 的应答丢失（超时、断线、5xx）：{len(twice)} 条" in result.output
-    assert "进程中断于发送与记录之间：1 条" in result.output
+    assert "已发送：101条" in result.output and "发送失败（已放弃）：0条" in result.output
+    assert f"可能重复送达：{len(twice) + 1}条" in result.output
+    assert f"Telegram 的应答丢失（超时、断线、5xx）：{len(twice)}条" in result.output
+    assert "进程中断于发送与记录之间：1条" in result.output

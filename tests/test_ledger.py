@@ -380,7 +380,7 @@ def test_bad_cells_are_all_named_and_nothing_is_written(
     assert "矿业权台账 第8行 A列（矿业权编号）：矿业权编号“C1500002011041120001”与第3行重复" in text
     assert "矿业权台账 第5行 F列（所属深部探矿权的采矿权编号）" in text and "只能依附于采矿权" in text
     assert "矿业权台账 第3行 J列（所属批次）：“整合提升一批” 不是本计划的批次" in text
-    assert "共 6 处错误" in text
+    assert "共6处错误" in text
     assert table_counts(engine) == before
 
 

@@ -312,10 +312,10 @@ def test_template_prefilled_with_a_units_own_rights(
     assert _read_rights(tmp_path / "empty.xlsx") == []
     one = runner.invoke(ledger_app, ["template", str(tmp_path / "natres.xlsx"), "--unit", "自然资源局"])
     assert one.exit_code == 0, one.output
-    assert f"已填入{natres.name}的 {len(own)} 宗矿业权" in one.output
+    assert f"已填入{natres.name}的{len(own)}宗矿业权" in one.output
     assert {r["矿业权编号"] for r in _read_rights(tmp_path / "natres.xlsx")} == own
     whole = runner.invoke(ledger_app, ["template", str(tmp_path / "all.xlsx"), "--prefill"])
-    assert whole.exit_code == 0 and f"全部单位的 {len(ROWS)} 宗" in whole.output
+    assert whole.exit_code == 0 and f"全部单位的{len(ROWS)}宗" in whole.output
     nobody = runner.invoke(ledger_app, ["template", str(tmp_path / "x.xlsx"), "--unit", "不存在的局"])
     assert nobody.exit_code == 2 and "找不到单位" in nobody.output and not (tmp_path / "x.xlsx").exists()
     both = runner.invoke(ledger_app, ["template", str(tmp_path / "x.xlsx"), "--unit", "自然资源局", "--prefill"])

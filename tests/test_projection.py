@@ -209,13 +209,13 @@ def test_rebuild_projections_corrects_a_projection_written_past_the_domain(cast:
 
     result = CliRunner().invoke(app, ["db", "rebuild-projections"])
     assert result.exit_code == 0, result.output
-    assert "已由办理记录重建 1 个问题的状态，其中 1 个与原记录不一致，已更正。" in result.output
+    assert "已由办理记录重建1个问题的状态，其中1个与原记录不一致，已更正。" in result.output
     cast.s.expire_all()
     assert _projection(cast.s)[pid] == good
     cast.s.commit()
 
     again = CliRunner().invoke(app, ["db", "rebuild-projections"])
-    assert "已由办理记录重建 1 个问题的状态，与原记录一致。" in again.output
+    assert "已由办理记录重建1个问题的状态，与原记录一致。" in again.output
 
 
 def test_rebuild_projections_corrects_spells_written_past_the_domain(cast: Cast, settings_env: Any) -> None:
@@ -236,7 +236,7 @@ def test_rebuild_projections_corrects_spells_written_past_the_domain(cast: Cast,
 
     result = CliRunner().invoke(app, ["db", "rebuild-projections"])
     assert result.exit_code == 0, result.output
-    assert "已由办理记录重建 1 个问题的状态，其中 1 个与原记录不一致，已更正。" in result.output
+    assert "已由办理记录重建1个问题的状态，其中1个与原记录不一致，已更正。" in result.output
     cast.s.expire_all()
     assert _spells(cast.s) == good
 
