@@ -20,6 +20,4 @@ def duban(turn: Turn[None]) -> None:
 @action("sup.urge", command="duban")
 def urge(turn: Turn[None], *, kind: str, iid: int) -> None:
     item = S.urge(session=turn.session, actor=turn.member, kind=kind, item_id=iid, now=turn.now)
-    n = S.urge_count(session=turn.session, kind=kind, item_id=iid)
-    unit = S.unit_label(session=turn.session, unit_id=item.unit_id)
-    turn.say(t.DUBAN_URGED.format(label=item.label, n=n, unit=unit))
+    turn.say(S.urged_facts(session=turn.session, item=item).message())

@@ -489,7 +489,6 @@ COMMAND_WHAT = {
 # --- /duban (bot/supervision.py) ---------------------------------------------------------------
 
 DUBAN_BTN_URGE = "催办"
-DUBAN_URGED = "已催办：{label}（第{n}次），已通知{unit}联络员。"
 
 # --- Status claims (bot/claims.py) ------------------------------------------------------------
 

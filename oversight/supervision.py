@@ -23,6 +23,7 @@ from models import (
     AuditLog,
     Decision,
     Member,
+    OutboxMessage,
     Plan,
     Problem,
     ProblemEvent,
@@ -533,6 +534,52 @@ def urge_count(*, session: Session, kind: str, item_id: int) -> int:
             )
         ).one()
     )
+
+
+# The office's reply to its 催办 (oversight.facts.Chat): the urges of the item so far and the
+# contacts this one was queued to, cited; a unit with no contact in chat is told apart.
+URGED_TEXTS: dict[str, str] = {
+    "urged": "已催办：{label}（第{n}次），已通知{unit}联络员。",
+    "urged_many": "已催办：{label}（第{n}次），已通知{unit}的{people}名联络员。",
+    "urged_nobody": "已催办：{label}（第{n}次）。{unit}目前没有联络员加入，本次催办未能通知到人。",
+}
+
+
+def urged_facts(*, session: Session, item: Item) -> Chat:
+    """What the office is told after 催办 `item`: the how-manyth urge it is (its urge events, cited)
+    and the unit's contacts the urge went to (the outbox rows this urge queued)."""
+    urges = list(
+        session.exec(
+            select(SupervisionEvent.id)
+            .where(
+                SupervisionEvent.kind == item.kind,
+                SupervisionEvent.item_id == item.item_id,
+                SupervisionEvent.action == "urge",
+            )
+            .order_by(col(SupervisionEvent.id))
+        ).all()
+    )
+    n = len(urges)
+    sent = list(
+        session.exec(
+            select(OutboxMessage)
+            .where(col(OutboxMessage.dedupe_key).startswith(f"urge:{item.kind}:{item.item_id}:{n}:"))
+            .order_by(col(OutboxMessage.id))
+        ).all()
+    )
+    told = [m for m in _contacts(session, item.unit_id) if m.telegram_user_id in {x.chat_id for x in sent}]
+    ids: dict[str, list[int]] = {"urge": [int(i) for i in urges if i is not None], "unit": [item.unit_id]}
+    if item.kind in MARK_NOUNS:
+        ids[MARK_NOUNS[item.kind]] = [item.item_id]
+    unit = unit_label(session=session, unit_id=item.unit_id)
+    say = Chat(URGED_TEXTS)
+    if not told:
+        say.fact("urged_nobody", ids, label=item.label, n=n, unit=unit, people=0)
+    else:
+        ids = {**ids, "member": [row_id(m) for m in told], "message": [row_id(x) for x in sent]}
+        kind = "urged" if len(told) == 1 else "urged_many"
+        say.fact(kind, ids, label=item.label, n=n, unit=unit, people=len(told))
+    return say
 
 
 def urge_dates(*, session: Session, kind: str, item_id: int) -> list[date]:

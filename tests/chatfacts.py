@@ -29,6 +29,7 @@ CHAT_TABLES = {
     "member": "member",
     "message": "outboxmessage",
     "attachment": "attachment",
+    "urge": "supervisionevent",
 }
 RAW = re.compile(r"\{'|\"kind\":|'kind'|\bNone\b|\bTrue\b|\bFalse\b|\[\[|\bnan\b")
 
@@ -791,6 +792,46 @@ def assert_review_caption(
     assert (f"本期新增{len(added)}项" in message) == bool(added)
     assert (f"逾期加倍扣分{len(missed)}项" in message) == bool(missed)
     assert not re.search(r"\D0项", message), message
+
+
+def assert_urged_facts(session: Session, kind: str, item_id: int, message: str, listed: list[dict[str, Any]]) -> None:
+    """The office's reply to 催办 against the record: 第N次 is the item's urge events so far, and
+    it says the unit's contacts were told exactly when this urge's messages went to active
+    contacts of the unit (how many when more than one), and that nobody was told otherwise."""
+    assert_chat_facts(session, message, listed)
+    rows = session.connection().execute(
+        text(
+            "SELECT id, unit_id FROM supervisionevent WHERE kind = :k AND item_id = :i AND action = 'urge' ORDER BY id"
+        ),
+        {"k": kind, "i": item_id},
+    )
+    urges = [(int(i), int(u)) for i, u in rows]
+    n, unit_id = len(urges), urges[-1][1]
+    (unit,) = session.connection().execute(text("SELECT name FROM unit WHERE id = :u"), {"u": unit_id}).one()
+    chats = {
+        int(r[0])
+        for r in session.connection().execute(
+            text("SELECT chat_id FROM outboxmessage WHERE dedupe_key LIKE :key"),
+            {"key": f"urge:{kind}:{item_id}:{n}:%"},
+        )
+    }
+    contacts = session.connection().execute(
+        text("SELECT id, telegram_user_id FROM member WHERE unit_id = :u AND role = 'contact' AND active"),
+        {"u": unit_id},
+    )
+    told = {int(i) for i, tg in contacts if tg is not None and int(tg) in chats}
+    (fact,) = listed
+    assert fact["values"]["n"] == n and f"（第{n}次）" in message, (fact, n)
+    assert set(fact["ids"]["urge"]) == {i for i, _ in urges} and fact["ids"]["unit"] == [unit_id]
+    if not told:
+        assert fact["kind"] == "urged_nobody" and "member" not in fact["ids"], fact
+        assert f"{unit}目前没有联络员加入" in message and "已通知" not in message, message
+    elif len(told) == 1:
+        assert fact["kind"] == "urged" and set(fact["ids"]["member"]) == told, fact
+        assert message.endswith(f"已通知{unit}联络员。"), message
+    else:
+        assert fact["kind"] == "urged_many" and set(fact["ids"]["member"]) == told, fact
+        assert message.endswith(f"已通知{unit}的{len(told)}名联络员。"), message
 
 
 def chat_draft(session: Session, notice_id: int) -> list[str]:

@@ -22,6 +22,49 @@ from tests.test_accountability import Cast
 WAIT = 15.0
 
 
+def urged_shown(engine, pid: int, shown: str) -> None:
+    """The office's reply to 催办 as sent is its fact, recounted from the urge events and the outbox."""
+    from oversight import supervision as S
+    from tests.chatfacts import assert_urged_facts
+
+    with session_scope(engine) as s:
+        item = S.find_item(
+            session=s, plan_id=s.get(Problem, pid).plan_id, kind="problem", item_id=pid, today=local_day(utcnow())
+        )
+        chat = S.urged_facts(session=s, item=item)
+        assert shown == chat.message()
+        assert_urged_facts(s, "problem", pid, chat.message(), chat.listed())
+
+
+def test_an_urge_says_whom_it_reached(session: Session, banner_plan_id: int) -> None:
+    """催办 of a unit with two contacts in chat says 已通知旗林草局的2名联络员; with none left it says
+    the unit has no contact and nobody was told, never 已通知 — each recounted from the record."""
+    from oversight import supervision as S
+    from tests.chatfacts import assert_urged_facts
+
+    now = utcnow()
+    cast = Cast(session, banner_plan_id)
+    second = cast.member("forestry", "contact")
+    pid = cast.raise_(owner="forestry", when=now - timedelta(days=40))
+    problem = session.get(Problem, pid)
+    problem.due_on = add_workdays(local_day(now), -3)
+    session.add(problem)
+    session.commit()
+    said = []
+    for step in ("two", "none"):
+        if step == "none":
+            for m in (cast["forestry"], second):
+                m.active = False
+                session.add(m)
+            session.flush()
+        item = S.urge(session=session, actor=cast.office, kind="problem", item_id=pid, now=utcnow())
+        chat = S.urged_facts(session=session, item=item)
+        assert_urged_facts(session, "problem", pid, chat.message(), chat.listed())
+        said.append(chat.message())
+    assert said[0].endswith("（第1次），已通知旗林草局的2名联络员。"), said
+    assert said[1].endswith("（第2次）。旗林草局目前没有联络员加入，本次催办未能通知到人。"), said
+
+
 async def test_red_order_then_urge_and_refusals(settings_env, engine, banner_plan_id, tmp_path):
     now = utcnow()
     with Session(engine) as s:
@@ -60,6 +103,7 @@ async def test_red_order_then_urge_and_refusals(settings_env, engine, banner_pla
         assert f"{pid}号问题" in card["text"]
         done = await h.press(o, card, "催办", "已催办")
         assert f"{pid}号问题" in done["text"] and "第1次" in done["text"]
+        urged_shown(engine, pid, done["text"])
         told = await h.server.wait_for(f.id, "【催办】", timeout=WAIT)
         assert f"{pid}号问题" in told["text"] and "已逾期11个工作日" in told["text"]
 
@@ -70,6 +114,7 @@ async def test_red_order_then_urge_and_refusals(settings_env, engine, banner_pla
         assert buttons(shown)[-1] == "催办"
         again = await h.press(o, shown, "催办", "已催办")
         assert "第2次" in again["text"]
+        urged_shown(engine, pid, again["text"])
 
         # The office's button pressed by the unit's contact: not theirs, nothing logged.
         query = await f.press(card["message_id"], button_data(card, "催办"), check=False)
