@@ -283,12 +283,15 @@ def _cited_events(
     if not pids:
         return out
     by_problem: dict[int, list[int]] = defaultdict(list)
-    for pid, event_id in session.execute(
-        select(_E.c.problem_id, _E.c.id)
-        .where(_E.c.problem_id.in_(sorted(pids)), _E.c.kind.in_(kinds), _E.c.at <= sql_moment(as_of))
+    # The kinds are picked here, not in WHERE: see _state_at in oversight.measures (SQLite 3.40,
+    # given planner statistics, returned events after `as_of` for `kind IN (…) AND at <= ?`).
+    for pid, event_id, kind in session.execute(
+        select(_E.c.problem_id, _E.c.id, _E.c.kind)
+        .where(_E.c.problem_id.in_(sorted(pids)), _E.c.at <= sql_moment(as_of))
         .order_by(_E.c.at, _E.c.id)
     ).all():
-        by_problem[pid].append(event_id)
+        if kind in kinds:
+            by_problem[pid].append(event_id)
     for v in out.values():
         for e in v["examples"]:
             e["event_ids"] = e.get("event_ids") or by_problem.get(e["problem_id"], [])
@@ -335,11 +338,8 @@ def boomerangs(
             func.max(case((_E.c.kind == K.RULED, _E.c.id))).label("ruling_id"),
             func.min(case((_E.c.kind == K.HANDED_OVER, _E.c.id))).label("first_id"),
         )
-        .where(
-            _E.c.problem_id.in_(select(found.c.problem_id)),
-            _E.c.kind.in_((K.RULED, K.HANDED_OVER)),
-            _E.c.at <= sql_moment(as_of),
-        )
+        # No kind in WHERE (the CASEs pick them): see _cited_events.
+        .where(_E.c.problem_id.in_(select(found.c.problem_id)), _E.c.at <= sql_moment(as_of))
         .group_by(_E.c.problem_id)
     ).subquery()
     ruling, first, x = _E.alias("ruling"), _E.alias("first"), _E.alias("x")
@@ -433,8 +433,9 @@ def passed_on(
             _E.c.at,
             func.sum(ends_run).over(partition_by=_E.c.problem_id, order_by=(_E.c.at, _E.c.id)).label("seg"),
         ).where(
+            # Every event of the problem, not only hand-overs and run ends (see _cited_events): the
+            # others add nothing to `seg` and are not counted below.
             _E.c.problem_id.in_(active),
-            _E.c.kind.in_((K.HANDED_OVER, K.ACCEPTED, K.RULED)),
             _E.c.at <= sql_moment(as_of),
         )
     ).cte("handoffs")

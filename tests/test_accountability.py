@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import text as sql
 from sqlmodel import Session, select
 
 from models import Decision, Member, Plan, ProblemCategory, ProblemEvent, Report, Role, Task, Unit
@@ -16,11 +17,12 @@ from oversight.accountability import (
     parse_period,
 )
 from oversight.errors import InvalidInputError
-from oversight.measures import WorkdayIndex, reporting_weeks, weighted_median
+from oversight.measures import WorkdayIndex, problem_counts, reporting_weeks, weighted_median
 from oversight.periods import previous_period
 from oversight.problems import (
     accept_handover_reason,
     accept_problem,
+    confirm_problem,
     decline_problem,
     hand_over_problem,
     raise_problem,
@@ -487,6 +489,46 @@ def test_events_after_the_quarter_do_not_count(cast: Cast) -> None:
     )
     assert named(findings(cast, now=at(4, 9)), "shifting") == set()
     assert named(findings(cast, period="2026Q2", now=at(4, 9)), "shifting") == unit_names(cast, "forestry")
+
+
+def test_events_after_the_quarter_do_not_count_on_a_database_with_planner_statistics(cast: Cast) -> None:
+    """水利局 accepts a problem on 2 March and lets it lie past its deadline; it resolves it on 20 April
+    and 应急管理局 confirms it the next day. 林草局 hands another to 自然资源局, who hands it straight
+    back (a boomerang in the quarter); in April 林草局 hands it to 水利局. Evaluated on 22 April after
+    ANALYZE, 2026Q1 still sees 水利局's problem open and overdue at the quarter's end, not resolved,
+    and cites no event of the boomerang from April. (With planner statistics SQLite 3.40 ran `problem_id
+    = ? AND kind IN (…) AND at <= ?` on the (problem_id, kind, at) index as one scan that checked the time
+    bound against the first kind only, and returned the later confirmation: resolved 1 of 1, no overdue.)"""
+    for i in range(12):  # enough history for the statistics to describe problems of several events each
+        filler = cast.raise_("eco", at(1, 5 + i), category="eia")
+        accept_problem(session=cast.s, problem_id=filler, actor=cast["eco"], now=at(1, 5 + i, 11))
+        resolve_problem(session=cast.s, problem_id=filler, actor=cast["eco"], evidence_text="已批", now=at(1, 6 + i))
+        confirm_problem(session=cast.s, problem_id=filler, actor=cast["emergency"], now=at(1, 6 + i, 15))
+    late = cast.raise_("water", at(3, 2), category="water_permit")
+    accept_problem(session=cast.s, problem_id=late, actor=cast["water"], now=at(3, 2, 11))
+    resolve_problem(session=cast.s, problem_id=late, actor=cast["water"], evidence_text="已批复", now=at(4, 20))
+    confirm_problem(session=cast.s, problem_id=late, actor=cast["emergency"], now=at(4, 21))
+    back = cast.raise_("forestry", at(3, 9))
+    cast.hand(back, "forestry", "natres", at(3, 9, 14))
+    cast.hand(back, "natres", "forestry", at(3, 10))
+    cast.hand(back, "forestry", "water", at(4, 10))
+    cast.s.commit()
+    cast.s.execute(sql("ANALYZE"))
+    cast.s.commit()
+    q = parse_period("2026Q1")
+    counts = problem_counts(session=cast.s, plan_id=cast.plan_id, start=q.start, as_of=q.as_of(at(4, 22)))
+    water = counts[cast.uid("water")]
+    assert (water["owned"], water["resolved"], water["overdue"]) == (1, 0, 1)
+    assert [e["problem_id"] for e in water["examples"]] == [late]
+    found = findings(cast, now=at(4, 22))
+    assert "旗水利局" in named(found, "not_solving", "low_resolution")
+    f = finding(found, "旗林草局", "shifting")
+    cited = [e for e in f.evidence if e["problem_id"] == back]
+    assert [(e["kind"], e["to_unit"]) for e in cited] == [
+        ("assigned", "旗林草局"),
+        ("handed_over", "旗自然资源局"),
+        ("handed_over", "旗林草局"),
+    ]
 
 
 # --- Pieces ----------------------------------------------------------------------------------------
