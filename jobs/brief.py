@@ -3,8 +3,9 @@ template to a GB/T 9704 PDF, an xlsx annex with the full ledger; a draft until s
 (oversight/briefs.py), then delivered through the outbox to whom its 报/送/发 name and the group.
 
 `run` is the worker's job ("brief", keyed (job, period)); `build_brief` is the offline
-build behind `lianxi brief`. A period that already has a Brief row is neither rebuilt
-nor sent again (the outbox dedupe keys make the sending idempotent on their own too).
+build behind `lianxi brief`. A period that already has a Brief row standing (not withdrawn)
+is neither rebuilt nor sent again (the outbox dedupe keys make the sending idempotent on
+their own too).
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from oversight.briefs import (
     not_to_send,
     notify_brief_withdrawn,
     queue_preview,
+    redraft,
 )
 from oversight.dates import cn_datetime, local_day
 from oversight.distribution import Attachment, brief_lines, distribute, line_texts
@@ -797,7 +799,8 @@ def brief_summary(data: dict[str, Any], *, issue_no: int) -> str:
 
 def issue_number(*, session: Session, plan_id: int, period: Period) -> int:
     """The brief's 第N期: its own number if it was issued, else the next one of the period's year.
-    A withdrawn brief (its meeting moved or called off) was never issued: its number is not taken."""
+    A withdrawn brief (its meeting moved or called off) was never issued: its number is not taken,
+    and one built again for its day is numbered as a new one."""
     existing = session.exec(select(Brief).where(Brief.plan_id == plan_id, Brief.period == period.key)).first()
     if existing is not None and existing.state != BriefState.WITHDRAWN:
         return existing.issue_no
@@ -1234,27 +1237,43 @@ def publish_brief(
     if plan is None:
         raise PlanMissingError()
     brief = session.exec(select(Brief).where(Brief.plan_id == plan_id, Brief.period == period.key)).first()
-    created = brief is None
-    if brief is None and runs.is_withdrawn(session=session, job="brief", period=period.key):
+    # None: to build. Withdrawn: its meeting left the day and the day's brief was asked for again
+    # (the meeting came back to it): built anew from the record as it stands, in its row
+    # (oversight.briefs.redraft).
+    created = brief is None or brief.state == BriefState.WITHDRAWN
+    if created and runs.is_withdrawn(session=session, job="brief", period=period.key):
         return _withdrawn(session=session, plan_id=plan_id, period=period, now=now, built=built)
-    if brief is None:
+    if brief is None or brief.state == BriefState.WITHDRAWN:
         # The PDF, the annex and the HTML on the critical path; the Word copy once the PDF is out.
         result = built or build_brief(
             session=session, plan_id=plan_id, period=period, now=now, out_dir=briefs_dir(plan), word=False
         )
         write_atomic(html_path(result.pdf_path), result.html.encode("utf-8"))
-        brief = Brief(
-            plan_id=plan_id,
-            period=period.key,
-            kind=period.kind,
-            issue_no=result.issue_no,
-            data={**result.data, "summary": result.summary, "title": result.title},
-            pdf_path=str(result.pdf_path),
-            xlsx_path=str(result.xlsx_path),
-            created_at=now,
-        )
-        session.add(brief)
-        session.flush()
+        data = {**result.data, "summary": result.summary, "title": result.title}
+        if brief is None:
+            brief = Brief(
+                plan_id=plan_id,
+                period=period.key,
+                kind=period.kind,
+                issue_no=result.issue_no,
+                data=data,
+                pdf_path=str(result.pdf_path),
+                xlsx_path=str(result.xlsx_path),
+                created_at=now,
+            )
+            session.add(brief)
+            session.flush()
+        else:
+            docx_path(Path(result.pdf_path)).unlink(missing_ok=True)  # the withdrawn one's: written again below
+            brief = redraft(
+                session=session,
+                brief=brief,
+                issue_no=result.issue_no,
+                data=data,
+                pdf_path=result.pdf_path,
+                xlsx_path=result.xlsx_path,
+                now=now,
+            )
     # A draft: only the office gets it, to preview; it goes out once signed (oversight.briefs).
     queued = queue_preview(session=session, brief=brief, now=now) if created else 0
     # The preview goes out now; its Word copy (needed when the brief is distributed) is written
@@ -1431,7 +1450,11 @@ def _build_missing(session: Session, p: Period, now: datetime) -> dict[int, Brie
         return {}
     with session_scope(read_only(engine)) as reading:
         for plan in reading.exec(select(Plan).order_by(col(Plan.id))).all():
-            exists = reading.exec(select(Brief.id).where(Brief.plan_id == plan.id, Brief.period == p.key)).first()
+            exists = reading.exec(
+                select(Brief.id).where(
+                    Brief.plan_id == plan.id, Brief.period == p.key, Brief.state != BriefState.WITHDRAWN
+                )
+            ).first()
             if exists is None:
                 built[row_id(plan)] = build_brief(
                     session=reading, plan_id=row_id(plan), period=p, now=now, out_dir=briefs_dir(plan), word=False

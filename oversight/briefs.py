@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -219,6 +220,41 @@ def withdraw_for_meeting(
         object_type="brief",
         object_id=brief.id,
         detail={"from": before, "reason": reason, "revision": brief.revision},
+        at=now,
+    )
+    return brief
+
+
+def redraft(
+    *,
+    session: Session,
+    brief: Brief,
+    issue_no: int,
+    data: dict[str, Any],
+    pdf_path: Path,
+    xlsx_path: Path,
+    now: datetime,
+) -> Brief:
+    """A withdrawn brief built again for its day, the meeting having come back to it: a new draft
+    from the record as it stands (its own figures, number and files; no 编者按 or sign-off of the
+    withdrawn one), a new revision so that no button of the old copies applies."""
+    if brief.state != BriefState.WITHDRAWN:
+        raise InvalidStateError(f"该期简报{STATE_LABELS.get(brief.state, brief.state)}，不能重新编制。")
+    brief.issue_no, brief.data, brief.pdf_path, brief.xlsx_path = issue_no, data, str(pdf_path), str(xlsx_path)
+    brief.state, brief.editor_note, brief.created_at = BriefState.DRAFT, "", now
+    brief.revision += 1
+    brief.rendered_revision = brief.revision
+    brief.office_approved_by_member_id = brief.office_approved_at = None
+    brief.signed_by_member_id = brief.signed_at = brief.distributed_at = None
+    session.add(brief)
+    session.flush()
+    audit(
+        session=session,
+        actor="system:worker",
+        action="brief.redrafted",
+        object_type="brief",
+        object_id=brief.id,
+        detail={"issue_no": issue_no, "revision": brief.revision},
         at=now,
     )
     return brief
@@ -579,11 +615,11 @@ def mark_distributed(*, session: Session, brief: Brief, queued: int, now: dateti
 
 
 def _since(session: Session, brief: Brief) -> datetime:
-    """When the brief came to its present holder: built, returned or approved by the office."""
+    """When the brief came to its present holder: built (or built again), returned or approved by the office."""
     last = session.exec(
         select(AuditLog.at)
         .where(AuditLog.object_type == "brief", AuditLog.object_id == str(brief.id))
-        .where(col(AuditLog.action).in_(("brief.returned", "brief.office_approved")))
+        .where(col(AuditLog.action).in_(("brief.redrafted", "brief.returned", "brief.office_approved")))
         .order_by(col(AuditLog.at).desc())
     ).first()
     return last or brief.created_at

@@ -123,6 +123,28 @@ def request_run(*, session: Session, job: str, period: str, actor: str, now: dat
     return run
 
 
+def request_again(*, session: Session, job: str, period: str, actor: str, reason: str, now: datetime) -> ScheduledRun:
+    """Put a done (job, period) back to pending, with its transition row saying why: for a run whose
+    effect was taken back since (an ad-hoc meeting's brief withdrawn when the meeting left its day,
+    the meeting now back on it). The job must find what it recorded before and build on it, not
+    record it twice (the brief job redrafts the withdrawn brief in its row). Any other state is as
+    request_run leaves it."""
+    run = get_run(session=session, job=job, period=period)
+    if run is None or run.state != RunState.DONE:
+        return request_run(session=session, job=job, period=period, actor=actor, now=now)
+    _move_run(
+        session,
+        run,
+        to_state=RunState.PENDING,
+        note=f"again by {actor}: {reason}"[:ERROR_LIMIT],
+        now=now,
+        attempts=0,
+        error="",
+        finished_at=None,
+    )
+    return _refresh(session, row_id(run))
+
+
 def withdraw_run(
     *, session: Session, job: str, period: str, actor: str, reason: str, now: datetime | None = None
 ) -> ScheduledRun | None:

@@ -1,7 +1,7 @@
 """An ad-hoc meeting moved to another day after its brief was asked for: a brief made for the old
 day never goes out as the new day's. Whenever the move comes — before the worker starts the brief,
 while it builds it, after the office has the draft, after the convener signed it, or when the
-meeting moves twice — the old day's brief is withdrawn (its run,
+meeting moves twice or comes back to its first day — the old day's brief is withdrawn (its run,
 its record, its messages still waiting), the office is told in one line once it had something of
 it, and the worker builds the new day's brief from the record as it then stands, numbered as the
 issue the withdrawn one never became. Driven through execute_run on SQLite and PostgreSQL."""
@@ -21,7 +21,7 @@ from oversight import briefs as B
 from oversight import convening as C
 from oversight import runs
 from oversight.briefdata import parse_period
-from oversight.dates import cn_datetime, local_day
+from oversight.dates import cn_date, cn_datetime, local_day
 from oversight.errors import InvalidStateError
 from tests.seed_quarter import seed_quarter
 
@@ -304,3 +304,108 @@ def test_moved_after_distribution_stops_what_is_still_waiting(engine, banner_pla
     }
     assert _run(engine, "brief", new, now).state == "done"
     assert _brief(engine, new).issue_no == brief.issue_no + 1  # a new issue: the first was issued
+
+
+def test_moved_away_and_back_redrafts_the_first_days_brief(engine, banner_plan_id, settings_env):
+    """Drafted for day A and approved by the office, moved to B (B drafted), moved back to A the next
+    day: B's draft is withdrawn and A's is built again from the record as it stands then — a meeting
+    held meanwhile is its 上次会议 — as a new draft and revision, so no button of the first copies
+    applies, and the office is reminded of it as waiting since it was built again."""
+    seed, mid, starts, now = _called(engine, banner_plan_id)
+    day_a = str(local_day(starts))
+    assert _run(engine, "brief", day_a, now).state == "done"
+    first = _brief(engine, day_a)
+    with Session(engine) as s:  # the office approved it: it waits for the convener's signature
+        B.office_approve(session=s, brief_id=first.id, actor=seed.members["office_a"], revision=0, now=now)
+        s.commit()
+    day_b = _move(engine, seed, mid, starts + timedelta(days=1), now)
+    assert _run(engine, "brief", day_b, now).state == "done"
+    draft_b = _brief(engine, day_b)
+    assert draft_b.issue_no == first.issue_no
+
+    # Meanwhile a quarterly meeting is held.
+    later = now + timedelta(days=1)
+    with Session(engine) as s:
+        held = Meeting(
+            plan_id=banner_plan_id,
+            kind="quarterly",
+            period=f"{local_day(now).year}Q{(local_day(now).month - 1) // 3 + 1}",
+            held_on=local_day(now),
+            title="季度联席会议（改期期间召开）",
+            state="held",
+            starts_at=now + timedelta(hours=1),
+            held_at=now + timedelta(hours=2),
+            created_at=now,
+        )
+        s.add(held)
+        s.commit()
+        held_id = held.id
+    assert (first.data["decisions"]["meeting"] or {}).get("id") != held_id
+
+    first_word = Path(first.pdf_path).with_suffix(".docx").stat().st_mtime_ns
+    back = _move(engine, seed, mid, starts, later)  # back to day A, its run done long since
+    assert back == day_a
+    with Session(engine) as s:
+        assert s.get(Brief, draft_b.id).state == "withdrawn"
+        assert s.get(Brief, first.id).state == "withdrawn"
+        assert runs.get_run(session=s, job="brief", period=day_a).state == "pending"
+    told_b = _keyed(engine, f"briefmoved:{draft_b.id}:")
+    assert {m.chat_id for m in told_b} == OFFICE_CHATS
+
+    assert _run(engine, "brief", day_a, later).state == "done"
+    again = _brief(engine, day_a)
+    assert again.id == first.id and again.state == "draft" and again.revision == first.revision + 1
+    assert again.issue_no == first.issue_no
+    assert datetime.fromisoformat(again.data["compiled_at"]) == later
+    assert again.data["decisions"]["meeting"]["id"] == held_id  # 上次会议 as the record now stands
+    assert {m.chat_id for m in _drafts_of(engine, again)} == OFFICE_CHATS
+    word = Path(again.pdf_path).with_suffix(".docx")
+    assert word.exists() and word.stat().st_mtime_ns != first_word  # written again, not the withdrawn one's
+    with Session(engine) as s:
+        with pytest.raises(InvalidStateError, match="更新的版本"):
+            B.office_approve(session=s, brief_id=first.id, actor=seed.members["office_a"], revision=0, now=later)
+        assert [b.id for b in B.waiting_briefs(session=s, member=seed.members["office_a"])] == [first.id]
+        redrafted = s.exec(select(AuditLog).where(AuditLog.action == "brief.redrafted")).one()
+        assert redrafted.object_id == str(first.id)
+        # Waiting with the office since it was built again, not since the withdrawn one's approval.
+        assert B.remind_waiting(session=s, now=later + timedelta(days=10)) == len(OFFICE_CHATS)
+        s.commit()
+    reminders = _keyed(engine, f"briefremind:{first.id}:draft:")
+    assert {m.chat_id for m in reminders} == OFFICE_CHATS
+    assert {m.text for m in reminders} == {
+        f"提醒：《{B.brief_name(again)}》送审稿自{cn_date(later)}起待办公室审核，尚未分发。"
+    }
+    assert cn_date(local_day(starts)) in parse_period(again.period).label
+
+
+def test_moved_after_the_worker_queued_the_draft_before_its_run_ended(
+    engine, banner_plan_id, settings_env, monkeypatch
+):
+    """The worker has recorded the old day's brief and queued the office's draft, and is writing its
+    Word copy, when the meeting moves: the draft waiting in the outbox is taken back, the brief is
+    withdrawn, the office is told in one line, and the run ends withdrawn, not done."""
+    seed, mid, starts, now = _called(engine, banner_plan_id)
+    old = str(local_day(starts))
+    real_word = jobs.brief.ensure_word_copy
+    moved: list[str] = []
+
+    def queued_then_moved(brief):
+        if not moved:
+            with Session(engine) as s:
+                assert runs.get_run(session=s, job="brief", period=old).state == "working"
+            moved.append(_move(engine, seed, mid, starts + timedelta(days=1), now))
+        return real_word(brief)
+
+    monkeypatch.setattr(jobs.brief, "ensure_word_copy", queued_then_moved)
+    done = _run(engine, "brief", old, now)
+
+    assert done is not None and done.state == "withdrawn"
+    withdrawn = _brief(engine, old)
+    assert withdrawn is not None and withdrawn.state == "withdrawn"
+    drafts = _keyed(engine, f"briefdraft:{withdrawn.id}:")
+    assert drafts and {m.state for m in drafts} == {"dead"}
+    told = _keyed(engine, "briefmoved:")
+    assert {m.chat_id for m in told} == OFFICE_CHATS and len(told) == len(OFFICE_CHATS)
+    assert _run(engine, "brief", moved[0], now).state == "done"
+    fresh = _brief(engine, moved[0])
+    assert fresh.issue_no == withdrawn.issue_no and {m.chat_id for m in _drafts_of(engine, fresh)} == OFFICE_CHATS
