@@ -510,14 +510,15 @@ def b_progress_targets(r: Rec, f: dict[str, Any]) -> None:
     assert f["text"] == f"对照实施方案总体目标（截至{cn(Q_END)}）：", f
 
 
-def target_figures(r: Rec) -> dict[str, str]:
-    """The figure after 现为 for each of the plan's targets as of the quarter's end, counted here: a
-    right reached a status when an event up to then moved it there and no later one moved it back
-    to an open status; in each zone the consolidated mining rights but one are absorbed."""
+def ledger_counts(r: Rec, until: str) -> dict[str, int]:
+    """What the targets count in the ledger as of `until` (stored UTC text), counted here: a right
+    reached a status when an event up to then moved it there and no later one moved it back to an
+    open status; in each zone the consolidated mining rights but one are absorbed."""
     reached: dict[int, set[str]] = {}
     for right, to in r.sql(
         'SELECT s.right_id, s.to_status FROM rightstatusevent s JOIN "right" g ON g.id = s.right_id '
-        "WHERE g.plan_id = :plan AND s.at <= :e ORDER BY s.right_id, s.at, s.id"
+        "WHERE g.plan_id = :plan AND s.at <= :until ORDER BY s.right_id, s.at, s.id",
+        until=until,
     ):
         got = reached.setdefault(right, set())
         got.clear() if to in OPEN_STATUSES else got.add(to)
@@ -538,32 +539,109 @@ def target_figures(r: Rec) -> dict[str, str]:
             or (row[2] is not None and "consolidated" in reached.get(row[0], set()))
         )
     )
-    gone = len(closed) + len(absorbed)
     standing = [row for row in mining if row[0] not in closed | absorbed]
-    large = sum(1 for row in standing if row[3] in ("large", "medium"))
-    figures: dict[str, str] = {
-        "reduce_mining": str(gone),
-        "reduce_exploration": str(explo),
-        "reduce_total": str(gone + explo),
-        "max_mines": str(int(r.plan["spec"]["baseline"]["mining"]) - gone),
-        "min_large_medium_ratio": f"{large / len(standing) * 100:.1f}%" if standing else "",
-        "green_mines": str(sum(1 for row in standing if row[4] in ("national", "region"))),
-        "restart": str(sum(1 for row in mining if reached.get(row[0], set()) & {"restarted", "activated"})),
+    return {
+        "closed": len(closed),
+        "absorbed": len(absorbed),
+        "exploration": explo,
+        "standing": len(standing),
+        "large": sum(1 for row in standing if row[3] in ("large", "medium")),
+        "green": sum(1 for row in standing if row[4] in ("national", "region")),
+        "restart": sum(1 for row in mining if reached.get(row[0], set()) & {"restarted", "activated"}),
     }
-    return figures
+
+
+def target_values(r: Rec, c: dict[str, int]) -> dict[str, float | None]:
+    """Each banner target's figure from the ledger's counts (a share of no standing mine: none)."""
+    gone = c["closed"] + c["absorbed"]
+    return {
+        "reduce_mining": gone,
+        "reduce_exploration": c["exploration"],
+        "reduce_total": gone + c["exploration"],
+        "max_mines": int(r.plan["spec"]["baseline"]["mining"]) - gone,
+        "min_large_medium_ratio": c["large"] / c["standing"] if c["standing"] else None,
+        "green_mines": c["green"],
+        "restart": c["restart"],
+    }
+
+
+def target_figures(r: Rec) -> dict[str, str]:
+    """The figure after 现为 for each of the plan's targets as of the quarter's end, counted here."""
+    values = target_values(r, ledger_counts(r, E_UTC))
+    return {
+        key: ("" if v is None else f"{v * 100:.1f}%" if key == "min_large_medium_ratio" else str(v))
+        for key, v in values.items()
+    }
+
+
+def target_how(r: Rec, key: str, c: dict[str, int]) -> str:
+    """How the brief says a target is counted, or its natural zero, written here from the counts."""
+    gone = c["closed"] + c["absorbed"]
+    mining0 = int(r.plan["spec"]["baseline"]["mining"])
+    if key == "reduce_mining":
+        parts = [f"{label}{n}宗" for label, n in (("关闭注销", c["closed"]), ("整合减少", c["absorbed"])) if n]
+        return "，".join(parts) or "尚无关闭注销或整合减少的采矿权"
+    if key == "reduce_exploration":
+        return "整合或关闭的探矿权（含深部探矿权）" if c["exploration"] else "尚无整合或关闭的探矿权"
+    if key == "reduce_total":
+        return "减少的采矿权与探矿权合计" if gone + c["exploration"] else "尚无减少的采矿权和探矿权"
+    if key == "max_mines":
+        return f"现有{mining0}宗采矿权减去已减少的{gone}宗" if gone else f"现有{mining0}宗采矿权，尚无减少"
+    if key == "min_large_medium_ratio":
+        if not c["standing"]:
+            return "台账中尚无存续的采矿权"
+        standing = f"台账存续采矿权{c['standing']}宗"
+        return f"{standing}中大中型{c['large']}宗" if c["large"] else f"{standing}，其中尚无大中型"
+    if key == "green_mines":
+        return "台账中国家级、自治区级绿色矿山" if c["green"] else "台账中尚无国家级、自治区级绿色矿山"
+    assert key == "restart", key
+    return "已复工达产（已盘活）的采矿权" if c["restart"] else "尚无复工达产（盘活）的采矿权"
 
 
 def b_progress_target(r: Rec, f: dict[str, Any]) -> None:
+    """The whole line: 目标 the plan file's value by its deadline, 现为 the ledger's figure at the
+    quarter's end, 按进度应为 what a linear timeline from the target's start expects on the day
+    the quarter has ended (a count the next whole one up, a cap the whole one below, a level
+    target from its figure at the start), 滞后 when behind it, and how the figure is counted."""
+    import math
+
     spec = {t["key"]: t for t in r.plan["spec"].get("targets") or []}
     t = spec[f["values"]["key"]]
-    now = r.targets_now[t["key"]]
-    unit = "" if t["kind"] == "min_ratio" else t["unit"]
-    assert (f"，现为{now}{unit}" if now else "，暂无法计算") in f["text"], (f, now)
-    head = f"{t['name']}：目标"
-    if t.get("deadline"):
-        deadline = date.fromisoformat(str(t["deadline"]))
-        assert f"（{cn(deadline)}前）" in f["text"], f
-    assert f["text"].startswith(head) and f["text"].endswith("。"), f
+    kind, key = t["kind"], t["key"]
+    end = ledger_counts(r, E_UTC)
+    now = target_values(r, end)[key]
+    start = date.fromisoformat(str(t.get("start") or r.plan["spec"]["issued_on"]))
+    deadline = date.fromisoformat(str(t["deadline"]))
+    on = Q_END + timedelta(days=1)  # the brief looks at the quarter's end: the next day's first moment
+    share = min(1.0, max(0.0, (on - start).days / (deadline - start).days))
+    if kind in ("max", "min", "min_ratio"):
+        at_start = datetime.combine(start, datetime.min.time(), tzinfo=SH).astimezone(UTC)
+        first = target_values(r, ledger_counts(r, at_start.strftime("%Y-%m-%d %H:%M:%S")))[key]
+        expected = None if first is None else first + (float(t["value"]) - first) * share
+    else:
+        expected = float(t["value"]) * share
+
+    def num(v: float) -> str:
+        return f"{v * 100:.1f}%" if kind == "min_ratio" else (str(int(v)) if float(v).is_integer() else f"{v:.1f}")
+
+    unit = "" if kind == "min_ratio" else t["unit"]
+    figures = f"目标{num(t['value'])}{unit}（{cn(deadline)}前）"
+    behind = False
+    if now is None:
+        figures += "，暂无法计算"
+    else:
+        figures += f"，现为{num(now)}{unit}"
+        if expected is not None:
+            ahead = round(expected, 6)
+            said = (
+                f"{expected * 100:.1f}%"
+                if kind == "min_ratio"
+                else str(math.floor(ahead) if kind == "max" else math.ceil(ahead))
+            )
+            figures += f"，按进度应为{said}{unit}"
+            behind = now > expected + 1e-9 if kind == "max" else now < expected - 1e-9
+    line = f"{t['name']}：{figures}{'（滞后）' if behind else ''}；{target_how(r, key, end)}。"
+    assert f["text"] == line, (f, line)
 
 
 def b_progress_zones(r: Rec, f: dict[str, Any]) -> None:
