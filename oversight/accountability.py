@@ -40,6 +40,7 @@ from oversight.measures import (
     Week,
     accountable_from,
     idle_spells,
+    kind_among,
     overdue_items,
     problem_counts,
     response_waits,
@@ -433,9 +434,8 @@ def passed_on(
             _E.c.at,
             func.sum(ends_run).over(partition_by=_E.c.problem_id, order_by=(_E.c.at, _E.c.id)).label("seg"),
         ).where(
-            # Every event of the problem, not only hand-overs and run ends (see _cited_events): the
-            # others add nothing to `seg` and are not counted below.
             _E.c.problem_id.in_(active),
+            kind_among(session, _E.c.kind, (K.HANDED_OVER, K.ACCEPTED, K.RULED)),
             _E.c.at <= sql_moment(as_of),
         )
     ).cte("handoffs")

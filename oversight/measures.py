@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Date, Integer, and_, case, func, literal, or_, select, true
+from sqlalchemy import Date, Integer, and_, case, false, func, literal, or_, select, true
 from sqlmodel import Session, col
 
 from models import (
@@ -380,6 +380,15 @@ def sql_moment(moment: datetime) -> Any:
 # --- Shared SQL pieces ----------------------------------------------------------------
 
 
+def kind_among(session: Session, column: Any, kinds: Sequence[str]) -> Any:
+    """SQL: `column IN kinds`; on SQLite written as a condition its planner cannot take for an
+    index bound (see _state_at: SQLite 3.40 with statistics scans `kind IN (…) AND at <= ?` on
+    (problem_id, kind, at) wrongly). PostgreSQL keeps the IN, whose estimate its plans rest on."""
+    if session.get_bind().dialect.name == "sqlite":
+        return case((column.in_(kinds), true()), else_=false())
+    return column.in_(kinds)
+
+
 def _candidate(plan_id: int, start: datetime, as_of: datetime) -> Any:
     """SQL, on the problem row: it may have been open during [start, as_of] (a superset; the
     events decide). A problem closed before `start` and not reopened since has closed_at <
@@ -514,10 +523,17 @@ def _gaps(session: Session, plan_id: int, start: datetime, as_of: datetime) -> A
     not at all), through the index on next_at; a next action after `as_of` has not happened
     yet at `as_of`. A problem without one (a projection not built yet) has its events read."""
     cand = _candidate_problems(plan_id, start, as_of)
-    unkept = select(_P.c.id).where(
-        _candidate(plan_id, start, as_of), ~select(_PP.c.problem_id).where(_PP.c.problem_id == _P.c.id).exists()
-    )
-    all_kept = not session.execute(unkept.exists().select()).scalar()
+    # Every problem has its projection when the two tables count the same rows: a projection's key
+    # is its problem's (a foreign key, enforced on both databases), so none can stand for a missing
+    # one. Two counts of primary keys take a third of the anti-join of the candidates against the
+    # projections that this was (at 10^6 events on PostgreSQL 50 against 150 ms).
+    problems, kept = session.execute(
+        select(
+            select(func.count()).select_from(_P).scalar_subquery(),
+            select(func.count()).select_from(_PP).scalar_subquery(),
+        )
+    ).one()
+    all_kept = problems == kept
     reaching = select(
         _SP.c.event_id.label("id"),
         _SP.c.problem_id,
