@@ -312,6 +312,20 @@ def test_fewer_than_half_resolved(cast: Cast) -> None:
     assert cited == set(ids[1:])
 
 
+def test_none_resolved_is_said_in_words_never_as_none_of_so_many(cast: Cast) -> None:
+    """Three overdue problems accepted and none resolved: the finding says 均未办结, never
+    仅办结0个（0%） (issue 18, item 8), and cites all three."""
+    ids = [cast.raise_("eco", at(1, 6 + i), category="eia") for i in range(3)]
+    for pid in ids:
+        accept_problem(session=cast.s, problem_id=pid, actor=cast["eco"], now=at(1, 8))
+    f = finding(findings(cast), "市生态环境局中旗分局", "not_solving")
+    assert "low_resolution" in f.bases
+    cited = "、".join(f"{i}号" for i in ids) + "问题"
+    assert f.summary.startswith(f"本期负责的3个问题均未办结，逾期未办结3个（{cited}）；"), f.summary
+    assert "仅办结" not in f.summary and "0%" not in f.summary
+    assert {e["problem_id"] for e in f.evidence if e.get("basis") == "low_resolution"} == set(ids)
+
+
 def test_a_problem_still_within_its_time_limit_does_not_count(cast: Cast) -> None:
     pid = cast.raise_("eco", at(3, 25), category="eia")
     accept_problem(session=cast.s, problem_id=pid, actor=cast["eco"], now=at(3, 25, 11))
