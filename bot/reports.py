@@ -30,6 +30,7 @@ from oversight.reports import (
     keep_ledger_file,
     keep_report_file,
     measure_of,
+    measure_saved,
     move_choice,
     send_ledger_template,
     submit_ledger,
@@ -202,14 +203,15 @@ def ask_measure(turn: Turn[ReportState]) -> None:
 
 
 def save_measure(turn: Turn[ReportState], text: str) -> None:
-    _, count = update_measure(
+    measure_id, listed = update_measure(
         session=turn.session,
         actor=turn.member,
         right_id=turn.state.right_id or 0,
         text=text,
         task_id=turn.state.task_id,
     )
-    _right_menu(turn, head=t.REPORT_MEASURE_SAVED.format(n=count))
+    said = measure_saved(session=turn.session, measure_id=measure_id, listed=listed > 0)
+    _right_menu(turn, head=said.message())
 
 
 def ask_progress(turn: Turn[ReportState]) -> None:

@@ -368,7 +368,6 @@ REPORT_ASK_MEASURE = (
     "2026-12-31 完成采矿权变更登记\n"
     "（注意：填写节点会替换原有节点清单）"
 )
-REPORT_MEASURE_SAVED = "已更新一矿一策（{n}个节点）。"
 REPORT_ASK_TEXT = "报送对象：{target}\n请输入本次进展内容（不超过{limit}字）："
 REPORT_ASK_MOVE = "该矿业权（{right}）是否已{done}？\n选“是”，其状态将改为“{status}”。"
 # What a status move asks, by the status it moves to (a status not here: its label without 已).

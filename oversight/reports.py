@@ -50,6 +50,7 @@ from oversight.attachments import (
 from oversight.audit import actor_of, audit
 from oversight.content import require_content
 from oversight.errors import InvalidInputError, NotFoundError, PermissionDeniedError
+from oversight.facts import Chat
 from oversight.files import write_atomic
 from oversight.members import unit_name
 from oversight.outbox import notify_members
@@ -562,6 +563,30 @@ def update_measure(
     )
     assert measure.id is not None
     return measure.id, len(milestones)
+
+
+# The line a saved 一矿一策 is answered with (oversight.facts.Chat): its milestones as they stand.
+MEASURE_TEXTS: dict[str, str] = {
+    "saved": "已更新一矿一策（{n}个节点）。",
+    "saved_kept": "已更新一矿一策措施，原有{n}个节点不变。",
+    "saved_none": "已更新一矿一策措施，未列节点。",
+}
+
+
+def measure_saved(*, session: Session, measure_id: int, listed: bool) -> Chat:
+    """The reply to a saved measure: the milestones it has now, counted and cited; text without
+    milestone lines (`listed` False) keeps the ones it had, and says so."""
+    measure = session.get(Measure, measure_id)
+    if measure is None:
+        raise NotFoundError("找不到该一矿一策。")
+    ids = {"right": [measure.right_id], "measure": [measure_id]}
+    milestones = [row_id(m) for m in list_milestones(session=session, measure_id=measure_id)]
+    say = Chat(MEASURE_TEXTS)
+    if milestones:
+        say.fact("saved" if listed else "saved_kept", {**ids, "milestone": milestones}, n=len(milestones))
+    else:
+        say.fact("saved_none", ids, n=0)
+    return say
 
 
 def measure_of(*, session: Session, right_id: int) -> tuple[Measure | None, list[Milestone]]:

@@ -30,6 +30,8 @@ CHAT_TABLES = {
     "message": "outboxmessage",
     "attachment": "attachment",
     "urge": "supervisionevent",
+    "measure": "measure",
+    "milestone": "milestone",
 }
 RAW = re.compile(r"\{'|\"kind\":|'kind'|\bNone\b|\bTrue\b|\bFalse\b|\[\[|\bnan\b")
 
@@ -832,6 +834,26 @@ def assert_urged_facts(session: Session, kind: str, item_id: int, message: str, 
     else:
         assert fact["kind"] == "urged_many" and set(fact["ids"]["member"]) == told, fact
         assert message.endswith(f"已通知{unit}的{len(told)}名联络员。"), message
+
+
+def assert_measure_saved(
+    session: Session, right_id: int, listed_lines: bool, message: str, listed: list[dict[str, Any]]
+) -> None:
+    """The reply to a saved 一矿一策 against the record: it counts and cites the right's measure's
+    milestones as they stand; a text that listed none kept what there was (原有N个节点不变), and
+    a measure with none says so, never 0个节点."""
+    assert_chat_facts(session, message, listed)
+    (measure,) = session.connection().execute(text("SELECT id FROM measure WHERE right_id = :r"), {"r": right_id}).one()
+    milestones = _ids(session, "SELECT id FROM milestone WHERE measure_id = :m", m=measure)
+    (fact,) = listed
+    assert fact["ids"]["right"] == [right_id] and fact["ids"]["measure"] == [measure]
+    if not milestones:
+        assert fact["kind"] == "saved_none" and "milestone" not in fact["ids"] and "未列节点" in message, fact
+    else:
+        assert fact["kind"] == ("saved" if listed_lines else "saved_kept"), fact
+        assert set(fact["ids"]["milestone"]) == milestones and fact["values"]["n"] == len(milestones)
+        assert f"{len(milestones)}个节点" in message, message
+    assert not re.search(r"(?<!\d)0个节点", message), message
 
 
 def chat_draft(session: Session, notice_id: int) -> list[str]:

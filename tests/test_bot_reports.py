@@ -30,11 +30,24 @@ from models import (
     Zone,
     session_scope,
 )
+from models.base import row_id
 from oversight.attachments import PDF, XLSX
 from oversight.ledger import HEADERS
 from tests.harness import TOKEN, Harness, button_data, buttons, running_bot
 
 PDF_BYTES = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def measure_shown(engine: Engine, shown: str) -> None:
+    """The line a saved 一矿一策 was answered with is its fact, recounted from the measure's milestones."""
+    from oversight.reports import measure_saved
+    from tests.chatfacts import assert_measure_saved
+
+    with session_scope(engine) as s:
+        (measure,) = s.exec(select(Measure)).all()
+        chat = measure_saved(session=s, measure_id=row_id(measure), listed=True)
+        assert shown == chat.message()
+        assert_measure_saved(s, measure.right_id, True, chat.message(), chat.listed())
 
 
 def files_shown(engine: Engine, user_id: int, flow: str, shown: str, line: str) -> None:
@@ -140,6 +153,7 @@ async def test_contact_reports_through_buttons_with_pdf_moving_a_right(engine, b
         bad = await h.say(user, "自然资源局牵头办理整合手续\n2026-02-30 完成储量核实", "不存在")
         assert "2026-02-30" in bad["text"]
         msg = await h.say(user, "自然资源局牵头办理整合手续\n2026-06-30 完成储量核实", "已更新一矿一策（1个节点）")
+        measure_shown(engine, msg["text"].split("\n")[0])
         assert "牵头办理整合手续" in msg["text"] and "○ 2026年6月30日 完成储量核实" in msg["text"]
         msg = await h.press(user, msg, "完成节点：完成储量核实", "已确认节点")
         assert "✔ 2026年6月30日 完成储量核实" in msg["text"] and not any("完成节点" in b for b in buttons(msg))

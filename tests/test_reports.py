@@ -307,3 +307,32 @@ def test_measure_text_with_milestones_and_bad_dates(session: Session, banner_pla
         )
     done = complete_right_milestone(session=session, actor=natres, milestone_id=milestone.id)
     assert done.done_at is not None
+
+
+def test_a_saved_measure_is_answered_with_the_milestones_it_has(session: Session, banner_plan_id: int) -> None:
+    """Saving 一矿一策 with two milestone lines says 2个节点; saving it again with the text alone
+    keeps them and says 原有2个节点不变 (not 0个节点); a right's first measure without milestone lines
+    says 未列节点 — each recounted from the measure and milestone rows."""
+    from oversight.reports import measure_saved
+    from tests.chatfacts import assert_measure_saved
+
+    natres = _member(session, banner_plan_id, "自然资源局")
+    task = _task(session, banner_plan_id, "consolidate").id
+    right = _right(session, banner_plan_id, "C150003", "consolidate")
+    said = []
+    for rid, body in (
+        (right.id, "牵头办理整合手续\n2026-06-30 完成储量核实\n2026-12-31 完成变更登记"),
+        (right.id, "牵头办理整合手续，企业配合"),
+    ):
+        measure_id, n = update_measure(session=session, actor=natres, right_id=rid, task_id=task, text=body)
+        chat = measure_saved(session=session, measure_id=measure_id, listed=n > 0)
+        assert_measure_saved(session, rid, n > 0, chat.message(), chat.listed())
+        said.append(chat.message())
+    assert said == ["已更新一矿一策（2个节点）。", "已更新一矿一策措施，原有2个节点不变。"]
+    other = _right(session, banner_plan_id, "C150004", "consolidate")
+    measure_id, n = update_measure(
+        session=session, actor=natres, right_id=other.id, task_id=task, text="由旗自然资源局牵头核查"
+    )
+    chat = measure_saved(session=session, measure_id=measure_id, listed=n > 0)
+    assert_measure_saved(session, other.id, False, chat.message(), chat.listed())
+    assert chat.message() == "已更新一矿一策措施，未列节点。"
