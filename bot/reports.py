@@ -408,8 +408,7 @@ def ledger_text(turn: Turn[LedgerState], text: str) -> None:
 def _summary(turn: Turn[LedgerState], result: ImportResult, filed: Report) -> str:
     """What the merge did, and how many of its status moves wait for confirmation as claims."""
     summary = import_summary(session=turn.session, plan_id=turn.member.plan_id, result=result).message()
-    pending = claims.pending_of_report(session=turn.session, report_id=row_id(filed))
-    return summary + (t.LEDGER_CLAIMS.format(n=pending) if pending else "")
+    return summary + claims.pending_facts(session=turn.session, report_id=row_id(filed)).message()
 
 
 LEDGER = Flow("ledger", LedgerState, command="ledger", steps={"wait": Step(text=ledger_text, file=ledger_file)})

@@ -411,7 +411,6 @@ LEDGER_SCAN = "加盖公章的扫描件（PDF、OFD、图片或 .zip）"
 LEDGER_GOT_XLSX = "台账电子版已通过校验。"
 LEDGER_GOT_SCAN = "已收到盖章扫描件。"
 LEDGER_DONE = "台账已合并（{report}）：{summary}"
-LEDGER_CLAIMS = "另有{n}宗变更为完成状态，已提交确认，确认后计入完成进度。"
 LEDGER_SEND_FILES = "请发送文件（不是文字）。"
 REPORT_RIGHT_LABEL = "{name}（{code}）· {status}"
 

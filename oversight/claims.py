@@ -18,6 +18,7 @@ from models.base import row_id
 from oversight.audit import actor_of, audit
 from oversight.dates import cn_date
 from oversight.errors import InvalidInputError, InvalidStateError, NotFoundError, PermissionDeniedError
+from oversight.facts import Chat
 from oversight.outbox import enqueue_text
 from oversight.problems import office_unit
 from oversight.rights import RightStatus, move_right_status, status_label
@@ -285,8 +286,28 @@ def pending_claims(*, session: Session, plan_id: int, as_of: datetime | None = N
     return rows
 
 
-def pending_of_report(*, session: Session, report_id: int) -> int:
-    """How many of a report's claims wait for confirmation (a ledger upload may hold several)."""
-    return len(
-        session.exec(select(RightClaim.id).where(RightClaim.report_id == report_id, RightClaim.state == PENDING)).all()
-    )
+# The line a ledger's merge adds for the status moves it could not make itself (oversight.facts.Chat).
+PENDING_TEXTS: dict[str, str] = {
+    "pending_one": "另有{right}（{code}）变更为“{status}”，已提交确认，确认后计入完成进度。",
+    "pending": "另有{n}宗矿业权变更为完成状态，已提交确认，确认后计入完成进度。",
+}
+
+
+def pending_facts(*, session: Session, report_id: int) -> Chat:
+    """The report's claims waiting for confirmation (a ledger upload may hold several), cited with
+    their rights: one is named, several counted; none, no line (an empty message)."""
+    rows = session.exec(
+        select(RightClaim, Right)
+        .join(Right, col(Right.id) == col(RightClaim.right_id))
+        .where(RightClaim.report_id == report_id, RightClaim.state == PENDING)
+        .order_by(col(RightClaim.id))
+    ).all()
+    say = Chat(PENDING_TEXTS)
+    if len(rows) == 1:
+        ((claim, right),) = rows
+        ids = {"claim": [row_id(claim)], "right": [row_id(right)], "report": [report_id]}
+        say.fact("pending_one", ids, right=right.name, code=right.code, status=status_label(claim.to_status), n=1)
+    elif rows:
+        ids = {"claim": [row_id(c) for c, _ in rows], "right": [row_id(r) for _, r in rows], "report": [report_id]}
+        say.fact("pending", ids, n=len(rows))
+    return say

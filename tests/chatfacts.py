@@ -32,6 +32,8 @@ CHAT_TABLES = {
     "urge": "supervisionevent",
     "measure": "measure",
     "milestone": "milestone",
+    "claim": "rightclaim",
+    "report": "report",
 }
 RAW = re.compile(r"\{'|\"kind\":|'kind'|\bNone\b|\bTrue\b|\bFalse\b|\[\[|\bnan\b")
 
@@ -854,6 +856,33 @@ def assert_measure_saved(
         assert set(fact["ids"]["milestone"]) == milestones and fact["values"]["n"] == len(milestones)
         assert f"{len(milestones)}个节点" in message, message
     assert not re.search(r"(?<!\d)0个节点", message), message
+
+
+def assert_pending_facts(session: Session, report_id: int, message: str, listed: list[dict[str, Any]]) -> None:
+    """The ledger merge's 另有… line against the record: it cites exactly the report's claims still
+    pending and their rights, names the one right when there is one (its code and the state
+    claimed) and counts them when more; with none there is no line at all."""
+    assert_chat_facts(session, message, listed)
+    rows = session.connection().execute(
+        text(
+            'SELECT c.id, c.right_id, r.name, r.code FROM rightclaim c JOIN "right" r ON r.id = c.right_id'
+            " WHERE c.report_id = :rep AND c.state = 'pending' ORDER BY c.id"
+        ),
+        {"rep": report_id},
+    )
+    claims = [(int(c), int(r), name, code) for c, r, name, code in rows]
+    if not claims:
+        assert listed == [] and message == "", message
+        return
+    (fact,) = listed
+    assert set(fact["ids"]["claim"]) == {c for c, *_ in claims} and set(fact["ids"]["right"]) == {
+        r for _, r, *_ in claims
+    }
+    if len(claims) == 1:
+        ((_, _, name, code),) = claims
+        assert fact["kind"] == "pending_one" and message.startswith(f"另有{name}（{code}）变更为“"), message
+    else:
+        assert fact["kind"] == "pending" and message.startswith(f"另有{len(claims)}宗矿业权变更为完成状态"), message
 
 
 def chat_draft(session: Session, notice_id: int) -> list[str]:

@@ -108,6 +108,16 @@ def test_the_paperwork_unit_s_own_report_moves_the_right_with_its_evidence(engin
         assert s.get(Attachment, pdf.id).report_id == claim.report_id
 
 
+def pending_shown(s: Session, report_id: int) -> str:
+    """The line the ledger merge adds for its claims, recounted from the claim rows; returns it."""
+    from oversight.claims import pending_facts
+    from tests.chatfacts import assert_pending_facts
+
+    chat = pending_facts(session=s, report_id=report_id)
+    assert_pending_facts(s, report_id, chat.message(), chat.listed())
+    return chat.message()
+
+
 def test_a_unit_s_ledger_claims_its_done_states(engine, banner_plan_id, tmp_path):
     from oversight.attachments import store_attachment
     from oversight.reports import submit_ledger
@@ -118,10 +128,10 @@ def test_a_unit_s_ledger_claims_its_done_states(engine, banner_plan_id, tmp_path
         cast = Cast(s, banner_plan_id)
         forestry = cast["forestry"]
 
-        def upload(status: str, n: int):
+        def upload(status: str, n: int, *more: dict[str, str]):
             xlsx = store_attachment(
                 session=s,
-                data=ledger_xlsx([{**row, "处置状态": status}]),
+                data=ledger_xlsx([{**row, "处置状态": status}, *more]),
                 filename=f"台账{n}.xlsx",
                 mime_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                 data_dir=tmp_path,
@@ -137,12 +147,23 @@ def test_a_unit_s_ledger_claims_its_done_states(engine, banner_plan_id, tmp_path
                 session=s, actor=forestry, xlsx_attachment_id=xlsx.id, scan_attachment_id=scan.id, data_dir=tmp_path
             )
 
-        upload("推进中", 1)
+        said = [pending_shown(s, upload("推进中", 1)[0].id)]
         report, result = upload("已整合", 2)
+        said.append(pending_shown(s, report.id))
         s.commit()
+        # The merge's line names the one right claimed; nothing pending, no line (never 另有0宗).
+        assert said == [
+            "",
+            f"另有{row['矿业权名称']}（{row['矿业权编号']}）变更为“已整合”，已提交确认，确认后计入完成进度。",
+        ]
         right = s.exec(select(Right).where(Right.code == GOOD_ROW["矿业权编号"])).one()
         assert right.status == "in_progress" and result.status_changes == 0
         [claim] = s.exec(select(RightClaim)).all()
         assert (claim.report_id, claim.to_status, claim.state) == (report.id, "consolidated", "pending")
         decide(session=s, claim_id=claim.id, actor=cast.office, ok=True, now=utcnow())
         assert s.get(Right, right.id).status == "consolidated"
+        # Two rights claimed closed in one upload: counted, both cited.
+        other = {**row, "矿业权编号": "C1500002020002", "矿业权名称": "新乌苏二矿"}
+        upload("已整合", 3, {**other, "处置状态": "推进中"})
+        report, _ = upload("已关闭注销", 4, {**other, "处置状态": "已关闭注销"})
+        assert pending_shown(s, report.id) == "另有2宗矿业权变更为完成状态，已提交确认，确认后计入完成进度。"
