@@ -43,6 +43,7 @@ from oversight.briefs import (
     mark_rendered,
     not_to_send,
     notify_brief_withdrawn,
+    plans_to_brief,
     queue_preview,
     redraft,
 )
@@ -1301,9 +1302,11 @@ def publish_brief(
 def _withdrawn(
     *, session: Session, plan_id: int, period: Period, now: datetime, built: BriefResult | None
 ) -> dict[str, Any]:
-    """The meeting was called off while its brief was being built: nothing is recorded or sent, the
-    files built are removed (no record points to them, and a brief of a meeting that will not take
-    place must not turn up in the office's folder), and the office is told it was not sent."""
+    """The meeting left the day (called off or moved) while its brief was being built: nothing is
+    recorded or sent, the files built are removed (no record points to them, and a brief of a
+    meeting that will not take place then must not turn up in the office's folder), and the office
+    is told it was not sent if the meeting was called off (a move's own line tells of a brief only
+    once one was recorded)."""
     if built is not None:
         for path in (built.pdf_path, built.xlsx_path):
             Path(path).unlink(missing_ok=True)
@@ -1425,13 +1428,22 @@ def distribute_run(*, session: Session, period: str, now: datetime) -> dict[str,
 
 
 def run(*, session: Session, period: str, now: datetime) -> dict[str, Any]:
-    """The worker's "brief" job: one brief per loaded plan for `period` (idempotent per period)."""
+    """The worker's "brief" job: one brief per plan for `period` (an ad-hoc meeting's day: per plan
+    meeting that day, oversight.briefs.plans_to_brief), idempotent per period."""
     p = parse_period(period)
     built = _build_missing(session, p, now)
-    plans = session.exec(select(Plan).order_by(col(Plan.id))).all()
-    if not plans:
-        logger.warning("brief %s: no plan loaded, nothing to compile", p.key)
+    plans = plans_to_brief(session=session, period=p)
+    if not plans and not built:
+        logger.warning("brief %s: no plan loaded or none with a meeting that day, nothing to compile", p.key)
+    wanted = {row_id(plan) for plan in plans}
+    # A plan whose meeting left the day (moved or called off) while its brief was being built:
+    # nothing of it is recorded, its files go, and the office is told if the meeting was called off.
     briefs = [
+        _withdrawn(session=session, plan_id=plan_id, period=p, now=now, built=result)
+        for plan_id, result in built.items()
+        if plan_id not in wanted
+    ]
+    briefs += [
         publish_brief(session=session, plan_id=row_id(plan), period=p, now=now, built=built.get(row_id(plan)))
         for plan in plans
     ]
@@ -1449,7 +1461,7 @@ def _build_missing(session: Session, p: Period, now: datetime) -> dict[int, Brie
     if not isinstance(engine, Engine):  # a session bound to one connection: build within it
         return {}
     with session_scope(read_only(engine)) as reading:
-        for plan in reading.exec(select(Plan).order_by(col(Plan.id))).all():
+        for plan in plans_to_brief(session=reading, period=p):
             exists = reading.exec(
                 select(Brief.id).where(
                     Brief.plan_id == plan.id, Brief.period == p.key, Brief.state != BriefState.WITHDRAWN

@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from models import AuditLog, Brief, Meeting, Member, Plan, Role, row_id
+from models import AuditLog, Brief, Meeting, Member, Plan, Role, RunState, row_id
 from oversight import labels, runs
 from oversight.audit import actor_of, audit, require_role
 from oversight.chatstate import button_row
@@ -26,6 +26,7 @@ from oversight.dates import cn_date, cn_datetime, local_day
 from oversight.errors import InvalidInputError, InvalidStateError, NotFoundError
 from oversight.members import member_label, members_with_role
 from oversight.outbox import enqueue_document, enqueue_text
+from oversight.periods import ADHOC, Period
 from oversight.sample import chat_marked
 from oversight.workdays import workdays_between
 
@@ -149,15 +150,18 @@ def _chats(session: Session, plan_id: int, role: str) -> list[int]:
 
 
 WITHDRAWN_NOTICE = "因{day}的会议已取消，为该会议编制的简报未发送。"
-# The office's one line when the meeting a brief was made for moves to another day.
-MOVED_NOTICE = "{title}已由{old}改至{new}召开，为原定会议编制的《{name}》已撤回，不再审核、签发；将按改期后的会议重新编制简报送审。"
-MOVED_OUT_NOTICE = (
-    "{title}已由{old}改至{new}召开，为原定会议编制的《{name}》已分发，不再收回；将按改期后的会议另编一期简报送审。"
-)
-MOVED_PART_NOTICE = (
-    "{title}已由{old}改至{new}召开，为原定会议编制的《{name}》已发出的不再收回，尚未发出的已停发；"
-    "将按改期后的会议另编一期简报送审。"
-)
+# The office's one line when the meeting a brief was made for moves to another day: what became of
+# that brief, then what the new day has — a brief to be made, or the one of that day that serves.
+MOVED_HEADS = {
+    "withdrawn": "{title}已由{old}改至{new}召开，为原定会议编制的《{name}》已撤回，不再审核、签发；",
+    "out": "{title}已由{old}改至{new}召开，为原定会议编制的《{name}》已分发，不再收回；",
+    "part": "{title}已由{old}改至{new}召开，为原定会议编制的《{name}》已发出的不再收回，尚未发出的已停发；",
+}
+MOVED_TAILS = {
+    "redo": "将按改期后的会议重新编制简报送审。",
+    "another": "将按改期后的会议另编一期简报送审。",
+    "serves": "{day}已有《{other}》（{state}），不再另编。",
+}
 
 
 def called_off(*, session: Session, brief: Brief) -> bool:
@@ -273,28 +277,89 @@ def notify_brief_withdrawn(*, session: Session, plan_id: int, day: date, now: da
     not sent (the worker had begun it when the meeting was cancelled); how many chats. Said only when
     the plan had a meeting that day, called off."""
     cancelled = session.exec(
-        select(Meeting.id).where(
+        select(Meeting.id)
+        .where(
             Meeting.plan_id == plan_id, Meeting.kind == "adhoc", Meeting.held_on == day, Meeting.state == "cancelled"
         )
+        .order_by(col(Meeting.id).desc())
     ).first()
     if cancelled is None:
         return 0
     text = WITHDRAWN_NOTICE.format(day=cn_date(day))
-    return _tell_office(session, plan_id, text, f"briefwithdrawn:{plan_id}:{day.isoformat()}", now)
+    # Once per meeting called off: a second meeting of the day, called off in turn, is told again.
+    return _tell_office(session, plan_id, text, f"briefwithdrawn:{plan_id}:{day.isoformat()}:m{cancelled}", now)
 
 
 def notify_brief_moved(
-    *, session: Session, brief: Brief, title: str, old: datetime, new: datetime, stopped: int, now: datetime
+    *,
+    session: Session,
+    brief: Brief,
+    title: str,
+    old: datetime,
+    new: datetime,
+    stopped: int,
+    serves: Brief | None,
+    now: datetime,
 ) -> int:
     """Tell the plan's office in one line that the brief made for a meeting since moved from `old`
     to `new` is withdrawn (or, distributed already, stands, but for the `stopped` messages of it
-    not yet sent) and a brief for the new day follows; once per brief and revision. How many chats."""
+    not yet sent), and that a brief for the new day follows or, `serves`, which brief of that day
+    stands for it (ask_for_day); once per brief and revision. How many chats."""
     if brief.state != BriefState.DISTRIBUTED:
-        form = MOVED_NOTICE
+        head = "withdrawn"
     else:
-        form = MOVED_PART_NOTICE if stopped else MOVED_OUT_NOTICE
-    text = form.format(title=title, old=cn_datetime(old), new=cn_datetime(new), name=brief_name(brief))
-    return _tell_office(session, brief.plan_id, text, f"briefmoved:{brief.id}:r{brief.revision}", now)
+        head = "part" if stopped else "out"
+    if serves is not None:
+        tail = MOVED_TAILS["serves"].format(
+            day=cn_date(local_day(new)), other=brief_name(serves), state=STATE_LABELS[serves.state]
+        )
+    else:
+        tail = MOVED_TAILS["redo" if head == "withdrawn" else "another"]
+    text = MOVED_HEADS[head].format(title=title, old=cn_datetime(old), new=cn_datetime(new), name=brief_name(brief))
+    return _tell_office(session, brief.plan_id, text + tail, f"briefmoved:{brief.id}:r{brief.revision}", now)
+
+
+def ask_for_day(*, session: Session, plan_id: int, day: date, actor: str, reason: str, now: datetime) -> Brief | None:
+    """Ask the worker for the plan's brief for an ad-hoc meeting on `day` (scheduled, called, or
+    moved there). Returns None when a brief will be made; else the plan's brief of that day that
+    stands for the meeting (another of its meetings that day has it, or it was distributed before
+    the meeting left the day and came back: one brief per plan and day).
+
+    A day whose run is done already (a meeting was there before and moved away or was called off,
+    or another plan's meeting of the day had its brief) is asked again only when this plan's brief
+    for it was withdrawn or never built (runs.request_again, `reason` on its transition row): the
+    worker then builds it anew from the record as it stands (jobs.brief, redraft)."""
+    from oversight.schedules import request_run_now
+
+    period = day.isoformat()
+    brief = brief_of_day(session=session, plan_id=plan_id, day=day)
+    standing = brief if brief is not None and brief.state != BriefState.WITHDRAWN else None
+    run = runs.get_run(session=session, job="brief", period=period)
+    if run is None or run.state != RunState.DONE:
+        request_run_now(session=session, job="brief", actor=actor, period=period, now=now)
+        return standing
+    if standing is None:
+        runs.request_again(session=session, job="brief", period=period, actor=actor, reason=reason, now=now)
+    return standing
+
+
+def plans_to_brief(*, session: Session, period: Period) -> list[Plan]:
+    """The plans a brief run for `period` makes a brief for: every plan, except on an ad-hoc
+    meeting's day, which is the day of the plans whose ad-hoc meeting of that day stands (not called
+    off); another plan, having no meeting then, gets no brief of it (a plan whose meeting moved away
+    or was called off neither). A day no plan had an ad-hoc meeting on is a one-off asked for by
+    hand (lianxi brief, /schedule): every plan."""
+    plans = list(session.exec(select(Plan).order_by(col(Plan.id))).all())
+    if period.kind != ADHOC:
+        return plans
+    states: dict[int, set[str]] = {}
+    for plan_id, state in session.exec(
+        select(Meeting.plan_id, Meeting.state).where(Meeting.kind == "adhoc", Meeting.held_on == period.last_day)
+    ).all():
+        states.setdefault(plan_id, set()).add(state)
+    if not states:
+        return plans
+    return [p for p in plans if states.get(row_id(p), set()) - {"cancelled"}]
 
 
 def queue_preview(*, session: Session, brief: Brief, now: datetime, returned: str = "") -> int:

@@ -28,7 +28,6 @@ from models import (
     Problem,
     ProblemState,
     Role,
-    RunState,
     Unit,
     row_id,
 )
@@ -175,10 +174,11 @@ def schedule_meeting(
         at=now,
     )
     if kind == "adhoc":
-        from oversight.schedules import ensure_default_schedules, request_run_now
+        from oversight.briefs import ask_for_day
+        from oversight.schedules import ensure_default_schedules
 
         ensure_default_schedules(session=session, now=now)
-        request_run_now(session=session, job="brief", actor=who, period=day.isoformat(), now=now)
+        ask_for_day(session=session, plan_id=actor.plan_id, day=day, actor=who, reason="该日另有会议", now=now)
     return meeting
 
 
@@ -561,27 +561,6 @@ def _withdraw_brief(
     return brief, dropped
 
 
-def _ask_brief(session: Session, meeting: Meeting, *, day: date, actor: Member, now: datetime) -> None:
-    """Ask the worker for the brief of an ad-hoc meeting moved to `day`, as scheduling it did. A day
-    whose run is done already (the meeting was there before, or another meeting of the day had its
-    brief) is asked again only when this plan's brief for it was withdrawn or never built: the
-    worker then builds it anew from the record as it stands (jobs.brief, oversight.briefs.redraft);
-    a brief of the day still standing, or distributed, serves as it is."""
-    from oversight.briefs import BriefState, brief_of_day
-    from oversight.schedules import request_run_now
-
-    who = actor_of(actor.id)
-    run = runs.get_run(session=session, job="brief", period=day.isoformat())
-    if run is None or run.state != RunState.DONE:
-        request_run_now(session=session, job="brief", actor=who, period=day.isoformat(), now=now)
-        return
-    brief = brief_of_day(session=session, plan_id=meeting.plan_id, day=day)
-    if brief is None or brief.state == BriefState.WITHDRAWN:
-        runs.request_again(
-            session=session, job="brief", period=day.isoformat(), actor=who, reason="会议改期至该日", now=now
-        )
-
-
 RESCHEDULED = "【会议改期】{title}由{old}改为{new}召开。已报的参会人员不变；如有变动，请点“确认参会”或“请假”更改。"
 
 
@@ -621,14 +600,28 @@ def reschedule(
     if meeting.kind == "adhoc" and old_day != day:
         # The brief asked for the old day is for a meeting no longer held then: take it back (the
         # office told in one line if it had been built) and ask for the new day's.
-        from oversight.briefs import notify_brief_moved
+        from oversight.briefs import ask_for_day, notify_brief_moved
 
         meeting.period = day.isoformat()
         brief, stopped = _withdraw_brief(session, meeting, day=old_day, actor=actor, reason="会议改期", now=now)
-        _ask_brief(session, meeting, day=day, actor=actor, now=now)
+        serves = ask_for_day(
+            session=session,
+            plan_id=meeting.plan_id,
+            day=day,
+            actor=actor_of(actor.id),
+            reason="会议改期至该日",
+            now=now,
+        )
         if brief is not None:
             notify_brief_moved(
-                session=session, brief=brief, title=meeting.title, old=old, new=starts_at, stopped=stopped, now=now
+                session=session,
+                brief=brief,
+                title=meeting.title,
+                old=old,
+                new=starts_at,
+                stopped=stopped,
+                serves=serves,
+                now=now,
             )
     moves = session.exec(
         select(AuditLog.id).where(

@@ -11,13 +11,14 @@ from datetime import date, datetime
 from sqlmodel import Session, col, select
 
 from models import Attachment, AuditLog, Decision, Meeting, Member, Role, ScheduledRun, Unit, row_id, utcnow
+from oversight import runs
 from oversight.attachments import is_unlinked
 from oversight.audit import actor_of, audit
 from oversight.dates import cn_date, local_day
 from oversight.errors import InvalidInputError, InvalidStateError, NotFoundError, PermissionDeniedError
 from oversight.members import member_label, members_of_unit, unit_name
 from oversight.outbox import enqueue_text, notify_members
-from oversight.schedules import ensure_default_schedules, request_run_now
+from oversight.schedules import ensure_default_schedules
 
 RECORDING_ROLES = (Role.OFFICE, Role.CONVENER, Role.ADMIN)
 CALLING_ROLES = (Role.CONVENER, Role.ADMIN)  # who may call an ad-hoc meeting (临时加开)
@@ -146,7 +147,11 @@ def call_adhoc_meeting(*, session: Session, actor: Member, topic: str, now: date
         detail={"topic": topic},
         at=now,
     )
-    run = request_run_now(session=session, job="brief", actor=who, period=day.isoformat(), now=now)
+    from oversight.briefs import ask_for_day
+
+    ask_for_day(session=session, plan_id=actor.plan_id, day=day, actor=who, reason="该日另有会议", now=now)
+    run = runs.get_run(session=session, job="brief", period=day.isoformat())
+    assert run is not None  # asked for just now, or done with the day's brief that serves
     return meeting, run
 
 

@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 
 import jobs.brief
 from jobs.registry import RunContext, execute_run
-from models import AuditLog, Brief, Meeting, Member, OutboxMessage, utcnow
+from models import AuditLog, Brief, Meeting, Member, OutboxMessage, row_id, utcnow
 from oversight import briefs as B
 from oversight import convening as C
 from oversight import runs
@@ -409,3 +409,99 @@ def test_moved_after_the_worker_queued_the_draft_before_its_run_ended(
     assert _run(engine, "brief", moved[0], now).state == "done"
     fresh = _brief(engine, moved[0])
     assert fresh.issue_no == withdrawn.issue_no and {m.chat_id for m in _drafts_of(engine, fresh)} == OFFICE_CHATS
+
+
+def test_moved_back_to_a_day_whose_brief_went_out_tells_the_office_that_one_stands(
+    engine, banner_plan_id, settings_env
+):
+    """Distributed for day A, moved to B (B drafted as 第2期), moved back to A: B's draft is withdrawn,
+    and since A's brief went out already (one brief a plan and day) nothing new is made for A; the
+    office is told that A's 第1期 stands, not that a brief for the new day follows."""
+    seed, mid, starts, now = _called(engine, banner_plan_id)
+    day_a = str(local_day(starts))
+    out = _signed(engine, seed, day_a, now)
+    assert _run(engine, B.DISTRIBUTE_JOB, B.distribute_period(out.id), now).state == "done"
+    day_b = _move(engine, seed, mid, starts + timedelta(days=1), now)
+    assert _run(engine, "brief", day_b, now).state == "done"
+    draft_b = _brief(engine, day_b)
+    assert draft_b.issue_no == out.issue_no + 1
+
+    assert _move(engine, seed, mid, starts, now) == day_a
+    with Session(engine) as s:
+        assert s.get(Brief, draft_b.id).state == "withdrawn"
+        assert s.get(Brief, out.id).state == "distributed"
+        assert runs.get_run(session=s, job="brief", period=day_a).state == "done"  # not asked again
+    told = _keyed(engine, f"briefmoved:{draft_b.id}:")
+    assert {m.chat_id for m in told} == OFFICE_CHATS
+    assert {m.text for m in told} == {
+        f"{TITLE}已由{cn_datetime(starts + timedelta(days=1))}改至{cn_datetime(starts)}召开，为原定会议编制的"
+        f"《{B.brief_name(draft_b)}》已撤回，不再审核、签发；{cn_date(local_day(starts))}已有《{B.brief_name(out)}》"
+        "（已签发并分发），不再另编。"
+    }
+    assert _run(engine, "brief", day_a, now) is None
+    with Session(engine) as s:
+        assert [b.id for b in s.exec(select(Brief).where(Brief.period == day_a)).all()] == [out.id]
+
+
+def test_another_meeting_on_a_day_its_first_meeting_left_gets_the_days_brief(engine, banner_plan_id, settings_env):
+    """The day's brief was drafted, the meeting moved away, and the convener calls another ad-hoc
+    meeting on that day: it is scheduled (not refused because the day's brief run is done) and the
+    day's withdrawn brief is drafted again for it."""
+    seed, mid, starts, now = _called(engine, banner_plan_id)
+    day_a = str(local_day(starts))
+    assert _run(engine, "brief", day_a, now).state == "done"
+    first = _brief(engine, day_a)
+    _move(engine, seed, mid, starts + timedelta(days=1), now)
+    later = now + timedelta(hours=1)
+    with Session(engine, expire_on_commit=False) as s:
+        other = C.schedule_meeting(
+            session=s,
+            actor=s.get(Member, seed.members["convener"].id),
+            kind="adhoc",
+            starts_at=starts + timedelta(hours=2),
+            topic="草原占用",
+            now=later,
+        )
+        s.commit()
+        assert other.period == day_a
+        assert runs.get_run(session=s, job="brief", period=day_a).state == "pending"
+    assert _run(engine, "brief", day_a, later).state == "done"
+    again = _brief(engine, day_a)
+    assert again.id == first.id and again.state == "draft" and again.revision == first.revision + 1
+    assert datetime.fromisoformat(again.data["compiled_at"]) == later
+    assert {m.chat_id for m in _drafts_of(engine, again)} == OFFICE_CHATS
+
+
+def test_a_days_brief_is_made_only_for_the_plans_meeting_that_day(engine, banner_plan_id, settings_env):
+    """Two plans in one deployment, the banner's and the region's. The region has an ad-hoc meeting on
+    day A too; the banner's moves from A to B before the worker starts: A's run stays for the region
+    and makes the region's brief only, B's makes the banner's only. A day no plan meets on (a brief
+    asked for by hand) is every plan's."""
+    from tests.conftest import REGION_PLAN, load_bundled_plan
+
+    region = load_bundled_plan(engine, REGION_PLAN)
+    seed, mid, starts, now = _called(engine, banner_plan_id)
+    day_a = str(local_day(starts))
+    with Session(engine) as s:
+        s.add(
+            Meeting(
+                plan_id=region,
+                kind="adhoc",
+                period=day_a,
+                held_on=local_day(starts),
+                title="自治区临时联席会议",
+                state="scheduled",
+                starts_at=starts,
+                created_at=now,
+            )
+        )
+        s.commit()
+    day_b = _move(engine, seed, mid, starts + timedelta(days=1), now)
+
+    assert _run(engine, "brief", day_a, now).state == "done"
+    assert _run(engine, "brief", day_b, now).state == "done"
+    with Session(engine) as s:
+        made = sorted((b.period, b.plan_id) for b in s.exec(select(Brief)).all())
+        assert made == sorted([(day_a, region), (day_b, banner_plan_id)])
+        nobody_meets = parse_period(local_day(starts + timedelta(days=5)).isoformat())
+        assert [row_id(p) for p in B.plans_to_brief(session=s, period=nobody_meets)] == sorted([banner_plan_id, region])

@@ -166,3 +166,53 @@ def test_a_brief_signed_before_its_meeting_was_called_off_is_not_distributed(eng
     notices = [m for m in outbox if (m.dedupe_key or "").startswith("briefwithdrawn:")]
     assert notices and {m.text for m in notices} == {NOTICE.format(day=cn_date(day))}
     assert len({m.chat_id for m in notices}) == len(notices)  # one line per office chat
+
+
+def test_a_new_meeting_on_the_day_of_a_cancelled_one_gets_its_brief_and_its_own_cancel_notice(
+    engine, banner_plan_id, settings_env
+):
+    """The day's brief was drafted and the meeting called off; the convener calls another ad-hoc
+    meeting on that day: it is scheduled (not refused because the day's brief run is done), the
+    withdrawn brief is drafted again for it, and when that one is called off too the office is told
+    again that the brief was not sent (the first notice does not stand for the second)."""
+    from oversight.dates import cn_date
+
+    seed, meeting_id, day, now = _called(engine, banner_plan_id)
+    ctx = RunContext(engine=engine, worker_id="w1", clock=lambda: now)
+    assert execute_run(ctx=ctx, job="brief", period=str(day)).state == "done"
+    _cancel(engine, meeting_id, seed.members["convener"].id, now)
+    first = [m for m in _outbox(engine) if (m.dedupe_key or "").startswith("briefwithdrawn:")]
+    assert first and {m.text for m in first} == {NOTICE.format(day=cn_date(day))}
+
+    later = now + timedelta(hours=1)
+    with Session(engine, expire_on_commit=False) as s:
+        from models import Member
+
+        second = C.schedule_meeting(
+            session=s,
+            actor=s.get(Member, seed.members["convener"].id),
+            kind="adhoc",
+            starts_at=now + timedelta(days=2, hours=1),
+            topic="草原占用",
+            now=later,
+        )
+        s.commit()
+        assert second.held_on == day
+        assert runs.get_run(session=s, job="brief", period=str(day)).state == "pending"
+    assert (
+        execute_run(
+            ctx=RunContext(engine=engine, worker_id="w1", clock=lambda: later), job="brief", period=str(day)
+        ).state
+        == "done"
+    )
+    with Session(engine) as s:
+        brief = s.exec(select(Brief).where(Brief.period == str(day))).one()
+        assert brief.state == "draft" and brief.revision == 1
+    drafts = [m for m in _outbox(engine) if (m.dedupe_key or "").startswith(f"briefdraft:{brief.id}:r1:")]
+    assert drafts and {m.state for m in drafts} == {"pending"}
+
+    _cancel(engine, second.id, seed.members["convener"].id, later)
+    notices = [m for m in _outbox(engine) if (m.dedupe_key or "").startswith("briefwithdrawn:")]
+    again = [m for m in notices if m.id not in {f.id for f in first}]
+    assert again and {m.chat_id for m in again} == {m.chat_id for m in first}
+    assert {m.state for m in _outbox(engine) if m.id in {d.id for d in drafts}} == {"dead"}
