@@ -369,10 +369,8 @@ class LedgerState:
 def ledger(turn: Turn[None]) -> None:
     """/ledger waits for the ledger xlsx and the stamped scan, in either order."""
     turn.start(LEDGER, LedgerState(), "wait")
-    rights = send_ledger_template(
-        session=turn.session, actor=turn.member, data_dir=get_settings().DATA_DIR, now=turn.now
-    )
-    turn.say(t.LEDGER_START.format(rights=rights))
+    said = send_ledger_template(session=turn.session, actor=turn.member, data_dir=get_settings().DATA_DIR, now=turn.now)
+    turn.say(said.message() + "\n" + t.LEDGER_START)
 
 
 def ledger_file(turn: Turn[LedgerState], upload: Upload) -> None:

@@ -400,8 +400,7 @@ REPORT_ALREADY_FILED = "已提交（{report_id}号进展报送），无需重复
 REPORT_ABORTED = "已取消，本次进展未报送。"
 REPORT_FINISHED = "已结束。"
 
-LEDGER_START = (
-    "本单位的台账模板随后发送（已预填贵单位负责的{rights}宗矿业权），请在模板中填写后上传。\n"
+LEDGER_START = (  # after the line on the template (oversight.reports.send_ledger_template)
     "请上传本单位台账：\n1. 台账电子版（.xlsx）\n2. 加盖公章的扫描件（PDF、OFD、图片，或装有扫描件的 .zip）\n"
     "两个文件顺序不限。随时发送 /cancel 取消。"
 )

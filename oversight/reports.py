@@ -49,7 +49,7 @@ from oversight.attachments import (
 )
 from oversight.audit import actor_of, audit
 from oversight.content import require_content
-from oversight.errors import InvalidInputError, NotFoundError, PermissionDeniedError
+from oversight.errors import InvalidInputError, InvalidStateError, NotFoundError, PermissionDeniedError
 from oversight.facts import Chat
 from oversight.files import write_atomic
 from oversight.members import unit_name
@@ -724,9 +724,41 @@ def validate_ledger(*, session: Session, actor: Member, data: bytes) -> object:
         nested.rollback()
 
 
-def send_ledger_template(*, session: Session, actor: Member, data_dir: Path, now: datetime | None = None) -> int:
+# The /ledger start and the template's caption (oversight.facts.Chat): the rights prefilled, cited.
+LEDGER_TEXTS: dict[str, str] = {
+    "start": "本单位的台账模板随后发送（已预填贵单位负责的{n}宗矿业权），请在模板中填写后上传。",
+    "start_none": "本单位的台账模板随后发送（系统中还没有登记由贵单位负责的矿业权，请在模板中逐行填写），填写后上传。",
+    "caption": "{file}（已预填本单位负责的{n}宗矿业权）",
+    "caption_none": "{file}（系统中还没有登记由本单位负责的矿业权）",
+}
+
+
+def prefilled_facts(
+    *, session: Session, plan_id: int, unit_id: int, kind: str, rights: int | None = None, **values: Any
+) -> Chat:
+    """One line (kind start or caption) over the rights a unit's template is prefilled with (the
+    ledger's own filter: the plan's rights whose 责任单位 is the unit), counted and cited; `rights`,
+    the count the template wrote, must agree."""
+    ids = [
+        int(i)
+        for i in session.exec(
+            select(Right.id).where(Right.plan_id == plan_id, Right.unit_id == unit_id).order_by(col(Right.id))
+        ).all()
+        if i is not None
+    ]
+    if rights is not None and len(ids) != rights:  # the template and this line read the same rows
+        raise InvalidStateError("台账模板与矿业权记录不一致，请稍后再试。")
+    say = Chat(LEDGER_TEXTS)
+    if ids:
+        say.fact(kind, {"right": ids, "unit": [unit_id]}, n=len(ids), **values)
+    else:
+        say.fact(f"{kind}_none", {"unit": [unit_id]}, n=0, **values)
+    return say
+
+
+def send_ledger_template(*, session: Session, actor: Member, data_dir: Path, now: datetime | None = None) -> Chat:
     """Queue to a contact the ledger template prefilled with the rights their unit is responsible
-    for (the file kept under DATA_DIR/templates until sent); the number of rights in it."""
+    for (the file kept under DATA_DIR/templates until sent); returns the line that says so."""
     from oversight.ledger import ledger_template
     from oversight.outbox import enqueue_document
 
@@ -736,7 +768,14 @@ def send_ledger_template(*, session: Session, actor: Member, data_dir: Path, now
     if not path.exists():
         write_atomic(path, template.data)
     if actor.telegram_user_id is not None:
-        caption = f"{template.filename}（已预填本单位负责的{template.rights}宗矿业权）"
+        caption = prefilled_facts(
+            session=session,
+            plan_id=actor.plan_id,
+            unit_id=actor.unit_id,
+            kind="caption",
+            rights=template.rights,
+            file=template.filename,
+        ).message()
         enqueue_document(
             session=session,
             chat_id=actor.telegram_user_id,
@@ -745,7 +784,9 @@ def send_ledger_template(*, session: Session, actor: Member, data_dir: Path, now
             caption=caption,
             now=now,
         )
-    return template.rights
+    return prefilled_facts(
+        session=session, plan_id=actor.plan_id, unit_id=actor.unit_id, kind="start", rights=template.rights
+    )
 
 
 def keep_ledger_file(*, session: Session, actor: Member, data: bytes, filename: str, data_dir: Path) -> Attachment:

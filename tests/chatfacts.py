@@ -885,6 +885,26 @@ def assert_pending_facts(session: Session, report_id: int, message: str, listed:
         assert fact["kind"] == "pending" and message.startswith(f"另有{len(claims)}宗矿业权变更为完成状态"), message
 
 
+def assert_ledger_prefilled(session: Session, unit_id: int, message: str, listed: list[dict[str, Any]]) -> None:
+    """The /ledger start line or the template's caption against the record: it counts and cites
+    the plan's rights whose 责任单位 is the unit; a unit with none is told so in words, never 0宗."""
+    assert_chat_facts(session, message, listed)
+    rights = _ids(
+        session,
+        'SELECT r.id FROM "right" r JOIN unit u ON u.id = r.unit_id WHERE u.id = :u AND r.plan_id = u.plan_id',
+        u=unit_id,
+    )
+    (fact,) = listed
+    assert fact["ids"]["unit"] == [unit_id], fact
+    if rights:
+        assert fact["kind"] in ("start", "caption") and set(fact["ids"]["right"]) == rights, (fact, rights)
+        assert f"负责的{len(rights)}宗矿业权" in message, message
+    else:
+        assert fact["kind"] in ("start_none", "caption_none") and "right" not in fact["ids"], fact
+        assert "还没有登记由" in message, message
+    assert not re.search(r"(?<!\d)0宗", message), message
+
+
 def chat_draft(session: Session, notice_id: int) -> list[str]:
     """The draft notice as the convener reads it in chat: the overview, each finding's page (what
     the overview's buttons open, 【通报事项1/2】…) and the body, as the bot sends them."""

@@ -424,6 +424,21 @@ async def test_flag_in_groups_with_files_and_a_confirm_and_the_evidence_reaches_
         assert not buttons(refused)
 
 
+def prefilled_shown(engine, unit_id: int, start: str, caption: str, file_name: str) -> None:
+    """The /ledger start line and the template's caption as sent are facts over the unit's rights."""
+    from models import Unit
+    from oversight.reports import prefilled_facts
+    from tests.chatfacts import assert_ledger_prefilled
+
+    with session_scope(engine) as s:
+        unit = s.get(Unit, unit_id)
+        assert unit is not None
+        for kind, shown, values in (("start", start, {}), ("caption", caption, {"file": file_name})):
+            say = prefilled_facts(session=s, plan_id=unit.plan_id, unit_id=unit_id, kind=kind, **values)
+            assert shown == say.message(), (shown, say.message())
+            assert_ledger_prefilled(s, unit_id, shown, say.listed())
+
+
 async def test_ledger_offers_the_units_prefilled_template_and_takes_it_back(engine, banner_plan_id, settings_env):
     import io
 
@@ -443,6 +458,16 @@ async def test_ledger_offers_the_units_prefilled_template_and_takes_it_back(engi
         await h.drain_outbox()
         docs = h.server.documents(contact.id)
         assert len(docs) == 1 and docs[0]["file_name"].endswith("矿业权台账.xlsx")
+        (sent,) = [m for m in h.server.messages(contact.id) if "document" in m]
+        prefilled_shown(engine, natres.id, start["text"].split("\n")[0], sent["caption"], docs[0]["file_name"])
+        # A unit the system has no right on record for is told so, not 0宗.
+        forestry = await h.join(17122, "林草联络员", "林草局", Role.CONTACT)
+        empty = await h.say(forestry, "/ledger", "台账模板随后发送")
+        await h.drain_outbox()
+        (blank,) = [m for m in h.server.messages(forestry.id) if "document" in m]
+        shown = empty["text"].split("\n")[0]
+        prefilled_shown(engine, h.unit("林草局").id, shown, blank["caption"], blank["document"]["file_name"])
+        assert "还没有登记由贵单位负责的矿业权" in empty["text"] and "0宗" not in blank["caption"]
         data = h.server.file_bytes(docs[0]["file_id"])
         sheet = load_workbook(io.BytesIO(data)).worksheets[0]
         cells = [[c.value for c in row] for row in sheet.iter_rows()]
