@@ -1458,6 +1458,9 @@ def check_notice(r: Rec, notice_id: int, facts: list[dict[str, Any]], missed: di
     for _, unit, _, summary in n.findings:
         if re.search(r"本期负责的(\d+个问题均|1个问题)未办结", summary):
             assert unit not in resolvers, (summary, r.resolved)
+        # 仅办结N个 only of a unit that resolved some: none resolved is 均未办结, never 仅办结0个（0%）.
+        for done in re.findall(r"仅办结(\d+)个", summary):
+            assert int(done) > 0 and unit in resolvers, (summary, r.resolved)
     # Shifting: each problem a unit is named for 退回…仍由本单位负责 was declined by it and ruled back to it.
     for _, unit, _, summary in n.findings:
         for part in re.findall(r"退回([^，]+)，经联席会议办公室裁定仍由本单位负责", summary):
