@@ -17,6 +17,7 @@ from sqlmodel import Session
 from models import ScheduledRun
 from models.base import row_id
 from oversight.errors import OversightError
+from oversight.notices import drafted_facts
 from oversight.outbox import enqueue_document, enqueue_text
 from oversight.runs import MAX_ATTEMPTS, RETRY_AFTER
 from oversight.schedules import JOB_DEFS, mark_watchers_told, run_period_label, run_watchers
@@ -39,7 +40,7 @@ NO_PLAN = "还没有加载任何计划，没有可生成的内容。请联系技
 Documents = list[tuple[str, str]]  # (path, filename)
 
 
-def _brief(result: dict[str, Any]) -> tuple[str, Documents]:
+def _brief(session: Session, result: dict[str, Any]) -> tuple[str, Documents]:
     briefs = result.get("briefs") or []
     if not briefs:
         return NO_PLAN, []
@@ -52,20 +53,15 @@ def _brief(result: dict[str, Any]) -> tuple[str, Documents]:
     return "\n".join(lines), docs
 
 
-def _notices(result: dict[str, Any]) -> tuple[str, Documents]:
+def _notices(session: Session, result: dict[str, Any]) -> tuple[str, Documents]:
     notices = result.get("notices") or []
     if not notices:
         return NO_PLAN, []
-    lines = [
-        f"通报草稿已起草（列入{n.get('findings', 0)}项情况），已送{n.get('sent_to', 0)}位召集人审定。"
-        if n.get("state") == "draft"
-        else f"本期通报此前已起草，当前状态不再重发（{n.get('findings', 0)}项情况）。"
-        for n in notices
-    ]
+    lines = [drafted_facts(session=session, notice_id=int(n["notice_id"])).message() for n in notices]
     return "\n".join(lines), []
 
 
-def _review(result: dict[str, Any]) -> tuple[str, Documents]:
+def _review(session: Session, result: dict[str, Any]) -> tuple[str, Documents]:
     plans = result.get("plans") or []
     if not plans:
         return NO_PLAN, []
@@ -80,7 +76,7 @@ def _review(result: dict[str, Any]) -> tuple[str, Documents]:
     return "\n".join(lines), docs
 
 
-def _weekly(result: dict[str, Any]) -> tuple[str, Documents]:
+def _weekly(session: Session, result: dict[str, Any]) -> tuple[str, Documents]:
     if result.get("skipped"):
         return "这一周全是节假日，没有工作日，不要求报送，未发送提醒。", []
     units = result.get("units_without_report") or []
@@ -92,7 +88,7 @@ def _weekly(result: dict[str, Any]) -> tuple[str, Documents]:
     )
 
 
-def _digest(result: dict[str, Any]) -> tuple[str, Documents]:
+def _digest(session: Session, result: dict[str, Any]) -> tuple[str, Documents]:
     if result.get("skipped"):
         return "今天不是工作日，未发送每日督办。", []
     if not result.get("digests"):  # no plan had an overdue item or one marked red or yellow
@@ -110,14 +106,14 @@ def _digest(result: dict[str, Any]) -> tuple[str, Documents]:
     return f"{what}，已向办公室发送{result.get('queued', 0)}条督办消息。", []
 
 
-def _calendar(result: dict[str, Any]) -> tuple[str, Documents]:
+def _calendar(session: Session, result: dict[str, Any]) -> tuple[str, Documents]:
     years = result.get("missing") or []
     if not years:
         return "节假日数据齐全，无需提醒。", []
     return f"{'、'.join(f'{y}年' for y in years)}的节假日安排尚未添加，已提醒{result.get('queued', 0)}位管理员。", []
 
 
-REPORTS: dict[str, Callable[[dict[str, Any]], tuple[str, Documents]]] = {
+REPORTS: dict[str, Callable[[Session, dict[str, Any]], tuple[str, Documents]]] = {
     "brief": _brief,
     "notice_draft": _notices,
     "review": _review,
@@ -137,7 +133,7 @@ def report_done(*, session: Session, run: ScheduledRun, result: dict[str, Any], 
     if not watchers:
         return 0
     report = REPORTS.get(run.job)
-    body, docs = report(result) if report else ("已完成。", [])
+    body, docs = report(session, result) if report else ("已完成。", [])
     text = DONE_HEAD.format(label=_label(run.job), period=run_period_label(run.period)) + body
     queued = 0
     for w in watchers:

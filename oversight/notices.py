@@ -23,6 +23,7 @@ from models import (
     Member,
     Notice,
     NoticeFinding,
+    OutboxMessage,
     Plan,
     Role,
     ScheduledRun,
@@ -1190,3 +1191,43 @@ def review_buttons(*, session: Session, notice_id: int, user_id: int) -> list[li
         [button(labels.NOTICE_READ_BODY, "notice.body"), button(EDIT_FROM_CARD, "notice.open")],
         [button(labels.NOTICE_APPROVE, "notice.approve"), button(labels.NOTICE_ABANDON, "notice.abandon")],
     ]
+
+
+# What the notice_draft run tells whoever pressed 立即运行 (oversight.facts.Chat): the draft's
+# findings and the conveners it went to for review, cited; none of either is said in words.
+DRAFTED_TEXTS: dict[str, str] = {
+    "drafted": "通报草稿已起草（列入{n}项情况），已送{people}位召集人审定。",
+    "drafted_none": "通报草稿已起草（本期没有需要通报的情况），已送{people}位召集人审定。",
+    "drafted_nobody": "通报草稿已起草（列入{n}项情况），目前没有召集人加入，草稿未送审。",
+    "drafted_none_nobody": "通报草稿已起草（本期没有需要通报的情况），目前没有召集人加入，草稿未送审。",
+    "kept": "本期通报此前已起草，当前状态不再重发（{n}项情况）。",
+    "kept_none": "本期通报此前已起草，当前状态不再重发（没有需要通报的情况）。",
+}
+
+
+def drafted_facts(*, session: Session, notice_id: int) -> Chat:
+    """The run's line for one plan's notice: a draft counts and cites its findings (those not
+    dropped) and the conveners its first page was queued to; a notice past draft is not sent again."""
+    notice = session.get(Notice, notice_id)
+    if notice is None:
+        raise NotFoundError("找不到该通报。")
+    live = [row_id(f) for f in notice_findings(session=session, notice_id=notice_id, include_dropped=False)]
+    ids: dict[str, list[int]] = {"notice": [notice_id], **({"finding": live} if live else {})}
+    say = Chat(DRAFTED_TEXTS)
+    if notice.state != NoticeState.DRAFT:
+        say.fact("kept" if live else "kept_none", ids, n=len(live))
+        return say
+    sent = list(
+        session.exec(
+            select(OutboxMessage)
+            .where(col(OutboxMessage.dedupe_key).startswith(f"notice:{notice_id}:draft:0:"))
+            .order_by(col(OutboxMessage.id))
+        ).all()
+    )
+    kind = "drafted" if live else "drafted_none"
+    if sent:
+        ids = {**ids, "message": [row_id(m) for m in sent]}
+        say.fact(kind, ids, n=len(live), people=len({m.chat_id for m in sent}))
+    else:
+        say.fact(f"{kind}_nobody", ids, n=len(live), people=0)
+    return say

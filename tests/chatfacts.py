@@ -905,6 +905,33 @@ def assert_ledger_prefilled(session: Session, unit_id: int, message: str, listed
     assert not re.search(r"(?<!\d)0宗", message), message
 
 
+def assert_drafted_facts(session: Session, notice_id: int, message: str, listed: list[dict[str, Any]]) -> None:
+    """The notice_draft run's line against the record: a draft counts and cites its findings not
+    dropped (none: 本期没有需要通报的情况, never 0项) and the conveners its first page was queued to
+    (none: 草稿未送审); a notice past draft says it is not sent again."""
+    assert_chat_facts(session, message, listed)
+    (state,) = session.connection().execute(text("SELECT state FROM notice WHERE id = :n"), {"n": notice_id}).one()
+    findings = _ids(session, "SELECT id FROM noticefinding WHERE notice_id = :n AND dropped = :f", n=notice_id, f=False)
+    chats = {
+        int(r[0])
+        for r in session.connection().execute(
+            text("SELECT chat_id FROM outboxmessage WHERE dedupe_key LIKE :k"), {"k": f"notice:{notice_id}:draft:0:%"}
+        )
+    }
+    (fact,) = listed
+    assert fact["ids"]["notice"] == [notice_id] and set(fact["ids"].get("finding", [])) == findings, (fact, findings)
+    assert fact["values"]["n"] == len(findings)
+    assert (f"列入{len(findings)}项情况" in message or f"（{len(findings)}项情况）" in message) == bool(findings)
+    assert ("没有需要通报的情况" in message) == (not findings), message
+    if state != "draft":
+        assert fact["kind"].startswith("kept") and "不再重发" in message, fact
+    elif chats:
+        assert fact["values"]["people"] == len(chats) and f"已送{len(chats)}位召集人审定" in message, (fact, chats)
+    else:
+        assert fact["kind"].endswith("_nobody") and "草稿未送审" in message, fact
+    assert not re.search(r"(?<!\d)0(项|位)", message), message
+
+
 def chat_draft(session: Session, notice_id: int) -> list[str]:
     """The draft notice as the convener reads it in chat: the overview, each finding's page (what
     the overview's buttons open, 【通报事项1/2】…) and the body, as the bot sends them."""

@@ -183,6 +183,40 @@ def test_run_now_reports_its_result_to_whoever_asked(engine, session: Session, b
     assert "adhoc" not in told.text
 
 
+def test_a_notice_draft_run_reports_its_findings_and_reviewers_in_words(
+    engine, session: Session, banner_plan_id: int
+) -> None:
+    """立即运行 of the notice draft on a fresh deployment: the draft names nobody and no convener is in
+    chat, so the reply says 本期没有需要通报的情况 and 草稿未送审 (never 列入0项, 已送0位); once a
+    convener and the units' contacts joined long before and nobody reported, the next quarter's
+    draft counts its findings and the one convener it went to — each recounted from the record."""
+    from oversight.notices import drafted_facts
+    from tests.chatfacts import assert_drafted_facts
+    from tests.test_accountability import Cast
+
+    def run_now(at: datetime, chat: int) -> tuple[str, str]:
+        ensure_default_schedules(session=session, now=at)
+        run = request_run_now(session=session, job="notice_draft", actor="member:1", now=at, notify_chat_id=chat)
+        session.commit()
+        done = execute_run(
+            ctx=RunContext(engine=engine, worker_id="w1", clock=lambda: at), job="notice_draft", period=run.period
+        )
+        assert done is not None and done.state == "done"
+        session.expire_all()
+        [told] = session.exec(select(OutboxMessage).where(OutboxMessage.chat_id == chat)).all()
+        notice_id = int(done.result["notices"][0]["notice_id"])
+        chat_ = drafted_facts(session=session, notice_id=notice_id)
+        assert told.text.endswith("已运行完毕：" + chat_.message()), (told.text, chat_.message())
+        assert_drafted_facts(session, notice_id, chat_.message(), chat_.listed())
+        return chat_.listed()[0]["kind"], chat_.message()
+
+    kind, said = run_now(NOW, 4343)
+    assert kind == "drafted_none_nobody", said
+    Cast(session, banner_plan_id)
+    kind, said = run_now(NOW + timedelta(days=100), 4344)
+    assert kind == "drafted" and "已送1位召集人审定" in said, said
+
+
 def test_a_failed_run_says_what_failed_and_what_happens_next(engine, session: Session, monkeypatch) -> None:
     def broken(*, session, period, now):
         raise ScheduleError("简报模板缺失。")
