@@ -37,6 +37,7 @@ from sqlalchemy import Date, Integer, and_, case, false, func, literal, or_, sel
 from sqlmodel import Session, col
 
 from models import (
+    AuditLog,
     Decision,
     Member,
     Plan,
@@ -46,10 +47,12 @@ from models import (
     ProblemProjection,
     ProblemSpell,
     Report,
+    Right,
+    RightBatch,
     Task,
     TaskUnit,
 )
-from models.base import UTCDateTime
+from models.base import UTCDateTime, row_id
 from models.db import table_of
 from oversight.dates import local_day, local_zone
 from oversight.periods import Period, local_midnight
@@ -243,6 +246,8 @@ def member_reporting(
 
 
 # --- Accountable from ------------------------------------------------------------------------
+
+ZONE_LEADER_ASSIGNED = "zone.leader_assigned"  # the audit action of a zone put in a leader's charge
 
 
 def first_workday_from(day: date) -> date:
@@ -628,9 +633,53 @@ def unit_progress(
     任务进度, counted like units_behind: a unit is not scored on lag from before it could act."""
     out: dict[int, list[float]] = defaultdict(list)
     for _row, unit_id, expected, done in _shares_since(session=session, plan_id=plan_id, as_of=as_of, rows=rows):
-        if expected > 0:
-            out[unit_id].append(min(1.0, max(0.0, done) / expected))
+        if (share := _progress_share(expected, done)) is not None:
+            out[unit_id].append(share)
     return dict(out)
+
+
+def leader_progress(
+    *,
+    session: Session,
+    plan_id: int,
+    as_of: datetime,
+    rows: Sequence[dict[str, Any]],
+    leaders: Sequence[tuple[Member, int]],
+) -> dict[int, list[float]]:
+    """Per zone leader of `leaders` (an active member and a zone they lead): for each task row of
+    `tasks_behind` with rights in their zones of which the timeline expected something in their
+    time, the share of those rights done in that time against the share expected to be added, at
+    most 1 — a leader's 任务进度, counted as unit_progress counts a unit's, each zone from the day
+    the leader had it (leader_accountable_from); a zone's rights weigh by their number."""
+    since = leader_accountable_from(session=session, plan_id=plan_id, leaders=leaders)
+    zones_of: dict[int, list[int]] = defaultdict(list)
+    for member, zone_id in leaders:
+        zones_of[row_id(member)].append(zone_id)
+    rights: dict[tuple[int, int], list[int]] = defaultdict(list)
+    for right_id, zone_id, task_id in session.execute(
+        select(col(Right.id), col(Right.zone_id), col(RightBatch.task_id))
+        .join(RightBatch, col(RightBatch.right_id) == col(Right.id))
+        .where(col(Right.plan_id) == plan_id, col(Right.zone_id).is_not(None))
+    ).all():
+        rights[(zone_id, task_id)].append(right_id)
+    subjects = [
+        (row, member_id, [(since[(member_id, z)], rights[(z, row["task_id"])]) for z in sorted(zones)])
+        for row in rows
+        for member_id, zones in sorted(zones_of.items())
+        if any(rights.get((z, row["task_id"])) for z in zones)
+    ]
+    out: dict[int, list[float]] = defaultdict(list)
+    for _row, member_id, expected, done in _added_since(
+        session=session, plan_id=plan_id, as_of=as_of, subjects=subjects
+    ):
+        if (share := _progress_share(expected, done)) is not None:
+            out[member_id].append(share)
+    return dict(out)
+
+
+def _progress_share(expected: float, done: float) -> float | None:
+    """The share added against the share expected to be added, at most 1; None when nothing was expected."""
+    return min(1.0, max(0.0, done) / expected) if expected > 0 else None
 
 
 def _shares_since(
@@ -640,12 +689,32 @@ def _shares_since(
     accountable-from day to `as_of`, once per task and unit; a unit that never had a member, or
     whose day has not begun by `as_of`, has none."""
     since = accountable_from(session=session, plan_id=plan_id)
+    subjects = [
+        (row, unit_id, [(since[unit_id], None)])
+        for row in rows
+        for unit_id in dict.fromkeys(u for u, _part in row["units"])
+        if unit_id in since
+    ]
+    return _added_since(session=session, plan_id=plan_id, as_of=as_of, subjects=subjects)
+
+
+def _added_since(
+    *,
+    session: Session,
+    plan_id: int,
+    as_of: datetime,
+    subjects: Sequence[tuple[dict[str, Any], int, Sequence[tuple[date, Sequence[int] | None]]]],
+) -> list[tuple[dict[str, Any], int, float, float]]:
+    """(task row, whom, share expected to be added, share added) for each subject: a task row of
+    `tasks_behind`, whom it is counted for, and the parts counted, each from its day to `as_of`:
+    the whole task (None) or some of its rights (a leader's zone; the parts weigh by their rights).
+    A part whose day has not begun by `as_of` counts for nothing; a subject with none has no row."""
     then_by_day: dict[date, dict[int, dict[str, Any]]] = {}
     out = []
-    for row in rows:
-        for unit_id in dict.fromkeys(u for u, _part in row["units"]):
-            day = since.get(unit_id)
-            if day is None or local_midnight(day) >= as_of:
+    for row, whom, parts in subjects:
+        expected = added = weight = 0.0
+        for day, right_ids in parts:
+            if local_midnight(day) >= as_of or (right_ids is not None and not right_ids):
                 continue
             if day not in then_by_day:
                 then_by_day[day] = {
@@ -654,8 +723,50 @@ def _shares_since(
                 }
             then = then_by_day[day].get(row["task_id"])
             expected_then = float((then or {}).get("expected_share") or 0.0)
-            done_then = then["done"] / row["target"] if then and row["target"] else 0.0
-            out.append((row, unit_id, row["expected_share"] - expected_then, row["done_share"] - done_then))
+            if right_ids is None:
+                n = 1.0
+                done_then = then["done"] / row["target"] if then and row["target"] else 0.0
+                done = row["done_share"] - done_then
+            else:
+                n = float(len(right_ids))
+                mine = set(right_ids)
+                done = (len(mine & set(row["right_ids"])) - len(mine & set((then or {}).get("right_ids") or ()))) / n
+            expected += n * (row["expected_share"] - expected_then)
+            added += n * done
+            weight += n
+        if weight:
+            out.append((row, whom, expected / weight, added / weight))
+    return out
+
+
+def leader_accountable_from(
+    *, session: Session, plan_id: int, leaders: Sequence[tuple[Member, int]]
+) -> dict[tuple[int, int], date]:
+    """Per (zone leader, zone) of `leaders`: the first working day on which the leader was in the
+    system and in charge of the zone — the later of the day they joined and the day the zone was put
+    in their charge (its ZONE_LEADER_ASSIGNED audit row, the earliest; a row written past the domain
+    has none and counts from the join) — never before the plan's tracking start."""
+    start = tracking_since(session=session, plan_id=plan_id)
+    zone_ids = sorted({zone_id for _member, zone_id in leaders})
+    assigned: dict[tuple[int, int], date] = {}
+    for at, object_id, detail in session.execute(
+        select(col(AuditLog.at), col(AuditLog.object_id), col(AuditLog.detail)).where(
+            col(AuditLog.action) == ZONE_LEADER_ASSIGNED,
+            col(AuditLog.object_type) == "zone",
+            col(AuditLog.object_id).in_([str(z) for z in zone_ids]),
+        )
+    ).all():
+        member_id = (detail or {}).get("member_id")
+        if member_id is None:
+            continue
+        key, day = (int(member_id), int(object_id)), local_day(_aware(at))
+        if key not in assigned or day < assigned[key]:
+            assigned[key] = day
+    out = {}
+    for member, zone_id in leaders:
+        member_id = row_id(member)
+        joined = local_day(_aware(member.joined_at))
+        out[(member_id, zone_id)] = first_workday_from(max(joined, assigned.get((member_id, zone_id), joined), start))
     return out
 
 

@@ -23,6 +23,7 @@ from oversight.errors import (
     NotFoundError,
 )
 from oversight.facts import Chat
+from oversight.measures import ZONE_LEADER_ASSIGNED
 
 ROLE_LABELS: dict[str, str] = {
     Role.CONTACT: "部门联络员",
@@ -441,17 +442,21 @@ def members_with_role(*, session: Session, plan_id: int, roles: tuple[str, ...])
     )
 
 
-def assign_zone_leader(*, session: Session, member_id: int, zone_id: int, actor: str) -> None:
-    """Put a member in charge of a zone (包片包干)."""
+def assign_zone_leader(
+    *, session: Session, member_id: int, zone_id: int, actor: str, now: datetime | None = None
+) -> None:
+    """Put a member in charge of a zone (包片包干); its audit row dates the charge, from which the
+    leader answers for the zone's progress (measures.leader_accountable_from)."""
     if session.get(ZoneLeader, (zone_id, member_id)) is None:
         session.add(ZoneLeader(zone_id=zone_id, member_id=member_id))
         audit(
             session=session,
             actor=actor,
-            action="zone.leader_assigned",
+            action=ZONE_LEADER_ASSIGNED,
             object_type="zone",
             object_id=zone_id,
             detail={"member_id": member_id},
+            at=now,
         )
 
 

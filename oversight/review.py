@@ -33,8 +33,6 @@ from models import (
     ProblemEventKind,
     RectificationFollowUp,
     RectificationItem,
-    Right,
-    RightBatch,
     Role,
     Task,
     TaskUnit,
@@ -64,8 +62,8 @@ from oversight.errors import (
 )
 from oversight.facts import Chat, Say, evidence_ids
 from oversight.measures import (
+    leader_progress,
     member_reporting,
-    progress_by_now,
     resolution_counts,
     response_waits,
     responses_in_time,
@@ -254,46 +252,38 @@ def unit_scores(*, session: Session, plan_id: int, period: str, now: datetime) -
 
 
 def zone_leader_scores(*, session: Session, plan_id: int, period: str, now: datetime) -> list[dict[str, Any]]:
-    """Each zone leader (包联领导): reporting (their own weekly reports) and the progress of
-    the rights of their zones against each batch's schedule."""
+    """Each zone leader (包联领导): reporting (their own weekly reports, from the day they joined)
+    and the progress of the rights of their zones against each task's schedule, each zone from the
+    day the leader had it (measures.leader_progress, counted as a unit's 任务进度 is): a leader
+    is not scored on lag from before they were in charge, nor credited with what was done before."""
     plan = _plan(session, plan_id)
     p = parse_period(period)
     as_of = p.as_of(now)
     weights = _weights(plan)
-    leaders = session.execute(
-        select(Member, col(ZoneLeader.zone_id))
-        .join(ZoneLeader, col(ZoneLeader.member_id) == Member.id)
-        .where(col(Member.plan_id) == plan_id, col(Member.active).is_(True))
-    ).all()
+    leaders = [
+        (member, int(zone_id))
+        for member, zone_id in session.execute(
+            select(Member, col(ZoneLeader.zone_id))
+            .join(ZoneLeader, col(ZoneLeader.member_id) == Member.id)
+            .where(col(Member.plan_id) == plan_id, col(Member.active).is_(True))
+        ).all()
+    ]
     if not leaders:
         return []
     zones_of: dict[int, list[int]] = defaultdict(list)
     people: dict[int, Member] = {}
     for member, zone_id in leaders:
-        zones_of[member.id].append(zone_id)
-        people[member.id] = member
+        zones_of[row_id(member)].append(zone_id)
+        people[row_id(member)] = member
     reporting = member_reporting(session=session, plan_id=plan_id, period=p, as_of=as_of, members=people.values())
-    rights_by_zone_task: dict[tuple[int, int], list[int]] = defaultdict(list)
-    for right_id, zone_id, task_id in session.execute(
-        select(col(Right.id), col(Right.zone_id), col(RightBatch.task_id))
-        .join(RightBatch, col(RightBatch.right_id) == Right.id)
-        .where(col(Right.plan_id) == plan_id, col(Right.zone_id).is_not(None))
-    ).all():
-        rights_by_zone_task[(zone_id, task_id)].append(right_id)
-    tasks = progress_by_now(session=session, plan_id=plan_id, as_of=as_of)
+    task_rows = tasks_behind(session=session, plan_id=plan_id, as_of=as_of, behind_points=-1e9)
+    progress = leader_progress(session=session, plan_id=plan_id, as_of=as_of, rows=task_rows, leaders=leaders)
     zone_names = {
         z.id: f"{z.seq}号{z.name}" for z in session.execute(select(Zone).where(col(Zone.plan_id) == plan_id)).scalars()
     }
     out = []
     for member_id, zones in sorted(zones_of.items()):
-        shares = []
-        for task in tasks:
-            if not task["expected_share"]:
-                continue
-            done = set(task["right_ids"])
-            mine = [r for z in zones for r in rights_by_zone_task.get((z, task["task_id"]), [])]
-            if mine:
-                shares.append(min(1.0, (sum(r in done for r in mine) / len(mine)) / task["expected_share"]))
+        shares = progress.get(member_id, [])
         parts: dict[str, float | None] = {
             "reporting": reporting[member_id].rate,
             "progress": sum(shares) / len(shares) if shares else None,

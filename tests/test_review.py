@@ -32,6 +32,7 @@ from models import (
 from models.base import row_id
 from oversight.errors import InvalidInputError, PermissionDeniedError
 from oversight.measures import reporting_weeks, tasks_behind
+from oversight.members import assign_zone_leader
 from oversight.problems import (
     accept_problem,
     confirm_problem,
@@ -53,7 +54,7 @@ from oversight.review import (
     verify_closure,
     zone_leader_scores,
 )
-from tests.test_accountability import SH, Cast, at
+from tests.test_accountability import JOINED, SH, Cast, at
 
 AFTER_H1 = datetime(2026, 7, 6, 1, 0, tzinfo=UTC)
 
@@ -349,6 +350,83 @@ def test_zone_leader_score(cast: Cast) -> None:
     assert [(r["member_id"], r["zones"], r["indicators"]["reporting"]) for r in rows] == [
         (leader.id, ["1号常兴扎嘎乌苏铁矿整合区"], 0.0)
     ]
+
+
+def zone_rights(cast: Cast, seq: int, done_on: list[datetime], count: int = 7) -> Zone:
+    """Zone `seq` with `count` rights of 强化整合重组一批 (46 rights, 2026-01-01 – 2028-12-31), one
+    consolidated on each day of `done_on`."""
+    zone = cast.s.exec(select(Zone).where(Zone.plan_id == cast.plan_id, Zone.seq == seq)).one()
+    task = cast.s.exec(select(Task).where(Task.plan_id == cast.plan_id, Task.key == "consolidate")).one()
+    for n in range(count):
+        right = Right(
+            plan_id=cast.plan_id, code=f"Z{seq}-{n}", name=f"{zone.name}{n + 1}号矿", kind="mining", zone_id=zone.id
+        )
+        cast.s.add(right)
+        cast.s.flush()
+        cast.s.add(RightBatch(right_id=row_id(right), task_id=row_id(task)))
+        if n < len(done_on):
+            cast.s.add(
+                RightStatusEvent(
+                    right_id=row_id(right),
+                    task_id=task.id,
+                    from_status="baseline",
+                    to_status="consolidated",
+                    at=done_on[n],
+                )
+            )
+    return zone
+
+
+def test_a_leaders_zone_progress_counts_from_the_day_they_had_the_zone(cast: Cast) -> None:
+    """Three leaders of seven-right zones of 强化整合重组一批 (the timeline expects ~16.5 % by the
+    half's end, ~11.9 % by 11 May). 甲, in charge of 1号 all along, has one right consolidated on
+    1 June: 1/7 against the whole half's expected share, 86 %. 乙 joins on 11 May and takes 2号, two
+    of whose rights were consolidated in March, none since: what was done before 乙 was there is not
+    乙's (0 %, where the whole half's count gave 100 %). 丙, in the system since before the half,
+    is put in charge of 3号 on 11 May, which has one right consolidated on 1 June: judged on what the
+    timeline asked between 11 May and the half's end, which 丙 did (100 %), not on the lag from
+    before the zone was theirs (86 %). 丁, put in charge of 4号 on the review's morning, answers for
+    no zone's progress yet."""
+    zones = {
+        "甲": zone_rights(cast, 1, [at(6, 1)]),
+        "乙": zone_rights(cast, 2, [at(3, 2), at(3, 16)]),
+        "丙": zone_rights(cast, 3, [at(6, 1)]),
+        "丁": zone_rights(cast, 4, [at(6, 1)]),
+    }
+    leaders = {name: cast.member("banner_gov", Role.ZONE_LEADER) for name in zones}
+    leaders["乙"].joined_at = at(5, 11, 9)
+    assigned = {
+        "甲": JOINED,
+        "乙": at(5, 11, 10),
+        "丙": at(5, 11, 10),
+        "丁": datetime(2026, 7, 6, 8, tzinfo=SH).astimezone(UTC),
+    }
+    for name, member in leaders.items():
+        member.name = f"包联领导{name}"
+        assign_zone_leader(
+            session=cast.s, member_id=row_id(member), zone_id=row_id(zones[name]), actor="test", now=assigned[name]
+        )
+    cast.s.commit()
+    (row,) = [
+        r
+        for r in tasks_behind(session=cast.s, plan_id=cast.plan_id, as_of=at(7, 1, 0), behind_points=-1e9)
+        if r["key"] == "consolidate"
+    ]
+    whole = (1 / 7) / row["expected_share"]
+    assert 0.8 < whole < 0.9 and row["expected_share"] == pytest.approx(0.165, abs=0.001)
+    rows = zone_leader_scores(session=cast.s, plan_id=cast.plan_id, period="2026H1", now=AFTER_H1)
+    progress = {r["member_id"]: r["indicators"]["progress"] for r in rows}
+    assert progress == {
+        leaders["甲"].id: round(whole, 3),
+        leaders["乙"].id: 0.0,
+        leaders["丙"].id: 1.0,
+        leaders["丁"].id: None,
+    }
+    # The charge is dated by the assignment's audit row; a row written past the domain has none and
+    # counts from the day the leader joined.
+    assert cast.s.exec(
+        select(AuditLog.at).where(AuditLog.action == "zone.leader_assigned", AuditLog.object_id == str(zones["丙"].id))
+    ).one().replace(tzinfo=UTC) == at(5, 11, 10)
 
 
 def test_review_job_sends_the_pdf_to_the_convener(cast: Cast, tmp_path: Path) -> None:

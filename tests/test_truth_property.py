@@ -1,7 +1,7 @@
 """Property: for any quarter of activity — a working-day calendar with generated holidays and worked
 Saturdays (or the published one), a tracking start, members joining on random days, weekly reports, problems
 with random hand-off histories (accepted, handed on, declined and ruled or left unruled, resolved,
-confirmed, reopened) and chains of hand-overs among the units that joined, zone leaders and their reports, rights moved to done and back with claims
+confirmed, reopened) and chains of hand-overs among the units that joined, zone leaders joining and taking their zones on random days and their reports, rights moved to done and back with claims
 waiting, meetings with their answers and decisions, published notices with explanations, urges and
 督办单, ledger items closed on the same evidence or not — every sentence of the brief (the facts its
 templates receive), the notice draft and the review goes through its kind's check in
@@ -66,13 +66,13 @@ from models import (
     Task,
     Unit,
     Zone,
-    ZoneLeader,
     make_engine,
 )
 from models.base import row_id
 from models.migrate import upgrade
 from oversight.briefdata import brief_data, parse_period
 from oversight.errors import OversightError
+from oversight.members import assign_zone_leader
 from oversight.notices import draft_notice, edit_notice_text, notice_facts
 from oversight.problems import (
     accept_problem,
@@ -232,8 +232,15 @@ quarter = st.fixed_dictionaries(
             ),
             max_size=2,
         ),
+        # Zone leaders: their zones, their report days, the day they join and the days after it each
+        # zone is put in their charge (the review counts a zone's progress from then).
         "leaders": st.lists(
-            st.tuples(st.sets(st.integers(0, 5), min_size=1, max_size=3), st.lists(st.integers(0, 89), max_size=3)),
+            st.tuples(
+                st.sets(st.integers(0, 5), min_size=1, max_size=3),
+                st.lists(st.integers(0, 89), max_size=3),
+                st.integers(0, 89),
+                st.integers(0, 30),
+            ),
             max_size=2,
         ),
         "rights": st.lists(right, max_size=5),
@@ -413,20 +420,23 @@ def build(url: str, q: dict[str, Any]) -> tuple[Any, int]:
                 except OversightError:
                     pass
         # Zone leaders (包联领导), each with the zones they lead and their own reports from a zone of theirs.
-        for n, (led, days) in enumerate(q["leaders"]):
+        for n, (led, days, joined, later) in enumerate(q["leaders"]):
             leader = Member(
                 plan_id=plan_id,
                 telegram_user_id=500 + n,
                 name=f"包联领导{'甲乙'[n]}",
                 unit_id=units["banner_gov"].id,
                 role=Role.ZONE_LEADER,
-                joined_at=at(0, 8),
+                joined_at=at(joined, 8),
             )
             s.add(leader)
             s.flush()
-            for z in sorted(led):
-                s.add(ZoneLeader(zone_id=zones[z].id, member_id=row_id(leader)))
-            for k, day in enumerate(days):
+            for k, z in enumerate(sorted(led)):  # the first zone on the day they join, the others `later`
+                when = at(joined, 9) if k == 0 else at(min(joined + later, 89), 9)
+                assign_zone_leader(
+                    session=s, member_id=row_id(leader), zone_id=row_id(zones[z]), actor="test", now=when
+                )
+            for k, day in enumerate(max(d, joined) for d in days):
                 s.add(
                     Report(
                         plan_id=plan_id,
@@ -819,7 +829,7 @@ EMPTY = {
         "since": None,
         "joins": [0, 0, 0, 0, 0, 0, 0, 0],
         "reports": [(0, z, True) for z in range(19)] + [(i, 7 * w + 1, False) for i in range(8) for w in range(13)],
-        "leaders": [({0, 1, 2}, [10]), ({3, 4, 5}, [])],
+        "leaders": [({0, 1, 2}, [10], 0, 0), ({3, 4, 5}, [], 40, 10)],
         "rights": [("consolidate", 0, [(10, True)], None), ("close", 0, [(-5, True), (30, False)], 40)],
         "meetings": [(3, True, None, [(1, 20, True)]), (60, True, None, [])],
         "notices": [(20, [(0, "slow"), (1, "shifting")], [(0, 25)]), (-5, [(2, "slow")], [])],

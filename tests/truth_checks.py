@@ -1540,8 +1540,12 @@ def review_scores(r: Rec) -> dict[str, list[dict[str, Any]]]:
     indicators that apply; nothing applies: 不参评. The total is the score less the deductions of
     its items missed and not rectified, and of its items closed on evidence another item used.
 
-    Zone leaders: their own weekly reports from when they joined, and per task the timeline expects
-    something of by now the done share of the rights in their zones against the expected share."""
+    Zone leaders: their own weekly reports from when they joined, and 任务进度 counted as a unit's
+    is, each zone from the first working day the leader had it (the later of the day they joined and
+    the day the zone was put in their charge, its audit row; none: the join), not before tracking
+    began: per task with rights in their zones, the rights done since against the share the timeline
+    expected to be added since, each zone weighing by its rights (at most 1; nothing expected: the
+    task does not count)."""
     t = thresholds(r)
     spec = r.plan["spec"]
     weights = {**DEFAULT_WEIGHTS, **(spec.get("review_weights") or {})}
@@ -1569,7 +1573,8 @@ def review_scores(r: Rec) -> dict[str, list[dict[str, Any]]]:
             points = json.loads(schedule) if isinstance(schedule, str) else schedule
             start = phases.get(phase) or issued
             share = expected_share(points or [], day, date.fromisoformat(str(start)[:10]) if start else None)
-            out[tid] = {"share": None if share is None else round(share, 4), "done": len(done_then.get(tid, set()))}
+            ids = done_then.get(tid, set())
+            out[tid] = {"share": None if share is None else round(share, 4), "done": len(ids), "ids": ids}
         return out
 
     now_tasks = tasks_on(today)
@@ -1711,18 +1716,45 @@ def review_scores(r: Rec) -> dict[str, list[dict[str, Any]]]:
         "WHERE m.plan_id = :plan AND m.active ORDER BY m.id, l.zone_id"
     ):
         led.setdefault(mid, {"name": name, "joined": joined, "zones": []})["zones"].append(zone)
+    charged: dict[tuple[int, int], date] = {}
+    for at_, zone, detail in r.sql(
+        "SELECT at, object_id, detail FROM auditlog WHERE action = 'zone.leader_assigned' AND object_type = 'zone'"
+    ):
+        body = json.loads(detail) if isinstance(detail, str) else detail
+        key = (int(body["member_id"]), int(zone))
+        charged[key] = min(charged.get(key, local_day(at_)), local_day(at_))
+
+    def first_workday(day: date) -> date:
+        while not r.workday(day):
+            day += timedelta(days=1)
+        return day
+
+    on_day: dict[date, dict[int, dict[str, Any]]] = {}
     leaders = []
     for mid, x in led.items():
         name, joined, zones = x["name"], x["joined"], sorted(x["zones"])
-        start = max(local_day(joined), r.tracked)
-        while not r.workday(start):
-            start += timedelta(days=1)
+        start = first_workday(max(local_day(joined), r.tracked))
+        since = {
+            z: first_workday(max(local_day(joined), charged.get((mid, z), local_day(joined)), r.tracked)) for z in zones
+        }
         shares = []
         for task in tasks:
-            ids = [g for z in zones for g in zone_rights.get((z, task["id"]), [])]
-            if task["share"] and ids:
-                got = sum(1 for g in ids if g in done.get(task["id"], set()))
-                shares.append(min(1.0, (got / len(ids)) / task["share"]))
+            if task["share"] is None or not task["target"]:
+                continue
+            expected = added = weight = 0.0
+            for z in zones:
+                ids = set(zone_rights.get((z, task["id"]), []))
+                if not ids or datetime.combine(since[z], datetime.min.time(), SH) >= r.now:
+                    continue
+                if since[z] not in on_day:
+                    on_day[since[z]] = tasks_on(since[z])
+                then = on_day[since[z]][task["id"]]
+                n = float(len(ids))
+                expected += n * (task["share"] - (then["share"] or 0.0))
+                added += n * ((len(ids & done.get(task["id"], set())) - len(ids & then["ids"])) / n)
+                weight += n
+            if weight and expected / weight > 0:
+                shares.append(min(1.0, max(0.0, added / weight) / (expected / weight)))
         parts = {
             "reporting": half_rate(r, start, by_member.get(mid, set())),
             "progress": sum(shares) / len(shares) if shares else None,
