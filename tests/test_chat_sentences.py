@@ -402,3 +402,21 @@ def test_progress_reads_as_the_office_would_write_it(engine, session: Session, b
     # No plan file the parser accepts sets no target (a region plan has its first batch) or no
     # batch; the batches' sentence for none, whole.
     assert format_progress([]) == "本计划未设批次任务。"
+
+
+def test_progress_of_a_plan_stored_without_targets_says_so(session: Session, banner_plan_id: int) -> None:
+    """No plan file the parser accepts sets no target, but a plan row is the record /progress reads:
+    one whose stored spec has lost its targets (edited past the domain) is told 本计划未设总体目标。
+    under its heading, and its batches read as before."""
+    from models import Plan
+    from oversight.lookups import progress_summary
+
+    plan = session.get(Plan, banner_plan_id)
+    assert plan is not None and plan.spec and plan.spec["targets"]
+    plan.spec = {**plan.spec, "targets": []}
+    session.add(plan)
+    session.commit()
+    as_of = datetime(2027, 1, 1, 4, tzinfo=UTC)
+    lines = progress_summary(session=session, plan_id=banner_plan_id, as_of=as_of).message().split("\n")
+    assert lines[1:4] == ["一、总体目标", "本计划未设总体目标。", ""]
+    assert lines[4] == "二、各批次" and len(lines) > 6
