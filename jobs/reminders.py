@@ -69,15 +69,19 @@ def week_bounds(period: str) -> tuple[date, date]:
     return monday, monday + timedelta(days=6)
 
 
+def units_due(*, session: Session, plan_id: int, week: Week) -> list[int]:
+    """Units with a part in the plan's tasks that answer for `week` (they could act in it: see
+    oversight.measures.accountable_from)."""
+    since = accountable_from(session=session, plan_id=plan_id)
+    return [u for u in tasked_units(session, plan_id) if u in since and since[u] <= week.last]
+
+
 def units_without_report(*, session: Session, plan_id: int, week: Week) -> list[Unit]:
     """Units with a part in the plan's tasks that answer for `week` (they could act in it: see
     oversight.measures.accountable_from) and filed no report in it."""
-    since = accountable_from(session=session, plan_id=plan_id)
     reported = reported_weeks(session, plan_id, [week], column=Report.unit_id)
     ids = [
-        u
-        for u in tasked_units(session, plan_id)
-        if u in since and since[u] <= week.last and week.monday not in reported.get(u, set())
+        u for u in units_due(session=session, plan_id=plan_id, week=week) if week.monday not in reported.get(u, set())
     ]
     if not ids:
         return []
@@ -124,10 +128,14 @@ def send_weekly_reminders(*, session: Session, period: str, now: datetime, tz: Z
     when = _when_to_report(now.astimezone(tz).date(), sunday)
     queued = 0
     missing: list[str] = []
+    missing_ids: list[int] = []
+    due: list[int] = []
     for plan in session.exec(select(Plan).order_by(col(Plan.id))).all():
+        due.extend(units_due(session=session, plan_id=row_id(plan), week=reporting_week))
         units = units_without_report(session=session, plan_id=row_id(plan), week=reporting_week)
         names = {row_id(u): u.name for u in units}
         missing.extend(u.name for u in units)
+        missing_ids.extend(names)
         for member in contacts_of(session=session, unit_ids=list(names)):
             if member.telegram_user_id is None:
                 continue
@@ -147,7 +155,13 @@ def send_weekly_reminders(*, session: Session, period: str, now: datetime, tz: Z
             ):
                 queued += 1
     logger.info("weekly reminder %s: %d units without report, %d reminders queued", week, len(missing), queued)
-    return {"week": week, "units_without_report": missing, "queued": queued}
+    return {
+        "week": week,
+        "units_without_report": missing,
+        "unit_ids": missing_ids,
+        "due_unit_ids": due,
+        "queued": queued,
+    }
 
 
 # --- Daily digest ---------------------------------------------------------------------

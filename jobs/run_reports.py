@@ -20,7 +20,7 @@ from oversight.errors import OversightError
 from oversight.notices import drafted_facts
 from oversight.outbox import enqueue_document, enqueue_text
 from oversight.runs import MAX_ATTEMPTS, RETRY_AFTER
-from oversight.schedules import JOB_DEFS, mark_watchers_told, run_period_label, run_watchers
+from oversight.schedules import JOB_DEFS, mark_watchers_told, run_period_label, run_watchers, weekly_run_facts
 
 logger = logging.getLogger(__name__)
 
@@ -77,15 +77,7 @@ def _review(session: Session, result: dict[str, Any]) -> tuple[str, Documents]:
 
 
 def _weekly(session: Session, result: dict[str, Any]) -> tuple[str, Documents]:
-    if result.get("skipped"):
-        return "这一周全是节假日，没有工作日，不要求报送，未发送提醒。", []
-    units = result.get("units_without_report") or []
-    if not units:
-        return "各单位都已报送进展，无需提醒。", []
-    return (
-        f"{len(units)}个单位未报送（{'、'.join(units[:10])}{'等' if len(units) > 10 else ''}），已向其联络员发送{result.get('queued', 0)}条提醒。",
-        [],
-    )
+    return weekly_run_facts(session=session, result=result).message(), []
 
 
 def _digest(session: Session, result: dict[str, Any]) -> tuple[str, Documents]:

@@ -24,11 +24,13 @@ from croniter import croniter
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from models import JobSchedule, RunState, RunWatcher, ScheduledRun, utcnow
+from models import JobSchedule, Member, OutboxMessage, RunState, RunWatcher, ScheduledRun, Unit, utcnow
+from models.base import row_id
 from oversight import runs, schedule_text
 from oversight.audit import audit
 from oversight.dates import cn_datetime, local_zone
 from oversight.errors import ScheduleError
+from oversight.facts import Chat
 from oversight.periods import period_label
 from oversight.schedule_text import PhraseError, describe_cron, looks_like_phrase, parse_phrase
 from oversight.workdays import ESTIMATE_MARK, is_estimated, is_workday, nth_workday_after
@@ -731,3 +733,58 @@ define_job(
     summary="下一年节假日安排尚未录入时（每年11月15日起），每周提醒管理员添加",
     audience="管理员",
 )
+
+
+# What the weekly_reminder run tells whoever pressed 立即运行 (oversight.facts.Chat): the units
+# that owed the week's report and did not file it, and the reminders queued to their contacts.
+WEEKLY_RUN_TEXTS: dict[str, str] = {
+    "skipped": "这一周全是节假日，没有工作日，不要求报送，未发送提醒。",
+    "none_due": "这一周还没有需要报送进展的单位（成员单位人员加入系统后起算），未发送提醒。",
+    "all_reported": "应报送的{n}个单位都已报送进展，无需提醒。",
+    "missing_one": "{names}未报送，已向其联络员发送{sent}条提醒。",
+    "missing": "{n}个单位未报送（{names}），已向其联络员发送{sent}条提醒。",
+    "missing_one_nobody": "{names}未报送，其联络员还没有加入，未发送提醒。",
+    "missing_nobody": "{n}个单位未报送（{names}），其联络员都还没有加入，未发送提醒。",
+}
+WEEKLY_NAMES_SHOWN = 10
+
+
+def weekly_run_facts(*, session: Session, result: dict[str, Any]) -> Chat:
+    """The weekly reminder run's line, from its result's unit ids and the week's reminder rows in
+    the outbox (dedupe keys weekly:<week>:<member>): who owed a report, who did not file it, how
+    many reminders went to their contacts; nobody due or nobody reached is said in words."""
+    say = Chat(WEEKLY_RUN_TEXTS)
+    if result.get("skipped"):
+        say.fact("skipped")
+        return say
+    due = [int(u) for u in result.get("due_unit_ids") or []]
+    missing = [int(u) for u in result.get("unit_ids") or []]
+    if not due:
+        say.fact("none_due", n=0)
+        return say
+    if not missing:
+        say.fact("all_reported", {"unit": due}, n=len(due))
+        return say
+    units = {u.id: u.name for u in session.exec(select(Unit).where(col(Unit.id).in_(missing))).all()}
+    shown = [units[u] for u in missing if u in units][:WEEKLY_NAMES_SHOWN]
+    names = "、".join(shown) + ("等" if len(missing) > WEEKLY_NAMES_SHOWN else "")
+    # The week's reminders to contacts of the units named (a unit that reported after an earlier
+    # run reminded it is not named, and neither are its reminders).
+    contacts = {row_id(m) for m in session.exec(select(Member).where(col(Member.unit_id).in_(missing))).all()}
+    prefix = f"weekly:{result['week']}:"
+    sent = [
+        row_id(m)
+        for m in session.exec(
+            select(OutboxMessage)
+            .where(col(OutboxMessage.dedupe_key).startswith(prefix))
+            .order_by(col(OutboxMessage.id))
+        ).all()
+        if int(str(m.dedupe_key)[len(prefix) :]) in contacts
+    ]
+    kind = "missing_one" if len(missing) == 1 else "missing"
+    ids: dict[str, list[int]] = {"unit": missing}
+    if sent:
+        say.fact(kind, {**ids, "message": sent}, n=len(missing), names=names, sent=len(sent))
+    else:
+        say.fact(f"{kind}_nobody", ids, n=len(missing), names=names, sent=0)
+    return say

@@ -932,6 +932,60 @@ def assert_drafted_facts(session: Session, notice_id: int, message: str, listed:
     assert not re.search(r"(?<!\d)0(项|位)", message), message
 
 
+def assert_weekly_run_facts(session: Session, week: str, message: str, listed: list[dict[str, Any]]) -> None:
+    """The weekly reminder run's line against the record: the units due are those with a task part
+    and a member who joined by the week's end, the units named are those of them with no report
+    filed in the week (Monday 0:00 to Sunday 24:00 in Shanghai), and the reminders counted are the
+    week's outbox rows to their contacts; nobody due is said in words, never 0个单位."""
+    from datetime import date as _date
+    from datetime import datetime as _dt
+    from datetime import timedelta as _td
+    from zoneinfo import ZoneInfo
+
+    assert_chat_facts(session, message, listed)
+    year, _, n = week.partition("-W")
+    monday = _date.fromisocalendar(int(year), int(n), 1)
+    sh = ZoneInfo("Asia/Shanghai")
+    start = _dt(monday.year, monday.month, monday.day, tzinfo=sh)
+    end = start + _td(days=7)
+
+    def read(sql: str, **p: Any) -> set[int]:
+        q = text(sql).bindparams(*(bindparam(k, type_=UTCDateTime()) for k in p))
+        return {int(r[0]) for r in session.connection().execute(q, p)}
+
+    due = read(
+        "SELECT DISTINCT tu.unit_id FROM taskunit tu JOIN member m ON m.unit_id = tu.unit_id"
+        " WHERE m.joined_at < :b AND m.active",
+        b=end,
+    )
+    reported = read("SELECT DISTINCT unit_id FROM report WHERE created_at >= :a AND created_at < :b", a=start, b=end)
+    missing = due - reported
+    (fact,) = listed
+    if not due:
+        assert fact["kind"] == "none_due" and "未发送提醒" in message and "都已报送" not in message, fact
+        return
+    if not missing:
+        assert fact["kind"] == "all_reported" and set(fact["ids"]["unit"]) == due, fact
+        return
+    assert set(fact["ids"]["unit"]) == missing and fact["values"]["n"] == len(missing), (fact, missing)
+    contacts = _ids(
+        session, "SELECT telegram_user_id FROM member WHERE role = 'contact' AND telegram_user_id IS NOT NULL"
+    )
+    rows = session.connection().execute(
+        text("SELECT id, chat_id, dedupe_key FROM outboxmessage WHERE dedupe_key LIKE :k"), {"k": f"weekly:{week}:%"}
+    )
+    units_of = {int(i): int(u) for i, u in session.connection().execute(text("SELECT id, unit_id FROM member"))}
+    sent = {
+        int(i) for i, chat, key in rows if units_of.get(int(key.rsplit(":", 1)[1])) in missing and int(chat) in contacts
+    }
+    assert set(fact["ids"].get("message", [])) == sent, (fact, sent)
+    if sent:
+        assert f"已向其联络员发送{len(sent)}条提醒" in message, message
+    else:
+        assert fact["kind"].endswith("_nobody") and "未发送提醒" in message, fact
+    assert (f"{len(missing)}个单位未报送" in message) == (len(missing) > 1), message
+
+
 def chat_draft(session: Session, notice_id: int) -> list[str]:
     """The draft notice as the convener reads it in chat: the overview, each finding's page (what
     the overview's buttons open, 【通报事项1/2】…) and the body, as the bot sends them."""

@@ -217,6 +217,50 @@ def test_a_notice_draft_run_reports_its_findings_and_reviewers_in_words(
     assert kind == "drafted" and "已送1位召集人审定" in said, said
 
 
+def test_a_weekly_reminder_run_names_who_owed_a_report_and_who_was_reminded(
+    engine, session: Session, banner_plan_id: int
+) -> None:
+    """立即运行 of the weekly reminder on a fresh deployment: no unit owes a report yet, and the reply
+    says so (never 各单位都已报送); with every unit's contact in chat and one report filed that week,
+    it names the units that did not report and counts the reminders queued to their contacts —
+    each recounted from the record."""
+    from models import Report
+    from oversight.schedules import weekly_run_facts
+    from tests.chatfacts import assert_weekly_run_facts
+    from tests.test_accountability import Cast
+
+    def run_now(at: datetime, chat: int) -> tuple[str, str]:
+        ensure_default_schedules(session=session, now=at)
+        run = request_run_now(session=session, job="weekly_reminder", actor="member:1", now=at, notify_chat_id=chat)
+        session.commit()
+        ctx = RunContext(engine=engine, worker_id="w1", clock=lambda: at)
+        done = execute_run(ctx=ctx, job="weekly_reminder", period=run.period)
+        assert done is not None and done.state == "done"
+        session.expire_all()
+        [told] = session.exec(select(OutboxMessage).where(OutboxMessage.chat_id == chat)).all()
+        said = weekly_run_facts(session=session, result=done.result)
+        assert told.text.endswith("已运行完毕：" + said.message()), (told.text, said.message())
+        assert_weekly_run_facts(session, done.result["week"], said.message(), said.listed())
+        return said.listed()[0]["kind"], said.message()
+
+    kind, said = run_now(NOW, 4545)
+    assert kind == "none_due", said
+    cast = Cast(session, banner_plan_id)
+    later = NOW + timedelta(days=7)
+    session.add(
+        Report(
+            plan_id=banner_plan_id,
+            unit_id=cast.uid("water"),
+            member_id=cast["water"].id,
+            text="进展",
+            created_at=later - timedelta(hours=2),
+        )
+    )
+    session.commit()
+    kind, said = run_now(later, 4546)
+    assert kind == "missing" and "旗水利局" not in said and "条提醒" in said, said
+
+
 def test_a_failed_run_says_what_failed_and_what_happens_next(engine, session: Session, monkeypatch) -> None:
     def broken(*, session, period, now):
         raise ScheduleError("简报模板缺失。")
