@@ -20,7 +20,14 @@ from oversight.errors import OversightError
 from oversight.notices import drafted_facts
 from oversight.outbox import enqueue_document, enqueue_text
 from oversight.runs import MAX_ATTEMPTS, RETRY_AFTER
-from oversight.schedules import JOB_DEFS, mark_watchers_told, run_period_label, run_watchers, weekly_run_facts
+from oversight.schedules import (
+    JOB_DEFS,
+    calendar_run_facts,
+    mark_watchers_told,
+    run_period_label,
+    run_watchers,
+    weekly_run_facts,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -99,10 +106,7 @@ def _digest(session: Session, result: dict[str, Any]) -> tuple[str, Documents]:
 
 
 def _calendar(session: Session, result: dict[str, Any]) -> tuple[str, Documents]:
-    years = result.get("missing") or []
-    if not years:
-        return "节假日数据齐全，无需提醒。", []
-    return f"{'、'.join(f'{y}年' for y in years)}的节假日安排尚未添加，已提醒{result.get('queued', 0)}位管理员。", []
+    return calendar_run_facts(session=session, result=result).message(), []
 
 
 REPORTS: dict[str, Callable[[Session, dict[str, Any]], tuple[str, Documents]]] = {

@@ -24,7 +24,7 @@ from croniter import croniter
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from models import JobSchedule, Member, OutboxMessage, RunState, RunWatcher, ScheduledRun, Unit, utcnow
+from models import JobSchedule, Member, OutboxMessage, Role, RunState, RunWatcher, ScheduledRun, Unit, utcnow
 from models.base import row_id
 from oversight import runs, schedule_text
 from oversight.audit import audit
@@ -787,4 +787,45 @@ def weekly_run_facts(*, session: Session, result: dict[str, Any]) -> Chat:
         say.fact(kind, {**ids, "message": sent}, n=len(missing), names=names, sent=len(sent))
     else:
         say.fact(f"{kind}_nobody", ids, n=len(missing), names=names, sent=0)
+    return say
+
+
+# What the calendar_reminder run tells whoever pressed 立即运行: the admins the week's reminder reached.
+CALENDAR_RUN_TEXTS: dict[str, str] = {
+    "complete": "节假日数据齐全，无需提醒。",
+    "told": "{years}的节假日安排尚未添加，已提醒{n}位管理员。",
+    "told_nobody": "{years}的节假日安排尚未添加，目前没有管理员加入，未发送提醒。",
+}
+
+
+def calendar_run_facts(*, session: Session, result: dict[str, Any]) -> Chat:
+    """The calendar reminder run's line: the years missing and the admins the week's reminders went
+    to (outbox rows calendar:<years>:<week>:<chat>, and the active admins of those chats), cited."""
+    say = Chat(CALENDAR_RUN_TEXTS)
+    years = [int(y) for y in result.get("missing") or []]
+    if not years:
+        say.fact("complete")
+        return say
+    sent = list(
+        session.exec(
+            select(OutboxMessage)
+            .where(col(OutboxMessage.dedupe_key).startswith("calendar:"))
+            .where(col(OutboxMessage.dedupe_key).contains(f":{result['week']}:"))
+            .order_by(col(OutboxMessage.id))
+        ).all()
+    )
+    chats = {m.chat_id for m in sent}
+    admins = [
+        m
+        for m in session.exec(
+            select(Member).where(Member.role == Role.ADMIN, col(Member.active).is_(True)).order_by(col(Member.id))
+        ).all()
+        if m.telegram_user_id in chats
+    ]
+    text = "、".join(f"{y}年" for y in years)
+    if admins:
+        ids = {"member": [row_id(m) for m in admins], "message": [row_id(m) for m in sent]}
+        say.fact("told", ids, years=text, n=len(admins))
+    else:
+        say.fact("told_nobody", years=text, n=0)
     return say

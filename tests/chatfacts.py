@@ -986,6 +986,32 @@ def assert_weekly_run_facts(session: Session, week: str, message: str, listed: l
     assert (f"{len(missing)}个单位未报送" in message) == (len(missing) > 1), message
 
 
+def assert_calendar_run_facts(session: Session, week: str, message: str, listed: list[dict[str, Any]]) -> None:
+    """The calendar reminder run's line against the record: 已提醒N位管理员 counts and cites the
+    active admins the week's calendar reminders went to; none is said in words, never 0位."""
+    assert_chat_facts(session, message, listed)
+    chats = {
+        int(r[0])
+        for r in session.connection().execute(
+            text("SELECT chat_id FROM outboxmessage WHERE dedupe_key LIKE :k"), {"k": f"calendar:%:{week}:%"}
+        )
+    }
+    admins = {
+        int(i)
+        for i, tg in session.connection().execute(
+            text("SELECT id, telegram_user_id FROM member WHERE role = 'admin' AND active")
+        )
+        if tg is not None and int(tg) in chats
+    }
+    (fact,) = listed
+    if admins:
+        assert fact["kind"] == "told" and set(fact["ids"]["member"]) == admins, (fact, admins)
+        assert f"已提醒{len(admins)}位管理员" in message, message
+    else:
+        assert fact["kind"] == "told_nobody" and "未发送提醒" in message and "已提醒" not in message, fact
+    assert not re.search(r"(?<!\d)0位", message), message
+
+
 def chat_draft(session: Session, notice_id: int) -> list[str]:
     """The draft notice as the convener reads it in chat: the overview, each finding's page (what
     the overview's buttons open, 【通报事项1/2】…) and the body, as the bot sends them."""

@@ -261,6 +261,38 @@ def test_a_weekly_reminder_run_names_who_owed_a_report_and_who_was_reminded(
     assert kind == "missing" and "旗水利局" not in said and "条提醒" in said, said
 
 
+def test_a_calendar_reminder_run_counts_the_admins_it_reached(engine, session: Session, banner_plan_id: int) -> None:
+    """立即运行 of the calendar reminder in December with 2027 missing: with no admin in chat the reply
+    says nobody was reminded (never 已提醒0位管理员); once an admin joined, 已提醒1位管理员 —
+    recounted from the outbox and the member rows."""
+    from models import Member, Role, Unit
+    from oversight.schedules import calendar_run_facts
+    from tests.chatfacts import assert_calendar_run_facts
+
+    def run_now(at: datetime, chat: int) -> tuple[str, str]:
+        ensure_default_schedules(session=session, now=at)
+        run = request_run_now(session=session, job="calendar_reminder", actor="member:1", now=at, notify_chat_id=chat)
+        session.commit()
+        ctx = RunContext(engine=engine, worker_id="w1", clock=lambda: at)
+        done = execute_run(ctx=ctx, job="calendar_reminder", period=run.period)
+        assert done is not None and done.state == "done"
+        session.expire_all()
+        [told] = session.exec(select(OutboxMessage).where(OutboxMessage.chat_id == chat)).all()
+        said = calendar_run_facts(session=session, result=done.result)
+        assert told.text.endswith("已运行完毕：" + said.message()), (told.text, said.message())
+        assert_calendar_run_facts(session, done.result["week"], said.message(), said.listed())
+        return said.listed()[0]["kind"], said.message()
+
+    kind, said = run_now(NOW, 4747)
+    assert kind == "told_nobody" and "2027年" in said, said
+    unit = session.exec(select(Unit).where(Unit.plan_id == banner_plan_id)).first()
+    assert unit is not None
+    session.add(Member(plan_id=banner_plan_id, telegram_user_id=4748, name="管理员", unit_id=unit.id, role=Role.ADMIN))
+    session.commit()
+    kind, said = run_now(NOW + timedelta(hours=1), 4749)
+    assert kind == "told" and said.endswith("已提醒1位管理员。"), said
+
+
 def test_a_failed_run_says_what_failed_and_what_happens_next(engine, session: Session, monkeypatch) -> None:
     def broken(*, session, period, now):
         raise ScheduleError("简报模板缺失。")
