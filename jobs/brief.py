@@ -174,7 +174,11 @@ TEXTS: dict[str, str] = {
     "全文见所附PDF（另附可编辑的Word文档）；完整台账见所附xlsx附件。",
     "summary_as_of": "，截至{moment}",  # inside the label's brackets: （2026年第四季度，截至…）
     "summary_progress_item": "{name}{done}/{target}{measure}",
-    "summary_problems": "本期新增{new}个，办结{resolved}个；{end}未关闭{open}个，其中逾期{overdue}个。",
+    "summary_problems": "本期新增{new}个，办结{resolved}个；",
+    "summary_problems_none": "本期没有新增和办结的问题；",
+    "summary_open": "{end}未关闭{open}个，其中逾期{overdue}个。",
+    "summary_open_none_overdue": "{end}未关闭{open}个，均未逾期。",
+    "summary_open_none": "{end}没有未关闭的问题。",
     "summary_oldest": "最久未关闭：{p}（{unit}）。",
     "caption": "{title}第{issue_no}期（{label}）",
     "office_short": "联席会议办公室",
@@ -762,6 +766,22 @@ def _office_line(name: str, date_text: str) -> str:
     return name if len(name) + len(date_text) <= MASTHEAD_LINE_CHARS else TEXTS["office_short"]
 
 
+def _summary_problems(t: dict[str, Any], *, end: str) -> str:
+    """The summary's problem line: the quarter's new and resolved, then the open ones at its end,
+    each zero said in words (本期没有新增和办结的问题；期末没有未关闭的问题。), never as 0个."""
+    new, resolved, still, overdue = (t[k]["n"] for k in ("new", "resolved", "open", "overdue"))
+    head = (
+        TEXTS["summary_problems"].format(new=new, resolved=resolved)
+        if new or resolved
+        else TEXTS["summary_problems_none"]
+    )
+    if not still:
+        return head + TEXTS["summary_open_none"].format(end=end)
+    if not overdue:
+        return head + TEXTS["summary_open_none_overdue"].format(end=end, open=still)
+    return head + TEXTS["summary_open"].format(end=end, open=still, overdue=overdue)
+
+
 def brief_summary(data: dict[str, Any], *, issue_no: int) -> str:
     """The short chat text sent with the PDF."""
     t = data["problems"]["totals"]
@@ -784,13 +804,7 @@ def brief_summary(data: dict[str, Any], *, issue_no: int) -> str:
         issue_no=issue_no,
         label=label,
         progress=progress,
-        problems=TEXTS["summary_problems"].format(
-            new=t["new"]["n"],
-            resolved=t["resolved"]["n"],
-            open=t["open"]["n"],
-            overdue=t["overdue"]["n"],
-            end=_end(data),
-        ),
+        problems=_summary_problems(t, end=_end(data)),
         oldest=oldest,
     )
 

@@ -399,3 +399,35 @@ def test_the_chat_summary_sent_with_the_brief_reads_as_the_office_would_write_it
 
     assert summary(sh(2027, 1, 8, 9), 1) == whole("2026年第四季度", 1, "期末")
     assert summary(sh(2026, 12, 2, 10, 15), 2) == whole("2026年第四季度，截至2026年12月2日 10:15", 2, "目前")
+
+
+def test_the_chat_summary_says_a_quarter_without_problems_in_words(cast: Cast) -> None:
+    """A quarter in which nothing was raised or resolved and nothing is open: the summary's problem
+    line says so in words (没有新增和办结的问题；期末没有未关闭的问题。), never 新增0个 or 未关闭0个，
+    其中逾期0个, and names no oldest problem; with one problem open and not yet due it says 均未逾期."""
+    from models import Problem
+
+    def problems_line(now: datetime) -> str:
+        text_ = brief_summary(context(cast, "2026Q4", now)["_data"], issue_no=1)
+        return next(line for line in text_.split("\n") if line.startswith("问题："))
+
+    assert problems_line(sh(2027, 1, 8, 9)) == "问题：本期没有新增和办结的问题；期末没有未关闭的问题。"
+    s = cast.s
+    cat = s.connection().execute(
+        text("SELECT id FROM problemcategory WHERE plan_id = :p AND key = 'forest_grass'"), {"p": cast.plan_id}
+    )
+    p = Problem(
+        plan_id=cast.plan_id,
+        text="某矿林地审批待办。",
+        category_id=cat.scalar_one(),
+        raised_by_unit_id=cast.uid("emergency"),
+        owner_unit_id=cast.uid("forestry"),
+        due_on=date(2027, 2, 26),
+        created_at=sh(2026, 12, 14),
+    )
+    s.add(p)
+    s.flush()
+    forestry = s.connection().execute(text("SELECT short FROM unit WHERE id = :u"), {"u": cast.uid("forestry")})
+    assert problems_line(sh(2027, 1, 8, 9)) == (
+        f"问题：本期新增1个，办结0个；期末未关闭1个，均未逾期。最久未关闭：{p.id}号问题（{forestry.scalar_one()}）。"
+    )

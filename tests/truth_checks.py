@@ -1188,10 +1188,12 @@ def check_brief(r: Rec, ctx: dict[str, Any], data: dict[str, Any]) -> set[str]:
 def check_brief_summary(r: Rec, summary: str) -> None:
     """The chat text sent with the brief: its problems line and the oldest open problem, as counted here."""
     c = _problem_counts(r)
-    line = (
-        f"问题：本期新增{len(c['new'])}个，办结{len(c['resolved'])}个；期末未关闭{len(c['open'])}个，"
-        f"其中逾期{len(c['overdue'])}个。"
-    )
+    new, resolved, still, late = (len(c[k]) for k in ("new", "resolved", "open", "overdue"))
+    line = f"问题：本期新增{new}个，办结{resolved}个；" if new or resolved else "问题：本期没有新增和办结的问题；"
+    if not still:
+        line += "期末没有未关闭的问题。"
+    else:
+        line += f"期末未关闭{still}个，" + (f"其中逾期{late}个。" if late else "均未逾期。")
     if r.open_ids:
         p = _oldest(r, r.open_ids[0])
         line += f"最久未关闭：{p['id']}号问题（{r.short(p['owner'])}）。"
