@@ -16,6 +16,7 @@ from sqlmodel import Session
 
 from models import ScheduledRun
 from models.base import row_id
+from oversight.briefs import built_facts
 from oversight.errors import OversightError
 from oversight.notices import drafted_facts
 from oversight.outbox import enqueue_document, enqueue_text
@@ -53,8 +54,7 @@ def _brief(session: Session, result: dict[str, Any]) -> tuple[str, Documents]:
         return NO_PLAN, []
     lines, docs = [], []
     for b in briefs:
-        verb = "已生成" if b.get("created") else "此前已生成"
-        lines.append(f"第{b.get('issue_no')}期简报{verb}，已向召集人和办公室发送{b.get('queued', 0)}条消息，简报附后。")
+        lines.append(built_facts(session=session, brief_id=b.get("brief_id"), created=bool(b.get("created"))).message())
         if b.get("pdf"):
             docs.append((str(b["pdf"]), f"工作简报第{b.get('issue_no')}期.pdf"))
     return "\n".join(lines), docs

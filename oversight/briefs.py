@@ -18,12 +18,13 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from models import AuditLog, Brief, Meeting, Member, Plan, Role, RunState, row_id
+from models import AuditLog, Brief, Meeting, Member, OutboxMessage, Plan, Role, RunState, row_id
 from oversight import labels, runs
 from oversight.audit import actor_of, audit, require_role
 from oversight.chatstate import button_row
 from oversight.dates import cn_date, cn_datetime, local_day
 from oversight.errors import InvalidInputError, InvalidStateError, NotFoundError
+from oversight.facts import Chat
 from oversight.members import member_label, members_with_role
 from oversight.outbox import enqueue_document, enqueue_text
 from oversight.periods import ADHOC, Period
@@ -760,3 +761,47 @@ __all__ = [
     "status_text",
     "waiting_briefs",
 ]
+
+
+# What the brief run tells whoever pressed 立即运行 (oversight.facts.Chat): the draft built and the
+# office members its preview went to, cited; a draft goes to the office only, until it is signed.
+BUILT_TEXTS: dict[str, str] = {
+    "built": "第{issue_no}期简报已生成，送审稿已发给办公室{n}人审阅，简报附后。",
+    "built_nobody": "第{issue_no}期简报已生成，办公室目前没有人员加入，送审稿未发出，简报附后。",
+    "again": "第{issue_no}期简报此前已生成，未重复发送，简报附后。",
+    "withdrawn": "所为的会议已取消，本期简报未生成、未发送。",
+}
+
+
+def built_facts(*, session: Session, brief_id: int | None, created: bool) -> Chat:
+    """The brief run's line for one plan: a new draft counts and cites the office members its
+    preview was queued to (outbox rows briefdraft:<brief>:r<revision>:<chat>); one built before is
+    not sent again; no brief (its meeting was called off) is said in words."""
+    say = Chat(BUILT_TEXTS)
+    brief = session.get(Brief, brief_id) if brief_id is not None else None
+    if brief is None:
+        say.fact("withdrawn")
+        return say
+    ids: dict[str, list[int]] = {"brief": [row_id(brief)]}
+    if not created:
+        say.fact("again", ids, issue_no=brief.issue_no)
+        return say
+    prefix = f"briefdraft:{brief.id}:r{brief.revision}:"
+    sent = [
+        m
+        for m in session.exec(
+            select(OutboxMessage)
+            .where(col(OutboxMessage.dedupe_key).startswith(prefix))
+            .order_by(col(OutboxMessage.id))
+        ).all()
+        if not str(m.dedupe_key).endswith(":pdf")
+    ]
+    chats = {m.chat_id for m in sent}
+    office = members_with_role(session=session, plan_id=brief.plan_id, roles=(Role.OFFICE,))
+    told = [m for m in office if m.telegram_user_id in chats]
+    if told:
+        ids = {**ids, "member": [row_id(m) for m in told], "message": [row_id(m) for m in sent]}
+        say.fact("built", ids, issue_no=brief.issue_no, n=len(told))
+    else:
+        say.fact("built_nobody", ids, issue_no=brief.issue_no, n=0)
+    return say

@@ -34,6 +34,7 @@ CHAT_TABLES = {
     "milestone": "milestone",
     "claim": "rightclaim",
     "report": "report",
+    "brief": "brief",
 }
 RAW = re.compile(r"\{'|\"kind\":|'kind'|\bNone\b|\bTrue\b|\bFalse\b|\[\[|\bnan\b")
 
@@ -1010,6 +1011,47 @@ def assert_calendar_run_facts(session: Session, week: str, message: str, listed:
     else:
         assert fact["kind"] == "told_nobody" and "未发送提醒" in message and "已提醒" not in message, fact
     assert not re.search(r"(?<!\d)0位", message), message
+
+
+def assert_built_facts(
+    session: Session, brief_id: int, created: bool, message: str, listed: list[dict[str, Any]]
+) -> None:
+    """The brief run's line against the record: its 第N期 is the brief's, and a new draft counts and
+    cites the office members its preview text was queued to (nobody: 送审稿未发出, never 0人); a
+    draft built before is not said to be sent again. (A draft goes to the office only.)"""
+    assert_chat_facts(session, message, listed)
+    (issue_no, revision, plan_id) = (
+        session.connection()
+        .execute(text("SELECT issue_no, revision, plan_id FROM brief WHERE id = :b"), {"b": brief_id})
+        .one()
+    )
+    (fact,) = listed
+    assert fact["ids"]["brief"] == [brief_id] and message.startswith(f"第{issue_no}期简报"), (fact, issue_no)
+    assert "召集人" not in message, message
+    if not created:
+        assert fact["kind"] == "again" and "未重复发送" in message, fact
+        return
+    chats = {
+        int(r[0])
+        for r in session.connection().execute(
+            text("SELECT chat_id FROM outboxmessage WHERE dedupe_key LIKE :k AND dedupe_key NOT LIKE :pdf"),
+            {"k": f"briefdraft:{brief_id}:r{revision}:%", "pdf": "%:pdf"},
+        )
+    }
+    office = {
+        int(i)
+        for i, tg in session.connection().execute(
+            text("SELECT id, telegram_user_id FROM member WHERE plan_id = :p AND role = 'office' AND active"),
+            {"p": plan_id},
+        )
+        if tg is not None and int(tg) in chats
+    }
+    if office:
+        assert fact["kind"] == "built" and set(fact["ids"]["member"]) == office, (fact, office)
+        assert f"已发给办公室{len(office)}人审阅" in message, message
+    else:
+        assert fact["kind"] == "built_nobody" and "送审稿未发出" in message, fact
+    assert not re.search(r"(?<!\d)0人", message), message
 
 
 def chat_draft(session: Session, notice_id: int) -> list[str]:

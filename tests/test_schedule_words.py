@@ -293,6 +293,40 @@ def test_a_calendar_reminder_run_counts_the_admins_it_reached(engine, session: S
     assert kind == "told" and said.endswith("已提醒1位管理员。"), said
 
 
+def test_a_brief_run_says_whom_the_draft_went_to(engine, session: Session, banner_plan_id: int, settings_env) -> None:
+    """立即运行 of the brief: with nobody of the office in chat the reply says the draft was not sent
+    (never 已向召集人和办公室发送0条消息: a draft goes to the office only); with one office member
+    joined, the quarter's brief is not sent again and the next quarter's draft went to that one person —
+    recounted from the outbox and the members."""
+    from models import Member, Role, Unit
+    from oversight.briefs import built_facts
+    from tests.chatfacts import assert_built_facts
+
+    def run_now(at: datetime, chat: int) -> str:
+        ensure_default_schedules(session=session, now=at)
+        run = request_run_now(session=session, job="brief", actor="member:1", now=at, notify_chat_id=chat)
+        session.commit()
+        ctx = RunContext(engine=engine, worker_id="w1", clock=lambda: at)
+        done = execute_run(ctx=ctx, job="brief", period=run.period)
+        assert done is not None and done.state == "done", done
+        session.expire_all()
+        told = [m for m in session.exec(select(OutboxMessage).where(OutboxMessage.chat_id == chat)).all() if m.text]
+        (b,) = done.result["briefs"]
+        said = built_facts(session=session, brief_id=b["brief_id"], created=b["created"])
+        assert told[0].text.endswith("已运行完毕：" + said.message()), (told[0].text, said.message())
+        assert_built_facts(session, b["brief_id"], b["created"], said.message(), said.listed())
+        return said.listed()[0]["kind"]
+
+    assert run_now(NOW, 4848) == "built_nobody"
+    unit = session.exec(select(Unit).where(Unit.plan_id == banner_plan_id)).first()
+    assert unit is not None
+    session.add(Member(plan_id=banner_plan_id, telegram_user_id=4849, name="办公室", unit_id=unit.id, role=Role.OFFICE))
+    session.commit()
+    # The quarter's brief is built already: not sent again (not even to the member who just joined).
+    assert run_now(NOW + timedelta(hours=1), 4850) == "again"
+    assert run_now(NOW + timedelta(days=100), 4851) == "built"
+
+
 def test_a_failed_run_says_what_failed_and_what_happens_next(engine, session: Session, monkeypatch) -> None:
     def broken(*, session, period, now):
         raise ScheduleError("简报模板缺失。")
