@@ -91,6 +91,8 @@ def _summary(review: dict[str, Any]) -> dict[str, Any]:
         "added": len(review["added_item_ids"]),
         "added_ids": list(review["added_item_ids"]),
         "missed": list(review["follow_up"]["missed"]),
+        "scored_unit_ids": [int(r["unit_id"]) for r in review["units"] if r["total"] is not None],
+        "ledger_ids": [int(it["id"]) for it in review["ledger"]],
     }
 
 
@@ -218,7 +220,9 @@ def run(*, session: Session, period: str, now: datetime, data_dir: Path | None =
             dedupe_prefix=f"review:{plan.id}:{key}",
             now=now,
         )["chats"]
-        out["plans"].append({"plan": plan.key, "pdf": str(pdf), **summary, "sent_to": sent})
+        out["plans"].append(
+            {"plan": plan.key, "plan_id": row_id(plan), "period": key, "pdf": str(pdf), **summary, "sent_to": sent}
+        )
         logger.info(
             "review %s %s: %d units, %d ledger items, pdf %s", plan.key, key, summary["units"], summary["ledger"], pdf
         )

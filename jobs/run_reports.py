@@ -20,6 +20,7 @@ from oversight.briefs import built_facts
 from oversight.errors import OversightError
 from oversight.notices import drafted_facts
 from oversight.outbox import enqueue_document, enqueue_text
+from oversight.review import review_run_facts
 from oversight.runs import MAX_ATTEMPTS, RETRY_AFTER
 from oversight.schedules import (
     JOB_DEFS,
@@ -74,10 +75,7 @@ def _review(session: Session, result: dict[str, Any]) -> tuple[str, Documents]:
         return NO_PLAN, []
     lines, docs = [], []
     for p in plans:
-        lines.append(
-            f"问效评分{p.get('units', 0)}个单位，整改台账{p.get('ledger', 0)}项（新增{p.get('added', 0)}项），"
-            f"已发送给{p.get('sent_to', 0)}位召集人，报告附后。"
-        )
+        lines.append(review_run_facts(session=session, result=p).message())
         if p.get("pdf"):
             docs.append((str(p["pdf"]), "工作问效报告.pdf"))
     return "\n".join(lines), docs

@@ -27,6 +27,7 @@ from models import (
     Member,
     Notice,
     NoticeFinding,
+    OutboxMessage,
     Plan,
     Problem,
     ProblemEvent,
@@ -1238,4 +1239,68 @@ def review_caption(*, title: str, review: dict[str, Any]) -> Chat:
         added_ids=added,
         missed_ids=missed,
     )
+    return say
+
+
+# What the review run tells whoever pressed 立即运行 (oversight.facts.Chat): who was scored, the
+# ledger, and whom the report went to (its 主送, the conveners, and the office that issues it).
+RUN_TEXTS: dict[str, str] = {
+    "scored": "问效评分{n}个单位。",
+    "scored_none": "本期没有参评的单位。",
+    "ledger": "整改台账{n}项，本期新增{added}项。",
+    "ledger_kept": "整改台账{n}项，本期没有新增事项。",
+    "ledger_empty": "整改台账暂无事项。",
+    "sent": "报告已发送给{whom}，报告附后。",
+    "sent_nobody": "目前没有召集人和办公室人员加入，报告未发出，报告附后。",
+}
+
+
+def review_run_facts(*, session: Session, result: dict[str, Any]) -> Chat:
+    """The review run's lines for one plan, from its result's ids and the report's outbox rows
+    (review:<plan>:<half>:<chat>, the PDF): the units scored (不参评 ones are not), the ledger and
+    the items added, and the conveners and office members the report went to, each cited."""
+    say = Chat(RUN_TEXTS)
+    scored = [int(u) for u in result.get("scored_unit_ids") or []]
+    if scored:
+        say.fact("scored", {"unit": scored}, n=len(scored))
+    else:
+        say.fact("scored_none", n=0)
+    ledger = [int(i) for i in result.get("ledger_ids") or []]
+    added = [int(i) for i in result.get("added_ids") or []]
+    if not ledger:
+        say.fact("ledger_empty", n=0)
+    else:
+        say.fact("ledger" if added else "ledger_kept", {"item": ledger}, n=len(ledger), added=len(added))
+    prefix = f"review:{result['plan_id']}:{result['period']}:"
+    sent = [
+        m
+        for m in session.execute(
+            select(OutboxMessage)
+            .where(col(OutboxMessage.dedupe_key).startswith(prefix))
+            .order_by(col(OutboxMessage.id))
+        ).scalars()
+        if ":" not in str(m.dedupe_key)[len(prefix) :]
+    ]
+    chats = {m.chat_id for m in sent}
+    got = [
+        m
+        for m in session.execute(
+            select(Member).where(
+                col(Member.plan_id) == int(result["plan_id"]),
+                col(Member.active).is_(True),
+                col(Member.role).in_((Role.CONVENER, Role.OFFICE)),
+            )
+        ).scalars()
+        if m.telegram_user_id in chats
+    ]
+    conveners = len({m.telegram_user_id for m in got if m.role == Role.CONVENER})
+    office = len({m.telegram_user_id for m in got if m.role == Role.OFFICE})
+    if got:
+        whom = "、".join(
+            x for x in (f"召集人{conveners}人" if conveners else "", f"办公室{office}人" if office else "") if x
+        )
+        ids = {"member": [row_id(m) for m in got], "message": [row_id(m) for m in sent]}
+        say.fact("sent", ids, whom=whom, conveners=conveners, office=office)
+    else:
+        say.fact("sent_nobody", conveners=0, office=0)
     return say

@@ -1054,6 +1054,49 @@ def assert_built_facts(
     assert not re.search(r"(?<!\d)0人", message), message
 
 
+def assert_review_run_facts(
+    session: Session, plan_id: int, period: str, message: str, listed: list[dict[str, Any]]
+) -> None:
+    """The review run's lines against the record: the units it says were scored are cited, the
+    ledger's count is the plan's items, and the recipients are the active conveners and office
+    members whose chats got the report's PDF (outbox rows review:<plan>:<half>:<chat>), by role;
+    nobody reached is said in words, and nothing reads 0个, 0项 or 0人."""
+    assert_chat_facts(session, message, listed)
+    by = {f["kind"]: f for f in listed}
+    ledger = _ids(session, "SELECT id FROM rectificationitem WHERE plan_id = :p", p=plan_id)
+    if ledger:
+        (f,) = [by[k] for k in ("ledger", "ledger_kept") if k in by]
+        assert set(f["ids"]["item"]) == ledger and f"整改台账{len(ledger)}项" in message, (f, ledger)
+    else:
+        assert "ledger_empty" in by, listed
+    prefix = f"review:{plan_id}:{period}:"
+    chats = {
+        int(key[len(prefix) :])
+        for (key,) in session.connection().execute(
+            text("SELECT dedupe_key FROM outboxmessage WHERE dedupe_key LIKE :k"), {"k": prefix + "%"}
+        )
+        if ":" not in key[len(prefix) :]
+    }
+    roles = session.connection().execute(
+        text(
+            "SELECT role, telegram_user_id FROM member WHERE plan_id = :p AND active AND role IN ('convener', 'office')"
+        ),
+        {"p": plan_id},
+    )
+    reached: dict[str, set[int]] = {"convener": set(), "office": set()}
+    for role, tg in roles:
+        if tg is not None and int(tg) in chats:
+            reached[role].add(int(tg))
+    if not chats:
+        assert "sent_nobody" in by and "报告未发出" in message, listed
+    else:
+        f = by["sent"]
+        assert (f["values"]["conveners"], f["values"]["office"]) == (len(reached["convener"]), len(reached["office"]))
+        assert ("召集人" + str(len(reached["convener"])) + "人" in message) == bool(reached["convener"]), message
+        assert ("办公室" + str(len(reached["office"])) + "人" in message) == bool(reached["office"]), message
+    assert not re.search(r"(?<!\d)0(个|项|人)", message), message
+
+
 def chat_draft(session: Session, notice_id: int) -> list[str]:
     """The draft notice as the convener reads it in chat: the overview, each finding's page (what
     the overview's buttons open, 【通报事项1/2】…) and the body, as the bot sends them."""

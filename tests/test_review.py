@@ -430,6 +430,9 @@ def test_a_leaders_zone_progress_counts_from_the_day_they_had_the_zone(cast: Cas
 
 
 def test_review_job_sends_the_pdf_to_the_convener(cast: Cast, tmp_path: Path) -> None:
+    from oversight.review import review_run_facts
+    from tests.chatfacts import assert_review_run_facts
+
     cast.report_weekly("water")
     result = review_job(session=cast.s, period="2026H1", now=AFTER_H1, data_dir=tmp_path)
     cast.s.commit()
@@ -443,6 +446,16 @@ def test_review_job_sends_the_pdf_to_the_convener(cast: Cast, tmp_path: Path) ->
     assert sorted(Path(d.payload["path"]).suffix for d in to_convener) == [".docx", ".pdf"]
     assert {d.chat_id for d in docs} == {cast.convener.telegram_user_id, *office}
     assert "工作问效情况的报告" in to_convener[0].text
+    run_lines = review_run_facts(session=cast.s, result=plan)
+    assert_review_run_facts(cast.s, cast.plan_id, "2026H1", run_lines.message(), run_lines.listed())
+    # The convener and the office got it; the units scored are those 不参评 is not said of.
+    assert "召集人1人、办公室" in run_lines.message() and "位召集人" not in run_lines.message(), run_lines.message()
+    scored = [
+        r["unit_id"]
+        for r in build_review(session=cast.s, plan_id=cast.plan_id, period="2026H1", now=AFTER_H1)["units"]
+        if r["total"] is not None
+    ]
+    assert run_lines.listed()[0]["ids"]["unit"] == scored
     # Every unit's items are this half's: the caption counts them as added, and none missed.
     assert caption_sent(cast.s, cast.plan_id, plan, "2026H1", AFTER_H1, to_convener[0].text) == "caption_added"
     review = build_review(session=cast.s, plan_id=cast.plan_id, period="2026H1", now=AFTER_H1)
@@ -498,6 +511,14 @@ def test_the_review_caption_counts_the_ledger_and_says_none_in_words(
             ).all()
             if d.payload["path"].endswith(f"-{period}.pdf")
         ]
+        from oversight.review import review_run_facts
+        from tests.chatfacts import assert_review_run_facts
+
+        lines = review_run_facts(session=session, result=plan)
+        assert_review_run_facts(session, banner_plan_id, period, lines.message(), lines.listed())
+        assert lines.listed()[0]["kind"] == "scored_none" and lines.listed()[-1]["text"].startswith(
+            "报告已发送给召集人1人，"
+        )
         return caption_sent(session, banner_plan_id, plan, period, at, doc.text), doc.text
 
     kind, text = review("2025H2", datetime(2026, 1, 6, 1, tzinfo=UTC))
