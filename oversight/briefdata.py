@@ -249,6 +249,8 @@ def _problem_figures(session: Session, plan_id: int, period: Period, as_of: date
         # Overdue as the rules count it (oversight.measures): due on D means done by the end of D.
         flag(st.c.due_on < overdue_before(as_of)),
     ).outerjoin(Right, col(Right.id) == st.c.right_id)
+    # A problem raised before the period and closed at its end is in no figure: not read.
+    rows = rows.where(or_(st.c.created_at >= start, st.c.closed == 0))
     new, open_, overdue, disputed = _Ids(), _Ids(), _Ids(), _Ids()
     new_c, open_c, over_c, new_u, open_u, over_u, open_z = (_Ids() for _ in range(7))
     # (created_at as the database orders it, id, owner, category) of each open problem

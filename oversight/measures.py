@@ -938,10 +938,13 @@ def spell_stats(
     since = accountable_from(session=session, plan_id=plan_id)
     # A spell starting before its unit could act is counted from the day before that day.
     clip = {u: (d - timedelta(days=1) - days.first).days for u, d in since.items()}
+    # With no idle length (idle_days infinite: the waits alone, which the brief and the review
+    # ask for) only the spells waiting for a first response count, and only those are read.
+    kinds = _WAITING_FOR_RESPONSE if idle_days == float("inf") else _HOLDER_MUST_ACT
     stats = SpellStats()
     result = session.execute(
         select(g.c.to_unit_id, waiting, running, d0, d1, func.count(), func.max(g.c.id))
-        .where(g.c.kind.in_(_HOLDER_MUST_ACT), g.c.to_unit_id.is_not(None), end_at > sql_moment(start))
+        .where(g.c.kind.in_(kinds), g.c.to_unit_id.is_not(None), end_at > sql_moment(start))
         .group_by(g.c.to_unit_id, waiting, running, d0, d1)
         .execution_options(stream_results=True, yield_per=2000)
     )
