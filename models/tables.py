@@ -364,7 +364,9 @@ class ProblemEvent(SQLModel, table=True):
 
     __table_args__ = (
         Index("ix_problemevent_problem_at", "problem_id", "at"),
-        Index("ix_problemevent_kind_at", "kind", "at"),
+        # The events of some kinds in a period with their problem and units (the brief's hand-overs
+        # and resolutions, per unit): read from the index alone, not from rows spread over the table.
+        Index("ix_problemevent_kind_at_units", "kind", "at", "problem_id", "from_unit_id", "to_unit_id"),
         # A problem's latest event of some kinds before a date (oversight.briefdata's problem
         # state): without it PostgreSQL, lacking statistics (a database just filled), ANDed the
         # (problem_id, at) index with the kind index per problem, 10 s a query at region scale.
