@@ -670,6 +670,20 @@ def check_reporting(rec: Rec, q: dict[str, Any], data: dict[str, Any]) -> dict[i
     return missed
 
 
+def check_units_foot(q: dict[str, Any], ctx: dict[str, Any]) -> None:
+    """The units section's foot note states the quarter's reporting weeks (it ended before the brief's
+    moment): its Monday–Sunday weeks clipped to the quarter that hold a working day of the
+    generated calendar, counted here."""
+    weeks, first = 0, Q_START
+    while first <= Q_END:
+        last = min(first + timedelta(days=6 - first.weekday()), Q_END)
+        weeks += any(is_workday_here(first + timedelta(days=k), q["calendar"]) for k in range((last - first).days + 1))
+        first = last + timedelta(days=1)
+    (units,) = [sec for sec in ctx["sections"] if sec.get("heading") == "各单位履职情况"]
+    (foot,) = [p for p in units["paragraphs"] if str(p).startswith("注：报送次数")]
+    assert f"本期已结束的报送周共{weeks}个；" in str(foot), (weeks, foot)
+
+
 def check_generic(facts: list[dict[str, Any]], proven: set[str] = PROVEN) -> None:
     """Every fact: no raw representation, one date and citation form, quantifiers only where proven."""
     for f in facts:
@@ -774,6 +788,7 @@ def check_quarter(engine: Any, plan_id: int, q: dict[str, Any]) -> tuple[Rec, di
     ctx = brief_context(data, issue_no=1, issued_on="2026-04-08", chart="<svg/>")
     check_generic(ctx["facts"])
     missed = check_reporting(rec, q, data)
+    check_units_foot(q, ctx)
     SEEN["brief"] |= check_brief(rec, ctx, data)
     check_brief_summary(rec, brief_summary(data, issue_no=1))
     check_notice_and_review(rec, missed, SEEN)
@@ -901,6 +916,7 @@ def test_the_pdf_of_a_generated_quarter_prints_its_facts(workdir: Path, q: dict[
         ctx = brief_context(data, issue_no=1, issued_on="2026-04-08", chart="<svg/>")
         check_generic(ctx["facts"])
         check_reporting(rec, q, data)
+        check_units_foot(q, ctx)
         check_brief(rec, ctx, data)
         pdf = workdir / f"brief-{next(_counter)}.pdf"
         html_to_pdf(render_html("brief.html.j2", ctx), out=pdf, fetcher=AssetOnlyFetcher())

@@ -1455,8 +1455,17 @@ def check_notice(r: Rec, notice_id: int, facts: list[dict[str, Any]], missed: di
             said[unit] = int(m.group(1))
     if threshold:
         assert said == {u: k for u, k in missed.items() if k >= threshold}, (said, missed, threshold)
-    # 本期负责的N个问题均未办结 (or the one 未办结): the unit resolved none in the quarter.
-    resolvers = {u for _, u in r.resolved}
+    # 本期负责的N个问题均未办结 (or the one 未办结): the unit resolved none in the quarter that is
+    # still resolved or closed at its end (a resolution reopened since is not 办结, as the review's
+    # recount counts it too).
+    last_state: dict[int, str] = {}  # problem -> its last state event's kind (rows in time order)
+    for pid, kind in r.sql(
+        "SELECT e.problem_id, e.kind FROM problemevent e JOIN problem p ON p.id = e.problem_id "
+        "WHERE p.plan_id = :plan AND e.at < :e AND e.kind IN ('assigned', 'accepted', 'handed_over', "
+        "'declined', 'ruled', 'resolved', 'confirmed', 'reopened') ORDER BY e.at, e.id"
+    ):
+        last_state[pid] = kind
+    resolvers = {u for p, u in r.resolved if last_state.get(p) in ("resolved", "confirmed")}
     for _, unit, _, summary in n.findings:
         if re.search(r"本期负责的(\d+个问题均|1个问题)未办结", summary):
             assert unit not in resolvers, (summary, r.resolved)
