@@ -204,6 +204,14 @@ def remind_regions(*, session: Session, items: list[dict[str, Any]], day: date, 
     return queued
 
 
+# The digest's list headings and the ids each cites for the run's reply: (result key, noun).
+DIGEST_CITES = {
+    "problems": ("problem_ids", "problem"),
+    "decisions": ("decision_ids", "decision"),
+    "regions": ("region_unit_ids", "unit"),
+}
+
+
 def send_daily_digest(*, session: Session, period: str, now: datetime, tz: ZoneInfo | None = None) -> dict:
     """Queue one digest of overdue items per office member per plan; nothing on non-working days."""
     tz = tz or local_zone()
@@ -211,6 +219,10 @@ def send_daily_digest(*, session: Session, period: str, now: datetime, tz: ZoneI
     if not is_workday(day):
         return {"day": day.isoformat(), "skipped": "non-working day"}
     totals = {"problems": 0, "decisions": 0, "regions": 0, "digests": 0, "queued": 0, "region_reminders": 0}
+    # What the digests listed, by id, for the run's reply (oversight.digest.digest_run_facts).
+    cited: dict[str, list[int]] = {"problem_ids": [], "decision_ids": [], "region_unit_ids": [], "digest_plan_ids": []}
+    marked: dict[str, list[int]] = {}
+    marked_n = 0
     # 督办 first: each item's colour now, changes told to the units, 督办单 sent (jobs/supervision.py).
     run_supervision(session=session, now=now)
     for plan in session.exec(select(Plan).order_by(col(Plan.id))).all():
@@ -221,9 +233,17 @@ def send_daily_digest(*, session: Session, period: str, now: datetime, tz: ZoneI
         if digest is None:
             continue  # nothing overdue, nothing red or yellow
         totals["digests"] += 1
+        cited["digest_plan_ids"].append(row_id(plan))
         for fact in digest.listed():
             if fact["kind"] in totals:
                 totals[fact["kind"]] += int(fact["values"]["n"])
+            if fact["kind"] in DIGEST_CITES:
+                key, noun = DIGEST_CITES[fact["kind"]]
+                cited[key].extend(int(i) for i in fact["ids"].get(noun, []))
+            if fact["kind"] == "colours":
+                marked_n += sum(int(fact["values"][c]) for c in ("red", "yellow", "blue"))
+                for noun, got in fact["ids"].items():
+                    marked.setdefault(noun, []).extend(int(i) for i in got)
         text = digest.message()
         for member in office_members(session=session, plan_id=row_id(plan)):
             if member.telegram_user_id is None:
@@ -241,7 +261,7 @@ def send_daily_digest(*, session: Session, period: str, now: datetime, tz: ZoneI
     # A circulated meeting tomorrow (the next working day): units that have not answered are reminded.
     totals["meeting_reminders"] = remind_unanswered(session=session, now=now, today=day)
     logger.info("daily digest %s: %s", day, totals)
-    return {"day": day.isoformat(), **totals}
+    return {"day": day.isoformat(), **totals, **cited, "marked": marked_n, "marked_ids": marked}
 
 
 # --- Calendar data reminder -----------------------------------------------------------

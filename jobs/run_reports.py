@@ -17,6 +17,7 @@ from sqlmodel import Session
 from models import ScheduledRun
 from models.base import row_id
 from oversight.briefs import built_facts
+from oversight.digest import digest_run_facts
 from oversight.errors import OversightError
 from oversight.notices import drafted_facts
 from oversight.outbox import enqueue_document, enqueue_text
@@ -86,21 +87,7 @@ def _weekly(session: Session, result: dict[str, Any]) -> tuple[str, Documents]:
 
 
 def _digest(session: Session, result: dict[str, Any]) -> tuple[str, Documents]:
-    if result.get("skipped"):
-        return "今天不是工作日，未发送每日督办。", []
-    if not result.get("digests"):  # no plan had an overdue item or one marked red or yellow
-        return "目前没有逾期事项，未发送督办消息。", []
-    counts = [
-        f"{label}{result[key]}{measure}"
-        for key, label, measure in (
-            ("problems", "逾期问题", "件"),
-            ("decisions", "逾期议定事项", "项"),
-            ("regions", "逾期盟市事项", "项"),
-        )
-        if result.get(key)
-    ]
-    what = "、".join(counts) or "有需督办的事项"
-    return f"{what}，已向办公室发送{result.get('queued', 0)}条督办消息。", []
+    return digest_run_facts(session=session, result=result).message(), []
 
 
 def _calendar(session: Session, result: dict[str, Any]) -> tuple[str, Documents]:

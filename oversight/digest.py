@@ -14,7 +14,8 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from models import Decision, Problem, ProblemState, SupervisionMark, Unit
+from models import Decision, Member, OutboxMessage, Problem, ProblemState, Role, SupervisionMark, Unit
+from models.base import row_id
 from oversight.dates import cn_date
 from oversight.facts import Chat
 from oversight.measures import overdue_workdays
@@ -23,7 +24,15 @@ from oversight.sentences import overdue_text
 from oversight.supervision import COLOUR_LABELS, COLOURS, RED, REOPENED_RED, YELLOW, mark_citations, open_items
 from oversight.workdays import estimate_mark
 
-__all__ = ["DIGEST_MAX_ITEMS", "DIGEST_TEXTS", "digest_summary", "overdue_decisions", "overdue_problems"]
+__all__ = [
+    "DIGEST_MAX_ITEMS",
+    "DIGEST_RUN_TEXTS",
+    "DIGEST_TEXTS",
+    "digest_run_facts",
+    "digest_summary",
+    "overdue_decisions",
+    "overdue_problems",
+]
 
 DIGEST_MAX_ITEMS = 30  # item lines in one message; the rest are counted (and cited) by the 另有 line
 
@@ -221,4 +230,86 @@ def digest_summary(*, session: Session, plan_id: int, day: date) -> Chat | None:
             blue=counts["blue"],
             reopened=reopened,
         )
+    return say
+
+
+# What the daily_digest run tells whoever pressed 立即运行: what the day's digests held and the office
+# members they went to. One line: the items counted (problems by 个, as every other line counts
+# them), then whom the digest reached, or that nobody of the office is in chat to receive it.
+DIGEST_RUN_TEXTS: dict[str, str] = {
+    "skipped": "今天不是工作日，未发送每日督办。",
+    "none": "目前没有逾期事项，未发送督办消息。",
+    "overdue": "{counts}，督办消息已发送给办公室{n}人。",
+    "overdue_nobody": "{counts}，办公室目前没有人员加入，督办消息未发出。",
+    "supervised": "目前没有逾期事项，督办事项{marked}项，督办消息已发送给办公室{n}人。",
+    "supervised_nobody": "目前没有逾期事项，督办事项{marked}项；办公室目前没有人员加入，督办消息未发出。",
+}
+RUN_COUNTS = (
+    ("problem_ids", "problem", "逾期问题{n}个"),
+    ("decision_ids", "decision", "逾期议定事项{n}项"),
+)
+RUN_REGIONS = "逾期盟市事项{n}项"
+
+
+def digest_run_facts(*, session: Session, result: dict[str, Any]) -> Chat:
+    """The daily digest run's line, from its result's ids (the problems and agreed matters the day's
+    digests listed, the leagues whose region items they listed, the items the 督办 colours hold) and
+    the day's digest rows in the outbox (digest:<day>:<plan>:<member>): the items counted and cited,
+    and the active office members the digest was queued to, cited; nobody reached is said in words."""
+    say = Chat(DIGEST_RUN_TEXTS)
+    if result.get("skipped"):
+        say.fact("skipped")
+        return say
+    plans = [int(p) for p in result.get("digest_plan_ids") or []]
+    if not plans:  # no plan had an overdue item or one marked red or yellow
+        say.fact("none", n=0)
+        return say
+    ids: dict[str, list[int]] = {}
+    parts: list[str] = []
+    values: dict[str, Any] = {}
+    for key, noun, template in RUN_COUNTS:
+        got = [int(i) for i in result.get(key) or []]
+        values[noun] = len(got)
+        if got:
+            ids[noun] = got
+            parts.append(template.format(n=len(got)))
+    regions = int(result.get("regions") or 0)
+    values["regions"] = regions
+    if regions:
+        ids["unit"] = [int(u) for u in result.get("region_unit_ids") or []]
+        parts.append(RUN_REGIONS.format(n=regions))
+    keys = tuple(f"digest:{result['day']}:{p}:" for p in plans)
+    sent = [
+        m
+        for m in session.exec(
+            select(OutboxMessage)
+            .where(col(OutboxMessage.dedupe_key).startswith(f"digest:{result['day']}:"))
+            .order_by(col(OutboxMessage.id))
+        ).all()
+        if str(m.dedupe_key).startswith(keys)
+    ]
+    by_member = {int(str(m.dedupe_key).rsplit(":", 1)[1]): m for m in sent}
+    office = [
+        m
+        for m in session.exec(
+            select(Member)
+            .where(col(Member.id).in_(list(by_member)), Member.role == Role.OFFICE, col(Member.active).is_(True))
+            .order_by(col(Member.id))
+        ).all()
+        if m.telegram_user_id == by_member[row_id(m)].chat_id
+    ]
+    reached = {"member": [row_id(m) for m in office], "message": [row_id(by_member[row_id(m)]) for m in office]}
+    more: dict[str, Any]
+    if parts:
+        kind, more = "overdue", {"counts": "、".join(parts)}
+    else:  # only items the 督办 colours hold (red or yellow, none of them overdue)
+        marked = {noun: [int(i) for i in got] for noun, got in (result.get("marked_ids") or {}).items() if got}
+        for noun, got in marked.items():
+            ids.setdefault(noun, []).extend(got)
+        kind, more = "supervised", {"marked": int(result.get("marked") or 0)}
+    ids = {noun: list(dict.fromkeys(got)) for noun, got in ids.items()}
+    if office:
+        say.fact(kind, {**ids, **reached}, n=len(office), **more, **values)
+    else:
+        say.fact(f"{kind}_nobody", ids, n=0, **more, **values)
     return say

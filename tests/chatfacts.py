@@ -1097,6 +1097,58 @@ def assert_review_run_facts(
     assert not re.search(r"(?<!\d)0(个|项|人)", message), message
 
 
+def assert_digest_run_facts(session: Session, day: str, message: str, listed: list[dict[str, Any]]) -> None:
+    """The daily digest run's line against the record: the problems (assigned, accepted or disputed)
+    and open agreed matters due before the day, each counted and cited (problems by 个, never 件),
+    and the active office members whose chats got the day's digest (outbox rows
+    digest:<day>:<plan>:<member>) counted and cited; nothing to tell and nobody reached are said in
+    words, never 0条 or 0人."""
+    from datetime import date as _date
+
+    assert_chat_facts(session, message, listed)
+    (fact,) = listed
+    on = _date.fromisoformat(day)
+    late = {
+        "problem": _ids(
+            session,
+            "SELECT id FROM problem WHERE state IN ('assigned', 'accepted', 'disputed')"
+            " AND due_on IS NOT NULL AND due_on < :d",
+            d=on,
+        ),
+        "decision": _ids(
+            session, "SELECT id FROM decision WHERE state = 'open' AND due_on IS NOT NULL AND due_on < :d", d=on
+        ),
+    }
+    marked = _ids(session, "SELECT item_id FROM supervisionmark WHERE colour IN ('red', 'yellow')")
+    if not late["problem"] and not late["decision"] and not fact["values"].get("regions") and not marked:
+        assert fact["kind"] == "none" and "未发送督办消息" in message, fact
+        return
+    for noun, word, unit in (("problem", "逾期问题", "个"), ("decision", "逾期议定事项", "项")):
+        assert set(fact["ids"].get(noun, [])) == late[noun], (noun, fact, late[noun])
+        assert (f"{word}{len(late[noun])}{unit}" in message) == bool(late[noun]), message
+    assert "件" not in message, message
+    rows = session.connection().execute(
+        text("SELECT id, chat_id, dedupe_key FROM outboxmessage WHERE dedupe_key LIKE :k"), {"k": f"digest:{day}:%"}
+    )
+    office = {
+        int(i): int(tg)
+        for i, tg in session.connection().execute(
+            text(
+                "SELECT id, telegram_user_id FROM member WHERE role = 'office' AND active AND telegram_user_id IS NOT NULL"
+            )
+        )
+    }
+    reached = {
+        int(key.rsplit(":", 1)[1]) for _, chat, key in rows if office.get(int(key.rsplit(":", 1)[1])) == int(chat)
+    }
+    if reached:
+        assert not fact["kind"].endswith("_nobody") and set(fact["ids"]["member"]) == reached, (fact, reached)
+        assert f"督办消息已发送给办公室{len(reached)}人" in message, message
+    else:
+        assert fact["kind"].endswith("_nobody") and "督办消息未发出" in message and "已发送" not in message, fact
+    assert not re.search(r"(?<!\d)0(个|项|条|人)", message), message
+
+
 def chat_draft(session: Session, notice_id: int) -> list[str]:
     """The draft notice as the convener reads it in chat: the overview, each finding's page (what
     the overview's buttons open, 【通报事项1/2】…) and the body, as the bot sends them."""

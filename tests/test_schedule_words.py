@@ -293,6 +293,56 @@ def test_a_calendar_reminder_run_counts_the_admins_it_reached(engine, session: S
     assert kind == "told" and said.endswith("已提醒1位管理员。"), said
 
 
+def test_a_daily_digest_run_counts_what_it_held_and_whom_it_reached(
+    engine, session: Session, banner_plan_id: int
+) -> None:
+    """立即运行 of the daily digest, read whole: on a fresh deployment nothing is overdue and the
+    reply says so; with 林草局's problem and 水利局's agreed matter overdue but nobody of the office
+    in chat, it counts them (the problem by 个, never 件) and says the digest was not sent (never
+    已向办公室发送0条督办消息); once the office member is in chat, the digest went to that one
+    person — each recounted from the record."""
+    from models import Member
+    from oversight.digest import digest_run_facts
+    from tests.chatfacts import assert_digest_run_facts
+    from tests.test_accountability import Cast
+    from tests.test_chat_sentences import overdue_record
+
+    def run_now(at: datetime, chat: int) -> tuple[str, str]:
+        ensure_default_schedules(session=session, now=at)
+        period = at.date().isoformat()
+        run = request_run_now(
+            session=session, job="daily_digest", actor="member:1", period=period, now=at, notify_chat_id=chat
+        )
+        session.commit()
+        ctx = RunContext(engine=engine, worker_id="w1", clock=lambda: at)
+        done = execute_run(ctx=ctx, job="daily_digest", period=run.period)
+        assert done is not None and done.state == "done", done
+        session.expire_all()
+        [told] = session.exec(select(OutboxMessage).where(OutboxMessage.chat_id == chat)).all()
+        said = digest_run_facts(session=session, result=done.result)
+        assert told.text == f"“每日逾期督办”（{at.year}年{at.month}月{at.day}日）已运行完毕：" + said.message(), (
+            told.text,
+            said.message(),
+        )
+        assert_digest_run_facts(session, period, said.message(), said.listed())
+        return said.listed()[0]["kind"], told.text
+
+    kind, text = run_now(sh(2026, 3, 18, 9), 4950)
+    assert kind == "none" and text.endswith("已运行完毕：目前没有逾期事项，未发送督办消息。"), text
+    cast = Cast(session, banner_plan_id)
+    overdue_record(cast)
+    office = session.get(Member, cast.office.id)
+    assert office is not None
+    office.active = False
+    session.commit()
+    kind, text = run_now(sh(2026, 3, 19, 9), 4951)
+    assert text.endswith("已运行完毕：逾期问题1个、逾期议定事项1项，办公室目前没有人员加入，督办消息未发出。"), text
+    office.active = True
+    session.commit()
+    kind, text = run_now(sh(2026, 3, 20, 9), 4952)
+    assert text.endswith("已运行完毕：逾期问题1个、逾期议定事项1项，督办消息已发送给办公室1人。"), text
+
+
 def test_a_brief_run_says_whom_the_draft_went_to(engine, session: Session, banner_plan_id: int, settings_env) -> None:
     """立即运行 of the brief: with nobody of the office in chat the reply says the draft was not sent
     (never 已向召集人和办公室发送0条消息: a draft goes to the office only); with one office member
