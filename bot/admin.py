@@ -19,6 +19,7 @@ from oversight.schedules import (
     request_run_now,
     require_schedule,
     resume_schedule,
+    run_label,
     run_period_label,
     set_schedule,
 )
@@ -98,5 +99,4 @@ def schedule_resume(turn: Turn[None], *, job: str) -> None:
 @action("schedule.run", command="schedule")
 def schedule_run(turn: Turn[None], *, job: str) -> None:
     run = request_run_now(session=turn.session, job=job, actor=actor_of(turn.member.id), notify_chat_id=turn.user_id)
-    name = _listed(turn.session, job)["name"]
-    turn.say(t.SCHEDULE_RUN_REQUESTED.format(name=name, period=run_period_label(run.period)))
+    turn.say(t.SCHEDULE_RUN_REQUESTED.format(name=run_label(job, run.period), period=run_period_label(run.period)))

@@ -24,9 +24,9 @@ from oversight.outbox import enqueue_document, enqueue_text
 from oversight.review import review_run_facts
 from oversight.runs import MAX_ATTEMPTS, RETRY_AFTER
 from oversight.schedules import (
-    JOB_DEFS,
     calendar_run_facts,
     mark_watchers_told,
+    run_label,
     run_period_label,
     run_watchers,
     weekly_run_facts,
@@ -104,10 +104,6 @@ REPORTS: dict[str, Callable[[Session, dict[str, Any]], tuple[str, Documents]]] =
 }
 
 
-def _label(job: str) -> str:
-    return JOB_DEFS[job].label if job in JOB_DEFS else "该任务"
-
-
 def report_done(*, session: Session, run: ScheduledRun, result: dict[str, Any], now: datetime) -> int:
     """Tell the run's watchers what it produced; returns the messages queued."""
     watchers = run_watchers(session=session, run_id=row_id(run))
@@ -115,7 +111,7 @@ def report_done(*, session: Session, run: ScheduledRun, result: dict[str, Any], 
         return 0
     report = REPORTS.get(run.job)
     body, docs = report(session, result) if report else ("已完成。", [])
-    text = DONE_HEAD.format(label=_label(run.job), period=run_period_label(run.period)) + body
+    text = DONE_HEAD.format(label=run_label(run.job, run.period), period=run_period_label(run.period)) + body
     queued = 0
     for w in watchers:
         queued += enqueue_text(session=session, chat_id=w.chat_id, text=text, now=now) is not None
@@ -146,7 +142,7 @@ def report_failed(
     final = run.attempts >= max_attempts
     fmt = FAILED_FINAL if final else FAILED_RETRY
     text = fmt.format(
-        label=_label(run.job),
+        label=run_label(run.job, run.period),
         period=run_period_label(run.period),
         reason=reason,
         minutes=max(1, int(retry_after.total_seconds() // 60)),

@@ -112,13 +112,13 @@ def schedule_run(
     ] = None,
 ) -> None:
     """请工作进程立即运行一次（工作进程下次轮询时执行，结果可用 lianxi schedule list 查看）。"""
-    from oversight.schedules import JOB_DEFS, ensure_default_schedules, request_run_now, run_period_label
+    from oversight.schedules import ensure_default_schedules, request_run_now, run_label, run_period_label
 
     _registry()
     with cli_session() as session:
         ensure_default_schedules(session=session)
         run = request_run_now(session=session, job=job, actor="cli", period=period)
-        label = JOB_DEFS[job].label if job in JOB_DEFS else job
+        label = run_label(job, run.period)
         what = run_period_label(run.period)
     console().print(f"已请工作进程立即运行“{label}”（{what}），工作进程将在几秒内开始。", highlight=False)
 

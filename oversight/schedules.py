@@ -458,6 +458,21 @@ def run_period_label(period: str) -> str:
     return "本期"
 
 
+# A brief run for a day (an ad-hoc meeting's, or one asked for by hand) or a half-year is not a
+# quarterly brief: the office calls it by the brief's own name (oversight.briefdata's title ends so).
+DATED_BRIEF_LABEL = "工作简报"
+_QUARTER_RE = re.compile(r"\d{4}Q[1-4]")
+
+
+def run_label(job: str, period: str) -> str:
+    """A run's name wherever it reaches a user (the 立即运行 replies, the refusal to run a period
+    twice): the job's label, except that a brief run for anything but a quarter is 工作简报, never
+    季度简报 (2026年12月5日)."""
+    if job == "brief" and not _QUARTER_RE.fullmatch(period):
+        return DATED_BRIEF_LABEL
+    return JOB_DEFS[job].label if job in JOB_DEFS else job
+
+
 # --- Descriptions ----------------------------------------------------------------
 
 
@@ -619,10 +634,9 @@ def request_run_now(
     period = (period or "").strip() or adhoc_period(now)
     existing = runs.get_run(session=session, job=job, period=period)
     if existing is not None and existing.state == RunState.DONE:
-        label = JOB_DEFS[job].label if job in JOB_DEFS else job
         finished = cn_datetime(existing.finished_at) if existing.finished_at else ""
         raise ScheduleError(
-            f"“{label}”{run_period_label(period)}已于 {finished} 完成，不会重复执行。"
+            f"“{run_label(job, period)}”{run_period_label(period)}已于 {finished} 完成，不会重复执行。"
             "如需另出一期，请不指定期别（将作为临时一期运行）。"
         )
     run = runs.request_run(session=session, job=job, period=period, actor=actor, now=now)

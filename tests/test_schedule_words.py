@@ -377,6 +377,33 @@ def test_a_brief_run_says_whom_the_draft_went_to(engine, session: Session, banne
     assert run_now(NOW + timedelta(days=100), 4851) == "built"
 
 
+def test_a_dated_brief_run_is_named_a_work_brief_not_a_quarterly_one(
+    engine, session: Session, banner_plan_id: int, settings_env
+) -> None:
+    """The brief job's run for a day (an ad-hoc meeting's, or one asked for by hand) makes a brief up
+    to that day, not a quarter's: its reply and the refusal to run the day twice call it 工作简报,
+    as the brief is titled, never “季度简报”（2026年12月1日）; a quarter's run stays 季度简报 and
+    the other jobs keep their labels (oversight.schedules.run_label)."""
+    from oversight.schedules import run_label
+
+    day = NOW.date().isoformat()
+    ensure_default_schedules(session=session, now=NOW)
+    run = request_run_now(session=session, job="brief", actor="member:1", period=day, now=NOW, notify_chat_id=4950)
+    session.commit()
+    done = execute_run(ctx=RunContext(engine=engine, worker_id="w1", clock=lambda: NOW), job="brief", period=run.period)
+    assert done is not None and done.state == "done", done
+    session.expire_all()
+    told = [m.text for m in session.exec(select(OutboxMessage).where(OutboxMessage.chat_id == 4950)).all() if m.text]
+    assert told[0].startswith("“工作简报”（2026年12月1日）已运行完毕：第"), told
+    with pytest.raises(ScheduleError) as refused:
+        request_run_now(session=session, job="brief", actor="member:1", period=day, now=NOW + timedelta(minutes=5))
+    assert refused.value.message.startswith("“工作简报”2026年12月1日已于"), refused.value.message
+    assert "季度简报" not in told[0] + refused.value.message
+    assert run_label("brief", "2026Q4") == "季度简报" and run_label("brief", "adhoc-20261201T100000") == "工作简报"
+    assert run_label("brief", "2026H2") == "工作简报"
+    assert run_label("daily_digest", day) == "每日逾期督办" and run_label("review", "2026H2") == "半年工作问效"
+
+
 def test_a_failed_run_says_what_failed_and_what_happens_next(engine, session: Session, monkeypatch) -> None:
     def broken(*, session, period, now):
         raise ScheduleError("简报模板缺失。")
@@ -395,9 +422,9 @@ def test_a_failed_run_says_what_failed_and_what_happens_next(engine, session: Se
         for m in session.exec(select(OutboxMessage).where(OutboxMessage.chat_id == 77).order_by(OutboxMessage.id))
     ]
     assert texts[0].startswith(
-        "“季度简报”（临时一期）这次没有运行成功：简报模板缺失。\n系统将在约5分钟后自动重试（已试1次，最多2次）"
+        "“工作简报”（临时一期）这次没有运行成功：简报模板缺失。\n系统将在约5分钟后自动重试（已试1次，最多2次）"
     )
     assert texts[1].startswith(
-        "“季度简报”（临时一期）运行失败，已停止自动重试：简报模板缺失。\n请按上面的提示处理后，在 /schedule 中再点“立即运行”"
+        "“工作简报”（临时一期）运行失败，已停止自动重试：简报模板缺失。\n请按上面的提示处理后，在 /schedule 中再点“立即运行”"
     )
     assert len(texts) == 2
