@@ -41,7 +41,7 @@ DIGEST_TEXTS: dict[str, str] = {
     "head": "【每日督办】{day} 逾期事项",  # every item named or counted is overdue
     "head_mixed": "【每日督办】{day} 逾期及督办事项",  # some overdue, some only under 督办
     "head_supervised": "【每日督办】{day} 督办事项",  # none overdue (e.g. red for being reopened twice)
-    "problems": "{num}、逾期未办结的问题（{n}件）",
+    "problems": "{num}、逾期未办结的问题（{n}个）",
     "problem": "{i}. {unit}：{text}（应于{due}前办结，{late}）",
     "decisions": "{num}、逾期未落实的议定事项（{n}项）",
     "decision": "{i}. {unit}：{text}（应于{due}前落实，{late}）",

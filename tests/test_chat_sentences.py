@@ -96,7 +96,7 @@ def test_the_digest_reads_as_the_office_would_write_its_overdue_items(cast: Cast
     assert digest.message() == (
         "【每日督办】2026年3月20日 逾期事项\n"
         "\n"
-        "一、逾期未办结的问题（1件）\n"
+        "一、逾期未办结的问题（1个）\n"
         f"1. {forestry}：某铁矿林地审批未办结（应于2026年3月10日前办结，已逾期{late_days(date(2026, 3, 10), DAY)}个工作日）\n"
         "\n"
         "二、逾期未落实的议定事项（1项）\n"

@@ -192,7 +192,7 @@ def test_daily_digest_is_its_facts_and_its_heading_matches_its_items(engine, ban
         day = add_workdays(max(s.get(Problem, reopened).due_on, s.get(Problem, late).due_on), 2)
         text, listed = digest_on(s, day)
         assert text.splitlines()[0] == f"【每日督办】{day.year}年{day.month}月{day.day}日 逾期事项"
-        assert "一、逾期未办结的问题（2件）" in text and "其中" not in text
+        assert "一、逾期未办结的问题（2个）" in text and "其中" not in text
         assert cited(listed, "problem", "problem") == {reopened, late}
 
         # Another one reopened twice before its deadline: overdue items and one only under 督办.
@@ -222,4 +222,4 @@ def test_daily_digest_is_its_facts_and_its_heading_matches_its_items(engine, ban
         text, listed = digest_on(s, day)
         (more,) = [f for f in listed if f["kind"] == "more"]
         assert more["text"] == "……另有3项未列出，请在机器人中查看待办。" and len(more["ids"]["problem"]) == 3
-        assert "一、逾期未办结的问题（33件）" in text
+        assert "一、逾期未办结的问题（33个）" in text
