@@ -8,7 +8,7 @@ issue the withdrawn one never became. Driven through execute_run on SQLite and P
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from pathlib import Path
 
 import pytest
@@ -21,7 +21,7 @@ from oversight import briefs as B
 from oversight import convening as C
 from oversight import runs
 from oversight.briefdata import parse_period
-from oversight.dates import cn_date, cn_datetime, local_day
+from oversight.dates import cn_date, cn_datetime, local_day, local_zone
 from oversight.errors import InvalidStateError
 from tests.seed_quarter import seed_quarter
 
@@ -31,8 +31,11 @@ OFFICE_CHATS = {9101, 9102}  # 办公室李, 办公室张 (办公室 已调离 i
 
 
 def _called(engine, plan_id: int):
-    """The convener calls an ad-hoc meeting for the day after tomorrow; the worker is asked for its brief."""
+    """The convener calls an ad-hoc meeting for the day after tomorrow at 09:00 (Beijing time, so that a
+    second meeting two hours later falls on the same day at any hour the suite runs); the worker is
+    asked for its brief."""
     now = utcnow()
+    starts = datetime.combine(local_day(now) + timedelta(days=2), time(9), tzinfo=local_zone())
     with Session(engine, expire_on_commit=False) as s:
         seed = seed_quarter(session=s, plan_id=plan_id)
         s.commit()
@@ -40,7 +43,7 @@ def _called(engine, plan_id: int):
             session=s,
             actor=seed.members["convener"],
             kind="adhoc",
-            starts_at=now + timedelta(days=2),
+            starts_at=starts,
             topic="征地矛盾",
             now=now,
         )
