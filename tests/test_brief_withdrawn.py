@@ -6,7 +6,7 @@ brief is being rendered, and after the worker queued the office's draft but befo
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from pathlib import Path
 
 from sqlmodel import Session, select
@@ -16,7 +16,7 @@ from jobs.registry import RunContext, execute_run
 from models import Brief, Meeting, OutboxMessage, utcnow
 from oversight import convening as C
 from oversight import runs
-from oversight.dates import local_day
+from oversight.dates import local_day, local_zone
 from tests.seed_quarter import seed_quarter
 
 NOTICE = "因{day}的会议已取消，为该会议编制的简报未发送。"
@@ -32,7 +32,7 @@ def _called(engine, banner_plan_id):
             session=s,
             actor=seed.members["convener"],
             kind="adhoc",
-            starts_at=now + timedelta(days=2),
+            starts_at=datetime.combine(local_day(now) + timedelta(days=2), time(9), tzinfo=local_zone()),
             topic="征地矛盾",
             now=now,
         )
@@ -192,7 +192,7 @@ def test_a_new_meeting_on_the_day_of_a_cancelled_one_gets_its_brief_and_its_own_
             session=s,
             actor=s.get(Member, seed.members["convener"].id),
             kind="adhoc",
-            starts_at=now + timedelta(days=2, hours=1),
+            starts_at=datetime.combine(local_day(now) + timedelta(days=2), time(10), tzinfo=local_zone()),
             topic="草原占用",
             now=later,
         )
