@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from models import AuditLog, Brief, Meeting, Member, OutboxMessage, Plan, Role, RunState, row_id
+from models import AuditLog, Brief, Meeting, Member, Plan, Role, RunState, row_id
 from oversight import labels, runs
 from oversight.audit import actor_of, audit, require_role
 from oversight.chatstate import button_row
@@ -26,7 +26,7 @@ from oversight.dates import cn_date, cn_datetime, local_day
 from oversight.errors import InvalidInputError, InvalidStateError, NotFoundError
 from oversight.facts import Chat
 from oversight.members import member_label, members_with_role
-from oversight.outbox import enqueue_document, enqueue_text
+from oversight.outbox import enqueue_document, enqueue_text, queued_under
 from oversight.periods import ADHOC, Period
 from oversight.sample import chat_marked
 from oversight.workdays import workdays_between
@@ -787,15 +787,7 @@ def built_facts(*, session: Session, brief_id: int | None, created: bool) -> Cha
         say.fact("again", ids, issue_no=brief.issue_no)
         return say
     prefix = f"briefdraft:{brief.id}:r{brief.revision}:"
-    sent = [
-        m
-        for m in session.exec(
-            select(OutboxMessage)
-            .where(col(OutboxMessage.dedupe_key).startswith(prefix))
-            .order_by(col(OutboxMessage.id))
-        ).all()
-        if not str(m.dedupe_key).endswith(":pdf")
-    ]
+    sent = [m for m in queued_under(session=session, prefix=prefix) if not str(m.dedupe_key).endswith(":pdf")]
     chats = {m.chat_id for m in sent}
     office = members_with_role(session=session, plan_id=brief.plan_id, roles=(Role.OFFICE,))
     told = [m for m in office if m.telegram_user_id in chats]

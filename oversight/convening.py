@@ -42,7 +42,7 @@ from oversight.measures import tasks_behind
 from oversight.meetings import ADHOC_TITLE, CALLING_ROLES
 from oversight.members import members_of_unit, members_with_role, unit_name
 from oversight.notices import NoticeState, named_unit_ids, recent_notices
-from oversight.outbox import enqueue_text, notify_members
+from oversight.outbox import enqueue_text, notify_members, queued_under
 from oversight.sentences import cite
 from oversight.sentences import names as joined
 
@@ -386,13 +386,7 @@ def circulation_facts(*, session: Session, meeting_id: int) -> Chat:
         raise NotFoundError("找不到该会议的通知下发记录。")
     at = meeting.circulated_at
     sent = [
-        msg
-        for msg in session.exec(
-            select(OutboxMessage)
-            .where(col(OutboxMessage.dedupe_key).startswith(f"meeting:{meeting_id}:notice:"))
-            .order_by(col(OutboxMessage.id))
-        ).all()
-        if msg.created_at <= at
+        msg for msg in queued_under(session=session, prefix=f"meeting:{meeting_id}:notice:") if msg.created_at <= at
     ]
     units = member_units(session=session, plan_id=meeting.plan_id)
     # Who each message went to: the plan's contact in that chat (the latest row, should they have

@@ -14,11 +14,12 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from models import Decision, Member, OutboxMessage, Problem, ProblemState, Role, SupervisionMark, Unit
+from models import Decision, Member, Problem, ProblemState, Role, SupervisionMark, Unit
 from models.base import row_id
 from oversight.dates import cn_date
 from oversight.facts import Chat
 from oversight.measures import overdue_workdays
+from oversight.outbox import queued_under
 from oversight.region_items import open_region_items
 from oversight.sentences import overdue_text
 from oversight.supervision import COLOUR_LABELS, COLOURS, RED, REOPENED_RED, YELLOW, mark_citations, open_items
@@ -281,11 +282,7 @@ def digest_run_facts(*, session: Session, result: dict[str, Any]) -> Chat:
     keys = tuple(f"digest:{result['day']}:{p}:" for p in plans)
     sent = [
         m
-        for m in session.exec(
-            select(OutboxMessage)
-            .where(col(OutboxMessage.dedupe_key).startswith(f"digest:{result['day']}:"))
-            .order_by(col(OutboxMessage.id))
-        ).all()
+        for m in queued_under(session=session, prefix=f"digest:{result['day']}:")
         if str(m.dedupe_key).startswith(keys)
     ]
     by_member = {int(str(m.dedupe_key).rsplit(":", 1)[1]): m for m in sent}

@@ -23,7 +23,6 @@ from models import (
     Member,
     Notice,
     NoticeFinding,
-    OutboxMessage,
     Plan,
     Role,
     ScheduledRun,
@@ -45,7 +44,7 @@ from oversight.errors import (
 )
 from oversight.facts import Chat, Fact, Say, evidence_ids
 from oversight.members import member_label, members_of_unit, members_with_role
-from oversight.outbox import enqueue_text
+from oversight.outbox import enqueue_text, queued_under
 from oversight.sentences import evidence_row, evidence_sentence, names, unique_evidence
 from oversight.workdays import add_workdays, estimate_mark
 
@@ -1217,13 +1216,7 @@ def drafted_facts(*, session: Session, notice_id: int) -> Chat:
     if notice.state != NoticeState.DRAFT:
         say.fact("kept" if live else "kept_none", ids, n=len(live))
         return say
-    sent = list(
-        session.exec(
-            select(OutboxMessage)
-            .where(col(OutboxMessage.dedupe_key).startswith(f"notice:{notice_id}:draft:0:"))
-            .order_by(col(OutboxMessage.id))
-        ).all()
-    )
+    sent = queued_under(session=session, prefix=f"notice:{notice_id}:draft:0:")
     kind = "drafted" if live else "drafted_none"
     if sent:
         ids = {**ids, "message": [row_id(m) for m in sent]}

@@ -93,6 +93,19 @@ def notify_members(
     return sent
 
 
+def queued_under(*, session: Session, prefix: str) -> list[OutboxMessage]:
+    """The messages queued with a dedupe key that begins with `prefix` (the key names what a message
+    is of: briefdraft:7:r2:, review:3:2026H1:, urge:…), in the order they were queued: what a
+    reply's fact counts and cites as sent."""
+    return list(
+        session.exec(
+            select(OutboxMessage)
+            .where(col(OutboxMessage.dedupe_key).startswith(prefix, autoescape=True))
+            .order_by(col(OutboxMessage.id))
+        ).all()
+    )
+
+
 def withdraw_pending(*, session: Session, prefixes: Sequence[str], reason: str) -> int:
     """Take back the messages not sent yet whose dedupe key begins with one of `prefixes` (a brief
     of a meeting called off): they are marked dead with the reason and never delivered."""

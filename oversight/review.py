@@ -27,7 +27,6 @@ from models import (
     Member,
     Notice,
     NoticeFinding,
-    OutboxMessage,
     Plan,
     Problem,
     ProblemEvent,
@@ -74,6 +73,7 @@ from oversight.measures import (
     unit_reporting,
 )
 from oversight.members import member_label
+from oversight.outbox import queued_under
 from oversight.periods import half_of
 from oversight.planfile import DEFAULT_REVIEW_WEIGHTS, RectificationSpec
 from oversight.sentences import evidence_sentence
@@ -1272,15 +1272,7 @@ def review_run_facts(*, session: Session, result: dict[str, Any]) -> Chat:
     else:
         say.fact("ledger" if added else "ledger_kept", {"item": ledger}, n=len(ledger), added=len(added))
     prefix = f"review:{result['plan_id']}:{result['period']}:"
-    sent = [
-        m
-        for m in session.execute(
-            select(OutboxMessage)
-            .where(col(OutboxMessage.dedupe_key).startswith(prefix))
-            .order_by(col(OutboxMessage.id))
-        ).scalars()
-        if ":" not in str(m.dedupe_key)[len(prefix) :]
-    ]
+    sent = [m for m in queued_under(session=session, prefix=prefix) if ":" not in str(m.dedupe_key)[len(prefix) :]]
     chats = {m.chat_id for m in sent}
     got = [
         m

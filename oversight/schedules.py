@@ -24,13 +24,14 @@ from croniter import croniter
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from models import JobSchedule, Member, OutboxMessage, Role, RunState, RunWatcher, ScheduledRun, Unit, utcnow
+from models import JobSchedule, Member, Role, RunState, RunWatcher, ScheduledRun, Unit, utcnow
 from models.base import row_id
 from oversight import runs, schedule_text
 from oversight.audit import audit
 from oversight.dates import cn_datetime, local_zone
 from oversight.errors import ScheduleError
 from oversight.facts import Chat
+from oversight.outbox import queued_under
 from oversight.periods import period_label
 from oversight.schedule_text import PhraseError, describe_cron, looks_like_phrase, parse_phrase
 from oversight.workdays import ESTIMATE_MARK, is_estimated, is_workday, nth_workday_after
@@ -788,11 +789,7 @@ def weekly_run_facts(*, session: Session, result: dict[str, Any]) -> Chat:
     prefix = f"weekly:{result['week']}:"
     sent = [
         row_id(m)
-        for m in session.exec(
-            select(OutboxMessage)
-            .where(col(OutboxMessage.dedupe_key).startswith(prefix))
-            .order_by(col(OutboxMessage.id))
-        ).all()
+        for m in queued_under(session=session, prefix=prefix)
         if int(str(m.dedupe_key)[len(prefix) :]) in contacts
     ]
     kind = "missing_one" if len(missing) == 1 else "missing"
@@ -820,14 +817,7 @@ def calendar_run_facts(*, session: Session, result: dict[str, Any]) -> Chat:
     if not years:
         say.fact("complete")
         return say
-    sent = list(
-        session.exec(
-            select(OutboxMessage)
-            .where(col(OutboxMessage.dedupe_key).startswith("calendar:"))
-            .where(col(OutboxMessage.dedupe_key).contains(f":{result['week']}:"))
-            .order_by(col(OutboxMessage.id))
-        ).all()
-    )
+    sent = [m for m in queued_under(session=session, prefix="calendar:") if f":{result['week']}:" in str(m.dedupe_key)]
     chats = {m.chat_id for m in sent}
     admins = [
         m

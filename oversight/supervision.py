@@ -23,7 +23,6 @@ from models import (
     AuditLog,
     Decision,
     Member,
-    OutboxMessage,
     Plan,
     Problem,
     ProblemEvent,
@@ -45,7 +44,7 @@ from oversight.errors import InvalidStateError, NotFoundError, PlanMissingError
 from oversight.facts import Chat
 from oversight.measures import overdue_workdays
 from oversight.members import members_of_unit
-from oversight.outbox import enqueue_text
+from oversight.outbox import enqueue_text, queued_under
 from oversight.region_items import BASELINE, FIRST_BATCH, ITEM_NAMES, open_region_items
 from oversight.sample import chat_marked
 from oversight.sentences import cite, overdue_text
@@ -560,13 +559,7 @@ def urged_facts(*, session: Session, item: Item) -> Chat:
         ).all()
     )
     n = len(urges)
-    sent = list(
-        session.exec(
-            select(OutboxMessage)
-            .where(col(OutboxMessage.dedupe_key).startswith(f"urge:{item.kind}:{item.item_id}:{n}:"))
-            .order_by(col(OutboxMessage.id))
-        ).all()
-    )
+    sent = queued_under(session=session, prefix=f"urge:{item.kind}:{item.item_id}:{n}:")
     told = [m for m in _contacts(session, item.unit_id) if m.telegram_user_id in {x.chat_id for x in sent}]
     ids: dict[str, list[int]] = {"urge": [int(i) for i in urges if i is not None], "unit": [item.unit_id]}
     if item.kind in MARK_NOUNS:
