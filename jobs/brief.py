@@ -1399,11 +1399,15 @@ def distribute_brief(*, session: Session, brief: Brief, now: datetime) -> dict[s
 
 def render_run(*, session: Session, period: str, now: datetime) -> dict[str, Any]:
     """Job brief_render (period brief-<id>-r<revision>): the draft again with the office's 编者按,
-    sent to the office to preview. A run superseded by a later edit does nothing."""
+    sent to the office to preview, or a brief given a new number (oversight.briefs.renumber_unissued)
+    with it, to whoever holds it. A run superseded by a later edit does nothing."""
     brief_id, revision = brief_id_of_period(period)
     brief = brief_to_render(session=session, brief_id=brief_id, revision=revision or 0)
     if brief is None:
         return {"brief_id": brief_id, "rendered": False}
+    # The chat summary again too: a brief given a new number (renumber_unissued) names it there.
+    plan = session.get(Plan, brief.plan_id)
+    brief.data = {**brief.data, "summary": chat_marked(plan, brief_summary(brief.data, issue_no=brief.issue_no))}
     data = {**brief.data, "editor_note": brief.editor_note}
     old = Path(brief.pdf_path)
     pdf = old.with_name(f"{brief.period}-r{brief.revision}.pdf")

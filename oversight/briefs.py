@@ -227,7 +227,75 @@ def withdraw_for_meeting(
         detail={"from": before, "reason": reason, "revision": brief.revision},
         at=now,
     )
+    renumber_unissued(session=session, freed=brief, actor=actor, now=now)
     return brief
+
+
+# The office's line when a later brief of the year takes the number a withdrawn one leaves.
+RENUMBERED = {
+    BriefState.DRAFT: "原第{freed}期简报已撤回，期号依次递补：《{old}》改为第{new}期，新的送审稿随后发送。",
+    BriefState.OFFICE_APPROVED: "原第{freed}期简报已撤回，期号依次递补：《{old}》改为第{new}期，"
+    "新的送签稿随后报召集人签发。",
+}
+
+
+def renumber_unissued(*, session: Session, freed: Brief, actor: str, now: datetime) -> list[Brief]:
+    """The number of a brief withdrawn before it was signed is not burnt: the later briefs of its
+    plan and year not yet signed (drafts, or approved by the office and waiting to be signed) each
+    move down to close the gap, numbered after the last one signed, in their order. Each is
+    re-rendered with its new number (job brief_render, a new revision: no button of the old copies
+    applies, and what of them still waits in the outbox is not sent) and the office is told
+    《…第5期》改为第4期. A brief signed (签发) keeps its number: what was signed is not changed, so a
+    number withdrawn below a signed one stays unused. Returns the briefs renumbered."""
+    from oversight.outbox import withdraw_pending
+
+    year = freed.period[:4]
+    rows = session.exec(
+        select(Brief)
+        .where(
+            Brief.plan_id == freed.plan_id,
+            col(Brief.period).startswith(year),
+            Brief.state != BriefState.WITHDRAWN,
+        )
+        .order_by(col(Brief.issue_no), col(Brief.id))
+    ).all()
+    issued = [b.issue_no for b in rows if b.state in (BriefState.SIGNED, BriefState.DISTRIBUTED)]
+    floor = max(issued, default=0)
+    moved: list[Brief] = []
+    for number, found in enumerate([b for b in rows if b.issue_no > floor], start=floor + 1):
+        if found.issue_no == number:
+            continue
+        brief = _load(session, row_id(found))
+        if brief.state not in (BriefState.DRAFT, BriefState.OFFICE_APPROVED):
+            break  # signed meanwhile: it and those after it keep their numbers
+        old_name, old_no = brief_name(brief), brief.issue_no
+        brief.issue_no = number
+        brief.data = {**(brief.data or {}), "issue_no": number}
+        brief.revision += 1
+        session.add(brief)
+        session.flush()
+        # The copies with the old number that still wait are not sent; the new ones follow the render.
+        withdraw_pending(
+            session=session,
+            prefixes=[f"{kind}:{brief.id}:" for kind in ("briefdraft", "briefsign", "briefremind")],
+            reason="期号调整",
+        )
+        runs.request_run(
+            session=session, job=RENDER_JOB, period=render_period(row_id(brief), brief.revision), actor=actor, now=now
+        )
+        audit(
+            session=session,
+            actor=actor,
+            action="brief.renumbered",
+            object_type="brief",
+            object_id=brief.id,
+            detail={"from": old_no, "to": number, "freed": freed.issue_no, "revision": brief.revision},
+            at=now,
+        )
+        text = RENUMBERED[brief.state].format(freed=freed.issue_no, old=old_name, new=number)
+        _tell_office(session, brief.plan_id, text, f"briefrenumbered:{brief.id}:r{brief.revision}", now)
+        moved.append(brief)
+    return moved
 
 
 def redraft(
@@ -638,19 +706,25 @@ def brief_id_of_period(period: str) -> tuple[int, int | None]:
 
 
 def brief_to_render(*, session: Session, brief_id: int, revision: int) -> Brief | None:
-    """The brief a brief_render run should re-render, or None if a later edit superseded it."""
+    """The brief a brief_render run should re-render (a draft with the office's 编者按, or one not yet
+    signed given a new number, renumber_unissued), or None if a later edit superseded it."""
     brief = _load(session, brief_id)
-    if brief.state != BriefState.DRAFT or brief.revision != revision:
+    if brief.state not in (BriefState.DRAFT, BriefState.OFFICE_APPROVED) or brief.revision != revision:
         return None
     return brief
 
 
 def mark_rendered(*, session: Session, brief: Brief, pdf_path: Path, now: datetime) -> int:
-    """The re-rendered PDF is the draft now; the office gets it. Returns how many chats."""
+    """The re-rendered PDF is the brief now: a draft goes to the office to preview, one the office
+    approved to the conveners to sign. Returns how many chats."""
     brief.pdf_path = str(pdf_path)
     brief.rendered_revision = brief.revision
     session.add(brief)
     session.flush()
+    if brief.state == BriefState.OFFICE_APPROVED:
+        office = session.get(Member, brief.office_approved_by_member_id) if brief.office_approved_by_member_id else None
+        if office is not None:
+            return _queue_to_conveners(session, brief=brief, office=office, now=now)
     return queue_preview(session=session, brief=brief, now=now)
 
 
