@@ -178,14 +178,21 @@ def _problem_state_at(plan_id: int, end: datetime) -> Any:
     rows per problem. (Joining window-function subqueries instead made SQLite rescan every
     event per problem: 13 s at region scale; the lookups for every problem took 3.5 s at ten
     times the region.)
+
+    The kinds are tested in the ORDER BY and the result, not in WHERE, as in measures._state_at
+    (c11b7aa): given planner statistics SQLite 3.40 may run `problem_id = ? AND kind IN (…) AND
+    at < ?` on the (problem_id, kind, at) index as one scan that checks the time bound for the
+    first kind only, returning an event after `end`. WHERE is then a range of the (problem_id,
+    at) index on any planner; the matching events sort first, and a problem with none gives NULL.
     """
 
     def latest(column: Any, kinds: tuple[str, ...]) -> Any:
         e = aliased(ProblemEvent)
+        matches = col(e.kind).in_(kinds)
         return (
-            select(column(e))
-            .where(e.problem_id == Problem.id, col(e.kind).in_(kinds), e.at < end)
-            .order_by(col(e.at).desc(), col(e.id).desc())
+            select(case((matches, column(e))))
+            .where(e.problem_id == Problem.id, e.at < end)
+            .order_by(case((matches, 1), else_=0).desc(), col(e.at).desc(), col(e.id).desc())
             .limit(1)
             .scalar_subquery()
         )
