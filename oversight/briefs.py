@@ -29,6 +29,7 @@ from oversight.members import member_label, members_with_role
 from oversight.outbox import enqueue_document, enqueue_text, queued_under
 from oversight.periods import ADHOC, Period
 from oversight.sample import chat_marked
+from oversight.sentences import reason_clause
 from oversight.workdays import workdays_between
 
 
@@ -677,7 +678,9 @@ def return_brief(
         enqueue_text(
             session=session,
             chat_id=chat,
-            text=TEXTS["returned"].format(name=name, who=member_label(session=session, member=actor), reason=why),
+            text=TEXTS["returned"].format(
+                name=name, who=member_label(session=session, member=actor), reason=reason_clause(why)
+            ),
             dedupe_key=f"briefreturned:{brief.id}:r{brief.revision}:{chat}",
             now=now,
         )

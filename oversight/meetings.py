@@ -19,6 +19,7 @@ from oversight.errors import InvalidInputError, InvalidStateError, NotFoundError
 from oversight.members import member_label, members_of_unit, unit_name
 from oversight.outbox import enqueue_text, notify_members
 from oversight.schedules import ensure_default_schedules
+from oversight.sentences import reason_clause
 
 RECORDING_ROLES = (Role.OFFICE, Role.CONVENER, Role.ADMIN)
 CALLING_ROLES = (Role.CONVENER, Role.ADMIN)  # who may call an ad-hoc meeting (临时加开)
@@ -506,7 +507,7 @@ def review_decision(
         text = DECISION_ACCEPTED.format(id=decision.id, text=decision.text)
     else:
         decision.state = "open"
-        text = DECISION_RETURNED.format(id=decision.id, text=decision.text, reason=why)
+        text = DECISION_RETURNED.format(id=decision.id, text=decision.text, reason=reason_clause(why))
     session.add(decision)
     audit(
         session=session,
@@ -530,7 +531,7 @@ def review_decision(
         text=DECISION_MAJOR_CHANGE.format(
             id=decision.id,
             text=decision.text,
-            what="联席会议办公室验收通过，该事项办结。" if ok else f"联席会议办公室退回，理由：{why}。",
+            what="联席会议办公室验收通过，该事项办结。" if ok else f"联席会议办公室退回，理由：{reason_clause(why)}。",
         ),
         event=f"{'accepted' if ok else 'returned'}:{stamp}",
     )

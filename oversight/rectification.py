@@ -30,6 +30,7 @@ from oversight.review import (
     recheck_item,
     verify_closure,
 )
+from oversight.sentences import reason_clause
 
 OFFICE_ROLES = (Role.OFFICE, Role.ADMIN)
 LIVE = (ItemState.OPEN, ItemState.REOPENED, ItemState.SUBMITTED, ItemState.CLOSED)
@@ -275,7 +276,7 @@ def verify(
     text = (
         TEXTS["accepted"].format(id=item.id, item=item.item, day=cn_date(item.recheck_on) if item.recheck_on else "")
         if ok
-        else TEXTS["returned"].format(id=item.id, item=item.item, reason=" ".join(reason.split()))
+        else TEXTS["returned"].format(id=item.id, item=item.item, reason=reason_clause(reason))
     )
     n = item_submissions(session, item)
     for chat in _contact_chats(session, item.unit_id):
@@ -297,7 +298,7 @@ def recheck(
         text = TEXTS["reopened"].format(
             id=item.id,
             item=item.item,
-            reason=" ".join(reason.split()),
+            reason=reason_clause(reason),
             deadline=cn_date(item.deadline),
             deduction=item.deduction,
         )

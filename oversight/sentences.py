@@ -223,6 +223,12 @@ EVENT_SENTENCE = "{when}，{who}{what}。"
 SYSTEM_ACTOR = "系统"
 
 
+def reason_clause(text: object) -> str:
+    """Someone's typed reason as a clause a sentence goes on from: its runs of white space as one
+    space, without the full stop or comma it may end in (理由：不属本局职责。 + （…）。 read 。。)."""
+    return " ".join(str(text or "").split()).rstrip("。；，,;.")
+
+
 def _median_text(value: float) -> str:
     return f"{value:g}"
 
@@ -243,8 +249,9 @@ def event_what(item: Mapping[str, Any]) -> str:
     if kind not in verbs:
         raise UnknownFactError(f"event:{kind}")
     what = verbs[str(kind)].format(p=cite("problem", [int(item["problem_id"])]), to_unit=item.get("to_unit") or "")
-    if item.get("reason"):
-        what += EVIDENCE_REASON.format(reason=str(item["reason"]).strip())
+    reason = reason_clause(item.get("reason"))
+    if reason:
+        what += EVIDENCE_REASON.format(reason=reason)
     if item.get("reason_accepted") is True:
         what += EVIDENCE_REASON_UPHELD
     elif item.get("reason_accepted") is False:

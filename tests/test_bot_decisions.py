@@ -48,7 +48,8 @@ async def test_office_records_a_decision_and_the_owner_marks_it_done(engine, ban
         await h.press(office, check, "退回", "退回理由")
         await h.say(office, "请上传批复扫描件。", "已退回")
         back = await h.server.wait_for(forest.id, "【议定事项被退回】")
-        assert "请上传批复扫描件" in back["text"]
+        # The office's reason ends in its own full stop; the message does not add a second one.
+        assert "退回，理由：请上传批复扫描件。请继续办理后重新报告。" in back["text"]
         query = await office.press(check["message_id"], button_data(check, "验收通过"), check=False)
         assert "没有待验收" in ((await h.server.wait_for_answer(query["id"]))["text"] or "")
         await h.press(forest, card, "报告完成", "完成情况")

@@ -201,6 +201,15 @@ def test_each_evidence_kind_reads_as_its_own_whole_sentence() -> None:
     )
     upheld = event | {"kind": "handed_over", "reason": "涉及取水许可", "reason_accepted": True}
     assert evidence_row(upheld)[2] == "将7号问题转交旗水利局，理由：涉及取水许可（理由经办公室认定成立）。"
+    # A reason typed as a whole sentence ends where the clause after it begins: its own full stop
+    # is not printed before the verdict's or the sentence's (理由：…。。 in the demo's notice).
+    typed = declined | {"reason": " 该问题实质是牧户补偿纠纷，应由苏木镇牵头解决。 "}
+    assert evidence_row(typed)[2] == (
+        "退回7号问题，理由：该问题实质是牧户补偿纠纷，应由苏木镇牵头解决（理由经办公室认定不成立）。"
+    )
+    ruled = event | {"kind": "ruled", "reason": "环评审批属生态环境局职责。"}
+    assert evidence_row(ruled)[2] == "裁定7号问题由旗水利局负责，理由：环评审批属生态环境局职责。"
+    assert evidence_row(event | {"kind": "ruled", "reason": "。"})[2] == "裁定7号问题由旗水利局负责。"
     items = {
         "missed_week": (
             {"kind": "missed_week", "week": "2026年第3周", "from": "2026-01-12", "to": "2026-01-18"},
