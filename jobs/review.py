@@ -53,14 +53,15 @@ def review_number(*, plan: Plan, period: str) -> str:
 
 def review_layout(doc: dict[str, Any], *, plan: Plan, period: str, issued: bool) -> dict[str, Any]:
     """The review document's 版头 and 版记: the office's red mark, its 文号 (a draft's placeholder
-    when not issued), 印发 by the office on the report's date."""
+    when not issued), 印发 by the office on the report's date; a draft not issued reads 起草 on that
+    date, as a notice's draft does (jobs.notices.draft_document), since nothing was 印发 yet."""
     office = doc.get("office") or ""
     return {
         **doc,
         "office_mark_lines": office_mark_lines(office),
         "doc_number": review_number(plan=plan, period=period) if issued else LAYOUT_TEXTS["draft_number"],
         "printed_by": office,
-        "printed_date": f"{doc['date_text']}印发",
+        "printed_date": f"{doc['date_text']}{'印发' if issued else '起草'}",
     }
 
 

@@ -74,6 +74,7 @@ def test_notices_draft_writes_the_draft_as_pdf_and_word_and_records_nothing(sett
     doc = Document(pdf)
     text = _fold(pdf_text_for_comparison(doc))
     assert "旗林草局" in text and "不是林草的事" in text and "（草稿，文号审定后编排）" in text
+    assert _fold(f"{OFFICE}{_expect('notice', '').date_text}起草") in text
     problems = check_pdf(doc, _expect("notice", "（草稿，文号审定后编排）"))
     assert not [str(v) for v in problems if v.rule not in SKIP]
     _same_text(pdf, word)
@@ -96,6 +97,9 @@ def test_review_writes_the_draft_report_as_pdf_and_word(settings_env, engine, tm
     assert _counts(engine) == before
     doc = Document(pdf)
     assert "旗水利局" in _fold(doc.text) and "（文号印发时编排）" in _fold(doc.text)
+    # A draft was not 印发: its 版记 gives the day it was drawn up, as the notice's draft does.
+    today = _expect("review", "").date_text
+    assert _fold(f"{OFFICE}{today}起草") in _fold(doc.text) and "印发" not in _fold(doc.text).split(OFFICE)[-1]
     problems = check_pdf(doc, _expect("review", "（文号印发时编排）"))
     assert not [str(v) for v in problems if v.rule not in SKIP]
     _same_text(pdf, word)
