@@ -20,7 +20,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.base import BaseTrigger
-from croniter import croniter
+from croniter import CroniterBadDateError, croniter
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -170,6 +170,12 @@ def _check_cron(expr: str) -> None:
     if fields[2] != "*" and fields[4] != "*":
         # Classic cron ORs day-of-month and day-of-week: refuse the ambiguity rather than guess.
         raise _cron_error(expr, "不能同时限定“日”和“星期”，请只指定其一，另一个写 *")
+    try:
+        # Each field may be valid and the day still not exist (2月30日, 4月31日): such a schedule
+        # never fires, and its next run cannot be computed for the reply or the worker.
+        croniter(expr, datetime(2026, 1, 1)).get_next(datetime)
+    except CroniterBadDateError as exc:
+        raise _cron_error(expr, "所指定的日期不存在（如2月30日、4月31日），任务永远不会运行") from exc
 
 
 def normalize_expr(expr: str) -> str:

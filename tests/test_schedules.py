@@ -108,6 +108,9 @@ def test_uncommon_expressions_read_as_the_products_own_chinese(expr: str, text: 
         ("0 9 32 * *", "日须在1–31之间"),
         ("x 9 * * *", "分钟字段“x”无法识别"),
         ("0 9 1 * 1", "不能同时限定"),
+        # Every field in range, but no such day: it would never run (the CLI printed a traceback).
+        ("0 9 31 2 *", "所指定的日期不存在（如2月30日、4月31日），任务永远不会运行"),
+        ("0 9 31 4,6,9,11 *", "所指定的日期不存在"),
     ],
 )
 def test_invalid_cron_is_refused_with_a_chinese_message(session: Session, expr: str, reason: str) -> None:

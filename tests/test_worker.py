@@ -370,6 +370,8 @@ def test_schedule_cli(settings_env, monkeypatch: pytest.MonkeyPatch) -> None:
     refused = runner.invoke(app, ["schedule", "set", "daily_digest", "0 25 * * *"])
     assert refused.exit_code == 2
     assert "小时须在0–23之间" in refused.output
+    never = runner.invoke(app, ["schedule", "set", "daily_digest", "0 9 31 2 *"])
+    assert never.exit_code == 2 and "永远不会运行" in never.output, never.output
 
     changed = runner.invoke(app, ["schedule", "set", "daily_digest", "30 7 * * *"])
     assert changed.exit_code == 0 and "每天 07:30" in changed.output and "接下来三次运行" in changed.output
