@@ -34,6 +34,7 @@ from models import Brief, GroupBinding, Plan, make_engine, read_only, session_sc
 from models.base import row_id
 from oversight import runs
 from oversight.briefdata import Period, brief_data, cn_date, jsonable, parse_period
+from oversight.brieffacts import CLAUSE_TEXTS, handover_items, leader_clauses
 from oversight.briefs import (
     BriefState,
     brief_id_of_period,
@@ -106,13 +107,6 @@ TEXTS: dict[str, str] = {
     "zone_news_none": "本期没有整合区报送进展。",
     "h_leaders": "包联领导工作情况",
     "leader_line": "{name}包联{zones}号整合区，{own_text}，{area_text}，{open_text}。",
-    "leader_own": "本人报送进展{n}次",
-    "leader_own_none": "本人未报送进展",
-    "leader_area": "所包联整合区本期进展{n}次",
-    "leader_area_none": "所包联整合区本期无进展报送",
-    "leader_moves": "、矿业权状态变更{n}宗",
-    "leader_open": "{end}未关闭问题{n}个",
-    "leader_open_none": "{end}无未关闭问题",
     "leader_latest": "最近一次报送（{on}）：{text}",
     "leaders_none": "本期未设包联领导。",
     "h_problems": "问题办理情况",
@@ -137,7 +131,6 @@ TEXTS: dict[str, str] = {
     "转交次数为该单位本期将问题转交其他单位的次数。",
     "units_behind": "本期按时报送率不足一半的单位：{names}。",
     "units_handovers": "本期问题转交共{n}次：{items}。",
-    "units_handovers_item": "{unit}{n}次",
     "h_decisions": "上次会议议定事项落实情况",
     "decisions_lead": "{held}召开的{title}议定事项{n}项，截至{as_of}已完成{done}项，未完成{undone}项{detail}。",
     "decisions_overdue": "，其中逾期{n}项",
@@ -448,7 +441,7 @@ def _zones_section(data: dict[str, Any], unit: Any, say: Say) -> dict[str, Any]:
                     moves=ld["moves"]["n"],
                     open=ld["open"]["n"],
                     end=_end(data),
-                    **_leader_clauses(ld, _end(data)),
+                    **leader_clauses(say=say, leader=ld, end=_end(data)),
                 )
             )
             if ld.get("latest"):
@@ -464,19 +457,6 @@ def _zones_section(data: dict[str, Any], unit: Any, say: Say) -> dict[str, Any]:
     else:
         subsections.append({"heading": TEXTS["h_leaders"], "paragraphs": [say("leaders_none")]})
     return {"heading": TEXTS["h_zones"], "paragraphs": [lead], "tables": [table], "subsections": subsections}
-
-
-def _leader_clauses(ld: dict[str, Any], end: str) -> dict[str, str]:
-    """A zone leader's line without zeros: 本人未报送进展, no 矿业权状态变更0宗, 期末无未关闭问题."""
-    own, reports, moves, open_ = ld["own_reports"]["n"], ld["reports"]["n"], ld["moves"]["n"], ld["open"]["n"]
-    area = TEXTS["leader_area"].format(n=reports) if reports else TEXTS["leader_area_none"]
-    return {
-        "own_text": TEXTS["leader_own"].format(n=own) if own else TEXTS["leader_own_none"],
-        "area_text": area + (TEXTS["leader_moves"].format(n=moves) if moves else ""),
-        "open_text": TEXTS["leader_open"].format(end=end, n=open_)
-        if open_
-        else TEXTS["leader_open_none"].format(end=end),
-    }
 
 
 def _problems_section(data: dict[str, Any], unit: Any, say: Say, table_no: list[int]) -> dict[str, Any]:
@@ -586,9 +566,7 @@ def _units_section(data: dict[str, Any], say: Say, table_no: list[int]) -> dict[
                 "units_handovers",
                 {"problem": {"n": len(cite_["ids"]), "ids": cite_["ids"]}},
                 n=cite_["n"],
-                items="、".join(
-                    TEXTS["units_handovers_item"].format(unit=u["short"], n=u["handovers"]["n"]) for u in handed
-                ),
+                items="、".join(handover_items(say=say, units=handed)),
                 by_unit={u["unit_id"]: u["handovers"]["n"] for u in handed},
             )
         )
@@ -727,7 +705,7 @@ def brief_context(data: dict[str, Any], *, issue_no: int, issued_on: str, chart:
     def unit(unit_id: Any) -> str:
         return unit_names.get(str(unit_id), "—")
 
-    say = Say(TEXTS)
+    say = Say({**TEXTS, **CLAUSE_TEXTS})
     table_no = [2 if data["zones"]["zones"] else 1]
     progress = _progress_section(data, say, chart)
     foot = progress.pop("_foot")

@@ -737,6 +737,55 @@ def b_leader_latest(r: Rec, f: dict[str, Any]) -> None:
     assert f["text"] == f"最近一次报送（{cn(latest['at'].astimezone(SH).date())}）：{latest['text']}", f
 
 
+def _leader_figures(r: Rec, f: dict[str, Any]) -> dict[str, list[int]]:
+    """The leader a clause is of, counted here: own reports, their zones' reports, rights moved, open problems."""
+    (ld,) = [ld for ld in r.leaders if ld["id"] == f["values"]["member_id"]]
+    zones = ld["zones"]
+    return {
+        "own": sorted(x["id"] for x in ld["own"]),
+        "reports": sorted(x["id"] for z in zones for x in z["reports"]),
+        "moves": sorted(i for z in zones for i in z["moves"]),
+        "open": sorted(i for z in zones for i in z["open"]),
+    }
+
+
+# Each clause of a leader's line: (the figure it says, the noun it cites, its text with n).
+_LEADER_CLAUSES = {
+    "leader_own": ("own", "report", "本人报送进展{n}次"),
+    "leader_area": ("reports", "report", "所包联整合区本期进展{n}次"),
+    "leader_moves": ("moves", "right", "、矿业权状态变更{n}宗"),
+    "leader_open": ("open", "problem", "期末未关闭问题{n}个"),
+}
+_LEADER_NONE = {
+    "leader_own_none": ("own", "本人未报送进展"),
+    "leader_area_none": ("reports", "所包联整合区本期无进展报送"),
+    "leader_open_none": ("open", "期末无未关闭问题"),
+}
+
+
+def b_leader_clause(r: Rec, f: dict[str, Any]) -> None:
+    counted = _leader_figures(r, f)
+    if f["kind"] in _LEADER_NONE:
+        figure, text = _LEADER_NONE[f["kind"]]
+        assert not counted[figure] and f["values"]["n"] == 0 and not f["ids"], (f, counted)
+        assert f["text"] == text, f
+        return
+    figure, noun, text = _LEADER_CLAUSES[f["kind"]]
+    ids = counted[figure]
+    assert ids and f["values"]["n"] == len(ids), (f, counted)
+    assert f["ids"] == {noun: first(ids)}, (f, counted)
+    assert f["text"] == text.format(n=len(ids)), f
+
+
+def b_units_handovers_item(r: Rec, f: dict[str, Any]) -> None:
+    unit = f["values"]["unit_id"]
+    problems = sorted({p for u, p in r.handovers if u == unit})
+    n = sum(1 for u, _ in r.handovers if u == unit)
+    assert n and f["values"]["n"] == n, (f, n)
+    assert f["ids"] == {"problem": first(problems)}, (f, problems)
+    assert f["text"] == f"{r.short(unit)}{n}次", f
+
+
 def b_leaders_none(r: Rec, f: dict[str, Any]) -> None:
     assert not r.leaders and f["text"] == "本期未设包联领导。", f
 
@@ -983,6 +1032,8 @@ BRIEF_CHECKS: dict[str, Callable[[Rec, dict[str, Any]], None]] = {
     "leader_line": b_leader_line,
     "leader_latest": b_leader_latest,
     "leaders_none": b_leaders_none,
+    **dict.fromkeys([*_LEADER_CLAUSES, *_LEADER_NONE], b_leader_clause),
+    "units_handovers_item": b_units_handovers_item,
     "problems_lead": lambda r, f: _problems_lead(r, f, "problems_lead"),
     "problems_lead_none": lambda r, f: _problems_lead(r, f, "problems_lead_none"),
     "problems_oldest": b_problems_oldest,
@@ -1036,6 +1087,13 @@ def brief_kinds(r: Rec) -> Counter[str]:
         if r.leaders:
             k["leader_line"] += len(r.leaders)
             k["leader_latest"] += sum(1 for ld in r.leaders if ld["own"])
+            for ld in r.leaders:
+                counted = _leader_figures(r, {"values": {"member_id": ld["id"]}})
+                k["leader_own" if counted["own"] else "leader_own_none"] += 1
+                k["leader_area" if counted["reports"] else "leader_area_none"] += 1
+                if counted["moves"]:
+                    k["leader_moves"] += 1
+                k["leader_open" if counted["open"] else "leader_open_none"] += 1
         else:
             k["leaders_none"] += 1
     c = _problem_counts(r)
@@ -1050,6 +1108,7 @@ def brief_kinds(r: Rec) -> Counter[str]:
         k["units_behind"] += 1
     if r.handovers:
         k["units_handovers"] += 1
+        k["units_handovers_item"] += len({u for u, _ in r.handovers})
     m = r.last_meeting
     if m is None:
         k["decisions_none"] += 1
