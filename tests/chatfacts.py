@@ -1123,7 +1123,30 @@ def assert_digest_run_facts(session: Session, day: str, message: str, listed: li
     if not late["problem"] and not late["decision"] and not fact["values"].get("regions") and not marked:
         assert fact["kind"] == "none" and "未发送督办消息" in message, fact
         return
+    if not late["problem"] and not late["decision"] and not fact["values"].get("regions"):
+        # Nothing overdue, items under 督办 (red for being sent back twice, blue for due soon): every
+        # open item a colour marks is counted and cited, and nothing is said to be overdue.
+        held: dict[str, set[int]] = {}
+        for kind, item_id in session.connection().execute(
+            text(
+                "SELECT m.kind, m.item_id FROM supervisionmark m"
+                " LEFT JOIN problem p ON m.kind = 'problem' AND p.id = m.item_id"
+                " LEFT JOIN decision d ON m.kind = 'decision' AND d.id = m.item_id"
+                " WHERE m.colour IN ('red', 'yellow', 'blue')"
+                " AND (m.kind <> 'problem' OR p.state IN ('assigned', 'accepted', 'disputed'))"
+                " AND (m.kind <> 'decision' OR d.state = 'open')"
+            )
+        ):
+            held.setdefault(MARK_NOUNS.get(kind, "unit"), set()).add(int(item_id))
+        assert fact["kind"] in ("supervised", "supervised_nobody"), fact
+        cited_held = {noun: set(ids) for noun, ids in fact["ids"].items() if noun not in ("member", "message")}
+        assert cited_held == held, (fact, held)
+        n = sum(len(ids) for ids in held.values())
+        assert fact["values"]["marked"] == n and f"目前没有逾期事项，督办事项{n}项" in message, (fact, n)
+        assert "逾期问题" not in message and "逾期议定事项" not in message, message
     for noun, word, unit in (("problem", "逾期问题", "个"), ("decision", "逾期议定事项", "项")):
+        if fact["kind"].startswith("supervised"):
+            break
         assert set(fact["ids"].get(noun, [])) == late[noun], (noun, fact, late[noun])
         assert (f"{word}{len(late[noun])}{unit}" in message) == bool(late[noun]), message
     assert "件" not in message, message

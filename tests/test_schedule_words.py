@@ -293,6 +293,32 @@ def test_a_calendar_reminder_run_counts_the_admins_it_reached(engine, session: S
     assert kind == "told" and said.endswith("已提醒1位管理员。"), said
 
 
+def _digest_run_now(engine, session: Session, at: datetime, chat: int) -> tuple[str, str]:
+    """立即运行 of the daily digest at `at`, pressed in `chat`: the reply's fact kind and its whole
+    text, checked to be the run's facts and recounted from the record (tests/chatfacts.py)."""
+    from oversight.digest import digest_run_facts
+    from tests.chatfacts import assert_digest_run_facts
+
+    ensure_default_schedules(session=session, now=at)
+    period = at.date().isoformat()
+    run = request_run_now(
+        session=session, job="daily_digest", actor="member:1", period=period, now=at, notify_chat_id=chat
+    )
+    session.commit()
+    ctx = RunContext(engine=engine, worker_id="w1", clock=lambda: at)
+    done = execute_run(ctx=ctx, job="daily_digest", period=run.period)
+    assert done is not None and done.state == "done", done
+    session.expire_all()
+    [told] = session.exec(select(OutboxMessage).where(OutboxMessage.chat_id == chat)).all()
+    said = digest_run_facts(session=session, result=done.result)
+    assert told.text == f"“每日逾期督办”（{at.year}年{at.month}月{at.day}日）已运行完毕：" + said.message(), (
+        told.text,
+        said.message(),
+    )
+    assert_digest_run_facts(session, period, said.message(), said.listed())
+    return said.listed()[0]["kind"], told.text
+
+
 def test_a_daily_digest_run_counts_what_it_held_and_whom_it_reached(
     engine, session: Session, banner_plan_id: int
 ) -> None:
@@ -302,32 +328,10 @@ def test_a_daily_digest_run_counts_what_it_held_and_whom_it_reached(
     已向办公室发送0条督办消息); once the office member is in chat, the digest went to that one
     person — each recounted from the record."""
     from models import Member
-    from oversight.digest import digest_run_facts
-    from tests.chatfacts import assert_digest_run_facts
     from tests.test_accountability import Cast
     from tests.test_chat_sentences import overdue_record
 
-    def run_now(at: datetime, chat: int) -> tuple[str, str]:
-        ensure_default_schedules(session=session, now=at)
-        period = at.date().isoformat()
-        run = request_run_now(
-            session=session, job="daily_digest", actor="member:1", period=period, now=at, notify_chat_id=chat
-        )
-        session.commit()
-        ctx = RunContext(engine=engine, worker_id="w1", clock=lambda: at)
-        done = execute_run(ctx=ctx, job="daily_digest", period=run.period)
-        assert done is not None and done.state == "done", done
-        session.expire_all()
-        [told] = session.exec(select(OutboxMessage).where(OutboxMessage.chat_id == chat)).all()
-        said = digest_run_facts(session=session, result=done.result)
-        assert told.text == f"“每日逾期督办”（{at.year}年{at.month}月{at.day}日）已运行完毕：" + said.message(), (
-            told.text,
-            said.message(),
-        )
-        assert_digest_run_facts(session, period, said.message(), said.listed())
-        return said.listed()[0]["kind"], told.text
-
-    kind, text = run_now(sh(2026, 3, 18, 9), 4950)
+    kind, text = _digest_run_now(engine, session, sh(2026, 3, 18, 9), 4950)
     assert kind == "none" and text.endswith("已运行完毕：目前没有逾期事项，未发送督办消息。"), text
     cast = Cast(session, banner_plan_id)
     overdue_record(cast)
@@ -335,12 +339,54 @@ def test_a_daily_digest_run_counts_what_it_held_and_whom_it_reached(
     assert office is not None
     office.active = False
     session.commit()
-    kind, text = run_now(sh(2026, 3, 19, 9), 4951)
+    kind, text = _digest_run_now(engine, session, sh(2026, 3, 19, 9), 4951)
     assert text.endswith("已运行完毕：逾期问题1个、逾期议定事项1项，办公室目前没有人员加入，督办消息未发出。"), text
     office.active = True
     session.commit()
-    kind, text = run_now(sh(2026, 3, 20, 9), 4952)
+    kind, text = _digest_run_now(engine, session, sh(2026, 3, 20, 9), 4952)
     assert text.endswith("已运行完毕：逾期问题1个、逾期议定事项1项，督办消息已发送给办公室1人。"), text
+
+
+def test_a_daily_digest_run_on_a_day_with_only_supervised_items_counts_them(
+    engine, session: Session, banner_plan_id: int
+) -> None:
+    """立即运行 of the daily digest on a day when nothing is overdue and 督办 still holds items: 林草局's
+    problem, sent back twice (reopened) before its deadline, is red, and 水利局's, due in two working
+    days, blue; the reply, read whole, says nothing is overdue, counts the two items under 督办 and
+    cites them, never 逾期问题0个 — first with nobody of the office in chat (督办消息未发出), then
+    with the office member in chat (sent to that one person); each recounted from the record."""
+    from models import Member, Problem, ProblemEvent
+    from oversight.workdays import add_workdays
+    from tests.test_accountability import Cast
+
+    cast = Cast(session, banner_plan_id)
+    day = sh(2026, 3, 2, 9)  # a Monday
+    red = cast.raise_("forestry", day - timedelta(hours=1))
+    for _ in range(2):  # sent back twice by 应急管理局 (written as the supervision test writes them)
+        session.add(ProblemEvent(problem_id=red, kind="reopened", actor_unit_id=cast.uid("emergency"), at=day))
+    blue = cast.raise_("water", day - timedelta(hours=1), category="water_permit")
+    due_soon = session.get(Problem, blue)
+    assert due_soon is not None
+    due_soon.due_on = add_workdays(day.date(), 2)
+    session.add(due_soon)
+    office = session.get(Member, cast.office.id)
+    assert office is not None
+    office.active = False
+    session.commit()
+
+    kind, text = _digest_run_now(engine, session, day, 4960)
+    assert kind == "supervised_nobody", text
+    assert text == (
+        "“每日逾期督办”（2026年3月2日）已运行完毕：目前没有逾期事项，督办事项2项；"
+        "办公室目前没有人员加入，督办消息未发出。"
+    ), text
+    office.active = True
+    session.commit()
+    kind, text = _digest_run_now(engine, session, sh(2026, 3, 3, 9), 4961)
+    assert kind == "supervised", text
+    assert (
+        text == "“每日逾期督办”（2026年3月3日）已运行完毕：目前没有逾期事项，督办事项2项，督办消息已发送给办公室1人。"
+    ), text
 
 
 def test_a_brief_run_says_whom_the_draft_went_to(engine, session: Session, banner_plan_id: int, settings_env) -> None:
