@@ -120,13 +120,13 @@ TEXTS: dict[str, str] = {
     "problems_none_open": "{end}没有未关闭的问题。",
     "problems_by_category": "表{n}  问题按类别统计",
     "problems_by_unit": "表{n}  问题按责任单位统计",
-    "problems_foot": "注：新增指本期提出的问题；办结指本期有办结记录的问题；{end}未关闭指截至{as_of}提出方尚未确认关闭的问题"
+    "problems_foot": "注：新增指本期提出的问题；办结指{end}处于已办结状态（含待提出方确认的）、且于本期办结的问题（本期办结后又重新办理的不计，此前办结、本期确认关闭的不计）；{end}未关闭指截至{as_of}提出方尚未确认关闭的问题"
     "（含已办结待确认的）；逾期指{end}未关闭且截至{as_of}已过办理期限的问题（办理期限当日结束前不算逾期）；责任单位按{end}归属统计。",
     "h_units": "各单位履职情况",
     "units_table": "表{n}  各单位履职情况",
     "units_foot": "注：报送次数为本期报送进展的次数；按时报送率＝有进展报送的报送周数÷应报送的报送周数（报送周为每周一至周日，"
     "跨期的周只计本期内日期，没有工作日的周不计，本期已结束的报送周共{weeks}个；单位自其人员加入系统的首个工作日起计），"
-    "不承担批次任务或尚无人员加入系统的单位不计（记“—”）；办结问题指本期由该单位办结的问题（个）；接收用时为问题交办（或转交）"
+    "不承担批次任务或尚无人员加入系统的单位不计（记“—”）；办结问题指{end}处于已办结状态、且于本期由该单位办结的问题（个）；接收用时为问题交办（或转交）"
     "给该单位至该单位首次办理（接收、转交或退回）或办公室裁定的工作日数（多次的取中位数），尚未办理的计至统计时；"
     "转交次数为该单位本期将问题转交其他单位的次数。",
     "units_behind": "本期按时报送率不足一半的单位：{names}。",
@@ -570,7 +570,7 @@ def _units_section(data: dict[str, Any], say: Say, table_no: list[int]) -> dict[
                 by_unit={u["unit_id"]: u["handovers"]["n"] for u in handed},
             )
         )
-    paragraphs.append(TEXTS["units_foot"].format(weeks=data["period"]["weeks"]))
+    paragraphs.append(TEXTS["units_foot"].format(weeks=data["period"]["weeks"], end=_end(data)))
     return {"heading": TEXTS["h_units"], "paragraphs": paragraphs, "tables": [table]}
 
 

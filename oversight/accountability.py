@@ -518,7 +518,7 @@ def evaluate(*, session: Session, plan_id: int, period: str, now: datetime) -> l
                     ],
                 )
             )
-    counts = problem_counts(session=session, plan_id=plan_id, start=p.start, as_of=as_of)
+    counts = problem_counts(session=session, plan_id=plan_id, start=p.start, as_of=as_of, end=p.end)
     for unit_id, o in overdue_items(
         session=session, plan_id=plan_id, start=p.start, as_of=as_of, counts=counts
     ).items():
@@ -547,8 +547,15 @@ def evaluate(*, session: Session, plan_id: int, period: str, now: datetime) -> l
                     unit_id,
                     Rule.NOT_SOLVING,
                     "low_resolution",
-                    resolution_reason(c["owned"], c["resolved"], c["overdue"], cite("problem", ids) + more),
-                    [e["event_id"] for e in c["examples"]],
+                    resolution_reason(
+                        c["owned"],
+                        c["resolved"],
+                        c["overdue"],
+                        cite("problem", ids) + more,
+                        cite("problem", c["resolved_ids"]),
+                    ),
+                    # The resolutions that count (办结, oversight.measures.resolutions), then the overdue.
+                    [*c["resolved_events"][:EXAMPLES], *(e["event_id"] for e in c["examples"])],
                 )
             )
     spells = spell_stats(session=session, plan_id=plan_id, start=p.start, as_of=as_of, idle_days=t["idle_days"])

@@ -58,7 +58,14 @@ from oversight import periods
 from oversight.claims import pending_claims
 from oversight.dates import cn_date, local_day
 from oversight.errors import PlanMissingError
-from oversight.measures import due_weeks, overdue_before, progress_by_now, response_times, unit_reporting
+from oversight.measures import (
+    due_weeks,
+    overdue_before,
+    progress_by_now,
+    resolutions,
+    response_times,
+    unit_reporting,
+)
 from oversight.members import member_label
 from oversight.periods import Period, PeriodError
 from oversight.rights import RightStatus
@@ -280,16 +287,12 @@ def _problem_figures(session: Session, plan_id: int, period: Period, as_of: date
             over_u.add(owner, pid)
         if is_disputed:
             disputed.add(0, pid)
+    # 办结 as the notice rules and the review count it (oversight.measures.resolutions).
     resolved, resolved_c, resolved_u = _Ids(), _Ids(), _Ids()
-    resolved_rows = (
-        core_select(col(PE.problem_id), col(Problem.category_id), col(PE.to_unit_id))
-        .join(Problem, col(Problem.id) == col(PE.problem_id))
-        .where(col(Problem.plan_id) == plan_id, col(PE.kind) == K.RESOLVED, col(PE.at) >= start, col(PE.at) < end)
-    )
-    for pid, cat, unit in raw_rows(session, resolved_rows):
-        resolved.add(0, pid)
-        resolved_c.add(cat, pid)
-        resolved_u.add(unit, pid)
+    for res in resolutions(session=session, plan_id=plan_id, start=start, as_of=as_of, end=end):
+        resolved.add(0, res.problem_id)
+        resolved_c.add(res.category_id, res.problem_id)
+        resolved_u.add(res.unit_id, res.problem_id)
     totals = {
         name: ids.cite(0)
         for name, ids in (
@@ -376,21 +379,17 @@ def _unit_figures(
     handovers_n: dict[Any, int] = {}
     for unit_id, report_id in raw_rows(session, core_select(col(Report.unit_id), col(Report.id)).where(*in_period)):
         reports.add(unit_id, report_id)
-    for kind, unit_id, problem_id in raw_rows(
+    for unit_id, problem_id in raw_rows(
         session,
-        core_select(
-            col(PE.kind),
-            case((col(PE.kind) == K.HANDED_OVER, col(PE.from_unit_id)), else_=col(PE.to_unit_id)),
-            col(PE.problem_id),
-        )
+        core_select(col(PE.from_unit_id), col(PE.problem_id))
         .join(Problem, col(Problem.id) == col(PE.problem_id))
-        .where(col(PE.kind).in_((K.HANDED_OVER, K.RESOLVED)), *ev_in),
+        .where(col(PE.kind) == K.HANDED_OVER, *ev_in),
     ):
-        if kind == K.HANDED_OVER:
-            handovers.add(unit_id, problem_id)
-            handovers_n[unit_id] = handovers_n.get(unit_id, 0) + 1
-        else:
-            handled.add(unit_id, problem_id)
+        handovers.add(unit_id, problem_id)
+        handovers_n[unit_id] = handovers_n.get(unit_id, 0) + 1
+    # 办结问题: the problems 办结 by the unit (oversight.measures.resolutions), as the problems section counts them.
+    for res in resolutions(session=session, plan_id=plan_id, start=start, as_of=as_of, end=end):
+        handled.add(res.unit_id, res.problem_id)
     # Time to accept: the same measure as the notice rules' (oversight.measures.response_times).
     accept = response_times(session=session, plan_id=plan_id, start=period.start, as_of=as_of)
     rows = []

@@ -18,7 +18,14 @@ worker's reminders and the bot all count with these functions.
   holder of a problem took no action.
 - Expected by now (`progress_by_now`, `tasks_behind`): a task's share the
   plan's timeline expects done at a moment, against the share done.
-- Resolution rate (`problem_counts`): problems a unit owned in the window that it resolved.
+- Resolution (办结, `resolutions`): a problem is 办结 in a window when, at the window's end (or
+  the as-of moment if earlier), it stands resolved or confirmed and the resolution that led there
+  (its last RESOLVED event by then) fell inside the window; it is credited to the unit that
+  resolved it (that event's to_unit_id). A resolution reopened before that moment is not 办结; a
+  problem resolved in an earlier window and confirmed in this one is that earlier window's. In an
+  office's words: 办结指期末处于已办结状态、且于本期办结的问题.
+- Resolution rate (`problem_counts`): of the problems a unit owned in the window (those 办结 by
+  it, and those unresolved past their deadline), the share 办结.
 
 Everything is computed from the event history in SQL; Python turns calendar days into
 working days.
@@ -782,19 +789,81 @@ def overdue_workdays(due_on: date | None, today: date) -> int:
     return workdays_between(due_on, today) if due_on is not None and due_on < today else 0
 
 
-def problem_counts(
-    *, session: Session, plan_id: int, start: datetime, as_of: datetime, examples: int = EXAMPLES
-) -> dict[int, dict[str, Any]]:
-    """Per owner unit as of `as_of` (one query): problems it owned in the window, how
-    many it resolved, how many are overdue (unresolved past their deadline), and the
-    first `examples` overdue ones.
+@dataclass(frozen=True)
+class Resolution:
+    """A problem 办结 in a window: the resolution that counts (its event) and who is credited."""
 
-    Counted as owned: problems it resolved in the window, and problems still unresolved
-    past their deadline. Not counted: problems still within their time limit, and
-    problems waiting for the office to rule on a decline (those are the office's move).
-    Due on day D means done by the end of D."""
+    problem_id: int
+    unit_id: int | None  # the unit that resolved it (the event's to_unit_id)
+    event_id: int
+    category_id: int | None
+
+
+def resolutions(
+    *, session: Session, plan_id: int, start: datetime, as_of: datetime, end: datetime | None = None
+) -> list[Resolution]:
+    """办结: the problems that, at `as_of` (and before `end`, the window's end, when given), stand
+    resolved or confirmed by a resolution inside the window, each once with the unit that resolved
+    it, by problem id. The window is [start, end) seen at `as_of`: a resolution reopened by then is
+    not 办结; one confirmed in this window but resolved before it is not this window's.
+
+    Read from the resolutions in the window (the (kind, at) index holds their problem and unit),
+    each checked for a later state event other than a confirmation (a reopening, or anything past
+    the domain) through the (problem_id, at) index: the latest events are the highest ids, as the
+    domain writes them (and as the projection and _state_at order them)."""
+    r, later = _E.alias("r"), _E.alias("later")
+
+    def seen(e: Any) -> list[Any]:
+        bound = [e.c.at <= sql_moment(as_of)]
+        if end is not None:
+            bound.append(e.c.at < sql_moment(end))
+        return bound
+
+    undone = (
+        select(later.c.id)
+        .where(
+            later.c.problem_id == r.c.problem_id,
+            later.c.id > r.c.id,
+            # kind_among: see its docstring (SQLite's planner and a kind IN with a time bound).
+            kind_among(session, later.c.kind, [k for k in _STATE_KINDS if k != K.CONFIRMED]),
+            *seen(later),
+        )
+        .correlate(r)
+        .exists()
+    )
+    rows = session.execute(
+        select(r.c.problem_id, r.c.to_unit_id, r.c.id, _P.c.category_id)
+        .join(_P, _P.c.id == r.c.problem_id)
+        .where(_P.c.plan_id == plan_id, r.c.kind == K.RESOLVED, r.c.at >= sql_moment(start), *seen(r), ~undone)
+        .order_by(r.c.problem_id, r.c.id)
+    ).all()
+    # A problem resolved twice in the window (reopened between) keeps its last resolution only:
+    # the earlier one has a later state event (the reopening), so one row per problem remains.
+    return [Resolution(int(pid), unit, int(ev), cat) for pid, unit, ev, cat in rows]
+
+
+def problem_counts(
+    *,
+    session: Session,
+    plan_id: int,
+    start: datetime,
+    as_of: datetime,
+    end: datetime | None = None,
+    examples: int = EXAMPLES,
+) -> dict[int, dict[str, Any]]:
+    """Per unit as of `as_of`: problems it owned in the window, how many it resolved (办结,
+    `resolutions`: the ids and resolution events of all of them), how many are overdue
+    (unresolved past their deadline) and the first `examples` overdue ones.
+
+    Counted as owned: problems 办结 by it in the window, and problems still unresolved past
+    their deadline. Not counted: problems still within their time limit, problems waiting for the
+    office to rule on a decline (those are the office's move), and problems resolved in an earlier
+    window (confirmed in this one or not). Due on day D means done by the end of D."""
+    done: dict[int, list[Resolution]] = defaultdict(list)
+    for res in resolutions(session=session, plan_id=plan_id, start=start, as_of=as_of, end=end):
+        if res.unit_id is not None:
+            done[res.unit_id].append(res)
     s = _state_at(session, plan_id, start, as_of)
-    done = and_(s.c.state_kind.in_(_DONE_KINDS), s.c.state_at >= sql_moment(start))
     # Overdue against its owner only if the deadline fell when the owner could act.
     late = and_(
         s.c.state_kind.not_in((*_DONE_KINDS, K.DECLINED)),
@@ -802,9 +871,8 @@ def problem_counts(
         s.c.due_on < overdue_before(as_of),
         s.c.due_on >= _since_of(s.c.owner, accountable_from(session=session, plan_id=plan_id)),
     )
-    is_done, is_late = case((done, 1), else_=0), case((late, 1), else_=0)
-    # One pass: per owner the totals (window sums) on every row, and a rank among its late
-    # problems; keep each owner's first row (for the totals) and its first few late ones.
+    # One pass over the late problems: per owner their count (a window sum on every row) and a
+    # rank; keep each owner's first few.
     ranked = (
         select(
             s.c.owner,
@@ -812,33 +880,29 @@ def problem_counts(
             s.c.owner_event_id,
             s.c.due_on,
             s.c.text,
-            is_late.label("late"),
-            func.sum(is_done).over(partition_by=s.c.owner).label("n_done"),
-            func.sum(is_late).over(partition_by=s.c.owner).label("n_late"),
-            func.row_number()
-            .over(partition_by=(s.c.owner, is_late), order_by=(s.c.due_on, s.c.problem_id))
-            .label("rn"),
-        ).where(or_(done, late))
+            func.count().over(partition_by=s.c.owner).label("n_late"),
+            func.row_number().over(partition_by=s.c.owner, order_by=(s.c.due_on, s.c.problem_id)).label("rn"),
+        ).where(late)
     ).subquery()
-    out: dict[int, dict[str, Any]] = {}
-    for owner, pid, ev, due, text, is_l, n_done, n_late, _rn in session.execute(
-        select(ranked)
-        .where(or_(ranked.c.rn == 1, and_(ranked.c.late == 1, ranked.c.rn <= examples)))
-        .order_by(ranked.c.owner, ranked.c.late.desc(), ranked.c.rn)
+    overdue: dict[int, tuple[int, list[dict[str, Any]]]] = {}
+    for owner, pid, ev, due, text, n_late, _rn in session.execute(
+        select(ranked).where(ranked.c.rn <= max(examples, 1)).order_by(ranked.c.owner, ranked.c.rn)
     ).all():
-        entry = out.setdefault(
-            owner,
-            {
-                "owned": int(n_done or 0) + int(n_late or 0),
-                "resolved": int(n_done or 0),
-                "overdue": int(n_late or 0),
-                "examples": [],
-            },
-        )
-        if is_l:
-            entry["examples"].append(
-                {"problem_id": pid, "event_id": ev, "due_on": _as_date(due).isoformat(), "text": text[:60]}
-            )
+        _, items = overdue.setdefault(owner, (int(n_late or 0), []))
+        if len(items) < examples:
+            items.append({"problem_id": pid, "event_id": ev, "due_on": _as_date(due).isoformat(), "text": text[:60]})
+    out: dict[int, dict[str, Any]] = {}
+    for unit_id in sorted(done.keys() | overdue.keys()):
+        mine = done.get(unit_id, [])
+        n_late, items = overdue.get(unit_id, (0, []))
+        out[unit_id] = {
+            "owned": len(mine) + n_late,
+            "resolved": len(mine),
+            "resolved_ids": [x.problem_id for x in mine],
+            "resolved_events": [x.event_id for x in mine],
+            "overdue": n_late,
+            "examples": items,
+        }
     return out
 
 
@@ -895,9 +959,11 @@ def overdue_items(
 # --- Resolution, time to accept, idle ------------------------------------------------------------
 
 
-def resolution_counts(*, session: Session, plan_id: int, start: datetime, as_of: datetime) -> dict[int, dict[str, Any]]:
-    """Per owner unit: problems owned in the window and resolved (see problem_counts)."""
-    return problem_counts(session=session, plan_id=plan_id, start=start, as_of=as_of)
+def resolution_counts(
+    *, session: Session, plan_id: int, start: datetime, as_of: datetime, end: datetime | None = None
+) -> dict[int, dict[str, Any]]:
+    """Per unit: problems owned in the window and 办结 (see problem_counts and resolutions)."""
+    return problem_counts(session=session, plan_id=plan_id, start=start, as_of=as_of, end=end)
 
 
 @dataclass

@@ -76,7 +76,7 @@ from oversight.members import member_label
 from oversight.outbox import queued_under
 from oversight.periods import half_of
 from oversight.planfile import DEFAULT_REVIEW_WEIGHTS, RectificationSpec
-from oversight.sentences import evidence_sentence
+from oversight.sentences import cite, evidence_sentence
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 K = ProblemEventKind
@@ -196,7 +196,7 @@ def unit_scores(*, session: Session, plan_id: int, period: str, now: datetime) -
             .where(col(Task.plan_id) == plan_id)
         ).scalars()
     )
-    resolution = resolution_counts(session=session, plan_id=plan_id, start=p.start, as_of=as_of)
+    resolution = resolution_counts(session=session, plan_id=plan_id, start=p.start, as_of=as_of, end=p.end)
     stats = spell_stats(session=session, plan_id=plan_id, start=p.start, as_of=as_of, idle_days=float("inf"))
     waits = response_waits(session=session, plan_id=plan_id, start=p.start, as_of=as_of, stats=stats)
     answered = responses_in_time(
@@ -243,6 +243,12 @@ def unit_scores(*, session: Session, plan_id: int, period: str, now: datetime) -
                 "unit": unit.name,
                 "indicators": {k: (None if v is None else round(v, 3)) for k, v in parts.items()},
                 "shifting_instances": shifting.get(unit_id, 0),
+                # 问题办结's figures: problems owned, those 办结 (oversight.measures.resolutions) and their ids.
+                "problems": {
+                    "owned": res["owned"] if res else 0,
+                    "resolved": res["resolved"] if res else 0,
+                    "resolved_ids": list(res["resolved_ids"]) if res else [],
+                },
                 "evaluated": score is not None,
                 "score": None if score is None else round(score, 1),
                 "deduction": round(deduction, 1),
@@ -958,6 +964,9 @@ REVIEW_TEXTS: dict[str, str] = {
     "summary_opening_none": "根据{basis}工作问效机制，联席会议办公室依据{label}工作记录开展工作问效，本期没有参评的成员单位"
     "和包联领导{ledger}。现将有关情况报告如下。",
     "not_evaluated": "{names}本期没有可评价的事项，不参评、不排名。",
+    # 办结 as oversight.measures.resolutions defines it, the same figure as the brief's and the notice's.
+    "resolution_units": "问题办结得分率为本期办结的问题占本期负责问题的比例（办结指期末处于已办结状态、且于本期办结的问题，"
+    "负责问题为本期办结的和逾期未办结的问题）：{units}。",
     "low_total": "总分低于60分的单位：{names}。",
     "units_none": "本期没有参加问效评价的成员单位。",
     "leaders_none": "本期没有明确包联整合区的领导。",
@@ -994,6 +1003,28 @@ def ledger_paragraphs(ledger: list[dict[str, Any]], say: Say | None = None) -> l
         *([say.text("ledger_missed", {"item": missed}, n=len(missed))] if missed else []),
         *([say.text("ledger_closed", {"item": closed}, n=len(closed))] if closed else []),
     ]
+
+
+def resolution_paragraphs(units: list[dict[str, Any]], say: Say | None = None) -> list[str]:
+    """What 问题办结 rests on, per unit scored on it: the problems it owned and those 办结, cited
+    (旗林草局负责问题3个，办结2个（1号、4号问题）); nothing when no unit owned a problem."""
+    say = say if say is not None else Say(REVIEW_TEXTS)
+    owning = [r for r in units if r.get("problems", {}).get("owned")]
+    if not owning:
+        return []
+    parts = []
+    for r in owning:
+        c = r["problems"]
+        if c["resolved"]:
+            done = f"办结{c['resolved']}个（{cite('problem', c['resolved_ids'])}）"
+        else:
+            done = "未办结" if c["owned"] == 1 else "均未办结"
+        parts.append(f"{r['unit']}负责问题{c['owned']}个，{done}")
+    ids = {
+        "unit": [int(r["unit_id"]) for r in owning],
+        "problem": [int(i) for r in owning for i in r["problems"]["resolved_ids"]],
+    }
+    return [say.text("resolution_units", ids, units="；".join(parts))]
 
 
 def attendance_paragraphs(attendance: dict[str, Any], say: Say | None = None) -> list[str]:
@@ -1107,6 +1138,7 @@ def review_document(*, session: Session, plan_id: int, review: dict[str, Any], n
         )
     # Facts in print order: the sections' sentences follow the summary's.
     units_none = [] if unit_rows else [say.text("units_none")]
+    resolution_lines = resolution_paragraphs(review["units"], say)
     leaders_none = [] if leader_rows else [say.text("leaders_none")]
     ledger_lines = ledger_paragraphs(review["ledger"], say)
     attendance_lines = attendance_paragraphs(review.get("attendance") or {}, say)
@@ -1140,7 +1172,10 @@ def review_document(*, session: Session, plan_id: int, review: dict[str, Any], n
             "heading": "成员单位问效得分",
             **(
                 {
-                    "paragraphs": ["各项指标为得分率，括号内为权重；不适用的指标不计入，权重按比例折算。"],
+                    "paragraphs": [
+                        "各项指标为得分率，括号内为权重；不适用的指标不计入，权重按比例折算。",
+                        *resolution_lines,
+                    ],
                     "tables": [{"columns": cols, "rows": unit_rows, "numeric": list(range(1, len(cols)))}],
                 }
                 if unit_rows

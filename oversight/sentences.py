@@ -159,10 +159,13 @@ CITE_NOTE = "（见{refs}）"
 # --- Finding reasons (a notice finding's summary) ----------------------------------------------
 
 
-def resolution_reason(owned: int, resolved: int, overdue: int, overdue_cited: str) -> str:
-    """本期负责的3个问题仅办结1个（33%）…; none resolved: 均未办结 / 未办结 (one); never 仅办结0个（0%）."""
+def resolution_reason(owned: int, resolved: int, overdue: int, overdue_cited: str, resolved_cited: str = "") -> str:
+    """本期负责的3个问题仅办结1个（5号问题，占33%）…, 办结 as oversight.measures.resolutions counts it;
+    none resolved: 均未办结 / 未办结 (one); never 仅办结0个（0%）."""
     if resolved == 0:
         head = "本期负责的1个问题未办结" if owned == 1 else f"本期负责的{owned}个问题均未办结"
+    elif resolved_cited:
+        head = f"本期负责的{owned}个问题仅办结{resolved}个（{resolved_cited}，占{pct(resolved / owned)}）"
     else:
         head = f"本期负责的{owned}个问题仅办结{resolved}个（{pct(resolved / owned)}）"
     if not overdue:

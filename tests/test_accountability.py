@@ -299,7 +299,8 @@ def test_resolved_in_time_is_not_named(cast: Cast) -> None:
 
 
 def test_fewer_than_half_resolved(cast: Cast) -> None:
-    """Three overdue problems, one resolved: 33 % < 50 %."""
+    """Three overdue problems, one resolved: 33 % < 50 %; the finding cites the one 办结 (its
+    resolution in the evidence) and the two overdue."""
     ids = [cast.raise_("eco", at(1, 6 + i), category="eia") for i in range(3)]
     for pid in ids:
         accept_problem(session=cast.s, problem_id=pid, actor=cast["eco"], now=at(1, 8))
@@ -307,9 +308,10 @@ def test_fewer_than_half_resolved(cast: Cast) -> None:
     found = findings(cast)
     f = finding(found, "市生态环境局中旗分局", "not_solving")
     assert "low_resolution" in f.bases
-    assert "3个问题仅办结1个" in f.summary
-    cited = {e["problem_id"] for e in f.evidence if e.get("basis") == "low_resolution"}
-    assert cited == set(ids[1:])
+    assert f"3个问题仅办结1个（{ids[0]}号问题，占33.3%）" in f.summary
+    evidence = [e for e in f.evidence if e.get("basis") == "low_resolution"]
+    assert {e["problem_id"] for e in evidence} == set(ids)
+    assert [e["problem_id"] for e in evidence if e.get("kind") == "resolved"] == [ids[0]]
 
 
 def test_none_resolved_is_said_in_words_never_as_none_of_so_many(cast: Cast) -> None:

@@ -146,14 +146,26 @@ class Rec:
 
     @cached_property
     def resolved(self) -> list[tuple[int, int]]:
-        """(problem, unit) of each resolution in the quarter."""
-        return [
-            (r[0], r[1])
-            for r in self.sql(
-                "SELECT DISTINCT e.problem_id, e.to_unit_id FROM problemevent e JOIN problem p ON p.id = e.problem_id "
-                "WHERE p.plan_id = :plan AND e.kind = 'resolved' AND e.at >= :s AND e.at < :e"
-            )
-        ]
+        """(problem, unit) of each problem 办结 in the quarter, counted here: at the quarter's end
+        its last state event is a resolution or a confirmation, and the last resolution before the
+        end (the one that led there) fell in the quarter; the unit is the one that resolved it. A
+        resolution reopened before the end is not 办结, nor one confirmed in the quarter but made
+        before it; one reopened after the end is."""
+        events: dict[int, list[tuple[str, Any, Any]]] = {}
+        for pid, kind, to_unit, at_ in self.sql(
+            "SELECT e.problem_id, e.kind, e.to_unit_id, e.at FROM problemevent e JOIN problem p ON p.id = e.problem_id "
+            "WHERE p.plan_id = :plan AND e.at < :e AND e.kind IN ('assigned', 'accepted', 'handed_over', "
+            "'declined', 'ruled', 'resolved', 'confirmed', 'reopened') ORDER BY e.at, e.id"
+        ):
+            events.setdefault(pid, []).append((kind, to_unit, at_))
+        out = []
+        for pid, evs in sorted(events.items()):
+            if evs[-1][0] not in ("resolved", "confirmed"):
+                continue
+            _, unit, at_ = [e for e in evs if e[0] == "resolved"][-1]
+            if moment(at_) >= START_AT:
+                out.append((pid, unit))
+        return out
 
     def ids(self, pred: Callable[[dict[str, Any]], bool]) -> list[int]:
         return sorted(p["id"] for p in self.problems if pred(p))
@@ -1514,23 +1526,20 @@ def check_notice(r: Rec, notice_id: int, facts: list[dict[str, Any]], missed: di
             said[unit] = int(m.group(1))
     if threshold:
         assert said == {u: k for u, k in missed.items() if k >= threshold}, (said, missed, threshold)
-    # 本期负责的N个问题均未办结 (or the one 未办结): the unit resolved none in the quarter that is
-    # still resolved or closed at its end (a resolution reopened since is not 办结, as the review's
-    # recount counts it too).
-    last_state: dict[int, str] = {}  # problem -> its last state event's kind (rows in time order)
-    for pid, kind in r.sql(
-        "SELECT e.problem_id, e.kind FROM problemevent e JOIN problem p ON p.id = e.problem_id "
-        "WHERE p.plan_id = :plan AND e.at < :e AND e.kind IN ('assigned', 'accepted', 'handed_over', "
-        "'declined', 'ruled', 'resolved', 'confirmed', 'reopened') ORDER BY e.at, e.id"
-    ):
-        last_state[pid] = kind
-    resolvers = {u for p, u in r.resolved if last_state.get(p) in ("resolved", "confirmed")}
+    # 本期负责的N个问题均未办结 (or the one 未办结): the unit has no problem 办结 in the quarter
+    # (Rec.resolved: standing resolved or closed at its end by a resolution made in it).
+    mine: dict[int, list[int]] = {}
+    for p, u in r.resolved:
+        mine.setdefault(u, []).append(p)
     for _, unit, _, summary in n.findings:
         if re.search(r"本期负责的(\d+个问题均|1个问题)未办结", summary):
-            assert unit not in resolvers, (summary, r.resolved)
-        # 仅办结N个 only of a unit that resolved some: none resolved is 均未办结, never 仅办结0个（0%）.
-        for done in re.findall(r"仅办结(\d+)个", summary):
-            assert int(done) > 0 and unit in resolvers, (summary, r.resolved)
+            assert unit not in mine, (summary, r.resolved)
+        # 仅办结N个（cited，占x%） only of a unit that resolved some, N and the problems those 办结 by
+        # it: none resolved is 均未办结, never 仅办结0个（0%）.
+        for done, which in re.findall(r"仅办结(\d+)个（([^，）]+)，占", summary):
+            assert int(done) == len(mine.get(unit, [])) > 0, (summary, r.resolved)
+            assert which == cited(sorted(mine[unit]), "问题", "个"), (summary, r.resolved)
+        assert len(re.findall(r"仅办结", summary)) == len(re.findall(r"仅办结\d+个（[^，）]+，占", summary)), summary
     # Shifting: each problem a unit is named for 退回…仍由本单位负责 was declined by it and ruled back to it.
     for _, unit, _, summary in n.findings:
         for part in re.findall(r"退回([^，]+)，经联席会议办公室裁定仍由本单位负责", summary):
@@ -1664,15 +1673,21 @@ def review_scores(r: Rec) -> dict[str, list[dict[str, Any]]]:
     state_kinds = ("assigned", "accepted", "handed_over", "declined", "ruled", "resolved", "confirmed", "reopened")
     owned: Counter[int] = Counter()
     resolved: Counter[int] = Counter()
-    for pid, evs in events.items():
+    resolved_ids: dict[int, list[int]] = {}
+    for pid, evs in sorted(events.items()):
         owners = [e for e in evs if e["kind"] in ("assigned", "handed_over", "ruled")]
         states = [e for e in evs if e["kind"] in state_kinds]
         if not owners or not states:
             continue
         owner, last = owners[-1]["to"], states[-1]
-        if last["kind"] in ("resolved", "confirmed") and last["at"] >= START_AT:
-            owned[owner] += 1
-            resolved[owner] += 1
+        if last["kind"] in ("resolved", "confirmed"):
+            # 办结 in the half: the resolution that led to the state at the moment fell in it, credited
+            # to the unit that resolved it; one made before the half (confirmed in it or not) is not.
+            by = [e for e in evs if e["kind"] == "resolved"][-1]
+            if by["at"] >= START_AT:
+                owned[by["to"]] += 1
+                resolved[by["to"]] += 1
+                resolved_ids.setdefault(by["to"], []).append(pid)
         elif (
             last["kind"] not in ("resolved", "confirmed", "declined")
             and due_on.get(pid) is not None
@@ -1765,6 +1780,8 @@ def review_scores(r: Rec) -> dict[str, list[dict[str, Any]]]:
             {
                 "unit": unit,
                 "parts": parts,
+                "owned": owned[unit],
+                "resolved_ids": resolved_ids.get(unit, []),
                 "score": score,
                 "deduction": deduction,
                 "total": None if score is None else round(score - deduction, 1),
@@ -2107,7 +2124,26 @@ def v_paper_closure_none(rv: ReviewRec, f: dict[str, Any]) -> None:
     assert f["text"] == "未发现重复使用佐证材料销号或销号后短期内问题反弹的情况。", f
 
 
+def v_resolution_units(rv: ReviewRec, f: dict[str, Any]) -> None:
+    """问题办结's figures: each unit of the table that owned a problem, in the table's order, with the
+    problems it owned and those 办结 (recounted in review_scores), citing the latter."""
+    owning = [u for u in rv.scores["units"] if u["owned"]]
+    assert owning and f["ids"]["unit"] == [u["unit"] for u in owning], (f, owning)
+    assert f["ids"].get("problem", []) == [p for u in owning for p in u["resolved_ids"]], (f, owning)
+    parts = []
+    for u in owning:
+        ids = u["resolved_ids"]
+        done = f"办结{len(ids)}个（{cited(ids, '问题', '个')}）" if ids else "未办结" if u["owned"] == 1 else "均未办结"
+        parts.append(f"{rv.r.units[u['unit']]['name']}负责问题{u['owned']}个，{done}")
+    head = (
+        "问题办结得分率为本期办结的问题占本期负责问题的比例（办结指期末处于已办结状态、且于本期办结的问题，"
+        "负责问题为本期办结的和逾期未办结的问题）："
+    )
+    assert f["text"] == head + "；".join(parts) + "。", (f, parts)
+
+
 REVIEW_CHECKS: dict[str, Callable[[ReviewRec, dict[str, Any]], None]] = {
+    "resolution_units": v_resolution_units,
     "summary_opening": v_summary_opening,
     "summary_opening_none": lambda rv, f: v_summary_opening(rv, f, "summary_opening_none"),
     "not_evaluated": v_not_evaluated,
@@ -2140,6 +2176,8 @@ def check_review(r: Rec, doc: dict[str, Any]) -> set[str]:
     want: Counter[str] = Counter({"summary_opening" if scored else "summary_opening_none": 1})
     if not rv.scores["units"]:
         want["units_none"] += 1
+    if any(u["owned"] for u in rv.scores["units"]):
+        want["resolution_units"] += 1
     if not rv.leaders:
         want["leaders_none"] += 1
     if not rv.items:
