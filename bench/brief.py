@@ -29,7 +29,9 @@ meanwhile, from a read transaction that takes the same snapshot as the job's
 (models.shared_snapshot); one forked next draws the chart while the queries run, then builds the
 HTML and lays out the PDF. Its phases: data (the queries), xlsx (how long the job then still
 waited for the annex), xlsx_writing (the annex process's own time, from its first read), wait
-(for the PDF after that), and the PDF process's template, chart, html and pdf. Peak memory is the
+(for the PDF after that), and the PDF process's template, chart, html and pdf; then each of the
+three processes' CPU seconds and minor page faults over the build (the forked ones' from their
+fork). Peak memory is the
 highest sum, over the measured process and the processes it forks, of their
 proportional set sizes (PSS: a page n of them share after the forks counts 1/n in each, so
 it is counted once), sampled every 20 ms from outside by this process; the sum of the job's maximum
@@ -653,12 +655,22 @@ def main() -> None:
         )
         print(
             f"[{scale}] job phases (fastest run): "
-            + ", ".join(f"{k} {v:.2f}s" for k, v in job["timings"].items())
+            + ", ".join(f"{k} {v:.2f}s" for k, v in job["timings"].items() if not k.endswith(("_cpu", "_faults")))
             + f"; {job['pages']} pages; "
             f"peak PSS {job['peak_mb']:.0f} MB ({job['samples']} samples); maximum resident sets "
             f"{job['self_mb']:.0f} MB + PDF process {job['child_mb']:.0f} MB = {job['rss_sum_mb']:.0f} MB",
             flush=True,
         )
+        for n, j in enumerate(jobs, start=1):
+            t = j["timings"]
+            print(
+                f"[{scale}] run {n}, CPU by process: this one {t.get('parent_cpu', 0):.2f}s "
+                f"(to the data handed over {t.get('parent_data_cpu', 0):.2f}s), annex {t.get('annex_cpu', 0):.2f}s, "
+                f"PDF {t.get('pdf_process_cpu', 0):.2f}s; minor page faults (thousands; a forked process's "
+                f"copy-on-write among them) {t.get('parent_faults', 0) / 1000:.0f}, {t.get('annex_faults', 0) / 1000:.0f}, "
+                f"{t.get('pdf_process_faults', 0) / 1000:.0f}",
+                flush=True,
+            )
         for n, (j, w) in enumerate(zip(jobs, weasy, strict=True), start=1):
             print(
                 f"[{scale}] run {n}: job {j['wall']:.2f}s {j['peak_mb']:.0f} MB (RSS sum {j['rss_sum_mb']:.0f} MB), "

@@ -15,6 +15,7 @@ import logging
 import math
 import multiprocessing
 import os
+import resource
 import tempfile
 import threading
 import time as _time
@@ -908,7 +909,13 @@ def _pdf_child(conn: Any, parent_end: Any, fetcher: AssetOnlyFetcher, pdf_path: 
         conn.send(
             {
                 "log": fetcher.log,
-                "timings": {"template": t1 - t0, "chart": chart_s, "html": t3 - t2, "pdf": t4 - t3},
+                "timings": {
+                    "template": t1 - t0,
+                    "chart": chart_s,
+                    "html": t3 - t2,
+                    "pdf": t4 - t3,
+                    **_usage("pdf_process"),
+                },
             }
         )
     except BaseException:  # noqa: BLE001 - reported to the parent, which raises it as a RenderError
@@ -1041,7 +1048,7 @@ def _annex_child(conn: Any, parent_end: Any, url: str, plan_id: int, out: Path, 
             conn.send({"reading": True})
             t0 = _time.perf_counter()
             _export_annex(session=session, plan_id=plan_id, out=out, now=now)
-            conn.send({"xlsx": _time.perf_counter() - t0})
+            conn.send({"xlsx": _time.perf_counter() - t0, "usage": _usage("annex")})
     except BaseException:  # noqa: BLE001 - reported to the parent, which raises it as a RenderError
         conn.send({"error": traceback.format_exc()})
     finally:
@@ -1097,13 +1104,15 @@ class _AnnexProcess:
             raise RenderError(f"brief annex process failed:\n{reply['error']}")
         return reply
 
-    def wait(self) -> float:
-        """The annex written (here if there is no other process); the seconds its writing took."""
+    def wait(self) -> tuple[float, dict[str, float]]:
+        """The annex written (here if there is no other process): the seconds its writing took, and
+        its process's CPU and page faults (none if written here)."""
         if self._process is None:
             t0 = _time.perf_counter()
             _export_annex(session=self.session, plan_id=self.plan_id, out=self.out, now=self.now)
-            return _time.perf_counter() - t0
-        return float(self._reply()["xlsx"])
+            return _time.perf_counter() - t0, {}
+        reply = self._reply()
+        return float(reply["xlsx"]), reply["usage"]
 
     def close(self) -> None:
         if self._process is None:
@@ -1111,6 +1120,13 @@ class _AnnexProcess:
         self._conn.close()
         _reap(self._process)
         self._process = None
+
+
+def _usage(prefix: str) -> dict[str, float]:
+    """This process's CPU seconds and minor page faults (a forked process's count from its fork:
+    copy-on-write of inherited pages among them), as `prefix`_cpu and `prefix`_faults."""
+    u = resource.getrusage(resource.RUSAGE_SELF)
+    return {f"{prefix}_cpu": u.ru_utime + u.ru_stime, f"{prefix}_faults": float(u.ru_minflt)}
 
 
 def _reap(process: Any) -> None:
@@ -1151,7 +1167,7 @@ def build_brief(
     docx_path = out_dir / f"{p.key}.docx"
     xlsx_path = out_dir / f"{p.key}-台账.xlsx"
     timings: dict[str, float] = {}
-    t0 = _time.perf_counter()
+    t0, cpu0, faults0 = _time.perf_counter(), _time.process_time(), _usage("parent")["parent_faults"]
     # The annex first: its process begins reading before this one's queries, so that it writes
     # the sheets while they run; then the PDF process, forked after it.
     annex = _AnnexProcess(session=session, plan_id=plan_id, out=xlsx_path, now=now)
@@ -1173,7 +1189,8 @@ def build_brief(
         issued_on = local_day(now).isoformat()
         t1 = _time.perf_counter()
         renderer.submit(data, issue_no=issue_no, issued_on=issued_on, extra_css=sample_css(sample) if sample else None)
-        timings["xlsx_writing"] = annex.wait()
+        timings["parent_data_cpu"] = _time.process_time() - cpu0
+        timings["xlsx_writing"], annex_usage = annex.wait()
         t2 = _time.perf_counter()
         # The Word copy from the HTML while the other process lays out the PDF (off its critical path).
         if word:
@@ -1185,7 +1202,9 @@ def build_brief(
         if renderer is not None:
             renderer.close()
         annex.close()
-    timings.update(data=t1 - t0, xlsx=t2 - t1, docx=t2b - t2, wait=t3 - t2b, **child)
+    timings.update(data=t1 - t0, xlsx=t2 - t1, docx=t2b - t2, wait=t3 - t2b, **child, **annex_usage)
+    # This process's CPU (its threads' too) and page faults from the start of the build.
+    timings.update(parent_cpu=_time.process_time() - cpu0, parent_faults=_usage("parent")["parent_faults"] - faults0)
     title = "".join(data["plan"]["title_lines"])
     logger.info(
         "brief %s plan %s built: issue %d, %s (%.2fs data, %.2fs html + %.2fs pdf beside %.2fs xlsx, %.2fs in all)",
