@@ -424,6 +424,34 @@ class ProblemSpell(SQLModel, table=True):
     next_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)  # None: still running
 
 
+class ProblemHandover(SQLModel, table=True):
+    """One hand-over or ruling of a problem with its place in the problem's runs of hand-overs
+    (a run: the hand-overs between two acceptances or rulings, in (time, id) order, as the window
+    function over the events computes it), kept by models.projection in the transaction of each
+    event and rebuilt with the projection. The shifting rules (oversight.accountability's
+    passed_on and boomerangs) read who passed a problem on in which run, and which hand-over or
+    ruling brought it back to a unit that had handed it away, from here instead of every event
+    of each problem handed over in the window."""
+
+    __table_args__ = (
+        Index("ix_problemhandover_problem_run", "problem_id", "run_id", "pass_no"),
+        # A plan's hand-overs and rulings in a window, without joining every problem for its plan.
+        Index("ix_problemhandover_plan_at", "plan_id", "at"),
+    )
+    event_id: int = Field(primary_key=True, foreign_key="problemevent.id")
+    problem_id: int = Field(foreign_key="problem.id")
+    plan_id: int = Field(foreign_key="plan.id")  # the problem's (it never changes)
+    kind: str = Field(max_length=20)  # handed_over or ruled
+    from_unit_id: int | None = None
+    to_unit_id: int | None = None
+    reason_accepted: bool | None = None  # the hand-over's, as the office judged it (the event's, copied)
+    at: datetime = Field(sa_type=UTCDateTime)
+    # The acceptance or ruling the run follows (0: none before it); a ruling begins its own run.
+    run_id: int = 0
+    pass_no: int = 0  # a hand-over's number in its run, from 1 (a ruling: 0)
+    comes_back: bool = False  # it gives the problem to a unit that had handed it away before
+
+
 # --- Meetings, decisions, documents -----------------------------------------
 
 

@@ -30,6 +30,7 @@ from models import (
     Problem,
     ProblemEvent,
     ProblemEventKind,
+    ProblemHandover,
     Unit,
 )
 from models.db import table_of
@@ -43,6 +44,7 @@ from oversight.measures import (
     kind_among,
     overdue_items,
     problem_counts,
+    projections_kept,
     response_waits,
     spell_stats,
     sql_moment,
@@ -117,6 +119,7 @@ _DONE_KINDS = (K.RESOLVED, K.CONFIRMED)
 
 _E = table_of(ProblemEvent)
 _P = table_of(Problem)
+_H = table_of(ProblemHandover)
 
 
 # --- Periods -----------------------------------------------------------------------
@@ -304,14 +307,72 @@ def _not_accepted(column: Any) -> Any:
 
 
 def boomerangs(
-    *, session: Session, plan_id: int, start: datetime, as_of: datetime, examples: int = EXAMPLES
+    *,
+    session: Session,
+    plan_id: int,
+    start: datetime,
+    as_of: datetime,
+    examples: int = EXAMPLES,
+    kept: bool | None = None,
 ) -> dict[int, dict[str, Any]]:
     """Problems handed away by a unit that came back to it (A→B→A, by a hand-over or a
     ruling) within the window. Blamed on the unit the office finally ruled responsible,
     or, if the office never ruled, on the unit that first handed it away; never on a
     unit whose every hand-over of the problem had a reason the office accepted, and not
     at all when the office ruled it to a unit that never passed it on.
-    Per blamed unit: the count and the first few problems with their events."""
+    Per blamed unit: the count and the first few problems with their events.
+    `kept`: whether every problem has its projection (measures.projections_kept; None: ask)."""
+    if kept is None:
+        kept = projections_kept(session=session)
+    if kept:
+        out = _boomerangs_kept(session, plan_id, start, as_of, examples)
+    else:
+        out = _top(session, _boomerangs_replayed(plan_id, start, as_of), examples, "ruled")
+    return _cited_events(session, out, as_of, (K.ASSIGNED, K.HANDED_OVER, K.RULED, K.DECLINED))
+
+
+def _boomerangs_kept(
+    session: Session, plan_id: int, start: datetime, as_of: datetime, examples: int
+) -> dict[int, dict[str, Any]]:
+    """boomerangs' blamed units, counts and first problems (as `_top` gives them) from the
+    hand-overs kept with the projection (models.tables.ProblemHandover): the problems with a
+    return in the window, then their hand-overs and rulings up to `as_of` in one read, the
+    blame decided here per problem (a few rows each) rather than by self-joins the planner
+    runs as hash joins over the whole table."""
+    r = _H.alias("r")
+    found = select(r.c.problem_id).where(
+        r.c.plan_id == plan_id, r.c.comes_back, r.c.at >= sql_moment(start), r.c.at <= sql_moment(as_of)
+    )
+    rows = session.execute(
+        select(_H.c.problem_id, _H.c.event_id, _H.c.kind, _H.c.from_unit_id, _H.c.to_unit_id, _H.c.reason_accepted)
+        .where(_H.c.problem_id.in_(found), _H.c.at <= sql_moment(as_of))
+        .order_by(_H.c.problem_id, _H.c.event_id)
+    ).all()
+    by_problem: dict[int, list[Any]] = defaultdict(list)
+    for row in rows:
+        by_problem[row.problem_id].append(row)
+    out: dict[int, dict[str, Any]] = {}
+    for pid in sorted(by_problem):
+        evs = by_problem[pid]
+        rulings = [e for e in evs if e.kind == K.RULED]
+        passes = [e for e in evs if e.kind == K.HANDED_OVER]
+        if not passes:
+            continue
+        # The office's last ruling (by id), else the first hand-over's giver.
+        unit = rulings[-1].to_unit_id if rulings else None
+        if unit is None:
+            unit = passes[0].from_unit_id
+        if unit is None or not any(e.from_unit_id == unit and e.reason_accepted is not True for e in passes):
+            continue
+        entry = out.setdefault(unit, {"count": 0, "examples": []})
+        entry["count"] += 1
+        if len(entry["examples"]) < examples:
+            entry["examples"].append({"problem_id": pid, "ruled": bool(rulings)})
+    return dict(sorted(out.items()))
+
+
+def _boomerangs_replayed(plan_id: int, start: datetime, as_of: datetime) -> Any:
+    """boomerangs' blamed (unit_id, problem_id, ruled) from the events (a projection not built yet)."""
     h, r = _E.alias("h"), _E.alias("r")
     found = (
         select(r.c.problem_id)
@@ -345,7 +406,7 @@ def boomerangs(
     ).subquery()
     ruling, first, x = _E.alias("ruling"), _E.alias("first"), _E.alias("x")
     unit = func.coalesce(ruling.c.to_unit_id, first.c.from_unit_id)
-    blamed = (
+    return (
         select(unit.label("unit_id"), ends.c.problem_id, ruling.c.id.is_not(None).label("ruled"))
         .select_from(ends)
         .join(first, first.c.id == ends.c.first_id)
@@ -362,8 +423,6 @@ def boomerangs(
             .exists()
         )
     ).subquery()
-    out = _top(session, blamed, examples, "ruled")
-    return _cited_events(session, out, as_of, (K.ASSIGNED, K.HANDED_OVER, K.RULED, K.DECLINED))
 
 
 def declined_ruled_back(
@@ -407,12 +466,61 @@ def declined_ruled_back(
 
 
 def passed_on(
-    *, session: Session, plan_id: int, start: datetime, as_of: datetime, count: int, examples: int = EXAMPLES
+    *,
+    session: Session,
+    plan_id: int,
+    start: datetime,
+    as_of: datetime,
+    count: int,
+    examples: int = EXAMPLES,
+    kept: bool | None = None,
 ) -> dict[int, dict[str, Any]]:
     """Runs of `count` or more hand-overs of a problem with nobody accepting in between (an
     acceptance or a ruling ends a run), with a hand-over in the window. Each unit that
     passed it on in the run without a reason the office accepted is named.
-    Per unit: the count of such problems and the first few with their hand-overs."""
+    Per unit: the count of such problems and the first few with their hand-overs.
+    `kept`: whether every problem has its projection (measures.projections_kept; None: ask)."""
+    if kept is None:
+        kept = projections_kept(session=session)
+    if kept:
+        blamed = _passed_on_kept(plan_id, start, as_of, count)
+    else:
+        blamed = _passed_on_replayed(session, plan_id, start, as_of, count)
+    out = _top(session, blamed, examples, "passes")
+    return _cited_events(session, out, as_of, (K.HANDED_OVER,))
+
+
+def _passed_on_kept(plan_id: int, start: datetime, as_of: datetime, count: int) -> Any:
+    """passed_on's blamed (unit_id, problem_id, passes) from the hand-overs kept with the
+    projection (models.tables.ProblemHandover). A run's hand-overs are numbered in (time, id)
+    order, so the last of them up to `as_of` (which is in the window when any is) carries the
+    run's count at `as_of`: the window's hand-overs alone tell which runs count, and only those
+    runs' earlier hand-overs are read, through the index on (problem_id, run_id, pass_no)."""
+    w = _H.alias("w")
+    runs = (
+        select(w.c.problem_id, w.c.run_id, func.max(w.c.pass_no).label("passes"))
+        .where(
+            w.c.plan_id == plan_id,
+            w.c.kind == K.HANDED_OVER,
+            w.c.at >= sql_moment(start),
+            w.c.at <= sql_moment(as_of),
+        )
+        .group_by(w.c.problem_id, w.c.run_id)
+        .having(func.max(w.c.pass_no) >= count)
+    ).subquery()
+    return (
+        select(_H.c.from_unit_id.label("unit_id"), _H.c.problem_id, func.max(runs.c.passes).label("passes"))
+        .join(
+            runs,
+            and_(runs.c.problem_id == _H.c.problem_id, runs.c.run_id == _H.c.run_id, _H.c.pass_no <= runs.c.passes),
+        )
+        .where(_H.c.kind == K.HANDED_OVER, _not_accepted(_H.c.reason_accepted))
+        .group_by(_H.c.from_unit_id, _H.c.problem_id)
+    ).subquery()
+
+
+def _passed_on_replayed(session: Session, plan_id: int, start: datetime, as_of: datetime, count: int) -> Any:
+    """passed_on's blamed (unit_id, problem_id, passes) from the events (a projection not built yet)."""
     active = (
         select(_E.c.problem_id)
         .join(_P, _P.c.id == _E.c.problem_id)
@@ -445,14 +553,12 @@ def passed_on(
         .group_by(ev.c.problem_id, ev.c.seg)
         .having(and_(func.count() >= count, func.max(ev.c.at) >= sql_moment(start)))
     ).subquery()
-    blamed = (
+    return (
         select(ev.c.from_unit_id.label("unit_id"), ev.c.problem_id, func.max(runs.c.passes).label("passes"))
         .join(runs, and_(runs.c.problem_id == ev.c.problem_id, runs.c.seg == ev.c.seg))
         .where(ev.c.kind == K.HANDED_OVER, _not_accepted(ev.c.reason_accepted))
         .group_by(ev.c.from_unit_id, ev.c.problem_id)
     ).subquery()
-    out = _top(session, blamed, examples, "passes")
-    return _cited_events(session, out, as_of, (K.HANDED_OVER,))
 
 
 # --- All rules ----------------------------------------------------------------------------
@@ -618,6 +724,8 @@ def evaluate(*, session: Session, plan_id: int, period: str, now: datetime) -> l
         )
 
     # 推诿扯皮
+    kept = projections_kept(session=session)  # the hand-overs' runs are read from the projection
+
     def shifting(found_: dict[int, dict[str, Any]], basis: str, text: Any) -> None:
         for unit_id, v in found_.items():
             pids = [e["problem_id"] for e in v["examples"]]
@@ -633,7 +741,7 @@ def evaluate(*, session: Session, plan_id: int, period: str, now: datetime) -> l
             )
 
     shifting(
-        boomerangs(session=session, plan_id=plan_id, start=p.start, as_of=as_of),
+        boomerangs(session=session, plan_id=plan_id, start=p.start, as_of=as_of, kept=kept),
         "boomerang",
         lambda shown, ex: (
             f"{shown}转出后又转回"
@@ -646,7 +754,9 @@ def evaluate(*, session: Session, plan_id: int, period: str, now: datetime) -> l
         lambda shown, ex: f"退回{shown}，经联席会议办公室裁定仍由本单位负责",
     )
     shifting(
-        passed_on(session=session, plan_id=plan_id, start=p.start, as_of=as_of, count=int(t["pass_on_count"])),
+        passed_on(
+            session=session, plan_id=plan_id, start=p.start, as_of=as_of, count=int(t["pass_on_count"]), kept=kept
+        ),
         "passed_on",
         lambda shown, ex: f"{shown}连续转交{max(e['passes'] for e in ex)}次无单位接收，本单位转交理由未获办公室认可",
     )

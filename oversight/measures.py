@@ -525,16 +525,9 @@ def _state_at(session: Session, plan_id: int, start: datetime, as_of: datetime) 
     return settled.union_all(replayed).subquery()
 
 
-def _gaps(session: Session, plan_id: int, start: datetime, as_of: datetime) -> Any:
-    """Each action event of a candidate problem with the next action after it (comments
-    are not action): the time the holder (to_unit_id) had the ball; next_at None while the
-    spell is still running at `as_of`.
-
-    A problem with a projection has its spells kept with it (models.tables.ProblemSpell):
-    only those that reach the window are read (started by `as_of`, ended after `start` or
-    not at all), through the index on next_at; a next action after `as_of` has not happened
-    yet at `as_of`. A problem without one (a projection not built yet) has its events read."""
-    cand = _candidate_problems(plan_id, start, as_of)
+def projections_kept(*, session: Session) -> bool:
+    """Whether every problem has its projection, and so its spells and hand-overs (models.projection
+    writes and rebuilds them together)."""
     # Every problem has its projection when the two tables count the same rows: a projection's key
     # is its problem's (a foreign key, enforced on both databases), so none can stand for a missing
     # one. Two counts of primary keys take a third of the anti-join of the candidates against the
@@ -545,7 +538,20 @@ def _gaps(session: Session, plan_id: int, start: datetime, as_of: datetime) -> A
             select(func.count()).select_from(_PP).scalar_subquery(),
         )
     ).one()
-    all_kept = problems == kept
+    return bool(problems == kept)
+
+
+def _gaps(session: Session, plan_id: int, start: datetime, as_of: datetime) -> Any:
+    """Each action event of a candidate problem with the next action after it (comments
+    are not action): the time the holder (to_unit_id) had the ball; next_at None while the
+    spell is still running at `as_of`.
+
+    A problem with a projection has its spells kept with it (models.tables.ProblemSpell):
+    only those that reach the window are read (started by `as_of`, ended after `start` or
+    not at all), through the index on next_at; a next action after `as_of` has not happened
+    yet at `as_of`. A problem without one (a projection not built yet) has its events read."""
+    cand = _candidate_problems(plan_id, start, as_of)
+    all_kept = projections_kept(session=session)
     reaching = select(
         _SP.c.event_id.label("id"),
         _SP.c.problem_id,

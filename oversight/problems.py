@@ -996,6 +996,7 @@ def accept_handover_reason(
     _require("judge_reason", session=session, member=actor, problem=problem, now=now)
     event.reason_accepted = accepted
     session.add(event)
+    projection.refold_handovers(session, event.problem_id)  # the runs carry the judgement
     audit(
         session=session,
         actor=actor_of(actor.id),

@@ -3,9 +3,10 @@
 Generated histories of problems, written through the domain functions (refused steps are
 skipped, as a user's refused button would be): the projection kept live by each event must
 equal the one `rebuild` computes from the event table, and so must the spells kept with it
-(models.tables.ProblemSpell: each action and the next action's time); and the accountability
-rules must find the same whether they read the projection and the spells or, with both
-emptied, replay every event.
+(models.tables.ProblemSpell: each action and the next action's time) and the hand-overs' runs
+(models.tables.ProblemHandover), each also recomputed here from the events; and the
+accountability rules must find the same whether they read the projection, the spells and the
+hand-overs or, with all three emptied, replay every event.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from sqlmodel import Session
 from typer.testing import CliRunner
 
 from lianxi.cli import app
-from models import Problem, ProblemEvent, ProblemProjection, ProblemSpell
+from models import Problem, ProblemEvent, ProblemHandover, ProblemProjection, ProblemSpell
 from models.db import table_of
 from models.projection import rebuild
 from oversight.accountability import evaluate, findings_json
@@ -88,6 +89,47 @@ def _spells_replayed(session: Session) -> dict[int, dict[str, Any]]:
             "at": r.at,
             "next_at": nxt.at if nxt else None,
         }
+    return out
+
+
+def _handovers(session: Session) -> dict[int, dict[str, Any]]:
+    h = table_of(ProblemHandover)
+    return {r["event_id"]: dict(r) for r in session.execute(select(h)).mappings()}
+
+
+def _handovers_replayed(session: Session) -> dict[int, dict[str, Any]]:
+    """The hand-overs' runs recomputed here from the events: for each hand-over and ruling, the
+    last acceptance or ruling at or before it in (time, id) order (0: none), the hand-overs of
+    that run up to it, and whether an earlier hand-over came from the unit it goes to."""
+    e, p = table_of(ProblemEvent), table_of(Problem)
+    plan_of = {r.id: r.plan_id for r in session.execute(select(p.c.id, p.c.plan_id))}
+    by_problem: dict[int, list[Any]] = {}
+    for r in session.execute(select(e)).all():
+        by_problem.setdefault(r.problem_id, []).append(r)
+    out: dict[int, dict[str, Any]] = {}
+    for evs in by_problem.values():
+        for r in evs:
+            if r.kind not in ("handed_over", "ruled"):
+                continue
+            upto = [x for x in evs if (x.at, x.id) <= (r.at, r.id)]
+            ends = [x for x in upto if x.kind in ("accepted", "ruled")]
+            run = max(ends, key=lambda x: (x.at, x.id)).id if ends else 0
+            last_end = max(((x.at, x.id) for x in ends), default=None)
+            in_run = [x for x in upto if x.kind == "handed_over" and (last_end is None or (x.at, x.id) > last_end)]
+            before = [x for x in upto if x.kind == "handed_over" and (x.at, x.id) < (r.at, r.id)]
+            out[r.id] = {
+                "event_id": r.id,
+                "problem_id": r.problem_id,
+                "plan_id": plan_of[r.problem_id],
+                "kind": r.kind,
+                "from_unit_id": r.from_unit_id,
+                "to_unit_id": r.to_unit_id,
+                "reason_accepted": r.reason_accepted,
+                "at": r.at,
+                "run_id": run,
+                "pass_no": len(in_run) if r.kind == "handed_over" else 0,
+                "comes_back": any(x.from_unit_id == r.to_unit_id for x in before if r.to_unit_id is not None),
+            }
     return out
 
 
@@ -177,10 +219,14 @@ def test_the_live_projection_equals_the_rebuilt_one_and_the_rules_find_the_same_
             assert len(live[pid]["passed_by"]) == live[pid]["handovers"]
         spells = _spells(s)
         assert spells == _spells_replayed(s)
+        handovers = _handovers(s)
+        assert handovers == _handovers_replayed(s)
         result = rebuild(s.connection())
-        assert result.changed == 0 and result.spells_changed == 0 and result.problems == len(ids)
+        assert result.changed == 0 and result.spells_changed == 0 and result.handovers_changed == 0
+        assert result.problems == len(ids)
         assert _projection(s) == live
         assert _spells(s) == spells
+        assert _handovers(s) == handovers
 
         # Evaluated mid-quarter, at its end with later events, and after everything.
         moments = [("2026Q1", at(2, 10)), ("2026Q1", at(4, 21)), ("2026Q2", datetime(2026, 12, 1, tzinfo=UTC))]
@@ -189,6 +235,7 @@ def test_the_live_projection_equals_the_rebuilt_one_and_the_rules_find_the_same_
         ]
         s.execute(delete(ProblemProjection))
         s.execute(delete(ProblemSpell))
+        s.execute(delete(ProblemHandover))
         replayed = [findings_json(evaluate(session=s, plan_id=cast.plan_id, period=p, now=n)) for p, n in moments]
         assert with_projection == replayed
     finally:
@@ -239,6 +286,55 @@ def test_rebuild_projections_corrects_spells_written_past_the_domain(cast: Cast,
     assert "已由办理记录重建1个问题的状态，其中1个与原记录不一致，已更正。" in result.output
     cast.s.expire_all()
     assert _spells(cast.s) == good
+
+
+def test_rebuild_projections_corrects_hand_overs_written_past_the_domain(cast: Cast, settings_env: Any) -> None:
+    """A hand-over's run edited by hand (its number in the run and its judged reason) and a
+    ruling's row deleted are found and corrected by `lianxi db rebuild-projections`."""
+    pid = cast.raise_("water", at(1, 6))
+    s = cast.s
+    hand_over_problem(
+        session=s, problem_id=pid, actor=cast["water"], to_unit_id=cast.uid("eco"), reason="不属于本单位", now=at(1, 7)
+    )
+    hand_over_problem(
+        session=s, problem_id=pid, actor=cast["eco"], to_unit_id=cast.uid("water"), reason="不属于本单位", now=at(1, 8)
+    )
+    rule_problem(session=s, problem_id=pid, actor=cast.office, to_unit_id=cast.uid("eco"), reason="裁定", now=at(1, 9))
+    s.commit()
+    good = _handovers(s)
+    assert [(r["kind"], r["pass_no"], r["comes_back"]) for _, r in sorted(good.items())] == [
+        ("handed_over", 1, False),
+        ("handed_over", 2, True),  # back to 水利局, which handed it away first
+        ("ruled", 0, True),  # and ruled to 生态环境局, which had handed it away too
+    ]
+    first, _second, ruling = sorted(good)
+    row = s.get(ProblemHandover, first)
+    assert row is not None
+    row.pass_no, row.reason_accepted = 5, True
+    s.delete(s.get(ProblemHandover, ruling))
+    s.commit()
+
+    result = CliRunner().invoke(app, ["db", "rebuild-projections"])
+    assert result.exit_code == 0, result.output
+    assert "已由办理记录重建1个问题的状态，其中1个与原记录不一致，已更正。" in result.output
+    s.expire_all()
+    assert _handovers(s) == good
+
+
+def test_a_judged_reason_reaches_the_hand_overs_run(cast: Cast) -> None:
+    """The office judging a hand-over's reason (in a ruling or on its own) is carried to the
+    hand-over's row, which the shifting rules read."""
+    s = cast.s
+    pid = cast.raise_("water", at(1, 6))
+    hand_over_problem(
+        session=s, problem_id=pid, actor=cast["water"], to_unit_id=cast.uid("eco"), reason="不属于本单位", now=at(1, 7)
+    )
+    (event_id,) = _handovers(s)
+    accept_handover_reason(session=s, event_id=event_id, actor=cast.office, accepted=False, now=at(1, 8))
+    assert _handovers(s)[event_id]["reason_accepted"] is False
+    accept_handover_reason(session=s, event_id=event_id, actor=cast.office, now=at(1, 9))
+    assert _handovers(s)[event_id]["reason_accepted"] is True
+    assert _handovers(s) == _handovers_replayed(s)
 
 
 def _spells_by_hand(cast: Cast, start: datetime, as_of: datetime, idle_days: float) -> tuple[dict, dict, dict]:

@@ -40,7 +40,7 @@ def upgrade() -> None:
     )
     from models.projection import rebuild
 
-    rebuild(op.get_bind(), with_spells=False)
+    rebuild(op.get_bind(), with_spells=False, with_handovers=False)
 
 
 def downgrade() -> None:
