@@ -53,6 +53,7 @@ from oversight.accountability import (
 )
 from oversight.attachments import is_unlinked
 from oversight.audit import actor_of, audit
+from oversight.dates import cn_datetime
 from oversight.errors import (
     InvalidInputError,
     InvalidStateError,
@@ -848,6 +849,8 @@ def build_review(*, session: Session, plan_id: int, period: str, now: datetime) 
     p = parse_period(period)
     if "H" not in p.key:
         raise InvalidInputError("工作问效按半年进行，期别应为 2026H1 或 2026H2。")
+    if now < p.start:  # as the notice rules refuse a quarter to come (accountability.evaluate)
+        raise InvalidInputError(f"{p.label}尚未开始，无法评价。")
     units = {u.id: u.name for u in session.execute(select(Unit).where(col(Unit.plan_id) == plan_id)).scalars()}
     scores = unit_scores(session=session, plan_id=plan_id, period=p.key, now=now)
     items = ledger_items(session=session, plan_id=plan_id)
@@ -959,9 +962,10 @@ def _cn(d: date) -> str:
 # A quantifier (均/没有/未发现) appears only in a kind whose fact proves it.
 REVIEW_TEXTS: dict[str, str] = {
     # {whom}: "11个成员单位和2名包联领导", "11个成员单位" or "2名包联领导" (only counts above zero).
-    "summary_opening": "根据{basis}工作问效机制，联席会议办公室依据{label}工作记录，对{whom}进行了量化评价{ledger}。"
+    # {as_of}: empty once the half has ended; while it runs, the moment the review was computed.
+    "summary_opening": "根据{basis}工作问效机制，联席会议办公室依据{label}工作记录{as_of}，对{whom}进行了量化评价{ledger}。"
     "现将有关情况报告如下。",
-    "summary_opening_none": "根据{basis}工作问效机制，联席会议办公室依据{label}工作记录开展工作问效，本期没有参评的成员单位"
+    "summary_opening_none": "根据{basis}工作问效机制，联席会议办公室依据{label}工作记录{as_of}开展工作问效，本期没有参评的成员单位"
     "和包联领导{ledger}。现将有关情况报告如下。",
     "not_evaluated": "{names}本期没有可评价的事项，不参评、不排名。",
     # 办结 as oversight.measures.resolutions defines it, the same figure as the brief's and the notice's.
@@ -982,6 +986,7 @@ REVIEW_TEXTS: dict[str, str] = {
     "paper_closure": "{line}，涉嫌纸面销号。",
     "paper_closure_none": "未发现重复使用佐证材料销号或销号后短期内问题反弹的情况。",
 }
+SUMMARY_AS_OF = "（统计截至{moment}）"
 LEDGER_FOLLOWED = "，并对整改台账进行了跟踪问效"
 LEDGER_FOLLOWED_ALONE = "；对整改台账进行了跟踪问效"
 
@@ -1111,6 +1116,10 @@ def review_document(*, session: Session, plan_id: int, review: dict[str, Any], n
             },
             basis=f"《{plan.name}》" if plan.name else "实施方案",
             label=review["label"],
+            # A half that runs on is reviewed up to the moment computed, and the report says so.
+            as_of=""
+            if parse_period(review["period"]).has_ended(now)
+            else SUMMARY_AS_OF.format(moment=cn_datetime(now)),
             units=len(units_in),
             leaders=len(leaders_in),
             whom=_whom(len(units_in), len(leaders_in)),

@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 
 from models import OutboxMessage
 from oversight import convening as C
+from oversight.errors import InvalidInputError
 from oversight.notices import draft_notice, draft_overview, drop_finding, notice_findings
 from oversight.plans import set_milestones
 from oversight.problems import accept_problem, decline_problem, resolve_problem, rule_problem
@@ -122,6 +123,27 @@ AFTER_H1 = datetime(2026, 7, 6, 1, 0, tzinfo=UTC)
 def review_facts(s: Session, plan_id: int) -> list[dict]:
     review = build_review(session=s, plan_id=plan_id, period="2026H1", now=AFTER_H1)
     return review_document(session=s, plan_id=plan_id, review=review, now=AFTER_H1)["facts"]
+
+
+def test_a_review_of_the_half_in_progress_says_when_it_was_computed_and_a_half_to_come_is_refused(
+    session: Session, banner_plan_id: int
+) -> None:
+    """On 8 April (the demo's day) the 2026H1 review covers the record up to that moment and its
+    opening says 统计截至 it, as a brief of a quarter in progress does; after 30 June it does not; a
+    half not begun is refused in words, as the notice rules refuse a quarter to come."""
+    s = session
+    cast = Cast(s, banner_plan_id)
+    cast.report_weekly("water")
+    s.commit()
+    during = datetime(2026, 4, 8, 1, 30, tzinfo=UTC)
+    review = build_review(session=s, plan_id=banner_plan_id, period="2026H1", now=during)
+    opening = review_document(session=s, plan_id=banner_plan_id, review=review, now=during)["facts"][0]
+    assert opening["kind"] == "summary_opening"
+    assert "依据2026年上半年工作记录（统计截至2026年4月8日 09:30），对" in opening["text"]
+    assert "统计截至" not in review_facts(s, banner_plan_id)[0]["text"]
+    with pytest.raises(InvalidInputError) as refused:
+        build_review(session=s, plan_id=banner_plan_id, period="2026H2", now=during)
+    assert refused.value.message == "2026年下半年尚未开始，无法评价。"
 
 
 def test_the_reviews_opening_and_attendance_read_as_the_office_would_write_them(
