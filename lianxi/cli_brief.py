@@ -27,7 +27,7 @@ def brief_command(
     from models import utcnow
     from models.base import row_id
     from oversight.briefdata import parse_period
-    from oversight.dates import cn_date, local_day
+    from oversight.dates import cn_date, cn_datetime, local_day
     from oversight.periods import PeriodError
 
     try:
@@ -42,9 +42,9 @@ def brief_command(
     with cli_session() as session:
         chosen = require_plan(session, plan)
         result = build_brief(session=session, plan_id=row_id(chosen), period=p, now=now, out_dir=out)
-    console.print(
-        f"已生成{result.title}第{result.issue_no}期（{p.label}，截至{cn_date(p.last_day)}）：", highlight=False
-    )
+    # A quarter that runs on is 截至 the moment computed, as the brief itself says (never its last day).
+    as_of = cn_date(p.last_day) if p.has_ended(now) else cn_datetime(now)
+    console.print(f"已生成{result.title}第{result.issue_no}期（{p.label}，截至{as_of}）：", highlight=False)
     console.print(f"  {result.pdf_path}", highlight=False, soft_wrap=True)
     console.print(f"  {result.docx_path}", highlight=False, soft_wrap=True)
     console.print(f"  {result.xlsx_path}", highlight=False, soft_wrap=True)

@@ -707,6 +707,8 @@ def test_cli_builds_pdf_and_xlsx_offline_without_recording_or_sending(settings_e
     assert pdf.read_bytes().startswith(b"%PDF-") and xlsx.stat().st_size > 0
     assert docx.read_bytes().startswith(b"PK")
     assert all(f.name in result.output for f in (pdf, docx, xlsx)), result.output
+    # The console folds the line at its width, anywhere in it: read it unfolded.
+    assert "（2026年第一季度，截至2026年3月31日）" in result.output.replace("\n", ""), result.output
     assert sorted(p.name for p in out.iterdir()) == sorted([pdf.name, docx.name, xlsx.name]), "no temp file left"
     from openpyxl import load_workbook
 
@@ -716,6 +718,24 @@ def test_cli_builds_pdf_and_xlsx_offline_without_recording_or_sending(settings_e
         assert s.exec(select(Brief)).all() == []
         assert s.exec(select(OutboxMessage).where(OutboxMessage.dedupe_key.like("brief:%"))).all() == []
     assert seed.plan_id == banner_plan_id
+
+
+def test_cli_says_a_brief_of_the_quarter_in_progress_is_as_of_now_not_of_its_last_day(
+    settings_env, engine, banner_plan_id, tmp_path
+):
+    """The brief of the quarter under way is computed up to now (its editor's note says 统计截至 the
+    moment); the CLI's line about it said 截至 the quarter's last day, a day still to come."""
+    from models import utcnow
+    from oversight.dates import cn_date, local_day
+    from oversight.periods import parse_period
+
+    today = local_day(utcnow())
+    quarter = parse_period(f"{today.year}Q{(today.month - 1) // 3 + 1}")
+    result = runner.invoke(app, ["brief", "--period", quarter.key, "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    said = "".join(result.output.split())  # folded at the console's width, maybe at the time's space
+    assert f"（{quarter.label}，截至{cn_date(today)}" in said and re.search(r"\d{2}:\d{2}）：", said), result.output
+    assert f"截至{cn_date(quarter.last_day)}）" not in said
 
 
 def test_a_pdf_that_fails_in_its_process_fails_the_build_and_leaves_no_pdf(
