@@ -111,8 +111,10 @@ TEXTS: dict[str, str] = {
     "leader_latest": "最近一次报送（{on}）：{text}",
     "leaders_none": "本期未设包联领导。",
     "h_problems": "问题办理情况",
-    "problems_lead": "本期新增问题{new}个，办结{resolved}个；{end}未关闭{open}个{detail}。",
-    "problems_lead_none": "本期没有新增问题，也没有办结问题；{end}未关闭{open}个{detail}。",
+    # {open_part}: problems_lead_open, or empty when none is open (problems_none_open says so next).
+    "problems_lead": "本期新增问题{new}个，办结{resolved}个{open_part}。",
+    "problems_lead_none": "本期没有新增问题，也没有办结问题{open_part}。",
+    "problems_lead_open": "；{end}未关闭{open}个{detail}",
     "problems_overdue": "逾期{n}个",
     "problems_disputed": "有争议待裁定{n}个",
     "problems_oldest": "最久未关闭的问题是{p}（{category}，责任单位{unit}，{raised}提出，至今{days}）。",
@@ -479,6 +481,7 @@ def _problems_section(data: dict[str, Any], unit: Any, say: Say, table_no: list[
         if values[v]
     ]
     values["detail"] = "，其中" + "、".join(detail) if detail else ""
+    values["open_part"] = TEXTS["problems_lead_open"].format(**values) if values["open"] else ""
     kind = "problems_lead" if values["new"] or values["resolved"] else "problems_lead_none"
     paragraphs: list[Any] = [say(kind, {"problem": t["overdue"]}, **values)]
     oldest = pr["oldest_open"]

@@ -107,7 +107,9 @@ def test_a_brief_of_the_quarter_in_progress_says_until_when_it_was_made(cast: Ca
     news = next(f for f in ctx["facts"] if f["kind"] == "zone_news")
     assert news["ids"] == {"report": [rid]}
     problems = next(f for f in ctx["facts"] if f["kind"].startswith("problems_lead"))
-    assert "目前未关闭" in problems["text"] and "期末" not in problems["text"]
+    assert problems["text"] == "本期没有新增问题，也没有办结问题。", "nothing open: no 目前未关闭0个"
+    none_open = next(f for f in ctx["facts"] if f["kind"] == "problems_none_open")
+    assert none_open["text"] == "目前没有未关闭的问题。"
     summary = brief_summary(ctx["_data"], issue_no=1)
     assert "第1期（2026年第四季度，截至2026年12月2日 10:15）" in summary and "期末" not in summary
     # After the quarter, the same brief is 截至 its last day.

@@ -825,13 +825,14 @@ def _problems_lead(r: Rec, f: dict[str, Any], kind: str) -> None:
         )
         if x
     )
-    tail = f"期末未关闭{n['open']}个" + (f"，其中{detail}" if detail else "") + "。"
+    # Nothing open: the line stops there and the next one says 期末没有未关闭的问题 (never 未关闭0个).
+    tail = (f"；期末未关闭{n['open']}个" + (f"，其中{detail}" if detail else "") if n["open"] else "") + "。"
     if kind == "problems_lead":
         assert n["new"] or n["resolved"]
-        assert f["text"] == f"本期新增问题{n['new']}个，办结{n['resolved']}个；{tail}", f
+        assert f["text"] == f"本期新增问题{n['new']}个，办结{n['resolved']}个{tail}", f
     else:
         assert not n["new"] and not n["resolved"]
-        assert f["text"] == f"本期没有新增问题，也没有办结问题；{tail}", f
+        assert f["text"] == f"本期没有新增问题，也没有办结问题{tail}", f
 
 
 def _oldest(r: Rec, pid: int) -> dict[str, Any]:
