@@ -127,7 +127,7 @@ from oversight.attachments import check_file, store_attachment
 from oversight.audit import actor_of, audit
 from oversight.chatstate import clear_flow, get_flow, mint_token, resolve_token, set_flow
 from oversight.dates import local_day
-from oversight.errors import OversightError, PermissionDeniedError
+from oversight.errors import InvalidInputError, OversightError, PermissionDeniedError
 from oversight.outbox import utf16_len
 
 logger = logging.getLogger(__name__)
@@ -318,11 +318,13 @@ class Flow(Generic[S]):
 
 @dataclass(frozen=True)
 class Command:
-    """A /command; `read` if it only reads (a deferred transaction, no write lock)."""
+    """A /command; `read` if it only reads (a deferred transaction, no write lock); `bare` if it
+    takes no words (words after it are refused with `texts.COMMAND_NO_WORDS`, nothing done)."""
 
     name: str
     handler: CommandHandler
     read: bool = False
+    bare: bool = False
 
 
 @dataclass(frozen=True)
@@ -335,9 +337,9 @@ class Action:
     command: str | None = None
 
 
-def command(name: str, *, read: bool = False) -> Callable[[CommandHandler], Command]:
+def command(name: str, *, read: bool = False, bare: bool = False) -> Callable[[CommandHandler], Command]:
     """Declare a command handler (list it in bot/app.py's DECLARED)."""
-    return lambda handler: Command(name, handler, read)
+    return lambda handler: Command(name, handler, read, bare)
 
 
 def action(name: str, *, command: str | None = None) -> Callable[[ButtonHandler], Action]:
@@ -476,6 +478,8 @@ class Dispatcher:
             with db(context, read=cmd.read) as session:
                 member = member_of(session, update)
                 refusal = _refusal(name, member)
+                if refusal is None and cmd.bare and rest:
+                    raise InvalidInputError(_no_words(name, rest[0]))
                 if refusal is None:
                     turn: Turn[None] = Turn(session=session, update=update, member=member, words=context.args or ())
                     turn.text = rest[0].strip() if rest else ""
@@ -791,6 +795,14 @@ def _resume(turn: Turn[Any], flow: Flow[Any], *, chat_id: int, fid: Any = None, 
     _check_role(flow.command, turn.member)
     turn.flow, turn.step, turn.fid = flow, row.step, str(row.data.get(FID, ""))
     turn.state = flow.load(row.data)
+
+
+def _no_words(name: str, words: str) -> str:
+    """The answer to words after a command that takes none: what to send instead."""
+    shown = words.strip()
+    shown = shown if len(shown) <= 20 else shown[:19] + "…"
+    what = texts.COMMAND_WHAT.get(name)
+    return texts.COMMAND_NO_WORDS.format(name=name, words=shown, what=f" 即可{what}" if what else "")
 
 
 async def _courtesy(update: Update) -> None:

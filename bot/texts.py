@@ -473,6 +473,7 @@ LOOSE_FILE_NO = "否"
 LOOSE_FILE_HEAD = "附件：{name}\n"
 LOOSE_FILE_DROPPED = "好的，文件“{name}”未报送。"
 LOOSE_FILE_NOT_HERE = "当前没有进行中的操作，文件未保存。请先选择要办理的事项："
+COMMAND_NO_WORDS = "/{name} 后面不用加文字，“{words}”未作处理。直接发送 /{name}{what}。"
 COMMAND_WHAT = {
     "report": "报送工作进展",
     "flag": "反映问题（堵点）",

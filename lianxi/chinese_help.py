@@ -280,10 +280,13 @@ class ChineseCommand(TyperCommand):
     context_class = ChineseContext
 
     def invoke(self, ctx: click.Context) -> Any:
-        from lianxi.common import invoke_retrying  # lianxi.common imports this module
+        from lianxi.common import cli_logging, invoke_retrying  # lianxi.common imports this module
 
         retry = not getattr(self.callback, LONG_RUNNING, False)
-        return invoke_retrying(lambda: super(ChineseCommand, self).invoke(ctx), retry=retry)
+        if not retry:  # the bot, the worker, the sandbox: their own log (lianxi.common.setup_logging)
+            return invoke_retrying(lambda: super(ChineseCommand, self).invoke(ctx), retry=retry)
+        with cli_logging():
+            return invoke_retrying(lambda: super(ChineseCommand, self).invoke(ctx), retry=retry)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         if kwargs.get("options_metavar") in (None, "[OPTIONS]"):

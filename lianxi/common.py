@@ -65,6 +65,41 @@ def setup_logging() -> None:
     _setup(settings.LOG_LEVEL, secrets=[settings.TELEGRAM_BOT_TOKEN])
 
 
+CALENDAR_ESTIMATED = (
+    "{year}年的节假日安排尚未载入，本次按周一至周五计算工作日，据此推算的日期标“估算”。"
+    "国务院办公厅发布该年节假日安排通知后，请用 lianxi calendar import 通知文件.txt 载入。"
+)
+
+
+class CliLogHandler(logging.Handler):
+    """While a command runs: the calendar's log line on a year without holiday data becomes its
+    Chinese notice; any other warning is printed as Python's last-resort handler would have."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        from oversight.workdays import UNCOVERED_YEAR
+
+        year = getattr(record, UNCOVERED_YEAR, None)
+        if year is not None:
+            console(stderr=True).print(CALENDAR_ESTIMATED.format(year=year), highlight=False, soft_wrap=True)
+        elif logging.lastResort is not None:
+            logging.lastResort.handle(record)
+
+
+@contextmanager
+def cli_logging() -> Iterator[None]:
+    """The command's log lines handled by `CliLogHandler` (on the root logger) while it runs."""
+    handler = CliLogHandler()
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        yield
+    finally:
+        root.removeHandler(handler)
+
+
 def busy_attempt_ms() -> int:
     """How long one attempt waits for a lock: a quarter of the command's wait (at most SQLite's 30 s)."""
     from config.settings import get_settings

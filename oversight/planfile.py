@@ -87,7 +87,8 @@ class PlanFileError(Exception):
     def __init__(self, field: str, message: str) -> None:
         self.field = field
         self.message = message
-        super().__init__(f"字段 {field}：{message}")
+        # A whole-file problem (<file>, <yaml>, <root>) is the message alone: the markers are not words.
+        super().__init__(message if field.startswith("<") else f"字段 {shown_path(field)}：{message}")
 
 
 class _Model(BaseModel):
@@ -315,9 +316,15 @@ def parse_plan_file(path: Path) -> PlanSpec:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError as exc:
-        raise PlanFileError("<file>", f"找不到方案文件 {path}") from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PlanFileError("<file>", f"无法读取方案文件 {path}（{exc}）") from exc
+        raise PlanFileError("<file>", f"找不到计划文件 {path}。") from exc
+    except IsADirectoryError as exc:
+        raise PlanFileError("<file>", f"{path} 是一个目录，不是计划文件。") from exc
+    except PermissionError as exc:
+        raise PlanFileError("<file>", f"没有读取 {path} 的权限。") from exc
+    except UnicodeDecodeError as exc:
+        raise PlanFileError("<file>", f"{path} 不是文本文件，计划文件应为 UTF-8 编码的 YAML 文本。") from exc
+    except OSError as exc:
+        raise PlanFileError("<file>", f"无法读取计划文件 {path}。") from exc
     return parse_plan_text(text, key=path.stem)
 
 
@@ -328,14 +335,21 @@ def parse_plan_text(text: str, key: str) -> PlanSpec:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"第{mark.line + 1}行第{mark.column + 1}列" if mark else "位置不明"
-        problem = exc.problem or exc.context or "格式错误"
         raise PlanFileError(
-            "<yaml>", f"YAML 格式错误，{where}：{problem}（请检查缩进、冒号、引号和括号是否成对）"
+            "<yaml>",
+            f"计划文件格式有误，{where}：{_yaml_problem(exc.problem or exc.context or '')}。"
+            "请检查缩进、冒号、引号和括号是否成对。",
         ) from exc
     except yaml.YAMLError as exc:
-        raise PlanFileError("<yaml>", f"YAML 格式错误：{exc}") from exc
+        raise PlanFileError("<yaml>", "计划文件格式有误，无法读取。请检查缩进、冒号、引号和括号是否成对。") from exc
+    if data is None:
+        raise PlanFileError("<root>", "计划文件是空的。")
     if not isinstance(data, dict):
-        raise PlanFileError("<root>", "方案文件的顶层应为键值映射（mapping）")
+        raise PlanFileError(
+            "<root>",
+            "计划文件的内容不是“字段：值”的形式（应逐行写 key: urad-middle-banner、name: … 等），"
+            "请确认选择的是计划文件（可参照 plans/ 下的内置计划）。",
+        )
     data.setdefault("key", key)
     try:
         spec = PlanSpec.model_validate(data)
@@ -344,6 +358,49 @@ def parse_plan_text(text: str, key: str) -> PlanSpec:
         raise PlanFileError(_loc_path(first["loc"]), _zh_error(first)) from exc
     reconcile(spec)
     return spec
+
+
+# PyYAML's problems, in Chinese (the rest are "格式不正确" at their line and column).
+_YAML_PROBLEMS = (
+    ("mapping values are not allowed", "此处不应出现冒号（冒号后应有空格；值中含冒号时请加引号）"),
+    ("could not find expected ':'", "缺少冒号"),
+    ("found character '\\t'", "含有制表符，缩进请用空格"),
+    ("expected <block end>", "缩进不一致"),
+    ("found unexpected end of stream", "引号没有成对"),
+    ("expected ',' or ']'", "方括号没有成对，或缺少逗号"),
+    ("expected ',' or '}'", "花括号没有成对，或缺少逗号"),
+    ("found undefined alias", "引用了未定义的锚点"),
+    ("found duplicate anchor", "锚点重复"),
+)
+
+
+def _yaml_problem(problem: str) -> str:
+    """PyYAML's problem text said in Chinese."""
+    for english, chinese in _YAML_PROBLEMS:
+        if english in problem:
+            return chinese
+    return "格式不正确"
+
+
+def shown_path(field: str) -> str:
+    """A field path as the user reads it: 'zones[3].mining' -> 'zones 第4项的 mining', [*] -> 各项."""
+    out = re.sub(
+        r"\[(\d+)\]\.?", lambda m: f" 第{int(m.group(1)) + 1}项" + ("的 " if m.group(0).endswith(".") else ""), field
+    )
+    return re.sub(r"\[\*\]\.?", lambda m: " 各项" + ("的 " if m.group(0).endswith(".") else ""), out)
+
+
+def _shown(value: Any) -> str:
+    """A value from the file as the user wrote it (no Python representation)."""
+    if value is None:
+        return "空值"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        return "一组“字段：值”"
+    if isinstance(value, (list, tuple)):
+        return "一个列表"
+    return f"“{value}”"
 
 
 def _loc_path(loc: Sequence[str | int]) -> str:
@@ -364,27 +421,33 @@ def _zh_error(err: Mapping[str, Any]) -> str:
     if kind == "missing":
         return "缺少必填项"
     if kind == "extra_forbidden":
-        return "不认识的字段（拼写错误？）"
+        return "不认识的字段，请检查拼写"
     if kind.startswith("int_"):
-        return f"应为整数，实际为 {value!r}"
+        return f"应为整数，实际为{_shown(value)}"
     if kind.startswith("float_"):
-        return f"应为数字，实际为 {value!r}"
+        return f"应为数字，实际为{_shown(value)}"
     if kind.startswith("date_"):
-        return f"应为日期（YYYY-MM-DD），实际为 {value!r}"
+        return f"应为日期，写作 2026-01-08 的形式，实际为{_shown(value)}"
     if kind.startswith("bool_"):
-        return f"应为 true 或 false，实际为 {value!r}"
+        return f"应填 true 或 false，实际为{_shown(value)}"
     if kind == "literal_error":
-        return f"取值 {value!r} 不在允许范围内（{ctx.get('expected', '')}）"
+        allowed = "、".join(re.findall(r"'([^']*)'", str(ctx.get("expected", ""))))
+        return f"取值{_shown(value)}不在允许范围内" + (f"，可填：{allowed}" if allowed else "")
     if kind == "greater_than_equal":
-        return f"不能小于{ctx.get('ge')}，实际为 {value!r}"
+        return f"不能小于{ctx.get('ge')}，实际为{_shown(value)}"
     if kind == "less_than_equal":
-        return f"不能大于{ctx.get('le')}，实际为 {value!r}"
-    if kind in ("list_type", "dict_type", "model_type"):
-        expected = {"list_type": "列表", "dict_type": "键值映射", "model_type": "键值映射"}[kind]
-        return f"应为{expected}，实际为 {value!r}"
+        return f"不能大于{ctx.get('le')}，实际为{_shown(value)}"
+    if kind == "list_type":
+        return f"应为列表（逐行以“- ”开头），实际为{_shown(value)}"
+    if kind in ("dict_type", "model_type"):
+        return f"应为一组“字段：值”，实际为{_shown(value)}"
     if kind.startswith("string_"):
-        return f"应为文字，实际为 {value!r}"
-    return f"取值无效：{err.get('msg', '')}"
+        return f"应为文字，实际为{_shown(value)}"
+    if kind == "value_error":
+        reason = str(ctx.get("error", ""))
+        if re.search(r"[\u4e00-\u9fff]", reason):  # our validators' own Chinese reason
+            return reason
+    return f"取值{_shown(value)}无效"
 
 
 # --------------------------------------------------------------------------- reconciliation

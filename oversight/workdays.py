@@ -198,6 +198,10 @@ def estimate_mark(day: date | None) -> str:
     return ESTIMATE_MARK if day is not None and day.year not in _snapshot.years else ""
 
 
+# The log record's attribute naming the year, so an edge (the CLI) can tell its user in Chinese.
+UNCOVERED_YEAR = "uncovered_year"
+
+
 def _warn_uncovered(year: int) -> None:
     """Log one warning per process for a year the holiday data does not cover."""
     if year in _warned_years:
@@ -214,6 +218,7 @@ def _warn_uncovered(year: int) -> None:
         _FIRST_YEAR,
         _LAST_YEAR,
         ",".join(str(y) for y in sorted(_snapshot.stored)) or "none",
+        extra={UNCOVERED_YEAR: year},
     )
 
 

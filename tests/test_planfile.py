@@ -18,6 +18,7 @@ from oversight.planfile import (
     parse_plan_text,
     plan_show_json,
     plan_show_text,
+    shown_path,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -406,7 +407,9 @@ def test_zone_count_changed_is_refused_naming_the_zone_field() -> None:
     assert re.fullmatch(r"zones\[.+\]\.mining", err.field)
     assert "28" in err.message and "27" in err.message
     assert "强化整合重组一批" in err.message
-    assert str(err).startswith(f"字段 {err.field}：")
+    assert str(err).startswith(f"字段 {shown_path(err.field)}：") and re.match(
+        r"字段 zones (第\d+项|各项)的 mining：", str(err)
+    )
 
 
 def test_deep_right_dropped_is_refused_on_exploration() -> None:
