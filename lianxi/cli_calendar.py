@@ -30,8 +30,14 @@ def calendar_import(
         text = file.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         cli.fail(f"找不到文件 {file}。")
-    except (OSError, UnicodeDecodeError) as exc:
-        cli.fail(f"无法读取文件 {file}（须为 UTF-8 文本）：{exc.__class__.__name__}。")
+    except IsADirectoryError:
+        cli.fail(f"{file} 是一个目录，不是通知文件。")
+    except PermissionError:
+        cli.fail(f"没有读取 {file} 的权限。")
+    except UnicodeDecodeError:
+        cli.fail(f"{file} 不是文本文件。请把通知全文另存为 UTF-8 编码的文本文件后再导入。")
+    except OSError:
+        cli.fail(f"无法读取文件 {file}。")
     try:
         parsed = parse_notice(text)
     except NoticeParseError as exc:

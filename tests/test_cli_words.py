@@ -144,3 +144,13 @@ async def test_the_bot_logs_the_missing_year_and_tells_users_nothing_in_english(
             listing = await h.say(admin, "/schedule", "定时任务")
     assert [r for r in caplog.records if getattr(r, workdays.UNCOVERED_YEAR, None) == year]
     assert ENGLISH_LINE not in listing["text"] and "chinesecalendar" not in listing["text"]
+
+
+def test_calendar_import_of_a_file_it_cannot_read_names_no_exception(settings_env, engine, tmp_path):
+    """A binary or a directory given to lianxi calendar import: a Chinese reason, no exception's name."""
+    binary = tmp_path / "2027.txt"
+    binary.write_bytes(b"\xff\xfe\x00\xd8\x00")
+    for target, expected in ((binary, "不是文本文件"), (tmp_path, "是一个目录，不是通知文件")):
+        result = runner.invoke(app, ["calendar", "import", str(target), "--yes"])
+        assert result.exit_code == 2 and expected in result.output, result.output
+        _assert_plain(result.output.replace(str(target), "文件"))
