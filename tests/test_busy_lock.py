@@ -1,12 +1,7 @@
-"""Another connection holds the database's write lock while a contact sends a report, the
-worker renews its lease and an admin runs a CLI command, for longer than any of them waits for
-a lock: the bot's engine 1 s a statement, the worker's and the CLI's a quarter of
-CLI_BUSY_WAIT_SECONDS (1 s here), the worker's lease 1.5 s (renewed every 0.5 s). Held 2 s, or
-as long as the CLI takes (it runs inside the hold), the lock outlasts each of these waits, so the
-worker fails its renewals and steps down, and the CLI gives up, as with the 40 s once held here.
-Afterwards: the worker is still running (it stood by and took the lease back), the report is
-stored once the lock is gone and answered, and the CLI said in Chinese that the database was
-busy (exit 2)."""
+"""Another connection holds the database's write lock for 40 s while a contact sends a
+report, the worker renews its lease and an admin runs a CLI command. Afterwards: the worker
+is still running (it stood by and took the lease back), the report is stored once the lock
+is gone and answered, and the CLI said in Chinese that the database was busy (exit 2)."""
 
 from __future__ import annotations
 
@@ -27,21 +22,19 @@ from tests.harness import running_bot
 from tests.test_cli_busy import write_lock_held
 
 ROOT = Path(__file__).resolve().parent.parent
-HOLD_SECONDS = 2.0
+HOLD_SECONDS = 40.0
 
 
-async def test_a_write_lock_longer_than_every_wait_loses_nothing_and_stops_no_one(
-    settings_env, db_url, banner_plan_id, tmp_path
-):
+async def test_a_40_second_write_lock_loses_nothing_and_stops_no_one(settings_env, db_url, banner_plan_id, tmp_path):
     if sqlite_file(db_url) is None:
         pytest.skip("SQLite's database-wide write lock")
     engine = make_engine(db_url, busy_timeout_ms=1000)  # the bot's engine: short waits, then again
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1", "CLI_BUSY_WAIT_SECONDS": "1"}
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1", "CLI_BUSY_WAIT_SECONDS": "3"}
     with session_scope(engine) as s:
         template = write_template(tmp_path / "台账.xlsx", session=s, plan_id=banner_plan_id)
     worker_log = (tmp_path / "worker.log").open("w")
     worker = subprocess.Popen(
-        [sys.executable, "-m", "lianxi", "worker", "--poll", "0.2", "--lease", "1.5"],
+        [sys.executable, "-m", "lianxi", "worker", "--poll", "0.2", "--lease", "6"],
         cwd=tmp_path,
         env=env,
         stdout=worker_log,
