@@ -927,3 +927,36 @@ def pdf_text_for_comparison(doc: Document) -> str:
 
 
 __all__ = ["RULES", "Document", "Expect", "Violation", "check_pdf", "pdf_text_for_comparison"]
+
+
+def _with_signoff(expect: Expect, doc: Document) -> Expect:
+    """The demo writes its documents through the CLI, so its context is not at hand: the signature
+    and 成文日期 are read off the PDF (the office's name on the line above a date, one grid line
+    apart), and the checker then holds them to their places like any other document's."""
+    import dataclasses
+
+    for page in doc.pages:
+        lines = sorted(page.content, key=lambda ln: ln.baseline)
+        for above, line in itertools.pairwise(lines):
+            date = line.text.replace(" ", "")
+            name = above.text.replace(" ", "")
+            if re.fullmatch(r"\d{4}年\d{1,2}月\d{1,2}日", date) and name.endswith("办公室"):
+                return dataclasses.replace(expect, signature=name, date_text=date)
+    raise AssertionError("the demo notice has no signature above a 成文日期")
+
+
+def check_demo_documents(out: Path) -> None:
+    """GB/T 9704 on the brief, the notice draft and the review draft `lianxi demo --out OUT`
+    wrote: every rule of check_pdf, none excused."""
+    notice = Document(out / "通报草稿-2026Q1.pdf")
+    written = {
+        "brief": (Document(out / "简报-2026Q1.pdf"), Expect(kind="brief", doc_number="第1期")),
+        "notice": (notice, _with_signoff(Expect(kind="notice", doc_number="（草稿，文号审定后编排）"), notice)),
+        "review": (
+            Document(out / "工作问效报告草稿-2026H1.pdf"),
+            Expect(kind="review", doc_number="（文号印发时编排）"),
+        ),
+    }
+    for kind, (doc, expect) in written.items():
+        problems = check_pdf(doc, expect)
+        assert not problems, f"demo {kind}: " + "\n".join(str(v) for v in problems)

@@ -1,6 +1,7 @@
 """The demo: a sample ledger that matches every count of the 乌拉特中旗 plan, and a small
 replay of the quarter through the real bot that writes the brief, the notice draft and
-the ledger; the same seed writes the same files."""
+the ledger; the same seed writes the same files, and its documents pass the GB/T 9704 checker
+(tests/pdfcheck.py), on the one run the module makes."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from localbotapi.server import BotApiServer
 from models import OutboxMessage, ProblemEvent, Right, RightBatch, Task, Zone, make_engine, session_scope
 from oversight.targets import plan_targets
 from tests.harness import record_numbers
+from tests.pdfcheck import check_demo_documents
 
 BASELINE = datetime(2025, 12, 31, 9, tzinfo=UTC)
 
@@ -98,14 +100,31 @@ def _run(out: Path) -> None:
     assert "已写入" in result.output and "简报-2026Q1.pdf" in result.output
 
 
-@pytest.mark.slow
-def test_small_demo_writes_brief_notice_and_ledger_and_the_same_seed_gives_the_same_files(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)  # no stray .env is read
-    a, b = tmp_path / "a", tmp_path / "b"
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, BotApiServer]:
+    """One small `lianxi demo` run for the module (seed 11), on a local Bot API server kept for
+    the tests to read what the bot said: its directory and that server."""
+    root = tmp_path_factory.mktemp("demo")
     _RecordedServer.seen.clear()
-    with monkeypatch.context() as mp:
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(root)  # no stray .env is read
         mp.setattr(replay, "BotApiServer", _RecordedServer)
-        _run(a)
+        _run(root / "a")
+    [server] = _RecordedServer.seen
+    return root / "a", server
+
+
+@pytest.mark.slow
+def test_every_document_of_the_demo_passes_the_layout_checker(demo_run):
+    check_demo_documents(demo_run[0])
+
+
+@pytest.mark.slow
+def test_small_demo_writes_brief_notice_and_ledger_and_the_same_seed_gives_the_same_files(
+    demo_run, tmp_path, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)  # no stray .env is read
+    (a, server), b = demo_run, tmp_path / "b"
     brief, notice, ledger = a / "简报-2026Q1.pdf", a / "通报草稿-2026Q1.pdf", a / "台账-2026Q1.xlsx"
     assert brief.exists() and notice.exists() and ledger.exists()
 
@@ -202,7 +221,6 @@ def test_small_demo_writes_brief_notice_and_ledger_and_the_same_seed_gives_the_s
     # Nor did anything the bot answered directly during the replay (texts and captions as sent and
     # as edited, file names, button labels, answers on pressed buttons, command menus), as the
     # local Bot API server kept it; only what the users typed themselves is excused.
-    [server] = _RecordedServer.seen
     replies = server.said()
     assert len(replies) > 200 and any("号问题" in r for r in replies)
     assert record_numbers(replies, server.typed()) == []
