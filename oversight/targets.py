@@ -18,7 +18,8 @@ later event moved it back to 未处置/推进中):
 - 复工达产 / 停产矿山复工复产: mining rights that reached 已复工达产 (or 已盘活 at region level).
 - 已设探矿权转采矿权: exploration rights that reached 已转采.
 For a count or reduction the timeline runs from 0; for a level (at most, at least, a share) it
-runs from the figure on the timeline's first day to the target.
+runs from the figure on the timeline's first day to the target. A target in whole units is
+expected in the nearest whole number (a half up) and is 滞后 only against that whole figure.
 
 Size class, green level and cause are the ledger's current values (the ledger keeps no history
 of them); statuses are read as of the moment.
@@ -248,12 +249,24 @@ def _expected(target: TargetSpec, share: float | None, start_value: float | None
     return float(target.value) * share
 
 
+def _expected_figure(value: float, kind: str) -> float:
+    """The figure a target's line prints for what the timeline expects: for a target in whole
+    units (a count, a level, a cap alike) the nearest whole number, a half up (2.05 of a 2 -> 3
+    green-mine target is 2, not the whole 2030 target of 3; 2.5 is 3); a share (min_ratio) as it is."""
+    if kind == "min_ratio":
+        return value
+    return float(math.floor(round(value, 6) + 0.5))
+
+
 def _behind(kind: str, now: float | None, expected: float | None) -> bool:
+    """Behind the timeline as the line says it: a whole-unit target against the whole figure
+    printed (_expected_figure), so no target is 滞后 by a fraction of a mine; a share as computed."""
     if now is None or expected is None:
         return False
+    said = _expected_figure(expected, kind)
     if kind == "max":
-        return now > expected + 1e-9
-    return now < expected - 1e-9
+        return now > said + 1e-9
+    return now < said - 1e-9
 
 
 def plan_targets(
@@ -283,7 +296,9 @@ def plan_targets(
             at_start = _measure(spec, target, starts[first])
             start_value = at_start[0] if at_start is not None else None
         now_value, behind_it, how = measured if measured is not None else (None, [], "尚无计算方法")
-        expected = _expected(target, share, start_value)
+        # Kept to four places, and judged on what is kept, so the line's figure and its flag agree.
+        exact = _expected(target, share, start_value)
+        expected = None if exact is None else round(exact, 4)
         out.append(
             {
                 "key": target.key,
@@ -295,7 +310,7 @@ def plan_targets(
                 "deadline": target.deadline.isoformat() if target.deadline else None,
                 "now": None if now_value is None else round(float(now_value), 4),
                 "expected_share": None if share is None else round(share, 4),
-                "expected": None if expected is None else round(expected, 4),
+                "expected": expected,
                 "start_value": start_value,
                 "behind": _behind(target.kind, now_value, expected),
                 "records": _records(behind_it),
@@ -481,12 +496,11 @@ def _num(value: float | int | None, kind: str = "") -> str:
 
 
 def _expected_text(value: float, kind: str) -> str:
-    """What the timeline expects, as people count it: whole things (at least the next whole one
-    for a count, at most the whole one below for a cap), a share to one decimal."""
+    """What the timeline expects, as people count it: whole things (_expected_figure), a share to
+    one decimal."""
     if kind == "min_ratio":
         return f"{value * 100:.1f}%"
-    rounded = round(value, 6)
-    return str(math.floor(rounded) if kind == "max" else math.ceil(rounded))
+    return str(int(_expected_figure(value, kind)))
 
 
 # One target's line (the brief's progress_target and /progress's target fact): what it is, its

@@ -327,8 +327,8 @@ def _share(start: date, deadline: date, on: date) -> float:
 
 def test_progress_reads_as_the_office_would_write_it(engine, session: Session, banner_plan_id: int) -> None:
     """/progress on 1 January 2027 of the banner plan with nothing done yet: each target of the plan
-    file with its figure now and what its timeline expects (a count the next whole one up, a cap the
-    whole one below, counted here from the plan file's dates), each batch likewise, the rounding
+    file with its figure now and what its timeline expects (the nearest whole one, a half up, cap
+    alike, counted here from the plan file's dates), each batch the next whole one up, the rounding
     said once; the region plan's targets without a deadline, its first batch past due with nothing
     activated and its batches with no timeline, whole."""
     import math
@@ -341,7 +341,7 @@ def test_progress_reads_as_the_office_would_write_it(engine, session: Session, b
     on = date(2027, 1, 1)
     as_of = datetime(2027, 1, 1, 4, tzinfo=UTC)  # noon in Shanghai
     plan = yaml.safe_load(BANNER_PLAN.read_text(encoding="utf-8"))
-    up, down = (lambda x: math.ceil(round(x, 6))), (lambda x: math.floor(round(x, 6)))
+    up, near = (lambda x: math.ceil(round(x, 6))), (lambda x: math.floor(round(x, 6) + 0.5))
     expect = {}
     for t in plan["targets"]:
         expect[t["key"]] = _share(t["start"], t["deadline"], on) * t["value"]
@@ -350,18 +350,18 @@ def test_progress_reads_as_the_office_would_write_it(engine, session: Session, b
     assert cap["key"] == "max_mines"
     cap_expected = mining + (cap["value"] - mining) * _share(cap["start"], cap["deadline"], on)
     targets = [
-        f"减少采矿权：目标15宗（2030年12月31日前），现为0宗，按进度应为{up(expect['reduce_mining'])}宗（滞后）；"
+        f"减少采矿权：目标15宗（2030年12月31日前），现为0宗，按进度应为{near(expect['reduce_mining'])}宗（滞后）；"
         "尚无关闭注销或整合减少的采矿权。",
-        f"减少探矿权：目标19宗（2030年12月31日前），现为0宗，按进度应为{up(expect['reduce_exploration'])}宗（滞后）；"
+        f"减少探矿权：目标19宗（2030年12月31日前），现为0宗，按进度应为{near(expect['reduce_exploration'])}宗（滞后）；"
         "尚无整合或关闭的探矿权。",
-        f"消减矿业权：目标34个（2030年12月31日前），现为0个，按进度应为{up(expect['reduce_total'])}个（滞后）；"
+        f"消减矿业权：目标34个（2030年12月31日前），现为0个，按进度应为{near(expect['reduce_total'])}个（滞后）；"
         "尚无减少的采矿权和探矿权。",
-        f"全旗矿山总数上限：目标65个（2030年12月31日前），现为{mining}个，按进度应为{down(cap_expected)}个（滞后）；"
+        f"全旗矿山总数上限：目标65个（2030年12月31日前），现为{mining}个，按进度应为{near(cap_expected)}个（滞后）；"
         f"现有{mining}宗采矿权，尚无减少。",
         "大中型矿山占比（按生产规模）不低于：目标75.0%（2030年12月31日前），暂无法计算；台账中尚无存续的采矿权。",
-        f"矿山复工达产：目标28个（2030年12月31日前），现为0个，按进度应为{up(expect['restart'])}个（滞后）；"
+        f"矿山复工达产：目标28个（2030年12月31日前），现为0个，按进度应为{near(expect['restart'])}个（滞后）；"
         "尚无复工达产（盘活）的采矿权。",
-        f"自治区级以上绿色矿山：目标3个（2030年12月31日前），现为0个，按进度应为{up(expect['green_mines'])}个（滞后）；"
+        f"自治区级以上绿色矿山：目标3个（2030年12月31日前），现为0个，按进度应为{near(expect['green_mines'])}个（滞后）；"
         "台账中尚无国家级、自治区级绿色矿山。",
     ]
     implement = next(ph for ph in plan["phases"] if ph["key"] == "implement")

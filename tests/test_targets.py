@@ -5,7 +5,7 @@ by the end of 2022), each with its figure now, the figure expected by now, and i
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import text
@@ -81,7 +81,7 @@ def test_banner_targets_from_the_ledger(session: Session, banner_plan_id: int) -
     # −19 exploration: the deep right consolidated into zone 11 and X closed.
     assert rows["reduce_exploration"]["now"] == 2 and rows["reduce_exploration"]["records"]["codes"] == ["D-深部", "X"]
     assert rows["reduce_exploration"]["expected"] == pytest.approx(19 * SHARE, abs=1e-3)
-    assert rows["reduce_exploration"]["behind"]  # 2 < 3.8
+    assert rows["reduce_exploration"]["behind"]  # 2 < 4 (3.8 to the nearest whole right)
     assert rows["reduce_total"]["now"] == 5 and rows["reduce_total"]["value"] == 34
     # ≤65 mines: 69 − 3 = 66; the timeline expects 69 − 4 × share = 68.2 by now: on track.
     mm = rows["max_mines"]
@@ -96,7 +96,8 @@ def test_banner_targets_from_the_ledger(session: Session, banner_plan_id: int) -
     # ≥3 green at region level or above: C (自治区级) and G (国家级); H is 盟市级.
     green = rows["green_mines"]
     assert green["now"] == 2 and green["records"]["codes"] == ["C", "G"]
-    assert green["expected"] == pytest.approx(2 + (3 - 2) * SHARE, abs=1e-3) and green["behind"]
+    # 2.2 is 2 green mines to the nearest whole one: on track, not behind by a fifth of a mine.
+    assert green["expected"] == pytest.approx(2 + (3 - 2) * SHARE, abs=1e-3) and not green["behind"]
     assert rows["restart"]["now"] == 1 and rows["restart"]["expected"] == pytest.approx(28 * SHARE, abs=1e-3)
 
     # As of March, only F's mistaken closure had happened.
@@ -108,7 +109,10 @@ def test_banner_targets_from_the_ledger(session: Session, banner_plan_id: int) -
         "减少采矿权：目标15宗（2030年12月31日前），现为3宗，按进度应为3宗；关闭注销1宗，整合减少2宗：E、B、D。" in text_
     )
     assert "大中型矿山占比（按生产规模）不低于：目标75.0%（2030年12月31日前），现为60.0%" in text_
-    assert "自治区级以上绿色矿山：目标3个（2030年12月31日前），现为2个，按进度应为3个（滞后）" in text_
+    assert "减少探矿权：目标19宗（2030年12月31日前），现为2宗，按进度应为4宗（滞后）" in text_
+    assert "全旗矿山总数上限：目标65个（2030年12月31日前），现为66个，按进度应为68个；" in text_
+    assert "矿山复工达产：目标28个（2030年12月31日前），现为1个，按进度应为6个（滞后）" in text_
+    assert "自治区级以上绿色矿山：目标3个（2030年12月31日前），现为2个，按进度应为2个；" in text_
 
 
 def test_banner_targets_recomputed_in_sql(session: Session, banner_plan_id: int) -> None:
@@ -347,3 +351,40 @@ def test_region_brief_says_every_league_filed_its_baseline_only_when_each_did_on
     assert "region_baseline_all" not in late
     named = _re.search(r"报送底数核实情况及工作措施台账：(.+)。$", late["region_baseline_missing"]["text"])
     assert named is not None and named.group(1) == (leagues[3].short or leagues[3].name)
+
+
+def test_a_whole_unit_target_is_expected_and_judged_in_whole_units(session: Session, banner_plan_id: int) -> None:
+    """自治区级以上绿色矿山 runs from the 2 green mines of 1 January 2026 (C, G) to 3 by 2030: the
+    brief of 2026Q1 (day 90 of 1,825) expects 2.05 of them, 2 to the nearest whole mine, and 2 are
+    green, so 按进度应为2个 and not 滞后 (main printed 3, the whole 2030 target, and 滞后 on 0.05 of
+    a mine); 2028Q2 (day 912) expects 2.4997, still 2; 2028Q3 (day 1,004) expects 2.55, 3 and
+    滞后; /progress on the same days says the same; the flag always agrees with the figure."""
+    from jobs.brief import brief_context
+    from oversight.briefdata import brief_data, parse_period
+    from oversight.lookups import progress_summary
+
+    p = banner_plan_id
+    _add(session, p, "C", size_class="large", green_level="region")
+    _add(session, p, "G", size_class="large", green_level="national")
+    session.commit()
+    head = "自治区级以上绿色矿山：目标3个（2030年12月31日前），现为2个，"
+    cases = [
+        ("2026Q1", datetime(2026, 4, 8, 2, tzinfo=UTC), 2 + 90 / 1825, "按进度应为2个；"),
+        ("2028Q2", datetime(2028, 7, 8, 2, tzinfo=UTC), 2 + 912 / 1825, "按进度应为2个；"),
+        ("2028Q3", datetime(2028, 10, 8, 2, tzinfo=UTC), 2 + 1004 / 1825, "按进度应为3个（滞后）；"),
+    ]
+    for period, now, expected, said in cases:
+        data = brief_data(session=session, plan_id=p, period=parse_period(period), now=now)
+        ctx = brief_context(data, issue_no=1, issued_on=now.date().isoformat(), chart="<svg/>")
+        (line,) = [
+            f["text"] for f in ctx["facts"] if f["kind"] == "progress_target" and f["values"]["key"] == "green_mines"
+        ]
+        assert line.startswith(head + said), (period, line)
+        # /progress at noon of the day the brief looks at (the day after the quarter's end).
+        day = parse_period(period).last_day + timedelta(days=1)
+        chat = progress_summary(session=session, plan_id=p, as_of=datetime(day.year, day.month, day.day, 4, tzinfo=UTC))
+        (fact,) = [f for f in chat.listed() if f["kind"] == "target" and f["values"]["key"] == "green_mines"]
+        assert fact["values"]["expected"] == pytest.approx(expected, abs=1e-4), period
+        assert fact["values"]["lagging"] is said.startswith("按进度应为3个"), period
+        assert head + said in chat.message(), period
+        session.rollback()

@@ -613,9 +613,10 @@ def target_how(r: Rec, key: str, c: dict[str, int]) -> str:
 def b_progress_target(r: Rec, f: dict[str, Any]) -> None:
     """The whole line: 目标 the plan file's value by its deadline, 现为 the ledger's figure at the
     quarter's end, 按进度应为 what a linear timeline from the target's start expects on the day
-    the quarter has ended (a count the next whole one up, a cap the whole one below, a level
-    target from its figure at the start), 滞后 when behind it, and how the figure is counted."""
-    import math
+    the quarter has ended (a whole-unit target the nearest whole number, a half up; a level
+    target from its figure at the start), 滞后 when behind that printed figure, and how the
+    figure is counted."""
+    from decimal import ROUND_HALF_UP, Decimal
 
     spec = {t["key"]: t for t in r.plan["spec"].get("targets") or []}
     t = spec[f["values"]["key"]]
@@ -644,14 +645,14 @@ def b_progress_target(r: Rec, f: dict[str, Any]) -> None:
     else:
         figures += f"，现为{num(now)}{unit}"
         if expected is not None:
-            ahead = round(expected, 6)
-            said = (
-                f"{expected * 100:.1f}%"
-                if kind == "min_ratio"
-                else str(math.floor(ahead) if kind == "max" else math.ceil(ahead))
-            )
+            # A whole-unit target: the nearest whole number, a half up (cap alike), of the figure
+            # kept to four places, and behind only against that printed figure; a share to one
+            # decimal, behind on the share kept to four places.
+            whole = Decimal(repr(round(expected, 4))).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+            said = f"{expected * 100:.1f}%" if kind == "min_ratio" else str(int(whole))
+            bar = round(expected, 4) if kind == "min_ratio" else float(whole)
             figures += f"，按进度应为{said}{unit}"
-            behind = now > expected + 1e-9 if kind == "max" else now < expected - 1e-9
+            behind = now > bar + 1e-9 if kind == "max" else now < bar - 1e-9
     line = f"{t['name']}：{figures}{'（滞后）' if behind else ''}；{target_how(r, key, end)}。"
     assert f["text"] == line, (f, line)
 
