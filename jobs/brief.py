@@ -117,7 +117,11 @@ TEXTS: dict[str, str] = {
     "problems_lead_open": "；{end}未关闭{open}个{detail}",
     "problems_overdue": "逾期{n}个",
     "problems_disputed": "有争议待裁定{n}个",
-    "problems_oldest": "最久未关闭的问题是{p}（{category}，责任单位{unit}，{raised}提出，至今{days}）。",
+    # 至今 only when the count runs to the moment the brief was computed (a period still running);
+    # a period ended counts to its last day (briefdata: workdays_open), 截至期末.
+    "problems_oldest": "最久未关闭的问题是{p}（{category}，责任单位{unit}，{raised}提出，{until}{days}）。",
+    "oldest_until_open": "至今",
+    "oldest_until_closed": "截至期末",
     "problems_oldest_more": "其次为{items}。",
     "problems_oldest_item": "{p}（{unit}，{days}）",
     "problems_none_open": "{end}没有未关闭的问题。",
@@ -495,6 +499,7 @@ def _problems_section(data: dict[str, Any], unit: Any, say: Say, table_no: list[
                 category=o["category"],
                 unit=unit(o["owner_unit_id"]),
                 raised=_day(o["raised_on"]),
+                until=TEXTS["oldest_until_closed" if data["period"].get("ended", True) else "oldest_until_open"],
                 days=workdays_text(o["workdays_open"]),
                 workdays=o["workdays_open"],
             )

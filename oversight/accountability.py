@@ -56,7 +56,14 @@ from oversight.measures import (
 from oversight.periods import Period
 from oversight.planfile import DEFAULT_THRESHOLDS
 from oversight.region_items import open_region_items
-from oversight.sentences import accept_reason, cite, evidence_sentence, resolution_reason, unique_evidence
+from oversight.sentences import (
+    accept_reason,
+    cite,
+    evidence_sentence,
+    idle_reason,
+    resolution_reason,
+    unique_evidence,
+)
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 K = ProblemEventKind
@@ -684,7 +691,6 @@ def evaluate(*, session: Session, plan_id: int, period: str, now: datetime) -> l
         session=session, plan_id=plan_id, start=p.start, as_of=as_of, idle_days=t["idle_days"], stats=spells
     ).items():
         for sp in idle["spells"][:1]:
-            tail = "至今无办理动作" if sp["still_idle"] else "无任何办理动作"
             others = (
                 f"，另有{idle['count'] - 1}次问题办理停滞{t['idle_days']:g}个工作日以上" if idle["count"] > 1 else ""
             )
@@ -693,7 +699,13 @@ def evaluate(*, session: Session, plan_id: int, period: str, now: datetime) -> l
                     unit_id,
                     Rule.NOT_SOLVING,
                     "idle",
-                    f"{cite('problem', [sp['problem_id']])}连续{sp['workdays']}个工作日{tail}{others}",
+                    idle_reason(
+                        cite("problem", [sp["problem_id"]]),
+                        sp["workdays"],
+                        still_idle=sp["still_idle"],
+                        period_end=p.last_day if p.has_ended(now) else None,
+                        others=others,
+                    ),
                     [i for x in idle["spells"] for i in (x["event_id"], x["next_event_id"]) if i],
                 )
             )

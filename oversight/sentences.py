@@ -182,6 +182,18 @@ def accept_reason(n: int, median: float) -> str:
     return f"交办问题{n}次，从收到到接收（或转交、退回）的用时中位数为{median:g}个工作日"
 
 
+def idle_reason(cited: str, workdays: int, *, still_idle: bool, period_end: date | None, others: str = "") -> str:
+    """A problem held with no action: 至今 only when the count runs to the moment the notice was
+    computed (a period still running, `period_end` None); a spell still running at the end of a
+    period ended is counted to that end and said so, 截至2026年3月31日; one that an action ended
+    无任何办理动作."""
+    if not still_idle:
+        return f"{cited}连续{workdays}个工作日无任何办理动作{others}"
+    if period_end is None:
+        return f"{cited}连续{workdays}个工作日至今无办理动作{others}"
+    return f"{cited}截至{cn_date(period_end)}连续{workdays}个工作日无办理动作{others}"
+
+
 # --- Evidence: what a notice finding rests on ----------------------------------------------------
 
 EVENT_VERBS: dict[str, str] = {

@@ -847,7 +847,7 @@ def b_problems_oldest(r: Rec, f: dict[str, Any]) -> None:
     assert f["values"]["workdays"] == p["days"], (f, p)
     want = (
         f"最久未关闭的问题是{p['id']}号问题（{p['category']}，责任单位{r.short(p['owner'])}，"
-        f"{cn(p['raised'])}提出，至今{days_text(p['days'])}）。"
+        f"{cn(p['raised'])}提出，截至期末{days_text(p['days'])}）。"  # counted to Q_END: the quarter has ended
     )
     assert f["text"] == want, (f["text"], want)
 
@@ -1462,7 +1462,8 @@ def thresholds(r: Rec) -> dict[str, Any]:
 
 
 IDLE_PART = re.compile(
-    r"^(\d+)号问题连续(\d+)个工作日(至今无办理动作|无任何办理动作)(?:，另有(\d+)次问题办理停滞(\S+?)个工作日以上)?$"
+    r"^(\d+)号问题(截至\d+年\d+月\d+日)?连续(\d+)个工作日(至今无办理动作|无办理动作|无任何办理动作)"
+    r"(?:，另有(\d+)次问题办理停滞(\S+?)个工作日以上)?$"
 )
 
 
@@ -1489,12 +1490,15 @@ def check_findings_against_record(r: Rec, n: NoticeRec) -> set[str]:
     for unit, text_ in said_idle.items():
         m = IDLE_PART.match(text_)
         assert m is not None
-        pid, days, tail, others, limit = m.groups()
+        pid, until, days, tail, others, limit = m.groups()
         longest = max(sp["days"] for sp in spells[unit])
         assert int(days) == longest, (text_, spells[unit])
+        # The quarter has ended: a spell running at its end is counted to its last day and said so
+        # (截至2026年3月31日…无办理动作), never 至今; one an action ended has no date.
+        running = (until, tail) == (f"截至{cn(Q_END)}", "无办理动作")
+        assert running or (until, tail) == (None, "无任何办理动作"), text_
         assert any(
-            sp["problem"] == int(pid) and sp["days"] == longest and sp["running"] == (tail == "至今无办理动作")
-            for sp in spells[unit]
+            sp["problem"] == int(pid) and sp["days"] == longest and sp["running"] == running for sp in spells[unit]
         ), (text_, spells[unit])
         assert int(others or 0) == len(spells[unit]) - 1, (text_, spells[unit])
         assert others is None or limit == f"{float(thresholds(r)['idle_days']):g}", text_
