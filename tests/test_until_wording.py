@@ -17,37 +17,19 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, select
 
 from jobs.brief import brief_context
-from models import Member, Plan, ProblemCategory, Role, Unit, session_scope
+from models import Plan, ProblemCategory, session_scope
 from models.base import row_id
 from oversight.briefdata import brief_data, parse_period
 from oversight.notices import draft_notice, notice_document
 from oversight.problems import accept_problem, raise_problem
 from oversight.workdays import workdays_between
+from tests.test_resolution_measure import member, sh
 
 SH = ZoneInfo("Asia/Shanghai")
 AFTER = datetime(2026, 10, 15, 9, tzinfo=SH).astimezone(UTC)  # the quarter ended on 30 September
 DURING = datetime(2026, 9, 15, 9, tzinfo=SH).astimezone(UTC)  # the quarter still running
 # Working days from the day raised (and accepted) to the quarter's last day, and to 15 September.
 TO_END, TO_DURING = 62, 51
-
-
-def sh(*args: int) -> datetime:
-    return datetime(*args, tzinfo=SH).astimezone(UTC)
-
-
-def member(s: Session, plan_id: int, key: str, tg: int) -> Member:
-    unit = s.exec(select(Unit).where(Unit.plan_id == plan_id, Unit.key == key)).one()
-    m = Member(
-        plan_id=plan_id,
-        telegram_user_id=tg,
-        name=f"{unit.short}联络员",
-        unit_id=unit.id,
-        role=Role.CONTACT,
-        joined_at=sh(2026, 3, 2, 9),
-    )
-    s.add(m)
-    s.flush()
-    return m
 
 
 def idle_problem(engine: Any, plan_id: int) -> int:
