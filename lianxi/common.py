@@ -32,15 +32,30 @@ EXIT_REFUSED = 2
 STALE_SCHEMA = "数据库结构不是最新版本（或尚未建立）。请先运行 lianxi db upgrade，再重试。"
 
 _consoles: dict[str, Console] = {}
+# The width a console lays out for when its stream is no terminal: wider than any line or table.
+UNFOLDED_WIDTH = 10_000
+
+
+def new_console(*, stderr: bool = False) -> Console:
+    """A rich console that wraps at a terminal's own width, and never into a pipe or a file.
+
+    Rich lays out for 80 columns when its stream is no terminal and folds a sentence at the 80th
+    wherever it falls (接下来三次运行：…2027年4月7日 / 09:00…); what goes to a pipe or a file keeps each
+    printed line whole and each table at its natural width, for a clerk to paste or a script to read.
+    """
+    from rich.console import Console
+
+    made = Console(stderr=stderr)
+    if made.is_terminal:
+        return made
+    return Console(stderr=stderr, soft_wrap=True, width=UNFOLDED_WIDTH)
 
 
 def __getattr__(name: str) -> Console:
-    """`out` and `err`, the rich consoles, made on first use (rich costs an import)."""
+    """`out` and `err`, the CLI's consoles, made on first use (rich costs an import)."""
     if name in ("out", "err"):
         if name not in _consoles:
-            from rich.console import Console
-
-            _consoles[name] = Console(stderr=name == "err")
+            _consoles[name] = new_console(stderr=name == "err")
         return _consoles[name]
     raise AttributeError(name)
 

@@ -714,8 +714,7 @@ def test_cli_builds_pdf_and_xlsx_offline_without_recording_or_sending(settings_e
     assert pdf.read_bytes().startswith(b"%PDF-") and xlsx.stat().st_size > 0
     assert docx.read_bytes().startswith(b"PK")
     assert all(f.name in result.output for f in (pdf, docx, xlsx)), result.output
-    # The console folds the line at its width, anywhere in it: read it unfolded.
-    assert "（2026年第一季度，截至2026年3月31日）" in result.output.replace("\n", ""), result.output
+    assert "（2026年第一季度，截至2026年3月31日）：\n" in result.output, "one line, unfolded: " + result.output
     assert sorted(p.name for p in out.iterdir()) == sorted([pdf.name, docx.name, xlsx.name]), "no temp file left"
     from openpyxl import load_workbook
 
@@ -740,9 +739,11 @@ def test_cli_says_a_brief_of_the_quarter_in_progress_is_as_of_now_not_of_its_las
     quarter = parse_period(f"{today.year}Q{(today.month - 1) // 3 + 1}")
     result = runner.invoke(app, ["brief", "--period", quarter.key, "--out", str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
-    said = "".join(result.output.split())  # folded at the console's width, maybe at the time's space
-    assert f"（{quarter.label}，截至{cn_date(today)}" in said and re.search(r"\d{2}:\d{2}）：", said), result.output
-    assert f"截至{cn_date(quarter.last_day)}）" not in said
+    said = result.output.splitlines()[0]  # the line as printed: not folded into a pipe
+    assert re.fullmatch(rf"已生成.*第\d+期（{quarter.label}，截至{cn_date(today)} \d{{2}}:\d{{2}}）：", said), (
+        result.output
+    )
+    assert f"截至{cn_date(quarter.last_day)}）" not in result.output
 
 
 def test_a_pdf_that_fails_in_its_process_fails_the_build_and_leaves_no_pdf(
