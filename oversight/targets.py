@@ -11,7 +11,8 @@ later event moved it back to 未处置/推进中):
   integration zone, the consolidated mining rights but one (27 rights becoming 19 zones: 8).
 - 减少探矿权: exploration rights (deep ones included) consolidated into a zone or closed.
 - 消减矿业权: the two together.
-- 矿山总数: the baseline's mining rights less the mining rights reduced.
+- 矿山总数: the ledger's mining rights still standing (not closed, not absorbed), once the ledger
+  holds at least the plan's baseline of mining rights (69); before that it cannot be counted.
 - 大中型矿山占比: among the ledger's mining rights still standing (not closed, not absorbed), the
   share classed large or medium by production scale; none when the ledger has none.
 - 自治区级以上绿色矿山: standing mining rights whose green-mine level is national or region.
@@ -20,6 +21,10 @@ later event moved it back to 未处置/推进中):
 For a count or reduction the timeline runs from 0; for a level (at most, at least, a share) it
 runs from the figure on the timeline's first day to the target. A target in whole units is
 expected in the nearest whole number (a half up) and is 滞后 only against that whole figure.
+
+A figure is the ledger's, so a target has none, and is never 滞后, while the ledger holds no right of
+the kind it counts (a fresh deployment has the plan and no ledger): its line says 台账尚未载入… and
+cites the plan file's baseline as the plan's (实施方案基数采矿权69宗).
 
 Size class, green level and cause are the ledger's current values (the ledger keeps no history
 of them); statuses are read as of the moment.
@@ -153,6 +158,7 @@ class _Figures:
     restarted: list[_R]
     converted: list[_R]
     mining_in_ledger: int
+    exploration_in_ledger: int
 
     @classmethod
     def of(cls, rights: Iterable[_R]) -> _Figures:
@@ -182,6 +188,7 @@ class _Figures:
             restarted=[r for r in mining if r.reached & set(_ACTIVE)],
             converted=[r for r in rights if r.kind in EXPLORATION_KINDS and RightStatus.CONVERTED in r.reached],
             mining_in_ledger=len(mining),
+            exploration_in_ledger=sum(1 for r in rights if r.kind in EXPLORATION_KINDS),
         )
 
 
@@ -196,7 +203,6 @@ def _none_or(rights: list[_R], how: str, none: str) -> str:
 
 def _measure(spec: PlanSpec, target: TargetSpec, f: _Figures) -> tuple[float | None, list[_R], str] | None:
     """(figure, rights behind it, how it is counted) for a target the product knows; None otherwise."""
-    mining0 = spec.baseline.get("mining")
     key = target.key
     if key == "reduce_mining":
         parts = [
@@ -215,12 +221,11 @@ def _measure(spec: PlanSpec, target: TargetSpec, f: _Figures) -> tuple[float | N
     if key == "reduce_total":
         rights = [*f.closed_mining, *f.absorbed_mining, *f.reduced_exploration]
         return len(rights), rights, _none_or(rights, "减少的采矿权与探矿权合计", "尚无减少的采矿权和探矿权")
-    if key == "max_mines" and mining0 is not None:
+    if key == "max_mines":
         reduced = [*f.closed_mining, *f.absorbed_mining]
-        how = _none_or(
-            reduced, f"现有{mining0}宗采矿权减去已减少的{len(reduced)}宗", f"现有{mining0}宗采矿权，尚无减少"
-        )
-        return mining0 - len(reduced), reduced, how
+        loaded = f"台账载入采矿权{f.mining_in_ledger}宗"
+        how = _none_or(reduced, f"{loaded}，已减少{len(reduced)}宗", f"{loaded}，尚无减少")
+        return len(f.standing_mining), reduced, how
     if key == "min_large_medium_ratio":
         if not f.standing_mining:
             return None, [], "台账中尚无存续的采矿权"
@@ -236,6 +241,54 @@ def _measure(spec: PlanSpec, target: TargetSpec, f: _Figures) -> tuple[float | N
         return len(f.restarted), f.restarted, how
     if key == "convert_exploration":
         return len(f.converted), f.converted, _none_or(f.converted, "已转采的探矿权", "尚无转采的探矿权")
+    return None
+
+
+# What each target counts in the ledger: its figure is the ledger's, so it is computed only once the
+# ledger holds rights of that kind (a fresh deployment has the plan but no ledger yet).
+_COUNTS_MINING = ("reduce_mining", "max_mines", "min_large_medium_ratio", "green_mines", "restart", "restart_idle")
+_COUNTS_EXPLORATION = ("reduce_exploration", "convert_exploration")
+# The plan file's baseline each target's line may cite as what it is (实施方案基数), by target.
+_BASELINE = {
+    "reduce_mining": (("mining", "采矿权", "宗"),),
+    "max_mines": (("mining", "采矿权", "宗"),),
+    "min_large_medium_ratio": (("mining", "采矿权", "宗"),),
+    "green_mines": (("mining", "采矿权", "宗"),),
+    "restart": (("mining", "采矿权", "宗"),),
+    "reduce_exploration": (("exploration", "探矿权", "宗"),),
+    "reduce_total": (("mining", "采矿权", "宗"), ("exploration", "探矿权", "宗")),
+    "restart_idle": (("idle_mines", "停产矿山", "个"),),
+    "convert_exploration": (("unconverted_exploration", "未转采探矿权", "个"),),
+}
+
+
+def _baseline_cited(spec: PlanSpec, key: str) -> str:
+    """The plan's baseline for a target's kind of right, cited as the plan's (实施方案基数采矿权69宗)."""
+    parts = [
+        f"{label}{spec.baseline[field]}{unit}"
+        for field, label, unit in _BASELINE.get(key, ())
+        if spec.baseline.get(field) is not None
+    ]
+    return f"实施方案基数{'、'.join(parts)}" if parts else "待台账载入后计算"
+
+
+def _unloaded(spec: PlanSpec, key: str, f: _Figures) -> tuple[str, str] | None:
+    """(why the figure cannot be computed yet, what the line cites instead) when the ledger does not
+    yet hold the rights the target counts; None when it does. The total of mines (max_mines) is the
+    ledger's standing mining rights only once it holds at least the plan's baseline of them."""
+    missing = []
+    if key in (*_COUNTS_MINING, "reduce_total") and not f.mining_in_ledger:
+        missing.append("采矿权")
+    if key in (*_COUNTS_EXPLORATION, "reduce_total") and not f.exploration_in_ledger:
+        missing.append("探矿权")
+    if missing:
+        return f"台账尚未载入{'和'.join(missing)}", _baseline_cited(spec, key)
+    mining0 = spec.baseline.get("mining")
+    if key == "max_mines" and mining0 is not None and f.mining_in_ledger < mining0:
+        return (
+            f"台账载入采矿权{f.mining_in_ledger}宗，少于实施方案基数{mining0}宗",
+            "矿山总数待台账采矿权载入齐全后计算",
+        )
     return None
 
 
@@ -285,9 +338,10 @@ def plan_targets(
     starts: dict[date, _Figures] = {}
     out: list[dict[str, Any]] = []
     for target in spec.targets:
-        measured = _measure(spec, target, figures)
+        unloaded = _unloaded(spec, target.key, figures)
+        measured = None if unloaded else _measure(spec, target, figures)
         points = target_points(spec, target)
-        share = expected_share(points, on)
+        share = None if unloaded else expected_share(points, on)
         start_value: float | None = None
         if measured is not None and target.kind in _LEVEL_KINDS and points:
             first = date.fromisoformat(points[0]["by"])
@@ -295,7 +349,12 @@ def plan_targets(
                 starts[first] = _Figures.of(read.at(_moment(first)))
             at_start = _measure(spec, target, starts[first])
             start_value = at_start[0] if at_start is not None else None
-        now_value, behind_it, how = measured if measured is not None else (None, [], "尚无计算方法")
+        now_value: float | None
+        behind_it: list[_R]
+        if unloaded:
+            now_value, behind_it, how = None, [], unloaded[1]
+        else:
+            now_value, behind_it, how = measured if measured is not None else (None, [], "尚无计算方法")
         # Kept to four places, and judged on what is kept, so the line's figure and its flag agree.
         exact = _expected(target, share, start_value)
         expected = None if exact is None else round(exact, 4)
@@ -315,6 +374,7 @@ def plan_targets(
                 "behind": _behind(target.kind, now_value, expected),
                 "records": _records(behind_it),
                 "how": how,
+                "unloaded": unloaded[0] if unloaded else None,
             }
         )
     if spec.level == "region":
@@ -335,18 +395,18 @@ def _first_batch(spec: PlanSpec, read: RightsAsOf, when: datetime, now: _Figures
     at = now if when <= due else _Figures.of(read.at(due))
     rights = [*at.restarted, *at.converted]
     passed = when >= due
+    if not now.mining_in_ledger and not now.exploration_in_ledger:
+        return {
+            **_first_batch_row(deadline),
+            "now": None,
+            "behind": False,
+            "records": _records([]),
+            "how": "方案未定数量",
+            "unloaded": "台账尚未载入矿业权",
+        }
     return {
-        "key": "first_batch",
-        "name": f"{cn_date(deadline)}前盘活一批矿业权",
-        "kind": "batch",
-        "unit": "个",
-        "value": None,
-        "start": None,
-        "deadline": deadline.isoformat(),
+        **_first_batch_row(deadline),
         "now": len(rights),
-        "expected_share": None,
-        "expected": None,
-        "start_value": None,
         "behind": passed and not rights,
         "records": _records(rights),
         "how": (
@@ -356,6 +416,22 @@ def _first_batch(spec: PlanSpec, read: RightsAsOf, when: datetime, now: _Figures
                 "期限内没有复工复产或转采的矿业权（方案未定数量）" if passed else "截至目前尚无复工复产或转采的矿业权"
             )
         ),
+        "unloaded": None,
+    }
+
+
+def _first_batch_row(deadline: date) -> dict[str, Any]:
+    return {
+        "key": "first_batch",
+        "name": f"{cn_date(deadline)}前盘活一批矿业权",
+        "kind": "batch",
+        "unit": "个",
+        "value": None,
+        "start": None,
+        "deadline": deadline.isoformat(),
+        "expected_share": None,
+        "expected": None,
+        "start_value": None,
     }
 
 
@@ -512,17 +588,21 @@ def target_parts(r: dict[str, Any], *, codes: bool = True) -> dict[str, str]:
     """The values TARGET_TEXT is filled with for one target (plan_targets' row)."""
     unit = "" if r["kind"] == "min_ratio" else r["unit"]
     due = f"（{cn_date(date.fromisoformat(r['deadline']))}前）" if r["deadline"] else ""
+    unloaded = r.get("unloaded")
     if r["kind"] == "batch":
-        figures = f"现为{_num(r['now'])}{unit}"
+        figures = f"{unloaded}，现状暂无法计算" if unloaded else f"现为{_num(r['now'])}{unit}"
     else:
         figures = f"目标{_num(r['value'], r['kind'])}{unit}{due}"
-        if r["now"] is None:  # nothing to compute it from (a share of no standing mine)
+        if unloaded:  # the ledger does not hold what it counts: no figure, no judgement
+            undated = "，方案未定期限" if r["deadline"] is None else ""
+            figures += f"{undated}，{unloaded}，现状暂无法计算"
+        elif r["now"] is None:  # nothing to compute it from (a share of no standing mine)
             figures += "，暂无法计算"
         else:
             figures += f"，现为{_num(r['now'], r['kind'])}{unit}"
         if r["now"] is not None and r["expected"] is not None:
             figures += f"，按进度应为{_expected_text(r['expected'], r['kind'])}{unit}"
-        elif r["deadline"] is None:
+        elif r["deadline"] is None and not unloaded:
             figures += "，方案未定期限"
     shown = r["records"]["codes"] if codes else []
     more = f"等{r['records']['n']}宗" if shown and r["records"]["n"] > len(shown) else ""

@@ -398,7 +398,13 @@ def test_first_section_gives_the_seven_targets_recounted_from_the_database(built
     ]
     assert f"减少探矿权：目标19宗（2030年12月31日前），现为{len(explo)}宗" in body
     assert f"消减矿业权：目标34个（2030年12月31日前），现为{reduced + len(explo)}个" in body
-    assert f"全旗矿山总数上限：目标65个（2030年12月31日前），现为{69 - reduced}个" in body
+    # The total of mines is the ledger's standing mining rights, counted only once the ledger holds
+    # the plan's 69; this one holds fewer.
+    assert len(mining) < 69
+    assert (
+        f"全旗矿山总数上限：目标65个（2030年12月31日前），台账载入采矿权{len(mining)}宗，少于实施方案基数69宗，"
+        "现状暂无法计算；矿山总数待台账采矿权载入齐全后计算。"
+    ) in body
     restarted = sum(1 for r in mining if r[5] == "restarted")
     assert (
         f"矿山复工达产：目标28个（2030年12月31日前），现为{restarted}个，按进度应为{math.floor(28 * share + 0.5)}个"

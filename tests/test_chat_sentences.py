@@ -326,11 +326,11 @@ def _share(start: date, deadline: date, on: date) -> float:
 
 
 def test_progress_reads_as_the_office_would_write_it(engine, session: Session, banner_plan_id: int) -> None:
-    """/progress on 1 January 2027 of the banner plan with nothing done yet: each target of the plan
-    file with its figure now and what its timeline expects (the nearest whole one, a half up, cap
-    alike, counted here from the plan file's dates), each batch the next whole one up, the rounding
-    said once; the region plan's targets without a deadline, its first batch past due with nothing
-    activated and its batches with no timeline, whole."""
+    """/progress on 1 January 2027 of the banner plan with its ledger loaded and nothing done yet:
+    each target of the plan file with its figure now and what its timeline expects (the nearest
+    whole one, a half up, cap alike, counted here from the plan file's dates), each batch the next
+    whole one up, the rounding said once; the region plan with no ledger: its targets without a
+    deadline and without a figure, its first batch not judged, its batches with no timeline, whole."""
     import math
 
     import yaml
@@ -349,6 +349,13 @@ def test_progress_reads_as_the_office_would_write_it(engine, session: Session, b
     cap = plan["targets"][3]
     assert cap["key"] == "max_mines"
     cap_expected = mining + (cap["value"] - mining) * _share(cap["start"], cap["deadline"], on)
+    # The ledger holds the plan's mining rights and an exploration right, none moved, none large.
+    from models import Right
+
+    session.add_all(Right(plan_id=banner_plan_id, code=f"M{i}", name=f"M{i}", kind="mining") for i in range(mining))
+    session.add(Right(plan_id=banner_plan_id, code="X", name="X", kind="exploration"))
+    session.commit()
+    ratio = 0.75 * _share(plan["targets"][4]["start"], plan["targets"][4]["deadline"], on)
     targets = [
         f"减少采矿权：目标15宗（2030年12月31日前），现为0宗，按进度应为{near(expect['reduce_mining'])}宗（滞后）；"
         "尚无关闭注销或整合减少的采矿权。",
@@ -357,8 +364,9 @@ def test_progress_reads_as_the_office_would_write_it(engine, session: Session, b
         f"消减矿业权：目标34个（2030年12月31日前），现为0个，按进度应为{near(expect['reduce_total'])}个（滞后）；"
         "尚无减少的采矿权和探矿权。",
         f"全旗矿山总数上限：目标65个（2030年12月31日前），现为{mining}个，按进度应为{near(cap_expected)}个（滞后）；"
-        f"现有{mining}宗采矿权，尚无减少。",
-        "大中型矿山占比（按生产规模）不低于：目标75.0%（2030年12月31日前），暂无法计算；台账中尚无存续的采矿权。",
+        f"台账载入采矿权{mining}宗，尚无减少。",
+        f"大中型矿山占比（按生产规模）不低于：目标75.0%（2030年12月31日前），现为0.0%，按进度应为{ratio * 100:.1f}%（滞后）；"
+        f"台账存续采矿权{mining}宗，其中尚无大中型。",
         f"矿山复工达产：目标28个（2030年12月31日前），现为0个，按进度应为{near(expect['restart'])}个（滞后）；"
         "尚无复工达产（盘活）的采矿权。",
         f"自治区级以上绿色矿山：目标3个（2030年12月31日前），现为0个，按进度应为{near(expect['green_mines'])}个（滞后）；"
@@ -386,17 +394,19 @@ def test_progress_reads_as_the_office_would_write_it(engine, session: Session, b
         + "\n注：按进度应完成数按实施方案时间节点折算，不足一宗（个）的按一宗（个）计。"
     )
 
-    # The region plan: its targets have no deadline; the first batch (盘活一批, due at the end of
-    # 2022) has passed with nothing activated; its batches have no timeline, so nothing expected.
+    # The region plan, its ledger not loaded: its targets have no deadline and no figure yet, the
+    # first batch (盘活一批, due at the end of 2022) is not judged; its batches have no timeline.
     region = yaml.safe_load(REGION_PLAN.read_text(encoding="utf-8"))
     session.commit()  # end the read: the plan is loaded in a transaction of its own
     region_id = load_bundled_plan(engine, REGION_PLAN)
     assert progress(region_id) == (
         f"【{region['short_name']} 任务进度】截至2027年1月1日\n"
         "一、总体目标\n"
-        f"停产矿山复工复产：目标{region['targets'][0]['value']}个，现为0个，方案未定期限；尚无复工达产（盘活）的采矿权。\n"
-        f"已设探矿权转采矿权：目标{region['targets'][1]['value']}个，现为0个，方案未定期限；尚无转采的探矿权。\n"
-        "2022年12月31日前盘活一批矿业权：现为0个（滞后）；期限内没有复工复产或转采的矿业权（方案未定数量）。\n"
+        f"停产矿山复工复产：目标{region['targets'][0]['value']}个，方案未定期限，台账尚未载入采矿权，现状暂无法计算；"
+        f"实施方案基数停产矿山{region['baseline']['idle_mines']}个。\n"
+        f"已设探矿权转采矿权：目标{region['targets'][1]['value']}个，方案未定期限，台账尚未载入探矿权，现状暂无法计算；"
+        f"实施方案基数未转采探矿权{region['baseline']['unconverted_exploration']}个。\n"
+        "2022年12月31日前盘活一批矿业权：台账尚未载入矿业权，现状暂无法计算；方案未定数量。\n"
         "\n二、各批次\n" + "\n".join(f"{t['name']}：目标{t['target']}{t['measure']}，尚未完成" for t in region["tasks"])
     )
     # No plan file the parser accepts sets no target (a region plan has its first batch) or no

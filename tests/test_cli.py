@@ -169,18 +169,22 @@ def test_zone_leaders_are_assigned_from_the_command_line(cli):
 
 def test_progress_shows_every_target_in_text_and_json(cli):
     """lianxi progress [--plan KEY] [--json]: seed 000's seven targets and seed 003's counts,
-    causes (22/11/20/54 …) and twelve leagues, each figure with what the timeline expects."""
+    causes (22/11/20/54 …) and twelve leagues; with no ledger loaded, no target has a figure yet."""
     assert run("plan", "load", str(BANNER_PLAN)).exit_code == 0
     assert run("plan", "load", str(REGION_PLAN)).exit_code == 0
     banner = run("progress", "--plan", "urad-middle-banner")
     assert banner.exit_code == 0, banner.output
     assert "一、总体目标" in banner.stdout and "二、各批次" in banner.stdout
-    assert "全旗矿山总数上限：目标65个（2030年12月31日前），现为69个" in banner.stdout
+    # No ledger loaded: no figure, the plan's baseline cited as the plan's.
+    assert (
+        "全旗矿山总数上限：目标65个（2030年12月31日前），台账尚未载入采矿权，现状暂无法计算；实施方案基数采矿权69宗。"
+        in banner.stdout
+    )
     data = json.loads(run("progress", "--plan", "urad-middle-banner", "--json").stdout)
     targets = {t["key"]: t for t in data["targets"]}
     assert [targets[k]["value"] for k in ("reduce_mining", "reduce_exploration", "reduce_total")] == [15, 19, 34]
-    assert targets["max_mines"]["now"] == 69 and targets["restart"]["value"] == 28
-    assert all(t["expected"] is not None for t in data["targets"] if t["key"] != "min_large_medium_ratio")
+    assert targets["max_mines"]["now"] is None and targets["restart"]["value"] == 28
+    assert all(t["unloaded"] and t["expected"] is None and not t["behind"] for t in data["targets"])
     region = json.loads(run("progress", "--plan", "inner-mongolia-2022", "--json").stdout)
     values = {t["key"]: t["value"] for t in region["targets"]}
     assert values["restart_idle"] == 1383 and values["convert_exploration"] == 1302
@@ -190,7 +194,10 @@ def test_progress_shows_every_target_in_text_and_json(cli):
     assert [b["seed"] for b in region["breakdown"]] == [107, 41, 119, 1276, 82, 1060]
     assert len(region["leagues"]) == 12
     text = run("progress", "--plan", "inner-mongolia-2022").stdout
-    assert "停产矿山复工复产：目标1383个，现为0个，方案未定期限" in text and "2022年12月31日前盘活一批矿业权" in text
+    assert (
+        "停产矿山复工复产：目标1383个，方案未定期限，台账尚未载入采矿权，现状暂无法计算" in text
+        and "2022年12月31日前盘活一批矿业权" in text
+    )
     assert "鄂尔多斯市：停产矿山0个" in text
     assert run("progress", "--plan", "nosuch").exit_code == 2
 

@@ -83,10 +83,10 @@ def test_banner_targets_from_the_ledger(session: Session, banner_plan_id: int) -
     assert rows["reduce_exploration"]["expected"] == pytest.approx(19 * SHARE, abs=1e-3)
     assert rows["reduce_exploration"]["behind"]  # 2 < 4 (3.8 to the nearest whole right)
     assert rows["reduce_total"]["now"] == 5 and rows["reduce_total"]["value"] == 34
-    # ≤65 mines: 69 − 3 = 66; the timeline expects 69 − 4 × share = 68.2 by now: on track.
+    # ≤65 mines: the ledger holds 8 of the plan's 69 mining rights, too few for a total of mines.
     mm = rows["max_mines"]
-    assert mm["now"] == 66 and mm["start_value"] == 69
-    assert mm["expected"] == pytest.approx(69 - 4 * SHARE, abs=1e-3) and not mm["behind"]
+    assert (mm["now"], mm["expected"], mm["behind"]) == (None, None, False)
+    assert mm["unloaded"] == "台账载入采矿权8宗，少于实施方案基数69宗"
     # Standing mining rights: A, C, F, G, H (B, D absorbed, E closed); large or medium A, C, G.
     ratio = rows["min_large_medium_ratio"]
     assert ratio["now"] == pytest.approx(3 / 5, abs=1e-4) and ratio["records"]["codes"] == ["A", "C", "G"]
@@ -110,7 +110,10 @@ def test_banner_targets_from_the_ledger(session: Session, banner_plan_id: int) -
     )
     assert "大中型矿山占比（按生产规模）不低于：目标75.0%（2030年12月31日前），现为60.0%" in text_
     assert "减少探矿权：目标19宗（2030年12月31日前），现为2宗，按进度应为4宗（滞后）" in text_
-    assert "全旗矿山总数上限：目标65个（2030年12月31日前），现为66个，按进度应为68个；" in text_
+    assert (
+        "全旗矿山总数上限：目标65个（2030年12月31日前），台账载入采矿权8宗，少于实施方案基数69宗，现状暂无法计算；"
+        "矿山总数待台账采矿权载入齐全后计算。"
+    ) in text_
     assert "矿山复工达产：目标28个（2030年12月31日前），现为1个，按进度应为6个（滞后）" in text_
     assert "自治区级以上绿色矿山：目标3个（2030年12月31日前），现为2个，按进度应为2个；" in text_
 
@@ -139,7 +142,8 @@ def test_banner_targets_recomputed_in_sql(session: Session, banner_plan_id: int)
         " AND kind = 'mining' AND status = 'consolidated' AND zone_id IS NOT NULL GROUP BY zone_id) z"
     )
     assert rows["reduce_mining"]["now"] == closed + absorbed == 2
-    assert rows["max_mines"]["now"] == 69 - closed - absorbed
+    standing = sql("SELECT COUNT(*) FROM \"right\" WHERE plan_id = :p AND kind = 'mining'") - closed - absorbed
+    assert rows["max_mines"]["now"] is None and standing == 4  # 6 of 69 in the ledger: no total of mines
     restarted = sql("SELECT COUNT(*) FROM \"right\" WHERE plan_id = :p AND status = 'restarted'")
     assert rows["restart"]["now"] == restarted == 1
 
@@ -388,3 +392,71 @@ def test_a_whole_unit_target_is_expected_and_judged_in_whole_units(session: Sess
         assert fact["values"]["lagging"] is said.startswith("按进度应为3个"), period
         assert head + said in chat.message(), period
         session.rollback()
+
+
+def _target_lines(session: Session, plan_id: int, now: datetime) -> tuple[dict[str, str], dict[str, dict]]:
+    """The brief's target lines (its 2026Q4 sentences) and /progress's target facts, by key, at `now`."""
+    from jobs.brief import brief_context
+    from oversight.briefdata import brief_data, parse_period
+    from oversight.lookups import progress_summary
+
+    data = brief_data(session=session, plan_id=plan_id, period=parse_period("2026Q4"), now=now)
+    ctx = brief_context(data, issue_no=1, issued_on=now.date().isoformat(), chart="<svg/>")
+    brief = {f["values"]["key"]: f["text"] for f in ctx["facts"] if f["kind"] == "progress_target"}
+    chat = progress_summary(session=session, plan_id=plan_id, as_of=now)
+    facts = {f["values"]["key"]: f for f in chat.listed() if f["kind"] == "target"}
+    assert facts.keys() == brief.keys()
+    for key, line in brief.items():  # the same line in both, chat naming the rights behind it
+        assert facts[key]["text"].startswith(line[:-1]), (facts[key], line)
+    return brief, facts
+
+
+def test_a_target_is_figured_from_the_ledger_and_says_so_while_the_ledger_is_empty(
+    session: Session, banner_plan_id: int
+) -> None:
+    """A fresh deployment has the plan and no ledger: no target has a figure or a 滞后 (main said
+    全旗矿山总数上限…现为69个 from the plan's baseline beside 台账中尚无存续的采矿权, and every target
+    滞后), each says 台账尚未载入…，现状暂无法计算 and cites the plan's baseline as the plan's; with 68
+    of the 69 mining rights loaded the total of mines still cannot be counted; with all 69 and one
+    closed it is the ledger's 68, and the brief and /progress say the same line."""
+    p = banner_plan_id
+    now = datetime(2026, 12, 3, 4, tzinfo=UTC)
+    brief, facts = _target_lines(session, p, now)
+    assert len(brief) == 7
+    for key, line in brief.items():
+        assert "现状暂无法计算" in line and "现为" not in line and "滞后" not in line and "按进度" not in line, line
+        assert facts[key]["values"]["lagging"] is False and facts[key]["values"]["now"] is None
+        assert not facts[key]["ids"], key
+    assert (
+        brief["max_mines"]
+        == "全旗矿山总数上限：目标65个（2030年12月31日前），台账尚未载入采矿权，现状暂无法计算；实施方案基数采矿权69宗。"
+    )
+    assert brief["reduce_total"] == (
+        "消减矿业权：目标34个（2030年12月31日前），台账尚未载入采矿权和探矿权，现状暂无法计算；"
+        "实施方案基数采矿权69宗、探矿权49宗。"
+    )
+    assert brief["reduce_exploration"].startswith("减少探矿权：目标19宗（2030年12月31日前），台账尚未载入探矿权，")
+
+    mines = [_add(session, p, f"M{i}") for i in range(68)]
+    session.commit()
+    brief, _ = _target_lines(session, p, now)
+    assert brief["max_mines"] == (
+        "全旗矿山总数上限：目标65个（2030年12月31日前），台账载入采矿权68宗，少于实施方案基数69宗，现状暂无法计算；"
+        "矿山总数待台账采矿权载入齐全后计算。"
+    )
+    # Mining rights loaded, exploration not: a mining target has its figure, the exploration ones wait.
+    assert brief["reduce_mining"].startswith("减少采矿权：目标15宗（2030年12月31日前），现为0宗，按进度应为3宗（滞后）")
+    assert "台账尚未载入探矿权，现状暂无法计算" in brief["reduce_exploration"]
+    assert "台账尚未载入探矿权，现状暂无法计算" in brief["reduce_total"]
+
+    mines.append(_add(session, p, "M68"))
+    _add(session, p, "X", kind="exploration")
+    _move(session, mines[0], "closed", MARCH)
+    session.commit()
+    brief, facts = _target_lines(session, p, now)
+    # 1 January 2026: 69 standing; 3 December is day 336 of 1,825: 69 − 4 × 0.184 = 68.26, so 68.
+    assert brief["max_mines"] == (
+        "全旗矿山总数上限：目标65个（2030年12月31日前），现为68个，按进度应为68个；台账载入采矿权69宗，已减少1宗。"
+    )
+    assert facts["max_mines"]["values"]["now"] == 68 and facts["max_mines"]["ids"] == {"right": [mines[0].id]}
+    assert brief["reduce_total"].startswith("消减矿业权：目标34个（2030年12月31日前），现为1个，")

@@ -560,6 +560,8 @@ def ledger_counts(r: Rec, until: str) -> dict[str, int]:
         "large": sum(1 for row in standing if row[3] in ("large", "medium")),
         "green": sum(1 for row in standing if row[4] in ("national", "region")),
         "restart": sum(1 for row in mining if reached.get(row[0], set()) & {"restarted", "activated"}),
+        "mining_rows": len(mining),
+        "exploration_rows": sum(1 for row in rows if row[1] in ("exploration", "deep")),
     }
 
 
@@ -570,7 +572,7 @@ def target_values(r: Rec, c: dict[str, int]) -> dict[str, float | None]:
         "reduce_mining": gone,
         "reduce_exploration": c["exploration"],
         "reduce_total": gone + c["exploration"],
-        "max_mines": int(r.plan["spec"]["baseline"]["mining"]) - gone,
+        "max_mines": c["standing"],
         "min_large_medium_ratio": c["large"] / c["standing"] if c["standing"] else None,
         "green_mines": c["green"],
         "restart": c["restart"],
@@ -589,7 +591,6 @@ def target_figures(r: Rec) -> dict[str, str]:
 def target_how(r: Rec, key: str, c: dict[str, int]) -> str:
     """How the brief says a target is counted, or its natural zero, written here from the counts."""
     gone = c["closed"] + c["absorbed"]
-    mining0 = int(r.plan["spec"]["baseline"]["mining"])
     if key == "reduce_mining":
         parts = [f"{label}{n}宗" for label, n in (("关闭注销", c["closed"]), ("整合减少", c["absorbed"])) if n]
         return "，".join(parts) or "尚无关闭注销或整合减少的采矿权"
@@ -598,7 +599,8 @@ def target_how(r: Rec, key: str, c: dict[str, int]) -> str:
     if key == "reduce_total":
         return "减少的采矿权与探矿权合计" if gone + c["exploration"] else "尚无减少的采矿权和探矿权"
     if key == "max_mines":
-        return f"现有{mining0}宗采矿权减去已减少的{gone}宗" if gone else f"现有{mining0}宗采矿权，尚无减少"
+        loaded = f"台账载入采矿权{c['mining_rows']}宗"
+        return f"{loaded}，已减少{gone}宗" if gone else f"{loaded}，尚无减少"
     if key == "min_large_medium_ratio":
         if not c["standing"]:
             return "台账中尚无存续的采矿权"
@@ -608,6 +610,32 @@ def target_how(r: Rec, key: str, c: dict[str, int]) -> str:
         return "台账中国家级、自治区级绿色矿山" if c["green"] else "台账中尚无国家级、自治区级绿色矿山"
     assert key == "restart", key
     return "已复工达产（已盘活）的采矿权" if c["restart"] else "尚无复工达产（盘活）的采矿权"
+
+
+def target_unloaded(r: Rec, key: str, c: dict[str, int]) -> tuple[str, str] | None:
+    """(the clause, what is cited instead) when the ledger does not hold the rights a target counts,
+    written here: no mining right for a target counting mining rights, no exploration right (deep
+    ones included) for one counting exploration rights, both for 消减矿业权; the total of mines
+    needs at least the plan's baseline of mining rights in the ledger."""
+    base = r.plan["spec"]["baseline"]
+    mining, explo = f"采矿权{base['mining']}宗", f"探矿权{base['exploration']}宗"
+    missing = [
+        kind
+        for kind, needs, rows in (
+            ("采矿权", key != "reduce_exploration", c["mining_rows"]),
+            ("探矿权", key in ("reduce_exploration", "reduce_total"), c["exploration_rows"]),
+        )
+        if needs and not rows
+    ]
+    cited = {"reduce_exploration": explo, "reduce_total": f"{mining}、{explo}"}.get(key, mining)
+    if missing:
+        return f"台账尚未载入{'和'.join(missing)}", f"实施方案基数{cited}"
+    if key == "max_mines" and c["mining_rows"] < int(base["mining"]):
+        return (
+            f"台账载入采矿权{c['mining_rows']}宗，少于实施方案基数{base['mining']}宗",
+            "矿山总数待台账采矿权载入齐全后计算",
+        )
+    return None
 
 
 def b_progress_target(r: Rec, f: dict[str, Any]) -> None:
@@ -622,9 +650,17 @@ def b_progress_target(r: Rec, f: dict[str, Any]) -> None:
     t = spec[f["values"]["key"]]
     kind, key = t["kind"], t["key"]
     end = ledger_counts(r, E_UTC)
+    unit = "" if kind == "min_ratio" else t["unit"]
+    deadline = date.fromisoformat(str(t["deadline"]))
+    unloaded = target_unloaded(r, key, end)
+    if unloaded is not None:
+        # The ledger does not hold what the target counts: no figure, no expectation, no 滞后.
+        value = f"{float(t['value']) * 100:.1f}%" if kind == "min_ratio" else str(int(t["value"]))
+        line = f"{t['name']}：目标{value}{unit}（{cn(deadline)}前），{unloaded[0]}，现状暂无法计算；{unloaded[1]}。"
+        assert f["text"] == line and not f.get("ids"), (f, line)
+        return
     now = target_values(r, end)[key]
     start = date.fromisoformat(str(t.get("start") or r.plan["spec"]["issued_on"]))
-    deadline = date.fromisoformat(str(t["deadline"]))
     on = Q_END + timedelta(days=1)  # the brief looks at the quarter's end: the next day's first moment
     share = min(1.0, max(0.0, (on - start).days / (deadline - start).days))
     if kind in ("max", "min", "min_ratio"):
@@ -637,7 +673,6 @@ def b_progress_target(r: Rec, f: dict[str, Any]) -> None:
     def num(v: float) -> str:
         return f"{v * 100:.1f}%" if kind == "min_ratio" else (str(int(v)) if float(v).is_integer() else f"{v:.1f}")
 
-    unit = "" if kind == "min_ratio" else t["unit"]
     figures = f"目标{num(t['value'])}{unit}（{cn(deadline)}前）"
     behind = False
     if now is None:
