@@ -11,8 +11,9 @@ columns, so a brief compiled weeks later shows the quarter as it stood:
 - its owner at the end is the target of its last assigned / handed_over / ruled event;
 - it is disputed at the end if its last assigned / handed_over / declined / ruled event
   before the end is a decline (waiting for the office to rule);
-- it is overdue if it is not closed at the end and its due date is before the period's
-  last day;
+- it is overdue if it is not resolved at the end (neither closed nor resolved and waiting for
+  the raiser's confirmation: 办结, as the notice rules and the digest count it) and its due date
+  is before the period's last day;
 - a decision is done at the end if its done_at is before the end.
 """
 
@@ -54,6 +55,7 @@ from models import (
     snapshot_twin,
 )
 from models.db import table_of
+from models.projection import STATE_KINDS
 from oversight import periods
 from oversight.claims import pending_claims
 from oversight.dates import cn_date, local_day
@@ -174,7 +176,8 @@ def _cite_of(mapping: dict[Any, Cite], key: Any) -> Cite:
 
 
 def _problem_state_at(plan_id: int, end: datetime) -> Any:
-    """A CTE: one row per problem raised before `end` with its owner, closed and disputed flags then.
+    """A CTE: one row per problem raised before `end` with its owner, closed, resolved (办结,
+    waiting for the raiser's confirmation) and disputed flags then.
 
     A problem with no event from `end` on (nearly all, in a past quarter's brief) stood at `end`
     as its projection stands (models.projection: kept with its events, in their transaction):
@@ -220,6 +223,7 @@ def _problem_state_at(plan_id: int, end: datetime) -> Any:
             func.coalesce(_PP.c.owner_unit_id, col(Problem.owner_unit_id)).label("owner_id"),
             case((_PP.c.state_kind == K.CONFIRMED, 1), else_=0).label("closed"),
             case((_PP.c.state_kind == K.DECLINED, 1), else_=0).label("disputed"),
+            case((_PP.c.state_kind == K.RESOLVED, 1), else_=0).label("resolved"),
         )
         .join(_PP, _PP.c.problem_id == col(Problem.id))
         .where(*raised, _PP.c.last_at < end)
@@ -228,11 +232,13 @@ def _problem_state_at(plan_id: int, end: datetime) -> Any:
     last_close = latest(lambda e: e.kind, (K.CONFIRMED, K.REOPENED))
     owner = latest(lambda e: e.to_unit_id, (K.ASSIGNED, K.HANDED_OVER, K.RULED))
     last_step = latest(lambda e: e.kind, (K.ASSIGNED, K.HANDED_OVER, K.DECLINED, K.RULED))
+    last_state = latest(lambda e: e.kind, tuple(sorted(STATE_KINDS)))
     moving = core_select(
         *fixed,
         func.coalesce(owner, col(Problem.owner_unit_id)).label("owner_id"),
         case((last_close == K.CONFIRMED, 1), else_=0).label("closed"),
         case((last_step == K.DECLINED, 1), else_=0).label("disputed"),
+        case((last_state == K.RESOLVED, 1), else_=0).label("resolved"),
     ).where(*raised, ~is_settled)
     return union_all(settled, moving).cte("problem_state").prefix_with("MATERIALIZED")
 
@@ -260,8 +266,9 @@ def _problem_figures(session: Session, plan_id: int, period: Period, as_of: date
         flag(st.c.created_at >= start),
         st.c.closed,
         st.c.disputed,
-        # Overdue as the rules count it (oversight.measures): due on D means done by the end of D.
-        flag(st.c.due_on < overdue_before(as_of)),
+        # Overdue as the rules count it (oversight.measures): not 办结 (a resolution waiting for the
+        # raiser's confirmation is the unit's work done), and due on D means done by the end of D.
+        flag(and_(st.c.resolved == 0, st.c.due_on < overdue_before(as_of))),
     ).outerjoin(Right, col(Right.id) == st.c.right_id)
     # A problem raised before the period and closed at its end is in no figure: not read.
     rows = rows.where(or_(st.c.created_at >= start, st.c.closed == 0))

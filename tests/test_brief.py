@@ -125,6 +125,13 @@ OPEN_AT_END = """
         SELECT e.kind FROM problemevent e WHERE e.problem_id = p.id AND e.kind IN ('confirmed', 'reopened')
         AND e.at < :e ORDER BY e.at DESC, e.id DESC LIMIT 1), '') <> 'confirmed'
 """
+# Overdue at the end: open, not resolved and waiting for the raiser (办结 is the unit's part done),
+# and past its deadline day.
+LATE_AT_END = f"""{OPEN_AT_END} AND COALESCE((
+        SELECT e.kind FROM problemevent e WHERE e.problem_id = p.id AND e.kind IN ('assigned', 'accepted',
+        'handed_over', 'declined', 'ruled', 'resolved', 'confirmed', 'reopened')
+        AND e.at < :e ORDER BY e.at DESC, e.id DESC LIMIT 1), '') <> 'resolved' AND p.due_on <= :last
+"""
 OWNER_AT_END = """(
     SELECT e.to_unit_id FROM problemevent e WHERE e.problem_id = p.id
     AND e.kind IN ('assigned', 'handed_over', 'ruled') AND e.at < :e ORDER BY e.at DESC, e.id DESC LIMIT 1)"""
@@ -169,7 +176,7 @@ def test_problem_totals_and_oldest_match_the_database(built):
                          WHERE p.plan_id = :plan AND e.kind = 'resolved' AND e.at >= :s AND e.at < :e""",
     )[0][0]
     open_ids = [r[0] for r in sql(b, f"SELECT p.id FROM problem p WHERE {OPEN_AT_END} ORDER BY p.created_at, p.id")]
-    overdue = sql(b, f"SELECT COUNT(*) FROM problem p WHERE {OPEN_AT_END} AND p.due_on <= :last")[0][0]
+    overdue = sql(b, f"SELECT COUNT(*) FROM problem p WHERE {LATE_AT_END}")[0][0]
     disputed = sql(
         b,
         f"""SELECT COUNT(*) FROM problem p WHERE {OPEN_AT_END} AND (
@@ -218,7 +225,7 @@ def test_problems_by_category_and_by_owning_unit_match_the_database(built):
     for name, n in sql(
         b,
         f"""SELECT c.name, COUNT(*) FROM problem p JOIN problemcategory c ON c.id = p.category_id
-                              WHERE {OPEN_AT_END} AND p.due_on <= :last GROUP BY c.name""",
+                              WHERE {LATE_AT_END} GROUP BY c.name""",
     ):
         per_cat[name][3] = n
     rows = table_rows(section(b.text, "表3", "表4"))
@@ -233,13 +240,13 @@ def test_problems_by_category_and_by_owning_unit_match_the_database(built):
     owner_rows = sql(
         b,
         f"""SELECT {OWNER_AT_END} AS owner, p.created_at >= :s,
-                            CASE WHEN {OPEN_AT_END} THEN 1 ELSE 0 END, p.due_on <= :last
+                            CASE WHEN {OPEN_AT_END} THEN 1 ELSE 0 END, CASE WHEN {LATE_AT_END} THEN 1 ELSE 0 END
                             FROM problem p WHERE p.plan_id = :plan AND p.created_at < :e""",
     )
     for owner, is_new, is_open, past_due in owner_rows:
         per_unit[short[owner]][0] += int(is_new)
         per_unit[short[owner]][2] += int(is_open)
-        per_unit[short[owner]][3] += int(is_open and past_due)
+        per_unit[short[owner]][3] += int(past_due)
     for unit, n in sql(
         b,
         """SELECT e.to_unit_id, COUNT(DISTINCT e.problem_id) FROM problemevent e
@@ -488,9 +495,7 @@ def test_last_meetings_decisions_and_the_notice(built):
 
 def test_figures_cite_their_records(built):
     body = flat(built.text)
-    overdue = [
-        r[0] for r in sql(built, f"SELECT p.id FROM problem p WHERE {OPEN_AT_END} AND p.due_on <= :last ORDER BY p.id")
-    ]
+    overdue = [r[0] for r in sql(built, f"SELECT p.id FROM problem p WHERE {LATE_AT_END} ORDER BY p.id")]
     shown = "、".join(f"{i}号" for i in overdue[:5])
     assert "（见" + shown + (f"等{len(overdue)}个问题" if len(overdue) > 5 else "问题") + "）" in body
     assert f"（见{built.hostile_report}号进展报送）" in body, "the quoted highlight names its report"

@@ -21,6 +21,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import text
 
+# The events that set a problem's state, written out here (not taken from the product).
+STATE_KINDS = ("assigned", "accepted", "handed_over", "declined", "ruled", "resolved", "confirmed", "reopened")
+
 SH = ZoneInfo("Asia/Shanghai")
 Q_START, Q_END = date(2026, 1, 1), date(2026, 3, 31)
 S_UTC, E_UTC = "2025-12-31 16:00:00", "2026-03-31 16:00:00"
@@ -127,6 +130,9 @@ class Rec:
             steps = [k for k, *_ in evs if k in ("assigned", "handed_over", "declined", "ruled")]
             owners = [t for k, t, *_ in evs if k in ("assigned", "handed_over", "ruled")]
             closed = bool(closes) and closes[-1] == "confirmed"
+            # 办结 at the end, waiting for the raiser: the unit's part is done, so it is not overdue.
+            states = [k for k, *_ in evs if k in STATE_KINDS]
+            resolved = bool(states) and states[-1] == "resolved"
             due_on = date.fromisoformat(str(due)[:10]) if due else None
             out.append(
                 {
@@ -138,7 +144,7 @@ class Rec:
                     "zone": zone,
                     "right": right,
                     "open": not closed,
-                    "overdue": not closed and due_on is not None and due_on <= Q_END,
+                    "overdue": not closed and not resolved and due_on is not None and due_on <= Q_END,
                     "disputed": not closed and bool(steps) and steps[-1] == "declined",
                 }
             )
