@@ -738,6 +738,12 @@ def run_jobs(
     from jobs.review import review_layout
     from oversight.ledger import export_ledger
 
+    # That morning's daily digest first, as the worker runs it (its default schedule is 08:00, the
+    # quarter's jobs 09:00): 督办 colours, each 督办单 issued and sent. The brief, the notice draft
+    # and the review made after it see those 督办单, as they would in a deployment.
+    digest_at = now - timedelta(hours=1)
+    morning = RunContext(engine=engine, worker_id="demo-worker", clock=lambda: digest_at)
+    execute_run(ctx=morning, job="daily_digest", period=digest_at.astimezone(SHANGHAI).date().isoformat())
     ctx = RunContext(engine=engine, worker_id="demo-worker", clock=lambda: now)
     notice_run = execute_run(ctx=ctx, job="notice_draft", period=quarter.key)
     if notice_run is None or notice_run.state != "done":
@@ -809,8 +815,6 @@ def run_jobs(
     with session_scope(engine) as s:
         export_ledger(ledger_path, session=s, plan_id=plan_id, now=now)
     mark_export(ledger_path)
-    # That morning's daily digest, as the worker runs it: 督办 colours, each 督办单 issued and sent.
-    execute_run(ctx=ctx, job="daily_digest", period=now.astimezone(SHANGHAI).date().isoformat())
     return brief_path, notice_path, review_path, ledger_path
 
 

@@ -12,6 +12,7 @@ Scores come from the same SQL aggregates as the accountability rules.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import unicodedata
 from collections import defaultdict
 from collections.abc import Sequence
@@ -919,6 +920,17 @@ def meeting_attendance(*, session: Session, plan_id: int, first: date, last: dat
     }
 
 
+def supervision_units_text(rows: list[dict[str, Any]]) -> str:
+    """The units urged or sent a 督办单, those with the same counts in one clause (rows come most
+    first, so equal counts are adjacent): 旗林草局收到红色督办单2份；旗水利局、旗人武部各收到红色督办单1份."""
+    clauses = []
+    for (urged, orders), group in itertools.groupby(rows, key=lambda r: (r["urged"], r["orders"])):
+        names = [r["unit"] for r in group]
+        said = [*([f"被催办{urged}次"] if urged else []), *([f"收到红色督办单{orders}份"] if orders else [])]
+        clauses.append("、".join(names) + ("各" if len(names) > 1 else "") + "、".join(said))
+    return "；".join(clauses)
+
+
 def supervision_counts(*, session: Session, plan_id: int, start: datetime, end: datetime) -> list[dict[str, Any]]:
     """Per unit urged or ordered in [start, end): how many times the office urged (催办) its items
     and how many 督办单 it received (oversight.supervision), most first."""
@@ -1157,16 +1169,7 @@ def review_document(*, session: Session, plan_id: int, review: dict[str, Any], n
             say.text(
                 "supervision_units",
                 {"unit": [int(r["unit_id"]) for r in supervision]},
-                units="；".join(
-                    r["unit"]
-                    + "、".join(
-                        [
-                            *([f"被催办{r['urged']}次"] if r["urged"] else []),
-                            *([f"收到红色督办单{r['orders']}份"] if r["orders"] else []),
-                        ]
-                    )
-                    for r in supervision
-                ),
+                units=supervision_units_text(supervision),
             )
         ]
         if supervision

@@ -105,8 +105,10 @@ class Item:
 
 def item_label(kind: str, item_id: int, text: str) -> str:
     """How chat and the 督办单 name an item, as body text cites records (oversight.sentences.cite):
-    12号问题（林地手续办理）, 3号议定事项（…）, 2号整改事项（…）; a league's region item by its name."""
-    short = " ".join(text.split())
+    12号问题（林地手续办理）, 3号议定事项（…）, 2号整改事项（…）; a league's region item by its name.
+    The text goes in brackets inside a sentence, so its own closing full stop is dropped
+    (…（需人武部出具意见）已逾期…, not …（需人武部出具意见。）已逾期…)."""
+    short = " ".join(text.split()).rstrip("。；;，,、 ")
     short = short if len(short) <= 40 else short[:39] + "…"
     noun = MARK_NOUNS.get(kind)
     return f"{cite(noun, [item_id])}（{short}）" if noun else short
@@ -628,18 +630,19 @@ def order_document(*, session: Session, order: SupervisionOrder) -> dict[str, An
     issued = date.fromisoformat(d["issued_on"])
     new_due = _reply_by(issued)
     urged = "、".join(cn_date(date.fromisoformat(x)) for x in d.get("urged", []))
-    kind_words = {PROBLEM: "问题", DECISION: "议定事项", RECTIFICATION: "整改事项", BASELINE: "", FIRST_BATCH: ""}
     return {
         "office_mark_lines": office_mark_lines(office),
         "doc_number": order.doc_no,
-        "title": f"关于督促办理{d['label']}的督办单",
+        # The title names the item by its number only (关于督促办理8号问题的督办单): its text is in
+        # the body and the 督办事项 field; a region item, which has no number, by its name.
+        "title": f"关于督促办理{_title_name(d)}的督办单",
         "addressees": d["unit"],
         "paragraphs": [
             f"{d['label']}由你单位负责办理，办理期限为{cn_date(due)}，{d['why']}。根据联席会议工作机制，现予红色督办。",
             f"请你单位主要负责人亲自督促，于{cn_date(new_due)}前办结，并通过系统报送办理结果及佐证材料。",
         ],
         "fields": [
-            ["督办事项", f"{kind_words.get(d['kind'], '')} {d['label']}"],
+            ["督办事项", d["label"]],
             ["责任单位", d["unit"]],
             ["督办等级", "红色督办"],
             ["原办理期限", cn_date(due)],
@@ -653,6 +656,11 @@ def order_document(*, session: Session, order: SupervisionOrder) -> dict[str, An
         "printed_by": office,
         "printed_date": f"{cn_date(issued)}印发",
     }
+
+
+def _title_name(d: dict[str, Any]) -> str:
+    noun = MARK_NOUNS.get(d["kind"])
+    return cite(noun, [int(d["item_id"])]) if noun else str(d["label"])
 
 
 def _reply_by(issued: date) -> date:

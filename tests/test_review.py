@@ -187,6 +187,27 @@ def test_a_red_order_issued_at_the_reviews_moment_is_in_it_and_no_zero_is_printe
     assert section["paragraphs"] == ["本期旗林草局收到红色督办单1份。"]
 
 
+def test_units_with_the_same_supervision_counts_share_one_clause(cast: Cast) -> None:
+    """Units sent the same number of 督办单 are named together, as the notice groups its findings:
+    the demo's review listed 属地各苏木镇政府收到红色督办单1份；旗交通运输局收到红色督办单1份；… for five
+    units one by one."""
+    from models import SupervisionOrder
+
+    now = datetime(2026, 4, 8, 1, tzinfo=UTC)
+    for seq, unit in enumerate(("forestry", "forestry", "water", "natres"), start=1):
+        cast.s.add(
+            SupervisionOrder(
+                plan_id=cast.plan_id, year=2026, seq=seq, doc_no=f"乌中联办督〔2026〕{seq}号", kind="problem",
+                item_id=seq, unit_id=cast.uid(unit), issued_at=now,
+            )
+        )  # fmt: skip
+    cast.s.flush()
+    review = build_review(session=cast.s, plan_id=cast.plan_id, period="2026H1", now=now)
+    doc = review_document(session=cast.s, plan_id=cast.plan_id, review=review, now=now)
+    section = next(sec for sec in doc["sections"] if sec["heading"] == "督办与催办")
+    assert section["paragraphs"] == ["本期旗林草局收到红色督办单2份；旗水利局、旗自然资源局各收到红色督办单1份。"]
+
+
 def test_closing_needs_evidence_and_the_right_person(cast: Cast) -> None:
     it = item(cast)
     with pytest.raises(InvalidInputError, match="销号须提供整改佐证"):

@@ -223,3 +223,31 @@ def test_daily_digest_is_its_facts_and_its_heading_matches_its_items(engine, ban
         (more,) = [f for f in listed if f["kind"] == "more"]
         assert more["text"] == "……另有3项未列出，请在机器人中查看待办。" and len(more["ids"]["problem"]) == 3
         assert "一、逾期未办结的问题（33个）" in text
+
+
+def test_an_order_names_its_item_by_number_in_its_title_and_its_text_without_a_full_stop(
+    engine, banner_plan_id, tmp_path
+):
+    """A problem written as a sentence (…的意见。) turns red: the 督办单's title is 关于督促办理N号问题的
+    督办单, not the whole text with its full stop inside the title's brackets (the demo's 督办单 read
+    关于督促办理8号问题（…是否影响国防设施的意见。）的督办单 over three lines); its body, its 督办事项 field
+    and the chat message name it N号问题（…的意见） with no 。 before the closing bracket, and the
+    field no longer repeats the noun (问题 8号问题（…）)."""
+    with Session(engine) as s:
+        cast = Cast(s, banner_plan_id)
+        pid = cast.raise_(owner="forestry", when=_at(date(2026, 3, 2)))
+        problem = s.get(Problem, pid)
+        problem.text = "铎宝花岗岩整合区拓展范围邻近军事管理区，需人武部出具是否影响国防设施的意见。"
+        s.commit()
+        run_supervision(session=s, now=_at(add_workdays(problem.due_on, 11)), data_dir=tmp_path)
+        s.commit()
+        [order] = s.exec(select(SupervisionOrder)).all()
+        doc = sv.order_document(session=s, order=order)
+        label = f"{pid}号问题（铎宝花岗岩整合区拓展范围邻近军事管理区，需人武部出具是否影响国防设施的意见）"
+        assert doc["title"] == f"关于督促办理{pid}号问题的督办单"
+        assert doc["paragraphs"][0].startswith(f"{label}由你单位负责办理")
+        assert ["督办事项", label] in doc["fields"]
+        text = _pdf_text(order.pdf_path)
+        assert f"关于督促办理{pid}号问题的督办单" in text and "。）" not in text, text
+        told = [t for t in _texts(s, cast["forestry"].telegram_user_id) if "【督办·红色】" in t]
+        assert len(told) == 1 and told[0].startswith(f"【督办·红色】{label}已逾期11个工作日"), told

@@ -2142,16 +2142,12 @@ def v_supervision_units(rv: ReviewRec, f: dict[str, Any]) -> None:
     units = set(rv.urged) | set(rv.orders)
     order = sorted(units, key=lambda u: (-rv.orders.get(u, 0), -rv.urged.get(u, 0), rv.r.units[u]["name"]))
     assert f["ids"]["unit"] == order, (f, order)
-    parts = [
-        rv.r.units[u]["name"]
-        + "、".join(
-            [
-                *([f"被催办{rv.urged[u]}次"] if rv.urged.get(u) else []),
-                *([f"收到红色督办单{rv.orders[u]}份"] if rv.orders.get(u) else []),
-            ]
-        )
-        for u in order
-    ]
+    # Units with the same counts share one clause: A、B各收到红色督办单1份.
+    parts = []
+    for (urged, orders), same in itertools.groupby(order, key=lambda u: (rv.urged.get(u, 0), rv.orders.get(u, 0))):
+        who = [rv.r.units[u]["name"] for u in same]
+        counts = [*([f"被催办{urged}次"] if urged else []), *([f"收到红色督办单{orders}份"] if orders else [])]
+        parts.append("、".join(who) + ("各" if len(who) > 1 else "") + "、".join(counts))
     assert f["text"] == "本期" + "；".join(parts) + "。", f
 
 
