@@ -33,7 +33,7 @@ def _listed(session: Session, job: str) -> dict[str, Any]:
     )
 
 
-@command("schedule")
+@command("schedule", bare=True)
 def schedule(turn: Turn[None]) -> None:
     ensure_default_schedules(session=turn.session)
     lines, rows = [t.SCHEDULE_HEADER], []

@@ -22,7 +22,7 @@ def _buttons(turn: Turn[None], brief: Brief) -> Rows:
     return []
 
 
-@command("briefs")
+@command("briefs", bare=True)
 def briefs(turn: Turn[None]) -> None:
     items = B.waiting_briefs(session=turn.session, member=turn.member)
     if not items:

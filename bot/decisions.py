@@ -34,7 +34,7 @@ def _meeting_label(meeting: Meeting) -> str:
     return f"{cn_date(meeting.held_on)} {meeting.title}"
 
 
-@command("decision")
+@command("decision", bare=True)
 def decision(turn: Turn[None]) -> None:
     meetings = M.recent_meetings(session=turn.session, plan_id=turn.member.plan_id)
     turn.start(DECISION, DecisionState(), "meeting")

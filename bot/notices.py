@@ -90,7 +90,7 @@ def _show_page(turn: AnyTurn, nid: int, finding: int) -> None:
     turn.say(text, rows)
 
 
-@command("notices")
+@command("notices", bare=True)
 def notices(turn: Turn[None]) -> None:
     items = N.recent_notices(session=turn.session, plan_id=turn.member.plan_id)
     if not items:
@@ -232,7 +232,7 @@ class ExplainState:
     attachments: list[int] = field(default_factory=list)
 
 
-@command("explain")
+@command("explain", bare=True)
 def explain(turn: Turn[None]) -> None:
     items = N.explainable_notices(session=turn.session, member=turn.member, now=turn.now)
     if not items:

@@ -79,7 +79,7 @@ def start(turn: Turn[None]) -> None:
         turn.say(t.WELCOME_UNREGISTERED)
 
 
-@command("cancel")
+@command("cancel", bare=True)
 def cancel(turn: Turn[None]) -> None:
     """/cancel ends whatever conversation the user has open."""
     had = clear_flow(session=turn.session, chat_id=turn.chat_id, user_id=turn.user_id)
@@ -88,7 +88,7 @@ def cancel(turn: Turn[None]) -> None:
     turn.say(t.CANCELLED if had else t.NOTHING_TO_CANCEL)
 
 
-@command("whoami", read=True)
+@command("whoami", read=True, bare=True)
 def whoami(turn: Turn[None]) -> None:
     member = turn.member_or_none
     if member is None:
@@ -103,7 +103,7 @@ def whoami(turn: Turn[None]) -> None:
     turn.say(text)
 
 
-@command("help", read=True)
+@command("help", read=True, bare=True)
 def help_command(turn: Turn[None]) -> None:
     role = turn.member_or_none.role if turn.member_or_none else None
     header = t.HELP_HEADER.format(role=role_label(role)) if role else t.HELP_UNREGISTERED
@@ -141,7 +141,7 @@ def invite(turn: Turn[None]) -> None:
     turn.say(t.INVITE_CREATED.format(unit=unit.name, role=ROLE_LABELS[role], expires=expires, code=code))
 
 
-@command("members", read=True)
+@command("members", read=True, bare=True)
 def members(turn: Turn[None]) -> None:
     turn.say(member_list(session=turn.session, plan_id=turn.member.plan_id).message())
 
@@ -187,7 +187,7 @@ def revoke_confirm(turn: Turn[None], *, mid: int) -> None:
     turn.say(done)
 
 
-@command("bindgroup")
+@command("bindgroup", bare=True)
 def bindgroup(turn: Turn[None]) -> None:
     if turn.private:
         turn.say(t.BINDGROUP_NOT_GROUP)

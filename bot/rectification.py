@@ -33,7 +33,7 @@ def _buttons(turn: Turn[None], item: RectificationItem) -> Rows:
     return []
 
 
-@command("rectify")
+@command("rectify", bare=True)
 def rectify(turn: Turn[None]) -> None:
     listed = R.rectify_list(session=turn.session, member=turn.member)
     turn.say(listed.head.message())

@@ -365,7 +365,7 @@ class LedgerState:
         return t.LEDGER_MISSING.format(missing="、".join(parts))
 
 
-@command("ledger")
+@command("ledger", bare=True)
 def ledger(turn: Turn[None]) -> None:
     """/ledger waits for the ledger xlsx and the stamped scan, in either order."""
     turn.start(LEDGER, LedgerState(), "wait")

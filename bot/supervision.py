@@ -9,7 +9,7 @@ from oversight import supervision as S
 from oversight.dates import local_day
 
 
-@command("duban")
+@command("duban", bare=True)
 def duban(turn: Turn[None]) -> None:
     view = S.duban_summary(session=turn.session, member=turn.member, today=local_day(turn.now))
     turn.say(view.summary.message())

@@ -481,6 +481,17 @@ COMMAND_WHAT = {
     "explain": "对通报报送情况说明",
     "todo": "查看待办事项",
     "progress": "查看各批次任务进度",
+    "whoami": "查看本人的注册信息",
+    "help": "查看可用命令",
+    "cancel": "取消当前操作",
+    "members": "查看成员列表",
+    "bindgroup": "将本群绑定为联席会议群",
+    "schedule": "查看和设置定时任务",
+    "decision": "记录会议议定事项",
+    "notices": "查看通报草稿与审批",
+    "briefs": "查看待审核、签发的简报",
+    "rectify": "查看整改台账",
+    "duban": "查看督办事项",
 }
 
 
