@@ -14,7 +14,7 @@ evaluated as of the end of the period, or `now` when the period has not ended ye
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -706,7 +706,19 @@ def evaluate(*, session: Session, plan_id: int, period: str, now: datetime) -> l
                         period_end=p.last_day if p.has_ended(now) else None,
                         others=others,
                     ),
-                    [i for x in idle["spells"] for i in (x["event_id"], x["next_event_id"]) if i],
+                    [
+                        *(i for x in idle["spells"] for i in (x["event_id"], x["next_event_id"]) if i),
+                        # Each spell as one row: since when (its event's day, filled in below), how long.
+                        *(
+                            {
+                                "kind": "idle_spell",
+                                "problem_id": x["problem_id"],
+                                "workdays": x["workdays"],
+                                "_since_event": x["event_id"],
+                            }
+                            for x in idle["spells"]
+                        ),
+                    ],
                 )
             )
 
@@ -776,9 +788,21 @@ def evaluate(*, session: Session, plan_id: int, period: str, now: datetime) -> l
     ids = [i for *_, ev in pending for i in ev if isinstance(i, int)]
     events = {e["event_id"]: e for e in event_evidence(session=session, event_ids=ids)}
     for unit_id, rule, basis, reason, ev in pending:
-        items = [events[i] for i in ev if isinstance(i, int) and i in events] + [i for i in ev if isinstance(i, dict)]
+        filled = (_since_filled(i, events) for i in ev if isinstance(i, dict))
+        items = [events[i] for i in ev if isinstance(i, int) and i in events] + [i for i in filled if i is not None]
         found.add(unit_id, rule, basis, reason, items)
     return found.findings()
+
+
+def _since_filled(item: dict[str, Any], events: Mapping[int, Mapping[str, Any]]) -> dict[str, Any] | None:
+    """An idle spell's item with the day it began (its event's time); the item as it is for any
+    other kind; None for a spell whose event is not on record."""
+    if "_since_event" not in item:
+        return item
+    event = events.get(int(item["_since_event"]))
+    if event is None:
+        return None
+    return {**{k: v for k, v in item.items() if k != "_since_event"}, "since": event["at"][:10]}
 
 
 def findings_json(findings: Sequence[Finding]) -> list[dict[str, Any]]:

@@ -873,10 +873,11 @@ def notice_document(*, session: Session, notice_id: int, now: datetime) -> dict[
     units = {u.id: u.name for u in session.exec(select(Unit).where(Unit.plan_id == plan.id)).all()}
     tables = []
     for f in notice_findings(session=session, notice_id=row_id(notice), include_dropped=False):
-        rows = [list(evidence_row(item)) for item in unique_evidence(f.evidence)]
+        unit = units.get(f.unit_id, "")
+        rows = [list(evidence_row(item, unit)) for item in unique_evidence(f.evidence)]
         tables.append(
             {
-                "caption": f"{units.get(f.unit_id, '')}（{RULE_LABELS.get(f.rule, f.rule)}）",
+                "caption": f"{unit}（{RULE_LABELS.get(f.rule, f.rule)}）",
                 "columns": ["时间", "经办单位及人员", "记录"],
                 "rows": rows,
             }

@@ -217,6 +217,7 @@ EVENT_VERBS_NO_UNIT: dict[str, str] = {
 EVIDENCE: dict[str, str] = {
     "task_progress": "截至{as_of}，“{task}”按进度应完成{expected}{measure}，实际完成{done}{measure}。",
     "missed_week": "{week}（{span}）未报送工作进展。",
+    "idle_spell": "{p}自{since}起连续{workdays}个工作日无办理动作。",
     "overdue_problem": "{p}“{text}”应于{due}前办结，逾期未办结。",
     "overdue_decision": "{d}“{text}”应于{due}前落实，逾期未落实。",
     "response_waits_one": "交办的问题从收到到接收（或转交、退回）用时{days}。",
@@ -274,11 +275,31 @@ def event_what(item: Mapping[str, Any]) -> str:
     return what
 
 
-def evidence_row(item: Mapping[str, Any]) -> tuple[str, str, str]:
-    """(when, who, what) for a notice's evidence table; items that are not events have no who."""
+NO_CELL = "—"  # an annex cell the record has nothing to put in
+ROW_MISSED_WEEK = "{week}未报送工作进展。"  # the row's 时间 carries the week's dates
+
+
+def evidence_row(item: Mapping[str, Any], unit: str = "") -> tuple[str, str, str]:
+    """(时间, 经办单位及人员, 记录) for a notice's evidence table. An event: when, who and what it
+    did. Any other item is a fact about `unit`, the finding's unit (the one that missed the week,
+    held the problem, owns the overdue item), which is its 经办单位; its 时间 is the week's dates,
+    the day a problem has been idle since, the deadline, or the day the figure is as of; a cell
+    with nothing on record reads —, never blank."""
     if "event_id" in item:
         return when_of(item["at"]), event_who(item), event_what(item) + "。"
-    return "", "", evidence_sentence(item)
+    who = unit or NO_CELL
+    kind = item.get("kind")
+    if kind == "missed_week":
+        span = cn_date_range(day_of(item["from"]), day_of(item["to"]))
+        return span, who, ROW_MISSED_WEEK.format(week=item["week"])
+    when = NO_CELL
+    if kind == "idle_spell":
+        when = cn_date(day_of(item["since"]))
+    elif kind in ("overdue_problem", "overdue_decision"):
+        when = cn_date(day_of(item["due_on"]))
+    elif kind in ("task_progress", "region_deadline"):
+        when = cn_date(day_of(item["as_of"]))
+    return when, who, evidence_sentence(item)
 
 
 def evidence_sentence(item: Mapping[str, Any]) -> str:
@@ -297,6 +318,12 @@ def evidence_sentence(item: Mapping[str, Any]) -> str:
     if kind == "missed_week":
         return EVIDENCE["missed_week"].format(
             week=item["week"], span=cn_date_range(day_of(item["from"]), day_of(item["to"]))
+        )
+    if kind == "idle_spell":
+        return EVIDENCE["idle_spell"].format(
+            p=cite("problem", [int(item["problem_id"])]),
+            since=cn_date(day_of(item["since"])),
+            workdays=int(item["workdays"]),
         )
     if kind == "overdue_problem":
         return EVIDENCE["overdue_problem"].format(

@@ -358,7 +358,13 @@ def test_idle_for_ten_working_days(cast: Cast) -> None:
     assert workdays_between(date(2026, 3, 2), date(2026, 3, 17)) == 11
     f = finding(findings(cast), "旗财政局", "not_solving")
     assert f.bases == ["idle"] and "连续11个工作日" in f.summary
-    assert [e["kind"] for e in f.evidence] == ["accepted", "resolved"]
+    assert [e["kind"] for e in f.evidence] == ["accepted", "resolved", "idle_spell"]
+    assert {k: v for k, v in f.evidence[-1].items() if k != "basis"} == {
+        "kind": "idle_spell",
+        "problem_id": pid,
+        "workdays": 11,
+        "since": "2026-03-02",
+    }
 
 
 def test_nine_working_days_is_not_idle(cast: Cast) -> None:

@@ -121,6 +121,7 @@ def test_every_evidence_kind_has_a_sentence_and_an_unknown_kind_is_an_error() ->
             "as_of": "2026-03-31",
         },
         "missed_week": {"kind": "missed_week", "week": "2026年第3周", "from": "2026-01-12", "to": "2026-01-18"},
+        "idle_spell": {"kind": "idle_spell", "problem_id": 6, "workdays": 11, "since": "2026-03-02"},
         "overdue_problem": {"kind": "overdue_problem", "problem_id": 4, "text": "取水许可", "due_on": "2026-02-10"},
         "overdue_decision": {"kind": "overdue_decision", "decision_id": 2, "text": "草原审批", "due_on": "2026-03-13"},
         "response_waits": {"kind": "response_waits", "waits": [[3, 2], [9, 1]], "median": 3.0},
@@ -215,6 +216,10 @@ def test_each_evidence_kind_reads_as_its_own_whole_sentence() -> None:
             {"kind": "missed_week", "week": "2026年第3周", "from": "2026-01-12", "to": "2026-01-18"},
             "2026年第3周（2026年1月12日至2026年1月18日）未报送工作进展。",
         ),
+        "idle_spell": (
+            {"kind": "idle_spell", "problem_id": 6, "workdays": 11, "since": "2026-03-02"},
+            "6号问题自2026年3月2日起连续11个工作日无办理动作。",
+        ),
         "overdue_problem": (
             {"kind": "overdue_problem", "problem_id": 4, "text": "取水许可", "due_on": "2026-02-10"},
             "4号问题“取水许可”应于2026年2月10日前办结，逾期未办结。",
@@ -265,9 +270,21 @@ def test_each_evidence_kind_reads_as_its_own_whole_sentence() -> None:
             "（应于2022年12月31日前完成）。",
         ),
     }
+    when = {
+        "missed_week": "2026年1月12日至2026年1月18日",
+        "idle_spell": "2026年3月2日",
+        "overdue_problem": "2026年2月10日",
+        "overdue_decision": "2026年3月13日",
+        "task_progress": "2026年3月31日",
+        "region_deadline": "2022年10月1日",
+        "region_deadline_first_batch": "2023年1月5日",
+    }
     for kind, (item, sentence) in items.items():
         assert evidence_sentence(item) == sentence, kind
-        assert evidence_row(item) == ("", "", sentence), kind
+        # A row that is not an event is a fact about the finding's unit, dated by the record or —.
+        line = "2026年第3周未报送工作进展。" if kind == "missed_week" else sentence
+        assert evidence_row(item, "旗林草局") == (when.get(kind, "—"), "旗林草局", line), kind
+        assert "" not in evidence_row(item), kind
     assert {k for k in evidence_kinds() if not k.startswith("event:")} <= set(items)
     assert {k.split(":", 1)[1] for k in evidence_kinds() if k.startswith("event:")} == set(said)
 

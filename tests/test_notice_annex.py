@@ -1,0 +1,94 @@
+"""The notice's 附件 (通报事项依据) as the office reads it: every row says when, which unit and
+what, from the record, for facts that are not problem events as for those that are — a missed
+reporting week carries its dates and the unit that missed it, an idle problem the day since which
+it lay and the unit holding it; a cell the record has nothing for reads —, never blank."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from io import BytesIO
+from pathlib import Path
+
+import pytest
+from docx import Document
+from pypdf import PdfReader
+from sqlmodel import Session
+
+from jobs.notices import render_notice
+from oversight.measures import reporting_weeks
+from oversight.notices import draft_notice
+from oversight.plans import set_milestones
+from oversight.problems import accept_problem, resolve_problem
+from tests.test_accountability import AFTER_Q1, Cast, at
+
+
+@pytest.fixture
+def cast(session: Session, banner_plan_id: int) -> Cast:
+    c = Cast(session, banner_plan_id)
+    # Nothing of 升级改造 is due in 2026Q1, so only the scenario's findings appear.
+    set_milestones(
+        session=session, plan_id=banner_plan_id, key="upgrade", milestones=[(date(2026, 12, 31), 0.0)], actor="t"
+    )
+    for unit in c.units.values():
+        # 旗水利局 misses its 4th and 8th reporting weeks (19–25 January, 23 February – 1 March).
+        c.report_weekly(unit.key, skip=(3, 7) if unit.key == "water" else ())
+    # 旗财政局 accepts a problem on 2 March and does nothing until it resolves it on 17 March.
+    pid = c.raise_("finance", at(3, 2), category="exit_compensation")
+    accept_problem(session=session, problem_id=pid, actor=c["finance"], now=at(3, 2, 11))
+    resolve_problem(session=session, problem_id=pid, actor=c["finance"], evidence_text="补偿到位", now=at(3, 17))
+    c.pid = pid  # type: ignore[attr-defined]
+    session.commit()
+    return c
+
+
+def _html_tables(html: str) -> dict[str, list[list[str]]]:
+    """Each annex table's rows (cells as text), by its caption."""
+    out: dict[str, list[list[str]]] = {}
+    for caption, body in re.findall(r"<caption[^>]*>(.*?)</caption>(.*?)</table>", html, flags=re.S):
+        rows = []
+        for tr in re.findall(r"<tr>(.*?)</tr>", body, flags=re.S):
+            cells = re.findall(r"<td[^>]*>(.*?)</td>", tr, flags=re.S)
+            if cells:
+                rows.append([re.sub(r"<[^>]+>|\u200b|\u2060", "", c).strip() for c in cells])
+        out[re.sub(r"<[^>]+>", "", caption).strip()] = rows
+    return out
+
+
+def test_annex_rows_of_a_missed_week_and_an_idle_problem_say_when_and_which_unit(cast: Cast, tmp_path: Path) -> None:
+    notice = draft_notice(session=cast.s, plan_id=cast.plan_id, period="2026Q1", now=AFTER_Q1)
+    cast.s.commit()
+    files = render_notice(session=cast.s, notice_id=notice.id, now=AFTER_Q1, data_dir=tmp_path)
+    tables = _html_tables(files.html)
+    weeks = reporting_weeks(date(2026, 1, 1), date(2026, 3, 31))
+    assert (weeks[3].first, weeks[7].first) == (date(2026, 1, 19), date(2026, 2, 23))
+
+    missed = tables["旗水利局（工作推进速度慢）"]
+    assert missed == [
+        ["2026年1月19日至2026年1月25日", "旗水利局", "2026年第4周未报送工作进展。"],
+        ["2026年2月23日至2026年3月1日", "旗水利局", "2026年第9周未报送工作进展。"],
+    ]
+    idle = tables["旗财政局（问题解决不积极、不明显）"]
+    p = f"{cast.pid}号问题"  # type: ignore[attr-defined]
+    assert idle == [
+        ["2026年3月2日 11:00", "旗财政局（财政局联络员）", f"接收{p}。"],
+        ["2026年3月17日 10:00", "旗财政局（财政局联络员）", f"办结{p}，理由：补偿到位。"],
+        ["2026年3月2日", "旗财政局", f"{p}自2026年3月2日起连续11个工作日无办理动作。"],
+    ]
+    for caption, rows in tables.items():
+        for row in rows:
+            assert len(row) == 3 and all(cell for cell in row), (caption, row)
+
+    # The PDF and its Word copy carry the same cells.
+    pdf = "".join("".join(page.extract_text() for page in PdfReader(BytesIO(files.pdf.read_bytes())).pages).split())
+    for text in ("2026年1月19日至2026年1月25日", "2026年第4周未报送工作进展", f"{p}自2026年3月2日起连续11个工作日"):
+        assert text in pdf, text
+    word = [
+        [cell.text.strip() for cell in row.cells]
+        for table in Document(str(files.docx)).tables
+        for row in table.rows
+        if row.cells[0].text.strip() != "时间"
+    ]
+    assert ["2026年1月19日至2026年1月25日", "旗水利局", "2026年第4周未报送工作进展。"] in word
+    assert ["2026年3月2日", "旗财政局", f"{p}自2026年3月2日起连续11个工作日无办理动作。"] in word
+    assert all(all(cell for cell in row) for row in word if len(row) == 3), word
