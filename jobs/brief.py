@@ -76,6 +76,10 @@ TEXTS: dict[str, str] = {
     "progress_lead": "截至{as_of}，{summary}。",
     "progress_item": "{name}累计完成{done}{measure}（目标{target}{measure}，按进度应完成{expected}{measure}）",
     "progress_item_noexp": "{name}累计完成{done}{measure}（目标{target}{measure}）",
+    # A batch whose ledger lists no right (batch_progress: unloaded): nothing of it can be counted yet.
+    "progress_item_unloaded": "{name}目标{target}{measure}，台账尚未载入该批次矿业权",
+    "progress_unloaded": "台账尚未载入各批次的矿业权，各批次完成情况暂无法统计。各批次目标为：{targets}。",
+    "progress_unloaded_target": "{name}{target}{measure}",
     "progress_zones": "整合重组一批已完成整合区{done}个（目标{target}个）。",
     "progress_zones_none": "整合重组一批尚未完成整合区（目标{target}个）。",
     "progress_new": "本期新完成{n}宗。",
@@ -84,7 +88,7 @@ TEXTS: dict[str, str] = {
     "progress_claim_item": "{unit}{on}报送{right}（{code}）{status}",
     "progress_targets": "对照实施方案总体目标（截至{as_of}）：",
     "progress_target": "{line}",
-    "progress_table": "表1  各批次完成情况",
+    "progress_table": "表{n}  各批次完成情况",
     "h_region": "停产矿山复工复产和探矿权转采矿权",
     "region_baseline": "方案确定的基数（截至7月底）：全区共有停产矿山{idle}个（剔除因开采条件限制不能恢复生产的矿山"
     "{excluded}个），其中停产煤矿{coal}个、停产非煤矿山{noncoal}个；全区有{unconverted}个探矿权尚未转采，其中煤炭探矿权"
@@ -97,8 +101,9 @@ TEXTS: dict[str, str] = {
     "progress_chart": "图1  各批次完成进度（红线为按进度应完成）",
     "progress_foot": "注：“按进度应完成”按实施方案时间节点在{as_of}应达到的比例计算，不足一宗（个）的按一宗（个）计；"
     "未设时间节点的批次不计。",
+    "progress_foot_unloaded": "台账尚未载入矿业权的批次，完成情况记“—”。",
     "h_zones": "整合区和包联领导工作动态",
-    "zones_table": "表2  各整合区本期动态",
+    "zones_table": "表{n}  各整合区本期动态",
     "zones_none": "本计划未划分整合区。",
     "zones_quiet": "本期没有进展报送的整合区：{names}。",
     "zones_all_quiet": "本期{n}个整合区均没有进展报送。",
@@ -174,6 +179,8 @@ TEXTS: dict[str, str] = {
     "全文见所附PDF（另附可编辑的Word文档）；完整台账见所附xlsx附件。",
     "summary_as_of": "，截至{moment}",  # inside the label's brackets: （2026年第四季度，截至…）
     "summary_progress_item": "{name}{done}/{target}{measure}",
+    "summary_progress_item_unloaded": "{name}（台账尚未载入）",
+    "summary_progress_unloaded": "台账尚未载入各批次的矿业权",
     "summary_problems": "本期新增{new}个，办结{resolved}个；",
     "summary_problems_none": "本期没有新增和办结的问题；",
     "summary_open": "{end}未关闭{open}个，其中逾期{overdue}个。",
@@ -245,7 +252,8 @@ def _p(ids: list[int] | tuple[int, ...]) -> str:
 
 
 def chart_rows(progress: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The progress chart's input (see jobs.charts.progress_chart_svg) from the progress rows."""
+    """The progress chart's input (see jobs.charts.progress_chart_svg) from the progress rows;
+    a batch the ledger has not loaded has no bar (nothing of it can be counted)."""
     return [
         {
             "name": r["name"],
@@ -254,32 +262,50 @@ def chart_rows(progress: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "expected": r["expected"] if r["expected"] is not None else float("nan"),
         }
         for r in progress
+        if not r.get("unloaded")
     ]
 
 
-def _progress_section(data: dict[str, Any], say: Say, chart: Any = None) -> dict[str, Any]:
+def _progress_section(data: dict[str, Any], say: Say, table_no: list[int], chart: Any = None) -> dict[str, Any]:
+    """总体进展: the batches against their targets, the plan's targets, what is new and waiting.
+
+    A batch whose ledger lists no right (unloaded) is said to be so, with no figure; while no
+    batch is loaded the section says that once and has no table, chart or foot."""
     rows = data["progress"]
     as_of = _as_of(data)
-    items = []
-    for r in rows:
-        fmt = TEXTS["progress_item" if r["expected"] is not None else "progress_item_noexp"]
-        items.append(
-            fmt.format(
-                name=r["name"],
-                done=r["done"]["n"],
-                target=r["target"],
-                measure=r["measure"],
-                expected=_expected(r["expected"]),
+    loaded = [r for r in rows if not r.get("unloaded")]
+    paragraphs: list[Any] = []
+    if rows and not loaded:
+        targets = "、".join(
+            TEXTS["progress_unloaded_target"].format(name=r["name"], target=r["target"], measure=r["measure"])
+            for r in rows
+        )
+        paragraphs.append(say("progress_unloaded", targets=targets, unloaded=[r["task_id"] for r in rows]))
+    else:
+        items = []
+        for r in rows:
+            if r.get("unloaded"):
+                kind = "progress_item_unloaded"
+            else:
+                kind = "progress_item" if r["expected"] is not None else "progress_item_noexp"
+            items.append(
+                TEXTS[kind].format(
+                    name=r["name"],
+                    done=r["done"]["n"],
+                    target=r["target"],
+                    measure=r["measure"],
+                    expected=_expected(r["expected"]),
+                )
+            )
+        paragraphs.append(
+            say(
+                "progress_lead",
+                as_of=as_of,
+                summary="；".join(items),
+                batches=[(r["task_id"], r["done"]["n"], r["target"], _expected(r["expected"])) for r in loaded],
+                unloaded=[r["task_id"] for r in rows if r.get("unloaded")],
             )
         )
-    paragraphs: list[Any] = [
-        say(
-            "progress_lead",
-            as_of=as_of,
-            summary="；".join(items),
-            batches=[(r["task_id"], r["done"]["n"], r["target"], _expected(r["expected"])) for r in rows],
-        )
-    ]
     if data.get("targets"):
         paragraphs.append(say("progress_targets", as_of=as_of))
         for target in data["targets"]:
@@ -287,18 +313,19 @@ def _progress_section(data: dict[str, Any], say: Say, chart: Any = None) -> dict
             paragraphs.append(
                 say("progress_target", cited, key=target["key"], line=target_sentence(target, codes=False))
             )
-    for r in rows:
+    for r in loaded:
         if r.get("zones_target"):
             kind = "progress_zones" if r["zones_done"] else "progress_zones_none"
             paragraphs.append(say(kind, done=r["zones_done"], target=r["zones_target"]))
-    new_ids = {
-        "n": sum(r["done_in_period"]["n"] for r in rows),
-        "ids": sorted(i for r in rows for i in r["done_in_period"]["ids"])[:10],
-    }
-    if new_ids["n"]:
-        paragraphs.append(say("progress_new", {"right": new_ids}, n=new_ids["n"]))
-    else:
-        paragraphs.append(say("progress_new_none", n=0))
+    if loaded:
+        new_ids = {
+            "n": sum(r["done_in_period"]["n"] for r in loaded),
+            "ids": sorted(i for r in loaded for i in r["done_in_period"]["ids"])[:10],
+        }
+        if new_ids["n"]:
+            paragraphs.append(say("progress_new", {"right": new_ids}, n=new_ids["n"]))
+        else:
+            paragraphs.append(say("progress_new_none", n=0))
     claims = data.get("pending_claims") or []
     if claims:
         listed = "；".join(
@@ -318,38 +345,45 @@ def _progress_section(data: dict[str, Any], say: Say, chart: Any = None) -> dict
                 items=listed,
             )
         )
-    table = {
-        "caption": TEXTS["progress_table"],
-        "columns": ["批次", "目标", "累计完成", "本期完成", "按进度应完成", "完成率"],
-        "rows": [
-            [
-                r["name"],
-                r["target"],
-                r["done"]["n"],
-                r["done_in_period"]["n"],
-                _expected(r["expected"]),
-                _pct(r["done"]["n"] / r["target"] if r["target"] else None),
-            ]
-            for r in rows
-        ],
-        "numeric": [1, 2, 3, 4, 5],
-    }
-    foot = TEXTS["progress_foot"].format(as_of=as_of)
-    svg = chart if chart is not None else progress_chart_svg(chart_rows(rows), png=True)
-    return {
+    section: dict[str, Any] = {
         "heading": TEXTS["h_progress"],
         "paragraphs": paragraphs,
-        "tables": [table],
-        "charts": [
-            {
-                "caption": TEXTS["progress_chart"],
-                "svg": svg,
-                "png": getattr(svg, "png", None),
-            }
-        ],
+        "tables": [],
+        "charts": [],
         "subsections": [],
-        "_foot": foot,
+        "_foot": None,
     }
+    if not loaded:
+        return section
+    table_no[0] += 1
+    dash = "—"
+    section["tables"] = [
+        {
+            "caption": TEXTS["progress_table"].format(n=table_no[0]),
+            "columns": ["批次", "目标", "累计完成", "本期完成", "按进度应完成", "完成率"],
+            "rows": [
+                [r["name"], r["target"], dash, dash, dash, dash]
+                if r.get("unloaded")
+                else [
+                    r["name"],
+                    r["target"],
+                    r["done"]["n"],
+                    r["done_in_period"]["n"],
+                    _expected(r["expected"]),
+                    _pct(r["done"]["n"] / r["target"] if r["target"] else None),
+                ]
+                for r in rows
+            ],
+            "numeric": [1, 2, 3, 4, 5],
+        }
+    ]
+    foot = TEXTS["progress_foot"].format(as_of=as_of)
+    if len(loaded) < len(rows):
+        foot += TEXTS["progress_foot_unloaded"]
+    section["_foot"] = foot
+    svg = chart if chart is not None else progress_chart_svg(chart_rows(rows), png=True)
+    section["charts"] = [{"caption": TEXTS["progress_chart"], "svg": svg, "png": getattr(svg, "png", None)}]
+    return section
 
 
 def _region_section(data: dict[str, Any], say: Say, table_no: list[int]) -> dict[str, Any]:
@@ -401,7 +435,7 @@ def _region_section(data: dict[str, Any], say: Say, table_no: list[int]) -> dict
     return {"heading": TEXTS["h_region"], "paragraphs": paragraphs, "tables": [table], "charts": [], "subsections": []}
 
 
-def _zones_section(data: dict[str, Any], unit: Any, say: Say) -> dict[str, Any]:
+def _zones_section(data: dict[str, Any], unit: Any, say: Say, table_no: list[int]) -> dict[str, Any]:
     zones, leaders = data["zones"]["zones"], data["zones"]["leaders"]
     if not zones:
         return {"heading": TEXTS["h_zones"], "paragraphs": [say("zones_none")]}
@@ -412,8 +446,9 @@ def _zones_section(data: dict[str, Any], unit: Any, say: Say) -> dict[str, Any]:
         lead = say("zones_all_quiet", n=len(zones), zone_seqs=[z["seq"] for z in zones])
     else:
         lead = say("zones_quiet", names="、".join(f"{z['seq']}号" for z in quiet), zone_seqs=[z["seq"] for z in quiet])
+    table_no[0] += 1
     table = {
-        "caption": TEXTS["zones_table"],
+        "caption": TEXTS["zones_table"].format(n=table_no[0]),
         "columns": ["整合区", "矿业权", "本期进展", "状态变更", "未关闭问题"],
         "rows": [
             [f"{z['seq']}号{z['name']}", z["rights"], z["reports"]["n"], z["moves"]["n"], z["open"]["n"]] for z in zones
@@ -514,6 +549,10 @@ def _problems_section(data: dict[str, Any], unit: Any, say: Say, table_no: list[
             paragraphs.append(say("problems_oldest_more", items=items, problem_ids=[x["id"] for x in oldest[1:]]))
     else:
         paragraphs.append(say("problems_none_open", end=end, open=0))
+    if not pr["by_category"] and not pr["by_unit"]:
+        # No problem raised, resolved or open: the lead says so; two tables of zeros and the
+        # foot defining their columns would say nothing more.
+        return {"heading": TEXTS["h_problems"], "paragraphs": paragraphs, "tables": []}
     cols = ["新增", "办结", f"{end}未关闭", "其中逾期"]
     table_no[0] += 1
     by_cat: dict[str, Any] = {
@@ -715,17 +754,23 @@ def brief_context(data: dict[str, Any], *, issue_no: int, issued_on: str, chart:
         return unit_names.get(str(unit_id), "—")
 
     say = Say({**TEXTS, **CLAUSE_TEXTS})
-    table_no = [2 if data["zones"]["zones"] else 1]
-    progress = _progress_section(data, say, chart)
+    table_no = [0]  # tables are numbered in the order the brief prints them
+    progress = _progress_section(data, say, table_no, chart)
     foot = progress.pop("_foot")
-    progress["paragraphs"].append(foot)
+    if foot:
+        progress["paragraphs"].append(foot)
+    region = [_region_section(data, say, table_no)] if data.get("region") else []
+    zones = _zones_section(data, unit, say, table_no)
+    problems = _problems_section(data, unit, say, table_no)
+    units = _units_section(data, say, table_no)
+    decisions = _decisions_section(data, unit, say, table_no)
     sections = [
         progress,
-        *([_region_section(data, say, table_no)] if data.get("region") else []),
-        _zones_section(data, unit, say),
-        _problems_section(data, unit, say, table_no),
-        _units_section(data, say, table_no),
-        _decisions_section(data, unit, say, table_no),
+        *region,
+        zones,
+        problems,
+        units,
+        decisions,
         _notices_section(data, unit, say),
         _agenda_section(data, say),
     ]
@@ -772,12 +817,16 @@ def _summary_problems(t: dict[str, Any], *, end: str) -> str:
 def brief_summary(data: dict[str, Any], *, issue_no: int) -> str:
     """The short chat text sent with the PDF."""
     t = data["problems"]["totals"]
-    progress = "；".join(
-        TEXTS["summary_progress_item"].format(
-            name=r["name"], done=r["done"]["n"], target=r["target"], measure=r.get("measure") or ""
+    rows = data["progress"]
+    if rows and all(r.get("unloaded") for r in rows):
+        progress = TEXTS["summary_progress_unloaded"]
+    else:
+        progress = "；".join(
+            TEXTS["summary_progress_item_unloaded" if r.get("unloaded") else "summary_progress_item"].format(
+                name=r["name"], done=r["done"]["n"], target=r["target"], measure=r.get("measure") or ""
+            )
+            for r in rows
         )
-        for r in data["progress"]
-    )
     oldest = ""
     if data["problems"]["oldest_open"]:
         o = data["problems"]["oldest_open"][0]

@@ -267,6 +267,8 @@ PROGRESS_TEXTS: dict[str, str] = {
     "batches_head": "二、各批次",
     "batch": "{name}：目标{target}{measure}，已完成{done}{measure}{expected}",
     "batch_none": "{name}：目标{target}{measure}，尚未完成{expected}",  # no right of the batch done
+    # The ledger lists no right of the batch (batch_progress: unloaded): nothing can be counted yet.
+    "batch_unloaded": "{name}：目标{target}{measure}，台账尚未载入该批次矿业权，完成情况暂无法计算",
     "no_batches": "本计划未设批次任务。",  # only when the plan has no task
     "rounding": "注：按进度应完成数按实施方案时间节点折算，不足一宗（个）的按一宗（个）计。",
 }
@@ -286,6 +288,11 @@ def progress_batch_lines(say: Chat, rows: list[dict[str, Any]]) -> None:
     rounded = False
     for row in rows:
         measure = row.get("measure") or ""
+        if row.get("unloaded"):
+            say.fact(
+                "batch_unloaded", task_id=row.get("task_id"), name=row["name"], target=row["target"], measure=measure
+            )
+            continue
         expected = row.get("expected")
         clause = ""
         if expected is not None:

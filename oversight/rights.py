@@ -360,6 +360,10 @@ def batch_progress(*, session: Session, plan_id: int, as_of: datetime | None = N
     `expected` is target × expected_share (linear interpolation between schedule points,
     see expected_share), None when the task has no schedule. For a task that names its
     zones (the consolidation batch), a zone is done when every right of it in the batch is.
+
+    A task whose batch lists no right of the ledger is `unloaded`: nothing of it can be counted
+    done until the ledger is loaded, so it has no expectation either (share and expected None)
+    and no rule finds it behind; the documents say the ledger has not been loaded instead.
     """
     when = as_of or utcnow()
     on = local_day(when)
@@ -386,7 +390,8 @@ def batch_progress(*, session: Session, plan_id: int, as_of: datetime | None = N
         member_rows = batch_rows.get(row_id(task), [])
         phase = phases.get(task.phase) if task.phase else None
         start = phase.start if phase is not None and phase.start is not None else plan.issued_on
-        share = expected_share(task.schedule, on, start)
+        unloaded = not member_rows
+        share = None if unloaded else expected_share(task.schedule, on, start)
         row: dict[str, Any] = {
             "task_id": task.id,
             "key": task.key,
@@ -396,6 +401,7 @@ def batch_progress(*, session: Session, plan_id: int, as_of: datetime | None = N
             "done_status": task.done_status,
             "target": task.target,
             "in_batch": len(member_rows),
+            "unloaded": unloaded,
             "done": len(done_ids),
             "expected_share": None if share is None else round(share, 4),
             "expected": None if share is None else round(task.target * share, 1),

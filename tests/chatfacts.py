@@ -133,7 +133,14 @@ def batch_done(session: Session, plan_id: int, as_of: Any) -> dict[int, dict[str
     reached the task's done status (recounted from the events)."""
     got = reached(session, plan_id, as_of)
     tasks = {
-        int(tid): {"name": name, "target": int(target), "measure": measure or "", "status": status, "done": set()}
+        int(tid): {
+            "name": name,
+            "target": int(target),
+            "measure": measure or "",
+            "status": status,
+            "done": set(),
+            "listed": 0,
+        }
         for tid, name, target, measure, status in session.connection().execute(
             text("SELECT id, name, target, measure, done_status FROM task WHERE plan_id = :p"), {"p": plan_id}
         )
@@ -142,6 +149,7 @@ def batch_done(session: Session, plan_id: int, as_of: Any) -> dict[int, dict[str
         text("SELECT rb.task_id, rb.right_id FROM rightbatch rb JOIN task t ON t.id = rb.task_id WHERE t.plan_id = :p"),
         {"p": plan_id},
     ):
+        tasks[int(tid)]["listed"] += 1
         if tasks[int(tid)]["status"] in got[int(rid)]:
             tasks[int(tid)]["done"].add(int(rid))
     return tasks
@@ -178,7 +186,16 @@ def assert_progress_facts(
             assert fact["text"].count("尚无") == (0 if want else 1), fact["text"]
     tasks = batch_done(session, plan_id, as_of)
     batches = [f for f in listed if f["kind"] in ("batch", "batch_none")]
-    assert {f["values"]["task_id"] for f in batches} == set(tasks)
+    unloaded = [f for f in listed if f["kind"] == "batch_unloaded"]
+    # A batch the ledger lists no right of says so, with no figure and no expectation.
+    assert {f["values"]["task_id"] for f in unloaded} == {t for t, task in tasks.items() if not task["listed"]}
+    for fact in unloaded:
+        task = tasks[fact["values"]["task_id"]]
+        assert (
+            fact["text"]
+            == f"{task['name']}：目标{task['target']}{task['measure']}，台账尚未载入该批次矿业权，完成情况暂无法计算"
+        )
+    assert {f["values"]["task_id"] for f in batches} == {t for t, task in tasks.items() if task["listed"]}
     assert ("no_batches" in kinds(listed)) == (not tasks)
     for fact in batches:
         task = tasks[fact["values"]["task_id"]]

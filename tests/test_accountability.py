@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import text as sql
 from sqlmodel import Session, select
 
-from models import Decision, Member, Plan, ProblemCategory, ProblemEvent, Report, Role, Task, Unit
+from models import Decision, Member, Plan, ProblemCategory, ProblemEvent, Report, Right, RightBatch, Role, Task, Unit
 from oversight.accountability import (
     Finding,
     evaluate,
@@ -87,6 +87,16 @@ class Cast:
 
     def __getitem__(self, key: str) -> Member:
         return self.people[key]
+
+    def list_batches(self) -> None:
+        """One right in each batch of the ledger, none of them moved: each batch can be counted
+        (at nothing done), where a batch with no right listed is not loaded and has no lag."""
+        for task in self.s.exec(select(Task).where(Task.plan_id == self.plan_id)).all():
+            right = Right(plan_id=self.plan_id, code=f"L-{task.key}", name=f"{task.name}示例", kind="mining")
+            self.s.add(right)
+            self.s.flush()
+            self.s.add(RightBatch(right_id=right.id, task_id=task.id))
+        self.s.flush()
 
     def uid(self, key: str) -> int:
         return self.units[key].id
@@ -378,6 +388,7 @@ def test_nine_working_days_is_not_idle(cast: Cast) -> None:
 
 
 def test_two_missed_weekly_reports_make_a_unit_slow_one_does_not(cast: Cast) -> None:
+    cast.list_batches()
     cast.report_weekly("water", skip=(3, 7))
     cast.report_weekly("eco", skip=(5,))
     found = findings(cast)
@@ -396,6 +407,7 @@ def finding_or_none(found: list[Finding], unit: str, rule: str) -> list[str]:
 
 
 def test_two_overdue_items_make_a_unit_slow(cast: Cast) -> None:
+    cast.list_batches()
     cast.report_weekly("market_reg")
     pid = cast.raise_("market_reg", at(3, 2), category="business_licence")  # 10 working days: due 3-16
     accept_problem(session=cast.s, problem_id=pid, actor=cast["market_reg"], now=at(3, 2, 11))
@@ -444,6 +456,7 @@ def test_a_decision_done_late_was_still_overdue_at_quarter_end(cast: Cast) -> No
 
 
 def test_task_behind_its_schedule_names_its_units_threshold_from_the_plan(cast: Cast, session: Session) -> None:
+    cast.list_batches()
     task = session.exec(select(Task).where(Task.plan_id == cast.plan_id, Task.key == "close")).one()
     task.schedule = [{"by": "2026-03-01", "share": 0.5}, {"by": "2030-12-31", "share": 1.0}]
     session.add(task)
@@ -463,6 +476,7 @@ def test_upgrade_at_nought_in_2026_names_its_units_slow_with_the_expected_figure
     """Seed 000 二(三): 11 mines upgraded over 2025–2030. At the end of 2026Q1 (2026-04-01 00:00) the
     timeline expects 455/2,190 of them (20.8 %, 2.3 of 11); at 0 done that is more than 20 points
     behind. The other batches run 2026-01-01 – 2028-12-31 (三(二)): 90/1,095 = 8.2 % expected, not 20 behind."""
+    cast.list_batches()
     found = findings(cast)
     upgrade_units = unit_names(
         cast, "emergency", "miit", "natres", "forestry", "eco", "culture", "water", "ndrc", "transport", "market_reg"

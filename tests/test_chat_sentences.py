@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 import chinese_calendar
 import pytest
 from sqlalchemy import text
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from models import Decision, Meeting, MeetingAttendance, Problem, Role
 from oversight.convening import meeting_card
@@ -350,10 +350,15 @@ def test_progress_reads_as_the_office_would_write_it(engine, session: Session, b
     assert cap["key"] == "max_mines"
     cap_expected = mining + (cap["value"] - mining) * _share(cap["start"], cap["deadline"], on)
     # The ledger holds the plan's mining rights and an exploration right, none moved, none large.
-    from models import Right
+    from models import Right, RightBatch, Task
 
-    session.add_all(Right(plan_id=banner_plan_id, code=f"M{i}", name=f"M{i}", kind="mining") for i in range(mining))
+    mines = [Right(plan_id=banner_plan_id, code=f"M{i}", name=f"M{i}", kind="mining") for i in range(mining)]
+    session.add_all(mines)
     session.add(Right(plan_id=banner_plan_id, code="X", name="X", kind="exploration"))
+    session.flush()
+    # Each batch lists a mine of the ledger (a batch listing none is not loaded and not judged).
+    for mine, task in zip(mines, session.exec(select(Task).where(Task.plan_id == banner_plan_id)).all(), strict=False):
+        session.add(RightBatch(right_id=mine.id, task_id=task.id))
     session.commit()
     ratio = 0.75 * _share(plan["targets"][4]["start"], plan["targets"][4]["deadline"], on)
     targets = [
@@ -407,7 +412,11 @@ def test_progress_reads_as_the_office_would_write_it(engine, session: Session, b
         f"已设探矿权转采矿权：目标{region['targets'][1]['value']}个，方案未定期限，台账尚未载入探矿权，现状暂无法计算；"
         f"实施方案基数未转采探矿权{region['baseline']['unconverted_exploration']}个。\n"
         "2022年12月31日前盘活一批矿业权：台账尚未载入矿业权，现状暂无法计算；方案未定数量。\n"
-        "\n二、各批次\n" + "\n".join(f"{t['name']}：目标{t['target']}{t['measure']}，尚未完成" for t in region["tasks"])
+        "\n二、各批次\n"
+        + "\n".join(
+            f"{t['name']}：目标{t['target']}{t['measure']}，台账尚未载入该批次矿业权，完成情况暂无法计算"
+            for t in region["tasks"]
+        )
     )
     # No plan file the parser accepts sets no target (a region plan has its first batch) or no
     # batch; the batches' sentence for none, whole.

@@ -296,6 +296,7 @@ def test_problem_back_within_ninety_days_of_closure_is_flagged(cast: Cast) -> No
 def test_scores_follow_the_records(cast: Cast) -> None:
     """水利局 reports every week and solves at once; 林草局 reports half the weeks and is ruled
     back a problem it declined."""
+    cast.list_batches()
     weeks = reporting_weeks(date(2026, 1, 1), date(2026, 6, 30))
     for i, week in enumerate(weeks):
         monday = week.first
@@ -344,6 +345,7 @@ def test_scores_follow_the_records(cast: Cast) -> None:
 
 
 def test_weights_come_from_the_plan(cast: Cast, session: Session) -> None:
+    cast.list_batches()
     cast.report_weekly("water")
     base = {r["unit"]: r for r in unit_scores(session=cast.s, plan_id=cast.plan_id, period="2026H1", now=AFTER_H1)}
     plan = session.get(Plan, cast.plan_id)

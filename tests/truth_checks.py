@@ -384,6 +384,8 @@ class Rec:
             share = expected_share(points, Q_END, date.fromisoformat(str(start)[:10]) if start else None)
             done = at_end.get(tid, set())
             zones_target = (spec.get(key) or {}).get("zones_count")
+            # A batch the ledger lists no right of has nothing to count and no expectation.
+            (listed,) = self.sql("SELECT COUNT(*) FROM rightbatch WHERE task_id = :t", t=tid)[0]
             zone_rights: dict[int, list[int]] = {}
             for right, zone in self.sql(
                 'SELECT g.id, g.zone_id FROM rightbatch b JOIN "right" g ON g.id = b.right_id WHERE b.task_id = :t',
@@ -399,7 +401,8 @@ class Rec:
                     "measure": measure,
                     "done": sorted(done),
                     "new": sorted(done - at_start.get(tid, set())),
-                    "expected": None if share is None else round(target * share, 1),
+                    "unloaded": not listed,
+                    "expected": None if share is None or not listed else round(target * share, 1),
                     "zones_target": zones_target,
                     "zones_done": sum(1 for ids in zone_rights.values() if all(i in done for i in ids)),
                 }
@@ -507,6 +510,8 @@ def expected_whole(value: float | None) -> str:
 
 
 def _progress_item(t: dict[str, Any]) -> str:
+    if t["unloaded"]:
+        return f"{t['name']}目标{t['target']}{t['measure']}，台账尚未载入该批次矿业权"
     base = f"{t['name']}累计完成{len(t['done'])}{t['measure']}（目标{t['target']}{t['measure']}"
     if t["expected"] is None:
         return base + "）"
@@ -518,10 +523,21 @@ def b_editor_note(r: Rec, f: dict[str, Any]) -> None:
     assert f["text"].startswith(f"现将{LABEL}{r.plan['short']}工作推进情况汇总刊发。"), f
 
 
+def _loaded(r: Rec) -> list[dict[str, Any]]:
+    return [t for t in r.tasks if not t["unloaded"]]
+
+
 def b_progress_lead(r: Rec, f: dict[str, Any]) -> None:
-    want = [[t["id"], len(t["done"]), t["target"], expected_whole(t["expected"])] for t in r.tasks]
-    assert [list(b) for b in f["values"]["batches"]] == want, (f, want)
+    want = [[t["id"], len(t["done"]), t["target"], expected_whole(t["expected"])] for t in _loaded(r)]
+    assert want and [list(b) for b in f["values"]["batches"]] == want, (f, want)
+    assert f["values"]["unloaded"] == [t["id"] for t in r.tasks if t["unloaded"]], f
     assert f["text"] == f"截至{cn(Q_END)}，" + "；".join(_progress_item(t) for t in r.tasks) + "。", f
+
+
+def b_progress_unloaded(r: Rec, f: dict[str, Any]) -> None:
+    assert r.tasks and not _loaded(r) and f["values"]["unloaded"] == [t["id"] for t in r.tasks], f
+    targets = "、".join(f"{t['name']}{t['target']}{t['measure']}" for t in r.tasks)
+    assert f["text"] == f"台账尚未载入各批次的矿业权，各批次完成情况暂无法统计。各批次目标为：{targets}。", f
 
 
 def b_progress_targets(r: Rec, f: dict[str, Any]) -> None:
@@ -699,14 +715,14 @@ def b_progress_target(r: Rec, f: dict[str, Any]) -> None:
 
 
 def b_progress_zones(r: Rec, f: dict[str, Any]) -> None:
-    (t,) = [t for t in r.tasks if t["zones_target"]]
+    (t,) = [t for t in _loaded(r) if t["zones_target"]]
     assert (f["values"]["done"], f["values"]["target"]) == (t["zones_done"], t["zones_target"]), (f, t)
     assert t["zones_done"] > 0
     assert f["text"] == f"整合重组一批已完成整合区{t['zones_done']}个（目标{t['zones_target']}个）。", f
 
 
 def b_progress_zones_none(r: Rec, f: dict[str, Any]) -> None:
-    (t,) = [t for t in r.tasks if t["zones_target"]]
+    (t,) = [t for t in _loaded(r) if t["zones_target"]]
     assert t["zones_done"] == 0 and f["text"] == f"整合重组一批尚未完成整合区（目标{t['zones_target']}个）。", f
 
 
@@ -1071,6 +1087,7 @@ def b_agenda_next(r: Rec, f: dict[str, Any]) -> None:
 BRIEF_CHECKS: dict[str, Callable[[Rec, dict[str, Any]], None]] = {
     "editor_note": b_editor_note,
     "progress_lead": b_progress_lead,
+    "progress_unloaded": b_progress_unloaded,
     "progress_targets": b_progress_targets,
     "progress_target": b_progress_target,
     "progress_zones": b_progress_zones,
@@ -1120,14 +1137,17 @@ BRIEF_CHECKS: dict[str, Callable[[Rec, dict[str, Any]], None]] = {
 
 def brief_kinds(r: Rec) -> Counter[str]:
     """The brief's sentence kinds the record calls for, each as many times as it should appear."""
-    k: Counter[str] = Counter({"editor_note": 1, "progress_lead": 1, "agenda_progress": 1, "agenda_next": 1})
+    loaded = _loaded(r)
+    lead = "progress_lead" if loaded or not r.tasks else "progress_unloaded"
+    k: Counter[str] = Counter({"editor_note": 1, lead: 1, "agenda_progress": 1, "agenda_next": 1})
     targets = r.plan["spec"].get("targets") or []
     if targets:
         k.update({"progress_targets": 1, "progress_target": len(targets)})
-    for t in r.tasks:
+    for t in loaded:
         if t["zones_target"]:
             k["progress_zones" if t["zones_done"] else "progress_zones_none"] += 1
-    k["progress_new" if any(t["new"] for t in r.tasks) else "progress_new_none"] += 1
+    if loaded:
+        k["progress_new" if any(t["new"] for t in r.tasks) else "progress_new_none"] += 1
     if r.claims:
         k["progress_claims"] += 1
     if not r.zones:
@@ -1228,16 +1248,25 @@ def check_brief_structure(r: Rec, ctx: dict[str, Any], data: dict[str, Any]) -> 
             [f"{z['seq']}号{z['name']}", z["rights"], len(z["reports"]), len(z["moves"]), len(z["open"])]
             for z in r.zones
         ]
-    # 表1: each batch; the chart has a row per batch.
-    (progress,) = sections[0]["tables"]
-    assert [row[:4] for row in progress["rows"]] == [
-        [t["name"], t["target"], len(t["done"]), len(t["new"])] for t in r.tasks
-    ]
-    assert [row[4] for row in progress["rows"]] == [expected_whole(t["expected"]) for t in r.tasks]
-    assert len(sections[0]["charts"]) == 1
+    # 表1: each batch, a dash for a batch the ledger has not loaded; the chart, while one is loaded.
+    # With none loaded, no table and no chart: the tables are numbered in the order printed.
+    if not _loaded(r):
+        assert sections[0]["tables"] == [] and sections[0]["charts"] == []
+    else:
+        (progress,) = sections[0]["tables"]
+        assert progress["caption"] == "表1  各批次完成情况"
+        assert [row[:4] for row in progress["rows"]] == [
+            [t["name"], t["target"], "—", "—"]
+            if t["unloaded"]
+            else [t["name"], t["target"], len(t["done"]), len(t["new"])]
+            for t in r.tasks
+        ]
+        assert [row[4] for row in progress["rows"]] == [expected_whole(t["expected"]) for t in r.tasks]
+        assert len(sections[0]["charts"]) == 1
+    captions = [t["caption"].split()[0] for s in sections for t in s.get("tables", [])]
+    assert captions == [f"表{n}" for n in range(1, len(captions) + 1)], captions
     # Problems by category and by owning unit: every row as counted here, and the total row.
     c = _problem_counts(r)
-    by_cat, by_unit = sections[2]["tables"]
     resolved_by = dict(r.resolved)
     cat_of = {p["id"]: p["category"] for p in r.problems}
     cats: dict[str, list[int]] = {}
@@ -1250,8 +1279,6 @@ def check_brief_structure(r: Rec, ctx: dict[str, Any], data: dict[str, Any]) -> 
             sum(1 for p in r.problems if p["category"] == name and p["open"]),
             sum(1 for p in r.problems if p["category"] == name and p["overdue"]),
         ]
-    assert {row[0]: row[1:] for row in by_cat["rows"][:-1]} == cats, (by_cat["rows"], cats)
-    assert by_cat["rows"][-1] == ["合计", len(c["new"]), len(c["resolved"]), len(c["open"]), len(c["overdue"])]
     owners: dict[int, list[int]] = {}
     for p in r.problems:
         row = owners.setdefault(p["owner"], [0, 0, 0, 0]) if (p["new"] or p["open"]) else None
@@ -1261,7 +1288,13 @@ def check_brief_structure(r: Rec, ctx: dict[str, Any], data: dict[str, Any]) -> 
             row[3] += p["overdue"]
     for _, u in r.resolved:
         owners.setdefault(u, [0, 0, 0, 0])[1] += 1
-    assert by_unit["rows"] == [[r.short(u), *owners[u]] for u in sorted(owners)], (by_unit["rows"], owners)
+    if not cats and not owners:  # no problem to count: the lead says so, with no table of zeros
+        assert sections[2]["tables"] == [] and not any("逾期指" in str(p) for p in sections[2]["paragraphs"])
+    else:
+        by_cat, by_unit = sections[2]["tables"]
+        assert {row[0]: row[1:] for row in by_cat["rows"][:-1]} == cats, (by_cat["rows"], cats)
+        assert by_cat["rows"][-1] == ["合计", len(c["new"]), len(c["resolved"]), len(c["open"]), len(c["overdue"])]
+        assert by_unit["rows"] == [[r.short(u), *owners[u]] for u in sorted(owners)], (by_unit["rows"], owners)
     # Each unit: its reports of the quarter and hand-overs (the on-time rate: check_reporting).
     (units,) = sections[3]["tables"]
     reports = Counter(x["unit"] for x in r.reports)
@@ -1312,7 +1345,15 @@ def check_brief_summary(r: Rec, summary: str) -> None:
         p = _oldest(r, r.open_ids[0])
         line += f"最久未关闭：{p['id']}号问题（{r.short(p['owner'])}）。"
     assert line in summary.splitlines(), (line, summary)
-    progress = "；".join(f"{t['name']}{len(t['done'])}/{t['target']}{t['measure']}" for t in r.tasks)
+    if r.tasks and not _loaded(r):
+        progress = "台账尚未载入各批次的矿业权"
+    else:
+        progress = "；".join(
+            f"{t['name']}（台账尚未载入）"
+            if t["unloaded"]
+            else f"{t['name']}{len(t['done'])}/{t['target']}{t['measure']}"
+            for t in r.tasks
+        )
     assert f"进展：{progress}" in summary.splitlines(), summary
 
 
@@ -1690,6 +1731,8 @@ def review_scores(r: Rec) -> dict[str, list[dict[str, Any]]]:
     issued = r.sql("SELECT issued_on FROM plan WHERE id = :plan")[0][0]
     schedules = r.sql("SELECT id, target, phase, schedule FROM task WHERE plan_id = :plan ORDER BY seq")
 
+    listed = {t for (t,) in r.sql("SELECT DISTINCT task_id FROM rightbatch")}
+
     def tasks_on(day: date) -> dict[int, dict[str, Any]]:
         """Per task as the day `day` begins: the share its timeline expects (to four places) and the rights done."""
         midnight = datetime.combine(day, datetime.min.time(), SH).astimezone(UTC)
@@ -1699,6 +1742,8 @@ def review_scores(r: Rec) -> dict[str, list[dict[str, Any]]]:
             points = json.loads(schedule) if isinstance(schedule, str) else schedule
             start = phases.get(phase) or issued
             share = expected_share(points or [], day, date.fromisoformat(str(start)[:10]) if start else None)
+            if tid not in listed:  # the ledger lists no right of the batch: nothing expected of it
+                share = None
             ids = done_then.get(tid, set())
             out[tid] = {"share": None if share is None else round(share, 4), "done": len(ids), "ids": ids}
         return out
