@@ -19,7 +19,7 @@ from oversight.convening import remind_unanswered
 from oversight.dates import local_zone
 from oversight.digest import digest_summary
 from oversight.holiday_notice import HOW_TO_ADD, missing_years
-from oversight.measures import Week, accountable_from, reported_weeks, tasked_units, week_of
+from oversight.measures import REPORTING_ROLES, Week, accountable_from, reported_weeks, tasked_units, week_of
 from oversight.outbox import enqueue_text
 from oversight.region_items import open_region_items
 from oversight.schedules import is_adhoc, period_for
@@ -89,13 +89,16 @@ def units_without_report(*, session: Session, plan_id: int, week: Week) -> list[
 
 
 def contacts_of(*, session: Session, unit_ids: list[int]) -> list[Member]:
-    """Active contacts (联络员) of the given units."""
+    """Active contacts (联络员) of the given units: those who file weekly progress
+    (oversight.measures.REPORTING_ROLES), never a leader, the office or the convener."""
     if not unit_ids:
         return []
     return list(
         session.exec(
             select(Member)
-            .where(col(Member.unit_id).in_(unit_ids), Member.role == Role.CONTACT, col(Member.active).is_(True))
+            .where(
+                col(Member.unit_id).in_(unit_ids), col(Member.role).in_(REPORTING_ROLES), col(Member.active).is_(True)
+            )
             .order_by(col(Member.id))
         ).all()
     )

@@ -56,6 +56,7 @@ from models import (
     Report,
     Right,
     RightBatch,
+    Role,
     Task,
     TaskUnit,
 )
@@ -239,6 +240,16 @@ def unit_reporting(*, session: Session, plan_id: int, period: Period, as_of: dat
     since = accountable_from(session=session, plan_id=plan_id)
     reported = reported_weeks(session, plan_id, due_weeks(period, as_of), column=Report.unit_id)
     return _reporting(period, as_of, since, reported, tasked_units(session, plan_id))
+
+
+# Who files weekly progress (domain: the department contacts, 部门联络员). A leader, the office or
+# the convener is not asked to, so is neither reminded nor scored on 进展报送.
+REPORTING_ROLES = (Role.CONTACT,)
+
+
+def reports_weekly(member: Member) -> bool:
+    """Whether `member` is one of those who must file weekly progress (REPORTING_ROLES)."""
+    return member.role in REPORTING_ROLES
 
 
 def member_reporting(

@@ -66,6 +66,7 @@ from oversight.facts import Chat, Say, evidence_ids
 from oversight.measures import (
     leader_progress,
     member_reporting,
+    reports_weekly,
     resolution_counts,
     response_waits,
     responses_in_time,
@@ -261,8 +262,8 @@ def unit_scores(*, session: Session, plan_id: int, period: str, now: datetime) -
 
 
 def zone_leader_scores(*, session: Session, plan_id: int, period: str, now: datetime) -> list[dict[str, Any]]:
-    """Each zone leader (包联领导): reporting (their own weekly reports, from the day they joined)
-    and the progress of the rights of their zones against each task's schedule, each zone from the
+    """Each zone leader (包联领导): reporting (their own weekly reports, from the day they joined;
+    only a leader who must file weekly progress, measures.reports_weekly, else 不参评) and the progress of the rights of their zones against each task's schedule, each zone from the
     day the leader had it (measures.leader_progress, counted as a unit's 任务进度 is): a leader
     is not scored on lag from before they were in charge, nor credited with what was done before."""
     plan = _plan(session, plan_id)
@@ -294,7 +295,8 @@ def zone_leader_scores(*, session: Session, plan_id: int, period: str, now: date
     for member_id, zones in sorted(zones_of.items()):
         shares = progress.get(member_id, [])
         parts: dict[str, float | None] = {
-            "reporting": reporting[member_id].rate,
+            # A leader not asked to file weekly progress (measures.reports_weekly) is not scored on it.
+            "reporting": reporting[member_id].rate if reports_weekly(people[member_id]) else None,
             "progress": sum(shares) / len(shares) if shares else None,
         }
         score = _combine(parts, weights)
@@ -305,6 +307,7 @@ def zone_leader_scores(*, session: Session, plan_id: int, period: str, now: date
                 "name": member_label(session=session, member=member),
                 "zones": [zone_names.get(z, str(z)) for z in sorted(zones)],
                 "indicators": {k: (None if v is None else round(v, 3)) for k, v in parts.items()},
+                "reports_weekly": reports_weekly(member),
                 "evaluated": score is not None,
                 "score": None if score is None else round(score, 1),
             }
@@ -1096,7 +1099,7 @@ def review_document(*, session: Session, plan_id: int, review: dict[str, Any], n
         [
             r["name"],
             "、".join(r["zones"]),
-            _pct(r["indicators"]["reporting"]),
+            _pct(r["indicators"]["reporting"]) if r.get("reports_weekly", True) else NOT_EVALUATED,
             _pct(r["indicators"]["progress"]),
             _score(r["score"]),
         ]

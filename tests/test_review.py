@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from sqlmodel import Session, select
 
+from jobs.reminders import send_weekly_reminders
 from jobs.review import run as review_job
 from models import (
     Attachment,
@@ -371,8 +372,62 @@ def test_zone_leader_score(cast: Cast) -> None:
     cast.s.commit()
     rows = zone_leader_scores(session=cast.s, plan_id=cast.plan_id, period="2026H1", now=AFTER_H1)
     assert [(r["member_id"], r["zones"], r["indicators"]["reporting"]) for r in rows] == [
-        (leader.id, ["1号常兴扎嘎乌苏铁矿整合区"], 0.0)
+        (leader.id, ["1号常兴扎嘎乌苏铁矿整合区"], None)
     ]
+
+
+def test_leaders_not_asked_to_report_weekly_are_neither_scored_nor_reminded_on_it(cast: Cast) -> None:
+    """Only the department contacts file weekly progress (domain: 部门联络员). The convener, a zone
+    leader and the office each lead a zone and never report: their 进展报送 is 不参评 (it read 0%
+    and pulled their score down to 0.0), their score is their zones' progress alone, and the weekly
+    reminder does not chase them. 旗水利局's contact, who also leads a zone and reports every
+    week, is scored on reporting (100%), as their unit is."""
+    zones = {
+        seq: cast.s.exec(select(Zone).where(Zone.plan_id == cast.plan_id, Zone.seq == seq)).one()
+        for seq in (1, 2, 3, 4)
+    }
+    convener, leader = cast.convener, cast.member("banner_gov", Role.ZONE_LEADER)
+    office, contact = cast.office, cast["water"]
+    for n, member in enumerate((convener, leader, office, contact), start=1):
+        member.name = f"领导{n}"
+        cast.s.add(ZoneLeader(zone_id=row_id(zones[n]), member_id=row_id(member)))
+    for week in reporting_weeks(date(2026, 1, 1), date(2026, 6, 30)):
+        monday = week.first
+        cast.s.add(
+            Report(
+                plan_id=cast.plan_id,
+                unit_id=contact.unit_id,
+                member_id=contact.id,
+                text="本周进展",
+                created_at=datetime(monday.year, monday.month, monday.day, 15, tzinfo=SH).astimezone(UTC),
+            )
+        )
+    cast.s.commit()
+    rows = {
+        r["member_id"]: r
+        for r in zone_leader_scores(session=cast.s, plan_id=cast.plan_id, period="2026H1", now=AFTER_H1)
+    }
+    for member in (convener, leader, office):
+        r = rows[row_id(member)]
+        assert r["indicators"]["reporting"] is None and not r["reports_weekly"], r
+        assert r["indicators"]["progress"] is None and r["score"] is None  # no right in their zones
+    assert rows[row_id(contact)]["indicators"]["reporting"] == 1.0 and rows[row_id(contact)]["score"] == 100.0
+    review = build_review(session=cast.s, plan_id=cast.plan_id, period="2026H1", now=AFTER_H1)
+    doc = review_document(session=cast.s, plan_id=cast.plan_id, review=review, now=AFTER_H1)
+    (table,) = next(sec for sec in doc["sections"] if sec["heading"] == "包联领导问效得分")["tables"]
+    cells = {r[0]: r[2:] for r in table["rows"]}
+    assert cells["领导4"] == ["100%", "—", "100.0"]
+    for n in (1, 2, 3):
+        assert cells[f"领导{n}"] == ["不参评", "—", "不参评"], cells
+    # The weekly reminder for a week nobody reported in goes to 旗水利局's contact only among them.
+    for report in cast.s.exec(select(Report)).all():
+        cast.s.delete(report)
+    cast.s.commit()
+    sent = send_weekly_reminders(session=cast.s, period="2026-W12", now=datetime(2026, 3, 20, 15, tzinfo=SH))
+    cast.s.commit()
+    chats = {m.chat_id for m in cast.s.exec(select(OutboxMessage)).all()}
+    assert sent["queued"] and contact.telegram_user_id in chats
+    assert not chats & {convener.telegram_user_id, leader.telegram_user_id, office.telegram_user_id}
 
 
 def zone_rights(cast: Cast, seq: int, done_on: list[datetime], count: int = 7) -> Zone:

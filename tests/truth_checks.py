@@ -1890,11 +1890,11 @@ def review_scores(r: Rec) -> dict[str, list[dict[str, Any]]]:
     ):
         zone_rights.setdefault((zone, task), []).append(right)
     led: dict[int, dict[str, Any]] = {}
-    for mid, name, joined, zone in r.sql(
-        "SELECT m.id, m.name, m.joined_at, l.zone_id FROM member m JOIN zoneleader l ON l.member_id = m.id "
+    for mid, name, joined, role, zone in r.sql(
+        "SELECT m.id, m.name, m.joined_at, m.role, l.zone_id FROM member m JOIN zoneleader l ON l.member_id = m.id "
         "WHERE m.plan_id = :plan AND m.active ORDER BY m.id, l.zone_id"
     ):
-        led.setdefault(mid, {"name": name, "joined": joined, "zones": []})["zones"].append(zone)
+        led.setdefault(mid, {"name": name, "joined": joined, "role": role, "zones": []})["zones"].append(zone)
     charged: dict[tuple[int, int], date] = {}
     for at_, zone, detail in r.sql(
         "SELECT at, object_id, detail FROM auditlog WHERE action = 'zone.leader_assigned' AND object_type = 'zone'"
@@ -1935,7 +1935,9 @@ def review_scores(r: Rec) -> dict[str, list[dict[str, Any]]]:
             if weight and expected / weight > 0:
                 shares.append(min(1.0, max(0.0, added / weight) / (expected / weight)))
         parts = {
-            "reporting": half_rate(r, start, by_member.get(mid, set())),
+            # Only a department contact files weekly progress (domain.md); a leader of any other role
+            # is not scored on it.
+            "reporting": half_rate(r, start, by_member.get(mid, set())) if x["role"] == "contact" else None,
             "progress": sum(shares) / len(shares) if shares else None,
         }
         score = weighted(parts, weights)
@@ -1945,6 +1947,7 @@ def review_scores(r: Rec) -> dict[str, list[dict[str, Any]]]:
                 "name": name.strip(),
                 "zones": [zone_names[z] for z in zones],
                 "parts": parts,
+                "contact": x["role"] == "contact",
                 "score": None if score is None else round(score, 1),
             }
         )
@@ -2069,7 +2072,7 @@ def check_score_tables(rv: ReviewRec) -> None:
         [
             ld["name"],
             "、".join(ld["zones"]),
-            review_pct(ld["parts"]["reporting"]),
+            review_pct(ld["parts"]["reporting"]) if ld["contact"] else "不参评",
             review_pct(ld["parts"]["progress"]),
             review_points(ld["score"]),
         ]
