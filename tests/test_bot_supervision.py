@@ -6,7 +6,7 @@ Chinese and change nothing."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from pypdf import PdfReader
 from sqlmodel import Session, select
@@ -15,7 +15,7 @@ from jobs.supervision import run_supervision
 from models import AuditLog, Member, Problem, SupervisionEvent, SupervisionOrder, session_scope, utcnow
 from oversight.dates import local_day
 from oversight.supervision import refresh, urge_counts
-from oversight.workdays import add_workdays
+from oversight.workdays import add_workdays, is_workday
 from tests.harness import button_data, buttons, running_bot
 from tests.test_accountability import Cast
 
@@ -47,7 +47,7 @@ def test_an_urge_says_whom_it_reached(session: Session, banner_plan_id: int) -> 
     second = cast.member("forestry", "contact")
     pid = cast.raise_(owner="forestry", when=now - timedelta(days=40))
     problem = session.get(Problem, pid)
-    problem.due_on = add_workdays(local_day(now), -3)
+    problem.due_on = _days_from_today(-3)
     session.add(problem)
     session.commit()
     said = []
@@ -71,7 +71,7 @@ async def test_red_order_then_urge_and_refusals(settings_env, engine, banner_pla
         cast = Cast(s, banner_plan_id)
         pid = cast.raise_(owner="forestry", when=now - timedelta(days=40))
         problem = s.get(Problem, pid)
-        problem.due_on = add_workdays(local_day(now), -11)  # eleven working days late today
+        problem.due_on = _days_from_today(-11)  # eleven working days late today
         s.add(problem)
         s.commit()
         result = run_supervision(session=s, now=now, data_dir=tmp_path)
@@ -169,8 +169,20 @@ def _due(engine, pid: int, workdays: int) -> None:
     """Problem `pid` due `workdays` working days from today (negative: that many days late)."""
     with session_scope(engine) as s:
         problem = s.get(Problem, pid)
-        problem.due_on = add_workdays(local_day(utcnow()), workdays)
+        problem.due_on = _days_from_today(workdays)
         s.add(problem)
+
+
+def _days_from_today(workdays: int) -> date:
+    """`workdays` working days from today; late by that many working days when negative, counted
+    from the last working day up to today (on a Saturday, 11 working days before the Friday): a
+    weekend day adds no working day to a lateness, so counting back from it would leave one short."""
+    today = local_day(utcnow())
+    if workdays >= 0:
+        return add_workdays(today, workdays)
+    while not is_workday(today):
+        today -= timedelta(days=1)
+    return add_workdays(today, workdays)
 
 
 async def test_duban_is_its_facts_counting_only_the_colours_some_item_has(settings_env, engine, banner_plan_id):

@@ -55,6 +55,11 @@ def _right(
 
 
 def _progress(session: Session, plan_id: int, key: str, as_of: datetime) -> dict:
+    """The batch's row; the batch is given one right of its own first if its ledger lists none
+    (a batch with no right listed is not loaded and has no expectation)."""
+    task = _task(session, plan_id, key)
+    if session.exec(select(RightBatch).where(RightBatch.task_id == task.id)).first() is None:
+        _right(session, plan_id, f"L-{key}", f"{task.name}示例", batches=(key,))
     return next(row for row in batch_progress(session=session, plan_id=plan_id, as_of=as_of) if row["key"] == key)
 
 
