@@ -191,8 +191,8 @@ DECISION_DONE_FLOW = Flow("decision_done", DoneState, steps={"evidence": Step(te
 
 @action("decision.accept")
 def accept(turn: Turn[None], *, did: int) -> None:
-    M.review_decision(session=turn.session, decision_id=did, actor=turn.member, ok=True, now=turn.now)
-    turn.say(t.DECISION_ACCEPTED.format(id=did))
+    d = M.review_decision(session=turn.session, decision_id=did, actor=turn.member, ok=True, now=turn.now)
+    turn.say(t.DECISION_ACCEPTED.format(id=did, completion=M.decision_completion(d)))
 
 
 @dataclass

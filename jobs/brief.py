@@ -55,6 +55,7 @@ from oversight.errors import PlanMissingError
 from oversight.facts import Say
 from oversight.files import write_atomic
 from oversight.ledger import export_ledger
+from oversight.meetings import completion_text
 from oversight.outbox import enqueue_document, enqueue_text, split_text
 from oversight.periods import ADHOC
 from oversight.sample import chat_marked, sample_mark
@@ -144,13 +145,13 @@ TEXTS: dict[str, str] = {
     "units_behind": "本期按时报送率不足一半的单位：{names}。",
     "units_handovers": "本期问题转交共{n}次：{items}。",
     "h_decisions": "上次会议议定事项落实情况",
-    "decisions_lead": "{held}召开的{title}议定事项{n}项，截至{as_of}已完成{done}项，未完成{undone}项{detail}。",
+    "decisions_lead": "{held}召开的{title}议定事项{n}项，截至{as_of}已完成{done}项{late_detail}，未完成{undone}项{detail}。",
     "decisions_overdue": "，其中逾期{n}项",
-    "decisions_lead_all_done": "{held}召开的{title}议定事项{n}项，截至{as_of}均已完成。",
+    "decisions_done_late": "（其中逾期完成{n}项）",
+    "decisions_lead_all_done": "{held}召开的{title}议定事项{n}项，截至{as_of}均已完成{late_detail}。",
     "decisions_lead_empty": "{held}召开的{title}没有形成议定事项。",
     "decisions_none": "本期之前尚未召开联席会议，无议定事项。",
     "decisions_table": "表{n}  议定事项落实情况",
-    "decision_done": "已完成（{on}）",
     "decision_open": "未完成",
     "decision_overdue": "逾期未完成",
     "decision_major": "（重大）",
@@ -629,6 +630,7 @@ def _decisions_section(data: dict[str, Any], unit: Any, say: Say, table_no: list
     m, rows = dec["meeting"], dec["decisions"]
     done = [d for d in rows if d["done"]]
     overdue = [d for d in rows if d["overdue"]]
+    late = [d for d in done if d["done_late"]]
     values = {
         "title": m["title"] or "联席会议",
         "held": _day(m["held_on"]),
@@ -637,8 +639,10 @@ def _decisions_section(data: dict[str, Any], unit: Any, say: Say, table_no: list
         "done": len(done),
         "undone": len(rows) - len(done),
         "overdue": len(overdue),
+        "done_late": len(late),
         "as_of": _as_of(data),
         "detail": TEXTS["decisions_overdue"].format(n=len(overdue)) if overdue else "",  # no 其中逾期0项
+        "late_detail": TEXTS["decisions_done_late"].format(n=len(late)) if late else "",
     }
     if not rows:
         kind = "decisions_lead_empty"
@@ -646,12 +650,16 @@ def _decisions_section(data: dict[str, Any], unit: Any, say: Say, table_no: list
         kind = "decisions_lead_all_done"
     else:
         kind = "decisions_lead"
-    lead = say(kind, {"decision": [d["id"] for d in overdue]}, **values)
+    # It rests on the matters it says are late: overdue, or done after their deadline.
+    lead = say(kind, {"decision": [d["id"] for d in rows if d["overdue"] or d["done_late"]]}, **values)
     table_no[0] += 1
 
     def status(d: dict[str, Any]) -> str:
         if d["done"]:
-            return TEXTS["decision_done"].format(on=_day(d["done_on"])) if d["done_on"] else "已完成"
+            if not d["done_on"]:
+                return "已完成"
+            due = date.fromisoformat(d["due_on"]) if d["due_on"] else None
+            return completion_text(due_on=due, done_on=date.fromisoformat(d["done_on"]))
         return TEXTS["decision_overdue" if d["overdue"] else "decision_open"]
 
     table = {

@@ -14,7 +14,8 @@ columns, so a brief compiled weeks later shows the quarter as it stood:
 - it is overdue if it is not resolved at the end (neither closed nor resolved and waiting for
   the raiser's confirmation: 办结, as the notice rules and the digest count it) and its due date
   is before the period's last day;
-- a decision is done at the end if its done_at is before the end.
+- a decision is done at the end if its done_at is before the end, done late if its done_at's day
+  is after its due day (oversight.meetings.done_late).
 """
 
 from __future__ import annotations
@@ -68,6 +69,7 @@ from oversight.measures import (
     response_times,
     unit_reporting,
 )
+from oversight.meetings import done_late, late_workdays
 from oversight.members import member_label
 from oversight.periods import Period, PeriodError
 from oversight.rights import RightStatus
@@ -578,6 +580,7 @@ def _decision_figures(session: Session, plan_id: int, period: Period, now: datet
     rows = []
     for d in decisions:
         done = d.done_at is not None and d.done_at < min(period.end, now)
+        done_on = _local_day(d.done_at) if done and d.done_at else None
         rows.append(
             {
                 "id": d.id,
@@ -586,7 +589,10 @@ def _decision_figures(session: Session, plan_id: int, period: Period, now: datet
                 "major": d.major,
                 "due_on": d.due_on.isoformat() if d.due_on else None,
                 "done": done,
-                "done_on": _local_day(d.done_at).isoformat() if done and d.done_at else None,
+                "done_on": done_on.isoformat() if done_on else None,
+                # done after its deadline (oversight.meetings.done_late), and by how many working days
+                "done_late": done_on is not None and done_late(due_on=d.due_on, done_on=done_on),
+                "late_workdays": late_workdays(due_on=d.due_on, done_on=done_on) if done_on else 0,
                 "overdue": not done and d.due_on is not None and d.due_on < overdue_before(period.as_of(now)),
             }
         )

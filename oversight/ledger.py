@@ -55,6 +55,7 @@ from oversight.dates import cn_date, cn_datetime, local_zone
 from oversight.errors import LedgerError, NotFoundError, PlanMissingError
 from oversight.facts import Chat
 from oversight.inputlimits import BrokenWorkbookError, FileLimitError, check_xlsx
+from oversight.meetings import completion_text
 from oversight.problems import STATE_LABELS as PROBLEM_STATES
 from oversight.rights import (
     GREEN_LABELS,
@@ -970,7 +971,7 @@ _PROBLEM_HEADERS = (
 _PROBLEM_WIDTHS = (8, 48, 18, 28, 20, 20, 22, 22, 16, 22)
 _PROBLEM_FORMATS = {8: DATETIME_FORMAT, 9: DATE_FORMAT, 10: DATETIME_FORMAT}
 _DECISION_HEADERS = ("编号", "会议", "事项", "责任单位", "配合单位", "期限", "状态", "重大事项", "完成时间")
-_DECISION_WIDTHS = (8, 28, 56, 20, 28, 16, 10, 10, 22)
+_DECISION_WIDTHS = (8, 28, 56, 20, 28, 16, 40, 10, 22)
 _DECISION_FORMATS = {6: DATE_FORMAT, 9: DATETIME_FORMAT}
 
 
@@ -1068,6 +1069,11 @@ def _decision_rows(session: Session, refs: _Refs) -> Iterator[list[Any]]:
         meeting = None
         if held_on is not None:
             meeting = title or f"{cn_date(held_on)}{MEETING_KIND_LABELS.get(kind, '联席会议')}"
+        done = _local(done_at)
+        if state == "done" and done is not None:  # its day, and 逾期N个工作日 when done after the deadline
+            label = completion_text(due_on=due, done_on=done.date())
+        else:
+            label = DECISION_STATE_LABELS.get(state, state)
         yield [
             did,
             meeting,
@@ -1076,9 +1082,9 @@ def _decision_rows(session: Session, refs: _Refs) -> Iterator[list[Any]]:
             # The cooperating units (配合单位) as the office named them, in that order.
             "、".join(units[u].name for u in helpers or [] if u in units) or None,
             due,
-            DECISION_STATE_LABELS.get(state, state),
+            label,
             "是" if major else "否",
-            _local(done_at),
+            done,
         ]
 
 

@@ -16,6 +16,7 @@ from oversight.attachments import is_unlinked
 from oversight.audit import actor_of, audit
 from oversight.dates import cn_date, local_day
 from oversight.errors import InvalidInputError, InvalidStateError, NotFoundError, PermissionDeniedError
+from oversight.measures import overdue_workdays
 from oversight.members import member_label, members_of_unit, unit_name
 from oversight.outbox import enqueue_text, notify_members
 from oversight.schedules import ensure_default_schedules
@@ -31,8 +32,12 @@ DECISION_MAJOR_NEW = (
     "【重大议定事项】{id}号议定事项由{lead}牵头{helpers}，请联合督导组跟踪督办：\n{text}\n完成时限：{due}"
 )
 DECISION_MAJOR_CHANGE = "【重大议定事项动态】{id}号议定事项：{text}\n{what}"
-DECISION_DONE = "{id}号议定事项已由{unit}标记完成（{actor}）：{text}"
+DECISION_DONE = "{id}号议定事项已由{unit}标记完成（{actor}）：{text}\n落实情况：{completion}"
 TODAYS_MEETING = "联席会议"
+
+# How a decision's completion reads wherever it is printed (completion_text).
+COMPLETION_ON_TIME = "已完成（{on}）"
+COMPLETION_LATE = "已完成（{on}，逾期{late}）"
 
 # The buttons a contact of the owner unit gets under a new agreed matter ({text, token} rows).
 DecisionButtons = Callable[[Decision, Member], list[list[dict[str, str]]]]
@@ -44,6 +49,34 @@ class AgreedMatter:
     owner_unit_id: int
     due_on: date
     major: bool = False
+
+
+def done_late(*, due_on: date | None, done_on: date) -> bool:
+    """An agreed matter done on `done_on` was done late: after the end of its deadline's day."""
+    return due_on is not None and done_on > due_on
+
+
+def late_workdays(*, due_on: date | None, done_on: date) -> int:
+    """Working days an agreed matter done on `done_on` was late for its deadline (0 when done by the
+    end of `due_on`, or with no deadline), on the one calendar (oversight.measures.overdue_workdays)."""
+    return overdue_workdays(due_on, done_on)
+
+
+def completion_text(*, due_on: date | None, done_on: date) -> str:
+    """How an agreed matter's completion reads in every document and message: 已完成（2026年3月18日）
+    when done by its deadline, 已完成（2026年3月27日，逾期5个工作日） after it (逾期不足1个工作日 when
+    done after the deadline on a day off before the next working day)."""
+    if not done_late(due_on=due_on, done_on=done_on):
+        return COMPLETION_ON_TIME.format(on=cn_date(done_on))
+    late = late_workdays(due_on=due_on, done_on=done_on)
+    return COMPLETION_LATE.format(on=cn_date(done_on), late=f"{late}个工作日" if late else "不足1个工作日")
+
+
+def decision_completion(decision: Decision) -> str:
+    """A done agreed matter's completion (completion_text of its done day); 已完成 without a day on record."""
+    if decision.done_at is None:
+        return "已完成"
+    return completion_text(due_on=decision.due_on, done_on=local_day(decision.done_at))
 
 
 def record_meeting(
@@ -353,6 +386,7 @@ def complete_decision(*, session: Session, decision_id: int, actor: str | Member
             unit=unit.name if unit else "",
             actor=member_label(session=session, member=actor, unit=unit),
             text=decision.text,
+            completion=decision_completion(decision),
         )
         office = [
             m
@@ -363,14 +397,20 @@ def complete_decision(*, session: Session, decision_id: int, actor: str | Member
     tell_supervision(
         session=session,
         decision=decision,
-        text=DECISION_MAJOR_CHANGE.format(id=decision.id, text=decision.text, what="联席会议办公室已直接办结该事项。"),
+        text=DECISION_MAJOR_CHANGE.format(
+            id=decision.id,
+            text=decision.text,
+            what=f"联席会议办公室已直接办结该事项。落实情况：{decision_completion(decision)}。",
+        ),
         event="done",
     )
     return decision
 
 
 DECISION_SUBMITTED = "【议定事项待验收】{id}号议定事项（{unit}）报告已完成：{text}\n完成情况：{evidence}{files}"
-DECISION_ACCEPTED = "【议定事项已验收】{id}号议定事项：{text}\n联席会议办公室已验收，该事项办结。"
+DECISION_ACCEPTED = (
+    "【议定事项已验收】{id}号议定事项：{text}\n联席会议办公室已验收，该事项办结。落实情况：{completion}。"
+)
 DECISION_RETURNED = (
     "【议定事项被退回】{id}号议定事项：{text}\n联席会议办公室退回，理由：{reason}。请继续办理后重新报告。"
 )
@@ -504,7 +544,7 @@ def review_decision(
     if ok:
         decision.state = "done"
         decision.done_at = now
-        text = DECISION_ACCEPTED.format(id=decision.id, text=decision.text)
+        text = DECISION_ACCEPTED.format(id=decision.id, text=decision.text, completion=decision_completion(decision))
     else:
         decision.state = "open"
         text = DECISION_RETURNED.format(id=decision.id, text=decision.text, reason=reason_clause(why))
@@ -531,7 +571,9 @@ def review_decision(
         text=DECISION_MAJOR_CHANGE.format(
             id=decision.id,
             text=decision.text,
-            what="联席会议办公室验收通过，该事项办结。" if ok else f"联席会议办公室退回，理由：{reason_clause(why)}。",
+            what=f"联席会议办公室验收通过，该事项办结。落实情况：{decision_completion(decision)}。"
+            if ok
+            else f"联席会议办公室退回，理由：{reason_clause(why)}。",
         ),
         event=f"{'accepted' if ok else 'returned'}:{stamp}",
     )

@@ -209,7 +209,7 @@ def test_export_read_back_cell_by_cell(session: Session, banner_plan_id: int, tm
         decision[3],
         None,  # no cooperating unit named: the cell is empty, not 无 or []
         datetime(2026, 4, 22),
-        "已完成",
+        "已完成（2026年4月20日）",  # its day, by its deadline (oversight.meetings.completion_text)
         "是",
         datetime(2026, 4, 20, 16, 0),
     ]

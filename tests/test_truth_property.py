@@ -209,7 +209,11 @@ meeting = st.tuples(
         st.none(),
         st.lists(st.tuples(st.integers(0, len(UNITS) - 1), st.sampled_from(["attend", "excused"])), max_size=4),
     ),
-    st.lists(st.tuples(st.integers(0, len(UNITS) - 1), st.integers(5, 95), st.booleans()), max_size=4),  # decisions
+    # decisions: owner, due day, done how many days after it (before: on time; None: not done)
+    st.lists(
+        st.tuples(st.integers(0, len(UNITS) - 1), st.integers(5, 95), st.one_of(st.none(), st.integers(-4, 12))),
+        max_size=4,
+    ),
 )
 # A published notice about 2025Q4 (day < 0: before the quarter, so it is the previous quarter's),
 # its findings (unit, rule) and the explanations filed (unit, day; after NOW: not yet seen).
@@ -531,8 +535,8 @@ def build(engine: Engine, q: dict[str, Any]) -> tuple[Engine, int]:
                         text="落实议定事项",
                         owner_unit_id=units[UNITS[owner]].id,
                         due_on=Q_START + timedelta(days=due),
-                        state="done" if done else "open",
-                        done_at=at(due - 2) if done else None,
+                        state="done" if done is not None else "open",
+                        done_at=at(due + done) if done is not None else None,
                     )
                 )
         for no, (day, found, explained) in enumerate(q["notices"], start=1):
@@ -843,6 +847,9 @@ EMPTY = {
         "joins": [0, 40, None, None, None, None, None, None],
         "reports": [(0, 5, False), (0, 19, False), (0, 20, True), (1, 47, False)],
         "notices": [(-3, [(0, "slow")], [(0, 10)])],  # the previous quarter's notice, explained in this one
+        # Decisions due Friday 16 January: done on 20 January inside the week off (late, by no working
+        # day), on Monday 26 January (late by one), the day before (on time), and one still open.
+        "meetings": [(10, False, None, [(0, 15, 4), (1, 15, 10), (2, 15, -1), (3, 50, None)])],
     }
 )
 # And a quarter with every zone reported, a leader in every zone, a zone completed, the last
@@ -856,7 +863,7 @@ EMPTY = {
         "reports": [(0, z, True) for z in range(19)] + [(i, 7 * w + 1, False) for i in range(8) for w in range(13)],
         "leaders": [({0, 1, 2}, [10], 0, 0), ({3, 4, 5}, [], 40, 10)],
         "rights": [("consolidate", 0, [(10, True)], None), ("close", 0, [(-5, True), (30, False)], 40)],
-        "meetings": [(3, True, None, [(1, 20, True)]), (60, True, None, [])],
+        "meetings": [(3, True, None, [(1, 20, -2)]), (60, True, None, [])],
         "notices": [(20, [(0, "slow"), (1, "shifting")], [(0, 25)]), (-5, [(2, "slow")], [])],
         "urges": [(2, 10, False), (3, 12, True)],
         "items": [(0, "closed", 1, 0), (1, "closed", 0, 0), (2, "open", 0, 1)],

@@ -445,14 +445,20 @@ class Rec:
             "SELECT id, owner_unit_id, due_on, done_at FROM decision WHERE meeting_id = :m ORDER BY id", m=mid
         ):
             done = done_at is not None and str(done_at) < limit
+            due_day = date.fromisoformat(str(due)[:10]) if due else None
+            done_on = local_day(done_at) if done else None
+            # Done after the end of its deadline's day: late by the working days after it (the test's calendar).
+            late = done_on is not None and due_day is not None and done_on > due_day
             decisions.append(
                 {
                     "id": did,
                     "owner": owner,
                     "done": done,
-                    "done_on": local_day(done_at) if done else None,
-                    "overdue": not done and due is not None and date.fromisoformat(str(due)[:10]) <= Q_END,
-                    "due": date.fromisoformat(str(due)[:10]) if due else None,
+                    "done_on": done_on,
+                    "overdue": not done and due_day is not None and due_day <= Q_END,
+                    "due": due_day,
+                    "late": late,
+                    "late_days": self.workdays_between(due_day, done_on) if late and due_day and done_on else 0,
                 }
             )
         return {"id": mid, "held": date.fromisoformat(str(held)[:10]), "title": title or "联席会议", "rows": decisions}
@@ -944,9 +950,25 @@ def _decisions(r: Rec, f: dict[str, Any]) -> dict[str, Any]:
     rows = m["rows"]
     done = [d for d in rows if d["done"]]
     overdue = [d["id"] for d in rows if d["overdue"]]
-    assert (f["values"]["n"], f["values"]["done"], f["values"]["overdue"]) == (len(rows), len(done), len(overdue)), f
-    assert f["ids"].get("decision", []) == overdue, f
-    return {"m": m, "rows": rows, "done": done, "overdue": overdue, "head": f"{cn(m['held'])}召开的{m['title']}"}
+    late = [d["id"] for d in done if d["late"]]
+    values = f["values"]
+    assert (values["n"], values["done"], values["overdue"], values["done_late"]) == (
+        len(rows),
+        len(done),
+        len(overdue),
+        len(late),
+    ), f
+    # It rests on the matters it says are late: overdue ones and those done after their deadline.
+    assert f["ids"].get("decision", []) == sorted(overdue + late), f
+    late_detail = f"（其中逾期完成{len(late)}项）" if late else ""
+    return {
+        "m": m,
+        "rows": rows,
+        "done": done,
+        "overdue": overdue,
+        "late_detail": late_detail,
+        "head": f"{cn(m['held'])}召开的{m['title']}",
+    }
 
 
 def b_decisions_lead(r: Rec, f: dict[str, Any]) -> None:
@@ -954,7 +976,7 @@ def b_decisions_lead(r: Rec, f: dict[str, Any]) -> None:
     assert d["rows"] and len(d["done"]) < len(d["rows"]), f
     detail = f"，其中逾期{len(d['overdue'])}项" if d["overdue"] else ""
     want = (
-        f"{d['head']}议定事项{len(d['rows'])}项，截至{cn(Q_END)}已完成{len(d['done'])}项，"
+        f"{d['head']}议定事项{len(d['rows'])}项，截至{cn(Q_END)}已完成{len(d['done'])}项{d['late_detail']}，"
         f"未完成{len(d['rows']) - len(d['done'])}项{detail}。"
     )
     assert f["text"] == want, (f["text"], want)
@@ -963,7 +985,7 @@ def b_decisions_lead(r: Rec, f: dict[str, Any]) -> None:
 def b_decisions_lead_all_done(r: Rec, f: dict[str, Any]) -> None:
     d = _decisions(r, f)
     assert d["rows"] and len(d["done"]) == len(d["rows"]), f
-    assert f["text"] == f"{d['head']}议定事项{len(d['rows'])}项，截至{cn(Q_END)}均已完成。", f
+    assert f["text"] == f"{d['head']}议定事项{len(d['rows'])}项，截至{cn(Q_END)}均已完成{d['late_detail']}。", f
 
 
 def b_decisions_lead_empty(r: Rec, f: dict[str, Any]) -> None:
@@ -1312,12 +1334,20 @@ def check_brief_structure(r: Rec, ctx: dict[str, Any], data: dict[str, Any]) -> 
             (
                 f"{d['id']}号",
                 r.short(d["owner"]) if d["owner"] else "—",
-                f"已完成（{cn(d['done_on'])}）" if d["done"] else "逾期未完成" if d["overdue"] else "未完成",
+                _completion(d) if d["done"] else "逾期未完成" if d["overdue"] else "未完成",
             )
             for d in m["rows"]
         ]
     else:
         assert not sections[4].get("tables")
+
+
+def _completion(d: dict[str, Any]) -> str:
+    """A done decision's cell: its day, and after its deadline the working days it was late by."""
+    if not d["late"]:
+        return f"已完成（{cn(d['done_on'])}）"
+    late = f"{d['late_days']}个工作日" if d["late_days"] else "不足1个工作日"
+    return f"已完成（{cn(d['done_on'])}，逾期{late}）"
 
 
 def check_brief(r: Rec, ctx: dict[str, Any], data: dict[str, Any]) -> set[str]:
