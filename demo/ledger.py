@@ -404,16 +404,3 @@ def load_sample_ledger(*, session: Session, plan_id: int, seed: int, now: dateti
     data = _sheet_bytes(session, plan_id, rows, units)
     result = import_ledger(session=session, plan_id=plan_id, data=data, actor="demo", now=now)
     return SampleLedger(rows=rows, result=result)
-
-
-def mark_export(path: Any) -> None:
-    """Mark an exported ledger workbook as sample data: every sheet title and the properties."""
-    wb = load_workbook(path)
-    for ws in wb.worksheets:
-        cell = ws["A1"]
-        if isinstance(cell.value, str) and SAMPLE not in cell.value:
-            cell.value = f"{cell.value}（{SAMPLE}：演示生成，非真实矿业权信息）"
-    wb.properties.title = f"{wb.properties.title or ''}{SAMPLE}"
-    wb.properties.subject = SAMPLE
-    wb.properties.keywords = SAMPLE
-    wb.save(path)

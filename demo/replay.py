@@ -32,7 +32,7 @@ from sqlmodel import col, select
 
 from demo import script as S
 from demo.decisions import complete_decision
-from demo.ledger import SAMPLE, load_sample_ledger, mark_export
+from demo.ledger import SAMPLE, load_sample_ledger
 from demo.people import LEADERS, Person, roster
 from demo.script import Blocker
 from localbotapi.server import BotApiServer, SimUser
@@ -813,8 +813,7 @@ def run_jobs(
 
     ledger_path = out / f"台账-{quarter.key}.xlsx"
     with session_scope(engine) as s:
-        export_ledger(ledger_path, session=s, plan_id=plan_id, now=now)
-    mark_export(ledger_path)
+        export_ledger(ledger_path, session=s, plan_id=plan_id, now=now)  # marked: the plan is sample data
     return brief_path, notice_path, review_path, ledger_path
 
 

@@ -14,9 +14,7 @@ import gc
 import logging
 import math
 import multiprocessing
-import os
 import resource
-import tempfile
 import threading
 import time as _time
 import traceback
@@ -880,16 +878,9 @@ def _conveners(plan: Plan) -> str:
 
 
 def _export_annex(*, session: Session, plan_id: int, out: Path, now: datetime) -> None:
-    """The full ledger as xlsx, written atomically."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".xlsx", dir=out.parent)
-    os.close(fd)
-    try:
-        export_ledger(Path(tmp), session=session, plan_id=plan_id, now=now)
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """The full ledger as xlsx (a sample plan's marked on every sheet), written atomically
+    through oversight.files as every stored file is."""
+    export_ledger(out, session=session, plan_id=plan_id, now=now)
 
 
 # --- The PDF in a second process ---------------------------------------------------------------

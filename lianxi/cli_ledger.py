@@ -28,6 +28,7 @@ def ledger_template(
     """生成矿业权台账模板（含下拉选项和填写说明）：默认空白，也可预先填入某单位或全部已有的矿业权。"""
     from lianxi.common import out
     from models.base import row_id
+    from oversight.files import write_atomic
     from oversight.ledger import ledger_template as build
     from oversight.ledger import write_template
     from oversight.members import require_unit
@@ -43,26 +44,10 @@ def ledger_template(
         else:
             owner = require_unit(session=session, plan_id=row_id(p), text=unit) if unit is not None else None
             made = build(session=session, plan_id=row_id(p), unit_id=row_id(owner) if owner is not None else None)
-            _write_bytes(out_file, made.data)
+            write_atomic(out_file, made.data)
             who = owner.name if owner is not None else "全部单位"
             text = f"已生成“{name}”矿业权台账模板，已填入{who}的{made.rights}宗矿业权：{out_file}"
     out.print(text, highlight=False, soft_wrap=True)
-
-
-def _write_bytes(path: Path, data: bytes) -> None:
-    """Write `data` to `path` through a temporary file beside it (never half a file)."""
-    import os
-    import tempfile
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".xlsx", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 @ledger_app.command("import")

@@ -4,14 +4,14 @@ upserts rights by code, and an export of rights, problems and agreed matters.
 The rights sheet has a title row, then the header row, then one right per row. Import
 finds the header row by its first header, so a sheet without the title row is read too.
 Every value written by export is read back to the same value by import (round trip).
+A sample plan's workbook (oversight.sample) carries its mark on every sheet: in the title row
+and in the printed page header.
 """
 
 from __future__ import annotations
 
 import io
-import os
 import re
-import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, tzinfo
@@ -54,6 +54,7 @@ from oversight.audit import audit
 from oversight.dates import cn_date, cn_datetime, local_zone
 from oversight.errors import LedgerError, NotFoundError, PlanMissingError
 from oversight.facts import Chat
+from oversight.files import atomic_target
 from oversight.inputlimits import BrokenWorkbookError, FileLimitError, check_xlsx
 from oversight.meetings import completion_text
 from oversight.problems import STATE_LABELS as PROBLEM_STATES
@@ -76,6 +77,7 @@ from oversight.rights import (
     parse_size,
     parse_status,
 )
+from oversight.sample import sample_mark
 
 SHEET_RIGHTS = "矿业权台账"
 SHEET_PROBLEMS = "问题台账"
@@ -350,9 +352,13 @@ def _clean(text: str) -> str:
 class _Book:
     """One ledger workbook being written (XlsxWriter, constant memory) and its cell formats."""
 
-    def __init__(self, target: Path | BinaryIO, *, creator: str, created: datetime) -> None:
+    def __init__(self, target: Path | BinaryIO, *, creator: str, created: datetime, mark: str | None = None) -> None:
         self.wb = xlsxwriter.Workbook(target, _WORKBOOK_OPTIONS)
-        self.wb.set_properties({"author": creator, "created": created.astimezone(UTC).replace(tzinfo=None)})
+        self.mark = mark  # a sample plan's mark (示例数据：…), on every sheet; None for real data
+        properties: dict[str, Any] = {"author": creator, "created": created.astimezone(UTC).replace(tzinfo=None)}
+        if mark:
+            properties |= {"subject": mark, "keywords": "示例数据"}
+        self.wb.set_properties(properties)
         add = self.wb.add_format
         self.title = add({"bold": True, "font_size": 14})
         self.bold = add({"bold": True})
@@ -367,6 +373,10 @@ class _Book:
         self.text = add({"num_format": "@"})
         self.date = add({"num_format": DATE_FORMAT})
         self.datetime = add({"num_format": DATETIME_FORMAT})
+
+    def marked(self, title: str) -> str:
+        """A sheet's title, led by the sample mark when the plan is sample data."""
+        return f"【{self.mark}】{title}" if self.mark else title
 
     def sheet(
         self,
@@ -385,6 +395,8 @@ class _Book:
             ws.set_landscape()
         ws.fit_to_pages(1, 0)  # as wide as one page, as many pages down as it takes
         ws.set_footer("&C第 &P 页，共 &N 页")
+        if self.mark:  # on every printed page, whatever rows the page holds
+            ws.set_header("&C" + _clean(self.mark).replace("&", "&&"))
         return ws
 
     def titled(
@@ -396,10 +408,11 @@ class _Book:
         header_formats: Sequence[Format] | None = None,
         column_formats: dict[int, Format] | None = None,
     ) -> XlsxSheet:
-        """Title merged over row 1, headers in row 2 (filtered, frozen and printed on every page)."""
+        """Title merged over row 1 (led by a sample plan's mark), headers in row 2 (filtered, frozen
+        and printed on every page)."""
         ws = self.sheet(name, widths, column_formats=column_formats)
         last = len(headers) - 1
-        ws.merge_range(0, 0, 0, last, _clean(title), self.title)
+        ws.merge_range(0, 0, 0, last, _clean(self.marked(title)), self.title)
         formats = header_formats or [self.header] * len(headers)
         for c, (header, fmt) in enumerate(zip(headers, formats, strict=True)):
             ws.write_string(1, c, header, fmt)
@@ -605,6 +618,8 @@ def _options_sheet(book: _Book, refs: _Refs) -> None:
     lists = _option_lists(refs)
     ws = book.sheet(SHEET_OPTIONS, [30] * len(lists), landscape=False)
     book.row(ws, 0, [header for _key, header, _values in lists], [book.bold] * len(lists))
+    if book.mark:  # beside the lists, which the drop-downs' formulas address from row 2
+        book.row(ws, 0, [None] * len(lists) + [book.mark], [None] * len(lists) + [book.bold])
     for j in range(max(len(values) for _k, _h, values in lists)):
         book.row(ws, j + 1, [values[j] if j < len(values) else None for _k, _h, values in lists])
     ws.hide()
@@ -704,6 +719,8 @@ def _help_sheet(book: _Book, refs: _Refs) -> None:
     ws = book.sheet(SHEET_HELP, _HELP_WIDTHS, landscape=False)
     for r, row in enumerate(_help_rows(refs)):
         values = [v[0] if isinstance(v, tuple) else v for v in row]
+        if r == 0:
+            values[0] = book.marked(values[0])
         formats = [getattr(book, v[1]) if isinstance(v, tuple) else None for v in row]
         book.row(ws, r, values, formats)
 
@@ -815,17 +832,11 @@ def _right_rows(session: Session, refs: _Refs, *, unit_id: int | None = None) ->
 
 
 def _save(path: Path, write: Callable[[Path], Any]) -> Path:
-    """Write the workbook to a temporary file beside `path`, then put it in place (never half a file)."""
+    """Write the workbook to a temporary file beside `path`, then put it in place (never half a
+    file), readable as every stored file is (oversight.files)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".xlsx", dir=path.parent)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_target(path) as tmp:
+        write(tmp)
     return path
 
 
@@ -858,7 +869,7 @@ def _write_template(
     unit = refs.unit_by_id.get(unit_id) if unit_id is not None else None
     if unit_id is not None and unit is None:
         raise NotFoundError("本计划中没有该单位。")
-    book = _Book(target, creator=refs.plan.name, created=now)
+    book = _Book(target, creator=refs.plan.name, created=now, mark=sample_mark(refs.plan))
     try:
         if unit is not None:
             title = f"{name} 矿业权台账（{unit.name}，截至{cn_datetime(now)}）"
@@ -922,7 +933,7 @@ def _write_export(target: Path | BinaryIO, *, session: Session, plan_id: int, no
     refs = _refs(session, plan_id)
     stamp = f"（导出时间：{cn_datetime(now)}）"
     name = _plan_title(refs.plan)
-    book = _Book(target, creator=refs.plan.name, created=now)
+    book = _Book(target, creator=refs.plan.name, created=now, mark=sample_mark(refs.plan))
     try:
         _rights_sheet(book, refs, f"{name} 矿业权台账{stamp}", _right_rows(session, refs))
         ws = book.titled(SHEET_PROBLEMS, f"{name} 问题台账{stamp}", _PROBLEM_HEADERS, _PROBLEM_WIDTHS)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import stat
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,6 +24,7 @@ from demo.ledger import BATCH_NAMES, BATCH_TARGETS, SAMPLE, load_sample_ledger
 from lianxi.cli import app
 from localbotapi.server import BotApiServer
 from models import OutboxMessage, ProblemEvent, Right, RightBatch, Task, Zone, make_engine, session_scope
+from oversight.sample import DEMO_MARK
 from oversight.targets import plan_targets
 from tests.harness import record_numbers
 from tests.pdfcheck import check_demo_documents
@@ -117,6 +119,22 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, BotApiServ
 @pytest.mark.slow
 def test_every_document_of_the_demo_passes_the_layout_checker(demo_run):
     check_demo_documents(demo_run[0])
+
+
+@pytest.mark.slow
+def test_every_workbook_the_demo_writes_is_marked_on_every_sheet_and_every_file_is_readable(demo_run):
+    """Under --out and under the demo's data directory (the brief's 完整台账 among them): each
+    xlsx leads every sheet with the plan's mark and prints it on every page; every file is 0644."""
+    out = demo_run[0]
+    files = [p for p in out.rglob("*") if p.is_file()]
+    assert {p.name for p in files} >= {"台账-2026Q1.xlsx", "2026Q1-台账.xlsx", "demo.db"}
+    assert [p for p in files if stat.S_IMODE(p.stat().st_mode) != 0o644] == []
+    mark = DEMO_MARK
+    for book in (p for p in files if p.suffix == ".xlsx"):
+        for ws in load_workbook(book).worksheets:
+            assert ws.oddHeader.center.text == mark, (book.name, ws.title)
+            top = [v for row in ws.iter_rows(max_row=1, values_only=True) for v in row if v]
+            assert top[0].startswith(f"【{mark}】") or top[-1] == mark, (book.name, ws.title, top)
 
 
 @pytest.mark.slow
