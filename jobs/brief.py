@@ -58,7 +58,7 @@ from oversight.outbox import enqueue_document, enqueue_text, split_text
 from oversight.periods import ADHOC
 from oversight.sample import chat_marked, sample_mark
 from oversight.sentences import cite, names, whole, workdays_text
-from oversight.targets import baseline_text, target_sentence
+from oversight.targets import baseline_text, due_clause, target_sentence
 
 logger = logging.getLogger(__name__)
 
@@ -73,12 +73,14 @@ TEXTS: dict[str, str] = {
     "editor_note_as_of": "，统计截至{moment}",
     "h_progress": "总体进展",
     "progress_lead": "截至{as_of}，{summary}。",
-    "progress_item": "{name}累计完成{done}{measure}（目标{target}{measure}，按进度应完成{expected}{measure}）",
-    "progress_item_noexp": "{name}累计完成{done}{measure}（目标{target}{measure}）",
+    # A batch's target with its timeline's deadline ({due}: targets.due_clause), as the target lines say
+    # theirs: the batches and the plan's targets run to different days.
+    "progress_item": "{name}目标{target}{measure}{due}，累计完成{done}{measure}，按进度应完成{expected}{measure}",
+    "progress_item_noexp": "{name}目标{target}{measure}{due}，累计完成{done}{measure}",
     # A batch whose ledger lists no right (batch_progress: unloaded): nothing of it can be counted yet.
-    "progress_item_unloaded": "{name}目标{target}{measure}，台账尚未载入该批次矿业权",
+    "progress_item_unloaded": "{name}目标{target}{measure}{due}，台账尚未载入该批次矿业权",
     "progress_unloaded": "台账尚未载入各批次的矿业权，各批次完成情况暂无法统计。各批次目标为：{targets}。",
-    "progress_unloaded_target": "{name}{target}{measure}",
+    "progress_unloaded_target": "{name}{target}{measure}{due}",
     "progress_zones": "整合重组一批已完成整合区{done}个（目标{target}个）。",
     "progress_zones_none": "整合重组一批尚未完成整合区（目标{target}个）。",
     "progress_new": "本期新完成{n}宗。",
@@ -98,7 +100,8 @@ TEXTS: dict[str, str] = {
     "region_baseline_missing": "截至{as_of}，以下盟市未按期（{due}前）报送底数核实情况及工作措施台账：{names}。",
     "region_baseline_all": "各盟市均已按期（{due}前）报送底数核实情况及工作措施台账。",
     "progress_chart": "图1  各批次完成进度（红线为按进度应完成）",
-    "progress_foot": "注：“按进度应完成”按实施方案时间节点在{as_of}应达到的比例计算，不足一宗（个）的按一宗（个）计；"
+    "progress_foot": "注：“按进度应完成”按各批次实施方案时间节点（至其完成期限）在{as_of}应达到的比例计算，"
+    "不足一宗（个）的按一宗（个）计；"
     "未设时间节点的批次不计。",
     "progress_foot_unloaded": "台账尚未载入矿业权的批次，完成情况记“—”。",
     "h_zones": "整合区和包联领导工作动态",
@@ -276,7 +279,9 @@ def _progress_section(data: dict[str, Any], say: Say, table_no: list[int], chart
     paragraphs: list[Any] = []
     if rows and not loaded:
         targets = "、".join(
-            TEXTS["progress_unloaded_target"].format(name=r["name"], target=r["target"], measure=r["measure"])
+            TEXTS["progress_unloaded_target"].format(
+                name=r["name"], target=r["target"], measure=r["measure"], due=due_clause(r.get("deadline"))
+            )
             for r in rows
         )
         paragraphs.append(say("progress_unloaded", targets=targets, unloaded=[r["task_id"] for r in rows]))
@@ -294,6 +299,7 @@ def _progress_section(data: dict[str, Any], say: Say, table_no: list[int], chart
                     target=r["target"],
                     measure=r["measure"],
                     expected=_expected(r["expected"]),
+                    due=due_clause(r.get("deadline")),
                 )
             )
         paragraphs.append(

@@ -684,6 +684,7 @@ def _progress(session: Session, plan_id: int, period: Period) -> list[dict[str, 
                 "done_in_period": {"n": len(new_ids), "ids": new_ids[:CITE_CAP]},
                 "expected": r["expected"],
                 "expected_share": r["expected_share"],
+                "deadline": r["deadline"],
                 "zones_target": r.get("zones_target"),
                 "zones_done": r.get("zones_done"),
             }

@@ -17,7 +17,7 @@ from oversight.members import unit_name
 from oversight.problems import STATE_LABELS, office_unit
 from oversight.region_items import ITEM_NAMES, open_region_items
 from oversight.sentences import cite, overdue_text, whole
-from oversight.targets import TARGET_TEXT, plan_targets, target_parts
+from oversight.targets import TARGET_TEXT, due_clause, plan_targets, target_parts
 from oversight.workdays import due_light, estimate_mark
 
 LIGHTS: dict[str | None, str] = {"red": "🔴", "yellow": "🟡", "green": "🟢", None: "⚪"}
@@ -265,10 +265,11 @@ PROGRESS_TEXTS: dict[str, str] = {
     "target": TARGET_TEXT,
     "no_targets": "本计划未设总体目标。",  # only when the plan file sets none
     "batches_head": "二、各批次",
-    "batch": "{name}：目标{target}{measure}，已完成{done}{measure}{expected}",
-    "batch_none": "{name}：目标{target}{measure}，尚未完成{expected}",  # no right of the batch done
+    # {due}: the batch's deadline (targets.due_clause), as a target's line says its own.
+    "batch": "{name}：目标{target}{measure}{due}，已完成{done}{measure}{expected}",
+    "batch_none": "{name}：目标{target}{measure}{due}，尚未完成{expected}",  # no right of the batch done
     # The ledger lists no right of the batch (batch_progress: unloaded): nothing can be counted yet.
-    "batch_unloaded": "{name}：目标{target}{measure}，台账尚未载入该批次矿业权，完成情况暂无法计算",
+    "batch_unloaded": "{name}：目标{target}{measure}{due}，台账尚未载入该批次矿业权，完成情况暂无法计算",
     "no_batches": "本计划未设批次任务。",  # only when the plan has no task
     "rounding": "注：按进度应完成数按实施方案时间节点折算，不足一宗（个）的按一宗（个）计。",
 }
@@ -290,7 +291,12 @@ def progress_batch_lines(say: Chat, rows: list[dict[str, Any]]) -> None:
         measure = row.get("measure") or ""
         if row.get("unloaded"):
             say.fact(
-                "batch_unloaded", task_id=row.get("task_id"), name=row["name"], target=row["target"], measure=measure
+                "batch_unloaded",
+                task_id=row.get("task_id"),
+                name=row["name"],
+                target=row["target"],
+                measure=measure,
+                due=due_clause(row.get("deadline")),
             )
             continue
         expected = row.get("expected")
@@ -307,6 +313,7 @@ def progress_batch_lines(say: Chat, rows: list[dict[str, Any]]) -> None:
             name=row["name"],
             target=row["target"],
             measure=measure,
+            due=due_clause(row.get("deadline")),
             done=row.get("done", 0),
             expected=clause,
             expected_n=None if expected is None else whole(expected),
@@ -317,7 +324,7 @@ def progress_batch_lines(say: Chat, rows: list[dict[str, Any]]) -> None:
 
 def format_progress(rows: list[dict[str, Any]]) -> str:
     """Batch progress as plain Chinese lines (progress_batch_lines), e.g.
-    强化整合重组一批：目标46宗，已完成3宗（按进度应完成10宗）."""
+    强化整合重组一批：目标46宗（2028年12月31日前），已完成3宗（按进度应完成10宗）."""
     say = Chat(PROGRESS_TEXTS)
     progress_batch_lines(say, rows)
     return say.message()

@@ -28,7 +28,7 @@ from models.base import row_id
 from oversight.audit import audit
 from oversight.dates import local_day
 from oversight.errors import InvalidInputError, InvalidStateError, NotFoundError, PlanMissingError
-from oversight.timelines import expected_share
+from oversight.timelines import deadline_of, expected_share
 
 # --- Vocabulary -----------------------------------------------------------------
 
@@ -358,7 +358,9 @@ def batch_progress(*, session: Session, plan_id: int, as_of: datetime | None = N
     """Per task of the plan: target, done (from status events up to as_of), expected, cited right ids.
 
     `expected` is target × expected_share (linear interpolation between schedule points,
-    see expected_share), None when the task has no schedule. For a task that names its
+    see expected_share), None when the task has no schedule; `deadline` the day its timeline
+    expects the whole (timelines.deadline_of, ISO), which every line stating the expectation
+    names (a batch and a target may run to different days). For a task that names its
     zones (the consolidation batch), a zone is done when every right of it in the batch is.
 
     A task whose batch lists no right of the ledger is `unloaded`: nothing of it can be counted
@@ -405,6 +407,7 @@ def batch_progress(*, session: Session, plan_id: int, as_of: datetime | None = N
             "done": len(done_ids),
             "expected_share": None if share is None else round(share, 4),
             "expected": None if share is None else round(task.target * share, 1),
+            "deadline": None if (due := deadline_of(task.schedule)) is None else due.isoformat(),
             "right_ids": done_ids,
         }
         spec = spec_tasks.get(task.key) or {}

@@ -20,7 +20,9 @@ later event moved it back to 未处置/推进中):
 - 已设探矿权转采矿权: exploration rights that reached 已转采.
 For a count or reduction the timeline runs from 0; for a level (at most, at least, a share) it
 runs from the figure on the timeline's first day to the target. A target in whole units is
-expected in the nearest whole number (a half up) and is 滞后 only against that whole figure.
+expected in the nearest whole number (a half up) and is 滞后 only against that whole figure; a
+share is printed as a percentage to one decimal and is 滞后 only when its figure so printed is
+below the expected one so printed (_said: one rounding for the line and its flag).
 
 A figure is the ledger's, so a target has none, and is never 滞后, while the ledger holds no right of
 the kind it counts (a fresh deployment has the plan and no ledger): its line says 台账尚未载入… and
@@ -49,7 +51,7 @@ from oversight.errors import PlanMissingError
 from oversight.planfile import PlanSpec, TargetSpec
 from oversight.plans import plan_spec
 from oversight.rights import GREEN_REGION_OR_ABOVE, RightStatus
-from oversight.timelines import expected_share, target_points
+from oversight.timelines import deadline_of, expected_share, target_points
 
 __all__ = [
     "BASELINE_DUE",
@@ -58,6 +60,7 @@ __all__ = [
     "TARGET_TEXT",
     "RightsAsOf",
     "baseline_text",
+    "due_clause",
     "format_breakdown",
     "format_leagues",
     "format_targets",
@@ -305,21 +308,33 @@ def _expected(target: TargetSpec, share: float | None, start_value: float | None
 def _expected_figure(value: float, kind: str) -> float:
     """The figure a target's line prints for what the timeline expects: for a target in whole
     units (a count, a level, a cap alike) the nearest whole number, a half up (2.05 of a 2 -> 3
-    green-mine target is 2, not the whole 2030 target of 3; 2.5 is 3); a share (min_ratio) as it is."""
+    green-mine target is 2, not the whole 2030 target of 3; 2.5 is 3); a share (min_ratio) as the
+    line prints it (_said: a percentage to one decimal)."""
     if kind == "min_ratio":
-        return value
+        return _said(value, kind)
     return float(math.floor(round(value, 6) + 0.5))
 
 
+def _said(value: float, kind: str) -> float:
+    """A figure as its line prints it, in the line's own unit: a share as a percentage to one
+    decimal (0.500274 -> 50.0, printed 50.0%), anything else as it is. The one rounding of a
+    share: the line's text (_num, _expected_text) and the behind-judgement (_behind) both read it."""
+    if kind == "min_ratio":
+        return float(f"{value * 100:.1f}")
+    return value
+
+
 def _behind(kind: str, now: float | None, expected: float | None) -> bool:
-    """Behind the timeline as the line says it: a whole-unit target against the whole figure
-    printed (_expected_figure), so no target is 滞后 by a fraction of a mine; a share as computed."""
+    """Behind the timeline as the line says it: the figure printed after 现为 against the one
+    printed after 按进度应为 (_said, _expected_figure), so no target is 滞后 by a fraction of a mine
+    or by less than the tenth of a percentage point a share is printed to (现为50.0%，按进度应为50.0%
+    is on schedule)."""
     if now is None or expected is None:
         return False
-    said = _expected_figure(expected, kind)
+    shown, said = _said(now, kind), _expected_figure(expected, kind)
     if kind == "max":
-        return now > said + 1e-9
-    return now < said - 1e-9
+        return shown > said + 1e-9
+    return shown < said - 1e-9
 
 
 def plan_targets(
@@ -355,9 +370,13 @@ def plan_targets(
             now_value, behind_it, how = None, [], unloaded[1]
         else:
             now_value, behind_it, how = measured if measured is not None else (None, [], "尚无计算方法")
-        # Kept to four places, and judged on what is kept, so the line's figure and its flag agree.
+        # Kept to four places of what the line prints (a share's percentage: six of the fraction, so
+        # its one printed decimal is not rounded twice, 0.7404932 -> 74.0%, never 0.7405 -> 74.1%), and
+        # judged on what is kept as the line prints it (_behind), so the line's figures and its flag agree.
+        places = 6 if target.kind == "min_ratio" else 4
         exact = _expected(target, share, start_value)
-        expected = None if exact is None else round(exact, 4)
+        expected = None if exact is None else round(exact, places)
+        now_kept = None if now_value is None else round(float(now_value), places)
         out.append(
             {
                 "key": target.key,
@@ -366,12 +385,12 @@ def plan_targets(
                 "unit": target.unit,
                 "value": target.value,
                 "start": points[0]["by"] if points else None,
-                "deadline": target.deadline.isoformat() if target.deadline else None,
-                "now": None if now_value is None else round(float(now_value), 4),
+                "deadline": None if (due := deadline_of(points)) is None else due.isoformat(),
+                "now": now_kept,
                 "expected_share": None if share is None else round(share, 4),
                 "expected": expected,
                 "start_value": start_value,
-                "behind": _behind(target.kind, now_value, expected),
+                "behind": _behind(target.kind, now_kept, expected),
                 "records": _records(behind_it),
                 "how": how,
                 "unloaded": unloaded[0] if unloaded else None,
@@ -565,7 +584,7 @@ def _num(value: float | int | None, kind: str = "") -> str:
     if value is None:
         return "—"
     if kind == "min_ratio":
-        return f"{value * 100:.1f}%"
+        return f"{_said(value, kind):.1f}%"
     if float(value).is_integer():
         return str(int(value))
     return f"{value:.1f}"
@@ -575,8 +594,16 @@ def _expected_text(value: float, kind: str) -> str:
     """What the timeline expects, as people count it: whole things (_expected_figure), a share to
     one decimal."""
     if kind == "min_ratio":
-        return f"{value * 100:.1f}%"
+        return f"{_expected_figure(value, kind):.1f}%"
     return str(int(_expected_figure(value, kind)))
+
+
+def due_clause(deadline: str | None) -> str:
+    """The day a line's target is due by, as every target and batch line says it beside its figures
+    (（2030年12月31日前）), from its timeline's deadline (timelines.deadline_of, ISO); empty without
+    one. A target and a batch run to different days: the clause says which timeline an expected
+    figure is on."""
+    return f"（{cn_date(date.fromisoformat(deadline))}前）" if deadline else ""
 
 
 # One target's line (the brief's progress_target and /progress's target fact): what it is, its
@@ -587,7 +614,7 @@ TARGET_TEXT = "{name}：{figures}{behind}；{how}{listed}。"
 def target_parts(r: dict[str, Any], *, codes: bool = True) -> dict[str, str]:
     """The values TARGET_TEXT is filled with for one target (plan_targets' row)."""
     unit = "" if r["kind"] == "min_ratio" else r["unit"]
-    due = f"（{cn_date(date.fromisoformat(r['deadline']))}前）" if r["deadline"] else ""
+    due = due_clause(r["deadline"])
     unloaded = r.get("unloaded")
     if r["kind"] == "batch":
         figures = f"{unloaded}，现状暂无法计算" if unloaded else f"现为{_num(r['now'])}{unit}"

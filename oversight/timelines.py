@@ -19,7 +19,7 @@ from typing import Any
 
 from oversight.planfile import PlanSpec, ScheduleItem, TargetSpec, TaskSpec
 
-__all__ = ["expected_share", "points", "target_points", "task_points"]
+__all__ = ["deadline_of", "expected_share", "points", "target_points", "task_points"]
 
 
 def points(*, start: date | None, deadline: date | None, milestones: Iterable[ScheduleItem]) -> list[dict[str, Any]]:
@@ -44,6 +44,16 @@ def task_points(spec: PlanSpec, task: TaskSpec) -> list[dict[str, Any]]:
 
 def target_points(spec: PlanSpec, target: TargetSpec) -> list[dict[str, Any]]:
     return points(start=target.start or spec.issued_on, deadline=target.deadline, milestones=target.milestones)
+
+
+def deadline_of(schedule: Sequence[dict[str, Any]]) -> date | None:
+    """The day a timeline expects the whole by: its last point, when that point's share is the
+    whole (1.0: the deadline, which the plan file's check requires to be the whole); None when it
+    never expects the whole (no timeline, or milestones short of it with no deadline)."""
+    if not schedule:
+        return None
+    day, share = max((_day(p["by"]), float(p["share"])) for p in schedule)
+    return day if abs(share - 1.0) <= 1e-9 else None
 
 
 def _day(value: Any) -> date:

@@ -128,6 +128,16 @@ def target_counts(session: Session, plan_id: int, as_of: Any) -> dict[str, set[i
     }
 
 
+def _due_clause(schedule: Any) -> str:
+    """（2028年12月31日前）: the day a batch's timeline reaches the whole, as its line says it."""
+    points = json.loads(schedule) if isinstance(schedule, str) else schedule or []
+    if not points:
+        return ""
+    day, share = max((str(p["by"])[:10], float(p["share"])) for p in points)
+    y, m, d = (int(x) for x in day.split("-"))
+    return f"（{y}年{m}月{d}日前）" if share == 1.0 else ""
+
+
 def batch_done(session: Session, plan_id: int, as_of: Any) -> dict[int, dict[str, Any]]:
     """Per task of the plan: its name, target, measure and the rights of its batch whose history
     reached the task's done status (recounted from the events)."""
@@ -140,9 +150,10 @@ def batch_done(session: Session, plan_id: int, as_of: Any) -> dict[int, dict[str
             "status": status,
             "done": set(),
             "listed": 0,
+            "due": _due_clause(schedule),
         }
-        for tid, name, target, measure, status in session.connection().execute(
-            text("SELECT id, name, target, measure, done_status FROM task WHERE plan_id = :p"), {"p": plan_id}
+        for tid, name, target, measure, status, schedule in session.connection().execute(
+            text("SELECT id, name, target, measure, done_status, schedule FROM task WHERE plan_id = :p"), {"p": plan_id}
         )
     }
     for tid, rid in session.connection().execute(
@@ -193,7 +204,7 @@ def assert_progress_facts(
         task = tasks[fact["values"]["task_id"]]
         assert (
             fact["text"]
-            == f"{task['name']}：目标{task['target']}{task['measure']}，台账尚未载入该批次矿业权，完成情况暂无法计算"
+            == f"{task['name']}：目标{task['target']}{task['measure']}{task['due']}，台账尚未载入该批次矿业权，完成情况暂无法计算"
         )
     assert {f["values"]["task_id"] for f in batches} == {t for t, task in tasks.items() if task["listed"]}
     assert ("no_batches" in kinds(listed)) == (not tasks)
@@ -202,7 +213,10 @@ def assert_progress_facts(
         cited_ids = set(fact["ids"].get("right", []))
         assert cited_ids == task["done"] and fact["values"]["done"] == len(task["done"]), (task, fact)
         assert (fact["kind"] == "batch_none") == (not task["done"]), fact["text"]
-        assert fact["values"]["target"] == task["target"] and fact["text"].startswith(f"{task['name']}：目标")
+        assert fact["values"]["target"] == task["target"]
+        assert fact["text"].startswith(f"{task['name']}：目标{task['target']}{task['measure']}{task['due']}，"), fact[
+            "text"
+        ]
     assert not re.search(r"\d+\.\d+\s*(宗|个|家)", message), message
     assert ("rounding" in kinds(listed)) <= any(f["values"].get("expected_n") for f in batches)
 

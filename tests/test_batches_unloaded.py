@@ -21,7 +21,10 @@ from oversight.rights import move_right_status
 NOW = datetime(2026, 12, 3, 4, tzinfo=UTC)  # 3 December 2026, noon in Beijing: 2026Q4 is running
 MOVED = datetime(2026, 11, 2, 4, tzinfo=UTC)
 
-TARGETS = "强化整合重组一批46宗、强化淘汰关闭一批7宗、加强升级改造一批11家、优选出让一批39个、推进转采一批23宗、复工达产一批28个"
+TARGETS = (
+    "强化整合重组一批46宗（2028年12月31日前）、强化淘汰关闭一批7宗（2028年12月31日前）、加强升级改造一批11家（2030年12月31日前）、"
+    "优选出让一批39个（2028年12月31日前）、推进转采一批23宗（2028年12月31日前）、复工达产一批28个（2028年12月31日前）"
+)
 
 
 def _brief(session: Session, plan_id: int) -> tuple[dict, dict]:
@@ -67,7 +70,10 @@ def test_no_batch_loaded_is_said_once_with_no_figure_table_chart_or_lag(session:
     chat = progress_summary(session=session, plan_id=p, as_of=NOW)
     batches = [f for f in chat.listed() if f["kind"].startswith("batch") and f["kind"] != "batches_head"]
     assert [f["kind"] for f in batches] == ["batch_unloaded"] * 6
-    assert batches[0]["text"] == "强化整合重组一批：目标46宗，台账尚未载入该批次矿业权，完成情况暂无法计算"
+    assert (
+        batches[0]["text"]
+        == "强化整合重组一批：目标46宗（2028年12月31日前），台账尚未载入该批次矿业权，完成情况暂无法计算"
+    )
     assert "按进度" not in chat.message()
 
 
@@ -88,12 +94,14 @@ def test_a_batch_not_loaded_beside_one_loaded_shows_a_dash(session: Session, ban
     assert [r["unloaded"] for r in data["progress"]] == [False, True, True, True, True, True]
     progress = _section(ctx, "总体进展")
     texts = _texts(progress["paragraphs"])
-    assert texts[0].startswith("截至2026年12月3日 12:00，强化整合重组一批累计完成1宗（目标46宗，按进度应完成15宗）；")
-    assert (
-        "；强化淘汰关闭一批目标7宗，台账尚未载入该批次矿业权；加强升级改造一批目标11家，台账尚未载入该批次矿业权；"
-        in texts[0]
+    assert texts[0].startswith(
+        "截至2026年12月3日 12:00，强化整合重组一批目标46宗（2028年12月31日前），累计完成1宗，按进度应完成15宗；"
     )
-    assert texts[0].endswith("复工达产一批目标28个，台账尚未载入该批次矿业权。")
+    assert (
+        "；强化淘汰关闭一批目标7宗（2028年12月31日前），台账尚未载入该批次矿业权；"
+        "加强升级改造一批目标11家（2030年12月31日前），台账尚未载入该批次矿业权；" in texts[0]
+    )
+    assert texts[0].endswith("复工达产一批目标28个（2028年12月31日前），台账尚未载入该批次矿业权。")
     assert "本期新完成1宗。" in texts
     assert texts[-1].endswith("台账尚未载入矿业权的批次，完成情况记“—”。") and texts[-1].startswith("注：")
     (table,) = progress["tables"]

@@ -746,7 +746,7 @@ async def test_progress_is_its_facts_each_line_resting_on_the_ledger(engine, ban
         listed, now = _progress_facts(engine, banner_plan_id)
         with session_scope(engine) as s:
             assert_progress_facts(s, banner_plan_id, empty["text"], listed, now)
-        assert "强化整合重组一批：目标46宗，尚未完成（按进度应完成" in empty["text"]
+        assert "强化整合重组一批：目标46宗（2028年12月31日前），尚未完成（按进度应完成" in empty["text"]
         assert "减少采矿权：目标15宗（2030年12月31日前），现为0宗" in empty["text"] and "已完成0" not in empty["text"]
         assert "尚无关闭注销或整合减少的采矿权" in empty["text"]
 
@@ -756,8 +756,10 @@ async def test_progress_is_its_facts_each_line_resting_on_the_ledger(engine, ban
         with session_scope(engine) as s:
             assert_progress_facts(s, banner_plan_id, after["text"], listed, now)
         lines = after["text"].splitlines()
-        assert any(line.startswith("强化整合重组一批：目标46宗，已完成2宗") for line in lines), lines
-        assert any(line.startswith("强化淘汰关闭一批：目标7宗，已完成1宗") for line in lines), lines
+        assert any(line.startswith("强化整合重组一批：目标46宗（2028年12月31日前），已完成2宗") for line in lines), (
+            lines
+        )
+        assert any(line.startswith("强化淘汰关闭一批：目标7宗（2028年12月31日前），已完成1宗") for line in lines), lines
         # Zone 1 keeps one of its two mines; the closed one is the other reduction: 2 in all, named.
         (reduce,) = [f for f in listed if f["kind"] == "target" and f["values"]["key"] == "reduce_mining"]
         assert reduce["text"].startswith("减少采矿权：目标15宗（2030年12月31日前），现为2宗")

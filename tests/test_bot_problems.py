@@ -193,7 +193,7 @@ async def test_todo_and_progress(engine, banner_plan_id):
         assert "强化整合重组一批" in progress["text"] and "46" in progress["text"]
         batches = progress["text"].split("二、各批次")[1]
         # No ledger loaded: each batch says so, with no figure and no expectation.
-        assert "强化整合重组一批：目标46宗，台账尚未载入该批次矿业权，完成情况暂无法计算" in batches
+        assert "强化整合重组一批：目标46宗（2028年12月31日前），台账尚未载入该批次矿业权，完成情况暂无法计算" in batches
         assert "按进度应完成" not in batches and "尚未完成" not in batches
         # Seed 000's seven targets first, each saying the ledger is not loaded yet (no figure, no 滞后).
         assert "一、总体目标" in progress["text"] and progress["text"].index("一、总体目标") < progress["text"].index(

@@ -382,7 +382,8 @@ def test_progress_reads_as_the_office_would_write_it(engine, session: Session, b
     for t in plan["tasks"]:
         share = _share(t.get("start") or implement["start"], t["deadline"], on)
         batches.append(
-            f"{t['name']}：目标{t['target']}{t['measure']}，尚未完成（按进度应完成{up(t['target'] * share)}{t['measure']}）"
+            f"{t['name']}：目标{t['target']}{t['measure']}{_due(t['deadline'])}，"
+            f"尚未完成（按进度应完成{up(t['target'] * share)}{t['measure']}）"
         )
     assert any(t["target"] * _share(t.get("start") or implement["start"], t["deadline"], on) % 1 for t in plan["tasks"])
 
@@ -439,3 +440,9 @@ def test_progress_of_a_plan_stored_without_targets_says_so(session: Session, ban
     lines = progress_summary(session=session, plan_id=banner_plan_id, as_of=as_of).message().split("\n")
     assert lines[1:4] == ["一、总体目标", "本计划未设总体目标。", ""]
     assert lines[4] == "二、各批次" and len(lines) > 6
+
+
+def _due(deadline: object) -> str:
+    """（2028年12月31日前）: the batch's deadline as its line says it."""
+    d = date.fromisoformat(str(deadline)[:10])
+    return f"（{d.year}年{d.month}月{d.day}日前）"

@@ -74,7 +74,7 @@ def test_sample_ledger_matches_every_count_of_the_plan(engine, banner_plan_id):
         targets = {t["key"]: t for t in plan_targets(session=s, plan_id=banner_plan_id, as_of=BASELINE)}
         assert targets["green_mines"]["now"] == 2
         large_medium = sum(1 for r in mines if r.size_class in ("large", "medium"))
-        assert targets["min_large_medium_ratio"]["now"] == round(large_medium / len(mines), 4) and large_medium == 10
+        assert targets["min_large_medium_ratio"]["now"] == round(large_medium / len(mines), 6) and large_medium == 10
 
 
 def _pdf_text(path: Path) -> str:

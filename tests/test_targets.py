@@ -460,3 +460,49 @@ def test_a_target_is_figured_from_the_ledger_and_says_so_while_the_ledger_is_emp
     )
     assert facts["max_mines"]["values"]["now"] == 68 and facts["max_mines"]["ids"] == {"right": [mines[0].id]}
     assert brief["reduce_total"].startswith("消减矿业权：目标34个（2030年12月31日前），现为1个，")
+
+
+def test_a_share_is_behind_only_as_its_line_prints_it(session: Session, banner_plan_id: int) -> None:
+    """大中型矿山占比 runs from the share of 1 January 2026 to 75 % by 2030. With 50 of 100 mining
+    rights large or medium, 3 January (day 2 of 1,825) expects 50.0274 %: the line prints 现为50.0%，
+    按进度应为50.0% and is not 滞后 (main flagged it on the four-place value: 现为50.0%，按进度应为50.0%
+    （滞后）); 9 January (day 8) expects 50.1096 %, printed 50.1 %, and it is 滞后. With 74 of 100, the
+    brief of 2026Q1 (day 90) expects 74.0493 %, printed 74.0 % like the figure: not 滞后 in the brief
+    or in /progress of that day."""
+    from jobs.brief import brief_context
+    from oversight.briefdata import brief_data, parse_period
+    from oversight.lookups import progress_summary
+
+    p = banner_plan_id
+    key = "min_large_medium_ratio"
+    head = "大中型矿山占比（按生产规模）不低于：目标75.0%（2030年12月31日前），"
+    rights = [_add(session, p, f"M{i}", size_class="large" if i < 50 else "small") for i in range(100)]
+    session.commit()
+
+    def chat_line(day: date) -> dict:
+        chat = progress_summary(session=session, plan_id=p, as_of=datetime(day.year, day.month, day.day, 4, tzinfo=UTC))
+        (fact,) = [f for f in chat.listed() if f["kind"] == "target" and f["values"]["key"] == key]
+        return fact
+
+    jan3 = chat_line(date(2026, 1, 3))
+    assert jan3["values"]["expected"] == pytest.approx(0.500274, abs=1e-6)
+    assert jan3["text"].startswith(head + "现为50.0%，按进度应为50.0%；"), jan3["text"]
+    assert jan3["values"]["lagging"] is False
+    rows = _by_key(plan_targets(session=session, plan_id=p, as_of=datetime(2026, 1, 3, 4, tzinfo=UTC)))
+    assert rows[key]["behind"] is False
+    jan9 = chat_line(date(2026, 1, 9))
+    assert jan9["text"].startswith(head + "现为50.0%，按进度应为50.1%（滞后）；"), jan9["text"]
+    assert jan9["values"]["lagging"] is True
+
+    for right in rights[50:74]:
+        right.size_class = "medium"
+        session.add(right)
+    session.commit()
+    now = datetime(2026, 4, 8, 2, tzinfo=UTC)
+    data = brief_data(session=session, plan_id=p, period=parse_period("2026Q1"), now=now)
+    ctx = brief_context(data, issue_no=1, issued_on=now.date().isoformat(), chart="<svg/>")
+    (line,) = [f["text"] for f in ctx["facts"] if f["kind"] == "progress_target" and f["values"]["key"] == key]
+    assert line.startswith(head + "现为74.0%，按进度应为74.0%；"), line
+    april1 = chat_line(date(2026, 4, 1))
+    assert april1["values"]["expected"] == pytest.approx(0.74 + 0.01 * 90 / 1825, abs=1e-4)
+    assert april1["text"].startswith(head + "现为74.0%，按进度应为74.0%；") and april1["values"]["lagging"] is False

@@ -403,6 +403,7 @@ class Rec:
                     "new": sorted(done - at_start.get(tid, set())),
                     "unloaded": not listed,
                     "expected": None if share is None or not listed else round(target * share, 1),
+                    "due": due_of(points),
                     "zones_target": zones_target,
                     "zones_done": sum(1 for ids in zone_rights.values() if all(i in done for i in ids)),
                 }
@@ -502,6 +503,14 @@ def expected_share(points: list[dict[str, Any]], on: date, start: date | None) -
     return prev[1]
 
 
+def due_of(points: list[dict[str, Any]]) -> str:
+    """The clause a batch's line says its deadline in: the day its timeline reaches the whole."""
+    if not points:
+        return ""
+    day, share = max((date.fromisoformat(str(p["by"])[:10]), float(p["share"])) for p in points)
+    return f"（{cn(day)}前）" if share == 1.0 else ""
+
+
 def first(ids: list[int]) -> list[int]:
     return sorted(ids)[:CAP]
 
@@ -516,12 +525,13 @@ def expected_whole(value: float | None) -> str:
 
 
 def _progress_item(t: dict[str, Any]) -> str:
+    head = f"{t['name']}目标{t['target']}{t['measure']}{t['due']}"
     if t["unloaded"]:
-        return f"{t['name']}目标{t['target']}{t['measure']}，台账尚未载入该批次矿业权"
-    base = f"{t['name']}累计完成{len(t['done'])}{t['measure']}（目标{t['target']}{t['measure']}"
+        return f"{head}，台账尚未载入该批次矿业权"
+    base = f"{head}，累计完成{len(t['done'])}{t['measure']}"
     if t["expected"] is None:
-        return base + "）"
-    return base + f"，按进度应完成{expected_whole(t['expected'])}{t['measure']}）"
+        return base
+    return base + f"，按进度应完成{expected_whole(t['expected'])}{t['measure']}"
 
 
 def b_editor_note(r: Rec, f: dict[str, Any]) -> None:
@@ -542,7 +552,7 @@ def b_progress_lead(r: Rec, f: dict[str, Any]) -> None:
 
 def b_progress_unloaded(r: Rec, f: dict[str, Any]) -> None:
     assert r.tasks and not _loaded(r) and f["values"]["unloaded"] == [t["id"] for t in r.tasks], f
-    targets = "、".join(f"{t['name']}{t['target']}{t['measure']}" for t in r.tasks)
+    targets = "、".join(f"{t['name']}{t['target']}{t['measure']}{t['due']}" for t in r.tasks)
     assert f["text"] == f"台账尚未载入各批次的矿业权，各批次完成情况暂无法统计。各批次目标为：{targets}。", f
 
 
