@@ -53,7 +53,7 @@ from oversight.errors import PlanMissingError
 from oversight.facts import Say
 from oversight.files import write_atomic
 from oversight.ledger import export_ledger
-from oversight.meetings import completion_text
+from oversight.meetings import completion_words
 from oversight.outbox import enqueue_document, enqueue_text, split_text
 from oversight.periods import ADHOC
 from oversight.sample import chat_marked, sample_mark
@@ -659,11 +659,10 @@ def _decisions_section(data: dict[str, Any], unit: Any, say: Say, table_no: list
     table_no[0] += 1
 
     def status(d: dict[str, Any]) -> str:
-        if d["done"]:
-            if not d["done_on"]:
-                return "已完成"
-            due = date.fromisoformat(d["due_on"]) if d["due_on"] else None
-            return completion_text(due_on=due, done_on=date.fromisoformat(d["done_on"]))
+        if d["done"]:  # the row's own facts (briefdata: done_on, done_late, late_workdays), not recounted
+            return completion_words(
+                done_on=date.fromisoformat(d["done_on"]), late=d["done_late"], late_workdays=d["late_workdays"]
+            )
         return TEXTS["decision_overdue" if d["overdue"] else "decision_open"]
 
     table = {
@@ -881,12 +880,6 @@ def _conveners(plan: Plan) -> str:
     meeting = (plan.spec or {}).get("meeting") or {}
     titles = [c.get("title") or c.get("role") for c in meeting.get("conveners") or []]
     return "、".join(t for t in titles if t)
-
-
-def _export_annex(*, session: Session, plan_id: int, out: Path, now: datetime) -> None:
-    """The full ledger as xlsx (a sample plan's marked on every sheet), written atomically
-    through oversight.files as every stored file is."""
-    export_ledger(out, session=session, plan_id=plan_id, now=now)
 
 
 # --- The PDF in a second process ---------------------------------------------------------------
@@ -1109,7 +1102,7 @@ def _annex_child(conn: Any, parent_end: Any, url: str, plan_id: int, out: Path, 
             session.exec(select(Plan.id).where(Plan.id == plan_id)).first()  # the first read: the snapshot
             conn.send({"reading": True})
             t0 = _time.perf_counter()
-            _export_annex(session=session, plan_id=plan_id, out=out, now=now)
+            export_ledger(out, session=session, plan_id=plan_id, now=now)
             conn.send({"xlsx": _time.perf_counter() - t0, "usage": _usage("annex")})
     except BaseException:  # noqa: BLE001 - reported to the parent, which raises it as a RenderError
         conn.send({"error": traceback.format_exc()})
@@ -1171,7 +1164,7 @@ class _AnnexProcess:
         its process's CPU and page faults (none if written here)."""
         if self._process is None:
             t0 = _time.perf_counter()
-            _export_annex(session=self.session, plan_id=self.plan_id, out=self.out, now=self.now)
+            export_ledger(self.out, session=self.session, plan_id=self.plan_id, now=self.now)
             return _time.perf_counter() - t0, {}
         reply = self._reply()
         return float(reply["xlsx"]), reply["usage"]

@@ -64,12 +64,20 @@ def late_workdays(*, due_on: date | None, done_on: date) -> int:
 
 def completion_text(*, due_on: date | None, done_on: date) -> str:
     """How an agreed matter's completion reads in every document and message: 已完成（2026年3月18日）
-    when done by its deadline, 已完成（2026年3月27日，逾期5个工作日） after it (逾期不足1个工作日 when
-    done after the deadline on a day off before the next working day)."""
-    if not done_late(due_on=due_on, done_on=done_on):
+    when done by its deadline, 已完成（2026年3月27日，逾期5个工作日） after it (completion_words)."""
+    late = done_late(due_on=due_on, done_on=done_on)
+    days = late_workdays(due_on=due_on, done_on=done_on) if late else 0
+    return completion_words(done_on=done_on, late=late, late_workdays=days)
+
+
+def completion_words(*, done_on: date, late: bool, late_workdays: int) -> str:
+    """completion_text from facts already computed (done_late, late_workdays): 逾期不足1个工作日
+    when done after the deadline on a day off before the next working day."""
+    if not late:
         return COMPLETION_ON_TIME.format(on=cn_date(done_on))
-    late = late_workdays(due_on=due_on, done_on=done_on)
-    return COMPLETION_LATE.format(on=cn_date(done_on), late=f"{late}个工作日" if late else "不足1个工作日")
+    return COMPLETION_LATE.format(
+        on=cn_date(done_on), late=f"{late_workdays}个工作日" if late_workdays else "不足1个工作日"
+    )
 
 
 def decision_completion(decision: Decision) -> str:

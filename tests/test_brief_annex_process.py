@@ -94,13 +94,13 @@ def test_an_in_memory_database_is_not_shared():
 def _record_writer(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     """Wrap the annex's writing so that it notes which process wrote it."""
     note = tmp_path / "annex-writer"
-    real = brief_job._export_annex
+    real = brief_job.export_ledger
 
-    def noting(**kwargs: Any) -> None:
+    def noting(path: Path, **kwargs: Any) -> Path:
         note.write_text(str(os.getpid()))
-        real(**kwargs)
+        return real(path, **kwargs)
 
-    monkeypatch.setattr(brief_job, "_export_annex", noting)
+    monkeypatch.setattr(brief_job, "export_ledger", noting)
     return note
 
 
