@@ -171,7 +171,7 @@ TEXTS: dict[str, str] = {
     "agenda_behind": "研究{names}进度滞后问题。",
     "agenda_overdue": "督办逾期未关闭的问题{n}个。",
     "agenda_disputed": "裁定有争议的问题{n}个。",
-    "agenda_decisions": "督办上次会议未完成的议定事项{n}项。",
+    "agenda_decisions": "督办上次会议逾期未完成的议定事项{n}项。",
     "agenda_next": "部署下一阶段工作。",
     "end_closed": "期末",
     "end_open": "目前",

@@ -704,9 +704,11 @@ def _agenda(
         items.append({"kind": "overdue", "cite": problems["totals"]["overdue"]})
     if problems["totals"]["disputed"]["n"]:
         items.append({"kind": "disputed", "cite": problems["totals"]["disputed"]})
-    undone = [d["id"] for d in decisions["decisions"] if not d["done"]]
-    if undone:
-        items.append({"kind": "decisions", "cite": {"n": len(undone), "ids": undone[:CITE_CAP]}})
+    # Only what is past its deadline is 督办'd; a matter not yet due is not behind (the meeting's own
+    # agenda, oversight.convening.draft_agenda, lists the overdue ones alike).
+    overdue = [d["id"] for d in decisions["decisions"] if d["overdue"]]
+    if overdue:
+        items.append({"kind": "decisions", "cite": {"n": len(overdue), "ids": overdue[:CITE_CAP]}})
     items.append({"kind": "next"})
     return items
 

@@ -1107,9 +1107,9 @@ def b_agenda_disputed(r: Rec, f: dict[str, Any]) -> None:
 
 def b_agenda_decisions(r: Rec, f: dict[str, Any]) -> None:
     m = r.last_meeting
-    undone = [d["id"] for d in (m["rows"] if m else []) if not d["done"]]
-    assert undone and f["ids"]["decision"] == undone[:CAP], f
-    assert f["text"] == f"督办上次会议未完成的议定事项{len(undone)}项。", f
+    overdue = [d["id"] for d in (m["rows"] if m else []) if d["overdue"]]
+    assert overdue and f["ids"]["decision"] == overdue[:CAP], f
+    assert f["text"] == f"督办上次会议逾期未完成的议定事项{len(overdue)}项。", f
 
 
 def b_agenda_next(r: Rec, f: dict[str, Any]) -> None:
@@ -1228,7 +1228,7 @@ def brief_kinds(r: Rec) -> Counter[str]:
             if done == len(m["rows"])
             else "decisions_lead"
         ] += 1
-        if done < len(m["rows"]):
+        if any(d["overdue"] for d in m["rows"]):
             k["agenda_decisions"] += 1
     current = r.notices(False)
     if not current:
