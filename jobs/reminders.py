@@ -19,7 +19,14 @@ from oversight.convening import remind_unanswered
 from oversight.dates import local_zone
 from oversight.digest import digest_summary
 from oversight.holiday_notice import HOW_TO_ADD, missing_years
-from oversight.measures import REPORTING_ROLES, Week, accountable_from, reported_weeks, tasked_units, week_of
+from oversight.measures import (
+    REPORTING_ROLES,
+    Week,
+    reported_weeks,
+    reporting_accountable_from,
+    tasked_units,
+    week_of,
+)
 from oversight.outbox import enqueue_text
 from oversight.region_items import open_region_items
 from oversight.schedules import is_adhoc, period_for
@@ -70,15 +77,15 @@ def week_bounds(period: str) -> tuple[date, date]:
 
 
 def units_due(*, session: Session, plan_id: int, week: Week) -> list[int]:
-    """Units with a part in the plan's tasks that answer for `week` (they could act in it: see
-    oversight.measures.accountable_from)."""
-    since = accountable_from(session=session, plan_id=plan_id)
+    """Units with a part in the plan's tasks that answer for `week` (they had someone who files
+    weekly progress in it: see oversight.measures.reporting_accountable_from)."""
+    since = reporting_accountable_from(session=session, plan_id=plan_id)
     return [u for u in tasked_units(session, plan_id) if u in since and since[u] <= week.last]
 
 
 def units_without_report(*, session: Session, plan_id: int, week: Week) -> list[Unit]:
-    """Units with a part in the plan's tasks that answer for `week` (they could act in it: see
-    oversight.measures.accountable_from) and filed no report in it."""
+    """Units with a part in the plan's tasks that answer for `week` (units_due) and filed no
+    report in it."""
     reported = reported_weeks(session, plan_id, [week], column=Report.unit_id)
     ids = [
         u for u in units_due(session=session, plan_id=plan_id, week=week) if week.monday not in reported.get(u, set())

@@ -5,10 +5,14 @@ worker's reminders and the bot all count with these functions.
   it; a week (or the part of it inside the span) with no working day, by the one calendar in
   oversight.workdays, is not a reporting week; a partial week at the span's edge is one when
   its part inside the span has a working day. A week is *due* once it has ended (`due_weeks`).
-- Accountable from (`accountable_from`): a unit answers for a week, a problem or an item only
-  from the first working day on which it had a member in the system, and never before the
+- Accountable from (`accountable_from`): a unit answers for a problem, an item or a task's lag
+  only from the first working day on which it had a member in the system, and never before the
   plan's tracking start (`tracking_since`: the plan file's value, else the day the plan was
   first loaded). A unit with no member yet answers for nothing.
+- Reporting accountable from (`reporting_accountable_from`): a unit answers for a reporting
+  week only from the first working day on which it had a member who files weekly progress
+  (`REPORTING_ROLES`: a department contact), not before the tracking start; a unit whose
+  members are only leaders, the office or the convener is not asked to report (不参评).
 - On-time rate (`Reporting.rate`): due weeks with a report / due weeks (None with none due).
 - Time to accept (`response_waits`, `weighted_median`): working days from a problem being
   assigned or handed to a unit until its first response (accept, hand on, decline) or a ruling.
@@ -236,14 +240,17 @@ def _reporting(
 
 
 def unit_reporting(*, session: Session, plan_id: int, period: Period, as_of: datetime) -> dict[int, Reporting]:
-    """Per tasked unit: the weeks it had to report in (from when it could act) and those it did."""
-    since = accountable_from(session=session, plan_id=plan_id)
+    """Per tasked unit: the weeks it had to report in (from when it had someone who files weekly
+    progress, reporting_accountable_from) and those it did; since None: it never had one."""
+    since = reporting_accountable_from(session=session, plan_id=plan_id)
     reported = reported_weeks(session, plan_id, due_weeks(period, as_of), column=Report.unit_id)
     return _reporting(period, as_of, since, reported, tasked_units(session, plan_id))
 
 
-# Who files weekly progress (domain: the department contacts, 部门联络员). A leader, the office or
-# the convener is not asked to, so is neither reminded nor scored on 进展报送.
+# Who must file weekly progress (domain: the department contacts, 部门联络员). A leader, the office
+# or the convener is not asked to, so is neither reminded nor scored on 进展报送, and a unit with
+# only such members is not asked either (reporting_accountable_from). Who *may* file a report is
+# another list: oversight.reports.MAY_REPORT_ROLES.
 REPORTING_ROLES = (Role.CONTACT,)
 
 
@@ -288,18 +295,31 @@ def tracking_since(*, session: Session, plan_id: int) -> date:
 
 def accountable_from(*, session: Session, plan_id: int) -> dict[int, date]:
     """Per unit that has had a member: the first working day on which it had one, not before
-    the plan's tracking start. Units never joined by anyone are absent (accountable for nothing)."""
+    the plan's tracking start. Units never joined by anyone are absent (accountable for nothing).
+    For problems, agreed matters and task lag; weekly reporting: reporting_accountable_from."""
+    return _first_member_day(session, plan_id, roles=None)
+
+
+def reporting_accountable_from(*, session: Session, plan_id: int) -> dict[int, date]:
+    """Per unit that has had a member who files weekly progress (REPORTING_ROLES): the first
+    working day on which it had one, not before the plan's tracking start. A unit whose members
+    were only leaders, the office or the convener is absent: it answers for no reporting week."""
+    return _first_member_day(session, plan_id, roles=REPORTING_ROLES)
+
+
+def _first_member_day(session: Session, plan_id: int, *, roles: tuple[str, ...] | None) -> dict[int, date]:
+    """Per unit: the first working day on which it had a member (of `roles`, if given) that was
+    in the system (active, or revoked since), not before the plan's tracking start."""
     start = tracking_since(session=session, plan_id=plan_id)
+    query = select(col(Member.unit_id), func.min(col(Member.joined_at))).where(
+        col(Member.plan_id) == plan_id,
+        or_(col(Member.active).is_(True), col(Member.revoked_at).is_not(None)),
+    )
+    if roles is not None:
+        query = query.where(col(Member.role).in_(roles))
     first: dict[int, date] = {}
-    for unit_id, joined in session.execute(
-        select(col(Member.unit_id), col(Member.joined_at)).where(
-            col(Member.plan_id) == plan_id,
-            or_(col(Member.active).is_(True), col(Member.revoked_at).is_not(None)),
-        )
-    ).all():
-        day = local_day(_aware(joined))
-        if unit_id not in first or day < first[unit_id]:
-            first[unit_id] = day
+    for unit_id, joined in session.execute(query.group_by(col(Member.unit_id))).all():
+        first[unit_id] = local_day(_aware(joined))
     return {u: first_workday_from(max(d, start)) for u, d in first.items()}
 
 

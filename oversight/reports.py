@@ -69,7 +69,9 @@ if TYPE_CHECKING:
 TEXT_MAX = 10_000  # a long paste arrives in parts and is joined (bot.engine); 5,000 characters are common
 REPORT_EXAMPLE = "“本周完成2宗矿业权的储量核实，下周报送变更登记材料。”"
 MAX_ATTACHMENTS = 10
-REPORTING_ROLES = (Role.CONTACT, Role.ZONE_LEADER)
+# Who may file a progress report: a department contact, and a zone leader from the field. Who must
+# file one every week is another list: oversight.measures.REPORTING_ROLES.
+MAY_REPORT_ROLES = (Role.CONTACT, Role.ZONE_LEADER)
 LEDGER_SCAN_TYPES = (PDF, OFD, JPEG, PNG, ZIP)  # what a stamped scan may come as
 
 
@@ -189,7 +191,7 @@ def in_batch(*, session: Session, right_id: int, task_id: int) -> bool:
 
 
 def _require_reporter(member: Member) -> None:
-    if not member.active or member.role not in REPORTING_ROLES:
+    if not member.active or member.role not in MAY_REPORT_ROLES:
         raise PermissionDeniedError("只有部门联络员和包联领导可以报送工作进展。")
 
 

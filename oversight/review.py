@@ -228,8 +228,11 @@ def unit_scores(*, session: Session, plan_id: int, period: str, now: datetime) -
         # or owned is what it could have shifted; a problem handed to it moments ago and still
         # within the limit is not judged yet, and no problem at all earns no 推诿扯皮 credit.
         could_shift = bool(judged) or owned or shifting.get(unit_id, 0) > 0
+        # Asked to file weekly progress: a tasked unit that has had a contact (measures.unit_reporting,
+        # from reporting_accountable_from); one with only leaders, or nobody, is 不参评 on 进展报送.
+        asked = unit_id in reporting and reporting[unit_id].since is not None
         parts: dict[str, float | None] = {
-            "reporting": reporting[unit_id].rate if unit_id in reporting else None,
+            "reporting": reporting[unit_id].rate if asked else None,
             "progress": (sum(progress[unit_id]) / len(progress[unit_id])) if progress.get(unit_id) else None,
             "response": met / judged if judged else None,
             "resolution": (res["resolved"] / res["owned"]) if res and owned else None,
@@ -245,6 +248,7 @@ def unit_scores(*, session: Session, plan_id: int, period: str, now: datetime) -
                 "unit_id": unit_id,
                 "unit": unit.name,
                 "indicators": {k: (None if v is None else round(v, 3)) for k, v in parts.items()},
+                "reports_weekly": asked,
                 "shifting_instances": shifting.get(unit_id, 0),
                 # 问题办结's figures: problems owned, those 办结 (oversight.measures.resolutions) and their ids.
                 "problems": {
@@ -1088,7 +1092,10 @@ def review_document(*, session: Session, plan_id: int, review: dict[str, Any], n
     unit_rows = [
         [
             r["unit"],
-            *[_pct(r["indicators"][k]) for k in INDICATORS],
+            *[
+                NOT_EVALUATED if k == "reporting" and not r.get("reports_weekly", True) else _pct(r["indicators"][k])
+                for k in INDICATORS
+            ],
             _score(r["score"]),
             f"{r['deduction']:.1f}",
             _score(r["total"]),
@@ -1188,7 +1195,8 @@ def review_document(*, session: Session, plan_id: int, review: dict[str, Any], n
             **(
                 {
                     "paragraphs": [
-                        "各项指标为得分率，括号内为权重；不适用的指标不计入，权重按比例折算。",
+                        "各项指标为得分率，括号内为权重；不适用的指标不计入，权重按比例折算；进展报送自单位联络员加入系统的首个工作日起计，"
+                        "不承担批次任务或尚无联络员加入系统的单位不参评。",
                         *resolution_lines,
                     ],
                     "tables": [{"columns": cols, "rows": unit_rows, "numeric": list(range(1, len(cols)))}],

@@ -760,12 +760,12 @@ define_job(
 # that owed the week's report and did not file it, and the reminders queued to their contacts.
 WEEKLY_RUN_TEXTS: dict[str, str] = {
     "skipped": "这一周全是节假日，没有工作日，不要求报送，未发送提醒。",
-    "none_due": "这一周还没有需要报送进展的单位（成员单位人员加入系统后起算），未发送提醒。",
+    "none_due": "这一周还没有需要报送进展的单位（成员单位联络员加入系统后起算），未发送提醒。",
     "all_reported": "应报送的{n}个单位都已报送进展，无需提醒。",
     "missing_one": "{names}未报送，已向其联络员发送{sent}条提醒。",
     "missing": "{n}个单位未报送（{names}），已向其联络员发送{sent}条提醒。",
-    "missing_one_nobody": "{names}未报送，其联络员还没有加入，未发送提醒。",
-    "missing_nobody": "{n}个单位未报送（{names}），其联络员都还没有加入，未发送提醒。",
+    "missing_one_nobody": "{names}未报送，目前没有联络员加入，未发送提醒。",
+    "missing_nobody": "{n}个单位未报送（{names}），目前都没有联络员加入，未发送提醒。",
 }
 WEEKLY_NAMES_SHOWN = 10
 

@@ -975,7 +975,7 @@ def assert_drafted_facts(session: Session, notice_id: int, message: str, listed:
 
 def assert_weekly_run_facts(session: Session, week: str, message: str, listed: list[dict[str, Any]]) -> None:
     """The weekly reminder run's line against the record: the units due are those with a task part
-    and a member who joined by the week's end, the units named are those of them with no report
+    and a department contact (the only role that files weekly progress) who joined by the week's end, the units named are those of them with no report
     filed in the week (Monday 0:00 to Sunday 24:00 in Shanghai), and the reminders counted are the
     week's outbox rows to their contacts; nobody due is said in words, never 0个单位."""
     from datetime import date as _date
@@ -996,7 +996,7 @@ def assert_weekly_run_facts(session: Session, week: str, message: str, listed: l
 
     due = read(
         "SELECT DISTINCT tu.unit_id FROM taskunit tu JOIN member m ON m.unit_id = tu.unit_id"
-        " WHERE m.joined_at < :b AND m.active",
+        " WHERE m.joined_at < :b AND m.active AND m.role = 'contact'",
         b=end,
     )
     reported = read("SELECT DISTINCT unit_id FROM report WHERE created_at >= :a AND created_at < :b", a=start, b=end)

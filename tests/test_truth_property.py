@@ -113,7 +113,10 @@ Q_START, Q_END = date(2026, 1, 1), date(2026, 3, 31)
 NOW = datetime(2026, 4, 8, 1, tzinfo=UTC)  # after the quarter: the brief is as of its last day
 S_UTC, E_UTC = "2025-12-31 16:00:00", "2026-03-31 16:00:00"
 UNITS = ["natres", "emergency", "forestry", "eco", "water", "ndrc", "market_reg", "finance"]
-SCORE_NOTE = "各项指标为得分率，括号内为权重；不适用的指标不计入，权重按比例折算。"  # the one fixed paragraph
+SCORE_NOTE = (
+    "各项指标为得分率，括号内为权重；不适用的指标不计入，权重按比例折算；进展报送自单位联络员加入系统的首个工作日起计，"
+    "不承担批次任务或尚无联络员加入系统的单位不参评。"
+)  # the one fixed paragraph
 RAW = re.compile(r"\{'|\"kind\":|'kind'|\bNone\b|\bTrue\b|\bFalse\b|\[\[|\bnan\b")
 # The quantifier words a sentence may only use where its fact proves it (各 is also the plain
 # "each" of fixed phrases such as 各成员单位, so it is checked through the kinds below).
@@ -258,6 +261,14 @@ quarter = st.fixed_dictionaries(
             ),
             max_size=2,
         ),
+        # Members of a member unit who file no weekly progress (a 包联领导 of the unit, a 督导组 member):
+        # the unit, the day they join, the role. A unit with only these is not asked to report.
+        "others": st.lists(
+            st.tuples(
+                st.integers(0, len(UNITS) - 1), st.integers(0, 89), st.sampled_from([Role.ZONE_LEADER, Role.SUPERVISOR])
+            ),
+            max_size=2,
+        ),
         "rights": st.lists(right, max_size=5),
         "meetings": st.lists(meeting, max_size=2),
         "notices": st.lists(notice, max_size=2),
@@ -326,6 +337,17 @@ def build(engine: Engine, q: dict[str, Any]) -> tuple[Engine, int]:
                 )
                 s.add(m)
                 members[i] = m
+        for n, (i, join, role) in enumerate(q["others"]):
+            s.add(
+                Member(
+                    plan_id=plan_id,
+                    telegram_user_id=700 + n,
+                    name=f"{'甲乙'[n]}领导",
+                    unit_id=units[UNITS[i]].id,
+                    role=role,
+                    joined_at=at(join, 8),
+                )
+            )
         s.flush()
         for i, day, in_zone in q["reports"]:
             m = members.get(i)
@@ -634,7 +656,7 @@ def sql(engine: Any, query: str, **params: Any) -> list[Any]:
 def check_reporting(rec: Rec, q: dict[str, Any], data: dict[str, Any]) -> dict[int, int]:
     """Each unit's weeks and on-time rate, counted here: Monday–Sunday weeks clipped to the quarter
     that hold a working day of the (generated) calendar, from the first working day the unit had a
-    member and the plan was tracked; a week counts as reported if a report fell in it. Sets the
+    department contact (a unit with only leaders has none: not asked, 0 weeks) and the plan was tracked; a week counts as reported if a report fell in it. Sets the
     units under half on time (units_behind) and returns each unit's weeks without a report (the
     notice's 未报送 findings)."""
     engine, plan_id, cal = rec.engine, rec.plan_id, q["calendar"]
@@ -647,7 +669,10 @@ def check_reporting(rec: Rec, q: dict[str, Any], data: dict[str, Any]) -> dict[i
         weeks.append((first, last))
         first = last + timedelta(days=1)
     joined: dict[int, date] = {}
-    for unit_id, at_ in sql(engine, "SELECT unit_id, joined_at FROM member WHERE plan_id = :plan", plan=plan_id):
+    # Only a department contact files weekly progress: a unit answers from its first contact's day.
+    for unit_id, at_ in sql(
+        engine, "SELECT unit_id, joined_at FROM member WHERE plan_id = :plan AND role = 'contact'", plan=plan_id
+    ):
         joined[unit_id] = min(joined.get(unit_id, date.max), local_day(at_))
     reported: dict[int, set[date]] = {}
     for unit_id, at_ in sql(engine, "SELECT unit_id, created_at FROM report WHERE plan_id = :plan", plan=plan_id):
@@ -823,6 +848,7 @@ EMPTY = {
     "problems": [],
     "chains": [],
     "leaders": [],
+    "others": [],
     "rights": [],
     "meetings": [],
     "notices": [],
@@ -845,6 +871,8 @@ EMPTY = {
         "calendar": {"off": [(3, {0, 1, 2, 3, 4, 5, 6})], "makeup": [7]},
         "since": None,
         "joins": [0, 40, None, None, None, None, None, None],
+        # 应急管理局's 督导组 member joins before its contact (it reports from day 40), 林草局 has only a leader.
+        "others": [(1, 5, Role.SUPERVISOR), (2, 10, Role.ZONE_LEADER)],
         "reports": [(0, 5, False), (0, 19, False), (0, 20, True), (1, 47, False)],
         "notices": [(-3, [(0, "slow")], [(0, 10)])],  # the previous quarter's notice, explained in this one
         # Decisions due Friday 16 January: done on 20 January inside the week off (late, by no working

@@ -280,6 +280,23 @@ class Rec:
             out[unit] = day
         return out
 
+    @cached_property
+    def reporting_accountable(self) -> dict[int, date]:
+        """Per unit that has had a department contact (the only role that files weekly progress):
+        the first working day on which it had one, not before the tracking start; a unit with only
+        leaders, the office or the convener is absent (not asked to report)."""
+        tracked = self.tracked
+        out: dict[int, date] = {}
+        for unit, joined in self.sql(
+            "SELECT unit_id, MIN(joined_at) FROM member WHERE plan_id = :plan AND role = 'contact' "
+            "AND (active OR revoked_at IS NOT NULL) GROUP BY unit_id"
+        ):
+            day = max(local_day(joined), tracked)
+            while not self.workday(day):
+                day += timedelta(days=1)
+            out[unit] = day
+        return out
+
     def named_for(self, unit: int) -> bool:
         """A notice can name the unit: a member unit (not the issuing office or government) that could act."""
         return unit in self.accountable and self.units[unit]["kind"] not in ("office", "government")
@@ -1737,7 +1754,8 @@ def review_scores(r: Rec) -> dict[str, list[dict[str, Any]]]:
     Units: each member unit with a part in a task, a problem it owned (resolved in the half, or
     unresolved past a deadline that fell when it could act), a wait for its response, a shifting
     instance or a deduction in the ledger. Indicators (None: does not apply): 进展报送 the on-time
-    rate from the day it could act; 任务进度 the mean over its tasks the timeline expects something
+    rate from the first working day it had a department contact (a tasked unit with none, or a unit
+    with no task, is 不参评 on it); 任务进度 the mean over its tasks the timeline expects something
     of between the day it could act and now of the share added in that time / the share expected to
     be added (at most 1), lag from before it could act not its own;
     问题响应 responses within the plan's days of those that can be judged (answered, or waiting past
@@ -1896,11 +1914,13 @@ def review_scores(r: Rec) -> dict[str, list[dict[str, Any]]]:
                 added = (len(done.get(task["id"], set())) - then["done"]) / task["target"]
                 if expected > 0:
                     shares.append(min(1.0, max(0.0, added) / expected))
+        # 进展报送: asked of a tasked unit only once it has a contact, from that contact's first working day.
+        asked = unit in parts_of and unit in r.reporting_accountable
         mine = waits.get(unit, [])
         met = sum(1 for sp in mine if not sp["running"] and sp["days"] <= limit)
         judged = met + sum(1 for sp in mine if sp["days"] > limit)
         parts: dict[str, float | None] = {
-            "reporting": half_rate(r, since, reported.get(unit, set())) if unit in parts_of else None,
+            "reporting": half_rate(r, r.reporting_accountable[unit], reported.get(unit, set())) if asked else None,
             "progress": sum(shares) / len(shares) if shares else None,
             "response": met / judged if judged else None,
             "resolution": resolved[unit] / owned[unit] if owned[unit] else None,
@@ -1912,6 +1932,7 @@ def review_scores(r: Rec) -> dict[str, list[dict[str, Any]]]:
             {
                 "unit": unit,
                 "parts": parts,
+                "asked": asked,
                 "owned": owned[unit],
                 "resolved_ids": resolved_ids.get(unit, []),
                 "score": score,
@@ -2100,7 +2121,10 @@ def check_score_tables(rv: ReviewRec) -> None:
     want = [
         [
             rv.r.units[u["unit"]]["name"],
-            *(review_pct(u["parts"][k]) for k in REVIEW_INDICATORS),
+            *(
+                "不参评" if k == "reporting" and not u["asked"] else review_pct(u["parts"][k])
+                for k in REVIEW_INDICATORS
+            ),
             review_points(u["score"]),
             f"{round(u['deduction'], 1):.1f}",
             review_points(u["total"]),
