@@ -33,6 +33,7 @@ from oversight.members import (
     revoke_choices,
     unit_name,
 )
+from oversight.sentences import person_at_unit
 
 logger = logging.getLogger(__name__)
 CODE_MAX = 64
@@ -147,10 +148,9 @@ def members(turn: Turn[None]) -> None:
 
 
 def _member_label(session: Session, member: Member, unit: Unit) -> str:
-    """张三（旗林草局·联络员）: a member as /revoke names them (never by a record number)."""
+    """旗林草局的张三（部门联络员）: a member as /revoke names them (never by a record number)."""
     return t.REVOKE_MEMBER.format(
-        name=member_label(session=session, member=member, unit=unit),
-        unit=unit.name,
+        who=person_at_unit(unit.name, member_label(session=session, member=member, unit=unit)),
         role=ROLE_LABELS.get(member.role, member.role),
     )
 

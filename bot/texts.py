@@ -30,7 +30,7 @@ INVITE_CREATED = (
     "{unit} · {role} 的邀请码（{expires} 前有效，仅可使用一次）：\n{code}\n请对方在与机器人的私聊中发送：/start {code}"
 )
 # /revoke: the admin picks the member by name (buttons), then confirms; never by a record number.
-REVOKE_MEMBER = "{name}（{unit}·{role}）"
+REVOKE_MEMBER = "{who}（{role}）"
 REVOKE_CONFIRM = "确认撤销{member}？撤销后其按钮和命令即时失效，须重新邀请才能使用。不撤销请忽略本消息。"
 REVOKE_BTN_CONFIRM = "确认撤销"
 REVOKED = "已撤销成员{member}。"

@@ -32,6 +32,7 @@ from models import (
     ProblemEventKind,
     ProblemHandover,
     Unit,
+    row_id,
 )
 from models.db import table_of
 from oversight import periods
@@ -53,6 +54,7 @@ from oversight.measures import (
     units_behind,
     weighted_median,
 )
+from oversight.members import member_label
 from oversight.periods import Period
 from oversight.planfile import DEFAULT_THRESHOLDS
 from oversight.region_items import open_region_items
@@ -220,7 +222,7 @@ def event_evidence(*, session: Session, event_ids: Sequence[int]) -> list[dict[s
         return []
     actor_unit, from_unit, to_unit = aliased(Unit), aliased(Unit), aliased(Unit)
     rows = session.execute(
-        select(ProblemEvent, col(Member.name), col(actor_unit.name), col(from_unit.name), col(to_unit.name))
+        select(ProblemEvent, Member, col(actor_unit.name), col(from_unit.name), col(to_unit.name))
         .outerjoin(Member, col(Member.id) == col(ProblemEvent.actor_member_id))
         .outerjoin(actor_unit, col(actor_unit.id) == col(ProblemEvent.actor_unit_id))
         .outerjoin(from_unit, col(from_unit.id) == col(ProblemEvent.from_unit_id))
@@ -229,7 +231,10 @@ def event_evidence(*, session: Session, event_ids: Sequence[int]) -> list[dict[s
         .order_by(col(ProblemEvent.at), col(ProblemEvent.id))
     ).all()
     out = []
+    labels: dict[int, str] = {}  # a nameless member is named as everywhere else (member_label)
     for e, actor, a_unit, f_unit, t_unit in rows:
+        if actor is not None and actor.id not in labels:
+            labels[row_id(actor)] = member_label(session=session, member=actor)
         out.append(
             {
                 "event_id": e.id,
@@ -237,7 +242,7 @@ def event_evidence(*, session: Session, event_ids: Sequence[int]) -> list[dict[s
                 "kind": e.kind,
                 "kind_label": EVENT_LABELS.get(e.kind, e.kind),
                 "actor_member_id": e.actor_member_id,
-                "actor": actor or "",
+                "actor": labels[row_id(actor)] if actor is not None else "",
                 "actor_unit_id": e.actor_unit_id,
                 "actor_unit": a_unit or "",
                 "from_unit": f_unit or "",

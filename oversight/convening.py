@@ -43,7 +43,7 @@ from oversight.meetings import ADHOC_TITLE, CALLING_ROLES
 from oversight.members import members_of_unit, members_with_role, unit_name
 from oversight.notices import NoticeState, named_unit_ids, recent_notices
 from oversight.outbox import enqueue_text, notify_members, queued_under
-from oversight.sentences import cite
+from oversight.sentences import cite, person_at_unit
 from oversight.sentences import names as joined
 
 SCHEDULE_ROLES = (Role.OFFICE, Role.CONVENER, Role.ADMIN)
@@ -65,8 +65,8 @@ ATTEND = "attend"
 EXCUSED = "excused"
 
 NOTICE = "【会议通知】定于{when}召开{title}。\n议程：\n{agenda}\n请于会前确认贵单位（{unit}）参会人员。"
-OFFICE_ATTENDANCE = "【参会确认】{title}：{unit}{what}。"
-UNIT_LINE_ATTEND = "参会人员{name}"
+OFFICE_ATTENDANCE = "【参会确认】{title}：{who}{what}。"
+UNIT_LINE_ATTEND = "参会"
 UNIT_LINE_EXCUSED = "请假"
 
 # The buttons a contact of a member unit gets under the meeting notice ({text, token} rows).
@@ -768,11 +768,14 @@ def answer_attendance(
         detail={"unit_id": actor.unit_id, "state": row.state, "attendee": name},
         at=now,
     )
-    what = UNIT_LINE_EXCUSED if excused else UNIT_LINE_ATTEND.format(name=name)
+    # 旗林草局的张林参会 (the person it names, at the unit: person_at_unit) or 旗林草局请假.
+    who = person_at_unit(unit_name(session, actor.unit_id), name)
     notify_members(
         session=session,
         members=members_with_role(session=session, plan_id=meeting.plan_id, roles=(Role.OFFICE,)),
-        text=OFFICE_ATTENDANCE.format(title=meeting.title, unit=unit_name(session, actor.unit_id), what=what),
+        text=OFFICE_ATTENDANCE.format(
+            title=meeting.title, who=who, what=UNIT_LINE_EXCUSED if excused else UNIT_LINE_ATTEND
+        ),
         dedupe_prefix=f"meeting:{meeting_id}:attendance:{row.id}:{int(now.timestamp())}",
     )
     return row
@@ -960,7 +963,7 @@ def _attendance_facts(say: Chat, session: Session, meeting_id: int) -> None:
     for state in ATTENDANCE_STATES:
         these = [r for r in rows if r["state"] == state]
         if these:
-            names = "、".join(f"{r['unit']}（{r['attendee']}）" if r["attendee"] else r["unit"] for r in these)
+            names = "、".join(person_at_unit(r["unit"], r["attendee"]) for r in these)
             say.fact(state, {"unit": [int(r["unit_id"]) for r in these]}, n=len(these), names=names)
 
 
@@ -1123,7 +1126,7 @@ def _attendance_rows(session: Session, meeting: Meeting) -> list[dict[str, str]]
             out.append(
                 {
                     "label": label,
-                    "text": "、".join(f"{r['unit']}（{r['attendee']}）" if r["attendee"] else r["unit"] for r in these),
+                    "text": "、".join(person_at_unit(r["unit"], r["attendee"]) for r in these),
                 }
             )
     return out

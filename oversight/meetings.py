@@ -20,7 +20,7 @@ from oversight.measures import overdue_workdays
 from oversight.members import member_label, members_of_unit, unit_name
 from oversight.outbox import enqueue_text, notify_members
 from oversight.schedules import ensure_default_schedules
-from oversight.sentences import reason_clause
+from oversight.sentences import person_at_unit, reason_clause
 
 RECORDING_ROLES = (Role.OFFICE, Role.CONVENER, Role.ADMIN)
 CALLING_ROLES = (Role.CONVENER, Role.ADMIN)  # who may call an ad-hoc meeting (临时加开)
@@ -32,7 +32,8 @@ DECISION_MAJOR_NEW = (
     "【重大议定事项】{id}号议定事项由{lead}牵头{helpers}，请联合督导组跟踪督办：\n{text}\n完成时限：{due}"
 )
 DECISION_MAJOR_CHANGE = "【重大议定事项动态】{id}号议定事项：{text}\n{what}"
-DECISION_DONE = "{id}号议定事项已由{unit}标记完成（{actor}）：{text}\n落实情况：{completion}"
+DECISION_DONE = "{id}号议定事项{lead}已由{actor}标记完成：{text}\n落实情况：{completion}"
+DECISION_LEAD = "（牵头单位：{unit}）"
 TODAYS_MEETING = "联席会议"
 
 # How a decision's completion reads wherever it is printed (completion_text).
@@ -391,8 +392,8 @@ def complete_decision(*, session: Session, decision_id: int, actor: str | Member
         unit = session.get(Unit, decision.owner_unit_id) if decision.owner_unit_id else None
         text = DECISION_DONE.format(
             id=decision.id,
-            unit=unit.name if unit else "",
-            actor=member_label(session=session, member=actor, unit=unit),
+            lead=DECISION_LEAD.format(unit=unit.name) if unit else "",
+            actor=person_at_unit(unit_name(session, actor.unit_id), member_label(session=session, member=actor)),
             text=decision.text,
             completion=decision_completion(decision),
         )

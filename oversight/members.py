@@ -24,6 +24,7 @@ from oversight.errors import (
 )
 from oversight.facts import Chat
 from oversight.measures import ZONE_LEADER_ASSIGNED
+from oversight.sentences import MEMBER_PERSON, ORDINALS, ROLE_PERSONS, person_at_unit
 
 ROLE_LABELS: dict[str, str] = {
     Role.CONTACT: "部门联络员",
@@ -152,7 +153,7 @@ def _refusal_of(session: Session, invite: InviteCode) -> str:
     if invite.created_by.startswith("member:") and invite.created_by[7:].isdigit():
         maker = session.get(Member, int(invite.created_by[7:]))
     if maker is not None and maker.active and maker.name:
-        who = f"生成邀请码的管理员{maker.name}（{unit_name(session, maker.unit_id)}）"
+        who = f"{person_at_unit(unit_name(session, maker.unit_id), maker.name)}（生成此邀请码的管理员）"
     else:
         admins = session.exec(
             select(Member).where(Member.plan_id == invite.plan_id, Member.role == Role.ADMIN, col(Member.active))
@@ -229,18 +230,9 @@ def unit_name(session: Session, unit_id: int | None) -> str:
     return unit.name if unit else ""
 
 
-# A member without a name is called by their unit and role: 林草局联络员, 办公室工作人员.
-ROLE_PERSONS: dict[str, str] = {
-    Role.CONTACT: "联络员",
-    Role.OFFICE: "工作人员",
-    Role.CONVENER: "召集人",
-    Role.ZONE_LEADER: "包联领导",
-    Role.SUPERVISOR: "督导组成员",
-    Role.ADMIN: "管理员",
-}
-# Several nameless members of one unit and role are told apart as 联络员甲, 联络员乙, … in the
-# order they joined.
-ORDINALS = "甲乙丙丁戊己庚辛壬癸"
+# A member without a name is called by their unit and role (the words in oversight.sentences, whose
+# person_at_unit knows such a label already says its unit): 林草局联络员, 办公室工作人员; several
+# nameless members of one unit and role are told apart as 联络员甲, 联络员乙, … in the order they joined.
 
 
 def member_label(*, session: Session, member: Member, unit: Unit | None = None) -> str:
@@ -251,7 +243,7 @@ def member_label(*, session: Session, member: Member, unit: Unit | None = None) 
     if member.name.strip():
         return member.name.strip()
     unit = unit if unit is not None and unit.id == member.unit_id else session.get(Unit, member.unit_id)
-    base = f"{(unit.short or unit.name) if unit else ''}{ROLE_PERSONS.get(member.role, '成员')}"
+    base = f"{(unit.short or unit.name) if unit else ''}{ROLE_PERSONS.get(member.role, MEMBER_PERSON)}"
     nameless = session.exec(
         select(Member.id)
         .where(Member.unit_id == member.unit_id, Member.role == member.role, func.trim(Member.name) == "")
@@ -262,7 +254,7 @@ def member_label(*, session: Session, member: Member, unit: Unit | None = None) 
     i = nameless.index(member.id)
     if i < len(ORDINALS):
         return base + ORDINALS[i]
-    return f"{(unit.short or unit.name) if unit else ''}第{i + 1}位{ROLE_PERSONS.get(member.role, '成员')}"
+    return f"{(unit.short or unit.name) if unit else ''}第{i + 1}位{ROLE_PERSONS.get(member.role, MEMBER_PERSON)}"
 
 
 # Built once: a fixed statement keeps SQLAlchemy's compiled cache warm and costs no

@@ -45,7 +45,7 @@ from oversight.errors import (
 from oversight.facts import Chat, Fact, Say, evidence_ids
 from oversight.members import member_label, members_of_unit, members_with_role
 from oversight.outbox import enqueue_text, queued_under
-from oversight.sentences import evidence_row, evidence_sentence, names, unique_evidence
+from oversight.sentences import evidence_row, evidence_sentence, names, person_at_unit, unique_evidence
 from oversight.workdays import add_workdays, estimate_mark
 
 PUBLISH_JOB = "notice_publish"
@@ -99,7 +99,7 @@ TEXTS: dict[str, str] = {
     # A paragraph of a body the office rewrote: its own statement, printed as written, kept in the
     # facts with who changed it and when, and the units it names (each resting on a kept finding).
     "office_text": "{text}",
-    "explanation_filed": "【情况说明】{unit}已就{doc_no}《{title}》报送情况说明（{who}）：\n{text}",
+    "explanation_filed": "【情况说明】{who}已就{doc_no}《{title}》报送情况说明：\n{text}",
 }
 _CN_NUM = "一二三四五六七八九十"
 
@@ -793,10 +793,9 @@ def file_explanation(
     )
     unit = session.get(Unit, actor.unit_id)
     message = TEXTS["explanation_filed"].format(
-        unit=unit.name if unit else "",
         doc_no=notice.doc_no,
         title=notice.title,
-        who=member_label(session=session, member=actor, unit=unit),
+        who=person_at_unit(unit.name if unit else "", member_label(session=session, member=actor, unit=unit)),
         text=body or "（见附件）",
     )
     seen: set[int] = set()

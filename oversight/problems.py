@@ -60,6 +60,7 @@ from oversight.errors import InvalidInputError, InvalidStateError, NotFoundError
 from oversight.members import member_label, members_of_unit, members_with_role, unit_name
 from oversight.outbox import enqueue_document, enqueue_text
 from oversight.rights import SECTOR_LABELS
+from oversight.sentences import SYSTEM_ACTOR, person_at_unit
 from oversight.workdays import add_workdays, estimate_mark
 
 TEXT_MAX = 2000
@@ -110,27 +111,27 @@ ACTION_LABELS: dict[str, str] = {
 
 # Every text a user reads from this module. Plain text: never parsed as markup.
 TEXTS: dict[str, str] = {
-    "card": "{id}号问题【{category}】{state}\n{text}\n提出：{raiser}（{raiser_unit}），{raised_at}\n"
+    "card": "{id}号问题【{category}】{state}\n{text}\n提出：{raiser}，{raised_at}\n"
     "责任单位：{owner}\n办理期限：{due}{extra}",
     "raised": "【新问题待接收】\n{card}\n\n{hint}",
     # The hint depends on whether the bot attached the buttons to this message.
     "hint_buttons": "请用下方按钮接收、转交（须说明理由）或退回（须说明理由）。",
     "hint_later": "请接收、转交（须说明理由）或退回（须说明理由），操作按钮随后发送。",
-    "accepted": "{id}号问题已由{owner}接收办理（{actor}）。",
-    "handed_over": "{id}号问题已由{from_unit}转交给{to_unit}（{actor}）。\n转交理由：{reason}",
+    "accepted": "{id}号问题已由{actor}接收办理。",
+    "handed_over": "{id}号问题已由{actor}转交给{to_unit}。\n转交理由：{reason}",
     "handed_over_to_you": "【{from_unit}转交给贵单位的问题待接收】\n{card}\n\n"
-    "转交人：{actor}（{from_unit}）\n转交理由：{reason}\n{hint}",
+    "转交人：{actor}\n转交理由：{reason}\n{hint}",
     "passed_on": "【提请办公室关注】{id}号问题已连续转交{count}次仍无单位接收，当前在{owner}。请及时裁定责任单位。\n{card}",
-    "declined": "{id}号问题被{owner}退回（{actor}），待联席会议办公室裁定。\n退回理由：{reason}",
+    "declined": "{id}号问题被{actor}退回，待联席会议办公室裁定。\n退回理由：{reason}",
     "declined_office": "【待裁定】{id}号问题被{owner}退回，请裁定责任单位。\n退回理由：{reason}\n{card}\n\n"
     "交办、转交和退回经过：\n{chain}",
     "ruled": "联席会议办公室裁定：{id}号问题由{to_unit}负责办理，视为已接收（{actor}）。\n裁定理由：{reason}",
     "ruled_to_you": "【办公室裁定由贵单位办理】\n{card}\n\n裁定理由：{reason}\n裁定为最终决定，已视为贵单位接收，请按期办结。",
     "reason_judged": "联席会议办公室认定：{unit}对{id}号问题的转交理由{verdict}。",
-    "resolved": "{id}号问题已由{owner}办结（{actor}）。\n办结说明：{evidence}{files}\n请提出方确认关闭；如未解决，可说明理由要求重新办理。",
+    "resolved": "{id}号问题已由{actor}办结。\n办结说明：{evidence}{files}\n请提出方确认关闭；如未解决，可说明理由要求重新办理。",
     "confirmed": "{id}号问题已由提出方确认关闭（{actor}）。",
     "reopened": "{id}号问题被提出方退回重新办理（{actor}），仍由{owner}负责。\n理由：{reason}",
-    "commented": "{id}号问题有新备注（{actor}，{unit}）：\n{text}",
+    "commented": "{id}号问题有新备注（{actor}）：\n{text}",
 }
 
 # Sent to the unit that must act next; the bot adds the buttons through `buttons`.
@@ -500,8 +501,10 @@ def problem_card(*, session: Session, problem: Problem) -> str:
         category=category.name if category else "未分类",
         state=STATE_LABELS.get(problem.state, problem.state),
         text=problem.text,
-        raiser=member_label(session=session, member=raiser) if raiser else "—",
-        raiser_unit=unit_name(session, problem.raised_by_unit_id),
+        raiser=person_at_unit(
+            unit_name(session, problem.raised_by_unit_id),
+            member_label(session=session, member=raiser) if raiser else "",
+        ),
         raised_at=_local_text(problem.created_at),
         owner=unit_name(session, problem.owner_unit_id),
         due=cn_date(problem.due_on) + estimate_mark(problem.due_on) if problem.due_on else "未设定",
@@ -514,9 +517,10 @@ def _hint(buttons: ButtonMaker | None) -> str:
 
 
 def _who(session: Session, member: Member | None) -> str:
+    """The member who acted, at their unit (person_at_unit: 旗林草局的高娜仁); 系统 for none."""
     if member is None:
-        return "系统"
-    return member_label(session=session, member=member)
+        return SYSTEM_ACTOR
+    return person_at_unit(unit_name(session, member.unit_id), member_label(session=session, member=member))
 
 
 # --------------------------------------------------------------------------- steps
@@ -748,9 +752,7 @@ def accept_problem(*, session: Session, problem_id: int, actor: Member, now: dat
     event = _record(
         session, problem=problem, kind=ProblemEventKind.ACCEPTED, actor=actor, now=now, to_unit_id=problem.owner_unit_id
     )
-    text = TEXTS["accepted"].format(
-        id=problem.id, owner=unit_name(session, problem.owner_unit_id), actor=_who(session, actor)
-    )
+    text = TEXTS["accepted"].format(id=problem.id, actor=_who(session, actor))
     sent: set[int] = set()
     for group in (_raiser_side(session, problem), _unit_members(session, problem.owner_unit_id)):
         _notify(session, problem=problem, event=event, members=group, text=text, actor=actor, sent=sent, now=now)
@@ -811,7 +813,6 @@ def hand_over_problem(
     )
     text = TEXTS["handed_over"].format(
         id=problem.id,
-        from_unit=unit_name(session, old_owner),
         to_unit=target.name,
         actor=_who(session, actor),
         reason=why,
@@ -888,7 +889,7 @@ def decline_problem(
         now=now,
         buttons=buttons,
     )
-    text = TEXTS["declined"].format(id=problem.id, owner=owner, actor=_who(session, actor), reason=why)
+    text = TEXTS["declined"].format(id=problem.id, actor=_who(session, actor), reason=why)
     for group in (_raiser_side(session, problem), _unit_members(session, problem.owner_unit_id)):
         _notify(session, problem=problem, event=event, members=group, text=text, actor=actor, sent=sent, now=now)
     return problem
@@ -1059,7 +1060,6 @@ def resolve_problem(
     names = "、".join(a.filename for a in files)
     text = TEXTS["resolved"].format(
         id=problem.id,
-        owner=unit_name(session, problem.owner_unit_id),
         actor=_who(session, actor),
         evidence=evidence or "（见附件）",
         files=f"\n附件：{names}" if names else "",
@@ -1170,9 +1170,7 @@ def comment_problem(
     _require("comment", session=session, member=actor, problem=problem, now=now)
     body = clean_text(text, what="备注")
     event = _record(session, problem=problem, kind=ProblemEventKind.COMMENTED, actor=actor, now=now, reason=body)
-    message = TEXTS["commented"].format(
-        id=problem.id, actor=_who(session, actor), unit=unit_name(session, actor.unit_id), text=body
-    )
+    message = TEXTS["commented"].format(id=problem.id, actor=_who(session, actor), text=body)
     sent: set[int] = set()
     for group in (_unit_members(session, problem.owner_unit_id), _raiser_side(session, problem)):
         _notify(session, problem=problem, event=event, members=group, text=message, actor=actor, sent=sent, now=now)
@@ -1308,7 +1306,7 @@ def problem_history(*, session: Session, problem_id: int) -> list[dict[str, Any]
                 "kind": event.kind,
                 "label": EVENT_LABELS.get(event.kind, event.kind),
                 "actor_member_id": event.actor_member_id,
-                "actor": _who(session, actor) if actor else "",
+                "actor": member_label(session=session, member=actor) if actor else "",
                 "actor_unit": unit_name(session, event.actor_unit_id),
                 "from_unit": unit_name(session, event.from_unit_id),
                 "to_unit": unit_name(session, event.to_unit_id),
@@ -1322,7 +1320,7 @@ def problem_history(*, session: Session, problem_id: int) -> list[dict[str, Any]
 
 
 def _history_line(row: dict[str, Any]) -> str:
-    who = f"{row['actor']}（{row['actor_unit']}）" if row["actor"] else "系统"
+    who = person_at_unit(row["actor_unit"], row["actor"])
     kind = row["kind"]
     if kind == ProblemEventKind.ACCEPTED and row["to_unit"] and row["to_unit"] != row["actor_unit"]:
         # The acceptance a ruling implies: the office ruled, the unit did not accept by itself.

@@ -249,13 +249,55 @@ def _median_text(value: float) -> str:
     return f"{value:g}"
 
 
+# A member without a name is called by their unit's short name and role: 林草局联络员 (the words
+# oversight.members.member_label builds the label from; several of one unit and role are 甲, 乙, …).
+ROLE_PERSONS: dict[str, str] = {
+    "contact": "联络员",
+    "office": "工作人员",
+    "convener": "召集人",
+    "zone_leader": "包联领导",
+    "supervisor": "督导组成员",
+    "admin": "管理员",
+}
+MEMBER_PERSON = "成员"  # the role word of a role with none of its own
+ORDINALS = "甲乙丙丁戊己庚辛壬癸"
+_ROLE_LABEL = re.compile(
+    "^(?P<unit>.*?)(?P<role>(?:第\\d+位)?(?:{})[{}]?)$".format(
+        "|".join([*ROLE_PERSONS.values(), MEMBER_PERSON]), ORDINALS
+    )
+)
+
+
+def _short_of(short: str, unit: str) -> bool:
+    """Whether `short` can be the unit's short name: its characters in the unit's name, in order
+    (林草局 of 旗林草局, 应急管理局 of 旗应急管理局（矿山安全监管局）)."""
+    rest = iter(unit)
+    return all(ch in rest for ch in short)
+
+
+def person_at_unit(unit: str | None, person: str | None) -> str:
+    """A person acting for a unit, as every document and message names them: 旗林草局的高娜仁,
+    旗应急管理局（矿山安全监管局）的周宏伟 (one form for any unit name: never brackets in brackets).
+    A nameless member's label (member_label: the unit's short name and a role, 林草局联络员甲) is
+    the unit and its role: 旗林草局联络员甲, never 旗林草局的林草局联络员; a person already written
+    with the unit's name is left as written; the unit or the person alone when the other is missing
+    or the same; 系统 when neither (or the system) acted."""
+    unit, person = (unit or "").strip(), (person or "").strip()
+    if person == SYSTEM_ACTOR:
+        return SYSTEM_ACTOR
+    if not unit or not person or person == unit:
+        return unit or person or SYSTEM_ACTOR
+    label = _ROLE_LABEL.match(person)
+    if label is not None and _short_of(label["unit"], unit):
+        return unit + label["role"]
+    if person.startswith(unit):
+        return person
+    return f"{unit}的{person}"
+
+
 def event_who(item: Mapping[str, Any]) -> str:
-    """旗林草局（张三）: the unit, the member in brackets; 旗应急管理局（矿山安全监管局）的张三 when
-    the unit's name ends in brackets of its own; the unit or the member alone; else 系统."""
-    unit, person = str(item.get("actor_unit") or "").strip(), str(item.get("actor") or "").strip()
-    if unit and person and person != unit:
-        return f"{unit}的{person}" if unit.endswith("）") else f"{unit}（{person}）"
-    return unit or person or SYSTEM_ACTOR
+    """Who did a problem event (its 经办单位及人员): the member at their unit (person_at_unit)."""
+    return person_at_unit(item.get("actor_unit"), item.get("actor"))
 
 
 def event_what(item: Mapping[str, Any]) -> str:

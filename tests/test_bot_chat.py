@@ -119,7 +119,10 @@ async def test_a_used_or_expired_invite_says_so_and_whom_to_ask(engine, banner_p
         second = h.server.user(17043, "李四")
         await second.send(f"/start {code}")
         refusal = await h.server.wait_for(second.id, "已经使用过")
-        assert "只能使用一次" in refusal["text"] and "乌兰（旗政府办公室）" in refusal["text"]
+        assert (
+            "只能使用一次" in refusal["text"]
+            and "请向旗政府办公室的乌兰（生成此邀请码的管理员）索取" in refusal["text"]
+        )
         assert "王林" not in refusal["text"]  # nothing about who used it
         stale = h.invite_code("林草局", Role.CONTACT)
         with session_scope(engine) as s:
@@ -161,7 +164,7 @@ async def test_hand_offs_say_who_and_why_the_office_sees_the_chain_and_a_ruling_
         handed = await h.server.wait_for(natres.id, "转交给贵单位")
         # Who handed it over, and the whole reason.
         assert handed["text"].startswith("【旗林草局转交给贵单位的问题待接收】")
-        assert "转交人：林草联络员（旗林草局）" in handed["text"] and LONG_REASON in handed["text"]
+        assert "转交人：旗林草局联络员\n" in handed["text"] and LONG_REASON in handed["text"]
         await h.press(natres, handed, "退回", "号问题的理由")
         await h.say(natres, "用地预审已完成，征占用草原审批属林草局职责。", "待联席会议办公室裁定")
         to_rule = await h.server.wait_for(office.id, "待裁定")
@@ -182,9 +185,9 @@ async def test_hand_offs_say_who_and_why_the_office_sees_the_chain_and_a_ruling_
         assert buttons(judge) == ["第1条（林草局）成立", "第1条不成立"]
         history = (await h.say(office, f"/problem {pid}", "办理经过"))["text"]
         # A ruling reads as a ruling: the office did not accept the problem.
-        assert "李秀兰（旗政府办公室） 裁定：由旗林草局办理（原为旗自然资源局）" in history
+        assert "旗政府办公室的李秀兰 裁定：由旗林草局办理（原为旗自然资源局）" in history
         assert "依联席会议办公室裁定，视为旗林草局接收" in history
-        assert "李秀兰（旗政府办公室） 接收" not in history
+        assert "旗政府办公室的李秀兰 接收" not in history
 
 
 async def test_report_move_question_is_plain_chinese(engine, banner_plan_id, settings_env):

@@ -191,7 +191,7 @@ async def test_scheduled_circulated_attended_held_agreed_and_minuted(settings_en
         saved = await h.say(forestry, "张林 副局长", "已报")
         assert "张林 副局长" in saved["text"]
         told = await h.server.wait_for(OFFICE, "【参会确认】")
-        assert "旗林草局参会人员张林 副局长" in told["text"]
+        assert "：旗林草局的张林 副局长参会。" in told["text"]
         await h.press(water, notices["water"], "请假", "请假")
         # The office is told of the excuse through the outbox; wait for it, or it may arrive while
         # the next step waits for the meeting card, which also reads 参会确认.
@@ -205,7 +205,7 @@ async def test_scheduled_circulated_attended_held_agreed_and_minuted(settings_en
         # Held: not before its time.
         card = await h.say(office, "/meeting", "请选择要安排的会议")
         opened = await h.press(office, card, title, "参会确认")
-        assert "出席1个单位：旗林草局（张林 副局长）" in opened["text"] and "请假1个单位：旗水利局" in opened["text"]
+        assert "出席1个单位：旗林草局的张林 副局长" in opened["text"] and "请假1个单位：旗水利局" in opened["text"]
         card_facts(engine, m.id, opened["text"])
         assert "时间未到" in await answer(h, office, opened, "会议已召开")
         # The meeting's time comes (the stored time is moved to a minute ago: the test has no clock).
@@ -272,7 +272,7 @@ async def test_scheduled_circulated_attended_held_agreed_and_minuted(settings_en
             "林草局牵头于2027年3月底前完成查干此老整合区征占用草原审批。",
             "由旗林草局牵头，旗自然资源局、旗水利局配合，2027年3月31日前完成。",
             "本事项为重大事项，由联合督导组跟踪督办。",
-            "出席：旗林草局（张林副局长）",
+            "出席：旗林草局的张林副局长",
             "请假：旗水利局",
             "未报参会：",
             "旗政府办公室",

@@ -135,9 +135,9 @@ async def test_admin_invites_lists_and_revokes_in_chat(engine, banner_plan_id):
         revoke_shown(engine, h.member(admin), str(h.member(contact).id), none)
         labels = [b["text"] for row in picker["reply_markup"]["inline_keyboard"] for b in row]
         assert labels == ["林草联络员·林草局·部门联络员", "林草联络员乙·林草局·部门联络员"], labels
-        ask = await h.press(admin, picker, "林草联络员·", "确认撤销林草联络员（旗林草局·部门联络员）？")
+        ask = await h.press(admin, picker, "林草联络员·", "确认撤销旗林草局联络员（部门联络员）？")
         assert h.member(contact).active  # not before the confirmation
-        done = await h.press(admin, ask, "确认撤销", "已撤销成员林草联络员（旗林草局·部门联络员）。")
+        done = await h.press(admin, ask, "确认撤销", "已撤销成员旗林草局联络员（部门联络员）。")
         assert not h.member(contact).active and h.member(second).active
         refused = await h.say(contact, "/whoami", "未注册")
         assert refused

@@ -77,7 +77,7 @@ async def test_issue_scenario_invites_join_hand_back_and_forth_office_rules_reso
         await h.drain_outbox()
         assert any("已由提出方确认关闭" in m["text"] for m in h.server.messages(forest.id))
         assert any("裁定" in m["text"] for m in h.server.messages(natres.id))
-        assert any("已由旗林草局办结" in m["text"] for m in h.server.messages(raiser.id))
+        assert any("已由旗林草局联络员办结" in m["text"] for m in h.server.messages(raiser.id))
     forest_id, natres_id = h.unit("林草局").id, h.unit("自然资源局").id
     with session_scope(engine) as s:
         events = s.exec(select(ProblemEvent).where(ProblemEvent.problem_id == pid).order_by(ProblemEvent.id)).all()

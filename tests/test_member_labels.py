@@ -72,7 +72,8 @@ def test_a_nameless_member_is_called_by_unit_and_role_and_two_of_them_apart(cast
 def test_the_problem_card_names_a_nameless_raiser_by_unit_and_role(cast: Cast) -> None:
     pid = cast.raise_("forestry", at(3, 2), by="raiser")
     card = problem_card(session=cast.s, problem=cast.s.get_one(Problem, pid))
-    assert "提出：应急管理局联络员（旗应急管理局（矿山安全监管局））" in card, card
+    # The unit and the role (person_at_unit), never the unit twice nor a bracket in a bracket.
+    assert "提出：旗应急管理局（矿山安全监管局）联络员，2026年3月2日" in card, card
     assert IDS.search(card) is None, card
 
 
@@ -97,7 +98,7 @@ def test_a_nameless_contacts_explanation_names_them_to_the_office(cast: Cast, tm
     from tests.test_notices import outbox
 
     told = [m.text for m in outbox(cast.s, cast.office.telegram_user_id) if "情况说明" in m.text]
-    assert len(told) == 1 and "林草局联络员乙" in told[0], told
+    assert len(told) == 1 and told[0].startswith("【情况说明】旗林草局联络员乙已就"), told
     assert IDS.search(told[0]) is None, told[0]
     rows = explanations_for_period(session=cast.s, plan_id=cast.plan_id, period="2026Q1")
     assert [r["member"] for r in rows] == ["林草局联络员乙"]

@@ -364,11 +364,13 @@ def test_named_unit_explains_within_five_working_days(cast: Cast, tmp_path: Path
     # The office is told in one message, the unit and the notice named as the record has them.
     filed = [m.text for m in outbox(cast.s, cast.office.telegram_user_id) if m.text.startswith("【情况说明】")]
     assert filed == [
-        "【情况说明】旗林草局已就乌中联办通〔2026〕1号《关于2026年第一季度乌拉特中旗非煤矿山资源整合增储上产工作"
-        "推进不力单位情况的通报》报送情况说明（林草局联络员）：\n已于4月1日完成草原征占用审批。"
+        "【情况说明】旗林草局联络员已就乌中联办通〔2026〕1号《关于2026年第一季度乌拉特中旗非煤矿山资源整合增储上产工作"
+        "推进不力单位情况的通报》报送情况说明：\n已于4月1日完成草原征占用审批。"
     ]
     unit = cast.s.get(Unit, cast.uid("forestry"))
-    assert unit is not None and filed[0].startswith(f"【情况说明】{unit.name}已就{notice.doc_no}《{notice.title}》")
+    assert unit is not None and filed[0].startswith(
+        f"【情况说明】{unit.name}联络员已就{notice.doc_no}《{notice.title}》"
+    )
 
 
 def test_explanation_refused_from_an_unnamed_unit_and_after_the_deadline(cast: Cast, tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ from oversight.sentences import (
     evidence_kinds,
     evidence_row,
     evidence_sentence,
+    person_at_unit,
     whole,
 )
 from tests.chatfacts import chat_draft
@@ -68,7 +69,7 @@ def test_an_event_two_shifting_bases_rest_on_is_printed_once(cast: Cast) -> None
     records = [r[2] for r in table["rows"]]
     assert len(records) == len(set(records)) == len(ids)
     ruling = next(r for r in table["rows"] if "裁定" in r[2])
-    assert ruling[0] == "2026年3月4日 10:00" and re.fullmatch(r".+（.*联络员）", ruling[1])
+    assert ruling[0] == "2026年3月4日 10:00" and re.fullmatch(r"旗.+联络员", ruling[1])
     assert ruling[2] == f"裁定{pid}号问题由旗自然资源局负责，理由：用地手续在先，由自然资源局牵头。"
     back = next(r for r in table["rows"] if r[0] == "2026年3月3日 10:00")
     assert (
@@ -145,9 +146,9 @@ def test_every_evidence_kind_has_a_sentence_and_an_unknown_kind_is_an_error() ->
     assert evidence_sentence(samples["response_waits"]).endswith("中位数为3个工作日。")
     assert (
         evidence_sentence(event | {"kind": "handed_over"})
-        == "2026年1月8日 09:05，旗林草局（张三）将7号问题转交旗水利局。"
+        == "2026年1月8日 09:05，旗林草局的张三将7号问题转交旗水利局。"
     )
-    # Who acted: the unit and its member apart, whatever the unit's name ends in; the one known alone.
+    # Who acted: the member at the unit (person_at_unit), whatever the unit's name ends in; the one known alone.
     bracketed = {"actor_unit": "旗应急管理局（矿山安全监管局）", "kind": "accepted"}
     assert evidence_row(event | bracketed)[1] == "旗应急管理局（矿山安全监管局）的张三"
     assert evidence_row(event | {"actor": "", "kind": "accepted"})[1] == "旗林草局"
@@ -157,6 +158,32 @@ def test_every_evidence_kind_has_a_sentence_and_an_unknown_kind_is_an_error() ->
         evidence_sentence({"kind": "something_new", "x": 1})
     with pytest.raises(UnknownFactError):
         evidence_sentence({**event, "kind": "teleported"})
+
+
+def test_a_person_at_a_unit_has_one_form_for_every_unit_and_person() -> None:
+    """旗林草局的高娜仁 and 旗应急管理局（矿山安全监管局）的周宏伟 alike (never a bracket in a bracket);
+    a nameless member's label is the unit and role, never 旗林草局的林草局联络员; one alone; 系统."""
+    cases = {
+        ("旗林草局", "高娜仁"): "旗林草局的高娜仁",
+        ("旗应急管理局（矿山安全监管局）", "周宏伟"): "旗应急管理局（矿山安全监管局）的周宏伟",
+        ("旗林草局", "林草局联络员"): "旗林草局联络员",
+        ("旗林草局", "林草局联络员乙"): "旗林草局联络员乙",
+        ("旗林草局", "林草局第11位联络员"): "旗林草局第11位联络员",
+        ("旗应急管理局（矿山安全监管局）", "应急管理局联络员"): "旗应急管理局（矿山安全监管局）联络员",
+        ("旗人民政府", "旗人民政府包联领导"): "旗人民政府包联领导",
+        ("旗林草局", "联络员"): "旗林草局联络员",
+        ("旗水利局", "林草局联络员"): "旗水利局的林草局联络员",  # not its own unit's label
+        ("旗林草局", "张林 副局长"): "旗林草局的张林 副局长",
+        ("旗林草局", "旗林草局"): "旗林草局",
+        ("旗林草局", ""): "旗林草局",
+        ("旗应急管理局（矿山安全监管局）", None): "旗应急管理局（矿山安全监管局）",
+        ("", "高娜仁"): "高娜仁",
+        (None, None): "系统",
+        ("旗林草局", "系统"): "系统",
+    }
+    for (unit, person), want in cases.items():
+        assert person_at_unit(unit, person) == want, (unit, person)
+        assert "）（" not in want and "（旗" not in want
 
 
 def test_each_evidence_kind_reads_as_its_own_whole_sentence() -> None:
@@ -187,17 +214,17 @@ def test_each_evidence_kind_reads_as_its_own_whole_sentence() -> None:
         "commented": "对7号问题作出备注",
     }
     for kind, what in said.items():
-        assert evidence_sentence(event | {"kind": kind}) == f"2026年1月8日 09:05，旗林草局（张三）{what}。", kind
+        assert evidence_sentence(event | {"kind": kind}) == f"2026年1月8日 09:05，旗林草局的张三{what}。", kind
     # An event whose unit is not known (a hand-over to a unit since removed): the verb without it.
     no_unit = {"assigned": "交办7号问题", "handed_over": "转交7号问题", "ruled": "裁定7号问题的责任单位"}
     for kind, what in no_unit.items():
         item = event | {"kind": kind, "to_unit": None}
-        assert evidence_sentence(item) == f"2026年1月8日 09:05，旗林草局（张三）{what}。", kind
+        assert evidence_sentence(item) == f"2026年1月8日 09:05，旗林草局的张三{what}。", kind
     # A reason, and the office's verdict on it, follow the predicate.
     declined = event | {"kind": "declined", "reason": "不属本局职责", "reason_accepted": False}
     assert evidence_row(declined) == (
         "2026年1月8日 09:05",
-        "旗林草局（张三）",
+        "旗林草局的张三",
         "退回7号问题，理由：不属本局职责（理由经办公室认定不成立）。",
     )
     upheld = event | {"kind": "handed_over", "reason": "涉及取水许可", "reason_accepted": True}
