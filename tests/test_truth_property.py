@@ -74,7 +74,7 @@ from models.migrate import upgrade
 from oversight.briefdata import brief_data, parse_period
 from oversight.errors import OversightError
 from oversight.members import assign_zone_leader
-from oversight.notices import draft_notice, edit_notice_text, notice_facts
+from oversight.notices import draft_notice, edit_notice_text, notice_document, notice_facts
 from oversight.problems import (
     accept_problem,
     confirm_problem,
@@ -97,7 +97,9 @@ from tests.truth_checks import (
     NOTICE_CHECKS,
     REVIEW_CHECKS,
     REVIEW_SEEN,
+    WHO_SEEN,
     Rec,
+    check_annex_who,
     check_brief,
     check_brief_summary,
     check_notice,
@@ -330,7 +332,7 @@ def build(engine: Engine, q: dict[str, Any]) -> tuple[Engine, int]:
                 m = Member(
                     plan_id=plan_id,
                     telegram_user_id=100 + i,
-                    name=f"联络员{i}",
+                    name="" if UNITS[i] == "forestry" else f"联络员{i}",  # 旗林草局's joined nameless
                     unit_id=units[UNITS[i]].id,
                     role=Role.CONTACT,
                     joined_at=at(join, 9),
@@ -780,6 +782,9 @@ def check_notice_and_review(rec: Rec, missed: dict[int, int], seen: dict[str, se
         notice_id = row_id(notice)
         s.commit()  # the draft, for the test's own queries (this quarter's database is a throwaway copy)
         seen["notice"] |= check_notice(rec, notice_id, facts, missed)
+        annex = notice_document(session=s, notice_id=notice_id, now=NOW)["sections"]
+        s.rollback()  # what rendering it may have written: the test's own queries read the draft as committed
+        check_annex_who(rec, notice_id, annex[0]["tables"] if annex else [])
         cited_units = {u for f in facts for u in f["ids"].get("unit", [])}
         assert not cited_units & {r[0] for r in never_rows}, "a fact rests on a unit that never had a member"
         check_edited_body(s, engine, plan_id, notice, never_joined)
@@ -917,6 +922,10 @@ def test_the_generated_quarters_printed_most_sentence_kinds() -> None:
     shares = {b: FINDINGS_SEEN[b] / quarters for b in ("slow_accept", "idle", "boomerang", "passed_on")}
     print("notice findings recounted, share of quarters:", shares)
     assert all(share >= 0.1 for share in shares.values()), shares
+    # The annex's who was recounted for a named member, one at a unit whose name ends in brackets
+    # (旗应急管理局（矿山安全监管局）) and a nameless one (旗林草局's contact).
+    print("annex rows whose who was recounted:", dict(WHO_SEEN))
+    assert all(WHO_SEEN[k] > 0 for k in ("named", "bracketed", "nameless")), WHO_SEEN
     # So do the parts of the review's score tables recounted from the record (check_score_tables).
     parts = {k: v / REVIEW_SEEN["quarters"] for k, v in REVIEW_SEEN.items() if k != "quarters"}
     print("review score parts recounted, share of quarters:", parts)

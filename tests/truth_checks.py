@@ -11,6 +11,7 @@ sentence that should be there and is not fails as surely as one that should not 
 from __future__ import annotations
 
 import itertools
+import json
 import re
 from collections import Counter
 from collections.abc import Callable
@@ -1700,6 +1701,67 @@ def check_notice(r: Rec, notice_id: int, facts: list[dict[str, Any]], missed: di
                 ), (summary, rows)
     FINDINGS_SEEN.update({"quarters", *check_findings_against_record(r, n)})
     return set(kinds)
+
+
+# How a member without a name is called, by role: the unit and this word (旗林草局联络员).
+ROLE_WORDS = {
+    "contact": "联络员",
+    "office": "工作人员",
+    "convener": "召集人",
+    "zone_leader": "包联领导",
+    "supervisor": "督导组成员",
+    "admin": "管理员",
+}
+WHO_SEEN: Counter[str] = Counter()  # annex rows whose who was recounted, by the kind of person
+
+
+def event_who(r: Rec, event_id: int) -> str:
+    """Who did a problem event, recounted from its rows: the unit 的 the member (旗林草局的联络员3,
+    旗应急管理局（矿山安全监管局）的联络员1), a nameless member the unit and role (the only one of
+    that role in the unit here), the unit alone without a member, 系统 without either."""
+    ((member, name, role, unit_id, unit),) = r.sql(
+        "SELECT e.actor_member_id, m.name, m.role, m.unit_id, u.name FROM problemevent e "
+        "LEFT JOIN member m ON m.id = e.actor_member_id LEFT JOIN unit u ON u.id = e.actor_unit_id WHERE e.id = :e",
+        e=event_id,
+    )
+    unit = unit or ""
+    if member is None:
+        return unit or "系统"
+    if not (name or "").strip():
+        (n,) = r.sql(
+            "SELECT COUNT(*) FROM member WHERE unit_id = :u AND role = :r AND TRIM(name) = ''", u=unit_id, r=role
+        )[0]
+        assert n == 1, (unit, role, n)
+        WHO_SEEN["nameless"] += 1
+        return unit + ROLE_WORDS[role]
+    WHO_SEEN["bracketed" if unit.endswith("）") else "named"] += 1
+    return f"{unit}的{name.strip()}" if unit and name.strip() != unit else unit or name.strip()
+
+
+def check_annex_who(r: Rec, notice_id: int, tables: list[dict[str, Any]]) -> None:
+    """The notice's 附件: one table per retained finding (rule order, then unit), one row per
+    evidence item of the finding (an event once, though two bases cite it); an event's 经办单位及人员
+    is who did it (event_who), any other item's the finding's unit."""
+    findings = NoticeRec(r, notice_id).findings
+    assert len(tables) == len(findings), (len(tables), findings)
+    for (fid, unit, _, _), table in zip(findings, tables, strict=True):
+        ((raw,),) = r.sql("SELECT evidence FROM noticefinding WHERE id = :f", f=fid)
+        items = json.loads(raw) if isinstance(raw, str) else raw
+        seen: set[str] = set()
+        kept = []
+        for item in items:
+            key = (
+                f"event:{item['event_id']}"
+                if "event_id" in item
+                else json.dumps({k: v for k, v in item.items() if k != "basis"}, sort_keys=True, ensure_ascii=False)
+            )
+            if key not in seen:
+                seen.add(key)
+                kept.append(item)
+        assert len(kept) == len(table["rows"]), (kept, table)
+        for item, row in zip(kept, table["rows"], strict=True):
+            want = event_who(r, int(item["event_id"])) if "event_id" in item else r.units[int(unit)]["name"]
+            assert row[1] == want, (row, want, item)
 
 
 # --- The review --------------------------------------------------------------------------------------------
