@@ -523,12 +523,25 @@ def assert_meeting_facts(session: Session, meeting_id: int, message: str, listed
         )
     }
     units = _ids(session, "SELECT id FROM unit WHERE plan_id = :p AND kind NOT IN ('government', 'office')", p=plan_id)
+    # Each unit as the line names it: the unit 的 the person it named to attend, else the unit alone.
+    named = {
+        int(u): f"{name}的{who.strip()}" if (who or "").strip() and who.strip() != name else str(name)
+        for u, name, who in session.connection().execute(
+            text(
+                "SELECT u.id, u.name, a.attendee FROM unit u LEFT JOIN meetingattendance a"
+                " ON a.unit_id = u.id AND a.meeting_id = :m WHERE u.plan_id = :p"
+            ),
+            {"m": meeting_id, "p": plan_id},
+        )
+    }
     for kind, word in ATTENDANCE_WORDS.items():
         want = {u for u in units if answers.get(u, "none") == kind}
         lines = [f for f in listed if f["kind"] == kind]
         assert len(lines) == (1 if want else 0), (kind, want, lines)
         if want:
             assert set(lines[0]["ids"]["unit"]) == want and lines[0]["text"].startswith(f"{word}{len(want)}个单位：")
+            said = lines[0]["text"].split("：", 1)[1].split("、")
+            assert sorted(said) == sorted(named[u] for u in want), (said, want)
     assert ("no_units" in kinds(listed)) == (not units)
     if state != "held":
         return

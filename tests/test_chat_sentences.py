@@ -191,8 +191,8 @@ def test_the_meeting_card_reads_as_the_office_would_write_it(cast: Cast) -> None
             {"p": cast.plan_id, "f": cast.uid("forestry"), "w": cast.uid("water")},
         )
     ]
-    attendance = (
-        f"出席1个单位：{forestry}（张林 副局长）\n请假1个单位：{water}\n未确认{len(silent)}个单位：" + "、".join(silent)
+    attendance = f"出席1个单位：{forestry}的张林 副局长\n请假1个单位：{water}\n未确认{len(silent)}个单位：" + "、".join(
+        silent
     )
 
     def card() -> str:

@@ -24,6 +24,7 @@ from oversight import convening as C
 from oversight.notices import draft_notice
 from oversight.plans import set_milestones
 from oversight.problems import accept_problem, format_problem, hand_over_problem, problem_card, resolve_problem
+from tests.chatfacts import assert_meeting_facts
 from tests.test_accountability import AFTER_Q1, Cast, at
 from tests.test_notice_annex import _html_tables
 from tests.test_notices import outbox
@@ -153,7 +154,9 @@ def test_the_problem_the_notice_and_the_meeting_print_each_person_in_one_form(ca
     C.answer_attendance(session=s, meeting_id=meeting.id, actor=cast[BRACKETED], attendee="周宏伟", now=now)
     C.answer_attendance(session=s, meeting_id=meeting.id, actor=cast[PLAIN], attendee="高娜仁", now=now)
     C.answer_attendance(session=s, meeting_id=meeting.id, actor=cast[NAMELESS], excused=True, now=now)
-    shown = C.meeting_card(session=s, meeting=s.get_one(Meeting, meeting.id)).message()
+    card_chat = C.meeting_card(session=s, meeting=s.get_one(Meeting, meeting.id))
+    shown = card_chat.message()
+    assert_meeting_facts(s, meeting.id, shown, card_chat.listed())  # each line recounted from the answers
     assert who[BRACKETED] in shown and who[PLAIN] in shown and f"请假1个单位：{cast.units[NAMELESS].name}" in shown, (
         shown
     )
