@@ -146,8 +146,10 @@ def review_command(
         if r["total"] is None:
             typer.echo(f"  {r['unit']}：不参评（本期没有可评价的事项）")
             continue
+        # A unit with no part in any task is scored on its problems alone and not ranked.
+        place = f"第{r['rank']}名" if r["rank"] is not None else "不承担批次任务、不排名"
         typer.echo(
-            f"  {r['unit']}：第{r['rank']}名，总分{r['total']:.1f}（得分{r['score']:.1f}，整改扣分{r['deduction']:g}）　{parts}"
+            f"  {r['unit']}：{place}，总分{r['total']:.1f}（得分{r['score']:.1f}，整改扣分{r['deduction']:g}）　{parts}"
         )
     typer.echo("\n二、包联领导得分")
     for r in review["zone_leaders"] or [None]:

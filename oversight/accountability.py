@@ -39,6 +39,7 @@ from oversight import periods
 from oversight.errors import InvalidInputError, PlanMissingError
 from oversight.measures import (
     EXAMPLES,
+    EXEMPT_UNIT_KINDS,
     Week,
     accountable_from,
     idle_spells,
@@ -115,9 +116,6 @@ EVENT_LABELS: dict[str, str] = {
 
 # What a league did not do by a region deadline, as a finding's reason says it: 未按期报送底数核实情况及工作措施台账.
 REGION_DEADLINE_VERBS: dict[str, str] = {"baseline": "报送底数核实情况及工作措施台账", "first_batch": "盘活一批矿业权"}
-
-# Units that issue the notice rather than receive it.
-EXEMPT_UNIT_KINDS = ("office", "government")
 
 # Events after which the holder (to_unit_id) must act next; comments are never action.
 _HOLDER_MUST_ACT = (K.ASSIGNED, K.HANDED_OVER, K.ACCEPTED, K.REOPENED, K.RULED)

@@ -19,6 +19,7 @@ from oversight.audit import actor_of, audit
 from oversight.dates import cn_date
 from oversight.errors import InvalidInputError, InvalidStateError, NotFoundError, PermissionDeniedError
 from oversight.facts import Chat
+from oversight.measures import EXEMPT_UNIT_KINDS
 from oversight.outbox import enqueue_text
 from oversight.problems import office_unit
 from oversight.rights import RightStatus, move_right_status, status_label
@@ -57,7 +58,7 @@ def check_evidence(*, to_status: str | None, attachment_ids: list[int] | tuple[i
 def confirming_unit(*, session: Session, plan_id: int, to_status: str) -> Unit | None:
     """The unit the duty map names for the paperwork of `to_status` (None: the office alone confirms)."""
     units = session.exec(select(Unit).where(Unit.plan_id == plan_id).order_by(col(Unit.id))).all()
-    candidates = [u for u in units if u.kind not in ("office", "government")]
+    candidates = [u for u in units if u.kind not in EXEMPT_UNIT_KINDS]
     for word in PAPERWORK.get(to_status, ()):
         for unit in candidates:
             if any(word in duty and "负责" in duty for duty in unit.duties or []):

@@ -272,6 +272,12 @@ def member_reporting(
 
 # --- Accountable from ------------------------------------------------------------------------
 
+# Units that run the mechanism rather than answer to it: the office (联席会议办公室, which issues the
+# notices and the 督办单) and the government (the convener). They are named by no notice, scored by
+# no review and sent no 督办单; what they hold still counts in the brief's figures.
+EXEMPT_UNIT_KINDS = ("office", "government")
+
+
 ZONE_LEADER_ASSIGNED = "zone.leader_assigned"  # the audit action of a zone put in a leader's charge
 
 

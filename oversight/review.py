@@ -44,7 +44,6 @@ from models import (
 from models.base import UTCDateTime, row_id
 from models.db import table_of
 from oversight.accountability import (
-    EXEMPT_UNIT_KINDS,
     RULE_LABELS,
     boomerangs,
     declined_ruled_back,
@@ -64,6 +63,7 @@ from oversight.errors import (
 )
 from oversight.facts import Chat, Say, evidence_ids
 from oversight.measures import (
+    EXEMPT_UNIT_KINDS,
     leader_progress,
     member_reporting,
     reports_weekly,
@@ -158,18 +158,23 @@ def _combine(parts: dict[str, float | None], weights: dict[str, float]) -> float
     return None if not total else 100 * sum(weights[k] * v for k, v in used.items()) / total
 
 
-def _ranked(rows: list[dict[str, Any]], key: str, ident: str) -> list[dict[str, Any]]:
-    """Evaluated rows by `key` descending with their rank (ties share it), then the 不参评 rows."""
+def _ranked(rows: list[dict[str, Any]], key: str, ident: str, *, ranks: Any = None) -> list[dict[str, Any]]:
+    """Evaluated rows by `key` descending with their rank (ties share it), then the 不参评 rows.
+    With `ranks` (a row predicate), only the rows it admits are ranked; the other evaluated rows
+    follow them by `key`, unranked (rank None), before the 不参评 rows."""
+    admitted = ranks if ranks is not None else (lambda r: True)
     scored = sorted((r for r in rows if r[key] is not None), key=lambda r: (-r[key], r[ident]))
+    first = [r for r in scored if admitted(r)]
     rank = 0
-    for i, r in enumerate(scored):
-        if i == 0 or r[key] != scored[i - 1][key]:
+    for i, r in enumerate(first):
+        if i == 0 or r[key] != first[i - 1][key]:
             rank = i + 1
         r["rank"] = rank
+    apart = [r for r in scored if not admitted(r)]
     rest = sorted((r for r in rows if r[key] is None), key=lambda r: r[ident])
-    for r in rest:
+    for r in apart + rest:
         r["rank"] = None
-    return scored + rest
+    return first + apart + rest
 
 
 # --- Scores -------------------------------------------------------------------------------
@@ -249,6 +254,9 @@ def unit_scores(*, session: Session, plan_id: int, period: str, now: datetime) -
                 "unit": unit.name,
                 "indicators": {k: (None if v is None else round(v, 3)) for k, v in parts.items()},
                 "reports_weekly": asked,
+                # A unit with no part in any task is scored on its problems alone: listed apart from
+                # the units that carried the plan's tasks, never ranked among them.
+                "tasked": unit_id in tasked,
                 "shifting_instances": shifting.get(unit_id, 0),
                 # 问题办结's figures: problems owned, those 办结 (oversight.measures.resolutions) and their ids.
                 "problems": {
@@ -262,7 +270,7 @@ def unit_scores(*, session: Session, plan_id: int, period: str, now: datetime) -
                 "total": None if score is None else round(score - deduction, 1),
             }
         )
-    return _ranked(out, "total", "unit_id")
+    return _ranked(out, "total", "unit_id", ranks=lambda r: r["tasked"])
 
 
 def zone_leader_scores(*, session: Session, plan_id: int, period: str, now: datetime) -> list[dict[str, Any]]:
@@ -987,8 +995,10 @@ REVIEW_TEXTS: dict[str, str] = {
     "summary_opening_none": "根据{basis}工作问效机制，联席会议办公室依据{label}工作记录{as_of}开展工作问效，本期没有参评的成员单位"
     "和包联领导{ledger}。现将有关情况报告如下。",
     "not_evaluated": "{names}本期没有可评价的事项，不参评、不排名。",
+    # Units with no part in any task, scored on the problems handed to them: listed apart, unranked.
+    "problems_only": "{names}不承担批次任务，仅就交办问题的响应、办结和推诿扯皮情况评分，单独列示，不参与排名。",
     # 办结 as oversight.measures.resolutions defines it, the same figure as the brief's and the notice's.
-    "resolution_units": "问题办结得分率为本期办结的问题占本期负责问题的比例（办结指期末处于已办结状态、且于本期办结的问题，"
+    "resolution_units": "问题办结得分率为本期办结的问题占本期负责问题的比例（办结指{end}处于已办结状态、且于本期办结的问题，"
     "负责问题为本期办结的和逾期未办结的问题）：{units}。",
     "low_total": "总分低于60分的单位：{names}。",
     "units_none": "本期没有参加问效评价的成员单位。",
@@ -1010,6 +1020,15 @@ LEDGER_FOLLOWED = "，并对整改台账进行了跟踪问效"
 LEDGER_FOLLOWED_ALONE = "；对整改台账进行了跟踪问效"
 
 
+# The indicators a unit with no part in any task can be scored on: its problems.
+PROBLEM_INDICATORS = ("response", "resolution", "shifting")
+
+
+def _apart(row: dict[str, Any]) -> bool:
+    """A unit scored on its problems alone (no part in any task): listed apart, not ranked."""
+    return row["total"] is not None and not row.get("tasked", True)
+
+
 def _whom(units: int, leaders: int) -> str:
     """Who was evaluated, naming only the counts above zero (no "0名包联领导")."""
     return "和".join([*([f"{units}个成员单位"] if units else []), *([f"{leaders}名包联领导"] if leaders else [])])
@@ -1029,9 +1048,10 @@ def ledger_paragraphs(ledger: list[dict[str, Any]], say: Say | None = None) -> l
     ]
 
 
-def resolution_paragraphs(units: list[dict[str, Any]], say: Say | None = None) -> list[str]:
+def resolution_paragraphs(units: list[dict[str, Any]], say: Say | None = None, *, ended: bool = True) -> list[str]:
     """What 问题办结 rests on, per unit scored on it: the problems it owned and those 办结, cited
-    (旗林草局负责问题3个，办结2个（1号、4号问题）); nothing when no unit owned a problem."""
+    (旗林草局负责问题3个，办结2个（1号、4号问题）); nothing when no unit owned a problem. 办结 is the
+    state at the half's end once it has ended, and while it runs the state now (目前), as the brief says."""
     say = say if say is not None else Say(REVIEW_TEXTS)
     owning = [r for r in units if r.get("problems", {}).get("owned")]
     if not owning:
@@ -1048,7 +1068,7 @@ def resolution_paragraphs(units: list[dict[str, Any]], say: Say | None = None) -
         "unit": [int(r["unit_id"]) for r in owning],
         "problem": [int(i) for r in owning for i in r["problems"]["resolved_ids"]],
     }
-    return [say.text("resolution_units", ids, units="；".join(parts))]
+    return [say.text("resolution_units", ids, units="；".join(parts), end="期末" if ended else "目前")]
 
 
 def attendance_paragraphs(attendance: dict[str, Any], say: Say | None = None) -> list[str]:
@@ -1089,6 +1109,9 @@ def review_document(*, session: Session, plan_id: int, review: dict[str, Any], n
     ).scalar()
     w = review["weights"]
     cols = ["单位"] + [f"{INDICATOR_LABELS[k]}（{w.get(k, 0):g}）" for k in INDICATORS] + ["得分", "整改扣分", "总分"]
+    # The units that carried the plan's tasks, ranked (then the 不参评 ones); those scored on their
+    # problems alone in a table of their own, with the indicators that apply to them.
+    apart = [r for r in review["units"] if _apart(r)]
     unit_rows = [
         [
             r["unit"],
@@ -1101,6 +1124,19 @@ def review_document(*, session: Session, plan_id: int, review: dict[str, Any], n
             _score(r["total"]),
         ]
         for r in review["units"]
+        if not _apart(r)
+    ]
+    apart_cols = ["单位"] + [f"{INDICATOR_LABELS[k]}（{w.get(k, 0):g}）" for k in PROBLEM_INDICATORS]
+    apart_cols += ["得分", "整改扣分", "总分"]
+    apart_rows = [
+        [
+            r["unit"],
+            *[_pct(r["indicators"][k]) for k in PROBLEM_INDICATORS],
+            _score(r["score"]),
+            f"{r['deduction']:.1f}",
+            _score(r["total"]),
+        ]
+        for r in apart
     ]
     leader_rows = [
         [
@@ -1169,7 +1205,17 @@ def review_document(*, session: Session, plan_id: int, review: dict[str, Any], n
         )
     # Facts in print order: the sections' sentences follow the summary's.
     units_none = [] if unit_rows else [say.text("units_none")]
-    resolution_lines = resolution_paragraphs(review["units"], say)
+    ended = parse_period(review["period"]).has_ended(now)
+    resolution_lines = resolution_paragraphs(review["units"], say, ended=ended)
+    apart_lines = (
+        [
+            say.text(
+                "problems_only", {"unit": [int(r["unit_id"]) for r in apart]}, names="、".join(r["unit"] for r in apart)
+            )
+        ]
+        if apart
+        else []
+    )
     leaders_none = [] if leader_rows else [say.text("leaders_none")]
     ledger_lines = ledger_paragraphs(review["ledger"], say)
     attendance_lines = attendance_paragraphs(review.get("attendance") or {}, say)
@@ -1205,6 +1251,17 @@ def review_document(*, session: Session, plan_id: int, review: dict[str, Any], n
                 else {"paragraphs": units_none}
             ),
         },
+        *(
+            [
+                {
+                    "heading": "未承担批次任务单位问题办理得分",
+                    "paragraphs": apart_lines,
+                    "tables": [{"columns": apart_cols, "rows": apart_rows, "numeric": list(range(1, len(apart_cols)))}],
+                }
+            ]
+            if apart_rows
+            else []
+        ),
         {
             "heading": "包联领导问效得分",
             **(

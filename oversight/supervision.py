@@ -42,7 +42,7 @@ from oversight.audit import actor_of, audit, require_role
 from oversight.dates import cn_date, local_day
 from oversight.errors import InvalidStateError, NotFoundError, PlanMissingError
 from oversight.facts import Chat
-from oversight.measures import overdue_workdays
+from oversight.measures import EXEMPT_UNIT_KINDS, overdue_workdays
 from oversight.members import members_of_unit
 from oversight.outbox import enqueue_text, queued_under
 from oversight.region_items import BASELINE, FIRST_BATCH, ITEM_NAMES, open_region_items
@@ -248,6 +248,8 @@ CHANGE_TEXT = {
     YELLOW: "【督办·黄色】{label}已超过办理期限（{due}），{late}，请尽快办结并报送办理结果。",
     RED: "【督办·红色】{label}{why}，现予红色督办，督办单（{doc_no}）随后送达，请单位主要负责人督促办结。",
 }
+# Red on an item the office (or the government) holds itself: the office issues no 督办单 to itself.
+RED_OWN_TEXT = "【督办·红色】{label}{why}，已列为红色督办事项，请抓紧办结。"
 
 
 def _why_red(item: Item, red_days: int) -> str:
@@ -377,7 +379,11 @@ def refresh(*, session: Session, plan_id: int, now: datetime) -> dict[str, Any]:
         if not after or (after != RED and item.kind in REMINDED_ELSEWHERE):
             continue
         doc_no = ""
-        if after == RED:
+        owner = session.get(Unit, item.unit_id)
+        # The office runs the 督办 and the government convenes it: an item either holds turns red
+        # (listed in /duban) but gets no numbered 督办单 addressed to the office that issues them.
+        issued = after == RED and (owner is None or owner.kind not in EXEMPT_UNIT_KINDS)
+        if issued:
             seq, doc_no = next_order_no(session=session, plan=plan, year=today.year)
             order = SupervisionOrder(
                 plan_id=plan_id,
@@ -402,7 +408,7 @@ def refresh(*, session: Session, plan_id: int, now: datetime) -> dict[str, Any]:
                 detail={"doc_no": doc_no, "unit_id": item.unit_id},
                 at=now,
             )
-        text = CHANGE_TEXT[after].format(
+        text = (CHANGE_TEXT[after] if after != RED or issued else RED_OWN_TEXT).format(
             label=item.label,
             due=cn_date(item.due_on) + estimate_mark(item.due_on),
             late=overdue_text(item.overdue_days),

@@ -871,7 +871,8 @@ def test_a_unit_handed_a_problem_moments_ago_that_did_nothing_is_not_scored(cast
     rows = {r["unit"]: r for r in unit_scores(session=cast.s, plan_id=cast.plan_id, period="2026H1", now=AFTER_H1)}
     township = rows["属地各苏木镇政府"]
     assert township["evaluated"] and township["indicators"]["response"] == 0.0
-    assert township["rank"] > rows["旗水利局"]["rank"]
+    # It has no part in any task: scored on its problems alone, listed apart and not ranked.
+    assert (township["tasked"], township["rank"]) == (False, None) and rows["旗水利局"]["rank"] == 1
 
 
 def test_task_progress_counts_against_a_unit_only_from_the_day_it_could_act(cast: Cast) -> None:

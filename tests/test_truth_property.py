@@ -114,7 +114,8 @@ FOLIO = re.compile(r"—\s*\d+\s*—\s*$")  # the page number GB/T 9704 prints a
 Q_START, Q_END = date(2026, 1, 1), date(2026, 3, 31)
 NOW = datetime(2026, 4, 8, 1, tzinfo=UTC)  # after the quarter: the brief is as of its last day
 S_UTC, E_UTC = "2025-12-31 16:00:00", "2026-03-31 16:00:00"
-UNITS = ["natres", "emergency", "forestry", "eco", "water", "ndrc", "market_reg", "finance"]
+# 旗信访局 has no part in any task: scored on its problems alone, apart from the ranked units.
+UNITS = ["natres", "emergency", "forestry", "eco", "water", "ndrc", "market_reg", "finance", "petition"]
 SCORE_NOTE = (
     "各项指标为得分率，括号内为权重；不适用的指标不计入，权重按比例折算；进展报送自单位联络员加入系统的首个工作日起计，"
     "不承担批次任务或尚无联络员加入系统的单位不参评。"
@@ -936,6 +937,7 @@ def test_the_generated_quarters_printed_most_sentence_kinds() -> None:
         "resolution",
         "shifting",
         "not_evaluated",
+        "problems_only",
         "deduction",
         "leader_scored",
     )

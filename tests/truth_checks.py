@@ -1995,6 +1995,8 @@ def review_scores(r: Rec) -> dict[str, list[dict[str, Any]]]:
                 "unit": unit,
                 "parts": parts,
                 "asked": asked,
+                # No part in any task: scored on its problems alone, listed apart and not ranked.
+                "tasked": unit in parts_of,
                 "owned": owned[unit],
                 "resolved_ids": resolved_ids.get(unit, []),
                 "score": score,
@@ -2002,8 +2004,10 @@ def review_scores(r: Rec) -> dict[str, list[dict[str, Any]]]:
                 "total": None if score is None else round(score - deduction, 1),
             }
         )
-    ranked = sorted((u for u in units if u["total"] is not None), key=lambda u: (-u["total"], u["unit"]))
-    units = ranked + [u for u in units if u["total"] is None]
+    scored = sorted((u for u in units if u["total"] is not None), key=lambda u: (-u["total"], u["unit"]))
+    idle = [u for u in units if u["total"] is None]
+    # Ranked: the units with a part in a task; then those scored on problems alone; then 不参评.
+    units = [u for u in scored if u["tasked"]] + [u for u in scored if not u["tasked"]] + idle
 
     zone_names = {z["id"]: f"{z['seq']}号{z['name']}" for z in r.zones}
     zone_rights: dict[tuple[int, int], list[int]] = {}
@@ -2165,7 +2169,28 @@ class ReviewRec:
             for t in s.get("tables", [])
             for row in t["rows"]
         ]
+        self.apart_rows = [
+            row
+            for s in doc["sections"]
+            if s["heading"] == "未承担批次任务单位问题办理得分"
+            for t in s.get("tables", [])
+            for row in t["rows"]
+        ]
         self.scores = review_scores(r)
+
+
+def _apart(u: dict[str, Any]) -> bool:
+    """A unit scored on its problems alone (no part in any task): its own table, no rank."""
+    return u["total"] is not None and not u["tasked"]
+
+
+def v_problems_only(rv: ReviewRec, f: dict[str, Any]) -> None:
+    apart = [u for u in rv.scores["units"] if _apart(u)]
+    assert apart and f["ids"]["unit"] == [u["unit"] for u in apart], (f, apart)
+    parts = {u for (u,) in rv.r.sql("SELECT DISTINCT unit_id FROM taskunit")}
+    assert not parts & set(f["ids"]["unit"]), "a unit with a part in a task is listed apart"
+    names = "、".join(rv.r.units[u["unit"]]["name"] for u in apart)
+    assert f["text"] == names + "不承担批次任务，仅就交办问题的响应、办结和推诿扯皮情况评分，单独列示，不参与排名。", f
 
 
 def _review_units(rv: ReviewRec, evaluated: bool) -> list[str]:
@@ -2192,8 +2217,21 @@ def check_score_tables(rv: ReviewRec) -> None:
             review_points(u["total"]),
         ]
         for u in rv.scores["units"]
+        if not _apart(u)
     ]
     assert rv.unit_rows == want, (rv.unit_rows, want)
+    apart = [
+        [
+            rv.r.units[u["unit"]]["name"],
+            *(review_pct(u["parts"][k]) for k in ("response", "resolution", "shifting")),
+            review_points(u["score"]),
+            f"{round(u['deduction'], 1):.1f}",
+            review_points(u["total"]),
+        ]
+        for u in rv.scores["units"]
+        if _apart(u)
+    ]
+    assert rv.apart_rows == apart, (rv.apart_rows, apart)
     leaders = [
         [
             ld["name"],
@@ -2211,6 +2249,7 @@ def check_score_tables(rv: ReviewRec) -> None:
             "quarters",
             *(k for k in REVIEW_INDICATORS if any(u["parts"][k] is not None for u in units)),
             *(["not_evaluated"] if any(u["total"] is None for u in units) else []),
+            *(["problems_only"] if any(_apart(u) for u in units) else []),
             *(["deduction"] if any(u["deduction"] for u in units) else []),
             *(["leader_scored"] if any(ld["score"] is not None for ld in rv.scores["leaders"]) else []),
         }
@@ -2352,8 +2391,10 @@ def v_resolution_units(rv: ReviewRec, f: dict[str, Any]) -> None:
         ids = u["resolved_ids"]
         done = f"办结{len(ids)}个（{cited(ids, '问题', '个')}）" if ids else "未办结" if u["owned"] == 1 else "均未办结"
         parts.append(f"{rv.r.units[u['unit']]['name']}负责问题{u['owned']}个，{done}")
+    # 办结 is the state at the half's end once it has ended; while it runs, the state now (目前).
+    end = "期末" if rv.r.now >= datetime(2026, 7, 1, tzinfo=SH) else "目前"
     head = (
-        "问题办结得分率为本期办结的问题占本期负责问题的比例（办结指期末处于已办结状态、且于本期办结的问题，"
+        f"问题办结得分率为本期办结的问题占本期负责问题的比例（办结指{end}处于已办结状态、且于本期办结的问题，"
         "负责问题为本期办结的和逾期未办结的问题）："
     )
     assert f["text"] == head + "；".join(parts) + "。", (f, parts)
@@ -2364,6 +2405,7 @@ REVIEW_CHECKS: dict[str, Callable[[ReviewRec, dict[str, Any]], None]] = {
     "summary_opening": v_summary_opening,
     "summary_opening_none": lambda rv, f: v_summary_opening(rv, f, "summary_opening_none"),
     "not_evaluated": v_not_evaluated,
+    "problems_only": v_problems_only,
     "low_total": v_low_total,
     "units_none": v_units_none,
     "leaders_none": v_leaders_none,
@@ -2417,6 +2459,8 @@ def check_review(r: Rec, doc: dict[str, Any]) -> set[str]:
     want.update({"paper_closure": flagged} if flagged else {"paper_closure_none": 1})
     if _review_units(rv, False) or _review_leaders(rv, False):
         want["not_evaluated"] += 1
+    if any(_apart(u) for u in rv.scores["units"]):
+        want["problems_only"] += 1
     if _low(rv):
         want["low_total"] += 1
     assert kinds == want, (kinds, want)
