@@ -65,7 +65,7 @@ def notices_draft(
     """列出本期应通报的单位、事由及所依据的工作记录（不记录、不发送）；加 --out 另生成通报草稿（PDF 及 Word 文档）。"""
     from models import utcnow
     from models.base import row_id
-    from oversight.accountability import RULE_LABELS, evaluate, findings_json, parse_period
+    from oversight.accountability import evaluate, finding_heading, findings_json, parse_period
     from oversight.sentences import evidence_sentence
 
     _check_out(out)
@@ -97,7 +97,7 @@ def notices_draft(
         return
     typer.echo(f"{label}应通报事项{len(found)}项：")
     for i, f in enumerate(found, 1):
-        typer.echo(f"\n{i}. {f.unit}（{RULE_LABELS[f.rule]}）\n   {f.summary}")
+        typer.echo(f"\n{i}. {finding_heading(f.unit, f.rule)}\n   {f.summary}")
         for e in f.evidence:
             typer.echo(f"   · {evidence_sentence(e)}")
 

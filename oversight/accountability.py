@@ -86,6 +86,16 @@ RULE_LABELS: dict[str, str] = {
     Rule.NOT_SOLVING: "问题解决不积极、不明显",
     Rule.SHIFTING: "推诿扯皮",
 }
+# A finding named with its unit, one form wherever it is listed (the notice's annex tables, its
+# pages in chat, the CLI): 旗林草局：推诿扯皮. Not 单位（推诿扯皮）: a unit's name may end in
+# brackets of its own, 旗应急管理局（矿山安全监管局）（问题解决不积极、不明显）.
+FINDING_HEADING = "{unit}：{rule}"
+
+
+def finding_heading(unit: str, rule: str) -> str:
+    """A finding's unit and what it was found to be, as every list of findings heads it."""
+    return FINDING_HEADING.format(unit=unit, rule=RULE_LABELS.get(rule, rule))
+
 
 # What a finding rests on (NoticeFinding.evidence items carry one of these as "basis").
 BASIS_LABELS: dict[str, str] = {

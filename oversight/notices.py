@@ -30,7 +30,15 @@ from models import (
 )
 from models.base import row_id
 from oversight import labels, runs
-from oversight.accountability import RULE_LABELS, Finding, Rule, evaluate, parse_period, thresholds_of
+from oversight.accountability import (
+    RULE_LABELS,
+    Finding,
+    Rule,
+    evaluate,
+    finding_heading,
+    parse_period,
+    thresholds_of,
+)
 from oversight.attachments import is_unlinked
 from oversight.audit import actor_of, audit, require_role
 from oversight.dates import cn_date, cn_datetime, local_day, local_zone
@@ -876,7 +884,7 @@ def notice_document(*, session: Session, notice_id: int, now: datetime) -> dict[
         rows = [list(evidence_row(item, unit)) for item in unique_evidence(f.evidence)]
         tables.append(
             {
-                "caption": f"{unit}（{RULE_LABELS.get(f.rule, f.rule)}）",
+                "caption": finding_heading(unit, f.rule),
                 "columns": ["时间", "经办单位及人员", "记录"],
                 "rows": rows,
             }
@@ -1044,7 +1052,7 @@ OVERVIEW_TEXTS: dict[str, str] = {
 OVERVIEW_DROPPED = "，已删除{n}项"
 OVERVIEW_UNIT_DROPPED = "（已删除“{rule}”，理由：{reason}）"
 EDIT_FROM_CARD = "改标题、正文"  # the card's way into the bot's overview, where the edit buttons are
-PAGE_HEAD = "【通报事项{i}/{n}】{unit}（{rule}）{dropped}"
+PAGE_HEAD = "【通报事项{i}/{n}】{heading}{dropped}"
 PAGE_BASIS = "依据（联席会议工作记录）："
 PAGE_EVIDENCE_MAX = 15
 PAGE_FOOT = "删除该事项须说明理由，理由随通报记录保存。"
@@ -1144,8 +1152,7 @@ def finding_page(*, session: Session, notice_id: int, finding_id: int) -> tuple[
     head = PAGE_HEAD.format(
         i=i + 1,
         n=len(findings),
-        unit=unit.name if unit else "",
-        rule=RULE_LABELS.get(f.rule, f.rule),
+        heading=finding_heading(unit.name if unit else "", f.rule),
         dropped=_dropped_mark(f),
     )
     evidence = unique_evidence(f.evidence)

@@ -639,7 +639,7 @@ def test_cli_notices_draft_shows_the_findings_offline(settings_env, engine) -> N
     assert [(f["unit"], f["bases"]) for f in shifting] == [("旗林草局", ["declined_ruled_back"])]
     assert [e["reason"] for e in shifting[0]["evidence"]] == ["不是林草的事", "属林草局职责"]
     text = runner.invoke(app, ["notices", "draft", "--period", "2026Q1"])
-    assert text.exit_code == 0 and "旗林草局（推诿扯皮）" in text.output and "理由：不是林草的事" in text.output
+    assert text.exit_code == 0 and "旗林草局：推诿扯皮" in text.output and "理由：不是林草的事" in text.output
     bad = runner.invoke(app, ["notices", "draft", "--period", "2026-1"])
     assert bad.exit_code == 2 and "格式不正确" in bad.output
     with Session(engine) as s:

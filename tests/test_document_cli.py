@@ -67,7 +67,7 @@ def test_notices_draft_writes_the_draft_as_pdf_and_word_and_records_nothing(sett
     result = CliRunner().invoke(app, ["notices", "draft", "--period", "2026Q1", "--out", str(out)])
     assert result.exit_code == 0, result.output
     pdf, word = out / "通报草稿-2026Q1.pdf", out / "通报草稿-2026Q1.docx"
-    assert f"{pdf}" in result.output and f"{word}" in result.output and "旗林草局（推诿扯皮）" in result.output
+    assert f"{pdf}" in result.output and f"{word}" in result.output and "旗林草局：推诿扯皮" in result.output
     assert sorted(p.name for p in out.iterdir()) == [word.name, pdf.name], "no temporary file left"
     assert _counts(engine) == before, "nothing recorded, nothing sent"
 

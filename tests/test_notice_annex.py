@@ -63,12 +63,12 @@ def test_annex_rows_of_a_missed_week_and_an_idle_problem_say_when_and_which_unit
     weeks = reporting_weeks(date(2026, 1, 1), date(2026, 3, 31))
     assert (weeks[3].first, weeks[7].first) == (date(2026, 1, 19), date(2026, 2, 23))
 
-    missed = tables["旗水利局（工作推进速度慢）"]
+    missed = tables["旗水利局：工作推进速度慢"]
     assert missed == [
         ["2026年1月19日至2026年1月25日", "旗水利局", "2026年第4周未报送工作进展。"],
         ["2026年2月23日至2026年3月1日", "旗水利局", "2026年第9周未报送工作进展。"],
     ]
-    idle = tables["旗财政局（问题解决不积极、不明显）"]
+    idle = tables["旗财政局：问题解决不积极、不明显"]
     p = f"{cast.pid}号问题"  # type: ignore[attr-defined]
     assert idle == [
         ["2026年3月2日 11:00", "旗财政局联络员", f"接收{p}。"],

@@ -122,7 +122,7 @@ def test_nothing_is_published_before_approval(cast: Cast) -> None:
         if f.unit_id == cast.uid("forestry")
     )
     page, before, after = finding_page(session=cast.s, notice_id=forestry.notice_id, finding_id=forestry.id)
-    assert page.startswith("【通报事项1/2】旗林草局（推诿扯皮）") and "退回" in page and "不是林草的事" in page
+    assert page.startswith("【通报事项1/2】旗林草局：推诿扯皮") and "退回" in page and "不是林草的事" in page
     assert before is None and after is not None
     # The job ran again (retry): nothing is queued twice.
     run(session=cast.s, period="2026Q1", now=AFTER_Q1)

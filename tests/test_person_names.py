@@ -129,7 +129,7 @@ def test_the_problem_the_notice_and_the_meeting_print_each_person_in_one_form(ca
         (NAMELESS, third, "2026年3月17日"),
     ):
         (rows,) = [
-            rows for caption, rows in tables.items() if caption == f"{cast.units[key].name}（问题解决不积极、不明显）"
+            rows for caption, rows in tables.items() if caption == f"{cast.units[key].name}：问题解决不积极、不明显"
         ]
         events = [row for row in rows if row[2].startswith(("接收", "办结"))]
         assert [row[:2] for row in events] == [
@@ -137,6 +137,9 @@ def test_the_problem_the_notice_and_the_meeting_print_each_person_in_one_form(ca
             [done + " 10:00", who[key]],
         ], rows
         assert all(f"{pid}号问题" in row[2] for row in events), rows
+    # A unit whose name ends in brackets is headed with one pair: 旗应急管理局（矿山安全监管局）：问题…
+    assert f"{cast.units[BRACKETED].name}：问题解决不积极、不明显" in tables, list(tables)
+    assert not any("）（" in caption for caption in tables), list(tables)
     cells = [cell for rows in tables.values() for row in rows for cell in row]
     assert_one_form(cast, "\n".join(cells))
     pdf = "".join("".join(page.extract_text().split()) for page in PdfReader(BytesIO(files.pdf.read_bytes())).pages)

@@ -131,7 +131,7 @@ def test_the_brief_the_notice_and_the_review_print_the_same_resolutions(engine, 
         found = notice_findings(session=s, notice_id=row_id(notice))
         evidence = [e for f in found for e in f.evidence if e.get("basis") == "low_resolution"]
         assert sorted(e["problem_id"] for e in evidence if e.get("kind") == "resolved") == done, evidence
-        (table,) = [t for t in doc["sections"][0]["tables"] if t["caption"] == "旗林草局（问题解决不积极、不明显）"]
+        (table,) = [t for t in doc["sections"][0]["tables"] if t["caption"] == "旗林草局：问题解决不积极、不明显"]
         assert [row[2].split("，")[0] for row in table["rows"][:2]] == [f"办结{i}号问题" for i in done], table
         s.rollback()
 

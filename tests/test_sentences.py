@@ -65,7 +65,7 @@ def test_an_event_two_shifting_bases_rest_on_is_printed_once(cast: Cast) -> None
 
     notice = draft_notice(session=cast.s, plan_id=cast.plan_id, period="2026Q1", now=AFTER_Q1)
     doc = notice_document(session=cast.s, notice_id=notice.id, now=AFTER_Q1)
-    table = next(t for t in doc["sections"][0]["tables"] if t["caption"].startswith("旗自然资源局（推诿扯皮"))
+    table = next(t for t in doc["sections"][0]["tables"] if t["caption"].startswith("旗自然资源局：推诿扯皮"))
     records = [r[2] for r in table["rows"]]
     assert len(records) == len(set(records)) == len(ids)
     ruling = next(r for r in table["rows"] if "裁定" in r[2])
@@ -77,7 +77,7 @@ def test_an_event_two_shifting_bases_rest_on_is_printed_once(cast: Cast) -> None
     )
     shown = chat_draft(cast.s, notice.id)  # the overview, each finding's page, the body
     assert_no_raw("\n\n".join(shown), "draft in chat")
-    block = next(p for p in shown if p.split("\n", 1)[0].endswith("】旗自然资源局（推诿扯皮）"))
+    block = next(p for p in shown if p.split("\n", 1)[0].endswith("】旗自然资源局：推诿扯皮"))
     assert block.count(f"裁定{pid}号问题由旗自然资源局负责") == 1
     for t in doc["sections"][0]["tables"]:
         for row in t["rows"]:
