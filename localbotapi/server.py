@@ -1316,6 +1316,11 @@ class BotApiServer:
             return None
         return bot.webhook_queue.qsize()
 
+    def polls_started(self, *, bot_id: int | None = None) -> int:
+        """getUpdates calls the bot has made, each counted as it arrives: a long poll waiting for
+        updates counts before it is answered (server.requests records a call once answered)."""
+        return self._bot(bot_id).poll_generation
+
     def mark(self) -> int:
         """A point in time for wait_for(after=...): the current change counter."""
         return self._seq

@@ -63,8 +63,13 @@ class Bot:
         self.starts = 0
 
     def _ready_marks(self) -> int:
-        method = "getUpdates" if self.mode == "polling" else "setWebhook"
-        return sum(1 for r in self.server.requests if r.method == method and r.status == 200)
+        # Polling: the bot's first getUpdates has arrived. Counted on arrival, not on its answer:
+        # with nothing queued (before the first report, or once all were confirmed) the long poll
+        # is answered only at its timeout, 10 s later; and a killed bot's last long poll may be
+        # answered after it died.
+        if self.mode == "polling":
+            return self.server.polls_started(bot_id=BOT_ID)
+        return sum(1 for r in self.server.requests if r.method == "setWebhook" and r.status == 200)
 
     async def start(self) -> None:
         self.starts += 1
