@@ -14,6 +14,7 @@ from telegram.ext import Application
 
 from bot import texts
 from bot.app import build_application
+from bot.pacing import Pacer
 from localbotapi.server import BotApiServer
 from models import (
     Attachment,
@@ -98,8 +99,16 @@ def counts(engine: Engine) -> dict[str, int]:
 
 
 async def _start_app(engine: Engine, server: BotApiServer) -> Application:
+    # The Pacer without its one-second gap between two messages to one chat, as running_bot's
+    # (tests/harness.py): this server does not enforce that limit, and with the gap the ten
+    # replies of a half-filled report waited ten seconds (tests/test_pacing.py holds the gap).
     app = build_application(
-        engine=engine, token=TOKEN, base_url=server.api_base, base_file_url=server.file_base, outbox_poll_seconds=0.05
+        engine=engine,
+        token=TOKEN,
+        base_url=server.api_base,
+        base_file_url=server.file_base,
+        rate_limiter=Pacer(private_gap=0.0),
+        outbox_poll_seconds=0.05,
     )
     await app.initialize()
     await app.start()
