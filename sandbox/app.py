@@ -16,7 +16,7 @@ import aiohttp
 from aiohttp import web
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
-from telegram.ext import Application
+from telegram.ext import Application, BaseRateLimiter
 
 from localbotapi.server import BotApiServer, SimUser
 from models import GroupBinding, Role, Unit, session_scope
@@ -94,8 +94,10 @@ async def start_sandbox(
     files_dir: Path | None = None,
     run_worker: bool = True,
     outbox_poll_seconds: float = 0.3,
+    rate_limiter: bool | BaseRateLimiter[Any] = True,
 ) -> SandboxHandle:
-    """Start the Bot API server, the bot, the worker and the chat page; returns a handle."""
+    """Start the Bot API server, the bot, the worker and the chat page; returns a handle.
+    `rate_limiter` is build_application's: by default the bot's own Pacer, as `lianxi up` runs it."""
     from bot.app import build_application
 
     created = await asyncio.to_thread(ensure_sample_people, engine)
@@ -110,6 +112,7 @@ async def start_sandbox(
         token=SANDBOX_TOKEN,
         base_url=server.api_base,
         base_file_url=server.file_base,
+        rate_limiter=rate_limiter,
         outbox_poll_seconds=outbox_poll_seconds,
     )
     handle = SandboxHandle(url="", server=server, application=application, engine=engine, people_created=created)

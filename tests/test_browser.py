@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
+from bot.pacing import Pacer
 from models import Attachment, Report, session_scope
 from oversight.members import create_invite, require_unit
 from sandbox.app import SandboxHandle, start_sandbox
@@ -40,7 +41,17 @@ pytestmark = [
 
 @pytest.fixture
 async def sandbox(settings_env, engine: Engine, banner_plan_id: int, tmp_path: Path) -> AsyncIterator[SandboxHandle]:
-    handle = await start_sandbox(engine, "127.0.0.1", 0, files_dir=tmp_path / "sandbox-files", outbox_poll_seconds=0.05)
+    # The bot's Pacer without its one-second gap between two messages to one chat, as running_bot's
+    # (tests/harness.py): the sandbox's server does not enforce it, and a first day of twenty
+    # replies in one chat waited twenty seconds for it (tests/test_pacing.py holds the gap).
+    handle = await start_sandbox(
+        engine,
+        "127.0.0.1",
+        0,
+        files_dir=tmp_path / "sandbox-files",
+        outbox_poll_seconds=0.05,
+        rate_limiter=Pacer(private_gap=0.0),
+    )
     try:
         yield handle
     finally:
