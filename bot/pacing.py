@@ -153,8 +153,10 @@ class Pacer(BaseRateLimiter[int]):
         group_window: tuple[int, float] = GROUP_WINDOW,
         clock: Callable[[], float] = time.monotonic,
         max_wait: float = MAX_WAIT,
+        limit: int = LIMIT,
     ) -> None:
         self.interval = 1.0 / rate
+        self.limit = limit
         self.private_gap, self.group_window, self.clock, self.max_wait = private_gap, group_window, clock, max_wait
         self._chats: dict[int | str, _Chat] = {}
         self._waiting: list[list[Any]] = []  # [priority, seq, future], a heap
@@ -172,7 +174,7 @@ class Pacer(BaseRateLimiter[int]):
         self._last_broadcast = float("-inf")
         self.handling = 0  # updates being handled now (ChatOrderedProcessor)
         # Of several bot replicas on one database each sends this share of the pace and of
-        # LIMIT (bot/replicas.py sets it from the replicas alive).
+        # `limit` (bot/replicas.py sets it from the replicas alive).
         self.share = 1.0
         # On PostgreSQL, each group's 20 a minute counted for all the replicas (bot/replicas.py).
         self.groups: SharedGroups | None = None
@@ -382,7 +384,7 @@ class Pacer(BaseRateLimiter[int]):
             at = max(at, self._recent[0] + 1.0)
         while self._answered and now - self._answered[0] >= 1.0:
             self._answered.popleft()
-        if self._inflight + len(self._answered) >= max(1, int(LIMIT * self.share)):
+        if self._inflight + len(self._answered) >= max(1, int(self.limit * self.share)):
             # The next answer (a kick) or the oldest answer's leaving the second frees a place.
             at = max(at, self._answered[0] + 1.0 if self._answered else now + 0.05)
         return at
