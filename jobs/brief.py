@@ -27,7 +27,16 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
 from jobs.charts import progress_chart_svg
-from jobs.render import AssetOnlyFetcher, RenderError, _env, docx_path, html_to_pdf, render_html, sample_css
+from jobs.render import (
+    AssetOnlyFetcher,
+    RenderError,
+    _env,
+    docx_path,
+    html_to_pdf,
+    marked_html,
+    render_html,
+    sample_css,
+)
 from jobs.word import html_to_docx
 from models import Brief, GroupBinding, Plan, make_engine, read_only, session_scope, shared_snapshot
 from models.base import row_id
@@ -1315,7 +1324,9 @@ def publish_brief(
         result = built or build_brief(
             session=session, plan_id=plan_id, period=period, now=now, out_dir=briefs_dir(plan), word=False
         )
-        write_atomic(html_path(result.pdf_path), result.html.encode("utf-8"))
+        write_atomic(
+            html_path(result.pdf_path), marked_html(result.html, result.data.get("sample_mark")).encode("utf-8")
+        )
         data = {**result.data, "summary": result.summary, "title": result.title}
         if brief is None:
             brief = Brief(

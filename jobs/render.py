@@ -456,6 +456,21 @@ def sample_css(text: str) -> str:
     )
 
 
+def marked_html(html: str, mark: str | None) -> str:
+    """A document's HTML as it is stored beside its PDF, carrying the PDF's mark (示例数据, 草稿):
+    in the title, at the top of every printed page (sample_css, for whoever prints the file) and
+    above the text on screen. Only CSS and the title change, so the Word copy written from it later
+    (jobs.word reads neither generated content nor @media screen) has the same body text."""
+    if not mark:
+        return html
+    style = (
+        "<style>" + sample_css(mark) + " @media screen { body::before { content: " + _css_string(mark) + "; "
+        "display: block; color: #c00000; font-size: 10.5pt; margin-bottom: 6mm; } }</style>"
+    )
+    html = html.replace("<title>", "<title>【" + str(escape(mark)) + "】", 1)
+    return html.replace("</head>", style + "</head>", 1)
+
+
 _fonts = threading.local()
 
 
@@ -565,6 +580,7 @@ __all__ = [
     "RenderError",
     "docx_path",
     "html_to_pdf",
+    "marked_html",
     "office_mark_lines",
     "prepare_context",
     "render_document",

@@ -34,17 +34,24 @@ def _check_out(out: Path | None) -> None:
         fail(f"输出位置 {out} 已存在且不是目录。")
 
 
-def _write_document(kind: str, doc: dict[str, Any], out: Path, name: str) -> DocumentFiles:
-    """The document as PDF and Word copy under `out`, each file complete or absent: written in a
-    temporary directory there and moved into place."""
+# An offline draft is neither approved nor recorded: every page says so, and a sample plan's
+# draft also says it is sample data (oversight.sample).
+OFFLINE_DRAFT_MARK = "草稿 未经审定 不得外传"
+
+
+def _write_document(kind: str, doc: dict[str, Any], out: Path, name: str, *, sample: str | None) -> DocumentFiles:
+    """The document as PDF and Word copy under `out`, each page marked as a draft (and as sample
+    data for a sample plan), each file complete or absent: written in a temporary directory there
+    and moved into place."""
     import os
     import tempfile
 
     from jobs.render import DocumentFiles, render_document
 
+    mark = f"{OFFLINE_DRAFT_MARK}·{sample}" if sample else OFFLINE_DRAFT_MARK
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=out, prefix=".lianxi-") as tmp:
-        files = render_document(kind, doc, out=Path(tmp) / f"{name}.pdf")
+        files = render_document(kind, doc, out=Path(tmp) / f"{name}.pdf", sample=mark)
         pdf, docx = out / f"{name}.pdf", out / f"{name}.docx"
         os.replace(files.pdf, pdf)
         os.replace(files.docx, docx)
@@ -66,6 +73,7 @@ def notices_draft(
     from models import utcnow
     from models.base import row_id
     from oversight.accountability import evaluate, finding_heading, findings_json, parse_period
+    from oversight.sample import sample_mark
     from oversight.sentences import evidence_sentence
 
     _check_out(out)
@@ -73,7 +81,7 @@ def notices_draft(
     doc: dict[str, Any] | None = None
     with cli_session(read_only=out is None) as session:
         p = require_plan(session, plan)
-        key = p.key
+        key, sample = p.key, sample_mark(p)
         found = evaluate(session=session, plan_id=row_id(p), period=period, now=now)
         label = parse_period(period).label
         if out is not None:
@@ -82,7 +90,8 @@ def notices_draft(
             doc = draft_document(session=session, plan_id=row_id(p), period=period, now=now)
         session.rollback()  # the draft is read, not recorded
     if out is not None and doc is not None:
-        _print_written("通报草稿", _write_document("notice", doc, out, f"通报草稿-{parse_period(period).key}"))
+        name = f"通报草稿-{parse_period(period).key}"
+        _print_written("通报草稿", _write_document("notice", doc, out, name, sample=sample))
     if as_json:
         typer.echo(
             json.dumps(
@@ -113,6 +122,7 @@ def review_command(
     from models import utcnow
     from models.base import row_id
     from oversight.review import INDICATOR_LABELS, INDICATORS, build_review
+    from oversight.sample import sample_mark
     from oversight.sentences import evidence_sentence
 
     _check_out(out)
@@ -120,6 +130,7 @@ def review_command(
     doc: dict[str, Any] | None = None
     with cli_session(read_only=True) as session:
         p = require_plan(session, plan)
+        sample = sample_mark(p)
         review = build_review(session=session, plan_id=row_id(p), period=period, now=now)
         if out is not None:
             from jobs.review import draft_document
@@ -127,7 +138,8 @@ def review_command(
             doc = draft_document(session=session, plan=p, period=period, now=now)
         session.rollback()
     if out is not None and doc is not None:
-        _print_written("工作问效报告草稿", _write_document("review", doc, out, f"工作问效报告草稿-{review['period']}"))
+        name = f"工作问效报告草稿-{review['period']}"
+        _print_written("工作问效报告草稿", _write_document("review", doc, out, name, sample=sample))
     if as_json:
         typer.echo(json.dumps(review, ensure_ascii=False, indent=2))
         return

@@ -200,7 +200,9 @@ class Page:
         return bool(PAGE_NUMBER_RE.match(line.text.replace(" ", ""))) and line.top > self.bottom
 
     def is_sample_mark(self, line: Line) -> bool:
-        return "示例数据" in line.text and (line.bottom < self.top or line.top > self.bottom)
+        """A mark laid over the page in its margin: 示例数据, or a draft's 不得外传."""
+        marked = "示例数据" in line.text or "不得外传" in line.text.replace(" ", "")
+        return marked and (line.bottom < self.top or line.top > self.bottom)
 
     @property
     def content(self) -> list[Line]:

@@ -15,6 +15,7 @@ from jobs.word import iter_block_text
 from lianxi.cli import app
 from models import AuditLog, Notice, NoticeFinding, OutboxMessage
 from oversight.problems import decline_problem, rule_problem
+from oversight.sample import mark_sample
 from tests.conftest import load_bundled_plan
 from tests.pdfcheck import Document, Expect, check_pdf, pdf_text_for_comparison
 from tests.test_accountability import Cast, at
@@ -39,6 +40,12 @@ def _fold(text: str) -> str:
 def _counts(engine) -> tuple[int, int, int, int]:
     with Session(engine) as s:
         return tuple(len(s.exec(select(t)).all()) for t in (Notice, NoticeFinding, OutboxMessage, AuditLog))
+
+
+def _marked_on_every_page(doc: Document, mark: str) -> None:
+    """Each page carries `mark` in its top margin, above the text block."""
+    for n, page in enumerate(doc.pages, 1):
+        assert [ln for ln in page.lines if mark in _fold(ln.text) and ln.bottom < page.top], f"page {n}: no {mark}"
 
 
 def _same_text(pdf: Path, word: Path) -> None:
@@ -78,6 +85,9 @@ def test_notices_draft_writes_the_draft_as_pdf_and_word_and_records_nothing(sett
     problems = check_pdf(doc, _expect("notice", "（草稿，文号审定后编排）"))
     assert not [str(v) for v in problems if v.rule not in SKIP]
     _same_text(pdf, word)
+    # Neither approved nor recorded: every page says it is a draft, and a real plan's says nothing more.
+    _marked_on_every_page(doc, "草稿未经审定不得外传")
+    assert not [ln.text for page in doc.pages for ln in page.lines if "示例数据" in ln.text]
 
     # Written again over the old files: replaced whole.
     again = CliRunner().invoke(app, ["notices", "draft", "--period", "2026Q1", "--out", str(out)])
@@ -103,6 +113,31 @@ def test_review_writes_the_draft_report_as_pdf_and_word(settings_env, engine, tm
     problems = check_pdf(doc, _expect("review", "（文号印发时编排）"))
     assert not [str(v) for v in problems if v.rule not in SKIP]
     _same_text(pdf, word)
+    _marked_on_every_page(doc, "草稿未经审定不得外传")
+    assert not [ln.text for page in doc.pages for ln in page.lines if "示例数据" in ln.text]
+
+
+def test_a_sample_plans_drafts_say_sample_data_on_every_page(settings_env, engine, tmp_path) -> None:
+    """The demo's and the sandbox's plan is sample data: what the CLI writes from it says so on
+    every page of the PDF and in the Word copy, beside the draft mark."""
+    plan_id = load_bundled_plan(engine)
+    with Session(engine, expire_on_commit=False) as s:
+        Cast(s, plan_id).report_weekly("water")
+        mark_sample(session=s, plan_id=plan_id, mark="示例数据：演示生成")
+        s.commit()
+    for args, name in (
+        (["notices", "draft", "--period", "2026Q1"], "通报草稿-2026Q1"),
+        (["review", "--period", "2026H1"], "工作问效报告草稿-2026H1"),
+    ):
+        result = CliRunner().invoke(app, [*args, "--out", str(tmp_path)])
+        assert result.exit_code == 0, result.output
+        doc = Document(tmp_path / f"{name}.pdf")
+        _marked_on_every_page(doc, "示例数据：演示生成")
+        _marked_on_every_page(doc, "草稿未经审定不得外传")
+        header = "".join(
+            p.text for sec in docx.Document(str(tmp_path / f"{name}.docx")).sections for p in sec.header.paragraphs
+        )
+        assert "示例数据：演示生成" in header and "草稿" in header, header
 
 
 def test_out_that_is_a_file_is_refused_in_chinese(settings_env, engine, tmp_path) -> None:

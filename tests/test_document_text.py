@@ -135,6 +135,14 @@ def test_the_sample_quarter_is_marked_wherever_it_is_stored_and_sent(demo) -> No
         pages = pdf_pages(pdf)
         assert all("示例数据" in p for p in pages), f"{pdf}: a page without the sample mark"
         assert "示例数据" in docx_text(pdf.with_suffix(".docx")), pdf
+    # The brief's HTML, kept beside its PDF (its Word copy is written from it), says so too: in its
+    # title, on every page it prints and above its text on screen.
+    pdfs = documents(demo)
+    stored = [p.with_suffix(".html") for p in pdfs if p.with_suffix(".html").exists()]
+    assert stored and any("briefs" in p.parts for p in stored), pdfs
+    for html in stored:
+        head = html.read_text(encoding="utf-8").split("</head>")[0]
+        assert f"<title>【{DEMO_MARK}】" in head and head.count(DEMO_MARK) == 3, html
     captions = [caption for kind, _t, caption, _f in demo["sent"] if kind == "document" and caption]
     briefs_and_notices = [c for c in captions if "通报" in c or "简报" in c]
     unmarked = [c for c in briefs_and_notices if not c.startswith("【示例数据】")]
