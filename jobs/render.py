@@ -161,7 +161,7 @@ _EMOJI_RE = re.compile(
 # A number or a date: never broken across lines (in a table cell, or in running text).
 NUMBER_OR_DATE_RE = re.compile(
     r"[\u4e00-\u9fff]{1,8}〔\d{4}〕\d+号"  # a document number: 乌中政办发〔2026〕4号
-    r"|\d{4}年\d{1,2}月\d{1,2}日(?:\d{1,2}[:：]\d{2})?"
+    r"|\d{4}年\d{1,2}月\d{1,2}日(?:[ \u202f]?\d{1,2}[:：]\d{2})?"
     r"|\d{4}年\d{1,2}月|\d{1,2}月\d{1,2}日|\d{4}年"
     r"|\d{4}-\d{1,2}-\d{1,2}(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?"
     r"|\d{1,2}:\d{2}"
@@ -169,10 +169,20 @@ NUMBER_OR_DATE_RE = re.compile(
 )
 
 
+# The space of a moment (2026年12月6日 00:19, oversight.dates.cn_datetime) is printed as a narrow
+# no-break space: WeasyPrint justifies a line at its spaces (U+0020 and U+00A0) and may break it
+# there, so that one space took the whole line's missing width ("12月6日      00:19") or left the
+# time alone at the start of the next line. U+202F is neither widened nor broken at; the line is
+# then justified between its characters (jobs.cjk_justify).
+MOMENT_SPACE = "\u202f"
+_MOMENT_RE = re.compile(r"(?<=日) (?=\d{1,2}[:：]\d{2})")
+
+
 def clean_text(value: Any) -> Any:
-    """Every value a template prints: emoji removed (strings only; markup is ours and left as is)."""
+    """Every value a template prints: emoji removed, a moment's date and time held together
+    (strings only; markup is ours and left as is)."""
     if isinstance(value, str) and not isinstance(value, Markup):
-        return _EMOJI_RE.sub("", value)
+        return _MOMENT_RE.sub(MOMENT_SPACE, _EMOJI_RE.sub("", value))
     return value
 
 

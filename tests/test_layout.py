@@ -510,3 +510,22 @@ def test_each_word_copy_has_the_gbt9704_page_and_named_styles(fixtures, quarter)
             assert {"发文机关标志", "发文字号"} <= used, w.kind
         if w.expect.title:
             assert "标题" in used
+
+
+def test_a_moment_is_never_stretched_apart_in_a_justified_line():
+    """统计截至2026年12月6日 00:19 in running text: WeasyPrint widens a justified line at its spaces,
+    so the one space between the date and the time took the line's whole missing width (the
+    audit saw "12月6日      00:19" in a brief and in minutes). At every place in a line the moment
+    falls, the date and the time stand at most half a character apart."""
+    moment = "统计截至2026年12月6日 00:19，"
+    paragraphs = ["本期" + "工作" * k + moment + PARAGRAPH for k in range(14)]
+    doc = _pdf(_html({**NOTICE, "paragraphs": paragraphs}))
+    gaps = []
+    for page in doc.pages:
+        for line in page.lines:
+            chars = [c for c in line.chars if c.text.strip()]
+            for a, b in itertools.pairwise(chars):
+                if a.text == "日" and b.text == "0":
+                    gaps.append(round((b.x0 - a.x1) / (a.size * 25.4 / 72), 2))  # in ems
+    assert len(gaps) >= 10, gaps  # a moment is never broken across two lines
+    assert max(gaps) <= 0.5, gaps
