@@ -103,13 +103,18 @@ class Item:
         return item_label(self.kind, self.item_id, self.text)
 
 
-def item_label(kind: str, item_id: int, text: str) -> str:
+CHAT_LABEL_CHARS = 40  # an item's text in a chat line; the 督办单 states it whole
+
+
+def item_label(kind: str, item_id: int, text: str, *, whole: bool = False) -> str:
     """How chat and the 督办单 name an item, as body text cites records (oversight.sentences.cite):
     12号问题（林地手续办理）, 3号议定事项（…）, 2号整改事项（…）; a league's region item by its name.
     The text goes in brackets inside a sentence, so its own closing full stop is dropped
-    (…（需人武部出具意见）已逾期…, not …（需人武部出具意见。）已逾期…)."""
+    (…（需人武部出具意见）已逾期…, not …（需人武部出具意见。）已逾期…). A chat line shortens a long
+    text to CHAT_LABEL_CHARS; the 督办单, an official document, states it `whole`."""
     short = " ".join(text.split()).rstrip("。；;，,、 ")
-    short = short if len(short) <= 40 else short[:39] + "…"
+    if not whole and len(short) > CHAT_LABEL_CHARS:
+        short = short[: CHAT_LABEL_CHARS - 1] + "…"
     noun = MARK_NOUNS.get(kind)
     return f"{cite(noun, [item_id])}（{short}）" if noun else short
 
@@ -636,6 +641,8 @@ def order_document(*, session: Session, order: SupervisionOrder) -> dict[str, An
     issued = date.fromisoformat(d["issued_on"])
     new_due = _reply_by(issued)
     urged = "、".join(cn_date(date.fromisoformat(x)) for x in d.get("urged", []))
+    # The order states the item whole (its chat label may be shortened); a region item is its name.
+    label = item_label(d["kind"], int(d["item_id"]), d["text"], whole=True) if d.get("text") else d["label"]
     return {
         "office_mark_lines": office_mark_lines(office),
         "doc_number": order.doc_no,
@@ -644,11 +651,11 @@ def order_document(*, session: Session, order: SupervisionOrder) -> dict[str, An
         "title": f"关于督促办理{_title_name(d)}的督办单",
         "addressees": d["unit"],
         "paragraphs": [
-            f"{d['label']}由你单位负责办理，办理期限为{cn_date(due)}，{d['why']}。根据联席会议工作机制，现予红色督办。",
+            f"{label}由你单位负责办理，办理期限为{cn_date(due)}，{d['why']}。根据联席会议工作机制，现予红色督办。",
             f"请你单位主要负责人亲自督促，于{cn_date(new_due)}前办结，并通过系统报送办理结果及佐证材料。",
         ],
         "fields": [
-            ["督办事项", d["label"]],
+            ["督办事项", label],
             ["责任单位", d["unit"]],
             ["督办等级", "红色督办"],
             ["原办理期限", cn_date(due)],

@@ -251,3 +251,30 @@ def test_an_order_names_its_item_by_number_in_its_title_and_its_text_without_a_f
         assert f"关于督促办理{pid}号问题的督办单" in text and "。）" not in text, text
         told = [t for t in _texts(s, cast["forestry"].telegram_user_id) if "【督办·红色】" in t]
         assert len(told) == 1 and told[0].startswith(f"【督办·红色】{label}已逾期11个工作日"), told
+
+
+def test_an_order_states_a_long_problem_whole_while_chat_shortens_it(engine, banner_plan_id, tmp_path):
+    """The demo's 2号督办单 printed 5号问题（…并编制水土…）: the chat label's 40 characters, cut in the
+    middle of 水土保持方案, in an official form. The order states the problem whole, in its body and
+    its 督办事项 field, PDF included; the red-mark message in chat still shortens it."""
+    long_text = (
+        "乌兰西萤石整合区原取水许可即将到期，整合后需按新规模重新申请取水许可并编制水土保持方案，"
+        "涉及水利、自然资源两个部门，请联席会议办公室协调明确办理顺序。"
+    )
+    with Session(engine) as s:
+        cast = Cast(s, banner_plan_id)
+        pid = cast.raise_(owner="water", when=_at(date(2026, 3, 2)))
+        problem = s.get(Problem, pid)
+        problem.text = long_text
+        s.commit()
+        run_supervision(session=s, now=_at(add_workdays(problem.due_on, 11)), data_dir=tmp_path)
+        s.commit()
+        [order] = s.exec(select(SupervisionOrder)).all()
+        doc = sv.order_document(session=s, order=order)
+        whole = f"{pid}号问题（{long_text.rstrip('。')}）"
+        assert doc["paragraphs"][0].startswith(f"{whole}由你单位负责办理"), doc["paragraphs"][0]
+        assert ["督办事项", whole] in doc["fields"]
+        text = _pdf_text(order.pdf_path)
+        assert "编制水土保持方案" in text and "请联席会议办公室协调明确办理顺序）" in text and "…" not in text, text
+        told = [t for t in _texts(s, cast["water"].telegram_user_id) if "【督办·红色】" in t]
+        assert len(told) == 1 and "…" in told[0] and len(told[0]) < len(whole) + 40, told
