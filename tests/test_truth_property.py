@@ -795,7 +795,7 @@ def check_notice_and_review(rec: Rec, missed: dict[int, int], seen: dict[str, se
     # A finding's 均未办结 is proven by its unit's resolutions (truth_checks.check_notice).
     check_generic(facts, {"opening_none", "unit_item", "rule_line"})
     assert RAW.search(draft) is None, draft
-    named = re.findall(r"【通报事项\d+/\d+】(.+?)（", draft)
+    named = re.findall(r"【通报事项\d+/\d+】(.+?)：", draft)  # 【通报事项i/n】单位：事由
     assert not set(named) & never_joined, f"a unit that never had a member is named: {set(named) & never_joined}"
     count = re.search(r"工作中有(\d+)个单位存在", draft)  # the opening counts the units the findings name
     assert (int(count.group(1)) if count else 0) == len(set(named)), draft
