@@ -455,7 +455,12 @@ def _zones_section(data: dict[str, Any], unit: Any, say: Say, table_no: list[int
         return {"heading": TEXTS["h_zones"], "paragraphs": [say("zones_none")]}
     quiet = [z for z in zones if not z["reports"]["n"]]
     if not quiet:
-        lead = say("zones_all_reported", {"report": [i for z in zones for i in z["reports"]["ids"][:1]]}, n=len(zones))
+        # Cited as 表2 counts them: every zone's reports (one of each zone's named first), not one
+        # a zone, which read "等19次进展报送" above a table summing to 31.
+        firsts = [i for z in zones for i in z["reports"]["ids"][:1]]
+        rest = [i for z in zones for i in z["reports"]["ids"][1:]]
+        cited = {"ids": firsts + rest, "n": sum(z["reports"]["n"] for z in zones)}
+        lead = say("zones_all_reported", {"report": cited}, n=len(zones))
     elif len(quiet) == len(zones):
         lead = say("zones_all_quiet", n=len(zones), zone_seqs=[z["seq"] for z in zones])
     else:

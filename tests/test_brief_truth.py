@@ -88,9 +88,20 @@ def test_some_zones_reported_the_others_are_named_and_all_reported_only_when_all
     assert news["ids"] == {"report": [first]} and "2026年11月3日" in news["text"]
     for z in zs[1:]:
         report(cast, "forestry", sh(2026, 11, 4), z)
+    second = report(cast, "natres", sh(2026, 11, 5), zs[0], "1号区再次报送")
     ctx = context(cast, "2026Q4", sh(2027, 1, 8, 9))
     assert f"{len(zs)}个整合区本期均有进展报送。" in texts(ctx)
     assert "zones_quiet" not in kinds(ctx)
+    # Its citation counts the reports as 表2 sums them (the audit saw 等19次 above a table of 31):
+    # each zone's first named first, then the rest.
+    (section,) = [s for s in ctx["sections"] if s["heading"] == "整合区和包联领导工作动态"]
+    total = sum(row[2] for row in section["tables"][0]["rows"])
+    assert total == len(zs) + 1
+    lead = section["paragraphs"][0]
+    assert lead["text"] == f"{len(zs)}个整合区本期均有进展报送。"
+    assert lead["note"].startswith(f"（见{first}号、") and lead["note"].endswith(f"等{total}次进展报送）"), lead
+    fact = next(f for f in ctx["facts"] if f["kind"] == "zones_all_reported")
+    assert fact["ids"]["report"][0] == first and second in fact["ids"]["report"][len(zs) :]
 
 
 def test_a_brief_of_the_quarter_in_progress_says_until_when_it_was_made(cast: Cast) -> None:
