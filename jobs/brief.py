@@ -78,7 +78,8 @@ MASTHEAD_LINE_CHARS = 28  # characters of 14 pt type the masthead's office + dat
 # the template escapes it. A quantifier (各/均/没有) appears only in a kind its fact proves.
 TEXTS: dict[str, str] = {
     "editor_note": "现将{label}{plan}工作推进情况汇总刊发。文中数据由系统根据各单位报送记录统计{as_of}，"
-    "括号内为所依据的记录编号（如“11号问题”），完整台账见附件。",
+    # The full ledger is not a page of the brief: it is the xlsx sent with it (distribute_brief).
+    "括号内为所依据的记录编号（如“11号问题”），完整台账以电子表格随本期简报一并发送。",
     "editor_note_as_of": "，统计截至{moment}",
     "h_progress": "总体进展",
     "progress_lead": "截至{as_of}，{summary}。",

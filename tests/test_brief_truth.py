@@ -489,3 +489,12 @@ def test_the_chat_summary_says_a_quarter_without_problems_in_words(cast: Cast) -
     assert problems_line(sh(2027, 1, 8, 9)) == (
         f"问题：本期新增1个，办结0个；期末未关闭1个，均未逾期。最久未关闭：{p.id}号问题（{forestry.scalar_one()}）。"
     )
+
+
+def test_the_editor_note_says_where_the_full_ledger_is(cast: Cast) -> None:
+    """The brief has no 附件 page or 附件 line: its full ledger is the spreadsheet sent with it
+    (test_bot_briefs: every recipient gets the PDF, the Word copy and the xlsx). The 编者按 said
+    完整台账见附件, pointing at an attachment the document does not have."""
+    ctx = context(cast, "2026Q1", sh(2026, 4, 8, 9))
+    assert "完整台账以电子表格随本期简报一并发送。" in ctx["editor_note"], ctx["editor_note"]
+    assert "见附件" not in ctx["editor_note"]
