@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from jobs.render import DocumentFiles, render_document
+from jobs.render import DocumentFiles, draft_mark, render_document
 from models import GroupBinding, Member, Notice, OutboxMessage, Plan, Role, Unit, read_only, row_id, session_scope
 from oversight.accountability import RULE_LABELS, Finding, evaluate
 from oversight.dates import cn_date
@@ -88,8 +88,7 @@ def render_draft(*, session: Session, notice_id: int, now: datetime, tag: str) -
     out = Path(_settings_data_dir()) / "notices" / "drafts" / f"{plan.key}-{notice.period}-{notice.id}-{tag}.pdf"
     doc = notice_document(session=session, notice_id=notice_id, now=now)
     doc["doc_number"] = DRAFT_NUMBER  # numbered when approved, not before
-    mark = sample_mark(plan)
-    render_document("notice", doc, out=out, sample=f"{DRAFT_MARK}·{mark}" if mark else DRAFT_MARK)
+    render_document("notice", doc, out=out, sample=draft_mark(DRAFT_MARK, sample_mark(plan)))
     return out, f"{notice.title}（送审稿）.pdf".replace("/", "-")
 
 

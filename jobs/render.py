@@ -161,7 +161,7 @@ _EMOJI_RE = re.compile(
 # A number or a date: never broken across lines (in a table cell, or in running text).
 NUMBER_OR_DATE_RE = re.compile(
     r"[\u4e00-\u9fff]{1,8}〔\d{4}〕\d+号"  # a document number: 乌中政办发〔2026〕4号
-    r"|\d{4}年\d{1,2}月\d{1,2}日(?:[ \u202f]?\d{1,2}[:：]\d{2})?"
+    r"|\d{4}年\d{1,2}月\d{1,2}日(?:\u202f?\d{1,2}[:：]\d{2})?"  # a moment: clean_text joined it
     r"|\d{4}年\d{1,2}月|\d{1,2}月\d{1,2}日|\d{4}年"
     r"|\d{4}-\d{1,2}-\d{1,2}(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?"
     r"|\d{1,2}:\d{2}"
@@ -466,6 +466,12 @@ def sample_css(text: str) -> str:
     )
 
 
+def draft_mark(draft: str, sample: str | None) -> str:
+    """A draft's page mark: the draft's own words, then the plan's sample mark when it has one
+    (送审稿 未经审定 不得外传·示例数据：…)."""
+    return f"{draft}·{sample}" if sample else draft
+
+
 def marked_html(html: str, mark: str | None) -> str:
     """A document's HTML as it is stored beside its PDF, carrying the PDF's mark (示例数据, 草稿):
     in the title, at the top of every printed page (sample_css, for whoever prints the file) and
@@ -589,6 +595,7 @@ __all__ = [
     "FetchRecord",
     "RenderError",
     "docx_path",
+    "draft_mark",
     "html_to_pdf",
     "marked_html",
     "office_mark_lines",

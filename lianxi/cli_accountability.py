@@ -46,12 +46,11 @@ def _write_document(kind: str, doc: dict[str, Any], out: Path, name: str, *, sam
     import os
     import tempfile
 
-    from jobs.render import DocumentFiles, render_document
+    from jobs.render import DocumentFiles, draft_mark, render_document
 
-    mark = f"{OFFLINE_DRAFT_MARK}·{sample}" if sample else OFFLINE_DRAFT_MARK
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=out, prefix=".lianxi-") as tmp:
-        files = render_document(kind, doc, out=Path(tmp) / f"{name}.pdf", sample=mark)
+        files = render_document(kind, doc, out=Path(tmp) / f"{name}.pdf", sample=draft_mark(OFFLINE_DRAFT_MARK, sample))
         pdf, docx = out / f"{name}.pdf", out / f"{name}.docx"
         os.replace(files.pdf, pdf)
         os.replace(files.docx, docx)

@@ -225,6 +225,19 @@ def test_daily_digest_is_its_facts_and_its_heading_matches_its_items(engine, ban
         assert "一、逾期未办结的问题（33个）" in text
 
 
+def _red_order(s: Session, cast: Cast, owner: str, text: str, tmp_path) -> tuple[int, SupervisionOrder, dict]:
+    """A problem of `owner` with `text`, raised on 2 March and left 11 working days past its due
+    day: red, with its 督办单 (pid, the order, its document)."""
+    pid = cast.raise_(owner=owner, when=_at(date(2026, 3, 2)))
+    problem = s.get(Problem, pid)
+    problem.text = text
+    s.commit()
+    run_supervision(session=s, now=_at(add_workdays(problem.due_on, 11)), data_dir=tmp_path)
+    s.commit()
+    [order] = s.exec(select(SupervisionOrder)).all()
+    return pid, order, sv.order_document(session=s, order=order)
+
+
 def test_an_order_names_its_item_by_number_in_its_title_and_its_text_without_a_full_stop(
     engine, banner_plan_id, tmp_path
 ):
@@ -235,14 +248,8 @@ def test_an_order_names_its_item_by_number_in_its_title_and_its_text_without_a_f
     field no longer repeats the noun (问题 8号问题（…）)."""
     with Session(engine) as s:
         cast = Cast(s, banner_plan_id)
-        pid = cast.raise_(owner="forestry", when=_at(date(2026, 3, 2)))
-        problem = s.get(Problem, pid)
-        problem.text = "铎宝花岗岩整合区拓展范围邻近军事管理区，需人武部出具是否影响国防设施的意见。"
-        s.commit()
-        run_supervision(session=s, now=_at(add_workdays(problem.due_on, 11)), data_dir=tmp_path)
-        s.commit()
-        [order] = s.exec(select(SupervisionOrder)).all()
-        doc = sv.order_document(session=s, order=order)
+        written = "铎宝花岗岩整合区拓展范围邻近军事管理区，需人武部出具是否影响国防设施的意见。"
+        pid, order, doc = _red_order(s, cast, "forestry", written, tmp_path)
         label = f"{pid}号问题（铎宝花岗岩整合区拓展范围邻近军事管理区，需人武部出具是否影响国防设施的意见）"
         assert doc["title"] == f"关于督促办理{pid}号问题的督办单"
         assert doc["paragraphs"][0].startswith(f"{label}由你单位负责办理")
@@ -263,14 +270,7 @@ def test_an_order_states_a_long_problem_whole_while_chat_shortens_it(engine, ban
     )
     with Session(engine) as s:
         cast = Cast(s, banner_plan_id)
-        pid = cast.raise_(owner="water", when=_at(date(2026, 3, 2)))
-        problem = s.get(Problem, pid)
-        problem.text = long_text
-        s.commit()
-        run_supervision(session=s, now=_at(add_workdays(problem.due_on, 11)), data_dir=tmp_path)
-        s.commit()
-        [order] = s.exec(select(SupervisionOrder)).all()
-        doc = sv.order_document(session=s, order=order)
+        pid, order, doc = _red_order(s, cast, "water", long_text, tmp_path)
         whole = f"{pid}号问题（{long_text.rstrip('。')}）"
         assert doc["paragraphs"][0].startswith(f"{whole}由你单位负责办理"), doc["paragraphs"][0]
         assert ["督办事项", whole] in doc["fields"]
