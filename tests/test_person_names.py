@@ -133,8 +133,8 @@ def test_the_problem_the_notice_and_the_meeting_print_each_person_in_one_form(ca
         ]
         events = [row for row in rows if row[2].startswith(("接收", "办结"))]
         assert [row[:2] for row in events] == [
-            ["2026年3月2日 " + ("14:00" if key == PLAIN else "11:00"), who[key]],
-            [done + " 10:00", who[key]],
+            ["2026年3月2日\u202f" + ("14:00" if key == PLAIN else "11:00"), who[key]],
+            [done + "\u202f10:00", who[key]],
         ], rows
         assert all(f"{pid}号问题" in row[2] for row in events), rows
     # A unit whose name ends in brackets is headed with one pair: 旗应急管理局（矿山安全监管局）：问题…
