@@ -10,6 +10,7 @@ import contextlib
 import functools
 import itertools
 import logging
+import time
 import weakref
 from collections.abc import Collection
 from datetime import datetime, timedelta
@@ -25,7 +26,7 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import ExtBot
 
-from bot.pacing import BROADCAST, BROADCAST_PART, Pacer, retry_seconds
+from bot.pacing import BROADCAST, BROADCAST_PART, PRIVATE_GAP, Pacer, retry_seconds
 from models import OutboxMessage, OutboxState, read_only, session_scope, utcnow
 from models.db import detached, table_of
 from models.inbox import LOST_RESPONSE, RESENT_AFTER_CRASH
@@ -63,7 +64,12 @@ class ChatClaims:
     paces every broadcast; when it stops or dies (its connection, and with it its locks, gone)
     another takes the lease at its next poll. A claim per chat (a bigint key) while sending to
     it: during a take-over the old holder's last sends and the new one's never overlap in a
-    chat (its order kept, nothing sent twice)."""
+    chat (its order kept, nothing sent twice). A replica taking over the lease (it had found
+    it held) sends nothing for TAKEOVER_QUIET: the old holder's last messages (a chat's, and
+    the last second's in all) are counted by Telegram first, whether it stopped (its claims
+    released at once, not after their chats' gaps) or was killed."""
+
+    TAKEOVER_QUIET = PRIVATE_GAP + 0.25  # seconds
 
     NAMESPACE = 0x4C58  # "LX": the lease's first key, and the high bits of a chat's key
     LEASE = 1
@@ -72,6 +78,8 @@ class ChatClaims:
         self.engine = engine
         self._conn: Connection | None = None
         self._leased = False
+        self._leased_at = 0.0  # time.monotonic() when the lease was taken over
+        self._seen_held = False  # the lease was found held by another replica
 
     _by_engine: ClassVar[weakref.WeakKeyDictionary[Engine, ChatClaims]] = weakref.WeakKeyDictionary()
 
@@ -100,8 +108,17 @@ class ChatClaims:
             raise
         self._leased = bool(got.scalar())
         if self._leased:
+            if self._seen_held:
+                self._leased_at = time.monotonic()
+            self._seen_held = False
             logger.info("outbox: this replica delivers the outbox (lease taken)")
+        else:
+            self._seen_held = True
         return self._leased
+
+    def settling(self) -> float:
+        """Seconds left of the quiet after taking the lease over (0: send)."""
+        return max(0.0, self._leased_at + self.TAKEOVER_QUIET - time.monotonic()) if self._leased else 0.0
 
     def _connection(self) -> Connection:
         if self._conn is None or self._conn.closed or self._conn.invalidated:
@@ -345,8 +362,12 @@ class OutboxDelivery:
         room = (1 if self._outages else self.chats_at_once) - len(self._busy)
         if (self.hold_until is not None and now < self.hold_until) or room <= 0 or self._stop.is_set():
             return []
-        if self._claims is not None and not self._claims.hold_lease():
-            return []  # another replica delivers; this one takes over if it goes
+        if self._claims is not None:
+            if not self._claims.hold_lease():
+                return []  # another replica delivers; this one takes over if it goes
+            if (quiet := self._claims.settling()) > 0:
+                asyncio.get_running_loop().call_later(quiet, self._wake.set)
+                return []  # just taken over: the previous holder's last sends are counted first
         due = self._due(now, exclude=self._busy.keys(), chats=room)
         by_chat: dict[int, list[OutboxMessage]] = {}
         for msg in due:

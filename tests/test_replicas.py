@@ -268,3 +268,28 @@ def test_replicas_of_another_database_on_the_server_are_not_counted():
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{other_name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def test_a_replica_taking_the_delivery_over_waits_for_the_last_sends_of_the_one_before():
+    """The replica delivering the outbox stops (its chat claims released at once) or dies: the
+    one that takes the lease over sends nothing until Telegram has counted the other's last
+    messages (a chat's gap), or it would draw a 429 in the chats the other just sent to. A
+    replica that finds the lease free (the first, or one restarted alone) sends at once."""
+    from bot.delivery import ChatClaims
+    from tests.conftest import _pg_db
+
+    first_engine, second_engine = make_engine(_pg_db()), make_engine(_pg_db())
+    try:
+        first, second = ChatClaims(first_engine), ChatClaims(second_engine)
+        assert first.hold_lease() and first.settling() == 0.0
+        assert not second.hold_lease() and second.settling() == 0.0
+        assert first.claim(7100)
+        first.close()  # stopped: the lease and its claims go together
+        assert second.hold_lease()
+        assert ChatClaims.TAKEOVER_QUIET - 0.2 < second.settling() <= ChatClaims.TAKEOVER_QUIET >= 1.0
+        assert second.claim(7100)  # free: only the quiet keeps a send back
+        second.close()
+        assert first.hold_lease() and first.settling() == 0.0  # free at its first look: no take-over
+    finally:
+        first_engine.dispose()
+        second_engine.dispose()
