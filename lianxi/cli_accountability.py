@@ -101,7 +101,7 @@ def notices_draft(
         )
         return
     if not found:
-        typer.echo(f"{label}：经核查，无需通报的单位。")
+        typer.echo(f"{label}：经核查，本期没有需要通报的单位。")
         return
     typer.echo(f"{label}应通报事项{len(found)}项：")
     for i, f in enumerate(found, 1):

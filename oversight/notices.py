@@ -96,7 +96,7 @@ TEXTS: dict[str, str] = {
     # Only what the findings prove: how many units, which kinds (no "总体有序推进", no "部分单位").
     "opening": "{label}，依据联席会议工作记录，{subject}工作中有{n}个单位存在{kinds}问题。根据{basis}“对工作推进速度慢，"
     "问题解决不积极、不明显，推诿扯皮的部门，予以严肃通报”的要求，现将有关情况通报如下。",
-    "opening_none": "{label}，经核查联席会议工作记录，{subject}工作本期无需通报的单位。",
+    "opening_none": "{label}，经核查联席会议工作记录，{subject}工作本期没有需要通报的单位。",
     "rule_line": "{num}、{rule}。{items}。",
     "unit_item": "{unit}：{summary}",
     "closing": "请被通报单位高度重视，认真查找原因，切实抓好整改，并于本通报印发之日起{days}个工作日内向联席会议办公室"
@@ -1026,7 +1026,7 @@ def notice_recipients(*, session: Session, notice_id: int) -> dict[int, list[Mem
 
 # --- The draft as the conveners read it in chat -------------------------------------------
 
-DRAFT_NONE = "本期经核查无需通报的单位。如无异议，可放弃本期通报。"
+DRAFT_NONE = "经核查，本期没有需要通报的单位。如无异议，可放弃本期通报。"
 DRAFT_EVIDENCE = "   · {line}"
 DRAFT_MORE = "   · ……另有{n}条记录"
 

@@ -108,11 +108,11 @@ def test_the_draft_body_and_overview_read_as_the_office_would_write_them(cast: C
     assert notice.body.splitlines()[1] == (f"一、推诿扯皮。{water}：{boomerang}号问题转出后又转回（本单位最先转出）。")
     empty = draft_notice(session=s, plan_id=cast.plan_id, period="2024Q3", now=AFTER_Q1)  # before tracking began
     s.commit()
-    assert empty.body == f"2024年第三季度，经核查联席会议工作记录，{SUBJECT}工作本期无需通报的单位。"
+    assert empty.body == f"2024年第三季度，经核查联席会议工作记录，{SUBJECT}工作本期没有需要通报的单位。"
     assert draft_overview(session=s, notice_id=empty.id) == (
         f"【通报草稿待审定】关于2024年第三季度{SUBJECT}工作推进情况的通报\n"
         "2024年第三季度　草稿　本期没有通报事项\n\n"
-        "本期经核查无需通报的单位。如无异议，可放弃本期通报。\n\n"
+        "经核查，本期没有需要通报的单位。如无异议，可放弃本期通报。\n\n"
         "“查看正文”阅读通报正文。未经召集人审定，通报不会发出。"
     )
 

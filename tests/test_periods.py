@@ -69,6 +69,8 @@ def test_the_commands_agree_on_a_period(settings_env, engine, banner_plan_id, tm
     draft = runner.invoke(app, ["notices", "draft", "--period", "2026h1", "--json"])
     assert draft.exit_code == 0, draft.output
     assert json.loads(draft.output)["period"] == "2026H1"
+    nobody = runner.invoke(app, ["notices", "draft", "--period", "2026H1"])  # nobody has joined yet
+    assert nobody.exit_code == 0 and nobody.output.endswith("：经核查，本期没有需要通报的单位。\n"), nobody.output
     review = runner.invoke(app, ["review", "--period", "2026H1", "--json"])
     assert review.exit_code == 0, review.output
     assert json.loads(review.output)["label"] == "2026年上半年"
