@@ -257,11 +257,14 @@ def test_replicas_of_another_database_on_the_server_are_not_counted():
         make_engine(url.set(database=other_name).render_as_string(hide_password=False)),
     )
     try:
-        assert ChatClaims(theirs).join() is not None  # a replica of the other deployment
+        other = ChatClaims(theirs)
+        assert other.join() is not None  # a replica of the other deployment
         mine = ChatClaims(ours)
         assert mine.replicas() == (0, False)
         assert mine.join() is not None
         assert mine.replicas() == (1, True)
+        mine.close()  # its slot held on would count as a replica in later tests
+        other.close()
     finally:
         ours.dispose()
         theirs.dispose()
@@ -279,8 +282,8 @@ def test_a_replica_taking_the_delivery_over_waits_for_the_last_sends_of_the_one_
     from tests.conftest import _pg_db
 
     first_engine, second_engine = make_engine(_pg_db()), make_engine(_pg_db())
+    first, second = ChatClaims(first_engine), ChatClaims(second_engine)
     try:
-        first, second = ChatClaims(first_engine), ChatClaims(second_engine)
         assert first.hold_lease() and first.settling() == 0.0
         assert not second.hold_lease() and second.settling() == 0.0
         assert first.claim(7100)
@@ -291,5 +294,7 @@ def test_a_replica_taking_the_delivery_over_waits_for_the_last_sends_of_the_one_
         second.close()
         assert first.hold_lease() and first.settling() == 0.0  # free at its first look: no take-over
     finally:
+        first.close()  # the lease held on would stop every later test's delivery on this database
+        second.close()
         first_engine.dispose()
         second_engine.dispose()
