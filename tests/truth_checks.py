@@ -1451,7 +1451,8 @@ def n_opening(r: Rec, n: NoticeRec, f: dict[str, Any]) -> None:
 
 def n_opening_none(r: Rec, n: NoticeRec, f: dict[str, Any]) -> None:
     assert (
-        not n.findings and f["text"] == f"{LABEL}，经核查联席会议工作记录，{r.plan['short']}工作本期没有需要通报的单位。"
+        not n.findings
+        and f["text"] == f"{LABEL}，经核查联席会议工作记录，{r.plan['short']}工作本期没有需要通报的单位。"
     ), f
 
 
