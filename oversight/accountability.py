@@ -53,6 +53,7 @@ from oversight.measures import (
     tasks_behind,
     unit_reporting,
     units_behind,
+    wait_problems,
     weighted_median,
 )
 from oversight.members import member_label
@@ -597,8 +598,9 @@ def evaluate(*, session: Session, plan_id: int, period: str, now: datetime) -> l
     t = thresholds_of(plan)
     units = _units(session, plan_id)
     found = _Collector(units, accountable_from(session=session, plan_id=plan_id))
-    as_of_text = as_of.astimezone(SHANGHAI).strftime("%Y-%m-%d")
-    as_of_day = as_of.astimezone(SHANGHAI).date()
+    as_of_day = p.as_of_day(now)  # the last day looked at: 截至2026年3月31日, not the midnight after it
+    as_of_text = as_of_day.isoformat()
+    after = as_of.astimezone(SHANGHAI).date()  # the day the computation stands at: what fell due before it is late
     # (unit, rule, basis, reason, [evidence items or event ids]) — event ids are resolved in one query at the end.
     pending: list[tuple[int, str, str, str, list[Any]]] = []
 
@@ -685,6 +687,7 @@ def evaluate(*, session: Session, plan_id: int, period: str, now: datetime) -> l
                 )
             )
     spells = spell_stats(session=session, plan_id=plan_id, start=p.start, as_of=as_of, idle_days=t["idle_days"])
+    waited_on = wait_problems(session=session, stats=spells)
     for unit_id, pairs in response_waits(
         session=session, plan_id=plan_id, start=p.start, as_of=as_of, stats=spells
     ).items():
@@ -697,7 +700,17 @@ def evaluate(*, session: Session, plan_id: int, period: str, now: datetime) -> l
                     Rule.NOT_SOLVING,
                     "slow_accept",
                     accept_reason(n, median),
-                    [{"kind": "response_waits", "waits": sorted(pairs), "median": median}],
+                    [
+                        {
+                            "kind": "response_waits",
+                            "waits": sorted(pairs),
+                            "median": median,
+                            "problem_ids": waited_on.get(unit_id, []),
+                            # every wait's event was kept for citing: the ids are all its problems
+                            "all_problems": len(spells.wait_events.get(unit_id, [])) == n,
+                            "as_of": as_of_text,
+                        }
+                    ],
                 )
             )
     for unit_id, idle in idle_spells(
@@ -737,9 +750,7 @@ def evaluate(*, session: Session, plan_id: int, period: str, now: datetime) -> l
 
     # Seed 003 三(四): a league or city past a region deadline (oversight.region_items) with the item
     # still open is a 地区 推进问题解决不积极.
-    region_items = [
-        i for i in open_region_items(session=session, plan_id=plan_id, today=as_of_day) if i["due_on"] < as_of_day
-    ]
+    region_items = [i for i in open_region_items(session=session, plan_id=plan_id, today=after) if i["due_on"] < after]
     for unit_id in dict.fromkeys(i["unit_id"] for i in region_items):
         late = [i for i in region_items if i["unit_id"] == unit_id]
         pending.append(

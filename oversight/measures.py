@@ -1017,7 +1017,8 @@ class SpellStats:
     waits: dict[int, dict[int, int]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(int)))
     idle_count: dict[int, int] = field(default_factory=lambda: defaultdict(int))
     idle_top: dict[int, list[tuple[int, int]]] = field(default_factory=lambda: defaultdict(list))
-    wait_events: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))  # a few, for citing
+    # A few of the events that started waits, for citing: the smallest ids of up to two a group.
+    wait_events: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
     # Of `waits`, those still running at `as_of` (no response yet), by working days so far.
     open_waits: dict[int, dict[int, int]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(int)))
 
@@ -1052,12 +1053,12 @@ def spell_stats(
     kinds = _WAITING_FOR_RESPONSE if idle_days == float("inf") else _HOLDER_MUST_ACT
     stats = SpellStats()
     result = session.execute(
-        select(g.c.to_unit_id, waiting, running, d0, d1, func.count(), func.max(g.c.id))
+        select(g.c.to_unit_id, waiting, running, d0, d1, func.count(), func.max(g.c.id), func.min(g.c.id))
         .where(g.c.kind.in_(kinds), g.c.to_unit_id.is_not(None), end_at > sql_moment(start))
         .group_by(g.c.to_unit_id, waiting, running, d0, d1)
         .execution_options(stream_results=True, yield_per=2000)
     )
-    for unit_id, is_waiting, is_running, a, b, n, example in result:
+    for unit_id, is_waiting, is_running, a, b, n, example, earliest in result:
         if unit_id not in clip:
             continue  # no member yet: the unit could not act, its spells count for nothing
         # Working days are counted from when the unit could act (a spell starting earlier is clipped).
@@ -1069,7 +1070,9 @@ def spell_stats(
             # The earliest waits cited, whatever order the database groups in (PostgreSQL's hash
             # aggregate has none): keep the smallest event ids, trimmed now and then.
             cited = stats.wait_events[unit_id]
-            cited.append(int(example))
+            # Both ends of the group: the two waits of a pair of the same length (the commonest
+            # group of more than one) are both cited.
+            cited.extend({int(earliest), int(example)})
             if len(cited) > 4 * CITE_CAP:
                 cited.sort()
                 del cited[CITE_CAP:]
@@ -1129,19 +1132,29 @@ def response_times(
     days, how many waits, and the ids of the first few problems waited on (for citing)."""
     if stats is None:
         stats = spell_stats(session=session, plan_id=plan_id, start=start, as_of=as_of, idle_days=float("inf"))
+    waited_on = wait_problems(session=session, stats=stats)
+    out: dict[int, dict[str, Any]] = {}
+    for unit_id, pairs in response_waits(
+        session=session, plan_id=plan_id, start=start, as_of=as_of, stats=stats
+    ).items():
+        ids = waited_on.get(unit_id, [])
+        out[unit_id] = {"median": weighted_median(pairs), "n": sum(n for _, n in pairs), "ids": ids[:CITE_CAP]}
+    return out
+
+
+def wait_problems(*, session: Session, stats: SpellStats) -> dict[int, list[int]]:
+    """Per unit: the problems of its first few waits for a response (`SpellStats.wait_events`,
+    the events that handed them to it), in id order: what a figure of its waits cites."""
     events = [e for ids in stats.wait_events.values() for e in ids]
     problem_of: dict[int, int] = {}
     if events:
         problem_of = {
             int(e): int(p) for e, p in session.execute(select(_E.c.id, _E.c.problem_id).where(_E.c.id.in_(events)))
         }
-    out: dict[int, dict[str, Any]] = {}
-    for unit_id, pairs in response_waits(
-        session=session, plan_id=plan_id, start=start, as_of=as_of, stats=stats
-    ).items():
-        ids = sorted({problem_of[e] for e in stats.wait_events.get(unit_id, []) if e in problem_of})
-        out[unit_id] = {"median": weighted_median(pairs), "n": sum(n for _, n in pairs), "ids": ids[:CITE_CAP]}
-    return out
+    return {
+        unit_id: sorted({problem_of[e] for e in cited if e in problem_of})
+        for unit_id, cited in stats.wait_events.items()
+    }
 
 
 def weighted_median(pairs: Sequence[tuple[int, int]]) -> float | None:

@@ -83,6 +83,11 @@ class Period:
         """The moment a computation looks at: the period's end, or `now` if that is earlier."""
         return min(self.end, now)
 
+    def as_of_day(self, now: datetime) -> date:
+        """The last day a computation at `now` looks at, as a figure's 截至 date: the period's last
+        day once it has ended (its end is the midnight after it), else today."""
+        return self.last_day if self.has_ended(now) else now.astimezone(self.tz).date()
+
     def has_ended(self, now: datetime) -> bool:
         return now >= self.end
 

@@ -220,8 +220,8 @@ EVIDENCE: dict[str, str] = {
     "idle_spell": "{p}自{since}起连续{workdays}个工作日无办理动作。",
     "overdue_problem": "{p}“{text}”应于{due}前办结，逾期未办结。",
     "overdue_decision": "{d}“{text}”应于{due}前落实，逾期未落实。",
-    "response_waits_one": "交办的问题从收到到接收（或转交、退回）用时{days}。",
-    "response_waits": "交办问题{n}次，从收到到接收（或转交、退回）的用时为{spread}，中位数为{median}个工作日。",
+    "response_waits_one": "{p}从收到到接收（或转交、退回）用时{days}。",
+    "response_waits": "交办问题{n}次{p}，从收到到接收（或转交、退回）的用时为{spread}，中位数为{median}个工作日。",
     "reopened_soon": "{p}确认关闭后{days}天内重新进入办理。",
     "same_evidence_file": "{item}与{others}使用同一佐证文件销号。",
     "same_evidence_text": "{item}与{others}使用相同的佐证说明销号。",
@@ -339,9 +339,22 @@ def evidence_row(item: Mapping[str, Any], unit: str = "") -> tuple[str, str, str
         when = cn_date(day_of(item["since"]))
     elif kind in ("overdue_problem", "overdue_decision"):
         when = cn_date(day_of(item["due_on"]))
-    elif kind in ("task_progress", "region_deadline"):
+    elif kind in ("task_progress", "region_deadline") or (kind == "response_waits" and item.get("as_of")):
         when = cn_date(day_of(item["as_of"]))
     return when, who, evidence_sentence(item)
+
+
+def waited_on(item: Mapping[str, Any], n: int) -> str:
+    """The problems a unit's `n` waits were for (a response_waits item): 11号问题 for one wait;
+    11号、12号问题 when each wait was for another of them; 涉及11号、12号问题 when they are all
+    the problems but one was handed to it twice; 11号、12号问题等 when not all are named (past
+    the ids a figure keeps, or past the body's citation); empty when the item names none."""
+    ids = [int(i) for i in item.get("problem_ids") or []]
+    if not ids:
+        return ""
+    if not item.get("all_problems") or len(ids) > CITE_SHOWN:
+        return f"{cite('problem', ids[:CITE_SHOWN])}等"
+    return cite("problem", ids) if len(ids) == n else f"涉及{cite('problem', ids)}"
 
 
 def evidence_sentence(item: Mapping[str, Any]) -> str:
@@ -378,10 +391,13 @@ def evidence_sentence(item: Mapping[str, Any]) -> str:
     if kind == "response_waits":
         waits = [(int(d), int(k)) for d, k in item["waits"]]
         n = sum(k for _, k in waits)
+        problems = waited_on(item, n)
         if n == 1:
-            return EVIDENCE["response_waits_one"].format(days=workdays_text(waits[0][0]))
+            return EVIDENCE["response_waits_one"].format(p=problems or "交办的问题", days=workdays_text(waits[0][0]))
         spread = "、".join(workdays_text(d) + (f"{k}次" if k > 1 else "1次") for d, k in waits)
-        return EVIDENCE["response_waits"].format(n=n, spread=spread, median=_median_text(float(item["median"])))
+        return EVIDENCE["response_waits"].format(
+            n=n, p=f"（{problems}）" if problems else "", spread=spread, median=_median_text(float(item["median"]))
+        )
     if kind == "reopened_soon":
         return EVIDENCE["reopened_soon"].format(p=cite("problem", [int(item["problem_id"])]), days=item["days"])
     if kind in ("same_evidence_file", "same_evidence_text"):

@@ -51,7 +51,7 @@ def test_a_region_past_its_deadline_is_named_and_the_notice_is_reported_up(engin
     assert "盘活一批矿业权" not in baotou_f.summary  # no right of 包头市 in the ledger: nothing to count
     assert "未按期盘活一批矿业权" in ordos_f.summary and "底数核实" not in ordos_f.summary
     sentences = [evidence_sentence(e) for e in baotou_f.evidence if e.get("basis") == "region_deadline"]
-    assert sentences == ["截至2023年1月1日，未报送底数核实情况及工作措施台账（应于2022年9月20日前完成）。"]
+    assert sentences == ["截至2022年12月31日，未报送底数核实情况及工作措施台账（应于2022年9月20日前完成）。"]
     (ordos_line,) = [evidence_sentence(e) for e in ordos_f.evidence if e.get("basis") == "region_deadline"]
     assert "均未复工复产或转采" in ordos_line and "应于2022年12月31日前完成" in ordos_line
     assert "包头市人民政府" in notice.body and "鄂尔多斯市人民政府" in notice.body

@@ -97,6 +97,7 @@ from tests.truth_checks import (
     NOTICE_CHECKS,
     REVIEW_CHECKS,
     REVIEW_SEEN,
+    WAITS_CITED,
     WHO_SEEN,
     Rec,
     check_annex_who,
@@ -927,6 +928,9 @@ def test_the_generated_quarters_printed_most_sentence_kinds() -> None:
     # (旗应急管理局（矿山安全监管局）) and a nameless one (旗林草局's contact).
     print("annex rows whose who was recounted:", dict(WHO_SEEN))
     assert all(WHO_SEEN[k] > 0 for k in ("named", "bracketed", "nameless")), WHO_SEEN
+    # A slow acceptance's problems were recounted, with every wait named and with some left to 等.
+    print("slow acceptances whose problems were recounted:", dict(WAITS_CITED))
+    assert WAITS_CITED["all"] > 0, WAITS_CITED
     # So do the parts of the review's score tables recounted from the record (check_score_tables).
     parts = {k: v / REVIEW_SEEN["quarters"] for k, v in REVIEW_SEEN.items() if k != "quarters"}
     print("review score parts recounted, share of quarters:", parts)

@@ -1767,6 +1767,28 @@ def check_annex_who(r: Rec, notice_id: int, tables: list[dict[str, Any]]) -> Non
         for item, row in zip(kept, table["rows"], strict=True):
             want = event_who(r, int(item["event_id"])) if "event_id" in item else r.units[int(unit)]["name"]
             assert row[1] == want, (row, want, item)
+            if item.get("kind") == "response_waits":
+                check_waits_cited(r, int(unit), item, row)
+
+
+def check_waits_cited(r: Rec, unit: int, item: dict[str, Any], row: list[str]) -> None:
+    """A slow acceptance's row names the problems the unit waited on (recounted from the spells):
+    only those, all of them when the item says so, and 等 when it does not name them all; dated
+    the quarter's last day."""
+    waited = [sp["problem"] for sp in r.spells if sp["waiting"] and sp["unit"] == unit]
+    ids = [int(i) for i in item["problem_ids"]]
+    assert ids and set(ids) <= set(waited), (ids, waited)
+    if item["all_problems"]:
+        assert set(ids) == set(waited), (ids, waited)
+    text_ = row[2]
+    for pid in ids[:5]:
+        assert re.search(rf"(?<!\d){pid}号", text_), (pid, text_)
+    assert ("问题等" in text_) == (not item["all_problems"] or len(ids) > 5), (item, text_)
+    assert row[0] == cn(Q_END), row
+    WAITS_CITED["all" if item["all_problems"] else "some"] += 1
+
+
+WAITS_CITED: Counter[str] = Counter()  # slow acceptances whose cited problems were recounted
 
 
 # --- The review --------------------------------------------------------------------------------------------
