@@ -706,8 +706,7 @@ def evaluate(*, session: Session, plan_id: int, period: str, now: datetime) -> l
                             "waits": sorted(pairs),
                             "median": median,
                             "problem_ids": waited_on.get(unit_id, []),
-                            # every wait's event was kept for citing: the ids are all its problems
-                            "all_problems": len(spells.wait_events.get(unit_id, [])) == n,
+                            "all_problems": spells.cites_every_wait(unit_id),
                             "as_of": as_of_text,
                         }
                     ],

@@ -1022,6 +1022,11 @@ class SpellStats:
     # Of `waits`, those still running at `as_of` (no response yet), by working days so far.
     open_waits: dict[int, dict[int, int]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(int)))
 
+    def cites_every_wait(self, unit_id: int) -> bool:
+        """Whether `wait_events` kept the event of each of the unit's waits: no group had more
+        than two, and none was trimmed (a figure of its waits may then cite all its problems)."""
+        return len(self.wait_events.get(unit_id, [])) == sum(self.waits.get(unit_id, {}).values())
+
 
 def spell_stats(
     *, session: Session, plan_id: int, start: datetime, as_of: datetime, idle_days: float, examples: int = EXAMPLES
