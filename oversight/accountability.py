@@ -7,7 +7,7 @@ that return per-unit aggregates or the few problems that match; Python only turn
 calendar days into working days and writes the Chinese summaries. The thresholds come
 from the plan file (PlanSpec.thresholds, defaults in oversight.planfile).
 
-Periods are quarters ("2026Q1") or halves ("2026H1") in Asia/Shanghai. Rules are
+Periods are quarters ("2026Q1") or halves ("2026H1") in the zone from Settings (TIMEZONE). Rules are
 evaluated as of the end of the period, or `now` when the period has not ended yet.
 """
 
@@ -18,7 +18,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import aliased
@@ -36,6 +35,7 @@ from models import (
 )
 from models.db import table_of
 from oversight import periods
+from oversight.dates import local_day, local_zone
 from oversight.errors import InvalidInputError, PlanMissingError
 from oversight.measures import (
     EXAMPLES,
@@ -67,9 +67,9 @@ from oversight.sentences import (
     idle_reason,
     resolution_reason,
     unique_evidence,
+    waited_on,
 )
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 K = ProblemEventKind
 
 # --- Vocabulary ---------------------------------------------------------------------
@@ -256,7 +256,7 @@ def event_evidence(*, session: Session, event_ids: Sequence[int]) -> list[dict[s
                 "actor_unit": a_unit or "",
                 "from_unit": f_unit or "",
                 "to_unit": t_unit or "",
-                "at": e.at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M"),
+                "at": e.at.astimezone(local_zone()).strftime("%Y-%m-%d %H:%M"),
                 "reason": e.reason,
                 "reason_accepted": e.reason_accepted,
             }
@@ -600,7 +600,7 @@ def evaluate(*, session: Session, plan_id: int, period: str, now: datetime) -> l
     found = _Collector(units, accountable_from(session=session, plan_id=plan_id))
     as_of_day = p.as_of_day(now)  # the last day looked at: 截至2026年3月31日, not the midnight after it
     as_of_text = as_of_day.isoformat()
-    after = as_of.astimezone(SHANGHAI).date()  # the day the computation stands at: what fell due before it is late
+    after = local_day(as_of)  # the day the computation stands at: what fell due before it is late
     # (unit, rule, basis, reason, [evidence items or event ids]) — event ids are resolved in one query at the end.
     pending: list[tuple[int, str, str, str, list[Any]]] = []
 
@@ -687,30 +687,24 @@ def evaluate(*, session: Session, plan_id: int, period: str, now: datetime) -> l
                 )
             )
     spells = spell_stats(session=session, plan_id=plan_id, start=p.start, as_of=as_of, idle_days=t["idle_days"])
-    waited_on = wait_problems(session=session, stats=spells)
+    waits_of = wait_problems(session=session, stats=spells)
     for unit_id, pairs in response_waits(
         session=session, plan_id=plan_id, start=p.start, as_of=as_of, stats=spells
     ).items():
         median = weighted_median(pairs)
         if median is not None and median > t["median_accept_days"]:
             n = sum(k for _, k in pairs)
+            waits = {
+                "kind": "response_waits",
+                "waits": sorted(pairs),
+                "median": median,
+                "problem_ids": waits_of.get(unit_id, []),
+                "all_problems": spells.cites_every_wait(unit_id),
+                "as_of": as_of_text,
+            }
+            # The summary cites the problems as the figure in the annex does.
             pending.append(
-                (
-                    unit_id,
-                    Rule.NOT_SOLVING,
-                    "slow_accept",
-                    accept_reason(n, median),
-                    [
-                        {
-                            "kind": "response_waits",
-                            "waits": sorted(pairs),
-                            "median": median,
-                            "problem_ids": waited_on.get(unit_id, []),
-                            "all_problems": spells.cites_every_wait(unit_id),
-                            "as_of": as_of_text,
-                        }
-                    ],
-                )
+                (unit_id, Rule.NOT_SOLVING, "slow_accept", accept_reason(n, median, waited_on(waits, n)), [waits])
             )
     for unit_id, idle in idle_spells(
         session=session, plan_id=plan_id, start=p.start, as_of=as_of, idle_days=t["idle_days"], stats=spells

@@ -18,7 +18,6 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlmodel import Session, col
@@ -53,7 +52,7 @@ from oversight.accountability import (
 )
 from oversight.attachments import is_unlinked
 from oversight.audit import actor_of, audit
-from oversight.dates import cn_datetime
+from oversight.dates import cn_datetime, local_day
 from oversight.errors import (
     InvalidInputError,
     InvalidStateError,
@@ -81,7 +80,6 @@ from oversight.periods import half_of
 from oversight.planfile import DEFAULT_REVIEW_WEIGHTS, RectificationSpec
 from oversight.sentences import cite, evidence_sentence
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 K = ProblemEventKind
 
 INDICATORS = ("reporting", "progress", "response", "resolution", "shifting")
@@ -147,7 +145,7 @@ def _plan(session: Session, plan_id: int) -> Plan:
 
 
 def _today(now: datetime) -> date:
-    return now.astimezone(SHANGHAI).date()
+    return local_day(now)
 
 
 def _combine(parts: dict[str, float | None], weights: dict[str, float]) -> float | None:

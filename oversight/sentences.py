@@ -21,11 +21,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from oversight.dates import cn_date, cn_date_range
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
+from oversight.dates import cn_date, cn_date_range, local_day, local_zone
 
 
 class UnknownFactError(KeyError):
@@ -88,7 +85,7 @@ def pct(share: float) -> str:
 def day_of(value: Any) -> date:
     """A calendar day from a date, an aware datetime or an ISO text (stored evidence)."""
     if isinstance(value, datetime):
-        return value.astimezone(SHANGHAI).date()
+        return local_day(value)
     if isinstance(value, date):
         return value
     return date.fromisoformat(str(value)[:10])
@@ -97,7 +94,7 @@ def day_of(value: Any) -> date:
 def when_of(value: Any) -> str:
     """2026年1月8日 09:05 from an aware datetime or a stored "2026-01-08 09:05" (Shanghai time)."""
     if isinstance(value, datetime):
-        local = value.astimezone(SHANGHAI)
+        local = value.astimezone(local_zone())
         return f"{cn_date(local.date())} {local:%H:%M}"
     text = str(value)
     m = re.match(r"^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2})", text)
@@ -175,11 +172,14 @@ def resolution_reason(owned: int, resolved: int, overdue: int, overdue_cited: st
     return f"{head}，逾期未办结{overdue}个（{overdue_cited}）"
 
 
-def accept_reason(n: int, median: float) -> str:
-    """How long a unit took to respond to problems handed to it: one case has no 中位数."""
+def accept_reason(n: int, median: float, problems: str = "") -> str:
+    """How long a unit took to respond to problems handed to it, citing them (`problems`, as
+    `waited_on` words them): 5号问题从收到到接收…用时9个工作日 (one case has no 中位数);
+    交办问题3次（4号、7号问题），…的用时中位数为9个工作日."""
     if n == 1:
-        return f"交办的问题从收到到接收（或转交、退回）用时{workdays_text(int(median))}"
-    return f"交办问题{n}次，从收到到接收（或转交、退回）的用时中位数为{median:g}个工作日"
+        return f"{problems or '交办的问题'}从收到到接收（或转交、退回）用时{workdays_text(int(median))}"
+    cited = f"（{problems}）" if problems else ""
+    return f"交办问题{n}次{cited}，从收到到接收（或转交、退回）的用时中位数为{median:g}个工作日"
 
 
 def idle_reason(cited: str, workdays: int, *, still_idle: bool, period_end: date | None, others: str = "") -> str:

@@ -98,6 +98,8 @@ def test_a_slow_accept_is_said_in_working_days_and_one_case_has_no_median(cast: 
     assert line == f"{pid}号问题从收到到接收（或转交、退回）用时10个工作日。", line
     assert "中位数" not in line
     assert evidence_row(item, "旗水利局") == ("2026年3月31日", "旗水利局", line)  # dated the figure's day, not —
+    # The finding's summary (the notice's body) cites the problem as the figure does.
+    assert f"{pid}号问题从收到到接收（或转交、退回）用时10个工作日" in f.summary.split("；"), f.summary
 
 
 def test_a_slow_accept_names_the_problems_waited_on(cast: Cast) -> None:
@@ -110,20 +112,25 @@ def test_a_slow_accept_names_the_problems_waited_on(cast: Cast) -> None:
         accept_problem(session=cast.s, problem_id=pid, actor=cast["water"], now=at(1, day))
     cast.s.commit()
 
-    def line() -> str:
+    def finding() -> tuple[str, str]:
+        """The figure in the annex, and the summary the notice's body says."""
         found = evaluate(session=cast.s, plan_id=cast.plan_id, period="2026Q1", now=AFTER_Q1)
         f = next(f for f in found if f.unit == "旗水利局" and "slow_accept" in f.bases)
-        return evidence_sentence(next(e for e in f.evidence if e.get("kind") == "response_waits"))
+        summary = next(s for s in f.summary.split("；") if "从收到到接收" in s)
+        return evidence_sentence(next(e for e in f.evidence if e.get("kind") == "response_waits")), summary
 
     cited = "、".join(f"{p}号" for p in pids) + "问题"
-    assert line() == (
-        f"交办问题3次（{cited}），从收到到接收（或转交、退回）的用时为7个工作日2次、8个工作日1次，中位数为7个工作日。"
+    assert finding() == (
+        f"交办问题3次（{cited}），从收到到接收（或转交、退回）的用时为7个工作日2次、8个工作日1次，中位数为7个工作日。",
+        f"交办问题3次（{cited}），从收到到接收（或转交、退回）的用时中位数为7个工作日",
     )
     cast.hand(pids[0], "water", "forestry", at(2, 2, 9))
     cast.hand(pids[0], "forestry", "water", at(2, 2, 10))
     accept_problem(session=cast.s, problem_id=pids[0], actor=cast["water"], now=at(2, 12))
     cast.s.commit()
-    assert line().startswith(f"交办问题4次（涉及{cited}），"), line()
+    line, summary = finding()
+    assert line.startswith(f"交办问题4次（涉及{cited}），"), line
+    assert summary.startswith(f"交办问题4次（涉及{cited}），"), summary
 
 
 def test_every_evidence_kind_has_a_sentence_and_an_unknown_kind_is_an_error() -> None:
