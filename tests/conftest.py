@@ -157,3 +157,54 @@ def _calendar_package_only() -> Iterator[None]:
     workdays.reset()
     yield
     workdays.reset()
+
+
+# --- The order in which test files are handed to the worker processes ---------------------------
+#
+# scripts/test.sh runs the files in pytest-xdist workers, a file whole in one worker (loadfile),
+# handed out in collection order (--no-loadscope-reorder; xdist's own order is by number of tests,
+# which put the 2-minute property test, of 3 tests, among the last and left the other workers idle
+# at the end). So the files are collected heaviest first, by the seconds tests/file_seconds.json
+# gives each (setup, call and teardown of all its tests, on both databases); a file it does not
+# name counts its tests at the suite's mean. To measure them again:
+#   LIANXI_TEST_SECONDS_OUT=tests/file_seconds.json bash scripts/test.sh
+
+FILE_SECONDS = Path(__file__).with_name("file_seconds.json")
+_seconds_run: dict[str, float] = {}
+
+
+def _file_of(nodeid: str) -> str:
+    return nodeid.split("::", 1)[0].removeprefix("tests/")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    import json
+
+    try:
+        known: dict[str, float] = json.loads(FILE_SECONDS.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return  # no weights: collection order stands
+    counts: dict[str, int] = {}
+    for item in items:
+        counts[_file_of(item.nodeid)] = counts.get(_file_of(item.nodeid), 0) + 1
+    measured = [f for f in counts if f in known]
+    mean = sum(known[f] for f in measured) / max(sum(counts[f] for f in measured), 1)
+    weight = {f: known.get(f, counts[f] * mean) for f in counts}
+    # Stable: the tests of one file keep their order; the same order in every worker.
+    items.sort(key=lambda item: (-weight[_file_of(item.nodeid)], _file_of(item.nodeid)))
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if os.environ.get("LIANXI_TEST_SECONDS_OUT"):
+        name = _file_of(report.nodeid)
+        _seconds_run[name] = _seconds_run.get(name, 0.0) + report.duration
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    out = os.environ.get("LIANXI_TEST_SECONDS_OUT")
+    if not out or hasattr(session.config, "workerinput") or not _seconds_run:
+        return  # only the process that saw every worker's reports writes them
+    import json
+
+    rounded = {name: round(s, 1) for name, s in sorted(_seconds_run.items())}
+    Path(out).write_text(json.dumps(rounded, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
