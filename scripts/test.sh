@@ -48,8 +48,9 @@ fi
 echo "运行测试…"
 # Worker processes (pytest-xdist): three for every two cores unless LIANXI_TEST_WORKERS says
 # otherwise (0: none). A third of the suite's time is spent waiting (on the bot and worker processes
-# it starts, on sockets, on PostgreSQL), so one worker per core left the cores a third idle: on
-# 2 cores the suite took 1075 s with 2 workers and 836 s with 3, every test passing in both.
+# it starts, on sockets, on PostgreSQL), so one worker per core left the cores partly idle. On
+# 2 cores the suite took 1045–1075 s with 2 workers, 779–904 s with 3 and 894 s with 4, every test
+# passing each time (the machine's own speed varied by a fifth between runs).
 # A test file runs whole in one worker (loadfile), so its module fixtures are built once; each
 # worker has its own PostgreSQL database (tests/conftest.py), temporary files and ports. The files
 # are handed out heaviest first, in the order tests/conftest.py collects them.

@@ -3,11 +3,13 @@ TEST_DATABASE_URL is set), settings pointed at it, and the bundled plans loaded.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 
 # PTB 22 warns on every RetryAfter that retry_after becomes a timedelta; opt in now.
 os.environ.setdefault("PTB_TIMEDELTA", "1")
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -178,15 +180,11 @@ def _file_of(nodeid: str) -> str:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    import json
-
     try:
         known: dict[str, float] = json.loads(FILE_SECONDS.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return  # no weights: collection order stands
-    counts: dict[str, int] = {}
-    for item in items:
-        counts[_file_of(item.nodeid)] = counts.get(_file_of(item.nodeid), 0) + 1
+    counts = Counter(_file_of(item.nodeid) for item in items)
     measured = [f for f in counts if f in known]
     mean = sum(known[f] for f in measured) / max(sum(counts[f] for f in measured), 1)
     weight = {f: known.get(f, counts[f] * mean) for f in counts}
@@ -204,7 +202,5 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     out = os.environ.get("LIANXI_TEST_SECONDS_OUT")
     if not out or hasattr(session.config, "workerinput") or not _seconds_run:
         return  # only the process that saw every worker's reports writes them
-    import json
-
     rounded = {name: round(s, 1) for name, s in sorted(_seconds_run.items())}
     Path(out).write_text(json.dumps(rounded, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
