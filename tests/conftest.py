@@ -161,6 +161,65 @@ def _calendar_package_only() -> Iterator[None]:
     workdays.reset()
 
 
+# --- One PDF layout per distinct document, shared by the worker processes ----------------------
+#
+# WeasyPrint lays a brief out in about 2 s, and the suite lays out the same HTML again and again:
+# every scenario on SQLite and on PostgreSQL, and a file's tests building the same day's brief
+# (measured at 5b63ec6: 408 layouts, 215 distinct, 228 of their 403 s repeats). Layout depends only
+# on the HTML, the CSS and the bundled assets, so the first test to render a document lays it out
+# for real and keeps the bytes and what its URL fetcher saw; a later test rendering the identical
+# HTML and CSS gets those bytes, written to its own path, and the fetcher records replayed. Tests
+# that start the worker or the bot as a process lay out for real there. LIANXI_TEST_LAYOUT_CACHE=0
+# lays every PDF out in the test process too.
+
+
+@pytest.fixture(scope="session")
+def _layout_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    base = tmp_path_factory.getbasetemp()
+    root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base  # one for all workers
+    path = root / "pdf-layouts"
+    path.mkdir(exist_ok=True)
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _layout_once(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    if os.environ.get("LIANXI_TEST_LAYOUT_CACHE") == "0":
+        return
+    import hashlib
+    import pickle
+
+    import jobs.brief
+    import jobs.render
+    from oversight.files import write_atomic
+
+    cache: Path = request.getfixturevalue("_layout_cache_dir")
+    lay_out = jobs.render.html_to_pdf
+
+    def html_to_pdf(html: str, *, out: Path | None = None, fetcher=None, extra_css: str | None = None) -> bytes:
+        digest = hashlib.sha256()
+        for part in (html, extra_css or "", jobs.render.LAYOUT_CSS.read_text(encoding="utf-8")):
+            digest.update(part.encode() + b"\0")
+        entry = cache / digest.hexdigest()
+        if entry.exists():
+            pdf, log = pickle.loads(entry.read_bytes())
+            if fetcher is not None:
+                fetcher.log.extend(log)
+            if refused := sum(not record.served for record in log):
+                jobs.render.logger.warning("PDF rendered with %d refused URL(s)", refused)
+            if out is not None:
+                write_atomic(Path(out), pdf)
+            return pdf
+        fetcher = fetcher or jobs.render.AssetOnlyFetcher()
+        seen = len(fetcher.log)
+        pdf = lay_out(html, out=out, fetcher=fetcher, extra_css=extra_css)
+        write_atomic(entry, pickle.dumps((pdf, fetcher.log[seen:])))
+        return pdf
+
+    monkeypatch.setattr(jobs.render, "html_to_pdf", html_to_pdf)
+    monkeypatch.setattr(jobs.brief, "html_to_pdf", html_to_pdf)
+
+
 # --- The order in which test files are handed to the worker processes ---------------------------
 #
 # scripts/test.sh runs the files in pytest-xdist workers, a file whole in one worker (loadfile),
