@@ -777,25 +777,37 @@ def recheck_item(
     return item
 
 
-def paper_closure_flags(*, session: Session, plan_id: int, now: datetime) -> list[dict[str, Any]]:
-    """纸面销号: the same evidence (file hash or text) closing different items, and problems
-    reopened within `reopen_window_days` of being confirmed closed."""
+def paper_closure_flags(
+    *, session: Session, plan_id: int, now: datetime, since: datetime | None = None
+) -> list[dict[str, Any]]:
+    """纸面销号 as the record stands at `now`: the same evidence (file hash or text) closing
+    different items, and problems reopened within `reopen_window_days` of being confirmed closed.
+    With `since` (a review's period start), only what happened from then on: a reopening at or
+    after it, a shared evidence one of whose closures is; so a later review does not name the
+    same flag again, and a review rebuilt for an old period sees nothing that came after it."""
     plan = _plan(session, plan_id)
     window = timedelta(days=float(thresholds_of(plan)["reopen_window_days"]))
     f, i = table_of(RectificationFollowUp), table_of(RectificationItem)
     out: list[dict[str, Any]] = []
     closed = (
-        select(f.c.id, f.c.item_id, f.c.evidence_hash)
+        select(f.c.id, f.c.item_id, f.c.evidence_hash, f.c.at)
         .join(i, i.c.id == f.c.item_id)
-        .where(i.c.plan_id == plan_id, f.c.kind == "closed")
+        .where(i.c.plan_id == plan_id, f.c.kind == "closed", f.c.at <= now)
         .subquery()
     )
     a = table_of(Attachment)
-    by_file = select(a.c.sha256.label("h"), closed.c.item_id).join(closed, closed.c.id == a.c.rectification_followup_id)
-    by_text = select(closed.c.evidence_hash.label("h"), closed.c.item_id).where(closed.c.evidence_hash != "")
+    by_file = select(a.c.sha256.label("h"), closed.c.item_id, closed.c.at).join(
+        closed, closed.c.id == a.c.rectification_followup_id
+    )
+    by_text = select(closed.c.evidence_hash.label("h"), closed.c.item_id, closed.c.at).where(
+        closed.c.evidence_hash != ""
+    )
     for what, stmt in (("file", by_file), ("text", by_text)):
         sub = stmt.subquery()
-        dup = (select(sub.c.h).group_by(sub.c.h).having(func.count(func.distinct(sub.c.item_id)) > 1)).subquery()
+        shared = select(sub.c.h).group_by(sub.c.h).having(func.count(func.distinct(sub.c.item_id)) > 1)
+        if since is not None:
+            shared = shared.having(func.max(sub.c.at) >= since)
+        dup = shared.subquery()
         rows = session.execute(
             select(sub.c.h, sub.c.item_id).join(dup, dup.c.h == sub.c.h).distinct().order_by(sub.c.h, sub.c.item_id)
         ).all()
@@ -836,7 +848,12 @@ def paper_closure_flags(*, session: Session, plan_id: int, now: datetime) -> lis
     ).subquery()
     for event_id, pid, closed_at, next_at, next_id in session.execute(
         select(nxt.c.id, nxt.c.problem_id, nxt.c.at, nxt.c.next_at, nxt.c.next_id)
-        .where(nxt.c.kind == K.CONFIRMED, nxt.c.next_kind == K.REOPENED)
+        .where(
+            nxt.c.kind == K.CONFIRMED,
+            nxt.c.next_kind == K.REOPENED,
+            nxt.c.next_at <= now,
+            *([nxt.c.next_at >= since] if since is not None else []),
+        )
         .order_by(nxt.c.problem_id, nxt.c.at)
     ).all():
         if next_at - closed_at <= window:
@@ -848,6 +865,8 @@ def paper_closure_flags(*, session: Session, plan_id: int, now: datetime) -> lis
                     "unit_id": owner,
                     "confirmed_event_id": event_id,
                     "reopened_event_id": next_id,
+                    "confirmed_at": closed_at.isoformat(),
+                    "reopened_at": next_at.isoformat(),
                     "days": (next_at - closed_at).days,
                 }
             )
@@ -895,7 +914,9 @@ def build_review(*, session: Session, plan_id: int, period: str, now: datetime) 
             }
             for it in items
         ],
-        "flags": paper_closure_flags(session=session, plan_id=plan_id, now=now),
+        "flags": paper_closure_flags(
+            session=session, plan_id=plan_id, now=min(p.end - timedelta(microseconds=1), now), since=p.start
+        ),
         # As of `now` inclusive while the half runs: a 督办单 issued at the very moment the review is
         # computed (the demo's one clock; a job run right after the orders' job) is in it.
         "supervision": supervision_counts(

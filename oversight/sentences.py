@@ -82,6 +82,9 @@ def pct(share: float) -> str:
     return f"{text}%"
 
 
+REOPENED_WITHIN_A_DAY = "{p}{closed}确认关闭，不足1天即重新打开。"
+
+
 def day_of(value: Any) -> date:
     """A calendar day from a date, an aware datetime or an ISO text (stored evidence)."""
     if isinstance(value, datetime):
@@ -222,7 +225,7 @@ EVIDENCE: dict[str, str] = {
     "overdue_decision": "{d}“{text}”应于{due}前落实，逾期未落实。",
     "response_waits_one": "{p}从收到到接收（或转交、退回）用时{days}。",
     "response_waits": "交办问题{n}次{p}，从收到到接收（或转交、退回）的用时为{spread}，中位数为{median}个工作日。",
-    "reopened_soon": "{p}确认关闭后{days}天内重新进入办理。",
+    "reopened_soon": "{p}{closed}确认关闭，{reopened}重新打开，相隔{days}天。",
     "same_evidence_file": "{item}与{others}使用同一佐证文件销号。",
     "same_evidence_text": "{item}与{others}使用相同的佐证说明销号。",
     "region_deadline": "截至{as_of}，{what}（应于{due}前完成）。",
@@ -399,7 +402,11 @@ def evidence_sentence(item: Mapping[str, Any]) -> str:
             n=n, p=f"（{problems}）" if problems else "", spread=spread, median=_median_text(float(item["median"]))
         )
     if kind == "reopened_soon":
-        return EVIDENCE["reopened_soon"].format(p=cite("problem", [int(item["problem_id"])]), days=item["days"])
+        p = cite("problem", [int(item["problem_id"])])
+        closed, reopened = (cn_date(datetime.fromisoformat(str(item[k]))) for k in ("confirmed_at", "reopened_at"))
+        if int(item["days"]) < 1:
+            return REOPENED_WITHIN_A_DAY.format(p=p, closed=closed)
+        return EVIDENCE["reopened_soon"].format(p=p, closed=closed, reopened=reopened, days=item["days"])
     if kind in ("same_evidence_file", "same_evidence_text"):
         return EVIDENCE[str(kind)].format(
             item=cite("item", [int(item["item_id"])]), others=cite("item", [int(x) for x in item["other_item_ids"]])

@@ -4,7 +4,7 @@ paper (纸面销号)."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -55,9 +55,11 @@ from oversight.review import (
     verify_closure,
     zone_leader_scores,
 )
+from oversight.sentences import evidence_sentence
 from tests.test_accountability import JOINED, SH, Cast, at
 
 AFTER_H1 = datetime(2026, 7, 6, 1, 0, tzinfo=UTC)
+HOUR = timedelta(hours=1)
 
 
 @pytest.fixture
@@ -258,6 +260,20 @@ def test_same_text_closing_two_items_is_flagged(cast: Cast) -> None:
     assert {(f["kind"], f["item_id"]) for f in flags} == {("same_evidence_text", a.id), ("same_evidence_text", b.id)}
 
 
+def test_same_text_is_flagged_in_the_half_of_its_closures_only(cast: Cast) -> None:
+    a, b = item(cast, "water"), item(cast, "water", source="indicator:response")
+    close_item(session=cast.s, item_id=a.id, actor=cast.office, evidence_text="已按要求整改到位。", now=at(5, 6))
+    close_item(session=cast.s, item_id=b.id, actor=cast.office, evidence_text="已按要求整改到位。", now=at(6, 8))
+
+    def flagged(now: datetime, since: datetime | None = None) -> set[int]:
+        return {f["item_id"] for f in paper_closure_flags(session=cast.s, plan_id=cast.plan_id, now=now, since=since)}
+
+    h2 = datetime(2026, 6, 30, 16, tzinfo=UTC)  # 2026年7月1日 0时 in Shanghai
+    assert flagged(AFTER_H1) == {a.id, b.id}
+    assert flagged(AFTER_H1, since=h2) == set()  # the next half's review does not name them again
+    assert flagged(at(6, 1)) == set()  # before the second closure, one item used that text
+
+
 def test_same_file_closing_two_items_is_flagged(cast: Cast) -> None:
     a, b = item(cast, "water"), item(cast, "eco")
     files = []
@@ -289,6 +305,33 @@ def test_problem_back_within_ninety_days_of_closure_is_flagged(cast: Cast) -> No
     assert [(f["kind"], f["problem_id"], f["unit_id"], f["days"]) for f in flags] == [
         ("reopened_soon", pid, cast.uid("water"), 61)
     ]
+
+
+def test_a_paper_closure_is_named_by_the_review_of_its_half_only(cast: Cast) -> None:
+    """The demo's review of 2026H1 named 11号问题 reopened 16 days after its confirmation, and so
+    would every later review, the flags having no period: a review names what happened in its half,
+    up to its moment. Here a problem is reopened in May (H1) and another in August (H2)."""
+    first = cast.raise_("water", at(3, 2), category="water_permit")
+    second = cast.raise_("eco", at(3, 2), category="eia")
+    for pid, unit, closed, back in ((first, "water", at(4, 20), at(5, 6)), (second, "eco", at(7, 20), at(8, 3))):
+        accept_problem(session=cast.s, problem_id=pid, actor=cast[unit], now=at(3, 3))
+        resolve_problem(session=cast.s, problem_id=pid, actor=cast[unit], evidence_text="已办结", now=closed - HOUR)
+        confirm_problem(session=cast.s, problem_id=pid, actor=cast["emergency"], now=closed)
+        reopen_problem(session=cast.s, problem_id=pid, actor=cast["emergency"], reason="问题反弹", now=back)
+    cast.s.commit()
+    later = datetime(2026, 9, 1, 1, tzinfo=UTC)
+
+    def named(period: str, now: datetime) -> list[int]:
+        return [
+            f["problem_id"] for f in build_review(session=cast.s, plan_id=cast.plan_id, period=period, now=now)["flags"]
+        ]
+
+    assert named("2026H1", AFTER_H1) == [first]
+    assert named("2026H1", later) == [first]  # rebuilt after August: still only its own half
+    assert named("2026H2", later) == [second]  # the H1 flag is not named again
+    assert named("2026H2", datetime(2026, 8, 1, 1, tzinfo=UTC)) == []  # nothing yet reopened by 1 August
+    (flag,) = build_review(session=cast.s, plan_id=cast.plan_id, period="2026H1", now=AFTER_H1)["flags"]
+    assert evidence_sentence(flag) == f"{first}号问题2026年4月20日确认关闭，2026年5月6日重新打开，相隔16天。"
 
 
 # --- Scores and the ledger --------------------------------------------------------------------------
@@ -789,9 +832,10 @@ def test_every_fact_of_the_review_cites_records_that_exist(cast: Cast) -> None:
     closed(cast, done, "7月起每周按时报送", at(9, 1))
     pid = cast.raise_("water", at(3, 2), category="water_permit")
     accept_problem(session=cast.s, problem_id=pid, actor=cast["water"], now=at(3, 2, 11))
-    resolve_problem(session=cast.s, problem_id=pid, actor=cast["water"], evidence_text="已批复", now=at(3, 5))
-    confirm_problem(session=cast.s, problem_id=pid, actor=cast["emergency"], now=at(3, 6))
-    reopen_problem(session=cast.s, problem_id=pid, actor=cast["emergency"], reason="批复被撤回", now=at(5, 6))
+    # Closed and reopened in the half reviewed (a reopening of another half is not this review's).
+    resolve_problem(session=cast.s, problem_id=pid, actor=cast["water"], evidence_text="已批复", now=at(8, 5))
+    confirm_problem(session=cast.s, problem_id=pid, actor=cast["emergency"], now=at(8, 6))
+    reopen_problem(session=cast.s, problem_id=pid, actor=cast["emergency"], reason="批复被撤回", now=at(10, 6))
     now = local_noon(date(2027, 1, 6))
     follow_up_ledger(session=cast.s, plan_id=cast.plan_id, now=now, actor="worker")
     cast.s.add(

@@ -160,7 +160,13 @@ def test_every_evidence_kind_has_a_sentence_and_an_unknown_kind_is_an_error() ->
         "overdue_problem": {"kind": "overdue_problem", "problem_id": 4, "text": "取水许可", "due_on": "2026-02-10"},
         "overdue_decision": {"kind": "overdue_decision", "decision_id": 2, "text": "草原审批", "due_on": "2026-03-13"},
         "response_waits": {"kind": "response_waits", "waits": [[3, 2], [9, 1]], "median": 3.0},
-        "reopened_soon": {"kind": "reopened_soon", "problem_id": 5, "days": 16},
+        "reopened_soon": {
+            "kind": "reopened_soon",
+            "problem_id": 5,
+            "confirmed_at": "2026-02-09T06:17:00+00:00",
+            "reopened_at": "2026-02-25T06:17:00+00:00",
+            "days": 16,
+        },
         "same_evidence_file": {"kind": "same_evidence_file", "item_id": 1, "other_item_ids": [2, 3]},
         "same_evidence_text": {"kind": "same_evidence_text", "item_id": 2, "other_item_ids": [1]},
         "region_deadline": {
@@ -310,8 +316,24 @@ def test_each_evidence_kind_reads_as_its_own_whole_sentence() -> None:
             "交办的问题从收到到接收（或转交、退回）用时不足1个工作日。",
         ),
         "reopened_soon": (
-            {"kind": "reopened_soon", "problem_id": 5, "days": 16},
-            "5号问题确认关闭后16天内重新进入办理。",
+            {
+                "kind": "reopened_soon",
+                "problem_id": 5,
+                "confirmed_at": "2026-02-09T06:17:00+00:00",
+                "reopened_at": "2026-02-25T06:17:00+00:00",
+                "days": 16,
+            },
+            "5号问题2026年2月9日确认关闭，2026年2月25日重新打开，相隔16天。",
+        ),
+        "reopened_soon_within_a_day": (
+            {
+                "kind": "reopened_soon",
+                "problem_id": 5,
+                "confirmed_at": "2026-02-09T15:30:00+00:00",
+                "reopened_at": "2026-02-10T01:00:00+00:00",
+                "days": 0,
+            },
+            "5号问题2026年2月9日确认关闭，不足1天即重新打开。",
         ),
         "same_evidence_file": (
             {"kind": "same_evidence_file", "item_id": 1, "other_item_ids": [2, 3]},
@@ -370,7 +392,7 @@ def test_the_review_names_a_problem_reopened_soon_after_closing_in_a_sentence(ca
     review = build_review(session=cast.s, plan_id=cast.plan_id, period="2026H1", now=AFTER_Q1)
     doc = review_document(session=cast.s, plan_id=cast.plan_id, review=review, now=AFTER_Q1)
     flags = next(s for s in doc["sections"] if s["heading"] == "纸面销号核查")["paragraphs"]
-    assert flags == [f"{pid}号问题确认关闭后15天内重新进入办理，涉嫌纸面销号。"]
+    assert flags == [f"{pid}号问题2026年1月22日确认关闭，2026年2月6日重新打开，相隔15天，涉嫌纸面销号。"]
 
 
 def test_an_edited_body_is_printed_as_the_offices_sentences_and_never_as_data(cast: Cast) -> None:

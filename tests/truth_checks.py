@@ -213,7 +213,9 @@ class Rec:
     @cached_property
     def zones(self) -> list[dict[str, Any]]:
         zones = self.sql("SELECT id, seq, name FROM zone WHERE plan_id = :plan ORDER BY seq")
-        rights = Counter(r[0] for r in self.sql('SELECT zone_id FROM "right" WHERE plan_id = :plan'))
+        rights = Counter(
+            r[0] for r in self.sql("SELECT zone_id FROM \"right\" WHERE plan_id = :plan AND kind != 'proposed'")
+        )
         moves: dict[int, set[int]] = {}
         for zone, right in self.sql(
             'SELECT g.zone_id, s.right_id FROM rightstatusevent s JOIN "right" g ON g.id = s.right_id '
@@ -2192,15 +2194,23 @@ class ReviewRec:
                 x=end,
             )
         )
+        # 纸面销号 of the half: what happened in it, up to the review's moment (a shared evidence
+        # one of whose closures falls in the half; a reopening in the half).
+        start = "2025-12-31 16:00:00"
         same: dict[str, set[int]] = {}
-        for item, h in r.sql(
-            "SELECT f.item_id, f.evidence_hash FROM rectificationfollowup f JOIN rectificationitem i ON i.id = f.item_id "
-            "WHERE i.plan_id = :plan AND f.kind = 'closed' AND f.evidence_hash <> ''"
+        latest: dict[str, str] = {}
+        for item, h, at_ in r.sql(
+            "SELECT f.item_id, f.evidence_hash, f.at FROM rectificationfollowup f "
+            "JOIN rectificationitem i ON i.id = f.item_id "
+            "WHERE i.plan_id = :plan AND f.kind = 'closed' AND f.evidence_hash <> '' AND f.at < :x",
+            x=end,
         ):
             same.setdefault(h, set()).add(item)
-        self.same_evidence = sorted(i for ids in same.values() if len(ids) > 1 for i in ids)
+            latest[h] = max(latest.get(h, ""), str(at_))
+        self.same_evidence = sorted(i for h, ids in same.items() if len(ids) > 1 and latest[h] >= start for i in ids)
         window = float((r.plan["spec"].get("thresholds") or {}).get("reopen_window_days", 30))
         self.reopened: list[int] = []
+        self.reopened_text: dict[int, str] = {}  # the flag's sentence, written here
         events: dict[int, list[Any]] = {}
         for pid, kind, at_ in r.sql(
             "SELECT e.problem_id, e.kind, e.at FROM problemevent e JOIN problem p ON p.id = e.problem_id "
@@ -2209,8 +2219,12 @@ class ReviewRec:
             events.setdefault(pid, []).append((kind, moment(at_)))
         for pid, evs in events.items():
             for (k1, t1), (k2, t2) in itertools.pairwise(evs):
-                if k1 == "confirmed" and k2 == "reopened" and t2 - t1 <= timedelta(days=window):
+                soon = k1 == "confirmed" and k2 == "reopened" and t2 - t1 <= timedelta(days=window)
+                if soon and moment(start) <= t2 < moment(end):
                     self.reopened.append(pid)
+                    days = (t2 - t1).days
+                    then = f"{cn(local_day(t2))}重新打开，相隔{days}天" if days else "不足1天即重新打开"
+                    self.reopened_text[pid] = f"{pid}号问题{cn(local_day(t1))}确认关闭，{then}，涉嫌纸面销号。"
         self.leaders = r.leaders
         self.leader_rows = [
             row
@@ -2430,6 +2444,8 @@ def v_paper_closure(rv: ReviewRec, f: dict[str, Any]) -> None:
     problem = (f["ids"].get("problem") or [None])[0]
     assert (item in rv.same_evidence) or (problem in rv.reopened), (f, rv.same_evidence, rv.reopened)
     assert f["text"].endswith("，涉嫌纸面销号。"), f
+    if problem is not None:
+        assert f["text"] == rv.reopened_text[problem], (f, rv.reopened_text)
 
 
 def v_paper_closure_none(rv: ReviewRec, f: dict[str, Any]) -> None:
