@@ -82,9 +82,6 @@ def pct(share: float) -> str:
     return f"{text}%"
 
 
-REOPENED_WITHIN_A_DAY = "{p}{closed}确认关闭，不足1天即重新打开。"
-
-
 def day_of(value: Any) -> date:
     """A calendar day from a date, an aware datetime or an ISO text (stored evidence)."""
     if isinstance(value, datetime):
@@ -230,6 +227,8 @@ EVIDENCE: dict[str, str] = {
     "same_evidence_text": "{item}与{others}使用相同的佐证说明销号。",
     "region_deadline": "截至{as_of}，{what}（应于{due}前完成）。",
 }
+# reopened_soon when the reopening came less than a day after the confirmation.
+REOPENED_WITHIN_A_DAY = "{p}{closed}确认关闭，不足1天即重新打开。"
 # What a league has not done by a region deadline (oversight.region_items), as of the evidence's day.
 REGION_NOT_DONE: dict[str, str] = {
     "baseline": "未报送底数核实情况及工作措施台账",
