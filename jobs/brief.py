@@ -79,7 +79,8 @@ MASTHEAD_LINE_CHARS = 28  # characters of 14 pt type the masthead's office + dat
 TEXTS: dict[str, str] = {
     "editor_note": "现将{label}{plan}工作推进情况汇总刊发。文中数据由系统根据各单位报送记录统计{as_of}，"
     # The full ledger is not a page of the brief: it is the xlsx sent with it (distribute_brief).
-    "括号内为所依据的记录编号（如“11号问题”），完整台账以电子表格随本期简报一并发送。",
+    # Problems and decisions are cited by the ledger's 编号, rights by name, reports by unit and day.
+    "括号内为所依据的记录（问题、议定事项为台账编号，如“11号问题”），完整台账以电子表格随本期简报一并发送。",
     "editor_note_as_of": "，统计截至{moment}",
     "h_progress": "总体进展",
     "progress_lead": "截至{as_of}，{summary}。",
@@ -93,7 +94,9 @@ TEXTS: dict[str, str] = {
     "progress_unloaded_target": "{name}{target}{measure}{due}",
     "progress_zones": "整合重组一批已完成整合区{done}个（目标{target}个）。",
     "progress_zones_none": "整合重组一批尚未完成整合区（目标{target}个）。",
-    "progress_new": "本期新完成{n}宗。",
+    # Each batch's own count, in its own measure (宗, 家, 个): a sum over batches would add mines to zones.
+    "progress_new": "本期新完成{parts}。",
+    "progress_new_part": "{name}{n}{measure}",
     "progress_new_none": "本期没有新完成的矿业权。",
     "progress_claims": "截至{as_of}，另有{n}宗矿业权的状态变更已报送、待联席会议办公室或主管部门确认，未计入以上完成数：{items}。",
     "progress_claim_item": "{unit}{on}报送{right}（{code}）{status}",
@@ -321,6 +324,23 @@ def _progress_section(data: dict[str, Any], say: Say, table_no: list[int], chart
                 unloaded=[r["task_id"] for r in rows if r.get("unloaded")],
             )
         )
+    if loaded:
+        # Right after the batches' line it sums up, each batch by name: under the zones' line that
+        # follows the targets it read as the consolidation batch's figure (the demo: 9 of six batches).
+        fresh = [r for r in loaded if r["done_in_period"]["n"]]
+        if fresh:
+            new_ids = {
+                "n": sum(r["done_in_period"]["n"] for r in fresh),
+                "ids": sorted(i for r in fresh for i in r["done_in_period"]["ids"])[:10],
+            }
+            parts = "、".join(
+                TEXTS["progress_new_part"].format(name=r["name"], n=r["done_in_period"]["n"], measure=r["measure"])
+                for r in fresh
+            )
+            batches = [(r["task_id"], r["done_in_period"]["n"]) for r in fresh]
+            paragraphs.append(say("progress_new", {"right": new_ids}, n=new_ids["n"], parts=parts, batches=batches))
+        else:
+            paragraphs.append(say("progress_new_none", n=0))
     if data.get("targets"):
         paragraphs.append(say("progress_targets", as_of=as_of))
         for target in data["targets"]:
@@ -332,15 +352,6 @@ def _progress_section(data: dict[str, Any], say: Say, table_no: list[int], chart
         if r.get("zones_target"):
             kind = "progress_zones" if r["zones_done"] else "progress_zones_none"
             paragraphs.append(say(kind, done=r["zones_done"], target=r["zones_target"]))
-    if loaded:
-        new_ids = {
-            "n": sum(r["done_in_period"]["n"] for r in loaded),
-            "ids": sorted(i for r in loaded for i in r["done_in_period"]["ids"])[:10],
-        }
-        if new_ids["n"]:
-            paragraphs.append(say("progress_new", {"right": new_ids}, n=new_ids["n"]))
-        else:
-            paragraphs.append(say("progress_new_none", n=0))
     claims = data.get("pending_claims") or []
     if claims:
         listed = "；".join(
@@ -475,8 +486,9 @@ def _zones_section(data: dict[str, Any], unit: Any, say: Say, table_no: list[int
         ],
         "numeric": [1, 2, 3, 4],
     }
+    # The sentence names its report (the unit and the day): no citation after it.
     news = [
-        say(
+        say.text(
             "zone_news",
             {"report": [z["latest"]["id"]]},
             seq=z["seq"],
@@ -508,7 +520,7 @@ def _zones_section(data: dict[str, Any], unit: Any, say: Say, table_no: list[int
             )
             if ld.get("latest"):
                 lines.append(
-                    say(
+                    say.text(
                         "leader_latest",
                         {"report": [ld["latest"]["id"]]},
                         on=_day(ld["latest"]["on"]),
@@ -779,7 +791,8 @@ def brief_context(data: dict[str, Any], *, issue_no: int, issued_on: str, chart:
     def unit(unit_id: Any) -> str:
         return unit_names.get(str(unit_id), "—")
 
-    say = Say({**TEXTS, **CLAUSE_TEXTS})
+    labels = {noun: {int(k): v for k, v in named.items()} for noun, named in (data.get("labels") or {}).items()}
+    say = Say({**TEXTS, **CLAUSE_TEXTS}, labels)
     table_no = [0]  # tables are numbered in the order the brief prints them
     progress = _progress_section(data, say, table_no, chart)
     foot = progress.pop("_foot")

@@ -775,6 +775,8 @@ def brief_data(
         else:
             unit_figures = _unit_figures(session, plan_id, period, units, as_of)
     rights = RightsAsOf(session, plan_id)  # the targets and the region's tables read one moment's rights
+    targets = plan_targets(session=session, plan_id=plan_id, as_of=as_of, rights=rights)
+    claims = pending_claims(session=session, plan_id=plan_id, as_of=as_of)
     return {
         "plan": {
             "id": plan.id,
@@ -797,7 +799,7 @@ def brief_data(
         "compiled_at": now.astimezone(UTC).isoformat(),
         "unit_names": {str(k): v for k, v in unit_names.items()},
         "progress": progress,
-        "targets": plan_targets(session=session, plan_id=plan_id, as_of=as_of, rights=rights),
+        "targets": targets,
         "region": _region(session, plan, as_of, rights),
         "zones": zones,
         "problems": problems,
@@ -807,8 +809,58 @@ def brief_data(
         "previous_notices": previous_notices,
         "agenda": _agenda(problems, decisions, progress),
         # Status claims not yet confirmed: shown apart, in no figure above (oversight.claims).
-        "pending_claims": pending_claims(session=session, plan_id=plan_id, as_of=as_of),
+        "pending_claims": claims,
+        "labels": _record_labels(session, plan_id, unit_names, progress, targets, zones, claims),
     }
+
+
+def _record_labels(
+    session: Session,
+    plan_id: int,
+    unit_names: dict[int, str],
+    progress: list[dict[str, Any]],
+    targets: list[dict[str, Any]],
+    zones: dict[str, Any],
+    claims: list[dict[str, Any]],
+) -> dict[str, dict[int, str]]:
+    """How the brief names the rights and reports it cites (Say's labels): the ledger sent with the
+    brief lists rights by code and name, not by the database's numbers, and has no sheet of reports.
+    A right is named by its name (with its code when another right of the plan has the same name),
+    a report by its unit and day (文体局2026年3月2日报送)."""
+    right_ids: set[int] = set()
+    for r in progress:
+        right_ids.update(r["done"]["ids"], r["done_in_period"]["ids"])
+    for t in targets:
+        right_ids.update(t["records"]["ids"])
+    right_ids.update(int(c["right_id"]) for c in claims)
+    report_ids: set[int] = set()
+    for z in zones["zones"]:
+        right_ids.update(z["moves"]["ids"])
+        report_ids.update(z["reports"]["ids"])
+    for ld in zones["leaders"]:
+        right_ids.update(ld["moves"]["ids"])
+        report_ids.update(ld["reports"]["ids"], ld["own_reports"]["ids"])
+    rights: dict[int, str] = {}
+    if right_ids:
+        rows = session.exec(
+            select(col(Right.id), col(Right.name), col(Right.code)).where(col(Right.id).in_(right_ids))
+        ).all()
+        shared = set(
+            session.exec(
+                select(col(Right.name))
+                .where(Right.plan_id == plan_id, col(Right.name).in_({name for _, name, _ in rows}))
+                .group_by(col(Right.name))
+                .having(func.count() > 1)
+            ).all()
+        )
+        rights = {int(i): f"{name}（{code}）" if name in shared else name for i, name, code in rows}
+    reports: dict[int, str] = {}
+    if report_ids:
+        rows_ = session.exec(
+            select(col(Report.id), col(Report.unit_id), col(Report.created_at)).where(col(Report.id).in_(report_ids))
+        ).all()
+        reports = {int(i): f"{unit_names.get(unit_id, '')}{cn_date(_local_day(at))}报送" for i, unit_id, at in rows_}
+    return {"right": rights, "report": reports}
 
 
 def _region(session: Session, plan: Plan, as_of: datetime, rights: RightsAsOf) -> dict[str, Any] | None:

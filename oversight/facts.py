@@ -24,8 +24,12 @@ class Say:
     `ids` maps a noun (see oversight.sentences.NOUNS) to the ids cited, or to
     {"ids": [...], "n": total} when only the first few of `n` are cited."""
 
-    def __init__(self, templates: Mapping[str, str]) -> None:
+    def __init__(self, templates: Mapping[str, str], labels: Mapping[str, Mapping[int, str]] | None = None) -> None:
+        """`labels`: noun -> id -> how the document names that record where the reader has no
+        numbered list of it (a brief's rights by name, its reports by unit and day); a citation
+        uses them when it has a label for every id it cites, else the record numbers."""
         self.templates = templates
+        self.labels = labels or {}
         self.facts: list[Fact] = []
 
     def fact(self, kind: str, ids: Mapping[str, Any] | None = None, **values: Any) -> Fact:
@@ -36,7 +40,12 @@ class Say:
                 id_map[noun], totals[noun] = [int(i) for i in c["ids"]], int(c["n"])
             else:
                 id_map[noun] = [int(i) for i in c]
-        fact = Fact(kind, {**values, "_totals": totals} if totals else values, id_map)
+        labels = {
+            noun: [self.labels[noun][i] for i in ids]
+            for noun, ids in id_map.items()
+            if noun in self.labels and all(i in self.labels[noun] for i in ids)
+        }
+        fact = Fact(kind, {**values, "_totals": totals} if totals else values, id_map, labels)
         self.facts.append(fact)
         return fact
 

@@ -52,18 +52,33 @@ MEASURES: dict[str, str] = {
 CITE_SHOWN = 5  # record numbers named in one body citation; the rest are in the annex
 
 
-def cite(noun: str, ids: Sequence[int], total: int | None = None, *, shown: int = CITE_SHOWN) -> str:
-    """11号问题; 11号、12号问题; 11号、12号等5个问题 (total counts what `ids` stand for)."""
+def cite(
+    noun: str,
+    ids: Sequence[int],
+    total: int | None = None,
+    *,
+    shown: int = CITE_SHOWN,
+    labels: Sequence[str] | None = None,
+) -> str:
+    """11号问题; 11号、12号问题; 11号、12号等5个问题 (total counts what `ids` stand for).
+
+    `labels` (one per id, in order): how a reader finds records the ledger does not number, each
+    naming itself (a right by its name, a report by its unit and day: 文体局2026年3月2日报送), so
+    they are joined without the noun unless some are left out (…等9宗矿业权)."""
     if noun not in NOUNS:
         raise UnknownFactError(noun)
-    ids = list(dict.fromkeys(ids))
+    if labels is not None:
+        pairs = dict(zip(ids, labels, strict=True))
+        ids, names_ = list(pairs), list(pairs.values())
+    else:
+        ids = list(dict.fromkeys(ids))
     n = max(total if total is not None else len(ids), len(ids))
-    head = "、".join(f"{i}号" for i in ids[:shown])
+    head = "、".join(names_[:shown] if labels is not None else [f"{i}号" for i in ids[:shown]])
     if not head:
         return ""
     if n > min(len(ids), shown):
         return f"{head}等{n}{MEASURES[noun]}{NOUNS[noun]}"
-    return f"{head}{NOUNS[noun]}"
+    return head if labels is not None else f"{head}{NOUNS[noun]}"
 
 
 def names(items: Iterable[str]) -> str:
@@ -124,6 +139,8 @@ class Fact:
     kind: str
     values: Mapping[str, Any] = field(default_factory=dict)
     ids: Mapping[str, Sequence[int]] = field(default_factory=dict)
+    # noun -> one label per id, for the nouns cited by name rather than by number (see cite)
+    labels: Mapping[str, Sequence[str]] = field(default_factory=dict)
 
     def render(self, templates: Mapping[str, str]) -> str:
         """The sentence: the kind's template filled with the values (UnknownFactError if none)."""
@@ -134,7 +151,7 @@ class Fact:
 
     def note(self) -> str | None:
         """The citation printed after the sentence: （见11号、12号等5个问题）."""
-        parts = [cite(noun, ids, total) for noun, (ids, total) in self._cited().items()]
+        parts = [cite(noun, ids, total, labels=self.labels.get(noun)) for noun, (ids, total) in self._cited().items()]
         return CITE_NOTE.format(refs="；".join(parts)) if parts else None
 
     def _cited(self) -> dict[str, tuple[Sequence[int], int]]:

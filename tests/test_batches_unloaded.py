@@ -102,7 +102,7 @@ def test_a_batch_not_loaded_beside_one_loaded_shows_a_dash(session: Session, ban
         "加强升级改造一批目标11家（2030年12月31日前），台账尚未载入该批次矿业权；" in texts[0]
     )
     assert texts[0].endswith("复工达产一批目标28个（2028年12月31日前），台账尚未载入该批次矿业权。")
-    assert "本期新完成1宗。" in texts
+    assert texts[1] == "本期新完成强化整合重组一批1宗。", texts
     assert texts[-1].endswith("台账尚未载入矿业权的批次，完成情况记“—”。") and texts[-1].startswith("注：")
     (table,) = progress["tables"]
     assert table["caption"] == "表1  各批次完成情况"

@@ -502,7 +502,14 @@ def test_figures_cite_their_records(built):
     overdue = [r[0] for r in sql(built, f"SELECT p.id FROM problem p WHERE {LATE_AT_END} ORDER BY p.id")]
     shown = "、".join(f"{i}号" for i in overdue[:5])
     assert "（见" + shown + (f"等{len(overdue)}个问题" if len(overdue) > 5 else "问题") + "）" in body
-    assert f"（见{built.hostile_report}号进展报送）" in body, "the quoted highlight names its report"
+    # The quoted highlight names its report by unit and day, as a reader of the brief can find it;
+    # no right or report is cited by the database's numbers, which the ledger sent with it lacks.
+    ((unit,),) = sql(
+        built,
+        f"SELECT COALESCE(u.short, u.name) FROM report r JOIN unit u ON u.id = r.unit_id WHERE r.id = {built.hostile_report}",
+    )
+    assert re.search(rf"1号[^（]+（{unit}，2026年3月31日）：", body), "the highlight names its unit and day"
+    assert not re.search(r"\d号(进展报送|矿业权)", body), "rights by name, reports by unit and day"
     own = body[: body.index("六、通报及情况说明")]  # after it: finding summaries as stored in 2026
     assert not re.search(r"#\d", own), "one citation form in body text: 11号问题"
 

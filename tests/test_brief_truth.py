@@ -4,6 +4,7 @@ and explained before it, and 上次会议 the meeting before the one being calle
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
@@ -12,7 +13,7 @@ from sqlalchemy import text
 from sqlmodel import Session, select
 
 from jobs.brief import brief_context, brief_summary
-from models import Decision, Explanation, Meeting, Notice, NoticeFinding, Report, Right, RightClaim, Zone
+from models import Decision, Explanation, Meeting, Notice, NoticeFinding, Report, Right, RightClaim, Unit, Zone
 from oversight.briefdata import brief_data, parse_period
 from oversight.claims import decide, open_claim
 from oversight.meetings import call_adhoc_meeting
@@ -99,7 +100,11 @@ def test_some_zones_reported_the_others_are_named_and_all_reported_only_when_all
     assert total == len(zs) + 1
     lead = section["paragraphs"][0]
     assert lead["text"] == f"{len(zs)}个整合区本期均有进展报送。"
-    assert lead["note"].startswith(f"（见{first}号、") and lead["note"].endswith(f"等{total}次进展报送）"), lead
+    # Reports are cited by unit and day: the ledger sent with the brief has no sheet of them.
+    natres = cast.s.get(Unit, cast.uid("natres"))
+    assert natres is not None
+    assert lead["note"].startswith(f"（见{natres.short or natres.name}2026年11月3日报送、"), lead
+    assert lead["note"].endswith(f"等{total}次进展报送）"), lead
     fact = next(f for f in ctx["facts"] if f["kind"] == "zones_all_reported")
     assert fact["ids"]["report"][0] == first and second in fact["ids"]["report"][len(zs) :]
 
@@ -498,3 +503,41 @@ def test_the_editor_note_says_where_the_full_ledger_is(cast: Cast) -> None:
     ctx = context(cast, "2026Q1", sh(2026, 4, 8, 9))
     assert "完整台账以电子表格随本期简报一并发送。" in ctx["editor_note"], ctx["editor_note"]
     assert "见附件" not in ctx["editor_note"]
+
+
+def test_rights_are_cited_by_name_as_the_ledger_lists_them(cast: Cast) -> None:
+    """The brief's citations of rights name them (the audit found （见51号、18号矿业权）, numbers the
+    ledger sent with the brief does not carry: it lists rights by 编号 and 名称). Two rights of one
+    name are told apart by their codes."""
+    from models import RightBatch, Task
+    from oversight.rights import move_right_status
+
+    s = cast.s
+    consolidate = s.exec(select(Task).where(Task.plan_id == cast.plan_id, Task.key == "consolidate")).one()
+    mines = [
+        Right(plan_id=cast.plan_id, code=code, name=name, kind="mining")
+        for code, name in (("C1500002010001", "某铁矿"), ("C1500002010002", "某铁矿"), ("C1500002010003", "某萤石矿"))
+    ]
+    s.add_all(mines)
+    s.flush()
+    for day, mine in enumerate(mines, start=3):
+        s.add(RightBatch(right_id=mine.id, task_id=consolidate.id))
+        s.flush()
+        move_right_status(
+            session=s,
+            right_id=mine.id,
+            to_status="consolidated",
+            actor_member_id=None,
+            actor="t",
+            now=sh(2026, 11, day),
+        )
+    ctx = context(cast, "2026Q4", sh(2027, 1, 8, 9))
+    (progress,) = [sec for sec in ctx["sections"] if sec["heading"] == "总体进展"]
+    new = next(
+        p for p in progress["paragraphs"] if isinstance(p, dict) and p["text"] == "本期新完成强化整合重组一批3宗。"
+    )
+    assert new["note"] == "（见某铁矿（C1500002010001）、某铁矿（C1500002010002）、某萤石矿）", new
+    fact = next(f for f in ctx["facts"] if f["kind"] == "progress_new")
+    assert sorted(fact["ids"]["right"]) == sorted(m.id for m in mines)
+    notes = [p["note"] for sec in ctx["sections"] for p in sec.get("paragraphs", []) if isinstance(p, dict)]
+    assert notes and not any(re.search(r"\d号(矿业权|进展报送)", n) for n in notes), notes

@@ -765,7 +765,10 @@ def b_progress_zones_none(r: Rec, f: dict[str, Any]) -> None:
 def b_progress_new(r: Rec, f: dict[str, Any]) -> None:
     n = sum(len(t["new"]) for t in r.tasks)
     assert n and f["values"]["n"] == n and f["ids"]["right"] == first([i for t in r.tasks for i in t["new"]]), f
-    assert f["text"] == f"本期新完成{n}宗。", f
+    # Each batch in its own measure, in the plan's order: never one sum over batches of 宗, 家 and 个.
+    parts = "、".join(f"{t['name']}{len(t['new'])}{t['measure']}" for t in r.tasks if t["new"])
+    assert [list(b) for b in f["values"]["batches"]] == [[t["id"], len(t["new"])] for t in r.tasks if t["new"]], f
+    assert f["text"] == f"本期新完成{parts}。", f
 
 
 def b_progress_new_none(r: Rec, f: dict[str, Any]) -> None:
