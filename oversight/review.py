@@ -124,6 +124,7 @@ ITEM_STATE_LABELS = {
     "reopened": "回头看未通过，重新整改",
 }
 RESPONSIBLE_UNSET = "待责任单位指定"
+ITEM_TO_ADD = "印发后列入"  # a draft review's item that its issue will add to the ledger
 CLOSING_ROLES = (Role.CONTACT, Role.OFFICE, Role.ADMIN)
 VERIFY_ROLES = (Role.OFFICE, Role.ADMIN)
 RECHECK_ROLES = (Role.OFFICE, Role.ADMIN, Role.SUPERVISOR)
@@ -887,6 +888,25 @@ def build_review(*, session: Session, plan_id: int, period: str, now: datetime) 
     units = {u.id: u.name for u in session.execute(select(Unit).where(col(Unit.plan_id) == plan_id)).scalars()}
     scores = unit_scores(session=session, plan_id=plan_id, period=p.key, now=now)
     items = ledger_items(session=session, plan_id=plan_id)
+    # What issuing the review adds to the ledger (items_from_review) and is not in it yet: a draft
+    # lists them, so it never says 本期没有整改事项 above scores that will make some; once issued
+    # they are in the ledger and this is empty.
+    held = {(it.period, it.unit_id, it.source) for it in items}
+    deduction = _rect(plan).deduction_points
+    to_add = [
+        {
+            "unit_id": spec["unit_id"],
+            "unit": units.get(spec["unit_id"], ""),
+            "source": spec["source"],
+            "item": spec["item"],
+            "responsible_person": RESPONSIBLE_UNSET,
+            "standard": spec["standard"],
+            "deadline": spec["deadline"].isoformat(),
+            "deduction": deduction,
+        }
+        for spec in review_item_specs(session=session, plan_id=plan_id, period=p.key, now=now, scores=scores)
+        if (spec["period"], spec["unit_id"], spec["source"]) not in held
+    ]
     return {
         "plan": plan.key,
         "period": p.key,
@@ -914,6 +934,7 @@ def build_review(*, session: Session, plan_id: int, period: str, now: datetime) 
             }
             for it in items
         ],
+        "to_add": to_add,
         "flags": paper_closure_flags(
             session=session, plan_id=plan_id, now=min(p.end - timedelta(microseconds=1), now), since=p.start
         ),
@@ -1023,6 +1044,9 @@ REVIEW_TEXTS: dict[str, str] = {
     "units_none": "本期没有参加问效评价的成员单位。",
     "leaders_none": "本期没有明确包联整合区的领导。",
     "ledger_none": "本期没有整改事项。",
+    # A draft's items to come (build_review's to_add), in the table as 印发后列入; one deadline for all
+    # (the end of the next half), the latest if a plan's rules ever gave several.
+    "ledger_to_add": "本报告印发后，{units}个单位的{n}项事项列入整改台账（表中状态为“{state}”），整改期限至{deadline}。",
     "ledger_missed": "逾期未完成整改或回头看未通过的{n}项事项已延长整改期限并加倍扣分。",
     "ledger_closed": "已销号的{n}项事项将于回头看期限到期后回头看。",
     "meetings_held": "本期召开联席会议{n}次（{days}）。",
@@ -1053,18 +1077,35 @@ def _whom(units: int, leaders: int) -> str:
     return "和".join([*([f"{units}个成员单位"] if units else []), *([f"{leaders}名包联领导"] if leaders else [])])
 
 
-def ledger_paragraphs(ledger: list[dict[str, Any]], say: Say | None = None) -> list[str]:
+def ledger_paragraphs(
+    ledger: list[dict[str, Any]], say: Say | None = None, to_add: Sequence[dict[str, Any]] = ()
+) -> list[str]:
     """What the ledger section says of its items, each sentence only where an item proves it:
-    none at all; those extended and doubled (missed at least once); those 销号 awaiting 回头看."""
+    none at all (nor any to be added); those extended and doubled (missed at least once); those 销号
+    awaiting 回头看; and, in a draft, those its issue will add (`to_add`, build_review's)."""
     say = say if say is not None else Say(REVIEW_TEXTS)
-    if not ledger:
-        return [say.text("ledger_none")]
     missed = [int(it["id"]) for it in ledger if it["misses"]]
     closed = [int(it["id"]) for it in ledger if it["state"] == "closed"]
-    return [
+    said = [
         *([say.text("ledger_missed", {"item": missed}, n=len(missed))] if missed else []),
         *([say.text("ledger_closed", {"item": closed}, n=len(closed))] if closed else []),
     ]
+    if to_add:
+        units = list(dict.fromkeys(int(a["unit_id"]) for a in to_add))
+        deadlines = sorted({a["deadline"] for a in to_add})
+        said.append(
+            say.text(
+                "ledger_to_add",
+                {"unit": units},
+                n=len(to_add),
+                units=len(units),
+                deadline=_cn(date.fromisoformat(deadlines[-1])),
+                state=ITEM_TO_ADD,
+            )
+        )
+    elif not ledger:
+        said.append(say.text("ledger_none"))
+    return said
 
 
 def resolution_paragraphs(units: list[dict[str, Any]], say: Say | None = None, *, ended: bool = True) -> list[str]:
@@ -1178,6 +1219,17 @@ def review_document(*, session: Session, plan_id: int, review: dict[str, Any], n
             it["state_label"] + (f"（逾期{it['misses']}次）" if it["misses"] else ""),
         ]
         for it in review["ledger"]
+    ] + [
+        [
+            a["unit"],
+            a["item"],
+            a["responsible_person"],
+            a["deadline"],
+            a["standard"],
+            f"{a['deduction']:g}",
+            ITEM_TO_ADD,
+        ]
+        for a in review.get("to_add") or []
     ]
     say = Say(REVIEW_TEXTS)
     units_in = [r for r in review["units"] if r["total"] is not None]
@@ -1236,7 +1288,7 @@ def review_document(*, session: Session, plan_id: int, review: dict[str, Any], n
         else []
     )
     leaders_none = [] if leader_rows else [say.text("leaders_none")]
-    ledger_lines = ledger_paragraphs(review["ledger"], say)
+    ledger_lines = ledger_paragraphs(review["ledger"], say, review.get("to_add") or [])
     attendance_lines = attendance_paragraphs(review.get("attendance") or {}, say)
     supervision = review.get("supervision") or []
     supervision_lines = (
@@ -1253,6 +1305,7 @@ def review_document(*, session: Session, plan_id: int, review: dict[str, Any], n
     flag_lines = [
         say.text("paper_closure", evidence_ids([f]), line=evidence_sentence(f)[:-1]) for f in review["flags"]
     ] or [say.text("paper_closure_none")]
+    covered_to = date.fromisoformat(review["to"]) if ended else min(_today(now), date.fromisoformat(review["to"]))
     # A table with no rows is left out: the section's sentence says there is nothing to list.
     sections = [
         {
@@ -1330,7 +1383,8 @@ def review_document(*, session: Session, plan_id: int, review: dict[str, Any], n
     ]
     return {
         "title": f"关于{review['label']}{plan.short_name or plan.name}工作问效情况的报告",
-        "subtitle": f"（{_cn(date.fromisoformat(review['from']))}—{_cn(date.fromisoformat(review['to']))}）",
+        # The days the record covers: a half still running is reviewed up to today, not to its end.
+        "subtitle": f"（{_cn(date.fromisoformat(review['from']))}—{_cn(covered_to)}）",
         "addressees": convener,
         "summary": summary,
         "sections": sections,

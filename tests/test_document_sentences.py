@@ -137,10 +137,17 @@ def test_a_review_of_the_half_in_progress_says_when_it_was_computed_and_a_half_t
     s.commit()
     during = datetime(2026, 4, 8, 1, 30, tzinfo=UTC)
     review = build_review(session=s, plan_id=banner_plan_id, period="2026H1", now=during)
-    opening = review_document(session=s, plan_id=banner_plan_id, review=review, now=during)["facts"][0]
+    doc = review_document(session=s, plan_id=banner_plan_id, review=review, now=during)
+    opening = doc["facts"][0]
     assert opening["kind"] == "summary_opening"
     assert "依据2026年上半年工作记录（统计截至2026年4月8日 09:30），对" in opening["text"]
+    # The days under the title are the days the record covers (it read 1月1日—6月30日 on 8 April).
+    assert doc["subtitle"] == "（2026年1月1日—2026年4月8日）"
     assert "统计截至" not in review_facts(s, banner_plan_id)[0]["text"]
+    after = build_review(session=s, plan_id=banner_plan_id, period="2026H1", now=AFTER_H1)
+    assert review_document(session=s, plan_id=banner_plan_id, review=after, now=AFTER_H1)["subtitle"] == (
+        "（2026年1月1日—2026年6月30日）"
+    )
     with pytest.raises(InvalidInputError) as refused:
         build_review(session=s, plan_id=banner_plan_id, period="2026H2", now=during)
     assert refused.value.message == "2026年下半年尚未开始，无法评价。"

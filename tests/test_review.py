@@ -149,21 +149,47 @@ def ledger_section(cast: Cast, now: datetime) -> list[str]:
     return next(sec for sec in doc["sections"] if sec["heading"] == "整改台账").get("paragraphs") or []
 
 
+def adding(n: int, units: int, deadline: str = "2026年12月31日") -> str:
+    return f"本报告印发后，{units}个单位的{n}项事项列入整改台账（表中状态为“印发后列入”），整改期限至{deadline}。"
+
+
 def test_the_ledger_section_says_only_what_its_items_prove(cast: Cast) -> None:
-    """本期没有整改事项 over an empty ledger; 'extended and doubled' only for items that missed;
-    '回头看' only for items 销号 — not the one fixed sentence over any ledger."""
-    assert ledger_section(cast, AFTER_H1) == ["本期没有整改事项。"]
+    """A draft lists the items its issue will add (the audit saw 本期没有整改事项 above scores that
+    made 15–20 of them at issue); 'extended and doubled' only for items that missed; '回头看' only
+    for items 销号 — not the one fixed sentence over any ledger."""
     review = build_review(session=cast.s, plan_id=cast.plan_id, period="2026H1", now=AFTER_H1)
-    summary = review_document(session=cast.s, plan_id=cast.plan_id, review=review, now=AFTER_H1)["summary"][0]
-    assert "进行了量化评价。现将有关情况报告如下。" in summary and "跟踪问效" not in summary
+    below = {
+        (r["unit_id"], f"indicator:{k}")
+        for r in review["units"]
+        for k, v in r["indicators"].items()
+        if v is not None and v < 0.6
+    }
+    assert below and {(a["unit_id"], a["source"]) for a in review["to_add"]} == below
+    units = len({u for u, _ in below})
+    assert ledger_section(cast, AFTER_H1) == [adding(len(below), units)]
+    doc = review_document(session=cast.s, plan_id=cast.plan_id, review=review, now=AFTER_H1)
+    assert "进行了量化评价。现将有关情况报告如下。" in doc["summary"][0] and "跟踪问效" not in doc["summary"][0]
+    (table,) = next(sec for sec in doc["sections"] if sec["heading"] == "整改台账")["tables"]
+    assert [row[-1] for row in table["rows"]] == ["印发后列入"] * len(below)
     late, done, _open = item(cast, unit="natres"), item(cast, unit="water"), item(cast, unit="forestry")
-    assert ledger_section(cast, AFTER_H1) == []  # three items in hand: nothing missed, nothing closed
+    in_hand = {(cast.uid(u), "indicator:reporting") for u in ("natres", "water", "forestry")}
+    assert in_hand <= below
+    # Three items in hand: nothing missed, nothing closed; the rest still to be added.
+    rest = below - in_hand
+    assert ledger_section(cast, AFTER_H1) == [adding(len(rest), len({u for u, _ in rest}))]
     review = build_review(session=cast.s, plan_id=cast.plan_id, period="2026H1", now=AFTER_H1)
     summary = review_document(session=cast.s, plan_id=cast.plan_id, review=review, now=AFTER_H1)["summary"][0]
     assert "进行了量化评价，并对整改台账进行了跟踪问效。" in summary
     closed(cast, done, "7月起每周按时报送", at(9, 1))
     follow_up_ledger(session=cast.s, plan_id=cast.plan_id, now=local_noon(date(2027, 1, 6)), actor="worker")
     assert (late.misses, done.misses, done.state) == (1, 0, "closed")
+    assert ledger_section(cast, local_noon(date(2027, 1, 6))) == [
+        "逾期未完成整改或回头看未通过的2项事项已延长整改期限并加倍扣分。",
+        "已销号的1项事项将于回头看期限到期后回头看。",
+        adding(len(rest), len({u for u, _ in rest})),
+    ]
+    # Issued: what it adds is in the ledger, and no draft's sentence of items to come is left.
+    items_from_review(session=cast.s, plan_id=cast.plan_id, period="2026H1", now=local_noon(date(2027, 1, 6)))
     assert ledger_section(cast, local_noon(date(2027, 1, 6))) == [
         "逾期未完成整改或回头看未通过的2项事项已延长整改期限并加倍扣分。",
         "已销号的1项事项将于回头看期限到期后回头看。",
@@ -865,13 +891,16 @@ def test_every_fact_of_the_review_cites_records_that_exist(cast: Cast) -> None:
     assert by_kind["summary_opening"]["values"]["units"] == len(evaluated)
 
 
-def test_a_table_with_nothing_to_list_is_left_out_and_its_sentence_says_so(cast: Cast) -> None:
-    """An empty ledger: the section says 本期没有整改事项 and prints no table (it printed a row of
-    dashes); with no zone leader named, the leaders' section says so instead of a dashed row; once
-    an item is in the ledger its table is back with the item's row."""
-    review = build_review(session=cast.s, plan_id=cast.plan_id, period="2026H1", now=AFTER_H1)
-    review["zone_leaders"] = []
-    doc = review_document(session=cast.s, plan_id=cast.plan_id, review=review, now=AFTER_H1)
+def test_a_table_with_nothing_to_list_is_left_out_and_its_sentence_says_so(
+    session: Session, banner_plan_id: int
+) -> None:
+    """Nobody has joined: nothing is scored, nothing is in the ledger or to be added, so the section
+    says 本期没有整改事项 and prints no table (it printed a row of dashes); with no zone leader named,
+    the leaders' section says so instead of a dashed row; once an item is in the ledger its table is
+    back with the item's row."""
+    review = build_review(session=session, plan_id=banner_plan_id, period="2026H1", now=AFTER_H1)
+    assert review["to_add"] == [] and review["ledger"] == []
+    doc = review_document(session=session, plan_id=banner_plan_id, review=review, now=AFTER_H1)
     by = {sec["heading"]: sec for sec in doc["sections"]}
     assert by["整改台账"].get("paragraphs") == ["本期没有整改事项。"] and not by["整改台账"].get("tables")
     assert by["包联领导问效得分"] == {"heading": "包联领导问效得分", "paragraphs": ["本期没有明确包联整合区的领导。"]}
@@ -880,11 +909,16 @@ def test_a_table_with_nothing_to_list_is_left_out_and_its_sentence_says_so(cast:
     assert [f["kind"] for f in doc["facts"]].index("leaders_none") < [f["kind"] for f in doc["facts"]].index(
         "ledger_none"
     )
-    item(cast, unit="water")
-    review = build_review(session=cast.s, plan_id=cast.plan_id, period="2026H1", now=AFTER_H1)
-    doc = review_document(session=cast.s, plan_id=cast.plan_id, review=review, now=AFTER_H1)
+    unit = session.exec(select(Unit).where(Unit.plan_id == banner_plan_id, Unit.key == "water")).one()
+    add_item(
+        session=session, plan_id=banner_plan_id, period="2026H1", unit_id=row_id(unit), source="manual",
+        item="半年缺报进展", standard="每周按时报送", deadline=date(2026, 12, 31), actor="test", now=AFTER_H1,
+    )  # fmt: skip
+    review = build_review(session=session, plan_id=banner_plan_id, period="2026H1", now=AFTER_H1)
+    doc = review_document(session=session, plan_id=banner_plan_id, review=review, now=AFTER_H1)
     ledger = next(sec for sec in doc["sections"] if sec["heading"] == "整改台账")
-    assert len(ledger["tables"][0]["rows"]) == 1 and ledger["tables"][0]["rows"][0][0] != "—"
+    assert len(ledger["tables"][0]["rows"]) == 1 and ledger["tables"][0]["rows"][0][0] == unit.name
+    assert "ledger_none" not in [f["kind"] for f in doc["facts"]]
 
 
 def test_a_unit_handed_a_problem_moments_ago_that_did_nothing_is_not_scored(cast: Cast) -> None:

@@ -2252,6 +2252,28 @@ class ReviewRec:
         ]
         self.scores = review_scores(r)
 
+    @cached_property
+    def to_add(self) -> tuple[set[tuple[int, str]], set[tuple[int, str]]]:
+        """What issuing the review adds to the ledger and it lacks: each finding of the half's
+        published notices, and each indicator a unit scored below 60 % on (a figure within 1e-9 of
+        60 % may fall either way: the second set). Less what the ledger holds for the half."""
+        held = {(u, src) for u, src in self.r.sql(
+            "SELECT unit_id, source FROM rectificationitem WHERE plan_id = :plan AND period = '2026H1'"
+        )}  # fmt: skip
+        sure = {
+            (u, f"notice_finding:{fid}")
+            for fid, u in self.r.sql(
+                "SELECT f.id, f.unit_id FROM noticefinding f JOIN notice n ON n.id = f.notice_id "
+                "WHERE n.plan_id = :plan AND n.period IN ('2026Q1', '2026Q2') AND n.state = 'published' AND NOT f.dropped"
+            )
+        }
+        edge: set[tuple[int, str]] = set()
+        for u in self.scores["units"]:
+            for k, v in u["parts"].items():
+                if v is not None and v < 0.6 + 1e-9:
+                    (edge if abs(v - 0.6) < 1e-9 else sure).add((u["unit"], f"indicator:{k}"))
+        return sure - held, edge - held
+
 
 def _apart(u: dict[str, Any]) -> bool:
     """A unit scored on its problems alone (no part in any task): its own table, no rank."""
@@ -2382,7 +2404,25 @@ def v_leaders_none(rv: ReviewRec, f: dict[str, Any]) -> None:
 
 
 def v_ledger_none(rv: ReviewRec, f: dict[str, Any]) -> None:
-    assert not rv.items and f["text"] == "本期没有整改事项。", f
+    assert not rv.items and not rv.to_add[0] and f["text"] == "本期没有整改事项。", f
+
+
+def v_ledger_to_add(rv: ReviewRec, f: dict[str, Any]) -> None:
+    """A draft names what its issue will add (it said 本期没有整改事项 above scores that made items)."""
+    sure, edge = rv.to_add
+    n, units = f["values"]["n"], set(f["ids"]["unit"])
+    assert len(sure) <= n <= len(sure | edge) and {u for u, _ in sure} <= units <= {u for u, _ in sure | edge}, (
+        f,
+        sure,
+    )
+    want = (
+        f"本报告印发后，{len(units)}个单位的{n}项事项列入整改台账（表中状态为“印发后列入”），整改期限至2026年12月31日。"
+    )
+    assert f["text"] == want, f
+    rows = [
+        row for s in rv.doc["sections"] if s["heading"] == "整改台账" for t in s.get("tables", []) for row in t["rows"]
+    ]
+    assert sum(1 for row in rows if row[-1] == "印发后列入") == n, rows
 
 
 def v_ledger_missed(rv: ReviewRec, f: dict[str, Any]) -> None:
@@ -2486,6 +2526,7 @@ REVIEW_CHECKS: dict[str, Callable[[ReviewRec, dict[str, Any]], None]] = {
     "units_none": v_units_none,
     "leaders_none": v_leaders_none,
     "ledger_none": v_ledger_none,
+    "ledger_to_add": v_ledger_to_add,
     "ledger_missed": v_ledger_missed,
     "ledger_closed": v_ledger_closed,
     "meetings_held": v_meetings_held,
@@ -2515,7 +2556,11 @@ def check_review(r: Rec, doc: dict[str, Any]) -> set[str]:
         want["resolution_units"] += 1
     if not rv.leaders:
         want["leaders_none"] += 1
-    if not rv.items:
+    sure, edge = rv.to_add
+    # A figure at exactly 60 % is added or not as the product's arithmetic falls (ReviewRec.to_add).
+    if sure or (edge and kinds["ledger_to_add"]):
+        want["ledger_to_add"] += 1
+    elif not rv.items:
         want["ledger_none"] += 1
     if any(m for _, m, *_ in rv.items):
         want["ledger_missed"] += 1
