@@ -53,7 +53,7 @@ from oversight.errors import (
 from oversight.facts import Chat, Fact, Say, evidence_ids
 from oversight.members import member_label, members_of_unit, members_with_role
 from oversight.outbox import enqueue_text, queued_under
-from oversight.sentences import evidence_row, evidence_sentence, names, person_at_unit, unique_evidence
+from oversight.sentences import annex_rows, evidence_sentence, names, ordered_evidence, person_at_unit
 from oversight.workdays import add_workdays, estimate_mark
 
 PUBLISH_JOB = "notice_publish"
@@ -881,7 +881,7 @@ def notice_document(*, session: Session, notice_id: int, now: datetime) -> dict[
     tables = []
     for f in notice_findings(session=session, notice_id=row_id(notice), include_dropped=False):
         unit = units.get(f.unit_id, "")
-        rows = [list(evidence_row(item, unit)) for item in unique_evidence(f.evidence)]
+        rows = annex_rows(f.evidence, unit)
         tables.append(
             {
                 "caption": finding_heading(unit, f.rule),
@@ -1155,7 +1155,7 @@ def finding_page(*, session: Session, notice_id: int, finding_id: int) -> tuple[
         heading=finding_heading(unit.name if unit else "", f.rule),
         dropped=_dropped_mark(f),
     )
-    evidence = unique_evidence(f.evidence)
+    evidence = ordered_evidence(f.evidence)
     shown = evidence[:PAGE_EVIDENCE_MAX]
     lines = [PAGE_BASIS, *(DRAFT_EVIDENCE.format(line=evidence_sentence(e)) for e in shown)]
     if len(evidence) > len(shown):

@@ -359,8 +359,45 @@ def evidence_row(item: Mapping[str, Any], unit: str = "") -> tuple[str, str, str
     elif kind in ("overdue_problem", "overdue_decision"):
         when = cn_date(day_of(item["due_on"]))
     elif kind in ("task_progress", "region_deadline") or (kind == "response_waits" and item.get("as_of")):
-        when = cn_date(day_of(item["as_of"]))
+        # A figure, not an event: as of a day (a wait dated by the quarter's end read as if it ended then).
+        when = f"截至{cn_date(day_of(item['as_of']))}"
     return when, who, evidence_sentence(item)
+
+
+def evidence_order(item: Mapping[str, Any]) -> str:
+    """Where an evidence item stands in its table's time order: an event at its minute (Shanghai
+    time), an item of a day after that day's events (a spell since the day of its last action, a
+    figure as of a day, a deadline, a missed week by its first day), an undated one last."""
+    if "event_id" in item:
+        value = item["at"]
+        if isinstance(value, datetime):
+            return f"{value.astimezone(local_zone()):%Y-%m-%d %H:%M}"
+        return str(value)[:16].replace("T", " ")
+    field_of = {
+        "missed_week": "from",
+        "idle_spell": "since",
+        "overdue_problem": "due_on",
+        "overdue_decision": "due_on",
+        "task_progress": "as_of",
+        "region_deadline": "as_of",
+        "response_waits": "as_of",
+    }
+    key = field_of.get(str(item.get("kind")))
+    if key is None or not item.get(key):
+        return "9999"
+    return f"{day_of(item[key]).isoformat()} 99"
+
+
+def ordered_evidence(items: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """A finding's evidence as the notice shows it: each item once (unique_evidence), in time order
+    (evidence_order; the bases' items interleave, so 接收5号问题 of 30 January no longer follows a
+    figure of 31 March)."""
+    return sorted(unique_evidence(items), key=evidence_order)
+
+
+def annex_rows(items: Iterable[Mapping[str, Any]], unit: str = "") -> list[list[str]]:
+    """A notice finding's evidence table (ordered_evidence), each row as evidence_row gives it."""
+    return [list(evidence_row(item, unit)) for item in ordered_evidence(items)]
 
 
 def waited_on(item: Mapping[str, Any], n: int) -> str:

@@ -70,10 +70,11 @@ def test_annex_rows_of_a_missed_week_and_an_idle_problem_say_when_and_which_unit
     ]
     idle = tables["旗财政局：问题解决不积极、不明显"]
     p = f"{cast.pid}号问题"  # type: ignore[attr-defined]
+    # In time order: the spell from the day of the acceptance, before the resolution that ended it.
     assert idle == [
         ["2026年3月2日\u202f11:00", "旗财政局联络员", f"接收{p}。"],
-        ["2026年3月17日\u202f10:00", "旗财政局联络员", f"办结{p}，理由：补偿到位。"],
         ["2026年3月2日", "旗财政局", f"{p}自2026年3月2日起连续11个工作日无办理动作。"],
+        ["2026年3月17日\u202f10:00", "旗财政局联络员", f"办结{p}，理由：补偿到位。"],
     ]
     for caption, rows in tables.items():
         for row in rows:

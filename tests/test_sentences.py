@@ -97,7 +97,8 @@ def test_a_slow_accept_is_said_in_working_days_and_one_case_has_no_median(cast: 
     line = evidence_sentence(item)
     assert line == f"{pid}号问题从收到到接收（或转交、退回）用时10个工作日。", line
     assert "中位数" not in line
-    assert evidence_row(item, "旗水利局") == ("2026年3月31日", "旗水利局", line)  # dated the figure's day, not —
+    # A figure as of the quarter's last day, said so (it read 2026年3月31日, as if the wait ended then).
+    assert evidence_row(item, "旗水利局") == ("截至2026年3月31日", "旗水利局", line)
     # The finding's summary (the notice's body) cites the problem as the figure does.
     assert f"{pid}号问题从收到到接收（或转交、退回）用时10个工作日" in f.summary.split("；"), f.summary
 
@@ -358,9 +359,10 @@ def test_each_evidence_kind_reads_as_its_own_whole_sentence() -> None:
         "idle_spell": "2026年3月2日",
         "overdue_problem": "2026年2月10日",
         "overdue_decision": "2026年3月13日",
-        "task_progress": "2026年3月31日",
-        "region_deadline": "2022年10月1日",
-        "region_deadline_first_batch": "2023年1月5日",
+        # A figure or a state as of a day says so: 截至 (an event's row has its minute instead).
+        "task_progress": "截至2026年3月31日",
+        "region_deadline": "截至2022年10月1日",
+        "region_deadline_first_batch": "截至2023年1月5日",
     }
     for kind, (item, sentence) in items.items():
         assert evidence_sentence(item) == sentence, kind

@@ -1798,12 +1798,23 @@ def check_annex_who(r: Rec, notice_id: int, tables: list[dict[str, Any]]) -> Non
             if key not in seen:
                 seen.add(key)
                 kept.append(item)
+        # In time order: an event at its minute, a dated item after that day's events, undated last.
+        kept.sort(key=annex_when)
         assert len(kept) == len(table["rows"]), (kept, table)
         for item, row in zip(kept, table["rows"], strict=True):
             want = event_who(r, int(item["event_id"])) if "event_id" in item else r.units[int(unit)]["name"]
             assert row[1] == want, (row, want, item)
             if item.get("kind") == "response_waits":
                 check_waits_cited(r, int(unit), item, row)
+
+
+def annex_when(item: dict[str, Any]) -> tuple[str, str]:
+    if "event_id" in item:
+        return (str(item["at"])[:10], str(item["at"])[11:16])
+    for key in ("from", "since", "due_on", "as_of"):
+        if item.get(key):
+            return (str(item[key])[:10], "~")  # "~" sorts after every HH:MM
+    return ("9999", "")
 
 
 def check_waits_cited(r: Rec, unit: int, item: dict[str, Any], row: list[str]) -> None:
@@ -1819,7 +1830,7 @@ def check_waits_cited(r: Rec, unit: int, item: dict[str, Any], row: list[str]) -
     for pid in ids[:5]:
         assert re.search(rf"(?<!\d){pid}号", text_), (pid, text_)
     assert ("问题等" in text_) == (not item["all_problems"] or len(ids) > 5), (item, text_)
-    assert row[0] == cn(Q_END), row
+    assert row[0] == f"截至{cn(Q_END)}", row
     WAITS_CITED["all" if item["all_problems"] else "some"] += 1
 
 
