@@ -487,7 +487,7 @@ def _zones_section(data: dict[str, Any], unit: Any, say: Say, table_no: list[int
         "numeric": [1, 2, 3, 4],
     }
     # The sentence names its report (the unit and the day): no citation after it.
-    news = [
+    news: list[Any] = [
         say.text(
             "zone_news",
             {"report": [z["latest"]["id"]]},

@@ -21,7 +21,7 @@ columns, so a brief compiled weeks later shows the quarter as it stood:
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
@@ -817,7 +817,7 @@ def brief_data(
 def _record_labels(
     session: Session,
     plan_id: int,
-    unit_names: dict[int, str],
+    unit_names: Mapping[Any, str],
     progress: list[dict[str, Any]],
     targets: list[dict[str, Any]],
     zones: dict[str, Any],
@@ -842,24 +842,20 @@ def _record_labels(
         report_ids.update(ld["reports"]["ids"], ld["own_reports"]["ids"])
     rights: dict[int, str] = {}
     if right_ids:
-        rows = session.exec(
-            select(col(Right.id), col(Right.name), col(Right.code)).where(col(Right.id).in_(right_ids))
-        ).all()
+        rows = session.exec(select(Right).where(col(Right.id).in_(right_ids))).all()
         shared = set(
             session.exec(
                 select(col(Right.name))
-                .where(Right.plan_id == plan_id, col(Right.name).in_({name for _, name, _ in rows}))
+                .where(Right.plan_id == plan_id, col(Right.name).in_({r.name for r in rows}))
                 .group_by(col(Right.name))
                 .having(func.count() > 1)
             ).all()
         )
-        rights = {int(i): f"{name}（{code}）" if name in shared else name for i, name, code in rows}
+        rights = {row_id(r): f"{r.name}（{r.code}）" if r.name in shared else r.name for r in rows}
     reports: dict[int, str] = {}
     if report_ids:
-        rows_ = session.exec(
-            select(col(Report.id), col(Report.unit_id), col(Report.created_at)).where(col(Report.id).in_(report_ids))
-        ).all()
-        reports = {int(i): f"{unit_names.get(unit_id, '')}{cn_date(_local_day(at))}报送" for i, unit_id, at in rows_}
+        filed = session.exec(select(Report).where(col(Report.id).in_(report_ids))).all()
+        reports = {row_id(x): f"{unit_names.get(x.unit_id, '')}{cn_date(_local_day(x.created_at))}报送" for x in filed}
     return {"right": rights, "report": reports}
 
 
