@@ -704,7 +704,13 @@ def evaluate(*, session: Session, plan_id: int, period: str, now: datetime) -> l
             }
             # The summary cites the problems as the figure in the annex does.
             pending.append(
-                (unit_id, Rule.NOT_SOLVING, "slow_accept", accept_reason(n, median, waited_on(waits, n)), [waits])
+                (
+                    unit_id,
+                    Rule.NOT_SOLVING,
+                    "slow_accept",
+                    accept_reason(n, median, waited_on(waits, n), limit=t["median_accept_days"]),
+                    [waits],
+                )
             )
     for unit_id, idle in idle_spells(
         session=session, plan_id=plan_id, start=p.start, as_of=as_of, idle_days=t["idle_days"], stats=spells

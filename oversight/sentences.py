@@ -189,14 +189,22 @@ def resolution_reason(owned: int, resolved: int, overdue: int, overdue_cited: st
     return f"{head}，逾期未办结{overdue}个（{overdue_cited}）"
 
 
-def accept_reason(n: int, median: float, problems: str = "") -> str:
-    """How long a unit took to respond to problems handed to it, citing them (`problems`, as
-    `waited_on` words them): 5号问题从收到到接收…用时9个工作日 (one case has no 中位数);
-    交办问题3次（4号、7号问题），…的用时中位数为9个工作日."""
+def accept_reason(n: int, median: float, problems: str = "", limit: float | None = None) -> str:
+    """How long a unit took to respond to problems handed to it (a response: to accept, hand on or
+    decline), citing them (`problems`, as `waited_on` words them) and, given the plan's `limit`,
+    the working days it went past: 5号问题交办后9个工作日才作出响应，超过5个工作日 (one case has no
+    中位数); 交办问题3次（4号、7号问题），作出响应的用时中位数为9个工作日，超过5个工作日. The rule
+    is the median's, and the sentence says so: a unit with one 9-day wait among quick ones is not named."""
+    past = f"，超过{limit:g}个工作日" if limit is not None else ""
     if n == 1:
-        return f"{problems or '交办的问题'}从收到到接收（或转交、退回）用时{workdays_text(int(median))}"
+        return f"{problems or '问题'}交办后{_responded(int(median))}{past}"
     cited = f"（{problems}）" if problems else ""
-    return f"交办问题{n}次{cited}，从收到到接收（或转交、退回）的用时中位数为{median:g}个工作日"
+    return f"交办问题{n}次{cited}，作出响应的用时中位数为{median:g}个工作日{past}"
+
+
+def _responded(days: int) -> str:
+    """交办后 … : 9个工作日才作出响应; 不足1个工作日即作出响应."""
+    return "不足1个工作日即作出响应" if days <= 0 else f"{days}个工作日才作出响应"
 
 
 def idle_reason(cited: str, workdays: int, *, still_idle: bool, period_end: date | None, others: str = "") -> str:
@@ -237,8 +245,9 @@ EVIDENCE: dict[str, str] = {
     "idle_spell": "{p}自{since}起连续{workdays}个工作日无办理动作。",
     "overdue_problem": "{p}“{text}”应于{due}前办结，逾期未办结。",
     "overdue_decision": "{d}“{text}”应于{due}前落实，逾期未落实。",
-    "response_waits_one": "{p}从收到到接收（或转交、退回）用时{days}。",
-    "response_waits": "交办问题{n}次{p}，从收到到接收（或转交、退回）的用时为{spread}，中位数为{median}个工作日。",
+    # A response is the first of: to accept, to hand on, to decline (oversight.measures.response_waits).
+    "response_waits_one": "{p}交办后{responded}（接收、转交或退回）。",
+    "response_waits": "交办问题{n}次{p}，作出响应（接收、转交或退回）的用时为{spread}，中位数为{median}个工作日。",
     "reopened_soon": "{p}{closed}确认关闭，{reopened}重新打开，相隔{days}天。",
     "same_evidence_file": "{item}与{others}使用同一佐证文件销号。",
     "same_evidence_text": "{item}与{others}使用相同的佐证说明销号。",
@@ -449,7 +458,7 @@ def evidence_sentence(item: Mapping[str, Any]) -> str:
         n = sum(k for _, k in waits)
         problems = waited_on(item, n)
         if n == 1:
-            return EVIDENCE["response_waits_one"].format(p=problems or "交办的问题", days=workdays_text(waits[0][0]))
+            return EVIDENCE["response_waits_one"].format(p=problems or "问题", responded=_responded(int(waits[0][0])))
         spread = "、".join(workdays_text(d) + (f"{k}次" if k > 1 else "1次") for d, k in waits)
         return EVIDENCE["response_waits"].format(
             n=n, p=f"（{problems}）" if problems else "", spread=spread, median=_median_text(float(item["median"]))

@@ -95,12 +95,13 @@ def test_a_slow_accept_is_said_in_working_days_and_one_case_has_no_median(cast: 
     f = next(f for f in found if f.unit == "旗水利局" and "slow_accept" in f.bases)
     item = next(e for e in f.evidence if e.get("kind") == "response_waits")
     line = evidence_sentence(item)
-    assert line == f"{pid}号问题从收到到接收（或转交、退回）用时10个工作日。", line
+    assert line == f"{pid}号问题交办后10个工作日才作出响应（接收、转交或退回）。", line
     assert "中位数" not in line
     # A figure as of the quarter's last day, said so (it read 2026年3月31日, as if the wait ended then).
     assert evidence_row(item, "旗水利局") == ("截至2026年3月31日", "旗水利局", line)
     # The finding's summary (the notice's body) cites the problem as the figure does.
-    assert f"{pid}号问题从收到到接收（或转交、退回）用时10个工作日" in f.summary.split("；"), f.summary
+    # The body says the limit the wait went past (the plan's 5 working days).
+    assert f"{pid}号问题交办后10个工作日才作出响应，超过5个工作日" in f.summary.split("；"), f.summary
 
 
 def test_a_slow_accept_names_the_problems_waited_on(cast: Cast) -> None:
@@ -117,13 +118,13 @@ def test_a_slow_accept_names_the_problems_waited_on(cast: Cast) -> None:
         """The figure in the annex, and the summary the notice's body says."""
         found = evaluate(session=cast.s, plan_id=cast.plan_id, period="2026Q1", now=AFTER_Q1)
         f = next(f for f in found if f.unit == "旗水利局" and "slow_accept" in f.bases)
-        summary = next(s for s in f.summary.split("；") if "从收到到接收" in s)
+        summary = next(s for s in f.summary.split("；") if "作出响应" in s)
         return evidence_sentence(next(e for e in f.evidence if e.get("kind") == "response_waits")), summary
 
     cited = "、".join(f"{p}号" for p in pids) + "问题"
     assert finding() == (
-        f"交办问题3次（{cited}），从收到到接收（或转交、退回）的用时为7个工作日2次、8个工作日1次，中位数为7个工作日。",
-        f"交办问题3次（{cited}），从收到到接收（或转交、退回）的用时中位数为7个工作日",
+        f"交办问题3次（{cited}），作出响应（接收、转交或退回）的用时为7个工作日2次、8个工作日1次，中位数为7个工作日。",
+        f"交办问题3次（{cited}），作出响应的用时中位数为7个工作日，超过5个工作日",
     )
     cast.hand(pids[0], "water", "forestry", at(2, 2, 9))
     cast.hand(pids[0], "forestry", "water", at(2, 2, 10))
@@ -310,11 +311,11 @@ def test_each_evidence_kind_reads_as_its_own_whole_sentence() -> None:
         ),
         "response_waits": (
             {"kind": "response_waits", "waits": [[3, 2], [9, 1]], "median": 3.0},
-            "交办问题3次，从收到到接收（或转交、退回）的用时为3个工作日2次、9个工作日1次，中位数为3个工作日。",
+            "交办问题3次，作出响应（接收、转交或退回）的用时为3个工作日2次、9个工作日1次，中位数为3个工作日。",
         ),
         "response_waits_one": (
             {"kind": "response_waits", "waits": [[0, 1]], "median": 0.0},
-            "交办的问题从收到到接收（或转交、退回）用时不足1个工作日。",
+            "问题交办后不足1个工作日即作出响应（接收、转交或退回）。",
         ),
         "reopened_soon": (
             {
