@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from typing import Any
@@ -611,6 +611,24 @@ def due_clause(deadline: str | None) -> str:
 TARGET_TEXT = "{name}：{figures}{behind}；{how}{listed}。"
 
 
+def _target_text(value: float, kind: str) -> str:
+    """A target's own figure as the plan states it: a share as a whole percentage where it is one
+    (75%, not 75.0%), anything else as _num prints it."""
+    if kind == "min_ratio":
+        return f"{float(value) * 100:.1f}".rstrip("0").rstrip(".") + "%"
+    return _num(value, kind)
+
+
+def _bounded(kind: str, target: str) -> tuple[str, Callable[[str], str]]:
+    """A bound said as the plan says it (seed 000: 全旗矿山总数控制在65个以内, 比例不低于75%), for the
+    target and for the figure the timeline expects by now; a count or level is just its figure."""
+    if kind == "max":
+        return f"控制在{target}以内", lambda x: f"在{x}以内"
+    if kind == "min_ratio":
+        return f"不低于{target}", lambda x: f"不低于{x}"
+    return target, lambda x: f"为{x}"
+
+
 def target_parts(r: dict[str, Any], *, codes: bool = True) -> dict[str, str]:
     """The values TARGET_TEXT is filled with for one target (plan_targets' row)."""
     unit = "" if r["kind"] == "min_ratio" else r["unit"]
@@ -619,7 +637,8 @@ def target_parts(r: dict[str, Any], *, codes: bool = True) -> dict[str, str]:
     if r["kind"] == "batch":
         figures = f"{unloaded}，现状暂无法计算" if unloaded else f"现为{_num(r['now'])}{unit}"
     else:
-        figures = f"目标{_num(r['value'], r['kind'])}{unit}{due}"
+        target, expected_as = _bounded(r["kind"], _target_text(r["value"], r["kind"]) + unit)
+        figures = f"目标{target}{due}"
         if unloaded:  # the ledger does not hold what it counts: no figure, no judgement
             undated = "，方案未定期限" if r["deadline"] is None else ""
             figures += f"{undated}，{unloaded}，现状暂无法计算"
@@ -628,7 +647,7 @@ def target_parts(r: dict[str, Any], *, codes: bool = True) -> dict[str, str]:
         else:
             figures += f"，现为{_num(r['now'], r['kind'])}{unit}"
         if r["now"] is not None and r["expected"] is not None:
-            figures += f"，按进度应为{_expected_text(r['expected'], r['kind'])}{unit}"
+            figures += "，按进度应" + expected_as(_expected_text(r["expected"], r["kind"]) + unit)
         elif r["deadline"] is None and not unloaded:
             figures += "，方案未定期限"
     shown = r["records"]["codes"] if codes else []

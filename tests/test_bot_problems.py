@@ -203,13 +203,16 @@ async def test_todo_and_progress(engine, banner_plan_id):
             "减少采矿权：目标15宗",
             "减少探矿权：目标19宗",
             "消减矿业权：目标34个",
-            "全旗矿山总数上限：目标65个",
+            "全旗矿山总数：目标控制在65个以内",
             "矿山复工达产：目标28个",
         ):
             assert line in progress["text"], line
-        assert "全旗矿山总数上限：目标65个（2030年12月31日前），台账尚未载入采矿权，现状暂无法计算" in progress["text"]
+        assert (
+            "全旗矿山总数：目标控制在65个以内（2030年12月31日前），台账尚未载入采矿权，现状暂无法计算"
+            in progress["text"]
+        )
         assert "现为69" not in progress["text"] and "滞后" not in progress["text"].split("二、各批次")[0]
         assert (
-            "大中型矿山占比（按生产规模）不低于：目标75.0%" in progress["text"]
+            "大中型矿山占比（按生产规模）：目标不低于75%" in progress["text"]
             and "自治区级以上绿色矿山：目标3个" in progress["text"]
         )

@@ -413,7 +413,7 @@ def test_first_section_gives_the_seven_targets_recounted_from_the_database(built
     # the plan's 69; this one holds fewer.
     assert len(mining) < 69
     assert (
-        f"全旗矿山总数上限：目标65个（2030年12月31日前），台账载入采矿权{len(mining)}宗，少于实施方案基数69宗，"
+        f"全旗矿山总数：目标控制在65个以内（2030年12月31日前），台账载入采矿权{len(mining)}宗，少于实施方案基数69宗，"
         "现状暂无法计算；矿山总数待台账采矿权载入齐全后计算。"
     ) in body
     restarted = sum(1 for r in mining if r[5] == "restarted")
@@ -430,7 +430,7 @@ def test_first_section_gives_the_seven_targets_recounted_from_the_database(built
     large_medium = sum(1 for r in standing if r[3] in ("large", "medium"))
     assert large_medium == 3  # Z01-1, R-1, R-2 (tests/seed_quarter.py)
     ratio = f"{large_medium / len(standing) * 100:.1f}%"
-    assert f"大中型矿山占比（按生产规模）不低于：目标75.0%（2030年12月31日前），现为{ratio}" in body
+    assert f"大中型矿山占比（按生产规模）：目标不低于75%（2030年12月31日前），现为{ratio}" in body
     green = sum(1 for r in standing if r[4] in ("national", "region"))
     assert green == 2
     # From 2 green mines on 2026-01-01 to 3: 2.05 expected, 2 to the nearest whole one, so on track

@@ -177,7 +177,7 @@ def test_progress_shows_every_target_in_text_and_json(cli):
     assert "一、总体目标" in banner.stdout and "二、各批次" in banner.stdout
     # No ledger loaded: no figure, the plan's baseline cited as the plan's.
     assert (
-        "全旗矿山总数上限：目标65个（2030年12月31日前），台账尚未载入采矿权，现状暂无法计算；实施方案基数采矿权69宗。"
+        "全旗矿山总数：目标控制在65个以内（2030年12月31日前），台账尚未载入采矿权，现状暂无法计算；实施方案基数采矿权69宗。"
         in banner.stdout
     )
     data = json.loads(run("progress", "--plan", "urad-middle-banner", "--json").stdout)

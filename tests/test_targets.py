@@ -108,10 +108,10 @@ def test_banner_targets_from_the_ledger(session: Session, banner_plan_id: int) -
     assert (
         "减少采矿权：目标15宗（2030年12月31日前），现为3宗，按进度应为3宗；关闭注销1宗，整合减少2宗：E、B、D。" in text_
     )
-    assert "大中型矿山占比（按生产规模）不低于：目标75.0%（2030年12月31日前），现为60.0%" in text_
+    assert "大中型矿山占比（按生产规模）：目标不低于75%（2030年12月31日前），现为60.0%" in text_
     assert "减少探矿权：目标19宗（2030年12月31日前），现为2宗，按进度应为4宗（滞后）" in text_
     assert (
-        "全旗矿山总数上限：目标65个（2030年12月31日前），台账载入采矿权8宗，少于实施方案基数69宗，现状暂无法计算；"
+        "全旗矿山总数：目标控制在65个以内（2030年12月31日前），台账载入采矿权8宗，少于实施方案基数69宗，现状暂无法计算；"
         "矿山总数待台账采矿权载入齐全后计算。"
     ) in text_
     assert "矿山复工达产：目标28个（2030年12月31日前），现为1个，按进度应为6个（滞后）" in text_
@@ -429,7 +429,7 @@ def test_a_target_is_figured_from_the_ledger_and_says_so_while_the_ledger_is_emp
         assert not facts[key]["ids"], key
     assert (
         brief["max_mines"]
-        == "全旗矿山总数上限：目标65个（2030年12月31日前），台账尚未载入采矿权，现状暂无法计算；实施方案基数采矿权69宗。"
+        == "全旗矿山总数：目标控制在65个以内（2030年12月31日前），台账尚未载入采矿权，现状暂无法计算；实施方案基数采矿权69宗。"
     )
     assert brief["reduce_total"] == (
         "消减矿业权：目标34个（2030年12月31日前），台账尚未载入采矿权和探矿权，现状暂无法计算；"
@@ -441,7 +441,7 @@ def test_a_target_is_figured_from_the_ledger_and_says_so_while_the_ledger_is_emp
     session.commit()
     brief, _ = _target_lines(session, p, now)
     assert brief["max_mines"] == (
-        "全旗矿山总数上限：目标65个（2030年12月31日前），台账载入采矿权68宗，少于实施方案基数69宗，现状暂无法计算；"
+        "全旗矿山总数：目标控制在65个以内（2030年12月31日前），台账载入采矿权68宗，少于实施方案基数69宗，现状暂无法计算；"
         "矿山总数待台账采矿权载入齐全后计算。"
     )
     # Mining rights loaded, exploration not: a mining target has its figure, the exploration ones wait.
@@ -456,7 +456,7 @@ def test_a_target_is_figured_from_the_ledger_and_says_so_while_the_ledger_is_emp
     brief, facts = _target_lines(session, p, now)
     # 1 January 2026: 69 standing; 3 December is day 336 of 1,825: 69 − 4 × 0.184 = 68.26, so 68.
     assert brief["max_mines"] == (
-        "全旗矿山总数上限：目标65个（2030年12月31日前），现为68个，按进度应为68个；台账载入采矿权69宗，已减少1宗。"
+        "全旗矿山总数：目标控制在65个以内（2030年12月31日前），现为68个，按进度应在68个以内；台账载入采矿权69宗，已减少1宗。"
     )
     assert facts["max_mines"]["values"]["now"] == 68 and facts["max_mines"]["ids"] == {"right": [mines[0].id]}
     assert brief["reduce_total"].startswith("消减矿业权：目标34个（2030年12月31日前），现为1个，")
@@ -475,7 +475,7 @@ def test_a_share_is_behind_only_as_its_line_prints_it(session: Session, banner_p
 
     p = banner_plan_id
     key = "min_large_medium_ratio"
-    head = "大中型矿山占比（按生产规模）不低于：目标75.0%（2030年12月31日前），"
+    head = "大中型矿山占比（按生产规模）：目标不低于75%（2030年12月31日前），"
     rights = [_add(session, p, f"M{i}", size_class="large" if i < 50 else "small") for i in range(100)]
     session.commit()
 
@@ -486,12 +486,12 @@ def test_a_share_is_behind_only_as_its_line_prints_it(session: Session, banner_p
 
     jan3 = chat_line(date(2026, 1, 3))
     assert jan3["values"]["expected"] == pytest.approx(0.500274, abs=1e-6)
-    assert jan3["text"].startswith(head + "现为50.0%，按进度应为50.0%；"), jan3["text"]
+    assert jan3["text"].startswith(head + "现为50.0%，按进度应不低于50.0%；"), jan3["text"]
     assert jan3["values"]["lagging"] is False
     rows = _by_key(plan_targets(session=session, plan_id=p, as_of=datetime(2026, 1, 3, 4, tzinfo=UTC)))
     assert rows[key]["behind"] is False
     jan9 = chat_line(date(2026, 1, 9))
-    assert jan9["text"].startswith(head + "现为50.0%，按进度应为50.1%（滞后）；"), jan9["text"]
+    assert jan9["text"].startswith(head + "现为50.0%，按进度应不低于50.1%（滞后）；"), jan9["text"]
     assert jan9["values"]["lagging"] is True
 
     for right in rights[50:74]:
@@ -502,7 +502,7 @@ def test_a_share_is_behind_only_as_its_line_prints_it(session: Session, banner_p
     data = brief_data(session=session, plan_id=p, period=parse_period("2026Q1"), now=now)
     ctx = brief_context(data, issue_no=1, issued_on=now.date().isoformat(), chart="<svg/>")
     (line,) = [f["text"] for f in ctx["facts"] if f["kind"] == "progress_target" and f["values"]["key"] == key]
-    assert line.startswith(head + "现为74.0%，按进度应为74.0%；"), line
+    assert line.startswith(head + "现为74.0%，按进度应不低于74.0%；"), line
     april1 = chat_line(date(2026, 4, 1))
     assert april1["values"]["expected"] == pytest.approx(0.74 + 0.01 * 90 / 1825, abs=1e-4)
-    assert april1["text"].startswith(head + "现为74.0%，按进度应为74.0%；") and april1["values"]["lagging"] is False
+    assert april1["text"].startswith(head + "现为74.0%，按进度应不低于74.0%；") and april1["values"]["lagging"] is False

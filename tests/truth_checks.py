@@ -711,10 +711,18 @@ def b_progress_target(r: Rec, f: dict[str, Any]) -> None:
     unit = "" if kind == "min_ratio" else t["unit"]
     deadline = date.fromisoformat(str(t["deadline"]))
     unloaded = target_unloaded(r, key, end)
+
+    def bound(v: Any) -> str:
+        """The target as seed 000 says it: 控制在65个以内, 不低于75% (a share in whole percent)."""
+        if kind == "min_ratio":
+            return "不低于" + f"{float(v) * 100:.1f}".removesuffix(".0") + "%"
+        return f"控制在{int(v)}{unit}以内" if kind == "max" else f"{int(v)}{unit}"
+
     if unloaded is not None:
         # The ledger does not hold what the target counts: no figure, no expectation, no 滞后.
-        value = f"{float(t['value']) * 100:.1f}%" if kind == "min_ratio" else str(int(t["value"]))
-        line = f"{t['name']}：目标{value}{unit}（{cn(deadline)}前），{unloaded[0]}，现状暂无法计算；{unloaded[1]}。"
+        line = (
+            f"{t['name']}：目标{bound(t['value'])}（{cn(deadline)}前），{unloaded[0]}，现状暂无法计算；{unloaded[1]}。"
+        )
         assert f["text"] == line and not f.get("ids"), (f, line)
         return
     now = target_values(r, end)[key]
@@ -731,7 +739,7 @@ def b_progress_target(r: Rec, f: dict[str, Any]) -> None:
     def num(v: float) -> str:
         return f"{v * 100:.1f}%" if kind == "min_ratio" else (str(int(v)) if float(v).is_integer() else f"{v:.1f}")
 
-    figures = f"目标{num(t['value'])}{unit}（{cn(deadline)}前）"
+    figures = f"目标{bound(t['value'])}（{cn(deadline)}前）"
     behind = False
     if now is None:
         figures += "，暂无法计算"
@@ -744,7 +752,9 @@ def b_progress_target(r: Rec, f: dict[str, Any]) -> None:
             whole = Decimal(repr(round(expected, 4))).quantize(Decimal(1), rounding=ROUND_HALF_UP)
             said = f"{expected * 100:.1f}%" if kind == "min_ratio" else str(int(whole))
             bar = round(expected, 4) if kind == "min_ratio" else float(whole)
-            figures += f"，按进度应为{said}{unit}"
+            figures += {"max": f"，按进度应在{said}{unit}以内", "min_ratio": f"，按进度应不低于{said}"}.get(
+                kind, f"，按进度应为{said}{unit}"
+            )
             behind = now > bar + 1e-9 if kind == "max" else now < bar - 1e-9
     line = f"{t['name']}：{figures}{'（滞后）' if behind else ''}；{target_how(r, key, end)}。"
     assert f["text"] == line, (f, line)
