@@ -117,6 +117,8 @@ TEXTS: dict[str, str] = {
     "不足一宗（个）的按一宗（个）计；"
     "未设时间节点的批次不计。",
     "progress_foot_unloaded": "台账尚未载入矿业权的批次，完成情况记“—”。",
+    # The targets round to the nearest whole (oversight.targets._expected_figure), not up as batches do.
+    "progress_foot_targets": "对照总体目标的按进度数值按各目标时间节点折算，取最接近的整数，占比保留一位小数。",
     "h_zones": "整合区和包联领导工作动态",
     "zones_table": "表{n}  各整合区本期动态",
     "zones_none": "本计划未划分整合区。",
@@ -406,6 +408,8 @@ def _progress_section(data: dict[str, Any], say: Say, table_no: list[int], chart
     foot = TEXTS["progress_foot"].format(as_of=as_of)
     if len(loaded) < len(rows):
         foot += TEXTS["progress_foot_unloaded"]
+    if any(t.get("now") is not None and t.get("expected") is not None for t in data.get("targets") or []):
+        foot += TEXTS["progress_foot_targets"]
     section["_foot"] = foot
     svg = chart if chart is not None else progress_chart_svg(chart_rows(rows), png=True)
     section["charts"] = [{"caption": TEXTS["progress_chart"], "svg": svg, "png": getattr(svg, "png", None)}]

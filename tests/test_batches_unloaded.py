@@ -103,7 +103,9 @@ def test_a_batch_not_loaded_beside_one_loaded_shows_a_dash(session: Session, ban
     )
     assert texts[0].endswith("复工达产一批目标28个（2028年12月31日前），台账尚未载入该批次矿业权。")
     assert texts[1] == "本期新完成强化整合重组一批1宗。", texts
-    assert texts[-1].endswith("台账尚未载入矿业权的批次，完成情况记“—”。") and texts[-1].startswith("注：")
+    assert texts[-1].startswith("注：") and "台账尚未载入矿业权的批次，完成情况记“—”。" in texts[-1]
+    # The targets round to the nearest whole, the batches up: the note says both.
+    assert texts[-1].endswith("对照总体目标的按进度数值按各目标时间节点折算，取最接近的整数，占比保留一位小数。")
     (table,) = progress["tables"]
     assert table["caption"] == "表1  各批次完成情况"
     assert table["rows"][0][:4] == ["强化整合重组一批", 46, 1, 1]
