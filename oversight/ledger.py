@@ -162,7 +162,8 @@ COLUMNS: tuple[Column, ...] = (
         24,
         False,
         0,
-        "下拉选择：" + "、".join(IDLE_CAUSE_LABELS.values()) + "；正常生产或已转采的留空。",
+        "下拉选择：" + "、".join(IDLE_CAUSE_LABELS.values()) + "。填方案基数时的原因，正常生产的留空；"
+        "已复工复产或已转采的保留原来的原因，按原因统计完成情况。",
     ),
     Column(
         "green", "绿色矿山", 10, False, 0, "已纳入绿色矿山名录的，下拉选择级别：国家级、自治区级、盟市级；否则留空。"

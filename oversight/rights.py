@@ -244,6 +244,12 @@ def find_rights(*, session: Session, plan_id: int, text: str, limit: int = 10) -
 # --- Status moves ---------------------------------------------------------------
 
 
+# What a mine's 生产状态 becomes when its 处置状态 says it (a mine 已复工达产 is producing, one
+# 已关闭注销 is closed): the ledger printed 停产 beside 已复工达产. Its 停产或未转采原因 is kept: it is
+# the plan's baseline cause, by which the brief counts each cause's mines done (targets.region_breakdown).
+PRODUCTION_AFTER: dict[str, str] = {RightStatus.RESTARTED: "producing", RightStatus.CLOSED: "closed"}
+
+
 def move_right_status(
     *,
     session: Session,
@@ -285,6 +291,10 @@ def move_right_status(
     session.add(event)
     from_status = right.status
     right.status = to_status
+    production = PRODUCTION_AFTER.get(to_status) if right.kind == RightKind.MINING else None
+    production_was = right.production_status
+    if production is not None:
+        right.production_status = production
     right.updated_at = at
     session.add(right)
     session.flush()
@@ -302,6 +312,7 @@ def move_right_status(
             "report_id": report_id,
             "event_id": event.id,
             "reason": reason,
+            **({"production": [production_was, production]} if production and production != production_was else {}),
         },
         at=at,
     )

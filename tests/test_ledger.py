@@ -620,3 +620,48 @@ def test_region_ledger_carries_sector_place_cause_and_baseline(engine, session: 
     session.commit()
     session.refresh(right)
     assert (right.sector, right.locality_unit_id, right.baseline_on) == ("coal", ordos, date(2022, 9, 15))
+
+
+def test_a_mine_restarted_or_closed_reads_so_in_the_ledger_and_keeps_its_cause(
+    session: Session, banner_plan_id: int, tmp_path: Path
+) -> None:
+    """The audit's ledger printed 生产状态 停产 and its stoppage cause beside 已复工达产. A status that
+    says how the mine stands sets its 生产状态 (已复工达产: 生产, 已关闭注销: 关闭, recorded in the audit
+    row); the cause stays, the plan's baseline cause by which the brief counts each cause's mines done,
+    and the sheet's instructions say so. An exploration right's 生产状态 is left as it is."""
+    from oversight.rights import move_right_status
+
+    rights = [
+        Right(plan_id=banner_plan_id, code=code, name=name, kind=kind, production_status=prod, idle_cause="market")
+        for code, name, kind, prod in (
+            ("C1", "甲铁矿", "mining", "stopped"),
+            ("C2", "乙铁矿", "mining", "stopped"),
+            ("T3", "丙铁矿勘查", "exploration", "exploring"),
+        )
+    ]
+    session.add_all(rights)
+    session.flush()
+    for right, status in zip(rights, ("restarted", "closed", "closed"), strict=True):
+        move_right_status(
+            session=session, right_id=right.id, to_status=status, actor_member_id=None, actor="test", now=T1
+        )
+    session.commit()
+    back = {
+        r["矿业权编号"]: r
+        for r in _read_rights(export_ledger(tmp_path / "e.xlsx", session=session, plan_id=banner_plan_id, now=T1))
+    }
+    assert [(back[c]["处置状态"], back[c]["生产状态"]) for c in ("C1", "C2", "T3")] == [
+        ("已复工达产", "生产"),
+        ("已关闭注销", "关闭"),
+        ("已关闭注销", "勘查中"),
+    ]
+    assert {back[c]["停产或未转采原因"] for c in ("C1", "C2", "T3")} == {"市场原因停产"}
+    changed = session.exec(select(AuditLog).where(AuditLog.action == "right.status_changed")).all()
+    assert sorted(tuple(a.detail.get("production") or ()) for a in changed) == [
+        (),
+        ("stopped", "closed"),
+        ("stopped", "producing"),
+    ]
+    notes = load_workbook(export_ledger(tmp_path / "n.xlsx", session=session, plan_id=banner_plan_id, now=T1))
+    texts = [str(c.value) for ws in notes.worksheets for row in ws.iter_rows() for c in row if c.value]
+    assert any("已复工复产或已转采的保留原来的原因" in t for t in texts)
