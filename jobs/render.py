@@ -339,7 +339,10 @@ LAYOUT_TEXTS = {
 
 
 def _is_wide(table: dict[str, Any]) -> bool:
-    return len(table.get("columns") or []) > WIDE_TABLE_COLUMNS
+    """More columns than a portrait page holds, or a table that says it needs a landscape page
+    (`wide`: its cells kept whole are wider than 156 mm, as the review's 整改台账 with a unit's name,
+    a 文号 and a state in three of its seven columns)."""
+    return bool(table.get("wide")) or len(table.get("columns") or []) > WIDE_TABLE_COLUMNS
 
 
 def _annex_tables(sections: list[dict[str, Any]], annexes: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -124,7 +124,7 @@ ITEM_STATE_LABELS = {
     "reopened": "回头看未通过，重新整改",
 }
 RESPONSIBLE_UNSET = "待责任单位指定"
-ITEM_TO_ADD = "印发后列入"  # a draft review's item that its issue will add to the ledger
+ITEM_TO_ADD = "拟列入"  # a draft review's item that its issue will add to the ledger
 CLOSING_ROLES = (Role.CONTACT, Role.OFFICE, Role.ADMIN)
 VERIFY_ROLES = (Role.OFFICE, Role.ADMIN)
 RECHECK_ROLES = (Role.OFFICE, Role.ADMIN, Role.SUPERVISOR)
@@ -1044,7 +1044,7 @@ REVIEW_TEXTS: dict[str, str] = {
     "units_none": "本期没有参加问效评价的成员单位。",
     "leaders_none": "本期没有明确包联整合区的领导。",
     "ledger_none": "本期没有整改事项。",
-    # A draft's items to come (build_review's to_add), in the table as 印发后列入; one deadline for all
+    # A draft's items to come (build_review's to_add), in the table as 拟列入; one deadline for all
     # (the end of the next half), the latest if a plan's rules ever gave several.
     "ledger_to_add": "本报告印发后，{units}个单位的{n}项事项列入整改台账（表中状态为“{state}”），整改期限至{deadline}。",
     "ledger_missed": "逾期未完成整改或回头看未通过的{n}项事项已延长整改期限并加倍扣分。",
@@ -1213,7 +1213,7 @@ def review_document(*, session: Session, plan_id: int, review: dict[str, Any], n
             it["unit"],
             it["item"],
             it["responsible_person"],
-            it["deadline"],
+            _cn(date.fromisoformat(it["deadline"])),
             it["standard"],
             f"{it['deduction']:g}",
             it["state_label"] + (f"（逾期{it['misses']}次）" if it["misses"] else ""),
@@ -1224,7 +1224,7 @@ def review_document(*, session: Session, plan_id: int, review: dict[str, Any], n
             a["unit"],
             a["item"],
             a["responsible_person"],
-            a["deadline"],
+            _cn(date.fromisoformat(a["deadline"])),
             a["standard"],
             f"{a['deduction']:g}",
             ITEM_TO_ADD,
@@ -1360,6 +1360,8 @@ def review_document(*, session: Session, plan_id: int, review: dict[str, Any], n
                             "columns": ["单位", "整改事项", "责任人", "整改期限", "整改标准", "扣分", "状态"],
                             "rows": ledger_rows,
                             "numeric": [5],
+                            # Its whole cells (a unit, a 文号, a state) overflowed a portrait page.
+                            "wide": True,
                         }
                     ]
                 }

@@ -150,7 +150,7 @@ def ledger_section(cast: Cast, now: datetime) -> list[str]:
 
 
 def adding(n: int, units: int, deadline: str = "2026年12月31日") -> str:
-    return f"本报告印发后，{units}个单位的{n}项事项列入整改台账（表中状态为“印发后列入”），整改期限至{deadline}。"
+    return f"本报告印发后，{units}个单位的{n}项事项列入整改台账（表中状态为“拟列入”），整改期限至{deadline}。"
 
 
 def test_the_ledger_section_says_only_what_its_items_prove(cast: Cast) -> None:
@@ -170,7 +170,7 @@ def test_the_ledger_section_says_only_what_its_items_prove(cast: Cast) -> None:
     doc = review_document(session=cast.s, plan_id=cast.plan_id, review=review, now=AFTER_H1)
     assert "进行了量化评价。现将有关情况报告如下。" in doc["summary"][0] and "跟踪问效" not in doc["summary"][0]
     (table,) = next(sec for sec in doc["sections"] if sec["heading"] == "整改台账")["tables"]
-    assert [row[-1] for row in table["rows"]] == ["印发后列入"] * len(below)
+    assert [row[-1] for row in table["rows"]] == ["拟列入"] * len(below)
     late, done, _open = item(cast, unit="natres"), item(cast, unit="water"), item(cast, unit="forestry")
     in_hand = {(cast.uid(u), "indicator:reporting") for u in ("natres", "water", "forestry")}
     assert in_hand <= below

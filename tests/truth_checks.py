@@ -2439,14 +2439,12 @@ def v_ledger_to_add(rv: ReviewRec, f: dict[str, Any]) -> None:
         f,
         sure,
     )
-    want = (
-        f"本报告印发后，{len(units)}个单位的{n}项事项列入整改台账（表中状态为“印发后列入”），整改期限至2026年12月31日。"
-    )
+    want = f"本报告印发后，{len(units)}个单位的{n}项事项列入整改台账（表中状态为“拟列入”），整改期限至2026年12月31日。"
     assert f["text"] == want, f
     rows = [
         row for s in rv.doc["sections"] if s["heading"] == "整改台账" for t in s.get("tables", []) for row in t["rows"]
     ]
-    assert sum(1 for row in rows if row[-1] == "印发后列入") == n, rows
+    assert sum(1 for row in rows if row[-1] == "拟列入") == n, rows
 
 
 def v_ledger_missed(rv: ReviewRec, f: dict[str, Any]) -> None:
