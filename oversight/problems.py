@@ -619,7 +619,7 @@ def route_owner(*, session: Session, plan_id: int, category_id: int, right_id: i
     if right is not None and cat_spec.get("local") and right.locality_unit_id is not None:
         place = session.get(Unit, right.locality_unit_id)
         if place is not None and place.plan_id == plan_id:
-            return Route(place, f"按属地：{category.name}由矿业权所在地{place.name}负责")
+            return Route(place, f"按属地，{category.name}由矿业权所在地{place.name}负责")
     by_sector: dict[str, str] = cat_spec.get("owner_by_sector") or {}
     if right is not None and by_sector:
         sector = _right_sector(session, right, {t.get("key"): t for t in spec.get("tasks", [])})
@@ -628,11 +628,11 @@ def route_owner(*, session: Session, plan_id: int, category_id: int, right_id: i
             unit = session.exec(select(Unit).where(Unit.plan_id == plan_id, Unit.key == key)).first()
             if unit is not None:
                 label = SECTOR_LABELS.get(sector, sector)
-                return Route(unit, f"按职责分工：{label}矿山的{category.name}由{unit.name}负责")
+                return Route(unit, f"按职责分工，{label}矿山的{category.name}由{unit.name}负责")
     if category.owner_unit_id is None:
         return None
     owner = session.get(Unit, category.owner_unit_id)
-    return None if owner is None else Route(owner, f"按职责分工：{category.name}由{owner.name}负责")
+    return None if owner is None else Route(owner, f"按职责分工，{category.name}由{owner.name}负责")
 
 
 def suggest_owner(*, session: Session, plan_id: int, category_id: int, right_id: int | None = None) -> Unit | None:

@@ -75,7 +75,7 @@ def _raise(session: Session, plan_id: int, category: str, right: Right | None) -
 def test_coal_safety_licence_in_ordos_goes_to_the_energy_bureau(session: Session, region: int) -> None:
     coal = _right(session, region, "C-煤-1", sector="coal", place="ordos")
     owner, reason = _raise(session, region, "safety_licence", coal)
-    assert owner == "自治区能源局" and reason == "按职责分工：煤炭矿山的安全生产许可证由自治区能源局负责"
+    assert owner == "自治区能源局" and reason == "按职责分工，煤炭矿山的安全生产许可证由自治区能源局负责"
     # The same blocker on a non-coal mine is 应急管理厅's (task 四).
     owner, _ = _raise(
         session, region, "safety_licence", _right(session, region, "C-非煤-1", sector="noncoal", place="ordos")
@@ -92,7 +92,7 @@ def test_enterprise_and_market_reasons_go_to_the_league_or_city(session: Session
     for category in ("litigation", "shareholders", "funding", "market", "construction"):
         owner, reason = _raise(session, region, category, mine)
         assert owner == "鄂尔多斯市人民政府", category
-        assert reason.startswith("按属地：") and reason.endswith("由矿业权所在地鄂尔多斯市人民政府负责")
+        assert reason.startswith("按属地，") and reason.endswith("由矿业权所在地鄂尔多斯市人民政府负责")
     assert (
         suggest_owner(
             session=session, plan_id=region, category_id=_category(session, region, "market"), right_id=mine.id
