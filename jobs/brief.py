@@ -57,7 +57,7 @@ from oversight.briefs import (
     redraft,
 )
 from oversight.dates import cn_datetime, local_day
-from oversight.distribution import Attachment, brief_lines, distribute, line_texts
+from oversight.distribution import Attachment, brief_lines, copies, distribute, line_texts
 from oversight.errors import PlanMissingError
 from oversight.facts import Say
 from oversight.files import write_atomic
@@ -831,7 +831,8 @@ def brief_context(data: dict[str, Any], *, issue_no: int, issued_on: str, chart:
         "sections": sections,
         # Exactly whom it is delivered to (oversight.distribution), as fixed when it was built.
         "distribution": data.get("distribution") or {},
-        "copies": None,
+        # （共印N份）: the copies the foot block's lines stand for (oversight.distribution.copies).
+        "copies": data.get("copies"),
         "facts": say.listed(),
     }
 
@@ -1270,6 +1271,7 @@ def build_brief(
         data["plan"]["conveners"] = _conveners(plan)
         data["distribution_lines"] = brief_lines(session=session, plan_id=plan_id)
         data["distribution"] = line_texts(session=session, plan_id=plan_id, lines=data["distribution_lines"])
+        data["copies"] = copies(data["distribution_lines"])
         issue_no = issue_number(session=session, plan_id=plan_id, period=p)
         data["issue_no"] = issue_no
         data["sample_mark"] = sample  # kept with the brief: its Word copy and re-renders are marked too

@@ -93,6 +93,14 @@ def line_texts(*, session: Session, plan_id: int, lines: Lines) -> dict[str, str
     return out
 
 
+def copies(lines: Lines) -> int:
+    """The copies a foot block's （共印N份） counts: one for each unit on each line (a unit on two
+    lines gets two), and one for the 联合督导组 named on a line, however many members it has."""
+    units = {(label, e["unit_id"]) for label, entries in lines.items() for e in entries if e["role"] != Role.SUPERVISOR}
+    groups = {label for label, entries in lines.items() if any(e["role"] == Role.SUPERVISOR for e in entries)}
+    return len(units) + len(groups)
+
+
 def recipients(*, session: Session, lines: Lines) -> list[tuple[int, Member]]:
     """(unit id, member) of everyone the lines name, each chat once, in line order."""
     seen: set[int] = set()

@@ -649,6 +649,15 @@ def test_the_brief_goes_with_its_word_copy_and_annex_to_exactly_whom_its_foot_bl
                 named.update(chats)
     assert set(b.seed.recipients) <= named and 9001 in named
     assert set(by_chat) == named, "everyone named, nobody else"
+    # The foot block says how many copies its lines stand for: a copy for each unit named (each
+    # member unit where the line reads 联席会议各成员单位) and one for the 联合督导组.
+    with Session(b.engine) as s:
+        member_units = len(
+            s.exec(select(Unit).where(Unit.plan_id == b.plan_id, col(Unit.kind).not_in(("government", "office")))).all()
+        )
+    want = sum(member_units if n == "联席会议各成员单位" else 1 for names in foot.values() for n in names)
+    assert re.search(r"（共印(\d+)份）", "".join(b.text.split())) is not None
+    assert f"（共印{want}份）" in "".join(b.text.split()), (want, foot)
     for chat, msgs in by_chat.items():
         docs = sorted(Path(m.payload["path"]).suffix for m in msgs if m.kind == "document")
         assert docs == [".docx", ".pdf", ".xlsx"], chat
