@@ -1314,7 +1314,7 @@ def review_document(*, session: Session, plan_id: int, review: dict[str, Any], n
                 {
                     "paragraphs": [
                         "各项指标为得分率，括号内为权重；不适用的指标不计入，权重按比例折算；进展报送自单位联络员加入系统的首个工作日起计，"
-                        "不承担批次任务或尚无联络员加入系统的单位不参评。",
+                        "不承担批次任务或尚无联络员加入系统的单位该项不参评。",
                         *resolution_lines,
                     ],
                     "tables": [{"columns": cols, "rows": unit_rows, "numeric": list(range(1, len(cols)))}],

@@ -119,7 +119,7 @@ S_UTC, E_UTC = "2025-12-31 16:00:00", "2026-03-31 16:00:00"
 UNITS = ["natres", "emergency", "forestry", "eco", "water", "ndrc", "market_reg", "finance", "petition"]
 SCORE_NOTE = (
     "各项指标为得分率，括号内为权重；不适用的指标不计入，权重按比例折算；进展报送自单位联络员加入系统的首个工作日起计，"
-    "不承担批次任务或尚无联络员加入系统的单位不参评。"
+    "不承担批次任务或尚无联络员加入系统的单位该项不参评。"
 )  # the one fixed paragraph
 RAW = re.compile(r"\{'|\"kind\":|'kind'|\bNone\b|\bTrue\b|\bFalse\b|\[\[|\bnan\b")
 # The quantifier words a sentence may only use where its fact proves it (各 is also the plain
