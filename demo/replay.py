@@ -70,12 +70,17 @@ class Scale:
     leader_reports: int = 2  # times each zone leader looks at /todo
     blockers: tuple[int, ...] | None = None  # demo.script.BLOCKERS numbers; None: all of them
     moves: int | None = None  # how many of demo.script.MOVES; None: all
+    # The worker's daily digest (督办 colours, 督办单) on every Nth working day at 08:00, as a
+    # deployment runs it every working day: an item goes yellow when overdue before it goes red.
+    digest_every: int = 1
 
 
 FULL = Scale()
 # Small: the hand-over chains (2: A→B→A ruled; 4: passed on three times; 31: declined and ruled back), a
 # reopen (11), one left overdue (5), one resolved and confirmed (1).
-SMALL = Scale(contacts_per_unit=1, report_weeks=2, leader_reports=1, blockers=(1, 2, 4, 5, 11, 31), moves=3)
+SMALL = Scale(
+    contacts_per_unit=1, report_weeks=2, leader_reports=1, blockers=(1, 2, 4, 5, 11, 31), moves=3, digest_every=5
+)
 SCALES = {"full": FULL, "small": SMALL}
 
 
@@ -319,6 +324,9 @@ class Replay:
                     partial(self.act, b, step),
                 )
         self.at(local(q.last if is_workday(q.last) else q.day(3, 31), 16, 30), "季末查看", self.quarter_end_reads)
+        workdays = [d for w in self._weeks() for d in w]
+        for day in workdays[:: self.scale.digest_every]:
+            self.at(local(day, 8), "每日督办", partial(self.daily_digest, day))
         self.steps.sort()
         return self.steps
 
@@ -490,6 +498,15 @@ class Replay:
         run = execute_run(ctx=ctx, job=C.MINUTES_JOB, period=C.minutes_period(self.meeting_id))
         if run is None or run.state != "done":
             raise DemoError(f"会议纪要任务未完成：{run.error if run is not None else '未能认领'}")
+
+    async def daily_digest(self, day: date) -> None:
+        """The worker's 08:00 run (jobs.registry daily_digest): reminders, 督办 colours, 督办单."""
+        from jobs.registry import RunContext, execute_run
+
+        ctx = RunContext(engine=self.engine, worker_id="demo-worker", clock=lambda: self.clock.now)
+        run = execute_run(ctx=ctx, job="daily_digest", period=day.isoformat())
+        if run is None or run.state != "done":
+            raise DemoError(f"每日督办任务未完成：{run.error if run is not None else '未能认领'}")
 
     async def finish_decision(self, i: int) -> None:
         actor = f"member:{self._member_id('office_a')}"

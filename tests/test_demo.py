@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import itertools
 import re
+import sqlite3
 import stat
 from collections import Counter
+from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
@@ -159,6 +161,17 @@ def test_small_demo_writes_brief_notice_and_ledger_and_the_same_seed_gives_the_s
     order_text = re.sub(r"\s+", "", _pdf_text(orders[0]))
     assert "督办单" in order_text and "红色督办" in order_text and SAMPLE in order_text
     assert re.search(r"乌中联办督〔2026〕1号", order_text)
+    # The worker's digest ran through the quarter (every fifth working day at this scale), so an
+    # item went yellow when overdue before it went red: the demo ran it once, on the last morning,
+    # and every 督办单 came without a yellow stage.
+    with closing(sqlite3.connect(a / "demo.db")) as db:
+        stages = db.execute(
+            "SELECT kind, item_id, group_concat(to_colour, ',') FROM"
+            " (SELECT * FROM supervisionevent WHERE action = 'colour' ORDER BY at, id) GROUP BY kind, item_id"
+        ).fetchall()
+        days = {str(d)[:10] for (d,) in db.execute("SELECT at FROM supervisionevent")}
+    assert any("yellow,red" in seq for _, _, seq in stages), stages
+    assert len(days) > 3, days
 
     # The brief's first section gives the seven targets of seed 000 from the sample ledger's own
     # columns: the green mines and the large and medium share recounted from the demo's database.
