@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import func
@@ -67,13 +67,16 @@ REOPENED_RED = 2  # reopened this many times: red whatever the deadline
 URGE_ROLES = (Role.OFFICE,)
 
 
-def colour(*, due_on: date, today: date, reopened: int = 0, blue_days: int, red_days: int) -> str | None:
+def colour(
+    *, due_on: date, today: date, reopened: int = 0, blue_days: int, red_days: int, late_from: date | None = None
+) -> str | None:
     """The 督办 colour of an open item due on `due_on` (done by the end of that day), on `today`:
     red when overdue by more than `red_days` working days or reopened twice, yellow when overdue,
-    blue when due within `blue_days` working days (today included), else none."""
+    blue when due within `blue_days` working days (today included), else none. `late_from`: the
+    day its overdue days count from when that is not its deadline (a problem reopened after it)."""
     if reopened >= REOPENED_RED:
         return RED
-    late = overdue_workdays(due_on, today)
+    late = overdue_workdays(late_from or due_on, today)
     if late > red_days:
         return RED
     if due_on < today:
@@ -97,10 +100,20 @@ class Item:
     zone_id: int | None
     colour: str | None
     overdue_days: int
+    # The day its overdue days count from: its deadline, or for a problem closed and then reopened
+    # after its deadline the day of the reopening (it was not held, so not late, while it stood closed).
+    late_from: date | None = None
 
     @property
     def label(self) -> str:
         return item_label(self.kind, self.item_id, self.text)
+
+    @property
+    def late(self) -> str:
+        """已逾期6个工作日; 2026年2月25日重新办理以来已逾期6个工作日 when counted from a reopening."""
+        if self.late_from is not None and self.late_from > self.due_on:
+            return f"{cn_date(self.late_from)}重新办理以来{overdue_text(self.overdue_days)}"
+        return overdue_text(self.overdue_days)
 
 
 CHAT_LABEL_CHARS = 40  # an item's text in a chat line; the 督办单 states it whole
@@ -128,15 +141,20 @@ def thresholds(plan: Plan | None) -> tuple[int, int]:
     )
 
 
-def _problems(session: Session, plan_id: int, today: date) -> list[tuple[int, int, str, date, int, int | None]]:
+def _problems(session: Session, plan_id: int, today: date) -> list[tuple[Any, ...]]:
     reopened = (
         select(func.count())
         .select_from(ProblemEvent)
         .where(ProblemEvent.problem_id == Problem.id, ProblemEvent.kind == ProblemEventKind.REOPENED)
         .scalar_subquery()
     )
+    last_reopened = (
+        select(func.max(col(ProblemEvent.at)))
+        .where(ProblemEvent.problem_id == Problem.id, ProblemEvent.kind == ProblemEventKind.REOPENED)
+        .scalar_subquery()
+    )
     rows = session.exec(
-        select(Problem, col(Right.zone_id), reopened)
+        select(Problem, col(Right.zone_id), reopened, last_reopened)
         .outerjoin(Right, col(Right.id) == col(Problem.right_id))
         .where(
             Problem.plan_id == plan_id,
@@ -145,10 +163,24 @@ def _problems(session: Session, plan_id: int, today: date) -> list[tuple[int, in
         )
     ).all()
     return [
-        (row_id(p), p.owner_unit_id, p.text, p.due_on, int(n or 0), p.zone_id or rz)
-        for p, rz, n in rows
+        (
+            row_id(p),
+            p.owner_unit_id,
+            p.text,
+            p.due_on,
+            int(n or 0),
+            p.zone_id or rz,
+            max(p.due_on, local_day(_aware(last))) if last is not None else p.due_on,
+        )
+        for p, rz, n, last in rows
         if p.due_on is not None
     ]
+
+
+def _aware(moment: Any) -> datetime:
+    """A stored moment as aware UTC (SQLite hands back naive UTC, or an ISO text from an aggregate)."""
+    value = datetime.fromisoformat(moment) if isinstance(moment, str) else moment
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def _decisions(session: Session, plan_id: int, today: date) -> list[tuple[int, int, str, date, int, int | None]]:
@@ -210,7 +242,8 @@ def open_items(*, session: Session, plan_id: int, today: date, kinds: Iterable[s
     blue_days, red_days = thresholds(plan)
     items: list[Item] = []
     for kind in kinds:
-        for item_id, unit_id, text, due_on, reopened, zone_id in _SOURCES[kind](session, plan_id, today):
+        for item_id, unit_id, text, due_on, reopened, zone_id, *late in _SOURCES[kind](session, plan_id, today):
+            late_from = late[0] if late else due_on
             items.append(
                 Item(
                     kind=kind,
@@ -222,9 +255,15 @@ def open_items(*, session: Session, plan_id: int, today: date, kinds: Iterable[s
                     reopened=reopened,
                     zone_id=zone_id,
                     colour=colour(
-                        due_on=due_on, today=today, reopened=reopened, blue_days=blue_days, red_days=red_days
+                        due_on=due_on,
+                        today=today,
+                        reopened=reopened,
+                        blue_days=blue_days,
+                        red_days=red_days,
+                        late_from=late_from,
                     ),
-                    overdue_days=overdue_workdays(due_on, today),
+                    overdue_days=overdue_workdays(late_from, today),
+                    late_from=late_from,
                 )
             )
     order = {c: i for i, c in enumerate(COLOURS)}
@@ -260,7 +299,7 @@ RED_OWN_TEXT = "【督办·红色】{label}{why}，已列为红色督办事项�
 def _why_red(item: Item, red_days: int) -> str:
     if item.reopened >= REOPENED_RED:
         return f"已退回重办{item.reopened}次"
-    return f"{overdue_text(item.overdue_days)}（超过{red_days}个工作日）"
+    return f"{item.late}（超过{red_days}个工作日）"
 
 
 def _contacts(session: Session, unit_id: int) -> list[Member]:
@@ -295,6 +334,7 @@ def _order_data(session: Session, plan: Plan, item: Item, doc_no: str, red_days:
         "unit": unit_name,
         "due_on": item.due_on.isoformat(),
         "overdue_days": item.overdue_days,
+        "late_from": (item.late_from or item.due_on).isoformat(),
         "reopened": item.reopened,
         "why": _why_red(item, red_days),
         "urged": [d.isoformat() for d in urges],
@@ -416,7 +456,7 @@ def refresh(*, session: Session, plan_id: int, now: datetime) -> dict[str, Any]:
         text = (CHANGE_TEXT[after] if after != RED or issued else RED_OWN_TEXT).format(
             label=item.label,
             due=cn_date(item.due_on) + estimate_mark(item.due_on),
-            late=overdue_text(item.overdue_days),
+            late=item.late,
             why=_why_red(item, red_days),
             doc_no=doc_no,
         )
@@ -522,7 +562,7 @@ def urge(*, session: Session, actor: Member, kind: str, item_id: int, now: datet
         at=now,
     )
     plan = session.get(Plan, item.plan_id)
-    late = f"，{overdue_text(item.overdue_days)}" if item.overdue_days else ""
+    late = f"，{item.late}" if item.overdue_days else ""
     text = URGE_TEXT.format(label=item.label, due=cn_date(item.due_on) + estimate_mark(item.due_on), late=late)
     for m in _contacts(session, item.unit_id):
         if m.telegram_user_id is not None:
@@ -801,7 +841,7 @@ def duban_summary(*, session: Session, member: Member, today: date) -> Duban:
             label=item.label,
             due=cn_date(item.due_on) + estimate_mark(item.due_on),
             due_on=item.due_on.isoformat(),
-            late=f"，{overdue_text(item.overdue_days)}" if item.due_on < today else "",
+            late=f"，{item.late}" if item.due_on < today else "",
             reopened=DUBAN_REOPENED.format(n=item.reopened) if item.reopened >= REOPENED_RED else "",
         )
     if hidden:

@@ -278,3 +278,44 @@ def test_an_order_states_a_long_problem_whole_while_chat_shortens_it(engine, ban
         assert "编制水土保持方案" in text and "请联席会议办公室协调明确办理顺序）" in text and "…" not in text, text
         told = [t for t in _texts(s, cast["water"].telegram_user_id) if "【督办·红色】" in t]
         assert len(told) == 1 and "…" in told[0] and len(told[0]) < len(whole) + 40, told
+
+
+def test_a_problem_closed_in_time_and_reopened_after_its_deadline_is_late_from_the_reopening(
+    engine, banner_plan_id, tmp_path
+):
+    """The audit's 督办单 1号: 11号问题 due 2月11日, resolved on 2月6日 and confirmed on 2月9日, reopened
+    on 2月25日, went red on 3月4日 as 已逾期11个工作日, five of them days it stood closed. Its days late
+    now count from the reopening: on 3月4日 it is yellow, 2026年2月25日重新办理以来已逾期6个工作日; it goes
+    red only when held more than 10 working days after the reopening, and its order says so."""
+    from oversight.problems import accept_problem, confirm_problem, reopen_problem, resolve_problem
+
+    with Session(engine) as s:
+        cast = Cast(s, banner_plan_id)
+        pid = cast.raise_(owner="market_reg", when=_at(date(2026, 1, 28)))
+        problem = s.get(Problem, pid)
+        problem.due_on = date(2026, 2, 11)
+        s.add(problem)
+        accept_problem(session=s, problem_id=pid, actor=cast["market_reg"], now=_at(date(2026, 1, 29)))
+        resolve_problem(
+            session=s, problem_id=pid, actor=cast["market_reg"], evidence_text="执照已核发", now=_at(date(2026, 2, 6))
+        )
+        confirm_problem(session=s, problem_id=pid, actor=cast["emergency"], now=_at(date(2026, 2, 9)))
+        reopen_problem(
+            session=s, problem_id=pid, actor=cast["emergency"], reason="出资比例不一致", now=_at(date(2026, 2, 25))
+        )
+        s.commit()
+        item = sv.find_item(session=s, plan_id=banner_plan_id, kind="problem", item_id=pid, today=date(2026, 3, 4))
+        assert item is not None and (item.colour, item.overdue_days) == (sv.YELLOW, 6)
+        assert item.late == "2026年2月25日重新办理以来已逾期6个工作日"
+        run_supervision(session=s, now=_at(date(2026, 3, 4)), data_dir=tmp_path)
+        s.commit()
+        assert s.exec(select(SupervisionOrder)).all() == []
+        told = [t for t in _texts(s, cast["market_reg"].telegram_user_id) if "【督办·黄色】" in t]
+        assert told and "已超过办理期限（2026年2月11日），2026年2月25日重新办理以来已逾期6个工作日" in told[-1], told
+        # Eleven working days after the reopening: red, and the order says from when it counts.
+        red_day = add_workdays(date(2026, 2, 25), 11)
+        run_supervision(session=s, now=_at(red_day), data_dir=tmp_path)
+        s.commit()
+        [order] = s.exec(select(SupervisionOrder)).all()
+        assert order.data["why"] == "2026年2月25日重新办理以来已逾期11个工作日（超过10个工作日）", order.data
+        assert "办理期限为2026年2月11日，2026年2月25日重新办理以来已逾期11个工作日" in _pdf_text(order.pdf_path)
