@@ -1035,3 +1035,20 @@ def test_a_half_with_no_unit_to_score_says_so_and_prints_no_table(cast: Cast) ->
     assert "low_total" not in facts and not any(
         f["ids"].get("unit") for f in doc["facts"] if f["kind"] == "not_evaluated"
     )
+
+
+def test_an_item_asks_for_the_share_that_takes_it_off_the_ledger(cast: Cast) -> None:
+    """The audit's 附件3: 旗林草局 put on the ledger for 问题办结 at 50% with the standard 办结率不低于50%,
+    which 50% meets. An item is made below 60%, so its standard asks for 60%."""
+    from oversight.review import review_item_specs
+
+    specs = review_item_specs(
+        session=cast.s,
+        plan_id=cast.plan_id,
+        period="2026H1",
+        now=AFTER_H1,
+        scores=[{"unit_id": cast.uid("forestry"), "indicators": {"resolution": 0.5, "response": 0.6}}],
+    )
+    (spec,) = [s for s in specs if s["source"].startswith("indicator:")]
+    assert spec["source"] == "indicator:resolution" and spec["item"].endswith("“问题办结”得分率50%")
+    assert spec["standard"] == "负责问题在办理时限内办结，办结率不低于60%"
