@@ -174,19 +174,16 @@ CITE_NOTE = "（见{refs}）"
 
 
 def resolution_reason(owned: int, resolved: int, overdue: int, overdue_cited: str, resolved_cited: str = "") -> str:
-    """本期负责的3个问题仅办结1个（5号问题，占33%）…, 办结 as oversight.measures.resolutions counts it;
-    none resolved: 均未办结 / 未办结 (one); never 仅办结0个（0%）."""
+    """What 办结 is measured on, said as what it counts (oversight.measures.resolutions: the problems
+    办结 in the period and those past their deadline still open), never as 负责 alone, which read as
+    every problem the unit holds (a unit with two named for 本期负责的1个问题, one not yet due):
+    本期办结和逾期未办结的问题共3个，仅办结1个（5号问题，占33.3%），逾期未办结2个（…）; none 办结:
+    2个问题逾期未办结（…）, never 仅办结0个（0%）."""
     if resolved == 0:
-        head = "本期负责的1个问题未办结" if owned == 1 else f"本期负责的{owned}个问题均未办结"
-    elif resolved_cited:
-        head = f"本期负责的{owned}个问题仅办结{resolved}个（{resolved_cited}，占{pct(resolved / owned)}）"
-    else:
-        head = f"本期负责的{owned}个问题仅办结{resolved}个（{pct(resolved / owned)}）"
-    if not overdue:
-        return head
-    if overdue == owned == 1:
-        return f"{head}，已逾期（{overdue_cited}）"
-    return f"{head}，逾期未办结{overdue}个（{overdue_cited}）"
+        return f"{overdue or owned}个问题逾期未办结" + (f"（{overdue_cited}）" if overdue_cited else "")
+    share = f"{resolved_cited}，占{pct(resolved / owned)}" if resolved_cited else pct(resolved / owned)
+    head = f"本期办结和逾期未办结的问题共{owned}个，仅办结{resolved}个（{share}）"
+    return f"{head}，逾期未办结{overdue}个（{overdue_cited}）" if overdue else head
 
 
 def accept_reason(n: int, median: float, problems: str = "", limit: float | None = None) -> str:

@@ -318,14 +318,27 @@ def test_fewer_than_half_resolved(cast: Cast) -> None:
     found = findings(cast)
     f = finding(found, "市生态环境局中旗分局", "not_solving")
     assert "low_resolution" in f.bases
-    assert f"3个问题仅办结1个（{ids[0]}号问题，占33.3%）" in f.summary
+    assert f"问题共3个，仅办结1个（{ids[0]}号问题，占33.3%）" in f.summary
     evidence = [e for e in f.evidence if e.get("basis") == "low_resolution"]
     assert {e["problem_id"] for e in evidence} == set(ids)
     assert [e["problem_id"] for e in evidence if e.get("kind") == "resolved"] == [ids[0]]
 
 
+def test_a_unit_holding_a_problem_not_yet_due_is_not_said_to_own_only_its_overdue_one(cast: Cast) -> None:
+    """The audit's 苏木镇: two problems, 16号 overdue and 33号 not due until after the quarter; the
+    notice read 本期负责的1个问题未办结 beside a brief counting 2. It now says what it counts: the
+    overdue one, 1个问题逾期未办结（16号问题）, and never 本期负责的."""
+    late = cast.raise_("eco", at(1, 6), category="eia")
+    accept_problem(session=cast.s, problem_id=late, actor=cast["eco"], now=at(1, 8))
+    fresh = cast.raise_("eco", at(3, 30), category="eia")
+    accept_problem(session=cast.s, problem_id=fresh, actor=cast["eco"], now=at(3, 30, 15))
+    f = finding(findings(cast), "市生态环境局中旗分局", "not_solving")
+    assert f.summary.startswith(f"1个问题逾期未办结（{late}号问题）"), f.summary
+    assert "本期负责的" not in f.summary and f"{fresh}号" not in f.summary
+
+
 def test_none_resolved_is_said_in_words_never_as_none_of_so_many(cast: Cast) -> None:
-    """Three overdue problems accepted and none resolved: the finding says 均未办结, never
+    """Three overdue problems accepted and none resolved: the finding says 3个问题逾期未办结, never
     仅办结0个（0%） (issue 18, item 8), and cites all three."""
     ids = [cast.raise_("eco", at(1, 6 + i), category="eia") for i in range(3)]
     for pid in ids:
@@ -333,7 +346,7 @@ def test_none_resolved_is_said_in_words_never_as_none_of_so_many(cast: Cast) -> 
     f = finding(findings(cast), "市生态环境局中旗分局", "not_solving")
     assert "low_resolution" in f.bases
     cited = "、".join(f"{i}号" for i in ids) + "问题"
-    assert f.summary.startswith(f"本期负责的3个问题均未办结，逾期未办结3个（{cited}）；"), f.summary
+    assert f.summary.startswith(f"3个问题逾期未办结（{cited}）；"), f.summary
     assert "仅办结" not in f.summary and "0%" not in f.summary
     assert {e["problem_id"] for e in f.evidence if e.get("basis") == "low_resolution"} == set(ids)
 

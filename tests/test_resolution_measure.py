@@ -128,7 +128,9 @@ def test_the_brief_the_notice_and_the_review_print_the_same_resolutions(engine, 
         notice = draft_notice(session=s, plan_id=banner_plan_id, period="2026Q3", now=AFTER)
         doc = notice_document(session=s, notice_id=row_id(notice), now=AFTER)
         body = "\n".join(doc["paragraphs"])
-        assert f"本期负责的3个问题仅办结2个（{cited}，占66.7%），逾期未办结1个（{ids['B']}号问题）" in body, body
+        assert (
+            f"本期办结和逾期未办结的问题共3个，仅办结2个（{cited}，占66.7%），逾期未办结1个（{ids['B']}号问题）" in body
+        ), body
         found = notice_findings(session=s, notice_id=row_id(notice))
         evidence = [e for f in found for e in f.evidence if e.get("basis") == "low_resolution"]
         assert sorted(e["problem_id"] for e in evidence if e.get("kind") == "resolved") == done, evidence

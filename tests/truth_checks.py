@@ -1725,14 +1725,17 @@ def check_notice(r: Rec, notice_id: int, facts: list[dict[str, Any]], missed: di
             said[unit] = int(m.group(1))
     if threshold:
         assert said == {u: k for u, k in missed.items() if k >= threshold}, (said, missed, threshold)
-    # 本期负责的N个问题均未办结 (or the one 未办结): the unit has no problem 办结 in the quarter
+    # N个问题逾期未办结 with no 办结 said: the unit has no problem 办结 in the quarter
     # (Rec.resolved: standing resolved or closed at its end by a resolution made in it).
     mine: dict[int, list[int]] = {}
     for p, u in r.resolved:
         mine.setdefault(u, []).append(p)
     for _, unit, _, summary in n.findings:
-        if re.search(r"本期负责的(\d+个问题均|1个问题)未办结", summary):
-            assert unit not in mine, (summary, r.resolved)
+        for part in summary.split("；"):
+            if re.match(r"\d+个问题逾期未办结", part):
+                assert unit not in mine, (summary, r.resolved)
+            # What 办结 is counted over is said (办结和逾期未办结的问题), never 负责 alone.
+            assert "本期负责的" not in part, summary
         # 仅办结N个（cited，占x%） only of a unit that resolved some, N and the problems those 办结 by
         # it: none resolved is 均未办结, never 仅办结0个（0%）.
         for done, which in re.findall(r"仅办结(\d+)个（([^，）]+)，占", summary):
