@@ -1115,12 +1115,14 @@ def _when_held(meeting: Meeting) -> str:
 
 
 def _attendance_rows(session: Session, meeting: Meeting) -> list[dict[str, str]]:
-    """The minutes' 出席 / 请假 / 未报参会 lines (only for a meeting whose notice went out)."""
+    """The minutes' 确认参会 / 请假 / 未报参会 lines (only for a meeting whose notice went out). They
+    are the units' answers to the notice, given before the meeting: the record holds no roll call,
+    so they are not printed as 出席 (who was there)."""
     if meeting.circulated_at is None:
         return []
     rows = attendance_of(session=session, meeting_id=row_id(meeting))
     out = []
-    for label, state in (("出席", ATTEND), ("请假", EXCUSED), ("未报参会", "none")):
+    for label, state in (("确认参会", ATTEND), ("请假", EXCUSED), ("未报参会", "none")):
         these = [r for r in rows if r["state"] == state]
         if these:
             out.append(

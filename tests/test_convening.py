@@ -193,7 +193,7 @@ def test_attendance_by_unit_for_the_review_and_minutes_numbering(session, banner
             C.reschedule(session=session, meeting_id=m.id, actor=office, starts_at=later + timedelta(days=1), now=later)
         C.request_minutes(session=session, meeting_id=m.id, actor=office, now=later)
         doc = C.minutes_document(session=session, meeting_id=m.id, now=later)
-        assert doc["doc_number"] == f"第{n}期" and doc["attendance"][0]["label"] == "出席"
+        assert doc["doc_number"] == f"第{n}期" and doc["attendance"][0]["label"] == "确认参会"
         C.mark_minuted(session=session, meeting_id=m.id, number=doc["minutes_no"], path=f"/tmp/m{n}.pdf", now=later)
         C.mark_minuted(session=session, meeting_id=m.id, number=99, path="/elsewhere.pdf", now=later)
         assert (m.minutes_no, m.minutes_path) == (n, f"/tmp/m{n}.pdf")

@@ -237,7 +237,7 @@ def test_small_demo_writes_brief_notice_and_ledger_and_the_same_seed_gives_the_s
         "请假：旗信访局",
     ):
         assert fact in flat, fact
-    assert "出席：旗自然资源局的" in flat
+    assert "确认参会：旗自然资源局的" in flat and "出席" not in flat
     engine = make_engine(f"sqlite:///{a / 'demo.db'}")
     with session_scope(engine) as s:
         sent = s.exec(select(OutboxMessage).where(OutboxMessage.kind == "document")).all()

@@ -176,7 +176,7 @@ def test_the_problem_the_notice_and_the_meeting_print_each_person_in_one_form(ca
     s.commit()
     done = minutes.run(session=s, period=C.minutes_period(meeting.id), now=later, data_dir=tmp_path)
     text = "".join("".join(page.extract_text().split()) for page in PdfReader(done["pdf"]).pages)
-    attended = text.split("出席：", 1)[1].split("请假：", 1)[0]
+    attended = text.split("确认参会：", 1)[1].split("请假：", 1)[0]
     assert who[BRACKETED] in attended and who[PLAIN] in attended, attended
     assert f"请假：{cast.units[NAMELESS].name}" in text, text
     assert_one_form(cast, text)
