@@ -129,7 +129,7 @@ TEXTS: dict[str, str] = {
     "zone_news": "{seq}号{name}（{unit}，{on}）：{text}",
     "zone_news_none": "本期没有整合区报送进展。",
     "h_leaders": "包联领导工作情况",
-    "leader_line": "{name}包联{zones}号整合区，{own_text}，{area_text}，{open_text}。",
+    "leader_line": "{name}包联{zones}号整合区，{own_text}{area_text}，{open_text}。",
     "leader_latest": "最近一次报送（{on}）：{text}",
     "leaders_none": "本期未设包联领导。",
     "h_problems": "问题办理情况",

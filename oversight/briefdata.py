@@ -66,6 +66,7 @@ from oversight.measures import (
     due_weeks,
     overdue_before,
     progress_by_now,
+    reports_weekly,
     resolutions,
     response_times,
     unit_reporting,
@@ -503,6 +504,9 @@ def _zone_figures(session: Session, plan_id: int, period: Period, open_by_zone: 
             {
                 "member_id": member.id,
                 "name": member_label(session=session, member=member),
+                # Asked to file weekly progress (a contact who also leads a zone): only then is
+                # 本人未报送进展 said of them (oversight.brieffacts.leader_clauses).
+                "reports_weekly": reports_weekly(member),
                 "zone_ids": [],
                 "zone_seqs": [],
             },

@@ -255,13 +255,15 @@ quarter = st.fixed_dictionaries(
             max_size=2,
         ),
         # Zone leaders: their zones, their report days, the day they join and the days after it each
-        # zone is put in their charge (the review counts a zone's progress from then).
+        # zone is put in their charge (the review counts a zone's progress from then), and whether the
+        # leader is a department contact (asked to report weekly) rather than a 包联领导 of the government.
         "leaders": st.lists(
             st.tuples(
                 st.sets(st.integers(0, 5), min_size=1, max_size=3),
                 st.lists(st.integers(0, 89), max_size=3),
                 st.integers(0, 89),
                 st.integers(0, 30),
+                st.booleans(),
             ),
             max_size=2,
         ),
@@ -460,13 +462,13 @@ def build(engine: Engine, q: dict[str, Any]) -> tuple[Engine, int]:
                 except OversightError:
                     pass
         # Zone leaders (包联领导), each with the zones they lead and their own reports from a zone of theirs.
-        for n, (led, days, joined, later) in enumerate(q["leaders"]):
+        for n, (led, days, joined, later, contact) in enumerate(q["leaders"]):
             leader = Member(
                 plan_id=plan_id,
                 telegram_user_id=500 + n,
                 name=f"包联领导{'甲乙'[n]}",
-                unit_id=units["banner_gov"].id,
-                role=Role.ZONE_LEADER,
+                unit_id=units["water" if contact else "banner_gov"].id,
+                role=Role.CONTACT if contact else Role.ZONE_LEADER,
                 joined_at=at(joined, 8),
             )
             s.add(leader)
@@ -896,7 +898,8 @@ EMPTY = {
         "since": None,
         "joins": [0, 0, 0, 0, 0, 0, 0, 0],
         "reports": [(0, z, True) for z in range(19)] + [(i, 7 * w + 1, False) for i in range(8) for w in range(13)],
-        "leaders": [({0, 1, 2}, [10], 0, 0), ({3, 4, 5}, [], 40, 10)],
+        # The second leader is 水利局's contact, asked to report weekly: 本人未报送进展 is said of them.
+        "leaders": [({0, 1, 2}, [10], 0, 0, False), ({3, 4, 5}, [], 40, 10, True)],
         "rights": [("consolidate", 0, [(10, True)], None), ("close", 0, [(-5, True), (30, False)], 40)],
         "meetings": [(3, True, None, [(1, 20, -2)]), (60, True, None, [])],
         "notices": [(20, [(0, "slow"), (1, "shifting")], [(0, 25)]), (-5, [(2, "slow")], [])],

@@ -246,13 +246,17 @@ class Rec:
     @cached_property
     def leaders(self) -> list[dict[str, Any]]:
         rows = self.sql(
-            "SELECT m.id, m.name, l.zone_id FROM zoneleader l JOIN member m ON m.id = l.member_id "
+            "SELECT m.id, m.name, l.zone_id, m.role FROM zoneleader l JOIN member m ON m.id = l.member_id "
             "WHERE m.plan_id = :plan ORDER BY m.id, l.zone_id"
         )
         by_zone = {z["id"]: z for z in self.zones}
         out: dict[int, dict[str, Any]] = {}
-        for mid, name, zid in rows:
-            out.setdefault(mid, {"id": mid, "name": name or f"成员{mid}", "zones": []})["zones"].append(by_zone[zid])
+        for mid, name, zid, role in rows:
+            # Only a department contact is asked to report weekly (domain.md's roles).
+            row = out.setdefault(
+                mid, {"id": mid, "name": name or f"成员{mid}", "zones": [], "asked": role == "contact"}
+            )
+            row["zones"].append(by_zone[zid])
         for ld in out.values():
             ld["own"] = [r for r in self.reports if r["member"] == ld["id"]]
         return list(out.values())
@@ -843,13 +847,13 @@ def b_leader_line(r: Rec, f: dict[str, Any]) -> None:
     want = {"own": len(ld["own"]), "reports": reports, "moves": moves, "open": len(open_ids)}
     assert {k: v[k] for k in want} == want, (f, want)
     assert f["ids"].get("problem", []) == first(open_ids), f
-    own = f"本人报送进展{len(ld['own'])}次" if ld["own"] else "本人未报送进展"
+    own = f"本人报送进展{len(ld['own'])}次，" if ld["own"] else "本人未报送进展，" if ld["asked"] else ""
     area = (f"所包联整合区本期进展{reports}次" if reports else "所包联整合区本期无进展报送") + (
         f"、矿业权状态变更{moves}宗" if moves else ""
     )
     open_ = f"期末未关闭问题{len(open_ids)}个" if open_ids else "期末无未关闭问题"
     seqs = "、".join(str(z["seq"]) for z in sorted(zones, key=lambda z: z["seq"]))
-    assert f["text"] == f"{ld['name']}包联{seqs}号整合区，{own}，{area}，{open_}。", f
+    assert f["text"] == f"{ld['name']}包联{seqs}号整合区，{own}{area}，{open_}。", f
 
 
 def b_leader_latest(r: Rec, f: dict[str, Any]) -> None:
@@ -1233,7 +1237,8 @@ def brief_kinds(r: Rec) -> Counter[str]:
             k["leader_latest"] += sum(1 for ld in r.leaders if ld["own"])
             for ld in r.leaders:
                 counted = _leader_figures(r, {"values": {"member_id": ld["id"]}})
-                k["leader_own" if counted["own"] else "leader_own_none"] += 1
+                if counted["own"] or ld["asked"]:
+                    k["leader_own" if counted["own"] else "leader_own_none"] += 1
                 k["leader_area" if counted["reports"] else "leader_area_none"] += 1
                 if counted["moves"]:
                     k["leader_moves"] += 1
