@@ -220,7 +220,9 @@ def idle_reason(cited: str, workdays: int, *, still_idle: bool, period_end: date
 
 EVENT_VERBS: dict[str, str] = {
     "raised": "提出{p}",
-    "assigned": "将{p}交办{to_unit}",
+    # The routing when a problem is raised, done by the raiser, often a peer unit: 转请 (a peer does
+    # not 交办 work to another unit), "按职责分工由…办理" following as its reason.
+    "assigned": "将{p}转请{to_unit}办理",
     "accepted": "接收{p}",
     "handed_over": "将{p}转交{to_unit}",
     "declined": "退回{p}",
@@ -231,7 +233,7 @@ EVENT_VERBS: dict[str, str] = {
     "commented": "对{p}作出备注",
 }
 EVENT_VERBS_NO_UNIT: dict[str, str] = {
-    "assigned": "交办{p}",
+    "assigned": "将{p}转请办理",
     "handed_over": "转交{p}",
     "ruled": "裁定{p}的责任单位",
 }

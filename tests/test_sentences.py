@@ -245,7 +245,7 @@ def test_each_evidence_kind_reads_as_its_own_whole_sentence() -> None:
     }
     said = {
         "raised": "提出7号问题",
-        "assigned": "将7号问题交办旗水利局",
+        "assigned": "将7号问题转请旗水利局办理",
         "accepted": "接收7号问题",
         "handed_over": "将7号问题转交旗水利局",
         "declined": "退回7号问题",
@@ -258,7 +258,7 @@ def test_each_evidence_kind_reads_as_its_own_whole_sentence() -> None:
     for kind, what in said.items():
         assert evidence_sentence(event | {"kind": kind}) == f"2026年1月8日 09:05，旗林草局的张三{what}。", kind
     # An event whose unit is not known (a hand-over to a unit since removed): the verb without it.
-    no_unit = {"assigned": "交办7号问题", "handed_over": "转交7号问题", "ruled": "裁定7号问题的责任单位"}
+    no_unit = {"assigned": "将7号问题转请办理", "handed_over": "转交7号问题", "ruled": "裁定7号问题的责任单位"}
     for kind, what in no_unit.items():
         item = event | {"kind": kind, "to_unit": None}
         assert evidence_sentence(item) == f"2026年1月8日 09:05，旗林草局的张三{what}。", kind
