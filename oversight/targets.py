@@ -228,6 +228,10 @@ def _measure(spec: PlanSpec, target: TargetSpec, f: _Figures) -> tuple[float | N
         reduced = [*f.closed_mining, *f.absorbed_mining]
         loaded = f"台账载入采矿权{f.mining_in_ledger}宗"
         how = _none_or(reduced, f"{loaded}，已减少{len(reduced)}宗", f"{loaded}，尚无减少")
+        if f.converted:
+            # A converted exploration right holds a mining licence, but the ledger lists it as the
+            # exploration right it was until its mining right is entered: the figure leaves it out, and says so.
+            how += f"，另有{len(f.converted)}宗探矿权已转采，待以采矿权登记入台账后计入"
         return len(f.standing_mining), reduced, how
     if key == "min_large_medium_ratio":
         if not f.standing_mining:

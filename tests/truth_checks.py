@@ -624,6 +624,9 @@ def ledger_counts(r: Rec, until: str) -> dict[str, int]:
         "restart": sum(1 for row in mining if reached.get(row[0], set()) & {"restarted", "activated"}),
         "mining_rows": len(mining),
         "exploration_rows": sum(1 for row in rows if row[1] in ("exploration", "deep")),
+        "converted": sum(
+            1 for row in rows if row[1] in ("exploration", "deep") and "converted" in reached.get(row[0], set())
+        ),
     }
 
 
@@ -662,7 +665,9 @@ def target_how(r: Rec, key: str, c: dict[str, int]) -> str:
         return "减少的采矿权与探矿权合计" if gone + c["exploration"] else "尚无减少的采矿权和探矿权"
     if key == "max_mines":
         loaded = f"台账载入采矿权{c['mining_rows']}宗"
-        return f"{loaded}，已减少{gone}宗" if gone else f"{loaded}，尚无减少"
+        how = f"{loaded}，已减少{gone}宗" if gone else f"{loaded}，尚无减少"
+        # A converted exploration right is no mining row yet: left out of the figure, and said so.
+        return how + (f"，另有{c['converted']}宗探矿权已转采，待以采矿权登记入台账后计入" if c["converted"] else "")
     if key == "min_large_medium_ratio":
         if not c["standing"]:
             return "台账中尚无存续的采矿权"
