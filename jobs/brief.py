@@ -184,7 +184,8 @@ TEXTS: dict[str, str] = {
     "h_agenda": "下次会议建议议题",
     "agenda_progress": "听取各成员单位本期工作进展汇报。",
     "agenda_behind": "研究{names}进度滞后问题。",
-    "agenda_overdue": "督办逾期未关闭的问题{n}个。",
+    # 逾期 as the problems foot defines it: not yet 办结 and past the deadline (未关闭 took in those resolved).
+    "agenda_overdue": "督办逾期未办结的问题{n}个。",
     "agenda_disputed": "裁定有争议的问题{n}个。",
     "agenda_decisions": "督办上次会议逾期未完成的议定事项{n}项。",
     "agenda_next": "部署下一阶段工作。",
@@ -353,7 +354,9 @@ def _progress_section(data: dict[str, Any], say: Say, table_no: list[int], chart
     for r in loaded:
         if r.get("zones_target"):
             kind = "progress_zones" if r["zones_done"] else "progress_zones_none"
-            paragraphs.append(say(kind, done=r["zones_done"], target=r["zones_target"]))
+            done_zones = r.get("zone_ids_done") or []
+            cited = {"zone": done_zones} if r["zones_done"] and done_zones else None
+            paragraphs.append(say(kind, cited, done=r["zones_done"], target=r["zones_target"]))
     claims = data.get("pending_claims") or []
     if claims:
         listed = "；".join(

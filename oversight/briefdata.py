@@ -695,6 +695,7 @@ def _progress(session: Session, plan_id: int, period: Period) -> list[dict[str, 
                 "deadline": r["deadline"],
                 "zones_target": r.get("zones_target"),
                 "zones_done": r.get("zones_done"),
+                "zone_ids_done": r.get("zone_ids_done") or [],
             }
         )
     return rows
@@ -830,7 +831,7 @@ def _record_labels(
     """How the brief names the rights and reports it cites (Say's labels): the ledger sent with the
     brief lists rights by code and name, not by the database's numbers, and has no sheet of reports.
     A right is named by its name (with its code when another right of the plan has the same name),
-    a report by its unit and day (文体局2026年3月2日报送)."""
+    a report by its unit and day (文体局2026年3月2日报送), a zone by its 序号 and name."""
     right_ids: set[int] = set()
     for r in progress:
         right_ids.update(r["done"]["ids"], r["done_in_period"]["ids"])
@@ -860,7 +861,9 @@ def _record_labels(
     if report_ids:
         filed = session.exec(select(Report).where(col(Report.id).in_(report_ids))).all()
         reports = {row_id(x): f"{unit_names.get(x.unit_id, '')}{cn_date(_local_day(x.created_at))}报送" for x in filed}
-    return {"right": rights, "report": reports}
+    # A zone by its 序号 and name, as 表2 lists it (7号张佳花岗岩整合区).
+    zone_names = {int(z["zone_id"]): f"{z['seq']}号{z['name']}" for z in zones["zones"]}
+    return {"right": rights, "report": reports, "zone": zone_names}
 
 
 def _region(session: Session, plan: Plan, as_of: datetime, rights: RightsAsOf) -> dict[str, Any] | None:

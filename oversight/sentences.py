@@ -39,6 +39,7 @@ NOUNS: dict[str, str] = {
     "right": "矿业权",
     "item": "整改事项",
     "notice": "通报",
+    "zone": "整合区",  # cited by its labels (7号张佳花岗岩整合区): the ledger numbers zones by 序号
 }
 # The measure word of each noun when a count is given ("等5个问题", "等3项议定事项").
 MEASURES: dict[str, str] = {
@@ -48,6 +49,7 @@ MEASURES: dict[str, str] = {
     "right": "宗",
     "item": "项",
     "notice": "份",
+    "zone": "个",
 }
 CITE_SHOWN = 5  # record numbers named in one body citation; the rest are in the annex
 

@@ -425,6 +425,9 @@ FACT_TABLES = {
     "item": "rectificationitem",
     "member": "member",
     "meeting": "meeting",
+    "zone": "zone",
+    "right": '"right"',
+    "report": "report",
 }
 
 

@@ -430,6 +430,7 @@ class Rec:
                     "due": due_of(points),
                     "zones_target": zones_target,
                     "zones_done": sum(1 for ids in zone_rights.values() if all(i in done for i in ids)),
+                    "zone_ids_done": sorted(z for z, ids in zone_rights.items() if all(i in done for i in ids)),
                 }
             )
         return out
@@ -774,6 +775,7 @@ def b_progress_zones(r: Rec, f: dict[str, Any]) -> None:
     assert (f["values"]["done"], f["values"]["target"]) == (t["zones_done"], t["zones_target"]), (f, t)
     assert t["zones_done"] > 0
     assert f["text"] == f"整合重组一批已完成整合区{t['zones_done']}个（目标{t['zones_target']}个）。", f
+    assert sorted(f["ids"]["zone"]) == t["zone_ids_done"], (f, t)  # cited: the zones completed
 
 
 def b_progress_zones_none(r: Rec, f: dict[str, Any]) -> None:
@@ -1142,7 +1144,7 @@ def b_agenda_behind(r: Rec, f: dict[str, Any]) -> None:
 
 def b_agenda_overdue(r: Rec, f: dict[str, Any]) -> None:
     over = _problem_counts(r)["overdue"]
-    assert over and f["ids"]["problem"] == first(over) and f["text"] == f"督办逾期未关闭的问题{len(over)}个。", f
+    assert over and f["ids"]["problem"] == first(over) and f["text"] == f"督办逾期未办结的问题{len(over)}个。", f
 
 
 def b_agenda_disputed(r: Rec, f: dict[str, Any]) -> None:
