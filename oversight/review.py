@@ -1000,7 +1000,8 @@ def supervision_counts(*, session: Session, plan_id: int, start: datetime, end: 
         {"unit_id": u, "unit": units.get(u, ""), "urged": urged.get(u, 0), "orders": orders.get(u, 0)}
         for u in set(urged) | set(orders)
     ]
-    return sorted(rows, key=lambda r: (-r["orders"], -r["urged"], r["unit"]))
+    # Most first; equal counts in the plan's order of its units (their ids), as every table lists them.
+    return sorted(rows, key=lambda r: (-r["orders"], -r["urged"], r["unit_id"]))
 
 
 def run_review(*, session: Session, plan_id: int, period: str, now: datetime) -> dict[str, Any]:

@@ -234,7 +234,8 @@ def test_units_with_the_same_supervision_counts_share_one_clause(cast: Cast) -> 
     review = build_review(session=cast.s, plan_id=cast.plan_id, period="2026H1", now=now)
     doc = review_document(session=cast.s, plan_id=cast.plan_id, review=review, now=now)
     section = next(sec for sec in doc["sections"] if sec["heading"] == "督办与催办")
-    assert section["paragraphs"] == ["本期旗林草局收到红色督办单2份；旗水利局、旗自然资源局各收到红色督办单1份。"]
+    # Equal counts in the plan's order of its units (旗自然资源局 before 旗水利局), not by code point.
+    assert section["paragraphs"] == ["本期旗林草局收到红色督办单2份；旗自然资源局、旗水利局各收到红色督办单1份。"]
 
 
 def test_closing_needs_evidence_and_the_right_person(cast: Cast) -> None:

@@ -2504,7 +2504,7 @@ def v_attendance_units(rv: ReviewRec, f: dict[str, Any]) -> None:
 
 def v_supervision_units(rv: ReviewRec, f: dict[str, Any]) -> None:
     units = set(rv.urged) | set(rv.orders)
-    order = sorted(units, key=lambda u: (-rv.orders.get(u, 0), -rv.urged.get(u, 0), rv.r.units[u]["name"]))
+    order = sorted(units, key=lambda u: (-rv.orders.get(u, 0), -rv.urged.get(u, 0), u))  # ties: the plan's order
     assert f["ids"]["unit"] == order, (f, order)
     # Units with the same counts share one clause: A、B各收到红色督办单1份.
     parts = []
