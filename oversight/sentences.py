@@ -6,8 +6,10 @@ Rules this module keeps for every document:
 - A fact kind has exactly one template; an unknown kind is an error (`UnknownFactError`), never a
   `str(dict)` on the page.
 - Evidence items (what a notice finding rests on) are facts too: one template per item kind.
-- Record citations in body text have one form, "11号问题", "11号、12号等5个问题" (the full
-  numbers are in the annex); a zone keeps its own "3号整合区", the same form.
+- Record citations in body text have one form per kind of record, the one its reader can look up:
+  problems, 议定事项 and the like by the ledger's 编号, "11号问题", "11号、12号等5个问题" (the full
+  numbers are in the annex); a zone keeps its own "3号整合区"; where a document's reader has no
+  numbered list (a brief's rights and reports), by labels: a right's name, a report's unit and day.
 - Zero and one read naturally: "本期没有…", "用时9个工作日" for one case (a 中位数 only of two or
   more); an expected count of whole things is a whole number (按进度应完成9宗, never 8.5宗).
 - Every date through oversight.dates (2026年1月8日).
