@@ -66,7 +66,7 @@ from oversight.meetings import completion_words
 from oversight.outbox import enqueue_document, enqueue_text, split_text
 from oversight.periods import ADHOC
 from oversight.sample import chat_marked, sample_mark
-from oversight.sentences import cite, names, whole, workdays_text
+from oversight.sentences import cite, names, quoted, whole, workdays_text
 from oversight.targets import baseline_text, due_clause, target_sentence
 
 logger = logging.getLogger(__name__)
@@ -126,11 +126,12 @@ TEXTS: dict[str, str] = {
     "zones_all_quiet": "本期{n}个整合区均没有进展报送。",
     "zones_all_reported": "{n}个整合区本期均有进展报送。",
     "h_zone_news": "整合区动态",
-    "zone_news": "{seq}号{name}（{unit}，{on}）：{text}",
+    # A contact's own words (本周…) quoted, as a brief quotes what a unit reported.
+    "zone_news": "{seq}号{name}（{unit}，{on}）：“{text}”",
     "zone_news_none": "本期没有整合区报送进展。",
     "h_leaders": "包联领导工作情况",
     "leader_line": "{name}包联{zones}号整合区，{own_text}{area_text}，{open_text}。",
-    "leader_latest": "最近一次报送（{on}）：{text}",
+    "leader_latest": "最近一次报送（{on}）：“{text}”",
     "leaders_none": "本期未设包联领导。",
     "h_problems": "问题办理情况",
     # {open_part}: problems_lead_open, or empty when none is open (problems_none_open says so next).
@@ -502,7 +503,7 @@ def _zones_section(data: dict[str, Any], unit: Any, say: Say, table_no: list[int
             name=z["name"],
             on=_day(z["latest"]["on"]),
             unit=unit(z["latest"]["unit_id"]),
-            text=z["latest"]["text"],
+            text=quoted(z["latest"]["text"]),
         )
         for z in zones
         if z.get("latest")
@@ -531,7 +532,7 @@ def _zones_section(data: dict[str, Any], unit: Any, say: Say, table_no: list[int
                         "leader_latest",
                         {"report": [ld["latest"]["id"]]},
                         on=_day(ld["latest"]["on"]),
-                        text=ld["latest"]["text"],
+                        text=quoted(ld["latest"]["text"]),
                     )
                 )
         subsections.append({"heading": TEXTS["h_leaders"], "paragraphs": lines})

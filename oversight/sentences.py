@@ -85,6 +85,11 @@ def cite(
     return head if labels is not None else f"{head}{NOUNS[noun]}"
 
 
+def quoted(text: str) -> str:
+    """A unit's own words inside “…”: its “…” become ‘…’, as Chinese nests quotation marks."""
+    return text.replace("“", "‘").replace("”", "’")
+
+
 def names(items: Iterable[str]) -> str:
     """A、B、C (each name once, in order)."""
     return "、".join(dict.fromkeys(x for x in items if x))

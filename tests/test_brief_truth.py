@@ -87,6 +87,8 @@ def test_some_zones_reported_the_others_are_named_and_all_reported_only_when_all
     assert quiet["text"] == "本期没有进展报送的整合区：" + "、".join(f"{z.seq}号" for z in zs[1:]) + "。"
     news = next(f for f in ctx["facts"] if f["kind"] == "zone_news")
     assert news["ids"] == {"report": [first]} and "2026年11月3日" in news["text"]
+    # The unit's own words are quoted (a quarterly brief read 本周… as its own voice).
+    assert news["text"].endswith("）：“1号区核查完成”"), news["text"]
     for z in zs[1:]:
         report(cast, "forestry", sh(2026, 11, 4), z)
     second = report(cast, "natres", sh(2026, 11, 5), zs[0], "1号区再次报送")

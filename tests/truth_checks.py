@@ -836,7 +836,8 @@ def b_zone_news(r: Rec, f: dict[str, Any]) -> None:
     latest = z["latest"]
     assert latest is not None and f["ids"]["report"] == [latest["id"]], (f, latest)
     on = cn(latest["at"].astimezone(SH).date())
-    assert f["text"] == f"{z['seq']}号{z['name']}（{r.short(latest['unit'])}，{on}）：{latest['text']}", f
+    said = latest["text"].replace("“", "‘").replace("”", "’")  # quoted, nested quotes single
+    assert f["text"] == f"{z['seq']}号{z['name']}（{r.short(latest['unit'])}，{on}）：“{said}”", f
 
 
 def b_zone_news_none(r: Rec, f: dict[str, Any]) -> None:
@@ -868,7 +869,8 @@ def b_leader_latest(r: Rec, f: dict[str, Any]) -> None:
     assert owners, f
     latest = r.latest(owners[0]["own"])
     assert latest is not None
-    assert f["text"] == f"最近一次报送（{cn(latest['at'].astimezone(SH).date())}）：{latest['text']}", f
+    said = latest["text"].replace("“", "‘").replace("”", "’")
+    assert f["text"] == f"最近一次报送（{cn(latest['at'].astimezone(SH).date())}）：“{said}”", f
 
 
 def _leader_figures(r: Rec, f: dict[str, Any]) -> dict[str, list[int]]:
