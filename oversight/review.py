@@ -1044,6 +1044,7 @@ REVIEW_TEXTS: dict[str, str] = {
     "resolution_units": "问题办结得分率为本期办结的问题占本期负责问题的比例（办结指{end}处于已办结状态、且于本期办结的问题，"
     "负责问题为本期办结的和逾期未办结的问题）：{units}。",
     "low_total": "总分低于60分的单位：{names}。",
+    "low_leaders": "得分低于60分的包联领导：{names}。",
     "units_none": "本期没有参加问效评价的成员单位。",
     "leaders_none": "本期没有明确包联整合区的领导。",
     "ledger_none": "本期没有整改事项。",
@@ -1276,6 +1277,16 @@ def review_document(*, session: Session, plan_id: int, review: dict[str, Any], n
     if low:
         summary.append(
             say.text("low_total", {"unit": [int(r["unit_id"]) for r in low]}, names="、".join(r["unit"] for r in low))
+        )
+    # Seed 000 §五(四): 问效 evaluates the 包联人员 too; their low scores are said as the units' are.
+    low_leaders = [r for r in leaders_in if r["score"] < 60]
+    if low_leaders:
+        summary.append(
+            say.text(
+                "low_leaders",
+                {"member": [int(r["member_id"]) for r in low_leaders]},
+                names="、".join(r["name"] for r in low_leaders),
+            )
         )
     # Facts in print order: the sections' sentences follow the summary's.
     units_none = [] if unit_rows else [say.text("units_none")]

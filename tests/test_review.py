@@ -1053,3 +1053,23 @@ def test_an_item_asks_for_the_share_that_takes_it_off_the_ledger(cast: Cast) -> 
     (spec,) = [s for s in specs if s["source"].startswith("indicator:")]
     assert spec["source"] == "indicator:resolution" and spec["item"].endswith("“问题办结”得分率50%")
     assert spec["standard"] == "负责问题在办理时限内办结，办结率不低于60%"
+
+
+def test_a_zone_leader_scored_below_60_is_named_as_the_units_are(cast: Cast) -> None:
+    """Seed 000 §五(四): 问效 evaluates the 包联人员. The audit's review scored four leaders at 25.0 and
+    0.0 in its annex and said nothing of them in its body, where 总分低于60分的单位 named the units.
+    A leader whose zone has not moved reads 得分低于60分的包联领导：X。; one whose zone is done is not named."""
+    behind = zone_rights(cast, 1, [])
+    ahead = zone_rights(cast, 2, [datetime(2026, 2, 2, 2, tzinfo=UTC)] * 7)
+    slow, quick = cast.member("banner_gov", Role.ZONE_LEADER), cast.member("banner_gov", Role.ZONE_LEADER)
+    slow.name, quick.name = "额尔敦", "贾宏亮"
+    cast.s.add(ZoneLeader(zone_id=row_id(behind), member_id=row_id(slow)))
+    cast.s.add(ZoneLeader(zone_id=row_id(ahead), member_id=row_id(quick)))
+    cast.s.commit()
+    review = build_review(session=cast.s, plan_id=cast.plan_id, period="2026H1", now=AFTER_H1)
+    scores = {r["member_id"]: r["score"] for r in review["zone_leaders"]}
+    assert scores[row_id(slow)] < 60 <= scores[row_id(quick)], scores
+    doc = review_document(session=cast.s, plan_id=cast.plan_id, review=review, now=AFTER_H1)
+    (fact,) = [f for f in doc["facts"] if f["kind"] == "low_leaders"]
+    assert fact["text"] == "得分低于60分的包联领导：额尔敦。" and fact["ids"] == {"member": [row_id(slow)]}
+    assert fact["text"] in doc["summary"]

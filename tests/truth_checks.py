@@ -2430,6 +2430,16 @@ def _low(rv: ReviewRec) -> list[dict[str, Any]]:
     return [u for u in rv.scores["units"] if u["total"] is not None and u["total"] < 60]
 
 
+def _low_leaders(rv: ReviewRec) -> list[dict[str, Any]]:
+    return [ld for ld in rv.scores["leaders"] if ld["score"] is not None and ld["score"] < 60]
+
+
+def v_low_leaders(rv: ReviewRec, f: dict[str, Any]) -> None:
+    low = {ld["member"]: ld["name"] for ld in _low_leaders(rv)}
+    assert low and set(f["ids"]["member"]) == set(low), (f, low)
+    assert f["text"] == "得分低于60分的包联领导：" + "、".join(low[m] for m in f["ids"]["member"]) + "。", f
+
+
 def v_low_total(rv: ReviewRec, f: dict[str, Any]) -> None:
     low = [rv.r.units[u["unit"]]["name"] for u in _low(rv)]
     assert low and f["ids"]["unit"] == [u["unit"] for u in _low(rv)], (f, low)
@@ -2562,6 +2572,7 @@ REVIEW_CHECKS: dict[str, Callable[[ReviewRec, dict[str, Any]], None]] = {
     "not_evaluated": v_not_evaluated,
     "problems_only": v_problems_only,
     "low_total": v_low_total,
+    "low_leaders": v_low_leaders,
     "units_none": v_units_none,
     "leaders_none": v_leaders_none,
     "ledger_none": v_ledger_none,
@@ -2623,5 +2634,7 @@ def check_review(r: Rec, doc: dict[str, Any]) -> set[str]:
         want["problems_only"] += 1
     if _low(rv):
         want["low_total"] += 1
+    if _low_leaders(rv):
+        want["low_leaders"] += 1
     assert kinds == want, (kinds, want)
     return set(kinds)
