@@ -27,9 +27,9 @@ CLAUSE_TEXTS: dict[str, str] = {
 
 def leader_clauses(*, say: Say, leader: Mapping[str, Any], end: str) -> dict[str, str]:
     """A zone leader's clauses for the leader's line (own_text, with its comma, or empty; area_text,
-    open_text): the reports they filed themselves, the reports and status changes of their zones, the problems open in
-    them at the period's end (`end`: 期末, or 目前 for a period running on), each a fact citing the
-    reports, rights or problems it counts; none of them says a zero as a number."""
+    open_text): the reports they filed themselves, the reports and status changes of their zones,
+    the problems open in them at the period's end (`end`: 期末, or 目前 for a period running on),
+    each a fact citing the reports, rights or problems it counts; none says a zero as a number."""
     member = leader["member_id"]
     own, reports, moves, open_ = leader["own_reports"], leader["reports"], leader["moves"], leader["open"]
     # 本人未报送进展 only of a leader asked to report weekly (a contact): a 包联领导 is evaluated by

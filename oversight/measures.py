@@ -296,7 +296,7 @@ def tracking_since(*, session: Session, plan_id: int) -> date:
         return date.min
     if plan.tracking_since is not None:
         return plan.tracking_since
-    return local_day(_aware(plan.loaded_at))
+    return local_day(aware_utc(plan.loaded_at))
 
 
 def accountable_from(*, session: Session, plan_id: int) -> dict[int, date]:
@@ -325,7 +325,7 @@ def _first_member_day(session: Session, plan_id: int, *, roles: tuple[str, ...] 
         query = query.where(col(Member.role).in_(roles))
     first: dict[int, date] = {}
     for unit_id, joined in session.execute(query.group_by(col(Member.unit_id))).all():
-        first[unit_id] = local_day(_aware(joined))
+        first[unit_id] = local_day(aware_utc(joined))
     return {u: first_workday_from(max(d, start)) for u, d in first.items()}
 
 
@@ -339,7 +339,8 @@ def _since_of(unit: Any, since: dict[int, date]) -> Any:
     )
 
 
-def _aware(moment: datetime | str) -> datetime:
+def aware_utc(moment: datetime | str) -> datetime:
+    """A stored moment as aware UTC: SQLite hands one back naive, or as ISO text from an aggregate."""
     value = datetime.fromisoformat(moment) if isinstance(moment, str) else moment
     if value.tzinfo is None:  # SQLite may hand a value back naive: stored UTC
         value = value.replace(tzinfo=UTC)
@@ -809,13 +810,13 @@ def leader_accountable_from(
         member_id = (detail or {}).get("member_id")
         if member_id is None:
             continue
-        key, day = (int(member_id), int(object_id)), local_day(_aware(at))
+        key, day = (int(member_id), int(object_id)), local_day(aware_utc(at))
         if key not in assigned or day < assigned[key]:
             assigned[key] = day
     out = {}
     for member, zone_id in leaders:
         member_id = row_id(member)
-        joined = local_day(_aware(member.joined_at))
+        joined = local_day(aware_utc(member.joined_at))
         out[(member_id, zone_id)] = first_workday_from(max(joined, assigned.get((member_id, zone_id), joined), start))
     return out
 

@@ -1096,14 +1096,13 @@ def ledger_paragraphs(
     ]
     if to_add:
         units = list(dict.fromkeys(int(a["unit_id"]) for a in to_add))
-        deadlines = sorted({a["deadline"] for a in to_add})
         said.append(
             say.text(
                 "ledger_to_add",
                 {"unit": units},
                 n=len(to_add),
                 units=len(units),
-                deadline=_cn(date.fromisoformat(deadlines[-1])),
+                deadline=_cn(date.fromisoformat(max(a["deadline"] for a in to_add))),
                 state=ITEM_TO_ADD,
             )
         )
@@ -1212,29 +1211,22 @@ def review_document(*, session: Session, plan_id: int, review: dict[str, Any], n
         ]
         for r in review["zone_leaders"]
     ]
-    ledger_rows = [
-        [
+
+    def ledger_row(it: dict[str, Any], state: str) -> list[str]:
+        return [
             it["unit"],
             it["item"],
             it["responsible_person"],
             _cn(date.fromisoformat(it["deadline"])),
             it["standard"],
             f"{it['deduction']:g}",
-            it["state_label"] + (f"（逾期{it['misses']}次）" if it["misses"] else ""),
+            state,
         ]
+
+    ledger_rows = [
+        ledger_row(it, it["state_label"] + (f"（逾期{it['misses']}次）" if it["misses"] else ""))
         for it in review["ledger"]
-    ] + [
-        [
-            a["unit"],
-            a["item"],
-            a["responsible_person"],
-            _cn(date.fromisoformat(a["deadline"])),
-            a["standard"],
-            f"{a['deduction']:g}",
-            ITEM_TO_ADD,
-        ]
-        for a in review.get("to_add") or []
-    ]
+    ] + [ledger_row(a, ITEM_TO_ADD) for a in review.get("to_add") or []]
     say = Say(REVIEW_TEXTS)
     units_in = [r for r in review["units"] if r["total"] is not None]
     leaders_in = [r for r in review["zone_leaders"] if r["score"] is not None]

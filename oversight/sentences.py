@@ -371,35 +371,36 @@ def evidence_row(item: Mapping[str, Any], unit: str = "") -> tuple[str, str, str
         span = cn_date_range(day_of(item["from"]), day_of(item["to"]))
         return span, who, ROW_MISSED_WEEK.format(week=item["week"])
     when = NO_CELL
-    if kind == "idle_spell":
-        when = cn_date(day_of(item["since"]))
-    elif kind in ("overdue_problem", "overdue_decision"):
-        when = cn_date(day_of(item["due_on"]))
-    elif kind in ("task_progress", "region_deadline") or (kind == "response_waits" and item.get("as_of")):
+    key = EVIDENCE_DAY.get(str(kind))
+    if key is not None and item.get(key):
+        day = cn_date(day_of(item[key]))
         # A figure, not an event: as of a day (a wait dated by the quarter's end read as if it ended then).
-        when = f"截至{cn_date(day_of(item['as_of']))}"
+        when = f"截至{day}" if key == "as_of" else day
     return when, who, evidence_sentence(item)
+
+
+# The day an evidence item that is not an event is dated by: a missed week by its first day, a
+# spell since the day of its last action, a deadline, a figure as of a day (evidence_row, evidence_order).
+EVIDENCE_DAY: dict[str, str] = {
+    "missed_week": "from",
+    "idle_spell": "since",
+    "overdue_problem": "due_on",
+    "overdue_decision": "due_on",
+    "task_progress": "as_of",
+    "region_deadline": "as_of",
+    "response_waits": "as_of",
+}
 
 
 def evidence_order(item: Mapping[str, Any]) -> str:
     """Where an evidence item stands in its table's time order: an event at its minute (Shanghai
-    time), an item of a day after that day's events (a spell since the day of its last action, a
-    figure as of a day, a deadline, a missed week by its first day), an undated one last."""
+    time), an item of a day (EVIDENCE_DAY) after that day's events, an undated one last."""
     if "event_id" in item:
         value = item["at"]
         if isinstance(value, datetime):
             return f"{value.astimezone(local_zone()):%Y-%m-%d %H:%M}"
         return str(value)[:16].replace("T", " ")
-    field_of = {
-        "missed_week": "from",
-        "idle_spell": "since",
-        "overdue_problem": "due_on",
-        "overdue_decision": "due_on",
-        "task_progress": "as_of",
-        "region_deadline": "as_of",
-        "response_waits": "as_of",
-    }
-    key = field_of.get(str(item.get("kind")))
+    key = EVIDENCE_DAY.get(str(item.get("kind")))
     if key is None or not item.get(key):
         return "9999"
     return f"{day_of(item[key]).isoformat()} 99"

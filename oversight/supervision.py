@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import func
@@ -42,7 +42,7 @@ from oversight.audit import actor_of, audit, require_role
 from oversight.dates import cn_date, local_day
 from oversight.errors import InvalidStateError, NotFoundError, PlanMissingError
 from oversight.facts import Chat
-from oversight.measures import EXEMPT_UNIT_KINDS, overdue_workdays
+from oversight.measures import EXEMPT_UNIT_KINDS, aware_utc, overdue_workdays
 from oversight.members import members_of_unit
 from oversight.outbox import enqueue_text, queued_under
 from oversight.region_items import BASELINE, FIRST_BATCH, ITEM_NAMES, open_region_items
@@ -170,17 +170,11 @@ def _problems(session: Session, plan_id: int, today: date) -> list[tuple[Any, ..
             p.due_on,
             int(n or 0),
             p.zone_id or rz,
-            max(p.due_on, local_day(_aware(last))) if last is not None else p.due_on,
+            max(p.due_on, local_day(aware_utc(last))) if last is not None else p.due_on,
         )
         for p, rz, n, last in rows
         if p.due_on is not None
     ]
-
-
-def _aware(moment: Any) -> datetime:
-    """A stored moment as aware UTC (SQLite hands back naive UTC, or an ISO text from an aggregate)."""
-    value = datetime.fromisoformat(moment) if isinstance(moment, str) else moment
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def _decisions(session: Session, plan_id: int, today: date) -> list[tuple[int, int, str, date, int, int | None]]:

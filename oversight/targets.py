@@ -51,6 +51,7 @@ from oversight.errors import PlanMissingError
 from oversight.planfile import PlanSpec, TargetSpec
 from oversight.plans import plan_spec
 from oversight.rights import GREEN_REGION_OR_ABOVE, RightStatus
+from oversight.sentences import pct
 from oversight.timelines import deadline_of, expected_share, target_points
 
 __all__ = [
@@ -618,9 +619,7 @@ TARGET_TEXT = "{name}：{figures}{behind}；{how}{listed}。"
 def _target_text(value: float, kind: str) -> str:
     """A target's own figure as the plan states it: a share as a whole percentage where it is one
     (75%, not 75.0%), anything else as _num prints it."""
-    if kind == "min_ratio":
-        return f"{float(value) * 100:.1f}".rstrip("0").rstrip(".") + "%"
-    return _num(value, kind)
+    return pct(float(value)) if kind == "min_ratio" else _num(value, kind)
 
 
 def _bounded(kind: str, target: str) -> tuple[str, Callable[[str], str]]:
