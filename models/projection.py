@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, inspect, select, update
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
@@ -54,6 +54,8 @@ def fold(
         r["last_at"] = at
     if kind in STATE_KINDS:
         r["state_event_id"], r["state_kind"], r["state_at"] = event_id, kind, at
+        if kind != K.CONFIRMED:
+            r["change_event_id"] = event_id
     if kind in OWNER_KINDS:
         r["owner_event_id"], r["owner_unit_id"] = event_id, to_unit_id
     if kind != K.COMMENTED and _later(at, event_id, r["action_at"], r["action_event_id"]):
@@ -238,7 +240,11 @@ def rebuild(
     a time (memory bounded by the chunk), in the connection's transaction. `progress` is told
     (problems done, problems in all) after each chunk. `with_spells` False: the projection
     only (migration 0016 runs before the spells' table exists); `with_handovers` False: not
-    the hand-overs' runs (0016 and 0019 run before their table exists)."""
+    the hand-overs' runs (0016 and 0019 run before their table exists). Only the projection's
+    columns the database has are written: a migration before one that adds a column (0016 before
+    0023's change_event_id) rebuilds the projection as its schema holds it."""
+    present = {c["name"] for c in inspect(conn).get_columns(_PP.name)}
+    columns = [c for c in _PP.columns if c.name in present]
     # NOT EXISTS, not NOT IN: PostgreSQL plans NOT IN (subquery) as a hashed subplan only when
     # the subquery fits in work_mem, else it rescans the events for every row (at 10^6 events
     # and 150k problems this DELETE ran for more than ten minutes); NOT EXISTS is an anti-join.
@@ -257,10 +263,10 @@ def rebuild(
         if not batch:
             break
         in_batch = _PP.c.problem_id.between(batch[0], batch[-1])
-        old = {r["problem_id"]: dict(r) for r in conn.execute(select(_PP).where(in_batch)).mappings()}
+        old = {r["problem_id"]: dict(r) for r in conn.execute(select(*columns).where(in_batch)).mappings()}
         events = conn.execute(_handover_events().where(_E.c.problem_id.between(batch[0], batch[-1])))
         listed = list(events)
-        rows = list(_rows(listed))
+        rows = [{c: v for c, v in r.items() if c in present} for r in _rows(listed)]
         differ = {r["problem_id"] for r in rows if old.get(r["problem_id"]) != r}
         conn.execute(delete(_PP).where(in_batch))
         conn.execute(insert(_PP), rows)

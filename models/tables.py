@@ -396,6 +396,9 @@ class ProblemProjection(SQLModel, table=True):
     state_event_id: int | None = None  # the last event that changed the state
     state_kind: str | None = Field(default=None, max_length=20)
     state_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The last state event but a confirmation (which leaves a resolution standing): a resolution
+    # still stands when it is this one.
+    change_event_id: int | None = None
     owner_event_id: int | None = None  # the last assignment, hand-over or ruling
     owner_unit_id: int | None = None
     action_event_id: int | None = None  # the last action: the spell running since it

@@ -646,7 +646,10 @@ def evaluate(*, session: Session, plan_id: int, period: str, now: datetime) -> l
                     ],
                 )
             )
-    counts = problem_counts(session=session, plan_id=plan_id, start=p.start, as_of=as_of, end=p.end)
+    # Whether every problem has its projection: the resolutions, the spells and the hand-overs' runs
+    # are then read from it (asked once, not by each measure).
+    kept = projections_kept(session=session)
+    counts = problem_counts(session=session, plan_id=plan_id, start=p.start, as_of=as_of, end=p.end, kept=kept)
     for unit_id, o in overdue_items(
         session=session, plan_id=plan_id, start=p.start, as_of=as_of, counts=counts
     ).items():
@@ -686,7 +689,9 @@ def evaluate(*, session: Session, plan_id: int, period: str, now: datetime) -> l
                     [*c["resolved_events"][:EXAMPLES], *(e["event_id"] for e in c["examples"])],
                 )
             )
-    spells = spell_stats(session=session, plan_id=plan_id, start=p.start, as_of=as_of, idle_days=t["idle_days"])
+    spells = spell_stats(
+        session=session, plan_id=plan_id, start=p.start, as_of=as_of, idle_days=t["idle_days"], kept=kept
+    )
     waits_of = wait_problems(session=session, stats=spells)
     for unit_id, pairs in response_waits(
         session=session, plan_id=plan_id, start=p.start, as_of=as_of, stats=spells
@@ -771,7 +776,6 @@ def evaluate(*, session: Session, plan_id: int, period: str, now: datetime) -> l
         )
 
     # 推诿扯皮
-    kept = projections_kept(session=session)  # the hand-overs' runs are read from the projection
 
     def shifting(found_: dict[int, dict[str, Any]], basis: str, text: Any) -> None:
         for unit_id, v in found_.items():

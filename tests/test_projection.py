@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
+from alembic import command
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, select
@@ -22,8 +23,9 @@ from sqlmodel import Session
 from typer.testing import CliRunner
 
 from lianxi.cli import app
-from models import Problem, ProblemEvent, ProblemHandover, ProblemProjection, ProblemSpell
+from models import Problem, ProblemEvent, ProblemHandover, ProblemProjection, ProblemSpell, make_engine
 from models.db import table_of
+from models.migrate import alembic_config
 from models.projection import rebuild
 from oversight.accountability import evaluate, findings_json
 from oversight.dates import local_day
@@ -240,6 +242,46 @@ def test_the_live_projection_equals_the_rebuilt_one_and_the_rules_find_the_same_
         assert with_projection == replayed
     finally:
         s.rollback()
+
+
+def test_migrating_a_database_with_problems_up_from_before_the_projection_rebuilds_all_of_it(
+    cast: Cast, db_url: str
+) -> None:
+    """A deployment upgraded from before the projection (0015) through every migration that
+    rebuilds it (0016, 0019, 0022, 0023) ends with the projection, the spells and the hand-overs
+    the domain keeps live: the earlier migrations' rebuilds write only the columns their schema
+    has (0016 runs before 0023's change_event_id), and 0023 fills that column for every problem."""
+    _play(
+        cast,
+        [
+            (0, "accept", "water", 0.5),
+            (0, "resolve", "water", 1.0),
+            (0, "reopen", "water", 1.0),
+            (0, "resolve", "water", 1.0),
+            (0, "confirm", "water", 1.0),
+            (1, "hand", "eco", 1.0),
+            (1, "accept", "eco", 1.0),
+            (1, "resolve", "eco", 1.0),
+            (1, "confirm", "eco", 1.0),
+        ],
+    )
+    cast.s.commit()
+    live, spells, handovers = _projection(cast.s), _spells(cast.s), _handovers(cast.s)
+    assert all(row["change_event_id"] is not None for row in live.values())
+    cast.s.close()
+    cast.s.get_bind().dispose()  # type: ignore[union-attr]  # no connection left open across the migrations
+
+    command.downgrade(alembic_config(db_url), "0015")
+    command.upgrade(alembic_config(db_url), "head")
+
+    engine = make_engine(db_url)
+    try:
+        with Session(engine) as s:
+            assert _projection(s) == live
+            assert _spells(s) == spells
+            assert _handovers(s) == handovers
+    finally:
+        engine.dispose()
 
 
 def test_rebuild_projections_corrects_a_projection_written_past_the_domain(cast: Cast, settings_env: Any) -> None:
