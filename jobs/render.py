@@ -245,6 +245,8 @@ _TITLE_TOKEN_RE = re.compile(
 )
 _TITLE_BREAK_BEFORE = {"工作", "情况", "和", "及", "与"}
 _TITLE_BREAK_AFTER = {"关于", "工作", "、", "和", "及", "与", "的"}
+# Punctuation that may not begin a line (GB/T 15834's line-break rule, as a typesetter applies it).
+_NO_LINE_START = "、，。；：！？）》”〕"
 
 
 def _title_tokens(title: str) -> list[tuple[str, bool, bool]]:
@@ -282,7 +284,7 @@ def title_lines(title: str | list[str] | tuple[str, ...], max_em: float = 20.0) 
     # Break points: between tokens i-1 and i, where the earlier may end a line or the later may start one.
     can_break = [False] * (n + 1)
     for i in range(1, n):
-        can_break[i] = tokens[i - 1][2] or tokens[i][1]
+        can_break[i] = (tokens[i - 1][2] or tokens[i][1]) and tokens[i][0][:1] not in _NO_LINE_START
     widths = [_em_width(t[0]) for t in tokens]
     best: tuple[tuple[float, ...], list[int]] | None = None
 

@@ -611,16 +611,51 @@ def rule_doc_number(doc: Document, expect: Expect) -> list[Violation]:
     return []
 
 
+def _signature_groups(doc: Document, signature: str) -> list[tuple[Page, list[Line]]]:
+    """Where the 署名 stands: one line of its own, or (a name longer than the line leaves) two or
+    three lines one grid line apart that read it together, starting at the same place."""
+    found = []
+    for p in doc.pages:
+        lines = sorted(p.content, key=lambda ln: (ln.baseline, ln.x0))
+        for i in range(len(lines)):
+            for k in (1, 2, 3):
+                group = lines[i : i + k]
+                if len(group) < k or "".join(ln.text.replace(" ", "") for ln in group) != signature:
+                    continue
+                if all(
+                    abs(b.baseline - a.baseline - GRID) <= 0.5 and abs(b.x0 - a.x0) <= TOL
+                    for a, b in itertools.pairwise(group)
+                ):
+                    found.append((p, group))
+    return found
+
+
+def _name_lines_above(lines: list[Line], last: int) -> list[Line]:
+    """The lines of a 署名 whose last line is lines[last] (sorted by baseline): it and up to two
+    lines above it one grid line apart that start at the same place (a long name on two lines)."""
+    group = [lines[last]]
+    i = last - 1
+    while i >= 0 and len(group) < 3:
+        a, b = lines[i], group[0]
+        if abs(b.baseline - a.baseline - GRID) > 0.5 or abs(b.x0 - a.x0) > TOL:
+            break
+        group.insert(0, a)
+        i -= 1
+    return group
+
+
 def rule_signoff(doc: Document, expect: Expect) -> list[Violation]:
-    """署名 and 成文日期 each on one line, date on the next line, its first character two characters
-    right of the signature's, the longer one two characters from the right; before the annexes."""
+    """署名 and 成文日期 each on one line (a 署名 too long for one on two, starting at the same place),
+    date on the next line, its first character two characters right of the signature's, the longer
+    one two characters from the right; before the annexes."""
     if not expect.signature or not expect.date_text:
         return []
     out = []
-    sig = [(p, ln) for p in doc.pages for ln in p.content if ln.text.replace(" ", "") == expect.signature]
+    sig = _signature_groups(doc, expect.signature)
     if not sig:
         return [Violation("signoff", 0, f"signature “{expect.signature}” not on one line of its own")]
-    p, s = sig[-1] if len(sig) == 1 else next(((p, ln) for p, ln in sig if ln.x1 > p.left + 60), sig[-1])
+    p, group = sig[-1] if len(sig) == 1 else next(((p, g) for p, g in sig if g[-1].x1 > p.left + 60), sig[-1])
+    s = group[-1]
     dates = [ln for ln in p.content if ln.text.replace(" ", "") == expect.date_text and ln.baseline > s.baseline]
     if not dates:
         return [Violation("signoff", p.number, f"date “{expect.date_text}” not on one line under the signature")]
@@ -631,11 +666,12 @@ def rule_signoff(doc: Document, expect: Expect) -> list[Violation]:
         out.append(
             Violation("signoff", p.number, f"date starts {d.x0 - s.x0:.1f} mm right of the signature, not 2 characters")
         )
-    right = max(s.x1, d.x1)
+    right = max(d.x1, *(ln.x1 for ln in group))
     if abs(right - (p.right - 2 * CHAR)) > TOL + 0.5:
         out.append(
             Violation("signoff", p.number, f"signoff ends {p.right - right:.1f} mm from the right, not 2 characters")
         )
+    s = group[0]  # the body text is what stands above the signature's first line
     if p.number >= doc.annex_start:
         out.append(Violation("signoff", p.number, "signature after the annexes"))
     if p.number > 1:
@@ -657,19 +693,24 @@ def signoff_lines(doc: Document, expect: Expect) -> tuple[Page, Line, Line] | No
         if p.number >= doc.annex_start:
             break
         lines = sorted(p.content, key=lambda ln: ln.baseline)
-        for above, ln in itertools.pairwise(lines):
-            name, date = above.text.replace(" ", ""), ln.text.replace(" ", "")
+        for i, (above, ln) in enumerate(itertools.pairwise(lines)):
+            date = ln.text.replace(" ", "")
             if abs(ln.baseline - above.baseline - GRID) > 0.5:
                 continue
             if expect.signature and expect.date_text:
-                if name == expect.signature and date == expect.date_text:
-                    return p, above, ln
-            elif (
+                if date != expect.date_text:
+                    continue
+                for first, group in _signature_groups(doc, expect.signature):
+                    if first is p and group[-1] is above:
+                        return p, group[0], ln
+                continue
+            name = _name_lines_above(lines, i)
+            if (
                 DATE_LINE_RE.fullmatch(date)
                 and abs(ln.x0 - above.x0 - 2 * CHAR) < TOL + 0.5
-                and abs(max(ln.x1, above.x1) - (p.right - 2 * CHAR)) < 2 * TOL
+                and abs(max(ln.x1, *(n.x1 for n in name)) - (p.right - 2 * CHAR)) < 2 * TOL
             ):
-                return p, above, ln
+                return p, name[0], ln
     return None
 
 
@@ -933,15 +974,15 @@ __all__ = ["RULES", "Document", "Expect", "Violation", "check_pdf", "pdf_text_fo
 
 def _with_signoff(expect: Expect, doc: Document) -> Expect:
     """The demo writes its documents through the CLI, so its context is not at hand: the signature
-    and 成文日期 are read off the PDF (the office's name on the line above a date, one grid line
-    apart), and the checker then holds them to their places like any other document's."""
+    and 成文日期 are read off the PDF (the office's name on the line or two lines above a date, one
+    grid line apart), and the checker then holds them to their places like any other document's."""
     import dataclasses
 
     for page in doc.pages:
         lines = sorted(page.content, key=lambda ln: ln.baseline)
-        for above, line in itertools.pairwise(lines):
+        for i, (_above, line) in enumerate(itertools.pairwise(lines)):
             date = line.text.replace(" ", "")
-            name = above.text.replace(" ", "")
+            name = "".join(n.text.replace(" ", "") for n in _name_lines_above(lines, i))
             if re.fullmatch(r"\d{4}年\d{1,2}月\d{1,2}日", date) and name.endswith("办公室"):
                 return dataclasses.replace(expect, signature=name, date_text=date)
     raise AssertionError("the demo notice has no signature above a 成文日期")

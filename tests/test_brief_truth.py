@@ -440,7 +440,7 @@ def test_the_chat_summary_sent_with_the_brief_reads_as_the_office_would_write_it
         session=s, right_id=mine.id, to_status="consolidated", actor_member_id=None, actor="t", now=sh(2026, 11, 5)
     )
     conn = s.connection()
-    title = "乌拉特中旗非煤矿山资源整合增储上产工作简报"  # the plan file's office.brief_title, its two lines
+    title = "乌拉特中旗非煤矿山资源整合、增储上产工作简报"  # the plan file's office.brief_title, its two lines
     tasks = conn.execute(
         text("SELECT id, name, target, measure FROM task WHERE plan_id = :p ORDER BY seq"), {"p": cast.plan_id}
     ).all()

@@ -95,7 +95,7 @@ async def test_newcomer_joins_and_files_a_report_through_the_buttons(
 
     code = invite_code(engine, banner_plan_id, "林草局", "contact")
     await page.goto(sandbox.url)
-    await expect(page.locator("#plan-name")).to_have_text("乌拉特中旗非煤矿山资源整合增储上产")
+    await expect(page.locator("#plan-name")).to_have_text("乌拉特中旗非煤矿山资源整合、增储上产")
     await expect(page.locator("#people li")).to_have_count(20)
 
     # Joining: typed into the page's form, which sends /start CODE as the new person.

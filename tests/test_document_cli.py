@@ -21,7 +21,7 @@ from tests.pdfcheck import Document, Expect, check_pdf, pdf_text_for_comparison
 from tests.test_accountability import Cast, at
 
 SKIP: set[str] = set()  # every rule of tests/pdfcheck.py holds for what the CLI writes
-OFFICE = "乌拉特中旗非煤矿山资源整合增储上产工作联席会议办公室"
+OFFICE = "乌拉特中旗非煤矿山资源整合、增储上产工作联席会议办公室"
 
 
 def _expect(kind: str, doc_number: str) -> Expect:

@@ -54,7 +54,7 @@ def cast(session: Session, banner_plan_id: int) -> Cast:
     return c
 
 
-SUBJECT = "乌拉特中旗非煤矿山资源整合增储上产"
+SUBJECT = "乌拉特中旗非煤矿山资源整合、增储上产"
 BASIS = "《乌拉特中旗非煤矿山资源整合、增储上产实施方案》（乌中政办发〔2026〕4号）"
 CLOSING = (
     "请被通报单位高度重视，认真查找原因，切实抓好整改，并于本通报印发之日起5个工作日内向联席会议办公室"

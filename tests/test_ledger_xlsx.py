@@ -142,7 +142,7 @@ def test_export_read_back_cell_by_cell(session: Session, banner_plan_id: int, tm
     # coloured apart), codes as text, dates as dates, drop-downs down to 1,000 spare rows.
     ws = wb[SHEET_RIGHTS]
     _titled(ws, HEADERS, tuple(c.width for c in COLUMNS))
-    assert ws["A1"].value == "乌拉特中旗非煤矿山资源整合增储上产 矿业权台账（导出时间：2026年5月6日 10:30）"
+    assert ws["A1"].value == "乌拉特中旗非煤矿山资源整合、增储上产 矿业权台账（导出时间：2026年5月6日 10:30）"
     fills = [c.fill.fgColor.rgb[-6:] for c in ws[2]]
     assert fills == ["FCE4D6" if c.required else "DDEBF7" for c in COLUMNS]
     rights = [row for row in ws.iter_rows(min_row=3) if row[0].value]
@@ -294,7 +294,7 @@ def test_template_prefilled_with_a_units_own_rights(
         assert wb.sheetnames == [SHEET_RIGHTS, SHEET_HELP, SHEET_OPTIONS]
         assert (
             wb[SHEET_RIGHTS]["A1"].value
-            == f"乌拉特中旗非煤矿山资源整合增储上产 矿业权台账（{natres.name}，截至2026年5月6日 10:30）"
+            == f"乌拉特中旗非煤矿山资源整合、增储上产 矿业权台账（{natres.name}，截至2026年5月6日 10:30）"
         )
         rows = _read_rights(io.BytesIO(made.data))
         assert {r["矿业权编号"] for r in rows} == own

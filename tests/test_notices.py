@@ -84,7 +84,7 @@ def draft(cast: Cast) -> Notice:
 def test_draft_names_units_and_is_idempotent(cast: Cast) -> None:
     notice = draft(cast)
     assert notice.state == "draft" and notice.doc_no == ""
-    assert notice.title == "关于2026年第一季度乌拉特中旗非煤矿山资源整合增储上产工作推进不力单位情况的通报"
+    assert notice.title == "关于2026年第一季度乌拉特中旗非煤矿山资源整合、增储上产工作推进不力单位情况的通报"
     units = {(f.unit_id, f.rule) for f in notice_findings(session=cast.s, notice_id=notice.id)}
     assert units == {(cast.uid("forestry"), "shifting"), (cast.uid("water"), "shifting")}
     assert "旗林草局" in notice.body and "旗水利局" in notice.body and "5个工作日内" in notice.body
@@ -364,7 +364,7 @@ def test_named_unit_explains_within_five_working_days(cast: Cast, tmp_path: Path
     # The office is told in one message, the unit and the notice named as the record has them.
     filed = [m.text for m in outbox(cast.s, cast.office.telegram_user_id) if m.text.startswith("【情况说明】")]
     assert filed == [
-        "【情况说明】旗林草局联络员已就乌中联办通〔2026〕1号《关于2026年第一季度乌拉特中旗非煤矿山资源整合增储上产工作"
+        "【情况说明】旗林草局联络员已就乌中联办通〔2026〕1号《关于2026年第一季度乌拉特中旗非煤矿山资源整合、增储上产工作"
         "推进不力单位情况的通报》报送情况说明：\n已于4月1日完成草原征占用审批。"
     ]
     unit = cast.s.get(Unit, cast.uid("forestry"))
@@ -558,4 +558,4 @@ def test_the_overview_is_its_facts_through_drops_down_to_none_kept(cast: Cast) -
     text, _ = check(empty.id)
     assert "本期没有通报事项" in text and "被通报单位及事项" not in text
     # title_none: a draft with no finding names no 不力单位 in its title
-    assert empty.title == "关于2024年第三季度乌拉特中旗非煤矿山资源整合增储上产工作推进情况的通报"
+    assert empty.title == "关于2024年第三季度乌拉特中旗非煤矿山资源整合、增储上产工作推进情况的通报"

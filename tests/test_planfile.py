@@ -188,7 +188,7 @@ def test_banner_header_and_baseline(banner: PlanSpec) -> None:
     assert shown["convener"]["name"] == "旗人民政府"
     assert shown["office"]["unit_name"] == "旗政府办公室"
     assert shown["office"]["notice_prefix"] == "乌中联办通"
-    assert shown["office"]["brief_title_lines"] == ["乌拉特中旗非煤矿山资源整合增储上产", "工作简报"]
+    assert shown["office"]["brief_title_lines"] == ["乌拉特中旗非煤矿山资源整合、增储上产", "工作简报"]
 
 
 def test_banner_targets(banner: PlanSpec) -> None:
@@ -529,8 +529,8 @@ def test_category_owner_must_exist() -> None:
 def test_unknown_field_is_refused() -> None:
     text = _mutated(
         BANNER,
-        "short_name: 乌拉特中旗非煤矿山资源整合增储上产\n",
-        "short_name: 乌拉特中旗非煤矿山资源整合增储上产\nshortname: 错字\n",
+        "short_name: 乌拉特中旗非煤矿山资源整合、增储上产\n",
+        "short_name: 乌拉特中旗非煤矿山资源整合、增储上产\nshortname: 错字\n",
     )
     with pytest.raises(PlanFileError) as caught:
         parse_plan_text(text, key="x")
