@@ -455,6 +455,9 @@ def review_item_specs(
                 "deadline": deadline,
             }
         )
+    # A half still running is scored up to the moment computed, and its items say so (a rate as of
+    # 4月8日 is not the half's).
+    scored = p.label if p.has_ended(now) else f"{p.label}（截至{cn_datetime(now)}）"
     for row in scores:
         for key, value in row["indicators"].items():
             if value is None or value >= LEDGER_BELOW:
@@ -470,7 +473,7 @@ def review_item_specs(
                     "period": p.key,
                     "unit_id": row["unit_id"],
                     "source": f"indicator:{key}",
-                    "item": f"{p.label}工作问效“{INDICATOR_LABELS[key]}”得分率{value * 100:.0f}%",
+                    "item": f"{scored}工作问效“{INDICATOR_LABELS[key]}”得分率{value * 100:.0f}%",
                     "standard": standard,
                     "deadline": deadline,
                 }

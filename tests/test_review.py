@@ -1055,6 +1055,21 @@ def test_an_item_asks_for_the_share_that_takes_it_off_the_ledger(cast: Cast) -> 
     assert spec["standard"] == "负责问题在办理时限内办结，办结率不低于60%"
 
 
+def test_an_item_of_a_half_still_running_says_when_it_was_scored(cast: Cast) -> None:
+    """The audit's 附件3 at 4月8日: each item read 2026年上半年工作问效…得分率52%, a half's result, while
+    the half had run three months of six. An item made before the half ends says as of when, as the
+    report's opening does; one made after it does not."""
+    from oversight.review import review_item_specs
+
+    scores = [{"unit_id": cast.uid("forestry"), "indicators": {"resolution": 0.5}}]
+    running = review_item_specs(session=cast.s, plan_id=cast.plan_id, period="2026H1", now=at(4, 8, 10), scores=scores)
+    ended = review_item_specs(session=cast.s, plan_id=cast.plan_id, period="2026H1", now=AFTER_H1, scores=scores)
+    (early,) = [s["item"] for s in running if s["source"] == "indicator:resolution"]
+    (late,) = [s["item"] for s in ended if s["source"] == "indicator:resolution"]
+    assert early == "2026年上半年（截至2026年4月8日 10:00）工作问效“问题办结”得分率50%"
+    assert late == "2026年上半年工作问效“问题办结”得分率50%"
+
+
 def test_a_zone_leader_scored_below_60_is_named_as_the_units_are(cast: Cast) -> None:
     """Seed 000 §五(四): 问效 evaluates the 包联人员. The audit's review scored four leaders at 25.0 and
     0.0 in its annex and said nothing of them in its body, where 总分低于60分的单位 named the units.
