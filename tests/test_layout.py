@@ -450,10 +450,22 @@ def test_short_cells_and_headings_are_never_wrapped():
         ("关于一季度非煤矿山资源整合工作推进情况的通报", ["关于一季度非煤矿山资源整合", "工作推进情况的通报"]),
         ("短标题的通报", ["短标题的通报"]),
         ("关于\n明确断行的通报", ["关于", "明确断行的通报"]),
+        (  # the seed's 顿号 ends a line, never begins one (the review's title began 、增储上产…)
+            "关于2026年上半年乌拉特中旗非煤矿山资源整合、增储上产工作问效情况的报告",
+            ["关于2026年上半年", "乌拉特中旗非煤矿山资源整合、", "增储上产工作问效情况的报告"],
+        ),
     ],
 )
 def test_a_title_breaks_between_meaningful_parts(title, lines):
     assert title_lines(title) == lines
+
+
+def test_a_name_too_long_for_the_signature_line_is_set_on_two():
+    assert title_lines("乌拉特中旗非煤矿山资源整合、增储上产工作联席会议办公室", 26) == [
+        "乌拉特中旗非煤矿山资源整合、",
+        "增储上产工作联席会议办公室",
+    ]
+    assert title_lines("旗政府办公室", 26) == ["旗政府办公室"]
 
 
 # --- Word copies -------------------------------------------------------------------------------------
