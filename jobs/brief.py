@@ -169,7 +169,8 @@ TEXTS: dict[str, str] = {
     "decisions_lead_empty": "{held}召开的{title}没有形成议定事项。",
     "decisions_none": "本期之前尚未召开联席会议，无议定事项。",
     "decisions_table": "表{n}  议定事项落实情况",
-    "decision_open": "未完成",
+    "decision_open": "推进中（未到期）",  # open and its deadline not passed: not a failure yet
+    "decision_open_undated": "推进中",
     "decision_overdue": "逾期未完成",
     "decision_major": "（重大）",
     "h_notices": "通报及情况说明",
@@ -698,7 +699,9 @@ def _decisions_section(data: dict[str, Any], unit: Any, say: Say, table_no: list
             return completion_words(
                 done_on=date.fromisoformat(d["done_on"]), late=d["done_late"], late_workdays=d["late_workdays"]
             )
-        return TEXTS["decision_overdue" if d["overdue"] else "decision_open"]
+        if d["overdue"]:
+            return TEXTS["decision_overdue"]
+        return TEXTS["decision_open" if d["due_on"] else "decision_open_undated"]
 
     table = {
         "caption": TEXTS["decisions_table"].format(n=table_no[0]),

@@ -16,7 +16,7 @@ __all__ = ["CLAUSE_TEXTS", "handover_items", "leader_clauses"]
 CLAUSE_TEXTS: dict[str, str] = {
     "leader_own": "本人报送进展{n}次",
     "leader_own_none": "本人未报送进展",
-    "leader_area": "所包联整合区本期进展{n}次",
+    "leader_area": "所包联整合区本期报送进展{n}次",
     "leader_area_none": "所包联整合区本期无进展报送",
     "leader_moves": "、矿业权状态变更{n}宗",
     "leader_open": "{end}未关闭问题{n}个",

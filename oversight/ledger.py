@@ -56,6 +56,7 @@ from oversight.errors import LedgerError, NotFoundError, PlanMissingError
 from oversight.facts import Chat
 from oversight.files import atomic_target
 from oversight.inputlimits import BrokenWorkbookError, FileLimitError, check_xlsx
+from oversight.measures import overdue_before
 from oversight.meetings import completion_text
 from oversight.problems import STATE_LABELS as PROBLEM_STATES
 from oversight.rights import (
@@ -178,7 +179,9 @@ HEADERS = tuple(c.header for c in COLUMNS)
 
 # A problem's state named as the chat names it (one source: oversight.problems).
 PROBLEM_STATE_LABELS: dict[str, str] = PROBLEM_STATES
-DECISION_STATE_LABELS: dict[str, str] = {"open": "未完成", "submitted": "已报告完成，待办公室验收", "done": "已完成"}
+DECISION_STATE_LABELS: dict[str, str] = {"open": "推进中", "submitted": "已报告完成，待办公室验收", "done": "已完成"}
+# An open matter by its deadline as of the export (as the brief's 议定事项 table reads it).
+DECISION_OPEN_LABELS: dict[str, str] = {"overdue": "逾期未完成", "due": "推进中（未到期）"}
 MEETING_KIND_LABELS: dict[str, str] = {"quarterly": "季度联席会议", "adhoc": "临时联席会议"}
 
 
@@ -940,7 +943,7 @@ def _write_export(target: Path | BinaryIO, *, session: Session, plan_id: int, no
         ws = book.titled(SHEET_PROBLEMS, f"{name} 问题台账{stamp}", _PROBLEM_HEADERS, _PROBLEM_WIDTHS)
         _write_rows(book, ws, _problem_rows(session, refs), _PROBLEM_FORMATS, columns=len(_PROBLEM_HEADERS))
         ws = book.titled(SHEET_DECISIONS, f"{name} 议定事项{stamp}", _DECISION_HEADERS, _DECISION_WIDTHS)
-        _write_rows(book, ws, _decision_rows(session, refs), _DECISION_FORMATS, columns=len(_DECISION_HEADERS))
+        _write_rows(book, ws, _decision_rows(session, refs, now), _DECISION_FORMATS, columns=len(_DECISION_HEADERS))
         _help_sheet(book, refs)
         _options_sheet(book, refs)
     finally:
@@ -1054,8 +1057,10 @@ def _raw_local(value: datetime | str, zone: tzinfo) -> datetime:
     return moment.astimezone(zone).replace(tzinfo=None)
 
 
-def _decision_rows(session: Session, refs: _Refs) -> Iterator[list[Any]]:
-    """The plan's agreed matters as rows, streamed from the query."""
+def _decision_rows(session: Session, refs: _Refs, now: datetime) -> Iterator[list[Any]]:
+    """The plan's agreed matters as rows, streamed from the query; an open one says whether its
+    deadline has passed at `now`."""
+    late_before = overdue_before(now)
     units = refs.unit_by_id
     query = (
         core_select(
@@ -1084,6 +1089,8 @@ def _decision_rows(session: Session, refs: _Refs) -> Iterator[list[Any]]:
         done = _local(done_at)
         if state == "done" and done is not None:  # its day, and 逾期N个工作日 when done after the deadline
             label = completion_text(due_on=due, done_on=done.date())
+        elif state == "open" and due is not None:
+            label = DECISION_OPEN_LABELS["overdue" if due < late_before else "due"]
         else:
             label = DECISION_STATE_LABELS.get(state, state)
         yield [

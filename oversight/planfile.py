@@ -22,6 +22,8 @@ from typing import Any, Literal, NoReturn
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from oversight.dates import cn_date
+
 __all__ = [
     "DEFAULT_REVIEW_WEIGHTS",
     "DEFAULT_THRESHOLDS",
@@ -952,7 +954,7 @@ def plan_show_text(spec: PlanSpec) -> str:
         lines.append("二、目标")
         for t in spec.targets:
             shown = f"{t.value * 100:g}%" if t.kind == "min_ratio" else f"{_fmt(t.value)}{t.unit}"
-            due = f"（{t.deadline.isoformat()} 前）" if t.deadline else ""
+            due = f"（{cn_date(t.deadline)}前）" if t.deadline else ""
             lines.append(f"  {t.name}：{shown}{due}")
     lines.append("三、任务")
     for b in data["batches"]:
@@ -972,12 +974,13 @@ def plan_show_text(spec: PlanSpec) -> str:
         if b["responsible"]:
             lines.append(f"     责任单位：{'、'.join(b['responsible'])}")
         if b["deadline"]:
-            span = f"{b['start']} 至 {b['deadline']}" if b["start"] else f"{b['deadline']} 前"
+            start, deadline = b["start"], date.fromisoformat(b["deadline"])
+            span = f"{cn_date(date.fromisoformat(start))}至{cn_date(deadline)}" if start else f"{cn_date(deadline)}前"
             lines.append(f"     期限：{span}")
         elif not b["milestones"]:
             lines.append("     期限：方案未载明（可由管理员设置进度节点）")
         for m in b["milestones"]:
-            lines.append(f"     进度节点：{m['by']}前完成{m['share'] * 100:g}%")
+            lines.append(f"     进度节点：{cn_date(date.fromisoformat(m['by']))}前完成{m['share'] * 100:g}%")
     if spec.zones:
         tot = data["totals"]
         lines.append(
@@ -995,7 +998,7 @@ def plan_show_text(spec: PlanSpec) -> str:
     if spec.phases:
         lines.append("五、阶段")
         for p in spec.phases:
-            span = f"{p.start.isoformat()} 至 {p.end.isoformat()}" if p.start else f"{p.end.isoformat()} 前"
+            span = f"{cn_date(p.start)}至{cn_date(p.end)}" if p.start else f"{cn_date(p.end)}前"
             lines.append(f"  {p.name}：{span}")
     lines.append("六、成员单位")
     for u in spec.units:

@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 
 from models import Phase, Plan, ProblemCategory, Task, TaskUnit, Unit, Zone, row_id, utcnow
 from oversight.audit import audit
-from oversight.dates import local_day
+from oversight.dates import cn_date, local_day
 from oversight.errors import InvalidInputError, PlanError, PlanMissingError
 from oversight.planfile import PlanFileError, PlanSpec, ScheduleItem, TargetSpec, TaskSpec, content_hash, reconcile
 from oversight.sample import SPEC_KEY, with_sample_mark
@@ -198,7 +198,7 @@ def set_milestones(
         raise InvalidInputError(f"计划中没有{what} {key!r}。可选：{'、'.join(t.key for t in keys)}")
     for day, share in milestones:
         if not 0 <= share <= 1:
-            raise InvalidInputError(f"{day.isoformat()} 的进度比例{share:g}应在0到1之间。")
+            raise InvalidInputError(f"{cn_date(day)}的进度比例{share:g}应在0到1之间。")
     item.milestones = [ScheduleItem(by=day, share=share) for day, share in sorted(milestones)]
     try:
         reconcile(spec)

@@ -52,7 +52,7 @@ from oversight.accountability import (
 )
 from oversight.attachments import is_unlinked
 from oversight.audit import actor_of, audit
-from oversight.dates import cn_datetime, local_day
+from oversight.dates import cn_date, cn_datetime, local_day
 from oversight.errors import (
     InvalidInputError,
     InvalidStateError,
@@ -516,7 +516,7 @@ def follow_up_ledger(*, session: Session, plan_id: int, now: datetime, actor: st
             actor=actor,
             now=now,
             kind="missed",
-            text=f"逾期未完成整改（原期限 {item.deadline.isoformat()}）",
+            text=f"逾期未完成整改（原期限{cn_date(item.deadline)}）",
         )
         missed.append(item.id)
     due = list(

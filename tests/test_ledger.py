@@ -346,7 +346,7 @@ def test_export_lists_problems_and_decisions(session: Session, banner_plan_id: i
         "旗林草局",
         "旗水利局、旗自然资源局",
         datetime(2026, 4, 22),
-        "未完成",
+        "逾期未完成",  # due 2026-04-22, open at the export (now)
     )
 
 

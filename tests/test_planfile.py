@@ -255,7 +255,7 @@ def test_banner_timelines_are_the_seeds(banner: PlanSpec) -> None:
     }
     assert {(t["start"], t["deadline"]) for t in data["targets"]} == {("2026-01-01", "2030-12-31")}
     assert len(data["targets"]) == 7
-    assert "期限：2025-01-01 至 2030-12-31" in plan_show_text(banner)
+    assert "期限：2025年1月1日至2030年12月31日" in plan_show_text(banner)
 
 
 def test_region_tasks_have_no_invented_deadline(region: PlanSpec) -> None:

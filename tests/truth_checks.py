@@ -856,7 +856,7 @@ def b_leader_line(r: Rec, f: dict[str, Any]) -> None:
     assert {k: v[k] for k in want} == want, (f, want)
     assert f["ids"].get("problem", []) == first(open_ids), f
     own = f"本人报送进展{len(ld['own'])}次，" if ld["own"] else "本人未报送进展，" if ld["asked"] else ""
-    area = (f"所包联整合区本期进展{reports}次" if reports else "所包联整合区本期无进展报送") + (
+    area = (f"所包联整合区本期报送进展{reports}次" if reports else "所包联整合区本期无进展报送") + (
         f"、矿业权状态变更{moves}宗" if moves else ""
     )
     open_ = f"期末未关闭问题{len(open_ids)}个" if open_ids else "期末无未关闭问题"
@@ -888,7 +888,7 @@ def _leader_figures(r: Rec, f: dict[str, Any]) -> dict[str, list[int]]:
 # Each clause of a leader's line: (the figure it says, the noun it cites, its text with n).
 _LEADER_CLAUSES = {
     "leader_own": ("own", "report", "本人报送进展{n}次"),
-    "leader_area": ("reports", "report", "所包联整合区本期进展{n}次"),
+    "leader_area": ("reports", "report", "所包联整合区本期报送进展{n}次"),
     "leader_moves": ("moves", "right", "、矿业权状态变更{n}宗"),
     "leader_open": ("open", "problem", "期末未关闭问题{n}个"),
 }
@@ -1395,7 +1395,13 @@ def check_brief_structure(r: Rec, ctx: dict[str, Any], data: dict[str, Any]) -> 
             (
                 f"{d['id']}号",
                 r.short(d["owner"]) if d["owner"] else "—",
-                _completion(d) if d["done"] else "逾期未完成" if d["overdue"] else "未完成",
+                _completion(d)
+                if d["done"]
+                else "逾期未完成"
+                if d["overdue"]
+                else "推进中（未到期）"
+                if d["due"]
+                else "推进中",
             )
             for d in m["rows"]
         ]
