@@ -249,6 +249,10 @@ class Right(SQLModel, table=True):
     locality_unit_id: int | None = Field(default=None, foreign_key="unit.id", index=True)
     idle_cause: str = Field(default="", max_length=40)
     baseline_on: date | None = None
+    # 整合后保留: whether this right of its zone is the one the consolidation keeps (True), one it
+    # absorbs (False), or not yet stated in the ledger (None). The record says which right survives;
+    # nothing infers it from the order of the rights.
+    kept_in_zone: bool | None = None
     holder: str = ""
     contact_person: str = ""
     due_on: date | None = None
