@@ -171,10 +171,22 @@ COLUMNS: tuple[Column, ...] = (
     ),
     Column("locality", "所在盟市", 16, False, 0, "矿业权所在的盟行政公署或市人民政府，下拉选择；方案未分盟市的留空。"),
     Column("baseline", "底数核实日期", 16, False, 0, "盟市逐矿权核实底数的日期，如 2022年9月20日。"),
+    Column(
+        "kept",
+        "整合后保留",
+        10,
+        False,
+        0,
+        "仅整合区内的矿业权填写，下拉选择：整合后保留的采矿权填“是”，整合后并入保留矿山的填“否”，尚未确定的留空。"
+        "每个整合区只能有一宗采矿权填“是”。工作简报据此确定整合减少的是哪几宗采矿权；"
+        "整合区内已整合的采矿权有两宗以上而均未填“是”的，暂按该区保留1宗计数，不认定减少的是哪一宗。",
+    ),
 )
 COLUMN_BY_KEY = {c.key: c for c in COLUMNS}
 # Columns added after ledgers were handed out: a file without them leaves those fields as they are.
-LATER_COLUMNS = frozenset({"sector", "cause", "green", "locality", "baseline"})
+LATER_COLUMNS = frozenset({"sector", "cause", "green", "locality", "baseline", "kept"})
+# 整合后保留 (Right.kept_in_zone): the zone's right the consolidation keeps, one it absorbs; blank: not stated.
+KEPT_LABELS: dict[bool, str] = {True: "是", False: "否"}
 HEADERS = tuple(c.header for c in COLUMNS)
 
 # A problem's state named as the chat names it (one source: oversight.problems).
@@ -601,6 +613,7 @@ def _option_lists(refs: _Refs) -> list[tuple[str, str, list[str]]]:
         ("cause", "停产或未转采原因", list(IDLE_CAUSE_LABELS.values())),
         ("green", "绿色矿山", list(GREEN_LABELS.values())),
         ("locality", "所在盟市", [u.name for u in refs.units if u.kind == "league"]),
+        ("kept", "整合后保留", list(KEPT_LABELS.values())),
     ]
 
 
@@ -755,6 +768,7 @@ _RIGHT_ROW_KEYS = (
     "green",
     "locality",
     "baseline",
+    "kept",
 )
 
 
@@ -799,6 +813,7 @@ def _right_rows(session: Session, refs: _Refs, *, unit_id: int | None = None) ->
             col(Right.green_level),
             col(Right.locality_unit_id),
             col(Right.baseline_on),
+            col(Right.kept_in_zone),
         )
         .outerjoin(Zone, (col(Zone.id) == col(Right.zone_id)) & (col(Zone.plan_id) == refs.plan.id))
         .outerjoin(parent, col(parent.id) == col(Right.parent_right_id))
@@ -809,7 +824,7 @@ def _right_rows(session: Session, refs: _Refs, *, unit_id: int | None = None) ->
         query = query.where(col(Right.unit_id) == unit_id)
     for r in session.connection().execute(query.execution_options(yield_per=1000)):
         (rid, code, name, kind, mineral, zone_id, parent_code, size, production, status) = r[:10]
-        (owner, holder, contact, due, note, sector, cause, green, locality, baseline) = r[10:]
+        (owner, holder, contact, due, note, sector, cause, green, locality, baseline, kept) = r[10:]
         # In the order of COLUMNS (checked above), built as the row it is: no dict per right.
         yield [
             code,
@@ -832,6 +847,7 @@ def _right_rows(session: Session, refs: _Refs, *, unit_id: int | None = None) ->
             GREEN_LABELS.get(green, green) or None,
             unit_names.get(locality),
             baseline,
+            None if kept is None else KEPT_LABELS[bool(kept)],
         ]
 
 
@@ -1133,6 +1149,7 @@ class _Row:
     green: str = ""
     locality_id: int | None = None
     baseline: date | None = None
+    kept: bool | None = None
     absent: frozenset[str] = frozenset()  # LATER_COLUMNS the file does not have
 
 
@@ -1393,6 +1410,11 @@ def _parse_rows(
             row.baseline = _date(raw["baseline"])
         except ValueError:
             bad("baseline", f"“{text['baseline']}” 不是有效的日期，请写成 2022-09-20 这样的格式。")
+        if text["kept"]:
+            kept = {label: value for value, label in KEPT_LABELS.items()}.get(text["kept"])
+            if kept is None:
+                bad("kept", f"“{text['kept']}” 不是有效的取值，请填“是”或“否”，尚未确定的留空。")
+            row.kept = kept
         if text["zone"]:
             zone_id = lookup.zones.get(text["zone"])
             if zone_id is None:
@@ -1487,6 +1509,9 @@ def _parse_rows(
                 )
             )
 
+    if "kept" not in absent:
+        errors.extend(_kept_errors(session, refs, rows, get_column_letter(col_of["kept"]), restrict_unit_id))
+
     # A unit contact may touch only the rights of the unit.
     if restrict_unit_id is not None:
         codes = [r.code for r in rows if r.code]
@@ -1519,6 +1544,66 @@ def _parse_rows(
         errors.append(CellError(SHEET_RIGHTS, None, "", "", "表中没有任何矿业权（从列名下一行起填写）。"))
     errors.sort(key=lambda e: (e.row or 0, _column_number(e.column_letter)))
     return rows, errors
+
+
+def _kept_errors(
+    session: Session, refs: _Refs, rows: list[_Row], letter: str, restrict_unit_id: int | None
+) -> list[CellError]:
+    """整合后保留 as the record can hold it: only of a right in a zone, 是 only of a mining right, and
+    at most one 是 in a zone, counting the zone's rights in the system that the file does not list."""
+    header = COLUMN_BY_KEY["kept"].header
+    errors: list[CellError] = []
+
+    def bad(row: _Row, message: str) -> None:
+        errors.append(CellError(SHEET_RIGHTS, row.number, letter, header, message))
+
+    zone_names = {z: zone.name for z, zone in refs.zone_by_id.items()}
+    first_kept: dict[int, _Row] = {}
+    for row in rows:
+        if row.kept is None:
+            continue
+        if row.zone_id is None:
+            bad(row, "此行不属于任何整合区，整合后保留只填整合区内的矿业权，请留空（如属整合区，请先填写所属整合区）。")
+        elif row.kept and row.kind and row.kind != RightKind.MINING:
+            bad(
+                row,
+                f"整合后保留的须是采矿权：整合区内的{KIND_LABELS[row.kind]}整合后计入减少，不单独保留，请填“否”或留空。",
+            )
+        elif row.kept and row.zone_id in first_kept:
+            other = first_kept[row.zone_id]
+            bad(
+                row,
+                f"“{zone_names[row.zone_id]}”已有第{other.number}行的采矿权“{other.code}”填“是”，"
+                "每个整合区只能有一宗采矿权整合后保留，请只在保留的那一宗填“是”。",
+            )
+        elif row.kept:
+            first_kept[row.zone_id] = row
+    if not first_kept:
+        return errors
+    # The zones' survivors already in the system, among the rights this file does not list.
+    listed = {r.code for r in rows}
+    for zone_id, code, name, unit_id in session.execute(
+        core_select(col(Right.zone_id), col(Right.code), col(Right.name), col(Right.unit_id)).where(
+            col(Right.plan_id) == refs.plan.id,
+            col(Right.kind) == RightKind.MINING,
+            col(Right.kept_in_zone).is_(True),
+            col(Right.zone_id).in_(list(first_kept)),
+        )
+    ):
+        if code in listed:
+            continue
+        row = first_kept[zone_id]
+        fix = (
+            "请联系联席会议办公室更正"
+            if restrict_unit_id is not None and unit_id != restrict_unit_id
+            else f"如需改为本宗，请将“{code}”一并列入本表并填“否”后重新提交"
+        )
+        bad(
+            row,
+            f"系统中“{zone_names[zone_id]}”整合后保留的采矿权已是“{code}”（{name}，本表未列），"
+            f"每个整合区只能有一宗采矿权整合后保留；{fix}。",
+        )
+    return errors
 
 
 def _column_number(letter: str) -> int:
@@ -1602,10 +1687,18 @@ def import_ledger(
             "green_level": row.green,
             "locality_unit_id": row.locality_id,
             "baseline_on": row.baseline,
+            "kept_in_zone": row.kept,
         }
         for key, field_name in _LATER_FIELDS.items():
             if key in row.absent:
                 del wanted[field_name]
+        if "kept" in row.absent:
+            # A file from before the column keeps what the system has, but not for a right it moves
+            # to another zone or kind: 整合后保留 was said of the right as it was.
+            if right is not None and right.zone_id == row.zone_id and right.kind == row.kind:
+                del wanted["kept_in_zone"]
+            else:
+                wanted["kept_in_zone"] = None
         if right is None:
             right = Right(plan_id=plan_id, code=row.code, status="baseline", updated_at=at, **wanted)
             created.add(row.code)

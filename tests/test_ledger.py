@@ -146,9 +146,11 @@ ROWS: list[dict[str, Any]] = [
         "备注": "价款已退还",
     },
 ]
-# The columns added for the plans' targets (issue 14); empty where a row does not give them.
+# 整合后保留: 乌兰赤老铁矿整合区 keeps its first mining right and absorbs the second and the deep right.
+ROWS[0]["整合后保留"], ROWS[1]["整合后保留"], ROWS[2]["整合后保留"] = "是", "否", "否"
+# The columns added for the plans' targets (issue 14) and 整合后保留; empty where a row does not give them.
 for _row in ROWS:
-    for _header in ("行业", "停产或未转采原因", "绿色矿山", "所在盟市", "底数核实日期"):
+    for _header in ("行业", "停产或未转采原因", "绿色矿山", "所在盟市", "底数核实日期", "整合后保留"):
         _row.setdefault(_header, None)
 
 
@@ -205,6 +207,7 @@ def test_template_has_headers_dropdowns_and_help(session: Session, banner_plan_i
         "绿色矿山",
         "处置状态",
         "责任单位",
+        "整合后保留",
     )
     # 所在盟市: the banner plan has no leagues, so no list
     assert set(validated) == {letters[h] for h in dropdowns}

@@ -172,8 +172,10 @@ def test_export_read_back_cell_by_cell(session: Session, banner_plan_id: int, tm
         for dv in ws.data_validations.dataValidation
     }
     last = 3 + len(rights) + L.VALIDATION_SPARE_ROWS  # every spare row below the rights has the drop-downs
-    # 类型 … 责任单位 as before, then 行业 P, 停产或未转采原因 Q, 绿色矿山 R (所在盟市: no leagues, no list)
-    assert set(validations) == {f"{c}3:{c}{last}" for c in "CEGHIKPQR"}
+    # 类型 … 责任单位 as before, then 行业 P, 停产或未转采原因 Q, 绿色矿山 R (所在盟市: no leagues, no
+    # list), 整合后保留 U (是、否)
+    assert set(validations) == {f"{c}3:{c}{last}" for c in "CEGHIKPQRU"}
+    assert validations[f"U3:U{last}"][0] == f"'{SHEET_OPTIONS}'!$L$2:$L$3"
     assert validations[f"I3:I{last}"] == (
         f"'{SHEET_OPTIONS}'!$D$2:$D${len(L.STATUS_LABELS) + 1}",
         "请从下拉列表中选择处置状态。",
@@ -184,6 +186,7 @@ def test_export_read_back_cell_by_cell(session: Session, banner_plan_id: int, tm
     options = wb[SHEET_OPTIONS]
     assert [c.value for c in options["D"][1 : len(L.STATUS_LABELS) + 1]] == list(L.STATUS_LABELS.values())
     assert next(c.value for c in options["E"][1:] if c.value) == "常兴扎嘎乌苏铁矿整合区"
+    assert [c.value for c in options["L"][:3]] == ["整合后保留", "是", "否"]
 
     # Problems: the chat's own state names, local times, long text wrapped.
     ws = wb[SHEET_PROBLEMS]
