@@ -1,7 +1,8 @@
 """The sample ledger (示例数据) of the 乌拉特中旗 plan: 69 mining and 49 exploration rights
 as the baseline (seed 000 一、), the 19 zones exactly as the plan file lists them (27
 mining, 17 exploration + 2 deep, and the 3 proposed 拟设探矿权 rows that are not rights),
-and batch memberships that match every batch target. Written into the plan's own ledger
+and batch memberships that match every batch target; in each zone its first mining right (the
+core company's) is marked 整合后保留 是 and its other rights 否. Written into the plan's own ledger
 template and imported through oversight.ledger, so every cell passes the real validation.
 
 Batches by construction (mining 69 = 27 in zones + 7 close + 11 upgrade + 20 restart + 4
@@ -26,7 +27,7 @@ from sqlmodel import Session, col, select
 
 from demo.people import contact_name
 from models import Unit, Zone
-from oversight.ledger import COLUMNS, SHEET_RIGHTS, ImportResult, import_ledger, template_bytes
+from oversight.ledger import COLUMNS, KEPT_LABELS, SHEET_RIGHTS, ImportResult, import_ledger, template_bytes
 from oversight.rights import (
     GREEN_LABELS,
     IDLE_CAUSE_LABELS,
@@ -203,6 +204,7 @@ def generate_rows(*, zones: list[Zone], seed: int) -> list[dict[str, Any]]:
         parent: str | None = None,
         unit: str | None = None,
         holder: str | None = None,
+        kept: bool | None = None,
     ) -> dict[str, Any]:
         unit_key = unit or (UNIT_OF[batches[0]] if batches else "natres")
         dues = [DUE[b] for b in batches]
@@ -222,6 +224,7 @@ def generate_rows(*, zones: list[Zone], seed: int) -> list[dict[str, Any]]:
             "contact": contact_name(unit_key, rng.randrange(4)),
             "due": min(dues) if dues else None,
             "note": SAMPLE,
+            "kept": None if kept is None else KEPT_LABELS[kept],
         }
         rows.append(r)
         return r
@@ -247,6 +250,8 @@ def generate_rows(*, zones: list[Zone], seed: int) -> list[dict[str, Any]]:
                     production=rng.choice(["producing", "stopped", "stopped"]),
                     size="medium" if zone.seq in (1, 13) and i == 0 else "small",
                     holder=holder if i == 0 else None,
+                    # The zone's core mine, its holder's, is the one the consolidation keeps (整合主体).
+                    kept=i == 0,
                 )
             )
         zone_mining += mines
@@ -261,6 +266,7 @@ def generate_rows(*, zones: list[Zone], seed: int) -> list[dict[str, Any]]:
                     zone=zone,
                     batches=["consolidate"],
                     production="exploring",
+                    kept=False,
                 )
             )
         for i in range(zone.planned_deep):
@@ -275,6 +281,7 @@ def generate_rows(*, zones: list[Zone], seed: int) -> list[dict[str, Any]]:
                 production="exploring",
                 parent=parent["code"],
                 holder=parent["holder"],
+                kept=False,
             )
         for _ in range(zone.planned_proposed):
             row(

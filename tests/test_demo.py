@@ -51,6 +51,12 @@ def test_sample_ledger_matches_every_count_of_the_plan(engine, banner_plan_id):
                 zone.planned_deep,
                 zone.planned_proposed,
             ), zone.name
+            # 整合后保留: the zone keeps its first mining right (its core company's), the others 否.
+            first, *others = sorted(
+                (r for r in rights if r.zone_id == zone.id and r.kind != "proposed"), key=lambda r: r.id
+            )
+            assert first.kind == "mining" and first.kept_in_zone is True, zone.name
+            assert all(r.kept_in_zone is False for r in others), zone.name
         tasks = {t.id: t.key for t in s.exec(select(Task).where(Task.plan_id == banner_plan_id)).all()}
         sizes = Counter(tasks[rb.task_id] for rb in s.exec(select(RightBatch)).all())
         assert sizes == BATCH_TARGETS
@@ -192,6 +198,7 @@ def test_small_demo_writes_brief_notice_and_ledger_and_the_same_seed_gives_the_s
     reduced = int(re.search(r"减少采矿权：目标15宗（2030年12月31日前），现为(\d+)宗", flat_brief).group(1))
     share = f"{large / (69 - reduced) * 100:.1f}%"
     assert f"大中型矿山占比（按生产规模）：目标不低于75%（2030年12月31日前），现为{share}" in flat_brief
+    assert "未填写整合后保留" not in flat_brief  # every zone of the sample ledger says which right it keeps
 
     sheets = _xlsx_values(ledger)
     assert SAMPLE in sheets["矿业权台账"][0][0]
