@@ -349,9 +349,12 @@ def _progress_section(data: dict[str, Any], say: Say, table_no: list[int], chart
     if data.get("targets"):
         paragraphs.append(say("progress_targets", as_of=as_of))
         for target in data["targets"]:
-            cited = {"right": target["records"]} if target["records"]["n"] else None
+            # The rights behind the figure, and the zones its line names for a survivor not stated.
+            behind: dict[str, Any] = {"right": target["records"]} if target["records"]["n"] else {}
+            if target.get("zones"):
+                behind["zone"] = target["zones"]
             paragraphs.append(
-                say("progress_target", cited, key=target["key"], line=target_sentence(target, codes=False))
+                say("progress_target", behind or None, key=target["key"], line=target_sentence(target, codes=False))
             )
     for r in loaded:
         if r.get("zones_target"):

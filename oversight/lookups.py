@@ -345,10 +345,12 @@ def progress_summary(*, session: Session, plan_id: int, as_of: datetime | None =
         say.fact("no_targets", n=0)
     for r in targets:
         records = r["records"]
-        cited = {"right": {"ids": records["ids"], "n": records["n"]}} if records["n"] else None
+        cited: dict[str, Any] = {"right": {"ids": records["ids"], "n": records["n"]}} if records["n"] else {}
+        if r.get("zones"):  # the zones its line names, whose survivor the ledger does not state
+            cited["zone"] = r["zones"]
         say.fact(
             "target",
-            cited,
+            cited or None,
             key=r["key"],
             now=r["now"],
             value=r["value"],

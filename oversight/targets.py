@@ -8,13 +8,20 @@ history up to that moment; the baselines are the plan file's (the seed's).
 How each figure is counted (a right "reached" a status when an event moved it there and no
 later event moved it back to 未处置/推进中):
 - 减少采矿权: mining rights closed (已关闭注销), plus those absorbed by consolidation — in each
-  integration zone, the consolidated mining rights but one (27 rights becoming 19 zones: 8).
+  integration zone, the consolidated mining rights but one (27 rights becoming 19 zones: 8). Which
+  one a zone keeps is the ledger's 整合后保留 (Right.kept_in_zone): the zone's other consolidated
+  mining rights are the ones absorbed, and named. In a zone with none marked 是, those marked 否
+  are absorbed; of the others (blank) the zone keeps one — the one left, when one is; when two or
+  more are, one of them is counted as kept (the count does not depend on which) and none is named
+  as absorbed: the line names the zone, says its ledger rows leave 整合后保留 blank, and cites them.
 - 减少探矿权: exploration rights (deep ones included) consolidated into a zone or closed.
 - 消减矿业权: the two together.
 - 矿山总数: the ledger's mining rights still standing (not closed, not absorbed), once the ledger
   holds at least the plan's baseline of mining rights (69); before that it cannot be counted.
 - 大中型矿山占比: among the ledger's mining rights still standing (not closed, not absorbed), the
-  share classed large or medium by production scale; none when the ledger has none.
+  share classed large or medium by production scale; none when the ledger has none. Such blank
+  rights of a zone with no survivor stated are left out (which of them stands decides the share),
+  and the line says so; likewise for the green mines.
 - 自治区级以上绿色矿山: standing mining rights whose green-mine level is national or region.
 - 复工达产 / 停产矿山复工复产: mining rights that reached 已复工达产 (or 已盘活 at region level).
 - 已设探矿权转采矿权: exploration rights that reached 已转采.
@@ -45,7 +52,20 @@ from sqlalchemy import func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from models import Plan, Right, RightBatch, RightKind, RightStatusEvent, SizeClass, Task, Unit, raw_rows, row_id, utcnow
+from models import (
+    Plan,
+    Right,
+    RightBatch,
+    RightKind,
+    RightStatusEvent,
+    SizeClass,
+    Task,
+    Unit,
+    Zone,
+    raw_rows,
+    row_id,
+    utcnow,
+)
 from oversight.dates import cn_date, local_day, local_zone
 from oversight.errors import PlanMissingError
 from oversight.planfile import PlanSpec, TargetSpec
@@ -89,6 +109,8 @@ class _R:
     sector: str
     cause: str
     locality: int | None
+    zone_seq: int | None = None
+    kept: bool | None = None  # 整合后保留 (Right.kept_in_zone)
     reached: set[str] = field(default_factory=set)
 
 
@@ -115,8 +137,20 @@ class RightsAsOf:
 
 def _rights_at(session: Session, plan_id: int, as_of: datetime) -> list[_R]:
     rights = {
-        rid: _R(rid, code, kind, zone, size or SizeClass.SMALL, green or "", sector or "", cause or "", locality)
-        for rid, code, kind, zone, size, green, sector, cause, locality in raw_rows(
+        rid: _R(
+            rid,
+            code,
+            kind,
+            zone,
+            size or SizeClass.SMALL,
+            green or "",
+            sector or "",
+            cause or "",
+            locality,
+            seq,
+            None if kept is None else bool(kept),
+        )
+        for rid, code, kind, zone, size, green, sector, cause, locality, seq, kept in raw_rows(
             session,
             sa_select(
                 col(Right.id),
@@ -128,7 +162,10 @@ def _rights_at(session: Session, plan_id: int, as_of: datetime) -> list[_R]:
                 col(Right.sector),
                 col(Right.idle_cause),
                 col(Right.locality_unit_id),
+                col(Zone.seq),
+                col(Right.kept_in_zone),
             )
+            .outerjoin(Zone, col(Zone.id) == col(Right.zone_id))
             .where(col(Right.plan_id) == plan_id)
             .order_by(col(Right.id)),
         )
@@ -150,13 +187,52 @@ def _rights_at(session: Session, plan_id: int, as_of: datetime) -> list[_R]:
 
 
 @dataclass
+class _Unstated:
+    """The zones with two or more consolidated mining rights the ledger marks neither kept nor not
+    (整合后保留 blank) and none marked kept: one of them is counted as kept, none named as absorbed
+    or as standing."""
+
+    zones: list[tuple[int, int]]  # (zone id, 序号), in the order of the 序号
+    rights: list[_R]  # those consolidated mining rights
+
+    @property
+    def reduced(self) -> int:
+        """What consolidation has cut among them: all but one in each zone."""
+        return len(self.rights) - len(self.zones)
+
+    def zone_text(self) -> str:
+        """7号、11号整合区; 7号、11号…等6个整合区 past ZONES_NAMED."""
+        shown = "、".join(f"{seq}号" for _, seq in self.zones[:ZONES_NAMED])
+        more = f"等{len(self.zones)}个" if len(self.zones) > ZONES_NAMED else ""
+        return f"{shown}{more}整合区"
+
+    def blank(self) -> str:
+        """7号整合区有2宗已整合采矿权台账未填写整合后保留."""
+        return f"{self.zone_text()}有{len(self.rights)}宗已整合采矿权台账未填写整合后保留"
+
+    def reduced_clause(self) -> str:
+        """How a reduction counts these zones: one kept in each."""
+        each = "每区" if len(self.zones) > 1 else ""
+        return f"其中{self.blank()}，暂按{each}保留1宗计减少{self.reduced}宗"
+
+    def share_clause(self) -> str:
+        """Why the share leaves these rights out."""
+        which = "各区保留哪一宗" if len(self.zones) > 1 else "保留哪一宗"
+        return f"{self.blank()}，{which}尚不确定，暂不计入"
+
+
+ZONES_NAMED = 5  # zones named by 序号 in a line; the count is always whole
+
+
+@dataclass
 class _Figures:
     """What the targets count, from the rights as of one moment."""
 
     closed_mining: list[_R]
-    absorbed_mining: list[_R]
+    absorbed_mining: list[_R]  # named: absorbed by a zone whose survivor the ledger states
+    unstated: _Unstated
     reduced_exploration: list[_R]
-    standing_mining: list[_R]
+    standing_mining: list[_R]  # known to stand: not those of an unstated zone
     large_medium: list[_R]
     green: list[_R]
     restarted: list[_R]
@@ -164,18 +240,41 @@ class _Figures:
     mining_in_ledger: int
     exploration_in_ledger: int
 
+    @property
+    def mines(self) -> int:
+        """The mining rights standing: those known to, and one in each unstated zone."""
+        return len(self.standing_mining) + len(self.unstated.zones)
+
     @classmethod
     def of(cls, rights: Iterable[_R]) -> _Figures:
         rights = list(rights)
         mining = [r for r in rights if r.kind == RightKind.MINING]
         closed = [r for r in mining if RightStatus.CLOSED in r.reached]
+        kept = {r.zone_id: r.id for r in mining if r.zone_id is not None and r.kept}
         by_zone: dict[int, list[_R]] = defaultdict(list)
         for r in mining:
             if r.zone_id is not None and RightStatus.CONSOLIDATED in r.reached and r not in closed:
                 by_zone[r.zone_id].append(r)
-        absorbed = [r for zone in sorted(by_zone) for r in by_zone[zone][1:]]  # the zone keeps one
+        order = sorted(by_zone, key=lambda z: (by_zone[z][0].zone_seq or 0, z))
+        absorbed: list[_R] = []
+        unstated = _Unstated(zones=[], rights=[])
+        for z in order:
+            if z in kept:  # the zone keeps the right the ledger marks kept and absorbs the others
+                absorbed += [r for r in by_zone[z] if r.id != kept[z]]
+                continue
+            # None marked kept: those marked 否 are absorbed. Of the others, the zone keeps one (the
+            # count of the reduction rests on it): the one left, if one; which, if two or more, the
+            # ledger has not said, and nothing names it.
+            absorbed += [r for r in by_zone[z] if r.kept is False]
+            undecided = [r for r in by_zone[z] if r.kept is not False]
+            if len(undecided) > 1:
+                unstated.zones.append((z, by_zone[z][0].zone_seq or 0))
+                unstated.rights += undecided
         gone = {r.id for r in [*closed, *absorbed]}
-        standing = [r for r in mining if r.id not in gone]
+        # One right of each unstated zone stands, but which is not known: it is counted among the
+        # mines (矿山总数), and in nothing that depends on which one it is (the share, green mines).
+        pending = {r.id for r in unstated.rights}
+        standing = [r for r in mining if r.id not in gone and r.id not in pending]
         reduced_exploration = [
             r
             for r in rights
@@ -185,6 +284,7 @@ class _Figures:
         return cls(
             closed_mining=closed,
             absorbed_mining=absorbed,
+            unstated=unstated,
             reduced_exploration=reduced_exploration,
             standing_mining=standing,
             large_medium=[r for r in standing if r.size in (SizeClass.LARGE, SizeClass.MEDIUM)],
@@ -205,50 +305,64 @@ def _none_or(rights: list[_R], how: str, none: str) -> str:
     return how if rights else none
 
 
-def _measure(spec: PlanSpec, target: TargetSpec, f: _Figures) -> tuple[float | None, list[_R], str] | None:
-    """(figure, rights behind it, how it is counted) for a target the product knows; None otherwise."""
+def _measure(spec: PlanSpec, target: TargetSpec, f: _Figures) -> tuple[float | None, list[_R], str, list[int]] | None:
+    """(figure, rights behind it, how it is counted, zones the how names) for a target the product
+    knows; None otherwise."""
     key = target.key
+    u = f.unstated
+    zones = [z for z, _ in u.zones]
+    unstated = f"（{u.reduced_clause()}）" if u.zones else ""
     if key == "reduce_mining":
-        parts = [
-            f"{label}{len(rights)}宗"
-            for label, rights in (("关闭注销", f.closed_mining), ("整合减少", f.absorbed_mining))
-            if rights
-        ]
+        absorbed = len(f.absorbed_mining) + u.reduced
+        parts = [f"{label}{n}宗" for label, n in (("关闭注销", len(f.closed_mining)), ("整合减少", absorbed)) if n]
         return (
-            len(f.closed_mining) + len(f.absorbed_mining),
-            [*f.closed_mining, *f.absorbed_mining],
-            "，".join(parts) or "尚无关闭注销或整合减少的采矿权",
+            len(f.closed_mining) + absorbed,
+            [*f.closed_mining, *f.absorbed_mining, *u.rights],
+            ("，".join(parts) + unstated) if parts else "尚无关闭注销或整合减少的采矿权",
+            zones,
         )
     if key == "reduce_exploration":
         how = _none_or(f.reduced_exploration, "整合或关闭的探矿权（含深部探矿权）", "尚无整合或关闭的探矿权")
-        return len(f.reduced_exploration), f.reduced_exploration, how
+        return len(f.reduced_exploration), f.reduced_exploration, how, []
     if key == "reduce_total":
-        rights = [*f.closed_mining, *f.absorbed_mining, *f.reduced_exploration]
-        return len(rights), rights, _none_or(rights, "减少的采矿权与探矿权合计", "尚无减少的采矿权和探矿权")
+        rights = [*f.closed_mining, *f.absorbed_mining, *u.rights, *f.reduced_exploration]
+        n = len(f.closed_mining) + len(f.absorbed_mining) + u.reduced + len(f.reduced_exploration)
+        return n, rights, _none_or(rights, "减少的采矿权与探矿权合计" + unstated, "尚无减少的采矿权和探矿权"), zones
     if key == "max_mines":
-        reduced = [*f.closed_mining, *f.absorbed_mining]
+        reduced = [*f.closed_mining, *f.absorbed_mining, *u.rights]
+        n = len(f.closed_mining) + len(f.absorbed_mining) + u.reduced
         loaded = f"台账载入采矿权{f.mining_in_ledger}宗"
-        how = _none_or(reduced, f"{loaded}，已减少{len(reduced)}宗", f"{loaded}，尚无减少")
+        how = _none_or(reduced, f"{loaded}，已减少{n}宗{unstated}", f"{loaded}，尚无减少")
         if f.converted:
             # A converted exploration right holds a mining licence, but the ledger lists it as the
             # exploration right it was until its mining right is entered: the figure leaves it out, and says so.
             how += f"，另有{len(f.converted)}宗探矿权已转采，待以采矿权登记入台账后计入"
-        return len(f.standing_mining), reduced, how
+        return f.mines, reduced, how, zones
     if key == "min_large_medium_ratio":
+        # Which right an unstated zone keeps decides the share: its consolidated rights are left out.
+        left_out = f"{u.share_clause()}；" if u.zones else ""
         if not f.standing_mining:
-            return None, [], "台账中尚无存续的采矿权"
+            return None, [], f"{left_out}台账中尚无{'其他' if u.zones else ''}存续的采矿权", zones
         share = len(f.large_medium) / len(f.standing_mining)
-        standing = f"台账存续采矿权{len(f.standing_mining)}宗"
+        standing = f"{left_out}{'其余' if u.zones else ''}台账存续采矿权{len(f.standing_mining)}宗"
         how = _none_or(f.large_medium, f"{standing}中大中型{len(f.large_medium)}宗", f"{standing}，其中尚无大中型")
-        return share, f.large_medium, how
+        return share, f.large_medium, how, zones
     if key == "green_mines":
         how = _none_or(f.green, "台账中国家级、自治区级绿色矿山", "台账中尚无国家级、自治区级绿色矿山")
-        return len(f.green), f.green, how
+        # A green mine among an unstated zone's consolidated rights may be the one kept, or absorbed.
+        green = [r for r in u.rights if r.green in GREEN_REGION_OR_ABOVE]
+        if green:
+            how += (
+                f"；{u.zone_text()}台账未填写整合后保留的已整合采矿权中另有国家级、自治区级绿色矿山{len(green)}宗，"
+                "是否保留尚不确定，暂不计入"
+            )
+            return len(f.green), f.green, how, zones
+        return len(f.green), f.green, how, []
     if key in ("restart", "restart_idle"):
         how = _none_or(f.restarted, "已复工达产（已盘活）的采矿权", "尚无复工达产（盘活）的采矿权")
-        return len(f.restarted), f.restarted, how
+        return len(f.restarted), f.restarted, how, []
     if key == "convert_exploration":
-        return len(f.converted), f.converted, _none_or(f.converted, "已转采的探矿权", "尚无转采的探矿权")
+        return len(f.converted), f.converted, _none_or(f.converted, "已转采的探矿权", "尚无转采的探矿权"), []
     return None
 
 
@@ -371,10 +485,11 @@ def plan_targets(
             start_value = at_start[0] if at_start is not None else None
         now_value: float | None
         behind_it: list[_R]
+        zones: list[int]
         if unloaded:
-            now_value, behind_it, how = None, [], unloaded[1]
+            now_value, behind_it, how, zones = None, [], unloaded[1], []
         else:
-            now_value, behind_it, how = measured if measured is not None else (None, [], "尚无计算方法")
+            now_value, behind_it, how, zones = measured if measured is not None else (None, [], "尚无计算方法", [])
         # Kept to four places of what the line prints (a share's percentage: six of the fraction, so
         # its one printed decimal is not rounded twice, 0.7404932 -> 74.0%, never 0.7405 -> 74.1%), and
         # judged on what is kept as the line prints it (_behind), so the line's figures and its flag agree.
@@ -397,6 +512,8 @@ def plan_targets(
                 "start_value": start_value,
                 "behind": _behind(target.kind, now_kept, expected),
                 "records": _records(behind_it),
+                # The zones `how` names whose survivor the ledger does not state (整合后保留).
+                "zones": zones,
                 "how": how,
                 "unloaded": unloaded[0] if unloaded else None,
             }
@@ -456,6 +573,7 @@ def _first_batch_row(deadline: date) -> dict[str, Any]:
         "expected_share": None,
         "expected": None,
         "start_value": None,
+        "zones": [],
     }
 
 

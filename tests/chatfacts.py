@@ -35,6 +35,7 @@ CHAT_TABLES = {
     "claim": "rightclaim",
     "report": "report",
     "brief": "brief",
+    "zone": "zone",
 }
 RAW = re.compile(r"\{'|\"kind\":|'kind'|\bNone\b|\bTrue\b|\bFalse\b|\[\[|\bnan\b")
 
@@ -96,35 +97,47 @@ def reached(session: Session, plan_id: int, as_of: Any) -> dict[int, set[str]]:
 
 def _rights(session: Session, plan_id: int) -> dict[int, dict[str, Any]]:
     rows = session.connection().execute(
-        text('SELECT id, kind, zone_id FROM "right" WHERE plan_id = :p ORDER BY id'), {"p": plan_id}
+        text('SELECT id, kind, zone_id, kept_in_zone FROM "right" WHERE plan_id = :p ORDER BY id'), {"p": plan_id}
     )
-    return {int(i): {"kind": k, "zone": z} for i, k, z in rows}
+    return {int(i): {"kind": k, "zone": z, "kept": kept} for i, k, z, kept in rows}
 
 
-def target_counts(session: Session, plan_id: int, as_of: Any) -> dict[str, set[int]]:
-    """The rights each counted target rests on, recounted here: closed mining rights plus all but
-    one consolidated mining right of each zone; exploration rights consolidated into a zone or
-    closed; mining rights restarted; exploration rights converted."""
+def target_counts(session: Session, plan_id: int, as_of: Any) -> dict[str, tuple[int, set[int]]]:
+    """Each counted target's figure and the rights it cites, recounted here: closed mining rights
+    plus the consolidated mining rights of each zone but the one marked 整合后保留 是 (kept_in_zone);
+    in a zone with none so marked, those marked 否, and of two or more left blank all but one counted
+    and all of them cited;
+    exploration rights consolidated into a zone or closed; mining rights restarted; exploration
+    rights converted."""
     got, rights = reached(session, plan_id, as_of), _rights(session, plan_id)
     mining = {i for i, r in rights.items() if r["kind"] == "mining"}
     explo = {i for i, r in rights.items() if r["kind"] in ("exploration", "deep")}
     closed = {i for i in mining if "closed" in got[i]}
+    survivors = {i for i in mining if rights[i]["zone"] is not None and rights[i]["kept"]}
+    kept = {int(rights[i]["zone"]) for i in survivors}
     zones: dict[int, list[int]] = {}
     for i in sorted(mining - closed):
         if "consolidated" in got[i] and rights[i]["zone"] is not None:
             zones.setdefault(int(rights[i]["zone"]), []).append(i)
-    absorbed = {i for ids in zones.values() for i in ids[1:]}
+    said_no = {i for i in mining if rights[i]["kept"] is not None and not rights[i]["kept"]}
+    named = {i for z, ids in zones.items() for i in ids if (i not in survivors if z in kept else i in said_no)}
+    blank = [[i for i in ids if i not in said_no] for z, ids in zones.items() if z not in kept]
+    unstated = [ids for ids in blank if len(ids) > 1]
+    pending = {i for ids in unstated for i in ids}
+    cut = len(closed) + len(named) + len(pending) - len(unstated)
     reduced_explo = {
         i for i in explo if "closed" in got[i] or ("consolidated" in got[i] and rights[i]["zone"] is not None)
     }
     restarted = {i for i in mining if got[i] & {"restarted", "activated"}}
+    converted = {i for i in explo if "converted" in got[i]}
+    mined = closed | named | pending
     return {
-        "reduce_mining": closed | absorbed,
-        "reduce_exploration": reduced_explo,
-        "reduce_total": closed | absorbed | reduced_explo,
-        "restart": restarted,
-        "restart_idle": restarted,
-        "convert_exploration": {i for i in explo if "converted" in got[i]},
+        "reduce_mining": (cut, mined),
+        "reduce_exploration": (len(reduced_explo), reduced_explo),
+        "reduce_total": (cut + len(reduced_explo), mined | reduced_explo),
+        "restart": (len(restarted), restarted),
+        "restart_idle": (len(restarted), restarted),
+        "convert_exploration": (len(converted), converted),
     }
 
 
@@ -191,8 +204,8 @@ def assert_progress_facts(
             assert "台账尚未载入" in fact["text"] and "现为" not in fact["text"], fact["text"]
             continue
         if key in counted:
-            want = counted[key]
-            assert fact["values"]["now"] == len(want), (key, fact["values"]["now"], len(want))
+            n, want = counted[key]
+            assert fact["values"]["now"] == n, (key, fact["values"]["now"], n)
             assert ids <= want and len(ids) == min(len(want), CAP), (key, ids, want)
             assert fact["text"].count("尚无") == (0 if want else 1), fact["text"]
     tasks = batch_done(session, plan_id, as_of)

@@ -123,6 +123,8 @@ def _rights(session: Session, seed: Seeded) -> None:
                 zone_id=z.id,
                 unit_id=natres,
                 status="baseline",
+                # 整合后保留: each zone keeps its first mining right, as the demo's ledger has it.
+                kept_in_zone=n == 1 if kind == RightKind.MINING else False,
                 updated_at=at(2025, 12, 1),
             )
             session.add(r)

@@ -712,8 +712,9 @@ def _progress_facts(engine, plan_id: int) -> tuple[list[dict], object]:
 
 
 def _ledger_moves(engine, plan_id: int, ids: dict[str, int]) -> dict[str, int]:
-    """Zone 1's two mining rights consolidated; a third right closed; a fourth closed by mistake and
-    moved back to 推进中 (counted for nothing). Returns the closed one's and the reopened one's ids."""
+    """Zone 1's two mining rights consolidated, the ledger keeping the second (整合后保留); a third right
+    closed; a fourth closed by mistake and moved back to 推进中 (counted for nothing). Returns the
+    closed one's and the reopened one's ids."""
     from models import Right, RightBatch, Task
     from oversight.rights import move_right_status
 
@@ -726,6 +727,10 @@ def _ledger_moves(engine, plan_id: int, ids: dict[str, int]) -> dict[str, int]:
             s.flush()
             s.add(RightBatch(right_id=right.id, task_id=close.id))
             extra[code] = int(right.id or 0)
+        kept = s.get(Right, ids["C1500002010002"])
+        assert kept is not None
+        kept.kept_in_zone = True
+        s.add(kept)
         s.flush()
         moves = [(i, "consolidated") for i in ids.values()]
         moves += [(extra["C1500002010009"], "closed"), (extra["C1500002010010"], "closed")]
@@ -763,10 +768,11 @@ async def test_progress_is_its_facts_each_line_resting_on_the_ledger(engine, ban
             lines
         )
         assert any(line.startswith("强化淘汰关闭一批：目标7宗（2028年12月31日前），已完成1宗") for line in lines), lines
-        # Zone 1 keeps one of its two mines; the closed one is the other reduction: 2 in all, named.
+        # Zone 1 keeps its second mine, so its first is the one absorbed; the closed one is the other
+        # reduction: 2 in all, named.
         (reduce,) = [f for f in listed if f["kind"] == "target" and f["values"]["key"] == "reduce_mining"]
         assert reduce["text"].startswith("减少采矿权：目标15宗（2030年12月31日前），现为2宗")
-        assert "关闭注销1宗，整合减少1宗：" in reduce["text"] and "C1500002010009" in reduce["text"]
+        assert reduce["text"].endswith("；关闭注销1宗，整合减少1宗：C1500002010009、C1500002010001。")
         assert moved["reopened"] not in cited(listed, "target", "right") | cited(listed, "batch", "right")
         assert "C1500002010010" not in after["text"]
 

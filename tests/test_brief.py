@@ -386,15 +386,16 @@ def test_first_section_gives_the_seven_targets_recounted_from_the_database(built
     body = re.sub(r"—\d+—", "", re.sub(r"\s+", "", section(b.text, "对照实施方案总体目标", "表1")))  # no page numbers
     latest = """SELECT g.id, g.kind, g.zone_id, g.size_class, g.green_level, COALESCE((SELECT ev.to_status
                 FROM rightstatusevent ev WHERE ev.right_id = g.id AND ev.at < :e ORDER BY ev.at DESC, ev.id DESC
-                LIMIT 1), 'baseline') FROM "right" g WHERE g.plan_id = :plan"""
+                LIMIT 1), 'baseline'), g.kept_in_zone FROM "right" g WHERE g.plan_id = :plan"""
     rights = sql(b, latest)
     mining = [r for r in rights if r[1] == "mining"]
     closed = [r for r in mining if r[5] == "closed"]
-    zones: dict[int, int] = {}
-    for r in mining:
-        if r[2] is not None and r[5] in ("consolidated", "restarted", "upgraded"):
-            zones[r[2]] = zones.get(r[2], 0) + 1
-    absorbed = sum(n - 1 for n in zones.values())
+    # Each zone keeps the right its ledger row marks 整合后保留 (every zone of the seeded quarter says).
+    absorbed_ids = {
+        r[0] for r in mining if r[2] is not None and r[5] in ("consolidated", "restarted", "upgraded") and not r[6]
+    }
+    assert all(any(k[2] == r[2] and k[6] for k in mining) for r in mining if r[0] in absorbed_ids)
+    absorbed = len(absorbed_ids)
     # as of the quarter's end (2026-04-01 00:00): 90 of the 1,825 days
     share = (date(2026, 4, 1) - date(2026, 1, 1)).days / (date(2030, 12, 31) - date(2026, 1, 1)).days
     reduced = len(closed) + absorbed
@@ -421,12 +422,7 @@ def test_first_section_gives_the_seven_targets_recounted_from_the_database(built
         f"矿山复工达产：目标28个（2030年12月31日前），现为{restarted}个，按进度应为{math.floor(28 * share + 0.5)}个"
         in body
     )
-    standing = [r for r in mining if r[5] != "closed"]
-    absorbed_ids = set()
-    for zone in zones:
-        in_zone = sorted(r[0] for r in mining if r[2] == zone and r[5] in ("consolidated", "restarted", "upgraded"))
-        absorbed_ids |= set(in_zone[1:])
-    standing = [r for r in standing if r[0] not in absorbed_ids]
+    standing = [r for r in mining if r[5] != "closed" and r[0] not in absorbed_ids]
     large_medium = sum(1 for r in standing if r[3] in ("large", "medium"))
     assert large_medium == 3  # Z01-1, R-1, R-2 (tests/seed_quarter.py)
     ratio = f"{large_medium / len(standing) * 100:.1f}%"

@@ -45,9 +45,10 @@ def _by_key(rows: list[dict]) -> dict[str, dict]:
 def test_banner_targets_from_the_ledger(session: Session, banner_plan_id: int) -> None:
     p = banner_plan_id
     z7, z11 = _zone(session, p, 7), _zone(session, p, 11)  # 张佳花岗岩: 2 mining; 乌兰赤老: 2 mining + 1 deep
-    a = _add(session, p, "A", zone_id=z7, size_class="medium")
-    b = _add(session, p, "B", zone_id=z7)
-    c = _add(session, p, "C", zone_id=z11, size_class="large", green_level="region")
+    # Each zone keeps the right its ledger row marks 整合后保留 (tests/test_zone_survivor.py: another one).
+    a = _add(session, p, "A", zone_id=z7, size_class="medium", kept_in_zone=True)
+    b = _add(session, p, "B", zone_id=z7, kept_in_zone=False)
+    c = _add(session, p, "C", zone_id=z11, size_class="large", green_level="region", kept_in_zone=True)
     d = _add(session, p, "D", zone_id=z11)
     deep = _add(session, p, "D-深部", kind="deep", zone_id=z11)
     e = _add(session, p, "E", size_class="small")
@@ -74,7 +75,7 @@ def test_banner_targets_from_the_ledger(session: Session, banner_plan_id: int) -
         "restart",
         "green_mines",
     ]
-    # −15 mining: E closed, and one of each zone's two consolidated mining rights absorbed (B, D).
+    # −15 mining: E closed, and each zone's consolidated mining right not kept absorbed (B, D).
     rm = rows["reduce_mining"]
     assert (rm["value"], rm["now"], rm["records"]["codes"]) == (15, 3, ["E", "B", "D"])
     assert rm["expected"] == pytest.approx(15 * SHARE, abs=1e-3) and not rm["behind"]
@@ -119,7 +120,8 @@ def test_banner_targets_from_the_ledger(session: Session, banner_plan_id: int) -
 
 
 def test_banner_targets_recomputed_in_sql(session: Session, banner_plan_id: int) -> None:
-    """The figures are the database's: recounted here with plain SQL on the current statuses."""
+    """The figures are the database's: recounted here with plain SQL on the current statuses (zone 7
+    states no survivor: its two consolidated rights count as one kept)."""
     p = banner_plan_id
     z7 = _zone(session, p, 7)
     rights = [

@@ -202,12 +202,14 @@ calendar = st.one_of(
 )
 FIRST_MONDAY = date(2025, 12, 29)  # the Monday of the week holding 1 January 2026
 # Rights of the consolidation batch (in a zone) or the closure batch: status moves on days of the
-# quarter (negative: before it), done or moved back; a claim of a done state still waiting.
+# quarter (negative: before it), done or moved back; a claim of a done state still waiting; and
+# its ledger's 整合后保留 (consolidation: 是, 否 or not stated; a second 是 in a zone reads 否).
 right = st.tuples(
     st.sampled_from(["consolidate", "close"]),
     st.integers(0, 5),  # zone (consolidation)
     st.lists(st.tuples(st.integers(-20, 89), st.booleans()), max_size=3),  # (day, done else back)
     st.one_of(st.none(), st.integers(0, 95)),  # a pending claim filed on that day
+    st.sampled_from([None, True, False]),  # 整合后保留
 )
 meeting = st.tuples(
     st.integers(0, 85),  # held on day
@@ -492,14 +494,21 @@ def build(engine: Engine, q: dict[str, Any]) -> tuple[Engine, int]:
         # Rights: status moves (done, or back to in progress), and a claim of a done state still waiting.
         tasks = {t.key: t for t in s.exec(select(Task).where(Task.plan_id == plan_id)).all()}
         contact = next(iter(members.values()), office)
-        for n, (task_key, zone_no, moves, claim_day) in enumerate(q["rights"]):
+        survivors: set[int] = set()
+        for n, (task_key, zone_no, moves, claim_day, kept) in enumerate(q["rights"]):
             task = tasks[task_key]
+            in_zone = task_key == "consolidate"
+            if in_zone and kept and zone_no in survivors:
+                kept = False  # the ledger refuses a zone's second 是
+            if in_zone and kept:
+                survivors.add(zone_no)
             r = Right(
                 plan_id=plan_id,
                 code=f"G-{n + 1}",
                 name=f"生成矿山{n + 1}号",
                 kind="mining",
-                zone_id=zones[zone_no].id if task_key == "consolidate" else None,
+                zone_id=zones[zone_no].id if in_zone else None,
+                kept_in_zone=kept if in_zone else None,
                 unit_id=units["natres"].id,
                 updated_at=at(0, 8),
             )
@@ -900,7 +909,16 @@ EMPTY = {
         "reports": [(0, z, True) for z in range(19)] + [(i, 7 * w + 1, False) for i in range(8) for w in range(13)],
         # The second leader is 水利局's contact, asked to report weekly: 本人未报送进展 is said of them.
         "leaders": [({0, 1, 2}, [10], 0, 0, False), ({3, 4, 5}, [], 40, 10, True)],
-        "rights": [("consolidate", 0, [(10, True)], None), ("close", 0, [(-5, True), (30, False)], 40)],
+        # Zone 1 (of the generated ones) consolidates two rights and keeps the second, higher-numbered
+        # one: the first is the one absorbed; zone 2's two are consolidated with no survivor stated.
+        "rights": [
+            ("consolidate", 0, [(10, True)], None, None),
+            ("close", 0, [(-5, True), (30, False)], 40, None),
+            ("consolidate", 1, [(12, True)], None, False),
+            ("consolidate", 1, [(14, True)], None, True),
+            ("consolidate", 2, [(20, True)], None, None),
+            ("consolidate", 2, [(22, True)], None, None),
+        ],
         "meetings": [(3, True, None, [(1, 20, -2)]), (60, True, None, [])],
         "notices": [(20, [(0, "slow"), (1, "shifting")], [(0, 25)]), (-5, [(2, "slow")], [])],
         "urges": [(2, 10, False), (3, 12, True)],

@@ -585,10 +585,13 @@ def b_progress_targets(r: Rec, f: dict[str, Any]) -> None:
     assert f["text"] == f"对照实施方案总体目标（截至{cn(Q_END)}）：", f
 
 
-def ledger_counts(r: Rec, until: str) -> dict[str, int]:
+def ledger_counts(r: Rec, until: str) -> dict[str, Any]:
     """What the targets count in the ledger as of `until` (stored UTC text), counted here: a right
     reached a status when an event up to then moved it there and no later one moved it back to an
-    open status; in each zone the consolidated mining rights but one are absorbed."""
+    open status; in each zone the consolidated mining rights are absorbed but the one the ledger
+    marks 整合后保留 是 (kept_in_zone); in a zone with none so marked those marked 否 are absorbed,
+    and of two or more left blank one is kept, not known which: they count as one mine, and in no
+    share nor green count (one left blank is the one kept)."""
     reached: dict[int, set[str]] = {}
     for right, to in r.sql(
         'SELECT s.right_id, s.to_status FROM rightstatusevent s JOIN "right" g ON g.id = s.right_id '
@@ -597,14 +600,24 @@ def ledger_counts(r: Rec, until: str) -> dict[str, int]:
     ):
         got = reached.setdefault(right, set())
         got.clear() if to in OPEN_STATUSES else got.add(to)
-    rows = r.sql('SELECT id, kind, zone_id, size_class, green_level FROM "right" WHERE plan_id = :plan ORDER BY id')
+    rows = r.sql(
+        'SELECT g.id, g.kind, g.zone_id, g.size_class, g.green_level, g.kept_in_zone, z.seq FROM "right" g'
+        " LEFT JOIN zone z ON z.id = g.zone_id WHERE g.plan_id = :plan ORDER BY g.id"
+    )
     mining = [row for row in rows if row[1] == "mining"]
     closed = {row[0] for row in mining if "closed" in reached.get(row[0], set())}
+    kept = {row[2]: row[0] for row in mining if row[2] is not None and row[5]}
+    seq = {row[2]: row[6] for row in rows if row[2] is not None}
     zones: dict[int, list[int]] = {}
     for row in mining:
         if row[2] is not None and row[0] not in closed and "consolidated" in reached.get(row[0], set()):
             zones.setdefault(row[2], []).append(row[0])
-    absorbed = {i for ids in zones.values() for i in sorted(ids)[1:]}  # the zone keeps its first right
+    said_no = {row[0] for row in mining if row[5] is not None and not row[5]}
+    named = {i for z, ids in zones.items() for i in ids if (i != kept[z] if z in kept else i in said_no)}
+    blank = {z: [i for i in ids if i not in said_no] for z, ids in zones.items() if z not in kept}
+    unstated = sorted((seq[z], ids) for z, ids in blank.items() if len(ids) > 1)
+    pending = {i for _, ids in unstated for i in ids}
+    absorbed = len(named) + len(pending) - len(unstated)
     explo = sum(
         1
         for row in rows
@@ -614,10 +627,16 @@ def ledger_counts(r: Rec, until: str) -> dict[str, int]:
             or (row[2] is not None and "consolidated" in reached.get(row[0], set()))
         )
     )
-    standing = [row for row in mining if row[0] not in closed | absorbed]
+    standing = [row for row in mining if row[0] not in closed | named | pending]  # known to stand
     return {
         "closed": len(closed),
-        "absorbed": len(absorbed),
+        "absorbed": absorbed,
+        "unstated_seqs": [s for s, _ in unstated],
+        "unstated_zones": sorted(z for z, ids in blank.items() if len(ids) > 1),
+        "cut_ids": closed | named | pending,
+        "unstated_rights": len(pending),
+        "unstated_green": sum(1 for row in mining if row[0] in pending and row[4] in ("national", "region")),
+        "mines": len(standing) + len(unstated),
         "exploration": explo,
         "standing": len(standing),
         "large": sum(1 for row in standing if row[3] in ("large", "medium")),
@@ -631,14 +650,14 @@ def ledger_counts(r: Rec, until: str) -> dict[str, int]:
     }
 
 
-def target_values(r: Rec, c: dict[str, int]) -> dict[str, float | None]:
+def target_values(r: Rec, c: dict[str, Any]) -> dict[str, float | None]:
     """Each banner target's figure from the ledger's counts (a share of no standing mine: none)."""
     gone = c["closed"] + c["absorbed"]
     return {
         "reduce_mining": gone,
         "reduce_exploration": c["exploration"],
         "reduce_total": gone + c["exploration"],
-        "max_mines": c["standing"],
+        "max_mines": c["mines"],
         "min_large_medium_ratio": c["large"] / c["standing"] if c["standing"] else None,
         "green_mines": c["green"],
         "restart": c["restart"],
@@ -654,28 +673,46 @@ def target_figures(r: Rec) -> dict[str, str]:
     }
 
 
-def target_how(r: Rec, key: str, c: dict[str, int]) -> str:
-    """How the brief says a target is counted, or its natural zero, written here from the counts."""
+def target_how(r: Rec, key: str, c: dict[str, Any]) -> str:
+    """How the brief says a target is counted, or its natural zero, written here from the counts;
+    a zone of two or more consolidated mining rights with none marked 整合后保留 is named by its
+    序号, counted as keeping one in the reductions and left out of the share and the green mines."""
     gone = c["closed"] + c["absorbed"]
+    seqs = c["unstated_seqs"]
+    zones = "、".join(f"{s}号" for s in seqs[:5]) + (f"等{len(seqs)}个" if len(seqs) > 5 else "") + "整合区"
+    blank = f"{zones}有{c['unstated_rights']}宗已整合采矿权台账未填写整合后保留"
+    many = len(seqs) > 1
+    unstated = (
+        f"（其中{blank}，暂按{'每区' if many else ''}保留1宗计减少{c['unstated_rights'] - len(seqs)}宗）"
+        if seqs
+        else ""
+    )
     if key == "reduce_mining":
         parts = [f"{label}{n}宗" for label, n in (("关闭注销", c["closed"]), ("整合减少", c["absorbed"])) if n]
-        return "，".join(parts) or "尚无关闭注销或整合减少的采矿权"
+        return "，".join(parts) + unstated if parts else "尚无关闭注销或整合减少的采矿权"
     if key == "reduce_exploration":
         return "整合或关闭的探矿权（含深部探矿权）" if c["exploration"] else "尚无整合或关闭的探矿权"
     if key == "reduce_total":
-        return "减少的采矿权与探矿权合计" if gone + c["exploration"] else "尚无减少的采矿权和探矿权"
+        return "减少的采矿权与探矿权合计" + unstated if gone + c["exploration"] else "尚无减少的采矿权和探矿权"
     if key == "max_mines":
         loaded = f"台账载入采矿权{c['mining_rows']}宗"
-        how = f"{loaded}，已减少{gone}宗" if gone else f"{loaded}，尚无减少"
+        how = f"{loaded}，已减少{gone}宗{unstated}" if gone else f"{loaded}，尚无减少"
         # A converted exploration right is no mining row yet: left out of the figure, and said so.
         return how + (f"，另有{c['converted']}宗探矿权已转采，待以采矿权登记入台账后计入" if c["converted"] else "")
     if key == "min_large_medium_ratio":
+        left = f"{blank}，{'各区' if many else ''}保留哪一宗尚不确定，暂不计入；" if seqs else ""
         if not c["standing"]:
-            return "台账中尚无存续的采矿权"
-        standing = f"台账存续采矿权{c['standing']}宗"
+            return f"{left}台账中尚无{'其他' if seqs else ''}存续的采矿权"
+        standing = f"{left}{'其余' if seqs else ''}台账存续采矿权{c['standing']}宗"
         return f"{standing}中大中型{c['large']}宗" if c["large"] else f"{standing}，其中尚无大中型"
     if key == "green_mines":
-        return "台账中国家级、自治区级绿色矿山" if c["green"] else "台账中尚无国家级、自治区级绿色矿山"
+        how = "台账中国家级、自治区级绿色矿山" if c["green"] else "台账中尚无国家级、自治区级绿色矿山"
+        if c["unstated_green"]:
+            how += (
+                f"；{zones}台账未填写整合后保留的已整合采矿权中另有国家级、自治区级绿色矿山{c['unstated_green']}宗，"
+                "是否保留尚不确定，暂不计入"
+            )
+        return how
     assert key == "restart", key
     return "已复工达产（已盘活）的采矿权" if c["restart"] else "尚无复工达产（盘活）的采矿权"
 
@@ -768,6 +805,12 @@ def b_progress_target(r: Rec, f: dict[str, Any]) -> None:
             behind = now > bar + 1e-9 if kind == "max" else now < bar - 1e-9
     line = f"{t['name']}：{figures}{'（滞后）' if behind else ''}；{target_how(r, key, end)}。"
     assert f["text"] == line, (f, line)
+    if key == "reduce_mining":
+        # It cites the rights closed, those its zones absorb, and those of a zone leaving 整合后保留
+        # blank, with that zone: never a right named absorbed on a guess of which one stays.
+        cited = set(f["ids"].get("right", []))
+        assert cited <= end["cut_ids"] and len(cited) == min(len(end["cut_ids"]), 20), (f, end["cut_ids"])
+        assert sorted(f["ids"].get("zone", [])) == end["unstated_zones"], (f, end["unstated_zones"])
 
 
 def b_progress_zones(r: Rec, f: dict[str, Any]) -> None:
