@@ -863,12 +863,19 @@ def paper_closure_flags(
         .order_by(nxt.c.problem_id, nxt.c.at)
     ).all():
         if next_at - closed_at <= window:
-            owner = session.execute(select(pt.c.owner_unit_id).where(pt.c.id == pid)).scalar()
+            # The unit whose resolution was confirmed: the last resolution before the confirmation
+            # (the review names it beside the flag, having credited it with that 办结).
+            resolver = session.execute(
+                select(e.c.to_unit_id)
+                .where(e.c.problem_id == pid, e.c.kind == K.RESOLVED, e.c.id < event_id)
+                .order_by(e.c.id.desc())
+                .limit(1)
+            ).scalar()
             out.append(
                 {
                     "kind": "reopened_soon",
                     "problem_id": pid,
-                    "unit_id": owner,
+                    "unit_id": resolver,
                     "confirmed_event_id": event_id,
                     "reopened_event_id": next_id,
                     "confirmed_at": closed_at.isoformat(),
@@ -1063,6 +1070,8 @@ REVIEW_TEXTS: dict[str, str] = {
     "supervision_units": "本期{units}。",
     "supervision_none": "本期没有被催办或红色督办的单位。",
     "paper_closure": "{line}，涉嫌纸面销号。",
+    # A problem reopened soon after it was confirmed closed: who resolved it (the unit credited with it).
+    "paper_closure_unit": "{line}，涉嫌纸面销号（该问题由{unit}办结）。",
     "paper_closure_none": "未发现重复使用佐证材料销号或销号后短期内问题反弹的情况。",
 }
 SUMMARY_AS_OF = "（统计截至{moment}）"
@@ -1311,8 +1320,15 @@ def review_document(*, session: Session, plan_id: int, review: dict[str, Any], n
         if supervision
         else [say.text("supervision_none")]
     )
+    review_unit_names = {
+        u.id: u.name for u in session.execute(select(Unit).where(col(Unit.plan_id) == plan_id)).scalars()
+    }
     flag_lines = [
-        say.text("paper_closure", evidence_ids([f]), line=evidence_sentence(f)[:-1]) for f in review["flags"]
+        say.text("paper_closure_unit", {**evidence_ids([f]), "unit": [int(f["unit_id"])]}, line=line, unit=unit_name)
+        if f["kind"] == "reopened_soon" and (unit_name := review_unit_names.get(f.get("unit_id")))
+        else say.text("paper_closure", evidence_ids([f]), line=line)
+        for f in review["flags"]
+        for line in [evidence_sentence(f)[:-1]]
     ] or [say.text("paper_closure_none")]
     covered_to = date.fromisoformat(review["to"]) if ended else min(_today(now), date.fromisoformat(review["to"]))
     # A table with no rows is left out: the section's sentence says there is nothing to list.

@@ -357,8 +357,17 @@ def test_a_paper_closure_is_named_by_the_review_of_its_half_only(cast: Cast) -> 
     assert named("2026H1", later) == [first]  # rebuilt after August: still only its own half
     assert named("2026H2", later) == [second]  # the H1 flag is not named again
     assert named("2026H2", datetime(2026, 8, 1, 1, tzinfo=UTC)) == []  # nothing yet reopened by 1 August
-    (flag,) = build_review(session=cast.s, plan_id=cast.plan_id, period="2026H1", now=AFTER_H1)["flags"]
+    review = build_review(session=cast.s, plan_id=cast.plan_id, period="2026H1", now=AFTER_H1)
+    (flag,) = review["flags"]
     assert evidence_sentence(flag) == f"{first}号问题2026年4月20日确认关闭，2026年5月6日重新打开，相隔16天。"
+    # The audit's B4: the review credited 旗市场监管局 with 11号问题's 办结 and flagged it without a unit.
+    doc = review_document(session=cast.s, plan_id=cast.plan_id, review=review, now=AFTER_H1)
+    paragraphs = [p for sec in doc["sections"] for p in sec.get("paragraphs") or []]
+    water = cast.units["water"].name
+    assert (
+        f"{first}号问题2026年4月20日确认关闭，2026年5月6日重新打开，相隔16天，涉嫌纸面销号（该问题由{water}办结）。"
+        in paragraphs
+    )
 
 
 # --- Scores and the ledger --------------------------------------------------------------------------
@@ -884,7 +893,8 @@ def test_every_fact_of_the_review_cites_records_that_exist(cast: Cast) -> None:
     by_kind = {f["kind"]: f for f in facts}
     assert set(by_kind["summary_opening"]["ids"]["item"]) == {late.id, done.id}
     assert by_kind["ledger_missed"]["ids"]["item"] == [late.id] and by_kind["ledger_closed"]["ids"]["item"] == [done.id]
-    assert by_kind["paper_closure"]["ids"]["problem"] == [pid] and len(by_kind["paper_closure"]["ids"]["event"]) == 2
+    flag = by_kind["paper_closure_unit"]["ids"]  # a reopened problem names the unit that resolved it
+    assert flag["problem"] == [pid] and len(flag["event"]) == 2 and len(flag["unit"]) == 1
     # 2026H2 has no 督办单 (it was issued in H1): the 没有 sentence rests on no record and says so.
     assert by_kind["supervision_none"]["ids"] == {}
     evaluated = {r["unit_id"] for r in review["units"] if r["total"] is not None}

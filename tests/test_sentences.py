@@ -395,7 +395,10 @@ def test_the_review_names_a_problem_reopened_soon_after_closing_in_a_sentence(ca
     review = build_review(session=cast.s, plan_id=cast.plan_id, period="2026H1", now=AFTER_Q1)
     doc = review_document(session=cast.s, plan_id=cast.plan_id, review=review, now=AFTER_Q1)
     flags = next(s for s in doc["sections"] if s["heading"] == "纸面销号核查")["paragraphs"]
-    assert flags == [f"{pid}号问题2026年1月22日确认关闭，2026年2月6日重新打开，相隔15天，涉嫌纸面销号。"]
+    water = cast.units["water"].name
+    assert flags == [
+        f"{pid}号问题2026年1月22日确认关闭，2026年2月6日重新打开，相隔15天，涉嫌纸面销号（该问题由{water}办结）。"
+    ]
 
 
 def test_an_edited_body_is_printed_as_the_offices_sentences_and_never_as_data(cast: Cast) -> None:

@@ -976,7 +976,12 @@ def test_the_generated_quarters_printed_most_sentence_kinds() -> None:
 KINDS_ELSEWHERE: dict[str, set[str]] = {
     "brief": {"zones_none"},  # the banner plan has zones: tests/test_brief_truth.py
     "notice": set(),
-    "review": {"units_none"},
+    "review": {
+        "units_none",
+        # A problem reopened within the window of its confirmation: the generated quarters reopen none
+        # so soon; tests/test_review.py::test_a_paper_closure_is_named_by_the_review_of_its_half_only.
+        "paper_closure_unit",
+    },
 }
 
 

@@ -2305,19 +2305,25 @@ class ReviewRec:
         self.reopened: list[int] = []
         self.reopened_text: dict[int, str] = {}  # the flag's sentence, written here
         events: dict[int, list[Any]] = {}
-        for pid, kind, at_ in r.sql(
-            "SELECT e.problem_id, e.kind, e.at FROM problemevent e JOIN problem p ON p.id = e.problem_id "
-            "WHERE p.plan_id = :plan AND e.kind IN ('confirmed', 'reopened') ORDER BY e.problem_id, e.at, e.id"
+        last_resolved: dict[int, Any] = {}  # per problem, the unit of its latest resolution so far
+        for pid, kind, at_, unit in r.sql(
+            "SELECT e.problem_id, e.kind, e.at, e.to_unit_id FROM problemevent e JOIN problem p ON p.id = e.problem_id "
+            "WHERE p.plan_id = :plan AND e.kind IN ('resolved', 'confirmed', 'reopened') ORDER BY e.problem_id, e.id"
         ):
-            events.setdefault(pid, []).append((kind, moment(at_)))
+            if kind == "resolved":
+                last_resolved[pid] = unit
+                continue
+            events.setdefault(pid, []).append((kind, moment(at_), last_resolved.get(pid)))
         for pid, evs in events.items():
-            for (k1, t1), (k2, t2) in itertools.pairwise(evs):
+            evs.sort(key=lambda x: x[1])
+            for (k1, t1, u1), (k2, t2, _u2) in itertools.pairwise(evs):
                 soon = k1 == "confirmed" and k2 == "reopened" and t2 - t1 <= timedelta(days=window)
                 if soon and moment(start) <= t2 < moment(end):
                     self.reopened.append(pid)
                     days = (t2 - t1).days
                     then = f"{cn(local_day(t2))}重新打开，相隔{days}天" if days else "不足1天即重新打开"
-                    self.reopened_text[pid] = f"{pid}号问题{cn(local_day(t1))}确认关闭，{then}，涉嫌纸面销号。"
+                    by = f"（该问题由{r.units[int(u1)]['name']}办结）" if u1 is not None and int(u1) in r.units else ""
+                    self.reopened_text[pid] = f"{pid}号问题{cn(local_day(t1))}确认关闭，{then}，涉嫌纸面销号{by}。"
         self.leaders = r.leaders
         self.leader_rows = [
             row
@@ -2584,7 +2590,7 @@ def v_paper_closure(rv: ReviewRec, f: dict[str, Any]) -> None:
     item = (f["ids"].get("item") or [None])[0]
     problem = (f["ids"].get("problem") or [None])[0]
     assert (item in rv.same_evidence) or (problem in rv.reopened), (f, rv.same_evidence, rv.reopened)
-    assert f["text"].endswith("，涉嫌纸面销号。"), f
+    assert f["text"].endswith("，涉嫌纸面销号。") or "，涉嫌纸面销号（该问题由" in f["text"], f
     if problem is not None:
         assert f["text"] == rv.reopened_text[problem], (f, rv.reopened_text)
 
@@ -2635,6 +2641,7 @@ REVIEW_CHECKS: dict[str, Callable[[ReviewRec, dict[str, Any]], None]] = {
     "supervision_units": v_supervision_units,
     "supervision_none": v_supervision_none,
     "paper_closure": v_paper_closure,
+    "paper_closure_unit": v_paper_closure,
     "paper_closure_none": v_paper_closure_none,
 }
 
@@ -2675,8 +2682,14 @@ def check_review(r: Rec, doc: dict[str, Any]) -> set[str]:
             else "attendance_all_each"
         ] += 1
     want["supervision_units" if rv.urged or rv.orders else "supervision_none"] += 1
-    flagged = len(rv.same_evidence) + len(rv.reopened)
-    want.update({"paper_closure": flagged} if flagged else {"paper_closure_none": 1})
+    by_unit = sum(1 for p in rv.reopened if "（该问题由" in rv.reopened_text[p])
+    flagged = len(rv.same_evidence) + len(rv.reopened) - by_unit
+    if flagged:
+        want["paper_closure"] += flagged
+    if by_unit:
+        want["paper_closure_unit"] += by_unit
+    if not flagged and not by_unit:
+        want["paper_closure_none"] += 1
     if _review_units(rv, False) or _review_leaders(rv, False):
         want["not_evaluated"] += 1
     if any(_apart(u) for u in rv.scores["units"]):
