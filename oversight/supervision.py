@@ -110,10 +110,14 @@ class Item:
 
     @property
     def late(self) -> str:
-        """已逾期6个工作日; 2026年2月25日重新办理以来已逾期6个工作日 when counted from a reopening."""
-        if self.late_from is not None and self.late_from > self.due_on:
-            return f"{cn_date(self.late_from)}重新办理以来{overdue_text(self.overdue_days)}"
-        return overdue_text(self.overdue_days)
+        return late_text(due_on=self.due_on, late_from=self.late_from, days=self.overdue_days)
+
+
+def late_text(*, due_on: date, late_from: date | None, days: int) -> str:
+    """已逾期6个工作日; 2026年2月25日重新办理以来已逾期6个工作日 when counted from a reopening."""
+    if late_from is not None and late_from > due_on:
+        return f"{cn_date(late_from)}重新办理以来{overdue_text(days)}"
+    return overdue_text(days)
 
 
 CHAT_LABEL_CHARS = 40  # an item's text in a chat line; the 督办单 states it whole
@@ -290,10 +294,12 @@ CHANGE_TEXT = {
 RED_OWN_TEXT = "【督办·红色】{label}{why}，已列为红色督办事项，请抓紧办结。"
 
 
-def _why_red(item: Item, red_days: int) -> str:
+def _why_red(item: Item) -> str:
+    """Why an item is red, as the chat and the 督办单 say it: 已逾期11个工作日 (its days late are
+    past the plan's red threshold; stating the threshold beside them adds nothing), or 已退回重办2次."""
     if item.reopened >= REOPENED_RED:
         return f"已退回重办{item.reopened}次"
-    return f"{item.late}（超过{red_days}个工作日）"
+    return item.late
 
 
 def _contacts(session: Session, unit_id: int) -> list[Member]:
@@ -315,7 +321,7 @@ def next_order_no(*, session: Session, plan: Plan, year: int) -> tuple[int, str]
     return seq, f"{prefix}〔{year}〕{seq}号"
 
 
-def _order_data(session: Session, plan: Plan, item: Item, doc_no: str, red_days: int, now: datetime) -> dict[str, Any]:
+def _order_data(session: Session, item: Item, doc_no: str, now: datetime) -> dict[str, Any]:
     unit = session.get(Unit, item.unit_id)
     unit_name = unit.name if unit else ""
     urges = urge_dates(session=session, kind=item.kind, item_id=item.item_id)
@@ -330,7 +336,7 @@ def _order_data(session: Session, plan: Plan, item: Item, doc_no: str, red_days:
         "overdue_days": item.overdue_days,
         "late_from": (item.late_from or item.due_on).isoformat(),
         "reopened": item.reopened,
-        "why": _why_red(item, red_days),
+        "why": _why_red(item),
         "urged": [d.isoformat() for d in urges],
         "issued_on": local_day(now).isoformat(),
     }
@@ -382,7 +388,6 @@ def refresh(*, session: Session, plan_id: int, now: datetime) -> dict[str, Any]:
     if plan is None:
         raise PlanMissingError()
     today = local_day(now)
-    _, red_days = thresholds(plan)
     items = open_items(session=session, plan_id=plan_id, today=today)
     marks = {
         (m.kind, m.item_id): m for m in session.exec(select(SupervisionMark).where(SupervisionMark.plan_id == plan_id))
@@ -432,7 +437,7 @@ def refresh(*, session: Session, plan_id: int, now: datetime) -> dict[str, Any]:
                 kind=item.kind,
                 item_id=item.item_id,
                 unit_id=item.unit_id,
-                data=_order_data(session, plan, item, doc_no, red_days, now),
+                data=_order_data(session, item, doc_no, now),
                 issued_at=now,
             )
             session.add(order)
@@ -451,7 +456,7 @@ def refresh(*, session: Session, plan_id: int, now: datetime) -> dict[str, Any]:
             label=item.label,
             due=cn_date(item.due_on) + estimate_mark(item.due_on),
             late=item.late,
-            why=_why_red(item, red_days),
+            why=_why_red(item),
             doc_no=doc_no,
         )
         for m in _contacts(session, item.unit_id):
@@ -674,6 +679,16 @@ def order_document(*, session: Session, order: SupervisionOrder) -> dict[str, An
     due = date.fromisoformat(d["due_on"])
     issued = date.fromisoformat(d["issued_on"])
     new_due = _reply_by(issued)
+    # Why red, from the order's figures (an order stored with an older wording renders the same).
+    why = (
+        f"已退回重办{d['reopened']}次"
+        if int(d.get("reopened") or 0) >= REOPENED_RED
+        else late_text(
+            due_on=due,
+            late_from=date.fromisoformat(d.get("late_from") or d["due_on"]),
+            days=int(d.get("overdue_days") or 0),
+        )
+    )
     urged = "、".join(cn_date(date.fromisoformat(x)) for x in d.get("urged", []))
     # The order states the item whole (its chat label may be shortened); a region item is its name.
     label = item_label(d["kind"], int(d["item_id"]), d["text"], whole=True) if d.get("text") else d["label"]
@@ -685,7 +700,7 @@ def order_document(*, session: Session, order: SupervisionOrder) -> dict[str, An
         "title": f"关于督促办理{_title_name(d)}的督办单",
         "addressees": d["unit"],
         "paragraphs": [
-            f"{label}由你单位负责办理，办理期限为{cn_date(due)}，{d['why']}。根据联席会议工作机制，现予红色督办。",
+            f"{label}由你单位负责办理，办理期限为{cn_date(due)}，{why}。根据联席会议工作机制，现予红色督办。",
             f"请你单位主要负责人亲自督促，于{cn_date(new_due)}前办结，并通过系统报送办理结果及佐证材料。",
         ],
         "fields": [
@@ -693,7 +708,7 @@ def order_document(*, session: Session, order: SupervisionOrder) -> dict[str, An
             ["责任单位", d["unit"]],
             ["督办等级", "红色督办"],
             ["原办理期限", cn_date(due)],
-            ["逾期情况", d["why"]],
+            ["逾期情况", why],
             ["催办记录", f"{urged}催办" if urged else "无"],
             ["办结时限", cn_date(new_due)],
         ],

@@ -317,5 +317,35 @@ def test_a_problem_closed_in_time_and_reopened_after_its_deadline_is_late_from_t
         run_supervision(session=s, now=_at(red_day), data_dir=tmp_path)
         s.commit()
         [order] = s.exec(select(SupervisionOrder)).all()
-        assert order.data["why"] == "2026年2月25日重新办理以来已逾期11个工作日（超过10个工作日）", order.data
+        assert order.data["why"] == "2026年2月25日重新办理以来已逾期11个工作日", order.data
         assert "办理期限为2026年2月11日，2026年2月25日重新办理以来已逾期11个工作日" in _pdf_text(order.pdf_path)
+
+
+def _docx_text(path: str) -> str:
+    import docx
+
+    from jobs.word import iter_block_text
+
+    return "".join("".join(t.split()) for t in iter_block_text(docx.Document(path)))
+
+
+def _docx_of(order: SupervisionOrder) -> str:
+    return _docx_text(order.docx_path or "")
+
+
+def test_an_order_says_how_late_once(engine, banner_plan_id, tmp_path):
+    """The demo's 督办单 read 已逾期11个工作日（超过10个工作日）: the second figure restates that the first
+    is past the red threshold. The body, the form's 逾期情况 (PDF and Word) and the red message in chat
+    say 已逾期11个工作日 once; an order stored with the old wording renders the new one."""
+    with Session(engine) as s:
+        cast = Cast(s, banner_plan_id)
+        pid, order, _ = _red_order(s, cast, "forestry", "林地手续办理", tmp_path)
+        due = s.get(Problem, pid).due_on
+        for text in (_pdf_text(order.pdf_path), _docx_of(order)):
+            assert f"办理期限为{due.year}年{due.month}月{due.day}日，已逾期11个工作日。" in text, text
+            assert "逾期情况已逾期11个工作日" in text and "超过10个工作日" not in text, text
+        told = [t for t in _texts(s, cast["forestry"].telegram_user_id) if "【督办·红色】" in t]
+        assert len(told) == 1 and "已逾期11个工作日，现予红色督办" in told[0] and "超过" not in told[0], told
+        order.data = {**order.data, "why": "已逾期11个工作日（超过10个工作日）"}
+        doc = sv.order_document(session=s, order=order)
+        assert ["逾期情况", "已逾期11个工作日"] in doc["fields"] and "超过" not in doc["paragraphs"][0], doc
