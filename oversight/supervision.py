@@ -700,7 +700,9 @@ def order_document(*, session: Session, order: SupervisionOrder) -> dict[str, An
         "title": f"关于督促办理{_title_name(d)}的督办单",
         "addressees": d["unit"],
         "paragraphs": [
-            f"{label}由你单位负责办理，办理期限为{cn_date(due)}，{why}。根据联席会议工作机制，现予红色督办。",
+            # No basis is cited: seed 000 §五 sets up the 联席会议, 联合督导, 包片包干 and 工作问效, not
+            # the three colours, and no document of the office adopting them is on record.
+            f"{label}由你单位负责办理，办理期限为{cn_date(due)}，{why}，现予红色督办。",
             f"请你单位主要负责人亲自督促，于{cn_date(new_due)}前办结，并通过系统报送办理结果及佐证材料。",
         ],
         "fields": [

@@ -342,10 +342,37 @@ def test_an_order_says_how_late_once(engine, banner_plan_id, tmp_path):
         pid, order, _ = _red_order(s, cast, "forestry", "林地手续办理", tmp_path)
         due = s.get(Problem, pid).due_on
         for text in (_pdf_text(order.pdf_path), _docx_of(order)):
-            assert f"办理期限为{due.year}年{due.month}月{due.day}日，已逾期11个工作日。" in text, text
+            assert f"办理期限为{due.year}年{due.month}月{due.day}日，已逾期11个工作日" in text, text
             assert "逾期情况已逾期11个工作日" in text and "超过10个工作日" not in text, text
         told = [t for t in _texts(s, cast["forestry"].telegram_user_id) if "【督办·红色】" in t]
         assert len(told) == 1 and "已逾期11个工作日，现予红色督办" in told[0] and "超过" not in told[0], told
         order.data = {**order.data, "why": "已逾期11个工作日（超过10个工作日）"}
         doc = sv.order_document(session=s, order=order)
         assert ["逾期情况", "已逾期11个工作日"] in doc["fields"] and "超过" not in doc["paragraphs"][0], doc
+
+
+def test_an_order_cites_no_basis_the_record_lacks(engine, banner_plan_id, tmp_path):
+    """The demo's 督办单 read 根据联席会议工作机制，现予红色督办: seed 000 §五 sets up the 联席会议,
+    联合督导, 包片包干 and 工作问效, none of them three-colour 督办, and no document of the office adopting
+    one is on record (domain.md: practice the product follows). The sentence states the fact and
+    the measure only, PDF and Word: …，已逾期11个工作日，现予红色督办。; one reopened twice reads
+    …，已退回重办2次，现予红色督办。"""
+    from models import ProblemEvent
+
+    with Session(engine) as s:
+        cast = Cast(s, banner_plan_id)
+        pid, order, _ = _red_order(s, cast, "forestry", "林地手续办理", tmp_path)
+        due = s.get(Problem, pid).due_on
+        for text in (_pdf_text(order.pdf_path), _docx_of(order)):
+            assert f"办理期限为{due.year}年{due.month}月{due.day}日，已逾期11个工作日，现予红色督办。" in text, text
+            assert "根据" not in text and "工作机制" not in text, text
+        # Reopened twice before its deadline: red for that, in the same sentence.
+        start = _at(date(2026, 4, 1))
+        p2 = cast.raise_(owner="water", when=start, category="water_permit")
+        for _ in range(2):
+            s.add(ProblemEvent(problem_id=p2, kind="reopened", actor_unit_id=cast.uid("emergency"), at=start))
+        s.commit()
+        run_supervision(session=s, now=start, data_dir=tmp_path)
+        s.commit()
+        second = s.exec(select(SupervisionOrder).where(SupervisionOrder.item_id == p2)).one()
+        assert "已退回重办2次，现予红色督办。" in _pdf_text(second.pdf_path)
