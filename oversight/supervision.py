@@ -7,7 +7,8 @@ the plan file's office.supervision_blue_days / supervision_red_days, default 3 a
 each item had when last looked at (supervisionmark), records each change (supervisionevent) and
 tells the owning unit once (outbox); an item turning red gets a numbered 督办单 (supervisionorder,
 numbers never reused), rendered and sent by the worker (jobs/supervision.py). The office's 催办
-(`urge`) is logged there too and counted in the review (`urge_counts`)."""
+(`urge`) is logged there too and counted in the review (`urge_counts`); a 督办单's 催办记录 states
+both, the stages its unit was told of and the office's 催办, dated (`order_reminders`)."""
 
 from __future__ import annotations
 
@@ -41,7 +42,7 @@ from models.base import row_id
 from oversight.audit import actor_of, audit, require_role
 from oversight.dates import cn_date, local_day
 from oversight.errors import InvalidStateError, NotFoundError, PlanMissingError
-from oversight.facts import Chat
+from oversight.facts import Chat, Say
 from oversight.measures import EXEMPT_UNIT_KINDS, aware_utc, overdue_workdays
 from oversight.members import members_of_unit
 from oversight.outbox import enqueue_text, queued_under
@@ -324,7 +325,6 @@ def next_order_no(*, session: Session, plan: Plan, year: int) -> tuple[int, str]
 def _order_data(session: Session, item: Item, doc_no: str, now: datetime) -> dict[str, Any]:
     unit = session.get(Unit, item.unit_id)
     unit_name = unit.name if unit else ""
-    urges = urge_dates(session=session, kind=item.kind, item_id=item.item_id)
     return {
         "doc_no": doc_no,
         "kind": item.kind,
@@ -337,7 +337,6 @@ def _order_data(session: Session, item: Item, doc_no: str, now: datetime) -> dic
         "late_from": (item.late_from or item.due_on).isoformat(),
         "reopened": item.reopened,
         "why": _why_red(item),
-        "urged": [d.isoformat() for d in urges],
         "issued_on": local_day(now).isoformat(),
     }
 
@@ -627,15 +626,6 @@ def urged_facts(*, session: Session, item: Item) -> Chat:
     return say
 
 
-def urge_dates(*, session: Session, kind: str, item_id: int) -> list[date]:
-    rows = session.exec(
-        select(SupervisionEvent.at)
-        .where(SupervisionEvent.kind == kind, SupervisionEvent.item_id == item_id, SupervisionEvent.action == "urge")
-        .order_by(col(SupervisionEvent.at))
-    ).all()
-    return [local_day(at) for at in rows]
-
-
 def urge_counts(*, session: Session, plan_id: int, start: datetime, end: datetime) -> dict[int, int]:
     """Per unit: how many times the office urged (催办) its items in [start, end) — for the review."""
     rows = session.exec(
@@ -665,6 +655,120 @@ def red_counts(*, session: Session, plan_id: int, start: datetime, end: datetime
     return {int(u): int(n) for u, n in rows}
 
 
+# --- What the unit was told before its 督办单 (催办记录) --------------------------------------
+
+URGE = "urge"
+STAGE_NAMES = {BLUE: "蓝色提醒", YELLOW: "黄色督办"}
+
+
+@dataclass(frozen=True)
+class Reminder:
+    """A blue or yellow stage of an item, or a 催办 of the office, as its supervision event records it."""
+
+    event_id: int
+    what: str  # BLUE, YELLOW or URGE
+    day: date
+    messages: tuple[int, ...]  # the outbox rows it was queued as to the unit's contacts (none: nobody told)
+
+
+def order_reminders(*, session: Session, order: SupervisionOrder) -> list[Reminder]:
+    """What the unit had been told of the item when its 督办单 was issued: each blue and yellow stage
+    and each 催办 of the office (its supervision events up to the order, after any earlier order of
+    the same item), in order, each with the messages it was queued as. A league's region item is
+    reminded of its deadlines elsewhere (REMINDED_ELSEWHERE): only the office's 催办 are its."""
+    of_item = (
+        SupervisionEvent.plan_id == order.plan_id,
+        SupervisionEvent.kind == order.kind,
+        SupervisionEvent.item_id == order.item_id,
+    )
+    earlier = session.exec(
+        select(func.max(SupervisionOrder.issued_at)).where(
+            SupervisionOrder.plan_id == order.plan_id,
+            SupervisionOrder.kind == order.kind,
+            SupervisionOrder.item_id == order.item_id,
+            col(SupervisionOrder.issued_at) < order.issued_at,
+        )
+    ).one()
+    shown = [URGE] if order.kind in REMINDED_ELSEWHERE else [URGE, BLUE, YELLOW]
+    events = [
+        e
+        for e in session.exec(
+            select(SupervisionEvent)
+            .where(*of_item, col(SupervisionEvent.at) <= order.issued_at)
+            .order_by(col(SupervisionEvent.at), col(SupervisionEvent.id))
+        ).all()
+        if (earlier is None or aware_utc(e.at) > aware_utc(earlier))
+        and (URGE if e.action == URGE else e.to_colour) in shown
+        and e.action in (URGE, "colour")
+    ]
+    # An urge's messages are keyed by its number among the item's urges (urge's dedupe_key).
+    urges = session.exec(
+        select(SupervisionEvent.id).where(*of_item, SupervisionEvent.action == URGE).order_by(col(SupervisionEvent.id))
+    ).all()
+    nth = {int(i or 0): n for n, i in enumerate(urges, start=1)}
+    out = []
+    for e in events:
+        eid = row_id(e)
+        prefix = f"urge:{order.kind}:{order.item_id}:{nth[eid]}:" if e.action == URGE else f"sup:{eid}:"
+        sent = tuple(row_id(m) for m in queued_under(session=session, prefix=prefix))
+        out.append(Reminder(eid, URGE if e.action == URGE else e.to_colour, local_day(aware_utc(e.at)), sent))
+    return out
+
+
+# The 督办单's 催办记录 (oversight.facts.Say), one template per case: the stages dated as one date is
+# written everywhere (2026年2月9日), then the office's 催办; a reminder nobody was told of says so.
+REMINDER_TEXTS: dict[str, str] = {
+    "reminders": "{stages}；{urges}",
+    "reminders_stages": "{stages}；办公室未另行催办",
+    "reminders_urges": "未经蓝色提醒、黄色督办；{urges}",
+    "reminders_none": "未经蓝色提醒、黄色督办，办公室未催办",
+    # A league's region item, reminded of its deadlines by the region reminders: the office's 催办 only.
+    "reminders_region": "{urges}",
+    "reminders_region_none": "办公室未催办",
+}
+STAGE_TEXT = "{day}{name}"
+URGES_TEXT = "办公室催办{n}次（{days}）"
+UNTOLD = "（该单位尚无联络员加入系统，未能通知到人）"
+URGES_UNTOLD = "，其中{n}次因该单位尚无联络员加入系统未能通知到人"
+
+
+def reminders_text(*, say: Say, kind: str, reminders: Sequence[Reminder]) -> str:
+    """The 催办记录 of a 督办单, as one fact citing the supervision events and messages it rests on:
+    2026年2月9日蓝色提醒，2026年2月13日黄色督办；办公室未另行催办."""
+    stages = [r for r in reminders if r.what != URGE]
+    urges = [r for r in reminders if r.what == URGE]
+    stage_text = "，".join(
+        STAGE_TEXT.format(day=cn_date(r.day), name=STAGE_NAMES[r.what]) + ("" if r.messages else UNTOLD) for r in stages
+    )
+    untold = sum(1 for r in urges if not r.messages)
+    urge_text = (
+        URGES_TEXT.format(n=len(urges), days="、".join(cn_date(d) for d in dict.fromkeys(r.day for r in urges)))
+        + (URGES_UNTOLD.format(n=untold) if untold else "")
+        if urges
+        else ""
+    )
+    if kind in REMINDED_ELSEWHERE:
+        case = "reminders_region" if urges else "reminders_region_none"
+    else:
+        case = {(True, True): "reminders", (True, False): "reminders_stages", (False, True): "reminders_urges"}.get(
+            (bool(stages), bool(urges)), "reminders_none"
+        )
+    ids = {
+        "supervision": [r.event_id for r in reminders],
+        "message": [m for r in reminders for m in r.messages],
+    }
+    return say.text(
+        case,
+        ids,
+        stages=stage_text,
+        urges=urge_text,
+        blue=sum(1 for r in stages if r.what == BLUE),
+        yellow=sum(1 for r in stages if r.what == YELLOW),
+        urged=len(urges),
+        untold=sum(1 for r in reminders if not r.messages),
+    )
+
+
 # --- The 督办单 as a document ----------------------------------------------------------------
 
 
@@ -689,7 +793,8 @@ def order_document(*, session: Session, order: SupervisionOrder) -> dict[str, An
             days=int(d.get("overdue_days") or 0),
         )
     )
-    urged = "、".join(cn_date(date.fromisoformat(x)) for x in d.get("urged", []))
+    say = Say(REMINDER_TEXTS)
+    reminders = reminders_text(say=say, kind=d["kind"], reminders=order_reminders(session=session, order=order))
     # The order states the item whole (its chat label may be shortened); a region item is its name.
     label = item_label(d["kind"], int(d["item_id"]), d["text"], whole=True) if d.get("text") else d["label"]
     return {
@@ -711,7 +816,7 @@ def order_document(*, session: Session, order: SupervisionOrder) -> dict[str, An
             ["督办等级", "红色督办"],
             ["原办理期限", cn_date(due)],
             ["逾期情况", why],
-            ["催办记录", f"{urged}催办" if urged else "无"],
+            ["催办记录", reminders],
             ["办结时限", cn_date(new_due)],
         ],
         "office": office,
@@ -719,6 +824,7 @@ def order_document(*, session: Session, order: SupervisionOrder) -> dict[str, An
         "cc": None,
         "printed_by": office,
         "printed_date": f"{cn_date(issued)}印发",
+        "facts": say.listed(),
     }
 
 

@@ -376,3 +376,103 @@ def test_an_order_cites_no_basis_the_record_lacks(engine, banner_plan_id, tmp_pa
         s.commit()
         second = s.exec(select(SupervisionOrder).where(SupervisionOrder.item_id == p2)).one()
         assert "已退回重办2次，现予红色督办。" in _pdf_text(second.pdf_path)
+
+
+def test_an_orders_reminder_record_states_the_blue_and_yellow_stages_and_the_urges(engine, banner_plan_id, tmp_path):
+    """The demo's 督办单 printed 催办记录 无 for 8号问题, whose unit had been sent 【督办提醒·蓝色】 on
+    2月9日 and 【督办·黄色】 on 2月13日: only the office's 催办 were counted. The row states each stage
+    the unit was told of, dated, and then the office's 催办 (or that there was none), in the PDF and
+    the Word copy; the fact cites the supervision events and the messages it rests on."""
+    from oversight.dates import local_day
+
+    with Session(engine) as s:
+        cast = Cast(s, banner_plan_id)
+        pid = cast.raise_(owner="forestry", when=_at(date(2026, 3, 2)))
+        s.commit()
+        due = s.get(Problem, pid).due_on
+        blue_day, yellow_day, red_day = add_workdays(due, -3), add_workdays(due, 1), add_workdays(due, 11)
+        for day in (blue_day, yellow_day, red_day):
+            run_supervision(session=s, now=_at(day), data_dir=tmp_path)
+        s.commit()
+        [order] = s.exec(select(SupervisionOrder)).all()
+        stages = s.exec(
+            select(SupervisionEvent)
+            .where(SupervisionEvent.to_colour.in_(("blue", "yellow")))
+            .order_by(SupervisionEvent.id)
+        ).all()
+        assert [(e.to_colour, local_day(e.at)) for e in stages] == [("blue", blue_day), ("yellow", yellow_day)]
+        row = (
+            f"催办记录{blue_day.year}年{blue_day.month}月{blue_day.day}日蓝色提醒，"
+            f"{yellow_day.year}年{yellow_day.month}月{yellow_day.day}日黄色督办；办公室未另行催办"
+        )
+        for text in (_pdf_text(order.pdf_path), _docx_of(order)):
+            assert row in text, text
+            assert "催办记录无" not in text
+        doc = sv.order_document(session=s, order=order)
+        [fact] = doc["facts"]
+        told = s.exec(select(OutboxMessage).where(OutboxMessage.dedupe_key.startswith("sup:"))).all()
+        assert fact["ids"]["supervision"] == [e.id for e in stages]
+        assert set(fact["ids"]["message"]) == {
+            m.id for m in told if int(m.dedupe_key.split(":")[1]) in fact["ids"]["supervision"]
+        }
+
+        # A second problem, urged twice by the office while yellow: the row says so, with the days.
+        p2 = cast.raise_(owner="water", when=_at(red_day), category="water_permit")
+        s.commit()
+        due2 = s.get(Problem, p2).due_on
+        run_supervision(session=s, now=_at(add_workdays(due2, 1)), data_dir=tmp_path)
+        urge_days = (add_workdays(due2, 2), add_workdays(due2, 4))
+        for day in urge_days:
+            sv.urge(session=s, actor=cast.office, kind="problem", item_id=p2, now=_at(day))
+        red2 = add_workdays(due2, 11)
+        run_supervision(session=s, now=_at(red2), data_dir=tmp_path)
+        s.commit()
+        second = s.exec(select(SupervisionOrder).where(SupervisionOrder.item_id == p2)).one()
+        y = add_workdays(due2, 1)
+        urged = "、".join(f"{d.year}年{d.month}月{d.day}日" for d in urge_days)
+        # raised with its deadline less than three working days ahead: blue on the day it was raised
+        # is not in this run; the first stage the worker saw is yellow.
+        want = f"{y.year}年{y.month}月{y.day}日黄色督办；办公室催办2次（{urged}）"
+        for text in (_pdf_text(second.pdf_path), _docx_of(second)):
+            assert want in text, text
+
+
+def test_an_order_with_no_stage_and_no_urge_says_so(engine, banner_plan_id, tmp_path):
+    """A problem reopened twice is red before its deadline, with no blue or yellow stage and no 催办:
+    the row says exactly that (never a bare 无), and an order says 已退回重办2次 as its reason."""
+    from models import ProblemEvent
+
+    with Session(engine) as s:
+        cast = Cast(s, banner_plan_id)
+        start = _at(date(2026, 3, 2))
+        pid = cast.raise_(owner="forestry", when=start)
+        for _ in range(2):
+            s.add(ProblemEvent(problem_id=pid, kind="reopened", actor_unit_id=cast.uid("emergency"), at=start))
+        s.commit()
+        run_supervision(session=s, now=start, data_dir=tmp_path)
+        s.commit()
+        [order] = s.exec(select(SupervisionOrder)).all()
+        for text in (_pdf_text(order.pdf_path), _docx_of(order)):
+            assert "催办记录未经蓝色提醒、黄色督办，办公室未催办" in text, text
+            assert "已退回重办2次，现予红色督办" in text, text
+
+
+def test_a_stage_nobody_was_told_of_is_not_recorded_as_a_reminder(engine, banner_plan_id, tmp_path):
+    """A unit whose only contact left before its item went blue and yellow was told nothing: the
+    row dates the stages and says nobody could be told, as the outbox holds no message for them."""
+    with Session(engine) as s:
+        cast = Cast(s, banner_plan_id)
+        pid = cast.raise_(owner="forestry", when=_at(date(2026, 3, 2)))
+        contact = cast["forestry"]
+        contact.active = False
+        s.add(contact)
+        s.commit()
+        due = s.get(Problem, pid).due_on
+        for day in (add_workdays(due, -3), add_workdays(due, 1), add_workdays(due, 11)):
+            run_supervision(session=s, now=_at(day), data_dir=tmp_path)
+        s.commit()
+        [order] = s.exec(select(SupervisionOrder)).all()
+        assert not s.exec(select(OutboxMessage).where(OutboxMessage.dedupe_key.startswith("sup:"))).all()
+        text = _pdf_text(order.pdf_path)
+        untold = "（该单位尚无联络员加入系统，未能通知到人）"
+        assert text.count(untold) == 2 and f"蓝色提醒{untold}" in text and f"黄色督办{untold}" in text, text
