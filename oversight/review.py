@@ -955,6 +955,9 @@ def build_review(*, session: Session, plan_id: int, period: str, now: datetime) 
         "supervision": supervision_counts(
             session=session, plan_id=plan_id, start=p.start, end=min(p.end, now + timedelta(microseconds=1))
         ),
+        "supervision_stages": supervision_stages(
+            session=session, plan_id=plan_id, start=p.start, end=min(p.end, now + timedelta(microseconds=1))
+        ),
         "attendance": meeting_attendance(session=session, plan_id=plan_id, first=p.first_day, last=p.last_day),
     }
 
@@ -996,6 +999,53 @@ def supervision_units_text(rows: list[dict[str, Any]]) -> str:
         said = [*([f"被催办{urged}次"] if urged else []), *([f"收到红色督办单{orders}份"] if orders else [])]
         clauses.append("、".join(names) + ("各" if len(names) > 1 else "") + "、".join(said))
     return "；".join(clauses)
+
+
+def supervision_paragraphs(review: dict[str, Any], say: Say) -> list[str]:
+    """督办与催办: the blue and yellow stages the units were told of, the units urged or sent a
+    督办单, and that the office urged nobody when it did not."""
+    supervision = review.get("supervision") or []
+    stages = review.get("supervision_stages") or {}
+    urged = any(r["urged"] for r in supervision)
+    lines = []
+    if stages:
+        blue = sum(len(c.get("blue", [])) for c in stages.values())
+        yellow = sum(len(c.get("yellow", [])) for c in stages.values())
+        said = [*([f"蓝色提醒{blue}次"] if blue else []), *([f"黄色督办{yellow}次"] if yellow else [])]
+        events = [e for c in stages.values() for e in (*c.get("blue", []), *c.get("yellow", []))]
+        lines.append(
+            say.text(
+                "supervision_stages" if urged else "supervision_stages_not_urged",
+                {"unit": sorted(int(u) for u in stages), "supervision": sorted(events)},
+                units=len(stages),
+                stages="、".join(said),
+                blue=blue,
+                yellow=yellow,
+            )
+        )
+    if supervision:
+        lines.append(
+            say.text(
+                "supervision_units",
+                {"unit": [int(r["unit_id"]) for r in supervision]},
+                units=supervision_units_text(supervision),
+            )
+        )
+        if not urged and not stages:
+            lines.append(say.text("supervision_not_urged"))
+    else:
+        lines.append(say.text("supervision_none"))
+    return lines
+
+
+def supervision_stages(
+    *, session: Session, plan_id: int, start: datetime, end: datetime
+) -> dict[str, dict[str, list[int]]]:
+    """Per unit (its id as text, as the stored review keeps it): the blue and yellow stages in
+    [start, end) it was told of, as supervision event ids by colour (oversight.supervision)."""
+    from oversight.supervision import stage_counts
+
+    return {str(u): c for u, c in stage_counts(session=session, plan_id=plan_id, start=start, end=end).items()}
 
 
 def supervision_counts(*, session: Session, plan_id: int, start: datetime, end: datetime) -> list[dict[str, Any]]:
@@ -1069,6 +1119,11 @@ REVIEW_TEXTS: dict[str, str] = {
     "attendance_units": "{units}。",
     "supervision_units": "本期{units}。",
     "supervision_none": "本期没有被催办或红色督办的单位。",
+    # The blue and yellow stages the units were told of (oversight.supervision.stage_counts); with no
+    # 催办 of the office, the same sentence says so (a reader of 督办与催办 is not left to guess).
+    "supervision_stages": "本期向{units}个单位发出{stages}。",
+    "supervision_stages_not_urged": "本期向{units}个单位发出{stages}，办公室未另行催办。",
+    "supervision_not_urged": "办公室本期未催办。",
     "paper_closure": "{line}，涉嫌纸面销号。",
     # A problem reopened soon after it was confirmed closed: who resolved it (the unit credited with it).
     "paper_closure_unit": "{line}，涉嫌纸面销号（该问题由{unit}办结）。",
@@ -1308,18 +1363,7 @@ def review_document(*, session: Session, plan_id: int, review: dict[str, Any], n
     leaders_none = [] if leader_rows else [say.text("leaders_none")]
     ledger_lines = ledger_paragraphs(review["ledger"], say, review.get("to_add") or [])
     attendance_lines = attendance_paragraphs(review.get("attendance") or {}, say)
-    supervision = review.get("supervision") or []
-    supervision_lines = (
-        [
-            say.text(
-                "supervision_units",
-                {"unit": [int(r["unit_id"]) for r in supervision]},
-                units=supervision_units_text(supervision),
-            )
-        ]
-        if supervision
-        else [say.text("supervision_none")]
-    )
+    supervision_lines = supervision_paragraphs(review, say)
     review_unit_names = {
         u.id: u.name for u in session.execute(select(Unit).where(col(Unit.plan_id) == plan_id)).scalars()
     }

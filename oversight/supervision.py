@@ -641,6 +641,30 @@ def urge_counts(*, session: Session, plan_id: int, start: datetime, end: datetim
     return {int(u): int(n) for u, n in rows}
 
 
+def stage_counts(*, session: Session, plan_id: int, start: datetime, end: datetime) -> dict[int, dict[str, list[int]]]:
+    """Per unit: the blue and yellow stages of its items in [start, end) it was told of (a message
+    queued to a contact for the supervision event), as event ids by colour — for the review. A
+    league's region items are reminded of their deadlines elsewhere (REMINDED_ELSEWHERE)."""
+    events = session.exec(
+        select(SupervisionEvent.id, SupervisionEvent.unit_id, SupervisionEvent.to_colour)
+        .where(
+            SupervisionEvent.plan_id == plan_id,
+            SupervisionEvent.action == "colour",
+            col(SupervisionEvent.to_colour).in_((BLUE, YELLOW)),
+            col(SupervisionEvent.kind).not_in(REMINDED_ELSEWHERE),
+            col(SupervisionEvent.at) >= start,
+            col(SupervisionEvent.at) < end,
+        )
+        .order_by(col(SupervisionEvent.id))
+    ).all()
+    told = {int(m.dedupe_key.split(":")[1]) for m in queued_under(session=session, prefix="sup:") if m.dedupe_key}
+    out: dict[int, dict[str, list[int]]] = {}
+    for eid, unit_id, to in events:
+        if eid in told:
+            out.setdefault(int(unit_id), {BLUE: [], YELLOW: []})[to].append(int(eid))
+    return out
+
+
 def red_counts(*, session: Session, plan_id: int, start: datetime, end: datetime) -> dict[int, int]:
     """Per unit: how many 督办单 it received in [start, end)."""
     rows = session.exec(

@@ -428,6 +428,8 @@ FACT_TABLES = {
     "zone": "zone",
     "right": '"right"',
     "report": "report",
+    "supervision": "supervisionevent",
+    "message": "outboxmessage",
 }
 
 

@@ -213,7 +213,7 @@ def test_a_red_order_issued_at_the_reviews_moment_is_in_it_and_no_zero_is_printe
     review = build_review(session=cast.s, plan_id=cast.plan_id, period="2026H1", now=now)
     doc = review_document(session=cast.s, plan_id=cast.plan_id, review=review, now=now)
     section = next(sec for sec in doc["sections"] if sec["heading"] == "督办与催办")
-    assert section["paragraphs"] == ["本期旗林草局收到红色督办单1份。"]
+    assert section["paragraphs"] == ["本期旗林草局收到红色督办单1份。", "办公室本期未催办。"]
 
 
 def test_units_with_the_same_supervision_counts_share_one_clause(cast: Cast) -> None:
@@ -235,7 +235,64 @@ def test_units_with_the_same_supervision_counts_share_one_clause(cast: Cast) -> 
     doc = review_document(session=cast.s, plan_id=cast.plan_id, review=review, now=now)
     section = next(sec for sec in doc["sections"] if sec["heading"] == "督办与催办")
     # Equal counts in the plan's order of its units (旗自然资源局 before 旗水利局), not by code point.
-    assert section["paragraphs"] == ["本期旗林草局收到红色督办单2份；旗自然资源局、旗水利局各收到红色督办单1份。"]
+    assert section["paragraphs"] == [
+        "本期旗林草局收到红色督办单2份；旗自然资源局、旗水利局各收到红色督办单1份。",
+        "办公室本期未催办。",
+    ]
+
+
+def test_the_reviews_supervision_section_says_what_the_units_were_told_and_that_nobody_was_urged(
+    cast: Cast, tmp_path: Path
+) -> None:
+    """The demo's review said under 督办与催办 only which units got a 督办单, nothing of the blue and
+    yellow stages the units had been told of, nor that the office had urged nobody. Two problems
+    go blue, yellow and red through the worker, unurged: the rendered review (PDF read back) says
+    本期向2个单位发出蓝色提醒2次、黄色督办2次，办公室未另行催办。 before the 督办单; once the office
+    urges one of them the stages sentence no longer says so and the unit reads 被催办1次."""
+    from pypdf import PdfReader
+
+    from jobs.render import render_document
+    from jobs.supervision import run_supervision
+    from models import Problem, SupervisionEvent
+    from oversight import supervision as sv
+    from oversight.workdays import add_workdays
+    from tests.test_supervision import _at
+
+    def section(now: datetime) -> tuple[list[str], str]:
+        review = build_review(session=cast.s, plan_id=cast.plan_id, period="2026H1", now=now)
+        doc = review_document(session=cast.s, plan_id=cast.plan_id, review=review, now=now)
+        files = render_document("review", doc, out=tmp_path / f"review-{now:%m%d%H%M%S}.pdf")
+        text = "".join("".join(page.extract_text().split()) for page in PdfReader(files.pdf).pages)
+        return next(sec for sec in doc["sections"] if sec["heading"] == "督办与催办")["paragraphs"], text
+
+    problems = [
+        cast.raise_(owner="forestry", when=_at(date(2026, 3, 2))),
+        cast.raise_(owner="water", when=_at(date(2026, 3, 2)), category="water_permit"),
+    ]
+    cast.s.commit()
+    due = max(cast.s.get(Problem, p).due_on for p in problems)
+    days = sorted({add_workdays(cast.s.get(Problem, p).due_on, k) for p in problems for k in (-3, 1, 11)})
+    for day in days:
+        run_supervision(session=cast.s, now=_at(day), data_dir=tmp_path)
+    cast.s.commit()
+    told = cast.s.exec(select(SupervisionEvent).where(SupervisionEvent.to_colour.in_(("blue", "yellow")))).all()
+    assert sorted(e.to_colour for e in told) == ["blue", "blue", "yellow", "yellow"]
+    now = _at(add_workdays(due, 12))
+    paragraphs, text = section(now)
+    assert paragraphs == [
+        "本期向2个单位发出蓝色提醒2次、黄色督办2次，办公室未另行催办。",
+        "本期旗林草局、旗水利局各收到红色督办单1份。",
+    ], paragraphs
+    assert "".join(paragraphs) in text, text
+
+    sv.urge(session=cast.s, actor=cast.office, kind="problem", item_id=problems[1], now=now)
+    cast.s.commit()
+    paragraphs, text = section(now + HOUR)
+    assert paragraphs == [
+        "本期向2个单位发出蓝色提醒2次、黄色督办2次。",
+        "本期旗水利局被催办1次、收到红色督办单1份；旗林草局收到红色督办单1份。",
+    ], paragraphs
+    assert "".join(paragraphs) in text, text
 
 
 def test_closing_needs_evidence_and_the_right_person(cast: Cast) -> None:

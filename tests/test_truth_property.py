@@ -52,6 +52,7 @@ from models import (
     Member,
     Notice,
     NoticeFinding,
+    OutboxMessage,
     Plan,
     ProblemCategory,
     RectificationFollowUp,
@@ -281,6 +282,14 @@ quarter = st.fixed_dictionaries(
         "meetings": st.lists(meeting, max_size=2),
         "notices": st.lists(notice, max_size=2),
         "urges": st.lists(st.tuples(st.integers(0, len(UNITS) - 1), st.integers(0, 95), st.booleans()), max_size=3),
+        # Blue and yellow stages of a unit's item (the worker's colour events): the unit, the day, the
+        # colour, and whether a contact was told (a message queued under the event's sup:<id>: key).
+        "stages": st.lists(
+            st.tuples(
+                st.integers(0, len(UNITS) - 1), st.integers(0, 95), st.sampled_from(["blue", "yellow"]), st.booleans()
+            ),
+            max_size=3,
+        ),
         "items": st.lists(item, max_size=3),
     }
 )
@@ -635,6 +644,24 @@ def build(engine: Engine, q: dict[str, Any]) -> tuple[Engine, int]:
                         at=at(day, 10),
                     )
                 )
+        for n, (i, day, colour, told) in enumerate(q.get("stages") or [], start=1):
+            stage = SupervisionEvent(
+                plan_id=plan_id,
+                kind="problem",
+                item_id=100 + n,
+                unit_id=units[UNITS[i]].id,
+                action="colour",
+                to_colour=colour,
+                at=at(day, 8),
+            )
+            s.add(stage)
+            s.flush()
+            if told:
+                s.add(
+                    OutboxMessage(
+                        chat_id=9000 + n, text="【督办】", dedupe_key=f"sup:{stage.id}:{n}", created_at=at(day, 8)
+                    )
+                )
         # The rectification ledger: items open, closed (with their evidence) or re-checked, missed or not.
         for i, state, misses, proof in q["items"]:
             it = RectificationItem(
@@ -871,6 +898,7 @@ EMPTY = {
     "meetings": [],
     "notices": [],
     "urges": [],
+    "stages": [],
     "items": [],
 }
 
@@ -922,6 +950,7 @@ EMPTY = {
         "meetings": [(3, True, None, [(1, 20, -2)]), (60, True, None, [])],
         "notices": [(20, [(0, "slow"), (1, "shifting")], [(0, 25)]), (-5, [(2, "slow")], [])],
         "urges": [(2, 10, False), (3, 12, True)],
+        "stages": [(3, 5, "blue", True), (3, 9, "yellow", True), (4, 9, "yellow", False)],
         "items": [(0, "closed", 1, 0), (1, "closed", 0, 0), (2, "open", 0, 1)],
     }
 )

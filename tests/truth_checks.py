@@ -2287,6 +2287,19 @@ class ReviewRec:
                 x=end,
             )
         )
+        # The blue and yellow stages the units were told of: a supervision event of an item (not a
+        # league's region item, reminded elsewhere) with a message queued under its sup:<id>: key.
+        self.stages: dict[int, Counter[str]] = {}
+        self.stage_ids: list[int] = []
+        for eid, unit, to in r.sql(
+            "SELECT e.id, e.unit_id, e.to_colour FROM supervisionevent e WHERE e.plan_id = :plan "
+            "AND e.action = 'colour' AND e.to_colour IN ('blue', 'yellow') "
+            "AND e.kind NOT IN ('baseline', 'first_batch') AND e.at >= :s AND e.at < :x "
+            "AND EXISTS (SELECT 1 FROM outboxmessage m WHERE m.dedupe_key LIKE 'sup:' || e.id || ':%')",
+            x=end,
+        ):
+            self.stages.setdefault(unit, Counter())[to] += 1
+            self.stage_ids.append(eid)
         # 纸面销号 of the half: what happened in it, up to the review's moment (a shared evidence
         # one of whose closures falls in the half; a reopening in the half).
         start = "2025-12-31 16:00:00"
@@ -2586,6 +2599,22 @@ def v_supervision_none(rv: ReviewRec, f: dict[str, Any]) -> None:
     assert not rv.urged and not rv.orders and f["text"] == "本期没有被催办或红色督办的单位。", f
 
 
+def v_supervision_stages(rv: ReviewRec, f: dict[str, Any]) -> None:
+    """本期向N个单位发出蓝色提醒B次、黄色督办Y次(，办公室未另行催办)。 recounted from the events told."""
+    assert rv.stages, f
+    blue = sum(c["blue"] for c in rv.stages.values())
+    yellow = sum(c["yellow"] for c in rv.stages.values())
+    said = "、".join([*([f"蓝色提醒{blue}次"] if blue else []), *([f"黄色督办{yellow}次"] if yellow else [])])
+    tail = "" if rv.urged else "，办公室未另行催办"
+    assert f["kind"] == ("supervision_stages" if rv.urged else "supervision_stages_not_urged"), (f, rv.urged)
+    assert f["text"] == f"本期向{len(rv.stages)}个单位发出{said}{tail}。", f
+    assert f["ids"]["unit"] == sorted(rv.stages) and sorted(f["ids"]["supervision"]) == sorted(rv.stage_ids), f
+
+
+def v_supervision_not_urged(rv: ReviewRec, f: dict[str, Any]) -> None:
+    assert not rv.urged and rv.orders and not rv.stages and f["text"] == "办公室本期未催办。", f
+
+
 def v_paper_closure(rv: ReviewRec, f: dict[str, Any]) -> None:
     item = (f["ids"].get("item") or [None])[0]
     problem = (f["ids"].get("problem") or [None])[0]
@@ -2640,6 +2669,9 @@ REVIEW_CHECKS: dict[str, Callable[[ReviewRec, dict[str, Any]], None]] = {
     "attendance_units": v_attendance_units,
     "supervision_units": v_supervision_units,
     "supervision_none": v_supervision_none,
+    "supervision_stages": v_supervision_stages,
+    "supervision_stages_not_urged": v_supervision_stages,
+    "supervision_not_urged": v_supervision_not_urged,
     "paper_closure": v_paper_closure,
     "paper_closure_unit": v_paper_closure,
     "paper_closure_none": v_paper_closure_none,
@@ -2682,6 +2714,10 @@ def check_review(r: Rec, doc: dict[str, Any]) -> set[str]:
             else "attendance_all_each"
         ] += 1
     want["supervision_units" if rv.urged or rv.orders else "supervision_none"] += 1
+    if rv.stages:
+        want["supervision_stages" if rv.urged else "supervision_stages_not_urged"] += 1
+    elif rv.orders and not rv.urged:
+        want["supervision_not_urged"] += 1
     by_unit = sum(1 for p in rv.reopened if "（该问题由" in rv.reopened_text[p])
     flagged = len(rv.same_evidence) + len(rv.reopened) - by_unit
     if flagged:
