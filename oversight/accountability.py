@@ -707,6 +707,11 @@ def evaluate(*, session: Session, plan_id: int, period: str, now: datetime) -> l
                 "all_problems": spells.cites_every_wait(unit_id),
                 "as_of": as_of_text,
             }
+            if not any(spells.open_waits.get(unit_id, {}).values()):
+                # Every wait ended: the figure is dated by the days they span (2026年1月19日至2026年1月30日),
+                # not 截至 the period's end, which read as if the unit had still not responded.
+                first, last = spells.wait_span[unit_id]
+                waits |= {"from": first.isoformat(), "to": last.isoformat()}
             # The summary cites the problems as the figure in the annex does.
             pending.append(
                 (

@@ -1056,6 +1056,9 @@ class SpellStats:
     wait_events: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
     # Of `waits`, those still running at `as_of` (no response yet), by working days so far.
     open_waits: dict[int, dict[int, int]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(int)))
+    # The days the unit's waits span: the first one's handing-over day to the last one's response
+    # day (a running wait's, the last day before `as_of`). A figure of its waits is dated by it.
+    wait_span: dict[int, tuple[date, date]] = field(default_factory=dict)
 
     def cites_every_wait(self, unit_id: int) -> bool:
         """Whether `wait_events` kept the event of each of the unit's waits: no group had more
@@ -1099,6 +1102,7 @@ def spell_stats(
     # ask for) only the spells waiting for a first response count, and only those are read.
     kinds = _WAITING_FOR_RESPONSE if idle_days == float("inf") else _HOLDER_MUST_ACT
     stats = SpellStats()
+    spans: dict[int, tuple[int, int]] = {}  # per unit, the first and last day of its waits (offsets)
     result = session.execute(
         select(g.c.to_unit_id, waiting, running, d0, d1, func.count(), func.max(g.c.id), func.min(g.c.id))
         .where(g.c.kind.in_(kinds), g.c.to_unit_id.is_not(None), end_at > sql_moment(start))
@@ -1112,6 +1116,8 @@ def spell_stats(
         wd = days.between_offsets(max(a, clip[unit_id]), b)
         if is_waiting:
             stats.waits[unit_id][wd] += int(n)
+            lo, hi = spans.get(unit_id, (a, b))
+            spans[unit_id] = (min(lo, a), max(hi, b))
             if is_running:
                 stats.open_waits[unit_id][wd] += int(n)
             # The earliest waits cited, whatever order the database groups in (PostgreSQL's hash
@@ -1133,6 +1139,9 @@ def spell_stats(
     for cited in stats.wait_events.values():
         cited.sort()
         del cited[CITE_CAP:]
+    stats.wait_span = {
+        u: (days.first + timedelta(days=lo), days.first + timedelta(days=hi)) for u, (lo, hi) in spans.items()
+    }
     return stats
 
 

@@ -360,36 +360,43 @@ ROW_MISSED_WEEK = "{week}未报送工作进展。"  # the row's 时间 carries t
 def evidence_row(item: Mapping[str, Any], unit: str = "") -> tuple[str, str, str]:
     """(时间, 经办单位及人员, 记录) for a notice's evidence table. An event: when, who and what it
     did. Any other item is a fact about `unit`, the finding's unit (the one that missed the week,
-    held the problem, owns the overdue item), which is its 经办单位; its 时间 is the week's dates,
-    the day a problem has been idle since, the deadline, or the day the figure is as of; a cell
-    with nothing on record reads —, never blank."""
+    held the problem, owns the overdue item), which is its 经办单位; its 时间 is the days it spans
+    (a week, waits that all ended), the day a problem has been idle since, the deadline, or the day
+    the figure is as of; a cell with nothing on record reads —, never blank."""
     if "event_id" in item:
         return when_of(item["at"]), event_who(item), event_what(item) + "。"
     who = unit or NO_CELL
-    kind = item.get("kind")
-    if kind == "missed_week":
-        span = cn_date_range(day_of(item["from"]), day_of(item["to"]))
-        return span, who, ROW_MISSED_WEEK.format(week=item["week"])
+    key = _dated_by(item)
     when = NO_CELL
-    key = EVIDENCE_DAY.get(str(kind))
-    if key is not None and item.get(key):
+    if key == "from" and item.get("to"):
+        when = cn_date_range(day_of(item["from"]), day_of(item["to"]))
+    elif key is not None:
         day = cn_date(day_of(item[key]))
         # A figure, not an event: as of a day (a wait dated by the quarter's end read as if it ended then).
         when = f"截至{day}" if key == "as_of" else day
+    if item.get("kind") == "missed_week":
+        return when, who, ROW_MISSED_WEEK.format(week=item["week"])
     return when, who, evidence_sentence(item)
 
 
-# The day an evidence item that is not an event is dated by: a missed week by its first day, a
-# spell since the day of its last action, a deadline, a figure as of a day (evidence_row, evidence_order).
-EVIDENCE_DAY: dict[str, str] = {
-    "missed_week": "from",
-    "idle_spell": "since",
-    "overdue_problem": "due_on",
-    "overdue_decision": "due_on",
-    "task_progress": "as_of",
-    "region_deadline": "as_of",
-    "response_waits": "as_of",
+# The day an evidence item that is not an event is dated by, the first of its keys it has: a missed
+# week by its first day (its row by its span), waits that all ended by the first one's day (the row
+# by their span; a figure with a wait still running as of a day), a spell since the day of its last
+# action, a deadline, a figure as of a day (evidence_row, evidence_order).
+EVIDENCE_DAY: dict[str, tuple[str, ...]] = {
+    "missed_week": ("from",),
+    "idle_spell": ("since",),
+    "overdue_problem": ("due_on",),
+    "overdue_decision": ("due_on",),
+    "task_progress": ("as_of",),
+    "region_deadline": ("as_of",),
+    "response_waits": ("from", "as_of"),
 }
+
+
+def _dated_by(item: Mapping[str, Any]) -> str | None:
+    """The key of the day an evidence item is dated by (EVIDENCE_DAY); None when it has none."""
+    return next((k for k in EVIDENCE_DAY.get(str(item.get("kind")), ()) if item.get(k)), None)
 
 
 def evidence_order(item: Mapping[str, Any]) -> str:
@@ -400,8 +407,8 @@ def evidence_order(item: Mapping[str, Any]) -> str:
         if isinstance(value, datetime):
             return f"{value.astimezone(local_zone()):%Y-%m-%d %H:%M}"
         return str(value)[:16].replace("T", " ")
-    key = EVIDENCE_DAY.get(str(item.get("kind")))
-    if key is None or not item.get(key):
+    key = _dated_by(item)
+    if key is None:
         return "9999"
     return f"{day_of(item[key]).isoformat()} 99"
 

@@ -93,3 +93,38 @@ def test_annex_rows_of_a_missed_week_and_an_idle_problem_say_when_and_which_unit
     assert ["2026年1月19日至2026年1月25日", "旗水利局", "2026年第4周未报送工作进展。"] in word
     assert ["2026年3月2日", "旗财政局", f"{p}自2026年3月2日起连续11个工作日无办理动作。"] in word
     assert all(all(cell for cell in row) for row in word if len(row) == 3), word
+
+
+def test_a_slow_response_is_dated_by_its_span_and_one_still_waited_for_as_of_the_quarter_end(
+    cast: Cast, tmp_path: Path
+) -> None:
+    """旗水利局 is handed a problem on 19 January and accepts it on 30 January: its row is dated
+    2026年1月19日至2026年1月30日 (it read 截至2026年3月31日, as if 水利局 had still not responded);
+    旗交通运输局 is handed one on 2 March
+    and has not responded by the quarter's end: its figure is as of the quarter's last day."""
+    water = cast.raise_("water", at(1, 19), category="water_permit")
+    accept_problem(session=cast.s, problem_id=water, actor=cast["water"], now=at(1, 30, 14))
+    resolve_problem(session=cast.s, problem_id=water, actor=cast["water"], evidence_text="已批复", now=at(2, 2))
+    road = cast.raise_("transport", at(3, 2), category="transport_review")
+    notice = draft_notice(session=cast.s, plan_id=cast.plan_id, period="2026Q1", now=AFTER_Q1)
+    cast.s.commit()
+    files = render_notice(session=cast.s, notice_id=notice.id, now=AFTER_Q1, data_dir=tmp_path)
+    tables = _html_tables(files.html)
+
+    slow = tables["旗水利局：问题解决不积极、不明显"]
+    assert slow == [
+        ["2026年1月19日至2026年1月30日", "旗水利局", f"{water}号问题交办后9个工作日才作出响应（接收、转交或退回）。"]
+    ]
+    waiting = tables["旗交通运输局：问题解决不积极、不明显"]
+    assert [row[0] for row in waiting if "交办后" in row[2]] == ["截至2026年3月31日"], waiting
+    assert all(f"{road}号问题" in row[2] for row in waiting), waiting
+    # The Word copy and the PDF carry the same row.
+    word = [
+        [cell.text.strip() for cell in row.cells]
+        for table in Document(str(files.docx)).tables
+        for row in table.rows
+        if row.cells[0].text.strip() != "时间"
+    ]
+    assert slow[0] in word, word
+    pdf = "".join("".join(page.extract_text() for page in PdfReader(BytesIO(files.pdf.read_bytes())).pages).split())
+    assert f"2026年1月19日至2026年1月30日旗水利局{water}号问题交办后9个工作日" in pdf, pdf

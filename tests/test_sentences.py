@@ -97,8 +97,9 @@ def test_a_slow_accept_is_said_in_working_days_and_one_case_has_no_median(cast: 
     line = evidence_sentence(item)
     assert line == f"{pid}号问题交办后10个工作日才作出响应（接收、转交或退回）。", line
     assert "中位数" not in line
-    # A figure as of the quarter's last day, said so (it read 2026年3月31日, as if the wait ended then).
-    assert evidence_row(item, "旗水利局") == ("截至2026年3月31日", "旗水利局", line)
+    # Dated by the days it spans, from the handing-over to the acceptance (it read 截至2026年3月31日,
+    # as if 水利局 had still not responded by then).
+    assert evidence_row(item, "旗水利局") == ("2026年1月19日至2026年2月2日", "旗水利局", line)
     # The finding's summary (the notice's body) cites the problem as the figure does.
     # The body says the limit the wait went past (the plan's 5 working days).
     assert f"{pid}号问题交办后10个工作日才作出响应，超过5个工作日" in f.summary.split("；"), f.summary

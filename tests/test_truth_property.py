@@ -980,7 +980,7 @@ def test_the_generated_quarters_printed_most_sentence_kinds() -> None:
     assert all(WHO_SEEN[k] > 0 for k in ("named", "bracketed", "nameless")), WHO_SEEN
     # A slow acceptance's problems were recounted, with every wait named and with some left to 等.
     print("slow acceptances whose problems were recounted:", dict(WAITS_CITED))
-    assert WAITS_CITED["all"] > 0 and WAITS_CITED["summary_all"] > 0, WAITS_CITED
+    assert WAITS_CITED["all"] > 0 and WAITS_CITED["summary_all"] > 0 and WAITS_CITED["dated_span"] > 0, WAITS_CITED
     # So do the parts of the review's score tables recounted from the record (check_score_tables).
     parts = {k: v / REVIEW_SEEN["quarters"] for k, v in REVIEW_SEEN.items() if k != "quarters"}
     print("review score parts recounted, share of quarters:", parts)

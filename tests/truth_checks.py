@@ -361,6 +361,8 @@ class Rec:
                         "waiting": e["kind"] in WAITING,
                         "running": nxt is None,
                         "days": days,
+                        "first": local_day(e["at"]),  # handed to it
+                        "last": local_day(nxt["at"]) if nxt else None,  # its next action
                     }
                 )
         return out
@@ -1899,8 +1901,10 @@ def annex_when(item: dict[str, Any]) -> tuple[str, str]:
 def check_waits_cited(r: Rec, unit: int, item: dict[str, Any], row: list[str]) -> None:
     """A slow acceptance's row names the problems the unit waited on (recounted from the spells):
     only those, all of them when the item says so, and 等 when it does not name them all; dated
-    the quarter's last day."""
-    waited = [sp["problem"] for sp in r.spells if sp["waiting"] and sp["unit"] == unit]
+    by the days its waits span, from the first handing-over to the last response, or as of the
+    quarter's last day when a wait is still running."""
+    waits = [sp for sp in r.spells if sp["waiting"] and sp["unit"] == unit]
+    waited = [sp["problem"] for sp in waits]
     ids = [int(i) for i in item["problem_ids"]]
     assert ids and set(ids) <= set(waited), (ids, waited)
     if item["all_problems"]:
@@ -1909,7 +1913,13 @@ def check_waits_cited(r: Rec, unit: int, item: dict[str, Any], row: list[str]) -
     for pid in ids[:5]:
         assert re.search(rf"(?<!\d){pid}号", text_), (pid, text_)
     assert ("问题等" in text_) == (not item["all_problems"] or len(ids) > 5), (item, text_)
-    assert row[0] == f"截至{cn(Q_END)}", row
+    if any(sp["running"] for sp in waits):
+        assert row[0] == f"截至{cn(Q_END)}", row
+        WAITS_CITED["dated_as_of"] += 1
+    else:
+        first, last = min(sp["first"] for sp in waits), max(sp["last"] for sp in waits)
+        assert row[0] == (cn(first) if first == last else f"{cn(first)}至{cn(last)}"), (row, waits)
+        WAITS_CITED["dated_span"] += 1
     WAITS_CITED["all" if item["all_problems"] else "some"] += 1
 
 
