@@ -106,8 +106,8 @@ BASIS_LABELS: dict[str, str] = {
     "low_resolution": "问题办结率低",
     "slow_accept": "问题接收迟缓",
     "idle": "问题长期无办理动作",
-    "boomerang": "问题转出后又回到本单位",
-    "declined_ruled_back": "退回的问题经裁定仍由本单位负责",
+    "boomerang": "问题转出后又回到该单位",
+    "declined_ruled_back": "退回的问题经裁定仍由其负责",
     "passed_on": "问题多次转交无人接收",
     "region_deadline": "未按期完成实施方案明确的盟市工作",
 }
@@ -780,7 +780,8 @@ def evaluate(*, session: Session, plan_id: int, period: str, now: datetime) -> l
             )
         )
 
-    # 推诿扯皮
+    # 推诿扯皮: said in the office's voice, which issues the notice, so the unit named is 该单位 or 其
+    # (本单位 read as the office itself).
 
     def shifting(found_: dict[int, dict[str, Any]], basis: str, text: Any) -> None:
         for unit_id, v in found_.items():
@@ -801,20 +802,20 @@ def evaluate(*, session: Session, plan_id: int, period: str, now: datetime) -> l
         "boomerang",
         lambda shown, ex: (
             f"{shown}转出后又转回"
-            f"（{'经联席会议办公室裁定由本单位负责' if any(e['ruled'] for e in ex) else '本单位最先转出'}）"
+            f"（{'经联席会议办公室裁定由其负责' if any(e['ruled'] for e in ex) else '该单位最先转出'}）"
         ),
     )
     shifting(
         declined_ruled_back(session=session, plan_id=plan_id, start=p.start, as_of=as_of),
         "declined_ruled_back",
-        lambda shown, ex: f"退回{shown}，经联席会议办公室裁定仍由本单位负责",
+        lambda shown, ex: f"退回{shown}，经联席会议办公室裁定仍由其负责",
     )
     shifting(
         passed_on(
             session=session, plan_id=plan_id, start=p.start, as_of=as_of, count=int(t["pass_on_count"]), kept=kept
         ),
         "passed_on",
-        lambda shown, ex: f"{shown}连续转交{max(e['passes'] for e in ex)}次无单位接收，本单位转交理由未获办公室认可",
+        lambda shown, ex: f"{shown}连续转交{max(e['passes'] for e in ex)}次无单位接收，其转交理由未获办公室认可",
     )
 
     ids = [i for *_, ev in pending for i in ev if isinstance(i, int)]

@@ -7,8 +7,11 @@ sentence kinds and the test that covers each."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from io import BytesIO
+from pathlib import Path
 
 import pytest
+from pypdf import PdfReader
 from sqlalchemy import text
 from sqlmodel import Session, select
 
@@ -80,8 +83,8 @@ def test_the_draft_body_and_overview_read_as_the_office_would_write_them(cast: C
     assert notice.body == (
         f"2026年第一季度，依据联席会议工作记录，{SUBJECT}工作中有2个单位存在“推诿扯皮”问题。根据{BASIS}"
         "“对工作推进速度慢，问题解决不积极、不明显，推诿扯皮的部门，予以严肃通报”的要求，现将有关情况通报如下。\n"
-        f"一、推诿扯皮。{forestry}：退回{declined}号问题，经联席会议办公室裁定仍由本单位负责；"
-        f"{water}：{boomerang}号问题转出后又转回（本单位最先转出）。\n" + CLOSING
+        f"一、推诿扯皮。{forestry}：退回{declined}号问题，经联席会议办公室裁定仍由其负责；"
+        f"{water}：{boomerang}号问题转出后又转回（该单位最先转出）。\n" + CLOSING
     )
     title = f"关于2026年第一季度{SUBJECT}工作推进不力单位情况的通报"
     foot = (
@@ -105,7 +108,7 @@ def test_the_draft_body_and_overview_read_as_the_office_would_write_them(cast: C
         f"1. {forestry}：不再通报（已删除“推诿扯皮”，理由：已于季度末办结）\n"
         f"2. {water}：推诿扯皮\n\n" + foot
     )
-    assert notice.body.splitlines()[1] == (f"一、推诿扯皮。{water}：{boomerang}号问题转出后又转回（本单位最先转出）。")
+    assert notice.body.splitlines()[1] == (f"一、推诿扯皮。{water}：{boomerang}号问题转出后又转回（该单位最先转出）。")
     empty = draft_notice(session=s, plan_id=cast.plan_id, period="2024Q3", now=AFTER_Q1)  # before tracking began
     s.commit()
     assert empty.body == f"2024年第三季度，经核查联席会议工作记录，{SUBJECT}工作本期没有需要通报的单位。"
@@ -205,3 +208,36 @@ def test_the_reviews_opening_and_attendance_read_as_the_office_would_write_them(
     assert by["meetings_held"]["text"] == "本期召开联席会议1次（2026年3月3日）。"
     assert by["attendance_all_once"]["text"] == "被通知的成员单位均已答复派人参加。"
     assert "attendance_units" not in by and "attendance_all_each" not in by
+
+
+def test_the_notice_names_a_shifting_unit_in_the_offices_voice(cast: Cast, tmp_path: Path) -> None:
+    """发改委 and 工信局 pass a problem between them three times and the office rules it to 发改委: the
+    notice, which the office issues, says 经联席会议办公室裁定由其负责 and 其转交理由未获办公室认可 (本单位
+    read as the office itself), while the annex quotes the units' own 不属于本单位职责 as they wrote it."""
+    from jobs.notices import render_notice
+
+    s = cast.s
+    pid = cast.raise_("ndrc", at(3, 9), category="project_approval")
+    cast.hand(pid, "ndrc", "miit", at(3, 9, 11))
+    cast.hand(pid, "miit", "ndrc", at(3, 10))
+    cast.hand(pid, "ndrc", "miit", at(3, 10, 15))
+    rule_problem(
+        session=s, problem_id=pid, actor=cast.office, to_unit_id=cast.uid("ndrc"), reason="立项属发改委", now=at(3, 11)
+    )
+    resolve_problem(session=s, problem_id=pid, actor=cast["ndrc"], evidence_text="已立项", now=at(3, 12))
+    notice = draft_notice(session=s, plan_id=cast.plan_id, period="2026Q1", now=AFTER_Q1)
+    s.commit()
+    ndrc, miit = cast.units["ndrc"].name, cast.units["miit"].name
+    shifting = next(line for line in notice.body.splitlines() if line.startswith("一、推诿扯皮。"))
+    print(notice.body)
+    assert (
+        f"{ndrc}：{pid}号问题转出后又转回（经联席会议办公室裁定由其负责）；{pid}号问题连续转交3次无单位接收，其转交理由未获办公室认可"
+        in shifting
+    )
+    assert f"{miit}：{pid}号问题连续转交3次无单位接收，其转交理由未获办公室认可" in shifting
+    files = render_notice(session=s, notice_id=notice.id, now=AFTER_Q1, data_dir=tmp_path)
+    pdf = "".join("".join(page.extract_text() for page in PdfReader(BytesIO(files.pdf.read_bytes())).pages).split())
+    body, annex = pdf.split("附件：", 1)
+    assert "经联席会议办公室裁定由其负责" in body and "本单位" not in body, body
+    assert "仍由其负责" in body
+    assert "理由：不属于本单位职责" in annex, annex  # the unit's own words, quoted

@@ -222,7 +222,7 @@ def test_a_published_edited_body_is_the_offices_text_resting_on_the_findings(cas
     notice = draft(cast)
     body = (
         "2026年第一季度，旗林草局、旗水利局在问题办理中存在推诿扯皮问题。\n"
-        "旗林草局退回1号问题，经联席会议办公室裁定仍由本单位负责。\n"
+        "旗林草局退回1号问题，经联席会议办公室裁定仍由其负责。\n"
         "请被通报单位于本通报印发之日起5个工作日内报送书面情况说明。"
     )
     edit_notice_text(session=cast.s, notice_id=notice.id, actor=cast.office, body=body, now=at(4, 7, 9))

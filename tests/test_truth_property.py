@@ -599,7 +599,7 @@ def build(engine: Engine, q: dict[str, Any]) -> tuple[Engine, int]:
             )
             s.add(published)
             s.flush()
-            summaries = {"slow": "8周未报送工作进展", "shifting": "退回问题，经联席会议办公室裁定仍由本单位负责"}
+            summaries = {"slow": "8周未报送工作进展", "shifting": "退回问题，经联席会议办公室裁定仍由其负责"}
             named = []
             for i, rule in dict(found).items():
                 s.add(

@@ -1672,7 +1672,7 @@ def boomerangs(r: Rec) -> dict[int, str]:
     out = {}
     for unit, probs in boomerang_blame(r.events).items():
         shown = sorted(probs)[:CITED]
-        how = "经联席会议办公室裁定由本单位负责" if any(probs[p] for p in shown) else "本单位最先转出"
+        how = "经联席会议办公室裁定由其负责" if any(probs[p] for p in shown) else "该单位最先转出"
         out[unit] = f"{cite_problems(shown, len(probs))}转出后又转回（{how}）"
     return out
 
@@ -1708,7 +1708,7 @@ def passed_on(r: Rec) -> dict[int, str]:
     for unit, probs in passed_on_blame(r, r.events).items():
         shown = sorted(probs)[:CITED]
         most = max(probs[p] for p in shown)
-        out[unit] = f"{cite_problems(shown, len(probs))}连续转交{most}次无单位接收，本单位转交理由未获办公室认可"
+        out[unit] = f"{cite_problems(shown, len(probs))}连续转交{most}次无单位接收，其转交理由未获办公室认可"
     return out
 
 
@@ -1807,9 +1807,9 @@ def check_notice(r: Rec, notice_id: int, facts: list[dict[str, Any]], missed: di
             assert int(done) == len(mine.get(unit, [])) > 0, (summary, r.resolved)
             assert which == cited(sorted(mine[unit]), "问题", "个"), (summary, r.resolved)
         assert len(re.findall(r"仅办结", summary)) == len(re.findall(r"仅办结\d+个（[^，）]+，占", summary)), summary
-    # Shifting: each problem a unit is named for 退回…仍由本单位负责 was declined by it and ruled back to it.
+    # Shifting: each problem a unit is named for 退回…仍由其负责 was declined by it and ruled back to it.
     for _, unit, _, summary in n.findings:
-        for part in re.findall(r"退回([^，]+)，经联席会议办公室裁定仍由本单位负责", summary):
+        for part in re.findall(r"退回([^，]+)，经联席会议办公室裁定仍由其负责", summary):
             for pid in re.findall(r"(\d+)号", part):
                 rows = r.sql(
                     "SELECT kind, to_unit_id, actor_unit_id FROM problemevent WHERE problem_id = :p "
