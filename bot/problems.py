@@ -184,16 +184,18 @@ def _ask_owner(turn: Turn[FlagState]) -> None:
     session, plan_id = turn.session, turn.member.plan_id
     category = plan_record(session=session, model=ProblemCategory, record_id=turn.state.cid, plan_id=plan_id)
     assert category is not None  # chosen at the category step, of this plan
-    suggested = P.suggest_owner(session=session, plan_id=plan_id, category_id=row_id(category), right_id=turn.state.rid)
+    route = P.route_owner(session=session, plan_id=plan_id, category_id=row_id(category), right_id=turn.state.rid)
     turn.goto("owner")
-    if suggested is None:
+    if route is None:
         turn.say(t.PROBLEM_OWNER_NONE.format(category=category.name), _unit_buttons(session, plan_id, "owner"))
         return
+    suggested = route.unit
     rows = [
         [button(t.PROBLEM_CONFIRM_OWNER.format(unit=suggested.short or suggested.name), "owner", uid=suggested.id)],
         [button(t.PROBLEM_OTHER_OWNER, "other_owner")],
     ]
-    turn.say(t.PROBLEM_OWNER_SUGGESTED.format(unit=suggested.name, category=category.name), rows)
+    basis = f"{route.basis}，" if route.basis else ""
+    turn.say(t.PROBLEM_OWNER_SUGGESTED.format(basis=basis, unit=suggested.name, category=category.name), rows)
 
 
 def other_owner(turn: Turn[FlagState]) -> None:

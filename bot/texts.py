@@ -92,7 +92,8 @@ PROBLEM_NO_RIGHT = "没有找到包含“{text}”的矿业权，请换个关键
 PROBLEM_PICK_RIGHT = "找到以下矿业权，请选择："
 PROBLEM_PICK_ZONE = "请选择整合区："
 PROBLEM_NO_ZONES = "本计划没有整合区，请点“不指定”或查找矿业权。"
-PROBLEM_OWNER_SUGGESTED = "按职责分工，建议由【{unit}】负责办理（{category}）。"
+# {basis}: 按职责分工， or 按属地， (oversight.problems.Route.basis), nothing where the plan names no basis.
+PROBLEM_OWNER_SUGGESTED = "{basis}建议由【{unit}】负责办理（{category}）。"
 PROBLEM_OWNER_NONE = "类别“{category}”没有对应的责任单位，请选择："
 PROBLEM_PICK_UNIT = "请选择责任单位："
 PROBLEM_RAISED = "已提交{id}号问题，已交办{owner}，办理期限 {due}。\n可发送 /problem {id} 查看全过程。"

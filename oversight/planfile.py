@@ -162,6 +162,12 @@ class CategorySpec(_Model):
     local: bool = False
     # A different owner for one sector, e.g. coal safety licences go to 能源局 (seed 003 (一)).
     owner_by_sector: dict[str, str] = Field(default_factory=dict)
+    # True where the plan document's own list of duties (seed 000 四、各部门具体职责) gives this
+    # category's work to its owner (and to each sector's owner): its problems are then routed
+    # 按职责分工. Otherwise the plan file adds the owner (用地 → 自然资源局, the enterprise reasons
+    # → the office) and the routing says only who handles it, 用地事项由旗自然资源局办理, claiming no
+    # basis. A plan file without the key claims none.
+    duty_from_plan: bool = False
 
 
 class PhaseSpec(_Model):
@@ -521,6 +527,14 @@ def _check_references(spec: PlanSpec) -> None:
                     f"行业 {sector!r} 无效，只能是 coal（煤炭）或 noncoal（非煤）",
                 )
             ref(f"categories[{cat.key}].owner_by_sector.{sector}", key)
+        if cat.duty_from_plan:
+            for key in (cat.owner, *cat.owner_by_sector.values()):
+                unit = spec.unit(key)
+                if unit is not None and not unit.duties:
+                    _fail(
+                        f"categories[{cat.key}].duty_from_plan",
+                        f"类别 {cat.name} 标注为实施方案明确的职责（duty_from_plan: true），但 {unit.name} 在 units 中没有列出职责（duties）",
+                    )
         if cat.local and not spec.leagues:
             _fail(
                 f"categories[{cat.key}].local",

@@ -580,10 +580,32 @@ def _touch(session: Session, problem: Problem, now: datetime, state: str | None 
 
 @dataclass(frozen=True)
 class Route:
-    """Who the plan makes owner of a category's problem, and the reason recorded with it."""
+    """Who the plan makes owner of a category's problem, and the reason recorded with it; `basis`
+    is what the reason rests on (ROUTE_BY_DUTY, ROUTE_BY_PLACE), empty where the plan names none."""
 
     unit: Unit
     reason: str
+    basis: str = ""
+
+
+# A routed problem's reason. 按职责分工 only where the plan document assigns the category's work to
+# the unit (CategorySpec.duty_from_plan: seed 000 四 lists no duty for 用地, nor for the enterprise
+# reasons the office takes); 按属地 where the right's place decides; else only who handles it.
+ROUTE_BY_DUTY = "按职责分工"
+ROUTE_BY_PLACE = "按属地"
+ROUTE_REASONS: dict[str, str] = {
+    ROUTE_BY_DUTY: "按职责分工，{what}由{unit}负责",
+    ROUTE_BY_PLACE: "按属地，{what}由矿业权所在地{unit}负责",
+    "": "{what}由{unit}办理",
+}
+
+
+def _route(unit: Unit, what: str, basis: str) -> Route:
+    """The route to `unit` for `what` (a category's name, perhaps of a sector), its reason worded by
+    `basis`: a category named without a basis reads as a matter, 用地事项由旗自然资源局办理."""
+    if not basis and not what.endswith(("问题", "事项")):
+        what += "事项"
+    return Route(unit, ROUTE_REASONS[basis].format(what=what, unit=unit.name), basis)
 
 
 def _right_sector(session: Session, right: Right, spec_tasks: dict[str, dict[str, Any]]) -> str:
@@ -606,7 +628,8 @@ def route_owner(*, session: Session, plan_id: int, category_id: int, right_id: i
     - a category with `owner_by_sector` goes to that sector's unit (coal safety licences and restart
       approvals to 能源局, task (一)); the right's sector is the ledger's, else its batch's;
     - otherwise, or when the right's place or sector is not known, to the category's owner.
-    None when the category names no owner."""
+    The reason says 按职责分工 only of a category marked `duty_from_plan`. None when the category
+    names no owner."""
     category = session.get(ProblemCategory, category_id)
     if category is None or category.plan_id != plan_id:
         return None
@@ -619,7 +642,8 @@ def route_owner(*, session: Session, plan_id: int, category_id: int, right_id: i
     if right is not None and cat_spec.get("local") and right.locality_unit_id is not None:
         place = session.get(Unit, right.locality_unit_id)
         if place is not None and place.plan_id == plan_id:
-            return Route(place, f"按属地，{category.name}由矿业权所在地{place.name}负责")
+            return _route(place, category.name, ROUTE_BY_PLACE)
+    basis = ROUTE_BY_DUTY if cat_spec.get("duty_from_plan") else ""
     by_sector: dict[str, str] = cat_spec.get("owner_by_sector") or {}
     if right is not None and by_sector:
         sector = _right_sector(session, right, {t.get("key"): t for t in spec.get("tasks", [])})
@@ -628,11 +652,11 @@ def route_owner(*, session: Session, plan_id: int, category_id: int, right_id: i
             unit = session.exec(select(Unit).where(Unit.plan_id == plan_id, Unit.key == key)).first()
             if unit is not None:
                 label = SECTOR_LABELS.get(sector, sector)
-                return Route(unit, f"按职责分工，{label}矿山的{category.name}由{unit.name}负责")
+                return _route(unit, f"{label}矿山的{category.name}", basis)
     if category.owner_unit_id is None:
         return None
     owner = session.get(Unit, category.owner_unit_id)
-    return None if owner is None else Route(owner, f"按职责分工，{category.name}由{owner.name}负责")
+    return None if owner is None else _route(owner, category.name, basis)
 
 
 def suggest_owner(*, session: Session, plan_id: int, category_id: int, right_id: int | None = None) -> Unit | None:

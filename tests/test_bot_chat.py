@@ -380,6 +380,9 @@ async def test_flag_in_groups_with_files_and_a_confirm_and_the_evidence_reaches_
         cats = await h.press(raiser, groups, "其他", "请选择具体类别")
         subject = await h.press(raiser, cats, "其他问题", "问题涉及哪个矿业权或整合区")
         owner = await h.press(raiser, subject, "不指定", "建议由")
+        # The plan file, not seed 000 四, gives 其他问题 to the office: no 按职责分工 is claimed.
+        assert "建议由【旗政府办公室】负责办理（其他问题）。" in owner["text"], owner["text"]
+        assert "按职责分工" not in owner["text"], owner["text"]
         await h.press(raiser, owner, "确认由", "如有相关材料")
         await raiser.upload(docx_bytes(), filename="协调会记录.docx", mime_type="application/octet-stream")
         got = await h.server.wait_for(raiser.id, "已收到材料：协调会记录.docx。")

@@ -16,7 +16,8 @@ async def _flag_forest_blocker(h, raiser) -> int:
     subject = await h.press(raiser, cats, "林草征占用", "涉及")
     zones = await h.press(raiser, subject, "选择整合区", "请选择整合区")
     owner = await h.press(raiser, zones, "查干此老", "建议由")
-    assert "旗林草局" in owner["text"]
+    # Seed 000 四 gives 征占用草原、林地的审批 to 林草局: the suggestion says it is by the duties.
+    assert "按职责分工，建议由【旗林草局】负责办理（林草征占用）。" in owner["text"], owner["text"]
     files = await h.press(raiser, owner, "确认由", "如有相关材料")
     confirm = await h.press(raiser, files, "不附材料", "请确认要提出的问题")
     assert "\n材料：无\n" in confirm["text"]  # no file: said in words, no count

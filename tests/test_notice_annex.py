@@ -128,3 +128,23 @@ def test_a_slow_response_is_dated_by_its_span_and_one_still_waited_for_as_of_the
     assert slow[0] in word, word
     pdf = "".join("".join(page.extract_text() for page in PdfReader(BytesIO(files.pdf.read_bytes())).pages).split())
     assert f"2026年1月19日至2026年1月30日旗水利局{water}号问题交办后9个工作日" in pdf, pdf
+
+
+def test_a_routed_problem_claims_the_division_of_duties_only_where_seed_four_assigns_it(
+    cast: Cast, tmp_path: Path
+) -> None:
+    """A 用地 problem is routed to 旗自然资源局 and a 林草征占用 one to 旗林草局, and neither is
+    answered: the annex reads 理由：用地事项由旗自然资源局办理 (seed 000 四 gives no unit 用地; it read
+    按职责分工，用地由旗自然资源局负责) and 理由：按职责分工，林草征占用由旗林草局负责 (四 gives 林草局
+    征占用草原、林地的审批)."""
+    land = cast.raise_("natres", at(2, 2), category="land_use")
+    grass = cast.raise_("forestry", at(2, 2, 11), category="forest_grass")
+    notice = draft_notice(session=cast.s, plan_id=cast.plan_id, period="2026Q1", now=AFTER_Q1)
+    cast.s.commit()
+    files = render_notice(session=cast.s, notice_id=notice.id, now=AFTER_Q1, data_dir=tmp_path)
+    rows = [row for rows in _html_tables(files.html).values() for row in rows]
+    routed = {row[2] for row in rows if "转请" in row[2]}
+    assert f"将{land}号问题转请旗自然资源局办理，理由：用地事项由旗自然资源局办理。" in routed, routed
+    assert f"将{grass}号问题转请旗林草局办理，理由：按职责分工，林草征占用由旗林草局负责。" in routed, routed
+    pdf = "".join("".join(page.extract_text() for page in PdfReader(BytesIO(files.pdf.read_bytes())).pages).split())
+    assert "用地事项由旗自然资源局办理" in pdf and "按职责分工，用地" not in pdf

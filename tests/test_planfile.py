@@ -340,6 +340,57 @@ def test_banner_units_duties_and_meeting(banner: PlanSpec) -> None:
     assert sum(banner.review_weights.values()) == 100
 
 
+# Each category the plan file marks duty_from_plan, and the words of seed 000 四 that give its work to
+# its owner (the owner's duties in the plan file are 四's sentences). Every other category's owner is
+# the plan file's own addition: 用地, 复工复产批复, the enterprise and market reasons, 基建技改, 其他.
+SEED_FOUR_DUTIES = {
+    "safety_licence": "安全生产许可证申领、变更及延续",
+    "safety_facilities": "安全设施设计审查、整合后安全设施竣工验收",
+    "project_approval": "整合项目立项",
+    "techupgrade_approval": "技改项目立项",
+    "eia": "环境影响评价审批手续",
+    "forest_grass": "征占用草原、林地的审批",
+    "consolidation_paperwork": "矿业权变更、整合、关闭注销等手续办理",
+    "mining_licence": "矿业权变更、整合、关闭注销等手续办理",
+    "reserve_review": "储量核实报告、开发利用方案、矿山生态修复方案评审",
+    "water_permit": "取水许可、水土保持方案审批",
+    "heritage_review": "历史文物和名胜古迹审核",
+    "transport_review": "公路、铁路、机场等审核",
+    "military_review": "军事管控区、国防工程设施审核",
+    "business_licence": "营业执照、股权变更等手续办理",
+    "exit_compensation": "退出补偿政策",
+    "explosives": "停止供应火工用品，并维护社会稳定",
+    "petition": "信访转办",
+    "land_dispute": "征地涉及的社会矛盾",
+}
+
+
+def test_only_the_categories_seed_four_assigns_claim_a_duty(banner: PlanSpec) -> None:
+    """按职责分工 rests on seed 000 四: the categories marked duty_from_plan are those whose owner's
+    duties (四's sentences) name their work, and no other (用地 is 自然资源局's only by this file)."""
+    marked = {c.key for c in banner.categories if c.duty_from_plan}
+    assert marked == set(SEED_FOUR_DUTIES), marked ^ set(SEED_FOUR_DUTIES)
+    for cat in banner.categories:
+        if cat.duty_from_plan:
+            owner = banner.unit(cat.owner)
+            assert owner is not None and any(SEED_FOUR_DUTIES[cat.key] in d for d in owner.duties), cat.key
+    assert not next(c for c in banner.categories if c.key == "land_use").duty_from_plan
+
+
+def test_a_plan_file_without_duty_marks_loads_and_claims_no_duty() -> None:
+    """An older plan file, with no duty_from_plan, still loads; none of its categories claims a duty.
+    One marking a category whose owner lists no duties is refused, naming the field."""
+    old = BANNER.read_text(encoding="utf-8").replace(" duty_from_plan: true,", "")
+    assert " duty_from_plan: true," not in old
+    assert not any(c.duty_from_plan for c in parse_plan_text(old, key="x").categories)
+    data = yaml.safe_load(BANNER.read_text(encoding="utf-8"))
+    next(u for u in data["units"] if u["key"] == "police")["duties"] = []
+    with pytest.raises(PlanFileError) as caught:
+        parse_plan_text(yaml.safe_dump(data, allow_unicode=True), key="x")
+    assert caught.value.field == "categories[explosives].duty_from_plan"
+    assert "旗公安局" in caught.value.message
+
+
 def test_banner_text_rendering_states_the_figures(banner: PlanSpec) -> None:
     text = plan_show_text(banner)
     assert "乌中政办发〔2026〕4号" in text
