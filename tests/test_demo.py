@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
+from docx import Document
 from openpyxl import load_workbook
 from pypdf import PdfReader
 from sqlmodel import col, select
@@ -161,6 +162,22 @@ def test_small_demo_writes_brief_notice_and_ledger_and_the_same_seed_gives_the_s
     assert re.search(r"\d号问题", text) and "号议定事项" in text and not re.search(r"#\d", text)
     notice_text = _pdf_text(notice)
     assert SAMPLE in notice_text and "推诿扯皮" in notice_text and "2号问题" in notice_text
+    # The notice's annex as the Word copy's cells: 2号问题 was routed to 自然资源局 as 用地, a duty
+    # seed 000 四 assigns to no unit, so it claims no 按职责分工, and the office's ruling cites no
+    # 实施方案四 for it; a response that came is dated by its days, not 截至 the quarter's end.
+    cells = [
+        [cell.text.strip() for cell in row.cells]
+        for table in Document(str(notice.with_suffix(".docx"))).tables
+        for row in table.rows
+    ]
+    records = [row[2] for row in cells if len(row) == 3]
+    assert "将2号问题转请旗自然资源局办理，理由：用地事项由旗自然资源局办理。" in records, records
+    assert not any("按职责分工，用地" in r or "用地预审与报批是自然资源局法定职责（实施方案四）" in r for r in records)
+    responded = [row[0] for row in cells if len(row) == 3 and "才作出响应" in row[2]]
+    assert responded and not any(day.startswith("截至") for day in responded), responded
+    # The body speaks as the office that issues it: 仍由其负责, never 本单位.
+    flat_notice = "".join(notice_text.split())
+    assert "裁定仍由其负责" in flat_notice and "本单位" not in flat_notice.split("附件：", 1)[0]
     # At least one 督办单: an item red on the digest's morning, sent as PDF and Word, numbered.
     orders = sorted(a.glob("督办单-*.pdf"))
     assert orders and all(o.with_suffix(".docx").exists() for o in orders)
