@@ -707,7 +707,11 @@ def evaluate(*, session: Session, plan_id: int, period: str, now: datetime) -> l
                 "all_problems": spells.cites_every_wait(unit_id),
                 "as_of": as_of_text,
             }
-            if not any(spells.open_waits.get(unit_id, {}).values()):
+            still = sum(spells.open_waits.get(unit_id, {}).values())
+            if still:
+                # A wait with no response yet is said so (it read 交办后21个工作日才作出响应).
+                waits["still_waiting"] = still
+            else:
                 # Every wait ended: the figure is dated by the days they span (2026年1月19日至2026年1月30日),
                 # not 截至 the period's end, which read as if the unit had still not responded.
                 first, last = spells.wait_span[unit_id]
@@ -718,7 +722,7 @@ def evaluate(*, session: Session, plan_id: int, period: str, now: datetime) -> l
                     unit_id,
                     Rule.NOT_SOLVING,
                     "slow_accept",
-                    accept_reason(n, median, waited_on(waits, n), limit=t["median_accept_days"]),
+                    accept_reason(n, median, waited_on(waits, n), limit=t["median_accept_days"], still=still),
                     [waits],
                 )
             )

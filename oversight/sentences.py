@@ -195,22 +195,31 @@ def resolution_reason(owned: int, resolved: int, overdue: int, overdue_cited: st
     return f"{head}，逾期未办结{overdue}个（{overdue_cited}）" if overdue else head
 
 
-def accept_reason(n: int, median: float, problems: str = "", limit: float | None = None) -> str:
+def accept_reason(n: int, median: float, problems: str = "", limit: float | None = None, still: int = 0) -> str:
     """How long a unit took to respond to problems handed to it (a response: to accept, hand on or
     decline), citing them (`problems`, as `waited_on` words them) and, given the plan's `limit`,
     the working days it went past: 5号问题交办后9个工作日才作出响应，超过5个工作日 (one case has no
     中位数); 交办问题3次（4号、7号问题），作出响应的用时中位数为9个工作日，超过5个工作日. The rule
-    is the median's, and the sentence says so: a unit with one 9-day wait among quick ones is not named."""
+    is the median's, and the sentence says so: a unit with one 9-day wait among quick ones is not named.
+    `still`: how many of the waits were still running when counted (no response yet), said so, never
+    as a response that came: 5号问题交办后21个工作日仍未作出响应; …，其中1次尚未作出响应."""
     past = f"，超过{limit:g}个工作日" if limit is not None else ""
     if n == 1:
-        return f"{problems or '问题'}交办后{_responded(int(median))}{past}"
+        return f"{problems or '问题'}交办后{_responded(int(median), still=bool(still))}{past}"
     cited = f"（{problems}）" if problems else ""
-    return f"交办问题{n}次{cited}，作出响应的用时中位数为{median:g}个工作日{past}"
+    return f"交办问题{n}次{cited}，作出响应的用时中位数为{median:g}个工作日{past}{_still(still)}"
 
 
-def _responded(days: int) -> str:
-    """交办后 … : 9个工作日才作出响应; 不足1个工作日即作出响应."""
+def _responded(days: int, *, still: bool = False) -> str:
+    """交办后 … : 9个工作日才作出响应; 不足1个工作日即作出响应; a wait still running, 21个工作日仍未作出响应."""
+    if still:
+        return f"{workdays_text(days)}仍未作出响应"
     return "不足1个工作日即作出响应" if days <= 0 else f"{days}个工作日才作出响应"
+
+
+def _still(n: int, as_of: str = "") -> str:
+    """Of several waits, those with no response yet: ，其中1次尚未作出响应 (截至 the day counted to, if given)."""
+    return f"，其中{n}次{as_of and '截至' + as_of}尚未作出响应" if n else ""
 
 
 def idle_reason(cited: str, workdays: int, *, still_idle: bool, period_end: date | None, others: str = "") -> str:
@@ -255,7 +264,8 @@ EVIDENCE: dict[str, str] = {
     "overdue_decision": "{d}“{text}”应于{due}前落实，逾期未落实。",
     # A response is the first of: to accept, to hand on, to decline (oversight.measures.response_waits).
     "response_waits_one": "{p}交办后{responded}（接收、转交或退回）。",
-    "response_waits": "交办问题{n}次{p}，作出响应（接收、转交或退回）的用时为{spread}，中位数为{median}个工作日。",
+    # {still}: of the waits, those with no response yet (，其中1次截至2026年3月31日尚未作出响应).
+    "response_waits": "交办问题{n}次{p}，作出响应（接收、转交或退回）的用时为{spread}，中位数为{median}个工作日{still}。",
     "reopened_soon": "{p}{closed}确认关闭，{reopened}重新打开，相隔{days}天。",
     "same_evidence_file": "{item}与{others}使用同一佐证文件销号。",
     "same_evidence_text": "{item}与{others}使用相同的佐证说明销号。",
@@ -473,11 +483,18 @@ def evidence_sentence(item: Mapping[str, Any]) -> str:
         waits = [(int(d), int(k)) for d, k in item["waits"]]
         n = sum(k for _, k in waits)
         problems = waited_on(item, n)
+        still = int(item.get("still_waiting") or 0)  # waits with no response yet (none in older notices)
         if n == 1:
-            return EVIDENCE["response_waits_one"].format(p=problems or "问题", responded=_responded(int(waits[0][0])))
+            responded = _responded(int(waits[0][0]), still=bool(still))
+            return EVIDENCE["response_waits_one"].format(p=problems or "问题", responded=responded)
         spread = "、".join(workdays_text(d) + (f"{k}次" if k > 1 else "1次") for d, k in waits)
+        as_of = cn_date(day_of(item["as_of"])) if still and item.get("as_of") else ""
         return EVIDENCE["response_waits"].format(
-            n=n, p=f"（{problems}）" if problems else "", spread=spread, median=_median_text(float(item["median"]))
+            n=n,
+            p=f"（{problems}）" if problems else "",
+            spread=spread,
+            median=_median_text(float(item["median"])),
+            still=_still(still, as_of),
         )
     if kind == "reopened_soon":
         p = cite("problem", [int(item["problem_id"])])

@@ -101,7 +101,8 @@ def test_a_slow_response_is_dated_by_its_span_and_one_still_waited_for_as_of_the
     """旗水利局 is handed a problem on 19 January and accepts it on 30 January: its row is dated
     2026年1月19日至2026年1月30日 (it read 截至2026年3月31日, as if 水利局 had still not responded);
     旗交通运输局 is handed one on 2 March
-    and has not responded by the quarter's end: its figure is as of the quarter's last day."""
+    and has not responded by the quarter's end: its figure is as of the quarter's last day, and says
+    仍未作出响应."""
     water = cast.raise_("water", at(1, 19), category="water_permit")
     accept_problem(session=cast.s, problem_id=water, actor=cast["water"], now=at(1, 30, 14))
     resolve_problem(session=cast.s, problem_id=water, actor=cast["water"], evidence_text="已批复", now=at(2, 2))
@@ -116,8 +117,13 @@ def test_a_slow_response_is_dated_by_its_span_and_one_still_waited_for_as_of_the
         ["2026年1月19日至2026年1月30日", "旗水利局", f"{water}号问题交办后9个工作日才作出响应（接收、转交或退回）。"]
     ]
     waiting = tables["旗交通运输局：问题解决不积极、不明显"]
-    assert [row[0] for row in waiting if "交办后" in row[2]] == ["截至2026年3月31日"], waiting
+    # Still waited for: as of the quarter's last day, and said so (it read 交办后21个工作日才作出响应).
+    assert [row for row in waiting if "交办后" in row[2]] == [
+        ["截至2026年3月31日", "旗交通运输局", f"{road}号问题交办后21个工作日仍未作出响应（接收、转交或退回）。"]
+    ], waiting
     assert all(f"{road}号问题" in row[2] for row in waiting), waiting
+    assert f"{road}号问题交办后21个工作日仍未作出响应，超过5个工作日" in notice.body, notice.body
+    assert "才作出响应" not in notice.body.split(f"{road}号问题交办后", 1)[1][:12]
     # The Word copy and the PDF carry the same row.
     word = [
         [cell.text.strip() for cell in row.cells]

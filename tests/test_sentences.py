@@ -187,6 +187,11 @@ def test_every_evidence_kind_has_a_sentence_and_an_unknown_kind_is_an_error() ->
         assert not re.search(r"\d{4}-\d{2}-\d{2}|#\d", line), (kind, line)  # one date and citation form
     assert "按进度应完成9宗" in evidence_sentence(samples["task_progress"])
     assert evidence_sentence(samples["response_waits"]).endswith("中位数为3个工作日。")
+    # Waits with no response yet are said so, never as responses that came.
+    running = {**samples["response_waits"], "still_waiting": 1, "as_of": "2026-03-31"}
+    assert evidence_sentence(running).endswith("中位数为3个工作日，其中1次截至2026年3月31日尚未作出响应。")
+    one = {"kind": "response_waits", "waits": [[21, 1]], "median": 21.0, "still_waiting": 1, "as_of": "2026-03-31"}
+    assert evidence_sentence(one) == "问题交办后21个工作日仍未作出响应（接收、转交或退回）。"
     assert (
         evidence_sentence(event | {"kind": "handed_over"})
         == "2026年1月8日 09:05，旗林草局的张三将7号问题转交旗水利局。"

@@ -954,6 +954,23 @@ EMPTY = {
         "items": [(0, "closed", 1, 0), (1, "closed", 0, 0), (2, "open", 0, 1)],
     }
 )
+# And units that answer late but answer: 自然资源局 accepts a problem 13 working days after it was
+# handed to it, 水利局 two after 12 and 13 (the steps the rules refuse in between, a confirmation of
+# an open problem, only pass the days), so a slow response whose waits all ended is dated by their span.
+@example(
+    q={
+        **EMPTY,
+        "calendar": None,
+        "since": None,
+        "joins": [0] * len(UNITS),
+        "reports": [],
+        "problems": [
+            (0, 5, [("confirm", 0, 6), ("confirm", 0, 6), ("accept", 0, 6)], None),
+            (4, 12, [("confirm", 0, 6), ("confirm", 0, 6), ("accept", 0, 6)], None),
+            (4, 14, [("confirm", 0, 6), ("confirm", 0, 6), ("accept", 0, 6)], None),
+        ],
+    }
+)
 def test_every_sentence_of_a_generated_quarter_rests_on_the_record(workdir: Path, q: dict[str, Any]) -> None:
     engine, plan_id = build(fresh_engine(workdir), q)
     try:

@@ -1588,19 +1588,24 @@ def slow_accept(r: Rec) -> dict[int, str]:
     """接收用时: per unit whose median wait for a first response is past the plan's limit, the reason."""
     limit = float(thresholds(r)["median_accept_days"])
     waits: dict[int, list[int]] = {}
+    running: dict[int, int] = {}  # waits with no response by the quarter's end
     for sp in r.spells:
         if sp["waiting"]:
             waits.setdefault(sp["unit"], []).append(sp["days"])
+            running[sp["unit"]] = running.get(sp["unit"], 0) + sp["running"]
     out = {}
     for unit, days in waits.items():
         m = median(days)
         if m > limit:
-            # The median's rule, said with the limit it went past (a single wait has no 中位数).
-            out[unit] = (
-                f"问题交办后{int(m)}个工作日才作出响应，超过{limit:g}个工作日"
-                if len(days) == 1
-                else f"交办问题{len(days)}次，作出响应的用时中位数为{m:g}个工作日，超过{limit:g}个工作日"
-            )
+            # The median's rule, said with the limit it went past (a single wait has no 中位数); a wait
+            # with no response yet is one the unit has not answered, never one it answered late.
+            if len(days) == 1:
+                how = "仍未作出响应" if running[unit] else "才作出响应"
+                out[unit] = f"问题交办后{int(m)}个工作日{how}，超过{limit:g}个工作日"
+            else:
+                still = f"，其中{running[unit]}次尚未作出响应" if running[unit] else ""
+                out[unit] = f"交办问题{len(days)}次，作出响应的用时中位数为{m:g}个工作日，超过{limit:g}个工作日{still}"
+                WAITS_CITED["summary_still"] += bool(still)
     return out
 
 
@@ -1913,6 +1918,13 @@ def check_waits_cited(r: Rec, unit: int, item: dict[str, Any], row: list[str]) -
     for pid in ids[:5]:
         assert re.search(rf"(?<!\d){pid}号", text_), (pid, text_)
     assert ("问题等" in text_) == (not item["all_problems"] or len(ids) > 5), (item, text_)
+    # A wait with no response by the quarter's end is said to be one, never a response that came.
+    still = sum(sp["running"] for sp in waits)
+    if len(waits) == 1:
+        assert ("仍未作出响应" if still else "才作出响应") in text_, (text_, waits)
+    else:
+        assert (f"，其中{still}次截至{cn(Q_END)}尚未作出响应。" in text_) == bool(still), (text_, waits)
+    WAITS_CITED["row_still" if still else "row_answered"] += 1
     if any(sp["running"] for sp in waits):
         assert row[0] == f"截至{cn(Q_END)}", row
         WAITS_CITED["dated_as_of"] += 1
