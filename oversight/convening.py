@@ -43,6 +43,7 @@ from oversight.meetings import ADHOC_TITLE, CALLING_ROLES
 from oversight.members import members_of_unit, members_with_role, unit_name
 from oversight.notices import NoticeState, named_unit_ids, recent_notices
 from oversight.outbox import enqueue_text, notify_members, queued_under
+from oversight.plans import office_name
 from oversight.sentences import cite, person_at_unit
 from oversight.sentences import names as joined
 
@@ -1164,9 +1165,6 @@ def minutes_document(*, session: Session, meeting_id: int, now: datetime) -> dic
         )
     if decisions:
         sections.append({"heading": "议定事项", "subsections": [_decision_section(session, d) for d in decisions]})
-    from oversight.problems import office_unit
-
-    office = office_unit(session=session, plan_id=meeting.plan_id)
     return {
         "office_mark_lines": [(plan.short_name or plan.name) if plan else "", MINUTES_MARK],
         "doc_number": f"第{number}期",
@@ -1178,7 +1176,8 @@ def minutes_document(*, session: Session, meeting_id: int, now: datetime) -> dic
         "office": None,
         "date_text": None,
         "cc": None,
-        "printed_by": office.name if office else None,
+        # Issued by the joint meeting's office, as its notices and reviews are (not by the unit hosting it).
+        "printed_by": office_name(plan),
         "printed_date": f"{cn_date(now)}印发",
         "major": any(d.major for d in decisions),
     }

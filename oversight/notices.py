@@ -53,6 +53,7 @@ from oversight.errors import (
 from oversight.facts import Chat, Fact, Say, evidence_ids
 from oversight.members import member_label, members_of_unit, members_with_role
 from oversight.outbox import enqueue_text, queued_under
+from oversight.plans import office_name
 from oversight.sentences import annex_rows, evidence_sentence, names, ordered_evidence, person_at_unit
 from oversight.workdays import add_workdays, estimate_mark
 
@@ -876,7 +877,7 @@ def notice_document(*, session: Session, notice_id: int, now: datetime) -> dict[
         raise NotFoundError("找不到该通报。")
     plan = session.get(Plan, notice.plan_id)
     assert plan is not None
-    office = ((plan.spec or {}).get("office") or {}).get("name") or "联席会议办公室"
+    office = office_name(plan)
     units = {u.id: u.name for u in session.exec(select(Unit).where(Unit.plan_id == plan.id)).all()}
     tables = []
     for f in notice_findings(session=session, notice_id=row_id(notice), include_dropped=False):

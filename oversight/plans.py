@@ -149,6 +149,12 @@ def plan_spec(plan: Plan) -> PlanSpec:
     return PlanSpec.model_validate({k: v for k, v in (plan.spec or {}).items() if k != SPEC_KEY})
 
 
+def office_name(plan: Plan | None) -> str:
+    """The joint meeting office's name as its documents are signed and issued (the plan file's
+    office.name, e.g. 乌拉特中旗非煤矿山资源整合、增储上产工作联席会议办公室), whichever unit hosts it."""
+    return (((plan.spec if plan else None) or {}).get("office") or {}).get("name") or "联席会议办公室"
+
+
 # --- Milestones an administrator sets ------------------------------------------------------
 
 MILESTONES_MAX = 24

@@ -78,6 +78,7 @@ from oversight.members import member_label
 from oversight.outbox import queued_under
 from oversight.periods import half_of
 from oversight.planfile import DEFAULT_REVIEW_WEIGHTS, RectificationSpec
+from oversight.plans import office_name
 from oversight.sentences import cite, evidence_sentence
 
 K = ProblemEventKind
@@ -1232,7 +1233,7 @@ def attendance_paragraphs(attendance: dict[str, Any], say: Say | None = None) ->
 def review_document(*, session: Session, plan_id: int, review: dict[str, Any], now: datetime) -> dict[str, Any]:
     """The review as the context report_templates/review.html.j2 documents."""
     plan = _plan(session, plan_id)
-    office = ((plan.spec or {}).get("office") or {}).get("name") or "联席会议办公室"
+    office = office_name(plan)
     convener_key = (plan.spec or {}).get("convener")
     convener = session.execute(
         select(col(Unit.name)).where(col(Unit.plan_id) == plan_id, col(Unit.key) == convener_key)

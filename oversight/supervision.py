@@ -46,6 +46,7 @@ from oversight.facts import Chat, Say
 from oversight.measures import EXEMPT_UNIT_KINDS, aware_utc, overdue_workdays
 from oversight.members import members_of_unit
 from oversight.outbox import enqueue_text, queued_under
+from oversight.plans import office_name
 from oversight.region_items import BASELINE, FIRST_BATCH, ITEM_NAMES, open_region_items
 from oversight.sample import chat_marked
 from oversight.sentences import cite, overdue_text
@@ -802,7 +803,7 @@ def order_document(*, session: Session, order: SupervisionOrder) -> dict[str, An
 
     plan = session.get(Plan, order.plan_id)
     assert plan is not None
-    office = ((plan.spec or {}).get("office") or {}).get("name") or "联席会议办公室"
+    office = office_name(plan)
     d = order.data
     due = date.fromisoformat(d["due_on"])
     issued = date.fromisoformat(d["issued_on"])

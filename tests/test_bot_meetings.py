@@ -275,13 +275,18 @@ async def test_scheduled_circulated_attended_held_agreed_and_minuted(settings_en
             "确认参会：旗林草局的张林副局长",
             "请假：旗水利局",
             "未报参会：",
-            "旗政府办公室",
+            "乌拉特中旗非煤矿山资源整合、增储上产工作联席会议办公室",  # the 印发机关 (B8: once 旗政府办公室)
         ):
             assert fact in text, fact
         assert first not in text  # the dropped item is not on the circulated agenda
         # The official layout (GB/T 9704 10.3), checked from the PDF the office received.
         pdf = Document(h.server.file_bytes(doc["document"]["file_id"]))
-        expect = Expect(kind="minutes", doc_number="第1期", printed_by="旗政府办公室", title=f"{title}纪要")
+        expect = Expect(
+            kind="minutes",
+            doc_number="第1期",
+            printed_by="乌拉特中旗非煤矿山资源整合、增储上产工作联席会议办公室",
+            title=f"{title}纪要",
+        )
         assert [str(v) for v in check_pdf(pdf, expect)] == []
         await h.drain_outbox(timeout=30)
         for chat in (OFFICE, OFFICE_B, CONVENER, SUPERVISOR, *CONTACT.values()):
