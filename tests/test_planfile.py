@@ -315,9 +315,9 @@ def test_banner_units_duties_and_meeting(banner: PlanSpec) -> None:
     assert owners["林草征占用"] == "旗林草局"
     assert owners["环评"] == "市生态环境局中旗分局"
     assert owners["安全生产许可证"] == "旗应急管理局（矿山安全监管局）"
-    assert owners["取水许可/水土保持"] == "旗水利局"
-    assert owners["营业执照/股权变更"] == "旗市场监管局"
-    assert owners["火工用品/社会稳定"] == "旗公安局"
+    assert owners["取水许可、水土保持"] == "旗水利局"
+    assert owners["营业执照、股权变更"] == "旗市场监管局"
+    assert owners["火工用品、社会稳定"] == "旗公安局"
     assert owners["信访"] == "旗信访局"
     assert owners["征地矛盾"] == "属地各苏木镇政府"
     for name in (
