@@ -866,17 +866,20 @@ def paper_closure_flags(
         if next_at - closed_at <= window:
             # The unit whose resolution was confirmed: the last resolution before the confirmation
             # (the review names it beside the flag, having credited it with that 办结).
-            resolver = session.execute(
-                select(e.c.to_unit_id)
+            u = table_of(Unit)
+            resolver, resolver_name = session.execute(
+                select(e.c.to_unit_id, u.c.name)
+                .outerjoin(u, u.c.id == e.c.to_unit_id)
                 .where(e.c.problem_id == pid, e.c.kind == K.RESOLVED, e.c.id < event_id)
                 .order_by(e.c.id.desc())
                 .limit(1)
-            ).scalar()
+            ).one_or_none() or (None, None)
             out.append(
                 {
                     "kind": "reopened_soon",
                     "problem_id": pid,
                     "unit_id": resolver,
+                    "unit": resolver_name,
                     "confirmed_event_id": event_id,
                     "reopened_event_id": next_id,
                     "confirmed_at": closed_at.isoformat(),
@@ -1037,6 +1040,16 @@ def supervision_paragraphs(review: dict[str, Any], say: Say) -> list[str]:
     else:
         lines.append(say.text("supervision_none"))
     return lines
+
+
+def flag_paragraph(flag: dict[str, Any], say: Say) -> str:
+    """纸面销号核查's sentence of one flag: a problem reopened soon after its confirmation names the
+    unit that resolved it (the flag's unit; a review stored before it was kept names none)."""
+    line = evidence_sentence(flag)[:-1]
+    if flag["kind"] == "reopened_soon" and flag.get("unit"):
+        ids = {**evidence_ids([flag]), "unit": [int(flag["unit_id"])]}
+        return say.text("paper_closure_unit", ids, line=line, unit=flag["unit"])
+    return say.text("paper_closure", evidence_ids([flag]), line=line)
 
 
 def supervision_stages(
@@ -1365,16 +1378,7 @@ def review_document(*, session: Session, plan_id: int, review: dict[str, Any], n
     ledger_lines = ledger_paragraphs(review["ledger"], say, review.get("to_add") or [])
     attendance_lines = attendance_paragraphs(review.get("attendance") or {}, say)
     supervision_lines = supervision_paragraphs(review, say)
-    review_unit_names = {
-        u.id: u.name for u in session.execute(select(Unit).where(col(Unit.plan_id) == plan_id)).scalars()
-    }
-    flag_lines = [
-        say.text("paper_closure_unit", {**evidence_ids([f]), "unit": [int(f["unit_id"])]}, line=line, unit=unit_name)
-        if f["kind"] == "reopened_soon" and (unit_name := review_unit_names.get(f.get("unit_id")))
-        else say.text("paper_closure", evidence_ids([f]), line=line)
-        for f in review["flags"]
-        for line in [evidence_sentence(f)[:-1]]
-    ] or [say.text("paper_closure_none")]
+    flag_lines = [flag_paragraph(f, say) for f in review["flags"]] or [say.text("paper_closure_none")]
     covered_to = date.fromisoformat(review["to"]) if ended else min(_today(now), date.fromisoformat(review["to"]))
     # A table with no rows is left out: the section's sentence says there is nothing to list.
     sections = [

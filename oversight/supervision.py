@@ -465,7 +465,7 @@ def refresh(*, session: Session, plan_id: int, now: datetime) -> dict[str, Any]:
                     session=session,
                     chat_id=m.telegram_user_id,
                     text=chat_marked(plan, text),
-                    dedupe_key=f"sup:{event.id}:{m.id}",
+                    dedupe_key=f"{stage_key_prefix(row_id(event))}{m.id}",
                     now=now,
                 )
     # An item closed (or its deadline gone) since it was last coloured: its colour ends, untold.
@@ -642,6 +642,20 @@ def urge_counts(*, session: Session, plan_id: int, start: datetime, end: datetim
     return {int(u): int(n) for u, n in rows}
 
 
+STAGE_KEY = "sup:"
+
+
+def stage_key_prefix(event_id: int) -> str:
+    """The dedupe key's beginning of the messages a colour event was queued as, one per contact
+    (sup:{event}:{member}): written by `refresh`, read back by `stage_counts` and `order_reminders`."""
+    return f"{STAGE_KEY}{event_id}:"
+
+
+def _stage_event_of(dedupe_key: str) -> int:
+    """The colour event a stage message was queued for (stage_key_prefix's event id)."""
+    return int(dedupe_key.removeprefix(STAGE_KEY).split(":", 1)[0])
+
+
 def stage_counts(*, session: Session, plan_id: int, start: datetime, end: datetime) -> dict[int, dict[str, list[int]]]:
     """Per unit: the blue and yellow stages of its items in [start, end) it was told of (a message
     queued to a contact for the supervision event), as event ids by colour — for the review. A
@@ -658,7 +672,7 @@ def stage_counts(*, session: Session, plan_id: int, start: datetime, end: dateti
         )
         .order_by(col(SupervisionEvent.id))
     ).all()
-    told = {int(m.dedupe_key.split(":")[1]) for m in queued_under(session=session, prefix="sup:") if m.dedupe_key}
+    told = {_stage_event_of(m.dedupe_key) for m in queued_under(session=session, prefix=STAGE_KEY) if m.dedupe_key}
     out: dict[int, dict[str, list[int]]] = {}
     for eid, unit_id, to in events:
         if eid in told:
@@ -734,7 +748,7 @@ def order_reminders(*, session: Session, order: SupervisionOrder) -> list[Remind
     out = []
     for e in events:
         eid = row_id(e)
-        prefix = f"urge:{order.kind}:{order.item_id}:{nth[eid]}:" if e.action == URGE else f"sup:{eid}:"
+        prefix = f"urge:{order.kind}:{order.item_id}:{nth[eid]}:" if e.action == URGE else stage_key_prefix(eid)
         sent = tuple(row_id(m) for m in queued_under(session=session, prefix=prefix))
         out.append(Reminder(eid, URGE if e.action == URGE else e.to_colour, local_day(aware_utc(e.at)), sent))
     return out
