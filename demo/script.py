@@ -434,7 +434,7 @@ MOVES: list[tuple[int, int, str, str, tuple, str]] = [
         (None, "mining", 0),
         "{right}闭坑地质报告已评审通过，采矿许可证已注销，矿山地质环境恢复治理已验收。",
     ),
-    (3, 11, "natres", "consolidate", (7, "mining", 0), "{right}已完成整合，新采矿许可证已换发（整合后规模为中型）。"),
+    (3, 11, "natres", "consolidate", (7, "mining", 0), "{right}已完成整合，新采矿许可证已换发。"),
     (3, 11, "natres", "consolidate", (7, "mining", 1), "{right}已并入整合后矿山，原采矿许可证已注销。"),
     (3, 17, "emergency", "restart", (None, "mining", 0), "{right}复工前安全条件核查合格，隐患已整改销号，已恢复生产。"),
     (3, 19, "natres", "convert", (None, "exploration", 0), "{right}勘查报告评审备案完成，已取得采矿许可证，完成转采。"),

@@ -24,6 +24,7 @@ from typer.testing import CliRunner
 
 from demo import replay
 from demo.ledger import BATCH_NAMES, BATCH_TARGETS, SAMPLE, load_sample_ledger
+from demo.script import MOVES
 from lianxi.cli import app
 from localbotapi.server import BotApiServer
 from models import OutboxMessage, ProblemEvent, Right, RightBatch, Task, Zone, make_engine, session_scope
@@ -144,6 +145,30 @@ def test_every_workbook_the_demo_writes_is_marked_on_every_sheet_and_every_file_
             assert ws.oddHeader.center.text == mark, (book.name, ws.title)
             top = [v for row in ws.iter_rows(max_row=1, values_only=True) for v in row if v]
             assert top[0].startswith(f"【{mark}】") or top[-1] == mark, (book.name, ws.title, top)
+
+
+SIZE_WORDS = {"大型": "large", "中型": "medium", "小型": "small"}
+
+
+def test_no_demo_report_states_a_mine_scale_the_ledger_does_not_hold(demo_run):
+    """A report the brief may quote says nothing the ledger contradicts: a move's text read
+    整合后规模为中型 for a right the ledger keeps as 小型, so the quoted report and the 大中型 share
+    disagreed (audit 3, A1; the product does not read free text, so the sample must not say it)."""
+    with closing(sqlite3.connect(demo_run[0] / "demo.db")) as db:
+        rows = db.execute(
+            'SELECT report.text, "right".size_class FROM report JOIN "right" ON "right".id = report.right_id'
+        ).fetchall()
+    assert rows
+    stated = [
+        (text, size)
+        for text, size in rows
+        for word in re.findall(r"规模为?([大中小]型)", text)
+        if SIZE_WORDS[word] != size
+    ]
+    assert not stated, stated
+    # The moves as written, at every scale of the replay (the small one writes only the first few):
+    # none states a scale at all.
+    assert not [m for *_, m in MOVES if re.search(r"规模为?[大中小]型", m)]
 
 
 @pytest.mark.slow
