@@ -367,15 +367,18 @@ class Replay:
 
     def _report_text(self, unit: str, by_zone: bool) -> tuple[int | None, str]:
         templates = S.REPORT_TEXTS[unit]
-        if by_zone:
-            templates = [t for t in templates if "{zone}" in t] or templates
+        # A report filed on a zone names it; one filed without a zone names none: a text naming a zone
+        # the report is not tagged with is counted for no zone (the brief's 本期进展 counts the tagged
+        # ones), so the sample must not write one (audit 3, A2: 34 such reports).
+        templates = [t for t in templates if ("{zone}" in t) == by_zone] or templates
         template = self.rng.choice(templates)
         if not self._zone_cycle:  # the zones in turn, so each is reported on during the quarter
             self._zone_cycle = sorted(self.zones)
             self.rng.shuffle(self._zone_cycle)
         seq = self._zone_cycle.pop() if by_zone else self.rng.randint(1, len(self.zones))
-        text = "本周" + template.format(
-            zone=self.zones[seq].name.removesuffix("整合区"), n=self.rng.randint(1, 4), m=self.rng.randint(2, 9)
+        # {zone}整合区 is the zone's name as the plan writes it: 图古日格地区金矿整合二区, not …整合二区整合区.
+        text = "本周" + template.replace("{zone}整合区", "{zone}").format(
+            zone=self.zones[seq].name, n=self.rng.randint(1, 4), m=self.rng.randint(2, 9)
         )
         return (seq if by_zone else None), text
 

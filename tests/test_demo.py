@@ -166,6 +166,18 @@ def test_no_demo_report_states_a_mine_scale_the_ledger_does_not_hold(demo_run):
         if SIZE_WORDS[word] != size
     ]
     assert not stated, stated
+    # A report naming a zone is filed on it, so the brief's 本期进展 per zone counts every report that
+    # names the zone (audit 3, A2: 34 weekly reports named one and were filed on none).
+    with closing(sqlite3.connect(demo_run[0] / "demo.db")) as db:
+        zones = db.execute("SELECT id, name FROM zone").fetchall()
+        reports = db.execute("SELECT id, text, zone_id FROM report").fetchall()
+    untagged = [
+        (rid, text)
+        for rid, text, zone_id in reports
+        if (named := {zid for zid, name in zones if name.removesuffix("整合区") in text}) and zone_id not in named
+    ]
+    assert not untagged, untagged
+    assert not [text for _, text, _ in reports if "区整合区" in text]  # not …整合二区整合区
     # The moves as written, at every scale of the replay (the small one writes only the first few):
     # none states a scale at all.
     assert not [m for *_, m in MOVES if re.search(r"规模为?[大中小]型", m)]
