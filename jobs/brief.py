@@ -125,6 +125,10 @@ TEXTS: dict[str, str] = {
     "zones_quiet": "本期没有进展报送的整合区：{names}。",
     "zones_all_quiet": "本期{n}个整合区均没有进展报送。",
     "zones_all_reported": "{n}个整合区本期均有进展报送。",
+    # What 表2 counts (oversight.briefdata._zone_figures): a report filed on the zone or on a right in it
+    # (a text naming a zone is not read), rights moved to a done status, problems open at the end.
+    "zones_foot": "注：本期进展为本期报送时选定该整合区或区内矿业权的进展报送次数；状态变更为本期处置状态改为已整合、已关闭注销、"
+    "已转采等完成状态的矿业权宗数；未关闭问题为截至{as_of}提出方尚未确认关闭的问题个数。",
     "h_zone_news": "整合区动态",
     # A contact's own words (本周…) quoted, as a brief quotes what a unit reported.
     "zone_news": "{seq}号{name}（{unit}，{on}）：“{text}”",
@@ -542,7 +546,8 @@ def _zones_section(data: dict[str, Any], unit: Any, say: Say, table_no: list[int
         subsections.append({"heading": TEXTS["h_leaders"], "paragraphs": lines})
     else:
         subsections.append({"heading": TEXTS["h_leaders"], "paragraphs": [say("leaders_none")]})
-    return {"heading": TEXTS["h_zones"], "paragraphs": [lead], "tables": [table], "subsections": subsections}
+    foot = TEXTS["zones_foot"].format(as_of=_as_of(data))
+    return {"heading": TEXTS["h_zones"], "paragraphs": [lead, foot], "tables": [table], "subsections": subsections}
 
 
 def _problems_section(data: dict[str, Any], unit: Any, say: Say, table_no: list[int]) -> dict[str, Any]:

@@ -543,3 +543,36 @@ def test_rights_are_cited_by_name_as_the_ledger_lists_them(cast: Cast) -> None:
     assert sorted(fact["ids"]["right"]) == sorted(m.id for m in mines)
     notes = [p["note"] for sec in ctx["sections"] for p in sec.get("paragraphs", []) if isinstance(p, dict)]
     assert notes and not any(re.search(r"\d号(矿业权|进展报送)", n) for n in notes), notes
+
+
+def test_the_zone_table_says_what_it_counts_a_report_filed_on_the_zone_or_its_right(cast: Cast) -> None:
+    """表2's 本期进展 counts the reports filed on a zone or on a right in it; a report whose text names
+    a zone but was filed on none is not read for it (the product reads no free text), and the foot
+    under the zones' lead says so, with 状态变更 and 未关闭问题 defined as they are counted (audit 3, A2)."""
+    zs = zones(cast)
+    report(cast, "natres", sh(2026, 11, 3), zs[0], "1号区核查完成")
+    report(cast, "natres", sh(2026, 11, 4), None, f"本周组织{zs[1].name}企业召开推进会")
+    right = Right(plan_id=cast.plan_id, code="Z-1", name="Z-1矿", kind="mining", zone_id=zs[2].id)
+    cast.s.add(right)
+    cast.s.flush()
+    cast.s.add(
+        Report(
+            plan_id=cast.plan_id,
+            unit_id=cast.uid("natres"),
+            member_id=cast["natres"].id,
+            right_id=right.id,
+            text="矿业权核查",
+            created_at=sh(2026, 11, 5),
+        )
+    )
+    ctx = context(cast, "2026Q4", sh(2027, 1, 8, 9))
+    (section,) = [s for s in ctx["sections"] if s["heading"] == "整合区和包联领导工作动态"]
+    counted = {row[0]: row[2] for row in section["tables"][0]["rows"]}
+    assert counted[f"{zs[0].seq}号{zs[0].name}"] == 1
+    assert counted[f"{zs[1].seq}号{zs[1].name}"] == 0  # named in a text, filed on no zone
+    assert counted[f"{zs[2].seq}号{zs[2].name}"] == 1  # filed on a right in the zone
+    foot = section["paragraphs"][-1]
+    assert foot == (
+        "注：本期进展为本期报送时选定该整合区或区内矿业权的进展报送次数；状态变更为本期处置状态改为已整合、"
+        "已关闭注销、已转采等完成状态的矿业权宗数；未关闭问题为截至2026年12月31日提出方尚未确认关闭的问题个数。"
+    )
