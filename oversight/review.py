@@ -1107,9 +1107,11 @@ def _cn(d: date) -> str:
 REVIEW_TEXTS: dict[str, str] = {
     # {whom}: "11个成员单位和2名包联领导", "11个成员单位" or "2名包联领导" (only counts above zero).
     # {as_of}: empty once the half has ended; while it runs, the moment the review was computed.
-    "summary_opening": "根据{basis}工作问效机制，联席会议办公室依据{label}工作记录{as_of}，对{whom}进行了量化评价{ledger}。"
+    # {by}: 根据 when only zone leaders are scored, the mechanism's own object (seed 000 五(四): 对包联人员工作
+    # 成效进行评估); 参照 once member units are scored too, which the mechanism does not name.
+    "summary_opening": "{by}{basis}工作问效机制，联席会议办公室依据{label}工作记录{as_of}，对{whom}进行了量化评价{ledger}。"
     "现将有关情况报告如下。",
-    "summary_opening_none": "根据{basis}工作问效机制，联席会议办公室依据{label}工作记录{as_of}开展工作问效，本期没有参评的成员单位"
+    "summary_opening_none": "参照{basis}工作问效机制，联席会议办公室依据{label}工作记录{as_of}开展工作问效，本期没有参评的成员单位"
     "和包联领导{ledger}。现将有关情况报告如下。",
     "not_evaluated": "{names}本期没有可评价的事项，不参评、不排名。",
     # Units with no part in any task, scored on the problems handed to them: listed apart, unranked.
@@ -1321,6 +1323,7 @@ def review_document(*, session: Session, plan_id: int, review: dict[str, Any], n
                 "item": [int(it["id"]) for it in review["ledger"]],
             },
             basis=f"《{plan.name}》" if plan.name else "实施方案",
+            by="参照" if units_in else "根据",
             label=review["label"],
             # A half that runs on is reviewed up to the moment computed, and the report says so.
             as_of=""

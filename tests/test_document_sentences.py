@@ -9,20 +9,23 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from io import BytesIO
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from pypdf import PdfReader
 from sqlalchemy import text
 from sqlmodel import Session, select
 
-from models import OutboxMessage
+from models import Member, OutboxMessage, Plan, Role, Unit
 from oversight import convening as C
 from oversight.errors import InvalidInputError
+from oversight.members import assign_zone_leader
 from oversight.notices import draft_notice, draft_overview, drop_finding, notice_findings
 from oversight.plans import set_milestones
 from oversight.problems import accept_problem, decline_problem, resolve_problem, rule_problem
 from oversight.review import build_review, review_document
-from tests.test_accountability import AFTER_Q1, Cast, at
+from tests.test_accountability import AFTER_Q1, JOINED, Cast, at
+from tests.test_review import zone_rights
 
 
 @pytest.fixture
@@ -128,6 +131,40 @@ def review_facts(s: Session, plan_id: int) -> list[dict]:
     return review_document(session=s, plan_id=plan_id, review=review, now=AFTER_H1)["facts"]
 
 
+def test_a_review_scoring_only_zone_leaders_opens_according_to_the_mechanism_whose_object_they_are(
+    session: Session, banner_plan_id: int
+) -> None:
+    """工作问效 evaluates 包联人员 (seed 000 五(四)): a review that scores zone leaders only opens
+    根据…工作问效机制; one that scores member units too opens 参照 it (the next test), since the
+    mechanism does not name the units."""
+
+    s = session
+    plan = s.get(Plan, banner_plan_id)
+    assert plan is not None
+    plan.tracking_since = date(2025, 12, 31)
+    gov = s.exec(select(Unit).where(Unit.plan_id == banner_plan_id, Unit.key == "banner_gov")).one()
+    leader = Member(
+        plan_id=banner_plan_id,
+        telegram_user_id=7001,
+        name="包联领导甲",
+        unit_id=gov.id,
+        role=Role.ZONE_LEADER,
+        joined_at=JOINED,
+    )
+    s.add(leader)
+    s.flush()
+    zone = zone_rights(SimpleNamespace(s=s, plan_id=banner_plan_id), 1, [datetime(2026, 3, 2, 2, tzinfo=UTC)])
+    assign_zone_leader(session=s, member_id=leader.id, zone_id=zone.id, actor="test", now=JOINED)
+    s.commit()
+    plan_name = plan.name
+    opening = review_facts(s, banner_plan_id)[0]
+    assert opening["kind"] == "summary_opening" and opening["values"]["units"] == 0, opening
+    assert opening["text"] == (
+        f"根据《{plan_name}》工作问效机制，联席会议办公室依据2026年上半年工作记录，对1名包联领导进行了量化评价。"
+        "现将有关情况报告如下。"
+    )
+
+
 def test_a_review_of_the_half_in_progress_says_when_it_was_computed_and_a_half_to_come_is_refused(
     session: Session, banner_plan_id: int
 ) -> None:
@@ -168,7 +205,7 @@ def test_the_reviews_opening_and_attendance_read_as_the_office_would_write_them(
     facts = review_facts(s, banner_plan_id)
     assert facts[0]["kind"] == "summary_opening_none"
     assert facts[0]["text"] == (
-        f"根据《{plan_name}》工作问效机制，联席会议办公室依据2026年上半年工作记录开展工作问效，"
+        f"参照《{plan_name}》工作问效机制，联席会议办公室依据2026年上半年工作记录开展工作问效，"
         "本期没有参评的成员单位和包联领导。现将有关情况报告如下。"
     )
     cast = Cast(s, banner_plan_id)
@@ -202,7 +239,8 @@ def test_the_reviews_opening_and_attendance_read_as_the_office_would_write_them(
     assert units == len(opening["ids"]["unit"]) >= 1 and leaders == len(opening["ids"]["member"])
     whom = f"{units}个成员单位" + (f"和{leaders}名包联领导" if leaders else "")
     assert opening["text"] == (
-        f"根据《{plan_name}》工作问效机制，联席会议办公室依据2026年上半年工作记录，对{whom}进行了量化评价。"
+        # Member units scored: 参照 the mechanism, whose object is the 包联人员 (seed 000 五(四)).
+        f"参照《{plan_name}》工作问效机制，联席会议办公室依据2026年上半年工作记录，对{whom}进行了量化评价。"
         "现将有关情况报告如下。"
     )
     assert by["meetings_held"]["text"] == "本期召开联席会议1次（2026年3月3日）。"
