@@ -27,8 +27,9 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import case
 from sqlalchemy.engine import Engine
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from demo import script as S
 from demo.decisions import complete_decision
@@ -120,6 +121,27 @@ class SimClock:
 
     def tick(self, minutes: int = 1) -> None:
         self.now += timedelta(minutes=minutes)
+
+
+def pick_right(
+    *, session: Session, plan_id: int, task_id: int, zone_id: int | None, kind: str | None, index: int
+) -> Right:
+    """The right a scripted move (demo.script.MOVES) reports on: the `index`-th of the batch's rights in
+    the zone (None: outside every zone) of `kind`. A zone's right the consolidation keeps (整合后保留 是)
+    comes first, so index 0 in a zone is its survivor, whose report says 新采矿许可证已换发, and the others
+    are the absorbed ones, by code. Ordered by code alone, zone 7's survivor was reported 已并入…注销 and
+    the brief counted it as 整合减少 (audit 4, 1)."""
+    stmt = (
+        select(Right)
+        .join(RightBatch, col(RightBatch.right_id) == col(Right.id))
+        .where(RightBatch.task_id == task_id, Right.plan_id == plan_id)
+    )
+    stmt = stmt.where(col(Right.zone_id).is_(None) if zone_id is None else Right.zone_id == zone_id)
+    if kind is not None:
+        stmt = stmt.where(Right.kind == kind)
+    survivor_first = case((col(Right.kept_in_zone).is_(True), 0), else_=1)
+    rights = session.exec(stmt.order_by(survivor_first, col(Right.code))).all()
+    return rights[index % len(rights)]
 
 
 def local(day: date, hh: int, mm: int = 0) -> datetime:
@@ -537,19 +559,15 @@ class Replay:
     def _pick_right(self, batch: str, pick: tuple) -> Right:
         zone_seq, kind, index = pick
         with session_scope(self.engine) as s:
-            stmt = (
-                select(Right)
-                .join(RightBatch, col(RightBatch.right_id) == col(Right.id))
-                .where(RightBatch.task_id == self.tasks[batch].id, Right.plan_id == self.plan_id)
+            zone_id = None if zone_seq is None else self.zones[zone_seq].id
+            return pick_right(
+                session=s,
+                plan_id=self.plan_id,
+                task_id=row_id(self.tasks[batch]),
+                zone_id=zone_id,
+                kind=kind,
+                index=index,
             )
-            if zone_seq is None:
-                stmt = stmt.where(col(Right.zone_id).is_(None))
-            else:
-                stmt = stmt.where(Right.zone_id == self.zones[zone_seq].id)
-            if kind is not None:
-                stmt = stmt.where(Right.kind == kind)
-            rights = s.exec(stmt.order_by(col(Right.code))).all()
-        return rights[index % len(rights)]
 
     async def report_move(self, i: int, unit: str, batch: str, pick: tuple, text: str) -> None:
         right = self._pick_right(batch, pick)
