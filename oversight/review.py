@@ -102,7 +102,9 @@ STANDARDS = {
     "reporting": "每周按时报送工作进展，半年内缺报不超过1周",
     "progress": "承担任务进度达到方案进度安排",
     "response": "交办问题在{days}个工作日内接收或说明理由转交",
-    "resolution": "负责问题在办理时限内办结，办结率不低于{share}",
+    # What 问题办结 measures (measures.resolutions): problems 办结 in the half against those 办结 or overdue,
+    # late resolutions included, so not 在办理时限内办结, which no figure checks (audit 4, 5).
+    "resolution": "应办结问题的办结率不低于{share}",
     "shifting": "杜绝推诿扯皮，对转交、退回的问题先行办理、主动协调",
     "slow": "加快推进承担任务，按周报送进展，逾期事项全部办结",
     "not_solving": "逾期问题全部办结，交办问题及时接收、持续办理",
@@ -1117,8 +1119,10 @@ REVIEW_TEXTS: dict[str, str] = {
     # Units with no part in any task, scored on the problems handed to them: listed apart, unranked.
     "problems_only": "{names}不承担批次任务，仅就交办问题的响应、办结和推诿扯皮情况评分，单独列示，不参与排名。",
     # 办结 as oversight.measures.resolutions defines it, the same figure as the brief's and the notice's.
-    "resolution_units": "问题办结得分率为本期办结的问题占本期负责问题的比例（办结指{end}处于已办结状态、且于本期办结的问题，"
-    "负责问题为本期办结的和逾期未办结的问题）：{units}。",
+    # 应办结问题, not 负责问题, which read as every problem the unit held (the brief's 表4 gave it more;
+    # the notice had dropped 负责 for the same reason, oversight.sentences.resolution_reason).
+    "resolution_units": "问题办结得分率为本期办结的问题占应办结问题的比例（办结指{end}处于已办结状态、且于本期办结的问题，"
+    "应办结问题为本期办结的和逾期未办结的问题）：{units}。",
     "low_total": "总分低于60分的单位：{names}。",
     "low_leaders": "得分低于60分的包联领导：{names}。",
     "units_none": "本期没有参加问效评价的成员单位。",
@@ -1196,7 +1200,7 @@ def ledger_paragraphs(
 
 def resolution_paragraphs(units: list[dict[str, Any]], say: Say | None = None, *, ended: bool = True) -> list[str]:
     """What 问题办结 rests on, per unit scored on it: the problems it owned and those 办结, cited
-    (旗林草局负责问题3个，办结2个（1号、4号问题）); nothing when no unit owned a problem. 办结 is the
+    (旗林草局应办结问题3个，办结2个（1号、4号问题）); nothing when no unit owned a problem. 办结 is the
     state at the half's end once it has ended, and while it runs the state now (目前), as the brief says."""
     say = say if say is not None else Say(REVIEW_TEXTS)
     owning = [r for r in units if r.get("problems", {}).get("owned")]
@@ -1209,7 +1213,7 @@ def resolution_paragraphs(units: list[dict[str, Any]], say: Say | None = None, *
             done = f"办结{c['resolved']}个（{cite('problem', c['resolved_ids'])}）"
         else:
             done = "未办结" if c["owned"] == 1 else "均未办结"
-        parts.append(f"{r['unit']}负责问题{c['owned']}个，{done}")
+        parts.append(f"{r['unit']}应办结问题{c['owned']}个，{done}")
     ids = {
         "unit": [int(r["unit_id"]) for r in owning],
         "problem": [int(i) for r in owning for i in r["problems"]["resolved_ids"]],

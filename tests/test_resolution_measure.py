@@ -153,7 +153,7 @@ def test_the_brief_the_notice_and_the_review_print_the_same_resolutions(engine, 
         assert row["indicators"]["resolution"] == round(2 / 3, 3)
         rdoc = review_document(session=s, plan_id=banner_plan_id, review=review, now=QUARTER_END)
         (fact,) = [f for f in rdoc["facts"] if f["kind"] == "resolution_units"]
-        assert f"旗林草局负责问题3个，办结2个（{cited}）" in fact["text"], fact
+        assert f"旗林草局应办结问题3个，办结2个（{cited}）" in fact["text"], fact
         # 2026H2 runs on at QUARTER_END: 办结 is the state now (目前), as the brief says of a running quarter.
         assert "办结指目前处于已办结状态、且于本期办结的问题" in fact["text"]
         assert fact["ids"]["problem"] == done

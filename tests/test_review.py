@@ -1119,7 +1119,7 @@ def test_an_item_asks_for_the_share_that_takes_it_off_the_ledger(cast: Cast) -> 
     )
     (spec,) = [s for s in specs if s["source"].startswith("indicator:")]
     assert spec["source"] == "indicator:resolution" and spec["item"].endswith("“问题办结”得分率50%")
-    assert spec["standard"] == "负责问题在办理时限内办结，办结率不低于60%"
+    assert spec["standard"] == "应办结问题的办结率不低于60%"
 
 
 def test_an_item_of_a_half_still_running_says_when_it_was_scored(cast: Cast) -> None:

@@ -2661,12 +2661,12 @@ def v_resolution_units(rv: ReviewRec, f: dict[str, Any]) -> None:
     for u in owning:
         ids = u["resolved_ids"]
         done = f"办结{len(ids)}个（{cited(ids, '问题', '个')}）" if ids else "未办结" if u["owned"] == 1 else "均未办结"
-        parts.append(f"{rv.r.units[u['unit']]['name']}负责问题{u['owned']}个，{done}")
+        parts.append(f"{rv.r.units[u['unit']]['name']}应办结问题{u['owned']}个，{done}")
     # 办结 is the state at the half's end once it has ended; while it runs, the state now (目前).
     end = "期末" if rv.r.now >= datetime(2026, 7, 1, tzinfo=SH) else "目前"
     head = (
-        f"问题办结得分率为本期办结的问题占本期负责问题的比例（办结指{end}处于已办结状态、且于本期办结的问题，"
-        "负责问题为本期办结的和逾期未办结的问题）："
+        f"问题办结得分率为本期办结的问题占应办结问题的比例（办结指{end}处于已办结状态、且于本期办结的问题，"
+        "应办结问题为本期办结的和逾期未办结的问题）："
     )
     assert f["text"] == head + "；".join(parts) + "。", (f, parts)
 
