@@ -80,7 +80,9 @@ TEXTS: dict[str, str] = {
     "editor_note": "现将{label}{plan}工作推进情况汇总刊发。文中数据由系统根据各单位报送记录统计{as_of}，"
     # The full ledger is not a page of the brief: it is the xlsx sent with it (distribute_brief).
     # Problems and decisions are cited by the ledger's 编号, rights by name, reports by unit and day.
-    "括号内为所依据的记录（问题、议定事项为台账编号，如“11号问题”），完整台账以电子表格随本期简报一并发送。",
+    # The ledger is the record as exported when the brief was compiled (export_ledger at the same moment),
+    # not as of the period's end: said so, since a problem closed since then reads 已关闭 there (audit 4, 3).
+    "括号内为所依据的记录（问题、议定事项为台账编号，如“11号问题”），完整台账（{ledger_at}导出）以电子表格随本期简报一并发送。",
     "editor_note_as_of": "，统计截至{moment}",
     "h_progress": "总体进展",
     "progress_lead": "截至{as_of}，{summary}。",
@@ -842,7 +844,13 @@ def brief_context(data: dict[str, Any], *, issue_no: int, issued_on: str, chart:
         "date_text": _day(issued_on),
         # The office's own 编者按 (written at sign-off, oversight.briefs) or the standard one.
         "editor_note": data.get("editor_note")
-        or say.fact("editor_note", label=data["period"]["label"], plan=plan["short_name"], as_of=as_of).render(TEXTS),
+        or say.fact(
+            "editor_note",
+            label=data["period"]["label"],
+            plan=plan["short_name"],
+            as_of=as_of,
+            ledger_at=cn_datetime(datetime.fromisoformat(data["compiled_at"])),
+        ).render(TEXTS),
         "sections": sections,
         # Exactly whom it is delivered to (oversight.distribution), as fixed when it was built.
         "distribution": data.get("distribution") or {},

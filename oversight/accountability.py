@@ -65,6 +65,7 @@ from oversight.sentences import (
     cite,
     evidence_sentence,
     idle_reason,
+    overdue_items_reason,
     resolution_reason,
     unique_evidence,
     waited_on,
@@ -663,7 +664,7 @@ def evaluate(*, session: Session, plan_id: int, period: str, now: datetime) -> l
                     unit_id,
                     Rule.SLOW,
                     "overdue_items",
-                    f"{o['count']}项事项逾期未办结（{what}{more}）",
+                    overdue_items_reason(o["problems"], o["decisions"], what + more),
                     [{k: v for k, v in i.items() if k != "event_id"} for i in o["items"]],
                 )
             )

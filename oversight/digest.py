@@ -44,8 +44,8 @@ DIGEST_TEXTS: dict[str, str] = {
     "head_supervised": "【每日督办】{day} 督办事项",  # none overdue (e.g. red for being reopened twice)
     "problems": "{num}、逾期未办结的问题（{n}个）",
     "problem": "{i}. {unit}：{text}（应于{due}前办结，{late}）",
-    "decisions": "{num}、逾期未落实的议定事项（{n}项）",
-    "decision": "{i}. {unit}：{text}（应于{due}前落实，{late}）",
+    "decisions": "{num}、逾期未完成的议定事项（{n}项）",
+    "decision": "{i}. {unit}：{text}（应于{due}前完成，{late}）",
     "regions": "{num}、逾期未完成的盟市事项（{n}项）",
     "region": "{i}. {unit}：{name}（应于{due}前完成，{late}）",
     "more": "……另有{n}项未列出，请在机器人中查看待办。",

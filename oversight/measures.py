@@ -996,12 +996,14 @@ def overdue_items(
     """Per unit: how many problems it held open past their deadline as of `as_of` (from the
     events) and agreed matters (议定事项) not done by theirs, with the first few of each.
     `counts` is problem_counts for the same window, if already computed."""
-    out: dict[int, dict[str, Any]] = defaultdict(lambda: {"count": 0, "items": []})
+    # count: problems and agreed matters together; problems, decisions: each apart (the notice says both).
+    out: dict[int, dict[str, Any]] = defaultdict(lambda: {"count": 0, "problems": 0, "decisions": 0, "items": []})
     if counts is None:
         counts = problem_counts(session=session, plan_id=plan_id, start=start, as_of=as_of, examples=examples)
     for owner, c in counts.items():
         if c["overdue"]:
             out[owner]["count"] += c["overdue"]
+            out[owner]["problems"] += c["overdue"]
             out[owner]["items"] += [{"kind": "overdue_problem", **e} for e in c["examples"]]
     d = table_of(Decision)
     late = and_(
@@ -1028,6 +1030,7 @@ def overdue_items(
     ).all():
         if not any(i["kind"] == "overdue_decision" for i in out[owner]["items"]):
             out[owner]["count"] += int(n)
+            out[owner]["decisions"] += int(n)
         out[owner]["items"].append(
             {"kind": "overdue_decision", "decision_id": did, "text": text[:60], "due_on": _as_date(due).isoformat()}
         )

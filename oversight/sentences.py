@@ -195,6 +195,14 @@ def resolution_reason(owned: int, resolved: int, overdue: int, overdue_cited: st
     return f"{head}，逾期未办结{overdue}个（{overdue_cited}）" if overdue else head
 
 
+def overdue_items_reason(problems: int, decisions: int, cited: str) -> str:
+    """推进速度慢 for items past their deadline, each kind with its own verb (a problem is 办结, an
+    agreed matter 完成, as the brief's and the ledger's 逾期未完成 say): 逾期未办结问题1个、逾期未完成议定事项
+    1项（14号问题，2号议定事项）. It read 2项事项逾期未办结, a problem's verb for both (audit 4, 7)."""
+    parts = [f"逾期未办结问题{problems}个" if problems else "", f"逾期未完成议定事项{decisions}项" if decisions else ""]
+    return "、".join(p for p in parts if p) + (f"（{cited}）" if cited else "")
+
+
 def accept_reason(n: int, median: float, problems: str = "", limit: float | None = None, still: int = 0) -> str:
     """How long a unit took to respond to problems handed to it (a response: to accept, hand on or
     decline), citing them (`problems`, as `waited_on` words them) and, given the plan's `limit`,
@@ -261,7 +269,7 @@ EVIDENCE: dict[str, str] = {
     "missed_week": "{week}（{span}）未报送工作进展。",
     "idle_spell": "{p}自{since}起连续{workdays}个工作日无办理动作。",
     "overdue_problem": "{p}“{text}”应于{due}前办结，逾期未办结。",
-    "overdue_decision": "{d}“{text}”应于{due}前落实，逾期未落实。",
+    "overdue_decision": "{d}“{text}”应于{due}前完成，逾期未完成。",
     # A response is the first of: to accept, to hand on, to decline (oversight.measures.response_waits).
     "response_waits_one": "{p}交办后{responded}（接收、转交或退回）。",
     # {still}: of the waits, those with no response yet (，其中1次截至2026年3月31日尚未作出响应).

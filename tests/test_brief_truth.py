@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy import text
 from sqlmodel import Session, select
 
@@ -16,6 +18,7 @@ from jobs.brief import brief_context, brief_summary
 from models import Decision, Explanation, Meeting, Notice, NoticeFinding, Report, Right, RightClaim, Unit, Zone
 from oversight.briefdata import brief_data, parse_period
 from oversight.claims import decide, open_claim
+from oversight.ledger import export_ledger
 from oversight.meetings import call_adhoc_meeting
 from tests.test_accountability import Cast
 
@@ -498,13 +501,19 @@ def test_the_chat_summary_says_a_quarter_without_problems_in_words(cast: Cast) -
     )
 
 
-def test_the_editor_note_says_where_the_full_ledger_is(cast: Cast) -> None:
+def test_the_editor_note_says_where_the_full_ledger_is(cast: Cast, tmp_path: Path) -> None:
     """The brief has no 附件 page or 附件 line: its full ledger is the spreadsheet sent with it
     (test_bot_briefs: every recipient gets the PDF, the Word copy and the xlsx). The 编者按 said
     完整台账见附件, pointing at an attachment the document does not have."""
     ctx = context(cast, "2026Q1", sh(2026, 4, 8, 9))
-    assert "完整台账以电子表格随本期简报一并发送。" in ctx["editor_note"], ctx["editor_note"]
+    # The ledger is the record when it was exported with the brief, not as of 31 March: the note says
+    # when, as the workbook's title row does (audit 4, 3).
+    assert "完整台账（2026年4月8日 09:00导出）以电子表格随本期简报一并发送。" in ctx["editor_note"], ctx["editor_note"]
     assert "见附件" not in ctx["editor_note"]
+    out = tmp_path / "ledger.xlsx"
+    export_ledger(out, session=cast.s, plan_id=cast.plan_id, now=sh(2026, 4, 8, 9))
+    title = load_workbook(out, read_only=True).worksheets[0]["A1"].value
+    assert "（导出时间：2026年4月8日 09:00）" in title, title
 
 
 def test_rights_are_cited_by_name_as_the_ledger_lists_them(cast: Cast) -> None:

@@ -99,8 +99,8 @@ def test_the_digest_reads_as_the_office_would_write_its_overdue_items(cast: Cast
         "一、逾期未办结的问题（1个）\n"
         f"1. {forestry}：某铁矿林地审批未办结（应于2026年3月10日前办结，已逾期{late_days(date(2026, 3, 10), DAY)}个工作日）\n"
         "\n"
-        "二、逾期未落实的议定事项（1项）\n"
-        f"1. {water}：完成取水许可审查（应于2026年3月13日前落实，已逾期{late_days(date(2026, 3, 13), DAY)}个工作日）"
+        "二、逾期未完成的议定事项（1项）\n"
+        f"1. {water}：完成取水许可审查（应于2026年3月13日前完成，已逾期{late_days(date(2026, 3, 13), DAY)}个工作日）"
     )
     assert late_days(date(2026, 3, 10), DAY) == 8 and late_days(date(2026, 3, 13), DAY) == 5
     assert {f["kind"]: f["ids"] for f in digest.listed()}["decision"]["decision"] == [did]

@@ -301,7 +301,7 @@ def test_each_evidence_kind_reads_as_its_own_whole_sentence() -> None:
         ),
         "overdue_decision": (
             {"kind": "overdue_decision", "decision_id": 2, "text": "草原审批", "due_on": "2026-03-13"},
-            "2号议定事项“草原审批”应于2026年3月13日前落实，逾期未落实。",
+            "2号议定事项“草原审批”应于2026年3月13日前完成，逾期未完成。",
         ),
         "task_progress": (
             {

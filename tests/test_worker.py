@@ -338,7 +338,7 @@ def test_daily_digest_lists_overdue_items_for_the_office(engine: Engine, banner_
     assert (result["problems"], result["decisions"], result["queued"]) == (1, 1, 1)
     assert msg.chat_id == 2001 and msg.text.startswith("【每日督办】2026年4月8日 逾期事项")
     assert "常兴扎嘎乌苏铁矿用林手续未批（应于2026年4月1日前办结，已逾期4个工作日）" in msg.text  # 2, 3, 7, 8 April
-    assert "二、逾期未落实的议定事项（1项）" in msg.text and "尚未到期" not in msg.text
+    assert "二、逾期未完成的议定事项（1项）" in msg.text and "尚未到期" not in msg.text
 
 
 def test_brief_job_fails_clearly_while_its_module_is_missing(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -562,7 +562,12 @@ def _progress_item(t: dict[str, Any]) -> str:
 
 
 def b_editor_note(r: Rec, f: dict[str, Any]) -> None:
-    assert f["values"] == {"label": LABEL, "plan": r.plan["short"], "as_of": ""}, f  # the quarter has ended
+    # The ledger sent with it is exported when the brief is compiled (r.now), and the note says when.
+    local = r.now.astimezone(SH)
+    ledger_at = f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"
+    want = {"label": LABEL, "plan": r.plan["short"], "as_of": "", "ledger_at": ledger_at}
+    assert f["values"] == want, f  # the quarter has ended: no 统计截至
+    assert f"完整台账（{ledger_at}导出）以电子表格随本期简报一并发送。" in f["text"], f
     assert f["text"].startswith(f"现将{LABEL}{r.plan['short']}工作推进情况汇总刊发。"), f
 
 
