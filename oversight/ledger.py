@@ -60,6 +60,8 @@ from oversight.measures import overdue_before
 from oversight.meetings import completion_text
 from oversight.problems import STATE_LABELS as PROBLEM_STATES
 from oversight.rights import (
+    ABSORBED_ALIASES,
+    ABSORBED_PRODUCTION,
     GREEN_LABELS,
     IDLE_CAUSE_LABELS,
     KIND_COUNTS_AS,
@@ -69,6 +71,7 @@ from oversight.rights import (
     SIZE_LABELS,
     STATUS_LABELS,
     RightStatus,
+    is_absorbed,
     move_right_status,
     parse_green,
     parse_idle_cause,
@@ -133,7 +136,9 @@ COLUMNS: tuple[Column, ...] = (
         12,
         False,
         0,
-        "下拉选择：" + "、".join(PRODUCTION_LABELS.values()) + "；探矿权可留空。",
+        "下拉选择：" + "、".join(PRODUCTION_LABELS.values()) + "；探矿权可留空。"
+        f"整合区内已整合、不是整合后保留的那一宗的矿业权（整合后保留填“否”，或本区另有一宗填“是”），"
+        f"已并入保留的采矿权，不再单独生产或勘查，填“{ABSORBED_PRODUCTION}”或留空。",
     ),
     Column(
         "status",
@@ -604,7 +609,7 @@ def _option_lists(refs: _Refs) -> list[tuple[str, str, list[str]]]:
     return [
         ("kind", "类型", list(KIND_LABELS.values())),
         ("size", "规模", list(SIZE_LABELS.values())),
-        ("production", "生产状态", list(PRODUCTION_LABELS.values())),
+        ("production", "生产状态", [*PRODUCTION_LABELS.values(), ABSORBED_PRODUCTION]),
         ("status", "处置状态", list(STATUS_LABELS.values())),
         ("zone", "所属整合区", [z.name for z in refs.zones]),
         ("unit", "责任单位", [u.name for u in refs.units]),
@@ -789,6 +794,18 @@ def _right_rows(session: Session, refs: _Refs, *, unit_id: int | None = None) ->
         .where(Task.plan_id == refs.plan.id)
     ):
         batches.setdefault(right_id, []).append(task_by_id[task_id])
+    # The zones whose survivor the ledger states: their other consolidated rights are absorbed.
+    keeping = {
+        z
+        for (z,) in session.connection().execute(
+            core_select(col(Right.zone_id)).where(
+                col(Right.plan_id) == refs.plan.id,
+                col(Right.kind) == RightKind.MINING,
+                col(Right.kept_in_zone).is_(True),
+                col(Right.zone_id).is_not(None),
+            )
+        )
+    }
     parent = aliased(Right)
     kind_order = case({k: i for i, k in enumerate(RightKind.ALL)}, value=col(Right.kind), else_=len(RightKind.ALL))
     query = (
@@ -834,7 +851,15 @@ def _right_rows(session: Session, refs: _Refs, *, unit_id: int | None = None) ->
             zone_names.get(zone_id),
             parent_code,
             SIZE_LABELS.get(size, size),
-            PRODUCTION_LABELS.get(production, production) or None,
+            ABSORBED_PRODUCTION
+            if is_absorbed(
+                kind=kind,
+                zone_id=zone_id,
+                status=status,
+                kept=None if kept is None else bool(kept),
+                zone_keeps_one=zone_id in keeping,
+            )
+            else PRODUCTION_LABELS.get(production, production) or None,
             STATUS_LABELS.get(status, status),
             BATCH_SEPARATOR.join(t.name for t in sorted(batches.get(rid, []), key=lambda t: t.seq)) or None,
             unit_names.get(owner),
@@ -1151,6 +1176,8 @@ class _Row:
     baseline: date | None = None
     kept: bool | None = None
     absent: frozenset[str] = frozenset()  # LATER_COLUMNS the file does not have
+    says_absorbed: bool = False  # 生产状态 reads ABSORBED_PRODUCTION
+    absorbed: bool = False  # the row, as imported, is a right its zone absorbs (rights.is_absorbed)
 
 
 def _open_workbook(data: bytes | Path) -> Any:
@@ -1367,7 +1394,9 @@ def _parse_rows(
                 bad("size", f"“{text['size']}” 不是有效的规模，可选：{_choices(SIZE_LABELS)}")
             else:
                 row.size = size
-        if text["production"]:
+        if text["production"] in ABSORBED_ALIASES:
+            row.says_absorbed = True  # checked against the row's status and 整合后保留 (_absorbed_errors)
+        elif text["production"]:
             production = parse_production(text["production"])
             if production is None:
                 bad("production", f"“{text['production']}” 不是有效的生产状态，可选：{_choices(PRODUCTION_LABELS)}")
@@ -1511,6 +1540,7 @@ def _parse_rows(
 
     if "kept" not in absent:
         errors.extend(_kept_errors(session, refs, rows, get_column_letter(col_of["kept"]), restrict_unit_id))
+    errors.extend(_absorbed_errors(session, refs, rows, get_column_letter(col_of["production"])))
 
     # A unit contact may touch only the rights of the unit.
     if restrict_unit_id is not None:
@@ -1606,6 +1636,102 @@ def _kept_errors(
     return errors
 
 
+def _absorbed_errors(session: Session, refs: _Refs, rows: list[_Row], letter: str) -> list[CellError]:
+    """生产状态 against what the row says of its zone: a right its zone absorbs (rights.is_absorbed:
+    已整合, not the one kept) has no 生产状态 of its own, and only such a right reads
+    ABSORBED_PRODUCTION. Marks each row `absorbed` as the import will store it: 整合后保留 as the row
+    gives it, or (a file from before the column) as the system has it; the zone's survivor from the
+    file, else from the system among the rights the file does not list."""
+    header = COLUMN_BY_KEY["production"].header
+    codes = [r.code for r in rows if r.code]
+    stored = (
+        {
+            code: (zone_id, kind, None if kept is None else bool(kept))
+            for code, zone_id, kind, kept in session.execute(
+                core_select(col(Right.code), col(Right.zone_id), col(Right.kind), col(Right.kept_in_zone)).where(
+                    col(Right.plan_id) == refs.plan.id, col(Right.code).in_(codes)
+                )
+            )
+        }
+        if codes
+        else {}
+    )
+
+    def kept_of(row: _Row) -> bool | None:
+        if "kept" not in row.absent:
+            return row.kept
+        zone_id, kind, kept = stored.get(row.code, (None, "", None))
+        return kept if (zone_id, kind) == (row.zone_id, row.kind) else None
+
+    survivor: dict[int, str] = {}  # zone id -> the code of the mining right it keeps
+    listed = set(codes)
+    for zone_id, code in session.execute(
+        core_select(col(Right.zone_id), col(Right.code)).where(
+            col(Right.plan_id) == refs.plan.id,
+            col(Right.kind) == RightKind.MINING,
+            col(Right.kept_in_zone).is_(True),
+            col(Right.zone_id).is_not(None),
+        )
+    ):
+        if code not in listed:
+            survivor.setdefault(zone_id, code)
+    for row in rows:
+        if row.zone_id is not None and row.kind == RightKind.MINING and kept_of(row) is True:
+            survivor.setdefault(row.zone_id, row.code)
+
+    zone_names = {z: zone.name for z, zone in refs.zone_by_id.items()}
+    errors: list[CellError] = []
+    for row in rows:
+        if not row.kind or not row.status:
+            continue  # its 类型 or 处置状态 is refused already
+        row.absorbed = is_absorbed(
+            kind=row.kind,
+            zone_id=row.zone_id,
+            status=row.status,
+            kept=kept_of(row),
+            zone_keeps_one=row.zone_id in survivor,
+        )
+        if row.absorbed and row.production:
+            zone = zone_names.get(row.zone_id or 0, "")
+            kept = survivor.get(row.zone_id or 0)
+            into = f"已并入该区保留的采矿权“{kept}”" if kept and kept != row.code else "已并入该区保留的采矿权"
+            work = "生产" if row.kind == RightKind.MINING else "勘查"
+            which = "不是整合后保留的那一宗，" if row.kind == RightKind.MINING else ""
+            errors.append(
+                CellError(
+                    SHEET_RIGHTS,
+                    row.number,
+                    letter,
+                    header,
+                    f"此行是“{zone}”已整合的{KIND_LABELS[row.kind]}，{which}{into}，"
+                    f"不再单独{work}，生产状态不能填“{PRODUCTION_LABELS[row.production]}”，"
+                    f"请填“{ABSORBED_PRODUCTION}”或留空；如该矿业权仍单独{work}，请核对处置状态和整合后保留。",
+                )
+            )
+        elif row.says_absorbed and not row.absorbed:
+            if row.zone_id is None:
+                why = "此行不属于任何整合区"
+            elif row.status != RightStatus.CONSOLIDATED:
+                why = f"此行处置状态为“{STATUS_LABELS[row.status]}”，尚未整合"
+            elif row.kind == RightKind.MINING and kept_of(row) is True:
+                why = "此行是整合后保留的采矿权"
+            elif row.kind == RightKind.MINING:
+                why = "此行整合后保留未填，本区也没有填“是”的采矿权，尚不能确定并入哪一宗"
+            else:
+                why = f"{KIND_LABELS[row.kind]}尚未设立，不是一宗矿业权"
+            errors.append(
+                CellError(
+                    SHEET_RIGHTS,
+                    row.number,
+                    letter,
+                    header,
+                    f"“{ABSORBED_PRODUCTION}”只用于整合区内已整合、不是整合后保留的那一宗的矿业权：{why}，"
+                    "请填写其实际生产状态。",
+                )
+            )
+    return errors
+
+
 def _column_number(letter: str) -> int:
     from openpyxl.utils import column_index_from_string
 
@@ -1692,6 +1818,10 @@ def import_ledger(
         for key, field_name in _LATER_FIELDS.items():
             if key in row.absent:
                 del wanted[field_name]
+        if row.absorbed and right is not None:
+            # Absorbed: the ledger reads 已并入保留矿山 of it from its status and 整合后保留, and what
+            # it last said of the mine's own production is left as it was.
+            del wanted["production_status"]
         if "kept" in row.absent:
             # A file from before the column keeps what the system has, but not for a right it moves
             # to another zone or kind: 整合后保留 was said of the right as it was.

@@ -150,6 +150,26 @@ KIND_COUNTS_AS: dict[str, str | None] = {
 
 REASON_MAX = 500
 
+# A right its integration zone absorbs (seed 000 三(一): a zone's rights become one mine, 矿权、规划、
+# 主体、系统、管理五统一; 四: 自然资源局 handles their 变更、整合, not a 关闭注销): a right of the zone that
+# is 已整合 and not the one the zone keeps. A mining right is absorbed when the ledger marks it
+# 整合后保留 否, or leaves it blank while another mining right of the zone is marked 是 (as the
+# targets count 减少采矿权); an exploration or deep right consolidated into its zone always is (the
+# targets count it among 减少探矿权). It no longer produces or explores on its own, whatever
+# 生产状态 it had: the ledger says ABSORBED_PRODUCTION of it, from its status and 整合后保留.
+ABSORBED_PRODUCTION = "已并入保留矿山"
+ABSORBED_ALIASES = frozenset({ABSORBED_PRODUCTION, "已并入", "并入保留矿山", "已并入整合区"})
+
+
+def is_absorbed(*, kind: str, zone_id: int | None, status: str, kept: bool | None, zone_keeps_one: bool) -> bool:
+    """Whether a right is absorbed by its zone (see ABSORBED_PRODUCTION); `zone_keeps_one`: some
+    mining right of its zone is marked 整合后保留 是."""
+    if zone_id is None or status != RightStatus.CONSOLIDATED:
+        return False
+    if kind == RightKind.MINING:
+        return kept is False or (kept is None and zone_keeps_one)
+    return kind in (RightKind.EXPLORATION, RightKind.DEEP)
+
 
 def _parse(text: str, labels: dict[str, str], aliases: dict[str, str]) -> str | None:
     value = text.strip()

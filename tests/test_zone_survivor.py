@@ -348,3 +348,67 @@ def test_a_database_from_before_the_column_states_no_survivor(db_url: str) -> No
     finally:
         engine.dispose()
         upgrade(db_url)  # the database back at head for the tests after this one, whatever happened
+
+
+def _production(path: Path) -> dict[str, str | None]:
+    ws = load_workbook(path)[SHEET_RIGHTS]
+    headers = [c.value for c in ws[2]]
+    return {r[0]: r[headers.index("生产状态")] for r in ws.iter_rows(min_row=3, values_only=True) if r[0]}
+
+
+def test_a_right_its_zone_absorbs_reads_merged_in_the_ledger_not_producing(
+    session: Session, banner_plan_id: int, tmp_path: Path
+) -> None:
+    """Zone 7 keeps M1 (是). M2 (否) and M3 (blank, the zone keeping M1) are 已整合: absorbed into
+    M1, they read 已并入保留矿山, not the 生产 they had, nor anything a reader could take for 关闭;
+    so does zone 11's consolidated exploration right T1. M4 (否, still 推进中) is still its own mine
+    and reads 停产. The export reads back unchanged; a row saying 生产 of an absorbed right, or
+    已并入保留矿山 of one that is not, is refused with the row named and what to write."""
+    p = banner_plan_id
+    z7, z11 = _zone(session, p, 7), _zone(session, p, 11)
+    m1 = _add(session, p, "M1", zone_id=z7, kept_in_zone=True, production_status="producing")
+    m2 = _add(session, p, "M2", zone_id=z7, kept_in_zone=False, production_status="producing")
+    m3 = _add(session, p, "M3", zone_id=z7, production_status="stopped")
+    m4 = _add(session, p, "M4", zone_id=z11, kept_in_zone=False, production_status="stopped")
+    t1 = _add(session, p, "T1", zone_id=z11, kind="exploration", production_status="exploring")
+    for right in (m1, m2, m3, t1):
+        _move(session, right, "consolidated")
+    _move(session, m4, "in_progress")
+    session.commit()
+
+    exported = export_ledger(tmp_path / "out.xlsx", session=session, plan_id=p)
+    assert _production(exported) == {
+        "M1": "生产",
+        "M2": "已并入保留矿山",
+        "M3": "已并入保留矿山",
+        "M4": "停产",
+        "T1": "已并入保留矿山",
+    }
+    options = load_workbook(exported)["选项"]
+    assert "已并入保留矿山" in [c.value for c in options["C"]]  # the 生产状态 drop-down offers it
+    again = import_ledger(session=session, plan_id=p, data=exported.read_bytes(), actor="cli")
+    assert (again.updated, again.unchanged) == (0, 5)
+    session.rollback()
+
+    template = write_template(tmp_path / "t.xlsx", session=session, plan_id=p)
+    rows = [
+        {**_row("M1", ZONE7, "是"), "处置状态": "已整合", "生产状态": "生产"},
+        {**_row("M2", ZONE7, "否"), "处置状态": "已整合", "生产状态": "生产"},  # row 4: absorbed into M1
+        {**_row("M3", ZONE7, None), "处置状态": "已整合", "生产状态": "已并入保留矿山"},
+        {**_row("M4", ZONE11, "否"), "处置状态": "推进中", "生产状态": "已并入保留矿山"},  # row 6: not yet
+        {**_row("T1", ZONE11, "否", kind="探矿权"), "处置状态": "已整合", "生产状态": "勘查中"},  # row 7
+        {**_row("M5", None, None), "处置状态": "已整合", "生产状态": "已并入"},  # row 8: in no zone
+    ]
+    with pytest.raises(LedgerImportError) as caught:
+        import_ledger(session=session, plan_id=p, data=_fill(template, rows, tmp_path / "bad.xlsx"), actor="cli")
+    assert caught.value.message.splitlines()[1:] == [
+        "矿业权台账 第4行 H列（生产状态）：此行是“张佳花岗岩整合区”已整合的采矿权，不是整合后保留的那一宗，"
+        "已并入该区保留的采矿权“M1”，不再单独生产，生产状态不能填“生产”，请填“已并入保留矿山”或留空；"
+        "如该矿业权仍单独生产，请核对处置状态和整合后保留。",
+        "矿业权台账 第6行 H列（生产状态）：“已并入保留矿山”只用于整合区内已整合、不是整合后保留的那一宗的矿业权："
+        "此行处置状态为“推进中”，尚未整合，请填写其实际生产状态。",
+        "矿业权台账 第7行 H列（生产状态）：此行是“乌兰赤老铁矿整合区”已整合的探矿权，已并入该区保留的采矿权，"
+        "不再单独勘查，生产状态不能填“勘查中”，请填“已并入保留矿山”或留空；如该矿业权仍单独勘查，请核对处置状态和整合后保留。",
+        "矿业权台账 第8行 H列（生产状态）：“已并入保留矿山”只用于整合区内已整合、不是整合后保留的那一宗的矿业权："
+        "此行不属于任何整合区，请填写其实际生产状态。",
+    ]
