@@ -30,10 +30,8 @@ from models import Unit, Zone
 from oversight.ledger import COLUMNS, KEPT_LABELS, SHEET_RIGHTS, ImportResult, import_ledger, template_bytes
 from oversight.rights import (
     GREEN_LABELS,
-    IDLE_CAUSE_LABELS,
     KIND_LABELS,
     PRODUCTION_LABELS,
-    SECTOR_LABELS,
     SIZE_LABELS,
     STATUS_LABELS,
 )
@@ -355,36 +353,20 @@ def generate_rows(*, zones: list[Zone], seed: int) -> list[dict[str, Any]]:
     return rows
 
 
-# Why a stopped mine of the sample is idle, in turn (seed 003's categories); a mine to be closed
-# cannot resume; an exploration right to convert waits for 探转采, the others are not explored enough.
-RESTART_CAUSES = ("paperwork", "construction", "market", "enterprise", "paperwork")
 # The sample's green mines (绿色矿山名录), given to its large producing mines in turn: two at region
 # level and one at league level, so the target of at least 3 at region level or above stands at 2.
 SAMPLE_GREEN = ("region", "region", "city")
 
 
 def _classify(rows: list[dict[str, Any]]) -> None:
-    """Fill the columns the plan-level targets count: 行业 (乌拉特中旗's minerals are all 非煤),
-    停产或未转采原因 and 绿色矿山. 所在盟市 stays empty: the banner plan is not divided by league."""
-    causes = iter(RESTART_CAUSES * len(rows))
+    """Fill the column the banner plan's targets count beyond the others: 绿色矿山 (seed 000 一). Its
+    ledger has no 行业, 停产或未转采原因, 所在盟市 or 底数核实日期 (the region plan's, seed 003)."""
     greens = iter(SAMPLE_GREEN)
     for r in rows:
-        if r["kind"] == KIND_LABELS["proposed"]:
-            continue
-        r["sector"] = SECTOR_LABELS["noncoal"]
-        batches = (r["batches"] or "").split("、")
-        cause: str | None = None
-        if r["kind"] == KIND_LABELS["mining"]:
-            if r["production"] == PRODUCTION_LABELS["stopped"]:
-                cause = "cannot_resume" if BATCH_NAMES["close"] in batches else next(causes)
-            elif r["production"] == PRODUCTION_LABELS["building"]:
-                cause = "construction"
-            elif r["size"] == SIZE_LABELS["large"]:
-                level = next(greens, None)
-                r["green"] = GREEN_LABELS[level] if level else None
-        else:
-            cause = "convert" if BATCH_NAMES["convert"] in batches else "exploration"
-        r["cause"] = IDLE_CAUSE_LABELS[cause] if cause else None
+        idle = r["production"] in (PRODUCTION_LABELS["stopped"], PRODUCTION_LABELS["building"])
+        if r["kind"] == KIND_LABELS["mining"] and r["size"] == SIZE_LABELS["large"] and not idle:
+            level = next(greens, None)
+            r["green"] = GREEN_LABELS[level] if level else None
 
 
 def _sheet_bytes(session: Session, plan_id: int, rows: list[dict[str, Any]], units: dict[str, str]) -> bytes:
@@ -392,9 +374,13 @@ def _sheet_bytes(session: Session, plan_id: int, rows: list[dict[str, Any]], uni
     wb = load_workbook(io.BytesIO(template_bytes(session=session, plan_id=plan_id)))
     ws = wb[SHEET_RIGHTS]
     ws["A1"] = f"{ws['A1'].value}（{SAMPLE}）"
+    # The template's own columns (oversight.ledger.plan_columns): the banner plan's has no 行业,
+    # 停产或未转采原因, 所在盟市 or 底数核实日期, which only the region plan counts.
+    by_header = {column.header: column for column in COLUMNS}
+    columns = [by_header[cell.value] for cell in ws[2] if cell.value in by_header]
     for r, values in enumerate(rows, start=3):
-        for c, column in enumerate(COLUMNS, start=1):
-            value = values.get(column.key)  # 所在盟市 and 底数核实日期 stay empty (banner plan)
+        for c, column in enumerate(columns, start=1):
+            value = values.get(column.key)
             if column.key == "unit" and value:
                 value = units[value]
             ws.cell(row=r, column=c, value=value)

@@ -304,6 +304,7 @@ class _Refs:
     units: list[Unit]
     tasks: list[Task]
     right_kinds: dict[str, list[str]]  # task key -> plan-file right_kinds
+    columns: tuple[Column, ...] = COLUMNS  # the rights sheet's columns for this plan (plan_columns)
 
     @property
     def zone_by_id(self) -> dict[int, Zone]:
@@ -322,7 +323,33 @@ def _refs(session: Session, plan_id: int) -> _Refs:
     units = list(session.exec(select(Unit).where(Unit.plan_id == plan_id).order_by(col(Unit.id))).all())
     tasks = list(session.exec(select(Task).where(Task.plan_id == plan_id).order_by(col(Task.seq))).all())
     kinds = {t.get("key"): list(t.get("right_kinds") or []) for t in (plan.spec or {}).get("tasks", [])}
-    return _Refs(plan=plan, zones=zones, units=units, tasks=tasks, right_kinds=kinds)
+    return _Refs(plan=plan, zones=zones, units=units, tasks=tasks, right_kinds=kinds, columns=plan_columns(plan, units))
+
+
+# The rights sheet's columns that only some plans count or route by, and what in the plan file says
+# it does: 行业 where a task is of one sector or a category's owner depends on it (seed 003 一, coal
+# and non-coal apart); 停产或未转采原因 where a task breaks its count down by cause (seed 003 一 (一)–(六));
+# 绿色矿山 where the plan sets the green-mines target (seed 000 一: 自治区级以上绿色矿山达到3个);
+# 所在盟市 and 底数核实日期 where the plan has leagues and cities, who verify the baseline right by right
+# (seed 003 三(二)). A plan's export and template carry only its own; the import reads a workbook with
+# or without any of them (LATER_COLUMNS: a column a file lacks leaves the field as stored).
+_PLAN_COLUMN_KEYS = frozenset({"sector", "cause", "green", "locality", "baseline"})
+
+
+def plan_columns(plan: Plan, units: Iterable[Unit]) -> tuple[Column, ...]:
+    """The rights sheet's columns for `plan` (whose `units` are given), in the sheet's order."""
+    spec = plan.spec or {}
+    tasks = list(spec.get("tasks") or [])
+    leagues = any(u.kind == "league" for u in units)
+    uses = {
+        "sector": any(t.get("sector") for t in tasks)
+        or any(c.get("owner_by_sector") for c in spec.get("categories") or []),
+        "cause": any(t.get("breakdown") for t in tasks),
+        "green": any(t.get("key") == "green_mines" for t in spec.get("targets") or []),
+        "locality": leagues,
+        "baseline": leagues,
+    }
+    return tuple(c for c in COLUMNS if c.key not in _PLAN_COLUMN_KEYS or uses[c.key])
 
 
 def _plan_title(plan: Plan) -> str:
@@ -622,13 +649,19 @@ def _option_lists(refs: _Refs) -> list[tuple[str, str, list[str]]]:
     ]
 
 
+def _plan_option_lists(refs: _Refs) -> list[tuple[str, str, list[str]]]:
+    """The drop-down lists of the plan's own columns (plan_columns)."""
+    keys = {c.key for c in refs.columns}
+    return [entry for entry in _option_lists(refs) if entry[0] in keys]
+
+
 def _option_formulas(refs: _Refs) -> dict[str, str]:
     """Column key -> list formula on the options sheet, for data validation.
 
     Lists live on a sheet because an inline list formula is limited to 255 characters,
     and 12 leagues or 19 zone names exceed it."""
     formulas: dict[str, str] = {}
-    for i, (key, _header, values) in enumerate(_option_lists(refs), start=1):
+    for i, (key, _header, values) in enumerate(_plan_option_lists(refs), start=1):
         letter = get_column_letter(i)
         if values and key != "batches":  # several batches per cell: no single-choice list
             formulas[key] = f"'{SHEET_OPTIONS}'!${letter}$2:${letter}${len(values) + 1}"
@@ -637,7 +670,7 @@ def _option_formulas(refs: _Refs) -> dict[str, str]:
 
 def _options_sheet(book: _Book, refs: _Refs) -> None:
     """The hidden list sheet the drop-downs point at (see _option_formulas)."""
-    lists = _option_lists(refs)
+    lists = _plan_option_lists(refs)
     ws = book.sheet(SHEET_OPTIONS, [30] * len(lists), landscape=False)
     book.row(ws, 0, [header for _key, header, _values in lists], [book.bold] * len(lists))
     if book.mark:  # beside the lists, which the drop-downs' formulas address from row 2
@@ -651,21 +684,27 @@ def _rights_sheet(book: _Book, refs: _Refs, title: str, rows: Iterable[list[Any]
     """The rights sheet: `rows` (streamed), then room to fill, with drop-downs. Returns the rights written."""
     # Codes stay text (no 1.5E+13) and dates show as dates: the columns' own formats, which
     # Excel also gives what is typed into the empty rows below.
-    code_at, due_at, baseline_at = _index("code") - 1, _index("due") - 1, _index("baseline") - 1
+    columns = refs.columns
+    at = {c.key: i for i, c in enumerate(columns)}
+    dates = [at[k] for k in ("due", "baseline") if k in at]
     ws = book.titled(
         SHEET_RIGHTS,
         title,
-        HEADERS,
-        (c.width for c in COLUMNS),
-        [book.header_required if c.required else book.header for c in COLUMNS],
-        column_formats={code_at: book.text, due_at: book.date, baseline_at: book.date},
+        [c.header for c in columns],
+        (c.width for c in columns),
+        [book.header_required if c.required else book.header for c in columns],
+        column_formats={at["code"]: book.text, **dict.fromkeys(dates, book.date)},
     )
-    formats: list[Format | None] = [None] * len(COLUMNS)
-    formats[due_at] = formats[baseline_at] = book.date  # a date cell's own format (row() would give its default)
+    formats: list[Format | None] = [None] * len(columns)
+    for i in dates:
+        formats[i] = book.date  # a date cell's own format (row() would give its default)
+    if len(columns) < len(COLUMNS):  # the plan's own columns of each full row (_right_rows)
+        pick = [i for i, c in enumerate(COLUMNS) if c.key in at]
+        rows = ([row[i] for i in pick] for row in rows)
     written = book.rows(ws, 2, rows, formats)
     last = 2 + written + VALIDATION_SPARE_ROWS  # 0-based: rows 3 … 3 + rights + spare in Excel
     for key, formula in _option_formulas(refs).items():
-        c = _index(key) - 1
+        c = at[key]
         header = COLUMN_BY_KEY[key].header
         ws.data_validation(
             2,
@@ -685,11 +724,6 @@ def _rights_sheet(book: _Book, refs: _Refs, title: str, rows: Iterable[list[Any]
     return written
 
 
-def _index(key: str) -> int:
-    """1-based column number of a rights-sheet column."""
-    return next(i for i, c in enumerate(COLUMNS, start=1) if c.key == key)
-
-
 def _help_rows(refs: _Refs) -> list[list[Any]]:
     """The 说明 sheet's rows; a styled cell is a (value, tag) pair, tag one of _Book's formats."""
     lines = [
@@ -706,7 +740,7 @@ def _help_rows(refs: _Refs) -> list[list[Any]]:
     rows: list[list[Any]] = [[(lines[0], "title")]]
     rows.extend([text] for text in lines[1:])
     rows.append([(header, "header_plain") for header in ("列名", "是否必填", "填写说明")])
-    for column in COLUMNS:
+    for column in refs.columns:
         limit = f"（不超过{column.max_len}字）" if column.max_len else ""
         rows.append([column.header, "必填" if column.required else "选填", (column.help + limit, "wrap")])
     if refs.tasks:

@@ -55,10 +55,7 @@ ROWS: list[dict[str, Any]] = [
         "责任人": "张三 13800000000",
         "完成时限": date(2027, 6, 30),
         "备注": "需补办环评",
-        "行业": "非煤",
-        "停产或未转采原因": "缺少相关手续",
         "绿色矿山": "自治区级",
-        "底数核实日期": date(2026, 1, 20),
     },
     {
         "矿业权编号": "C1500002011041120002",
@@ -148,10 +145,12 @@ ROWS: list[dict[str, Any]] = [
 ]
 # 整合后保留: 乌兰赤老铁矿整合区 keeps its first mining right and absorbs the second and the deep right.
 ROWS[0]["整合后保留"], ROWS[1]["整合后保留"], ROWS[2]["整合后保留"] = "是", "否", "否"
-# The columns added for the plans' targets (issue 14) and 整合后保留; empty where a row does not give them.
+# The columns added for the banner plan's targets (绿色矿山, issue 14) and 整合后保留; empty where a row
+# does not give them. The banner's ledger has none of the region plan's (oversight.ledger.plan_columns).
 for _row in ROWS:
-    for _header in ("行业", "停产或未转采原因", "绿色矿山", "所在盟市", "底数核实日期", "整合后保留"):
+    for _header in ("绿色矿山", "整合后保留"):
         _row.setdefault(_header, None)
+BANNER_HEADERS = tuple(c.header for c in COLUMNS if c.key not in ("sector", "cause", "locality", "baseline"))
 
 
 def _fill(template: Path, rows: list[dict[str, Any]], out: Path, *, start: int = 3) -> Path:
@@ -174,7 +173,7 @@ def _read_rights(path: Path) -> list[dict[str, Any]]:
             continue
         row = dict(zip(headers, values, strict=True))
         for header in ("完成时限", "底数核实日期"):
-            if isinstance(row[header], datetime):
+            if isinstance(row.get(header), datetime):
                 row[header] = row[header].date()
         rows.append(row)
     return rows
@@ -193,7 +192,7 @@ def test_template_has_headers_dropdowns_and_help(session: Session, banner_plan_i
     assert wb.sheetnames == [SHEET_RIGHTS, SHEET_HELP, SHEET_OPTIONS]
     assert wb[SHEET_OPTIONS].sheet_state == "hidden"
     ws = wb[SHEET_RIGHTS]
-    assert tuple(c.value for c in ws[2]) == HEADERS
+    assert tuple(c.value for c in ws[2]) == BANNER_HEADERS
     assert ws.freeze_panes == "A3"
     validated = {str(dv.sqref).split(":")[0][0]: dv.formula1 for dv in ws.data_validations.dataValidation}
     letters = {c.value: c.column_letter for c in ws[2]}
@@ -202,22 +201,21 @@ def test_template_has_headers_dropdowns_and_help(session: Session, banner_plan_i
         "所属整合区",
         "规模",
         "生产状态",
-        "行业",
-        "停产或未转采原因",
         "绿色矿山",
         "处置状态",
         "责任单位",
         "整合后保留",
     )
-    # 所在盟市: the banner plan has no leagues, so no list
+    # 行业, 停产或未转采原因, 所在盟市 and 底数核实日期: the region plan's columns, not in the banner's ledger
     assert set(validated) == {letters[h] for h in dropdowns}
     assert all(f.startswith(f"'{SHEET_OPTIONS}'!") for f in validated.values())
     options = wb[SHEET_OPTIONS]
     zone_names = [c.value for c in options["E"][1:] if c.value]
     assert len(zone_names) == 19 and zone_names[0] == "常兴扎嘎乌苏铁矿整合区"
     help_text = "\n".join(str(c.value) for row in wb[SHEET_HELP].iter_rows() for c in row if c.value)
-    for header in HEADERS:
+    for header in BANNER_HEADERS:
         assert header in help_text
+    assert "行业" not in help_text and "所在盟市" not in help_text
 
 
 def test_round_trip_keeps_every_field(session: Session, banner_plan_id: int, tmp_path: Path) -> None:
@@ -584,6 +582,12 @@ def test_region_ledger_carries_sector_place_cause_and_baseline(engine, session: 
         "底数核实日期": date(2022, 9, 15),
     }
     template = _template(session, region_id, tmp_path)
+    # The region plan's columns; no 绿色矿山 (seed 003 sets no green-mines target, seed 000 does).
+    assert tuple(c.value for c in load_workbook(template)[SHEET_RIGHTS][2]) == tuple(
+        h for h in HEADERS if h != "绿色矿山"
+    )
+    notes = [str(c.value) for row in load_workbook(template)[SHEET_HELP].iter_rows() for c in row if c.value]
+    assert any("已复工复产或已转采的保留原来的原因" in t for t in notes)
     options = load_workbook(template)[SHEET_OPTIONS]
     leagues = {c.value for column in options.iter_cols() if column[0].value == "所在盟市" for c in column[1:]} - {None}
     assert len(leagues) == 12 and "鄂尔多斯市人民政府" in leagues
@@ -658,13 +662,63 @@ def test_a_mine_restarted_or_closed_reads_so_in_the_ledger_and_keeps_its_cause(
         ("已关闭注销", "关闭"),
         ("已关闭注销", "勘查中"),
     ]
-    assert {back[c]["停产或未转采原因"] for c in ("C1", "C2", "T3")} == {"市场原因停产"}
+    # The banner's ledger has no 停产或未转采原因 column (the region plan's); the record keeps the cause.
+    assert "停产或未转采原因" not in back["C1"]
+    for right in rights:
+        session.refresh(right)
+    assert {r.idle_cause for r in rights} == {"market"}
     changed = session.exec(select(AuditLog).where(AuditLog.action == "right.status_changed")).all()
     assert sorted(tuple(a.detail.get("production") or ()) for a in changed) == [
         (),
         ("stopped", "closed"),
         ("stopped", "producing"),
     ]
-    notes = load_workbook(export_ledger(tmp_path / "n.xlsx", session=session, plan_id=banner_plan_id, now=T1))
-    texts = [str(c.value) for ws in notes.worksheets for row in ws.iter_rows() for c in row if c.value]
-    assert any("已复工复产或已转采的保留原来的原因" in t for t in texts)
+
+
+def test_the_banner_ledger_carries_only_its_plan_columns_and_reads_a_workbook_with_the_others(
+    session: Session, banner_plan_id: int, tmp_path: Path
+) -> None:
+    """行业, 停产或未转采原因, 所在盟市 and 底数核实日期 are what the region plan counts (seed 003); the
+    banner plan (seed 000) counts none of them, and its template and export no longer carry them (its
+    绿色矿山 stays: seed 000 sets 自治区级以上绿色矿山达到3个). A workbook handed out with them is still
+    read, their cells kept; the export without them reads back changing nothing, the record keeping
+    what they said."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = SHEET_RIGHTS
+    ws.append(list(HEADERS))  # every column, as the banner's ledger had before
+    row = {**ROWS[0], "行业": "非煤", "停产或未转采原因": "缺少相关手续", "底数核实日期": date(2026, 1, 20)}
+    ws.append([row.get(h) for h in HEADERS])
+    buf = io.BytesIO()
+    wb.save(buf)
+    import_ledger(session=session, plan_id=banner_plan_id, data=buf.getvalue(), actor="cli", now=T1)
+    session.commit()
+    right = session.exec(select(Right).where(Right.code == ROWS[0]["矿业权编号"])).one()
+    assert (right.sector, right.idle_cause, right.baseline_on, right.green_level) == (
+        "noncoal",
+        "paperwork",
+        date(2026, 1, 20),
+        "region",
+    )
+
+    exported = export_ledger(tmp_path / "e.xlsx", session=session, plan_id=banner_plan_id, now=T1)
+    book = load_workbook(exported)
+    assert tuple(c.value for c in book[SHEET_RIGHTS][2]) == BANNER_HEADERS
+    assert [c.value for c in book[SHEET_OPTIONS][1]] == [
+        "类型",
+        "规模",
+        "生产状态",
+        "处置状态",
+        "所属整合区",
+        "责任单位",
+        "所属批次",
+        "绿色矿山",
+        "整合后保留",
+    ]
+    (back,) = _read_rights(exported)
+    assert back == {h: v for h, v in row.items() if h in BANNER_HEADERS}
+    again = import_ledger(session=session, plan_id=banner_plan_id, data=exported.read_bytes(), actor="cli")
+    session.commit()
+    assert (again.updated, again.unchanged) == (0, 1)
+    session.refresh(right)
+    assert (right.sector, right.idle_cause, right.baseline_on) == ("noncoal", "paperwork", date(2026, 1, 20))

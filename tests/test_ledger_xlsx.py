@@ -26,7 +26,6 @@ from oversight.ledger import (
     COLUMNS,
     DATE_FORMAT,
     DATETIME_FORMAT,
-    HEADERS,
     SHEET_DECISIONS,
     SHEET_HELP,
     SHEET_OPTIONS,
@@ -141,10 +140,12 @@ def test_export_read_back_cell_by_cell(session: Session, banner_plan_id: int, tm
     # Rights: title with the export time written as every other date, headers (required ones
     # coloured apart), codes as text, dates as dates, drop-downs down to 1,000 spare rows.
     ws = wb[SHEET_RIGHTS]
-    _titled(ws, HEADERS, tuple(c.width for c in COLUMNS))
+    # The banner plan's columns: none of the region plan's 行业, 停产或未转采原因, 所在盟市, 底数核实日期.
+    columns = [c for c in COLUMNS if c.key not in ("sector", "cause", "locality", "baseline")]
+    _titled(ws, tuple(c.header for c in columns), tuple(c.width for c in columns))
     assert ws["A1"].value == "乌拉特中旗非煤矿山资源整合、增储上产 矿业权台账（导出时间：2026年5月6日 10:30）"
     fills = [c.fill.fgColor.rgb[-6:] for c in ws[2]]
-    assert fills == ["FCE4D6" if c.required else "DDEBF7" for c in COLUMNS]
+    assert fills == ["FCE4D6" if c.required else "DDEBF7" for c in columns]
     rights = [row for row in ws.iter_rows(min_row=3) if row[0].value]
     assert len(rights) == len(ROWS) + 1
     for row in rights:
@@ -172,10 +173,9 @@ def test_export_read_back_cell_by_cell(session: Session, banner_plan_id: int, tm
         for dv in ws.data_validations.dataValidation
     }
     last = 3 + len(rights) + L.VALIDATION_SPARE_ROWS  # every spare row below the rights has the drop-downs
-    # 类型 … 责任单位 as before, then 行业 P, 停产或未转采原因 Q, 绿色矿山 R (所在盟市: no leagues, no
-    # list), 整合后保留 U (是、否)
-    assert set(validations) == {f"{c}3:{c}{last}" for c in "CEGHIKPQRU"}
-    assert validations[f"U3:U{last}"][0] == f"'{SHEET_OPTIONS}'!$L$2:$L$3"
+    # 类型 … 责任单位 as before, then 绿色矿山 P, 整合后保留 Q (是、否)
+    assert set(validations) == {f"{c}3:{c}{last}" for c in "CEGHIKPQ"}
+    assert validations[f"Q3:Q{last}"][0] == f"'{SHEET_OPTIONS}'!$I$2:$I$3"
     assert validations[f"I3:I{last}"] == (
         f"'{SHEET_OPTIONS}'!$D$2:$D${len(L.STATUS_LABELS) + 1}",
         "请从下拉列表中选择处置状态。",
@@ -186,7 +186,7 @@ def test_export_read_back_cell_by_cell(session: Session, banner_plan_id: int, tm
     options = wb[SHEET_OPTIONS]
     assert [c.value for c in options["D"][1 : len(L.STATUS_LABELS) + 1]] == list(L.STATUS_LABELS.values())
     assert next(c.value for c in options["E"][1:] if c.value) == "常兴扎嘎乌苏铁矿整合区"
-    assert [c.value for c in options["L"][:3]] == ["整合后保留", "是", "否"]
+    assert [c.value for c in options["I"][:3]] == ["整合后保留", "是", "否"]
 
     # Problems: the chat's own state names, local times, long text wrapped.
     ws = wb[SHEET_PROBLEMS]
