@@ -129,7 +129,14 @@ COLUMNS: tuple[Column, ...] = (
         80,
         "仅“采矿权深部探矿权”填写：该深部探矿权所依附的采矿权编号，须是本表或系统中已有的采矿权。其他类型留空。",
     ),
-    Column("size", "规模", 8, False, 0, "按生产规模下拉选择：大型、中型、小型；留空按小型。"),
+    Column(
+        "size",
+        "规模",
+        8,
+        False,
+        0,
+        "采矿权按生产规模下拉选择：大型、中型、小型；留空按小型。探矿权（含深部探矿权、拟设探矿权）没有生产规模，不填，所填的不导入。",
+    ),
     Column(
         "production",
         "生产状态",
@@ -254,6 +261,8 @@ class ImportResult:
     claims: list[tuple[int, str]] = field(default_factory=list)
     created_codes: list[str] = field(default_factory=list)
     updated_codes: list[str] = field(default_factory=list)
+    # Rows of exploration rights whose 规模 was not imported (a mine's production scale): (row, code).
+    size_ignored: list[tuple[int, str]] = field(default_factory=list)
 
 
 # What an import did, as the bot and `lianxi ledger import` both say it (oversight.facts.Chat): the
@@ -261,7 +270,9 @@ class ImportResult:
 IMPORT_TEXTS: dict[str, str] = {
     "counts": "共{rows}宗（{parts}）。",
     "none": "台账中没有矿业权记录。",
+    "size_ignored": "{where}是探矿权，规模按矿山生产规模划分，只填采矿权，所填规模未导入。",
 }
+SIZE_IGNORED_ROWS_NAMED = 10  # rows named in the line; more are counted
 IMPORT_PARTS = (
     ("created", "新增{n}宗"),
     ("updated", "更新{n}宗"),
@@ -291,6 +302,21 @@ def import_summary(*, session: Session, plan_id: int, result: ImportResult) -> C
         parts=parts,
         **counts,
     )
+    if result.size_ignored:
+        numbers = [n for n, _ in result.size_ignored]
+        shown = "、".join(str(n) for n in numbers[:SIZE_IGNORED_ROWS_NAMED])
+        more = f"等{len(numbers)}行" if len(numbers) > SIZE_IGNORED_ROWS_NAMED else ""
+        ignored = session.exec(
+            select(Right.id).where(
+                Right.plan_id == plan_id, col(Right.code).in_([code for _, code in result.size_ignored])
+            )
+        ).all()
+        say.fact(
+            "size_ignored",
+            {"right": [int(i) for i in ignored if i is not None]} if ignored else None,
+            where=f"第{shown}行{more}",
+            n=len(numbers),
+        )
     return say
 
 
@@ -884,7 +910,7 @@ def _right_rows(session: Session, refs: _Refs, *, unit_id: int | None = None) ->
             mineral or None,
             zone_names.get(zone_id),
             parent_code,
-            SIZE_LABELS.get(size, size),
+            SIZE_LABELS.get(size, size) or None if kind == RightKind.MINING else None,  # a mine's production scale
             ABSORBED_PRODUCTION
             if is_absorbed(
                 kind=kind,
@@ -1210,6 +1236,7 @@ class _Row:
     baseline: date | None = None
     kept: bool | None = None
     absent: frozenset[str] = frozenset()  # LATER_COLUMNS the file does not have
+    size_ignored: bool = False  # a 规模 given of an exploration right, not imported
     says_absorbed: bool = False  # 生产状态 reads ABSORBED_PRODUCTION
     absorbed: bool = False  # the row, as imported, is a right its zone absorbs (rights.is_absorbed)
 
@@ -1422,7 +1449,11 @@ def _parse_rows(
                 bad("kind", f"“{text['kind']}” 不是有效的类型，可选：{_choices(KIND_LABELS)}")
             else:
                 row.kind = kind
-        if text["size"]:
+        if row.kind and row.kind != RightKind.MINING:
+            # 规模 is a mine's production scale (seed 000 一: 矿山按照生产规模统计): none of an exploration right.
+            row.size = ""
+            row.size_ignored = bool(text["size"])
+        elif text["size"]:
             size = parse_size(text["size"])
             if size is None:
                 bad("size", f"“{text['size']}” 不是有效的规模，可选：{_choices(SIZE_LABELS)}")
@@ -1824,7 +1855,7 @@ def import_ledger(
 
     at = now or utcnow()
     existing = {r.code: r for r in session.exec(select(Right).where(Right.plan_id == plan_id)).all()}
-    result = ImportResult(rows=len(rows))
+    result = ImportResult(rows=len(rows), size_ignored=[(r.number, r.code) for r in rows if r.size_ignored])
     changed: dict[str, dict[str, list[Any]]] = {}
     by_code: dict[str, Right] = {}
     created: set[str] = set()
@@ -1971,6 +2002,7 @@ def import_ledger(
             "unchanged": result.unchanged,
             "status_changes": result.status_changes,
             "claims": len(result.claims),
+            "size_ignored": len(result.size_ignored),
             "restrict_unit_id": restrict_unit_id,
             "member_id": actor_member_id,
         },

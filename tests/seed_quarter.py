@@ -119,6 +119,7 @@ def _rights(session: Session, seed: Seeded) -> None:
                 code=code,
                 name=f"{z.name.removesuffix('整合区')}{n}号{'采矿权' if kind == RightKind.MINING else '探矿权'}",
                 kind=kind,
+                size_class="small" if kind == RightKind.MINING else "",  # a mine's production scale only
                 mineral=(z.minerals or [""])[0],
                 zone_id=z.id,
                 unit_id=natres,

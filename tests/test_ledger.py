@@ -81,7 +81,7 @@ ROWS: list[dict[str, Any]] = [
         "矿种": "铁",
         "所属整合区": "乌兰赤老铁矿整合区",
         "所属深部探矿权的采矿权编号": "C1500002011041120001",
-        "规模": "小型",
+        "规模": None,
         "生产状态": "已并入保留矿山",
         "处置状态": "已整合",
         "所属批次": "强化整合重组一批",
@@ -98,7 +98,7 @@ ROWS: list[dict[str, Any]] = [
         "矿种": "金",
         "所属整合区": "浩尧尔忽洞金矿整合区",
         "所属深部探矿权的采矿权编号": None,
-        "规模": "中型",
+        "规模": None,
         "生产状态": None,
         "处置状态": "推进中",
         "所属批次": "强化整合重组一批、推进转采一批",
@@ -115,7 +115,7 @@ ROWS: list[dict[str, Any]] = [
         "矿种": "金",
         "所属整合区": "查干此老地区金矿整合区",
         "所属深部探矿权的采矿权编号": None,
-        "规模": "小型",
+        "规模": None,
         "生产状态": None,
         "处置状态": "未处置",
         "所属批次": None,
@@ -722,3 +722,85 @@ def test_the_banner_ledger_carries_only_its_plan_columns_and_reads_a_workbook_wi
     assert (again.updated, again.unchanged) == (0, 1)
     session.refresh(right)
     assert (right.sector, right.idle_cause, right.baseline_on) == ("noncoal", "paperwork", date(2026, 1, 20))
+
+
+def test_an_exploration_right_has_no_size_and_a_size_given_of_one_is_not_imported(
+    session: Session, banner_plan_id: int, tmp_path: Path
+) -> None:
+    """规模 is a mine's production scale (seed 000 一: 矿山按照生产规模统计, 大中型矿山占比): the export
+    printed 小型 of every exploration right. It leaves the cell empty for any but a mining right; a
+    规模 typed on an exploration, deep or proposed right's row is not imported, and the import's
+    summary names the rows; the share of large and medium mines counts the mining rights alone."""
+    from oversight.targets import plan_targets
+
+    rows = [
+        {**ROWS[0]},
+        {**ROWS[2], "规模": "小型", "生产状态": "勘查中", "处置状态": "推进中"},  # row 4: a deep right
+        {**ROWS[3], "规模": "大型"},  # row 5: an exploration right
+        {**ROWS[4], "规模": "中型"},  # row 6: a proposed one
+        {**ROWS[5]},
+    ]
+    filled = _fill(_template(session, banner_plan_id, tmp_path), rows, tmp_path / "f.xlsx")
+    result = import_ledger(session=session, plan_id=banner_plan_id, data=filled, actor="cli", now=T1)
+    session.commit()
+    said = import_summary(session=session, plan_id=banner_plan_id, result=result)
+    assert said.message().splitlines()[1] == "第4、5、6行是探矿权，规模按矿山生产规模划分，只填采矿权，所填规模未导入。"
+    ignored = said.listed()[1]["ids"]["right"]
+    sizes = {r.code: (r.kind, r.size_class) for r in session.exec(select(Right)).all()}
+    assert {sizes[c] for c in sizes} == {
+        ("mining", "large"),
+        ("mining", "small"),
+        ("deep", ""),
+        ("exploration", ""),
+        ("proposed", ""),
+    }
+    assert {session.get(Right, i).kind for i in ignored} == {"deep", "exploration", "proposed"}
+
+    exported = export_ledger(tmp_path / "e.xlsx", session=session, plan_id=banner_plan_id, now=T1)
+    back = {r["矿业权编号"]: r["规模"] for r in _read_rights(exported)}
+    assert back == {r["矿业权编号"]: ("大型" if r is rows[0] else "小型" if r is rows[4] else None) for r in rows}
+    again = import_ledger(session=session, plan_id=banner_plan_id, data=exported.read_bytes(), actor="cli")
+    assert again.unchanged == 5 and not again.size_ignored
+    assert len(import_summary(session=session, plan_id=banner_plan_id, result=again).listed()) == 1
+    # 大中型矿山占比: of the two mining rights (the closed one not standing), the large one.
+    ratio = next(
+        t
+        for t in plan_targets(session=session, plan_id=banner_plan_id, as_of=T1)
+        if t["key"] == "min_large_medium_ratio"
+    )
+    assert ratio["now"] == 1.0 and ratio["records"]["codes"] == [ROWS[0]["矿业权编号"]]
+
+
+def test_the_migration_clears_the_size_of_exploration_rights(db_url: str) -> None:
+    """A deployment at 0024 whose import gave its exploration rights 小型: 0025 clears it, and leaves the
+    mining rights' 规模."""
+    from alembic import command
+    from sqlalchemy import bindparam, text
+
+    from models import make_engine, session_scope
+    from models.base import UTCDateTime
+    from models.migrate import alembic_config, current, upgrade
+    from tests.conftest import load_bundled_plan
+
+    command.downgrade(alembic_config(db_url), "0024")
+    engine = make_engine(db_url)
+    try:
+        p = load_bundled_plan(engine)
+        with engine.begin() as conn:
+            for code, kind, size in (("M", "mining", "medium"), ("T", "exploration", "small"), ("D", "deep", "small")):
+                conn.execute(
+                    text(
+                        'INSERT INTO "right" (plan_id, code, name, kind, mineral, size_class, production_status,'
+                        " status, sector, green_level, idle_cause, holder, contact_person, note, updated_at)"
+                        " VALUES (:p, :c, :c, :k, '', :s, '', 'baseline', '', '', '', '', '', '', :at)"
+                    ).bindparams(bindparam("at", type_=UTCDateTime())),
+                    {"p": p, "c": code, "k": kind, "s": size, "at": T1},
+                )
+        upgrade(db_url, "0025")
+        assert current(db_url) == "0025"
+        with session_scope(engine) as s:
+            sizes = dict(s.exec(select(Right.code, Right.size_class).where(Right.plan_id == p)).all())
+        assert sizes == {"M": "medium", "T": "", "D": ""}
+    finally:
+        engine.dispose()
+        upgrade(db_url)

@@ -332,7 +332,7 @@ def test_a_database_from_before_the_column_states_no_survivor(db_url: str) -> No
                     ).bindparams(bindparam("at", type_=UTCDateTime())),
                     {"p": p, "c": code, "z": z7, "at": datetime(2026, 1, 5, tzinfo=UTC)},
                 )
-        upgrade(db_url)
+        upgrade(db_url, "0024")
         assert current(db_url) == "0024"
         with session_scope(engine) as s:
             rights = s.exec(select(Right).where(Right.plan_id == p).order_by(Right.id)).all()
@@ -370,7 +370,7 @@ def test_a_right_its_zone_absorbs_reads_merged_in_the_ledger_not_producing(
     m2 = _add(session, p, "M2", zone_id=z7, kept_in_zone=False, production_status="producing")
     m3 = _add(session, p, "M3", zone_id=z7, production_status="stopped")
     m4 = _add(session, p, "M4", zone_id=z11, kept_in_zone=False, production_status="stopped")
-    t1 = _add(session, p, "T1", zone_id=z11, kind="exploration", production_status="exploring")
+    t1 = _add(session, p, "T1", zone_id=z11, kind="exploration", production_status="exploring", size_class="")
     for right in (m1, m2, m3, t1):
         _move(session, right, "consolidated")
     _move(session, m4, "in_progress")
