@@ -70,7 +70,7 @@ from oversight.dates import cn_date, local_day, local_zone
 from oversight.errors import PlanMissingError
 from oversight.planfile import PlanSpec, TargetSpec
 from oversight.plans import plan_spec
-from oversight.rights import GREEN_REGION_OR_ABOVE, RightStatus
+from oversight.rights import GREEN_REGION_OR_ABOVE, RightStatus, is_absorbed
 from oversight.sentences import pct
 from oversight.timelines import deadline_of, expected_share, target_points
 
@@ -250,7 +250,7 @@ class _Figures:
         rights = list(rights)
         mining = [r for r in rights if r.kind == RightKind.MINING]
         closed = [r for r in mining if RightStatus.CLOSED in r.reached]
-        kept = {r.zone_id: r.id for r in mining if r.zone_id is not None and r.kept}
+        kept = {r.zone_id for r in mining if r.zone_id is not None and r.kept}  # zones whose survivor is stated
         by_zone: dict[int, list[_R]] = defaultdict(list)
         for r in mining:
             if r.zone_id is not None and RightStatus.CONSOLIDATED in r.reached and r not in closed:
@@ -259,13 +259,19 @@ class _Figures:
         absorbed: list[_R] = []
         unstated = _Unstated(zones=[], rights=[])
         for z in order:
-            if z in kept:  # the zone keeps the right the ledger marks kept and absorbs the others
-                absorbed += [r for r in by_zone[z] if r.id != kept[z]]
+            # The zone keeps the right the ledger marks kept and absorbs the others; with none marked
+            # kept, those marked 否 (rights.is_absorbed, which the ledger's 生产状态 reads too).
+            absorbed += [
+                r
+                for r in by_zone[z]
+                if is_absorbed(
+                    kind=r.kind, zone_id=z, status=RightStatus.CONSOLIDATED, kept=r.kept, zone_keeps_one=z in kept
+                )
+            ]
+            if z in kept:
                 continue
-            # None marked kept: those marked 否 are absorbed. Of the others, the zone keeps one (the
-            # count of the reduction rests on it): the one left, if one; which, if two or more, the
-            # ledger has not said, and nothing names it.
-            absorbed += [r for r in by_zone[z] if r.kept is False]
+            # Of the others, the zone keeps one (the count of the reduction rests on it): the one
+            # left, if one; which, if two or more, the ledger has not said, and nothing names it.
             undecided = [r for r in by_zone[z] if r.kept is not False]
             if len(undecided) > 1:
                 unstated.zones.append((z, by_zone[z][0].zone_seq or 0))
