@@ -1777,11 +1777,14 @@ def _absorbed_errors(session: Session, refs: _Refs, rows: list[_Row], letter: st
             if row.zone_id is None:
                 why = "此行不属于任何整合区"
             elif row.status != RightStatus.CONSOLIDATED:
-                why = f"此行处置状态为“{STATUS_LABELS[row.status]}”，尚未整合"
+                not_yet = (
+                    "尚未整合" if row.status in RightStatus.OPEN else f"不是“{STATUS_LABELS[RightStatus.CONSOLIDATED]}”"
+                )
+                why = f"此行处置状态为“{STATUS_LABELS[row.status]}”，{not_yet}"
             elif row.kind == RightKind.MINING and kept_of(row) is True:
                 why = "此行是整合后保留的采矿权"
             elif row.kind == RightKind.MINING:
-                why = "此行整合后保留未填，本区也没有填“是”的采矿权，尚不能确定并入哪一宗"
+                why = "此行整合后保留未填，本区也没有填“是”的采矿权，尚不能确定此宗是保留还是并入"
             else:
                 why = f"{KIND_LABELS[row.kind]}尚未设立，不是一宗矿业权"
             errors.append(

@@ -398,6 +398,8 @@ def test_a_right_its_zone_absorbs_reads_merged_in_the_ledger_not_producing(
         {**_row("M4", ZONE11, "否"), "处置状态": "推进中", "生产状态": "已并入保留矿山"},  # row 6: not yet
         {**_row("T1", ZONE11, "否", kind="探矿权"), "处置状态": "已整合", "生产状态": "勘查中"},  # row 7
         {**_row("M5", None, None), "处置状态": "已整合", "生产状态": "已并入"},  # row 8: in no zone
+        {**_row("M6", ZONE11, None), "处置状态": "已整合", "生产状态": "已并入保留矿山"},  # row 9: zone 11 keeps none
+        {**_row("M7", ZONE7, None), "处置状态": "已关闭注销", "生产状态": "已并入保留矿山"},  # row 10: closed
     ]
     with pytest.raises(LedgerImportError) as caught:
         import_ledger(session=session, plan_id=p, data=_fill(template, rows, tmp_path / "bad.xlsx"), actor="cli")
@@ -411,4 +413,8 @@ def test_a_right_its_zone_absorbs_reads_merged_in_the_ledger_not_producing(
         "不再单独勘查，生产状态不能填“勘查中”，请填“已并入保留矿山”或留空；如该矿业权仍单独勘查，请核对处置状态和整合后保留。",
         "矿业权台账 第8行 H列（生产状态）：“已并入保留矿山”只用于整合区内已整合、不是整合后保留的那一宗的矿业权："
         "此行不属于任何整合区，请填写其实际生产状态。",
+        "矿业权台账 第9行 H列（生产状态）：“已并入保留矿山”只用于整合区内已整合、不是整合后保留的那一宗的矿业权："
+        "此行整合后保留未填，本区也没有填“是”的采矿权，尚不能确定此宗是保留还是并入，请填写其实际生产状态。",
+        "矿业权台账 第10行 H列（生产状态）：“已并入保留矿山”只用于整合区内已整合、不是整合后保留的那一宗的矿业权："
+        "此行处置状态为“已关闭注销”，不是“已整合”，请填写其实际生产状态。",
     ]
