@@ -39,7 +39,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, NamedTuple
@@ -852,6 +852,7 @@ def resolutions(
     as_of: datetime,
     end: datetime | None = None,
     kept: bool | None = None,
+    problem_ids: Collection[int] | None = None,
 ) -> list[Resolution]:
     """办结: the problems that, at `as_of` (and before `end`, the window's end, when given), stand
     resolved or confirmed by a resolution inside the window, each once with the unit that resolved
@@ -865,7 +866,7 @@ def resolutions(
     events are looked for through the (problem_id, at) index: the latest events are the highest
     ids, as the domain writes them (and as the projection and _state_at order them). `kept`:
     whether every problem has its projection (projections_kept; None: ask); if not, every
-    resolution's later events are looked for."""
+    resolution's later events are looked for. `problem_ids`: only these problems (a 督办单's item)."""
     r, later = _E.alias("r"), _E.alias("later")
 
     def seen(at: Any) -> list[Any]:
@@ -892,6 +893,8 @@ def resolutions(
         .where(_P.c.plan_id == plan_id, r.c.kind == K.RESOLVED, r.c.at >= sql_moment(start), *seen(r.c.at))
         .order_by(r.c.problem_id, r.c.id)
     )
+    if problem_ids is not None:
+        query = query.where(r.c.problem_id.in_(list(problem_ids)))
     if kept is None:
         kept = projections_kept(session=session)
     if kept:

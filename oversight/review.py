@@ -964,6 +964,9 @@ def build_review(*, session: Session, plan_id: int, period: str, now: datetime) 
         "supervision_stages": supervision_stages(
             session=session, plan_id=plan_id, start=p.start, end=min(p.end, now + timedelta(microseconds=1))
         ),
+        "supervision_orders": supervision_orders(
+            session=session, plan_id=plan_id, start=p.start, end=p.end, as_of=min(p.end, now)
+        ),
         "attendance": meeting_attendance(session=session, plan_id=plan_id, first=p.first_day, last=p.last_day),
     }
 
@@ -1041,7 +1044,77 @@ def supervision_paragraphs(review: dict[str, Any], say: Say) -> list[str]:
             lines.append(say.text("supervision_not_urged"))
     else:
         lines.append(say.text("supervision_none"))
+    return [*lines, *order_paragraphs(review, say, urged=bool(supervision))]
+
+
+def order_paragraphs(review: dict[str, Any], say: Say, *, urged: bool) -> list[str]:
+    """督办与催办's 督办单: how many were issued and how many met their 办结时限, each case its own
+    sentence (均 only when every one did, or every one did not, or none has reached it yet), then
+    the missed ones by 文号, unit and item, closed late or still open. None issued is said only beside
+    a sentence on the units urged (supervision_none already says nobody was urged or ordered). A
+    review stored before the orders were kept says nothing of them."""
+    orders = review.get("supervision_orders")
+    if orders is None:
+        return []
+    if not orders:
+        return [say.text("orders_none")] if urged else []
+    n = len(orders)
+    by = {state: [o for o in orders if o["state"] == state] for state in ("met", "late", "open", "pending")}
+    met, pending = len(by["met"]), len(by["pending"])
+    missed = [o for o in orders if o["state"] in ("late", "open")]
+    ids = {
+        "order": [int(o["order_id"]) for o in orders],
+        "unit": list(dict.fromkeys(int(o["unit_id"]) for o in orders)),
+    }
+    counts = {"n": n, "met": met, "missed": len(missed), "pending": pending}
+    one = "" if n > 1 else "_one"
+    if met == n:
+        lines = [say.text("orders_all_met" + one, ids, **counts)]
+    elif len(missed) == n:
+        lines = [say.text("orders_all_missed" + one, ids, **counts)]
+    elif pending == n:
+        lines = [say.text("orders_all_pending" + one, ids, **counts)]
+    else:
+        parts = [
+            *([ORDERS_MET.format(n=met)] if met else []),
+            *([ORDERS_MISSED.format(n=len(missed))] if missed else []),
+            *([ORDERS_PENDING.format(n=pending)] if pending else []),
+        ]
+        lines = [say.text("orders_mixed", ids, parts="，".join(parts), **counts)]
+    if missed:
+        missed_ids: dict[str, list[int]] = {
+            "order": [int(o["order_id"]) for o in missed],
+            "unit": list(dict.fromkeys(int(o["unit_id"]) for o in missed)),
+        }
+        for o in missed:
+            noun = ORDER_ITEM_NOUNS.get(o["kind"])
+            if noun:
+                missed_ids.setdefault(noun, []).append(int(o["item_id"]))
+            if o.get("event_id"):
+                missed_ids.setdefault("event", []).append(int(o["event_id"]))
+        lines.append(say.text("orders_missed", missed_ids, orders="；".join(order_missed_text(o) for o in missed)))
     return lines
+
+
+# The noun a 督办单's item is cited by in a fact's ids (oversight.supervision.MARK_NOUNS; a league's
+# region item is cited by the league, its unit).
+ORDER_ITEM_NOUNS = {"problem": "problem", "decision": "decision", "rectification": "item"}
+ORDERS_MET = "{n}份在办结时限内办结"
+ORDERS_MISSED = "{n}份未在办结时限内办结"
+ORDERS_PENDING = "{n}份尚未到办结时限"
+
+
+def order_missed_text(o: dict[str, Any]) -> str:
+    """One missed 督办单: 乌中联办督〔2026〕3号（旗林草局，8号问题）办结时限为2026年3月12日，截至2026年3月31日
+    仍未办结，已逾期13个工作日; closed late: …，2026年3月16日办结，逾期2个工作日 (超过办结时限 when
+    it closed on a day off right after it)."""
+    head = f"{o['doc_no']}（{o['unit']}，{o['item']}）办结时限为{_cn(date.fromisoformat(o['limit_on']))}"
+    days = int(o["late_days"])
+    if o["state"] == "late":
+        closed = _cn(date.fromisoformat(o["closed_on"]))
+        return f"{head}，{closed}办结，" + (f"逾期{days}个工作日" if days else "超过办结时限")
+    seen = _cn(date.fromisoformat(o["as_of_day"]))
+    return f"{head}，截至{seen}仍未办结" + (f"，已逾期{days}个工作日" if days else "")
 
 
 def flag_paragraph(flag: dict[str, Any], say: Say) -> str:
@@ -1062,6 +1135,20 @@ def supervision_stages(
     from oversight.supervision import stage_counts
 
     return {str(u): c for u, c in stage_counts(session=session, plan_id=plan_id, start=start, end=end).items()}
+
+
+def supervision_orders(
+    *, session: Session, plan_id: int, start: datetime, end: datetime, as_of: datetime
+) -> list[dict[str, Any]]:
+    """The 督办单 issued in [start, end) by `as_of`, each with its unit's name, the item it names
+    and whether the item was closed by the order's 办结时限 (oversight.supervision.order_outcomes)."""
+    from oversight.supervision import item_title, order_outcomes
+
+    units = {u.id: u.name for u in session.execute(select(Unit).where(col(Unit.plan_id) == plan_id)).scalars()}
+    return [
+        {**o.as_dict(), "unit": units.get(o.unit_id, ""), "item": item_title(kind=o.kind, item_id=o.item_id)}
+        for o in order_outcomes(session=session, plan_id=plan_id, start=start, end=end, as_of=as_of)
+    ]
 
 
 def supervision_counts(*, session: Session, plan_id: int, start: datetime, end: datetime) -> list[dict[str, Any]]:
@@ -1144,6 +1231,16 @@ REVIEW_TEXTS: dict[str, str] = {
     "supervision_stages": "本期向{units}个单位发出{stages}。",
     "supervision_stages_not_urged": "本期向{units}个单位发出{stages}，办公室未另行催办。",
     "supervision_not_urged": "办公室本期未催办。",
+    # The 督办单 of the half and their 办结时限 (oversight.supervision.order_outcomes), one kind per case.
+    "orders_none": "本期未发出红色督办单。",
+    "orders_all_met_one": "本期发出红色督办单1份，已在办结时限内办结。",
+    "orders_all_met": "本期发出红色督办单{n}份，均在办结时限内办结。",
+    "orders_all_missed_one": "本期发出红色督办单1份，未在办结时限内办结。",
+    "orders_all_missed": "本期发出红色督办单{n}份，均未在办结时限内办结。",
+    "orders_all_pending_one": "本期发出红色督办单1份，尚未到办结时限。",
+    "orders_all_pending": "本期发出红色督办单{n}份，均尚未到办结时限。",
+    "orders_mixed": "本期发出红色督办单{n}份，其中{parts}。",
+    "orders_missed": "未在办结时限内办结的：{orders}。",
     "paper_closure": "{line}，涉嫌纸面销号。",
     # A problem reopened soon after it was confirmed closed: who resolved it (the unit credited with it).
     "paper_closure_unit": "{line}，涉嫌纸面销号（该问题由{unit}办结）。",

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func
@@ -43,14 +43,14 @@ from oversight.audit import actor_of, audit, require_role
 from oversight.dates import cn_date, local_day
 from oversight.errors import InvalidStateError, NotFoundError, PlanMissingError
 from oversight.facts import Chat, Say
-from oversight.measures import EXEMPT_UNIT_KINDS, aware_utc, overdue_workdays
+from oversight.measures import EXEMPT_UNIT_KINDS, aware_utc, overdue_before, overdue_workdays, resolutions
 from oversight.members import members_of_unit
 from oversight.outbox import enqueue_text, queued_under
 from oversight.plans import office_name
 from oversight.region_items import BASELINE, FIRST_BATCH, ITEM_NAMES, open_region_items
 from oversight.sample import chat_marked
 from oversight.sentences import cite, overdue_text
-from oversight.workdays import estimate_mark, workdays_between
+from oversight.workdays import add_workdays, estimate_mark, workdays_between
 
 BLUE, YELLOW, RED = "blue", "yellow", "red"
 COLOURS = (RED, YELLOW, BLUE)
@@ -339,6 +339,8 @@ def _order_data(session: Session, item: Item, doc_no: str, now: datetime) -> dic
         "reopened": item.reopened,
         "why": _why_red(item),
         "issued_on": local_day(now).isoformat(),
+        # The 办结时限 it prints, fixed with it (a calendar loaded later does not move it).
+        "limit_on": reply_by(local_day(now)).isoformat(),
     }
 
 
@@ -694,6 +696,172 @@ def red_counts(*, session: Session, plan_id: int, start: datetime, end: datetime
     return {int(u): int(n) for u, n in rows}
 
 
+# --- Whether a 督办单 was met by its 办结时限 -------------------------------------------------
+
+MET, LATE, OPEN, PENDING = "met", "late", "open", "pending"
+EPOCH = datetime(2000, 1, 1, tzinfo=UTC)  # before any record: a closure standing at as_of, however old
+
+
+@dataclass(frozen=True)
+class OrderOutcome:
+    """A 督办单 and its item as of a moment: closed by its 办结时限 (MET), closed after it (LATE),
+    still open past it (OPEN) or still open with the time limit to come (PENDING)."""
+
+    order_id: int
+    doc_no: str
+    kind: str
+    item_id: int
+    unit_id: int
+    issued_on: date
+    limit_on: date
+    state: str
+    closed_on: date | None  # the day of the closure that stands as of the moment (None: open)
+    as_of_day: date  # the last day seen (截至)
+    late_days: int  # working days past the limit: to its closure, or to as_of_day while open
+    event_id: int | None = None  # a problem's resolution that closed it
+
+    @property
+    def missed(self) -> bool:
+        return self.state in (LATE, OPEN)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "order_id": self.order_id,
+            "doc_no": self.doc_no,
+            "kind": self.kind,
+            "item_id": self.item_id,
+            "unit_id": self.unit_id,
+            "issued_on": self.issued_on.isoformat(),
+            "limit_on": self.limit_on.isoformat(),
+            "state": self.state,
+            "closed_on": self.closed_on.isoformat() if self.closed_on else None,
+            "as_of_day": self.as_of_day.isoformat(),
+            "late_days": self.late_days,
+            "event_id": self.event_id,
+        }
+
+
+def _closed_on(
+    session: Session, plan_id: int, orders: Sequence[SupervisionOrder], as_of: datetime
+) -> dict[tuple[str, int], tuple[date, int | None]]:
+    """Per order's item: the day of its closure that stands at `as_of`, as each kind's record says
+    办结 — a problem its standing resolution (measures.resolutions, as the brief and review count it),
+    an agreed matter the office's acceptance (done_at), a rectification item its 销号 (closed_at), a
+    league's region item the first day the region record holds it done (open_region_items)."""
+    out: dict[tuple[str, int], tuple[date, int | None]] = {}
+    of = {kind: sorted({o.item_id for o in orders if o.kind == kind}) for kind in KINDS}
+    if of[PROBLEM]:
+        standing = resolutions(session=session, plan_id=plan_id, start=EPOCH, as_of=as_of, problem_ids=of[PROBLEM])
+        ats = dict(
+            session.exec(
+                select(ProblemEvent.id, ProblemEvent.at).where(col(ProblemEvent.id).in_([r.event_id for r in standing]))
+            ).all()
+        )
+        for r in standing:
+            out[(PROBLEM, r.problem_id)] = (local_day(aware_utc(ats[r.event_id])), r.event_id)
+    if of[DECISION]:
+        for did, done_at in session.exec(
+            select(Decision.id, Decision.done_at).where(
+                col(Decision.id).in_(of[DECISION]),
+                Decision.state == "done",
+                col(Decision.done_at) <= as_of,
+            )
+        ).all():
+            if done_at is not None:
+                out[(DECISION, int(did or 0))] = (local_day(aware_utc(done_at)), None)
+    if of[RECTIFICATION]:
+        for rid, closed_at in session.exec(
+            select(RectificationItem.id, RectificationItem.closed_at).where(
+                col(RectificationItem.id).in_(of[RECTIFICATION]),
+                col(RectificationItem.state).in_(("closed", "rechecked")),
+                col(RectificationItem.closed_at) <= as_of,
+            )
+        ).all():
+            if closed_at is not None:
+                out[(RECTIFICATION, int(rid or 0))] = (local_day(aware_utc(closed_at)), None)
+    last = local_day(as_of - timedelta(microseconds=1))
+    for kind in REMINDED_ELSEWHERE:
+        for league in of[kind]:
+            first = min(local_day(aware_utc(o.issued_at)) for o in orders if o.kind == kind and o.item_id == league)
+
+            def open_on(day: date, league: int = league, kind: str = kind) -> bool:
+                return bool(
+                    open_region_items(session=session, plan_id=plan_id, today=day, unit_id=league, kinds=(kind,))
+                )
+
+            if open_on(last):
+                continue
+            # The first day it stood done: a region item closes once (a league's filed ledger, a
+            # right restarted), so halving the days from the order to `last` finds it.
+            lo, hi = first, last
+            while lo < hi:
+                mid = lo + (hi - lo) // 2
+                if open_on(mid):
+                    lo = mid + timedelta(days=1)
+                else:
+                    hi = mid
+            out[(kind, league)] = (lo, None)
+    return out
+
+
+def order_outcomes(
+    *, session: Session, plan_id: int, start: datetime, end: datetime, as_of: datetime
+) -> list[OrderOutcome]:
+    """The 督办单 issued in [start, end) (and by `as_of`), in their issuing order, each with whether its
+    item was closed by the order's 办结时限 (order_limit) as of `as_of`: the day of the closure and the
+    working days late (oversight.workdays, the one calendar), or, still open past it, the days late
+    to the last day seen. Due on day D means done by the end of D."""
+    orders = list(
+        session.exec(
+            select(SupervisionOrder)
+            .where(
+                SupervisionOrder.plan_id == plan_id,
+                col(SupervisionOrder.issued_at) >= start,
+                col(SupervisionOrder.issued_at) < end,
+                col(SupervisionOrder.issued_at) <= as_of,
+            )
+            .order_by(col(SupervisionOrder.issued_at), col(SupervisionOrder.id))
+        ).all()
+    )
+    closed = _closed_on(session, plan_id, orders, as_of)
+    last = local_day(as_of - timedelta(microseconds=1))
+    out = []
+    for o in orders:
+        limit = order_limit(o)
+        day, event = closed.get((o.kind, o.item_id), (None, None))
+        if day is not None:
+            state, late = (MET, 0) if day <= limit else (LATE, workdays_between(limit, day))
+        elif limit < overdue_before(as_of):
+            state, late = OPEN, workdays_between(limit, last)
+        else:
+            state, late = PENDING, 0
+        out.append(
+            OrderOutcome(
+                order_id=row_id(o),
+                doc_no=o.doc_no,
+                kind=o.kind,
+                item_id=o.item_id,
+                unit_id=o.unit_id,
+                issued_on=local_day(aware_utc(o.issued_at)),
+                limit_on=limit,
+                state=state,
+                closed_on=day,
+                as_of_day=last,
+                late_days=late,
+                event_id=event,
+            )
+        )
+    return out
+
+
+def missed_orders(
+    *, session: Session, plan_id: int, start: datetime, end: datetime, as_of: datetime
+) -> list[OrderOutcome]:
+    """The 督办单 issued in [start, end) whose 办结时限 passed, as of `as_of`, with the item still open
+    or closed late (order_outcomes)."""
+    return [o for o in order_outcomes(session=session, plan_id=plan_id, start=start, end=end, as_of=as_of) if o.missed]
+
+
 # --- What the unit was told before its 督办单 (催办记录) --------------------------------------
 
 URGE = "urge"
@@ -821,7 +989,7 @@ def order_document(*, session: Session, order: SupervisionOrder) -> dict[str, An
     d = order.data
     due = date.fromisoformat(d["due_on"])
     issued = date.fromisoformat(d["issued_on"])
-    new_due = _reply_by(issued)
+    new_due = order_limit(order)
     # Why red, from the order's figures (an order stored with an older wording renders the same).
     why = (
         f"已退回重办{d['reopened']}次"
@@ -868,14 +1036,32 @@ def order_document(*, session: Session, order: SupervisionOrder) -> dict[str, An
 
 
 def _title_name(d: dict[str, Any]) -> str:
-    noun = MARK_NOUNS.get(d["kind"])
-    return cite(noun, [int(d["item_id"])]) if noun else str(d["label"])
+    return item_title(kind=d["kind"], item_id=int(d["item_id"])) if d["kind"] in MARK_NOUNS else str(d["label"])
 
 
-def _reply_by(issued: date) -> date:
-    from oversight.workdays import add_workdays
+def item_title(*, kind: str, item_id: int) -> str:
+    """A supervised item by its number only, as a 督办单's title names it (8号问题, 3号议定事项), a
+    league's region item by its name (底数核实台账)."""
+    noun = MARK_NOUNS.get(kind)
+    return cite(noun, [item_id]) if noun else ITEM_NAMES.get(kind, "")
 
-    return add_workdays(issued, 5)
+
+ORDER_WORKDAYS = 5  # a 督办单's 办结时限: this many working days after the day it is issued
+
+
+def reply_by(issued: date) -> date:
+    """The 办结时限 of a 督办单 issued on `issued` (ORDER_WORKDAYS working days later)."""
+    return add_workdays(issued, ORDER_WORKDAYS)
+
+
+def order_limit(order: SupervisionOrder) -> date:
+    """The 办结时限 a 督办单 prints: as stored when it was issued; an order stored before it was kept
+    (or written without its data), the same count from the day it was issued."""
+    stored = (order.data or {}).get("limit_on")
+    if stored:
+        return date.fromisoformat(stored)
+    issued = (order.data or {}).get("issued_on")
+    return reply_by(date.fromisoformat(issued) if issued else local_day(aware_utc(order.issued_at)))
 
 
 def order_for_item(*, session: Session, kind: str, item_id: int) -> SupervisionOrder | None:

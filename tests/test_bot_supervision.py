@@ -152,7 +152,11 @@ async def test_red_order_then_urge_and_refusals(settings_env, engine, banner_pla
         assert [(r["unit"], r["urged"], r["orders"]) for r in review["supervision"]] == [("旗林草局", 2, 1)]
         doc = review_document(session=s, plan_id=banner_plan_id, review=review, now=utcnow())
         [section] = [x for x in doc["sections"] if x["heading"] == "督办与催办"]
-        assert section["paragraphs"] == ["本期旗林草局被催办2次、收到红色督办单1份。"]
+        # Issued just now, its 办结时限 is five working days away.
+        assert section["paragraphs"] == [
+            "本期旗林草局被催办2次、收到红色督办单1份。",
+            "本期发出红色督办单1份，尚未到办结时限。",
+        ]
 
 
 def _duban_facts(engine, member_id: int) -> tuple[list[dict], str]:

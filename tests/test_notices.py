@@ -429,6 +429,7 @@ FACT_TABLES = {
     "right": '"right"',
     "report": "report",
     "supervision": "supervisionevent",
+    "order": "supervisionorder",
     "message": "outboxmessage",
 }
 

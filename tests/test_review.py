@@ -213,7 +213,11 @@ def test_a_red_order_issued_at_the_reviews_moment_is_in_it_and_no_zero_is_printe
     review = build_review(session=cast.s, plan_id=cast.plan_id, period="2026H1", now=now)
     doc = review_document(session=cast.s, plan_id=cast.plan_id, review=review, now=now)
     section = next(sec for sec in doc["sections"] if sec["heading"] == "督办与催办")
-    assert section["paragraphs"] == ["本期旗林草局收到红色督办单1份。", "办公室本期未催办。"]
+    assert section["paragraphs"] == [
+        "本期旗林草局收到红色督办单1份。",
+        "办公室本期未催办。",
+        "本期发出红色督办单1份，尚未到办结时限。",
+    ]
 
 
 def test_units_with_the_same_supervision_counts_share_one_clause(cast: Cast) -> None:
@@ -238,6 +242,7 @@ def test_units_with_the_same_supervision_counts_share_one_clause(cast: Cast) -> 
     assert section["paragraphs"] == [
         "本期旗林草局收到红色督办单2份；旗自然资源局、旗水利局各收到红色督办单1份。",
         "办公室本期未催办。",
+        "本期发出红色督办单4份，均尚未到办结时限。",
     ]
 
 
@@ -282,6 +287,7 @@ def test_the_reviews_supervision_section_says_what_the_units_were_told_and_that_
     assert paragraphs == [
         "本期向2个单位发出蓝色提醒2次、黄色督办2次，办公室未另行催办。",
         "本期旗林草局、旗水利局各收到红色督办单1份。",
+        "本期发出红色督办单2份，均尚未到办结时限。",
     ], paragraphs
     assert "".join(paragraphs) in text, text
 
@@ -291,6 +297,7 @@ def test_the_reviews_supervision_section_says_what_the_units_were_told_and_that_
     assert paragraphs == [
         "本期向2个单位发出蓝色提醒2次、黄色督办2次。",
         "本期旗水利局被催办1次、收到红色督办单1份；旗林草局收到红色督办单1份。",
+        "本期发出红色督办单2份，均尚未到办结时限。",
     ], paragraphs
     assert "".join(paragraphs) in text, text
 
@@ -1155,3 +1162,122 @@ def test_a_zone_leader_scored_below_60_is_named_as_the_units_are(cast: Cast) -> 
     (fact,) = [f for f in doc["facts"] if f["kind"] == "low_leaders"]
     assert fact["text"] == "得分低于60分的包联领导：额尔敦。" and fact["ids"] == {"member": [row_id(slow)]}
     assert fact["text"] in doc["summary"]
+
+
+def test_the_review_says_which_orders_were_resolved_by_their_time_limit(cast: Cast, tmp_path: Path) -> None:
+    """A 督办单 sets 办结时限 (five working days from its issue); the review's 督办与催办 said nothing
+    when a unit missed it (audit B6). Three problems turn red through the worker: one resolved on its
+    order's last day, one two working days after it, one never. The rendered review (PDF read back)
+    counts the orders and those met, and names the two missed by 文号, unit and item: the late one
+    with the day it was resolved and its working days late, the open one 截至 the review's day. Before
+    any limit passed it reads 均尚未到办结时限; once the last one is resolved too, none met: 均未; a
+    half whose orders were all resolved in time reads 均在办结时限内办结, and one of a single order 已."""
+    from pypdf import PdfReader
+
+    from jobs.render import render_document
+    from jobs.supervision import run_supervision
+    from models import Problem, SupervisionOrder
+    from oversight.supervision import missed_orders, order_limit
+    from oversight.workdays import add_workdays, workdays_between
+    from tests.test_supervision import _at
+
+    def section(now: datetime) -> tuple[list[str], str]:
+        review = build_review(session=cast.s, plan_id=cast.plan_id, period="2026H1", now=now)
+        doc = review_document(session=cast.s, plan_id=cast.plan_id, review=review, now=now)
+        files = render_document("review", doc, out=tmp_path / f"review-{now:%m%d%H%M%S}.pdf")
+        text = "".join("".join(page.extract_text().split()) for page in PdfReader(files.pdf).pages)
+        lines = next(sec for sec in doc["sections"] if sec["heading"] == "督办与催办")["paragraphs"]
+        return [line for line in lines if line.startswith(("本期发出", "未在办结时限内"))], text
+
+    def cn(d: date) -> str:
+        return f"{d.year}年{d.month}月{d.day}日"
+
+    owners = ("forestry", "water", "natres")
+    pids = [
+        cast.raise_(owner=o, when=_at(date(2026, 3, 2)), category="water_permit" if o == "water" else "forest_grass")
+        for o in owners
+    ]
+    cast.s.commit()
+    for day in sorted({add_workdays(cast.s.get(Problem, p).due_on, 11) for p in pids}):
+        run_supervision(session=cast.s, now=_at(day), data_dir=tmp_path)
+    cast.s.commit()
+    orders = {o.item_id: o for o in cast.s.exec(select(SupervisionOrder)).all()}
+    assert sorted(orders) == sorted(pids)
+    limits = {p: order_limit(orders[p]) for p in pids}
+    for p in pids:  # the 办结时限 the order prints is the one it is held to
+        assert limits[p] == add_workdays(orders[p].issued_at.astimezone(SH).date(), 5)
+    first = min(orders[p].issued_at for p in pids)
+    assert section(first + HOUR)[0] == ["本期发出红色督办单3份，均尚未到办结时限。"]
+
+    for p, owner in zip(pids, owners, strict=True):
+        accept_problem(session=cast.s, problem_id=p, actor=cast[owner], now=first + HOUR)
+    resolve_problem(
+        session=cast.s, problem_id=pids[0], actor=cast["forestry"], evidence_text="已办结", now=_at(limits[pids[0]])
+    )
+    late_day = add_workdays(limits[pids[1]], 2)
+    resolve_problem(session=cast.s, problem_id=pids[1], actor=cast["water"], evidence_text="已办结", now=_at(late_day))
+    cast.s.commit()
+    now = _at(add_workdays(max(limits.values()), 3))
+    today = now.astimezone(SH).date()
+    lines, text = section(now)
+    doc_no = {p: orders[p].doc_no for p in pids}
+    assert lines == [
+        "本期发出红色督办单3份，其中1份在办结时限内办结，2份未在办结时限内办结。",
+        f"未在办结时限内办结的：{doc_no[pids[1]]}（旗水利局，{pids[1]}号问题）办结时限为{cn(limits[pids[1]])}，"
+        f"{cn(late_day)}办结，逾期2个工作日；{doc_no[pids[2]]}（旗自然资源局，{pids[2]}号问题）办结时限为"
+        f"{cn(limits[pids[2]])}，截至{cn(today)}仍未办结，已逾期{workdays_between(limits[pids[2]], today)}个工作日。",
+    ], lines
+    assert "".join(lines) in text, text
+    h1 = datetime(2026, 1, 1, tzinfo=SH)
+    missed = missed_orders(session=cast.s, plan_id=cast.plan_id, start=h1, end=now, as_of=now)
+    assert [(m.doc_no, m.state) for m in missed] == [(doc_no[pids[1]], "late"), (doc_no[pids[2]], "open")]
+
+    # The first reopened and resolved again after its limit: the 办结 that stands is late, none met: 均未.
+    reopen_problem(session=cast.s, problem_id=pids[0], actor=cast["emergency"], reason="问题反弹", now=now)
+    resolve_problem(session=cast.s, problem_id=pids[0], actor=cast["forestry"], evidence_text="已办结", now=now + HOUR)
+    cast.s.commit()
+    assert section(now + 2 * HOUR)[0][0] == "本期发出红色督办单3份，均未在办结时限内办结。"
+
+
+def test_orders_all_resolved_in_time_read_jun_and_a_single_one_yi(cast: Cast, tmp_path: Path) -> None:
+    """均在办结时限内办结 only when every order of the half met its limit; one order alone reads 已; none
+    issued while units were urged reads 本期未发出红色督办单 (nobody urged nor ordered: the section's
+    本期没有被催办或红色督办的单位 already says it)."""
+    from jobs.supervision import run_supervision
+    from models import Problem, SupervisionOrder
+    from oversight import supervision as sv
+    from oversight.supervision import order_limit
+    from oversight.workdays import add_workdays
+    from tests.test_supervision import _at
+
+    def lines(now: datetime) -> list[str]:
+        review = build_review(session=cast.s, plan_id=cast.plan_id, period="2026H1", now=now)
+        doc = review_document(session=cast.s, plan_id=cast.plan_id, review=review, now=now)
+        return next(sec for sec in doc["sections"] if sec["heading"] == "督办与催办")["paragraphs"]
+
+    p0 = cast.raise_(owner="forestry", when=_at(date(2026, 3, 2)))
+    cast.s.commit()
+    sv.urge(session=cast.s, actor=cast.office, kind="problem", item_id=p0, now=_at(date(2026, 3, 3)))
+    cast.s.commit()
+    assert lines(_at(date(2026, 3, 4)))[-1] == "本期未发出红色督办单。"
+    p1 = cast.raise_(owner="water", when=_at(date(2026, 4, 1)), category="water_permit")
+    accept_problem(session=cast.s, problem_id=p0, actor=cast["forestry"], now=_at(date(2026, 3, 3)))
+    accept_problem(session=cast.s, problem_id=p1, actor=cast["water"], now=_at(date(2026, 4, 2)))
+    cast.s.commit()
+    red0, red1 = (add_workdays(cast.s.get(Problem, p).due_on, 11) for p in (p0, p1))
+    run_supervision(session=cast.s, now=_at(red0), data_dir=tmp_path)
+    cast.s.commit()
+    [first] = cast.s.exec(select(SupervisionOrder)).all()
+    resolve_problem(
+        session=cast.s, problem_id=p0, actor=cast["forestry"], evidence_text="已办结", now=_at(order_limit(first))
+    )
+    cast.s.commit()
+    now = _at(add_workdays(order_limit(first), 1))
+    assert now.date() < red1
+    assert lines(now)[-1] == "本期发出红色督办单1份，已在办结时限内办结。"
+    run_supervision(session=cast.s, now=_at(red1), data_dir=tmp_path)
+    cast.s.commit()
+    second = cast.s.exec(select(SupervisionOrder).where(SupervisionOrder.item_id == p1)).one()
+    resolve_problem(session=cast.s, problem_id=p1, actor=cast["water"], evidence_text="已办结", now=_at(red1) + HOUR)
+    cast.s.commit()
+    assert lines(_at(add_workdays(order_limit(second), 2)))[-1] == "本期发出红色督办单2份，均在办结时限内办结。"

@@ -54,6 +54,7 @@ from models import (
     NoticeFinding,
     OutboxMessage,
     Plan,
+    Problem,
     ProblemCategory,
     RectificationFollowUp,
     RectificationItem,
@@ -618,17 +619,29 @@ def build(engine: Engine, q: dict[str, Any]) -> tuple[Engine, int]:
                             created_at=at(eday, 11),
                         )
                     )
-        # The office urges a unit (催办), or a 督办单 goes to it when an item turns red.
+        # The office urges a unit (催办), or a 督办单 goes to it when an item turns red: a 督办单 names
+        # one of the generated problems (in turn), so the review says whether it was 办结 by its 办结时限
+        # (its resolution standing at the review's moment, before or after that limit, or none).
+        pids = [int(i) for i in s.exec(select(Problem.id).where(Problem.plan_id == plan_id).order_by(Problem.id))]
+        # With no problem, it names an agreed matter of its unit, still open.
         for seq, (i, day, order) in enumerate(q["urges"], start=1):
             if order:
+                kind, item_id = ("problem", pids[(seq - 1) % len(pids)]) if pids else ("decision", 0)
+                if not pids:
+                    matter = Decision(
+                        plan_id=plan_id, text="督办事项", owner_unit_id=units[UNITS[i]].id, due_on=at(day).date()
+                    )
+                    s.add(matter)
+                    s.flush()
+                    item_id = row_id(matter)
                 s.add(
                     SupervisionOrder(
                         plan_id=plan_id,
                         year=2026,
                         seq=seq,
                         doc_no=f"督办〔2026〕{seq}号",
-                        kind="problem",
-                        item_id=seq,
+                        kind=kind,
+                        item_id=item_id,
                         unit_id=units[UNITS[i]].id,
                         issued_at=at(day, 10),
                     )
@@ -1027,6 +1040,15 @@ KINDS_ELSEWHERE: dict[str, set[str]] = {
         # A problem reopened within the window of its confirmation: the generated quarters reopen none
         # so soon; tests/test_review.py::test_a_paper_closure_is_named_by_the_review_of_its_half_only.
         "paper_closure_unit",
+        # Every 督办单 of the half met its 办结时限, or none has reached it: the generated orders name
+        # problems in turn, few of them all resolved in time or all issued in the quarter's last week;
+        # tests/test_review.py::test_orders_all_resolved_in_time_read_jun_and_a_single_one_yi and
+        # ::test_the_review_says_which_orders_were_resolved_by_their_time_limit (均尚未到办结时限),
+        # ::test_a_red_order_issued_at_the_reviews_moment_is_in_it_and_no_zero_is_printed (1份).
+        "orders_all_met",
+        "orders_all_met_one",
+        "orders_all_pending",
+        "orders_all_pending_one",
     },
 }
 

@@ -2364,6 +2364,7 @@ class ReviewRec:
                     then = f"{cn(local_day(t2))}重新打开，相隔{days}天" if days else "不足1天即重新打开"
                     by = f"（该问题由{r.units[int(u1)]['name']}办结）" if u1 is not None and int(u1) in r.units else ""
                     self.reopened_text[pid] = f"{pid}号问题{cn(local_day(t1))}确认关闭，{then}，涉嫌纸面销号{by}。"
+        self.order_rows = self._orders(end)
         self.leaders = r.leaders
         self.leader_rows = [
             row
@@ -2409,6 +2410,65 @@ class ReviewRec:
                 if v is not None and v < 0.6 + 1e-9:
                     (edge if abs(v - 0.6) < 1e-9 else sure).add((u["unit"], f"indicator:{k}"))
         return sure - held, edge - held
+
+    def _orders(self, end: str) -> list[dict[str, Any]]:
+        """The 督办单 issued in the half up to the review's moment, in their issuing order, each with
+        its 办结时限 (five working days of this calendar after its issuing day, unless the order
+        stored its own) and its item's closure standing at that moment: a problem's last state
+        event other than a confirmation being a resolution, an agreed matter done."""
+        r = self.r
+        as_of = min(moment("2026-06-30 16:00:00"), r.now)  # the half's end, or the review's moment before it
+        last = local_day(as_of - timedelta(microseconds=1))
+        rows = []
+        for oid, doc_no, kind, item, unit, issued, data in r.sql(
+            "SELECT id, doc_no, kind, item_id, unit_id, issued_at, data FROM supervisionorder "
+            "WHERE plan_id = :plan AND issued_at >= :s AND issued_at < :x ORDER BY issued_at, id",
+            x=end,
+        ):
+            stored = (json.loads(data) if isinstance(data, str) else data or {}).get("limit_on")
+            if stored:
+                limit = date.fromisoformat(stored)
+            else:
+                limit, n = local_day(issued), 0
+                while n < 5:
+                    limit += timedelta(days=1)
+                    n += r.workday(limit)
+            closed, event = None, None
+            if kind == "problem":
+                states = [
+                    (eid, k, at_)
+                    for eid, k, at_ in r.sql(
+                        "SELECT id, kind, at FROM problemevent WHERE problem_id = :p AND kind IN "
+                        "('assigned', 'accepted', 'handed_over', 'declined', 'ruled', 'resolved', 'reopened') "
+                        "ORDER BY id",
+                        p=item,
+                    )
+                    if moment(at_) <= as_of
+                ]
+                if states and states[-1][1] == "resolved":
+                    closed, event = local_day(states[-1][2]), states[-1][0]
+            elif kind == "decision":
+                for (done,) in r.sql("SELECT done_at FROM decision WHERE id = :d AND state = 'done'", d=item):
+                    if done is not None and moment(done) <= as_of:
+                        closed = local_day(done)
+            else:
+                raise AssertionError(f"a generated 督办单 of kind {kind} has no recount")
+            if closed is not None:
+                state, late = ("met", 0) if closed <= limit else ("late", r.workdays_between(limit, closed))
+            elif limit < local_day(as_of):
+                state, late = "open", r.workdays_between(limit, last)
+            else:
+                state, late = "pending", 0
+            title = f"{item}号问题" if kind == "problem" else f"{item}号议定事项"
+            head = f"{doc_no}（{r.units[unit]['name']}，{title}）办结时限为{cn(limit)}"
+            if closed is not None and state == "late":
+                said = f"{head}，{cn(closed)}办结，" + (f"逾期{late}个工作日" if late else "超过办结时限")
+            else:
+                said = f"{head}，截至{cn(last)}仍未办结" + (f"，已逾期{late}个工作日" if late else "")
+            rows.append(
+                {"id": oid, "unit": unit, "kind": kind, "item": item, "state": state, "event": event, "text": said}
+            )
+        return rows
 
 
 def _apart(u: dict[str, Any]) -> bool:
@@ -2642,6 +2702,49 @@ def v_supervision_not_urged(rv: ReviewRec, f: dict[str, Any]) -> None:
     assert not rv.urged and rv.orders and not rv.stages and f["text"] == "办公室本期未催办。", f
 
 
+def _orders_head(rv: ReviewRec) -> tuple[str, str]:
+    """The 督办单 sentence's kind and text, from the orders recounted (ReviewRec._orders)."""
+    rows = rv.order_rows
+    n, c = len(rows), Counter(o["state"] for o in rows)
+    met, missed, pending = c["met"], c["late"] + c["open"], c["pending"]
+    one = "_one" if n == 1 else ""
+    head = f"本期发出红色督办单{n}份，"
+    if met == n:
+        return "orders_all_met" + one, head + ("已" if n == 1 else "均") + "在办结时限内办结。"
+    if missed == n:
+        return "orders_all_missed" + one, head + ("" if n == 1 else "均") + "未在办结时限内办结。"
+    if pending == n:
+        return "orders_all_pending" + one, head + ("" if n == 1 else "均") + "尚未到办结时限。"
+    parts = [
+        *([f"{met}份在办结时限内办结"] if met else []),
+        *([f"{missed}份未在办结时限内办结"] if missed else []),
+        *([f"{pending}份尚未到办结时限"] if pending else []),
+    ]
+    return "orders_mixed", head + "其中" + "，".join(parts) + "。"
+
+
+def v_orders_head(rv: ReviewRec, f: dict[str, Any]) -> None:
+    """本期发出红色督办单N份，均/已/其中… recounted: each order's 办结时限 and its item's closure."""
+    assert rv.order_rows, f
+    assert (f["kind"], f["text"]) == _orders_head(rv), (f, rv.order_rows)
+    assert f["ids"]["order"] == [o["id"] for o in rv.order_rows], f
+    assert f["ids"]["unit"] == list(dict.fromkeys(o["unit"] for o in rv.order_rows)), f
+
+
+def v_orders_missed(rv: ReviewRec, f: dict[str, Any]) -> None:
+    """未在办结时限内办结的：each order closed late or still open past its 办结时限, in issuing order."""
+    missed = [o for o in rv.order_rows if o["state"] in ("late", "open")]
+    assert missed, f
+    assert f["text"] == "未在办结时限内办结的：" + "；".join(o["text"] for o in missed) + "。", (f, missed)
+    assert f["ids"]["order"] == [o["id"] for o in missed], f
+    assert f["ids"].get("problem", []) == [o["item"] for o in missed if o["kind"] == "problem"], f
+    assert f["ids"].get("event", []) == [o["event"] for o in missed if o["event"] is not None], f
+
+
+def v_orders_none(rv: ReviewRec, f: dict[str, Any]) -> None:
+    assert rv.urged and not rv.orders and not rv.order_rows and f["text"] == "本期未发出红色督办单。", f
+
+
 def v_paper_closure(rv: ReviewRec, f: dict[str, Any]) -> None:
     item = (f["ids"].get("item") or [None])[0]
     problem = (f["ids"].get("problem") or [None])[0]
@@ -2699,6 +2802,20 @@ REVIEW_CHECKS: dict[str, Callable[[ReviewRec, dict[str, Any]], None]] = {
     "supervision_stages": v_supervision_stages,
     "supervision_stages_not_urged": v_supervision_stages,
     "supervision_not_urged": v_supervision_not_urged,
+    **dict.fromkeys(
+        (
+            "orders_all_met",
+            "orders_all_met_one",
+            "orders_all_missed",
+            "orders_all_missed_one",
+            "orders_all_pending",
+            "orders_all_pending_one",
+            "orders_mixed",
+        ),
+        v_orders_head,
+    ),
+    "orders_missed": v_orders_missed,
+    "orders_none": v_orders_none,
     "paper_closure": v_paper_closure,
     "paper_closure_unit": v_paper_closure,
     "paper_closure_none": v_paper_closure_none,
@@ -2745,6 +2862,12 @@ def check_review(r: Rec, doc: dict[str, Any]) -> set[str]:
         want["supervision_stages" if rv.urged else "supervision_stages_not_urged"] += 1
     elif rv.orders and not rv.urged:
         want["supervision_not_urged"] += 1
+    if rv.order_rows:
+        want[_orders_head(rv)[0]] += 1
+        if any(o["state"] in ("late", "open") for o in rv.order_rows):
+            want["orders_missed"] += 1
+    elif rv.urged:
+        want["orders_none"] += 1
     by_unit = sum(1 for p in rv.reopened if "（该问题由" in rv.reopened_text[p])
     flagged = len(rv.same_evidence) + len(rv.reopened) - by_unit
     if flagged:
