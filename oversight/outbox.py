@@ -93,17 +93,14 @@ def notify_members(
     return sent
 
 
-def queued_under(*, session: Session, prefix: str) -> list[OutboxMessage]:
+def queued_under(*, session: Session, prefix: str, since: datetime | None = None) -> list[OutboxMessage]:
     """The messages queued with a dedupe key that begins with `prefix` (the key names what a message
     is of: briefdraft:7:r2:, review:3:2026H1:, urge:…), in the order they were queued: what a
-    reply's fact counts and cites as sent."""
-    return list(
-        session.exec(
-            select(OutboxMessage)
-            .where(col(OutboxMessage.dedupe_key).startswith(prefix, autoescape=True))
-            .order_by(col(OutboxMessage.id))
-        ).all()
-    )
+    reply's fact counts and cites as sent. `since`: only those queued from then on."""
+    query = select(OutboxMessage).where(col(OutboxMessage.dedupe_key).startswith(prefix, autoescape=True))
+    if since is not None:
+        query = query.where(col(OutboxMessage.created_at) >= since)
+    return list(session.exec(query.order_by(col(OutboxMessage.id))).all())
 
 
 def withdraw_pending(*, session: Session, prefixes: Sequence[str], reason: str) -> int:

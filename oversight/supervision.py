@@ -674,7 +674,12 @@ def stage_counts(*, session: Session, plan_id: int, start: datetime, end: dateti
         )
         .order_by(col(SupervisionEvent.id))
     ).all()
-    told = {_stage_event_of(m.dedupe_key) for m in queued_under(session=session, prefix=STAGE_KEY) if m.dedupe_key}
+    # A stage's messages are queued in its event's transaction, at its moment: none before `start`.
+    told = {
+        _stage_event_of(m.dedupe_key)
+        for m in queued_under(session=session, prefix=STAGE_KEY, since=start)
+        if m.dedupe_key
+    }
     out: dict[int, dict[str, list[int]]] = {}
     for eid, unit_id, to in events:
         if eid in told:

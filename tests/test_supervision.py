@@ -476,3 +476,52 @@ def test_a_stage_nobody_was_told_of_is_not_recorded_as_a_reminder(engine, banner
         text = _pdf_text(order.pdf_path)
         untold = "（该单位尚无联络员加入系统，未能通知到人）"
         assert text.count(untold) == 2 and f"蓝色提醒{untold}" in text and f"黄色督办{untold}" in text, text
+
+
+def test_stage_counts_reads_only_the_periods_stage_messages(engine, banner_plan_id, tmp_path):
+    """stage_counts read every outbox message keyed sup: (every plan's, since the first day) to tell
+    which stages a contact was told of; it now asks for those queued from the period's start, when
+    a stage in the period is queued at its moment. A problem of the half before goes blue and
+    yellow in December, one of this half in March: the half's counts are the same, and the query
+    that reads the messages is bounded by their created_at."""
+    from sqlalchemy import event
+
+    from oversight.measures import aware_utc
+    from oversight.outbox import queued_under
+
+    with Session(engine) as s:
+        cast = Cast(s, banner_plan_id)
+        old = cast.raise_(owner="water", when=_at(date(2025, 12, 1)), category="water_permit")
+        new = cast.raise_(owner="forestry", when=_at(date(2026, 3, 2)))
+        s.commit()
+        for pid in (old, new):
+            due = s.get(Problem, pid).due_on
+            for day in (add_workdays(due, -3), add_workdays(due, 1)):
+                run_supervision(session=s, now=_at(day), data_dir=tmp_path)
+        s.commit()
+        start, end = _at(date(2026, 1, 1)), _at(date(2026, 7, 1))
+        every = queued_under(session=s, prefix=sv.STAGE_KEY)
+        bounded = queued_under(session=s, prefix=sv.STAGE_KEY, since=start)
+        assert [m.id for m in bounded] == [m.id for m in every if aware_utc(m.created_at) >= start]
+        assert 0 < len(bounded) < len(every)  # the half before's stages were told too
+        statements: list[tuple[str, object]] = []
+
+        def seen(conn, cursor, statement, parameters, context, executemany):
+            statements.append((statement, parameters))
+
+        event.listen(engine, "before_cursor_execute", seen)
+        try:
+            counts = sv.stage_counts(session=s, plan_id=banner_plan_id, start=start, end=end)
+        finally:
+            event.remove(engine, "before_cursor_execute", seen)
+        events = s.exec(
+            select(SupervisionEvent).where(SupervisionEvent.item_id == new, SupervisionEvent.kind == "problem")
+        ).all()
+        assert counts == {
+            cast.uid("forestry"): {
+                "blue": [e.id for e in events if e.to_colour == "blue"],
+                "yellow": [e.id for e in events if e.to_colour == "yellow"],
+            }
+        }
+        [outbox] = [st for st, _ in statements if "FROM outboxmessage" in st]
+        assert "outboxmessage.created_at >=" in outbox, outbox
