@@ -50,6 +50,7 @@ from oversight.plans import office_name
 from oversight.region_items import BASELINE, FIRST_BATCH, ITEM_NAMES, open_region_items
 from oversight.sample import chat_marked
 from oversight.sentences import cite, overdue_text
+from oversight.targets import region_by_league
 from oversight.workdays import add_workdays, estimate_mark, workdays_between
 
 BLUE, YELLOW, RED = "blue", "yellow", "red"
@@ -752,7 +753,8 @@ def _closed_on(
     """Per order's item: the day of its closure that stands at `as_of`, as each kind's record says
     办结 — a problem its standing resolution (measures.resolutions, as the brief and review count it),
     an agreed matter the office's acceptance (done_at), a rectification item its 销号 (closed_at), a
-    league's region item the first day the region record holds it done (open_region_items)."""
+    league's 底数核实台账 its earliest 底数核实日期, its 盘活一批 the first day the region record holds it
+    done (open_region_items)."""
     out: dict[tuple[str, int], tuple[date, int | None]] = {}
     of = {kind: sorted({o.item_id for o in orders if o.kind == kind}) for kind in KINDS}
     if of[PROBLEM]:
@@ -785,27 +787,32 @@ def _closed_on(
             if closed_at is not None:
                 out[(RECTIFICATION, int(rid or 0))] = (local_day(aware_utc(closed_at)), None)
     last = local_day(as_of - timedelta(microseconds=1))
-    for kind in REMINDED_ELSEWHERE:
-        for league in of[kind]:
-            first = min(local_day(aware_utc(o.issued_at)) for o in orders if o.kind == kind and o.item_id == league)
+    if of[BASELINE]:
+        # The league's 底数核实台账 is done on the earliest 底数核实日期 of a right there (as the region
+        # record reads it, whenever it was entered).
+        for row in region_by_league(session=session, plan_id=plan_id, as_of=as_of):
+            if row["unit_id"] in of[BASELINE] and row["baseline_filed"]:
+                out[(BASELINE, int(row["unit_id"]))] = (date.fromisoformat(row["baseline_filed"]), None)
+    for league in of[FIRST_BATCH]:
+        first = min(local_day(aware_utc(o.issued_at)) for o in orders if o.kind == FIRST_BATCH and o.item_id == league)
 
-            def open_on(day: date, league: int = league, kind: str = kind) -> bool:
-                return bool(
-                    open_region_items(session=session, plan_id=plan_id, today=day, unit_id=league, kinds=(kind,))
-                )
+        def open_on(day: date, league: int = league) -> bool:
+            return bool(
+                open_region_items(session=session, plan_id=plan_id, today=day, unit_id=league, kinds=(FIRST_BATCH,))
+            )
 
-            if open_on(last):
-                continue
-            # The first day it stood done: a region item closes once (a league's filed ledger, a
-            # right restarted), so halving the days from the order to `last` finds it.
-            lo, hi = first, last
-            while lo < hi:
-                mid = lo + (hi - lo) // 2
-                if open_on(mid):
-                    lo = mid + timedelta(days=1)
-                else:
-                    hi = mid
-            out[(kind, league)] = (lo, None)
+        if open_on(last):
+            continue
+        # The first day it stood done: a right's statuses reached stay reached (RightsAsOf), so the
+        # item closes once, and halving the days from the order to `last` finds that day.
+        lo, hi = first, last
+        while lo < hi:
+            mid = lo + (hi - lo) // 2
+            if open_on(mid):
+                lo = mid + timedelta(days=1)
+            else:
+                hi = mid
+        out[(FIRST_BATCH, league)] = (lo, None)
     return out
 
 

@@ -15,7 +15,7 @@ from jobs.reminders import send_daily_digest
 from jobs.supervision import run_supervision
 from models import OutboxMessage, Problem, SupervisionEvent, SupervisionOrder
 from oversight import supervision as sv
-from oversight.workdays import add_workdays
+from oversight.workdays import add_workdays, workdays_between
 from tests.test_accountability import SH, Cast
 
 
@@ -525,3 +525,87 @@ def test_stage_counts_reads_only_the_periods_stage_messages(engine, banner_plan_
         }
         [outbox] = [st for st, _ in statements if "FROM outboxmessage" in st]
         assert "outboxmessage.created_at >=" in outbox, outbox
+
+
+def test_a_leagues_region_orders_are_met_or_missed_by_the_region_record(engine, session):
+    """A league's region items get their 督办单 too (seed 003's deadlines): its 底数核实台账 is done on
+    the earliest 底数核实日期 of a right there, its 盘活一批 on the day a right there restarted, so an
+    order's outcome reads them: 包头市 dated its ledger three working days past the order's 办结时限
+    (late), 鄂尔多斯市 restarted its mine within it (met), 呼和浩特市 has done neither (open)."""
+    from models import Unit
+    from oversight.rights import move_right_status
+    from tests.conftest import REGION_PLAN, load_bundled_plan
+    from tests.test_targets import _add
+
+    p = load_bundled_plan(engine, REGION_PLAN)
+    units = {u.key: u for u in session.exec(select(Unit).where(Unit.plan_id == p)).all()}
+    baotou, ordos, hohhot = units["baotou"], units["ordos"], units["hohhot"]
+    issued = _at(date(2022, 10, 10))  # a Monday after the National Day holiday
+    limit = add_workdays(date(2022, 10, 10), 5)
+    mine = _add(session, p, "M-1", locality_unit_id=ordos.id, baseline_on=date(2022, 9, 1))
+    _add(session, p, "M-2", locality_unit_id=hohhot.id, baseline_on=date(2022, 9, 2))
+    _add(session, p, "M-3", locality_unit_id=baotou.id, baseline_on=add_workdays(limit, 3))
+    for seq, (kind, unit) in enumerate(
+        (("baseline", baotou), ("first_batch", ordos), ("first_batch", hohhot)), start=1
+    ):
+        session.add(
+            SupervisionOrder(
+                plan_id=p, year=2022, seq=seq, doc_no=f"督〔2022〕{seq}号", kind=kind, item_id=unit.id,
+                unit_id=unit.id, issued_at=issued,
+            )
+        )  # fmt: skip
+    session.flush()
+    move_right_status(
+        session=session, right_id=mine.id, to_status="restarted", actor_member_id=None, actor="t",
+        now=_at(add_workdays(date(2022, 10, 10), 2)),
+    )  # fmt: skip
+    session.commit()
+    as_of = _at(date(2022, 11, 1))
+    got = sv.order_outcomes(session=session, plan_id=p, start=_at(date(2022, 7, 1)), end=as_of, as_of=as_of)
+    assert [(o.doc_no, o.state, o.closed_on, o.late_days) for o in got] == [
+        ("督〔2022〕1号", sv.LATE, add_workdays(limit, 3), 3),
+        ("督〔2022〕2号", sv.MET, add_workdays(date(2022, 10, 10), 2), 0),
+        ("督〔2022〕3号", sv.OPEN, None, workdays_between(limit, date(2022, 11, 1))),
+    ]
+    assert [
+        o.doc_no
+        for o in sv.missed_orders(session=session, plan_id=p, start=_at(date(2022, 7, 1)), end=as_of, as_of=as_of)
+    ] == [
+        "督〔2022〕1号",
+        "督〔2022〕3号",
+    ]
+
+
+def test_an_agreed_matters_order_is_met_by_the_offices_acceptance(engine, banner_plan_id):
+    """An agreed matter (议定事项) is 办结 when the office accepts it (done_at): accepted two working days
+    after its order's 办结时限 it is late by two; one only submitted is still open."""
+    from models import Decision
+
+    with Session(engine) as s:
+        cast = Cast(s, banner_plan_id)
+        issued = _at(date(2026, 3, 2))
+        limit = add_workdays(date(2026, 3, 2), 5)
+        done = Decision(
+            plan_id=banner_plan_id, text="完成核查", owner_unit_id=cast.uid("water"), due_on=date(2026, 2, 1),
+            state="done", done_at=_at(add_workdays(limit, 2)),
+        )  # fmt: skip
+        sent = Decision(
+            plan_id=banner_plan_id, text="报送方案", owner_unit_id=cast.uid("forestry"), due_on=date(2026, 2, 1),
+            state="submitted", submitted_at=_at(limit),
+        )  # fmt: skip
+        s.add_all([done, sent])
+        s.flush()
+        for seq, d in enumerate((done, sent), start=1):
+            s.add(
+                SupervisionOrder(
+                    plan_id=banner_plan_id, year=2026, seq=seq, doc_no=f"督〔2026〕{seq}号", kind="decision",
+                    item_id=d.id, unit_id=d.owner_unit_id, issued_at=issued,
+                )
+            )  # fmt: skip
+        s.flush()
+        as_of = _at(date(2026, 3, 31))
+        got = sv.order_outcomes(session=s, plan_id=banner_plan_id, start=_at(date(2026, 1, 1)), end=as_of, as_of=as_of)
+        assert [(o.state, o.late_days) for o in got] == [
+            (sv.LATE, 2),
+            (sv.OPEN, workdays_between(limit, date(2026, 3, 31))),
+        ]
