@@ -70,12 +70,18 @@ def send_order(*, session: Session, order_id: int, now: datetime, data_dir: Path
 
 def run_supervision(*, session: Session, now: datetime, data_dir: Path | None = None) -> dict[str, Any]:
     """Colour every plan's open items and send the 督办单 issued; returns counts by colour per plan."""
-    totals: dict[str, Any] = {"changes": 0, "orders": [], "counts": {}}
+    totals: dict[str, Any] = {"changes": 0, "orders": [], "counts": {}, "limits_passed": []}
     for plan in session.exec(select(Plan).order_by(col(Plan.id))).all():
         result = supervision.refresh(session=session, plan_id=row_id(plan), now=now)
         totals["changes"] += len(result["changes"])
         totals["counts"][plan.key] = result["counts"]
+        totals["limits_passed"] += result["limits_passed"]
         for order in supervision.unsent_orders(session=session, plan_id=row_id(plan)):
             totals["orders"].append(send_order(session=session, order_id=row_id(order), now=now, data_dir=data_dir))
-    logger.info("supervision: %d colour changes, %d orders sent", totals["changes"], len(totals["orders"]))
+    logger.info(
+        "supervision: %d colour changes, %d orders sent, %d orders past their time limit told",
+        totals["changes"],
+        len(totals["orders"]),
+        len(totals["limits_passed"]),
+    )
     return totals

@@ -490,7 +490,59 @@ def refresh(*, session: Session, plan_id: int, now: datetime) -> dict[str, Any]:
             mark.colour, mark.changed_at = "", now
             session.add(mark)
     session.flush()
-    return {"counts": colour_counts(items), "changes": changes, "orders": orders}
+    passed = tell_limits_passed(session=session, plan=plan, now=now)
+    return {"counts": colour_counts(items), "changes": changes, "orders": orders, "limits_passed": passed}
+
+
+# The office told, once, that a 督办单's 办结时限 passed with its item still open.
+LIMIT_PASSED_TEXT = (
+    "【督办单逾期】{doc_no}（{unit}，{label}）办结时限为{limit}，截至{today}仍未办结{late}，请跟进督办。"
+)
+LIMIT_KEY = "dubanlimit:"  # dubanlimit:{order}:{member}; not sup:, which stage_counts reads as a colour event's
+LIMIT_LOOKBACK_DAYS = 90  # orders issued this long ago at most: their 办结时限 passed long before
+
+
+def tell_limits_passed(*, session: Session, plan: Plan, now: datetime) -> list[int]:
+    """Tell the office's members in chat, once per order, of each 督办单 whose 办结时限 has passed with
+    its item still open (order_outcomes as of `now`); returns the orders told of this time."""
+    office = [
+        m
+        for m in session.exec(
+            select(Member).where(Member.plan_id == plan.id, Member.role == Role.OFFICE, col(Member.active).is_(True))
+        ).all()
+        if m.telegram_user_id is not None
+    ]
+    if not office:
+        return []
+    open_ = [
+        o
+        for o in order_outcomes(
+            session=session, plan_id=row_id(plan), start=now - timedelta(days=LIMIT_LOOKBACK_DAYS), end=now, as_of=now
+        )
+        if o.state == OPEN
+    ]
+    told = []
+    for o in open_:
+        if queued_under(session=session, prefix=f"{LIMIT_KEY}{o.order_id}:"):
+            continue
+        text = LIMIT_PASSED_TEXT.format(
+            doc_no=o.doc_no,
+            unit=unit_label(session=session, unit_id=o.unit_id),
+            label=item_title(kind=o.kind, item_id=o.item_id),
+            limit=cn_date(o.limit_on),
+            today=cn_date(o.as_of_day),
+            late=f"，{overdue_text(o.late_days)}" if o.late_days else "",
+        )
+        for m in office:
+            enqueue_text(
+                session=session,
+                chat_id=int(m.telegram_user_id or 0),
+                text=chat_marked(plan, text),
+                dedupe_key=f"{LIMIT_KEY}{o.order_id}:{m.id}",
+                now=now,
+            )
+        told.append(o.order_id)
+    return told
 
 
 def mark_order_sent(*, session: Session, order_id: int, pdf_path: str, docx_path: str, now: datetime) -> None:

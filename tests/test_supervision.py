@@ -609,3 +609,46 @@ def test_an_agreed_matters_order_is_met_by_the_offices_acceptance(engine, banner
             (sv.LATE, 2),
             (sv.OPEN, workdays_between(limit, date(2026, 3, 31))),
         ]
+
+
+def test_the_office_is_told_once_when_an_orders_time_limit_passes_with_its_item_open(engine, banner_plan_id, tmp_path):
+    """A 督办单's 办结时限 passed and nobody was told (audit B6): the worker's daily run tells the office,
+    once, the day after the limit, naming the order, the unit and the item; nothing on the limit's
+    own day, nothing again the next day, and nothing for an order whose item was resolved in time."""
+    from oversight.problems import accept_problem, resolve_problem
+
+    with Session(engine) as s:
+        cast = Cast(s, banner_plan_id)
+        kept = cast.raise_(owner="forestry", when=_at(date(2026, 3, 2)))
+        done = cast.raise_(owner="water", when=_at(date(2026, 3, 2)), category="water_permit")
+        s.commit()
+        for day in sorted({add_workdays(s.get(Problem, p).due_on, 11) for p in (kept, done)}):
+            run_supervision(session=s, now=_at(day), data_dir=tmp_path)
+        s.commit()
+        orders = {o.item_id: o for o in s.exec(select(SupervisionOrder)).all()}
+        accept_problem(session=s, problem_id=done, actor=cast["water"], now=orders[done].issued_at)
+        resolve_problem(
+            session=s, problem_id=done, actor=cast["water"], evidence_text="已办结", now=orders[done].issued_at
+        )
+        s.commit()
+        limit = sv.order_limit(orders[kept])
+        office = cast.office.telegram_user_id
+
+        def told() -> list[str]:
+            return [t for t in _texts(s, office) if t.startswith("【督办单逾期】")]
+
+        run_supervision(session=s, now=_at(limit), data_dir=tmp_path)
+        assert told() == []
+        after = add_workdays(limit, 1)
+        result = run_supervision(session=s, now=_at(after), data_dir=tmp_path)
+        s.commit()
+        cn = f"{limit.year}年{limit.month}月{limit.day}日"
+        today = f"{after.year}年{after.month}月{after.day}日"
+        assert told() == [
+            f"【督办单逾期】{orders[kept].doc_no}（旗林草局，{kept}号问题）办结时限为{cn}，截至{today}仍未办结，"
+            "已逾期1个工作日，请跟进督办。"
+        ], told()
+        assert result["limits_passed"] == [orders[kept].id]
+        run_supervision(session=s, now=_at(add_workdays(limit, 2)), data_dir=tmp_path)
+        s.commit()
+        assert len(told()) == 1
