@@ -967,6 +967,10 @@ def build_review(*, session: Session, plan_id: int, period: str, now: datetime) 
         "supervision_orders": supervision_orders(
             session=session, plan_id=plan_id, start=p.start, end=p.end, as_of=min(p.end, now)
         ),
+        # Issued in the half before, with their 办结时限 in this one: that review saw them within it.
+        "supervision_orders_carried": supervision_orders(
+            session=session, plan_id=plan_id, start=p.start, end=p.end, as_of=min(p.end, now), carried=True
+        ),
         "attendance": meeting_attendance(session=session, plan_id=plan_id, first=p.first_day, last=p.last_day),
     }
 
@@ -1044,7 +1048,7 @@ def supervision_paragraphs(review: dict[str, Any], say: Say) -> list[str]:
             lines.append(say.text("supervision_not_urged"))
     else:
         lines.append(say.text("supervision_none"))
-    return [*lines, *order_paragraphs(review, say, urged=bool(supervision))]
+    return [*lines, *order_paragraphs(review, say, urged=bool(supervision)), *carried_paragraphs(review, say)]
 
 
 def order_paragraphs(review: dict[str, Any], say: Say, *, urged: bool) -> list[str]:
@@ -1096,6 +1100,35 @@ def order_paragraphs(review: dict[str, Any], say: Say, *, urged: bool) -> list[s
     return lines
 
 
+def carried_paragraphs(review: dict[str, Any], say: Say) -> list[str]:
+    """The 督办单 of the half before whose 办结时限 fell in this one (its review saw them within it):
+    each by 文号, unit and item, and how it stands — 办结 in time, late, still open, or not yet due."""
+    carried = review.get("supervision_orders_carried") or []
+    if not carried:
+        return []
+    ids: dict[str, list[int]] = {
+        "order": [int(o["order_id"]) for o in carried],
+        "unit": list(dict.fromkeys(int(o["unit_id"]) for o in carried)),
+    }
+    for o in carried:
+        noun = ORDER_ITEM_NOUNS.get(o["kind"])
+        if noun:
+            ids.setdefault(noun, []).append(int(o["item_id"]))
+        if o.get("event_id"):
+            ids.setdefault("event", []).append(int(o["event_id"]))
+    return [say.text("orders_carried", ids, n=len(carried), orders="；".join(order_state_text(o) for o in carried))]
+
+
+def order_state_text(o: dict[str, Any]) -> str:
+    """One 督办单 as it stands: missed (order_missed_text), …，2026年7月2日办结 in time, or …，尚未到办结时限."""
+    if o["state"] in ("late", "open"):
+        return order_missed_text(o)
+    head = f"{o['doc_no']}（{o['unit']}，{o['item']}）办结时限为{_cn(date.fromisoformat(o['limit_on']))}"
+    if o["state"] == "met":
+        return f"{head}，{_cn(date.fromisoformat(o['closed_on']))}办结"
+    return f"{head}，尚未到办结时限"
+
+
 # The noun a 督办单's item is cited by in a fact's ids (oversight.supervision.MARK_NOUNS; a league's
 # region item is cited by the league, its unit).
 ORDER_ITEM_NOUNS = {"problem": "problem", "decision": "decision", "rectification": "item"}
@@ -1138,16 +1171,22 @@ def supervision_stages(
 
 
 def supervision_orders(
-    *, session: Session, plan_id: int, start: datetime, end: datetime, as_of: datetime
+    *, session: Session, plan_id: int, start: datetime, end: datetime, as_of: datetime, carried: bool = False
 ) -> list[dict[str, Any]]:
-    """The 督办单 issued in [start, end) by `as_of`, each with its unit's name, the item it names
-    and whether the item was closed by the order's 办结时限 (oversight.supervision.order_outcomes)."""
-    from oversight.supervision import item_title, order_outcomes
+    """The 督办单 issued in [start, end) by `as_of` (`carried`: those issued before `start` with their
+    办结时限 in the period), each with its unit's name, the item it names and whether the item was
+    closed by the order's 办结时限 (oversight.supervision.order_outcomes, carried_outcomes)."""
+    from oversight.supervision import carried_outcomes, item_title, order_outcomes
 
     units = {u.id: u.name for u in session.execute(select(Unit).where(col(Unit.plan_id) == plan_id)).scalars()}
+    outcomes = (
+        carried_outcomes(session=session, plan_id=plan_id, start=start, as_of=as_of)
+        if carried
+        else order_outcomes(session=session, plan_id=plan_id, start=start, end=end, as_of=as_of)
+    )
     return [
         {**o.as_dict(), "unit": units.get(o.unit_id, ""), "item": item_title(kind=o.kind, item_id=o.item_id)}
-        for o in order_outcomes(session=session, plan_id=plan_id, start=start, end=end, as_of=as_of)
+        for o in outcomes
     ]
 
 
@@ -1241,6 +1280,7 @@ REVIEW_TEXTS: dict[str, str] = {
     "orders_all_pending": "本期发出红色督办单{n}份，均尚未到办结时限。",
     "orders_mixed": "本期发出红色督办单{n}份，其中{parts}。",
     "orders_missed": "未在办结时限内办结的：{orders}。",
+    "orders_carried": "上期发出、办结时限在本期的红色督办单{n}份：{orders}。",
     "paper_closure": "{line}，涉嫌纸面销号。",
     # A problem reopened soon after it was confirmed closed: who resolved it (the unit credited with it).
     "paper_closure_unit": "{line}，涉嫌纸面销号（该问题由{unit}办结）。",

@@ -875,18 +875,39 @@ def order_outcomes(
     item was closed by the order's 办结时限 (order_limit) as of `as_of`: the day of the closure and the
     working days late (oversight.workdays, the one calendar), or, still open past it, the days late
     to the last day seen. Due on day D means done by the end of D."""
-    orders = list(
+    return _outcomes(
+        session, plan_id, _issued(session, plan_id, start, min(end, as_of + timedelta(microseconds=1))), as_of
+    )
+
+
+# How far before a period an order whose 办结时限 falls in it can have been issued: ORDER_WORKDAYS
+# working days span at most the Spring Festival's or National Day's week off and two weekends.
+CARRIED_LOOKBACK = timedelta(days=31)
+
+
+def carried_outcomes(*, session: Session, plan_id: int, start: datetime, as_of: datetime) -> list[OrderOutcome]:
+    """The 督办单 issued before `start` whose 办结时限 falls on or after its day (the period before
+    saw them still within it), each as order_outcomes reads it as of `as_of`."""
+    first = local_day(start)
+    orders = [o for o in _issued(session, plan_id, start - CARRIED_LOOKBACK, start) if order_limit(o) >= first]
+    return _outcomes(session, plan_id, orders, as_of)
+
+
+def _issued(session: Session, plan_id: int, start: datetime, end: datetime) -> list[SupervisionOrder]:
+    return list(
         session.exec(
             select(SupervisionOrder)
             .where(
                 SupervisionOrder.plan_id == plan_id,
                 col(SupervisionOrder.issued_at) >= start,
                 col(SupervisionOrder.issued_at) < end,
-                col(SupervisionOrder.issued_at) <= as_of,
             )
             .order_by(col(SupervisionOrder.issued_at), col(SupervisionOrder.id))
         ).all()
     )
+
+
+def _outcomes(session: Session, plan_id: int, orders: list[SupervisionOrder], as_of: datetime) -> list[OrderOutcome]:
     closed = _closed_on(session, plan_id, orders, as_of)
     last = local_day(as_of - timedelta(microseconds=1))
     out = []

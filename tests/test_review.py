@@ -1281,3 +1281,42 @@ def test_orders_all_resolved_in_time_read_jun_and_a_single_one_yi(cast: Cast, tm
     resolve_problem(session=cast.s, problem_id=p1, actor=cast["water"], evidence_text="已办结", now=_at(red1) + HOUR)
     cast.s.commit()
     assert lines(_at(add_workdays(order_limit(second), 2)))[-1] == "本期发出红色督办单2份，均在办结时限内办结。"
+
+
+def test_an_order_of_the_half_before_due_in_this_one_is_said_by_this_halfs_review(cast: Cast) -> None:
+    """A 督办单 issued on 26 June has its 办结时限 on 3 July: the first half's review, as of 30 June,
+    reads it 尚未到办结时限; the second half's said nothing of it, so a unit that missed it was named by
+    neither. The second half's review now reads 上期发出、办结时限在本期的红色督办单1份：… with the day it
+    was resolved and its working days late."""
+    from models import SupervisionOrder
+    from oversight.supervision import order_limit
+    from oversight.workdays import workdays_between
+    from tests.test_supervision import _at
+
+    pid = cast.raise_(owner="forestry", when=_at(date(2026, 6, 1)))
+    accept_problem(session=cast.s, problem_id=pid, actor=cast["forestry"], now=_at(date(2026, 6, 2)))
+    order = SupervisionOrder(
+        plan_id=cast.plan_id, year=2026, seq=1, doc_no="乌中联办督〔2026〕1号", kind="problem", item_id=pid,
+        unit_id=cast.uid("forestry"), issued_at=_at(date(2026, 6, 26)),
+    )  # fmt: skip
+    cast.s.add(order)
+    cast.s.flush()
+    limit = order_limit(order)
+    assert limit == date(2026, 7, 3)
+    resolve_problem(
+        session=cast.s, problem_id=pid, actor=cast["forestry"], evidence_text="已办结", now=_at(date(2026, 7, 8))
+    )
+    cast.s.flush()
+
+    def lines(period: str, now: datetime) -> list[str]:
+        review = build_review(session=cast.s, plan_id=cast.plan_id, period=period, now=now)
+        doc = review_document(session=cast.s, plan_id=cast.plan_id, review=review, now=now)
+        return next(sec for sec in doc["sections"] if sec["heading"] == "督办与催办")["paragraphs"]
+
+    assert lines("2026H1", AFTER_H1)[-1] == "本期发出红色督办单1份，尚未到办结时限。"
+    late = workdays_between(limit, date(2026, 7, 8))
+    assert lines("2026H2", _at(date(2026, 7, 20))) == [
+        "本期没有被催办或红色督办的单位。",
+        f"上期发出、办结时限在本期的红色督办单1份：乌中联办督〔2026〕1号（旗林草局，{pid}号问题）办结时限为2026年7月3日，"
+        f"2026年7月8日办结，逾期{late}个工作日。",
+    ]

@@ -2364,7 +2364,11 @@ class ReviewRec:
                     then = f"{cn(local_day(t2))}重新打开，相隔{days}天" if days else "不足1天即重新打开"
                     by = f"（该问题由{r.units[int(u1)]['name']}办结）" if u1 is not None and int(u1) in r.units else ""
                     self.reopened_text[pid] = f"{pid}号问题{cn(local_day(t1))}确认关闭，{then}，涉嫌纸面销号{by}。"
-        self.order_rows = self._orders(end)
+        self.order_rows = self._orders("issued_at >= :s AND issued_at < :x", lambda limit: True, x=end)
+        # Issued in the fortnight or so before the half, with a 办结时限 in it (its first day on).
+        self.carried_rows = self._orders(
+            "issued_at >= :a AND issued_at < :s", lambda limit: limit >= date(2026, 1, 1), a="2025-11-30 16:00:00"
+        )
         self.leaders = r.leaders
         self.leader_rows = [
             row
@@ -2411,7 +2415,7 @@ class ReviewRec:
                     (edge if abs(v - 0.6) < 1e-9 else sure).add((u["unit"], f"indicator:{k}"))
         return sure - held, edge - held
 
-    def _orders(self, end: str) -> list[dict[str, Any]]:
+    def _orders(self, where: str, limited: Callable[[date], bool], **params: Any) -> list[dict[str, Any]]:
         """The 督办单 issued in the half up to the review's moment, in their issuing order, each with
         its 办结时限 (five working days of this calendar after its issuing day, unless the order
         stored its own) and its item's closure standing at that moment: a problem's last state
@@ -2422,8 +2426,8 @@ class ReviewRec:
         rows = []
         for oid, doc_no, kind, item, unit, issued, data in r.sql(
             "SELECT id, doc_no, kind, item_id, unit_id, issued_at, data FROM supervisionorder "
-            "WHERE plan_id = :plan AND issued_at >= :s AND issued_at < :x ORDER BY issued_at, id",
-            x=end,
+            f"WHERE plan_id = :plan AND {where} ORDER BY issued_at, id",
+            **params,
         ):
             stored = (json.loads(data) if isinstance(data, str) else data or {}).get("limit_on")
             if stored:
@@ -2461,10 +2465,16 @@ class ReviewRec:
                 state, late = "pending", 0
             title = f"{item}号问题" if kind == "problem" else f"{item}号议定事项"
             head = f"{doc_no}（{r.units[unit]['name']}，{title}）办结时限为{cn(limit)}"
-            if closed is not None and state == "late":
-                said = f"{head}，{cn(closed)}办结，" + (f"逾期{late}个工作日" if late else "超过办结时限")
-            else:
+            if not limited(limit):
+                continue
+            if closed is not None:
+                said = f"{head}，{cn(closed)}办结" + (
+                    "" if state == "met" else "，" + (f"逾期{late}个工作日" if late else "超过办结时限")
+                )
+            elif state == "open":
                 said = f"{head}，截至{cn(last)}仍未办结" + (f"，已逾期{late}个工作日" if late else "")
+            else:
+                said = f"{head}，尚未到办结时限"
             rows.append(
                 {"id": oid, "unit": unit, "kind": kind, "item": item, "state": state, "event": event, "text": said}
             )
@@ -2741,6 +2751,19 @@ def v_orders_missed(rv: ReviewRec, f: dict[str, Any]) -> None:
     assert f["ids"].get("event", []) == [o["event"] for o in missed if o["event"] is not None], f
 
 
+def v_orders_carried(rv: ReviewRec, f: dict[str, Any]) -> None:
+    """上期发出、办结时限在本期的红色督办单N份：each as it stands, recounted as the half's own."""
+    rows = rv.carried_rows
+    assert rows, f
+    assert (
+        f["text"] == f"上期发出、办结时限在本期的红色督办单{len(rows)}份：" + "；".join(o["text"] for o in rows) + "。"
+    ), (
+        f,
+        rows,
+    )
+    assert f["ids"]["order"] == [o["id"] for o in rows], f
+
+
 def v_orders_none(rv: ReviewRec, f: dict[str, Any]) -> None:
     assert rv.urged and not rv.orders and not rv.order_rows and f["text"] == "本期未发出红色督办单。", f
 
@@ -2816,6 +2839,7 @@ REVIEW_CHECKS: dict[str, Callable[[ReviewRec, dict[str, Any]], None]] = {
     ),
     "orders_missed": v_orders_missed,
     "orders_none": v_orders_none,
+    "orders_carried": v_orders_carried,
     "paper_closure": v_paper_closure,
     "paper_closure_unit": v_paper_closure,
     "paper_closure_none": v_paper_closure_none,
@@ -2868,6 +2892,8 @@ def check_review(r: Rec, doc: dict[str, Any]) -> set[str]:
             want["orders_missed"] += 1
     elif rv.urged:
         want["orders_none"] += 1
+    if rv.carried_rows:
+        want["orders_carried"] += 1
     by_unit = sum(1 for p in rv.reopened if "（该问题由" in rv.reopened_text[p])
     flagged = len(rv.same_evidence) + len(rv.reopened) - by_unit
     if flagged:
