@@ -58,6 +58,7 @@ from oversight.files import atomic_target
 from oversight.inputlimits import BrokenWorkbookError, FileLimitError, check_xlsx
 from oversight.measures import overdue_before
 from oversight.meetings import completion_text
+from oversight.planfile import unit_aliases
 from oversight.problems import STATE_LABELS as PROBLEM_STATES
 from oversight.rights import (
     ABSORBED_ALIASES,
@@ -1342,8 +1343,9 @@ class _Lookup:
             if z.name.endswith("整合区") and len(z.name) > 3:  # 乌兰赤老铁矿 for 乌兰赤老铁矿整合区
                 self.zones.setdefault(z.name[:-3], row_id(z))
         self.units: dict[str, int] = {}
+        aliases = unit_aliases(refs.plan.spec)
         for u in refs.units:
-            for alias in (u.name, u.short, u.key):
+            for alias in (u.name, u.short, u.key, *aliases.get(u.key, ())):
                 if alias:
                     self.units.setdefault(alias, row_id(u))
         self.leagues: dict[str, int] = {}

@@ -24,6 +24,7 @@ from oversight.errors import (
 )
 from oversight.facts import Chat
 from oversight.measures import ZONE_LEADER_ASSIGNED
+from oversight.planfile import unit_aliases
 from oversight.sentences import MEMBER_PERSON, ORDINALS, ROLE_PERSONS, person_at_unit
 
 ROLE_LABELS: dict[str, str] = {
@@ -66,13 +67,16 @@ def hash_code(code: str) -> str:
 
 
 def find_unit(*, session: Session, plan_id: int, text: str) -> Unit | None:
-    """The unit named by its key, full name, short name or a unique part of its name."""
+    """The unit named by its key, full name, short name, an alias the plan file gives it (the seed's
+    属地各苏木镇政府) or a unique part of its name."""
     text = text.strip()
     if not text:
         return None
     units = session.exec(select(Unit).where(Unit.plan_id == plan_id)).all()
+    plan = session.get(Plan, plan_id)
+    aliases = unit_aliases(plan.spec if plan else None)
     for unit in units:
-        if text in (unit.key, unit.name, unit.short) or text.lower() == unit.key.lower():
+        if text in (unit.key, unit.name, unit.short, *aliases.get(unit.key, ())) or text.lower() == unit.key.lower():
             return unit
     partial = [u for u in units if text in u.name or (u.short and text in u.short)]
     return partial[0] if len(partial) == 1 else None

@@ -145,10 +145,16 @@ class TargetSpec(_Model):
 
 class UnitSpec(_Model):
     key: str
+    # The unit as documents name it when it acts: 旗林草局, 属地苏木镇政府. A body the seed names
+    # collectively (属地各苏木镇政府) is one member unit here, named without 各: its contacts report
+    # for it, and 各 would claim every township, which no record shows.
     name: str
     short: str
     kind: Literal["government", "office", "department", "league", "township", "other"]
     duties: list[str] = Field(default_factory=list)
+    # Other names it goes by, the seed's among them: found where a name is typed or imported (a
+    # ledger's 责任单位), never printed. A file without the key has none.
+    aliases: list[str] = Field(default_factory=list)
 
 
 class CategorySpec(_Model):
@@ -493,6 +499,12 @@ def _check_keys(spec: PlanSpec) -> None:
         if not UNIT_KEY_RE.match(unit.key):
             _fail(f"units[{i}].key", f"单位键 {unit.key!r} 只能用小写字母、数字和 _，且以字母开头")
     _unique((u.key for u in spec.units), "units", "单位")
+    named: dict[str, str] = {}
+    for i, unit in enumerate(spec.units):
+        for alias in dict.fromkeys(filter(None, (unit.name, unit.short, *unit.aliases))):
+            other = named.setdefault(alias, unit.key)
+            if other != unit.key:
+                _fail(f"units[{i}]", f"单位名称“{alias}”同时指 {other} 和 {unit.key}，名称、简称和别名不能重复")
     _unique((c.key for c in spec.categories), "categories", "问题类别")
     _unique((t.key for t in spec.targets), "targets", "目标")
     _unique((p.key for p in spec.phases), "phases", "阶段")
@@ -832,6 +844,12 @@ def _totals(spec: PlanSpec) -> dict[str, Any]:
         "task_targets": {t.key: t.target for t in spec.tasks},
         "by_subject": dict(by_subject),
     }
+
+
+def unit_aliases(spec: Mapping[str, Any] | None) -> dict[str, tuple[str, ...]]:
+    """Each unit key's other names (units[].aliases) in a loaded plan's stored spec; none for a
+    plan stored before the key."""
+    return {str(u.get("key")): tuple(u.get("aliases") or ()) for u in (spec or {}).get("units") or []}
 
 
 def plan_show_json(spec: PlanSpec) -> dict[str, Any]:

@@ -396,7 +396,7 @@ def test_a_genuinely_short_body_page_fails_the_grid(case):
 
 
 def _evidence_row(i: int) -> list[str]:
-    record = "王建军（旗自然资源局） 转交：属地各苏木镇政府，理由：排土场用地涉及3户牧民承包草场。" * (1 + i % 2)
+    record = "王建军（旗自然资源局） 转交：属地苏木镇政府，理由：排土场用地涉及3户牧民承包草场。" * (1 + i % 2)
     return [f"2026-01-{i + 1:02d} 10:0{i % 10}", "旗自然资源局，王建军", record]
 
 

@@ -548,6 +548,18 @@ def test_dates_and_codes_typed_in_other_forms(session: Session, banner_plan_id: 
     assert second.due_on == date(2027, 1, 5) and second.zone_id == got["150000201104112"].zone_id is not None
 
 
+def test_a_ledger_naming_the_townships_as_the_seed_does_finds_their_unit(
+    session: Session, banner_plan_id: int, tmp_path: Path
+) -> None:
+    """A ledger filled before the townships' unit was named 属地苏木镇政府 writes the seed's
+    属地各苏木镇政府 in 责任单位: the plan file's alias finds the unit."""
+    row = dict(ROWS[0], 责任单位="属地各苏木镇政府")
+    filled = _fill(_template(session, banner_plan_id, tmp_path), [row], tmp_path / "old.xlsx")
+    import_ledger(session=session, plan_id=banner_plan_id, data=filled, actor="cli")
+    right = session.exec(select(Right)).one()
+    assert right.unit_id == _unit_id(session, banner_plan_id, "township")
+
+
 def test_cli_template_import_export(settings_env, banner_plan_id: int, tmp_path: Path) -> None:
     runner = CliRunner()
     template = tmp_path / "t.xlsx"

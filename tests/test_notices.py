@@ -562,3 +562,30 @@ def test_the_overview_is_its_facts_through_drops_down_to_none_kept(cast: Cast) -
     assert "本期没有通报事项" in text and "被通报单位及事项" not in text
     # title_none: a draft with no finding names no 不力单位 in its title
     assert empty.title == "关于2024年第三季度乌拉特中旗非煤矿山资源整合、增储上产工作推进情况的通报"
+
+
+def test_the_townships_are_named_as_the_one_unit_the_record_holds(cast: Cast, tmp_path: Path) -> None:
+    """属地苏木镇政府 has one contact, who accepts a 征地矛盾 problem on 3 February and does nothing
+    more: the notice names it as it acts, 属地苏木镇政府：1个问题逾期未办结, in its body, its annex
+    and the PDF. It read 属地各苏木镇政府, seed 000 四's collective name: 各 claimed every township
+    had left the problem, when the record holds one unit answering for the township concerned. The
+    seed's name still finds the unit where a name is typed."""
+    from models import Role
+    from oversight.members import find_unit
+
+    cast.people["township"] = cast.member("township", Role.CONTACT)
+    pid = cast.raise_("township", at(2, 2), category="land_dispute")
+    accept_problem(session=cast.s, problem_id=pid, actor=cast["township"], now=at(2, 3))
+    cast.s.commit()
+    notice = published(cast, tmp_path)
+    assert f"属地苏木镇政府：1个问题逾期未办结（{pid}号问题）" in notice.body, notice.body
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    pdf = "".join(p.extract_text() for p in PdfReader(BytesIO(Path(notice.pdf_path).read_bytes())).pages)
+    flat = "".join(pdf.split())
+    assert "属地苏木镇政府：问题解决不积极、不明显" in flat and "各苏木镇" not in flat
+    assert "各苏木镇" not in notice.body
+    found = find_unit(session=cast.s, plan_id=cast.plan_id, text="属地各苏木镇政府")
+    assert found is not None and found.key == "township"

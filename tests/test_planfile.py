@@ -302,7 +302,7 @@ def test_banner_units_duties_and_meeting(banner: PlanSpec) -> None:
         "旗市场监管局",
         "旗公安局",
         "旗信访局",
-        "属地各苏木镇政府",
+        "属地苏木镇政府",
         "旗政府办公室",
         "旗人民政府",
     } == names
@@ -319,7 +319,7 @@ def test_banner_units_duties_and_meeting(banner: PlanSpec) -> None:
     assert owners["营业执照、股权变更"] == "旗市场监管局"
     assert owners["火工用品、社会稳定"] == "旗公安局"
     assert owners["信访"] == "旗信访局"
-    assert owners["征地矛盾"] == "属地各苏木镇政府"
+    assert owners["征地矛盾"] == "属地苏木镇政府"
     for name in (
         "立项",
         "用地",
@@ -389,6 +389,26 @@ def test_a_plan_file_without_duty_marks_loads_and_claims_no_duty() -> None:
         parse_plan_text(yaml.safe_dump(data, allow_unicode=True), key="x")
     assert caught.value.field == "categories[explosives].duty_from_plan"
     assert "旗公安局" in caught.value.message
+
+
+def test_the_townships_are_one_unit_named_without_ge_and_known_by_the_seeds_name(banner: PlanSpec) -> None:
+    """Seed 000 四 writes 属地各苏木镇政府负责协调…征地…; the plan has one member unit for them,
+    named as it acts in a document, 属地苏木镇政府 (no 各: no record shows every township did a
+    thing), and the seed's name as an alias. A plan file from before aliases loads with none; a
+    name, short name or alias two units share is refused, naming the unit."""
+    township = banner.unit("township")
+    assert township is not None
+    assert (township.name, township.short, township.aliases) == ("属地苏木镇政府", "属地苏木镇", ["属地各苏木镇政府"])
+    assert not any("各" in u.name or "各" in u.short for u in banner.units)
+    old = BANNER.read_text(encoding="utf-8").replace("    aliases: [属地各苏木镇政府]\n", "")
+    assert "aliases" not in old
+    assert all(u.aliases == [] for u in parse_plan_text(old, key="x").units)
+    data = yaml.safe_load(BANNER.read_text(encoding="utf-8"))
+    next(u for u in data["units"] if u["key"] == "petition")["aliases"] = ["属地苏木镇"]
+    with pytest.raises(PlanFileError) as caught:
+        parse_plan_text(yaml.safe_dump(data, allow_unicode=True), key="x")
+    assert caught.value.field.startswith("units[") and "属地苏木镇" in caught.value.message
+    assert "township" in caught.value.message and "petition" in caught.value.message
 
 
 def test_banner_text_rendering_states_the_figures(banner: PlanSpec) -> None:

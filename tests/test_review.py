@@ -997,7 +997,7 @@ def test_a_table_with_nothing_to_list_is_left_out_and_its_sentence_says_so(
 
 
 def test_a_unit_handed_a_problem_moments_ago_that_did_nothing_is_not_scored(cast: Cast) -> None:
-    """属地各苏木镇政府 joins; a 征地矛盾 problem is handed to it on 29 June and it has not answered
+    """属地苏木镇政府 joins; a 征地矛盾 problem is handed to it on 29 June and it has not answered
     by the half's end (still within its 5 working days): nothing it could act on can be judged, so
     it is 不参评 — not 100 from 问题响应 and 推诿扯皮 ranked above 旗水利局, which reported, accepted
     and resolved. A problem left unanswered past the limit is judged: a miss."""
@@ -1009,20 +1009,20 @@ def test_a_unit_handed_a_problem_moments_ago_that_did_nothing_is_not_scored(cast
     cast.raise_("township", at(6, 29), category="land_dispute")
     cast.s.commit()
     rows = {r["unit"]: r for r in unit_scores(session=cast.s, plan_id=cast.plan_id, period="2026H1", now=AFTER_H1)}
-    township = rows["属地各苏木镇政府"]
+    township = rows["属地苏木镇政府"]
     assert (township["evaluated"], township["score"], township["rank"]) == (False, None, None)
     assert all(v is None for v in township["indicators"].values()), township["indicators"]
     assert rows["旗水利局"]["rank"] == 1
     review = build_review(session=cast.s, plan_id=cast.plan_id, period="2026H1", now=AFTER_H1)
     doc = review_document(session=cast.s, plan_id=cast.plan_id, review=review, now=AFTER_H1)
     idle = next(f for f in doc["facts"] if f["kind"] == "not_evaluated")
-    assert cast.uid("township") in idle["ids"]["unit"] and "属地各苏木镇政府" in idle["text"]
+    assert cast.uid("township") in idle["ids"]["unit"] and "属地苏木镇政府" in idle["text"]
 
     # Handed on 1 June and still unanswered on 30 June: past the limit, a miss it is scored on.
     cast.raise_("township", at(6, 1), category="land_dispute")
     cast.s.commit()
     rows = {r["unit"]: r for r in unit_scores(session=cast.s, plan_id=cast.plan_id, period="2026H1", now=AFTER_H1)}
-    township = rows["属地各苏木镇政府"]
+    township = rows["属地苏木镇政府"]
     assert township["evaluated"] and township["indicators"]["response"] == 0.0
     # It has no part in any task: scored on its problems alone, listed apart and not ranked.
     assert (township["tasked"], township["rank"]) == (False, None) and rows["旗水利局"]["rank"] == 1

@@ -90,7 +90,7 @@ async def test_member_list_is_the_plans_members_bound_by_invites(
     for label in ("管理员", "联席会议办公室", "召集人", "包联领导", "联合督导组"):
         assert roles.count(label) == 1, label
     contacts = {p["unit"] for p in people if p["role"] == "contact"}
-    assert {"旗林草局", "旗自然资源局", "属地各苏木镇政府"} <= contacts
+    assert {"旗林草局", "旗自然资源局", "属地苏木镇政府"} <= contacts
     assert "旗人民政府" not in contacts
     # Each one joined through a real invite: one member.joined audit row per person.
     with session_scope(engine) as s:
