@@ -460,7 +460,7 @@ def _region_section(data: dict[str, Any], say: Say, table_no: list[int]) -> dict
             )
         )
     leagues = region["leagues"]
-    late = [r["short"] for r in leagues if r["baseline_light"] == "red"]
+    late = [r["name"] for r in leagues if r["baseline_light"] == "red"]
     due = _day(leagues[0]["baseline_due"]) if leagues else ""
     if late:
         paragraphs.append(say("region_baseline_missing", as_of=_as_of(data), due=due, names="、".join(late)))
@@ -471,7 +471,7 @@ def _region_section(data: dict[str, Any], say: Say, table_no: list[int]) -> dict
         "caption": TEXTS["region_leagues_table"].format(n=table_no[0]),
         "columns": ["盟市", "停产矿山", "已复工复产", "未转采探矿权", "已转采", "底数核实台账"],
         "rows": [
-            [r["short"], r["idle_mines"], r["restarted"], r["exploration"], r["converted"], baseline_text(r)]
+            [r["name"], r["idle_mines"], r["restarted"], r["exploration"], r["converted"], baseline_text(r)]
             for r in leagues
         ],
         "numeric": [1, 2, 3, 4],
@@ -637,7 +637,7 @@ def _units_section(data: dict[str, Any], say: Say, table_no: list[int]) -> dict[
         "columns": ["单位", "报送次数", "按时报送率", "办结问题", "接收用时", "转交次数"],
         "rows": [
             [
-                u["short"],
+                u["name"],
                 u["reports"]["n"],
                 _pct(u["on_time_rate"]),
                 u["handled"]["n"],
@@ -652,7 +652,7 @@ def _units_section(data: dict[str, Any], say: Say, table_no: list[int]) -> dict[
     behind = [u for u in rows if u["on_time_rate"] is not None and u["on_time_rate"] < 0.5]
     if behind:
         paragraphs.append(
-            say("units_behind", names=names(u["short"] for u in behind), unit_ids=[u["unit_id"] for u in behind])
+            say("units_behind", names=names(u["name"] for u in behind), unit_ids=[u["unit_id"] for u in behind])
         )
     handed = [u for u in rows if u["handovers"]["n"]]
     if handed:

@@ -411,7 +411,6 @@ def _unit_figures(
             {
                 "unit_id": uid,
                 "name": u.name,
-                "short": u.short or u.name,
                 "kind": u.kind,
                 "reports": reports.cite(uid),
                 "weeks_with_report": len(r.reported) if r else 0,
@@ -750,7 +749,10 @@ def brief_data(
             select(Unit).where(Unit.plan_id == plan_id, Unit.kind != "government").order_by(col(Unit.id))
         ).all()
     )
-    unit_names = {u.id: (u.short or u.name) for u in session.exec(select(Unit).where(Unit.plan_id == plan_id)).all()}
+    # A unit is named in the brief as in every other document, by the plan file's name (旗林草局),
+    # in its sentences and its tables alike: one form per unit, not 林草局 here and 旗林草局 in the
+    # notice it reports on.
+    unit_names = {u.id: u.name for u in session.exec(select(Unit).where(Unit.plan_id == plan_id)).all()}
     with snapshot_twin(session) as twin, ThreadPoolExecutor(max_workers=1, thread_name_prefix="brief-data") as pool:
         # The progress and per-unit figures (~half of the queries' time at region scale) are read
         # in a second thread, on a twin connection that sees exactly this transaction's data, while
@@ -831,7 +833,7 @@ def _record_labels(
     """How the brief names the rights and reports it cites (Say's labels): the ledger sent with the
     brief lists rights by code and name, not by the database's numbers, and has no sheet of reports.
     A right is named by its name (with its code when another right of the plan has the same name),
-    a report by its unit and day (文体局2026年3月2日报送), a zone by its 序号 and name."""
+    a report by its unit and day (旗文体局2026年3月2日报送), a zone by its 序号 and name."""
     right_ids: set[int] = set()
     for r in progress:
         right_ids.update(r["done"]["ids"], r["done_in_period"]["ids"])

@@ -63,7 +63,7 @@ def handover_items(*, say: Say, units: Iterable[Mapping[str, Any]]) -> list[str]
         say.text(
             "units_handovers_item",
             {"problem": u["handovers"]["ids"]},
-            unit=u["short"],
+            unit=u["name"],
             n=u["handovers"]["n"],
             unit_id=u["unit_id"],
         )

@@ -145,17 +145,21 @@ def section(body: str, start: str, end: str | None) -> str:
 
 
 def table_rows(body: str) -> dict[str, list[str]]:
-    """Rows "label v1 v2 …" of an extracted table, keyed by label."""
+    """Rows "label v1 v2 …" of an extracted table, keyed by label; a label its cell wraps
+    (旗应急管理局（矿山安全 / 监管局） 15 …) is read whole."""
     rows = {}
+    wrapped = ""
     for line in body.splitlines():
         m = re.match(r"^(\S+)((?:\s+(?:\d+(?:\.\d+)?%?|—))+)\s*$", line.strip())
         if m and m.group(1) != "—":  # not the page number "— 7 —"
-            rows[m.group(1)] = m.group(2).split()
+            rows[wrapped + m.group(1)] = m.group(2).split()
+        wrapped = line.strip() if not m and re.fullmatch(r"\S+", line.strip()) else ""
     return rows
 
 
-def unit_short(b: Built) -> dict[int, str]:
-    return {r[0]: r[1] or r[2] for r in sql(b, "SELECT id, short, name FROM unit WHERE plan_id = :plan")}
+def unit_names(b: Built) -> dict[int, str]:
+    """Each unit as the brief names it, in its sentences and tables: the plan file's name."""
+    return {r[0]: r[1] for r in sql(b, "SELECT id, name FROM unit WHERE plan_id = :plan")}
 
 
 # --- figures -------------------------------------------------------------------------------------
@@ -197,7 +201,7 @@ def test_problem_totals_and_oldest_match_the_database(built):
     oldest = open_ids[0]
     owner = sql(b, f"SELECT {OWNER_AT_END} FROM problem p WHERE p.id = :id", id=oldest)[0][0]
     assert f"最久未关闭的问题是{oldest}号问题（" in flat(b.text)
-    assert f"责任单位{unit_short(b)[owner]}" in flat(b.text)
+    assert f"责任单位{unit_names(b)[owner]}" in flat(b.text)
 
 
 def test_problems_by_category_and_by_owning_unit_match_the_database(built):
@@ -235,7 +239,7 @@ def test_problems_by_category_and_by_owning_unit_match_the_database(built):
     totals = [sum(v[i] for v in per_cat.values()) for i in range(4)]
     assert rows["合计"][:1] == [str(totals[0])] and rows["合计"][2:] == [str(totals[2]), str(totals[3])]
 
-    short = unit_short(b)
+    named = unit_names(b)
     per_unit: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
     owner_rows = sql(
         b,
@@ -244,16 +248,16 @@ def test_problems_by_category_and_by_owning_unit_match_the_database(built):
                             FROM problem p WHERE p.plan_id = :plan AND p.created_at < :e""",
     )
     for owner, is_new, is_open, past_due in owner_rows:
-        per_unit[short[owner]][0] += int(is_new)
-        per_unit[short[owner]][2] += int(is_open)
-        per_unit[short[owner]][3] += int(past_due)
+        per_unit[named[owner]][0] += int(is_new)
+        per_unit[named[owner]][2] += int(is_open)
+        per_unit[named[owner]][3] += int(past_due)
     for unit, n in sql(
         b,
         """SELECT e.to_unit_id, COUNT(DISTINCT e.problem_id) FROM problemevent e
                              JOIN problem p ON p.id = e.problem_id WHERE p.plan_id = :plan AND e.kind = 'resolved'
                              AND e.at >= :s AND e.at < :e GROUP BY e.to_unit_id""",
     ):
-        per_unit[short[unit]][1] = n
+        per_unit[named[unit]][1] = n
     rows = table_rows(section(b.text, "表4", "表5"))
     for name, figures in per_unit.items():
         if any(figures):
@@ -320,10 +324,10 @@ def test_each_unit_reports_on_time_rate_handled_median_accept_and_handovers(buil
     rows = table_rows(section(b.text, "表5", "表6"))
     # Everyone seeded joined before the quarter: a unit answers for its weeks if it has a member.
     joined = {r[0] for r in sql(b, "SELECT DISTINCT unit_id FROM member WHERE plan_id = :plan AND active")}
-    units = sql(b, "SELECT id, short, name FROM unit WHERE plan_id = :plan AND kind <> 'government'")
+    units = sql(b, "SELECT id, name FROM unit WHERE plan_id = :plan AND kind <> 'government'")
     assert len(rows) == len(units)
-    for unit_id, short, name in units:
-        got = rows[short or name]
+    for unit_id, name in units:
+        got = rows[name]
         week_count = len({t.astimezone(SHANGHAI).isocalendar()[:2] for t in stamps[unit_id]} - holiday_weeks)
         rate = f"{week_count / weeks * 100:.1f}%" if unit_id in tasked and unit_id in joined else "—"
         median = statistics.median(waits[unit_id]) if waits[unit_id] and unit_id in joined else None
@@ -334,7 +338,7 @@ def test_each_unit_reports_on_time_rate_handled_median_accept_and_handovers(buil
             str(handled.get(unit_id, 0)),
             median_text,
             str(handovers.get(unit_id, 0)),
-        ], short
+        ], name
     # The report at 00:10 on April 1 in Shanghai is not in the quarter; the one at 23:30 on March 31 is.
     natres = b.seed.units["natres"]
     assert all(t < datetime(2026, 3, 31, 16, tzinfo=UTC) for t in stamps[natres])
@@ -505,7 +509,7 @@ def test_figures_cite_their_records(built):
     # no right or report is cited by the database's numbers, which the ledger sent with it lacks.
     ((unit,),) = sql(
         built,
-        f"SELECT COALESCE(u.short, u.name) FROM report r JOIN unit u ON u.id = r.unit_id WHERE r.id = {built.hostile_report}",
+        f"SELECT u.name FROM report r JOIN unit u ON u.id = r.unit_id WHERE r.id = {built.hostile_report}",
     )
     assert re.search(rf"1号[^（]+（{unit}，2026年3月31日）：", body), "the highlight names its unit and day"
     assert not re.search(r"\d号(进展报送|矿业权)", body), "rights by name, reports by unit and day"

@@ -108,7 +108,7 @@ def test_some_zones_reported_the_others_are_named_and_all_reported_only_when_all
     # Reports are cited by unit and day: the ledger sent with the brief has no sheet of them.
     natres = cast.s.get(Unit, cast.uid("natres"))
     assert natres is not None
-    assert lead["note"].startswith(f"（见{natres.short or natres.name}2026年11月3日报送、"), lead
+    assert lead["note"].startswith(f"（见{natres.name}2026年11月3日报送、"), lead
     assert lead["note"].endswith(f"等{total}次进展报送）"), lead
     fact = next(f for f in ctx["facts"] if f["kind"] == "zones_all_reported")
     assert fact["ids"]["report"][0] == first and second in fact["ids"]["report"][len(zs) :]
@@ -190,10 +190,12 @@ def test_a_meeting_brief_carries_the_notice_just_issued_and_explained_and_the_pr
     ctx = context(cast, meeting.period, sh(2026, 12, 2, 9, 51))
     said = texts(ctx)
     assert "本期未发布通报。" not in said
-    assert "乌中联办通〔2026〕1号《关于第三季度工作推进不力单位情况的通报》通报了水利局、生态环境局中旗分局。" in said
-    assert "水利局、生态环境局中旗分局：8周未报送工作进展。" in said  # one sentence for the same finding
-    assert "水利局情况说明：已补报全部周报。" in said
-    assert "尚未提交情况说明的被通报单位：生态环境局中旗分局。" in said
+    assert (
+        "乌中联办通〔2026〕1号《关于第三季度工作推进不力单位情况的通报》通报了旗水利局、市生态环境局中旗分局。" in said
+    )
+    assert "旗水利局、市生态环境局中旗分局：8周未报送工作进展。" in said  # one sentence for the same finding
+    assert "旗水利局情况说明：已补报全部周报。" in said
+    assert "尚未提交情况说明的被通报单位：市生态环境局中旗分局。" in said
     lead = next(f for f in ctx["facts"] if f["kind"].startswith("decisions_lead"))
     assert lead["values"]["meeting_id"] == october.id != meeting.id
     assert lead["text"].startswith("2026年10月12日召开的第三季度联席会议议定事项1项")
@@ -452,7 +454,7 @@ def test_the_chat_summary_sent_with_the_brief_reads_as_the_office_would_write_it
         f"{name}1/{target}{measure}" if tid == consolidate.id else f"{name}（台账尚未载入）"
         for tid, name, target, measure in tasks
     )
-    forestry = conn.execute(text("SELECT short FROM unit WHERE id = :u"), {"u": cast.uid("forestry")}).scalar_one()
+    forestry = conn.execute(text("SELECT name FROM unit WHERE id = :u"), {"u": cast.uid("forestry")}).scalar_one()
 
     def summary(now: datetime, issue_no: int) -> str:
         return brief_summary(context(cast, "2026Q4", now)["_data"], issue_no=issue_no)
@@ -495,7 +497,7 @@ def test_the_chat_summary_says_a_quarter_without_problems_in_words(cast: Cast) -
     )
     s.add(p)
     s.flush()
-    forestry = s.connection().execute(text("SELECT short FROM unit WHERE id = :u"), {"u": cast.uid("forestry")})
+    forestry = s.connection().execute(text("SELECT name FROM unit WHERE id = :u"), {"u": cast.uid("forestry")})
     assert problems_line(sh(2027, 1, 8, 9)) == (
         f"问题：本期新增1个，办结0个；期末未关闭1个，均未逾期。最久未关闭：{p.id}号问题（{forestry.scalar_one()}）。"
     )
@@ -585,3 +587,42 @@ def test_the_zone_table_says_what_it_counts_a_report_filed_on_the_zone_or_its_ri
         "注：本期进展为本期报送时选定该整合区或区内矿业权的进展报送次数；状态变更为本期处置状态改为已整合、"
         "已关闭注销、已转采等完成状态的矿业权宗数；未关闭问题为截至2026年12月31日提出方尚未确认关闭的问题个数。"
     )
+
+
+def test_each_unit_is_named_in_one_form_in_the_briefs_sentences_and_tables(cast: Cast) -> None:
+    """A quarter where 旗林草局 hands a problem to 旗水利局 and leaves one overdue, 旗文体局 reports in
+    3 weeks of 13 and 旗自然资源局 reports on a zone: every sentence and table of the brief names
+    each unit by the plan file's name, as the notice, review, minutes and 督办单 do. The brief read
+    林草局 in its sentences and tables beside 旗林草局 in its own 送 line and in the notice it
+    reports on, 旗政府办 beside 发：旗政府办公室."""
+    from oversight.problems import accept_problem
+
+    cast.list_batches()
+    zs = zones(cast)
+    report(cast, "natres", sh(2026, 2, 3), zs[0], "1号区核查完成")
+    for key in cast.people:
+        cast.report_weekly(key, skip=tuple(range(3, 13)) if key == "culture" else ())
+    late = cast.raise_("forestry", sh(2026, 1, 12))
+    accept_problem(session=cast.s, problem_id=late, actor=cast["forestry"], now=sh(2026, 1, 13))
+    handed = cast.raise_("forestry", sh(2026, 2, 2), category="water_permit")
+    cast.hand(handed, "forestry", "water", sh(2026, 2, 3))
+    ctx = context(cast, "2026Q1", sh(2026, 4, 8, 9))
+    words = [*texts(ctx)]
+    cells: list[str] = []
+    for sec in ctx["sections"]:
+        for table in sec.get("tables") or []:
+            cells += [str(row[0]) for row in table["rows"]]
+            words += [str(cell) for row in table["rows"] for cell in row]
+    units = list(cast.s.exec(select(Unit).where(Unit.plan_id == cast.plan_id)).all())
+    rest = words
+    for name in sorted((u.name for u in units), key=len, reverse=True):  # 旗政府办公室 before 旗政府
+        rest = [w.replace(name, "") for w in rest]
+    for unit in units:
+        stray = [w for w in rest if unit.short in w]
+        assert not stray, (unit.short, stray)
+    said = "\n".join(texts(ctx))
+    assert f"最久未关闭的问题是{late}号问题（林草征占用，责任单位旗林草局，" in said
+    assert "本期问题转交共1次：旗林草局1次。" in said
+    assert "本期按时报送率不足一半的单位：旗文体局。" in said
+    assert "1号常兴扎嘎乌苏铁矿整合区（旗自然资源局，2026年2月3日）：“1号区核查完成”" in said
+    assert {"旗林草局", "旗水利局", "旗文体局", "旗应急管理局（矿山安全监管局）", "旗政府办公室"} <= set(cells)

@@ -87,8 +87,8 @@ def test_a_decision_done_after_its_deadline_says_how_late_in_the_brief_and_its_a
     # The brief's table, as rendered: the late one says so, the one on time only its day.
     rows = _html_table(built.html, "议定事项落实情况")
     assert [(r[0], r[2], r[3], r[4]) for r in rows] == [
-        (f"{forest}号", "林草局", "2026年3月20日", ON_TIME),
-        (f"{water}号", "水利局", "2026年3月20日", LATE),
+        (f"{forest}号", "旗林草局", "2026年3月20日", ON_TIME),
+        (f"{water}号", "旗水利局", "2026年3月20日", LATE),
     ], rows
     # The lead counts the late one as late: all done, one of them after its deadline.
     flat_html = re.sub(r"<[^>]+>|\u200b|\u2060|\s", "", built.html)

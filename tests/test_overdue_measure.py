@@ -76,7 +76,7 @@ def test_a_resolution_waiting_for_confirmation_is_not_overdue_in_any_document(en
         assert "期末未关闭3个，其中逾期1个" in lead["text"], lead
         (problems,) = [sec for sec in ctx["sections"] if sec.get("heading") == "问题办理情况"]
         by_cat, unit_table = problems["tables"]
-        assert [row[1:] for row in unit_table["rows"] if row[0] == "林草局"] == [[4, 3, 3, 1]], unit_table["rows"]
+        assert [row[1:] for row in unit_table["rows"] if row[0] == "旗林草局"] == [[4, 3, 3, 1]], unit_table["rows"]
         assert by_cat["rows"][-1][1:] == [4, 3, 3, 1], by_cat["rows"]
         foot = "逾期指期末尚未办结且截至2026年9月30日已过办理期限的问题（已办结待确认的不计"
         assert any(foot in str(p) for p in problems["paragraphs"]), problems["paragraphs"]

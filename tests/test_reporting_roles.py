@@ -131,7 +131,13 @@ def test_only_units_with_a_contact_answer_for_weekly_progress(settings_env, engi
     ctx = brief_context(data, issue_no=1, issued_on="2026-04-08", chart="<svg/>")
     (units,) = [sec for sec in ctx["sections"] if sec["heading"] == "各单位履职情况"]
     table = {r[0]: r[2] for r in units["tables"][0]["rows"]}
-    assert (table["林草局"], table["文体局"], table["水利局"], table["自然资源局"], table["应急管理局"]) == (
+    assert (
+        table["旗林草局"],
+        table["旗文体局"],
+        table["旗水利局"],
+        table["旗自然资源局"],
+        table["旗应急管理局（矿山安全监管局）"],
+    ) == (
         "—",
         "—",
         "0.0%",
@@ -139,15 +145,15 @@ def test_only_units_with_a_contact_answer_for_weekly_progress(settings_env, engi
         "100.0%",
     )
     (behind,) = [f["text"] for f in ctx["facts"] if f["kind"] == "units_behind"]
-    assert behind == "本期按时报送率不足一半的单位：水利局。", behind
+    assert behind == "本期按时报送率不足一半的单位：旗水利局。", behind
     (foot,) = [p for p in units["paragraphs"] if str(p).startswith("注：报送次数")]
     assert "单位自其联络员加入系统的首个工作日起计" in str(foot) and "尚无联络员加入系统的单位不计" in str(foot)
     # The same, as the PDF prints it.
     pdf = tmp_path / "brief.pdf"
     html_to_pdf(render_html("brief.html.j2", ctx), out=pdf, fetcher=AssetOnlyFetcher())
     body = re.sub(r"\s+", "", "".join(page.extract_text() for page in PdfReader(pdf).pages))
-    assert "本期按时报送率不足一半的单位：水利局。" in body
-    assert "林草局0—" in body and "文体局0—" in body and "水利局00.0%" in body
+    assert "本期按时报送率不足一半的单位：旗水利局。" in body
+    assert "旗林草局0—" in body and "旗文体局0—" in body and "旗水利局00.0%" in body
 
     # The notice draft names B for its 13 weeks, and neither A nor C nor E.
     out = CliRunner().invoke(app, ["notices", "draft", "--period", "2026Q1", "--json"])

@@ -115,11 +115,11 @@ def test_the_brief_the_notice_and_the_review_print_the_same_resolutions(engine, 
         assert "办结2个" in lead["text"], lead
         (problems,) = [sec for sec in ctx["sections"] if sec.get("heading") == "问题办理情况"]
         _by_cat, unit_table = problems["tables"]
-        assert [row[2] for row in unit_table["rows"] if row[0] == "林草局"] == [2], unit_table["rows"]
+        assert [row[2] for row in unit_table["rows"] if row[0] == "旗林草局"] == [2], unit_table["rows"]
         foot = "办结指期末处于已办结状态（含待提出方确认的）、且于本期办结的问题"
         assert any(foot in str(p) for p in problems["paragraphs"]), problems["paragraphs"]
         (units,) = [sec for sec in ctx["sections"] if sec.get("heading") == "各单位履职情况"]
-        assert [row[3] for row in units["tables"][0]["rows"] if row[0] == "林草局"] == [2]
+        assert [row[3] for row in units["tables"][0]["rows"] if row[0] == "旗林草局"] == [2]
         assert any("办结问题指期末处于已办结状态、且于本期由该单位办结的问题" in str(p) for p in units["paragraphs"])
         assert "问题：本期新增3个，办结2个；" in brief_summary(data, issue_no=1)
 

@@ -237,7 +237,7 @@ def test_region_brief_prints_the_seeds_baseline_causes_and_leagues(engine, sessi
         1060,
     ]
     # 12 leagues in the table; 鄂尔多斯市 filed on 2022-09-16, the other 11 did not: red and named.
-    assert "鄂尔多斯市1000已报送（2022年9月16日）" in body  # 1 idle, 0 restarted, 0 exploration, 0 converted
+    assert "鄂尔多斯市人民政府1000已报送（2022年9月16日）" in body  # 1 idle, 0 restarted, 0 exploration, 0 converted
     named = _re.search(r"以下盟市未按期（2022年9月20日前）报送底数核实情况及工作措施台账：([^。]+)。", body)
     assert named is not None and len(named.group(1).split("、")) == 11 and "鄂尔多斯市" not in named.group(1)
     assert "包头市" in named.group(1)
@@ -356,7 +356,7 @@ def test_region_brief_says_every_league_filed_its_baseline_only_when_each_did_on
     late = facts()
     assert "region_baseline_all" not in late
     named = _re.search(r"报送底数核实情况及工作措施台账：(.+)。$", late["region_baseline_missing"]["text"])
-    assert named is not None and named.group(1) == (leagues[3].short or leagues[3].name)
+    assert named is not None and named.group(1) == leagues[3].name
 
 
 def test_a_whole_unit_target_is_expected_and_judged_in_whole_units(session: Session, banner_plan_id: int) -> None:

@@ -74,7 +74,7 @@ def test_a_past_quarter_counts_to_its_end_and_says_so_a_running_one_says_until_n
         fact, facts = oldest_sentence(s, banner_plan_id, AFTER)
         assert fact["values"]["workdays"] == TO_END, fact
         assert (
-            f"{pid}号问题（林草征占用，责任单位林草局，2026年7月6日提出，截至期末{TO_END}个工作日）。" in fact["text"]
+            f"{pid}号问题（林草征占用，责任单位旗林草局，2026年7月6日提出，截至期末{TO_END}个工作日）。" in fact["text"]
         ), fact
         assert not [f["text"] for f in facts if "至今" in f["text"]]
 

@@ -99,10 +99,11 @@ class Rec:
     @cached_property
     def units(self) -> dict[int, dict[str, Any]]:
         rows = self.sql("SELECT id, name, short, kind, key FROM unit WHERE plan_id = :plan ORDER BY id")
-        return {r[0]: {"name": r[1], "short": r[2] or r[1], "kind": r[3], "key": r[4]} for r in rows}
+        return {r[0]: {"name": r[1], "kind": r[3], "key": r[4]} for r in rows}
 
-    def short(self, unit_id: Any) -> str:
-        return self.units[int(unit_id)]["short"] if unit_id is not None and int(unit_id) in self.units else "—"
+    def unit_name(self, unit_id: Any) -> str:
+        """A unit as every document names it: the plan file's name (旗林草局), never its short form."""
+        return self.units[int(unit_id)]["name"] if unit_id is not None and int(unit_id) in self.units else "—"
 
     @cached_property
     def joined_units(self) -> set[int]:
@@ -887,7 +888,7 @@ def b_zone_news(r: Rec, f: dict[str, Any]) -> None:
     assert latest is not None and f["ids"]["report"] == [latest["id"]], (f, latest)
     on = cn(latest["at"].astimezone(SH).date())
     said = latest["text"].replace("“", "‘").replace("”", "’")  # quoted, nested quotes single
-    assert f["text"] == f"{z['seq']}号{z['name']}（{r.short(latest['unit'])}，{on}）：“{said}”", f
+    assert f["text"] == f"{z['seq']}号{z['name']}（{r.unit_name(latest['unit'])}，{on}）：“{said}”", f
 
 
 def b_zone_news_none(r: Rec, f: dict[str, Any]) -> None:
@@ -969,7 +970,7 @@ def b_units_handovers_item(r: Rec, f: dict[str, Any]) -> None:
     n = sum(1 for u, _ in r.handovers if u == unit)
     assert n and f["values"]["n"] == n, (f, n)
     assert f["ids"] == {"problem": first(problems)}, (f, problems)
-    assert f["text"] == f"{r.short(unit)}{n}次", f
+    assert f["text"] == f"{r.unit_name(unit)}{n}次", f
 
 
 def b_leaders_none(r: Rec, f: dict[str, Any]) -> None:
@@ -1019,7 +1020,7 @@ def b_problems_oldest(r: Rec, f: dict[str, Any]) -> None:
     p = _oldest(r, r.open_ids[0])
     assert f["values"]["workdays"] == p["days"], (f, p)
     want = (
-        f"最久未关闭的问题是{p['id']}号问题（{p['category']}，责任单位{r.short(p['owner'])}，"
+        f"最久未关闭的问题是{p['id']}号问题（{p['category']}，责任单位{r.unit_name(p['owner'])}，"
         f"{cn(p['raised'])}提出，截至期末{days_text(p['days'])}）。"  # counted to Q_END: the quarter has ended
     )
     assert f["text"] == want, (f["text"], want)
@@ -1029,7 +1030,7 @@ def b_problems_oldest_more(r: Rec, f: dict[str, Any]) -> None:
     more = r.open_ids[1:OLDEST]
     assert more and f["values"]["problem_ids"] == more, f
     items = "、".join(
-        f"{p['id']}号问题（{r.short(p['owner'])}，{days_text(p['days'])}）" for p in (_oldest(r, i) for i in more)
+        f"{p['id']}号问题（{r.unit_name(p['owner'])}，{days_text(p['days'])}）" for p in (_oldest(r, i) for i in more)
     )
     assert f["text"] == f"其次为{items}。", f
 
@@ -1041,7 +1042,7 @@ def b_problems_none_open(r: Rec, f: dict[str, Any]) -> None:
 def b_units_behind(r: Rec, f: dict[str, Any]) -> None:
     behind = r.behind
     assert behind and f["values"]["unit_ids"] == behind, (f, behind)
-    assert f["text"] == "本期按时报送率不足一半的单位：" + "、".join(r.short(u) for u in behind) + "。", f
+    assert f["text"] == "本期按时报送率不足一半的单位：" + "、".join(r.unit_name(u) for u in behind) + "。", f
 
 
 def b_units_handovers(r: Rec, f: dict[str, Any]) -> None:
@@ -1050,7 +1051,7 @@ def b_units_handovers(r: Rec, f: dict[str, Any]) -> None:
     assert {int(k): v for k, v in f["values"]["by_unit"].items()} == dict(by_unit), f
     assert f["ids"]["problem"] == first(list({p for _, p in r.handovers})), f
     order = sorted(by_unit, key=lambda u: u)  # the units' table order (unit id)
-    items = "、".join(f"{r.short(u)}{by_unit[u]}次" for u in order)
+    items = "、".join(f"{r.unit_name(u)}{by_unit[u]}次" for u in order)
     assert f["text"] == f"本期问题转交共{len(r.handovers)}次：{items}。", f
 
 
@@ -1124,7 +1125,7 @@ def b_notice_line(r: Rec, f: dict[str, Any]) -> None:
     n = _notice_of(r, f, False)
     named = _named(n)
     assert named and f["values"]["unit_ids"] == named, f
-    want = f"{n['doc_no']}《{n['title']}》通报了" + "、".join(r.short(u) for u in named) + "。"
+    want = f"{n['doc_no']}《{n['title']}》通报了" + "、".join(r.unit_name(u) for u in named) + "。"
     assert f["text"] == want, (f["text"], want)
 
 
@@ -1137,14 +1138,14 @@ def b_notice_finding(r: Rec, f: dict[str, Any]) -> None:
     summary, units = f["values"]["summary"], f["values"]["unit_ids"]
     holders = [n for n in r.notices(False) if [u for u, s in n["findings"] if s == summary] == units]
     assert holders, f
-    assert f["text"] == "、".join(r.short(u) for u in units) + f"：{summary}。", f
+    assert f["text"] == "、".join(r.unit_name(u) for u in units) + f"：{summary}。", f
 
 
 def b_notice_explanation(r: Rec, f: dict[str, Any]) -> None:
     unit = f["values"]["unit_id"]
     filed = [t for n in r.notices(False) + r.notices(True) for u, t in n["explained"] if u == unit]
     assert f["values"]["text"] in filed, (f, filed)
-    assert f["text"] == f"{r.short(unit)}情况说明：{f['values']['text']}", f
+    assert f["text"] == f"{r.unit_name(unit)}情况说明：{f['values']['text']}", f
 
 
 def b_notice_missing(r: Rec, f: dict[str, Any], any_explained: bool) -> None:
@@ -1160,7 +1161,8 @@ def b_notice_missing(r: Rec, f: dict[str, Any], any_explained: bool) -> None:
 def b_notice_missing_explanations(r: Rec, f: dict[str, Any]) -> None:
     b_notice_missing(r, f, True)
     assert (
-        f["text"] == "尚未提交情况说明的被通报单位：" + "、".join(r.short(u) for u in f["values"]["unit_ids"]) + "。"
+        f["text"]
+        == "尚未提交情况说明的被通报单位：" + "、".join(r.unit_name(u) for u in f["values"]["unit_ids"]) + "。"
     ), f
 
 
@@ -1427,7 +1429,7 @@ def check_brief_structure(r: Rec, ctx: dict[str, Any], data: dict[str, Any]) -> 
         by_cat, by_unit = sections[2]["tables"]
         assert {row[0]: row[1:] for row in by_cat["rows"][:-1]} == cats, (by_cat["rows"], cats)
         assert by_cat["rows"][-1] == ["合计", len(c["new"]), len(c["resolved"]), len(c["open"]), len(c["overdue"])]
-        assert by_unit["rows"] == [[r.short(u), *owners[u]] for u in sorted(owners)], (by_unit["rows"], owners)
+        assert by_unit["rows"] == [[r.unit_name(u), *owners[u]] for u in sorted(owners)], (by_unit["rows"], owners)
     # Each unit: its reports of the quarter and hand-overs (the on-time rate: check_reporting).
     (units,) = sections[3]["tables"]
     reports = Counter(x["unit"] for x in r.reports)
@@ -1435,7 +1437,7 @@ def check_brief_structure(r: Rec, ctx: dict[str, Any], data: dict[str, Any]) -> 
     handled = Counter(u for _, u in r.resolved)
     listed = [u for u in r.units if r.units[u]["kind"] != "government"]
     assert [[row[0], row[1], row[3], row[5]] for row in units["rows"]] == [
-        [r.short(u), reports.get(u, 0), handled.get(u, 0), handed.get(u, 0)] for u in listed
+        [r.unit_name(u), reports.get(u, 0), handled.get(u, 0), handed.get(u, 0)] for u in listed
     ]
     # Decisions of the last meeting, one row each.
     m = r.last_meeting
@@ -1444,7 +1446,7 @@ def check_brief_structure(r: Rec, ctx: dict[str, Any], data: dict[str, Any]) -> 
         assert [(row[0], row[2], row[4]) for row in dec["rows"]] == [
             (
                 f"{d['id']}号",
-                r.short(d["owner"]) if d["owner"] else "—",
+                r.unit_name(d["owner"]) if d["owner"] else "—",
                 _completion(d)
                 if d["done"]
                 else "逾期未完成"
@@ -1490,7 +1492,7 @@ def check_brief_summary(r: Rec, summary: str) -> None:
         line += f"期末未关闭{still}个，" + (f"其中逾期{late}个。" if late else "均未逾期。")
     if r.open_ids:
         p = _oldest(r, r.open_ids[0])
-        line += f"最久未关闭：{p['id']}号问题（{r.short(p['owner'])}）。"
+        line += f"最久未关闭：{p['id']}号问题（{r.unit_name(p['owner'])}）。"
     assert line in summary.splitlines(), (line, summary)
     if r.tasks and not _loaded(r):
         progress = "台账尚未载入各批次的矿业权"
