@@ -235,19 +235,20 @@ def unit_name(session: Session, unit_id: int | None) -> str:
 
 
 # A member without a name is called by their unit and role (the words in oversight.sentences, whose
-# person_at_unit knows such a label already says its unit): 林草局联络员, 办公室工作人员; several
+# person_at_unit knows such a label already says its unit): 旗林草局联络员, 旗政府办公室工作人员; several
 # nameless members of one unit and role are told apart as 联络员甲, 联络员乙, … in the order they joined.
 
 
 def member_label(*, session: Session, member: Member, unit: Unit | None = None) -> str:
     """How every document and message names a member: their name, or when they have none their
-    unit's short name and role (林草局联络员), never a record number. When the unit has several
-    nameless members of that role (revoked ones included: old records name them), each is told
-    apart by the order they joined: 林草局联络员甲, 林草局联络员乙, …, 林草局第11位联络员."""
+    unit's name, as documents name the unit (the plan file's name, never its short form), and role
+    (旗林草局联络员), never a record number. When the unit has several nameless members of that role
+    (revoked ones included: old records name them), each is told apart by the order they joined:
+    旗林草局联络员甲, 旗林草局联络员乙, …, 旗林草局第11位联络员."""
     if member.name.strip():
         return member.name.strip()
     unit = unit if unit is not None and unit.id == member.unit_id else session.get(Unit, member.unit_id)
-    base = f"{(unit.short or unit.name) if unit else ''}{ROLE_PERSONS.get(member.role, MEMBER_PERSON)}"
+    base = f"{unit.name if unit else ''}{ROLE_PERSONS.get(member.role, MEMBER_PERSON)}"
     nameless = session.exec(
         select(Member.id)
         .where(Member.unit_id == member.unit_id, Member.role == member.role, func.trim(Member.name) == "")
@@ -258,7 +259,7 @@ def member_label(*, session: Session, member: Member, unit: Unit | None = None) 
     i = nameless.index(member.id)
     if i < len(ORDINALS):
         return base + ORDINALS[i]
-    return f"{(unit.short or unit.name) if unit else ''}第{i + 1}位{ROLE_PERSONS.get(member.role, MEMBER_PERSON)}"
+    return f"{unit.name if unit else ''}第{i + 1}位{ROLE_PERSONS.get(member.role, MEMBER_PERSON)}"
 
 
 # Built once: a fixed statement keeps SQLAlchemy's compiled cache warm and costs no

@@ -1,7 +1,8 @@
 """A member who joined without a name is called by unit and role wherever people read about them
-(oversight.members.member_label): 应急管理局联络员 on a problem card, 林草局联络员乙 on a notice's
-explanation, 旗政府包联领导 in the brief and the review; never 成员4321, nor any digit of the
-record number. Their record numbers here are 4321-4324, digits no date or count of the scenario has."""
+(oversight.members.member_label): 旗应急管理局（矿山安全监管局）联络员 on a problem card, 旗林草局联络员乙
+on a notice's explanation, 旗人民政府包联领导 in the brief and the review, the unit by the name every
+document gives it (not 林草局, 旗政府, its short forms); never 成员4321, nor any digit of the record
+number. Their record numbers here are 4321-4324, digits no date or count of the scenario has."""
 
 from __future__ import annotations
 
@@ -65,7 +66,12 @@ def cast(session: Session, banner_plan_id: int) -> Cast:
 
 def test_a_nameless_member_is_called_by_unit_and_role_and_two_of_them_apart(cast: Cast) -> None:
     labels = [member_label(session=cast.s, member=cast.s.get(Member, i)) for i in (4321, 4322, 4323, 4324)]
-    assert labels == ["林草局联络员甲", "林草局联络员乙", "应急管理局联络员", "旗政府包联领导"]
+    assert labels == [
+        "旗林草局联络员甲",
+        "旗林草局联络员乙",
+        "旗应急管理局（矿山安全监管局）联络员",
+        "旗人民政府包联领导",
+    ]
     assert member_label(session=cast.s, member=cast["forestry"]) == "王林"
 
 
@@ -101,7 +107,7 @@ def test_a_nameless_contacts_explanation_names_them_to_the_office(cast: Cast, tm
     assert len(told) == 1 and told[0].startswith("【情况说明】旗林草局联络员乙已就"), told
     assert IDS.search(told[0]) is None, told[0]
     rows = explanations_for_period(session=cast.s, plan_id=cast.plan_id, period="2026Q1")
-    assert [r["member"] for r in rows] == ["林草局联络员乙"]
+    assert [r["member"] for r in rows] == ["旗林草局联络员乙"]
 
 
 def test_the_brief_and_the_review_name_a_nameless_zone_leader_by_unit_and_role(cast: Cast) -> None:
@@ -114,15 +120,15 @@ def test_the_brief_and_the_review_name_a_nameless_zone_leader_by_unit_and_role(c
         for p in sub.get("paragraphs") or []
     ]
     led = [line for line in lines if "包联1号整合区" in line]
-    assert led and led[0].startswith("旗政府包联领导包联1号整合区"), led
+    assert led and led[0].startswith("旗人民政府包联领导包联1号整合区"), led
     assert not [line for line in lines if IDS.search(line)]
 
     after_h1 = at(7, 6)
     review = build_review(session=cast.s, plan_id=cast.plan_id, period="2026H1", now=after_h1)
-    assert [r["name"] for r in review["zone_leaders"]] == ["旗政府包联领导"]
+    assert [r["name"] for r in review["zone_leaders"]] == ["旗人民政府包联领导"]
     doc = review_document(session=cast.s, plan_id=cast.plan_id, review=review, now=after_h1)
     text = "\n".join(str(cell) for cell in _strings(doc))
-    assert "旗政府包联领导" in text and IDS.search(text) is None, IDS.search(text)
+    assert "旗人民政府包联领导" in text and IDS.search(text) is None, IDS.search(text)
 
 
 def _strings(value: object) -> list[str]:
