@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from jobs.render import DocumentFiles, draft_mark, render_document
+from jobs.render import LAYOUT_TEXTS, DocumentFiles, draft_mark, render_document
 from models import GroupBinding, Member, Notice, OutboxMessage, Plan, Role, Unit, read_only, row_id, session_scope
 from oversight.accountability import RULE_LABELS, Finding, evaluate
 from oversight.dates import cn_date
@@ -76,7 +76,9 @@ def draft_message(*, session: Session, notice_id: int) -> str:
 
 
 DRAFT_MARK = "送审稿 未经审定 不得外传"
-DRAFT_NUMBER = "（草稿，文号审定后编排）"
+# One placeholder for every draft of the office (the review's too): it read （草稿，文号审定后编排） here
+# and （文号印发时编排） on the review (audit 4, 11b).
+DRAFT_NUMBER = LAYOUT_TEXTS["draft_number"]
 
 
 def render_draft(*, session: Session, notice_id: int, now: datetime, tag: str) -> tuple[Path, str]:

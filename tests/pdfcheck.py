@@ -994,7 +994,7 @@ def check_demo_documents(out: Path) -> None:
     notice = Document(out / "通报草稿-2026Q1.pdf")
     written = {
         "brief": (Document(out / "简报-2026Q1.pdf"), Expect(kind="brief", doc_number="第1期")),
-        "notice": (notice, _with_signoff(Expect(kind="notice", doc_number="（草稿，文号审定后编排）"), notice)),
+        "notice": (notice, _with_signoff(Expect(kind="notice", doc_number="（文号印发时编排）"), notice)),
         "review": (
             Document(out / "工作问效报告草稿-2026H1.pdf"),
             Expect(kind="review", doc_number="（文号印发时编排）"),

@@ -80,9 +80,9 @@ def test_notices_draft_writes_the_draft_as_pdf_and_word_and_records_nothing(sett
 
     doc = Document(pdf)
     text = _fold(pdf_text_for_comparison(doc))
-    assert "旗林草局" in text and "不是林草的事" in text and "（草稿，文号审定后编排）" in text
+    assert "旗林草局" in text and "不是林草的事" in text and "（文号印发时编排）" in text
     assert _fold(f"{OFFICE}{_expect('notice', '').date_text}起草") in text
-    problems = check_pdf(doc, _expect("notice", "（草稿，文号审定后编排）"))
+    problems = check_pdf(doc, _expect("notice", "（文号印发时编排）"))
     assert not [str(v) for v in problems if v.rule not in SKIP]
     _same_text(pdf, word)
     # Neither approved nor recorded: every page says it is a draft, and a real plan's says nothing more.
