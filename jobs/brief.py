@@ -797,7 +797,9 @@ def _agenda_section(data: dict[str, Any], say: Say) -> dict[str, Any]:
         else:
             fact = say.fact(f"agenda_{kind}")
         note = fact.note()
-        text = f"{n}. {fact.render(TEXTS)}"
+        # 1.听取…: the numeral runs into its item, as the minutes number theirs; a space after it was
+        # stretched by the justified line (2.   研究…) (audit 4, 8).
+        text = f"{n}.{fact.render(TEXTS)}"
         lines.append({"text": text, "note": note} if note else text)
     return {"heading": TEXTS["h_agenda"], "paragraphs": lines}
 

@@ -626,3 +626,13 @@ def test_each_unit_is_named_in_one_form_in_the_briefs_sentences_and_tables(cast:
     assert "本期按时报送率不足一半的单位：旗文体局。" in said
     assert "1号常兴扎嘎乌苏铁矿整合区（旗自然资源局，2026年2月3日）：“1号区核查完成”" in said
     assert {"旗林草局", "旗水利局", "旗文体局", "旗应急管理局（矿山安全监管局）", "旗政府办公室"} <= set(cells)
+
+
+def test_the_proposed_topics_are_numbered_as_the_minutes_number_theirs(cast: Cast) -> None:
+    """下次会议建议议题 reads 1.听取…, the numeral run into its item as GB/T 9704 documents and the
+    minutes write it: a space after it was stretched by the justified line (2.   研究…, audit 4, 8)."""
+    ctx = context(cast, "2026Q1", sh(2026, 4, 8, 9))
+    (section,) = [s for s in ctx["sections"] if s["heading"] == "下次会议建议议题"]
+    lines = [p["text"] if isinstance(p, dict) else p for p in section["paragraphs"]]
+    assert lines[0] == "1.听取各成员单位本期工作进展汇报。", lines
+    assert all(re.match(r"\d+\.\S", line) for line in lines), lines
