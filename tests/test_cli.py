@@ -158,9 +158,9 @@ def test_zone_leaders_are_assigned_from_the_command_line(cli):
         s.flush()
         leader_id, contact_id = leader.id, contact.id
     ok = run("zone", "assign", "--zone", "6", "--member", str(leader_id))
-    assert ok.exit_code == 0 and "已指定旗政府包联领导包联6号查干此老" in ok.output, ok.output
+    assert ok.exit_code == 0 and "已指定旗人民政府包联领导包联6号查干此老" in ok.output, ok.output
     listing = run("zone", "list")
-    assert "旗政府包联领导" in listing.output and "常兴扎嘎乌苏" in listing.output
+    assert "旗人民政府包联领导" in listing.output and "常兴扎嘎乌苏" in listing.output
     assert f"#{leader_id}" not in listing.output and "成员" not in listing.output
     not_leader = run("zone", "assign", "--zone", "6", "--member", str(contact_id))
     assert not_leader.exit_code == 2 and "不是包联领导" in not_leader.output
