@@ -856,17 +856,7 @@ def _right_rows(session: Session, refs: _Refs, *, unit_id: int | None = None) ->
     ):
         batches.setdefault(right_id, []).append(task_by_id[task_id])
     # The zones whose survivor the ledger states: their other consolidated rights are absorbed.
-    keeping = {
-        z
-        for (z,) in session.connection().execute(
-            core_select(col(Right.zone_id)).where(
-                col(Right.plan_id) == refs.plan.id,
-                col(Right.kind) == RightKind.MINING,
-                col(Right.kept_in_zone).is_(True),
-                col(Right.zone_id).is_not(None),
-            )
-        )
-    }
+    keeping = {zone_id for zone_id, _code in _stated_survivors(session, row_id(refs.plan))}
     parent = aliased(Right)
     kind_order = case({k: i for i, k in enumerate(RightKind.ALL)}, value=col(Right.kind), else_=len(RightKind.ALL))
     query = (
@@ -1703,6 +1693,19 @@ def _kept_errors(
     return errors
 
 
+def _stated_survivors(session: Session, plan_id: int) -> list[tuple[int, str]]:
+    """(zone id, code) of each mining right the system marks 整合后保留 是: a zone's stated survivor."""
+    rows = session.connection().execute(
+        core_select(col(Right.zone_id), col(Right.code)).where(
+            col(Right.plan_id) == plan_id,
+            col(Right.kind) == RightKind.MINING,
+            col(Right.kept_in_zone).is_(True),
+            col(Right.zone_id).is_not(None),
+        )
+    )
+    return [(zone_id, code) for zone_id, code in rows if zone_id is not None]
+
+
 def _absorbed_errors(session: Session, refs: _Refs, rows: list[_Row], letter: str) -> list[CellError]:
     """生产状态 against what the row says of its zone: a right its zone absorbs (rights.is_absorbed:
     已整合, not the one kept) has no 生产状态 of its own, and only such a right reads
@@ -1732,14 +1735,7 @@ def _absorbed_errors(session: Session, refs: _Refs, rows: list[_Row], letter: st
 
     survivor: dict[int, str] = {}  # zone id -> the code of the mining right it keeps
     listed = set(codes)
-    for zone_id, code in session.execute(
-        core_select(col(Right.zone_id), col(Right.code)).where(
-            col(Right.plan_id) == refs.plan.id,
-            col(Right.kind) == RightKind.MINING,
-            col(Right.kept_in_zone).is_(True),
-            col(Right.zone_id).is_not(None),
-        )
-    ):
+    for zone_id, code in _stated_survivors(session, row_id(refs.plan)):
         if code not in listed:
             survivor.setdefault(zone_id, code)
     for row in rows:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import unicodedata
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -1063,8 +1063,8 @@ def order_paragraphs(review: dict[str, Any], say: Say, *, urged: bool) -> list[s
     if not orders:
         return [say.text("orders_none")] if urged else []
     n = len(orders)
-    by = {state: [o for o in orders if o["state"] == state] for state in ("met", "late", "open", "pending")}
-    met, pending = len(by["met"]), len(by["pending"])
+    states = Counter(o["state"] for o in orders)
+    met, pending = states["met"], states["pending"]
     missed = [o for o in orders if o["state"] in ("late", "open")]
     ids = {
         "order": [int(o["order_id"]) for o in orders],
@@ -1086,18 +1086,26 @@ def order_paragraphs(review: dict[str, Any], say: Say, *, urged: bool) -> list[s
         ]
         lines = [say.text("orders_mixed", ids, parts="，".join(parts), **counts)]
     if missed:
-        missed_ids: dict[str, list[int]] = {
-            "order": [int(o["order_id"]) for o in missed],
-            "unit": list(dict.fromkeys(int(o["unit_id"]) for o in missed)),
-        }
-        for o in missed:
-            noun = ORDER_ITEM_NOUNS.get(o["kind"])
-            if noun:
-                missed_ids.setdefault(noun, []).append(int(o["item_id"]))
-            if o.get("event_id"):
-                missed_ids.setdefault("event", []).append(int(o["event_id"]))
-        lines.append(say.text("orders_missed", missed_ids, orders="；".join(order_missed_text(o) for o in missed)))
+        lines.append(
+            say.text("orders_missed", order_ids(missed), orders="；".join(order_missed_text(o) for o in missed))
+        )
     return lines
+
+
+def order_ids(orders: list[dict[str, Any]]) -> dict[str, list[int]]:
+    """What sentences naming these 督办单 one by one rest on: the orders, their units, their items
+    (by the item's noun) and the events that closed them."""
+    ids: dict[str, list[int]] = {
+        "order": [int(o["order_id"]) for o in orders],
+        "unit": list(dict.fromkeys(int(o["unit_id"]) for o in orders)),
+    }
+    for o in orders:
+        noun = ORDER_ITEM_NOUNS.get(o["kind"])
+        if noun:
+            ids.setdefault(noun, []).append(int(o["item_id"]))
+        if o.get("event_id"):
+            ids.setdefault("event", []).append(int(o["event_id"]))
+    return ids
 
 
 def carried_paragraphs(review: dict[str, Any], say: Say) -> list[str]:
@@ -1106,17 +1114,8 @@ def carried_paragraphs(review: dict[str, Any], say: Say) -> list[str]:
     carried = review.get("supervision_orders_carried") or []
     if not carried:
         return []
-    ids: dict[str, list[int]] = {
-        "order": [int(o["order_id"]) for o in carried],
-        "unit": list(dict.fromkeys(int(o["unit_id"]) for o in carried)),
-    }
-    for o in carried:
-        noun = ORDER_ITEM_NOUNS.get(o["kind"])
-        if noun:
-            ids.setdefault(noun, []).append(int(o["item_id"]))
-        if o.get("event_id"):
-            ids.setdefault("event", []).append(int(o["event_id"]))
-    return [say.text("orders_carried", ids, n=len(carried), orders="；".join(order_state_text(o) for o in carried))]
+    orders = "；".join(order_state_text(o) for o in carried)
+    return [say.text("orders_carried", order_ids(carried), n=len(carried), orders=orders)]
 
 
 def order_state_text(o: dict[str, Any]) -> str:
